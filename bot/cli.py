@@ -1,0 +1,307 @@
+"""The `sprintbot` command line. Exit codes: 0 ok, 1 failure, 2 usage error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from types import FrameType
+
+from bot.settings import Settings, SettingsError, build_settings
+from jobs.config import ConfigError, Source, Sprint, format_duration, load_sprint
+from jobs.numbers import breakdown, consistency_warnings, pct
+
+log = logging.getLogger(__name__)
+
+
+class UsageError(Exception):
+    """Bad arguments: exit 2."""
+
+
+def _print(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _fail(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+# -- config check ------------------------------------------------------------------------
+
+
+def summarize(sprint: Sprint) -> list[str]:
+    """The one-screen summary `config check` prints for a valid file."""
+    s = sprint.sprint
+    by_source = {src: sum(1 for c in sprint.components if c.source is src) for src in Source}
+    weight = sum(c.weight for c in sprint.components)
+    start = breakdown(sprint)
+    lines = [
+        f"{s.name}: {s.days} days, {s.start} to {s.end} ({s.timezone})",
+        f"  goal: {s.goal}" if s.goal else "",
+        f"  targets: readiness {pct(sprint.targets.readiness)}, pass rate "
+        f"{pct(sprint.targets.pass_rate)}"
+        + (
+            f"; stated baseline {pct(sprint.targets.baseline_readiness)}"
+            if sprint.targets.baseline_readiness is not None
+            else ""
+        ),
+        f"  components: {len(sprint.components)} in {len(sprint.groups)} groups "
+        f"({by_source[Source.TESTS]} tests, {by_source[Source.MANUAL]} manual, "
+        f"{by_source[Source.METRICS]} metrics), weights sum to {weight:g}",
+        f"  starting readiness from the components' scores: {pct(start.score)}",
+        f"  benchmarks: {len(sprint.metrics)}"
+        + (f" ({', '.join(m.name for m in sprint.metrics)})" if sprint.metrics else ""),
+        f"  channels: team {sprint.channels.team}, status {sprint.channels.status}, "
+        f"blockers {sprint.channels.blockers}",
+        "  escalation: "
+        + (" → ".join(f"{e.name} ({format_duration(e.after)})" for e in sprint.escalation) or "none"),
+        "  milestones: "
+        + (", ".join(f"day {m.day} {m.name} ({len(m.criteria)} criteria)" for m in sprint.milestones)
+           or "none"),
+        f"  plan: {'daily targets given' if sprint.plan.readiness else 'linear from baseline to target'}",
+    ]
+    return [line for line in lines if line]
+
+
+def cmd_config_check(args: argparse.Namespace, settings: Settings | None) -> int:
+    path = args.file or (settings.SPRINTBOT_CONFIG if settings else "sprint.toml")
+    try:
+        sprint = load_sprint(path)
+    except ConfigError as exc:
+        n = len(exc.problems)
+        _fail(f"{exc.path}: {n} error{'s' if n != 1 else ''}")
+        for problem in exc.problems:
+            _fail(f"  {problem}")
+        return 1
+    _print(f"{path}: valid")
+    for line in summarize(sprint):
+        _print(line)
+    for warning in consistency_warnings(sprint):
+        _print(f"warning: {warning}")
+    return 0
+
+
+# -- db ----------------------------------------------------------------------------------
+
+
+def cmd_db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.runtime import open_database
+    from storage.migrate import revisions, upgrade
+
+    db = open_database(settings, require_current=False)
+    try:
+        upgrade(settings.DATABASE_URL)
+        current, _ = revisions(db.engine)
+    except SQLAlchemyError as exc:
+        _fail(f"db upgrade failed: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+        return 1
+    finally:
+        db.dispose()
+    _print(f"database is at revision {current}")
+    return 0
+
+
+# -- servers -----------------------------------------------------------------------------
+
+
+def _serve(settings: Settings, *, with_clock: bool, host: str) -> int:
+    import uvicorn
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot import clock
+    from bot.runtime import build_runtime, check_token
+
+    runtime = build_runtime(settings)
+    check_token(runtime.client)
+    runtime.worker.start()
+    scheduler = clock.start_background(runtime) if with_clock else None
+    socket = None
+    if settings.SLACK_APP_TOKEN is not None:
+        socket = SocketModeHandler(
+            runtime.bolt, settings.SLACK_APP_TOKEN.get_secret_value(), web_client=runtime.client
+        )
+        socket.connect()
+        log.info("connected to Slack by Socket Mode")
+    try:
+        uvicorn.run(runtime.web_app(), host=host, port=settings.PORT, log_config=None,
+                    proxy_headers=True)
+    finally:
+        if socket is not None:
+            socket.close()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        runtime.worker.stop()
+    return 0
+
+
+def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
+    return _serve(settings, with_clock=False, host=args.host)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    return _serve(settings, with_clock=True, host=args.host)
+
+
+def cmd_clock(_: argparse.Namespace, settings: Settings) -> int:
+    from bot import clock
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    clock.run_forever(runtime)
+    return 0
+
+
+# -- jobs --------------------------------------------------------------------------------
+
+
+def cmd_job_list(_: argparse.Namespace, __: Settings | None) -> int:
+    from bot.clock import JOBS
+
+    width = max(len(j.name) for j in JOBS)
+    for job in JOBS:
+        _print(f"{job.name:<{width}}  {job.schedule}\n{'':<{width}}  {job.description}")
+    return 0
+
+
+def cmd_job_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import clock
+    from bot.runtime import build_runtime
+
+    if args.name not in clock.job_names():
+        raise UsageError(f"unknown job {args.name!r}; jobs: {', '.join(clock.job_names())}")
+    at = _parse_at(args.at) if args.at else None
+    runtime = build_runtime(settings, now=(lambda: at) if at else _utcnow)
+    _print(clock.run_job(runtime, args.name))
+    return 0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _parse_at(text: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--at {text!r} is not an ISO-8601 time, e.g. 2025-10-30T09:00-04:00") from None
+    if at.tzinfo is None:
+        raise UsageError(f"--at {text!r} needs a UTC offset, e.g. 2025-10-30T09:00-04:00")
+    return at.astimezone(UTC)
+
+
+def cmd_manifest(args: argparse.Namespace, _: Settings | None) -> int:
+    from bot.manifest import manifest
+
+    if not args.url and not args.socket_mode:
+        raise UsageError("give the public URL (manifest https://bot.example.com) or --socket-mode")
+    if args.url and not args.url.startswith("https://"):
+        raise UsageError(f"{args.url!r}: Slack needs an https:// URL")
+    _print(json.dumps(manifest(args.url, name=args.name, socket_mode=args.socket_mode), indent=2))
+    return 0
+
+
+# -- entry point -------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="sprintbot", description="Runs a team's sprint toward production readiness.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    web = sub.add_parser("web", help="serve /slack/events, /healthz and /api/v1 on PORT")
+    web.add_argument("--host", default="0.0.0.0", help="address to bind (default all)")  # noqa: S104
+    web.set_defaults(func=cmd_web, needs_settings=True)
+    run = sub.add_parser("run", help="web and clock in one process")
+    run.add_argument("--host", default="0.0.0.0", help="address to bind (default all)")  # noqa: S104
+    run.set_defaults(func=cmd_run, needs_settings=True)
+    sub.add_parser("clock", help="run the scheduled jobs").set_defaults(
+        func=cmd_clock, needs_settings=True
+    )
+
+    db = sub.add_parser("db", help="database").add_subparsers(
+        dest="db_command", required=True, parser_class=_Parser
+    )
+    db.add_parser("upgrade", help="apply migrations to DATABASE_URL").set_defaults(
+        func=cmd_db_upgrade, needs_settings=True
+    )
+
+    config = sub.add_parser("config", help="the sprint file").add_subparsers(
+        dest="config_command", required=True, parser_class=_Parser
+    )
+    check = config.add_parser("check", help="validate a sprint file and summarise it")
+    check.add_argument("file", nargs="?", help="default: SPRINTBOT_CONFIG")
+    check.set_defaults(func=cmd_config_check, needs_settings=False)
+
+    job = sub.add_parser("job", help="scheduled jobs").add_subparsers(
+        dest="job_command", required=True, parser_class=_Parser
+    )
+    job.add_parser("list", help="list the jobs").set_defaults(func=cmd_job_list, needs_settings=False)
+    jrun = job.add_parser("run", help="run one job now")
+    jrun.add_argument("name")
+    jrun.add_argument("--at", help="ISO-8601 time to run as (default now)")
+    jrun.set_defaults(func=cmd_job_run, needs_settings=True)
+
+    man = sub.add_parser("manifest", help="print the Slack app manifest")
+    man.add_argument("url", nargs="?", help="the bot's public https:// base URL")
+    man.add_argument("--name", default="sprintbot")
+    man.add_argument("--socket-mode", action="store_true", help="no public URL: use Socket Mode")
+    man.set_defaults(func=cmd_manifest, needs_settings=False)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from bot.runtime import StartupError
+
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        _fail(str(exc))
+        return 2
+    _configure_logging()
+    try:
+        settings: Settings | None = None
+        try:
+            settings = build_settings()
+        except SettingsError:
+            if args.needs_settings:
+                raise
+        code: int = args.func(args, settings)
+        return code
+    except UsageError as exc:
+        _fail(str(exc))
+        return 2
+    except ConfigError as exc:
+        _fail(f"{exc.path}: {exc.problems[0]}" + (
+            f" (and {len(exc.problems) - 1} more; run `sprintbot config check`)"
+            if len(exc.problems) > 1 else ""))
+        return 1
+    except (SettingsError, StartupError) as exc:
+        _fail(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+"""Actions listeners."""
+
+from slack_bolt import App
+
+
+def register(app: App) -> None:
+    """Attach the actions listeners (none yet: they arrive with standups, blockers and App Home)."""
+    del app

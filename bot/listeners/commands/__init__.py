@@ -1,0 +1,11 @@
+"""Slash command listeners."""
+
+from slack_bolt import App
+
+from bot.ids import Command
+from bot.listeners.commands import readiness
+
+
+def register(app: App) -> None:
+    """Attach the slash commands."""
+    app.command(Command.READINESS)(readiness.handle)

@@ -1,0 +1,54 @@
+"""/readiness: the breakdown, and /readiness set COMPONENT SCORE for admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.context import AppContext
+from bot.messages import READINESS_USAGE, readiness_fallback, render_readiness, render_score_change
+from bot.people import has_role, mention
+from jobs.errors import SprintError
+from jobs.readiness import current_status, parse_score, set_manual_score
+
+
+def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Answer in the acknowledgement itself: the numbers take milliseconds to compute."""
+    app: AppContext = context["app"]
+    text = (command.get("text") or "").strip()
+    verb, _, rest = text.partition(" ")
+    verb = verb.lower()
+    if verb in ("", "show"):
+        with app.db.session() as session:
+            status = current_status(session=session, sprint=app.sprint, now=app.now())
+        ack(
+            response_type="ephemeral",
+            text=readiness_fallback(status),
+            blocks=render_readiness(status, sprint_name=app.sprint.sprint.name,
+                                    days=app.sprint.sprint.days),
+        )
+    elif verb == "set":
+        name, _, score_text = rest.strip().rpartition(" ")
+        if not name or not score_text:
+            raise SprintError("Give a component and a score: `/readiness set User Guides 70`.")
+        score = parse_score(score_text)
+        user_id = command["user_id"]
+        if not has_role(client, app.sprint, "admins", user_id):
+            admins = app.sprint.role("admins")
+            raise SprintError(
+                "Only sprint admins can set scores"
+                + (f"; ask {mention(admins)}." if admins else " (none are named in the sprint file).")
+            )
+        with app.db.session() as session:
+            change = set_manual_score(
+                session=session, sprint=app.sprint, component=name.strip().strip('"'),
+                score=score, user_id=user_id, now=app.now(),
+            )
+            session.commit()
+        ack(response_type="ephemeral", text=render_score_change(change))
+    elif verb == "help":
+        ack(response_type="ephemeral", text=READINESS_USAGE)
+    else:
+        raise SprintError(f'Unknown option "{verb}". {READINESS_USAGE}')

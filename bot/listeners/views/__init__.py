@@ -1,0 +1,8 @@
+"""Views listeners."""
+
+from slack_bolt import App
+
+
+def register(app: App) -> None:
+    """Attach the views listeners (none yet: they arrive with standups, blockers and App Home)."""
+    del app

@@ -1,0 +1,99 @@
+"""Assembles a running sprintbot from settings: database, sprint, Slack client, outbox, apps."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+
+from bot.app import create_app
+from bot.outbox import OutboxWorker, Sender, make_client
+from bot.settings import Settings, SettingsError
+from bot.web import create_web_app
+from jobs.config import Sprint, load_sprint
+from storage.db import Database
+from storage.migrate import revisions
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The process cannot start; the message is one line saying why and what to do."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_database(settings: Settings, *, require_current: bool = True) -> Database:
+    """Connect and, unless told otherwise, insist the schema is migrated to the newest revision."""
+    try:
+        db = Database.from_url(settings.DATABASE_URL)
+    except ValueError as exc:
+        raise SettingsError(f"DATABASE_URL: {exc}") from None
+    except ImportError as exc:
+        raise SettingsError(f"DATABASE_URL: no driver for this database ({exc.name})") from None
+    if require_current:
+        try:
+            current, head = revisions(db.engine)
+        except SQLAlchemyError as exc:
+            raise StartupError(f"DATABASE_URL: cannot connect ({exc.__class__.__name__})") from None
+        if current != head:
+            raise StartupError(
+                f"the database is at revision {current or 'none'}, not {head}: "
+                "run `sprintbot db upgrade` first"
+            )
+    return db
+
+
+def check_token(client: WebClient) -> None:
+    """Stop on a token Slack rejects; carry on (with a warning) when Slack is unreachable."""
+    try:
+        client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+            raise StartupError(f"SLACK_BOT_TOKEN: Slack rejected the token ({error})") from None
+        log.warning("auth.test failed (%s); starting anyway", error)
+    except (SlackClientError, OSError) as exc:
+        log.warning("Slack is unreachable (%s); starting anyway, messages wait in the outbox", exc)
+
+
+@dataclass
+class Runtime:
+    """Everything a long-running process holds."""
+
+    settings: Settings
+    sprint: Sprint
+    db: Database
+    client: WebClient
+    sender: Sender
+    worker: OutboxWorker
+    bolt: App
+    now: Callable[[], datetime] = field(default=utcnow)
+
+    def web_app(self) -> Starlette:
+        return create_web_app(self.settings, bolt_app=self.bolt, sprint=self.sprint, db=self.db,
+                              now=self.now)
+
+
+def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> Runtime:
+    """Validate settings, sprint file and database, and wire the pieces together."""
+    settings.require_slack()
+    assert settings.SLACK_BOT_TOKEN is not None
+    sprint = load_sprint(settings.SPRINTBOT_CONFIG)
+    db = open_database(settings)
+    client = make_client(settings.SLACK_BOT_TOKEN.get_secret_value(), settings.SLACK_API_URL)
+    sender = Sender(db, client, now=now)
+    worker = OutboxWorker(sender)
+    bolt = create_app(settings, sprint=sprint, db=db, client=client, now=now,
+                      notify_outbox=worker.poke)
+    return Runtime(settings=settings, sprint=sprint, db=db, client=client, sender=sender,
+                   worker=worker, bolt=bolt, now=now)

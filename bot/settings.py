@@ -1,0 +1,97 @@
+"""Process settings from the environment or `.env`, validated once at start."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+class Settings(BaseSettings):
+    """Everything sprintbot reads from its environment (DESIGN.md, "Settings")."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    SLACK_BOT_TOKEN: SecretStr | None = None
+    SLACK_SIGNING_SECRET: SecretStr | None = None
+    SLACK_APP_TOKEN: SecretStr | None = None
+    SLACK_API_URL: str = "https://slack.com/api/"
+    DATABASE_URL: str = "sqlite:///sprintbot.db"
+    SPRINTBOT_CONFIG: str = "sprint.toml"
+    SPRINTBOT_INGEST_TOKEN: SecretStr | None = None
+    PORT: Annotated[int, Field(ge=1, le=65535)] = 3000
+    SPRINTBOT_SMTP_URL: SecretStr | None = None
+
+    @field_validator("SLACK_BOT_TOKEN")
+    @classmethod
+    def _bot_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return v
+
+    @field_validator("SLACK_APP_TOKEN")
+    @classmethod
+    def _app_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return v
+
+    @field_validator("SLACK_API_URL")
+    @classmethod
+    def _api_url(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return v if v.endswith("/") else v + "/"
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _database_url(cls, v: str) -> str:
+        if not _URL_SCHEME.match(v):
+            raise ValueError("must be a database URL such as sqlite:///sprintbot.db")
+        return v
+
+    @field_validator("SPRINTBOT_SMTP_URL")
+    @classmethod
+    def _smtp_url(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            parts = urlsplit(v.get_secret_value())
+            if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+                raise ValueError("must look like smtp://user:pass@host:587?starttls=1")
+        return v
+
+    def require_slack(self) -> None:
+        """Stop with a SettingsError unless the Slack credentials are present."""
+        for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+            if getattr(self, name) is None:
+                raise SettingsError(f"{name} is not set; it is needed to talk to Slack")
+
+
+def build_settings(**overrides: object) -> Settings:
+    """Read the environment (and `.env`) into Settings; raise SettingsError on a bad value."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = ".".join(str(p) for p in err["loc"]) or "settings"
+        # The message never echoes the input, so a malformed secret does not leak.
+        msg = err["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {msg}") from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, built on first use rather than at import."""
+    return build_settings()

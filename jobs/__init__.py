@@ -1,0 +1,1 @@
+"""The sprint domain: the sprint file, readiness math, reports and scheduled jobs."""

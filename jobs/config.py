@@ -1,0 +1,563 @@
+"""The sprint file (TOML): its schema as pydantic models, loading and cross-checks."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from datetime import date, time, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CHANNEL_KEYS = ("team", "status", "blockers")
+# Roles every sprint file may name; [people] may add more (e.g. `security`).
+STANDARD_ROLES = ("participants", "tech_lead", "qa_lead", "product_owner", "executives", "admins")
+SPRINT_METRICS = (
+    "readiness",
+    "pass_rate",
+    "passing_tests",
+    "failing_tests",
+    "tests_fixed",
+    "regressions",
+    "test_files_passing",
+    "benchmarks_met",
+)
+
+_DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_CHANNEL = re.compile(r"^(?:[CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9_.-]{0,79})$")
+
+
+class ConfigError(Exception):
+    """The sprint file cannot be used; `problems` lists every error with its key path."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+def parse_duration(text: str) -> timedelta:
+    """`"30m"`, `"4h"`, `"2d"`, `"1h30m"` → timedelta; ValueError otherwise."""
+    m = _DURATION.match(text.strip()) if isinstance(text, str) else None
+    if not m or not any(m.groups()):
+        raise ValueError(f'"{text}" is not a duration; write e.g. "30m", "4h" or "2d"')
+    w, d, h, mi, s = (int(g or 0) for g in m.groups())
+    return timedelta(weeks=w, days=d, hours=h, minutes=mi, seconds=s)
+
+
+def format_duration(delta: timedelta) -> str:
+    """The inverse of parse_duration, for messages."""
+    total = int(delta.total_seconds())
+    parts = []
+    for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
+        if total >= size:
+            parts.append(f"{total // size}{unit}")
+            total %= size
+    return "".join(parts) or "0h"
+
+
+def _duration(v: Any) -> timedelta:
+    if isinstance(v, timedelta):
+        return v
+    return parse_duration(v)
+
+
+def _clock_time(v: Any) -> time:
+    if isinstance(v, time):
+        return v
+    if isinstance(v, str) and re.match(r"^\d{1,2}:\d{2}$", v):
+        hh, mm = (int(x) for x in v.split(":"))
+        if hh < 24 and mm < 60:
+            return time(hh, mm)
+    raise ValueError(f'"{v}" is not a time of day; write e.g. "09:00"')
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
+Percent = Annotated[float, Field(ge=0, le=100)]
+
+
+def _check_ids(values: list[str]) -> list[str]:
+    for v in values:
+        if not _SLACK_ID.match(v):
+            raise ValueError(f'"{v}" is not a Slack user (U…) or user-group (S…) ID')
+    return values
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(StrEnum):
+    TESTS = "tests"
+    MANUAL = "manual"
+    METRICS = "metrics"
+
+
+class Better(StrEnum):
+    HIGHER = "higher"
+    LOWER = "lower"
+
+
+class SprintInfo(_Model):
+    name: str = Field(min_length=1)
+    goal: str = ""
+    start: date
+    days: int = Field(ge=1, le=366)
+    timezone: str = "UTC"
+    workdays: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f'unknown timezone "{v}"; use an IANA name such as "Europe/Berlin"') from None
+        return v
+
+    @field_validator("workdays")
+    @classmethod
+    def _workdays(cls, v: list[str]) -> list[str]:
+        bad = [d for d in v if d not in WEEKDAYS]
+        if bad:
+            raise ValueError(f"unknown weekday {bad[0]!r}; use {', '.join(WEEKDAYS)}")
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def end(self) -> date:
+        return self.start + timedelta(days=self.days - 1)
+
+
+class Targets(_Model):
+    readiness: Percent
+    pass_rate: Percent
+    baseline_readiness: Percent | None = None
+
+
+class Plan(_Model):
+    readiness: list[Percent] | None = None
+    passing: list[Annotated[int, Field(ge=0)]] | None = None
+
+    @field_validator("readiness", "passing")
+    @classmethod
+    def _one_per_day(cls, v: list[Any] | None, info: ValidationInfo) -> list[Any] | None:
+        days = (info.context or {}).get("days")
+        if v is not None and isinstance(days, int) and len(v) != days:
+            raise ValueError(f"has {len(v)} entries but the sprint has {days} days (one per day)")
+        return v
+
+
+class Channels(_Model):
+    team: str
+    status: str
+    blockers: str
+
+    @field_validator("team", "status", "blockers")
+    @classmethod
+    def _channel(cls, v: str) -> str:
+        if not _CHANNEL.match(v):
+            raise ValueError(f'"{v}" is not a channel ID (C…) or name ("#sprint-status")')
+        return v
+
+
+class Schedule(_Model):
+    daily_report: ClockTime = time(9, 0)
+    standup_prompt: ClockTime = time(9, 0)
+    standup_reminder: ClockTime = time(9, 25)
+    standup_digest: ClockTime = time(9, 30)
+    weekly_report_days: list[int] = Field(default_factory=list)
+
+    @field_validator("weekly_report_days")
+    @classmethod
+    def _days(cls, v: list[int], info: ValidationInfo) -> list[int]:
+        _check_days(v, info)
+        return v
+
+
+class Alerts(_Model):
+    perf_tolerance: Annotated[float, Field(ge=0)] = 10
+    regression_ack: Duration = timedelta(hours=1)
+    performance_ack: Duration = timedelta(hours=4)
+    decline_ack: Duration = timedelta(hours=2)
+    email_to: list[str] = Field(default_factory=list)
+
+    @field_validator("email_to")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        for addr in v:
+            if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", addr):
+                raise ValueError(f'"{addr}" is not an e-mail address')
+        return v
+
+
+def _check_days(days: list[int], info: ValidationInfo) -> None:
+    limit = (info.context or {}).get("days")
+    for d in days:
+        if d < 1 or (isinstance(limit, int) and d > limit):
+            raise ValueError(f"day {d} is out of range: the sprint has days 1-{limit}")
+
+
+def _check_notify(value: str | list[str], info: ValidationInfo) -> None:
+    ctx = info.context or {}
+    roles: set[str] = ctx.get("roles", set())
+    names = [value] if isinstance(value, str) else value
+    for n in names:
+        if n in CHANNEL_KEYS or n in roles or _SLACK_ID.match(n) or _CHANNEL.match(n):
+            continue
+        known = ", ".join(sorted(set(CHANNEL_KEYS) | roles))
+        raise ValueError(f'unknown role "{n}"; use a channel key or role ({known}) or Slack IDs')
+
+
+class Escalation(_Model):
+    after: Duration
+    name: str = Field(min_length=1)
+    notify: str | list[str]
+
+    @field_validator("notify")
+    @classmethod
+    def _notify(cls, v: str | list[str], info: ValidationInfo) -> str | list[str]:
+        _check_notify(v, info)
+        return v
+
+
+class Metric(_Model):
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    label: str = ""
+    unit: str = ""
+    target: float
+    better: Better
+    baseline: float | None = None
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+
+class Component(_Model):
+    name: str = Field(min_length=1)
+    group: str = ""
+    weight: Annotated[float, Field(gt=0)]
+    target: Percent
+    source: Source
+    tests: list[str] = Field(default_factory=list)
+    metrics: list[str] = Field(default_factory=list)
+    # Starting score: the manual score until /readiness set, and the score of a tests or
+    # metrics component until its first data arrives.
+    score: Percent | None = None
+    priority: str = ""
+
+    @model_validator(mode="after")
+    def _source_needs(self) -> Component:
+        if self.source is Source.TESTS and not self.tests:
+            raise ValueError('source = "tests" needs `tests`: globs on file path or classname')
+        if self.source is Source.METRICS and not self.metrics:
+            raise ValueError('source = "metrics" needs `metrics`: names from [[metrics]]')
+        if self.source is Source.MANUAL and self.score is None:
+            raise ValueError('source = "manual" needs a starting `score`')
+        return self
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        known: set[str] | None = (info.context or {}).get("metrics")
+        for m in v:
+            if known is not None and m not in known:
+                raise ValueError(f'unknown metric "{m}"; [[metrics]] defines {_names(known)}')
+        return v
+
+    @property
+    def group_name(self) -> str:
+        return self.group or self.name
+
+
+class Criterion(_Model):
+    metric: str | None = None
+    component: str | None = None
+    blockers: Literal["P0", "P1", "P2", "P0+P1"] | None = None
+    benchmark: str | None = None
+    op: Literal[">=", ">", "<=", "<", "==", "!="]
+    value: float
+    label: str = ""
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> Criterion:
+        subjects = [x for x in (self.metric, self.component, self.blockers, self.benchmark) if x]
+        if len(subjects) != 1:
+            raise ValueError("name exactly one of metric, component, blockers, benchmark")
+        return self
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, v: str | None) -> str | None:
+        if v is not None and v not in SPRINT_METRICS:
+            raise ValueError(f'unknown metric "{v}"; use one of {", ".join(SPRINT_METRICS)}')
+        return v
+
+    @field_validator("component")
+    @classmethod
+    def _component(cls, v: str | None, info: ValidationInfo) -> str | None:
+        known: set[str] | None = (info.context or {}).get("components")
+        if v is not None and known is not None and v not in known:
+            raise ValueError(f'unknown component "{v}"')
+        return v
+
+    @field_validator("benchmark")
+    @classmethod
+    def _benchmark(cls, v: str | None, info: ValidationInfo) -> str | None:
+        known: set[str] | None = (info.context or {}).get("metrics")
+        if v is not None and known is not None and v not in known:
+            raise ValueError(f'unknown benchmark "{v}"; [[metrics]] defines {_names(known)}')
+        return v
+
+    def describe(self) -> str:
+        if self.label:
+            return self.label
+        subject = self.metric or self.component or self.benchmark
+        if self.blockers:
+            subject = f"open {self.blockers} blockers"
+        return f"{subject} {self.op} {self.value:g}"
+
+
+class Milestone(_Model):
+    day: int
+    name: str = Field(min_length=1)
+    criteria: list[Criterion] = Field(default_factory=list)
+    signoffs: list[str] = Field(default_factory=list)
+    review: str = ""
+
+    @field_validator("day")
+    @classmethod
+    def _day(cls, v: int, info: ValidationInfo) -> int:
+        _check_days([v], info)
+        return v
+
+    @field_validator("signoffs")
+    @classmethod
+    def _signoffs(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        for role in v:
+            _check_notify(role, info)
+        return v
+
+
+class TestArea(_Model):
+    """A row of the tracker's "Test Coverage by Component" table, as the team stated it."""
+
+    name: str
+    total: Annotated[int, Field(ge=0)]
+    passing: Annotated[int, Field(ge=0)]
+    failing: Annotated[int, Field(ge=0)]
+    coverage: Percent | None = None
+    target: Percent | None = None
+
+
+class Baseline(_Model):
+    """What the tracker stated at sprint start; checked against its own parts."""
+
+    total_tests: Annotated[int, Field(ge=0)] | None = None
+    passing_tests: Annotated[int, Field(ge=0)] | None = None
+    failing_tests: Annotated[int, Field(ge=0)] | None = None
+    test_files: Annotated[int, Field(ge=0)] | None = None
+    test_files_passing: Annotated[int, Field(ge=0)] | None = None
+    areas: list[TestArea] = Field(default_factory=list)
+
+
+class Sprint(_Model):
+    """A whole sprint file. Field order matters: later sections are checked against earlier."""
+
+    sprint: SprintInfo
+    targets: Targets
+    plan: Plan = Plan()
+    channels: Channels
+    people: dict[str, list[str] | str] = Field(default_factory=dict)
+    schedule: Schedule = Schedule()
+    alerts: Alerts = Alerts()
+    escalation: list[Escalation] = Field(default_factory=list)
+    metrics: list[Metric] = Field(default_factory=list)
+    components: list[Component] = Field(min_length=1)
+    milestones: list[Milestone] = Field(default_factory=list)
+    baseline: Baseline = Baseline()
+
+    @field_validator("people")
+    @classmethod
+    def _people(cls, v: dict[str, list[str] | str]) -> dict[str, list[str] | str]:
+        for role, ids in v.items():
+            if isinstance(ids, str):
+                if role != "participants" or ids != "team":
+                    raise ValueError(f'{role}: write a list of IDs (only participants may be "team")')
+            else:
+                try:
+                    _check_ids(ids)
+                except ValueError as exc:
+                    raise ValueError(f"{role}: {exc}") from None
+        return v
+
+    @field_validator("escalation")
+    @classmethod
+    def _escalation_order(cls, v: list[Escalation]) -> list[Escalation]:
+        afters = [e.after for e in v]
+        if afters != sorted(afters):
+            raise ValueError("steps must be listed in order of `after`")
+        return v
+
+    @field_validator("metrics")
+    @classmethod
+    def _unique_metrics(cls, v: list[Metric]) -> list[Metric]:
+        dup = [n for n, c in Counter(m.name for m in v).items() if c > 1]
+        if dup:
+            raise ValueError(f'duplicate metric "{dup[0]}"')
+        return v
+
+    @field_validator("milestones")
+    @classmethod
+    def _unique_milestones(cls, v: list[Milestone]) -> list[Milestone]:
+        dup = [d for d, c in Counter(m.day for m in v).items() if c > 1]
+        if dup:
+            raise ValueError(f"two milestones on day {dup[0]}")
+        return v
+
+    # -- lookups -------------------------------------------------------------------------
+    def component(self, name: str) -> Component | None:
+        """The component called `name`, case-insensitively."""
+        for c in self.components:
+            if c.name.lower() == name.strip().lower():
+                return c
+        return None
+
+    def metric(self, name: str) -> Metric | None:
+        return next((m for m in self.metrics if m.name == name), None)
+
+    def role(self, name: str) -> list[str]:
+        """IDs for a role; [] when the role is unset or is "team"."""
+        v = self.people.get(name, [])
+        return [] if isinstance(v, str) else list(v)
+
+    def channel(self, key: str) -> str:
+        value: str = getattr(self.channels, key)
+        return value
+
+    @property
+    def groups(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for c in self.components:
+            seen.setdefault(c.group_name, None)
+        return list(seen)
+
+
+def _names(known: set[str]) -> str:
+    return ", ".join(sorted(known)) or "none"
+
+
+def _context(raw: dict[str, Any]) -> dict[str, Any]:
+    """Names from the raw file that later sections may refer to (read leniently here;
+    the models check each section properly)."""
+
+    def names(key: str) -> set[str] | None:
+        items = raw.get(key)
+        if not isinstance(items, list):
+            return None
+        return {i["name"] for i in items if isinstance(i, dict) and isinstance(i.get("name"), str)}
+
+    sprint = raw.get("sprint") if isinstance(raw.get("sprint"), dict) else {}
+    days = sprint.get("days") if isinstance(sprint, dict) else None
+    people = raw.get("people") if isinstance(raw.get("people"), dict) else {}
+    return {
+        "days": days if isinstance(days, int) and days >= 1 else None,
+        "roles": set(STANDARD_ROLES) | set(people or {}),
+        "metrics": names("metrics"),
+        "components": names("components"),
+    }
+
+
+def _duplicate_components(raw: dict[str, Any]) -> list[str]:
+    items = raw.get("components")
+    if not isinstance(items, list):
+        return []
+    seen: dict[str, int] = {}
+    problems = []
+    for i, item in enumerate(items):
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str):
+            continue
+        key = name.strip().lower()
+        if key in seen:
+            problems.append(
+                f'components[{i}].name: duplicate component "{name}" (first at components[{seen[key]}])'
+            )
+        else:
+            seen[key] = i
+    return problems
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after[_duration()]", "function-before[_duration()]"):
+            continue
+        elif not part.startswith(("function-", "list[", "str", "int", "float")):
+            out += f".{part}" if out else part
+    return out or "(file)"
+
+
+def _messages(exc: ValidationError) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        problems.append(f"{_loc(err['loc'])}: {msg}")
+    # A union such as `str | list[str]` reports once per branch; keep the first of each path.
+    unique: dict[str, str] = {}
+    for p in problems:
+        unique.setdefault(p.split(": ", 1)[0], p)
+    return list(unique.values())
+
+
+def validate_sprint(raw: dict[str, Any], *, path: str = "sprint file") -> Sprint:
+    """Validate a parsed sprint file; raise ConfigError listing every problem found."""
+    problems = _duplicate_components(raw)
+    sprint: Sprint | None = None
+    try:
+        sprint = Sprint.model_validate(raw, context=_context(raw))
+    except ValidationError as exc:
+        problems += _messages(exc)
+    if problems or sprint is None:
+        raise ConfigError(path, problems)
+    return sprint
+
+
+def load_sprint(path: str | Path) -> Sprint:
+    """Read and validate the sprint file at `path`."""
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(p), ["file not found (set SPRINTBOT_CONFIG)"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(p), [f"cannot read: {exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(p), [f"not valid TOML: {exc}"]) from None
+    return validate_sprint(raw, path=str(p))

@@ -1,0 +1,248 @@
+"""SQLModel tables. Every timestamp is timezone-aware and stored as UTC."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _text(*, nullable: bool = True) -> Any:
+    return Field(default=None, sa_type=Text, nullable=nullable)
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class TestStatus(StrEnum):
+    __test__ = False  # not a pytest class
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    FLAKY = "flaky"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class TestReport(SQLModel, table=True):
+    """One JUnit document received for a CI run (a run may send several shards)."""
+
+    __test__ = False  # not a pytest class
+
+    __tablename__ = "test_report"
+    __table_args__ = (UniqueConstraint("run", "digest", name="uq_test_report_run_digest"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run: str = Field(max_length=200, index=True)
+    commit: str | None = Field(default=None, max_length=100)
+    branch: str = Field(default="main", max_length=200, index=True)
+    url: str | None = Field(default=None, max_length=2000)
+    at: datetime = _ts(index=True)
+    received_at: datetime = _ts()
+    digest: str = Field(max_length=64)
+    tests: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    flaky: int = 0
+    # Every test's status in this report, packed; rows in test_result hold only changes.
+    statuses: bytes | None = Field(default=None, sa_type=LargeBinary)
+    reply: dict[str, Any] = _json()
+
+
+class KnownTest(SQLModel, table=True):
+    """Every test seen on a branch, with its latest status."""
+
+    __tablename__ = "known_test"
+    __table_args__ = (
+        UniqueConstraint("branch", "classname", "name", name="uq_known_test_identity"),
+        Index("ix_known_test_branch_status", "branch", "status"),
+        Index("ix_known_test_branch_component", "branch", "component"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    branch: str = Field(default="main", max_length=200)
+    classname: str = Field(max_length=1000)
+    name: str = Field(max_length=2000)
+    file: str | None = Field(default=None, max_length=1000)
+    component: str | None = Field(default=None, max_length=200)
+    status: TestStatus = Field(max_length=10)
+    message: str | None = _text()
+    first_seen_at: datetime = _ts()
+    changed_at: datetime = _ts()
+    last_report_id: int | None = Field(default=None, foreign_key="test_report.id")
+
+
+class TestResult(SQLModel, table=True):
+    """A test whose status a report changed (or first reported)."""
+
+    __test__ = False  # not a pytest class
+
+    __tablename__ = "test_result"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="test_report.id", index=True)
+    test_id: int = Field(foreign_key="known_test.id", index=True)
+    status: TestStatus = Field(max_length=10)
+    previous_status: TestStatus | None = Field(default=None, max_length=10)
+    message: str | None = _text()
+
+
+class MetricSample(SQLModel, table=True):
+    """One benchmark figure sent by CI."""
+
+    __tablename__ = "metric_sample"
+    __table_args__ = (Index("ix_metric_sample_name_at", "name", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    value: float
+    at: datetime = _ts()
+    commit: str | None = Field(default=None, max_length=100)
+    received_at: datetime = _ts()
+
+
+class ManualScore(SQLModel, table=True):
+    """A score set by hand for a manual component; the latest per component counts."""
+
+    __tablename__ = "manual_score"
+    __table_args__ = (Index("ix_manual_score_component_at", "component", "set_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    component: str = Field(max_length=200)
+    score: float
+    previous: float | None = None
+    set_by: str = Field(max_length=50)
+    set_at: datetime = _ts()
+    note: str | None = _text()
+
+
+class ReadinessSnapshot(SQLModel, table=True):
+    """Readiness as computed after something changed it."""
+
+    __tablename__ = "readiness_snapshot"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(index=True)
+    score: float | None = None
+    cause: str = Field(max_length=200)
+    breakdown: dict[str, Any] = _json()
+
+
+class Standup(SQLModel, table=True):
+    """One person's standup answer for one sprint day."""
+
+    __tablename__ = "standup"
+    __table_args__ = (UniqueConstraint("user_id", "day", name="uq_standup_user_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=50)
+    day: date = Field(index=True)
+    sprint_day: int
+    skipped: bool = False
+    yesterday: str | None = _text()
+    today: str | None = _text()
+    blockers: str | None = _text()
+    action_items: str | None = _text()
+    metrics: dict[str, Any] = _json()
+    channel: str | None = Field(default=None, max_length=50)
+    ts: str | None = Field(default=None, max_length=50)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Blocker(SQLModel, table=True):
+    """An entry of the blocker log; it climbs the escalation path until resolved."""
+
+    __tablename__ = "blocker"
+    __table_args__ = (Index("ix_blocker_open", "resolved_at", "severity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    component: str = Field(max_length=200)
+    description: str = Field(sa_type=Text)
+    severity: str = Field(max_length=2)
+    owner: str | None = Field(default=None, max_length=50)
+    reported_by: str = Field(max_length=50)
+    reported_at: datetime = _ts()
+    acknowledged_by: str | None = Field(default=None, max_length=50)
+    acknowledged_at: datetime | None = _ts(nullable=True)
+    escalation_level: int = 0
+    escalated_at: datetime | None = _ts(nullable=True)
+    resolved_by: str | None = Field(default=None, max_length=50)
+    resolved_at: datetime | None = _ts(nullable=True)
+    resolution: str | None = _text()
+    channel: str | None = Field(default=None, max_length=50)
+    ts: str | None = Field(default=None, max_length=50)
+
+
+class Risk(SQLModel, table=True):
+    """An entry of the risk matrix."""
+
+    __tablename__ = "risk"
+
+    id: int | None = Field(default=None, primary_key=True)
+    description: str = Field(sa_type=Text)
+    impact: str = Field(max_length=10)
+    probability: str = Field(max_length=10)
+    mitigation: str | None = _text()
+    owner: str | None = Field(default=None, max_length=50)
+    status: str = Field(default="active", max_length=20)
+    created_by: str = Field(max_length=50)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Alert(SQLModel, table=True):
+    """A regression, performance or decline alert, and who acknowledged it."""
+
+    __tablename__ = "alert"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=30, index=True)
+    key: str = Field(max_length=200, unique=True)
+    created_at: datetime = _ts()
+    payload: dict[str, Any] = _json()
+    acknowledged_by: str | None = Field(default=None, max_length=50)
+    acknowledged_at: datetime | None = _ts(nullable=True)
+    followed_up_at: datetime | None = _ts(nullable=True)
+    resolved_at: datetime | None = _ts(nullable=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A Web API call to Slack, written before it is made; `key` is never delivered twice."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, unique=True)
+    method: str = Field(max_length=100)
+    payload: dict[str, Any] = _json()
+    # Another message's key whose result supplies this one's thread_ts (or channel+ts).
+    parent_key: str | None = Field(default=None, max_length=300)
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, max_length=10)
+    attempts: int = 0
+    created_at: datetime = _ts()
+    next_attempt_at: datetime = _ts()
+    claimed_at: datetime | None = _ts(nullable=True)
+    sent_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = _text()
+    result: dict[str, Any] = _json()

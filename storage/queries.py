@@ -1,0 +1,245 @@
+"""Typed queries. Functions flush; the caller owns the transaction and commits once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, or_, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    Blocker,
+    KnownTest,
+    ManualScore,
+    MetricSample,
+    OutboxMessage,
+    OutboxStatus,
+    ReadinessSnapshot,
+    TestStatus,
+)
+
+
+def ping(*, session: Session) -> None:
+    """Round-trip to the database; raises when it is unreachable."""
+    session.execute(text("SELECT 1"))
+
+
+# -- readiness inputs --------------------------------------------------------------------
+
+
+def component_test_counts(*, session: Session, branch: str = "main") -> dict[str, tuple[int, int]]:
+    """Per component: (passed, total) over the branch's known tests."""
+    passed = func.sum(case((col(KnownTest.status) == TestStatus.PASSED, 1), else_=0))
+    rows = session.exec(
+        select(KnownTest.component, passed, func.count())
+        .where(KnownTest.branch == branch, col(KnownTest.component).is_not(None))
+        .group_by(col(KnownTest.component))
+    ).all()
+    return {str(c): (int(p or 0), int(n)) for c, p, n in rows}
+
+
+def test_totals(*, session: Session, branch: str = "main") -> tuple[int, int]:
+    """(passed, total) over all the branch's known tests."""
+    passed = func.sum(case((col(KnownTest.status) == TestStatus.PASSED, 1), else_=0))
+    row = session.exec(select(passed, func.count()).where(KnownTest.branch == branch)).one()
+    return int(row[0] or 0), int(row[1])
+
+
+def latest_manual_scores(*, session: Session) -> dict[str, float]:
+    """The newest score set for each manual component."""
+    newest = (
+        select(ManualScore.component, func.max(ManualScore.id).label("id"))
+        .group_by(col(ManualScore.component))
+        .subquery()
+    )
+    rows = session.exec(
+        select(ManualScore).join(newest, col(ManualScore.id) == newest.c.id)
+    ).all()
+    return {r.component: r.score for r in rows}
+
+
+def add_manual_score(
+    *, session: Session, component: str, score: float, previous: float | None, user_id: str, at: datetime
+) -> ManualScore:
+    """Record a manual score; it becomes the component's current score."""
+    row = ManualScore(component=component, score=score, previous=previous, set_by=user_id, set_at=at)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def latest_metric_values(*, session: Session) -> dict[str, float]:
+    """The most recent sample of each metric (by measurement time, then arrival)."""
+    ranked = select(
+        MetricSample.name,
+        MetricSample.value,
+        func.row_number()
+        .over(
+            partition_by=MetricSample.name,
+            order_by=(col(MetricSample.at).desc(), col(MetricSample.id).desc()),
+        )
+        .label("rank"),
+    ).subquery()
+    rows = session.execute(
+        select(ranked.c.name, ranked.c.value).where(ranked.c.rank == 1)
+    ).all()
+    return {str(n): float(v) for n, v in rows}
+
+
+def add_snapshot(
+    *, session: Session, at: datetime, score: float | None, cause: str, breakdown: dict[str, Any]
+) -> ReadinessSnapshot:
+    """Store readiness as computed now."""
+    row = ReadinessSnapshot(at=at, score=score, cause=cause, breakdown=breakdown)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def latest_snapshot(*, session: Session) -> ReadinessSnapshot | None:
+    """The most recent readiness snapshot."""
+    return session.exec(
+        select(ReadinessSnapshot).order_by(col(ReadinessSnapshot.id).desc()).limit(1)
+    ).first()
+
+
+def open_blockers(*, session: Session, severity: str | None = None) -> list[Blocker]:
+    """Unresolved blockers, most severe and oldest first."""
+    q = select(Blocker).where(col(Blocker.resolved_at).is_(None))
+    if severity is not None:
+        q = q.where(Blocker.severity == severity)
+    return list(session.exec(q.order_by(col(Blocker.severity), col(Blocker.reported_at))).all())
+
+
+# -- outbox ------------------------------------------------------------------------------
+
+
+def enqueue(
+    *,
+    session: Session,
+    key: str,
+    method: str,
+    payload: dict[str, Any],
+    now: datetime,
+    parent_key: str | None = None,
+) -> OutboxMessage | None:
+    """Add a message to the outbox; None (and nothing added) when `key` is already there."""
+    if session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).first() is not None:
+        return None
+    row = OutboxMessage(
+        key=key,
+        method=method,
+        payload=payload,
+        parent_key=parent_key,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # Another process enqueued the same key between our look-up and insert.
+        return None
+    return row
+
+
+def outbox_message(*, session: Session, key: str) -> OutboxMessage | None:
+    """The outbox row for `key`."""
+    return session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
+
+
+def claim_due(
+    *, session: Session, now: datetime, lease: timedelta, limit: int = 50
+) -> list[OutboxMessage]:
+    """Claim up to `limit` due messages for sending; safe against concurrent senders.
+
+    A row is due when pending and its next attempt has come, or when a sender claimed it
+    longer than `lease` ago and died. Each claim is a conditional UPDATE, so of two senders
+    racing for a row exactly one wins it.
+    """
+    stale = now - lease
+    candidates = session.exec(
+        select(OutboxMessage)
+        .where(
+            or_(
+                (col(OutboxMessage.status) == OutboxStatus.PENDING)
+                & (col(OutboxMessage.next_attempt_at) <= now),
+                (col(OutboxMessage.status) == OutboxStatus.SENDING)
+                & (col(OutboxMessage.claimed_at) < stale),
+            )
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    ).all()
+    claimed = []
+    for row in candidates:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id) == row.id,
+                col(OutboxMessage.status) == row.status,
+                col(OutboxMessage.attempts) == row.attempts,
+            )
+            .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=row.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(row)
+    for row in claimed:
+        session.refresh(row)
+    return claimed
+
+
+def finish_message(
+    *,
+    session: Session,
+    message_id: int,
+    status: OutboxStatus,
+    now: datetime,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+    attempts: int | None = None,
+) -> None:
+    """Record a delivery outcome: sent, failed for good, or pending again at `retry_at`."""
+    values: dict[str, Any] = {"status": status, "last_error": error}
+    if attempts is not None:
+        values["attempts"] = attempts
+    if status is OutboxStatus.SENT:
+        values.update(sent_at=now, result=result or {})
+    if retry_at is not None:
+        values["next_attempt_at"] = retry_at
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def outbox_counts(*, session: Session) -> dict[str, int]:
+    """How many outbox rows are in each status."""
+    rows = session.exec(
+        select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))
+    ).all()
+    return {str(s): int(n) for s, n in rows}
+
+
+def failed_messages(*, session: Session, limit: int = 20) -> Sequence[OutboxMessage]:
+    """Messages Slack refused for good, newest first."""
+    return session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(limit)
+    ).all()
+
+
+def first_snapshot(*, session: Session) -> ReadinessSnapshot | None:
+    """The earliest readiness snapshot (the sprint's computed baseline)."""
+    return session.exec(
+        select(ReadinessSnapshot).order_by(col(ReadinessSnapshot.id)).limit(1)
+    ).first()

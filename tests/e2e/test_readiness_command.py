@@ -1,0 +1,124 @@
+"""/readiness end to end: signed requests into the real server, answers in the ack."""
+
+from __future__ import annotations
+
+import time
+
+from sqlmodel import select
+
+from storage.models import ManualScore, ReadinessSnapshot
+from tests.conftest import Server
+from tests.slack import command_body, post_signed, sign, slash
+
+LEAVES = [
+    "Swarm Coordination", "Memory Management", "Task Orchestration", "Agent Commands",
+    "Swarm Commands", "Utility Commands", "Unit Tests", "Integration Tests", "E2E Tests",
+    "API Documentation", "User Guides", "Response Times", "Resource Usage", "Scalability",
+    "Authentication", "Authorization", "Data Protection",
+]
+GROUPS = ["Core Infrastructure", "CLI Commands", "Testing Framework", "Documentation",
+          "Performance", "Security"]
+
+
+def _all_text(blocks: list[dict]) -> str:
+    out = []
+    for b in blocks:
+        if "text" in b:
+            out.append(b["text"]["text"])
+        for f in b.get("fields", []):
+            out.append(f["text"])
+        for e in b.get("elements", []):
+            out.append(e.get("text", ""))
+    return "\n".join(out)
+
+
+def test_readiness_shows_breakdown_within_three_seconds(server: Server) -> None:
+    started = time.monotonic()
+    resp = slash(server.url, "/readiness")
+    elapsed = time.monotonic() - started
+
+    assert resp.status_code == 200
+    assert elapsed < 3
+    body = resp.json()
+    assert body["response_type"] == "ephemeral"
+    assert body["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Readiness 71.55 % — target 85 %", "emoji": True},
+    }
+    text = _all_text(body["blocks"])
+    for name in LEAVES + GROUPS:
+        assert name in text
+    # Leaf lines carry score, target and gap.
+    assert "User Guides (5) — *50 %* of 100 %, gap -50 pts" in text
+    assert "*Core Infrastructure* · weight 25 — *75.2 %* of 90 %, gap -14.8 pts" in text
+    assert "Day 3 of 14" in text
+    assert "*Plan for today*\n72 %" in text
+    # 71.55 is within 2 points below the day-3 plan of 72.
+    assert "*Health*\n:large_yellow_circle: At Risk" in text
+    assert len(body["blocks"]) <= 50
+
+
+def test_bad_or_stale_signature_is_rejected(server: Server) -> None:
+    body = command_body("/readiness")
+    forged = post_signed(server.url, body, headers={"X-Slack-Signature": "v0=" + "0" * 64})
+    assert forged.status_code == 401
+    stale = post_signed(server.url, body, headers=sign(body, timestamp=int(time.time()) - 600))
+    assert stale.status_code == 401
+    assert server.slack.calls_to("auth.test") == []
+
+
+def test_admin_sets_manual_score_and_readiness_moves(server: Server) -> None:
+    resp = slash(server.url, "/readiness", "set User Guides 70")
+    assert resp.status_code == 200
+    assert resp.json()["text"] == (
+        ":pencil2: *User Guides*: 50 % → *70 %*. Readiness 71.55 % → *72.55 %*."
+    )
+    shown = slash(server.url, "/readiness").json()
+    assert shown["blocks"][0]["text"]["text"] == "Readiness 72.55 % — target 85 %"
+    assert "User Guides (5) — *70 %* of 100 %, gap -30 pts · _set manually_" in _all_text(
+        shown["blocks"]
+    )
+    with server.runtime.db.session() as s:
+        rows = s.exec(select(ManualScore)).all()
+        snaps = s.exec(select(ReadinessSnapshot)).all()
+    assert [(r.component, r.score, r.previous, r.set_by) for r in rows] == [
+        ("User Guides", 70.0, 50.0, "U0TECHLEAD")
+    ]
+    assert [(s.score, s.cause) for s in snaps] == [(72.55, "manual:User Guides")]
+
+
+def test_non_admin_is_refused_and_nothing_changes(server: Server) -> None:
+    resp = slash(server.url, "/readiness", "set User Guides 70", user_id="U0SOMEONE")
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["response_type"] == "ephemeral"
+    assert body["text"] == "Only sprint admins can set scores; ask <@U0TECHLEAD>, <@U0QALEAD>."
+    with server.runtime.db.session() as s:
+        assert s.exec(select(ManualScore)).all() == []
+    assert slash(server.url, "/readiness").json()["blocks"][0]["text"]["text"].startswith(
+        "Readiness 71.55 %"
+    )
+
+
+def test_bad_input_gets_ephemeral_explanations(server: Server) -> None:
+    cases = {
+        "set Usr Guides 70": 'No component called "Usr Guides". Manual components: '
+        "API Documentation, User Guides.",
+        "set Swarm Coordination 95": "Swarm Coordination is scored from its tests; only manual "
+        "components can be set: API Documentation, User Guides.",
+        "set User Guides lots": '"lots" is not a score; give a number from 0 to 100, e.g. 70',
+        "set User Guides 150": "150 is out of range; a score is from 0 to 100",
+        "set 70": "Give a component and a score: `/readiness set User Guides 70`.",
+    }
+    for text, expected in cases.items():
+        body = slash(server.url, "/readiness", text).json()
+        assert body == {"response_type": "ephemeral", "text": expected}, text
+    unknown = slash(server.url, "/readiness", "frobnicate").json()
+    assert unknown["text"].startswith('Unknown option "frobnicate". Usage: `/readiness`')
+    with server.runtime.db.session() as s:
+        assert s.exec(select(ManualScore)).all() == []
+
+
+def test_score_accepts_percent_sign_and_case(server: Server) -> None:
+    body = slash(server.url, "/readiness", "set user guides 65%").json()
+    assert body["text"].startswith(":pencil2: *User Guides*: 50 % → *65 %*")

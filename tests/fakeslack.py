@@ -1,0 +1,129 @@
+"""A fake Slack Web API on loopback: records every call, answers like Slack, fails on demand."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class Failure:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeSlack:
+    """Serves /api/<method> and /response/<id> (response_url) on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.usergroups: dict[str, list[str]] = {}
+        self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._lock = threading.Lock()
+        self._ts = 1700000000
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length).decode()
+                if "json" in (self.headers.get("content-type") or ""):
+                    args = json.loads(raw or "{}")
+                else:
+                    args = dict(parse_qsl(raw))
+                method = self.path.strip("/").removeprefix("api/")
+                status, body, headers = fake._answer(method, args, dict(self.headers))
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"http://127.0.0.1:{self.port}/response/{name}"
+
+    def start(self) -> FakeSlack:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- scripting -----------------------------------------------------------------------
+    def fail(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` calls of `method` with an HTTP status and/or Slack error."""
+        body = {"ok": False, "error": error or f"http_{status}"}
+        for _ in range(times):
+            self._failures[method].append(Failure(status, body, headers or {}))
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def _answer(
+        self, method: str, args: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        with self._lock:
+            self.calls.append(Call(method, args, headers))
+            if self._failures[method]:
+                f = self._failures[method].popleft()
+                return f.status, f.body, f.headers
+            if method.startswith("response/"):
+                return 200, {"ok": True}, {}
+            auth = headers.get("Authorization") or headers.get("authorization") or ""
+            if not auth.startswith("Bearer xoxb-"):
+                return 200, {"ok": False, "error": "not_authed"}, {}
+            self._ts += 1
+            ts = f"{self._ts}.000100"
+        if method == "auth.test":
+            return 200, {"ok": True, "user_id": "UBOT", "team_id": "T1", "bot_id": "BBOT",
+                         "team": "Test", "user": "sprintbot", "url": "https://test.slack.com/"}, {}
+        if method in ("chat.postMessage", "chat.update"):
+            channel = args.get("channel", "")
+            if channel in ("#does-not-exist", "CNOTFOUND"):
+                return 200, {"ok": False, "error": "channel_not_found"}, {}
+            return 200, {"ok": True, "channel": channel if channel.startswith("C") else "C0TEAM",
+                         "ts": args.get("ts") or ts, "message": {"text": args.get("text")}}, {}
+        if method == "usergroups.users.list":
+            return 200, {"ok": True, "users": self.usergroups.get(args.get("usergroup", ""), [])}, {}
+        return 200, {"ok": True}, {}
