@@ -32,6 +32,8 @@ class MetricState(StrEnum):
 class TestCounts:
     """Latest statuses of one component's known tests."""
 
+    __test__ = False  # not a pytest class
+
     passed: int
     total: int
 

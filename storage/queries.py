@@ -157,40 +157,37 @@ def claim_due(
     """Claim up to `limit` due messages for sending; safe against concurrent senders.
 
     A row is due when pending and its next attempt has come, or when a sender claimed it
-    longer than `lease` ago and died. Each claim is a conditional UPDATE, so of two senders
-    racing for a row exactly one wins it.
+    longer than `lease` ago and died. The claim is one UPDATE that re-checks dueness on
+    each row, so of two senders racing for a row exactly one wins it (on SQLite the write
+    lock serialises them; on PostgreSQL the row lock and re-check do).
     """
-    stale = now - lease
-    candidates = session.exec(
+    due = or_(
+        (col(OutboxMessage.status) == OutboxStatus.PENDING)
+        & (col(OutboxMessage.next_attempt_at) <= now),
+        (col(OutboxMessage.status) == OutboxStatus.SENDING)
+        & (col(OutboxMessage.claimed_at) < now - lease),
+    )
+    candidates = select(OutboxMessage.id).where(due).order_by(col(OutboxMessage.id)).limit(limit)
+    claimed_ids = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(candidates.scalar_subquery()), due)
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_at=now,
+            attempts=col(OutboxMessage.attempts) + 1,
+        )
+        .returning(col(OutboxMessage.id))
+        .execution_options(synchronize_session=False)
+    ).scalars().all()
+    if not claimed_ids:
+        return []
+    rows = session.exec(
         select(OutboxMessage)
-        .where(
-            or_(
-                (col(OutboxMessage.status) == OutboxStatus.PENDING)
-                & (col(OutboxMessage.next_attempt_at) <= now),
-                (col(OutboxMessage.status) == OutboxStatus.SENDING)
-                & (col(OutboxMessage.claimed_at) < stale),
-            )
-        )
+        .where(col(OutboxMessage.id).in_(claimed_ids))
         .order_by(col(OutboxMessage.id))
-        .limit(limit)
+        .execution_options(populate_existing=True)
     ).all()
-    claimed = []
-    for row in candidates:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(
-                col(OutboxMessage.id) == row.id,
-                col(OutboxMessage.status) == row.status,
-                col(OutboxMessage.attempts) == row.attempts,
-            )
-            .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=row.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(row)
-    for row in claimed:
-        session.refresh(row)
-    return claimed
+    return list(rows)
 
 
 def finish_message(

@@ -1,0 +1,197 @@
+"""The readiness math, pinned to the seed tracker's own figures."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from jobs.config import Sprint, validate_sprint
+from jobs.numbers import (
+    Health,
+    MetricState,
+    TestCounts,
+    breakdown,
+    burndown,
+    consistency_warnings,
+    health,
+    local_instant,
+    metric_state,
+    pct,
+    plan_passing,
+    plan_readiness,
+    sprint_day,
+    weighted,
+)
+from tests.jobs.test_config import minimal
+
+
+def test_seed_leaves_give_71_55_not_the_stated_67(example: Sprint) -> None:
+    bd = breakdown(example)
+    assert bd.score == pytest.approx(71.55)
+    assert pct(bd.score) == "71.55 %"
+    assert bd.gap == pytest.approx(71.55 - 85)
+    assert [c.name for c in bd.components][:3] == [
+        "Swarm Coordination", "Memory Management", "Task Orchestration"
+    ]
+    assert len(bd.components) == 17
+    groups = {g.name: (g.weight, round(g.score or 0, 2), g.target) for g in bd.groups}
+    assert groups == {
+        "Core Infrastructure": (25, 75.2, 90),
+        "CLI Commands": (20, 65.0, 85),
+        "Testing Framework": (15, 80.0, pytest.approx(90)),
+        "Documentation": (10, 60.0, 100),
+        "Performance": (15, 70.0, 90),
+        "Security": (15, 75.0, 95),
+    }
+
+
+def test_seed_group_rows_give_71_5() -> None:
+    # The seed's group rows as printed (Core Infrastructure rounded to 75 %).
+    rows = [(25, 75), (20, 65), (15, 80), (10, 60), (15, 70), (15, 75)]
+    assert weighted(rows) == pytest.approx(71.5)
+
+
+def test_seed_coverage_table_sums_to_407_failing(example: Sprint) -> None:
+    areas = example.baseline.areas
+    assert sum(a.failing for a in areas) == 407
+    assert sum(a.total for a in areas) - sum(a.passing for a in areas) == 407
+    assert example.baseline.failing_tests == 341
+
+
+def test_example_file_warnings_name_both_disagreements(example: Sprint) -> None:
+    warnings = [str(w) for w in consistency_warnings(example)]
+    assert warnings == [
+        "targets.baseline_readiness: states 67 % but the components' starting scores weigh in "
+        "at 71.55 %",
+        "baseline.failing_tests: states 341 but total − passing = 2124 − 1717 = 407",
+        "baseline.failing_tests: states 341 but baseline.areas add up to 407",
+    ]
+
+
+def test_consistent_file_has_no_warnings() -> None:
+    sprint = validate_sprint(minimal(targets={"readiness": 85, "pass_rate": 87,
+                                              "baseline_readiness": 60}))
+    assert consistency_warnings(sprint) == []
+
+
+def test_weights_are_normalised_and_missing_scores_ignored() -> None:
+    assert weighted([(2, 50), (2, 100)]) == 75
+    assert weighted([(1, 40), (3, None)]) == 40
+    assert weighted([(1, None)]) is None
+
+
+def test_components_score_from_their_sources(example: Sprint) -> None:
+    bd = breakdown(
+        example,
+        tests={"Swarm Coordination": TestCounts(passed=45, total=50)},
+        manual={"User Guides": 80},
+        metric_values={"cli_response_time": 0.25, "task_orchestration": 2.5},
+    )
+    by_name = {c.name: c for c in bd.components}
+    assert by_name["Swarm Coordination"].score == 90
+    assert by_name["Swarm Coordination"].detail == "45/50 tests passing"
+    assert by_name["Swarm Coordination"].gap == 0
+    assert by_name["User Guides"].score == 80
+    # Response Times has three benchmarks, one met; hook_execution not reported yet.
+    rt = by_name["Response Times"]
+    assert rt.score == pytest.approx(100 / 3)
+    assert rt.detail == "1/3 benchmarks met (1 not yet reported)"
+    # A tests component with no tests seen keeps its starting score.
+    assert by_name["Memory Management"].score == 75
+    assert by_name["Memory Management"].detail == "starting score (no data yet)"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "state"),
+    [
+        ("api_throughput", 1000, MetricState.MET),
+        ("api_throughput", 950, MetricState.MISSED),
+        ("api_throughput", 850, MetricState.DEGRADED),  # more than 10 % below 1000
+        ("memory_usage", 150, MetricState.MET),
+        ("memory_usage", 164, MetricState.MISSED),
+        ("memory_usage", 166, MetricState.DEGRADED),  # more than 10 % above 150
+    ],
+)
+def test_metric_state_by_direction(example: Sprint, name: str, value: float,
+                                   state: MetricState) -> None:
+    metric = example.metric(name)
+    assert metric is not None
+    assert metric_state(metric, value, tolerance=10) is state
+
+
+def test_plan_uses_the_daily_targets(example: Sprint) -> None:
+    assert [plan_readiness(example, d, baseline=67) for d in (1, 2, 7, 14)] == [67, 70, 78, 85]
+    # Outside the sprint the first/last day's plan holds.
+    assert plan_readiness(example, 0, baseline=67) == 67
+    assert plan_readiness(example, 20, baseline=67) == 85
+    assert plan_passing(example, 9, baseline_passing=1717, total=2124) == 1847
+
+
+def test_plan_is_linear_without_daily_targets() -> None:
+    sprint = validate_sprint(minimal(targets={"readiness": 85, "pass_rate": 90}))
+    assert sprint.sprint.days == 10
+    assert plan_readiness(sprint, 1, baseline=67) == 67
+    assert plan_readiness(sprint, 10, baseline=67) == 85
+    assert plan_readiness(sprint, 4, baseline=67) == pytest.approx(73)
+    # Passing: from 80 of 100 to ceil(100 × 0.90) = 90 over 10 days.
+    assert [plan_passing(sprint, d, baseline_passing=80, total=100) for d in (1, 10)] == [80, 90]
+
+
+@pytest.mark.parametrize(
+    ("readiness", "plan", "p0_ages", "expected"),
+    [
+        (72, 72, [], Health.ON_TRACK),
+        (80, 72, [timedelta(hours=23)], Health.ON_TRACK),
+        (80, 72, [timedelta(hours=25)], Health.AT_RISK),  # a P0 open more than a day
+        (70, 72, [], Health.AT_RISK),  # exactly 2 points below
+        (69.9, 72, [], Health.CRITICAL),
+        (None, 72, [], Health.AT_RISK),
+    ],
+)
+def test_health(readiness: float | None, plan: float, p0_ages: list[timedelta],
+                expected: Health) -> None:
+    assert health(readiness, plan, open_p0_ages=p0_ages) is expected
+
+
+def test_sprint_day_is_local_to_the_sprint_timezone(example: Sprint) -> None:
+    info = example.sprint  # New York, day 1 = 2025-10-29
+    # 02:00 UTC on Oct 30 is still Oct 29 (22:00 EDT) in New York: day 1.
+    assert sprint_day(info, datetime(2025, 10, 30, 2, 0, tzinfo=UTC)) == 1
+    assert sprint_day(info, datetime(2025, 10, 30, 4, 0, tzinfo=UTC)) == 2
+    assert sprint_day(info, datetime(2025, 10, 28, 12, 0, tzinfo=UTC)) == 0
+    with pytest.raises(ValueError, match="timezone-aware"):
+        sprint_day(info, datetime(2025, 10, 30, 4, 0))  # noqa: DTZ001
+
+
+def test_sprint_day_across_the_dst_change(example: Sprint) -> None:
+    info = example.sprint
+    # DST ends in New York at 2025-11-02 02:00 EDT (06:00 UTC). Day 5 is Nov 2.
+    assert sprint_day(info, datetime(2025, 11, 2, 3, 59, tzinfo=UTC)) == 4  # 23:59 EDT Nov 1
+    assert sprint_day(info, datetime(2025, 11, 2, 4, 0, tzinfo=UTC)) == 5  # 00:00 EDT Nov 2
+    assert sprint_day(info, datetime(2025, 11, 3, 4, 30, tzinfo=UTC)) == 5  # 23:30 EST Nov 2
+    assert sprint_day(info, datetime(2025, 11, 3, 5, 0, tzinfo=UTC)) == 6  # 00:00 EST Nov 3
+    # 09:00 local is 13:00 UTC before the change and 14:00 UTC after it.
+    assert local_instant(info, date(2025, 11, 1), time(9)) == datetime(2025, 11, 1, 13,
+                                                                        tzinfo=UTC)
+    assert local_instant(info, date(2025, 11, 3), time(9)) == datetime(2025, 11, 3, 14,
+                                                                        tzinfo=UTC)
+
+
+def test_burndown_against_the_plan(example: Sprint) -> None:
+    points = burndown(example, {1: 407, 2: 380}, total=2124, baseline_passing=1717)
+    assert len(points) == 14
+    assert (points[0].day, points[0].date, points[0].failing, points[0].planned) == (
+        1, date(2025, 10, 29), 407, 407
+    )
+    assert (points[1].failing, points[1].planned) == (380, 2124 - 1747)
+    assert points[2].failing is None
+    assert points[-1].planned == 2124 - 1867
+
+
+def test_percent_formatting() -> None:
+    assert pct(71.55) == "71.55 %"
+    assert pct(85.0) == "85 %"
+    assert pct(75.2) == "75.2 %"
+    assert pct(-13.45, signed=True) == "-13.45 %"
+    assert pct(None) == "n/a"

@@ -1,0 +1,62 @@
+"""Migrations build the schema the models describe, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import Session, SQLModel, select
+
+from storage.db import Database, normalize_url
+from storage.migrate import downgrade, revisions, upgrade
+from storage.models import Blocker, MetricSample
+
+TABLES = {
+    "test_report", "test_result", "known_test", "metric_sample", "manual_score",
+    "readiness_snapshot", "standup", "blocker", "risk", "alert", "outbox",
+}
+
+
+def test_schema_matches_models(db: Database) -> None:
+    with db.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(ctx, SQLModel.metadata) == []
+    assert TABLES <= set(inspect(db.engine).get_table_names())
+    assert revisions(db.engine)[0] == revisions(db.engine)[1]
+
+
+def test_downgrade_and_upgrade_again(db: Database, database_url: str) -> None:
+    downgrade(database_url)
+    assert not TABLES & set(inspect(db.engine).get_table_names())
+    upgrade(database_url)
+    assert TABLES <= set(inspect(db.engine).get_table_names())
+
+
+def test_timestamps_come_back_aware_and_utc(session: Session) -> None:
+    local = datetime(2025, 11, 2, 1, 30, tzinfo=timezone(timedelta(hours=-4)))
+    session.add(MetricSample(name="memory_usage", value=150, at=local,
+                             received_at=datetime(2025, 11, 2, 6, tzinfo=UTC)))
+    session.flush()
+    session.expire_all()
+    row = session.exec(select(MetricSample)).one()
+    assert row.at == datetime(2025, 11, 2, 5, 30, tzinfo=UTC)
+    assert row.at.utcoffset() == timedelta(0)
+
+
+def test_naive_timestamps_are_refused(session: Session) -> None:
+    session.add(Blocker(component="x", description="y", severity="P0", reported_by="U1",
+                        reported_at=datetime(2025, 11, 2, 1, 30)))  # noqa: DTZ001
+    try:
+        session.flush()
+    except Exception as exc:  # SQLAlchemy wraps the ValueError
+        assert "naive datetime" in str(exc)
+    else:
+        raise AssertionError("a naive datetime was stored")
+
+
+def test_postgres_urls_map_to_psycopg3() -> None:
+    assert normalize_url("postgres://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
