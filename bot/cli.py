@@ -78,6 +78,9 @@ def cmd_config_check(args: argparse.Namespace, settings: Settings | None) -> int
     try:
         sprint = load_sprint(path)
     except ConfigError as exc:
+        if exc.unreadable:
+            _fail(f"{exc.path}: {exc.problems[0]}")
+            return 1
         n = len(exc.problems)
         _fail(f"{exc.path}: {n} error{'s' if n != 1 else ''}")
         for problem in exc.problems:

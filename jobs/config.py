@@ -45,9 +45,10 @@ _CHANNEL = re.compile(r"^(?:[CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9_.-]{0,79})$")
 class ConfigError(Exception):
     """The sprint file cannot be used; `problems` lists every error with its key path."""
 
-    def __init__(self, path: str, problems: list[str]) -> None:
+    def __init__(self, path: str, problems: list[str], *, unreadable: bool = False) -> None:
         self.path = path
         self.problems = problems
+        self.unreadable = unreadable  # the file itself could not be read or parsed
         super().__init__(f"{path}: " + "; ".join(problems))
 
 
@@ -555,9 +556,9 @@ def load_sprint(path: str | Path) -> Sprint:
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(str(p), ["file not found (set SPRINTBOT_CONFIG)"]) from None
+        raise ConfigError(str(p), ["file not found (set SPRINTBOT_CONFIG)"], unreadable=True) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(p), [f"cannot read: {exc}"]) from None
+        raise ConfigError(str(p), [f"cannot read: {exc}"], unreadable=True) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(p), [f"not valid TOML: {exc}"]) from None
+        raise ConfigError(str(p), [f"not valid TOML: {exc}"], unreadable=True) from None
     return validate_sprint(raw, path=str(p))

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -84,7 +84,7 @@ class KnownTest(SQLModel, table=True):
     name: str = Field(max_length=2000)
     file: str | None = Field(default=None, max_length=1000)
     component: str | None = Field(default=None, max_length=200)
-    status: TestStatus = Field(max_length=10)
+    status: TestStatus = Field(sa_type=String(10))
     message: str | None = _text()
     first_seen_at: datetime = _ts()
     changed_at: datetime = _ts()
@@ -101,8 +101,8 @@ class TestResult(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     report_id: int = Field(foreign_key="test_report.id", index=True)
     test_id: int = Field(foreign_key="known_test.id", index=True)
-    status: TestStatus = Field(max_length=10)
-    previous_status: TestStatus | None = Field(default=None, max_length=10)
+    status: TestStatus = Field(sa_type=String(10))
+    previous_status: TestStatus | None = Field(default=None, sa_type=String(10))
     message: str | None = _text()
 
 
@@ -238,7 +238,7 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict[str, Any] = _json()
     # Another message's key whose result supplies this one's thread_ts (or channel+ts).
     parent_key: str | None = Field(default=None, max_length=300)
-    status: OutboxStatus = Field(default=OutboxStatus.PENDING, max_length=10)
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=String(10))
     attempts: int = 0
     created_at: datetime = _ts()
     next_attempt_at: datetime = _ts()

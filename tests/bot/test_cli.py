@@ -1,0 +1,179 @@
+"""The `sprintbot` command line: exit codes, one-line errors, summaries."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from storage import queries
+from storage.db import Database
+from tests.conftest import BOT_TOKEN, EXAMPLE, SIGNING_SECRET, Clock
+from tests.fakeslack import FakeSlack
+
+SPRINTBOT = Path(sys.executable).parent / "sprintbot"
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
+                 "DATABASE_URL", "SPRINTBOT_CONFIG", "SPRINTBOT_INGEST_TOKEN", "PORT",
+                 "SPRINTBOT_SMTP_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_config_check_valid_file_summarises_and_warns(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "config", "check", str(EXAMPLE))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f"{EXAMPLE}: valid"
+    assert "components: 17 in 6 groups (12 tests, 2 manual, 3 metrics), weights sum to 100" in out
+    assert "starting readiness from the components' scores: 71.55 %" in out
+    assert (
+        "warning: targets.baseline_readiness: states 67 % but the components' starting scores "
+        "weigh in at 71.55 %" in lines
+    )
+    assert "warning: baseline.failing_tests: states 341 but total − passing = 2124 − 1717 = 407" in lines
+    assert len(lines) <= 24  # one screen
+
+
+def test_config_check_lists_every_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    text = EXAMPLE.read_text()
+    text = text.replace('notify = "executives"', 'notify = "cto"')
+    text = text.replace('after = "8h"', 'after = "8 hours"')
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    code, out, err = run(capsys, "config", "check", str(bad))
+    assert code == 1
+    assert out == ""
+    assert err.splitlines() == [
+        f"{bad}: 2 errors",
+        '  escalation[1].after: "8 hours" is not a duration; write e.g. "30m", "4h" or "2d"',
+        '  escalation[3].notify: unknown role "cto"; use a channel key or role (admins, blockers, '
+        "executives, participants, product_owner, qa_lead, security, status, team, tech_lead) "
+        "or Slack IDs",
+    ]
+
+
+def test_config_check_defaults_to_sprintbot_config(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = run(capsys, "config", "check")
+    assert (code, err) == (1, "sprint.toml: file not found (set SPRINTBOT_CONFIG)\n")
+    monkeypatch.setenv("SPRINTBOT_CONFIG", str(EXAMPLE))
+    assert run(capsys, "config", "check")[0] == 0
+
+
+def test_db_upgrade_creates_the_schema(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
+    code, out, _ = run(capsys, "db", "upgrade")
+    assert (code, out) == (0, "database is at revision 0001\n")
+    code, out, _ = run(capsys, "db", "upgrade")  # idempotent
+    assert code == 0
+
+
+def test_web_without_token_stops_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "web")
+    assert (code, err) == (1, "SLACK_BOT_TOKEN is not set; it is needed to talk to Slack\n")
+
+
+def test_malformed_setting_stops_with_one_line(capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_API_URL", "not a url")
+    code, _, err = run(capsys, "web")
+    assert code == 1
+    assert err == "SLACK_API_URL: must be an http(s) URL such as https://slack.com/api/\n"
+
+
+def test_web_refuses_an_unmigrated_database(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.setenv("SPRINTBOT_CONFIG", str(EXAMPLE))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/empty.db")
+    code, _, err = run(capsys, "web")
+    assert code == 1
+    assert err == "the database is at revision none, not 0001: run `sprintbot db upgrade` first\n"
+
+
+def test_web_refuses_a_bad_sprint_file(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "sprint.toml"
+    bad.write_text(EXAMPLE.read_text().replace("days = 14", "days = 0"))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    code, _, err = run(capsys, "web")
+    assert code == 1
+    assert err.startswith("sprint.toml: sprint.days: Input should be greater than or equal to 1")
+    assert err.count("\n") == 1
+
+
+def test_job_list_and_unknown_job(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "job", "list")
+    assert code == 0 and out.startswith("outbox")
+    code, _, err = run(capsys, "job", "run", "nope")
+    assert (code, err) == (2, "unknown job 'nope'; jobs: outbox\n")
+
+
+def test_job_run_outbox_drains_once(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: Database,
+    database_url: str, fake_slack: FakeSlack, clock: Clock,
+) -> None:
+    with db.session() as s:
+        queries.enqueue(session=s, key="hello", method="chat.postMessage",
+                        payload={"channel": "#sprint-status", "text": "hello"}, now=clock())
+        s.commit()
+    for name, value in (("SLACK_BOT_TOKEN", BOT_TOKEN), ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
+                        ("SLACK_API_URL", fake_slack.url), ("DATABASE_URL", database_url),
+                        ("SPRINTBOT_CONFIG", str(EXAMPLE))):
+        monkeypatch.setenv(name, value)
+    code, out, err = run(capsys, "job", "run", "outbox", "--at", "2025-10-31T10:00:00-04:00")
+    assert (code, out) == (0, "outbox: sent 1, retrying 0, failed 0, waiting 0\n"), err
+    assert [c.args["text"] for c in fake_slack.calls_to("chat.postMessage")] == ["hello"]
+    code, out, _ = run(capsys, "job", "run", "outbox")
+    assert out == "outbox: sent 0, retrying 0, failed 0, waiting 0\n"
+    code, _, err = run(capsys, "job", "run", "outbox", "--at", "tomorrow")
+    assert code == 2 and "not an ISO-8601 time" in err
+
+
+def test_manifest(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "manifest", "https://bot.example.com/")
+    assert code == 0
+    m = json.loads(out)
+    commands = m["features"]["slash_commands"]
+    assert [c["command"] for c in commands] == ["/standup", "/blocker", "/risk", "/readiness",
+                                                "/sprint"]
+    assert {c["url"] for c in commands} == {"https://bot.example.com/slack/events"}
+    assert m["settings"]["interactivity"]["request_url"] == "https://bot.example.com/slack/events"
+    assert "chat:write" in m["oauth_config"]["scopes"]["bot"]
+    code, out, _ = run(capsys, "manifest", "--socket-mode")
+    assert code == 0 and json.loads(out)["settings"]["socket_mode_enabled"] is True
+    assert run(capsys, "manifest", "http://insecure.example.com")[0] == 2
+    assert run(capsys, "manifest")[0] == 2
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "frobnicate")
+    assert code == 2
+    assert err.startswith("sprintbot: argument command: invalid choice: 'frobnicate'")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.skipif(not SPRINTBOT.exists(), reason="console script not installed")
+def test_console_script_is_installed() -> None:
+    done = subprocess.run([str(SPRINTBOT), "config", "check", str(EXAMPLE)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0
+    assert "71.55 %" in done.stdout

@@ -1,0 +1,92 @@
+"""/healthz and /api/v1 through the real server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from bot.web import create_web_app
+from storage.db import Database
+from tests.conftest import INGEST_TOKEN, Server, serve
+from tests.slack import slash
+
+AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}"}
+
+
+def test_healthz_ok(server: Server) -> None:
+    resp = httpx.get(f"{server.url}/healthz")
+    assert (resp.status_code, resp.json()) == (200, {"status": "ok", "database": "ok"})
+
+
+def test_healthz_503_when_database_unreachable(server: Server) -> None:
+    # PostgreSQL on a port nobody listens on.
+    dead = Database.from_url("postgresql://postgres@127.0.0.1:1/none")
+    app = create_web_app(server.runtime.settings, bolt_app=server.runtime.bolt,
+                         sprint=server.runtime.sprint, db=dead, now=server.runtime.now)
+    url, stop = serve(app)
+    try:
+        resp = httpx.get(f"{url}/healthz", timeout=15)
+    finally:
+        stop()
+    assert (resp.status_code, resp.json()) == (503, {"status": "error", "database": "unreachable"})
+
+
+def test_api_readiness_json(server: Server) -> None:
+    resp = httpx.get(f"{server.url}/api/v1/readiness", headers=AUTH)
+    assert resp.status_code == 200
+    body = resp.json()
+    assert (body["score"], body["target"], body["gap"]) == (71.55, 85.0, -13.45)
+    assert (body["day"], body["plan"], body["health"]) == (3, 72.0, "At Risk")
+    assert [g["name"] for g in body["groups"]][:2] == ["Core Infrastructure", "CLI Commands"]
+    assert body["groups"][0]["score"] == 75.2
+    leaf = body["groups"][3]["components"][1]
+    assert leaf == {"name": "User Guides", "weight": 5.0, "score": 50.0, "target": 100.0,
+                    "gap": -50.0, "source": "manual", "detail": "starting score"}
+
+
+def test_api_readiness_follows_a_manual_change(server: Server) -> None:
+    slash(server.url, "/readiness", "set API Documentation 100")
+    body = httpx.get(f"{server.url}/api/v1/readiness", headers=AUTH).json()
+    assert body["score"] == 73.05
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"},
+                                     {"Authorization": f"Basic {INGEST_TOKEN}"}])
+def test_api_needs_the_bearer_token(server: Server, headers: dict[str, str]) -> None:
+    resp = httpx.get(f"{server.url}/api/v1/readiness", headers=headers)
+    assert resp.status_code == 401
+    assert resp.json() == {"error": "missing or wrong bearer token (Authorization: Bearer <token>)"}
+
+
+def test_api_is_503_without_an_ingest_token(make_server: Callable[..., Server]) -> None:
+    server = make_server(SPRINTBOT_INGEST_TOKEN=None)
+    resp = httpx.get(f"{server.url}/api/v1/readiness", headers=AUTH)
+    assert resp.status_code == 503
+    assert "SPRINTBOT_INGEST_TOKEN" in resp.json()["error"]
+
+
+def test_ingestion_routes_answer_501_until_implemented(server: Server) -> None:
+    for path in ("/api/v1/test-runs", "/api/v1/metrics"):
+        assert httpx.post(f"{server.url}{path}", headers=AUTH, content=b"<x/>").status_code == 501
+        assert httpx.post(f"{server.url}{path}", content=b"<x/>").status_code == 401
+
+
+def test_admin_through_a_user_group(make_server: Callable[..., Server], tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.conftest import EXAMPLE
+
+    path = Path(str(tmp_path)) / "sprint.toml"
+    path.write_text(EXAMPLE.read_text().replace('admins = ["U0TECHLEAD", "U0QALEAD"]',
+                                                'admins = ["S0LEADS"]'))
+    server = make_server(SPRINTBOT_CONFIG=str(path))
+    server.slack.usergroups["S0LEADS"] = ["U0MEMBER"]
+    ok = slash(server.url, "/readiness", "set User Guides 60", user_id="U0MEMBER").json()
+    assert ok["text"].startswith(":pencil2: *User Guides*: 50 % → *60 %*")
+    refused = slash(server.url, "/readiness", "set User Guides 90", user_id="U0OUTSIDER").json()
+    assert refused["text"] == "Only sprint admins can set scores; ask <!subteam^S0LEADS>."
+    assert [c.args["usergroup"] for c in server.slack.calls_to("usergroups.users.list")] == [
+        "S0LEADS", "S0LEADS"
+    ]
