@@ -39,21 +39,21 @@ def create_app(
     notify_outbox: Callable[[], None] = lambda: None,
 ) -> App:
     """Build the Bolt app: signature verification, context middleware, listeners, errors."""
-    settings.require_slack()
-    assert settings.SLACK_BOT_TOKEN is not None and settings.SLACK_SIGNING_SECRET is not None
-    client = client or make_client(settings.SLACK_BOT_TOKEN.get_secret_value(), settings.SLACK_API_URL)
+    client = client or make_client(settings.secret("SLACK_BOT_TOKEN"), settings.SLACK_API_URL)
     app = App(
         client=client,
-        signing_secret=settings.SLACK_SIGNING_SECRET.get_secret_value(),
+        signing_secret=settings.secret("SLACK_SIGNING_SECRET"),
         # auth.test runs lazily on the first request instead, so the web server starts
         # (and /healthz answers) while Slack is unreachable.
         token_verification_enabled=False,
         logger=logging.getLogger("bot.bolt"),
     )
-    shared = AppContext(settings=settings, sprint=sprint, db=db, now=now, notify_outbox=notify_outbox)
+    shared = AppContext(
+        settings=settings, sprint=sprint, db=db, now=now, notify_outbox=notify_outbox
+    )
 
     @app.middleware
-    def _inject(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+    def _inject(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
         context["app"] = shared
         return next()
 

@@ -64,11 +64,19 @@ def summarize(sprint: Sprint) -> list[str]:
         f"  channels: team {sprint.channels.team}, status {sprint.channels.status}, "
         f"blockers {sprint.channels.blockers}",
         "  escalation: "
-        + (" → ".join(f"{e.name} ({format_duration(e.after)})" for e in sprint.escalation) or "none"),
+        + (
+            " → ".join(f"{e.name} ({format_duration(e.after)})" for e in sprint.escalation)
+            or "none"
+        ),
         "  milestones: "
-        + (", ".join(f"day {m.day} {m.name} ({len(m.criteria)} criteria)" for m in sprint.milestones)
-           or "none"),
-        f"  plan: {'daily targets given' if sprint.plan.readiness else 'linear from baseline to target'}",
+        + (
+            ", ".join(
+                f"day {m.day} {m.name} ({len(m.criteria)} criteria)" for m in sprint.milestones
+            )
+            or "none"
+        ),
+        "  plan: "
+        + ("daily targets given" if sprint.plan.readiness else "linear from baseline to target"),
     ]
     return [line for line in lines if line]
 
@@ -97,7 +105,8 @@ def cmd_config_check(args: argparse.Namespace, settings: Settings | None) -> int
 # -- db ----------------------------------------------------------------------------------
 
 
-def cmd_db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    del args
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.runtime import open_database
@@ -135,14 +144,15 @@ def _serve(settings: Settings, *, with_clock: bool, host: str) -> int:
         socket = SocketModeHandler(
             runtime.bolt, settings.SLACK_APP_TOKEN.get_secret_value(), web_client=runtime.client
         )
-        socket.connect()
+        socket.connect()  # type: ignore[no-untyped-call]  # slack-bolt leaves it unannotated
         log.info("connected to Slack by Socket Mode")
     try:
-        uvicorn.run(runtime.web_app(), host=host, port=settings.PORT, log_config=None,
-                    proxy_headers=True)
+        uvicorn.run(
+            runtime.web_app(), host=host, port=settings.PORT, log_config=None, proxy_headers=True
+        )
     finally:
         if socket is not None:
-            socket.close()
+            socket.close()  # type: ignore[no-untyped-call]  # slack-bolt leaves it unannotated
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         runtime.worker.stop()
@@ -203,7 +213,9 @@ def _parse_at(text: str) -> datetime:
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--at {text!r} is not an ISO-8601 time, e.g. 2025-10-30T09:00-04:00") from None
+        raise UsageError(
+            f"--at {text!r} is not an ISO-8601 time, e.g. 2025-10-30T09:00-04:00"
+        ) from None
     if at.tzinfo is None:
         raise UsageError(f"--at {text!r} needs a UTC offset, e.g. 2025-10-30T09:00-04:00")
     return at.astimezone(UTC)
@@ -259,7 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     job = sub.add_parser("job", help="scheduled jobs").add_subparsers(
         dest="job_command", required=True, parser_class=_Parser
     )
-    job.add_parser("list", help="list the jobs").set_defaults(func=cmd_job_list, needs_settings=False)
+    job.add_parser("list", help="list the jobs").set_defaults(
+        func=cmd_job_list, needs_settings=False
+    )
     jrun = job.add_parser("run", help="run one job now")
     jrun.add_argument("name")
     jrun.add_argument("--at", help="ISO-8601 time to run as (default now)")
@@ -295,9 +309,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(str(exc))
         return 2
     except ConfigError as exc:
-        _fail(f"{exc.path}: {exc.problems[0]}" + (
-            f" (and {len(exc.problems) - 1} more; run `sprintbot config check`)"
-            if len(exc.problems) > 1 else ""))
+        _fail(
+            f"{exc.path}: {exc.problems[0]}"
+            + (
+                f" (and {len(exc.problems) - 1} more; run `sprintbot config check`)"
+                if len(exc.problems) > 1
+                else ""
+            )
+        )
         return 1
     except (SettingsError, StartupError) as exc:
         _fail(str(exc))

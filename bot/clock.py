@@ -44,9 +44,7 @@ def run_job(runtime: Runtime, name: str) -> str:
     raise KeyError(name)
 
 
-def _schedule(
-    scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runtime
-) -> None:
+def _schedule(scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runtime) -> None:
     scheduler.add_job(
         runtime.sender.drain,
         IntervalTrigger(seconds=OUTBOX_INTERVAL_SECONDS),
@@ -69,6 +67,7 @@ def run_forever(runtime: Runtime) -> None:
     """The clock in the foreground (for `sprintbot clock`)."""
     scheduler = BlockingScheduler(timezone=runtime.sprint.sprint.tz)
     _schedule(scheduler, runtime)
-    log.info("clock started in %s with jobs: %s", runtime.sprint.sprint.timezone,
-             ", ".join(job_names()))
+    log.info(
+        "clock started in %s with jobs: %s", runtime.sprint.sprint.timezone, ", ".join(job_names())
+    )
     scheduler.start()

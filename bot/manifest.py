@@ -10,10 +10,14 @@ COMMANDS = {
     Command.STANDUP: ("Post today's standup, or `skip` for a day away", "[skip]"),
     Command.BLOCKER: ("Report a blocker; `list`, `resolve ID`", "[list | resolve ID]"),
     Command.RISK: ("Add a risk to the matrix; `list`", "[list]"),
-    Command.READINESS: ("Production readiness breakdown; `set COMPONENT SCORE` (admins)",
-                        "[set COMPONENT SCORE]"),
-    Command.SPRINT: ("Sprint day, health and burn-down; `report`, `review`, `signoff`",
-                     "[report | review | signoff]"),
+    Command.READINESS: (
+        "Production readiness breakdown; `set COMPONENT SCORE` (admins)",
+        "[set COMPONENT SCORE]",
+    ),
+    Command.SPRINT: (
+        "Sprint day, health and burn-down; `report`, `review`, `signoff`",
+        "[report | review | signoff]",
+    ),
 }
 
 BOT_SCOPES = [
@@ -29,7 +33,9 @@ BOT_SCOPES = [
 ]
 
 
-def manifest(url: str | None, *, name: str = "sprintbot", socket_mode: bool = False) -> dict[str, Any]:
+def manifest(
+    url: str | None, *, name: str = "sprintbot", socket_mode: bool = False
+) -> dict[str, Any]:
     """The app manifest; with Socket Mode no request URLs are needed."""
     events = f"{url.rstrip('/')}/slack/events" if url else None
     commands = []

@@ -16,8 +16,11 @@ from slack_sdk.models.blocks import (
 from jobs.numbers import ComponentScore, GroupScore, Health, pct
 from jobs.readiness import ScoreChange, Status
 
-HEALTH_EMOJI = {Health.ON_TRACK: ":large_green_circle:", Health.AT_RISK: ":large_yellow_circle:",
-                Health.CRITICAL: ":red_circle:"}
+HEALTH_EMOJI = {
+    Health.ON_TRACK: ":large_green_circle:",
+    Health.AT_RISK: ":large_yellow_circle:",
+    Health.CRITICAL: ":red_circle:",
+}
 
 
 def _gap(score: float | None, target: float) -> str:
@@ -28,7 +31,11 @@ def _gap(score: float | None, target: float) -> str:
 
 
 def _leaf_line(c: ComponentScore) -> str:
-    mark = ":white_check_mark:" if c.score is not None and c.score >= c.target else ":small_orange_diamond:"
+    mark = (
+        ":white_check_mark:"
+        if c.score is not None and c.score >= c.target
+        else ":small_orange_diamond:"
+    )
     detail = f" · _{c.detail}_" if c.detail else ""
     return (
         f"{mark} {c.name} ({c.weight:g}) — *{pct(c.score)}* of {pct(c.target)}, "
@@ -59,12 +66,14 @@ def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dic
         SectionBlock(
             fields=[
                 MarkdownTextObject(text=f"*Overall*\n{pct(bd.score)}"),
-                MarkdownTextObject(text=f"*Target*\n{pct(bd.target)} ({_gap(bd.score, bd.target)})"),
-                MarkdownTextObject(text=f"*Plan for today*\n{pct(status.plan)}"),
                 MarkdownTextObject(
-                    text=f"*Health*\n{HEALTH_EMOJI[status.health]} {status.health}"
+                    text=f"*Target*\n{pct(bd.target)} ({_gap(bd.score, bd.target)})"
                 ),
-                MarkdownTextObject(text=f"*Tests passing*\n{status.passed}/{status.known} ({rate})"),
+                MarkdownTextObject(text=f"*Plan for today*\n{pct(status.plan)}"),
+                MarkdownTextObject(text=f"*Health*\n{HEALTH_EMOJI[status.health]} {status.health}"),
+                MarkdownTextObject(
+                    text=f"*Tests passing*\n{status.passed}/{status.known} ({rate})"
+                ),
             ]
         ),
         ContextBlock(elements=[MarkdownTextObject(text=f"{sprint_name} · {day}")]),
@@ -77,7 +86,10 @@ def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dic
 def readiness_fallback(status: Status) -> str:
     """Plain text for notifications and clients that do not show blocks."""
     bd = status.breakdown
-    return f"Readiness {pct(bd.score)} (target {pct(bd.target)}, plan {pct(status.plan)}, {status.health})"
+    return (
+        f"Readiness {pct(bd.score)} (target {pct(bd.target)}, plan {pct(status.plan)}, "
+        f"{status.health})"
+    )
 
 
 def render_score_change(change: ScoreChange) -> str:

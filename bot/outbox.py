@@ -35,8 +35,14 @@ LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
 # Slack's error codes that a later attempt can cure.
 TRANSIENT_ERRORS = frozenset(
-    {"ratelimited", "rate_limited", "service_unavailable", "fatal_error", "internal_error",
-     "request_timeout"}
+    {
+        "ratelimited",
+        "rate_limited",
+        "service_unavailable",
+        "fatal_error",
+        "internal_error",
+        "request_timeout",
+    }
 )
 
 
@@ -71,6 +77,12 @@ class DrainResult:
             f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}, "
             f"waiting {self.waiting}"
         )
+
+
+def _id(message: OutboxMessage) -> int:
+    if message.id is None:  # only rows read back from the database reach the sender
+        raise ValueError(f"outbox message {message.key} has no id")
+    return message.id
 
 
 def _utcnow() -> datetime:
@@ -110,14 +122,18 @@ class Sender:
         return result
 
     def _deliver(self, message: OutboxMessage, result: DrainResult) -> None:
-        assert message.id is not None
         args = dict(message.payload)
         if message.parent_key is not None:
             parent = self._parent_result(message.parent_key)
             if parent is None:
                 # Replies wait for their parent; this is not an attempt.
-                self._finish(message, OutboxStatus.PENDING, retry_in=timedelta(seconds=5),
-                             error=f"waiting for {message.parent_key}", undo_attempt=True)
+                self._finish(
+                    message,
+                    OutboxStatus.PENDING,
+                    retry_in=timedelta(seconds=5),
+                    error=f"waiting for {message.parent_key}",
+                    undo_attempt=True,
+                )
                 result.waiting += 1
                 return
             if message.method in ("chat.update", "chat.delete"):
@@ -144,7 +160,9 @@ class Sender:
         result.sent += 1
         log.info("outbox: sent %s (%s)", message.key, message.method)
 
-    def _on_api_error(self, message: OutboxMessage, exc: SlackApiError, result: DrainResult) -> None:
+    def _on_api_error(
+        self, message: OutboxMessage, exc: SlackApiError, result: DrainResult
+    ) -> None:
         status = exc.response.status_code
         error = str(exc.response.get("error") or f"HTTP {status}")
         if status == 429 or status >= 500 or error in TRANSIENT_ERRORS:
@@ -164,7 +182,12 @@ class Sender:
         log.error("outbox: Slack refused %s (%s): %s", message.key, message.method, error)
 
     def _retry(
-        self, message: OutboxMessage, error: str, result: DrainResult, *, wait: timedelta | None = None
+        self,
+        message: OutboxMessage,
+        error: str,
+        result: DrainResult,
+        *,
+        wait: timedelta | None = None,
     ) -> None:
         delay = max(wait or timedelta(0), backoff(message.attempts))
         self._finish(message, OutboxStatus.PENDING, error=error, retry_in=delay)
@@ -181,12 +204,11 @@ class Sender:
         retry_in: timedelta | None = None,
         undo_attempt: bool = False,
     ) -> None:
-        assert message.id is not None
         now = self.now()
         with self.db.session() as session:
             queries.finish_message(
                 session=session,
-                message_id=message.id,
+                message_id=_id(message),
                 status=status,
                 now=now,
                 result=result,

@@ -80,20 +80,29 @@ class Runtime:
     now: Callable[[], datetime] = field(default=utcnow)
 
     def web_app(self) -> Starlette:
-        return create_web_app(self.settings, bolt_app=self.bolt, sprint=self.sprint, db=self.db,
-                              now=self.now)
+        return create_web_app(
+            self.settings, bolt_app=self.bolt, sprint=self.sprint, db=self.db, now=self.now
+        )
 
 
 def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> Runtime:
     """Validate settings, sprint file and database, and wire the pieces together."""
     settings.require_slack()
-    assert settings.SLACK_BOT_TOKEN is not None
     sprint = load_sprint(settings.SPRINTBOT_CONFIG)
     db = open_database(settings)
-    client = make_client(settings.SLACK_BOT_TOKEN.get_secret_value(), settings.SLACK_API_URL)
+    client = make_client(settings.secret("SLACK_BOT_TOKEN"), settings.SLACK_API_URL)
     sender = Sender(db, client, now=now)
     worker = OutboxWorker(sender)
-    bolt = create_app(settings, sprint=sprint, db=db, client=client, now=now,
-                      notify_outbox=worker.poke)
-    return Runtime(settings=settings, sprint=sprint, db=db, client=client, sender=sender,
-                   worker=worker, bolt=bolt, now=now)
+    bolt = create_app(
+        settings, sprint=sprint, db=db, client=client, now=now, notify_outbox=worker.poke
+    )
+    return Runtime(
+        settings=settings,
+        sprint=sprint,
+        db=db,
+        client=client,
+        sender=sender,
+        worker=worker,
+        bolt=bolt,
+        now=now,
+    )

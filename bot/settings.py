@@ -74,9 +74,15 @@ class Settings(BaseSettings):
 
     def require_slack(self) -> None:
         """Stop with a SettingsError unless the Slack credentials are present."""
-        for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
-            if getattr(self, name) is None:
-                raise SettingsError(f"{name} is not set; it is needed to talk to Slack")
+        self.secret("SLACK_BOT_TOKEN")
+        self.secret("SLACK_SIGNING_SECRET")
+
+    def secret(self, name: str) -> str:
+        """The value of a secret setting; SettingsError naming it when unset."""
+        value = getattr(self, name)
+        if not isinstance(value, SecretStr):
+            raise SettingsError(f"{name} is not set; it is needed to talk to Slack")
+        return value.get_secret_value()
 
 
 def build_settings(**overrides: object) -> Settings:

@@ -129,7 +129,9 @@ class SprintInfo(_Model):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f'unknown timezone "{v}"; use an IANA name such as "Europe/Berlin"') from None
+            raise ValueError(
+                f'unknown timezone "{v}"; use an IANA name such as "Europe/Berlin"'
+            ) from None
         return v
 
     @field_validator("workdays")
@@ -404,7 +406,9 @@ class Sprint(_Model):
         for role, ids in v.items():
             if isinstance(ids, str):
                 if role != "participants" or ids != "team":
-                    raise ValueError(f'{role}: write a list of IDs (only participants may be "team")')
+                    raise ValueError(
+                        f'{role}: write a list of IDs (only participants may be "team")'
+                    )
             else:
                 try:
                     _check_ids(ids)
@@ -502,7 +506,8 @@ def _duplicate_components(raw: dict[str, Any]) -> list[str]:
         key = name.strip().lower()
         if key in seen:
             problems.append(
-                f'components[{i}].name: duplicate component "{name}" (first at components[{seen[key]}])'
+                f'components[{i}].name: duplicate component "{name}" '
+                f"(first at components[{seen[key]}])"
             )
         else:
             seen[key] = i
@@ -556,7 +561,9 @@ def load_sprint(path: str | Path) -> Sprint:
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(str(p), ["file not found (set SPRINTBOT_CONFIG)"], unreadable=True) from None
+        raise ConfigError(
+            str(p), ["file not found (set SPRINTBOT_CONFIG)"], unreadable=True
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(p), [f"cannot read: {exc}"], unreadable=True) from None
     except tomllib.TOMLDecodeError as exc:

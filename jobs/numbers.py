@@ -324,7 +324,7 @@ def burndown(
     total: int,
     baseline_passing: int,
 ) -> list[BurnPoint]:
-    """Failing tests per day against the plan's failing (total − planned passing)."""
+    """Failing tests per day against the plan's failing (total - planned passing)."""
     return [
         BurnPoint(
             day=d,
@@ -374,8 +374,8 @@ def consistency_warnings(sprint: Sprint) -> list[Inconsistency]:
             found.append(
                 Inconsistency(
                     "baseline.failing_tests",
-                    f"states {b.failing_tests} but total − passing = "
-                    f"{b.total_tests} − {b.passing_tests} = {implied}",
+                    f"states {b.failing_tests} but total - passing = "
+                    f"{b.total_tests} - {b.passing_tests} = {implied}",
                 )
             )
     if b.areas:
@@ -397,7 +397,7 @@ def consistency_warnings(sprint: Sprint) -> list[Inconsistency]:
                 found.append(
                     Inconsistency(
                         f"baseline.areas[{i}].failing",
-                        f"{a.name}: states {a.failing} but {a.total} − {a.passing} = "
+                        f"{a.name}: states {a.failing} but {a.total} - {a.passing} = "
                         f"{a.total - a.passing}",
                     )
                 )

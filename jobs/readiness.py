@@ -89,11 +89,13 @@ class ScoreChange:
 
 
 def parse_score(text: str) -> float:
-    """"70", "70%", "72.5" → a score in 0..100, else SprintError."""
+    """ "70", "70%", "72.5" → a score in 0..100, else SprintError."""
     try:
         value = float(text.strip().removesuffix("%"))
     except ValueError:
-        raise SprintError(f'"{text}" is not a score; give a number from 0 to 100, e.g. 70') from None
+        raise SprintError(
+            f'"{text}" is not a score; give a number from 0 to 100, e.g. 70'
+        ) from None
     if not 0 <= value <= 100:
         raise SprintError(f"{value:g} is out of range; a score is from 0 to 100")
     return value

@@ -27,12 +27,16 @@ def alembic_config(url: str | None = None, *, connection: Connection | None = No
     return cfg
 
 
-def upgrade(url: str | None = None, *, connection: Connection | None = None, revision: str = "head") -> None:
+def upgrade(
+    url: str | None = None, *, connection: Connection | None = None, revision: str = "head"
+) -> None:
     """Bring the database up to `revision` (default: the newest)."""
     command.upgrade(alembic_config(url, connection=connection), revision)
 
 
-def downgrade(url: str | None = None, *, connection: Connection | None = None, revision: str = "base") -> None:
+def downgrade(
+    url: str | None = None, *, connection: Connection | None = None, revision: str = "base"
+) -> None:
     """Step the database back to `revision`."""
     command.downgrade(alembic_config(url, connection=connection), revision)
 

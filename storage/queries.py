@@ -55,17 +55,23 @@ def latest_manual_scores(*, session: Session) -> dict[str, float]:
         .group_by(col(ManualScore.component))
         .subquery()
     )
-    rows = session.exec(
-        select(ManualScore).join(newest, col(ManualScore.id) == newest.c.id)
-    ).all()
+    rows = session.exec(select(ManualScore).join(newest, col(ManualScore.id) == newest.c.id)).all()
     return {r.component: r.score for r in rows}
 
 
 def add_manual_score(
-    *, session: Session, component: str, score: float, previous: float | None, user_id: str, at: datetime
+    *,
+    session: Session,
+    component: str,
+    score: float,
+    previous: float | None,
+    user_id: str,
+    at: datetime,
 ) -> ManualScore:
     """Record a manual score; it becomes the component's current score."""
-    row = ManualScore(component=component, score=score, previous=previous, set_by=user_id, set_at=at)
+    row = ManualScore(
+        component=component, score=score, previous=previous, set_by=user_id, set_at=at
+    )
     session.add(row)
     session.flush()
     return row
@@ -83,9 +89,7 @@ def latest_metric_values(*, session: Session) -> dict[str, float]:
         )
         .label("rank"),
     ).subquery()
-    rows = session.execute(
-        select(ranked.c.name, ranked.c.value).where(ranked.c.rank == 1)
-    ).all()
+    rows = session.execute(select(ranked.c.name, ranked.c.value).where(ranked.c.rank == 1)).all()
     return {str(n): float(v) for n, v in rows}
 
 
@@ -168,17 +172,21 @@ def claim_due(
         & (col(OutboxMessage.claimed_at) < now - lease),
     )
     candidates = select(OutboxMessage.id).where(due).order_by(col(OutboxMessage.id)).limit(limit)
-    claimed_ids = session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(candidates.scalar_subquery()), due)
-        .values(
-            status=OutboxStatus.SENDING,
-            claimed_at=now,
-            attempts=col(OutboxMessage.attempts) + 1,
+    claimed_ids = (
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(candidates.scalar_subquery()), due)
+            .values(
+                status=OutboxStatus.SENDING,
+                claimed_at=now,
+                attempts=col(OutboxMessage.attempts) + 1,
+            )
+            .returning(col(OutboxMessage.id))
+            .execution_options(synchronize_session=False)
         )
-        .returning(col(OutboxMessage.id))
-        .execution_options(synchronize_session=False)
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     if not claimed_ids:
         return []
     rows = session.exec(

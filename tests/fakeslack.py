@@ -116,14 +116,37 @@ class FakeSlack:
             self._ts += 1
             ts = f"{self._ts}.000100"
         if method == "auth.test":
-            return 200, {"ok": True, "user_id": "UBOT", "team_id": "T1", "bot_id": "BBOT",
-                         "team": "Test", "user": "sprintbot", "url": "https://test.slack.com/"}, {}
+            return (
+                200,
+                {
+                    "ok": True,
+                    "user_id": "UBOT",
+                    "team_id": "T1",
+                    "bot_id": "BBOT",
+                    "team": "Test",
+                    "user": "sprintbot",
+                    "url": "https://test.slack.com/",
+                },
+                {},
+            )
         if method in ("chat.postMessage", "chat.update"):
             channel = args.get("channel", "")
             if channel in ("#does-not-exist", "CNOTFOUND"):
                 return 200, {"ok": False, "error": "channel_not_found"}, {}
-            return 200, {"ok": True, "channel": channel if channel.startswith("C") else "C0TEAM",
-                         "ts": args.get("ts") or ts, "message": {"text": args.get("text")}}, {}
+            return (
+                200,
+                {
+                    "ok": True,
+                    "channel": channel if channel.startswith("C") else "C0TEAM",
+                    "ts": args.get("ts") or ts,
+                    "message": {"text": args.get("text")},
+                },
+                {},
+            )
         if method == "usergroups.users.list":
-            return 200, {"ok": True, "users": self.usergroups.get(args.get("usergroup", ""), [])}, {}
+            return (
+                200,
+                {"ok": True, "users": self.usergroups.get(args.get("usergroup", ""), [])},
+                {},
+            )
         return 200, {"ok": True}, {}

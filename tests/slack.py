@@ -12,7 +12,9 @@ import httpx
 from tests.conftest import SIGNING_SECRET
 
 
-def sign(body: str, *, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+def sign(
+    body: str, *, timestamp: int | None = None, secret: str = SIGNING_SECRET
+) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
@@ -51,7 +53,11 @@ def command_body(
 
 
 def slash(
-    base_url: str, command: str, text: str = "", *, user_id: str = "U0TECHLEAD",
+    base_url: str,
+    command: str,
+    text: str = "",
+    *,
+    user_id: str = "U0TECHLEAD",
     response_url: str = "",
 ) -> httpx.Response:
     """Send a slash command as Slack would and return the HTTP response (the ack)."""

@@ -20,9 +20,17 @@ SPRINTBOT = Path(sys.executable).parent / "sprintbot"
 
 @pytest.fixture(autouse=True)
 def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
-                 "DATABASE_URL", "SPRINTBOT_CONFIG", "SPRINTBOT_INGEST_TOKEN", "PORT",
-                 "SPRINTBOT_SMTP_URL"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_API_URL",
+        "DATABASE_URL",
+        "SPRINTBOT_CONFIG",
+        "SPRINTBOT_INGEST_TOKEN",
+        "PORT",
+        "SPRINTBOT_SMTP_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -44,7 +52,10 @@ def test_config_check_valid_file_summarises_and_warns(capsys: pytest.CaptureFixt
         "warning: targets.baseline_readiness: states 67 % but the components' starting scores "
         "weigh in at 71.55 %" in lines
     )
-    assert "warning: baseline.failing_tests: states 341 but total − passing = 2124 − 1717 = 407" in lines
+    assert (
+        "warning: baseline.failing_tests: states 341 but total - passing = 2124 - 1717 = 407"
+        in lines
+    )
     assert len(lines) <= 24  # one screen
 
 
@@ -75,8 +86,9 @@ def test_config_check_defaults_to_sprintbot_config(
     assert run(capsys, "config", "check")[0] == 0
 
 
-def test_db_upgrade_creates_the_schema(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_db_upgrade_creates_the_schema(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
     code, out, _ = run(capsys, "db", "upgrade")
     assert (code, out) == (0, "database is at revision 0001\n")
@@ -89,16 +101,18 @@ def test_web_without_token_stops_with_one_line(capsys: pytest.CaptureFixture[str
     assert (code, err) == (1, "SLACK_BOT_TOKEN is not set; it is needed to talk to Slack\n")
 
 
-def test_malformed_setting_stops_with_one_line(capsys: pytest.CaptureFixture[str],
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_malformed_setting_stops_with_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SLACK_API_URL", "not a url")
     code, _, err = run(capsys, "web")
     assert code == 1
     assert err == "SLACK_API_URL: must be an http(s) URL such as https://slack.com/api/\n"
 
 
-def test_web_refuses_an_unmigrated_database(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_web_refuses_an_unmigrated_database(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
     monkeypatch.setenv("SPRINTBOT_CONFIG", str(EXAMPLE))
@@ -108,8 +122,9 @@ def test_web_refuses_an_unmigrated_database(capsys: pytest.CaptureFixture[str], 
     assert err == "the database is at revision none, not 0001: run `sprintbot db upgrade` first\n"
 
 
-def test_web_refuses_a_bad_sprint_file(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_web_refuses_a_bad_sprint_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = tmp_path / "sprint.toml"
     bad.write_text(EXAMPLE.read_text().replace("days = 14", "days = 0"))
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
@@ -128,16 +143,29 @@ def test_job_list_and_unknown_job(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_job_run_outbox_drains_once(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: Database,
-    database_url: str, fake_slack: FakeSlack, clock: Clock,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db: Database,
+    database_url: str,
+    fake_slack: FakeSlack,
+    clock: Clock,
 ) -> None:
     with db.session() as s:
-        queries.enqueue(session=s, key="hello", method="chat.postMessage",
-                        payload={"channel": "#sprint-status", "text": "hello"}, now=clock())
+        queries.enqueue(
+            session=s,
+            key="hello",
+            method="chat.postMessage",
+            payload={"channel": "#sprint-status", "text": "hello"},
+            now=clock(),
+        )
         s.commit()
-    for name, value in (("SLACK_BOT_TOKEN", BOT_TOKEN), ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
-                        ("SLACK_API_URL", fake_slack.url), ("DATABASE_URL", database_url),
-                        ("SPRINTBOT_CONFIG", str(EXAMPLE))):
+    for name, value in (
+        ("SLACK_BOT_TOKEN", BOT_TOKEN),
+        ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
+        ("SLACK_API_URL", fake_slack.url),
+        ("DATABASE_URL", database_url),
+        ("SPRINTBOT_CONFIG", str(EXAMPLE)),
+    ):
         monkeypatch.setenv(name, value)
     code, out, err = run(capsys, "job", "run", "outbox", "--at", "2025-10-31T10:00:00-04:00")
     assert (code, out) == (0, "outbox: sent 1, retrying 0, failed 0, waiting 0\n"), err
@@ -153,8 +181,13 @@ def test_manifest(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     m = json.loads(out)
     commands = m["features"]["slash_commands"]
-    assert [c["command"] for c in commands] == ["/standup", "/blocker", "/risk", "/readiness",
-                                                "/sprint"]
+    assert [c["command"] for c in commands] == [
+        "/standup",
+        "/blocker",
+        "/risk",
+        "/readiness",
+        "/sprint",
+    ]
     assert {c["url"] for c in commands} == {"https://bot.example.com/slack/events"}
     assert m["settings"]["interactivity"]["request_url"] == "https://bot.example.com/slack/events"
     assert "chat:write" in m["oauth_config"]["scopes"]["bot"]
@@ -173,7 +206,12 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.skipif(not SPRINTBOT.exists(), reason="console script not installed")
 def test_console_script_is_installed() -> None:
-    done = subprocess.run([str(SPRINTBOT), "config", "check", str(EXAMPLE)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [str(SPRINTBOT), "config", "check", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0
     assert "71.55 %" in done.stdout

@@ -18,9 +18,13 @@ from tests.fakeslack import FakeSlack
 
 def _enqueue(db: Database, clock: Clock, key: str, **payload: object) -> None:
     with db.session() as s:
-        queries.enqueue(session=s, key=key, method="chat.postMessage",
-                        payload={"channel": "#sprint-status", "text": key, **payload},
-                        now=clock())
+        queries.enqueue(
+            session=s,
+            key=key,
+            method="chat.postMessage",
+            payload={"channel": "#sprint-status", "text": key, **payload},
+            now=clock(),
+        )
         s.commit()
 
 
@@ -51,8 +55,9 @@ def test_delivers_once_per_key(db: Database, fake_slack: FakeSlack, clock: Clock
 
 def test_rate_limit_honours_retry_after(db: Database, fake_slack: FakeSlack, clock: Clock) -> None:
     # A long Retry-After: the outbox reschedules rather than blocking in the client.
-    fake_slack.fail("chat.postMessage", status=429, error="ratelimited",
-                    headers={"Retry-After": "120"})
+    fake_slack.fail(
+        "chat.postMessage", status=429, error="ratelimited", headers={"Retry-After": "120"}
+    )
     _enqueue(db, clock, "regression:1")
     sender = _sender(db, fake_slack, clock)
     sender.client.retry_handlers[2].max_retry_count = 0  # don't sleep 120 s in the client
@@ -65,8 +70,9 @@ def test_rate_limit_honours_retry_after(db: Database, fake_slack: FakeSlack, clo
     clock.at += timedelta(seconds=60)
     assert sender.drain().sent == 0
     clock.at += timedelta(seconds=61)
-    fake_slack.fail("chat.postMessage", status=429, error="ratelimited",
-                    headers={"Retry-After": "1"})
+    fake_slack.fail(
+        "chat.postMessage", status=429, error="ratelimited", headers={"Retry-After": "1"}
+    )
     sender.client.retry_handlers[2].max_retry_count = 1  # a short wait the client absorbs
     assert sender.drain().sent == 1
     assert len(fake_slack.calls_to("chat.postMessage")) == 3  # 429, 429, 200
@@ -110,8 +116,13 @@ def test_permanent_errors_fail_without_retry(
     db: Database, fake_slack: FakeSlack, clock: Clock
 ) -> None:
     with db.session() as s:
-        queries.enqueue(session=s, key="bad", method="chat.postMessage",
-                        payload={"channel": "#does-not-exist", "text": "x"}, now=clock())
+        queries.enqueue(
+            session=s,
+            key="bad",
+            method="chat.postMessage",
+            payload={"channel": "#does-not-exist", "text": "x"},
+            now=clock(),
+        )
         s.commit()
     sender = _sender(db, fake_slack, clock)
     assert sender.drain().failed == 1
@@ -125,11 +136,21 @@ def test_permanent_errors_fail_without_retry(
 def test_replies_wait_for_their_parent(db: Database, fake_slack: FakeSlack, clock: Clock) -> None:
     fake_slack.fail("chat.postMessage", status=503, times=3)  # the parent's first attempt
     with db.session() as s:
-        queries.enqueue(session=s, key="regression:7", method="chat.postMessage",
-                        payload={"channel": "C0TEAM", "text": "3 tests regressed"}, now=clock())
-        queries.enqueue(session=s, key="regression:7:list", method="chat.postMessage",
-                        payload={"text": "the full list"}, now=clock(),
-                        parent_key="regression:7")
+        queries.enqueue(
+            session=s,
+            key="regression:7",
+            method="chat.postMessage",
+            payload={"channel": "C0TEAM", "text": "3 tests regressed"},
+            now=clock(),
+        )
+        queries.enqueue(
+            session=s,
+            key="regression:7:list",
+            method="chat.postMessage",
+            payload={"text": "the full list"},
+            now=clock(),
+            parent_key="regression:7",
+        )
         s.commit()
     sender = _sender(db, fake_slack, clock)
     first = sender.drain()
@@ -137,7 +158,7 @@ def test_replies_wait_for_their_parent(db: Database, fake_slack: FakeSlack, cloc
     assert _row(db, "regression:7:list").attempts == 0
     clock.at += timedelta(minutes=1)
     assert sender.drain().sent == 2
-    parent, reply = fake_slack.calls_to("chat.postMessage")[-2:]
+    _, reply = fake_slack.calls_to("chat.postMessage")[-2:]
     assert reply.args["thread_ts"] == _row(db, "regression:7").result["ts"]
     assert reply.args["channel"] == "C0TEAM"
 

@@ -11,9 +11,17 @@ from bot.settings import SettingsError, build_settings
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
-                 "DATABASE_URL", "SPRINTBOT_CONFIG", "SPRINTBOT_INGEST_TOKEN", "PORT",
-                 "SPRINTBOT_SMTP_URL"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_API_URL",
+        "DATABASE_URL",
+        "SPRINTBOT_CONFIG",
+        "SPRINTBOT_INGEST_TOKEN",
+        "PORT",
+        "SPRINTBOT_SMTP_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
@@ -66,7 +74,7 @@ def test_bad_values_name_the_setting(
 
 
 def test_require_slack_names_the_missing_setting() -> None:
-    with pytest.raises(SettingsError, match="^SLACK_BOT_TOKEN is not set"):
+    with pytest.raises(SettingsError, match=r"^SLACK_BOT_TOKEN is not set"):
         build_settings().require_slack()
-    with pytest.raises(SettingsError, match="^SLACK_SIGNING_SECRET is not set"):
+    with pytest.raises(SettingsError, match=r"^SLACK_SIGNING_SECRET is not set"):
         build_settings(SLACK_BOT_TOKEN="xoxb-1").require_slack()

@@ -23,8 +23,13 @@ def test_healthz_ok(server: Server) -> None:
 def test_healthz_503_when_database_unreachable(server: Server) -> None:
     # PostgreSQL on a port nobody listens on.
     dead = Database.from_url("postgresql://postgres@127.0.0.1:1/none")
-    app = create_web_app(server.runtime.settings, bolt_app=server.runtime.bolt,
-                         sprint=server.runtime.sprint, db=dead, now=server.runtime.now)
+    app = create_web_app(
+        server.runtime.settings,
+        bolt_app=server.runtime.bolt,
+        sprint=server.runtime.sprint,
+        db=dead,
+        now=server.runtime.now,
+    )
     url, stop = serve(app)
     try:
         resp = httpx.get(f"{url}/healthz", timeout=15)
@@ -42,8 +47,15 @@ def test_api_readiness_json(server: Server) -> None:
     assert [g["name"] for g in body["groups"]][:2] == ["Core Infrastructure", "CLI Commands"]
     assert body["groups"][0]["score"] == 75.2
     leaf = body["groups"][3]["components"][1]
-    assert leaf == {"name": "User Guides", "weight": 5.0, "score": 50.0, "target": 100.0,
-                    "gap": -50.0, "source": "manual", "detail": "starting score"}
+    assert leaf == {
+        "name": "User Guides",
+        "weight": 5.0,
+        "score": 50.0,
+        "target": 100.0,
+        "gap": -50.0,
+        "source": "manual",
+        "detail": "starting score",
+    }
 
 
 def test_api_readiness_follows_a_manual_change(server: Server) -> None:
@@ -52,8 +64,9 @@ def test_api_readiness_follows_a_manual_change(server: Server) -> None:
     assert body["score"] == 73.05
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"},
-                                     {"Authorization": f"Basic {INGEST_TOKEN}"}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {INGEST_TOKEN}"}]
+)
 def test_api_needs_the_bearer_token(server: Server, headers: dict[str, str]) -> None:
     resp = httpx.get(f"{server.url}/api/v1/readiness", headers=headers)
     assert resp.status_code == 401
@@ -79,8 +92,9 @@ def test_admin_through_a_user_group(make_server: Callable[..., Server], tmp_path
     from tests.conftest import EXAMPLE
 
     path = Path(str(tmp_path)) / "sprint.toml"
-    path.write_text(EXAMPLE.read_text().replace('admins = ["U0TECHLEAD", "U0QALEAD"]',
-                                                'admins = ["S0LEADS"]'))
+    path.write_text(
+        EXAMPLE.read_text().replace('admins = ["U0TECHLEAD", "U0QALEAD"]', 'admins = ["S0LEADS"]')
+    )
     server = make_server(SPRINTBOT_CONFIG=str(path))
     server.slack.usergroups["S0LEADS"] = ["U0MEMBER"]
     ok = slash(server.url, "/readiness", "set User Guides 60", user_id="U0MEMBER").json()
@@ -88,5 +102,6 @@ def test_admin_through_a_user_group(make_server: Callable[..., Server], tmp_path
     refused = slash(server.url, "/readiness", "set User Guides 90", user_id="U0OUTSIDER").json()
     assert refused["text"] == "Only sprint admins can set scores; ask <!subteam^S0LEADS>."
     assert [c.args["usergroup"] for c in server.slack.calls_to("usergroups.users.list")] == [
-        "S0LEADS", "S0LEADS"
+        "S0LEADS",
+        "S0LEADS",
     ]

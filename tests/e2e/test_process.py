@@ -36,11 +36,24 @@ def test_web_process_serves_slack_and_health(tmp_path: Path, fake_slack: FakeSla
         "SPRINTBOT_INGEST_TOKEN": INGEST_TOKEN,
         "PORT": str(port),
     }
-    upgrade = subprocess.run([*SPRINTBOT, "db", "upgrade"], env=env, cwd=tmp_path,
-                             capture_output=True, text=True, timeout=60, check=False)
+    upgrade = subprocess.run(
+        [*SPRINTBOT, "db", "upgrade"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert upgrade.returncode == 0, upgrade.stderr
-    proc = subprocess.Popen([*SPRINTBOT, "web", "--host", "127.0.0.1"], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [*SPRINTBOT, "web", "--host", "127.0.0.1"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

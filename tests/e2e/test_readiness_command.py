@@ -11,13 +11,32 @@ from tests.conftest import Server
 from tests.slack import command_body, post_signed, sign, slash
 
 LEAVES = [
-    "Swarm Coordination", "Memory Management", "Task Orchestration", "Agent Commands",
-    "Swarm Commands", "Utility Commands", "Unit Tests", "Integration Tests", "E2E Tests",
-    "API Documentation", "User Guides", "Response Times", "Resource Usage", "Scalability",
-    "Authentication", "Authorization", "Data Protection",
+    "Swarm Coordination",
+    "Memory Management",
+    "Task Orchestration",
+    "Agent Commands",
+    "Swarm Commands",
+    "Utility Commands",
+    "Unit Tests",
+    "Integration Tests",
+    "E2E Tests",
+    "API Documentation",
+    "User Guides",
+    "Response Times",
+    "Resource Usage",
+    "Scalability",
+    "Authentication",
+    "Authorization",
+    "Data Protection",
 ]
-GROUPS = ["Core Infrastructure", "CLI Commands", "Testing Framework", "Documentation",
-          "Performance", "Security"]
+GROUPS = [
+    "Core Infrastructure",
+    "CLI Commands",
+    "Testing Framework",
+    "Documentation",
+    "Performance",
+    "Security",
+]
 
 
 def _all_text(blocks: list[dict]) -> str:
@@ -95,8 +114,10 @@ def test_non_admin_is_refused_and_nothing_changes(server: Server) -> None:
     assert body["text"] == "Only sprint admins can set scores; ask <@U0TECHLEAD>, <@U0QALEAD>."
     with server.runtime.db.session() as s:
         assert s.exec(select(ManualScore)).all() == []
-    assert slash(server.url, "/readiness").json()["blocks"][0]["text"]["text"].startswith(
-        "Readiness 71.55 %"
+    assert (
+        slash(server.url, "/readiness")
+        .json()["blocks"][0]["text"]["text"]
+        .startswith("Readiness 71.55 %")
     )
 
 

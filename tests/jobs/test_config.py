@@ -18,14 +18,24 @@ ROOT = Path(__file__).resolve().parents[2]
 def minimal(**overrides: Any) -> dict[str, Any]:
     """A small valid sprint file as parsed TOML."""
     raw: dict[str, Any] = {
-        "sprint": {"name": "Test sprint", "start": "2025-10-29", "days": 10,
-                   "timezone": "Europe/Berlin"},
+        "sprint": {
+            "name": "Test sprint",
+            "start": "2025-10-29",
+            "days": 10,
+            "timezone": "Europe/Berlin",
+        },
         "targets": {"readiness": 85, "pass_rate": 87},
         "channels": {"team": "#team", "status": "#status", "blockers": "C0BLOCKERS"},
         "people": {"participants": ["U01", "U02"], "tech_lead": ["U01"], "admins": ["U01"]},
         "components": [
-            {"name": "Core", "weight": 2, "target": 90, "source": "tests", "tests": ["tests/core/**"],
-             "score": 60},
+            {
+                "name": "Core",
+                "weight": 2,
+                "target": 90,
+                "source": "tests",
+                "tests": ["tests/core/**"],
+                "score": 60,
+            },
             {"name": "Docs", "weight": 1, "target": 100, "source": "manual", "score": 60},
         ],
     }
@@ -51,31 +61,49 @@ def test_example_encodes_the_seed_sprint(example: Sprint) -> None:
     assert sum(c.weight for c in example.components) == 100
     assert {c.source for c in example.components} == {Source.TESTS, Source.MANUAL, Source.METRICS}
     assert [m.name for m in example.metrics] == [
-        "swarm_init_time", "agent_spawn_time", "task_orchestration", "memory_operations",
-        "cli_response_time", "hook_execution", "api_throughput", "memory_usage",
+        "swarm_init_time",
+        "agent_spawn_time",
+        "task_orchestration",
+        "memory_operations",
+        "cli_response_time",
+        "hook_execution",
+        "api_throughput",
+        "memory_usage",
     ]
     assert [(m.target, str(m.better)) for m in example.metrics][-2:] == [
-        (1000, "higher"), (150, "lower")
+        (1000, "higher"),
+        (150, "lower"),
     ]
     assert (example.channels.team, example.channels.status, example.channels.blockers) == (
-        "#phase4-production-readiness", "#sprint-status", "#critical-blockers"
+        "#phase4-production-readiness",
+        "#sprint-status",
+        "#critical-blockers",
     )
     assert [(e.after, e.notify) for e in example.escalation] == [
-        (timedelta(0), "team"), (timedelta(hours=8), "tech_lead"),
-        (timedelta(hours=24), "team"), (timedelta(hours=48), "executives"),
+        (timedelta(0), "team"),
+        (timedelta(hours=8), "tech_lead"),
+        (timedelta(hours=24), "team"),
+        (timedelta(hours=48), "executives"),
     ]
     assert example.plan.readiness is not None and example.plan.readiness[6] == 78
     assert [m.day for m in example.milestones] == [7, 14]
     assert example.milestones[0].signoffs == ["tech_lead", "qa_lead", "product_owner"]
-    assert any(c.component == "Swarm Coordination" and c.value == 90
-               for c in example.milestones[0].criteria)
+    assert any(
+        c.component == "Swarm Coordination" and c.value == 90
+        for c in example.milestones[0].criteria
+    )
     assert example.alerts.regression_ack == timedelta(hours=1)
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("30m", timedelta(minutes=30)), ("4h", timedelta(hours=4)), ("2d", timedelta(days=2)),
-     ("1h30m", timedelta(minutes=90)), ("0h", timedelta(0))],
+    [
+        ("30m", timedelta(minutes=30)),
+        ("4h", timedelta(hours=4)),
+        ("2d", timedelta(days=2)),
+        ("1h30m", timedelta(minutes=90)),
+        ("0h", timedelta(0)),
+    ],
 )
 def test_durations(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
@@ -88,8 +116,12 @@ def test_bad_durations(text: str) -> None:
 
 
 def test_unknown_role_is_named_with_its_path() -> None:
-    raw = minimal(escalation=[{"after": "0h", "name": "Standup", "notify": "team"},
-                              {"after": "8h", "name": "Boss", "notify": "cto"}])
+    raw = minimal(
+        escalation=[
+            {"after": "0h", "name": "Standup", "notify": "team"},
+            {"after": "8h", "name": "Boss", "notify": "cto"},
+        ]
+    )
     [problem] = problems(raw)
     assert problem.startswith('escalation[1].notify: unknown role "cto"; use a channel key or role')
 
@@ -117,13 +149,17 @@ def test_day_out_of_range() -> None:
 
 def test_plan_needs_one_entry_per_day() -> None:
     raw = minimal(plan={"readiness": [60, 70]})
-    assert problems(raw) == ["plan.readiness: has 2 entries but the sprint has 10 days (one per day)"]
+    assert problems(raw) == [
+        "plan.readiness: has 2 entries but the sprint has 10 days (one per day)"
+    ]
 
 
 def test_duplicate_component() -> None:
     raw = minimal()
     raw["components"].append(copy.deepcopy(raw["components"][0]) | {"name": "core"})
-    assert problems(raw) == ['components[2].name: duplicate component "core" (first at components[0])']
+    assert problems(raw) == [
+        'components[2].name: duplicate component "core" (first at components[0])'
+    ]
 
 
 def test_every_error_is_reported_at_once() -> None:
@@ -139,11 +175,18 @@ def test_every_error_is_reported_at_once() -> None:
     found = problems(raw)
     assert len(found) == 8
     keys = sorted(p.split(":")[0] for p in found)
-    assert keys == sorted([
-        "components[1].weight", "escalation[3].notify", "escalation[1].after",
-        "milestones[1].day", "components[15].name", "schedule.dialy_report",
-        "metrics[0].better", "milestones[0].criteria[4].component",
-    ])
+    assert keys == sorted(
+        [
+            "components[1].weight",
+            "escalation[3].notify",
+            "escalation[1].after",
+            "milestones[1].day",
+            "components[15].name",
+            "schedule.dialy_report",
+            "metrics[0].better",
+            "milestones[0].criteria[4].component",
+        ]
+    )
 
 
 def test_other_mistakes() -> None:
@@ -160,8 +203,15 @@ def test_other_mistakes() -> None:
 
 def test_metrics_component_must_name_known_metrics() -> None:
     raw = minimal(metrics=[{"name": "latency", "target": 1, "better": "lower"}])
-    raw["components"].append({"name": "Perf", "weight": 1, "target": 90, "source": "metrics",
-                              "metrics": ["latency", "throughput"]})
+    raw["components"].append(
+        {
+            "name": "Perf",
+            "weight": 1,
+            "target": 90,
+            "source": "metrics",
+            "metrics": ["latency", "throughput"],
+        }
+    )
     assert problems(raw) == [
         'components[2].metrics: unknown metric "throughput"; [[metrics]] defines latency'
     ]

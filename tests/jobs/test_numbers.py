@@ -32,7 +32,9 @@ def test_seed_leaves_give_71_55_not_the_stated_67(example: Sprint) -> None:
     assert pct(bd.score) == "71.55 %"
     assert bd.gap == pytest.approx(71.55 - 85)
     assert [c.name for c in bd.components][:3] == [
-        "Swarm Coordination", "Memory Management", "Task Orchestration"
+        "Swarm Coordination",
+        "Memory Management",
+        "Task Orchestration",
     ]
     assert len(bd.components) == 17
     groups = {g.name: (g.weight, round(g.score or 0, 2), g.target) for g in bd.groups}
@@ -64,14 +66,15 @@ def test_example_file_warnings_name_both_disagreements(example: Sprint) -> None:
     assert warnings == [
         "targets.baseline_readiness: states 67 % but the components' starting scores weigh in "
         "at 71.55 %",
-        "baseline.failing_tests: states 341 but total − passing = 2124 − 1717 = 407",
+        "baseline.failing_tests: states 341 but total - passing = 2124 - 1717 = 407",
         "baseline.failing_tests: states 341 but baseline.areas add up to 407",
     ]
 
 
 def test_consistent_file_has_no_warnings() -> None:
-    sprint = validate_sprint(minimal(targets={"readiness": 85, "pass_rate": 87,
-                                              "baseline_readiness": 60}))
+    sprint = validate_sprint(
+        minimal(targets={"readiness": 85, "pass_rate": 87, "baseline_readiness": 60})
+    )
     assert consistency_warnings(sprint) == []
 
 
@@ -113,8 +116,9 @@ def test_components_score_from_their_sources(example: Sprint) -> None:
         ("memory_usage", 166, MetricState.DEGRADED),  # more than 10 % above 150
     ],
 )
-def test_metric_state_by_direction(example: Sprint, name: str, value: float,
-                                   state: MetricState) -> None:
+def test_metric_state_by_direction(
+    example: Sprint, name: str, value: float, state: MetricState
+) -> None:
     metric = example.metric(name)
     assert metric is not None
     assert metric_state(metric, value, tolerance=10) is state
@@ -134,7 +138,7 @@ def test_plan_is_linear_without_daily_targets() -> None:
     assert plan_readiness(sprint, 1, baseline=67) == 67
     assert plan_readiness(sprint, 10, baseline=67) == 85
     assert plan_readiness(sprint, 4, baseline=67) == pytest.approx(73)
-    # Passing: from 80 of 100 to ceil(100 × 0.90) = 90 over 10 days.
+    # Passing: from 80 of 100 to ceil(100 x 0.90) = 90 over 10 days.
     assert [plan_passing(sprint, d, baseline_passing=80, total=100) for d in (1, 10)] == [80, 90]
 
 
@@ -149,8 +153,9 @@ def test_plan_is_linear_without_daily_targets() -> None:
         (None, 72, [], Health.AT_RISK),
     ],
 )
-def test_health(readiness: float | None, plan: float, p0_ages: list[timedelta],
-                expected: Health) -> None:
+def test_health(
+    readiness: float | None, plan: float, p0_ages: list[timedelta], expected: Health
+) -> None:
     assert health(readiness, plan, open_p0_ages=p0_ages) is expected
 
 
@@ -172,17 +177,18 @@ def test_sprint_day_across_the_dst_change(example: Sprint) -> None:
     assert sprint_day(info, datetime(2025, 11, 3, 4, 30, tzinfo=UTC)) == 5  # 23:30 EST Nov 2
     assert sprint_day(info, datetime(2025, 11, 3, 5, 0, tzinfo=UTC)) == 6  # 00:00 EST Nov 3
     # 09:00 local is 13:00 UTC before the change and 14:00 UTC after it.
-    assert local_instant(info, date(2025, 11, 1), time(9)) == datetime(2025, 11, 1, 13,
-                                                                        tzinfo=UTC)
-    assert local_instant(info, date(2025, 11, 3), time(9)) == datetime(2025, 11, 3, 14,
-                                                                        tzinfo=UTC)
+    assert local_instant(info, date(2025, 11, 1), time(9)) == datetime(2025, 11, 1, 13, tzinfo=UTC)
+    assert local_instant(info, date(2025, 11, 3), time(9)) == datetime(2025, 11, 3, 14, tzinfo=UTC)
 
 
 def test_burndown_against_the_plan(example: Sprint) -> None:
     points = burndown(example, {1: 407, 2: 380}, total=2124, baseline_passing=1717)
     assert len(points) == 14
     assert (points[0].day, points[0].date, points[0].failing, points[0].planned) == (
-        1, date(2025, 10, 29), 407, 407
+        1,
+        date(2025, 10, 29),
+        407,
+        407,
     )
     assert (points[1].failing, points[1].planned) == (380, 2124 - 1747)
     assert points[2].failing is None

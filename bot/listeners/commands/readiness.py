@@ -26,8 +26,9 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         ack(
             response_type="ephemeral",
             text=readiness_fallback(status),
-            blocks=render_readiness(status, sprint_name=app.sprint.sprint.name,
-                                    days=app.sprint.sprint.days),
+            blocks=render_readiness(
+                status, sprint_name=app.sprint.sprint.name, days=app.sprint.sprint.days
+            ),
         )
     elif verb == "set":
         name, _, score_text = rest.strip().rpartition(" ")
@@ -39,12 +40,20 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
             admins = app.sprint.role("admins")
             raise SprintError(
                 "Only sprint admins can set scores"
-                + (f"; ask {mention(admins)}." if admins else " (none are named in the sprint file).")
+                + (
+                    f"; ask {mention(admins)}."
+                    if admins
+                    else " (none are named in the sprint file)."
+                )
             )
         with app.db.session() as session:
             change = set_manual_score(
-                session=session, sprint=app.sprint, component=name.strip().strip('"'),
-                score=score, user_id=user_id, now=app.now(),
+                session=session,
+                sprint=app.sprint,
+                component=name.strip().strip('"'),
+                score=score,
+                user_id=user_id,
+                now=app.now(),
             )
             session.commit()
         ack(response_type="ephemeral", text=render_score_change(change))
