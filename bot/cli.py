@@ -130,7 +130,6 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def _serve(settings: Settings, *, with_clock: bool, host: str) -> int:
     import uvicorn
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot import clock
     from bot.runtime import build_runtime, check_token
@@ -139,13 +138,7 @@ def _serve(settings: Settings, *, with_clock: bool, host: str) -> int:
     check_token(runtime.client)
     runtime.worker.start()
     scheduler = clock.start_background(runtime) if with_clock else None
-    socket = None
-    if settings.SLACK_APP_TOKEN is not None:
-        socket = SocketModeHandler(
-            runtime.bolt, settings.SLACK_APP_TOKEN.get_secret_value(), web_client=runtime.client
-        )
-        socket.connect()  # type: ignore[no-untyped-call]  # slack-bolt leaves it unannotated
-        log.info("connected to Slack by Socket Mode")
+    socket = runtime.connect_socket_mode()
     try:
         uvicorn.run(
             runtime.web_app(), host=host, port=settings.PORT, log_config=None, proxy_headers=True

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import SQLAlchemyError
@@ -78,6 +79,17 @@ class Runtime:
     worker: OutboxWorker
     bolt: App
     now: Callable[[], datetime] = field(default=utcnow)
+
+    def connect_socket_mode(self) -> SocketModeHandler | None:
+        """With SLACK_APP_TOKEN set, also receive events over a Socket Mode connection."""
+        if self.settings.SLACK_APP_TOKEN is None:
+            return None
+        handler = SocketModeHandler(
+            self.bolt, self.settings.secret("SLACK_APP_TOKEN"), web_client=self.client
+        )
+        handler.connect()  # type: ignore[no-untyped-call]  # slack-bolt leaves it unannotated
+        log.info("connected to Slack by Socket Mode")
+        return handler
 
     def web_app(self) -> Starlette:
         return create_web_app(

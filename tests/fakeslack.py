@@ -31,6 +31,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.usergroups: dict[str, list[str]] = {}
+        self.socket_url: str | None = None  # what apps.connections.open hands out
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._ts = 1700000000
@@ -111,6 +112,10 @@ class FakeSlack:
             if method.startswith("response/"):
                 return 200, {"ok": True}, {}
             auth = headers.get("Authorization") or headers.get("authorization") or ""
+            if method == "apps.connections.open":
+                if not auth.startswith("Bearer xapp-") or not self.socket_url:
+                    return 200, {"ok": False, "error": "invalid_auth"}, {}
+                return 200, {"ok": True, "url": self.socket_url}, {}
             if not auth.startswith("Bearer xoxb-"):
                 return 200, {"ok": False, "error": "not_authed"}, {}
             self._ts += 1

@@ -105,3 +105,12 @@ def test_admin_through_a_user_group(make_server: Callable[..., Server], tmp_path
         "S0LEADS",
         "S0LEADS",
     ]
+
+
+def test_events_url_verification(server: Server) -> None:
+    from tests.slack import post_signed
+
+    body = '{"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}'  # noqa: E501
+    resp = post_signed(server.url, body, content_type="application/json")
+    assert resp.status_code == 200
+    assert resp.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
