@@ -39,15 +39,23 @@ class Status:
         }
 
 
-def current_breakdown(*, session: Session, sprint: Sprint, branch: str = "main") -> Breakdown:
-    """The readiness breakdown from the latest test statuses, manual scores and metrics."""
+def _breakdown(session: Session, sprint: Sprint, branch: str) -> tuple[Breakdown, TestCounts]:
     counts = queries.component_test_counts(session=session, branch=branch)
-    return numbers.breakdown(
+    bd = numbers.breakdown(
         sprint,
-        tests={name: TestCounts(passed=p, total=n) for name, (p, n) in counts.items()},
+        tests={name: TestCounts(passed=p, total=n) for name, (p, n) in counts.items() if name},
         manual=queries.latest_manual_scores(session=session),
         metric_values=queries.latest_metric_values(session=session),
     )
+    totals = TestCounts(
+        passed=sum(p for p, _ in counts.values()), total=sum(n for _, n in counts.values())
+    )
+    return bd, totals
+
+
+def current_breakdown(*, session: Session, sprint: Sprint, branch: str = "main") -> Breakdown:
+    """The readiness breakdown from the latest test statuses, manual scores and metrics."""
+    return _breakdown(session, sprint, branch)[0]
 
 
 def baseline(*, session: Session, sprint: Sprint, current: float | None) -> float:
@@ -62,20 +70,19 @@ def baseline(*, session: Session, sprint: Sprint, current: float | None) -> floa
 
 def current_status(*, session: Session, sprint: Sprint, now: datetime) -> Status:
     """Readiness, plan for today and health at `now`."""
-    bd = current_breakdown(session=session, sprint=sprint)
+    bd, totals = _breakdown(session, sprint, "main")
     day = numbers.sprint_day(sprint.sprint, now)
     plan = numbers.plan_readiness(
         sprint, day, baseline=baseline(session=session, sprint=sprint, current=bd.score)
     )
     p0_ages = [now - b.reported_at for b in queries.open_blockers(session=session, severity="P0")]
-    passed, known = queries.test_totals(session=session)
     return Status(
         breakdown=bd,
         day=day,
         plan=plan,
         health=numbers.health(bd.score, plan, open_p0_ages=p0_ages),
-        passed=passed,
-        known=known,
+        passed=totals.passed,
+        known=totals.total,
     )
 
 

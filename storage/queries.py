@@ -30,22 +30,17 @@ def ping(*, session: Session) -> None:
 # -- readiness inputs --------------------------------------------------------------------
 
 
-def component_test_counts(*, session: Session, branch: str = "main") -> dict[str, tuple[int, int]]:
-    """Per component: (passed, total) over the branch's known tests."""
+def component_test_counts(
+    *, session: Session, branch: str = "main"
+) -> dict[str | None, tuple[int, int]]:
+    """Per component (None for unmapped tests): (passed, total) over the branch's known tests."""
     passed = func.sum(case((col(KnownTest.status) == TestStatus.PASSED, 1), else_=0))
     rows = session.exec(
         select(KnownTest.component, passed, func.count())
-        .where(KnownTest.branch == branch, col(KnownTest.component).is_not(None))
+        .where(KnownTest.branch == branch)
         .group_by(col(KnownTest.component))
     ).all()
-    return {str(c): (int(p or 0), int(n)) for c, p, n in rows}
-
-
-def test_totals(*, session: Session, branch: str = "main") -> tuple[int, int]:
-    """(passed, total) over all the branch's known tests."""
-    passed = func.sum(case((col(KnownTest.status) == TestStatus.PASSED, 1), else_=0))
-    row = session.exec(select(passed, func.count()).where(KnownTest.branch == branch)).one()
-    return int(row[0] or 0), int(row[1])
+    return {c: (int(p or 0), int(n)) for c, p, n in rows}
 
 
 def latest_manual_scores(*, session: Session) -> dict[str, float]:

@@ -88,6 +88,14 @@ def db(database: Database) -> Iterator[Database]:
             conn.execute(table.delete())
 
 
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No sprintbot settings from the machine's environment, and no stray .env."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="session")
 def example() -> Sprint:
     return load_sprint(EXAMPLE)

@@ -18,21 +18,7 @@ from tests.fakeslack import FakeSlack
 SPRINTBOT = Path(sys.executable).parent / "sprintbot"
 
 
-@pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in (
-        "SLACK_BOT_TOKEN",
-        "SLACK_SIGNING_SECRET",
-        "SLACK_APP_TOKEN",
-        "SLACK_API_URL",
-        "DATABASE_URL",
-        "SPRINTBOT_CONFIG",
-        "SPRINTBOT_INGEST_TOKEN",
-        "PORT",
-        "SPRINTBOT_SMTP_URL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -8,22 +8,7 @@ import pytest
 
 from bot.settings import SettingsError, build_settings
 
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in (
-        "SLACK_BOT_TOKEN",
-        "SLACK_SIGNING_SECRET",
-        "SLACK_APP_TOKEN",
-        "SLACK_API_URL",
-        "DATABASE_URL",
-        "SPRINTBOT_CONFIG",
-        "SPRINTBOT_INGEST_TOKEN",
-        "PORT",
-        "SPRINTBOT_SMTP_URL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)  # no stray .env
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def test_defaults() -> None:

@@ -34,9 +34,12 @@ def test_component_counts_and_totals(session: Session) -> None:
         ]
     )
     session.flush()
-    assert queries.component_test_counts(session=session) == {"Core": (2, 3), "Docs": (0, 1)}
-    assert queries.test_totals(session=session) == (3, 5)
-    assert queries.test_totals(session=session, branch="release") == (0, 0)
+    assert queries.component_test_counts(session=session) == {
+        "Core": (2, 3),
+        "Docs": (0, 1),
+        None: (1, 1),
+    }
+    assert queries.component_test_counts(session=session, branch="release") == {}
 
 
 def test_latest_manual_score_wins(session: Session) -> None:

@@ -1,0 +1,96 @@
+"""Readiness from what storage holds: test statuses, manual scores, metrics, blockers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session
+
+from jobs.config import Sprint
+from jobs.errors import SprintError
+from jobs.numbers import Health
+from jobs.readiness import current_status, parse_score, set_manual_score
+from storage.models import Blocker, KnownTest, MetricSample, TestStatus
+
+NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)  # day 3, plan 72
+
+
+def _tests(session: Session, component: str | None, passed: int, failed: int) -> None:
+    for i in range(passed + failed):
+        status = TestStatus.PASSED if i < passed else TestStatus.FAILED
+        session.add(
+            KnownTest(
+                classname=f"{component}",
+                name=f"t{i}",
+                component=component,
+                status=status,
+                first_seen_at=NOW,
+                changed_at=NOW,
+            )
+        )
+    session.flush()
+
+
+def test_status_from_stored_results(session: Session, example: Sprint) -> None:
+    _tests(session, "Swarm Coordination", passed=45, failed=5)  # 90 % (was 70)
+    _tests(session, None, passed=3, failed=2)  # unmapped: counts in totals only
+    session.add(MetricSample(name="api_throughput", value=1200, at=NOW, received_at=NOW))
+    session.add(MetricSample(name="swarm_init_time", value=0.9, at=NOW, received_at=NOW))
+    session.add(MetricSample(name="agent_spawn_time", value=0.8, at=NOW, received_at=NOW))
+    session.flush()
+    status = current_status(session=session, sprint=example, now=NOW)
+    by_name = {c.name: c for c in status.breakdown.components}
+    assert by_name["Swarm Coordination"].score == 90
+    assert by_name["Scalability"].score == pytest.approx(200 / 3)
+    # 71.55 + 8·(90-70)/100 + 5·(66.67-65)/100
+    assert status.breakdown.score == pytest.approx(71.55 + 1.6 + 5 * (200 / 3 - 65) / 100)
+    assert (status.passed, status.known) == (48, 55)
+    assert status.pass_rate == pytest.approx(100 * 48 / 55)
+    assert (status.day, status.plan, status.health) == (3, 72, Health.ON_TRACK)
+
+
+def test_an_old_p0_blocker_puts_the_sprint_at_risk(session: Session, example: Sprint) -> None:
+    _tests(session, "Swarm Coordination", passed=50, failed=0)
+    session.add(
+        Blocker(
+            component="Swarm Coordination",
+            description="deadlock",
+            severity="P0",
+            reported_by="U1",
+            reported_at=NOW - timedelta(hours=30),
+        )
+    )
+    session.flush()
+    status = current_status(session=session, sprint=example, now=NOW)
+    assert status.breakdown.score is not None and status.breakdown.score >= 72
+    assert status.health is Health.AT_RISK
+
+
+def test_manual_score_change_snapshots(session: Session, example: Sprint) -> None:
+    change = set_manual_score(
+        session=session, sprint=example, component="user guides", score=70, user_id="U1", now=NOW
+    )
+    assert (change.component, change.old, change.new) == ("User Guides", 50, 70)
+    assert change.readiness_before == pytest.approx(71.55)
+    assert change.readiness_after == pytest.approx(72.55)
+    with pytest.raises(SprintError, match="only manual components can be set"):
+        set_manual_score(
+            session=session,
+            sprint=example,
+            component="Scalability",
+            score=70,
+            user_id="U1",
+            now=NOW,
+        )
+
+
+@pytest.mark.parametrize(("text", "value"), [("70", 70), ("72.5%", 72.5), (" 0 ", 0)])
+def test_parse_score(text: str, value: float) -> None:
+    assert parse_score(text) == value
+
+
+@pytest.mark.parametrize("text", ["-1", "101", "seventy", ""])
+def test_parse_score_rejects(text: str) -> None:
+    with pytest.raises(SprintError):
+        parse_score(text)
