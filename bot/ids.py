@@ -9,3 +9,9 @@ class Command(StrEnum):
     RISK = "/risk"
     READINESS = "/readiness"
     SPRINT = "/sprint"
+
+
+class Action(StrEnum):
+    ALERT_ACK = "alert_ack"
+    ALERT_MUTE = "alert_mute"
+    EMERGENCY_STANDUP = "emergency_standup"

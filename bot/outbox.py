@@ -11,6 +11,7 @@ mark the row failed and are logged; they are not retried.
 from __future__ import annotations
 
 import logging
+import smtplib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.email import PermanentEmailError, send_email
+from bot.templates import render, render_email
 from storage import queries
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
@@ -93,11 +96,17 @@ class Sender:
     """Drains the outbox through one WebClient."""
 
     def __init__(
-        self, db: Database, client: WebClient, *, now: Callable[[], datetime] = _utcnow
+        self,
+        db: Database,
+        client: WebClient,
+        *,
+        now: Callable[[], datetime] = _utcnow,
+        smtp_url: str | None = None,
     ) -> None:
         self.db = db
         self.client = client
         self.now = now
+        self.smtp_url = smtp_url
 
     def drain(self, *, limit: int = 500) -> DrainResult:
         """Deliver everything due now (up to `limit` messages); each in its own transaction."""
@@ -122,7 +131,13 @@ class Sender:
         return result
 
     def _deliver(self, message: OutboxMessage, result: DrainResult) -> None:
-        args = dict(message.payload)
+        if message.method == "email.send":
+            self._deliver_email(message, result)
+            return
+        args = {k: v for k, v in message.payload.items() if k not in ("template", "data")}
+        if "template" in message.payload:
+            # Rendered now, not when queued: data in, blocks out (bot.templates).
+            args.update(render(message.payload["template"], message.payload["data"]))
         if message.parent_key is not None:
             parent = self._parent_result(message.parent_key)
             if parent is None:
@@ -159,6 +174,26 @@ class Sender:
         )
         result.sent += 1
         log.info("outbox: sent %s (%s)", message.key, message.method)
+
+    def _deliver_email(self, message: OutboxMessage, result: DrainResult) -> None:
+        if self.smtp_url is None:
+            self._finish(message, OutboxStatus.FAILED, error="SPRINTBOT_SMTP_URL is not set")
+            result.failed += 1
+            return
+        payload = message.payload
+        subject, body = render_email(payload["template"], payload["data"])
+        try:
+            send_email(self.smtp_url, to=list(payload["to"]), subject=subject, body=body)
+        except PermanentEmailError as exc:
+            self._finish(message, OutboxStatus.FAILED, error=str(exc))
+            result.failed += 1
+            log.error("outbox: e-mail %s refused: %s", message.key, exc)
+            return
+        except (smtplib.SMTPException, OSError) as exc:
+            self._retry(message, f"smtp: {exc}", result)
+            return
+        self._finish(message, OutboxStatus.SENT, result={"to": payload["to"]})
+        result.sent += 1
 
     def _on_api_error(
         self, message: OutboxMessage, exc: SlackApiError, result: DrainResult

@@ -103,7 +103,8 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow) -
     sprint = load_sprint(settings.SPRINTBOT_CONFIG)
     db = open_database(settings)
     client = make_client(settings.secret("SLACK_BOT_TOKEN"), settings.SLACK_API_URL)
-    sender = Sender(db, client, now=now)
+    smtp = settings.SPRINTBOT_SMTP_URL
+    sender = Sender(db, client, now=now, smtp_url=smtp.get_secret_value() if smtp else None)
     worker = OutboxWorker(sender)
     bolt = create_app(
         settings, sprint=sprint, db=db, client=client, now=now, notify_outbox=worker.poke

@@ -122,6 +122,7 @@ class SprintInfo(_Model):
     days: int = Field(ge=1, le=366)
     timezone: str = "UTC"
     workdays: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
+    branch: str = "main"  # the tracked branch: its tests make readiness and alerts
 
     @field_validator("timezone")
     @classmethod

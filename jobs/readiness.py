@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from jobs import numbers
+from jobs import notices, numbers
 from jobs.config import Source, Sprint
 from jobs.errors import SprintError
 from jobs.numbers import Breakdown, Health, TestCounts
@@ -39,23 +39,89 @@ class Status:
         }
 
 
-def _breakdown(session: Session, sprint: Sprint, branch: str) -> tuple[Breakdown, TestCounts]:
+@dataclass(frozen=True)
+class TestTally:
+    """The tracked branch's tests: per component, and in all."""
+
+    __test__ = False  # not a pytest class
+
+    components: dict[str, TestCounts]
+    passed: int
+    failing: int
+    known: int
+
+
+def tally(*, session: Session, sprint: Sprint) -> TestTally:
+    """Count the tracked branch's known tests from storage."""
+    branch = sprint.sprint.branch
     counts = queries.component_test_counts(session=session, branch=branch)
-    bd = numbers.breakdown(
+    return TestTally(
+        components={k: TestCounts(passed=p, total=n) for k, (p, n) in counts.items() if k},
+        passed=sum(p for p, _ in counts.values()),
+        failing=queries.failing_count(session=session, branch=branch),
+        known=sum(n for _, n in counts.values()),
+    )
+
+
+def breakdown_for(*, session: Session, sprint: Sprint, counts: TestTally) -> Breakdown:
+    """Readiness from test counts plus the stored manual scores and metrics."""
+    return numbers.breakdown(
         sprint,
-        tests={name: TestCounts(passed=p, total=n) for name, (p, n) in counts.items() if name},
+        tests=counts.components,
         manual=queries.latest_manual_scores(session=session),
         metric_values=queries.latest_metric_values(session=session),
     )
-    totals = TestCounts(
-        passed=sum(p for p, _ in counts.values()), total=sum(n for _, n in counts.values())
-    )
-    return bd, totals
 
 
-def current_breakdown(*, session: Session, sprint: Sprint, branch: str = "main") -> Breakdown:
+def current_breakdown(*, session: Session, sprint: Sprint) -> Breakdown:
     """The readiness breakdown from the latest test statuses, manual scores and metrics."""
-    return _breakdown(session, sprint, branch)[0]
+    return breakdown_for(
+        session=session, sprint=sprint, counts=tally(session=session, sprint=sprint)
+    )
+
+
+def record_readiness(
+    *,
+    session: Session,
+    sprint: Sprint,
+    cause: str,
+    causes: dict[str, str],
+    now: datetime,
+    branch: str | None = None,
+    counts: TestTally | None = None,
+) -> dict[str, float | None]:
+    """Recompute readiness, snapshot it, and queue a decline notice if it fell.
+
+    Reports on other branches than the tracked one leave readiness alone.
+    """
+    previous = queries.latest_snapshot(session=session)
+    before = previous.score if previous is not None else None
+    if branch is not None and branch != sprint.sprint.branch:
+        return {"score": _r(before), "previous": _r(before)}
+    counts = counts or tally(session=session, sprint=sprint)
+    bd = breakdown_for(session=session, sprint=sprint, counts=counts)
+    data = {
+        **bd.as_dict(),
+        "tests": {"passed": counts.passed, "failing": counts.failing, "known": counts.known},
+    }
+    snapshot = queries.add_snapshot(
+        session=session, at=now, score=bd.score, cause=cause, breakdown=data
+    )
+    if previous is not None and snapshot.id is not None:
+        notices.decline_notice(
+            session=session,
+            sprint=sprint,
+            snapshot_id=snapshot.id,
+            before=previous.breakdown,
+            after=data,
+            causes=causes,
+            now=now,
+        )
+    return {"score": _r(bd.score), "previous": _r(before)}
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 2)
 
 
 def baseline(*, session: Session, sprint: Sprint, current: float | None) -> float:
@@ -70,7 +136,8 @@ def baseline(*, session: Session, sprint: Sprint, current: float | None) -> floa
 
 def current_status(*, session: Session, sprint: Sprint, now: datetime) -> Status:
     """Readiness, plan for today and health at `now`."""
-    bd, totals = _breakdown(session, sprint, "main")
+    totals = tally(session=session, sprint=sprint)
+    bd = breakdown_for(session=session, sprint=sprint, counts=totals)
     day = numbers.sprint_day(sprint.sprint, now)
     plan = numbers.plan_readiness(
         sprint, day, baseline=baseline(session=session, sprint=sprint, current=bd.score)
@@ -82,7 +149,7 @@ def current_status(*, session: Session, sprint: Sprint, now: datetime) -> Status
         plan=plan,
         health=numbers.health(bd.score, plan, open_p0_ages=p0_ages),
         passed=totals.passed,
-        known=totals.total,
+        known=totals.known,
     )
 
 
@@ -128,18 +195,19 @@ def set_manual_score(
     queries.add_manual_score(
         session=session, component=comp.name, score=score, previous=old, user_id=user_id, at=now
     )
-    after = current_breakdown(session=session, sprint=sprint)
-    queries.add_snapshot(
+    after = record_readiness(
         session=session,
-        at=now,
-        score=after.score,
+        sprint=sprint,
         cause=f"manual:{comp.name}",
-        breakdown=after.as_dict(),
+        causes={
+            comp.name: f"manual score set {numbers.pct(old)} → {numbers.pct(score)} by <@{user_id}>"
+        },
+        now=now,
     )
     return ScoreChange(
         component=comp.name,
         old=old,
         new=score,
         readiness_before=before.score,
-        readiness_after=after.score,
+        readiness_after=after["score"],
     )

@@ -73,13 +73,15 @@ class KnownTest(SQLModel, table=True):
 
     __tablename__ = "known_test"
     __table_args__ = (
-        UniqueConstraint("branch", "classname", "name", name="uq_known_test_identity"),
+        UniqueConstraint("branch", "key", name="uq_known_test_identity"),
         Index("ix_known_test_branch_status", "branch", "status"),
         Index("ix_known_test_branch_component", "branch", "component"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     branch: str = Field(default="main", max_length=200)
+    # A fixed-size digest of `classname::name`: names can be longer than an index allows.
+    key: str = Field(max_length=32)
     classname: str = Field(max_length=1000)
     name: str = Field(max_length=2000)
     file: str | None = Field(default=None, max_length=1000)
@@ -89,6 +91,8 @@ class KnownTest(SQLModel, table=True):
     first_seen_at: datetime = _ts()
     changed_at: datetime = _ts()
     last_report_id: int | None = Field(default=None, foreign_key="test_report.id")
+    muted: bool = False  # "Mute as flaky": its failures are reported apart, never alerted
+    alert_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
 
 
 class TestResult(SQLModel, table=True):
@@ -214,10 +218,14 @@ class Alert(SQLModel, table=True):
     """A regression, performance or decline alert, and who acknowledged it."""
 
     __tablename__ = "alert"
+    __table_args__ = (Index("ix_alert_open", "kind", "subject", "resolved_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=30, index=True)
+    kind: str = Field(max_length=30)
+    # The outbox key of the alert's message; replies and updates hang off it.
     key: str = Field(max_length=200, unique=True)
+    subject: str | None = Field(default=None, max_length=200)  # e.g. the metric's name
+    report_id: int | None = Field(default=None, foreign_key="test_report.id")
     created_at: datetime = _ts()
     payload: dict[str, Any] = _json()
     acknowledged_by: str | None = Field(default=None, max_length=50)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, text, update
+from sqlalchemy import case, func, insert, or_, text, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import (
+    Alert,
     Blocker,
     KnownTest,
     ManualScore,
@@ -18,6 +21,8 @@ from storage.models import (
     OutboxMessage,
     OutboxStatus,
     ReadinessSnapshot,
+    TestReport,
+    TestResult,
     TestStatus,
 )
 
@@ -41,6 +46,18 @@ def component_test_counts(
         .group_by(col(KnownTest.component))
     ).all()
     return {c: (int(p or 0), int(n)) for c, p, n in rows}
+
+
+def failing_count(*, session: Session, branch: str = "main") -> int:
+    """How many of the branch's known tests fail (failed or error) now."""
+    return int(
+        session.exec(
+            select(func.count()).where(
+                KnownTest.branch == branch,
+                col(KnownTest.status).in_([TestStatus.FAILED, TestStatus.ERROR]),
+            )
+        ).one()
+    )
 
 
 def latest_manual_scores(*, session: Session) -> dict[str, float]:
@@ -243,3 +260,162 @@ def first_snapshot(*, session: Session) -> ReadinessSnapshot | None:
     return session.exec(
         select(ReadinessSnapshot).order_by(col(ReadinessSnapshot.id)).limit(1)
     ).first()
+
+
+# -- test history ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class TestRow:
+    """A known test as ingestion needs it (read without the ORM: there may be 100k+)."""
+
+    __test__ = False  # not a pytest class
+
+    id: int
+    status: str
+    component: str | None
+    muted: bool
+    alert_id: int | None
+
+
+def lock_branch(*, session: Session, branch: str) -> None:
+    """Serialise ingestion per branch across processes (PostgreSQL; SQLite has one writer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"sprintbot:{branch}"}
+        )
+
+
+def report_by_digest(*, session: Session, run: str, digest: str) -> TestReport | None:
+    """The report of `run` with this exact document, if it was received before."""
+    return session.exec(
+        select(TestReport).where(TestReport.run == run, TestReport.digest == digest)
+    ).first()
+
+
+def branch_tests(*, session: Session, branch: str) -> dict[tuple[str, str], TestRow]:
+    """Every known test of a branch by (classname, name)."""
+    rows = session.execute(
+        sa_select(
+            col(KnownTest.classname),
+            col(KnownTest.name),
+            col(KnownTest.id),
+            col(KnownTest.status),
+            col(KnownTest.component),
+            col(KnownTest.muted),
+            col(KnownTest.alert_id),
+        ).where(col(KnownTest.branch) == branch)
+    )
+    return {(c, n): TestRow(i, s, comp, m, a) for c, n, i, s, comp, m, a in rows}
+
+
+def add_report(*, session: Session, report: TestReport) -> TestReport:
+    """Store a report row (its id is then set)."""
+    session.add(report)
+    session.flush()
+    return report
+
+
+def insert_tests(*, session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert new known tests in bulk; their ids in the same order."""
+    if not rows:
+        return []
+    result = session.execute(
+        insert(KnownTest).returning(col(KnownTest.id), sort_by_parameter_order=True), rows
+    )
+    return [int(i) for i in result.scalars()]
+
+
+def update_tests(*, session: Session, rows: list[dict[str, Any]]) -> None:
+    """Update known tests in bulk; each row holds `id` and the columns to set."""
+    if rows:
+        session.execute(update(KnownTest), rows)
+
+
+def add_results(*, session: Session, rows: list[dict[str, Any]]) -> None:
+    """Record the tests a report changed."""
+    if rows:
+        session.execute(insert(TestResult), rows)
+
+
+def tests_by_id(*, session: Session, ids: Sequence[int]) -> list[KnownTest]:
+    """Known tests by id, in id order."""
+    if not ids:
+        return []
+    return list(session.exec(select(KnownTest).where(col(KnownTest.id).in_(ids))).all())
+
+
+def alert_tests(*, session: Session, alert_id: int) -> list[KnownTest]:
+    """The tests an alert still holds (cleared as each recovers)."""
+    return list(session.exec(select(KnownTest).where(KnownTest.alert_id == alert_id)).all())
+
+
+def clear_alert(*, session: Session, test_ids: Sequence[int]) -> None:
+    """Release recovered tests from their alerts."""
+    if test_ids:
+        session.execute(
+            update(KnownTest).where(col(KnownTest.id).in_(test_ids)).values(alert_id=None)
+        )
+
+
+def set_alert(*, session: Session, test_ids: Sequence[int], alert_id: int) -> None:
+    """Tie regressed tests to the alert that announced them."""
+    if test_ids:
+        session.execute(
+            update(KnownTest).where(col(KnownTest.id).in_(test_ids)).values(alert_id=alert_id)
+        )
+
+
+def mute_tests(*, session: Session, alert_id: int) -> int:
+    """Mark an alert's tests as flaky; returns how many."""
+    result = session.execute(
+        update(KnownTest).where(col(KnownTest.alert_id) == alert_id).values(muted=True)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# -- alerts ------------------------------------------------------------------------------
+
+
+def add_alert(*, session: Session, alert: Alert) -> Alert:
+    """Store an alert (its id is then set)."""
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def alert_by_id(*, session: Session, alert_id: int) -> Alert | None:
+    """One alert."""
+    return session.get(Alert, alert_id)
+
+
+def open_alert(*, session: Session, kind: str, subject: str) -> Alert | None:
+    """The unresolved alert of this kind about `subject`, if any."""
+    return session.exec(
+        select(Alert).where(
+            Alert.kind == kind, Alert.subject == subject, col(Alert.resolved_at).is_(None)
+        )
+    ).first()
+
+
+def alerts_to_follow_up(*, session: Session, kind: str, created_before: datetime) -> list[Alert]:
+    """Alerts of `kind` nobody acknowledged, unresolved, not yet followed up."""
+    return list(
+        session.exec(
+            select(Alert)
+            .where(
+                Alert.kind == kind,
+                col(Alert.created_at) <= created_before,
+                col(Alert.acknowledged_at).is_(None),
+                col(Alert.resolved_at).is_(None),
+                col(Alert.followed_up_at).is_(None),
+            )
+            .order_by(col(Alert.id))
+        ).all()
+    )
+
+
+def add_metric_samples(*, session: Session, samples: list[MetricSample]) -> None:
+    """Store benchmark figures."""
+    session.add_all(samples)
+    session.flush()

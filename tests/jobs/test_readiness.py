@@ -21,6 +21,7 @@ def _tests(session: Session, component: str | None, passed: int, failed: int) ->
         status = TestStatus.PASSED if i < passed else TestStatus.FAILED
         session.add(
             KnownTest(
+                key=f"{component}:{i}",
                 classname=f"{component}",
                 name=f"t{i}",
                 component=component,

@@ -14,6 +14,7 @@ T0 = datetime(2025, 10, 30, 13, 0, tzinfo=UTC)
 
 def _test(name: str, component: str | None, status: TestStatus) -> KnownTest:
     return KnownTest(
+        key=name,
         classname="c",
         name=name,
         component=component,

@@ -1,0 +1,50 @@
+"""E-mail copies of alerts over SMTP (`SPRINTBOT_SMTP_URL`)."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+class PermanentEmailError(Exception):
+    """The server refused the message for good (bad recipients, auth); do not retry."""
+
+
+def send_email(
+    smtp_url: str, *, to: list[str], subject: str, body: str, timeout: float = 20
+) -> None:
+    """Send one plain-text e-mail. `smtp://user:pass@host:587?starttls=1&from=bot@x.org`;
+    `smtps://` for implicit TLS. Transient failures raise OSError/SMTPException."""
+    url = urlsplit(smtp_url)
+    query = parse_qs(url.query)
+    host = url.hostname or "localhost"
+    user = unquote(url.username) if url.username else None
+    password = unquote(url.password) if url.password else None
+    sender = query.get("from", [None])[0] or (
+        f"{user}@{host}" if user and "@" not in user else user
+    )
+    msg = EmailMessage()
+    msg["From"] = sender or f"sprintbot@{host}"
+    msg["To"] = ", ".join(to)
+    msg["Subject"] = subject
+    msg.set_content(body)
+    context = ssl.create_default_context()
+    smtp: smtplib.SMTP
+    if url.scheme == "smtps":
+        smtp = smtplib.SMTP_SSL(host, url.port or 465, timeout=timeout, context=context)
+    else:
+        smtp = smtplib.SMTP(host, url.port or 25, timeout=timeout)
+    with smtp:
+        if url.scheme == "smtp" and query.get("starttls", ["0"])[0] in ("1", "true", "yes"):
+            smtp.starttls(context=context)
+        if user and password:
+            try:
+                smtp.login(user, password)
+            except smtplib.SMTPAuthenticationError as exc:
+                raise PermanentEmailError(f"SMTP login refused ({exc.smtp_code})") from None
+        try:
+            smtp.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentEmailError(f"recipients refused: {', '.join(exc.recipients)}") from None

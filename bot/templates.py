@@ -1,0 +1,353 @@
+"""Rendering of queued alerts and notices (jobs.notices.Template) into Slack messages and
+e-mails: pure functions of the queued data, within Block Kit's limits whatever its size."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.ids import Action
+from jobs.notices import Template
+from jobs.numbers import pct
+
+Message = dict[str, Any]  # {"text": ..., "blocks": [...]}
+SECTION_CHARS = 2900
+NAME_CHARS = 300
+
+
+def _esc(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _test_name(t: dict[str, Any]) -> str:
+    return f"`{_esc(_short(t['id'], NAME_CHARS))}`"
+
+
+def _message(text: str, blocks: list[Block]) -> Message:
+    return {"text": _short(text, 3000), "blocks": [b.to_dict() for b in blocks[:50]]}
+
+
+def _sections(lines: list[str]) -> list[SectionBlock]:
+    """Pack lines into as few sections as fit Slack's 3,000-character limit."""
+    out: list[SectionBlock] = []
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        line = _short(line, SECTION_CHARS)
+        if chunk and size + len(line) + 1 > SECTION_CHARS:
+            out.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        out.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
+    return out
+
+
+def _run_context(d: dict[str, Any]) -> str:
+    parts = [f"branch `{_esc(str(d.get('branch') or 'main'))}`"]
+    if d.get("commit"):
+        parts.append(f"commit `{_esc(str(d['commit'])[:12])}`")
+    if d.get("url"):
+        parts.append(f"<{d['url']}|CI run>")
+    r = d.get("readiness") or {}
+    if r.get("score") is not None:
+        if r.get("previous") is not None:
+            change = r["score"] - r["previous"]
+            parts.append(
+                f"readiness {pct(r['previous'])} → {pct(r['score'])} "
+                f"({pct(change, signed=True).removesuffix(' %')} pts)"
+            )
+        else:
+            parts.append(f"readiness {pct(r['score'])}")
+    return " · ".join(parts)
+
+
+def _status_block(d: dict[str, Any], buttons: list[ButtonElement], *, who: str) -> Block:
+    """Buttons while open; who took it, or that it is resolved, afterwards."""
+    if d.get("resolved"):
+        return ContextBlock(elements=[MarkdownTextObject(text=":white_check_mark: Resolved")])
+    ack = d.get("acknowledged")
+    if ack:
+        return ContextBlock(elements=[MarkdownTextObject(text=f":eyes: <@{ack['user']}> {who}")])
+    return ActionsBlock(elements=buttons)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# -- regressions -------------------------------------------------------------------------
+
+
+def regression_alert(d: dict[str, Any]) -> Message:
+    count = int(d["count"])
+    title = f"{_plural(count, 'test')} regressed on {d.get('branch') or 'main'}"
+    if d.get("resolved"):
+        title = f"Resolved: {title}"
+    blocks: list[Block] = [
+        HeaderBlock(
+            text=_short(
+                (":white_check_mark: " if d.get("resolved") else ":rotating_light: ") + title, 150
+            )
+        ),
+        ContextBlock(elements=[MarkdownTextObject(text=_run_context(d))]),
+    ]
+    tests = d.get("tests") or []
+    if count <= len(tests):
+        for t in tests:
+            text = f"{_test_name(t)} — {_esc(t.get('component') or 'Unmapped')}"
+            if t.get("message"):
+                text += f"\n```{_esc(_short(t['message'], 600))}```"
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=_short(text, SECTION_CHARS))))
+    else:
+        by_component: dict[str, int] = {}
+        for t in tests:
+            name = t.get("component") or "Unmapped"
+            by_component[name] = by_component.get(name, 0) + 1
+        shown = ", ".join(f"{_esc(k)} ({v})" for k, v in sorted(by_component.items()))
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*{count} tests* went from passing to failing. "
+                    "The full list is in the thread."
+                    f"\nAmong the first {len(tests)}: {shown}"
+                )
+            )
+        )
+    blocks.append(
+        _status_block(
+            d,
+            [
+                ButtonElement(
+                    text="I'm on it",
+                    action_id=Action.ALERT_ACK,
+                    value=str(d["alert_id"]),
+                    style="primary",
+                ),
+                ButtonElement(
+                    text="Mute as flaky", action_id=Action.ALERT_MUTE, value=str(d["alert_id"])
+                ),
+            ],
+            who="is on it",
+        )
+    )
+    if not d.get("acknowledged") and not d.get("resolved"):
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"Investigate within {d.get('ack_within', '1h')}; "
+                        "if no one picks it up, the tech lead is pinged."
+                    )
+                ]
+            )
+        )
+    return _message(f"{title} ({_run_context(d)})", blocks)
+
+
+def regression_list(d: dict[str, Any]) -> Message:
+    start, tests = int(d["start"]), d["tests"]
+    head = f"Regressed tests {start + 1}-{start + len(tests)} of {d['count']}:"
+    lines = [head] + [
+        f"• {_test_name(t)} — {_esc(t.get('component') or 'Unmapped')}" for t in tests
+    ]
+    return _message(head, list(_sections(lines)))
+
+
+def regression_email(d: dict[str, Any]) -> tuple[str, str]:
+    """(subject, body) of the e-mail copy of a regression alert."""
+    subject = f"[sprintbot] {_plural(int(d['count']), 'test')} regressed on {d.get('branch')}"
+    if d.get("commit"):
+        subject += f" ({str(d['commit'])[:12]})"
+    lines = [subject.removeprefix("[sprintbot] ") + ".", ""]
+    if d.get("url"):
+        lines.append(f"CI run: {d['url']}")
+    r = d.get("readiness") or {}
+    if r.get("score") is not None:
+        lines.append(f"Readiness: {pct(r.get('previous'))} -> {pct(r['score'])}")
+    lines.append("")
+    for t in d["tests"]:
+        lines.append(f"- {t['id']} ({t.get('component') or 'Unmapped'})")
+        for msg_line in (t.get("message") or "").splitlines()[:4]:
+            lines.append(f"    {msg_line}")
+    lines += ["", 'Acknowledge it in Slack with "I\'m on it".']
+    return subject, "\n".join(lines)
+
+
+def alert_resolved(d: dict[str, Any]) -> Message:
+    text = (
+        f":white_check_mark: All {d.get('count')} regressed tests pass again"
+        + (f" as of commit `{_esc(str(d['commit'])[:12])}`" if d.get("commit") else "")
+        + (f" (<{d['url']}|CI run>)" if d.get("url") else "")
+        + "."
+    )
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def alert_followup(d: dict[str, Any]) -> Message:
+    leads = " ".join(f"<@{u}>" for u in d.get("tech_lead") or []) or "Tech lead"
+    text = (
+        f":alarm_clock: No one has acknowledged this {d.get('kind', '')} alert in "
+        f"{d.get('waited')}. {leads}, can you take a look or hand it to someone?"
+    )
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def alert_acked(d: dict[str, Any]) -> Message:
+    text = f":eyes: <@{d['user']}> is on it."
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def tests_muted(d: dict[str, Any]) -> Message:
+    text = (
+        f":mute: <@{d['user']}> muted {_plural(int(d['count']), 'test')} as flaky: "
+        "their failures are reported apart and no longer alert."
+    )
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+# -- readiness decline -------------------------------------------------------------------
+
+
+def decline_notice(d: dict[str, Any]) -> Message:
+    title = f"Readiness fell {pct(d['before'])} → {pct(d['after'])} (-{d['lost']:g} pts)"
+    lines = [
+        f"• *{_esc(c['name'])}* (weight {c['weight']:g}): {pct(c['before'])} → {pct(c['after'])}"
+        + (f" — {_esc(str(c['why']))}" if c.get("why") else "")
+        for c in d.get("components", [])
+    ] or ["No single component fell; the mix of scores did."]
+    blocks: list[Block] = [
+        HeaderBlock(text=_short(":chart_with_downwards_trend: " + title, 150)),
+        *_sections(lines)[:40],
+        _status_block(
+            d,
+            [
+                ButtonElement(
+                    text="Call emergency standup",
+                    action_id=Action.EMERGENCY_STANDUP,
+                    value=str(d["alert_id"]),
+                    style="danger",
+                )
+            ],
+            who="called an emergency standup",
+        ),
+    ]
+    if not d.get("acknowledged"):
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="The tracker asks for an emergency standup within "
+                        f"{d.get('within', '2h')}."
+                    )
+                ]
+            )
+        )
+    return _message(title, blocks)
+
+
+def emergency_standup(d: dict[str, Any]) -> Message:
+    by = datetime.fromisoformat(d["by"])
+    when = f"<!date^{int(by.timestamp())}^{{time}} {{date_short_pretty}}|{d['by']}>"
+    text = (
+        f":rotating_light: <@{d['user']}> called an *emergency standup*: readiness fell "
+        f"{pct(d['before'])} → {pct(d['after'])}. Meet within {d['within']} (by {when})."
+    )
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+# -- performance -------------------------------------------------------------------------
+
+
+def _figure(d: dict[str, Any], value: float) -> str:
+    return f"{value:g} {d.get('unit') or ''}".strip()
+
+
+def performance_alert(d: dict[str, Any]) -> Message:
+    direction = "≤" if d.get("better") == "lower" else "≥"
+    title = (
+        f"{d['label']} degraded: {_figure(d, d['value'])} "
+        f"(target {direction} {_figure(d, d['target'])}, "
+        f"{d['beyond_target_percent']:g} % beyond)"
+    )
+    blocks: list[Block] = [
+        HeaderBlock(
+            text=_short(
+                (":white_check_mark: Resolved: " if d.get("resolved") else ":snail: ") + title, 150
+            )
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"More than {d.get('tolerance', 10):g} % beyond target"
+                    + (f" · commit `{_esc(str(d['commit'])[:12])}`" if d.get("commit") else "")
+                    + f" · investigate within {d.get('ack_within', '4h')}"
+                )
+            ]
+        ),
+        _status_block(
+            d,
+            [
+                ButtonElement(
+                    text="I'm on it",
+                    action_id=Action.ALERT_ACK,
+                    value=str(d["alert_id"]),
+                    style="primary",
+                )
+            ],
+            who="is on it",
+        ),
+    ]
+    return _message(title, blocks)
+
+
+def performance_resolved(d: dict[str, Any]) -> Message:
+    text = (
+        f":white_check_mark: {d['label']} is back within target: "
+        f"{_figure(d, d['value'])} (target {_figure(d, d['target'])})."
+    )
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+SLACK: dict[Template, Callable[[dict[str, Any]], Message]] = {
+    Template.REGRESSION_ALERT: regression_alert,
+    Template.REGRESSION_LIST: regression_list,
+    Template.ALERT_RESOLVED: alert_resolved,
+    Template.ALERT_FOLLOWUP: alert_followup,
+    Template.ALERT_ACKED: alert_acked,
+    Template.TESTS_MUTED: tests_muted,
+    Template.DECLINE_NOTICE: decline_notice,
+    Template.EMERGENCY_STANDUP: emergency_standup,
+    Template.PERFORMANCE_ALERT: performance_alert,
+    Template.PERFORMANCE_RESOLVED: performance_resolved,
+}
+EMAIL: dict[Template, Callable[[dict[str, Any]], tuple[str, str]]] = {
+    Template.REGRESSION_EMAIL: regression_email,
+}
+
+
+def render(template: str, data: dict[str, Any]) -> Message:
+    """The Slack message for a queued template."""
+    return SLACK[Template(template)](data)
+
+
+def render_email(template: str, data: dict[str, Any]) -> tuple[str, str]:
+    """(subject, body) for a queued e-mail template."""
+    return EMAIL[Template(template)](data)

@@ -1,0 +1,42 @@
+"""Which component a test belongs to, by the sprint file's globs."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+from jobs.config import Source, Sprint
+
+
+class ComponentMap:
+    """Maps a test to the first component (in sprint-file order) whose globs match it.
+
+    Globs match the test's `file` when the report gives one, and its `classname` both as
+    written (`swarm.*`) and as a path (`tests.swarm.test_x` → `tests/swarm/test_x`), so path
+    globs work for runners that only write dotted class names.
+    """
+
+    def __init__(self, sprint: Sprint) -> None:
+        self._rules = [
+            (c.name, re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in c.tests)))
+            for c in sprint.components
+            if c.source is Source.TESTS and c.tests
+        ]
+        self._cache: dict[tuple[str | None, str], str | None] = {}
+
+    def __call__(self, file: str | None, classname: str) -> str | None:
+        key = (file, classname)
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        candidates = [classname, classname.replace(".", "/")]
+        if file:
+            candidates.insert(0, file.removeprefix("./"))
+        found = None
+        for name, pattern in self._rules:
+            if any(pattern.match(c) for c in candidates if c):
+                found = name
+                break
+        self._cache[key] = found
+        return found
