@@ -69,8 +69,8 @@ def create_app(
         message = str(error) if isinstance(error, SprintError) else GENERIC_ERROR
         if not isinstance(error, SprintError):
             log.error("listener failed: %r", error, exc_info=error)
-        if response is not None:
-            # Not yet acknowledged: the answer goes in the acknowledgement.
+        if response is not None and request.body.get("command"):
+            # A slash command not yet acknowledged: the answer goes in the acknowledgement.
             return BoltResponse(
                 status=200,
                 body=json.dumps({"response_type": "ephemeral", "text": message}),
@@ -78,6 +78,6 @@ def create_app(
             )
         if respond is not None and request.context.response_url:
             respond(text=message, response_type="ephemeral", replace_original=False)
-        return None
+        return BoltResponse(status=200, body="") if response is not None else None
 
     return app

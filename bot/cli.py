@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import signal
@@ -13,6 +14,7 @@ from types import FrameType
 
 from bot.settings import Settings, SettingsError, build_settings
 from jobs.config import ConfigError, Source, Sprint, format_duration, load_sprint
+from jobs.errors import SprintError
 from jobs.numbers import breakdown, consistency_warnings, pct
 
 log = logging.getLogger(__name__)
@@ -214,6 +216,82 @@ def _parse_at(text: str) -> datetime:
     return at.astimezone(UTC)
 
 
+def cmd_ingest_junit(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime import open_database
+    from jobs.ingest import RunInfo, ingest_junit
+
+    sprint = load_sprint(settings.SPRINTBOT_CONFIG)
+    db = open_database(settings)
+    info = RunInfo(
+        run=args.run,
+        commit=args.commit,
+        branch=args.branch,
+        url=args.url,
+        at=_parse_at(args.at) if args.at else None,
+    )
+    failures = 0
+    for path in args.files:
+        try:
+            digest = _file_digest(path)
+            with open(path, "rb") as document, db.session() as session:
+                result = ingest_junit(
+                    session=session,
+                    sprint=sprint,
+                    document=document,
+                    digest=digest,
+                    info=info,
+                    now=_utcnow(),
+                )
+                session.commit()
+        except OSError as exc:
+            _fail(f"{path}: cannot read ({exc.strerror})")
+            failures += 1
+            continue
+        except SprintError as exc:
+            _fail(f"{path}: {exc}")
+            failures += 1
+            continue
+        _print(json.dumps(result.reply if result.created else {**result.reply, "replay": True}))
+    db.dispose()
+    return 1 if failures else 0
+
+
+def cmd_ingest_metrics(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime import open_database
+    from jobs.ingest import ingest_metrics
+
+    sprint = load_sprint(settings.SPRINTBOT_CONFIG)
+    try:
+        with open(args.file, "rb") as f:
+            body = json.load(f)
+    except OSError as exc:
+        _fail(f"{args.file}: cannot read ({exc.strerror})")
+        return 1
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        _fail(f"{args.file}: not valid JSON ({exc})")
+        return 1
+    db = open_database(settings)
+    try:
+        with db.session() as session:
+            reply = ingest_metrics(session=session, sprint=sprint, body=body, now=_utcnow())
+            session.commit()
+    except SprintError as exc:
+        _fail(f"{args.file}: {exc}")
+        return 1
+    finally:
+        db.dispose()
+    _print(json.dumps(reply))
+    return 0
+
+
+def _file_digest(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def cmd_manifest(args: argparse.Namespace, _: Settings | None) -> int:
     from bot.manifest import manifest
 
@@ -271,6 +349,21 @@ def build_parser() -> argparse.ArgumentParser:
     jrun.add_argument("name")
     jrun.add_argument("--at", help="ISO-8601 time to run as (default now)")
     jrun.set_defaults(func=cmd_job_run, needs_settings=True)
+
+    ingest = sub.add_parser("ingest", help="feed CI results in from files").add_subparsers(
+        dest="ingest_command", required=True, parser_class=_Parser
+    )
+    junit = ingest.add_parser("junit", help="ingest JUnit XML reports (one transaction each)")
+    junit.add_argument("files", nargs="+", metavar="FILE")
+    junit.add_argument("--run", help="CI run id; reports with the same run are shards of it")
+    junit.add_argument("--commit")
+    junit.add_argument("--branch", default="main")
+    junit.add_argument("--url", help="link to the CI run")
+    junit.add_argument("--at", help="ISO-8601 time of the run (default: the XML's, else now)")
+    junit.set_defaults(func=cmd_ingest_junit, needs_settings=True)
+    metrics = ingest.add_parser("metrics", help="ingest benchmark figures from a JSON file")
+    metrics.add_argument("file", metavar="FILE.json")
+    metrics.set_defaults(func=cmd_ingest_metrics, needs_settings=True)
 
     man = sub.add_parser("manifest", help="print the Slack app manifest")
     man.add_argument("url", nargs="?", help="the bot's public https:// base URL")

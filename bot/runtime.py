@@ -93,7 +93,12 @@ class Runtime:
 
     def web_app(self) -> Starlette:
         return create_web_app(
-            self.settings, bolt_app=self.bolt, sprint=self.sprint, db=self.db, now=self.now
+            self.settings,
+            bolt_app=self.bolt,
+            sprint=self.sprint,
+            db=self.db,
+            now=self.now,
+            notify_outbox=self.worker.poke,
         )
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 import logging
+import tempfile
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import IO, Any
 
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
@@ -18,6 +23,8 @@ from starlette.routing import Route
 
 from bot.settings import Settings
 from jobs.config import Sprint
+from jobs.errors import SprintError
+from jobs.ingest import Ingested, IngestError, RunInfo, ingest_junit, ingest_metrics
 from jobs.readiness import current_status
 from storage import queries
 from storage.db import Database
@@ -32,6 +39,50 @@ def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+MAX_REPORT_BYTES = 50 * 1024 * 1024
+MAX_METRICS_BYTES = 1024 * 1024
+SPOOL_IN_MEMORY = 1024 * 1024
+XML_TYPES = ("application/xml", "text/xml")
+
+
+class TooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request, *, limit: int) -> tuple[IO[bytes], str]:
+    """Stream the body into a spooled file (bounded memory), hashing it; TooLarge past limit."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+    digest = hashlib.sha256()
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            spool.close()
+            raise TooLarge
+        digest.update(chunk)
+        spool.write(chunk)
+    spool.seek(0)
+    return spool, digest.hexdigest()
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _parse_at(text: str | None) -> datetime | None:
+    if text is None or text == "":
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise IngestError(
+            f"at {text!r} is not an ISO-8601 time, e.g. 2025-10-30T09:00:00Z"
+        ) from None
+
+
 def create_web_app(
     settings: Settings,
     *,
@@ -39,8 +90,17 @@ def create_web_app(
     sprint: Sprint,
     db: Database,
     now: Callable[[], datetime],
+    notify_outbox: Callable[[], None] = lambda: None,
 ) -> Starlette:
     """The ASGI application that `sprintbot web` serves."""
+    # One ingestion per branch at a time within this process (SQLite has one writer;
+    # PostgreSQL also takes an advisory lock per branch, across processes).
+    branch_locks: dict[str, threading.Lock] = {}
+    locks_guard = threading.Lock()
+
+    def branch_lock(branch: str) -> threading.Lock:
+        with locks_guard:
+            return branch_locks.setdefault(branch, threading.Lock())
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
@@ -83,15 +143,82 @@ def create_web_app(
         return JSONResponse(await run_in_threadpool(compute))
 
     @authorized
-    async def not_yet(_: Request) -> Response:
-        return error(501, "ingestion is not available in this version of sprintbot")
+    async def test_runs(request: Request) -> Response:
+        media = _media_type(request)
+        if media not in XML_TYPES and not media.endswith("+xml"):
+            return error(415, f"send the JUnit report as application/xml, not {media or 'nothing'}")
+        try:
+            body, digest = await read_body(request, limit=MAX_REPORT_BYTES)
+        except TooLarge:
+            return error(413, f"the report is over {MAX_REPORT_BYTES // (1024 * 1024)} MB")
+        q = request.query_params
+        try:
+            info = RunInfo(
+                run=q.get("run") or None,
+                commit=q.get("commit") or None,
+                branch=q.get("branch") or "main",
+                url=q.get("url") or None,
+                at=_parse_at(q.get("at")),
+            )
+        except IngestError as exc:
+            body.close()
+            return error(400, str(exc))
+
+        def work() -> Ingested:
+            with body, branch_lock(info.branch), db.session() as session:
+                result = ingest_junit(
+                    session=session,
+                    sprint=sprint,
+                    document=body,
+                    digest=digest,
+                    info=info,
+                    now=now(),
+                )
+                session.commit()
+                return result
+
+        try:
+            result = await run_in_threadpool(work)
+        except SprintError as exc:
+            return error(400, str(exc))
+        if result.created:
+            notify_outbox()
+        return JSONResponse(result.reply, status_code=201 if result.created else 200)
+
+    @authorized
+    async def metrics(request: Request) -> Response:
+        media = _media_type(request)
+        if media != "application/json":
+            return error(415, f"send metrics as application/json, not {media or 'nothing'}")
+        try:
+            body, _ = await read_body(request, limit=MAX_METRICS_BYTES)
+        except TooLarge:
+            return error(413, "the metrics document is over 1 MB")
+        with body:
+            try:
+                data = json.loads(body.read())
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                return error(400, f"not valid JSON: {exc}")
+
+        def work() -> dict[str, Any]:
+            with db.session() as session:
+                reply = ingest_metrics(session=session, sprint=sprint, body=data, now=now())
+                session.commit()
+                return reply
+
+        try:
+            reply = await run_in_threadpool(work)
+        except SprintError as exc:
+            return error(400, str(exc))
+        notify_outbox()
+        return JSONResponse(reply, status_code=201)
 
     return Starlette(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/api/v1/readiness", readiness, methods=["GET"]),
-            Route("/api/v1/test-runs", not_yet, methods=["POST"]),
-            Route("/api/v1/metrics", not_yet, methods=["POST"]),
+            Route("/api/v1/test-runs", test_runs, methods=["POST"]),
+            Route("/api/v1/metrics", metrics, methods=["POST"]),
         ]
     )

@@ -24,7 +24,7 @@ from jobs.components import ComponentMap
 from jobs.config import Sprint, format_duration
 from jobs.errors import SprintError
 from jobs.numbers import MetricState, TestCounts
-from jobs.readiness import TestTally, record_readiness
+from jobs.readiness import TestTally, announce_decline, record_readiness, snapshot_readiness
 from storage import queries
 from storage.models import Alert, MetricSample, TestReport, TestStatus
 
@@ -273,11 +273,10 @@ def ingest_junit(
             c = tests_by_component.setdefault(row.component, [0, 0])
             c[0] += ok
             c[1] += 1
-    readiness = record_readiness(
+    recorded = snapshot_readiness(
         session=session,
         sprint=sprint,
         cause=f"report:{report_id}",
-        causes=_causes(regressions, new_failures),
         now=now,
         branch=info.branch,
         counts=TestTally(
@@ -289,6 +288,7 @@ def ingest_junit(
             known=len(known),
         ),
     )
+    readiness = recorded.summary
 
     context = {
         "commit": info.commit,
@@ -311,6 +311,14 @@ def ingest_junit(
         queries.set_alert(session=session, test_ids=regressed_ids, alert_id=alert.id or 0)
         alert_key = alert.key
     _resolve_recovered(session=session, recovered=recovered, context=context, now=now)
+    # After the alert, so the team reads the cause before the consequence.
+    announce_decline(
+        session=session,
+        sprint=sprint,
+        recorded=recorded,
+        causes=_causes(regressions, new_failures),
+        now=now,
+    )
 
     failed = counts[TestStatus.FAILED]
     reply = {

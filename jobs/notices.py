@@ -111,7 +111,11 @@ def regression_alert(
     alert = queries.add_alert(
         session=session,
         alert=Alert(
-            kind=AlertKind.REGRESSION, key=key, report_id=report_id, created_at=now, payload=data
+            kind=AlertKind.REGRESSION,
+            key=key,
+            report_id=report_id,
+            created_at=now,
+            payload=dict(data),
         ),
     )
     data["alert_id"] = alert.id

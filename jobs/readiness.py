@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -80,24 +81,31 @@ def current_breakdown(*, session: Session, sprint: Sprint) -> Breakdown:
     )
 
 
-def record_readiness(
+@dataclass(frozen=True)
+class Recorded:
+    """A readiness snapshot just taken, and the one before it."""
+
+    summary: dict[str, float | None]  # {"score", "previous"}
+    snapshot_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def snapshot_readiness(
     *,
     session: Session,
     sprint: Sprint,
     cause: str,
-    causes: dict[str, str],
     now: datetime,
     branch: str | None = None,
     counts: TestTally | None = None,
-) -> dict[str, float | None]:
-    """Recompute readiness, snapshot it, and queue a decline notice if it fell.
-
-    Reports on other branches than the tracked one leave readiness alone.
-    """
+) -> Recorded:
+    """Recompute readiness and snapshot it. Reports on other branches than the tracked one
+    leave readiness alone."""
     previous = queries.latest_snapshot(session=session)
     before = previous.score if previous is not None else None
     if branch is not None and branch != sprint.sprint.branch:
-        return {"score": _r(before), "previous": _r(before)}
+        return Recorded({"score": _r(before), "previous": _r(before)}, None, None, None)
     counts = counts or tally(session=session, sprint=sprint)
     bd = breakdown_for(session=session, sprint=sprint, counts=counts)
     data = {
@@ -107,17 +115,38 @@ def record_readiness(
     snapshot = queries.add_snapshot(
         session=session, at=now, score=bd.score, cause=cause, breakdown=data
     )
-    if previous is not None and snapshot.id is not None:
-        notices.decline_notice(
-            session=session,
-            sprint=sprint,
-            snapshot_id=snapshot.id,
-            before=previous.breakdown,
-            after=data,
-            causes=causes,
-            now=now,
-        )
-    return {"score": _r(bd.score), "previous": _r(before)}
+    return Recorded(
+        summary={"score": _r(bd.score), "previous": _r(before)},
+        snapshot_id=snapshot.id,
+        before=previous.breakdown if previous is not None else None,
+        after=data,
+    )
+
+
+def announce_decline(
+    *, session: Session, sprint: Sprint, recorded: Recorded, causes: dict[str, str], now: datetime
+) -> None:
+    """Queue a decline notice if the snapshot fell below the one before it."""
+    if recorded.before is None or recorded.after is None or recorded.snapshot_id is None:
+        return
+    notices.decline_notice(
+        session=session,
+        sprint=sprint,
+        snapshot_id=recorded.snapshot_id,
+        before=recorded.before,
+        after=recorded.after,
+        causes=causes,
+        now=now,
+    )
+
+
+def record_readiness(
+    *, session: Session, sprint: Sprint, cause: str, causes: dict[str, str], now: datetime
+) -> dict[str, float | None]:
+    """Snapshot readiness and announce a decline; returns {"score", "previous"}."""
+    recorded = snapshot_readiness(session=session, sprint=sprint, cause=cause, now=now)
+    announce_decline(session=session, sprint=sprint, recorded=recorded, causes=causes, now=now)
+    return recorded.summary
 
 
 def _r(x: float | None) -> float | None:

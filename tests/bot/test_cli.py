@@ -123,9 +123,13 @@ def test_web_refuses_a_bad_sprint_file(
 
 def test_job_list_and_unknown_job(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "job", "list")
-    assert code == 0 and out.startswith("outbox")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines() if not line.startswith(" ")] == [
+        "alert-followup",
+        "outbox",
+    ]
     code, _, err = run(capsys, "job", "run", "nope")
-    assert (code, err) == (2, "unknown job 'nope'; jobs: outbox\n")
+    assert (code, err) == (2, "unknown job 'nope'; jobs: alert-followup, outbox\n")
 
 
 def test_job_run_outbox_drains_once(

@@ -80,12 +80,6 @@ def test_api_is_503_without_an_ingest_token(make_server: Callable[..., Server]) 
     assert "SPRINTBOT_INGEST_TOKEN" in resp.json()["error"]
 
 
-def test_ingestion_routes_answer_501_until_implemented(server: Server) -> None:
-    for path in ("/api/v1/test-runs", "/api/v1/metrics"):
-        assert httpx.post(f"{server.url}{path}", headers=AUTH, content=b"<x/>").status_code == 501
-        assert httpx.post(f"{server.url}{path}", content=b"<x/>").status_code == 401
-
-
 def test_admin_through_a_user_group(make_server: Callable[..., Server], tmp_path: object) -> None:
     from pathlib import Path
 

@@ -1,8 +1,13 @@
-"""Actions listeners."""
+"""Button listeners."""
 
 from slack_bolt import App
 
+from bot.ids import Action
+from bot.listeners.actions import alerts
+
 
 def register(app: App) -> None:
-    """Attach the actions listeners (none yet: they arrive with standups, blockers and App Home)."""
-    del app
+    """Attach the block action listeners."""
+    app.action(Action.ALERT_ACK)(alerts.on_ack)
+    app.action(Action.ALERT_MUTE)(alerts.on_mute)
+    app.action(Action.EMERGENCY_STANDUP)(alerts.on_emergency_standup)

@@ -1,0 +1,63 @@
+"""The buttons on alerts: "I'm on it", "Mute as flaky", "Call emergency standup".
+
+Each records the click and then acknowledges (milliseconds of work, well within Slack's
+3 s), so the acknowledgement means it is stored; a refusal goes back privately."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+
+from bot.context import AppContext
+from jobs import notices
+from jobs.errors import SprintError
+
+
+def _alert_id(body: dict[str, Any]) -> int:
+    try:
+        return int(body["actions"][0]["value"])
+    except (KeyError, IndexError, ValueError):
+        raise SprintError("That button is not attached to an alert.") from None
+
+
+def on_ack(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    app: AppContext = context["app"]
+    with app.db.session() as session:
+        notices.acknowledge(
+            session=session, alert_id=_alert_id(body), user_id=body["user"]["id"], now=app.now()
+        )
+        session.commit()
+    ack()
+    app.notify_outbox()
+
+
+def on_mute(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    app: AppContext = context["app"]
+    with app.db.session() as session:
+        muted = notices.mute_as_flaky(
+            session=session, alert_id=_alert_id(body), user_id=body["user"]["id"], now=app.now()
+        )
+        session.commit()
+    ack()
+    app.notify_outbox()
+    respond(
+        text=f"Muted {muted} test{'s' if muted != 1 else ''} as flaky.",
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def on_emergency_standup(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    app: AppContext = context["app"]
+    with app.db.session() as session:
+        notices.call_emergency_standup(
+            session=session,
+            sprint=app.sprint,
+            alert_id=_alert_id(body),
+            user_id=body["user"]["id"],
+            now=app.now(),
+        )
+        session.commit()
+    ack()
+    app.notify_outbox()

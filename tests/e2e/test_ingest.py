@@ -1,0 +1,290 @@
+"""CI results in, alerts out: recorded real pytest runs through the HTTP API, the fake Slack
+receiving the alerts, the buttons clicked as Slack would send them."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from bot import clock as bot_clock
+from tests.conftest import INGEST_TOKEN, Server
+from tests.fakeslack import Call
+from tests.slack import post_signed
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "junit"
+AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/xml"}
+SWARM = "tests.swarm.test_coordination"
+
+
+def post_report(server: Server, name: str, **query: str) -> httpx.Response:
+    query.setdefault("at", "2025-10-31T13:00:00Z")
+    return httpx.post(
+        f"{server.url}/api/v1/test-runs?{urlencode(query)}",
+        content=(FIXTURES / name).read_bytes(),
+        headers=AUTH,
+        timeout=30,
+    )
+
+
+def ids(refs: list[dict[str, Any]]) -> list[str]:
+    return sorted(r["id"] for r in refs)
+
+
+def responses(server: Server, count: int) -> list[Call]:
+    """response_url posts: Bolt sends them after the ack, from a worker thread."""
+    deadline = time.monotonic() + 10
+    while len(found := server.slack.calls_to("response/action")) < count:
+        assert time.monotonic() < deadline, f"only {len(found)} responses"
+        time.sleep(0.02)
+    return found
+
+
+def posts(server: Server) -> list[Call]:
+    return server.slack.calls_to("chat.postMessage")
+
+
+def text_of(call: Call) -> str:
+    blocks = call.args.get("blocks") or []
+    out = [call.args.get("text", "")]
+    for b in blocks:
+        if "text" in b:
+            out.append(b["text"]["text"])
+        out += [e.get("text", "") for e in b.get("elements", []) if isinstance(e.get("text"), str)]
+        out += [e["text"]["text"] for e in b.get("elements", []) if isinstance(e.get("text"), dict)]
+    return "\n".join(out)
+
+
+def click(server: Server, action_id: str, value: str, user: str = "U0DEV") -> httpx.Response:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": "dev", "team_id": "T1"},
+        "api_app_id": "A1",
+        "team": {"id": "T1", "domain": "test"},
+        "channel": {"id": "C0TEAM", "name": "phase4-production-readiness"},
+        "container": {"type": "message", "message_ts": "1.2", "channel_id": "C0TEAM"},
+        "trigger_id": "1.2.3",
+        "response_url": server.slack.response_url("action"),
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "b",
+                "value": value,
+                "type": "button",
+                "action_ts": "1.3",
+            }
+        ],
+    }
+    return post_signed(server.url, urlencode({"payload": json.dumps(payload)}))
+
+
+def test_passing_run_then_regressions_then_partial_fix(server: Server) -> None:
+    first = post_report(server, "pytest-xunit1-run1.xml", run="ci-1", commit="aaa111")
+    assert first.status_code == 201, first.text
+    one = first.json()
+    assert (one["tests"], one["passed"], one["failed"], one["regressions"]) == (13, 13, 0, [])
+    assert one["readiness"]["previous"] is None
+    server.runtime.sender.drain()
+    assert posts(server) == []  # a clean first run alerts no one
+
+    second = post_report(
+        server,
+        "pytest-xunit1-run2.xml",
+        run="ci-2",
+        commit="bbb222",
+        url="https://ci.example.com/runs/2",
+    )
+    assert second.status_code == 201, second.text
+    two = second.json()
+    assert ids(two["regressions"]) == [
+        "tests.cli.agent.test_agent_cmd::test_list_json",
+        "tests.memory.test_store::test_snapshot",
+        f"{SWARM}::test_consensus_under_partition",
+        f"{SWARM}::test_leader_election",
+        f"{SWARM}::test_scale_out[64]",
+    ]
+    by_id = {r["id"]: r for r in two["regressions"]}
+    assert by_id[f"{SWARM}::test_leader_election"] == {
+        "id": f"{SWARM}::test_leader_election",
+        "classname": SWARM,
+        "name": "test_leader_election",
+        "file": "tests/swarm/test_coordination.py",
+        "component": "Swarm Coordination",
+    }
+    assert by_id["tests.cli.agent.test_agent_cmd::test_list_json"]["component"] == "Agent Commands"
+    assert ids(two["newly_skipped"]) == ["tests.memory.test_store::test_eviction"]
+    assert (two["failed"], two["errors"], two["skipped"]) == (4, 1, 1)
+    assert two["readiness"]["score"] < two["readiness"]["previous"]
+
+    server.runtime.sender.drain()
+    alert, decline = posts(server)
+    assert alert.args["channel"] == "#phase4-production-readiness"
+    alert_text = text_of(alert)
+    assert ":rotating_light: 5 tests regressed on main" in alert_text
+    assert (
+        "commit `bbb222`" in alert_text and "<https://ci.example.com/runs/2|CI run>" in alert_text
+    )
+    assert f"`{SWARM}::test_leader_election` — Swarm Coordination" in alert_text
+    assert "leader election timed out after 3 rounds" in alert_text  # the failure message
+    assert "shared memory segment still mapped at teardown" in alert_text
+    buttons = [e for b in alert.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [(b["text"]["text"], b["action_id"]) for b in buttons] == [
+        ("I'm on it", "alert_ack"),
+        ("Mute as flaky", "alert_mute"),
+    ]
+    decline_text = text_of(decline)
+    assert decline_text.startswith(
+        f"Readiness fell {fmt(two['readiness']['previous'])} → {fmt(two['readiness']['score'])}"
+    )
+    assert "*Swarm Coordination* (weight 8): 100 % → 50 % — 3 regressions" in decline_text
+    assert "*Agent Commands* (weight 7): 100 % → 50 % — 1 regression" in decline_text
+    assert "Call emergency standup" in decline_text
+
+    # The same document again for the same run: a replay, nothing stored, no second alert.
+    replay = post_report(
+        server,
+        "pytest-xunit1-run2.xml",
+        run="ci-2",
+        commit="bbb222",
+        url="https://ci.example.com/runs/2",
+    )
+    assert (replay.status_code, replay.json()) == (200, two)
+    server.runtime.sender.drain()
+    assert len(posts(server)) == 2
+
+    third = post_report(server, "pytest-xunit1-run3.xml", run="ci-3", commit="ccc333")
+    three = third.json()
+    assert ids(three["fixed"]) == [
+        "tests.cli.agent.test_agent_cmd::test_list_json",
+        "tests.memory.test_store::test_snapshot",
+        f"{SWARM}::test_consensus_under_partition",
+        f"{SWARM}::test_leader_election",
+    ]
+    assert ids(three["regressions"]) == [
+        "tests.security.authz.test_roles::test_reader_cannot_write"
+    ]
+    assert three["still_failing"] == 1  # test_scale_out[64]
+    server.runtime.sender.drain()
+    new_alert = posts(server)[2]
+    assert ":rotating_light: 1 test regressed on main" in text_of(new_alert)
+    assert "— Authorization" in text_of(new_alert)
+    # The first alert still has a failing test: not resolved yet.
+    assert server.slack.calls_to("chat.update") == []
+
+    # Everything passes again: both alerts say so in their threads and are marked resolved.
+    fourth = post_report(server, "pytest-xunit1-run1.xml", run="ci-4", commit="ddd444")
+    assert len(fourth.json()["fixed"]) == 2
+    server.runtime.sender.drain()
+    replies = [c for c in posts(server) if c.args.get("thread_ts")]
+    assert [(c.args["thread_ts"], text_of(c).split(" as of")[0]) for c in replies] == [
+        (alert_ts(server, 0), ":white_check_mark: All 5 regressed tests pass again"),
+        (alert_ts(server, 2), ":white_check_mark: All 1 regressed tests pass again"),
+    ]
+    updates = server.slack.calls_to("chat.update")
+    assert len(updates) == 2
+    assert all("Resolved: " in text_of(u) for u in updates)
+    assert all(not any(b["type"] == "actions" for b in u.args["blocks"]) for u in updates)
+
+
+def fmt(x: float) -> str:
+    from jobs.numbers import pct
+
+    return pct(x)
+
+
+def alert_ts(server: Server, index: int) -> str:
+    # The fake answers each post with a ts; find the one it gave the index-th post.
+    from sqlmodel import select
+
+    from storage.models import OutboxMessage
+
+    with server.runtime.db.session() as s:
+        rows = s.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.method == "chat.postMessage", OutboxMessage.status == "sent")
+            .order_by(OutboxMessage.sent_at, OutboxMessage.id)
+        ).all()
+    top_level = [r for r in rows if r.parent_key is None]
+    return str(top_level[index].result["ts"])
+
+
+def test_ack_button_and_follow_up(server: Server) -> None:
+    post_report(server, "pytest-xunit1-run1.xml", run="ci-1")
+    second = post_report(server, "pytest-xunit1-run2.xml", run="ci-2").json()
+    server.runtime.sender.drain()
+    alert_id = str(_alert_id(server, second["alert"]))
+
+    # Nobody acknowledges within regression_ack (1h): the follow-up pings the tech lead.
+    server.runtime.now.at += timedelta(minutes=59)  # type: ignore[attr-defined]
+    assert bot_clock.run_job(server.runtime, "alert-followup") == (
+        "alert-followup: 0 alerts followed up"
+    )
+    server.runtime.now.at += timedelta(minutes=2)  # type: ignore[attr-defined]
+    assert bot_clock.run_job(server.runtime, "alert-followup") == (
+        "alert-followup: 1 alerts followed up"
+    )
+    followup = posts(server)[-1]
+    assert followup.args["thread_ts"] == alert_ts(server, 0)
+    assert "<@U0TECHLEAD>, can you take a look" in text_of(followup)
+    # Only once.
+    assert bot_clock.run_job(server.runtime, "alert-followup").endswith(": 0 alerts followed up")
+
+    resp = click(server, "alert_ack", alert_id, user="U0DEV")
+    assert resp.status_code == 200
+    server.runtime.sender.drain()
+    update = server.slack.calls_to("chat.update")[-1]
+    assert ":eyes: <@U0DEV> is on it" in text_of(update)
+    assert not any(b["type"] == "actions" for b in update.args["blocks"])
+    assert text_of(posts(server)[-1]) == ":eyes: <@U0DEV> is on it.\n:eyes: <@U0DEV> is on it."
+    # A second click tells the clicker who has it, privately.
+    click(server, "alert_ack", alert_id, user="U0OTHER")
+    refused = responses(server, 1)[-1]
+    assert refused.args["text"] == "<@U0DEV> is already on it."
+    assert refused.args["response_type"] == "ephemeral"
+
+
+def test_mute_as_flaky_stops_alerts(server: Server) -> None:
+    post_report(server, "pytest-xunit1-run1.xml", run="ci-1")
+    second = post_report(server, "pytest-xunit1-run2.xml", run="ci-2").json()
+    click(server, "alert_mute", str(_alert_id(server, second["alert"])))
+    assert responses(server, 1)[-1].args["text"] == "Muted 5 tests as flaky."
+    post_report(server, "pytest-xunit1-run1.xml", run="ci-3")
+    again = post_report(server, "pytest-xunit1-run2.xml", run="ci-4").json()
+    assert again["regressions"] == []
+    assert len(again["flaky"]) == 5
+    assert again["alert"] is None
+
+
+def test_emergency_standup_button(server: Server) -> None:
+    post_report(server, "pytest-xunit1-run1.xml", run="ci-1")
+    post_report(server, "pytest-xunit1-run2.xml", run="ci-2")
+    server.runtime.sender.drain()
+    decline = posts(server)[1]
+    button = next(
+        e for b in decline.args["blocks"] if b["type"] == "actions" for e in b["elements"]
+    )
+    assert click(server, button["action_id"], button["value"], user="U0QALEAD").status_code == 200
+    server.runtime.sender.drain()
+    call = posts(server)[-1]
+    assert call.args["channel"] == "#phase4-production-readiness"
+    assert text_of(call).startswith(":rotating_light: <@U0QALEAD> called an *emergency standup*")
+    assert "Meet within 2h" in text_of(call)
+    assert "<@U0QALEAD> called an emergency standup" in text_of(
+        server.slack.calls_to("chat.update")[-1]
+    )
+
+
+def _alert_id(server: Server, key: str) -> int:
+    from sqlmodel import select
+
+    from storage.models import Alert
+
+    with server.runtime.db.session() as s:
+        alert = s.exec(select(Alert).where(Alert.key == key)).one()
+    assert alert.id is not None
+    return alert.id
