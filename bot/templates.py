@@ -315,7 +315,7 @@ def performance_alert(d: dict[str, Any]) -> Message:
             who="is on it",
         ),
     ]
-    return _message(title, blocks)
+    return _message(("Resolved: " if d.get("resolved") else "") + title, blocks)
 
 
 def performance_resolved(d: dict[str, Any]) -> Message:
