@@ -242,17 +242,22 @@ def ingest_junit(
         )
         row.status, row.component = status, component
 
-    new_ids = queries.insert_tests(session=session, rows=new_rows)
-    for test_id, (case, component) in zip(new_ids, new_meta, strict=True):
-        results.append(
-            {
-                "report_id": report_id,
-                "test_id": test_id,
-                "status": case.status,
-                "previous_status": None,
-                "message": case.message,
-            }
-        )
+    new_ids = queries.insert_tests(
+        session=session, branch=info.branch, report_id=report_id, rows=new_rows
+    )
+    for case, component in new_meta:
+        test_id = new_ids[(case.classname, case.name)]
+        if case.status is not TestStatus.PASSED:
+            # A new test that passes needs no row: known_test says when it was first seen.
+            results.append(
+                {
+                    "report_id": report_id,
+                    "test_id": test_id,
+                    "status": case.status,
+                    "previous_status": None,
+                    "message": case.message,
+                }
+            )
         known[(case.classname, case.name)] = queries.TestRow(
             test_id, case.status, component, False, None
         )

@@ -1,8 +1,14 @@
 """Reading JUnit XML from any runner, streaming, with untrusted input refused safely.
 
 Counts `<testcase>` elements and ignores the suites' summary attributes (pytest subtests
-and reruns inflate those). Dialects differ in where they put things; see the notes in
-tests/fixtures/junit/README.md.
+and reruns inflate those).
+
+Safety: no JUnit producer writes a DTD, so any document type declaration is refused before
+the parser sees it (that is where entity declarations, and so entity expansion and external
+entities, would live: defusedxml's `forbid_dtd` policy). The parser is lxml's iterparse,
+configured for untrusted input (no entity resolution, no network, no DTD loading, no huge
+trees), filtering `<testcase>` elements in C: about twice as fast as the standard library's
+expat with Python callbacks, and defusedxml's pure-Python parser class is slower still.
 """
 
 from __future__ import annotations
@@ -11,10 +17,8 @@ import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
-from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
+from lxml import etree
 
 from jobs.errors import SprintError
 from storage.models import TestStatus
@@ -26,6 +30,11 @@ CLASSNAME_CHARS = 1000
 FILE_CHARS = 1000
 
 _FAILED = {TestStatus.FAILED, TestStatus.ERROR}
+CHUNK = 1 << 16
+PROLOG_LIMIT = 1 << 20  # a prolog (declaration, comments) longer than this is refused
+
+
+_ROOTS = ("testsuites", "testsuite", "testrun")
 _FLAKY_TAGS = {"flakyFailure", "flakyError", "rerunFailure", "rerunError"}
 
 
@@ -60,7 +69,7 @@ def _local(tag: Any) -> str:
     return text.rsplit("}", 1)[-1]
 
 
-def _excerpt(elem: Element) -> str | None:
+def _excerpt(elem: Any) -> str | None:
     text = elem.get("message") or ""
     body = (elem.text or "").strip()
     if body and body not in text:
@@ -72,7 +81,7 @@ def _excerpt(elem: Element) -> str | None:
     return out[:MESSAGE_CHARS]
 
 
-def _status(testcase: Element) -> tuple[TestStatus, str | None]:
+def _status(testcase: Any) -> tuple[TestStatus, str | None]:
     status = TestStatus.PASSED
     message = None
     flaky = False
@@ -122,67 +131,143 @@ def _timestamp(text: str | None) -> datetime | None:
     return ts if ts.year >= 2000 else None
 
 
+class _Prolog:
+    """Watches the bytes before the root element for a document type declaration."""
+
+    def __init__(self) -> None:
+        self.head = b""
+        self.done = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self.done:
+            return
+        self.head += chunk
+        text = self._text()
+        pos = 0
+        while True:
+            lt = text.find("<", pos)
+            if lt < 0 or lt + 1 >= len(text):
+                break
+            if text.startswith("<?", lt):
+                end = text.find("?>", lt)
+            elif text.startswith("<!--", lt):
+                end = text.find("-->", lt)
+            elif text[lt + 1 : lt + 9].upper().startswith("!DOCTYPE") or text.startswith("<!", lt):
+                raise JUnitError(
+                    "DTDs, entity declarations and external entities are not allowed in a report"
+                )
+            else:
+                self.done = True  # the root element: no DTD can follow
+                self.head = b""
+                return
+            if end < 0:
+                break
+            pos = end + 2
+        if len(self.head) > PROLOG_LIMIT:
+            raise JUnitError("the document has no root element in its first megabyte")
+
+    def _text(self) -> str:
+        head = self.head
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return head.decode("utf-16", errors="ignore")
+        return head.decode("latin-1")
+
+
+class _Guarded(io.RawIOBase):
+    """A read-only stream that checks the prolog before the parser sees the bytes."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._prolog = _Prolog()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._stream.read(CHUNK if size is None or size < 0 else size)
+        self._prolog.feed(chunk)
+        self.size += len(chunk)
+        return chunk
+
+
 def parse(source: bytes | IO[bytes]) -> Report:
     """Parse a JUnit document (bytes or a binary file), streaming; JUnitError if unreadable."""
-    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    stream = _Guarded(io.BytesIO(source) if isinstance(source, bytes) else source)
     report = Report()
-    stack: list[Element] = []
-    suite_files: list[str | None] = []
-    root_seen = False
+    events = etree.iterparse(
+        stream,
+        events=("end",),
+        tag=("{*}testcase", "testcase"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+    )
+    cases = report.cases
+    passed = TestStatus.PASSED
+    last_parent: Any = None
+    suite_file: str | None = None
     try:
-        for event, elem in iterparse(stream, events=("start", "end"), forbid_dtd=True):
-            tag = _local(elem.tag)
-            if event == "start":
-                if not root_seen:
-                    root_seen = True
-                    if tag not in ("testsuites", "testsuite", "testrun"):
-                        raise JUnitError(
-                            f"the root element is <{tag}>, not <testsuites> or <testsuite>"
-                        )
-                if tag == "testsuite":
-                    suite_files.append(
-                        elem.get("file") or (suite_files[-1] if suite_files else None)
-                    )
-                    if report.timestamp is None:
-                        report.timestamp = _timestamp(elem.get("timestamp"))
-                elif tag == "testsuites" and report.timestamp is None:
-                    report.timestamp = _timestamp(elem.get("timestamp"))
-                stack.append(elem)
-                continue
-            stack.pop()
-            if tag == "testcase":
-                _add_case(report, elem, suite_files[-1] if suite_files else None)
-                if stack:
-                    # Drop what has been read so memory stays flat on large reports.
-                    del stack[-1][:]
-            elif tag == "testsuite":
-                suite_files.pop()
-                if stack:
-                    del stack[-1][:]
-    except ParseError as exc:
+        for _, elem in events:
+            parent = elem.getparent()
+            if parent is not last_parent:  # a new suite: look its attributes up once
+                last_parent = parent
+                suite_file = _inherited(parent, "file")
+                if report.timestamp is None:
+                    report.timestamp = _timestamp(_inherited(parent, "timestamp"))
+            if report.testcases == 0:
+                _check_root(elem)
+            report.testcases += 1
+            get = elem.get
+            # Most testcases have no children: they passed.
+            status, message = _status(elem) if len(elem) else (passed, None)
+            name = (get("name") or "").strip()[:NAME_CHARS]
+            classname = (get("classname") or get("class") or "").strip()
+            file = get("file") or suite_file
+            key = (classname[:CLASSNAME_CHARS], name)
+            case = Case(key[0], name, file[:FILE_CHARS] if file else None, status, message)
+            existing = cases.get(key)
+            if existing is None:
+                cases[key] = case
+            else:
+                _merge(existing, case)
+            # Drop what has been read so memory stays flat on large reports.
+            elem.clear(keep_tail=False)
+            if parent is not None:
+                while elem.getprevious() is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError as exc:
+        if stream.size == 0:
+            raise JUnitError("the document is empty") from None
         line, column = exc.position
-        raise JUnitError(f"malformed XML at line {line}, column {column + 1}") from None
-    except DefusedXmlException:
-        raise JUnitError(
-            "DTDs, entity declarations and external entities are not allowed in a report"
-        ) from None
-    if not root_seen:
-        raise JUnitError("the document is empty")
+        raise JUnitError(f"malformed XML at line {line}, column {column}") from None
     if report.testcases == 0:
+        root = events.root
+        if root is not None and etree.QName(root).localname not in _ROOTS:
+            raise JUnitError(
+                f"the root element is <{etree.QName(root).localname}>, "
+                "not <testsuites> or <testsuite>"
+            )
         raise JUnitError("the report holds no <testcase> elements")
     return report
 
 
-def _add_case(report: Report, elem: Element, suite_file: str | None) -> None:
-    report.testcases += 1
-    status, message = _status(elem)
-    name = (elem.get("name") or "").strip()[:NAME_CHARS]
-    classname = (elem.get("classname") or elem.get("class") or "").strip()[:CLASSNAME_CHARS]
-    file = (elem.get("file") or suite_file or "").strip()[:FILE_CHARS] or None
-    case = Case(classname=classname, name=name, file=file, status=status, message=message)
-    key = (classname, name)
-    existing = report.cases.get(key)
-    if existing is None:
-        report.cases[key] = case
-    else:
-        _merge(existing, case)
+def _check_root(elem: Any) -> None:
+    root = elem.getroottree().getroot()
+    name = etree.QName(root).localname
+    if name not in _ROOTS:
+        raise JUnitError(f"the root element is <{name}>, not <testsuites> or <testsuite>")
+
+
+def _inherited(elem: Any, attribute: str) -> str | None:
+    # The nearest enclosing suite's attribute (PHPUnit nests suites).
+    """An attribute of the nearest enclosing suite that has it (PHPUnit nests suites)."""
+    node = elem
+    while node is not None:
+        value = node.get(attribute)
+        if value:
+            return str(value)
+        node = node.getparent()
+    return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, insert, or_, text, update
+from sqlalchemy import case, func, or_, text, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -316,14 +316,22 @@ def add_report(*, session: Session, report: TestReport) -> TestReport:
     return report
 
 
-def insert_tests(*, session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert new known tests in bulk; their ids in the same order."""
+def insert_tests(
+    *, session: Session, branch: str, report_id: int, rows: list[dict[str, Any]]
+) -> dict[tuple[str, str], int]:
+    """Insert new known tests in bulk (Core executemany; the ORM's bulk path with RETURNING
+    is quadratic in rows); their ids by (classname, name)."""
     if not rows:
-        return []
-    result = session.execute(
-        insert(KnownTest).returning(col(KnownTest.id), sort_by_parameter_order=True), rows
+        return {}
+    table = KnownTest.__table__  # type: ignore[attr-defined]
+    session.execute(table.insert(), rows)
+    got = session.execute(
+        # Called before the report's updates, so only the rows just inserted carry it.
+        sa_select(table.c.classname, table.c.name, table.c.id).where(
+            table.c.branch == branch, table.c.last_report_id == report_id
+        )
     )
-    return [int(i) for i in result.scalars()]
+    return {(c, n): int(i) for c, n, i in got}
 
 
 def update_tests(*, session: Session, rows: list[dict[str, Any]]) -> None:
@@ -335,7 +343,7 @@ def update_tests(*, session: Session, rows: list[dict[str, Any]]) -> None:
 def add_results(*, session: Session, rows: list[dict[str, Any]]) -> None:
     """Record the tests a report changed."""
     if rows:
-        session.execute(insert(TestResult), rows)
+        session.execute(TestResult.__table__.insert(), rows)  # type: ignore[attr-defined]
 
 
 def tests_by_id(*, session: Session, ids: Sequence[int]) -> list[KnownTest]:

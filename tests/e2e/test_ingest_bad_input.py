@@ -58,9 +58,9 @@ def post(
     [
         (
             b'<?xml version="1.0"?>\n<testsuite name="x">\n  <testcase name="a">\n</testsuite>',
-            "malformed XML at line 4, column 3",
+            "malformed XML at line 4, column 13",
         ),
-        (b"", "malformed XML at line 1, column 1"),
+        (b"", "the document is empty"),
         (b'<testsuite name="x"></testsuite>', "the report holds no <testcase> elements"),
         (
             b"<html><body>502 Bad Gateway</body></html>",

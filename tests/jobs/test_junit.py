@@ -162,7 +162,7 @@ def test_large_report_streams(tmp_path: Path) -> None:
 
 
 def test_errors_name_the_line() -> None:
-    with pytest.raises(JUnitError, match=r"^malformed XML at line 3, column 3$"):
+    with pytest.raises(JUnitError, match=r"^malformed XML at line 3, column 13$"):
         parse(io.BytesIO(b"<testsuite>\n<testcase name='a'>\n</testsuite>"))
 
 
