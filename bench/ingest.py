@@ -3,19 +3,21 @@ junitparser parsing the same files, in the same run.
 
 For each size: a first report into an empty database, then a repeat report of the same
 suite in which 1 % of the tests changed status. Time is the median of 3 (fresh database
-each); peak memory is traced (tracemalloc) in a separate pass.
+each); peak memory is the resident-set growth of a forked child doing the same work.
 Run: .venv/bin/python -m bench.ingest [--postgres] [--sizes 1000,20000,200000]
 """
 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,8 +26,9 @@ from xml.sax.saxutils import quoteattr
 import junitparser
 
 from bench.common import fresh_database, table
-from jobs.config import load_sprint
+from jobs.config import Sprint, load_sprint
 from jobs.ingest import RunInfo, ingest_junit
+from storage.db import Database
 
 NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)
 AREAS = [
@@ -97,12 +100,55 @@ def median_s(fn: Callable[[], object], repeat: int = 3) -> float:
 
 
 def peak_mb(fn: Callable[[], object]) -> float:
-    tracemalloc.start()
-    try:
+    """Peak resident memory `fn` adds, in MB: run in a forked child (so C allocations by
+    lxml and the drivers count too) and compared with the child's size at its start."""
+    ctx = multiprocessing.get_context("fork")
+    queue: multiprocessing.Queue[float] = ctx.Queue()
+
+    def child() -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        with open("/proc/self/statm") as f:
+            start = int(f.read().split()[1]) * page
         fn()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        queue.put(max(peak - start, 0) / 2**20)
+
+    proc = ctx.Process(target=child)
+    proc.start()
+    result = queue.get(timeout=600)
+    proc.join()
+    return result
+
+
+def ingest(db: Database, sprint: Sprint, path: Path, run: str) -> None:
+    with path.open("rb") as doc, db.session() as s:
+        ingest_junit(
+            session=s,
+            sprint=sprint,
+            document=doc,
+            digest=digest(path),
+            info=RunInfo(run=run),
+            now=NOW,
+        )
+        s.commit()
+
+
+def timed(kind: str, sprint: Sprint, path: Path, *, before: Path | None = None) -> float:
+    """Seconds to ingest `path` into a fresh database (after `before`, untimed)."""
+    with fresh_database(kind) as db:
+        if before is not None:
+            ingest(db, sprint, before, "r0")
+        start = time.perf_counter()
+        ingest(db, sprint, path, "r1")
+        return time.perf_counter() - start
+
+
+def traced(kind: str, sprint: Sprint, path: Path, *, before: Path | None = None) -> float:
+    """Peak memory growth (MB) of ingesting `path` into a fresh database."""
+    with fresh_database(kind) as db:
+        if before is not None:
+            ingest(db, sprint, before, "r0")
+        return peak_mb(lambda: ingest(db, sprint, path, "r1"))
 
 
 def main() -> None:
@@ -123,43 +169,10 @@ def main() -> None:
             jp = median_s(lambda p=first: junitparser_parse(p))  # type: ignore[misc]
             jp_mem = peak_mb(lambda p=first: junitparser_parse(p))  # type: ignore[misc]
             for kind in kinds:
-
-                def ingest(db, path: Path, run: str) -> None:  # type: ignore[no-untyped-def]
-                    with path.open("rb") as doc, db.session() as s:
-                        ingest_junit(
-                            session=s,
-                            sprint=sprint,
-                            document=doc,
-                            digest=digest(path),
-                            info=RunInfo(run=run),
-                            now=NOW,
-                        )
-                        s.commit()
-
-                def first_run() -> float:
-                    with fresh_database(kind) as db:
-                        start = time.perf_counter()
-                        ingest(db, first, "r1")
-                        return time.perf_counter() - start
-
-                def repeat_run() -> float:
-                    with fresh_database(kind) as db:
-                        ingest(db, first, "r1")
-                        start = time.perf_counter()
-                        ingest(db, repeat, "r2")
-                        return time.perf_counter() - start
-
-                def first_mem() -> float:
-                    with fresh_database(kind) as db:
-                        return peak_mb(lambda db=db: ingest(db, first, "r1"))  # type: ignore[misc]
-
-                def repeat_mem() -> float:
-                    with fresh_database(kind) as db:
-                        ingest(db, first, "r1")
-                        return peak_mb(lambda db=db: ingest(db, repeat, "r2"))  # type: ignore[misc]
-
-                t_first = statistics.median(first_run() for _ in range(3))
-                t_repeat = statistics.median(repeat_run() for _ in range(3))
+                t_first = statistics.median(timed(kind, sprint, first) for _ in range(3))
+                t_repeat = statistics.median(
+                    timed(kind, sprint, repeat, before=first) for _ in range(3)
+                )
                 rows.append(
                     [
                         kind,
@@ -168,10 +181,10 @@ def main() -> None:
                         f"{jp_mem:.0f}",
                         f"{t_first * 1000:.0f}",
                         f"{t_first / jp:.2f}x",
-                        f"{first_mem():.0f}",
+                        f"{traced(kind, sprint, first):.0f}",
                         f"{t_repeat * 1000:.0f}",
                         f"{t_repeat / jp:.2f}x",
-                        f"{repeat_mem():.0f}",
+                        f"{traced(kind, sprint, repeat, before=first):.0f}",
                     ]
                 )
                 print(" | ".join(rows[-1]), file=sys.stderr)

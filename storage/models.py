@@ -72,11 +72,9 @@ class KnownTest(SQLModel, table=True):
     """Every test seen on a branch, with its latest status."""
 
     __tablename__ = "known_test"
-    __table_args__ = (
-        UniqueConstraint("branch", "key", name="uq_known_test_identity"),
-        Index("ix_known_test_branch_status", "branch", "status"),
-        Index("ix_known_test_branch_component", "branch", "component"),
-    )
+    # Readiness and ingestion read a branch's tests whole, so no index on status or
+    # component: each would slow every insert and serve no query better than a scan.
+    __table_args__ = (UniqueConstraint("branch", "key", name="uq_known_test_identity"),)
 
     id: int | None = Field(default=None, primary_key=True)
     branch: str = Field(default="main", max_length=200)

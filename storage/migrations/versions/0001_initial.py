@@ -218,10 +218,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("known_test", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_known_test_alert_id"), ["alert_id"], unique=False)
-        batch_op.create_index(
-            "ix_known_test_branch_component", ["branch", "component"], unique=False
-        )
-        batch_op.create_index("ix_known_test_branch_status", ["branch", "status"], unique=False)
 
     op.create_table(
         "test_result",
@@ -256,8 +252,6 @@ def downgrade() -> None:
 
     op.drop_table("test_result")
     with op.batch_alter_table("known_test", schema=None) as batch_op:
-        batch_op.drop_index("ix_known_test_branch_status")
-        batch_op.drop_index("ix_known_test_branch_component")
         batch_op.drop_index(batch_op.f("ix_known_test_alert_id"))
 
     op.drop_table("known_test")
