@@ -10,11 +10,27 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
-from storage.db import Database, make_engine
+from storage.db import Database, make_engine, normalize_url
 from storage.migrate import upgrade
 
-PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# Its own database, so a benchmark never touches the one the tests use.
+PG_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/sprintbot_bench"
+)
+
+
+def _ensure_pg_database(url: str) -> None:
+    target = make_url(normalize_url(url))
+    admin = make_engine(str(target.set(database="postgres")), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": target.database}
+        ).first()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
 
 
 @contextmanager
@@ -28,6 +44,7 @@ def fresh_database(kind: str) -> Iterator[Database]:
             yield db
             db.dispose()
         return
+    _ensure_pg_database(PG_URL)
     engine = make_engine(PG_URL)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))

@@ -3,12 +3,14 @@ junitparser parsing the same files, in the same run.
 
 For each size: a first report into an empty database, then a repeat report of the same
 suite in which 1 % of the tests changed status. Time is the median of 3 (fresh database
-each); peak memory is the resident-set growth of a forked child doing the same work.
+each); peak memory is the resident-set growth of a freshly spawned process doing the
+same work (so lxml's and the drivers' C allocations count).
 Run: .venv/bin/python -m bench.ingest [--postgres] [--sizes 1000,20000,200000]
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -21,6 +23,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import quoteattr
 
 import junitparser
@@ -99,23 +102,38 @@ def median_s(fn: Callable[[], object], repeat: int = 3) -> float:
     return statistics.median(times)
 
 
-def peak_mb(fn: Callable[[], object]) -> float:
-    """Peak resident memory `fn` adds, in MB: run in a forked child (so C allocations by
-    lxml and the drivers count too) and compared with the child's size at its start."""
-    ctx = multiprocessing.get_context("fork")
-    queue: multiprocessing.Queue[float] = ctx.Queue()
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
-    def child() -> None:
-        page = os.sysconf("SC_PAGE_SIZE")
-        with open("/proc/self/statm") as f:
-            start = int(f.read().split()[1]) * page
-        fn()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        queue.put(max(peak - start, 0) / 2**20)
 
-    proc = ctx.Process(target=child)
+def _child(kind: str, path: str, before: str | None, queue: Any) -> None:
+    """In a fresh interpreter: ingest `before` (if any), then measure ingesting `path`."""
+    sprint = load_sprint("sprint.example.toml")
+    with fresh_database(kind) as db:
+        if before is not None:
+            ingest(db, sprint, Path(before), "r0")
+        gc.collect()
+        start = _rss_mb()
+        ingest(db, sprint, Path(path), "r1")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        queue.put(max(peak - start, 0.0))
+
+
+def _child_junitparser(path: str, queue: Any) -> None:
+    start = _rss_mb()
+    junitparser_parse(Path(path))
+    queue.put(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - start, 0.0))
+
+
+def peak_mb(target: Callable[..., None], *args: Any) -> float:
+    """Peak resident memory the work adds, in MB, measured in a freshly spawned process
+    (so C allocations by lxml and the drivers count, and nothing earlier skews it)."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
     proc.start()
-    result = queue.get(timeout=600)
+    result = float(queue.get(timeout=900))
     proc.join()
     return result
 
@@ -143,14 +161,6 @@ def timed(kind: str, sprint: Sprint, path: Path, *, before: Path | None = None) 
         return time.perf_counter() - start
 
 
-def traced(kind: str, sprint: Sprint, path: Path, *, before: Path | None = None) -> float:
-    """Peak memory growth (MB) of ingesting `path` into a fresh database."""
-    with fresh_database(kind) as db:
-        if before is not None:
-            ingest(db, sprint, before, "r0")
-        return peak_mb(lambda: ingest(db, sprint, path, "r1"))
-
-
 def main() -> None:
     kinds = ["sqlite", "postgresql"] if "--postgres" in sys.argv else ["sqlite"]
     sizes = [1_000, 20_000, 200_000]
@@ -167,7 +177,7 @@ def main() -> None:
             write_report(first, n, failing=first_fail)
             write_report(repeat, n, failing=first_fail ^ flips)
             jp = median_s(lambda p=first: junitparser_parse(p))  # type: ignore[misc]
-            jp_mem = peak_mb(lambda p=first: junitparser_parse(p))  # type: ignore[misc]
+            jp_mem = peak_mb(_child_junitparser, str(first))
             for kind in kinds:
                 t_first = statistics.median(timed(kind, sprint, first) for _ in range(3))
                 t_repeat = statistics.median(
@@ -181,10 +191,10 @@ def main() -> None:
                         f"{jp_mem:.0f}",
                         f"{t_first * 1000:.0f}",
                         f"{t_first / jp:.2f}x",
-                        f"{traced(kind, sprint, first):.0f}",
+                        f"{peak_mb(_child, kind, str(first), None):.0f}",
                         f"{t_repeat * 1000:.0f}",
                         f"{t_repeat / jp:.2f}x",
-                        f"{traced(kind, sprint, repeat, before=first):.0f}",
+                        f"{peak_mb(_child, kind, str(repeat), str(first)):.0f}",
                     ]
                 )
                 print(" | ".join(rows[-1]), file=sys.stderr)

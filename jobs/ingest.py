@@ -85,15 +85,27 @@ def _test_ref(key: tuple[str, str], file: str | None, component: str | None) -> 
 
 
 def _pack(cases: dict[tuple[str, str], junit.Case]) -> bytes:
-    """Every status of a report, compactly: zlib over `status\\tclassname\\tname` lines."""
-    lines = "\n".join(f"{c.status}\t{c.classname}\t{c.name}" for c in cases.values())
-    return zlib.compress(lines.encode(), 1)
+    """Every status of a report, compactly: zlib over `status\tclassname\tname` lines,
+    compressed as it goes so a large report never exists as one big string."""
+    packer = zlib.compressobj(1)
+    out = []
+    batch: list[str] = []
+    for c in cases.values():
+        batch.append(f"{c.status}\t{c.classname}\t{c.name}")
+        if len(batch) == 4096:
+            out.append(packer.compress(("\n".join(batch) + "\n").encode()))
+            batch = []
+    out.append(packer.compress("\n".join(batch).encode()))
+    out.append(packer.flush())
+    return b"".join(out)
 
 
 def unpack_statuses(blob: bytes) -> list[tuple[str, str, str]]:
     """The inverse of _pack: (status, classname, name) per test of a report."""
     out = []
     for line in zlib.decompress(blob).decode().split("\n"):
+        if not line:
+            continue
         status, classname, name = line.split("\t", 2)
         out.append((status, classname, name))
     return out
