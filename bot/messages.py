@@ -61,6 +61,7 @@ def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dic
         else ("Before the sprint" if status.day < 1 else "Sprint over")
     )
     rate = pct(status.pass_rate) if status.known else "no test results yet"
+    unmapped = f"\n_{status.unmapped} Unmapped (in no component)_" if status.unmapped else ""
     blocks: list[Block] = [
         HeaderBlock(text=f"Readiness {pct(bd.score)} — target {pct(bd.target)}"[:150]),
         SectionBlock(
@@ -72,7 +73,7 @@ def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dic
                 MarkdownTextObject(text=f"*Plan for today*\n{pct(status.plan)}"),
                 MarkdownTextObject(text=f"*Health*\n{HEALTH_EMOJI[status.health]} {status.health}"),
                 MarkdownTextObject(
-                    text=f"*Tests passing*\n{status.passed}/{status.known} ({rate})"
+                    text=f"*Tests passing*\n{status.passed}/{status.known} ({rate})" + unmapped
                 ),
             ]
         ),

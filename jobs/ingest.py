@@ -205,7 +205,6 @@ def _ingest_junit(
     results: list[dict[str, Any]] = []
     recovered: list[int] = []
     regressed_ids: list[int] = []
-    regressed_refs: list[dict[str, Any]] = []
 
     for key, case in parsed.cases.items():
         status = case.status
@@ -250,7 +249,6 @@ def _ingest_junit(
             else:
                 regressions.append({**ref, "message": case.message})
                 regressed_ids.append(row.id)
-                regressed_refs.append(ref)
         elif row.status in FAILING and status is TestStatus.PASSED:
             fixed.append(ref)
             if row.alert_id is not None:
@@ -289,8 +287,26 @@ def _ingest_junit(
     new_ids = queries.insert_tests(
         session=session, branch=info.branch, report_id=report_id, rows=new_rows
     )
-    for case, component in new_meta:
-        test_id = new_ids[(case.classname, case.name)]
+    del new_rows  # the largest structure of a first report: free it before going on
+    # Readiness from the branch's tests as they now stand, counted in memory: the known
+    # tests (updated in place above) plus the new ones.
+    tests_by_component: dict[str, list[int]] = {}
+    passed_total = failing_total = 0
+
+    def tally(status: str, component: str | None) -> None:
+        nonlocal passed_total, failing_total
+        ok = status == TestStatus.PASSED
+        passed_total += ok
+        failing_total += status in FAILING
+        if component is not None:
+            c = tests_by_component.setdefault(component, [0, 0])
+            c[0] += ok
+            c[1] += 1
+
+    for row in known.values():
+        tally(row.status, row.component)
+    for test_id, (case, component) in zip(new_ids, new_meta, strict=True):
+        tally(case.status, component)
         if case.status is not TestStatus.PASSED:
             # A new test that passes needs no row: known_test says when it was first seen.
             results.append(
@@ -302,26 +318,13 @@ def _ingest_junit(
                     "message": case.message,
                 }
             )
-        known[(case.classname, case.name)] = queries.TestRow(
-            test_id, case.status, component, False, None
-        )
+    known_count = len(known) + len(new_meta)
     for u in updates:
         if u["changed_at"] is None:
             del u["changed_at"]
     queries.update_tests(session=session, rows=updates)
     queries.add_results(session=session, rows=results)
 
-    # Readiness from the branch's tests as they now stand (counted in memory, no re-query).
-    tests_by_component: dict[str, list[int]] = {}
-    passed_total = failing_total = 0
-    for row in known.values():
-        ok = row.status == TestStatus.PASSED
-        passed_total += ok
-        failing_total += row.status in FAILING
-        if row.component is not None:
-            c = tests_by_component.setdefault(row.component, [0, 0])
-            c[0] += ok
-            c[1] += 1
     recorded = snapshot_readiness(
         session=session,
         sprint=sprint,
@@ -334,7 +337,7 @@ def _ingest_junit(
             },
             passed=passed_total,
             failing=failing_total,
-            known=len(known),
+            known=known_count,
         ),
     )
     readiness = recorded.summary
@@ -348,7 +351,9 @@ def _ingest_junit(
         "readiness": readiness,
     }
     alert_key = None
-    if regressions:
+    # Only the tracked branch alerts the team; other branches get their classification in
+    # the reply (a feature branch's red tests are its author's business).
+    if regressions and info.branch == sprint.sprint.branch:
         alert = notices.regression_alert(
             session=session,
             sprint=sprint,

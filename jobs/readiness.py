@@ -25,6 +25,7 @@ class Status:
     health: Health
     passed: int
     known: int
+    unmapped: int = 0  # tests no component's globs match: in the totals only
 
     @property
     def pass_rate(self) -> float | None:
@@ -36,7 +37,12 @@ class Status:
             "day": self.day,
             "plan": self.plan,
             "health": str(self.health),
-            "tests": {"passed": self.passed, "known": self.known, "pass_rate": self.pass_rate},
+            "tests": {
+                "passed": self.passed,
+                "known": self.known,
+                "pass_rate": self.pass_rate,
+                "unmapped": self.unmapped,
+            },
         }
 
 
@@ -179,6 +185,7 @@ def current_status(*, session: Session, sprint: Sprint, now: datetime) -> Status
         health=numbers.health(bd.score, plan, open_p0_ages=p0_ages),
         passed=totals.passed,
         known=totals.known,
+        unmapped=totals.known - sum(c.total for c in totals.components.values()),
     )
 
 

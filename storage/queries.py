@@ -347,15 +347,17 @@ def add_report(*, session: Session, report: TestReport) -> TestReport:
 
 def insert_tests(
     *, session: Session, branch: str, report_id: int, rows: list[tuple[Any, ...]]
-) -> dict[tuple[str, str], int]:
-    """Insert new known tests in bulk; their ids by (classname, name). Each row holds the
+) -> list[int]:
+    """Insert new known tests in bulk; their ids, in the order of `rows`. Each row holds the
     values of KNOWN_TEST_COLUMNS in order.
 
-    A DB-API executemany: the ORM's bulk path with RETURNING is quadratic in rows, and
-    even Core spends most of its time binding values one row at a time.
+    A DB-API executemany (COPY on PostgreSQL): the ORM's bulk path with RETURNING is
+    quadratic in rows, and even Core spends most of its time binding values row by row.
+    Ids come back in insertion order: SQLite assigns rowids in order under its write lock,
+    and PostgreSQL's sequence hands COPY increasing values in row order.
     """
     if not rows:
-        return {}
+        return []
     table = KnownTest.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect
     stamp = table.c.first_seen_at.type.bind_processor(dialect)
@@ -369,7 +371,6 @@ def insert_tests(
                     bound[values[i]] = stamp(values[i])
                 values[i] = bound[values[i]]
             rows[n] = tuple(values)
-    params = rows
     p = _placeholder(session)
     columns = ", ".join(KNOWN_TEST_COLUMNS)
     cursor = session.connection().connection.cursor()
@@ -377,24 +378,26 @@ def insert_tests(
         if p == "%s":
             # PostgreSQL: COPY is several times faster than even a pipelined executemany.
             with cursor.copy(f"COPY known_test ({columns}) FROM STDIN") as copy:
-                for param in params:
+                for param in rows:
                     copy.write_row(param)
         else:
             cursor.executemany(
                 f"INSERT INTO known_test ({columns}) "  # noqa: S608
                 f"VALUES ({', '.join([p] * len(KNOWN_TEST_COLUMNS))})",
-                params,
+                rows,
             )
         # Called before the report's updates, so only the rows just inserted carry it.
         cursor.execute(
-            f"SELECT classname, name, id FROM known_test{_scan_hint(p)} "  # noqa: S608
-            f"WHERE branch = {p} AND last_report_id = {p}",
+            f"SELECT id FROM known_test{_scan_hint(p)} "  # noqa: S608
+            f"WHERE branch = {p} AND last_report_id = {p} ORDER BY id",
             (branch, report_id),
         )
-        got = cursor.fetchall()
+        ids = [int(r[0]) for r in cursor.fetchall()]
     finally:
         cursor.close()
-    return {(c, n): int(i) for c, n, i in got}
+    if len(ids) != len(rows):
+        raise RuntimeError(f"inserted {len(rows)} tests but read back {len(ids)} ids")
+    return ids
 
 
 def update_tests(*, session: Session, rows: list[dict[str, Any]]) -> None:

@@ -288,3 +288,18 @@ def _alert_id(server: Server, key: str) -> int:
         alert = s.exec(select(Alert).where(Alert.key == key)).one()
     assert alert.id is not None
     return alert.id
+
+
+def test_other_branches_are_classified_but_do_not_alert(server: Server) -> None:
+    post_report(server, "pytest-xunit1-run1.xml", run="ci-1")
+    post_report(server, "pytest-xunit1-run1.xml", run="f-1", branch="feature/login")
+    reply = post_report(server, "pytest-xunit1-run2.xml", run="f-2", branch="feature/login").json()
+    assert len(reply["regressions"]) == 5
+    assert reply["alert"] is None
+    assert reply["readiness"]["score"] == reply["readiness"]["previous"]
+    server.runtime.sender.drain()
+    assert posts(server) == []
+    readiness = httpx.get(
+        f"{server.url}/api/v1/readiness", headers={"Authorization": AUTH["Authorization"]}
+    ).json()
+    assert readiness["tests"] == {"passed": 13, "known": 13, "pass_rate": 100.0, "unmapped": 0}

@@ -175,3 +175,69 @@ def test_components_by_file_classname_and_dotted_path(example: Sprint) -> None:
     assert m(None, "tests/cli/config/x.test.js") == "Utility Commands"
     assert m("./tests/security/authz/test_roles.py", "") == "Authorization"
     assert m(None, "swarm coordination elects a leader") is None  # jest titles: unmapped
+
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "junit"
+# (file, <testcase> elements, unique tests, statuses): derived from reading each report.
+PUBLIC_REPORTS = [
+    ("cargo-nextest--mikepenz.xml", 3, 3, {"failed": 1, "passed": 2}),
+    ("go-junit-report--001.xml", 5, 5, {"passed": 2, "failed": 1, "skipped": 2}),
+    ("gotestsum--golden.xml", 60, 60, {"failed": 13, "skipped": 5, "passed": 42}),
+    ("jest-junit--jest-repo.xml", 4239, 3935, {"passed": 3904, "skipped": 30, "failed": 1}),
+    ("marathon-flaky--mikepenz.xml", 1, 1, {"flaky": 1}),
+    ("phpunit--phpcheckstyle.xml", 30, 30, {"passed": 28, "failed": 2}),
+    ("pytest--dorny.xml", 10, 10, {"passed": 6, "skipped": 2, "failed": 2}),
+    ("surefire--apache-pulsar.xml", 808, 670, {"failed": 1, "passed": 666, "skipped": 3}),
+    ("surefire-flaky--mikepenz.xml", 1, 1, {"flaky": 1}),
+    ("swift-xunit--dorny.xml", 3, 3, {"passed": 2, "failed": 1}),
+    (
+        "unittest-xml-reporting--dorny.xml",
+        8,
+        8,
+        {"passed": 4, "failed": 1, "error": 1, "skipped": 2},
+    ),
+]
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the workplace's shared fixtures are not beside")
+@pytest.mark.parametrize(("name", "elements", "unique", "expected"), PUBLIC_REPORTS)
+def test_public_reports(name: str, elements: int, unique: int, expected: dict[str, int]) -> None:
+    with (SHARED / name).open("rb") as f:
+        report = parse(f)
+    assert (report.testcases, len(report.cases)) == (elements, unique)
+    assert Counter(str(c.status) for c in report.cases.values()) == expected
+
+
+def test_go_junit_report_and_nextest_shapes() -> None:
+    doc = b"""<testsuites tests="3"><testsuite name="package/fail" tests="2" failures="1">
+      <properties><property name="go.version" value="1.22"/></properties>
+      <testcase name="TestOne" classname="package/fail" time="0.151">
+        <failure message="Failed"><![CDATA[    fail_test.go:6: Error message]]></failure>
+      </testcase>
+      <testcase name="TestSkip" classname="package/fail"><skipped message="Skipped"/></testcase>
+    </testsuite>
+    <testsuite name="oxidized::parry3d" tests="1" disabled="0" errors="0" failures="0">
+      <testcase name="test_simple" classname="oxidized::parry3d" timestamp="2024-12-02T20:06:10Z">
+        <system-out>running 1 test</system-out></testcase></testsuite></testsuites>"""
+    report = parse(doc)
+    assert statuses(doc) == {
+        "package/fail::TestOne": "failed",
+        "package/fail::TestSkip": "skipped",
+        "oxidized::parry3d::test_simple": "passed",
+    }
+    assert report.cases[("package/fail", "TestOne")].message == (
+        "Failed\nfail_test.go:6: Error message"
+    )
+
+
+def test_unittest_xml_reporting_shape() -> None:
+    doc = b"""<testsuites><testsuite name="TestAcme-20251114214921" tests="2" file="tests/test_x.py"
+      errors="1" failures="0" skipped="0" timestamp="2025-11-14T21:49:22">
+      <testcase classname="TestAcme" name="test_error" time="0.001" timestamp="2025-11-14T21:49:22"
+        file="tests/test_x.py" line="10"><error type="ValueError" message="bad">Traceback</error>
+      </testcase>
+      <testcase classname="TestAcme" name="test_ok" time="0.001" file="tests/test_x.py"/>
+    </testsuite></testsuites>"""
+    report = parse(doc)
+    assert statuses(doc) == {"TestAcme::test_error": "error", "TestAcme::test_ok": "passed"}
+    assert report.cases[("TestAcme", "test_ok")].file == "tests/test_x.py"

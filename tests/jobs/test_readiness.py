@@ -46,7 +46,7 @@ def test_status_from_stored_results(session: Session, example: Sprint) -> None:
     assert by_name["Scalability"].score == pytest.approx(200 / 3)
     # 71.55 + 8·(90-70)/100 + 5·(66.67-65)/100
     assert status.breakdown.score == pytest.approx(71.55 + 1.6 + 5 * (200 / 3 - 65) / 100)
-    assert (status.passed, status.known) == (48, 55)
+    assert (status.passed, status.known, status.unmapped) == (48, 55, 5)
     assert status.pass_rate == pytest.approx(100 * 48 / 55)
     assert (status.day, status.plan, status.health) == (3, 72, Health.ON_TRACK)
 
