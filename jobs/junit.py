@@ -206,6 +206,7 @@ def parse(source: bytes | IO[bytes]) -> Report:
         remove_comments=True,
     )
     cases = report.cases
+    shared: dict[str, str] = {}
     passed = TestStatus.PASSED
     last_parent: Any = None
     suite_file: str | None = None
@@ -224,10 +225,14 @@ def parse(source: bytes | IO[bytes]) -> Report:
             # Most testcases have no children: they passed.
             status, message = _status(elem) if len(elem) else (passed, None)
             name = (get("name") or "").strip()[:NAME_CHARS]
-            classname = (get("classname") or get("class") or "").strip()
+            # Many tests share a class and a file: keep one copy of each string.
+            classname = (get("classname") or get("class") or "").strip()[:CLASSNAME_CHARS]
+            classname = shared.setdefault(classname, classname)
             file = get("file") or suite_file
-            key = (classname[:CLASSNAME_CHARS], name)
-            case = Case(key[0], name, file[:FILE_CHARS] if file else None, status, message)
+            if file:
+                file = shared.setdefault(file[:FILE_CHARS], file[:FILE_CHARS])
+            key = (classname, name)
+            case = Case(classname, name, file or None, status, message)
             existing = cases.get(key)
             if existing is None:
                 cases[key] = case

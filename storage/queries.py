@@ -319,7 +319,14 @@ def branch_tests(*, session: Session, branch: str) -> dict[tuple[str, str], Test
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    return {(c, n): TestRow(i, s, comp, bool(m), a) for c, n, i, s, comp, m, a in rows}
+    shared: dict[str, str] = {}  # one copy of each repeated classname, status, component
+    out: dict[tuple[str, str], TestRow] = {}
+    for c, n, i, st, comp, m, a in rows:
+        c = shared.setdefault(c, c)
+        out[(c, n)] = TestRow(
+            i, shared.setdefault(st, st), comp and shared.setdefault(comp, comp), bool(m), a
+        )
+    return out
 
 
 KNOWN_TEST_COLUMNS = (
