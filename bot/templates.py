@@ -89,6 +89,12 @@ def _status_block(d: dict[str, Any], buttons: list[ButtonElement], *, who: str) 
     return ActionsBlock(elements=buttons)
 
 
+def _ack_button(d: dict[str, Any]) -> ButtonElement:
+    return ButtonElement(
+        text="I'm on it", action_id=Action.ALERT_ACK, value=str(d["alert_id"]), style="primary"
+    )
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -135,12 +141,7 @@ def regression_alert(d: dict[str, Any]) -> Message:
         _status_block(
             d,
             [
-                ButtonElement(
-                    text="I'm on it",
-                    action_id=Action.ALERT_ACK,
-                    value=str(d["alert_id"]),
-                    style="primary",
-                ),
+                _ack_button(d),
                 ButtonElement(
                     text="Mute as flaky", action_id=Action.ALERT_MUTE, value=str(d["alert_id"])
                 ),
@@ -304,14 +305,7 @@ def performance_alert(d: dict[str, Any]) -> Message:
         ),
         _status_block(
             d,
-            [
-                ButtonElement(
-                    text="I'm on it",
-                    action_id=Action.ALERT_ACK,
-                    value=str(d["alert_id"]),
-                    style="primary",
-                )
-            ],
+            [_ack_button(d)],
             who="is on it",
         ),
     ]

@@ -584,22 +584,10 @@ def _performance_alert(
             channel=sprint.channels.team,
         )
     elif state is MetricState.MET and open_alert is not None:
-        open_alert.resolved_at = now
-        session.add(open_alert)
-        notices.post(
+        notices.resolve_alert(
             session=session,
-            key=f"{open_alert.key}:resolved",
-            template=notices.Template.PERFORMANCE_RESOLVED,
+            alert=open_alert,
             data=data,
             now=now,
-            parent_key=open_alert.key,
-        )
-        notices.post(
-            session=session,
-            key=f"{open_alert.key}:resolved:update",
-            template=notices.Template.PERFORMANCE_ALERT,
-            data={**open_alert.payload, "resolved": data},
-            now=now,
-            parent_key=open_alert.key,
-            update=True,
+            reply=notices.Template.PERFORMANCE_RESOLVED,
         )

@@ -153,28 +153,44 @@ def regression_alert(
     return alert
 
 
-def resolve_alert(*, session: Session, alert: Alert, data: dict[str, Any], now: datetime) -> None:
-    """Every test of the alert passes again: say so in its thread and mark the message."""
+def resolve_alert(
+    *,
+    session: Session,
+    alert: Alert,
+    data: dict[str, Any],
+    now: datetime,
+    reply: Template = Template.ALERT_RESOLVED,
+) -> None:
+    """The alert's cause is gone: say so in its thread and mark the message resolved."""
     alert.resolved_at = now
     session.add(alert)
     post(
         session=session,
         key=f"{alert.key}:resolved",
-        template=Template.ALERT_RESOLVED,
+        template=reply,
         data=data,
         now=now,
         parent_key=alert.key,
     )
+    update_alert_message(
+        session=session, alert=alert, change={"resolved": data}, suffix="resolved:update", now=now
+    )
+    session.flush()
+
+
+def update_alert_message(
+    *, session: Session, alert: Alert, change: dict[str, Any], suffix: str, now: datetime
+) -> None:
+    """Re-render the alert's own message with `change` (acknowledged, resolved, ...)."""
     post(
         session=session,
-        key=f"{alert.key}:resolved:update",
+        key=f"{alert.key}:{suffix}",
         template=_template_of(alert),
-        data={**alert.payload, "resolved": data},
+        data={**alert.payload, **change},
         now=now,
         parent_key=alert.key,
         update=True,
     )
-    session.flush()
 
 
 def _template_of(alert: Alert) -> Template:
@@ -198,15 +214,12 @@ def acknowledge(*, session: Session, alert_id: int, user_id: str, now: datetime)
     alert.acknowledged_by = user_id
     alert.acknowledged_at = now
     session.add(alert)
-    ack = {"user": user_id, "at": now.isoformat()}
-    post(
+    update_alert_message(
         session=session,
-        key=f"{alert.key}:ack",
-        template=_template_of(alert),
-        data={**alert.payload, "acknowledged": ack},
+        alert=alert,
+        suffix="ack",
         now=now,
-        parent_key=alert.key,
-        update=True,
+        change={"acknowledged": {"user": user_id, "at": now.isoformat()}},
     )
     post(
         session=session,
@@ -264,14 +277,12 @@ def call_emergency_standup(
         now=now,
         channel=sprint.channels.team,
     )
-    post(
+    update_alert_message(
         session=session,
-        key=f"{alert.key}:ack",
-        template=Template.DECLINE_NOTICE,
-        data={**alert.payload, "acknowledged": {"user": user_id, "at": now.isoformat()}},
+        alert=alert,
+        suffix="ack",
         now=now,
-        parent_key=alert.key,
-        update=True,
+        change={"acknowledged": {"user": user_id, "at": now.isoformat()}},
     )
     session.flush()
     return alert
