@@ -32,6 +32,7 @@ def main() -> None:
                 batch = [
                     {
                         "branch": "main",
+                        "key": f"k{i}",
                         "classname": f"suite{i % 97}",
                         "name": f"test_{i}",
                         "component": components[i % len(components)],
