@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.people import participants
 from bot.runtime import Runtime
-from jobs import notices
+from jobs import notices, standups
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,21 @@ FOLLOWUP_INTERVAL_SECONDS = 60
 
 # Listed explicitly, with the ids `sprintbot job run NAME` accepts.
 JOBS = (
+    JobSpec(
+        "standup-prompt",
+        "schedule.standup_prompt on workdays",
+        "DM each participant who is not away the button that opens the standup",
+    ),
+    JobSpec(
+        "standup-reminder",
+        "schedule.standup_reminder on workdays",
+        "DM those who have not answered and are not away",
+    ),
+    JobSpec(
+        "standup-digest",
+        "schedule.standup_digest on workdays",
+        "update the day's standup message: who answered, who is missing, blockers",
+    ),
     JobSpec(
         "alert-followup",
         f"every {FOLLOWUP_INTERVAL_SECONDS} s",
@@ -51,7 +68,27 @@ def run_job(runtime: Runtime, name: str) -> str:
         return f"outbox: {runtime.sender.drain()}"
     if name == "alert-followup":
         return f"alert-followup: {alert_followup(runtime)} alerts followed up"
+    if name in STANDUP_JOBS:
+        return f"{name}: {standup_job(runtime, name)}"
     raise KeyError(name)
+
+
+STANDUP_JOBS = {
+    "standup-prompt": (standups.prompt, "prompts sent"),
+    "standup-reminder": (standups.remind, "reminders sent"),
+    "standup-digest": (standups.digest, "digest posted"),
+}
+
+
+def standup_job(runtime: Runtime, name: str) -> str:
+    """Run a standup job for today's local date; idempotent per day."""
+    job, what = STANDUP_JOBS[name]
+    people = participants(runtime.client, runtime.sprint)
+    with runtime.db.session() as session:
+        result = job(session=session, sprint=runtime.sprint, participants=people, now=runtime.now())
+        session.commit()
+    runtime.sender.drain()
+    return f"{int(result)} {what}"
 
 
 def alert_followup(runtime: Runtime) -> int:
@@ -65,6 +102,24 @@ def alert_followup(runtime: Runtime) -> int:
 
 
 def _schedule(scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runtime) -> None:
+    days = ",".join(runtime.sprint.sprint.workdays)
+    for name, at in (
+        ("standup-prompt", runtime.sprint.schedule.standup_prompt),
+        ("standup-reminder", runtime.sprint.schedule.standup_reminder),
+        ("standup-digest", runtime.sprint.schedule.standup_digest),
+    ):
+        scheduler.add_job(
+            standup_job,
+            CronTrigger(
+                day_of_week=days, hour=at.hour, minute=at.minute, timezone=runtime.sprint.sprint.tz
+            ),
+            args=[runtime, name],
+            id=name,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
+            replace_existing=True,
+        )
     scheduler.add_job(
         alert_followup,
         IntervalTrigger(seconds=FOLLOWUP_INTERVAL_SECONDS),

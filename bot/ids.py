@@ -15,3 +15,8 @@ class Action(StrEnum):
     ALERT_ACK = "alert_ack"
     ALERT_MUTE = "alert_mute"
     EMERGENCY_STANDUP = "emergency_standup"
+    STANDUP_OPEN = "standup_open"
+
+
+class View(StrEnum):
+    STANDUP = "standup"

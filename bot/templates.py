@@ -320,6 +320,136 @@ def performance_resolved(d: dict[str, Any]) -> Message:
     return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
 
 
+# -- standups ---------------------------------------------------------------------------
+
+
+def _mentions(users: list[str]) -> str:
+    return ", ".join(f"<@{u}>" for u in users) or "nobody"
+
+
+def standup_day(d: dict[str, Any]) -> Message:
+    title = f"Standup — Day {d['sprint_day']} of {d['days']}, {d['day']}"
+    blocks: list[Block] = [HeaderBlock(text=_short(title, 150))]
+    if "answered" not in d:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="Answers go in this thread: `/standup` opens the form."
+                )
+            )
+        )
+        return _message(title, blocks)
+    answered, expected = len(d["answered"]), d["expected"]
+    lines = [f"*Answered {answered} of {expected}*"]
+    if d["missing"]:
+        lines.append(f"Missing: {_mentions(d['missing'])}")
+    if d["away"]:
+        lines.append(f"Away: {_mentions(d['away'])}")
+    blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines))))
+    highlights = [f"• :no_entry: <@{b['user']}> {_esc(b['text'])}" for b in d["blockers"]]
+    highlights += [
+        f"• :raising_hand: <@{h['user']}> needs help: {_esc(h['text'])}" for h in d["help"]
+    ]
+    if highlights:
+        blocks += _sections(["*Blockers and help needed*", *highlights])[:20]
+    return _message(f"{title}: answered {answered} of {expected}", blocks)
+
+
+def standup_reply(d: dict[str, Any]) -> Message:
+    a, m = d["answers"], d["metrics"]
+
+    def lines(*pairs: tuple[str, Any]) -> str:
+        return "\n".join(f"• {k}: {_esc(str(v))}" for k, v in pairs if v not in (None, "", []))
+
+    sections = [
+        (
+            "Yesterday's progress",
+            lines(
+                ("Tests fixed", a.get("tests_fixed")),
+                ("Components improved", ", ".join(a.get("components_improved") or [])),
+                (
+                    "Blockers resolved",
+                    ", ".join(f"B-{b:03d}" for b in a.get("blockers_resolved") or []),
+                ),
+                ("Notes", a.get("notes")),
+            ),
+        ),
+        (
+            "Today's plan",
+            lines(
+                ("Target tests to fix", a.get("target_tests")),
+                ("Focus areas", a.get("focus_areas")),
+                ("Risk items to address", a.get("risk_items")),
+            ),
+        ),
+        (
+            "Blockers & risks",
+            lines(
+                (
+                    "Current blockers",
+                    "; ".join(f"{s} {t}" for s, t in a.get("current_blockers") or []),
+                ),
+                ("New risks", "; ".join(a.get("new_risks") or [])),
+                ("Help needed", a.get("help_needed")),
+            ),
+        ),
+        (
+            "Action items",
+            "\n".join(
+                f"• {_esc(i['item'])} — {_esc(i['owner'])}, due {_esc(i['due'])}"
+                for i in a.get("action_items") or []
+            ),
+        ),
+    ]
+    text = f"*Standup from <@{d['user']}>* (Day {d['sprint_day']} of {d['days']})"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
+    for title, body in sections:
+        if body:
+            blocks.append(
+                SectionBlock(
+                    text=MarkdownTextObject(text=_short(f"*{title}*\n{body}", SECTION_CHARS))
+                )
+            )
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Snapshot: {m['passed']}/{m['known']} tests passing "
+                    f"({pct(m.get('pass_rate'))}), "
+                    f"readiness {pct(m.get('readiness'))}, {m.get('health')}"
+                    + (" · edited" if d.get("edited") else "")
+                )
+            ]
+        )
+    )
+    return _message(f"Standup from <@{d['user']}>", blocks)
+
+
+def _open_button() -> ButtonElement:
+    return ButtonElement(
+        text="Open standup", action_id=Action.STANDUP_OPEN, value="open", style="primary"
+    )
+
+
+def standup_prompt(d: dict[str, Any]) -> Message:
+    text = f":wave: Time for today's standup — Day {d['sprint_day']} of {d['days']} ({d['day']})."
+    return _message(
+        text,
+        [SectionBlock(text=MarkdownTextObject(text=text)), ActionsBlock(elements=[_open_button()])],
+    )
+
+
+def standup_reminder(d: dict[str, Any]) -> Message:
+    text = (
+        f":hourglass_flowing_sand: Your standup for {d['day']} is still open — two "
+        "minutes, and the team sees where you are. `/standup skip` if you are away."
+    )
+    return _message(
+        text,
+        [SectionBlock(text=MarkdownTextObject(text=text)), ActionsBlock(elements=[_open_button()])],
+    )
+
+
 SLACK: dict[Template, Callable[[dict[str, Any]], Message]] = {
     Template.REGRESSION_ALERT: regression_alert,
     Template.REGRESSION_LIST: regression_list,
@@ -331,6 +461,10 @@ SLACK: dict[Template, Callable[[dict[str, Any]], Message]] = {
     Template.EMERGENCY_STANDUP: emergency_standup,
     Template.PERFORMANCE_ALERT: performance_alert,
     Template.PERFORMANCE_RESOLVED: performance_resolved,
+    Template.STANDUP_DAY: standup_day,
+    Template.STANDUP_REPLY: standup_reply,
+    Template.STANDUP_PROMPT: standup_prompt,
+    Template.STANDUP_REMINDER: standup_reminder,
 }
 EMAIL: dict[Template, Callable[[dict[str, Any]], tuple[str, str]]] = {
     Template.REGRESSION_EMAIL: regression_email,

@@ -35,6 +35,10 @@ class Template(StrEnum):
     EMERGENCY_STANDUP = "emergency_standup"
     PERFORMANCE_ALERT = "performance_alert"
     PERFORMANCE_RESOLVED = "performance_resolved"
+    STANDUP_DAY = "standup_day"
+    STANDUP_REPLY = "standup_reply"
+    STANDUP_PROMPT = "standup_prompt"
+    STANDUP_REMINDER = "standup_reminder"
 
 
 class AlertKind(StrEnum):

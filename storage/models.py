@@ -150,7 +150,7 @@ class ReadinessSnapshot(SQLModel, table=True):
 
 
 class Standup(SQLModel, table=True):
-    """One person's standup answer for one sprint day."""
+    """One person's standup answer (or skip) for one sprint day (a local date)."""
 
     __tablename__ = "standup"
     __table_args__ = (UniqueConstraint("user_id", "day", name="uq_standup_user_day"),)
@@ -160,15 +160,32 @@ class Standup(SQLModel, table=True):
     day: date = Field(index=True)
     sprint_day: int
     skipped: bool = False
+    reason: str | None = _text()  # why skipped
     yesterday: str | None = _text()
     today: str | None = _text()
     blockers: str | None = _text()
     action_items: str | None = _text()
-    metrics: dict[str, Any] = _json()
+    answers: dict[str, Any] = _json()  # every field of the modal, as submitted
+    metrics: dict[str, Any] = _json()  # the metrics snapshot shown when answering
+    edits: int = 0
     channel: str | None = Field(default=None, max_length=50)
     ts: str | None = Field(default=None, max_length=50)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+
+
+class Away(SQLModel, table=True):
+    """A person away for a span of local dates (inclusive): not prompted, not missing."""
+
+    __tablename__ = "away"
+    __table_args__ = (Index("ix_away_user_span", "user_id", "start", "end"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=50)
+    start: date
+    end: date
+    reason: str | None = _text()
+    created_at: datetime = _ts()
 
 
 class Blocker(SQLModel, table=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, or_, text, update
@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import (
     Alert,
+    Away,
     Blocker,
     KnownTest,
     ManualScore,
@@ -20,6 +21,8 @@ from storage.models import (
     OutboxMessage,
     OutboxStatus,
     ReadinessSnapshot,
+    Risk,
+    Standup,
     TestReport,
     TestResult,
     TestStatus,
@@ -500,3 +503,71 @@ def add_metric_samples(*, session: Session, samples: list[MetricSample]) -> None
     """Store benchmark figures."""
     session.add_all(samples)
     session.flush()
+
+
+# -- standups ----------------------------------------------------------------------------
+
+
+def standup_for(*, session: Session, user_id: str, day: date) -> Standup | None:
+    """One person's standup row for a local date."""
+    return session.exec(
+        select(Standup).where(Standup.user_id == user_id, Standup.day == day)
+    ).first()
+
+
+def standups_on(*, session: Session, day: date) -> list[Standup]:
+    """Every standup row (answers and skips) of a local date."""
+    return list(session.exec(select(Standup).where(Standup.day == day)).all())
+
+
+def latest_standup_before(*, session: Session, user_id: str, day: date) -> Standup | None:
+    """The person's most recent answer before `day` (for carry-over)."""
+    return session.exec(
+        select(Standup)
+        .where(Standup.user_id == user_id, col(Standup.day) < day, col(Standup.skipped).is_(False))
+        .order_by(col(Standup.day).desc())
+        .limit(1)
+    ).first()
+
+
+def away_on(*, session: Session, day: date) -> set[str]:
+    """Who is away on a local date."""
+    rows = session.exec(
+        select(Away.user_id).where(col(Away.start) <= day, col(Away.end) >= day)
+    ).all()
+    return set(rows)
+
+
+def blocker_like(*, session: Session, description: str, reported_by: str) -> bool:
+    """Whether this person already has an open blocker with this text (standup re-edits)."""
+    return (
+        session.exec(
+            select(Blocker.id).where(
+                Blocker.description == description,
+                Blocker.reported_by == reported_by,
+                col(Blocker.resolved_at).is_(None),
+            )
+        ).first()
+        is not None
+    )
+
+
+def risk_like(*, session: Session, description: str, created_by: str) -> bool:
+    """Whether this person already recorded a risk with this text."""
+    return (
+        session.exec(
+            select(Risk.id).where(Risk.description == description, Risk.created_by == created_by)
+        ).first()
+        is not None
+    )
+
+
+def resolve_blocker(
+    *, session: Session, blocker_id: int, user_id: str, at: datetime, note: str
+) -> None:
+    """Mark an open blocker resolved."""
+    session.execute(
+        update(Blocker)
+        .where(col(Blocker.id) == blocker_id, col(Blocker.resolved_at).is_(None))
+        .values(resolved_at=at, resolved_by=user_id, resolution=note)
+    )

@@ -32,6 +32,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.usergroups: dict[str, list[str]] = {}
         self.socket_url: str | None = None  # what apps.connections.open hands out
+        self.team_members: list[str] = ["UBOT"]  # conversations.members of the team channel
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._ts = 1700000000
@@ -148,6 +149,13 @@ class FakeSlack:
                 },
                 {},
             )
+        if method == "conversations.list":
+            return 200, {"ok": True, "channels": [{"id": "C0TEAM", "name":
+                                                    "phase4-production-readiness"}],
+                         "response_metadata": {"next_cursor": ""}}, {}
+        if method == "conversations.members":
+            return 200, {"ok": True, "members": self.team_members,
+                         "response_metadata": {"next_cursor": ""}}, {}
         if method == "usergroups.users.list":
             return (
                 200,

@@ -124,12 +124,10 @@ def test_web_refuses_a_bad_sprint_file(
 def test_job_list_and_unknown_job(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "job", "list")
     assert code == 0
-    assert [line.split()[0] for line in out.splitlines() if not line.startswith(" ")] == [
-        "alert-followup",
-        "outbox",
-    ]
+    names = ["standup-prompt", "standup-reminder", "standup-digest", "alert-followup", "outbox"]
+    assert [line.split()[0] for line in out.splitlines() if not line.startswith(" ")] == names
     code, _, err = run(capsys, "job", "run", "nope")
-    assert (code, err) == (2, "unknown job 'nope'; jobs: alert-followup, outbox\n")
+    assert (code, err) == (2, f"unknown job 'nope'; jobs: {', '.join(names)}\n")
 
 
 def test_job_run_outbox_drains_once(

@@ -3,7 +3,7 @@
 from slack_bolt import App
 
 from bot.ids import Action
-from bot.listeners.actions import alerts
+from bot.listeners.actions import alerts, standup
 
 
 def register(app: App) -> None:
@@ -11,3 +11,4 @@ def register(app: App) -> None:
     app.action(Action.ALERT_ACK)(alerts.on_ack)
     app.action(Action.ALERT_MUTE)(alerts.on_mute)
     app.action(Action.EMERGENCY_STANDUP)(alerts.on_emergency_standup)
+    app.action(Action.STANDUP_OPEN)(standup.on_open)

@@ -3,9 +3,10 @@
 from slack_bolt import App
 
 from bot.ids import Command
-from bot.listeners.commands import readiness
+from bot.listeners.commands import readiness, standup
 
 
 def register(app: App) -> None:
     """Attach the slash commands."""
     app.command(Command.READINESS)(readiness.handle)
+    app.command(Command.STANDUP)(standup.handle)

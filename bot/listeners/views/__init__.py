@@ -1,8 +1,11 @@
-"""Views listeners."""
+"""Modal submission listeners."""
 
 from slack_bolt import App
 
+from bot.ids import View
+from bot.listeners.views import standup
+
 
 def register(app: App) -> None:
-    """Attach the views listeners (none yet: they arrive with standups, blockers and App Home)."""
-    del app
+    """Attach the view submission listeners."""
+    app.view(View.STANDUP)(standup.on_submit)

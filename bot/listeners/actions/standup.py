@@ -1,0 +1,18 @@
+"""The "Open standup" button of the daily prompt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.context import AppContext
+from bot.listeners.commands.standup import standup_view
+
+
+def on_open(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    app: AppContext = context["app"]
+    view = standup_view(app, body["user"]["id"])
+    ack()
+    client.views_open(trigger_id=body["trigger_id"], view=view)

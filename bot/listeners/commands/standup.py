@@ -1,0 +1,96 @@
+"""/standup: open the modal; `/standup skip [reason]`; `/standup away FROM TO [reason]`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.context import AppContext
+from bot.standup_modal import render_standup_modal
+from jobs import standups
+from jobs.errors import SprintError
+from storage import queries
+
+USAGE = (
+    "Usage: `/standup` opens today's standup (again to edit it); `/standup skip [reason]` "
+    "marks today as away; `/standup away FROM TO [reason]` marks days away, e.g. "
+    "`/standup away 2025-11-03 2025-11-05 conference` or `/standup away today tomorrow`."
+)
+
+
+def standup_view(app: AppContext, user_id: str) -> dict[str, Any]:
+    """The modal for `user_id` today: pre-filled with today's answer if there is one."""
+    now = app.now()
+    sprint = app.sprint
+    day = standups.standup_day(sprint, now)
+    with app.db.session() as session:
+        current = queries.standup_for(session=session, user_id=user_id, day=day)
+        previous = queries.latest_standup_before(session=session, user_id=user_id, day=day)
+        blockers = queries.open_blockers(session=session)
+        metrics = standups.metrics_snapshot(session=session, sprint=sprint, now=now)
+    return render_standup_modal(
+        sprint_name=sprint.sprint.name,
+        day=day.isoformat(),
+        sprint_day=(day - sprint.sprint.start).days + 1,
+        days=sprint.sprint.days,
+        components=[c.name for c in sprint.components],
+        open_blockers=[(b.id or 0, b.description[:60]) for b in blockers],
+        metrics=metrics,
+        carry_over=previous.answers if previous else None,
+        current=current.answers if current is not None and not current.skipped else None,
+    )
+
+
+def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    app: AppContext = context["app"]
+    user_id = command["user_id"]
+    verb, _, rest = (command.get("text") or "").strip().partition(" ")
+    verb = verb.lower()
+    if verb == "":
+        view = standup_view(app, user_id)
+        ack()
+        # Inside the trigger's 3 s window; views.open is an answer to the click, not a
+        # message, so it goes straight to Slack rather than through the outbox.
+        client.views_open(trigger_id=command["trigger_id"], view=view)
+    elif verb == "skip":
+        with app.db.session() as session:
+            day = standups.skip(
+                session=session,
+                sprint=app.sprint,
+                user_id=user_id,
+                reason=rest.strip(),
+                now=app.now(),
+            )
+            session.commit()
+        ack(
+            response_type="ephemeral",
+            text=f":palm_tree: Marked away for {day.isoformat()}; no prompts or reminders today.",
+        )
+    elif verb == "away":
+        parts = rest.split(None, 2)
+        if len(parts) < 2:
+            raise SprintError(f"Give the first and last day away. {USAGE}")
+        today = standups.standup_day(app.sprint, app.now())
+        start = standups.parse_day(parts[0], sprint=app.sprint, today=today)
+        end = standups.parse_day(parts[1], sprint=app.sprint, today=today)
+        with app.db.session() as session:
+            standups.away(
+                session=session,
+                user_id=user_id,
+                start=start,
+                end=end,
+                reason=parts[2] if len(parts) > 2 else "",
+                now=app.now(),
+            )
+            session.commit()
+        ack(
+            response_type="ephemeral",
+            text=f":palm_tree: Away {start.isoformat()} to {end.isoformat()}: no prompts, "
+            "not counted missing.",
+        )
+    elif verb == "help":
+        ack(response_type="ephemeral", text=USAGE)
+    else:
+        raise SprintError(f'Unknown option "{verb}". {USAGE}')

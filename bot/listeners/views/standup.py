@@ -1,0 +1,32 @@
+"""The standup modal's submission: field errors inline, else store and post."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+
+from bot.context import AppContext
+from bot.standup_modal import view_values
+from jobs import standups
+from storage import queries
+
+
+def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    app: AppContext = context["app"]
+    user_id = body["user"]["id"]
+    with app.db.session() as session:
+        open_ids = {b.id for b in queries.open_blockers(session=session) if b.id is not None}
+        try:
+            answers = standups.parse_answers(
+                view_values(view), sprint=app.sprint, open_blocker_ids=open_ids
+            )
+        except standups.InvalidAnswers as exc:
+            ack(response_action="errors", errors=exc.errors)
+            return
+        standups.submit(
+            session=session, sprint=app.sprint, user_id=user_id, answers=answers, now=app.now()
+        )
+        session.commit()
+    ack()
+    app.notify_outbox()

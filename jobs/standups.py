@@ -1,0 +1,513 @@
+"""The daily standup (the seed's Daily Standup Template): answers, skips and absences,
+the day's thread, the prompt/reminder/digest jobs, and who took part.
+
+Every date here is the sprint's local date; an answer after local midnight counts for the
+new day.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session
+
+from jobs import numbers
+from jobs.config import WEEKDAYS, Sprint
+from jobs.errors import SprintError
+from jobs.notices import Template, post
+from jobs.readiness import current_status
+from storage import queries
+from storage.models import Away, Blocker, Risk, Standup
+
+SEVERITIES = ("P0", "P1", "P2")
+MAX_FIELD = 2900  # a Slack section holds 3,000 characters
+_SEVERITY_LINE = re.compile(r"^\s*\[?(P[0-2])\]?\s*[:\-\u2013]?\s*(.+)$", re.IGNORECASE)
+_DUE = re.compile(r"^(\d{4}-\d{2}-\d{2}|day \d{1,3}|today|tomorrow|eod|eow)$", re.IGNORECASE)
+
+
+class Field(StrEnum):
+    """Block ids of the standup modal: the keys of a submission's values."""
+
+    TESTS_FIXED = "tests_fixed"
+    COMPONENTS_IMPROVED = "components_improved"
+    BLOCKERS_RESOLVED = "blockers_resolved"
+    NOTES = "notes"
+    TARGET_TESTS = "target_tests"
+    FOCUS_AREAS = "focus_areas"
+    RISK_ITEMS = "risk_items"
+    CURRENT_BLOCKERS = "current_blockers"
+    BLOCKER_SEVERITY = "blocker_severity"
+    NEW_RISKS = "new_risks"
+    HELP_NEEDED = "help_needed"
+    ACTION_ITEMS = "action_items"
+
+
+class Participation(StrEnum):
+    ANSWERED = "answered"
+    LATE = "late"
+    AWAY = "away"
+    MISSING = "missing"
+
+
+class InvalidAnswers(SprintError):
+    """Field errors for the modal: {block_id: message}."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+@dataclass
+class Answers:
+    tests_fixed: int | None = None
+    components_improved: list[str] = field(default_factory=list)
+    blockers_resolved: list[int] = field(default_factory=list)
+    notes: str = ""
+    target_tests: int | None = None
+    focus_areas: str = ""
+    risk_items: str = ""
+    current_blockers: list[tuple[str, str]] = field(default_factory=list)  # (severity, text)
+    new_risks: list[str] = field(default_factory=list)
+    help_needed: str = ""
+    action_items: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tests_fixed": self.tests_fixed,
+            "components_improved": self.components_improved,
+            "blockers_resolved": self.blockers_resolved,
+            "notes": self.notes,
+            "target_tests": self.target_tests,
+            "focus_areas": self.focus_areas,
+            "risk_items": self.risk_items,
+            "current_blockers": [list(b) for b in self.current_blockers],
+            "new_risks": self.new_risks,
+            "help_needed": self.help_needed,
+            "action_items": self.action_items,
+        }
+
+
+def _count(raw: Any, name: str, errors: dict[str, str]) -> int | None:
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) > 100_000:
+        errors[name] = "Give a whole number of tests, e.g. 12."
+        return None
+    return int(text)
+
+
+def _text(raw: Any, name: str, errors: dict[str, str]) -> str:
+    text = str(raw or "").strip()
+    if len(text) > MAX_FIELD:
+        errors[name] = f"Keep it under {MAX_FIELD} characters (this is {len(text)})."
+    return text
+
+
+def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: set[int]) -> Answers:
+    """Validate the modal's values; InvalidAnswers with a message per bad field."""
+    errors: dict[str, str] = {}
+    a = Answers()
+    a.tests_fixed = _count(values.get(Field.TESTS_FIXED), Field.TESTS_FIXED, errors)
+    a.target_tests = _count(values.get(Field.TARGET_TESTS), Field.TARGET_TESTS, errors)
+    names = {c.name for c in sprint.components}
+    a.components_improved = [c for c in values.get(Field.COMPONENTS_IMPROVED) or [] if c in names]
+    a.blockers_resolved = [
+        int(b)
+        for b in values.get(Field.BLOCKERS_RESOLVED) or []
+        if str(b).isdigit() and int(b) in open_blocker_ids
+    ]
+    a.notes = _text(values.get(Field.NOTES), Field.NOTES, errors)
+    a.focus_areas = _text(values.get(Field.FOCUS_AREAS), Field.FOCUS_AREAS, errors)
+    a.risk_items = _text(values.get(Field.RISK_ITEMS), Field.RISK_ITEMS, errors)
+    a.help_needed = _text(values.get(Field.HELP_NEEDED), Field.HELP_NEEDED, errors)
+    default = str(values.get(Field.BLOCKER_SEVERITY) or "P1").upper()
+    blockers_text = _text(values.get(Field.CURRENT_BLOCKERS), Field.CURRENT_BLOCKERS, errors)
+    for line in filter(None, (x.strip() for x in blockers_text.splitlines())):
+        m = _SEVERITY_LINE.match(line)
+        if m and m.group(1).upper() in SEVERITIES:
+            a.current_blockers.append((m.group(1).upper(), m.group(2).strip()))
+        elif re.match(r"^\s*\[?P\d", line, re.IGNORECASE):
+            errors[Field.CURRENT_BLOCKERS] = (
+                f'"{line[:40]}": severity must be P0, P1 or P2, e.g. "P1: flaky login test".'
+            )
+        else:
+            a.current_blockers.append((default if default in SEVERITIES else "P1", line))
+    risks_text = _text(values.get(Field.NEW_RISKS), Field.NEW_RISKS, errors)
+    a.new_risks = [x.strip() for x in risks_text.splitlines() if x.strip()]
+    items_text = _text(values.get(Field.ACTION_ITEMS), Field.ACTION_ITEMS, errors)
+    for n, line in enumerate((x for x in items_text.splitlines() if x.strip()), start=1):
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 3 or not all(parts):
+            errors[Field.ACTION_ITEMS] = (
+                f"Line {n} needs three parts: item | owner | due, e.g. "
+                '"Fix flaky swarm test | @dana | 2025-11-03".'
+            )
+            break
+        item, owner, due = parts
+        if not _DUE.match(due):
+            errors[Field.ACTION_ITEMS] = (
+                f'Line {n}: due "{due}" should be a date (2025-11-03), "day 9", "today", '
+                '"tomorrow", "EOD" or "EOW".'
+            )
+            break
+        a.action_items.append({"item": item, "owner": owner, "due": due})
+    if errors:
+        raise InvalidAnswers(errors)
+    return a
+
+
+# -- days, participants, absences ----------------------------------------------------------
+
+
+def standup_day(sprint: Sprint, now: datetime) -> date:
+    """The local date an answer given at `now` counts for."""
+    return numbers.local_date(sprint.sprint, now)
+
+
+def is_workday(sprint: Sprint, day: date) -> bool:
+    return WEEKDAYS[day.weekday()] in sprint.sprint.workdays
+
+
+def day_key(day: date) -> str:
+    """The outbox key of the day's standup message in the team channel."""
+    return f"standup-day:{day.isoformat()}"
+
+
+def _ensure_day_message(*, session: Session, sprint: Sprint, day: date, now: datetime) -> str:
+    """Queue the day's parent message ("Standup — Day N of M, <date>") if not yet queued."""
+    key = day_key(day)
+    post(
+        session=session,
+        key=key,
+        template=Template.STANDUP_DAY,
+        data=day_summary(session=session, sprint=sprint, day=day, participants=None),
+        now=now,
+        channel=sprint.channels.team,
+    )
+    return key
+
+
+def is_away(session: Session, user_id: str, day: date) -> bool:
+    return user_id in queries.away_on(session=session, day=day)
+
+
+# -- answering -----------------------------------------------------------------------------
+
+
+def metrics_snapshot(*, session: Session, sprint: Sprint, now: datetime) -> dict[str, Any]:
+    """The live figures the modal shows read-only, and the answer keeps."""
+    status = current_status(session=session, sprint=sprint, now=now)
+    return {
+        "passed": status.passed,
+        "known": status.known,
+        "pass_rate": status.pass_rate,
+        "readiness": status.breakdown.score,
+        "plan": status.plan,
+        "health": str(status.health),
+    }
+
+
+def submit(
+    *, session: Session, sprint: Sprint, user_id: str, answers: Answers, now: datetime
+) -> Standup:
+    """Store (or replace) today's answer; post it in the day's thread, or update the post."""
+    day = standup_day(sprint, now)
+    existing = queries.standup_for(session=session, user_id=user_id, day=day)
+    snapshot = metrics_snapshot(session=session, sprint=sprint, now=now)
+    row = existing or Standup(
+        user_id=user_id, day=day, sprint_day=0, created_at=now, updated_at=now
+    )
+    row.sprint_day = numbers.sprint_day(sprint.sprint, now)
+    row.skipped, row.reason = False, None
+    row.answers = answers.as_dict()
+    row.metrics = snapshot
+    row.yesterday = answers.notes or None
+    row.today = answers.focus_areas or None
+    row.blockers = "\n".join(f"{s}: {t}" for s, t in answers.current_blockers) or None
+    row.action_items = (
+        "\n".join(f"{i['item']} | {i['owner']} | {i['due']}" for i in answers.action_items) or None
+    )
+    row.updated_at = now
+    if existing is not None:
+        row.edits += 1
+    session.add(row)
+    session.flush()
+    # Blockers and risks typed here become real ones.
+    for severity, text in answers.current_blockers:
+        if not queries.blocker_like(session=session, description=text, reported_by=user_id):
+            session.add(
+                Blocker(
+                    component=_component_in(sprint, text),
+                    description=text,
+                    severity=severity,
+                    reported_by=user_id,
+                    reported_at=now,
+                    owner=user_id,
+                )
+            )
+    for text in answers.new_risks:
+        if not queries.risk_like(session=session, description=text, created_by=user_id):
+            session.add(
+                Risk(
+                    description=text,
+                    impact="Medium",
+                    probability="Medium",
+                    owner=user_id,
+                    created_by=user_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    for blocker_id in answers.blockers_resolved:
+        queries.resolve_blocker(
+            session=session,
+            blocker_id=blocker_id,
+            user_id=user_id,
+            at=now,
+            note="resolved in standup",
+        )
+    parent = _ensure_day_message(session=session, sprint=sprint, day=day, now=now)
+    data = {
+        "user": user_id,
+        "day": day.isoformat(),
+        "sprint_day": row.sprint_day,
+        "days": sprint.sprint.days,
+        "answers": row.answers,
+        "metrics": snapshot,
+        "edited": row.edits > 0,
+    }
+    reply_key = f"standup:{user_id}:{day.isoformat()}"
+    if existing is None:
+        post(
+            session=session,
+            key=reply_key,
+            template=Template.STANDUP_REPLY,
+            data=data,
+            now=now,
+            parent_key=parent,
+        )
+    else:
+        post(
+            session=session,
+            key=f"{reply_key}:edit:{row.edits}",
+            template=Template.STANDUP_REPLY,
+            data=data,
+            now=now,
+            parent_key=reply_key,
+            update=True,
+        )
+    session.flush()
+    return row
+
+
+def _component_in(sprint: Sprint, text: str) -> str:
+    """The component a blocker line names ("Swarm Coordination: deadlock"), else General."""
+    lowered = text.lower()
+    for c in sprint.components:
+        if c.name.lower() in lowered:
+            return c.name
+    return "General"
+
+
+def skip(*, session: Session, sprint: Sprint, user_id: str, reason: str, now: datetime) -> date:
+    """Mark today as away for `user_id` (not prompted, not missing)."""
+    day = standup_day(sprint, now)
+    existing = queries.standup_for(session=session, user_id=user_id, day=day)
+    if existing is not None and not existing.skipped:
+        raise SprintError(
+            "You already answered today's standup; `/standup` edits it. Skipping would hide it."
+        )
+    row = existing or Standup(
+        user_id=user_id, day=day, sprint_day=0, created_at=now, updated_at=now
+    )
+    row.sprint_day = numbers.sprint_day(sprint.sprint, now)
+    row.skipped, row.reason, row.updated_at = True, reason[:500] or None, now
+    session.add(row)
+    session.flush()
+    return day
+
+
+def parse_day(text: str, *, sprint: Sprint, today: date) -> date:
+    """ "2025-11-03", "today", "tomorrow" or "day 9" → a local date; SprintError otherwise."""
+    t = text.strip().lower()
+    if t == "today":
+        return today
+    if t == "tomorrow":
+        return today + timedelta(days=1)
+    m = re.match(r"^day\s*(\d{1,3})$", t)
+    if m:
+        return numbers.day_date(sprint.sprint, int(m.group(1)))
+    try:
+        return date.fromisoformat(t)
+    except ValueError:
+        raise SprintError(
+            f'"{text}" is not a day; use 2025-11-03, "today", "tomorrow" or "day 9".'
+        ) from None
+
+
+def away(
+    *,
+    session: Session,
+    user_id: str,
+    start: date,
+    end: date,
+    reason: str,
+    now: datetime,
+) -> Away:
+    """Record an absence (inclusive dates)."""
+    if end < start:
+        raise SprintError(f"The absence ends ({end}) before it starts ({start}).")
+    if (end - start).days > 366:
+        raise SprintError("An absence longer than a year is surely a typo.")
+    row = Away(user_id=user_id, start=start, end=end, reason=reason[:500] or None, created_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+# -- participation and the scheduled jobs ------------------------------------------------
+
+
+def participation(
+    *, session: Session, sprint: Sprint, day: date, participants: list[str]
+) -> dict[str, Participation]:
+    """Each participant's standup state for a local date. Late = answered after the digest."""
+    answers = {s.user_id: s for s in queries.standups_on(session=session, day=day)}
+    away_ids = queries.away_on(session=session, day=day)
+    digest_at = numbers.local_instant(sprint.sprint, day, sprint.schedule.standup_digest)
+    out = {}
+    for user in participants:
+        row = answers.get(user)
+        if user in away_ids or (row is not None and row.skipped):
+            out[user] = Participation.AWAY
+        elif row is None:
+            out[user] = Participation.MISSING
+        elif row.created_at > digest_at:
+            out[user] = Participation.LATE
+        else:
+            out[user] = Participation.ANSWERED
+    return out
+
+
+def day_summary(
+    *, session: Session, sprint: Sprint, day: date, participants: list[str] | None
+) -> dict[str, Any]:
+    """Data of the day's standup message: participation and blocker/help highlights."""
+    sprint_day = (day - sprint.sprint.start).days + 1
+    data: dict[str, Any] = {
+        "day": day.isoformat(),
+        "sprint_day": sprint_day,
+        "days": sprint.sprint.days,
+        "name": sprint.sprint.name,
+    }
+    if participants is None:
+        return data
+    states = participation(session=session, sprint=sprint, day=day, participants=participants)
+    rows = queries.standups_on(session=session, day=day)
+    data.update(
+        answered=sorted(
+            u for u, s in states.items() if s in (Participation.ANSWERED, Participation.LATE)
+        ),
+        missing=sorted(u for u, s in states.items() if s is Participation.MISSING),
+        away=sorted(u for u, s in states.items() if s is Participation.AWAY),
+        expected=sum(1 for s in states.values() if s is not Participation.AWAY),
+        blockers=[
+            {"user": r.user_id, "text": line}
+            for r in rows
+            if r.blockers
+            for line in r.blockers.splitlines()
+        ][:20],
+        help=[
+            {"user": r.user_id, "text": r.answers.get("help_needed")}
+            for r in rows
+            if r.answers.get("help_needed")
+        ][:20],
+    )
+    return data
+
+
+def prompt(*, session: Session, sprint: Sprint, participants: list[str], now: datetime) -> int:
+    """DM each participant (not away) the "Open standup" button, once per day."""
+    day = standup_day(sprint, now)
+    if not is_workday(sprint, day):
+        return 0
+    _ensure_day_message(session=session, sprint=sprint, day=day, now=now)
+    away_ids = queries.away_on(session=session, day=day)
+    answered = {s.user_id for s in queries.standups_on(session=session, day=day)}
+    sent = 0
+    for user in participants:
+        if user in away_ids or user in answered:
+            continue
+        if queries.enqueue(
+            session=session,
+            key=f"standup-prompt:{day.isoformat()}:{user}",
+            method="chat.postMessage",
+            payload={
+                "template": str(Template.STANDUP_PROMPT),
+                "channel": user,
+                "data": _prompt_data(sprint, day, user),
+            },
+            now=now,
+        ):
+            sent += 1
+    session.flush()
+    return sent
+
+
+def _prompt_data(sprint: Sprint, day: date, user: str) -> dict[str, Any]:
+    return {
+        "user": user,
+        "day": day.isoformat(),
+        "sprint_day": (day - sprint.sprint.start).days + 1,
+        "days": sprint.sprint.days,
+    }
+
+
+def remind(*, session: Session, sprint: Sprint, participants: list[str], now: datetime) -> int:
+    """DM those who have neither answered nor are away, once per day."""
+    day = standup_day(sprint, now)
+    if not is_workday(sprint, day):
+        return 0
+    states = participation(session=session, sprint=sprint, day=day, participants=participants)
+    sent = 0
+    for user, state in states.items():
+        if state is not Participation.MISSING:
+            continue
+        if queries.enqueue(
+            session=session,
+            key=f"standup-reminder:{day.isoformat()}:{user}",
+            method="chat.postMessage",
+            payload={
+                "template": str(Template.STANDUP_REMINDER),
+                "channel": user,
+                "data": _prompt_data(sprint, day, user),
+            },
+            now=now,
+        ):
+            sent += 1
+    session.flush()
+    return sent
+
+
+def digest(*, session: Session, sprint: Sprint, participants: list[str], now: datetime) -> bool:
+    """Update the day's standup message with participation and highlights, once per day."""
+    day = standup_day(sprint, now)
+    if not is_workday(sprint, day):
+        return False
+    parent = _ensure_day_message(session=session, sprint=sprint, day=day, now=now)
+    data = day_summary(session=session, sprint=sprint, day=day, participants=participants)
+    added = queries.enqueue(
+        session=session,
+        key=f"standup-digest:{day.isoformat()}",
+        method="chat.update",
+        payload={"template": str(Template.STANDUP_DAY), "data": data},
+        now=now,
+        parent_key=parent,
+    )
+    session.flush()
+    return added is not None
