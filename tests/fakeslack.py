@@ -150,12 +150,25 @@ class FakeSlack:
                 {},
             )
         if method == "conversations.list":
-            return 200, {"ok": True, "channels": [{"id": "C0TEAM", "name":
-                                                    "phase4-production-readiness"}],
-                         "response_metadata": {"next_cursor": ""}}, {}
+            return (
+                200,
+                {
+                    "ok": True,
+                    "channels": [{"id": "C0TEAM", "name": "phase4-production-readiness"}],
+                    "response_metadata": {"next_cursor": ""},
+                },
+                {},
+            )
         if method == "conversations.members":
-            return 200, {"ok": True, "members": self.team_members,
-                         "response_metadata": {"next_cursor": ""}}, {}
+            return (
+                200,
+                {
+                    "ok": True,
+                    "members": self.team_members,
+                    "response_metadata": {"next_cursor": ""},
+                },
+                {},
+            )
         if method == "usergroups.users.list":
             return (
                 200,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -69,7 +70,8 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
             text=f":palm_tree: Marked away for {day.isoformat()}; no prompts or reminders today.",
         )
     elif verb == "away":
-        parts = rest.split(None, 2)
+        # "day 9" is one day: glue such pairs before splitting off FROM, TO and the reason.
+        parts = re.sub(r"\bday\s+(\d+)", r"day\1", rest.strip(), flags=re.IGNORECASE).split(None, 2)
         if len(parts) < 2:
             raise SprintError(f"Give the first and last day away. {USAGE}")
         today = standups.standup_day(app.sprint, app.now())

@@ -1,0 +1,315 @@
+"""Standups end to end: /standup → views.open → view_submission → the thread reply; edits;
+field errors; skip and away; the prompt, reminder and digest jobs."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from bot import clock as bot_clock
+from storage.models import Blocker, Risk, Standup
+from tests.conftest import EXAMPLE, Server
+from tests.e2e.test_ingest import posts, text_of
+from tests.slack import post_signed, slash
+
+PEOPLE = ["U0ANA", "U0BEN", "U0CAT"]
+
+
+def opened(server: Server, count: int = 1) -> list[Any]:
+    """views.open calls: Bolt makes them after the ack, from a worker thread."""
+    deadline = time.monotonic() + 10
+    while len(calls := server.slack.calls_to("views.open")) < count:
+        assert time.monotonic() < deadline, f"views.open called {len(calls)} times"
+        time.sleep(0.02)
+    return [
+        json.loads(c.args["view"]) if isinstance(c.args["view"], str) else c.args["view"]
+        for c in calls
+    ]
+
+
+@pytest.fixture
+def team(make_server: Callable[..., Server], tmp_path: Path) -> Server:
+    sprint = tmp_path / "sprint.toml"
+    sprint.write_text(
+        EXAMPLE.read_text()
+        .replace('participants = "team"', f"participants = {json.dumps(PEOPLE)}")
+        .replace(
+            'workdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]',
+            'workdays = ["mon", "tue", "wed", "thu", "fri"]',
+        )
+    )
+    server = make_server(SPRINTBOT_CONFIG=str(sprint))
+    # Friday 2025-10-31, 09:05 in New York: day 3.
+    server.runtime.now.at = datetime(2025, 10, 31, 13, 5, tzinfo=UTC)  # type: ignore[attr-defined]
+    return server
+
+
+def state(**values: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for block_id, value in values.items():
+        if isinstance(value, list):
+            out[block_id] = {
+                "value": {
+                    "type": "multi_static_select",
+                    "selected_options": [{"value": v} for v in value],
+                }
+            }
+        elif block_id == "blocker_severity":
+            out[block_id] = {
+                "value": {"type": "static_select", "selected_option": {"value": value}}
+            }
+        elif block_id in ("tests_fixed", "target_tests"):
+            out[block_id] = {"value": {"type": "number_input", "value": value}}
+        else:
+            out[block_id] = {"value": {"type": "plain_text_input", "value": value}}
+    return {"values": out}
+
+
+def submit(server: Server, user: str, **values: Any) -> httpx.Response:
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T1", "domain": "test"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": "4.5.6",
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": "standup",
+            "team_id": "T1",
+            "private_metadata": json.dumps({"day": "2025-10-31"}),
+            "state": state(**values),
+            "hash": "h",
+        },
+    }
+    return post_signed(server.url, urlencode({"payload": json.dumps(payload)}))
+
+
+ANSWER = {
+    "tests_fixed": "12",
+    "components_improved": ["Swarm Coordination"],
+    "notes": "fixed the leader election race",
+    "target_tests": "20",
+    "focus_areas": "memory eviction",
+    "risk_items": "",
+    "current_blockers": "P0: Swarm Coordination deadlocks under partition\nCI runners are slow",
+    "blocker_severity": "P2",
+    "new_risks": "LRU rewrite may slip",
+    "help_needed": "someone who knows the hooks system",
+    "action_items": "Pair on eviction | <@U0BEN> | tomorrow",
+}
+
+
+def test_standup_opens_the_template_as_a_modal(team: Server) -> None:
+    resp = slash(team.url, "/standup", user_id="U0ANA")
+    assert resp.status_code == 200 and resp.text == ""
+    [view] = opened(team)
+    assert team.slack.calls_to("views.open")[0].args["trigger_id"] == "1.2.3"
+    assert view["callback_id"] == "standup"
+    headers = [b["text"]["text"] for b in view["blocks"] if b["type"] == "header"]
+    assert headers == [
+        "Standup — Day 3 of 14, 2025-10-31",
+        "Yesterday's progress",
+        "Today's plan",
+        "Blockers & risks",
+        "Action items",
+    ]
+    inputs = {b["block_id"]: b["element"]["type"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs == {
+        "tests_fixed": "number_input",
+        "components_improved": "multi_static_select",
+        "notes": "plain_text_input",
+        "target_tests": "number_input",
+        "focus_areas": "plain_text_input",
+        "risk_items": "plain_text_input",
+        "current_blockers": "plain_text_input",
+        "blocker_severity": "static_select",
+        "new_risks": "plain_text_input",
+        "help_needed": "plain_text_input",
+        "action_items": "plain_text_input",
+    }
+    snapshot = view["blocks"][1]["fields"]
+    assert [f["text"] for f in snapshot] == [
+        "*Tests passing*\n0 / 0",
+        "*Pass rate*\nn/a",
+        "*Production readiness*\n71.55 %",
+        "*On track*\nAt Risk (plan 72 %)",
+    ]
+    components = next(b for b in view["blocks"] if b.get("block_id") == "components_improved")
+    assert len(components["element"]["options"]) == 17
+
+
+def test_answer_posts_in_the_day_thread_and_an_edit_updates_it(team: Server) -> None:
+    resp = submit(team, "U0ANA", **ANSWER)
+    assert (resp.status_code, resp.text) == (200, "")
+    team.runtime.sender.drain()
+    day, reply = posts(team)
+    assert day.args["channel"] == "#phase4-production-readiness"
+    assert text_of(day).startswith("Standup — Day 3 of 14, 2025-10-31")
+    assert reply.args["thread_ts"]
+    body = text_of(reply)
+    assert "*Standup from <@U0ANA>* (Day 3 of 14)" in body
+    assert "• Tests fixed: 12" in body
+    assert "• Components improved: Swarm Coordination" in body
+    assert (
+        "• Current blockers: P0 Swarm Coordination deadlocks under partition; P2 CI runners" in body
+    )
+    assert "• Pair on eviction — &lt;@U0BEN&gt;, due tomorrow" in body or (
+        "• Pair on eviction — <@U0BEN>, due tomorrow" in body
+    )
+    with team.runtime.db.session() as s:
+        blockers = s.exec(select(Blocker).order_by(Blocker.id)).all()
+        risks = s.exec(select(Risk)).all()
+    assert [(b.severity, b.component, b.description) for b in blockers] == [
+        ("P0", "Swarm Coordination", "Swarm Coordination deadlocks under partition"),
+        ("P2", "General", "CI runners are slow"),
+    ]
+    assert [r.description for r in risks] == ["LRU rewrite may slip"]
+
+    # /standup again the same day: the modal holds the answer; submitting edits the post.
+    slash(team.url, "/standup", user_id="U0ANA")
+    view = opened(team)[-1]
+    fixed = next(b for b in view["blocks"] if b.get("block_id") == "tests_fixed")
+    assert fixed["element"]["initial_value"] == "12"
+    assert view["submit"]["text"] == "Update"
+    submit(team, "U0ANA", **{**ANSWER, "tests_fixed": "15"})
+    team.runtime.sender.drain()
+    [update] = team.slack.calls_to("chat.update")
+    assert update.args["ts"] == _sent_ts(team, "standup:U0ANA:2025-10-31")
+    assert "• Tests fixed: 15" in text_of(update) and "edited" in text_of(update)
+    assert len(posts(team)) == 2  # no new post
+    with team.runtime.db.session() as s:
+        assert len(s.exec(select(Blocker)).all()) == 2  # the same blockers, not twice
+
+
+def _sent_ts(server: Server, key: str) -> str:
+    from storage.models import OutboxMessage
+
+    with server.runtime.db.session() as s:
+        row = s.exec(select(OutboxMessage).where(OutboxMessage.key == key)).one()
+    return str(row.result["ts"])
+
+
+def test_invalid_answers_get_field_errors_and_nothing_is_stored(team: Server) -> None:
+    resp = submit(
+        team,
+        "U0ANA",
+        **{
+            **ANSWER,
+            "tests_fixed": "twelve",
+            "action_items": "just do it",
+            "current_blockers": "P7: nope",
+        },
+    )
+    assert resp.status_code == 200
+    assert resp.json() == {
+        "response_action": "errors",
+        "errors": {
+            "tests_fixed": "Give a whole number of tests, e.g. 12.",
+            "current_blockers": '"P7: nope": severity must be P0, P1 or P2, e.g. "P1: flaky login '
+            'test".',
+            "action_items": 'Line 1 needs three parts: item | owner | due, e.g. "Fix flaky swarm '
+            'test | @dana | 2025-11-03".',
+        },
+    }
+    with team.runtime.db.session() as s:
+        assert s.exec(select(Standup)).all() == []
+        assert s.exec(select(Blocker)).all() == []
+    team.runtime.sender.drain()
+    assert posts(team) == []
+
+
+def test_skip_and_away(team: Server) -> None:
+    body = slash(team.url, "/standup", "skip dentist", user_id="U0BEN").json()
+    assert body == {
+        "response_type": "ephemeral",
+        "text": ":palm_tree: Marked away for 2025-10-31; no prompts or reminders today.",
+    }
+    body = slash(team.url, "/standup", "away 2025-11-03 day 7 conference", user_id="U0CAT").json()
+    assert body["text"].startswith(":palm_tree: Away 2025-11-03 to 2025-11-04")
+    bad = slash(team.url, "/standup", "away someday later", user_id="U0CAT").json()
+    assert bad == {
+        "response_type": "ephemeral",
+        "text": '"someday" is not a day; use 2025-11-03, "today", "tomorrow" or "day 9".',
+    }
+    backwards = slash(team.url, "/standup", "away 2025-11-05 2025-11-03", user_id="U0CAT")
+    assert backwards.json()["text"] == (
+        "The absence ends (2025-11-03) before it starts (2025-11-05)."
+    )
+
+
+def test_prompt_reminder_and_digest_reach_exactly_the_right_people_once(team: Server) -> None:
+    runtime = team.runtime
+    slash(team.url, "/standup", "skip", user_id="U0CAT")
+    runtime.now.at = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    assert bot_clock.run_job(runtime, "standup-prompt") == "standup-prompt: 2 prompts sent"
+    assert bot_clock.run_job(runtime, "standup-prompt") == "standup-prompt: 0 prompts sent"
+    prompts = [p for p in posts(team) if p.args["channel"].startswith("U")]
+    assert sorted(p.args["channel"] for p in prompts) == ["U0ANA", "U0BEN"]
+    button = prompts[0].args["blocks"][-1]["elements"][0]
+    assert (button["text"]["text"], button["action_id"]) == ("Open standup", "standup_open")
+
+    submit(team, "U0ANA", **ANSWER)
+    runtime.now.at = datetime(2025, 10, 31, 13, 25, tzinfo=UTC)  # type: ignore[attr-defined]
+    assert bot_clock.run_job(runtime, "standup-reminder") == "standup-reminder: 1 reminders sent"
+    assert bot_clock.run_job(runtime, "standup-reminder") == "standup-reminder: 0 reminders sent"
+    reminders = [p for p in posts(team) if "still open" in text_of(p)]
+    assert [r.args["channel"] for r in reminders] == ["U0BEN"]
+
+    runtime.now.at = datetime(2025, 10, 31, 13, 30, tzinfo=UTC)  # type: ignore[attr-defined]
+    assert bot_clock.run_job(runtime, "standup-digest") == "standup-digest: 1 digest posted"
+    assert bot_clock.run_job(runtime, "standup-digest") == "standup-digest: 0 digest posted"
+    [digest] = team.slack.calls_to("chat.update")
+    assert digest.args["ts"] == _sent_ts(team, "standup-day:2025-10-31")
+    text = text_of(digest)
+    assert "*Answered 1 of 2*" in text
+    assert "Missing: <@U0BEN>" in text and "Away: <@U0CAT>" in text
+    assert ":no_entry: <@U0ANA> P0: Swarm Coordination deadlocks under partition" in text
+    assert "<@U0ANA> needs help: someone who knows the hooks system" in text
+
+
+def test_no_prompts_on_a_weekend(team: Server) -> None:
+    team.runtime.now.at = datetime(2025, 11, 1, 13, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    assert bot_clock.run_job(team.runtime, "standup-prompt") == "standup-prompt: 0 prompts sent"
+    assert posts(team) == []
+
+
+def test_participants_can_be_the_team_channel(make_server: Callable[..., Server]) -> None:
+    server = make_server()  # the example: participants = "team"
+    server.slack.team_members = ["UBOT", "U0X", "U0Y"]
+    server.runtime.now.at = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    assert bot_clock.run_job(server.runtime, "standup-prompt").endswith(": 2 prompts sent")
+    assert server.slack.calls_to("conversations.members")[0].args["channel"] == "C0TEAM"
+
+
+def test_open_standup_button_opens_the_modal(team: Server) -> None:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0ANA"},
+        "api_app_id": "A1",
+        "team": {"id": "T1"},
+        "trigger_id": "7.8.9",
+        "container": {"type": "message"},
+        "channel": {"id": "D0ANA"},
+        "actions": [
+            {
+                "action_id": "standup_open",
+                "value": "open",
+                "type": "button",
+                "block_id": "b",
+                "action_ts": "1",
+            }
+        ],
+    }
+    assert post_signed(team.url, urlencode({"payload": json.dumps(payload)})).status_code == 200
+    opened(team)
+    assert team.slack.calls_to("views.open")[0].args["trigger_id"] == "7.8.9"
