@@ -12,7 +12,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.people import participants
 from bot.runtime import Runtime
-from jobs import notices, standups
+from jobs import blockers, notices, standups
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +27,15 @@ class JobSpec:
 
 
 FOLLOWUP_INTERVAL_SECONDS = 60
+ESCALATION_INTERVAL_SECONDS = 300
 
 # Listed explicitly, with the ids `sprintbot job run NAME` accepts.
 JOBS = (
+    JobSpec(
+        "blocker-escalation",
+        f"every {ESCALATION_INTERVAL_SECONDS} s",
+        "move open blockers up the [[escalation]] path as their times pass",
+    ),
     JobSpec(
         "standup-prompt",
         "schedule.standup_prompt on workdays",
@@ -68,6 +74,8 @@ def run_job(runtime: Runtime, name: str) -> str:
         return f"outbox: {runtime.sender.drain()}"
     if name == "alert-followup":
         return f"alert-followup: {alert_followup(runtime)} alerts followed up"
+    if name == "blocker-escalation":
+        return f"blocker-escalation: {blocker_escalation(runtime)} steps fired"
     if name in STANDUP_JOBS:
         return f"{name}: {standup_job(runtime, name)}"
     raise KeyError(name)
@@ -89,6 +97,16 @@ def standup_job(runtime: Runtime, name: str) -> str:
         session.commit()
     runtime.sender.drain()
     return f"{int(result)} {what}"
+
+
+def blocker_escalation(runtime: Runtime) -> int:
+    """Fire the escalation steps that are due, then deliver them."""
+    with runtime.db.session() as session:
+        fired = blockers.escalate_due(session=session, sprint=runtime.sprint, now=runtime.now())
+        session.commit()
+    if fired:
+        runtime.sender.drain()
+    return fired
 
 
 def alert_followup(runtime: Runtime) -> int:
@@ -120,6 +138,15 @@ def _schedule(scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runti
             misfire_grace_time=3600,
             replace_existing=True,
         )
+    scheduler.add_job(
+        blocker_escalation,
+        IntervalTrigger(seconds=ESCALATION_INTERVAL_SECONDS),
+        args=[runtime],
+        id="blocker-escalation",
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
     scheduler.add_job(
         alert_followup,
         IntervalTrigger(seconds=FOLLOWUP_INTERVAL_SECONDS),

@@ -16,7 +16,12 @@ class Action(StrEnum):
     ALERT_MUTE = "alert_mute"
     EMERGENCY_STANDUP = "emergency_standup"
     STANDUP_OPEN = "standup_open"
+    BLOCKER_ACK = "blocker_ack"
+    BLOCKER_ESCALATE = "blocker_escalate"
+    BLOCKER_RESOLVE = "blocker_resolve"
 
 
 class View(StrEnum):
     STANDUP = "standup"
+    BLOCKER = "blocker"
+    BLOCKER_RESOLVE = "blocker_resolve"

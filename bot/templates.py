@@ -450,6 +450,92 @@ def standup_reminder(d: dict[str, Any]) -> Message:
     )
 
 
+# -- blockers --------------------------------------------------------------------------
+
+SEVERITY_EMOJI = {
+    "P0": ":red_circle:",
+    "P1": ":large_orange_circle:",
+    "P2": ":large_yellow_circle:",
+}
+
+
+def blocker(d: dict[str, Any]) -> Message:
+    """A blocker's message in channels.blockers: open with buttons, or resolved and struck."""
+    resolved = bool(d.get("resolved_at"))
+    mark = ":white_check_mark:" if resolved else SEVERITY_EMOJI.get(d["severity"], "")
+    title = f"{d['code']} {d['severity']} · {d['component']}"
+    description = _esc(_short(d["description"], 2000))
+    if resolved:
+        description = "~" + " ".join(description.split()) + "~"
+    owner = f"<@{d['owner']}>" if d.get("owner") else "unowned"
+    level = (
+        f"step {d['level']} of {d['levels']}: {d['step']}" if d.get("step") else "not escalated yet"
+    )
+    facts = [
+        MarkdownTextObject(text=f"*Reported by*\n<@{d['reporter']}>"),
+        MarkdownTextObject(text=f"*Owner*\n{owner}"),
+        MarkdownTextObject(text=f"*Age*\n{d['age']}"),
+        MarkdownTextObject(text=f"*Escalation*\n{level}"),
+    ]
+    if d.get("target"):
+        facts.append(MarkdownTextObject(text=f"*Resolution target*\n{_esc(d['target'])}"))
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=f"{mark} *{_esc(title)}*\n{description}")),
+        SectionBlock(fields=facts),
+    ]
+    if resolved:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"Resolved by <@{d['resolved_by']}> after {d['took']}: "
+                        f"{_esc(_short(d.get('resolution') or '', 500))}"
+                    )
+                ]
+            )
+        )
+    else:
+        value = str(d["id"])
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text="Take ownership",
+                        action_id=Action.BLOCKER_ACK,
+                        value=value,
+                        style="primary",
+                    ),
+                    ButtonElement(
+                        text="Escalate now", action_id=Action.BLOCKER_ESCALATE, value=value
+                    ),
+                    ButtonElement(text="Resolve", action_id=Action.BLOCKER_RESOLVE, value=value),
+                ]
+            )
+        )
+    return _message(f"{'Resolved: ' if resolved else ''}{title}: {d['description']}", blocks)
+
+
+def blocker_step(d: dict[str, Any]) -> Message:
+    who = " ".join(
+        f"<!subteam^{i}>" if i.startswith("S") else f"<@{i}>" for i in d.get("mentions") or []
+    )
+    by = "" if d.get("by") == "sprintbot" else f" (escalated by <@{d['by']}>)"
+    text = (
+        f":arrow_up: *{d['code']}* ({d['severity']}, {_esc(d['component'])}) reached "
+        f"escalation step {d['step_index']} — *{_esc(d['step_name'])}* after "
+        f"{d['age']}{by}." + (f" {who}" if who else "")
+    )
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=_short(text, 2900)))])
+
+
+def blocker_resolved(d: dict[str, Any]) -> Message:
+    text = (
+        f":white_check_mark: *{d['code']}* resolved by <@{d['resolved_by']}> after "
+        f"{d['took']}: {_esc(_short(d.get('resolution') or '', 2000))}"
+    )
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
 SLACK: dict[Template, Callable[[dict[str, Any]], Message]] = {
     Template.REGRESSION_ALERT: regression_alert,
     Template.REGRESSION_LIST: regression_list,
@@ -465,6 +551,9 @@ SLACK: dict[Template, Callable[[dict[str, Any]], Message]] = {
     Template.STANDUP_REPLY: standup_reply,
     Template.STANDUP_PROMPT: standup_prompt,
     Template.STANDUP_REMINDER: standup_reminder,
+    Template.BLOCKER: blocker,
+    Template.BLOCKER_STEP: blocker_step,
+    Template.BLOCKER_RESOLVED: blocker_resolved,
 }
 EMAIL: dict[Template, Callable[[dict[str, Any]], tuple[str, str]]] = {
     Template.REGRESSION_EMAIL: regression_email,

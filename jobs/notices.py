@@ -39,6 +39,9 @@ class Template(StrEnum):
     STANDUP_REPLY = "standup_reply"
     STANDUP_PROMPT = "standup_prompt"
     STANDUP_REMINDER = "standup_reminder"
+    BLOCKER = "blocker"
+    BLOCKER_STEP = "blocker_step"
+    BLOCKER_RESOLVED = "blocker_resolved"
 
 
 class AlertKind(StrEnum):

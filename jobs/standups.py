@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from jobs import numbers
+from jobs import blockers, numbers
 from jobs.config import WEEKDAYS, Sprint
 from jobs.errors import SprintError
 from jobs.notices import Template, post
@@ -240,16 +240,17 @@ def submit(
     # Blockers and risks typed here become real ones.
     for severity, text in answers.current_blockers:
         if not queries.blocker_like(session=session, description=text, reported_by=user_id):
-            session.add(
-                Blocker(
-                    component=_component_in(sprint, text),
-                    description=text,
-                    severity=severity,
-                    reported_by=user_id,
-                    reported_at=now,
-                    owner=user_id,
-                )
+            blocker = Blocker(
+                component=_component_in(sprint, text),
+                description=text,
+                severity=severity,
+                reported_by=user_id,
+                reported_at=now,
+                owner=user_id,
             )
+            session.add(blocker)
+            session.flush()
+            blockers.announce(session=session, sprint=sprint, blocker=blocker, now=now)
     for text in answers.new_risks:
         if not queries.risk_like(session=session, description=text, created_by=user_id):
             session.add(

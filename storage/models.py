@@ -208,8 +208,29 @@ class Blocker(SQLModel, table=True):
     resolved_by: str | None = Field(default=None, max_length=50)
     resolved_at: datetime | None = _ts(nullable=True)
     resolution: str | None = _text()
+    target: str | None = Field(default=None, max_length=100)  # "Day 2", a date, "EOD"
+    risk_id: int | None = Field(default=None, foreign_key="risk.id")
     channel: str | None = Field(default=None, max_length=50)
     ts: str | None = Field(default=None, max_length=50)
+
+    @property
+    def code(self) -> str:
+        return f"B-{self.id or 0:03d}"
+
+
+class Event(SQLModel, table=True):
+    """Audit trail: every state change of a blocker or risk, with who and when."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_subject", "subject", "subject_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=20)  # "blocker" | "risk"
+    subject_id: int
+    action: str = Field(max_length=30)  # created, acknowledged, escalated, resolved, ...
+    actor: str = Field(max_length=50)
+    at: datetime = _ts()
+    detail: dict[str, Any] = _json()
 
 
 class Risk(SQLModel, table=True):

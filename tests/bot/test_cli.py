@@ -124,7 +124,14 @@ def test_web_refuses_a_bad_sprint_file(
 def test_job_list_and_unknown_job(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "job", "list")
     assert code == 0
-    names = ["standup-prompt", "standup-reminder", "standup-digest", "alert-followup", "outbox"]
+    names = [
+        "blocker-escalation",
+        "standup-prompt",
+        "standup-reminder",
+        "standup-digest",
+        "alert-followup",
+        "outbox",
+    ]
     assert [line.split()[0] for line in out.splitlines() if not line.startswith(" ")] == names
     code, _, err = run(capsys, "job", "run", "nope")
     assert (code, err) == (2, f"unknown job 'nope'; jobs: {', '.join(names)}\n")

@@ -3,7 +3,7 @@
 from slack_bolt import App
 
 from bot.ids import Action
-from bot.listeners.actions import alerts, standup
+from bot.listeners.actions import alerts, blocker, standup
 
 
 def register(app: App) -> None:
@@ -12,3 +12,6 @@ def register(app: App) -> None:
     app.action(Action.ALERT_MUTE)(alerts.on_mute)
     app.action(Action.EMERGENCY_STANDUP)(alerts.on_emergency_standup)
     app.action(Action.STANDUP_OPEN)(standup.on_open)
+    app.action(Action.BLOCKER_ACK)(blocker.on_ack)
+    app.action(Action.BLOCKER_ESCALATE)(blocker.on_escalate)
+    app.action(Action.BLOCKER_RESOLVE)(blocker.on_resolve)

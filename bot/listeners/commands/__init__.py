@@ -3,10 +3,11 @@
 from slack_bolt import App
 
 from bot.ids import Command
-from bot.listeners.commands import readiness, standup
+from bot.listeners.commands import blocker, readiness, standup
 
 
 def register(app: App) -> None:
     """Attach the slash commands."""
     app.command(Command.READINESS)(readiness.handle)
     app.command(Command.STANDUP)(standup.handle)
+    app.command(Command.BLOCKER)(blocker.handle)

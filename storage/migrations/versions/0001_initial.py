@@ -35,27 +35,18 @@ def upgrade() -> None:
         batch_op.create_index("ix_away_user_span", ["user_id", "start", "end"], unique=False)
 
     op.create_table(
-        "blocker",
+        "event",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("component", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("severity", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
-        sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
-        sa.Column("reported_by", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
-        sa.Column("reported_at", storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("acknowledged_by", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
-        sa.Column("acknowledged_at", storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("escalation_level", sa.Integer(), nullable=False),
-        sa.Column("escalated_at", storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("resolved_by", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
-        sa.Column("resolved_at", storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("resolution", sa.Text(), nullable=True),
-        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
-        sa.Column("ts", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
+        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("subject_id", sa.Integer(), nullable=False),
+        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+        sa.Column("at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("detail", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table("blocker", schema=None) as batch_op:
-        batch_op.create_index("ix_blocker_open", ["resolved_at", "severity"], unique=False)
+    with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.create_index("ix_event_subject", ["subject", "subject_id"], unique=False)
 
     op.create_table(
         "manual_score",
@@ -206,6 +197,35 @@ def upgrade() -> None:
         batch_op.create_index("ix_alert_open", ["kind", "subject", "resolved_at"], unique=False)
 
     op.create_table(
+        "blocker",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("component", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("severity", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+        sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
+        sa.Column("reported_by", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+        sa.Column("reported_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_by", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
+        sa.Column("acknowledged_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("escalation_level", sa.Integer(), nullable=False),
+        sa.Column("escalated_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_by", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
+        sa.Column("resolved_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolution", sa.Text(), nullable=True),
+        sa.Column("target", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("risk_id", sa.Integer(), nullable=True),
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
+        sa.Column("ts", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["risk_id"],
+            ["risk.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("blocker", schema=None) as batch_op:
+        batch_op.create_index("ix_blocker_open", ["resolved_at", "severity"], unique=False)
+
+    op.create_table(
         "known_test",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("branch", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -271,6 +291,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_known_test_alert_id"))
 
     op.drop_table("known_test")
+    with op.batch_alter_table("blocker", schema=None) as batch_op:
+        batch_op.drop_index("ix_blocker_open")
+
+    op.drop_table("blocker")
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.drop_index("ix_alert_open")
 
@@ -302,10 +326,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_manual_score_component_at")
 
     op.drop_table("manual_score")
-    with op.batch_alter_table("blocker", schema=None) as batch_op:
-        batch_op.drop_index("ix_blocker_open")
+    with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.drop_index("ix_event_subject")
 
-    op.drop_table("blocker")
+    op.drop_table("event")
     with op.batch_alter_table("away", schema=None) as batch_op:
         batch_op.drop_index("ix_away_user_span")
 

@@ -1,0 +1,404 @@
+"""The blocker log (the seed's "Blocker Resolution Log"): filing, the escalation path,
+ownership, resolution, and the audit trail of every change."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from jobs.config import CHANNEL_KEYS, Escalation, Sprint, format_duration
+from jobs.errors import SprintError
+from jobs.notices import Template, post
+from storage import queries
+from storage.models import Blocker, Event
+
+SEVERITIES = ("P0", "P1", "P2")
+MAX_DESCRIPTION = 2000
+_QUICK = re.compile(r"^\s*(P\d)\s+(.+?)\s*:\s*(.+)$", re.IGNORECASE | re.DOTALL)
+_CODE = re.compile(r"^B-?0*(\d{1,9})$", re.IGNORECASE)
+
+
+def parse_code(text: str) -> int:
+    """ "B-007", "b7", "7" → 7; SprintError otherwise."""
+    m = _CODE.match(text.strip()) or re.match(r"^0*(\d{1,9})$", text.strip())
+    if not m:
+        raise SprintError(f'"{text}" is not a blocker id; they look like B-007.')
+    return int(m.group(1))
+
+
+def audit(
+    *,
+    session: Session,
+    subject: str,
+    subject_id: int,
+    action: str,
+    actor: str,
+    at: datetime,
+    **detail: Any,
+) -> None:
+    """Record a state change."""
+    session.add(
+        Event(
+            subject=subject, subject_id=subject_id, action=action, actor=actor, at=at, detail=detail
+        )
+    )
+
+
+def field_errors(
+    *, sprint: Sprint, component: str, description: str, severity: str
+) -> dict[str, str]:
+    """What is wrong with each field of a blocker ({} when nothing is)."""
+    errors = {}
+    if sprint.component(component) is None:
+        names = ", ".join(c.name for c in sprint.components)
+        errors["component"] = f'No component called "{component.strip()}". Components: {names}.'
+    text = description.strip()
+    if not text:
+        errors["description"] = "Describe the blocker."
+    elif len(text) > MAX_DESCRIPTION:
+        errors["description"] = f"Keep the description under {MAX_DESCRIPTION} characters."
+    if severity.strip().upper() not in SEVERITIES:
+        errors["severity"] = f'Severity "{severity}" is not one of P0, P1, P2.'
+    return errors
+
+
+def check_fields(
+    *, sprint: Sprint, component: str, description: str, severity: str
+) -> tuple[str, str, str]:
+    """Normalised (component, description, severity), or SprintError saying what is wrong."""
+    errors = field_errors(
+        sprint=sprint, component=component, description=description, severity=severity
+    )
+    comp = sprint.component(component)
+    if errors or comp is None:
+        raise SprintError(" ".join(errors.values()))
+    return comp.name, description.strip(), severity.strip().upper()
+
+
+def parse_quick(text: str, *, sprint: Sprint) -> tuple[str, str, str]:
+    """`P0 Swarm Coordination: deadlock under partition` → (component, description, severity)."""
+    m = _QUICK.match(text)
+    if not m:
+        raise SprintError(
+            "File a blocker as `/blocker P0 Swarm Coordination: what is blocked`, or run "
+            "`/blocker` for the form."
+        )
+    return check_fields(
+        sprint=sprint, component=m.group(2), description=m.group(3), severity=m.group(1)
+    )
+
+
+def file_blocker(
+    *,
+    session: Session,
+    sprint: Sprint,
+    component: str,
+    description: str,
+    severity: str,
+    reporter: str,
+    now: datetime,
+    owner: str | None = None,
+    target: str | None = None,
+) -> Blocker:
+    """Record a blocker, post it to channels.blockers and start its escalation path."""
+    component, description, severity = check_fields(
+        sprint=sprint, component=component, description=description, severity=severity
+    )
+    blocker = Blocker(
+        component=component,
+        description=description,
+        severity=severity,
+        owner=owner,
+        reported_by=reporter,
+        reported_at=now,
+        target=(target or "").strip()[:100] or None,
+    )
+    session.add(blocker)
+    session.flush()
+    announce(session=session, sprint=sprint, blocker=blocker, now=now)
+    return blocker
+
+
+def announce(*, session: Session, sprint: Sprint, blocker: Blocker, now: datetime) -> None:
+    """Post a newly recorded blocker (from /blocker or a standup) and escalate what is due."""
+    audit(
+        session=session,
+        subject="blocker",
+        subject_id=_id(blocker),
+        action="created",
+        actor=blocker.reported_by,
+        at=now,
+        severity=blocker.severity,
+    )
+    post(
+        session=session,
+        key=message_key(blocker),
+        template=Template.BLOCKER,
+        data=blocker_data(sprint, blocker, now),
+        now=now,
+        channel=sprint.channels.blockers,
+    )
+    escalate_due(session=session, sprint=sprint, now=now, only=blocker)
+
+
+def message_key(blocker: Blocker) -> str:
+    return f"blocker:{_id(blocker)}"
+
+
+def _id(blocker: Blocker) -> int:
+    if blocker.id is None:
+        raise RuntimeError("blocker has no id; flush first")
+    return blocker.id
+
+
+def blocker_data(sprint: Sprint, b: Blocker, now: datetime) -> dict[str, Any]:
+    """What the blocker's message shows."""
+    steps = sprint.escalation
+    level = b.escalation_level
+    return {
+        "id": _id(b),
+        "code": b.code,
+        "component": b.component,
+        "description": b.description,
+        "severity": b.severity,
+        "reporter": b.reported_by,
+        "owner": b.owner,
+        "reported_at": b.reported_at.isoformat(),
+        "now": now.isoformat(),
+        "age": format_duration(now - b.reported_at),
+        "target": b.target,
+        "level": level,
+        "levels": len(steps),
+        "step": steps[level - 1].name if 0 < level <= len(steps) else None,
+        "acknowledged_by": b.acknowledged_by,
+        "resolved_by": b.resolved_by,
+        "resolution": b.resolution,
+        "resolved_at": b.resolved_at.isoformat() if b.resolved_at else None,
+        "took": format_duration(b.resolved_at - b.reported_at) if b.resolved_at else None,
+    }
+
+
+def _refresh_message(
+    *, session: Session, sprint: Sprint, blocker: Blocker, now: datetime, why: str
+) -> None:
+    post(
+        session=session,
+        key=f"{message_key(blocker)}:{why}",
+        template=Template.BLOCKER,
+        data=blocker_data(sprint, blocker, now),
+        now=now,
+        parent_key=message_key(blocker),
+        update=True,
+    )
+
+
+def targets(sprint: Sprint, step: Escalation) -> tuple[list[str], list[str]]:
+    """(channels to post to, Slack IDs to mention) for an escalation step."""
+    names = [step.notify] if isinstance(step.notify, str) else list(step.notify)
+    channels: list[str] = []
+    ids: list[str] = []
+    for n in names:
+        if n in CHANNEL_KEYS:
+            channels.append(sprint.channel(n))
+        elif n in sprint.people:
+            ids += sprint.role(n)
+        elif n.startswith(("#", "C", "G")) and not n.startswith(("U", "S")):
+            channels.append(n)
+        else:
+            ids.append(n)
+    return channels, ids
+
+
+def _fire_step(
+    *, session: Session, sprint: Sprint, blocker: Blocker, index: int, actor: str, now: datetime
+) -> None:
+    step = sprint.escalation[index]
+    channels, ids = targets(sprint, step)
+    data = {
+        **blocker_data(sprint, blocker, now),
+        "step_index": index + 1,
+        "step_name": step.name,
+        "after": format_duration(step.after),
+        "mentions": ids,
+        "channels": channels,
+        "by": actor,
+    }
+    post(
+        session=session,
+        key=f"{message_key(blocker)}:step:{index}",
+        template=Template.BLOCKER_STEP,
+        data=data,
+        now=now,
+        parent_key=message_key(blocker),
+    )
+    for channel in channels:
+        if channel != sprint.channels.blockers:
+            post(
+                session=session,
+                key=f"{message_key(blocker)}:step:{index}:{channel}",
+                template=Template.BLOCKER_STEP,
+                data=data,
+                now=now,
+                channel=channel,
+            )
+    blocker.escalation_level = index + 1
+    blocker.escalated_at = now
+    session.add(blocker)
+    audit(
+        session=session,
+        subject="blocker",
+        subject_id=_id(blocker),
+        action="escalated",
+        actor=actor,
+        at=now,
+        step=index + 1,
+        name=step.name,
+    )
+
+
+def escalate_due(
+    *, session: Session, sprint: Sprint, now: datetime, only: Blocker | None = None
+) -> int:
+    """Move open blockers up the escalation path as `after` times pass; each step once."""
+    fired = 0
+    blockers = [only] if only is not None else queries.open_blockers(session=session)
+    for blocker in blockers:
+        changed = False
+        for index in range(blocker.escalation_level, len(sprint.escalation)):
+            if blocker.reported_at + sprint.escalation[index].after > now:
+                break
+            _fire_step(
+                session=session,
+                sprint=sprint,
+                blocker=blocker,
+                index=index,
+                actor="sprintbot",
+                now=now,
+            )
+            fired += 1
+            changed = True
+        if changed and only is None:
+            _refresh_message(
+                session=session,
+                sprint=sprint,
+                blocker=blocker,
+                now=now,
+                why=f"level:{blocker.escalation_level}",
+            )
+    session.flush()
+    return fired
+
+
+def get_open(*, session: Session, blocker_id: int) -> Blocker:
+    blocker = session.get(Blocker, blocker_id)
+    if blocker is None:
+        raise SprintError(f"There is no blocker B-{blocker_id:03d}. `/blocker list` shows them.")
+    if blocker.resolved_at is not None:
+        raise SprintError(f"{blocker.code} was already resolved by <@{blocker.resolved_by}>.")
+    return blocker
+
+
+def escalate_now(
+    *, session: Session, sprint: Sprint, blocker_id: int, user_id: str, now: datetime
+) -> Blocker:
+    """ "Escalate now": the next step at once."""
+    blocker = get_open(session=session, blocker_id=blocker_id)
+    if blocker.escalation_level >= len(sprint.escalation):
+        raise SprintError(f"{blocker.code} is already at the last step of the escalation path.")
+    _fire_step(
+        session=session,
+        sprint=sprint,
+        blocker=blocker,
+        index=blocker.escalation_level,
+        actor=user_id,
+        now=now,
+    )
+    _refresh_message(
+        session=session,
+        sprint=sprint,
+        blocker=blocker,
+        now=now,
+        why=f"level:{blocker.escalation_level}",
+    )
+    session.flush()
+    return blocker
+
+
+def take_ownership(
+    *, session: Session, sprint: Sprint, blocker_id: int, user_id: str, now: datetime
+) -> Blocker:
+    """Acknowledge: the clicker owns the blocker now."""
+    blocker = get_open(session=session, blocker_id=blocker_id)
+    previous = blocker.owner
+    blocker.owner = user_id
+    blocker.acknowledged_by, blocker.acknowledged_at = user_id, now
+    session.add(blocker)
+    audit(
+        session=session,
+        subject="blocker",
+        subject_id=blocker_id,
+        action="acknowledged",
+        actor=user_id,
+        at=now,
+        previous_owner=previous,
+    )
+    _refresh_message(
+        session=session,
+        sprint=sprint,
+        blocker=blocker,
+        now=now,
+        why=f"owner:{user_id}:{now.isoformat()}",
+    )
+    session.flush()
+    return blocker
+
+
+def resolve(
+    *,
+    session: Session,
+    sprint: Sprint,
+    blocker_id: int,
+    user_id: str,
+    note: str,
+    allowed: bool,
+    now: datetime,
+) -> Blocker:
+    """Resolve with a note. `allowed`: the caller is owner, reporter, tech lead or admin."""
+    blocker = get_open(session=session, blocker_id=blocker_id)
+    if not (allowed or user_id in (blocker.owner, blocker.reported_by)):
+        raise SprintError(
+            f"Only {blocker.code}'s owner, its reporter, the tech lead or an admin can resolve it."
+        )
+    text = note.strip()
+    if not text:
+        raise SprintError(
+            f"Say how {blocker.code} was resolved: `/blocker resolve {blocker.code} what fixed it`."
+        )
+    if len(text) > MAX_DESCRIPTION:
+        raise SprintError(f"Keep the resolution under {MAX_DESCRIPTION} characters.")
+    blocker.resolved_at, blocker.resolved_by, blocker.resolution = now, user_id, text
+    session.add(blocker)
+    audit(
+        session=session,
+        subject="blocker",
+        subject_id=blocker_id,
+        action="resolved",
+        actor=user_id,
+        at=now,
+        note=text,
+    )
+    data = blocker_data(sprint, blocker, now)
+    post(
+        session=session,
+        key=f"{message_key(blocker)}:resolved",
+        template=Template.BLOCKER_RESOLVED,
+        data=data,
+        now=now,
+        parent_key=message_key(blocker),
+    )
+    _refresh_message(session=session, sprint=sprint, blocker=blocker, now=now, why="resolved")
+    session.flush()
+    return blocker
