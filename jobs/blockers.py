@@ -186,7 +186,7 @@ def _refresh_message(
 ) -> None:
     post(
         session=session,
-        key=f"{message_key(blocker)}:{why}",
+        key=f"{message_key(blocker)}:update:{why}",
         template=Template.BLOCKER,
         data=blocker_data(sprint, blocker, now),
         now=now,

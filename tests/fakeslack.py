@@ -25,6 +25,14 @@ class Failure:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def channel_id(name: str) -> str:
+    """The ID the fake gives a channel posted to by name: #phase4-production-readiness is
+    C0TEAM (as conversations.list says), others C + their name."""
+    if name == "#phase4-production-readiness":
+        return "C0TEAM"
+    return "C" + name.strip("#").upper().replace("-", "")
+
+
 class FakeSlack:
     """Serves /api/<method> and /response/<id> (response_url) on 127.0.0.1."""
 
@@ -139,11 +147,15 @@ class FakeSlack:
             channel = args.get("channel", "")
             if channel in ("#does-not-exist", "CNOTFOUND"):
                 return 200, {"ok": False, "error": "channel_not_found"}, {}
+            if channel.startswith("U"):
+                channel = "D" + channel[1:]  # a DM to a user lands in its IM channel
+            elif not channel.startswith(("C", "D")):
+                channel = channel_id(channel)
             return (
                 200,
                 {
                     "ok": True,
-                    "channel": channel if channel.startswith("C") else "C0TEAM",
+                    "channel": channel,
                     "ts": args.get("ts") or ts,
                     "message": {"text": args.get("text")},
                 },

@@ -55,6 +55,7 @@ def text_of(call: Call) -> str:
     for b in blocks:
         if "text" in b:
             out.append(b["text"]["text"])
+        out += [f["text"] for f in b.get("fields", [])]
         out += [e.get("text", "") for e in b.get("elements", []) if isinstance(e.get("text"), str)]
         out += [e["text"]["text"] for e in b.get("elements", []) if isinstance(e.get("text"), dict)]
     return "\n".join(out)

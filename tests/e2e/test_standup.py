@@ -177,8 +177,10 @@ def test_answer_posts_in_the_day_thread_and_an_edit_updates_it(team: Server) -> 
     assert [r.description for r in risks] == ["LRU rewrite may slip"]
     # The blockers typed in the standup are filed like any other, in #critical-blockers.
     filed = [p for p in posts(team) if p.args.get("channel") == "#critical-blockers"]
-    assert [text_of(p).split(":")[0] for p in filed] == ["B-001 P0 · Swarm Coordination",
-                                                          "B-002 P2 · General"]
+    assert [text_of(p).split(":")[0] for p in filed] == [
+        "B-001 P0 · Swarm Coordination",
+        "B-002 P2 · General",
+    ]
 
     # /standup again the same day: the modal holds the answer; submitting edits the post.
     slash(team.url, "/standup", user_id="U0ANA")

@@ -1,0 +1,222 @@
+"""The blocker log end to end: filing by text and by form, the post and its buttons, each
+escalation step once at its time, "Escalate now", permissions, resolution."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from sqlmodel import select
+
+from bot import clock as bot_clock
+from storage.models import Blocker, Event
+from tests.conftest import Server
+from tests.e2e.test_ingest import click, posts, responses, text_of
+from tests.e2e.test_standup import opened, state
+from tests.slack import post_signed, slash
+
+T0 = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)
+
+
+def at(server: Server, when: datetime) -> None:
+    server.runtime.now.at = when  # type: ignore[attr-defined]
+
+
+def view_submit(
+    server: Server,
+    callback_id: str,
+    user: str,
+    values: dict[str, Any],
+    metadata: dict[str, Any] | None = None,
+) -> httpx.Response:
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T1"},
+        "user": {"id": user},
+        "api_app_id": "A1",
+        "trigger_id": "4.5.6",
+        "view": {
+            "id": "V2",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": json.dumps(metadata or {}),
+            "state": values,
+        },
+    }
+    return post_signed(server.url, urlencode({"payload": json.dumps(payload)}))
+
+
+def blocker_posts(server: Server) -> list[Any]:
+    return [p for p in posts(server) if p.args.get("channel") == "#critical-blockers"]
+
+
+def test_file_by_text_then_escalate_on_time_and_resolve(server: Server) -> None:
+    at(server, T0)
+    resp = slash(
+        server.url, "/blocker", "P0 swarm coordination: deadlock under partition", user_id="U0DEV"
+    )
+    assert resp.json() == {
+        "response_type": "ephemeral",
+        "text": ":no_entry: B-001 filed in #critical-blockers (2025-10-31).",
+    }
+    server.runtime.sender.drain()
+    [post] = blocker_posts(server)
+    text = text_of(post)
+    assert text.startswith("B-001 P0 · Swarm Coordination: deadlock under partition")
+    assert "*Reported by*\n<@U0DEV>" in text_of(post)
+    buttons = [
+        (e["text"]["text"], e["action_id"])
+        for b in post.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    assert buttons == [
+        ("Take ownership", "blocker_ack"),
+        ("Escalate now", "blocker_escalate"),
+        ("Resolve", "blocker_resolve"),
+    ]
+    # Step 1 ("after 0h") fires at once: in the thread and in the team channel.
+    steps = [p for p in posts(server) if "escalation step" in text_of(p)]
+    assert [(p.args.get("channel"), bool(p.args.get("thread_ts"))) for p in steps] == [
+        ("CCRITICALBLOCKERS", True),
+        ("#phase4-production-readiness", False),
+    ]
+    assert "step 1 — *Daily standup discussion*" in text_of(steps[0])
+
+    def escalation(hours: float) -> str:
+        at(server, T0 + timedelta(hours=hours))
+        return bot_clock.run_job(server.runtime, "blocker-escalation")
+
+    assert escalation(7.9) == "blocker-escalation: 0 steps fired"
+    assert escalation(8) == "blocker-escalation: 1 steps fired"
+    assert escalation(8.5) == "blocker-escalation: 0 steps fired"
+    lead = [p for p in posts(server) if "Technical lead review" in text_of(p)]
+    assert len(lead) == 1 and "<@U0TECHLEAD>" in text_of(lead[0])
+    assert escalation(49) == "blocker-escalation: 2 steps fired"
+    execs = [p for p in posts(server) if "Executive decision" in text_of(p)]
+    assert len(execs) == 1 and "<!subteam^S0EXECUTIVES>" in text_of(execs[0])
+    assert escalation(60) == "blocker-escalation: 0 steps fired"
+    update = server.slack.calls_to("chat.update")[-1]
+    assert "step 4 of 4: Executive decision" in text_of(update)
+
+    # Someone else may not resolve; the reporter may, with a note.
+    refused = slash(server.url, "/blocker", "resolve B-001 meh", user_id="U0OTHER").json()
+    assert refused["text"] == (
+        "Only B-001's owner, its reporter, the tech lead or an admin can resolve it."
+    )
+    no_note = slash(server.url, "/blocker", "resolve B-001", user_id="U0DEV").json()
+    assert no_note["text"].startswith("Say how B-001 was resolved")
+    done = slash(server.url, "/blocker", "resolve B-001 split the lock", user_id="U0DEV").json()
+    assert done["text"] == ":white_check_mark: B-001 resolved."
+    server.runtime.sender.drain()
+    note = [p for p in posts(server) if "resolved by" in text_of(p)]
+    assert note[0].args["text"] == (
+        ":white_check_mark: *B-001* resolved by <@U0DEV> after 60h: split the lock"
+    )
+    final = server.slack.calls_to("chat.update")[-1]
+    assert "~deadlock under partition~" in text_of(final)
+    assert not any(b["type"] == "actions" for b in final.args["blocks"])
+    with server.runtime.db.session() as s:
+        events = [(e.action, e.actor) for e in s.exec(select(Event).order_by(Event.id)).all()]
+    assert events == [
+        ("created", "U0DEV"),
+        ("escalated", "sprintbot"),
+        ("escalated", "sprintbot"),
+        ("escalated", "sprintbot"),
+        ("escalated", "sprintbot"),
+        ("resolved", "U0DEV"),
+    ]
+    again = slash(server.url, "/blocker", "resolve B-001 twice", user_id="U0DEV").json()
+    assert again["text"] == "B-001 was already resolved by <@U0DEV>."
+
+
+def test_form_buttons_and_list(server: Server) -> None:
+    at(server, T0)
+    slash(server.url, "/blocker", user_id="U0DEV")
+    [form] = opened(server)
+    assert [b["block_id"] for b in form["blocks"]] == [
+        "component",
+        "description",
+        "severity",
+        "owner",
+        "target",
+    ]
+    bad = view_submit(server, "blocker", "U0DEV", state(description=""))
+    assert bad.json()["response_action"] == "errors"
+    assert set(bad.json()["errors"]) == {"component", "description", "severity"}
+    values = {
+        "values": {
+            "component": {
+                "value": {
+                    "type": "static_select",
+                    "selected_option": {"value": "Memory Management"},
+                }
+            },
+            "description": {"value": {"type": "plain_text_input", "value": "OOM in eviction"}},
+            "severity": {"value": {"type": "static_select", "selected_option": {"value": "P1"}}},
+            "owner": {"value": {"type": "users_select", "selected_user": None}},
+            "target": {"value": {"type": "plain_text_input", "value": "Day 4"}},
+        }
+    }
+    assert view_submit(server, "blocker", "U0DEV", values).text == ""
+    server.runtime.sender.drain()
+    [post] = blocker_posts(server)
+    assert "*Resolution target*\nDay 4" in text_of(post)
+
+    assert click(server, "blocker_ack", "1", user="U0ANA").status_code == 200
+    assert click(server, "blocker_escalate", "1", user="U0ANA").status_code == 200
+    server.runtime.sender.drain()
+    with server.runtime.db.session() as s:
+        b = s.exec(select(Blocker)).one()
+    assert (b.owner, b.acknowledged_by, b.escalation_level) == ("U0ANA", "U0ANA", 2)
+    lead = [p for p in posts(server) if "Technical lead review" in text_of(p)]
+    assert "(escalated by <@U0ANA>)" in text_of(lead[0])
+
+    listing = slash(server.url, "/blocker", "list", user_id="U0X").json()["text"]
+    assert listing.startswith(
+        "*1 open blocker*\n• *B-001* P1 · Memory Management — OOM in eviction (<@U0ANA>, "
+    )
+
+    # A stranger's Resolve click is refused privately; the owner gets the form.
+    click(server, "blocker_resolve", "1", user="U0STRANGER")
+    assert responses(server, 1)[-1].args["text"].startswith("Only B-001's owner")
+    click(server, "blocker_resolve", "1", user="U0ANA")
+    [_, resolve_form] = opened(server, 2)
+    assert resolve_form["callback_id"] == "blocker_resolve"
+    empty = view_submit(
+        server,
+        "blocker_resolve",
+        "U0ANA",
+        {"values": {"note": {"value": {"type": "plain_text_input", "value": ""}}}},
+        {"blocker": 1},
+    )
+    assert empty.json()["errors"]["note"].startswith("Say how B-001 was resolved")
+    ok = view_submit(
+        server,
+        "blocker_resolve",
+        "U0ANA",
+        {"values": {"note": {"value": {"type": "plain_text_input", "value": "raised the limit"}}}},
+        {"blocker": 1},
+    )
+    assert ok.text == ""
+    with server.runtime.db.session() as s:
+        assert s.exec(select(Blocker)).one().resolution == "raised the limit"
+
+
+def test_bad_blocker_commands(server: Server) -> None:
+    cases = {
+        "P5 Swarm Coordination: x": 'Severity "P5" is not one of P0, P1, P2.',
+        "P0 Quantum Flux: x": 'No component called "Quantum Flux". Components: ',
+        "just words": "File a blocker as `/blocker P0 Swarm Coordination: what is blocked`",
+        "resolve B-999 note": "There is no blocker B-999. `/blocker list` shows them.",
+        "resolve banana note": '"banana" is not a blocker id; they look like B-007.',
+    }
+    for text, expected in cases.items():
+        body = slash(server.url, "/blocker", text, user_id="U0DEV").json()
+        assert body["response_type"] == "ephemeral"
+        assert body["text"].startswith(expected), (text, body["text"])
+    with server.runtime.db.session() as s:
+        assert s.exec(select(Blocker)).all() == []
