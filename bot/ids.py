@@ -19,9 +19,11 @@ class Action(StrEnum):
     BLOCKER_ACK = "blocker_ack"
     BLOCKER_ESCALATE = "blocker_escalate"
     BLOCKER_RESOLVE = "blocker_resolve"
+    RISK = "risk"
 
 
 class View(StrEnum):
     STANDUP = "standup"
     BLOCKER = "blocker"
     BLOCKER_RESOLVE = "blocker_resolve"
+    RISK = "risk"

@@ -201,6 +201,8 @@ def view_values(view: dict[str, Any]) -> dict[str, Any]:
                 out[block_id] = action.get("value")
             elif kind == "static_select":
                 out[block_id] = (action.get("selected_option") or {}).get("value")
+            elif kind == "users_select":
+                out[block_id] = action.get("selected_user")
             elif kind == "multi_static_select":
                 out[block_id] = [o["value"] for o in action.get("selected_options") or []]
     return out

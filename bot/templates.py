@@ -536,6 +536,24 @@ def blocker_resolved(d: dict[str, Any]) -> Message:
     return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
 
 
+def risk_change(d: dict[str, Any]) -> Message:
+    owner = f"<@{d['owner']}>" if d.get("owner") else "no owner"
+    if d.get("change") == "status":
+        head = f":clipboard: *{d['code']}* {d['old']} → *{d['status']}* (by <@{d['user']}>)"
+    else:
+        head = f":clipboard: New risk *{d['code']}* ({d['status']}, by <@{d['user']}>)"
+    text = (
+        f"{head}\n{_esc(_short(str(d['description']), 1500))}\nImpact {d['impact']} · "
+        f"probability {d['probability']} · {owner}"
+        + (
+            f"\nMitigation: {_esc(_short(str(d['mitigation']), 800))}"
+            if d.get("mitigation")
+            else ""
+        )
+    )
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
 SLACK: dict[Template, Callable[[dict[str, Any]], Message]] = {
     Template.REGRESSION_ALERT: regression_alert,
     Template.REGRESSION_LIST: regression_list,
@@ -554,6 +572,7 @@ SLACK: dict[Template, Callable[[dict[str, Any]], Message]] = {
     Template.BLOCKER: blocker,
     Template.BLOCKER_STEP: blocker_step,
     Template.BLOCKER_RESOLVED: blocker_resolved,
+    Template.RISK_CHANGE: risk_change,
 }
 EMAIL: dict[Template, Callable[[dict[str, Any]], tuple[str, str]]] = {
     Template.REGRESSION_EMAIL: regression_email,

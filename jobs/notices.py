@@ -42,6 +42,7 @@ class Template(StrEnum):
     BLOCKER = "blocker"
     BLOCKER_STEP = "blocker_step"
     BLOCKER_RESOLVED = "blocker_resolved"
+    RISK_CHANGE = "risk_change"
 
 
 class AlertKind(StrEnum):

@@ -244,7 +244,7 @@ class Risk(SQLModel, table=True):
     probability: str = Field(max_length=10)
     mitigation: str | None = _text()
     owner: str | None = Field(default=None, max_length=50)
-    status: str = Field(default="active", max_length=20)
+    status: str = Field(default="Active", max_length=20)  # Critical|Active|Mitigated|Resolved
     created_by: str = Field(max_length=50)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()

@@ -571,3 +571,8 @@ def resolve_blocker(
         .where(col(Blocker.id) == blocker_id, col(Blocker.resolved_at).is_(None))
         .values(resolved_at=at, resolved_by=user_id, resolution=note)
     )
+
+
+def all_risks(*, session: Session) -> list[Risk]:
+    """Every risk, oldest first."""
+    return list(session.exec(select(Risk).order_by(col(Risk.id))).all())

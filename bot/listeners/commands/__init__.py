@@ -3,7 +3,7 @@
 from slack_bolt import App
 
 from bot.ids import Command
-from bot.listeners.commands import blocker, readiness, standup
+from bot.listeners.commands import blocker, readiness, risk, standup
 
 
 def register(app: App) -> None:
@@ -11,3 +11,4 @@ def register(app: App) -> None:
     app.command(Command.READINESS)(readiness.handle)
     app.command(Command.STANDUP)(standup.handle)
     app.command(Command.BLOCKER)(blocker.handle)
+    app.command(Command.RISK)(risk.handle)

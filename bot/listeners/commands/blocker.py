@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
@@ -19,7 +20,7 @@ from slack_sdk.models.views import View
 from bot.context import AppContext
 from bot.ids import View as ViewId
 from bot.people import has_role
-from jobs import blockers
+from jobs import blockers, risks
 from jobs.config import Sprint
 from jobs.errors import SprintError
 from jobs.numbers import local_date
@@ -27,7 +28,8 @@ from storage import queries
 
 USAGE = (
     "Usage: `/blocker` opens the form; `/blocker P0 Swarm Coordination: what is blocked` files "
-    "one at once; `/blocker list` shows the open ones; `/blocker resolve B-007 what fixed it`."
+    "one at once; `/blocker list` shows the open ones; `/blocker resolve B-007 what fixed it`; "
+    "`/blocker link B-007 R-002` ties it to a risk."
 )
 
 
@@ -132,7 +134,8 @@ def _list(app: AppContext) -> str:
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     app: AppContext = context["app"]
     user_id = command["user_id"]
-    text = (command.get("text") or "").strip()
+    # Slack escapes &, < and > in command text.
+    text = html.unescape(command.get("text") or "").strip()
     verb, _, rest = text.partition(" ")
     if verb == "":
         ack()
@@ -158,6 +161,23 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
             session.commit()
         app.notify_outbox()
         ack(response_type="ephemeral", text=f":white_check_mark: {b.code} resolved.")
+    elif verb.lower() == "link":
+        parts = rest.split()
+        if len(parts) != 2:
+            raise SprintError("Link a blocker to a risk: `/blocker link B-007 R-002`.")
+        with app.db.session() as session:
+            risks.link_blocker(
+                session=session,
+                blocker_id=blockers.parse_code(parts[0]),
+                risk_id=risks.parse_code(parts[1]),
+                user_id=user_id,
+                now=app.now(),
+            )
+            session.commit()
+        ack(
+            response_type="ephemeral",
+            text=f":link: {parts[0].upper()} is linked to {parts[1].upper()}.",
+        )
     elif verb.lower() == "help":
         ack(response_type="ephemeral", text=USAGE)
     else:

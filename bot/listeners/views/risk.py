@@ -1,0 +1,51 @@
+"""The risk form's submission: add or edit, field errors inline."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+
+from bot.context import AppContext
+from bot.standup_modal import view_values
+from jobs import risks
+
+
+def on_save(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    app: AppContext = context["app"]
+    values = view_values(view)
+    fields = risks.RiskFields(
+        description=str(values.get("description") or ""),
+        impact=str(values.get("impact") or ""),
+        probability=str(values.get("probability") or ""),
+        mitigation=str(values.get("mitigation") or ""),
+        owner=values.get("owner") or None,
+        status=str(values.get("status") or ""),
+    )
+    errors = risks.field_errors(fields)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    risk_id = json.loads(view.get("private_metadata") or "{}").get("risk")
+    with app.db.session() as session:
+        if risk_id:
+            risks.update(
+                session=session,
+                sprint=app.sprint,
+                risk_id=int(risk_id),
+                fields=fields,
+                user_id=body["user"]["id"],
+                now=app.now(),
+            )
+        else:
+            risks.create(
+                session=session,
+                sprint=app.sprint,
+                fields=fields,
+                user_id=body["user"]["id"],
+                now=app.now(),
+            )
+        session.commit()
+    ack()
+    app.notify_outbox()

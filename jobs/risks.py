@@ -1,0 +1,213 @@
+"""The risk matrix (the seed's "Risk Tracking Matrix"): entries, status history, and links
+from blockers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from jobs.blockers import audit, get_open
+from jobs.config import Sprint
+from jobs.errors import SprintError
+from jobs.notices import Template, post
+from storage.models import Risk
+
+LEVELS = ("High", "Medium", "Low")
+STATUSES = ("Critical", "Active", "Mitigated", "Resolved")
+STATUS_EMOJI = {
+    "Critical": ":red_circle:",
+    "Active": ":large_yellow_circle:",
+    "Mitigated": ":large_green_circle:",
+    "Resolved": ":white_circle:",
+}
+MAX_TEXT = 2000
+_CODE = re.compile(r"^R-?0*(\d{1,9})$", re.IGNORECASE)
+
+
+def code(risk: Risk) -> str:
+    return f"R-{risk.id or 0:03d}"
+
+
+def parse_code(text: str) -> int:
+    """ "R-003", "r3" → 3; SprintError otherwise."""
+    m = _CODE.match(text.strip())
+    if not m:
+        raise SprintError(f'"{text}" is not a risk id; they look like R-003.')
+    return int(m.group(1))
+
+
+@dataclass(frozen=True)
+class RiskFields:
+    description: str
+    impact: str
+    probability: str
+    mitigation: str
+    owner: str | None
+    status: str
+
+
+def field_errors(fields: RiskFields) -> dict[str, str]:
+    """What is wrong with each field ({} when nothing is)."""
+    errors = {}
+    if not fields.description.strip():
+        errors["description"] = "Describe the risk."
+    elif len(fields.description) > MAX_TEXT:
+        errors["description"] = f"Keep the description under {MAX_TEXT} characters."
+    if len(fields.mitigation) > MAX_TEXT:
+        errors["mitigation"] = f"Keep the mitigation under {MAX_TEXT} characters."
+    for name, value, allowed in (
+        ("impact", fields.impact, LEVELS),
+        ("probability", fields.probability, LEVELS),
+        ("status", fields.status, STATUSES),
+    ):
+        if value not in allowed:
+            errors[name] = f'"{value}" is not one of {", ".join(allowed)}.'
+    return errors
+
+
+def _check(fields: RiskFields) -> None:
+    errors = field_errors(fields)
+    if errors:
+        raise SprintError(" ".join(errors.values()))
+
+
+def get(*, session: Session, risk_id: int) -> Risk:
+    risk = session.get(Risk, risk_id)
+    if risk is None:
+        raise SprintError(f"There is no risk R-{risk_id:03d}. `/risk list` shows the register.")
+    return risk
+
+
+def create(
+    *, session: Session, sprint: Sprint, fields: RiskFields, user_id: str, now: datetime
+) -> Risk:
+    """Add a risk to the register and announce it in the team channel."""
+    _check(fields)
+    risk = Risk(
+        description=fields.description.strip(),
+        impact=fields.impact,
+        probability=fields.probability,
+        mitigation=fields.mitigation.strip() or None,
+        owner=fields.owner,
+        status=fields.status,
+        created_by=user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(risk)
+    session.flush()
+    rid = risk.id or 0
+    audit(
+        session=session,
+        subject="risk",
+        subject_id=rid,
+        action="created",
+        actor=user_id,
+        at=now,
+        status=risk.status,
+    )
+    post(
+        session=session,
+        key=f"risk:{rid}:created",
+        template=Template.RISK_CHANGE,
+        data={**risk_data(risk), "user": user_id, "change": "created"},
+        now=now,
+        channel=sprint.channels.team,
+    )
+    session.flush()
+    return risk
+
+
+def update(
+    *,
+    session: Session,
+    sprint: Sprint,
+    risk_id: int,
+    fields: RiskFields,
+    user_id: str,
+    now: datetime,
+) -> Risk:
+    """Edit a risk; a status change is posted in the team channel and kept as history."""
+    _check(fields)
+    risk = get(session=session, risk_id=risk_id)
+    old_status = risk.status
+    risk.description = fields.description.strip()
+    risk.impact, risk.probability = fields.impact, fields.probability
+    risk.mitigation = fields.mitigation.strip() or None
+    risk.owner, risk.status, risk.updated_at = fields.owner, fields.status, now
+    session.add(risk)
+    changed = old_status != risk.status
+    audit(
+        session=session,
+        subject="risk",
+        subject_id=risk_id,
+        action="status" if changed else "updated",
+        actor=user_id,
+        at=now,
+        old=old_status,
+        new=risk.status,
+    )
+    if changed:
+        post(
+            session=session,
+            key=f"risk:{risk_id}:status:{now.isoformat()}",
+            template=Template.RISK_CHANGE,
+            data={**risk_data(risk), "user": user_id, "change": "status", "old": old_status},
+            now=now,
+            channel=sprint.channels.team,
+        )
+    session.flush()
+    return risk
+
+
+def risk_data(risk: Risk) -> dict[str, object]:
+    return {
+        "id": risk.id,
+        "code": code(risk),
+        "description": risk.description,
+        "impact": risk.impact,
+        "probability": risk.probability,
+        "mitigation": risk.mitigation,
+        "owner": risk.owner,
+        "status": risk.status,
+    }
+
+
+def link_blocker(
+    *, session: Session, blocker_id: int, risk_id: int, user_id: str, now: datetime
+) -> None:
+    """Tie a blocker to the risk it realises."""
+    blocker = get_open(session=session, blocker_id=blocker_id)
+    risk = get(session=session, risk_id=risk_id)
+    blocker.risk_id = risk.id
+    session.add(blocker)
+    audit(
+        session=session,
+        subject="blocker",
+        subject_id=blocker_id,
+        action="linked",
+        actor=user_id,
+        at=now,
+        risk=code(risk),
+    )
+    session.flush()
+
+
+def matrix(risks: list[Risk]) -> str:
+    """The register as the tracker's table (monospace, for Slack)."""
+    if not risks:
+        return "The risk register is empty. `/risk` adds one."
+    order = {s: i for i, s in enumerate(STATUSES)}
+    rows = sorted(risks, key=lambda r: (order.get(r.status, 9), r.id or 0))
+    lines = ["*Risk Tracking Matrix*"]
+    for r in rows[:40]:
+        owner = f"<@{r.owner}>" if r.owner else "—"
+        lines.append(
+            f"{STATUS_EMOJI.get(r.status, '')} *{code(r)}* {r.description[:100]} · impact "
+            f"{r.impact} · probability {r.probability} · {owner} · {r.status}"
+            + (f"\n      _mitigation: {r.mitigation[:150]}_" if r.mitigation else "")
+        )
+    return "\n".join(lines)[:3000]

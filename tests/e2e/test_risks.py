@@ -1,0 +1,108 @@
+"""The risk register end to end: add by form, the matrix, edits, status changes announced
+and kept as history, links from blockers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+
+from storage.models import Blocker, Event
+from tests.conftest import Server
+from tests.e2e.test_blockers import T0, at, view_submit
+from tests.e2e.test_ingest import posts, text_of
+from tests.e2e.test_standup import opened
+from tests.slack import slash
+
+
+def risk_values(**overrides: str) -> dict[str, Any]:
+    fields = {
+        "description": "Test fixes introduce regressions",
+        "impact": "High",
+        "probability": "Medium",
+        "mitigation": "Regression suite after each fix",
+        "status": "Active",
+        **overrides,
+    }
+    values: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key in ("impact", "probability", "status"):
+            values[key] = {"value": {"type": "static_select", "selected_option": {"value": value}}}
+        else:
+            values[key] = {"value": {"type": "plain_text_input", "value": value}}
+    values["owner"] = {"value": {"type": "users_select", "selected_user": "U0TDD"}}
+    return {"values": values}
+
+
+def test_risk_register(server: Server) -> None:
+    at(server, T0)
+    slash(server.url, "/risk", user_id="U0PM")
+    [form] = opened(server)
+    assert [b["block_id"] for b in form["blocks"]] == [
+        "description",
+        "impact",
+        "probability",
+        "mitigation",
+        "owner",
+        "status",
+    ]
+    bad = view_submit(server, "risk", "U0PM", risk_values(description="", impact="Huge"))
+    assert bad.json() == {
+        "response_action": "errors",
+        "errors": {
+            "description": "Describe the risk.",
+            "impact": '"Huge" is not one of High, Medium, Low.',
+        },
+    }
+    assert view_submit(server, "risk", "U0PM", risk_values()).text == ""
+    server.runtime.sender.drain()
+    [announce] = posts(server)
+    assert announce.args["channel"] == "#phase4-production-readiness"
+    assert announce.args["text"].startswith(":clipboard: New risk *R-001* (Active, by <@U0PM>)")
+
+    listing = slash(server.url, "/risk", "list", user_id="U0X").json()["text"]
+    assert listing.splitlines()[:3] == [
+        "*Risk Tracking Matrix*",
+        ":large_yellow_circle: *R-001* Test fixes introduce regressions · impact High · "
+        "probability Medium · <@U0TDD> · Active",
+        "      _mitigation: Regression suite after each fix_",
+    ]
+
+    slash(server.url, "/risk", "update R-001", user_id="U0PM")
+    edit = opened(server, 2)[-1]
+    assert edit["title"]["text"] == "Edit R-001"
+    status = next(b for b in edit["blocks"] if b["block_id"] == "status")
+    assert status["element"]["initial_option"]["value"] == "Active"
+    view_submit(server, "risk", "U0PM", risk_values(status="Mitigated"), {"risk": 1})
+    view_submit(
+        server,
+        "risk",
+        "U0PM",
+        risk_values(status="Mitigated", mitigation="Lock dependencies"),
+        {"risk": 1},
+    )
+    server.runtime.sender.drain()
+    changes = [p.args["text"] for p in posts(server)[1:]]
+    assert len(changes) == 1  # the second edit changed no status: no announcement
+    assert changes[0].startswith(":clipboard: *R-001* Active → *Mitigated* (by <@U0PM>)")
+    with server.runtime.db.session() as s:
+        history = [
+            (e.action, e.detail.get("old"), e.detail.get("new"))
+            for e in s.exec(select(Event).where(Event.subject == "risk")).all()
+        ]
+    assert history == [
+        ("created", None, None),
+        ("status", "Active", "Mitigated"),
+        ("updated", "Mitigated", "Mitigated"),
+    ]
+
+    slash(server.url, "/blocker", "P1 Unit Tests: new failures after fix", user_id="U0DEV")
+    linked = slash(server.url, "/blocker", "link B-001 R-001", user_id="U0DEV").json()
+    assert linked["text"] == ":link: B-001 is linked to R-001."
+    with server.runtime.db.session() as s:
+        assert s.exec(select(Blocker)).one().risk_id == 1
+    assert slash(server.url, "/risk", "update R-9", user_id="U0PM").json()["text"] == (
+        "There is no risk R-009. `/risk list` shows the register."
+    )
+    server.runtime.sender.drain()
+    assert any(text_of(p).startswith("B-001 P1 · Unit Tests") for p in posts(server))
