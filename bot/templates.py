@@ -516,6 +516,9 @@ def blocker(d: dict[str, Any]) -> Message:
 
 
 def blocker_step(d: dict[str, Any]) -> Message:
+    if d.get("reopened_by"):
+        text = f":leftwards_arrow_with_hook: *{d['code']}* reopened by <@{d['reopened_by']}>."
+        return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
     who = " ".join(
         f"<!subteam^{i}>" if i.startswith("S") else f"<@{i}>" for i in d.get("mentions") or []
     )

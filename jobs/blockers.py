@@ -328,11 +328,25 @@ def escalate_now(
 
 
 def take_ownership(
-    *, session: Session, sprint: Sprint, blocker_id: int, user_id: str, now: datetime
+    *,
+    session: Session,
+    sprint: Sprint,
+    blocker_id: int,
+    user_id: str,
+    allowed: bool,
+    now: datetime,
 ) -> Blocker:
-    """Acknowledge: the clicker owns the blocker now."""
+    """Acknowledge: the clicker owns the blocker now. Taking it from another owner is a
+    reassignment: only its owner, reporter, the tech lead or an admin (`allowed`) may."""
     blocker = get_open(session=session, blocker_id=blocker_id)
     previous = blocker.owner
+    if previous == user_id:
+        raise SprintError(f"You already own {blocker.code}.")
+    if previous is not None and not (allowed or user_id == blocker.reported_by):
+        raise SprintError(
+            f"{blocker.code} belongs to <@{previous}>; only they, its reporter, the tech lead "
+            "or an admin can reassign it."
+        )
     blocker.owner = user_id
     blocker.acknowledged_by, blocker.acknowledged_at = user_id, now
     session.add(blocker)
@@ -351,6 +365,50 @@ def take_ownership(
         blocker=blocker,
         now=now,
         why=f"owner:{user_id}:{now.isoformat()}",
+    )
+    session.flush()
+    return blocker
+
+
+def reopen(
+    *,
+    session: Session,
+    sprint: Sprint,
+    blocker_id: int,
+    user_id: str,
+    allowed: bool,
+    now: datetime,
+) -> Blocker:
+    """Reopen a resolved blocker (same permissions as resolving); its path goes on."""
+    blocker = session.get(Blocker, blocker_id)
+    if blocker is None:
+        raise SprintError(f"There is no blocker B-{blocker_id:03d}. `/blocker list` shows them.")
+    if blocker.resolved_at is None:
+        raise SprintError(f"{blocker.code} is open.")
+    if not (allowed or user_id in (blocker.owner, blocker.reported_by)):
+        raise SprintError(
+            f"Only {blocker.code}'s owner, its reporter, the tech lead or an admin can reopen it."
+        )
+    blocker.resolved_at = blocker.resolved_by = blocker.resolution = None
+    session.add(blocker)
+    audit(
+        session=session,
+        subject="blocker",
+        subject_id=blocker_id,
+        action="reopened",
+        actor=user_id,
+        at=now,
+    )
+    post(
+        session=session,
+        key=f"{message_key(blocker)}:reopened:{now.isoformat()}",
+        template=Template.BLOCKER_STEP,
+        data={**blocker_data(sprint, blocker, now), "reopened_by": user_id},
+        now=now,
+        parent_key=message_key(blocker),
+    )
+    _refresh_message(
+        session=session, sprint=sprint, blocker=blocker, now=now, why=f"reopened:{now.isoformat()}"
     )
     session.flush()
     return blocker

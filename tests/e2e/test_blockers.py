@@ -220,3 +220,35 @@ def test_bad_blocker_commands(server: Server) -> None:
         assert body["text"].startswith(expected), (text, body["text"])
     with server.runtime.db.session() as s:
         assert s.exec(select(Blocker)).all() == []
+
+
+def test_reassign_needs_permission_and_reopen(server: Server) -> None:
+    at(server, T0)
+    slash(server.url, "/blocker", "P2 E2E Tests: browser pool exhausted", user_id="U0DEV")
+    click(server, "blocker_ack", "1", user="U0ANA")  # unowned: anyone may take it
+    click(server, "blocker_ack", "1", user="U0BEN")  # owned by Ana: Ben may not
+    assert responses(server, 1)[-1].args["text"] == (
+        "B-001 belongs to <@U0ANA>; only they, its reporter, the tech lead or an admin can "
+        "reassign it."
+    )
+    click(server, "blocker_ack", "1", user="U0TECHLEAD")  # the tech lead may
+    with server.runtime.db.session() as s:
+        assert s.exec(select(Blocker)).one().owner == "U0TECHLEAD"
+    slash(server.url, "/blocker", "resolve B-001 bigger pool", user_id="U0TECHLEAD")
+    refused = slash(server.url, "/blocker", "reopen B-001", user_id="U0BEN").json()["text"]
+    assert refused.startswith("Only B-001's owner")
+    assert slash(server.url, "/blocker", "reopen B-001", user_id="U0DEV").json()["text"] == (
+        ":leftwards_arrow_with_hook: B-001 reopened."
+    )
+    with server.runtime.db.session() as s:
+        b = s.exec(select(Blocker)).one()
+        actions = [e.action for e in s.exec(select(Event).order_by(Event.id)).all()]
+    assert b.resolved_at is None
+    assert actions == [
+        "created",
+        "escalated",
+        "acknowledged",
+        "acknowledged",
+        "resolved",
+        "reopened",
+    ]

@@ -14,14 +14,16 @@ from jobs import blockers
 from jobs.errors import SprintError
 
 
-def on_ack(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+def on_ack(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     app: AppContext = context["app"]
+    user_id = body["user"]["id"]
     with app.db.session() as session:
         blockers.take_ownership(
             session=session,
             sprint=app.sprint,
             blocker_id=_button_value(body),
-            user_id=body["user"]["id"],
+            user_id=user_id,
+            allowed=may_manage(client, app.sprint, user_id),
             now=app.now(),
         )
         session.commit()

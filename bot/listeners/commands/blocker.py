@@ -161,6 +161,19 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
             session.commit()
         app.notify_outbox()
         ack(response_type="ephemeral", text=f":white_check_mark: {b.code} resolved.")
+    elif verb.lower() == "reopen":
+        with app.db.session() as session:
+            b = blockers.reopen(
+                session=session,
+                sprint=app.sprint,
+                blocker_id=blockers.parse_code(rest or "?"),
+                user_id=user_id,
+                allowed=may_manage(client, app.sprint, user_id),
+                now=app.now(),
+            )
+            session.commit()
+        app.notify_outbox()
+        ack(response_type="ephemeral", text=f":leftwards_arrow_with_hook: {b.code} reopened.")
     elif verb.lower() == "link":
         parts = rest.split()
         if len(parts) != 2:
