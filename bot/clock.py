@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -138,32 +139,20 @@ def _schedule(scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runti
             misfire_grace_time=3600,
             replace_existing=True,
         )
-    scheduler.add_job(
-        blocker_escalation,
-        IntervalTrigger(seconds=ESCALATION_INTERVAL_SECONDS),
-        args=[runtime],
-        id="blocker-escalation",
-        coalesce=True,
-        max_instances=1,
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        alert_followup,
-        IntervalTrigger(seconds=FOLLOWUP_INTERVAL_SECONDS),
-        args=[runtime],
-        id="alert-followup",
-        coalesce=True,
-        max_instances=1,
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        runtime.sender.drain,
-        IntervalTrigger(seconds=OUTBOX_INTERVAL_SECONDS),
-        id="outbox",
-        coalesce=True,
-        max_instances=1,
-        replace_existing=True,
-    )
+    interval_jobs: list[tuple[str, Callable[[], object], int]] = [
+        ("blocker-escalation", lambda: blocker_escalation(runtime), ESCALATION_INTERVAL_SECONDS),
+        ("alert-followup", lambda: alert_followup(runtime), FOLLOWUP_INTERVAL_SECONDS),
+        ("outbox", runtime.sender.drain, OUTBOX_INTERVAL_SECONDS),
+    ]
+    for job_id, func, seconds in interval_jobs:
+        scheduler.add_job(
+            func,
+            IntervalTrigger(seconds=seconds),
+            id=job_id,
+            coalesce=True,
+            max_instances=1,
+            replace_existing=True,
+        )
 
 
 def start_background(runtime: Runtime) -> BackgroundScheduler:

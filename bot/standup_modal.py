@@ -189,20 +189,3 @@ def render_standup_modal(
         blocks=blocks,
     )
     return view.to_dict()
-
-
-def view_values(view: dict[str, Any]) -> dict[str, Any]:
-    """A submitted view's state as {block_id: value}: text, number, one choice or a list."""
-    out: dict[str, Any] = {}
-    for block_id, actions in (view.get("state") or {}).get("values", {}).items():
-        for action in actions.values():
-            kind = action.get("type")
-            if kind in ("plain_text_input", "number_input"):
-                out[block_id] = action.get("value")
-            elif kind == "static_select":
-                out[block_id] = (action.get("selected_option") or {}).get("value")
-            elif kind == "users_select":
-                out[block_id] = action.get("selected_user")
-            elif kind == "multi_static_select":
-                out[block_id] = [o["value"] for o in action.get("selected_options") or []]
-    return out

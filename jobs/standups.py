@@ -444,29 +444,34 @@ def prompt(*, session: Session, sprint: Sprint, participants: list[str], now: da
     for user in participants:
         if user in away_ids or user in answered:
             continue
-        if queries.enqueue(
-            session=session,
-            key=f"standup-prompt:{day.isoformat()}:{user}",
-            method="chat.postMessage",
-            payload={
-                "template": str(Template.STANDUP_PROMPT),
-                "channel": user,
-                "data": _prompt_data(sprint, day, user),
-            },
-            now=now,
-        ):
-            sent += 1
+        sent += _dm(session, sprint, Template.STANDUP_PROMPT, day, user, now)
     session.flush()
     return sent
 
 
-def _prompt_data(sprint: Sprint, day: date, user: str) -> dict[str, Any]:
-    return {
-        "user": user,
-        "day": day.isoformat(),
-        "sprint_day": (day - sprint.sprint.start).days + 1,
-        "days": sprint.sprint.days,
-    }
+def _dm(
+    session: Session, sprint: Sprint, template: Template, day: date, user: str, now: datetime
+) -> bool:
+    """Queue a standup DM to `user`, once per day and template; whether it is new."""
+    return (
+        queries.enqueue(
+            session=session,
+            key=f"{str(template).replace('_', '-')}:{day.isoformat()}:{user}",
+            method="chat.postMessage",
+            payload={
+                "template": str(template),
+                "channel": user,
+                "data": {
+                    "user": user,
+                    "day": day.isoformat(),
+                    "sprint_day": (day - sprint.sprint.start).days + 1,
+                    "days": sprint.sprint.days,
+                },
+            },
+            now=now,
+        )
+        is not None
+    )
 
 
 def remind(*, session: Session, sprint: Sprint, participants: list[str], now: datetime) -> int:
@@ -479,18 +484,7 @@ def remind(*, session: Session, sprint: Sprint, participants: list[str], now: da
     for user, state in states.items():
         if state is not Participation.MISSING:
             continue
-        if queries.enqueue(
-            session=session,
-            key=f"standup-reminder:{day.isoformat()}:{user}",
-            method="chat.postMessage",
-            payload={
-                "template": str(Template.STANDUP_REMINDER),
-                "channel": user,
-                "data": _prompt_data(sprint, day, user),
-            },
-            now=now,
-        ):
-            sent += 1
+        sent += _dm(session, sprint, Template.STANDUP_REMINDER, day, user, now)
     session.flush()
     return sent
 

@@ -10,22 +10,15 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.context import AppContext
+from bot.payloads import button_int
 from jobs import notices
-from jobs.errors import SprintError
-
-
-def _alert_id(body: dict[str, Any]) -> int:
-    try:
-        return int(body["actions"][0]["value"])
-    except (KeyError, IndexError, ValueError):
-        raise SprintError("That button is not attached to an alert.") from None
 
 
 def on_ack(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     app: AppContext = context["app"]
     with app.db.session() as session:
         notices.acknowledge(
-            session=session, alert_id=_alert_id(body), user_id=body["user"]["id"], now=app.now()
+            session=session, alert_id=button_int(body), user_id=body["user"]["id"], now=app.now()
         )
         session.commit()
     ack()
@@ -36,7 +29,7 @@ def on_mute(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respo
     app: AppContext = context["app"]
     with app.db.session() as session:
         muted = notices.mute_as_flaky(
-            session=session, alert_id=_alert_id(body), user_id=body["user"]["id"], now=app.now()
+            session=session, alert_id=button_int(body), user_id=body["user"]["id"], now=app.now()
         )
         session.commit()
     ack()
@@ -54,7 +47,7 @@ def on_emergency_standup(ack: Ack, body: dict[str, Any], context: BoltContext) -
         notices.call_emergency_standup(
             session=session,
             sprint=app.sprint,
-            alert_id=_alert_id(body),
+            alert_id=button_int(body),
             user_id=body["user"]["id"],
             now=app.now(),
         )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.context import AppContext
-from bot.listeners.actions.alerts import _alert_id as _button_value
 from bot.listeners.commands.blocker import may_manage, resolve_form
+from bot.payloads import button_int
 from jobs import blockers
 from jobs.errors import SprintError
 
@@ -21,7 +21,7 @@ def on_ack(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClie
         blockers.take_ownership(
             session=session,
             sprint=app.sprint,
-            blocker_id=_button_value(body),
+            blocker_id=button_int(body),
             user_id=user_id,
             allowed=may_manage(client, app.sprint, user_id),
             now=app.now(),
@@ -37,7 +37,7 @@ def on_escalate(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         blockers.escalate_now(
             session=session,
             sprint=app.sprint,
-            blocker_id=_button_value(body),
+            blocker_id=button_int(body),
             user_id=body["user"]["id"],
             now=app.now(),
         )
@@ -46,12 +46,10 @@ def on_escalate(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     app.notify_outbox()
 
 
-def on_resolve(
-    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
-) -> None:
+def on_resolve(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     app: AppContext = context["app"]
     user_id = body["user"]["id"]
-    blocker_id = _button_value(body)
+    blocker_id = button_int(body)
     with app.db.session() as session:
         blocker = blockers.get_open(session=session, blocker_id=blocker_id)
     if not (
@@ -62,4 +60,3 @@ def on_resolve(
         )
     ack()
     client.views_open(trigger_id=body["trigger_id"], view=resolve_form(blocker_id, blocker.code))
-    del respond

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.listeners.commands.blocker import may_manage
-from bot.standup_modal import view_values
+from bot.payloads import view_values
 from jobs import blockers
 from jobs.errors import SprintError
 

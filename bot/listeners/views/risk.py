@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from bot.context import AppContext
-from bot.standup_modal import view_values
+from bot.payloads import view_values
 from jobs import risks
 
 

@@ -1,0 +1,33 @@
+"""The clock's schedule: each job under its id, standups at local times on workdays."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.clock import JOBS, _schedule
+from tests.conftest import Server
+
+
+def test_jobs_and_their_next_runs_across_dst(server: Server) -> None:
+    scheduler = BackgroundScheduler(timezone=server.runtime.sprint.sprint.tz)
+    _schedule(scheduler, server.runtime)
+    ids = {job.id for job in scheduler.get_jobs()}
+    assert ids == {spec.name for spec in JOBS}
+    prompt = scheduler.get_job("standup-prompt")
+    ny = ZoneInfo("America/New_York")
+    # Saturday 2025-11-01 10:00 EDT: the example sprint runs every day; next is Sunday 09:00,
+    # after the DST change (EST), i.e. 14:00 UTC.
+    after = datetime(2025, 11, 1, 10, 0, tzinfo=ny)
+    nxt = prompt.trigger.get_next_fire_time(None, after)
+    assert nxt.astimezone(UTC) == datetime(2025, 11, 2, 14, 0, tzinfo=UTC)
+    before = datetime(2025, 10, 31, 8, 0, tzinfo=ny)
+    assert prompt.trigger.get_next_fire_time(None, before).astimezone(UTC) == datetime(
+        2025, 10, 31, 13, 0, tzinfo=UTC
+    )
+    digest = scheduler.get_job("standup-digest")
+    assert digest.trigger.get_next_fire_time(None, before).astimezone(ny).strftime("%H:%M") == (
+        "09:30"
+    )
