@@ -13,7 +13,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.people import participants
 from bot.runtime import Runtime
-from jobs import blockers, notices, standups
+from jobs import blockers, notices, reports, standups
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,11 @@ ESCALATION_INTERVAL_SECONDS = 300
 
 # Listed explicitly, with the ids `sprintbot job run NAME` accepts.
 JOBS = (
+    JobSpec(
+        "daily-report",
+        "schedule.daily_report on workdays",
+        "post the daily report to channels.status, burn-down chart in its thread",
+    ),
     JobSpec(
         "blocker-escalation",
         f"every {ESCALATION_INTERVAL_SECONDS} s",
@@ -75,6 +80,15 @@ def run_job(runtime: Runtime, name: str) -> str:
         return f"outbox: {runtime.sender.drain()}"
     if name == "alert-followup":
         return f"alert-followup: {alert_followup(runtime)} alerts followed up"
+    if name == "daily-report":
+        people = participants(runtime.client, runtime.sprint)
+        with runtime.db.session() as session:
+            posted = reports.post_daily_report(
+                session=session, sprint=runtime.sprint, participants=people, now=runtime.now()
+            )
+            session.commit()
+        runtime.sender.drain()
+        return f"daily-report: {'posted' if posted else 'already posted today'}"
     if name == "blocker-escalation":
         return f"blocker-escalation: {blocker_escalation(runtime)} steps fired"
     if name in STANDUP_JOBS:
@@ -123,12 +137,13 @@ def alert_followup(runtime: Runtime) -> int:
 def _schedule(scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runtime) -> None:
     days = ",".join(runtime.sprint.sprint.workdays)
     for name, at in (
+        ("daily-report", runtime.sprint.schedule.daily_report),
         ("standup-prompt", runtime.sprint.schedule.standup_prompt),
         ("standup-reminder", runtime.sprint.schedule.standup_reminder),
         ("standup-digest", runtime.sprint.schedule.standup_digest),
     ):
         scheduler.add_job(
-            standup_job,
+            run_job,
             CronTrigger(
                 day_of_week=days, hour=at.hour, minute=at.minute, timezone=runtime.sprint.sprint.tz
             ),

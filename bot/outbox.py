@@ -26,6 +26,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.charts import burndown_png
 from bot.email import PermanentEmailError, send_email
 from bot.templates import render, render_email
 from storage import queries
@@ -134,6 +135,9 @@ class Sender:
         if message.method == "email.send":
             self._deliver_email(message, result)
             return
+        if message.method == "files.upload_v2":
+            self._deliver_file(message, result)
+            return
         args = {k: v for k, v in message.payload.items() if k not in ("template", "data")}
         if "template" in message.payload:
             # Rendered now, not when queued: data in, blocks out (bot.templates).
@@ -174,6 +178,38 @@ class Sender:
         )
         result.sent += 1
         log.info("outbox: sent %s (%s)", message.key, message.method)
+
+    def _deliver_file(self, message: OutboxMessage, result: DrainResult) -> None:
+        """A chart for the thread of its parent message (files.upload_v2 needs the
+        channel's ID, which the parent's delivery recorded)."""
+        parent = self._parent_result(message.parent_key or "")
+        if parent is None:
+            self._finish(
+                message,
+                OutboxStatus.PENDING,
+                retry_in=timedelta(seconds=5),
+                error=f"waiting for {message.parent_key}",
+                undo_attempt=True,
+            )
+            result.waiting += 1
+            return
+        data = message.payload["data"]
+        try:
+            self.client.files_upload_v2(
+                channel=parent.get("channel"),
+                thread_ts=parent.get("ts"),
+                content=burndown_png(data),
+                filename=f"burndown-day-{data['day']}.png",
+                title=f"Burn-down, day {data['day']} of {data['days']}",
+            )
+        except SlackApiError as exc:
+            self._on_api_error(message, exc, result)
+            return
+        except (SlackClientError, OSError) as exc:
+            self._retry(message, f"network: {exc}", result)
+            return
+        self._finish(message, OutboxStatus.SENT, result={"channel": parent.get("channel")})
+        result.sent += 1
 
     def _deliver_email(self, message: OutboxMessage, result: DrainResult) -> None:
         if self.smtp_url is None:

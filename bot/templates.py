@@ -557,6 +557,121 @@ def risk_change(d: dict[str, Any]) -> Message:
     return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
 
 
+# -- the daily report ------------------------------------------------------------------
+
+
+def daily_report(d: dict[str, Any]) -> Message:
+    r, t, y = d["readiness"], d["tests"], d["yesterday"]
+    change = (
+        f" ({pct(r['score'] - r['previous'], signed=True).removesuffix(' %')} pts since yesterday)"
+        if r.get("score") is not None and r.get("previous") is not None
+        else ""
+    )
+    health = {
+        "On Track": ":large_green_circle:",
+        "At Risk": ":large_yellow_circle:",
+        "Critical": ":red_circle:",
+    }.get(r["health"], "")
+    title = f"Daily report — Day {d['day']} of {d['days']}, {d['date']}"
+    blocks: list[Block] = [
+        HeaderBlock(text=_short(title, 150)),
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(text=f"*Readiness*\n{pct(r['score'])}{change}"),
+                MarkdownTextObject(
+                    text=f"*Plan today / target*\n{pct(r['plan'])} / {pct(r['target'])}"
+                ),
+                MarkdownTextObject(text=f"*Health*\n{health} {r['health']}"),
+                MarkdownTextObject(
+                    text=f"*Tests passing*\n{t['passed']}/{t['known']} "
+                    f"({pct(t['pass_rate'])}, target "
+                    f"{pct(t['pass_rate_target'])})"
+                ),
+            ]
+        ),
+    ]
+    if d.get("late"):
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=":hourglass: Posted late: the clock was down at the scheduled time."
+                    )
+                ]
+            )
+        )
+    lines = [
+        f"*Yesterday ({y['date']})*: {y['runs']} CI run(s), {y['reports']} report(s)"
+        + (
+            f"; last: {y['passed']} passed, {y['failed']} failed, {y['skipped']} skipped"
+            if y["reports"]
+            else ""
+        )
+    ]
+    lines.append(
+        f"• New failures: {y['new_failures_count']}"
+        + "".join(f"\n    `{_esc(_short(c['id'], 120))}`" for c in y["new_failures"])
+    )
+    lines.append(
+        f"• Tests fixed: {y['fixed_count']}"
+        + "".join(f"\n    `{_esc(_short(c['id'], 120))}`" for c in y["fixed"])
+    )
+    v = d["velocity"]
+    if v["last"] is not None:
+        lines.append(
+            f"• Velocity: {v['last']} net tests fixed yesterday, {v['average']:.1f}/day on "
+            f"average (target {v['target'][0]}-{v['target'][1]})"
+        )
+    blocks += _sections(lines)
+    if d["blockers"]:
+        blockers_lines = [f"*Open blockers ({d['blocker_count']})*"] + [
+            f"{SEVERITY_EMOJI.get(b['severity'], '')} *{b['code']}* {b['severity']} · "
+            f"{_esc(b['component'])} — {_esc(b['description'])} ({b['age']}, step {b['level']})"
+            for b in d["blockers"]
+        ]
+        blocks += _sections(blockers_lines)
+    rc = d["risk_counts"]
+    risk_lines = [
+        f"*Risks*: {rc['Critical']} critical, {rc['Active']} active, "
+        f"{rc['Mitigated']} mitigated, {rc['Resolved']} resolved"
+    ] + [
+        f"• *{x['code']}* {x['status']} ({x['impact']} impact) — {_esc(x['description'])}"
+        for x in d["risks"]
+    ]
+    blocks += _sections(risk_lines)
+    bench = [b for b in d["benchmarks"] if b["value"] is not None]
+    if bench:
+        marks = {
+            "met": ":white_check_mark:",
+            "missed": ":large_yellow_circle:",
+            "degraded": ":red_circle:",
+        }
+        blocks += _sections(
+            ["*Benchmarks*"]
+            + [
+                f"{marks.get(b['state'], '')} {b['label']}: {b['value']:g} {b['unit']} "
+                f"(target {'≤' if b['better'] == 'lower' else '≥'} {b['target']:g})"
+                for b in bench
+            ]
+        )
+    s = d["standups"]
+    if s["expected"]:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"Standups yesterday: {s['answered']} of {s['expected']}"
+                        + (f"; missing {_mentions(s['missing'])}" if s["missing"] else "")
+                    )
+                ]
+            )
+        )
+    blocks.append(
+        ContextBlock(elements=[MarkdownTextObject(text="The burn-down chart is in the thread.")])
+    )
+    return _message(f"{title}: readiness {pct(r['score'])}, {r['health']}", blocks)
+
+
 SLACK: dict[Template, Callable[[dict[str, Any]], Message]] = {
     Template.REGRESSION_ALERT: regression_alert,
     Template.REGRESSION_LIST: regression_list,
@@ -576,6 +691,7 @@ SLACK: dict[Template, Callable[[dict[str, Any]], Message]] = {
     Template.BLOCKER_STEP: blocker_step,
     Template.BLOCKER_RESOLVED: blocker_resolved,
     Template.RISK_CHANGE: risk_change,
+    Template.DAILY_REPORT: daily_report,
 }
 EMAIL: dict[Template, Callable[[dict[str, Any]], tuple[str, str]]] = {
     Template.REGRESSION_EMAIL: regression_email,

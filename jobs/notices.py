@@ -43,6 +43,8 @@ class Template(StrEnum):
     BLOCKER_STEP = "blocker_step"
     BLOCKER_RESOLVED = "blocker_resolved"
     RISK_CHANGE = "risk_change"
+    DAILY_REPORT = "daily_report"
+    BURNDOWN_CHART = "burndown_chart"
 
 
 class AlertKind(StrEnum):

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, or_, text, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -576,3 +577,83 @@ def resolve_blocker(
 def all_risks(*, session: Session) -> list[Risk]:
     """Every risk, oldest first."""
     return list(session.exec(select(Risk).order_by(col(Risk.id))).all())
+
+
+# -- reports -----------------------------------------------------------------------------
+
+
+def snapshots_between(
+    *, session: Session, start: datetime, end: datetime
+) -> list[ReadinessSnapshot]:
+    """Readiness snapshots taken in [start, end), oldest first."""
+    return list(
+        session.exec(
+            select(ReadinessSnapshot)
+            .where(col(ReadinessSnapshot.at) >= start, col(ReadinessSnapshot.at) < end)
+            .order_by(col(ReadinessSnapshot.at), col(ReadinessSnapshot.id))
+        ).all()
+    )
+
+
+def snapshot_before(*, session: Session, at: datetime) -> ReadinessSnapshot | None:
+    """The last snapshot taken before `at`."""
+    return session.exec(
+        select(ReadinessSnapshot)
+        .where(col(ReadinessSnapshot.at) < at)
+        .order_by(col(ReadinessSnapshot.at).desc(), col(ReadinessSnapshot.id).desc())
+        .limit(1)
+    ).first()
+
+
+def reports_between(
+    *, session: Session, start: datetime, end: datetime, branch: str
+) -> list[TestReport]:
+    """Test reports of a branch received in [start, end), oldest first."""
+    return list(
+        session.exec(
+            select(TestReport)
+            .where(
+                TestReport.branch == branch,
+                col(TestReport.received_at) >= start,
+                col(TestReport.received_at) < end,
+            )
+            .order_by(col(TestReport.id))
+        ).all()
+    )
+
+
+def changes_between(
+    *, session: Session, start: datetime, end: datetime, branch: str
+) -> list[dict[str, Any]]:
+    """Status changes recorded by a branch's reports in [start, end): regression, new
+    (first seen failing), fixed or other."""
+    failing = (TestStatus.FAILED, TestStatus.ERROR)
+    rows = session.execute(
+        sa_select(
+            col(TestResult.status),
+            col(TestResult.previous_status),
+            col(KnownTest.classname),
+            col(KnownTest.name),
+            col(KnownTest.component),
+        )
+        .join(TestReport, col(TestReport.id) == col(TestResult.report_id))
+        .join(KnownTest, col(KnownTest.id) == col(TestResult.test_id))
+        .where(
+            col(TestReport.branch) == branch,
+            col(TestReport.received_at) >= start,
+            col(TestReport.received_at) < end,
+        )
+        .order_by(col(TestResult.id))
+    ).all()
+    out = []
+    for status, previous, classname, name, component in rows:
+        if status in failing and previous == TestStatus.PASSED:
+            kind = "regression"
+        elif status in failing and previous is None:
+            kind = "new"
+        elif status == TestStatus.PASSED and previous in failing:
+            kind = "fixed"
+        else:
+            kind = "other"
+        out.append({"id": f"{classname}::{name}", "component": component, "kind": kind})
+    return out

@@ -41,6 +41,7 @@ class FakeSlack:
         self.usergroups: dict[str, list[str]] = {}
         self.socket_url: str | None = None  # what apps.connections.open hands out
         self.team_members: list[str] = ["UBOT"]  # conversations.members of the team channel
+        self.uploads: dict[str, bytes] = {}  # file id -> bytes sent to its upload URL
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._ts = 1700000000
@@ -52,7 +53,15 @@ class FakeSlack:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length).decode()
+                body = self.rfile.read(length)
+                if self.path.startswith("/upload/"):
+                    fake.uploads[self.path.rsplit("/", 1)[1]] = body
+                    self.send_response(200)
+                    self.send_header("content-length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"OK")
+                    return
+                raw = body.decode()
                 if "json" in (self.headers.get("content-type") or ""):
                     args = json.loads(raw or "{}")
                 else:
@@ -158,6 +167,28 @@ class FakeSlack:
                     "channel": channel,
                     "ts": args.get("ts") or ts,
                     "message": {"text": args.get("text")},
+                },
+                {},
+            )
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{len(self.uploads) + 1:04d}"
+            return (
+                200,
+                {
+                    "ok": True,
+                    "file_id": file_id,
+                    "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}",
+                },
+                {},
+            )
+        if method == "files.completeUploadExternal":
+            files = args.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+            return (
+                200,
+                {
+                    "ok": True,
+                    "files": [{"id": f["id"], "title": f.get("title")} for f in files or []],
                 },
                 {},
             )

@@ -125,6 +125,7 @@ def test_job_list_and_unknown_job(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "job", "list")
     assert code == 0
     names = [
+        "daily-report",
         "blocker-escalation",
         "standup-prompt",
         "standup-reminder",

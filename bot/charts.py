@@ -1,0 +1,42 @@
+"""The burn-down chart as a PNG (matplotlib, headless)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: render to memory only
+
+from matplotlib.figure import Figure
+
+
+def burndown_png(data: dict[str, Any]) -> bytes:
+    """Actual failing tests per day against the plan, with the target line."""
+    points = data["burndown"]
+    days = [p["day"] for p in points]
+    planned = [p["planned"] for p in points]
+    actual = [(p["day"], p["failing"]) for p in points if p["failing"] is not None]
+    fig = Figure(figsize=(8, 4), dpi=100)
+    ax = fig.add_subplot()
+    ax.plot(days, planned, linestyle="--", color="#888888", label="Plan")
+    if actual:
+        ax.plot(
+            [d for d, _ in actual],
+            [f for _, f in actual],
+            marker="o",
+            color="#d9534f",
+            label="Failing tests (end of day)",
+        )
+    ax.axhline(planned[-1], color="#5cb85c", linewidth=1, label=f"Target ({planned[-1]})")
+    ax.set_title(f"{data['name']} — burn-down, day {data['day']} of {data['days']}")
+    ax.set_xlabel("Sprint day")
+    ax.set_ylabel("Failing tests")
+    ax.set_xticks(days)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()

@@ -1,0 +1,48 @@
+"""The daily report: a sprint's recorded runs over several days, then `job run daily-report`
+at 09:00; the report's content, the burn-down PNG in its thread, once per day."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot import clock as bot_clock
+from tests.conftest import Server
+from tests.e2e.test_blockers import at
+from tests.e2e.test_ingest import post_report, posts, text_of
+from tests.slack import slash
+
+
+def test_daily_report_with_burndown_chart(server: Server) -> None:
+    # Day 1 (Oct 29): all passing. Day 2 (Oct 30): regressions. Day 3 09:00: the report.
+    at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
+    post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
+    at(server, datetime(2025, 10, 30, 15, tzinfo=UTC))
+    post_report(server, "pytest-xunit1-run2.xml", run="d2", commit="bbb", at="2025-10-30T15:00:00Z")
+    slash(server.url, "/blocker", "P0 Swarm Coordination: consensus broken", user_id="U0DEV")
+    server.runtime.sender.drain()
+    sent_before = len(posts(server))
+
+    at(server, datetime(2025, 10, 31, 13, 0, tzinfo=UTC))
+    assert bot_clock.run_job(server.runtime, "daily-report") == "daily-report: posted"
+    assert bot_clock.run_job(server.runtime, "daily-report") == (
+        "daily-report: already posted today"
+    )
+    [report] = posts(server)[sent_before:]
+    assert report.args["channel"] == "#sprint-status"
+    text = text_of(report)
+    assert text.startswith("Daily report — Day 3 of 14, 2025-10-31: readiness")
+    assert "*Plan today / target*\n72 % / 85 %" in text
+    assert "*Readiness*\n67.17 % (-12.83 pts since yesterday)" in text
+    assert "*Tests passing*\n7/13 (53.85 %, target 87 %)" in text
+    assert "• Velocity: -5 net tests fixed yesterday" in text
+    assert "*Yesterday (2025-10-30)*: 1 CI run(s), 1 report(s); last: 7 passed, 5 failed" in text
+    assert "• New failures: 5" in text
+    assert "`tests.swarm.test_coordination::test_leader_election`" in text
+    assert "*Open blockers (1)*" in text and "*B-001* P0 · Swarm Coordination" in text
+    assert "The burn-down chart is in the thread." in text
+
+    [complete] = server.slack.calls_to("files.completeUploadExternal")
+    assert complete.args["channel_id"] == "CSPRINTSTATUS"
+    assert complete.args["thread_ts"]
+    [png] = server.slack.uploads.values()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
