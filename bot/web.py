@@ -46,7 +46,7 @@ XML_TYPES = ("application/xml", "text/xml")
 
 
 class TooLarge(Exception):
-    pass
+    """The body is over its size limit (answered with 413)."""
 
 
 async def read_body(request: Request, *, limit: int) -> tuple[IO[bytes], str]:

@@ -26,10 +26,8 @@ class ComponentMap:
 
     def __call__(self, file: str | None, classname: str) -> str | None:
         key = (file, classname)
-        try:
+        if key in self._cache:
             return self._cache[key]
-        except KeyError:
-            pass
         candidates = [classname, classname.replace(".", "/")]
         if file:
             candidates.insert(0, file.removeprefix("./"))
