@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import time
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -14,6 +15,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.people import participants
 from bot.runtime import Runtime
 from jobs import blockers, notices, reports, standups
+from jobs.config import WEEKDAYS
+from jobs.numbers import local_date, local_instant
+from storage import queries
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +118,48 @@ def standup_job(runtime: Runtime, name: str) -> str:
     return f"{int(result)} {what}"
 
 
+def daily_jobs(runtime: Runtime) -> dict[str, time]:
+    """The jobs that run once a day, at their local times."""
+    sched = runtime.sprint.schedule
+    return {
+        "daily-report": sched.daily_report,
+        "standup-prompt": sched.standup_prompt,
+        "standup-reminder": sched.standup_reminder,
+        "standup-digest": sched.standup_digest,
+    }
+
+
+def scheduled(runtime: Runtime, name: str) -> str:
+    """Run a daily job for today's slot exactly once: the (job, local date) claim is
+    committed before the work, so a second clock, a restart or a catch-up skips it."""
+    slot = local_date(runtime.sprint.sprint, runtime.now()).isoformat()
+    with runtime.db.session() as session:
+        claimed = queries.claim_job_slot(session=session, job=name, slot=slot, now=runtime.now())
+        session.commit()
+    if claimed is None:
+        log.info("%s for %s already ran; skipping", name, slot)
+        return f"{name}: already ran for {slot}"
+    result = run_job(runtime, name)
+    log.info("%s", result)
+    return result
+
+
+def catch_up(runtime: Runtime) -> list[str]:
+    """On start: run today's daily jobs whose time has passed (the report says it is late);
+    earlier days' missed slots are not replayed, only logged."""
+    now = runtime.now()
+    info = runtime.sprint.sprint
+    today = local_date(info, now)
+    if WEEKDAYS[today.weekday()] not in info.workdays:
+        return []
+    done = []
+    for name, at in sorted(daily_jobs(runtime).items(), key=lambda item: item[1]):
+        if local_instant(info, today, at) <= now:
+            done.append(scheduled(runtime, name))
+    log.info("clock started; missed slots before %s are not replayed", today)
+    return done
+
+
 def blocker_escalation(runtime: Runtime) -> int:
     """Fire the escalation steps that are due, then deliver them."""
     with runtime.db.session() as session:
@@ -136,14 +182,9 @@ def alert_followup(runtime: Runtime) -> int:
 
 def _schedule(scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runtime) -> None:
     days = ",".join(runtime.sprint.sprint.workdays)
-    for name, at in (
-        ("daily-report", runtime.sprint.schedule.daily_report),
-        ("standup-prompt", runtime.sprint.schedule.standup_prompt),
-        ("standup-reminder", runtime.sprint.schedule.standup_reminder),
-        ("standup-digest", runtime.sprint.schedule.standup_digest),
-    ):
+    for name, at in daily_jobs(runtime).items():
         scheduler.add_job(
-            run_job,
+            scheduled,
             CronTrigger(
                 day_of_week=days, hour=at.hour, minute=at.minute, timezone=runtime.sprint.sprint.tz
             ),
@@ -177,6 +218,7 @@ def start_background(runtime: Runtime) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=runtime.sprint.sprint.tz)
     _schedule(scheduler, runtime)
     scheduler.start()
+    scheduler.add_job(catch_up, args=[runtime], id="catch-up", name="catch-up")
     return scheduler
 
 
@@ -187,4 +229,6 @@ def run_forever(runtime: Runtime) -> None:
     log.info(
         "clock started in %s with jobs: %s", runtime.sprint.sprint.timezone, ", ".join(job_names())
     )
+    # A job with no trigger runs once, at once: today's slots missed while down.
+    scheduler.add_job(catch_up, args=[runtime], id="catch-up", name="catch-up")
     scheduler.start()

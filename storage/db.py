@@ -50,9 +50,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
         cur.close()
 
+    # IMMEDIATE: take the write lock when the transaction starts. A deferred transaction
+    # that reads and then writes fails at once ("database is locked") if another process
+    # (web and clock are two) committed in between; an immediate one waits its turn.
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

@@ -290,3 +290,17 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = _ts(nullable=True)
     last_error: str | None = _text()
     result: dict[str, Any] = _json()
+
+
+class JobRun(SQLModel, table=True):
+    """A scheduled job's run for one slot (a local date): at most one per (job, slot), so a
+    restart, a second clock or a manual run never repeats it."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (UniqueConstraint("job", "slot", name="uq_job_run_slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=50)
+    slot: str = Field(max_length=50)
+    started_at: datetime = _ts()
+    result: str | None = _text()

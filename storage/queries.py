@@ -16,6 +16,7 @@ from storage.models import (
     Alert,
     Away,
     Blocker,
+    JobRun,
     KnownTest,
     ManualScore,
     MetricSample,
@@ -657,3 +658,23 @@ def changes_between(
             kind = "other"
         out.append({"id": f"{classname}::{name}", "component": component, "kind": kind})
     return out
+
+
+# -- job runs ----------------------------------------------------------------------------
+
+
+def claim_job_slot(*, session: Session, job: str, slot: str, now: datetime) -> JobRun | None:
+    """Claim (job, slot); None when another run already has it (on PostgreSQL a concurrent
+    claimer waits for the first to commit, then gets None)."""
+    if (
+        session.exec(select(JobRun.id).where(JobRun.job == job, JobRun.slot == slot)).first()
+        is not None
+    ):
+        return None
+    row = JobRun(job=job, slot=slot, started_at=now)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row

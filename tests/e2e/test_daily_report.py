@@ -46,3 +46,38 @@ def test_daily_report_with_burndown_chart(server: Server) -> None:
     assert complete.args["thread_ts"]
     [png] = server.slack.uploads.values()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+
+
+def test_each_daily_slot_runs_once_even_with_two_clocks(server: Server) -> None:
+    import threading
+
+    at(server, datetime(2025, 10, 31, 13, 0, tzinfo=UTC))
+    results: list[str] = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(bot_clock.scheduled(server.runtime, "daily-report"))
+        )
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(results) == ["daily-report: already ran for 2025-10-31", "daily-report: posted"]
+    assert len([p for p in posts(server) if p.args.get("channel") == "#sprint-status"]) == 1
+
+
+def test_catch_up_runs_todays_missed_slots_late(server: Server) -> None:
+    # The clock starts at 10:00 local: every daily slot of today has passed.
+    at(server, datetime(2025, 10, 31, 14, 0, tzinfo=UTC))
+    done = bot_clock.catch_up(server.runtime)
+    assert [d.split(":")[0] for d in done] == [
+        "daily-report",
+        "standup-prompt",
+        "standup-reminder",
+        "standup-digest",
+    ]
+    [report] = [p for p in posts(server) if p.args.get("channel") == "#sprint-status"]
+    assert "Posted late: the clock was down at the scheduled time." in text_of(report)
+    # A second start the same day replays nothing.
+    assert all("already ran" in d for d in bot_clock.catch_up(server.runtime))

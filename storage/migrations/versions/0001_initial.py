@@ -49,6 +49,16 @@ def upgrade() -> None:
         batch_op.create_index("ix_event_subject", ["subject", "subject_id"], unique=False)
 
     op.create_table(
+        "job_run",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("job", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+        sa.Column("slot", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+        sa.Column("started_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("result", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("job", "slot", name="uq_job_run_slot"),
+    )
+    op.create_table(
         "manual_score",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("component", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -326,6 +336,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_manual_score_component_at")
 
     op.drop_table("manual_score")
+    op.drop_table("job_run")
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.drop_index("ix_event_subject")
 
