@@ -143,17 +143,8 @@ class Sender:
             # Rendered now, not when queued: data in, blocks out (bot.templates).
             args.update(render(message.payload["template"], message.payload["data"]))
         if message.parent_key is not None:
-            parent = self._parent_result(message.parent_key)
+            parent = self._parent_or_wait(message, result)
             if parent is None:
-                # Replies wait for their parent; this is not an attempt.
-                self._finish(
-                    message,
-                    OutboxStatus.PENDING,
-                    retry_in=timedelta(seconds=5),
-                    error=f"waiting for {message.parent_key}",
-                    undo_attempt=True,
-                )
-                result.waiting += 1
                 return
             if message.method in ("chat.update", "chat.delete"):
                 args.setdefault("channel", parent.get("channel"))
@@ -182,16 +173,8 @@ class Sender:
     def _deliver_file(self, message: OutboxMessage, result: DrainResult) -> None:
         """A chart for the thread of its parent message (files.upload_v2 needs the
         channel's ID, which the parent's delivery recorded)."""
-        parent = self._parent_result(message.parent_key or "")
+        parent = self._parent_or_wait(message, result)
         if parent is None:
-            self._finish(
-                message,
-                OutboxStatus.PENDING,
-                retry_in=timedelta(seconds=5),
-                error=f"waiting for {message.parent_key}",
-                undo_attempt=True,
-            )
-            result.waiting += 1
             return
         data = message.payload["data"]
         try:
@@ -288,6 +271,21 @@ class Sender:
                 attempts=message.attempts - 1 if undo_attempt else None,
             )
             session.commit()
+
+    def _parent_or_wait(self, message: OutboxMessage, result: DrainResult) -> dict[str, Any] | None:
+        """The parent's delivery result, or None after putting `message` back to wait for it
+        (waiting is not an attempt)."""
+        parent = self._parent_result(message.parent_key or "")
+        if parent is None:
+            self._finish(
+                message,
+                OutboxStatus.PENDING,
+                retry_in=timedelta(seconds=5),
+                error=f"waiting for {message.parent_key}",
+                undo_attempt=True,
+            )
+            result.waiting += 1
+        return parent
 
     def _parent_result(self, key: str) -> dict[str, Any] | None:
         with self.db.session() as session:

@@ -292,10 +292,17 @@ def escalate_due(
     return fired
 
 
-def get_open(*, session: Session, blocker_id: int) -> Blocker:
+def get(*, session: Session, blocker_id: int) -> Blocker:
+    """A blocker by id, open or not; SprintError when there is none."""
     blocker = session.get(Blocker, blocker_id)
     if blocker is None:
         raise SprintError(f"There is no blocker B-{blocker_id:03d}. `/blocker list` shows them.")
+    return blocker
+
+
+def get_open(*, session: Session, blocker_id: int) -> Blocker:
+    """An open blocker by id; SprintError when there is none or it is resolved."""
+    blocker = get(session=session, blocker_id=blocker_id)
     if blocker.resolved_at is not None:
         raise SprintError(f"{blocker.code} was already resolved by <@{blocker.resolved_by}>.")
     return blocker
@@ -380,9 +387,7 @@ def reopen(
     now: datetime,
 ) -> Blocker:
     """Reopen a resolved blocker (same permissions as resolving); its path goes on."""
-    blocker = session.get(Blocker, blocker_id)
-    if blocker is None:
-        raise SprintError(f"There is no blocker B-{blocker_id:03d}. `/blocker list` shows them.")
+    blocker = get(session=session, blocker_id=blocker_id)
     if blocker.resolved_at is None:
         raise SprintError(f"{blocker.code} is open.")
     if not (allowed or user_id in (blocker.owner, blocker.reported_by)):
