@@ -266,8 +266,8 @@ def escalate_due(
     fired = 0
     blockers = [only] if only is not None else queries.open_blockers(session=session)
     for blocker in blockers:
-        changed = False
-        for index in range(blocker.escalation_level, len(sprint.escalation)):
+        start = blocker.escalation_level
+        for index in range(start, len(sprint.escalation)):
             if blocker.reported_at + sprint.escalation[index].after > now:
                 break
             _fire_step(
@@ -279,17 +279,20 @@ def escalate_due(
                 now=now,
             )
             fired += 1
-            changed = True
-        if changed and only is None:
-            _refresh_message(
-                session=session,
-                sprint=sprint,
-                blocker=blocker,
-                now=now,
-                why=f"level:{blocker.escalation_level}",
-            )
+        if blocker.escalation_level != start and only is None:
+            _show_level(session=session, sprint=sprint, blocker=blocker, now=now)
     session.flush()
     return fired
+
+
+def _show_level(*, session: Session, sprint: Sprint, blocker: Blocker, now: datetime) -> None:
+    _refresh_message(
+        session=session,
+        sprint=sprint,
+        blocker=blocker,
+        now=now,
+        why=f"level:{blocker.escalation_level}",
+    )
 
 
 def get(*, session: Session, blocker_id: int) -> Blocker:
@@ -323,13 +326,7 @@ def escalate_now(
         actor=user_id,
         now=now,
     )
-    _refresh_message(
-        session=session,
-        sprint=sprint,
-        blocker=blocker,
-        now=now,
-        why=f"level:{blocker.escalation_level}",
-    )
+    _show_level(session=session, sprint=sprint, blocker=blocker, now=now)
     session.flush()
     return blocker
 
