@@ -20,6 +20,8 @@ class Action(StrEnum):
     BLOCKER_ESCALATE = "blocker_escalate"
     BLOCKER_RESOLVE = "blocker_resolve"
     RISK = "risk"
+    SIGNOFF = "signoff"
+    LESSON_ADD = "lesson_add"
 
 
 class View(StrEnum):
@@ -27,3 +29,4 @@ class View(StrEnum):
     BLOCKER = "blocker"
     BLOCKER_RESOLVE = "blocker_resolve"
     RISK = "risk"
+    LESSON = "lesson"

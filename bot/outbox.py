@@ -141,7 +141,11 @@ class Sender:
         args = {k: v for k, v in message.payload.items() if k not in ("template", "data")}
         if "template" in message.payload:
             # Rendered now, not when queued: data in, blocks out (bot.templates).
-            args.update(render(message.payload["template"], message.payload["data"]))
+            rendered = render(message.payload["template"], message.payload["data"])
+            if message.method == "views.publish":
+                args["view"] = {"type": "home", "blocks": rendered["blocks"]}
+            else:
+                args.update(rendered)
         if message.parent_key is not None:
             parent = self._parent_or_wait(message, result)
             if parent is None:
@@ -178,7 +182,7 @@ class Sender:
             return
         data = message.payload["data"]
         try:
-            self.client.files_upload_v2(
+            response = self.client.files_upload_v2(
                 channel=parent.get("channel"),
                 thread_ts=parent.get("ts"),
                 content=burndown_png(data),
@@ -191,7 +195,12 @@ class Sender:
         except (SlackClientError, OSError) as exc:
             self._retry(message, f"network: {exc}", result)
             return
-        self._finish(message, OutboxStatus.SENT, result={"channel": parent.get("channel")})
+        files = response.get("files") or [response.get("file") or {}]
+        self._finish(
+            message,
+            OutboxStatus.SENT,
+            result={"channel": parent.get("channel"), "file": (files[0] or {}).get("id")},
+        )
         result.sent += 1
 
     def _deliver_email(self, message: OutboxMessage, result: DrainResult) -> None:

@@ -13,11 +13,13 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     HeaderBlock,
+    ImageBlock,
     MarkdownTextObject,
     SectionBlock,
 )
 
 from bot.ids import Action
+from jobs.milestones import role_title
 from jobs.notices import Template
 from jobs.numbers import pct
 
@@ -560,46 +562,84 @@ def risk_change(d: dict[str, Any]) -> Message:
 # -- the daily report ------------------------------------------------------------------
 
 
-def daily_report(d: dict[str, Any]) -> Message:
-    r, t, y = d["readiness"], d["tests"], d["yesterday"]
+LATE = ":hourglass: Posted late: the clock was down at the scheduled time."
+HEALTH_MARK = {
+    "On Track": ":large_green_circle:",
+    "At Risk": ":large_yellow_circle:",
+    "Critical": ":red_circle:",
+}
+
+
+def _pts(x: float) -> str:
+    return pct(x, signed=True).removesuffix(" %")
+
+
+def _headline(d: dict[str, Any], *, since: str = "since yesterday") -> SectionBlock:
+    """Readiness and its change, plan and target, health, tests passing."""
+    r, t = d["readiness"], d["tests"]
     change = (
-        f" ({pct(r['score'] - r['previous'], signed=True).removesuffix(' %')} pts since yesterday)"
+        f" ({_pts(r['score'] - r['previous'])} pts {since})"
         if r.get("score") is not None and r.get("previous") is not None
         else ""
     )
-    health = {
-        "On Track": ":large_green_circle:",
-        "At Risk": ":large_yellow_circle:",
-        "Critical": ":red_circle:",
-    }.get(r["health"], "")
-    title = f"Daily report — Day {d['day']} of {d['days']}, {d['date']}"
-    blocks: list[Block] = [
-        HeaderBlock(text=_short(title, 150)),
-        SectionBlock(
-            fields=[
-                MarkdownTextObject(text=f"*Readiness*\n{pct(r['score'])}{change}"),
-                MarkdownTextObject(
-                    text=f"*Plan today / target*\n{pct(r['plan'])} / {pct(r['target'])}"
-                ),
-                MarkdownTextObject(text=f"*Health*\n{health} {r['health']}"),
-                MarkdownTextObject(
-                    text=f"*Tests passing*\n{t['passed']}/{t['known']} "
-                    f"({pct(t['pass_rate'])}, target "
-                    f"{pct(t['pass_rate_target'])})"
-                ),
-            ]
-        ),
+    return SectionBlock(
+        fields=[
+            MarkdownTextObject(text=f"*Readiness*\n{pct(r['score'])}{change}"),
+            MarkdownTextObject(
+                text=f"*Plan today / target*\n{pct(r['plan'])} / {pct(r['target'])}"
+            ),
+            MarkdownTextObject(text=f"*Health*\n{HEALTH_MARK.get(r['health'], '')} {r['health']}"),
+            MarkdownTextObject(
+                text=f"*Tests passing*\n{t['passed']}/{t['known']} "
+                f"({pct(t['pass_rate'])}"
+                + (f", target {pct(t['pass_rate_target'])}" if "pass_rate_target" in t else "")
+                + ")"
+            ),
+        ]
+    )
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=_short(text, SECTION_CHARS))])
+
+
+def _blocker_lines(d: dict[str, Any]) -> list[str]:
+    return [f"*Open blockers ({d['blocker_count']})*"] + [
+        f"{SEVERITY_EMOJI.get(b['severity'], '')} *{b['code']}* {b['severity']} · "
+        f"{_esc(b['component'])} — {_esc(b['description'])} ({b['age']}, step {b['level']})"
+        for b in d["blockers"]
     ]
+
+
+def _benchmark_lines(d: dict[str, Any]) -> list[str]:
+    bench = [b for b in d["benchmarks"] if b["value"] is not None]
+    marks = {
+        "met": ":white_check_mark:",
+        "missed": ":large_yellow_circle:",
+        "degraded": ":red_circle:",
+    }
+    return (
+        ["*Benchmarks*"]
+        + [
+            f"{marks.get(b['state'], '')} {b['label']}: {b['value']:g} {b['unit']} "
+            f"(target {'≤' if b['better'] == 'lower' else '≥'} {b['target']:g})"
+            for b in bench
+        ]
+        if bench
+        else []
+    )
+
+
+def daily_report(d: dict[str, Any]) -> Message:
+    r, y = d["readiness"], d["yesterday"]
+    title = f"Daily report — Day {d['day']} of {d['days']}, {d['date']}"
+    blocks: list[Block] = [HeaderBlock(text=_short(title, 150)), _headline(d)]
     if d.get("late"):
         blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=":hourglass: Posted late: the clock was down at the scheduled time."
-                    )
-                ]
-            )
+            _context(":hourglass: Posted late: the clock was down at the scheduled time.")
         )
+    if d.get("on_demand"):
+        blocks.append(_context("Posted on request with `/sprint report`."))
     lines = [
         f"*Yesterday ({y['date']})*: {y['runs']} CI run(s), {y['reports']} report(s)"
         + (
@@ -624,52 +664,342 @@ def daily_report(d: dict[str, Any]) -> Message:
         )
     blocks += _sections(lines)
     if d["blockers"]:
-        blockers_lines = [f"*Open blockers ({d['blocker_count']})*"] + [
-            f"{SEVERITY_EMOJI.get(b['severity'], '')} *{b['code']}* {b['severity']} · "
-            f"{_esc(b['component'])} — {_esc(b['description'])} ({b['age']}, step {b['level']})"
-            for b in d["blockers"]
-        ]
-        blocks += _sections(blockers_lines)
+        blocks += _sections(_blocker_lines(d))
+    blocks += _sections(_risk_lines(d))
+    blocks += _sections(_benchmark_lines(d))
+    s = d["standups"]
+    if s["expected"]:
+        blocks.append(
+            _context(
+                f"Standups yesterday: {s['answered']} of {s['expected']}"
+                + (f"; missing {_mentions(s['missing'])}" if s["missing"] else "")
+            )
+        )
+    blocks.append(_context("The burn-down chart is in the thread."))
+    return _message(f"{title}: readiness {pct(r['score'])}, {r['health']}", blocks)
+
+
+def _risk_lines(d: dict[str, Any]) -> list[str]:
     rc = d["risk_counts"]
-    risk_lines = [
+    return [
         f"*Risks*: {rc['Critical']} critical, {rc['Active']} active, "
         f"{rc['Mitigated']} mitigated, {rc['Resolved']} resolved"
     ] + [
         f"• *{x['code']}* {x['status']} ({x['impact']} impact) — {_esc(x['description'])}"
         for x in d["risks"]
     ]
-    blocks += _sections(risk_lines)
-    bench = [b for b in d["benchmarks"] if b["value"] is not None]
-    if bench:
-        marks = {
-            "met": ":white_check_mark:",
-            "missed": ":large_yellow_circle:",
-            "degraded": ":red_circle:",
-        }
+
+
+# -- the weekly report, milestones and the review --------------------------------------
+
+
+def _measured(c: dict[str, Any]) -> str:
+    if c["value"] is None:
+        return "not measured yet"
+    return f"{c['value']:.2f}".rstrip("0").rstrip(".") + (" %" if c["unit"] == "%" else "")
+
+
+def _milestone_lines(m: dict[str, Any]) -> list[str]:
+    head = (
+        f"*{_esc(m['name'])}* (day {m['day']}) — {m['met']} of {len(m['criteria'])} criteria met"
+        + (f" · review {_esc(m['review'])}" if m.get("review") else "")
+    )
+    lines = [head] + [
+        f"{':white_check_mark:' if c['met'] else ':x:'} {_esc(c['criterion'])} — "
+        f"measured {_measured(c)}"
+        for c in m["criteria"]
+    ]
+    if m["signoffs"]:
+        lines.append("Sign-offs: " + " · ".join(_signoff_text(x) for x in m["signoffs"]))
+    return lines
+
+
+def _signoff_text(x: dict[str, Any]) -> str:
+    if x["user"]:
+        return f":white_check_mark: {role_title(x['role'])} <@{x['user']}>"
+    return f":hourglass_flowing_sand: {role_title(x['role'])}"
+
+
+def _forecast_line(label: str, f: dict[str, Any], unit: str, extra: str = "") -> str:
+    target = f"{f['target']:g}{unit}"
+    if f["reached"]:
+        return f"• {label} {target}: reached ({f['current']:.2f}{unit})"
+    if f["per_day"] is None:
+        return f"• {label} {target}: not enough days measured for a forecast yet"
+    pace = f"{f['per_day']:+.2f}{unit}/day"
+    if f["day"] is not None:
+        return f"• {label} {target}: on Day {f['day']} ({f['date']}) at the current {pace}"
+    needed = (
+        f"; needs {f['needed_per_day']:+.2f}{unit}/day{extra}"
+        if f["needed_per_day"] is not None
+        else ""
+    )
+    return f"• {label} {target}: not at this pace ({pace}){needed}"
+
+
+def weekly_report(d: dict[str, Any]) -> Message:
+    r = d["readiness"]
+    title = f"Weekly report — week {d['week']}, Day {d['day']} of {d['days']}, {d['date']}"
+    blocks: list[Block] = [HeaderBlock(text=_short(title, 150)), _headline(d)]
+    if d.get("late"):
+        blocks.append(
+            _context(":hourglass: Posted late: the clock was down at the scheduled time.")
+        )
+    dash = ["*Metrics dashboard*"]
+    for g in d["dashboard"]:
+        dash.append(
+            f"*{_esc(g['name'])}* ({g['weight']:g}) — {pct(g['score'])} of {pct(g['target'])}"
+        )
+        dash += [
+            f"    {_esc(c['name'])} ({c['weight']:g}) — {pct(c['score'])} of {pct(c['target'])}"
+            for c in g["components"]
+        ]
+    mv = d["measures"]
+    dash.append(
+        f"Tests fixed this sprint: {mv['tests_fixed']:g} · regressions still failing: "
+        f"{mv['regressions']:g} · test files passing: {mv['test_files_passing']:g}"
+    )
+    blocks += _sections(dash)
+    blocks += _sections(_benchmark_lines(d))
+    for m in d["milestones"]:
+        blocks += _sections(_milestone_lines(m))
+    risks = ["*Risk assessment*"] + [
+        f"• *{x['code']}* {x['status']} — {_esc(x['description'])} (impact {x['impact']}, "
+        f"probability {x['probability']}"
+        + (f", owner <@{x['owner']}>" if x.get("owner") else "")
+        + ")"
+        + (f"\n    Mitigation: {_esc(x['mitigation'])}" if x.get("mitigation") else "")
+        for x in d["risk_assessment"]
+    ]
+    if len(risks) == 1:
+        risks.append("No open risks.")
+    blocks += _sections(risks)
+    f = d["forecast"]
+    tests = f["pass_rate"].get("needed_tests_per_day")
+    blocks += _sections(
+        [
+            "*Forecast* (least squares over the sprint's days so far)",
+            _forecast_line("Readiness", f["readiness"], " %"),
+            _forecast_line(
+                "Pass rate",
+                f["pass_rate"],
+                " %",
+                f" (≈{tests:.0f} tests/day)" if tests is not None else "",
+            ),
+        ]
+    )
+    if d["blockers"]:
+        blocks += _sections(_blocker_lines(d))
+    blocks.append(_context("The burn-down chart is in the thread."))
+    return _message(f"{title}: readiness {pct(r['score'])}, {r['health']}", blocks)
+
+
+def _goal_value(g: dict[str, Any], key: str) -> str:
+    value = g[key]
+    if value is None:
+        return "—"
+    return f"{value:.2f}".rstrip("0").rstrip(".") + (" %" if g["unit"] == "%" else "")
+
+
+def sprint_review(d: dict[str, Any]) -> Message:
+    title = f"Sprint review draft — {d['name']}"
+    s = d["summary"]
+    blocks: list[Block] = [
+        HeaderBlock(text=_short(title, 150)),
+        _context(
+            f"Day {d['day']} of {d['days']}, {d['date']}"
+            + (f" · requested by <@{d['requested_by']}>" if d.get("requested_by") else "")
+            + (f" · goal: {_esc(d['goal'])}" if d.get("goal") else "")
+        ),
+    ]
+    blocks += _sections(
+        ["*Sprint goals achievement*"]
+        + [
+            f"{':white_check_mark:' if g['met'] else ':x:'} {g['goal']}: target "
+            f"{_goal_value(g, 'target')}, achieved {_goal_value(g, 'achieved')}"
+            for g in d["goals"]
+        ]
+    )
+    improvement = (
+        f" ({_pts(s['end'] - s['start'])} pts)"
+        if s["start"] is not None and s["end"] is not None
+        else ""
+    )
+    blocks += _sections(
+        [
+            "*Metrics summary*",
+            f"• Readiness: {pct(s['start'])} → {pct(s['end'])}{improvement}",
+            f"• Pass rate: {pct(s['pass_rate'])}",
+            f"• Tests fixed: {s['tests_fixed']:g}",
+            f"• Regressions: {s['regressions']} ({s['still_failing']} still failing)",
+        ]
+    )
+    if d["accomplishments"]:
         blocks += _sections(
-            ["*Benchmarks*"]
-            + [
-                f"{marks.get(b['state'], '')} {b['label']}: {b['value']:g} {b['unit']} "
-                f"(target {'≤' if b['better'] == 'lower' else '≥'} {b['target']:g})"
-                for b in bench
+            ["*Components at target*", ", ".join(_esc(x) for x in d["accomplishments"])]
+        )
+    changes = [f"*Regressions during the sprint ({s['regressions']})*"] + [
+        f"• `{_esc(_short(t, 120))}`" + (" (still failing)" if t in d["still_failing"] else "")
+        for t in d["regressions"]
+    ]
+    changes += [f"*Tests fixed ({d['fixed_count']})*"] + [
+        f"• `{_esc(_short(t, 120))}`" for t in d["fixed"]
+    ]
+    blocks += _sections(changes)
+    blocks += _sections(
+        [f"*Blockers resolved ({d['blockers_resolved_count']})*"]
+        + [
+            f"• *{b['code']}* {b['severity']} · {_esc(b['component'])} — "
+            f"{_esc(b['description'])} (resolved in {b['took']})"
+            for b in d["blockers_resolved"]
+        ]
+    )
+    lessons = ["*Lessons learned*"]
+    for kind, heading in LESSON_HEADINGS.items():
+        items = d["lessons"].get(kind) or []
+        lessons.append(f"_{heading}_")
+        lessons += [f"• {_esc(x['text'])} — <@{x['author']}>" for x in items] or ["• _none yet_"]
+    blocks += _sections(lessons)
+    blocks.append(
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text="Add a lesson learned", action_id=Action.LESSON_ADD, value="lesson"
+                )
             ]
         )
-    s = d["standups"]
-    if s["expected"]:
+    )
+    return _message(title, blocks)
+
+
+LESSON_HEADINGS = {
+    "went_well": "What went well",
+    "improve": "What could be improved",
+    "action": "Action items for next phase",
+}
+
+
+def signoff(d: dict[str, Any]) -> Message:
+    """The current milestone's sign-off request, one button per role still to sign."""
+    title = f"Sign-off: {d['name']}"
+    blocks: list[Block] = [HeaderBlock(text=_short(title, 150))]
+    blocks += _sections(_milestone_lines(d))
+    waiting = [x for x in d["signoffs"] if not x["user"]]
+    if waiting:
         blocks.append(
-            ContextBlock(
+            ActionsBlock(
                 elements=[
-                    MarkdownTextObject(
-                        text=f"Standups yesterday: {s['answered']} of {s['expected']}"
-                        + (f"; missing {_mentions(s['missing'])}" if s["missing"] else "")
+                    ButtonElement(
+                        text=_short(f"Sign off as {role_title(x['role'])}", 75),
+                        action_id=f"{Action.SIGNOFF}:{x['role']}"[:255],
+                        value=f"{d['day']}:{x['role']}",
+                        style="primary",
                     )
+                    for x in waiting[:25]
                 ]
             )
         )
-    blocks.append(
-        ContextBlock(elements=[MarkdownTextObject(text="The burn-down chart is in the thread.")])
+    else:
+        blocks.append(_context(":tada: Every sign-off is in."))
+    return _message(title, blocks)
+
+
+# -- /sprint and App Home ---------------------------------------------------------------
+
+
+def _day_text(d: dict[str, Any]) -> str:
+    if d["day"] < 1:
+        return "Before the sprint"
+    if d["day"] > d["days"]:
+        return "Sprint over"
+    return f"Day {d['day']} of {d['days']}"
+
+
+def _burndown_line(d: dict[str, Any]) -> str:
+    b = d["burndown"]
+    if b["failing"] is None:
+        return "*Burn-down*: no test results yet"
+    return (
+        f"*Burn-down*: {b['failing']} failing now (plan for today {b['planned']}, "
+        f"target {b['final']})"
+        + (f" · {b['fixed']:+d} fixed since the first day" if b["fixed"] is not None else "")
+        + f" · {b['remaining']} to go"
     )
-    return _message(f"{title}: readiness {pct(r['score'])}, {r['health']}", blocks)
+
+
+def sprint_status(d: dict[str, Any]) -> Message:
+    """/sprint: day, health, readiness vs plan, burn-down, open blockers."""
+    title = f"{d['name']} — {_day_text(d)}"
+    blocks: list[Block] = [HeaderBlock(text=_short(title, 150)), _headline(d)]
+    lines = [_burndown_line(d)]
+    lines += _blocker_lines(d) if d["blockers"] else ["*Open blockers*: none"]
+    blocks += _sections(lines)
+    blocks.append(
+        _context("`/sprint report` posts today's report · `/sprint review` · `/sprint signoff`")
+    )
+    r = d["readiness"]
+    return _message(
+        f"{title}: readiness {pct(r['score'])} (plan {pct(r['plan'])}), {r['health']}", blocks
+    )
+
+
+def _at_target(x: dict[str, Any]) -> str:
+    met = x["score"] is not None and x["score"] >= x["target"]
+    return ":white_check_mark:" if met else ":small_orange_diamond:"
+
+
+def app_home(d: dict[str, Any]) -> Message:
+    """The live dashboard (the seed's Key Metrics Dashboard), within a Home tab's 100 blocks."""
+    title = f"{d['name']} — {_day_text(d)}"
+    blocks: list[Block] = [HeaderBlock(text=_short(title, 150)), _headline(d)]
+    blocks += _sections(
+        ["*Breakdown by group*"]
+        + [
+            f"{_at_target(g)} {_esc(g['name'])} ({g['weight']:g}) — "
+            f"{pct(g['score'])} of {pct(g['target'])}"
+            for g in d["groups"]
+        ]
+    )
+    blocks += _sections([_burndown_line(d)])
+    if d.get("chart_file"):
+        blocks.append(
+            ImageBlock(
+                slack_file={"id": d["chart_file"]},
+                alt_text="Burn-down: failing tests per day against the plan",
+            )
+        )
+    blocks += _sections(_blocker_lines(d) if d["blockers"] else ["*Open blockers*: none"])
+    blocks += _sections(
+        ["*Open risks*"]
+        + [
+            f"• *{x['code']}* {x['status']} ({x['impact']} impact, {x['probability']} "
+            f"probability) — {_esc(x['description'])}"
+            for x in d["risks"]
+        ]
+        if d["risks"]
+        else ["*Open risks*: none"]
+    )
+    s = d["standups"]
+    mine = {
+        "answered": "you have answered",
+        "late": "you have answered",
+        "away": "you are away",
+        "missing": "yours is still due — `/standup`",
+    }.get(s["mine"], "you are not a participant")
+    blocks += _sections([f"*Today's standups*: {s['answered']} of {s['expected']}; {mine}"])
+    run = d["last_run"]
+    if run:
+        parts = [f"*Last CI run* `{_esc(run['run'])}` at {run['at'][:16].replace('T', ' ')} UTC"]
+        parts.append(f"{run['passed']} passed, {run['failed']} failed, {run['skipped']} skipped")
+        if run.get("commit"):
+            parts.append(f"commit `{_esc(run['commit'][:12])}`")
+        if run.get("url"):
+            parts.append(f"<{run['url']}|CI run>")
+        blocks += _sections([" · ".join(parts)])
+    else:
+        blocks += _sections(["*Last CI run*: none yet"])
+    blocks.append(_context(f"Updated {d['at'][:16].replace('T', ' ')} UTC"))
+    return _message(title, blocks)
 
 
 SLACK: dict[Template, Callable[[dict[str, Any]], Message]] = {
@@ -692,6 +1022,10 @@ SLACK: dict[Template, Callable[[dict[str, Any]], Message]] = {
     Template.BLOCKER_RESOLVED: blocker_resolved,
     Template.RISK_CHANGE: risk_change,
     Template.DAILY_REPORT: daily_report,
+    Template.WEEKLY_REPORT: weekly_report,
+    Template.SPRINT_REVIEW: sprint_review,
+    Template.SIGNOFF: signoff,
+    Template.APP_HOME: app_home,
 }
 EMAIL: dict[Template, Callable[[dict[str, Any]], tuple[str, str]]] = {
     Template.REGRESSION_EMAIL: regression_email,

@@ -45,6 +45,10 @@ class Template(StrEnum):
     RISK_CHANGE = "risk_change"
     DAILY_REPORT = "daily_report"
     BURNDOWN_CHART = "burndown_chart"
+    WEEKLY_REPORT = "weekly_report"
+    SPRINT_REVIEW = "sprint_review"
+    SIGNOFF = "signoff"
+    APP_HOME = "app_home"
 
 
 class AlertKind(StrEnum):

@@ -338,6 +338,70 @@ def burndown(
     ]
 
 
+# -- forecast ----------------------------------------------------------------------------
+
+
+def least_squares(points: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
+    """(intercept, slope) of the least-squares line through (x, y); None under 2 distinct x."""
+    n = len(points)
+    if n < 2:
+        return None
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    if sxx == 0:
+        return None
+    slope = sum((x - mx) * (y - my) for x, y in points) / sxx
+    return my - slope * mx, slope
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """When a target is reached at the current pace (a least-squares line over the days)."""
+
+    target: float
+    current: float | None
+    per_day: float | None  # the fitted pace
+    day: int | None  # the sprint day the line reaches the target; None: not in the sprint
+    needed_per_day: float | None  # the pace that would reach it by the last day
+    reached: bool = False
+
+    @property
+    def on_pace(self) -> bool:
+        return self.reached or self.day is not None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "target": self.target,
+            "current": self.current,
+            "per_day": self.per_day,
+            "day": self.day,
+            "needed_per_day": self.needed_per_day,
+            "reached": self.reached,
+            "on_pace": self.on_pace,
+        }
+
+
+def forecast(series: Mapping[int, float], *, target: float, today: int, days: int) -> Forecast:
+    """Fit the sprint's days so far; the first day the line reaches `target`, if within the
+    sprint, else the pace needed from today's value to reach it on the last day."""
+    current = series[max(series)] if series else None
+    if current is not None and current >= target:
+        return Forecast(target, current, None, max(series), 0.0, reached=True)
+    fit = least_squares(sorted(series.items()))
+    remaining_days = max(days - today, 0)
+    needed = (target - current) / remaining_days if current is not None and remaining_days else None
+    if fit is None:
+        return Forecast(target, current, None, None, needed)
+    intercept, slope = fit
+    day = None
+    if slope > 0:
+        day = max(math.ceil((target - intercept) / slope - 1e-9), today)
+        if day > days:
+            day = None
+    return Forecast(target, current, slope, day, needed)
+
+
 # -- consistency of what the sprint file states -------------------------------------------
 
 

@@ -7,35 +7,25 @@ from typing import Any
 
 from sqlmodel import Session
 
-from jobs import numbers, standups
+from jobs import milestones, numbers, standups
 from jobs.config import Sprint
+from jobs.milestones import day_bounds, day_ends
 from jobs.notices import Template, post
-from jobs.readiness import baseline, current_status
+from jobs.readiness import Status, baseline, current_status
 from storage import queries
+from storage.models import Blocker
 
 VELOCITY_TARGET = (18, 20)  # tests fixed per day, the seed's days 2-5 target
 LISTED = 10  # tests named per list; the rest are counted
 
 
-def _day_bounds(sprint: Sprint, day: date) -> tuple[datetime, datetime]:
-    start = numbers.local_instant(sprint.sprint, day, datetime.min.time())
-    end = numbers.local_instant(sprint.sprint, day + timedelta(days=1), datetime.min.time())
-    return start, end
-
-
 def failing_by_day(*, session: Session, sprint: Sprint, upto: date) -> dict[int, int]:
     """End-of-day failing tests per sprint day, from the last snapshot of each local day."""
-    out: dict[int, int] = {}
-    for snap in queries.snapshots_between(
-        session=session,
-        start=_day_bounds(sprint, sprint.sprint.start)[0],
-        end=_day_bounds(sprint, upto)[1],
-    ):
-        tests = (snap.breakdown or {}).get("tests")
-        if tests:
-            day = numbers.sprint_day(sprint.sprint, snap.at)
-            out[day] = int(tests["failing"])  # later snapshots of a day overwrite earlier
-    return out
+    return {
+        day: int(snap.breakdown["tests"]["failing"])
+        for day, snap in day_ends(session=session, sprint=sprint, upto=upto).items()
+        if (snap.breakdown or {}).get("tests")
+    }
 
 
 def daily_report(
@@ -46,19 +36,14 @@ def daily_report(
     today = numbers.local_date(info, now)
     yesterday = today - timedelta(days=1)
     status = current_status(session=session, sprint=sprint, now=now)
-    y_start, y_end = _day_bounds(sprint, yesterday)
+    y_start, y_end = day_bounds(sprint, yesterday)
     reports = queries.reports_between(session=session, start=y_start, end=y_end, branch=info.branch)
     changes = queries.changes_between(session=session, start=y_start, end=y_end, branch=info.branch)
     # "Change": against readiness when yesterday began, so the report covers a whole day.
     prior = queries.snapshot_before(session=session, at=y_start)
     failing = failing_by_day(session=session, sprint=sprint, upto=today)
     passed, known = status.passed, status.known
-    points = numbers.burndown(
-        sprint,
-        failing,
-        total=known or (sprint.baseline.total_tests or 0),
-        baseline_passing=sprint.baseline.passing_tests or passed,
-    )
+    points = _burndown(sprint, status, failing)
     fixed_per_day = [failing[d - 1] - failing[d] for d in sorted(failing) if d - 1 in failing]
     metrics = queries.latest_metric_values(session=session)
     risks = queries.all_risks(session=session)
@@ -127,17 +112,7 @@ def daily_report(
             s: sum(1 for r in risks if r.status == s)
             for s in ("Critical", "Active", "Mitigated", "Resolved")
         },
-        "blockers": [
-            {
-                "code": b.code,
-                "severity": b.severity,
-                "component": b.component,
-                "description": b.description[:120],
-                "age": _age(now - b.reported_at),
-                "level": b.escalation_level,
-            }
-            for b in blockers
-        ][:LISTED],
+        "blockers": [_blocker_row(b, now) for b in blockers[:LISTED]],
         "blocker_count": len(blockers),
         "benchmarks": [
             {
@@ -154,20 +129,145 @@ def daily_report(
             }
             for m in sprint.metrics
         ],
-        "standups": {
-            "answered": sum(
-                1
-                for s in yesterday_states.values()
-                if s in (standups.Participation.ANSWERED, standups.Participation.LATE)
-            ),
-            "expected": sum(
-                1 for s in yesterday_states.values() if s is not standups.Participation.AWAY
-            ),
-            "missing": sorted(
-                u for u, s in yesterday_states.items() if s is standups.Participation.MISSING
-            ),
-        },
+        "standups": _participation(yesterday_states),
     }
+
+
+def _participation(states: dict[str, standups.Participation]) -> dict[str, Any]:
+    return {
+        "answered": sum(
+            1
+            for s in states.values()
+            if s in (standups.Participation.ANSWERED, standups.Participation.LATE)
+        ),
+        "expected": sum(1 for s in states.values() if s is not standups.Participation.AWAY),
+        "missing": sorted(u for u, s in states.items() if s is standups.Participation.MISSING),
+    }
+
+
+def _burndown(sprint: Sprint, status: Status, failing: dict[int, int]) -> list[numbers.BurnPoint]:
+    return numbers.burndown(
+        sprint,
+        failing,
+        total=status.known or (sprint.baseline.total_tests or 0),
+        baseline_passing=sprint.baseline.passing_tests or status.passed,
+    )
+
+
+def _blocker_row(b: Blocker, now: datetime) -> dict[str, Any]:
+    return {
+        "code": b.code,
+        "severity": b.severity,
+        "component": b.component,
+        "description": b.description[:120],
+        "age": _age(now - b.reported_at),
+        "level": b.escalation_level,
+    }
+
+
+def sprint_status(*, session: Session, sprint: Sprint, now: datetime) -> dict[str, Any]:
+    """/sprint: day, health, readiness against the plan, burn-down numbers, open blockers."""
+    info = sprint.sprint
+    today = numbers.local_date(info, now)
+    status = current_status(session=session, sprint=sprint, now=now)
+    failing_now = queries.failing_count(session=session, branch=info.branch)
+    failing = {**failing_by_day(session=session, sprint=sprint, upto=today)}
+    if status.known and 1 <= status.day <= info.days:
+        failing[status.day] = failing_now
+    points = _burndown(sprint, status, failing)
+    by_day = {p.day: p for p in points}
+    first = min(failing) if failing else None
+    blockers = queries.open_blockers(session=session)
+    day = min(max(status.day, 1), info.days)
+    return {
+        "name": info.name,
+        "day": status.day,
+        "days": info.days,
+        "date": today.isoformat(),
+        "readiness": {
+            "score": status.breakdown.score,
+            "plan": status.plan,
+            "target": sprint.targets.readiness,
+            "health": str(status.health),
+        },
+        "tests": {
+            "passed": status.passed,
+            "known": status.known,
+            "pass_rate": status.pass_rate,
+            "failing": failing_now if status.known else None,
+        },
+        "burndown": {
+            "failing": failing_now if status.known else None,
+            "planned": by_day[day].planned if points else None,
+            "final": points[-1].planned if points else None,
+            "fixed": (failing[first] - failing_now) if first is not None else None,
+            "remaining": max(failing_now - points[-1].planned, 0)
+            if points and status.known
+            else None,
+        },
+        "blockers": [_blocker_row(b, now) for b in blockers[:LISTED]],
+        "blocker_count": len(blockers),
+    }
+
+
+def home(
+    *, session: Session, sprint: Sprint, now: datetime, user_id: str, participants: list[str]
+) -> dict[str, Any]:
+    """The App Home dashboard: /sprint's numbers plus the breakdown by group, risks,
+    today's standups, the last CI run and the newest burn-down chart."""
+    data = sprint_status(session=session, sprint=sprint, now=now)
+    status = current_status(session=session, sprint=sprint, now=now)
+    today = numbers.local_date(sprint.sprint, now)
+    states = (
+        standups.participation(session=session, sprint=sprint, day=today, participants=participants)
+        if participants
+        else {}
+    )
+    mine = queries.standup_for(session=session, user_id=user_id, day=today)
+    run = queries.latest_report(session=session, branch=sprint.sprint.branch)
+    chart = queries.latest_message(
+        session=session, key_prefix="daily-report:", key_suffix=":chart", sent_only=True
+    )
+    data.update(
+        {
+            "user": user_id,
+            "groups": [
+                {"name": g.name, "weight": g.weight, "score": g.score, "target": g.target}
+                for g in status.breakdown.groups
+            ],
+            "risks": [
+                {
+                    "code": f"R-{r.id or 0:03d}",
+                    "status": r.status,
+                    "impact": r.impact,
+                    "probability": r.probability,
+                    "description": r.description[:120],
+                }
+                for r in queries.all_risks(session=session)
+                if r.status in ("Critical", "Active")
+            ][:LISTED],
+            "standups": {
+                **_participation(states),
+                "mine": "answered"
+                if mine is not None
+                else str(states.get(user_id, "not a participant")),
+            },
+            "last_run": {
+                "run": run.run,
+                "at": run.received_at.isoformat(),
+                "passed": run.passed,
+                "failed": run.failed + run.errors,
+                "skipped": run.skipped,
+                "commit": run.commit,
+                "url": run.url,
+            }
+            if run is not None
+            else None,
+            "chart_file": (chart.result or {}).get("file") if chart is not None else None,
+            "at": now.isoformat(),
+        }
+    )
+    return data
 
 
 def _age(delta: timedelta) -> str:
@@ -175,20 +275,20 @@ def _age(delta: timedelta) -> str:
     return f"{hours // 24}d {hours % 24}h" if hours >= 24 else f"{hours}h"
 
 
-def post_daily_report(
-    *, session: Session, sprint: Sprint, participants: list[str], now: datetime
-) -> bool:
-    """Queue today's report to channels.status, with its burn-down chart in the thread;
-    once per local day (a second run queues nothing)."""
-    day = numbers.local_date(sprint.sprint, now)
-    key = f"daily-report:{day.isoformat()}"
-    if queries.outbox_message(session=session, key=key) is not None:
-        return False
-    data = daily_report(session=session, sprint=sprint, participants=participants, now=now)
+def _queue_report(
+    *,
+    session: Session,
+    sprint: Sprint,
+    key: str,
+    template: Template,
+    data: dict[str, Any],
+    now: datetime,
+) -> None:
+    """A report to channels.status with its burn-down chart in its thread."""
     post(
         session=session,
         key=key,
-        template=Template.DAILY_REPORT,
+        template=template,
         data=data,
         now=now,
         channel=sprint.channels.status,
@@ -202,4 +302,91 @@ def post_daily_report(
         parent_key=key,
     )
     session.flush()
+
+
+def post_daily_report(
+    *,
+    session: Session,
+    sprint: Sprint,
+    participants: list[str],
+    now: datetime,
+    on_demand: bool = False,
+) -> bool:
+    """Queue today's report to channels.status, with its burn-down chart in the thread;
+    once per local day (a second run queues nothing). On demand (`/sprint report`) it
+    takes the day's slot if it is still free, else posts an extra, timestamped report."""
+    day = numbers.local_date(sprint.sprint, now)
+    key = f"daily-report:{day.isoformat()}"
+    if queries.outbox_message(session=session, key=key) is not None:
+        if not on_demand:
+            return False
+        key = f"{key}:{now.strftime('%H%M%S.%f')}"
+    data = daily_report(session=session, sprint=sprint, participants=participants, now=now)
+    if on_demand:
+        data["late"] = False
+        data["on_demand"] = True
+    _queue_report(
+        session=session, sprint=sprint, key=key, template=Template.DAILY_REPORT, data=data, now=now
+    )
     return True
+
+
+def weekly_report(
+    *, session: Session, sprint: Sprint, participants: list[str], now: datetime
+) -> dict[str, Any]:
+    """The seed's weekly report: the full dashboard, each milestone's criteria evaluated,
+    the sign-offs so far, the risk assessment and the forecast."""
+    data = daily_report(session=session, sprint=sprint, participants=participants, now=now)
+    measures = milestones.measure(session=session, sprint=sprint, now=now)
+    bd = measures.status.breakdown
+    data["week"] = (data["day"] + 6) // 7
+    data["dashboard"] = [
+        {
+            "name": g.name,
+            "weight": g.weight,
+            "score": g.score,
+            "target": g.target,
+            "components": [
+                {"name": c.name, "weight": c.weight, "score": c.score, "target": c.target}
+                for c in g.components
+            ],
+        }
+        for g in bd.groups
+    ]
+    data["measures"] = measures.values
+    data["milestones"] = [
+        milestones.milestone_data(session=session, milestone=m, measures=measures)
+        for m in sorted(sprint.milestones, key=lambda m: m.day)
+    ]
+    data["forecast"] = milestones.forecasts(session=session, sprint=sprint, now=now)
+    data["risk_assessment"] = [
+        {
+            "code": f"R-{r.id or 0:03d}",
+            "status": r.status,
+            "impact": r.impact,
+            "probability": r.probability,
+            "owner": r.owner,
+            "mitigation": (r.mitigation or "")[:200],
+            "description": r.description[:200],
+        }
+        for r in queries.all_risks(session=session)
+        if r.status != "Resolved"
+    ][:LISTED]
+    return data
+
+
+def post_weekly_report(
+    *, session: Session, sprint: Sprint, participants: list[str], now: datetime
+) -> str:
+    """Queue the weekly report on the sprint days `schedule.weekly_report_days` names."""
+    day = numbers.sprint_day(sprint.sprint, now)
+    if day not in sprint.schedule.weekly_report_days:
+        return f"day {day} is not a weekly report day"
+    key = f"weekly-report:{numbers.local_date(sprint.sprint, now).isoformat()}"
+    if queries.outbox_message(session=session, key=key) is not None:
+        return "already posted today"
+    data = weekly_report(session=session, sprint=sprint, participants=participants, now=now)
+    _queue_report(
+        session=session, sprint=sprint, key=key, template=Template.WEEKLY_REPORT, data=data, now=now
+    )
+    return "posted"

@@ -304,3 +304,28 @@ class JobRun(SQLModel, table=True):
     slot: str = Field(max_length=50)
     started_at: datetime = _ts()
     result: str | None = _text()
+
+
+class Signoff(SQLModel, table=True):
+    """A milestone's sign-off by one of the roles its `signoffs` names: one per role."""
+
+    __tablename__ = "signoff"
+    __table_args__ = (UniqueConstraint("milestone_day", "role", name="uq_signoff_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    milestone_day: int
+    role: str = Field(max_length=50)
+    user_id: str = Field(max_length=50)
+    at: datetime = _ts()
+
+
+class Lesson(SQLModel, table=True):
+    """A lesson learned for the sprint review: went well, could improve, or an action."""
+
+    __tablename__ = "lesson"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    text: str = Field(sa_type=Text)
+    author: str = Field(max_length=50)
+    at: datetime = _ts()

@@ -18,12 +18,14 @@ from storage.models import (
     Blocker,
     JobRun,
     KnownTest,
+    Lesson,
     ManualScore,
     MetricSample,
     OutboxMessage,
     OutboxStatus,
     ReadinessSnapshot,
     Risk,
+    Signoff,
     Standup,
     TestReport,
     TestResult,
@@ -627,7 +629,7 @@ def changes_between(
     *, session: Session, start: datetime, end: datetime, branch: str
 ) -> list[dict[str, Any]]:
     """Status changes recorded by a branch's reports in [start, end): regression, new
-    (first seen failing), fixed or other."""
+    (first seen failing), fixed or other; with each test's status now."""
     failing = (TestStatus.FAILED, TestStatus.ERROR)
     rows = session.execute(
         sa_select(
@@ -636,6 +638,7 @@ def changes_between(
             col(KnownTest.classname),
             col(KnownTest.name),
             col(KnownTest.component),
+            col(KnownTest.status),
         )
         .join(TestReport, col(TestReport.id) == col(TestResult.report_id))
         .join(KnownTest, col(KnownTest.id) == col(TestResult.test_id))
@@ -643,11 +646,15 @@ def changes_between(
             col(TestReport.branch) == branch,
             col(TestReport.received_at) >= start,
             col(TestReport.received_at) < end,
+            or_(
+                col(TestResult.previous_status).is_(None),
+                col(TestResult.status) != col(TestResult.previous_status),
+            ),
         )
         .order_by(col(TestResult.id))
     ).all()
     out = []
-    for status, previous, classname, name, component in rows:
+    for status, previous, classname, name, component, now in rows:
         if status in failing and previous == TestStatus.PASSED:
             kind = "regression"
         elif status in failing and previous is None:
@@ -656,7 +663,9 @@ def changes_between(
             kind = "fixed"
         else:
             kind = "other"
-        out.append({"id": f"{classname}::{name}", "component": component, "kind": kind})
+        out.append(
+            {"id": f"{classname}::{name}", "component": component, "kind": kind, "now": str(now)}
+        )
     return out
 
 
@@ -678,3 +687,74 @@ def claim_job_slot(*, session: Session, job: str, slot: str, now: datetime) -> J
     except IntegrityError:
         return None
     return row
+
+
+# -- milestones, the review, the dashboard -----------------------------------------------
+
+
+def file_counts(*, session: Session, branch: str) -> tuple[int, int]:
+    """(files all of whose tests pass, files) over the branch's known tests with a file."""
+    not_passing = func.sum(case((col(KnownTest.status) == TestStatus.PASSED, 0), else_=1))
+    rows = session.exec(
+        select(KnownTest.file, not_passing)
+        .where(KnownTest.branch == branch, col(KnownTest.file).is_not(None))
+        .group_by(col(KnownTest.file))
+    ).all()
+    return sum(1 for _, bad in rows if not bad), len(rows)
+
+
+def signoffs(*, session: Session, milestone_day: int) -> list[Signoff]:
+    return list(
+        session.exec(
+            select(Signoff)
+            .where(Signoff.milestone_day == milestone_day)
+            .order_by(col(Signoff.at), col(Signoff.id))
+        ).all()
+    )
+
+
+def add_signoff(*, session: Session, signoff: Signoff) -> Signoff | None:
+    """Record a sign-off; None when the role has signed this milestone already."""
+    try:
+        with session.begin_nested():
+            session.add(signoff)
+    except IntegrityError:
+        return None
+    return signoff
+
+
+def lessons(*, session: Session) -> list[Lesson]:
+    return list(session.exec(select(Lesson).order_by(col(Lesson.at), col(Lesson.id))).all())
+
+
+def resolved_blockers(*, session: Session) -> list[Blocker]:
+    return list(
+        session.exec(
+            select(Blocker)
+            .where(col(Blocker.resolved_at).is_not(None))
+            .order_by(col(Blocker.resolved_at), col(Blocker.id))
+        ).all()
+    )
+
+
+def latest_report(*, session: Session, branch: str) -> TestReport | None:
+    return session.exec(
+        select(TestReport)
+        .where(TestReport.branch == branch)
+        .order_by(col(TestReport.received_at).desc(), col(TestReport.id).desc())
+        .limit(1)
+    ).first()
+
+
+def latest_message(
+    *, session: Session, key_prefix: str, key_suffix: str = "", sent_only: bool = False
+) -> OutboxMessage | None:
+    """The newest outbox message whose key starts (and ends) so; only delivered ones if
+    `sent_only`."""
+    query = select(OutboxMessage).where(
+        col(OutboxMessage.key).startswith(key_prefix, autoescape=True),
+        col(OutboxMessage.key).endswith(key_suffix, autoescape=True),
+    )
+    if sent_only:
+        query = query.where(OutboxMessage.status == OutboxStatus.SENT)
+    return session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(1)).first()

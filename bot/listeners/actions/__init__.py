@@ -1,9 +1,11 @@
 """Button listeners."""
 
+import re
+
 from slack_bolt import App
 
 from bot.ids import Action
-from bot.listeners.actions import alerts, blocker, standup
+from bot.listeners.actions import alerts, blocker, sprint, standup
 
 
 def register(app: App) -> None:
@@ -15,3 +17,5 @@ def register(app: App) -> None:
     app.action(Action.BLOCKER_ACK)(blocker.on_ack)
     app.action(Action.BLOCKER_ESCALATE)(blocker.on_escalate)
     app.action(Action.BLOCKER_RESOLVE)(blocker.on_resolve)
+    app.action(re.compile(f"^{Action.SIGNOFF}:"))(sprint.on_signoff)
+    app.action(Action.LESSON_ADD)(sprint.on_lesson_add)

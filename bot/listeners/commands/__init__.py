@@ -3,7 +3,7 @@
 from slack_bolt import App
 
 from bot.ids import Command
-from bot.listeners.commands import blocker, readiness, risk, standup
+from bot.listeners.commands import blocker, readiness, risk, sprint, standup
 
 
 def register(app: App) -> None:
@@ -12,3 +12,4 @@ def register(app: App) -> None:
     app.command(Command.STANDUP)(standup.handle)
     app.command(Command.BLOCKER)(blocker.handle)
     app.command(Command.RISK)(risk.handle)
+    app.command(Command.SPRINT)(sprint.handle)

@@ -3,7 +3,7 @@
 from slack_bolt import App
 
 from bot.ids import View
-from bot.listeners.views import blocker, risk, standup
+from bot.listeners.views import blocker, lesson, risk, standup
 
 
 def register(app: App) -> None:
@@ -12,3 +12,4 @@ def register(app: App) -> None:
     app.view(View.BLOCKER)(blocker.on_file)
     app.view(View.BLOCKER_RESOLVE)(blocker.on_resolve)
     app.view(View.RISK)(risk.on_save)
+    app.view(View.LESSON)(lesson.on_submit)

@@ -1,0 +1,94 @@
+"""/sprint: the sprint at a glance; `report`, `review` and `signoff`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.context import AppContext
+from bot.people import has_role, mention, participants
+from bot.templates import sprint_status
+from jobs import milestones, reports, review
+from jobs.errors import SprintError
+from jobs.notices import Template, post
+from jobs.numbers import sprint_day
+
+USAGE = (
+    "Usage: `/sprint` shows the day, health, burn-down and open blockers; `/sprint report` "
+    "posts today's daily report now (admins); `/sprint review` posts the sprint review draft; "
+    "`/sprint signoff` posts the current milestone's sign-off buttons."
+)
+
+
+def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    app: AppContext = context["app"]
+    verb = (command.get("text") or "").strip().lower()
+    user_id = command["user_id"]
+    status_channel = app.sprint.channels.status
+    if verb in ("", "status"):
+        with app.db.session() as session:
+            data = reports.sprint_status(session=session, sprint=app.sprint, now=app.now())
+        ack(response_type="ephemeral", **sprint_status(data))
+    elif verb == "report":
+        if not has_role(client, app.sprint, "admins", user_id):
+            admins = app.sprint.role("admins")
+            raise SprintError(
+                "Only sprint admins can post the report on demand"
+                + (f"; ask {mention(admins)}." if admins else ".")
+                + " It posts by itself every morning."
+            )
+        ack(response_type="ephemeral", text=f"Posting today's daily report in {status_channel}…")
+        people = participants(client, app.sprint)
+        with app.db.session() as session:
+            reports.post_daily_report(
+                session=session,
+                sprint=app.sprint,
+                participants=people,
+                now=app.now(),
+                on_demand=True,
+            )
+            session.commit()
+        app.notify_outbox()
+    elif verb == "review":
+        with app.db.session() as session:
+            review.post_review(session=session, sprint=app.sprint, now=app.now(), user_id=user_id)
+            session.commit()
+        ack(
+            response_type="ephemeral",
+            text=f"Posted the sprint review draft in {status_channel}; add lessons learned "
+            "with its button.",
+        )
+        app.notify_outbox()
+    elif verb in ("signoff", "sign-off", "sign off"):
+        now = app.now()
+        milestone = milestones.current_milestone(app.sprint, sprint_day(app.sprint.sprint, now))
+        if milestone is None or not milestone.signoffs:
+            raise SprintError(
+                "The sprint file names no milestone with sign-offs; add `signoffs = [...]` to a "
+                "`[[milestones]]` entry."
+            )
+        with app.db.session() as session:
+            measures = milestones.measure(session=session, sprint=app.sprint, now=now)
+            data = milestones.milestone_data(
+                session=session, milestone=milestone, measures=measures
+            )
+            post(
+                session=session,
+                key=f"signoff:{milestone.day}:{now.strftime('%Y%m%dT%H%M%S.%f')}",
+                template=Template.SIGNOFF,
+                data=data,
+                now=now,
+                channel=status_channel,
+            )
+            session.commit()
+        ack(
+            response_type="ephemeral",
+            text=f"Posted the sign-off request for {milestone.name} in {status_channel}.",
+        )
+        app.notify_outbox()
+    elif verb == "help":
+        ack(response_type="ephemeral", text=USAGE)
+    else:
+        raise SprintError(f'Unknown option "{verb}". {USAGE}')

@@ -1,0 +1,170 @@
+"""The sprint review draft (the seed's "Sprint Review Template"), filled from what was
+recorded, and the lessons learned the team adds to it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session
+
+from jobs import milestones, numbers
+from jobs.config import Sprint
+from jobs.errors import SprintError
+from jobs.notices import Template, post
+from jobs.readiness import baseline
+from storage import queries
+from storage.models import Lesson
+
+LISTED = 15
+LESSON_CHARS = 1000
+REVIEW_KEY = "sprint-review:"
+
+
+class LessonKind(StrEnum):
+    WENT_WELL = "went_well"
+    IMPROVE = "improve"
+    ACTION = "action"
+
+
+LESSON_TITLES = {
+    LessonKind.WENT_WELL: "What went well",
+    LessonKind.IMPROVE: "What could be improved",
+    LessonKind.ACTION: "Action items for next phase",
+}
+
+
+def _tests_fixed_target(sprint: Sprint) -> float | None:
+    """The last milestone's `tests_fixed` criterion, else the plan's passing-tests gain."""
+    for m in sorted(sprint.milestones, key=lambda m: m.day, reverse=True):
+        for c in m.criteria:
+            if c.metric == "tests_fixed":
+                return c.value
+    plan, start = sprint.plan.passing, sprint.baseline.passing_tests
+    return float(plan[-1] - start) if plan and start is not None else None
+
+
+def _hours(delta_seconds: float) -> str:
+    hours = delta_seconds / 3600
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
+
+
+def sprint_review(*, session: Session, sprint: Sprint, now: datetime) -> dict[str, Any]:
+    m = milestones.measure(session=session, sprint=sprint, now=now)
+    v = m.values
+    score = m.status.breakdown.score
+    start = baseline(session=session, sprint=sprint, current=score)
+    fixed_target = _tests_fixed_target(sprint)
+
+    def goal(name: str, target: float | None, achieved: float | None, unit: str) -> dict[str, Any]:
+        met = target is not None and achieved is not None and achieved >= target
+        return {"goal": name, "target": target, "achieved": achieved, "unit": unit, "met": met}
+
+    goals = [
+        goal("Production Readiness", sprint.targets.readiness, score, "%"),
+        goal("Test Pass Rate", sprint.targets.pass_rate, v["pass_rate"], "%"),
+        goal("Tests Fixed", fixed_target, v["tests_fixed"], ""),
+        {
+            "goal": "Zero Regressions",
+            "target": 0,
+            "achieved": len(m.regressions),
+            "unit": "",
+            "met": not m.regressions,
+        },
+    ]
+    resolved = queries.resolved_blockers(session=session)
+    lessons = queries.lessons(session=session)
+    return {
+        "name": sprint.sprint.name,
+        "goal": sprint.sprint.goal,
+        "date": numbers.local_date(sprint.sprint, now).isoformat(),
+        "day": numbers.sprint_day(sprint.sprint, now),
+        "days": sprint.sprint.days,
+        "goals": goals,
+        "summary": {
+            "start": start,
+            "end": score,
+            "tests_fixed": v["tests_fixed"],
+            "regressions": len(m.regressions),
+            "still_failing": len(m.still_failing),
+            "pass_rate": v["pass_rate"],
+        },
+        "accomplishments": [
+            c.name
+            for c in m.status.breakdown.components
+            if c.score is not None and c.score >= c.target
+        ],
+        "regressions": m.regressions[:LISTED],
+        "still_failing": m.still_failing[:LISTED],
+        "fixed": m.fixed[:LISTED],
+        "fixed_count": len(m.fixed),
+        "blockers_resolved": [
+            {
+                "code": b.code,
+                "severity": b.severity,
+                "component": b.component,
+                "description": b.description[:120],
+                "took": _hours(((b.resolved_at or now) - b.reported_at).total_seconds()),
+            }
+            for b in resolved
+        ][:LISTED],
+        "blockers_resolved_count": len(resolved),
+        "lessons": {
+            str(kind): [{"text": x.text, "author": x.author} for x in lessons if x.kind == kind]
+            for kind in LessonKind
+        },
+    }
+
+
+def post_review(*, session: Session, sprint: Sprint, now: datetime, user_id: str) -> str:
+    """Queue the review draft to channels.status; returns its outbox key."""
+    key = f"{REVIEW_KEY}{now.strftime('%Y%m%dT%H%M%S.%f')}"
+    data = sprint_review(session=session, sprint=sprint, now=now)
+    data["requested_by"] = user_id
+    post(
+        session=session,
+        key=key,
+        template=Template.SPRINT_REVIEW,
+        data=data,
+        now=now,
+        channel=sprint.channels.status,
+    )
+    return key
+
+
+def parse_lesson(kind: str | None, text: str | None) -> tuple[LessonKind, str]:
+    """Validate the modal's fields; SprintError names what is wrong."""
+    try:
+        lesson_kind = LessonKind(kind or "")
+    except ValueError:
+        raise SprintError("Choose what kind of lesson this is.") from None
+    body = (text or "").strip()
+    if not body:
+        raise SprintError("Write the lesson.")
+    if len(body) > LESSON_CHARS:
+        raise SprintError(f"Keep it under {LESSON_CHARS} characters.")
+    return lesson_kind, body
+
+
+def add_lesson(
+    *, session: Session, sprint: Sprint, kind: LessonKind, text: str, author: str, now: datetime
+) -> Lesson:
+    """Store a lesson, then refresh the newest review draft in place."""
+    lesson = Lesson(kind=str(kind), text=text, author=author, at=now)
+    session.add(lesson)
+    session.flush()
+    review = queries.latest_message(session=session, key_prefix=REVIEW_KEY)
+    if review is not None:
+        data = sprint_review(session=session, sprint=sprint, now=now)
+        data["requested_by"] = review.payload.get("data", {}).get("requested_by")
+        post(
+            session=session,
+            key=f"lesson:{lesson.id}:{review.key}",
+            template=Template.SPRINT_REVIEW,
+            data=data,
+            now=now,
+            parent_key=review.key,
+            update=True,
+        )
+    return lesson
