@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import matplotlib
@@ -38,5 +39,16 @@ def burndown_png(data: dict[str, Any]) -> bytes:
     ax.legend(loc="upper right")
     fig.tight_layout()
     out = io.BytesIO()
-    fig.savefig(out, format="png")
+    # The plotted series travel in the PNG's text chunks, so a reader (or a test) can
+    # check what the picture shows.
+    series = {
+        "failing": {str(d): f for d, f in actual},
+        "planned": {str(d): p for d, p in zip(days, planned, strict=True)},
+        "target": planned[-1],
+    }
+    fig.savefig(
+        out,
+        format="png",
+        metadata={"Title": ax.get_title(), "Description": json.dumps(series, sort_keys=True)},
+    )
     return out.getvalue()

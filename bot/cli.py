@@ -8,8 +8,10 @@ import json
 import logging
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
 
 from bot.settings import Settings, SettingsError, build_settings
@@ -284,6 +286,54 @@ def cmd_ingest_metrics(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_export_tracker(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime import open_database
+    from jobs.tracker import tracker_markdown
+
+    sprint = load_sprint(settings.SPRINTBOT_CONFIG)
+    now = _parse_at(args.at) if args.at else _utcnow()
+    db = open_database(settings)
+    try:
+        with db.session() as session:
+            text = tracker_markdown(session=session, sprint=sprint, now=now)
+    finally:
+        db.dispose()
+    if args.out in (None, "-"):
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{args.out}: cannot write ({exc.strerror})")
+        return 1
+    _print(f"wrote the tracker to {args.out}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, _: Settings | None) -> int:
+    import tempfile
+
+    from bot.demo import EXAMPLE, run_demo
+
+    if not EXAMPLE.is_file():
+        _fail(f"{EXAMPLE}: the example sprint file is missing; run the demo from a clone")
+        return 1
+    logging.getLogger().setLevel(logging.WARNING)  # the demo prints what Slack would show
+    started = time.monotonic()
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="sprintbot-demo-"))
+    try:
+        files = run_demo(out, echo=_print)
+    except OSError as exc:
+        _fail(f"{out}: cannot write ({exc.strerror})")
+        return 1
+    _print()
+    _print(f"The demo sprint ({time.monotonic() - started:.1f} s), in {out}:")
+    _print(f"  burn-down chart   {files['chart']}")
+    _print(f"  tracker document  {files['tracker']}")
+    _print(f"  SQLite database   {files['database']}")
+    return 0
+
+
 def _file_digest(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -364,6 +414,18 @@ def build_parser() -> argparse.ArgumentParser:
     metrics = ingest.add_parser("metrics", help="ingest benchmark figures from a JSON file")
     metrics.add_argument("file", metavar="FILE.json")
     metrics.set_defaults(func=cmd_ingest_metrics, needs_settings=True)
+
+    export = sub.add_parser("export", help="documents from the recorded sprint").add_subparsers(
+        dest="export_command", required=True, parser_class=_Parser
+    )
+    tracker = export.add_parser("tracker", help="the tracker document as Markdown")
+    tracker.add_argument("--out", help="file to write (default: standard output)")
+    tracker.add_argument("--at", help="ISO-8601 time to report as of (default now)")
+    tracker.set_defaults(func=cmd_export_tracker, needs_settings=True)
+
+    demo = sub.add_parser("demo", help="a week of the example sprint, no Slack needed")
+    demo.add_argument("--out", help="directory for the chart, tracker and database")
+    demo.set_defaults(func=cmd_demo, needs_settings=False)
 
     man = sub.add_parser("manifest", help="print the Slack app manifest")
     man.add_argument("url", nargs="?", help="the bot's public https:// base URL")

@@ -42,6 +42,11 @@ JOBS = (
         "post the daily report to channels.status, burn-down chart in its thread",
     ),
     JobSpec(
+        "weekly-report",
+        "schedule.daily_report on schedule.weekly_report_days",
+        "post the weekly report (dashboard, milestones, sign-offs, risks, forecast)",
+    ),
+    JobSpec(
         "blocker-escalation",
         f"every {ESCALATION_INTERVAL_SECONDS} s",
         "move open blockers up the [[escalation]] path as their times pass",
@@ -93,6 +98,15 @@ def run_job(runtime: Runtime, name: str) -> str:
             session.commit()
         runtime.sender.drain()
         return f"daily-report: {'posted' if posted else 'already posted today'}"
+    if name == "weekly-report":
+        people = participants(runtime.client, runtime.sprint)
+        with runtime.db.session() as session:
+            outcome = reports.post_weekly_report(
+                session=session, sprint=runtime.sprint, participants=people, now=runtime.now()
+            )
+            session.commit()
+        runtime.sender.drain()
+        return f"weekly-report: {outcome}"
     if name == "blocker-escalation":
         return f"blocker-escalation: {blocker_escalation(runtime)} steps fired"
     if name in STANDUP_JOBS:
@@ -123,6 +137,7 @@ def daily_jobs(runtime: Runtime) -> dict[str, time]:
     sched = runtime.sprint.schedule
     return {
         "daily-report": sched.daily_report,
+        "weekly-report": sched.daily_report,
         "standup-prompt": sched.standup_prompt,
         "standup-reminder": sched.standup_reminder,
         "standup-digest": sched.standup_digest,

@@ -726,11 +726,11 @@ def _forecast_line(label: str, f: dict[str, Any], unit: str, extra: str = "") ->
         return f"• {label} {target}: reached ({f['current']:.2f}{unit})"
     if f["per_day"] is None:
         return f"• {label} {target}: not enough days measured for a forecast yet"
-    pace = f"{f['per_day']:+.2f}{unit}/day"
+    pace = f"{f['per_day']:+.2f} pts/day"
     if f["day"] is not None:
         return f"• {label} {target}: on Day {f['day']} ({f['date']}) at the current {pace}"
     needed = (
-        f"; needs {f['needed_per_day']:+.2f}{unit}/day{extra}"
+        f"; needs {f['needed_per_day']:+.2f} pts/day{extra}"
         if f["needed_per_day"] is not None
         else ""
     )

@@ -16,6 +16,7 @@ from storage.models import (
     Alert,
     Away,
     Blocker,
+    Event,
     JobRun,
     KnownTest,
     Lesson,
@@ -758,3 +759,28 @@ def latest_message(
     if sent_only:
         query = query.where(OutboxMessage.status == OutboxStatus.SENT)
     return session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(1)).first()
+
+
+def events(*, session: Session, limit: int = 200) -> list[Event]:
+    """The newest audit events (blockers, risks), oldest first."""
+    rows = session.exec(
+        select(Event).order_by(col(Event.at).desc(), col(Event.id).desc()).limit(limit)
+    ).all()
+    return list(reversed(rows))
+
+
+def manual_scores(*, session: Session) -> list[ManualScore]:
+    return list(
+        session.exec(select(ManualScore).order_by(col(ManualScore.set_at), col(ManualScore.id)))
+    )
+
+
+def reports_of_branch(*, session: Session, branch: str, limit: int = 200) -> list[TestReport]:
+    """The branch's newest reports, oldest first (without their packed statuses)."""
+    rows = session.exec(
+        select(TestReport)
+        .where(TestReport.branch == branch)
+        .order_by(col(TestReport.received_at).desc(), col(TestReport.id).desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(rows))

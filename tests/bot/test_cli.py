@@ -124,8 +124,10 @@ def test_web_refuses_a_bad_sprint_file(
 def test_job_list_and_unknown_job(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "job", "list")
     assert code == 0
+    # DESIGN.md's job names, every one.
     names = [
         "daily-report",
+        "weekly-report",
         "blocker-escalation",
         "standup-prompt",
         "standup-reminder",

@@ -73,6 +73,7 @@ def test_catch_up_runs_todays_missed_slots_late(server: Server) -> None:
     done = bot_clock.catch_up(server.runtime)
     assert [d.split(":")[0] for d in done] == [
         "daily-report",
+        "weekly-report",
         "standup-prompt",
         "standup-reminder",
         "standup-digest",
