@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from bot.settings import Settings, SettingsError, build_settings
 from jobs.config import ConfigError, Source, Sprint, format_duration, load_sprint
@@ -34,9 +35,23 @@ def _fail(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Logs to whatever sys.stderr is when a record is written (not when configured)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
 def _configure_logging() -> None:
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[_Stderr()],
     )
 
 

@@ -54,7 +54,8 @@ SUITE = (
     ("Authorization", "tests/security/authz", 90, 16),
     ("Data Protection", "tests/security/data", 80, 18),
 )
-FIXES = {2: 30, 3: 20, 4: 22, 5: 18, 6: 12}  # tests fixed each day
+# Tests fixed each day (the demo shows days 1-6; tests replay the whole sprint).
+FIXES = {2: 30, 3: 20, 4: 22, 5: 18, 6: 12, 7: 10, 8: 10, 9: 10, 10: 5, 11: 5, 12: 5, 13: 5}
 REGRESSED_ON, RECOVERED_ON, REGRESSIONS = 3, 4, 6  # six swarm tests break on day 3
 RUN_AT = time(16, 0)  # CI's nightly-ish run, local time
 

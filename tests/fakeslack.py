@@ -25,6 +25,30 @@ class Failure:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def block_problem(args: dict[str, Any]) -> str | None:
+    """What Slack would refuse in a message's or a Home view's blocks: more than 50 (100 in
+    a view), a section text over 3,000 characters, a header over 150."""
+    view = args.get("view")
+    if isinstance(view, str):
+        view = json.loads(view)
+    blocks = (view or {}).get("blocks") if view is not None else args.get("blocks")
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    blocks = blocks or []
+    limit = 100 if view is not None else 50
+    if len(blocks) > limit:
+        return f"no more than {limit} items allowed [json-pointer:/blocks]"
+    for i, b in enumerate(blocks):
+        text = (b.get("text") or {}).get("text", "") if isinstance(b.get("text"), dict) else ""
+        if b.get("type") == "section" and len(text) > 3000:
+            return f"must be less than 3001 characters [json-pointer:/blocks/{i}/text]"
+        if b.get("type") == "header" and len(text) > 150:
+            return f"must be less than 151 characters [json-pointer:/blocks/{i}/text]"
+        if b.get("type") == "section" and len(b.get("fields") or []) > 10:
+            return f"no more than 10 items allowed [json-pointer:/blocks/{i}/fields]"
+    return None
+
+
 def channel_id(name: str) -> str:
     """The ID the fake gives a channel posted to by name: #phase4-production-readiness is
     C0TEAM (as conversations.list says), others C + their name."""
@@ -152,6 +176,16 @@ class FakeSlack:
                 },
                 {},
             )
+        if method in ("chat.postMessage", "chat.update", "views.publish"):
+            problem = block_problem(args)
+            if problem:
+                return 200, {"ok": False, "error": "invalid_blocks", "errors": [problem]}, {}
+        if method == "views.publish":
+            view = args.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            if not args.get("user_id") or (view or {}).get("type") != "home":
+                return 200, {"ok": False, "error": "invalid_arguments"}, {}
+            return 200, {"ok": True, "view": {"id": "VHOME", **view}}, {}
         if method in ("chat.postMessage", "chat.update"):
             channel = args.get("channel", "")
             if channel in ("#does-not-exist", "CNOTFOUND"):

@@ -61,14 +61,22 @@ def text_of(call: Call) -> str:
     return "\n".join(out)
 
 
-def click(server: Server, action_id: str, value: str, user: str = "U0DEV") -> httpx.Response:
+def click(
+    server: Server,
+    action_id: str,
+    value: str,
+    user: str = "U0DEV",
+    *,
+    channel: str = "C0TEAM",
+    ts: str = "1.2",
+) -> httpx.Response:
     payload = {
         "type": "block_actions",
         "user": {"id": user, "username": "dev", "team_id": "T1"},
         "api_app_id": "A1",
         "team": {"id": "T1", "domain": "test"},
         "channel": {"id": "C0TEAM", "name": "phase4-production-readiness"},
-        "container": {"type": "message", "message_ts": "1.2", "channel_id": "C0TEAM"},
+        "container": {"type": "message", "message_ts": ts, "channel_id": channel},
         "trigger_id": "1.2.3",
         "response_url": server.slack.response_url("action"),
         "actions": [

@@ -1,0 +1,246 @@
+"""/sprint and its report, review (with the lessons modal) and sign-off; the App Home
+dashboard on app_home_opened. Signed requests in, Web API calls out to the fake Slack."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from storage import queries
+from tests.conftest import Server
+from tests.e2e.test_blockers import at, view_submit
+from tests.e2e.test_ingest import click, post_report, posts, responses, text_of
+from tests.e2e.test_standup import opened
+from tests.slack import post_signed, slash
+
+DAY2 = datetime(2025, 10, 30, 20, 0, tzinfo=UTC)
+DAY3 = datetime(2025, 10, 31, 14, 0, tzinfo=UTC)  # 10:00 in New York
+
+
+def status_posts(server: Server) -> list[Any]:
+    server.runtime.sender.drain()
+    return [p for p in posts(server) if p.args.get("channel") == "#sprint-status"]
+
+
+def two_days(server: Server) -> None:
+    at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
+    post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
+    at(server, DAY2)
+    post_report(server, "pytest-xunit1-run2.xml", run="d2", at="2025-10-30T20:00:00Z")
+    at(server, DAY3)
+
+
+def test_sprint_shows_day_health_burndown_and_blockers(server: Server) -> None:
+    two_days(server)
+    slash(server.url, "/blocker", "P0 Swarm Coordination: consensus broken", user_id="U0DEV")
+    started = time.monotonic()
+    resp = slash(server.url, "/sprint", user_id="U0DEV")
+    assert time.monotonic() - started < 3
+    body = resp.json()
+    assert body["response_type"] == "ephemeral"
+    text = text_of_blocks(body)
+    assert body["text"].startswith("Phase 4 Production Readiness — Day 3 of 14: readiness")
+    assert "*Plan today / target*\n72 % / 85 %" in text
+    assert "*Tests passing*\n7/13 (53.85 %)" in text
+    # Day 1 ended with 0 failing of 13, now 5 fail; the plan's line for 13 tests is 0.
+    assert "*Burn-down*: 5 failing now (plan for today 0, target 0) · -5 fixed since the" in text
+    assert "*B-001* P0 · Swarm Coordination — consensus broken" in text
+
+
+def text_of_blocks(body: dict[str, Any]) -> str:
+    out = []
+    for b in body.get("blocks") or []:
+        if isinstance(b.get("text"), dict):
+            out.append(b["text"]["text"])
+        out += [f["text"] for f in b.get("fields", [])]
+        out += [e.get("text", "") for e in b.get("elements", []) if isinstance(e.get("text"), str)]
+    return "\n".join(out)
+
+
+def test_sprint_report_is_for_admins_and_posts_now(server: Server) -> None:
+    two_days(server)
+    refused = slash(server.url, "/sprint", "report", user_id="U0DEV")
+    assert refused.json()["response_type"] == "ephemeral"
+    assert refused.json()["text"].startswith("Only sprint admins can post the report on demand")
+    assert status_posts(server) == []
+
+    ok = slash(server.url, "/sprint", "report", user_id="U0TECHLEAD")
+    assert ok.json()["text"] == "Posting today's daily report in #sprint-status…"
+    deadline = time.monotonic() + 10
+    while not (sent := status_posts(server)):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    [report] = sent
+    assert text_of(report).startswith("Daily report — Day 3 of 14, 2025-10-31")
+    assert "Posted on request with `/sprint report`." in text_of(report)
+    # The 9:00 job later that day does not post a second one; a second request does.
+    from bot import clock
+
+    assert clock.run_job(server.runtime, "daily-report") == "daily-report: already posted today"
+    slash(server.url, "/sprint", "report", user_id="U0TECHLEAD")
+    deadline = time.monotonic() + 10
+    while len(status_posts(server)) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_review_draft_and_lessons_modal(server: Server) -> None:
+    two_days(server)
+    slash(server.url, "/blocker", "P1 Memory Management: leak in cache", user_id="U0DEV")
+    at(server, datetime(2025, 10, 31, 17, 30, tzinfo=UTC))
+    slash(server.url, "/blocker", "resolve B-001 freed the cache on shutdown", user_id="U0DEV")
+    resp = slash(server.url, "/sprint", "review", user_id="U0DEV")
+    assert resp.json()["text"].startswith("Posted the sprint review draft in #sprint-status")
+    [review] = status_posts(server)
+    text = text_of(review)
+    assert text.startswith("Sprint review draft — Phase 4 Production Readiness")
+    assert ":x: Production Readiness: target 85 %, achieved" in text
+    assert ":x: Zero Regressions: target 0, achieved 5" in text
+    assert "*Regressions during the sprint (5)*" in text
+    assert "`tests.swarm.test_coordination::test_leader_election` (still failing)" in text
+    assert "*Blockers resolved (1)*" in text and "(resolved in 3.5 h)" in text
+    assert "_What went well_\n• _none yet_" in text
+    [actions] = [b for b in review.args["blocks"] if b["type"] == "actions"]
+    assert actions["elements"][0]["action_id"] == "lesson_add"
+
+    click(server, "lesson_add", "lesson", user="U0QALEAD")
+    [form] = opened(server)
+    assert form["callback_id"] == "lesson"
+    assert [b["block_id"] for b in form["blocks"]] == ["kind", "text"]
+
+    def values(kind: str, text: str) -> dict[str, Any]:
+        return {
+            "values": {
+                "kind": {"value": {"type": "static_select", "selected_option": {"value": kind}}},
+                "text": {"value": {"type": "plain_text_input", "value": text}},
+            }
+        }
+
+    bad = view_submit(server, "lesson", "U0QALEAD", values("went_well", "   "))
+    assert bad.json() == {"response_action": "errors", "errors": {"text": "Write the lesson."}}
+    bad = view_submit(server, "lesson", "U0QALEAD", values("bogus", "x"))
+    assert bad.json()["errors"] == {"kind": "Choose what kind of lesson this is."}
+    ok = view_submit(server, "lesson", "U0QALEAD", values("went_well", "Shards kept CI fast"))
+    assert ok.text == ""
+    server.runtime.sender.drain()
+    [update] = status_updates(server)
+    assert update.args["ts"] == sent_ts(server, "sprint-review:")
+    assert "_What went well_\n• Shards kept CI fast — <@U0QALEAD>" in text_of(update)
+
+
+def test_signoff_buttons_for_the_named_roles(server: Server) -> None:
+    two_days(server)
+    resp = slash(server.url, "/sprint", "signoff", user_id="U0DEV")
+    assert resp.json()["text"] == (
+        "Posted the sign-off request for Week 1 checkpoint: 78% production ready in #sprint-status."
+    )
+    [request] = status_posts(server)
+    text = text_of(request)
+    assert text.startswith("Sign-off: Week 1 checkpoint: 78% production ready")
+    assert "(day 7) — " in text and "criteria met" in text
+    [actions] = [b for b in request.args["blocks"] if b["type"] == "actions"]
+    assert [e["text"]["text"] for e in actions["elements"]] == [
+        "Sign off as Tech Lead",
+        "Sign off as QA Lead",
+        "Sign off as Product Owner",
+    ]
+    tech = actions["elements"][0]
+    channel, posted_ts = "CSPRINTSTATUS", sent_ts(server, "signoff:")
+
+    # Someone else cannot sign for the tech lead; nothing changes.
+    click(server, tech["action_id"], tech["value"], user="U0DEV", channel=channel, ts=posted_ts)
+    [refusal] = responses(server, 1)
+    assert refusal.args["text"].startswith("Only the Tech Lead can sign off as Tech Lead")
+    assert server.slack.calls_to("chat.update") == []
+
+    click(
+        server, tech["action_id"], tech["value"], user="U0TECHLEAD", channel=channel, ts=posted_ts
+    )
+    server.runtime.sender.drain()
+    [update] = server.slack.calls_to("chat.update")
+    assert (update.args["channel"], update.args["ts"]) == (channel, posted_ts)
+    updated = text_of(update)
+    assert ":white_check_mark: Tech Lead <@U0TECHLEAD>" in updated
+    [actions] = [b for b in update.args["blocks"] if b["type"] == "actions"]
+    assert [e["text"]["text"] for e in actions["elements"]] == [
+        "Sign off as QA Lead",
+        "Sign off as Product Owner",
+    ]
+    # A second sign-off for the same role is refused.
+    click(
+        server, tech["action_id"], tech["value"], user="U0TECHLEAD", channel=channel, ts=posted_ts
+    )
+    refusals = responses(server, 2)
+    assert refusals[-1].args["text"] == (
+        "Tech Lead has already signed off Week 1 checkpoint: 78% production ready."
+    )
+
+
+def status_updates(server: Server) -> list[Any]:
+    return [c for c in server.slack.calls_to("chat.update") if c.args["channel"] == "CSPRINTSTATUS"]
+
+
+def sent_ts(server: Server, key_prefix: str) -> str:
+    """The ts Slack gave the newest delivered message whose outbox key starts so."""
+    with server.runtime.db.session() as s:
+        row = queries.latest_message(session=s, key_prefix=key_prefix, sent_only=True)
+        assert row is not None
+        return str(row.result["ts"])
+
+
+def test_sprint_bad_option(server: Server) -> None:
+    resp = slash(server.url, "/sprint", "launch", user_id="U0DEV")
+    assert resp.json()["response_type"] == "ephemeral"
+    assert resp.json()["text"].startswith('Unknown option "launch". Usage: `/sprint` shows')
+
+
+def home_opened(server: Server, user: str) -> None:
+    body = {
+        "token": "legacy",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event_id": f"Ev{time.monotonic_ns()}",
+        "event_time": int(time.time()),
+        "event": {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": "D0HOME",
+            "tab": "home",
+            "event_ts": f"{time.time():.6f}",
+        },
+    }
+    resp = post_signed(server.url, json.dumps(body), content_type="application/json")
+    assert resp.status_code == 200
+
+
+def test_app_home_is_the_live_dashboard(server: Server) -> None:
+    two_days(server)
+    slash(server.url, "/blocker", "P0 Swarm Coordination: consensus broken", user_id="U0DEV")
+    from bot import clock
+
+    at(server, datetime(2025, 10, 31, 13, 0, tzinfo=UTC))
+    clock.run_job(server.runtime, "daily-report")  # its chart becomes the Home's image
+    at(server, DAY3)
+    home_opened(server, "U0DEV")
+    deadline = time.monotonic() + 10
+    while not (published := server.slack.calls_to("views.publish")):
+        assert time.monotonic() < deadline, "views.publish never called"
+        server.runtime.sender.drain()
+        time.sleep(0.05)
+    [call] = published
+    view = call.args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert call.args["user_id"] == "U0DEV" and view["type"] == "home"
+    assert len(view["blocks"]) <= 100
+    text = text_of_blocks({"blocks": view["blocks"]})
+    assert view["blocks"][0]["text"]["text"] == "Phase 4 Production Readiness — Day 3 of 14"
+    assert "*Breakdown by group*" in text and "Core Infrastructure (25)" in text
+    assert "*Burn-down*: 5 failing now" in text
+    assert "*B-001* P0 · Swarm Coordination" in text
+    assert "*Last CI run* `d2`" in text and "7 passed, 5 failed, 1 skipped" in text
+    [image] = [b for b in view["blocks"] if b["type"] == "image"]
+    assert image["slack_file"]["id"].startswith("F")
+    assert "*Today's standups*" in text
