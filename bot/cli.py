@@ -53,6 +53,8 @@ def _configure_logging() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         handlers=[_Stderr()],
     )
+    # Alembic reports each schema check at INFO; only `db upgrade` has news worth reading.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 # -- config check ------------------------------------------------------------------------
@@ -131,6 +133,7 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import open_database
     from storage.migrate import revisions, upgrade
 
+    logging.getLogger("alembic").setLevel(logging.INFO)
     db = open_database(settings, require_current=False)
     try:
         upgrade(settings.DATABASE_URL)

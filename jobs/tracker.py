@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from jobs import milestones, numbers, reports
-from jobs.config import Sprint
+from jobs.config import Metric, Sprint
 from jobs.numbers import pct
 from jobs.readiness import baseline
 from storage import queries
@@ -35,7 +35,8 @@ def _table(head: list[str], rows: Iterable[list[Any]]) -> list[str]:
 def _num(x: float | None, digits: int = 2) -> str:
     if x is None:
         return "-"
-    return f"{x:,.{digits}f}".rstrip("0").rstrip(".")
+    text = f"{x:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _local(sprint: Sprint, at: datetime) -> str:
@@ -315,16 +316,7 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
                 f"{_num(x.baseline, 3)} {x.unit}" if x.baseline is not None else "-",
                 f"{_num(metrics[x.name], 3)} {x.unit}" if x.name in metrics else "not measured",
                 f"{'<' if str(x.better) == 'lower' else '>'}{_num(x.target, 3)} {x.unit}",
-                STATE_MARK.get(
-                    str(
-                        numbers.metric_state(
-                            x, metrics[x.name], tolerance=sprint.alerts.perf_tolerance
-                        )
-                    ),
-                    "",
-                )
-                if x.name in metrics
-                else "⏳",
+                _state(sprint, x, metrics),
             ]
             for x in sprint.metrics
         ],
@@ -417,6 +409,15 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _state(sprint: Sprint, metric: Metric, values: dict[str, float]) -> str:
+    if metric.name not in values:
+        return "⏳"
+    state = numbers.metric_state(
+        metric, values[metric.name], tolerance=sprint.alerts.perf_tolerance
+    )
+    return f"{STATE_MARK.get(str(state), '')} {state}"
 
 
 def _gap(score: float | None, target: float) -> str:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from storage import queries
-from tests.conftest import Server
+from tests.conftest import EXAMPLE, Server
 from tests.e2e.test_blockers import at, view_submit
 from tests.e2e.test_ingest import click, post_report, posts, responses, text_of
 from tests.e2e.test_standup import opened
@@ -244,3 +247,51 @@ def test_app_home_is_the_live_dashboard(server: Server) -> None:
     [image] = [b for b in view["blocks"] if b["type"] == "image"]
     assert image["slack_file"]["id"].startswith("F")
     assert "*Today's standups*" in text
+
+
+def test_export_tracker(
+    server: Server,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from bot import cli
+
+    two_days(server)
+    slash(server.url, "/blocker", "P0 Swarm Coordination: consensus broken", user_id="U0DEV")
+    resp = slash(server.url, "/sprint", "signoff", user_id="U0DEV")
+    assert resp.status_code == 200
+    status_posts(server)
+    ts = sent_ts(server, "signoff:")
+    click(server, "signoff:qa_lead", "7:qa_lead", user="U0QALEAD", channel="CSPRINTSTATUS", ts=ts)
+    for name, value in (
+        ("DATABASE_URL", server.runtime.settings.DATABASE_URL),
+        ("SPRINTBOT_CONFIG", str(EXAMPLE)),
+    ):
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "tracker.md"
+    capsys.readouterr()
+    code = cli.main(["export", "tracker", "--at", DAY3.isoformat(), "--out", str(out)])
+    printed, err = capsys.readouterr()
+    assert (code, printed) == (0, f"wrote the tracker to {out}\n"), err
+    md = out.read_text(encoding="utf-8")
+    assert "**Last Updated:** 2025-10-31 10:00 (America/New_York)" in md
+    # Day 1 ended with every test passing, day 2 with five failing: the recorded values.
+    assert "| 1 | 2025-10-29 | 80 % (plan 67 %) | 13 (plan 1,717) | - | ✅ |" in md
+    assert "| 2 | 2025-10-30 | 67.17 % (plan 70 %) | 7 (plan 1,747) | -6 | ⚠️ below plan |" in md
+    assert "| 2 | 5 | 0 | -5 | 5 | ⚠️ |" in md  # burn-down: day 2 ended with 5 failing
+    assert "| **Tests Fixed** | - | 0 | - | - |" in md
+    assert "| **Regressions** | - | 5 (5 still failing) | 0 | 🔴 |" in md
+    assert "| **Passing Tests** | 1,717 / 2,124 | 7 / 13 |" in md
+    assert "| B-001 | P0 | Swarm Coordination | consensus broken |" in md
+    assert "- [x] QA Lead approval (@U0QALEAD, 2025-10-31 10:00)" in md
+    assert "- [ ] Tech Lead approval\n" in md
+    assert "| 2025-10-31 10:00 | @U0DEV | B-001 created |" in md
+
+    # To standard output by default; an unwritable path is one line and exit 1.
+    assert cli.main(["export", "tracker", "--at", DAY3.isoformat()]) == 0
+    assert capsys.readouterr().out == md
+    code = cli.main(["export", "tracker", "--out", str(tmp_path / "no" / "such" / "t.md")])
+    _, err = capsys.readouterr()
+    assert code == 1 and err.endswith("cannot write (No such file or directory)\n")
+    assert err.count("\n") == 1
