@@ -76,9 +76,10 @@ class DemoRun:
     failing: int
 
 
-def _cases() -> list[Case]:
+def _cases(scale: int = 1) -> list[Case]:
     out = []
-    for component, directory, count, _ in SUITE:
+    for component, directory, tests, _ in SUITE:
+        count = tests * scale
         per_file = 36  # about the seed's 59 test files
         for i in range(count):
             module = f"test_{directory.rsplit('/', 1)[-1]}_{i // per_file:02d}"
@@ -114,20 +115,23 @@ def _xml(cases: list[Case], failing: set[int], at: datetime) -> bytes:
     return "\n".join(lines).encode()
 
 
-def junit_runs(sprint: Sprint, *, days: int = DEMO_DAYS, seed: int = 4) -> Iterator[DemoRun]:
+def junit_runs(
+    sprint: Sprint, *, days: int = DEMO_DAYS, seed: int = 4, scale: int = 1
+) -> Iterator[DemoRun]:
     """One full CI run per day at 16:00 local: fixes every day, six regressions on day 3
-    (fixed on day 4). Deterministic for a given seed."""
+    (fixed on day 4). Deterministic for a given seed; `scale` multiplies tests, failures
+    and fixes (benchmarks)."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
-    cases = _cases()
+    cases = _cases(scale)
     failing: set[int] = set()
     start = 0
     for _, _, count, fail in SUITE:
-        failing |= set(rng.sample(range(start, start + count), fail))
-        start += count
+        failing |= set(rng.sample(range(start, start + count * scale), fail * scale))
+        start += count * scale
     swarm_passing = [i for i, c in enumerate(cases) if c.component == "Swarm Coordination"]
     regressed: set[int] = set()
     for day in range(1, days + 1):
-        fixes = FIXES.get(day, 0)
+        fixes = FIXES.get(day, 0) * scale
         if fixes:
             failing -= set(rng.sample(sorted(failing - regressed), min(fixes, len(failing))))
         if day == REGRESSED_ON:
