@@ -41,8 +41,26 @@ def _test_name(t: dict[str, Any]) -> str:
     return f"`{_esc(_short(t['id'], NAME_CHARS))}`"
 
 
+MAX_BLOCKS = 50
+
+
 def _message(text: str, blocks: list[Block]) -> Message:
-    return {"text": _short(text, 3000), "blocks": [b.to_dict() for b in blocks[:50]]}
+    """Text and blocks within Slack's limits: past 50 blocks the tail is cut, and the
+    last block says how much and where the rest is."""
+    if len(blocks) > MAX_BLOCKS:
+        cut = len(blocks) - (MAX_BLOCKS - 1)
+        blocks = [
+            *blocks[: MAX_BLOCKS - 1],
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"_{cut} more sections did not fit in one Slack message; "
+                        "`/readiness`, App Home and `sprintbot export tracker` show it all._"
+                    )
+                ]
+            ),
+        ]
+    return {"text": _short(text, 3000), "blocks": [b.to_dict() for b in blocks]}
 
 
 def _sections(lines: list[str]) -> list[SectionBlock]:
@@ -635,9 +653,7 @@ def daily_report(d: dict[str, Any]) -> Message:
     title = f"Daily report — Day {d['day']} of {d['days']}, {d['date']}"
     blocks: list[Block] = [HeaderBlock(text=_short(title, 150)), _headline(d)]
     if d.get("late"):
-        blocks.append(
-            _context(":hourglass: Posted late: the clock was down at the scheduled time.")
-        )
+        blocks.append(_context(LATE))
     if d.get("on_demand"):
         blocks.append(_context("Posted on request with `/sprint report`."))
     lines = [
@@ -738,13 +754,43 @@ def _forecast_line(label: str, f: dict[str, Any], unit: str, extra: str = "") ->
 
 
 def weekly_report(d: dict[str, Any]) -> Message:
+    """The most decision-worthy first (forecast, milestones, risks, blockers), the long
+    dashboard last: if a huge sprint overflows Slack's 50 blocks, it is the tail that is
+    cut, and the message says so."""
     r = d["readiness"]
     title = f"Weekly report — week {d['week']}, Day {d['day']} of {d['days']}, {d['date']}"
     blocks: list[Block] = [HeaderBlock(text=_short(title, 150)), _headline(d)]
     if d.get("late"):
-        blocks.append(
-            _context(":hourglass: Posted late: the clock was down at the scheduled time.")
-        )
+        blocks.append(_context(LATE))
+    f = d["forecast"]
+    tests = f["pass_rate"].get("needed_tests_per_day")
+    blocks += _sections(
+        [
+            "*Forecast* (least squares over the sprint's days so far)",
+            _forecast_line("Readiness", f["readiness"], " %"),
+            _forecast_line(
+                "Pass rate",
+                f["pass_rate"],
+                " %",
+                f" (≈{tests:.0f} tests/day)" if tests is not None else "",
+            ),
+        ]
+    )
+    blocks += _sections([line for m in d["milestones"] for line in _milestone_lines(m)])
+    risks = ["*Risk assessment*"] + [
+        f"• *{x['code']}* {x['status']} — {_esc(x['description'])} (impact {x['impact']}, "
+        f"probability {x['probability']}"
+        + (f", owner <@{x['owner']}>" if x.get("owner") else "")
+        + ")"
+        + (f"\n    Mitigation: {_esc(x['mitigation'])}" if x.get("mitigation") else "")
+        for x in d["risk_assessment"]
+    ]
+    if len(risks) == 1:
+        risks.append("No open risks.")
+    blocks += _sections(risks)
+    if d["blockers"]:
+        blocks += _sections(_blocker_lines(d))
+    blocks += _sections(_benchmark_lines(d))
     dash = ["*Metrics dashboard*"]
     for g in d["dashboard"]:
         dash.append(
@@ -760,36 +806,6 @@ def weekly_report(d: dict[str, Any]) -> Message:
         f"{mv['regressions']:g} · test files passing: {mv['test_files_passing']:g}"
     )
     blocks += _sections(dash)
-    blocks += _sections(_benchmark_lines(d))
-    for m in d["milestones"]:
-        blocks += _sections(_milestone_lines(m))
-    risks = ["*Risk assessment*"] + [
-        f"• *{x['code']}* {x['status']} — {_esc(x['description'])} (impact {x['impact']}, "
-        f"probability {x['probability']}"
-        + (f", owner <@{x['owner']}>" if x.get("owner") else "")
-        + ")"
-        + (f"\n    Mitigation: {_esc(x['mitigation'])}" if x.get("mitigation") else "")
-        for x in d["risk_assessment"]
-    ]
-    if len(risks) == 1:
-        risks.append("No open risks.")
-    blocks += _sections(risks)
-    f = d["forecast"]
-    tests = f["pass_rate"].get("needed_tests_per_day")
-    blocks += _sections(
-        [
-            "*Forecast* (least squares over the sprint's days so far)",
-            _forecast_line("Readiness", f["readiness"], " %"),
-            _forecast_line(
-                "Pass rate",
-                f["pass_rate"],
-                " %",
-                f" (≈{tests:.0f} tests/day)" if tests is not None else "",
-            ),
-        ]
-    )
-    if d["blockers"]:
-        blocks += _sections(_blocker_lines(d))
     blocks.append(_context("The burn-down chart is in the thread."))
     return _message(f"{title}: readiness {pct(r['score'])}, {r['health']}", blocks)
 
