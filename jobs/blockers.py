@@ -141,7 +141,13 @@ def announce(*, session: Session, sprint: Sprint, blocker: Blocker, now: datetim
         now=now,
         channel=sprint.channels.blockers,
     )
-    escalate_due(session=session, sprint=sprint, now=now, only=blocker)
+    if escalate_due(session=session, sprint=sprint, now=now, only=blocker):
+        # The message is still unsent, in this transaction: let it show the step just fired.
+        row = queries.outbox_message(session=session, key=message_key(blocker))
+        if row is not None:
+            row.payload = {**row.payload, "data": blocker_data(sprint, blocker, now)}
+            session.add(row)
+            session.flush()
 
 
 def message_key(blocker: Blocker) -> str:

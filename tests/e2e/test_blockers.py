@@ -67,6 +67,8 @@ def test_file_by_text_then_escalate_on_time_and_resolve(server: Server) -> None:
     text = text_of(post)
     assert text.startswith("B-001 P0 · Swarm Coordination: deadlock under partition")
     assert "*Reported by*\n<@U0DEV>" in text_of(post)
+    # Step 1 fired as it was filed, and the message says so from the start.
+    assert "step 1 of 4: Daily standup discussion" in text
     buttons = [
         (e["text"]["text"], e["action_id"])
         for b in post.args["blocks"]
