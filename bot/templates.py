@@ -776,6 +776,8 @@ def weekly_report(d: dict[str, Any]) -> Message:
             ),
         ]
     )
+    if d.get("completion"):
+        blocks += _sections(_completion_lines(d["completion"]))
     blocks += _sections([line for m in d["milestones"] for line in _milestone_lines(m)])
     risks = ["*Risk assessment*"] + [
         f"• *{x['code']}* {x['status']} — {_esc(x['description'])} (impact {x['impact']}, "
@@ -810,6 +812,29 @@ def weekly_report(d: dict[str, Any]) -> Message:
     return _message(f"{title}: readiness {pct(r['score'])}, {r['health']}", blocks)
 
 
+def _goal_lines(goals: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{':white_check_mark:' if g['met'] else ':x:'} {g['goal']}: target "
+        f"{_goal_value(g, 'target')}, achieved {_goal_value(g, 'achieved')}"
+        for g in goals
+    ]
+
+
+def _completion_lines(c: dict[str, Any]) -> list[str]:
+    s = c["summary"]
+    met = sum(1 for g in c["goals"] if g["met"])
+    lines = [f"*Sprint completion*: {met} of {len(c['goals'])} goals met", *_goal_lines(c["goals"])]
+    if s["start"] is not None and s["end"] is not None:
+        lines.append(
+            f"Readiness {pct(s['start'])} → {pct(s['end'])} ({_pts(s['end'] - s['start'])} pts)"
+        )
+    lines.append("*Next phase* (action items from the review)")
+    lines += [f"• {_esc(x['text'])} — <@{x['author']}>" for x in c["next_phase"]] or [
+        "• _none yet: add them with `/sprint review`_"
+    ]
+    return lines
+
+
 def _goal_value(g: dict[str, Any], key: str) -> str:
     value = g[key]
     if value is None:
@@ -828,14 +853,7 @@ def sprint_review(d: dict[str, Any]) -> Message:
             + (f" · goal: {_esc(d['goal'])}" if d.get("goal") else "")
         ),
     ]
-    blocks += _sections(
-        ["*Sprint goals achievement*"]
-        + [
-            f"{':white_check_mark:' if g['met'] else ':x:'} {g['goal']}: target "
-            f"{_goal_value(g, 'target')}, achieved {_goal_value(g, 'achieved')}"
-            for g in d["goals"]
-        ]
-    )
+    blocks += _sections(["*Sprint goals achievement*", *_goal_lines(d["goals"])])
     improvement = (
         f" ({_pts(s['end'] - s['start'])} pts)"
         if s["start"] is not None and s["end"] is not None

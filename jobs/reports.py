@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from jobs import milestones, numbers, standups
+from jobs import milestones, numbers, review, standups
 from jobs.config import Sprint
 from jobs.milestones import day_bounds, day_ends
 from jobs.notices import Template, post
@@ -372,6 +372,14 @@ def weekly_report(
         for r in queries.all_risks(session=session)
         if r.status != "Resolved"
     ][:LISTED]
+    if data["day"] >= sprint.sprint.days:
+        # The last week's report is also the sprint's completion summary.
+        final = review.sprint_review(session=session, sprint=sprint, now=now)
+        data["completion"] = {
+            "goals": final["goals"],
+            "summary": final["summary"],
+            "next_phase": final["lessons"][str(review.LessonKind.ACTION)][:LISTED],
+        }
     return data
 
 

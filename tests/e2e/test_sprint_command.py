@@ -193,10 +193,22 @@ def sent_ts(server: Server, key_prefix: str) -> str:
         return str(row.result["ts"])
 
 
-def test_sprint_bad_option(server: Server) -> None:
-    resp = slash(server.url, "/sprint", "launch", user_id="U0DEV")
-    assert resp.json()["response_type"] == "ephemeral"
-    assert resp.json()["text"].startswith('Unknown option "launch". Usage: `/sprint` shows')
+def test_sprint_bad_input_says_how_and_posts_nothing(server: Server) -> None:
+    for text, answer in (
+        ("launch", 'Unknown option "launch". Usage: `/sprint` shows'),
+        ("report now", '`/sprint report` takes nothing after it, not "now". Usage:'),
+        ("signoff 9", 'No milestone with sign-offs on day "9"; milestones: day 7, 14. Try'),
+        ("signoff soon", 'No milestone with sign-offs on day "soon"'),
+    ):
+        resp = slash(server.url, "/sprint", text, user_id="U0TECHLEAD")
+        assert resp.json()["response_type"] == "ephemeral"
+        assert resp.json()["text"].startswith(answer), resp.json()["text"]
+    assert status_posts(server) == []
+    # A named milestone: day 14's sign-offs, security included.
+    slash(server.url, "/sprint", "signoff day 14", user_id="U0DEV")
+    [request] = status_posts(server)
+    [actions] = [b for b in request.args["blocks"] if b["type"] == "actions"]
+    assert actions["elements"][-1]["text"]["text"] == "Sign off as Security"
 
 
 def home_opened(server: Server, user: str) -> None:

@@ -117,6 +117,12 @@ def test_a_sprint_of_reports_driven_by_job_run(
     assert 100 * passed13 / TOTAL >= 87
     assert f"• Pass rate 87 %: reached ({100 * passed13 / TOTAL:.2f} %)" in week2
     assert "*Week 2 checkpoint: 85% production ready* (day 14)" in week2
+    # The last week's report is the sprint's completion summary too.
+    assert "*Sprint completion*: 2 of 4 goals met" in week2
+    assert ":white_check_mark: Test Pass Rate: target 87 %, achieved 87.99 %" in week2
+    assert ":white_check_mark: Tests Fixed: target 130, achieved 158" in week2
+    assert ":x: Zero Regressions: target 0, achieved 6" in week2
+    assert "*Completion*" not in week1 and "*Sprint completion*" not in week1
     # On the last day a missed target has no days left to need a pace for.
     assert "• Readiness 85 %: not at this pace (+" in week2
 

@@ -11,6 +11,7 @@ from bot.context import AppContext
 from bot.people import has_role, mention, participants
 from bot.templates import sprint_status
 from jobs import milestones, reports, review
+from jobs.config import Milestone
 from jobs.errors import SprintError
 from jobs.notices import Template, post
 from jobs.numbers import sprint_day
@@ -18,20 +19,21 @@ from jobs.numbers import sprint_day
 USAGE = (
     "Usage: `/sprint` shows the day, health, burn-down and open blockers; `/sprint report` "
     "posts today's daily report now (admins); `/sprint review` posts the sprint review draft; "
-    "`/sprint signoff` posts the current milestone's sign-off buttons."
+    "`/sprint signoff [DAY]` posts the current (or day DAY's) milestone's sign-off buttons."
 )
 
 
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     app: AppContext = context["app"]
-    verb = (command.get("text") or "").strip().lower()
+    verb, _, rest = (command.get("text") or "").strip().lower().partition(" ")
+    rest = rest.strip()
     user_id = command["user_id"]
     status_channel = app.sprint.channels.status
-    if verb in ("", "status"):
+    if verb in ("", "status") and not rest:
         with app.db.session() as session:
             data = reports.sprint_status(session=session, sprint=app.sprint, now=app.now())
         ack(response_type="ephemeral", **sprint_status(data))
-    elif verb == "report":
+    elif verb == "report" and not rest:
         if not has_role(client, app.sprint, "admins", user_id):
             admins = app.sprint.role("admins")
             raise SprintError(
@@ -51,7 +53,7 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
             )
             session.commit()
         app.notify_outbox()
-    elif verb == "review":
+    elif verb == "review" and not rest:
         with app.db.session() as session:
             review.post_review(session=session, sprint=app.sprint, now=app.now(), user_id=user_id)
             session.commit()
@@ -61,14 +63,9 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
             "with its button.",
         )
         app.notify_outbox()
-    elif verb in ("signoff", "sign-off", "sign off"):
+    elif verb in ("signoff", "sign-off"):
         now = app.now()
-        milestone = milestones.current_milestone(app.sprint, sprint_day(app.sprint.sprint, now))
-        if milestone is None or not milestone.signoffs:
-            raise SprintError(
-                "The sprint file names no milestone with sign-offs; add `signoffs = [...]` to a "
-                "`[[milestones]]` entry."
-            )
+        milestone = _milestone(app, rest, sprint_day(app.sprint.sprint, now))
         with app.db.session() as session:
             measures = milestones.measure(session=session, sprint=app.sprint, now=now)
             data = milestones.milestone_data(
@@ -90,5 +87,29 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         app.notify_outbox()
     elif verb == "help":
         ack(response_type="ephemeral", text=USAGE)
+    elif verb in ("status", "report", "review"):
+        raise SprintError(f'`/sprint {verb}` takes nothing after it, not "{rest}". {USAGE}')
     else:
         raise SprintError(f'Unknown option "{verb}". {USAGE}')
+
+
+def _milestone(app: AppContext, text: str, day: int) -> Milestone:
+    """`/sprint signoff` → the current milestone; `/sprint signoff 14` → day 14's."""
+    named = [m for m in app.sprint.milestones if m.signoffs]
+    days = ", ".join(str(m.day) for m in named)
+    if not named:
+        raise SprintError(
+            "The sprint file names no milestone with sign-offs; add `signoffs = [...]` to a "
+            "`[[milestones]]` entry."
+        )
+    if text:
+        wanted = text.removeprefix("day").strip()
+        found = next((m for m in named if wanted.isdigit() and m.day == int(wanted)), None)
+        if found is None:
+            raise SprintError(
+                f'No milestone with sign-offs on day "{text}"; milestones: day {days}. '
+                "Try `/sprint signoff` for the current one."
+            )
+        return found
+    current = milestones.current_milestone(app.sprint, day)
+    return current if current is not None and current.signoffs else named[-1]

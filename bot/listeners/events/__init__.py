@@ -28,7 +28,8 @@ def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClien
         )
         queries.enqueue(
             session=session,
-            key=f"home:{user_id}:{now.isoformat()}:{event.get('event_ts', '')}",
+            # Slack's retries of one event carry its event_ts: they publish once.
+            key=f"home:{user_id}:{event.get('event_ts') or now.isoformat()}",
             method="views.publish",
             payload={"user_id": user_id, "template": str(Template.APP_HOME), "data": data},
             now=now,
