@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -16,7 +16,7 @@ from bot.people import participants
 from bot.runtime import Runtime
 from jobs import blockers, notices, reports, standups
 from jobs.config import WEEKDAYS
-from jobs.numbers import local_date, local_instant
+from jobs.numbers import local_date, local_instant, sprint_day
 from storage import queries
 
 log = logging.getLogger(__name__)
@@ -165,6 +165,8 @@ def catch_up(runtime: Runtime) -> list[str]:
     now = runtime.now()
     info = runtime.sprint.sprint
     today = local_date(info, now)
+    for line in missed_slots(runtime, today):
+        log.warning("%s", line)
     if WEEKDAYS[today.weekday()] not in info.workdays:
         return []
     done = []
@@ -173,6 +175,35 @@ def catch_up(runtime: Runtime) -> list[str]:
             done.append(scheduled(runtime, name))
     log.info("clock started; missed slots before %s are not replayed", today)
     return done
+
+
+def missed_slots(runtime: Runtime, today: date) -> list[str]:
+    """Per daily job, the workdays between its last run and today that it did not run."""
+    info = runtime.sprint.sprint
+    out = []
+    with runtime.db.session() as session:
+        last = queries.last_job_slots(session=session)
+    for name in daily_jobs(runtime):
+        if name not in last:
+            continue
+        day, missed = date.fromisoformat(last[name]) + timedelta(days=1), []
+        while day < today:
+            if WEEKDAYS[day.weekday()] in info.workdays and (
+                name != "weekly-report"
+                or sprint_day(info, local_instant(info, day, time(12)))
+                in runtime.sprint.schedule.weekly_report_days
+            ):
+                missed.append(day.isoformat())
+            day += timedelta(days=1)
+        if missed:
+            shown = ", ".join(missed[:7]) + (
+                f" and {len(missed) - 7} more" if len(missed) > 7 else ""
+            )
+            out.append(
+                f"{name}: missed {shown} while the clock was down; not replayed "
+                f"(backfill with `sprintbot job run {name} --at ISO`)"
+            )
+    return out
 
 
 def blocker_escalation(runtime: Runtime) -> int:

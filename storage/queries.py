@@ -673,6 +673,12 @@ def changes_between(
 # -- job runs ----------------------------------------------------------------------------
 
 
+def last_job_slots(*, session: Session) -> dict[str, str]:
+    """Each job's newest slot claimed (slots are ISO dates, so the greatest is the newest)."""
+    rows = session.exec(select(JobRun.job, func.max(JobRun.slot)).group_by(col(JobRun.job)))
+    return {job: slot for job, slot in rows.all() if slot}
+
+
 def claim_job_slot(*, session: Session, job: str, slot: str, now: datetime) -> JobRun | None:
     """Claim (job, slot); None when another run already has it (on PostgreSQL a concurrent
     claimer waits for the first to commit, then gets None)."""

@@ -3,7 +3,10 @@ at 09:00; the report's content, the burn-down PNG in its thread, once per day.""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
+
+import pytest
 
 from bot import clock as bot_clock
 from tests.conftest import Server
@@ -82,3 +85,27 @@ def test_catch_up_runs_todays_missed_slots_late(server: Server) -> None:
     assert "Posted late: the clock was down at the scheduled time." in text_of(report)
     # A second start the same day replays nothing.
     assert all("already ran" in d for d in bot_clock.catch_up(server.runtime))
+
+
+def test_catch_up_logs_older_missed_slots_without_replaying_them(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The clock ran on Oct 29 (day 1), then was down until Nov 3, 10:00 (day 6).
+    at(server, datetime(2025, 10, 29, 14, 0, tzinfo=UTC))
+    bot_clock.catch_up(server.runtime)
+    at(server, datetime(2025, 11, 3, 15, 0, tzinfo=UTC))
+    with caplog.at_level(logging.WARNING, logger="bot.clock"):
+        bot_clock.catch_up(server.runtime)
+    missed = [
+        r.getMessage() for r in caplog.records if "while the clock was down" in r.getMessage()
+    ]
+    assert (
+        "daily-report: missed 2025-10-30, 2025-10-31, 2025-11-01, 2025-11-02 while the clock was "
+        "down; not replayed (backfill with `sprintbot job run daily-report --at ISO`)"
+    ) in missed
+    assert not any(m.startswith("weekly-report") for m in missed)  # day 7 has not come
+    reports = [p for p in posts(server) if p.args.get("channel") == "#sprint-status"]
+    assert [text_of(p).split(":")[0] for p in reports] == [
+        "Daily report — Day 1 of 14, 2025-10-29",
+        "Daily report — Day 6 of 14, 2025-11-03",
+    ]
