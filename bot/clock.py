@@ -43,7 +43,7 @@ JOBS = (
     ),
     JobSpec(
         "weekly-report",
-        "schedule.daily_report on schedule.weekly_report_days",
+        "schedule.daily_report on schedule.weekly_report_days (workdays or not)",
         "post the weekly report (dashboard, milestones, sign-offs, risks, forecast)",
     ),
     JobSpec(
@@ -147,7 +147,10 @@ def daily_jobs(runtime: Runtime) -> dict[str, time]:
 def scheduled(runtime: Runtime, name: str) -> str:
     """Run a daily job for today's slot exactly once: the (job, local date) claim is
     committed before the work, so a second clock, a restart or a catch-up skips it."""
-    slot = local_date(runtime.sprint.sprint, runtime.now()).isoformat()
+    today = local_date(runtime.sprint.sprint, runtime.now())
+    slot = today.isoformat()
+    if not runs_on(runtime, name, today):
+        return f"{name}: no slot on {slot}"
     with runtime.db.session() as session:
         claimed = queries.claim_job_slot(session=session, job=name, slot=slot, now=runtime.now())
         session.commit()
@@ -167,19 +170,26 @@ def catch_up(runtime: Runtime) -> list[str]:
     today = local_date(info, now)
     for line in missed_slots(runtime, today):
         log.warning("%s", line)
-    if WEEKDAYS[today.weekday()] not in info.workdays:
-        return []
     done = []
     for name, at in sorted(daily_jobs(runtime).items(), key=lambda item: item[1]):
-        if local_instant(info, today, at) <= now:
+        if runs_on(runtime, name, today) and local_instant(info, today, at) <= now:
             done.append(scheduled(runtime, name))
     log.info("clock started; missed slots before %s are not replayed", today)
     return done
 
 
-def missed_slots(runtime: Runtime, today: date) -> list[str]:
-    """Per daily job, the workdays between its last run and today that it did not run."""
+def runs_on(runtime: Runtime, name: str, day: date) -> bool:
+    """Whether a daily job has a slot on a local date: the weekly report on the sprint days
+    `weekly_report_days` names (workday or not), the others on workdays."""
     info = runtime.sprint.sprint
+    if name == "weekly-report":
+        noon = local_instant(info, day, time(12))
+        return sprint_day(info, noon) in runtime.sprint.schedule.weekly_report_days
+    return WEEKDAYS[day.weekday()] in info.workdays
+
+
+def missed_slots(runtime: Runtime, today: date) -> list[str]:
+    """Per daily job, the slots between its last run and today that it did not run."""
     out = []
     with runtime.db.session() as session:
         last = queries.last_job_slots(session=session)
@@ -188,11 +198,7 @@ def missed_slots(runtime: Runtime, today: date) -> list[str]:
             continue
         day, missed = date.fromisoformat(last[name]) + timedelta(days=1), []
         while day < today:
-            if WEEKDAYS[day.weekday()] in info.workdays and (
-                name != "weekly-report"
-                or sprint_day(info, local_instant(info, day, time(12)))
-                in runtime.sprint.schedule.weekly_report_days
-            ):
+            if runs_on(runtime, name, day):
                 missed.append(day.isoformat())
             day += timedelta(days=1)
         if missed:
@@ -227,8 +233,10 @@ def alert_followup(runtime: Runtime) -> int:
 
 
 def _schedule(scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runtime) -> None:
-    days = ",".join(runtime.sprint.sprint.workdays)
+    workdays = ",".join(runtime.sprint.sprint.workdays)
     for name, at in daily_jobs(runtime).items():
+        # The weekly report fires daily and `scheduled` keeps it to its sprint days.
+        days = "*" if name == "weekly-report" else workdays
         scheduler.add_job(
             scheduled,
             CronTrigger(

@@ -31,3 +31,36 @@ def test_jobs_and_their_next_runs_across_dst(server: Server) -> None:
     assert digest.trigger.get_next_fire_time(None, before).astimezone(ny).strftime("%H:%M") == (
         "09:30"
     )
+
+
+def test_weekly_report_keeps_its_sprint_days_even_off_workdays(server: Server) -> None:
+    from dataclasses import replace
+    from datetime import date
+
+    from bot.clock import runs_on, scheduled
+
+    sprint = server.runtime.sprint
+    weekdays = sprint.model_copy(
+        update={
+            "sprint": sprint.sprint.model_copy(
+                update={"workdays": ["mon", "tue", "wed", "thu", "fri"]}
+            )
+        }
+    )
+    runtime = replace(server.runtime, sprint=weekdays)
+    saturday = date(2025, 11, 1)  # day 4
+    assert not runs_on(runtime, "daily-report", saturday)
+    assert not runs_on(runtime, "weekly-report", date(2025, 10, 31))  # day 3
+    assert runs_on(runtime, "weekly-report", date(2025, 11, 4))  # day 7, a Tuesday
+    shifted = weekdays.model_copy(
+        update={"schedule": weekdays.schedule.model_copy(update={"weekly_report_days": [4]})}
+    )
+    runtime = replace(server.runtime, sprint=shifted)
+    assert runs_on(runtime, "weekly-report", saturday)
+    scheduler = BackgroundScheduler(timezone=shifted.sprint.tz)
+    _schedule(scheduler, runtime)
+    weekly = scheduler.get_job("weekly-report").trigger
+    after = datetime(2025, 10, 31, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+    assert weekly.get_next_fire_time(None, after).date() == saturday
+    server.runtime.now.at = datetime(2025, 10, 31, 14, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    assert scheduled(runtime, "weekly-report") == "weekly-report: no slot on 2025-10-31"
