@@ -24,6 +24,7 @@ _MENTION = re.compile(r"<[@#]([A-Z0-9]+)(?:\|[^>]*)?>")
 _GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>")
 _SPECIAL = re.compile(r"<!(here|channel|everyone)>")
 _EMOJI = re.compile(r":([a-z0-9_+-]+):")
+_CODE = re.compile(r"\n?```(.*?)```", re.DOTALL)
 _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w_])_([^_\n]+)_(?![\w_])")
 
@@ -34,10 +35,17 @@ def mrkdwn(text: str) -> str:
     text = _MENTION.sub(r"@\1", text)
     text = _GROUP.sub(r"@\1", text)
     text = _SPECIAL.sub(r"@\1", text)
-    text = _EMOJI.sub(lambda m: EMOJI.get(m.group(1), ""), text).replace("```", "\n")
+    text = _CODE.sub(
+        lambda m: "\n" + "\n".join("    " + ln for ln in m.group(1).splitlines()), text
+    )
+    text = _EMOJI.sub(lambda m: EMOJI.get(m.group(1), ""), text)
     text = _BOLD.sub(r"\1", text)
     text = _ITALIC.sub(r"\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _indent(block: str) -> str:
+    return "\n".join("    " + line for line in block.splitlines())
 
 
 def _text(obj: Any) -> str:

@@ -92,6 +92,9 @@ def test_terminal_text_is_readable(demo_data: dict[str, Any]) -> None:
     assert mrkdwn("*B-001* <@U1> :red_circle: <https://ci/1|CI run> a &lt; b") == (
         "B-001 @U1 ● CI run (https://ci/1) a < b"
     )
+    assert mrkdwn("`t::x`\n```AssertionError\nassert 1```") == (
+        "`t::x`\n    AssertionError\n    assert 1"
+    )
     text = to_text(daily_report(demo_data["daily"]))
     assert text.splitlines()[0] == "Daily report — Day 7 of 14, 2025-11-04"
     assert "  Health: ● On Track" in text

@@ -27,6 +27,15 @@ def status_posts(server: Server) -> list[Any]:
     return [p for p in posts(server) if p.args.get("channel") == "#sprint-status"]
 
 
+def wait_status_posts(server: Server, count: int) -> list[Any]:
+    """Status-channel posts queued after an ack (Bolt runs the rest in a worker thread)."""
+    deadline = time.monotonic() + 10
+    while len(sent := status_posts(server)) < count:
+        assert time.monotonic() < deadline, f"{len(sent)} of {count} posts"
+        time.sleep(0.05)
+    return sent
+
+
 def two_days(server: Server) -> None:
     at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
     post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
@@ -71,11 +80,7 @@ def test_sprint_report_is_for_admins_and_posts_now(server: Server) -> None:
 
     ok = slash(server.url, "/sprint", "report", user_id="U0TECHLEAD")
     assert ok.json()["text"] == "Posting today's daily report in #sprint-status…"
-    deadline = time.monotonic() + 10
-    while not (sent := status_posts(server)):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    [report] = sent
+    [report] = wait_status_posts(server, 1)
     assert text_of(report).startswith("Daily report — Day 3 of 14, 2025-10-31")
     assert "Posted on request with `/sprint report`." in text_of(report)
     # The 9:00 job later that day does not post a second one; a second request does.
@@ -83,10 +88,7 @@ def test_sprint_report_is_for_admins_and_posts_now(server: Server) -> None:
 
     assert clock.run_job(server.runtime, "daily-report") == "daily-report: already posted today"
     slash(server.url, "/sprint", "report", user_id="U0TECHLEAD")
-    deadline = time.monotonic() + 10
-    while len(status_posts(server)) < 2:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    assert len(wait_status_posts(server, 2)) == 2
 
 
 def test_review_draft_and_lessons_modal(server: Server) -> None:
@@ -95,8 +97,8 @@ def test_review_draft_and_lessons_modal(server: Server) -> None:
     at(server, datetime(2025, 10, 31, 17, 30, tzinfo=UTC))
     slash(server.url, "/blocker", "resolve B-001 freed the cache on shutdown", user_id="U0DEV")
     resp = slash(server.url, "/sprint", "review", user_id="U0DEV")
-    assert resp.json()["text"].startswith("Posted the sprint review draft in #sprint-status")
-    [review] = status_posts(server)
+    assert resp.json()["text"].startswith("Posting the sprint review draft in #sprint-status")
+    [review] = wait_status_posts(server, 1)
     text = text_of(review)
     assert text.startswith("Sprint review draft — Phase 4 Production Readiness")
     assert ":x: Production Readiness: target 85 %, achieved" in text
@@ -137,9 +139,10 @@ def test_signoff_buttons_for_the_named_roles(server: Server) -> None:
     two_days(server)
     resp = slash(server.url, "/sprint", "signoff", user_id="U0DEV")
     assert resp.json()["text"] == (
-        "Posted the sign-off request for Week 1 checkpoint: 78% production ready in #sprint-status."
+        "Posting the sign-off request for Week 1 checkpoint: 78% production ready in "
+        "#sprint-status."
     )
-    [request] = status_posts(server)
+    [request] = wait_status_posts(server, 1)
     text = text_of(request)
     assert text.startswith("Sign-off: Week 1 checkpoint: 78% production ready")
     assert "(day 7) — " in text and "criteria met" in text
@@ -206,7 +209,7 @@ def test_sprint_bad_input_says_how_and_posts_nothing(server: Server) -> None:
     assert status_posts(server) == []
     # A named milestone: day 14's sign-offs, security included.
     slash(server.url, "/sprint", "signoff day 14", user_id="U0DEV")
-    [request] = status_posts(server)
+    [request] = wait_status_posts(server, 1)
     [actions] = [b for b in request.args["blocks"] if b["type"] == "actions"]
     assert actions["elements"][-1]["text"]["text"] == "Sign off as Security"
 
@@ -273,7 +276,7 @@ def test_export_tracker(
     slash(server.url, "/blocker", "P0 Swarm Coordination: consensus broken", user_id="U0DEV")
     resp = slash(server.url, "/sprint", "signoff", user_id="U0DEV")
     assert resp.status_code == 200
-    status_posts(server)
+    wait_status_posts(server, 1)
     ts = sent_ts(server, "signoff:")
     click(server, "signoff:qa_lead", "7:qa_lead", user="U0QALEAD", channel="CSPRINTSTATUS", ts=ts)
     for name, value in (

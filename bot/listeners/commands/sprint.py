@@ -54,18 +54,23 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
             session.commit()
         app.notify_outbox()
     elif verb == "review" and not rest:
+        # Acknowledged first: the review reads the whole sprint.
+        ack(
+            response_type="ephemeral",
+            text=f"Posting the sprint review draft in {status_channel}; add lessons learned "
+            "with its button.",
+        )
         with app.db.session() as session:
             review.post_review(session=session, sprint=app.sprint, now=app.now(), user_id=user_id)
             session.commit()
-        ack(
-            response_type="ephemeral",
-            text=f"Posted the sprint review draft in {status_channel}; add lessons learned "
-            "with its button.",
-        )
         app.notify_outbox()
     elif verb in ("signoff", "sign-off"):
         now = app.now()
         milestone = _milestone(app, rest, sprint_day(app.sprint.sprint, now))
+        ack(
+            response_type="ephemeral",
+            text=f"Posting the sign-off request for {milestone.name} in {status_channel}.",
+        )
         with app.db.session() as session:
             measures = milestones.measure(session=session, sprint=app.sprint, now=now)
             data = milestones.milestone_data(
@@ -80,10 +85,6 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
                 channel=status_channel,
             )
             session.commit()
-        ack(
-            response_type="ephemeral",
-            text=f"Posted the sign-off request for {milestone.name} in {status_channel}.",
-        )
         app.notify_outbox()
     elif verb == "help":
         ack(response_type="ephemeral", text=USAGE)
