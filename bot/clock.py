@@ -39,7 +39,8 @@ JOBS = (
     JobSpec(
         "daily-report",
         "schedule.daily_report on workdays",
-        "post the daily report to channels.status, burn-down chart in its thread",
+        "post the daily report to channels.status, burn-down chart in its thread; refresh "
+        "the App Home of who opened it this week",
     ),
     JobSpec(
         "weekly-report",
@@ -95,6 +96,10 @@ def run_job(runtime: Runtime, name: str) -> str:
             posted = reports.post_daily_report(
                 session=session, sprint=runtime.sprint, participants=people, now=runtime.now()
             )
+            if posted:
+                reports.refresh_homes(
+                    session=session, sprint=runtime.sprint, now=runtime.now(), participants=people
+                )
             session.commit()
         runtime.sender.drain()
         return f"daily-report: {'posted' if posted else 'already posted today'}"

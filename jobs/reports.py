@@ -15,6 +15,8 @@ from jobs.readiness import Status, baseline, current_status
 from storage import queries
 from storage.models import Blocker
 
+HOME_KEY = "home:"  # outbox keys of Home tabs published because their user opened them
+HOME_REFRESH_DAYS = 7  # the morning report refreshes the Home of who opened it lately
 VELOCITY_TARGET = (18, 20)  # tests fixed per day, the seed's days 2-5 target
 LISTED = 10  # tests named per list; the rest are counted
 
@@ -398,3 +400,44 @@ def post_weekly_report(
         session=session, sprint=sprint, key=key, template=Template.WEEKLY_REPORT, data=data, now=now
     )
     return "posted"
+
+
+def publish_home(
+    *,
+    session: Session,
+    sprint: Sprint,
+    now: datetime,
+    user_id: str,
+    participants: list[str],
+    key: str,
+) -> None:
+    """Queue the user's App Home dashboard (views.publish)."""
+    data = home(session=session, sprint=sprint, now=now, user_id=user_id, participants=participants)
+    queries.enqueue(
+        session=session,
+        key=key,
+        method="views.publish",
+        payload={"user_id": user_id, "template": str(Template.APP_HOME), "data": data},
+        now=now,
+    )
+
+
+def refresh_homes(
+    *, session: Session, sprint: Sprint, now: datetime, participants: list[str]
+) -> int:
+    """Re-publish the Home of everyone who opened it in the last week, once a day, so the
+    dashboard is this morning's even before they open it again."""
+    day = numbers.local_date(sprint.sprint, now).isoformat()
+    users = queries.home_users(
+        session=session, key_prefix=HOME_KEY, since=now - timedelta(days=HOME_REFRESH_DAYS)
+    )
+    for user_id in users:
+        publish_home(
+            session=session,
+            sprint=sprint,
+            now=now,
+            user_id=user_id,
+            participants=participants,
+            key=f"home-refresh:{user_id}:{day}",
+        )
+    return len(users)

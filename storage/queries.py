@@ -790,3 +790,14 @@ def reports_of_branch(*, session: Session, branch: str, limit: int = 200) -> lis
         .limit(limit)
     ).all()
     return list(reversed(rows))
+
+
+def home_users(*, session: Session, key_prefix: str, since: datetime) -> list[str]:
+    """Users whose Home was published for them (key `prefix + user + ":…"`) since `since`."""
+    keys = session.exec(
+        select(OutboxMessage.key).where(
+            col(OutboxMessage.key).startswith(key_prefix, autoescape=True),
+            col(OutboxMessage.created_at) >= since,
+        )
+    ).all()
+    return sorted({k.removeprefix(key_prefix).split(":", 1)[0] for k in keys})

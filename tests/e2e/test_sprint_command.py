@@ -214,7 +214,7 @@ def test_sprint_bad_input_says_how_and_posts_nothing(server: Server) -> None:
     assert actions["elements"][-1]["text"]["text"] == "Sign off as Security"
 
 
-def home_opened(server: Server, user: str) -> None:
+def home_opened(server: Server, user: str, event_ts: str = "") -> None:
     body = {
         "token": "legacy",
         "team_id": "T1",
@@ -227,7 +227,7 @@ def home_opened(server: Server, user: str) -> None:
             "user": user,
             "channel": "D0HOME",
             "tab": "home",
-            "event_ts": f"{time.time():.6f}",
+            "event_ts": event_ts or f"{time.time():.6f}",
         },
     }
     resp = post_signed(server.url, json.dumps(body), content_type="application/json")
@@ -242,13 +242,16 @@ def test_app_home_is_the_live_dashboard(server: Server) -> None:
     at(server, datetime(2025, 10, 31, 13, 0, tzinfo=UTC))
     clock.run_job(server.runtime, "daily-report")  # its chart becomes the Home's image
     at(server, DAY3)
-    home_opened(server, "U0DEV")
+    home_opened(server, "U0DEV", "1761919200.000100")
+    home_opened(server, "U0DEV", "1761919200.000100")  # Slack's retry of the same event
     deadline = time.monotonic() + 10
     while not (published := server.slack.calls_to("views.publish")):
         assert time.monotonic() < deadline, "views.publish never called"
         server.runtime.sender.drain()
         time.sleep(0.05)
-    [call] = published
+    time.sleep(0.3)
+    server.runtime.sender.drain()
+    [call] = server.slack.calls_to("views.publish")
     view = call.args["view"]
     view = json.loads(view) if isinstance(view, str) else view
     assert call.args["user_id"] == "U0DEV" and view["type"] == "home"
@@ -262,6 +265,16 @@ def test_app_home_is_the_live_dashboard(server: Server) -> None:
     [image] = [b for b in view["blocks"] if b["type"] == "image"]
     assert image["slack_file"]["id"].startswith("F")
     assert "*Today's standups*" in text
+
+    # The next morning's report refreshes the Home of who opened it this week, without being opened again.
+    at(server, datetime(2025, 11, 1, 13, 0, tzinfo=UTC))
+    assert clock.run_job(server.runtime, "daily-report") == "daily-report: posted"
+    published = server.slack.calls_to("views.publish")
+    assert len(published) == 2
+    view = published[-1].args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert published[-1].args["user_id"] == "U0DEV"
+    assert view["blocks"][0]["text"]["text"] == "Phase 4 Production Readiness — Day 4 of 14"
 
 
 def test_export_tracker(

@@ -10,8 +10,6 @@ from slack_sdk import WebClient
 from bot.context import AppContext
 from bot.people import participants
 from jobs import reports
-from jobs.notices import Template
-from storage import queries
 
 
 def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -23,16 +21,14 @@ def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClien
     now = app.now()
     people = participants(client, app.sprint)
     with app.db.session() as session:
-        data = reports.home(
-            session=session, sprint=app.sprint, now=now, user_id=user_id, participants=people
-        )
-        queries.enqueue(
+        reports.publish_home(
             session=session,
-            # Slack's retries of one event carry its event_ts: they publish once.
-            key=f"home:{user_id}:{event.get('event_ts') or now.isoformat()}",
-            method="views.publish",
-            payload={"user_id": user_id, "template": str(Template.APP_HOME), "data": data},
+            sprint=app.sprint,
             now=now,
+            user_id=user_id,
+            participants=people,
+            # Slack's retries of one event carry its event_ts: they publish once.
+            key=f"{reports.HOME_KEY}{user_id}:{event.get('event_ts') or now.isoformat()}",
         )
         session.commit()
     app.notify_outbox()
