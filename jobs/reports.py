@@ -376,7 +376,7 @@ def weekly_report(
     ][:LISTED]
     if data["day"] >= sprint.sprint.days:
         # The last week's report is also the sprint's completion summary.
-        final = review.sprint_review(session=session, sprint=sprint, now=now)
+        final = review.sprint_review(session=session, sprint=sprint, now=now, measures=measures)
         data["completion"] = {
             "goals": final["goals"],
             "summary": final["summary"],

@@ -50,8 +50,14 @@ def _hours(delta_seconds: float) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
 
 
-def sprint_review(*, session: Session, sprint: Sprint, now: datetime) -> dict[str, Any]:
-    m = milestones.measure(session=session, sprint=sprint, now=now)
+def sprint_review(
+    *,
+    session: Session,
+    sprint: Sprint,
+    now: datetime,
+    measures: milestones.Measures | None = None,
+) -> dict[str, Any]:
+    m = measures or milestones.measure(session=session, sprint=sprint, now=now)
     v = m.values
     score = m.status.breakdown.score
     start = baseline(session=session, sprint=sprint, current=score)

@@ -266,7 +266,8 @@ def test_app_home_is_the_live_dashboard(server: Server) -> None:
     assert image["slack_file"]["id"].startswith("F")
     assert "*Today's standups*" in text
 
-    # The next morning's report refreshes the Home of who opened it this week, without being opened again.
+    # The next morning's report refreshes the Home of who opened it this week, without
+    # their opening it again.
     at(server, datetime(2025, 11, 1, 13, 0, tzinfo=UTC))
     assert clock.run_job(server.runtime, "daily-report") == "daily-report: posted"
     published = server.slack.calls_to("views.publish")
