@@ -349,6 +349,7 @@ def cmd_demo(args: argparse.Namespace, _: Settings | None) -> int:
     _print(f"  burn-down chart   {files['chart']}")
     _print(f"  tracker document  {files['tracker']}")
     _print(f"  SQLite database   {files['database']}")
+    _print(f"  CI runs (JUnit)   {files['runs']}/day-1.xml … day-6.xml")
     return 0
 
 

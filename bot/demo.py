@@ -164,10 +164,15 @@ class Demo:
         return result
 
 
-def build(sprint: Sprint, db: Database) -> Demo:
-    """Feed a week of the sprint into `db`; the clock's jobs run at their times."""
+def build(sprint: Sprint, db: Database, *, runs_dir: Path | None = None) -> Demo:
+    """Feed a week of the sprint into `db`; the clock's jobs run at their times. With
+    `runs_dir`, the JUnit documents are written there too (day-1.xml, …)."""
     demo = Demo(sprint, db)
     runs = {r.day: r for r in junit_runs(sprint)}
+    if runs_dir is not None:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        for r in runs.values():
+            (runs_dir / f"day-{r.day}.xml").write_bytes(r.xml)
     metrics_by_day: dict[int, dict[str, float]] = {
         2: {
             "swarm_init_time": 1.05,
@@ -306,7 +311,7 @@ def run_demo(
     upgrade(url)
     db = Database.from_url(url)
     try:
-        demo = build(sprint, db)
+        demo = build(sprint, db, runs_dir=out_dir / "junit")
         now = demo.at(DEMO_DAYS + 1, sprint.schedule.daily_report)
         with db.session() as session:
             report = reports.daily_report(session=session, sprint=sprint, participants=[], now=now)
@@ -339,6 +344,7 @@ def run_demo(
             "chart": out_dir / "burndown.png",
             "tracker": out_dir / "tracker.md",
             "database": db_path,
+            "runs": out_dir / "junit",
         }
         files["chart"].write_bytes(burndown_png(report))
         files["tracker"].write_text(tracker, encoding="utf-8")

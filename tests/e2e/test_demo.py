@@ -53,6 +53,9 @@ def test_demo_prints_the_sprint_and_writes_chart_and_tracker(tmp_path: Path) -> 
     chart = out_dir / "burndown.png"
     tracker = out_dir / "tracker.md"
     assert f"burn-down chart   {chart}" in out and f"tracker document  {tracker}" in out
+    # The CI runs it ingested are there to read, or to ingest again.
+    assert f"CI runs (JUnit)   {out_dir / 'junit'}/day-1.xml … day-6.xml" in out
+    assert (out_dir / "junit" / "day-6.xml").read_bytes() == runs[-1].xml
     png = chart.read_bytes()
     Image.open(io.BytesIO(png)).verify()
     series = json.loads(Image.open(io.BytesIO(png)).text["Description"])  # type: ignore[attr-defined]
