@@ -94,7 +94,7 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
                 f"{b.passing_tests:,} / {b.total_tests:,}"
                 if b.passing_tests and b.total_tests
                 else "-",
-                f"{status.passed:,} / {status.known:,}",
+                _of(status.passed, status.known) if status.known else "no test results yet",
                 "",
                 f"{_num(m.values['failing_tests'], 0)} failing",
             ],
@@ -409,6 +409,10 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _of(part: int | None, whole: int | None) -> str:
+    return f"{part:,} / {whole:,}" if part is not None and whole else "-"
 
 
 def _state(sprint: Sprint, metric: Metric, values: dict[str, float]) -> str:
