@@ -44,7 +44,7 @@ class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
 
     @stream.setter
     def stream(self, _: Any) -> None:
-        pass
+        """StreamHandler.__init__ assigns a stream; this handler keeps none of its own."""
 
 
 def _configure_logging() -> None:

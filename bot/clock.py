@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from typing import TypeVar
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -20,6 +21,7 @@ from jobs.numbers import local_date, local_instant, sprint_day
 from storage import queries
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 OUTBOX_INTERVAL_SECONDS = 15
 
@@ -91,27 +93,10 @@ def run_job(runtime: Runtime, name: str) -> str:
     if name == "alert-followup":
         return f"alert-followup: {alert_followup(runtime)} alerts followed up"
     if name == "daily-report":
-        people = participants(runtime.client, runtime.sprint)
-        with runtime.db.session() as session:
-            posted = reports.post_daily_report(
-                session=session, sprint=runtime.sprint, participants=people, now=runtime.now()
-            )
-            if posted:
-                reports.refresh_homes(
-                    session=session, sprint=runtime.sprint, now=runtime.now(), participants=people
-                )
-            session.commit()
-        runtime.sender.drain()
+        posted = with_participants(runtime, reports.morning_report)
         return f"daily-report: {'posted' if posted else 'already posted today'}"
     if name == "weekly-report":
-        people = participants(runtime.client, runtime.sprint)
-        with runtime.db.session() as session:
-            outcome = reports.post_weekly_report(
-                session=session, sprint=runtime.sprint, participants=people, now=runtime.now()
-            )
-            session.commit()
-        runtime.sender.drain()
-        return f"weekly-report: {outcome}"
+        return f"weekly-report: {with_participants(runtime, reports.post_weekly_report)}"
     if name == "blocker-escalation":
         return f"blocker-escalation: {blocker_escalation(runtime)} steps fired"
     if name in STANDUP_JOBS:
@@ -129,12 +114,18 @@ STANDUP_JOBS = {
 def standup_job(runtime: Runtime, name: str) -> str:
     """Run a standup job for today's local date; idempotent per day."""
     job, what = STANDUP_JOBS[name]
+    return f"{int(with_participants(runtime, job))} {what}"
+
+
+def with_participants(runtime: Runtime, job: Callable[..., T]) -> T:
+    """Run a job that needs the standup participants in one transaction, then deliver
+    what it queued."""
     people = participants(runtime.client, runtime.sprint)
     with runtime.db.session() as session:
         result = job(session=session, sprint=runtime.sprint, participants=people, now=runtime.now())
         session.commit()
     runtime.sender.drain()
-    return f"{int(result)} {what}"
+    return result
 
 
 def daily_jobs(runtime: Runtime) -> dict[str, time]:

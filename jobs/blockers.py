@@ -160,6 +160,12 @@ def _id(blocker: Blocker) -> int:
     return blocker.id
 
 
+def step_name(sprint: Sprint, level: int) -> str | None:
+    """The name of the escalation step a blocker has reached (None: not escalated)."""
+    steps = sprint.escalation
+    return steps[level - 1].name if 0 < level <= len(steps) else None
+
+
 def blocker_data(sprint: Sprint, b: Blocker, now: datetime) -> dict[str, Any]:
     """What the blocker's message shows."""
     steps = sprint.escalation
@@ -178,7 +184,7 @@ def blocker_data(sprint: Sprint, b: Blocker, now: datetime) -> dict[str, Any]:
         "target": b.target,
         "level": level,
         "levels": len(steps),
-        "step": steps[level - 1].name if 0 < level <= len(steps) else None,
+        "step": step_name(sprint, level),
         "acknowledged_by": b.acknowledged_by,
         "resolved_by": b.resolved_by,
         "resolution": b.resolution,

@@ -202,12 +202,9 @@ def forecasts(*, session: Session, sprint: Sprint, now: datetime) -> dict[str, A
     day = numbers.sprint_day(info, now)
     ends = day_ends(session=session, sprint=sprint, upto=today)
     readiness = {d: s.score for d, s in ends.items() if s.score is not None}
-    rates = {
-        d: 100.0 * _tests(s)["passed"] / _tests(s)["known"]
-        for d, s in ends.items()
-        if _tests(s).get("known")
-    }
-    known = next((int(_tests(s)["known"]) for _, s in sorted(ends.items(), reverse=True)), 0)
+    tests = {d: _tests(s) for d, s in ends.items()}
+    rates = {d: 100.0 * t["passed"] / t["known"] for d, t in tests.items() if t.get("known")}
+    known = int(tests[max(tests)].get("known") or 0) if tests else 0
     out: dict[str, Any] = {}
     for name, series, target in (
         ("readiness", readiness, sprint.targets.readiness),

@@ -13,31 +13,48 @@ from jobs.milestones import day_bounds, day_ends
 from jobs.notices import Template, post
 from jobs.readiness import Status, baseline, current_status
 from storage import queries
-from storage.models import Blocker
+from storage.models import Blocker, ReadinessSnapshot, Risk
 
 HOME_KEY = "home:"  # outbox keys of Home tabs published because their user opened them
 HOME_REFRESH_DAYS = 7  # the morning report refreshes the Home of who opened it lately
+OPEN_RISK = ("Critical", "Active")
 VELOCITY_TARGET = (18, 20)  # tests fixed per day, the seed's days 2-5 target
 LISTED = 10  # tests named per list; the rest are counted
 
 
 def failing_by_day(*, session: Session, sprint: Sprint, upto: date) -> dict[int, int]:
     """End-of-day failing tests per sprint day, from the last snapshot of each local day."""
+    return failing_of(day_ends(session=session, sprint=sprint, upto=upto))
+
+
+def failing_of(ends: dict[int, ReadinessSnapshot]) -> dict[int, int]:
+    """The failing tests each end-of-day snapshot recorded."""
     return {
         day: int(snap.breakdown["tests"]["failing"])
-        for day, snap in day_ends(session=session, sprint=sprint, upto=upto).items()
+        for day, snap in ends.items()
         if (snap.breakdown or {}).get("tests")
     }
 
 
+def fixed_per_day(failing: dict[int, int]) -> list[int]:
+    """Net tests fixed on each day that follows a recorded day."""
+    return [failing[d - 1] - failing[d] for d in sorted(failing) if d - 1 in failing]
+
+
 def daily_report(
-    *, session: Session, sprint: Sprint, participants: list[str], now: datetime
+    *,
+    session: Session,
+    sprint: Sprint,
+    participants: list[str],
+    now: datetime,
+    status: Status | None = None,
 ) -> dict[str, Any]:
-    """Everything the seed's daily report lists, for the local day of `now`."""
+    """Everything the seed's daily report lists, for the local day of `now` (`status`:
+    readiness now, when the caller has it already)."""
     info = sprint.sprint
     today = numbers.local_date(info, now)
     yesterday = today - timedelta(days=1)
-    status = current_status(session=session, sprint=sprint, now=now)
+    status = status or current_status(session=session, sprint=sprint, now=now)
     y_start, y_end = day_bounds(sprint, yesterday)
     reports = queries.reports_between(session=session, start=y_start, end=y_end, branch=info.branch)
     changes = queries.changes_between(session=session, start=y_start, end=y_end, branch=info.branch)
@@ -45,8 +62,8 @@ def daily_report(
     prior = queries.snapshot_before(session=session, at=y_start)
     failing = failing_by_day(session=session, sprint=sprint, upto=today)
     passed, known = status.passed, status.known
-    points = _burndown(sprint, status, failing)
-    fixed_per_day = [failing[d - 1] - failing[d] for d in sorted(failing) if d - 1 in failing]
+    points = burndown_points(sprint, status, failing)
+    fixed = fixed_per_day(failing)
     metrics = queries.latest_metric_values(session=session)
     risks = queries.all_risks(session=session)
     blockers = queries.open_blockers(session=session)
@@ -96,20 +113,11 @@ def daily_report(
             for p in points
         ],
         "velocity": {
-            "last": fixed_per_day[-1] if fixed_per_day else None,
-            "average": (sum(fixed_per_day) / len(fixed_per_day) if fixed_per_day else None),
+            "last": fixed[-1] if fixed else None,
+            "average": (sum(fixed) / len(fixed) if fixed else None),
             "target": list(VELOCITY_TARGET),
         },
-        "risks": [
-            {
-                "code": f"R-{r.id or 0:03d}",
-                "status": r.status,
-                "impact": r.impact,
-                "description": r.description[:120],
-            }
-            for r in risks
-            if r.status in ("Critical", "Active")
-        ][:LISTED],
+        "risks": [risk_row(r) for r in risks if r.status in OPEN_RISK][:LISTED],
         "risk_counts": {
             s: sum(1 for r in risks if r.status == s)
             for s in ("Critical", "Active", "Mitigated", "Resolved")
@@ -147,13 +155,28 @@ def _participation(states: dict[str, standups.Participation]) -> dict[str, Any]:
     }
 
 
-def _burndown(sprint: Sprint, status: Status, failing: dict[int, int]) -> list[numbers.BurnPoint]:
+def burndown_points(
+    sprint: Sprint, status: Status, failing: dict[int, int]
+) -> list[numbers.BurnPoint]:
+    """Failing tests per day against the plan, for the tests known now (else the file's)."""
     return numbers.burndown(
         sprint,
         failing,
         total=status.known or (sprint.baseline.total_tests or 0),
         baseline_passing=sprint.baseline.passing_tests or status.passed,
     )
+
+
+def risk_row(r: Risk, chars: int = 120) -> dict[str, Any]:
+    return {
+        "code": f"R-{r.id or 0:03d}",
+        "status": r.status,
+        "impact": r.impact,
+        "probability": r.probability,
+        "owner": r.owner,
+        "mitigation": (r.mitigation or "")[:chars],
+        "description": r.description[:chars],
+    }
 
 
 def _blocker_row(b: Blocker, now: datetime) -> dict[str, Any]:
@@ -167,16 +190,18 @@ def _blocker_row(b: Blocker, now: datetime) -> dict[str, Any]:
     }
 
 
-def sprint_status(*, session: Session, sprint: Sprint, now: datetime) -> dict[str, Any]:
+def sprint_status(
+    *, session: Session, sprint: Sprint, now: datetime, status: Status | None = None
+) -> dict[str, Any]:
     """/sprint: day, health, readiness against the plan, burn-down numbers, open blockers."""
     info = sprint.sprint
     today = numbers.local_date(info, now)
-    status = current_status(session=session, sprint=sprint, now=now)
+    status = status or current_status(session=session, sprint=sprint, now=now)
     failing_now = queries.failing_count(session=session, branch=info.branch)
-    failing = {**failing_by_day(session=session, sprint=sprint, upto=today)}
+    failing = failing_by_day(session=session, sprint=sprint, upto=today)
     if status.known and 1 <= status.day <= info.days:
         failing[status.day] = failing_now
-    points = _burndown(sprint, status, failing)
+    points = burndown_points(sprint, status, failing)
     by_day = {p.day: p for p in points}
     first = min(failing) if failing else None
     blockers = queries.open_blockers(session=session)
@@ -217,8 +242,8 @@ def home(
 ) -> dict[str, Any]:
     """The App Home dashboard: /sprint's numbers plus the breakdown by group, risks,
     today's standups, the last CI run and the newest burn-down chart."""
-    data = sprint_status(session=session, sprint=sprint, now=now)
     status = current_status(session=session, sprint=sprint, now=now)
+    data = sprint_status(session=session, sprint=sprint, now=now, status=status)
     today = numbers.local_date(sprint.sprint, now)
     states = (
         standups.participation(session=session, sprint=sprint, day=today, participants=participants)
@@ -238,15 +263,7 @@ def home(
                 for g in status.breakdown.groups
             ],
             "risks": [
-                {
-                    "code": f"R-{r.id or 0:03d}",
-                    "status": r.status,
-                    "impact": r.impact,
-                    "probability": r.probability,
-                    "description": r.description[:120],
-                }
-                for r in queries.all_risks(session=session)
-                if r.status in ("Critical", "Active")
+                risk_row(r) for r in queries.all_risks(session=session) if r.status in OPEN_RISK
             ][:LISTED],
             "standups": {
                 **_participation(states),
@@ -333,13 +350,29 @@ def post_daily_report(
     return True
 
 
+def morning_report(
+    *, session: Session, sprint: Sprint, participants: list[str], now: datetime
+) -> bool:
+    """The 9:00 job: today's report, then this morning's App Home for who opened it lately."""
+    posted = post_daily_report(session=session, sprint=sprint, participants=participants, now=now)
+    if posted:
+        refresh_homes(session=session, sprint=sprint, now=now, participants=participants)
+    return posted
+
+
 def weekly_report(
     *, session: Session, sprint: Sprint, participants: list[str], now: datetime
 ) -> dict[str, Any]:
     """The seed's weekly report: the full dashboard, each milestone's criteria evaluated,
     the sign-offs so far, the risk assessment and the forecast."""
-    data = daily_report(session=session, sprint=sprint, participants=participants, now=now)
     measures = milestones.measure(session=session, sprint=sprint, now=now)
+    data = daily_report(
+        session=session,
+        sprint=sprint,
+        participants=participants,
+        now=now,
+        status=measures.status,
+    )
     bd = measures.status.breakdown
     data["week"] = (data["day"] + 6) // 7
     data["dashboard"] = [
@@ -362,17 +395,7 @@ def weekly_report(
     ]
     data["forecast"] = milestones.forecasts(session=session, sprint=sprint, now=now)
     data["risk_assessment"] = [
-        {
-            "code": f"R-{r.id or 0:03d}",
-            "status": r.status,
-            "impact": r.impact,
-            "probability": r.probability,
-            "owner": r.owner,
-            "mitigation": (r.mitigation or "")[:200],
-            "description": r.description[:200],
-        }
-        for r in queries.all_risks(session=session)
-        if r.status != "Resolved"
+        risk_row(r, chars=200) for r in queries.all_risks(session=session) if r.status != "Resolved"
     ][:LISTED]
     if data["day"] >= sprint.sprint.days:
         # The last week's report is also the sprint's completion summary.

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from jobs import milestones, numbers, reports
+from jobs import blockers, milestones, numbers, reports
 from jobs.config import Metric, Sprint
 from jobs.numbers import pct
 from jobs.readiness import baseline
@@ -52,7 +52,6 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
     status = m.status
     score = status.breakdown.score
     start_score = baseline(session=session, sprint=sprint, current=score)
-    status_data = reports.sprint_status(session=session, sprint=sprint, now=now)
     ends = milestones.day_ends(session=session, sprint=sprint, upto=today)
     files_passing, files = queries.file_counts(session=session, branch=info.branch)
     b = sprint.baseline
@@ -163,10 +162,8 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
 
     # Burn-down.
     out += ["", "---", "", "## Burn-Down Chart Data", ""]
-    failing = reports.failing_by_day(session=session, sprint=sprint, upto=today)
-    points = numbers.burndown(
-        sprint, failing, total=total, baseline_passing=b.passing_tests or status.passed
-    )
+    failing = reports.failing_of(ends)
+    points = reports.burndown_points(sprint, status, failing)
     first = failing[min(failing)] if failing else None
     final = points[-1].planned if points else 0
     out += _table(
@@ -190,7 +187,7 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
             for p in points
         ],
     )
-    fixed_days = [failing[d - 1] - failing[d] for d in sorted(failing) if d - 1 in failing]
+    fixed_days = reports.fixed_per_day(failing)
     if fixed_days:
         out += [
             "",
@@ -237,9 +234,7 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
                 _local(sprint, x.reported_at),
                 f"@{x.owner}" if x.owner else "-",
                 x.target,
-                sprint.escalation[x.escalation_level - 1].name
-                if 0 < x.escalation_level <= len(sprint.escalation)
-                else "-",
+                blockers.step_name(sprint, x.escalation_level),
             ]
             for x in queries.open_blockers(session=session)
         ],
@@ -405,7 +400,7 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
         f"**Days Remaining:** {remaining}",
         "",
         f"**Current Status:** {HEALTH_MARK.get(str(status.health), '')} Sprint Day {day} - "
-        f"{status.health}; {status_data['blocker_count']} open blocker(s)",
+        f"{status.health}; {sum(m.blockers.values())} open blocker(s)",
         "",
     ]
     return "\n".join(out)

@@ -50,10 +50,15 @@ def posts(server: Server) -> list[Call]:
 
 
 def text_of(call: Call) -> str:
-    blocks = call.args.get("blocks") or []
-    out = [call.args.get("text", "")]
+    """A sent message's text, then every text its blocks show."""
+    return "\n".join([call.args.get("text", ""), blocks_text(call.args.get("blocks") or [])])
+
+
+def blocks_text(blocks: list[dict[str, Any]]) -> str:
+    """Every text shown by blocks: sections, fields, context elements, button labels."""
+    out = []
     for b in blocks:
-        if "text" in b:
+        if isinstance(b.get("text"), dict):
             out.append(b["text"]["text"])
         out += [f["text"] for f in b.get("fields", [])]
         out += [e.get("text", "") for e in b.get("elements", []) if isinstance(e.get("text"), str)]

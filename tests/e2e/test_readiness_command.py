@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from storage.models import ManualScore, ReadinessSnapshot
 from tests.conftest import Server
+from tests.e2e.test_ingest import blocks_text
 from tests.slack import command_body, post_signed, sign, slash
 
 LEAVES = [
@@ -39,18 +40,6 @@ GROUPS = [
 ]
 
 
-def _all_text(blocks: list[dict]) -> str:
-    out = []
-    for b in blocks:
-        if "text" in b:
-            out.append(b["text"]["text"])
-        for f in b.get("fields", []):
-            out.append(f["text"])
-        for e in b.get("elements", []):
-            out.append(e.get("text", ""))
-    return "\n".join(out)
-
-
 def test_readiness_shows_breakdown_within_three_seconds(server: Server) -> None:
     started = time.monotonic()
     resp = slash(server.url, "/readiness")
@@ -64,7 +53,7 @@ def test_readiness_shows_breakdown_within_three_seconds(server: Server) -> None:
         "type": "header",
         "text": {"type": "plain_text", "text": "Readiness 71.55 % — target 85 %", "emoji": True},
     }
-    text = _all_text(body["blocks"])
+    text = blocks_text(body["blocks"])
     for name in LEAVES + GROUPS:
         assert name in text
     # Leaf lines carry score, target and gap.
@@ -94,7 +83,7 @@ def test_admin_sets_manual_score_and_readiness_moves(server: Server) -> None:
     )
     shown = slash(server.url, "/readiness").json()
     assert shown["blocks"][0]["text"]["text"] == "Readiness 72.55 % — target 85 %"
-    assert "User Guides (5) — *70 %* of 100 %, gap -30 pts · _set manually_" in _all_text(
+    assert "User Guides (5) — *70 %* of 100 %, gap -30 pts · _set manually_" in blocks_text(
         shown["blocks"]
     )
     with server.runtime.db.session() as s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -34,11 +35,8 @@ class FakeSocket:
             json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}})
         )
         while True:
-            try:
-                envelope = self.outgoing.get(timeout=0.05)
-                conn.send(json.dumps(envelope))
-            except queue.Empty:
-                pass
+            with contextlib.suppress(queue.Empty):
+                conn.send(json.dumps(self.outgoing.get(timeout=0.05)))
             try:
                 message = conn.recv(timeout=0.05)
             except TimeoutError:

@@ -14,7 +14,7 @@ import pytest
 from storage import queries
 from tests.conftest import EXAMPLE, Server
 from tests.e2e.test_blockers import at, view_submit
-from tests.e2e.test_ingest import click, post_report, posts, responses, text_of
+from tests.e2e.test_ingest import blocks_text, click, post_report, posts, responses, text_of
 from tests.e2e.test_standup import opened
 from tests.slack import post_signed, slash
 
@@ -52,23 +52,13 @@ def test_sprint_shows_day_health_burndown_and_blockers(server: Server) -> None:
     assert time.monotonic() - started < 3
     body = resp.json()
     assert body["response_type"] == "ephemeral"
-    text = text_of_blocks(body)
+    text = blocks_text(body["blocks"])
     assert body["text"].startswith("Phase 4 Production Readiness — Day 3 of 14: readiness")
     assert "*Plan today / target*\n72 % / 85 %" in text
     assert "*Tests passing*\n7/13 (53.85 %)" in text
     # Day 1 ended with 0 failing of 13, now 5 fail; the plan's line for 13 tests is 0.
     assert "*Burn-down*: 5 failing now (plan for today 0, target 0) · -5 fixed since the" in text
     assert "*B-001* P0 · Swarm Coordination — consensus broken" in text
-
-
-def text_of_blocks(body: dict[str, Any]) -> str:
-    out = []
-    for b in body.get("blocks") or []:
-        if isinstance(b.get("text"), dict):
-            out.append(b["text"]["text"])
-        out += [f["text"] for f in b.get("fields", [])]
-        out += [e.get("text", "") for e in b.get("elements", []) if isinstance(e.get("text"), str)]
-    return "\n".join(out)
 
 
 def test_sprint_report_is_for_admins_and_posts_now(server: Server) -> None:
@@ -256,7 +246,7 @@ def test_app_home_is_the_live_dashboard(server: Server) -> None:
     view = json.loads(view) if isinstance(view, str) else view
     assert call.args["user_id"] == "U0DEV" and view["type"] == "home"
     assert len(view["blocks"]) <= 100
-    text = text_of_blocks({"blocks": view["blocks"]})
+    text = blocks_text(view["blocks"])
     assert view["blocks"][0]["text"]["text"] == "Phase 4 Production Readiness — Day 3 of 14"
     assert "*Breakdown by group*" in text and "Core Infrastructure (25)" in text
     assert "*Burn-down*: 5 failing now" in text
