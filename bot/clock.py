@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -15,8 +15,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.people import participants
 from bot.runtime import Runtime
-from jobs import blockers, notices, reports, standups
-from jobs.config import WEEKDAYS
+from jobs import blockers, figures, notices, reports, standups
+from jobs.config import WEEKDAYS, SprintInfo
 from jobs.numbers import local_date, local_instant, sprint_day
 from storage import queries
 
@@ -90,6 +90,10 @@ def run_job(runtime: Runtime, name: str) -> str:
     """Run one job now; return a one-line summary of what it did."""
     if name == "outbox":
         return f"outbox: {runtime.sender.drain()}"
+    if name in daily_jobs(runtime):
+        outside = not_running(runtime.sprint.sprint, runtime.now())
+        if outside:
+            return f"{name}: {outside}; nothing posted"
     if name == "alert-followup":
         return f"alert-followup: {alert_followup(runtime)} alerts followed up"
     if name == "daily-report":
@@ -174,10 +178,23 @@ def catch_up(runtime: Runtime) -> list[str]:
     return done
 
 
+def not_running(info: SprintInfo, now: datetime) -> str:
+    """Why daily jobs do nothing now ("" while the sprint runs)."""
+    current = figures.phase(info, now)
+    if current is figures.Phase.BEFORE:
+        return f"the sprint starts on {info.start.isoformat()}"
+    if current is figures.Phase.ENDED:
+        return f"the sprint ended on {info.end.isoformat()}"
+    return ""
+
+
 def runs_on(runtime: Runtime, name: str, day: date) -> bool:
-    """Whether a daily job has a slot on a local date: the weekly report on the sprint days
-    `weekly_report_days` names (workday or not), the others on workdays."""
+    """Whether a daily job has a slot on a local date: only the sprint's days; the weekly
+    report on the sprint days `weekly_report_days` names (workday or not), the others on
+    workdays."""
     info = runtime.sprint.sprint
+    if not info.start <= day <= info.end:
+        return False
     if name == "weekly-report":
         noon = local_instant(info, day, time(12))
         return sprint_day(info, noon) in runtime.sprint.schedule.weekly_report_days

@@ -55,10 +55,13 @@ def _group_section(g: GroupScore) -> SectionBlock:
 def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dict[str, Any]]:
     """The /readiness breakdown: overall score, target, gap, then every group and leaf."""
     bd = status.breakdown
-    day = (
+    day = status.status_line or (
         f"Day {status.day} of {days}"
         if 1 <= status.day <= days
         else ("Before the sprint" if status.day < 1 else "Sprint over")
+    )
+    why = " · ".join(
+        x for x in (f"{status.health}: {status.health_reason}", status.plan_note) if x
     )
     rate = pct(status.pass_rate) if status.known else "no test results yet"
     unmapped = f"\n_{status.unmapped} Unmapped (in no component)_" if status.unmapped else ""
@@ -78,6 +81,7 @@ def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dic
             ]
         ),
         ContextBlock(elements=[MarkdownTextObject(text=f"{sprint_name} · {day}")]),
+        ContextBlock(elements=[MarkdownTextObject(text=why[:3000])]),
         DividerBlock(),
     ]
     blocks += [_group_section(g) for g in bd.groups]

@@ -87,7 +87,7 @@ def _run_context(d: dict[str, Any]) -> str:
     if d.get("url"):
         parts.append(f"<{d['url']}|CI run>")
     r = d.get("readiness") or {}
-    if r.get("score") is not None:
+    if r.get("score") is not None and _impact_line(d) is None:  # else the impact line says it
         if r.get("previous") is not None:
             change = r["score"] - r["previous"]
             parts.append(
@@ -122,6 +122,43 @@ def _plural(n: int, word: str) -> str:
 # -- regressions -------------------------------------------------------------------------
 
 
+def _signed_pts(x: float) -> str:
+    """Readiness points with a real minus sign (U+2212): "+0.5 pts", "+1 pt", "0 pts"."""
+    text = f"{abs(x):.2f}".rstrip("0").rstrip(".")
+    unit = "pt" if text == "1" else "pts"
+    if text == "0":
+        return f"0 {unit}"
+    sign = "\u2212" if x < 0 else "+"
+    return f"{sign}{text} {unit}"
+
+
+def _impact_line(d: dict[str, Any]) -> str | None:
+    """What the report's regressions cost on their own, what its fixes and new failures
+    did, and the net: "6 regressed (-1.2 pts), 12 fixed (+1.7 pts): net +0.5 pts
+    (78.47 % → 79 %)"; None for data queued without it."""
+    i = d.get("impact") or {}
+    if i.get("net") is None:
+        return None
+    parts = []
+    for kind, word, always in (
+        ("regressed", "regressed", True),
+        ("fixed", "fixed", False),
+        ("new_failures", "", False),
+    ):
+        share = i.get(kind) or {}
+        count = int(share.get("count") or 0)
+        if not count and not always:
+            continue
+        label = f"{count} {word}" if word else _plural(count, "new failure")
+        if share.get("points") is not None:
+            label += f" ({_signed_pts(share['points'])})"
+        parts.append(label)
+    line = f"{', '.join(parts)}: net {_signed_pts(i['net'])}"
+    if i.get("before") is not None and i.get("after") is not None:
+        line += f" ({pct(i['before'])} → {pct(i['after'])})"
+    return line
+
+
 def regression_alert(d: dict[str, Any]) -> Message:
     count = int(d["count"])
     title = f"{_plural(count, 'test')} regressed on {d.get('branch') or 'main'}"
@@ -135,6 +172,9 @@ def regression_alert(d: dict[str, Any]) -> Message:
         ),
         ContextBlock(elements=[MarkdownTextObject(text=_run_context(d))]),
     ]
+    impact = _impact_line(d)
+    if impact is not None:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Readiness:* {impact}")))
     tests = d.get("tests") or []
     if count <= len(tests):
         for t in tests:
@@ -180,7 +220,8 @@ def regression_alert(d: dict[str, Any]) -> Message:
                 ]
             )
         )
-    return _message(f"{title} ({_run_context(d)})", blocks)
+    summary = f"{title}: {impact}" if impact is not None else title
+    return _message(f"{summary} ({_run_context(d)})", blocks)
 
 
 def regression_list(d: dict[str, Any]) -> Message:
@@ -201,7 +242,10 @@ def regression_email(d: dict[str, Any]) -> tuple[str, str]:
     if d.get("url"):
         lines.append(f"CI run: {d['url']}")
     r = d.get("readiness") or {}
-    if r.get("score") is not None:
+    impact = _impact_line(d)
+    if impact is not None:
+        lines.append(f"Readiness: {impact}")
+    elif r.get("score") is not None:
         lines.append(f"Readiness: {pct(r.get('previous'))} -> {pct(r['score'])}")
     lines.append("")
     for t in d["tests"]:
@@ -600,6 +644,13 @@ def _headline(d: dict[str, Any], *, since: str = "since yesterday") -> SectionBl
         if r.get("score") is not None and r.get("previous") is not None
         else ""
     )
+    tests = (
+        f"*Tests passing*\n{t['passed']:,}/{t['known']:,} ({pct(t['pass_rate'])}"
+        + (f", target {pct(t['pass_rate_target'])}" if "pass_rate_target" in t else "")
+        + ")"
+        if t.get("known")
+        else "*Tests passing*\nno test results yet"
+    )
     return SectionBlock(
         fields=[
             MarkdownTextObject(text=f"*Readiness*\n{pct(r['score'])}{change}"),
@@ -607,14 +658,38 @@ def _headline(d: dict[str, Any], *, since: str = "since yesterday") -> SectionBl
                 text=f"*Plan today / target*\n{pct(r['plan'])} / {pct(r['target'])}"
             ),
             MarkdownTextObject(text=f"*Health*\n{HEALTH_MARK.get(r['health'], '')} {r['health']}"),
-            MarkdownTextObject(
-                text=f"*Tests passing*\n{t['passed']}/{t['known']} "
-                f"({pct(t['pass_rate'])}"
-                + (f", target {pct(t['pass_rate_target'])}" if "pass_rate_target" in t else "")
-                + ")"
-            ),
+            MarkdownTextObject(text=tests),
         ]
     )
+
+
+def _why(d: dict[str, Any]) -> list[Block]:
+    """Health's reason and where the plan comes from, under the headline."""
+    r = d["readiness"]
+    parts = []
+    if r.get("health_reason"):
+        parts.append(f"*{r['health']}*: {_esc(r['health_reason'])}")
+    if r.get("plan_note"):
+        parts.append(_esc(r["plan_note"]))
+    return [_context(" · ".join(parts))] if parts else []
+
+
+def _tests_line(d: dict[str, Any]) -> str:
+    """The sprint's test figures by their DESIGN names, against the one failing target."""
+    t = d["tests"]
+    if not t.get("known") or "target_failing" not in t:
+        return "*Tests*: no test results yet"
+    return (
+        f"*Tests*: {t['failing']:,} failing now (target {t['target_failing']:,}; "
+        f"baseline {t['baseline_failing']:,}) · fixed this sprint {t['fixed']:,} · "
+        f"regressions introduced {t['regressions_introduced']:,}, open "
+        f"{t['regressions_open']:,} · new failures open {t['new_failures_open']:,}"
+    )
+
+
+def _more(shown: int, total: int, where: str) -> list[str]:
+    """ "+2 more — where": a list never drops its tail silently."""
+    return [f"_+{total - shown} more — {where}_"] if total > shown else []
 
 
 def _context(text: str) -> ContextBlock:
@@ -622,11 +697,17 @@ def _context(text: str) -> ContextBlock:
 
 
 def _blocker_lines(d: dict[str, Any]) -> list[str]:
-    return [f"*Open blockers ({d['blocker_count']})*"] + [
-        f"{SEVERITY_EMOJI.get(b['severity'], '')} *{b['code']}* {b['severity']} · "
-        f"{_esc(b['component'])} — {_esc(b['description'])} ({b['age']}, step {b['level']})"
-        for b in d["blockers"]
-    ]
+    if not d["blocker_count"]:
+        return ["*Open blockers*: none open"]
+    return (
+        [f"*Open blockers ({d['blocker_count']})*"]
+        + [
+            f"{SEVERITY_EMOJI.get(b['severity'], '')} *{b['code']}* {b['severity']} · "
+            f"{_esc(b['component'])} — {_esc(b['description'])} ({b['age']}, step {b['level']})"
+            for b in d["blockers"]
+        ]
+        + _more(len(d["blockers"]), d["blocker_count"], "`/blocker list` shows them all")
+    )
 
 
 def _benchmark_lines(d: dict[str, Any]) -> list[str]:
@@ -648,10 +729,28 @@ def _benchmark_lines(d: dict[str, Any]) -> list[str]:
     )
 
 
+def _report_day(d: dict[str, Any]) -> str:
+    return d.get("status_line") or f"Day {d['day']} of {d['days']}"
+
+
+def _change_lines(label: str, items: list[dict[str, Any]], count: int) -> str:
+    return (
+        f"• {label}: {count}"
+        + "".join(f"\n    `{_esc(_short(c['id'], 120))}`" for c in items)
+        + "".join(f"\n    {x}" for x in _more(len(items), count, "the whole list is in the thread"))
+    )
+
+
 def daily_report(d: dict[str, Any]) -> Message:
     r, y = d["readiness"], d["yesterday"]
-    title = f"Daily report — Day {d['day']} of {d['days']}, {d['date']}"
-    blocks: list[Block] = [HeaderBlock(text=_short(title, 150)), _headline(d)]
+    title = f"Daily report — {_report_day(d)}, {d['date']}"
+    blocks: list[Block] = [HeaderBlock(text=_short(title, 150)), _headline(d), *_why(d)]
+    if d.get("final"):
+        blocks.append(
+            _context(
+                f":checkered_flag: The sprint's final daily report: it ends today, {d['end']}."
+            )
+        )
     if d.get("late"):
         blocks.append(_context(LATE))
     if d.get("on_demand"):
@@ -664,23 +763,19 @@ def daily_report(d: dict[str, Any]) -> Message:
             else ""
         )
     ]
-    lines.append(
-        f"• New failures: {y['new_failures_count']}"
-        + "".join(f"\n    `{_esc(_short(c['id'], 120))}`" for c in y["new_failures"])
-    )
-    lines.append(
-        f"• Tests fixed: {y['fixed_count']}"
-        + "".join(f"\n    `{_esc(_short(c['id'], 120))}`" for c in y["fixed"])
-    )
+    if "regressed" in y:
+        lines.append(_change_lines("Regressed", y["regressed"], y["regressed_count"]))
+    lines.append(_change_lines("New failing tests", y["new_failures"], y["new_failures_count"]))
+    lines.append(_change_lines("Tests fixed", y["fixed"], y["fixed_count"]))
     v = d["velocity"]
     if v["last"] is not None:
         lines.append(
-            f"• Velocity: {v['last']} net tests fixed yesterday, {v['average']:.1f}/day on "
+            f"• Velocity: {v['last']} tests fixed yesterday, {v['average']:.1f}/day on "
             f"average (target {v['target'][0]}-{v['target'][1]})"
         )
+    lines.append(_tests_line(d))
     blocks += _sections(lines)
-    if d["blockers"]:
-        blocks += _sections(_blocker_lines(d))
+    blocks += _sections(_blocker_lines(d))
     blocks += _sections(_risk_lines(d))
     blocks += _sections(_benchmark_lines(d))
     s = d["standups"]
@@ -697,13 +792,40 @@ def daily_report(d: dict[str, Any]) -> Message:
 
 def _risk_lines(d: dict[str, Any]) -> list[str]:
     rc = d["risk_counts"]
-    return [
-        f"*Risks*: {rc['Critical']} critical, {rc['Active']} active, "
-        f"{rc['Mitigated']} mitigated, {rc['Resolved']} resolved"
-    ] + [
-        f"• *{x['code']}* {x['status']} ({x['impact']} impact) — {_esc(x['description'])}"
-        for x in d["risks"]
-    ]
+    open_count = d.get("risk_open_count", rc["Critical"] + rc["Active"])
+    if not open_count:
+        head = "*Risks*: none open"
+        if rc["Mitigated"] or rc["Resolved"]:
+            head += f" ({rc['Mitigated']} mitigated, {rc['Resolved']} resolved)"
+        return [head]
+    return (
+        [
+            f"*Risks*: {rc['Critical']} critical, {rc['Active']} active, "
+            f"{rc['Mitigated']} mitigated, {rc['Resolved']} resolved"
+        ]
+        + [
+            f"• *{x['code']}* {x['status']} ({x['impact']} impact) — {_esc(x['description'])}"
+            for x in d["risks"]
+        ]
+        + _more(len(d["risks"]), open_count, "`/risk list` shows them all")
+    )
+
+
+def change_list(d: dict[str, Any]) -> Message:
+    """The whole lists the daily report could only start: in its thread."""
+    title = f"Every test that changed on {d['date']}"
+    lines = [f"*{title}*"]
+    for key, label in (
+        ("regressed", "Regressed"),
+        ("new_failures", "New failing tests"),
+        ("fixed", "Tests fixed"),
+    ):
+        ids = d.get(key) or []
+        if ids:
+            lines.append(f"*{label} ({len(ids)})*")
+            lines += [f"• `{_esc(_short(x, 200))}`" for x in ids]
+    blocks: list[Block] = [*_sections(lines)]
+    return _message(title, blocks)
 
 
 # -- the weekly report, milestones and the review --------------------------------------
@@ -712,7 +834,10 @@ def _risk_lines(d: dict[str, Any]) -> list[str]:
 def _measured(c: dict[str, Any]) -> str:
     if c["value"] is None:
         return "not measured yet"
-    return f"{c['value']:.2f}".rstrip("0").rstrip(".") + (" %" if c["unit"] == "%" else "")
+    value = f"{c['value']:,.2f}".rstrip("0").rstrip(".") + (" %" if c["unit"] == "%" else "")
+    if c.get("of") is not None:
+        value += f" of {c['of']:,.0f}"
+    return value
 
 
 def _milestone_lines(m: dict[str, Any]) -> list[str]:
@@ -738,6 +863,8 @@ def _signoff_text(x: dict[str, Any]) -> str:
 
 def _forecast_line(label: str, f: dict[str, Any], unit: str, extra: str = "") -> str:
     target = f"{f['target']:g}{unit}"
+    if f.get("text"):
+        return f"• {label}: {f['text']}" + (extra if not f["on_pace"] and f["per_day"] else "")
     if f["reached"]:
         return f"• {label} {target}: reached ({f['current']:.2f}{unit})"
     if f["per_day"] is None:
@@ -758,8 +885,8 @@ def weekly_report(d: dict[str, Any]) -> Message:
     dashboard last: if a huge sprint overflows Slack's 50 blocks, it is the tail that is
     cut, and the message says so."""
     r = d["readiness"]
-    title = f"Weekly report — week {d['week']}, Day {d['day']} of {d['days']}, {d['date']}"
-    blocks: list[Block] = [HeaderBlock(text=_short(title, 150)), _headline(d)]
+    title = f"Weekly report — week {d['week']}, {_report_day(d)}, {d['date']}"
+    blocks: list[Block] = [HeaderBlock(text=_short(title, 150)), _headline(d), *_why(d)]
     if d.get("late"):
         blocks.append(_context(LATE))
     f = d["forecast"]
@@ -789,9 +916,13 @@ def weekly_report(d: dict[str, Any]) -> Message:
     ]
     if len(risks) == 1:
         risks.append("No open risks.")
+    risks += _more(
+        len(d["risk_assessment"]),
+        d.get("risk_assessment_count", len(d["risk_assessment"])),
+        "`/risk list` shows them all",
+    )
     blocks += _sections(risks)
-    if d["blockers"]:
-        blocks += _sections(_blocker_lines(d))
+    blocks += _sections(_blocker_lines(d))
     blocks += _sections(_benchmark_lines(d))
     dash = ["*Metrics dashboard*"]
     for g in d["dashboard"]:
@@ -802,11 +933,10 @@ def weekly_report(d: dict[str, Any]) -> Message:
             f"    {_esc(c['name'])} ({c['weight']:g}) — {pct(c['score'])} of {pct(c['target'])}"
             for c in g["components"]
         ]
-    mv = d["measures"]
-    dash.append(
-        f"Tests fixed this sprint: {mv['tests_fixed']:g} · regressions still failing: "
-        f"{mv['regressions']:g} · test files passing: {mv['test_files_passing']:g}"
-    )
+    dash.append(_tests_line(d))
+    t = d["tests"]
+    if t.get("test_files"):
+        dash.append(f"Test files passing: {t['test_files_passing']} of {t['test_files']}")
     blocks += _sections(dash)
     blocks.append(_context("The burn-down chart is in the thread."))
     return _message(f"{title}: readiness {pct(r['score'])}, {r['health']}", blocks)
@@ -865,20 +995,26 @@ def sprint_review(d: dict[str, Any]) -> Message:
             f"• Readiness: {pct(s['start'])} → {pct(s['end'])}{improvement}",
             f"• Pass rate: {pct(s['pass_rate'])}",
             f"• Tests fixed: {s['tests_fixed']:g}",
-            f"• Regressions: {s['regressions']} ({s['still_failing']} still failing)",
+            f"• Regressions introduced: {s['regressions']} ({s['still_failing']} still open)",
         ]
     )
     if d["accomplishments"]:
         blocks += _sections(
             ["*Components at target*", ", ".join(_esc(x) for x in d["accomplishments"])]
         )
-    changes = [f"*Regressions during the sprint ({s['regressions']})*"] + [
-        f"• `{_esc(_short(t, 120))}`" + (" (still failing)" if t in d["still_failing"] else "")
-        for t in d["regressions"]
-    ]
-    changes += [f"*Tests fixed ({d['fixed_count']})*"] + [
-        f"• `{_esc(_short(t, 120))}`" for t in d["fixed"]
-    ]
+    changes = (
+        [f"*Regressions introduced during the sprint ({s['regressions']})*"]
+        + [
+            f"• `{_esc(_short(t, 120))}`" + (" (still failing)" if t in d["still_failing"] else "")
+            for t in d["regressions"]
+        ]
+        + _more(len(d["regressions"]), s["regressions"], "`GET /api/v1/sprint` counts them")
+    )
+    changes += (
+        [f"*Tests fixed this sprint ({d['fixed_count']})*"]
+        + [f"• `{_esc(_short(t, 120))}`" for t in d["fixed"]]
+        + _more(len(d["fixed"]), d["fixed_count"], "the tracker export lists the days")
+    )
     blocks += _sections(changes)
     blocks += _sections(
         [f"*Blockers resolved ({d['blockers_resolved_count']})*"]
@@ -942,6 +1078,8 @@ def signoff(d: dict[str, Any]) -> Message:
 
 
 def _day_text(d: dict[str, Any]) -> str:
+    if d.get("status_line"):
+        return str(d["status_line"])
     if d["day"] < 1:
         return "Before the sprint"
     if d["day"] > d["days"]:
@@ -954,19 +1092,21 @@ def _burndown_line(d: dict[str, Any]) -> str:
     if b["failing"] is None:
         return "*Burn-down*: no test results yet"
     return (
-        f"*Burn-down*: {b['failing']} failing now (plan for today {b['planned']}, "
-        f"target {b['final']})"
-        + (f" · {b['fixed']:+d} fixed since the first day" if b["fixed"] is not None else "")
-        + f" · {b['remaining']} to go"
+        f"*Burn-down*: {b['failing']:,} failing now (plan for today {b['planned']:,}, "
+        f"target {b['final']:,})"
+        + (f" · {b['fixed']:,} fixed this sprint" if b["fixed"] is not None else "")
+        + f" · {b['remaining']:,} to go"
     )
 
 
 def sprint_status(d: dict[str, Any]) -> Message:
     """/sprint: day, health, readiness vs plan, burn-down, open blockers."""
     title = f"{d['name']} — {_day_text(d)}"
-    blocks: list[Block] = [HeaderBlock(text=_short(title, 150)), _headline(d)]
+    blocks: list[Block] = [HeaderBlock(text=_short(title, 150)), _headline(d), *_why(d)]
     lines = [_burndown_line(d)]
-    lines += _blocker_lines(d) if d["blockers"] else ["*Open blockers*: none"]
+    if "target_failing" in d["tests"]:
+        lines.append(_tests_line(d))
+    lines += _blocker_lines(d)
     blocks += _sections(lines)
     blocks.append(
         _context("`/sprint report` posts today's report · `/sprint review` · `/sprint signoff`")
@@ -985,7 +1125,7 @@ def _at_target(x: dict[str, Any]) -> str:
 def app_home(d: dict[str, Any]) -> Message:
     """The live dashboard (the seed's Key Metrics Dashboard), within a Home tab's 100 blocks."""
     title = f"{d['name']} — {_day_text(d)}"
-    blocks: list[Block] = [HeaderBlock(text=_short(title, 150)), _headline(d)]
+    blocks: list[Block] = [HeaderBlock(text=_short(title, 150)), _headline(d), *_why(d)]
     blocks += _sections(
         ["*Breakdown by group*"]
         + [
@@ -994,7 +1134,9 @@ def app_home(d: dict[str, Any]) -> Message:
             for g in d["groups"]
         ]
     )
-    blocks += _sections([_burndown_line(d)])
+    blocks += _sections(
+        [_burndown_line(d)] + ([_tests_line(d)] if "target_failing" in d["tests"] else [])
+    )
     if d.get("chart_file"):
         blocks.append(
             ImageBlock(
@@ -1002,7 +1144,7 @@ def app_home(d: dict[str, Any]) -> Message:
                 alt_text="Burn-down: failing tests per day against the plan",
             )
         )
-    blocks += _sections(_blocker_lines(d) if d["blockers"] else ["*Open blockers*: none"])
+    blocks += _sections(_blocker_lines(d))
     blocks += _sections(
         ["*Open risks*"]
         + [
@@ -1010,8 +1152,9 @@ def app_home(d: dict[str, Any]) -> Message:
             f"probability) — {_esc(x['description'])}"
             for x in d["risks"]
         ]
+        + _more(len(d["risks"]), d.get("risk_open_count", 0), "`/risk list` shows them all")
         if d["risks"]
-        else ["*Open risks*: none"]
+        else ["*Open risks*: none open"]
     )
     s = d["standups"]
     mine = {
@@ -1056,6 +1199,7 @@ SLACK: dict[Template, Callable[[dict[str, Any]], Message]] = {
     Template.BLOCKER_RESOLVED: blocker_resolved,
     Template.RISK_CHANGE: risk_change,
     Template.DAILY_REPORT: daily_report,
+    Template.CHANGE_LIST: change_list,
     Template.WEEKLY_REPORT: weekly_report,
     Template.SPRINT_REVIEW: sprint_review,
     Template.SIGNOFF: signoff,

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.settings import Settings
+from jobs import figures
 from jobs.config import Sprint
 from jobs.errors import SprintError
 from jobs.ingest import Ingested, IngestError, RunInfo, ingest_junit, ingest_metrics
@@ -143,6 +144,25 @@ def create_web_app(
         return JSONResponse(await run_in_threadpool(compute))
 
     @authorized
+    async def sprint_figures(request: Request) -> Response:
+        clock = now()
+        text = request.query_params.get("at")
+        try:
+            at = _parse_at(text) or clock
+        except IngestError as exc:
+            return error(400, str(exc))
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=sprint.sprint.tz)  # a wall time of the sprint's zone
+        if at > clock:
+            return error(400, f"at {text!r} is in the future; figures are known up to now")
+
+        def compute() -> dict[str, object]:
+            with db.session() as session:
+                return figures.compute(session=session, sprint=sprint, at=at).as_dict()
+
+        return JSONResponse(await run_in_threadpool(compute))
+
+    @authorized
     async def test_runs(request: Request) -> Response:
         media = _media_type(request)
         if media not in XML_TYPES and not media.endswith("+xml"):
@@ -218,6 +238,7 @@ def create_web_app(
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/api/v1/readiness", readiness, methods=["GET"]),
+            Route("/api/v1/sprint", sprint_figures, methods=["GET"]),
             Route("/api/v1/test-runs", test_runs, methods=["POST"]),
             Route("/api/v1/metrics", metrics, methods=["POST"]),
         ]

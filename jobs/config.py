@@ -26,16 +26,23 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CHANNEL_KEYS = ("team", "status", "blockers")
 # Roles every sprint file may name; [people] may add more (e.g. `security`).
 STANDARD_ROLES = ("participants", "tech_lead", "qa_lead", "product_owner", "executives", "admins")
+# Names a milestone criterion's `metric` may take (DESIGN.md, "Definitions").
 SPRINT_METRICS = (
     "readiness",
     "pass_rate",
     "passing_tests",
     "failing_tests",
     "tests_fixed",
-    "regressions",
+    "regressions_introduced",  # distinct tests with a passed → failed/error during the sprint
+    "regressions_open",  # tests failing now that passed at some time during the sprint
+    "regressions",  # the older name of regressions_open, still accepted in sprint files
     "test_files_passing",
     "benchmarks_met",
 )
+
+# Accepted for files written before the new name; not offered in messages.
+_LEGACY_METRICS = ("regressions",)
+PLAN_ANCHORS = ("measured", "stated")
 
 _DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
@@ -161,6 +168,20 @@ class Targets(_Model):
 class Plan(_Model):
     readiness: list[Percent] | None = None
     passing: list[Annotated[int, Field(ge=0)]] | None = None
+    # "measured": the plan's shape, rescaled so that day 1 is the measured baseline and the
+    # last day the target; "stated": the file's numbers as they are.
+    anchor: Literal["measured", "stated"] = "measured"
+
+    @field_validator("anchor", mode="before")
+    @classmethod
+    def _anchor(cls, v: Any) -> Any:
+        if v not in PLAN_ANCHORS:
+            raise ValueError(
+                f'{_show(v)} is not an anchor; use "measured" (the default: rescale the plan '
+                'from the measured baseline to the target) or "stated" (keep its numbers as '
+                "written)"
+            )
+        return v
 
     @field_validator("readiness", "passing")
     @classmethod
@@ -314,15 +335,21 @@ class Criterion(_Model):
     @classmethod
     def _metric(cls, v: str | None) -> str | None:
         if v is not None and v not in SPRINT_METRICS:
-            raise ValueError(f'unknown metric "{v}"; use one of {", ".join(SPRINT_METRICS)}')
+            offered = [m for m in SPRINT_METRICS if m not in _LEGACY_METRICS]
+            raise ValueError(f'unknown metric "{v}"; use one of {", ".join(offered)}')
         return v
 
     @field_validator("component")
     @classmethod
     def _component(cls, v: str | None, info: ValidationInfo) -> str | None:
-        known: set[str] | None = (info.context or {}).get("components")
-        if v is not None and known is not None and v not in known:
-            raise ValueError(f'unknown component "{v}"')
+        ctx = info.context or {}
+        leaves: set[str] | None = ctx.get("components")
+        groups: set[str] = ctx.get("groups") or set()
+        if v is not None and leaves is not None and v not in leaves | groups:
+            raise ValueError(
+                f'unknown component "{v}"; name a component ({_names(leaves)}) '
+                f"or a group ({_names(groups - leaves)})"
+            )
         return v
 
     @field_validator("benchmark")
@@ -473,6 +500,10 @@ def _names(known: set[str]) -> str:
     return ", ".join(sorted(known)) or "none"
 
 
+def _show(v: Any) -> str:
+    return f'"{v}"' if isinstance(v, str) else repr(v)
+
+
 def _context(raw: dict[str, Any]) -> dict[str, Any]:
     """Names from the raw file that later sections may refer to (read leniently here;
     the models check each section properly)."""
@@ -483,6 +514,16 @@ def _context(raw: dict[str, Any]) -> dict[str, Any]:
             return None
         return {i["name"] for i in items if isinstance(i, dict) and isinstance(i.get("name"), str)}
 
+    def groups() -> set[str]:
+        items = raw.get("components")
+        if not isinstance(items, list):
+            return set()
+        return {
+            i["group"]
+            for i in items
+            if isinstance(i, dict) and isinstance(i.get("group"), str) and i["group"]
+        }
+
     sprint = raw.get("sprint") if isinstance(raw.get("sprint"), dict) else {}
     days = sprint.get("days") if isinstance(sprint, dict) else None
     people = raw.get("people") if isinstance(raw.get("people"), dict) else {}
@@ -490,7 +531,8 @@ def _context(raw: dict[str, Any]) -> dict[str, Any]:
         "days": days if isinstance(days, int) and days >= 1 else None,
         "roles": set(STANDARD_ROLES) | set(people or {}),
         "metrics": names("metrics"),
-        "components": names("components"),
+        "components": names("components"),  # leaves
+        "groups": groups(),  # their `group`s (a leaf without one is its own group)
     }
 
 

@@ -26,7 +26,7 @@ from jobs import junit, notices, numbers
 from jobs.components import ComponentMap
 from jobs.config import Sprint, format_duration
 from jobs.errors import SprintError
-from jobs.numbers import MetricState, TestCounts
+from jobs.numbers import MetricState, Move, TestCounts
 from jobs.readiness import TestTally, announce_decline, record_readiness, snapshot_readiness
 from storage import queries
 from storage.models import Alert, MetricSample, TestReport, TestStatus
@@ -205,6 +205,12 @@ def _ingest_junit(
     results: list[dict[str, Any]] = []
     recovered: list[int] = []
     regressed_ids: list[int] = []
+    # What each kind of change does to readiness on its own (numbers.impact), and the known
+    # tests that changed as (component, passing) before → after, to count readiness before.
+    regressed_moves: list[Move] = []
+    fixed_moves: list[Move] = []
+    new_failure_moves: list[Move] = []
+    changed: list[tuple[str | None, bool, str | None, bool]] = []
 
     for key, case in parsed.cases.items():
         status = case.status
@@ -223,7 +229,7 @@ def _ingest_junit(
                     component,
                     str(status),
                     case.message if status in FAILING else None,
-                    at,
+                    now,  # first seen: when sprintbot received it (history's time axis)
                     at,
                     report_id,
                     False,
@@ -233,6 +239,7 @@ def _ingest_junit(
             ref = _test_ref(key, case.file, component)
             if status in FAILING:
                 new_failures.append(ref)
+                new_failure_moves.append(Move(component, passed=0, known=1))
             elif status is TestStatus.FLAKY:
                 flaky.append(ref)
             continue
@@ -249,8 +256,10 @@ def _ingest_junit(
             else:
                 regressions.append({**ref, "message": case.message})
                 regressed_ids.append(row.id)
+                regressed_moves.append(Move(row.component, passed=-1, known=0))
         elif row.status in FAILING and status is TestStatus.PASSED:
             fixed.append(ref)
+            fixed_moves.append(Move(row.component, passed=1, known=0))
             if row.alert_id is not None:
                 recovered.append(row.id)
         elif row.status in FAILING and status in FAILING:
@@ -261,6 +270,7 @@ def _ingest_junit(
             newly_skipped.append(ref)
         if status in FAILING and row.status not in FAILING and row.status != TestStatus.PASSED:
             new_failures.append(ref)  # e.g. skipped → failed: first time seen failing
+            new_failure_moves.append(Move(row.component, passed=0, known=0))  # known already
         if row.status != status:
             results.append(
                 {
@@ -281,6 +291,9 @@ def _ingest_junit(
                 "last_report_id": report_id,
                 "file": case.file,
             }
+        )
+        changed.append(
+            (row.component, row.status == TestStatus.PASSED, component, status == TestStatus.PASSED)
         )
         row.status, row.component = status, component
 
@@ -341,6 +354,19 @@ def _ingest_junit(
         ),
     )
     readiness = recorded.summary
+    effect = None
+    if info.branch == sprint.sprint.branch:
+        after = {k: TestCounts(passed=p, total=n) for k, (p, n) in tests_by_component.items()}
+        effect = numbers.impact(
+            sprint,
+            before=_counts_before(after, changed, new_meta),
+            after=after,
+            regressed=regressed_moves,
+            fixed=fixed_moves,
+            new_failures=new_failure_moves,
+            manual=queries.latest_manual_scores(session=session),
+            metric_values=queries.latest_metric_values(session=session),
+        ).as_dict()
 
     context = {
         "commit": info.commit,
@@ -349,6 +375,7 @@ def _ingest_junit(
         "run": run,
         "report": report_id,
         "readiness": readiness,
+        "impact": effect,
     }
     alert_key = None
     # Only the tracked branch alerts the team; other branches get their classification in
@@ -392,6 +419,7 @@ def _ingest_junit(
         "flaky": flaky + muted_failures,
         "newly_skipped": newly_skipped,
         "readiness": readiness,
+        "impact": effect,
         "alert": alert_key,
     }
     report.passed, report.failed = counts[TestStatus.PASSED], failed
@@ -401,6 +429,31 @@ def _ingest_junit(
     session.add(report)
     session.flush()
     return Ingested(reply=reply, created=True)
+
+
+def _counts_before(
+    after: dict[str, TestCounts],
+    changed: list[tuple[str | None, bool, str | None, bool]],
+    new: list[tuple[junit.Case, str | None]],
+) -> dict[str, TestCounts]:
+    """Per-component test counts as they stood before the report: `after` without the
+    report's new tests, and with each changed known test back in its old component/status."""
+    counts = {k: [c.passed, c.total] for k, c in after.items()}
+    for case, component in new:  # a first report's every test: a plain loop
+        if component is not None:
+            c = counts[component]
+            c[0] -= case.status is TestStatus.PASSED
+            c[1] -= 1
+    for old_component, old_passing, component, passing in changed:
+        if component is not None:
+            c = counts[component]
+            c[0] -= passing
+            c[1] -= 1
+        if old_component is not None:
+            c = counts.setdefault(old_component, [0, 0])
+            c[0] += old_passing
+            c[1] += 1
+    return {k: TestCounts(passed=p, total=n) for k, (p, n) in counts.items() if n}
 
 
 def _causes(

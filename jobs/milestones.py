@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlmodel import Session
 
-from jobs import numbers
+from jobs import figures, numbers
 from jobs.config import Criterion, Milestone, Sprint
 from jobs.errors import SprintError
-from jobs.readiness import Status, current_status
+from jobs.readiness import Status
 from storage import queries
-from storage.models import ReadinessSnapshot, Signoff
+from storage.models import Signoff
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -27,45 +27,56 @@ OPS: dict[str, Callable[[float, float], bool]] = {
     "!=": operator.ne,
 }
 SEVERITIES = {"P0": ("P0",), "P1": ("P1",), "P2": ("P2",), "P0+P1": ("P0", "P1")}
-FAILING = ("failed", "error")
 
 
 def day_bounds(sprint: Sprint, day: date) -> tuple[datetime, datetime]:
     """[start, end) of a local date, in UTC."""
-    start = numbers.local_instant(sprint.sprint, day, datetime.min.time())
-    end = numbers.local_instant(sprint.sprint, day + timedelta(days=1), datetime.min.time())
-    return start, end
+    return figures.day_start(sprint.sprint, day), figures.day_start(
+        sprint.sprint, day + timedelta(days=1)
+    )
 
 
-def day_ends(*, session: Session, sprint: Sprint, upto: date) -> dict[int, ReadinessSnapshot]:
-    """The last readiness snapshot of each sprint day up to `upto` (end-of-day state)."""
-    out: dict[int, ReadinessSnapshot] = {}
-    for snap in queries.snapshots_between(
-        session=session,
-        start=day_bounds(sprint, sprint.sprint.start)[0],
-        end=day_bounds(sprint, upto)[1],
-    ):
-        out[numbers.sprint_day(sprint.sprint, snap.at)] = snap  # later ones overwrite
-    return out
-
-
-def _tests(snap: ReadinessSnapshot) -> dict[str, Any]:
-    tests: dict[str, Any] = (snap.breakdown or {}).get("tests") or {}
-    return tests
+# What each measure is out of, where it has a denominator ("5 of 8").
+def _denominators(fig: figures.Figures) -> dict[str, float | None]:
+    t = fig.tests
+    return {
+        "passing_tests": float(t.known),
+        "failing_tests": float(t.known),
+        "tests_fixed": float(t.baseline_failing),
+        "test_files_passing": float(t.test_files),
+        "benchmarks_met": float(len(fig.benchmarks)),
+    }
 
 
 @dataclass(frozen=True)
 class Measures:
-    """Every quantity a milestone criterion can name, measured now."""
+    """Every quantity a milestone criterion can name, as `Figures` computed it."""
 
-    status: Status
+    figures: figures.Figures
     values: dict[str, float | None]  # SPRINT_METRICS
+    of: dict[str, float | None]  # denominators
     components: dict[str, float | None]  # leaves and groups
     blockers: dict[str, int]  # open, by severity
     benchmarks: dict[str, float]  # latest values
-    regressions: list[str]  # tests that regressed during the sprint (ids)
-    still_failing: list[str]  # of those, failing now
-    fixed: list[str]  # tests fixed during the sprint and passing now
+
+    @property
+    def status(self) -> Status:
+        return Status.of(self.figures)
+
+    @property
+    def regressions(self) -> list[str]:
+        """Tests that regressed during the sprint (ids)."""
+        return list(self.figures.tests.regressions_introduced_ids)
+
+    @property
+    def still_failing(self) -> list[str]:
+        """Tests failing now that passed during the sprint."""
+        return list(self.figures.tests.regressions_open_ids)
+
+    @property
+    def fixed(self) -> list[str]:
+        """Baseline-failing tests that pass now."""
+        return list(self.figures.tests.fixed_ids)
 
     def value(self, c: Criterion) -> float | None:
         if c.metric:
@@ -78,49 +89,37 @@ class Measures:
             return self.benchmarks.get(c.benchmark)
         return None
 
+    def denominator(self, c: Criterion) -> float | None:
+        return self.of.get(c.metric) if c.metric else None
 
-def measure(*, session: Session, sprint: Sprint, now: datetime) -> Measures:
-    info = sprint.sprint
-    status = current_status(session=session, sprint=sprint, now=now)
-    start = day_bounds(sprint, info.start)[0]
-    changes = queries.changes_between(
-        session=session, start=start, end=now + timedelta(microseconds=1), branch=info.branch
-    )
-    regressed = list(dict.fromkeys(c["id"] for c in changes if c["kind"] == "regression"))
-    failing_now = {c["id"] for c in changes if c["now"] in FAILING}
-    passing_now = {c["id"] for c in changes if c["now"] == "passed"}
-    fixed = list(dict.fromkeys(c["id"] for c in changes if c["kind"] == "fixed"))
-    metrics = queries.latest_metric_values(session=session)
-    states = {
-        m.name: numbers.metric_state(m, metrics[m.name], tolerance=sprint.alerts.perf_tolerance)
-        for m in sprint.metrics
-        if m.name in metrics
-    }
-    files_passing, _ = queries.file_counts(session=session, branch=info.branch)
-    open_blockers = queries.open_blockers(session=session)
-    bd = status.breakdown
+
+def measure(
+    *, session: Session, sprint: Sprint, now: datetime, fig: figures.Figures | None = None
+) -> Measures:
+    """The measures as of `now` (`fig`: the figures, when the caller has them already)."""
+    fig = fig or figures.compute(session=session, sprint=sprint, at=now)
+    t, bd = fig.tests, fig.breakdown
     components: dict[str, float | None] = {c.name: c.score for c in bd.components}
     components.update({g.name: g.score for g in bd.groups})
-    still = [t for t in regressed if t in failing_now]
     values: dict[str, float | None] = {
         "readiness": bd.score,
-        "pass_rate": status.pass_rate,
-        "passing_tests": float(status.passed),
-        "failing_tests": float(queries.failing_count(session=session, branch=info.branch)),
-        "tests_fixed": float(sum(1 for t in fixed if t in passing_now)),
-        "regressions": float(len(still)),
-        "test_files_passing": float(files_passing),
-        "benchmarks_met": float(sum(1 for s in states.values() if s is numbers.MetricState.MET)),
+        "pass_rate": t.pass_rate,
+        "passing_tests": float(t.passing),
+        "failing_tests": float(t.failing),
+        "tests_fixed": float(t.fixed),
+        "regressions": float(t.regressions_open),
+        "regressions_introduced": float(t.regressions_introduced),
+        "regressions_open": float(t.regressions_open),
+        "test_files_passing": float(t.test_files_passing),
+        "benchmarks_met": float(fig.benchmarks_met),
     }
     return Measures(
-        status=status,
+        figures=fig,
         values=values,
+        of=_denominators(fig),
         components=components,
-        blockers={s: sum(1 for b in open_blockers if b.severity == s) for s in ("P0", "P1", "P2")},
-        benchmarks=metrics,
-        regressions=regressed,
-        still_failing=still,
-        fixed=[t for t in fixed if t in passing_now],
+        blockers=fig.blocker_counts(),
+        benchmarks={b.metric.name: b.value for b in fig.benchmarks if b.value is not None},
     )
 
 
@@ -133,7 +132,10 @@ def evaluate(milestone: Milestone, measures: Measures) -> list[dict[str, Any]]:
             {
                 "criterion": c.describe(),
                 "value": value,
+                "of": measures.denominator(c),
                 "unit": "%" if (c.metric in ("readiness", "pass_rate") or c.component) else "",
+                "target": c.value,
+                "op": c.op,
                 "met": value is not None and OPS[c.op](value, c.value),
             }
         )
@@ -195,35 +197,22 @@ def milestone_data(*, session: Session, milestone: Milestone, measures: Measures
     }
 
 
-def forecasts(*, session: Session, sprint: Sprint, now: datetime) -> dict[str, Any]:
-    """Least squares over the sprint's end-of-day readiness and pass rate so far."""
-    info = sprint.sprint
-    today = numbers.local_date(info, now)
-    day = numbers.sprint_day(info, now)
-    ends = day_ends(session=session, sprint=sprint, upto=today)
-    readiness = {d: s.score for d, s in ends.items() if s.score is not None}
-    tests = {d: _tests(s) for d, s in ends.items()}
-    rates = {d: 100.0 * t["passed"] / t["known"] for d, t in tests.items() if t.get("known")}
-    known = int(tests[max(tests)].get("known") or 0) if tests else 0
+def forecasts(fig: figures.Figures) -> dict[str, Any]:
+    """The forecasts of readiness and pass rate as data, with the pass-rate pace in tests a
+    day (what a team plans with)."""
+    info = fig.info
+    known = fig.tests.known
     out: dict[str, Any] = {}
-    for name, series, target in (
-        ("readiness", readiness, sprint.targets.readiness),
-        ("pass_rate", rates, sprint.targets.pass_rate),
-    ):
-        f = numbers.forecast(series, target=target, today=day, days=info.days)
+    for name, f in fig.forecast.items():
         out[name] = {
             **f.as_dict(),
             "date": numbers.day_date(info, f.day).isoformat() if f.day else None,
-            "points": len(series),
         }
-    # The pass-rate pace in tests a day: what a team plans with.
-    rate = out["pass_rate"]
+    rate = fig.forecast["pass_rate"]
     out["pass_rate"]["tests_per_day"] = (
-        rate["per_day"] * known / 100 if rate["per_day"] is not None and known else None
+        rate.per_day * known / 100 if rate.per_day is not None and known else None
     )
     out["pass_rate"]["needed_tests_per_day"] = (
-        rate["needed_per_day"] * known / 100
-        if rate["needed_per_day"] is not None and known
-        else None
+        rate.needed_per_day * known / 100 if rate.needed_per_day is not None and known else None
     )
     return out

@@ -44,6 +44,7 @@ class Template(StrEnum):
     BLOCKER_RESOLVED = "blocker_resolved"
     RISK_CHANGE = "risk_change"
     DAILY_REPORT = "daily_report"
+    CHANGE_LIST = "change_list"
     BURNDOWN_CHART = "burndown_chart"
     WEEKLY_REPORT = "weekly_report"
     SPRINT_REVIEW = "sprint_review"

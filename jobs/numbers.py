@@ -233,6 +233,110 @@ def breakdown(
     )
 
 
+# -- what one report did to readiness ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Move:
+    """One test's change in a report as readiness counts it: in `component` (None: no
+    component's globs match it, so readiness does not see it) the passing tests change by
+    `passed` and the known tests by `known`. A regression is (c, -1, 0), a fix (c, +1, 0),
+    a new test failing (c, 0, +1), a known skipped or flaky test now failing (c, 0, 0)."""
+
+    component: str | None
+    passed: int
+    known: int
+
+
+@dataclass(frozen=True)
+class Share:
+    """One kind of change in a report: how many tests, and the readiness points those
+    changes alone are worth (None when there is no readiness to move)."""
+
+    count: int
+    points: float | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"count": self.count, "points": _round(self.points)}
+
+
+@dataclass(frozen=True)
+class Impact:
+    """A report's effect on readiness: each kind of change on its own, and the net."""
+
+    before: float | None
+    after: float | None
+    regressed: Share
+    fixed: Share
+    new_failures: Share
+
+    @property
+    def net(self) -> float | None:
+        return None if self.before is None or self.after is None else self.after - self.before
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "before": _round(self.before),
+            "after": _round(self.after),
+            "net": _round(self.net),
+            "regressed": self.regressed.as_dict(),
+            "fixed": self.fixed.as_dict(),
+            "new_failures": self.new_failures.as_dict(),
+        }
+
+
+def moved(before: Mapping[str, TestCounts], moves: Iterable[Move]) -> dict[str, TestCounts]:
+    """The per-component test counts `before` with `moves` applied."""
+    counts = {name: [c.passed, c.total] for name, c in before.items()}
+    for m in moves:
+        if m.component is not None:
+            c = counts.setdefault(m.component, [0, 0])
+            c[0] += m.passed
+            c[1] += m.known
+    return {name: TestCounts(passed=p, total=n) for name, (p, n) in counts.items()}
+
+
+def impact(
+    sprint: Sprint,
+    *,
+    before: Mapping[str, TestCounts],
+    after: Mapping[str, TestCounts],
+    regressed: Sequence[Move],
+    fixed: Sequence[Move],
+    new_failures: Sequence[Move],
+    manual: Mapping[str, float] | None = None,
+    metric_values: Mapping[str, float] | None = None,
+) -> Impact:
+    """What a report did to readiness, with the same manual scores and metrics throughout.
+
+    A kind's points = readiness(before + only that kind's moves) - readiness(before): what
+    the regressions cost on their own, what the fixes gained, what the new failures cost.
+    The net = readiness(after) - readiness(before): everything the report changed (new
+    passing tests and skips too). The parts need not add up to the net, since a
+    component's score is a ratio of its tests."""
+
+    def score(tests: Mapping[str, TestCounts]) -> float | None:
+        return breakdown(sprint, tests=tests, manual=manual, metric_values=metric_values).score
+
+    base = score(before)
+
+    def share(moves: Sequence[Move]) -> Share:
+        if base is None:
+            return Share(count=len(moves), points=None)
+        if not moves:
+            return Share(count=0, points=0.0)
+        alone = score(moved(before, moves))
+        return Share(count=len(moves), points=None if alone is None else alone - base)
+
+    return Impact(
+        before=base,
+        after=score(after),
+        regressed=share(regressed),
+        fixed=share(fixed),
+        new_failures=share(new_failures),
+    )
+
+
 # -- time --------------------------------------------------------------------------------
 
 
@@ -269,27 +373,42 @@ def _clamp_day(sprint: Sprint, day: int) -> int:
     return min(max(day, 1), sprint.sprint.days)
 
 
+def _progress(shape: Sequence[float] | None, day: int, days: int) -> float:
+    """How far along the plan's shape day d is: 0 on day 1, 1 on the last day (a straight
+    line without a shape; 0 throughout when the shape starts where it ends)."""
+    if shape is None:
+        return (day - 1) / (days - 1) if days > 1 else 1.0
+    first, last = shape[0], shape[-1]
+    return (shape[day - 1] - first) / (last - first) if last != first else 0.0
+
+
 def plan_readiness(sprint: Sprint, day: int, *, baseline: float) -> float:
-    """Planned readiness for day d: the [plan] entry, else linear from baseline to target."""
+    """Planned readiness for day d: the [plan]'s shape rescaled from the measured baseline on
+    day 1 to the target on the last day (DESIGN.md); `anchor = "stated"` keeps the file's."""
     d = _clamp_day(sprint, day)
-    if sprint.plan.readiness is not None:
-        return float(sprint.plan.readiness[d - 1])
-    return _linear(baseline, sprint.targets.readiness, d, sprint.sprint.days)
+    shape = sprint.plan.readiness
+    if shape is not None and sprint.plan.anchor == "stated":
+        return float(shape[d - 1])
+    target = sprint.targets.readiness
+    return baseline + _progress(shape, d, sprint.sprint.days) * (target - baseline)
 
 
-def plan_passing(sprint: Sprint, day: int, *, baseline_passing: int, total: int) -> int:
-    """Planned passing tests for day d: the [plan] entry, else linear to the pass-rate target."""
+def target_failing(known: int, pass_rate: float) -> int:
+    """Known tests - ceil(pass_rate % of known): the one failing-tests target."""
+    return known - math.ceil(known * pass_rate / 100 - 1e-9)
+
+
+def plan_failing(sprint: Sprint, day: int, *, baseline_failing: int, known: int) -> int:
+    """Planned failing tests for day d: the shape of [plan] passing rescaled from the baseline
+    failing on day 1 to the target failing on the last day; `anchor = "stated"` keeps the
+    file's passing numbers (failing = known - passing)."""
     d = _clamp_day(sprint, day)
-    if sprint.plan.passing is not None:
-        return sprint.plan.passing[d - 1]
-    goal = math.ceil(total * sprint.targets.pass_rate / 100)
-    return round(_linear(baseline_passing, max(goal, baseline_passing), d, sprint.sprint.days))
-
-
-def _linear(start: float, end: float, day: int, days: int) -> float:
-    if days <= 1:
-        return end
-    return start + (end - start) * (day - 1) / (days - 1)
+    shape = sprint.plan.passing
+    if shape is not None and sprint.plan.anchor == "stated":
+        return max(known - shape[d - 1], 0)
+    goal = target_failing(known, sprint.targets.pass_rate)
+    progress = _progress([float(x) for x in shape] if shape else None, d, sprint.sprint.days)
+    return round(baseline_failing + progress * (goal - baseline_failing))
 
 
 def health(
@@ -298,44 +417,52 @@ def health(
     *,
     open_p0_ages: Sequence[timedelta] = (),
 ) -> Health:
-    """On Track at or above plan; At Risk within 2 points below or with a P0 open > 24 h."""
-    if readiness is None:
-        return Health.AT_RISK
-    if readiness >= plan:
-        stale_p0 = any(age > timedelta(hours=24) for age in open_p0_ages)
-        return Health.AT_RISK if stale_p0 else Health.ON_TRACK
-    if readiness >= plan - 2:
-        return Health.AT_RISK
-    return Health.CRITICAL
+    """Health without the forecast (see `assess`)."""
+    p0 = [("P0", age) for age in open_p0_ages]
+    return assess(readiness, plan, day=1, outlook=None, open_p0=p0)[0]
 
 
-@dataclass(frozen=True)
-class BurnPoint:
-    day: int
-    date: date
-    failing: int | None  # end-of-day actual; None for days not yet reached or without data
-    planned: int
-
-
-def burndown(
-    sprint: Sprint,
-    failing_by_day: Mapping[int, int],
+def assess(
+    readiness: float | None,
+    plan: float,
     *,
-    total: int,
-    baseline_passing: int,
-) -> list[BurnPoint]:
-    """Failing tests per day against the plan's failing (total - planned passing)."""
-    return [
-        BurnPoint(
-            day=d,
-            date=day_date(sprint.sprint, d),
-            failing=failing_by_day.get(d),
-            planned=max(
-                total - plan_passing(sprint, d, baseline_passing=baseline_passing, total=total), 0
-            ),
-        )
-        for d in range(1, sprint.sprint.days + 1)
-    ]
+    day: int,
+    outlook: Forecast | None,
+    open_p0: Sequence[tuple[str, timedelta]] = (),
+) -> tuple[Health, str]:
+    """Health with its reason (DESIGN.md): On Track at or above plan and, from day 3 on,
+    with the forecast reaching the target by the last day; At Risk within 2 points below
+    plan, when the forecast misses or a P0 has been open over 24 h; Critical further below."""
+    if readiness is None:
+        return Health.AT_RISK, "no readiness measured yet"
+    gap = readiness - plan
+    where = f"{pct(readiness)} against today's plan of {pct(plan)}"
+    if gap < -2:
+        return Health.CRITICAL, f"{_pts(-gap)} below plan ({where})"
+    risks = []
+    if gap < 0:
+        risks.append(f"{_pts(-gap)} below plan ({where})")
+    pace = outlook.describe() if outlook is not None else None
+    if outlook is not None and day >= 3 and outlook.enough and not outlook.on_pace:
+        risks.append(pace or "")
+    stale = [(code, age) for code, age in open_p0 if age > timedelta(hours=24)]
+    risks += [f"P0 {code} open for {_hours(age)}" for code, age in stale]
+    if risks:
+        return Health.AT_RISK, "; ".join(risks)
+    reason = f"{_pts(gap)} above plan ({where})" if gap > 0 else f"on plan ({where})"
+    if pace is not None:
+        reason += f"; {pace}"
+    return Health.ON_TRACK, reason
+
+
+def _pts(x: float) -> str:
+    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    return f"{text} pts" if text != "1" else "1 pt"
+
+
+def _hours(age: timedelta) -> str:
+    hours = int(age.total_seconds() // 3600)
+    return f"{hours // 24}d {hours % 24}h" if hours >= 48 else f"{hours} h"
 
 
 # -- forecast ----------------------------------------------------------------------------
@@ -355,6 +482,9 @@ def least_squares(points: Sequence[tuple[float, float]]) -> tuple[float, float] 
     return my - slope * mx, slope
 
 
+MIN_FORECAST_DAYS = 3  # a line through fewer days says little
+
+
 @dataclass(frozen=True)
 class Forecast:
     """When a target is reached at the current pace (a least-squares line over the days)."""
@@ -362,44 +492,69 @@ class Forecast:
     target: float
     current: float | None
     per_day: float | None  # the fitted pace
-    day: int | None  # the sprint day the line reaches the target; None: not in the sprint
+    day: int | None  # the sprint day the line reaches the target (may be past the last day)
     needed_per_day: float | None  # the pace that would reach it by the last day
     reached: bool = False
+    days: int = 0  # the sprint's length
+    points: int = 0  # days measured
+    unit: str = "%"
+
+    @property
+    def enough(self) -> bool:
+        return self.reached or self.points >= MIN_FORECAST_DAYS
 
     @property
     def on_pace(self) -> bool:
-        return self.reached or self.day is not None
+        return self.reached or (self.day is not None and self.day <= self.days)
+
+    def describe(self) -> str:
+        """ "at this pace 85 % is reached on day 17", or why there is no forecast yet."""
+        goal = pct(self.target) if self.unit == "%" else f"{self.target:g}"
+        if self.reached:
+            return f"{goal} reached"
+        if not self.enough:
+            return f"forecast needs {MIN_FORECAST_DAYS} days of data ({self.points} so far)"
+        if self.per_day is None or self.day is None:
+            pace = f"{self.per_day:+.2f} pts/day" if self.per_day is not None else "no pace"
+            needed = (
+                f", needs {self.needed_per_day:+.2f}" if self.needed_per_day is not None else ""
+            )
+            return f"at this pace ({pace}{needed}) {goal} is not reached"
+        return f"at this pace {goal} is reached on day {self.day}"
 
     def as_dict(self) -> dict[str, object]:
         return {
             "target": self.target,
-            "current": self.current,
-            "per_day": self.per_day,
+            "current": _round(self.current),
+            "per_day": _round(self.per_day),
             "day": self.day,
-            "needed_per_day": self.needed_per_day,
+            "needed_per_day": _round(self.needed_per_day),
             "reached": self.reached,
             "on_pace": self.on_pace,
+            "points": self.points,
+            "enough_data": self.enough,
+            "text": self.describe(),
         }
 
 
 def forecast(series: Mapping[int, float], *, target: float, today: int, days: int) -> Forecast:
-    """Fit the sprint's days so far; the first day the line reaches `target`, if within the
-    sprint, else the pace needed from today's value to reach it on the last day."""
+    """Fit the sprint's days so far; the first day the line reaches `target` (past the last
+    day when the pace is too slow), and the pace needed from today's value to reach it on
+    the last day."""
     current = series[max(series)] if series else None
+    points = len(series)
     if current is not None and current >= target:
-        return Forecast(target, current, None, max(series), 0.0, reached=True)
+        return Forecast(target, current, None, max(series), 0.0, True, days, points)
     fit = least_squares(sorted(series.items()))
     remaining_days = max(days - today, 0)
     needed = (target - current) / remaining_days if current is not None and remaining_days else None
     if fit is None:
-        return Forecast(target, current, None, None, needed)
+        return Forecast(target, current, None, None, needed, False, days, points)
     intercept, slope = fit
     day = None
     if slope > 0:
         day = max(math.ceil((target - intercept) / slope - 1e-9), today)
-        if day > days:
-            day = None
-    return Forecast(target, current, slope, day, needed)
+    return Forecast(target, current, slope, day, needed, False, days, points)
 
 
 # -- consistency of what the sprint file states -------------------------------------------
@@ -417,7 +572,8 @@ class Inconsistency:
 
 
 def consistency_warnings(sprint: Sprint) -> list[Inconsistency]:
-    """Where stated baselines disagree with what the file's own components add up to."""
+    """Where stated baselines disagree with what the file's own components add up to, and
+    where `[plan]` does not end at the targets."""
     found: list[Inconsistency] = []
     stated = sprint.targets.baseline_readiness
     starting = breakdown(sprint)
@@ -465,4 +621,32 @@ def consistency_warnings(sprint: Sprint) -> list[Inconsistency]:
                         f"{a.total - a.passing}",
                     )
                 )
+    t, plan = sprint.targets, sprint.plan
+    after = (
+        "the plan is rescaled to the target"
+        if plan.anchor == "measured"
+        else '[plan] anchor = "stated" keeps the plan as written'
+    )
+    total = b.total_tests
+    if total is None and b.areas:
+        total = sum(a.total for a in b.areas)
+    if plan.passing and total is not None:
+        target = math.ceil(t.pass_rate / 100 * total - 1e-9)
+        if plan.passing[-1] != target:
+            found.append(
+                Inconsistency(
+                    "plan.passing",
+                    f"ends at {plan.passing[-1]:,} passing but targets.pass_rate "
+                    f"{pct(t.pass_rate)} of the {total:,} known tests is {target:,} passing "
+                    f"({total - target:,} failing); {after}",
+                )
+            )
+    if plan.readiness and abs(plan.readiness[-1] - t.readiness) > 1e-9:
+        found.append(
+            Inconsistency(
+                "plan.readiness",
+                f"ends at {pct(plan.readiness[-1])} but targets.readiness is "
+                f"{pct(t.readiness)}; {after}",
+            )
+        )
     return found

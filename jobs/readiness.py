@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from jobs import notices, numbers
+from jobs import figures, notices, numbers
 from jobs.config import Source, Sprint
 from jobs.errors import SprintError
 from jobs.numbers import Breakdown, Health, TestCounts
@@ -17,7 +17,8 @@ from storage import queries
 
 @dataclass(frozen=True)
 class Status:
-    """Where the sprint stands at one instant: what /readiness and the API show."""
+    """Where the sprint stands at one instant: what /readiness and the API show (a view of
+    `jobs.figures.Figures`, which computes every number)."""
 
     breakdown: Breakdown
     day: int
@@ -26,21 +27,40 @@ class Status:
     passed: int
     known: int
     unmapped: int = 0  # tests no component's globs match: in the totals only
+    health_reason: str = ""
+    status_line: str = ""
+    plan_note: str = ""
 
     @property
     def pass_rate(self) -> float | None:
         return 100.0 * self.passed / self.known if self.known else None
 
+    @classmethod
+    def of(cls, fig: figures.Figures) -> Status:
+        return cls(
+            breakdown=fig.breakdown,
+            day=fig.day,
+            plan=fig.plan,
+            health=fig.health,
+            passed=fig.tests.passing,
+            known=fig.tests.known,
+            unmapped=fig.tests.unmapped,
+            health_reason=fig.health_reason,
+            status_line=fig.status_line(),
+            plan_note=fig.plan_note(),
+        )
+
     def as_dict(self) -> dict[str, object]:
         return {
             **self.breakdown.as_dict(),
             "day": self.day,
-            "plan": self.plan,
+            "plan": round(self.plan, 2),
             "health": str(self.health),
+            "health_reason": self.health_reason,
             "tests": {
                 "passed": self.passed,
                 "known": self.known,
-                "pass_rate": self.pass_rate,
+                "pass_rate": None if self.pass_rate is None else round(self.pass_rate, 2),
                 "unmapped": self.unmapped,
             },
         }
@@ -159,34 +179,9 @@ def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 2)
 
 
-def baseline(*, session: Session, sprint: Sprint, current: float | None) -> float:
-    """The sprint's starting readiness: stated in the file, else the first snapshot."""
-    if sprint.targets.baseline_readiness is not None:
-        return sprint.targets.baseline_readiness
-    first = queries.first_snapshot(session=session)
-    if first is not None and first.score is not None:
-        return first.score
-    return current if current is not None else 0.0
-
-
 def current_status(*, session: Session, sprint: Sprint, now: datetime) -> Status:
     """Readiness, plan for today and health at `now`."""
-    totals = tally(session=session, sprint=sprint)
-    bd = breakdown_for(session=session, sprint=sprint, counts=totals)
-    day = numbers.sprint_day(sprint.sprint, now)
-    plan = numbers.plan_readiness(
-        sprint, day, baseline=baseline(session=session, sprint=sprint, current=bd.score)
-    )
-    p0_ages = [now - b.reported_at for b in queries.open_blockers(session=session, severity="P0")]
-    return Status(
-        breakdown=bd,
-        day=day,
-        plan=plan,
-        health=numbers.health(bd.score, plan, open_p0_ages=p0_ages),
-        passed=totals.passed,
-        known=totals.known,
-        unmapped=totals.known - sum(c.total for c in totals.components.values()),
-    )
+    return Status.of(figures.compute(session=session, sprint=sprint, at=now))
 
 
 @dataclass(frozen=True)

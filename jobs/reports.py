@@ -7,38 +7,118 @@ from typing import Any
 
 from sqlmodel import Session
 
-from jobs import milestones, numbers, review, standups
+from jobs import figures, milestones, numbers, review, standups
 from jobs.config import Sprint
-from jobs.milestones import day_bounds, day_ends
+from jobs.milestones import day_bounds
 from jobs.notices import Template, post
-from jobs.readiness import Status, baseline, current_status
 from storage import queries
-from storage.models import Blocker, ReadinessSnapshot, Risk
+from storage.models import Blocker, Risk
 
 HOME_KEY = "home:"  # outbox keys of Home tabs published because their user opened them
 HOME_REFRESH_DAYS = 7  # the morning report refreshes the Home of who opened it lately
-OPEN_RISK = ("Critical", "Active")
+OPEN_RISK = figures.OPEN_RISK
 VELOCITY_TARGET = (18, 20)  # tests fixed per day, the seed's days 2-5 target
-LISTED = 10  # tests named per list; the rest are counted
+LISTED = 10  # items named per list in a message; the rest are counted and pointed to
+CHANGE_KINDS = ("regressed", "new_failures", "fixed")
 
 
-def failing_by_day(*, session: Session, sprint: Sprint, upto: date) -> dict[int, int]:
-    """End-of-day failing tests per sprint day, from the last snapshot of each local day."""
-    return failing_of(day_ends(session=session, sprint=sprint, upto=upto))
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 2)
 
 
-def failing_of(ends: dict[int, ReadinessSnapshot]) -> dict[int, int]:
-    """The failing tests each end-of-day snapshot recorded."""
+def summary(fig: figures.Figures, *, now: datetime) -> dict[str, Any]:
+    """What every report, /sprint and App Home head with: the day, readiness with plan and
+    health (and why), the tests against the baseline and the one target, blockers, risks
+    and benchmarks — all as `fig` computed them."""
+    info, t = fig.info, fig.tests
+    risks = fig.open_risks
     return {
-        day: int(snap.breakdown["tests"]["failing"])
-        for day, snap in ends.items()
-        if (snap.breakdown or {}).get("tests")
+        "name": info.name,
+        "day": fig.day,
+        "days": info.days,
+        "date": fig.today.isoformat(),
+        "phase": str(fig.phase),
+        "status_line": fig.status_line(),
+        "final": fig.final_day,
+        "end": info.end.isoformat(),
+        "readiness": {
+            "score": _r(fig.score),
+            "previous": _r(fig.previous),
+            "change": _r(fig.change_since_yesterday),
+            "target": sprint_target(fig),
+            "plan": _r(fig.plan),
+            "health": str(fig.health),
+            "health_reason": fig.health_reason,
+            "plan_note": fig.plan_note(),
+            "baseline": {"stated": fig.baseline_stated, "measured": _r(fig.baseline_measured)},
+        },
+        "tests": {
+            "passed": t.passing,
+            "known": t.known,
+            "pass_rate": _r(t.pass_rate),
+            "pass_rate_target": fig.sprint.targets.pass_rate,
+            "failing": t.failing if t.known else None,
+            "skipped": t.skipped,
+            "target_failing": t.target_failing,
+            "baseline_failing": t.baseline_failing,
+            "fixed": t.fixed,
+            "regressions_introduced": t.regressions_introduced,
+            "regressions_open": t.regressions_open,
+            "new_failures_open": t.new_failures_open,
+            "test_files_passing": t.test_files_passing,
+            "test_files": t.test_files,
+        },
+        "blockers": [_blocker_row(b, now) for b in fig.blockers[:LISTED]],
+        "blocker_count": len(fig.blockers),
+        "risks": [risk_row(r) for r in risks[:LISTED]],
+        "risk_open_count": len(risks),
+        "risk_counts": fig.risk_counts(),
+        "benchmarks": [
+            {
+                "label": b.metric.title,
+                "unit": b.metric.unit,
+                "target": b.metric.target,
+                "better": str(b.metric.better),
+                "value": b.value,
+                "state": str(b.state) if b.state is not None else None,
+            }
+            for b in fig.benchmarks
+        ],
+        "benchmarks_met": fig.benchmarks_met,
     }
 
 
-def fixed_per_day(failing: dict[int, int]) -> list[int]:
-    """Net tests fixed on each day that follows a recorded day."""
-    return [failing[d - 1] - failing[d] for d in sorted(failing) if d - 1 in failing]
+def sprint_target(fig: figures.Figures) -> float:
+    return fig.target
+
+
+def burndown_rows(fig: figures.Figures) -> list[dict[str, Any]]:
+    """The burn-down as the chart and the reports draw it: one row per sprint day."""
+    return [
+        {
+            "day": d.day,
+            "date": d.date.isoformat(),
+            "failing": d.failing,
+            "planned": d.plan_failing,
+            "fixed": d.fixed,
+            "fixed_today": d.fixed_today if d.reached else None,
+            "regressed_today": d.regressed_today if d.reached else None,
+            "readiness": _r(d.readiness),
+            "plan_readiness": _r(d.plan_readiness),
+            "on_plan": d.on_plan,
+        }
+        for d in fig.days
+    ]
+
+
+def velocity(fig: figures.Figures) -> dict[str, Any]:
+    """Tests fixed per day (transitions on each local day), from day 2 on."""
+    fixed = [d.fixed_today for d in fig.days if d.measured and d.day > 1 and d.day < fig.day]
+    return {
+        "last": fixed[-1] if fixed else None,
+        "average": (sum(fixed) / len(fixed) if fixed else None),
+        "target": list(VELOCITY_TARGET),
+    }
 
 
 def daily_report(
@@ -47,26 +127,21 @@ def daily_report(
     sprint: Sprint,
     participants: list[str],
     now: datetime,
-    status: Status | None = None,
+    fig: figures.Figures | None = None,
 ) -> dict[str, Any]:
-    """Everything the seed's daily report lists, for the local day of `now` (`status`:
-    readiness now, when the caller has it already)."""
+    """Everything the seed's daily report lists, for the local day of `now` (`fig`: the
+    figures at `now`, when the caller has them already)."""
     info = sprint.sprint
-    today = numbers.local_date(info, now)
+    fig = fig or figures.compute(session=session, sprint=sprint, at=now)
+    today = fig.today
     yesterday = today - timedelta(days=1)
-    status = status or current_status(session=session, sprint=sprint, now=now)
     y_start, y_end = day_bounds(sprint, yesterday)
     reports = queries.reports_between(session=session, start=y_start, end=y_end, branch=info.branch)
     changes = queries.changes_between(session=session, start=y_start, end=y_end, branch=info.branch)
-    # "Change": against readiness when yesterday began, so the report covers a whole day.
-    prior = queries.snapshot_before(session=session, at=y_start)
-    failing = failing_by_day(session=session, sprint=sprint, upto=today)
-    passed, known = status.passed, status.known
-    points = burndown_points(sprint, status, failing)
-    fixed = fixed_per_day(failing)
-    metrics = queries.latest_metric_values(session=session)
-    risks = queries.all_risks(session=session)
-    blockers = queries.open_blockers(session=session)
+    regressed = [c for c in changes if c["kind"] == "regression"]
+    new = [c for c in changes if c["kind"] == "new"]
+    fixed = [c for c in changes if c["kind"] == "fixed"]
+    y = fig.yesterday
     yesterday_states = (
         standups.participation(
             session=session, sprint=sprint, day=yesterday, participants=participants
@@ -75,27 +150,9 @@ def daily_report(
         else {}
     )
     return {
-        "name": info.name,
-        "day": numbers.sprint_day(info, now),
-        "days": info.days,
-        "date": today.isoformat(),
+        **summary(fig, now=now),
         "late": now
         > numbers.local_instant(info, today, sprint.schedule.daily_report) + timedelta(minutes=30),
-        "readiness": {
-            "score": status.breakdown.score,
-            "previous": prior.score if prior else None,
-            "target": sprint.targets.readiness,
-            "plan": status.plan,
-            "health": str(status.health),
-            "baseline": baseline(session=session, sprint=sprint, current=status.breakdown.score),
-        },
-        "tests": {
-            "passed": passed,
-            "known": known,
-            "pass_rate": status.pass_rate,
-            "pass_rate_target": sprint.targets.pass_rate,
-            "failing": failing.get(status.day),
-        },
         "yesterday": {
             "date": yesterday.isoformat(),
             "runs": len({r.run for r in reports}),
@@ -103,42 +160,17 @@ def daily_report(
             "passed": sum(r.passed for r in reports[-1:]),
             "failed": sum(r.failed + r.errors for r in reports[-1:]),
             "skipped": sum(r.skipped for r in reports[-1:]),
-            "new_failures": [c for c in changes if c["kind"] in ("regression", "new")][:LISTED],
-            "new_failures_count": sum(1 for c in changes if c["kind"] in ("regression", "new")),
-            "fixed": [c for c in changes if c["kind"] == "fixed"][:LISTED],
-            "fixed_count": sum(1 for c in changes if c["kind"] == "fixed"),
+            # Counts are the figures' (transitions on that local day); names are listed up
+            # to LISTED, the whole lists go in the report's thread.
+            "regressed": regressed[:LISTED],
+            "regressed_count": y.regressed_today if y is not None else len(regressed),
+            "new_failures": new[:LISTED],
+            "new_failures_count": len(new),
+            "fixed": fixed[:LISTED],
+            "fixed_count": y.fixed_today if y is not None else len(fixed),
         },
-        "burndown": [
-            {"day": p.day, "date": p.date.isoformat(), "failing": p.failing, "planned": p.planned}
-            for p in points
-        ],
-        "velocity": {
-            "last": fixed[-1] if fixed else None,
-            "average": (sum(fixed) / len(fixed) if fixed else None),
-            "target": list(VELOCITY_TARGET),
-        },
-        "risks": [risk_row(r) for r in risks if r.status in OPEN_RISK][:LISTED],
-        "risk_counts": {
-            s: sum(1 for r in risks if r.status == s)
-            for s in ("Critical", "Active", "Mitigated", "Resolved")
-        },
-        "blockers": [_blocker_row(b, now) for b in blockers[:LISTED]],
-        "blocker_count": len(blockers),
-        "benchmarks": [
-            {
-                "label": m.title,
-                "unit": m.unit,
-                "target": m.target,
-                "better": str(m.better),
-                "value": metrics.get(m.name),
-                "state": str(
-                    numbers.metric_state(m, metrics[m.name], tolerance=sprint.alerts.perf_tolerance)
-                )
-                if m.name in metrics
-                else None,
-            }
-            for m in sprint.metrics
-        ],
+        "burndown": burndown_rows(fig),
+        "velocity": velocity(fig),
         "standups": _participation(yesterday_states),
     }
 
@@ -155,19 +187,7 @@ def _participation(states: dict[str, standups.Participation]) -> dict[str, Any]:
     }
 
 
-def burndown_points(
-    sprint: Sprint, status: Status, failing: dict[int, int]
-) -> list[numbers.BurnPoint]:
-    """Failing tests per day against the plan, for the tests known now (else the file's)."""
-    return numbers.burndown(
-        sprint,
-        failing,
-        total=status.known or (sprint.baseline.total_tests or 0),
-        baseline_passing=sprint.baseline.passing_tests or status.passed,
-    )
-
-
-def risk_row(r: Risk, chars: int = 120) -> dict[str, Any]:
+def risk_row(r: figures.RiskState | Risk, chars: int = 120) -> dict[str, Any]:
     return {
         "code": f"R-{r.id or 0:03d}",
         "status": r.status,
@@ -191,49 +211,22 @@ def _blocker_row(b: Blocker, now: datetime) -> dict[str, Any]:
 
 
 def sprint_status(
-    *, session: Session, sprint: Sprint, now: datetime, status: Status | None = None
+    *, session: Session, sprint: Sprint, now: datetime, fig: figures.Figures | None = None
 ) -> dict[str, Any]:
-    """/sprint: day, health, readiness against the plan, burn-down numbers, open blockers."""
-    info = sprint.sprint
-    today = numbers.local_date(info, now)
-    status = status or current_status(session=session, sprint=sprint, now=now)
-    failing_now = queries.failing_count(session=session, branch=info.branch)
-    failing = failing_by_day(session=session, sprint=sprint, upto=today)
-    if status.known and 1 <= status.day <= info.days:
-        failing[status.day] = failing_now
-    points = burndown_points(sprint, status, failing)
-    by_day = {p.day: p for p in points}
-    first = min(failing) if failing else None
-    blockers = queries.open_blockers(session=session)
-    day = min(max(status.day, 1), info.days)
+    """/sprint: day, health and why, readiness against the plan, burn-down, open blockers."""
+    fig = fig or figures.compute(session=session, sprint=sprint, at=now)
+    t = fig.tests
+    today = next((d for d in fig.days if d.day == fig.shown_day), None)
     return {
-        "name": info.name,
-        "day": status.day,
-        "days": info.days,
-        "date": today.isoformat(),
-        "readiness": {
-            "score": status.breakdown.score,
-            "plan": status.plan,
-            "target": sprint.targets.readiness,
-            "health": str(status.health),
-        },
-        "tests": {
-            "passed": status.passed,
-            "known": status.known,
-            "pass_rate": status.pass_rate,
-            "failing": failing_now if status.known else None,
-        },
+        **summary(fig, now=now),
         "burndown": {
-            "failing": failing_now if status.known else None,
-            "planned": by_day[day].planned if points else None,
-            "final": points[-1].planned if points else None,
-            "fixed": (failing[first] - failing_now) if first is not None else None,
-            "remaining": max(failing_now - points[-1].planned, 0)
-            if points and status.known
-            else None,
+            "failing": t.failing if t.known else None,
+            "planned": today.plan_failing if today is not None else None,
+            "final": t.target_failing,
+            "fixed": t.fixed if t.known else None,
+            "remaining": max(t.failing - t.target_failing, 0) if t.known else None,
+            "regressions_open": t.regressions_open,
         },
-        "blockers": [_blocker_row(b, now) for b in blockers[:LISTED]],
-        "blocker_count": len(blockers),
     }
 
 
@@ -242,9 +235,9 @@ def home(
 ) -> dict[str, Any]:
     """The App Home dashboard: /sprint's numbers plus the breakdown by group, risks,
     today's standups, the last CI run and the newest burn-down chart."""
-    status = current_status(session=session, sprint=sprint, now=now)
-    data = sprint_status(session=session, sprint=sprint, now=now, status=status)
-    today = numbers.local_date(sprint.sprint, now)
+    fig = figures.compute(session=session, sprint=sprint, at=now)
+    data = sprint_status(session=session, sprint=sprint, now=now, fig=fig)
+    today = fig.today
     states = (
         standups.participation(session=session, sprint=sprint, day=today, participants=participants)
         if participants
@@ -260,11 +253,8 @@ def home(
             "user": user_id,
             "groups": [
                 {"name": g.name, "weight": g.weight, "score": g.score, "target": g.target}
-                for g in status.breakdown.groups
+                for g in fig.breakdown.groups
             ],
-            "risks": [
-                risk_row(r) for r in queries.all_risks(session=session) if r.status in OPEN_RISK
-            ][:LISTED],
             "standups": {
                 **_participation(states),
                 "mine": "answered"
@@ -303,7 +293,8 @@ def _queue_report(
     data: dict[str, Any],
     now: datetime,
 ) -> None:
-    """A report to channels.status with its burn-down chart in its thread."""
+    """A report to channels.status with its burn-down chart in its thread, and the whole
+    lists of yesterday's changes there too when the report names only the first few."""
     post(
         session=session,
         key=key,
@@ -312,6 +303,16 @@ def _queue_report(
         now=now,
         channel=sprint.channels.status,
     )
+    y = data.get("yesterday") or {}
+    if any(y.get(f"{kind}_count", 0) > len(y.get(kind, [])) for kind in CHANGE_KINDS):
+        post(
+            session=session,
+            key=f"{key}:changes",
+            template=Template.CHANGE_LIST,
+            data={"date": y["date"], **_full_changes(session=session, sprint=sprint, day=y)},
+            now=now,
+            parent_key=key,
+        )
     queries.enqueue(
         session=session,
         key=f"{key}:chart",
@@ -321,6 +322,16 @@ def _queue_report(
         parent_key=key,
     )
     session.flush()
+
+
+def _full_changes(*, session: Session, sprint: Sprint, day: dict[str, Any]) -> dict[str, Any]:
+    """Every test of each kind that changed on the report's yesterday."""
+    start, end = day_bounds(sprint, date.fromisoformat(day["date"]))
+    changes = queries.changes_between(
+        session=session, start=start, end=end, branch=sprint.sprint.branch
+    )
+    kinds = {"regressed": "regression", "new_failures": "new", "fixed": "fixed"}
+    return {k: [c["id"] for c in changes if c["kind"] == v] for k, v in kinds.items()}
 
 
 def post_daily_report(
@@ -335,6 +346,8 @@ def post_daily_report(
     once per local day (a second run queues nothing). On demand (`/sprint report`) it
     takes the day's slot if it is still free, else posts an extra, timestamped report."""
     day = numbers.local_date(sprint.sprint, now)
+    if not on_demand and figures.phase(sprint.sprint, now) is not figures.Phase.RUNNING:
+        return False  # the daily report belongs to the sprint's days
     key = f"daily-report:{day.isoformat()}"
     if queries.outbox_message(session=session, key=key) is not None:
         if not on_demand:
@@ -365,16 +378,10 @@ def weekly_report(
 ) -> dict[str, Any]:
     """The seed's weekly report: the full dashboard, each milestone's criteria evaluated,
     the sign-offs so far, the risk assessment and the forecast."""
-    measures = milestones.measure(session=session, sprint=sprint, now=now)
-    data = daily_report(
-        session=session,
-        sprint=sprint,
-        participants=participants,
-        now=now,
-        status=measures.status,
-    )
-    bd = measures.status.breakdown
-    data["week"] = (data["day"] + 6) // 7
+    fig = figures.compute(session=session, sprint=sprint, at=now)
+    measures = milestones.measure(session=session, sprint=sprint, now=now, fig=fig)
+    data = daily_report(session=session, sprint=sprint, participants=participants, now=now, fig=fig)
+    data["week"] = (fig.shown_day + 6) // 7
     data["dashboard"] = [
         {
             "name": g.name,
@@ -386,18 +393,18 @@ def weekly_report(
                 for c in g.components
             ],
         }
-        for g in bd.groups
+        for g in fig.breakdown.groups
     ]
     data["measures"] = measures.values
     data["milestones"] = [
         milestones.milestone_data(session=session, milestone=m, measures=measures)
         for m in sorted(sprint.milestones, key=lambda m: m.day)
     ]
-    data["forecast"] = milestones.forecasts(session=session, sprint=sprint, now=now)
-    data["risk_assessment"] = [
-        risk_row(r, chars=200) for r in queries.all_risks(session=session) if r.status != "Resolved"
-    ][:LISTED]
-    if data["day"] >= sprint.sprint.days:
+    data["forecast"] = milestones.forecasts(fig)
+    assessed = [r for r in fig.risks if r.status != "Resolved"]
+    data["risk_assessment"] = [risk_row(r, chars=200) for r in assessed[:LISTED]]
+    data["risk_assessment_count"] = len(assessed)
+    if fig.shown_day >= sprint.sprint.days:
         # The last week's report is also the sprint's completion summary.
         final = review.sprint_review(session=session, sprint=sprint, now=now, measures=measures)
         data["completion"] = {
@@ -413,6 +420,8 @@ def post_weekly_report(
 ) -> str:
     """Queue the weekly report on the sprint days `schedule.weekly_report_days` names."""
     day = numbers.sprint_day(sprint.sprint, now)
+    if figures.phase(sprint.sprint, now) is not figures.Phase.RUNNING:
+        return "the sprint is not running"
     if day not in sprint.schedule.weekly_report_days:
         return f"day {day} is not a weekly report day"
     key = f"weekly-report:{numbers.local_date(sprint.sprint, now).isoformat()}"

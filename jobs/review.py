@@ -9,11 +9,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from jobs import milestones, numbers
+from jobs import figures, milestones
 from jobs.config import Sprint
 from jobs.errors import SprintError
 from jobs.notices import Template, post
-from jobs.readiness import baseline
 from storage import queries
 from storage.models import Lesson
 
@@ -35,14 +34,10 @@ LESSON_TITLES = {
 }
 
 
-def _tests_fixed_target(sprint: Sprint) -> float | None:
-    """The last milestone's `tests_fixed` criterion, else the plan's passing-tests gain."""
-    for m in sorted(sprint.milestones, key=lambda m: m.day, reverse=True):
-        for c in m.criteria:
-            if c.metric == "tests_fixed":
-                return c.value
-    plan, start = sprint.plan.passing, sprint.baseline.passing_tests
-    return float(plan[-1] - start) if plan and start is not None else None
+def _tests_fixed_target(fig: figures.Figures) -> float | None:
+    """The fixes that reach the one failing target from the baseline."""
+    t = fig.tests
+    return float(max(t.baseline_failing - t.target_failing, 0)) if t.known else None
 
 
 def _hours(delta_seconds: float) -> str:
@@ -58,10 +53,11 @@ def sprint_review(
     measures: milestones.Measures | None = None,
 ) -> dict[str, Any]:
     m = measures or milestones.measure(session=session, sprint=sprint, now=now)
+    fig = m.figures
     v = m.values
-    score = m.status.breakdown.score
-    start = baseline(session=session, sprint=sprint, current=score)
-    fixed_target = _tests_fixed_target(sprint)
+    score = fig.score
+    start = fig.baseline_measured
+    fixed_target = _tests_fixed_target(fig)
 
     def goal(name: str, target: float | None, achieved: float | None, unit: str) -> dict[str, Any]:
         met = target is not None and achieved is not None and achieved >= target
@@ -72,11 +68,11 @@ def sprint_review(
         goal("Test Pass Rate", sprint.targets.pass_rate, v["pass_rate"], "%"),
         goal("Tests Fixed", fixed_target, v["tests_fixed"], ""),
         {
-            "goal": "Zero Regressions",
+            "goal": "Zero Regressions Introduced",
             "target": 0,
-            "achieved": len(m.regressions),
+            "achieved": fig.tests.regressions_introduced,
             "unit": "",
-            "met": not m.regressions,
+            "met": not fig.tests.regressions_introduced,
         },
     ]
     resolved = queries.resolved_blockers(session=session)
@@ -84,22 +80,21 @@ def sprint_review(
     return {
         "name": sprint.sprint.name,
         "goal": sprint.sprint.goal,
-        "date": numbers.local_date(sprint.sprint, now).isoformat(),
-        "day": numbers.sprint_day(sprint.sprint, now),
+        "date": fig.today.isoformat(),
+        "day": fig.day,
+        "status_line": fig.status_line(),
         "days": sprint.sprint.days,
         "goals": goals,
         "summary": {
             "start": start,
             "end": score,
             "tests_fixed": v["tests_fixed"],
-            "regressions": len(m.regressions),
-            "still_failing": len(m.still_failing),
+            "regressions": fig.tests.regressions_introduced,
+            "still_failing": fig.tests.regressions_open,
             "pass_rate": v["pass_rate"],
         },
         "accomplishments": [
-            c.name
-            for c in m.status.breakdown.components
-            if c.score is not None and c.score >= c.target
+            c.name for c in fig.breakdown.components if c.score is not None and c.score >= c.target
         ],
         "regressions": m.regressions[:LISTED],
         "still_failing": m.still_failing[:LISTED],

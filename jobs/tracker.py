@@ -1,23 +1,32 @@
 """The tracker document the team used to keep by hand (the seed's Markdown), written from
-what sprintbot recorded: every figure computed, none typed."""
+what sprintbot recorded: every figure computed, none typed.
+
+Every number comes from one `figures.compute` at the instant asked for; the tracker only
+lays them out (DESIGN.md, "Definitions"). What is not a figure — risk and blocker text,
+the update history, sign-offs, per-component test counts and benchmark samples — is read
+from storage as it stood at that instant.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
-from jobs import blockers, milestones, numbers, reports
-from jobs.config import Metric, Sprint
+from jobs import blockers, figures, milestones, reports
+from jobs.config import Better, Criterion, Metric, Source, Sprint
+from jobs.figures import DayFigures, Figures, Phase
 from jobs.numbers import pct
-from jobs.readiness import baseline
 from storage import queries
 
 HEALTH_MARK = {"On Track": "🟢", "At Risk": "🟡", "Critical": "🔴"}
 RISK_MARK = {"Critical": "🔴", "Active": "🟡", "Mitigated": "🟢", "Resolved": "⚪"}
 STATE_MARK = {"met": "🟢", "missed": "🟡", "degraded": "🔴"}
+FAILING = frozenset({"failed", "error"})
+RULE = ("", "---", "")  # between sections
 
 
 def _cell(value: Any) -> str:
@@ -39,164 +48,313 @@ def _num(x: float | None, digits: int = 2) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _int(x: int | None) -> str:
+    return "-" if x is None else f"{x:,}"
+
+
 def _local(sprint: Sprint, at: datetime) -> str:
     return at.astimezone(sprint.sprint.tz).strftime("%Y-%m-%d %H:%M")
 
 
+def _of(part: int | None, whole: int | None) -> str:
+    return f"{part:,} / {whole:,}" if part is not None and whole else "-"
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return 100.0 * part / whole if whole else None
+
+
+def _zero_mark(n: int) -> str:
+    return "🟢" if n == 0 else "🔴"
+
+
+def verdict(day: DayFigures) -> str:
+    """The status cell of a sprint day, the same in every table: the day's one `on_plan`
+    verdict, ⏳ before the day, "no data" for a day reached without test results."""
+    if not day.reached:
+        return "⏳"
+    if day.on_plan is None:
+        return "no data"
+    return "✅" if day.on_plan else f"⚠️ {day.why_off_plan}"
+
+
+@dataclass(frozen=True)
+class ComponentTests:
+    """One row of "Test Coverage by Component"."""
+
+    name: str
+    total: int
+    passing: int
+    failing: int
+    skipped: int
+    target: float | None
+
+    @property
+    def rate(self) -> float | None:
+        return _rate(self.passing, self.total)
+
+
+def component_tests(
+    *, session: Session, sprint: Sprint
+) -> tuple[list[ComponentTests], ComponentTests]:
+    """The branch's known tests by component (the sprint file's `tests` components in its
+    order, then any other recorded component) and the unmapped ones, from their latest
+    statuses. `Figures` has no per-component failing counts; these are the stored results
+    as they stand now (see `_coverage` for an instant in the past)."""
+    counts: dict[str | None, list[int]] = {}
+    for t in queries.history_tests(session=session, branch=sprint.sprint.branch):
+        c = counts.setdefault(t.component, [0, 0, 0, 0])
+        c[0] += 1
+        c[1] += t.status == "passed"
+        c[2] += t.status in FAILING
+        c[3] += t.status == "skipped"
+
+    def row(name: str | None, label: str, target: float | None) -> ComponentTests:
+        total, passing, failing, skipped = counts.get(name, [0, 0, 0, 0])
+        return ComponentTests(label, total, passing, failing, skipped, target)
+
+    rows = [row(c.name, c.name, c.target) for c in sprint.components if c.source is Source.TESTS]
+    named = {c.name for c in sprint.components}
+    rows += [
+        row(name, f"{name} (not in the sprint file)", None)
+        for name in sorted(k for k in counts if k is not None and k not in named)
+    ]
+    return rows, row(None, "Unmapped tests", None)
+
+
 def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
     """The whole tracker as Markdown, as of `now`."""
+    fig = figures.compute(session=session, sprint=sprint, at=now)
+    measures = milestones.measure(session=session, sprint=sprint, now=now, fig=fig)
     info = sprint.sprint
-    today = numbers.local_date(info, now)
-    day = numbers.sprint_day(info, now)
-    m = milestones.measure(session=session, sprint=sprint, now=now)
-    status = m.status
-    score = status.breakdown.score
-    start_score = baseline(session=session, sprint=sprint, current=score)
-    ends = milestones.day_ends(session=session, sprint=sprint, upto=today)
-    files_passing, files = queries.file_counts(session=session, branch=info.branch)
-    b = sprint.baseline
     out: list[str] = [
         f"# {info.name} Tracker",
         "",
         f"**Sprint Duration:** {info.days} days (Days 1-{info.days}), "
         f"{info.start.isoformat()} to {info.end.isoformat()}",
         f"**Sprint Goal:** {info.goal or '-'}",
+        f"**Sprint Status:** {fig.status_line()}"
+        + (f" ({fig.today.isoformat()})" if fig.running else ""),
         f"**Last Updated:** {_local(sprint, now)} ({info.timezone}), written by sprintbot "
         "from recorded CI results, Slack posts and benchmarks",
         "",
         "---",
         "",
-        "## Executive Summary",
-        "",
     ]
-    base_rate = 100 * b.passing_tests / b.total_tests if b.passing_tests and b.total_tests else None
-    out += _table(
-        ["Metric", "Baseline", "Current", "Target", "Status"],
-        [
-            [
-                "**Production Readiness**",
-                pct(start_score),
-                f"**{pct(score)}**",
-                pct(sprint.targets.readiness),
-                f"{HEALTH_MARK.get(str(status.health), '')} {status.health} "
-                f"(plan today {pct(status.plan)})",
-            ],
-            [
-                "**Test Pass Rate**",
-                pct(base_rate),
-                f"**{pct(status.pass_rate)}**",
-                pct(sprint.targets.pass_rate),
-                "",
-            ],
-            [
-                "**Passing Tests**",
-                f"{b.passing_tests:,} / {b.total_tests:,}"
-                if b.passing_tests and b.total_tests
-                else "-",
-                _of(status.passed, status.known) if status.known else "no test results yet",
-                "",
-                f"{_num(m.values['failing_tests'], 0)} failing",
-            ],
-            [
-                "**Test Files Passing**",
-                f"{b.test_files_passing} / {b.test_files}" if b.test_files else "-",
-                f"{files_passing} / {files}" if files else "-",
-                "",
-                "",
-            ],
-            ["**Tests Fixed**", "-", _num(m.values["tests_fixed"], 0), "", ""],
-            [
-                "**Regressions**",
-                "-",
-                f"{len(m.regressions)} ({len(m.still_failing)} still failing)",
-                "0",
-                "🔴" if m.still_failing else "🟢",
-            ],
-        ],
-    )
+    out += _summary(fig)
+    out += _daily(fig)
+    out += _burndown(fig)
+    out += _risks(fig)
+    out += _blockers(session=session, sprint=sprint, fig=fig, now=now)
+    out += _dashboard(session=session, sprint=sprint, fig=fig, now=now)
+    out += _milestones(session=session, sprint=sprint, fig=fig, measures=measures, now=now)
+    out += _matrix(session=session, sprint=sprint, fig=fig, measures=measures)
+    out += _history(session=session, sprint=sprint, now=now)
+    out += _footer(fig)
+    return "\n".join(out)
 
-    # Daily progress: recorded end-of-day values against the plan.
-    out += ["", "---", "", "## Daily Progress Tracker", ""]
-    rows = []
-    previous_passed: int | None = None
-    total = status.known or (b.total_tests or 0)
-    for d in range(1, info.days + 1):
-        snap = ends.get(d)
-        plan_r = numbers.plan_readiness(sprint, d, baseline=start_score)
-        plan_p = numbers.plan_passing(
-            sprint, d, baseline_passing=b.passing_tests or status.passed, total=total
+
+def _summary(fig: Figures) -> list[str]:
+    t, sprint = fig.tests, fig.sprint
+    b = sprint.baseline
+    stated, measured = fig.baseline_stated, fig.baseline_measured
+    baseline = ", ".join(
+        x
+        for x in (
+            f"{pct(stated)} stated" if stated is not None else "",
+            f"{pct(measured)} measured" if measured is not None else "not measured yet",
         )
-        if snap is None:
-            mark = "⏳" if d >= day else "no data"
+        if x
+    )
+    known = t.known
+    base_known = t.baseline_known
+    over = t.failing - t.target_failing
+    rows: list[list[Any]] = [
+        [
+            "**Production Readiness**",
+            baseline,
+            f"**{pct(fig.score)}**",
+            pct(fig.target),
+            f"{HEALTH_MARK.get(str(fig.health), '')} {fig.health} "
+            f"(plan for day {fig.shown_day}: {pct(fig.plan)})",
+        ],
+        [
+            "**Test Pass Rate**",
+            pct(_rate(t.baseline_passing, base_known)),
+            f"**{pct(t.pass_rate)}**",
+            pct(sprint.targets.pass_rate),
+            "",
+        ],
+        [
+            "**Passing Tests**",
+            _of(t.baseline_passing, base_known) if base_known else "-",
+            _of(t.passing, known) if known else "no test results yet",
+            _of(t.target_passing, known) if known else "-",
+            "",
+        ],
+        [
+            "**Failing Tests**",
+            _int(t.baseline_failing) if base_known else "-",
+            _int(t.failing) if known else "-",
+            f"≤ {t.target_failing:,} (target failing)" if known else "-",
+            (f"{over:,} over target" if over > 0 else "🟢 at or under target") if known else "",
+        ],
+        [
+            "**Test Files Passing**",
+            f"{b.test_files_passing} / {b.test_files} stated" if b.test_files else "-",
+            _of(t.test_files_passing, t.test_files),
+            "",
+            f"{t.test_files - t.test_files_passing} files with failures" if t.test_files else "",
+        ],
+        ["**Tests Fixed**", "-", f"{t.fixed:,} fixed this sprint", "", ""],
+        [
+            "**Regressions Introduced**",
+            "-",
+            _int(t.regressions_introduced),
+            "0",
+            _zero_mark(t.regressions_introduced),
+        ],
+        [
+            "**Regressions Open**",
+            "-",
+            _int(t.regressions_open),
+            "0",
+            _zero_mark(t.regressions_open),
+        ],
+        [
+            "**New Failures Open**",
+            "-",
+            _int(t.new_failures_open),
+            "0",
+            _zero_mark(t.new_failures_open),
+        ],
+        [
+            "**Benchmarks Met**",
+            "-",
+            f"{fig.benchmarks_met} of {len(fig.benchmarks)}",
+            f"{len(fig.benchmarks)} of {len(fig.benchmarks)}",
+            "",
+        ],
+    ]
+    out = ["## Executive Summary", ""]
+    out += _table(["Metric", "Baseline", "Current", "Target", "Status"], rows)
+    counts = fig.blocker_counts()
+    out += [
+        "",
+        f"**Health:** {HEALTH_MARK.get(str(fig.health), '')} {fig.health} — {fig.health_reason}",
+        f"**Plan:** {fig.plan_note()}",
+        f"**Open blockers:** {len(fig.blockers)} "
+        f"(P0 {counts['P0']}, P1 {counts['P1']}, P2 {counts['P2']})",
+    ]
+    if b.total_tests:
+        out.append(
+            f"**Stated at sprint start:** {_of(b.passing_tests, b.total_tests)} tests passing"
+            + (f", {b.failing_tests:,} failing" if b.failing_tests is not None else "")
+            + " (the tracker's own figures; the baseline above is measured)"
+        )
+    return [*out, *RULE]
+
+
+def _daily(fig: Figures) -> list[str]:
+    rows: list[list[Any]] = []
+    for d in fig.days:
+        date = d.date.isoformat() + (" (today)" if fig.running and d.day == fig.day else "")
+        if not d.reached or not d.measured:
             rows.append(
                 [
-                    d,
-                    numbers.day_date(info, d),
-                    f"Plan: {pct(plan_r)}",
-                    f"Plan: {plan_p:,}",
+                    d.day,
+                    date,
+                    f"Plan: {pct(d.plan_readiness)}",
                     "-",
-                    mark,
+                    f"Plan: {_planned(fig, d)}",
+                    _int(d.fixed_today) if d.reached else "-",
+                    _int(d.regressed_today) if d.reached else "-",
+                    verdict(d),
                 ]
             )
             continue
-        tests = (snap.breakdown or {}).get("tests") or {}
-        passed = tests.get("passed")
-        fixed = (
-            passed - previous_passed if passed is not None and previous_passed is not None else None
-        )
-        previous_passed = passed if passed is not None else previous_passed
-        on_plan = snap.score is not None and snap.score >= plan_r
         rows.append(
             [
-                d,
-                numbers.day_date(info, d),
-                f"{pct(snap.score)} (plan {pct(plan_r)})",
-                f"{passed:,} (plan {plan_p:,})" if passed is not None else "-",
-                f"{fixed:+d}" if fixed is not None else "-",
-                "✅" if on_plan else "⚠️ below plan",
+                d.day,
+                date,
+                f"{pct(d.readiness)} (plan {pct(d.plan_readiness)})",
+                _of(d.passing, d.known),
+                f"{_int(d.failing)} (plan {_planned(fig, d)})",
+                _int(d.fixed_today),
+                _int(d.regressed_today),
+                verdict(d),
             ]
         )
+    out = ["## Daily Progress Tracker", ""]
     out += _table(
-        ["Day", "Date", "Production Ready %", "Tests Passing", "Net Tests Fixed", "Status"], rows
+        [
+            "Day",
+            "Date",
+            "Production Ready %",
+            "Tests Passing",
+            "Tests Failing",
+            "Fixed Today",
+            "Regressed Today",
+            "Status",
+        ],
+        rows,
     )
+    return [*out, *RULE]
 
-    # Burn-down.
-    out += ["", "---", "", "## Burn-Down Chart Data", ""]
-    failing = reports.failing_of(ends)
-    points = reports.burndown_points(sprint, status, failing)
-    first = failing[min(failing)] if failing else None
-    final = points[-1].planned if points else 0
+
+def _burndown(fig: Figures) -> list[str]:
+    t = fig.tests
+    target = t.target_failing
+    out = ["## Burn-Down Chart Data", ""]
+    if t.known:
+        out += [
+            f"**Target failing:** {target:,} ({t.known:,} known tests at a "
+            f"{pct(fig.sprint.targets.pass_rate)} pass rate); planned failing runs from the "
+            f"baseline's {t.baseline_failing:,} on day 1 to the target on day {fig.info.days}.",
+            "",
+        ]
+    rows = []
+    for d in fig.days:
+        measured = d.reached and d.measured and d.failing is not None
+        remaining = (d.failing or 0) - target
+        rows.append(
+            [
+                d.day,
+                _int(d.failing) if measured else "-",
+                _planned(fig, d),
+                _int(d.fixed) if measured else "-",
+                _int(d.fixed_today) if d.reached else "-",
+                _int(d.regressed_today) if d.reached else "-",
+                (f"{remaining:,}" if remaining > 0 else "0 (reached)") if measured else "-",
+                verdict(d),
+            ]
+        )
     out += _table(
         [
             "Day",
             "Tests Failing",
             "Planned Failing",
             "Fixed (Cumulative)",
+            "Fixed Today",
+            "Regressed Today",
             "Remaining to Target",
             "On Track?",
         ],
-        [
-            [
-                p.day,
-                p.failing if p.failing is not None else "-",
-                p.planned,
-                first - p.failing if first is not None and p.failing is not None else "-",
-                max(p.failing - final, 0) if p.failing is not None else "-",
-                ("✅" if p.failing <= p.planned else "⚠️") if p.failing is not None else "⏳",
-            ]
-            for p in points
-        ],
+        rows,
     )
-    fixed_days = reports.fixed_per_day(failing)
-    if fixed_days:
+    v = reports.velocity(fig)
+    if v["average"] is not None:
+        low, high = v["target"]
         out += [
             "",
-            f"**Velocity:** {sum(fixed_days) / len(fixed_days):.1f} net tests fixed per day "
-            f"(target {reports.VELOCITY_TARGET[0]}-{reports.VELOCITY_TARGET[1]})",
+            f"**Velocity:** {v['average']:.1f} tests fixed per day on average over the days "
+            f"after day 1 (last day {v['last']}; target {low}-{high})",
         ]
+    return [*out, *RULE]
 
-    # Risks.
-    out += ["", "---", "", "## Risk Tracking Matrix", ""]
+
+def _risks(fig: Figures) -> list[str]:
+    out = ["## Risk Tracking Matrix", ""]
     out += _table(
         [
             "Risk ID",
@@ -209,7 +367,7 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
         ],
         [
             [
-                f"R-{r.id or 0:03d}",
+                r.code,
                 r.description,
                 r.impact,
                 r.probability,
@@ -217,12 +375,14 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
                 f"@{r.owner}" if r.owner else "-",
                 f"{RISK_MARK.get(r.status, '')} {r.status}",
             ]
-            for r in queries.all_risks(session=session)
+            for r in fig.risks
         ],
     )
+    return [*out, *RULE]
 
-    # Blockers.
-    out += ["", "---", "", "## Blocker Resolution Log", "", "### Open Blockers", ""]
+
+def _blockers(*, session: Session, sprint: Sprint, fig: Figures, now: datetime) -> list[str]:
+    out = ["## Blocker Resolution Log", "", "### Open Blockers", ""]
     out += _table(
         ["ID", "Severity", "Component", "Description", "Reported", "Owner", "Target", "Escalation"],
         [
@@ -236,7 +396,7 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
                 x.target,
                 blockers.step_name(sprint, x.escalation_level),
             ]
-            for x in queries.open_blockers(session=session)
+            for x in fig.blockers
         ],
     )
     out += ["", "### Resolved Blockers", ""]
@@ -248,11 +408,12 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
                 x.component,
                 x.description,
                 _local(sprint, x.reported_at),
-                _local(sprint, x.resolved_at) if x.resolved_at else "-",
-                f"{((x.resolved_at or now) - x.reported_at).total_seconds() / 3600:.1f} h",
+                _local(sprint, x.resolved_at),
+                f"{(x.resolved_at - x.reported_at).total_seconds() / 3600:.1f} h",
                 x.resolution,
             ]
             for x in queries.resolved_blockers(session=session)
+            if x.resolved_at is not None and x.resolved_at <= now
         ],
     )
     if sprint.escalation:
@@ -261,20 +422,14 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
             f"{i}. {step.name} (after {int(step.after.total_seconds() // 3600)} h)"
             for i, step in enumerate(sprint.escalation, 1)
         ]
+    return [*out, *RULE]
 
-    # Dashboard.
-    out += [
-        "",
-        "---",
-        "",
-        "## Key Metrics Dashboard",
-        "",
-        "### Production Readiness Score Breakdown",
-        "",
-    ]
-    dash_rows: list[list[Any]] = []
-    for g in status.breakdown.groups:
-        dash_rows.append(
+
+def _dashboard(*, session: Session, sprint: Sprint, fig: Figures, now: datetime) -> list[str]:
+    out = ["## Key Metrics Dashboard", "", "### Production Readiness Score Breakdown", ""]
+    rows: list[list[Any]] = []
+    for g in fig.breakdown.groups:
+        rows.append(
             [
                 f"**{g.name}**",
                 _num(g.weight),
@@ -284,88 +439,213 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
                 "",
             ]
         )
-        dash_rows += [
+        rows += [
             [c.name, _num(c.weight), pct(c.score), pct(c.target), _gap(c.score, c.target), c.detail]
             for c in g.components
         ]
-    dash_rows.append(
+    rows.append(
         [
             "**Overall**",
             "100%",
-            f"**{pct(score)}**",
-            f"**{pct(sprint.targets.readiness)}**",
-            f"**{_gap(score, sprint.targets.readiness)}**",
+            f"**{pct(fig.score)}**",
+            f"**{pct(fig.target)}**",
+            f"**{_gap(fig.score, fig.target)}**",
             "",
         ]
     )
-    out += _table(
-        ["Component", "Weight", "Current Score", "Target Score", "Gap", "Source"], dash_rows
-    )
-    metrics = m.benchmarks
+    out += _table(["Component", "Weight", "Current Score", "Target Score", "Gap", "Source"], rows)
+    out += _coverage(session=session, sprint=sprint, fig=fig, now=now)
+    out += _trends(session=session, fig=fig, now=now)
     out += ["", "### Performance Benchmarks", ""]
     out += _table(
         ["Benchmark", "Baseline", "Current", "Target", "Status"],
         [
             [
-                x.title,
-                f"{_num(x.baseline, 3)} {x.unit}" if x.baseline is not None else "-",
-                f"{_num(metrics[x.name], 3)} {x.unit}" if x.name in metrics else "not measured",
-                f"{'<' if str(x.better) == 'lower' else '>'}{_num(x.target, 3)} {x.unit}",
-                _state(sprint, x, metrics),
+                b.metric.title,
+                _value(b.metric, b.metric.baseline),
+                _value(b.metric, b.value) if b.value is not None else "not measured",
+                _target(b.metric),
+                f"{STATE_MARK.get(str(b.state), '')} {b.state}" if b.state is not None else "⏳",
             ]
-            for x in sprint.metrics
+            for b in fig.benchmarks
         ],
     )
+    out += ["", f"**Benchmarks met:** {fig.benchmarks_met} of {len(fig.benchmarks)}"]
+    return [*out, *RULE]
 
-    # Milestones.
-    out += ["", "---", "", "## Sprint Milestones"]
+
+def _coverage(*, session: Session, sprint: Sprint, fig: Figures, now: datetime) -> list[str]:
+    rows, unmapped = component_tests(session=session, sprint=sprint)
+    every = [*rows, unmapped]
+    total = ComponentTests(
+        "Total",
+        sum(r.total for r in every),
+        sum(r.passing for r in every),
+        sum(r.failing for r in every),
+        sum(r.skipped for r in every),
+        sprint.targets.pass_rate,
+    )
+    t = fig.tests
+    out = ["", "### Test Coverage by Component", ""]
+    out += _table(
+        ["Component", "Total Tests", "Passing", "Failing", "Skipped", "Pass Rate", "Target"],
+        [
+            *(
+                [
+                    r.name,
+                    _int(r.total),
+                    _int(r.passing),
+                    _int(r.failing),
+                    _int(r.skipped),
+                    pct(r.rate),
+                    pct(r.target) if r.target is not None else "-",
+                ]
+                for r in every
+            ),
+            [
+                "**Total**",
+                f"**{total.total:,}**",
+                f"**{total.passing:,}**",
+                f"**{total.failing:,}**",
+                f"**{total.skipped:,}**",
+                f"**{pct(total.rate)}**",
+                f"**{pct(total.target)}**",
+            ],
+        ],
+    )
+    if (total.total, total.passing, total.failing, total.skipped) != (
+        t.known,
+        t.passing,
+        t.failing,
+        t.skipped,
+    ):
+        # Results arrived after the instant asked for: the split is the latest one.
+        out += [
+            "",
+            f"Per-component counts are the latest results, received after "
+            f"{_local(sprint, now)}; as of then: {_of(t.passing, t.known)} passing, "
+            f"{t.failing:,} failing, {t.skipped:,} skipped.",
+        ]
+    return out
+
+
+def _trends(*, session: Session, fig: Figures, now: datetime) -> list[str]:
+    """How the tracked measures moved: pass rate from the figures, each benchmark from its
+    first sample to its latest."""
+    t = fig.tests
+    first: dict[str, float] = {}
+    for s in queries.metric_history(session=session, until=now):
+        first.setdefault(s.name, s.value)
+    base_rate = _rate(t.baseline_passing, t.baseline_known)
+    rows: list[list[Any]] = [
+        [
+            "Test Pass Rate",
+            pct(base_rate),
+            pct(t.pass_rate),
+            _change(base_rate, t.pass_rate, Better.HIGHER, "pts", digits=2),
+            pct(fig.sprint.targets.pass_rate),
+            "🟢 met"
+            if t.pass_rate is not None and t.pass_rate >= fig.sprint.targets.pass_rate
+            else ("🟡 missed" if t.pass_rate is not None else "⏳"),
+        ]
+    ]
+    for b in fig.benchmarks:
+        m = b.metric
+        if b.value is None:
+            rows.append([m.title, "not tracked", "not tracked", "-", _target(m), "⏳"])
+            continue
+        rows.append(
+            [
+                m.title,
+                _value(m, first.get(m.name)),
+                _value(m, b.value),
+                _change(first.get(m.name), b.value, m.better, m.unit, digits=3),
+                _target(m),
+                f"{STATE_MARK.get(str(b.state), '')} {b.state}" if b.state is not None else "⏳",
+            ]
+        )
+    out = ["", "### Code Quality Trends", ""]
+    out += _table(["Metric", "First", "Latest", "Change", "Target", "Status"], rows)
+    if not fig.benchmarks:
+        out += ["", "Benchmarks: not tracked (the sprint file lists no [[metrics]])."]
+    elif not any(b.value is not None for b in fig.benchmarks):
+        out += ["", "Benchmarks: not tracked yet (no figures posted to /api/v1/metrics)."]
+    out += [
+        "",
+        "Code coverage, linting and type errors, security issues and tech debt are not "
+        "tracked unless the sprint file lists them under [[metrics]].",
+    ]
+    return out
+
+
+def _milestones(
+    *,
+    session: Session,
+    sprint: Sprint,
+    fig: Figures,
+    measures: milestones.Measures,
+    now: datetime,
+) -> list[str]:
+    out = ["## Sprint Milestones"]
     for ms in sorted(sprint.milestones, key=lambda x: x.day):
-        data = milestones.milestone_data(session=session, milestone=ms, measures=m)
+        data = milestones.milestone_data(session=session, milestone=ms, measures=measures)
         out += ["", f"### {ms.name} (Day {ms.day})", "", "**Success Criteria:**"]
         out += [
             f"- [{'x' if c['met'] else ' '}] {c['criterion']} — measured "
-            + (
-                _num(c["value"]) + (" %" if c["unit"] == "%" else "")
-                if c["value"] is not None
-                else "nothing yet"
-            )
-            for c in data["criteria"]
+            + _measured(c, criterion, fig)
+            for criterion, c in zip(ms.criteria, data["criteria"], strict=True)
         ]
         if ms.review:
             out += ["", f"**Review Meeting:** {ms.review}"]
         if data["signoffs"]:
             out += ["", "**Sign-off Required:**"]
-            out += [
-                f"- [{'x' if s['user'] else ' '}] {milestones.role_title(s['role'])} approval"
-                + (
-                    f" (@{s['user']}, {_local(sprint, datetime.fromisoformat(s['at']))})"
-                    if s["user"]
-                    else ""
+            for s in data["signoffs"]:
+                at = datetime.fromisoformat(s["at"]) if s["at"] else None
+                done = s["user"] and at is not None and at <= now
+                out.append(
+                    f"- [{'x' if done else ' '}] {milestones.role_title(s['role'])} approval"
+                    + (f" (@{s['user']}, {_local(sprint, at)})" if done and at else "")
                 )
-                for s in data["signoffs"]
-            ]
-    f = milestones.forecasts(session=session, sprint=sprint, now=now)
     out += ["", "### Forecast", ""]
     for label, key in (("Production readiness", "readiness"), ("Test pass rate", "pass_rate")):
-        x = f[key]
-        if x["reached"]:
-            text = "reached"
-        elif x["per_day"] is None:
-            text = "not enough days measured yet"
-        elif x["day"] is not None:
-            text = f"Day {x['day']} ({x['date']}) at {x['per_day']:+.2f} pts/day"
-        else:
-            text = f"not at this pace ({x['per_day']:+.2f} pts/day)" + (
-                f"; needs {x['needed_per_day']:+.2f} pts/day"
-                if x["needed_per_day"] is not None
-                else ""
-            )
-        out.append(f"- {label} {pct(x['target'])}: {text}")
+        f = fig.forecast.get(key)
+        if f is not None:
+            out.append(f"- {label}: {f.describe()}")
+    return [*out, *RULE]
 
-    # Update history.
-    out += ["", "---", "", "## Update History", ""]
+
+def _matrix(
+    *, session: Session, sprint: Sprint, fig: Figures, measures: milestones.Measures
+) -> list[str]:
+    out = ["## Success Criteria Matrix"]
+    if not sprint.milestones:
+        return [*out, "", "The sprint file names no milestones.", *RULE]
+    for ms in sorted(sprint.milestones, key=lambda x: x.day):
+        data = milestones.milestone_data(session=session, milestone=ms, measures=measures)
+        criteria = data["criteria"]
+        out += [
+            "",
+            f"### {ms.name} (Day {ms.day}) — {data['met']} of {len(criteria)} criteria met",
+            "",
+        ]
+        out += _table(
+            ["Criterion", "Target", "Measured", "Met"],
+            [
+                [
+                    c["criterion"],
+                    f"{criterion.op} {_plain(criterion.value, c['unit'])}",
+                    _measured(c, criterion, fig),
+                    ("✅" if c["met"] else "❌") if c["value"] is not None else "⏳",
+                ]
+                for criterion, c in zip(ms.criteria, criteria, strict=True)
+            ],
+        )
+    return [*out, *RULE]
+
+
+def _history(*, session: Session, sprint: Sprint, now: datetime) -> list[str]:
     history: list[tuple[datetime, str, str, str]] = []
-    for r in queries.reports_of_branch(session=session, branch=info.branch):
+    for r in queries.reports_of_branch(session=session, branch=sprint.sprint.branch):
         history.append(
             (
                 r.received_at,
@@ -386,37 +666,80 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
                 f"{pct(s.previous)} → {pct(s.score)}",
             )
         )
-    history.sort(key=lambda h: h[0])
+    history = sorted((h for h in history if h[0] <= now), key=lambda h: h[0])
+    out = ["## Update History", ""]
     out += _table(
         ["Date", "Updated By", "Change", "Details"],
         [[_local(sprint, at), who, what, detail] for at, who, what, detail in history[-100:]],
     )
-    remaining = max(info.days - day, 0)
-    out += [
-        "",
-        "---",
-        "",
+    return [*out, *RULE]
+
+
+def _footer(fig: Figures) -> list[str]:
+    info = fig.info
+    if fig.phase is Phase.ENDED:
+        remaining = 0
+    elif fig.phase is Phase.BEFORE:
+        remaining = info.days
+    else:
+        remaining = max(info.days - fig.day, 0)
+    return [
         f"**Sprint End Date:** {info.end.isoformat()}",
         f"**Days Remaining:** {remaining}",
         "",
-        f"**Current Status:** {HEALTH_MARK.get(str(status.health), '')} Sprint Day {day} - "
-        f"{status.health}; {sum(m.blockers.values())} open blocker(s)",
+        f"**Current Status:** {HEALTH_MARK.get(str(fig.health), '')} {fig.status_line()} - "
+        f"{fig.health}; {len(fig.blockers)} open blocker(s)",
         "",
     ]
-    return "\n".join(out)
 
 
-def _of(part: int | None, whole: int | None) -> str:
-    return f"{part:,} / {whole:,}" if part is not None and whole else "-"
+def _measured(c: dict[str, Any], criterion: Criterion, fig: Figures) -> str:
+    """A criterion's measured value, with what it is out of ("5 of 8")."""
+    value, of = c["value"], c.get("of")
+    if value is None:
+        return "nothing yet"
+    text = _plain(value, c["unit"])
+    if of is not None:
+        text += f" of {_num(of)}"
+    elif criterion.metric == "pass_rate" and fig.tests.known:
+        text += f" ({fig.tests.passing:,} of {fig.tests.known:,} tests)"
+    return text
 
 
-def _state(sprint: Sprint, metric: Metric, values: dict[str, float]) -> str:
-    if metric.name not in values:
-        return "⏳"
-    state = numbers.metric_state(
-        metric, values[metric.name], tolerance=sprint.alerts.perf_tolerance
+def _planned(fig: Figures, day: DayFigures) -> str:
+    """The day's planned failing tests; none before any test is known (there is no
+    measured baseline to plan from)."""
+    return f"{day.plan_failing:,}" if fig.tests.known else "-"
+
+
+def _plain(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    return _num(value) + (" %" if unit == "%" else "")
+
+
+def _value(metric: Metric, value: float | None) -> str:
+    return f"{_num(value, 3)} {metric.unit}".strip() if value is not None else "-"
+
+
+def _target(metric: Metric) -> str:
+    return f"{'<' if metric.better is Better.LOWER else '>'}{_num(metric.target, 3)} {metric.unit}"
+
+
+def _change(
+    first: float | None, latest: float | None, better: Better, unit: str, *, digits: int
+) -> str:
+    """Latest against first, and whether that is the better direction."""
+    if first is None or latest is None:
+        return "-"
+    delta = latest - first
+    if abs(delta) < 1e-9:
+        return "→ unchanged"
+    good = (delta > 0) == (better is Better.HIGHER)
+    arrow, sign = ("↑", "+") if delta > 0 else ("↓", "")
+    return f"{arrow} {sign}{_num(delta, digits)} {unit}".rstrip() + (
+        " (better)" if good else " (worse)"
     )
-    return f"{STATE_MARK.get(str(state), '')} {state}"
 
 
 def _gap(score: float | None, target: float) -> str:

@@ -801,3 +801,135 @@ def home_users(*, session: Session, key_prefix: str, since: datetime) -> list[st
         )
     ).all()
     return sorted({k.removeprefix(key_prefix).split(":", 1)[0] for k in keys})
+
+
+# -- sprint history (every figure as of an instant) ---------------------------------------
+
+
+@dataclass(slots=True, frozen=True)
+class HistoryTest:
+    """A known test as the sprint's figures need it."""
+
+    id: int
+    classname: str
+    name: str
+    file: str | None
+    component: str | None
+    status: str  # latest
+    first_seen_at: datetime
+
+
+@dataclass(slots=True, frozen=True)
+class HistoryChange:
+    """A status change a report recorded (`previous` None: the test's first status)."""
+
+    test_id: int
+    status: str
+    previous: str | None
+    at: datetime  # when sprintbot received the report
+    report_id: int
+
+
+def history_tests(*, session: Session, branch: str) -> list[HistoryTest]:
+    """Every known test of a branch, with its latest status and when it was first seen."""
+    rows = session.execute(
+        sa_select(
+            col(KnownTest.id),
+            col(KnownTest.classname),
+            col(KnownTest.name),
+            col(KnownTest.file),
+            col(KnownTest.component),
+            col(KnownTest.status),
+            col(KnownTest.first_seen_at),
+        ).where(col(KnownTest.branch) == branch)
+    ).all()
+    return [HistoryTest(*row) for row in rows]
+
+
+def history_changes(*, session: Session, branch: str) -> list[HistoryChange]:
+    """Every status change the branch's reports recorded, in the order they were received."""
+    rows = session.execute(
+        sa_select(
+            col(TestResult.test_id),
+            col(TestResult.status),
+            col(TestResult.previous_status),
+            col(TestReport.received_at),
+            col(TestReport.id),
+        )
+        .join(TestReport, col(TestReport.id) == col(TestResult.report_id))
+        .where(
+            col(TestReport.branch) == branch,
+            or_(
+                col(TestResult.previous_status).is_(None),
+                col(TestResult.status) != col(TestResult.previous_status),
+            ),
+        )
+        .order_by(col(TestReport.received_at), col(TestReport.id), col(TestResult.id))
+    ).all()
+    return [HistoryChange(*row) for row in rows]
+
+
+def first_report_since(*, session: Session, branch: str, at: datetime) -> datetime | None:
+    """When the branch's first report at or after `at` was received."""
+    found = session.exec(
+        select(func.min(TestReport.received_at)).where(
+            TestReport.branch == branch, col(TestReport.received_at) >= at
+        )
+    ).one()
+    return found if isinstance(found, datetime) else None
+
+
+def manual_score_history(*, session: Session, until: datetime) -> list[ManualScore]:
+    """Manual scores set up to `until`, oldest first (the latest per component counts)."""
+    return list(
+        session.exec(
+            select(ManualScore)
+            .where(col(ManualScore.set_at) <= until)
+            .order_by(col(ManualScore.set_at), col(ManualScore.id))
+        )
+    )
+
+
+def metric_history(*, session: Session, until: datetime) -> list[MetricSample]:
+    """Benchmark samples received up to `until`, by measurement time then arrival."""
+    return list(
+        session.exec(
+            select(MetricSample)
+            .where(col(MetricSample.received_at) <= until)
+            .order_by(col(MetricSample.at), col(MetricSample.id))
+        )
+    )
+
+
+def blockers_open_at(*, session: Session, at: datetime) -> list[Blocker]:
+    """Blockers reported by `at` and not resolved by then, most severe and oldest first."""
+    return list(
+        session.exec(
+            select(Blocker)
+            .where(
+                col(Blocker.reported_at) <= at,
+                or_(col(Blocker.resolved_at).is_(None), col(Blocker.resolved_at) > at),
+            )
+            .order_by(col(Blocker.severity), col(Blocker.reported_at), col(Blocker.id))
+        ).all()
+    )
+
+
+def risks_at(*, session: Session, at: datetime) -> list[Risk]:
+    """Risks recorded by `at`, oldest first."""
+    return list(
+        session.exec(
+            select(Risk).where(col(Risk.created_at) <= at).order_by(col(Risk.id))
+        ).all()
+    )
+
+
+def risk_status_changes(*, session: Session, after: datetime) -> list[Event]:
+    """Risk events after `at` that changed a status (their detail holds the old one)."""
+    return list(
+        session.exec(
+            select(Event)
+            .where(Event.subject == "risk", col(Event.at) > after)
+            .order_by(col(Event.at), col(Event.id))
+        ).all()
+    )

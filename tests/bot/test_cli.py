@@ -45,6 +45,22 @@ def test_config_check_valid_file_summarises_and_warns(capsys: pytest.CaptureFixt
     assert len(lines) <= 24  # one screen
 
 
+def test_config_check_warns_where_the_plan_misses_the_targets(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "config", "check", str(EXAMPLE))
+    assert code == 0, err
+    warnings = [line for line in out.splitlines() if line.startswith("warning: ")]
+    assert warnings == [
+        "warning: targets.baseline_readiness: states 67 % but the components' starting scores "
+        "weigh in at 71.55 %",
+        "warning: baseline.failing_tests: states 341 but total - passing = 2124 - 1717 = 407",
+        "warning: baseline.failing_tests: states 341 but baseline.areas add up to 407",
+        "warning: plan.passing: ends at 1,867 passing but targets.pass_rate 87 % of the 2,124 "
+        "known tests is 1,848 passing (276 failing); the plan is rescaled to the target",
+    ]
+
+
 def test_config_check_lists_every_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     text = EXAMPLE.read_text()
     text = text.replace('notify = "executives"', 'notify = "cto"')

@@ -98,3 +98,74 @@ def test_terminal_text_is_readable(demo_data: dict[str, Any]) -> None:
     text = to_text(daily_report(demo_data["daily"]))
     assert text.splitlines()[0] == "Daily report — Day 7 of 14, 2025-11-04"
     assert "  Health: ● On Track" in text
+
+
+# -- the regression alert's readiness line ------------------------------------------------
+
+MINUS = "\u2212"
+
+
+def alert_data(**impact: Any) -> dict[str, Any]:
+    return {
+        "branch": "main",
+        "commit": "abc123",
+        "count": 6,
+        "tests": [{"id": f"t::{i}", "component": "Core"} for i in range(6)],
+        "alert_id": 1,
+        "readiness": {"score": 79.0, "previous": 78.47},
+        "impact": impact or None,
+    }
+
+
+def test_regression_alert_states_the_cost_apart_from_the_fixes() -> None:
+    from bot.templates import regression_alert, regression_email
+
+    d = alert_data(
+        before=78.47,
+        after=79.0,
+        net=0.53,
+        regressed={"count": 6, "points": -1.2},
+        fixed={"count": 12, "points": 1.7},
+        new_failures={"count": 2, "points": -0.3},
+    )
+    line = (
+        f"6 regressed ({MINUS}1.2 pts), 12 fixed (+1.7 pts), 2 new failures ({MINUS}0.3 pts): "
+        "net +0.53 pts (78.47 % → 79 %)"
+    )
+    message = regression_alert(d)
+    assert block_problem({"blocks": message["blocks"]}) is None
+    texts = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
+    assert texts[0] == f"*Readiness:* {line}"
+    assert message["text"] == f"6 tests regressed on main: {line} (branch `main` · commit `abc123`)"
+    _, body = regression_email(d)
+    assert f"Readiness: {line}" in body.splitlines()
+
+
+def test_regression_alert_line_leaves_out_kinds_with_no_tests() -> None:
+    from bot.templates import regression_alert
+
+    d = alert_data(
+        before=80.0,
+        after=79.0,
+        net=-1.0,
+        regressed={"count": 6, "points": -1.004},
+        fixed={"count": 0, "points": 0.0},
+        new_failures={"count": 0, "points": 0.0},
+    )
+    texts = [b["text"]["text"] for b in regression_alert(d)["blocks"] if b["type"] == "section"]
+    assert texts[0] == f"*Readiness:* 6 regressed ({MINUS}1 pt): net {MINUS}1 pt (80 % → 79 %)"
+    d["impact"]["regressed"]["points"] = 0.0  # tests outside every component
+    d["impact"]["net"] = 0.001
+    texts = [b["text"]["text"] for b in regression_alert(d)["blocks"] if b["type"] == "section"]
+    assert texts[0].startswith("*Readiness:* 6 regressed (0 pts): net 0 pts")
+
+
+def test_regression_alert_queued_before_the_impact_shows_readiness_as_it_did() -> None:
+    from bot.templates import regression_alert
+
+    message = regression_alert(alert_data())
+    assert message["text"] == (
+        "6 tests regressed on main (branch `main` · commit `abc123` · "
+        "readiness 78.47 % → 79 % (+0.53 pts))"
+    )
+    assert not any("*Readiness:*" in str(b) for b in message["blocks"])

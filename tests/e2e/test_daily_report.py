@@ -34,12 +34,17 @@ def test_daily_report_with_burndown_chart(server: Server) -> None:
     assert report.args["channel"] == "#sprint-status"
     text = text_of(report)
     assert text.startswith("Daily report — Day 3 of 14, 2025-10-31: readiness")
-    assert "*Plan today / target*\n72 % / 85 %" in text
+    # Day 1 measured 80 % (13 tests passing): the plan runs from it to 85 % (day 3: 5/18).
+    assert "*Plan today / target*\n81.39 % / 85 %" in text
+    assert "*Critical*: 14.22 pts below plan (67.17 % against today's plan of 81.39 %)" in text
+    assert "plan rescaled from the stated 67 % to the measured 80 %" in text
     assert "*Readiness*\n67.17 % (-12.83 pts since yesterday)" in text
     assert "*Tests passing*\n7/13 (53.85 %, target 87 %)" in text
-    assert "• Velocity: -5 net tests fixed yesterday" in text
+    assert "• Velocity: 0 tests fixed yesterday" in text
     assert "*Yesterday (2025-10-30)*: 1 CI run(s), 1 report(s); last: 7 passed, 5 failed" in text
-    assert "• New failures: 5" in text
+    assert "• Regressed: 5" in text
+    assert "• New failing tests: 0" in text
+    assert "*Risks*: none open" in text
     assert "`tests.swarm.test_coordination::test_leader_election`" in text
     assert "*Open blockers (1)*" in text and "*B-001* P0 · Swarm Coordination" in text
     assert "The burn-down chart is in the thread." in text

@@ -1,4 +1,5 @@
-"""`sprintbot demo` as a new user runs it: no Slack, no settings, a fresh process."""
+"""`sprintbot demo` as a new user runs it: no Slack, no settings, a fresh process; and the
+CI runs it generates, which start from the seed tracker's baseline."""
 
 from __future__ import annotations
 
@@ -8,18 +9,111 @@ import os
 import re
 import subprocess
 import sys
+from collections import defaultdict
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from bot.demo import DEMO_DAYS, junit_runs
-from jobs.config import load_sprint
+from jobs.components import ComponentMap
+from jobs.config import Source, Sprint, load_sprint
+from jobs.junit import parse
+from storage.models import TestStatus
 from tests.conftest import EXAMPLE
 
+# The seed's "Test Coverage by Component": (total, passing, failing).
+SEED_AREAS = {
+    "Swarm Core": (287, 231, 56),
+    "Memory System": (193, 164, 29),
+    "CLI Interface": (412, 298, 114),
+    "Task Orchestration": (178, 156, 22),
+    "Agent Framework": (234, 187, 47),
+    "Hooks System": (145, 128, 17),
+    "Neural Features": (98, 82, 16),
+    "GitHub Integration": (156, 134, 22),
+    "Performance": (89, 78, 11),
+    "Security": (124, 108, 16),
+    "Utilities": (208, 151, 57),
+}
+# Where the demo keeps each area's tests, and the component the example file's globs give
+# each directory (None: no component; those tests count in the totals only).
+LAYOUT = {
+    "tests/swarm/": ("Swarm Core", "Swarm Coordination"),
+    "tests/memory/": ("Memory System", "Memory Management"),
+    "tests/cli/agent/": ("CLI Interface", "Agent Commands"),
+    "tests/cli/swarm/": ("CLI Interface", "Swarm Commands"),
+    "tests/cli/": ("CLI Interface", "Utility Commands"),
+    "tests/orchestration/": ("Task Orchestration", "Task Orchestration"),
+    "tests/agents/": ("Agent Framework", None),
+    "tests/unit/hooks/": ("Hooks System", "Unit Tests"),
+    "tests/unit/neural/": ("Neural Features", "Unit Tests"),
+    "tests/integration/github/": ("GitHub Integration", "Integration Tests"),
+    "tests/e2e/performance/": ("Performance", "E2E Tests"),
+    "tests/security/auth/": ("Security", "Authentication"),
+    "tests/security/authz/": ("Security", "Authorization"),
+    "tests/security/data/": ("Security", "Data Protection"),
+    "tests/utils/": ("Utilities", "Utility Commands"),
+}
+FAILED = (TestStatus.FAILED, TestStatus.ERROR)
 
-def test_demo_prints_the_sprint_and_writes_chart_and_tracker(tmp_path: Path) -> None:
+
+def _directory(file: str) -> str:
+    return file.rsplit("/", 1)[0] + "/"
+
+
+def test_day_one_is_the_seeds_baseline(example: Sprint) -> None:
+    """The day-1 JUnit document, read as CI's would be: the seed's 2,124 tests in 59 files,
+    1,717 passing and 407 failing (its rows' reading), 33 files all passing, and each of
+    its Test Coverage rows with its own counts."""
+    day1 = next(junit_runs(example, days=1))
+    report = parse(day1.xml)
+    cases = list(report.cases.values())
+    assert report.testcases == len(cases) == 2124
+    assert sum(c.status in FAILED for c in cases) == 407
+    assert sum(c.status is TestStatus.PASSED for c in cases) == 1717
+    assert not any(c.status is TestStatus.SKIPPED for c in cases)
+
+    files: dict[str, list[bool]] = defaultdict(list)
+    for c in cases:
+        assert c.file is not None
+        files[c.file].append(c.status is TestStatus.PASSED)
+    assert len(files) == 59
+    assert sum(all(passed) for passed in files.values()) == 33
+    assert (day1.tests, day1.failing, day1.files, day1.files_passing) == (2124, 407, 59, 33)
+
+    areas: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    components = ComponentMap(example)
+    fed: set[str] = set()
+    for c in cases:
+        area, component = LAYOUT[_directory(c.file or "")]
+        counts = areas[area]
+        counts[0] += 1
+        counts[1 if c.status is TestStatus.PASSED else 2] += 1
+        assert components(c.file, c.classname) == component, c.file
+        if component:
+            fed.add(component)
+    assert {name: tuple(n) for name, n in areas.items()} == SEED_AREAS
+    # The example file's baseline says the same, and every test-fed component gets tests.
+    assert {a.name: (a.total, a.passing, a.failing) for a in example.baseline.areas} == SEED_AREAS
+    assert fed == {c.name for c in example.components if c.source is Source.TESTS}
+
+
+def test_a_week_of_runs_fixes_and_regresses_as_described(example: Sprint) -> None:
+    runs = list(junit_runs(example, days=DEMO_DAYS))
+    # 30, 20, 22, 18, 12 fixed on days 2-6; six swarm tests break on day 3, pass on day 4.
+    assert [r.failing for r in runs] == [407, 377, 363, 335, 317, 305]
+    failing = [{k for k, c in parse(r.xml).cases.items() if c.status in FAILED} for r in runs[1:4]]
+    broke = failing[1] - failing[0]
+    assert len(broke) == 6 and all(classname.startswith("tests.swarm.") for classname, _ in broke)
+    assert not broke & failing[2]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SPRINTBOT_"))}
     env.pop("DATABASE_URL", None)
+    tmp_path = tmp_path_factory.mktemp("demo-run")
     out_dir = tmp_path / "demo"
     proc = subprocess.run(
         [sys.executable, "-m", "bot.cli", "demo", "--out", str(out_dir)],
@@ -31,8 +125,35 @@ def test_demo_prints_the_sprint_and_writes_chart_and_tracker(tmp_path: Path) -> 
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
     assert proc.stderr == ""
+    return proc.stdout, out_dir
+
+
+def _section(out: str, title: str) -> str:
+    """The printed section whose `# ` heading starts with `title`, up to the next one."""
+    start = out.index(f"\n# {title}")
+    end = out.find("\n####", out.index("\n", out.index("\n####", start + 1) + 1))
+    return out[start : end if end != -1 else len(out)]
+
+
+def test_demo_states_the_baseline_it_starts_from(demo: tuple[str, Path]) -> None:
+    out, _ = demo
+    # Near the start, one line: the seed's figures, and which reading of them it takes.
+    head = out.strip().splitlines()[:5]
+    baseline = next(line for line in head if line.startswith("Baseline as the seed's"))
+    assert baseline == (
+        "Baseline as the seed's Test Coverage rows give it: 2,124 tests in 59 files "
+        "(33 files all passing), 1,717 passing, 407 failing (the seed's summary says 341: "
+        "that would need 66 skipped tests, which the seed never mentions)."
+    )
+    # Each seed area, with where its tests go.
+    assert "Swarm Core            287      56     8  tests/swarm/ → Swarm Coordination" in out
+    assert "tests/agents/ → none (counts in the totals only)" in out
+    assert "Total               2,124     407    59" in out
+
+
+def test_demo_prints_the_sprint_and_writes_chart_and_tracker(demo: tuple[str, Path]) -> None:
+    out, out_dir = demo
     # What Slack would have shown, as terminal text.
     assert "# Regression alert (#phase4-production-readiness, day 3)" in out
     assert "6 tests regressed on main" in out
@@ -42,6 +163,7 @@ def test_demo_prints_the_sprint_and_writes_chart_and_tracker(tmp_path: Path) -> 
     assert "Weekly report — week 1, Day 7 of 14, 2025-11-04" in out
     assert "B-002 P1 · E2E Tests" in out  # the open blocker; B-001 was resolved on day 5
     assert "R-001 Active (High impact) — Test fixes introduce regressions" in out
+    assert "Standups yesterday: 3 of 4; missing @U0DEV2" in out
     assert "<@" not in out and ":white_check_mark:" not in out  # mrkdwn made readable
     runs = list(junit_runs(load_sprint(EXAMPLE), days=DEMO_DAYS))
     passed = 2124 - runs[-1].failing
@@ -59,7 +181,10 @@ def test_demo_prints_the_sprint_and_writes_chart_and_tracker(tmp_path: Path) -> 
     png = chart.read_bytes()
     Image.open(io.BytesIO(png)).verify()
     series = json.loads(Image.open(io.BytesIO(png)).text["Description"])  # type: ignore[attr-defined]
-    assert series["failing"] == {str(r.day): r.failing for r in runs}
+    # One point per CI day; this morning's (day 7), if plotted, is still day 6's count.
+    plotted = {int(d): f for d, f in series["failing"].items()}
+    assert {d: plotted[d] for d in range(1, DEMO_DAYS + 1)} == {r.day: r.failing for r in runs}
+    assert all(f == runs[-1].failing for d, f in plotted.items() if d > DEMO_DAYS)
 
     md = tracker.read_text(encoding="utf-8")
     assert md.startswith("# Phase 4 Production Readiness Tracker\n")
@@ -76,13 +201,64 @@ def test_demo_prints_the_sprint_and_writes_chart_and_tracker(tmp_path: Path) -> 
     ):
         assert f"\n{heading}\n" in md, heading
     assert f"| **Passing Tests** | 1,717 / 2,124 | {passed:,} / 2,124 |" in md
-    assert f"| 6 | {runs[-1].failing} | 307 |" in md  # day 6: failing against the plan
+    assert f"\n| 6 | {runs[-1].failing} | " in md  # day 6 in the burn-down: failing
     assert (
         "| B-001 | Swarm Coordination | Leader election deadlocks under a network partition" in md
     )
     assert "| R-001 | Test fixes introduce regressions | High | Medium |" in md
-    assert "- [ ] tests_fixed >= 110 — measured 108" in md
-    assert "| API Throughput | 850 req/s | 850 req/s | >1,000 req/s | 🔴 degraded |" in md
+    # Fixed this sprint: baseline-failing tests that pass now (the regressions passed again).
+    assert f"- [ ] tests_fixed >= 110 — measured {407 - runs[-1].failing}" in md
+    assert any(
+        line.startswith("| API Throughput |") and "850 req/s" in line and "degraded" in line
+        for line in md.splitlines()
+    )
+
+
+def test_demo_shows_a_p0_climbing_its_escalation_path(demo: tuple[str, Path]) -> None:
+    out, _ = demo
+    section = _section(out, "B-001 climbs the escalation path (#critical-blockers")
+    assert "B-001 P0 · Swarm Coordination" in section
+    # Each [[escalation]] step of the example file, in order, at its hour after the report
+    # (day 3, 11:00; the clocks went back an hour on day 5, 2025-11-02).
+    lines = section.splitlines()
+    steps = [
+        ("+0h (day 3, 11:00), also in #phase4-production-readiness:", "Daily standup discussion"),
+        ("+8h (day 3, 19:00):", "Technical lead review"),
+        (
+            "+24h (day 4, 11:00), also in #phase4-production-readiness:",
+            "Swarm coordination meeting",
+        ),
+        ("+48h (day 5, 10:00):", "Executive decision"),
+    ]
+    at = 0
+    for n, (when, name) in enumerate(steps, start=1):
+        at = lines.index(when, at) + 1
+        hours = when.split(" ", 1)[0][1:]
+        assert f"reached escalation step {n} — {name} after {hours}." in lines[at], lines[at]
+    assert lines[at].endswith("@S0EXECUTIVES")  # the executives' user group
+    assert "B-001 resolved by @U0DEV2 after 53h" in section
+
+
+def test_demo_shows_a_day_of_standups_and_the_notices(demo: tuple[str, Path]) -> None:
+    out, _ = demo
+    standups = _section(out, "Standups (#phase4-production-readiness, day 6, 09:00-09:30)")
+    assert "09:00 standup-prompt: 4 DMs" in standups  # U0DEV3 is away
+    assert "09:25 standup-reminder: 1 DM(s), to @U0DEV2" in standups
+    assert "Standup — Day 6 of 14, 2025-11-03" in standups
+    assert "Answered 3 of 4\nMissing: @U0DEV2\nAway: @U0DEV3" in standups
+    for user in ("U0DEV1", "U0QALEAD", "U0TECHLEAD"):
+        assert f"Standup from @{user} (Day 6 of 14)" in standups
+    assert "The blocker line @U0DEV1 typed is recorded as B-002" in standups
+
+    decline = _section(out, "Readiness-decline notice (#phase4-production-readiness, day 5")
+    assert "Readiness fell" in decline and "Scalability (weight 5)" in decline
+    assert "[Call emergency standup]" in decline
+
+    home = _section(out, "App Home of @U0DEV1")
+    assert "Phase 4 Production Readiness — Day 7 of 14" in home
+    assert "Breakdown by group" in home and "Open blockers (1)" in home
+    assert "Today's standups: 0 of 4" in home
+    assert "Last CI run `ci-1006`" in home
 
 
 def test_demo_reports_an_unwritable_directory(tmp_path: Path) -> None:

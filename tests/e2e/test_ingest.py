@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import httpx
 from bot import clock as bot_clock
 from tests.conftest import INGEST_TOKEN, Server
 from tests.fakeslack import Call
-from tests.slack import post_signed
+from tests.slack import post_signed, slash
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "junit"
 AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/xml"}
@@ -317,3 +318,126 @@ def test_other_branches_are_classified_but_do_not_alert(server: Server) -> None:
         f"{server.url}/api/v1/readiness", headers={"Authorization": AUTH["Authorization"]}
     ).json()
     assert readiness["tests"] == {"passed": 13, "known": 13, "pass_rate": 100.0, "unmapped": 0}
+
+
+# -- what a report's regressions cost on their own ---------------------------------------
+
+TWO_COMPONENTS = """
+[sprint]
+name = "Alert cost"
+start = 2025-10-29
+days = 14
+timezone = "UTC"
+
+[targets]
+readiness = 90
+pass_rate = 90
+
+[channels]
+team = "#team"
+status = "#status"
+blockers = "#blockers"
+
+[people]
+admins = ["U0TECHLEAD"]
+
+[[components]]
+name = "Core"
+weight = 2
+target = 90
+source = "tests"
+tests = ["tests/core/**"]
+
+[[components]]
+name = "CLI"
+weight = 1
+target = 90
+source = "tests"
+tests = ["tests/cli/**"]
+
+[[components]]
+name = "Docs"
+weight = 1
+target = 100
+source = "manual"
+score = 50
+"""
+
+
+def junit_xml(statuses: dict[str, str]) -> bytes:
+    """A JUnit report of `area/test_n` → "passed" or "failed", one file per area."""
+    cases = []
+    for test, status in statuses.items():
+        area, name = test.split("/")
+        body = '<failure message="boom">assert False</failure>' if status == "failed" else ""
+        cases.append(
+            f'<testcase classname="tests.{area}.test_it" name="{name}" '
+            f'file="tests/{area}/test_it.py">{body}</testcase>'
+        )
+    return f'<testsuite name="s">{"".join(cases)}</testsuite>'.encode()
+
+
+def test_alert_states_what_regressions_cost_apart_from_the_fixes(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    sprint = tmp_path / "sprint.toml"
+    sprint.write_text(TWO_COMPONENTS)
+    server = make_server(SPRINTBOT_CONFIG=str(sprint))
+
+    def send(statuses: dict[str, str], run: str) -> dict[str, Any]:
+        resp = httpx.post(
+            f"{server.url}/api/v1/test-runs?run={run}&at=2025-10-31T13:00:00Z",
+            content=junit_xml(statuses),
+            headers=AUTH,
+            timeout=30,
+        )
+        assert resp.status_code == 201, resp.text
+        reply: dict[str, Any] = resp.json()
+        return reply
+
+    # Core: 6 of 10 pass; CLI: 6 of 6 pass; Docs (manual) set to 70.
+    core = {f"core/t{i}": "passed" if i < 6 else "failed" for i in range(10)}
+    cli = {f"cli/t{i}": "passed" for i in range(6)}
+    send(core | cli, "ci-1")
+    ack = slash(server.url, "/readiness", "set Docs 70")
+    assert ack.status_code == 200, ack.text
+
+    # One report: Core's 4 failing tests fixed, 2 CLI tests regressed, 1 new CLI test failing.
+    after = {f"core/t{i}": "passed" for i in range(10)} | cli
+    after |= {"cli/t0": "failed", "cli/t1": "failed", "cli/t6": "failed"}
+    reply = send(after, "ci-2")
+    assert ids(reply["regressions"]) == ["tests.cli.test_it::t0", "tests.cli.test_it::t1"]
+    assert len(reply["fixed"]) == 4
+    assert ids(reply["new_failures"]) == ["tests.cli.test_it::t6"]
+
+    # By hand: readiness = (2·Core + 1·CLI + 1·Docs) / 4, each a pass rate in %.
+    def readiness(core_rate: float, cli_rate: float) -> float:
+        return (2 * core_rate + cli_rate + 70) / 4
+
+    before = readiness(60, 100)  # 72.5
+    regressed_alone = readiness(60, 100 * 4 / 6) - before  # CLI 4/6: -8.33
+    fixed_alone = readiness(100, 100) - before  # Core 10/10: +20
+    new_alone = readiness(60, 100 * 6 / 7) - before  # CLI 6/7: -3.57
+    now = readiness(100, 100 * 4 / 7)  # 81.79
+    assert regressed_alone < 0 < now - before  # the point: a rise, yet the breakage has a cost
+    assert reply["impact"] == {
+        "before": round(before, 2),
+        "after": round(now, 2),
+        "net": round(now - before, 2),
+        "regressed": {"count": 2, "points": round(regressed_alone, 2)},
+        "fixed": {"count": 4, "points": round(fixed_alone, 2)},
+        "new_failures": {"count": 1, "points": round(new_alone, 2)},
+    }
+    assert reply["readiness"] == {"score": round(now, 2), "previous": round(before, 2)}
+
+    server.runtime.sender.drain()
+    [alert] = [c for c in posts(server) if "regressed on main" in c.args.get("text", "")]
+    assert alert.args["channel"] == "#team"
+    line = (
+        "2 regressed (\u22128.33 pts), 4 fixed (+20 pts), 1 new failure (\u22123.57 pts): "
+        "net +9.29 pts (72.5 % → 81.79 %)"
+    )
+    text = text_of(alert)
+    assert f"*Readiness:* {line}" in text  # the message's own line
+    assert alert.args["text"].startswith(f"2 tests regressed on main: {line} (branch `main`")
+    assert "readiness 72.5 %" not in text  # no bare "readiness before → after" beside it

@@ -54,10 +54,12 @@ def test_sprint_shows_day_health_burndown_and_blockers(server: Server) -> None:
     assert body["response_type"] == "ephemeral"
     text = blocks_text(body["blocks"])
     assert body["text"].startswith("Phase 4 Production Readiness — Day 3 of 14: readiness")
-    assert "*Plan today / target*\n72 % / 85 %" in text
+    assert "*Plan today / target*\n81.39 % / 85 %" in text
     assert "*Tests passing*\n7/13 (53.85 %)" in text
     # Day 1 ended with 0 failing of 13, now 5 fail; the plan's line for 13 tests is 0.
-    assert "*Burn-down*: 5 failing now (plan for today 0, target 0) · -5 fixed since the" in text
+    # 13 known at 87 %: 12 must pass, so the one failing target is 1.
+    assert "*Burn-down*: 5 failing now (plan for today 0, target 1) · 0 fixed this sprint" in text
+    assert "regressions introduced 5, open 5 · new failures open 0" in text
     assert "*B-001* P0 · Swarm Coordination — consensus broken" in text
 
 
@@ -92,8 +94,8 @@ def test_review_draft_and_lessons_modal(server: Server) -> None:
     text = text_of(review)
     assert text.startswith("Sprint review draft — Phase 4 Production Readiness")
     assert ":x: Production Readiness: target 85 %, achieved" in text
-    assert ":x: Zero Regressions: target 0, achieved 5" in text
-    assert "*Regressions during the sprint (5)*" in text
+    assert ":x: Zero Regressions Introduced: target 0, achieved 5" in text
+    assert "*Regressions introduced during the sprint (5)*" in text
     assert "`tests.swarm.test_coordination::test_leader_election` (still failing)" in text
     assert "*Blockers resolved (1)*" in text and "(resolved in 3.5 h)" in text
     assert "_What went well_\n• _none yet_" in text
@@ -296,12 +298,16 @@ def test_export_tracker(
     md = out.read_text(encoding="utf-8")
     assert "**Last Updated:** 2025-10-31 10:00 (America/New_York)" in md
     # Day 1 ended with every test passing, day 2 with five failing: the recorded values.
-    assert "| 1 | 2025-10-29 | 80 % (plan 67 %) | 13 (plan 1,717) | - | ✅ |" in md
-    assert "| 2 | 2025-10-30 | 67.17 % (plan 70 %) | 7 (plan 1,747) | -6 | ⚠️ below plan |" in md
-    assert "| 2 | 5 | 0 | -5 | 5 | ⚠️ |" in md  # burn-down: day 2 ended with 5 failing
-    assert "| **Tests Fixed** | - | 0 | - | - |" in md
-    assert "| **Regressions** | - | 5 (5 still failing) | 0 | 🔴 |" in md
-    assert "| **Passing Tests** | 1,717 / 2,124 | 7 / 13 |" in md
+    # The plan runs from the measured baseline (day 1: 80 %, 0 of 13 failing).
+    assert "| 1 | 2025-10-29 | 80 % (plan 80 %) | 13 / 13 | 0 (plan 0) | 0 | 0 | ✅ |" in md
+    off_plan = "⚠️ readiness below plan, 5 failing over plan"
+    day2 = "| 2 | 2025-10-30 | 67.17 % (plan 80.83 %) | 7 / 13 | 5 (plan 0) | 0 | 5 |"
+    assert f"{day2} {off_plan} |" in md
+    assert f"| 2 | 5 | 0 | 0 | 0 | 5 | 4 | {off_plan} |" in md  # burn-down: 5 failing, target 1
+    assert "| **Tests Fixed** | - | 0 fixed this sprint | - | - |" in md
+    assert "| **Regressions Introduced** | - | 5 | 0 | 🔴 |" in md
+    assert "| **Regressions Open** | - | 5 | 0 | 🔴 |" in md
+    assert "| **Passing Tests** | 13 / 13 | 7 / 13 |" in md
     assert "| B-001 | P0 | Swarm Coordination | consensus broken |" in md
     assert "- [x] QA Lead approval (@U0QALEAD, 2025-10-31 10:00)" in md
     assert "- [ ] Tech Lead approval\n" in md

@@ -10,7 +10,16 @@ from typing import Any
 
 import pytest
 
-from jobs.config import ConfigError, Source, Sprint, load_sprint, parse_duration, validate_sprint
+from jobs.config import (
+    SPRINT_METRICS,
+    ConfigError,
+    Source,
+    Sprint,
+    load_sprint,
+    parse_duration,
+    validate_sprint,
+)
+from jobs.numbers import consistency_warnings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -224,3 +233,152 @@ def test_load_reports_missing_file_and_bad_toml(tmp_path: Path) -> None:
     bad.write_text("[sprint\nname = 1")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_sprint(bad)
+
+
+def test_example_criteria_map_what_the_seed_says(example: Sprint) -> None:
+    week1, week2 = example.milestones
+    by_label = {c.label: c for m in example.milestones for c in m.criteria if c.label}
+    assert by_label["CLI commands functional (90%+ pass rate)"].component == "CLI Commands"
+    assert by_label["Documentation 100% complete"].component == "Documentation"
+    assert by_label["Zero new regressions introduced"].metric == "regressions_introduced"
+    assert by_label["Full regression suite passing (100%)"].metric == "regressions_open"
+    assert {"CLI Commands", "Documentation"} <= set(example.groups)
+    # The Documentation group covers its leaves; no separate leaf criteria for them.
+    assert not any(c.component in ("User Guides", "API Documentation") for c in week2.criteria)
+    assert not any(c.metric == "regressions" for m in example.milestones for c in m.criteria)
+    assert (len(week1.criteria), len(week2.criteria)) == (8, 7)
+    assert example.plan.anchor == "measured"
+
+
+def test_example_warns_that_the_plan_does_not_end_at_the_pass_rate_target(
+    example: Sprint,
+) -> None:
+    warnings = [str(w) for w in consistency_warnings(example)]
+    # 87 % of 2,124 is 1,847.88: 1,848 passing, 276 failing; the seed's plan ends at 1,867.
+    assert (
+        "plan.passing: ends at 1,867 passing but targets.pass_rate 87 % of the 2,124 known "
+        "tests is 1,848 passing (276 failing); the plan is rescaled to the target"
+    ) in warnings
+    # The readiness plan ends at the target (85 %): no warning for it.
+    assert not any(w.startswith("plan.readiness") for w in warnings)
+    # The existing warnings stay as they were.
+    assert warnings[:3] == [
+        "targets.baseline_readiness: states 67 % but the components' starting scores weigh in "
+        "at 71.55 %",
+        "baseline.failing_tests: states 341 but total - passing = 2124 - 1717 = 407",
+        "baseline.failing_tests: states 341 but baseline.areas add up to 407",
+    ]
+
+
+def test_plan_warnings_name_both_numbers() -> None:
+    days = 10
+    readiness = [60.0 + i for i in range(days)]  # ends at 69, target 85
+    passing = [100 + i for i in range(days)]  # ends at 109; 87 % of 200 is 174
+    raw = minimal(
+        plan={"readiness": readiness, "passing": passing, "anchor": "stated"},
+        baseline={"total_tests": 200},
+    )
+    warnings = [str(w) for w in consistency_warnings(validate_sprint(raw))]
+    assert warnings == [
+        "plan.passing: ends at 109 passing but targets.pass_rate 87 % of the 200 known tests "
+        'is 174 passing (26 failing); [plan] anchor = "stated" keeps the plan as written',
+        "plan.readiness: ends at 69 % but targets.readiness is 85 %; "
+        '[plan] anchor = "stated" keeps the plan as written',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("total", "rate", "passing"),
+    [(2124, 87.0, 1848), (200, 87, 174), (100, 87, 87), (1000, 99.9, 999), (3, 100, 3)],
+)
+def test_a_plan_ending_at_the_target_has_no_warning(total: int, rate: float, passing: int) -> None:
+    raw = minimal(
+        targets={"readiness": 85, "pass_rate": rate},
+        plan={"readiness": [70] * 9 + [85], "passing": [1] * 9 + [passing]},
+        baseline={"total_tests": total},
+    )
+    assert consistency_warnings(validate_sprint(raw)) == []
+
+
+def test_no_passing_warning_without_a_known_total() -> None:
+    raw = minimal(plan={"passing": [1] * 10})
+    assert consistency_warnings(validate_sprint(raw)) == []
+
+
+@pytest.mark.parametrize("anchor", ["measured", "stated"])
+def test_plan_anchor(anchor: str) -> None:
+    assert validate_sprint(minimal(plan={"anchor": anchor})).plan.anchor == anchor
+
+
+def test_plan_anchor_defaults_to_measured() -> None:
+    assert validate_sprint(minimal()).plan.anchor == "measured"
+    assert validate_sprint(minimal(plan={"readiness": [70] * 10})).plan.anchor == "measured"
+
+
+@pytest.mark.parametrize(("value", "shown"), [("file", '"file"'), ("Stated", '"Stated"'), (1, "1")])
+def test_plan_anchor_rejects_other_values(value: Any, shown: str) -> None:
+    assert problems(minimal(plan={"anchor": value})) == [
+        f'plan.anchor: {shown} is not an anchor; use "measured" (the default: rescale the plan '
+        'from the measured baseline to the target) or "stated" (keep its numbers as written)'
+    ]
+
+
+def grouped(criteria: list[dict[str, Any]]) -> dict[str, Any]:
+    raw = minimal(milestones=[{"day": 5, "name": "Check", "criteria": criteria}])
+    raw["components"][0]["group"] = "Platform"
+    raw["components"].append(
+        {"name": "Guides", "group": "Docs group", "weight": 1, "target": 100, "source": "manual"}
+        | {"score": 50}
+    )
+    return raw
+
+
+def test_a_criterion_may_name_a_group_or_a_leaf() -> None:
+    sprint = validate_sprint(
+        grouped(
+            [
+                {"component": "Platform", "op": ">=", "value": 90},
+                {"component": "Docs group", "op": ">=", "value": 100},
+                {"component": "Core", "op": ">=", "value": 90},
+                {"component": "Docs", "op": ">=", "value": 100},  # a leaf without a group
+            ]
+        )
+    )
+    names = [c.component for c in sprint.milestones[0].criteria]
+    assert names == ["Platform", "Docs group", "Core", "Docs"]
+    assert set(names) <= {c.name for c in sprint.components} | set(sprint.groups)
+
+
+def test_an_unknown_component_lists_leaves_and_groups() -> None:
+    found = problems(grouped([{"component": "Documentation", "op": ">=", "value": 100}]))
+    assert found == [
+        'milestones[0].criteria[0].component: unknown component "Documentation"; name a '
+        "component (Core, Docs, Guides) or a group (Docs group, Platform)"
+    ]
+
+
+def test_sprint_metrics_for_regressions() -> None:
+    assert {"regressions_introduced", "regressions_open", "regressions"} <= set(SPRINT_METRICS)
+    criteria = [
+        {"metric": name, "op": "==", "value": 0}
+        for name in ("regressions_introduced", "regressions_open", "regressions")
+    ]
+    sprint = validate_sprint(minimal(milestones=[{"day": 7, "name": "W1", "criteria": criteria}]))
+    assert [c.metric for c in sprint.milestones[0].criteria] == [
+        "regressions_introduced",
+        "regressions_open",
+        "regressions",  # still accepted: the older name of regressions_open
+    ]
+    bad = minimal(
+        milestones=[
+            {
+                "day": 7,
+                "name": "W1",
+                "criteria": [{"metric": "new_regressions", "op": "==", "value": 0}],
+            }
+        ]
+    )
+    [problem] = problems(bad)
+    assert problem.startswith('milestones[0].criteria[0].metric: unknown metric "new_regressions"')
+    assert "regressions_introduced, regressions_open," in problem
+    assert ", regressions," not in problem  # the old name is not offered

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 
 from jobs.config import Sprint
@@ -27,7 +29,9 @@ def test_forecast_day_the_line_reaches_the_target() -> None:
 
 def test_forecast_not_at_this_pace_says_what_pace_is_needed() -> None:
     f = forecast({1: 70.0, 2: 70.5, 3: 71.0}, target=85, today=3, days=14)
-    assert f.day is None and not f.on_pace
+    # At +0.5 a day 85 is reached on day 31: past the sprint's 14 days.
+    assert f.day == 31 and not f.on_pace
+    assert f.describe() == "at this pace 85 % is reached on day 31"
     assert f.per_day == pytest.approx(0.5)
     assert f.needed_per_day == pytest.approx((85 - 71) / 11)
     # A falling line never reaches it.
@@ -43,26 +47,14 @@ def test_forecast_reached_and_too_little_data() -> None:
 
 
 def _measures(**values: float) -> Measures:
-    from jobs.numbers import Breakdown, Health
-    from jobs.readiness import Status
-
-    status = Status(
-        breakdown=Breakdown(groups=[], score=values.get("readiness"), target=85),
-        day=7,
-        plan=78,
-        health=Health.ON_TRACK,
-        passed=0,
-        known=0,
-    )
+    # evaluate() reads only the measures' values, never the figures behind them.
     return Measures(
-        status=status,
+        figures=cast(Any, None),
         values={k: v for k, v in values.items() if k not in ("Swarm Coordination",)},
+        of={"benchmarks_met": 8.0},
         components={"Swarm Coordination": values.get("Swarm Coordination")},
         blockers={"P0": 1, "P1": 2, "P2": 0},
         benchmarks={"api_throughput": 990.0},
-        regressions=[],
-        still_failing=[],
-        fixed=[],
     )
 
 

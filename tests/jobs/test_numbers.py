@@ -12,13 +12,13 @@ from jobs.numbers import (
     MetricState,
     TestCounts,
     breakdown,
-    burndown,
     consistency_warnings,
     health,
     local_instant,
     metric_state,
     pct,
-    plan_passing,
+    plan_failing,
+    target_failing,
     plan_readiness,
     sprint_day,
     weighted,
@@ -63,12 +63,14 @@ def test_seed_coverage_table_sums_to_407_failing(example: Sprint) -> None:
 
 def test_example_file_warnings_name_both_disagreements(example: Sprint) -> None:
     warnings = [str(w) for w in consistency_warnings(example)]
-    assert warnings == [
+    assert warnings[:3] == [
         "targets.baseline_readiness: states 67 % but the components' starting scores weigh in "
         "at 71.55 %",
         "baseline.failing_tests: states 341 but total - passing = 2124 - 1717 = 407",
         "baseline.failing_tests: states 341 but baseline.areas add up to 407",
     ]
+    # ... and where [plan] disagrees with [targets]: the one failing target is 276.
+    assert any(w.startswith("plan.passing:") and "276 failing" in w for w in warnings[3:])
 
 
 def test_consistent_file_has_no_warnings() -> None:
@@ -125,11 +127,33 @@ def test_metric_state_by_direction(
 
 
 def test_plan_uses_the_daily_targets(example: Sprint) -> None:
+    # From the stated 67 % the file's own plan comes out unchanged.
     assert [plan_readiness(example, d, baseline=67) for d in (1, 2, 7, 14)] == [67, 70, 78, 85]
     # Outside the sprint the first/last day's plan holds.
     assert plan_readiness(example, 0, baseline=67) == 67
     assert plan_readiness(example, 20, baseline=67) == 85
-    assert plan_passing(example, 9, baseline_passing=1717, total=2124) == 1847
+
+
+def test_plan_is_anchored_to_the_measured_baseline(example: Sprint) -> None:
+    # plan(d) = m + (p(d) - p(1)) x (target - m) / (p(last) - p(1)), m = 71.55 measured:
+    # day 1 is the measured baseline, the last day the target, the shape the file's.
+    assert plan_readiness(example, 1, baseline=71.55) == pytest.approx(71.55)
+    assert plan_readiness(example, 2, baseline=71.55) == pytest.approx(71.55 + 3 / 18 * 13.45)
+    assert plan_readiness(example, 14, baseline=71.55) == pytest.approx(85)
+    # The one failing target: 2,124 known at 87 % -> ceil(1,847.88) = 1,848 passing, 276 failing.
+    assert target_failing(2124, 87.0) == 276
+    # Failing: 407 on day 1 to 276 on the last day in the shape of the passing plan; day 9
+    # is 130 of the plan's 150 tests: 407 - 130/150 x 131 = 293.47.
+    failing = [plan_failing(example, d, baseline_failing=407, known=2124) for d in (1, 9, 14)]
+    assert failing == [407, 293, 276]
+
+
+def test_a_stated_anchor_keeps_the_file_plan(example: Sprint) -> None:
+    stated = example.model_copy(
+        update={"plan": example.plan.model_copy(update={"anchor": "stated"})}
+    )
+    assert plan_readiness(stated, 2, baseline=71.55) == 70
+    assert plan_failing(stated, 9, baseline_failing=407, known=2124) == 2124 - 1847
 
 
 def test_plan_is_linear_without_daily_targets() -> None:
@@ -138,8 +162,9 @@ def test_plan_is_linear_without_daily_targets() -> None:
     assert plan_readiness(sprint, 1, baseline=67) == 67
     assert plan_readiness(sprint, 10, baseline=67) == 85
     assert plan_readiness(sprint, 4, baseline=67) == pytest.approx(73)
-    # Passing: from 80 of 100 to ceil(100 x 0.90) = 90 over 10 days.
-    assert [plan_passing(sprint, d, baseline_passing=80, total=100) for d in (1, 10)] == [80, 90]
+    # Failing: from 20 of 100 to 100 - ceil(100 x 0.90) = 10 over 10 days.
+    failing = [plan_failing(sprint, d, baseline_failing=20, known=100) for d in (1, 10)]
+    assert failing == [20, 10]
 
 
 @pytest.mark.parametrize(
@@ -179,20 +204,6 @@ def test_sprint_day_across_the_dst_change(example: Sprint) -> None:
     # 09:00 local is 13:00 UTC before the change and 14:00 UTC after it.
     assert local_instant(info, date(2025, 11, 1), time(9)) == datetime(2025, 11, 1, 13, tzinfo=UTC)
     assert local_instant(info, date(2025, 11, 3), time(9)) == datetime(2025, 11, 3, 14, tzinfo=UTC)
-
-
-def test_burndown_against_the_plan(example: Sprint) -> None:
-    points = burndown(example, {1: 407, 2: 380}, total=2124, baseline_passing=1717)
-    assert len(points) == 14
-    assert (points[0].day, points[0].date, points[0].failing, points[0].planned) == (
-        1,
-        date(2025, 10, 29),
-        407,
-        407,
-    )
-    assert (points[1].failing, points[1].planned) == (380, 2124 - 1747)
-    assert points[2].failing is None
-    assert points[-1].planned == 2124 - 1867
 
 
 def test_percent_formatting() -> None:

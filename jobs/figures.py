@@ -1,0 +1,781 @@
+"""Every figure of DESIGN.md's Definitions, computed in one place as of one instant.
+
+The daily and weekly reports, /sprint, App Home, the tracker, the chart, milestones, the
+forecast, alerts and `GET /api/v1/sprint` render a `Figures`; none counts on its own. The
+figures come from stored history (each test's status changes as the reports brought them,
+manual scores, benchmark samples, blockers and risk events), so any past instant can be
+answered as well as now.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session
+
+from jobs import numbers
+from jobs.config import Metric, Sprint, SprintInfo
+from jobs.numbers import Breakdown, Forecast, Health, MetricState, TestCounts
+from storage import queries
+from storage.models import Blocker
+
+FAILING = frozenset({"failed", "error"})
+PASSED = "passed"
+SKIPPED = "skipped"
+OPEN_RISK = ("Critical", "Active")
+RISK_STATUSES = ("Critical", "Active", "Mitigated", "Resolved")
+EPSILON = timedelta(microseconds=1)
+
+
+class Phase(StrEnum):
+    """Sprint status: before day 1, running (days 1…days), ended."""
+
+    BEFORE = "before"
+    RUNNING = "running"
+    ENDED = "ended"
+
+
+def phase(info: SprintInfo, now: datetime) -> Phase:
+    """Where `now` falls against the sprint's days, in the sprint's timezone."""
+    today = numbers.local_date(info, now)
+    if today < info.start:
+        return Phase.BEFORE
+    if today > info.end:
+        return Phase.ENDED
+    return Phase.RUNNING
+
+
+def day_start(info: SprintInfo, day: date) -> datetime:
+    """Local midnight starting `day`, in UTC."""
+    return numbers.local_instant(info, day, datetime.min.time())
+
+
+@dataclass(frozen=True)
+class TestFigures:
+    """The tracked branch's tests as of the instant, against the sprint's baseline."""
+
+    __test__ = False  # not a pytest class
+
+    known: int
+    passing: int
+    failing: int
+    skipped: int
+    target_failing: int
+    baseline_known: int
+    baseline_passing: int
+    baseline_failing: int
+    fixed: int
+    regressions_introduced: int
+    regressions_open: int
+    new_failures_open: int
+    test_files_passing: int
+    test_files: int
+    unmapped: int
+    # The tests behind the counts ("classname::name"), for lists and milestones.
+    fixed_ids: tuple[str, ...] = ()
+    regressions_introduced_ids: tuple[str, ...] = ()
+    regressions_open_ids: tuple[str, ...] = ()
+    new_failures_open_ids: tuple[str, ...] = ()
+
+    @property
+    def pass_rate(self) -> float | None:
+        return 100.0 * self.passing / self.known if self.known else None
+
+    @property
+    def target_passing(self) -> int:
+        return self.known - self.target_failing
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "known": self.known,
+            "passing": self.passing,
+            "failing": self.failing,
+            "skipped": self.skipped,
+            "pass_rate": _r(self.pass_rate),
+            "target_failing": self.target_failing,
+            "baseline_known": self.baseline_known,
+            "baseline_passing": self.baseline_passing,
+            "baseline_failing": self.baseline_failing,
+            "fixed": self.fixed,
+            "regressions_introduced": self.regressions_introduced,
+            "regressions_open": self.regressions_open,
+            "new_failures_open": self.new_failures_open,
+            "test_files_passing": self.test_files_passing,
+            "test_files": self.test_files,
+            "unmapped": self.unmapped,
+        }
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """One sprint day as it ended (or as it stands, for today): the burn-down's row."""
+
+    day: int
+    date: date
+    reached: bool  # the day has begun by the instant
+    measured: bool  # tests were known by the day's end
+    known: int | None
+    passing: int | None
+    failing: int | None
+    fixed: int | None  # fixed this sprint, as of the day's end
+    fixed_today: int
+    regressed_today: int
+    readiness: float | None
+    plan_readiness: float
+    plan_failing: int
+
+    @property
+    def on_plan(self) -> bool | None:
+        """One verdict per day for every table: readiness at or above its plan and failing
+        tests at or below theirs (None: nothing measured)."""
+        if not self.measured or self.readiness is None or self.failing is None:
+            return None
+        return self.readiness >= self.plan_readiness - 1e-9 and self.failing <= self.plan_failing
+
+    @property
+    def why_off_plan(self) -> str:
+        """What put the day below plan ("" when on plan or unmeasured)."""
+        if self.on_plan is not False:
+            return ""
+        parts = []
+        if self.readiness is not None and self.readiness < self.plan_readiness - 1e-9:
+            parts.append("readiness below plan")
+        if self.failing is not None and self.failing > self.plan_failing:
+            parts.append(f"{self.failing - self.plan_failing} failing over plan")
+        return ", ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "day": self.day,
+            "date": self.date.isoformat(),
+            "known": self.known,
+            "passing": self.passing,
+            "failing": self.failing,
+            "fixed": self.fixed,
+            "fixed_today": self.fixed_today if self.reached else None,
+            "regressed_today": self.regressed_today if self.reached else None,
+            "readiness": _r(self.readiness),
+            "plan_readiness": _r(self.plan_readiness),
+            "plan_failing": self.plan_failing,
+            "on_plan": self.on_plan,
+        }
+
+
+@dataclass(frozen=True)
+class RiskState:
+    """A risk as it stood at the instant."""
+
+    id: int
+    code: str
+    description: str
+    impact: str
+    probability: str
+    mitigation: str | None
+    owner: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    metric: Metric
+    value: float | None
+    state: MetricState | None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every number a surface shows, as of `at`."""
+
+    sprint: Sprint
+    at: datetime
+    today: date
+    day: int  # days since start + 1 (may fall outside 1…days)
+    phase: Phase
+    breakdown: Breakdown
+    plan: float  # planned readiness for the day (clamped to the sprint)
+    health: Health
+    health_reason: str
+    previous: float | None  # readiness when yesterday began
+    baseline_measured: float | None
+    tests: TestFigures
+    days: list[DayFigures]
+    forecast: dict[str, Forecast]
+    blockers: list[Blocker]
+    risks: list[RiskState]
+    benchmarks: list[Benchmark]
+    yesterday: DayFigures | None = field(default=None)
+
+    @property
+    def info(self) -> SprintInfo:
+        return self.sprint.sprint
+
+    @property
+    def score(self) -> float | None:
+        return self.breakdown.score
+
+    @property
+    def target(self) -> float:
+        return self.sprint.targets.readiness
+
+    @property
+    def baseline_stated(self) -> float | None:
+        return self.sprint.targets.baseline_readiness
+
+    @property
+    def change_since_yesterday(self) -> float | None:
+        if self.score is None or self.previous is None:
+            return None
+        return self.score - self.previous
+
+    @property
+    def running(self) -> bool:
+        return self.phase is Phase.RUNNING
+
+    @property
+    def final_day(self) -> bool:
+        return self.phase is Phase.RUNNING and self.day == self.info.days
+
+    @property
+    def shown_day(self) -> int:
+        """The day within the sprint the figures speak of (the last one once it ended)."""
+        return min(max(self.day, 1), self.info.days)
+
+    @property
+    def plan_anchor(self) -> str:
+        return self.sprint.plan.anchor
+
+    @property
+    def benchmarks_met(self) -> int:
+        return sum(1 for b in self.benchmarks if b.state is MetricState.MET)
+
+    @property
+    def open_risks(self) -> list[RiskState]:
+        return [r for r in self.risks if r.status in OPEN_RISK]
+
+    def risk_counts(self) -> dict[str, int]:
+        counts = Counter(r.status for r in self.risks)
+        return {s: counts.get(s, 0) for s in RISK_STATUSES}
+
+    def blocker_counts(self) -> dict[str, int]:
+        counts = Counter(b.severity for b in self.blockers)
+        return {s: counts.get(s, 0) for s in ("P0", "P1", "P2")}
+
+    def status_line(self) -> str:
+        """ "Day 5 of 14", "Sprint ended on 2025-11-11", "Sprint starts on …"."""
+        if self.phase is Phase.BEFORE:
+            return f"Sprint starts on {self.info.start.isoformat()}"
+        if self.phase is Phase.ENDED:
+            return f"Sprint ended on {self.info.end.isoformat()}"
+        return f"Day {self.day} of {self.info.days}"
+
+    def plan_note(self) -> str:
+        """Where the plan comes from, with both baselines when they differ."""
+        stated, measured = self.baseline_stated, self.baseline_measured
+        if self.plan_anchor == "stated":
+            return "plan as the sprint file states it"
+        if measured is None:
+            return "plan from the components' starting scores (nothing measured yet)"
+        if stated is not None and abs(stated - measured) >= 0.05:
+            return (
+                f"plan rescaled from the stated {numbers.pct(stated)} to the measured "
+                f"{numbers.pct(measured)}"
+            )
+        return f"plan from the measured baseline {numbers.pct(measured)}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """`GET /api/v1/sprint`."""
+        info = self.info
+        return {
+            "at": self.at.astimezone(UTC).isoformat(),
+            "sprint": {
+                "name": info.name,
+                "goal": info.goal,
+                "start": info.start.isoformat(),
+                "end": info.end.isoformat(),
+                "days": info.days,
+                "day": self.day,
+                "status": str(self.phase),
+                "timezone": info.timezone,
+                "date": self.today.isoformat(),
+                "text": self.status_line(),
+            },
+            "readiness": {
+                "score": _r(self.score),
+                "plan": _r(self.plan),
+                "target": self.target,
+                "health": str(self.health),
+                "health_reason": self.health_reason,
+                "change_since_yesterday": _r(self.change_since_yesterday),
+                "previous": _r(self.previous),
+                "baseline": {
+                    "stated": self.baseline_stated,
+                    "measured": _r(self.baseline_measured),
+                },
+                "plan_anchor": self.plan_anchor,
+                "plan_note": self.plan_note(),
+                "breakdown": self.breakdown.as_dict(),
+            },
+            "tests": self.tests.as_dict(),
+            "burndown": [d.as_dict() for d in self.days],
+            "forecast": {k: f.as_dict() for k, f in self.forecast.items()},
+            "blockers": {
+                "open": len(self.blockers),
+                "by_severity": self.blocker_counts(),
+                "items": [
+                    {
+                        "id": b.code,
+                        "severity": b.severity,
+                        "component": b.component,
+                        "owner": b.owner,
+                        "reported_at": b.reported_at.astimezone(UTC).isoformat(),
+                        "escalation_level": b.escalation_level,
+                    }
+                    for b in self.blockers
+                ],
+            },
+            "risks": {
+                "open": len(self.open_risks),
+                "by_status": self.risk_counts(),
+                "items": [
+                    {
+                        "id": r.code,
+                        "status": r.status,
+                        "impact": r.impact,
+                        "probability": r.probability,
+                        "owner": r.owner,
+                    }
+                    for r in self.risks
+                ],
+            },
+            "benchmarks": {
+                "met": self.benchmarks_met,
+                "of": len(self.benchmarks),
+                "items": [
+                    {
+                        "name": b.metric.name,
+                        "label": b.metric.title,
+                        "unit": b.metric.unit,
+                        "target": b.metric.target,
+                        "better": str(b.metric.better),
+                        "value": b.value,
+                        "state": str(b.state) if b.state is not None else None,
+                    }
+                    for b in self.benchmarks
+                ],
+            },
+        }
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 2)
+
+
+# -- the history walk ---------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Test:
+    ref: queries.HistoryTest
+    status: str | None = None  # None: not yet seen
+    baseline: str | None = None  # status at the baseline (None: a new test or not yet)
+    new: bool = False
+    passed_in_sprint: bool = False
+    regressed: bool = False
+
+
+class _Tally:
+    """Running counts over the tests' states, kept as each status change is applied."""
+
+    def __init__(self) -> None:
+        self.n: Counter[str] = Counter()
+        self.components: dict[str, list[int]] = {}
+
+    def apply(self, t: _Test, sign: int) -> None:
+        if t.status is None:
+            return
+        n = self.n
+        n["known"] += sign
+        ok = t.status == PASSED
+        bad = t.status in FAILING
+        n["passing"] += sign * ok
+        n["failing"] += sign * bad
+        n["skipped"] += sign * (t.status == SKIPPED)
+        comp = t.ref.component
+        if comp is not None:
+            c = self.components.setdefault(comp, [0, 0])
+            c[0] += sign * ok
+            c[1] += sign
+        else:
+            n["unmapped"] += sign
+        if t.baseline is not None:
+            n["baseline_known"] += sign
+            n["baseline_passing"] += sign * (t.baseline == PASSED)
+            n["baseline_failing"] += sign * (t.baseline in FAILING)
+            n["fixed"] += sign * (t.baseline in FAILING and ok)
+        n["regressions_open"] += sign * (bad and t.passed_in_sprint)
+        n["new_failures_open"] += sign * (bad and t.new and not t.passed_in_sprint)
+        n["regressions_introduced"] += sign * t.regressed
+
+    def counts(self) -> dict[str, TestCounts]:
+        return {k: TestCounts(passed=p, total=n) for k, (p, n) in self.components.items() if n}
+
+
+@dataclass
+class _Checkpoint:
+    counts: Counter[str]
+    components: dict[str, TestCounts]
+
+
+def _events(
+    tests: dict[int, _Test], changes: Sequence[queries.HistoryChange]
+) -> list[tuple[datetime, int, int, str | None, str]]:
+    """(time, report, test, previous, status) for every first appearance and status change,
+    in the order they were received. A test first seen passing has no change row: it
+    appears when known_test says it was first seen."""
+    first: dict[int, queries.HistoryChange] = {}
+    for c in changes:
+        first.setdefault(c.test_id, c)
+    out: list[tuple[datetime, int, int, str | None, str]] = [
+        (c.at, c.report_id, c.test_id, c.previous, c.status) for c in changes
+    ]
+    for tid, t in tests.items():
+        row = first.get(tid)
+        if row is not None and row.previous is None:
+            continue  # its first row is its appearance
+        status = row.previous if row is not None else t.ref.status
+        at = t.ref.first_seen_at if row is None else min(t.ref.first_seen_at, row.at)
+        out.append((at, -1, tid, None, status or PASSED))
+    out.sort(key=lambda e: (e[0], e[1]))
+    return out
+
+
+def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
+    """Every figure of the sprint as of `at` (aware), from stored history."""
+    info = sprint.sprint
+    branch = info.branch
+    today = numbers.local_date(info, at)
+    day = numbers.sprint_day(info, at)
+    start = day_start(info, info.start)
+    until = at + EPSILON  # "as of `at`" includes what arrived at `at`
+
+    tests = {t.id: _Test(t) for t in queries.history_tests(session=session, branch=branch)}
+    changes = queries.history_changes(session=session, branch=branch)
+    events = [e for e in _events(tests, changes) if e[0] < until]
+    first_report = queries.first_report_since(session=session, branch=branch, at=start)
+    if first_report is not None and first_report >= until:
+        first_report = None
+    # Tests first seen during the sprint's first report day count into the baseline.
+    cut = (
+        day_start(info, numbers.local_date(info, first_report) + timedelta(days=1))
+        if first_report is not None
+        else None
+    )
+    known_before = any(e[0] < start for e in events)
+    # Manual scores and benchmarks count into the measured baseline as they stood when the
+    # baseline's tests were first known: at the start, or with the sprint's first report.
+    first_seen = first_report or next((e[0] for e in events if e[0] >= start), None)
+    baseline_inputs_at = start if known_before or first_seen is None else first_seen + EPSILON
+
+    last_day = min(max(day, 0), info.days)
+    day_ends = {d: day_start(info, numbers.day_date(info, d + 1)) for d in range(1, last_day + 1)}
+    yesterday_start = day_start(info, today - timedelta(days=1))
+    checkpoints = sorted(
+        {x for x in (*day_ends.values(), yesterday_start, baseline_inputs_at) if x <= until}
+        | {until}
+    )
+
+    tally = _Tally()
+    fixed_on: Counter[int] = Counter()
+    regressed_on: Counter[int] = Counter()
+    active_days: set[int] = set()
+    snaps: dict[datetime, _Checkpoint] = {}
+    baselined = False
+    pending = iter(checkpoints)
+    next_cp = next(pending, None)
+
+    def set_baseline() -> None:
+        nonlocal baselined
+        baselined = True
+        for t in tests.values():
+            if t.status is not None:
+                tally.apply(t, -1)
+                t.baseline = t.status
+                t.passed_in_sprint = t.status == PASSED
+                tally.apply(t, +1)
+
+    def snapshot_until(when: datetime) -> None:
+        nonlocal next_cp
+        while next_cp is not None and next_cp <= when:
+            if not baselined and next_cp > start:
+                set_baseline()
+            snaps[next_cp] = _Checkpoint(Counter(tally.n), tally.counts())
+            next_cp = next(pending, None)
+
+    for when, _report, tid, _previous, status in events:
+        snapshot_until(when)
+        if not baselined and when >= start:
+            set_baseline()
+        t = tests[tid]
+        tally.apply(t, -1)
+        in_sprint = when >= start
+        if t.status is None:
+            t.status = status
+            if in_sprint:
+                if cut is None or when < cut:
+                    t.baseline = status
+                else:
+                    t.new = True
+                t.passed_in_sprint = status == PASSED
+        else:
+            was = t.status
+            t.status = status
+            if in_sprint:
+                d = numbers.sprint_day(info, when)
+                if was == PASSED and status in FAILING:
+                    t.regressed = True
+                    regressed_on[d] += 1
+                elif was in FAILING and status == PASSED:
+                    fixed_on[d] += 1
+                if status == PASSED:
+                    t.passed_in_sprint = True
+        if in_sprint:
+            active_days.add(numbers.sprint_day(info, when))
+        tally.apply(t, +1)
+    snapshot_until(until)
+    if not baselined and until > start:
+        set_baseline()
+        snaps[until] = _Checkpoint(Counter(tally.n), tally.counts())
+    now_cp = snaps[until]
+
+    manual = queries.manual_score_history(session=session, until=at)
+    samples = queries.metric_history(session=session, until=at)
+
+    def breakdown_at(when: datetime, cp: _Checkpoint) -> Breakdown:
+        return numbers.breakdown(
+            sprint,
+            tests=cp.components,
+            manual={m.component: m.score for m in manual if m.set_at < when},
+            metric_values={s.name: s.value for s in samples if s.received_at < when},
+        )
+
+    bd = breakdown_at(until, now_cp)
+    measured: float | None = None
+    if first_seen is not None or known_before:
+        base = snaps.get(baseline_inputs_at)
+        if base is not None:
+            counts = _baseline_components(tests) if baselined else base.components
+            measured = numbers.breakdown(
+                sprint,
+                tests=counts,
+                manual={m.component: m.score for m in manual if m.set_at < baseline_inputs_at},
+                metric_values={
+                    s.name: s.value for s in samples if s.received_at < baseline_inputs_at
+                },
+            ).score
+    anchor = measured if measured is not None else numbers.breakdown(sprint).score or 0.0
+
+    n = now_cp.counts
+    known = n["known"]
+    target_failing = numbers.target_failing(known, sprint.targets.pass_rate)
+    baseline_failing = n["baseline_failing"] if baselined else n["failing"]
+    plan_known = known or (sprint.baseline.total_tests or 0)
+
+    days: list[DayFigures] = []
+    for d in range(1, info.days + 1):
+        end = day_ends.get(d)
+        cp = snaps.get(end) if end is not None else None
+        is_today = d == day
+        if cp is None and is_today:
+            cp = now_cp
+        reached = d <= day
+        when = end if end is not None and end <= until else until
+        c = cp.counts if cp is not None else None
+        measured_day = c is not None and c["known"] > 0 and reached
+        days.append(
+            DayFigures(
+                day=d,
+                date=numbers.day_date(info, d),
+                reached=reached,
+                measured=measured_day,
+                known=c["known"] if measured_day and c else None,
+                passing=c["passing"] if measured_day and c else None,
+                failing=c["failing"] if measured_day and c else None,
+                fixed=c["fixed"] if measured_day and c else None,
+                fixed_today=fixed_on.get(d, 0),
+                regressed_today=regressed_on.get(d, 0),
+                readiness=breakdown_at(when, cp).score if measured_day and cp else None,
+                plan_readiness=numbers.plan_readiness(sprint, d, baseline=anchor),
+                plan_failing=numbers.plan_failing(
+                    sprint, d, baseline_failing=baseline_failing, known=plan_known
+                )
+                if plan_known
+                else 0,
+            )
+        )
+
+    series_days = [x for x in days if x.measured and (x.day < day or x.day in active_days)]
+    outlook = {
+        "readiness": numbers.forecast(
+            {x.day: x.readiness for x in series_days if x.readiness is not None},
+            target=sprint.targets.readiness,
+            today=min(max(day, 1), info.days),
+            days=info.days,
+        ),
+        "pass_rate": numbers.forecast(
+            {x.day: 100.0 * (x.passing or 0) / x.known for x in series_days if x.known},
+            target=sprint.targets.pass_rate,
+            today=min(max(day, 1), info.days),
+            days=info.days,
+        ),
+    }
+
+    open_blockers = queries.blockers_open_at(session=session, at=at)
+    plan = numbers.plan_readiness(sprint, day, baseline=anchor)
+    health, reason = numbers.assess(
+        bd.score,
+        plan,
+        day=day,
+        outlook=outlook["readiness"],
+        open_p0=[(b.code, at - b.reported_at) for b in open_blockers if b.severity == "P0"],
+    )
+    current = phase(info, at)
+    if current is Phase.ENDED:
+        reached_target = bd.score is not None and bd.score >= sprint.targets.readiness
+        reason = (
+            f"sprint ended on {info.end.isoformat()}: "
+            + ("target reached" if reached_target else f"finished at {numbers.pct(bd.score)}")
+            + f" of {numbers.pct(sprint.targets.readiness)}"
+        )
+        health = Health.ON_TRACK if reached_target else health
+    elif current is Phase.BEFORE:
+        reason = f"sprint starts on {info.start.isoformat()}"
+
+    ycp = snaps.get(yesterday_start)
+    # Against readiness when yesterday began, so a morning report covers a whole day.
+    previous = breakdown_at(yesterday_start, ycp).score if ycp and ycp.counts["known"] else None
+
+    files_passing, files = _files(tests.values())
+    ids = _ids(tests.values())
+    return Figures(
+        sprint=sprint,
+        at=at,
+        today=today,
+        day=day,
+        phase=current,
+        breakdown=bd,
+        plan=plan,
+        health=health,
+        health_reason=reason,
+        previous=previous,
+        baseline_measured=measured,
+        tests=TestFigures(
+            known=known,
+            passing=n["passing"],
+            failing=n["failing"],
+            skipped=n["skipped"],
+            target_failing=target_failing,
+            baseline_known=n["baseline_known"],
+            baseline_passing=n["baseline_passing"],
+            baseline_failing=n["baseline_failing"],
+            fixed=n["fixed"],
+            regressions_introduced=n["regressions_introduced"],
+            regressions_open=n["regressions_open"],
+            new_failures_open=n["new_failures_open"],
+            test_files_passing=files_passing,
+            test_files=files,
+            unmapped=n["unmapped"],
+            **ids,
+        ),
+        days=days,
+        forecast=outlook,
+        blockers=open_blockers,
+        risks=_risks(session=session, at=at),
+        benchmarks=_benchmarks(sprint, {s.name: s.value for s in samples}),
+        yesterday=next((x for x in days if x.day == day - 1), None),
+    )
+
+
+def _baseline_components(tests: dict[int, _Test]) -> dict[str, TestCounts]:
+    """Per component, the baseline's (passed, total)."""
+    comps: dict[str, list[int]] = {}
+    for t in tests.values():
+        if t.baseline is None or t.ref.component is None:
+            continue
+        c = comps.setdefault(t.ref.component, [0, 0])
+        c[0] += t.baseline == PASSED
+        c[1] += 1
+    return {k: TestCounts(passed=p, total=n) for k, (p, n) in comps.items()}
+
+
+def _files(tests: Iterable[_Test]) -> tuple[int, int]:
+    """(files all of whose tests pass, files) over the tests seen by the instant."""
+    bad: dict[str, bool] = {}
+    for t in tests:
+        if t.status is None or t.ref.file is None:
+            continue
+        bad[t.ref.file] = bad.get(t.ref.file, False) or t.status != PASSED
+    return sum(1 for b in bad.values() if not b), len(bad)
+
+
+def _ids(tests: Iterable[_Test]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {
+        "fixed_ids": [],
+        "regressions_introduced_ids": [],
+        "regressions_open_ids": [],
+        "new_failures_open_ids": [],
+    }
+    for t in tests:
+        if t.status is None:
+            continue
+        name = f"{t.ref.classname}::{t.ref.name}"
+        bad = t.status in FAILING
+        if t.baseline in FAILING and t.status == PASSED:
+            out["fixed_ids"].append(name)
+        if t.regressed:
+            out["regressions_introduced_ids"].append(name)
+        if bad and t.passed_in_sprint:
+            out["regressions_open_ids"].append(name)
+        if bad and t.new and not t.passed_in_sprint:
+            out["new_failures_open_ids"].append(name)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _risks(*, session: Session, at: datetime) -> list[RiskState]:
+    """Each risk recorded by `at`, with the status it had then (status events keep the old)."""
+    risks = queries.risks_at(session=session, at=at)
+    was: dict[int, str] = {}
+    for e in queries.risk_status_changes(session=session, after=at):
+        old = (e.detail or {}).get("old")
+        if e.action == "status" and isinstance(old, str):
+            was.setdefault(e.subject_id, old)
+    return [
+        RiskState(
+            id=r.id or 0,
+            code=f"R-{r.id or 0:03d}",
+            description=r.description,
+            impact=r.impact,
+            probability=r.probability,
+            mitigation=r.mitigation,
+            owner=r.owner,
+            status=was.get(r.id or 0, r.status),
+        )
+        for r in risks
+    ]
+
+
+def _benchmarks(sprint: Sprint, values: dict[str, float]) -> list[Benchmark]:
+    out = []
+    for m in sprint.metrics:
+        value = values.get(m.name)
+        state = (
+            numbers.metric_state(m, value, tolerance=sprint.alerts.perf_tolerance)
+            if value is not None
+            else None
+        )
+        out.append(Benchmark(metric=m, value=value, state=state))
+    return out
