@@ -1,16 +1,21 @@
 """`sprintbot demo`: a week of the example sprint, with no Slack and no settings.
 
-It builds the sprint from `sprint.example.toml` in a temporary SQLite database, feeds it a
-week of CI runs (JUnit XML written by `junit_runs`, then ingested exactly as
-`sprintbot ingest junit` does), benchmark figures, a blocker, a risk and a manual score,
-runs the clock's jobs at their times, and prints what Slack would have shown: the
-regression and performance alerts, the readiness breakdown, the 9:00 daily report and the
-week-1 report. It writes the burn-down PNG and the tracker Markdown and says where.
+It builds the sprint from `sprint.example.toml` in a temporary SQLite database and feeds
+it a week of CI runs (JUnit XML written by `junit_runs`, then ingested exactly as
+`sprintbot ingest junit` does) that start from the seed tracker's baseline: 2,124 tests in
+59 files, each of the seed's "Test Coverage by Component" rows with its own counts. Along
+the way: benchmark figures, a P0 blocker that climbs its escalation path before it is
+resolved, a risk, a manual score, and a day of standups that records a P1 blocker. The
+clock's jobs run at their times. It prints what Slack would have shown — the escalation
+steps, the regression, performance and readiness-decline notices, the standup thread, the
+readiness breakdown, the 9:00 daily report, the week-1 report and the App Home dashboard —
+and writes the burn-down PNG and the tracker Markdown and says where.
 """
 
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,12 +30,14 @@ from bot.charts import burndown_png
 from bot.messages import render_readiness
 from bot.templates import render
 from bot.terminal import to_text
-from jobs import blockers, reports, risks
-from jobs.config import Sprint, load_sprint
+from jobs import blockers, reports, risks, standups
+from jobs.components import ComponentMap
+from jobs.config import Sprint, format_duration, load_sprint
 from jobs.ingest import RunInfo, ingest_junit, ingest_metrics
-from jobs.numbers import local_instant
+from jobs.numbers import local_instant, sprint_day
 from jobs.readiness import current_status, set_manual_score
 from jobs.tracker import tracker_markdown
+from storage import queries
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
@@ -38,31 +45,172 @@ from storage.models import OutboxMessage
 EXAMPLE = Path(__file__).resolve().parent.parent / "sprint.example.toml"
 DEMO_DAYS = 6  # CI runs on days 1-6; the demo's "now" is day 7, 09:00
 
-# (component, test directory, tests, failing on day 1): 2,124 tests, 407 failing, as the
-# seed's baseline states (1,717 passing).
+
+@dataclass(frozen=True)
+class Area:
+    """A row of the seed's "Test Coverage by Component" table, as test files: each file is
+    (path under tests/ without .py, tests, failing on day 1). Where a file lands in the
+    readiness breakdown is up to the sprint file's `[[components]] tests` globs."""
+
+    name: str
+    files: tuple[tuple[str, int, int], ...]
+
+    @property
+    def total(self) -> int:
+        return sum(tests for _, tests, _ in self.files)
+
+    @property
+    def failing(self) -> int:
+        return sum(failing for _, _, failing in self.files)
+
+
+# The seed's baseline: 2,124 tests in 59 files, 1,717 passing, 407 failing (as its rows add
+# up; its summary says 341), 33 files all passing and 26 with failures. The areas the
+# readiness breakdown has no component for live where such tests usually do: hooks and
+# neural features as unit tests, GitHub as integration tests, performance as end-to-end
+# tests; the agent framework (tests/agents) matches no component and counts in the totals.
 SUITE = (
-    ("Swarm Coordination", "tests/swarm", 287, 62),
-    ("Memory Management", "tests/memory", 193, 34),
-    ("Task Orchestration", "tests/orchestration", 178, 26),
-    ("Agent Commands", "tests/cli/agent", 234, 67),
-    ("Swarm Commands", "tests/cli/swarm", 160, 34),
-    ("Utility Commands", "tests/utils", 252, 63),
-    ("Unit Tests", "tests/unit", 300, 32),
-    ("Integration Tests", "tests/integration", 150, 27),
-    ("E2E Tests", "tests/e2e", 100, 14),
-    ("Authentication", "tests/security/auth", 100, 14),
-    ("Authorization", "tests/security/authz", 90, 16),
-    ("Data Protection", "tests/security/data", 80, 18),
+    Area(
+        "Swarm Core",
+        (
+            ("swarm/test_coordinator", 36, 20),
+            ("swarm/test_leader_election", 36, 19),
+            ("swarm/test_consensus", 36, 17),
+            ("swarm/test_topology", 36, 0),
+            ("swarm/test_messaging", 36, 0),
+            ("swarm/test_scaling", 36, 0),
+            ("swarm/test_recovery", 36, 0),
+            ("swarm/test_lifecycle", 35, 0),
+        ),
+    ),
+    Area(
+        "Memory System",
+        (
+            ("memory/test_store", 39, 17),
+            ("memory/test_cache", 39, 12),
+            ("memory/test_persistence", 39, 0),
+            ("memory/test_namespaces", 38, 0),
+            ("memory/test_eviction", 38, 0),
+        ),
+    ),
+    Area(
+        "CLI Interface",
+        (
+            ("cli/agent/test_spawn", 38, 22),
+            ("cli/agent/test_list", 38, 18),
+            ("cli/agent/test_terminate", 38, 0),
+            ("cli/agent/test_info", 38, 0),
+            ("cli/swarm/test_start", 37, 20),
+            ("cli/swarm/test_status", 37, 16),
+            ("cli/swarm/test_scale", 37, 0),
+            ("cli/swarm/test_monitor", 37, 0),
+            ("cli/test_config", 38, 20),
+            ("cli/test_init", 37, 18),
+            ("cli/test_completion", 37, 0),
+        ),
+    ),
+    Area(
+        "Task Orchestration",
+        (
+            ("orchestration/test_scheduler", 36, 12),
+            ("orchestration/test_queue", 36, 10),
+            ("orchestration/test_dependencies", 36, 0),
+            ("orchestration/test_retries", 35, 0),
+            ("orchestration/test_workflows", 35, 0),
+        ),
+    ),
+    Area(
+        "Agent Framework",
+        (
+            ("agents/test_base_agent", 34, 18),
+            ("agents/test_capabilities", 34, 15),
+            ("agents/test_registry", 34, 14),
+            ("agents/test_lifecycle", 33, 0),
+            ("agents/test_communication", 33, 0),
+            ("agents/test_specialized", 33, 0),
+            ("agents/test_pool", 33, 0),
+        ),
+    ),
+    Area(
+        "Hooks System",
+        (
+            ("unit/hooks/test_pre_task", 37, 17),
+            ("unit/hooks/test_post_edit", 36, 0),
+            ("unit/hooks/test_session", 36, 0),
+            ("unit/hooks/test_notify", 36, 0),
+        ),
+    ),
+    Area(
+        "Neural Features",
+        (
+            ("unit/neural/test_patterns", 33, 16),
+            ("unit/neural/test_training", 33, 0),
+            ("unit/neural/test_inference", 32, 0),
+        ),
+    ),
+    Area(
+        "GitHub Integration",
+        (
+            ("integration/github/test_pull_requests", 39, 22),
+            ("integration/github/test_issues", 39, 0),
+            ("integration/github/test_releases", 39, 0),
+            ("integration/github/test_webhooks", 39, 0),
+        ),
+    ),
+    Area(
+        "Performance",
+        (
+            ("e2e/performance/test_load", 45, 11),
+            ("e2e/performance/test_latency", 44, 0),
+        ),
+    ),
+    Area(
+        "Security",
+        (
+            ("security/auth/test_tokens", 31, 5),
+            ("security/authz/test_permissions", 31, 5),
+            ("security/data/test_encryption", 31, 6),
+            ("security/data/test_redaction", 31, 0),
+        ),
+    ),
+    Area(
+        "Utilities",
+        (
+            ("utils/test_helpers", 35, 20),
+            ("utils/test_validation", 35, 19),
+            ("utils/test_formatting", 35, 18),
+            ("utils/test_logger", 35, 0),
+            ("utils/test_paths", 34, 0),
+            ("utils/test_retry", 34, 0),
+        ),
+    ),
 )
 # Tests fixed each day (the demo shows days 1-6; tests replay the whole sprint).
 FIXES = {2: 30, 3: 20, 4: 22, 5: 18, 6: 12, 7: 10, 8: 10, 9: 10, 10: 5, 11: 5, 12: 5, 13: 5}
+# Where each day's fixes go (test paths under tests/), after the notes of the seed's Daily
+# Progress Tracker; on other days, or once those files pass, anywhere.
+FOCUS = {
+    2: ("swarm/", "memory/", "orchestration/"),  # Core infrastructure fixes
+    3: ("swarm/",),  # Swarm coordination fixes
+    4: ("memory/", "unit/hooks/"),  # Memory & hooks fixes
+    5: ("cli/",),  # CLI command fixes
+    6: ("integration/",),  # Integration testing
+    8: ("e2e/performance/",),  # Performance optimization
+    10: ("security/",),  # Security hardening
+}
 REGRESSED_ON, RECOVERED_ON, REGRESSIONS = 3, 4, 6  # six swarm tests break on day 3
+REGRESSED_AREA = "Swarm Core"
 RUN_AT = time(16, 0)  # CI's nightly-ish run, local time
+# Standup participants (the example file says "team", the members of channels.team, which
+# only Slack knows): who answers on STANDUP_ON, who is away, who forgets.
+TEAM = ("U0TECHLEAD", "U0QALEAD", "U0DEV1", "U0DEV2", "U0DEV3")
+STANDUP_ON = 6
+HOME_USER = "U0DEV1"
 
 
 @dataclass
 class Case:
-    component: str
+    area: str
     file: str
     classname: str
     name: str
@@ -74,23 +222,25 @@ class DemoRun:
     at: datetime
     xml: bytes
     failing: int
+    tests: int = 0
+    files: int = 0
+    files_passing: int = 0  # files all of whose tests pass
+    fixed: dict[str, int] = field(default_factory=dict)  # file: tests failing before, passing now
 
 
 def _cases(scale: int = 1) -> list[Case]:
     out = []
-    for component, directory, tests, _ in SUITE:
-        count = tests * scale
-        per_file = 36  # about the seed's 59 test files
-        for i in range(count):
-            module = f"test_{directory.rsplit('/', 1)[-1]}_{i // per_file:02d}"
-            out.append(
-                Case(
-                    component=component,
-                    file=f"{directory}/{module}.py",
-                    classname=f"{directory.replace('/', '.')}.{module}",
-                    name=f"test_case_{i:03d}",
+    for area in SUITE:
+        for path, tests, _ in area.files:
+            for i in range(tests * scale):
+                out.append(
+                    Case(
+                        area=area.name,
+                        file=f"tests/{path}.py",
+                        classname="tests." + path.replace("/", "."),
+                        name=f"test_case_{i:03d}",
+                    )
                 )
-            )
     return out
 
 
@@ -115,33 +265,89 @@ def _xml(cases: list[Case], failing: set[int], at: datetime) -> bytes:
     return "\n".join(lines).encode()
 
 
+def _fixes(
+    rng: random.Random,
+    cases: list[Case],
+    fixable: set[int],
+    count: int,
+    *,
+    started: list[str],
+    focus: tuple[str, ...],
+) -> set[int]:
+    """`count` failing tests fixed, a file at a time as a team works: files of the day's
+    focus first, among them those already begun, else one at random; so files come to pass
+    all their tests."""
+    by_file: dict[str, list[int]] = {}
+    for i in sorted(fixable):
+        by_file.setdefault(cases[i].file, []).append(i)
+    focused = tuple(f"tests/{p}" for p in focus)
+    fixed: set[int] = set()
+    while len(fixed) < count and by_file:
+        files = [f for f in by_file if focused and f.startswith(focused)] or list(by_file)
+        begun = [f for f in started if f in files]
+        file = begun[0] if begun else rng.choice(sorted(files))
+        if file not in started:
+            started.append(file)
+        tests = by_file.pop(file)
+        fixed |= set(rng.sample(tests, min(len(tests), count - len(fixed))))
+    return fixed
+
+
 def junit_runs(
     sprint: Sprint, *, days: int = DEMO_DAYS, seed: int = 4, scale: int = 1
 ) -> Iterator[DemoRun]:
-    """One full CI run per day at 16:00 local: fixes every day, six regressions on day 3
-    (fixed on day 4). Deterministic for a given seed; `scale` multiplies tests, failures
-    and fixes (benchmarks)."""
+    """One full CI run per day at 16:00 local: day 1 is the seed's baseline (SUITE), then
+    FIXES every day, a file at a time where the day's FOCUS is, and six regressions on
+    day 3 (fixed on day 4).
+    Deterministic for a given seed; `scale` multiplies each file's tests, its failures and
+    the fixes (benchmarks)."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     cases = _cases(scale)
     failing: set[int] = set()
     start = 0
-    for _, _, count, fail in SUITE:
-        failing |= set(rng.sample(range(start, start + count * scale), fail * scale))
-        start += count * scale
-    swarm_passing = [i for i, c in enumerate(cases) if c.component == "Swarm Coordination"]
+    for area in SUITE:
+        for _, tests, fail in area.files:
+            failing |= set(rng.sample(range(start, start + tests * scale), fail * scale))
+            start += tests * scale
+    files = {c.file for c in cases}
+    breakable = [i for i, c in enumerate(cases) if c.area == REGRESSED_AREA]
     regressed: set[int] = set()
+    started: list[str] = []  # files being fixed, in the order work on them began
     for day in range(1, days + 1):
+        before = set(failing)
         fixes = FIXES.get(day, 0) * scale
         if fixes:
-            failing -= set(rng.sample(sorted(failing - regressed), min(fixes, len(failing))))
+            failing -= _fixes(
+                rng,
+                cases,
+                failing - regressed,
+                fixes,
+                started=started,
+                focus=FOCUS.get(day, ()),
+            )
         if day == REGRESSED_ON:
-            candidates = [i for i in swarm_passing if i not in failing]
+            candidates = [i for i in breakable if i not in before | failing]
             regressed = set(rng.sample(candidates, REGRESSIONS))
             failing |= regressed
         if day == RECOVERED_ON:
             failing -= regressed
+        fixed: dict[str, int] = {}
+        for i in sorted(before - failing):
+            fixed[cases[i].file] = fixed.get(cases[i].file, 0) + 1
         at = local_instant(sprint.sprint, sprint.sprint.start + timedelta(days=day - 1), RUN_AT)
-        yield DemoRun(day=day, at=at, xml=_xml(cases, failing, at), failing=len(failing))
+        yield DemoRun(
+            day=day,
+            at=at,
+            xml=_xml(cases, failing, at),
+            failing=len(failing),
+            tests=len(cases),
+            files=len(files),
+            files_passing=len(files - {cases[i].file for i in failing}),
+            fixed=fixed,
+        )
+
+
+Work = Callable[[Session, datetime], Any]
 
 
 @dataclass
@@ -150,48 +356,182 @@ class Demo:
 
     sprint: Sprint
     db: Database
-    shown: list[str] = field(default_factory=list)
+    runs: list[DemoRun] = field(default_factory=list)
+    # What the jobs and commands it ran returned, by name ("p0": the P0 blocker's id).
+    jobs: dict[str, Any] = field(default_factory=dict)
 
     def at(self, day: int, clock: time) -> datetime:
         return local_instant(
             self.sprint.sprint, self.sprint.sprint.start + timedelta(days=day - 1), clock
         )
 
-    def step(self, now: datetime, work: Callable[[Session, datetime], Any]) -> Any:
+    @property
+    def now(self) -> datetime:
+        """The demo's "now": the morning after the last CI run, at the daily report."""
+        return self.at(DEMO_DAYS + 1, self.sprint.schedule.daily_report)
+
+    def step(self, now: datetime, work: Work) -> Any:
         with self.db.session() as session:
             result = work(session, now)
             session.commit()
         return result
 
+    def escalate_until(self, until: datetime) -> None:
+        """The clock's `blocker-escalation` job (every 5 minutes), run the moment each open
+        blocker's next `[[escalation]]` step falls due, up to `until`."""
+        steps = self.sprint.escalation
+        while True:
+            with self.db.session() as session:
+                due = min(
+                    (
+                        b.reported_at + steps[b.escalation_level].after
+                        for b in queries.open_blockers(session=session)
+                        if b.escalation_level < len(steps)
+                    ),
+                    default=None,
+                )
+            if due is None or due > until:
+                return
+            fired = self.step(
+                due, lambda s, now: blockers.escalate_due(session=s, sprint=self.sprint, now=now)
+            )
+            if not fired:  # cannot happen; never spin
+                return
+
+
+def _answer(sprint: Sprint, user: str, values: dict[standups.Field, Any]) -> Work:
+    """A standup modal's submission, handled as its listener does: parse, then submit."""
+
+    def work(session: Session, now: datetime) -> Any:
+        open_ids = {b.id for b in queries.open_blockers(session=session) if b.id is not None}
+        answers = standups.parse_answers(
+            {str(k): v for k, v in values.items()}, sprint=sprint, open_blocker_ids=open_ids
+        )
+        return standups.submit(
+            session=session, sprint=sprint, user_id=user, answers=answers, now=now
+        )
+
+    return work
+
+
+F = standups.Field
+# Day 6's standup: three answer before the digest, U0DEV2 forgets, U0DEV3 is away (so
+# says `/standup away` on day 5). Their tests fixed yesterday and components improved are
+# what CI shows of day 5 (`standup_answers`), their targets add up to day 6's fixes; the
+# seed's plan: day 5 "CLI command fixes", day 6 "Integration testing". U0DEV1's blocker
+# line becomes a real blocker (B-002).
+ANSWERS: tuple[tuple[time, str, dict[standups.Field, Any]], ...] = (
+    (
+        time(9, 6),
+        "U0DEV1",
+        {
+            F.NOTES: "CLI command fixes, as planned for day 5",
+            F.FOCUS_AREAS: "Integration testing: GitHub pull requests",
+            F.CURRENT_BLOCKERS: "P1: E2E Tests time out on the shared CI runners",
+            F.HELP_NEEDED: "Someone with access to the CI runner pool",
+            F.ACTION_ITEMS: "Split the E2E suite into shards | @U0DEV1 | tomorrow",
+        },
+    ),
+    (
+        time(9, 12),
+        "U0QALEAD",
+        {
+            F.NOTES: "Full regression suite now runs after every merge",
+            F.FOCUS_AREAS: "Integration suite, then the full regression suite",
+            F.RISK_ITEMS: "R-001: watch the swarm suite after each fix",
+            F.ACTION_ITEMS: "Rerun the full regression suite | @U0QALEAD | today",
+        },
+    ),
+    (
+        time(9, 18),
+        "U0TECHLEAD",
+        {
+            F.NOTES: "Reviewed the CLI fixes and the B-001 consensus fix",
+            F.FOCUS_AREAS: "Integration test reviews; week-1 checkpoint",
+            F.ACTION_ITEMS: "Prepare the week-1 review | @U0TECHLEAD | day 7",
+        },
+    ),
+)
+
+
+def standup_answers(
+    sprint: Sprint, runs: list[DemoRun]
+) -> list[tuple[time, str, dict[standups.Field, Any]]]:
+    """ANSWERS with the numbers CI bears out: yesterday's fixed tests shared out in turn,
+    with the components they belong to, and today's planned fixes shared likewise."""
+    components = ComponentMap(sprint)
+    yesterday = next((r for r in runs if r.day == STANDUP_ON - 1), None)
+    fixed = sorted(
+        file for file, n in (yesterday.fixed if yesterday else {}).items() for _ in range(n)
+    )
+    people = len(ANSWERS)
+    target, extra = divmod(FIXES.get(STANDUP_ON, 0), people)
+    out = []
+    for k, (clock, user, values) in enumerate(ANSWERS):
+        mine = fixed[len(fixed) * k // people : len(fixed) * (k + 1) // people]
+        improved = {components(f, f.removesuffix(".py").replace("/", ".")) for f in mine}
+        answer = {
+            **values,
+            F.TESTS_FIXED: str(len(mine)),
+            F.COMPONENTS_IMPROVED: sorted(c for c in improved if c),
+            F.TARGET_TESTS: str(target + (k < extra)),
+        }
+        out.append((clock, user, answer))
+    return out
+
+
+METRICS = {
+    2: {
+        "swarm_init_time": 1.05,
+        "agent_spawn_time": 0.45,
+        "task_orchestration": 1.9,
+        "memory_operations": 0.21,
+        "cli_response_time": 0.28,
+        "hook_execution": 0.09,
+        "api_throughput": 1050,
+        "memory_usage": 140,
+    },
+    5: {"api_throughput": 850, "memory_usage": 146},  # throughput drops 15 % below target
+}
+
 
 def build(sprint: Sprint, db: Database, *, runs_dir: Path | None = None) -> Demo:
-    """Feed a week of the sprint into `db`; the clock's jobs run at their times. With
-    `runs_dir`, the JUnit documents are written there too (day-1.xml, …)."""
+    """Feed a week of the sprint into `db`, each thing at its time; the clock's jobs run at
+    theirs. With `runs_dir`, the JUnit documents are written there too (day-1.xml, …)."""
     demo = Demo(sprint, db)
-    runs = {r.day: r for r in junit_runs(sprint)}
+    runs = list(junit_runs(sprint))
+    demo.runs = runs
     if runs_dir is not None:
         runs_dir.mkdir(parents=True, exist_ok=True)
-        for r in runs.values():
+        for r in runs:
             (runs_dir / f"day-{r.day}.xml").write_bytes(r.xml)
-    metrics_by_day: dict[int, dict[str, float]] = {
-        2: {
-            "swarm_init_time": 1.05,
-            "agent_spawn_time": 0.45,
-            "task_orchestration": 1.9,
-            "memory_operations": 0.21,
-            "cli_response_time": 0.28,
-            "hook_execution": 0.09,
-            "api_throughput": 1050,
-            "memory_usage": 140,
-        },
-        5: {"api_throughput": 850, "memory_usage": 146},  # throughput drops 15 % below target
-    }
-    first_blocker = 0
-    for day in range(1, DEMO_DAYS + 1):
-        if day == 3:
-            filed = demo.step(
-                demo.at(3, time(11, 0)),
-                lambda s, now: blockers.file_blocker(
+    events: list[tuple[datetime, Work]] = []
+
+    def on(day: int, clock: time, work: Work) -> None:
+        events.append((demo.at(day, clock), work))
+
+    def job(name: str, work: Work) -> Work:
+        def run(session: Session, now: datetime) -> Any:
+            demo.jobs[name] = work(session, now)
+            return demo.jobs[name]
+
+        return run
+
+    for day, figures in METRICS.items():
+        on(
+            day,
+            time(14, 0),
+            lambda s, now, f=figures: ingest_metrics(  # type: ignore[misc]
+                session=s, sprint=sprint, body={"metrics": f}, now=now
+            ),
+        )
+    on(
+        3,
+        time(11, 0),
+        job(
+            "p0",
+            lambda s, now: (
+                blockers.file_blocker(
                     session=s,
                     sprint=sprint,
                     component="Swarm Coordination",
@@ -201,102 +541,243 @@ def build(sprint: Sprint, db: Database, *, runs_dir: Path | None = None) -> Demo
                     owner="U0DEV2",
                     target="Day 5",
                     now=now,
+                ).id
+            ),
+        ),
+    )
+    on(
+        3,
+        time(11, 30),
+        lambda s, now: risks.create(
+            session=s,
+            sprint=sprint,
+            fields=risks.RiskFields(
+                description="Test fixes introduce regressions",
+                impact="High",
+                probability="Medium",
+                mitigation="Full regression suite after each fix; revert on red",
+                owner="U0QALEAD",
+                status="Active",
+            ),
+            user_id="U0QALEAD",
+            now=now,
+        ),
+    )
+    on(
+        5,
+        time(12, 0),
+        lambda s, now: set_manual_score(
+            session=s,
+            sprint=sprint,
+            component="User Guides",
+            score=65,
+            user_id="U0TECHLEAD",
+            now=now,
+        ),
+    )
+    # After its last step (48h, the executive decision, day 5 11:00).
+    on(
+        5,
+        time(15, 0),
+        lambda s, now: blockers.resolve(
+            session=s,
+            sprint=sprint,
+            blocker_id=demo.jobs["p0"],
+            user_id="U0DEV2",
+            note="Lock ordering fixed in the consensus module",
+            allowed=True,
+            now=now,
+        ),
+    )
+    standup_date = sprint.sprint.start + timedelta(days=STANDUP_ON - 1)
+    on(
+        STANDUP_ON - 1,
+        time(17, 0),
+        lambda s, now: standups.away(  # `/standup away day 6 day 7 conference`
+            session=s,
+            user_id="U0DEV3",
+            start=standup_date,
+            end=standup_date + timedelta(days=1),
+            reason="conference",
+            now=now,
+        ),
+    )
+    schedule = sprint.schedule
+    for name, clock, standup_job in (
+        ("standup-prompt", schedule.standup_prompt, standups.prompt),
+        ("standup-reminder", schedule.standup_reminder, standups.remind),
+        ("standup-digest", schedule.standup_digest, standups.digest),
+    ):
+        on(
+            STANDUP_ON,
+            clock,
+            job(
+                name,
+                lambda s, now, j=standup_job: j(  # type: ignore[misc]
+                    session=s, sprint=sprint, participants=list(TEAM), now=now
                 ),
-            )
-            first_blocker = int(filed.id)
-            demo.step(
-                demo.at(3, time(11, 30)),
-                lambda s, now: risks.create(
-                    session=s,
-                    sprint=sprint,
-                    fields=risks.RiskFields(
-                        description="Test fixes introduce regressions",
-                        impact="High",
-                        probability="Medium",
-                        mitigation="Full regression suite after each fix; revert on red",
-                        owner="U0QALEAD",
-                        status="Active",
-                    ),
-                    user_id="U0QALEAD",
-                    now=now,
-                ),
-            )
-        if day in metrics_by_day:
-            figures = metrics_by_day[day]
-            demo.step(
-                demo.at(day, time(14, 0)),
-                lambda s, now, f=figures: ingest_metrics(  # type: ignore[misc]
-                    session=s, sprint=sprint, body={"metrics": f}, now=now
-                ),
-            )
-        if day == 5:
-            demo.step(
-                demo.at(5, time(10, 0)),
-                lambda s, now, b=first_blocker: blockers.resolve(  # type: ignore[misc]
-                    session=s,
-                    sprint=sprint,
-                    blocker_id=b,
-                    user_id="U0DEV2",
-                    note="Lock ordering fixed in the consensus module",
-                    allowed=True,
-                    now=now,
-                ),
-            )
-            demo.step(
-                demo.at(5, time(12, 0)),
-                lambda s, now: set_manual_score(
-                    session=s,
-                    sprint=sprint,
-                    component="User Guides",
-                    score=65,
-                    user_id="U0TECHLEAD",
-                    now=now,
-                ),
-            )
-        if day == 6:
-            demo.step(
-                demo.at(6, time(10, 0)),
-                lambda s, now: blockers.file_blocker(
-                    session=s,
-                    sprint=sprint,
-                    component="E2E Tests",
-                    description="E2E suite times out on the shared CI runners",
-                    severity="P1",
-                    reporter="U0DEV1",
-                    now=now,
-                ),
-            )
-        run = runs[day]
-        digest = hashlib.sha256(run.xml).hexdigest()
-        demo.step(
-            run.at,
-            lambda s, now, r=run, d=digest: ingest_junit(  # type: ignore[misc]
-                session=s,
-                sprint=sprint,
-                document=r.xml,
-                digest=d,
-                info=RunInfo(
-                    run=f"ci-{1000 + r.day}",
-                    commit=hashlib.sha1(f"demo-{r.day}".encode()).hexdigest()[:12],  # noqa: S324
-                    url=f"https://ci.example.com/phase4/runs/{1000 + r.day}",
-                    at=r.at,
-                ),
-                now=now,
             ),
         )
-        # The clock's escalation job, as it would have run through the day.
-        for hour in (9, 13, 17, 21):
-            demo.step(
-                demo.at(day, time(hour, 0)),
-                lambda s, now: blockers.escalate_due(session=s, sprint=sprint, now=now),
+    for clock, user, values in standup_answers(sprint, runs):
+        on(STANDUP_ON, clock, _answer(sprint, user, values))
+    for run in runs:
+        digest = hashlib.sha256(run.xml).hexdigest()
+        events.append(
+            (
+                run.at,
+                lambda s, now, r=run, d=digest: ingest_junit(  # type: ignore[misc]
+                    session=s,
+                    sprint=sprint,
+                    document=r.xml,
+                    digest=d,
+                    info=RunInfo(
+                        run=f"ci-{1000 + r.day}",
+                        commit=hashlib.sha1(f"demo-{r.day}".encode()).hexdigest()[:12],  # noqa: S324
+                        url=f"https://ci.example.com/phase4/runs/{1000 + r.day}",
+                        at=r.at,
+                    ),
+                    now=now,
+                ),
             )
+        )
+    for when, work in sorted(events, key=lambda e: e[0]):  # stable: same time, listed order
+        demo.escalate_until(when)
+        demo.step(when, work)
+    demo.escalate_until(demo.now)
     return demo
 
 
-def _queued(db: Database, template: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Queued:
+    """An outbox row, as the demo reads it back."""
+
+    key: str
+    at: datetime
+    parent_key: str | None
+    payload: dict[str, Any]
+
+    @property
+    def template(self) -> str | None:
+        return self.payload.get("template")
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(self.payload.get("data") or {})
+
+
+def _outbox(db: Database) -> list[Queued]:
     with db.session() as session:
         rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
-        return [dict(r.payload) for r in rows if r.payload.get("template") == template]
+        return [Queued(r.key, r.created_at, r.parent_key, dict(r.payload)) for r in rows]
+
+
+def _queued(db: Database, template: str) -> list[dict[str, Any]]:
+    return [q.payload for q in _outbox(db) if q.template == template]
+
+
+def _when(sprint: Sprint, at: datetime) -> str:
+    """ "day 3, 19:00" in the sprint's time zone."""
+    return f"day {sprint_day(sprint.sprint, at)}, {at.astimezone(sprint.sprint.tz):%H:%M}"
+
+
+def baseline_line(sprint: Sprint, run: DemoRun) -> str:
+    """What the day-1 run holds, and which reading of the seed it takes."""
+    passing = run.tests - run.failing
+    line = (
+        f"Baseline as the seed's Test Coverage rows give it: {run.tests:,} tests in "
+        f"{run.files} files ({run.files_passing} files all passing), {passing:,} passing, "
+        f"{run.failing:,} failing"
+    )
+    stated = sprint.baseline.failing_tests
+    if stated is not None and stated != run.failing:
+        skipped = run.tests - passing - stated
+        line += f" (the seed's summary says {stated:,}" + (
+            f": that would need {skipped:,} skipped tests, which the seed never mentions)"
+            if skipped > 0
+            else ")"
+        )
+    return line + "."
+
+
+def area_lines(sprint: Sprint) -> list[str]:
+    """The seed's areas as the demo's test files, and where the sprint file's globs put
+    them in the readiness breakdown."""
+    components = ComponentMap(sprint)
+    indent = 41
+    out = [f"{'Seed area':<19}{'tests':>6}{'failing':>8}{'files':>6}  test files → component"]
+    for area in SUITE:
+        where: dict[str, str | None] = {}
+        for path, _, _ in area.files:
+            file = f"tests/{path}.py"
+            where.setdefault(
+                posixpath.dirname(file) + "/",
+                components(file, "tests." + path.replace("/", ".")),
+            )
+        places = [f"{d} → {c or 'none (counts in the totals only)'}" for d, c in where.items()]
+        out.append(
+            f"{area.name:<19}{area.total:>6,}{area.failing:>8,}{len(area.files):>6}  {places[0]}"
+        )
+        out += [" " * indent + p for p in places[1:]]
+    total, failing = sum(a.total for a in SUITE), sum(a.failing for a in SUITE)
+    files = sum(len(a.files) for a in SUITE)
+    out.append(f"{'Total':<19}{total:>6,}{failing:>8,}{files:>6}")
+    return out
+
+
+def show_standups(sprint: Sprint, queued: list[Queued], echo: Callable[[str], None]) -> None:
+    """Day STANDUP_ON's standup as the team saw it: the prompt DM, the reminder, the day's
+    message as the digest left it, the answers in its thread, and the blocker one recorded."""
+    sched = sprint.schedule
+    day = sprint.sprint.start + timedelta(days=STANDUP_ON - 1)
+    parent = standups.day_key(day)
+
+    def dms(template: str) -> list[Queued]:
+        return [
+            q for q in queued if q.template == template and q.data.get("day") == day.isoformat()
+        ]
+
+    prompts, reminders = dms("standup_prompt"), dms("standup_reminder")
+    echo(
+        f"{sched.standup_prompt:%H:%M} standup-prompt: {len(prompts)} DMs"
+        + (f", e.g. to @{prompts[0].payload['channel']}:" if prompts else "")
+    )
+    for q in prompts[:1]:
+        echo("    " + to_text(render("standup_prompt", q.data)).replace("\n", "\n    "))
+    replies = [q for q in queued if q.template == "standup_reply" and q.parent_key == parent]
+    if replies:
+        echo(
+            "; ".join(
+                f"{q.at.astimezone(sprint.sprint.tz):%H:%M} @{q.data['user']} answers"
+                for q in replies
+            )
+            + " (the /standup form, handled as its listener does)"
+        )
+    echo(
+        f"{sched.standup_reminder:%H:%M} standup-reminder: {len(reminders)} DM(s)"
+        + (f", to {', '.join('@' + q.payload['channel'] for q in reminders)}" if reminders else "")
+    )
+    digest = next((q for q in queued if q.key == f"standup-digest:{day.isoformat()}"), None)
+    if digest is not None:
+        echo(f"{sched.standup_digest:%H:%M} standup-digest: the day's message, updated:")
+        echo(to_text(render("standup_day", digest.data)))
+    if replies:
+        echo("In its thread:")
+        for q in replies:
+            echo(to_text(render("standup_reply", q.data)))
+    recorded = [
+        q
+        for q in queued
+        if q.template == "blocker"
+        and q.key.count(":") == 1
+        and sprint_day(sprint.sprint, q.at) == STANDUP_ON
+        and q.data.get("reporter") in TEAM
+    ]
+    for q in recorded:
+        echo(
+            f"The blocker line @{q.data['reporter']} typed is recorded as {q.data['code']}, "
+            f"posted to {sprint.channels.blockers}:"
+        )
+        echo(to_text(render("blocker", q.data)))
 
 
 def run_demo(
@@ -310,23 +791,101 @@ def run_demo(
     url = f"sqlite:///{db_path}"
     upgrade(url)
     db = Database.from_url(url)
+    team = list(TEAM)
     try:
         demo = build(sprint, db, runs_dir=out_dir / "junit")
-        now = demo.at(DEMO_DAYS + 1, sprint.schedule.daily_report)
+        now = demo.now
         with db.session() as session:
-            report = reports.daily_report(session=session, sprint=sprint, participants=[], now=now)
-            weekly = reports.weekly_report(session=session, sprint=sprint, participants=[], now=now)
+            report = reports.daily_report(
+                session=session, sprint=sprint, participants=team, now=now
+            )
+            weekly = reports.weekly_report(
+                session=session, sprint=sprint, participants=team, now=now
+            )
             status = current_status(session=session, sprint=sprint, now=now)
             tracker = tracker_markdown(session=session, sprint=sprint, now=now)
+            home_key = f"{reports.HOME_KEY}{HOME_USER}:demo"
+            reports.publish_home(  # as when U0DEV1 opens the app's Home tab
+                session=session,
+                sprint=sprint,
+                now=now,
+                user_id=HOME_USER,
+                participants=team,
+                key=home_key,
+            )
+            session.commit()
+        queued = _outbox(db)
+        by_key = {q.key: q for q in queued}
         rule = "#" * 78
+
+        def section(title: str) -> None:
+            echo(f"\n{rule}\n# {title}\n{rule}")
+
+        def show(template: str, data: dict[str, Any]) -> None:
+            echo(to_text(render(template, data)))
+
+        section(f"{sprint.sprint.name}: the demo's CI suite on day 1 (sprint.example.toml)")
+        echo(baseline_line(sprint, demo.runs[0]))
+        echo("\n".join(area_lines(sprint)))
+        fixes = ", ".join(str(FIXES.get(d, 0)) for d in range(2, DEMO_DAYS + 1))
+        echo(
+            f"Then one CI run a day at {RUN_AT:%H:%M}: {fixes} tests fixed on days 2-{DEMO_DAYS}; "
+            f"{REGRESSIONS} {REGRESSED_AREA} tests regress on day {REGRESSED_ON} and pass again "
+            f"on day {RECOVERED_ON}."
+        )
+
         for template, title in (
             ("regression_alert", "Regression alert (#phase4-production-readiness, day 3)"),
-            ("performance_alert", "Performance alert (#phase4-production-readiness, day 5)"),
         ):
             for payload in _queued(db, template)[:1]:
-                echo(f"\n{rule}\n# {title}\n{rule}")
-                echo(to_text(render(template, payload["data"])))
-        echo(f"\n{rule}\n# /readiness — the breakdown\n{rule}")
+                section(title)
+                show(template, payload["data"])
+
+        p0 = demo.jobs.get("p0")
+        posted = by_key.get(f"blocker:{p0}")
+        if posted is not None:
+            d = posted.data
+            section(
+                f"{d['code']} climbs the escalation path ({sprint.channels.blockers}, from "
+                f"{_when(sprint, posted.at)})"
+            )
+            show("blocker", d)
+            echo("In its thread, each step as the blocker-escalation job posted it when due:")
+            for i, step in enumerate(sprint.escalation):
+                fired = by_key.get(f"blocker:{p0}:step:{i}")
+                if fired is None:
+                    continue
+                copies = [
+                    q.payload.get("channel", "")
+                    for q in queued
+                    if q.key.startswith(f"blocker:{p0}:step:{i}:")
+                ]
+                echo(
+                    f"+{format_duration(step.after)} ({_when(sprint, fired.at)})"
+                    + (f", also in {', '.join(copies)}" if copies else "")
+                    + ":"
+                )
+                echo("    " + to_text(render("blocker_step", fired.data)))
+            done = by_key.get(f"blocker:{p0}:resolved")
+            if done is not None:
+                echo(f"{_when(sprint, done.at)}:")
+                echo("    " + to_text(render("blocker_resolved", done.data)))
+
+        for q in [q for q in queued if q.template == "performance_alert"][:1]:
+            section(f"Performance alert ({sprint.channels.team}, {_when(sprint, q.at)})")
+            show("performance_alert", q.data)
+        for q in [q for q in queued if q.template == "decline_notice"]:
+            section(f"Readiness-decline notice ({sprint.channels.team}, {_when(sprint, q.at)})")
+            show("decline_notice", q.data)
+
+        sched = sprint.schedule
+        section(
+            f"Standups ({sprint.channels.team}, day {STANDUP_ON}, "
+            f"{sched.standup_prompt:%H:%M}-{sched.standup_digest:%H:%M})"
+        )
+        show_standups(sprint, queued, echo)
+
+        section("/readiness — the breakdown")
         echo(
             to_text(
                 {
@@ -336,10 +895,14 @@ def run_demo(
                 }
             )
         )
-        echo(f"\n{rule}\n# Daily report (#sprint-status, day {report['day']}, 09:00)\n{rule}")
-        echo(to_text(render("daily_report", report)))
-        echo(f"\n{rule}\n# Weekly report (#sprint-status, day {weekly['day']})\n{rule}")
-        echo(to_text(render("weekly_report", weekly)))
+        section(f"Daily report (#sprint-status, day {report['day']}, 09:00)")
+        show("daily_report", report)
+        section(f"Weekly report (#sprint-status, day {weekly['day']})")
+        show("weekly_report", weekly)
+        home = by_key.get(home_key)
+        if home is not None:
+            section(f"App Home of @{HOME_USER} (the Home tab, opened {_when(sprint, now)})")
+            show("app_home", home.data)
         files = {
             "chart": out_dir / "burndown.png",
             "tracker": out_dir / "tracker.md",

@@ -60,9 +60,7 @@ def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dic
         if 1 <= status.day <= days
         else ("Before the sprint" if status.day < 1 else "Sprint over")
     )
-    why = " · ".join(
-        x for x in (f"{status.health}: {status.health_reason}", status.plan_note) if x
-    )
+    why = " · ".join(x for x in (f"{status.health}: {status.health_reason}", status.plan_note) if x)
     rate = pct(status.pass_rate) if status.known else "no test results yet"
     unmapped = f"\n_{status.unmapped} Unmapped (in no component)_" if status.unmapped else ""
     blocks: list[Block] = [

@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from jobs import blockers, figures, milestones, reports
-from jobs.config import Better, Criterion, Metric, Source, Sprint
+from jobs.config import Better, Criterion, Metric, Milestone, Source, Sprint
 from jobs.figures import DayFigures, Figures, Phase
 from jobs.numbers import pct
 from storage import queries
@@ -126,6 +126,10 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
     """The whole tracker as Markdown, as of `now`."""
     fig = figures.compute(session=session, sprint=sprint, at=now)
     measures = milestones.measure(session=session, sprint=sprint, now=now, fig=fig)
+    checkpoints = [
+        (ms, milestones.milestone_data(session=session, milestone=ms, measures=measures))
+        for ms in sorted(sprint.milestones, key=lambda x: x.day)
+    ]
     info = sprint.sprint
     out: list[str] = [
         f"# {info.name} Tracker",
@@ -147,8 +151,8 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
     out += _risks(fig)
     out += _blockers(session=session, sprint=sprint, fig=fig, now=now)
     out += _dashboard(session=session, sprint=sprint, fig=fig, now=now)
-    out += _milestones(session=session, sprint=sprint, fig=fig, measures=measures, now=now)
-    out += _matrix(session=session, sprint=sprint, fig=fig, measures=measures)
+    out += _milestones(sprint=sprint, fig=fig, checkpoints=checkpoints, now=now)
+    out += _matrix(fig=fig, checkpoints=checkpoints)
     out += _history(session=session, sprint=sprint, now=now)
     out += _footer(fig)
     return "\n".join(out)
@@ -578,17 +582,14 @@ def _trends(*, session: Session, fig: Figures, now: datetime) -> list[str]:
     return out
 
 
+Checkpoint = tuple[Milestone, dict[str, Any]]  # a milestone and its evaluation
+
+
 def _milestones(
-    *,
-    session: Session,
-    sprint: Sprint,
-    fig: Figures,
-    measures: milestones.Measures,
-    now: datetime,
+    *, sprint: Sprint, fig: Figures, checkpoints: list[Checkpoint], now: datetime
 ) -> list[str]:
     out = ["## Sprint Milestones"]
-    for ms in sorted(sprint.milestones, key=lambda x: x.day):
-        data = milestones.milestone_data(session=session, milestone=ms, measures=measures)
+    for ms, data in checkpoints:
         out += ["", f"### {ms.name} (Day {ms.day})", "", "**Success Criteria:**"]
         out += [
             f"- [{'x' if c['met'] else ' '}] {c['criterion']} — measured "
@@ -614,14 +615,13 @@ def _milestones(
     return [*out, *RULE]
 
 
-def _matrix(
-    *, session: Session, sprint: Sprint, fig: Figures, measures: milestones.Measures
-) -> list[str]:
+def _matrix(*, fig: Figures, checkpoints: list[Checkpoint]) -> list[str]:
+    """Every milestone criterion evaluated: target, measured value (with what it is out
+    of), met."""
     out = ["## Success Criteria Matrix"]
-    if not sprint.milestones:
+    if not checkpoints:
         return [*out, "", "The sprint file names no milestones.", *RULE]
-    for ms in sorted(sprint.milestones, key=lambda x: x.day):
-        data = milestones.milestone_data(session=session, milestone=ms, measures=measures)
+    for ms, data in checkpoints:
         criteria = data["criteria"]
         out += [
             "",

@@ -918,9 +918,7 @@ def blockers_open_at(*, session: Session, at: datetime) -> list[Blocker]:
 def risks_at(*, session: Session, at: datetime) -> list[Risk]:
     """Risks recorded by `at`, oldest first."""
     return list(
-        session.exec(
-            select(Risk).where(col(Risk.created_at) <= at).order_by(col(Risk.id))
-        ).all()
+        session.exec(select(Risk).where(col(Risk.created_at) <= at).order_by(col(Risk.id))).all()
     )
 
 

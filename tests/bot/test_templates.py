@@ -97,7 +97,10 @@ def test_terminal_text_is_readable(demo_data: dict[str, Any]) -> None:
     )
     text = to_text(daily_report(demo_data["daily"]))
     assert text.splitlines()[0] == "Daily report — Day 7 of 14, 2025-11-04"
-    assert "  Health: ● On Track" in text
+    r = demo_data["daily"]["readiness"]
+    assert f"  Health: ● {r['health']}" in text
+    # Health never comes without its reason, nor the plan without where it comes from.
+    assert f"  {r['health']}: {r['health_reason']} · {r['plan_note']}" in text
 
 
 # -- the regression alert's readiness line ------------------------------------------------

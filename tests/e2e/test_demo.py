@@ -107,6 +107,10 @@ def test_a_week_of_runs_fixes_and_regresses_as_described(example: Sprint) -> Non
     broke = failing[1] - failing[0]
     assert len(broke) == 6 and all(classname.startswith("tests.swarm.") for classname, _ in broke)
     assert not broke & failing[2]
+    # Fixes go a file at a time, so files come to pass all their tests (day 3's regressions
+    # break files that passed).
+    files = [r.files_passing for r in runs]
+    assert files[0] == 33 and files[2] < files[1] < files[3] <= files[-1]
 
 
 @pytest.fixture(scope="module")
@@ -249,6 +253,11 @@ def test_demo_shows_a_day_of_standups_and_the_notices(demo: tuple[str, Path]) ->
     for user in ("U0DEV1", "U0QALEAD", "U0TECHLEAD"):
         assert f"Standup from @{user} (Day 6 of 14)" in standups
     assert "The blocker line @U0DEV1 typed is recorded as B-002" in standups
+    # What they say they fixed yesterday is what CI shows of day 5 (all CLI fixes).
+    day5 = list(junit_runs(load_sprint(EXAMPLE), days=5))[-1]
+    said = [int(n) for n in re.findall(r"^• Tests fixed: (\d+)$", standups, re.M)]
+    assert len(said) == 3 and sum(said) == sum(day5.fixed.values()) == 18
+    assert all(f.startswith("tests/cli/") for f in day5.fixed)
 
     decline = _section(out, "Readiness-decline notice (#phase4-production-readiness, day 5")
     assert "Readiness fell" in decline and "Scalability (weight 5)" in decline

@@ -55,7 +55,7 @@ def test_sprint_shows_day_health_burndown_and_blockers(server: Server) -> None:
     text = blocks_text(body["blocks"])
     assert body["text"].startswith("Phase 4 Production Readiness — Day 3 of 14: readiness")
     assert "*Plan today / target*\n81.39 % / 85 %" in text
-    assert "*Tests passing*\n7/13 (53.85 %)" in text
+    assert "*Tests passing*\n7/13 (53.85 %, target 87 %)" in text
     # Day 1 ended with 0 failing of 13, now 5 fail; the plan's line for 13 tests is 0.
     # 13 known at 87 %: 12 must pass, so the one failing target is 1.
     assert "*Burn-down*: 5 failing now (plan for today 0, target 1) · 0 fixed this sprint" in text

@@ -18,9 +18,9 @@ from jobs.numbers import (
     metric_state,
     pct,
     plan_failing,
-    target_failing,
     plan_readiness,
     sprint_day,
+    target_failing,
     weighted,
 )
 from tests.jobs.test_config import minimal
