@@ -112,6 +112,23 @@ class TestFigures:
 
 
 @dataclass(frozen=True)
+class ComponentTests:
+    """One component's tests as of the instant (None: tests no component's globs match)."""
+
+    __test__ = False  # not a pytest class
+
+    component: str | None
+    total: int = 0
+    passing: int = 0
+    failing: int = 0
+    skipped: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return 100.0 * self.passing / self.total if self.total else None
+
+
+@dataclass(frozen=True)
 class DayFigures:
     """One sprint day as it ended (or as it stands, for today): the burn-down's row."""
 
@@ -119,6 +136,7 @@ class DayFigures:
     date: date
     reached: bool  # the day has begun by the instant
     measured: bool  # tests were known by the day's end
+    active: bool  # a report changed some test's status that day
     known: int | None
     passing: int | None
     failing: int | None
@@ -209,6 +227,7 @@ class Figures:
     risks: list[RiskState]
     benchmarks: list[Benchmark]
     yesterday: DayFigures | None = field(default=None)
+    coverage: dict[str | None, ComponentTests] = field(default_factory=dict)
 
     @property
     def info(self) -> SprintInfo:
@@ -602,6 +621,7 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
                 date=numbers.day_date(info, d),
                 reached=reached,
                 measured=measured_day,
+                active=d in active_days,
                 known=c["known"] if measured_day and c else None,
                 passing=c["passing"] if measured_day and c else None,
                 failing=c["failing"] if measured_day and c else None,
@@ -660,6 +680,7 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
     previous = breakdown_at(yesterday_start, ycp).score if ycp and ycp.counts["known"] else None
 
     files_passing, files = _files(tests.values())
+    coverage = _coverage(tests.values())
     ids = _ids(tests.values())
     return Figures(
         sprint=sprint,
@@ -697,6 +718,7 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
         risks=_risks(session=session, at=at),
         benchmarks=_benchmarks(sprint, {s.name: s.value for s in samples}),
         yesterday=next((x for x in days if x.day == day - 1), None),
+        coverage=coverage,
     )
 
 
@@ -710,6 +732,23 @@ def _baseline_components(tests: dict[int, _Test]) -> dict[str, TestCounts]:
         c[0] += t.baseline == PASSED
         c[1] += 1
     return {k: TestCounts(passed=p, total=n) for k, (p, n) in comps.items()}
+
+
+def _coverage(tests: Iterable[_Test]) -> dict[str | None, ComponentTests]:
+    """Per component, its tests' statuses at the instant."""
+    counts: dict[str | None, Counter[str]] = {}
+    for t in tests:
+        if t.status is None:
+            continue
+        c = counts.setdefault(t.ref.component, Counter())
+        c["total"] += 1
+        c["passing"] += t.status == PASSED
+        c["failing"] += t.status in FAILING
+        c["skipped"] += t.status == SKIPPED
+    return {
+        k: ComponentTests(k, c["total"], c["passing"], c["failing"], c["skipped"])
+        for k, c in counts.items()
+    }
 
 
 def _files(tests: Iterable[_Test]) -> tuple[int, int]:

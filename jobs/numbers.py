@@ -553,7 +553,8 @@ def forecast(series: Mapping[int, float], *, target: float, today: int, days: in
     intercept, slope = fit
     day = None
     if slope > 0:
-        day = max(math.ceil((target - intercept) / slope - 1e-9), today)
+        # Not reached yet, so not before tomorrow, whatever the line says of the past.
+        day = max(math.ceil((target - intercept) / slope - 1e-9), today + 1)
     return Forecast(target, current, slope, day, needed, False, days, points)
 
 

@@ -112,8 +112,9 @@ def burndown_rows(fig: figures.Figures) -> list[dict[str, Any]]:
 
 
 def velocity(fig: figures.Figures) -> dict[str, Any]:
-    """Tests fixed per day (transitions on each local day), from day 2 on."""
-    fixed = [d.fixed_today for d in fig.days if d.measured and d.day > 1 and d.day < fig.day]
+    """Tests fixed per day (transitions on each local day) over the days CI reported on,
+    from day 2 on and before today."""
+    fixed = [d.fixed_today for d in fig.days if d.active and d.day > 1 and d.day < fig.day]
     return {
         "last": fixed[-1] if fixed else None,
         "average": (sum(fixed) / len(fixed) if fixed else None),

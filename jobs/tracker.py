@@ -94,24 +94,15 @@ class ComponentTests:
         return _rate(self.passing, self.total)
 
 
-def component_tests(
-    *, session: Session, sprint: Sprint
-) -> tuple[list[ComponentTests], ComponentTests]:
-    """The branch's known tests by component (the sprint file's `tests` components in its
-    order, then any other recorded component) and the unmapped ones, from their latest
-    statuses. `Figures` has no per-component failing counts; these are the stored results
-    as they stand now (see `_coverage` for an instant in the past)."""
-    counts: dict[str | None, list[int]] = {}
-    for t in queries.history_tests(session=session, branch=sprint.sprint.branch):
-        c = counts.setdefault(t.component, [0, 0, 0, 0])
-        c[0] += 1
-        c[1] += t.status == "passed"
-        c[2] += t.status in FAILING
-        c[3] += t.status == "skipped"
+def component_tests(fig: Figures) -> tuple[list[ComponentTests], ComponentTests]:
+    """The tests by component as of the figures' instant (the sprint file's `tests`
+    components in its order, then any other recorded component) and the unmapped ones."""
+    counts = fig.coverage
+    sprint = fig.sprint
 
     def row(name: str | None, label: str, target: float | None) -> ComponentTests:
-        total, passing, failing, skipped = counts.get(name, [0, 0, 0, 0])
-        return ComponentTests(label, total, passing, failing, skipped, target)
+        c = counts.get(name) or figures.ComponentTests(name)
+        return ComponentTests(label, c.total, c.passing, c.failing, c.skipped, target)
 
     rows = [row(c.name, c.name, c.target) for c in sprint.components if c.source is Source.TESTS]
     named = {c.name for c in sprint.components}
@@ -150,7 +141,7 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
     out += _burndown(fig)
     out += _risks(fig)
     out += _blockers(session=session, sprint=sprint, fig=fig, now=now)
-    out += _dashboard(session=session, sprint=sprint, fig=fig, now=now)
+    out += _dashboard(session=session, fig=fig, now=now)
     out += _milestones(sprint=sprint, fig=fig, checkpoints=checkpoints, now=now)
     out += _matrix(fig=fig, checkpoints=checkpoints)
     out += _history(session=session, sprint=sprint, now=now)
@@ -429,7 +420,7 @@ def _blockers(*, session: Session, sprint: Sprint, fig: Figures, now: datetime) 
     return [*out, *RULE]
 
 
-def _dashboard(*, session: Session, sprint: Sprint, fig: Figures, now: datetime) -> list[str]:
+def _dashboard(*, session: Session, fig: Figures, now: datetime) -> list[str]:
     out = ["## Key Metrics Dashboard", "", "### Production Readiness Score Breakdown", ""]
     rows: list[list[Any]] = []
     for g in fig.breakdown.groups:
@@ -458,7 +449,7 @@ def _dashboard(*, session: Session, sprint: Sprint, fig: Figures, now: datetime)
         ]
     )
     out += _table(["Component", "Weight", "Current Score", "Target Score", "Gap", "Source"], rows)
-    out += _coverage(session=session, sprint=sprint, fig=fig, now=now)
+    out += _coverage(fig)
     out += _trends(session=session, fig=fig, now=now)
     out += ["", "### Performance Benchmarks", ""]
     out += _table(
@@ -478,8 +469,9 @@ def _dashboard(*, session: Session, sprint: Sprint, fig: Figures, now: datetime)
     return [*out, *RULE]
 
 
-def _coverage(*, session: Session, sprint: Sprint, fig: Figures, now: datetime) -> list[str]:
-    rows, unmapped = component_tests(session=session, sprint=sprint)
+def _coverage(fig: Figures) -> list[str]:
+    sprint = fig.sprint
+    rows, unmapped = component_tests(fig)
     every = [*rows, unmapped]
     total = ComponentTests(
         "Total",
@@ -489,7 +481,6 @@ def _coverage(*, session: Session, sprint: Sprint, fig: Figures, now: datetime) 
         sum(r.skipped for r in every),
         sprint.targets.pass_rate,
     )
-    t = fig.tests
     out = ["", "### Test Coverage by Component", ""]
     out += _table(
         ["Component", "Total Tests", "Passing", "Failing", "Skipped", "Pass Rate", "Target"],
@@ -517,19 +508,6 @@ def _coverage(*, session: Session, sprint: Sprint, fig: Figures, now: datetime) 
             ],
         ],
     )
-    if (total.total, total.passing, total.failing, total.skipped) != (
-        t.known,
-        t.passing,
-        t.failing,
-        t.skipped,
-    ):
-        # Results arrived after the instant asked for: the split is the latest one.
-        out += [
-            "",
-            f"Per-component counts are the latest results, received after "
-            f"{_local(sprint, now)}; as of then: {_of(t.passing, t.known)} passing, "
-            f"{t.failing:,} failing, {t.skipped:,} skipped.",
-        ]
     return out
 
 
