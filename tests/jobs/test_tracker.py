@@ -274,7 +274,7 @@ def test_coverage_in_the_past_is_as_of_then(demo: Demo) -> None:
         f"**{fig.tests.passing:,}**",
         f"**{fig.tests.failing:,}**",
     ]
-    latest, now_fig = render(demo, now_of(demo))
+    _, now_fig = render(demo, now_of(demo))
     assert now_fig.tests.failing != fig.tests.failing
 
 
