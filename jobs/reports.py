@@ -45,7 +45,7 @@ def summary(fig: figures.Figures, *, now: datetime) -> dict[str, Any]:
             "score": _r(fig.score),
             "previous": _r(fig.previous),
             "change": _r(fig.change_since_yesterday),
-            "target": sprint_target(fig),
+            "target": fig.target,
             "plan": _r(fig.plan),
             "health": str(fig.health),
             "health_reason": fig.health_reason,
@@ -88,27 +88,9 @@ def summary(fig: figures.Figures, *, now: datetime) -> dict[str, Any]:
     }
 
 
-def sprint_target(fig: figures.Figures) -> float:
-    return fig.target
-
-
 def burndown_rows(fig: figures.Figures) -> list[dict[str, Any]]:
     """The burn-down as the chart and the reports draw it: one row per sprint day."""
-    return [
-        {
-            "day": d.day,
-            "date": d.date.isoformat(),
-            "failing": d.failing,
-            "planned": d.plan_failing,
-            "fixed": d.fixed,
-            "fixed_today": d.fixed_today if d.reached else None,
-            "regressed_today": d.regressed_today if d.reached else None,
-            "readiness": _r(d.readiness),
-            "plan_readiness": _r(d.plan_readiness),
-            "on_plan": d.on_plan,
-        }
-        for d in fig.days
-    ]
+    return [{**d.as_dict(), "planned": d.plan_failing} for d in fig.days]
 
 
 def velocity(fig: figures.Figures) -> dict[str, Any]:

@@ -262,13 +262,6 @@ def failed_messages(*, session: Session, limit: int = 20) -> Sequence[OutboxMess
     ).all()
 
 
-def first_snapshot(*, session: Session) -> ReadinessSnapshot | None:
-    """The earliest readiness snapshot (the sprint's computed baseline)."""
-    return session.exec(
-        select(ReadinessSnapshot).order_by(col(ReadinessSnapshot.id)).limit(1)
-    ).first()
-
-
 # -- test history ------------------------------------------------------------------------
 
 
