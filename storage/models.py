@@ -212,6 +212,9 @@ class Blocker(SQLModel, table=True):
     risk_id: int | None = Field(default=None, foreign_key="risk.id")
     channel: str | None = Field(default=None, max_length=50)
     ts: str | None = Field(default=None, max_length=50)
+    # What filed it (a modal's view id, a command's fingerprint): a second submission of
+    # the same request finds this row instead of filing another.
+    request_key: str | None = Field(default=None, max_length=200, unique=True)
 
     @property
     def code(self) -> str:
@@ -248,6 +251,7 @@ class Risk(SQLModel, table=True):
     created_by: str = Field(max_length=50)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+    request_key: str | None = Field(default=None, max_length=200, unique=True)
 
 
 class Alert(SQLModel, table=True):
@@ -274,7 +278,10 @@ class OutboxMessage(SQLModel, table=True):
     """A Web API call to Slack, written before it is made; `key` is never delivered twice."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_lane", "lane", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=300, unique=True)
@@ -290,6 +297,11 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = _ts(nullable=True)
     last_error: str | None = _text()
     result: dict[str, Any] = _json()
+    # Delivery order: rows of one lane (a channel, a user's DM or Home, e-mail) are sent
+    # oldest first; a row waits behind an older undelivered row of its lane.
+    lane: str | None = Field(default=None, max_length=300)
+    # The claimant's token: only the sender holding it may finish the row.
+    claim_token: str | None = Field(default=None, max_length=40)
 
 
 class JobRun(SQLModel, table=True):
