@@ -13,6 +13,7 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from bot.context import AppContext
+from bot.identity import BotAuthorize
 from bot.listeners import register_listeners
 from bot.outbox import make_client
 from bot.settings import Settings
@@ -37,15 +38,21 @@ def create_app(
     client: WebClient | None = None,
     now: Callable[[], datetime] = _utcnow,
     notify_outbox: Callable[[], None] = lambda: None,
+    authorize: BotAuthorize | None = None,
 ) -> App:
-    """Build the Bolt app: signature verification, context middleware, listeners, errors."""
-    client = client or make_client(settings.secret("SLACK_BOT_TOKEN"), settings.SLACK_API_URL)
+    """Build the Bolt app: signature verification, context middleware, listeners, errors.
+
+    Requests are authorized from memory (`bot.identity`), never by a call to Slack, so
+    commands are answered while Slack's API is down."""
+    token = settings.secret("SLACK_BOT_TOKEN")
+    client = client or make_client(token, settings.SLACK_API_URL)
     app = App(
-        client=client,
+        # Bolt gives each request a copy of this client with the token `authorize` returns.
+        client=WebClient(
+            base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers
+        ),
         signing_secret=settings.secret("SLACK_SIGNING_SECRET"),
-        # auth.test runs lazily on the first request instead, so the web server starts
-        # (and /healthz answers) while Slack is unreachable.
-        token_verification_enabled=False,
+        authorize=authorize or BotAuthorize(client, token),
         logger=logging.getLogger("bot.bolt"),
     )
     shared = AppContext(

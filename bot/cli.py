@@ -157,7 +157,7 @@ def _serve(settings: Settings, *, with_clock: bool, host: str) -> int:
     from bot.runtime import build_runtime, check_token
 
     runtime = build_runtime(settings)
-    check_token(runtime.client)
+    check_token(runtime.authorize)
     runtime.worker.start()
     scheduler = clock.start_background(runtime) if with_clock else None
     socket = runtime.connect_socket_mode()
@@ -380,15 +380,21 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+HOST_HELP = (
+    "address to bind (default 127.0.0.1, this machine only; "
+    "0.0.0.0 behind a platform's router, as the Procfile does)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="sprintbot", description="Runs a team's sprint toward production readiness.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     web = sub.add_parser("web", help="serve /slack/events, /healthz and /api/v1 on PORT")
-    web.add_argument("--host", default="0.0.0.0", help="address to bind (default all)")  # noqa: S104
+    web.add_argument("--host", default="127.0.0.1", help=HOST_HELP)
     web.set_defaults(func=cmd_web, needs_settings=True)
     run = sub.add_parser("run", help="web and clock in one process")
-    run.add_argument("--host", default="0.0.0.0", help="address to bind (default all)")  # noqa: S104
+    run.add_argument("--host", default="127.0.0.1", help=HOST_HELP)
     run.set_defaults(func=cmd_run, needs_settings=True)
     sub.add_parser("clock", help="run the scheduled jobs").set_defaults(
         func=cmd_clock, needs_settings=True

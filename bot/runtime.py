@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 
 from bot.app import create_app
+from bot.identity import BotAuthorize, TokenRejected
 from bot.outbox import OutboxWorker, Sender, make_client
 from bot.settings import Settings, SettingsError
 from bot.web import create_web_app
@@ -54,17 +54,13 @@ def open_database(settings: Settings, *, require_current: bool = True) -> Databa
     return db
 
 
-def check_token(client: WebClient) -> None:
-    """Stop on a token Slack rejects; carry on (with a warning) when Slack is unreachable."""
+def check_token(authorize: BotAuthorize) -> None:
+    """Learn the bot's identity; stop on a token Slack rejects, carry on (with a warning,
+    learning it later) when Slack is unreachable — commands are answered meanwhile."""
     try:
-        client.auth_test()
-    except SlackApiError as exc:
-        error = exc.response.get("error")
-        if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
-            raise StartupError(f"SLACK_BOT_TOKEN: Slack rejected the token ({error})") from None
-        log.warning("auth.test failed (%s); starting anyway", error)
-    except (SlackClientError, OSError) as exc:
-        log.warning("Slack is unreachable (%s); starting anyway, messages wait in the outbox", exc)
+        authorize.learn()
+    except TokenRejected as exc:
+        raise StartupError(f"SLACK_BOT_TOKEN: Slack rejected the token ({exc})") from None
 
 
 @dataclass
@@ -78,6 +74,7 @@ class Runtime:
     sender: Sender
     worker: OutboxWorker
     bolt: App
+    authorize: BotAuthorize
     now: Callable[[], datetime] = field(default=utcnow)
 
     def connect_socket_mode(self) -> SocketModeHandler | None:
@@ -111,8 +108,15 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow) -
     smtp = settings.SPRINTBOT_SMTP_URL
     sender = Sender(db, client, now=now, smtp_url=smtp.get_secret_value() if smtp else None)
     worker = OutboxWorker(sender)
+    authorize = BotAuthorize(client, settings.secret("SLACK_BOT_TOKEN"))
     bolt = create_app(
-        settings, sprint=sprint, db=db, client=client, now=now, notify_outbox=worker.poke
+        settings,
+        sprint=sprint,
+        db=db,
+        client=client,
+        now=now,
+        notify_outbox=worker.poke,
+        authorize=authorize,
     )
     return Runtime(
         settings=settings,
@@ -122,5 +126,6 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow) -
         sender=sender,
         worker=worker,
         bolt=bolt,
+        authorize=authorize,
         now=now,
     )

@@ -104,6 +104,11 @@ def create_web_app(
             return branch_locks.setdefault(branch, threading.Lock())
 
     async def slack_events(request: Request) -> Response:
+        # Bolt reads the timestamp with int() and answers a non-numeric one with a
+        # traceback and 200; a request that cannot be verified is refused here.
+        stamp = request.headers.get("x-slack-request-timestamp", "")
+        if not (stamp.isascii() and stamp.isdigit()):
+            return error(401, "the request is not signed by Slack (bad X-Slack-Request-Timestamp)")
         body = await request.body()
         # Bolt's sync App blocks while it waits for ack(); keep the event loop free.
         bolt_response = await run_in_threadpool(bolt_app.dispatch, to_bolt_request(request, body))
@@ -126,9 +131,10 @@ def create_web_app(
             token = settings.SPRINTBOT_INGEST_TOKEN
             if token is None:
                 return error(503, "the API is disabled: set SPRINTBOT_INGEST_TOKEN to enable it")
+            # Exactly "Bearer <token>" (RFC 6750): no padding around the token is accepted.
             scheme, _, given = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(
-                given.strip().encode(), token.get_secret_value().encode()
+                given.encode(), token.get_secret_value().encode()
             ):
                 return error(401, "missing or wrong bearer token (Authorization: Bearer <token>)")
             return await handler(request)

@@ -68,7 +68,15 @@ def test_api_readiness_follows_a_manual_change(server: Server) -> None:
 
 
 @pytest.mark.parametrize(
-    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {INGEST_TOKEN}"}]
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Basic {INGEST_TOKEN}"},
+        # Padding around the token is not the token (it was stripped and accepted).
+        {"Authorization": f"Bearer  {INGEST_TOKEN}"},
+        {"Authorization": f"Bearer \t{INGEST_TOKEN}"},
+    ],
 )
 def test_api_needs_the_bearer_token(server: Server, headers: dict[str, str]) -> None:
     resp = httpx.get(f"{server.url}/api/v1/readiness", headers=headers)

@@ -19,6 +19,17 @@ from tests.slack import slash
 SPRINTBOT = [sys.executable, "-m", "bot.cli"]
 
 
+def _outward_address() -> str | None:
+    """This machine's address on its network (not loopback), if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.255", 9))  # no packet is sent for a UDP connect
+        except OSError:
+            return None
+        address = str(s.getsockname()[0])
+    return None if address.startswith("127.") else address
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -48,7 +59,7 @@ def test_web_process_serves_slack_and_health(tmp_path: Path, fake_slack: FakeSla
     )
     assert upgrade.returncode == 0, upgrade.stderr
     proc = subprocess.Popen(
-        [*SPRINTBOT, "web", "--host", "127.0.0.1"],
+        [*SPRINTBOT, "web"],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -68,8 +79,14 @@ def test_web_process_serves_slack_and_health(tmp_path: Path, fake_slack: FakeSla
         resp = slash(base, "/readiness")
         assert resp.status_code == 200
         assert resp.json()["blocks"][0]["text"]["text"] == "Readiness 71.55 % — target 85 %"
-        # The startup token check and Bolt's authorization both went to the fake Slack.
-        assert fake_slack.calls_to("auth.test")
+        # The start-up token check learned who the bot is; requests do not ask again.
+        assert len(fake_slack.calls_to("auth.test")) == 1
+        # Without --host it listens on loopback only (it bound 0.0.0.0).
+        outward = _outward_address()
+        if outward is not None:
+            with socket.socket() as probe:
+                probe.settimeout(2)
+                assert probe.connect_ex((outward, port)) != 0
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=15)

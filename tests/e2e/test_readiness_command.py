@@ -77,6 +77,15 @@ def test_bad_or_stale_signature_is_rejected(server: Server) -> None:
     assert server.slack.calls_to("auth.test") == []
 
 
+def test_a_non_numeric_timestamp_is_refused_not_a_traceback(server: Server) -> None:
+    # It was answered 200 after a traceback in Bolt's int() of the header.
+    body = command_body("/readiness")
+    for stamp in ("soon", "", "12a", "-5", "1e9"):
+        resp = post_signed(server.url, body, headers={"X-Slack-Request-Timestamp": stamp})
+        assert resp.status_code == 401, stamp
+        assert "X-Slack-Request-Timestamp" in resp.json()["error"]
+
+
 def test_admin_sets_manual_score_and_readiness_moves(server: Server) -> None:
     resp = slash(server.url, "/readiness", "set User Guides 70")
     assert resp.status_code == 200
