@@ -97,16 +97,16 @@ class BotAuthorize(Authorize):
 
         threading.Thread(target=run, name="auth.test", daemon=True).start()
 
-    def __call__(
+    def __call__(  # Bolt's Authorize signature
         self,
         *,
-        context: BoltContext,
+        context: BoltContext,  # noqa: ARG002
         enterprise_id: str | None,
         team_id: str | None,
         user_id: str | None,
-        actor_enterprise_id: str | None = None,
-        actor_team_id: str | None = None,
-        actor_user_id: str | None = None,
+        actor_enterprise_id: str | None = None,  # noqa: ARG002
+        actor_team_id: str | None = None,  # noqa: ARG002
+        actor_user_id: str | None = None,  # noqa: ARG002
     ) -> AuthorizeResult:
         known = self.identity
         if known is None:

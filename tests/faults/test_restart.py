@@ -43,8 +43,8 @@ def test_commands_are_answered_after_a_restart_while_slack_is_down(
     started = time.monotonic()
     assert click(server, "blocker_ack", "1").status_code == 200
     assert time.monotonic() - started < 1.5
-    assert slash(server.url, "/readiness").json()["blocks"][0]["text"]["text"].startswith(
-        "Readiness"
+    assert (
+        slash(server.url, "/readiness").json()["blocks"][0]["text"]["text"].startswith("Readiness")
     )
 
     # Slack comes back: the identity is learned in the background, not per request.
