@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TypeVar
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -21,7 +21,6 @@ from jobs.numbers import local_date, local_instant, sprint_day
 from storage import queries
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 OUTBOX_INTERVAL_SECONDS = 15
 
@@ -94,39 +93,52 @@ def run_job(runtime: Runtime, name: str) -> str:
         outside = not_running(runtime.sprint.sprint, runtime.now())
         if outside:
             return f"{name}: {outside}; nothing posted"
+        return run_daily(runtime, name)
     if name == "alert-followup":
         return f"alert-followup: {alert_followup(runtime)} alerts followed up"
-    if name == "daily-report":
-        posted = with_participants(runtime, reports.morning_report)
-        return f"daily-report: {'posted' if posted else 'already posted today'}"
-    if name == "weekly-report":
-        return f"weekly-report: {with_participants(runtime, reports.post_weekly_report)}"
     if name == "blocker-escalation":
         return f"blocker-escalation: {blocker_escalation(runtime)} steps fired"
-    if name in STANDUP_JOBS:
-        return f"{name}: {standup_job(runtime, name)}"
     raise KeyError(name)
 
 
-STANDUP_JOBS = {
-    "standup-prompt": (standups.prompt, "prompts sent"),
-    "standup-reminder": (standups.remind, "reminders sent"),
-    "standup-digest": (standups.digest, "digest posted"),
+def _daily_report(**kwargs: Any) -> str:
+    return "posted" if reports.morning_report(**kwargs) else "already posted today"
+
+
+def _counted(job: Callable[..., int], what: str) -> Callable[..., str]:
+    return lambda **kwargs: f"{int(job(**kwargs))} {what}"
+
+
+# Each daily job queues its messages in the session it is given and says what it did.
+DAILY_WORK: dict[str, Callable[..., str]] = {
+    "daily-report": _daily_report,
+    "weekly-report": reports.post_weekly_report,
+    "standup-prompt": _counted(standups.prompt, "prompts sent"),
+    "standup-reminder": _counted(standups.remind, "reminders sent"),
+    "standup-digest": _counted(standups.digest, "digest posted"),
 }
 
 
-def standup_job(runtime: Runtime, name: str) -> str:
-    """Run a standup job for today's local date; idempotent per day."""
-    job, what = STANDUP_JOBS[name]
-    return f"{int(with_participants(runtime, job))} {what}"
+def run_daily(runtime: Runtime, name: str, *, slot: str | None = None) -> str:
+    """Run a daily job in one transaction, then deliver what it queued.
 
-
-def with_participants(runtime: Runtime, job: Callable[..., T]) -> T:
-    """Run a job that needs the standup participants in one transaction, then deliver
-    what it queued."""
+    With `slot`, the (job, slot) claim is part of that transaction: the claim and the
+    job's outbox rows commit together, so a crash between them neither loses the day's
+    report (nothing was claimed) nor posts it twice (a second run finds the claim). The
+    participants are read from Slack before the transaction, never while holding it."""
     people = participants(runtime.client, runtime.sprint)
     with runtime.db.session() as session:
-        result = job(session=session, sprint=runtime.sprint, participants=people, now=runtime.now())
+        claim = None
+        if slot is not None:
+            claim = queries.claim_job_slot(session=session, job=name, slot=slot, now=runtime.now())
+            if claim is None:
+                log.info("%s for %s already ran; skipping", name, slot)
+                return f"{name}: already ran for {slot}"
+        result = f"{name}: " + DAILY_WORK[name](
+            session=session, sprint=runtime.sprint, participants=people, now=runtime.now()
+        )
+        if claim is not None:
+            claim.result = result
         session.commit()
     runtime.sender.drain()
     return result
@@ -145,19 +157,13 @@ def daily_jobs(runtime: Runtime) -> dict[str, time]:
 
 
 def scheduled(runtime: Runtime, name: str) -> str:
-    """Run a daily job for today's slot exactly once: the (job, local date) claim is
-    committed before the work, so a second clock, a restart or a catch-up skips it."""
+    """Run a daily job for today's slot exactly once: the (job, local date) claim commits
+    with the work, so a second clock, a restart or a catch-up skips it."""
     today = local_date(runtime.sprint.sprint, runtime.now())
     slot = today.isoformat()
     if not runs_on(runtime, name, today):
         return f"{name}: no slot on {slot}"
-    with runtime.db.session() as session:
-        claimed = queries.claim_job_slot(session=session, job=name, slot=slot, now=runtime.now())
-        session.commit()
-    if claimed is None:
-        log.info("%s for %s already ran; skipping", name, slot)
-        return f"{name}: already ran for {slot}"
-    result = run_job(runtime, name)
+    result = run_daily(runtime, name, slot=slot)
     log.info("%s", result)
     return result
 

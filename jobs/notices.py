@@ -68,18 +68,22 @@ def post(
     channel: str | None = None,
     parent_key: str | None = None,
     update: bool = False,
-) -> None:
-    """Queue a message: to `channel`, or in the thread of (or replacing) `parent_key`'s."""
+) -> bool:
+    """Queue a message: to `channel`, or in the thread of (or replacing) `parent_key`'s.
+    False when `key` was queued already (by this or a concurrent transaction)."""
     payload: dict[str, Any] = {"template": str(template), "data": data}
     if channel is not None:
         payload["channel"] = channel
-    queries.enqueue(
-        session=session,
-        key=key,
-        method="chat.update" if update else "chat.postMessage",
-        payload=payload,
-        now=now,
-        parent_key=parent_key,
+    return (
+        queries.enqueue(
+            session=session,
+            key=key,
+            method="chat.update" if update else "chat.postMessage",
+            payload=payload,
+            now=now,
+            parent_key=parent_key,
+        )
+        is not None
     )
 
 

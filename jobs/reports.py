@@ -275,17 +275,19 @@ def _queue_report(
     template: Template,
     data: dict[str, Any],
     now: datetime,
-) -> None:
+) -> bool:
     """A report to channels.status with its burn-down chart in its thread, and the whole
-    lists of yesterday's changes there too when the report names only the first few."""
-    post(
+    lists of yesterday's changes there too when the report names only the first few.
+    False (nothing queued) when `key` was queued already, e.g. by a concurrent run."""
+    if not post(
         session=session,
         key=key,
         template=template,
         data=data,
         now=now,
         channel=sprint.channels.status,
-    )
+    ):
+        return False
     y = data.get("yesterday") or {}
     if any(y.get(f"{kind}_count", 0) > len(y.get(kind, [])) for kind in CHANGE_KINDS):
         post(
@@ -305,6 +307,7 @@ def _queue_report(
         parent_key=key,
     )
     session.flush()
+    return True
 
 
 def _full_changes(*, session: Session, sprint: Sprint, day: dict[str, Any]) -> dict[str, Any]:
@@ -340,10 +343,9 @@ def post_daily_report(
     if on_demand:
         data["late"] = False
         data["on_demand"] = True
-    _queue_report(
+    return _queue_report(
         session=session, sprint=sprint, key=key, template=Template.DAILY_REPORT, data=data, now=now
     )
-    return True
 
 
 def morning_report(
@@ -411,10 +413,10 @@ def post_weekly_report(
     if queries.outbox_message(session=session, key=key) is not None:
         return "already posted today"
     data = weekly_report(session=session, sprint=sprint, participants=participants, now=now)
-    _queue_report(
+    queued = _queue_report(
         session=session, sprint=sprint, key=key, template=Template.WEEKLY_REPORT, data=data, now=now
     )
-    return "posted"
+    return "posted" if queued else "already posted today"
 
 
 def publish_home(
