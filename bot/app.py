@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.identity import BotAuthorize
+from bot.messages import reply
 from bot.listeners import register_listeners
 from bot.outbox import make_client
 from bot.settings import Settings
@@ -73,7 +74,9 @@ def create_app(
         response: BoltResponse | None,
         respond: Any,
     ) -> BoltResponse | None:
-        message = str(error) if isinstance(error, SprintError) else GENERIC_ERROR
+        # An error may quote the user's input ("<!channel>" is not a blocker id): shown as
+        # typed, never a mention or a link.
+        message = reply(str(error)) if isinstance(error, SprintError) else GENERIC_ERROR
         if not isinstance(error, SprintError):
             log.error("listener failed: %r", error, exc_info=error)
         if response is not None and request.body.get("command"):

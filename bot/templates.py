@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.ids import Action
+from bot.messages import clip, escape, link, plain
 from jobs.milestones import role_title
 from jobs.notices import Template
 from jobs.numbers import pct
@@ -28,17 +29,23 @@ SECTION_CHARS = 2900
 NAME_CHARS = 300
 
 
-def _esc(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+# User and CI text goes into mrkdwn (block text and the top-level `text`) only through
+# bot.messages.escape, which shortens what it escapes to fit; mrkdwn already built is
+# shortened with clip, which never cuts an entity, a mention or a link in half. Headers
+# and button labels are plain_text: shortened with _short, never escaped.
+
+
+def _esc(text: object, limit: int | None = None) -> str:
+    return escape(str(text), limit)
 
 
 def _short(text: str, limit: int) -> str:
+    """Plain text (a header, a button label) shortened to `limit` characters."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _test_name(t: dict[str, Any]) -> str:
-    return f"`{_esc(_short(t['id'], NAME_CHARS))}`"
+    return f"`{_esc(t['id'], NAME_CHARS)}`"
 
 
 MAX_BLOCKS = 50
@@ -60,16 +67,16 @@ def _message(text: str, blocks: list[Block]) -> Message:
                 ]
             ),
         ]
-    return {"text": _short(text, 3000), "blocks": [b.to_dict() for b in blocks]}
+    return {"text": clip(text, 3000), "blocks": [b.to_dict() for b in blocks]}
 
 
 def _sections(lines: list[str]) -> list[SectionBlock]:
-    """Pack lines into as few sections as fit Slack's 3,000-character limit."""
+    """Pack mrkdwn lines into as few sections as fit Slack's 3,000-character limit."""
     out: list[SectionBlock] = []
     chunk: list[str] = []
     size = 0
     for line in lines:
-        line = _short(line, SECTION_CHARS)
+        line = clip(line, SECTION_CHARS)
         if chunk and size + len(line) + 1 > SECTION_CHARS:
             out.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
             chunk, size = [], 0
@@ -81,11 +88,11 @@ def _sections(lines: list[str]) -> list[SectionBlock]:
 
 
 def _run_context(d: dict[str, Any]) -> str:
-    parts = [f"branch `{_esc(str(d.get('branch') or 'main'))}`"]
+    parts = [f"branch `{_esc(d.get('branch') or 'main', 200)}`"]
     if d.get("commit"):
         parts.append(f"commit `{_esc(str(d['commit'])[:12])}`")
     if d.get("url"):
-        parts.append(f"<{d['url']}|CI run>")
+        parts.append(link(d["url"], "CI run"))
     r = d.get("readiness") or {}
     if r.get("score") is not None and _impact_line(d) is None:  # else the impact line says it
         if r.get("previous") is not None:
@@ -170,7 +177,7 @@ def regression_alert(d: dict[str, Any]) -> Message:
                 (":white_check_mark: " if d.get("resolved") else ":rotating_light: ") + title, 150
             )
         ),
-        ContextBlock(elements=[MarkdownTextObject(text=_run_context(d))]),
+        _context(_run_context(d)),
     ]
     impact = _impact_line(d)
     if impact is not None:
@@ -178,16 +185,16 @@ def regression_alert(d: dict[str, Any]) -> Message:
     tests = d.get("tests") or []
     if count <= len(tests):
         for t in tests:
-            text = f"{_test_name(t)} — {_esc(t.get('component') or 'Unmapped')}"
+            text = f"{_test_name(t)} — {_esc(t.get('component') or 'Unmapped', NAME_CHARS)}"
             if t.get("message"):
-                text += f"\n```{_esc(_short(t['message'], 600))}```"
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=_short(text, SECTION_CHARS))))
+                text += f"\n```{_esc(t['message'], 1500)}```"
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_CHARS))))
     else:
         by_component: dict[str, int] = {}
         for t in tests:
             name = t.get("component") or "Unmapped"
             by_component[name] = by_component.get(name, 0) + 1
-        shown = ", ".join(f"{_esc(k)} ({v})" for k, v in sorted(by_component.items()))
+        shown = ", ".join(f"{_esc(k, NAME_CHARS)} ({v})" for k, v in sorted(by_component.items()))
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
@@ -220,7 +227,7 @@ def regression_alert(d: dict[str, Any]) -> Message:
                 ]
             )
         )
-    summary = f"{title}: {impact}" if impact is not None else title
+    summary = f"{_esc(title)}: {impact}" if impact is not None else _esc(title)
     return _message(f"{summary} ({_run_context(d)})", blocks)
 
 
@@ -228,7 +235,7 @@ def regression_list(d: dict[str, Any]) -> Message:
     start, tests = int(d["start"]), d["tests"]
     head = f"Regressed tests {start + 1}-{start + len(tests)} of {d['count']}:"
     lines = [head] + [
-        f"• {_test_name(t)} — {_esc(t.get('component') or 'Unmapped')}" for t in tests
+        f"• {_test_name(t)} — {_esc(t.get('component') or 'Unmapped', NAME_CHARS)}" for t in tests
     ]
     return _message(head, list(_sections(lines)))
 
@@ -260,7 +267,7 @@ def alert_resolved(d: dict[str, Any]) -> Message:
     text = (
         f":white_check_mark: All {d.get('count')} regressed tests pass again"
         + (f" as of commit `{_esc(str(d['commit'])[:12])}`" if d.get("commit") else "")
-        + (f" (<{d['url']}|CI run>)" if d.get("url") else "")
+        + (f" ({link(d['url'], 'CI run')})" if d.get("url") else "")
         + "."
     )
     return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
@@ -294,8 +301,8 @@ def tests_muted(d: dict[str, Any]) -> Message:
 def decline_notice(d: dict[str, Any]) -> Message:
     title = f"Readiness fell {pct(d['before'])} → {pct(d['after'])} (-{d['lost']:g} pts)"
     lines = [
-        f"• *{_esc(c['name'])}* (weight {c['weight']:g}): {pct(c['before'])} → {pct(c['after'])}"
-        + (f" — {_esc(str(c['why']))}" if c.get("why") else "")
+        f"• *{_esc(c['name'], NAME_CHARS)}* (weight {c['weight']:g}): {pct(c['before'])} → "
+        f"{pct(c['after'])}" + (f" — {_esc(c['why'], 500)}" if c.get("why") else "")
         for c in d.get("components", [])
     ] or ["No single component fell; the mix of scores did."]
     blocks: list[Block] = [
@@ -373,13 +380,13 @@ def performance_alert(d: dict[str, Any]) -> Message:
             who="is on it",
         ),
     ]
-    return _message(("Resolved: " if d.get("resolved") else "") + title, blocks)
+    return _message(_esc(("Resolved: " if d.get("resolved") else "") + title), blocks)
 
 
 def performance_resolved(d: dict[str, Any]) -> Message:
     text = (
-        f":white_check_mark: {d['label']} is back within target: "
-        f"{_figure(d, d['value'])} (target {_figure(d, d['target'])})."
+        f":white_check_mark: {_esc(d['label'], NAME_CHARS)} is back within target: "
+        f"{_esc(_figure(d, d['value']))} (target {_esc(_figure(d, d['target']))})."
     )
     return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
 
@@ -410,9 +417,9 @@ def standup_day(d: dict[str, Any]) -> Message:
     if d["away"]:
         lines.append(f"Away: {_mentions(d['away'])}")
     blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines))))
-    highlights = [f"• :no_entry: <@{b['user']}> {_esc(b['text'])}" for b in d["blockers"]]
+    highlights = [f"• :no_entry: <@{b['user']}> {_esc(b['text'], 1000)}" for b in d["blockers"]]
     highlights += [
-        f"• :raising_hand: <@{h['user']}> needs help: {_esc(h['text'])}" for h in d["help"]
+        f"• :raising_hand: <@{h['user']}> needs help: {_esc(h['text'], 1000)}" for h in d["help"]
     ]
     if highlights:
         blocks += _sections(["*Blockers and help needed*", *highlights])[:20]
@@ -423,7 +430,7 @@ def standup_reply(d: dict[str, Any]) -> Message:
     a, m = d["answers"], d["metrics"]
 
     def lines(*pairs: tuple[str, Any]) -> str:
-        return "\n".join(f"• {k}: {_esc(str(v))}" for k, v in pairs if v not in (None, "", []))
+        return "\n".join(f"• {k}: {_esc(v, 1500)}" for k, v in pairs if v not in (None, "", []))
 
     sections = [
         (
@@ -460,7 +467,7 @@ def standup_reply(d: dict[str, Any]) -> Message:
         (
             "Action items",
             "\n".join(
-                f"• {_esc(i['item'])} — {_esc(i['owner'])}, due {_esc(i['due'])}"
+                f"• {_esc(i['item'], 500)} — {_esc(i['owner'], 200)}, due {_esc(i['due'], 200)}"
                 for i in a.get("action_items") or []
             ),
         ),
@@ -471,7 +478,7 @@ def standup_reply(d: dict[str, Any]) -> Message:
         if body:
             blocks.append(
                 SectionBlock(
-                    text=MarkdownTextObject(text=_short(f"*{title}*\n{body}", SECTION_CHARS))
+                    text=MarkdownTextObject(text=clip(f"*{title}*\n{body}", SECTION_CHARS))
                 )
             )
     blocks.append(
@@ -527,13 +534,18 @@ def blocker(d: dict[str, Any]) -> Message:
     """A blocker's message in channels.blockers: open with buttons, or resolved and struck."""
     resolved = bool(d.get("resolved_at"))
     mark = ":white_check_mark:" if resolved else SEVERITY_EMOJI.get(d["severity"], "")
-    title = f"{d['code']} {d['severity']} · {d['component']}"
-    description = _esc(_short(d["description"], 2000))
+    title = _esc(f"{d['code']} {d['severity']} · {d['component']}", NAME_CHARS)
+    room = SECTION_CHARS - len(f"{mark} *{title}*\n")
     if resolved:
-        description = "~" + " ".join(description.split()) + "~"
+        # Struck through as one line: ~…~ does not span line breaks.
+        description = "~" + _esc(" ".join(d["description"].split()), room - 2) + "~"
+    else:
+        description = _esc(d["description"], room)
     owner = f"<@{d['owner']}>" if d.get("owner") else "unowned"
     level = (
-        f"step {d['level']} of {d['levels']}: {d['step']}" if d.get("step") else "not escalated yet"
+        f"step {d['level']} of {d['levels']}: {_esc(d['step'], NAME_CHARS)}"
+        if d.get("step")
+        else "not escalated yet"
     )
     facts = [
         MarkdownTextObject(text=f"*Reported by*\n<@{d['reporter']}>"),
@@ -542,9 +554,9 @@ def blocker(d: dict[str, Any]) -> Message:
         MarkdownTextObject(text=f"*Escalation*\n{level}"),
     ]
     if d.get("target"):
-        facts.append(MarkdownTextObject(text=f"*Resolution target*\n{_esc(d['target'])}"))
+        facts.append(MarkdownTextObject(text=f"*Resolution target*\n{_esc(d['target'], 500)}"))
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=f"{mark} *{_esc(title)}*\n{description}")),
+        SectionBlock(text=MarkdownTextObject(text=f"{mark} *{title}*\n{description}")),
         SectionBlock(fields=facts),
     ]
     if resolved:
@@ -553,7 +565,7 @@ def blocker(d: dict[str, Any]) -> Message:
                 elements=[
                     MarkdownTextObject(
                         text=f"Resolved by <@{d['resolved_by']}> after {d['took']}: "
-                        f"{_esc(_short(d.get('resolution') or '', 500))}"
+                        f"{_esc(d.get('resolution') or '', 500)}"
                     )
                 ]
             )
@@ -576,7 +588,9 @@ def blocker(d: dict[str, Any]) -> Message:
                 ]
             )
         )
-    return _message(f"{'Resolved: ' if resolved else ''}{title}: {d['description']}", blocks)
+    return _message(
+        f"{'Resolved: ' if resolved else ''}{title}: {_esc(d['description'], 2000)}", blocks
+    )
 
 
 def blocker_step(d: dict[str, Any]) -> Message:
@@ -588,17 +602,17 @@ def blocker_step(d: dict[str, Any]) -> Message:
     )
     by = "" if d.get("by") == "sprintbot" else f" (escalated by <@{d['by']}>)"
     text = (
-        f":arrow_up: *{d['code']}* ({d['severity']}, {_esc(d['component'])}) reached "
-        f"escalation step {d['step_index']} — *{_esc(d['step_name'])}* after "
+        f":arrow_up: *{d['code']}* ({d['severity']}, {_esc(d['component'], NAME_CHARS)}) reached "
+        f"escalation step {d['step_index']} — *{_esc(d['step_name'], NAME_CHARS)}* after "
         f"{d['age']}{by}." + (f" {who}" if who else "")
     )
-    return _message(text, [SectionBlock(text=MarkdownTextObject(text=_short(text, 2900)))])
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_CHARS)))])
 
 
 def blocker_resolved(d: dict[str, Any]) -> Message:
     text = (
         f":white_check_mark: *{d['code']}* resolved by <@{d['resolved_by']}> after "
-        f"{d['took']}: {_esc(_short(d.get('resolution') or '', 2000))}"
+        f"{d['took']}: {_esc(d.get('resolution') or '', 2000)}"
     )
     return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
 
@@ -610,13 +624,9 @@ def risk_change(d: dict[str, Any]) -> Message:
     else:
         head = f":clipboard: New risk *{d['code']}* ({d['status']}, by <@{d['user']}>)"
     text = (
-        f"{head}\n{_esc(_short(str(d['description']), 1500))}\nImpact {d['impact']} · "
+        f"{head}\n{_esc(d['description'], 1500)}\nImpact {d['impact']} · "
         f"probability {d['probability']} · {owner}"
-        + (
-            f"\nMitigation: {_esc(_short(str(d['mitigation']), 800))}"
-            if d.get("mitigation")
-            else ""
-        )
+        + (f"\nMitigation: {_esc(d['mitigation'], 800)}" if d.get("mitigation") else "")
     )
     return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
 
@@ -693,7 +703,7 @@ def _more(shown: int, total: int, where: str) -> list[str]:
 
 
 def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=_short(text, SECTION_CHARS))])
+    return ContextBlock(elements=[MarkdownTextObject(text=clip(text, SECTION_CHARS))])
 
 
 def _blocker_lines(d: dict[str, Any]) -> list[str]:
@@ -703,7 +713,8 @@ def _blocker_lines(d: dict[str, Any]) -> list[str]:
         [f"*Open blockers ({d['blocker_count']})*"]
         + [
             f"{SEVERITY_EMOJI.get(b['severity'], '')} *{b['code']}* {b['severity']} · "
-            f"{_esc(b['component'])} — {_esc(b['description'])} ({b['age']}, step {b['level']})"
+            f"{_esc(b['component'], NAME_CHARS)} — {_esc(b['description'], 600)} "
+            f"({b['age']}, step {b['level']})"
             for b in d["blockers"]
         ]
         + _more(len(d["blockers"]), d["blocker_count"], "`/blocker list` shows them all")
@@ -736,7 +747,7 @@ def _report_day(d: dict[str, Any]) -> str:
 def _change_lines(label: str, items: list[dict[str, Any]], count: int) -> str:
     return (
         f"• {label}: {count}"
-        + "".join(f"\n    `{_esc(_short(c['id'], 120))}`" for c in items)
+        + "".join(f"\n    `{_esc(c['id'], 120)}`" for c in items)
         + "".join(f"\n    {x}" for x in _more(len(items), count, "the whole list is in the thread"))
     )
 
@@ -804,7 +815,7 @@ def _risk_lines(d: dict[str, Any]) -> list[str]:
             f"{rc['Mitigated']} mitigated, {rc['Resolved']} resolved"
         ]
         + [
-            f"• *{x['code']}* {x['status']} ({x['impact']} impact) — {_esc(x['description'])}"
+            f"• *{x['code']}* {x['status']} ({x['impact']} impact) — {_esc(x['description'], 600)}"
             for x in d["risks"]
         ]
         + _more(len(d["risks"]), open_count, "`/risk list` shows them all")
@@ -823,7 +834,7 @@ def change_list(d: dict[str, Any]) -> Message:
         ids = d.get(key) or []
         if ids:
             lines.append(f"*{label} ({len(ids)})*")
-            lines += [f"• `{_esc(_short(x, 200))}`" for x in ids]
+            lines += [f"• `{_esc(x, 200)}`" for x in ids]
     blocks: list[Block] = [*_sections(lines)]
     return _message(title, blocks)
 
@@ -842,11 +853,12 @@ def _measured(c: dict[str, Any]) -> str:
 
 def _milestone_lines(m: dict[str, Any]) -> list[str]:
     head = (
-        f"*{_esc(m['name'])}* (day {m['day']}) — {m['met']} of {len(m['criteria'])} criteria met"
-        + (f" · review {_esc(m['review'])}" if m.get("review") else "")
+        f"*{_esc(m['name'], NAME_CHARS)}* (day {m['day']}) — {m['met']} of "
+        f"{len(m['criteria'])} criteria met"
+        + (f" · review {_esc(m['review'], NAME_CHARS)}" if m.get("review") else "")
     )
     lines = [head] + [
-        f"{':white_check_mark:' if c['met'] else ':x:'} {_esc(c['criterion'])} — "
+        f"{':white_check_mark:' if c['met'] else ':x:'} {_esc(c['criterion'], NAME_CHARS)} — "
         f"measured {_measured(c)}"
         for c in m["criteria"]
     ]
@@ -907,11 +919,11 @@ def weekly_report(d: dict[str, Any]) -> Message:
         blocks += _sections(_completion_lines(d["completion"]))
     blocks += _sections([line for m in d["milestones"] for line in _milestone_lines(m)])
     risks = ["*Risk assessment*"] + [
-        f"• *{x['code']}* {x['status']} — {_esc(x['description'])} (impact {x['impact']}, "
+        f"• *{x['code']}* {x['status']} — {_esc(x['description'], 600)} (impact {x['impact']}, "
         f"probability {x['probability']}"
         + (f", owner <@{x['owner']}>" if x.get("owner") else "")
         + ")"
-        + (f"\n    Mitigation: {_esc(x['mitigation'])}" if x.get("mitigation") else "")
+        + (f"\n    Mitigation: {_esc(x['mitigation'], 600)}" if x.get("mitigation") else "")
         for x in d["risk_assessment"]
     ]
     if len(risks) == 1:
@@ -927,10 +939,12 @@ def weekly_report(d: dict[str, Any]) -> Message:
     dash = ["*Metrics dashboard*"]
     for g in d["dashboard"]:
         dash.append(
-            f"*{_esc(g['name'])}* ({g['weight']:g}) — {pct(g['score'])} of {pct(g['target'])}"
+            f"*{_esc(g['name'], NAME_CHARS)}* ({g['weight']:g}) — {pct(g['score'])} of "
+            f"{pct(g['target'])}"
         )
         dash += [
-            f"    {_esc(c['name'])} ({c['weight']:g}) — {pct(c['score'])} of {pct(c['target'])}"
+            f"    {_esc(c['name'], NAME_CHARS)} ({c['weight']:g}) — {pct(c['score'])} of "
+            f"{pct(c['target'])}"
             for c in g["components"]
         ]
     dash.append(_tests_line(d))
@@ -944,7 +958,7 @@ def weekly_report(d: dict[str, Any]) -> Message:
 
 def _goal_lines(goals: list[dict[str, Any]]) -> list[str]:
     return [
-        f"{':white_check_mark:' if g['met'] else ':x:'} {g['goal']}: target "
+        f"{':white_check_mark:' if g['met'] else ':x:'} {_esc(g['goal'], NAME_CHARS)}: target "
         f"{_goal_value(g, 'target')}, achieved {_goal_value(g, 'achieved')}"
         for g in goals
     ]
@@ -959,7 +973,7 @@ def _completion_lines(c: dict[str, Any]) -> list[str]:
             f"Readiness {pct(s['start'])} → {pct(s['end'])} ({_pts(s['end'] - s['start'])} pts)"
         )
     lines.append("*Next phase* (action items from the review)")
-    lines += [f"• {_esc(x['text'])} — <@{x['author']}>" for x in c["next_phase"]] or [
+    lines += [f"• {_esc(x['text'], 1000)} — <@{x['author']}>" for x in c["next_phase"]] or [
         "• _none yet: add them with `/sprint review`_"
     ]
     return lines
@@ -980,7 +994,7 @@ def sprint_review(d: dict[str, Any]) -> Message:
         _context(
             f"Day {d['day']} of {d['days']}, {d['date']}"
             + (f" · requested by <@{d['requested_by']}>" if d.get("requested_by") else "")
-            + (f" · goal: {_esc(d['goal'])}" if d.get("goal") else "")
+            + (f" · goal: {_esc(d['goal'], 1000)}" if d.get("goal") else "")
         ),
     ]
     blocks += _sections(["*Sprint goals achievement*", *_goal_lines(d["goals"])])
@@ -1000,27 +1014,27 @@ def sprint_review(d: dict[str, Any]) -> Message:
     )
     if d["accomplishments"]:
         blocks += _sections(
-            ["*Components at target*", ", ".join(_esc(x) for x in d["accomplishments"])]
+            ["*Components at target*", ", ".join(_esc(x, NAME_CHARS) for x in d["accomplishments"])]
         )
     changes = (
         [f"*Regressions introduced during the sprint ({s['regressions']})*"]
         + [
-            f"• `{_esc(_short(t, 120))}`" + (" (still failing)" if t in d["still_failing"] else "")
+            f"• `{_esc(t, 120)}`" + (" (still failing)" if t in d["still_failing"] else "")
             for t in d["regressions"]
         ]
         + _more(len(d["regressions"]), s["regressions"], "`GET /api/v1/sprint` counts them")
     )
     changes += (
         [f"*Tests fixed this sprint ({d['fixed_count']})*"]
-        + [f"• `{_esc(_short(t, 120))}`" for t in d["fixed"]]
+        + [f"• `{_esc(t, 120)}`" for t in d["fixed"]]
         + _more(len(d["fixed"]), d["fixed_count"], "the tracker export lists the days")
     )
     blocks += _sections(changes)
     blocks += _sections(
         [f"*Blockers resolved ({d['blockers_resolved_count']})*"]
         + [
-            f"• *{b['code']}* {b['severity']} · {_esc(b['component'])} — "
-            f"{_esc(b['description'])} (resolved in {b['took']})"
+            f"• *{b['code']}* {b['severity']} · {_esc(b['component'], NAME_CHARS)} — "
+            f"{_esc(b['description'], 600)} (resolved in {b['took']})"
             for b in d["blockers_resolved"]
         ]
     )
@@ -1028,7 +1042,9 @@ def sprint_review(d: dict[str, Any]) -> Message:
     for kind, heading in LESSON_HEADINGS.items():
         items = d["lessons"].get(kind) or []
         lessons.append(f"_{heading}_")
-        lessons += [f"• {_esc(x['text'])} — <@{x['author']}>" for x in items] or ["• _none yet_"]
+        lessons += [f"• {_esc(x['text'], 1000)} — <@{x['author']}>" for x in items] or [
+            "• _none yet_"
+        ]
     blocks += _sections(lessons)
     blocks.append(
         ActionsBlock(
@@ -1039,7 +1055,7 @@ def sprint_review(d: dict[str, Any]) -> Message:
             ]
         )
     )
-    return _message(title, blocks)
+    return _message(_esc(title), blocks)
 
 
 LESSON_HEADINGS = {
@@ -1071,7 +1087,7 @@ def signoff(d: dict[str, Any]) -> Message:
         )
     else:
         blocks.append(_context(":tada: Every sign-off is in."))
-    return _message(title, blocks)
+    return _message(_esc(title), blocks)
 
 
 # -- /sprint and App Home ---------------------------------------------------------------
@@ -1113,7 +1129,8 @@ def sprint_status(d: dict[str, Any]) -> Message:
     )
     r = d["readiness"]
     return _message(
-        f"{title}: readiness {pct(r['score'])} (plan {pct(r['plan'])}), {r['health']}", blocks
+        f"{_esc(title)}: readiness {pct(r['score'])} (plan {pct(r['plan'])}), {r['health']}",
+        blocks,
     )
 
 
@@ -1129,7 +1146,7 @@ def app_home(d: dict[str, Any]) -> Message:
     blocks += _sections(
         ["*Breakdown by group*"]
         + [
-            f"{_at_target(g)} {_esc(g['name'])} ({g['weight']:g}) — "
+            f"{_at_target(g)} {_esc(g['name'], NAME_CHARS)} ({g['weight']:g}) — "
             f"{pct(g['score'])} of {pct(g['target'])}"
             for g in d["groups"]
         ]
@@ -1149,7 +1166,7 @@ def app_home(d: dict[str, Any]) -> Message:
         ["*Open risks*"]
         + [
             f"• *{x['code']}* {x['status']} ({x['impact']} impact, {x['probability']} "
-            f"probability) — {_esc(x['description'])}"
+            f"probability) — {_esc(x['description'], 600)}"
             for x in d["risks"]
         ]
         + _more(len(d["risks"]), d.get("risk_open_count", 0), "`/risk list` shows them all")
@@ -1166,17 +1183,20 @@ def app_home(d: dict[str, Any]) -> Message:
     blocks += _sections([f"*Today's standups*: {s['answered']} of {s['expected']}; {mine}"])
     run = d["last_run"]
     if run:
-        parts = [f"*Last CI run* `{_esc(run['run'])}` at {run['at'][:16].replace('T', ' ')} UTC"]
+        parts = [
+            f"*Last CI run* `{_esc(run['run'], NAME_CHARS)}` at "
+            f"{run['at'][:16].replace('T', ' ')} UTC"
+        ]
         parts.append(f"{run['passed']} passed, {run['failed']} failed, {run['skipped']} skipped")
         if run.get("commit"):
             parts.append(f"commit `{_esc(run['commit'][:12])}`")
         if run.get("url"):
-            parts.append(f"<{run['url']}|CI run>")
+            parts.append(link(run["url"], "CI run"))
         blocks += _sections([" · ".join(parts)])
     else:
         blocks += _sections(["*Last CI run*: none yet"])
     blocks.append(_context(f"Updated {d['at'][:16].replace('T', ' ')} UTC"))
-    return _message(title, blocks)
+    return _message(_esc(title), blocks)
 
 
 SLACK: dict[Template, Callable[[dict[str, Any]], Message]] = {
@@ -1216,5 +1236,7 @@ def render(template: str, data: dict[str, Any]) -> Message:
 
 
 def render_email(template: str, data: dict[str, Any]) -> tuple[str, str]:
-    """(subject, body) for a queued e-mail template."""
-    return EMAIL[Template(template)](data)
+    """(subject, body) for a queued e-mail template: plain text, in which no Slack mention
+    or link syntax survives from user or CI text."""
+    subject, body = EMAIL[Template(template)](data)
+    return plain(subject), plain(body)

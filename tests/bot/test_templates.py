@@ -172,3 +172,199 @@ def test_regression_alert_queued_before_the_impact_shows_readiness_as_it_did() -
         "readiness 78.47 % → 79 % (+0.53 pts))"
     )
     assert not any("*Readiness:*" in str(b) for b in message["blocks"])
+
+
+# -- hostile text (issue 12, faults 2 and 4) ---------------------------------------------
+
+FORBIDDEN = ("<!channel>", "<!here>", "<!everyone>", "<!subteam^SX>", "<https://evil", "<@U0X>")
+HOSTILE = "<!channel> <!here> <!everyone> <!subteam^SX> <https://evil|click> <@U0X> "
+TRACE = "  at <module> <lambda> (<&>) Map<K,List<V>> a&&b >>= c <<&>>\n"
+SMUGGLED_URL = "https://ci/1><!channel><https://evil|Re-run>"
+
+
+def hostile(length: int = 1990) -> str:
+    """Under the 2,000-character input limit, more than twice as long once escaped."""
+    return (HOSTILE + TRACE * (length // len(TRACE) + 1))[:length]
+
+
+def strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return []
+
+
+def assert_safe(message: dict[str, Any], *, view: bool = False) -> None:
+    """No raw mention or forged link anywhere; every text within Block Kit's limits."""
+    for text in strings(message):
+        for raw in (*FORBIDDEN, SMUGGLED_URL):
+            assert raw not in text, (raw, text[:200])
+    assert len(message["text"]) <= 3000
+    args = {"view": {"type": "home", "blocks": message["blocks"]}} if view else message
+    assert block_problem(args) is None
+    for b in message["blocks"]:
+        assert all(len(f["text"]) <= 2000 for f in b.get("fields") or [])
+        if b["type"] == "context":
+            assert all(len(e.get("text") or "") <= 3000 for e in b["elements"])
+
+
+def blocker_data(**extra: Any) -> dict[str, Any]:
+    return {
+        "id": 1,
+        "code": "B-001",
+        "severity": "P0",
+        "component": "Swarm Coordination",
+        "description": hostile(),
+        "reporter": "U0DEV",
+        "owner": "U0ANA",
+        "age": "2h",
+        "level": 1,
+        "levels": 4,
+        "step": "Daily standup discussion",
+        "target": HOSTILE[:100],
+        **extra,
+    }
+
+
+def test_a_hostile_blocker_fits_and_notifies_no_one() -> None:
+    """Fault 2: a 1,990-character stack trace used to grow past the section's 3,000
+    characters once escaped (SlackObjectFormationError, the message never sent); fault 4:
+    the raw description went into the top-level `text`."""
+    from bot.templates import blocker, blocker_resolved
+
+    message = blocker(blocker_data())
+    assert_safe(message)
+    assert message["text"].startswith("B-001 P0 · Swarm Coordination: &lt;!channel&gt;")
+    section = message["blocks"][0]["text"]["text"]
+    assert "&lt;https://evil|click&gt;" in section and section.endswith("…")
+    # The bot's own mentions still work.
+    assert "<@U0DEV>" in str(message["blocks"]) and "<@U0ANA>" in str(message)
+
+    done = blocker_data(
+        resolved_at="2025-10-31T15:00:00+00:00",
+        resolved_by="U0ANA",
+        took="2h",
+        resolution=hostile(),
+    )
+    for message in (blocker(done), blocker_resolved(done)):
+        assert_safe(message)
+        assert "<@U0ANA>" in str(message)
+    struck = blocker(done)["blocks"][0]["text"]["text"]
+    assert struck.split("\n", 1)[1].startswith("~&lt;!channel&gt;") and struck.endswith("~")
+
+
+def test_hostile_risks_standups_and_steps_fit_and_notify_no_one() -> None:
+    from bot.templates import blocker_step, risk_change, standup_day, standup_reply
+
+    risk = {
+        "code": "R-001",
+        "description": hostile(),
+        "mitigation": hostile(),
+        "impact": "High",
+        "probability": "High",
+        "owner": "U0DEV",
+        "status": "Critical",
+        "user": "U0DEV",
+        "change": "created",
+    }
+    assert_safe(risk_change(risk))
+    assert_safe(blocker_step({**blocker_data(), "step_index": 2, "step_name": HOSTILE, "by": "U1"}))
+    answers = {
+        "notes": hostile(),
+        "focus_areas": hostile(),
+        "help_needed": hostile(),
+        "current_blockers": [("P0", hostile())],
+        "new_risks": [hostile()],
+        "action_items": [{"item": hostile(), "owner": "<@U0X>", "due": HOSTILE}],
+    }
+    metrics = {"passed": 1, "known": 2, "pass_rate": 50.0, "readiness": 70.0, "health": "At Risk"}
+    reply = standup_reply(
+        {"answers": answers, "metrics": metrics, "user": "U0DEV", "sprint_day": 3, "days": 14}
+    )
+    assert_safe(reply)
+    day = {
+        "sprint_day": 3,
+        "days": 14,
+        "day": "2025-10-31",
+        "answered": ["U0DEV"],
+        "expected": 2,
+        "missing": ["U0ANA"],
+        "away": [],
+        "blockers": [{"user": "U0DEV", "text": hostile()}] * 5,
+        "help": [{"user": "U0DEV", "text": hostile()}] * 5,
+    }
+    digest = standup_day(day)
+    assert_safe(digest)
+    assert "Missing: <@U0ANA>" in str(digest)
+
+
+def test_a_smuggled_ci_link_is_no_link_and_ci_text_is_escaped() -> None:
+    """Fault 4: a `url=` stored before links were checked, test names and failure messages
+    from CI carry no mention or forged link into the alert, its text or its e-mail."""
+    from bot.templates import alert_resolved, regression_alert, regression_list, render_email
+
+    tests = [
+        {"id": f"{HOSTILE}::t{i}", "component": HOSTILE, "message": hostile()} for i in range(3)
+    ]
+    d = {**alert_data(), "count": 3, "tests": tests, "url": SMUGGLED_URL}
+    message = regression_alert(d)
+    assert_safe(message)
+    assert "CI run" in str(message) and "<https://ci/1" not in str(message)
+    assert_safe(alert_resolved(d))
+    assert_safe(regression_list({"start": 0, "count": 3, "tests": tests}))
+    subject, body = render_email("regression_email", {**d, "branch": "main"})
+    for raw in FORBIDDEN:
+        assert raw not in body and raw not in subject
+    # Plain text: no entities in the e-mail, the trace as it was.
+    assert "&lt;" not in body and "a&&b >>= c <<&>>" in body
+
+    good = {**d, "url": "https://ci.example.com/runs/2?a=1&b=2"}
+    assert "<https://ci.example.com/runs/2?a=1&amp;b=2|CI run>" in regression_alert(good)["text"]
+
+
+def test_reports_and_home_with_hostile_text_fit(demo_data: dict[str, Any]) -> None:
+    """Blockers, risks and the last CI run as the daily and weekly reports and App Home
+    show them."""
+    blockers = [
+        {
+            "code": f"B-{i:03d}",
+            "severity": "P0",
+            "component": HOSTILE,
+            "description": hostile(120),
+            "age": "1h",
+            "level": 1,
+        }
+        for i in range(10)
+    ]
+    risks = [
+        {
+            "code": f"R-{i:03d}",
+            "status": "Active",
+            "impact": "High",
+            "probability": "High",
+            "owner": "U1",
+            "mitigation": hostile(),
+            "description": hostile(),
+        }
+        for i in range(10)
+    ]
+    daily = {**demo_data["daily"], "blockers": blockers, "blocker_count": 10, "risks": risks}
+    assert_safe(daily_report(daily))
+    weekly = {**demo_data["weekly"], "blockers": blockers, "blocker_count": 10}
+    assert_safe(weekly_report({**weekly, "risk_assessment": risks}))
+    home = dict(demo_data["home"])
+    home.update(blockers=blockers, blocker_count=10, risks=risks)
+    home["last_run"] = {
+        **(home.get("last_run") or {}),
+        "run": "ci-1",
+        "at": "2025-10-31T13:00:00+00:00",
+        "passed": 1,
+        "failed": 0,
+        "skipped": 0,
+        "commit": "abc",
+        "url": SMUGGLED_URL,
+    }
+    assert_safe(app_home(home), view=True)
