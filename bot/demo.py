@@ -585,7 +585,6 @@ def build(sprint: Sprint, db: Database, *, runs_dir: Path | None = None) -> Demo
             blocker_id=demo.jobs["p0"],
             user_id="U0DEV2",
             note="Lock ordering fixed in the consensus module",
-            allowed=True,
             now=now,
         ),
     )

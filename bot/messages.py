@@ -38,13 +38,14 @@ def escape(text: str, limit: int | None = None) -> str:
     return out if limit is None else clip(out, limit)
 
 
-_OWN_MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
+_OWN_MENTION = re.compile(r"<@[UW][A-Z0-9]+>|<!subteam\^S[A-Z0-9]+>")
 
 
 def reply(text: str) -> str:
     """A message of the bot's own that may quote what someone typed (an error saying what
-    was wrong with it), for mrkdwn: the user mentions the bot wrote (`<@U…>`) stay; every
-    other `<…>` — a broadcast, a link, a quoted mention — shows as typed."""
+    was wrong with it), for mrkdwn: the mentions of people and user groups the bot wrote
+    (`<@U…>`, `<!subteam^S…>`, e.g. who may do what) stay; every other `<…>` — a
+    broadcast, a link — shows as typed. It is shown only to whoever typed it."""
     out, last = [], 0
     for m in _OWN_MENTION.finditer(text):
         out += [escape(text[last : m.start()]), m.group()]

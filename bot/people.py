@@ -1,36 +1,42 @@
-"""Who someone is in the sprint: role membership, including Slack user groups."""
+"""Who is in the sprint, as Slack knows it: the standup participants, and the members of
+user groups and channels that the permission rules (`jobs.permissions`) look into."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from jobs.config import Sprint
+from jobs.permissions import Directory
 
 log = logging.getLogger(__name__)
 
 
-def has_role(client: WebClient, sprint: Sprint, role: str, user_id: str) -> bool:
-    """Whether `user_id` holds `role`, directly or through a user group (S…) named for it."""
-    ids = sprint.role(role)
-    if user_id in ids:
-        return True
-    for group in (i for i in ids if i.startswith("S")):
-        try:
-            members = client.usergroups_users_list(usergroup=group).get("users") or []
-        except (SlackApiError, SlackClientError) as exc:
-            log.warning("could not read user group %s: %s", group, exc)
-            continue
-        if user_id in members:
-            return True
-    return False
+def directory(client: WebClient) -> Directory:
+    """Members of user groups (S…) and channels (C…, #name) as Slack lists them, each read
+    at most once: make one per request. One Slack cannot answer has no members (refused,
+    not let through)."""
+    seen: dict[str, frozenset[str]] = {}
+
+    def members(entry: str) -> Collection[str]:
+        if entry not in seen:
+            seen[entry] = frozenset(_members(client, entry))
+        return seen[entry]
+
+    return members
 
 
-def mention(ids: list[str]) -> str:
-    """<@U…> for users and <!subteam^S…> for user groups."""
-    return ", ".join(f"<!subteam^{i}>" if i.startswith("S") else f"<@{i}>" for i in ids)
+def _members(client: WebClient, entry: str) -> list[str]:
+    try:
+        if entry.startswith("S"):
+            return list(client.usergroups_users_list(usergroup=entry).get("users") or [])
+        return _channel_members(client, entry)
+    except (SlackApiError, SlackClientError) as exc:
+        log.warning("could not read the members of %s: %s", entry, exc)
+        return []
 
 
 def participants(client: WebClient, sprint: Sprint) -> list[str]:
@@ -40,7 +46,8 @@ def participants(client: WebClient, sprint: Sprint) -> list[str]:
     """
     configured = sprint.people.get("participants", [])
     if configured == "team":
-        return _channel_members(client, sprint.channels.team)
+        bot_user = client.auth_test().get("user_id")
+        return [m for m in _channel_members(client, sprint.channels.team) if m != bot_user]
     ids: list[str] = []
     for entry in configured if isinstance(configured, list) else []:
         if entry.startswith("S"):
@@ -56,13 +63,12 @@ def participants(client: WebClient, sprint: Sprint) -> list[str]:
 def _channel_members(client: WebClient, channel: str) -> list[str]:
     channel_id = channel if not channel.startswith("#") else _channel_id(client, channel[1:])
     if channel_id is None:
-        log.warning("channel %s not found (is the bot invited?); no participants", channel)
+        log.warning("channel %s not found (is the bot invited?); no members", channel)
         return []
-    bot_user = client.auth_test().get("user_id")
     members: list[str] = []
     for page in client.conversations_members(channel=channel_id, limit=1000):
         members += page.get("members") or []
-    return [m for m in members if m != bot_user]
+    return members
 
 
 def _channel_id(client: WebClient, name: str) -> str | None:

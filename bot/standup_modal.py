@@ -58,9 +58,16 @@ def _number_input(field: Field, label: str, *, initial: int | None = None) -> In
     )
 
 
-def _multi(field: Field, label: str, options: list[tuple[str, str]], selected: list[str]) -> Block:
+def _multi(
+    field: Field,
+    label: str,
+    options: list[tuple[str, str]],
+    selected: list[str],
+    *,
+    empty: str = "none open",
+) -> Block:
     if not options:
-        return ContextBlock(elements=[MarkdownTextObject(text=f"*{label}:* none open")])
+        return ContextBlock(elements=[MarkdownTextObject(text=f"*{label}:* {empty}")])
     opts = [Option(value=v, text=t[:75]) for v, t in options[:100]]
     initial = [o for o in opts if o.value in selected] or None
     return InputBlock(
@@ -78,7 +85,7 @@ def render_standup_modal(
     sprint_day: int,
     days: int,
     components: list[str],
-    open_blockers: list[tuple[int, str]],
+    open_blockers: list[tuple[int, str]],  # those the user may resolve
     metrics: dict[str, Any],
     carry_over: dict[str, Any] | None,
     current: dict[str, Any] | None,
@@ -130,6 +137,7 @@ def render_standup_modal(
             "Blockers resolved",
             [(str(i), f"B-{i:03d} {t}") for i, t in open_blockers],
             [str(b) for b in cur.get("blockers_resolved") or []],
+            empty="none open that you may resolve",
         ),
         _text_input(Field.NOTES, "Notes", initial=cur.get("notes") or ""),
         DividerBlock(),

@@ -3,15 +3,18 @@ ownership, resolution, and the audit trail of every change."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from jobs import permissions, storable
 from jobs.config import CHANNEL_KEYS, Escalation, Sprint, format_duration
 from jobs.errors import SprintError
 from jobs.notices import Template, post
+from jobs.permissions import Directory, no_directory
 from storage import queries
 from storage.models import Blocker, Event
 
@@ -47,8 +50,25 @@ def audit(
     )
 
 
+class AlreadyFiled(SprintError):
+    """A second submission of the request that filed `blocker` (a double click, a retry)."""
+
+    def __init__(self, blocker: Blocker, channel: str) -> None:
+        self.blocker = blocker
+        super().__init__(
+            f":information_source: Already filed as {blocker.code} in {channel}; "
+            "nothing new was filed."
+        )
+
+
 def field_errors(
-    *, sprint: Sprint, component: str, description: str, severity: str
+    *,
+    sprint: Sprint,
+    component: str,
+    description: str,
+    severity: str,
+    target: str = "",
+    owner: str = "",
 ) -> dict[str, str]:
     """What is wrong with each field of a blocker ({} when nothing is)."""
     errors = {}
@@ -60,8 +80,14 @@ def field_errors(
         errors["description"] = "Describe the blocker."
     elif len(text) > MAX_DESCRIPTION:
         errors["description"] = f"Keep the description under {MAX_DESCRIPTION} characters."
+    elif why := storable.problem(text):
+        errors["description"] = why
     if severity.strip().upper() not in SEVERITIES:
         errors["severity"] = f'Severity "{severity}" is not one of P0, P1, P2.'
+    if why := storable.problem(target):
+        errors["target"] = why
+    if why := storable.problem(owner):  # a user picker: only a forged payload gets here
+        errors["owner"] = why
     return errors
 
 
@@ -91,6 +117,19 @@ def parse_quick(text: str, *, sprint: Sprint) -> tuple[str, str, str]:
     )
 
 
+def command_key(*, user_id: str, component: str, description: str, severity: str) -> str:
+    """The request key of `/blocker P0 COMPONENT: text`: who and what, whitespace and case
+    aside. It is held while the blocker is open, so the same user sending the same command
+    again (a retry after Slack's timeout) finds it; resolving frees it."""
+    what = " ".join(f"{severity}|{component}|{description}".casefold().split())
+    return f"blocker-cmd:{user_id}:{hashlib.sha256(what.encode()).hexdigest()[:40]}"
+
+
+def view_key(view_id: str) -> str:
+    """The request key of a blocker form: Slack delivers a double click with one view id."""
+    return f"blocker-view:{view_id}"[:200]
+
+
 def file_blocker(
     *,
     session: Session,
@@ -102,11 +141,15 @@ def file_blocker(
     now: datetime,
     owner: str | None = None,
     target: str | None = None,
+    request_key: str | None = None,
 ) -> Blocker:
-    """Record a blocker, post it to channels.blockers and start its escalation path."""
+    """Record a blocker, post it to channels.blockers and start its escalation path.
+
+    AlreadyFiled (and nothing recorded or posted) when `request_key` filed one already."""
     component, description, severity = check_fields(
         sprint=sprint, component=component, description=description, severity=severity
     )
+    storable.check(target)
     blocker = Blocker(
         component=component,
         description=description,
@@ -115,8 +158,11 @@ def file_blocker(
         reported_by=reporter,
         reported_at=now,
         target=(target or "").strip()[:100] or None,
+        request_key=request_key,
     )
-    session.add(blocker)
+    stored = queries.add_blocker(session=session, blocker=blocker)
+    if stored is not blocker:
+        raise AlreadyFiled(stored, sprint.channels.blockers)
     session.flush()
     announce(session=session, sprint=sprint, blocker=blocker, now=now)
     return blocker
@@ -324,10 +370,17 @@ def get_open(*, session: Session, blocker_id: int) -> Blocker:
 
 
 def escalate_now(
-    *, session: Session, sprint: Sprint, blocker_id: int, user_id: str, now: datetime
+    *,
+    session: Session,
+    sprint: Sprint,
+    blocker_id: int,
+    user_id: str,
+    now: datetime,
+    directory: Directory = no_directory,
 ) -> Blocker:
-    """ "Escalate now": the next step at once."""
+    """ "Escalate now": the next step at once (anyone on the team)."""
     blocker = get_open(session=session, blocker_id=blocker_id)
+    permissions.check_escalate(sprint, blocker, user_id, directory)
     if blocker.escalation_level >= len(sprint.escalation):
         raise SprintError(f"{blocker.code} is already at the last step of the escalation path.")
     _fire_step(
@@ -349,20 +402,16 @@ def take_ownership(
     sprint: Sprint,
     blocker_id: int,
     user_id: str,
-    allowed: bool,
     now: datetime,
+    directory: Directory = no_directory,
 ) -> Blocker:
     """Acknowledge: the clicker owns the blocker now. Taking it from another owner is a
-    reassignment: only its owner, reporter, the tech lead or an admin (`allowed`) may."""
+    reassignment (`permissions.check_reassign`)."""
     blocker = get_open(session=session, blocker_id=blocker_id)
     previous = blocker.owner
     if previous == user_id:
         raise SprintError(f"You already own {blocker.code}.")
-    if previous is not None and not (allowed or user_id == blocker.reported_by):
-        raise SprintError(
-            f"{blocker.code} belongs to <@{previous}>; only they, its reporter, the tech lead "
-            "or an admin can reassign it."
-        )
+    permissions.check_reassign(sprint, blocker, user_id, directory)
     blocker.owner = user_id
     blocker.acknowledged_by, blocker.acknowledged_at = user_id, now
     session.add(blocker)
@@ -392,17 +441,14 @@ def reopen(
     sprint: Sprint,
     blocker_id: int,
     user_id: str,
-    allowed: bool,
     now: datetime,
+    directory: Directory = no_directory,
 ) -> Blocker:
-    """Reopen a resolved blocker (same permissions as resolving); its path goes on."""
+    """Reopen a resolved blocker (`permissions.check_reopen`); its path goes on."""
     blocker = get(session=session, blocker_id=blocker_id)
     if blocker.resolved_at is None:
         raise SprintError(f"{blocker.code} is open.")
-    if not (allowed or user_id in (blocker.owner, blocker.reported_by)):
-        raise SprintError(
-            f"Only {blocker.code}'s owner, its reporter, the tech lead or an admin can reopen it."
-        )
+    permissions.check_reopen(sprint, blocker, user_id, directory)
     blocker.resolved_at = blocker.resolved_by = blocker.resolution = None
     session.add(blocker)
     audit(
@@ -435,15 +481,15 @@ def resolve(
     blocker_id: int,
     user_id: str,
     note: str,
-    allowed: bool,
     now: datetime,
+    directory: Directory = no_directory,
+    via: str = "blocker",
 ) -> Blocker:
-    """Resolve with a note. `allowed`: the caller is owner, reporter, tech lead or admin."""
+    """Resolve with a note: the one way a blocker is resolved, from its button, `/blocker
+    resolve` or a standup (`via`). Checked by `permissions.check_resolve`; audited; a note in
+    its thread and its message updated."""
     blocker = get_open(session=session, blocker_id=blocker_id)
-    if not (allowed or user_id in (blocker.owner, blocker.reported_by)):
-        raise SprintError(
-            f"Only {blocker.code}'s owner, its reporter, the tech lead or an admin can resolve it."
-        )
+    permissions.check_resolve(sprint, blocker, user_id, directory)
     text = note.strip()
     if not text:
         raise SprintError(
@@ -451,7 +497,15 @@ def resolve(
         )
     if len(text) > MAX_DESCRIPTION:
         raise SprintError(f"Keep the resolution under {MAX_DESCRIPTION} characters.")
+    storable.check(text)
+    # A reopened blocker resolved again gets a note and an update of its own.
+    times = queries.count_events(
+        session=session, subject="blocker", subject_id=blocker_id, action="resolved"
+    )
+    suffix = "resolved" if times == 0 else f"resolved:{times + 1}"
     blocker.resolved_at, blocker.resolved_by, blocker.resolution = now, user_id, text
+    if (blocker.request_key or "").startswith("blocker-cmd:"):
+        blocker.request_key = None  # the same command may file it anew
     session.add(blocker)
     audit(
         session=session,
@@ -461,16 +515,17 @@ def resolve(
         actor=user_id,
         at=now,
         note=text,
+        via=via,
     )
     data = blocker_data(sprint, blocker, now)
     post(
         session=session,
-        key=f"{message_key(blocker)}:resolved",
+        key=f"{message_key(blocker)}:{suffix}",
         template=Template.BLOCKER_RESOLVED,
         data=data,
         now=now,
         parent_key=message_key(blocker),
     )
-    _refresh_message(session=session, sprint=sprint, blocker=blocker, now=now, why="resolved")
+    _refresh_message(session=session, sprint=sprint, blocker=blocker, now=now, why=suffix)
     session.flush()
     return blocker

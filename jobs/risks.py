@@ -9,10 +9,12 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from jobs import storable
 from jobs.blockers import audit, get_open
 from jobs.config import Sprint
 from jobs.errors import SprintError
 from jobs.notices import Template, post
+from storage import queries
 from storage.models import Risk
 
 LEVELS = ("High", "Medium", "Low")
@@ -56,8 +58,14 @@ def field_errors(fields: RiskFields) -> dict[str, str]:
         errors["description"] = "Describe the risk."
     elif len(fields.description) > MAX_TEXT:
         errors["description"] = f"Keep the description under {MAX_TEXT} characters."
+    elif why := storable.problem(fields.description):
+        errors["description"] = why
     if len(fields.mitigation) > MAX_TEXT:
         errors["mitigation"] = f"Keep the mitigation under {MAX_TEXT} characters."
+    elif why := storable.problem(fields.mitigation):
+        errors["mitigation"] = why
+    if why := storable.problem(fields.owner):  # a user picker: only a forged payload gets here
+        errors["owner"] = why
     for name, value, allowed in (
         ("impact", fields.impact, LEVELS),
         ("probability", fields.probability, LEVELS),
@@ -81,10 +89,33 @@ def get(*, session: Session, risk_id: int) -> Risk:
     return risk
 
 
+class AlreadyAdded(SprintError):
+    """A second submission of the form that added `risk` (a double click, a retry)."""
+
+    def __init__(self, risk: Risk) -> None:
+        self.risk = risk
+        super().__init__(
+            f":information_source: Already added as {code(risk)}; nothing new was added."
+        )
+
+
+def view_key(view_id: str) -> str:
+    """The request key of a risk form: Slack delivers a double click with one view id."""
+    return f"risk-view:{view_id}"[:200]
+
+
 def create(
-    *, session: Session, sprint: Sprint, fields: RiskFields, user_id: str, now: datetime
+    *,
+    session: Session,
+    sprint: Sprint,
+    fields: RiskFields,
+    user_id: str,
+    now: datetime,
+    request_key: str | None = None,
 ) -> Risk:
-    """Add a risk to the register and announce it in the team channel."""
+    """Add a risk to the register and announce it in the team channel.
+
+    AlreadyAdded (and nothing recorded or posted) when `request_key` added one already."""
     _check(fields)
     risk = Risk(
         description=fields.description.strip(),
@@ -96,8 +127,10 @@ def create(
         created_by=user_id,
         created_at=now,
         updated_at=now,
+        request_key=request_key,
     )
-    session.add(risk)
+    if (stored := queries.add_risk(session=session, risk=risk)) is not risk:
+        raise AlreadyAdded(stored)
     session.flush()
     rid = risk.id or 0
     audit(

@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from jobs import blockers, numbers
+from jobs import blockers, numbers, storable
 from jobs.config import WEEKDAYS, Sprint
 from jobs.errors import SprintError
 from jobs.notices import Template, post
+from jobs.permissions import Directory, no_directory
 from jobs.readiness import current_status
 from storage import queries
 from storage.models import Away, Blocker, Risk, Standup
@@ -105,11 +106,14 @@ def _text(raw: Any, name: str, errors: dict[str, str]) -> str:
     text = str(raw or "").strip()
     if len(text) > MAX_FIELD:
         errors[name] = f"Keep it under {MAX_FIELD} characters (this is {len(text)})."
+    elif why := storable.problem(text):
+        errors[name] = why
     return text
 
 
 def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: set[int]) -> Answers:
-    """Validate the modal's values; InvalidAnswers with a message per bad field."""
+    """Validate the modal's values; InvalidAnswers with a message per bad field. Blockers
+    marked resolved that are no longer open (resolved meanwhile) are left out."""
     errors: dict[str, str] = {}
     a = Answers()
     a.tests_fixed = _count(values.get(Field.TESTS_FIXED), Field.TESTS_FIXED, errors)
@@ -213,11 +217,25 @@ def metrics_snapshot(*, session: Session, sprint: Sprint, now: datetime) -> dict
 
 
 def submit(
-    *, session: Session, sprint: Sprint, user_id: str, answers: Answers, now: datetime
+    *,
+    session: Session,
+    sprint: Sprint,
+    user_id: str,
+    answers: Answers,
+    now: datetime,
+    directory: Directory = no_directory,
 ) -> Standup:
-    """Store (or replace) today's answer; post it in the day's thread, or update the post."""
+    """Store (or replace) today's answer; post it in the day's thread, or update the post.
+
+    Blockers marked resolved are resolved as their Resolve button would: NotAllowed (and
+    nothing stored) when the user may not resolve one of them."""
     day = standup_day(sprint, now)
     existing = queries.standup_for(session=session, user_id=user_id, day=day)
+    to_resolve = list(answers.blockers_resolved)
+    if existing is not None:
+        # An edit still lists the blockers this answer resolved before (no longer offered).
+        earlier = [int(b) for b in existing.answers.get("blockers_resolved") or []]
+        answers.blockers_resolved = list(dict.fromkeys([*earlier, *to_resolve]))
     snapshot = metrics_snapshot(session=session, sprint=sprint, now=now)
     row = existing or Standup(
         user_id=user_id, day=day, sprint_day=0, created_at=now, updated_at=now
@@ -264,13 +282,18 @@ def submit(
                     updated_at=now,
                 )
             )
-    for blocker_id in answers.blockers_resolved:
-        queries.resolve_blocker(
+    for blocker_id in to_resolve:
+        if blockers.get(session=session, blocker_id=blocker_id).resolved_at is not None:
+            continue  # resolved meanwhile, by someone else
+        blockers.resolve(
             session=session,
+            sprint=sprint,
             blocker_id=blocker_id,
             user_id=user_id,
-            at=now,
-            note="resolved in standup",
+            note=f"marked resolved in the Day {row.sprint_day} standup",
+            now=now,
+            directory=directory,
+            via="standup",
         )
     parent = _ensure_day_message(session=session, sprint=sprint, day=day, now=now)
     data = {
@@ -317,6 +340,7 @@ def _component_in(sprint: Sprint, text: str) -> str:
 
 def skip(*, session: Session, sprint: Sprint, user_id: str, reason: str, now: datetime) -> date:
     """Mark today as away for `user_id` (not prompted, not missing)."""
+    storable.check(reason)
     day = standup_day(sprint, now)
     existing = queries.standup_for(session=session, user_id=user_id, day=day)
     if existing is not None and not existing.skipped:
@@ -365,6 +389,7 @@ def away(
         raise SprintError(f"The absence ends ({end}) before it starts ({start}).")
     if (end - start).days > 366:
         raise SprintError("An absence longer than a year is surely a typo.")
+    storable.check(reason)
     row = Away(user_id=user_id, start=start, end=end, reason=reason[:500] or None, created_at=now)
     session.add(row)
     session.flush()

@@ -4,6 +4,7 @@ escalation step once at its time, "Escalate now", permissions, resolution."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -31,6 +32,8 @@ def view_submit(
     user: str,
     values: dict[str, Any],
     metadata: dict[str, Any] | None = None,
+    *,
+    view_id: str = "V2",
 ) -> httpx.Response:
     payload = {
         "type": "view_submission",
@@ -39,7 +42,7 @@ def view_submit(
         "api_app_id": "A1",
         "trigger_id": "4.5.6",
         "view": {
-            "id": "V2",
+            "id": view_id,
             "type": "modal",
             "callback_id": callback_id,
             "private_metadata": json.dumps(metadata or {}),
@@ -104,10 +107,12 @@ def test_file_by_text_then_escalate_on_time_and_resolve(server: Server) -> None:
     update = server.slack.calls_to("chat.update")[-1]
     assert "step 4 of 4: Executive decision" in text_of(update)
 
-    # Someone else may not resolve; the reporter may, with a note.
+    # Someone else may not resolve (the refusal says who may: at step 4 that includes the
+    # executives); the reporter may, with a note.
     refused = slash(server.url, "/blocker", "resolve B-001 meh", user_id="U0OTHER").json()
     assert refused["text"] == (
-        "Only B-001's owner, its reporter, the tech lead or an admin can resolve it."
+        "Only B-001's owner, its reporter, the tech lead, an admin or the executives (its "
+        "escalation has reached them) can resolve it."
     )
     no_note = slash(server.url, "/blocker", "resolve B-001", user_id="U0DEV").json()
     assert no_note["text"].startswith("Say how B-001 was resolved")
@@ -254,3 +259,112 @@ def test_reassign_needs_permission_and_reopen(server: Server) -> None:
         "resolved",
         "reopened",
     ]
+
+
+def blocker_form_values(description: str = "OOM in eviction") -> dict[str, Any]:
+    return {
+        "values": {
+            "component": {
+                "value": {
+                    "type": "static_select",
+                    "selected_option": {"value": "Memory Management"},
+                }
+            },
+            "description": {"value": {"type": "plain_text_input", "value": description}},
+            "severity": {"value": {"type": "static_select", "selected_option": {"value": "P1"}}},
+            "owner": {"value": {"type": "users_select", "selected_user": None}},
+            "target": {"value": {"type": "plain_text_input", "value": ""}},
+        }
+    }
+
+
+def stored_blockers(server: Server) -> list[tuple[str, str]]:
+    with server.runtime.db.session() as s:
+        return [(b.code, b.description) for b in s.exec(select(Blocker).order_by(Blocker.id))]
+
+
+def test_a_double_submitted_blocker_form_files_one_blocker(server: Server) -> None:
+    """Issue 12, fault 9: the same blocker form submitted twice (one view id: a double
+    click Slack delivers twice) filed two blockers."""
+    at(server, T0)
+    first = view_submit(server, "blocker", "U0DEV", blocker_form_values(), view_id="VDOUBLE")
+    assert (first.status_code, first.text) == (200, "")
+    again = view_submit(server, "blocker", "U0DEV", blocker_form_values(), view_id="VDOUBLE")
+    assert again.status_code == 200
+    answer = again.json()
+    assert answer["response_action"] == "update"
+    assert answer["view"]["blocks"][0]["text"]["text"] == (
+        ":information_source: Already filed as B-001 in #critical-blockers; nothing new was filed."
+    )
+    server.runtime.sender.drain()
+    assert stored_blockers(server) == [("B-001", "OOM in eviction")]
+    assert len(blocker_posts(server)) == 1
+    # Another form (another view id) with the same text is another blocker.
+    view_submit(server, "blocker", "U0DEV", blocker_form_values(), view_id="VOTHER")
+    assert [code for code, _ in stored_blockers(server)] == ["B-001", "B-002"]
+
+
+def test_a_repeated_blocker_command_files_one_blocker(server: Server) -> None:
+    """Issue 12, fault 9: `/blocker P0 …` sent again (a retry after Bolt's timeout) filed
+    a second blocker."""
+    at(server, T0)
+    first = slash(server.url, "/blocker", "P0 Swarm Coordination: deadlock", user_id="U0DEV")
+    assert first.json()["text"].startswith(":no_entry: B-001 filed")
+    at(server, T0 + timedelta(minutes=3))
+    retry = slash(server.url, "/blocker", "p0  swarm coordination:  Deadlock ", user_id="U0DEV")
+    assert retry.json() == {
+        "response_type": "ephemeral",
+        "text": ":information_source: Already filed as B-001 in #critical-blockers; nothing "
+        "new was filed.",
+    }
+    server.runtime.sender.drain()
+    assert len(blocker_posts(server)) == 1
+    assert stored_blockers(server) == [("B-001", "deadlock")]
+    # Someone else reporting the same is a blocker of theirs; once B-001 is resolved the
+    # same command files anew.
+    other = slash(server.url, "/blocker", "P0 Swarm Coordination: deadlock", user_id="U0ANA")
+    assert other.json()["text"].startswith(":no_entry: B-002 filed")
+    slash(server.url, "/blocker", "resolve B-001 split the lock", user_id="U0DEV")
+    anew = slash(server.url, "/blocker", "P0 Swarm Coordination: deadlock", user_id="U0DEV")
+    assert anew.json()["text"].startswith(":no_entry: B-003 filed")
+
+
+def _together(count: int, send: Any) -> list[httpx.Response]:
+    """Send `count` requests at once (threads released together)."""
+    start = threading.Barrier(count)
+    out: list[httpx.Response] = []
+
+    def one() -> None:
+        start.wait()
+        out.append(send())
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return out
+
+
+def test_concurrent_duplicate_submissions_file_one_blocker(server: Server) -> None:
+    """Issue 12, fault 9, raced: concurrent duplicates of a form and of a command; the
+    unique request key lets one insert win and the others find it."""
+    at(server, T0)
+    forms = _together(
+        4,
+        lambda: view_submit(server, "blocker", "U0DEV", blocker_form_values(), view_id="VRACE"),
+    )
+    assert sorted(r.status_code for r in forms) == [200] * 4
+    assert sorted(bool(r.text) for r in forms) == [False, True, True, True]
+    commands = _together(
+        4, lambda: slash(server.url, "/blocker", "P1 Unit Tests: shard 3 hangs", user_id="U0DEV")
+    )
+    server.runtime.sender.drain()
+    # (On PostgreSQL the losers' inserts used up sequence values: the second code may skip.)
+    [(_, form), (code, command)] = stored_blockers(server)
+    assert (form, command) == ("OOM in eviction", "shard 3 hangs")
+    texts = sorted(r.json()["text"] for r in commands)
+    already = f":information_source: Already filed as {code} in #critical-blockers; nothing "
+    assert texts[:3] == [already + "new was filed."] * 3
+    assert texts[3].startswith(f":no_entry: {code} filed")
+    assert len(blocker_posts(server)) == 2

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from storage.models import Blocker, Event
+from storage.models import Blocker, Event, Risk
 from tests.conftest import Server
 from tests.e2e.test_blockers import T0, at, view_submit
 from tests.e2e.test_ingest import posts, text_of
@@ -106,3 +106,27 @@ def test_risk_register(server: Server) -> None:
     )
     server.runtime.sender.drain()
     assert any(text_of(p).startswith("B-001 P1 · Unit Tests") for p in posts(server))
+
+
+def test_a_double_submitted_risk_form_adds_one_risk(server: Server) -> None:
+    """Issue 12, fault 9 for risks: the same risk form submitted twice (one view id) added
+    two risks and announced both."""
+    at(server, T0)
+    first = view_submit(server, "risk", "U0PM", risk_values(), view_id="VRISK")
+    assert (first.status_code, first.text) == (200, "")
+    again = view_submit(server, "risk", "U0PM", risk_values(), view_id="VRISK")
+    assert again.json()["response_action"] == "update"
+    assert again.json()["view"]["blocks"][0]["text"]["text"] == (
+        ":information_source: Already added as R-001; nothing new was added."
+    )
+    server.runtime.sender.drain()
+    assert len(posts(server)) == 1
+    with server.runtime.db.session() as s:
+        assert [r.id for r in s.exec(select(Risk)).all()] == [1]
+    # Editing it (the form with the risk in its metadata) is not a second submission.
+    edit = view_submit(
+        server, "risk", "U0PM", risk_values(status="Mitigated"), {"risk": 1}, view_id="VRISK"
+    )
+    assert edit.text == ""
+    with server.runtime.db.session() as s:
+        assert s.exec(select(Risk)).one().status == "Mitigated"

@@ -320,3 +320,75 @@ def test_open_standup_button_opens_the_modal(team: Server) -> None:
     assert post_signed(team.url, urlencode({"payload": json.dumps(payload)})).status_code == 200
     opened(team)
     assert team.slack.calls_to("views.open")[0].args["trigger_id"] == "7.8.9"
+
+
+def _options(view: dict[str, Any], block_id: str) -> list[str] | None:
+    block = next((b for b in view["blocks"] if b.get("block_id") == block_id), None)
+    return None if block is None else [o["value"] for o in block["element"]["options"]]
+
+
+def test_standup_resolves_only_blockers_the_user_may_resolve_as_the_button_does(
+    team: Server,
+) -> None:
+    """Issue 12, fault 5: the standup's "Blockers resolved" listed every open blocker and
+    resolved it with no permission check, no audit event and no update of its message."""
+    from storage.models import Event
+
+    slash(team.url, "/blocker", "P1 Unit Tests: flaky login fixture", user_id="U0BEN")
+    slash(team.url, "/blocker", "P2 E2E Tests: browser pool exhausted", user_id="U0ANA")
+    team.runtime.sender.drain()
+
+    # Ana is offered her own blocker only; the tech lead (who may resolve any) both.
+    slash(team.url, "/standup", user_id="U0ANA")
+    assert _options(opened(team)[-1], "blockers_resolved") == ["2"]
+    slash(team.url, "/standup", user_id="U0TECHLEAD")
+    assert _options(opened(team, 2)[-1], "blockers_resolved") == ["1", "2"]
+    slash(team.url, "/standup", user_id="U0CAT")
+    [none] = [b for b in opened(team, 3)[-1]["blocks"] if "Blockers resolved" in json.dumps(b)]
+    assert none["type"] == "context" and "none open that you may resolve" in json.dumps(none)
+
+    # A forged choice of Ben's blocker is refused inline, and nothing of the answer is kept.
+    refused = submit(team, "U0ANA", **{**ANSWER, "blockers_resolved": ["1", "2"]})
+    assert refused.json() == {
+        "response_action": "errors",
+        "errors": {
+            "blockers_resolved": "Only B-001's owner, its reporter, the tech lead or an admin "
+            "can resolve it."
+        },
+    }
+    with team.runtime.db.session() as s:
+        assert s.exec(select(Standup)).all() == []
+        assert [b.resolved_at for b in s.exec(select(Blocker).order_by(Blocker.id))] == [
+            None,
+            None,
+        ]
+
+    # Her own is resolved exactly as its Resolve button would: audited, noted in its thread,
+    # its message in #critical-blockers updated.
+    ok = submit(team, "U0ANA", **{**ANSWER, "current_blockers": "", "blockers_resolved": ["2"]})
+    assert (ok.status_code, ok.text) == (200, "")
+    team.runtime.sender.drain()
+    with team.runtime.db.session() as s:
+        ben, ana = s.exec(select(Blocker).order_by(Blocker.id)).all()
+        resolved = s.exec(select(Event).where(Event.action == "resolved")).all()
+    assert ben.resolved_at is None
+    assert (ana.resolved_by, ana.resolution) == ("U0ANA", "marked resolved in the Day 3 standup")
+    assert [(e.subject_id, e.actor, e.detail.get("via")) for e in resolved] == [
+        (2, "U0ANA", "standup")
+    ]
+    blocker_ts = _sent_ts(team, "blocker:2")
+    [update] = [c for c in team.slack.calls_to("chat.update") if c.args.get("ts") == blocker_ts]
+    assert "~browser pool exhausted~" in text_of(update)
+    assert not any(b["type"] == "actions" for b in update.args["blocks"])
+    [note] = [p for p in posts(team) if "resolved by" in text_of(p)]
+    assert note.args["thread_ts"] == blocker_ts
+    assert note.args["text"].startswith(":white_check_mark: *B-002* resolved by <@U0ANA>")
+    [reply] = [p for p in posts(team) if "Standup from" in text_of(p)]
+    assert "B-002" in text_of(reply)
+
+    # An edit the same day keeps listing it, and resolves nothing twice.
+    submit(team, "U0ANA", **{**ANSWER, "current_blockers": "", "tests_fixed": "13"})
+    team.runtime.sender.drain()
+    with team.runtime.db.session() as s:
+        assert s.exec(select(Standup)).one().answers["blockers_resolved"] == [2]
+        assert len(s.exec(select(Event).where(Event.action == "resolved")).all()) == 1

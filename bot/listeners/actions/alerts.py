@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.payloads import button_int
-from jobs import notices
+from bot.people import directory
+from jobs import notices, permissions
 
 
 def on_ack(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -25,8 +27,12 @@ def on_ack(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     app.notify_outbox()
 
 
-def on_mute(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+def on_mute(
+    ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
+) -> None:
     app: AppContext = context["app"]
+    # The button is the only way to mute; the rule is `permissions.check_mute`.
+    permissions.check_mute(app.sprint, body["user"]["id"], directory(client))
     with app.db.session() as session:
         muted = notices.mute_as_flaky(
             session=session, alert_id=button_int(body), user_id=body["user"]["id"], now=app.now()

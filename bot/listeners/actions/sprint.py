@@ -11,8 +11,8 @@ from slack_sdk.models.views import View
 
 from bot.context import AppContext
 from bot.ids import View as ViewId
-from bot.people import has_role, mention
-from jobs import milestones, review
+from bot.people import directory
+from jobs import milestones, permissions, review
 from jobs.errors import SprintError
 from jobs.notices import Template
 from storage import queries
@@ -25,12 +25,7 @@ def on_signoff(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
     day_text, _, role = str(body["actions"][0].get("value") or "").partition(":")
     if not day_text.isdigit() or not role:
         raise SprintError("That button is not attached to a milestone sprintbot knows.")
-    title = milestones.role_title(role)
-    if not has_role(client, app.sprint, role, user_id):
-        raise SprintError(
-            f"Only the {title} can sign off as {title}"
-            + (f" ({mention(app.sprint.role(role))})." if app.sprint.role(role) else ".")
-        )
+    permissions.check_sign_off(app.sprint, role, user_id, directory(client))
     now = app.now()
     with app.db.session() as session:
         milestone = milestones.sign_off(

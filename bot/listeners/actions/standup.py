@@ -13,6 +13,6 @@ from bot.listeners.commands.standup import standup_view
 
 def on_open(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     app: AppContext = context["app"]
-    view = standup_view(app, body["user"]["id"])
+    view = standup_view(app, client, body["user"]["id"])
     ack()
     client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -19,7 +19,8 @@ from slack_sdk.models.views import View
 
 from bot.context import AppContext
 from bot.ids import View as ViewId
-from bot.people import has_role
+from bot.messages import clip, escape
+from bot.people import directory
 from jobs import blockers, risks
 from jobs.config import Sprint
 from jobs.errors import SprintError
@@ -104,13 +105,6 @@ def resolve_form(blocker_id: int, code: str) -> dict[str, Any]:
     return view.to_dict()
 
 
-def may_manage(client: WebClient, sprint: Sprint, user_id: str) -> bool:
-    """Tech lead or admin (owner and reporter are checked against the blocker itself)."""
-    return has_role(client, sprint, "tech_lead", user_id) or has_role(
-        client, sprint, "admins", user_id
-    )
-
-
 def _list(app: AppContext) -> str:
     now = app.now()
     with app.db.session() as session:
@@ -122,13 +116,14 @@ def _list(app: AppContext) -> str:
         data = blockers.blocker_data(app.sprint, b, now)
         owner = f"<@{b.owner}>" if b.owner else "unowned"
         lines.append(
-            f"• *{b.code}* {b.severity} · {b.component} — {b.description[:120]} "
+            f"• *{b.code}* {b.severity} · {escape(b.component, 300)} — "
+            f"{escape(b.description, 120)} "
             f"({owner}, {data['age']} old, step {b.escalation_level}/"
             f"{len(app.sprint.escalation)})"
         )
     if len(rows) > 40:
         lines.append(f"…and {len(rows) - 40} more.")
-    return "\n".join(lines)[:3000]
+    return clip("\n".join(lines), 3000)
 
 
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -147,7 +142,6 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         blocker_id = blockers.parse_code(code) if code else None
         if blocker_id is None:
             raise SprintError(f"Say which blocker: `/blocker resolve B-007 what fixed it`. {USAGE}")
-        allowed = may_manage(client, app.sprint, user_id)
         with app.db.session() as session:
             b = blockers.resolve(
                 session=session,
@@ -155,8 +149,8 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
                 blocker_id=blocker_id,
                 user_id=user_id,
                 note=note,
-                allowed=allowed,
                 now=app.now(),
+                directory=directory(client),
             )
             session.commit()
         app.notify_outbox()
@@ -168,8 +162,8 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
                 sprint=app.sprint,
                 blocker_id=blockers.parse_code(rest or "?"),
                 user_id=user_id,
-                allowed=may_manage(client, app.sprint, user_id),
                 now=app.now(),
+                directory=directory(client),
             )
             session.commit()
         app.notify_outbox()
@@ -196,6 +190,8 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
     else:
         component, description, severity = blockers.parse_quick(text, sprint=app.sprint)
         with app.db.session() as session:
+            # The same command again (a retry after a slow answer) finds this one: answered
+            # "already filed", nothing filed or posted.
             b = blockers.file_blocker(
                 session=session,
                 sprint=app.sprint,
@@ -204,6 +200,12 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
                 severity=severity,
                 reporter=user_id,
                 now=app.now(),
+                request_key=blockers.command_key(
+                    user_id=user_id,
+                    component=component,
+                    description=description,
+                    severity=severity,
+                ),
             )
             session.commit()
         app.notify_outbox()

@@ -9,7 +9,8 @@ from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.messages import READINESS_USAGE, readiness_fallback, render_readiness, render_score_change
-from bot.people import has_role, mention
+from bot.people import directory
+from jobs import permissions
 from jobs.errors import SprintError
 from jobs.readiness import current_status, parse_score, set_manual_score
 
@@ -21,7 +22,7 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
     verb, _, rest = text.partition(" ")
     verb = verb.lower()
     if verb in ("", "show"):
-        with app.db.session() as session:
+        with app.db.read() as session:  # never waits for a writer (an ingest)
             status = current_status(session=session, sprint=app.sprint, now=app.now())
         ack(
             response_type="ephemeral",
@@ -36,16 +37,7 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
             raise SprintError("Give a component and a score: `/readiness set User Guides 70`.")
         score = parse_score(score_text)
         user_id = command["user_id"]
-        if not has_role(client, app.sprint, "admins", user_id):
-            admins = app.sprint.role("admins")
-            raise SprintError(
-                "Only sprint admins can set scores"
-                + (
-                    f"; ask {mention(admins)}."
-                    if admins
-                    else " (none are named in the sprint file)."
-                )
-            )
+        permissions.check_set_score(app.sprint, user_id, directory(client))
         with app.db.session() as session:
             change = set_manual_score(
                 session=session,

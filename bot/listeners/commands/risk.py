@@ -18,6 +18,7 @@ from slack_sdk.models.views import View
 
 from bot.context import AppContext
 from bot.ids import View as ViewId
+from bot.messages import render_risk_matrix
 from jobs import risks
 from jobs.errors import SprintError
 from storage import queries
@@ -108,7 +109,7 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         client.views_open(trigger_id=command["trigger_id"], view=view)
     elif verb == "list":
         with app.db.session() as session:
-            text = risks.matrix(queries.all_risks(session=session))
+            text = render_risk_matrix(queries.all_risks(session=session))
         ack(response_type="ephemeral", text=text)
     elif verb == "help":
         ack(response_type="ephemeral", text=USAGE)

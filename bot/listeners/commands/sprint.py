@@ -8,9 +8,9 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.context import AppContext
-from bot.people import has_role, mention, participants
+from bot.people import directory, participants
 from bot.templates import sprint_status
-from jobs import milestones, reports, review
+from jobs import milestones, permissions, reports, review
 from jobs.config import Milestone
 from jobs.errors import SprintError
 from jobs.notices import Template, post
@@ -30,17 +30,11 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
     user_id = command["user_id"]
     status_channel = app.sprint.channels.status
     if verb in ("", "status") and not rest:
-        with app.db.session() as session:
+        with app.db.read() as session:  # never waits for a writer (an ingest)
             data = reports.sprint_status(session=session, sprint=app.sprint, now=app.now())
         ack(response_type="ephemeral", **sprint_status(data))
     elif verb == "report" and not rest:
-        if not has_role(client, app.sprint, "admins", user_id):
-            admins = app.sprint.role("admins")
-            raise SprintError(
-                "Only sprint admins can post the report on demand"
-                + (f"; ask {mention(admins)}." if admins else ".")
-                + " It posts by itself every morning."
-            )
+        permissions.check_post_report(app.sprint, user_id, directory(client))
         ack(response_type="ephemeral", text=f"Posting today's daily report in {status_channel}…")
         people = participants(client, app.sprint)
         with app.db.session() as session:

@@ -9,8 +9,9 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.context import AppContext
+from bot.people import directory
 from bot.standup_modal import render_standup_modal
-from jobs import standups
+from jobs import permissions, standups
 from jobs.errors import SprintError
 from storage import queries
 
@@ -21,8 +22,9 @@ USAGE = (
 )
 
 
-def standup_view(app: AppContext, user_id: str) -> dict[str, Any]:
-    """The modal for `user_id` today: pre-filled with today's answer if there is one."""
+def standup_view(app: AppContext, client: WebClient, user_id: str) -> dict[str, Any]:
+    """The modal for `user_id` today: pre-filled with today's answer if there is one; its
+    "Blockers resolved" offers only the open blockers `user_id` may resolve."""
     now = app.now()
     sprint = app.sprint
     day = standups.standup_day(sprint, now)
@@ -31,13 +33,18 @@ def standup_view(app: AppContext, user_id: str) -> dict[str, Any]:
         previous = queries.latest_standup_before(session=session, user_id=user_id, day=day)
         blockers = queries.open_blockers(session=session)
         metrics = standups.metrics_snapshot(session=session, sprint=sprint, now=now)
+    members = directory(client)
     return render_standup_modal(
         sprint_name=sprint.sprint.name,
         day=day.isoformat(),
         sprint_day=(day - sprint.sprint.start).days + 1,
         days=sprint.sprint.days,
         components=[c.name for c in sprint.components],
-        open_blockers=[(b.id or 0, b.description[:60]) for b in blockers],
+        open_blockers=[
+            (b.id or 0, b.description[:60])
+            for b in blockers
+            if permissions.may_resolve(sprint, b, user_id, members)
+        ],
         metrics=metrics,
         carry_over=previous.answers if previous else None,
         current=current.answers if current is not None and not current.skipped else None,
@@ -50,7 +57,7 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
     verb, _, rest = (command.get("text") or "").strip().partition(" ")
     verb = verb.lower()
     if verb == "":
-        view = standup_view(app, user_id)
+        view = standup_view(app, client, user_id)
         ack()
         # Inside the trigger's 3 s window; views.open is an answer to the click, not a
         # message, so it goes straight to Slack rather than through the outbox.

@@ -8,13 +8,16 @@ from slack_bolt import Ack, BoltContext
 
 from bot.context import AppContext
 from bot.payloads import view_values
-from jobs import review
+from jobs import review, storable
 from jobs.errors import SprintError
 
 
 def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     app: AppContext = context["app"]
     values = view_values(view)
+    if why := storable.problem(str(values.get("text") or "")):
+        ack(response_action="errors", errors={"text": why})
+        return
     try:
         kind, text = review.parse_lesson(values.get("kind"), values.get("text"))
     except SprintError as exc:

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from bot.context import AppContext
+from bot.listeners.views.blocker import notice_view
 from bot.payloads import view_values
 from jobs import risks
 
@@ -28,24 +29,30 @@ def on_save(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltC
         ack(response_action="errors", errors=errors)
         return
     risk_id = json.loads(view.get("private_metadata") or "{}").get("risk")
-    with app.db.session() as session:
-        if risk_id:
-            risks.update(
-                session=session,
-                sprint=app.sprint,
-                risk_id=int(risk_id),
-                fields=fields,
-                user_id=body["user"]["id"],
-                now=app.now(),
-            )
-        else:
-            risks.create(
-                session=session,
-                sprint=app.sprint,
-                fields=fields,
-                user_id=body["user"]["id"],
-                now=app.now(),
-            )
-        session.commit()
+    try:
+        with app.db.session() as session:
+            if risk_id:
+                risks.update(
+                    session=session,
+                    sprint=app.sprint,
+                    risk_id=int(risk_id),
+                    fields=fields,
+                    user_id=body["user"]["id"],
+                    now=app.now(),
+                )
+            else:
+                risks.create(
+                    session=session,
+                    sprint=app.sprint,
+                    fields=fields,
+                    user_id=body["user"]["id"],
+                    now=app.now(),
+                    # Slack delivers a double click (or its own retry) with the same view id.
+                    request_key=risks.view_key(view["id"]) if view.get("id") else None,
+                )
+            session.commit()
+    except risks.AlreadyAdded as exc:
+        ack(response_action="update", view=notice_view("Add a risk", str(exc)))
+        return
     ack()
     app.notify_outbox()

@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.payloads import view_values
+from bot.people import directory
 from jobs import standups
+from jobs.permissions import NotAllowed
 from storage import queries
 
 
-def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+def on_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     app: AppContext = context["app"]
     user_id = body["user"]["id"]
     with app.db.session() as session:
@@ -21,12 +26,23 @@ def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bol
             answers = standups.parse_answers(
                 view_values(view), sprint=app.sprint, open_blocker_ids=open_ids
             )
+            # Blockers marked resolved go through the same rule and function as their
+            # Resolve button; a refusal stores nothing and says who may.
+            standups.submit(
+                session=session,
+                sprint=app.sprint,
+                user_id=user_id,
+                answers=answers,
+                now=app.now(),
+                directory=directory(client),
+            )
         except standups.InvalidAnswers as exc:
             ack(response_action="errors", errors=exc.errors)
             return
-        standups.submit(
-            session=session, sprint=app.sprint, user_id=user_id, answers=answers, now=app.now()
-        )
+        except NotAllowed as exc:
+            session.rollback()
+            ack(response_action="errors", errors={standups.Field.BLOCKERS_RESOLVED: str(exc)})
+            return
         session.commit()
     ack()
     app.notify_outbox()
