@@ -227,20 +227,3 @@ def link_blocker(
         risk=code(risk),
     )
     session.flush()
-
-
-def matrix(risks: list[Risk]) -> str:
-    """The register as the tracker's table (monospace, for Slack)."""
-    if not risks:
-        return "The risk register is empty. `/risk` adds one."
-    order = {s: i for i, s in enumerate(STATUSES)}
-    rows = sorted(risks, key=lambda r: (order.get(r.status, 9), r.id or 0))
-    lines = ["*Risk Tracking Matrix*"]
-    for r in rows[:40]:
-        owner = f"<@{r.owner}>" if r.owner else "—"
-        lines.append(
-            f"{STATUS_EMOJI.get(r.status, '')} *{code(r)}* {r.description[:100]} · impact "
-            f"{r.impact} · probability {r.probability} · {owner} · {r.status}"
-            + (f"\n      _mitigation: {r.mitigation[:150]}_" if r.mitigation else "")
-        )
-    return "\n".join(lines)[:3000]
