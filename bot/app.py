@@ -14,8 +14,8 @@ from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.identity import BotAuthorize
-from bot.messages import reply
 from bot.listeners import register_listeners
+from bot.messages import reply
 from bot.outbox import make_client
 from bot.settings import Settings
 from jobs.config import Sprint
