@@ -192,7 +192,12 @@ def cmd_clock(_: argparse.Namespace, settings: Settings) -> int:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    clock.run_forever(runtime)
+    # The clock delivers what it queues (and retries) as soon as it is due, like `web`.
+    runtime.worker.start()
+    try:
+        clock.run_forever(runtime)
+    finally:
+        runtime.worker.stop()
     return 0
 
 

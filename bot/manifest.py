@@ -30,6 +30,11 @@ BOT_SCOPES = [
     "channels:read",
     "groups:read",
     "files:write",
+    # The outbox reads back a post it is unsure about (a timeout after sending) by the
+    # key in its metadata, instead of posting it twice.
+    "channels:history",
+    "groups:history",
+    "im:history",
 ]
 
 

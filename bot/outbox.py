@@ -1,22 +1,36 @@
 """The outbox sender: delivers queued Web API calls to Slack, each key at most once.
 
 Messages are written to the outbox (storage) in the same transaction as whatever caused
-them, so nothing is lost while Slack or the network is down. The sender claims due rows,
-calls Slack through slack-sdk's WebClient (whose retry handlers absorb brief 429s, 5xx and
-connection resets), and on a failure that persists reschedules the row with back-off,
-honouring Retry-After. Permanent errors (a channel that does not exist, invalid blocks)
-mark the row failed and are logged; they are not retried.
+them, so nothing is lost while Slack or the network is down. The sender claims the oldest
+undelivered row of each lane (a channel, a user's Home, e-mail), so a lane keeps its
+order while other lanes go on; paces each lane to about one message a second, as Slack
+asks of posts to a channel; calls Slack through slack-sdk's WebClient (whose retry
+handlers absorb brief 5xx, short 429s and connections that never reached Slack); and on
+a failure that persists reschedules the row with a jittered back-off that starts at about
+a second, doubles, is capped at minutes and is never shorter than Retry-After.
+
+A row Slack can never accept (a payload that does not render or that Slack refuses) is
+marked failed with the reason, logged and counted; so are the replies of a failed parent.
+A send whose outcome is unknown (a timeout or a connection dropped after the request went
+out, or a sender that died holding the row) is not repeated blindly: every post carries
+the outbox key in Slack's message metadata, and before posting again the sender looks for
+it in the channel's history or the thread's replies.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
+import random
+import re
 import smtplib
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -25,6 +39,12 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import Jitter
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.charts import burndown_png
 from bot.email import PermanentEmailError, send_email
@@ -35,8 +55,38 @@ from storage.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
+# How long a claim holds a row before another sender may take it over. One delivery
+# makes at most three Web API calls (a history look-up and a post, or the three calls of
+# a file upload), each at most 10 s (the client timeout) times three tries plus the
+# client's retry sleeps: about 100 s. Five minutes leaves room for a slow database too;
+# and before each call, once a quarter of the lease has passed, the sender renews its
+# claim, which also tells it whether another sender took the row over meanwhile.
 LEASE = timedelta(minutes=5)
-MAX_BACKOFF = timedelta(hours=1)
+FIRST_BACKOFF = timedelta(seconds=1)
+MAX_BACKOFF = timedelta(minutes=5)
+JITTER = 0.2  # ± a fifth, so rows that failed together do not retry together
+# Slack allows about one message a second per channel (short bursts aside). Posting is
+# what is limited so; updates, Home views and files are not held to it.
+PACE = timedelta(seconds=1)
+PACED_METHODS = ("chat.postMessage",)
+# How long drain() waits for a lane's pace rather than return with the lane unsent.
+LINGER = 2.0
+# A Retry-After the client may sleep through itself; a longer one goes back to the
+# outbox, which reschedules that lane alone instead of stalling every lane.
+INLINE_RETRY_AFTER = 1
+# How far before a row's creation a history look-up starts (clock skew with Slack).
+LOOKBACK = timedelta(minutes=1)
+LOOKUP_PAGES = 5  # of 200 messages each
+EVENT_TYPE = "sprintbot_outbox"  # the message metadata type that carries the outbox key
+
+# last_error prefixes; the ones in OUTAGE are failures of the way to Slack, not of the
+# message, and are retried at once when another message gets through again.
+NETWORK = "network: "  # the request never reached Slack
+UNCERTAIN = "uncertain: "  # the request may have reached Slack: look before posting again
+SERVER = "HTTP 5"  # Slack answered 5xx
+OUTAGE = (NETWORK, UNCERTAIN, SERVER)
+WAITING = "waiting for "
+
 # Slack's error codes that a later attempt can cure.
 TRANSIENT_ERRORS = frozenset(
     {
@@ -48,25 +98,81 @@ TRANSIENT_ERRORS = frozenset(
         "request_timeout",
     }
 )
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
+# Raised by urllib after the request was written: Slack may have acted on it.
+AFTER_SENDING = (OSError, http.client.HTTPException)
+
+
+class ProportionalJitter(Jitter):
+    """Up to as much again as the interval (slack-sdk's default adds up to a whole
+    second, which would dwarf the short in-client retries below)."""
+
+    def recalculate(self, duration: float) -> float:
+        return duration * (1 + random.random())  # noqa: S311  (jitter, not cryptography)
+
+
+def _short_backoff(factor: float) -> BackoffRetryIntervalCalculator:
+    return BackoffRetryIntervalCalculator(backoff_factor=factor, jitter=ProportionalJitter())
+
+
+class ShortRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """Retries a 429 inside the client only when Slack asks for a short wait."""
+
+    def __init__(self, max_retry_count: int = 1, *, max_wait: int = INLINE_RETRY_AFTER) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,  # noqa: ARG002  (signature fixed by slack-sdk)
+        request: HttpRequest,  # noqa: ARG002
+        response: HttpResponse | None = None,
+        error: Exception | None = None,  # noqa: ARG002
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        for name, values in response.headers.items():
+            if name.lower() == "retry-after":
+                value = values[0] if isinstance(values, list) else values
+                try:
+                    return int(value) <= self.max_wait
+                except (TypeError, ValueError):
+                    return False
+        return True
 
 
 def make_client(token: str | None, base_url: str, *, timeout: int = 10) -> WebClient:
-    """A WebClient for `base_url` that retries brief rate limits, 5xx and network errors."""
+    """A WebClient for `base_url` that retries brief 5xx, short 429s and connections
+    that failed before the request reached Slack. A connection reset or a timeout after
+    the request went out is not retried here: Slack may have acted on it (the outbox
+    looks before posting again)."""
     return WebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            ServerErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=1),
+            ConnectionErrorRetryHandler(
+                max_retry_count=1, interval_calculator=_short_backoff(0.2), error_types=[URLError]
+            ),
+            ServerErrorRetryHandler(max_retry_count=2, interval_calculator=_short_backoff(0.25)),
+            ShortRateLimitRetryHandler(max_retry_count=1),
         ],
     )
 
 
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, … capped at an hour."""
-    return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+def backoff(attempts: int, *, rand: Callable[[], float] = random.random) -> timedelta:
+    """About 1 s, 2 s, 4 s, … (± a fifth) up to five minutes: a blip costs seconds, an
+    outage a few probes a minute."""
+    doublings = min(max(attempts - 1, 0), 20)  # 2**20 s is past any cap
+    base: timedelta = min(FIRST_BACKOFF * 2**doublings, MAX_BACKOFF)
+    jittered: timedelta = base * (1 + JITTER * (2 * rand() - 1))
+    return min(jittered, MAX_BACKOFF)
+
+
+def outbox_metadata(key: str) -> dict[str, Any]:
+    """The Slack message metadata that lets the sender find a post it is unsure about."""
+    return {"event_type": EVENT_TYPE, "event_payload": {"key": key}}
 
 
 @dataclass
@@ -83,18 +189,48 @@ class DrainResult:
         )
 
 
-def _id(message: OutboxMessage) -> int:
-    if message.id is None:  # only rows read back from the database reach the sender
-        raise ValueError(f"outbox message {message.key} has no id")
-    return message.id
+@dataclass
+class Claim:
+    """A row this sender holds, with the token that proves it."""
+
+    message: OutboxMessage
+    token: str
+    renewed: float = field(default_factory=time.monotonic)
+
+    @property
+    def id(self) -> int:
+        if self.message.id is None:  # only rows read back from the database reach here
+            raise ValueError(f"outbox message {self.message.key} has no id")
+        return self.message.id
+
+
+class LostClaim(Exception):
+    """Another sender took the row over (this one's lease ran out); leave it to them."""
+
+
+class LookupUnavailable(Exception):
+    """Slack could not be asked whether an uncertain post arrived; ask again later."""
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _slack_error(exc: SlackApiError) -> tuple[int, str]:
+    status = int(exc.response.status_code)
+    return status, str(exc.response.get("error") or f"HTTP {status}")
+
+
+def _transient(status: int, error: str) -> bool:
+    return status == 429 or status >= 500 or error in TRANSIENT_ERRORS
+
+
 class Sender:
-    """Drains the outbox through one WebClient."""
+    """Drains the outbox through one WebClient.
+
+    `now` is the scheduling clock (back-off, leases; tests and backfills move it); lane
+    pacing runs on `wall`, the real time, because Slack's rate limits do.
+    """
 
     def __init__(
         self,
@@ -103,132 +239,305 @@ class Sender:
         *,
         now: Callable[[], datetime] = _utcnow,
         smtp_url: str | None = None,
+        wall: Callable[[], datetime] = _utcnow,
+        lease: timedelta = LEASE,
+        pace: timedelta = PACE,
+        linger: float = LINGER,
+        retry_delay: Callable[[int], timedelta] = backoff,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.db = db
         self.client = client
         self.now = now
         self.smtp_url = smtp_url
+        self.wall = wall
+        self.lease = lease
+        self.pace = pace
+        self.linger = linger
+        self.retry_delay = retry_delay
+        self.sleep = sleep
 
+    # -- the loop ----------------------------------------------------------------------
     def drain(self, *, limit: int = 500) -> DrainResult:
-        """Deliver everything due now (up to `limit` messages); each in its own transaction."""
+        """Deliver everything due now (up to `limit` messages), each in its own
+        transaction; wait out a lane's pace when that is all that holds a row back."""
         result = DrainResult()
         handled = 0
         while handled < limit:
             with self.db.session() as session:
                 batch = queries.claim_due(
-                    session=session, now=self.now(), lease=LEASE, limit=min(50, limit - handled)
+                    session=session,
+                    now=self.now(),
+                    lease=self.lease,
+                    limit=min(50, limit - handled),
+                    wall=self.wall(),
+                    reclaimed_error=f"{UNCERTAIN}the previous claim expired mid-send",
+                    paced_methods=PACED_METHODS,
                 )
                 session.commit()
             if not batch:
-                break
+                paced = self._paced_wait()
+                if paced is None or paced > self.linger:
+                    break
+                self.sleep(paced)
+                continue
             for message in batch:
                 handled += 1
-                try:
-                    self._deliver(message, result)
-                except Exception:
-                    # One bad row must not stop the rest; it stays claimed and is retried
-                    # once its lease expires.
-                    log.exception("outbox: delivering %s failed unexpectedly", message.key)
+                self._attempt(Claim(message, message.claim_token or ""), result)
         return result
 
-    def _deliver(self, message: OutboxMessage, result: DrainResult) -> None:
-        if message.method == "email.send":
-            self._deliver_email(message, result)
+    def next_wait(self, *, most: float) -> float:
+        """Seconds until a lane's head may be claimed (its back-off, lease or pace), at
+        most `most`: how long a worker may sleep."""
+        with self.db.session() as session:
+            heads = queries.lane_heads(
+                session=session, lease=self.lease, paced_methods=PACED_METHODS
+            )
+        now, wall = self.now(), self.wall()
+        wait = most
+        for head in heads:
+            due = (head.due_at - now).total_seconds()
+            paced = (head.paced_until - wall).total_seconds() if head.paced_until else 0.0
+            wait = min(wait, max(due, paced))
+        return max(wait, 0.05)
+
+    def _paced_wait(self) -> float | None:
+        """Seconds until the first lane held back only by its pace may send, if any."""
+        with self.db.session() as session:
+            heads = queries.lane_heads(
+                session=session, lease=self.lease, paced_methods=PACED_METHODS
+            )
+        now, wall = self.now(), self.wall()
+        waits = [
+            (h.paced_until - wall).total_seconds()
+            for h in heads
+            if h.due_at <= now and h.paced_until is not None and h.paced_until > wall
+        ]
+        return max(min(waits), 0.01) if waits else None
+
+    def _attempt(self, claim: Claim, result: DrainResult) -> None:
+        message = claim.message
+        try:
+            if message.method == "email.send":
+                self._deliver_email(claim, result)
+            elif message.method == "files.upload_v2":
+                self._deliver_file(claim, result)
+            else:
+                self._deliver(claim, result)
+        except LostClaim:
+            log.warning("outbox: %s was taken over by another sender; leaving it", message.key)
+        except SQLAlchemyError:
+            # The database, not the message: the row stays claimed and is taken up again
+            # (as uncertain, so Slack is asked first) when its lease runs out.
+            log.exception("outbox: recording %s failed", message.key)
+        except Exception as exc:
+            # A bug, not an outage: retrying would fail the same way for ever and hold
+            # up its lane. Failing is visible (counted, logged, `outbox` lists it) and
+            # never posts twice.
+            log.exception("outbox: delivering %s failed unexpectedly", message.key)
+            try:
+                self._fail(claim, f"unexpected: {type(exc).__name__}: {exc}", result)
+            except (LostClaim, SQLAlchemyError):
+                log.exception("outbox: could not mark %s failed", message.key)
+
+    # -- deliveries --------------------------------------------------------------------
+    def _deliver(self, claim: Claim, result: DrainResult) -> None:
+        message = claim.message
+        parent = self._parent_or_wait(claim, result) if message.parent_key else {}
+        if parent is None:
             return
-        if message.method == "files.upload_v2":
-            self._deliver_file(message, result)
+        try:
+            args = self._arguments(message, parent)
+        except Exception as exc:
+            # Rendering or building the payload failed (e.g. SlackObjectFormationError):
+            # the same data fails the same way every time, so the row fails now.
+            self._fail(claim, f"{type(exc).__name__}: {exc}", result)
             return
+        try:
+            if message.method == "chat.postMessage" and self._uncertain(message):
+                found = self._find_posted(claim, args)
+                if found is not None:
+                    log.info("outbox: %s had reached Slack already; not posting again", message.key)
+                    self._sent(claim, found, result)
+                    return
+            self._hold(claim)
+            response = self.client.api_call(message.method, json=args)
+        except LookupUnavailable as exc:
+            self._retry(claim, f"{UNCERTAIN}{exc}", result)
+            return
+        except SlackApiError as exc:
+            self._on_api_error(claim, exc, result)
+            return
+        except (URLError, SlackClientError) as exc:
+            self._retry(claim, f"{NETWORK}{exc}", result)
+            return
+        except AFTER_SENDING as exc:
+            self._retry(claim, f"{UNCERTAIN}{type(exc).__name__}: {exc}", result)
+            return
+        data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
+        ts = data.get("ts") or (data.get("message") or {}).get("ts")
+        self._sent(claim, {"channel": data.get("channel", args.get("channel")), "ts": ts}, result)
+        log.info("outbox: sent %s (%s)", message.key, message.method)
+
+    def _arguments(self, message: OutboxMessage, parent: dict[str, Any]) -> dict[str, Any]:
+        """The Web API arguments of `message`, its template rendered now (data in, blocks
+        out: bot.templates) and its parent's channel and ts filled in."""
         args = {k: v for k, v in message.payload.items() if k not in ("template", "data")}
         if "template" in message.payload:
-            # Rendered now, not when queued: data in, blocks out (bot.templates).
             rendered = render(message.payload["template"], message.payload["data"])
             if message.method == "views.publish":
                 args["view"] = {"type": "home", "blocks": rendered["blocks"]}
             else:
                 args.update(rendered)
         if message.parent_key is not None:
-            parent = self._parent_or_wait(message, result)
-            if parent is None:
-                return
+            args.setdefault("channel", parent.get("channel"))
             if message.method in ("chat.update", "chat.delete"):
-                args.setdefault("channel", parent.get("channel"))
                 args.setdefault("ts", parent.get("ts"))
             else:
-                args.setdefault("channel", parent.get("channel"))
                 args.setdefault("thread_ts", parent.get("ts"))
-        try:
-            response = self.client.api_call(message.method, json=args)
-        except SlackApiError as exc:
-            self._on_api_error(message, exc, result)
-            return
-        except (SlackClientError, OSError) as exc:
-            self._retry(message, f"network: {exc}", result)
-            return
-        data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
-        ts = data.get("ts") or (data.get("message") or {}).get("ts")
-        self._finish(
-            message,
-            OutboxStatus.SENT,
-            result={"channel": data.get("channel", args.get("channel")), "ts": ts},
-        )
-        result.sent += 1
-        log.info("outbox: sent %s (%s)", message.key, message.method)
+        if message.method == "chat.postMessage":
+            args.setdefault("metadata", outbox_metadata(message.key))
+        return args
 
-    def _deliver_file(self, message: OutboxMessage, result: DrainResult) -> None:
+    def _deliver_file(self, claim: Claim, result: DrainResult) -> None:
         """A chart for the thread of its parent message (files.upload_v2 needs the
         channel's ID, which the parent's delivery recorded)."""
-        parent = self._parent_or_wait(message, result)
+        parent = self._parent_or_wait(claim, result)
         if parent is None:
             return
-        data = message.payload["data"]
+        data = claim.message.payload["data"]
         try:
+            content = burndown_png(data)
+            filename = f"burndown-day-{data['day']}.png"
+            title = f"Burn-down, day {data['day']} of {data['days']}"
+        except Exception as exc:
+            self._fail(claim, f"{type(exc).__name__}: {exc}", result)
+            return
+        try:
+            self._hold(claim)
             response = self.client.files_upload_v2(
                 channel=parent.get("channel"),
                 thread_ts=parent.get("ts"),
-                content=burndown_png(data),
-                filename=f"burndown-day-{data['day']}.png",
-                title=f"Burn-down, day {data['day']} of {data['days']}",
+                content=content,
+                filename=filename,
+                title=title,
             )
         except SlackApiError as exc:
-            self._on_api_error(message, exc, result)
+            self._on_api_error(claim, exc, result)
             return
-        except (SlackClientError, OSError) as exc:
-            self._retry(message, f"network: {exc}", result)
+        except (URLError, SlackClientError) as exc:
+            self._retry(claim, f"{NETWORK}{exc}", result)
+            return
+        except AFTER_SENDING as exc:
+            # An upload that may have gone through is uploaded again (files carry no
+            # metadata to look for): at worst a second chart, never a lost one.
+            self._retry(claim, f"{UNCERTAIN}{type(exc).__name__}: {exc}", result)
             return
         files = response.get("files") or [response.get("file") or {}]
-        self._finish(
-            message,
-            OutboxStatus.SENT,
-            result={"channel": parent.get("channel"), "file": (files[0] or {}).get("id")},
+        self._sent(
+            claim,
+            {"channel": parent.get("channel"), "file": (files[0] or {}).get("id")},
+            result,
         )
-        result.sent += 1
 
-    def _deliver_email(self, message: OutboxMessage, result: DrainResult) -> None:
+    def _deliver_email(self, claim: Claim, result: DrainResult) -> None:
         if self.smtp_url is None:
-            self._finish(message, OutboxStatus.FAILED, error="SPRINTBOT_SMTP_URL is not set")
-            result.failed += 1
+            self._fail(claim, "SPRINTBOT_SMTP_URL is not set", result)
             return
-        payload = message.payload
-        subject, body = render_email(payload["template"], payload["data"])
+        payload = claim.message.payload
         try:
+            subject, body = render_email(payload["template"], payload["data"])
+        except Exception as exc:
+            self._fail(claim, f"{type(exc).__name__}: {exc}", result)
+            return
+        try:
+            self._hold(claim)
             send_email(self.smtp_url, to=list(payload["to"]), subject=subject, body=body)
         except PermanentEmailError as exc:
-            self._finish(message, OutboxStatus.FAILED, error=str(exc))
-            result.failed += 1
-            log.error("outbox: e-mail %s refused: %s", message.key, exc)
+            self._fail(claim, str(exc), result)
             return
         except (smtplib.SMTPException, OSError) as exc:
-            self._retry(message, f"smtp: {exc}", result)
+            self._retry(claim, f"smtp: {exc}", result)
             return
-        self._finish(message, OutboxStatus.SENT, result={"to": payload["to"]})
-        result.sent += 1
+        self._sent(claim, {"to": payload["to"]}, result)
 
-    def _on_api_error(
-        self, message: OutboxMessage, exc: SlackApiError, result: DrainResult
-    ) -> None:
-        status = exc.response.status_code
-        error = str(exc.response.get("error") or f"HTTP {status}")
-        if status == 429 or status >= 500 or error in TRANSIENT_ERRORS:
+    # -- uncertain sends ---------------------------------------------------------------
+    @staticmethod
+    def _uncertain(message: OutboxMessage) -> bool:
+        return (message.last_error or "").startswith(UNCERTAIN)
+
+    def _find_posted(self, claim: Claim, args: dict[str, Any]) -> dict[str, Any] | None:
+        """The channel and ts of the message Slack already holds for this row's key, if
+        an earlier attempt got through; None when it did not (or cannot be told)."""
+        message = claim.message
+        try:
+            self._hold(claim)
+            channel = self._history_channel(message, args)
+            if channel is None:
+                log.warning(
+                    "outbox: cannot tell whether %s reached %s; posting it",
+                    message.key,
+                    args.get("channel"),
+                )
+                return None
+            oldest = f"{(message.created_at - LOOKBACK).timestamp():.6f}"
+            if args.get("thread_ts"):
+                pages = self.client.conversations_replies(
+                    channel=channel,
+                    ts=str(args["thread_ts"]),
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=200,
+                )
+            else:
+                pages = self.client.conversations_history(
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200
+                )
+            for number, page in enumerate(pages):
+                for posted in page.get("messages") or []:
+                    meta = posted.get("metadata") or {}
+                    key = (meta.get("event_payload") or {}).get("key")
+                    if meta.get("event_type") == EVENT_TYPE and key == message.key:
+                        return {"channel": channel, "ts": posted.get("ts")}
+                if number + 1 >= LOOKUP_PAGES:
+                    break
+        except SlackApiError as exc:
+            status, error = _slack_error(exc)
+            if _transient(status, error):
+                raise LookupUnavailable(f"look-up: {error}") from exc
+            # A refusal (e.g. the app lacks a history scope) would refuse for ever:
+            # post rather than hold the lane.
+            log.warning("outbox: cannot look for %s (%s); posting it", message.key, error)
+            return None
+        except (SlackClientError, *AFTER_SENDING) as exc:
+            raise LookupUnavailable(f"look-up: {type(exc).__name__}: {exc}") from exc
+        return None
+
+    def _history_channel(self, message: OutboxMessage, args: dict[str, Any]) -> str | None:
+        """The ID of the conversation `message` was posted to (history needs IDs)."""
+        channel = str(args.get("channel") or "")
+        if CHANNEL_ID.fullmatch(channel):
+            return channel
+        with self.db.session() as session:
+            known = queries.lane_channel(session=session, lane=message.lane)
+        if known:
+            return known
+        if channel.startswith(("U", "W")):
+            opened = self.client.conversations_open(users=channel)
+            return str((opened.get("channel") or {}).get("id") or "") or None
+        name = channel.removeprefix("#")
+        for page in self.client.conversations_list(
+            types="public_channel,private_channel", exclude_archived=True, limit=1000
+        ):
+            for ch in page.get("channels") or []:
+                if ch.get("name") == name:
+                    return str(ch["id"])
+        return None
+
+    # -- outcomes ----------------------------------------------------------------------
+    def _on_api_error(self, claim: Claim, exc: SlackApiError, result: DrainResult) -> None:
+        status, error = _slack_error(exc)
+        if _transient(status, error):
             retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
                 "retry-after"
             )
@@ -238,74 +547,129 @@ class Sender:
                     wait = timedelta(seconds=int(retry_after))
                 except (TypeError, ValueError):
                     wait = None
-            self._retry(message, error, result, wait=wait)
+            reason = f"HTTP {status}: {error}" if status >= 500 else error
+            self._retry(claim, reason, result, wait=wait)
             return
-        self._finish(message, OutboxStatus.FAILED, error=error)
+        self._fail(claim, error, result)
+
+    def _sent(self, claim: Claim, outcome: dict[str, Any], result: DrainResult) -> None:
+        message = claim.message
+        paced = message.method in PACED_METHODS
+        if not self._finish(
+            claim,
+            OutboxStatus.SENT,
+            result=outcome,
+            # Unpaced sends free their lane at once (and never on the scheduling clock,
+            # which may run ahead of the wall clock).
+            lane_free_at=self.wall() + (self.pace if paced else timedelta(0)),
+        ):
+            raise LostClaim(message.key)
+        result.sent += 1
+        if message.attempts > 1 and (message.last_error or "").startswith(OUTAGE):
+            self._after_recovery()
+
+    def _after_recovery(self) -> None:
+        """A row that failed on the way to Slack went through: Slack is back, so the rows
+        backing off after such failures go now rather than at their next back-off."""
+        with self.db.session() as session:
+            moved = queries.retry_now(session=session, now=self.now(), error_prefixes=OUTAGE)
+            session.commit()
+        if moved:
+            log.info("outbox: Slack is reachable again; retrying %d messages now", moved)
+
+    def _fail(self, claim: Claim, error: str, result: DrainResult) -> None:
+        if not self._finish(claim, OutboxStatus.FAILED, error=error):
+            raise LostClaim(claim.message.key)
         result.failed += 1
-        log.error("outbox: Slack refused %s (%s): %s", message.key, message.method, error)
+        log.error(
+            "outbox: %s (%s) failed for good: %s", claim.message.key, claim.message.method, error
+        )
 
     def _retry(
-        self,
-        message: OutboxMessage,
-        error: str,
-        result: DrainResult,
-        *,
-        wait: timedelta | None = None,
+        self, claim: Claim, error: str, result: DrainResult, *, wait: timedelta | None = None
     ) -> None:
-        delay = max(wait or timedelta(0), backoff(message.attempts))
-        self._finish(message, OutboxStatus.PENDING, error=error, retry_in=delay)
+        delay = max(wait or timedelta(0), self.retry_delay(claim.message.attempts))
+        if not self._finish(claim, OutboxStatus.PENDING, error=error, retry_in=delay):
+            raise LostClaim(claim.message.key)
         result.retrying += 1
-        log.warning("outbox: %s not delivered (%s); retrying in %s", message.key, error, delay)
+        log.warning(
+            "outbox: %s not delivered (%s); retrying in %.1f s",
+            claim.message.key,
+            error,
+            delay.total_seconds(),
+        )
 
     def _finish(
         self,
-        message: OutboxMessage,
+        claim: Claim,
         status: OutboxStatus,
         *,
         result: dict[str, Any] | None = None,
         error: str | None = None,
         retry_in: timedelta | None = None,
         undo_attempt: bool = False,
-    ) -> None:
+        lane_free_at: datetime | None = None,
+    ) -> bool:
         now = self.now()
         with self.db.session() as session:
-            queries.finish_message(
+            done = queries.finish_message(
                 session=session,
-                message_id=_id(message),
+                message_id=claim.id,
                 status=status,
                 now=now,
                 result=result,
                 error=error,
                 retry_at=now + retry_in if retry_in is not None else None,
-                attempts=message.attempts - 1 if undo_attempt else None,
+                attempts=claim.message.attempts - 1 if undo_attempt else None,
+                claim_token=claim.token,
+                lane_free_at=lane_free_at,
             )
             session.commit()
+        return done
 
-    def _parent_or_wait(self, message: OutboxMessage, result: DrainResult) -> dict[str, Any] | None:
-        """The parent's delivery result, or None after putting `message` back to wait for it
-        (waiting is not an attempt)."""
-        parent = self._parent_result(message.parent_key or "")
-        if parent is None:
-            self._finish(
-                message,
-                OutboxStatus.PENDING,
-                retry_in=timedelta(seconds=5),
-                error=f"waiting for {message.parent_key}",
-                undo_attempt=True,
+    def _hold(self, claim: Claim) -> None:
+        """Before calling out: renew the claim once a quarter of the lease has passed, so
+        a slow delivery keeps its row, and give up if another sender took it meanwhile."""
+        if time.monotonic() - claim.renewed < self.lease.total_seconds() / 4:
+            return
+        with self.db.session() as session:
+            held = queries.renew_claim(
+                session=session, message_id=claim.id, claim_token=claim.token, now=self.now()
             )
-            result.waiting += 1
-        return parent
+            session.commit()
+        if not held:
+            raise LostClaim(claim.message.key)
+        claim.renewed = time.monotonic()
 
-    def _parent_result(self, key: str) -> dict[str, Any] | None:
+    def _parent_or_wait(self, claim: Claim, result: DrainResult) -> dict[str, Any] | None:
+        """The parent's delivery result; or None after failing `claim` (its parent failed
+        or does not exist) or putting it back to wait for the parent (not an attempt)."""
+        key = claim.message.parent_key or ""
         with self.db.session() as session:
             parent = queries.outbox_message(session=session, key=key)
-            if parent is None or parent.status != OutboxStatus.SENT:
-                return None
-            return dict(parent.result)
+            status = parent.status if parent is not None else None
+            outcome = dict(parent.result) if parent is not None else {}
+        if status == OutboxStatus.SENT:
+            return outcome
+        if status is None or status == OutboxStatus.FAILED:
+            what = "failed" if status is not None else "is not in the outbox"
+            self._fail(claim, f"parent {what}: {key}", result)
+            return None
+        self._finish(
+            claim,
+            OutboxStatus.PENDING,
+            retry_in=timedelta(seconds=5),
+            error=f"{WAITING}{key}",
+            undo_attempt=True,
+        )
+        result.waiting += 1
+        return None
 
 
 class OutboxWorker:
-    """A background thread that drains the outbox when poked and every `interval` seconds."""
+    """A background thread that drains the outbox when poked, and otherwise sleeps until
+    the earliest row is due (a back-off, a lane's pace) or `interval` seconds at most
+    (rows queued by other processes)."""
 
     def __init__(self, sender: Sender, *, interval: float = 5.0) -> None:
         self.sender = sender
@@ -328,9 +692,11 @@ class OutboxWorker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            wait = self.interval
             try:
                 self.sender.drain()
+                wait = self.sender.next_wait(most=self.interval)
             except Exception:
                 log.exception("outbox: drain failed; trying again in %ss", self.interval)
-            self._wake.wait(self.interval)
+            self._wake.wait(wait)
             self._wake.clear()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+from uuid import uuid4
 
-from sqlalchemy import case, func, or_, text, update
+from sqlalchemy import Boolean, bindparam, case, func, or_, text, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from storage.db import READ_ONLY
 from storage.models import (
     Alert,
     Away,
@@ -32,6 +36,7 @@ from storage.models import (
     TestResult,
     TestStatus,
 )
+from storage.types import UTCDateTime
 
 
 def ping(*, session: Session) -> None:
@@ -138,6 +143,36 @@ def open_blockers(*, session: Session, severity: str | None = None) -> list[Bloc
 
 
 # -- outbox ------------------------------------------------------------------------------
+# Delivery order: rows of one lane (a channel, a user's Home, e-mail) go one at a time,
+# oldest first; a row waits behind an older undelivered (pending or sending) row of its
+# lane. Pacing: a sent row's `next_attempt_at` is reused as the time its lane may send
+# again, so every sender (thread or process) sees the lane's pace in the database.
+
+UNDELIVERED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+
+
+def outbox_lane(
+    *, session: Session, method: str, payload: dict[str, Any], parent_key: str | None
+) -> str | None:
+    """The lane a message is delivered in: its channel as the payload names it (a thread
+    reply, update or file joins its parent's lane), `home:<user>` for an App Home,
+    `email` for e-mail; None (a lane of its own) when nothing names one."""
+    if method == "email.send":
+        return "email"
+    if method == "views.publish":
+        return f"home:{payload.get('user_id', '')}"[:300]
+    if parent_key is not None:
+        parent = session.exec(
+            select(OutboxMessage.lane, OutboxMessage.payload).where(OutboxMessage.key == parent_key)
+        ).first()
+        if parent is not None:
+            lane, parent_payload = parent
+            if lane or parent_payload.get("channel"):
+                return str(lane or parent_payload["channel"])[:300]
+    channel = payload.get("channel")
+    if channel:
+        return str(channel)[:300]
+    return f"thread:{parent_key}"[:300] if parent_key is not None else None
 
 
 def enqueue(
@@ -159,6 +194,7 @@ def enqueue(
         parent_key=parent_key,
         created_at=now,
         next_attempt_at=now,
+        lane=outbox_lane(session=session, method=method, payload=payload, parent_key=parent_key),
     )
     try:
         with session.begin_nested():
@@ -174,31 +210,86 @@ def outbox_message(*, session: Session, key: str) -> OutboxMessage | None:
     return session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
 
 
-def claim_due(
-    *, session: Session, now: datetime, lease: timedelta, limit: int = 50
-) -> list[OutboxMessage]:
-    """Claim up to `limit` due messages for sending; safe against concurrent senders.
-
-    A row is due when pending and its next attempt has come, or when a sender claimed it
-    longer than `lease` ago and died. The claim is one UPDATE that re-checks dueness on
-    each row, so of two senders racing for a row exactly one wins it (on SQLite the write
-    lock serialises them; on PostgreSQL the row lock and re-check do).
-    """
-    due = or_(
-        (col(OutboxMessage.status) == OutboxStatus.PENDING)
-        & (col(OutboxMessage.next_attempt_at) <= now),
-        (col(OutboxMessage.status) == OutboxStatus.SENDING)
-        & (col(OutboxMessage.claimed_at) < now - lease),
+def _lane_heads() -> Any:
+    """(the row alias, a condition) selecting rows with no older undelivered row in their
+    lane; rows without a lane are each their own."""
+    head = aliased(OutboxMessage, name="head")
+    older = aliased(OutboxMessage, name="older")
+    is_head = ~(
+        sa_select(col(older.id))
+        .where(
+            col(older.lane) == col(head.lane),
+            col(older.status).in_(UNDELIVERED),
+            col(older.id) < col(head.id),
+        )
+        .exists()
     )
-    candidates = select(OutboxMessage.id).where(due).order_by(col(OutboxMessage.id)).limit(limit)
+    return head, col(head.status).in_(UNDELIVERED) & is_head
+
+
+def _paced(head: Any, wall: datetime, methods: Sequence[str] | None) -> Any:
+    """Whether `head` (if one of the paced `methods`; None: any) must wait because its
+    lane sent a message less than its pace ago (on the wall clock)."""
+    recent = aliased(OutboxMessage, name="recent")
+    lane_busy = (
+        sa_select(col(recent.id))
+        .where(
+            col(recent.lane) == col(head.lane),
+            col(recent.status) == OutboxStatus.SENT,
+            col(recent.next_attempt_at) > wall,
+        )
+        .exists()
+    )
+    return lane_busy if methods is None else col(head.method).in_(methods) & lane_busy
+
+
+def claim_due(
+    *,
+    session: Session,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 50,
+    wall: datetime | None = None,
+    reclaimed_error: str = "uncertain: the previous claim expired mid-send",
+    paced_methods: Sequence[str] | None = None,
+) -> list[OutboxMessage]:
+    """Claim up to `limit` due messages, at most one per lane (its oldest undelivered),
+    each with a fresh `claim_token`; safe against concurrent senders.
+
+    A lane's head is due when pending and its next attempt has come, or when a sender
+    claimed it longer than `lease` ago and died (its `last_error` becomes
+    `reclaimed_error`: it may have reached Slack); and, when it is one of `paced_methods`
+    (None: any), once its lane's pace has passed at `wall` (the real time; `now` is the
+    scheduling clock, which tests and backfills move). One UPDATE claims the candidates:
+    on PostgreSQL they are selected FOR UPDATE SKIP LOCKED, so racing senders take
+    disjoint rows; on SQLite the write lock serialises them.
+    """
+    head, is_head = _lane_heads()
+    due = or_(
+        (col(head.status) == OutboxStatus.PENDING) & (col(head.next_attempt_at) <= now),
+        (col(head.status) == OutboxStatus.SENDING) & (col(head.claimed_at) < now - lease),
+    )
+    candidates = (
+        sa_select(col(head.id))
+        .where(is_head, due, ~_paced(head, wall or now, paced_methods))
+        .order_by(col(head.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    token = uuid4().hex
     claimed_ids = (
         session.execute(
             update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(candidates.scalar_subquery()), due)
+            .where(col(OutboxMessage.id).in_(candidates.scalar_subquery()))
             .values(
                 status=OutboxStatus.SENDING,
                 claimed_at=now,
                 attempts=col(OutboxMessage.attempts) + 1,
+                claim_token=token,
+                last_error=case(
+                    (col(OutboxMessage.status) == OutboxStatus.SENDING, reclaimed_error),
+                    else_=col(OutboxMessage.last_error),
+                ),
             )
             .returning(col(OutboxMessage.id))
             .execution_options(synchronize_session=False)
@@ -217,6 +308,63 @@ def claim_due(
     return list(rows)
 
 
+@dataclass(frozen=True)
+class LaneHead:
+    """When a lane's oldest undelivered row may next be claimed: `due_at` on the
+    scheduling clock, `paced_until` (its lane's last send plus pace) on the wall clock."""
+
+    due_at: datetime
+    paced_until: datetime | None
+
+
+def lane_heads(
+    *, session: Session, lease: timedelta, paced_methods: Sequence[str] | None = None
+) -> list[LaneHead]:
+    """The head of every lane with undelivered rows, for a sender deciding how long to
+    sleep; only heads of `paced_methods` (None: any) wait for their lane's pace."""
+    head, is_head = _lane_heads()
+    recent = aliased(OutboxMessage, name="recent")
+    paced_until = (
+        sa_select(func.max(col(recent.next_attempt_at)))
+        .where(col(recent.lane) == col(head.lane), col(recent.status) == OutboxStatus.SENT)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        sa_select(
+            col(head.method),
+            col(head.status),
+            col(head.next_attempt_at),
+            col(head.claimed_at),
+            paced_until,
+        ).where(is_head)
+    ).all()
+    heads = []
+    for method, status, next_attempt_at, claimed_at, paced in rows:
+        due_at = next_attempt_at
+        if status == OutboxStatus.SENDING and claimed_at is not None:
+            due_at = claimed_at + lease
+        if paced_methods is not None and method not in paced_methods:
+            paced = None
+        heads.append(LaneHead(due_at=due_at, paced_until=paced))
+    return heads
+
+
+def renew_claim(*, session: Session, message_id: int, claim_token: str, now: datetime) -> bool:
+    """Extend a claim's lease; False when the row is no longer held by `claim_token`."""
+    renewed = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message_id,
+            col(OutboxMessage.claim_token) == claim_token,
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
+        )
+        .values(claimed_at=now)
+        .returning(col(OutboxMessage.id))
+        .execution_options(synchronize_session=False)
+    ).all()
+    return bool(renewed)
+
+
 def finish_message(
     *,
     session: Session,
@@ -227,21 +375,78 @@ def finish_message(
     error: str | None = None,
     retry_at: datetime | None = None,
     attempts: int | None = None,
-) -> None:
-    """Record a delivery outcome: sent, failed for good, or pending again at `retry_at`."""
-    values: dict[str, Any] = {"status": status, "last_error": error}
+    claim_token: str | None = None,
+    lane_free_at: datetime | None = None,
+) -> bool:
+    """Record a delivery outcome: sent, failed for good, or pending again at `retry_at`.
+
+    With `claim_token`, only while the row is still held by it (a sender whose lease
+    expired and whose row another sender re-claimed must not overwrite that one's
+    outcome); returns whether the row was updated. `lane_free_at` (sent rows) is when
+    the next row of its lane may go.
+    """
+    values: dict[str, Any] = {"status": status, "last_error": error, "claim_token": None}
     if attempts is not None:
         values["attempts"] = attempts
     if status is OutboxStatus.SENT:
         values.update(sent_at=now, result=result or {})
+        if lane_free_at is not None:
+            values["next_attempt_at"] = lane_free_at
     if retry_at is not None:
         values["next_attempt_at"] = retry_at
-    session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == message_id)
-        .values(**values)
+    query = update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
+    if claim_token is not None:
+        query = query.where(
+            col(OutboxMessage.claim_token) == claim_token,
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
+        )
+    finished = session.execute(
+        query.values(**values)
+        .returning(col(OutboxMessage.id))
         .execution_options(synchronize_session=False)
-    )
+    ).all()
+    return bool(finished)
+
+
+def retry_now(*, session: Session, now: datetime, error_prefixes: Sequence[str]) -> int:
+    """Bring forward the pending rows backing off after an error starting with one of
+    `error_prefixes` (the destination is reachable again); how many."""
+    if not error_prefixes:
+        return 0
+    moved = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.next_attempt_at) > now,
+            or_(
+                *(
+                    col(OutboxMessage.last_error).startswith(p, autoescape=True)
+                    for p in error_prefixes
+                )
+            ),
+        )
+        .values(next_attempt_at=now)
+        .returning(col(OutboxMessage.id))
+        .execution_options(synchronize_session=False)
+    ).all()
+    return len(moved)
+
+
+def lane_channel(*, session: Session, lane: str | None) -> str | None:
+    """The channel ID Slack reported for the newest delivered message of `lane`."""
+    if lane is None:
+        return None
+    rows = session.exec(
+        select(OutboxMessage.result)
+        .where(OutboxMessage.lane == lane, OutboxMessage.status == OutboxStatus.SENT)
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(20)
+    ).all()
+    for result in rows:
+        channel = (result or {}).get("channel")
+        if isinstance(channel, str) and channel:
+            return channel
+    return None
 
 
 def outbox_counts(*, session: Session) -> dict[str, int]:
@@ -265,19 +470,6 @@ def failed_messages(*, session: Session, limit: int = 20) -> Sequence[OutboxMess
 # -- test history ------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class TestRow:
-    """A known test as ingestion needs it (read without the ORM: there may be 100k+)."""
-
-    __test__ = False  # not a pytest class
-
-    id: int
-    status: str
-    component: str | None
-    muted: bool
-    alert_id: int | None
-
-
 def lock_branch(*, session: Session, branch: str) -> None:
     """Serialise ingestion per branch across processes (PostgreSQL; SQLite has one writer)."""
     if session.get_bind().dialect.name == "postgresql":
@@ -293,6 +485,15 @@ def report_by_digest(*, session: Session, run: str, digest: str) -> TestReport |
     ).first()
 
 
+def branch_version(*, session: Session, branch: str) -> int:
+    """The newest report of a branch (0: none). Only ingestion changes a branch's tests and
+    ingests of a branch are serialised, so the same number means the same known tests."""
+    found = session.execute(
+        sa_select(func.max(TestReport.id)).where(col(TestReport.branch) == branch)
+    ).scalar()
+    return int(found or 0)
+
+
 def _placeholder(session: Session) -> str:
     return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
 
@@ -303,47 +504,56 @@ def _scan_hint(placeholder: str) -> str:
     return " NOT INDEXED" if placeholder == "?" else ""
 
 
-def branch_tests(*, session: Session, branch: str) -> dict[tuple[str, str], TestRow]:
-    """Every known test of a branch by (classname, name).
+KnownRow = tuple[str, str, int, str, str | None]
 
-    Read through the DB-API cursor: a 200k-test suite is read on every report, and
-    SQLAlchemy's row objects would cost several times the query itself.
+
+def branch_tests(*, session: Session, branch: str, batch: int = 10_000) -> Iterator[KnownRow]:
+    """Every known test of a branch as (classname, name, id, status, component), streamed.
+
+    Read through the DB-API cursor in batches (a server-side cursor on PostgreSQL): a 1M-test
+    suite is read on every report, and neither SQLAlchemy's row objects nor the whole result
+    at once should cost memory per test.
     """
     p = _placeholder(session)
-    cursor = session.connection().connection.cursor()
+    raw = session.connection().connection
+    cursor = raw.cursor("known_tests") if p == "%s" else raw.cursor()
     try:
         cursor.execute(
-            "SELECT classname, name, id, status, component, muted, alert_id "  # noqa: S608
+            "SELECT classname, name, id, status, component "  # noqa: S608
             f"FROM known_test{_scan_hint(p)} WHERE branch = {p}",  # (a placeholder, not data)
             (branch,),
         )
-        rows = cursor.fetchall()
+        while rows := cursor.fetchmany(batch):
+            yield from rows
     finally:
         cursor.close()
-    shared: dict[str, str] = {}  # one copy of each repeated classname, status, component
-    out: dict[tuple[str, str], TestRow] = {}
-    for c, n, i, st, comp, m, a in rows:
-        c = shared.setdefault(c, c)
-        out[(c, n)] = TestRow(
-            i, shared.setdefault(st, st), comp and shared.setdefault(comp, comp), bool(m), a
+
+
+def alerted_tests(*, session: Session, branch: str) -> dict[int, int]:
+    """The branch's tests that an open regression alert holds: test id → alert id."""
+    rows = session.execute(
+        sa_select(col(KnownTest.id), col(KnownTest.alert_id)).where(
+            col(KnownTest.alert_id).is_not(None), col(KnownTest.branch) == branch
         )
+    ).all()
+    return {int(i): int(a) for i, a in rows}
+
+
+def muted_among(*, session: Session, branch: str, ids: Sequence[int]) -> set[int]:
+    """Which of these tests of a branch are muted as flaky."""
+    if not ids:
+        return set()
+    query = sa_select(col(KnownTest.id)).where(col(KnownTest.muted))
+    if len(ids) > 5000:  # many: one pass over the branch beats thousands of look-ups
+        wanted = set(ids)
+        found = session.execute(query.where(col(KnownTest.branch) == branch)).scalars()
+        return {int(i) for i in found if i in wanted}
+    out: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        found = session.execute(query.where(col(KnownTest.id).in_(chunk))).scalars()
+        out.update(int(i) for i in found)
     return out
-
-
-KNOWN_TEST_COLUMNS = (
-    "branch",
-    "key",
-    "classname",
-    "name",
-    "file",
-    "component",
-    "status",
-    "message",
-    "first_seen_at",
-    "changed_at",
-    "last_report_id",
-    "muted",
-)
 
 
 def add_report(*, session: Session, report: TestReport) -> TestReport:
@@ -353,71 +563,190 @@ def add_report(*, session: Session, report: TestReport) -> TestReport:
     return report
 
 
-def insert_tests(
-    *, session: Session, branch: str, report_id: int, rows: list[tuple[Any, ...]]
-) -> list[int]:
-    """Insert new known tests in bulk; their ids, in the order of `rows`. Each row holds the
-    values of KNOWN_TEST_COLUMNS in order.
+# New tests wait in a temporary table of the connection that will insert them, filled
+# before the write transaction begins: the Python work of binding a million rows is done
+# without SQLite's write lock, and the insert under it is one statement.
+STAGED_TEST_COLUMNS = ("n", "key", "classname", "name", "file", "component", "status", "message")
 
-    A DB-API executemany (COPY on PostgreSQL): the ORM's bulk path with RETURNING is
-    quadratic in rows, and even Core spends most of its time binding values row by row.
-    Ids come back in insertion order: SQLite assigns rowids in order under its write lock,
-    and PostgreSQL's sequence hands COPY increasing values in row order.
-    """
-    if not rows:
-        return []
-    table = KnownTest.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect
-    stamp = table.c.first_seen_at.type.bind_processor(dialect)
-    bound: dict[Any, Any] = {}  # a report's rows share their timestamps: bind each once
-    if stamp is not None:
-        # In place, so a 200k-test first report does not hold two copies of its rows.
-        for n, row in enumerate(rows):
-            values = list(row)
-            for i in (8, 9):
-                if values[i] not in bound:
-                    bound[values[i]] = stamp(values[i])
-                values[i] = bound[values[i]]
-            rows[n] = tuple(values)
-    p = _placeholder(session)
-    columns = ", ".join(KNOWN_TEST_COLUMNS)
-    cursor = session.connection().connection.cursor()
+
+def stage_tests(*, connection: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Put new tests (values of STAGED_TEST_COLUMNS in order: `n` counts from 1 in the order
+    of the unique keys) in `connection`'s staging table, replacing what it held. Outside a
+    transaction it runs in its own one, which on SQLite takes no write lock (it writes only
+    to the connection's TEMP schema)."""
+    postgres = connection.dialect.name == "postgresql"
+    if connection.in_transaction():
+        _stage(connection, rows, postgres=postgres)
+        return
+    connection.execution_options(**{READ_ONLY: not postgres})
+    with connection.begin():
+        _stage(connection, rows, postgres=postgres)
+
+
+def _stage(connection: Connection, rows: Iterable[tuple[Any, ...]], *, postgres: bool) -> None:
+    columns = ", ".join(STAGED_TEST_COLUMNS)
+    cursor = connection.connection.cursor()
     try:
-        if p == "%s":
-            # PostgreSQL: COPY is several times faster than even a pipelined executemany.
-            with cursor.copy(f"COPY known_test ({columns}) FROM STDIN") as copy:
-                for param in rows:
-                    copy.write_row(param)
-        else:
-            cursor.executemany(
-                f"INSERT INTO known_test ({columns}) "  # noqa: S608
-                f"VALUES ({', '.join([p] * len(KNOWN_TEST_COLUMNS))})",
-                rows,
+        if postgres:
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS staged_test (n integer, "
+                "key varchar(32) PRIMARY KEY, classname text, name text, file text, "
+                "component text, status varchar(10), message text)"
             )
-        # Called before the report's updates, so only the rows just inserted carry it.
-        cursor.execute(
-            f"SELECT id FROM known_test{_scan_hint(p)} "  # noqa: S608
-            f"WHERE branch = {p} AND last_report_id = {p} ORDER BY id",
-            (branch, report_id),
-        )
-        ids = [int(r[0]) for r in cursor.fetchall()]
+            cursor.execute("TRUNCATE staged_test")
+            with cursor.copy(f"COPY staged_test ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            # Keyed by `key`, so the insert walks it in the order of known_test's index.
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS staged_test (n INTEGER, key TEXT PRIMARY KEY, "
+                "classname TEXT, name TEXT, file TEXT, component TEXT, status TEXT, "
+                "message TEXT) WITHOUT ROWID"
+            )
+            cursor.execute("DELETE FROM staged_test")
+            for batch in _batches(rows):
+                cursor.executemany(
+                    f"INSERT INTO staged_test ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                    batch,
+                )
     finally:
         cursor.close()
-    if len(ids) != len(rows):
-        raise RuntimeError(f"inserted {len(rows)} tests but read back {len(ids)} ids")
-    return ids
 
 
-def update_tests(*, session: Session, rows: list[dict[str, Any]]) -> None:
-    """Update known tests in bulk; each row holds `id` and the columns to set."""
-    if rows:
-        session.execute(update(KnownTest), rows)
+def unstage_tests(*, connection: Connection) -> None:
+    """Drop the staging table (its connection goes back to the pool)."""
+    if connection.in_transaction():
+        connection.exec_driver_sql("DROP TABLE IF EXISTS staged_test")
+        return
+    connection.execution_options(**{READ_ONLY: connection.dialect.name != "postgresql"})
+    with connection.begin():
+        connection.exec_driver_sql("DROP TABLE IF EXISTS staged_test")
 
 
-def add_results(*, session: Session, rows: list[dict[str, Any]]) -> None:
-    """Record the tests a report changed."""
-    if rows:
-        session.execute(TestResult.__table__.insert(), rows)  # type: ignore[attr-defined]
+def insert_staged_tests(
+    *, session: Session, branch: str, report_id: int, first_seen_at: datetime, at: datetime
+) -> None:
+    """Add the staged tests to the branch's known tests, each with a result unless it passed
+    (a new test that passes needs none: known_test says when it was first seen)."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    base = _max_test_id(session) if sqlite else 0
+    inserted = session.execute(
+        text(
+            "INSERT INTO known_test (branch, key, classname, name, file, component, status, "
+            "message, first_seen_at, changed_at, last_report_id, muted) "
+            "SELECT :branch, key, classname, name, file, component, status, message, "
+            ":seen, :at, :report, :muted FROM staged_test ORDER BY key"
+        ).bindparams(
+            bindparam("seen", type_=UTCDateTime),
+            bindparam("at", type_=UTCDateTime),
+            bindparam("muted", False, type_=Boolean),
+        ),
+        {"branch": branch, "report": report_id, "seen": first_seen_at, "at": at},
+    ).rowcount  # type: ignore[attr-defined]
+    if sqlite and _max_test_id(session) == base + inserted and _ids_follow(session, base):
+        # Under SQLite's write lock the rows took the next ids, in key order, which is the
+        # staged order `n`: no need to look each up again.
+        session.execute(
+            text(
+                "INSERT INTO test_result (report_id, test_id, status, previous_status, message) "
+                "SELECT :report, :base + n, status, NULL, message FROM staged_test "
+                "WHERE status <> 'passed'"
+            ),
+            {"report": report_id, "base": base},
+        )
+        return
+    session.execute(
+        text(
+            "INSERT INTO test_result (report_id, test_id, status, previous_status, message) "
+            "SELECT :report, k.id, s.status, NULL, s.message FROM staged_test s "
+            "JOIN known_test k ON k.branch = :branch AND k.key = s.key "
+            "WHERE s.status <> 'passed'"
+        ),
+        {"branch": branch, "report": report_id},
+    )
+
+
+def _max_test_id(session: Session) -> int:
+    return int(session.execute(sa_select(func.max(KnownTest.id))).scalar() or 0)
+
+
+def _ids_follow(session: Session, base: int) -> bool:
+    """Whether the first and the last staged test got ids base + their `n`."""
+    found = session.execute(
+        text(
+            "SELECT s.n, k.id FROM staged_test s JOIN known_test k ON k.key = s.key "
+            "WHERE s.n IN (1, (SELECT max(n) FROM staged_test)) AND k.id > :base"
+        ),
+        {"base": base},
+    ).all()
+    return bool(found) and all(int(i) == base + int(n) for n, i in found)
+
+
+UPDATED_TEST_COLUMNS = ("status", "component", "message", "last_report_id", "file")
+
+
+def update_tests(
+    *,
+    session: Session,
+    rows: Iterable[tuple[Any, ...]],
+    changed_at: datetime | None,
+) -> None:
+    """Update known tests in bulk: each row holds the values of UPDATED_TEST_COLUMNS, then
+    the test's id; `changed_at` (when their status changed) is set on each if given."""
+    p = _placeholder(session)
+    columns = [f"{c} = {p}" for c in UPDATED_TEST_COLUMNS]
+    stamp: tuple[Any, ...] = ()
+    if changed_at is not None:
+        columns.append(f"changed_at = {p}")
+        stamp = (_bind_time(session, changed_at),)
+    _executemany(
+        session,
+        f"UPDATE known_test SET {', '.join(columns)} WHERE id = {p}",  # noqa: S608
+        ((*row[:-1], *stamp, row[-1]) for row in rows),
+    )
+
+
+def add_results(*, session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Record the tests a report changed: (report_id, test_id, status, previous_status,
+    message) each."""
+    p = _placeholder(session)
+    _executemany(
+        session,
+        "INSERT INTO test_result (report_id, test_id, status, previous_status, message) "  # noqa: S608
+        f"VALUES ({p}, {p}, {p}, {p}, {p})",  # (placeholders, not data)
+        rows,
+    )
+
+
+def _executemany(session: Session, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    # The DB-API's executemany (pipelined on psycopg): SQLAlchemy binds row by row in Python.
+    cursor = session.connection().connection.cursor()
+    try:
+        for batch in _batches(rows):
+            cursor.executemany(sql, batch)
+    finally:
+        cursor.close()
+
+
+def _batches(
+    rows: Iterable[tuple[Any, ...]], size: int = 10_000
+) -> Iterator[list[tuple[Any, ...]]]:
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _bind_time(session: Session, value: datetime) -> Any:
+    """A timestamp as the ORM would store it (SQLite: its text form)."""
+    dialect = session.get_bind().dialect
+    processor = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    return processor(value) if processor is not None else value
 
 
 def tests_by_id(*, session: Session, ids: Sequence[int]) -> list[KnownTest]:
@@ -560,15 +889,48 @@ def risk_like(*, session: Session, description: str, created_by: str) -> bool:
     )
 
 
-def resolve_blocker(
-    *, session: Session, blocker_id: int, user_id: str, at: datetime, note: str
-) -> None:
-    """Mark an open blocker resolved."""
-    session.execute(
-        update(Blocker)
-        .where(col(Blocker.id) == blocker_id, col(Blocker.resolved_at).is_(None))
-        .values(resolved_at=at, resolved_by=user_id, resolution=note)
-    )
+_Keyed = TypeVar("_Keyed", Blocker, Risk)
+
+
+def add_blocker(*, session: Session, blocker: Blocker) -> Blocker:
+    """Insert a blocker; when its request_key is taken, the blocker that holds it instead
+    (nothing inserted). A concurrent insert of the same key waits for the first on
+    PostgreSQL, then finds it."""
+    return _add_keyed(session, blocker, Blocker)
+
+
+def add_risk(*, session: Session, risk: Risk) -> Risk:
+    """Insert a risk; when its request_key is taken, the risk that holds it instead."""
+    return _add_keyed(session, risk, Risk)
+
+
+def _add_keyed(session: Session, row: _Keyed, table: type[_Keyed]) -> _Keyed:
+    def holder() -> _Keyed | None:
+        found: _Keyed | None = session.exec(
+            select(table).where(table.request_key == row.request_key)
+        ).first()
+        return found
+
+    if row.request_key is not None and (found := holder()) is not None:
+        return found
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        found = holder() if row.request_key is not None else None
+        if found is None:
+            raise
+        return found
+    return row
+
+
+def count_events(*, session: Session, subject: str, subject_id: int, action: str) -> int:
+    """How many times `action` happened to a blocker or risk."""
+    return session.exec(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.subject == subject, Event.subject_id == subject_id, Event.action == action)
+    ).one()
 
 
 def all_risks(*, session: Session) -> list[Risk]:

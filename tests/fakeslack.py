@@ -1,14 +1,25 @@
-"""A fake Slack Web API on loopback: records every call, answers like Slack, fails on demand."""
+"""A fake Slack Web API on loopback: records every call, answers like Slack, fails on demand.
+
+Besides scripted failures it can be slow (a call takes effect, its answer comes late),
+drop connections after a call took effect, be down (refusing connections or answering
+503), answer a 429 storm with Retry-After, and rate-limit posting to ~1 message a second
+per channel as Slack does. It keeps each channel's messages (with their metadata) and
+serves them through conversations.history and conversations.replies.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
+
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]+")
 
 
 @dataclass
@@ -16,6 +27,7 @@ class Call:
     method: str
     args: dict[str, Any]
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
@@ -66,9 +78,21 @@ class FakeSlack:
         self.socket_url: str | None = None  # what apps.connections.open hands out
         self.team_members: list[str] = ["UBOT"]  # conversations.members of the team channel
         self.uploads: dict[str, bytes] = {}  # file id -> bytes sent to its upload URL
+        # Every message posted, in arrival order: {"channel", "ts", "text", "thread_ts"?,
+        # "metadata"?, ...}; conversations.history/replies read it.
+        self.messages: list[dict[str, Any]] = []
+        # Posting more often than this per channel (messages a second) is answered 429.
+        self.channel_rate: float | None = None
+        self.rate_limited = 0  # 429s answered (channel rate, storms)
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._delays: dict[str, deque[float]] = defaultdict(deque)
+        self._drops: dict[str, int] = defaultdict(int)
+        self._storm: tuple[float, int, frozenset[str] | None] | None = None
+        self._down: Literal["503"] | None = None
+        self._last_post: dict[str, float] = {}
+        self._names: dict[str, str] = {}  # channel ID -> name, for channels posted to by name
         self._lock = threading.Lock()
-        self._ts = 1700000000
+        self._ts = 0
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -92,22 +116,32 @@ class FakeSlack:
                     args = dict(parse_qsl(raw))
                 method = self.path.strip("/").removeprefix("api/")
                 status, body, headers = fake._answer(method, args, dict(self.headers))
+                delay, drop = fake._delay_or_drop(method)
+                if drop:
+                    self.close_connection = True  # the call took effect; no answer comes
+                    return
+                time.sleep(delay)
                 data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the client gave up waiting (its timeout); the call still happened
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._handler = Handler
+        self.server: ThreadingHTTPServer | None = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._port = int(self.server.server_address[1])
 
     @property
     def port(self) -> int:
-        return self.server.server_address[1]
+        return self._port
 
     @property
     def url(self) -> str:
@@ -121,8 +155,63 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    # -- faults --------------------------------------------------------------------------
+    def outage(self, kind: Literal["refuse", "503"] = "refuse") -> None:
+        """Go down: refuse connections (nothing listens on the port) or answer every API
+        call 503 without effect, until `recover()`."""
+        if kind == "503":
+            with self._lock:
+                self._down = "503"
+            return
+        self.stop()
+
+    def recover(self) -> None:
+        """Come back up on the same port."""
+        with self._lock:
+            self._down = None
+        if self.server is None:
+            self.server = ThreadingHTTPServer(("127.0.0.1", self._port), self._handler)
+            self.server.daemon_threads = True
+            self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+            self.thread.start()
+
+    def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` only after `seconds`; each call takes
+        effect at once, as Slack's do when the answer is late."""
+        with self._lock:
+            self._delays[method].extend([seconds] * times)
+
+    def drop(self, method: str, *, times: int = 1) -> None:
+        """Close the connection of the next `times` calls of `method` after they took
+        effect, without an answer."""
+        with self._lock:
+            self._drops[method] += times
+
+    def storm(
+        self, seconds: float, *, retry_after: int = 1, methods: set[str] | None = None
+    ) -> None:
+        """Answer every call (or calls of `methods`) 429 with Retry-After for `seconds`."""
+        with self._lock:
+            self._storm = (
+                time.monotonic() + seconds,
+                retry_after,
+                frozenset(methods) if methods else None,
+            )
+
+    def posted_keys(self) -> list[tuple[str, str]]:
+        """(channel ID, outbox key) of every posted message carrying sprintbot's metadata,
+        in arrival order."""
+        with self._lock:
+            return [
+                (m["channel"], str(m["metadata"]["event_payload"]["key"]))
+                for m in self.messages
+                if (m.get("metadata") or {}).get("event_type") == "sprintbot_outbox"
+            ]
 
     # -- scripting -----------------------------------------------------------------------
     def fail(
@@ -143,6 +232,18 @@ class FakeSlack:
         with self._lock:
             return [c for c in self.calls if c.method == method]
 
+    def _delay_or_drop(self, method: str) -> tuple[float, bool]:
+        with self._lock:
+            if self._drops[method] > 0:
+                self._drops[method] -= 1
+                return 0.0, True
+            return (self._delays[method].popleft() if self._delays[method] else 0.0), False
+
+    def _next_ts(self) -> str:
+        """A message timestamp as Slack makes them: the wall clock, unique per message."""
+        self._ts = max(self._ts + 1, int(time.time() * 1_000_000))
+        return f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
+
     def _answer(
         self, method: str, args: dict[str, Any], headers: dict[str, str]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -153,6 +254,17 @@ class FakeSlack:
                 return f.status, f.body, f.headers
             if method.startswith("response/"):
                 return 200, {"ok": True}, {}
+            if self._down == "503":
+                return 503, {"ok": False, "error": "service_unavailable"}, {}
+            if self._storm is not None:
+                until, retry_after, methods = self._storm
+                if time.monotonic() < until and (methods is None or method in methods):
+                    self.rate_limited += 1
+                    return (
+                        429,
+                        {"ok": False, "error": "ratelimited"},
+                        {"Retry-After": str(retry_after)},
+                    )
             auth = headers.get("Authorization") or headers.get("authorization") or ""
             if method == "apps.connections.open":
                 if not auth.startswith("Bearer xapp-") or not self.socket_url:
@@ -160,8 +272,11 @@ class FakeSlack:
                 return 200, {"ok": True, "url": self.socket_url}, {}
             if not auth.startswith("Bearer xoxb-"):
                 return 200, {"ok": False, "error": "not_authed"}, {}
-            self._ts += 1
-            ts = f"{self._ts}.000100"
+            return self._api(method, args)
+
+    def _api(self, method: str, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """The answer of an authorised Web API call (under the lock)."""
+        ts = self._next_ts()
         if method == "auth.test":
             return (
                 200,
@@ -193,7 +308,15 @@ class FakeSlack:
             if channel.startswith("U"):
                 channel = "D" + channel[1:]  # a DM to a user lands in its IM channel
             elif not channel.startswith(("C", "D")):
+                self._names[channel_id(channel)] = channel.lstrip("#")
                 channel = channel_id(channel)
+            if method == "chat.postMessage":
+                if self._over_rate(channel):
+                    self.rate_limited += 1
+                    return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+                self._store(channel, ts, args)
+            else:
+                self._edit(channel, str(args.get("ts") or ""), args)
             return (
                 200,
                 {
@@ -204,6 +327,13 @@ class FakeSlack:
                 },
                 {},
             )
+        if method == "conversations.history":
+            return self._history(args)
+        if method == "conversations.replies":
+            return self._replies(args)
+        if method == "conversations.open":
+            users = str(args.get("users") or "")
+            return 200, {"ok": True, "channel": {"id": "D" + users.split(",")[0][1:]}}, {}
         if method == "files.getUploadURLExternal":
             file_id = f"F{len(self.uploads) + 1:04d}"
             return (
@@ -227,13 +357,11 @@ class FakeSlack:
                 {},
             )
         if method == "conversations.list":
+            known = [{"id": "C0TEAM", "name": "phase4-production-readiness"}]
+            known += [{"id": i, "name": n} for i, n in self._names.items() if i != "C0TEAM"]
             return (
                 200,
-                {
-                    "ok": True,
-                    "channels": [{"id": "C0TEAM", "name": "phase4-production-readiness"}],
-                    "response_metadata": {"next_cursor": ""},
-                },
+                {"ok": True, "channels": known, "response_metadata": {"next_cursor": ""}},
                 {},
             )
         if method == "conversations.members":
@@ -253,3 +381,96 @@ class FakeSlack:
                 {},
             )
         return 200, {"ok": True}, {}
+
+    # -- channel history (under the lock) ------------------------------------------------
+    def _over_rate(self, channel: str) -> bool:
+        """Whether a post to `channel` now exceeds `channel_rate`; else note it."""
+        now = time.monotonic()
+        if self.channel_rate is not None:
+            last = self._last_post.get(channel)
+            if last is not None and now - last < 1 / self.channel_rate:
+                return True
+        self._last_post[channel] = now
+        return False
+
+    def _store(self, channel: str, ts: str, args: dict[str, Any]) -> None:
+        message: dict[str, Any] = {
+            "type": "message",
+            "channel": channel,
+            "ts": ts,
+            "user": "UBOT",
+            "bot_id": "BBOT",
+            "text": args.get("text") or "",
+        }
+        if args.get("thread_ts"):
+            message["thread_ts"] = str(args["thread_ts"])
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if metadata:
+            message["metadata"] = metadata
+        self.messages.append(message)
+
+    def _edit(self, channel: str, ts: str, args: dict[str, Any]) -> None:
+        for message in self.messages:
+            if message["channel"] == channel and message["ts"] == ts:
+                message["text"] = args.get("text") or message["text"]
+
+    def _page(
+        self, messages: list[dict[str, Any]], args: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """One page of `messages` as conversations.history/replies answer: `oldest`/`latest`
+        exclusive unless `inclusive`, metadata only with `include_all_metadata`."""
+        inclusive = _truthy(args.get("inclusive"))
+        oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or 0)
+        chosen = []
+        for m in messages:
+            at = float(m["ts"])
+            if oldest and (at < oldest or (at == oldest and not inclusive)):
+                continue
+            if latest and (at > latest or (at == latest and not inclusive)):
+                continue
+            shown = {k: v for k, v in m.items() if k not in ("channel", "metadata")}
+            if "metadata" in m and _truthy(args.get("include_all_metadata")):
+                shown["metadata"] = m["metadata"]
+            chosen.append(shown)
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        page = chosen[start : start + limit]
+        more = start + limit < len(chosen)
+        return (
+            200,
+            {
+                "ok": True,
+                "messages": page,
+                "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+            },
+            {},
+        )
+
+    def _history(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        channel = str(args.get("channel") or "")
+        if not CHANNEL_ID.fullmatch(channel):
+            return 200, {"ok": False, "error": "channel_not_found"}, {}
+        top = [
+            m
+            for m in reversed(self.messages)  # newest first
+            if m["channel"] == channel and m.get("thread_ts", m["ts"]) == m["ts"]
+        ]
+        return self._page(top, args)
+
+    def _replies(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        channel, ts = str(args.get("channel") or ""), str(args.get("ts") or "")
+        thread = [
+            m
+            for m in self.messages  # oldest first
+            if m["channel"] == channel and (m["ts"] == ts or m.get("thread_ts") == ts)
+        ]
+        if not thread:
+            return 200, {"ok": False, "error": "thread_not_found"}, {}
+        return self._page(thread, args)
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).lower() in ("1", "true")

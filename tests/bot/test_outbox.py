@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import socket
 import threading
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+import pytest
+from slack_sdk.errors import SlackObjectFormationError
+from sqlmodel import Session, select
 
-from bot.outbox import Sender, backoff, make_client
+from bot import outbox
+from bot.manifest import BOT_SCOPES
+from bot.outbox import OutboxWorker, Sender, backoff, make_client
 from storage import queries
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
@@ -33,8 +38,12 @@ def _row(db: Database, key: str) -> OutboxMessage:
         return s.exec(select(OutboxMessage).where(OutboxMessage.key == key)).one()
 
 
-def _sender(db: Database, fake: FakeSlack, clock: Clock) -> Sender:
-    return Sender(db, make_client(BOT_TOKEN, fake.url, timeout=5), now=clock)
+def _sender(db: Database, fake: FakeSlack, clock: Clock, *, timeout: int = 5) -> Sender:
+    return Sender(db, make_client(BOT_TOKEN, fake.url, timeout=timeout), now=clock)
+
+
+def _seconds(delta: timedelta) -> float:
+    return delta.total_seconds()
 
 
 def test_delivers_once_per_key(db: Database, fake_slack: FakeSlack, clock: Clock) -> None:
@@ -87,14 +96,63 @@ def test_server_errors_back_off_until_slack_recovers(
     sender = _sender(db, fake_slack, clock)
     assert sender.drain().retrying == 1  # 1 try + 2 client retries, all 503
     first = _row(db, "decline:1")
-    assert first.next_attempt_at == clock() + backoff(1)
+    assert _seconds(first.next_attempt_at - clock()) == pytest.approx(1, rel=0.21)
     clock.at = first.next_attempt_at
     assert sender.drain().retrying == 1
-    assert _row(db, "decline:1").next_attempt_at == clock() + backoff(2)
-    clock.at += backoff(2)
+    second = _row(db, "decline:1")
+    assert _seconds(second.next_attempt_at - clock()) == pytest.approx(2, rel=0.21)
+    clock.at = second.next_attempt_at
     assert sender.drain().sent == 1
     assert len(fake_slack.calls_to("chat.postMessage")) == 7
-    assert backoff(1) == timedelta(seconds=30) and backoff(20) == timedelta(hours=1)
+
+
+def test_backoff_starts_at_a_second_not_thirty(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    """Fault: every row backed off from 30 s doubling to an hour, so a blip delayed an
+    "immediate" alert by 30 s or more."""
+    assert _seconds(backoff(1, rand=lambda: 0.5)) == 1
+    assert [_seconds(backoff(n, rand=lambda: 0.5)) for n in (2, 3, 4)] == [2, 4, 8]
+    # Jitter: rows that failed together do not retry together.
+    assert _seconds(backoff(1, rand=lambda: 0.0)) == pytest.approx(0.8)
+    assert _seconds(backoff(1, rand=lambda: 1.0)) == pytest.approx(1.2)
+    # Capped at minutes, never an hour.
+    assert max(_seconds(backoff(n)) for n in range(1, 60)) <= 300
+    # Retry-After is a floor: Slack's wait wins over a shorter back-off.
+    fake_slack.fail(
+        "chat.postMessage", status=429, error="ratelimited", headers={"Retry-After": "7"}
+    )
+    _enqueue(db, clock, "regression:2")
+    _sender(db, fake_slack, clock).drain()
+    assert _row(db, "regression:2").next_attempt_at == clock() + timedelta(seconds=7)
+
+
+def test_worker_wakes_for_the_earliest_retry_not_a_fixed_tick(
+    db: Database, fake_slack: FakeSlack
+) -> None:
+    """Fault: the worker slept a fixed tick whatever was due; a retry due in a second
+    waited for the tick."""
+    fake_slack.fail("chat.postMessage", status=503, times=3)  # the whole first attempt
+    now = datetime.now(UTC)
+    with db.session() as s:
+        queries.enqueue(
+            session=s,
+            key="regression:3",
+            method="chat.postMessage",
+            payload={"channel": "C0TEAM", "text": "2 tests regressed"},
+            now=now,
+        )
+        s.commit()
+    worker = OutboxWorker(Sender(db, make_client(BOT_TOKEN, fake_slack.url)), interval=60)
+    start = time.monotonic()
+    worker.start()
+    try:
+        while _row(db, "regression:3").status != OutboxStatus.SENT:
+            assert time.monotonic() - start < 10, "the retry waited for the 60 s tick"
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert len(fake_slack.calls_to("chat.postMessage")) == 4
 
 
 def test_network_down_keeps_the_message(db: Database, clock: Clock) -> None:
@@ -154,7 +212,8 @@ def test_replies_wait_for_their_parent(db: Database, fake_slack: FakeSlack, cloc
         s.commit()
     sender = _sender(db, fake_slack, clock)
     first = sender.drain()
-    assert (first.retrying, first.waiting, first.sent) == (1, 1, 0)
+    # The reply is in its parent's lane: it is not claimed while the parent is undelivered.
+    assert (first.retrying, first.waiting, first.sent) == (1, 0, 0)
     assert _row(db, "regression:7:list").attempts == 0
     clock.at += timedelta(minutes=1)
     assert sender.drain().sent == 2
@@ -169,11 +228,315 @@ def test_concurrent_senders_deliver_each_key_once(
     keys = [f"k{i}" for i in range(30)]
     for key in keys:
         _enqueue(db, clock, key)
-    senders = [_sender(db, fake_slack, clock) for _ in range(3)]
+    # Unpaced: 30 posts to one channel within a second is what Slack's limit forbids, but
+    # this test is about keys and order, not pace (tests/faults paces them).
+    senders = [
+        Sender(db, make_client(BOT_TOKEN, fake_slack.url), now=clock, pace=timedelta(0))
+        for _ in range(3)
+    ]
     threads = [threading.Thread(target=s.drain) for s in senders]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
     texts = [c.args["text"] for c in fake_slack.calls_to("chat.postMessage")]
-    assert sorted(texts) == sorted(keys)
+    assert texts == keys  # once each, and in order: one channel is one lane
+
+
+# -- lanes: per-channel order ------------------------------------------------------------
+
+
+def _add(session: Session, key: str, method: str = "chat.postMessage", **kw: object) -> None:
+    payload = kw.pop("payload", {"channel": "#a"})
+    queries.enqueue(
+        session=session,
+        key=key,
+        method=method,
+        payload=payload,  # type: ignore[arg-type]
+        now=T0,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+T0 = datetime(2025, 10, 31, 14, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=5)
+
+
+def test_enqueue_puts_each_message_in_its_lane(session: Session) -> None:
+    _add(session, "report", payload={"channel": "#sprint-status"})
+    _add(session, "report:changes", payload={"text": "x"}, parent_key="report")
+    _add(session, "report:chart", "files.upload_v2", payload={"data": {}}, parent_key="report")
+    _add(session, "home:U1:1", "views.publish", payload={"user_id": "U1"})
+    _add(session, "mail", "email.send", payload={"to": ["a@example.com"]})
+    _add(session, "dm", payload={"channel": "U2"})
+    lanes = {k: queries.outbox_message(session=session, key=k).lane for k in _keys(session)}  # type: ignore[union-attr]
+    assert lanes == {
+        "report": "#sprint-status",
+        "report:changes": "#sprint-status",
+        "report:chart": "#sprint-status",
+        "home:U1:1": "home:U1",
+        "mail": "email",
+        "dm": "U2",
+    }
+
+
+def _keys(session: Session) -> list[str]:
+    return list(session.exec(select(OutboxMessage.key)).all())
+
+
+def _claim(session: Session, at: datetime = T0) -> list[str]:
+    return [m.key for m in queries.claim_due(session=session, now=at, lease=LEASE, wall=at)]
+
+
+def test_a_row_waits_behind_an_older_undelivered_row_of_its_lane(session: Session) -> None:
+    """Fault: every row backed off on its own, so after an outage escalations went out
+    before their blocker and the alert after the daily report."""
+    _add(session, "a1")
+    _add(session, "a2")
+    _add(session, "b1", payload={"channel": "#b"})
+    assert _claim(session) == ["a1", "b1"]  # one per lane, lanes independent
+    a1 = queries.outbox_message(session=session, key="a1")
+    assert a1 is not None and a1.id is not None and a1.claim_token
+    queries.finish_message(
+        session=session,
+        message_id=a1.id,
+        status=OutboxStatus.PENDING,
+        now=T0,
+        retry_at=T0 + timedelta(minutes=1),
+        claim_token=a1.claim_token,
+    )
+    # a2 is due but waits behind a1 (pending, backing off); so does a claimed row's lane.
+    assert _claim(session) == []
+    assert _claim(session, T0 + timedelta(minutes=1)) == ["a1"]
+    session.expire_all()
+    queries.finish_message(
+        session=session,
+        message_id=a1.id,
+        status=OutboxStatus.FAILED,
+        now=T0,
+        error="channel_not_found",
+        claim_token=a1.claim_token,  # re-read: the claim at T0 + 1 min gave it a new one
+    )
+    # A failed row no longer holds its lane up.
+    assert _claim(session, T0 + timedelta(minutes=1)) == ["a2"]
+
+
+def test_alert_after_a_blip_is_not_posted_before_the_report_queued_first(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    fake_slack.fail("chat.postMessage", status=503, times=3)  # the report's first attempt
+    _enqueue(db, clock, "daily-report:2025-10-31")
+    sender = _sender(db, fake_slack, clock)
+    assert sender.drain().retrying == 1
+    _enqueue(db, clock, "regression:9")
+    assert sender.drain().sent == 0  # the alert waits behind the report of its channel
+    clock.at += timedelta(seconds=2)
+    assert sender.drain().sent == 2
+    assert [k for _, k in fake_slack.posted_keys()] == ["daily-report:2025-10-31", "regression:9"]
+
+
+# -- pacing: Slack's ~1 message a second per channel -------------------------------------
+
+
+def test_one_post_a_second_per_channel_while_other_channels_go_on(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    """Fault: the sender posted as fast as it could and provoked 429 storms."""
+    fake_slack.channel_rate = 1.0  # Slack answers 429 beyond a message a second
+    for key in ("a1", "a2", "a3"):
+        _enqueue(db, clock, key, channel="#a")
+    _enqueue(db, clock, "b1", channel="#b")
+    result = _sender(db, fake_slack, clock).drain()
+    assert (result.sent, fake_slack.rate_limited) == (4, 0)
+    posted = {m["metadata"]["event_payload"]["key"]: float(m["ts"]) for m in fake_slack.messages}
+    assert posted["a2"] - posted["a1"] >= 1 and posted["a3"] - posted["a2"] >= 1
+    assert posted["b1"] < posted["a2"]  # #b did not wait for #a's pace
+
+
+# -- rows Slack can never accept ---------------------------------------------------------
+
+
+def test_a_payload_that_cannot_be_built_fails_with_its_reason_and_so_do_its_replies(
+    db: Database,
+    fake_slack: FakeSlack,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Fault: a SlackObjectFormationError left the row `sending`, re-claimed every five
+    minutes for ever, its replies waiting behind it, and the drain said "failed 0"."""
+    real_render = outbox.render
+
+    def render(template: str, data: dict[str, object]) -> dict[str, object]:
+        if data.get("poison"):
+            raise SlackObjectFormationError("text attribute must have no more than 3000 chars")
+        return real_render(template, data)  # type: ignore[return-value]
+
+    monkeypatch.setattr(outbox, "render", render)
+    with db.session() as s:
+        queries.enqueue(
+            session=s,
+            key="blocker:B-001",
+            method="chat.postMessage",
+            payload={"channel": "C0BLOCK", "template": "blocker", "data": {"poison": True}},
+            now=clock(),
+        )
+        queries.enqueue(
+            session=s,
+            key="blocker:B-001:escalation:1",
+            method="chat.postMessage",
+            payload={"text": "escalated"},
+            now=clock(),
+            parent_key="blocker:B-001",
+        )
+        queries.enqueue(
+            session=s,
+            key="blocker:B-002",
+            method="chat.postMessage",
+            payload={"channel": "C0BLOCK", "text": "another blocker"},
+            now=clock(),
+        )
+        s.commit()
+    result = _sender(db, fake_slack, clock).drain()
+    assert str(result) == "sent 1, retrying 0, failed 2, waiting 0"
+    parent, reply = _row(db, "blocker:B-001"), _row(db, "blocker:B-001:escalation:1")
+    assert parent.status == OutboxStatus.FAILED
+    assert parent.last_error == (
+        "SlackObjectFormationError: text attribute must have no more than 3000 chars"
+    )
+    assert (reply.status, reply.last_error) == (
+        OutboxStatus.FAILED,
+        "parent failed: blocker:B-001",
+    )
+    assert _row(db, "blocker:B-002").status == OutboxStatus.SENT  # the lane goes on
+    assert "blocker:B-001" in caplog.text and "SlackObjectFormationError" in caplog.text
+
+
+# -- ownership ---------------------------------------------------------------------------
+
+
+def test_a_sender_whose_lease_expired_cannot_overwrite_the_new_claimant(
+    session: Session,
+) -> None:
+    """Fault: finishing a row did not check who held it; a sender whose lease ran out
+    overwrote the outcome of the sender that had taken the row over."""
+    _add(session, "k1")
+    (stale,) = queries.claim_due(session=session, now=T0, lease=LEASE)
+    stale_token = stale.claim_token
+    later = T0 + LEASE + timedelta(seconds=1)
+    (current,) = queries.claim_due(session=session, now=later, lease=LEASE)
+    assert stale_token and current.claim_token and current.claim_token != stale_token
+    assert current.last_error is not None and current.last_error.startswith("uncertain:")
+    assert current.id is not None
+    assert not queries.finish_message(
+        session=session,
+        message_id=current.id,
+        status=OutboxStatus.PENDING,
+        now=later,
+        error="network: stale",
+        retry_at=later + timedelta(hours=1),
+        claim_token=stale_token,
+    )
+    assert not queries.renew_claim(
+        session=session, message_id=current.id, claim_token=stale_token, now=later
+    )
+    assert queries.finish_message(
+        session=session,
+        message_id=current.id,
+        status=OutboxStatus.SENT,
+        now=later,
+        result={"channel": "C1", "ts": "1.0"},
+        claim_token=current.claim_token,
+    )
+    session.expire_all()
+    row = queries.outbox_message(session=session, key="k1")
+    assert row is not None and row.status == OutboxStatus.SENT and row.result["ts"] == "1.0"
+
+
+# -- uncertain sends ---------------------------------------------------------------------
+
+
+def test_posts_carry_their_outbox_key_in_slack_metadata(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    _enqueue(db, clock, "daily-report:2025-10-31")
+    _sender(db, fake_slack, clock).drain()
+    (post,) = fake_slack.calls_to("chat.postMessage")
+    assert post.args["metadata"] == {
+        "event_type": "sprintbot_outbox",
+        "event_payload": {"key": "daily-report:2025-10-31"},
+    }
+
+
+def test_a_reply_slack_answers_late_is_not_posted_twice(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    """Fault: with Slack answering after 12 s (client timeout 10 s) a reply was posted
+    twice. Scaled down: a 1 s timeout, Slack answering after 1.5 s."""
+    with db.session() as s:
+        for key, payload, parent in (
+            ("regression:8", {"channel": "C0TEAM", "text": "regressed"}, None),
+            ("regression:8:list", {"text": "the list"}, "regression:8"),
+        ):
+            queries.enqueue(
+                session=s,
+                key=key,
+                method="chat.postMessage",
+                payload=payload,
+                now=clock(),
+                parent_key=parent,
+            )
+        s.commit()
+    sender = _sender(db, fake_slack, clock, timeout=1)
+    for handler in sender.client.retry_handlers:
+        handler.max_retry_count = 0
+    assert sender.drain(limit=1).sent == 1  # the parent
+    fake_slack.slow("chat.postMessage", 1.5)  # the reply lands, its answer comes too late
+    result = sender.drain()
+    assert (result.sent, result.retrying) == (0, 1)
+    reply = _row(db, "regression:8:list")
+    assert reply.last_error is not None and reply.last_error.startswith("uncertain:")
+    clock.at += timedelta(minutes=1)
+    assert sender.drain().sent == 1
+    assert [k for _, k in fake_slack.posted_keys()] == ["regression:8", "regression:8:list"]
+    (looked,) = fake_slack.calls_to("conversations.replies")
+    assert looked.args["include_all_metadata"] in ("1", "true", True)
+    thread_reply = fake_slack.messages[-1]
+    assert _row(db, "regression:8:list").result == {
+        "channel": "C0TEAM",
+        "ts": thread_reply["ts"],
+    }
+
+
+def test_a_post_whose_connection_dropped_is_found_in_the_channel_history(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    # Posted by name, never delivered to that channel before: the look-up finds the ID.
+    fake_slack.drop("chat.postMessage")
+    _enqueue(db, clock, "weekly-report:1")
+    sender = _sender(db, fake_slack, clock)
+    assert sender.drain().retrying == 1
+    clock.at += timedelta(minutes=1)
+    assert sender.drain().sent == 1
+    assert fake_slack.posted_keys() == [("CSPRINTSTATUS", "weekly-report:1")]
+    assert len(fake_slack.calls_to("conversations.history")) == 1
+    assert _row(db, "weekly-report:1").result["ts"] == fake_slack.messages[0]["ts"]
+
+
+def test_an_uncertain_post_not_found_is_posted_again(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    _enqueue(db, clock, "standup-digest:1", channel="C0TEAM")
+    with db.session() as s:  # a sender claims the row and dies before posting
+        (claimed,) = queries.claim_due(session=s, now=clock(), lease=LEASE)
+        s.commit()
+    # After its lease another sender asks Slack first, finds nothing, and posts.
+    clock.at += LEASE + timedelta(seconds=1)
+    assert _sender(db, fake_slack, clock).drain().sent == 1
+    assert len(fake_slack.calls_to("conversations.history")) == 1
+    assert fake_slack.posted_keys() == [("C0TEAM", "standup-digest:1")]
+    assert claimed.claim_token != _row(db, "standup-digest:1").claim_token
+
+
+def test_manifest_asks_for_the_history_scopes_the_look_up_needs() -> None:
+    assert {"channels:history", "groups:history", "im:history"} <= set(BOT_SCOPES)
