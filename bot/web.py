@@ -25,7 +25,7 @@ from bot.settings import Settings
 from jobs import figures
 from jobs.config import Sprint
 from jobs.errors import SprintError
-from jobs.ingest import Ingested, IngestError, RunInfo, ingest_junit, ingest_metrics
+from jobs.ingest import Ingested, IngestError, RunInfo, ingest_metrics, receive_junit
 from jobs.readiness import current_status
 from storage import queries
 from storage.db import Database
@@ -116,7 +116,7 @@ def create_web_app(
 
     async def healthz(_: Request) -> Response:
         def check() -> None:
-            with db.session() as session:
+            with db.read() as session:  # never waits for a writer (an ingest)
                 queries.ping(session=session)
 
         try:
@@ -144,7 +144,7 @@ def create_web_app(
     @authorized
     async def readiness(_: Request) -> Response:
         def compute() -> dict[str, object]:
-            with db.session() as session:
+            with db.read() as session:
                 return current_status(session=session, sprint=sprint, now=now()).as_dict()
 
         return JSONResponse(await run_in_threadpool(compute))
@@ -163,7 +163,7 @@ def create_web_app(
             return error(400, f"at {text!r} is in the future; figures are known up to now")
 
         def compute() -> dict[str, object]:
-            with db.session() as session:
+            with db.read() as session:
                 return figures.compute(session=session, sprint=sprint, at=at).as_dict()
 
         return JSONResponse(await run_in_threadpool(compute))
@@ -191,17 +191,12 @@ def create_web_app(
             return error(400, str(exc))
 
         def work() -> Ingested:
-            with body, branch_lock(info.branch), db.session() as session:
-                result = ingest_junit(
-                    session=session,
-                    sprint=sprint,
-                    document=body,
-                    digest=digest,
-                    info=info,
-                    now=now(),
+            # Parsed and classified before it takes the write lock, which it holds only to
+            # write: commands and reads are answered meanwhile.
+            with body, branch_lock(info.branch):
+                return receive_junit(
+                    db=db, sprint=sprint, document=body, digest=digest, info=info, now=now()
                 )
-                session.commit()
-                return result
 
         try:
             result = await run_in_threadpool(work)

@@ -3,17 +3,21 @@
 A report is parsed (streaming), compared with the branch's known tests, classified
 (regressions, fixed, new failures, flaky, newly skipped), stored (only what changed gets a
 row; every status of the report is kept packed on the report), readiness is recomputed
-and snapshotted, and alerts are queued — all in the caller's transaction, so a report
-that fails anywhere leaves no trace.
+and snapshotted, and alerts are queued — all in one transaction, so a report that fails
+anywhere leaves no trace. The parsing and classifying come first, outside any lock
+(`receive_junit`): on SQLite the write lock is held only while the rows are written, so
+Slack commands and reads never wait for a parse.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import logging
 import re
+import time
 import zlib
-from collections import Counter
+from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,9 +33,10 @@ from jobs.errors import SprintError
 from jobs.numbers import MetricState, Move, TestCounts
 from jobs.readiness import TestTally, announce_decline, record_readiness, snapshot_readiness
 from storage import queries
-from storage.models import Alert, MetricSample, TestReport, TestStatus
+from storage.db import Database
+from storage.models import Alert, MetricSample, TestReport
 
-FAILING = {TestStatus.FAILED, TestStatus.ERROR}
+log = logging.getLogger(__name__)
 _BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/+-]{0,199}$")
 _RUN = re.compile(r"^[\w.:#/@+-]{1,200}$")
 
@@ -59,8 +64,28 @@ def check_run_info(info: RunInfo, *, now: datetime) -> None:
         )
     if info.commit is not None and not re.match(r"^[\w.-]{1,100}$", info.commit):
         raise IngestError(f"commit {info.commit!r} is not a commit id")
-    if info.url is not None and not re.match(r"^https?://\S{1,1990}$", info.url):
-        raise IngestError("url must be an http(s) link to the CI run")
+    if info.url is not None:
+        # Imported here so that this check stays one self-contained piece of the module.
+        import unicodedata
+        from urllib.parse import urlsplit
+
+        wrong = "url must be an http(s) link to the CI run"
+        try:
+            parts = urlsplit(info.url)
+            web = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            web = False
+        if not web:
+            raise IngestError(wrong)
+        if len(info.url) > 1990:
+            raise IngestError(f"{wrong}, at most 1990 characters long")
+        # `<`, `>` and `|` would end Slack's `<url|label>` early and let the rest of the
+        # "link" post mentions or a forged link; a real URL has them percent-encoded.
+        if any(c in "<>|" or c.isspace() or unicodedata.category(c)[0] == "C" for c in info.url):
+            raise IngestError(
+                f"{wrong}; it may not hold spaces, control characters, <, > or | "
+                "(percent-encode them)"
+            )
     if info.at is not None:
         check_time(info.at, now=now, name="at")
 
@@ -73,8 +98,7 @@ def check_time(at: datetime, *, now: datetime, name: str) -> None:
         raise IngestError(f"{name} {at.isoformat()} is not a plausible time for a CI run")
 
 
-def _test_ref(key: tuple[str, str], file: str | None, component: str | None) -> dict[str, Any]:
-    classname, name = key
+def _test_ref(classname: str, name: str, file: str | None, component: str | None) -> dict[str, Any]:
     return {
         "id": f"{classname}::{name}",
         "classname": classname,
@@ -84,18 +108,22 @@ def _test_ref(key: tuple[str, str], file: str | None, component: str | None) -> 
     }
 
 
-def _pack(cases: dict[tuple[str, str], junit.Case]) -> bytes:
+def _pack(report: junit.Report) -> bytes:
     """Every status of a report, compactly: zlib over `status\tclassname\tname` lines,
     compressed as it goes so a large report never exists as one big string."""
     packer = zlib.compressobj(1)
+    statuses = [str(s) for s in junit.STATUSES]
+    classnames, name = report.classnames, report.name
+    class_of, status_of = report.class_of, report.status_of
     out = []
-    batch: list[str] = []
-    for c in cases.values():
-        batch.append(f"{c.status}\t{c.classname}\t{c.name}")
-        if len(batch) == 4096:
-            out.append(packer.compress(("\n".join(batch) + "\n").encode()))
-            batch = []
-    out.append(packer.compress("\n".join(batch).encode()))
+    n = len(report)
+    for start in range(0, n, 4096):
+        stop = min(start + 4096, n)
+        lines = "\n".join(
+            f"{statuses[status_of[i]]}\t{classnames[class_of[i]]}\t{name(i)}"
+            for i in range(start, stop)
+        )
+        out.append(packer.compress((lines + "\n").encode()))
     out.append(packer.flush())
     return b"".join(out)
 
@@ -117,8 +145,9 @@ def _id(value: int | None) -> int:
     return value
 
 
-def _key_hash(classname: str, name: str) -> str:
-    return hashlib.blake2b(f"{classname}::{name}".encode(), digest_size=16).hexdigest()
+def _key_digest(classname: str, name: str) -> bytes:
+    """known_test.key, as bytes (the column holds their hex)."""
+    return hashlib.blake2b(f"{classname}::{name}".encode(), digest_size=16).digest()
 
 
 @dataclass
@@ -140,6 +169,238 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+_PASSED, _FAILED, _ERROR, _SKIPPED, _FLAKY = (junit.CODE[s] for s in junit.STATUSES)
+_FAILING = (_FAILED, _ERROR)
+_NEW = 255  # old_code of a test the branch did not know
+
+
+class _Plan:
+    """A parsed report and what it does to its branch, worked out from the branch's known
+    tests as read at `version`: every per-test figure in arrays (a few bytes a test), so a
+    1M-test report costs little beside its names."""
+
+    def __init__(
+        self,
+        parsed: junit.Report,
+        *,
+        sprint: Sprint,
+        info: RunInfo,
+        run: str,
+        digest: str,
+        at: datetime,
+        now: datetime,
+    ) -> None:
+        self.parsed, self.sprint, self.info = parsed, sprint, info
+        self.run, self.digest, self.at, self.now = run, digest, at, now
+        self.statuses = _pack(parsed)
+        # Components as numbers (0: none); each test's by its (class, file), looked up once
+        # per pair rather than globbed per test.
+        self.components: list[str | None] = [None]
+        self._component_ids: dict[str | None, int] = {None: 0}
+        mapper = ComponentMap(sprint)
+        by_pair: dict[int, int] = {}
+        width = len(parsed.files)
+        classnames, files = parsed.classnames, parsed.files
+        self.component_of = array("I")
+        for c, f in zip(parsed.class_of, parsed.file_of, strict=True):
+            pair = c * width + f
+            found = by_pair.get(pair)
+            if found is None:
+                found = by_pair[pair] = self._component_id(mapper(files[f], classnames[c]))
+            self.component_of.append(found)
+        self.version = -1
+        self._refs_version = -1
+        self._refs: dict[str, list[dict[str, Any]]] = {}
+
+    def _component_id(self, name: str | None) -> int:
+        found = self._component_ids.get(name)
+        if found is None:
+            found = self._component_ids[name] = len(self.components)
+            self.components.append(name)
+        return found
+
+    def classify(self, *, session: Session) -> None:
+        """Compare the report with the branch's known tests as `session` reads them now."""
+        parsed = self.parsed
+        n = len(parsed)
+        self.version = queries.branch_version(session=session, branch=self.info.branch)
+        self.known_id = known_id = array("q", bytes(8 * n))
+        self.old_code = old_code = bytearray([_NEW]) * n
+        self.old_component = old_component = array("I", bytes(4 * n))
+        # Per component [passed, known] before and after the report; all tests' totals after.
+        before: dict[int, list[int]] = {}
+        after: dict[int, list[int]] = {}
+        passed_total = failing_total = known_total = 0
+        code_of = junit.CODE
+        find, component_id = parsed.find, self._component_id
+        for classname, name, test_id, status, component in queries.branch_tests(
+            session=session, branch=self.info.branch
+        ):
+            code, comp = code_of[status], component_id(component)
+            i = find(classname, name)
+            if i is not None:
+                known_id[i], old_code[i], old_component[i] = test_id, code, comp
+                continue
+            # A known test this report does not hold (a shard): unchanged.
+            ok = code == _PASSED
+            passed_total += ok
+            failing_total += code in _FAILING
+            known_total += 1
+            if comp:
+                for counts in (before.setdefault(comp, [0, 0]), after.setdefault(comp, [0, 0])):
+                    counts[0] += ok
+                    counts[1] += 1
+
+        self.counts = counts_of = [0] * len(junit.STATUSES)
+        self.new, self.changed = array("I"), array("I")
+        self.regressed, self.fixed, self.new_failures = array("I"), array("I"), array("I")
+        self.flaky, self.newly_skipped = array("I"), array("I")
+        self.still_failing = 0
+        status_of, component_of = parsed.status_of, self.component_of
+        for i in range(n):
+            code, comp = status_of[i], component_of[i]
+            counts_of[code] += 1
+            ok = code == _PASSED
+            passed_total += ok
+            failing_total += code in _FAILING
+            known_total += 1
+            if comp:
+                counts = after.setdefault(comp, [0, 0])
+                counts[0] += ok
+                counts[1] += 1
+            old = old_code[i]
+            if old == _NEW:
+                self.new.append(i)
+                if code in _FAILING:
+                    self.new_failures.append(i)
+                elif code == _FLAKY:
+                    self.flaky.append(i)
+                continue
+            old_comp = old_component[i]
+            if old_comp:
+                counts = before.setdefault(old_comp, [0, 0])
+                counts[0] += old == _PASSED
+                counts[1] += 1
+            if old == code and old_comp == comp:
+                if code in _FAILING:
+                    self.still_failing += 1
+                elif code == _FLAKY:
+                    self.flaky.append(i)
+                continue
+            self.changed.append(i)
+            if old == _PASSED and code in _FAILING:
+                self.regressed.append(i)  # or a muted test's failure: told apart under the lock
+            elif old in _FAILING and code == _PASSED:
+                self.fixed.append(i)
+            elif old in _FAILING and code in _FAILING:
+                self.still_failing += 1
+            elif code == _FLAKY:
+                self.flaky.append(i)
+            elif code == _SKIPPED and old != _SKIPPED:
+                self.newly_skipped.append(i)
+            if code in _FAILING and old not in _FAILING and old != _PASSED:
+                self.new_failures.append(i)  # e.g. skipped → failed: first time seen failing
+        self.before, self.after = self._named(before), self._named(after)
+        self.tally = TestTally(
+            components=dict(self.after),
+            passed=passed_total,
+            failing=failing_total,
+            known=known_total,
+        )
+
+    def _named(self, counts: dict[int, list[int]]) -> dict[str, TestCounts]:
+        out = {}
+        for k, (passed, total) in counts.items():
+            name = self.components[k]
+            if name is not None and total:
+                out[name] = TestCounts(passed=passed, total=total)
+        return out
+
+    # -- what the write phase needs, built from the arrays on demand ----------------------
+
+    def ref(self, i: int) -> dict[str, Any]:
+        p = self.parsed
+        return _test_ref(
+            p.classnames[p.class_of[i]],
+            p.name(i),
+            p.files[p.file_of[i]],
+            self.components[self.component_of[i]],
+        )
+
+    def refs(self) -> dict[str, list[dict[str, Any]]]:
+        """The reply's lists that do not depend on what is read under the lock, built
+        before it is taken (a first report's new failures may be thousands)."""
+        if self._refs_version != self.version:
+            self._refs = {
+                name: [self.ref(i) for i in indices]
+                for name, indices in (
+                    ("fixed", self.fixed),
+                    ("new_failures", self.new_failures),
+                    ("flaky", self.flaky),
+                    ("newly_skipped", self.newly_skipped),
+                )
+            }
+            self._refs_version = self.version
+        return self._refs
+
+    def message(self, i: int) -> str | None:
+        return self.parsed.messages.get(i)
+
+    def new_rows(self) -> Iterator[tuple[Any, ...]]:
+        """The new tests as queries.STAGED_TEST_COLUMNS, in the order of their keys: stored
+        in that order they append to the indexes instead of writing all over them (twice as
+        fast for a first report of 700k tests). Sorted in 256 buckets by the keys' first
+        byte, so the sort needs no more than the keys' 16 bytes a test."""
+        p, statuses, new = self.parsed, [str(s) for s in junit.STATUSES], self.new
+        keys = bytearray()
+        buckets = [array("I") for _ in range(256)]
+        for j, i in enumerate(new):
+            key = _key_digest(p.classnames[p.class_of[i]], p.name(i))
+            keys += key
+            buckets[key[0]].append(j)
+        n = 0
+        for bucket in buckets:
+            for j in sorted(bucket, key=lambda j: keys[16 * j : 16 * j + 16]):
+                i = new[j]
+                code = p.status_of[i]
+                n += 1
+                yield (
+                    n,
+                    keys[16 * j : 16 * j + 16].hex(),
+                    p.classnames[p.class_of[i]],
+                    p.name(i),
+                    p.files[p.file_of[i]],
+                    self.components[self.component_of[i]],
+                    statuses[code],
+                    p.messages.get(i) if code in _FAILING else None,
+                )
+
+    def updates(self, report_id: int, *, status_changed: bool) -> Iterator[tuple[Any, ...]]:
+        """Known tests whose status (or else only their component) changed, as
+        queries.UPDATED_TEST_COLUMNS and the test's id."""
+        p, statuses = self.parsed, [str(s) for s in junit.STATUSES]
+        for i in self.changed:
+            code = p.status_of[i]
+            if (code != self.old_code[i]) != status_changed:
+                continue
+            yield (
+                statuses[code],
+                self.components[self.component_of[i]],
+                p.messages.get(i) if code in _FAILING else None,
+                report_id,
+                p.files[p.file_of[i]],
+                self.known_id[i],
+            )
+
+    def results(self, report_id: int) -> Iterator[tuple[Any, ...]]:
+        """A result for each known test whose status changed."""
+        p, statuses = self.parsed, [str(s) for s in junit.STATUSES]
+        for i in self.changed:
+            code, old = p.status_of[i], self.old_code[i]
+            if code != old:
+                yield report_id, self.known_id[i], statuses[code], statuses[old], p.messages.get(i)
+
+
 def ingest_junit(
     *,
     session: Session,
@@ -149,230 +410,169 @@ def ingest_junit(
     info: RunInfo,
     now: datetime,
 ) -> Ingested:
-    """Ingest one JUnit document; the caller commits (or rolls back on any error)."""
+    """Ingest one JUnit document in the caller's transaction; the caller commits (or rolls
+    back on any error). The document is parsed before the session is first used; the rest
+    holds the session's transaction (on SQLite, the write lock) — `receive_junit` holds it
+    only to write."""
+    check_run_info(info, now=now)
     with _gc_paused():
-        return _ingest_junit(
-            session=session, sprint=sprint, document=document, digest=digest, info=info, now=now
-        )
+        plan = _prepare(sprint=sprint, document=document, digest=digest, info=info, now=now)
+        return _write(session=session, plan=plan, staged=False)
 
 
-def _ingest_junit(
+def receive_junit(
     *,
-    session: Session,
+    db: Database,
     sprint: Sprint,
     document: bytes | IO[bytes],
     digest: str,
     info: RunInfo,
     now: datetime,
 ) -> Ingested:
+    """Ingest one JUnit document so that nothing waits on it: parse, read the branch and
+    classify without any lock, stage the new tests on the connection that will write them,
+    then one short transaction writes it all (committed here; one transaction per report).
+    If another ingest changed the branch meanwhile, the report is classified again under
+    the lock, so the outcome is the same as if they had run one after the other."""
     check_run_info(info, now=now)
     run = info.run or f"doc-{digest[:16]}"
-    queries.lock_branch(session=session, branch=info.branch)
-    previous = queries.report_by_digest(session=session, run=run, digest=digest)
+    with db.read() as session:
+        previous = queries.report_by_digest(session=session, run=run, digest=digest)
     if previous is not None:
         return Ingested(reply=previous.reply, created=False)
+    with _gc_paused():
+        started = time.perf_counter()
+        plan = _prepare(sprint=sprint, document=document, digest=digest, info=info, now=now)
+        with db.connect() as connection:
+            try:
+                with db.read(connection=connection) as session:
+                    plan.classify(session=session)
+                queries.stage_tests(connection=connection, rows=plan.new_rows())
+                plan.refs()
+                ready = time.perf_counter()
+                log.info(
+                    "report of %s: %d testcases read and classified in %.1f s; writing",
+                    run,
+                    plan.parsed.testcases,
+                    ready - started,
+                )
+                with db.session(connection=connection) as session:
+                    result = _write(session=session, plan=plan, staged=True)
+                    session.commit()
+                log.info(
+                    "report of %s: written in %.1f s (%d new tests, %d changed)",
+                    run,
+                    time.perf_counter() - ready,
+                    len(plan.new),
+                    len(plan.changed),
+                )
+            finally:
+                queries.unstage_tests(connection=connection)
+    return result
 
+
+def _prepare(
+    *, sprint: Sprint, document: bytes | IO[bytes], digest: str, info: RunInfo, now: datetime
+) -> _Plan:
+    """Parse a document and look its tests' components up: no database involved."""
     parsed = junit.parse(document)
     at = info.at or parsed.timestamp or now
     if info.at is None and parsed.timestamp is not None:
         check_time(at, now=now, name="the report's timestamp")
-    known = queries.branch_tests(session=session, branch=info.branch)
-    mapper = ComponentMap(sprint)
+    run = info.run or f"doc-{digest[:16]}"
+    return _Plan(parsed, sprint=sprint, info=info, run=run, digest=digest, at=at, now=now)
+
+
+def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
+    """Store a classified report: the write phase, in `session`'s transaction."""
+    info, sprint, now, at = plan.info, plan.sprint, plan.now, plan.at
+    branch = info.branch
+    queries.lock_branch(session=session, branch=branch)
+    previous = queries.report_by_digest(session=session, run=plan.run, digest=plan.digest)
+    if previous is not None:
+        return Ingested(reply=previous.reply, created=False)
+    if not staged or queries.branch_version(session=session, branch=branch) != plan.version:
+        # Nothing read yet, or another ingest wrote the branch since: read it again under
+        # the lock, where nothing can change it.
+        plan.classify(session=session)
+        queries.stage_tests(connection=session.connection(), rows=plan.new_rows())
+
+    # Muting and alerts change outside ingestion: read them under the lock.
+    regressed: list[int] = []
+    muted_failures: list[int] = []
+    muted = queries.muted_among(
+        session=session, branch=branch, ids=[plan.known_id[i] for i in plan.regressed]
+    )
+    for i in plan.regressed:
+        (muted_failures if plan.known_id[i] in muted else regressed).append(i)
+    alerted = queries.alerted_tests(session=session, branch=branch) if plan.fixed else {}
+    recovered = [plan.known_id[i] for i in plan.fixed if plan.known_id[i] in alerted]
 
     report = queries.add_report(
         session=session,
         report=TestReport(
-            run=run,
+            run=plan.run,
             commit=info.commit,
-            branch=info.branch,
+            branch=branch,
             url=info.url,
             at=at,
             received_at=now,
-            digest=digest,
-            tests=parsed.testcases,
-            statuses=_pack(parsed.cases),
+            digest=plan.digest,
+            tests=plan.parsed.testcases,
+            statuses=plan.statuses,
         ),
     )
     report_id = _id(report.id)
-
-    counts: Counter[str] = Counter()
-    regressions, fixed, new_failures, flaky, newly_skipped = [], [], [], [], []
-    muted_failures: list[dict[str, Any]] = []
-    still_failing = 0
-    new_rows: list[tuple[Any, ...]] = []
-    new_meta: list[tuple[junit.Case, str | None]] = []
-    updates: list[dict[str, Any]] = []
-    results: list[dict[str, Any]] = []
-    recovered: list[int] = []
-    regressed_ids: list[int] = []
-    # What each kind of change does to readiness on its own (numbers.impact), and the known
-    # tests that changed as (component, passing) before → after, to count readiness before.
-    regressed_moves: list[Move] = []
-    fixed_moves: list[Move] = []
-    new_failure_moves: list[Move] = []
-    changed: list[tuple[str | None, bool, str | None, bool]] = []
-
-    for key, case in parsed.cases.items():
-        status = case.status
-        counts[status] += 1
-        component = mapper(case.file, case.classname)
-        row = known.get(key)
-        if row is None:
-            # In the order of queries.KNOWN_TEST_COLUMNS.
-            new_rows.append(
-                (
-                    info.branch,
-                    _key_hash(*key),
-                    case.classname,
-                    case.name,
-                    case.file,
-                    component,
-                    str(status),
-                    case.message if status in FAILING else None,
-                    now,  # first seen: when sprintbot received it (history's time axis)
-                    at,
-                    report_id,
-                    False,
-                )
-            )
-            new_meta.append((case, component))
-            ref = _test_ref(key, case.file, component)
-            if status in FAILING:
-                new_failures.append(ref)
-                new_failure_moves.append(Move(component, passed=0, known=1))
-            elif status is TestStatus.FLAKY:
-                flaky.append(ref)
-            continue
-        if row.status == status and row.component == component:
-            if status in FAILING:
-                still_failing += 1
-            elif status is TestStatus.FLAKY:
-                flaky.append(_test_ref(key, case.file, component))
-            continue
-        ref = _test_ref(key, case.file, component)
-        if row.status == TestStatus.PASSED and status in FAILING:
-            if row.muted:
-                muted_failures.append(ref)
-            else:
-                regressions.append({**ref, "message": case.message})
-                regressed_ids.append(row.id)
-                regressed_moves.append(Move(row.component, passed=-1, known=0))
-        elif row.status in FAILING and status is TestStatus.PASSED:
-            fixed.append(ref)
-            fixed_moves.append(Move(row.component, passed=1, known=0))
-            if row.alert_id is not None:
-                recovered.append(row.id)
-        elif row.status in FAILING and status in FAILING:
-            still_failing += 1
-        elif status is TestStatus.FLAKY:
-            flaky.append(ref)
-        elif status is TestStatus.SKIPPED and row.status != TestStatus.SKIPPED:
-            newly_skipped.append(ref)
-        if status in FAILING and row.status not in FAILING and row.status != TestStatus.PASSED:
-            new_failures.append(ref)  # e.g. skipped → failed: first time seen failing
-            new_failure_moves.append(Move(row.component, passed=0, known=0))  # known already
-        if row.status != status:
-            results.append(
-                {
-                    "report_id": report_id,
-                    "test_id": row.id,
-                    "status": status,
-                    "previous_status": row.status,
-                    "message": case.message,
-                }
-            )
-        updates.append(
-            {
-                "id": row.id,
-                "status": status,
-                "component": component,
-                "changed_at": at if row.status != status else None,
-                "message": case.message if status in FAILING else None,
-                "last_report_id": report_id,
-                "file": case.file,
-            }
-        )
-        changed.append(
-            (row.component, row.status == TestStatus.PASSED, component, status == TestStatus.PASSED)
-        )
-        row.status, row.component = status, component
-
-    new_ids = queries.insert_tests(
-        session=session, branch=info.branch, report_id=report_id, rows=new_rows
+    # First seen: when sprintbot received it (history's time axis).
+    queries.insert_staged_tests(
+        session=session, branch=branch, report_id=report_id, first_seen_at=now, at=at
     )
-    del new_rows  # the largest structure of a first report: free it before going on
-    # Readiness from the branch's tests as they now stand, counted in memory: the known
-    # tests (updated in place above) plus the new ones.
-    tests_by_component: dict[str, list[int]] = {}
-    passed_total = failing_total = 0
-
-    def tally(status: str, component: str | None) -> None:
-        nonlocal passed_total, failing_total
-        ok = status == TestStatus.PASSED
-        passed_total += ok
-        failing_total += status in FAILING
-        if component is not None:
-            c = tests_by_component.setdefault(component, [0, 0])
-            c[0] += ok
-            c[1] += 1
-
-    for row in known.values():
-        tally(row.status, row.component)
-    for test_id, (case, component) in zip(new_ids, new_meta, strict=True):
-        tally(case.status, component)
-        if case.status is not TestStatus.PASSED:
-            # A new test that passes needs no row: known_test says when it was first seen.
-            results.append(
-                {
-                    "report_id": report_id,
-                    "test_id": test_id,
-                    "status": case.status,
-                    "previous_status": None,
-                    "message": case.message,
-                }
-            )
-    known_count = len(known) + len(new_meta)
-    for u in updates:
-        if u["changed_at"] is None:
-            del u["changed_at"]
-    queries.update_tests(session=session, rows=updates)
-    queries.add_results(session=session, rows=results)
+    if not staged:
+        queries.unstage_tests(connection=session.connection())
+    queries.update_tests(
+        session=session, rows=plan.updates(report_id, status_changed=True), changed_at=at
+    )
+    queries.update_tests(
+        session=session, rows=plan.updates(report_id, status_changed=False), changed_at=None
+    )
+    queries.add_results(session=session, rows=plan.results(report_id))
 
     recorded = snapshot_readiness(
         session=session,
         sprint=sprint,
         cause=f"report:{report_id}",
         now=now,
-        branch=info.branch,
-        counts=TestTally(
-            components={
-                k: TestCounts(passed=p, total=n) for k, (p, n) in tests_by_component.items()
-            },
-            passed=passed_total,
-            failing=failing_total,
-            known=known_count,
-        ),
+        branch=branch,
+        counts=plan.tally,
     )
     readiness = recorded.summary
+    regressions = [{**plan.ref(i), "message": plan.message(i)} for i in regressed]
+    refs = plan.refs()
+    new_failures = refs["new_failures"]
     effect = None
-    if info.branch == sprint.sprint.branch:
-        after = {k: TestCounts(passed=p, total=n) for k, (p, n) in tests_by_component.items()}
+    if branch == sprint.sprint.branch:
+        comps = plan.components
         effect = numbers.impact(
             sprint,
-            before=_counts_before(after, changed, new_meta),
-            after=after,
-            regressed=regressed_moves,
-            fixed=fixed_moves,
-            new_failures=new_failure_moves,
+            before=plan.before,
+            after=plan.after,
+            regressed=[Move(comps[plan.old_component[i]], passed=-1, known=0) for i in regressed],
+            fixed=[Move(comps[plan.old_component[i]], passed=1, known=0) for i in plan.fixed],
+            new_failures=[
+                Move(comps[plan.component_of[i]], passed=0, known=1)
+                if plan.old_code[i] == _NEW
+                else Move(comps[plan.old_component[i]], passed=0, known=0)  # known already
+                for i in plan.new_failures
+            ],
             manual=queries.latest_manual_scores(session=session),
             metric_values=queries.latest_metric_values(session=session),
         ).as_dict()
 
     context = {
         "commit": info.commit,
-        "branch": info.branch,
+        "branch": branch,
         "url": info.url,
-        "run": run,
+        "run": plan.run,
         "report": report_id,
         "readiness": readiness,
         "impact": effect,
@@ -380,7 +580,7 @@ def _ingest_junit(
     alert_key = None
     # Only the tracked branch alerts the team; other branches get their classification in
     # the reply (a feature branch's red tests are its author's business).
-    if regressions and info.branch == sprint.sprint.branch:
+    if regressions and branch == sprint.sprint.branch:
         alert = notices.regression_alert(
             session=session,
             sprint=sprint,
@@ -389,7 +589,9 @@ def _ingest_junit(
             context=context,
             now=now,
         )
-        queries.set_alert(session=session, test_ids=regressed_ids, alert_id=alert.id or 0)
+        queries.set_alert(
+            session=session, test_ids=[plan.known_id[i] for i in regressed], alert_id=alert.id or 0
+        )
         alert_key = alert.key
     _resolve_recovered(session=session, recovered=recovered, context=context, now=now)
     # After the alert, so the team reads the cause before the consequence.
@@ -401,59 +603,34 @@ def _ingest_junit(
         now=now,
     )
 
-    failed = counts[TestStatus.FAILED]
+    counts = plan.counts
     reply = {
-        "run": run,
+        "run": plan.run,
         "report": report_id,
-        "tests": parsed.testcases,
-        "unique_tests": len(parsed.cases),
-        "passed": counts[TestStatus.PASSED],
-        "failed": failed,
-        "errors": counts[TestStatus.ERROR],
-        "skipped": counts[TestStatus.SKIPPED],
-        "flaky_count": counts[TestStatus.FLAKY],
+        "tests": plan.parsed.testcases,
+        "unique_tests": len(plan.parsed),
+        "passed": counts[_PASSED],
+        "failed": counts[_FAILED],
+        "errors": counts[_ERROR],
+        "skipped": counts[_SKIPPED],
+        "flaky_count": counts[_FLAKY],
         "regressions": [{k: v for k, v in r.items() if k != "message"} for r in regressions],
-        "fixed": fixed,
+        "fixed": refs["fixed"],
         "new_failures": new_failures,
-        "still_failing": still_failing,
-        "flaky": flaky + muted_failures,
-        "newly_skipped": newly_skipped,
+        "still_failing": plan.still_failing,
+        "flaky": refs["flaky"] + [plan.ref(i) for i in muted_failures],
+        "newly_skipped": refs["newly_skipped"],
         "readiness": readiness,
         "impact": effect,
         "alert": alert_key,
     }
-    report.passed, report.failed = counts[TestStatus.PASSED], failed
-    report.errors, report.skipped = counts[TestStatus.ERROR], counts[TestStatus.SKIPPED]
-    report.flaky = counts[TestStatus.FLAKY]
+    report.passed, report.failed = counts[_PASSED], counts[_FAILED]
+    report.errors, report.skipped = counts[_ERROR], counts[_SKIPPED]
+    report.flaky = counts[_FLAKY]
     report.reply = reply
     session.add(report)
     session.flush()
     return Ingested(reply=reply, created=True)
-
-
-def _counts_before(
-    after: dict[str, TestCounts],
-    changed: list[tuple[str | None, bool, str | None, bool]],
-    new: list[tuple[junit.Case, str | None]],
-) -> dict[str, TestCounts]:
-    """Per-component test counts as they stood before the report: `after` without the
-    report's new tests, and with each changed known test back in its old component/status."""
-    counts = {k: [c.passed, c.total] for k, c in after.items()}
-    for case, component in new:  # a first report's every test: a plain loop
-        if component is not None:
-            c = counts[component]
-            c[0] -= case.status is TestStatus.PASSED
-            c[1] -= 1
-    for old_component, old_passing, component, passing in changed:
-        if component is not None:
-            c = counts[component]
-            c[0] -= passing
-            c[1] -= 1
-        if old_component is not None:
-            c = counts.setdefault(old_component, [0, 0])
-            c[0] += old_passing
-            c[1] += 1
-    return {k: TestCounts(passed=p, total=n) for k, (p, n) in counts.items() if n}
 
 
 def _causes(

@@ -7,10 +7,18 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
+
+# An execution option: transactions on a connection carrying it only read.
+READ_ONLY = "sprintbot_read_only"
+
+
+class ReadOnlySessionError(RuntimeError):
+    """Something tried to write through a read session (a programming error)."""
 
 
 def normalize_url(url: str) -> str:
@@ -29,7 +37,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     except ArgumentError as exc:
         raise ValueError(f"not a database URL: {exc}") from None
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+
+        @event.listens_for(engine, "begin")
+        def _on_begin_pg(conn: Connection) -> None:
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+        return engine
 
     memory = parsed.database in (None, "", ":memory:")
     engine = create_engine(
@@ -50,14 +65,24 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
         cur.close()
 
-    # IMMEDIATE: take the write lock when the transaction starts. A deferred transaction
-    # that reads and then writes fails at once ("database is locked") if another process
-    # (web and clock are two) committed in between; an immediate one waits its turn.
+    # Writes are IMMEDIATE: take the write lock when the transaction starts. A deferred
+    # transaction that reads and then writes fails at once ("database is locked") if another
+    # process (web and clock are two) committed in between; an immediate one waits its turn.
+    # Reads are DEFERRED and never write: in WAL mode they read the last commit while a
+    # writer writes, so /healthz and the figures never wait for an ingest.
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _refuse_flush(session: OrmSession, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlySessionError("a read session cannot write; use Database.session()")
 
 
 class Database:
@@ -65,20 +90,47 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._reader = engine.execution_options(**{READ_ONLY: True})
 
     @classmethod
     def from_url(cls, url: str) -> Database:
         return cls(make_engine(url))
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session whose transaction the caller commits; rolled back on error."""
-        with Session(self.engine, expire_on_commit=False) as session:
+    def session(self, *, connection: Connection | None = None) -> Iterator[Session]:
+        """A session whose transaction the caller commits; rolled back on error.
+
+        On SQLite it holds the write lock from its first statement to its end: keep it for
+        writing (and the reads a write depends on), not for reads alone.
+        """
+        if connection is not None:
+            connection.execution_options(**{READ_ONLY: False})
+        with Session(connection or self.engine, expire_on_commit=False) as session:
             try:
                 yield session
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def read(self, *, connection: Connection | None = None) -> Iterator[Session]:
+        """A session that only reads: it never takes SQLite's write lock, so it neither waits
+        for a writer nor makes one wait (PostgreSQL runs it READ ONLY). Flushing a change
+        raises ReadOnlySessionError. Closing it ends the transaction; what it loaded stays
+        loaded."""
+        if connection is not None:
+            connection.execution_options(**{READ_ONLY: True})
+        bind = connection if connection is not None else self._reader
+        with Session(bind, expire_on_commit=False, autoflush=False) as session:
+            event.listen(session, "before_flush", _refuse_flush)
+            yield session
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """One pooled connection to run several transactions on in turn (`read(connection=)`,
+        `session(connection=)`), for work that stages data on it before taking the lock."""
+        with self.engine.connect() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -616,6 +616,8 @@ def _stage(connection: Connection, rows: Iterable[tuple[Any, ...]], *, postgres:
 
 def unstage_tests(*, connection: Connection) -> None:
     """Drop the staging table (its connection goes back to the pool)."""
+    if connection.invalidated:
+        return  # the connection is gone, and its TEMP tables with it
     if connection.in_transaction():
         connection.exec_driver_sql("DROP TABLE IF EXISTS staged_test")
         return

@@ -204,3 +204,22 @@ def test_metrics_need_json(server: Server) -> None:
     )
     assert resp.status_code == 415
     nothing_stored(server)
+
+
+def test_a_12_mb_output_is_a_report_not_malformed_xml(server: Server) -> None:
+    """Issue 12, fault 10: a text node of 10 MB or more was refused as "malformed XML"."""
+    trace = "E   AssertionError: the leader was not elected in time\n" * 240_000  # 12 MB
+    body = (
+        "<testsuite name='s'><testcase classname='tests.swarm.test_x' name='big'>"
+        f"<failure message='timeout'>{trace}</failure><system-out>{trace}</system-out>"
+        "</testcase></testsuite>"
+    ).encode()
+    resp = post(server, body, query="?run=ci-big")
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["failed"] == 1
+    with server.runtime.db.read() as s:
+        [message] = s.exec(select(KnownTest.message)).all()
+    # Kept as the product keeps every failure: its first lines, not 12 MB of them.
+    assert message == "timeout\n" + "\n".join(
+        ["E   AssertionError: the leader was not elected in time"] * 3
+    )

@@ -4,6 +4,8 @@ small hand-written documents in the shape of the others."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -241,3 +243,71 @@ def test_unittest_xml_reporting_shape() -> None:
     report = parse(doc)
     assert statuses(doc) == {"TestAcme::test_error": "error", "TestAcme::test_ok": "passed"}
     assert report.cases[("TestAcme", "test_ok")].file == "tests/test_x.py"
+
+
+# -- oversized and hostile input (issue 12, faults 6 and 10) ---------------------------------
+
+BIG_TEXT = 12 * 1024 * 1024  # over libxml2's 10 MB limit for one text node
+
+
+@pytest.mark.parametrize("where", ["system-out", "failure text", "failure message"])
+def test_a_text_node_over_10_mb_is_read_and_cut_to_its_excerpt(where: str) -> None:
+    """Fault 10: a 12 MB <system-out> or failure was refused as "malformed XML"."""
+    lines = ("E   assert the swarm reached quorum within the deadline\n" * 400_000)[:BIG_TEXT]
+    failing = {
+        "system-out": f"<failure message='boom'/><system-out>{lines}</system-out>",
+        "failure text": f"<failure message='boom'>{lines}</failure>",
+        "failure message": f"<failure message='{lines}'/>",
+    }[where]
+    doc = (
+        "<testsuite><testcase classname='t' name='big'>"
+        f"{failing}</testcase><testcase classname='t' name='ok'/></testsuite>"
+    ).encode()
+    report = parse(io.BytesIO(doc))
+    assert statuses(doc) == {"t::big": "failed", "t::ok": "passed"}
+    message = report.cases[("t", "big")].message
+    assert message is not None
+    assert len(message) <= 600 and message.count("\n") <= 3
+    # The output is not part of the excerpt; a failure's text is, cut to its first lines.
+    last = "boom" if where == "system-out" else "E   assert the swarm reached quorum within the"
+    assert message.splitlines()[-1].startswith(last)
+
+
+HOSTILE = {
+    # 45 MB of empty elements where a parser that keeps only testcases in check piles them up.
+    "in a testcase": ("<testcase classname='t' name='a'>", "<p/>", "</testcase>"),
+    "in properties": ("<properties>", "<p/>", "</properties><testcase classname='t' name='a'/>"),
+    "nested deep": ("<testcase classname='t' name='a'>", "<p>" * 200 + "</p>" * 200, "</testcase>"),
+}
+
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking process through exec.
+PEAK_RSS = """
+import sys
+from jobs.junit import parse
+with open(sys.argv[1], "rb") as f:
+    report = parse(f)
+assert report.testcases == 1, report.testcases
+with open("/proc/self/status") as f:
+    print(next(int(line.split()[1]) // 1024 for line in f if line.startswith("VmHWM:")))
+"""
+
+
+@pytest.mark.parametrize("shape", list(HOSTILE))
+def test_45_mb_of_hostile_elements_parse_in_bounded_memory(tmp_path: Path, shape: str) -> None:
+    """Fault 6: elements that are not testcases piled up in the tree (1.58 GB for 45 MB)."""
+    head, unit, tail = HOSTILE[shape]
+    path = tmp_path / "hostile.xml"
+    with path.open("w") as f:
+        f.write("<testsuites><testsuite name='s'>" + head)
+        f.write(unit * (45 * 1024 * 1024 // len(unit)))
+        f.write(tail + "</testsuite></testsuites>")
+    # A fresh interpreter, so that lxml's own (C) allocations count and nothing else does.
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    peak_mb = int(out.stdout.strip())
+    assert peak_mb < 200, f"peak RSS {peak_mb} MB"

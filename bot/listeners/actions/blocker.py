@@ -51,7 +51,7 @@ def on_resolve(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
     again: the same rule, in `blockers.resolve`)."""
     app: AppContext = context["app"]
     blocker_id = button_int(body)
-    with app.db.session() as session:
+    with app.db.read() as session:
         blocker = blockers.get_open(session=session, blocker_id=blocker_id)
     permissions.check_resolve(app.sprint, blocker, body["user"]["id"], directory(client))
     ack()

@@ -107,7 +107,7 @@ def resolve_form(blocker_id: int, code: str) -> dict[str, Any]:
 
 def _list(app: AppContext) -> str:
     now = app.now()
-    with app.db.session() as session:
+    with app.db.read() as session:
         rows = queries.open_blockers(session=session)
     if not rows:
         return ":white_check_mark: No open blockers."

@@ -103,12 +103,12 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         risk_id = risks.parse_code(rest) if rest.strip() else None
         if risk_id is None:
             raise SprintError(f"Say which risk: `/risk update R-003`. {USAGE}")
-        with app.db.session() as session:
+        with app.db.read() as session:
             view = risk_form(risks.get(session=session, risk_id=risk_id))
         ack()
         client.views_open(trigger_id=command["trigger_id"], view=view)
     elif verb == "list":
-        with app.db.session() as session:
+        with app.db.read() as session:
             text = render_risk_matrix(queries.all_risks(session=session))
         ack(response_type="ephemeral", text=text)
     elif verb == "help":

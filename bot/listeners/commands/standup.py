@@ -28,7 +28,7 @@ def standup_view(app: AppContext, client: WebClient, user_id: str) -> dict[str, 
     now = app.now()
     sprint = app.sprint
     day = standups.standup_day(sprint, now)
-    with app.db.session() as session:
+    with app.db.read() as session:
         current = queries.standup_for(session=session, user_id=user_id, day=day)
         previous = queries.latest_standup_before(session=session, user_id=user_id, day=day)
         blockers = queries.open_blockers(session=session)
