@@ -243,7 +243,7 @@ def _parse_at(text: str) -> datetime:
 
 def cmd_ingest_junit(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import open_database
-    from jobs.ingest import RunInfo, ingest_junit
+    from jobs.ingest import RunInfo, receive_junit
 
     sprint = load_sprint(settings.SPRINTBOT_CONFIG)
     db = open_database(settings)
@@ -258,16 +258,17 @@ def cmd_ingest_junit(args: argparse.Namespace, settings: Settings) -> int:
     for path in args.files:
         try:
             digest = _file_digest(path)
-            with open(path, "rb") as document, db.session() as session:
-                result = ingest_junit(
-                    session=session,
+            # Parsed and classified before the write lock, as the web's ingestion is:
+            # the web's writers (a blocker being filed) do not wait on it.
+            with open(path, "rb") as document:
+                result = receive_junit(
+                    db=db,
                     sprint=sprint,
                     document=document,
                     digest=digest,
                     info=info,
                     now=_utcnow(),
                 )
-                session.commit()
         except OSError as exc:
             _fail(f"{path}: cannot read ({exc.strerror})")
             failures += 1

@@ -427,9 +427,14 @@ def publish_home(
     user_id: str,
     participants: list[str],
     key: str,
+    data: dict[str, Any] | None = None,
 ) -> None:
-    """Queue the user's App Home dashboard (views.publish)."""
-    data = home(session=session, sprint=sprint, now=now, user_id=user_id, participants=participants)
+    """Queue the user's App Home dashboard (views.publish); `data` when `home` was computed
+    already (in a read session, so that no write lock is held meanwhile)."""
+    if data is None:
+        data = home(
+            session=session, sprint=sprint, now=now, user_id=user_id, participants=participants
+        )
     queries.enqueue(
         session=session,
         key=key,

@@ -20,6 +20,11 @@ def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClien
     user_id = event["user"]
     now = app.now()
     people = participants(client, app.sprint)
+    # The dashboard is computed without the write lock; only queuing it writes.
+    with app.db.read() as session:
+        data = reports.home(
+            session=session, sprint=app.sprint, now=now, user_id=user_id, participants=people
+        )
     with app.db.session() as session:
         reports.publish_home(
             session=session,
@@ -27,6 +32,7 @@ def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClien
             now=now,
             user_id=user_id,
             participants=people,
+            data=data,
             # Slack's retries of one event carry its event_ts: they publish once.
             key=f"{reports.HOME_KEY}{user_id}:{event.get('event_ts') or now.isoformat()}",
         )
