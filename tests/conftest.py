@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import uvicorn
@@ -25,6 +26,8 @@ from jobs.config import Sprint, load_sprint
 from storage.db import Database, make_engine, normalize_url
 from storage.migrate import upgrade
 from tests.fakeslack import FakeSlack
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "sprint.example.toml"
@@ -198,3 +201,20 @@ def make_server(
 @pytest.fixture
 def server(make_server: Callable[..., Server]) -> Server:
     return make_server()
+
+
+def together(count: int, run: Callable[[], T], *, timeout: float = 120) -> list[T]:
+    """`count` threads call `run` at the same moment (released by a barrier); their results."""
+    start = threading.Barrier(count)
+    out: list[T] = []
+
+    def one() -> None:
+        start.wait()
+        out.append(run())
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return out

@@ -12,6 +12,7 @@ from jobs import reports
 from jobs.config import Sprint
 from storage.db import Database
 from storage.migrate import upgrade
+from tests.e2e.test_mentions import strings
 from tests.fakeslack import block_problem
 
 LONG = "x" * 400
@@ -185,16 +186,6 @@ SMUGGLED_URL = "https://ci/1><!channel><https://evil|Re-run>"
 def hostile(length: int = 1990) -> str:
     """Under the 2,000-character input limit, more than twice as long once escaped."""
     return (HOSTILE + TRACE * (length // len(TRACE) + 1))[:length]
-
-
-def strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in strings(v)]
-    return []
 
 
 def assert_safe(message: dict[str, Any], *, view: bool = False) -> None:

@@ -4,7 +4,6 @@ escalation step once at its time, "Escalate now", permissions, resolution."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -14,7 +13,7 @@ from sqlmodel import select
 
 from bot import clock as bot_clock
 from storage.models import Blocker, Event
-from tests.conftest import Server
+from tests.conftest import Server, together
 from tests.e2e.test_ingest import click, posts, responses, text_of
 from tests.e2e.test_standup import opened, state
 from tests.slack import post_signed, slash
@@ -333,34 +332,17 @@ def test_a_repeated_blocker_command_files_one_blocker(server: Server) -> None:
     assert anew.json()["text"].startswith(":no_entry: B-003 filed")
 
 
-def _together(count: int, send: Any) -> list[httpx.Response]:
-    """Send `count` requests at once (threads released together)."""
-    start = threading.Barrier(count)
-    out: list[httpx.Response] = []
-
-    def one() -> None:
-        start.wait()
-        out.append(send())
-
-    threads = [threading.Thread(target=one) for _ in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return out
-
-
 def test_concurrent_duplicate_submissions_file_one_blocker(server: Server) -> None:
     """Issue 12, fault 9, raced: concurrent duplicates of a form and of a command; the
     unique request key lets one insert win and the others find it."""
     at(server, T0)
-    forms = _together(
+    forms = together(
         4,
         lambda: view_submit(server, "blocker", "U0DEV", blocker_form_values(), view_id="VRACE"),
     )
     assert sorted(r.status_code for r in forms) == [200] * 4
     assert sorted(bool(r.text) for r in forms) == [False, True, True, True]
-    commands = _together(
+    commands = together(
         4, lambda: slash(server.url, "/blocker", "P1 Unit Tests: shard 3 hangs", user_id="U0DEV")
     )
     server.runtime.sender.drain()

@@ -3,8 +3,6 @@ messages are queued exactly once, and what each run prints is true."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +12,7 @@ from sqlmodel import select
 from bot import clock as bot_clock
 from jobs import reports
 from storage.models import JobRun, OutboxMessage
-from tests.conftest import Server
+from tests.conftest import Server, together
 
 pytestmark = pytest.mark.faults
 
@@ -23,23 +21,6 @@ DAY3 = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)  # 9:00 in New York, day 3
 
 def at(server: Server, when: datetime) -> None:
     server.runtime.now.at = when  # type: ignore[attr-defined]
-
-
-def together(count: int, run: Callable[[], str]) -> list[str]:
-    """`count` threads run `run` at the same moment; their results."""
-    results: list[str] = []
-    start = threading.Barrier(count)
-
-    def one() -> None:
-        start.wait()
-        results.append(run())
-
-    threads = [threading.Thread(target=one) for _ in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return sorted(results)
 
 
 def status_posts(server: Server) -> list[str]:
@@ -54,7 +35,7 @@ def test_concurrent_manual_runs_say_posted_only_where_they_posted(server: Server
     # Fault: three of five concurrent `job run daily-report` printed "posted" though one
     # report was queued (the others' enqueue lost the race and was ignored).
     at(server, DAY3)
-    results = together(5, lambda: bot_clock.run_job(server.runtime, "daily-report"))
+    results = sorted(together(5, lambda: bot_clock.run_job(server.runtime, "daily-report")))
     assert results == ["daily-report: already posted today"] * 4 + ["daily-report: posted"]
     assert len(status_posts(server)) == 1
 
