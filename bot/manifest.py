@@ -35,6 +35,9 @@ BOT_SCOPES = [
     "channels:history",
     "groups:history",
     "im:history",
+    # chat:write.public posts to channels the bot is not in; to read such a channel's
+    # history the look-up joins it first.
+    "channels:join",
 ]
 
 

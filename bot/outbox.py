@@ -5,16 +5,18 @@ them, so nothing is lost while Slack or the network is down. The sender claims t
 undelivered row of each lane (a channel, a user's Home, e-mail), so a lane keeps its
 order while other lanes go on; paces each lane to about one message a second, as Slack
 asks of posts to a channel; calls Slack through slack-sdk's WebClient (whose retry
-handlers absorb brief 5xx, short 429s and connections that never reached Slack); and on
-a failure that persists reschedules the row with a jittered back-off that starts at about
-a second, doubles, is capped at minutes and is never shorter than Retry-After.
+handlers absorb brief 5xx except to posts, short 429s and connections that never reached
+Slack); and on a failure that persists reschedules the row with a jittered back-off that
+starts at about a second, doubles, is capped at minutes and is never shorter than
+Retry-After.
 
 A row Slack can never accept (a payload that does not render or that Slack refuses) is
 marked failed with the reason, logged and counted; so are the replies of a failed parent.
 A send whose outcome is unknown (a timeout or a connection dropped after the request went
-out, or a sender that died holding the row) is not repeated blindly: every post carries
-the outbox key in Slack's message metadata, and before posting again the sender looks for
-it in the channel's history or the thread's replies.
+out, a 5xx, internal_error or fatal_error answer to a post, or a sender that died holding
+the row) is not repeated blindly: every post carries the outbox key in Slack's message
+metadata, and before posting again the sender looks for it in the channel's history or
+the thread's replies.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web import SlackResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.charts import burndown_png
@@ -74,9 +77,26 @@ LINGER = 2.0
 # A Retry-After the client may sleep through itself; a longer one goes back to the
 # outbox, which reschedules that lane alone instead of stalling every lane.
 INLINE_RETRY_AFTER = 1
-# How far before a row's creation a history look-up starts (clock skew with Slack).
+# How many rows one claim takes (one per lane): each is held from the claim on, so a big
+# batch would hold its last rows long before their turn.
+BATCH = 10
+# How far before an uncertain attempt a history look-up starts (clock skew with Slack);
+# it ends a lease after the attempt, by when the attempt had taken effect or failed.
 LOOKBACK = timedelta(minutes=1)
 LOOKUP_PAGES = 5  # of 200 messages each
+# A row whose sender died mid-send has no recorded attempt time, so its look-up searches
+# from the row's creation on; in a busy channel that may never reach it. After this many
+# attempts it is posted (with a warning that it may double) rather than hold its channel.
+LOOKUP_GIVE_UP = 12
+# Posts are not idempotent: a 5xx or one of these errors may come after Slack posted.
+UNSAFE_METHODS = ("chat.postMessage",)
+MAYBE_DONE_ERRORS = frozenset({"internal_error", "fatal_error"})
+# Such a post is tried again at once (after looking for it) this many times, a quarter
+# second apart and doubling, as the client retries other calls' 5xx: a blip costs less
+# than a second.
+SAFE_RETRIES = 2
+# Where an uncertain row's last_error records when the attempt went out (Unix seconds).
+ATTEMPT_AT = re.compile(r"\[attempted at (\d+(?:\.\d+)?)\]")
 EVENT_TYPE = "sprintbot_outbox"  # the message metadata type that carries the outbox key
 
 # last_error prefixes; the ones in OUTAGE are failures of the way to Slack, not of the
@@ -142,11 +162,29 @@ class ShortRateLimitRetryHandler(RateLimitErrorRetryHandler):
         return True
 
 
+class SafeServerErrorRetryHandler(ServerErrorRetryHandler):
+    """Retries a 5xx inside the client, except for a post: Slack may have posted before
+    answering 5xx, so the outbox looks for the post before posting it again."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        method = request.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        if method in UNSAFE_METHODS:
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
+
+
 def make_client(token: str | None, base_url: str, *, timeout: int = 10) -> WebClient:
-    """A WebClient for `base_url` that retries brief 5xx, short 429s and connections
-    that failed before the request reached Slack. A connection reset or a timeout after
-    the request went out is not retried here: Slack may have acted on it (the outbox
-    looks before posting again)."""
+    """A WebClient for `base_url` that retries brief 5xx (not of posts), short 429s and
+    connections that failed before the request reached Slack. A connection reset, a
+    timeout after the request went out or a 5xx to a post is not retried here: Slack may
+    have acted on it (the outbox looks before posting again)."""
     return WebClient(
         token=token,
         base_url=base_url,
@@ -155,7 +193,9 @@ def make_client(token: str | None, base_url: str, *, timeout: int = 10) -> WebCl
             ConnectionErrorRetryHandler(
                 max_retry_count=1, interval_calculator=_short_backoff(0.2), error_types=[URLError]
             ),
-            ServerErrorRetryHandler(max_retry_count=2, interval_calculator=_short_backoff(0.25)),
+            SafeServerErrorRetryHandler(
+                max_retry_count=2, interval_calculator=_short_backoff(0.25)
+            ),
             ShortRateLimitRetryHandler(max_retry_count=1),
         ],
     )
@@ -195,7 +235,10 @@ class Claim:
 
     message: OutboxMessage
     token: str
+    # When the claim was last taken or renewed (time.monotonic(); the time taken just
+    # before claiming, so every row of a batch ages from its claim on).
     renewed: float = field(default_factory=time.monotonic)
+    attempted_at: datetime | None = None  # on the wall clock, when a post went out
 
     @property
     def id(self) -> int:
@@ -258,18 +301,21 @@ class Sender:
         self.sleep = sleep
 
     # -- the loop ----------------------------------------------------------------------
-    def drain(self, *, limit: int = 500) -> DrainResult:
+    def drain(self, *, limit: int = 500, stop: threading.Event | None = None) -> DrainResult:
         """Deliver everything due now (up to `limit` messages), each in its own
-        transaction; wait out a lane's pace when that is all that holds a row back."""
+        transaction; wait out a lane's pace when that is all that holds a row back.
+        Once `stop` is set, return after the row in hand, giving back the rows claimed
+        but not yet attempted."""
         result = DrainResult()
         handled = 0
-        while handled < limit:
+        while handled < limit and not (stop is not None and stop.is_set()):
+            claimed = time.monotonic()  # before the claim: the lease runs from it
             with self.db.session() as session:
                 batch = queries.claim_due(
                     session=session,
                     now=self.now(),
                     lease=self.lease,
-                    limit=min(50, limit - handled),
+                    limit=min(BATCH, limit - handled),
                     wall=self.wall(),
                     reclaimed_error=f"{UNCERTAIN}the previous claim expired mid-send",
                     paced_methods=PACED_METHODS,
@@ -279,12 +325,31 @@ class Sender:
                 paced = self._paced_wait()
                 if paced is None or paced > self.linger:
                     break
-                self.sleep(paced)
+                if stop is None:
+                    self.sleep(paced)
+                elif stop.wait(paced):
+                    break
                 continue
-            for message in batch:
+            for number, message in enumerate(batch):
+                if stop is not None and stop.is_set():
+                    self._release(batch[number:])
+                    return result
                 handled += 1
-                self._attempt(Claim(message, message.claim_token or ""), result)
+                self._attempt(Claim(message, message.claim_token or "", renewed=claimed), result)
         return result
+
+    def _release(self, messages: list[OutboxMessage]) -> None:
+        """Give back rows claimed but not attempted: pending again, the attempt undone."""
+        with self.db.session() as session:
+            for message in messages:
+                if message.id is not None:
+                    queries.release_claim(
+                        session=session,
+                        message_id=message.id,
+                        claim_token=message.claim_token or "",
+                    )
+            session.commit()
+        log.info("outbox: stopping; gave back %d claimed messages", len(messages))
 
     def next_wait(self, *, most: float) -> float:
         """Seconds until a lane's head may be claimed (its back-off, lease or pace), at
@@ -354,16 +419,11 @@ class Sender:
             self._fail(claim, f"{type(exc).__name__}: {exc}", result)
             return
         try:
-            if message.method == "chat.postMessage" and self._uncertain(message):
-                found = self._find_posted(claim, args)
-                if found is not None:
-                    log.info("outbox: %s had reached Slack already; not posting again", message.key)
-                    self._sent(claim, found, result)
-                    return
-            self._hold(claim)
-            response = self.client.api_call(message.method, json=args)
+            response = self._post(claim, args, result)
+            if response is None:
+                return
         except LookupUnavailable as exc:
-            self._retry(claim, f"{UNCERTAIN}{exc}", result)
+            self._retry(claim, self._uncertain_error(claim, str(exc)), result)
             return
         except SlackApiError as exc:
             self._on_api_error(claim, exc, result)
@@ -372,12 +432,48 @@ class Sender:
             self._retry(claim, f"{NETWORK}{exc}", result)
             return
         except AFTER_SENDING as exc:
-            self._retry(claim, f"{UNCERTAIN}{type(exc).__name__}: {exc}", result)
+            self._retry(claim, self._uncertain_error(claim, f"{type(exc).__name__}: {exc}"), result)
             return
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         ts = data.get("ts") or (data.get("message") or {}).get("ts")
         self._sent(claim, {"channel": data.get("channel", args.get("channel")), "ts": ts}, result)
         log.info("outbox: sent %s (%s)", message.key, message.method)
+
+    def _post(
+        self, claim: Claim, args: dict[str, Any], result: DrainResult
+    ) -> SlackResponse | None:
+        """Call Slack for `claim`; a post that may have gone through is looked for first,
+        and after an error that may have posted it is looked for and tried again (at most
+        SAFE_RETRIES times). None when it was found posted (and recorded sent)."""
+        message = claim.message
+        for retry in range(SAFE_RETRIES + 1):
+            if message.method in UNSAFE_METHODS and self._uncertain(message):
+                found = self._find_posted(claim, args)
+                if found is not None:
+                    log.info("outbox: %s had reached Slack already; not posting again", message.key)
+                    self._sent(claim, found, result)
+                    return None
+            self._hold(claim)
+            claim.attempted_at = self.wall()
+            try:
+                return self.client.api_call(message.method, json=args)
+            except SlackApiError as exc:
+                if retry == SAFE_RETRIES or not self._maybe_done(claim, exc):
+                    raise
+                status, error = _slack_error(exc)
+                # Look before the next try, in the window of this one.
+                message.last_error = self._uncertain_error(claim, f"HTTP {status}: {error}")
+                claim.attempted_at = None
+                self.sleep(0.25 * 2**retry * (1 + random.random()))  # noqa: S311 (jitter)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _maybe_done(claim: Claim, exc: SlackApiError) -> bool:
+        """Whether Slack may have acted on a post it answered with this error."""
+        status, error = _slack_error(exc)
+        return claim.message.method in UNSAFE_METHODS and (
+            status >= 500 or error in MAYBE_DONE_ERRORS
+        )
 
     def _arguments(self, message: OutboxMessage, parent: dict[str, Any]) -> dict[str, Any]:
         """The Web API arguments of `message`, its template rendered now (data in, blocks
@@ -466,51 +562,113 @@ class Sender:
     def _uncertain(message: OutboxMessage) -> bool:
         return (message.last_error or "").startswith(UNCERTAIN)
 
+    @staticmethod
+    def _uncertain_error(claim: Claim, reason: str) -> str:
+        """An uncertain row's last_error, recording when the post went out (this attempt,
+        or the earlier one a failed look-up was about) for the look-up's window."""
+        at = claim.attempted_at.timestamp() if claim.attempted_at is not None else None
+        if at is None:
+            earlier = ATTEMPT_AT.search(claim.message.last_error or "")
+            at = float(earlier.group(1)) if earlier else None
+        return f"{UNCERTAIN}{reason}" + (f" [attempted at {at:.3f}]" if at is not None else "")
+
+    def _window(self, message: OutboxMessage) -> tuple[float, float | None]:
+        """Where to look for an uncertain post (Unix seconds, oldest and latest): around
+        its recorded attempt; else (its sender died) from the row's creation on."""
+        attempted = ATTEMPT_AT.search(message.last_error or "")
+        if attempted:
+            at = float(attempted.group(1))
+            return at - LOOKBACK.total_seconds(), at + self.lease.total_seconds()
+        return (message.created_at - LOOKBACK).timestamp(), None
+
     def _find_posted(self, claim: Claim, args: dict[str, Any]) -> dict[str, Any] | None:
         """The channel and ts of the message Slack already holds for this row's key, if
-        an earlier attempt got through; None when it did not (or cannot be told)."""
+        an earlier attempt got through; None when it did not (or cannot ever be told:
+        then a warning says the post may be doubled). Raises LookupUnavailable when
+        Slack cannot be asked now, or did not answer for sure."""
         message = claim.message
         try:
             self._hold(claim)
             channel = self._history_channel(message, args)
             if channel is None:
                 log.warning(
-                    "outbox: cannot tell whether %s reached %s; posting it",
+                    "outbox: cannot tell whether %s reached %s; posting it, which may double it",
                     message.key,
                     args.get("channel"),
                 )
                 return None
-            oldest = f"{(message.created_at - LOOKBACK).timestamp():.6f}"
-            if args.get("thread_ts"):
-                pages = self.client.conversations_replies(
-                    channel=channel,
-                    ts=str(args["thread_ts"]),
-                    oldest=oldest,
-                    include_all_metadata=True,
-                    limit=200,
-                )
-            else:
-                pages = self.client.conversations_history(
-                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200
-                )
-            for number, page in enumerate(pages):
-                for posted in page.get("messages") or []:
-                    meta = posted.get("metadata") or {}
-                    key = (meta.get("event_payload") or {}).get("key")
-                    if meta.get("event_type") == EVENT_TYPE and key == message.key:
-                        return {"channel": channel, "ts": posted.get("ts")}
-                if number + 1 >= LOOKUP_PAGES:
-                    break
+            try:
+                return self._search(claim, channel, args)
+            except SlackApiError as exc:
+                if _slack_error(exc)[1] != "not_in_channel":
+                    raise
+            # Posted with chat:write.public, which needs no membership; reading the
+            # history does: join the channel (channels:join) and look again.
+            self._hold(claim)
+            self.client.conversations_join(channel=channel)
+            log.info("outbox: joined %s to look for %s", channel, message.key)
+            return self._search(claim, channel, args)
         except SlackApiError as exc:
             status, error = _slack_error(exc)
             if _transient(status, error):
                 raise LookupUnavailable(f"look-up: {error}") from exc
-            # A refusal (e.g. the app lacks a history scope) would refuse for ever:
-            # post rather than hold the lane.
-            log.warning("outbox: cannot look for %s (%s); posting it", message.key, error)
+            # A refusal (e.g. the app lacks a history scope, a private channel it is
+            # not in) would refuse for ever: post rather than hold the lane.
+            log.warning(
+                "outbox: cannot look for %s (%s); posting it, which may double it",
+                message.key,
+                error,
+            )
             return None
         except (SlackClientError, *AFTER_SENDING) as exc:
             raise LookupUnavailable(f"look-up: {type(exc).__name__}: {exc}") from exc
+
+    def _search(self, claim: Claim, channel: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        """Look for the row's key in `channel` (or the thread) around its attempt."""
+        message = claim.message
+        oldest, latest = self._window(message)
+        window: dict[str, Any] = {"oldest": f"{oldest:.6f}"}
+        if latest is not None:
+            window["latest"] = f"{latest:.6f}"
+        self._hold(claim)
+        if args.get("thread_ts"):
+            pages = self.client.conversations_replies(
+                channel=channel,
+                ts=str(args["thread_ts"]),
+                include_all_metadata=True,
+                limit=200,
+                **window,
+            )
+        else:
+            pages = self.client.conversations_history(
+                channel=channel, include_all_metadata=True, limit=200, **window
+            )
+        for number, page in enumerate(pages):
+            for posted in page.get("messages") or []:
+                meta = posted.get("metadata") or {}
+                key = (meta.get("event_payload") or {}).get("key")
+                if meta.get("event_type") == EVENT_TYPE and key == message.key:
+                    return {"channel": channel, "ts": posted.get("ts")}
+            if number + 1 >= LOOKUP_PAGES:
+                more = page.get("has_more") or (page.get("response_metadata") or {}).get(
+                    "next_cursor"
+                )
+                if more and latest is None and message.attempts >= LOOKUP_GIVE_UP:
+                    log.warning(
+                        "outbox: %s not found among the newest %d messages of %s after %d "
+                        "attempts; posting it, which may double it",
+                        message.key,
+                        LOOKUP_PAGES * 200,
+                        channel,
+                        message.attempts,
+                    )
+                    return None
+                if more:
+                    # Not found among the newest: not an answer. Ask again later.
+                    raise LookupUnavailable(
+                        f"look-up: over {LOOKUP_PAGES * 200} messages in {channel} to search"
+                    )
+                break
         return None
 
     def _history_channel(self, message: OutboxMessage, args: dict[str, Any]) -> str | None:
@@ -537,6 +695,10 @@ class Sender:
     # -- outcomes ----------------------------------------------------------------------
     def _on_api_error(self, claim: Claim, exc: SlackApiError, result: DrainResult) -> None:
         status, error = _slack_error(exc)
+        if self._maybe_done(claim, exc):
+            # Slack may have posted before failing: look before posting again.
+            self._retry(claim, self._uncertain_error(claim, f"HTTP {status}: {error}"), result)
+            return
         if _transient(status, error):
             retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
                 "retry-after"
@@ -694,7 +856,7 @@ class OutboxWorker:
         while not self._stop.is_set():
             wait = self.interval
             try:
-                self.sender.drain()
+                self.sender.drain(stop=self._stop)
                 wait = self.sender.next_wait(most=self.interval)
             except Exception:
                 log.exception("outbox: drain failed; trying again in %ss", self.interval)

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import uuid4
 
-from sqlalchemy import Boolean, bindparam, case, func, or_, text, update
+from sqlalchemy import Boolean, bindparam, case, func, or_, text, union_all, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -151,28 +151,42 @@ def open_blockers(*, session: Session, severity: str | None = None) -> list[Bloc
 UNDELIVERED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
 
+def lane_for(
+    method: str,
+    payload: dict[str, Any],
+    parent_key: str | None,
+    parent: tuple[str | None, dict[str, Any]] | None,
+) -> str | None:
+    """The lane rule without a session: `parent` is the parent row's (lane, payload), or
+    None when there is no parent row (migration 0003 backfills lanes with it)."""
+    if method == "email.send":
+        return "email"
+    if method == "views.publish":
+        return f"home:{payload.get('user_id', '')}"[:300]
+    if parent_key is not None and parent is not None:
+        lane, parent_payload = parent
+        if lane or (parent_payload or {}).get("channel"):
+            return str(lane or parent_payload["channel"])[:300]
+    channel = payload.get("channel")
+    if channel:
+        return str(channel)[:300]
+    return f"thread:{parent_key}"[:300] if parent_key is not None else None
+
+
 def outbox_lane(
     *, session: Session, method: str, payload: dict[str, Any], parent_key: str | None
 ) -> str | None:
     """The lane a message is delivered in: its channel as the payload names it (a thread
     reply, update or file joins its parent's lane), `home:<user>` for an App Home,
     `email` for e-mail; None (a lane of its own) when nothing names one."""
-    if method == "email.send":
-        return "email"
-    if method == "views.publish":
-        return f"home:{payload.get('user_id', '')}"[:300]
-    if parent_key is not None:
-        parent = session.exec(
+    parent = None
+    if parent_key is not None and method not in ("email.send", "views.publish"):
+        row = session.exec(
             select(OutboxMessage.lane, OutboxMessage.payload).where(OutboxMessage.key == parent_key)
         ).first()
-        if parent is not None:
-            lane, parent_payload = parent
-            if lane or parent_payload.get("channel"):
-                return str(lane or parent_payload["channel"])[:300]
-    channel = payload.get("channel")
-    if channel:
-        return str(channel)[:300]
-    return f"thread:{parent_key}"[:300] if parent_key is not None else None
+        if row is not None:
+            parent = (row[0], dict(row[1] or {}))
+    return lane_for(method, payload, parent_key, parent)
 
 
 def enqueue(
@@ -212,19 +226,23 @@ def outbox_message(*, session: Session, key: str) -> OutboxMessage | None:
 
 def _lane_heads() -> Any:
     """(the row alias, a condition) selecting rows with no older undelivered row in their
-    lane; rows without a lane are each their own."""
+    lane; rows without a lane are each their own.
+
+    The heads are the oldest undelivered id of each lane (one aggregate over the
+    undelivered rows) plus the undelivered rows without a lane, selected in a subquery:
+    an anti-join against every older row of the lane grows with the square of a lane's
+    backlog on PostgreSQL, and FOR UPDATE (claim_due) cannot share a SELECT with GROUP BY.
+    """
     head = aliased(OutboxMessage, name="head")
-    older = aliased(OutboxMessage, name="older")
-    is_head = ~(
-        sa_select(col(older.id))
-        .where(
-            col(older.lane) == col(head.lane),
-            col(older.status).in_(UNDELIVERED),
-            col(older.id) < col(head.id),
-        )
-        .exists()
+    first = aliased(OutboxMessage, name="first")
+    lone = aliased(OutboxMessage, name="lone")
+    head_ids = union_all(
+        sa_select(func.min(col(first.id)))
+        .where(col(first.status).in_(UNDELIVERED), col(first.lane).is_not(None))
+        .group_by(col(first.lane)),
+        sa_select(col(lone.id)).where(col(lone.status).in_(UNDELIVERED), col(lone.lane).is_(None)),
     )
-    return head, col(head.status).in_(UNDELIVERED) & is_head
+    return head, col(head.id).in_(head_ids)
 
 
 def _paced(head: Any, wall: datetime, methods: Sequence[str] | None) -> Any:
@@ -465,6 +483,27 @@ def failed_messages(*, session: Session, limit: int = 20) -> Sequence[OutboxMess
         .order_by(col(OutboxMessage.id).desc())
         .limit(limit)
     ).all()
+
+
+def release_claim(*, session: Session, message_id: int, claim_token: str) -> bool:
+    """Give back a row claimed but not attempted (its sender is stopping): pending again,
+    its attempt undone, its last error kept; False when `claim_token` no longer holds it."""
+    released = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message_id,
+            col(OutboxMessage.claim_token) == claim_token,
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
+        )
+        .values(
+            status=OutboxStatus.PENDING,
+            claim_token=None,
+            attempts=col(OutboxMessage.attempts) - 1,
+        )
+        .returning(col(OutboxMessage.id))
+        .execution_options(synchronize_session=False)
+    ).all()
+    return bool(released)
 
 
 # -- test history ------------------------------------------------------------------------

@@ -35,6 +35,7 @@ class Failure:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    effect: bool = False  # the call takes effect before the failure is answered
 
 
 def block_problem(args: dict[str, Any]) -> str | None:
@@ -84,6 +85,10 @@ class FakeSlack:
         # Posting more often than this per channel (messages a second) is answered 429.
         self.channel_rate: float | None = None
         self.rate_limited = 0  # 429s answered (channel rate, storms)
+        # The channels the bot is a member of (None: all). The bot may post anywhere
+        # (chat:write.public), but reads a channel's history only as a member;
+        # conversations.join makes it one.
+        self.member_of: set[str] | None = None
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._delays: dict[str, deque[float]] = defaultdict(deque)
         self._drops: dict[str, int] = defaultdict(int)
@@ -213,6 +218,16 @@ class FakeSlack:
                 if (m.get("metadata") or {}).get("event_type") == "sprintbot_outbox"
             ]
 
+    def chatter(self, channel: str, count: int, *, at: float | None = None) -> None:
+        """`count` messages from people in `channel` (a busy channel), now or, with `at`,
+        a millisecond apart from that Unix time on."""
+        with self._lock:
+            for i in range(count):
+                ts = self._next_ts() if at is None else f"{at + i / 1000:.6f}"
+                self.messages.append(
+                    {"type": "message", "channel": channel, "ts": ts, "user": "U1", "text": str(i)}
+                )
+
     # -- scripting -----------------------------------------------------------------------
     def fail(
         self,
@@ -222,11 +237,13 @@ class FakeSlack:
         error: str | None = None,
         headers: dict[str, str] | None = None,
         times: int = 1,
+        effect: bool = False,
     ) -> None:
-        """Answer the next `times` calls of `method` with an HTTP status and/or Slack error."""
+        """Answer the next `times` calls of `method` with an HTTP status and/or Slack error;
+        with `effect`, after the call took effect (a post that went through)."""
         body = {"ok": False, "error": error or f"http_{status}"}
         for _ in range(times):
-            self._failures[method].append(Failure(status, body, headers or {}))
+            self._failures[method].append(Failure(status, body, headers or {}, effect))
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -251,6 +268,8 @@ class FakeSlack:
             self.calls.append(Call(method, args, headers))
             if self._failures[method]:
                 f = self._failures[method].popleft()
+                if f.effect:
+                    self._api(method, args)
                 return f.status, f.body, f.headers
             if method.startswith("response/"):
                 return 200, {"ok": True}, {}
@@ -331,6 +350,11 @@ class FakeSlack:
             return self._history(args)
         if method == "conversations.replies":
             return self._replies(args)
+        if method == "conversations.join":
+            channel = str(args.get("channel") or "")
+            if self.member_of is not None:
+                self.member_of.add(channel)
+            return 200, {"ok": True, "channel": {"id": channel}}, {}
         if method == "conversations.open":
             users = str(args.get("users") or "")
             return 200, {"ok": True, "channel": {"id": "D" + users.split(",")[0][1:]}}, {}
@@ -453,6 +477,8 @@ class FakeSlack:
         channel = str(args.get("channel") or "")
         if not CHANNEL_ID.fullmatch(channel):
             return 200, {"ok": False, "error": "channel_not_found"}, {}
+        if self.member_of is not None and channel not in self.member_of:
+            return 200, {"ok": False, "error": "not_in_channel"}, {}
         top = [
             m
             for m in reversed(self.messages)  # newest first
@@ -462,6 +488,8 @@ class FakeSlack:
 
     def _replies(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         channel, ts = str(args.get("channel") or ""), str(args.get("ts") or "")
+        if self.member_of is not None and channel not in self.member_of:
+            return 200, {"ok": False, "error": "not_in_channel"}, {}
         thread = [
             m
             for m in self.messages  # oldest first

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from slack_sdk.errors import SlackObjectFormationError
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from bot import outbox
 from bot.manifest import BOT_SCOPES
@@ -94,7 +95,7 @@ def test_server_errors_back_off_until_slack_recovers(
     fake_slack.fail("chat.postMessage", status=503, times=6)
     _enqueue(db, clock, "decline:1")
     sender = _sender(db, fake_slack, clock)
-    assert sender.drain().retrying == 1  # 1 try + 2 client retries, all 503
+    assert sender.drain().retrying == 1  # 1 try + 2 quick retries, all 503
     first = _row(db, "decline:1")
     assert _seconds(first.next_attempt_at - clock()) == pytest.approx(1, rel=0.21)
     clock.at = first.next_attempt_at
@@ -104,6 +105,39 @@ def test_server_errors_back_off_until_slack_recovers(
     clock.at = second.next_attempt_at
     assert sender.drain().sent == 1
     assert len(fake_slack.calls_to("chat.postMessage")) == 7
+
+
+def test_a_post_that_keeps_failing_after_taking_effect_is_looked_up_on_its_next_attempt(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    fake_slack.fail("chat.postMessage", status=500, error="internal_error", effect=True)
+    fake_slack.fail("conversations.history", status=503, times=3)  # 1 try + 2 in the client
+    _enqueue(db, clock, "regression:6", channel="C0TEAM")
+    sender = _sender(db, fake_slack, clock)
+    assert sender.drain().retrying == 1
+    row = _row(db, "regression:6")
+    assert row.last_error is not None and row.last_error.startswith("uncertain:")
+    clock.at += timedelta(seconds=5)
+    assert sender.drain().sent == 1
+    assert fake_slack.posted_keys() == [("C0TEAM", "regression:6")]
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_server_errors_of_idempotent_calls_are_retried_in_the_client(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    with db.session() as s:
+        queries.enqueue(
+            session=s,
+            key="home:U1",
+            method="views.publish",
+            payload={"user_id": "U1", "view": {"type": "home", "blocks": []}},
+            now=clock(),
+        )
+        s.commit()
+    fake_slack.fail("views.publish", status=503, times=2)
+    assert _sender(db, fake_slack, clock).drain().sent == 1
+    assert len(fake_slack.calls_to("views.publish")) == 3
 
 
 def test_backoff_starts_at_a_second_not_thirty(
@@ -540,3 +574,122 @@ def test_an_uncertain_post_not_found_is_posted_again(
 
 def test_manifest_asks_for_the_history_scopes_the_look_up_needs() -> None:
     assert {"channels:history", "groups:history", "im:history"} <= set(BOT_SCOPES)
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(500, "internal_error"), (504, "http_504"), (200, "fatal_error")]
+)
+def test_a_post_that_failed_after_taking_effect_is_looked_up_not_posted_again(
+    db: Database, fake_slack: FakeSlack, clock: Clock, status: int, error: str
+) -> None:
+    """Fault: errors where Slack says the post may have gone through (internal_error,
+    fatal_error, HTTP 5xx) were retried blindly, inside the client and by the outbox,
+    and the message was posted twice."""
+    fake_slack.fail("chat.postMessage", status=status, error=error, effect=True)
+    _enqueue(db, clock, "regression:5", channel="C0TEAM")
+    sender = _sender(db, fake_slack, clock)
+    assert sender.drain().sent == 1  # the quick retry looks first and finds it
+    assert fake_slack.posted_keys() == [("C0TEAM", "regression:5")]
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert len(fake_slack.calls_to("conversations.history")) == 1
+    assert _row(db, "regression:5").result["ts"] == fake_slack.messages[0]["ts"]
+
+
+def test_an_uncertain_post_to_a_channel_the_bot_is_not_in_is_looked_up_after_joining(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    """Fault: the bot posts to channels it is not in (chat:write.public), but reading
+    their history needs membership; the look-up's not_in_channel made it post again."""
+    fake_slack.member_of = set()
+    fake_slack.drop("chat.postMessage")  # took effect, no answer
+    _enqueue(db, clock, "daily-report:1", channel="C0STATUS")
+    sender = _sender(db, fake_slack, clock)
+    assert sender.drain().retrying == 1
+    clock.at += timedelta(seconds=5)
+    assert sender.drain().sent == 1
+    assert fake_slack.posted_keys() == [("C0STATUS", "daily-report:1")]
+    assert [c.args["channel"] for c in fake_slack.calls_to("conversations.join")] == ["C0STATUS"]
+    assert "channels:join" in BOT_SCOPES
+
+
+def test_an_uncertain_post_that_cannot_be_looked_up_is_posted_with_a_warning(
+    db: Database, fake_slack: FakeSlack, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A channel the bot cannot join (private): the post is not held up for ever, and
+    # the log says it may be doubled.
+    fake_slack.member_of = set()
+    fake_slack.fail("conversations.join", error="method_not_supported_for_channel_type")
+    fake_slack.drop("chat.postMessage")
+    _enqueue(db, clock, "daily-report:1", channel="GPRIVATE")
+    sender = _sender(db, fake_slack, clock)
+    assert sender.drain().retrying == 1
+    clock.at += timedelta(seconds=5)
+    assert sender.drain().sent == 1
+    assert "daily-report:1" in caplog.text and "may double" in caplog.text
+
+
+def test_an_uncertain_post_is_found_in_a_busy_channel(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    """Fault: the look-up read at most 1,000 messages back from now; in a busy channel
+    the post was missed and posted again. It now searches around the attempt."""
+    fake_slack.drop("chat.postMessage")
+    _enqueue(db, clock, "daily-report:2", channel="C0BUSY")
+    sender = _sender(db, fake_slack, clock)
+    assert sender.drain().retrying == 1
+    assert "[attempted at " in (_row(db, "daily-report:2").last_error or "")
+    # People kept talking: over 1,000 messages since, after the attempt's lease.
+    fake_slack.chatter("C0BUSY", 1001, at=time.time() + 2 * outbox.LEASE.total_seconds())
+    clock.at += timedelta(seconds=5)
+    assert sender.drain().sent == 1
+    assert fake_slack.posted_keys() == [("C0BUSY", "daily-report:2")]
+
+
+def test_an_uncertain_post_not_found_within_the_page_limit_is_not_posted_again(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    """Fault: a look-up that stopped at its page limit counted as "not posted"."""
+    fake_slack.drop("chat.postMessage")
+    _enqueue(db, clock, "daily-report:3", channel="C0BUSY")
+    sender = _sender(db, fake_slack, clock)
+    assert sender.drain().retrying == 1
+    fake_slack.chatter("C0BUSY", 1001)  # within the attempt's window, newer than the post
+    clock.at += timedelta(seconds=5)
+    assert sender.drain().retrying == 1
+    row = _row(db, "daily-report:3")
+    assert row.status == OutboxStatus.PENDING
+    assert row.last_error is not None and row.last_error.startswith("uncertain: look-up")
+    assert "[attempted at " in row.last_error  # the next look-up searches the same window
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_died_senders_post_unfindable_in_a_busy_channel_does_not_hold_it_for_ever(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    """Fault: a row whose sender died has no attempt time, so its look-up searched from
+    the row's creation on; in a busy channel it never got an answer and held the channel."""
+    _enqueue(db, clock, "daily-report:4", channel="C0BUSY")
+    _enqueue(db, clock, "after:4", channel="C0BUSY")
+    with db.session() as s:
+        s.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.key) == "daily-report:4")
+            .values(last_error="uncertain: the previous claim expired mid-send", attempts=2)
+        )
+        s.commit()
+    fake_slack.chatter("C0BUSY", 1001)
+    sender = _sender(db, fake_slack, clock)
+    assert sender.drain().retrying == 1  # asks again later: it may yet be found
+    assert fake_slack.calls_to("chat.postMessage") == []
+    with db.session() as s:
+        s.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.key) == "daily-report:4")
+            .values(attempts=outbox.LOOKUP_GIVE_UP - 1, next_attempt_at=clock())
+        )
+        s.commit()
+    sender.drain()
+    assert [c.args["text"] for c in fake_slack.calls_to("chat.postMessage")] == [
+        "daily-report:4",
+        "after:4",
+    ]

@@ -275,3 +275,46 @@ def test_concurrent_senders_deliver_once_in_order_within_slacks_pace(
         e.dispose()
     _assert_once_and_in_order(db, fake_slack, messages)
     assert fake_slack.rate_limited == 0, "the senders provoked 429s"
+
+
+def test_a_row_claimed_in_a_batch_is_not_posted_after_its_lease_was_taken_over(
+    db: Database, fake_slack: FakeSlack
+) -> None:
+    """Fault: rows claimed together aged from their turn, not their claim, so a sender
+    slow on the first row posted the second after another sender had taken it over."""
+    messages = [Message("lane-a:1", "C0LANEA"), Message("lane-b:1", "C0LANEB")]
+    _enqueue(db, messages)
+    lease = timedelta(seconds=2)
+    fake_slack.slow("chat.postMessage", 3.0)  # A's first post takes effect, answers late
+    stalled = _sender(db, fake_slack, timeout=6, lease=lease)
+    outcome: list[object] = []
+    thread = threading.Thread(target=lambda: outcome.append(stalled.drain()))
+    thread.start()  # A claims both rows in one batch
+    time.sleep(2.3)  # both leases have run out: B takes both over and delivers them
+    taker = _sender(db, fake_slack, timeout=6, lease=lease)
+    assert taker.drain().sent == 2
+    thread.join(15)
+    assert str(outcome[0]) == "sent 0, retrying 0, failed 0, waiting 0"
+    _assert_once_and_in_order(db, fake_slack, messages)
+
+
+def test_stopping_the_worker_ends_its_drain_and_gives_back_its_claims(
+    db: Database, fake_slack: FakeSlack
+) -> None:
+    """Fault: OutboxWorker.stop() did not stop a drain: it went on posting the backlog
+    after stop() returned."""
+    messages = _plan(3, 3, prefix="s")
+    _enqueue(db, messages)
+    fake_slack.slow("chat.postMessage", 1.0)  # stop() comes while the first post is out
+    worker = OutboxWorker(_sender(db, fake_slack), interval=5)
+    worker.start()
+    _wait_until(lambda: bool(fake_slack.calls_to("chat.postMessage")), within=5)
+    worker.stop(timeout=5)
+    assert not worker._thread.is_alive(), "the worker is still draining after stop()"
+    time.sleep(1.2)
+    assert [k for _, k in fake_slack.posted_keys()] == ["s:0:0"], "posts went on after stop()"
+    with db.session() as s:
+        for m in messages[1:]:  # the rows claimed with s:0:0 are given back untouched
+            row = queries.outbox_message(session=s, key=m.key)
+            assert row is not None and row.status == OutboxStatus.PENDING, m.key
+            assert (row.attempts, row.claim_token, row.last_error) == (0, None, None), m.key
