@@ -3,9 +3,10 @@
 Both sides run the real outbox worker against the fake Slack on loopback, which enforces
 Slack's ~1 post a second per channel (429 with Retry-After beyond it). The baseline is
 the old behaviour, emulated in the same run: back-off from 30 s doubling to an hour, no
-pacing, a fixed 5 s tick, and the old client retry handlers (any Retry-After slept in
-the client; connection resets retried). It keeps the new per-lane order, so its
-out-of-order column is not the old one (which interleaved lanes freely).
+pacing, a fixed 5 s tick, no quick retry of a post after a 5xx, and the old client retry
+handlers (any Retry-After slept in the client; connection resets and 5xx retried). It
+keeps the new per-lane order, so its out-of-order column is not the old one (which
+interleaved lanes freely).
 Run: .venv/bin/python -m bench.faults [--postgres]
 """
 
@@ -65,7 +66,8 @@ def old_sender(db: Database, url: str) -> Sender:
             RateLimitErrorRetryHandler(max_retry_count=1),
         ],
     )
-    return FixedTickSender(db, client, pace=timedelta(0), retry_delay=old_backoff)
+    # No quick look-and-retry of a post after a 5xx either: the old sender had none.
+    return FixedTickSender(db, client, pace=timedelta(0), retry_delay=old_backoff, safe_retries=0)
 
 
 @dataclass

@@ -288,6 +288,7 @@ class Sender:
         linger: float = LINGER,
         retry_delay: Callable[[int], timedelta] = backoff,
         sleep: Callable[[float], None] = time.sleep,
+        safe_retries: int = SAFE_RETRIES,
     ) -> None:
         self.db = db
         self.client = client
@@ -299,6 +300,7 @@ class Sender:
         self.linger = linger
         self.retry_delay = retry_delay
         self.sleep = sleep
+        self.safe_retries = safe_retries
 
     # -- the loop ----------------------------------------------------------------------
     def drain(self, *, limit: int = 500, stop: threading.Event | None = None) -> DrainResult:
@@ -444,9 +446,9 @@ class Sender:
     ) -> SlackResponse | None:
         """Call Slack for `claim`; a post that may have gone through is looked for first,
         and after an error that may have posted it is looked for and tried again (at most
-        SAFE_RETRIES times). None when it was found posted (and recorded sent)."""
+        `safe_retries` times). None when it was found posted (and recorded sent)."""
         message = claim.message
-        for retry in range(SAFE_RETRIES + 1):
+        for retry in range(self.safe_retries + 1):
             if message.method in UNSAFE_METHODS and self._uncertain(message):
                 found = self._find_posted(claim, args)
                 if found is not None:
@@ -458,7 +460,7 @@ class Sender:
             try:
                 return self.client.api_call(message.method, json=args)
             except SlackApiError as exc:
-                if retry == SAFE_RETRIES or not self._maybe_done(claim, exc):
+                if retry == self.safe_retries or not self._maybe_done(claim, exc):
                     raise
                 status, error = _slack_error(exc)
                 # Look before the next try, in the window of this one.
