@@ -310,6 +310,7 @@ class Sender:
         but not yet attempted."""
         result = DrainResult()
         handled = 0
+        looked_again = False
         while handled < limit and not (stop is not None and stop.is_set()):
             claimed = time.monotonic()  # before the claim: the lease runs from it
             with self.db.session() as session:
@@ -325,6 +326,11 @@ class Sender:
                 session.commit()
             if not batch:
                 paced = self._paced_wait()
+                if paced is None and not looked_again:
+                    # A lane's pace may have ended between the claim and this look: then
+                    # nothing is paced any more, yet its head is due. Claim once more.
+                    looked_again = True
+                    continue
                 if paced is None or paced > self.linger:
                     break
                 if stop is None:
@@ -332,6 +338,7 @@ class Sender:
                 elif stop.wait(paced):
                     break
                 continue
+            looked_again = False
             for number, message in enumerate(batch):
                 if stop is not None and stop.is_set():
                     self._release(batch[number:])
