@@ -49,7 +49,6 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.charts import burndown_png
 from bot.email import PermanentEmailError, send_email
 from bot.templates import render, render_email
 from storage import queries
@@ -510,6 +509,8 @@ class Sender:
         parent = self._parent_or_wait(claim, result)
         if parent is None:
             return
+        from bot.charts import burndown_png  # matplotlib only where a chart is drawn
+
         data = claim.message.payload["data"]
         try:
             content = burndown_png(data)

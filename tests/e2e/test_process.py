@@ -92,3 +92,15 @@ def test_web_process_serves_slack_and_health(tmp_path: Path, fake_slack: FakeSla
         out, _ = proc.communicate(timeout=15)
     assert proc.returncode in (0, -15), out
     assert BOT_TOKEN not in out and SIGNING_SECRET not in out
+
+
+def test_a_process_at_rest_does_not_load_the_chart_library() -> None:
+    # matplotlib (~40 MB) was imported at start by the outbox; only drawing a chart needs it.
+    probe = (
+        "import sys, bot.cli, bot.runtime, bot.web, bot.clock, bot.outbox\n"
+        "print('matplotlib' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "False"), done.stderr
