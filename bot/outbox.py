@@ -359,13 +359,17 @@ class Sender:
             session.commit()
         log.info("outbox: stopping; gave back %d claimed messages", len(messages))
 
+    def _heads(self) -> list[queries.LaneHead]:
+        """Each lane's oldest undelivered row, read without SQLite's write lock."""
+        with self.db.read() as session:
+            return queries.lane_heads(
+                session=session, lease=self.lease, paced_methods=PACED_METHODS
+            )
+
     def next_wait(self, *, most: float) -> float:
         """Seconds until a lane's head may be claimed (its back-off, lease or pace), at
         most `most`: how long a worker may sleep."""
-        with self.db.session() as session:
-            heads = queries.lane_heads(
-                session=session, lease=self.lease, paced_methods=PACED_METHODS
-            )
+        heads = self._heads()
         now, wall = self.now(), self.wall()
         wait = most
         for head in heads:
@@ -376,10 +380,7 @@ class Sender:
 
     def _paced_wait(self) -> float | None:
         """Seconds until the first lane held back only by its pace may send, if any."""
-        with self.db.session() as session:
-            heads = queries.lane_heads(
-                session=session, lease=self.lease, paced_methods=PACED_METHODS
-            )
+        heads = self._heads()
         now, wall = self.now(), self.wall()
         waits = [
             (h.paced_until - wall).total_seconds()
@@ -686,7 +687,7 @@ class Sender:
         channel = str(args.get("channel") or "")
         if CHANNEL_ID.fullmatch(channel):
             return channel
-        with self.db.session() as session:
+        with self.db.read() as session:
             known = queries.lane_channel(session=session, lane=message.lane)
         if known:
             return known
@@ -817,7 +818,7 @@ class Sender:
         """The parent's delivery result; or None after failing `claim` (its parent failed
         or does not exist) or putting it back to wait for the parent (not an attempt)."""
         key = claim.message.parent_key or ""
-        with self.db.session() as session:
+        with self.db.read() as session:
             parent = queries.outbox_message(session=session, key=key)
             status = parent.status if parent is not None else None
             outcome = dict(parent.result) if parent is not None else {}

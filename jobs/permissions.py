@@ -133,20 +133,24 @@ def may_resolve(
     return may_manage(sprint, blocker, user_id, directory)
 
 
+def _check_manage(
+    sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory, verb: str
+) -> None:
+    if not may_manage(sprint, blocker, user_id, directory):
+        who = _managers(sprint, blocker, f"{blocker.code}'s owner")
+        raise NotAllowed(f"Only {who} can {verb} it.")
+
+
 def check_resolve(
     sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory = no_directory
 ) -> None:
-    if not may_resolve(sprint, blocker, user_id, directory):
-        who = _managers(sprint, blocker, f"{blocker.code}'s owner")
-        raise NotAllowed(f"Only {who} can resolve it.")
+    _check_manage(sprint, blocker, user_id, directory, "resolve")
 
 
 def check_reopen(
     sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory = no_directory
 ) -> None:
-    if not may_manage(sprint, blocker, user_id, directory):
-        who = _managers(sprint, blocker, f"{blocker.code}'s owner")
-        raise NotAllowed(f"Only {who} can reopen it.")
+    _check_manage(sprint, blocker, user_id, directory, "reopen")
 
 
 def check_reassign(

@@ -4,6 +4,7 @@ Block Kit's limits, and delivered; a CI link that is not a plain URL is refused.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from typing import Any
@@ -49,10 +50,8 @@ def strings(value: Any) -> list[str]:
     """Every string in a Web API call's arguments (blocks and views may come JSON-encoded)."""
     if isinstance(value, str):
         if value[:1] in "[{":
-            try:
+            with contextlib.suppress(ValueError):  # not JSON after all: a plain string
                 return strings(json.loads(value))
-            except ValueError:
-                pass
         return [value]
     if isinstance(value, dict):
         return [s for v in value.values() for s in strings(v)]
