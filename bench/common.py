@@ -8,13 +8,18 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
+from jobs.config import Source, load_sprint
 from storage.db import Database, make_engine, normalize_url
 from storage.migrate import upgrade
+from storage.models import KnownTest
 
+SPRINT_FILE = Path(__file__).resolve().parent.parent / "sprint.example.toml"
 # Its own database, so a benchmark never touches the one the tests use.
 PG_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/sprintbot_bench"
@@ -76,3 +81,28 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     ]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
+
+
+def fill_tests(db: Database, size: int, *, at: datetime | None = None) -> None:
+    """`size` known tests on the tracked branch, one in five failing, spread over the
+    sprint's test components (and some mapped to none), first seen `at` (default now)."""
+    sprint = load_sprint(str(SPRINT_FILE))
+    comps = [c.name for c in sprint.components if c.source is Source.TESTS] + [None]
+    now = at or datetime.now(UTC)
+    rows = [
+        {
+            "branch": sprint.sprint.branch,
+            "key": f"k{i}",
+            "classname": f"suite{i % 97}",
+            "name": f"test_{i}",
+            "file": f"tests/test_{i % 400}.py",
+            "component": comps[i % len(comps)],
+            "status": "passed" if i % 5 else "failed",
+            "first_seen_at": now,
+            "changed_at": now,
+        }
+        for i in range(size)
+    ]
+    with db.engine.begin() as conn:
+        for start in range(0, size, 10_000):
+            conn.execute(insert(KnownTest), rows[start : start + 10_000])

@@ -1,4 +1,5 @@
-"""How long /readiness takes to compute as the number of known tests grows.
+"""How long a build of the figures takes as the number of known tests grows (what the
+ready state saves every answer: `python -m bench.acks` times the answers).
 
 Baseline, measured in the same run: the one GROUP BY query readiness needs, alone.
 Run: .venv/bin/python -m bench.readiness [--postgres]
@@ -9,13 +10,10 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 
-from sqlalchemy import insert
-
-from bench.common import fresh_database, median_ms, table
-from jobs.config import Source, load_sprint
+from bench.common import SPRINT_FILE, fill_tests, fresh_database, median_ms, table
+from jobs.config import load_sprint
 from jobs.readiness import current_status
 from storage import queries
-from storage.models import KnownTest
 
 SIZES = (2_124, 20_000, 200_000)  # the seed's suite, then 10x and 100x
 NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)
@@ -23,28 +21,12 @@ NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)
 
 def main() -> None:
     kinds = ["sqlite", "postgresql"] if "--postgres" in sys.argv else ["sqlite"]
-    sprint = load_sprint("sprint.example.toml")
-    components = [c.name for c in sprint.components if c.source is Source.TESTS] + [None]
+    sprint = load_sprint(str(SPRINT_FILE))
     rows = []
     for kind in kinds:
         for size in SIZES:
             with fresh_database(kind) as db:
-                batch = [
-                    {
-                        "branch": "main",
-                        "key": f"k{i}",
-                        "classname": f"suite{i % 97}",
-                        "name": f"test_{i}",
-                        "component": components[i % len(components)],
-                        "status": "passed" if i % 5 else "failed",
-                        "first_seen_at": NOW,
-                        "changed_at": NOW,
-                    }
-                    for i in range(size)
-                ]
-                with db.engine.begin() as conn:
-                    for start in range(0, size, 10_000):
-                        conn.execute(insert(KnownTest), batch[start : start + 10_000])
+                fill_tests(db, size, at=NOW)
 
                 def baseline(db=db) -> None:  # type: ignore[no-untyped-def]
                     with db.session() as s:
@@ -58,7 +40,7 @@ def main() -> None:
                 rows.append([kind, f"{size:,}", f"{b:.1f}", f"{f:.1f}", f"{f / b:.2f}x"])
     print(
         table(
-            ["database", "known tests", "GROUP BY alone (ms)", "/readiness status (ms)", "ratio"],
+            ["database", "known tests", "GROUP BY alone (ms)", "figures built (ms)", "ratio"],
             rows,
         )
     )

@@ -153,23 +153,35 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(settings: Settings, *, with_clock: bool, host: str) -> int:
     import uvicorn
 
-    from bot import clock
     from bot.runtime import build_runtime, check_token
 
     runtime = build_runtime(settings)
     check_token(runtime.authorize)
     runtime.worker.start()
-    scheduler = clock.start_background(runtime) if with_clock else None
+    refresher = runtime.keep_ready()
+    scheduler = None
+    if with_clock:  # imported only here: `web` holds no scheduler (5 MB)
+        from bot import clock
+
+        scheduler = clock.start_background(runtime)
     socket = runtime.connect_socket_mode()
     try:
+        # No access log: a line per request cost a twentieth of every acknowledgement, and
+        # requests that fail are logged where they fail.
         uvicorn.run(
-            runtime.web_app(), host=host, port=settings.PORT, log_config=None, proxy_headers=True
+            runtime.web_app(),
+            host=host,
+            port=settings.PORT,
+            log_config=None,
+            proxy_headers=True,
+            access_log=False,
         )
     finally:
         if socket is not None:
             socket.close()  # type: ignore[no-untyped-call]  # slack-bolt leaves it unannotated
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        refresher.stop()
         runtime.worker.stop()
     return 0
 

@@ -94,6 +94,11 @@ MAYBE_DONE_ERRORS = frozenset({"internal_error", "fatal_error"})
 # second apart and doubling, as the client retries other calls' 5xx: a blip costs less
 # than a second.
 SAFE_RETRIES = 2
+SAFE_RETRY_BACKOFF = 0.25  # seconds before the first of them (jittered up to double)
+# The client's own quick retries: a connection that never reached Slack, tried again after
+# about 0.2 s; an idempotent call answered 5xx, after about 0.25 s and 0.5 s.
+CONNECT_RETRY_BACKOFF = 0.2
+SERVER_RETRY_BACKOFF = 0.25
 # Where an uncertain row's last_error records when the attempt went out (Unix seconds).
 ATTEMPT_AT = re.compile(r"\[attempted at (\d+(?:\.\d+)?)\]")
 EVENT_TYPE = "sprintbot_outbox"  # the message metadata type that carries the outbox key
@@ -179,21 +184,27 @@ class SafeServerErrorRetryHandler(ServerErrorRetryHandler):
         return super()._can_retry(state=state, request=request, response=response, error=error)
 
 
-def make_client(token: str | None, base_url: str, *, timeout: int = 10) -> WebClient:
+def make_client(
+    token: str | None, base_url: str, *, timeout: int = 10, backoff_scale: float = 1.0
+) -> WebClient:
     """A WebClient for `base_url` that retries brief 5xx (not of posts), short 429s and
     connections that failed before the request reached Slack. A connection reset, a
     timeout after the request went out or a 5xx to a post is not retried here: Slack may
-    have acted on it (the outbox looks before posting again)."""
+    have acted on it (the outbox looks before posting again). `backoff_scale` scales the
+    waits between those retries (tests shorten them)."""
     return WebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
         retry_handlers=[
             ConnectionErrorRetryHandler(
-                max_retry_count=1, interval_calculator=_short_backoff(0.2), error_types=[URLError]
+                max_retry_count=1,
+                interval_calculator=_short_backoff(CONNECT_RETRY_BACKOFF * backoff_scale),
+                error_types=[URLError],
             ),
             SafeServerErrorRetryHandler(
-                max_retry_count=2, interval_calculator=_short_backoff(0.25)
+                max_retry_count=2,
+                interval_calculator=_short_backoff(SERVER_RETRY_BACKOFF * backoff_scale),
             ),
             ShortRateLimitRetryHandler(max_retry_count=1),
         ],
@@ -288,6 +299,7 @@ class Sender:
         retry_delay: Callable[[int], timedelta] = backoff,
         sleep: Callable[[float], None] = time.sleep,
         safe_retries: int = SAFE_RETRIES,
+        safe_retry_backoff: float = SAFE_RETRY_BACKOFF,
     ) -> None:
         self.db = db
         self.client = client
@@ -300,6 +312,7 @@ class Sender:
         self.retry_delay = retry_delay
         self.sleep = sleep
         self.safe_retries = safe_retries
+        self.safe_retry_backoff = safe_retry_backoff
 
     # -- the loop ----------------------------------------------------------------------
     def drain(self, *, limit: int = 500, stop: threading.Event | None = None) -> DrainResult:
@@ -473,7 +486,8 @@ class Sender:
                 # Look before the next try, in the window of this one.
                 message.last_error = self._uncertain_error(claim, f"HTTP {status}: {error}")
                 claim.attempted_at = None
-                self.sleep(0.25 * 2**retry * (1 + random.random()))  # noqa: S311 (jitter)
+                jitter = 1 + random.random()  # noqa: S311 (jitter)
+                self.sleep(self.safe_retry_backoff * 2**retry * jitter)
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod

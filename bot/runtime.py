@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -15,10 +15,11 @@ from starlette.applications import Starlette
 
 from bot.app import create_app
 from bot.identity import BotAuthorize, TokenRejected
-from bot.outbox import OutboxWorker, Sender, make_client
+from bot.outbox import PACE, OutboxWorker, Sender, make_client
 from bot.settings import Settings, SettingsError
 from bot.web import create_web_app
 from jobs.config import Sprint, load_sprint
+from jobs.ready import Ready, Refresher
 from storage.db import Database
 from storage.migrate import revisions
 
@@ -75,6 +76,7 @@ class Runtime:
     worker: OutboxWorker
     bolt: App
     authorize: BotAuthorize
+    ready: Ready
     now: Callable[[], datetime] = field(default=utcnow)
 
     def connect_socket_mode(self) -> SocketModeHandler | None:
@@ -96,19 +98,32 @@ class Runtime:
             db=self.db,
             now=self.now,
             notify_outbox=self.worker.poke,
+            ready=self.ready,
         )
 
+    def keep_ready(self) -> Refresher:
+        """Keep the figures built in the background (web, clock and run processes)."""
+        refresher = Refresher(self.ready, now=self.now)
+        refresher.start()
+        return refresher
 
-def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> Runtime:
-    """Validate settings, sprint file and database, and wire the pieces together."""
+
+def build_runtime(
+    settings: Settings, *, now: Callable[[], datetime] = utcnow, pace: timedelta = PACE
+) -> Runtime:
+    """Validate settings, sprint file and database, and wire the pieces together. `pace`
+    spaces the outbox's posts to a channel (Slack's; tests that do not measure it shorten it)."""
     settings.require_slack()
     sprint = load_sprint(settings.SPRINTBOT_CONFIG)
     db = open_database(settings)
     client = make_client(settings.secret("SLACK_BOT_TOKEN"), settings.SLACK_API_URL)
     smtp = settings.SPRINTBOT_SMTP_URL
-    sender = Sender(db, client, now=now, smtp_url=smtp.get_secret_value() if smtp else None)
+    sender = Sender(
+        db, client, now=now, smtp_url=smtp.get_secret_value() if smtp else None, pace=pace
+    )
     worker = OutboxWorker(sender)
     authorize = BotAuthorize(client, settings.secret("SLACK_BOT_TOKEN"))
+    ready = Ready(db=db, sprint=sprint)
     bolt = create_app(
         settings,
         sprint=sprint,
@@ -117,6 +132,7 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow) -
         now=now,
         notify_outbox=worker.poke,
         authorize=authorize,
+        ready=ready,
     )
     return Runtime(
         settings=settings,
@@ -127,5 +143,6 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow) -
         worker=worker,
         bolt=bolt,
         authorize=authorize,
+        ready=ready,
         now=now,
     )

@@ -21,12 +21,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.acks import answered_from_memory
 from bot.settings import Settings
 from jobs import figures
 from jobs.config import Sprint
 from jobs.errors import SprintError
-from jobs.ingest import Ingested, IngestError, RunInfo, ingest_metrics, receive_junit
-from jobs.readiness import current_status
+from jobs.readiness import Status
+from jobs.ready import Ready
 from storage import queries
 from storage.db import Database
 
@@ -79,7 +80,7 @@ def _parse_at(text: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise IngestError(
+        raise SprintError(
             f"at {text!r} is not an ISO-8601 time, e.g. 2025-10-30T09:00:00Z"
         ) from None
 
@@ -92,8 +93,10 @@ def create_web_app(
     db: Database,
     now: Callable[[], datetime],
     notify_outbox: Callable[[], None] = lambda: None,
+    ready: Ready | None = None,
 ) -> Starlette:
     """The ASGI application that `sprintbot web` serves."""
+    ready = ready or Ready(db=db, sprint=sprint)
     # One ingestion per branch at a time within this process (SQLite has one writer;
     # PostgreSQL also takes an advisory lock per branch, across processes).
     branch_locks: dict[str, threading.Lock] = {}
@@ -110,8 +113,13 @@ def create_web_app(
         if not (stamp.isascii() and stamp.isdigit()):
             return error(401, "the request is not signed by Slack (bad X-Slack-Request-Timestamp)")
         body = await request.body()
-        # Bolt's sync App blocks while it waits for ack(); keep the event loop free.
-        bolt_response = await run_in_threadpool(bolt_app.dispatch, to_bolt_request(request, body))
+        bolt_request = to_bolt_request(request, body)
+        if answered_from_memory(body) and ready.fresh(now()):
+            # Nothing to wait for (no database, no Slack): answered here, without a thread.
+            bolt_response = bolt_app.dispatch(bolt_request)
+        else:
+            # A listener may wait (a write lock, Slack); keep the event loop free.
+            bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
     async def healthz(_: Request) -> Response:
@@ -144,8 +152,7 @@ def create_web_app(
     @authorized
     async def readiness(_: Request) -> Response:
         def compute() -> dict[str, object]:
-            with db.read() as session:
-                return current_status(session=session, sprint=sprint, now=now()).as_dict()
+            return Status.of(ready.figures(now())).as_dict()
 
         return JSONResponse(await run_in_threadpool(compute))
 
@@ -155,7 +162,7 @@ def create_web_app(
         text = request.query_params.get("at")
         try:
             at = _parse_at(text) or clock
-        except IngestError as exc:
+        except SprintError as exc:
             return error(400, str(exc))
         if at.tzinfo is None:
             at = at.replace(tzinfo=sprint.sprint.tz)  # a wall time of the sprint's zone
@@ -163,7 +170,9 @@ def create_web_app(
             return error(400, f"at {text!r} is in the future; figures are known up to now")
 
         def compute() -> dict[str, object]:
-            with db.read() as session:
+            if text is None or text == "":  # now: the figures kept ready
+                return ready.figures(at).as_dict()
+            with db.read() as session:  # a past instant, from history
                 return figures.compute(session=session, sprint=sprint, at=at).as_dict()
 
         return JSONResponse(await run_in_threadpool(compute))
@@ -177,6 +186,9 @@ def create_web_app(
             body, digest = await read_body(request, limit=MAX_REPORT_BYTES)
         except TooLarge:
             return error(413, f"the report is over {MAX_REPORT_BYTES // (1024 * 1024)} MB")
+        # Ingestion (and its XML parser) is loaded with the first report, not at rest.
+        from jobs.ingest import Ingested, RunInfo, receive_junit
+
         q = request.query_params
         try:
             info = RunInfo(
@@ -186,7 +198,7 @@ def create_web_app(
                 url=q.get("url") or None,
                 at=_parse_at(q.get("at")),
             )
-        except IngestError as exc:
+        except SprintError as exc:
             body.close()
             return error(400, str(exc))
 
@@ -220,6 +232,8 @@ def create_web_app(
                 data = json.loads(body.read())
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 return error(400, f"not valid JSON: {exc}")
+
+        from jobs.ingest import ingest_metrics
 
         def work() -> dict[str, Any]:
             with db.session() as session:

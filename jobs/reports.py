@@ -193,11 +193,8 @@ def _blocker_row(b: Blocker, now: datetime) -> dict[str, Any]:
     }
 
 
-def sprint_status(
-    *, session: Session, sprint: Sprint, now: datetime, fig: figures.Figures | None = None
-) -> dict[str, Any]:
+def sprint_status(*, fig: figures.Figures, now: datetime) -> dict[str, Any]:
     """/sprint: day, health and why, readiness against the plan, burn-down, open blockers."""
-    fig = fig or figures.compute(session=session, sprint=sprint, at=now)
     t = fig.tests
     today = next((d for d in fig.days if d.day == fig.shown_day), None)
     return {
@@ -214,12 +211,18 @@ def sprint_status(
 
 
 def home(
-    *, session: Session, sprint: Sprint, now: datetime, user_id: str, participants: list[str]
+    *,
+    session: Session,
+    sprint: Sprint,
+    now: datetime,
+    user_id: str,
+    participants: list[str],
+    fig: figures.Figures | None = None,
 ) -> dict[str, Any]:
     """The App Home dashboard: /sprint's numbers plus the breakdown by group, risks,
     today's standups, the last CI run and the newest burn-down chart."""
-    fig = figures.compute(session=session, sprint=sprint, at=now)
-    data = sprint_status(session=session, sprint=sprint, now=now, fig=fig)
+    fig = fig or figures.compute(session=session, sprint=sprint, at=now)
+    data = sprint_status(fig=fig, now=now)
     today = fig.today
     states = (
         standups.participation(session=session, sprint=sprint, day=today, participants=participants)

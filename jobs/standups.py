@@ -15,12 +15,13 @@ from typing import Any
 
 from sqlmodel import Session
 
-from jobs import blockers, numbers, storable
+from jobs import blockers, figures, numbers, storable
 from jobs.config import WEEKDAYS, Sprint
 from jobs.errors import SprintError
+from jobs.figures import Figures
 from jobs.notices import Template, post
 from jobs.permissions import Directory, no_directory
-from jobs.readiness import current_status
+from jobs.readiness import Status
 from storage import queries
 from storage.models import Away, Blocker, Risk, Standup
 
@@ -203,9 +204,9 @@ def is_away(session: Session, user_id: str, day: date) -> bool:
 # -- answering -----------------------------------------------------------------------------
 
 
-def metrics_snapshot(*, session: Session, sprint: Sprint, now: datetime) -> dict[str, Any]:
+def metrics_snapshot(fig: Figures) -> dict[str, Any]:
     """The live figures the modal shows read-only, and the answer keeps."""
-    status = current_status(session=session, sprint=sprint, now=now)
+    status = Status.of(fig)
     return {
         "passed": status.passed,
         "known": status.known,
@@ -224,8 +225,10 @@ def submit(
     answers: Answers,
     now: datetime,
     directory: Directory = no_directory,
+    fig: Figures | None = None,
 ) -> Standup:
     """Store (or replace) today's answer; post it in the day's thread, or update the post.
+    The answer keeps the figures as of `now` (`fig`, else computed).
 
     Blockers marked resolved are resolved as their Resolve button would: NotAllowed (and
     nothing stored) when the user may not resolve one of them."""
@@ -236,7 +239,7 @@ def submit(
         # An edit still lists the blockers this answer resolved before (no longer offered).
         earlier = [int(b) for b in existing.answers.get("blockers_resolved") or []]
         answers.blockers_resolved = list(dict.fromkeys([*earlier, *to_resolve]))
-    snapshot = metrics_snapshot(session=session, sprint=sprint, now=now)
+    snapshot = metrics_snapshot(fig or figures.compute(session=session, sprint=sprint, at=now))
     row = existing or Standup(
         user_id=user_id, day=day, sprint_day=0, created_at=now, updated_at=now
     )

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from storage.ready import WriteSession
+
 # An execution option: transactions on a connection carrying it only read.
 READ_ONLY = "sprintbot_read_only"
 
@@ -105,7 +107,7 @@ class Database:
         """
         if connection is not None:
             connection.execution_options(**{READ_ONLY: False})
-        with Session(connection or self.engine, expire_on_commit=False) as session:
+        with WriteSession(connection or self.engine, expire_on_commit=False) as session:
             try:
                 yield session
             except BaseException:

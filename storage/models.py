@@ -341,3 +341,22 @@ class Lesson(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     author: str = Field(max_length=50)
     at: datetime = _ts()
+
+
+class ReadyState(SQLModel, table=True):
+    """A computed state that acknowledgements read instead of recomputing from history (the
+    sprint's figures): every commit that changes what it is computed from bumps
+    `generation`; whoever rebuilds it stores the build with the generation it was built
+    from, so every process sees the same state and knows when it is stale."""
+
+    __tablename__ = "ready_state"
+
+    name: str = Field(primary_key=True, max_length=50)
+    generation: int = 0
+    built: int | None = None  # the generation the payload was built from
+    built_at: datetime | None = _ts(nullable=True)
+    # The payload holds until then with no write (the next local midnight, a P0's next hour).
+    valid_until: datetime | None = _ts(nullable=True)
+    # What the payload was built with (the sprint file and the code); another is rebuilt.
+    fingerprint: str | None = Field(default=None, max_length=64)
+    payload: bytes | None = Field(default=None, sa_type=LargeBinary)

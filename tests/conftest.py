@@ -3,23 +3,25 @@ per-test transactions, the fake Slack, and the real web server on loopback."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 import uvicorn
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlmodel import Session, SQLModel
 
+from bot import runtime as runtime_module
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, build_settings
 from jobs.config import Sprint, load_sprint
@@ -34,10 +36,32 @@ EXAMPLE = ROOT / "sprint.example.toml"
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 INGEST_TOKEN = "test-ingest-token"
+# The outbox spaces posts to a channel by Slack's second; tests of other things space them
+# by this (tests/bot/test_outbox.py and tests/faults measure the pace itself).
+TEST_PACE = timedelta(milliseconds=20)
 
 
 def _database_url(tmp_dir: str) -> str:
-    return os.environ.get("SPRINTBOT_TEST_DATABASE_URL") or f"sqlite:///{tmp_dir}/test.db"
+    """SPRINTBOT_TEST_DATABASE_URL, or a new SQLite file. Under pytest-xdist each worker
+    has a database of its own on that server (`<name>_gw0`, …), created on demand."""
+    url = os.environ.get("SPRINTBOT_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_dir}/test.db"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        return url
+    given = make_url(normalize_url(url))
+    own = given.set(database=f"{given.database}_{worker}")
+    engine = make_engine(given.render_as_string(hide_password=False))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+        ).first()
+        if exists is None:
+            name = conn.dialect.identifier_preparer.quote(str(own.database))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 def _reset(url: str) -> None:
@@ -155,8 +179,8 @@ class Server:
     slack: FakeSlack
 
 
-def serve(app: object) -> tuple[str, Callable[[], None]]:
-    """Run an ASGI app under uvicorn on a free loopback port; return its URL and a stopper."""
+def _uvicorn(app: object) -> tuple[str, uvicorn.Server, Callable[[], None]]:
+    """Run an ASGI app under uvicorn on a free loopback port: its URL, server and stopper."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -175,27 +199,84 @@ def serve(app: object) -> tuple[str, Callable[[], None]]:
         thread.join(10)
         sock.close()
 
-    return f"http://127.0.0.1:{port}", stop
+    return f"http://127.0.0.1:{port}", server, stop
+
+
+def serve(app: object) -> tuple[str, Callable[[], None]]:
+    """Run an ASGI app under uvicorn on a free loopback port; return its URL and a stopper."""
+    url, _, stop = _uvicorn(app)
+    return url, stop
+
+
+class Loopback:
+    """A uvicorn server on loopback that serves the app of the test holding it. Tests take
+    one from a pool rather than each starting its own: stopping uvicorn waits out two of
+    its 0.1 s ticks, about 0.15 s of every end-to-end test's teardown."""
+
+    def __init__(self) -> None:
+        self.app: Callable[..., Awaitable[None]] | None = None
+        self.url, self._server, self.stop = _uvicorn(self)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        app = self.app
+        if app is None:
+            raise RuntimeError(f"a request reached {self.url} while no test held it")
+        await app(scope, receive, send)
+
+    def release(self) -> None:
+        """Wait for the requests in flight (as stopping uvicorn would), then let the app go."""
+        deadline = time.monotonic() + 10
+        while self._server.server_state.tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.app = None
+
+
+@pytest.fixture(scope="session")
+def loopbacks() -> Iterator[list[Loopback]]:
+    """The idle servers of the pool; stopped at the end of the session."""
+    idle: list[Loopback] = []
+    yield idle
+    for loopback in idle:
+        loopback.stop()
 
 
 @pytest.fixture
 def make_server(
-    db: Database, fake_slack: FakeSlack, database_url: str, clock: Clock
+    db: Database,
+    fake_slack: FakeSlack,
+    database_url: str,
+    clock: Clock,
+    loopbacks: list[Loopback],
 ) -> Iterator[Callable[..., Server]]:
-    """Start the real web app (Bolt + Starlette under uvicorn) against the fake Slack."""
+    """Serve the real web app (Bolt + Starlette under uvicorn) against the fake Slack."""
     stops: list[Callable[[], None]] = []
 
     def start(**overrides: object) -> Server:
         settings = make_settings(fake_slack, database_url, **overrides)
-        runtime = build_runtime(settings, now=clock)
-        url, stop = serve(runtime.web_app())
-        stops.append(stop)
+        runtime = build_runtime(settings, now=clock, pace=TEST_PACE)
+        loopback = loopbacks.pop() if loopbacks else Loopback()
+        loopback.app = runtime.web_app()
+
+        def release() -> None:
+            loopback.release()
+            loopbacks.append(loopback)
+
+        stops.append(release)
+        stops.append(runtime.ready.settle)
         stops.append(runtime.db.dispose)
-        return Server(url=url, runtime=runtime, slack=fake_slack)
+        return Server(url=loopback.url, runtime=runtime, slack=fake_slack)
 
     yield start
     for stop in stops:
         stop()
+
+
+@pytest.fixture
+def quick_pace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Processes the test runs in-process (`sprintbot job run`) pace posts by TEST_PACE."""
+    monkeypatch.setattr(
+        runtime_module, "build_runtime", functools.partial(build_runtime, pace=TEST_PACE)
+    )
 
 
 @pytest.fixture

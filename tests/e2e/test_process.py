@@ -104,3 +104,17 @@ def test_a_process_at_rest_does_not_load_the_chart_library() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
     assert (done.returncode, done.stdout.strip()) == (0, "False"), done.stderr
+
+
+def test_the_web_process_at_rest_holds_neither_scheduler_parser_nor_migrations() -> None:
+    # `web` answers Slack and the API: the clock's scheduler, the XML parser (loaded with the
+    # first report) and Alembic (checked with one query) stay out, ~21 MB in all.
+    probe = (
+        "import sys, bot.cli, bot.runtime, bot.web, bot.outbox\n"
+        "print(sorted(m for m in ('apscheduler', 'lxml', 'alembic', 'jobs.ingest')"
+        " if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "[]"), done.stderr

@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, select
 
 from storage.db import Database, normalize_url
-from storage.migrate import downgrade, revisions, upgrade
+from storage.migrate import HEAD, alembic_head, downgrade, revisions, upgrade
 from storage.models import Blocker, MetricSample
 
 TABLES = {
@@ -82,3 +82,8 @@ def test_postgres_urls_map_to_psycopg3() -> None:
     assert normalize_url("postgres://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
     assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_head_is_the_newest_migration() -> None:
+    # Processes check their database against HEAD without importing Alembic.
+    assert alembic_head() == HEAD

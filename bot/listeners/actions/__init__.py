@@ -4,18 +4,19 @@ import re
 
 from slack_bolt import App
 
+from bot.acks import after_ack
 from bot.ids import Action
 from bot.listeners.actions import alerts, blocker, sprint, standup
 
 
 def register(app: App) -> None:
     """Attach the block action listeners."""
-    app.action(Action.ALERT_ACK)(alerts.on_ack)
-    app.action(Action.ALERT_MUTE)(alerts.on_mute)
-    app.action(Action.EMERGENCY_STANDUP)(alerts.on_emergency_standup)
-    app.action(Action.STANDUP_OPEN)(standup.on_open)
-    app.action(Action.BLOCKER_ACK)(blocker.on_ack)
-    app.action(Action.BLOCKER_ESCALATE)(blocker.on_escalate)
-    app.action(Action.BLOCKER_RESOLVE)(blocker.on_resolve)
-    app.action(re.compile(f"^{Action.SIGNOFF}:"))(sprint.on_signoff)
-    app.action(Action.LESSON_ADD)(sprint.on_lesson_add)
+    app.action(Action.ALERT_ACK)(after_ack(alerts.on_ack))
+    app.action(Action.ALERT_MUTE)(after_ack(alerts.on_mute))
+    app.action(Action.EMERGENCY_STANDUP)(after_ack(alerts.on_emergency_standup))
+    app.action(Action.STANDUP_OPEN)(after_ack(standup.on_open))
+    app.action(Action.BLOCKER_ACK)(after_ack(blocker.on_ack))
+    app.action(Action.BLOCKER_ESCALATE)(after_ack(blocker.on_escalate))
+    app.action(Action.BLOCKER_RESOLVE)(after_ack(blocker.on_resolve))
+    app.action(re.compile(f"^{Action.SIGNOFF}:"))(after_ack(sprint.on_signoff))
+    app.action(Action.LESSON_ADD)(after_ack(sprint.on_lesson_add))

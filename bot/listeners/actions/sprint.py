@@ -27,6 +27,7 @@ def on_signoff(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
         raise SprintError("That button is not attached to a milestone sprintbot knows.")
     permissions.check_sign_off(app.sprint, role, user_id, directory(client))
     now = app.now()
+    fig = app.ready.figures(now)  # sign-offs change no figure
     with app.db.session() as session:
         milestone = milestones.sign_off(
             session=session,
@@ -36,7 +37,7 @@ def on_signoff(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
             user_id=user_id,
             now=now,
         )
-        measures = milestones.measure(session=session, sprint=app.sprint, now=now)
+        measures = milestones.measure(session=session, sprint=app.sprint, now=now, fig=fig)
         data = milestones.milestone_data(session=session, milestone=milestone, measures=measures)
         container = body.get("container") or {}
         queries.enqueue(

@@ -12,25 +12,20 @@ from bot.messages import READINESS_USAGE, readiness_fallback, render_readiness, 
 from bot.people import directory
 from jobs import permissions
 from jobs.errors import SprintError
-from jobs.readiness import current_status, parse_score, set_manual_score
+from jobs.figures import Figures
+from jobs.readiness import Status, parse_score, set_manual_score
 
 
 def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """Answer in the acknowledgement itself: the numbers take milliseconds to compute."""
+    """Answer in the acknowledgement itself, from the figures kept ready (`jobs.ready`)."""
     app: AppContext = context["app"]
     text = (command.get("text") or "").strip()
     verb, _, rest = text.partition(" ")
     verb = verb.lower()
     if verb in ("", "show"):
-        with app.db.read() as session:  # never waits for a writer (an ingest)
-            status = current_status(session=session, sprint=app.sprint, now=app.now())
-        ack(
-            response_type="ephemeral",
-            text=readiness_fallback(status),
-            blocks=render_readiness(
-                status, sprint_name=app.sprint.sprint.name, days=app.sprint.sprint.days
-            ),
-        )
+        # Rendered once per build of the figures: every answer until the next is the same.
+        answer = app.ready.derived(app.now(), "/readiness", lambda fig: _breakdown(app, fig))
+        ack(response_type="ephemeral", **answer)
     elif verb == "set":
         name, _, score_text = rest.strip().rpartition(" ")
         if not name or not score_text:
@@ -53,3 +48,13 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         ack(response_type="ephemeral", text=READINESS_USAGE)
     else:
         raise SprintError(f'Unknown option "{verb}". {READINESS_USAGE}')
+
+
+def _breakdown(app: AppContext, fig: Figures) -> dict[str, Any]:
+    status = Status.of(fig)
+    return {
+        "text": readiness_fallback(status),
+        "blocks": render_readiness(
+            status, sprint_name=app.sprint.sprint.name, days=app.sprint.sprint.days
+        ),
+    }

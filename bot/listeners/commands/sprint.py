@@ -30,8 +30,8 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
     user_id = command["user_id"]
     status_channel = app.sprint.channels.status
     if verb in ("", "status") and not rest:
-        with app.db.read() as session:  # never waits for a writer (an ingest)
-            data = reports.sprint_status(session=session, sprint=app.sprint, now=app.now())
+        now = app.now()
+        data = reports.sprint_status(fig=app.ready.figures(now), now=now)
         ack(response_type="ephemeral", **sprint_status(data))
     elif verb == "report" and not rest:
         permissions.check_post_report(app.sprint, user_id, directory(client))
@@ -66,7 +66,9 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
             text=f"Posting the sign-off request for {milestone.name} in {status_channel}.",
         )
         with app.db.session() as session:
-            measures = milestones.measure(session=session, sprint=app.sprint, now=now)
+            measures = milestones.measure(
+                session=session, sprint=app.sprint, now=now, fig=app.ready.figures(now)
+            )
             data = milestones.milestone_data(
                 session=session, milestone=milestone, measures=measures
             )

@@ -32,7 +32,7 @@ def standup_view(app: AppContext, client: WebClient, user_id: str) -> dict[str, 
         current = queries.standup_for(session=session, user_id=user_id, day=day)
         previous = queries.latest_standup_before(session=session, user_id=user_id, day=day)
         blockers = queries.open_blockers(session=session)
-        metrics = standups.metrics_snapshot(session=session, sprint=sprint, now=now)
+    metrics = standups.metrics_snapshot(app.ready.figures(now))
     members = directory(client)
     return render_standup_modal(
         sprint_name=sprint.sprint.name,

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
+from bot.acks import in_background
 from bot.context import AppContext
 from bot.people import participants
 from jobs import reports
@@ -20,10 +21,16 @@ def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClien
     user_id = event["user"]
     now = app.now()
     people = participants(client, app.sprint)
-    # The dashboard is computed without the write lock; only queuing it writes.
+    # The dashboard is read without the write lock; only queuing it writes.
+    fig = app.ready.figures(now)
     with app.db.read() as session:
         data = reports.home(
-            session=session, sprint=app.sprint, now=now, user_id=user_id, participants=people
+            session=session,
+            sprint=app.sprint,
+            now=now,
+            user_id=user_id,
+            participants=people,
+            fig=fig,
         )
     with app.db.session() as session:
         reports.publish_home(
@@ -42,4 +49,4 @@ def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClien
 
 def register(app: App) -> None:
     """Attach the events listeners."""
-    app.event("app_home_opened")(on_home_opened)
+    app.event("app_home_opened")(in_background(on_home_opened))

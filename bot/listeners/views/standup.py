@@ -20,6 +20,8 @@ def on_submit(
 ) -> None:
     app: AppContext = context["app"]
     user_id = body["user"]["id"]
+    now = app.now()
+    fig = app.ready.figures(now)  # before the write lock: the answer keeps them
     with app.db.session() as session:
         open_ids = {b.id for b in queries.open_blockers(session=session) if b.id is not None}
         try:
@@ -33,8 +35,9 @@ def on_submit(
                 sprint=app.sprint,
                 user_id=user_id,
                 answers=answers,
-                now=app.now(),
+                now=now,
                 directory=directory(client),
+                fig=fig,
             )
         except standups.InvalidAnswers as exc:
             ack(response_action="errors", errors=exc.errors)

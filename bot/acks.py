@@ -1,0 +1,124 @@
+"""How listeners run: the acknowledgement leaves the moment a listener gives it.
+
+The app runs with `process_before_response=True`: Bolt answers Slack when the listener
+function returns, with no polling (Bolt's other mode checks for the ack every 10 ms, so
+every answer took at least that). A listener that answers from ready state and does nothing
+after (`/readiness`) runs as it is. The others acknowledge first and then write, queue
+messages or call Slack; `after_ack` runs them on a worker thread and returns as soon as
+they call `ack()`, so Slack's answer never waits for what follows (a write lock held by an
+ingest, a slow Slack). An error before the acknowledgement is answered in it by the app's
+error handler; an error after it is answered the same way, through `respond`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import Ack, BoltResponse
+from slack_bolt.kwargs_injection.args import Args
+from slack_bolt.request import BoltRequest
+
+from bot.messages import reply
+from jobs.errors import SprintError
+
+log = logging.getLogger(__name__)
+
+GENERIC_ERROR = "Sorry, something went wrong on sprintbot's side; it has been logged. Try again."
+ACK_WITHIN = 3.0  # seconds: Slack's limit; a listener that has not acknowledged by then never will
+_workers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
+
+
+# Slash commands whose answer is the figures kept ready, rendered: `/readiness` and its help.
+_FROM_MEMORY = {b"command=%2Freadiness&text=&", b"command=%2Freadiness&text=show&"}
+_HELP = b"&text=help&"
+
+
+def answered_from_memory(body: bytes) -> bool:
+    """Whether a request is a command answered from the figures kept ready (or its help):
+    one that never waits, so it can run without a thread of its own."""
+    if b"command=%2Freadiness&" not in body:
+        return False
+    return _HELP in body or any(pattern in body for pattern in _FROM_MEMORY)
+
+
+def answer_error(
+    error: Exception,
+    request: BoltRequest,
+    response: BoltResponse | None,
+    respond: Any,
+) -> BoltResponse | None:
+    """The one error handler: a SprintError is shown to the user as typed (never a mention
+    or a link), anything else is logged and the user told so. Not yet acknowledged: the
+    answer goes in the acknowledgement; acknowledged: by `respond`, ephemeral."""
+    message = reply(str(error)) if isinstance(error, SprintError) else GENERIC_ERROR
+    if not isinstance(error, SprintError):
+        log.error("listener failed: %r", error, exc_info=error)
+    if response is not None and request.body.get("command"):
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", "text": message}),
+            headers={"content-type": "application/json;charset=utf-8"},
+        )
+    if respond is not None and request.context.response_url:
+        respond(text=message, response_type="ephemeral", replace_original=False)
+    return BoltResponse(status=200, body="") if response is not None else None
+
+
+def after_ack(listener: Callable[..., None]) -> Callable[[Args], None]:
+    """`listener`, answered as soon as it acknowledges; the rest of it runs on."""
+    names = list(inspect.signature(listener).parameters)
+
+    def run(args: Args) -> None:
+        acked = threading.Event()
+        early: list[BaseException] = []
+        given: Ack = args.ack
+
+        def ack(*a: Any, **k: Any) -> BoltResponse:
+            try:
+                return given(*a, **k)
+            finally:
+                acked.set()
+
+        kwargs = {n: ack if n == "ack" else getattr(args, n) for n in names}
+
+        def body() -> None:
+            try:
+                listener(**kwargs)
+            except Exception as exc:
+                if acked.is_set():
+                    answer_error(exc, args.request, None, args.respond)
+                else:
+                    early.append(exc)
+            finally:
+                acked.set()
+
+        _workers.submit(body)
+        acked.wait(timeout=ACK_WITHIN)
+        if early:
+            raise early[0]
+
+    return run
+
+
+def in_background(listener: Callable[..., None]) -> Callable[[Args], None]:
+    """An event listener: Slack's event is acknowledged at once, the listener runs after."""
+    names = list(inspect.signature(listener).parameters)
+
+    def run(args: Args) -> None:
+        kwargs = {n: getattr(args, n) for n in names}
+
+        def body() -> None:
+            try:
+                listener(**kwargs)
+            except Exception as exc:
+                answer_error(exc, args.request, None, None)
+
+        _workers.submit(body)
+
+    return run

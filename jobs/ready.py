@@ -1,0 +1,267 @@
+"""The sprint's figures kept ready, so that acknowledgements never recompute from history.
+
+Every commit that changes what the figures are computed from bumps the ready state's
+generation in the database (`storage.ready`). A build of the figures is stored with the
+generation it was built from and the instant until which it holds with no write (the next
+local midnight; a P0 blocker's next hour of age, which health's reason names). So every
+process sees the same state:
+
+- this process's copy answers while the stored generation has not moved and `now` is
+  within the copy's time (one primary-key read per answer);
+- else the build another process stored is loaded;
+- else the figures are rebuilt (one build at a time per process) and stored for the others.
+
+A background refresher (`Refresher`) rebuilds as soon as a write in this process commits,
+when another process's write is seen, and at the build's `valid_until`, so an answer rarely
+waits for a build. The figures are the same `jobs.figures.compute` every surface renders.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import logging
+import pickle
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from jobs import figures
+from jobs.config import Sprint
+from jobs.figures import Figures
+from storage import ready as stored
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+HOUR = timedelta(hours=1)
+P0_STALE = timedelta(hours=24)  # numbers.assess: a P0 open longer puts health At Risk
+# A build holds for the code that made it: the modules that shape a Figures.
+_CODE = hashlib.sha256(
+    b"".join(
+        (Path(__file__).parent / name).read_bytes()
+        for name in ("figures.py", "numbers.py", "config.py", "ready.py")
+    )
+).hexdigest()
+
+
+def fingerprint(sprint: Sprint) -> str:
+    """What a stored build must have been built with: this code and this sprint file."""
+    return hashlib.sha256(f"{_CODE}\n{sprint.model_dump_json()}".encode()).hexdigest()
+
+
+def valid_until(fig: Figures) -> datetime:
+    """The first instant at which figures computed at `fig.at` may change with no write:
+    the next local midnight (the day, the plan, the phase, yesterday), or the next whole
+    hour of a P0 blocker's age once it nears 24 h (health and its reason)."""
+    until = figures.day_start(fig.info, fig.today + timedelta(days=1))
+    for b in fig.blockers:
+        if b.severity != "P0":
+            continue
+        age = fig.at - b.reported_at
+        if age <= P0_STALE:
+            change = b.reported_at + P0_STALE + timedelta(microseconds=1)
+        else:
+            change = b.reported_at + HOUR * (age // HOUR + 1)
+        until = min(until, change)
+    return until
+
+
+def encode(fig: Figures) -> bytes:
+    """A build's bytes: the figures without the sprint (the reader has it)."""
+    state = {f.name: getattr(fig, f.name) for f in fields(fig) if f.name != "sprint"}
+    return zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def decode(data: bytes, sprint: Sprint) -> Figures:
+    """A stored build back as Figures. Only builds this code stored with this sprint file
+    are read (the fingerprint says so); they come from our own database."""
+    state = pickle.loads(zlib.decompress(data))  # noqa: S301  (our own rows, see above)
+    return Figures(sprint=sprint, **state)
+
+
+@dataclass
+class _Copy:
+    """This process's build: figures as of `figures.at`, holding until `valid_until` while
+    the stored generation is `generation`."""
+
+    figures: Figures
+    generation: int
+    valid_until: datetime
+    local: int  # this process's count of watched commits when it was last confirmed
+    checked: float  # when (monotonic) the stored generation was last confirmed
+    derived: dict[str, Any] = field(default_factory=dict)
+
+    def holds(self, now: datetime) -> bool:
+        return self.figures.at <= now < self.valid_until
+
+
+class Ready:
+    """The figures as of now, for every surface that answers at once.
+
+    A write in this process is seen by the next answer; one in another process within
+    `max_lag` seconds (the stored generation is read at most that often while nothing
+    changes here)."""
+
+    def __init__(self, *, db: Database, sprint: Sprint, max_lag: float = 0.25) -> None:
+        self.db = db
+        self.sprint = sprint
+        self.max_lag = max_lag
+        self.fingerprint = fingerprint(sprint)
+        self._copy: _Copy | None = None
+        self._build = threading.Lock()
+        self._storing: list[threading.Thread] = []
+        self.builds = 0  # how many times this process computed the figures
+
+    def figures(self, now: datetime) -> Figures:
+        """Every figure as of `now`, computed once per change and shared by all processes."""
+        return replace(self._current(now).figures, at=now)
+
+    def derived(self, now: datetime, name: str, make: Callable[[Figures], T]) -> T:
+        """`make(figures)` once per build: for what depends on the figures alone, not on
+        the instant (a rendered answer)."""
+        copy = self._current(now)
+        if name not in copy.derived:
+            copy.derived[name] = make(copy.figures)
+        value: T = copy.derived[name]
+        return value
+
+    def fresh(self, now: datetime) -> bool:
+        """Whether the figures as of `now` are in memory, with nothing to read or build."""
+        return self._fresh(self._copy, now)
+
+    def _fresh(self, copy: _Copy | None, now: datetime) -> bool:
+        return (
+            copy is not None
+            and copy.local == stored.local_commits.count
+            and time.monotonic() - copy.checked < self.max_lag
+            and copy.holds(now)
+        )
+
+    def _current(self, now: datetime) -> _Copy:
+        copy = self._copy
+        local = stored.local_commits.count
+        if copy is not None and copy.local == local and copy.holds(now):
+            if time.monotonic() - copy.checked < self.max_lag:
+                return copy
+            # This caller looks at the stored generation; the others answer from the copy
+            # meanwhile rather than all asking at once.
+            copy.checked = time.monotonic()
+        with self.db.read() as session:
+            version = stored.version(session=session)
+        if copy is not None and copy.generation == version.generation and copy.holds(now):
+            copy.local, copy.checked = local, time.monotonic()
+            return copy
+        with self._build:
+            copy = self._copy  # another thread may have just built it
+            if copy is not None and copy.generation == version.generation and copy.holds(now):
+                return copy
+            return self._load(now, version, local) or self._rebuild(now)
+
+    def _load(self, now: datetime, version: stored.Version, local: int) -> _Copy | None:
+        if (
+            version.built != version.generation
+            or version.fingerprint != self.fingerprint
+            or version.valid_until is None
+            or not now < version.valid_until
+        ):
+            return None
+        with self.db.read() as session:
+            built, data = stored.payload(session=session)
+        if built != version.generation or data is None:
+            return None
+        try:
+            fig = decode(data, self.sprint)
+        except Exception:  # a build this code cannot read: build anew
+            log.warning("the stored figures could not be read; rebuilding", exc_info=True)
+            return None
+        copy = _Copy(fig, version.generation, version.valid_until, local, time.monotonic())
+        if not copy.holds(now):
+            return None
+        self._copy = copy
+        return copy
+
+    def _rebuild(self, now: datetime) -> _Copy:
+        local = stored.local_commits.count
+        with self.db.read() as session:
+            # The generation first: a write committed meanwhile is in the figures or not,
+            # but the build never claims a generation newer than what it read.
+            generation = stored.version(session=session).generation
+            fig = figures.compute(session=session, sprint=self.sprint, at=now)
+        self.builds += 1
+        until = valid_until(fig)
+        copy = self._copy = _Copy(fig, generation, until, local, time.monotonic())
+        # Stored by another thread: the caller may hold SQLite's write lock itself.
+        storing = threading.Thread(
+            target=self._store, args=(fig, generation, until), name="ready-store", daemon=True
+        )
+        self._storing = [t for t in self._storing if t.is_alive()] + [storing]
+        storing.start()
+        return copy
+
+    def settle(self, timeout: float = 10) -> None:
+        """Wait for the builds being stored (a process stopping, a test ending)."""
+        for storing in self._storing:
+            storing.join(timeout)
+
+    def _store(self, fig: Figures, generation: int, until: datetime) -> None:
+        data = encode(fig)
+        try:
+            with self.db.session() as session:
+                stored.store(
+                    session=session,
+                    built=generation,
+                    built_at=fig.at,
+                    valid_until=until,
+                    fingerprint=self.fingerprint,
+                    data=data,
+                )
+                session.commit()
+        except Exception:  # the build still serves this process; others build their own
+            log.warning("could not store the figures' build", exc_info=True)
+
+
+class Refresher:
+    """Keeps a `Ready` built in the background: right after this process commits a write,
+    within `poll` seconds of another process's write, and when the build's time runs out.
+    Polling more often than the Ready's `max_lag`, it does the looking at the stored
+    generation, so answers never have to."""
+
+    def __init__(self, ready: Ready, *, now: Any, poll: float | None = None) -> None:
+        self.ready = ready
+        self.now = now
+        self.poll = poll if poll is not None else ready.max_lag / 2
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="ready-figures", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        stored.local_commits.wake()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        builds = -1
+        while not self._stop.is_set():
+            seen = stored.local_commits.count
+            try:
+                self.ready.figures(self.now())
+            except Exception:
+                log.warning("could not refresh the figures", exc_info=True)
+            if self.ready.builds != builds:
+                builds = self.ready.builds
+                # What lives on (the build, the modules) out of the collector's way: a full
+                # collection walking it was the slowest answer's wait (Instagram's recipe).
+                gc.collect()
+                gc.freeze()
+            stored.local_commits.wait(seen=seen, timeout=self.poll)

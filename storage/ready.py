@@ -1,0 +1,187 @@
+"""The ready state's storage: which commits make it stale, and its row.
+
+A write session that changes a table the sprint's figures are computed from bumps the
+ready state's generation in the same transaction, just before it commits: no write path
+has to remember to. Core statements run through `Session.execute` are seen as well as ORM
+objects; a statement run on the raw connection is not, so such code also adds or changes
+one ORM row of a watched table (ingestion adds its `TestReport`).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    Blocker,
+    Event,
+    KnownTest,
+    ManualScore,
+    MetricSample,
+    ReadyState,
+    Risk,
+    TestReport,
+    TestResult,
+)
+
+FIGURES = "figures"
+# What jobs.figures reads: a change to any of them can change a figure.
+WATCHED: frozenset[str] = frozenset(
+    m.__tablename__
+    for m in (TestReport, KnownTest, TestResult, ManualScore, MetricSample, Blocker, Risk, Event)
+)
+_STALE = "sprintbot_ready_stale"
+
+
+class _Commits:
+    """How many commits in this process changed a watched table: a copy built before the
+    count moved is stale, and a refresher waiting on it wakes at once."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.count = 0
+
+    def bump(self) -> None:
+        with self._changed:
+            self.count += 1
+            self._changed.notify_all()
+
+    def wake(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait(self, *, seen: int, timeout: float) -> int:
+        """Wait until the count differs from `seen` (or `timeout` seconds); the count."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.count != seen, timeout=timeout)
+            return self.count
+
+
+local_commits = _Commits()
+
+
+def _watched(instances: Any) -> bool:
+    return any(getattr(type(obj), "__tablename__", None) in WATCHED for obj in instances)
+
+
+def _on_flush(session: OrmSession, _context: Any, _instances: Any) -> None:
+    if _watched(session.new) or _watched(session.dirty) or _watched(session.deleted):
+        session.info[_STALE] = True
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    if state.is_select:
+        return
+    table = getattr(state.statement, "table", None)
+    if isinstance(table, Table) and table.name in WATCHED:
+        state.session.info[_STALE] = True
+
+
+def _on_commit(session: OrmSession) -> None:
+    session.flush()  # so that the objects still pending are seen by _on_flush
+    if session.info.pop(_STALE, False):
+        bump(session=session)
+        session.info["sprintbot_ready_bumped"] = True
+
+
+def _after_commit(session: OrmSession) -> None:
+    if session.info.pop("sprintbot_ready_bumped", False):
+        local_commits.bump()
+
+
+def _after_rollback(session: OrmSession) -> None:
+    session.info.pop(_STALE, None)
+    session.info.pop("sprintbot_ready_bumped", None)
+
+
+def bump(*, session: OrmSession, name: str = FIGURES) -> None:
+    """One more generation (the row is made if it is missing: an emptied table)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(ReadyState).values(name=name, generation=1)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["name"], set_={"generation": col(ReadyState.generation) + 1}
+        )
+    )
+
+
+class WriteSession(Session):
+    """The session `Database.session()` opens: its commits keep the ready state honest."""
+
+
+def watch(cls: type[OrmSession]) -> None:
+    """Make every session of `cls` bump the generation when it commits a watched change."""
+    event.listen(cls, "before_flush", _on_flush)
+    event.listen(cls, "do_orm_execute", _on_execute)
+    event.listen(cls, "before_commit", _on_commit)
+    event.listen(cls, "after_commit", _after_commit)
+    event.listen(cls, "after_rollback", _after_rollback)
+
+
+watch(WriteSession)
+
+
+@dataclass(frozen=True)
+class Version:
+    """The ready state's row without its payload: enough to know whether a copy is current."""
+
+    generation: int
+    built: int | None
+    valid_until: datetime | None
+    fingerprint: str | None
+
+
+def version(*, session: Session, name: str = FIGURES) -> Version:
+    """The state's generation and what its stored build is (a missing row reads as 0)."""
+    row = session.exec(
+        select(
+            ReadyState.generation,
+            ReadyState.built,
+            ReadyState.valid_until,
+            ReadyState.fingerprint,
+        ).where(ReadyState.name == name)
+    ).first()
+    return Version(*row) if row is not None else Version(0, None, None, None)
+
+
+def payload(*, session: Session, name: str = FIGURES) -> tuple[int | None, bytes | None]:
+    """The stored build: (the generation it was built from, its bytes)."""
+    row = session.exec(
+        select(ReadyState.built, ReadyState.payload).where(ReadyState.name == name)
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+def store(
+    *,
+    session: Session,
+    built: int,
+    built_at: datetime,
+    valid_until: datetime,
+    fingerprint: str,
+    data: bytes,
+    name: str = FIGURES,
+) -> bool:
+    """Keep a build while it is of the current generation and no older than the stored
+    one; True when it was kept."""
+    row = session.get(ReadyState, name)
+    if row is None and built == 0:  # an emptied table: generation 0 until a write
+        row = ReadyState(name=name, generation=0)
+        session.add(row)
+    if row is None or row.generation != built:
+        return False
+    if row.built == built and row.built_at is not None and row.built_at > built_at:
+        return False
+    row.built, row.built_at, row.valid_until = built, built_at, valid_until
+    row.fingerprint, row.payload = fingerprint, data
+    session.flush()
+    return True

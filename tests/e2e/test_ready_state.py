@@ -1,0 +1,120 @@
+"""Acknowledgements from ready state, end to end: /readiness, /sprint and the API answer
+from the figures kept ready, computed once per change; a CI result, from this process or
+another, is in the next answer; an error before or after the acknowledgement reaches the
+user."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from jobs import figures
+from tests.conftest import EXAMPLE, INGEST_TOKEN, Clock, Server
+from tests.e2e.test_ingest import FIXTURES, post_report, responses
+from tests.slack import slash
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def known(server: Server) -> int:
+    answer = httpx.get(
+        f"{server.url}/api/v1/sprint",
+        headers={"Authorization": f"Bearer {INGEST_TOKEN}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    count: int = answer.json()["tests"]["known"]
+    return count
+
+
+def test_answers_come_from_one_build_until_a_report_changes_them(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed: list[Any] = []
+    real = figures.compute
+
+    def counting(**kwargs: Any) -> figures.Figures:
+        computed.append(kwargs["at"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(figures, "compute", counting)
+    answers = [slash(server.url, "/readiness").json() for _ in range(5)]
+    assert all(a == answers[0] for a in answers)
+    assert slash(server.url, "/sprint").json()["response_type"] == "ephemeral"
+    assert known(server) == 0
+    assert len(computed) == 1  # five answers, /sprint and the API: one computation
+
+    assert post_report(server, "pytest-xunit2-run1.xml", run="r1").status_code == 201
+    assert known(server) > 0  # the report is in the very next answer
+    after = slash(server.url, "/readiness").json()
+    assert after != answers[0]
+    assert len(computed) == 2
+
+
+def test_a_report_ingested_by_another_process_is_in_the_next_answers(
+    make_server: Callable[..., Server], clock: Clock, database_url: str
+) -> None:
+    # The CLI stamps the report with the real time: the server's clock reads a day later.
+    clock.at = datetime.now(UTC) + timedelta(days=1)
+    server = make_server()
+    assert known(server) == 0
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SPRINTBOT_CONFIG": str(EXAMPLE),
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "ingest",
+            "junit",
+            str(FIXTURES / "pytest-xunit2-run1.xml"),
+            "--run",
+            "cli-1",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    deadline = time.monotonic() + 5  # another process's write is seen within max_lag
+    while (count := known(server)) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert count > 0
+
+
+def test_an_error_before_the_ack_is_answered_in_it_and_after_it_by_respond(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.listeners.commands import sprint as sprint_command
+
+    def broken(**_: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(sprint_command.reports, "sprint_status", broken)
+    before = slash(server.url, "/sprint").json()
+    assert before["response_type"] == "ephemeral"
+    assert "something went wrong on sprintbot's side" in before["text"]
+
+    monkeypatch.setattr(sprint_command.reports, "post_daily_report", broken)
+    started = time.monotonic()
+    acked = slash(server.url, "/sprint", "report", response_url=server.slack.response_url("action"))
+    assert time.monotonic() - started < 3
+    assert "Posting today's daily report" in acked.json()["text"]
+    (late,) = responses(server, 1)
+    assert "something went wrong on sprintbot's side" in late.args["text"]
+    assert late.args["response_type"] == "ephemeral"

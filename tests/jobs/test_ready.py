@@ -1,0 +1,220 @@
+"""The figures kept ready: built once per change, shared through the database, rebuilt
+when a write commits (here or in another process) and when time alone moves a figure."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from jobs import figures
+from jobs.config import Sprint
+from jobs.readiness import set_manual_score
+from jobs.ready import Ready, Refresher, valid_until
+from storage import ready as stored
+from storage.db import Database
+from storage.models import Blocker, JobRun, ManualScore, OutboxMessage
+
+NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)  # day 3 of the example sprint, 10:00 New York
+
+
+@pytest.fixture(autouse=True)
+def settled(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every Ready of a test has stored its builds before the next test empties the tables."""
+    made: list[Ready] = []
+    real_init = Ready.__init__
+
+    def init(self: Ready, **kwargs: Any) -> None:
+        real_init(self, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(Ready, "__init__", init)
+    yield
+    for ready in made:
+        ready.settle()
+
+
+def generation(db: Database) -> int:
+    with db.read() as session:
+        return stored.version(session=session).generation
+
+
+def p0(reported_at: datetime) -> Blocker:
+    return Blocker(
+        component="Swarm Coordination",
+        description="the swarm deadlocks",
+        severity="P0",
+        reported_by="U0DEV",
+        reported_at=reported_at,
+    )
+
+
+def stored_build(db: Database, want: int) -> None:
+    """Wait for the background store of a build of generation `want`."""
+    deadline = time.monotonic() + 10
+    while True:
+        with db.read() as session:
+            if stored.version(session=session).built == want:
+                return
+        assert time.monotonic() < deadline, "the build was never stored"
+        time.sleep(0.01)
+
+
+def test_a_watched_write_bumps_the_generation_other_writes_and_rollbacks_do_not(
+    db: Database,
+) -> None:
+    before = generation(db)
+    with db.session() as session:
+        session.add(JobRun(job="daily-report", slot="2025-10-31", started_at=NOW))
+        session.add(
+            OutboxMessage(key="k", method="chat.postMessage", created_at=NOW, next_attempt_at=NOW)
+        )
+        session.commit()
+    assert generation(db) == before
+    with db.session() as session:
+        session.add(p0(NOW))
+        session.rollback()
+    assert generation(db) == before
+    with db.session() as session:
+        session.add(p0(NOW))
+        session.commit()
+    assert generation(db) == before + 1
+    # A Core statement through the session counts as well as an ORM object.
+    with db.session() as session:
+        from sqlalchemy import update
+
+        session.execute(update(Blocker).values(severity="P1"))
+        session.commit()
+    assert generation(db) == before + 2
+
+
+def test_built_once_until_a_write_then_the_answer_has_the_write(
+    db: Database, example: Sprint
+) -> None:
+    ready = Ready(db=db, sprint=example)
+    first = ready.figures(NOW)
+    again = ready.figures(NOW + timedelta(minutes=5))
+    assert ready.builds == 1
+    assert again.at == NOW + timedelta(minutes=5)  # the instant asked for, not the build's
+    assert again.score == first.score
+    with db.session() as session:
+        set_manual_score(
+            session=session,
+            sprint=example,
+            component="User Guides",
+            score=90,
+            user_id="U0TECHLEAD",
+            now=NOW,
+        )
+        session.commit()
+    after = ready.figures(NOW + timedelta(minutes=6))
+    assert ready.builds == 2
+    guides = next(c for c in after.breakdown.components if c.name == "User Guides")
+    assert guides.score == 90
+    assert after.score is not None and first.score is not None and after.score > first.score
+
+
+def test_another_process_loads_the_stored_build_instead_of_computing(
+    db: Database, example: Sprint
+) -> None:
+    web = Ready(db=db, sprint=example)
+    built = web.figures(NOW)
+    stored_build(db, generation(db))
+    clock = Ready(db=db, sprint=example)  # a second process starting up
+    loaded = clock.figures(NOW + timedelta(seconds=1))
+    assert clock.builds == 0
+    assert loaded.as_dict() | {"at": None} == built.as_dict() | {"at": None}
+
+
+def test_a_build_of_another_sprint_file_is_not_used(db: Database, example: Sprint) -> None:
+    Ready(db=db, sprint=example).figures(NOW)
+    stored_build(db, generation(db))
+    other = example.model_copy(
+        update={"targets": example.targets.model_copy(update={"readiness": 90.0})}
+    )
+    ready = Ready(db=db, sprint=other)
+    assert ready.figures(NOW).target == 90.0
+    assert ready.builds == 1
+
+
+def test_a_write_by_another_process_is_seen_within_max_lag(db: Database, example: Sprint) -> None:
+    ready = Ready(db=db, sprint=example, max_lag=0.05)
+    before = ready.figures(NOW)
+    # Another process's commit: a new manual score and its bump, not through this process.
+    with db.engine.begin() as conn:
+        conn.execute(
+            ManualScore.__table__.insert().values(  # type: ignore[attr-defined]
+                component="User Guides", score=95, set_by="U0TECHLEAD", set_at=NOW
+            )
+        )
+        stored.bump(session=Session(bind=conn))  # a plain session: no local count
+    time.sleep(0.06)
+    after = ready.figures(NOW + timedelta(seconds=1))
+    assert ready.builds == 2
+    assert after.score != before.score
+
+
+def test_the_day_turns_at_local_midnight_without_a_write(db: Database, example: Sprint) -> None:
+    ready = Ready(db=db, sprint=example)
+    late = datetime(2025, 11, 1, 3, 59, tzinfo=UTC)  # 23:59 in New York, day 3
+    assert ready.figures(late).day == 3
+    assert valid_until(ready.figures(late)) == datetime(2025, 11, 1, 4, 0, tzinfo=UTC)
+    assert ready.figures(late + timedelta(minutes=2)).day == 4
+    assert ready.builds == 2
+
+
+def test_a_p0_s_age_moves_health_and_its_reason_without_a_write(
+    db: Database, example: Sprint
+) -> None:
+    day1 = NOW - timedelta(days=2)  # on plan: only the P0 can make it At Risk
+    with db.session() as session:
+        session.add(p0(day1 - timedelta(hours=23, minutes=30)))
+        session.commit()
+    ready = Ready(db=db, sprint=example)
+    assert "P0" not in ready.figures(day1).health_reason
+    later = ready.figures(day1 + timedelta(minutes=31))
+    assert "P0 B-001 open for 24 h" in later.health_reason
+    assert str(later.health) == "At Risk"
+    hour_on = ready.figures(day1 + timedelta(hours=1, minutes=31))
+    assert "P0 B-001 open for 25 h" in hour_on.health_reason
+    assert ready.builds == 3
+
+
+def test_the_figures_are_those_computed_from_history(db: Database, example: Sprint) -> None:
+    with db.session() as session:
+        session.add(p0(NOW - timedelta(hours=30)))
+        session.commit()
+    at = NOW + timedelta(hours=2)
+    ready = Ready(db=db, sprint=example)
+    ready.figures(NOW)
+    with db.read() as session:
+        computed = figures.compute(session=session, sprint=example, at=at)
+    assert ready.figures(at).as_dict() == computed.as_dict()
+
+
+def test_the_refresher_rebuilds_after_a_write_before_anyone_asks(
+    db: Database, example: Sprint
+) -> None:
+    ready = Ready(db=db, sprint=example)
+    refresher = Refresher(ready, now=lambda: NOW)
+    refresher.start()
+    try:
+        deadline = time.monotonic() + 10
+        while ready.builds < 1:
+            assert time.monotonic() < deadline, "never built"
+            time.sleep(0.01)
+        with db.session() as session:
+            session.add(p0(NOW - timedelta(hours=1)))
+            session.commit()
+        while ready.builds < 2:
+            assert time.monotonic() < deadline, "the write was never built in"
+            time.sleep(0.01)
+        assert ready.fresh(NOW)  # the next answer reads nothing
+        assert ready.figures(NOW).blocker_counts()["P0"] == 1
+        assert ready.builds == 2
+    finally:
+        refresher.stop()
