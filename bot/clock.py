@@ -15,7 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.people import participants
 from bot.runtime import Runtime
-from jobs import blockers, figures, notices, reports, standups
+from jobs import blockers, figures, notices, reports, retention, standups
 from jobs.config import WEEKDAYS, SprintInfo
 from jobs.numbers import local_date, local_instant, sprint_day
 from storage import queries
@@ -33,6 +33,7 @@ class JobSpec:
 
 
 FOLLOWUP_INTERVAL_SECONDS = 60
+RETENTION_AT = time(3, 30)  # local: before the morning's jobs, away from CI's busy hours
 ESCALATION_INTERVAL_SECONDS = 300
 
 # Listed explicitly, with the ids `sprintbot job run NAME` accepts.
@@ -78,6 +79,11 @@ JOBS = (
         f"every {OUTBOX_INTERVAL_SECONDS} s, and at once after anything is queued by `web`",
         "deliver queued Slack messages and e-mails (retrying 429/5xx/network errors)",
     ),
+    JobSpec(
+        "retention",
+        f"daily at {RETENTION_AT:%H:%M}, every day",
+        "delete raw history older than [retention] allows, never what the sprint's figures need",
+    ),
 )
 
 
@@ -89,6 +95,8 @@ def run_job(runtime: Runtime, name: str) -> str:
     """Run one job now; return a one-line summary of what it did."""
     if name == "outbox":
         return f"outbox: {runtime.sender.drain()}"
+    if name == "retention":
+        return prune(runtime)
     if name in daily_jobs(runtime):
         outside = not_running(runtime.sprint.sprint, runtime.now())
         if outside:
@@ -231,6 +239,29 @@ def missed_slots(runtime: Runtime, today: date) -> list[str]:
     return out
 
 
+def prune(runtime: Runtime, *, slot: str | None = None) -> str:
+    """The retention job, in batches of their own transactions (it is idempotent: a second
+    run finds nothing more to delete). With `slot` (the clock's), once per local date."""
+    if slot is not None:
+        with runtime.db.session() as session:
+            claim = queries.claim_job_slot(
+                session=session, job="retention", slot=slot, now=runtime.now()
+            )
+            session.commit()
+        if claim is None:
+            return f"retention: already ran for {slot}"
+    result = "retention: " + retention.run_all(
+        db=runtime.db, sprint=runtime.sprint, now=runtime.now()
+    )
+    log.info("%s", result)
+    return result
+
+
+def scheduled_prune(runtime: Runtime) -> str:
+    """The clock's daily retention run: every day, sprint or not, once per local date."""
+    return prune(runtime, slot=local_date(runtime.sprint.sprint, runtime.now()).isoformat())
+
+
 def blocker_escalation(runtime: Runtime) -> int:
     """Fire the escalation steps that are due, then deliver them."""
     with runtime.db.session() as session:
@@ -269,6 +300,19 @@ def _schedule(scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runti
             misfire_grace_time=3600,
             replace_existing=True,
         )
+    scheduler.add_job(
+        scheduled_prune,
+        CronTrigger(
+            hour=RETENTION_AT.hour, minute=RETENTION_AT.minute, timezone=runtime.sprint.sprint.tz
+        ),
+        args=[runtime],
+        id="retention",
+        name="retention",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+        replace_existing=True,
+    )
     interval_jobs: list[tuple[str, Callable[[], object], int]] = [
         ("blocker-escalation", lambda: blocker_escalation(runtime), ESCALATION_INTERVAL_SECONDS),
         ("alert-followup", lambda: alert_followup(runtime), FOLLOWUP_INTERVAL_SECONDS),

@@ -412,6 +412,42 @@ class Baseline(_Model):
     areas: list[TestArea] = Field(default_factory=list)
 
 
+def _days_field(v: Any, info: ValidationInfo) -> int:
+    """A whole number of days within its key's bounds, or a one-line reason."""
+    low = 0 if info.field_name == "margin_days" else 1
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ValueError(f"{_show(v)} is not a number of days; write a whole number, e.g. 90")
+    if not low <= v <= 36_500:
+        raise ValueError(f"{v} days is out of range: write {low} to 36500")
+    return v
+
+
+class Retention(_Model):
+    """How long raw history is kept ([retention]; absent: everything is kept for ever).
+
+    The daily `retention` job deletes what is older than each horizon, but never anything
+    from `margin_days` (at least one) before the sprint's start on; a test's pruned status
+    changes fold into its state, so every figure as of an instant whose previous local day
+    began after the horizon (the whole sprint's, its baseline included) stays exactly what
+    it was.
+    """
+
+    results_days: int = 90  # test status changes, CI reports and readiness snapshots
+    statuses_days: int = 14  # each report's packed statuses (a full copy per run): first to go
+    metrics_days: int = 90  # benchmark samples (each metric's latest before it is kept)
+    standups_days: int = 180  # standup answers and skips, away spans
+    margin_days: int = 7  # kept before the sprint's start whatever the horizons say
+
+    _days = field_validator(
+        "results_days",
+        "statuses_days",
+        "metrics_days",
+        "standups_days",
+        "margin_days",
+        mode="before",
+    )(_days_field)
+
+
 class Sprint(_Model):
     """A whole sprint file. Field order matters: later sections are checked against earlier."""
 
@@ -427,6 +463,7 @@ class Sprint(_Model):
     components: list[Component] = Field(min_length=1)
     milestones: list[Milestone] = Field(default_factory=list)
     baseline: Baseline = Baseline()
+    retention: Retention | None = None
 
     @field_validator("people")
     @classmethod

@@ -440,6 +440,58 @@ class _Tally:
         n["new_failures_open"] += sign * (bad and t.new and not t.passed_in_sprint)
         n["regressions_introduced"] += sign * t.regressed
 
+    def recount(self, tests: Iterable[_Test]) -> None:
+        """The counts from scratch: what applying every test would give, in one pass."""
+        known = passing = failing = skipped = unmapped = 0
+        b_known = b_passing = b_failing = fixed = 0
+        regressions_open = new_failures_open = regressions_introduced = 0
+        components: dict[str, list[int]] = {}
+        for t in tests:
+            status = t.status
+            if status is None:
+                continue
+            known += 1
+            ok = status == PASSED
+            bad = status in FAILING
+            passing += ok
+            failing += bad
+            skipped += status == SKIPPED
+            comp = t.ref.component
+            if comp is not None:
+                c = components.get(comp)
+                if c is None:
+                    c = components[comp] = [0, 0]
+                c[0] += ok
+                c[1] += 1
+            else:
+                unmapped += 1
+            baseline = t.baseline
+            if baseline is not None:
+                b_known += 1
+                b_passing += baseline == PASSED
+                b_bad = baseline in FAILING
+                b_failing += b_bad
+                fixed += b_bad and ok
+            if bad:
+                regressions_open += t.passed_in_sprint
+                new_failures_open += t.new and not t.passed_in_sprint
+            regressions_introduced += t.regressed
+        self.components = components
+        self.n = Counter(
+            known=known,
+            passing=passing,
+            failing=failing,
+            skipped=skipped,
+            unmapped=unmapped,
+            baseline_known=b_known,
+            baseline_passing=b_passing,
+            baseline_failing=b_failing,
+            fixed=fixed,
+            regressions_open=regressions_open,
+            new_failures_open=new_failures_open,
+            regressions_introduced=regressions_introduced,
+        )
+
     def counts(self) -> dict[str, TestCounts]:
         return {k: TestCounts(passed=p, total=n) for k, (p, n) in self.components.items() if n}
 
@@ -455,7 +507,12 @@ def _events(
 ) -> list[tuple[datetime, int, int, str | None, str]]:
     """(time, report, test, previous, status) for every first appearance and status change,
     in the order they were received. A test first seen passing has no change row: it
-    appears when known_test says it was first seen."""
+    appears when known_test says it was first seen.
+
+    `changes` may start at an instant (`fold`) after which alone the walk needs events: a
+    test seen before it (its `first_seen_at` None) gets no event but starts the walk with
+    its status there, which is the `previous` of its first change from then on, else its
+    latest status. Retention deletes old changes on the same premise."""
     first: dict[int, queries.HistoryChange] = {}
     for c in changes:
         first.setdefault(c.test_id, c)
@@ -466,9 +523,13 @@ def _events(
         row = first.get(tid)
         if row is not None and row.previous is None:
             continue  # its first row is its appearance
-        status = row.previous if row is not None else t.ref.status
-        at = t.ref.first_seen_at if row is None else min(t.ref.first_seen_at, row.at)
-        out.append((at, -1, tid, None, status or PASSED))
+        status = (row.previous if row is not None else t.ref.status) or PASSED
+        seen = t.ref.first_seen_at
+        if seen is None:
+            t.status = status  # known before the fold
+            continue
+        at = seen if row is None else min(seen, row.at)
+        out.append((at, -1, tid, None, status))
     out.sort(key=lambda e: (e[0], e[1]))
     return out
 
@@ -482,9 +543,19 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
     start = day_start(info, info.start)
     until = at + EPSILON  # "as of `at`" includes what arrived at `at`
 
-    tests = {t.id: _Test(t) for t in queries.history_tests(session=session, branch=branch)}
-    changes = queries.history_changes(session=session, branch=branch)
+    yesterday_start = day_start(info, today - timedelta(days=1))
+    # Before the first instant any figure looks at, only each test's status matters, and
+    # `_events` finds that from its first later change (or its latest status): so the
+    # changes before it are not read (retention deletes them on the same premise).
+    fold = min(start, yesterday_start, until)
+
+    tests = {
+        t.id: _Test(t)
+        for t in queries.history_tests(session=session, branch=branch, seen_since=fold)
+    }
+    changes = queries.history_changes(session=session, branch=branch, since=fold)
     events = [e for e in _events(tests, changes) if e[0] < until]
+    known_at_fold = any(t.status is not None for t in tests.values())
     first_report = queries.first_report_since(session=session, branch=branch, at=start)
     if first_report is not None and first_report >= until:
         first_report = None
@@ -494,7 +565,7 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
         if first_report is not None
         else None
     )
-    known_before = any(e[0] < start for e in events)
+    known_before = known_at_fold or any(e[0] < start for e in events)
     # Manual scores and benchmarks count into the measured baseline as they stood when the
     # baseline's tests were first known: at the start, or with the sprint's first report.
     first_seen = first_report or next((e[0] for e in events if e[0] >= start), None)
@@ -502,13 +573,13 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
 
     last_day = min(max(day, 0), info.days)
     day_ends = {d: day_start(info, numbers.day_date(info, d + 1)) for d in range(1, last_day + 1)}
-    yesterday_start = day_start(info, today - timedelta(days=1))
     checkpoints = sorted(
         {x for x in (*day_ends.values(), yesterday_start, baseline_inputs_at) if x <= until}
         | {until}
     )
 
     tally = _Tally()
+    tally.recount(tests.values())  # the tests known at the fold
     fixed_on: Counter[int] = Counter()
     regressed_on: Counter[int] = Counter()
     active_days: set[int] = set()
@@ -522,10 +593,9 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
         baselined = True
         for t in tests.values():
             if t.status is not None:
-                tally.apply(t, -1)
                 t.baseline = t.status
                 t.passed_in_sprint = t.status == PASSED
-                tally.apply(t, +1)
+        tally.recount(tests.values())
 
     def snapshot_until(when: datetime) -> None:
         nonlocal next_cp
@@ -535,6 +605,8 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
             snaps[next_cp] = _Checkpoint(Counter(tally.n), tally.counts())
             next_cp = next(pending, None)
 
+    # A report's changes share its instant: its sprint day is worked out once.
+    day_of: tuple[datetime | None, int] = (None, 0)
     for when, _report, tid, _previous, status in events:
         snapshot_until(when)
         if not baselined and when >= start:
@@ -542,6 +614,8 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
         t = tests[tid]
         tally.apply(t, -1)
         in_sprint = when >= start
+        if in_sprint and day_of[0] != when:
+            day_of = (when, numbers.sprint_day(info, when))
         if t.status is None:
             t.status = status
             if in_sprint:
@@ -554,7 +628,7 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
             was = t.status
             t.status = status
             if in_sprint:
-                d = numbers.sprint_day(info, when)
+                d = day_of[1]
                 if was == PASSED and status in FAILING:
                     t.regressed = True
                     regressed_on[d] += 1
@@ -563,7 +637,7 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
                 if status == PASSED:
                     t.passed_in_sprint = True
         if in_sprint:
-            active_days.add(numbers.sprint_day(info, when))
+            active_days.add(day_of[1])
         tally.apply(t, +1)
     snapshot_until(until)
     if not baselined and until > start:
@@ -736,29 +810,33 @@ def _baseline_components(tests: dict[int, _Test]) -> dict[str, TestCounts]:
 
 def _coverage(tests: Iterable[_Test]) -> dict[str | None, ComponentTests]:
     """Per component, its tests' statuses at the instant."""
-    counts: dict[str | None, Counter[str]] = {}
+    counts: dict[str | None, list[int]] = {}
     for t in tests:
-        if t.status is None:
+        status = t.status
+        if status is None:
             continue
-        c = counts.setdefault(t.ref.component, Counter())
-        c["total"] += 1
-        c["passing"] += t.status == PASSED
-        c["failing"] += t.status in FAILING
-        c["skipped"] += t.status == SKIPPED
-    return {
-        k: ComponentTests(k, c["total"], c["passing"], c["failing"], c["skipped"])
-        for k, c in counts.items()
-    }
+        c = counts.get(t.ref.component)
+        if c is None:
+            c = counts[t.ref.component] = [0, 0, 0, 0]
+        c[0] += 1
+        c[1] += status == PASSED
+        c[2] += status in FAILING
+        c[3] += status == SKIPPED
+    return {k: ComponentTests(k, *c) for k, c in counts.items()}
 
 
 def _files(tests: Iterable[_Test]) -> tuple[int, int]:
     """(files all of whose tests pass, files) over the tests seen by the instant."""
-    bad: dict[str, bool] = {}
+    files: set[str] = set()
+    bad: set[str] = set()
     for t in tests:
-        if t.status is None or t.ref.file is None:
+        file = t.ref.file
+        if t.status is None or file is None:
             continue
-        bad[t.ref.file] = bad.get(t.ref.file, False) or t.status != PASSED
-    return sum(1 for b in bad.values() if not b), len(bad)
+        files.add(file)
+        if t.status != PASSED:
+            bad.add(file)
+    return len(files) - len(bad), len(files)
 
 
 def _ids(tests: Iterable[_Test]) -> dict[str, tuple[str, ...]]:

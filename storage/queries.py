@@ -5,10 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from uuid import uuid4
 
-from sqlalchemy import Boolean, bindparam, case, func, or_, text, union_all, update
+from sqlalchemy import (
+    Boolean,
+    bindparam,
+    case,
+    func,
+    or_,
+    text,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -1202,9 +1212,8 @@ def home_users(*, session: Session, key_prefix: str, since: datetime) -> list[st
 # -- sprint history (every figure as of an instant) ---------------------------------------
 
 
-@dataclass(slots=True, frozen=True)
-class HistoryTest:
-    """A known test as the sprint's figures need it."""
+class HistoryTest(NamedTuple):
+    """A known test as the sprint's figures need it (a tuple: a suite has a million)."""
 
     id: int
     classname: str
@@ -1212,11 +1221,10 @@ class HistoryTest:
     file: str | None
     component: str | None
     status: str  # latest
-    first_seen_at: datetime
+    first_seen_at: datetime | None  # None: before the `seen_since` asked for
 
 
-@dataclass(slots=True, frozen=True)
-class HistoryChange:
+class HistoryChange(NamedTuple):
     """A status change a report recorded (`previous` None: the test's first status)."""
 
     test_id: int
@@ -1226,8 +1234,24 @@ class HistoryChange:
     report_id: int
 
 
-def history_tests(*, session: Session, branch: str) -> list[HistoryTest]:
-    """Every known test of a branch, with its latest status and when it was first seen."""
+class HistorySample(NamedTuple):
+    """A benchmark sample as the figures read it."""
+
+    name: str
+    value: float
+    at: datetime
+    received_at: datetime
+
+
+def history_tests(
+    *, session: Session, branch: str, seen_since: datetime | None = None
+) -> list[HistoryTest]:
+    """Every known test of a branch, with its latest status and when it was first seen
+    (None when that was before `seen_since`: the caller needs no earlier time, and
+    converting a timestamp per test is a good part of reading a large suite)."""
+    first_seen: Any = col(KnownTest.first_seen_at)
+    if seen_since is not None:
+        first_seen = case((first_seen >= seen_since, first_seen), else_=None).label("seen")
     rows = session.execute(
         sa_select(
             col(KnownTest.id),
@@ -1236,15 +1260,18 @@ def history_tests(*, session: Session, branch: str) -> list[HistoryTest]:
             col(KnownTest.file),
             col(KnownTest.component),
             col(KnownTest.status),
-            col(KnownTest.first_seen_at),
+            type_coerce(first_seen, UTCDateTime),
         ).where(col(KnownTest.branch) == branch)
-    ).all()
-    return [HistoryTest(*row) for row in rows]
+    )
+    return list(map(HistoryTest._make, rows))
 
 
-def history_changes(*, session: Session, branch: str) -> list[HistoryChange]:
-    """Every status change the branch's reports recorded, in the order they were received."""
-    rows = session.execute(
+def history_changes(
+    *, session: Session, branch: str, since: datetime | None = None
+) -> list[HistoryChange]:
+    """The status changes the branch's reports recorded (those received at or after `since`,
+    if given), in the order they were received."""
+    query = (
         sa_select(
             col(TestResult.test_id),
             col(TestResult.status),
@@ -1261,8 +1288,10 @@ def history_changes(*, session: Session, branch: str) -> list[HistoryChange]:
             ),
         )
         .order_by(col(TestReport.received_at), col(TestReport.id), col(TestResult.id))
-    ).all()
-    return [HistoryChange(*row) for row in rows]
+    )
+    if since is not None:
+        query = query.where(col(TestReport.received_at) >= since)
+    return list(map(HistoryChange._make, session.execute(query)))
 
 
 def first_report_since(*, session: Session, branch: str, at: datetime) -> datetime | None:
@@ -1286,15 +1315,19 @@ def manual_score_history(*, session: Session, until: datetime) -> list[ManualSco
     )
 
 
-def metric_history(*, session: Session, until: datetime) -> list[MetricSample]:
+def metric_history(*, session: Session, until: datetime) -> list[HistorySample]:
     """Benchmark samples received up to `until`, by measurement time then arrival."""
-    return list(
-        session.exec(
-            select(MetricSample)
-            .where(col(MetricSample.received_at) <= until)
-            .order_by(col(MetricSample.at), col(MetricSample.id))
+    rows = session.execute(
+        sa_select(
+            col(MetricSample.name),
+            col(MetricSample.value),
+            col(MetricSample.at),
+            col(MetricSample.received_at),
         )
+        .where(col(MetricSample.received_at) <= until)
+        .order_by(col(MetricSample.at), col(MetricSample.id))
     )
+    return list(map(HistorySample._make, rows))
 
 
 def blockers_open_at(*, session: Session, at: datetime) -> list[Blocker]:

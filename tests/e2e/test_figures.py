@@ -177,6 +177,7 @@ def sprint_json(server: Server, **params: str) -> dict[str, Any]:
     return body
 
 
+@pytest.mark.usefixtures("quick_pace")
 def test_every_surface_shows_the_hand_computed_figures(
     hand_sprint: tuple[Server, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -262,6 +263,7 @@ def test_every_surface_shows_the_hand_computed_figures(
     assert "35.83 pts below plan" in md
 
 
+@pytest.mark.usefixtures("quick_pace")
 def test_the_sprint_ends(
     hand_sprint: tuple[Server, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -42,6 +42,7 @@ def status_posts(server: Server) -> list[str]:
     return [text_of(p) for p in posts(server) if p.args.get("channel") == "#sprint-status"]
 
 
+@pytest.mark.usefixtures("quick_pace")
 def test_a_sprint_of_reports_driven_by_job_run(
     server: Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,102 @@
+"""The daily `retention` job: bound raw history by the sprint file's `[retention]`.
+
+What goes, oldest first: each report's packed statuses (a full copy per run) after
+`statuses_days`; status changes, reports nothing refers to and readiness snapshots after
+`results_days`; benchmark samples after `metrics_days` (each metric's latest before the
+horizon stays, and its first); standups after `standups_days`. Nothing from
+`margin_days` (at least a day) before the sprint's start on is touched, and the figures
+fold a test's deleted changes into its state (its latest status and first sighting stay
+in known_test), so every figure as of an instant whose previous local day began after the
+horizon — the current sprint's all — stays exactly the same; `?at=` earlier than that
+answers from the folded states.
+
+Each batch is its own transaction, so the job never holds SQLite's write lock for long;
+a step that fails is logged and the next one still runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from jobs import figures, numbers
+from jobs.config import Retention, Sprint
+from storage import retention as store
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000  # rows per transaction
+
+
+@dataclass(frozen=True)
+class Horizons:
+    """Before these instants (dates for standups) raw history may go."""
+
+    statuses: datetime
+    results: datetime
+    metrics: datetime
+    standups: date
+
+
+def horizons(*, sprint: Sprint, policy: Retention, now: datetime) -> Horizons:
+    """Each horizon: `now` minus its days, but never later than the sprint's start minus the
+    margin (the margin is at least a day: the figures of day 1 compare with the day before)."""
+    info = sprint.sprint
+    keep_from = figures.day_start(info, info.start) - timedelta(days=max(policy.margin_days, 1))
+
+    def ago(days: int) -> datetime:
+        return min(now - timedelta(days=days), keep_from)
+
+    standups = min(
+        numbers.local_date(info, now) - timedelta(days=policy.standups_days),
+        info.start - timedelta(days=max(policy.margin_days, 1)),
+    )
+    return Horizons(
+        # The packed statuses serve no figure: they go after their own days, sprint or not.
+        statuses=now - timedelta(days=policy.statuses_days),
+        results=ago(policy.results_days),
+        metrics=ago(policy.metrics_days),
+        standups=standups,
+    )
+
+
+def run_all(*, db: Database, sprint: Sprint, now: datetime, batch: int = BATCH) -> str:
+    """Prune what `[retention]` says may go as of `now`; a one-line summary."""
+    policy = sprint.retention
+    if policy is None:
+        return "no [retention] in the sprint file: all history is kept"
+    h = horizons(sprint=sprint, policy=policy, now=now)
+    steps: list[tuple[str, Callable[..., int], Any]] = [
+        ("packed statuses", store.drop_statuses, h.statuses),
+        ("status changes", store.delete_results, h.results),
+        ("reports", store.delete_reports, h.results),
+        ("readiness snapshots", store.delete_snapshots, h.results),
+        ("metric samples", store.delete_metric_samples, h.metrics),
+        ("standups", store.delete_standups, h.standups),
+    ]
+    done = []
+    for what, step, before in steps:
+        try:
+            count = _batches(db, step, before=before, limit=batch)
+        except Exception:  # one step's failure must not stop the others (logged in full)
+            log.exception("retention: pruning %s failed; going on with the rest", what)
+            done.append(f"{what}: failed")
+            continue
+        if count:
+            done.append(f"{count} {what}")
+    return "pruned " + (", ".join(done) if done else "nothing") + f" (before {h.results:%Y-%m-%d})"
+
+
+def _batches(db: Database, step: Callable[..., int], *, before: Any, limit: int) -> int:
+    total = 0
+    while True:
+        with db.session() as session:
+            count = step(session=session, before=before, limit=limit)
+            session.commit()
+        total += count
+        if count < limit:
+            return total

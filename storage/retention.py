@@ -1,0 +1,200 @@
+"""Retention's queries: delete raw history older than a horizon, one batch at a time.
+
+Each function deletes (or shrinks) at most `limit` rows and returns how many it touched, so
+the caller commits batch by batch and calls again until it gets 0. None of them touches
+known_test: a test's latest status and when it was first seen stay, which is what lets the
+figures fold the deleted changes into each test's state (jobs/figures.py, `_events`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from storage.models import (
+    Alert,
+    Away,
+    KnownTest,
+    MetricSample,
+    ReadinessSnapshot,
+    Standup,
+    TestReport,
+    TestResult,
+)
+
+# The reply's lists name the tests a report changed; older than the horizon, the counts stay.
+REPLY_LISTS = ("regressions", "fixed", "new_failures", "flaky", "newly_skipped")
+
+
+def _ids(session: Session, query: Any) -> list[int]:
+    return [int(i) for i in session.execute(query).scalars().all()]
+
+
+def delete_results(*, session: Session, before: datetime, limit: int) -> int:
+    """Delete up to `limit` status changes recorded by reports received before `before`."""
+    old_reports = select(col(TestReport.id)).where(col(TestReport.received_at) < before)
+    ids = _ids(
+        session,
+        select(col(TestResult.id))
+        .where(col(TestResult.report_id).in_(old_reports))
+        .order_by(col(TestResult.id))
+        .limit(limit),
+    )
+    if ids:
+        session.execute(delete(TestResult).where(col(TestResult.id).in_(ids)))
+    return len(ids)
+
+
+def drop_statuses(*, session: Session, before: datetime, limit: int) -> int:
+    """Drop the packed statuses of up to `limit` reports received before `before`."""
+    ids = _ids(
+        session,
+        select(col(TestReport.id))
+        .where(col(TestReport.received_at) < before, col(TestReport.statuses).is_not(None))
+        .order_by(col(TestReport.id))
+        .limit(limit),
+    )
+    if ids:
+        session.execute(
+            update(TestReport)
+            .where(col(TestReport.id).in_(ids))
+            .values(statuses=None)
+            .execution_options(synchronize_session=False)
+        )
+    return len(ids)
+
+
+def delete_reports(*, session: Session, before: datetime, limit: int) -> int:
+    """Delete up to `limit` reports received before `before` that no test, change or alert
+    refers to any more; the others (a test's last report, an alert's) keep their row with
+    their reply's lists of tests emptied. Returns the reports deleted or shrunk."""
+    old = _ids(
+        session,
+        select(col(TestReport.id))
+        .where(col(TestReport.received_at) < before)
+        .order_by(col(TestReport.id)),
+    )
+    if not old:
+        return 0
+    # One pass over the known tests (no index on last_report_id: ingestion writes it).
+    referenced = {
+        int(i)
+        for i in session.execute(
+            select(col(KnownTest.last_report_id))
+            .where(col(KnownTest.last_report_id) <= old[-1])
+            .distinct()
+        ).scalars()
+        if i is not None
+    }
+    for chunk in _chunks(old):
+        referenced.update(
+            _ids(session, select(col(Alert.report_id)).where(col(Alert.report_id).in_(chunk)))
+        )
+        referenced.update(
+            _ids(
+                session,
+                select(col(TestResult.report_id))
+                .where(col(TestResult.report_id).in_(chunk))
+                .distinct(),
+            )
+        )
+    ids = [i for i in old if i not in referenced][:limit]
+    if ids:
+        session.execute(delete(TestReport).where(col(TestReport.id).in_(ids)))
+    shrunk = 0
+    for chunk in _chunks([i for i in old if i in referenced]):
+        for report in session.execute(
+            select(TestReport).where(col(TestReport.id).in_(chunk)).order_by(col(TestReport.id))
+        ).scalars():
+            if len(ids) + shrunk >= limit:
+                break
+            reply = dict(report.reply or {})
+            if not any(reply.get(k) for k in REPLY_LISTS):
+                continue  # shrunk already
+            lists = dict.fromkeys(k for k in REPLY_LISTS if k in reply)
+            report.reply = {**reply, **{k: [] for k in lists}, "pruned": True}
+            session.add(report)
+            shrunk += 1
+    session.flush()
+    return len(ids) + shrunk
+
+
+def _chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
+    """Id lists short enough for an IN (SQLite binds at most 32,766 values)."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def delete_snapshots(*, session: Session, before: datetime, limit: int) -> int:
+    """Delete up to `limit` readiness snapshots taken before `before`, never the newest."""
+    newest = select(func.max(col(ReadinessSnapshot.id))).scalar_subquery()
+    ids = _ids(
+        session,
+        select(col(ReadinessSnapshot.id))
+        .where(col(ReadinessSnapshot.at) < before, col(ReadinessSnapshot.id) < newest)
+        .order_by(col(ReadinessSnapshot.id))
+        .limit(limit),
+    )
+    if ids:
+        session.execute(delete(ReadinessSnapshot).where(col(ReadinessSnapshot.id).in_(ids)))
+    return len(ids)
+
+
+def delete_metric_samples(*, session: Session, before: datetime, limit: int) -> int:
+    """Delete up to `limit` benchmark samples received before `before`, except each
+    metric's latest of them (by measurement time, then arrival: the value it had then) and
+    its first sample ever (the tracker's trends start from it)."""
+    newer = aliased(MetricSample, name="newer")
+    older = aliased(MetricSample, name="older")
+    superseded = exists().where(
+        col(newer.name) == col(MetricSample.name),
+        col(newer.received_at) < before,
+        or_(
+            col(newer.at) > col(MetricSample.at),
+            and_(col(newer.at) == col(MetricSample.at), col(newer.id) > col(MetricSample.id)),
+        ),
+    )
+    not_first = exists().where(
+        col(older.name) == col(MetricSample.name),
+        or_(
+            col(older.at) < col(MetricSample.at),
+            and_(col(older.at) == col(MetricSample.at), col(older.id) < col(MetricSample.id)),
+        ),
+    )
+    ids = _ids(
+        session,
+        select(col(MetricSample.id))
+        .where(col(MetricSample.received_at) < before, superseded, not_first)
+        .order_by(col(MetricSample.id))
+        .limit(limit),
+    )
+    if ids:
+        session.execute(delete(MetricSample).where(col(MetricSample.id).in_(ids)))
+    return len(ids)
+
+
+def delete_standups(*, session: Session, before: date, limit: int) -> int:
+    """Delete up to `limit` standup rows of local dates before `before`, and away spans
+    that ended before it."""
+    ids = _ids(
+        session,
+        select(col(Standup.id))
+        .where(col(Standup.day) < before)
+        .order_by(col(Standup.id))
+        .limit(limit),
+    )
+    if ids:
+        session.execute(delete(Standup).where(col(Standup.id).in_(ids)))
+    away = _ids(
+        session,
+        select(col(Away.id))
+        .where(col(Away.end) < before)
+        .order_by(col(Away.id))
+        .limit(max(limit - len(ids), 0)),
+    )
+    if away:
+        session.execute(delete(Away).where(col(Away.id).in_(away)))
+    return len(ids) + len(away)

@@ -1,0 +1,138 @@
+"""Retention: old raw history goes, every figure of the sprint stays exactly the same, and
+bad `[retention]` values are refused with one line each."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, select
+
+from bot.cli import main
+from jobs import figures, retention
+from jobs.numbers import local_date
+from storage.db import Database
+from storage.models import MetricSample, ReadinessSnapshot, Standup, TestReport, TestResult
+from tests.jobs.history_scenario import (
+    GOLDEN,
+    INSTANTS,
+    NOW,
+    SPRINT,
+    build,
+    figures_at,
+    sprint,
+)
+
+# NOW minus results_days (10): earlier than the sprint's start minus its margin of 2 days.
+HORIZON = datetime(2025, 10, 23, 14, 30, tzinfo=UTC)
+STATUSES_HORIZON = NOW - timedelta(days=3)
+# Figures as of an instant look back to when the day before it began ("change since
+# yesterday"): exact for every instant whose previous local day began after the horizon.
+KEPT = tuple(
+    at
+    for at in INSTANTS
+    if figures.day_start(sprint().sprint, local_date(sprint().sprint, at) - timedelta(days=1))
+    >= HORIZON
+)
+
+
+def test_horizons_never_reach_into_the_sprint() -> None:
+    s = sprint()
+    assert s.retention is not None
+    h = retention.horizons(sprint=s, policy=s.retention, now=NOW)
+    assert (h.results, h.metrics, h.statuses) == (HORIZON, HORIZON, STATUSES_HORIZON)
+    assert str(h.standups) == "2025-10-23"
+    # A year later the sprint's start minus the margin bounds every horizon but the packed
+    # statuses' (no figure reads them).
+    later = retention.horizons(sprint=s, policy=s.retention, now=NOW + timedelta(days=365))
+    keep_from = datetime(2025, 10, 27, 4, 0, tzinfo=UTC)  # 2025-10-29 00:00 EDT minus 2 days
+    assert later.results == later.metrics == keep_from
+    assert str(later.standups) == "2025-10-27"
+
+
+def test_pruning_keeps_every_figure_and_deletes_old_history(db: Database) -> None:
+    s = build(db)
+    golden = json.loads(GOLDEN.read_text())
+    pinned = {at.isoformat(): golden[at.isoformat()] for at in KEPT}
+    assert len(KEPT) == len(INSTANTS) - 1
+    assert figures_at(db, s, KEPT) == pinned
+
+    with db.read() as session:
+        reports_before = len(session.exec(select(TestReport.id)).all())
+        old_results = session.exec(
+            select(TestResult.id)
+            .join(TestReport, col(TestReport.id) == col(TestResult.report_id))
+            .where(col(TestReport.received_at) < HORIZON)
+        ).all()
+    assert old_results
+
+    summary = retention.run_all(db=db, sprint=s, now=NOW, batch=7)  # many small batches
+    assert summary.startswith("pruned ") and "status changes" in summary, summary
+    assert figures_at(db, s, KEPT) == pinned
+
+    with db.read() as session:
+        reports = session.exec(select(TestReport)).all()
+        results = session.exec(
+            select(TestReport.received_at).join(
+                TestResult, col(TestResult.report_id) == col(TestReport.id)
+            )
+        ).all()
+        samples = session.exec(select(MetricSample).order_by(col(MetricSample.at))).all()
+        snapshots = session.exec(select(ReadinessSnapshot.at)).all()
+        standups = session.exec(select(Standup.day)).all()
+    # Status changes before the horizon are gone; the sprint's are all there.
+    assert results and min(results) >= HORIZON
+    # Reports: the packed statuses go first; old ones nothing refers to are deleted, the
+    # others keep their counts but not their lists of tests.
+    assert len(reports) < reports_before
+    for r in reports:
+        assert (r.statuses is None) == (r.received_at < STATUSES_HORIZON), r.run
+        if r.received_at < HORIZON:
+            assert r.reply["pruned"] is True and r.reply["regressions"] == []
+            assert r.reply["tests"] == r.tests
+    # Benchmarks: each metric's first sample and its latest before the horizon stay.
+    old = [m for m in samples if m.received_at < HORIZON]
+    assert [m.at for m in old] == [samples[0].at, max(m.at for m in old)]
+    assert len(samples) > len(old)
+    assert snapshots and min(snapshots) >= HORIZON
+    assert sorted(str(d) for d in standups) == ["2025-10-30"]
+
+    # Idempotent: a second run finds nothing more.
+    assert retention.run_all(db=db, sprint=s, now=NOW).startswith("pruned nothing")
+    assert figures_at(db, s, KEPT) == pinned
+
+
+def test_without_a_retention_table_everything_is_kept(db: Database) -> None:
+    s = sprint().model_copy(update={"retention": None})
+    assert retention.run_all(db=db, sprint=s, now=NOW) == (
+        "no [retention] in the sprint file: all history is kept"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("results_days = 0", "retention.results_days: 0 days is out of range: write 1 to 36500"),
+        (
+            'statuses_days = "2w"',
+            'retention.statuses_days: "2w" is not a number of days; write a whole number, e.g. 90',
+        ),
+        (
+            "metrics_days = 1.5",
+            "retention.metrics_days: 1.5 is not a number of days; write a whole number, e.g. 90",
+        ),
+        ("margin_days = -1", "retention.margin_days: -1 days is out of range: write 0 to 36500"),
+        ("keep = 3", "retention.keep: unknown key (check its spelling)"),
+    ],
+)
+def test_config_check_refuses_bad_retention_values(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, line: str, error: str
+) -> None:
+    path = tmp_path / "sprint.toml"
+    start, end = SPRINT.index("[retention]"), SPRINT.index("[[metrics]]")
+    path.write_text(f"{SPRINT[:start]}[retention]\n{line}\n\n{SPRINT[end:]}")
+    assert main(["config", "check", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"{path}: 1 error\n  {error}\n"
