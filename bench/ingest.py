@@ -6,11 +6,12 @@ beside a baseline measured in the same run.
    the tests changed status; beside junitparser parsing the same files. Time is the median
    of 3 (fresh database each); peak memory is the resident-set growth of a freshly spawned
    process doing the same work (so lxml's and the drivers' C allocations count).
-2. Big and hostile reports: the peak RSS and time of a freshly spawned process ingesting a
+2. Big and hostile reports: the time and peak RSS of a freshly spawned process ingesting a
    200k- and a 1M-testcase report (written compactly, as they must be to fit the API's
-   50 MB), 45 MB of hostile elements and a 12 MB output; beside parsing alone (time, and
-   the memory it adds) with today's parser, with sprintbot's parse loop from before issue 12
-   (kept here: it dropped only testcases, so everything else piled up), and junitparser.
+   50 MB; on each database), 45 MB of hostile elements and a 12 MB output; beside the time
+   and peak RSS of a freshly spawned process parsing the same file with junitparser, and
+   with sprintbot's parser alone, today's and its parse loop from before issue 12 (kept
+   here: it dropped only testcases, so everything else piled up).
 3. Acks during a 700k-testcase ingest: the worst wait of what a slash command does (file a
    blocker: a write) and of reads (/healthz's round trip, /readiness's figures) while the
    report is ingested, with ingestion in phases and read sessions, beside the approach
@@ -18,9 +19,11 @@ beside a baseline measured in the same run.
    in write sessions (BEGIN IMMEDIATE). Each column is the worst wait in seconds; the
    ingest's own time is with the probes running (they compete for the interpreter while
    they are not kept waiting).
+4. A CI shard: 2,000 tests of a 200k-test branch, looked up by key, beside the same shard
+   compared with the branch read whole, and junitparser's parse of the shard.
 
 Run: .venv/bin/python -m bench.ingest [--postgres] [--sizes 1000,20000,200000]
-     [--only full,big,acks]   (BENCH_POSTGRES_URL names the PostgreSQL database)
+     [--only full,big,shards,acks]   (BENCH_POSTGRES_URL names the PostgreSQL database)
 """
 
 from __future__ import annotations
@@ -341,9 +344,11 @@ def full_ingestion(kinds: list[str], sizes: list[int], sprint: Sprint, tmp: str)
     )
 
 
-BIG = [
+SIZES = [
     ("200k testcases", lambda p: write_compact(p, 200_000)),
     ("1M testcases", lambda p: write_compact(p, 1_000_000)),
+]
+HOSTILE = [
     (f"{HOSTILE_MB} MB of <p/> in a testcase", lambda p: write_hostile(p, "testcase")),
     (f"{HOSTILE_MB} MB of <p/> in <properties>", lambda p: write_hostile(p, "properties")),
     ("12 MB <system-out>", lambda p: write_hostile(p, "output")),
@@ -351,40 +356,109 @@ BIG = [
 
 
 def _cell(result: tuple[float, float, Any]) -> str:
-    grew, _, took = result
-    return took if isinstance(took, str) else f"{took:.1f} s, {grew:.0f} MB"
+    _, peak, took = result
+    return took if isinstance(took, str) else f"{took:.1f} s, {peak:.0f} MB"
 
 
-def big_reports(tmp: str) -> str:
+def big_reports(kinds: list[str], tmp: str) -> str:
+    """Each report ingested by a fresh process per database, beside a fresh process parsing
+    it with junitparser (and with sprintbot's parser alone, now and before issue 12): time
+    and peak RSS of each, measured in this run."""
     rows = []
-    for label, write in BIG:
+    for label, write in SIZES + HOSTILE:
         path = Path(tmp, "big.xml")
         write(path)
-        grew, peak, took = spawned(_child, "sqlite", str(path), None)
-        rows.append(
-            [
-                label,
-                f"{path.stat().st_size / 2**20:.0f}",
-                f"{took:.1f}",
-                f"{peak:.0f}",
-                f"{grew:.0f}",
-                _cell(spawned(_child_parse, "now", str(path))),
-                _cell(spawned(_child_parse, "before", str(path))),
-                _cell(spawned(_child_junitparser, str(path))),
-            ]
-        )
-        print(" | ".join(rows[-1]), file=sys.stderr)
+        jp = spawned(_child_junitparser, str(path))
+        parse_now = _cell(spawned(_child_parse, "now", str(path)))
+        parse_before = _cell(spawned(_child_parse, "before", str(path)))
+        for kind in kinds if (label, write) in SIZES else ["sqlite"]:
+            _, peak, took = spawned(_child, kind, str(path), None)
+            jp_ok = not isinstance(jp[2], str)
+            rows.append(
+                [
+                    label,
+                    kind,
+                    f"{path.stat().st_size / 2**20:.0f}",
+                    f"{took:.1f}",
+                    f"{peak:.0f}",
+                    jp[2] if not jp_ok else f"{jp[2]:.1f}",
+                    f"{jp[1]:.0f}",
+                    f"{took / jp[2]:.2f}x" if jp_ok else "-",
+                    f"{peak / jp[1]:.2f}x" if jp_ok else "-",
+                    parse_now,
+                    parse_before,
+                ]
+            )
+            print(" | ".join(rows[-1]), file=sys.stderr)
         path.unlink()
     return table(
         [
-            "report (SQLite)",
+            "report",
+            "database",
             "MB",
             "ingest (s)",
             "ingest peak RSS (MB)",
-            "of which the ingest",
-            "parse now",
-            "baseline: parse before issue 12",
-            "baseline: junitparser",
+            "baseline: junitparser parse (s)",
+            "junitparser peak RSS (MB)",
+            "ingest / parse (time)",
+            "ingest / parse (peak)",
+            "sprintbot's parse alone",
+            "its parse before issue 12",
+        ],
+        rows,
+    )
+
+
+def shard_reports(kinds: list[str], sprint: Sprint, tmp: str) -> str:
+    """A CI shard (1 % of a 200k-test branch, 1 % of it changed) looked up by key, beside the
+    same shard compared with the branch read whole (the approach before issue 13) and
+    junitparser's parse of the shard, all in this run."""
+    from storage import ingest as ingest_queries
+
+    n, shard = 200_000, 2_000
+    rng = random.Random(11)
+    failing = set(rng.sample(range(n), n // 12))
+    flips = set(rng.sample(range(shard), shard // 100))
+    full, a, b = Path(tmp, "branch.xml"), Path(tmp, "shard-a.xml"), Path(tmp, "shard-b.xml")
+    write_report(full, n, failing=failing)
+    write_report(a, shard, failing={i for i in failing if i < shard} ^ flips)
+    write_report(b, shard, failing={i for i in failing if i < shard})
+    jp = median_s(lambda: junitparser_parse(a))
+    rows = []
+    size = ingest_queries.branch_size
+    for kind in kinds:
+        times: dict[str, list[float]] = {"by key": [], "whole branch": []}
+        with fresh_database(kind) as db:
+            ingest(db, sprint, full, "r0")
+            for k in range(6):  # alternating, each flipping the same 1 % of the shard
+                how = "by key" if k % 2 == 0 else "whole branch"
+                ingest_queries.branch_size = size if how == "by key" else (lambda **_: 0)  # type: ignore[assignment]
+                began = time.perf_counter()
+                ingest(db, sprint, a if k // 2 % 2 == 0 else b, f"s{k}")
+                times[how].append(time.perf_counter() - began)
+            ingest_queries.branch_size = size  # type: ignore[assignment]
+        keyed, whole = (statistics.median(times[h]) for h in ("by key", "whole branch"))
+        rows.append(
+            [
+                kind,
+                f"{shard:,} of {n:,}",
+                f"{jp * 1000:.0f}",
+                f"{keyed * 1000:.0f}",
+                f"{keyed / jp:.2f}x",
+                f"{whole * 1000:.0f}",
+                f"{whole / jp:.2f}x",
+            ]
+        )
+        print(" | ".join(rows[-1]), file=sys.stderr)
+    return table(
+        [
+            "database",
+            "shard",
+            "junitparser parse (ms)",
+            "ingest, by key (ms)",
+            "by key / parse",
+            "baseline: whole branch read (ms)",
+            "whole / parse",
         ],
         rows,
     )
@@ -484,7 +558,7 @@ def main() -> None:
     sizes = [1_000, 20_000, 200_000]
     if "--sizes" in sys.argv:
         sizes = [int(x) for x in sys.argv[sys.argv.index("--sizes") + 1].split(",")]
-    only = {"full", "big", "acks"}
+    only = {"full", "big", "shards", "acks"}
     if "--only" in sys.argv:
         only = set(sys.argv[sys.argv.index("--only") + 1].split(","))
     sprint = load_sprint("sprint.example.toml")
@@ -493,7 +567,9 @@ def main() -> None:
         if "full" in only:
             out.append(full_ingestion(kinds, sizes, sprint, tmp))
         if "big" in only:
-            out.append(big_reports(tmp))
+            out.append(big_reports(kinds, tmp))
+        if "shards" in only:
+            out.append(shard_reports(kinds, sprint, tmp))
         if "acks" in only:
             out.append(acks(kinds, sprint, tmp))
     print("\n\n".join(out))

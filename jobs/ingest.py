@@ -7,6 +7,12 @@ and snapshotted, and alerts are queued — all in one transaction, so a report t
 anywhere leaves no trace. The parsing and classifying come first, outside any lock
 (`receive_junit`): on SQLite the write lock is held only while the rows are written, so
 Slack commands and reads never wait for a parse.
+
+Per test, the report is a few bytes in arrays; the branch is never held: a report about as
+large as its branch is compared with it in one streamed read, a smaller one (a CI shard)
+looks its own tests up by key in batches and takes the rest from the branch's counts. The
+classification itself is counted in bulk over the arrays; only new and changed tests are
+looked at one by one.
 """
 
 from __future__ import annotations
@@ -18,10 +24,13 @@ import re
 import time
 import zlib
 from array import array
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice, repeat
+from operator import and_, ne, or_
 from typing import IO, Any
 
 from sqlmodel import Session
@@ -32,13 +41,16 @@ from jobs.config import Sprint, format_duration
 from jobs.errors import SprintError
 from jobs.numbers import MetricState, Move, TestCounts
 from jobs.readiness import TestTally, announce_decline, record_readiness, snapshot_readiness
+from storage import ingest as ingest_queries
 from storage import queries
 from storage.db import Database
+from storage.ingest import KnownRow
 from storage.models import Alert, MetricSample, TestReport
 
 log = logging.getLogger(__name__)
 _BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/+-]{0,199}$")
 _RUN = re.compile(r"^[\w.:#/@+-]{1,200}$")
+_SLICE = 4096  # tests handled at once where they are handled in bulk
 
 
 class IngestError(SprintError):
@@ -113,15 +125,21 @@ def _pack(report: junit.Report) -> bytes:
     compressed as it goes so a large report never exists as one big string."""
     packer = zlib.compressobj(1)
     statuses = [str(s) for s in junit.STATUSES]
-    classnames, name = report.classnames, report.name
-    class_of, status_of = report.class_of, report.status_of
+    classnames = report.classnames
     out = []
     n = len(report)
-    for start in range(0, n, 4096):
-        stop = min(start + 4096, n)
+    for start in range(0, n, _SLICE):
+        stop = min(start + _SLICE, n)
         lines = "\n".join(
-            f"{statuses[status_of[i]]}\t{classnames[class_of[i]]}\t{name(i)}"
-            for i in range(start, stop)
+            map(
+                "\t".join,
+                zip(
+                    map(statuses.__getitem__, report.status_of[start:stop]),
+                    map(classnames.__getitem__, report.class_of[start:stop]),
+                    report.names(start, stop),
+                    strict=True,
+                ),
+            )
         )
         out.append(packer.compress((lines + "\n").encode()))
     out.append(packer.flush())
@@ -174,6 +192,29 @@ _FAILING = (_FAILED, _ERROR)
 _NEW = 255  # old_code of a test the branch did not know
 
 
+def _positions(codes: bytes | bytearray, code: int) -> array[int]:
+    """Where `code` occurs in `codes`, found by C's search rather than a Python loop."""
+    out = array("I")
+    needle = bytes([code])
+    i = codes.find(needle)
+    while i >= 0:
+        out.append(i)
+        i = codes.find(needle, i + 1)
+    return out
+
+
+class _Memo(dict[tuple[int, int], int]):
+    """A function's values, computed on first use: looked up in C once they are known."""
+
+    def __init__(self, function: Callable[[tuple[int, int]], int]) -> None:
+        super().__init__()
+        self._function = function
+
+    def __missing__(self, key: tuple[int, int]) -> int:
+        value = self[key] = self._function(key)
+        return value
+
+
 class _Plan:
     """A parsed report and what it does to its branch, worked out from the branch's known
     tests as read at `version`: every per-test figure in arrays (a few bytes a test), so a
@@ -194,23 +235,32 @@ class _Plan:
         self.run, self.digest, self.at, self.now = run, digest, at, now
         self.statuses = _pack(parsed)
         # Components as numbers (0: none); each test's by its (class, file), looked up once
-        # per pair rather than globbed per test.
+        # per pair rather than globbed per test, and the pairs mapped in bulk.
         self.components: list[str | None] = [None]
         self._component_ids: dict[str | None, int] = {None: 0}
         mapper = ComponentMap(sprint)
-        by_pair: dict[int, int] = {}
-        width = len(parsed.files)
         classnames, files = parsed.classnames, parsed.files
-        self.component_of = array("I")
-        for c, f in zip(parsed.class_of, parsed.file_of, strict=True):
-            pair = c * width + f
-            found = by_pair.get(pair)
-            if found is None:
-                found = by_pair[pair] = self._component_id(mapper(files[f], classnames[c]))
-            self.component_of.append(found)
+
+        def component_of(pair: tuple[int, int]) -> int:
+            return self._component_id(mapper(files[pair[1]], classnames[pair[0]]))
+
+        by_pair = _Memo(component_of)
+        self.component_of = array(
+            "I", map(by_pair.__getitem__, zip(parsed.class_of, parsed.file_of, strict=True))
+        )
         self.version = -1
         self._refs_version = -1
         self._refs: dict[str, list[dict[str, Any]]] = {}
+
+    def keys(self) -> Iterator[str]:
+        """Each test's known_test.key, in the report's order."""
+        p = self.parsed
+        classnames = p.classnames
+        for start in range(0, len(p), _SLICE):
+            stop = min(start + _SLICE, len(p))
+            classes = map(classnames.__getitem__, p.class_of[start:stop])
+            for classname, name in zip(classes, p.names(start, stop), strict=True):
+                yield _key_digest(classname, name).hex()
 
     def _component_id(self, name: str | None) -> int:
         found = self._component_ids.get(name)
@@ -220,10 +270,15 @@ class _Plan:
         return found
 
     def classify(self, *, session: Session) -> None:
-        """Compare the report with the branch's known tests as `session` reads them now."""
+        """Compare the report with the branch's known tests as `session` reads them now.
+
+        A report about as large as its branch is compared with the branch read whole, in one
+        streamed pass; a smaller one (a CI shard) looks its own tests up by key, in batches,
+        and takes the rest of the branch from its counts."""
         parsed = self.parsed
         n = len(parsed)
-        self.version = queries.branch_version(session=session, branch=self.info.branch)
+        branch = self.info.branch
+        self.version = queries.branch_version(session=session, branch=branch)
         self.known_id = known_id = array("q", bytes(8 * n))
         self.old_code = old_code = bytearray([_NEW]) * n
         self.old_component = old_component = array("I", bytes(4 * n))
@@ -231,75 +286,107 @@ class _Plan:
         before: dict[int, list[int]] = {}
         after: dict[int, list[int]] = {}
         passed_total = failing_total = known_total = 0
-        code_of = junit.CODE
-        find, component_id = parsed.find, self._component_id
-        for classname, name, test_id, status, component in queries.branch_tests(
-            session=session, branch=self.info.branch
-        ):
-            code, comp = code_of[status], component_id(component)
-            i = find(classname, name)
-            if i is not None:
-                known_id[i], old_code[i], old_component[i] = test_id, code, comp
-                continue
-            # A known test this report does not hold (a shard): unchanged.
-            ok = code == _PASSED
-            passed_total += ok
-            failing_total += code in _FAILING
-            known_total += 1
-            if comp:
-                for counts in (before.setdefault(comp, [0, 0]), after.setdefault(comp, [0, 0])):
-                    counts[0] += ok
-                    counts[1] += 1
+        code_of, component_ids = junit.CODE, self._component_ids
+        keyed = 2 * n < ingest_queries.branch_size(session=session, branch=branch)
+        rows = (
+            ingest_queries.known_tests_by_key(session=session, branch=branch, keys=self.keys())
+            if keyed
+            else queries.branch_tests(session=session, branch=branch)
+        )
+        batch: list[KnownRow]
+        for batch in iter(lambda: list(islice(rows, _SLICE)), []):
+            for i, (_, _, test_id, status, component) in zip(
+                parsed.indexes(batch), batch, strict=True
+            ):
+                code = code_of[status]
+                comp = component_ids.get(component)
+                if comp is None:
+                    comp = self._component_id(component)
+                if i >= 0:
+                    known_id[i], old_code[i], old_component[i] = test_id, code, comp
+                    continue
+                if keyed:  # (its key, not its name: counted with the rest of the branch below)
+                    continue
+                # A known test this report does not hold (a shard): unchanged.
+                ok = code == _PASSED
+                passed_total += ok
+                failing_total += code in _FAILING
+                known_total += 1
+                if comp:
+                    for counts in (before.setdefault(comp, [0, 0]), after.setdefault(comp, [0, 0])):
+                        counts[0] += ok
+                        counts[1] += 1
+        if keyed and branch == self.sprint.sprint.branch:
+            # The tests the report does not hold: the branch's counts less the ones it does.
+            # (Only the tracked branch's counts make readiness; other branches skip the pass.)
+            counted = ingest_queries.branch_counts(session=session, branch=branch)
+            for (component, status), count in counted.items():
+                code = code_of[status]
+                passed = count if code == _PASSED else 0
+                passed_total += passed
+                failing_total += count if code in _FAILING else 0
+                known_total += count
+                comp = self._component_id(component)
+                if comp:
+                    for counts in (before.setdefault(comp, [0, 0]), after.setdefault(comp, [0, 0])):
+                        counts[0] += passed
+                        counts[1] += count
+            for i in range(n):
+                old = old_code[i]
+                if old == _NEW:
+                    continue
+                ok = old == _PASSED
+                passed_total -= ok
+                failing_total -= old in _FAILING
+                known_total -= 1
+                comp = old_component[i]
+                if comp:
+                    for counts in (before.setdefault(comp, [0, 0]), after.setdefault(comp, [0, 0])):
+                        counts[0] -= ok
+                        counts[1] -= 1
 
-        self.counts = counts_of = [0] * len(junit.STATUSES)
-        self.new, self.changed = array("I"), array("I")
-        self.regressed, self.fixed, self.new_failures = array("I"), array("I"), array("I")
-        self.flaky, self.newly_skipped = array("I"), array("I")
-        self.still_failing = 0
+        # Counted in bulk (C loops over the arrays); only the tests that are new or changed
+        # are then looked at one by one.
         status_of, component_of = parsed.status_of, self.component_of
-        for i in range(n):
-            code, comp = status_of[i], component_of[i]
-            counts_of[code] += 1
-            ok = code == _PASSED
-            passed_total += ok
-            failing_total += code in _FAILING
-            known_total += 1
+        self.counts = counts_of = [status_of.count(code) for code in range(len(junit.STATUSES))]
+        passed_total += counts_of[_PASSED]
+        failing_total += counts_of[_FAILED] + counts_of[_ERROR]
+        known_total += n
+        for (comp, code), count in Counter(zip(component_of, status_of, strict=True)).items():
             if comp:
                 counts = after.setdefault(comp, [0, 0])
-                counts[0] += ok
-                counts[1] += 1
-            old = old_code[i]
-            if old == _NEW:
-                self.new.append(i)
-                if code in _FAILING:
-                    self.new_failures.append(i)
-                elif code == _FLAKY:
-                    self.flaky.append(i)
-                continue
-            old_comp = old_component[i]
-            if old_comp:
-                counts = before.setdefault(old_comp, [0, 0])
-                counts[0] += old == _PASSED
-                counts[1] += 1
-            if old == code and old_comp == comp:
-                if code in _FAILING:
-                    self.still_failing += 1
-                elif code == _FLAKY:
-                    self.flaky.append(i)
-                continue
-            self.changed.append(i)
+                counts[0] += count if code == _PASSED else 0
+                counts[1] += count
+        for (comp, old), count in Counter(zip(old_component, old_code, strict=True)).items():
+            if comp and old != _NEW:
+                counts = before.setdefault(comp, [0, 0])
+                counts[0] += count if old == _PASSED else 0
+                counts[1] += count
+        transitions = Counter(zip(old_code, status_of, strict=True))
+        self.still_failing = sum(transitions[old, code] for old in _FAILING for code in _FAILING)
+        self.flaky = _positions(status_of, _FLAKY)
+        self.new = _positions(old_code, _NEW)
+        # Known tests whose status or component moved: one flag a test, worked out in C.
+        moved = map(
+            and_,
+            map(or_, map(ne, old_code, status_of), map(ne, old_component, component_of)),
+            map(ne, old_code, repeat(_NEW)),
+        )
+        self.changed = _positions(bytes(moved), True)
+        self.regressed, self.fixed, self.new_failures = array("I"), array("I"), array("I")
+        self.newly_skipped = array("I")
+        new_failures = [i for i in self.new if status_of[i] in _FAILING]
+        for i in self.changed:
+            code, old = status_of[i], old_code[i]
             if old == _PASSED and code in _FAILING:
                 self.regressed.append(i)  # or a muted test's failure: told apart under the lock
             elif old in _FAILING and code == _PASSED:
                 self.fixed.append(i)
-            elif old in _FAILING and code in _FAILING:
-                self.still_failing += 1
-            elif code == _FLAKY:
-                self.flaky.append(i)
             elif code == _SKIPPED and old != _SKIPPED:
                 self.newly_skipped.append(i)
             if code in _FAILING and old not in _FAILING and old != _PASSED:
-                self.new_failures.append(i)  # e.g. skipped → failed: first time seen failing
+                new_failures.append(i)  # e.g. skipped → failed: first time seen failing
+        self.new_failures = array("I", sorted(new_failures))
         self.before, self.after = self._named(before), self._named(after)
         self.tally = TestTally(
             components=dict(self.after),
@@ -447,7 +534,8 @@ def receive_junit(
             try:
                 with db.read(connection=connection) as session:
                     plan.classify(session=session)
-                queries.stage_tests(connection=connection, rows=plan.new_rows())
+                if plan.new:
+                    queries.stage_tests(connection=connection, rows=plan.new_rows())
                 plan.refs()
                 ready = time.perf_counter()
                 log.info(
@@ -495,7 +583,8 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
         # Nothing read yet, or another ingest wrote the branch since: read it again under
         # the lock, where nothing can change it.
         plan.classify(session=session)
-        queries.stage_tests(connection=session.connection(), rows=plan.new_rows())
+        if plan.new:  # (else what is staged from before is left out below)
+            queries.stage_tests(connection=session.connection(), rows=plan.new_rows())
 
     # Muting and alerts change outside ingestion: read them under the lock.
     regressed: list[int] = []
@@ -505,8 +594,9 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
     )
     for i in plan.regressed:
         (muted_failures if plan.known_id[i] in muted else regressed).append(i)
-    alerted = queries.alerted_tests(session=session, branch=branch) if plan.fixed else {}
-    recovered = [plan.known_id[i] for i in plan.fixed if plan.known_id[i] in alerted]
+    fixed_ids = [plan.known_id[i] for i in plan.fixed]
+    alerted = ingest_queries.alerted_among(session=session, ids=fixed_ids)
+    recovered = [test_id for test_id in fixed_ids if test_id in alerted]
 
     report = queries.add_report(
         session=session,
@@ -524,9 +614,10 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
     )
     report_id = _id(report.id)
     # First seen: when sprintbot received it (history's time axis).
-    queries.insert_staged_tests(
-        session=session, branch=branch, report_id=report_id, first_seen_at=now, at=at
-    )
+    if plan.new:
+        queries.insert_staged_tests(
+            session=session, branch=branch, report_id=report_id, first_seen_at=now, at=at
+        )
     if not staged:
         queries.unstage_tests(connection=session.connection())
     queries.update_tests(

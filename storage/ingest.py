@@ -1,0 +1,79 @@
+"""Queries of JUnit ingestion that look a report's tests up by key, batch by batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
+
+from storage.models import KnownTest
+
+KnownRow = tuple[str, str, int, str, str | None]
+
+# Keys per look-up: SQLite allows 32766 bound values a statement; PostgreSQL 65535.
+LOOKUP_BATCH = 5000
+
+
+def branch_size(*, session: Session, branch: str) -> int:
+    """How many known tests a branch has (counted on its (branch, key) index)."""
+    found = session.execute(
+        sa_select(func.count()).select_from(KnownTest).where(col(KnownTest.branch) == branch)
+    ).scalar()
+    return int(found or 0)
+
+
+def known_tests_by_key(
+    *, session: Session, branch: str, keys: Iterable[str], batch: int = LOOKUP_BATCH
+) -> Iterator[KnownRow]:
+    """The known tests of a branch with these keys (known_test.key), as (classname, name, id,
+    status, component): a report's tests looked up `batch` keys a statement, so a shard of a
+    large suite reads only its own tests."""
+    p = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+    cursor = session.connection().connection.cursor()
+    try:
+        wanted = iter(keys)
+        while chunk := list(islice(wanted, batch)):
+            cursor.execute(
+                "SELECT classname, name, id, status, component FROM known_test "  # noqa: S608
+                f"WHERE branch = {p} AND key IN ({', '.join([p] * len(chunk))})",  # placeholders
+                (branch, *chunk),
+            )
+            yield from cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def branch_counts(*, session: Session, branch: str) -> dict[tuple[str | None, str], int]:
+    """How many of a branch's known tests there are per (component, status): one pass over
+    the branch, counted by the database."""
+    sqlite = session.get_bind().dialect.paramstyle == "qmark"
+    p = "?" if sqlite else "%s"
+    # On SQLite a table scan beats walking the (branch, key) index to every row.
+    table = "known_test NOT INDEXED" if sqlite else "known_test"
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(
+            f"SELECT component, status, count(*) FROM {table} "  # noqa: S608
+            f"WHERE branch = {p} GROUP BY component, status",  # (a placeholder, not data)
+            (branch,),
+        )
+        return {(component, status): int(n) for component, status, n in cursor.fetchall()}
+    finally:
+        cursor.close()
+
+
+def alerted_among(*, session: Session, ids: Sequence[int]) -> set[int]:
+    """Which of these tests an open regression alert holds (looked up by id, in batches)."""
+    found: set[int] = set()
+    for start in range(0, len(ids), LOOKUP_BATCH):
+        chunk = list(ids[start : start + LOOKUP_BATCH])
+        rows = session.execute(
+            sa_select(col(KnownTest.id)).where(
+                col(KnownTest.id).in_(chunk), col(KnownTest.alert_id).is_not(None)
+            )
+        ).scalars()
+        found.update(int(i) for i in rows)
+    return found

@@ -1,0 +1,116 @@
+"""Issue 13, item 2: a report much smaller than its branch (a CI shard) looks its own tests
+up by key instead of reading the whole branch — with the same outcome, to the last count,
+as a report compared with the branch read whole."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlmodel import SQLModel, select
+
+from jobs import ingest
+from jobs.config import Sprint
+from jobs.ingest import RunInfo, receive_junit
+from storage.db import Database
+from storage.models import KnownTest, ReadinessSnapshot
+
+NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)
+BODY = {
+    "passed": "",
+    "failed": "<failure message='boom'/>",
+    "error": "<error message='crash'/>",
+    "skipped": "<skipped/>",
+}
+
+
+def report(tests: dict[tuple[str, str], str]) -> bytes:
+    cases = "".join(
+        f"<testcase classname='{classname}' name='{name}'>{BODY[status]}</testcase>"
+        for (classname, name), status in tests.items()
+    )
+    return f"<testsuite name='s'>{cases}</testsuite>".encode()
+
+
+def receive(db: Database, sprint: Sprint, doc: bytes, run: str) -> dict[str, Any]:
+    return receive_junit(
+        db=db,
+        sprint=sprint,
+        document=doc,
+        digest=hashlib.sha256(doc).hexdigest(),
+        info=RunInfo(run=run, at=NOW),
+        now=NOW,
+    ).reply
+
+
+# A suite of 40 tests in four components (and some in none).
+SUITE = {
+    (f"{area}.test_{m}", f"test_{i}"): "failed" if i % 7 == 0 else "passed"
+    for area in ("swarm", "memory", "orchestration", "misc")
+    for m in range(2)
+    for i in range(5)
+}
+# A shard of six: regressions, a fix, an error after a failure, a skip, two new tests.
+SHARD = {
+    ("swarm.test_0", "test_1"): "failed",
+    ("swarm.test_0", "test_0"): "passed",
+    ("memory.test_1", "test_0"): "error",
+    ("orchestration.test_0", "test_2"): "skipped",
+    ("memory.test_1", "test_new"): "failed",
+    ("misc.test_9", "test_new"): "passed",
+}
+
+
+def outcome(db: Database, sprint: Sprint) -> tuple[dict[str, Any], list[Any], Any]:
+    receive(db, sprint, report(SUITE), "r1")
+    reply = receive(db, sprint, report(SHARD), "r2")
+    with db.read() as session:
+        known = sorted(
+            (t.classname, t.name, t.status, t.component)
+            for t in session.exec(select(KnownTest)).all()
+        )
+        snapshot = session.exec(
+            select(ReadinessSnapshot).order_by(ReadinessSnapshot.id.desc())  # type: ignore[union-attr]
+        ).first()
+    assert snapshot is not None
+    return reply, known, (snapshot.score, snapshot.breakdown)
+
+
+def test_a_shard_looks_its_tests_up_by_key_with_the_outcome_of_a_whole_read(
+    db: Database, example: Sprint, monkeypatch: pytest.MonkeyPatch, database: Database
+) -> None:
+    read_whole: list[str] = []
+    branch_tests = ingest.queries.branch_tests
+
+    def spy(**kwargs: Any) -> Any:
+        read_whole.append(kwargs["branch"])
+        return branch_tests(**kwargs)
+
+    monkeypatch.setattr(ingest.queries, "branch_tests", spy)
+    by_key = outcome(db, example)
+    # The suite was compared with the branch read whole (it was empty); the shard was not.
+    assert read_whole == ["main"]
+    assert [r["name"] for r in by_key[0]["regressions"]] == ["test_1"]
+    assert [r["name"] for r in by_key[0]["fixed"]] == ["test_0"]
+    assert [r["id"] for r in by_key[0]["new_failures"]] == ["memory.test_1::test_new"]
+    assert by_key[0]["still_failing"] == 1  # memory.test_1::test_0: failed, now an error
+    assert [r["name"] for r in by_key[0]["newly_skipped"]] == ["test_2"]
+    assert by_key[2][1]["tests"]["known"] == len(SUITE) + 2
+
+    # The same two reports, the shard compared with the branch read whole, end the same.
+    _empty(database)
+    monkeypatch.setattr(ingest.ingest_queries, "branch_size", lambda **_: 0)
+    whole = outcome(db, example)
+    assert read_whole == ["main", "main", "main"]
+    assert {k: v for k, v in whole[0].items() if k not in ("report", "alert")} == {
+        k: v for k, v in by_key[0].items() if k not in ("report", "alert")
+    }
+    assert whole[1:] == by_key[1:]
+
+
+def _empty(database: Database) -> None:
+    with database.engine.begin() as connection:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            connection.execute(table.delete())
