@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackObjectFormationError
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -18,7 +19,7 @@ from bot.outbox import OutboxWorker, Sender, backoff, make_client
 from storage import queries
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
-from tests.conftest import BOT_TOKEN, Clock
+from tests.conftest import BOT_TOKEN, TEST_PACE, Clock
 from tests.fakeslack import FakeSlack
 
 
@@ -39,8 +40,26 @@ def _row(db: Database, key: str) -> OutboxMessage:
         return s.exec(select(OutboxMessage).where(OutboxMessage.key == key)).one()
 
 
-def _sender(db: Database, fake: FakeSlack, clock: Clock, *, timeout: int = 5) -> Sender:
-    return Sender(db, make_client(BOT_TOKEN, fake.url, timeout=timeout), now=clock)
+# Real time in these tests is only what Slack's clients and the pace take: the waits the
+# client and the sender make between quick retries, a tenth of the product's here (the
+# tests count the attempts), and the pace (the pacing test below sets its own).
+QUICK = 0.1
+
+
+def _client(url: str, *, timeout: int = 5) -> WebClient:
+    return make_client(BOT_TOKEN, url, timeout=timeout, backoff_scale=QUICK)
+
+
+def _sender(
+    db: Database, fake: FakeSlack, clock: Clock, *, timeout: int = 5, pace: timedelta = TEST_PACE
+) -> Sender:
+    return Sender(
+        db,
+        _client(fake.url, timeout=timeout),
+        now=clock,
+        pace=pace,
+        safe_retry_backoff=outbox.SAFE_RETRY_BACKOFF * QUICK,
+    )
 
 
 def _seconds(delta: timedelta) -> float:
@@ -165,7 +184,7 @@ def test_worker_wakes_for_the_earliest_retry_not_a_fixed_tick(
     db: Database, fake_slack: FakeSlack
 ) -> None:
     """Fault: the worker slept a fixed tick whatever was due; a retry due in a second
-    waited for the tick."""
+    waited for the tick. Scaled: the retry is due in a tenth of a second, the tick 60 s."""
     fake_slack.fail("chat.postMessage", status=503, times=3)  # the whole first attempt
     now = datetime.now(UTC)
     with db.session() as s:
@@ -177,7 +196,13 @@ def test_worker_wakes_for_the_earliest_retry_not_a_fixed_tick(
             now=now,
         )
         s.commit()
-    worker = OutboxWorker(Sender(db, make_client(BOT_TOKEN, fake_slack.url)), interval=60)
+    sender = Sender(
+        db,
+        _client(fake_slack.url),
+        retry_delay=lambda attempts: backoff(attempts) * QUICK,
+        safe_retry_backoff=outbox.SAFE_RETRY_BACKOFF * QUICK,
+    )
+    worker = OutboxWorker(sender, interval=60)
     start = time.monotonic()
     worker.start()
     try:
@@ -375,15 +400,19 @@ def test_alert_after_a_blip_is_not_posted_before_the_report_queued_first(
 def test_one_post_a_second_per_channel_while_other_channels_go_on(
     db: Database, fake_slack: FakeSlack, clock: Clock
 ) -> None:
-    """Fault: the sender posted as fast as it could and provoked 429 storms."""
-    fake_slack.channel_rate = 1.0  # Slack answers 429 beyond a message a second
+    """Fault: the sender posted as fast as it could and provoked 429 storms. Scaled: a
+    pace of a quarter second against a Slack that allows four posts a second."""
+    assert outbox.PACE.total_seconds() == 1  # what the product keeps to: Slack's limit
+    pace = outbox.PACE / 4
+    fake_slack.channel_rate = 1 / pace.total_seconds()  # Slack answers 429 beyond it
     for key in ("a1", "a2", "a3"):
         _enqueue(db, clock, key, channel="#a")
     _enqueue(db, clock, "b1", channel="#b")
-    result = _sender(db, fake_slack, clock).drain()
+    result = _sender(db, fake_slack, clock, pace=pace).drain()
     assert (result.sent, fake_slack.rate_limited) == (4, 0)
     posted = {m["metadata"]["event_payload"]["key"]: float(m["ts"]) for m in fake_slack.messages}
-    assert posted["a2"] - posted["a1"] >= 1 and posted["a3"] - posted["a2"] >= 1
+    gap = pace.total_seconds()
+    assert posted["a2"] - posted["a1"] >= gap and posted["a3"] - posted["a2"] >= gap
     assert posted["b1"] < posted["a2"]  # #b did not wait for #a's pace
 
 

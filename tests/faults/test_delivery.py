@@ -3,8 +3,11 @@ answers too late, rate-limits channels; senders restart and run side by side.
 
 Every test asserts what a user would notice: every message arrives, none twice (by the
 outbox key in the message's metadata), each channel's messages in the order they were
-queued, and an alert after a short blip is late by seconds. Real time throughout (the
-pace of one post a second per channel is Slack's), so messages are spread over channels.
+queued, and an alert after a short blip is late by seconds. Real time throughout, scaled
+to a quarter where Slack allows it: the pace of one post a second per channel (Slack's),
+the back-off from a second and the quick retries run at SCALE of the product's, and so do
+the outages and the delays the tests allow. Retry-After is whole seconds, so the 429 storm
+keeps Slack's second. Messages are spread over channels.
 Run apart with `pytest -m faults`; on PostgreSQL with SPRINTBOT_TEST_DATABASE_URL.
 """
 
@@ -20,7 +23,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.outbox import OutboxWorker, Sender, make_client
+from bot import outbox
+from bot.outbox import OutboxWorker, Sender, backoff, make_client
 from storage import queries
 from storage.db import Database
 from storage.models import OutboxStatus
@@ -28,6 +32,8 @@ from tests.conftest import BOT_TOKEN
 from tests.fakeslack import FakeSlack
 
 pytestmark = pytest.mark.faults
+
+SCALE = 0.25  # of the product's pace, back-off and quick retries
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,20 @@ def _enqueue(db: Database, messages: list[Message]) -> None:
         s.commit()
 
 
+def _scaled_backoff(attempts: int) -> timedelta:
+    return backoff(attempts) * SCALE
+
+
 def _sender(db: Database, fake: FakeSlack, *, timeout: int = 2, **kw: object) -> Sender:
-    return Sender(db, make_client(BOT_TOKEN, fake.url, timeout=timeout), **kw)  # type: ignore[arg-type]
+    """A sender at SCALE: pace, back-off and the waits between quick retries."""
+    options: dict[str, object] = {
+        "pace": outbox.PACE * SCALE,
+        "retry_delay": _scaled_backoff,
+        "safe_retry_backoff": outbox.SAFE_RETRY_BACKOFF * SCALE,
+        **kw,
+    }
+    client = make_client(BOT_TOKEN, fake.url, timeout=timeout, backoff_scale=SCALE)
+    return Sender(db, client, **options)  # type: ignore[arg-type]
 
 
 def _wait_until(done: Callable[[], bool], *, within: float) -> float:
@@ -123,29 +141,34 @@ def _process(database_url: str, fake: FakeSlack, **kw: object) -> Iterator[Outbo
     finally:
         worker.stop()
         db.dispose()
+    # Stopped: nothing of this process posts any more, so what Slack holds now is final
+    # (no need to wait and see whether a late retry posts again).
+    assert not worker._thread.is_alive(), "the worker is still draining after stop()"
 
 
 def test_outage_catch_up_takes_seconds_and_keeps_order(
     db: Database, fake_slack: FakeSlack, database_url: str
 ) -> None:
     """Fault: after an outage each row had backed off on its own from 30 s doubling;
-    delivery took about as long as the outage, out of order."""
+    delivery took about as long as the outage, out of order. (A 3 s outage caught up
+    within 8 s, at SCALE.)"""
     messages = _plan(4, 3)
     fake_slack.outage("refuse")
     _enqueue(db, messages)
     with _process(database_url, fake_slack):
-        time.sleep(3)  # the outage: every attempt is refused
+        time.sleep(3 * SCALE)  # the outage: every attempt is refused
         fake_slack.recover()
         catch_up = _wait_until(_delivered(fake_slack, messages), within=20)
         _wait_until(_settled(db, fake_slack, messages), within=10)
-    assert catch_up < 8, f"catch-up took {catch_up:.1f} s"
+    assert catch_up < 8 * SCALE, f"catch-up took {catch_up:.2f} s"
     _assert_once_and_in_order(db, fake_slack, messages)
 
 
 def test_an_alert_after_a_four_call_blip_is_late_by_seconds(
     db: Database, fake_slack: FakeSlack, database_url: str
 ) -> None:
-    """Fault: a 4-call blip delayed an "immediate" regression alert by 30 s or more."""
+    """Fault: a 4-call blip delayed an "immediate" regression alert by 30 s or more.
+    (Late by under 6 s, at SCALE.)"""
     fake_slack.fail("chat.postMessage", status=503, times=4)
     alert = [Message("regression:42", "C0TEAM")]
     with _process(database_url, fake_slack) as worker:
@@ -153,7 +176,7 @@ def test_an_alert_after_a_four_call_blip_is_late_by_seconds(
         worker.poke()
         delay = _wait_until(_delivered(fake_slack, alert), within=20)
         _wait_until(_settled(db, fake_slack, alert), within=10)
-    assert delay < 6, f"the alert was {delay:.1f} s late"
+    assert delay < 6 * SCALE, f"the alert was {delay:.2f} s late"
     _assert_once_and_in_order(db, fake_slack, alert)
 
 
@@ -164,7 +187,8 @@ def test_a_429_storm_is_waited_out_not_fed(
     messages = _plan(3, 2)
     fake_slack.storm(2.5, retry_after=1)
     _enqueue(db, messages)
-    with _process(database_url, fake_slack):
+    # Slack's own second: Retry-After cannot be scaled, and the pace is held to it here.
+    with _process(database_url, fake_slack, pace=outbox.PACE):
         _wait_until(_settled(db, fake_slack, messages), within=25)
     _assert_once_and_in_order(db, fake_slack, messages)
     # Retry-After and the channel's pace held: no channel was called twice within ~1 s.
@@ -196,7 +220,6 @@ def test_slack_answering_after_the_client_timeout_doubles_nothing(
         _enqueue(db, messages[1:])
         worker.poke()
         _wait_until(_settled(db, fake_slack, messages), within=20)
-        time.sleep(1)  # anything still retrying would post again now
     _assert_once_and_in_order(db, fake_slack, messages)
     assert fake_slack.calls_to("conversations.replies")  # the reply was looked for
     assert fake_slack.calls_to("conversations.history")  # so were the top-level posts
@@ -215,17 +238,16 @@ def test_a_restart_during_an_outage_loses_and_doubles_nothing(
     fake_slack.outage("refuse")
     # ... tried the others during the outage, and died holding a claim mid-send.
     _sender(first_db, fake_slack).drain()
-    with first_db.session() as s:  # its next attempt (about a second on) never finishes
-        soon = datetime.now(UTC) + timedelta(seconds=1.5)
+    with first_db.session() as s:  # its next attempt (a moment on) never finishes
+        soon = datetime.now(UTC) + timedelta(seconds=0.75)
         assert queries.claim_due(session=s, now=soon, lease=timedelta(minutes=5), limit=1)
         s.commit()
     first_db.dispose()
     # A new process starts while Slack is still down, then Slack comes back.
-    with _process(database_url, fake_slack, lease=timedelta(seconds=2)):
-        time.sleep(1.5)
+    with _process(database_url, fake_slack, lease=timedelta(seconds=1)):
+        time.sleep(0.75)
         fake_slack.recover()
         _wait_until(_settled(db, fake_slack, messages), within=25)
-        time.sleep(1)
     _assert_once_and_in_order(db, fake_slack, messages)
 
 
@@ -236,13 +258,15 @@ def test_a_stalled_sender_cannot_overwrite_the_sender_that_took_over(
     the row another sender had taken over, and both posted."""
     message = [Message("review:1", "C0FAULT0")]
     _enqueue(db, message)
-    fake_slack.slow("chat.postMessage", 2.5)  # the first sender's post hangs...
-    stalled = _sender(db, fake_slack, timeout=5, lease=timedelta(seconds=1))
+    lease = timedelta(seconds=0.5)
+    fake_slack.slow("chat.postMessage", 1.5)  # the first sender's post hangs...
+    stalled = _sender(db, fake_slack, timeout=5, lease=lease)
     outcome: list[object] = []
     thread = threading.Thread(target=lambda: outcome.append(stalled.drain()))
     thread.start()
-    time.sleep(1.5)  # ... past its lease: another sender takes the row over
-    taker = _sender(db, fake_slack, lease=timedelta(seconds=1))
+    _wait_until(lambda: bool(fake_slack.calls_to("chat.postMessage")), within=5)
+    time.sleep(lease.total_seconds() + 0.2)  # ... past its lease: another sender takes over
+    taker = _sender(db, fake_slack, lease=lease)
     assert taker.drain().sent == 1  # found in the history, not posted again
     thread.join(10)
     assert str(outcome[0]) == "sent 0, retrying 0, failed 0, waiting 0"
@@ -253,7 +277,8 @@ def test_a_stalled_sender_cannot_overwrite_the_sender_that_took_over(
 def test_concurrent_senders_deliver_once_in_order_within_slacks_pace(
     db: Database, fake_slack: FakeSlack, database_url: str
 ) -> None:
-    fake_slack.channel_rate = 1.0  # more than a post a second to a channel: 429
+    # More than a post a second to a channel is answered 429: at SCALE, four a second.
+    fake_slack.channel_rate = 1 / (outbox.PACE * SCALE).total_seconds()
     messages = _plan(5, 3, prefix="c")
     _enqueue(db, messages)
     done = _settled(db, fake_slack, messages)
@@ -284,13 +309,15 @@ def test_a_row_claimed_in_a_batch_is_not_posted_after_its_lease_was_taken_over(
     slow on the first row posted the second after another sender had taken it over."""
     messages = [Message("lane-a:1", "C0LANEA"), Message("lane-b:1", "C0LANEB")]
     _enqueue(db, messages)
-    lease = timedelta(seconds=2)
-    fake_slack.slow("chat.postMessage", 3.0)  # A's first post takes effect, answers late
+    lease = timedelta(seconds=1)
+    fake_slack.slow("chat.postMessage", 2.0)  # A's first post takes effect, answers late
     stalled = _sender(db, fake_slack, timeout=6, lease=lease)
     outcome: list[object] = []
     thread = threading.Thread(target=lambda: outcome.append(stalled.drain()))
     thread.start()  # A claims both rows in one batch
-    time.sleep(2.3)  # both leases have run out: B takes both over and delivers them
+    _wait_until(lambda: bool(fake_slack.calls_to("chat.postMessage")), within=5)
+    # Both leases have run out: B takes both over and delivers them.
+    time.sleep(lease.total_seconds() + 0.2)
     taker = _sender(db, fake_slack, timeout=6, lease=lease)
     assert taker.drain().sent == 2
     thread.join(15)
@@ -310,8 +337,9 @@ def test_stopping_the_worker_ends_its_drain_and_gives_back_its_claims(
     worker.start()
     _wait_until(lambda: bool(fake_slack.calls_to("chat.postMessage")), within=5)
     worker.stop(timeout=5)
+    # Its thread is gone, so nothing more can come from it: Slack's record is final (the
+    # fake records a post when it arrives, before its slow answer).
     assert not worker._thread.is_alive(), "the worker is still draining after stop()"
-    time.sleep(1.2)
     assert [k for _, k in fake_slack.posted_keys()] == ["s:0:0"], "posts went on after stop()"
     with db.session() as s:
         for m in messages[1:]:  # the rows claimed with s:0:0 are given back untouched
