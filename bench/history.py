@@ -45,6 +45,7 @@ from jobs.components import ComponentMap
 from jobs.config import Retention, Source, Sprint, load_sprint
 from jobs.ingest import RunInfo, receive_junit
 from jobs.numbers import TestCounts, breakdown, local_instant
+from jobs.ready import Ready
 from storage.db import Database
 from storage.models import (
     Blocker,
@@ -714,8 +715,8 @@ def surfaces(db: Database, sprint: Sprint, now: datetime) -> dict[str, Callable[
             data = reports.weekly_report(session=s, sprint=sprint, participants=PEOPLE, now=now)
         return templates.weekly_report(data)
 
-    # /sprint and App Home read the figures kept ready (jobs/ready.py) when they hold;
-    # timed here as a cold build: figures.compute, then the surface.
+    # /sprint, App Home and the API read the figures kept ready (jobs/ready.py); timed
+    # first as a cold build (figures.compute, then the surface), then as they answer.
     def status() -> object:
         with db.read() as s:
             fig = figures.compute(session=s, sprint=sprint, at=now)
@@ -742,6 +743,25 @@ def surfaces(db: Database, sprint: Sprint, now: datetime) -> dict[str, Callable[
         with db.read() as s:
             return tracker.tracker_markdown(session=s, sprint=sprint, now=now)
 
+    # As a running process answers: from its build of the figures (made once, here).
+    ready = Ready(db=db, sprint=sprint)
+    ready.figures(now)
+    ready.settle()
+
+    def status_ready() -> object:
+        return templates.sprint_status(reports.sprint_status(fig=ready.figures(now), now=now))
+
+    def home_ready() -> object:
+        fig = ready.figures(now)
+        with db.read() as s:
+            data = reports.home(
+                session=s, sprint=sprint, now=now, user_id=PEOPLE[0], participants=PEOPLE, fig=fig
+            )
+        return templates.app_home(data)
+
+    def api_ready() -> object:
+        return json.dumps(ready.figures(now).as_dict())
+
     return {
         "daily report": daily,
         "weekly report": weekly,
@@ -750,6 +770,9 @@ def surfaces(db: Database, sprint: Sprint, now: datetime) -> dict[str, Callable[
         "GET /api/v1/sprint": api,
         "GET /api/v1/sprint?at=day 4": api_past,
         "tracker export": export,
+        "/sprint, figures kept ready": status_ready,
+        "App Home, figures kept ready": home_ready,
+        "GET /api/v1/sprint, figures kept ready": api_ready,
     }
 
 

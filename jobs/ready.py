@@ -7,7 +7,8 @@ local midnight; a P0 blocker's next hour of age, which health's reason names). S
 process sees the same state:
 
 - this process's copy answers while the stored generation has not moved and `now` is
-  within the copy's time (one primary-key read per answer);
+  within the copy's time (the generation is read at most every `max_lag` seconds, by the
+  refresher where one runs; a commit in this process is seen at once);
 - else the build another process stored is loaded;
 - else the figures are rebuilt (one build at a time per process) and stored for the others.
 
@@ -43,10 +44,17 @@ T = TypeVar("T")
 HOUR = timedelta(hours=1)
 P0_STALE = timedelta(hours=24)  # numbers.assess: a P0 open longer puts health At Risk
 # A build holds for the code that made it: the modules that shape a Figures.
+_ROOT = Path(__file__).resolve().parent.parent
 _CODE = hashlib.sha256(
     b"".join(
-        (Path(__file__).parent / name).read_bytes()
-        for name in ("figures.py", "numbers.py", "config.py", "ready.py")
+        (_ROOT / name).read_bytes()
+        for name in (
+            "jobs/figures.py",
+            "jobs/numbers.py",
+            "jobs/config.py",
+            "jobs/ready.py",
+            "storage/models.py",
+        )
     )
 ).hexdigest()
 
