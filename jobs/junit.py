@@ -8,9 +8,12 @@ the parser sees it (that is where entity declarations, and so entity expansion a
 entities, would live: defusedxml's `forbid_dtd` policy), and so is a root element that is
 not a suite. The parser is libxml2 (lxml) configured for untrusted input (no entity
 resolution, no network, no DTD loading) with a target instead of a tree: it builds nothing,
-so memory is bounded whatever the document holds (floods of elements or attributes, deep
-nesting), and a failure's text is kept only up to its excerpt's window. libxml2's "huge"
-limits are lifted so that a 12 MB `<system-out>` is read, not refused.
+so memory is bounded whatever the document holds (floods of elements, deep nesting), and a
+failure's text is kept only up to its excerpt's window. A flood of elements that are not
+testcases is read again with the events filtered in C (a Python call per element made it
+3x slower), its elements dropped chunk by chunk. An element with hundreds of attributes
+is refused from the bytes: libxml2 and lxml would hold all of them at once. libxml2's
+"huge" limits are lifted so that a 12 MB `<system-out>` is read, not refused.
 
 A report is kept compactly (a 1M-test report is a few arrays and its names in one buffer):
 each distinct test once, with its class and file as numbers into shared tables. Testcases
@@ -21,6 +24,7 @@ little more than a few appends and one probe of the hash table that merges dupli
 from __future__ import annotations
 
 import io
+import re
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +49,18 @@ FILE_CHARS = 1000
 CHUNK = 1 << 16
 BATCH = 4096  # testcases handed to the report at once
 PROLOG_LIMIT = 1 << 20  # a prolog (declaration, comments) longer than this is refused
+# A document with this many more elements that are neither suites, testcases nor outcomes
+# than FLOOD_PER_TESTCASE a testcase is read the other way (see `parse`).
+FLOOD_ELEMENTS = 1 << 16
+# No runner writes more than a dozen attributes on an element; libxml2 and lxml hold all of
+# an element's attributes at once (~16 bytes of memory per byte of a flood of short ones).
+MAX_ATTRIBUTES = 256
+# A run of that many attributes, where a chunk holds many more `=` than tags: a start tag
+# holds no `<`, so one whose attributes fill a chunk cannot hide among tags.
+_ATTRIBUTE_RUN = re.compile(
+    rb"""(?:\s+[^\s=<>/"']+\s*=\s*(?:"[^"<]*"|'[^'<]*')){%d}""" % (MAX_ATTRIBUTES + 1)
+)
+FLOOD_PER_TESTCASE = 16
 
 # Statuses as one byte each; the order is the codes'.
 STATUSES: tuple[TestStatus, ...] = (
@@ -473,6 +489,15 @@ class _Guarded(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         chunk = self._stream.read(CHUNK if size is None or size < 0 else size)
         self._prolog.feed(chunk)
+        # (Counting is C-speed; the search runs only where `=` swamp the tags.)
+        equals = chunk.count(b"=")
+        if equals > MAX_ATTRIBUTES and equals > 16 * chunk.count(b"<"):
+            found = _ATTRIBUTE_RUN.search(chunk)
+            if found is not None:
+                raise JUnitError(
+                    f"an element has more than {MAX_ATTRIBUTES} attributes (near byte "
+                    f"{self.size + found.start():,}); no JUnit report has so many"
+                )
         self.size += len(chunk)
         return chunk
 
@@ -490,8 +515,11 @@ class _Reader:
     only its direct children count, and only an outcome's own text is kept, up to the
     excerpt's window."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report, *, budget: int | None = None) -> None:
         self.report = report
+        # Elements other than testcases still allowed before `_Flood` (None: no limit).
+        self.budget = -1 if budget is None else budget
+        self.counting = budget is not None
         self.kinds: dict[str, int] = {}
         self.suites: list[tuple[str, str]] = []  # (file, timestamp) each open container has
         self.suite: tuple[str, str] = ("", "")  # the innermost one's
@@ -529,8 +557,11 @@ class _Reader:
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         depth = self.depth
         if depth >= 0:  # inside a testcase
+            self.budget -= 1
+            if self.budget < 0 and self.counting:
+                raise _Flood
             self.depth = depth + 1
-            self.text = None  # an outcome's text is what comes before its first child
+            self.text_size = EXCERPT_WINDOW  # an outcome's text is what precedes its first child
             if depth == 0 and (self.kinds.get(tag) or self._kind(tag)) == _OUTCOME:
                 self.outcome, self.attrib = _local(tag), dict(attrib)
                 self.text, self.text_size = [], 0
@@ -540,6 +571,7 @@ class _Reader:
             kind = self._kind(tag)
         if kind == _CASE:
             # Runs once a testcase: kept to appends, the status fixed up by its outcomes.
+            self.budget += FLOOD_PER_TESTCASE
             self.depth = 0
             self.flaky = False
             get = attrib.get
@@ -554,6 +586,9 @@ class _Reader:
                 self.timestamp_of = self.suite
                 self.report.timestamp = _timestamp(self.suite[1])
             return
+        self.budget -= 1
+        if self.budget < 0 and self.counting:
+            raise _Flood
         self.suites.append(self.suite)
         if kind == _OTHER:  # (inherits what its parent has: a flood of elements costs little)
             return
@@ -619,23 +654,57 @@ class _Reader:
         return self.report
 
 
+_SAFE: dict[str, Any] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "huge_tree": True,  # a 12 MB text is data, not an attack; only its excerpt is kept
+    "remove_comments": True,
+    "remove_pis": True,
+}
+_WATCHED = [f"{{*}}{t}" for t in (*_ROOTS, "testcase", *sorted(_OUTCOME_TAGS))]
+
+
+class _Flood(Exception):
+    """Raised by the parser target on a flood of elements no testcase needs: the document
+    is read again the way that costs no Python per element."""
+
+
 def parse(source: bytes | IO[bytes]) -> Report:
-    """Parse a JUnit document (bytes or a binary file), streaming; JUnitError if unreadable."""
-    stream = _Guarded(io.BytesIO(source) if isinstance(source, bytes) else source)
-    report = Report()
-    parser = etree.XMLParser(
-        target=_Reader(report),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=True,  # a 12 MB text is data, not an attack; only its excerpt is kept
-        remove_comments=True,
-        remove_pis=True,
-    )
+    """Parse a JUnit document (bytes or a binary file), streaming; JUnitError if unreadable.
+
+    Read with a parser target, each element's start and end handled in Python: the fastest
+    way for a report. A document flooded with other elements (each costing a Python call
+    there) is read again, if it can be, with libxml2 filtering the events by name in C and
+    building, then dropping, the elements in between."""
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    seekable = getattr(source, "seekable", None)
+    start = source.tell() if seekable is not None and seekable() else None
     try:
-        while chunk := stream.read(CHUNK):
-            parser.feed(chunk)
-        parser.close()
+        return _parse(source, rewindable=start is not None)
+    except _Flood:
+        if start is None:  # (not raised then)
+            raise
+        source.seek(start)
+        return _parse(source, rewindable=False, pull=True)
+
+
+def _parse(source: IO[bytes], *, rewindable: bool, pull: bool = False) -> Report:
+    stream = _Guarded(source)
+    report = Report()
+    reader = _Reader(report, budget=FLOOD_ELEMENTS if rewindable else None)
+    try:
+        if pull:
+            _pull(stream, reader)
+            reader.close()
+        else:
+            # libxml2 hands a target `&amp;` in an attribute as "&#38;" unless it resolves
+            # entities; only the predefined ones can exist (the prolog refuses any DTD).
+            parser = etree.XMLParser(target=reader, **{**_SAFE, "resolve_entities": "internal"})
+            while chunk := stream.read(CHUNK):
+                parser.feed(chunk)
+            parser.close()
     except etree.XMLSyntaxError as exc:
         if stream.size == 0:
             raise JUnitError("the document is empty") from None
@@ -644,3 +713,56 @@ def parse(source: bytes | IO[bytes]) -> Report:
     if report.testcases == 0:
         raise JUnitError("the report holds no <testcase> elements")
     return report
+
+
+def _pull(stream: _Guarded, reader: _Reader) -> None:
+    """Feed `reader` the events of suites, testcases and their outcomes only, selected by
+    name in C; libxml2 builds the elements in between, and they are dropped after each
+    chunk, so memory stays bounded whatever the document holds."""
+    parser = etree.XMLPullParser(events=("start", "end"), tag=_WATCHED, **_SAFE)
+    root: Any = None
+    case: Any = None  # the testcase open at the top level
+    skipped: set[Any] = set()  # open elements whose events the reader does not get
+    while True:
+        chunk = stream.read(CHUNK)
+        if chunk:
+            parser.feed(chunk)
+        else:
+            parser.close()
+        for event, elem in parser.read_events():
+            if event == "start":
+                if root is None:
+                    root = elem.getroottree().getroot()
+                if reader.outcome is not None or (
+                    reader.depth == 0 and elem.getparent() is not case
+                ):
+                    # Inside an outcome (its text is what comes before its first child,
+                    # given at its end), or an outcome that is not the testcase's child.
+                    skipped.add(elem)
+                    continue
+                if reader.depth < 0:
+                    case = elem
+                reader.start(elem.tag, elem.attrib)
+                continue
+            if skipped and elem in skipped:
+                skipped.discard(elem)
+                continue
+            if reader.outcome is not None and reader.depth == 1:
+                reader.data(elem.text or "")
+            reader.end(elem.tag)
+        if not chunk:
+            break
+        if root is not None:
+            _prune(root)
+
+
+def _prune(node: Any) -> None:
+    """Drop every finished element: along the path of open elements (each the last child of
+    the one before), all children but the last have ended."""
+    while True:
+        n = len(node)
+        if n == 0:
+            return
+        if n > 1:
+            del node[:-1]
+        node = node[-1]

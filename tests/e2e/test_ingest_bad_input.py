@@ -74,6 +74,12 @@ def post(
             EXTERNAL_ENTITY,
             "DTDs, entity declarations and external entities are not allowed in a report",
         ),
+        (
+            b'<testsuite name="x"><testcase classname="a" name="b"'
+            + b"".join(b' a%d=""' % i for i in range(1000))
+            + b"/></testsuite>",
+            "an element has more than 256 attributes (near byte 29); no JUnit report has so many",
+        ),
     ],
 )
 def test_unreadable_reports_are_400(server: Server, body: bytes, error: str) -> None:

@@ -8,12 +8,13 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jobs.components import ComponentMap
 from jobs.config import Sprint
-from jobs.junit import JUnitError, parse
+from jobs.junit import JUnitError, Report, _parse, parse
 from storage.models import TestStatus
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "junit"
@@ -311,3 +312,105 @@ def test_45_mb_of_hostile_elements_parse_in_bounded_memory(tmp_path: Path, shape
     )
     peak_mb = int(out.stdout.strip())
     assert peak_mb < 200, f"peak RSS {peak_mb} MB"
+
+
+# -- the two ways of reading (issue 13, item 2: element floods 3x slower) ------------------
+# A report is read through a parser target (Python per element); a flood of other elements
+# sends the document again through libxml2's own filtering. Both must read the same report.
+
+
+def snapshot(report: Report) -> tuple[Any, ...]:
+    return (
+        report.testcases,
+        report.timestamp,
+        [(c.classname, c.name, c.file, str(c.status), c.message) for c in report.cases.values()],
+    )
+
+
+def both_ways(doc: bytes) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    by_target = _parse(io.BytesIO(doc), rewindable=False)
+    by_pull = _parse(io.BytesIO(doc), rewindable=False, pull=True)
+    return snapshot(by_target), snapshot(by_pull)
+
+
+ODD_SHAPES = b"""<?xml version="1.0"?>
+<testsuites xmlns:x="urn:x"><testsuite name="outer" file="outer.py"
+  timestamp="2025-10-31T13:00:00">
+  <properties><property name="a" value="b"/></properties>
+  <testsuite name="inner" file="inner.py">
+    <testcase classname="c" name="nested-outcome"><system-out><failure message="no"/>
+      </system-out></testcase>
+    <testcase classname="c" name="text-before-child"><failure message="m" type="T">first
+line<x:detail>kept out</x:detail>after</failure><error message="later"/></testcase>
+    <testcase classname="c" name="outcome-in-outcome"><skipped><failure/></skipped></testcase>
+    <testcase classname="c" name="inner-testcase"><testcase classname="c" name="deeper">
+      <failure/></testcase></testcase>
+    <x:testcase classname="c" name="namespaced"><x:error>boom</x:error></x:testcase>
+    <testcase classname="c" name="flaky"><flakyFailure message="once"/></testcase>
+    <testcase classname="c" name="rerun"><rerunFailure/><failure message="twice"/></testcase>
+    <testcase classname="c" name="own-file" file="own.py"/>
+  </testsuite>
+  <failure message="outside any testcase"/>
+  <testcase classname="c" name="outer-file"/>
+  <testcase classname="c" name="text-before-child"/>
+</testsuite></testsuites>"""
+
+
+def test_both_ways_read_odd_shapes_alike() -> None:
+    by_target, by_pull = both_ways(ODD_SHAPES)
+    assert by_target == by_pull
+    assert statuses(ODD_SHAPES)["c::nested-outcome"] == "passed"
+    cases = parse(ODD_SHAPES).cases
+    assert cases[("c", "text-before-child")].message == "m\nfirst\nline"
+    assert cases[("c", "outer-file")].file == "outer.py"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.xml")))
+def test_both_ways_read_the_recorded_runs_alike(name: str) -> None:
+    by_target, by_pull = both_ways((FIXTURES / name).read_bytes())
+    assert by_target == by_pull
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the workplace's shared fixtures are not beside")
+@pytest.mark.parametrize("name", [r[0] for r in PUBLIC_REPORTS])
+def test_both_ways_read_the_public_reports_alike(name: str) -> None:
+    by_target, by_pull = both_ways((SHARED / name).read_bytes())
+    assert by_target == by_pull
+
+
+class Unseekable(io.RawIOBase):
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self._data.read(size)
+
+
+def test_a_flood_amid_a_report_reads_the_same_report() -> None:
+    """A report of real testcases with a flood of other elements among them: read again
+    the other way from the start, not half of each."""
+    cases = "".join(
+        f"<testcase classname='t' name='c{i}'>{'<failure>x</failure>' if i % 7 == 0 else ''}"
+        "</testcase>"
+        for i in range(3000)
+    )
+    flood = "<testcase classname='t' name='flooded'>" + "<p/>" * 200_000 + "</testcase>"
+    doc = f"<testsuite name='s' file='s.py'>{cases}{flood}{cases}</testsuite>".encode()
+    expected = snapshot(_parse(io.BytesIO(doc), rewindable=False))
+    assert snapshot(parse(doc)) == expected
+    assert snapshot(parse(io.BytesIO(doc))) == expected
+    assert snapshot(parse(Unseekable(doc))) == expected  # (read the one way, to its end)
+    assert expected[0] == 6001 and len(expected[2]) == 3001
+
+
+def test_escaped_characters_in_names_are_read_as_characters() -> None:
+    """Found comparing the two ways: the parser target read `&amp;` in an attribute as
+    "&#38;", so a test named with `&` got another id than before (jest-junit writes them)."""
+    doc = b"""<testsuite><testcase classname="a &amp; b" name="x &lt; y &#38; &quot;z&quot;">
+      <failure message="1 &amp; 2">3 &amp; 4</failure></testcase></testsuite>"""
+    case = parse(doc).cases[("a & b", 'x < y & "z"')]
+    assert case.message == "1 & 2\n3 & 4"
+    assert both_ways(doc)[0] == both_ways(doc)[1]
