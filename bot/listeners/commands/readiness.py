@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.context import AppContext
@@ -15,17 +16,23 @@ from jobs.errors import SprintError
 from jobs.figures import Figures
 from jobs.readiness import Status, parse_score, set_manual_score
 
+JSON = {"content-type": "application/json;charset=utf-8"}
 
-def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+
+def handle(
+    ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient
+) -> BoltResponse | None:
     """Answer in the acknowledgement itself, from the figures kept ready (`jobs.ready`)."""
     app: AppContext = context["app"]
     text = (command.get("text") or "").strip()
     verb, _, rest = text.partition(" ")
     verb = verb.lower()
     if verb in ("", "show"):
-        # Rendered once per build of the figures: every answer until the next is the same.
+        # Rendered and encoded once per build of the figures: every answer until the next
+        # is the same bytes. With process_before_response, the response a listener returns
+        # is its acknowledgement.
         answer = app.ready.derived(app.now(), "/readiness", lambda fig: _breakdown(app, fig))
-        ack(response_type="ephemeral", **answer)
+        return BoltResponse(status=200, body=answer, headers=dict(JSON))
     elif verb == "set":
         name, _, score_text = rest.strip().rpartition(" ")
         if not name or not score_text:
@@ -48,13 +55,17 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         ack(response_type="ephemeral", text=READINESS_USAGE)
     else:
         raise SprintError(f'Unknown option "{verb}". {READINESS_USAGE}')
+    return None
 
 
-def _breakdown(app: AppContext, fig: Figures) -> dict[str, Any]:
+def _breakdown(app: AppContext, fig: Figures) -> str:
     status = Status.of(fig)
-    return {
-        "text": readiness_fallback(status),
-        "blocks": render_readiness(
-            status, sprint_name=app.sprint.sprint.name, days=app.sprint.sprint.days
-        ),
-    }
+    return json.dumps(
+        {
+            "response_type": "ephemeral",
+            "text": readiness_fallback(status),
+            "blocks": render_readiness(
+                status, sprint_name=app.sprint.sprint.name, days=app.sprint.sprint.days
+            ),
+        }
+    )
