@@ -4,8 +4,6 @@ as a report compared with the branch read whole."""
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,11 +11,10 @@ from sqlmodel import SQLModel, select
 
 from jobs import ingest
 from jobs.config import Sprint
-from jobs.ingest import RunInfo, receive_junit
 from storage.db import Database
 from storage.models import KnownTest, ReadinessSnapshot
+from tests.jobs.test_ingest_phases import receive
 
-NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)
 BODY = {
     "passed": "",
     "failed": "<failure message='boom'/>",
@@ -32,17 +29,6 @@ def report(tests: dict[tuple[str, str], str]) -> bytes:
         for (classname, name), status in tests.items()
     )
     return f"<testsuite name='s'>{cases}</testsuite>".encode()
-
-
-def receive(db: Database, sprint: Sprint, doc: bytes, run: str) -> dict[str, Any]:
-    return receive_junit(
-        db=db,
-        sprint=sprint,
-        document=doc,
-        digest=hashlib.sha256(doc).hexdigest(),
-        info=RunInfo(run=run, at=NOW),
-        now=NOW,
-    ).reply
 
 
 # A suite of 40 tests in four components (and some in none).
