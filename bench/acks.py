@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.common import PG_URL, SPRINT_FILE, fill_tests, fresh_database, table
+from bench.common import SPRINT_FILE, fill_tests, fresh_database, table
 from storage.db import Database
 
 SECRET = "bench-signing-secret"  # noqa: S105  (signs loopback requests to our own server)
@@ -228,16 +228,8 @@ def sprintbot_env(url: str, port: int) -> dict[str, str]:
 def run_kind(kind: str, args: argparse.Namespace) -> tuple[list[list[object]], list[object]]:
     rows: list[list[object]] = []
     with contextlib.ExitStack() as stack:
-        if kind == "sqlite":
-            tmp = stack.enter_context(tempfile.TemporaryDirectory())
-            url = f"sqlite:///{tmp}/bench.db"
-            from storage.migrate import upgrade
-
-            upgrade(url)
-            db = Database.from_url(url)
-        else:
-            db = stack.enter_context(fresh_database("postgresql"))
-            url = PG_URL
+        db = stack.enter_context(fresh_database(kind))
+        url = _url(db)
         fill_tests(db, args.tests)
         db.dispose()
 
@@ -286,18 +278,15 @@ def run_kind(kind: str, args: argparse.Namespace) -> tuple[list[list[object]], l
     return rows, mem
 
 
+def _url(db: Database) -> str:
+    """The database's URL for the servers' settings."""
+    return db.engine.url.render_as_string(hide_password=False)
+
+
 def process_rss(kind: str) -> list[object]:
     """`clock` and `run` at rest, on a fresh database of the same kind."""
     with contextlib.ExitStack() as stack:
-        if kind == "sqlite":
-            tmp = stack.enter_context(tempfile.TemporaryDirectory())
-            url = f"sqlite:///{tmp}/bench.db"
-            from storage.migrate import upgrade
-
-            upgrade(url)
-        else:
-            stack.enter_context(fresh_database("postgresql"))
-            url = PG_URL
+        url = _url(stack.enter_context(fresh_database(kind)))
         out = []
         for command in ("clock", "run"):
             port = _free_port()

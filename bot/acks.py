@@ -30,6 +30,7 @@ from jobs.errors import SprintError
 log = logging.getLogger(__name__)
 
 GENERIC_ERROR = "Sorry, something went wrong on sprintbot's side; it has been logged. Try again."
+JSON_HEADERS = {"content-type": "application/json;charset=utf-8"}
 ACK_WITHIN = 3.0  # seconds: Slack's limit; a listener that has not acknowledged by then never will
 _workers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
 
@@ -63,7 +64,7 @@ def answer_error(
         return BoltResponse(
             status=200,
             body=json.dumps({"response_type": "ephemeral", "text": message}),
-            headers={"content-type": "application/json;charset=utf-8"},
+            headers=dict(JSON_HEADERS),
         )
     if respond is not None and request.context.response_url:
         respond(text=message, response_type="ephemeral", replace_original=False)

@@ -241,7 +241,9 @@ class Refresher:
     Polling more often than the Ready's `max_lag`, it does the looking at the stored
     generation, so answers never have to."""
 
-    def __init__(self, ready: Ready, *, now: Any, poll: float | None = None) -> None:
+    def __init__(
+        self, ready: Ready, *, now: Callable[[], datetime], poll: float | None = None
+    ) -> None:
         self.ready = ready
         self.now = now
         self.poll = poll if poll is not None else ready.max_lag / 2

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
+from bot.acks import JSON_HEADERS
 from bot.context import AppContext
 from bot.messages import READINESS_USAGE, readiness_fallback, render_readiness, render_score_change
 from bot.people import directory
@@ -15,8 +16,6 @@ from jobs import permissions
 from jobs.errors import SprintError
 from jobs.figures import Figures
 from jobs.readiness import Status, parse_score, set_manual_score
-
-JSON = {"content-type": "application/json;charset=utf-8"}
 
 
 def handle(
@@ -32,7 +31,7 @@ def handle(
         # is the same bytes. With process_before_response, the response a listener returns
         # is its acknowledgement.
         answer = app.ready.derived(app.now(), "/readiness", lambda fig: _breakdown(app, fig))
-        return BoltResponse(status=200, body=answer, headers=dict(JSON))
+        return BoltResponse(status=200, body=answer, headers=dict(JSON_HEADERS))
     elif verb == "set":
         name, _, score_text = rest.strip().rpartition(" ")
         if not name or not score_text:
