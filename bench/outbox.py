@@ -29,6 +29,7 @@ from bot.outbox import Sender, make_client
 from storage import queries
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
+from storage.queries import outbox as outbox_queries
 from tests.fakeslack import FakeSlack
 
 COUNT = 500
@@ -58,13 +59,13 @@ def _anti_join_heads() -> Any:
 @contextmanager
 def _heads_by(heads: Callable[[], Any] | None) -> Iterator[None]:
     """Run claim_due and lane_heads with `heads` as their lane-head condition."""
-    current = queries._lane_heads
+    current = outbox_queries._lane_heads
     if heads is not None:
-        queries._lane_heads = heads  # type: ignore[assignment]
+        outbox_queries._lane_heads = heads  # type: ignore[assignment]
     try:
         yield
     finally:
-        queries._lane_heads = current  # type: ignore[assignment]
+        outbox_queries._lane_heads = current  # type: ignore[assignment]
 
 
 def _fill(db: Database, pending: int) -> None:

@@ -1,0 +1,58 @@
+"""The audit trail: every state change of a blocker or risk, recorded and read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from storage.models import Event
+
+
+def audit(
+    *,
+    session: Session,
+    subject: str,
+    subject_id: int,
+    action: str,
+    actor: str,
+    at: datetime,
+    **detail: Any,
+) -> None:
+    """Record a state change of a blocker or risk (`subject`), with who, when and `detail`."""
+    session.add(
+        Event(
+            subject=subject, subject_id=subject_id, action=action, actor=actor, at=at, detail=detail
+        )
+    )
+    session.flush()
+
+
+def count_events(*, session: Session, subject: str, subject_id: int, action: str) -> int:
+    """How many times `action` happened to a blocker or risk."""
+    return session.exec(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.subject == subject, Event.subject_id == subject_id, Event.action == action)
+    ).one()
+
+
+def events(*, session: Session, limit: int = 200) -> list[Event]:
+    """The newest audit events (blockers, risks), oldest first."""
+    rows = session.exec(
+        select(Event).order_by(col(Event.at).desc(), col(Event.id).desc()).limit(limit)
+    ).all()
+    return list(reversed(rows))
+
+
+def risk_status_changes(*, session: Session, after: datetime) -> list[Event]:
+    """Risk events after `at` that changed a status (their detail holds the old one)."""
+    return list(
+        session.exec(
+            select(Event)
+            .where(Event.subject == "risk", col(Event.at) > after)
+            .order_by(col(Event.at), col(Event.id))
+        ).all()
+    )

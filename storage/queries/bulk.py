@@ -1,0 +1,205 @@
+"""Ingestion's bulk writes of known tests and results, through the DB-API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, bindparam, func, text
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from storage.db import READ_ONLY
+from storage.models import KnownTest
+from storage.types import UTCDateTime
+
+from ._common import placeholder
+
+# New tests wait in a temporary table of the connection that will insert them, filled
+# before the write transaction begins: the Python work of binding a million rows is done
+# without SQLite's write lock, and the insert under it is one statement.
+STAGED_TEST_COLUMNS = ("n", "key", "classname", "name", "file", "component", "status", "message")
+
+
+def stage_tests(*, connection: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Put new tests (values of STAGED_TEST_COLUMNS in order: `n` counts from 1 in the order
+    of the unique keys) in `connection`'s staging table, replacing what it held. Outside a
+    transaction it runs in its own one, which on SQLite takes no write lock (it writes only
+    to the connection's TEMP schema)."""
+    postgres = connection.dialect.name == "postgresql"
+    if connection.in_transaction():
+        _stage(connection, rows, postgres=postgres)
+        return
+    connection.execution_options(**{READ_ONLY: not postgres})
+    with connection.begin():
+        _stage(connection, rows, postgres=postgres)
+
+
+def _stage(connection: Connection, rows: Iterable[tuple[Any, ...]], *, postgres: bool) -> None:
+    columns = ", ".join(STAGED_TEST_COLUMNS)
+    cursor = connection.connection.cursor()
+    try:
+        if postgres:
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS staged_test (n integer, "
+                "key varchar(32) PRIMARY KEY, classname text, name text, file text, "
+                "component text, status varchar(10), message text)"
+            )
+            cursor.execute("TRUNCATE staged_test")
+            with cursor.copy(f"COPY staged_test ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            # Keyed by `key`, so the insert walks it in the order of known_test's index.
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS staged_test (n INTEGER, key TEXT PRIMARY KEY, "
+                "classname TEXT, name TEXT, file TEXT, component TEXT, status TEXT, "
+                "message TEXT) WITHOUT ROWID"
+            )
+            cursor.execute("DELETE FROM staged_test")
+            for batch in _batches(rows):
+                cursor.executemany(
+                    f"INSERT INTO staged_test ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                    batch,
+                )
+    finally:
+        cursor.close()
+
+
+def unstage_tests(*, connection: Connection) -> None:
+    """Drop the staging table (its connection goes back to the pool)."""
+    if connection.invalidated:
+        return  # the connection is gone, and its TEMP tables with it
+    if connection.in_transaction():
+        connection.exec_driver_sql("DROP TABLE IF EXISTS staged_test")
+        return
+    connection.execution_options(**{READ_ONLY: connection.dialect.name != "postgresql"})
+    with connection.begin():
+        connection.exec_driver_sql("DROP TABLE IF EXISTS staged_test")
+
+
+def insert_staged_tests(
+    *, session: Session, branch: str, report_id: int, first_seen_at: datetime, at: datetime
+) -> None:
+    """Add the staged tests to the branch's known tests, each with a result unless it passed
+    (a new test that passes needs none: known_test says when it was first seen)."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    base = _max_test_id(session) if sqlite else 0
+    inserted = session.execute(
+        text(
+            "INSERT INTO known_test (branch, key, classname, name, file, component, status, "
+            "message, first_seen_at, changed_at, last_report_id, muted) "
+            "SELECT :branch, key, classname, name, file, component, status, message, "
+            ":seen, :at, :report, :muted FROM staged_test ORDER BY key"
+        ).bindparams(
+            bindparam("seen", type_=UTCDateTime),
+            bindparam("at", type_=UTCDateTime),
+            bindparam("muted", False, type_=Boolean),
+        ),
+        {"branch": branch, "report": report_id, "seen": first_seen_at, "at": at},
+    ).rowcount  # type: ignore[attr-defined]
+    if sqlite and _max_test_id(session) == base + inserted and _ids_follow(session, base):
+        # Under SQLite's write lock the rows took the next ids, in key order, which is the
+        # staged order `n`: no need to look each up again.
+        session.execute(
+            text(
+                "INSERT INTO test_result (report_id, test_id, status, previous_status, message) "
+                "SELECT :report, :base + n, status, NULL, message FROM staged_test "
+                "WHERE status <> 'passed'"
+            ),
+            {"report": report_id, "base": base},
+        )
+        return
+    session.execute(
+        text(
+            "INSERT INTO test_result (report_id, test_id, status, previous_status, message) "
+            "SELECT :report, k.id, s.status, NULL, s.message FROM staged_test s "
+            "JOIN known_test k ON k.branch = :branch AND k.key = s.key "
+            "WHERE s.status <> 'passed'"
+        ),
+        {"branch": branch, "report": report_id},
+    )
+
+
+def _max_test_id(session: Session) -> int:
+    return int(session.execute(sa_select(func.max(KnownTest.id))).scalar() or 0)
+
+
+def _ids_follow(session: Session, base: int) -> bool:
+    """Whether the first and the last staged test got ids base + their `n`."""
+    found = session.execute(
+        text(
+            "SELECT s.n, k.id FROM staged_test s JOIN known_test k ON k.key = s.key "
+            "WHERE s.n IN (1, (SELECT max(n) FROM staged_test)) AND k.id > :base"
+        ),
+        {"base": base},
+    ).all()
+    return bool(found) and all(int(i) == base + int(n) for n, i in found)
+
+
+UPDATED_TEST_COLUMNS = ("status", "component", "message", "last_report_id", "file")
+
+
+def update_tests(
+    *,
+    session: Session,
+    rows: Iterable[tuple[Any, ...]],
+    changed_at: datetime | None,
+) -> None:
+    """Update known tests in bulk: each row holds the values of UPDATED_TEST_COLUMNS, then
+    the test's id; `changed_at` (when their status changed) is set on each if given."""
+    p = placeholder(session)
+    columns = [f"{c} = {p}" for c in UPDATED_TEST_COLUMNS]
+    stamp: tuple[Any, ...] = ()
+    if changed_at is not None:
+        columns.append(f"changed_at = {p}")
+        stamp = (_bind_time(session, changed_at),)
+    _executemany(
+        session,
+        f"UPDATE known_test SET {', '.join(columns)} WHERE id = {p}",  # noqa: S608
+        ((*row[:-1], *stamp, row[-1]) for row in rows),
+    )
+
+
+def add_results(*, session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Record the tests a report changed: (report_id, test_id, status, previous_status,
+    message) each."""
+    p = placeholder(session)
+    _executemany(
+        session,
+        "INSERT INTO test_result (report_id, test_id, status, previous_status, message) "  # noqa: S608
+        f"VALUES ({p}, {p}, {p}, {p}, {p})",  # (placeholders, not data)
+        rows,
+    )
+
+
+def _executemany(session: Session, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    # The DB-API's executemany (pipelined on psycopg): SQLAlchemy binds row by row in Python.
+    cursor = session.connection().connection.cursor()
+    try:
+        for batch in _batches(rows):
+            cursor.executemany(sql, batch)
+    finally:
+        cursor.close()
+
+
+def _batches(
+    rows: Iterable[tuple[Any, ...]], size: int = 10_000
+) -> Iterator[list[tuple[Any, ...]]]:
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _bind_time(session: Session, value: datetime) -> Any:
+    """A timestamp as the ORM would store it (SQLite: its text form)."""
+    dialect = session.get_bind().dialect
+    processor = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    return processor(value) if processor is not None else value

@@ -1,0 +1,30 @@
+"""Job slots: which scheduled run has claimed which day."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from storage.models import JobRun
+
+from ._common import insert_unless_taken
+
+
+def last_job_slots(*, session: Session) -> dict[str, str]:
+    """Each job's newest slot claimed (slots are ISO dates, so the greatest is the newest)."""
+    rows = session.exec(select(JobRun.job, func.max(JobRun.slot)).group_by(col(JobRun.job)))
+    return {job: slot for job, slot in rows.all() if slot}
+
+
+def claim_job_slot(*, session: Session, job: str, slot: str, now: datetime) -> JobRun | None:
+    """Claim (job, slot); None when another run already has it (on PostgreSQL a concurrent
+    claimer waits for the first to commit, then gets None)."""
+    if (
+        session.exec(select(JobRun.id).where(JobRun.job == job, JobRun.slot == slot)).first()
+        is not None
+    ):
+        return None
+    row = JobRun(job=job, slot=slot, started_at=now)
+    return row if insert_unless_taken(session, row) else None

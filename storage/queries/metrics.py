@@ -1,0 +1,58 @@
+"""Benchmark samples: stored, the latest of each, and their history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from storage.models import MetricSample
+
+
+def latest_metric_values(*, session: Session) -> dict[str, float]:
+    """The most recent sample of each metric (by measurement time, then arrival)."""
+    ranked = select(
+        MetricSample.name,
+        MetricSample.value,
+        func.row_number()
+        .over(
+            partition_by=MetricSample.name,
+            order_by=(col(MetricSample.at).desc(), col(MetricSample.id).desc()),
+        )
+        .label("rank"),
+    ).subquery()
+    rows = session.execute(select(ranked.c.name, ranked.c.value).where(ranked.c.rank == 1)).all()
+    return {str(n): float(v) for n, v in rows}
+
+
+def add_metric_samples(*, session: Session, samples: list[MetricSample]) -> None:
+    """Store benchmark figures."""
+    session.add_all(samples)
+    session.flush()
+
+
+class HistorySample(NamedTuple):
+    """A benchmark sample as the figures read it."""
+
+    name: str
+    value: float
+    at: datetime
+    received_at: datetime
+
+
+def metric_history(*, session: Session, until: datetime) -> list[HistorySample]:
+    """Benchmark samples received up to `until`, by measurement time then arrival."""
+    rows = session.execute(
+        sa_select(
+            col(MetricSample.name),
+            col(MetricSample.value),
+            col(MetricSample.at),
+            col(MetricSample.received_at),
+        )
+        .where(col(MetricSample.received_at) <= until)
+        .order_by(col(MetricSample.at), col(MetricSample.id))
+    )
+    return list(map(HistorySample._make, rows))

@@ -1,0 +1,378 @@
+"""The outbox: enqueueing, lanes, claims and delivery outcomes of messages to Slack."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import Update, case, func, or_, union_all, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from storage.models import OutboxMessage, OutboxStatus
+
+from ._common import insert_unless_taken
+
+# Delivery order: rows of one lane (a channel, a user's Home, e-mail) go one at a time,
+# oldest first; a row waits behind an older undelivered (pending or sending) row of its
+# lane. Pacing: a sent row's `next_attempt_at` is reused as the time its lane may send
+# again, so every sender (thread or process) sees the lane's pace in the database.
+UNDELIVERED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+
+
+def lane_for(
+    method: str,
+    payload: dict[str, Any],
+    parent_key: str | None,
+    parent: tuple[str | None, dict[str, Any]] | None,
+) -> str | None:
+    """The lane rule without a session: `parent` is the parent row's (lane, payload), or
+    None when there is no parent row (migration 0003 backfills lanes with it)."""
+    if method == "email.send":
+        return "email"
+    if method == "views.publish":
+        return f"home:{payload.get('user_id', '')}"[:300]
+    if parent_key is not None and parent is not None:
+        lane, parent_payload = parent
+        if lane or (parent_payload or {}).get("channel"):
+            return str(lane or parent_payload["channel"])[:300]
+    channel = payload.get("channel")
+    if channel:
+        return str(channel)[:300]
+    return f"thread:{parent_key}"[:300] if parent_key is not None else None
+
+
+def outbox_lane(
+    *, session: Session, method: str, payload: dict[str, Any], parent_key: str | None
+) -> str | None:
+    """The lane a message is delivered in: its channel as the payload names it (a thread
+    reply, update or file joins its parent's lane), `home:<user>` for an App Home,
+    `email` for e-mail; None (a lane of its own) when nothing names one."""
+    parent = None
+    if parent_key is not None and method not in ("email.send", "views.publish"):
+        row = session.exec(
+            select(OutboxMessage.lane, OutboxMessage.payload).where(OutboxMessage.key == parent_key)
+        ).first()
+        if row is not None:
+            parent = (row[0], dict(row[1] or {}))
+    return lane_for(method, payload, parent_key, parent)
+
+
+def enqueue(
+    *,
+    session: Session,
+    key: str,
+    method: str,
+    payload: dict[str, Any],
+    now: datetime,
+    parent_key: str | None = None,
+) -> OutboxMessage | None:
+    """Add a message to the outbox; None (and nothing added) when `key` is already there."""
+    if session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).first() is not None:
+        return None
+    row = OutboxMessage(
+        key=key,
+        method=method,
+        payload=payload,
+        parent_key=parent_key,
+        created_at=now,
+        next_attempt_at=now,
+        lane=outbox_lane(session=session, method=method, payload=payload, parent_key=parent_key),
+    )
+    # None also when another process enqueued the same key between our look-up and insert.
+    return row if insert_unless_taken(session, row) else None
+
+
+def outbox_message(*, session: Session, key: str) -> OutboxMessage | None:
+    """The outbox row for `key`."""
+    return session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
+
+
+def _lane_heads() -> Any:
+    """(the row alias, a condition) selecting rows with no older undelivered row in their
+    lane; rows without a lane are each their own.
+
+    The heads are the oldest undelivered id of each lane (one aggregate over the
+    undelivered rows) plus the undelivered rows without a lane, selected in a subquery:
+    an anti-join against every older row of the lane grows with the square of a lane's
+    backlog on PostgreSQL, and FOR UPDATE (claim_due) cannot share a SELECT with GROUP BY.
+    """
+    head = aliased(OutboxMessage, name="head")
+    first = aliased(OutboxMessage, name="first")
+    lone = aliased(OutboxMessage, name="lone")
+    head_ids = union_all(
+        sa_select(func.min(col(first.id)))
+        .where(col(first.status).in_(UNDELIVERED), col(first.lane).is_not(None))
+        .group_by(col(first.lane)),
+        sa_select(col(lone.id)).where(col(lone.status).in_(UNDELIVERED), col(lone.lane).is_(None)),
+    )
+    return head, col(head.id).in_(head_ids)
+
+
+def _paced(head: Any, wall: datetime, methods: Sequence[str] | None) -> Any:
+    """Whether `head` (if one of the paced `methods`; None: any) must wait because its
+    lane sent a message less than its pace ago (on the wall clock)."""
+    recent = aliased(OutboxMessage, name="recent")
+    lane_busy = (
+        sa_select(col(recent.id))
+        .where(
+            col(recent.lane) == col(head.lane),
+            col(recent.status) == OutboxStatus.SENT,
+            col(recent.next_attempt_at) > wall,
+        )
+        .exists()
+    )
+    return lane_busy if methods is None else col(head.method).in_(methods) & lane_busy
+
+
+def claim_due(
+    *,
+    session: Session,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 50,
+    wall: datetime | None = None,
+    reclaimed_error: str = "uncertain: the previous claim expired mid-send",
+    paced_methods: Sequence[str] | None = None,
+) -> list[OutboxMessage]:
+    """Claim up to `limit` due messages, at most one per lane (its oldest undelivered),
+    each with a fresh `claim_token`; safe against concurrent senders.
+
+    A lane's head is due when pending and its next attempt has come, or when a sender
+    claimed it longer than `lease` ago and died (its `last_error` becomes
+    `reclaimed_error`: it may have reached Slack); and, when it is one of `paced_methods`
+    (None: any), once its lane's pace has passed at `wall` (the real time; `now` is the
+    scheduling clock, which tests and backfills move). One UPDATE claims the candidates:
+    on PostgreSQL they are selected FOR UPDATE SKIP LOCKED, so racing senders take
+    disjoint rows; on SQLite the write lock serialises them.
+    """
+    head, is_head = _lane_heads()
+    due = or_(
+        (col(head.status) == OutboxStatus.PENDING) & (col(head.next_attempt_at) <= now),
+        (col(head.status) == OutboxStatus.SENDING) & (col(head.claimed_at) < now - lease),
+    )
+    candidates = (
+        sa_select(col(head.id))
+        .where(is_head, due, ~_paced(head, wall or now, paced_methods))
+        .order_by(col(head.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    token = uuid4().hex
+    claimed_ids = (
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(candidates.scalar_subquery()))
+            .values(
+                status=OutboxStatus.SENDING,
+                claimed_at=now,
+                attempts=col(OutboxMessage.attempts) + 1,
+                claim_token=token,
+                last_error=case(
+                    (col(OutboxMessage.status) == OutboxStatus.SENDING, reclaimed_error),
+                    else_=col(OutboxMessage.last_error),
+                ),
+            )
+            .returning(col(OutboxMessage.id))
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
+    if not claimed_ids:
+        return []
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(claimed_ids))
+        .order_by(col(OutboxMessage.id))
+        .execution_options(populate_existing=True)
+    ).all()
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class LaneHead:
+    """When a lane's oldest undelivered row may next be claimed: `due_at` on the
+    scheduling clock, `paced_until` (its lane's last send plus pace) on the wall clock."""
+
+    due_at: datetime
+    paced_until: datetime | None
+
+
+def lane_heads(
+    *, session: Session, lease: timedelta, paced_methods: Sequence[str] | None = None
+) -> list[LaneHead]:
+    """The head of every lane with undelivered rows, for a sender deciding how long to
+    sleep; only heads of `paced_methods` (None: any) wait for their lane's pace."""
+    head, is_head = _lane_heads()
+    recent = aliased(OutboxMessage, name="recent")
+    paced_until = (
+        sa_select(func.max(col(recent.next_attempt_at)))
+        .where(col(recent.lane) == col(head.lane), col(recent.status) == OutboxStatus.SENT)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        sa_select(
+            col(head.method),
+            col(head.status),
+            col(head.next_attempt_at),
+            col(head.claimed_at),
+            paced_until,
+        ).where(is_head)
+    ).all()
+    heads = []
+    for method, status, next_attempt_at, claimed_at, paced in rows:
+        due_at = next_attempt_at
+        if status == OutboxStatus.SENDING and claimed_at is not None:
+            due_at = claimed_at + lease
+        if paced_methods is not None and method not in paced_methods:
+            paced = None
+        heads.append(LaneHead(due_at=due_at, paced_until=paced))
+    return heads
+
+
+def _held_by(claim_token: str) -> tuple[Any, ...]:
+    """Conditions for a row still claimed by `claim_token` (being sent under it)."""
+    return (
+        col(OutboxMessage.claim_token) == claim_token,
+        col(OutboxMessage.status) == OutboxStatus.SENDING,
+    )
+
+
+def _updated(session: Session, query: Update) -> int:
+    """Run an UPDATE of outbox rows; how many rows it changed. The session's loaded rows
+    are left as they are: callers that need them read them again."""
+    changed = session.execute(
+        query.returning(col(OutboxMessage.id)).execution_options(synchronize_session=False)
+    ).all()
+    return len(changed)
+
+
+def renew_claim(*, session: Session, message_id: int, claim_token: str, now: datetime) -> bool:
+    """Extend a claim's lease; False when the row is no longer held by `claim_token`."""
+    query = update(OutboxMessage).where(col(OutboxMessage.id) == message_id, *_held_by(claim_token))
+    return bool(_updated(session, query.values(claimed_at=now)))
+
+
+def finish_message(
+    *,
+    session: Session,
+    message_id: int,
+    status: OutboxStatus,
+    now: datetime,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+    attempts: int | None = None,
+    claim_token: str | None = None,
+    lane_free_at: datetime | None = None,
+) -> bool:
+    """Record a delivery outcome: sent, failed for good, or pending again at `retry_at`.
+
+    With `claim_token`, only while the row is still held by it (a sender whose lease
+    expired and whose row another sender re-claimed must not overwrite that one's
+    outcome); returns whether the row was updated. `lane_free_at` (sent rows) is when
+    the next row of its lane may go.
+    """
+    values: dict[str, Any] = {"status": status, "last_error": error, "claim_token": None}
+    if attempts is not None:
+        values["attempts"] = attempts
+    if status is OutboxStatus.SENT:
+        values.update(sent_at=now, result=result or {})
+        if lane_free_at is not None:
+            values["next_attempt_at"] = lane_free_at
+    if retry_at is not None:
+        values["next_attempt_at"] = retry_at
+    query = update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
+    if claim_token is not None:
+        query = query.where(*_held_by(claim_token))
+    return bool(_updated(session, query.values(**values)))
+
+
+def retry_now(*, session: Session, now: datetime, error_prefixes: Sequence[str]) -> int:
+    """Bring forward the pending rows backing off after an error starting with one of
+    `error_prefixes` (the destination is reachable again); how many."""
+    if not error_prefixes:
+        return 0
+    query = update(OutboxMessage).where(
+        col(OutboxMessage.status) == OutboxStatus.PENDING,
+        col(OutboxMessage.next_attempt_at) > now,
+        or_(
+            *(col(OutboxMessage.last_error).startswith(p, autoescape=True) for p in error_prefixes)
+        ),
+    )
+    return _updated(session, query.values(next_attempt_at=now))
+
+
+def lane_channel(*, session: Session, lane: str | None) -> str | None:
+    """The channel ID Slack reported for the newest delivered message of `lane`."""
+    if lane is None:
+        return None
+    rows = session.exec(
+        select(OutboxMessage.result)
+        .where(OutboxMessage.lane == lane, OutboxMessage.status == OutboxStatus.SENT)
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(20)
+    ).all()
+    for result in rows:
+        channel = (result or {}).get("channel")
+        if isinstance(channel, str) and channel:
+            return channel
+    return None
+
+
+def outbox_counts(*, session: Session) -> dict[str, int]:
+    """How many outbox rows are in each status."""
+    rows = session.exec(
+        select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))
+    ).all()
+    return {str(s): int(n) for s, n in rows}
+
+
+def failed_messages(*, session: Session, limit: int = 20) -> Sequence[OutboxMessage]:
+    """Messages Slack refused for good, newest first."""
+    return session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(limit)
+    ).all()
+
+
+def release_claim(*, session: Session, message_id: int, claim_token: str) -> bool:
+    """Give back a row claimed but not attempted (its sender is stopping): pending again,
+    its attempt undone, its last error kept; False when `claim_token` no longer holds it."""
+    query = update(OutboxMessage).where(col(OutboxMessage.id) == message_id, *_held_by(claim_token))
+    released = query.values(
+        status=OutboxStatus.PENDING, claim_token=None, attempts=col(OutboxMessage.attempts) - 1
+    )
+    return bool(_updated(session, released))
+
+
+def latest_message(
+    *, session: Session, key_prefix: str, key_suffix: str = "", sent_only: bool = False
+) -> OutboxMessage | None:
+    """The newest outbox message whose key starts (and ends) so; only delivered ones if
+    `sent_only`."""
+    query = select(OutboxMessage).where(
+        col(OutboxMessage.key).startswith(key_prefix, autoescape=True),
+        col(OutboxMessage.key).endswith(key_suffix, autoescape=True),
+    )
+    if sent_only:
+        query = query.where(OutboxMessage.status == OutboxStatus.SENT)
+    return session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(1)).first()
+
+
+def home_users(*, session: Session, key_prefix: str, since: datetime) -> list[str]:
+    """Users whose Home was published for them (key `prefix + user + ":…"`) since `since`."""
+    keys = session.exec(
+        select(OutboxMessage.key).where(
+            col(OutboxMessage.key).startswith(key_prefix, autoescape=True),
+            col(OutboxMessage.created_at) >= since,
+        )
+    ).all()
+    return sorted({k.removeprefix(key_prefix).split(":", 1)[0] for k in keys})

@@ -1,0 +1,173 @@
+"""CI test reports and the status changes their results recorded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import func, or_, text
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from storage.models import KnownTest, TestReport, TestResult, TestStatus
+
+
+def lock_branch(*, session: Session, branch: str) -> None:
+    """Serialise ingestion per branch across processes (PostgreSQL; SQLite has one writer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"sprintbot:{branch}"}
+        )
+
+
+def report_by_digest(*, session: Session, run: str, digest: str) -> TestReport | None:
+    """The report of `run` with this exact document, if it was received before."""
+    return session.exec(
+        select(TestReport).where(TestReport.run == run, TestReport.digest == digest)
+    ).first()
+
+
+def branch_version(*, session: Session, branch: str) -> int:
+    """The newest report of a branch (0: none). Only ingestion changes a branch's tests and
+    ingests of a branch are serialised, so the same number means the same known tests."""
+    found = session.execute(
+        sa_select(func.max(TestReport.id)).where(col(TestReport.branch) == branch)
+    ).scalar()
+    return int(found or 0)
+
+
+def add_report(*, session: Session, report: TestReport) -> TestReport:
+    """Store a report row (its id is then set)."""
+    session.add(report)
+    session.flush()
+    return report
+
+
+def reports_between(
+    *, session: Session, start: datetime, end: datetime, branch: str
+) -> list[TestReport]:
+    """Test reports of a branch received in [start, end), oldest first."""
+    return list(
+        session.exec(
+            select(TestReport)
+            .where(
+                TestReport.branch == branch,
+                col(TestReport.received_at) >= start,
+                col(TestReport.received_at) < end,
+            )
+            .order_by(col(TestReport.id))
+        ).all()
+    )
+
+
+def changes_between(
+    *, session: Session, start: datetime, end: datetime, branch: str
+) -> list[dict[str, Any]]:
+    """Status changes recorded by a branch's reports in [start, end): regression, new
+    (first seen failing), fixed or other; with each test's status now."""
+    failing = (TestStatus.FAILED, TestStatus.ERROR)
+    rows = session.execute(
+        sa_select(
+            col(TestResult.status),
+            col(TestResult.previous_status),
+            col(KnownTest.classname),
+            col(KnownTest.name),
+            col(KnownTest.component),
+            col(KnownTest.status),
+        )
+        .join(TestReport, col(TestReport.id) == col(TestResult.report_id))
+        .join(KnownTest, col(KnownTest.id) == col(TestResult.test_id))
+        .where(
+            col(TestReport.branch) == branch,
+            col(TestReport.received_at) >= start,
+            col(TestReport.received_at) < end,
+            or_(
+                col(TestResult.previous_status).is_(None),
+                col(TestResult.status) != col(TestResult.previous_status),
+            ),
+        )
+        .order_by(col(TestResult.id))
+    ).all()
+    out = []
+    for status, previous, classname, name, component, now in rows:
+        if status in failing and previous == TestStatus.PASSED:
+            kind = "regression"
+        elif status in failing and previous is None:
+            kind = "new"
+        elif status == TestStatus.PASSED and previous in failing:
+            kind = "fixed"
+        else:
+            kind = "other"
+        out.append(
+            {"id": f"{classname}::{name}", "component": component, "kind": kind, "now": str(now)}
+        )
+    return out
+
+
+def latest_report(*, session: Session, branch: str) -> TestReport | None:
+    """The branch's most recently received report."""
+    return session.exec(
+        select(TestReport)
+        .where(TestReport.branch == branch)
+        .order_by(col(TestReport.received_at).desc(), col(TestReport.id).desc())
+        .limit(1)
+    ).first()
+
+
+def reports_of_branch(*, session: Session, branch: str, limit: int = 200) -> list[TestReport]:
+    """The branch's newest reports, oldest first (without their packed statuses)."""
+    rows = session.exec(
+        select(TestReport)
+        .where(TestReport.branch == branch)
+        .order_by(col(TestReport.received_at).desc(), col(TestReport.id).desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(rows))
+
+
+class HistoryChange(NamedTuple):
+    """A status change a report recorded (`previous` None: the test's first status)."""
+
+    test_id: int
+    status: str
+    previous: str | None
+    at: datetime  # when sprintbot received the report
+    report_id: int
+
+
+def history_changes(
+    *, session: Session, branch: str, since: datetime | None = None
+) -> list[HistoryChange]:
+    """The status changes the branch's reports recorded (those received at or after `since`,
+    if given), in the order they were received."""
+    query = (
+        sa_select(
+            col(TestResult.test_id),
+            col(TestResult.status),
+            col(TestResult.previous_status),
+            col(TestReport.received_at),
+            col(TestReport.id),
+        )
+        .join(TestReport, col(TestReport.id) == col(TestResult.report_id))
+        .where(
+            col(TestReport.branch) == branch,
+            or_(
+                col(TestResult.previous_status).is_(None),
+                col(TestResult.status) != col(TestResult.previous_status),
+            ),
+        )
+        .order_by(col(TestReport.received_at), col(TestReport.id), col(TestResult.id))
+    )
+    if since is not None:
+        query = query.where(col(TestReport.received_at) >= since)
+    return list(map(HistoryChange._make, session.execute(query)))
+
+
+def first_report_since(*, session: Session, branch: str, at: datetime) -> datetime | None:
+    """When the branch's first report at or after `at` was received."""
+    found = session.exec(
+        select(func.min(TestReport.received_at)).where(
+            TestReport.branch == branch, col(TestReport.received_at) >= at
+        )
+    ).one()
+    return found if isinstance(found, datetime) else None

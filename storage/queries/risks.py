@@ -1,0 +1,38 @@
+"""Risks of the risk matrix."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage.models import Risk
+
+from ._common import add_keyed
+
+
+def risk_like(*, session: Session, description: str, created_by: str) -> bool:
+    """Whether this person already recorded a risk with this text."""
+    return (
+        session.exec(
+            select(Risk.id).where(Risk.description == description, Risk.created_by == created_by)
+        ).first()
+        is not None
+    )
+
+
+def add_risk(*, session: Session, risk: Risk) -> Risk:
+    """Insert a risk; when its request_key is taken, the risk that holds it instead."""
+    return add_keyed(session, risk, Risk)
+
+
+def all_risks(*, session: Session) -> list[Risk]:
+    """Every risk, oldest first."""
+    return list(session.exec(select(Risk).order_by(col(Risk.id))).all())
+
+
+def risks_at(*, session: Session, at: datetime) -> list[Risk]:
+    """Risks recorded by `at`, oldest first."""
+    return list(
+        session.exec(select(Risk).where(col(Risk.created_at) <= at).order_by(col(Risk.id))).all()
+    )

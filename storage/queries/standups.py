@@ -1,0 +1,39 @@
+"""Standup answers, skips and absences."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from storage.models import Away, Standup
+
+
+def standup_for(*, session: Session, user_id: str, day: date) -> Standup | None:
+    """One person's standup row for a local date."""
+    return session.exec(
+        select(Standup).where(Standup.user_id == user_id, Standup.day == day)
+    ).first()
+
+
+def standups_on(*, session: Session, day: date) -> list[Standup]:
+    """Every standup row (answers and skips) of a local date."""
+    return list(session.exec(select(Standup).where(Standup.day == day)).all())
+
+
+def latest_standup_before(*, session: Session, user_id: str, day: date) -> Standup | None:
+    """The person's most recent answer before `day` (for carry-over)."""
+    return session.exec(
+        select(Standup)
+        .where(Standup.user_id == user_id, col(Standup.day) < day, col(Standup.skipped).is_(False))
+        .order_by(col(Standup.day).desc())
+        .limit(1)
+    ).first()
+
+
+def away_on(*, session: Session, day: date) -> set[str]:
+    """Who is away on a local date."""
+    rows = session.exec(
+        select(Away.user_id).where(col(Away.start) <= day, col(Away.end) >= day)
+    ).all()
+    return set(rows)
