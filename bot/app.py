@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
@@ -16,14 +16,11 @@ from bot.listeners import register_listeners
 from bot.outbox import make_client
 from bot.settings import Settings
 from jobs.config import Sprint
+from jobs.numbers import utcnow
 from jobs.ready import Ready
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def create_app(
@@ -32,7 +29,7 @@ def create_app(
     sprint: Sprint,
     db: Database,
     client: WebClient | None = None,
-    now: Callable[[], datetime] = _utcnow,
+    now: Callable[[], datetime] = utcnow,
     notify_outbox: Callable[[], None] = lambda: None,
     authorize: BotAuthorize | None = None,
     ready: Ready | None = None,

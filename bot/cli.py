@@ -18,7 +18,7 @@ from typing import Any
 from bot.settings import Settings, SettingsError, build_settings
 from jobs.config import ConfigError, Source, Sprint, format_duration, load_sprint
 from jobs.errors import SprintError
-from jobs.numbers import breakdown, consistency_warnings, pct
+from jobs.numbers import breakdown, consistency_warnings, parse_instant, pct, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -232,18 +232,14 @@ def cmd_job_run(args: argparse.Namespace, settings: Settings) -> int:
     if args.name not in clock.job_names():
         raise UsageError(f"unknown job {args.name!r}; jobs: {', '.join(clock.job_names())}")
     at = _parse_at(args.at) if args.at else None
-    runtime = build_runtime(settings, now=(lambda: at) if at else _utcnow)
+    runtime = build_runtime(settings, now=(lambda: at) if at else utcnow)
     _print(clock.run_job(runtime, args.name))
     return 0
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _parse_at(text: str) -> datetime:
     try:
-        at = datetime.fromisoformat(text)
+        at = parse_instant(text)
     except ValueError:
         raise UsageError(
             f"--at {text!r} is not an ISO-8601 time, e.g. 2025-10-30T09:00-04:00"
@@ -279,7 +275,7 @@ def cmd_ingest_junit(args: argparse.Namespace, settings: Settings) -> int:
                     document=document,
                     digest=digest,
                     info=info,
-                    now=_utcnow(),
+                    now=utcnow(),
                 )
         except OSError as exc:
             _fail(f"{path}: cannot read ({exc.strerror})")
@@ -295,8 +291,7 @@ def cmd_ingest_junit(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ingest_metrics(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runtime import open_database
-    from jobs.ingest import ingest_metrics
+    from bot.runtime import ingest_metrics_document, open_database
 
     sprint = load_sprint(settings.SPRINTBOT_CONFIG)
     try:
@@ -310,9 +305,7 @@ def cmd_ingest_metrics(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     db = open_database(settings)
     try:
-        with db.session() as session:
-            reply = ingest_metrics(session=session, sprint=sprint, body=body, now=_utcnow())
-            session.commit()
+        reply = ingest_metrics_document(db=db, sprint=sprint, body=body, now=utcnow())
     except SprintError as exc:
         _fail(f"{args.file}: {exc}")
         return 1
@@ -327,7 +320,7 @@ def cmd_export_tracker(args: argparse.Namespace, settings: Settings) -> int:
     from jobs.tracker import tracker_markdown
 
     sprint = load_sprint(settings.SPRINTBOT_CONFIG)
-    now = _parse_at(args.at) if args.at else _utcnow()
+    now = _parse_at(args.at) if args.at else utcnow()
     db = open_database(settings)
     try:
         with db.session() as session:

@@ -1,4 +1,4 @@
-"""The clock: APScheduler running each scheduled job under a stable id."""
+"""The clock: APScheduler running each scheduled job of one table (`JOBS`) under a stable id."""
 
 from __future__ import annotations
 
@@ -10,124 +10,206 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.people import participants
 from bot.runtime import Runtime
 from jobs import blockers, figures, notices, reports, retention, standups
-from jobs.config import WEEKDAYS, SprintInfo
+from jobs.config import WEEKDAYS, Sprint, SprintInfo
 from jobs.numbers import local_date, local_instant, sprint_day
 from storage import queries
 
 log = logging.getLogger(__name__)
 
-OUTBOX_INTERVAL_SECONDS = 15
+
+@dataclass(frozen=True)
+class AtSetting:
+    """Daily at a time of the sprint file's [schedule], on workdays, or with `days` on the
+    sprint days that [schedule] list names (workday or not)."""
+
+    setting: str  # a time of [schedule], e.g. "daily_report"
+    days: str | None = None  # a list of sprint days in [schedule], e.g. "weekly_report_days"
+
+    def at(self, sprint: Sprint) -> time:
+        at = getattr(sprint.schedule, self.setting)
+        if not isinstance(at, time):  # a mistake in the table, not in a sprint file
+            raise TypeError(f"schedule.{self.setting} is not a time of day")
+        return at
+
+    def describe(self) -> str:
+        if self.days is None:
+            return f"schedule.{self.setting} on workdays"
+        return f"schedule.{self.setting} on schedule.{self.days} (workdays or not)"
+
+
+@dataclass(frozen=True)
+class AtLocal:
+    """Daily at a fixed time of the sprint's zone, every day, sprint or not."""
+
+    at: time
+
+    def describe(self) -> str:
+        return f"daily at {self.at:%H:%M}, every day"
+
+
+@dataclass(frozen=True)
+class Every:
+    """Every `seconds`, from the clock's start; `also` says what else runs it."""
+
+    seconds: int
+    also: str = ""
+
+    def describe(self) -> str:
+        return f"every {self.seconds} s" + (f", and {self.also}" if self.also else "")
+
+
+Trigger = AtSetting | AtLocal | Every
+
+# A job's work: (runtime, its own name, the clock's slot or None for `job run`) → the
+# one-line summary. The name is passed in so that it is written once, in the table.
+Run = Callable[[Runtime, str, str | None], str]
 
 
 @dataclass(frozen=True)
 class JobSpec:
     name: str
-    schedule: str
+    trigger: Trigger
+    run: Run
     description: str
 
+    @property
+    def schedule(self) -> str:
+        """When it runs, in words (`sprintbot job list`, the README's table)."""
+        return self.trigger.describe()
 
-FOLLOWUP_INTERVAL_SECONDS = 60
-RETENTION_AT = time(3, 30)  # local: before the morning's jobs, away from CI's busy hours
-ESCALATION_INTERVAL_SECONDS = 300
-
-# Listed explicitly, with the ids `sprintbot job run NAME` accepts.
-JOBS = (
-    JobSpec(
-        "daily-report",
-        "schedule.daily_report on workdays",
-        "post the daily report to channels.status, burn-down chart in its thread; refresh "
-        "the App Home of who opened it this week",
-    ),
-    JobSpec(
-        "weekly-report",
-        "schedule.daily_report on schedule.weekly_report_days (workdays or not)",
-        "post the weekly report (dashboard, milestones, sign-offs, risks, forecast)",
-    ),
-    JobSpec(
-        "blocker-escalation",
-        f"every {ESCALATION_INTERVAL_SECONDS} s",
-        "move open blockers up the [[escalation]] path as their times pass",
-    ),
-    JobSpec(
-        "standup-prompt",
-        "schedule.standup_prompt on workdays",
-        "DM each participant who is not away the button that opens the standup",
-    ),
-    JobSpec(
-        "standup-reminder",
-        "schedule.standup_reminder on workdays",
-        "DM those who have not answered and are not away",
-    ),
-    JobSpec(
-        "standup-digest",
-        "schedule.standup_digest on workdays",
-        "update the day's standup message: who answered, who is missing, blockers",
-    ),
-    JobSpec(
-        "alert-followup",
-        f"every {FOLLOWUP_INTERVAL_SECONDS} s",
-        "re-ping unacknowledged regression/performance alerts and mention the tech lead",
-    ),
-    JobSpec(
-        "outbox",
-        f"every {OUTBOX_INTERVAL_SECONDS} s, and at once after anything is queued by `web`",
-        "deliver queued Slack messages and e-mails (retrying 429/5xx/network errors)",
-    ),
-    JobSpec(
-        "retention",
-        f"daily at {RETENTION_AT:%H:%M}, every day",
-        "delete raw history older than [retention] allows, never what the sprint's figures need",
-    ),
-)
+    @property
+    def slotted(self) -> bool:
+        """Whether the clock runs it once per local date, claiming the (job, date) slot."""
+        return not isinstance(self.trigger, Every)
 
 
-def job_names() -> list[str]:
-    return [j.name for j in JOBS]
-
-
-def run_job(runtime: Runtime, name: str) -> str:
-    """Run one job now; return a one-line summary of what it did."""
-    if name == "outbox":
-        return f"outbox: {runtime.sender.drain()}"
-    if name == "retention":
-        return prune(runtime)
-    if name in daily_jobs(runtime):
-        outside = not_running(runtime.sprint.sprint, runtime.now())
-        if outside:
-            return f"{name}: {outside}; nothing posted"
-        return run_daily(runtime, name)
-    if name == "alert-followup":
-        return f"alert-followup: {alert_followup(runtime)} alerts followed up"
-    if name == "blocker-escalation":
-        return f"blocker-escalation: {blocker_escalation(runtime)} steps fired"
-    raise KeyError(name)
+# Each daily job's work queues its messages in the session it is given and says what it did.
+Work = Callable[..., str]
 
 
 def _daily_report(**kwargs: Any) -> str:
     return "posted" if reports.morning_report(**kwargs) else "already posted today"
 
 
-def _counted(job: Callable[..., int], what: str) -> Callable[..., str]:
+def _counted(job: Callable[..., int], what: str) -> Work:
     return lambda **kwargs: f"{int(job(**kwargs))} {what}"
 
 
-# Each daily job queues its messages in the session it is given and says what it did.
-DAILY_WORK: dict[str, Callable[..., str]] = {
-    "daily-report": _daily_report,
-    "weekly-report": reports.post_weekly_report,
-    "standup-prompt": _counted(standups.prompt, "prompts sent"),
-    "standup-reminder": _counted(standups.remind, "reminders sent"),
-    "standup-digest": _counted(standups.digest, "digest posted"),
-}
+def daily(work: Work) -> Run:
+    """A daily job's run: by hand only while the sprint runs; by the clock in its slot."""
+
+    def run(runtime: Runtime, name: str, slot: str | None) -> str:
+        if slot is None:
+            outside = not_running(runtime.sprint.sprint, runtime.now())
+            if outside:
+                return f"{name}: {outside}; nothing posted"
+        return run_daily(runtime, name, work, slot=slot)
+
+    return run
 
 
-def run_daily(runtime: Runtime, name: str, *, slot: str | None = None) -> str:
+def _escalate(runtime: Runtime, name: str, _slot: str | None) -> str:
+    return f"{name}: {blocker_escalation(runtime)} steps fired"
+
+
+def _follow_up(runtime: Runtime, name: str, _slot: str | None) -> str:
+    return f"{name}: {alert_followup(runtime)} alerts followed up"
+
+
+def _deliver(runtime: Runtime, name: str, _slot: str | None) -> str:
+    return f"{name}: {runtime.sender.drain()}"
+
+
+OUTBOX_INTERVAL_SECONDS = 15
+FOLLOWUP_INTERVAL_SECONDS = 60
+ESCALATION_INTERVAL_SECONDS = 300
+RETENTION_AT = time(3, 30)  # local: before the morning's jobs, away from CI's busy hours
+
+# Every job, in the order `job list` and the README show them, with the ids `sprintbot job
+# run NAME` accepts.
+JOBS = (
+    JobSpec(
+        "daily-report",
+        AtSetting("daily_report"),
+        daily(_daily_report),
+        "post the daily report to channels.status, burn-down chart in its thread; refresh "
+        "the App Home of who opened it this week",
+    ),
+    JobSpec(
+        "weekly-report",
+        AtSetting("daily_report", days="weekly_report_days"),
+        daily(reports.post_weekly_report),
+        "post the weekly report (dashboard, milestones, sign-offs, risks, forecast)",
+    ),
+    JobSpec(
+        "blocker-escalation",
+        Every(ESCALATION_INTERVAL_SECONDS),
+        _escalate,
+        "move open blockers up the [[escalation]] path as their times pass",
+    ),
+    JobSpec(
+        "standup-prompt",
+        AtSetting("standup_prompt"),
+        daily(_counted(standups.prompt, "prompts sent")),
+        "DM each participant who is not away the button that opens the standup",
+    ),
+    JobSpec(
+        "standup-reminder",
+        AtSetting("standup_reminder"),
+        daily(_counted(standups.remind, "reminders sent")),
+        "DM those who have not answered and are not away",
+    ),
+    JobSpec(
+        "standup-digest",
+        AtSetting("standup_digest"),
+        daily(_counted(standups.digest, "digest posted")),
+        "update the day's standup message: who answered, who is missing, blockers",
+    ),
+    JobSpec(
+        "alert-followup",
+        Every(FOLLOWUP_INTERVAL_SECONDS),
+        _follow_up,
+        "re-ping unacknowledged regression/performance alerts and mention the tech lead",
+    ),
+    JobSpec(
+        "outbox",
+        Every(OUTBOX_INTERVAL_SECONDS, also="at once after anything is queued by `web`"),
+        _deliver,
+        "deliver queued Slack messages and e-mails (retrying 429/5xx/network errors)",
+    ),
+    JobSpec(
+        "retention",
+        AtLocal(RETENTION_AT),
+        lambda runtime, name, slot: prune(runtime, name=name, slot=slot),
+        "delete raw history older than [retention] allows, never what the sprint's figures need",
+    ),
+)
+BY_NAME = {j.name: j for j in JOBS}
+
+
+def job_names() -> list[str]:
+    return [j.name for j in JOBS]
+
+
+def readme_table() -> str:
+    """The README's table of jobs (tests/bot/test_clock.py keeps the README's copy equal)."""
+    rows = [f"| `{j.name}` | {j.schedule} | {j.description} |" for j in JOBS]
+    return "\n".join(["| Job | When | What it does |", "|---|---|---|", *rows])
+
+
+def run_job(runtime: Runtime, name: str) -> str:
+    """Run one job now; return a one-line summary of what it did."""
+    return BY_NAME[name].run(runtime, name, None)
+
+
+def run_daily(runtime: Runtime, name: str, work: Work, *, slot: str | None = None) -> str:
     """Run a daily job in one transaction, then deliver what it queued.
 
     With `slot`, the (job, slot) claim is part of that transaction: the claim and the
@@ -142,7 +224,7 @@ def run_daily(runtime: Runtime, name: str, *, slot: str | None = None) -> str:
             if claim is None:
                 log.info("%s for %s already ran; skipping", name, slot)
                 return f"{name}: already ran for {slot}"
-        result = f"{name}: " + DAILY_WORK[name](
+        result = f"{name}: " + work(
             session=session, sprint=runtime.sprint, participants=people, now=runtime.now()
         )
         if claim is not None:
@@ -153,25 +235,18 @@ def run_daily(runtime: Runtime, name: str, *, slot: str | None = None) -> str:
 
 
 def daily_jobs(runtime: Runtime) -> dict[str, time]:
-    """The jobs that run once a day, at their local times."""
-    sched = runtime.sprint.schedule
-    return {
-        "daily-report": sched.daily_report,
-        "weekly-report": sched.daily_report,
-        "standup-prompt": sched.standup_prompt,
-        "standup-reminder": sched.standup_reminder,
-        "standup-digest": sched.standup_digest,
-    }
+    """The jobs that run at a [schedule] time, at their local times."""
+    return {j.name: j.trigger.at(runtime.sprint) for j in JOBS if isinstance(j.trigger, AtSetting)}
 
 
 def scheduled(runtime: Runtime, name: str) -> str:
-    """Run a daily job for today's slot exactly once: the (job, local date) claim commits
+    """Run a slotted job for today's slot exactly once: the (job, local date) claim commits
     with the work, so a second clock, a restart or a catch-up skips it."""
     today = local_date(runtime.sprint.sprint, runtime.now())
     slot = today.isoformat()
     if not runs_on(runtime, name, today):
         return f"{name}: no slot on {slot}"
-    result = run_daily(runtime, name, slot=slot)
+    result = BY_NAME[name].run(runtime, name, slot)
     log.info("%s", result)
     return result
 
@@ -203,15 +278,18 @@ def not_running(info: SprintInfo, now: datetime) -> str:
 
 
 def runs_on(runtime: Runtime, name: str, day: date) -> bool:
-    """Whether a daily job has a slot on a local date: only the sprint's days; the weekly
-    report on the sprint days `weekly_report_days` names (workday or not), the others on
-    workdays."""
+    """Whether a slotted job has a slot on a local date: one at a fixed time every day; one
+    at a [schedule] time only on the sprint's days — on those its `days` list names
+    (workday or not), else on workdays."""
+    trigger = BY_NAME[name].trigger
+    if not isinstance(trigger, AtSetting):
+        return isinstance(trigger, AtLocal)
     info = runtime.sprint.sprint
     if not info.start <= day <= info.end:
         return False
-    if name == "weekly-report":
+    if trigger.days is not None:
         noon = local_instant(info, day, time(12))
-        return sprint_day(info, noon) in runtime.sprint.schedule.weekly_report_days
+        return sprint_day(info, noon) in getattr(runtime.sprint.schedule, trigger.days)
     return WEEKDAYS[day.weekday()] in info.workdays
 
 
@@ -239,27 +317,27 @@ def missed_slots(runtime: Runtime, today: date) -> list[str]:
     return out
 
 
-def prune(runtime: Runtime, *, slot: str | None = None) -> str:
+def prune(runtime: Runtime, *, name: str, slot: str | None = None) -> str:
     """The retention job, in batches of their own transactions (it is idempotent: a second
     run finds nothing more to delete). With `slot` (the clock's), once per local date."""
     if slot is not None:
         with runtime.db.session() as session:
-            claim = queries.claim_job_slot(
-                session=session, job="retention", slot=slot, now=runtime.now()
-            )
+            claim = queries.claim_job_slot(session=session, job=name, slot=slot, now=runtime.now())
             session.commit()
         if claim is None:
-            return f"retention: already ran for {slot}"
-    result = "retention: " + retention.run_all(
+            return f"{name}: already ran for {slot}"
+    result = f"{name}: " + retention.run_all(
         db=runtime.db, sprint=runtime.sprint, now=runtime.now()
     )
-    log.info("%s", result)
+    if slot is None:  # the clock's run is logged by `scheduled`
+        log.info("%s", result)
     return result
 
 
 def scheduled_prune(runtime: Runtime) -> str:
     """The clock's daily retention run: every day, sprint or not, once per local date."""
-    return prune(runtime, slot=local_date(runtime.sprint.sprint, runtime.now()).isoformat())
+    [name] = (j.name for j in JOBS if isinstance(j.trigger, AtLocal))
+    return scheduled(runtime, name)
 
 
 def blocker_escalation(runtime: Runtime) -> int:
@@ -282,51 +360,38 @@ def alert_followup(runtime: Runtime) -> int:
     return count
 
 
+def aps_trigger(trigger: Trigger, sprint: Sprint) -> BaseTrigger:
+    """The APScheduler trigger of a job's schedule, in the sprint's zone."""
+    tz = sprint.sprint.tz
+    if isinstance(trigger, Every):
+        return IntervalTrigger(seconds=trigger.seconds)
+    if isinstance(trigger, AtLocal):
+        return CronTrigger(hour=trigger.at.hour, minute=trigger.at.minute, timezone=tz)
+    at = trigger.at(sprint)
+    # A job with its own list of sprint days fires daily and `scheduled` keeps it to them.
+    days = "*" if trigger.days is not None else ",".join(sprint.sprint.workdays)
+    return CronTrigger(day_of_week=days, hour=at.hour, minute=at.minute, timezone=tz)
+
+
 def _schedule(scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runtime) -> None:
-    workdays = ",".join(runtime.sprint.sprint.workdays)
-    for name, at in daily_jobs(runtime).items():
-        # The weekly report fires daily and `scheduled` keeps it to its sprint days.
-        days = "*" if name == "weekly-report" else workdays
-        scheduler.add_job(
-            scheduled,
-            CronTrigger(
-                day_of_week=days, hour=at.hour, minute=at.minute, timezone=runtime.sprint.sprint.tz
-            ),
-            args=[runtime, name],
-            id=name,
-            name=name,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=3600,
-            replace_existing=True,
-        )
-    scheduler.add_job(
-        scheduled_prune,
-        CronTrigger(
-            hour=RETENTION_AT.hour, minute=RETENTION_AT.minute, timezone=runtime.sprint.sprint.tz
-        ),
-        args=[runtime],
-        id="retention",
-        name="retention",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=3600,
-        replace_existing=True,
-    )
-    interval_jobs: list[tuple[str, Callable[[], object], int]] = [
-        ("blocker-escalation", lambda: blocker_escalation(runtime), ESCALATION_INTERVAL_SECONDS),
-        ("alert-followup", lambda: alert_followup(runtime), FOLLOWUP_INTERVAL_SECONDS),
-        ("outbox", runtime.sender.drain, OUTBOX_INTERVAL_SECONDS),
-    ]
-    for job_id, func, seconds in interval_jobs:
+    for spec in JOBS:
+        if spec.slotted:
+            func: Callable[..., str] = scheduled
+            args: list[object] = [runtime, spec.name]
+            # A slot claimed once per date may run late (a busy or paused process).
+            extra: dict[str, Any] = {"misfire_grace_time": 3600}
+        else:
+            func, args, extra = spec.run, [runtime, spec.name, None], {}
         scheduler.add_job(
             func,
-            IntervalTrigger(seconds=seconds),
-            id=job_id,
-            name=job_id,
+            aps_trigger(spec.trigger, runtime.sprint),
+            args=args,
+            id=spec.name,
+            name=spec.name,
             coalesce=True,
             max_instances=1,
             replace_existing=True,
+            **extra,
         )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -19,6 +20,7 @@ from bot.outbox import PACE, OutboxWorker, Sender, make_client
 from bot.settings import Settings, SettingsError
 from bot.web import create_web_app
 from jobs.config import Sprint, load_sprint
+from jobs.numbers import utcnow
 from jobs.ready import Ready, Refresher
 from storage.db import Database
 from storage.migrate import revisions
@@ -28,10 +30,6 @@ log = logging.getLogger(__name__)
 
 class StartupError(Exception):
     """The process cannot start; the message is one line saying why and what to do."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def open_database(settings: Settings, *, require_current: bool = True) -> Database:
@@ -53,6 +51,20 @@ def open_database(settings: Settings, *, require_current: bool = True) -> Databa
                 "run `sprintbot db upgrade` first"
             )
     return db
+
+
+def ingest_metrics_document(
+    *, db: Database, sprint: Sprint, body: Any, now: datetime
+) -> dict[str, Any]:
+    """Record a metrics document (`ingest metrics`, POST /api/v1/metrics) in one transaction
+    and return the reply; SprintError if the document is refused."""
+    # Ingestion is loaded with the first document, not at rest (as the web's routes do).
+    from jobs.ingest import ingest_metrics
+
+    with db.session() as session:
+        reply = ingest_metrics(session=session, sprint=sprint, body=body, now=now)
+        session.commit()
+    return reply
 
 
 def check_token(authorize: BotAuthorize) -> None:

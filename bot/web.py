@@ -26,6 +26,7 @@ from bot.settings import Settings
 from jobs import figures
 from jobs.config import Sprint
 from jobs.errors import SprintError
+from jobs.numbers import parse_instant
 from jobs.readiness import Status
 from jobs.ready import Ready
 from storage import queries
@@ -78,7 +79,7 @@ def _parse_at(text: str | None) -> datetime | None:
     if text is None or text == "":
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_instant(text)
     except ValueError:
         raise SprintError(
             f"at {text!r} is not an ISO-8601 time, e.g. 2025-10-30T09:00:00Z"
@@ -233,13 +234,11 @@ def create_web_app(
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 return error(400, f"not valid JSON: {exc}")
 
-        from jobs.ingest import ingest_metrics
+        # Imported here: bot.runtime builds this app, so it is loaded by the time a request is.
+        from bot.runtime import ingest_metrics_document
 
         def work() -> dict[str, Any]:
-            with db.session() as session:
-                reply = ingest_metrics(session=session, sprint=sprint, body=data, now=now())
-                session.commit()
-                return reply
+            return ingest_metrics_document(db=db, sprint=sprint, body=data, now=now())
 
         try:
             reply = await run_in_threadpool(work)

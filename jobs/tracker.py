@@ -1,25 +1,25 @@
 """The tracker document the team used to keep by hand (the seed's Markdown), written from
 what sprintbot recorded: every figure computed, none typed.
 
-Every number comes from one `figures.compute` at the instant asked for; the tracker only
-lays them out (DESIGN.md, "Definitions"). What is not a figure — risk and blocker text,
-the update history, sign-offs, per-component test counts and benchmark samples — is read
-from storage as it stood at that instant.
+Like every report, it is gathered (`gather`: every read, as of one instant) and then
+rendered (`render`: pure Markdown). Every number comes from one `figures.compute` at that
+instant; the tracker only lays them out (DESIGN.md, "Definitions"). What is not a figure —
+risk and blocker text, the update history, sign-offs, per-component test counts and
+benchmark samples — is read from storage as it stood at that instant.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
 from jobs import blockers, figures, milestones, reports
 from jobs.config import Better, Criterion, Metric, Milestone, Source, Sprint
-from jobs.figures import DayFigures, Figures, Phase
-from jobs.numbers import pct
+from jobs.figures import Benchmark, DayFigures, Figures, Phase
+from jobs.numbers import MetricState, pct
 from storage import queries
 
 HEALTH_MARK = {"On Track": "🟢", "At Risk": "🟡", "Critical": "🔴"}
@@ -27,15 +27,16 @@ RISK_MARK = {"Critical": "🔴", "Active": "🟡", "Mitigated": "🟢", "Resolve
 STATE_MARK = {"met": "🟢", "missed": "🟡", "degraded": "🔴"}
 FAILING = frozenset({"failed", "error"})
 RULE = ("", "---", "")  # between sections
+Row = Sequence[object]  # a table row's cells, as `_cell` writes them
 
 
-def _cell(value: Any) -> str:
+def _cell(value: object) -> str:
     """A table cell: one line, pipes escaped."""
     text = "" if value is None else str(value)
     return " ".join(text.split()).replace("|", "\\|") or "-"
 
 
-def _table(head: list[str], rows: Iterable[list[Any]]) -> list[str]:
+def _table(head: list[str], rows: Iterable[Row]) -> list[str]:
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
     return lines + (body or ["| " + " | ".join("-" for _ in head) + " |"])
@@ -113,16 +114,174 @@ def component_tests(fig: Figures) -> tuple[list[ComponentTests], ComponentTests]
     return rows, row(None, "Unmapped tests", None)
 
 
+# -- what the document shows: gathered once, as of one instant ----------------------------
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One row of "Resolved Blockers"."""
+
+    code: str
+    component: str
+    description: str
+    reported_at: datetime
+    resolved_at: datetime
+    resolution: str | None
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """One milestone criterion, evaluated as of the tracker's instant."""
+
+    criterion: Criterion  # as the sprint file states it
+    text: str  # as described to people ("pass_rate >= 87")
+    value: float | None  # measured; None: nothing measured yet
+    of: float | None  # what a count is out of ("5 of 8"), None where it is not a count
+    unit: str  # "%" or ""
+    met: bool
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """A role a milestone needs, and who signed for it (by the tracker's instant) and when."""
+
+    role: str
+    user: str | None
+    at: datetime | None  # None: not signed by then
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A milestone and its evaluation."""
+
+    milestone: Milestone
+    criteria: tuple[Evaluated, ...]
+    signoffs: tuple[SignOff, ...]
+
+    @property
+    def met(self) -> int:
+        return sum(1 for c in self.criteria if c.met)
+
+
+@dataclass(frozen=True)
+class Update:
+    """One row of "Update History"."""
+
+    at: datetime
+    who: str
+    what: str
+    details: str
+
+
+@dataclass(frozen=True)
+class Tracker:
+    """Everything the tracker document shows, as of `now`."""
+
+    sprint: Sprint
+    now: datetime
+    fig: Figures
+    resolved: tuple[Resolved, ...]  # resolved by `now`
+    first_samples: Mapping[str, float]  # each benchmark's first sample by `now`
+    checkpoints: tuple[Checkpoint, ...]  # by milestone day
+    history: tuple[Update, ...]  # the newest 100 by `now`, oldest first
+
+
+HISTORY_ROWS = 100
+
+
+def gather(*, session: Session, sprint: Sprint, now: datetime) -> Tracker:
+    """Read everything the tracker shows, as it stood at `now`."""
+    fig = figures.compute(session=session, sprint=sprint, at=now)
+    first: dict[str, float] = {}
+    for s in queries.metric_history(session=session, until=now):
+        first.setdefault(s.name, s.value)
+    return Tracker(
+        sprint=sprint,
+        now=now,
+        fig=fig,
+        resolved=tuple(
+            Resolved(x.code, x.component, x.description, x.reported_at, x.resolved_at, x.resolution)
+            for x in queries.resolved_blockers(session=session)
+            if x.resolved_at is not None and x.resolved_at <= now
+        ),
+        first_samples=first,
+        checkpoints=_checkpoints(session=session, sprint=sprint, fig=fig, now=now),
+        history=_updates(session=session, sprint=sprint, now=now),
+    )
+
+
+def _checkpoints(
+    *, session: Session, sprint: Sprint, fig: Figures, now: datetime
+) -> tuple[Checkpoint, ...]:
+    measures = milestones.measure(session=session, sprint=sprint, now=now, fig=fig)
+    out = []
+    for ms in sorted(sprint.milestones, key=lambda x: x.day):
+        data = milestones.milestone_data(session=session, milestone=ms, measures=measures)
+        criteria = tuple(
+            Evaluated(criterion, c["criterion"], c["value"], c.get("of"), c["unit"], c["met"])
+            for criterion, c in zip(ms.criteria, data["criteria"], strict=True)
+        )
+        signoffs = []
+        for s in data["signoffs"]:
+            at = datetime.fromisoformat(s["at"]) if s["at"] else None
+            signed = bool(s["user"]) and at is not None and at <= now
+            signoffs.append(SignOff(s["role"], s["user"], at if signed else None))
+        out.append(Checkpoint(ms, criteria, tuple(signoffs)))
+    return tuple(out)
+
+
+def _updates(*, session: Session, sprint: Sprint, now: datetime) -> tuple[Update, ...]:
+    """CI runs, blocker and risk changes and manual scores by `now`, the newest 100."""
+    history = [
+        Update(
+            r.received_at,
+            "CI",
+            f"run {r.run}",
+            f"{r.passed} passed, {r.failed + r.errors} failed, {r.skipped} skipped",
+        )
+        for r in queries.reports_of_branch(session=session, branch=sprint.sprint.branch)
+    ]
+    for e in queries.events(session=session):
+        prefix = "B" if e.subject == "blocker" else "R"
+        history.append(Update(e.at, f"@{e.actor}", f"{prefix}-{e.subject_id:03d} {e.action}", ""))
+    history += [
+        Update(
+            s.set_at, f"@{s.set_by}", f"{s.component} score", f"{pct(s.previous)} → {pct(s.score)}"
+        )
+        for s in queries.manual_scores(session=session)
+    ]
+    # A stable sort: rows at the same instant keep the order above.
+    return tuple(sorted((h for h in history if h.at <= now), key=lambda h: h.at)[-HISTORY_ROWS:])
+
+
+# -- the document: pure Markdown from a Tracker --------------------------------------------
+
+
 def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
     """The whole tracker as Markdown, as of `now`."""
-    fig = figures.compute(session=session, sprint=sprint, at=now)
-    measures = milestones.measure(session=session, sprint=sprint, now=now, fig=fig)
-    checkpoints = [
-        (ms, milestones.milestone_data(session=session, milestone=ms, measures=measures))
-        for ms in sorted(sprint.milestones, key=lambda x: x.day)
-    ]
-    info = sprint.sprint
-    out: list[str] = [
+    return render(gather(session=session, sprint=sprint, now=now))
+
+
+def render(tracker: Tracker) -> str:
+    """The tracker document."""
+    fig = tracker.fig
+    out = _title(tracker)
+    out += _summary(fig)
+    out += _daily(fig)
+    out += _burndown(fig)
+    out += _risks(fig)
+    out += _blockers(tracker)
+    out += _dashboard(tracker)
+    out += _milestones(tracker)
+    out += _matrix(tracker)
+    out += _history(tracker)
+    out += _footer(fig)
+    return "\n".join(out)
+
+
+def _title(tracker: Tracker) -> list[str]:
+    fig, info = tracker.fig, tracker.sprint.sprint
+    return [
         f"# {info.name} Tracker",
         "",
         f"**Sprint Duration:** {info.days} days (Days 1-{info.days}), "
@@ -130,109 +289,21 @@ def tracker_markdown(*, session: Session, sprint: Sprint, now: datetime) -> str:
         f"**Sprint Goal:** {info.goal or '-'}",
         f"**Sprint Status:** {fig.status_line()}"
         + (f" ({fig.today.isoformat()})" if fig.running else ""),
-        f"**Last Updated:** {_local(sprint, now)} ({info.timezone}), written by sprintbot "
-        "from recorded CI results, Slack posts and benchmarks",
+        f"**Last Updated:** {_local(tracker.sprint, tracker.now)} ({info.timezone}), written "
+        "by sprintbot from recorded CI results, Slack posts and benchmarks",
         "",
         "---",
         "",
     ]
-    out += _summary(fig)
-    out += _daily(fig)
-    out += _burndown(fig)
-    out += _risks(fig)
-    out += _blockers(session=session, sprint=sprint, fig=fig, now=now)
-    out += _dashboard(session=session, fig=fig, now=now)
-    out += _milestones(sprint=sprint, fig=fig, checkpoints=checkpoints, now=now)
-    out += _matrix(fig=fig, checkpoints=checkpoints)
-    out += _history(session=session, sprint=sprint, now=now)
-    out += _footer(fig)
-    return "\n".join(out)
 
 
 def _summary(fig: Figures) -> list[str]:
-    t, sprint = fig.tests, fig.sprint
-    b = sprint.baseline
-    stated, measured = fig.baseline_stated, fig.baseline_measured
-    baseline = ", ".join(
-        x
-        for x in (
-            f"{pct(stated)} stated" if stated is not None else "",
-            f"{pct(measured)} measured" if measured is not None else "not measured yet",
-        )
-        if x
-    )
-    known = t.known
-    base_known = t.baseline_known
-    over = t.failing - t.target_failing
-    rows: list[list[Any]] = [
-        [
-            "**Production Readiness**",
-            baseline,
-            f"**{pct(fig.score)}**",
-            pct(fig.target),
-            f"{HEALTH_MARK.get(str(fig.health), '')} {fig.health} "
-            f"(plan for day {fig.shown_day}: {pct(fig.plan)})",
-        ],
-        [
-            "**Test Pass Rate**",
-            pct(_rate(t.baseline_passing, base_known)),
-            f"**{pct(t.pass_rate)}**",
-            pct(sprint.targets.pass_rate),
-            "",
-        ],
-        [
-            "**Passing Tests**",
-            _of(t.baseline_passing, base_known) if base_known else "-",
-            _of(t.passing, known) if known else "no test results yet",
-            _of(t.target_passing, known) if known else "-",
-            "",
-        ],
-        [
-            "**Failing Tests**",
-            _int(t.baseline_failing) if base_known else "-",
-            _int(t.failing) if known else "-",
-            f"≤ {t.target_failing:,} (target failing)" if known else "-",
-            (f"{over:,} over target" if over > 0 else "🟢 at or under target") if known else "",
-        ],
-        [
-            "**Test Files Passing**",
-            f"{b.test_files_passing} / {b.test_files} stated" if b.test_files else "-",
-            _of(t.test_files_passing, t.test_files),
-            "",
-            f"{t.test_files - t.test_files_passing} files with failures" if t.test_files else "",
-        ],
-        ["**Tests Fixed**", "-", f"{t.fixed:,} fixed this sprint", "", ""],
-        [
-            "**Regressions Introduced**",
-            "-",
-            _int(t.regressions_introduced),
-            "0",
-            _zero_mark(t.regressions_introduced),
-        ],
-        [
-            "**Regressions Open**",
-            "-",
-            _int(t.regressions_open),
-            "0",
-            _zero_mark(t.regressions_open),
-        ],
-        [
-            "**New Failures Open**",
-            "-",
-            _int(t.new_failures_open),
-            "0",
-            _zero_mark(t.new_failures_open),
-        ],
-        [
-            "**Benchmarks Met**",
-            "-",
-            f"{fig.benchmarks_met} of {len(fig.benchmarks)}",
-            f"{len(fig.benchmarks)} of {len(fig.benchmarks)}",
-            "",
-        ],
-    ]
+    b = fig.sprint.baseline
     out = ["## Executive Summary", ""]
-    out += _table(["Metric", "Baseline", "Current", "Target", "Status"], rows)
+    out += _table(
+        ["Metric", "Baseline", "Current", "Target", "Status"],
+        [*_score_rows(fig), *_tally_rows(fig)],
+    )
     counts = fig.blocker_counts()
     out += [
         "",
@@ -250,8 +321,83 @@ def _summary(fig: Figures) -> list[str]:
     return [*out, *RULE]
 
 
+def _score_rows(fig: Figures) -> list[Row]:
+    """The summary's readiness and test rows."""
+    t = fig.tests
+    stated, measured = fig.baseline_stated, fig.baseline_measured
+    baseline = ", ".join(
+        x
+        for x in (
+            f"{pct(stated)} stated" if stated is not None else "",
+            f"{pct(measured)} measured" if measured is not None else "not measured yet",
+        )
+        if x
+    )
+    known, base_known = t.known, t.baseline_known
+    over = t.failing - t.target_failing
+    return [
+        [
+            "**Production Readiness**",
+            baseline,
+            f"**{pct(fig.score)}**",
+            pct(fig.target),
+            f"{HEALTH_MARK.get(str(fig.health), '')} {fig.health} "
+            f"(plan for day {fig.shown_day}: {pct(fig.plan)})",
+        ],
+        [
+            "**Test Pass Rate**",
+            pct(_rate(t.baseline_passing, base_known)),
+            f"**{pct(t.pass_rate)}**",
+            pct(fig.sprint.targets.pass_rate),
+            "",
+        ],
+        [
+            "**Passing Tests**",
+            _of(t.baseline_passing, base_known) if base_known else "-",
+            _of(t.passing, known) if known else "no test results yet",
+            _of(t.target_passing, known) if known else "-",
+            "",
+        ],
+        [
+            "**Failing Tests**",
+            _int(t.baseline_failing) if base_known else "-",
+            _int(t.failing) if known else "-",
+            f"≤ {t.target_failing:,} (target failing)" if known else "-",
+            (f"{over:,} over target" if over > 0 else "🟢 at or under target") if known else "",
+        ],
+    ]
+
+
+def _tally_rows(fig: Figures) -> list[Row]:
+    """The summary's files, fixes, regressions and benchmarks rows."""
+    t, b = fig.tests, fig.sprint.baseline
+    zero_is_target = [
+        ("**Regressions Introduced**", t.regressions_introduced),
+        ("**Regressions Open**", t.regressions_open),
+        ("**New Failures Open**", t.new_failures_open),
+    ]
+    return [
+        [
+            "**Test Files Passing**",
+            f"{b.test_files_passing} / {b.test_files} stated" if b.test_files else "-",
+            _of(t.test_files_passing, t.test_files),
+            "",
+            f"{t.test_files - t.test_files_passing} files with failures" if t.test_files else "",
+        ],
+        ["**Tests Fixed**", "-", f"{t.fixed:,} fixed this sprint", "", ""],
+        *([name, "-", _int(n), "0", _zero_mark(n)] for name, n in zero_is_target),
+        [
+            "**Benchmarks Met**",
+            "-",
+            f"{fig.benchmarks_met} of {len(fig.benchmarks)}",
+            f"{len(fig.benchmarks)} of {len(fig.benchmarks)}",
+            "",
+        ],
+    ]
+
+
 def _daily(fig: Figures) -> list[str]:
-    rows: list[list[Any]] = []
+    rows: list[Row] = []
     for d in fig.days:
         date = d.date.isoformat() + (" (today)" if fig.running and d.day == fig.day else "")
         if not d.reached or not d.measured:
@@ -337,15 +483,19 @@ def _burndown(fig: Figures) -> list[str]:
         ],
         rows,
     )
+    return [*out, *_velocity(fig), *RULE]
+
+
+def _velocity(fig: Figures) -> list[str]:
     v = reports.velocity(fig)
-    if v["average"] is not None:
-        low, high = v["target"]
-        out += [
-            "",
-            f"**Velocity:** {v['average']:.1f} tests fixed per day on average over the days "
-            f"after day 1 (last day {v['last']}; target {low}-{high})",
-        ]
-    return [*out, *RULE]
+    if v["average"] is None:
+        return []
+    low, high = v["target"]
+    return [
+        "",
+        f"**Velocity:** {v['average']:.1f} tests fixed per day on average over the days "
+        f"after day 1 (last day {v['last']}; target {low}-{high})",
+    ]
 
 
 def _risks(fig: Figures) -> list[str]:
@@ -376,7 +526,8 @@ def _risks(fig: Figures) -> list[str]:
     return [*out, *RULE]
 
 
-def _blockers(*, session: Session, sprint: Sprint, fig: Figures, now: datetime) -> list[str]:
+def _blockers(tracker: Tracker) -> list[str]:
+    sprint = tracker.sprint
     out = ["## Blocker Resolution Log", "", "### Open Blockers", ""]
     out += _table(
         ["ID", "Severity", "Component", "Description", "Reported", "Owner", "Target", "Escalation"],
@@ -391,7 +542,7 @@ def _blockers(*, session: Session, sprint: Sprint, fig: Figures, now: datetime) 
                 x.target,
                 blockers.step_name(sprint, x.escalation_level),
             ]
-            for x in fig.blockers
+            for x in tracker.fig.blockers
         ],
     )
     out += ["", "### Resolved Blockers", ""]
@@ -407,8 +558,7 @@ def _blockers(*, session: Session, sprint: Sprint, fig: Figures, now: datetime) 
                 f"{(x.resolved_at - x.reported_at).total_seconds() / 3600:.1f} h",
                 x.resolution,
             ]
-            for x in queries.resolved_blockers(session=session)
-            if x.resolved_at is not None and x.resolved_at <= now
+            for x in tracker.resolved
         ],
     )
     if sprint.escalation:
@@ -420,9 +570,10 @@ def _blockers(*, session: Session, sprint: Sprint, fig: Figures, now: datetime) 
     return [*out, *RULE]
 
 
-def _dashboard(*, session: Session, fig: Figures, now: datetime) -> list[str]:
+def _dashboard(tracker: Tracker) -> list[str]:
+    fig = tracker.fig
     out = ["## Key Metrics Dashboard", "", "### Production Readiness Score Breakdown", ""]
-    rows: list[list[Any]] = []
+    rows: list[Row] = []
     for g in fig.breakdown.groups:
         rows.append(
             [
@@ -450,7 +601,7 @@ def _dashboard(*, session: Session, fig: Figures, now: datetime) -> list[str]:
     )
     out += _table(["Component", "Weight", "Current Score", "Target Score", "Gap", "Source"], rows)
     out += _coverage(fig)
-    out += _trends(session=session, fig=fig, now=now)
+    out += _trends(fig, first=tracker.first_samples)
     out += ["", "### Performance Benchmarks", ""]
     out += _table(
         ["Benchmark", "Baseline", "Current", "Target", "Status"],
@@ -460,7 +611,7 @@ def _dashboard(*, session: Session, fig: Figures, now: datetime) -> list[str]:
                 _value(b.metric, b.metric.baseline),
                 _value(b.metric, b.value) if b.value is not None else "not measured",
                 _target(b.metric),
-                f"{STATE_MARK.get(str(b.state), '')} {b.state}" if b.state is not None else "⏳",
+                _state(b.state),
             ]
             for b in fig.benchmarks
         ],
@@ -511,43 +662,14 @@ def _coverage(fig: Figures) -> list[str]:
     return out
 
 
-def _trends(*, session: Session, fig: Figures, now: datetime) -> list[str]:
+def _trends(fig: Figures, *, first: Mapping[str, float]) -> list[str]:
     """How the tracked measures moved: pass rate from the figures, each benchmark from its
     first sample to its latest."""
-    t = fig.tests
-    first: dict[str, float] = {}
-    for s in queries.metric_history(session=session, until=now):
-        first.setdefault(s.name, s.value)
-    base_rate = _rate(t.baseline_passing, t.baseline_known)
-    rows: list[list[Any]] = [
-        [
-            "Test Pass Rate",
-            pct(base_rate),
-            pct(t.pass_rate),
-            _change(base_rate, t.pass_rate, Better.HIGHER, "pts", digits=2),
-            pct(fig.sprint.targets.pass_rate),
-            "🟢 met"
-            if t.pass_rate is not None and t.pass_rate >= fig.sprint.targets.pass_rate
-            else ("🟡 missed" if t.pass_rate is not None else "⏳"),
-        ]
-    ]
-    for b in fig.benchmarks:
-        m = b.metric
-        if b.value is None:
-            rows.append([m.title, "not tracked", "not tracked", "-", _target(m), "⏳"])
-            continue
-        rows.append(
-            [
-                m.title,
-                _value(m, first.get(m.name)),
-                _value(m, b.value),
-                _change(first.get(m.name), b.value, m.better, m.unit, digits=3),
-                _target(m),
-                f"{STATE_MARK.get(str(b.state), '')} {b.state}" if b.state is not None else "⏳",
-            ]
-        )
     out = ["", "### Code Quality Trends", ""]
-    out += _table(["Metric", "First", "Latest", "Change", "Target", "Status"], rows)
+    out += _table(
+        ["Metric", "First", "Latest", "Change", "Target", "Status"],
+        [_pass_rate_trend(fig), *(_benchmark_trend(b, first) for b in fig.benchmarks)],
+    )
     if not fig.benchmarks:
         out += ["", "Benchmarks: not tracked (the sprint file lists no [[metrics]])."]
     elif not any(b.value is not None for b in fig.benchmarks):
@@ -560,31 +682,54 @@ def _trends(*, session: Session, fig: Figures, now: datetime) -> list[str]:
     return out
 
 
-Checkpoint = tuple[Milestone, dict[str, Any]]  # a milestone and its evaluation
+def _pass_rate_trend(fig: Figures) -> Row:
+    t, target = fig.tests, fig.sprint.targets.pass_rate
+    base_rate = _rate(t.baseline_passing, t.baseline_known)
+    return [
+        "Test Pass Rate",
+        pct(base_rate),
+        pct(t.pass_rate),
+        _change(base_rate, t.pass_rate, Better.HIGHER, "pts", digits=2),
+        pct(target),
+        "🟢 met"
+        if t.pass_rate is not None and t.pass_rate >= target
+        else ("🟡 missed" if t.pass_rate is not None else "⏳"),
+    ]
 
 
-def _milestones(
-    *, sprint: Sprint, fig: Figures, checkpoints: list[Checkpoint], now: datetime
-) -> list[str]:
+def _benchmark_trend(b: Benchmark, first: Mapping[str, float]) -> Row:
+    m = b.metric
+    if b.value is None:
+        return [m.title, "not tracked", "not tracked", "-", _target(m), "⏳"]
+    return [
+        m.title,
+        _value(m, first.get(m.name)),
+        _value(m, b.value),
+        _change(first.get(m.name), b.value, m.better, m.unit, digits=3),
+        _target(m),
+        _state(b.state),
+    ]
+
+
+def _milestones(tracker: Tracker) -> list[str]:
+    fig, sprint = tracker.fig, tracker.sprint
     out = ["## Sprint Milestones"]
-    for ms, data in checkpoints:
+    for cp in tracker.checkpoints:
+        ms = cp.milestone
         out += ["", f"### {ms.name} (Day {ms.day})", "", "**Success Criteria:**"]
         out += [
-            f"- [{'x' if c['met'] else ' '}] {c['criterion']} — measured "
-            + _measured(c, criterion, fig)
-            for criterion, c in zip(ms.criteria, data["criteria"], strict=True)
+            f"- [{'x' if c.met else ' '}] {c.text} — measured " + _measured(c, fig)
+            for c in cp.criteria
         ]
         if ms.review:
             out += ["", f"**Review Meeting:** {ms.review}"]
-        if data["signoffs"]:
+        if cp.signoffs:
             out += ["", "**Sign-off Required:**"]
-            for s in data["signoffs"]:
-                at = datetime.fromisoformat(s["at"]) if s["at"] else None
-                done = s["user"] and at is not None and at <= now
-                out.append(
-                    f"- [{'x' if done else ' '}] {milestones.role_title(s['role'])} approval"
-                    + (f" (@{s['user']}, {_local(sprint, at)})" if done and at else "")
-                )
+            out += [
+                f"- [{'x' if s.at else ' '}] {milestones.role_title(s.role)} approval"
+                + (f" (@{s.user}, {_local(sprint, s.at)})" if s.at else "")
+                for s in cp.signoffs
+            ]
     out += ["", "### Forecast", ""]
     for label, key in (("Production readiness", "readiness"), ("Test pass rate", "pass_rate")):
         f = fig.forecast.get(key)
@@ -593,62 +738,39 @@ def _milestones(
     return [*out, *RULE]
 
 
-def _matrix(*, fig: Figures, checkpoints: list[Checkpoint]) -> list[str]:
+def _matrix(tracker: Tracker) -> list[str]:
     """Every milestone criterion evaluated: target, measured value (with what it is out
     of), met."""
     out = ["## Success Criteria Matrix"]
-    if not checkpoints:
+    if not tracker.checkpoints:
         return [*out, "", "The sprint file names no milestones.", *RULE]
-    for ms, data in checkpoints:
-        criteria = data["criteria"]
+    for cp in tracker.checkpoints:
+        ms = cp.milestone
         out += [
             "",
-            f"### {ms.name} (Day {ms.day}) — {data['met']} of {len(criteria)} criteria met",
+            f"### {ms.name} (Day {ms.day}) — {cp.met} of {len(cp.criteria)} criteria met",
             "",
         ]
         out += _table(
             ["Criterion", "Target", "Measured", "Met"],
             [
                 [
-                    c["criterion"],
-                    f"{criterion.op} {_plain(criterion.value, c['unit'])}",
-                    _measured(c, criterion, fig),
-                    ("✅" if c["met"] else "❌") if c["value"] is not None else "⏳",
+                    c.text,
+                    f"{c.criterion.op} {_plain(c.criterion.value, c.unit)}",
+                    _measured(c, tracker.fig),
+                    ("✅" if c.met else "❌") if c.value is not None else "⏳",
                 ]
-                for criterion, c in zip(ms.criteria, criteria, strict=True)
+                for c in cp.criteria
             ],
         )
     return [*out, *RULE]
 
 
-def _history(*, session: Session, sprint: Sprint, now: datetime) -> list[str]:
-    history: list[tuple[datetime, str, str, str]] = []
-    for r in queries.reports_of_branch(session=session, branch=sprint.sprint.branch):
-        history.append(
-            (
-                r.received_at,
-                "CI",
-                f"run {r.run}",
-                f"{r.passed} passed, {r.failed + r.errors} failed, {r.skipped} skipped",
-            )
-        )
-    for e in queries.events(session=session):
-        prefix = "B" if e.subject == "blocker" else "R"
-        history.append((e.at, f"@{e.actor}", f"{prefix}-{e.subject_id:03d} {e.action}", ""))
-    for s in queries.manual_scores(session=session):
-        history.append(
-            (
-                s.set_at,
-                f"@{s.set_by}",
-                f"{s.component} score",
-                f"{pct(s.previous)} → {pct(s.score)}",
-            )
-        )
-    history = sorted((h for h in history if h[0] <= now), key=lambda h: h[0])
+def _history(tracker: Tracker) -> list[str]:
     out = ["## Update History", ""]
     out += _table(
         ["Date", "Updated By", "Change", "Details"],
-        [[_local(sprint, at), who, what, detail] for at, who, what, detail in history[-100:]],
+        [[_local(tracker.sprint, u.at), u.who, u.what, u.details] for u in tracker.history],
     )
     return [*out, *RULE]
 
@@ -671,17 +793,21 @@ def _footer(fig: Figures) -> list[str]:
     ]
 
 
-def _measured(c: dict[str, Any], criterion: Criterion, fig: Figures) -> str:
+def _measured(c: Evaluated, fig: Figures) -> str:
     """A criterion's measured value, with what it is out of ("5 of 8")."""
-    value, of = c["value"], c.get("of")
-    if value is None:
+    if c.value is None:
         return "nothing yet"
-    text = _plain(value, c["unit"])
-    if of is not None:
-        text += f" of {_num(of)}"
-    elif criterion.metric == "pass_rate" and fig.tests.known:
+    text = _plain(c.value, c.unit)
+    if c.of is not None:
+        text += f" of {_num(c.of)}"
+    elif c.criterion.metric == "pass_rate" and fig.tests.known:
         text += f" ({fig.tests.passing:,} of {fig.tests.known:,} tests)"
     return text
+
+
+def _state(state: MetricState | None) -> str:
+    """A benchmark's state cell: marked, or ⏳ before it is measured."""
+    return f"{STATE_MARK.get(str(state), '')} {state}" if state is not None else "⏳"
 
 
 def _planned(fig: Figures, day: DayFigures) -> str:

@@ -1,14 +1,18 @@
-"""The clock's schedule: each job under its id, standups at local times on workdays."""
+"""The clock's schedule: each job under its id, standups at local times on workdays; the
+README's table of jobs is the clock's."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.clock import JOBS, _schedule
-from tests.conftest import Server
+from bot.clock import JOBS, _schedule, readme_table
+from tests.conftest import Clock, Server
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_jobs_and_their_next_runs_across_dst(server: Server) -> None:
@@ -33,7 +37,9 @@ def test_jobs_and_their_next_runs_across_dst(server: Server) -> None:
     )
 
 
-def test_weekly_report_keeps_its_sprint_days_even_off_workdays(server: Server) -> None:
+def test_weekly_report_keeps_its_sprint_days_even_off_workdays(
+    server: Server, clock: Clock
+) -> None:
     from dataclasses import replace
     from datetime import date
 
@@ -62,5 +68,16 @@ def test_weekly_report_keeps_its_sprint_days_even_off_workdays(server: Server) -
     weekly = scheduler.get_job("weekly-report").trigger
     after = datetime(2025, 10, 31, 10, 0, tzinfo=ZoneInfo("America/New_York"))
     assert weekly.get_next_fire_time(None, after).date() == saturday
-    server.runtime.now.at = datetime(2025, 10, 31, 14, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    clock.at = datetime(2025, 10, 31, 14, 0, tzinfo=UTC)  # the server's clock
     assert scheduled(runtime, "weekly-report") == "weekly-report: no slot on 2025-10-31"
+
+
+def test_the_readme_lists_the_clocks_jobs() -> None:
+    # Names, schedules and descriptions as `job list` prints them; after a change to JOBS,
+    # paste `bot.clock.readme_table()` into the README's "The clock".
+    assert readme_table() in README.read_text(encoding="utf-8")
+    rows = [line for line in readme_table().splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == [j.name for j in JOBS]
+    assert "| `outbox` | every 15 s, and at once after anything is queued by `web` |" in (
+        readme_table()
+    )

@@ -4,6 +4,7 @@ messages are queued exactly once, and what each run prints is true."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -12,15 +13,11 @@ from sqlmodel import select
 from bot import clock as bot_clock
 from jobs import reports
 from storage.models import JobRun, OutboxMessage
-from tests.conftest import Server, together
+from tests.conftest import Clock, Server, together
 
 pytestmark = pytest.mark.faults
 
 DAY3 = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)  # 9:00 in New York, day 3
-
-
-def at(server: Server, when: datetime) -> None:
-    server.runtime.now.at = when  # type: ignore[attr-defined]
 
 
 def status_posts(server: Server) -> list[str]:
@@ -31,19 +28,21 @@ def status_posts(server: Server) -> list[str]:
     ]
 
 
-def test_concurrent_manual_runs_say_posted_only_where_they_posted(server: Server) -> None:
+def test_concurrent_manual_runs_say_posted_only_where_they_posted(
+    server: Server, clock: Clock
+) -> None:
     # Fault: three of five concurrent `job run daily-report` printed "posted" though one
     # report was queued (the others' enqueue lost the race and was ignored).
-    at(server, DAY3)
+    clock.at = DAY3
     results = sorted(together(5, lambda: bot_clock.run_job(server.runtime, "daily-report")))
     assert results == ["daily-report: already posted today"] * 4 + ["daily-report: posted"]
     assert len(status_posts(server)) == 1
 
 
-def test_concurrent_clocks_run_every_daily_slot_once(server: Server) -> None:
-    at(server, datetime(2025, 11, 4, 14, 0, tzinfo=UTC))  # day 7: a weekly report day too
+def test_concurrent_clocks_run_every_daily_slot_once(server: Server, clock: Clock) -> None:
+    clock.at = datetime(2025, 11, 4, 14, 0, tzinfo=UTC)  # day 7: a weekly report day too
     for name in bot_clock.daily_jobs(server.runtime):
-        results = together(3, lambda name=name: bot_clock.scheduled(server.runtime, name))
+        results = together(3, partial(bot_clock.scheduled, server.runtime, name))
         ran = [r for r in results if "already ran" not in r]
         assert len(ran) == 1, results
     posted = status_posts(server)
@@ -53,11 +52,11 @@ def test_concurrent_clocks_run_every_daily_slot_once(server: Server) -> None:
 
 
 def test_a_crash_after_the_claim_neither_loses_nor_doubles_the_report(
-    server: Server, monkeypatch: pytest.MonkeyPatch
+    server: Server, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Fault: the slot's claim was committed before the job ran, so a crash in between
     # (here: the job fails after the claim) left the day claimed and its report never sent.
-    at(server, DAY3)
+    clock.at = DAY3
     real = reports.morning_report
 
     def crash(**kwargs: Any) -> bool:

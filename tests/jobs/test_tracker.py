@@ -6,17 +6,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.demo import DEMO_DAYS, Demo, build
-from jobs import figures
-from jobs.config import Sprint, load_sprint
-from jobs.figures import DayFigures, Figures
-from jobs.numbers import pct, target_failing
-from jobs.tracker import tracker_markdown, verdict
+from jobs import figures, tracker
+from jobs.config import Criterion, Milestone, Sprint, load_sprint
+from jobs.figures import DayFigures, Figures, TestFigures
+from jobs.numbers import Health, MetricState, breakdown, pct, target_failing
+from jobs.tracker import (
+    Checkpoint,
+    Evaluated,
+    Resolved,
+    SignOff,
+    Tracker,
+    Update,
+    tracker_markdown,
+    verdict,
+)
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.conftest import EXAMPLE
@@ -157,25 +168,24 @@ def test_fixed_and_regressions_agree_between_summary_and_burndown(demo: Demo) ->
 # -- the two day-by-day tables ------------------------------------------------------------
 
 
-def day(n: int, **kw: object) -> DayFigures:
-    values: dict[str, object] = {
-        "day": n,
-        "date": date(2025, 10, 28) + timedelta(days=n),
-        "reached": True,
-        "measured": True,
-        "active": True,
-        "known": 100,
-        "passing": 90,
-        "failing": 10,
-        "fixed": 0,
-        "fixed_today": 0,
-        "regressed_today": 0,
-        "readiness": 80.0,
-        "plan_readiness": 80.0,
-        "plan_failing": 10,
-    }
-    values.update(kw)
-    return DayFigures(**values)  # type: ignore[arg-type]
+def day(n: int, **kw: Any) -> DayFigures:
+    on_plan = DayFigures(
+        day=n,
+        date=date(2025, 10, 28) + timedelta(days=n),
+        reached=True,
+        measured=True,
+        active=True,
+        known=100,
+        passing=90,
+        failing=10,
+        fixed=0,
+        fixed_today=0,
+        regressed_today=0,
+        readiness=80.0,
+        plan_readiness=80.0,
+        plan_failing=10,
+    )
+    return replace(on_plan, **kw)
 
 
 def test_a_day_has_one_status() -> None:
@@ -354,3 +364,146 @@ def test_before_the_sprint_it_says_when_it_starts(tmp_path: Path) -> None:
     assert "**Days Remaining:** 14\n" in md
     assert "no test results yet" in md
     assert "≤" not in md  # no failing target before any test is known
+
+
+# -- render, by value, from a hand-built Tracker (no database) ----------------------------
+
+AT = datetime(2025, 10, 31, 14, 0, tzinfo=UTC)  # day 3, 10:00 in New York
+NINE = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)  # day 3, 09:00 in New York
+
+
+def hand_built(**kw: Any) -> Tracker:
+    """A tracker of the example sprint on day 3: 90 of 100 tests passing, no days measured
+    (the day tables are not what these tests read), plus what `kw` sets."""
+    sprint = load_sprint(EXAMPLE)
+    tests = TestFigures(
+        known=100,
+        passing=90,
+        failing=10,
+        skipped=0,
+        target_failing=13,
+        baseline_known=100,
+        baseline_passing=80,
+        baseline_failing=20,
+        fixed=12,
+        regressions_introduced=2,
+        regressions_open=1,
+        new_failures_open=0,
+        test_files_passing=9,
+        test_files=10,
+        unmapped=0,
+    )
+    swarm = sprint.metrics[0]  # Swarm Init Time, in s, lower is better, target 1.0
+    fig = Figures(
+        sprint=sprint,
+        at=AT,
+        today=date(2025, 10, 31),
+        day=3,
+        phase=figures.Phase.RUNNING,
+        breakdown=breakdown(sprint),
+        plan=70.0,
+        health=Health.ON_TRACK,
+        health_reason="on plan",
+        previous=None,
+        baseline_measured=None,
+        tests=tests,
+        days=[],
+        forecast={},
+        blockers=[],
+        risks=[],
+        benchmarks=[figures.Benchmark(swarm, 0.9, MetricState.MET)],
+    )
+    values: dict[str, Any] = {
+        "sprint": sprint,
+        "now": AT,
+        "fig": fig,
+        "resolved": (),
+        "first_samples": {swarm.name: 1.25},
+        "checkpoints": (),
+        "history": (),
+    }
+    values.update(kw)
+    return Tracker(**values)
+
+
+def test_render_lays_out_resolved_blockers_in_the_sprints_zone() -> None:
+    resolved = Resolved(
+        "B-001",
+        "Swarm Coordination",
+        "dead|lock\nunder load",
+        datetime(2025, 10, 30, 14, 0, tzinfo=UTC),
+        datetime(2025, 10, 30, 17, 30, tzinfo=UTC),
+        None,
+    )
+    md = tracker.render(hand_built(resolved=(resolved,)))
+    assert table(section(md, "### Resolved Blockers")) == [
+        [
+            "B-001",
+            "Swarm Coordination",
+            "dead\\|lock under load",
+            "2025-10-30 10:00",
+            "2025-10-30 13:30",
+            "3.5 h",
+            "-",
+        ]
+    ]
+    assert table(section(md, "### Open Blockers")) == [["-"] * 8]
+    assert "**Last Updated:** 2025-10-31 10:00 (America/New_York), written by sprintbot" in md
+
+
+def test_render_shows_each_criterion_and_sign_off_as_gathered() -> None:
+    milestone = Milestone(day=7, name="Week 1", review="Day 7, 2:00 PM")
+    rate = Criterion(metric="pass_rate", op=">=", value=87)
+    p0 = Criterion(blockers="P0", op="==", value=0)
+    checkpoint = Checkpoint(
+        milestone,
+        (
+            Evaluated(rate, "pass_rate >= 87", 90.0, None, "%", met=True),
+            Evaluated(p0, "open P0 blockers == 0", None, None, "", met=False),
+        ),
+        (SignOff("qa_lead", "U1", NINE), SignOff("tech_lead", None, None)),
+    )
+    md = tracker.render(hand_built(checkpoints=(checkpoint,)))
+    assert section(md, "### Week 1 (Day 7)")[:11] == [
+        "",
+        "**Success Criteria:**",
+        "- [x] pass_rate >= 87 — measured 90 % (90 of 100 tests)",
+        "- [ ] open P0 blockers == 0 — measured nothing yet",
+        "",
+        "**Review Meeting:** Day 7, 2:00 PM",
+        "",
+        "**Sign-off Required:**",
+        "- [x] QA Lead approval (@U1, 2025-10-31 09:00)",
+        "- [ ] Tech Lead approval",
+        "",
+    ]
+    matrix = section(md, "### Week 1 (Day 7) — 1 of 2 criteria met")
+    assert table(matrix) == [
+        ["pass_rate >= 87", ">= 87 %", "90 % (90 of 100 tests)", "✅"],
+        ["open P0 blockers == 0", "== 0", "nothing yet", "⏳"],
+    ]
+
+
+def test_render_without_milestones_says_so() -> None:
+    md = tracker.render(hand_built())
+    assert section(md, "## Success Criteria Matrix")[:2] == [
+        "",
+        "The sprint file names no milestones.",
+    ]
+
+
+def test_render_lists_the_update_history_and_benchmark_trends() -> None:
+    history = (
+        Update(NINE, "CI", "run 7", "90 passed, 10 failed, 0 skipped"),
+        Update(AT, "@U1", "B-001 resolved", ""),
+    )
+    md = tracker.render(hand_built(history=history))
+    assert table(section(md, "## Update History")) == [
+        ["2025-10-31 09:00", "CI", "run 7", "90 passed, 10 failed, 0 skipped"],
+        ["2025-10-31 10:00", "@U1", "B-001 resolved", "-"],
+    ]
+    assert table(section(md, "### Code Quality Trends")) == [
+        ["Test Pass Rate", "80 %", "90 %", "↑ +10 pts (better)", "87 %", "🟢 met"],
+        ["Swarm Init Time", "1.25 s", "0.9 s", "↓ -0.35 s (better)", "<1 s", "🟢 met"],
+    ]
+    assert tracker.render(hand_built(history=history)) == md  # no clock, no session: the same twice
