@@ -38,7 +38,8 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlmodel import Session
 
 from bench.common import fresh_database, median_ms, table
-from bot import templates
+from bot.blocks import home as home_blocks
+from bot.blocks import reports as report_blocks
 from bot.demo import EXAMPLE, SUITE
 from jobs import figures, reports, retention, tracker
 from jobs.components import ComponentMap
@@ -708,19 +709,19 @@ def surfaces(db: Database, sprint: Sprint, now: datetime) -> dict[str, Callable[
     def daily() -> object:
         with db.read() as s:
             data = reports.daily_report(session=s, sprint=sprint, participants=PEOPLE, now=now)
-        return templates.daily_report(data)
+        return report_blocks.daily_report(data)
 
     def weekly() -> object:
         with db.read() as s:
             data = reports.weekly_report(session=s, sprint=sprint, participants=PEOPLE, now=now)
-        return templates.weekly_report(data)
+        return report_blocks.weekly_report(data)
 
     # /sprint, App Home and the API read the figures kept ready (jobs/ready.py); timed
     # first as a cold build (figures.compute, then the surface), then as they answer.
     def status() -> object:
         with db.read() as s:
             fig = figures.compute(session=s, sprint=sprint, at=now)
-        return templates.sprint_status(reports.sprint_status(fig=fig, now=now))
+        return report_blocks.sprint_status(reports.sprint_status(fig=fig, now=now))
 
     def home() -> object:
         with db.read() as s:
@@ -728,7 +729,7 @@ def surfaces(db: Database, sprint: Sprint, now: datetime) -> dict[str, Callable[
             data = reports.home(
                 session=s, sprint=sprint, now=now, user_id=PEOPLE[0], participants=PEOPLE, fig=fig
             )
-        return templates.app_home(data)
+        return home_blocks.app_home(data)
 
     def api() -> object:
         with db.read() as s:
@@ -749,7 +750,7 @@ def surfaces(db: Database, sprint: Sprint, now: datetime) -> dict[str, Callable[
     ready.settle()
 
     def status_ready() -> object:
-        return templates.sprint_status(reports.sprint_status(fig=ready.figures(now), now=now))
+        return report_blocks.sprint_status(reports.sprint_status(fig=ready.figures(now), now=now))
 
     def home_ready() -> object:
         fig = ready.figures(now)
@@ -757,7 +758,7 @@ def surfaces(db: Database, sprint: Sprint, now: datetime) -> dict[str, Callable[
             data = reports.home(
                 session=s, sprint=sprint, now=now, user_id=PEOPLE[0], participants=PEOPLE, fig=fig
             )
-        return templates.app_home(data)
+        return home_blocks.app_home(data)
 
     def api_ready() -> object:
         return json.dumps(ready.figures(now).as_dict())

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from datetime import time
 
 from bench.common import fresh_database, median_ms, table
+from bot.blocks.home import app_home
+from bot.blocks.reports import daily_report, weekly_report
 from bot.charts import burndown_png
 from bot.demo import junit_runs
-from bot.templates import app_home, daily_report, weekly_report
 from jobs import reports
 from jobs.config import load_sprint
 from jobs.ingest import RunInfo, ingest_junit

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import matplotlib
@@ -13,7 +14,7 @@ matplotlib.use("Agg")  # no display: render to memory only
 from matplotlib.figure import Figure
 
 
-def burndown_png(data: dict[str, Any]) -> bytes:
+def burndown_png(data: Mapping[str, Any]) -> bytes:
     """Actual failing tests per day against the plan, with the target line."""
     points = data["burndown"]
     days = [p["day"] for p in points]

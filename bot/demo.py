@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -26,9 +26,10 @@ from xml.sax.saxutils import quoteattr
 
 from sqlmodel import Session, col, select
 
+from bot.blocks import render as render_payload
+from bot.blocks.common import Message
+from bot.blocks.readiness import render_readiness
 from bot.charts import burndown_png
-from bot.messages import render_readiness
-from bot.templates import render
 from bot.terminal import to_text
 from jobs import blockers, reports, risks, standups
 from jobs.components import ComponentMap
@@ -646,6 +647,11 @@ def build(sprint: Sprint, db: Database, *, runs_dir: Path | None = None) -> Demo
     return demo
 
 
+def render(template: str, data: Mapping[str, Any]) -> Message:
+    """A template's message as the outbox renders it from a queued payload."""
+    return render_payload({"template": template, "data": data})
+
+
 @dataclass(frozen=True)
 class Queued:
     """An outbox row, as the demo reads it back."""
@@ -820,7 +826,7 @@ def run_demo(
         def section(title: str) -> None:
             echo(f"\n{rule}\n# {title}\n{rule}")
 
-        def show(template: str, data: dict[str, Any]) -> None:
+        def show(template: str, data: Mapping[str, Any]) -> None:
             echo(to_text(render(template, data)))
 
         section(f"{sprint.sprint.name}: the demo's CI suite on day 1 (sprint.example.toml)")

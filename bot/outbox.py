@@ -10,8 +10,9 @@ Slack); and on a failure that persists reschedules the row with a jittered back-
 starts at about a second, doubles, is capped at minutes and is never shorter than
 Retry-After.
 
-A row Slack can never accept (a payload that does not render or that Slack refuses) is
-marked failed with the reason, logged and counted; so are the replies of a failed parent.
+A row Slack can never accept (a payload that does not render, data of a template version
+this code does not render, or a payload Slack refuses) is marked failed with the reason,
+logged and counted; so are the replies of a failed parent.
 A send whose outcome is unknown (a timeout or a connection dropped after the request went
 out, a 5xx, internal_error or fatal_error answer to a post, or a sender that died holding
 the row) is not repeated blindly: every post carries the outbox key in Slack's message
@@ -30,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.error import URLError
 
@@ -49,8 +50,9 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.blocks import VersionMismatch, file_data, render, render_email
 from bot.email import PermanentEmailError, send_email
-from bot.templates import render, render_email
+from jobs.numbers import utcnow
 from storage import queries
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
@@ -265,10 +267,6 @@ class LookupUnavailable(Exception):
     """Slack could not be asked whether an uncertain post arrived; ask again later."""
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _slack_error(exc: SlackApiError) -> tuple[int, str]:
     status = int(exc.response.status_code)
     return status, str(exc.response.get("error") or f"HTTP {status}")
@@ -290,9 +288,9 @@ class Sender:
         db: Database,
         client: WebClient,
         *,
-        now: Callable[[], datetime] = _utcnow,
+        now: Callable[[], datetime] = utcnow,
         smtp_url: str | None = None,
-        wall: Callable[[], datetime] = _utcnow,
+        wall: Callable[[], datetime] = utcnow,
         lease: timedelta = LEASE,
         pace: timedelta = PACE,
         linger: float = LINGER,
@@ -435,6 +433,10 @@ class Sender:
             return
         try:
             args = self._arguments(message, parent)
+        except VersionMismatch as exc:
+            # Not this code's to render, ever: failed with the reason, never retried.
+            self._fail(claim, str(exc), result)
+            return
         except Exception as exc:
             # Rendering or building the payload failed (e.g. SlackObjectFormationError):
             # the same data fails the same way every time, so the row fails now.
@@ -500,10 +502,10 @@ class Sender:
 
     def _arguments(self, message: OutboxMessage, parent: dict[str, Any]) -> dict[str, Any]:
         """The Web API arguments of `message`, its template rendered now (data in, blocks
-        out: bot.templates) and its parent's channel and ts filled in."""
-        args = {k: v for k, v in message.payload.items() if k not in ("template", "data")}
+        out: bot.blocks) and its parent's channel and ts filled in."""
+        args = {k: v for k, v in message.payload.items() if k not in ("template", "v", "data")}
         if "template" in message.payload:
-            rendered = render(message.payload["template"], message.payload["data"])
+            rendered = render(message.payload)
             if message.method == "views.publish":
                 args["view"] = {"type": "home", "blocks": rendered["blocks"]}
             else:
@@ -526,11 +528,14 @@ class Sender:
             return
         from bot.charts import burndown_png  # matplotlib only where a chart is drawn
 
-        data = claim.message.payload["data"]
         try:
+            data = file_data(claim.message.payload)
             content = burndown_png(data)
             filename = f"burndown-day-{data['day']}.png"
             title = f"Burn-down, day {data['day']} of {data['days']}"
+        except VersionMismatch as exc:
+            self._fail(claim, str(exc), result)
+            return
         except Exception as exc:
             self._fail(claim, f"{type(exc).__name__}: {exc}", result)
             return
@@ -567,7 +572,10 @@ class Sender:
             return
         payload = claim.message.payload
         try:
-            subject, body = render_email(payload["template"], payload["data"])
+            subject, body = render_email(payload)
+        except VersionMismatch as exc:
+            self._fail(claim, str(exc), result)
+            return
         except Exception as exc:
             self._fail(claim, f"{type(exc).__name__}: {exc}", result)
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 EMOJI = {
@@ -54,7 +55,7 @@ def _text(obj: Any) -> str:
     return mrkdwn(str(obj or ""))
 
 
-def to_text(message: dict[str, Any], *, width: int = 78) -> str:
+def to_text(message: Mapping[str, Any], *, width: int = 78) -> str:
     """A message's blocks (or its text, when it has none) as readable lines."""
     blocks = message.get("blocks") or []
     if not blocks:

@@ -6,19 +6,20 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import TypedDict, final
 
 from sqlmodel import Session
 
 from jobs import permissions, storable
-from jobs.config import CHANNEL_KEYS, Escalation, Sprint, format_duration
-from jobs.errors import SprintError
-from jobs.notices import Template, post
-from jobs.permissions import Directory, no_directory
+from jobs.config import CHANNEL_KEYS, SEVERITIES, Escalation, Sprint, format_duration
+from jobs.errors import FieldErrors, SprintError
+from jobs.messages import Template
+from jobs.notices import post
+from jobs.permissions import Action, Directory, no_directory
 from storage import queries
-from storage.models import Blocker, Event
+from storage.models import Blocker
 
-SEVERITIES = ("P0", "P1", "P2")
 MAX_DESCRIPTION = 2000
 _QUICK = re.compile(r"^\s*(P\d)\s+(.+?)\s*:\s*(.+)$", re.IGNORECASE | re.DOTALL)
 _CODE = re.compile(r"^B-?0*(\d{1,9})$", re.IGNORECASE)
@@ -32,24 +33,6 @@ def parse_code(text: str) -> int:
     return int(m.group(1))
 
 
-def audit(
-    *,
-    session: Session,
-    subject: str,
-    subject_id: int,
-    action: str,
-    actor: str,
-    at: datetime,
-    **detail: Any,
-) -> None:
-    """Record a state change."""
-    session.add(
-        Event(
-            subject=subject, subject_id=subject_id, action=action, actor=actor, at=at, detail=detail
-        )
-    )
-
-
 class AlreadyFiled(SprintError):
     """A second submission of the request that filed `blocker` (a double click, a retry)."""
 
@@ -61,6 +44,22 @@ class AlreadyFiled(SprintError):
         )
 
 
+class BlockerField(StrEnum):
+    """Fields of the blocker form: its block ids, and the keys `field_errors` returns."""
+
+    COMPONENT = "component"
+    DESCRIPTION = "description"
+    SEVERITY = "severity"
+    OWNER = "owner"
+    TARGET = "target"
+
+
+class ResolveField(StrEnum):
+    """The one field of the form asking how a blocker was resolved."""
+
+    NOTE = "note"
+
+
 def field_errors(
     *,
     sprint: Sprint,
@@ -70,37 +69,41 @@ def field_errors(
     target: str = "",
     owner: str = "",
 ) -> dict[str, str]:
-    """What is wrong with each field of a blocker ({} when nothing is)."""
-    errors = {}
+    """What is wrong with each field of a blocker, by BlockerField ({} when nothing is)."""
+    errors: dict[str, str] = {}
     if sprint.component(component) is None:
         names = ", ".join(c.name for c in sprint.components)
-        errors["component"] = f'No component called "{component.strip()}". Components: {names}.'
+        errors[BlockerField.COMPONENT] = (
+            f'No component called "{component.strip()}". Components: {names}.'
+        )
     text = description.strip()
     if not text:
-        errors["description"] = "Describe the blocker."
+        errors[BlockerField.DESCRIPTION] = "Describe the blocker."
     elif len(text) > MAX_DESCRIPTION:
-        errors["description"] = f"Keep the description under {MAX_DESCRIPTION} characters."
+        errors[BlockerField.DESCRIPTION] = (
+            f"Keep the description under {MAX_DESCRIPTION} characters."
+        )
     elif why := storable.problem(text):
-        errors["description"] = why
+        errors[BlockerField.DESCRIPTION] = why
     if severity.strip().upper() not in SEVERITIES:
-        errors["severity"] = f'Severity "{severity}" is not one of P0, P1, P2.'
+        errors[BlockerField.SEVERITY] = f'Severity "{severity}" is not one of P0, P1, P2.'
     if why := storable.problem(target):
-        errors["target"] = why
+        errors[BlockerField.TARGET] = why
     if why := storable.problem(owner):  # a user picker: only a forged payload gets here
-        errors["owner"] = why
+        errors[BlockerField.OWNER] = why
     return errors
 
 
 def check_fields(
     *, sprint: Sprint, component: str, description: str, severity: str
 ) -> tuple[str, str, str]:
-    """Normalised (component, description, severity), or SprintError saying what is wrong."""
+    """Normalised (component, description, severity), or FieldErrors saying what is wrong."""
     errors = field_errors(
         sprint=sprint, component=component, description=description, severity=severity
     )
     comp = sprint.component(component)
     if errors or comp is None:
-        raise SprintError(" ".join(errors.values()))
+        raise FieldErrors(errors)
     return comp.name, description.strip(), severity.strip().upper()
 
 
@@ -170,7 +173,7 @@ def file_blocker(
 
 def announce(*, session: Session, sprint: Sprint, blocker: Blocker, now: datetime) -> None:
     """Post a newly recorded blocker (from /blocker or a standup) and escalate what is due."""
-    audit(
+    queries.audit(
         session=session,
         subject="blocker",
         subject_id=_id(blocker),
@@ -212,7 +215,52 @@ def step_name(sprint: Sprint, level: int) -> str | None:
     return steps[level - 1].name if 0 < level <= len(steps) else None
 
 
-def blocker_data(sprint: Sprint, b: Blocker, now: datetime) -> dict[str, Any]:
+class BlockerMessage(TypedDict):
+    """Template.BLOCKER and BLOCKER_RESOLVED: a blocker as its message shows it (times ISO)."""
+
+    id: int
+    code: str
+    component: str
+    description: str
+    severity: str
+    reporter: str
+    owner: str | None
+    reported_at: str
+    now: str
+    age: str
+    target: str | None
+    level: int
+    levels: int
+    step: str | None
+    acknowledged_by: str | None
+    resolved_by: str | None
+    resolution: str | None
+    resolved_at: str | None
+    took: str | None
+
+
+# Template.BLOCKER_STEP is one of two messages in the blocker's thread; final, so that a
+# renderer can tell them apart by a key.
+@final
+class EscalationStep(BlockerMessage):
+    """A step of the escalation path was reached (`by` "sprintbot" when by the clock)."""
+
+    step_index: int
+    step_name: str
+    after: str
+    mentions: list[str]
+    channels: list[str]
+    by: str
+
+
+@final
+class BlockerReopened(BlockerMessage):
+    """A resolved blocker was reopened."""
+
+    reopened_by: str
+
+
+def blocker_data(sprint: Sprint, b: Blocker, now: datetime) -> BlockerMessage:
     """What the blocker's message shows."""
     steps = sprint.escalation
     level = b.escalation_level
@@ -275,7 +323,7 @@ def _fire_step(
 ) -> None:
     step = sprint.escalation[index]
     channels, ids = targets(sprint, step)
-    data = {
+    data: EscalationStep = {
         **blocker_data(sprint, blocker, now),
         "step_index": index + 1,
         "step_name": step.name,
@@ -305,7 +353,7 @@ def _fire_step(
     blocker.escalation_level = index + 1
     blocker.escalated_at = now
     session.add(blocker)
-    audit(
+    queries.audit(
         session=session,
         subject="blocker",
         subject_id=_id(blocker),
@@ -415,7 +463,7 @@ def take_ownership(
     blocker.owner = user_id
     blocker.acknowledged_by, blocker.acknowledged_at = user_id, now
     session.add(blocker)
-    audit(
+    queries.audit(
         session=session,
         subject="blocker",
         subject_id=blocker_id,
@@ -451,7 +499,7 @@ def reopen(
     permissions.check_reopen(sprint, blocker, user_id, directory)
     blocker.resolved_at = blocker.resolved_by = blocker.resolution = None
     session.add(blocker)
-    audit(
+    queries.audit(
         session=session,
         subject="blocker",
         subject_id=blocker_id,
@@ -463,7 +511,7 @@ def reopen(
         session=session,
         key=f"{message_key(blocker)}:reopened:{now.isoformat()}",
         template=Template.BLOCKER_STEP,
-        data={**blocker_data(sprint, blocker, now), "reopened_by": user_id},
+        data=BlockerReopened(**blocker_data(sprint, blocker, now), reopened_by=user_id),
         now=now,
         parent_key=message_key(blocker),
     )
@@ -471,6 +519,21 @@ def reopen(
         session=session, sprint=sprint, blocker=blocker, now=now, why=f"reopened:{now.isoformat()}"
     )
     session.flush()
+    return blocker
+
+
+def resolvable(
+    *,
+    session: Session,
+    sprint: Sprint,
+    blocker_id: int,
+    user_id: str,
+    directory: Directory = no_directory,
+) -> Blocker:
+    """The open blocker `user_id` may resolve (the rule of its button, its form, `/blocker
+    resolve` and the standup); SprintError or NotAllowed saying why not."""
+    blocker = get_open(session=session, blocker_id=blocker_id)
+    permissions.require_role(sprint, Action.RESOLVE, user_id, directory, blocker=blocker)
     return blocker
 
 
@@ -486,10 +549,11 @@ def resolve(
     via: str = "blocker",
 ) -> Blocker:
     """Resolve with a note: the one way a blocker is resolved, from its button, `/blocker
-    resolve` or a standup (`via`). Checked by `permissions.check_resolve`; audited; a note in
+    resolve` or a standup (`via`). Checked by `resolvable`; audited; a note in
     its thread and its message updated."""
-    blocker = get_open(session=session, blocker_id=blocker_id)
-    permissions.check_resolve(sprint, blocker, user_id, directory)
+    blocker = resolvable(
+        session=session, sprint=sprint, blocker_id=blocker_id, user_id=user_id, directory=directory
+    )
     text = note.strip()
     if not text:
         raise SprintError(
@@ -507,7 +571,7 @@ def resolve(
     if (blocker.request_key or "").startswith("blocker-cmd:"):
         blocker.request_key = None  # the same command may file it anew
     session.add(blocker)
-    audit(
+    queries.audit(
         session=session,
         subject="blocker",
         subject_id=blocker_id,

@@ -48,6 +48,9 @@ _DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _CHANNEL = re.compile(r"^(?:[CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9_.-]{0,79})$")
 
+# Blocker severities, most urgent first.
+SEVERITIES = ("P0", "P1", "P2")
+
 
 class ConfigError(Exception):
     """The sprint file cannot be used; `problems` lists every error with its key path."""

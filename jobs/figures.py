@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import Session
 
 from jobs import numbers
-from jobs.config import Metric, Sprint, SprintInfo
+from jobs.config import SEVERITIES, Metric, Sprint, SprintInfo
 from jobs.numbers import Breakdown, Forecast, Health, MetricState, TestCounts
 from storage import queries
 from storage.models import Blocker
@@ -282,7 +282,7 @@ class Figures:
 
     def blocker_counts(self) -> dict[str, int]:
         counts = Counter(b.severity for b in self.blockers)
-        return {s: counts.get(s, 0) for s in ("P0", "P1", "P2")}
+        return {s: counts.get(s, 0) for s in SEVERITIES}
 
     def status_line(self) -> str:
         """ "Day 5 of 14", "Sprint ended on 2025-11-11", "Sprint starts on …"."""

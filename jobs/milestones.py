@@ -7,13 +7,15 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import NotRequired, TypedDict, cast
 
 from sqlmodel import Session
 
 from jobs import figures, numbers
-from jobs.config import Criterion, Milestone, Sprint
+from jobs.config import SEVERITIES, Criterion, Milestone, Sprint
 from jobs.errors import SprintError
+from jobs.messages import Template, payload
+from jobs.notices import post
 from jobs.readiness import Status
 from storage import queries
 from storage.models import Signoff
@@ -26,7 +28,53 @@ OPS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-SEVERITIES = {"P0": ("P0",), "P1": ("P1",), "P2": ("P2",), "P0+P1": ("P0", "P1")}
+# What a criterion's `blockers` setting counts: one severity, or P0 and P1 together.
+COUNTED: dict[str, tuple[str, ...]] = {s: (s,) for s in SEVERITIES} | {"P0+P1": ("P0", "P1")}
+
+
+class CriterionResult(TypedDict):
+    criterion: str
+    value: float | None  # None: nothing measured yet
+    of: float | None  # what it is out of ("5 of 8"), where it has a denominator
+    unit: str
+    target: float
+    op: str
+    met: bool
+
+
+class SignoffState(TypedDict):
+    role: str
+    user: str | None  # None: not signed yet
+    at: str | None
+
+
+class MilestoneData(TypedDict):
+    """A milestone as the weekly report and its sign-off request show it."""
+
+    day: int
+    name: str
+    review: str | None
+    criteria: list[CriterionResult]
+    met: int
+    signoffs: list[SignoffState]
+
+
+class ForecastData(TypedDict):
+    """jobs.numbers.Forecast.as_dict, its date, and for the pass rate the paces in tests."""
+
+    target: float
+    current: float | None
+    per_day: float | None
+    day: int | None
+    needed_per_day: float | None
+    reached: bool
+    on_pace: bool
+    points: int
+    enough_data: bool
+    text: str
+    date: str | None
+    tests_per_day: NotRequired[float | None]
+    needed_tests_per_day: NotRequired[float | None]
 
 
 def day_bounds(sprint: Sprint, day: date) -> tuple[datetime, datetime]:
@@ -84,7 +132,7 @@ class Measures:
         if c.component:
             return self.components.get(c.component)
         if c.blockers:
-            return float(sum(self.blockers.get(s, 0) for s in SEVERITIES[c.blockers]))
+            return float(sum(self.blockers.get(s, 0) for s in COUNTED[c.blockers]))
         if c.benchmark:
             return self.benchmarks.get(c.benchmark)
         return None
@@ -123,9 +171,9 @@ def measure(
     )
 
 
-def evaluate(milestone: Milestone, measures: Measures) -> list[dict[str, Any]]:
+def evaluate(milestone: Milestone, measures: Measures) -> list[CriterionResult]:
     """Each criterion: met or not, with the measured value (None: nothing measured yet)."""
-    out = []
+    out: list[CriterionResult] = []
     for c in milestone.criteria:
         value = measures.value(c)
         out.append(
@@ -150,7 +198,7 @@ def current_milestone(sprint: Sprint, day: int) -> Milestone | None:
     return min(ahead, key=lambda m: m.day) if ahead else max(sprint.milestones, key=lambda m: m.day)
 
 
-def signoff_state(*, session: Session, milestone: Milestone) -> list[dict[str, Any]]:
+def signoff_state(*, session: Session, milestone: Milestone) -> list[SignoffState]:
     """Each role the milestone needs, and who signed for it and when (None: not yet)."""
     done = {s.role: s for s in queries.signoffs(session=session, milestone_day=milestone.day)}
     return [
@@ -185,7 +233,7 @@ def role_title(role: str) -> str:
     return " ".join(w.upper() if w in ("qa", "po", "cto") else w.capitalize() for w in words)
 
 
-def milestone_data(*, session: Session, milestone: Milestone, measures: Measures) -> dict[str, Any]:
+def milestone_data(*, session: Session, milestone: Milestone, measures: Measures) -> MilestoneData:
     results = evaluate(milestone, measures)
     return {
         "day": milestone.day,
@@ -197,17 +245,18 @@ def milestone_data(*, session: Session, milestone: Milestone, measures: Measures
     }
 
 
-def forecasts(fig: figures.Figures) -> dict[str, Any]:
+def forecasts(fig: figures.Figures) -> dict[str, ForecastData]:
     """The forecasts of readiness and pass rate as data, with the pass-rate pace in tests a
     day (what a team plans with)."""
     info = fig.info
     known = fig.tests.known
-    out: dict[str, Any] = {}
+    out: dict[str, ForecastData] = {}
     for name, f in fig.forecast.items():
-        out[name] = {
-            **f.as_dict(),
-            "date": numbers.day_date(info, f.day).isoformat() if f.day else None,
-        }
+        # as_dict holds ForecastData's keys but is typed as plain JSON in jobs.numbers
+        out[name] = cast(
+            ForecastData,
+            {**f.as_dict(), "date": numbers.day_date(info, f.day).isoformat() if f.day else None},
+        )
     rate = fig.forecast["pass_rate"]
     out["pass_rate"]["tests_per_day"] = (
         rate.per_day * known / 100 if rate.per_day is not None and known else None
@@ -216,3 +265,57 @@ def forecasts(fig: figures.Figures) -> dict[str, Any]:
         rate.needed_per_day * known / 100 if rate.needed_per_day is not None and known else None
     )
     return out
+
+
+# -- the sign-off steps: `/sprint signoff` asks, the *Sign off as …* button answers ---------
+
+
+def _signoff_data(
+    *, session: Session, sprint: Sprint, milestone: Milestone, now: datetime, fig: figures.Figures
+) -> MilestoneData:
+    measures = measure(session=session, sprint=sprint, now=now, fig=fig)
+    return milestone_data(session=session, milestone=milestone, measures=measures)
+
+
+def request_signoff(
+    *, session: Session, sprint: Sprint, milestone: Milestone, now: datetime, fig: figures.Figures
+) -> None:
+    """Queue `milestone`'s sign-off request in `channels.status`: its criteria as measured
+    now and a button per role. Each request is a message of its own (asked again, posted
+    again), hence the time in its key."""
+    post(
+        session=session,
+        key=f"signoff:{milestone.day}:{now.strftime('%Y%m%dT%H%M%S.%f')}",
+        template=Template.SIGNOFF,
+        data=_signoff_data(session=session, sprint=sprint, milestone=milestone, now=now, fig=fig),
+        now=now,
+        channel=sprint.channels.status,
+    )
+
+
+def record_signoff(
+    *,
+    session: Session,
+    sprint: Sprint,
+    day: int,
+    role: str,
+    user_id: str,
+    now: datetime,
+    fig: figures.Figures,
+    channel: str | None,
+    ts: str | None,
+) -> Milestone:
+    """Record `user_id`'s sign-off of milestone `day` as `role` (the caller checks the role)
+    and queue the update of the request message it was given on (`channel`, `ts`)."""
+    milestone = sign_off(
+        session=session, sprint=sprint, day=day, role=role, user_id=user_id, now=now
+    )
+    data = _signoff_data(session=session, sprint=sprint, milestone=milestone, now=now, fig=fig)
+    queries.enqueue(
+        session=session,
+        key=f"signed:{milestone.day}:{role}",
+        method="chat.update",
+        payload=payload(Template.SIGNOFF, data, channel=channel, ts=ts),
+        now=now,
+    )
+    return milestone

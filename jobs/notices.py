@@ -1,20 +1,20 @@
-"""Alerts and notices as data, queued in the outbox; the bot renders them when it sends.
-
-Each queued message names a `Template` and carries plain JSON data, so this module knows
-nothing of Block Kit and a message waiting while Slack is down is rendered by the newest
-code when it finally goes out.
-"""
+"""Alerts and notices as data (a TypedDict per message), queued in the outbox with their
+template and version (jobs.messages); the bot renders them when it sends (bot.blocks)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from sqlmodel import Session
 
 from jobs.config import Sprint, format_duration
 from jobs.errors import SprintError
+from jobs.messages import Template as Template  # re-exported until every importer moves
+from jobs.messages import payload
+from jobs.numbers import ImpactData as Impact
 from storage import queries
 from storage.models import Alert
 
@@ -23,33 +23,142 @@ ALERT_INLINE_TESTS = 10
 LIST_CHUNK = 40  # tests per thread reply (each reply stays within Block Kit limits)
 
 
-class Template(StrEnum):
-    REGRESSION_ALERT = "regression_alert"
-    REGRESSION_LIST = "regression_list"
-    REGRESSION_EMAIL = "regression_email"
-    ALERT_RESOLVED = "alert_resolved"
-    ALERT_FOLLOWUP = "alert_followup"
-    ALERT_ACKED = "alert_acked"
-    TESTS_MUTED = "tests_muted"
-    DECLINE_NOTICE = "decline_notice"
-    EMERGENCY_STANDUP = "emergency_standup"
-    PERFORMANCE_ALERT = "performance_alert"
-    PERFORMANCE_RESOLVED = "performance_resolved"
-    STANDUP_DAY = "standup_day"
-    STANDUP_REPLY = "standup_reply"
-    STANDUP_PROMPT = "standup_prompt"
-    STANDUP_REMINDER = "standup_reminder"
-    BLOCKER = "blocker"
-    BLOCKER_STEP = "blocker_step"
-    BLOCKER_RESOLVED = "blocker_resolved"
-    RISK_CHANGE = "risk_change"
-    DAILY_REPORT = "daily_report"
-    CHANGE_LIST = "change_list"
-    BURNDOWN_CHART = "burndown_chart"
-    WEEKLY_REPORT = "weekly_report"
-    SPRINT_REVIEW = "sprint_review"
-    SIGNOFF = "signoff"
-    APP_HOME = "app_home"
+class ReadinessMove(TypedDict):
+    score: float | None
+    previous: float | None
+
+
+class TestRef(TypedDict):
+    """A test as a report's reply and its alert name it."""
+
+    id: str
+    classname: str
+    name: str
+    file: str | None
+    component: str | None
+
+
+class RegressedTest(TestRef):
+    message: NotRequired[str | None]
+
+
+class AlertContext(TypedDict):
+    """The CI run behind a regression alert."""
+
+    commit: str | None
+    branch: str
+    url: str | None
+    run: str
+    report: int
+    readiness: ReadinessMove
+    impact: NotRequired[Impact | None]  # missing from rows queued before it existed
+
+
+class Acknowledged(TypedDict):
+    user: str
+    at: str
+
+
+class AlertState(TypedDict):
+    """What an alert's own message shows once someone took it, or once it is resolved."""
+
+    acknowledged: NotRequired[Acknowledged]
+    resolved: NotRequired[Mapping[str, object]]
+
+
+class RegressionFields(AlertContext):
+    count: int
+    tests: list[RegressedTest]
+    ack_within: str
+
+
+class RegressionAlert(RegressionFields):
+    alert_id: int
+
+
+class RegressionShown(RegressionAlert, AlertState):
+    """The alert's message as re-rendered when someone takes it or it resolves."""
+
+
+class RegressionList(TypedDict):
+    """One thread reply of a long alert's list: `tests` from `start` of `count`."""
+
+    tests: list[RegressedTest]
+    start: int
+    count: int
+
+
+class AlertResolved(TypedDict):
+    count: int | None
+    commit: str | None
+    url: str | None
+    report: int
+
+
+class AlertFollowup(TypedDict):
+    kind: str
+    tech_lead: list[str]
+    waited: str
+
+
+class UserCount(TypedDict):
+    """Who did it (alert_acked: only `user`; tests_muted: how many tests too)."""
+
+    user: str
+    count: NotRequired[int]
+
+
+class FellComponent(TypedDict):
+    name: str
+    before: float
+    after: float
+    weight: float
+    why: str | None
+
+
+class DeclineFields(TypedDict):
+    before: float
+    after: float
+    lost: float
+    components: list[FellComponent]
+    within: str
+
+
+class DeclineNotice(DeclineFields):
+    alert_id: int
+
+
+class DeclineShown(DeclineNotice, AlertState):
+    """The notice as re-rendered once someone called the emergency standup."""
+
+
+class EmergencyStandup(DeclineNotice):
+    user: str
+    by: str
+    timezone: str
+
+
+class PerformanceFields(TypedDict):
+    """A benchmark past its target (queued by jobs.ingest)."""
+
+    metric: str
+    label: str
+    value: float
+    target: float
+    unit: str | None
+    better: str
+    beyond_target_percent: float
+    commit: str | None
+    tolerance: float
+
+
+class PerformanceAlert(PerformanceFields):
+    ack_within: str
+    alert_id: int
+
+
+class PerformanceShown(PerformanceAlert, AlertState):
+    """The alert as re-rendered when someone takes it or it resolves."""
 
 
 class AlertKind(StrEnum):
@@ -63,7 +172,7 @@ def post(
     session: Session,
     key: str,
     template: Template,
-    data: dict[str, Any],
+    data: Mapping[str, object],
     now: datetime,
     channel: str | None = None,
     parent_key: str | None = None,
@@ -71,15 +180,13 @@ def post(
 ) -> bool:
     """Queue a message: to `channel`, or in the thread of (or replacing) `parent_key`'s.
     False when `key` was queued already (by this or a concurrent transaction)."""
-    payload: dict[str, Any] = {"template": str(template), "data": data}
-    if channel is not None:
-        payload["channel"] = channel
+    args = {} if channel is None else {"channel": channel}
     return (
         queries.enqueue(
             session=session,
             key=key,
             method="chat.update" if update else "chat.postMessage",
-            payload=payload,
+            payload=payload(template, data, **args),
             now=now,
             parent_key=parent_key,
         )
@@ -93,7 +200,7 @@ def email(
     sprint: Sprint,
     key: str,
     template: Template,
-    data: dict[str, Any],
+    data: Mapping[str, object],
     now: datetime,
 ) -> None:
     """Queue an e-mail copy to `alerts.email_to`, when the sprint file names anyone."""
@@ -102,7 +209,7 @@ def email(
             session=session,
             key=key,
             method="email.send",
-            payload={"template": str(template), "data": data, "to": list(sprint.alerts.email_to)},
+            payload=payload(template, data, to=list(sprint.alerts.email_to)),
             now=now,
         )
 
@@ -115,13 +222,13 @@ def regression_alert(
     session: Session,
     sprint: Sprint,
     report_id: int,
-    tests: list[dict[str, Any]],
-    context: dict[str, Any],
+    tests: list[RegressedTest],
+    context: AlertContext,
     now: datetime,
 ) -> Alert:
     """One bundled alert for a report's regressions, to the team channel."""
     key = f"regression:{report_id}"
-    data = {
+    fields: RegressionFields = {
         **context,
         "count": len(tests),
         "tests": tests[:ALERT_INLINE_TESTS],
@@ -134,10 +241,10 @@ def regression_alert(
             key=key,
             report_id=report_id,
             created_at=now,
-            payload=dict(data),
+            payload=dict(fields),
         ),
     )
-    data["alert_id"] = alert.id
+    data: RegressionAlert = {**fields, "alert_id": alert.id or 0}
     alert.payload = dict(data)
     post(
         session=session,
@@ -153,11 +260,9 @@ def regression_alert(
                 session=session,
                 key=f"{key}:list:{n}",
                 template=Template.REGRESSION_LIST,
-                data={
-                    "tests": tests[start : start + LIST_CHUNK],
-                    "start": start,
-                    "count": len(tests),
-                },
+                data=RegressionList(
+                    tests=tests[start : start + LIST_CHUNK], start=start, count=len(tests)
+                ),
                 now=now,
                 parent_key=key,
             )
@@ -166,7 +271,7 @@ def regression_alert(
         sprint=sprint,
         key=f"{key}:email",
         template=Template.REGRESSION_EMAIL,
-        data={**data, "tests": tests},
+        data=RegressionAlert({**data, "tests": tests}),
         now=now,
     )
     return alert
@@ -176,7 +281,7 @@ def resolve_alert(
     *,
     session: Session,
     alert: Alert,
-    data: dict[str, Any],
+    data: AlertResolved | PerformanceFields,
     now: datetime,
     reply: Template = Template.ALERT_RESOLVED,
 ) -> None:
@@ -198,7 +303,7 @@ def resolve_alert(
 
 
 def update_alert_message(
-    *, session: Session, alert: Alert, change: dict[str, Any], suffix: str, now: datetime
+    *, session: Session, alert: Alert, change: AlertState, suffix: str, now: datetime
 ) -> None:
     """Re-render the alert's own message with `change` (acknowledged, resolved, ...)."""
     post(
@@ -244,7 +349,7 @@ def acknowledge(*, session: Session, alert_id: int, user_id: str, now: datetime)
         session=session,
         key=f"{alert.key}:ack:reply",
         template=Template.ALERT_ACKED,
-        data={"user": user_id},
+        data=UserCount(user=user_id),
         now=now,
         parent_key=alert.key,
     )
@@ -262,7 +367,7 @@ def mute_as_flaky(*, session: Session, alert_id: int, user_id: str, now: datetim
         session=session,
         key=f"{alert.key}:muted:{user_id}:{now.isoformat()}",
         template=Template.TESTS_MUTED,
-        data={"user": user_id, "count": muted},
+        data=UserCount(user=user_id, count=muted),
         now=now,
         parent_key=alert.key,
     )
@@ -282,17 +387,18 @@ def call_emergency_standup(
     alert.acknowledged_at = now
     session.add(alert)
     deadline = now + sprint.alerts.decline_ack
+    standup: EmergencyStandup = {
+        **_decline_of(alert),
+        "user": user_id,
+        "by": deadline.isoformat(),
+        "timezone": sprint.sprint.timezone,
+        "within": format_duration(sprint.alerts.decline_ack),  # the window as configured now
+    }
     post(
         session=session,
         key=f"{alert.key}:standup",
         template=Template.EMERGENCY_STANDUP,
-        data={
-            **alert.payload,
-            "user": user_id,
-            "by": deadline.isoformat(),
-            "timezone": sprint.sprint.timezone,
-            "within": format_duration(sprint.alerts.decline_ack),
-        },
+        data=standup,
         now=now,
         channel=sprint.channels.team,
     )
@@ -310,6 +416,12 @@ def call_emergency_standup(
 # -- decline -----------------------------------------------------------------------------
 
 
+def _decline_of(alert: Alert) -> DeclineNotice:
+    """The decline notice's data as its alert row stored it (JSON, written by
+    decline_notice below)."""
+    return cast(DeclineNotice, alert.payload)
+
+
 def decline_notice(
     *,
     session: Session,
@@ -325,7 +437,7 @@ def decline_notice(
     if old is None or new is None or new >= old - 0.005:
         return None
     old_scores = {c["name"]: c["score"] for g in before.get("groups", []) for c in g["components"]}
-    fell = []
+    fell: list[FellComponent] = []
     for g in after.get("groups", []):
         for c in g["components"]:
             prev = old_scores.get(c["name"])
@@ -340,7 +452,7 @@ def decline_notice(
                     }
                 )
     key = f"decline:{snapshot_id}"
-    data = {
+    data: DeclineFields = {
         "before": old,
         "after": new,
         "lost": round(old - new, 2),
@@ -349,14 +461,15 @@ def decline_notice(
     }
     alert = queries.add_alert(
         session=session,
-        alert=Alert(kind=AlertKind.DECLINE, key=key, created_at=now, payload=data),
+        alert=Alert(kind=AlertKind.DECLINE, key=key, created_at=now, payload=dict(data)),
     )
-    alert.payload = {**data, "alert_id": alert.id}
+    notice: DeclineNotice = {**data, "alert_id": alert.id or 0}
+    alert.payload = dict(notice)
     post(
         session=session,
         key=key,
         template=Template.DECLINE_NOTICE,
-        data=alert.payload,
+        data=notice,
         now=now,
         channel=sprint.channels.team,
     )
@@ -384,11 +497,11 @@ def follow_up(*, session: Session, sprint: Sprint, now: datetime) -> int:
                 session=session,
                 key=f"{alert.key}:followup",
                 template=Template.ALERT_FOLLOWUP,
-                data={
-                    "kind": str(kind),
-                    "tech_lead": sprint.role("tech_lead"),
-                    "waited": format_duration(window),
-                },
+                data=AlertFollowup(
+                    kind=str(kind),
+                    tech_lead=sprint.role("tech_lead"),
+                    waited=format_duration(window),
+                ),
                 now=now,
                 parent_key=alert.key,
             )

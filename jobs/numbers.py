@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import TypedDict
 
 from jobs.config import Better, Component, Metric, Source, Sprint, SprintInfo
 
@@ -256,8 +257,15 @@ class Share:
     count: int
     points: float | None
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> ShareData:
         return {"count": self.count, "points": _round(self.points)}
+
+
+class ShareData(TypedDict):
+    """A Share as JSON (in a report's reply and its regression alert)."""
+
+    count: int
+    points: float | None
 
 
 @dataclass(frozen=True)
@@ -274,7 +282,7 @@ class Impact:
     def net(self) -> float | None:
         return None if self.before is None or self.after is None else self.after - self.before
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> ImpactData:
         return {
             "before": _round(self.before),
             "after": _round(self.after),
@@ -283,6 +291,17 @@ class Impact:
             "fixed": self.fixed.as_dict(),
             "new_failures": self.new_failures.as_dict(),
         }
+
+
+class ImpactData(TypedDict):
+    """An Impact as JSON (in a report's reply and its regression alert)."""
+
+    before: float | None
+    after: float | None
+    net: float | None
+    regressed: ShareData
+    fixed: ShareData
+    new_failures: ShareData
 
 
 def moved(before: Mapping[str, TestCounts], moves: Iterable[Move]) -> dict[str, TestCounts]:
@@ -651,3 +670,14 @@ def consistency_warnings(sprint: Sprint) -> list[Inconsistency]:
             )
         )
     return found
+
+
+def utcnow() -> datetime:
+    """The current instant in UTC: every process's clock unless a test or `--at` sets one."""
+    return datetime.now(UTC)
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO-8601 time as given ("Z" for UTC accepted); ValueError if it is not one. Whether
+    a time without an offset is refused or read in some zone is the caller's rule."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

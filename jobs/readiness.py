@@ -111,7 +111,7 @@ def current_breakdown(*, session: Session, sprint: Sprint) -> Breakdown:
 class Recorded:
     """A readiness snapshot just taken, and the one before it."""
 
-    summary: dict[str, float | None]  # {"score", "previous"}
+    summary: notices.ReadinessMove
     snapshot_id: int | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
@@ -168,7 +168,7 @@ def announce_decline(
 
 def record_readiness(
     *, session: Session, sprint: Sprint, cause: str, causes: dict[str, str], now: datetime
-) -> dict[str, float | None]:
+) -> notices.ReadinessMove:
     """Snapshot readiness and announce a decline; returns {"score", "previous"}."""
     recorded = snapshot_readiness(session=session, sprint=sprint, cause=cause, now=now)
     announce_decline(session=session, sprint=sprint, recorded=recorded, causes=causes, now=now)

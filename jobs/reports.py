@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from sqlmodel import Session
 
 from jobs import figures, milestones, numbers, review, standups
 from jobs.config import Sprint
-from jobs.milestones import day_bounds
-from jobs.notices import Template, post
+from jobs.messages import Template, payload
+from jobs.milestones import ForecastData, MilestoneData, day_bounds
+from jobs.notices import post
+from jobs.review import Goal, LessonItem, ReviewSummary
 from storage import queries
 from storage.models import Blocker, Risk
 
@@ -19,18 +21,257 @@ HOME_REFRESH_DAYS = 7  # the morning report refreshes the Home of who opened it 
 OPEN_RISK = figures.OPEN_RISK
 VELOCITY_TARGET = (18, 20)  # tests fixed per day, the seed's days 2-5 target
 LISTED = 10  # items named per list in a message; the rest are counted and pointed to
-CHANGE_KINDS = ("regressed", "new_failures", "fixed")
+CHANGE_KINDS = {"regressed": "regression", "new_failures": "new", "fixed": "fixed"}
+
+
+class Baseline(TypedDict):
+    stated: float | None
+    measured: float | None
+
+
+class ReadinessFigures(TypedDict):
+    score: float | None
+    previous: float | None
+    change: float | None
+    target: float
+    plan: float | None
+    health: str
+    health_reason: str
+    plan_note: str | None
+    baseline: Baseline
+
+
+class TestFigures(TypedDict):
+    """The sprint's test figures by their DESIGN names."""
+
+    passed: int
+    known: int
+    pass_rate: float | None
+    pass_rate_target: float
+    failing: int | None
+    skipped: int
+    target_failing: int
+    baseline_failing: int
+    fixed: int
+    regressions_introduced: int
+    regressions_open: int
+    new_failures_open: int
+    test_files_passing: int
+    test_files: int
+
+
+class BlockerRow(TypedDict):
+    code: str
+    severity: str
+    component: str
+    description: str
+    age: str
+    level: int
+
+
+class RiskRow(TypedDict):
+    code: str
+    status: str
+    impact: str
+    probability: str
+    owner: str | None
+    mitigation: str
+    description: str
+
+
+class BenchmarkRow(TypedDict):
+    label: str
+    unit: str
+    target: float
+    better: str
+    value: float | None
+    state: str | None
+
+
+class Summary(TypedDict):
+    """What every report, /sprint and App Home start with."""
+
+    name: str
+    day: int
+    days: int
+    date: str
+    phase: str
+    status_line: str | None
+    final: bool
+    end: str
+    readiness: ReadinessFigures
+    tests: TestFigures
+    blockers: list[BlockerRow]
+    blocker_count: int
+    risks: list[RiskRow]
+    risk_open_count: int
+    risk_counts: dict[str, int]  # by status, every status present
+    benchmarks: list[BenchmarkRow]
+    benchmarks_met: int
+
+
+class TestChange(TypedDict):
+    """A test that changed on a day (storage.queries.changes_between)."""
+
+    id: str
+    component: str | None
+    kind: str
+    now: str
+
+
+class Yesterday(TypedDict):
+    date: str
+    runs: int
+    reports: int
+    passed: int
+    failed: int
+    skipped: int
+    regressed: list[TestChange]
+    regressed_count: int
+    new_failures: list[TestChange]
+    new_failures_count: int
+    fixed: list[TestChange]
+    fixed_count: int
+
+
+class Velocity(TypedDict):
+    last: int | None
+    average: float | None
+    target: list[int]  # [low, high]
+
+
+class Participation(TypedDict):
+    answered: int
+    expected: int
+    missing: list[str]
+
+
+class DailyReport(Summary):
+    late: bool
+    on_demand: NotRequired[bool]
+    yesterday: Yesterday
+    # One row per sprint day, as bot.charts draws it (jobs.figures.Day.as_dict + "planned").
+    burndown: list[dict[str, Any]]
+    velocity: Velocity
+    standups: Participation
+
+
+class GroupScoreRow(TypedDict):
+    name: str
+    weight: float
+    score: float | None
+    target: float
+
+
+class DashboardGroup(GroupScoreRow):
+    components: list[GroupScoreRow]
+
+
+class Completion(TypedDict):
+    goals: list[Goal]
+    summary: ReviewSummary
+    next_phase: list[LessonItem]
+
+
+class WeeklyReport(DailyReport):
+    week: int
+    dashboard: list[DashboardGroup]
+    measures: dict[str, float | None]
+    milestones: list[MilestoneData]
+    forecast: dict[str, ForecastData]  # "readiness", "pass_rate"
+    risk_assessment: list[RiskRow]
+    risk_assessment_count: int
+    completion: NotRequired[Completion]
+
+
+class ChangeList(TypedDict):
+    """Every test of each kind that changed on `date` (ids)."""
+
+    date: str
+    regressed: list[str]
+    new_failures: list[str]
+    fixed: list[str]
+
+
+class BurndownNow(TypedDict):
+    failing: int | None
+    planned: int | None
+    final: int
+    fixed: int | None
+    remaining: int | None
+    regressions_open: int
+
+
+class SprintStatus(Summary):
+    burndown: BurndownNow
+
+
+class HomeStandups(Participation):
+    mine: str  # answered, late, away, missing or "not a participant"
+
+
+class LastRun(TypedDict):
+    run: str
+    at: str
+    passed: int
+    failed: int
+    skipped: int
+    commit: str | None
+    url: str | None
+
+
+class AppHome(SprintStatus):
+    user: str
+    groups: list[GroupScoreRow]
+    standups: HomeStandups
+    last_run: LastRun | None
+    chart_file: str | None
+    at: str
 
 
 def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 2)
 
 
-def summary(fig: figures.Figures, *, now: datetime) -> dict[str, Any]:
+def _readiness(fig: figures.Figures) -> ReadinessFigures:
+    return {
+        "score": _r(fig.score),
+        "previous": _r(fig.previous),
+        "change": _r(fig.change_since_yesterday),
+        "target": fig.target,
+        "plan": _r(fig.plan),
+        "health": str(fig.health),
+        "health_reason": fig.health_reason,
+        "plan_note": fig.plan_note(),
+        "baseline": {"stated": fig.baseline_stated, "measured": _r(fig.baseline_measured)},
+    }
+
+
+def _tests(fig: figures.Figures) -> TestFigures:
+    t = fig.tests
+    return {
+        "passed": t.passing,
+        "known": t.known,
+        "pass_rate": _r(t.pass_rate),
+        "pass_rate_target": fig.sprint.targets.pass_rate,
+        "failing": t.failing if t.known else None,
+        "skipped": t.skipped,
+        "target_failing": t.target_failing,
+        "baseline_failing": t.baseline_failing,
+        "fixed": t.fixed,
+        "regressions_introduced": t.regressions_introduced,
+        "regressions_open": t.regressions_open,
+        "new_failures_open": t.new_failures_open,
+        "test_files_passing": t.test_files_passing,
+        "test_files": t.test_files,
+    }
+
+
+def summary(fig: figures.Figures, *, now: datetime) -> Summary:
     """What every report, /sprint and App Home head with: the day, readiness with plan and
     health (and why), the tests against the baseline and the one target, blockers, risks
     and benchmarks — all as `fig` computed them."""
-    info, t = fig.info, fig.tests
+    info = fig.info
     risks = fig.open_risks
     return {
         "name": info.name,
@@ -41,47 +282,22 @@ def summary(fig: figures.Figures, *, now: datetime) -> dict[str, Any]:
         "status_line": fig.status_line(),
         "final": fig.final_day,
         "end": info.end.isoformat(),
-        "readiness": {
-            "score": _r(fig.score),
-            "previous": _r(fig.previous),
-            "change": _r(fig.change_since_yesterday),
-            "target": fig.target,
-            "plan": _r(fig.plan),
-            "health": str(fig.health),
-            "health_reason": fig.health_reason,
-            "plan_note": fig.plan_note(),
-            "baseline": {"stated": fig.baseline_stated, "measured": _r(fig.baseline_measured)},
-        },
-        "tests": {
-            "passed": t.passing,
-            "known": t.known,
-            "pass_rate": _r(t.pass_rate),
-            "pass_rate_target": fig.sprint.targets.pass_rate,
-            "failing": t.failing if t.known else None,
-            "skipped": t.skipped,
-            "target_failing": t.target_failing,
-            "baseline_failing": t.baseline_failing,
-            "fixed": t.fixed,
-            "regressions_introduced": t.regressions_introduced,
-            "regressions_open": t.regressions_open,
-            "new_failures_open": t.new_failures_open,
-            "test_files_passing": t.test_files_passing,
-            "test_files": t.test_files,
-        },
+        "readiness": _readiness(fig),
+        "tests": _tests(fig),
         "blockers": [_blocker_row(b, now) for b in fig.blockers[:LISTED]],
         "blocker_count": len(fig.blockers),
         "risks": [risk_row(r) for r in risks[:LISTED]],
         "risk_open_count": len(risks),
         "risk_counts": fig.risk_counts(),
         "benchmarks": [
-            {
-                "label": b.metric.title,
-                "unit": b.metric.unit,
-                "target": b.metric.target,
-                "better": str(b.metric.better),
-                "value": b.value,
-                "state": str(b.state) if b.state is not None else None,
-            }
+            BenchmarkRow(
+                label=b.metric.title,
+                unit=b.metric.unit,
+                target=b.metric.target,
+                better=str(b.metric.better),
+                value=b.value,
+                state=str(b.state) if b.state is not None else None,
+            )
             for b in fig.benchmarks
         ],
         "benchmarks_met": fig.benchmarks_met,
@@ -93,7 +309,7 @@ def burndown_rows(fig: figures.Figures) -> list[dict[str, Any]]:
     return [{**d.as_dict(), "planned": d.plan_failing} for d in fig.days]
 
 
-def velocity(fig: figures.Figures) -> dict[str, Any]:
+def velocity(fig: figures.Figures) -> Velocity:
     """Tests fixed per day (transitions on each local day) over the days CI reported on,
     from day 2 on and before today."""
     fixed = [d.fixed_today for d in fig.days if d.active and d.day > 1 and d.day < fig.day]
@@ -111,7 +327,7 @@ def daily_report(
     participants: list[str],
     now: datetime,
     fig: figures.Figures | None = None,
-) -> dict[str, Any]:
+) -> DailyReport:
     """Everything the seed's daily report lists, for the local day of `now` (`fig`: the
     figures at `now`, when the caller has them already)."""
     info = sprint.sprint
@@ -121,9 +337,9 @@ def daily_report(
     y_start, y_end = day_bounds(sprint, yesterday)
     reports = queries.reports_between(session=session, start=y_start, end=y_end, branch=info.branch)
     changes = queries.changes_between(session=session, start=y_start, end=y_end, branch=info.branch)
-    regressed = [c for c in changes if c["kind"] == "regression"]
-    new = [c for c in changes if c["kind"] == "new"]
-    fixed = [c for c in changes if c["kind"] == "fixed"]
+    regressed = _changes(changes, "regression")
+    new = _changes(changes, "new")
+    fixed = _changes(changes, "fixed")
     y = fig.yesterday
     yesterday_states = (
         standups.participation(
@@ -132,8 +348,9 @@ def daily_report(
         if participants
         else {}
     )
+    # Strict mypy wants NotRequired keys (on_demand) in a ** item; the caller adds them.
     return {
-        **summary(fig, now=now),
+        **summary(fig, now=now),  # type: ignore[typeddict-item]
         "late": now
         > numbers.local_instant(info, today, sprint.schedule.daily_report) + timedelta(minutes=30),
         "yesterday": {
@@ -158,7 +375,12 @@ def daily_report(
     }
 
 
-def _participation(states: dict[str, standups.Participation]) -> dict[str, Any]:
+def _changes(changes: list[dict[str, Any]], kind: str) -> list[TestChange]:
+    # storage returns the rows as plain dicts of TestChange's shape
+    return [cast(TestChange, c) for c in changes if c["kind"] == kind]
+
+
+def _participation(states: dict[str, standups.Participation]) -> Participation:
     return {
         "answered": sum(
             1
@@ -170,7 +392,7 @@ def _participation(states: dict[str, standups.Participation]) -> dict[str, Any]:
     }
 
 
-def risk_row(r: figures.RiskState | Risk, chars: int = 120) -> dict[str, Any]:
+def risk_row(r: figures.RiskState | Risk, chars: int = 120) -> RiskRow:
     return {
         "code": f"R-{r.id or 0:03d}",
         "status": r.status,
@@ -182,7 +404,7 @@ def risk_row(r: figures.RiskState | Risk, chars: int = 120) -> dict[str, Any]:
     }
 
 
-def _blocker_row(b: Blocker, now: datetime) -> dict[str, Any]:
+def _blocker_row(b: Blocker, now: datetime) -> BlockerRow:
     return {
         "code": b.code,
         "severity": b.severity,
@@ -193,7 +415,7 @@ def _blocker_row(b: Blocker, now: datetime) -> dict[str, Any]:
     }
 
 
-def sprint_status(*, fig: figures.Figures, now: datetime) -> dict[str, Any]:
+def sprint_status(*, fig: figures.Figures, now: datetime) -> SprintStatus:
     """/sprint: day, health and why, readiness against the plan, burn-down, open blockers."""
     t = fig.tests
     today = next((d for d in fig.days if d.day == fig.shown_day), None)
@@ -218,7 +440,7 @@ def home(
     user_id: str,
     participants: list[str],
     fig: figures.Figures | None = None,
-) -> dict[str, Any]:
+) -> AppHome:
     """The App Home dashboard: /sprint's numbers plus the breakdown by group, risks,
     today's standups, the last CI run and the newest burn-down chart."""
     fig = fig or figures.compute(session=session, sprint=sprint, at=now)
@@ -234,35 +456,33 @@ def home(
     chart = queries.latest_message(
         session=session, key_prefix="daily-report:", key_suffix=":chart", sent_only=True
     )
-    data.update(
-        {
-            "user": user_id,
-            "groups": [
-                {"name": g.name, "weight": g.weight, "score": g.score, "target": g.target}
-                for g in fig.breakdown.groups
-            ],
-            "standups": {
-                **_participation(states),
-                "mine": "answered"
-                if mine is not None
-                else str(states.get(user_id, "not a participant")),
-            },
-            "last_run": {
-                "run": run.run,
-                "at": run.received_at.isoformat(),
-                "passed": run.passed,
-                "failed": run.failed + run.errors,
-                "skipped": run.skipped,
-                "commit": run.commit,
-                "url": run.url,
-            }
-            if run is not None
-            else None,
-            "chart_file": (chart.result or {}).get("file") if chart is not None else None,
-            "at": now.isoformat(),
-        }
-    )
-    return data
+    return {
+        **data,
+        "user": user_id,
+        "groups": [
+            {"name": g.name, "weight": g.weight, "score": g.score, "target": g.target}
+            for g in fig.breakdown.groups
+        ],
+        "standups": {
+            **_participation(states),
+            "mine": "answered"
+            if mine is not None
+            else str(states.get(user_id, "not a participant")),
+        },
+        "last_run": LastRun(
+            run=run.run,
+            at=run.received_at.isoformat(),
+            passed=run.passed,
+            failed=run.failed + run.errors,
+            skipped=run.skipped,
+            commit=run.commit,
+            url=run.url,
+        )
+        if run is not None
+        else None,
+        "chart_file": (chart.result or {}).get("file") if chart is not None else None,
+        "at": now.isoformat(),
+    }
 
 
 def _age(delta: timedelta) -> str:
@@ -276,7 +496,7 @@ def _queue_report(
     sprint: Sprint,
     key: str,
     template: Template,
-    data: dict[str, Any],
+    data: DailyReport,
     now: datetime,
 ) -> bool:
     """A report to channels.status with its burn-down chart in its thread, and the whole
@@ -291,13 +511,17 @@ def _queue_report(
         channel=sprint.channels.status,
     ):
         return False
-    y = data.get("yesterday") or {}
-    if any(y.get(f"{kind}_count", 0) > len(y.get(kind, [])) for kind in CHANGE_KINDS):
+    y = data["yesterday"]
+    if (
+        y["regressed_count"] > len(y["regressed"])
+        or y["new_failures_count"] > len(y["new_failures"])
+        or y["fixed_count"] > len(y["fixed"])
+    ):
         post(
             session=session,
             key=f"{key}:changes",
             template=Template.CHANGE_LIST,
-            data={"date": y["date"], **_full_changes(session=session, sprint=sprint, day=y)},
+            data=_full_changes(session=session, sprint=sprint, day=y["date"]),
             now=now,
             parent_key=key,
         )
@@ -305,7 +529,7 @@ def _queue_report(
         session=session,
         key=f"{key}:chart",
         method="files.upload_v2",
-        payload={"template": str(Template.BURNDOWN_CHART), "data": data},
+        payload=payload(Template.BURNDOWN_CHART, data),
         now=now,
         parent_key=key,
     )
@@ -313,14 +537,19 @@ def _queue_report(
     return True
 
 
-def _full_changes(*, session: Session, sprint: Sprint, day: dict[str, Any]) -> dict[str, Any]:
-    """Every test of each kind that changed on the report's yesterday."""
-    start, end = day_bounds(sprint, date.fromisoformat(day["date"]))
+def _full_changes(*, session: Session, sprint: Sprint, day: str) -> ChangeList:
+    """Every test of each kind that changed on the report's yesterday (`day`)."""
+    start, end = day_bounds(sprint, date.fromisoformat(day))
     changes = queries.changes_between(
         session=session, start=start, end=end, branch=sprint.sprint.branch
     )
-    kinds = {"regressed": "regression", "new_failures": "new", "fixed": "fixed"}
-    return {k: [c["id"] for c in changes if c["kind"] == v] for k, v in kinds.items()}
+    ids = {k: [c["id"] for c in changes if c["kind"] == v] for k, v in CHANGE_KINDS.items()}
+    return {
+        "date": day,
+        "regressed": ids["regressed"],
+        "new_failures": ids["new_failures"],
+        "fixed": ids["fixed"],
+    }
 
 
 def post_daily_report(
@@ -363,35 +592,40 @@ def morning_report(
 
 def weekly_report(
     *, session: Session, sprint: Sprint, participants: list[str], now: datetime
-) -> dict[str, Any]:
+) -> WeeklyReport:
     """The seed's weekly report: the full dashboard, each milestone's criteria evaluated,
     the sign-offs so far, the risk assessment and the forecast."""
     fig = figures.compute(session=session, sprint=sprint, at=now)
     measures = milestones.measure(session=session, sprint=sprint, now=now, fig=fig)
-    data = daily_report(session=session, sprint=sprint, participants=participants, now=now, fig=fig)
-    data["week"] = (fig.shown_day + 6) // 7
-    data["dashboard"] = [
-        {
-            "name": g.name,
-            "weight": g.weight,
-            "score": g.score,
-            "target": g.target,
-            "components": [
-                {"name": c.name, "weight": c.weight, "score": c.score, "target": c.target}
-                for c in g.components
-            ],
-        }
-        for g in fig.breakdown.groups
-    ]
-    data["measures"] = measures.values
-    data["milestones"] = [
-        milestones.milestone_data(session=session, milestone=m, measures=measures)
-        for m in sorted(sprint.milestones, key=lambda m: m.day)
-    ]
-    data["forecast"] = milestones.forecasts(fig)
     assessed = [r for r in fig.risks if r.status != "Resolved"]
-    data["risk_assessment"] = [risk_row(r, chars=200) for r in assessed[:LISTED]]
-    data["risk_assessment_count"] = len(assessed)
+    # Strict mypy wants NotRequired keys (completion) in a ** item; added below.
+    data: WeeklyReport = {
+        **daily_report(  # type: ignore[typeddict-item]
+            session=session, sprint=sprint, participants=participants, now=now, fig=fig
+        ),
+        "week": (fig.shown_day + 6) // 7,
+        "dashboard": [
+            {
+                "name": g.name,
+                "weight": g.weight,
+                "score": g.score,
+                "target": g.target,
+                "components": [
+                    {"name": c.name, "weight": c.weight, "score": c.score, "target": c.target}
+                    for c in g.components
+                ],
+            }
+            for g in fig.breakdown.groups
+        ],
+        "measures": measures.values,
+        "milestones": [
+            milestones.milestone_data(session=session, milestone=m, measures=measures)
+            for m in sorted(sprint.milestones, key=lambda m: m.day)
+        ],
+        "forecast": milestones.forecasts(fig),
+        "risk_assessment": [risk_row(r, chars=200) for r in assessed[:LISTED]],
+        "risk_assessment_count": len(assessed),
+    }
     if fig.shown_day >= sprint.sprint.days:
         # The last week's report is also the sprint's completion summary.
         final = review.sprint_review(session=session, sprint=sprint, now=now, measures=measures)
@@ -430,7 +664,7 @@ def publish_home(
     user_id: str,
     participants: list[str],
     key: str,
-    data: dict[str, Any] | None = None,
+    data: AppHome | None = None,
 ) -> None:
     """Queue the user's App Home dashboard (views.publish); `data` when `home` was computed
     already (in a read session, so that no write lock is held meanwhile)."""
@@ -442,7 +676,7 @@ def publish_home(
         session=session,
         key=key,
         method="views.publish",
-        payload={"user_id": user_id, "template": str(Template.APP_HOME), "data": data},
+        payload=payload(Template.APP_HOME, data, user_id=user_id),
         now=now,
     )
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from sqlmodel import Session
 
 from jobs import figures, milestones
 from jobs.config import Sprint
 from jobs.errors import SprintError
-from jobs.notices import Template, post
+from jobs.messages import Template
+from jobs.notices import post
 from storage import queries
-from storage.models import Lesson
+from storage.models import Blocker, Lesson
 
 LISTED = 15
 LESSON_CHARS = 1000
@@ -27,11 +28,70 @@ class LessonKind(StrEnum):
     ACTION = "action"
 
 
+class LessonField(StrEnum):
+    """The lesson modal's fields (its block ids)."""
+
+    KIND = "kind"
+    TEXT = "text"
+
+
 LESSON_TITLES = {
     LessonKind.WENT_WELL: "What went well",
     LessonKind.IMPROVE: "What could be improved",
     LessonKind.ACTION: "Action items for next phase",
 }
+
+
+class Goal(TypedDict):
+    goal: str
+    target: float | None
+    achieved: float | None
+    unit: str
+    met: bool
+
+
+class ReviewSummary(TypedDict):
+    start: float | None
+    end: float | None
+    tests_fixed: float | None
+    regressions: int
+    still_failing: int
+    pass_rate: float | None
+
+
+class ResolvedBlocker(TypedDict):
+    code: str
+    severity: str
+    component: str
+    description: str
+    took: str
+
+
+class LessonItem(TypedDict):
+    text: str
+    author: str
+
+
+class SprintReview(TypedDict):
+    """The review draft (Template.SPRINT_REVIEW)."""
+
+    name: str
+    goal: str | None
+    date: str
+    day: int
+    status_line: str | None
+    days: int
+    goals: list[Goal]
+    summary: ReviewSummary
+    accomplishments: list[str]
+    regressions: list[str]
+    still_failing: list[str]
+    fixed: list[str]
+    fixed_count: int
+    blockers_resolved: list[ResolvedBlocker]
+    blockers_resolved_count: int
+    lessons: dict[str, list[LessonItem]]  # by LessonKind
+    requested_by: NotRequired[str | None]
 
 
 def _tests_fixed_target(fig: figures.Figures) -> float | None:
@@ -45,28 +105,18 @@ def _hours(delta_seconds: float) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
 
 
-def sprint_review(
-    *,
-    session: Session,
-    sprint: Sprint,
-    now: datetime,
-    measures: milestones.Measures | None = None,
-) -> dict[str, Any]:
-    m = measures or milestones.measure(session=session, sprint=sprint, now=now)
-    fig = m.figures
-    v = m.values
-    score = fig.score
-    start = fig.baseline_measured
-    fixed_target = _tests_fixed_target(fig)
+def _goal(name: str, target: float | None, achieved: float | None, unit: str) -> Goal:
+    met = target is not None and achieved is not None and achieved >= target
+    return {"goal": name, "target": target, "achieved": achieved, "unit": unit, "met": met}
 
-    def goal(name: str, target: float | None, achieved: float | None, unit: str) -> dict[str, Any]:
-        met = target is not None and achieved is not None and achieved >= target
-        return {"goal": name, "target": target, "achieved": achieved, "unit": unit, "met": met}
 
-    goals = [
-        goal("Production Readiness", sprint.targets.readiness, score, "%"),
-        goal("Test Pass Rate", sprint.targets.pass_rate, v["pass_rate"], "%"),
-        goal("Tests Fixed", fixed_target, v["tests_fixed"], ""),
+def _goals(sprint: Sprint, m: milestones.Measures) -> list[Goal]:
+    """The seed's four sprint goals, each against what was achieved."""
+    fig, v = m.figures, m.values
+    return [
+        _goal("Production Readiness", sprint.targets.readiness, fig.score, "%"),
+        _goal("Test Pass Rate", sprint.targets.pass_rate, v["pass_rate"], "%"),
+        _goal("Tests Fixed", _tests_fixed_target(fig), v["tests_fixed"], ""),
         {
             "goal": "Zero Regressions Introduced",
             "target": 0,
@@ -75,6 +125,30 @@ def sprint_review(
             "met": not fig.tests.regressions_introduced,
         },
     ]
+
+
+def _resolved(blockers: list[Blocker], now: datetime) -> list[ResolvedBlocker]:
+    return [
+        ResolvedBlocker(
+            code=b.code,
+            severity=b.severity,
+            component=b.component,
+            description=b.description[:120],
+            took=_hours(((b.resolved_at or now) - b.reported_at).total_seconds()),
+        )
+        for b in blockers[:LISTED]
+    ]
+
+
+def sprint_review(
+    *,
+    session: Session,
+    sprint: Sprint,
+    now: datetime,
+    measures: milestones.Measures | None = None,
+) -> SprintReview:
+    m = measures or milestones.measure(session=session, sprint=sprint, now=now)
+    fig, v = m.figures, m.values
     resolved = queries.resolved_blockers(session=session)
     lessons = queries.lessons(session=session)
     return {
@@ -84,10 +158,10 @@ def sprint_review(
         "day": fig.day,
         "status_line": fig.status_line(),
         "days": sprint.sprint.days,
-        "goals": goals,
+        "goals": _goals(sprint, m),
         "summary": {
-            "start": start,
-            "end": score,
+            "start": fig.baseline_measured,
+            "end": fig.score,
             "tests_fixed": v["tests_fixed"],
             "regressions": fig.tests.regressions_introduced,
             "still_failing": fig.tests.regressions_open,
@@ -100,16 +174,7 @@ def sprint_review(
         "still_failing": m.still_failing[:LISTED],
         "fixed": m.fixed[:LISTED],
         "fixed_count": len(m.fixed),
-        "blockers_resolved": [
-            {
-                "code": b.code,
-                "severity": b.severity,
-                "component": b.component,
-                "description": b.description[:120],
-                "took": _hours(((b.resolved_at or now) - b.reported_at).total_seconds()),
-            }
-            for b in resolved
-        ][:LISTED],
+        "blockers_resolved": _resolved(resolved, now),
         "blockers_resolved_count": len(resolved),
         "lessons": {
             str(kind): [{"text": x.text, "author": x.author} for x in lessons if x.kind == kind]

@@ -6,14 +6,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from typing import Literal, TypedDict, final
 
 from sqlmodel import Session
 
 from jobs import storable
-from jobs.blockers import audit, get_open
+from jobs.blockers import get_open
 from jobs.config import Sprint
-from jobs.errors import SprintError
-from jobs.notices import Template, post
+from jobs.errors import FieldErrors, SprintError
+from jobs.messages import Template
+from jobs.notices import post
 from storage import queries
 from storage.models import Risk
 
@@ -51,25 +54,36 @@ class RiskFields:
     status: str
 
 
+class RiskField(StrEnum):
+    """Fields of the risk form: its block ids, and the keys `field_errors` returns."""
+
+    DESCRIPTION = "description"
+    IMPACT = "impact"
+    PROBABILITY = "probability"
+    MITIGATION = "mitigation"
+    OWNER = "owner"
+    STATUS = "status"
+
+
 def field_errors(fields: RiskFields) -> dict[str, str]:
-    """What is wrong with each field ({} when nothing is)."""
-    errors = {}
+    """What is wrong with each field, by RiskField ({} when nothing is)."""
+    errors: dict[str, str] = {}
     if not fields.description.strip():
-        errors["description"] = "Describe the risk."
+        errors[RiskField.DESCRIPTION] = "Describe the risk."
     elif len(fields.description) > MAX_TEXT:
-        errors["description"] = f"Keep the description under {MAX_TEXT} characters."
+        errors[RiskField.DESCRIPTION] = f"Keep the description under {MAX_TEXT} characters."
     elif why := storable.problem(fields.description):
-        errors["description"] = why
+        errors[RiskField.DESCRIPTION] = why
     if len(fields.mitigation) > MAX_TEXT:
-        errors["mitigation"] = f"Keep the mitigation under {MAX_TEXT} characters."
+        errors[RiskField.MITIGATION] = f"Keep the mitigation under {MAX_TEXT} characters."
     elif why := storable.problem(fields.mitigation):
-        errors["mitigation"] = why
+        errors[RiskField.MITIGATION] = why
     if why := storable.problem(fields.owner):  # a user picker: only a forged payload gets here
-        errors["owner"] = why
+        errors[RiskField.OWNER] = why
     for name, value, allowed in (
-        ("impact", fields.impact, LEVELS),
-        ("probability", fields.probability, LEVELS),
-        ("status", fields.status, STATUSES),
+        (RiskField.IMPACT, fields.impact, LEVELS),
+        (RiskField.PROBABILITY, fields.probability, LEVELS),
+        (RiskField.STATUS, fields.status, STATUSES),
     ):
         if value not in allowed:
             errors[name] = f'"{value}" is not one of {", ".join(allowed)}.'
@@ -77,9 +91,7 @@ def field_errors(fields: RiskFields) -> dict[str, str]:
 
 
 def _check(fields: RiskFields) -> None:
-    errors = field_errors(fields)
-    if errors:
-        raise SprintError(" ".join(errors.values()))
+    FieldErrors.raise_any(field_errors(fields))
 
 
 def get(*, session: Session, risk_id: int) -> Risk:
@@ -133,7 +145,7 @@ def create(
         raise AlreadyAdded(stored)
     session.flush()
     rid = risk.id or 0
-    audit(
+    queries.audit(
         session=session,
         subject="risk",
         subject_id=rid,
@@ -146,7 +158,7 @@ def create(
         session=session,
         key=f"risk:{rid}:created",
         template=Template.RISK_CHANGE,
-        data={**risk_data(risk), "user": user_id, "change": "created"},
+        data=RiskAdded(**risk_data(risk), user=user_id, change="created"),
         now=now,
         channel=sprint.channels.team,
     )
@@ -173,7 +185,7 @@ def update(
     risk.owner, risk.status, risk.updated_at = fields.owner, fields.status, now
     session.add(risk)
     changed = old_status != risk.status
-    audit(
+    queries.audit(
         session=session,
         subject="risk",
         subject_id=risk_id,
@@ -188,7 +200,9 @@ def update(
             session=session,
             key=f"risk:{risk_id}:status:{now.isoformat()}",
             template=Template.RISK_CHANGE,
-            data={**risk_data(risk), "user": user_id, "change": "status", "old": old_status},
+            data=RiskStatusChanged(
+                **risk_data(risk), user=user_id, change="status", old=old_status
+            ),
             now=now,
             channel=sprint.channels.team,
         )
@@ -196,7 +210,40 @@ def update(
     return risk
 
 
-def risk_data(risk: Risk) -> dict[str, object]:
+class RiskMessage(TypedDict):
+    """A risk as its messages show it."""
+
+    id: int | None
+    code: str
+    description: str
+    impact: str
+    probability: str
+    mitigation: str | None
+    owner: str | None
+    status: str
+
+
+@final
+class RiskAdded(RiskMessage):
+    """Template.RISK_CHANGE when `user` added the risk."""
+
+    user: str
+    change: Literal["created"]
+
+
+@final
+class RiskStatusChanged(RiskMessage):
+    """Template.RISK_CHANGE when `user` changed the risk's status from `old`."""
+
+    user: str
+    change: Literal["status"]
+    old: str
+
+
+RiskChange = RiskAdded | RiskStatusChanged
+
+
+def risk_data(risk: Risk) -> RiskMessage:
     return {
         "id": risk.id,
         "code": code(risk),
@@ -217,7 +264,7 @@ def link_blocker(
     risk = get(session=session, risk_id=risk_id)
     blocker.risk_id = risk.id
     session.add(blocker)
-    audit(
+    queries.audit(
         session=session,
         subject="blocker",
         subject_id=blocker_id,

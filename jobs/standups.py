@@ -11,21 +11,21 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from sqlmodel import Session
 
 from jobs import blockers, figures, numbers, storable
-from jobs.config import WEEKDAYS, Sprint
+from jobs.config import SEVERITIES, WEEKDAYS, Sprint
 from jobs.errors import SprintError
 from jobs.figures import Figures
-from jobs.notices import Template, post
+from jobs.messages import Template, payload
+from jobs.notices import post
 from jobs.permissions import Directory, no_directory
 from jobs.readiness import Status
 from storage import queries
 from storage.models import Away, Blocker, Risk, Standup
 
-SEVERITIES = ("P0", "P1", "P2")
 MAX_FIELD = 2900  # a Slack section holds 3,000 characters
 _SEVERITY_LINE = re.compile(r"^\s*\[?(P[0-2])\]?\s*[:\-\u2013]?\s*(.+)$", re.IGNORECASE)
 _DUE = re.compile(r"^(\d{4}-\d{2}-\d{2}|day \d{1,3}|today|tomorrow|eod|eow)$", re.IGNORECASE)
@@ -63,6 +63,82 @@ class InvalidAnswers(SprintError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
+class ActionItem(TypedDict):
+    item: str
+    owner: str
+    due: str
+
+
+class StandupAnswers(TypedDict):
+    """Every field of the modal as stored and shown; a blocker is [severity, text]."""
+
+    tests_fixed: int | None
+    components_improved: list[str]
+    blockers_resolved: list[int]
+    notes: str
+    target_tests: int | None
+    focus_areas: str
+    risk_items: str
+    current_blockers: list[list[str]]
+    new_risks: list[str]
+    help_needed: str
+    action_items: list[ActionItem]
+
+
+class MetricsSnapshot(TypedDict):
+    """The live figures as of an answer."""
+
+    passed: int
+    known: int
+    pass_rate: float | None
+    readiness: float | None
+    plan: float
+    health: str
+
+
+class StandupNote(TypedDict):
+    """A blocker or a call for help from someone's answer, in the day's message."""
+
+    user: str
+    text: str
+
+
+class StandupDayMessage(TypedDict):
+    """Template.STANDUP_DAY: the day's parent message; participation once the digest ran."""
+
+    day: str
+    sprint_day: int
+    days: int
+    name: str
+    answered: NotRequired[list[str]]
+    missing: NotRequired[list[str]]
+    away: NotRequired[list[str]]
+    expected: NotRequired[int]
+    blockers: NotRequired[list[StandupNote]]
+    help: NotRequired[list[StandupNote]]
+
+
+class StandupReplyMessage(TypedDict):
+    """Template.STANDUP_REPLY: someone's answer in the day's thread."""
+
+    user: str
+    day: str
+    sprint_day: int
+    days: int
+    answers: StandupAnswers
+    metrics: MetricsSnapshot
+    edited: bool
+
+
+class StandupDM(TypedDict):
+    """Template.STANDUP_PROMPT and STANDUP_REMINDER: a DM with the "Open standup" button."""
+
+    user: str
+    day: str
+    sprint_day: int
+    days: int
+
+
 @dataclass
 class Answers:
     tests_fixed: int | None = None
@@ -75,9 +151,9 @@ class Answers:
     current_blockers: list[tuple[str, str]] = field(default_factory=list)  # (severity, text)
     new_risks: list[str] = field(default_factory=list)
     help_needed: str = ""
-    action_items: list[dict[str, str]] = field(default_factory=list)
+    action_items: list[ActionItem] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> StandupAnswers:
         return {
             "tests_fixed": self.tests_fixed,
             "components_improved": self.components_improved,
@@ -204,7 +280,7 @@ def is_away(session: Session, user_id: str, day: date) -> bool:
 # -- answering -----------------------------------------------------------------------------
 
 
-def metrics_snapshot(fig: Figures) -> dict[str, Any]:
+def metrics_snapshot(fig: Figures) -> MetricsSnapshot:
     """The live figures the modal shows read-only, and the answer keeps."""
     status = Status.of(fig)
     return {
@@ -245,8 +321,10 @@ def submit(
     )
     row.sprint_day = numbers.sprint_day(sprint.sprint, now)
     row.skipped, row.reason = False, None
-    row.answers = answers.as_dict()
-    row.metrics = snapshot
+    answered = answers.as_dict()
+    # The JSON columns are typed dict[str, Any]; a TypedDict is not one to mypy.
+    row.answers = dict(answered)
+    row.metrics = dict(snapshot)
     row.yesterday = answers.notes or None
     row.today = answers.focus_areas or None
     row.blockers = "\n".join(f"{s}: {t}" for s, t in answers.current_blockers) or None
@@ -299,12 +377,12 @@ def submit(
             via="standup",
         )
     parent = _ensure_day_message(session=session, sprint=sprint, day=day, now=now)
-    data = {
+    data: StandupReplyMessage = {
         "user": user_id,
         "day": day.isoformat(),
         "sprint_day": row.sprint_day,
         "days": sprint.sprint.days,
-        "answers": row.answers,
+        "answers": answered,
         "metrics": snapshot,
         "edited": row.edits > 0,
     }
@@ -425,10 +503,10 @@ def participation(
 
 def day_summary(
     *, session: Session, sprint: Sprint, day: date, participants: list[str] | None
-) -> dict[str, Any]:
+) -> StandupDayMessage:
     """Data of the day's standup message: participation and blocker/help highlights."""
     sprint_day = (day - sprint.sprint.start).days + 1
-    data: dict[str, Any] = {
+    data: StandupDayMessage = {
         "day": day.isoformat(),
         "sprint_day": sprint_day,
         "days": sprint.sprint.days,
@@ -438,25 +516,23 @@ def day_summary(
         return data
     states = participation(session=session, sprint=sprint, day=day, participants=participants)
     rows = queries.standups_on(session=session, day=day)
-    data.update(
-        answered=sorted(
-            u for u, s in states.items() if s in (Participation.ANSWERED, Participation.LATE)
-        ),
-        missing=sorted(u for u, s in states.items() if s is Participation.MISSING),
-        away=sorted(u for u, s in states.items() if s is Participation.AWAY),
-        expected=sum(1 for s in states.values() if s is not Participation.AWAY),
-        blockers=[
-            {"user": r.user_id, "text": line}
-            for r in rows
-            if r.blockers
-            for line in r.blockers.splitlines()
-        ][:20],
-        help=[
-            {"user": r.user_id, "text": r.answers.get("help_needed")}
-            for r in rows
-            if r.answers.get("help_needed")
-        ][:20],
+    data["answered"] = sorted(
+        u for u, s in states.items() if s in (Participation.ANSWERED, Participation.LATE)
     )
+    data["missing"] = sorted(u for u, s in states.items() if s is Participation.MISSING)
+    data["away"] = sorted(u for u, s in states.items() if s is Participation.AWAY)
+    data["expected"] = sum(1 for s in states.values() if s is not Participation.AWAY)
+    data["blockers"] = [
+        StandupNote(user=r.user_id, text=line)
+        for r in rows
+        if r.blockers
+        for line in r.blockers.splitlines()
+    ][:20]
+    data["help"] = [
+        StandupNote(user=r.user_id, text=r.answers["help_needed"])
+        for r in rows
+        if r.answers.get("help_needed")
+    ][:20]
     return data
 
 
@@ -481,21 +557,18 @@ def _dm(
     session: Session, sprint: Sprint, template: Template, day: date, user: str, now: datetime
 ) -> bool:
     """Queue a standup DM to `user`, once per day and template; whether it is new."""
+    data: StandupDM = {
+        "user": user,
+        "day": day.isoformat(),
+        "sprint_day": (day - sprint.sprint.start).days + 1,
+        "days": sprint.sprint.days,
+    }
     return (
         queries.enqueue(
             session=session,
             key=f"{str(template).replace('_', '-')}:{day.isoformat()}:{user}",
             method="chat.postMessage",
-            payload={
-                "template": str(template),
-                "channel": user,
-                "data": {
-                    "user": user,
-                    "day": day.isoformat(),
-                    "sprint_day": (day - sprint.sprint.start).days + 1,
-                    "days": sprint.sprint.days,
-                },
-            },
+            payload=payload(template, data, channel=user),
             now=now,
         )
         is not None
@@ -528,7 +601,7 @@ def digest(*, session: Session, sprint: Sprint, participants: list[str], now: da
         session=session,
         key=f"standup-digest:{day.isoformat()}",
         method="chat.update",
-        payload={"template": str(Template.STANDUP_DAY), "data": data},
+        payload=payload(Template.STANDUP_DAY, data),
         now=now,
         parent_key=parent,
     )

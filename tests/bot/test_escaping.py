@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from bot.messages import clip, escape, link, plain, web_url
+from bot.blocks.common import clip, escape, link, plain, web_url
 
 ENTITY = re.compile(r"&(amp|lt|gt);")
 

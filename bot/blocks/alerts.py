@@ -1,0 +1,338 @@
+"""Alerts and their follow-ups: regressions, the readiness decline and its emergency
+standup, degraded benchmarks (jobs.notices)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+)
+
+from bot.blocks.common import (
+    NAME_CHARS,
+    SECTION_CHARS,
+    Message,
+    clip,
+    context,
+    esc,
+    link,
+    mention,
+    mentions,
+    message,
+    plural,
+    pts,
+    section,
+    sections,
+    short,
+    text_message,
+)
+from bot.ids import Action
+from jobs.notices import (
+    AlertContext,
+    AlertFollowup,
+    AlertResolved,
+    AlertState,
+    DeclineShown,
+    EmergencyStandup,
+    PerformanceAlert,
+    PerformanceFields,
+    PerformanceShown,
+    RegressedTest,
+    RegressionAlert,
+    RegressionList,
+    RegressionShown,
+    TestRef,
+    UserCount,
+)
+from jobs.numbers import pct
+
+
+def _test_name(t: TestRef) -> str:
+    return f"`{esc(t['id'], NAME_CHARS)}`"
+
+
+def _run_context(d: AlertContext) -> str:
+    parts = [f"branch `{esc(d.get('branch') or 'main', 200)}`"]
+    if d.get("commit"):
+        parts.append(f"commit `{esc(str(d['commit'])[:12])}`")
+    if d.get("url"):
+        parts.append(link(d["url"], "CI run"))
+    r = d.get("readiness") or {}
+    score, previous = r.get("score"), r.get("previous")
+    if score is not None and _impact_line(d) is None:  # else the impact line says it
+        if previous is not None:
+            parts.append(f"readiness {pct(previous)} → {pct(score)} ({pts(score - previous)} pts)")
+        else:
+            parts.append(f"readiness {pct(score)}")
+    return " · ".join(parts)
+
+
+def _status_block(d: AlertState, buttons: list[ButtonElement], *, who: str) -> Block:
+    """Buttons while open; who took it, or that it is resolved, afterwards."""
+    if d.get("resolved"):
+        return ContextBlock(elements=[MarkdownTextObject(text=":white_check_mark: Resolved")])
+    ack = d.get("acknowledged")
+    if ack:
+        return ContextBlock(
+            elements=[MarkdownTextObject(text=f":eyes: {mention(ack['user'])} {who}")]
+        )
+    return ActionsBlock(elements=buttons)
+
+
+def _ack_button(d: RegressionAlert | PerformanceAlert) -> ButtonElement:
+    return ButtonElement(
+        text="I'm on it", action_id=Action.ALERT_ACK, value=str(d["alert_id"]), style="primary"
+    )
+
+
+# -- regressions -------------------------------------------------------------------------
+
+
+def _signed_pts(x: float) -> str:
+    """Readiness points with a real minus sign (U+2212): "+0.5 pts", "+1 pt", "0 pts"."""
+    text = f"{abs(x):.2f}".rstrip("0").rstrip(".")
+    unit = "pt" if text == "1" else "pts"
+    if text == "0":
+        return f"0 {unit}"
+    sign = "\u2212" if x < 0 else "+"
+    return f"{sign}{text} {unit}"
+
+
+def _impact_line(d: AlertContext) -> str | None:
+    """What the report's regressions cost on their own, what its fixes and new failures
+    did, and the net: "6 regressed (-1.2 pts), 12 fixed (+1.7 pts): net +0.5 pts
+    (78.47 % → 79 %)"; None for data queued without it."""
+    i = d.get("impact")
+    if i is None or i["net"] is None:
+        return None
+    parts = []
+    for share, word, always in (
+        (i["regressed"], "regressed", True),
+        (i["fixed"], "fixed", False),
+        (i["new_failures"], "", False),
+    ):
+        count = int(share["count"] or 0)
+        if not count and not always:
+            continue
+        label = f"{count} {word}" if word else plural(count, "new failure")
+        if share["points"] is not None:
+            label += f" ({_signed_pts(share['points'])})"
+        parts.append(label)
+    line = f"{', '.join(parts)}: net {_signed_pts(i['net'])}"
+    if i["before"] is not None and i["after"] is not None:
+        line += f" ({pct(i['before'])} → {pct(i['after'])})"
+    return line
+
+
+def _test_sections(count: int, tests: list[RegressedTest]) -> list[Block]:
+    """Each test with its failure message, or past the inline limit, counts by component
+    (the full list goes in the thread)."""
+    if count <= len(tests):
+        out: list[Block] = []
+        for t in tests:
+            text = f"{_test_name(t)} — {esc(t.get('component') or 'Unmapped', NAME_CHARS)}"
+            if t.get("message"):
+                text += f"\n```{esc(t['message'], 1500)}```"
+            out.append(section(clip(text, SECTION_CHARS)))
+        return out
+    by_component = Counter(t.get("component") or "Unmapped" for t in tests)
+    shown = ", ".join(f"{esc(k, NAME_CHARS)} ({v})" for k, v in sorted(by_component.items()))
+    return [
+        section(
+            f"*{count} tests* went from passing to failing. The full list is in the thread."
+            f"\nAmong the first {len(tests)}: {shown}"
+        )
+    ]
+
+
+def regression_alert(d: RegressionShown) -> Message:
+    count = int(d["count"])
+    title = f"{plural(count, 'test')} regressed on {d.get('branch') or 'main'}"
+    if d.get("resolved"):
+        title = f"Resolved: {title}"
+    mark = ":white_check_mark: " if d.get("resolved") else ":rotating_light: "
+    blocks: list[Block] = [HeaderBlock(text=short(mark + title, 150)), context(_run_context(d))]
+    impact = _impact_line(d)
+    if impact is not None:
+        blocks.append(section(f"*Readiness:* {impact}"))
+    blocks += _test_sections(count, d.get("tests") or [])
+    mute = ButtonElement(
+        text="Mute as flaky", action_id=Action.ALERT_MUTE, value=str(d["alert_id"])
+    )
+    blocks.append(_status_block(d, [_ack_button(d), mute], who="is on it"))
+    if not d.get("acknowledged") and not d.get("resolved"):
+        blocks.append(
+            context(
+                f"Investigate within {d.get('ack_within', '1h')}; "
+                "if no one picks it up, the tech lead is pinged."
+            )
+        )
+    summary = f"{esc(title)}: {impact}" if impact is not None else esc(title)
+    return message(f"{summary} ({_run_context(d)})", blocks)
+
+
+def regression_list(d: RegressionList) -> Message:
+    start, tests = int(d["start"]), d["tests"]
+    head = f"Regressed tests {start + 1}-{start + len(tests)} of {d['count']}:"
+    lines = [head] + [
+        f"• {_test_name(t)} — {esc(t.get('component') or 'Unmapped', NAME_CHARS)}" for t in tests
+    ]
+    return message(head, list(sections(lines)))
+
+
+def regression_email(d: RegressionAlert) -> tuple[str, str]:
+    """(subject, body) of the e-mail copy of a regression alert."""
+    subject = f"[sprintbot] {plural(int(d['count']), 'test')} regressed on {d.get('branch')}"
+    if d.get("commit"):
+        subject += f" ({str(d['commit'])[:12]})"
+    lines = [subject.removeprefix("[sprintbot] ") + ".", ""]
+    if d.get("url"):
+        lines.append(f"CI run: {d['url']}")
+    r = d.get("readiness") or {}
+    impact = _impact_line(d)
+    if impact is not None:
+        lines.append(f"Readiness: {impact}")
+    elif r.get("score") is not None:
+        lines.append(f"Readiness: {pct(r.get('previous'))} -> {pct(r['score'])}")
+    lines.append("")
+    for t in d["tests"]:
+        lines.append(f"- {t['id']} ({t.get('component') or 'Unmapped'})")
+        for msg_line in (t.get("message") or "").splitlines()[:4]:
+            lines.append(f"    {msg_line}")
+    lines += ["", 'Acknowledge it in Slack with "I\'m on it".']
+    return subject, "\n".join(lines)
+
+
+def alert_resolved(d: AlertResolved) -> Message:
+    text = (
+        f":white_check_mark: All {d.get('count')} regressed tests pass again"
+        + (f" as of commit `{esc(str(d['commit'])[:12])}`" if d.get("commit") else "")
+        + (f" ({link(d['url'], 'CI run')})" if d.get("url") else "")
+        + "."
+    )
+    return text_message(text)
+
+
+def alert_followup(d: AlertFollowup) -> Message:
+    leads = mentions(d.get("tech_lead") or [], sep=" ") or "Tech lead"
+    text = (
+        f":alarm_clock: No one has acknowledged this {d.get('kind', '')} alert in "
+        f"{d.get('waited')}. {leads}, can you take a look or hand it to someone?"
+    )
+    return text_message(text)
+
+
+def alert_acked(d: UserCount) -> Message:
+    text = f":eyes: {mention(d['user'])} is on it."
+    return text_message(text)
+
+
+def tests_muted(d: UserCount) -> Message:
+    text = (
+        f":mute: {mention(d['user'])} muted {plural(int(d.get('count', 0)), 'test')} as flaky: "
+        "their failures are reported apart and no longer alert."
+    )
+    return text_message(text)
+
+
+# -- readiness decline -------------------------------------------------------------------
+
+
+def decline_notice(d: DeclineShown) -> Message:
+    title = f"Readiness fell {pct(d['before'])} → {pct(d['after'])} (-{d['lost']:g} pts)"
+    lines = [
+        f"• *{esc(c['name'], NAME_CHARS)}* (weight {c['weight']:g}): {pct(c['before'])} → "
+        f"{pct(c['after'])}" + (f" — {esc(c['why'], 500)}" if c.get("why") else "")
+        for c in d.get("components", [])
+    ] or ["No single component fell; the mix of scores did."]
+    blocks: list[Block] = [
+        HeaderBlock(text=short(":chart_with_downwards_trend: " + title, 150)),
+        *sections(lines)[:40],
+        _status_block(
+            d,
+            [
+                ButtonElement(
+                    text="Call emergency standup",
+                    action_id=Action.EMERGENCY_STANDUP,
+                    value=str(d["alert_id"]),
+                    style="danger",
+                )
+            ],
+            who="called an emergency standup",
+        ),
+    ]
+    if not d.get("acknowledged"):
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="The tracker asks for an emergency standup within "
+                        f"{d.get('within', '2h')}."
+                    )
+                ]
+            )
+        )
+    return message(title, blocks)
+
+
+def emergency_standup(d: EmergencyStandup) -> Message:
+    by = datetime.fromisoformat(d["by"])
+    when = f"<!date^{int(by.timestamp())}^{{time}} {{date_short_pretty}}|{d['by']}>"
+    text = (
+        f":rotating_light: {mention(d['user'])} called an *emergency standup*: readiness fell "
+        f"{pct(d['before'])} → {pct(d['after'])}. Meet within {d['within']} (by {when})."
+    )
+    return text_message(text)
+
+
+# -- performance -------------------------------------------------------------------------
+
+
+def _figure(d: PerformanceFields, value: float) -> str:
+    return f"{value:g} {d.get('unit') or ''}".strip()
+
+
+def performance_alert(d: PerformanceShown) -> Message:
+    direction = "≤" if d.get("better") == "lower" else "≥"
+    title = (
+        f"{d['label']} degraded: {_figure(d, d['value'])} "
+        f"(target {direction} {_figure(d, d['target'])}, "
+        f"{d['beyond_target_percent']:g} % beyond)"
+    )
+    blocks: list[Block] = [
+        HeaderBlock(
+            text=short(
+                (":white_check_mark: Resolved: " if d.get("resolved") else ":snail: ") + title, 150
+            )
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"More than {d.get('tolerance', 10):g} % beyond target"
+                    + (f" · commit `{esc(str(d['commit'])[:12])}`" if d.get("commit") else "")
+                    + f" · investigate within {d.get('ack_within', '4h')}"
+                )
+            ]
+        ),
+        _status_block(
+            d,
+            [_ack_button(d)],
+            who="is on it",
+        ),
+    ]
+    return message(esc(("Resolved: " if d.get("resolved") else "") + title), blocks)
+
+
+def performance_resolved(d: PerformanceFields) -> Message:
+    text = (
+        f":white_check_mark: {esc(d['label'], NAME_CHARS)} is back within target: "
+        f"{esc(_figure(d, d['value']))} (target {esc(_figure(d, d['target']))})."
+    )
+    return text_message(text)

@@ -1,0 +1,206 @@
+"""Block Kit of the blocker log: a blocker's message and the notes in its thread, the
+form that files one and the form that resolves one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks.common import (
+    NAME_CHARS,
+    SECTION_CHARS,
+    SEVERITY_EMOJI,
+    VALUE,
+    Message,
+    clip,
+    context,
+    esc,
+    mentions,
+    message,
+    section,
+    text_message,
+)
+from bot.ids import Action
+from bot.ids import View as ViewId
+from jobs.blockers import (
+    MAX_DESCRIPTION,
+    BlockerField,
+    BlockerMessage,
+    BlockerReopened,
+    EscalationStep,
+    ResolveField,
+)
+from jobs.config import SEVERITIES, Sprint
+
+
+def blocker(d: BlockerMessage) -> Message:
+    """A blocker's message in channels.blockers: open with buttons, or resolved and struck."""
+    resolved = bool(d.get("resolved_at"))
+    mark = ":white_check_mark:" if resolved else SEVERITY_EMOJI.get(d["severity"], "")
+    title = esc(f"{d['code']} {d['severity']} · {d['component']}", NAME_CHARS)
+    room = SECTION_CHARS - len(f"{mark} *{title}*\n")
+    if resolved:
+        # Struck through as one line: ~…~ does not span line breaks.
+        description = "~" + esc(" ".join(d["description"].split()), room - 2) + "~"
+    else:
+        description = esc(d["description"], room)
+    owner = f"<@{d['owner']}>" if d.get("owner") else "unowned"
+    level = (
+        f"step {d['level']} of {d['levels']}: {esc(d['step'], NAME_CHARS)}"
+        if d.get("step")
+        else "not escalated yet"
+    )
+    facts = [
+        MarkdownTextObject(text=f"*Reported by*\n<@{d['reporter']}>"),
+        MarkdownTextObject(text=f"*Owner*\n{owner}"),
+        MarkdownTextObject(text=f"*Age*\n{d['age']}"),
+        MarkdownTextObject(text=f"*Escalation*\n{level}"),
+    ]
+    if d.get("target"):
+        facts.append(MarkdownTextObject(text=f"*Resolution target*\n{esc(d['target'], 500)}"))
+    blocks: list[Block] = [
+        section(f"{mark} *{title}*\n{description}"),
+        SectionBlock(fields=facts),
+        _resolution(d) if resolved else _buttons(d["id"]),
+    ]
+    return message(
+        f"{'Resolved: ' if resolved else ''}{title}: {esc(d['description'], 2000)}", blocks
+    )
+
+
+def _resolution(d: BlockerMessage) -> Block:
+    return context(
+        f"Resolved by <@{d['resolved_by']}> after {d['took']}: "
+        f"{esc(d.get('resolution') or '', 500)}"
+    )
+
+
+def _buttons(blocker_id: int) -> Block:
+    value = str(blocker_id)
+    return ActionsBlock(
+        elements=[
+            ButtonElement(
+                text="Take ownership", action_id=Action.BLOCKER_ACK, value=value, style="primary"
+            ),
+            ButtonElement(text="Escalate now", action_id=Action.BLOCKER_ESCALATE, value=value),
+            ButtonElement(text="Resolve", action_id=Action.BLOCKER_RESOLVE, value=value),
+        ]
+    )
+
+
+def blocker_step(d: EscalationStep | BlockerReopened) -> Message:
+    """In the blocker's thread: a step of its escalation path reached, or it reopened."""
+    if "reopened_by" in d:
+        return text_message(
+            f":leftwards_arrow_with_hook: *{d['code']}* reopened by <@{d['reopened_by']}>."
+        )
+    who = mentions(d.get("mentions") or [], sep=" ")
+    by = "" if d.get("by") == "sprintbot" else f" (escalated by <@{d['by']}>)"
+    text = (
+        f":arrow_up: *{d['code']}* ({d['severity']}, {esc(d['component'], NAME_CHARS)}) reached "
+        f"escalation step {d['step_index']} — *{esc(d['step_name'], NAME_CHARS)}* after "
+        f"{d['age']}{by}." + (f" {who}" if who else "")
+    )
+    return message(text, [section(clip(text, SECTION_CHARS))])
+
+
+def blocker_resolved(d: BlockerMessage) -> Message:
+    """In the blocker's thread: who resolved it, after how long, and how."""
+    return text_message(
+        f":white_check_mark: *{d['code']}* resolved by <@{d['resolved_by']}> after "
+        f"{d['took']}: {esc(d.get('resolution') or '', 2000)}"
+    )
+
+
+# -- modals ------------------------------------------------------------------------------
+
+
+def severity_select() -> StaticSelectElement:
+    """P0, P1 or P2, P1 chosen: in the blocker form and the standup modal."""
+    return StaticSelectElement(
+        action_id=VALUE,
+        options=[Option(value=s, text=s) for s in SEVERITIES],
+        initial_option=Option(value="P1", text="P1"),
+    )
+
+
+def blocker_form(sprint: Sprint) -> dict[str, Any]:
+    """The modal for filing a blocker."""
+    components = [Option(value=c.name, text=c.name[:75]) for c in sprint.components][:100]
+    view = View(
+        type="modal",
+        callback_id=ViewId.BLOCKER,
+        title="Report a blocker",
+        submit="File",
+        close="Cancel",
+        blocks=[
+            InputBlock(
+                block_id=BlockerField.COMPONENT,
+                label="Component",
+                element=StaticSelectElement(action_id=VALUE, options=components),
+            ),
+            InputBlock(
+                block_id=BlockerField.DESCRIPTION,
+                label="What is blocked",
+                element=PlainTextInputElement(
+                    action_id=VALUE, multiline=True, max_length=MAX_DESCRIPTION
+                ),
+            ),
+            InputBlock(block_id=BlockerField.SEVERITY, label="Severity", element=severity_select()),
+            InputBlock(
+                block_id=BlockerField.OWNER,
+                label="Owner",
+                optional=True,
+                element=UserSelectElement(action_id=VALUE),
+            ),
+            InputBlock(
+                block_id=BlockerField.TARGET,
+                label="Resolution target",
+                optional=True,
+                hint="e.g. Day 2, 2025-11-03, EOD",
+                element=PlainTextInputElement(action_id=VALUE, max_length=100),
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
+def resolve_form(blocker_id: int, code: str) -> dict[str, Any]:
+    """The modal asking how a blocker was resolved."""
+    view = View(
+        type="modal",
+        callback_id=ViewId.BLOCKER_RESOLVE,
+        title=f"Resolve {code}",
+        submit="Resolve",
+        close="Cancel",
+        private_metadata=json.dumps({"blocker": blocker_id}),
+        blocks=[
+            InputBlock(
+                block_id=ResolveField.NOTE,
+                label="How was it resolved?",
+                element=PlainTextInputElement(
+                    action_id=VALUE, multiline=True, max_length=MAX_DESCRIPTION
+                ),
+            )
+        ],
+    )
+    return view.to_dict()
+
+
+def notice_view(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says something: what a repeated submission is answered with."""
+    return View(type="modal", title=title, close="Close", blocks=[section(text)]).to_dict()

@@ -1,0 +1,228 @@
+"""What every renderer in bot.blocks shares: escaping user and CI text, Block Kit's limits,
+sections packed to fit, mentions and the marks for health and severity."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, TypedDict
+from urllib.parse import urlsplit
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from jobs.messages import mention, mentions
+from jobs.numbers import Health, pct
+
+__all__ = [
+    "HEALTH_EMOJI",
+    "MAX_BLOCKS",
+    "NAME_CHARS",
+    "SECTION_CHARS",
+    "SEVERITY_EMOJI",
+    "VALUE",
+    "Message",
+    "clip",
+    "context",
+    "esc",
+    "escape",
+    "link",
+    "mention",
+    "mentions",
+    "message",
+    "more",
+    "plain",
+    "plural",
+    "pts",
+    "reply",
+    "section",
+    "sections",
+    "short",
+    "text_message",
+    "web_url",
+]
+
+
+class Message(TypedDict):
+    """A rendered message: the fallback `text` and the Block Kit `blocks` (as dicts)."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+# The action id of every modal input: the block id says which field it is.
+VALUE = "value"
+
+SECTION_CHARS = 2900
+NAME_CHARS = 300
+MAX_BLOCKS = 50
+ELLIPSIS = "…"
+
+HEALTH_EMOJI: dict[str, str] = {
+    Health.ON_TRACK: ":large_green_circle:",
+    Health.AT_RISK: ":large_yellow_circle:",
+    Health.CRITICAL: ":red_circle:",
+}
+SEVERITY_EMOJI: dict[str, str] = {
+    "P0": ":red_circle:",
+    "P1": ":large_orange_circle:",
+    "P2": ":large_yellow_circle:",
+}
+
+# User and CI text goes into mrkdwn (block text and the top-level `text`) only through
+# escape (or esc), which shortens what it escapes to fit; mrkdwn already built is
+# shortened with clip, which never cuts an entity, a mention or a link in half. Headers
+# and button labels are plain_text: shortened with short, never escaped.
+
+# What must never be cut in half: Slack's three entities, and a whole `<…>` sequence the
+# bot wrote (a mention, a link, a date).
+_ATOM = re.compile(r"&(?:amp|lt|gt);|<[^<>]*>")
+
+
+def escape(text: str, limit: int | None = None) -> str:
+    """User or CI text for mrkdwn and the top-level `text`, per Slack's "Escaping text":
+    `&`, `<` and `>` become `&amp;`, `&lt;` and `&gt;`, so `<!channel>`, `<@U…>` and
+    `<url|label>` show as typed and notify or link no one. With `limit`, shortened so
+    that the *escaped* text fits (ending "…" when cut), never splitting an entity.
+
+    The one function for such text: escape after shortening, never before."""
+    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return out if limit is None else clip(out, limit)
+
+
+def esc(text: object, limit: int | None = None) -> str:
+    """escape() of any value's str()."""
+    return escape(str(text), limit)
+
+
+_OWN_MENTION = re.compile(r"<@[UW][A-Z0-9]+>|<!subteam\^S[A-Z0-9]+>")
+
+
+def reply(text: str) -> str:
+    """A message of the bot's own that may quote what someone typed (an error saying what
+    was wrong with it), for mrkdwn: the mentions of people and user groups the bot wrote
+    (`<@U…>`, `<!subteam^S…>`, e.g. who may do what) stay; every other `<…>` — a
+    broadcast, a link — shows as typed. It is shown only to whoever typed it."""
+    out, last = [], 0
+    for m in _OWN_MENTION.finditer(text):
+        out += [escape(text[last : m.start()]), m.group()]
+        last = m.end()
+    return "".join([*out, escape(text[last:])])
+
+
+def clip(mrkdwn: str, limit: int) -> str:
+    """Already-escaped mrkdwn shortened to `limit` characters, ending "…" when cut; the cut
+    never falls inside an entity or a `<…>` mention or link."""
+    if len(mrkdwn) <= limit:
+        return mrkdwn
+    if limit < len(ELLIPSIS):
+        return ""
+    cut = limit - len(ELLIPSIS)
+    for m in _ATOM.finditer(mrkdwn):
+        if m.start() >= cut:
+            break
+        if m.end() > cut:
+            cut = m.start()
+            break
+    return mrkdwn[:cut] + ELLIPSIS
+
+
+def short(text: str, limit: int) -> str:
+    """Plain text (a header, a button label) shortened to `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+
+
+def web_url(url: str | None) -> str | None:
+    """`url` when it is a plain http(s) link with a host, else None: what may go in a link."""
+    if not url or len(url) > 2000:
+        return None
+    if any(c in "<>|" or c.isspace() or unicodedata.category(c)[0] == "C" for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    return url if parts.scheme in ("http", "https") and host else None
+
+
+def link(url: str | None, label: str, *, limit: int = 2500) -> str:
+    """A mrkdwn link `<url|label>` to a URL from CI; just the label when the URL is not a
+    plain http(s) link (stored before links were checked, or never valid) or when the
+    link would be longer than `limit` characters (a link is never cut)."""
+    safe = web_url(url)
+    if safe is None:
+        return escape(label)
+    # No `<`, `>`, `|` or space can end the URL part early (web_url refused them);
+    # `&` is written as Slack's entity, which Slack decodes in links too.
+    out = f"<{safe.replace('&', '&amp;')}|{escape(label)}>"
+    return out if len(out) <= limit else escape(label)
+
+
+_SLACK_SEQUENCE = re.compile(r"<(?=[!@#]|[A-Za-z][A-Za-z0-9+.-]*:|[^<>\n]*\|)")
+
+
+def plain(text: str) -> str:
+    """Plain text (e-mail) as typed, except that Slack's `<!channel>`, `<@U…>`, `<#C…>` and
+    `<url|label>` sequences are broken with a zero-width space after the `<`, so a copy
+    forwarded into Slack mentions and links no one."""
+    return _SLACK_SEQUENCE.sub("<\u200b", text)
+
+
+def message(text: str, blocks: list[Block]) -> Message:
+    """Text and blocks within Slack's limits: past 50 blocks the tail is cut, and the
+    last block says how much and where the rest is."""
+    if len(blocks) > MAX_BLOCKS:
+        cut = len(blocks) - (MAX_BLOCKS - 1)
+        blocks = [
+            *blocks[: MAX_BLOCKS - 1],
+            context(
+                f"_{cut} more sections did not fit in one Slack message; "
+                "`/readiness`, App Home and `sprintbot export tracker` show it all._"
+            ),
+        ]
+    return {"text": clip(text, 3000), "blocks": [b.to_dict() for b in blocks]}
+
+
+def section(mrkdwn: str) -> SectionBlock:
+    """One mrkdwn section (the caller keeps it within SECTION_CHARS)."""
+    return SectionBlock(text=MarkdownTextObject(text=mrkdwn))
+
+
+def text_message(mrkdwn: str) -> Message:
+    """A one-section message whose fallback text is the section's."""
+    return message(mrkdwn, [section(mrkdwn)])
+
+
+def sections(lines: list[str]) -> list[SectionBlock]:
+    """Pack mrkdwn lines into as few sections as fit Slack's 3,000-character limit."""
+    out: list[SectionBlock] = []
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        line = clip(line, SECTION_CHARS)
+        if chunk and size + len(line) + 1 > SECTION_CHARS:
+            out.append(section("\n".join(chunk)))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        out.append(section("\n".join(chunk)))
+    return out
+
+
+def context(mrkdwn: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=clip(mrkdwn, SECTION_CHARS))])
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def more(shown: int, total: int, where: str) -> list[str]:
+    """ "+2 more — where": a list never drops its tail silently."""
+    return [f"_+{total - shown} more — {where}_"] if total > shown else []
+
+
+def pts(x: float) -> str:
+    """A change in percentage points, signed: "+1.5"."""
+    return pct(x, signed=True).removesuffix(" %")

@@ -1,0 +1,94 @@
+"""The App Home tab: the live dashboard (jobs.reports.home)."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block, HeaderBlock, ImageBlock
+
+from bot.blocks.common import (
+    NAME_CHARS,
+    Message,
+    context,
+    esc,
+    link,
+    message,
+    more,
+    sections,
+    short,
+)
+from bot.blocks.reports import blocker_lines, burndown_line, day_text, headline, tests_line, why
+from jobs.numbers import pct
+from jobs.reports import AppHome, GroupScoreRow, LastRun
+
+
+def _at_target(x: GroupScoreRow) -> str:
+    met = x["score"] is not None and x["score"] >= x["target"]
+    return ":white_check_mark:" if met else ":small_orange_diamond:"
+
+
+# What a user's own standup state says on their Home.
+MINE = {
+    "answered": "you have answered",
+    "late": "you have answered",
+    "away": "you are away",
+    "missing": "yours is still due — `/standup`",
+}
+
+
+def _risk_lines(d: AppHome) -> list[str]:
+    if not d["risks"]:
+        return ["*Open risks*: none open"]
+    return (
+        ["*Open risks*"]
+        + [
+            f"• *{x['code']}* {x['status']} ({x['impact']} impact, {x['probability']} "
+            f"probability) — {esc(x['description'], 600)}"
+            for x in d["risks"]
+        ]
+        + more(len(d["risks"]), d.get("risk_open_count", 0), "`/risk list` shows them all")
+    )
+
+
+def _last_run_line(run: LastRun | None) -> str:
+    if not run:
+        return "*Last CI run*: none yet"
+    parts = [
+        f"*Last CI run* `{esc(run['run'], NAME_CHARS)}` at {run['at'][:16].replace('T', ' ')} UTC",
+        f"{run['passed']} passed, {run['failed']} failed, {run['skipped']} skipped",
+    ]
+    if run["commit"]:
+        parts.append(f"commit `{esc(run['commit'][:12])}`")
+    if run.get("url"):
+        parts.append(link(run["url"], "CI run"))
+    return " · ".join(parts)
+
+
+def app_home(d: AppHome) -> Message:
+    """The live dashboard (the seed's Key Metrics Dashboard), within a Home tab's 100 blocks."""
+    title = f"{d['name']} — {day_text(d)}"
+    blocks: list[Block] = [HeaderBlock(text=short(title, 150)), headline(d), *why(d)]
+    blocks += sections(
+        ["*Breakdown by group*"]
+        + [
+            f"{_at_target(g)} {esc(g['name'], NAME_CHARS)} ({g['weight']:g}) — "
+            f"{pct(g['score'])} of {pct(g['target'])}"
+            for g in d["groups"]
+        ]
+    )
+    blocks += sections(
+        [burndown_line(d)] + ([tests_line(d)] if "target_failing" in d["tests"] else [])
+    )
+    if d.get("chart_file"):
+        blocks.append(
+            ImageBlock(
+                slack_file={"id": d["chart_file"]},
+                alt_text="Burn-down: failing tests per day against the plan",
+            )
+        )
+    blocks += sections(blocker_lines(d))
+    blocks += sections(_risk_lines(d))
+    s = d["standups"]
+    mine = MINE.get(s["mine"], "you are not a participant")
+    blocks += sections([f"*Today's standups*: {s['answered']} of {s['expected']}; {mine}"])
+    blocks += sections([_last_run_line(d["last_run"])])
+    blocks.append(context(f"Updated {d['at'][:16].replace('T', ' ')} UTC"))
+    return message(esc(title), blocks)

@@ -1,0 +1,105 @@
+"""/readiness: the breakdown by group and component, and the confirmation of a manual
+score (jobs.readiness)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.blocks.common import HEALTH_EMOJI, clip, escape, pts
+from jobs.numbers import ComponentScore, GroupScore, pct
+from jobs.readiness import ScoreChange, Status
+
+
+def _gap(score: float | None, target: float) -> str:
+    if score is None:
+        return "no data"
+    gap = score - target
+    return "on target" if gap >= 0 else f"gap {pts(gap)} pts"
+
+
+def _leaf_line(c: ComponentScore) -> str:
+    mark = (
+        ":white_check_mark:"
+        if c.score is not None and c.score >= c.target
+        else ":small_orange_diamond:"
+    )
+    detail = f" · _{escape(c.detail, 300)}_" if c.detail else ""
+    return (
+        f"{mark} {escape(c.name, 300)} ({c.weight:g}) — *{pct(c.score)}* of {pct(c.target)}, "
+        f"{_gap(c.score, c.target)}{detail}"
+    )
+
+
+def _group_section(g: GroupScore) -> SectionBlock:
+    head = (
+        f"*{escape(g.name, 300)}* · weight {g.weight:g} — *{pct(g.score)}* of {pct(g.target)}, "
+        f"{_gap(g.score, g.target)}"
+    )
+    lines = [head, *(_leaf_line(c) for c in g.components)]
+    return SectionBlock(text=MarkdownTextObject(text=clip("\n".join(lines), 3000)))
+
+
+def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dict[str, Any]]:
+    """The /readiness breakdown: overall score, target, gap, then every group and leaf."""
+    bd = status.breakdown
+    day = status.status_line or (
+        f"Day {status.day} of {days}"
+        if 1 <= status.day <= days
+        else ("Before the sprint" if status.day < 1 else "Sprint over")
+    )
+    why = " · ".join(x for x in (f"{status.health}: {status.health_reason}", status.plan_note) if x)
+    rate = pct(status.pass_rate) if status.known else "no test results yet"
+    unmapped = f"\n_{status.unmapped} Unmapped (in no component)_" if status.unmapped else ""
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Readiness {pct(bd.score)} — target {pct(bd.target)}"[:150]),
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(text=f"*Overall*\n{pct(bd.score)}"),
+                MarkdownTextObject(
+                    text=f"*Target*\n{pct(bd.target)} ({_gap(bd.score, bd.target)})"
+                ),
+                MarkdownTextObject(text=f"*Plan for today*\n{pct(status.plan)}"),
+                MarkdownTextObject(text=f"*Health*\n{HEALTH_EMOJI[status.health]} {status.health}"),
+                MarkdownTextObject(
+                    text=f"*Tests passing*\n{status.passed}/{status.known} ({rate})" + unmapped
+                ),
+            ]
+        ),
+        ContextBlock(elements=[MarkdownTextObject(text=escape(f"{sprint_name} · {day}", 3000))]),
+        ContextBlock(elements=[MarkdownTextObject(text=escape(why, 3000))]),
+        DividerBlock(),
+    ]
+    blocks += [_group_section(g) for g in bd.groups]
+    return [b.to_dict() for b in blocks[:50]]
+
+
+def readiness_fallback(status: Status) -> str:
+    """Plain text for notifications and clients that do not show blocks."""
+    bd = status.breakdown
+    return (
+        f"Readiness {pct(bd.score)} (target {pct(bd.target)}, plan {pct(status.plan)}, "
+        f"{status.health})"
+    )
+
+
+def render_score_change(change: ScoreChange) -> str:
+    """The confirmation after /readiness set."""
+    return (
+        f":pencil2: *{escape(change.component)}*: {pct(change.old)} → *{pct(change.new)}*. "
+        f"Readiness {pct(change.readiness_before)} → *{pct(change.readiness_after)}*."
+    )
+
+
+READINESS_USAGE = (
+    "Usage: `/readiness` shows the breakdown; `/readiness set COMPONENT SCORE` sets a manual "
+    "component's score (admins), e.g. `/readiness set User Guides 70`."
+)

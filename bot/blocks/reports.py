@@ -1,0 +1,340 @@
+"""The daily and weekly reports, the lists in their threads, and /sprint (jobs.reports)."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block, HeaderBlock, MarkdownTextObject, SectionBlock
+
+from bot.blocks.common import (
+    HEALTH_EMOJI,
+    NAME_CHARS,
+    SEVERITY_EMOJI,
+    Message,
+    context,
+    esc,
+    mention,
+    mentions,
+    message,
+    more,
+    pts,
+    sections,
+    short,
+)
+from bot.blocks.review import completion_lines, milestone_lines
+from jobs.milestones import ForecastData
+from jobs.numbers import pct
+from jobs.reports import ChangeList, DailyReport, SprintStatus, Summary, TestChange, WeeklyReport
+
+LATE = ":hourglass: Posted late: the clock was down at the scheduled time."
+
+
+def headline(d: Summary, *, since: str = "since yesterday") -> SectionBlock:
+    """Readiness and its change, plan and target, health, tests passing."""
+    r, t = d["readiness"], d["tests"]
+    score, previous = r.get("score"), r.get("previous")
+    change = (
+        f" ({pts(score - previous)} pts {since})"
+        if score is not None and previous is not None
+        else ""
+    )
+    tests = (
+        f"*Tests passing*\n{t['passed']:,}/{t['known']:,} ({pct(t['pass_rate'])}"
+        + (f", target {pct(t['pass_rate_target'])}" if "pass_rate_target" in t else "")
+        + ")"
+        if t.get("known")
+        else "*Tests passing*\nno test results yet"
+    )
+    return SectionBlock(
+        fields=[
+            MarkdownTextObject(text=f"*Readiness*\n{pct(r['score'])}{change}"),
+            MarkdownTextObject(
+                text=f"*Plan today / target*\n{pct(r['plan'])} / {pct(r['target'])}"
+            ),
+            MarkdownTextObject(text=f"*Health*\n{HEALTH_EMOJI.get(r['health'], '')} {r['health']}"),
+            MarkdownTextObject(text=tests),
+        ]
+    )
+
+
+def why(d: Summary) -> list[Block]:
+    """Health's reason and where the plan comes from, under the headline."""
+    r = d["readiness"]
+    parts = []
+    if r.get("health_reason"):
+        parts.append(f"*{r['health']}*: {esc(r['health_reason'])}")
+    if r.get("plan_note"):
+        parts.append(esc(r["plan_note"]))
+    return [context(" · ".join(parts))] if parts else []
+
+
+def tests_line(d: Summary) -> str:
+    """The sprint's test figures by their DESIGN names, against the one failing target."""
+    t = d["tests"]
+    if not t.get("known") or "target_failing" not in t:
+        return "*Tests*: no test results yet"
+    return (
+        f"*Tests*: {t['failing']:,} failing now (target {t['target_failing']:,}; "
+        f"baseline {t['baseline_failing']:,}) · fixed this sprint {t['fixed']:,} · "
+        f"regressions introduced {t['regressions_introduced']:,}, open "
+        f"{t['regressions_open']:,} · new failures open {t['new_failures_open']:,}"
+    )
+
+
+def blocker_lines(d: Summary) -> list[str]:
+    if not d["blocker_count"]:
+        return ["*Open blockers*: none open"]
+    return (
+        [f"*Open blockers ({d['blocker_count']})*"]
+        + [
+            f"{SEVERITY_EMOJI.get(b['severity'], '')} *{b['code']}* {b['severity']} · "
+            f"{esc(b['component'], NAME_CHARS)} — {esc(b['description'], 600)} "
+            f"({b['age']}, step {b['level']})"
+            for b in d["blockers"]
+        ]
+        + more(len(d["blockers"]), d["blocker_count"], "`/blocker list` shows them all")
+    )
+
+
+def _benchmark_lines(d: Summary) -> list[str]:
+    bench = [b for b in d["benchmarks"] if b["value"] is not None]
+    marks = {
+        "met": ":white_check_mark:",
+        "missed": ":large_yellow_circle:",
+        "degraded": ":red_circle:",
+    }
+    return (
+        ["*Benchmarks*"]
+        + [
+            f"{marks.get(b['state'] or '', '')} {b['label']}: {b['value']:g} {b['unit']} "
+            f"(target {'≤' if b['better'] == 'lower' else '≥'} {b['target']:g})"
+            for b in bench
+        ]
+        if bench
+        else []
+    )
+
+
+def _report_day(d: Summary) -> str:
+    return d.get("status_line") or f"Day {d['day']} of {d['days']}"
+
+
+def _change_lines(label: str, items: list[TestChange], count: int) -> str:
+    return (
+        f"• {label}: {count}"
+        + "".join(f"\n    `{esc(c['id'], 120)}`" for c in items)
+        + "".join(f"\n    {x}" for x in more(len(items), count, "the whole list is in the thread"))
+    )
+
+
+def daily_report(d: DailyReport) -> Message:
+    r, y = d["readiness"], d["yesterday"]
+    title = f"Daily report — {_report_day(d)}, {d['date']}"
+    blocks: list[Block] = [HeaderBlock(text=short(title, 150)), headline(d), *why(d)]
+    if d.get("final"):
+        blocks.append(
+            context(f":checkered_flag: The sprint's final daily report: it ends today, {d['end']}.")
+        )
+    if d.get("late"):
+        blocks.append(context(LATE))
+    if d.get("on_demand"):
+        blocks.append(context("Posted on request with `/sprint report`."))
+    lines = [
+        f"*Yesterday ({y['date']})*: {y['runs']} CI run(s), {y['reports']} report(s)"
+        + (
+            f"; last: {y['passed']} passed, {y['failed']} failed, {y['skipped']} skipped"
+            if y["reports"]
+            else ""
+        )
+    ]
+    if "regressed" in y:
+        lines.append(_change_lines("Regressed", y["regressed"], y["regressed_count"]))
+    lines.append(_change_lines("New failing tests", y["new_failures"], y["new_failures_count"]))
+    lines.append(_change_lines("Tests fixed", y["fixed"], y["fixed_count"]))
+    v = d["velocity"]
+    if v["last"] is not None:
+        lines.append(
+            f"• Velocity: {v['last']} tests fixed yesterday, {v['average']:.1f}/day on "
+            f"average (target {v['target'][0]}-{v['target'][1]})"
+        )
+    lines.append(tests_line(d))
+    blocks += sections(lines)
+    blocks += sections(blocker_lines(d))
+    blocks += sections(_risk_lines(d))
+    blocks += sections(_benchmark_lines(d))
+    s = d["standups"]
+    if s["expected"]:
+        blocks.append(
+            context(
+                f"Standups yesterday: {s['answered']} of {s['expected']}"
+                + (f"; missing {mentions(s['missing'])}" if s["missing"] else "")
+            )
+        )
+    blocks.append(context("The burn-down chart is in the thread."))
+    return message(f"{title}: readiness {pct(r['score'])}, {r['health']}", blocks)
+
+
+def _risk_lines(d: Summary) -> list[str]:
+    rc = d["risk_counts"]
+    open_count = d.get("risk_open_count", rc["Critical"] + rc["Active"])
+    if not open_count:
+        head = "*Risks*: none open"
+        if rc["Mitigated"] or rc["Resolved"]:
+            head += f" ({rc['Mitigated']} mitigated, {rc['Resolved']} resolved)"
+        return [head]
+    return (
+        [
+            f"*Risks*: {rc['Critical']} critical, {rc['Active']} active, "
+            f"{rc['Mitigated']} mitigated, {rc['Resolved']} resolved"
+        ]
+        + [
+            f"• *{x['code']}* {x['status']} ({x['impact']} impact) — {esc(x['description'], 600)}"
+            for x in d["risks"]
+        ]
+        + more(len(d["risks"]), open_count, "`/risk list` shows them all")
+    )
+
+
+def change_list(d: ChangeList) -> Message:
+    """The whole lists the daily report could only start: in its thread."""
+    title = f"Every test that changed on {d['date']}"
+    lines = [f"*{title}*"]
+    for ids, label in (
+        (d.get("regressed") or [], "Regressed"),
+        (d.get("new_failures") or [], "New failing tests"),
+        (d.get("fixed") or [], "Tests fixed"),
+    ):
+        if ids:
+            lines.append(f"*{label} ({len(ids)})*")
+            lines += [f"• `{esc(x, 200)}`" for x in ids]
+    blocks: list[Block] = [*sections(lines)]
+    return message(title, blocks)
+
+
+def _forecast_line(label: str, f: ForecastData, unit: str, extra: str = "") -> str:
+    target = f"{f['target']:g}{unit}"
+    if f.get("text"):
+        return f"• {label}: {f['text']}" + (extra if not f["on_pace"] and f["per_day"] else "")
+    if f["reached"]:
+        return f"• {label} {target}: reached ({f['current']:.2f}{unit})"
+    if f["per_day"] is None:
+        return f"• {label} {target}: not enough days measured for a forecast yet"
+    pace = f"{f['per_day']:+.2f} pts/day"
+    if f["day"] is not None:
+        return f"• {label} {target}: on Day {f['day']} ({f['date']}) at the current {pace}"
+    needed = (
+        f"; needs {f['needed_per_day']:+.2f} pts/day{extra}"
+        if f["needed_per_day"] is not None
+        else ""
+    )
+    return f"• {label} {target}: not at this pace ({pace}){needed}"
+
+
+def _forecast_lines(d: WeeklyReport) -> list[str]:
+    f = d["forecast"]
+    tests = f["pass_rate"].get("needed_tests_per_day")
+    return [
+        "*Forecast* (least squares over the sprint's days so far)",
+        _forecast_line("Readiness", f["readiness"], " %"),
+        _forecast_line(
+            "Pass rate",
+            f["pass_rate"],
+            " %",
+            f" (≈{tests:.0f} tests/day)" if tests is not None else "",
+        ),
+    ]
+
+
+def _risk_assessment_lines(d: WeeklyReport) -> list[str]:
+    assessed = d["risk_assessment"]
+    risks = ["*Risk assessment*"] + [
+        f"• *{x['code']}* {x['status']} — {esc(x['description'], 600)} (impact {x['impact']}, "
+        f"probability {x['probability']}"
+        + (f", owner {mention(x['owner'])}" if x["owner"] else "")
+        + ")"
+        + (f"\n    Mitigation: {esc(x['mitigation'], 600)}" if x.get("mitigation") else "")
+        for x in assessed
+    ]
+    if len(risks) == 1:
+        risks.append("No open risks.")
+    total = d.get("risk_assessment_count", len(assessed))
+    return risks + more(len(assessed), total, "`/risk list` shows them all")
+
+
+def _dashboard_lines(d: WeeklyReport) -> list[str]:
+    dash = ["*Metrics dashboard*"]
+    for g in d["dashboard"]:
+        dash.append(
+            f"*{esc(g['name'], NAME_CHARS)}* ({g['weight']:g}) — {pct(g['score'])} of "
+            f"{pct(g['target'])}"
+        )
+        dash += [
+            f"    {esc(c['name'], NAME_CHARS)} ({c['weight']:g}) — {pct(c['score'])} of "
+            f"{pct(c['target'])}"
+            for c in g["components"]
+        ]
+    dash.append(tests_line(d))
+    t = d["tests"]
+    if t.get("test_files"):
+        dash.append(f"Test files passing: {t['test_files_passing']} of {t['test_files']}")
+    return dash
+
+
+def weekly_report(d: WeeklyReport) -> Message:
+    """The most decision-worthy first (forecast, milestones, risks, blockers), the long
+    dashboard last: if a huge sprint overflows Slack's 50 blocks, it is the tail that is
+    cut, and the message says so."""
+    r = d["readiness"]
+    title = f"Weekly report — week {d['week']}, {_report_day(d)}, {d['date']}"
+    blocks: list[Block] = [HeaderBlock(text=short(title, 150)), headline(d), *why(d)]
+    if d.get("late"):
+        blocks.append(context(LATE))
+    blocks += sections(_forecast_lines(d))
+    if completion := d.get("completion"):
+        blocks += sections(completion_lines(completion))
+    blocks += sections([line for m in d["milestones"] for line in milestone_lines(m)])
+    blocks += sections(_risk_assessment_lines(d))
+    blocks += sections(blocker_lines(d))
+    blocks += sections(_benchmark_lines(d))
+    blocks += sections(_dashboard_lines(d))
+    blocks.append(context("The burn-down chart is in the thread."))
+    return message(f"{title}: readiness {pct(r['score'])}, {r['health']}", blocks)
+
+
+def day_text(d: Summary) -> str:
+    if d.get("status_line"):
+        return str(d["status_line"])
+    if d["day"] < 1:
+        return "Before the sprint"
+    if d["day"] > d["days"]:
+        return "Sprint over"
+    return f"Day {d['day']} of {d['days']}"
+
+
+def burndown_line(d: SprintStatus) -> str:
+    b = d["burndown"]
+    if b["failing"] is None:
+        return "*Burn-down*: no test results yet"
+    return (
+        f"*Burn-down*: {b['failing']:,} failing now (plan for today {b['planned']:,}, "
+        f"target {b['final']:,})"
+        + (f" · {b['fixed']:,} fixed this sprint" if b["fixed"] is not None else "")
+        + f" · {b['remaining']:,} to go"
+    )
+
+
+def sprint_status(d: SprintStatus) -> Message:
+    """/sprint: day, health, readiness vs plan, burn-down, open blockers."""
+    title = f"{d['name']} — {day_text(d)}"
+    blocks: list[Block] = [HeaderBlock(text=short(title, 150)), headline(d), *why(d)]
+    lines = [burndown_line(d)]
+    if "target_failing" in d["tests"]:
+        lines.append(tests_line(d))
+    lines += blocker_lines(d)
+    blocks += sections(lines)
+    blocks.append(
+        context("`/sprint report` posts today's report · `/sprint review` · `/sprint signoff`")
+    )
+    r = d["readiness"]
+    return message(
+        f"{esc(title)}: readiness {pct(r['score'])} (plan {pct(r['plan'])}), {r['health']}",
+        blocks,
+    )

@@ -1,0 +1,232 @@
+"""The sprint review draft, milestones and their sign-off, and the lesson-learned modal
+(jobs.review, jobs.milestones)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    HeaderBlock,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks.common import (
+    NAME_CHARS,
+    VALUE,
+    Message,
+    context,
+    esc,
+    mention,
+    message,
+    more,
+    pts,
+    sections,
+    short,
+)
+from bot.ids import Action
+from bot.ids import View as ViewId
+from jobs.milestones import CriterionResult, MilestoneData, SignoffState, role_title
+from jobs.numbers import pct
+from jobs.reports import Completion
+from jobs.review import (
+    LESSON_CHARS,
+    LESSON_TITLES,
+    Goal,
+    LessonField,
+    LessonItem,
+    ReviewSummary,
+    SprintReview,
+)
+
+
+def _measured(c: CriterionResult) -> str:
+    if c["value"] is None:
+        return "not measured yet"
+    value = f"{c['value']:,.2f}".rstrip("0").rstrip(".") + (" %" if c["unit"] == "%" else "")
+    if c.get("of") is not None:
+        value += f" of {c['of']:,.0f}"
+    return value
+
+
+def milestone_lines(m: MilestoneData) -> list[str]:
+    head = (
+        f"*{esc(m['name'], NAME_CHARS)}* (day {m['day']}) — {m['met']} of "
+        f"{len(m['criteria'])} criteria met"
+        + (f" · review {esc(m['review'], NAME_CHARS)}" if m.get("review") else "")
+    )
+    lines = [head] + [
+        f"{':white_check_mark:' if c['met'] else ':x:'} {esc(c['criterion'], NAME_CHARS)} — "
+        f"measured {_measured(c)}"
+        for c in m["criteria"]
+    ]
+    if m["signoffs"]:
+        lines.append("Sign-offs: " + " · ".join(_signoff_text(x) for x in m["signoffs"]))
+    return lines
+
+
+def _signoff_text(x: SignoffState) -> str:
+    if x["user"]:
+        return f":white_check_mark: {role_title(x['role'])} {mention(x['user'])}"
+    return f":hourglass_flowing_sand: {role_title(x['role'])}"
+
+
+def _goal_lines(goals: list[Goal]) -> list[str]:
+    return [
+        f"{':white_check_mark:' if g['met'] else ':x:'} {esc(g['goal'], NAME_CHARS)}: target "
+        f"{_goal_value(g, 'target')}, achieved {_goal_value(g, 'achieved')}"
+        for g in goals
+    ]
+
+
+def completion_lines(c: Completion) -> list[str]:
+    s = c["summary"]
+    met = sum(1 for g in c["goals"] if g["met"])
+    lines = [f"*Sprint completion*: {met} of {len(c['goals'])} goals met", *_goal_lines(c["goals"])]
+    if s["start"] is not None and s["end"] is not None:
+        lines.append(
+            f"Readiness {pct(s['start'])} → {pct(s['end'])} ({pts(s['end'] - s['start'])} pts)"
+        )
+    lines.append("*Next phase* (action items from the review)")
+    lines += [f"• {esc(x['text'], 1000)} — {mention(x['author'])}" for x in c["next_phase"]] or [
+        "• _none yet: add them with `/sprint review`_"
+    ]
+    return lines
+
+
+def _goal_value(g: Goal, key: Literal["target", "achieved"]) -> str:
+    value = g[key]
+    if value is None:
+        return "—"
+    return f"{value:.2f}".rstrip("0").rstrip(".") + (" %" if g["unit"] == "%" else "")
+
+
+def _metrics_lines(s: ReviewSummary) -> list[str]:
+    improvement = (
+        f" ({pts(s['end'] - s['start'])} pts)"
+        if s["start"] is not None and s["end"] is not None
+        else ""
+    )
+    return [
+        "*Metrics summary*",
+        f"• Readiness: {pct(s['start'])} → {pct(s['end'])}{improvement}",
+        f"• Pass rate: {pct(s['pass_rate'])}",
+        f"• Tests fixed: {s['tests_fixed']:g}",
+        f"• Regressions introduced: {s['regressions']} ({s['still_failing']} still open)",
+    ]
+
+
+def _change_lines(d: SprintReview) -> list[str]:
+    """The sprint's regressions (marking those still failing), then the tests it fixed."""
+    count = d["summary"]["regressions"]
+    return (
+        [f"*Regressions introduced during the sprint ({count})*"]
+        + [
+            f"• `{esc(t, 120)}`" + (" (still failing)" if t in d["still_failing"] else "")
+            for t in d["regressions"]
+        ]
+        + more(len(d["regressions"]), count, "`GET /api/v1/sprint` counts them")
+        + [f"*Tests fixed this sprint ({d['fixed_count']})*"]
+        + [f"• `{esc(t, 120)}`" for t in d["fixed"]]
+        + more(len(d["fixed"]), d["fixed_count"], "the tracker export lists the days")
+    )
+
+
+def _lesson_lines(lessons: dict[str, list[LessonItem]]) -> list[str]:
+    lines = ["*Lessons learned*"]
+    for kind, heading in LESSON_TITLES.items():
+        lines.append(f"_{heading}_")
+        lines += [
+            f"• {esc(x['text'], 1000)} — {mention(x['author'])}" for x in lessons.get(kind) or []
+        ] or ["• _none yet_"]
+    return lines
+
+
+def sprint_review(d: SprintReview) -> Message:
+    title = f"Sprint review draft — {d['name']}"
+    blocks: list[Block] = [
+        HeaderBlock(text=short(title, 150)),
+        context(
+            f"Day {d['day']} of {d['days']}, {d['date']}"
+            + (f" · requested by {mention(by)}" if (by := d.get("requested_by")) else "")
+            + (f" · goal: {esc(d['goal'], 1000)}" if d.get("goal") else "")
+        ),
+        *sections(["*Sprint goals achievement*", *_goal_lines(d["goals"])]),
+        *sections(_metrics_lines(d["summary"])),
+    ]
+    if d["accomplishments"]:
+        blocks += sections(
+            ["*Components at target*", ", ".join(esc(x, NAME_CHARS) for x in d["accomplishments"])]
+        )
+    blocks += sections(_change_lines(d))
+    blocks += sections(
+        [f"*Blockers resolved ({d['blockers_resolved_count']})*"]
+        + [
+            f"• *{b['code']}* {b['severity']} · {esc(b['component'], NAME_CHARS)} — "
+            f"{esc(b['description'], 600)} (resolved in {b['took']})"
+            for b in d["blockers_resolved"]
+        ]
+    )
+    blocks += sections(_lesson_lines(d["lessons"]))
+    add = ButtonElement(text="Add a lesson learned", action_id=Action.LESSON_ADD, value="lesson")
+    blocks.append(ActionsBlock(elements=[add]))
+    return message(esc(title), blocks)
+
+
+def signoff(d: MilestoneData) -> Message:
+    """The current milestone's sign-off request, one button per role still to sign."""
+    title = f"Sign-off: {d['name']}"
+    blocks: list[Block] = [HeaderBlock(text=short(title, 150))]
+    blocks += sections(milestone_lines(d))
+    waiting = [x for x in d["signoffs"] if not x["user"]]
+    if waiting:
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text=short(f"Sign off as {role_title(x['role'])}", 75),
+                        action_id=f"{Action.SIGNOFF}:{x['role']}"[:255],
+                        value=f"{d['day']}:{x['role']}",
+                        style="primary",
+                    )
+                    for x in waiting[:25]
+                ]
+            )
+        )
+    else:
+        blocks.append(context(":tada: Every sign-off is in."))
+    return message(esc(title), blocks)
+
+
+def lesson_form() -> dict[str, Any]:
+    """The modal of the review's *Add a lesson learned* button."""
+    kinds = [Option(value=str(k), text=t) for k, t in LESSON_TITLES.items()]
+    return View(
+        type="modal",
+        callback_id=ViewId.LESSON,
+        title="Lesson learned",
+        submit="Add",
+        close="Cancel",
+        blocks=[
+            InputBlock(
+                block_id=LessonField.KIND,
+                label="Kind",
+                element=StaticSelectElement(
+                    action_id=VALUE, options=kinds, initial_option=kinds[0]
+                ),
+            ),
+            InputBlock(
+                block_id=LessonField.TEXT,
+                label="Lesson",
+                element=PlainTextInputElement(
+                    action_id=VALUE, multiline=True, max_length=LESSON_CHARS
+                ),
+            ),
+        ],
+    ).to_dict()

@@ -1,0 +1,367 @@
+"""Block Kit of the daily standup: the day's message and the answers in its thread, the
+prompt and reminder DMs, and the standup modal (the seed's Daily Standup Template)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    NumberInputElement,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticMultiSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks.blockers import severity_select
+from bot.blocks.common import (
+    SECTION_CHARS,
+    VALUE,
+    Message,
+    clip,
+    context,
+    esc,
+    mentions,
+    message,
+    section,
+    sections,
+    short,
+)
+from bot.ids import Action
+from bot.ids import View as ViewId
+from jobs.numbers import pct
+from jobs.standups import (
+    Field,
+    MetricsSnapshot,
+    StandupAnswers,
+    StandupDayMessage,
+    StandupDM,
+    StandupReplyMessage,
+)
+
+
+def _mentions(users: list[str]) -> str:
+    return mentions(users) or "nobody"
+
+
+def standup_day(d: StandupDayMessage) -> Message:
+    """The day's parent message in the team channel; participation once the digest ran."""
+    title = f"Standup — Day {d['sprint_day']} of {d['days']}, {d['day']}"
+    blocks: list[Block] = [HeaderBlock(text=short(title, 150))]
+    if "answered" not in d:
+        blocks.append(section("Answers go in this thread: `/standup` opens the form."))
+        return message(title, blocks)
+    answered, expected = len(d["answered"]), d["expected"]
+    lines = [f"*Answered {answered} of {expected}*"]
+    if d["missing"]:
+        lines.append(f"Missing: {_mentions(d['missing'])}")
+    if d["away"]:
+        lines.append(f"Away: {_mentions(d['away'])}")
+    blocks.append(section("\n".join(lines)))
+    highlights = [f"• :no_entry: <@{b['user']}> {esc(b['text'], 1000)}" for b in d["blockers"]]
+    highlights += [
+        f"• :raising_hand: <@{h['user']}> needs help: {esc(h['text'], 1000)}" for h in d["help"]
+    ]
+    if highlights:
+        blocks += sections(["*Blockers and help needed*", *highlights])[:20]
+    return message(f"{title}: answered {answered} of {expected}", blocks)
+
+
+def _bullets(*pairs: tuple[str, Any]) -> str:
+    """ "• label: value" lines for the answered fields."""
+    return "\n".join(f"• {k}: {esc(v, 1500)}" for k, v in pairs if v not in (None, "", []))
+
+
+def _answer_sections(a: StandupAnswers) -> list[tuple[str, str]]:
+    """(title, body) of each part of the template; "" where nothing was answered."""
+    resolved = ", ".join(f"B-{b:03d}" for b in a.get("blockers_resolved") or [])
+    current = "; ".join(f"{s} {t}" for s, t in a.get("current_blockers") or [])
+    return [
+        (
+            "Yesterday's progress",
+            _bullets(
+                ("Tests fixed", a.get("tests_fixed")),
+                ("Components improved", ", ".join(a.get("components_improved") or [])),
+                ("Blockers resolved", resolved),
+                ("Notes", a.get("notes")),
+            ),
+        ),
+        (
+            "Today's plan",
+            _bullets(
+                ("Target tests to fix", a.get("target_tests")),
+                ("Focus areas", a.get("focus_areas")),
+                ("Risk items to address", a.get("risk_items")),
+            ),
+        ),
+        (
+            "Blockers & risks",
+            _bullets(
+                ("Current blockers", current),
+                ("New risks", "; ".join(a.get("new_risks") or [])),
+                ("Help needed", a.get("help_needed")),
+            ),
+        ),
+        (
+            "Action items",
+            "\n".join(
+                f"• {esc(i['item'], 500)} — {esc(i['owner'], 200)}, due {esc(i['due'], 200)}"
+                for i in a.get("action_items") or []
+            ),
+        ),
+    ]
+
+
+def standup_reply(d: StandupReplyMessage) -> Message:
+    """Someone's answer in the day's thread, with the figures as they answered."""
+    m = d["metrics"]
+    text = f"*Standup from <@{d['user']}>* (Day {d['sprint_day']} of {d['days']})"
+    blocks: list[Block] = [section(text)]
+    for title, body in _answer_sections(d["answers"]):
+        if body:
+            blocks.append(section(clip(f"*{title}*\n{body}", SECTION_CHARS)))
+    blocks.append(
+        context(
+            f"Snapshot: {m['passed']}/{m['known']} tests passing "
+            f"({pct(m.get('pass_rate'))}), "
+            f"readiness {pct(m.get('readiness'))}, {m.get('health')}"
+            + (" · edited" if d.get("edited") else "")
+        )
+    )
+    return message(f"Standup from <@{d['user']}>", blocks)
+
+
+def _open_button() -> ButtonElement:
+    return ButtonElement(
+        text="Open standup", action_id=Action.STANDUP_OPEN, value="open", style="primary"
+    )
+
+
+def _with_open_button(text: str) -> Message:
+    return message(text, [section(text), ActionsBlock(elements=[_open_button()])])
+
+
+def standup_prompt(d: StandupDM) -> Message:
+    """The morning DM: the button that opens the standup modal."""
+    return _with_open_button(
+        f":wave: Time for today's standup — Day {d['sprint_day']} of {d['days']} ({d['day']})."
+    )
+
+
+def standup_reminder(d: StandupDM) -> Message:
+    """The DM to those who have not answered by the reminder time."""
+    return _with_open_button(
+        f":hourglass_flowing_sand: Your standup for {d['day']} is still open — two "
+        "minutes, and the team sees where you are. `/standup skip` if you are away."
+    )
+
+
+# -- the modal ---------------------------------------------------------------------------
+
+
+def _text_input(
+    field: Field, label: str, *, initial: str = "", hint: str = "", placeholder: str = ""
+) -> InputBlock:
+    return InputBlock(
+        block_id=field,
+        label=label,
+        optional=True,
+        hint=hint or None,
+        element=PlainTextInputElement(
+            action_id=VALUE,
+            multiline=True,
+            initial_value=initial or None,
+            placeholder=placeholder or None,
+            max_length=2900,
+        ),
+    )
+
+
+def _number_input(field: Field, label: str, *, initial: int | None = None) -> InputBlock:
+    return InputBlock(
+        block_id=field,
+        label=label,
+        optional=True,
+        element=NumberInputElement(
+            action_id=VALUE, is_decimal_allowed=False, min_value=0, initial_value=initial
+        ),
+    )
+
+
+def _multi(
+    field: Field,
+    label: str,
+    options: list[tuple[str, str]],
+    selected: list[str],
+    *,
+    empty: str = "none open",
+) -> Block:
+    if not options:
+        return ContextBlock(elements=[MarkdownTextObject(text=f"*{label}:* {empty}")])
+    opts = [Option(value=v, text=t[:75]) for v, t in options[:100]]
+    initial = [o for o in opts if o.value in selected] or None
+    return InputBlock(
+        block_id=field,
+        label=label,
+        optional=True,
+        element=StaticMultiSelectElement(action_id=VALUE, options=opts, initial_options=initial),
+    )
+
+
+def _snapshot(metrics: MetricsSnapshot, sprint_name: str, prev: Mapping[str, Any]) -> list[Block]:
+    """The live figures, read-only, and what the last answer planned for today."""
+    blocks: list[Block] = [
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(
+                    text=f"*Tests passing*\n{metrics['passed']} / {metrics['known']}"
+                ),
+                MarkdownTextObject(text=f"*Pass rate*\n{pct(metrics.get('pass_rate'))}"),
+                MarkdownTextObject(text=f"*Production readiness*\n{pct(metrics.get('readiness'))}"),
+                MarkdownTextObject(
+                    text=f"*On track*\n{metrics.get('health')} (plan {pct(metrics.get('plan'))})"
+                ),
+            ]
+        ),
+        ContextBlock(
+            elements=[MarkdownTextObject(text=f"Metrics snapshot from live data · {sprint_name}")]
+        ),
+    ]
+    if prev:
+        planned = prev.get("focus_areas") or "—"
+        target = prev.get("target_tests")
+        blocks.append(
+            section(
+                f"*Carried over from your last standup*\nPlanned: {planned}"
+                + (f"\nTarget tests to fix: {target}" if target is not None else "")[:2900]
+            )
+        )
+    return blocks
+
+
+def _yesterday(
+    cur: Mapping[str, Any], components: list[str], open_blockers: list[tuple[int, str]]
+) -> list[Block]:
+    return [
+        DividerBlock(),
+        HeaderBlock(text="Yesterday's progress"),
+        _number_input(Field.TESTS_FIXED, "Tests fixed", initial=cur.get("tests_fixed")),
+        _multi(
+            Field.COMPONENTS_IMPROVED,
+            "Components improved",
+            [(c, c) for c in components],
+            cur.get("components_improved") or [],
+        ),
+        _multi(
+            Field.BLOCKERS_RESOLVED,
+            "Blockers resolved",
+            [(str(i), f"B-{i:03d} {t}") for i, t in open_blockers],
+            [str(b) for b in cur.get("blockers_resolved") or []],
+            empty="none open that you may resolve",
+        ),
+        _text_input(Field.NOTES, "Notes", initial=cur.get("notes") or ""),
+    ]
+
+
+def _today(cur: Mapping[str, Any], prev: Mapping[str, Any]) -> list[Block]:
+    return [
+        DividerBlock(),
+        HeaderBlock(text="Today's plan"),
+        _number_input(Field.TARGET_TESTS, "Target tests to fix", initial=cur.get("target_tests")),
+        _text_input(
+            Field.FOCUS_AREAS,
+            "Focus areas",
+            initial=cur.get("focus_areas") or prev.get("focus_areas") or "",
+        ),
+        _text_input(Field.RISK_ITEMS, "Risk items to address", initial=cur.get("risk_items") or ""),
+    ]
+
+
+def _blockers_and_risks(cur: Mapping[str, Any]) -> list[Block]:
+    return [
+        DividerBlock(),
+        HeaderBlock(text="Blockers & risks"),
+        _text_input(
+            Field.CURRENT_BLOCKERS,
+            "Current blockers",
+            initial="\n".join(f"{s}: {t}" for s, t in cur.get("current_blockers") or []),
+            hint="One per line; start a line with P0, P1 or P2 to set its severity.",
+            placeholder="P0: swarm deadlocks under partition",
+        ),
+        InputBlock(
+            block_id=Field.BLOCKER_SEVERITY,
+            label="Severity of lines without one",
+            optional=True,
+            element=severity_select(),
+        ),
+        _text_input(
+            Field.NEW_RISKS,
+            "New risks identified",
+            hint="One per line.",
+            initial="\n".join(cur.get("new_risks") or []),
+        ),
+        _text_input(Field.HELP_NEEDED, "Help needed", initial=cur.get("help_needed") or ""),
+    ]
+
+
+def _action_items(cur: Mapping[str, Any]) -> list[Block]:
+    return [
+        DividerBlock(),
+        HeaderBlock(text="Action items"),
+        _text_input(
+            Field.ACTION_ITEMS,
+            "Action items",
+            initial="\n".join(
+                f"{i['item']} | {i['owner']} | {i['due']}" for i in cur.get("action_items") or []
+            ),
+            hint="One per line: item | owner | due (2025-11-03, day 9, today, tomorrow, EOD).",
+            placeholder="Fix flaky swarm test | @dana | tomorrow",
+        ),
+    ]
+
+
+def render_standup_modal(
+    *,
+    sprint_name: str,
+    day: str,
+    sprint_day: int,
+    days: int,
+    components: list[str],
+    open_blockers: list[tuple[int, str]],  # those the user may resolve
+    metrics: MetricsSnapshot,
+    carry_over: Mapping[str, Any] | None,
+    current: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The modal; `current` pre-fills an edit, `carry_over` is yesterday's answers (both
+    as stored, so possibly written by older code: read with .get)."""
+    cur = current or {}
+    prev = carry_over or {}
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Standup — Day {sprint_day} of {days}, {day}"[:150]),
+        *_snapshot(metrics, sprint_name, prev),
+        *_yesterday(cur, components, open_blockers),
+        *_today(cur, prev),
+        *_blockers_and_risks(cur),
+        *_action_items(cur),
+    ]
+    view = View(
+        type="modal",
+        callback_id=ViewId.STANDUP,
+        title="Daily standup",
+        submit="Update" if current else "Post",
+        close="Cancel",
+        private_metadata=json.dumps({"day": day}),
+        blocks=blocks,
+    )
+    return view.to_dict()

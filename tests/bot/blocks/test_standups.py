@@ -1,0 +1,239 @@
+"""The daily standup by value: the day's message, an answer, the DMs and the modal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.blocks import render
+from bot.blocks.common import VALUE
+from bot.blocks.standups import (
+    render_standup_modal,
+    standup_day,
+    standup_prompt,
+    standup_reminder,
+    standup_reply,
+)
+from bot.ids import Action
+from jobs.standups import (
+    Field,
+    MetricsSnapshot,
+    StandupAnswers,
+    StandupDayMessage,
+    StandupDM,
+    StandupReplyMessage,
+)
+from tests.bot.blocks.hostile import HOSTILE, assert_safe, hostile
+
+METRICS: MetricsSnapshot = {
+    "passed": 1700,
+    "known": 2000,
+    "pass_rate": 85.0,
+    "readiness": 74.5,
+    "plan": 76.0,
+    "health": "At Risk",
+}
+DM: StandupDM = {"user": "U0DEV", "day": "2025-10-31", "sprint_day": 3, "days": 14}
+
+
+def empty_answers(**extra: Any) -> StandupAnswers:
+    answers: StandupAnswers = {
+        "tests_fixed": None,
+        "components_improved": [],
+        "blockers_resolved": [],
+        "notes": "",
+        "target_tests": None,
+        "focus_areas": "",
+        "risk_items": "",
+        "current_blockers": [],
+        "new_risks": [],
+        "help_needed": "",
+        "action_items": [],
+    }
+    return {**answers, **extra}
+
+
+def texts(message: dict[str, Any]) -> list[str]:
+    out = []
+    for b in message["blocks"]:
+        if b["type"] in ("section", "header"):
+            out.append(b["text"]["text"])
+        elif b["type"] == "context":
+            out += [e["text"] for e in b["elements"]]
+    return out
+
+
+def test_hostile_standups_fit_and_notify_no_one() -> None:
+    answers = {
+        "notes": hostile(),
+        "focus_areas": hostile(),
+        "help_needed": hostile(),
+        "current_blockers": [("P0", hostile())],
+        "new_risks": [hostile()],
+        "action_items": [{"item": hostile(), "owner": "<@U0X>", "due": HOSTILE}],
+    }
+    metrics = {"passed": 1, "known": 2, "pass_rate": 50.0, "readiness": 70.0, "health": "At Risk"}
+    reply = standup_reply(
+        {"answers": answers, "metrics": metrics, "user": "U0DEV", "sprint_day": 3, "days": 14}
+    )
+    assert_safe(reply)
+    day = {
+        "sprint_day": 3,
+        "days": 14,
+        "day": "2025-10-31",
+        "answered": ["U0DEV"],
+        "expected": 2,
+        "missing": ["U0ANA"],
+        "away": [],
+        "blockers": [{"user": "U0DEV", "text": hostile()}] * 5,
+        "help": [{"user": "U0DEV", "text": hostile()}] * 5,
+    }
+    digest = standup_day(day)
+    assert_safe(digest)
+    assert "Missing: <@U0ANA>" in str(digest)
+
+
+def test_the_days_message_invites_answers_until_the_digest() -> None:
+    day: StandupDayMessage = {"day": "2025-10-31", "sprint_day": 3, "days": 14, "name": "P4"}
+    message = standup_day(day)
+    assert message["text"] == "Standup — Day 3 of 14, 2025-10-31"
+    assert texts(message) == [
+        "Standup — Day 3 of 14, 2025-10-31",
+        "Answers go in this thread: `/standup` opens the form.",
+    ]
+
+
+def test_the_digest_counts_answers_and_lists_blockers_and_help() -> None:
+    day: StandupDayMessage = {
+        "day": "2025-10-31",
+        "sprint_day": 3,
+        "days": 14,
+        "name": "P4",
+        "answered": ["U0DEV"],
+        "missing": ["U0ANA", "U0BO"],
+        "away": [],
+        "expected": 3,
+        "blockers": [{"user": "U0DEV", "text": "P0: swarm deadlock"}],
+        "help": [{"user": "U0DEV", "text": "a second pair of eyes"}],
+    }
+    message = standup_day(day)
+    assert message["text"] == "Standup — Day 3 of 14, 2025-10-31: answered 1 of 3"
+    assert texts(message)[1:] == [
+        "*Answered 1 of 3*\nMissing: <@U0ANA>, <@U0BO>",
+        "*Blockers and help needed*\n• :no_entry: <@U0DEV> P0: swarm deadlock\n"
+        "• :raising_hand: <@U0DEV> needs help: a second pair of eyes",
+    ]
+
+
+def test_an_answer_shows_the_parts_answered_and_the_snapshot() -> None:
+    reply: StandupReplyMessage = {
+        "user": "U0DEV",
+        "day": "2025-10-31",
+        "sprint_day": 3,
+        "days": 14,
+        "answers": empty_answers(
+            tests_fixed=4,
+            blockers_resolved=[7],
+            focus_areas="eviction",
+            current_blockers=[["P1", "flaky login"]],
+            action_items=[{"item": "Fix flaky test", "owner": "@dana", "due": "EOD"}],
+        ),
+        "metrics": METRICS,
+        "edited": True,
+    }
+    message = standup_reply(reply)
+    assert message["text"] == "Standup from <@U0DEV>"
+    assert texts(message) == [
+        "*Standup from <@U0DEV>* (Day 3 of 14)",
+        "*Yesterday's progress*\n• Tests fixed: 4\n• Blockers resolved: B-007",
+        "*Today's plan*\n• Focus areas: eviction",
+        "*Blockers & risks*\n• Current blockers: P1 flaky login",
+        "*Action items*\n• Fix flaky test — @dana, due EOD",
+        "Snapshot: 1700/2000 tests passing (85 %), readiness 74.5 %, At Risk · edited",
+    ]
+
+
+def test_the_prompt_and_the_reminder_carry_the_open_button() -> None:
+    for message, text in (
+        (standup_prompt(DM), ":wave: Time for today's standup — Day 3 of 14 (2025-10-31)."),
+        (
+            standup_reminder(DM),
+            ":hourglass_flowing_sand: Your standup for 2025-10-31 is still open — two "
+            "minutes, and the team sees where you are. `/standup skip` if you are away.",
+        ),
+    ):
+        assert message["text"] == text and texts(message) == [text]
+        [button] = message["blocks"][1]["elements"]
+        assert (button["action_id"], button["text"]["text"]) == (
+            Action.STANDUP_OPEN,
+            "Open standup",
+        )
+
+
+def test_queued_standup_messages_render_through_the_registry() -> None:
+    assert render({"template": "standup_prompt", "data": DM}) == standup_prompt(DM)
+    assert render({"template": "standup_reminder", "v": 1, "data": DM}) == standup_reminder(DM)
+
+
+def modal(**extra: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "sprint_name": "P4",
+        "day": "2025-10-31",
+        "sprint_day": 3,
+        "days": 14,
+        "components": ["Memory", "Swarm"],
+        "open_blockers": [(7, "OOM in eviction")],
+        "metrics": METRICS,
+        "carry_over": None,
+        "current": None,
+        **extra,
+    }
+    return render_standup_modal(**args)
+
+
+def test_the_modal_shows_the_figures_and_asks_every_field() -> None:
+    view = modal()
+    assert view["callback_id"] == "standup" and view["submit"]["text"] == "Post"
+    assert json.loads(view["private_metadata"]) == {"day": "2025-10-31"}
+    inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    assert set(inputs) == set(Field)
+    assert {b["element"]["action_id"] for b in inputs.values()} == {VALUE}
+    severity = inputs[Field.BLOCKER_SEVERITY]["element"]
+    assert [o["value"] for o in severity["options"]] == ["P0", "P1", "P2"]
+    resolvable = inputs[Field.BLOCKERS_RESOLVED]["element"]["options"]
+    assert [(o["value"], o["text"]["text"]) for o in resolvable] == [("7", "B-007 OOM in eviction")]
+    facts = [f["text"] for f in view["blocks"][1]["fields"]]
+    assert facts == [
+        "*Tests passing*\n1700 / 2000",
+        "*Pass rate*\n85 %",
+        "*Production readiness*\n74.5 %",
+        "*On track*\nAt Risk (plan 76 %)",
+    ]
+
+
+def test_the_modal_prefills_an_edit_and_carries_yesterdays_plan_over() -> None:
+    current = empty_answers(
+        tests_fixed=4,
+        blockers_resolved=[7],
+        current_blockers=[["P1", "flaky login"]],
+        action_items=[{"item": "Fix flaky test", "owner": "@dana", "due": "EOD"}],
+    )
+    view = modal(current=current, carry_over={"focus_areas": "eviction", "target_tests": 5})
+    assert view["submit"]["text"] == "Update"
+    carried = [b for b in view["blocks"] if b["type"] == "section" and "text" in b]
+    assert carried[0]["text"]["text"] == (
+        "*Carried over from your last standup*\nPlanned: eviction\nTarget tests to fix: 5"
+    )
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs[Field.TESTS_FIXED]["initial_value"] == "4"
+    assert [o["value"] for o in inputs[Field.BLOCKERS_RESOLVED]["initial_options"]] == ["7"]
+    assert inputs[Field.CURRENT_BLOCKERS]["initial_value"] == "P1: flaky login"
+    assert inputs[Field.ACTION_ITEMS]["initial_value"] == "Fix flaky test | @dana | EOD"
+    assert inputs[Field.FOCUS_AREAS]["initial_value"] == "eviction"  # yesterday's plan
+
+
+def test_the_modal_says_when_there_is_nothing_to_choose() -> None:
+    view = modal(components=[], open_blockers=[])
+    notes = [e["text"] for b in view["blocks"] if b["type"] == "context" for e in b["elements"]]
+    assert "*Components improved:* none open" in notes
+    assert "*Blockers resolved:* none open that you may resolve" in notes
