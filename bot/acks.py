@@ -24,8 +24,8 @@ from slack_bolt import Ack, BoltResponse
 from slack_bolt.kwargs_injection.args import Args
 from slack_bolt.request import BoltRequest
 
-from bot.messages import reply
-from jobs.errors import SprintError
+from bot.blocks.common import reply
+from jobs.errors import FieldErrors, SprintError
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,10 @@ def answer_error(
 ) -> BoltResponse | None:
     """The one error handler: a SprintError is shown to the user as typed (never a mention
     or a link), anything else is logged and the user told so. Not yet acknowledged: the
-    answer goes in the acknowledgement; acknowledged: by `respond`, ephemeral."""
+    answer goes in the acknowledgement; acknowledged: by `respond`, ephemeral. FieldErrors
+    in a modal's submission are shown under their fields, and the modal stays open."""
+    if response is not None and isinstance(error, FieldErrors) and _is_submission(request):
+        return field_errors_response(error)
     message = reply(str(error)) if isinstance(error, SprintError) else GENERIC_ERROR
     if not isinstance(error, SprintError):
         log.error("listener failed: %r", error, exc_info=error)
@@ -69,6 +72,17 @@ def answer_error(
     if respond is not None and request.context.response_url:
         respond(text=message, response_type="ephemeral", replace_original=False)
     return BoltResponse(status=200, body="") if response is not None else None
+
+
+def _is_submission(request: BoltRequest) -> bool:
+    return request.body.get("type") == "view_submission"
+
+
+def field_errors_response(error: FieldErrors) -> BoltResponse:
+    """The acknowledgement that keeps a modal open with `error`'s messages under its fields
+    (what `ack(response_action="errors", errors=...)` sends)."""
+    body = {"response_action": "errors", "errors": error.errors}
+    return BoltResponse(status=200, body=json.dumps(body), headers=dict(JSON_HEADERS))
 
 
 def after_ack(listener: Callable[..., None]) -> Callable[[Args], None]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+
+from sqlmodel import Session
 
 from bot.settings import Settings
 from jobs.config import Sprint
@@ -16,8 +19,8 @@ from storage.db import Database
 class AppContext:
     """The sprint, the database, the clock and the figures kept ready.
 
-    Listeners open their own session from `db`: with Bolt's ack-first threading a
-    session opened in middleware would close before the listener finishes.
+    Listeners open their own session from `db` (or `write()`): with Bolt's ack-first
+    threading a session opened in middleware would close before the listener finishes.
     """
 
     settings: Settings
@@ -26,3 +29,15 @@ class AppContext:
     now: Callable[[], datetime]
     notify_outbox: Callable[[], None]
     ready: Ready  # the sprint's figures, kept current by every write
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction: committed on a clean exit, rolled back on an exception.
+
+        After the commit the outbox is woken, so whatever the transaction queued goes out
+        now rather than at the sender's next tick (and never before it is committed).
+        """
+        with self.db.session() as session:
+            yield session
+            session.commit()
+        self.notify_outbox()

@@ -1,5 +1,26 @@
 """Errors the domain raises for people to read: the bot shows them as they are."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+
 
 class SprintError(Exception):
     """Something a user asked for cannot be done; the message says what and how to fix it."""
+
+
+class FieldErrors(SprintError):
+    """What is wrong with a form, field by field: `{block_id: message}`.
+
+    A modal's submission shows each message under its field; anywhere else (a command) the
+    messages are the error's text, one after another."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__(" ".join(self.errors.values()))
+
+    @classmethod
+    def raise_any(cls, errors: Mapping[str, str]) -> None:
+        """Raise for `errors` unless there are none (what a `field_errors()` returned)."""
+        if errors:
+            raise cls(errors)

@@ -4,10 +4,13 @@ and standup. README.md's "Who may do what" table is `WHO_MAY`; a refusal says wh
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 
 from jobs.config import CHANNEL_KEYS, Sprint
 from jobs.errors import SprintError
+from jobs.messages import mention, mentions
+from jobs.milestones import role_title
 from storage.models import Blocker
 
 # The members of a user group (S…) or a channel (C…, #name). The Slack surface reads them
@@ -75,11 +78,6 @@ def _any_role(sprint: Sprint, roles: Iterable[str], user_id: str, directory: Dir
     return any(holds(sprint, r, user_id, directory) for r in roles)
 
 
-def mention(ids: Iterable[str]) -> str:
-    """<@U…> for users and <!subteam^S…> for user groups."""
-    return ", ".join(f"<!subteam^{i}>" if i.startswith("S") else f"<@{i}>" for i in ids)
-
-
 def _either(parties: list[str]) -> str:
     return parties[0] if len(parties) == 1 else f"{', '.join(parties[:-1])} or {parties[-1]}"
 
@@ -119,7 +117,7 @@ def may_manage(
 def _managers(sprint: Sprint, blocker: Blocker, first: str) -> str:
     roles, ids = _escalated_to(sprint, blocker)
     extra = [f"the {r.replace('_', ' ')}" for r in roles if r not in ("tech_lead", "admins")]
-    extra += [mention([i]) for i in ids]
+    extra += [mention(i) for i in ids]
     parties = [first, "its reporter", "the tech lead", "an admin"]
     if extra:
         return _either([*parties, *extra]) + " (its escalation has reached them)"
@@ -133,36 +131,6 @@ def may_resolve(
     return may_manage(sprint, blocker, user_id, directory)
 
 
-def _check_manage(
-    sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory, verb: str
-) -> None:
-    if not may_manage(sprint, blocker, user_id, directory):
-        who = _managers(sprint, blocker, f"{blocker.code}'s owner")
-        raise NotAllowed(f"Only {who} can {verb} it.")
-
-
-def check_resolve(
-    sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory = no_directory
-) -> None:
-    _check_manage(sprint, blocker, user_id, directory, "resolve")
-
-
-def check_reopen(
-    sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory = no_directory
-) -> None:
-    _check_manage(sprint, blocker, user_id, directory, "reopen")
-
-
-def check_reassign(
-    sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory = no_directory
-) -> None:
-    """Taking a blocker someone else owns; an unowned one anyone may take."""
-    if blocker.owner is None or may_manage(sprint, blocker, user_id, directory):
-        return
-    who = _managers(sprint, blocker, "they")
-    raise NotAllowed(f"{blocker.code} belongs to <@{blocker.owner}>; only {who} can reassign it.")
-
-
 def on_team(sprint: Sprint, user_id: str, directory: Directory = no_directory) -> bool:
     """A standup participant (or a member of channels.team when participants = "team"), or
     anyone holding a role in [people]."""
@@ -171,76 +139,142 @@ def on_team(sprint: Sprint, user_id: str, directory: Directory = no_directory) -
     return _any_role(sprint, sprint.people, user_id, directory)
 
 
-def check_escalate(
-    sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory = no_directory
-) -> None:
-    if user_id in (blocker.owner, blocker.reported_by) or on_team(sprint, user_id, directory):
-        return
+# -- the rules: each answers None (allowed) or the refusal, saying who may -------------------
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """Who asks to do what, on which blocker or as which role."""
+
+    sprint: Sprint
+    user_id: str
+    directory: Directory
+    blocker: Blocker | None
+    role: str | None
+
+    @property
+    def the_blocker(self) -> Blocker:
+        if self.blocker is None:
+            raise TypeError("this rule is about a blocker: pass blocker=")
+        return self.blocker
+
+
+def _manage(verb: str) -> Callable[[_Asked], str | None]:
+    def rule(a: _Asked) -> str | None:
+        b = a.the_blocker
+        if may_manage(a.sprint, b, a.user_id, a.directory):
+            return None
+        who = _managers(a.sprint, b, f"{b.code}'s owner")
+        return f"Only {who} can {verb} it."
+
+    return rule
+
+
+def _reassign(a: _Asked) -> str | None:
+    """Taking a blocker someone else owns; an unowned one anyone may take."""
+    b = a.the_blocker
+    if b.owner is None or may_manage(a.sprint, b, a.user_id, a.directory):
+        return None
+    return (
+        f"{b.code} belongs to <@{b.owner}>; only {_managers(a.sprint, b, 'they')} can reassign it."
+    )
+
+
+def _escalate(a: _Asked) -> str | None:
+    b = a.the_blocker
+    if a.user_id in (b.owner, b.reported_by) or on_team(a.sprint, a.user_id, a.directory):
+        return None
     participants = (
-        f"members of {sprint.channels.team}"
-        if sprint.people.get("participants") == "team"
+        f"members of {a.sprint.channels.team}"
+        if a.sprint.people.get("participants") == "team"
         else "the standup participants"
     )
-    raise NotAllowed(
-        f"Only someone on the team can escalate {blocker.code}: {participants}, anyone with a "
+    return (
+        f"Only someone on the team can escalate {b.code}: {participants}, anyone with a "
         "role in the sprint file, or its reporter or owner."
     )
 
 
-# -- alerts, milestones, scores, reports -------------------------------------------------------
-
-
-def check_mute(sprint: Sprint, user_id: str, directory: Directory = no_directory) -> None:
+def _mute(a: _Asked) -> str | None:
     roles = ["tech_lead", "qa_lead", "admins"]
-    if _any_role(sprint, roles, user_id, directory):
-        return
-    ids = list(dict.fromkeys(i for r in roles for i in sprint.role(r)))
-    raise NotAllowed(
-        "Only the tech lead, the QA lead or an admin can mute tests as flaky"
-        + (f"; ask {mention(ids)}." if ids else ".")
+    if _any_role(a.sprint, roles, a.user_id, a.directory):
+        return None
+    ids = list(dict.fromkeys(i for r in roles for i in a.sprint.role(r)))
+    return "Only the tech lead, the QA lead or an admin can mute tests as flaky" + (
+        f"; ask {mentions(ids)}." if ids else "."
     )
 
 
-def role_title(role: str) -> str:
-    """`qa_lead` → "QA Lead"."""
-    words = role.replace("_", " ").split()
-    return " ".join(w.upper() if w in ("qa", "po", "cto") else w.capitalize() for w in words)
+def _sign_off(a: _Asked) -> str | None:
+    if a.role is None:
+        raise TypeError("signing off is as a role: pass role=")
+    if holds(a.sprint, a.role, a.user_id, a.directory):
+        return None
+    title, ids = role_title(a.role), a.sprint.role(a.role)
+    return f"Only the {title} can sign off as {title}" + (f" ({mentions(ids)})." if ids else ".")
 
 
-def check_sign_off(
-    sprint: Sprint, role: str, user_id: str, directory: Directory = no_directory
+def _admins(what: str, after: str = "") -> Callable[[_Asked], str | None]:
+    def rule(a: _Asked) -> str | None:
+        if holds(a.sprint, "admins", a.user_id, a.directory):
+            return None
+        admins = a.sprint.role("admins")
+        ask = f"; ask {mentions(admins)}." if admins else " (none are named in the sprint file)."
+        return f"Only sprint admins can {what}{ask}{after}"
+
+    return rule
+
+
+_RULES: dict[Action, Callable[[_Asked], str | None]] = {
+    Action.RESOLVE: _manage("resolve"),
+    Action.REOPEN: _manage("reopen"),
+    Action.REASSIGN: _reassign,
+    Action.ESCALATE: _escalate,
+    Action.MUTE: _mute,
+    Action.SIGN_OFF: _sign_off,
+    Action.SET_SCORE: _admins("set scores"),
+    Action.POST_REPORT: _admins("post the report on demand", " It posts by itself every morning."),
+}
+
+
+def require_role(
+    sprint: Sprint,
+    rule: Action,
+    user_id: str,
+    directory: Directory = no_directory,
+    *,
+    blocker: Blocker | None = None,
+    role: str | None = None,
 ) -> None:
-    if holds(sprint, role, user_id, directory):
-        return
-    title = role_title(role)
-    ids = sprint.role(role)
-    raise NotAllowed(
-        f"Only the {title} can sign off as {title}" + (f" ({mention(ids)})." if ids else ".")
-    )
+    """The one permission check: NotAllowed, saying who may, unless `user_id` may do `rule`
+    (on `blocker` for the blocker rules; as `role` for a sign-off)."""
+    refusal = _RULES[rule](_Asked(sprint, user_id, directory, blocker, role))
+    if refusal is not None:
+        raise NotAllowed(refusal)
 
 
-def _admins_only(
-    sprint: Sprint, user_id: str, directory: Directory, what: str, after: str = ""
+# -- the checks the domain calls, each one rule ----------------------------------------------
+
+
+def check_resolve(
+    sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory = no_directory
 ) -> None:
-    if holds(sprint, "admins", user_id, directory):
-        return
-    admins = sprint.role("admins")
-    raise NotAllowed(
-        f"Only sprint admins can {what}"
-        + (f"; ask {mention(admins)}." if admins else " (none are named in the sprint file).")
-        + after
-    )
+    require_role(sprint, Action.RESOLVE, user_id, directory, blocker=blocker)
 
 
-def check_set_score(sprint: Sprint, user_id: str, directory: Directory = no_directory) -> None:
-    _admins_only(sprint, user_id, directory, "set scores")
+def check_reopen(
+    sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory = no_directory
+) -> None:
+    require_role(sprint, Action.REOPEN, user_id, directory, blocker=blocker)
 
 
-def check_post_report(sprint: Sprint, user_id: str, directory: Directory = no_directory) -> None:
-    _admins_only(
-        sprint,
-        user_id,
-        directory,
-        "post the report on demand",
-        " It posts by itself every morning.",
-    )
+def check_reassign(
+    sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory = no_directory
+) -> None:
+    require_role(sprint, Action.REASSIGN, user_id, directory, blocker=blocker)
+
+
+def check_escalate(
+    sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory = no_directory
+) -> None:
+    require_role(sprint, Action.ESCALATE, user_id, directory, blocker=blocker)

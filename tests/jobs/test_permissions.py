@@ -76,13 +76,15 @@ def test_refusals_say_who_may(example: Sprint) -> None:
         "executives (its escalation has reached them) can reassign it."
     )
     with pytest.raises(NotAllowed) as mute:
-        permissions.check_mute(example, "U0ANA", directory)
+        permissions.require_role(example, Action.MUTE, "U0ANA", directory)
     assert str(mute.value) == (
         "Only the tech lead, the QA lead or an admin can mute tests as flaky; ask "
         "<@U0TECHLEAD>, <@U0QALEAD>."
     )
     with pytest.raises(NotAllowed) as sign:
-        permissions.check_sign_off(example, "product_owner", "U0TECHLEAD", directory)
+        permissions.require_role(
+            example, Action.SIGN_OFF, "U0TECHLEAD", directory, role="product_owner"
+        )
     assert (
         str(sign.value) == "Only the Product Owner can sign off as Product Owner (<@U0PRODOWNER>)."
     )
@@ -105,14 +107,24 @@ def test_escalate_now_is_for_anyone_on_the_team(example: Sprint) -> None:
 
 
 def test_mute_sign_off_set_score_and_report(example: Sprint) -> None:
-    permissions.check_mute(example, "U0QALEAD", directory)
-    permissions.check_mute(example, "U0TECHLEAD", directory)
-    permissions.check_sign_off(example, "executives", "U0CEO", directory)  # via the group
-    permissions.check_set_score(example, "U0QALEAD", directory)
-    permissions.check_post_report(example, "U0TECHLEAD", directory)
-    for check in (permissions.check_set_score, permissions.check_post_report):
+    require = permissions.require_role
+    require(example, Action.MUTE, "U0QALEAD", directory)
+    require(example, Action.MUTE, "U0TECHLEAD", directory)
+    require(example, Action.SIGN_OFF, "U0CEO", directory, role="executives")  # via the group
+    require(example, Action.SET_SCORE, "U0QALEAD", directory)
+    require(example, Action.POST_REPORT, "U0TECHLEAD", directory)
+    for rule in (Action.SET_SCORE, Action.POST_REPORT):
         with pytest.raises(NotAllowed, match=r"^Only sprint admins can"):
-            check(example, "U0PRODOWNER", directory)
+            require(example, rule, "U0PRODOWNER", directory)
+
+
+@pytest.mark.parametrize("rule", list(Action))
+def test_every_action_is_checked_by_require_role(example: Sprint, rule: Action) -> None:
+    # A stranger holds no role, owns nothing and is on no team: every rule refuses them.
+    with pytest.raises(NotAllowed, match=r"^(Only|B-007 belongs)"):
+        permissions.require_role(
+            example, rule, "U0STRANGER", directory, blocker=blocker(), role="qa_lead"
+        )
 
 
 def test_readme_documents_every_rule() -> None:

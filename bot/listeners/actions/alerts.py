@@ -14,32 +14,29 @@ from bot.context import AppContext
 from bot.payloads import button_int
 from bot.people import directory
 from jobs import notices, permissions
+from jobs.permissions import Action
 
 
 def on_ack(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     app: AppContext = context["app"]
-    with app.db.session() as session:
+    with app.write() as session:
         notices.acknowledge(
             session=session, alert_id=button_int(body), user_id=body["user"]["id"], now=app.now()
         )
-        session.commit()
     ack()
-    app.notify_outbox()
 
 
 def on_mute(
     ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
 ) -> None:
     app: AppContext = context["app"]
-    # The button is the only way to mute; the rule is `permissions.check_mute`.
-    permissions.check_mute(app.sprint, body["user"]["id"], directory(client))
-    with app.db.session() as session:
+    # The button is the only way to mute; the rule is `permissions.Action.MUTE`.
+    permissions.require_role(app.sprint, Action.MUTE, body["user"]["id"], directory(client))
+    with app.write() as session:
         muted = notices.mute_as_flaky(
             session=session, alert_id=button_int(body), user_id=body["user"]["id"], now=app.now()
         )
-        session.commit()
     ack()
-    app.notify_outbox()
     respond(
         text=f"Muted {muted} test{'s' if muted != 1 else ''} as flaky.",
         response_type="ephemeral",
@@ -49,7 +46,7 @@ def on_mute(
 
 def on_emergency_standup(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     app: AppContext = context["app"]
-    with app.db.session() as session:
+    with app.write() as session:
         notices.call_emergency_standup(
             session=session,
             sprint=app.sprint,
@@ -57,6 +54,4 @@ def on_emergency_standup(ack: Ack, body: dict[str, Any], context: BoltContext) -
             user_id=body["user"]["id"],
             now=app.now(),
         )
-        session.commit()
     ack()
-    app.notify_outbox()

@@ -9,12 +9,18 @@ from slack_bolt import Ack, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.acks import JSON_HEADERS
+from bot.blocks.readiness import (
+    READINESS_USAGE,
+    readiness_fallback,
+    render_readiness,
+    render_score_change,
+)
 from bot.context import AppContext
-from bot.messages import READINESS_USAGE, readiness_fallback, render_readiness, render_score_change
 from bot.people import directory
 from jobs import permissions
 from jobs.errors import SprintError
 from jobs.figures import Figures
+from jobs.permissions import Action
 from jobs.readiness import Status, parse_score, set_manual_score
 
 
@@ -38,8 +44,8 @@ def handle(
             raise SprintError("Give a component and a score: `/readiness set User Guides 70`.")
         score = parse_score(score_text)
         user_id = command["user_id"]
-        permissions.check_set_score(app.sprint, user_id, directory(client))
-        with app.db.session() as session:
+        permissions.require_role(app.sprint, Action.SET_SCORE, user_id, directory(client))
+        with app.write() as session:
             change = set_manual_score(
                 session=session,
                 sprint=app.sprint,
@@ -48,7 +54,6 @@ def handle(
                 user_id=user_id,
                 now=app.now(),
             )
-            session.commit()
         ack(response_type="ephemeral", text=render_score_change(change))
     elif verb == "help":
         ack(response_type="ephemeral", text=READINESS_USAGE)

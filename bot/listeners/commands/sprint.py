@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt import Ack, BoltContext
-from slack_sdk import WebClient
-
+from bot.blocks.reports import sprint_status
 from bot.context import AppContext
+from bot.listeners.commands.subcommands import Call, Subcommand, dispatcher
 from bot.people import directory, participants
-from bot.templates import sprint_status
 from jobs import milestones, permissions, reports, review
 from jobs.config import Milestone
 from jobs.errors import SprintError
-from jobs.notices import Template, post
 from jobs.numbers import sprint_day
+from jobs.permissions import Action
 
 USAGE = (
     "Usage: `/sprint` shows the day, health, burn-down and open blockers; `/sprint report` "
@@ -23,71 +19,71 @@ USAGE = (
 )
 
 
-def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    app: AppContext = context["app"]
-    verb, _, rest = (command.get("text") or "").strip().lower().partition(" ")
-    rest = rest.strip()
-    user_id = command["user_id"]
-    status_channel = app.sprint.channels.status
-    if verb in ("", "status") and not rest:
-        now = app.now()
-        data = reports.sprint_status(fig=app.ready.figures(now), now=now)
-        ack(response_type="ephemeral", **sprint_status(data))
-    elif verb == "report" and not rest:
-        permissions.check_post_report(app.sprint, user_id, directory(client))
-        ack(response_type="ephemeral", text=f"Posting today's daily report in {status_channel}…")
-        people = participants(client, app.sprint)
-        with app.db.session() as session:
-            reports.post_daily_report(
-                session=session,
-                sprint=app.sprint,
-                participants=people,
-                now=app.now(),
-                on_demand=True,
-            )
-            session.commit()
-        app.notify_outbox()
-    elif verb == "review" and not rest:
-        # Acknowledged first: the review reads the whole sprint.
-        ack(
-            response_type="ephemeral",
-            text=f"Posting the sprint review draft in {status_channel}; add lessons learned "
-            "with its button.",
+def _nothing_after(call: Call) -> None:
+    if rest := call.rest.strip():
+        raise SprintError(f'`/sprint {call.verb}` takes nothing after it, not "{rest}". {USAGE}')
+
+
+def _status(call: Call) -> None:
+    _nothing_after(call)
+    now = call.app.now()
+    data = reports.sprint_status(fig=call.app.ready.figures(now), now=now)
+    call.ack(response_type="ephemeral", **sprint_status(data))
+
+
+def _report(call: Call) -> None:
+    _nothing_after(call)
+    app = call.app
+    permissions.require_role(app.sprint, Action.POST_REPORT, call.user_id, directory(call.client))
+    call.answer(f"Posting today's daily report in {app.sprint.channels.status}…")
+    people = participants(call.client, app.sprint)
+    with app.write() as session:
+        reports.post_daily_report(
+            session=session, sprint=app.sprint, participants=people, now=app.now(), on_demand=True
         )
-        with app.db.session() as session:
-            review.post_review(session=session, sprint=app.sprint, now=app.now(), user_id=user_id)
-            session.commit()
-        app.notify_outbox()
-    elif verb in ("signoff", "sign-off"):
-        now = app.now()
-        milestone = _milestone(app, rest, sprint_day(app.sprint.sprint, now))
-        ack(
-            response_type="ephemeral",
-            text=f"Posting the sign-off request for {milestone.name} in {status_channel}.",
+
+
+def _review(call: Call) -> None:
+    _nothing_after(call)
+    app = call.app
+    # Acknowledged first: the review reads the whole sprint.
+    call.answer(
+        f"Posting the sprint review draft in {app.sprint.channels.status}; add lessons learned "
+        "with its button."
+    )
+    with app.write() as session:
+        review.post_review(session=session, sprint=app.sprint, now=app.now(), user_id=call.user_id)
+
+
+def _signoff(call: Call) -> None:
+    app = call.app
+    now = app.now()
+    milestone = _milestone(app, call.rest.strip(), sprint_day(app.sprint.sprint, now))
+    call.answer(
+        f"Posting the sign-off request for {milestone.name} in {app.sprint.channels.status}."
+    )
+    fig = app.ready.figures(now)  # before the write lock, as the Sign off button does
+    with app.write() as session:
+        milestones.request_signoff(
+            session=session, sprint=app.sprint, milestone=milestone, now=now, fig=fig
         )
-        with app.db.session() as session:
-            measures = milestones.measure(
-                session=session, sprint=app.sprint, now=now, fig=app.ready.figures(now)
-            )
-            data = milestones.milestone_data(
-                session=session, milestone=milestone, measures=measures
-            )
-            post(
-                session=session,
-                key=f"signoff:{milestone.day}:{now.strftime('%Y%m%dT%H%M%S.%f')}",
-                template=Template.SIGNOFF,
-                data=data,
-                now=now,
-                channel=status_channel,
-            )
-            session.commit()
-        app.notify_outbox()
-    elif verb == "help":
-        ack(response_type="ephemeral", text=USAGE)
-    elif verb in ("status", "report", "review"):
-        raise SprintError(f'`/sprint {verb}` takes nothing after it, not "{rest}". {USAGE}')
-    else:
-        raise SprintError(f'Unknown option "{verb}". {USAGE}')
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "": _status,
+    "status": _status,
+    "report": _report,
+    "review": _review,
+    "signoff": _signoff,
+    "sign-off": _signoff,
+}
+
+
+def _lower(text: str) -> str:
+    return text.strip().lower()
+
+
+handle = dispatcher(SUBCOMMANDS, usage=USAGE, read=_lower)
 
 
 def _milestone(app: AppContext, text: str, day: int) -> Milestone:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot.blocks.standups import render_standup_modal
 from bot.context import AppContext
+from bot.listeners.commands.subcommands import Call, Subcommand, dispatcher
 from bot.people import directory
-from bot.standup_modal import render_standup_modal
 from jobs import permissions, standups
 from jobs.errors import SprintError
 from storage import queries
@@ -51,55 +51,50 @@ def standup_view(app: AppContext, client: WebClient, user_id: str) -> dict[str, 
     )
 
 
-def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    app: AppContext = context["app"]
-    user_id = command["user_id"]
-    verb, _, rest = (command.get("text") or "").strip().partition(" ")
-    verb = verb.lower()
-    if verb == "":
-        view = standup_view(app, client, user_id)
-        ack()
-        # Inside the trigger's 3 s window; views.open is an answer to the click, not a
-        # message, so it goes straight to Slack rather than through the outbox.
-        client.views_open(trigger_id=command["trigger_id"], view=view)
-    elif verb == "skip":
-        with app.db.session() as session:
-            day = standups.skip(
-                session=session,
-                sprint=app.sprint,
-                user_id=user_id,
-                reason=rest.strip(),
-                now=app.now(),
-            )
-            session.commit()
-        ack(
-            response_type="ephemeral",
-            text=f":palm_tree: Marked away for {day.isoformat()}; no prompts or reminders today.",
+def _open(call: Call) -> None:
+    call.open_view(standup_view(call.app, call.client, call.user_id))
+
+
+def _skip(call: Call) -> None:
+    app = call.app
+    with app.write() as session:
+        day = standups.skip(
+            session=session,
+            sprint=app.sprint,
+            user_id=call.user_id,
+            reason=call.rest.strip(),
+            now=app.now(),
         )
-    elif verb == "away":
-        # "day 9" is one day: glue such pairs before splitting off FROM, TO and the reason.
-        parts = re.sub(r"\bday\s+(\d+)", r"day\1", rest.strip(), flags=re.IGNORECASE).split(None, 2)
-        if len(parts) < 2:
-            raise SprintError(f"Give the first and last day away. {USAGE}")
-        today = standups.standup_day(app.sprint, app.now())
-        start = standups.parse_day(parts[0], sprint=app.sprint, today=today)
-        end = standups.parse_day(parts[1], sprint=app.sprint, today=today)
-        with app.db.session() as session:
-            standups.away(
-                session=session,
-                user_id=user_id,
-                start=start,
-                end=end,
-                reason=parts[2] if len(parts) > 2 else "",
-                now=app.now(),
-            )
-            session.commit()
-        ack(
-            response_type="ephemeral",
-            text=f":palm_tree: Away {start.isoformat()} to {end.isoformat()}: no prompts, "
-            "not counted missing.",
+    call.answer(f":palm_tree: Marked away for {day.isoformat()}; no prompts or reminders today.")
+
+
+def _away(call: Call) -> None:
+    app = call.app
+    # "day 9" is one day: glue such pairs before splitting off FROM, TO and the reason.
+    parts = re.sub(r"\bday\s+(\d+)", r"day\1", call.rest.strip(), flags=re.IGNORECASE).split(
+        None, 2
+    )
+    if len(parts) < 2:
+        raise SprintError(f"Give the first and last day away. {USAGE}")
+    today = standups.standup_day(app.sprint, app.now())
+    start = standups.parse_day(parts[0], sprint=app.sprint, today=today)
+    end = standups.parse_day(parts[1], sprint=app.sprint, today=today)
+    with app.write() as session:
+        standups.away(
+            session=session,
+            user_id=call.user_id,
+            start=start,
+            end=end,
+            reason=parts[2] if len(parts) > 2 else "",
+            now=app.now(),
         )
-    elif verb == "help":
-        ack(response_type="ephemeral", text=USAGE)
-    else:
-        raise SprintError(f'Unknown option "{verb}". {USAGE}')
+    call.answer(
+        f":palm_tree: Away {start.isoformat()} to {end.isoformat()}: no prompts, "
+        "not counted missing."
+    )
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {"": _open, "skip": _skip, "away": _away}
+
+
+handle = dispatcher(SUBCOMMANDS, usage=USAGE)

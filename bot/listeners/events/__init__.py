@@ -32,7 +32,7 @@ def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClien
             participants=people,
             fig=fig,
         )
-    with app.db.session() as session:
+    with app.write() as session:
         reports.publish_home(
             session=session,
             sprint=app.sprint,
@@ -43,8 +43,6 @@ def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClien
             # Slack's retries of one event carry its event_ts: they publish once.
             key=f"{reports.HOME_KEY}{user_id}:{event.get('event_ts') or now.isoformat()}",
         )
-        session.commit()
-    app.notify_outbox()
 
 
 def register(app: App) -> None:

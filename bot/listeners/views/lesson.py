@@ -9,22 +9,22 @@ from slack_bolt import Ack, BoltContext
 from bot.context import AppContext
 from bot.payloads import view_values
 from jobs import review, storable
-from jobs.errors import SprintError
+from jobs.errors import FieldErrors, SprintError
 
 
 def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     app: AppContext = context["app"]
     values = view_values(view)
-    if why := storable.problem(str(values.get("text") or "")):
-        ack(response_action="errors", errors={"text": why})
-        return
+    if why := storable.problem(str(values.get(review.LessonField.TEXT) or "")):
+        raise FieldErrors({review.LessonField.TEXT: why})
     try:
-        kind, text = review.parse_lesson(values.get("kind"), values.get("text"))
+        kind, text = review.parse_lesson(
+            values.get(review.LessonField.KIND), values.get(review.LessonField.TEXT)
+        )
     except SprintError as exc:
-        field = "kind" if "kind" in str(exc) else "text"
-        ack(response_action="errors", errors={field: str(exc)})
-        return
-    with app.db.session() as session:
+        field = review.LessonField.KIND if "kind" in str(exc) else review.LessonField.TEXT
+        raise FieldErrors({field: str(exc)}) from exc
+    with app.write() as session:
         review.add_lesson(
             session=session,
             sprint=app.sprint,
@@ -33,6 +33,4 @@ def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bol
             author=body["user"]["id"],
             now=app.now(),
         )
-        session.commit()
     ack()
-    app.notify_outbox()

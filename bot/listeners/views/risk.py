@@ -7,30 +7,29 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
+from bot.blocks.blockers import notice_view
 from bot.context import AppContext
-from bot.listeners.views.blocker import notice_view
 from bot.payloads import view_values
 from jobs import risks
+from jobs.errors import FieldErrors
+from jobs.risks import RiskField
 
 
 def on_save(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     app: AppContext = context["app"]
     values = view_values(view)
     fields = risks.RiskFields(
-        description=str(values.get("description") or ""),
-        impact=str(values.get("impact") or ""),
-        probability=str(values.get("probability") or ""),
-        mitigation=str(values.get("mitigation") or ""),
-        owner=values.get("owner") or None,
-        status=str(values.get("status") or ""),
+        description=str(values.get(RiskField.DESCRIPTION) or ""),
+        impact=str(values.get(RiskField.IMPACT) or ""),
+        probability=str(values.get(RiskField.PROBABILITY) or ""),
+        mitigation=str(values.get(RiskField.MITIGATION) or ""),
+        owner=values.get(RiskField.OWNER) or None,
+        status=str(values.get(RiskField.STATUS) or ""),
     )
-    errors = risks.field_errors(fields)
-    if errors:
-        ack(response_action="errors", errors=errors)
-        return
+    FieldErrors.raise_any(risks.field_errors(fields))
     risk_id = json.loads(view.get("private_metadata") or "{}").get("risk")
     try:
-        with app.db.session() as session:
+        with app.write() as session:
             if risk_id:
                 risks.update(
                     session=session,
@@ -50,9 +49,7 @@ def on_save(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltC
                     # Slack delivers a double click (or its own retry) with the same view id.
                     request_key=risks.view_key(view["id"]) if view.get("id") else None,
                 )
-            session.commit()
     except risks.AlreadyAdded as exc:
         ack(response_action="update", view=notice_view("Add a risk", str(exc)))
         return
     ack()
-    app.notify_outbox()

@@ -11,6 +11,7 @@ from bot.context import AppContext
 from bot.payloads import view_values
 from bot.people import directory
 from jobs import standups
+from jobs.errors import FieldErrors
 from jobs.permissions import NotAllowed
 from storage import queries
 
@@ -22,7 +23,7 @@ def on_submit(
     user_id = body["user"]["id"]
     now = app.now()
     fig = app.ready.figures(now)  # before the write lock: the answer keeps them
-    with app.db.session() as session:
+    with app.write() as session:
         open_ids = {b.id for b in queries.open_blockers(session=session) if b.id is not None}
         try:
             answers = standups.parse_answers(
@@ -40,12 +41,7 @@ def on_submit(
                 fig=fig,
             )
         except standups.InvalidAnswers as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        except NotAllowed as exc:
-            session.rollback()
-            ack(response_action="errors", errors={standups.Field.BLOCKERS_RESOLVED: str(exc)})
-            return
-        session.commit()
+            raise FieldErrors(exc.errors) from exc
+        except NotAllowed as exc:  # rolled back: nothing of the answer is stored
+            raise FieldErrors({standups.Field.BLOCKERS_RESOLVED: str(exc)}) from exc
     ack()
-    app.notify_outbox()

@@ -1,0 +1,72 @@
+"""One slash command's subcommands: a table from verb to function (aliases are extra keys),
+with `help` and the unknown-verb answer in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.context import AppContext
+from jobs.errors import SprintError
+
+
+@dataclass(frozen=True)
+class Call:
+    """A slash command as its subcommand gets it: `verb` (lower case) and `rest`, the text
+    after it, split from `text`, the whole text."""
+
+    ack: Ack
+    command: dict[str, Any]
+    app: AppContext
+    client: WebClient
+    text: str
+    verb: str
+    rest: str
+
+    @property
+    def user_id(self) -> str:
+        return str(self.command["user_id"])
+
+    def answer(self, text: str) -> None:
+        """Answer privately, in the acknowledgement."""
+        self.ack(response_type="ephemeral", text=text)
+
+    def open_view(self, view: dict[str, Any]) -> None:
+        """Acknowledge and open `view`: within the trigger's 3 s, and straight to Slack (a
+        modal answers the command; it is not a message for the outbox)."""
+        self.ack()
+        self.client.views_open(trigger_id=self.command["trigger_id"], view=view)
+
+
+Subcommand = Callable[[Call], None]
+Listener = Callable[[Ack, dict[str, Any], BoltContext, WebClient], None]
+
+
+def dispatcher(
+    table: Mapping[str, Subcommand],
+    *,
+    usage: str,
+    read: Callable[[str], str] = str.strip,
+    otherwise: Subcommand | None = None,
+) -> Listener:
+    """The listener of a slash command made of `table`'s subcommands: the first word of the
+    text (as `read` gives it) picks one; `help` answers `usage`; any other word goes to
+    `otherwise`, or is refused with `usage`."""
+
+    def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        text = read(command.get("text") or "")
+        verb, _, rest = text.partition(" ")
+        call = Call(ack, command, context["app"], client, text=text, verb=verb.lower(), rest=rest)
+        if call.verb == "help":
+            call.answer(usage)
+            return
+        subcommand = table.get(call.verb, otherwise)
+        if subcommand is None:
+            raise SprintError(f'Unknown option "{call.verb}". {usage}')
+        subcommand(call)
+
+    return handle
