@@ -1,12 +1,13 @@
 """CI results in: JUnit reports and benchmark figures, one transaction each.
 
-A report is parsed (streaming), compared with the branch's known tests, classified
-(regressions, fixed, new failures, flaky, newly skipped), stored (only what changed gets a
-row; every status of the report is kept packed on the report), readiness is recomputed
-and snapshotted, and alerts are queued — all in one transaction, so a report that fails
-anywhere leaves no trace. The parsing and classifying come first, outside any lock
-(`receive_junit`): on SQLite the write lock is held only while the rows are written, so
-Slack commands and reads never wait for a parse.
+A report goes through stages: parsed (`jobs.junit`, streaming), its tests looked up among
+the branch's known tests (`_look_up`), classified (`jobs.classify`, pure: regressions,
+fixed, new failures, flaky, newly skipped, the readiness tally), persisted (`_persist`:
+only what changed gets a row; every status of the report is kept packed on the report),
+readiness snapshotted and alerts queued (`_alert`) — all in one transaction, so a report
+that fails anywhere leaves no trace. Parsing, looking up and classifying come first,
+outside any lock (`receive_junit`): on SQLite the write lock is held only while the rows are
+written, so Slack commands and reads never wait for a parse.
 
 Per test, the report is a few bytes in arrays; the branch is never held: a report about as
 large as its branch is compared with it in one streamed read, a smaller one (a CI shard)
@@ -24,23 +25,22 @@ import re
 import time
 import zlib
 from array import array
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice, repeat
-from operator import and_, ne, or_
-from typing import IO, Any
+from typing import IO, Any, NamedTuple, TypeVar
 
 from sqlmodel import Session
 
 from jobs import junit, notices, numbers
-from jobs.components import ComponentMap
+from jobs.classify import FAILING, NEW, Classified, Components, Known, classify_report
 from jobs.config import Sprint, format_duration
 from jobs.errors import SprintError
-from jobs.numbers import MetricState, Move, TestCounts
-from jobs.readiness import TestTally, announce_decline, record_readiness, snapshot_readiness
+from jobs.messages import Template
+from jobs.numbers import MetricState, Move, parse_instant
+from jobs.readiness import Recorded, announce_decline, record_readiness, snapshot_readiness
 from storage import ingest as ingest_queries
 from storage import queries
 from storage.db import Database
@@ -48,6 +48,7 @@ from storage.ingest import KnownRow
 from storage.models import Alert, MetricSample, TestReport
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 _BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/+-]{0,199}$")
 _RUN = re.compile(r"^[\w.:#/@+-]{1,200}$")
 _SLICE = 4096  # tests handled at once where they are handled in bulk
@@ -110,7 +111,9 @@ def check_time(at: datetime, *, now: datetime, name: str) -> None:
         raise IngestError(f"{name} {at.isoformat()} is not a plausible time for a CI run")
 
 
-def _test_ref(classname: str, name: str, file: str | None, component: str | None) -> dict[str, Any]:
+def _test_ref(
+    classname: str, name: str, file: str | None, component: str | None
+) -> notices.TestRef:
     return {
         "id": f"{classname}::{name}",
         "classname": classname,
@@ -187,38 +190,127 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-_PASSED, _FAILED, _ERROR, _SKIPPED, _FLAKY = (junit.CODE[s] for s in junit.STATUSES)
-_FAILING = (_FAILED, _ERROR)
-_NEW = 255  # old_code of a test the branch did not know
+# -- look up: the branch's known tests for a report's keys ------------------------------
 
 
-def _positions(codes: bytes | bytearray, code: int) -> array[int]:
-    """Where `code` occurs in `codes`, found by C's search rather than a Python loop."""
-    out = array("I")
-    needle = bytes([code])
-    i = codes.find(needle)
-    while i >= 0:
-        out.append(i)
-        i = codes.find(needle, i + 1)
-    return out
+def _keys(parsed: junit.Report) -> Iterator[str]:
+    """Each test's known_test.key, in the report's order."""
+    classnames = parsed.classnames
+    for start in range(0, len(parsed), _SLICE):
+        stop = min(start + _SLICE, len(parsed))
+        classes = map(classnames.__getitem__, parsed.class_of[start:stop])
+        for classname, name in zip(classes, parsed.names(start, stop), strict=True):
+            yield _key_digest(classname, name).hex()
 
 
-class _Memo(dict[tuple[int, int], int]):
-    """A function's values, computed on first use: looked up in C once they are known."""
+def _look_up(
+    *, session: Session, parsed: junit.Report, components: Components, branch: str, tracked: bool
+) -> Known:
+    """The branch's known tests as `session` reads them now, for a report's tests.
 
-    def __init__(self, function: Callable[[tuple[int, int]], int]) -> None:
-        super().__init__()
-        self._function = function
+    A report about as large as its branch is compared with the branch read whole, in one
+    streamed pass; a smaller one (a CI shard) looks its own tests up by key, in batches,
+    and takes the rest of the branch from its counts (only on the `tracked` branch, the one
+    whose tally makes readiness)."""
+    n = len(parsed)
+    known = Known.unknown(n, version=queries.branch_version(session=session, branch=branch))
+    test_id, code, component, others = known.test_id, known.code, known.component, known.others
+    code_of, ids = junit.CODE, components.ids
+    keyed = 2 * n < ingest_queries.branch_size(session=session, branch=branch)
+    rows = (
+        ingest_queries.known_tests_by_key(session=session, branch=branch, keys=_keys(parsed))
+        if keyed
+        else queries.branch_tests(session=session, branch=branch)
+    )
+    batch: list[KnownRow]
+    for batch in iter(lambda: list(islice(rows, _SLICE)), []):
+        for i, (_, _, known_id, status, name) in zip(parsed.indexes(batch), batch, strict=True):
+            comp = ids.get(name)
+            if comp is None:
+                comp = components.id(name)
+            if i >= 0:
+                test_id[i], code[i], component[i] = known_id, code_of[status], comp
+            elif not keyed:  # a known test this report does not hold (a shard): unchanged
+                others[comp, code_of[status]] += 1
+    if keyed and tracked:
+        # The tests the report does not hold: the branch's counts less the ones it does.
+        counted = ingest_queries.branch_counts(session=session, branch=branch)
+        for (name, status), count in counted.items():
+            others[components.id(name), code_of[status]] += count
+        others.subtract(known.counted())
+    return known
 
-    def __missing__(self, key: tuple[int, int]) -> int:
-        value = self[key] = self._function(key)
-        return value
+
+# -- the rows that persist a classified report -------------------------------------------
+
+
+class _StagedTests(NamedTuple):
+    """New tests, column by column: queries.STAGED_TEST_COLUMNS, in their order."""
+
+    n: Iterable[int]
+    key: Iterable[str]
+    classname: Iterable[str]
+    name: Iterable[str]
+    file: Iterable[str | None]
+    component: Iterable[str | None]
+    status: Iterable[str]
+    message: Iterable[str | None]
+
+
+class _UpdatedTests(NamedTuple):
+    """Known tests' new values, column by column: queries.UPDATED_TEST_COLUMNS in their
+    order, then the test's id."""
+
+    status: Iterable[str]
+    component: Iterable[str | None]
+    message: Iterable[str | None]
+    last_report_id: Iterable[int]
+    file: Iterable[str | None]
+    id: Iterable[int]
+
+
+class _Results(NamedTuple):
+    """Known tests whose status changed, column by column: test_result's columns in the
+    order queries.add_results takes them."""
+
+    report_id: Iterable[int]
+    test_id: Iterable[int]
+    status: Iterable[str]
+    previous_status: Iterable[str]
+    message: Iterable[str | None]
+
+
+def _rows(columns: tuple[Iterable[Any], ...]) -> Iterator[tuple[Any, ...]]:
+    """Columns zipped (in C) into the rows storage binds: naming the columns costs nothing
+    per test, and the rows are plain tuples, which the drivers bind fastest."""
+    return zip(*columns, strict=True)
+
+
+def _looked_up(values: Sequence[_T], numbers: Sequence[int], tests: array[int]) -> Iterator[_T]:
+    """`values[numbers[i]]` for each test `i`, mapped in C."""
+    return map(values.__getitem__, map(numbers.__getitem__, tests))
+
+
+class _Refs(NamedTuple):
+    """The reply's lists that do not depend on what is read under the lock."""
+
+    fixed: list[notices.TestRef]
+    new_failures: list[notices.TestRef]
+    flaky: list[notices.TestRef]
+    newly_skipped: list[notices.TestRef]
+
+
+_STATUS_NAMES = [str(s) for s in junit.STATUSES]
 
 
 class _Plan:
-    """A parsed report and what it does to its branch, worked out from the branch's known
-    tests as read at `version`: every per-test figure in arrays (a few bytes a test), so a
-    1M-test report costs little beside its names."""
+    """A report on its way in: parsed, with its tests' components (no database involved);
+    then compared with its branch (`classify`), again under the lock if the branch moved
+    meanwhile. Every per-test figure is in arrays (a few bytes a test), so a 1M-test report
+    costs little beside its names."""
+
+    known: Known
+    result: Classified
 
     def __init__(
         self,
@@ -234,258 +326,123 @@ class _Plan:
         self.parsed, self.sprint, self.info = parsed, sprint, info
         self.run, self.digest, self.at, self.now = run, digest, at, now
         self.statuses = _pack(parsed)
-        # Components as numbers (0: none); each test's by its (class, file), looked up once
-        # per pair rather than globbed per test, and the pairs mapped in bulk.
-        self.components: list[str | None] = [None]
-        self._component_ids: dict[str | None, int] = {None: 0}
-        mapper = ComponentMap(sprint)
-        classnames, files = parsed.classnames, parsed.files
-
-        def component_of(pair: tuple[int, int]) -> int:
-            return self._component_id(mapper(files[pair[1]], classnames[pair[0]]))
-
-        by_pair = _Memo(component_of)
-        self.component_of = array(
-            "I", map(by_pair.__getitem__, zip(parsed.class_of, parsed.file_of, strict=True))
-        )
-        self.version = -1
+        self.components = Components(parsed, sprint=sprint)
+        self.version = -1  # the branch's version `known` and `result` were worked out at
         self._refs_version = -1
-        self._refs: dict[str, list[dict[str, Any]]] = {}
-
-    def keys(self) -> Iterator[str]:
-        """Each test's known_test.key, in the report's order."""
-        p = self.parsed
-        classnames = p.classnames
-        for start in range(0, len(p), _SLICE):
-            stop = min(start + _SLICE, len(p))
-            classes = map(classnames.__getitem__, p.class_of[start:stop])
-            for classname, name in zip(classes, p.names(start, stop), strict=True):
-                yield _key_digest(classname, name).hex()
-
-    def _component_id(self, name: str | None) -> int:
-        found = self._component_ids.get(name)
-        if found is None:
-            found = self._component_ids[name] = len(self.components)
-            self.components.append(name)
-        return found
+        self._refs = _Refs([], [], [], [])
 
     def classify(self, *, session: Session) -> None:
-        """Compare the report with the branch's known tests as `session` reads them now.
-
-        A report about as large as its branch is compared with the branch read whole, in one
-        streamed pass; a smaller one (a CI shard) looks its own tests up by key, in batches,
-        and takes the rest of the branch from its counts."""
-        parsed = self.parsed
-        n = len(parsed)
+        """Look the branch up as `session` reads it now, and classify the report against it."""
         branch = self.info.branch
-        self.version = queries.branch_version(session=session, branch=branch)
-        self.known_id = known_id = array("q", bytes(8 * n))
-        self.old_code = old_code = bytearray([_NEW]) * n
-        self.old_component = old_component = array("I", bytes(4 * n))
-        # Per component [passed, known] before and after the report; all tests' totals after.
-        before: dict[int, list[int]] = {}
-        after: dict[int, list[int]] = {}
-        passed_total = failing_total = known_total = 0
-        code_of, component_ids = junit.CODE, self._component_ids
-        keyed = 2 * n < ingest_queries.branch_size(session=session, branch=branch)
-        rows = (
-            ingest_queries.known_tests_by_key(session=session, branch=branch, keys=self.keys())
-            if keyed
-            else queries.branch_tests(session=session, branch=branch)
+        self.known = _look_up(
+            session=session,
+            parsed=self.parsed,
+            components=self.components,
+            branch=branch,
+            tracked=branch == self.sprint.sprint.branch,
         )
-        batch: list[KnownRow]
-        for batch in iter(lambda: list(islice(rows, _SLICE)), []):
-            for i, (_, _, test_id, status, component) in zip(
-                parsed.indexes(batch), batch, strict=True
-            ):
-                code = code_of[status]
-                comp = component_ids.get(component)
-                if comp is None:
-                    comp = self._component_id(component)
-                if i >= 0:
-                    known_id[i], old_code[i], old_component[i] = test_id, code, comp
-                    continue
-                if keyed:  # (its key, not its name: counted with the rest of the branch below)
-                    continue
-                # A known test this report does not hold (a shard): unchanged.
-                ok = code == _PASSED
-                passed_total += ok
-                failing_total += code in _FAILING
-                known_total += 1
-                if comp:
-                    for counts in (before.setdefault(comp, [0, 0]), after.setdefault(comp, [0, 0])):
-                        counts[0] += ok
-                        counts[1] += 1
-        if keyed and branch == self.sprint.sprint.branch:
-            # The tests the report does not hold: the branch's counts less the ones it does.
-            # (Only the tracked branch's counts make readiness; other branches skip the pass.)
-            counted = ingest_queries.branch_counts(session=session, branch=branch)
-            for (component, status), count in counted.items():
-                code = code_of[status]
-                passed = count if code == _PASSED else 0
-                passed_total += passed
-                failing_total += count if code in _FAILING else 0
-                known_total += count
-                comp = self._component_id(component)
-                if comp:
-                    for counts in (before.setdefault(comp, [0, 0]), after.setdefault(comp, [0, 0])):
-                        counts[0] += passed
-                        counts[1] += count
-            for i in range(n):
-                old = old_code[i]
-                if old == _NEW:
-                    continue
-                ok = old == _PASSED
-                passed_total -= ok
-                failing_total -= old in _FAILING
-                known_total -= 1
-                comp = old_component[i]
-                if comp:
-                    for counts in (before.setdefault(comp, [0, 0]), after.setdefault(comp, [0, 0])):
-                        counts[0] -= ok
-                        counts[1] -= 1
+        self.version = self.known.version
+        self.result = classify_report(self.parsed, components=self.components, known=self.known)
 
-        # Counted in bulk (C loops over the arrays); only the tests that are new or changed
-        # are then looked at one by one.
-        status_of, component_of = parsed.status_of, self.component_of
-        self.counts = counts_of = [status_of.count(code) for code in range(len(junit.STATUSES))]
-        passed_total += counts_of[_PASSED]
-        failing_total += counts_of[_FAILED] + counts_of[_ERROR]
-        known_total += n
-        for (comp, code), count in Counter(zip(component_of, status_of, strict=True)).items():
-            if comp:
-                counts = after.setdefault(comp, [0, 0])
-                counts[0] += count if code == _PASSED else 0
-                counts[1] += count
-        for (comp, old), count in Counter(zip(old_component, old_code, strict=True)).items():
-            if comp and old != _NEW:
-                counts = before.setdefault(comp, [0, 0])
-                counts[0] += count if old == _PASSED else 0
-                counts[1] += count
-        transitions = Counter(zip(old_code, status_of, strict=True))
-        self.still_failing = sum(transitions[old, code] for old in _FAILING for code in _FAILING)
-        self.flaky = _positions(status_of, _FLAKY)
-        self.new = _positions(old_code, _NEW)
-        # Known tests whose status or component moved: one flag a test, worked out in C.
-        moved = map(
-            and_,
-            map(or_, map(ne, old_code, status_of), map(ne, old_component, component_of)),
-            map(ne, old_code, repeat(_NEW)),
-        )
-        self.changed = _positions(bytes(moved), True)
-        self.regressed, self.fixed, self.new_failures = array("I"), array("I"), array("I")
-        self.newly_skipped = array("I")
-        new_failures = [i for i in self.new if status_of[i] in _FAILING]
-        for i in self.changed:
-            code, old = status_of[i], old_code[i]
-            if old == _PASSED and code in _FAILING:
-                self.regressed.append(i)  # or a muted test's failure: told apart under the lock
-            elif old in _FAILING and code == _PASSED:
-                self.fixed.append(i)
-            elif code == _SKIPPED and old != _SKIPPED:
-                self.newly_skipped.append(i)
-            if code in _FAILING and old not in _FAILING and old != _PASSED:
-                new_failures.append(i)  # e.g. skipped → failed: first time seen failing
-        self.new_failures = array("I", sorted(new_failures))
-        self.before, self.after = self._named(before), self._named(after)
-        self.tally = TestTally(
-            components=dict(self.after),
-            passed=passed_total,
-            failing=failing_total,
-            known=known_total,
-        )
-
-    def _named(self, counts: dict[int, list[int]]) -> dict[str, TestCounts]:
-        out = {}
-        for k, (passed, total) in counts.items():
-            name = self.components[k]
-            if name is not None and total:
-                out[name] = TestCounts(passed=passed, total=total)
-        return out
-
-    # -- what the write phase needs, built from the arrays on demand ----------------------
-
-    def ref(self, i: int) -> dict[str, Any]:
+    def ref(self, i: int) -> notices.TestRef:
         p = self.parsed
         return _test_ref(
             p.classnames[p.class_of[i]],
             p.name(i),
             p.files[p.file_of[i]],
-            self.components[self.component_of[i]],
+            self.components.names[self.components.of[i]],
         )
 
-    def refs(self) -> dict[str, list[dict[str, Any]]]:
-        """The reply's lists that do not depend on what is read under the lock, built
-        before it is taken (a first report's new failures may be thousands)."""
+    def refs(self) -> _Refs:
+        """The reply's lists built before the lock is taken (a first report's new failures
+        may be thousands)."""
         if self._refs_version != self.version:
-            self._refs = {
-                name: [self.ref(i) for i in indices]
-                for name, indices in (
-                    ("fixed", self.fixed),
-                    ("new_failures", self.new_failures),
-                    ("flaky", self.flaky),
-                    ("newly_skipped", self.newly_skipped),
+            result = self.result
+            self._refs = _Refs(
+                *(
+                    [self.ref(i) for i in indices]
+                    for indices in (
+                        result.fixed,
+                        result.new_failures,
+                        result.flaky,
+                        result.newly_skipped,
+                    )
                 )
-            }
+            )
             self._refs_version = self.version
         return self._refs
 
-    def message(self, i: int) -> str | None:
-        return self.parsed.messages.get(i)
+    def component_of(self, i: int, *, before: bool) -> str | None:
+        """Test i's component as the branch knew it (`before`) or as the report maps it."""
+        components = self.components
+        return components.names[(self.known.component if before else components.of)[i]]
 
     def new_rows(self) -> Iterator[tuple[Any, ...]]:
-        """The new tests as queries.STAGED_TEST_COLUMNS, in the order of their keys: stored
-        in that order they append to the indexes instead of writing all over them (twice as
-        fast for a first report of 700k tests). Sorted in 256 buckets by the keys' first
-        byte, so the sort needs no more than the keys' 16 bytes a test."""
-        p, statuses, new = self.parsed, [str(s) for s in junit.STATUSES], self.new
+        """The new tests, in the order of their keys: stored in that order they append to
+        the indexes instead of writing all over them (twice as fast for a first report of
+        700k tests). Sorted in 256 buckets by the keys' first byte, so the sort needs no
+        more than the keys' 16 bytes a test."""
+        p, new = self.parsed, self.result.new
         keys = bytearray()
         buckets = [array("I") for _ in range(256)]
         for j, i in enumerate(new):
             key = _key_digest(p.classnames[p.class_of[i]], p.name(i))
             keys += key
             buckets[key[0]].append(j)
-        n = 0
+        order = array("I")
         for bucket in buckets:
-            for j in sorted(bucket, key=lambda j: keys[16 * j : 16 * j + 16]):
-                i = new[j]
-                code = p.status_of[i]
-                n += 1
-                yield (
-                    n,
-                    keys[16 * j : 16 * j + 16].hex(),
-                    p.classnames[p.class_of[i]],
-                    p.name(i),
-                    p.files[p.file_of[i]],
-                    self.components[self.component_of[i]],
-                    statuses[code],
-                    p.messages.get(i) if code in _FAILING else None,
-                )
+            order.extend(sorted(bucket, key=lambda j: keys[16 * j : 16 * j + 16]))
+        tests = array("I", map(new.__getitem__, order))
+        staged = _StagedTests(
+            n=range(1, len(tests) + 1),
+            key=(keys[16 * j : 16 * j + 16].hex() for j in order),
+            classname=_looked_up(p.classnames, p.class_of, tests),
+            name=map(p.name, tests),
+            file=_looked_up(p.files, p.file_of, tests),
+            component=_looked_up(self.components.names, self.components.of, tests),
+            status=_looked_up(_STATUS_NAMES, p.status_of, tests),
+            message=self._failure_messages(tests),
+        )
+        return _rows(staged)
 
     def updates(self, report_id: int, *, status_changed: bool) -> Iterator[tuple[Any, ...]]:
-        """Known tests whose status (or else only their component) changed, as
-        queries.UPDATED_TEST_COLUMNS and the test's id."""
-        p, statuses = self.parsed, [str(s) for s in junit.STATUSES]
-        for i in self.changed:
-            code = p.status_of[i]
-            if (code != self.old_code[i]) != status_changed:
-                continue
-            yield (
-                statuses[code],
-                self.components[self.component_of[i]],
-                p.messages.get(i) if code in _FAILING else None,
-                report_id,
-                p.files[p.file_of[i]],
-                self.known_id[i],
-            )
+        """Known tests whose status (or else only their component) changed."""
+        p, old_code = self.parsed, self.known.code
+        status_of = p.status_of
+        tests = array(
+            "I", (i for i in self.result.changed if (status_of[i] != old_code[i]) == status_changed)
+        )
+        updated = _UpdatedTests(
+            status=_looked_up(_STATUS_NAMES, status_of, tests),
+            component=_looked_up(self.components.names, self.components.of, tests),
+            message=self._failure_messages(tests),
+            last_report_id=repeat(report_id, len(tests)),
+            file=_looked_up(p.files, p.file_of, tests),
+            id=map(self.known.test_id.__getitem__, tests),
+        )
+        return _rows(updated)
 
     def results(self, report_id: int) -> Iterator[tuple[Any, ...]]:
         """A result for each known test whose status changed."""
-        p, statuses = self.parsed, [str(s) for s in junit.STATUSES]
-        for i in self.changed:
-            code, old = p.status_of[i], self.old_code[i]
-            if code != old:
-                yield report_id, self.known_id[i], statuses[code], statuses[old], p.messages.get(i)
+        p, old_code = self.parsed, self.known.code
+        status_of = p.status_of
+        tests = array("I", (i for i in self.result.changed if status_of[i] != old_code[i]))
+        results = _Results(
+            report_id=repeat(report_id, len(tests)),
+            test_id=map(self.known.test_id.__getitem__, tests),
+            status=_looked_up(_STATUS_NAMES, status_of, tests),
+            previous_status=_looked_up(_STATUS_NAMES, old_code, tests),
+            message=map(p.messages.get, tests),
+        )
+        return _rows(results)
+
+    def _failure_messages(self, tests: array[int]) -> Iterator[str | None]:
+        """Each test's message where it fails (a skip's reason is not kept on the test)."""
+        status_of, messages = self.parsed.status_of, self.parsed.messages
+        return (messages.get(i) if status_of[i] in FAILING else None for i in tests)
+
+
+# -- the two ways in ---------------------------------------------------------------------
 
 
 def ingest_junit(
@@ -534,7 +491,7 @@ def receive_junit(
             try:
                 with db.read(connection=connection) as session:
                     plan.classify(session=session)
-                if plan.new:
+                if plan.result.new:
                     queries.stage_tests(connection=connection, rows=plan.new_rows())
                 plan.refs()
                 ready = time.perf_counter()
@@ -551,8 +508,8 @@ def receive_junit(
                     "report of %s: written in %.1f s (%d new tests, %d changed)",
                     run,
                     time.perf_counter() - ready,
-                    len(plan.new),
-                    len(plan.changed),
+                    len(plan.result.new),
+                    len(plan.result.changed),
                 )
             finally:
                 queries.unstage_tests(connection=connection)
@@ -571,9 +528,12 @@ def _prepare(
     return _Plan(parsed, sprint=sprint, info=info, run=run, digest=digest, at=at, now=now)
 
 
+# -- the write phase: persist, then alert -----------------------------------------------
+
+
 def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
-    """Store a classified report: the write phase, in `session`'s transaction."""
-    info, sprint, now, at = plan.info, plan.sprint, plan.now, plan.at
+    """Store a classified report and queue its notices, in `session`'s transaction."""
+    info, sprint = plan.info, plan.sprint
     branch = info.branch
     queries.lock_branch(session=session, branch=branch)
     previous = queries.report_by_digest(session=session, run=plan.run, digest=plan.digest)
@@ -583,30 +543,92 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
         # Nothing read yet, or another ingest wrote the branch since: read it again under
         # the lock, where nothing can change it.
         plan.classify(session=session)
-        if plan.new:  # (else what is staged from before is left out below)
+        if plan.result.new:  # (else what is staged from before is left out below)
             queries.stage_tests(connection=session.connection(), rows=plan.new_rows())
+    held = _held(session=session, plan=plan)
+    report = _persist(session=session, plan=plan, staged=staged)
+    report_id = _id(report.id)
+    recorded = snapshot_readiness(
+        session=session,
+        sprint=sprint,
+        cause=f"report:{report_id}",
+        now=plan.now,
+        branch=branch,
+        counts=plan.result.tally,
+    )
+    regressions: list[notices.RegressedTest] = [
+        {**plan.ref(i), "message": plan.parsed.messages.get(i)} for i in held.regressed
+    ]
+    effect = _impact(session=session, plan=plan, regressed=held.regressed)
+    context: notices.AlertContext = {
+        "commit": info.commit,
+        "branch": branch,
+        "url": info.url,
+        "run": plan.run,
+        "report": report_id,
+        "readiness": recorded.summary,
+        "impact": effect,
+    }
+    alert_key = _alert(
+        session=session,
+        plan=plan,
+        regressions=regressions,
+        held=held,
+        context=context,
+        recorded=recorded,
+    )
+    reply = {
+        **_reply(plan=plan, report_id=report_id, regressions=regressions, held=held),
+        "readiness": recorded.summary,
+        "impact": effect,
+        "alert": alert_key,
+    }
+    counts = plan.result.counts
+    report.passed, report.failed, report.errors = counts.passed, counts.failed, counts.error
+    report.skipped, report.flaky = counts.skipped, counts.flaky
+    report.reply = reply
+    session.add(report)
+    session.flush()
+    return Ingested(reply=reply, created=True)
 
-    # Muting and alerts change outside ingestion: read them under the lock.
+
+class _Held(NamedTuple):
+    """What muting and open alerts (which change outside ingestion) make of a report."""
+
+    regressed: list[int]  # report indexes of regressions that alert
+    muted_failures: list[int]  # of regressions of tests muted as flaky: reported as flaky
+    recovered: list[int]  # known test ids of fixed tests that an open alert holds
+
+
+def _held(*, session: Session, plan: _Plan) -> _Held:
+    """Muting and alerts, read under the lock."""
+    known_id, result = plan.known.test_id, plan.result
     regressed: list[int] = []
     muted_failures: list[int] = []
     muted = queries.muted_among(
-        session=session, branch=branch, ids=[plan.known_id[i] for i in plan.regressed]
+        session=session, branch=plan.info.branch, ids=[known_id[i] for i in result.regressed]
     )
-    for i in plan.regressed:
-        (muted_failures if plan.known_id[i] in muted else regressed).append(i)
-    fixed_ids = [plan.known_id[i] for i in plan.fixed]
+    for i in result.regressed:
+        (muted_failures if known_id[i] in muted else regressed).append(i)
+    fixed_ids = [known_id[i] for i in result.fixed]
     alerted = ingest_queries.alerted_among(session=session, ids=fixed_ids)
     recovered = [test_id for test_id in fixed_ids if test_id in alerted]
+    return _Held(regressed=regressed, muted_failures=muted_failures, recovered=recovered)
 
+
+def _persist(*, session: Session, plan: _Plan, staged: bool) -> TestReport:
+    """The report's rows: the report, its new tests (staged), the known tests it changed
+    and their results."""
+    info, result = plan.info, plan.result
     report = queries.add_report(
         session=session,
         report=TestReport(
             run=plan.run,
             commit=info.commit,
-            branch=branch,
+            branch=info.branch,
             url=info.url,
-            at=at,
-            received_at=now,
+            at=plan.at,
+            received_at=plan.now,
             digest=plan.digest,
             tests=plan.parsed.testcases,
             statuses=plan.statuses,
@@ -614,118 +636,114 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
     )
     report_id = _id(report.id)
     # First seen: when sprintbot received it (history's time axis).
-    if plan.new:
+    if result.new:
         queries.insert_staged_tests(
-            session=session, branch=branch, report_id=report_id, first_seen_at=now, at=at
+            session=session,
+            branch=info.branch,
+            report_id=report_id,
+            first_seen_at=plan.now,
+            at=plan.at,
         )
     if not staged:
         queries.unstage_tests(connection=session.connection())
     queries.update_tests(
-        session=session, rows=plan.updates(report_id, status_changed=True), changed_at=at
+        session=session, rows=plan.updates(report_id, status_changed=True), changed_at=plan.at
     )
     queries.update_tests(
         session=session, rows=plan.updates(report_id, status_changed=False), changed_at=None
     )
     queries.add_results(session=session, rows=plan.results(report_id))
+    return report
 
-    recorded = snapshot_readiness(
-        session=session,
-        sprint=sprint,
-        cause=f"report:{report_id}",
-        now=now,
-        branch=branch,
-        counts=plan.tally,
-    )
-    readiness = recorded.summary
-    regressions = [{**plan.ref(i), "message": plan.message(i)} for i in regressed]
-    refs = plan.refs()
-    new_failures = refs["new_failures"]
-    effect = None
-    if branch == sprint.sprint.branch:
-        comps = plan.components
-        effect = numbers.impact(
-            sprint,
-            before=plan.before,
-            after=plan.after,
-            regressed=[Move(comps[plan.old_component[i]], passed=-1, known=0) for i in regressed],
-            fixed=[Move(comps[plan.old_component[i]], passed=1, known=0) for i in plan.fixed],
-            new_failures=[
-                Move(comps[plan.component_of[i]], passed=0, known=1)
-                if plan.old_code[i] == _NEW
-                else Move(comps[plan.old_component[i]], passed=0, known=0)  # known already
-                for i in plan.new_failures
-            ],
-            manual=queries.latest_manual_scores(session=session),
-            metric_values=queries.latest_metric_values(session=session),
-        ).as_dict()
 
-    context = {
-        "commit": info.commit,
-        "branch": branch,
-        "url": info.url,
-        "run": plan.run,
-        "report": report_id,
-        "readiness": readiness,
-        "impact": effect,
-    }
+def _impact(*, session: Session, plan: _Plan, regressed: list[int]) -> numbers.ImpactData | None:
+    """What the report did to readiness, by kind of move (the tracked branch only)."""
+    sprint, result = plan.sprint, plan.result
+    if plan.info.branch != sprint.sprint.branch:
+        return None
+    old_code, component_of = plan.known.code, plan.component_of
+    return numbers.impact(
+        sprint,
+        before=result.before,
+        after=result.after,
+        regressed=[Move(component_of(i, before=True), passed=-1, known=0) for i in regressed],
+        fixed=[Move(component_of(i, before=True), passed=1, known=0) for i in result.fixed],
+        new_failures=[
+            Move(component_of(i, before=False), passed=0, known=1)
+            if old_code[i] == NEW
+            else Move(component_of(i, before=True), passed=0, known=0)  # known already
+            for i in result.new_failures
+        ],
+        manual=queries.latest_manual_scores(session=session),
+        metric_values=queries.latest_metric_values(session=session),
+    ).as_dict()
+
+
+def _alert(
+    *,
+    session: Session,
+    plan: _Plan,
+    regressions: list[notices.RegressedTest],
+    held: _Held,
+    context: notices.AlertContext,
+    recorded: Recorded,
+) -> str | None:
+    """Queue the report's notices; the regression alert's key, if one was raised."""
+    sprint, known_id = plan.sprint, plan.known.test_id
     alert_key = None
     # Only the tracked branch alerts the team; other branches get their classification in
     # the reply (a feature branch's red tests are its author's business).
-    if regressions and branch == sprint.sprint.branch:
+    if regressions and plan.info.branch == sprint.sprint.branch:
         alert = notices.regression_alert(
             session=session,
             sprint=sprint,
-            report_id=report_id,
+            report_id=context["report"],
             tests=regressions,
             context=context,
-            now=now,
+            now=plan.now,
         )
         queries.set_alert(
-            session=session, test_ids=[plan.known_id[i] for i in regressed], alert_id=alert.id or 0
+            session=session, test_ids=[known_id[i] for i in held.regressed], alert_id=alert.id or 0
         )
         alert_key = alert.key
-    _resolve_recovered(session=session, recovered=recovered, context=context, now=now)
+    _resolve_recovered(session=session, recovered=held.recovered, context=context, now=plan.now)
     # After the alert, so the team reads the cause before the consequence.
     announce_decline(
         session=session,
         sprint=sprint,
         recorded=recorded,
-        causes=_causes(regressions, new_failures),
-        now=now,
+        causes=_causes(regressions, plan.refs().new_failures),
+        now=plan.now,
     )
+    return alert_key
 
-    counts = plan.counts
-    reply = {
+
+def _reply(
+    *, plan: _Plan, report_id: int, regressions: list[notices.RegressedTest], held: _Held
+) -> dict[str, Any]:
+    """The reply's classification of the report (readiness and alert are added after)."""
+    counts, refs = plan.result.counts, plan.refs()
+    return {
         "run": plan.run,
         "report": report_id,
         "tests": plan.parsed.testcases,
         "unique_tests": len(plan.parsed),
-        "passed": counts[_PASSED],
-        "failed": counts[_FAILED],
-        "errors": counts[_ERROR],
-        "skipped": counts[_SKIPPED],
-        "flaky_count": counts[_FLAKY],
+        "passed": counts.passed,
+        "failed": counts.failed,
+        "errors": counts.error,
+        "skipped": counts.skipped,
+        "flaky_count": counts.flaky,
         "regressions": [{k: v for k, v in r.items() if k != "message"} for r in regressions],
-        "fixed": refs["fixed"],
-        "new_failures": new_failures,
-        "still_failing": plan.still_failing,
-        "flaky": refs["flaky"] + [plan.ref(i) for i in muted_failures],
-        "newly_skipped": refs["newly_skipped"],
-        "readiness": readiness,
-        "impact": effect,
-        "alert": alert_key,
+        "fixed": refs.fixed,
+        "new_failures": refs.new_failures,
+        "still_failing": plan.result.still_failing,
+        "flaky": refs.flaky + [plan.ref(i) for i in held.muted_failures],
+        "newly_skipped": refs.newly_skipped,
     }
-    report.passed, report.failed = counts[_PASSED], counts[_FAILED]
-    report.errors, report.skipped = counts[_ERROR], counts[_SKIPPED]
-    report.flaky = counts[_FLAKY]
-    report.reply = reply
-    session.add(report)
-    session.flush()
-    return Ingested(reply=reply, created=True)
 
 
 def _causes(
-    regressions: list[dict[str, Any]], new_failures: list[dict[str, Any]]
+    regressions: list[notices.RegressedTest], new_failures: list[notices.TestRef]
 ) -> dict[str, str]:
     by_component: dict[str, list[int]] = {}
     for kind, refs in ((0, regressions), (1, new_failures)):
@@ -744,7 +762,7 @@ def _causes(
 
 
 def _resolve_recovered(
-    *, session: Session, recovered: list[int], context: dict[str, Any], now: datetime
+    *, session: Session, recovered: list[int], context: notices.AlertContext, now: datetime
 ) -> None:
     """Release fixed tests from their alerts; an alert whose tests all pass is resolved."""
     if not recovered:
@@ -759,12 +777,12 @@ def _resolve_recovered(
             notices.resolve_alert(
                 session=session,
                 alert=alert,
-                data={
-                    "count": alert.payload.get("count"),
-                    "commit": context["commit"],
-                    "url": context["url"],
-                    "report": context["report"],
-                },
+                data=notices.AlertResolved(
+                    count=alert.payload.get("count"),
+                    commit=context["commit"],
+                    url=context["url"],
+                    report=context["report"],
+                ),
                 now=now,
             )
 
@@ -772,8 +790,16 @@ def _resolve_recovered(
 # -- metrics -----------------------------------------------------------------------------
 
 
-def ingest_metrics(*, session: Session, sprint: Sprint, body: Any, now: datetime) -> dict[str, Any]:
-    """Store benchmark figures, compare each with its target, alert on degradation."""
+class _Figures(NamedTuple):
+    """A metrics body, checked."""
+
+    at: datetime
+    commit: str | None
+    samples: list[MetricSample]
+
+
+def _figures(*, body: Any, now: datetime) -> _Figures:
+    """Refuse a metrics body that is not `{"metrics": {name: number}, "at"?, "commit"?}`."""
     if not isinstance(body, dict) or not isinstance(body.get("metrics"), dict):
         raise IngestError('send a JSON object: {"metrics": {"name": number, ...}}')
     unknown_keys = set(body) - {"at", "commit", "metrics"}
@@ -785,7 +811,7 @@ def ingest_metrics(*, session: Session, sprint: Sprint, body: Any, now: datetime
     at = now
     if body.get("at") is not None:
         try:
-            at = datetime.fromisoformat(str(body["at"]).replace("Z", "+00:00"))
+            at = parse_instant(str(body["at"]))
         except ValueError:
             raise IngestError(f"at {body['at']!r} is not an ISO-8601 time") from None
         check_time(at, now=now, name="at")
@@ -803,6 +829,12 @@ def ingest_metrics(*, session: Session, sprint: Sprint, body: Any, now: datetime
         samples.append(
             MetricSample(name=name, value=float(value), at=at, commit=commit, received_at=now)
         )
+    return _Figures(at=at, commit=commit, samples=samples)
+
+
+def ingest_metrics(*, session: Session, sprint: Sprint, body: Any, now: datetime) -> dict[str, Any]:
+    """Store benchmark figures, compare each with its target, alert on degradation."""
+    at, commit, samples = _figures(body=body, now=now)
     queries.add_metric_samples(session=session, samples=samples)
 
     tolerance = sprint.alerts.perf_tolerance
@@ -833,17 +865,17 @@ def ingest_metrics(*, session: Session, sprint: Sprint, body: Any, now: datetime
             sprint=sprint,
             name=sample.name,
             state=state,
-            data={
-                "metric": sample.name,
-                "label": metric.title,
-                "value": sample.value,
-                "target": metric.target,
-                "unit": metric.unit,
-                "better": str(metric.better),
-                "beyond_target_percent": over,
-                "commit": commit,
-                "tolerance": tolerance,
-            },
+            data=notices.PerformanceFields(
+                metric=sample.name,
+                label=metric.title,
+                value=sample.value,
+                target=metric.target,
+                unit=metric.unit,
+                better=str(metric.better),
+                beyond_target_percent=over,
+                commit=commit,
+                tolerance=tolerance,
+            ),
             now=now,
         )
     readiness = record_readiness(
@@ -875,7 +907,7 @@ def _performance_alert(
     sprint: Sprint,
     name: str,
     state: MetricState,
-    data: dict[str, Any],
+    data: notices.PerformanceFields,
     now: datetime,
 ) -> None:
     """Degraded → one alert until the metric is back within target; then a resolved notice."""
@@ -899,7 +931,7 @@ def _performance_alert(
         notices.post(
             session=session,
             key=key,
-            template=notices.Template.PERFORMANCE_ALERT,
+            template=Template.PERFORMANCE_ALERT,
             data=alert.payload,
             now=now,
             channel=sprint.channels.team,
@@ -910,5 +942,5 @@ def _performance_alert(
             alert=open_alert,
             data=data,
             now=now,
-            reply=notices.Template.PERFORMANCE_RESOLVED,
+            reply=Template.PERFORMANCE_RESOLVED,
         )

@@ -1,0 +1,223 @@
+"""What a JUnit report does to its branch, worked out from the branch's known tests: pure
+(no session, no clock), counted in bulk over arrays of a few bytes a test."""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import repeat
+from operator import and_, ne, or_
+from typing import NamedTuple
+
+from jobs import junit
+from jobs.components import ComponentMap
+from jobs.config import Sprint
+from jobs.junit import ERROR, FAILED, FLAKY, PASSED, SKIPPED
+from jobs.numbers import TestCounts
+from jobs.readiness import TestTally
+
+FAILING = (FAILED, ERROR)
+NEW = 255  # Known.code of a test the branch did not know
+
+# (component number, status code) → tests: how a set of tests is tallied.
+Counted = Counter[tuple[int, int]]
+
+
+class _Memo(dict[tuple[int, int], int]):
+    """A function's values, computed on first use: looked up in C once they are known."""
+
+    def __init__(self, function: Callable[[tuple[int, int]], int]) -> None:
+        super().__init__()
+        self._function = function
+
+    def __missing__(self, key: tuple[int, int]) -> int:
+        value = self[key] = self._function(key)
+        return value
+
+
+class Components:
+    """Component names as numbers (0: none), and the number of each test of a report: looked
+    up once per (class, file) pair rather than globbed per test, the pairs mapped in bulk.
+    Names the branch's known tests carry are numbered as they are met (`id`)."""
+
+    def __init__(self, parsed: junit.Report, *, sprint: Sprint) -> None:
+        self.names: list[str | None] = [None]
+        self.ids: dict[str | None, int] = {None: 0}
+        mapper = ComponentMap(sprint)
+        classnames, files = parsed.classnames, parsed.files
+
+        def component_of(pair: tuple[int, int]) -> int:
+            return self.id(mapper(files[pair[1]], classnames[pair[0]]))
+
+        by_pair = _Memo(component_of)
+        self.of = array(
+            "I", map(by_pair.__getitem__, zip(parsed.class_of, parsed.file_of, strict=True))
+        )
+
+    def id(self, name: str | None) -> int:
+        found = self.ids.get(name)
+        if found is None:
+            found = self.ids[name] = len(self.names)
+            self.names.append(name)
+        return found
+
+
+@dataclass
+class Known:
+    """The branch as read for a report at `version`. Per test of the report (by its index):
+    the known test's id, status code (NEW: not known) and component number; the branch's
+    tests the report does not hold, only counted (`others`; left empty where no tally is
+    needed: a shard of another branch than the tracked one)."""
+
+    version: int
+    test_id: array[int]
+    code: bytearray
+    component: array[int]
+    others: Counted = field(default_factory=Counter)
+
+    @classmethod
+    def unknown(cls, n: int, *, version: int) -> Known:
+        """A report of `n` tests none of which the branch knows (yet)."""
+        return cls(
+            version, array("q", bytes(8 * n)), bytearray([NEW]) * n, array("I", bytes(4 * n))
+        )
+
+    def counted(self) -> Counted:
+        """The report's known tests as the branch held them."""
+        was = Counter(zip(self.component, self.code, strict=True))
+        return Counter({key: n for key, n in was.items() if key[1] != NEW})
+
+
+class StatusCounts(NamedTuple):
+    """A report's tests per status (fields in the order of junit.STATUSES)."""
+
+    passed: int
+    failed: int
+    error: int
+    skipped: int
+    flaky: int
+
+
+@dataclass(frozen=True)
+class Classified:
+    """What a report does to its branch. The lists are the report's test indexes, ascending."""
+
+    counts: StatusCounts
+    still_failing: int  # failing before and now
+    new: array[int]  # tests the branch did not know
+    changed: array[int]  # known tests whose status or component moved
+    regressed: array[int]  # passed → failing (or a muted test's failure: told apart later)
+    fixed: array[int]  # failing → passed
+    new_failures: array[int]  # failing for the first time: new, or e.g. skipped → failed
+    newly_skipped: array[int]
+    flaky: array[int]
+    before: dict[str, TestCounts]  # the branch's tests per component, before the report
+    after: dict[str, TestCounts]
+    tally: TestTally  # the branch after the report: what readiness is computed from
+
+
+def classify_report(parsed: junit.Report, *, components: Components, known: Known) -> Classified:
+    """Compare a report with its branch's known tests. Counted in bulk (C loops over the
+    arrays); only the tests that are new or changed are then looked at one by one."""
+    status_of = parsed.status_of
+    counts = StatusCounts(*map(status_of.count, range(len(junit.STATUSES))))
+    reported = Counter(zip(components.of, status_of, strict=True))
+    names = components.names
+    tally = _tally((known.others, reported), names)
+    transitions = Counter(zip(known.code, status_of, strict=True))
+    moves = _moves(parsed, components=components, known=known)
+    return Classified(
+        counts=counts,
+        still_failing=sum(transitions[old, code] for old in FAILING for code in FAILING),
+        new=moves.new,
+        changed=moves.changed,
+        regressed=moves.regressed,
+        fixed=moves.fixed,
+        new_failures=moves.new_failures,
+        newly_skipped=moves.newly_skipped,
+        flaky=_positions(status_of, FLAKY),
+        before=_tally((known.others, known.counted()), names).components,
+        after=tally.components,
+        tally=tally,
+    )
+
+
+def _tally(parts: Iterable[Counted], names: list[str | None]) -> TestTally:
+    """Tests counted per (component, status) → per named component, and in all."""
+    passed = failing = known = 0
+    components: dict[int, list[int]] = {}  # [passed, known]
+    for counted in parts:
+        for (comp, code), count in counted.items():
+            ok = count if code == PASSED else 0
+            passed += ok
+            failing += count if code in FAILING else 0
+            known += count
+            if comp:
+                sums = components.setdefault(comp, [0, 0])
+                sums[0] += ok
+                sums[1] += count
+    return TestTally(
+        components={
+            name: TestCounts(passed=p, total=total)
+            for comp, (p, total) in components.items()
+            if (name := names[comp]) is not None and total
+        },
+        passed=passed,
+        failing=failing,
+        known=known,
+    )
+
+
+class _Moves(NamedTuple):
+    new: array[int]
+    changed: array[int]
+    regressed: array[int]
+    fixed: array[int]
+    new_failures: array[int]
+    newly_skipped: array[int]
+
+
+def _moves(parsed: junit.Report, *, components: Components, known: Known) -> _Moves:
+    """The tests that are new or whose status or component moved, by kind of move."""
+    status_of, old_code = parsed.status_of, known.code
+    new = _positions(old_code, NEW)
+    # Known tests whose status or component moved: one flag a test, worked out in C.
+    moved = map(
+        and_,
+        map(or_, map(ne, old_code, status_of), map(ne, known.component, components.of)),
+        map(ne, old_code, repeat(NEW)),
+    )
+    changed = _positions(bytes(moved), True)
+    regressed, fixed, newly_skipped = array("I"), array("I"), array("I")
+    new_failures = [i for i in new if status_of[i] in FAILING]
+    for i in changed:
+        code, old = status_of[i], old_code[i]
+        if old == PASSED and code in FAILING:
+            regressed.append(i)
+        elif old in FAILING and code == PASSED:
+            fixed.append(i)
+        elif code == SKIPPED and old != SKIPPED:
+            newly_skipped.append(i)
+        if code in FAILING and old not in FAILING and old != PASSED:
+            new_failures.append(i)  # e.g. skipped → failed: first time seen failing
+    return _Moves(
+        new=new,
+        changed=changed,
+        regressed=regressed,
+        fixed=fixed,
+        new_failures=array("I", sorted(new_failures)),
+        newly_skipped=newly_skipped,
+    )
+
+
+def _positions(codes: bytes | bytearray, code: int) -> array[int]:
+    """Where `code` occurs in `codes`, found by C's search rather than a Python loop."""
+    out = array("I")
+    needle = bytes([code])
+    i = codes.find(needle)
+    while i >= 0:
+        out.append(i)
+        i = codes.find(needle, i + 1)
+    return out
