@@ -52,13 +52,8 @@ def create_app(
         logger=logging.getLogger("bot.bolt"),
         process_before_response=True,
     )
-    shared = AppContext(
-        settings=settings,
-        sprint=sprint,
-        db=db,
-        now=now,
-        notify_outbox=notify_outbox,
-        ready=ready or Ready(db=db, sprint=sprint),
+    shared = AppContext.of(
+        settings, sprint=sprint, db=db, now=now, notify_outbox=notify_outbox, ready=ready
     )
 
     @app.middleware

@@ -9,16 +9,21 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from bot.settings import Settings, SettingsError, build_settings
 from jobs.config import ConfigError, Source, Sprint, format_duration, load_sprint
 from jobs.errors import SprintError
 from jobs.numbers import breakdown, consistency_warnings, parse_instant, pct, utcnow
+
+if TYPE_CHECKING:  # imported by the commands that use them: `web` keeps ingestion out
+    from jobs.ingest import RunInfo
+    from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,18 @@ def _configure_logging() -> None:
     )
     # Alembic reports each schema check at INFO; only `db upgrade` has news worth reading.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@contextmanager
+def _database(settings: Settings, *, require_current: bool = True) -> Iterator[Database]:
+    """The database of DATABASE_URL for one command, its connections closed after it."""
+    from bot.runtime import open_database
+
+    db = open_database(settings, require_current=require_current)
+    try:
+        yield db
+    finally:
+        db.dispose()
 
 
 # -- config check ------------------------------------------------------------------------
@@ -130,19 +147,16 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     del args
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.runtime import open_database
     from storage.migrate import revisions, upgrade
 
     logging.getLogger("alembic").setLevel(logging.INFO)
-    db = open_database(settings, require_current=False)
-    try:
-        upgrade(settings.DATABASE_URL)
-        current, _ = revisions(db.engine)
-    except SQLAlchemyError as exc:
-        _fail(f"db upgrade failed: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
-        return 1
-    finally:
-        db.dispose()
+    with _database(settings, require_current=False) as db:
+        try:
+            upgrade(settings.DATABASE_URL)
+            current, _ = revisions(db.engine)
+        except SQLAlchemyError as exc:
+            _fail(f"db upgrade failed: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+            return 1
     _print(f"database is at revision {current}")
     return 0
 
@@ -250,48 +264,45 @@ def _parse_at(text: str) -> datetime:
 
 
 def cmd_ingest_junit(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runtime import open_database
-    from jobs.ingest import RunInfo, receive_junit
+    from jobs.ingest import RunInfo
 
     sprint = load_sprint(settings.SPRINTBOT_CONFIG)
-    db = open_database(settings)
-    info = RunInfo(
-        run=args.run,
-        commit=args.commit,
-        branch=args.branch,
-        url=args.url,
-        at=_parse_at(args.at) if args.at else None,
-    )
-    failures = 0
-    for path in args.files:
-        try:
-            digest = _file_digest(path)
-            # Parsed and classified before the write lock, as the web's ingestion is:
-            # the web's writers (a blocker being filed) do not wait on it.
-            with open(path, "rb") as document:
-                result = receive_junit(
-                    db=db,
-                    sprint=sprint,
-                    document=document,
-                    digest=digest,
-                    info=info,
-                    now=utcnow(),
-                )
-        except OSError as exc:
-            _fail(f"{path}: cannot read ({exc.strerror})")
-            failures += 1
-            continue
-        except SprintError as exc:
-            _fail(f"{path}: {exc}")
-            failures += 1
-            continue
-        _print(json.dumps(result.reply if result.created else {**result.reply, "replay": True}))
-    db.dispose()
-    return 1 if failures else 0
+    with _database(settings) as db:
+        info = RunInfo(
+            run=args.run,
+            commit=args.commit,
+            branch=args.branch,
+            url=args.url,
+            at=_parse_at(args.at) if args.at else None,
+        )
+        ok = [_ingest_file(path, db=db, sprint=sprint, info=info) for path in args.files]
+    return 0 if all(ok) else 1
+
+
+def _ingest_file(path: str, *, db: Database, sprint: Sprint, info: RunInfo) -> bool:
+    """Ingest one report and print the reply; False (and why, on stderr) if it was refused."""
+    from jobs.ingest import receive_junit
+
+    try:
+        digest = _file_digest(path)
+        # Parsed and classified before the write lock, as the web's ingestion is:
+        # the web's writers (a blocker being filed) do not wait on it.
+        with open(path, "rb") as document:
+            result = receive_junit(
+                db=db, sprint=sprint, document=document, digest=digest, info=info, now=utcnow()
+            )
+    except OSError as exc:
+        _fail(f"{path}: cannot read ({exc.strerror})")
+        return False
+    except SprintError as exc:
+        _fail(f"{path}: {exc}")
+        return False
+    _print(json.dumps(result.reply if result.created else {**result.reply, "replay": True}))
+    return True
 
 
 def cmd_ingest_metrics(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runtime import ingest_metrics_document, open_database
+    from bot.runtime import ingest_metrics_document
 
     sprint = load_sprint(settings.SPRINTBOT_CONFIG)
     try:
@@ -303,30 +314,23 @@ def cmd_ingest_metrics(args: argparse.Namespace, settings: Settings) -> int:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         _fail(f"{args.file}: not valid JSON ({exc})")
         return 1
-    db = open_database(settings)
-    try:
-        reply = ingest_metrics_document(db=db, sprint=sprint, body=body, now=utcnow())
-    except SprintError as exc:
-        _fail(f"{args.file}: {exc}")
-        return 1
-    finally:
-        db.dispose()
+    with _database(settings) as db:
+        try:
+            reply = ingest_metrics_document(db=db, sprint=sprint, body=body, now=utcnow())
+        except SprintError as exc:
+            _fail(f"{args.file}: {exc}")
+            return 1
     _print(json.dumps(reply))
     return 0
 
 
 def cmd_export_tracker(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runtime import open_database
     from jobs.tracker import tracker_markdown
 
     sprint = load_sprint(settings.SPRINTBOT_CONFIG)
     now = _parse_at(args.at) if args.at else utcnow()
-    db = open_database(settings)
-    try:
-        with db.session() as session:
-            text = tracker_markdown(session=session, sprint=sprint, now=now)
-    finally:
-        db.dispose()
+    with _database(settings) as db, db.session() as session:
+        text = tracker_markdown(session=session, sprint=sprint, now=now)
     if args.out in (None, "-"):
         sys.stdout.write(text)
         return 0
@@ -397,77 +401,92 @@ HOST_HELP = (
 )
 
 
+# A string: argparse's action is generic only in typeshed, not at run time.
+Commands: TypeAlias = "argparse._SubParsersAction[_Parser]"
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _group(sub: Commands, name: str, about: str) -> Commands:
+    """A command whose subcommands follow (`db upgrade`, `job run`, …)."""
+    parser = sub.add_parser(name, help=about)
+    return parser.add_subparsers(dest=f"{name}_command", required=True, parser_class=_Parser)
+
+
+def _command(
+    sub: Commands, name: str, about: str, func: Command, *, settings: bool
+) -> argparse.ArgumentParser:
+    """A command running `func`; `settings`: it needs the environment's settings to run."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=about)
+    parser.set_defaults(func=func, needs_settings=settings)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="sprintbot", description="Runs a team's sprint toward production readiness.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    web = sub.add_parser("web", help="serve /slack/events, /healthz and /api/v1 on PORT")
-    web.add_argument("--host", default="127.0.0.1", help=HOST_HELP)
-    web.set_defaults(func=cmd_web, needs_settings=True)
-    run = sub.add_parser("run", help="web and clock in one process")
-    run.add_argument("--host", default="127.0.0.1", help=HOST_HELP)
-    run.set_defaults(func=cmd_run, needs_settings=True)
-    sub.add_parser("clock", help="run the scheduled jobs").set_defaults(
-        func=cmd_clock, needs_settings=True
-    )
+    for name, about, serve in (
+        ("web", "serve /slack/events, /healthz and /api/v1 on PORT", cmd_web),
+        ("run", "web and clock in one process", cmd_run),
+    ):
+        server = _command(sub, name, about, serve, settings=True)
+        server.add_argument("--host", default="127.0.0.1", help=HOST_HELP)
+    _command(sub, "clock", "run the scheduled jobs", cmd_clock, settings=True)
 
-    db = sub.add_parser("db", help="database").add_subparsers(
-        dest="db_command", required=True, parser_class=_Parser
-    )
-    db.add_parser("upgrade", help="apply migrations to DATABASE_URL").set_defaults(
-        func=cmd_db_upgrade, needs_settings=True
-    )
+    db = _group(sub, "db", "database")
+    _command(db, "upgrade", "apply migrations to DATABASE_URL", cmd_db_upgrade, settings=True)
 
-    config = sub.add_parser("config", help="the sprint file").add_subparsers(
-        dest="config_command", required=True, parser_class=_Parser
+    config = _group(sub, "config", "the sprint file")
+    check = _command(
+        config, "check", "validate a sprint file and summarise it", cmd_config_check, settings=False
     )
-    check = config.add_parser("check", help="validate a sprint file and summarise it")
     check.add_argument("file", nargs="?", help="default: SPRINTBOT_CONFIG")
-    check.set_defaults(func=cmd_config_check, needs_settings=False)
 
-    job = sub.add_parser("job", help="scheduled jobs").add_subparsers(
-        dest="job_command", required=True, parser_class=_Parser
-    )
-    job.add_parser("list", help="list the jobs").set_defaults(
-        func=cmd_job_list, needs_settings=False
-    )
-    jrun = job.add_parser("run", help="run one job now")
+    job = _group(sub, "job", "scheduled jobs")
+    _command(job, "list", "list the jobs", cmd_job_list, settings=False)
+    jrun = _command(job, "run", "run one job now", cmd_job_run, settings=True)
     jrun.add_argument("name")
     jrun.add_argument("--at", help="ISO-8601 time to run as (default now)")
-    jrun.set_defaults(func=cmd_job_run, needs_settings=True)
 
-    ingest = sub.add_parser("ingest", help="feed CI results in from files").add_subparsers(
-        dest="ingest_command", required=True, parser_class=_Parser
+    ingest = _group(sub, "ingest", "feed CI results in from files")
+    junit = _command(
+        ingest,
+        "junit",
+        "ingest JUnit XML reports (one transaction each)",
+        cmd_ingest_junit,
+        settings=True,
     )
-    junit = ingest.add_parser("junit", help="ingest JUnit XML reports (one transaction each)")
     junit.add_argument("files", nargs="+", metavar="FILE")
     junit.add_argument("--run", help="CI run id; reports with the same run are shards of it")
     junit.add_argument("--commit")
     junit.add_argument("--branch", default="main")
     junit.add_argument("--url", help="link to the CI run")
     junit.add_argument("--at", help="ISO-8601 time of the run (default: the XML's, else now)")
-    junit.set_defaults(func=cmd_ingest_junit, needs_settings=True)
-    metrics = ingest.add_parser("metrics", help="ingest benchmark figures from a JSON file")
-    metrics.add_argument("file", metavar="FILE.json")
-    metrics.set_defaults(func=cmd_ingest_metrics, needs_settings=True)
-
-    export = sub.add_parser("export", help="documents from the recorded sprint").add_subparsers(
-        dest="export_command", required=True, parser_class=_Parser
+    metrics = _command(
+        ingest,
+        "metrics",
+        "ingest benchmark figures from a JSON file",
+        cmd_ingest_metrics,
+        settings=True,
     )
-    tracker = export.add_parser("tracker", help="the tracker document as Markdown")
+    metrics.add_argument("file", metavar="FILE.json")
+
+    export = _group(sub, "export", "documents from the recorded sprint")
+    tracker = _command(
+        export, "tracker", "the tracker document as Markdown", cmd_export_tracker, settings=True
+    )
     tracker.add_argument("--out", help="file to write (default: standard output)")
     tracker.add_argument("--at", help="ISO-8601 time to report as of (default now)")
-    tracker.set_defaults(func=cmd_export_tracker, needs_settings=True)
 
-    demo = sub.add_parser("demo", help="a week of the example sprint, no Slack needed")
+    demo = _command(
+        sub, "demo", "a week of the example sprint, no Slack needed", cmd_demo, settings=False
+    )
     demo.add_argument("--out", help="directory for the chart, tracker and database")
-    demo.set_defaults(func=cmd_demo, needs_settings=False)
 
-    man = sub.add_parser("manifest", help="print the Slack app manifest")
+    man = _command(sub, "manifest", "print the Slack app manifest", cmd_manifest, settings=False)
     man.add_argument("url", nargs="?", help="the bot's public https:// base URL")
     man.add_argument("--name", default="sprintbot")
     man.add_argument("--socket-mode", action="store_true", help="no public URL: use Socket Mode")
-    man.set_defaults(func=cmd_manifest, needs_settings=False)
     return p
 
 

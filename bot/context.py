@@ -30,6 +30,27 @@ class AppContext:
     notify_outbox: Callable[[], None]
     ready: Ready  # the sprint's figures, kept current by every write
 
+    @classmethod
+    def of(
+        cls,
+        settings: Settings,
+        *,
+        sprint: Sprint,
+        db: Database,
+        now: Callable[[], datetime],
+        notify_outbox: Callable[[], None],
+        ready: Ready | None,
+    ) -> AppContext:
+        """The context, keeping the figures ready itself unless `ready` is given."""
+        return cls(
+            settings=settings,
+            sprint=sprint,
+            db=db,
+            now=now,
+            notify_outbox=notify_outbox,
+            ready=ready or Ready(db=db, sprint=sprint),
+        )
+
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: committed on a clean exit, rolled back on an exception.

@@ -20,11 +20,12 @@ import random
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from xml.sax.saxutils import quoteattr
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.blocks import render as render_payload
 from bot.blocks.common import Message
@@ -36,12 +37,11 @@ from jobs.components import ComponentMap
 from jobs.config import Sprint, format_duration, load_sprint
 from jobs.ingest import RunInfo, ingest_junit, ingest_metrics
 from jobs.numbers import local_instant, sprint_day
-from jobs.readiness import current_status, set_manual_score
+from jobs.readiness import Status, current_status, set_manual_score
 from jobs.tracker import tracker_markdown
 from storage import queries
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import OutboxMessage
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "sprint.example.toml"
 DEMO_DAYS = 6  # CI runs on days 1-6; the demo's "now" is day 7, 09:00
@@ -70,122 +70,94 @@ class Area:
 # readiness breakdown has no component for live where such tests usually do: hooks and
 # neural features as unit tests, GitHub as integration tests, performance as end-to-end
 # tests; the agent framework (tests/agents) matches no component and counts in the totals.
-SUITE = (
-    Area(
-        "Swarm Core",
-        (
-            ("swarm/test_coordinator", 36, 20),
-            ("swarm/test_leader_election", 36, 19),
-            ("swarm/test_consensus", 36, 17),
-            ("swarm/test_topology", 36, 0),
-            ("swarm/test_messaging", 36, 0),
-            ("swarm/test_scaling", 36, 0),
-            ("swarm/test_recovery", 36, 0),
-            ("swarm/test_lifecycle", 35, 0),
-        ),
-    ),
-    Area(
-        "Memory System",
-        (
-            ("memory/test_store", 39, 17),
-            ("memory/test_cache", 39, 12),
-            ("memory/test_persistence", 39, 0),
-            ("memory/test_namespaces", 38, 0),
-            ("memory/test_eviction", 38, 0),
-        ),
-    ),
-    Area(
-        "CLI Interface",
-        (
-            ("cli/agent/test_spawn", 38, 22),
-            ("cli/agent/test_list", 38, 18),
-            ("cli/agent/test_terminate", 38, 0),
-            ("cli/agent/test_info", 38, 0),
-            ("cli/swarm/test_start", 37, 20),
-            ("cli/swarm/test_status", 37, 16),
-            ("cli/swarm/test_scale", 37, 0),
-            ("cli/swarm/test_monitor", 37, 0),
-            ("cli/test_config", 38, 20),
-            ("cli/test_init", 37, 18),
-            ("cli/test_completion", 37, 0),
-        ),
-    ),
-    Area(
-        "Task Orchestration",
-        (
-            ("orchestration/test_scheduler", 36, 12),
-            ("orchestration/test_queue", 36, 10),
-            ("orchestration/test_dependencies", 36, 0),
-            ("orchestration/test_retries", 35, 0),
-            ("orchestration/test_workflows", 35, 0),
-        ),
-    ),
-    Area(
-        "Agent Framework",
-        (
-            ("agents/test_base_agent", 34, 18),
-            ("agents/test_capabilities", 34, 15),
-            ("agents/test_registry", 34, 14),
-            ("agents/test_lifecycle", 33, 0),
-            ("agents/test_communication", 33, 0),
-            ("agents/test_specialized", 33, 0),
-            ("agents/test_pool", 33, 0),
-        ),
-    ),
-    Area(
-        "Hooks System",
-        (
-            ("unit/hooks/test_pre_task", 37, 17),
-            ("unit/hooks/test_post_edit", 36, 0),
-            ("unit/hooks/test_session", 36, 0),
-            ("unit/hooks/test_notify", 36, 0),
-        ),
-    ),
-    Area(
-        "Neural Features",
-        (
-            ("unit/neural/test_patterns", 33, 16),
-            ("unit/neural/test_training", 33, 0),
-            ("unit/neural/test_inference", 32, 0),
-        ),
-    ),
-    Area(
-        "GitHub Integration",
-        (
-            ("integration/github/test_pull_requests", 39, 22),
-            ("integration/github/test_issues", 39, 0),
-            ("integration/github/test_releases", 39, 0),
-            ("integration/github/test_webhooks", 39, 0),
-        ),
-    ),
-    Area(
-        "Performance",
-        (
-            ("e2e/performance/test_load", 45, 11),
-            ("e2e/performance/test_latency", 44, 0),
-        ),
-    ),
-    Area(
-        "Security",
-        (
-            ("security/auth/test_tokens", 31, 5),
-            ("security/authz/test_permissions", 31, 5),
-            ("security/data/test_encryption", 31, 6),
-            ("security/data/test_redaction", 31, 0),
-        ),
-    ),
-    Area(
-        "Utilities",
-        (
-            ("utils/test_helpers", 35, 20),
-            ("utils/test_validation", 35, 19),
-            ("utils/test_formatting", 35, 18),
-            ("utils/test_logger", 35, 0),
-            ("utils/test_paths", 34, 0),
-            ("utils/test_retry", 34, 0),
-        ),
-    ),
-)
+SUITE_TABLE = """
+Swarm Core
+    swarm/test_coordinator                    36  20
+    swarm/test_leader_election                36  19
+    swarm/test_consensus                      36  17
+    swarm/test_topology                       36   0
+    swarm/test_messaging                      36   0
+    swarm/test_scaling                        36   0
+    swarm/test_recovery                       36   0
+    swarm/test_lifecycle                      35   0
+Memory System
+    memory/test_store                         39  17
+    memory/test_cache                         39  12
+    memory/test_persistence                   39   0
+    memory/test_namespaces                    38   0
+    memory/test_eviction                      38   0
+CLI Interface
+    cli/agent/test_spawn                      38  22
+    cli/agent/test_list                       38  18
+    cli/agent/test_terminate                  38   0
+    cli/agent/test_info                       38   0
+    cli/swarm/test_start                      37  20
+    cli/swarm/test_status                     37  16
+    cli/swarm/test_scale                      37   0
+    cli/swarm/test_monitor                    37   0
+    cli/test_config                           38  20
+    cli/test_init                             37  18
+    cli/test_completion                       37   0
+Task Orchestration
+    orchestration/test_scheduler              36  12
+    orchestration/test_queue                  36  10
+    orchestration/test_dependencies           36   0
+    orchestration/test_retries                35   0
+    orchestration/test_workflows              35   0
+Agent Framework
+    agents/test_base_agent                    34  18
+    agents/test_capabilities                  34  15
+    agents/test_registry                      34  14
+    agents/test_lifecycle                     33   0
+    agents/test_communication                 33   0
+    agents/test_specialized                   33   0
+    agents/test_pool                          33   0
+Hooks System
+    unit/hooks/test_pre_task                  37  17
+    unit/hooks/test_post_edit                 36   0
+    unit/hooks/test_session                   36   0
+    unit/hooks/test_notify                    36   0
+Neural Features
+    unit/neural/test_patterns                 33  16
+    unit/neural/test_training                 33   0
+    unit/neural/test_inference                32   0
+GitHub Integration
+    integration/github/test_pull_requests     39  22
+    integration/github/test_issues            39   0
+    integration/github/test_releases          39   0
+    integration/github/test_webhooks          39   0
+Performance
+    e2e/performance/test_load                 45  11
+    e2e/performance/test_latency              44   0
+Security
+    security/auth/test_tokens                 31   5
+    security/authz/test_permissions           31   5
+    security/data/test_encryption             31   6
+    security/data/test_redaction              31   0
+Utilities
+    utils/test_helpers                        35  20
+    utils/test_validation                     35  19
+    utils/test_formatting                     35  18
+    utils/test_logger                         35   0
+    utils/test_paths                          34   0
+    utils/test_retry                          34   0
+"""
+
+
+def _suite(table: str) -> tuple[Area, ...]:
+    """Areas from a table: an area's name, then its files indented, one a line (path under
+    tests/ without .py, tests, failing on day 1)."""
+    areas: list[tuple[str, list[tuple[str, int, int]]]] = []
+    for line in table.strip().splitlines():
+        if not line.startswith(" "):
+            areas.append((line, []))
+            continue
+        path, tests, failing = line.split()
+        areas[-1][1].append((path, int(tests), int(failing)))
+    return tuple(Area(name, tuple(files)) for name, files in areas)
+
+
+SUITE = _suite(SUITE_TABLE)
 # Tests fixed each day (the demo shows days 1-6; tests replay the whole sprint).
 FIXES = {2: 30, 3: 20, 4: 22, 5: 18, 6: 12, 7: 10, 8: 10, 9: 10, 10: 5, 11: 5, 12: 5, 13: 5}
 # Where each day's fixes go (test paths under tests/), after the notes of the seed's Daily
@@ -348,7 +320,13 @@ def junit_runs(
         )
 
 
-Work = Callable[[Session, datetime], Any]
+class Work(Protocol):
+    """One thing done at its time in a transaction of its own: a job, a command, a CI run."""
+
+    def __call__(self, *, session: Session, now: datetime) -> Any: ...
+
+
+Event = tuple[datetime, Work]
 
 
 @dataclass
@@ -373,9 +351,26 @@ class Demo:
 
     def step(self, now: datetime, work: Work) -> Any:
         with self.db.session() as session:
-            result = work(session, now)
+            result = work(session=session, now=now)
             session.commit()
         return result
+
+    def recorded(self, name: str, work: Work) -> Work:
+        """`work`, keeping what it returns in `jobs[name]`."""
+
+        def run(*, session: Session, now: datetime) -> Any:
+            self.jobs[name] = work(session=session, now=now)
+            return self.jobs[name]
+
+        return run
+
+    def replay(self, events: list[Event]) -> None:
+        """Each event at its time (events at the same time in the order listed), with the
+        escalation job run whenever a step falls due in between, up to the demo's "now"."""
+        for when, work in sorted(events, key=lambda e: e[0]):
+            self.escalate_until(when)
+            self.step(when, work)
+        self.escalate_until(self.now)
 
     def escalate_until(self, until: datetime) -> None:
         """The clock's `blocker-escalation` job (every 5 minutes), run the moment each open
@@ -393,9 +388,7 @@ class Demo:
                 )
             if due is None or due > until:
                 return
-            fired = self.step(
-                due, lambda s, now: blockers.escalate_due(session=s, sprint=self.sprint, now=now)
-            )
+            fired = self.step(due, partial(blockers.escalate_due, sprint=self.sprint))
             if not fired:  # cannot happen; never spin
                 return
 
@@ -403,7 +396,7 @@ class Demo:
 def _answer(sprint: Sprint, user: str, values: dict[standups.Field, Any]) -> Work:
     """A standup modal's submission, handled as its listener does: parse, then submit."""
 
-    def work(session: Session, now: datetime) -> Any:
+    def work(*, session: Session, now: datetime) -> Any:
         open_ids = {b.id for b in queries.open_blockers(session=session) if b.id is not None}
         answers = standups.parse_answers(
             {str(k): v for k, v in values.items()}, sprint=sprint, open_blocker_ids=open_ids
@@ -499,152 +492,116 @@ METRICS = {
 def build(sprint: Sprint, db: Database, *, runs_dir: Path | None = None) -> Demo:
     """Feed a week of the sprint into `db`, each thing at its time; the clock's jobs run at
     theirs. With `runs_dir`, the JUnit documents are written there too (day-1.xml, …)."""
-    demo = Demo(sprint, db)
-    runs = list(junit_runs(sprint))
-    demo.runs = runs
+    demo = Demo(sprint, db, runs=list(junit_runs(sprint)))
     if runs_dir is not None:
         runs_dir.mkdir(parents=True, exist_ok=True)
-        for r in runs:
+        for r in demo.runs:
             (runs_dir / f"day-{r.day}.xml").write_bytes(r.xml)
-    events: list[tuple[datetime, Work]] = []
+    # Listed in this order, which decides among events at the same time.
+    demo.replay([*_benchmarks(demo), *_incidents(demo), *_standup_day(demo), *_ci_runs(demo)])
+    return demo
 
-    def on(day: int, clock: time, work: Work) -> None:
-        events.append((demo.at(day, clock), work))
 
-    def job(name: str, work: Work) -> Work:
-        def run(session: Session, now: datetime) -> Any:
-            demo.jobs[name] = work(session, now)
-            return demo.jobs[name]
-
-        return run
-
-    for day, figures in METRICS.items():
-        on(
-            day,
-            time(14, 0),
-            lambda s, now, f=figures: ingest_metrics(  # type: ignore[misc]
-                session=s, sprint=sprint, body={"metrics": f}, now=now
-            ),
+def _benchmarks(demo: Demo) -> list[Event]:
+    """METRICS, posted at 14:00 on their days."""
+    return [
+        (
+            demo.at(day, time(14, 0)),
+            partial(ingest_metrics, sprint=demo.sprint, body={"metrics": f}),
         )
-    on(
-        3,
-        time(11, 0),
-        job(
-            "p0",
-            lambda s, now: (
-                blockers.file_blocker(
-                    session=s,
-                    sprint=sprint,
-                    component="Swarm Coordination",
-                    description="Leader election deadlocks under a network partition",
-                    severity="P0",
-                    reporter="U0DEV1",
-                    owner="U0DEV2",
-                    target="Day 5",
-                    now=now,
-                ).id
-            ),
-        ),
-    )
-    on(
-        3,
-        time(11, 30),
-        lambda s, now: risks.create(
-            session=s,
+        for day, f in METRICS.items()
+    ]
+
+
+def _incidents(demo: Demo) -> list[Event]:
+    """Day 3: a P0 blocker (kept as `jobs["p0"]`) and a risk; day 5: a manual score, and
+    the P0 resolved after its last escalation step (48h, the executive decision, 11:00)."""
+    sprint = demo.sprint
+
+    def file_p0(*, session: Session, now: datetime) -> int | None:
+        return blockers.file_blocker(
+            session=session,
             sprint=sprint,
-            fields=risks.RiskFields(
-                description="Test fixes introduce regressions",
-                impact="High",
-                probability="Medium",
-                mitigation="Full regression suite after each fix; revert on red",
-                owner="U0QALEAD",
-                status="Active",
-            ),
-            user_id="U0QALEAD",
+            component="Swarm Coordination",
+            description="Leader election deadlocks under a network partition",
+            severity="P0",
+            reporter="U0DEV1",
+            owner="U0DEV2",
+            target="Day 5",
             now=now,
-        ),
-    )
-    on(
-        5,
-        time(12, 0),
-        lambda s, now: set_manual_score(
-            session=s,
-            sprint=sprint,
-            component="User Guides",
-            score=65,
-            user_id="U0TECHLEAD",
-            now=now,
-        ),
-    )
-    # After its last step (48h, the executive decision, day 5 11:00).
-    on(
-        5,
-        time(15, 0),
-        lambda s, now: blockers.resolve(
-            session=s,
+        ).id
+
+    def resolve_p0(*, session: Session, now: datetime) -> Any:
+        return blockers.resolve(
+            session=session,
             sprint=sprint,
             blocker_id=demo.jobs["p0"],
             user_id="U0DEV2",
             note="Lock ordering fixed in the consensus module",
             now=now,
-        ),
+        )
+
+    risk = risks.RiskFields(
+        description="Test fixes introduce regressions",
+        impact="High",
+        probability="Medium",
+        mitigation="Full regression suite after each fix; revert on red",
+        owner="U0QALEAD",
+        status="Active",
     )
+    score = partial(
+        set_manual_score, sprint=sprint, component="User Guides", score=65, user_id="U0TECHLEAD"
+    )
+    return [
+        (demo.at(3, time(11, 0)), demo.recorded("p0", file_p0)),
+        (
+            demo.at(3, time(11, 30)),
+            partial(risks.create, sprint=sprint, fields=risk, user_id="U0QALEAD"),
+        ),
+        (demo.at(5, time(12, 0)), score),
+        (demo.at(5, time(15, 0)), resolve_p0),
+    ]
+
+
+def _standup_day(demo: Demo) -> list[Event]:
+    """Day STANDUP_ON's standup: U0DEV3 away the evening before, the clock's three standup
+    jobs at their times, and ANSWERS as the form submits them."""
+    sprint, schedule, team = demo.sprint, demo.sprint.schedule, list(TEAM)
     standup_date = sprint.sprint.start + timedelta(days=STANDUP_ON - 1)
-    on(
-        STANDUP_ON - 1,
-        time(17, 0),
-        lambda s, now: standups.away(  # `/standup away day 6 day 7 conference`
-            session=s,
-            user_id="U0DEV3",
-            start=standup_date,
-            end=standup_date + timedelta(days=1),
-            reason="conference",
-            now=now,
-        ),
+    away = partial(  # `/standup away day 6 day 7 conference`
+        standups.away,
+        user_id="U0DEV3",
+        start=standup_date,
+        end=standup_date + timedelta(days=1),
+        reason="conference",
     )
-    schedule = sprint.schedule
+    events: list[Event] = [(demo.at(STANDUP_ON - 1, time(17, 0)), away)]
     for name, clock, standup_job in (
         ("standup-prompt", schedule.standup_prompt, standups.prompt),
         ("standup-reminder", schedule.standup_reminder, standups.remind),
         ("standup-digest", schedule.standup_digest, standups.digest),
     ):
-        on(
-            STANDUP_ON,
-            clock,
-            job(
-                name,
-                lambda s, now, j=standup_job: j(  # type: ignore[misc]
-                    session=s, sprint=sprint, participants=list(TEAM), now=now
-                ),
-            ),
+        work = partial(standup_job, sprint=sprint, participants=team)
+        events.append((demo.at(STANDUP_ON, clock), demo.recorded(name, work)))
+    for clock, user, values in standup_answers(sprint, demo.runs):
+        events.append((demo.at(STANDUP_ON, clock), _answer(sprint, user, values)))
+    return events
+
+
+def _ci_runs(demo: Demo) -> list[Event]:
+    """The CI runs, each ingested at its time as `sprintbot ingest junit` does."""
+    events: list[Event] = []
+    for run in demo.runs:
+        info = RunInfo(
+            run=f"ci-{1000 + run.day}",
+            commit=hashlib.sha1(f"demo-{run.day}".encode()).hexdigest()[:12],  # noqa: S324
+            url=f"https://ci.example.com/phase4/runs/{1000 + run.day}",
+            at=run.at,
         )
-    for clock, user, values in standup_answers(sprint, runs):
-        on(STANDUP_ON, clock, _answer(sprint, user, values))
-    for run in runs:
         digest = hashlib.sha256(run.xml).hexdigest()
-        events.append(
-            (
-                run.at,
-                lambda s, now, r=run, d=digest: ingest_junit(  # type: ignore[misc]
-                    session=s,
-                    sprint=sprint,
-                    document=r.xml,
-                    digest=d,
-                    info=RunInfo(
-                        run=f"ci-{1000 + r.day}",
-                        commit=hashlib.sha1(f"demo-{r.day}".encode()).hexdigest()[:12],  # noqa: S324
-                        url=f"https://ci.example.com/phase4/runs/{1000 + r.day}",
-                        at=r.at,
-                    ),
-                    now=now,
-                ),
-            )
-        )
-    for when, work in sorted(events, key=lambda e: e[0]):  # stable: same time, listed order
-        demo.escalate_until(when)
-        demo.step(when, work)
-    demo.escalate_until(demo.now)
-    return demo
+        work = partial(ingest_junit, sprint=demo.sprint, document=run.xml, digest=digest, info=info)
+        events.append((run.at, work))
+    return events
 
 
 def render(template: str, data: Mapping[str, Any]) -> Message:
@@ -672,12 +629,8 @@ class Queued:
 
 def _outbox(db: Database) -> list[Queued]:
     with db.session() as session:
-        rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+        rows = queries.all_messages(session=session)
         return [Queued(r.key, r.created_at, r.parent_key, dict(r.payload)) for r in rows]
-
-
-def _queued(db: Database, template: str) -> list[dict[str, Any]]:
-    return [q.payload for q in _outbox(db) if q.template == template]
 
 
 def _when(sprint: Sprint, at: datetime) -> str:
@@ -785,6 +738,151 @@ def show_standups(sprint: Sprint, queued: list[Queued], echo: Callable[[str], No
         echo(to_text(render("blocker", q.data)))
 
 
+@dataclass(frozen=True)
+class Morning:
+    """The demo's "now": the reports, the readiness breakdown, the tracker, and the key of
+    the App Home published as when HOME_USER opens the Home tab."""
+
+    report: reports.DailyReport
+    weekly: reports.WeeklyReport
+    status: Status
+    tracker: str
+    home_key: str
+
+
+def _morning(demo: Demo) -> Morning:
+    """What the demo's "now" holds, in one transaction (the App Home is queued)."""
+    sprint, now, team = demo.sprint, demo.now, list(TEAM)
+    home_key = f"{reports.HOME_KEY}{HOME_USER}:demo"
+    with demo.db.session() as session:
+        morning = Morning(
+            report=reports.daily_report(session=session, sprint=sprint, participants=team, now=now),
+            weekly=reports.weekly_report(
+                session=session, sprint=sprint, participants=team, now=now
+            ),
+            status=current_status(session=session, sprint=sprint, now=now),
+            tracker=tracker_markdown(session=session, sprint=sprint, now=now),
+            home_key=home_key,
+        )
+        reports.publish_home(
+            session=session,
+            sprint=sprint,
+            now=now,
+            user_id=HOME_USER,
+            participants=team,
+            key=home_key,
+        )
+        session.commit()
+    return morning
+
+
+@dataclass
+class Screen:
+    """Prints, section by section, what Slack would have shown from the queued rows."""
+
+    sprint: Sprint
+    queued: list[Queued]
+    echo: Callable[[str], None]
+    by_key: dict[str, Queued] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_key = {q.key: q for q in self.queued}
+
+    def section(self, title: str) -> None:
+        rule = "#" * 78
+        self.echo(f"\n{rule}\n# {title}\n{rule}")
+
+    def show(self, template: str, data: Mapping[str, Any]) -> None:
+        self.echo(to_text(render(template, data)))
+
+    def of(self, template: str) -> list[Queued]:
+        return [q for q in self.queued if q.template == template]
+
+    def suite(self, day_one: DemoRun) -> None:
+        """The CI suite on day 1, and what the week does to it."""
+        self.section(
+            f"{self.sprint.sprint.name}: the demo's CI suite on day 1 (sprint.example.toml)"
+        )
+        self.echo(baseline_line(self.sprint, day_one))
+        self.echo("\n".join(area_lines(self.sprint)))
+        fixes = ", ".join(str(FIXES.get(d, 0)) for d in range(2, DEMO_DAYS + 1))
+        self.echo(
+            f"Then one CI run a day at {RUN_AT:%H:%M}: {fixes} tests fixed on days 2-{DEMO_DAYS}; "
+            f"{REGRESSIONS} {REGRESSED_AREA} tests regress on day {REGRESSED_ON} and pass again "
+            f"on day {RECOVERED_ON}."
+        )
+
+    def alerts(self, p0: int | None) -> None:
+        """The first regression alert, the P0 blocker's escalation, the first performance
+        alert and every readiness-decline notice."""
+        for q in self.of("regression_alert")[:1]:
+            self.section("Regression alert (#phase4-production-readiness, day 3)")
+            self.show("regression_alert", q.data)
+        self.escalation(p0)
+        team = self.sprint.channels.team
+        for q in self.of("performance_alert")[:1]:
+            self.section(f"Performance alert ({team}, {_when(self.sprint, q.at)})")
+            self.show("performance_alert", q.data)
+        for q in self.of("decline_notice"):
+            self.section(f"Readiness-decline notice ({team}, {_when(self.sprint, q.at)})")
+            self.show("decline_notice", q.data)
+
+    def escalation(self, p0: int | None) -> None:
+        """The P0 blocker (id `p0`), each escalation step in its thread, and its resolution."""
+        key = f"blocker:{p0}"
+        posted = self.by_key.get(key)
+        if posted is None:
+            return
+        sprint = self.sprint
+        self.section(
+            f"{posted.data['code']} climbs the escalation path ({sprint.channels.blockers}, "
+            f"from {_when(sprint, posted.at)})"
+        )
+        self.show("blocker", posted.data)
+        self.echo("In its thread, each step as the blocker-escalation job posted it when due:")
+        for i, step in enumerate(sprint.escalation):
+            fired = self.by_key.get(f"{key}:step:{i}")
+            if fired is None:
+                continue
+            copies = [
+                q.payload.get("channel", "")
+                for q in self.queued
+                if q.key.startswith(f"{key}:step:{i}:")
+            ]
+            self.echo(
+                f"+{format_duration(step.after)} ({_when(sprint, fired.at)})"
+                + (f", also in {', '.join(copies)}" if copies else "")
+                + ":"
+            )
+            self.echo("    " + to_text(render("blocker_step", fired.data)))
+        done = self.by_key.get(f"{key}:resolved")
+        if done is not None:
+            self.echo(f"{_when(sprint, done.at)}:")
+            self.echo("    " + to_text(render("blocker_resolved", done.data)))
+
+    def morning(self, morning: Morning, now: datetime) -> None:
+        """Day STANDUP_ON's standup, then the readiness breakdown, reports and App Home."""
+        sprint, sched = self.sprint, self.sprint.schedule
+        self.section(
+            f"Standups ({sprint.channels.team}, day {STANDUP_ON}, "
+            f"{sched.standup_prompt:%H:%M}-{sched.standup_digest:%H:%M})"
+        )
+        show_standups(sprint, self.queued, self.echo)
+        self.section("/readiness — the breakdown")
+        blocks = render_readiness(
+            morning.status, sprint_name=sprint.sprint.name, days=sprint.sprint.days
+        )
+        self.echo(to_text({"blocks": blocks}))
+        self.section(f"Daily report (#sprint-status, day {morning.report['day']}, 09:00)")
+        self.show("daily_report", morning.report)
+        self.section(f"Weekly report (#sprint-status, day {morning.weekly['day']})")
+        self.show("weekly_report", morning.weekly)
+        home = self.by_key.get(morning.home_key)
+        if home is not None:
+            self.section(f"App Home of @{HOME_USER} (the Home tab, opened {_when(sprint, now)})")
+            self.show("app_home", home.data)
+
+
 def run_demo(
     out_dir: Path, *, sprint_file: Path = EXAMPLE, echo: Callable[[str], None]
 ) -> dict[str, Path]:
@@ -796,126 +894,21 @@ def run_demo(
     url = f"sqlite:///{db_path}"
     upgrade(url)
     db = Database.from_url(url)
-    team = list(TEAM)
     try:
         demo = build(sprint, db, runs_dir=out_dir / "junit")
-        now = demo.now
-        with db.session() as session:
-            report = reports.daily_report(
-                session=session, sprint=sprint, participants=team, now=now
-            )
-            weekly = reports.weekly_report(
-                session=session, sprint=sprint, participants=team, now=now
-            )
-            status = current_status(session=session, sprint=sprint, now=now)
-            tracker = tracker_markdown(session=session, sprint=sprint, now=now)
-            home_key = f"{reports.HOME_KEY}{HOME_USER}:demo"
-            reports.publish_home(  # as when U0DEV1 opens the app's Home tab
-                session=session,
-                sprint=sprint,
-                now=now,
-                user_id=HOME_USER,
-                participants=team,
-                key=home_key,
-            )
-            session.commit()
-        queued = _outbox(db)
-        by_key = {q.key: q for q in queued}
-        rule = "#" * 78
-
-        def section(title: str) -> None:
-            echo(f"\n{rule}\n# {title}\n{rule}")
-
-        def show(template: str, data: Mapping[str, Any]) -> None:
-            echo(to_text(render(template, data)))
-
-        section(f"{sprint.sprint.name}: the demo's CI suite on day 1 (sprint.example.toml)")
-        echo(baseline_line(sprint, demo.runs[0]))
-        echo("\n".join(area_lines(sprint)))
-        fixes = ", ".join(str(FIXES.get(d, 0)) for d in range(2, DEMO_DAYS + 1))
-        echo(
-            f"Then one CI run a day at {RUN_AT:%H:%M}: {fixes} tests fixed on days 2-{DEMO_DAYS}; "
-            f"{REGRESSIONS} {REGRESSED_AREA} tests regress on day {REGRESSED_ON} and pass again "
-            f"on day {RECOVERED_ON}."
-        )
-
-        for template, title in (
-            ("regression_alert", "Regression alert (#phase4-production-readiness, day 3)"),
-        ):
-            for payload in _queued(db, template)[:1]:
-                section(title)
-                show(template, payload["data"])
-
-        p0 = demo.jobs.get("p0")
-        posted = by_key.get(f"blocker:{p0}")
-        if posted is not None:
-            d = posted.data
-            section(
-                f"{d['code']} climbs the escalation path ({sprint.channels.blockers}, from "
-                f"{_when(sprint, posted.at)})"
-            )
-            show("blocker", d)
-            echo("In its thread, each step as the blocker-escalation job posted it when due:")
-            for i, step in enumerate(sprint.escalation):
-                fired = by_key.get(f"blocker:{p0}:step:{i}")
-                if fired is None:
-                    continue
-                copies = [
-                    q.payload.get("channel", "")
-                    for q in queued
-                    if q.key.startswith(f"blocker:{p0}:step:{i}:")
-                ]
-                echo(
-                    f"+{format_duration(step.after)} ({_when(sprint, fired.at)})"
-                    + (f", also in {', '.join(copies)}" if copies else "")
-                    + ":"
-                )
-                echo("    " + to_text(render("blocker_step", fired.data)))
-            done = by_key.get(f"blocker:{p0}:resolved")
-            if done is not None:
-                echo(f"{_when(sprint, done.at)}:")
-                echo("    " + to_text(render("blocker_resolved", done.data)))
-
-        for q in [q for q in queued if q.template == "performance_alert"][:1]:
-            section(f"Performance alert ({sprint.channels.team}, {_when(sprint, q.at)})")
-            show("performance_alert", q.data)
-        for q in [q for q in queued if q.template == "decline_notice"]:
-            section(f"Readiness-decline notice ({sprint.channels.team}, {_when(sprint, q.at)})")
-            show("decline_notice", q.data)
-
-        sched = sprint.schedule
-        section(
-            f"Standups ({sprint.channels.team}, day {STANDUP_ON}, "
-            f"{sched.standup_prompt:%H:%M}-{sched.standup_digest:%H:%M})"
-        )
-        show_standups(sprint, queued, echo)
-
-        section("/readiness — the breakdown")
-        echo(
-            to_text(
-                {
-                    "blocks": render_readiness(
-                        status, sprint_name=sprint.sprint.name, days=sprint.sprint.days
-                    )
-                }
-            )
-        )
-        section(f"Daily report (#sprint-status, day {report['day']}, 09:00)")
-        show("daily_report", report)
-        section(f"Weekly report (#sprint-status, day {weekly['day']})")
-        show("weekly_report", weekly)
-        home = by_key.get(home_key)
-        if home is not None:
-            section(f"App Home of @{HOME_USER} (the Home tab, opened {_when(sprint, now)})")
-            show("app_home", home.data)
+        morning = _morning(demo)
+        screen = Screen(sprint, _outbox(db), echo)
+        screen.suite(demo.runs[0])
+        screen.alerts(demo.jobs.get("p0"))
+        screen.morning(morning, demo.now)
         files = {
             "chart": out_dir / "burndown.png",
             "tracker": out_dir / "tracker.md",
             "database": db_path,
             "runs": out_dir / "junit",
         }
-        files["chart"].write_bytes(burndown_png(report))
-        files["tracker"].write_text(tracker, encoding="utf-8")
+        files["chart"].write_bytes(burndown_png(morning.report))
+        files["tracker"].write_text(morning.tracker, encoding="utf-8")
         return files
     finally:
         db.dispose()

@@ -9,8 +9,9 @@ import logging
 import tempfile
 import threading
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
@@ -22,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.acks import answered_from_memory
+from bot.context import AppContext
 from bot.settings import Settings
 from jobs import figures
 from jobs.config import Sprint
@@ -31,6 +33,9 @@ from jobs.readiness import Status
 from jobs.ready import Ready
 from storage import queries
 from storage.db import Database
+
+if TYPE_CHECKING:  # at run time imported with the first report (see Routes.test_runs)
+    from jobs.ingest import Ingested
 
 log = logging.getLogger(__name__)
 
@@ -86,28 +91,23 @@ def _parse_at(text: str | None) -> datetime | None:
         ) from None
 
 
-def create_web_app(
-    settings: Settings,
-    *,
-    bolt_app: App,
-    sprint: Sprint,
-    db: Database,
-    now: Callable[[], datetime],
-    notify_outbox: Callable[[], None] = lambda: None,
-    ready: Ready | None = None,
-) -> Starlette:
-    """The ASGI application that `sprintbot web` serves."""
-    ready = ready or Ready(db=db, sprint=sprint)
+@dataclass(kw_only=True)
+class Routes:
+    """The HTTP routes, as bound methods, and what they need: the Bolt app for Slack's
+    events, and for the API what every listener has (sprint, database, clock, outbox)."""
+
+    ctx: AppContext
+    bolt_app: App
     # One ingestion per branch at a time within this process (SQLite has one writer;
     # PostgreSQL also takes an advisory lock per branch, across processes).
-    branch_locks: dict[str, threading.Lock] = {}
-    locks_guard = threading.Lock()
+    _branch_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _locks_guard: threading.Lock = field(default_factory=threading.Lock)
 
-    def branch_lock(branch: str) -> threading.Lock:
-        with locks_guard:
-            return branch_locks.setdefault(branch, threading.Lock())
+    def branch_lock(self, branch: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._branch_locks.setdefault(branch, threading.Lock())
 
-    async def slack_events(request: Request) -> Response:
+    async def slack_events(self, request: Request) -> Response:
         # Bolt reads the timestamp with int() and answers a non-numeric one with a
         # traceback and 200; a request that cannot be verified is refused here.
         stamp = request.headers.get("x-slack-request-timestamp", "")
@@ -115,17 +115,17 @@ def create_web_app(
             return error(401, "the request is not signed by Slack (bad X-Slack-Request-Timestamp)")
         body = await request.body()
         bolt_request = to_bolt_request(request, body)
-        if answered_from_memory(body) and ready.fresh(now()):
+        if answered_from_memory(body) and self.ctx.ready.fresh(self.ctx.now()):
             # Nothing to wait for (no database, no Slack): answered here, without a thread.
-            bolt_response = bolt_app.dispatch(bolt_request)
+            bolt_response = self.bolt_app.dispatch(bolt_request)
         else:
             # A listener may wait (a write lock, Slack); keep the event loop free.
-            bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+            bolt_response = await run_in_threadpool(self.bolt_app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
-    async def healthz(_: Request) -> Response:
+    async def healthz(self, _: Request) -> Response:
         def check() -> None:
-            with db.read() as session:  # never waits for a writer (an ingest)
+            with self.ctx.db.read() as session:  # never waits for a writer (an ingest)
                 queries.ping(session=session)
 
         try:
@@ -135,9 +135,11 @@ def create_web_app(
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
-    def authorized(handler: Endpoint) -> Endpoint:
+    def authorized(self, handler: Endpoint) -> Endpoint:
+        """`handler` behind the API's bearer token (503 while no token is configured)."""
+
         async def wrapper(request: Request) -> Response:
-            token = settings.SPRINTBOT_INGEST_TOKEN
+            token = self.ctx.settings.SPRINTBOT_INGEST_TOKEN
             if token is None:
                 return error(503, "the API is disabled: set SPRINTBOT_INGEST_TOKEN to enable it")
             # Exactly "Bearer <token>" (RFC 6750): no padding around the token is accepted.
@@ -150,36 +152,33 @@ def create_web_app(
 
         return wrapper
 
-    @authorized
-    async def readiness(_: Request) -> Response:
+    async def readiness(self, _: Request) -> Response:
         def compute() -> dict[str, object]:
-            return Status.of(ready.figures(now())).as_dict()
+            return Status.of(self.ctx.ready.figures(self.ctx.now())).as_dict()
 
         return JSONResponse(await run_in_threadpool(compute))
 
-    @authorized
-    async def sprint_figures(request: Request) -> Response:
-        clock = now()
+    async def sprint_figures(self, request: Request) -> Response:
+        clock = self.ctx.now()
         text = request.query_params.get("at")
         try:
             at = _parse_at(text) or clock
         except SprintError as exc:
             return error(400, str(exc))
         if at.tzinfo is None:
-            at = at.replace(tzinfo=sprint.sprint.tz)  # a wall time of the sprint's zone
+            at = at.replace(tzinfo=self.ctx.sprint.sprint.tz)  # a wall time of the sprint's zone
         if at > clock:
             return error(400, f"at {text!r} is in the future; figures are known up to now")
 
         def compute() -> dict[str, object]:
             if text is None or text == "":  # now: the figures kept ready
-                return ready.figures(at).as_dict()
-            with db.read() as session:  # a past instant, from history
-                return figures.compute(session=session, sprint=sprint, at=at).as_dict()
+                return self.ctx.ready.figures(at).as_dict()
+            with self.ctx.db.read() as session:  # a past instant, from history
+                return figures.compute(session=session, sprint=self.ctx.sprint, at=at).as_dict()
 
         return JSONResponse(await run_in_threadpool(compute))
 
-    @authorized
-    async def test_runs(request: Request) -> Response:
+    async def test_runs(self, request: Request) -> Response:
         media = _media_type(request)
         if media not in XML_TYPES and not media.endswith("+xml"):
             return error(415, f"send the JUnit report as application/xml, not {media or 'nothing'}")
@@ -188,7 +187,7 @@ def create_web_app(
         except TooLarge:
             return error(413, f"the report is over {MAX_REPORT_BYTES // (1024 * 1024)} MB")
         # Ingestion (and its XML parser) is loaded with the first report, not at rest.
-        from jobs.ingest import Ingested, RunInfo, receive_junit
+        from jobs.ingest import RunInfo, receive_junit
 
         q = request.query_params
         try:
@@ -206,9 +205,14 @@ def create_web_app(
         def work() -> Ingested:
             # Parsed and classified before it takes the write lock, which it holds only to
             # write: commands and reads are answered meanwhile.
-            with body, branch_lock(info.branch):
+            with body, self.branch_lock(info.branch):
                 return receive_junit(
-                    db=db, sprint=sprint, document=body, digest=digest, info=info, now=now()
+                    db=self.ctx.db,
+                    sprint=self.ctx.sprint,
+                    document=body,
+                    digest=digest,
+                    info=info,
+                    now=self.ctx.now(),
                 )
 
         try:
@@ -216,11 +220,10 @@ def create_web_app(
         except SprintError as exc:
             return error(400, str(exc))
         if result.created:
-            notify_outbox()
+            self.ctx.notify_outbox()
         return JSONResponse(result.reply, status_code=201 if result.created else 200)
 
-    @authorized
-    async def metrics(request: Request) -> Response:
+    async def metrics(self, request: Request) -> Response:
         media = _media_type(request)
         if media != "application/json":
             return error(415, f"send metrics as application/json, not {media or 'nothing'}")
@@ -238,22 +241,41 @@ def create_web_app(
         from bot.runtime import ingest_metrics_document
 
         def work() -> dict[str, Any]:
-            return ingest_metrics_document(db=db, sprint=sprint, body=data, now=now())
+            return ingest_metrics_document(
+                db=self.ctx.db, sprint=self.ctx.sprint, body=data, now=self.ctx.now()
+            )
 
         try:
             reply = await run_in_threadpool(work)
         except SprintError as exc:
             return error(400, str(exc))
-        notify_outbox()
+        self.ctx.notify_outbox()
         return JSONResponse(reply, status_code=201)
 
+
+def create_web_app(
+    settings: Settings,
+    *,
+    bolt_app: App,
+    sprint: Sprint,
+    db: Database,
+    now: Callable[[], datetime],
+    notify_outbox: Callable[[], None] = lambda: None,
+    ready: Ready | None = None,
+) -> Starlette:
+    """The ASGI application that `sprintbot web` serves."""
+    ctx = AppContext.of(
+        settings, sprint=sprint, db=db, now=now, notify_outbox=notify_outbox, ready=ready
+    )
+    r = Routes(ctx=ctx, bolt_app=bolt_app)
+    api = r.authorized
     return Starlette(
         routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/api/v1/readiness", readiness, methods=["GET"]),
-            Route("/api/v1/sprint", sprint_figures, methods=["GET"]),
-            Route("/api/v1/test-runs", test_runs, methods=["POST"]),
-            Route("/api/v1/metrics", metrics, methods=["POST"]),
+            Route("/slack/events", r.slack_events, methods=["POST"]),
+            Route("/healthz", r.healthz, methods=["GET"]),
+            Route("/api/v1/readiness", api(r.readiness), methods=["GET"]),
+            Route("/api/v1/sprint", api(r.sprint_figures), methods=["GET"]),
+            Route("/api/v1/test-runs", api(r.test_runs), methods=["POST"]),
+            Route("/api/v1/metrics", api(r.metrics), methods=["POST"]),
         ]
     )

@@ -14,7 +14,14 @@ from .alerts import (
     set_alert,
 )
 from .audit_trail import audit, count_events, events, risk_status_changes
-from .blockers import add_blocker, blocker_like, blockers_open_at, open_blockers, resolved_blockers
+from .blockers import (
+    add_blocker,
+    blocker_by_id,
+    blocker_like,
+    blockers_open_at,
+    open_blockers,
+    resolved_blockers,
+)
 from .bulk import (
     STAGED_TEST_COLUMNS,
     UPDATED_TEST_COLUMNS,
@@ -42,6 +49,7 @@ from .metrics import HistorySample, add_metric_samples, latest_metric_values, me
 from .outbox import (
     UNDELIVERED,
     LaneHead,
+    all_messages,
     claim_due,
     enqueue,
     failed_messages,
@@ -81,9 +89,16 @@ from .reports import (
     reports_between,
     reports_of_branch,
 )
-from .review import add_signoff, lessons, signoffs
-from .risks import add_risk, all_risks, risk_like, risks_at
-from .standups import away_on, latest_standup_before, standup_for, standups_on
+from .review import add_lesson, add_signoff, lessons, signoffs
+from .risks import add_risk, all_risks, risk_by_id, risk_like, risks_at
+from .standups import (
+    add_away,
+    away_on,
+    latest_standup_before,
+    save_standup,
+    standup_for,
+    standups_on,
+)
 
 __all__ = [
     "STAGED_TEST_COLUMNS",
@@ -95,7 +110,9 @@ __all__ = [
     "KnownRow",
     "LaneHead",
     "add_alert",
+    "add_away",
     "add_blocker",
+    "add_lesson",
     "add_manual_score",
     "add_metric_samples",
     "add_report",
@@ -107,9 +124,11 @@ __all__ = [
     "alert_tests",
     "alerted_tests",
     "alerts_to_follow_up",
+    "all_messages",
     "all_risks",
     "audit",
     "away_on",
+    "blocker_by_id",
     "blocker_like",
     "blockers_open_at",
     "branch_tests",
@@ -161,9 +180,11 @@ __all__ = [
     "reports_of_branch",
     "resolved_blockers",
     "retry_now",
+    "risk_by_id",
     "risk_like",
     "risk_status_changes",
     "risks_at",
+    "save_standup",
     "set_alert",
     "signoffs",
     "snapshot_before",

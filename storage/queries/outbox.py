@@ -333,6 +333,11 @@ def outbox_counts(*, session: Session) -> dict[str, int]:
     return {str(s): int(n) for s, n in rows}
 
 
+def all_messages(*, session: Session) -> Sequence[OutboxMessage]:
+    """Every outbox row, oldest first (the demo reads back what the bot queued)."""
+    return session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+
+
 def failed_messages(*, session: Session, limit: int = 20) -> Sequence[OutboxMessage]:
     """Messages Slack refused for good, newest first."""
     return session.exec(
