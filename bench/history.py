@@ -362,11 +362,7 @@ def fill(db: Database, season: Season, *, progress: bool = True) -> dict[str, in
                 "at": at,
                 "received_at": at,
                 "digest": hashlib.sha256(f"season-{report_id}".encode()).hexdigest(),
-                "tests": run.tests,
-                "passed": run.counts[PASSED],
-                "failed": run.counts[FAILED],
-                "errors": run.counts[ERROR],
-                "skipped": run.counts[SKIPPED],
+                **_counts(run),
                 "flaky": 0,
                 "statuses": run.statuses,
                 "reply": _reply(season, run, report_id, score=score, previous=previous),
@@ -450,6 +446,17 @@ def fill(db: Database, season: Season, *, progress: bool = True) -> dict[str, in
     return {"results": len(results), "reports": len(reports_rows), "known": len(known)}
 
 
+def _counts(run: Run) -> dict[str, int]:
+    """A run's tests and its counts by status, as its report row and its reply keep them."""
+    return {
+        "tests": run.tests,
+        "passed": run.counts[PASSED],
+        "failed": run.counts[FAILED],
+        "errors": run.counts[ERROR],
+        "skipped": run.counts[SKIPPED],
+    }
+
+
 def _reply(
     season: Season, run: Run, report_id: int, *, score: float | None, previous: float | None
 ) -> dict[str, Any]:
@@ -473,12 +480,8 @@ def _reply(
     return {
         "run": f"ci-{report_id}",
         "report": report_id,
-        "tests": run.tests,
+        **_counts(run),
         "unique_tests": run.tests,
-        "passed": run.counts[PASSED],
-        "failed": run.counts[FAILED],
-        "errors": run.counts[ERROR],
-        "skipped": run.counts[SKIPPED],
         "flaky_count": 0,
         **kinds,
         "still_failing": 0,

@@ -115,12 +115,22 @@ def daily(work: Work) -> Run:
     return run
 
 
-def _escalate(runtime: Runtime, name: str, _slot: str | None) -> str:
-    return f"{name}: {blocker_escalation(runtime)} steps fired"
+# An interval job's step: queues its messages in the session it is given, says how many.
+Step = Callable[..., int]
 
 
-def _follow_up(runtime: Runtime, name: str, _slot: str | None) -> str:
-    return f"{name}: {alert_followup(runtime)} alerts followed up"
+def interval(step: Step, what: str) -> Run:
+    """An interval job's run: `step` in one transaction, then deliver what it queued."""
+
+    def run(runtime: Runtime, name: str, _slot: str | None) -> str:
+        with runtime.db.session() as session:
+            count = step(session=session, sprint=runtime.sprint, now=runtime.now())
+            session.commit()
+        if count:
+            runtime.sender.drain()
+        return f"{name}: {count} {what}"
+
+    return run
 
 
 def _deliver(runtime: Runtime, name: str, _slot: str | None) -> str:
@@ -151,7 +161,7 @@ JOBS = (
     JobSpec(
         "blocker-escalation",
         Every(ESCALATION_INTERVAL_SECONDS),
-        _escalate,
+        interval(blockers.escalate_due, "steps fired"),
         "move open blockers up the [[escalation]] path as their times pass",
     ),
     JobSpec(
@@ -175,7 +185,7 @@ JOBS = (
     JobSpec(
         "alert-followup",
         Every(FOLLOWUP_INTERVAL_SECONDS),
-        _follow_up,
+        interval(notices.follow_up, "alerts followed up"),
         "re-ping unacknowledged regression/performance alerts and mention the tech lead",
     ),
     JobSpec(
@@ -338,26 +348,6 @@ def scheduled_prune(runtime: Runtime) -> str:
     """The clock's daily retention run: every day, sprint or not, once per local date."""
     [name] = (j.name for j in JOBS if isinstance(j.trigger, AtLocal))
     return scheduled(runtime, name)
-
-
-def blocker_escalation(runtime: Runtime) -> int:
-    """Fire the escalation steps that are due, then deliver them."""
-    with runtime.db.session() as session:
-        fired = blockers.escalate_due(session=session, sprint=runtime.sprint, now=runtime.now())
-        session.commit()
-    if fired:
-        runtime.sender.drain()
-    return fired
-
-
-def alert_followup(runtime: Runtime) -> int:
-    """Queue follow-ups for overdue alerts, then deliver them."""
-    with runtime.db.session() as session:
-        count = notices.follow_up(session=session, sprint=runtime.sprint, now=runtime.now())
-        session.commit()
-    if count:
-        runtime.sender.drain()
-    return count
 
 
 def aps_trigger(trigger: Trigger, sprint: Sprint) -> BaseTrigger:

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -58,6 +58,7 @@ from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # How long a claim holds a row before another sender may take it over. One delivery
 # makes at most three Web API calls (a history look-up and a post, or the three calls of
@@ -127,6 +128,9 @@ TRANSIENT_ERRORS = frozenset(
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 # Raised by urllib after the request was written: Slack may have acted on it.
 AFTER_SENDING = (OSError, http.client.HTTPException)
+# What a Web API call may raise that the sender records (SlackApiError is a
+# SlackClientError; URLError an OSError, though one that never reached Slack).
+CALL_ERRORS = (SlackClientError, URLError, *AFTER_SENDING)
 
 
 class ProportionalJitter(Jitter):
@@ -431,37 +435,52 @@ class Sender:
         parent = self._parent_or_wait(claim, result) if message.parent_key else {}
         if parent is None:
             return
-        try:
-            args = self._arguments(message, parent)
-        except VersionMismatch as exc:
-            # Not this code's to render, ever: failed with the reason, never retried.
-            self._fail(claim, str(exc), result)
-            return
-        except Exception as exc:
-            # Rendering or building the payload failed (e.g. SlackObjectFormationError):
-            # the same data fails the same way every time, so the row fails now.
-            self._fail(claim, f"{type(exc).__name__}: {exc}", result)
+        args = self._rendered(claim, result, lambda: self._arguments(message, parent))
+        if args is None:
             return
         try:
             response = self._post(claim, args, result)
-            if response is None:
-                return
         except LookupUnavailable as exc:
             self._retry(claim, self._uncertain_error(claim, str(exc)), result)
             return
-        except SlackApiError as exc:
-            self._on_api_error(claim, exc, result)
+        except CALL_ERRORS as exc:
+            self._call_failed(claim, exc, result, timed=True)
             return
-        except (URLError, SlackClientError) as exc:
-            self._retry(claim, f"{NETWORK}{exc}", result)
-            return
-        except AFTER_SENDING as exc:
-            self._retry(claim, self._uncertain_error(claim, f"{type(exc).__name__}: {exc}"), result)
+        if response is None:
             return
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         ts = data.get("ts") or (data.get("message") or {}).get("ts")
         self._sent(claim, {"channel": data.get("channel", args.get("channel")), "ts": ts}, result)
         log.info("outbox: sent %s (%s)", message.key, message.method)
+
+    def _rendered(self, claim: Claim, result: DrainResult, make: Callable[[], T]) -> T | None:
+        """What `make()` renders of `claim`'s payload; None after failing the row when it
+        raises, for the same data fails the same way every time: never retried."""
+        try:
+            return make()
+        except VersionMismatch as exc:
+            # Not this code's to render, ever: failed with the reason.
+            self._fail(claim, str(exc), result)
+        except Exception as exc:
+            # e.g. SlackObjectFormationError, or a template's KeyError on its data.
+            self._fail(claim, f"{type(exc).__name__}: {exc}", result)
+        return None
+
+    def _call_failed(
+        self, claim: Claim, exc: Exception, result: DrainResult, *, timed: bool
+    ) -> None:
+        """Record a Web API call that raised `exc` (one of CALL_ERRORS): Slack's answer
+        decides; a request that never reached Slack is retried; one that may have is
+        retried as uncertain, with the attempt's time when `timed` (a post, looked for
+        in that window before it goes again)."""
+        if isinstance(exc, SlackApiError):
+            self._on_api_error(claim, exc, result)
+        elif isinstance(exc, URLError | SlackClientError):
+            self._retry(claim, f"{NETWORK}{exc}", result)
+        else:
+            reason = f"{type(exc).__name__}: {exc}"
+            error = self._uncertain_error(claim, reason) if timed else f"{UNCERTAIN}{reason}"
+            self._retry(claim, error, result)
 
     def _post(
         self, claim: Claim, args: dict[str, Any], result: DrainResult
@@ -528,17 +547,15 @@ class Sender:
             return
         from bot.charts import burndown_png  # matplotlib only where a chart is drawn
 
-        try:
+        def chart() -> tuple[bytes, str, str]:
             data = file_data(claim.message.payload)
-            content = burndown_png(data)
-            filename = f"burndown-day-{data['day']}.png"
-            title = f"Burn-down, day {data['day']} of {data['days']}"
-        except VersionMismatch as exc:
-            self._fail(claim, str(exc), result)
+            day, days = data["day"], data["days"]
+            return burndown_png(data), f"burndown-day-{day}.png", f"Burn-down, day {day} of {days}"
+
+        rendered = self._rendered(claim, result, chart)
+        if rendered is None:
             return
-        except Exception as exc:
-            self._fail(claim, f"{type(exc).__name__}: {exc}", result)
-            return
+        content, filename, title = rendered
         try:
             self._hold(claim)
             response = self.client.files_upload_v2(
@@ -548,16 +565,10 @@ class Sender:
                 filename=filename,
                 title=title,
             )
-        except SlackApiError as exc:
-            self._on_api_error(claim, exc, result)
-            return
-        except (URLError, SlackClientError) as exc:
-            self._retry(claim, f"{NETWORK}{exc}", result)
-            return
-        except AFTER_SENDING as exc:
+        except CALL_ERRORS as exc:
             # An upload that may have gone through is uploaded again (files carry no
             # metadata to look for): at worst a second chart, never a lost one.
-            self._retry(claim, f"{UNCERTAIN}{type(exc).__name__}: {exc}", result)
+            self._call_failed(claim, exc, result, timed=False)
             return
         files = response.get("files") or [response.get("file") or {}]
         self._sent(
@@ -571,14 +582,10 @@ class Sender:
             self._fail(claim, "SPRINTBOT_SMTP_URL is not set", result)
             return
         payload = claim.message.payload
-        try:
-            subject, body = render_email(payload)
-        except VersionMismatch as exc:
-            self._fail(claim, str(exc), result)
+        rendered = self._rendered(claim, result, lambda: render_email(payload))
+        if rendered is None:
             return
-        except Exception as exc:
-            self._fail(claim, f"{type(exc).__name__}: {exc}", result)
-            return
+        subject, body = rendered
         try:
             self._hold(claim)
             send_email(self.smtp_url, to=list(payload["to"]), subject=subject, body=body)

@@ -7,10 +7,15 @@ import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+# The Slack tokens that are told apart by their prefix: what each must be, and the prefix.
+_TOKEN_KINDS = {
+    "SLACK_BOT_TOKEN": ("a bot token", "xoxb-"),
+    "SLACK_APP_TOKEN": ("an app-level token", "xapp-"),
+}
 
 
 class SettingsError(Exception):
@@ -34,18 +39,12 @@ class Settings(BaseSettings):
     PORT: Annotated[int, Field(ge=1, le=65535)] = 3000
     SPRINTBOT_SMTP_URL: SecretStr | None = None
 
-    @field_validator("SLACK_BOT_TOKEN")
+    @field_validator(*_TOKEN_KINDS)
     @classmethod
-    def _bot_token(cls, v: SecretStr | None) -> SecretStr | None:
-        if v is not None and not v.get_secret_value().startswith("xoxb-"):
-            raise ValueError("must be a bot token starting with xoxb-")
-        return v
-
-    @field_validator("SLACK_APP_TOKEN")
-    @classmethod
-    def _app_token(cls, v: SecretStr | None) -> SecretStr | None:
-        if v is not None and not v.get_secret_value().startswith("xapp-"):
-            raise ValueError("must be an app-level token starting with xapp-")
+    def _token_kind(cls, v: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        what, prefix = _TOKEN_KINDS[info.field_name or ""]
+        if v is not None and not v.get_secret_value().startswith(prefix):
+            raise ValueError(f"must be {what} starting with {prefix}")
         return v
 
     @field_validator("SLACK_API_URL")

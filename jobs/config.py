@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import Counter
+from collections.abc import Hashable, Iterable
 from datetime import date, time, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -108,6 +109,14 @@ def _check_ids(values: list[str]) -> list[str]:
         if not _SLACK_ID.match(v):
             raise ValueError(f'"{v}" is not a Slack user (U…) or user-group (S…) ID')
     return values
+
+
+H = TypeVar("H", bound=Hashable)
+
+
+def _repeated(values: Iterable[H]) -> H | None:
+    """The first of `values` given more than once, if any."""
+    return next((v for v, count in Counter(values).items() if count > 1), None)
 
 
 class _Model(BaseModel):
@@ -495,17 +504,17 @@ class Sprint(_Model):
     @field_validator("metrics")
     @classmethod
     def _unique_metrics(cls, v: list[Metric]) -> list[Metric]:
-        dup = [n for n, c in Counter(m.name for m in v).items() if c > 1]
-        if dup:
-            raise ValueError(f'duplicate metric "{dup[0]}"')
+        dup = _repeated(m.name for m in v)
+        if dup is not None:
+            raise ValueError(f'duplicate metric "{dup}"')
         return v
 
     @field_validator("milestones")
     @classmethod
     def _unique_milestones(cls, v: list[Milestone]) -> list[Milestone]:
-        dup = [d for d, c in Counter(m.day for m in v).items() if c > 1]
-        if dup:
-            raise ValueError(f"two milestones on day {dup[0]}")
+        dup = _repeated(m.day for m in v)
+        if dup is not None:
+            raise ValueError(f"two milestones on day {dup}")
         return v
 
     # -- lookups -------------------------------------------------------------------------

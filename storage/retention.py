@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -28,25 +28,31 @@ from storage.models import (
 
 # The reply's lists name the tests a report changed; older than the horizon, the counts stay.
 REPLY_LISTS = ("regressions", "fixed", "new_failures", "flaky", "newly_skipped")
+# The tables whose old rows are deleted outright, a batch at a time.
+_Batched = TestResult | ReadinessSnapshot | MetricSample | Standup | Away
 
 
 def _ids(session: Session, query: Any) -> list[int]:
     return [int(i) for i in session.execute(query).scalars().all()]
 
 
+def _delete_first(
+    session: Session, table: type[_Batched], *where: ColumnElement[bool], limit: int
+) -> int:
+    """Delete up to `limit` rows of `table` that match `where`, lowest ids first (the
+    oldest); returns how many."""
+    ids = _ids(session, select(col(table.id)).where(*where).order_by(col(table.id)).limit(limit))
+    if ids:
+        session.execute(delete(table).where(col(table.id).in_(ids)))
+    return len(ids)
+
+
 def delete_results(*, session: Session, before: datetime, limit: int) -> int:
     """Delete up to `limit` status changes recorded by reports received before `before`."""
     old_reports = select(col(TestReport.id)).where(col(TestReport.received_at) < before)
-    ids = _ids(
-        session,
-        select(col(TestResult.id))
-        .where(col(TestResult.report_id).in_(old_reports))
-        .order_by(col(TestResult.id))
-        .limit(limit),
+    return _delete_first(
+        session, TestResult, col(TestResult.report_id).in_(old_reports), limit=limit
     )
-    if ids:
-        session.execute(delete(TestResult).where(col(TestResult.id).in_(ids)))
-    return len(ids)
 
 
 def drop_statuses(*, session: Session, before: datetime, limit: int) -> int:
@@ -131,16 +137,13 @@ def _chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
 def delete_snapshots(*, session: Session, before: datetime, limit: int) -> int:
     """Delete up to `limit` readiness snapshots taken before `before`, never the newest."""
     newest = select(func.max(col(ReadinessSnapshot.id))).scalar_subquery()
-    ids = _ids(
+    return _delete_first(
         session,
-        select(col(ReadinessSnapshot.id))
-        .where(col(ReadinessSnapshot.at) < before, col(ReadinessSnapshot.id) < newest)
-        .order_by(col(ReadinessSnapshot.id))
-        .limit(limit),
+        ReadinessSnapshot,
+        col(ReadinessSnapshot.at) < before,
+        col(ReadinessSnapshot.id) < newest,
+        limit=limit,
     )
-    if ids:
-        session.execute(delete(ReadinessSnapshot).where(col(ReadinessSnapshot.id).in_(ids)))
-    return len(ids)
 
 
 def delete_metric_samples(*, session: Session, before: datetime, limit: int) -> int:
@@ -164,37 +167,19 @@ def delete_metric_samples(*, session: Session, before: datetime, limit: int) -> 
             and_(col(older.at) == col(MetricSample.at), col(older.id) < col(MetricSample.id)),
         ),
     )
-    ids = _ids(
+    return _delete_first(
         session,
-        select(col(MetricSample.id))
-        .where(col(MetricSample.received_at) < before, superseded, not_first)
-        .order_by(col(MetricSample.id))
-        .limit(limit),
+        MetricSample,
+        col(MetricSample.received_at) < before,
+        superseded,
+        not_first,
+        limit=limit,
     )
-    if ids:
-        session.execute(delete(MetricSample).where(col(MetricSample.id).in_(ids)))
-    return len(ids)
 
 
 def delete_standups(*, session: Session, before: date, limit: int) -> int:
     """Delete up to `limit` standup rows of local dates before `before`, and away spans
     that ended before it."""
-    ids = _ids(
-        session,
-        select(col(Standup.id))
-        .where(col(Standup.day) < before)
-        .order_by(col(Standup.id))
-        .limit(limit),
-    )
-    if ids:
-        session.execute(delete(Standup).where(col(Standup.id).in_(ids)))
-    away = _ids(
-        session,
-        select(col(Away.id))
-        .where(col(Away.end) < before)
-        .order_by(col(Away.id))
-        .limit(max(limit - len(ids), 0)),
-    )
-    if away:
-        session.execute(delete(Away).where(col(Away.id).in_(away)))
-    return len(ids) + len(away)
+    standups = _delete_first(session, Standup, col(Standup.day) < before, limit=limit)
+    away = _delete_first(session, Away, col(Away.end) < before, limit=max(limit - standups, 0))
+    return standups + away

@@ -9,6 +9,7 @@ from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.views import View
 
 from jobs.messages import mention, mentions
 from jobs.numbers import Health, pct
@@ -30,6 +31,7 @@ __all__ = [
     "mentions",
     "message",
     "more",
+    "notice_view",
     "plain",
     "plural",
     "pts",
@@ -208,6 +210,11 @@ def sections(lines: list[str]) -> list[SectionBlock]:
     if chunk:
         out.append(section("\n".join(chunk)))
     return out
+
+
+def notice_view(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says something: what a repeated submission is answered with."""
+    return View(type="modal", title=title, close="Close", blocks=[section(text)]).to_dict()
 
 
 def context(mrkdwn: str) -> ContextBlock:

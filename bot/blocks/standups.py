@@ -250,12 +250,15 @@ def _snapshot(metrics: MetricsSnapshot, sprint_name: str, prev: Mapping[str, Any
     return blocks
 
 
+def _part(title: str, fields: list[Block]) -> list[Block]:
+    """A titled part of the modal, set off from the one above by a divider."""
+    return [DividerBlock(), HeaderBlock(text=title), *fields]
+
+
 def _yesterday(
     cur: Mapping[str, Any], components: list[str], open_blockers: list[tuple[int, str]]
 ) -> list[Block]:
     return [
-        DividerBlock(),
-        HeaderBlock(text="Yesterday's progress"),
         _number_input(Field.TESTS_FIXED, "Tests fixed", initial=cur.get("tests_fixed")),
         _multi(
             Field.COMPONENTS_IMPROVED,
@@ -276,8 +279,6 @@ def _yesterday(
 
 def _today(cur: Mapping[str, Any], prev: Mapping[str, Any]) -> list[Block]:
     return [
-        DividerBlock(),
-        HeaderBlock(text="Today's plan"),
         _number_input(Field.TARGET_TESTS, "Target tests to fix", initial=cur.get("target_tests")),
         _text_input(
             Field.FOCUS_AREAS,
@@ -290,8 +291,6 @@ def _today(cur: Mapping[str, Any], prev: Mapping[str, Any]) -> list[Block]:
 
 def _blockers_and_risks(cur: Mapping[str, Any]) -> list[Block]:
     return [
-        DividerBlock(),
-        HeaderBlock(text="Blockers & risks"),
         _text_input(
             Field.CURRENT_BLOCKERS,
             "Current blockers",
@@ -317,8 +316,6 @@ def _blockers_and_risks(cur: Mapping[str, Any]) -> list[Block]:
 
 def _action_items(cur: Mapping[str, Any]) -> list[Block]:
     return [
-        DividerBlock(),
-        HeaderBlock(text="Action items"),
         _text_input(
             Field.ACTION_ITEMS,
             "Action items",
@@ -350,10 +347,10 @@ def render_standup_modal(
     blocks: list[Block] = [
         HeaderBlock(text=f"Standup — Day {sprint_day} of {days}, {day}"[:150]),
         *_snapshot(metrics, sprint_name, prev),
-        *_yesterday(cur, components, open_blockers),
-        *_today(cur, prev),
-        *_blockers_and_risks(cur),
-        *_action_items(cur),
+        *_part("Yesterday's progress", _yesterday(cur, components, open_blockers)),
+        *_part("Today's plan", _today(cur, prev)),
+        *_part("Blockers & risks", _blockers_and_risks(cur)),
+        *_part("Action items", _action_items(cur)),
     ]
     view = View(
         type="modal",
