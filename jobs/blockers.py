@@ -166,20 +166,18 @@ def file_blocker(
     stored = queries.add_blocker(session=session, blocker=blocker)
     if stored is not blocker:
         raise AlreadyFiled(stored, sprint.channels.blockers)
-    session.flush()
     announce(session=session, sprint=sprint, blocker=blocker, now=now)
     return blocker
 
 
 def announce(*, session: Session, sprint: Sprint, blocker: Blocker, now: datetime) -> None:
     """Post a newly recorded blocker (from /blocker or a standup) and escalate what is due."""
-    queries.audit(
+    audit(
         session=session,
-        subject="blocker",
-        subject_id=_id(blocker),
+        blocker=blocker,
         action="created",
         actor=blocker.reported_by,
-        at=now,
+        now=now,
         severity=blocker.severity,
     )
     post(
@@ -195,7 +193,6 @@ def announce(*, session: Session, sprint: Sprint, blocker: Blocker, now: datetim
         row = queries.outbox_message(session=session, key=message_key(blocker))
         if row is not None:
             row.payload = {**row.payload, "data": blocker_data(sprint, blocker, now)}
-            session.add(row)
             session.flush()
 
 
@@ -207,6 +204,21 @@ def _id(blocker: Blocker) -> int:
     if blocker.id is None:
         raise RuntimeError("blocker has no id; flush first")
     return blocker.id
+
+
+def audit(
+    *, session: Session, blocker: Blocker, action: str, actor: str, now: datetime, **details: object
+) -> None:
+    """Keep a change of `blocker` in the audit trail (its history, the review's figures)."""
+    queries.audit(
+        session=session,
+        subject="blocker",
+        subject_id=_id(blocker),
+        action=action,
+        actor=actor,
+        at=now,
+        **details,
+    )
 
 
 def step_name(sprint: Sprint, level: int) -> str | None:
@@ -352,14 +364,12 @@ def _fire_step(
             )
     blocker.escalation_level = index + 1
     blocker.escalated_at = now
-    session.add(blocker)
-    queries.audit(
+    audit(
         session=session,
-        subject="blocker",
-        subject_id=_id(blocker),
+        blocker=blocker,
         action="escalated",
         actor=actor,
-        at=now,
+        now=now,
         step=index + 1,
         name=step.name,
     )
@@ -403,7 +413,7 @@ def _show_level(*, session: Session, sprint: Sprint, blocker: Blocker, now: date
 
 def get(*, session: Session, blocker_id: int) -> Blocker:
     """A blocker by id, open or not; SprintError when there is none."""
-    blocker = session.get(Blocker, blocker_id)
+    blocker = queries.blocker_by_id(session=session, blocker_id=blocker_id)
     if blocker is None:
         raise SprintError(f"There is no blocker B-{blocker_id:03d}. `/blocker list` shows them.")
     return blocker
@@ -428,7 +438,7 @@ def escalate_now(
 ) -> Blocker:
     """ "Escalate now": the next step at once (anyone on the team)."""
     blocker = get_open(session=session, blocker_id=blocker_id)
-    permissions.check_escalate(sprint, blocker, user_id, directory)
+    permissions.require_role(sprint, Action.ESCALATE, user_id, directory, blocker=blocker)
     if blocker.escalation_level >= len(sprint.escalation):
         raise SprintError(f"{blocker.code} is already at the last step of the escalation path.")
     _fire_step(
@@ -454,22 +464,20 @@ def take_ownership(
     directory: Directory = no_directory,
 ) -> Blocker:
     """Acknowledge: the clicker owns the blocker now. Taking it from another owner is a
-    reassignment (`permissions.check_reassign`)."""
+    reassignment (`permissions.Action.REASSIGN`)."""
     blocker = get_open(session=session, blocker_id=blocker_id)
     previous = blocker.owner
     if previous == user_id:
         raise SprintError(f"You already own {blocker.code}.")
-    permissions.check_reassign(sprint, blocker, user_id, directory)
+    permissions.require_role(sprint, Action.REASSIGN, user_id, directory, blocker=blocker)
     blocker.owner = user_id
     blocker.acknowledged_by, blocker.acknowledged_at = user_id, now
-    session.add(blocker)
-    queries.audit(
+    audit(
         session=session,
-        subject="blocker",
-        subject_id=blocker_id,
+        blocker=blocker,
         action="acknowledged",
         actor=user_id,
-        at=now,
+        now=now,
         previous_owner=previous,
     )
     _refresh_message(
@@ -492,21 +500,13 @@ def reopen(
     now: datetime,
     directory: Directory = no_directory,
 ) -> Blocker:
-    """Reopen a resolved blocker (`permissions.check_reopen`); its path goes on."""
+    """Reopen a resolved blocker (`permissions.Action.REOPEN`); its path goes on."""
     blocker = get(session=session, blocker_id=blocker_id)
     if blocker.resolved_at is None:
         raise SprintError(f"{blocker.code} is open.")
-    permissions.check_reopen(sprint, blocker, user_id, directory)
+    permissions.require_role(sprint, Action.REOPEN, user_id, directory, blocker=blocker)
     blocker.resolved_at = blocker.resolved_by = blocker.resolution = None
-    session.add(blocker)
-    queries.audit(
-        session=session,
-        subject="blocker",
-        subject_id=blocker_id,
-        action="reopened",
-        actor=user_id,
-        at=now,
-    )
+    audit(session=session, blocker=blocker, action="reopened", actor=user_id, now=now)
     post(
         session=session,
         key=f"{message_key(blocker)}:reopened:{now.isoformat()}",
@@ -570,14 +570,12 @@ def resolve(
     blocker.resolved_at, blocker.resolved_by, blocker.resolution = now, user_id, text
     if (blocker.request_key or "").startswith("blocker-cmd:"):
         blocker.request_key = None  # the same command may file it anew
-    session.add(blocker)
-    queries.audit(
+    audit(
         session=session,
-        subject="blocker",
-        subject_id=blocker_id,
+        blocker=blocker,
         action="resolved",
         actor=user_id,
-        at=now,
+        now=now,
         note=text,
         via=via,
     )

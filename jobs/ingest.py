@@ -587,7 +587,6 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
     report.passed, report.failed, report.errors = counts.passed, counts.failed, counts.error
     report.skipped, report.flaky = counts.skipped, counts.flaky
     report.reply = reply
-    session.add(report)
     session.flush()
     return Ingested(reply=reply, created=True)
 

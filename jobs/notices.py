@@ -245,15 +245,7 @@ def regression_alert(
         ),
     )
     data: RegressionAlert = {**fields, "alert_id": alert.id or 0}
-    alert.payload = dict(data)
-    post(
-        session=session,
-        key=key,
-        template=Template.REGRESSION_ALERT,
-        data=data,
-        now=now,
-        channel=sprint.channels.team,
-    )
+    _announce(session=session, sprint=sprint, alert=alert, data=data, now=now)
     if len(tests) > ALERT_INLINE_TESTS:
         for n, start in enumerate(range(0, len(tests), LIST_CHUNK)):
             post(
@@ -287,7 +279,6 @@ def resolve_alert(
 ) -> None:
     """The alert's cause is gone: say so in its thread and mark the message resolved."""
     alert.resolved_at = now
-    session.add(alert)
     post(
         session=session,
         key=f"{alert.key}:resolved",
@@ -317,6 +308,22 @@ def update_alert_message(
     )
 
 
+def _announce(
+    *, session: Session, sprint: Sprint, alert: Alert, data: Mapping[str, object], now: datetime
+) -> None:
+    """Post a new alert to the team channel; its row keeps the message's data (with its id)
+    so that a later update re-renders the same message."""
+    alert.payload = dict(data)
+    post(
+        session=session,
+        key=alert.key,
+        template=_template_of(alert),
+        data=data,
+        now=now,
+        channel=sprint.channels.team,
+    )
+
+
 def _template_of(alert: Alert) -> Template:
     return {
         AlertKind.REGRESSION: Template.REGRESSION_ALERT,
@@ -335,16 +342,7 @@ def acknowledge(*, session: Session, alert_id: int, user_id: str, now: datetime)
         raise SprintError("That alert no longer exists.")
     if alert.acknowledged_by is not None:
         raise SprintError(f"<@{alert.acknowledged_by}> is already on it.")
-    alert.acknowledged_by = user_id
-    alert.acknowledged_at = now
-    session.add(alert)
-    update_alert_message(
-        session=session,
-        alert=alert,
-        suffix="ack",
-        now=now,
-        change={"acknowledged": {"user": user_id, "at": now.isoformat()}},
-    )
+    _taken(session=session, alert=alert, user_id=user_id, now=now)
     post(
         session=session,
         key=f"{alert.key}:ack:reply",
@@ -383,9 +381,6 @@ def call_emergency_standup(
         raise SprintError("That notice no longer exists.")
     if alert.acknowledged_by is not None:
         raise SprintError(f"<@{alert.acknowledged_by}> already called the emergency standup.")
-    alert.acknowledged_by = user_id
-    alert.acknowledged_at = now
-    session.add(alert)
     deadline = now + sprint.alerts.decline_ack
     standup: EmergencyStandup = {
         **_decline_of(alert),
@@ -402,6 +397,15 @@ def call_emergency_standup(
         now=now,
         channel=sprint.channels.team,
     )
+    _taken(session=session, alert=alert, user_id=user_id, now=now)
+    session.flush()
+    return alert
+
+
+def _taken(*, session: Session, alert: Alert, user_id: str, now: datetime) -> None:
+    """Record who took the alert (so nobody is pinged again); its message shows them."""
+    alert.acknowledged_by = user_id
+    alert.acknowledged_at = now
     update_alert_message(
         session=session,
         alert=alert,
@@ -409,8 +413,6 @@ def call_emergency_standup(
         now=now,
         change={"acknowledged": {"user": user_id, "at": now.isoformat()}},
     )
-    session.flush()
-    return alert
 
 
 # -- decline -----------------------------------------------------------------------------
@@ -464,15 +466,7 @@ def decline_notice(
         alert=Alert(kind=AlertKind.DECLINE, key=key, created_at=now, payload=dict(data)),
     )
     notice: DeclineNotice = {**data, "alert_id": alert.id or 0}
-    alert.payload = dict(notice)
-    post(
-        session=session,
-        key=key,
-        template=Template.DECLINE_NOTICE,
-        data=notice,
-        now=now,
-        channel=sprint.channels.team,
-    )
+    _announce(session=session, sprint=sprint, alert=alert, data=notice, now=now)
     session.flush()
     return alert
 
@@ -492,7 +486,6 @@ def follow_up(*, session: Session, sprint: Sprint, now: datetime) -> int:
             session=session, kind=kind, created_before=now - window
         ):
             alert.followed_up_at = now
-            session.add(alert)
             post(
                 session=session,
                 key=f"{alert.key}:followup",

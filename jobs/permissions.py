@@ -253,7 +253,8 @@ def require_role(
         raise NotAllowed(refusal)
 
 
-# -- the checks the domain calls, each one rule ----------------------------------------------
+# -- the blocker rules by name ---------------------------------------------------------------
+# The domain calls require_role; only tests/jobs/test_permissions.py still calls these.
 
 
 def check_resolve(

@@ -217,9 +217,9 @@ def add_lesson(
     *, session: Session, sprint: Sprint, kind: LessonKind, text: str, author: str, now: datetime
 ) -> Lesson:
     """Store a lesson, then refresh the newest review draft in place."""
-    lesson = Lesson(kind=str(kind), text=text, author=author, at=now)
-    session.add(lesson)
-    session.flush()
+    lesson = queries.add_lesson(
+        session=session, lesson=Lesson(kind=str(kind), text=text, author=author, at=now)
+    )
     review = queries.latest_message(session=session, key_prefix=REVIEW_KEY)
     if review is not None:
         data = sprint_review(session=session, sprint=sprint, now=now)

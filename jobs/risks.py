@@ -11,8 +11,7 @@ from typing import Literal, TypedDict, final
 
 from sqlmodel import Session
 
-from jobs import storable
-from jobs.blockers import get_open
+from jobs import blockers, storable
 from jobs.config import Sprint
 from jobs.errors import FieldErrors, SprintError
 from jobs.messages import Template
@@ -95,7 +94,8 @@ def _check(fields: RiskFields) -> None:
 
 
 def get(*, session: Session, risk_id: int) -> Risk:
-    risk = session.get(Risk, risk_id)
+    """A risk by id; SprintError when there is none."""
+    risk = queries.risk_by_id(session=session, risk_id=risk_id)
     if risk is None:
         raise SprintError(f"There is no risk R-{risk_id:03d}. `/risk list` shows the register.")
     return risk
@@ -143,7 +143,6 @@ def create(
     )
     if (stored := queries.add_risk(session=session, risk=risk)) is not risk:
         raise AlreadyAdded(stored)
-    session.flush()
     rid = risk.id or 0
     queries.audit(
         session=session,
@@ -183,7 +182,6 @@ def update(
     risk.impact, risk.probability = fields.impact, fields.probability
     risk.mitigation = fields.mitigation.strip() or None
     risk.owner, risk.status, risk.updated_at = fields.owner, fields.status, now
-    session.add(risk)
     changed = old_status != risk.status
     queries.audit(
         session=session,
@@ -260,17 +258,10 @@ def link_blocker(
     *, session: Session, blocker_id: int, risk_id: int, user_id: str, now: datetime
 ) -> None:
     """Tie a blocker to the risk it realises."""
-    blocker = get_open(session=session, blocker_id=blocker_id)
+    blocker = blockers.get_open(session=session, blocker_id=blocker_id)
     risk = get(session=session, risk_id=risk_id)
     blocker.risk_id = risk.id
-    session.add(blocker)
-    queries.audit(
-        session=session,
-        subject="blocker",
-        subject_id=blocker_id,
-        action="linked",
-        actor=user_id,
-        at=now,
-        risk=code(risk),
+    blockers.audit(
+        session=session, blocker=blocker, action="linked", actor=user_id, now=now, risk=code(risk)
     )
     session.flush()

@@ -17,9 +17,9 @@ from sqlmodel import Session
 
 from jobs import blockers, figures, numbers, storable
 from jobs.config import SEVERITIES, WEEKDAYS, Sprint
-from jobs.errors import SprintError
+from jobs.errors import FieldErrors, SprintError
 from jobs.figures import Figures
-from jobs.messages import Template, payload
+from jobs.messages import Template
 from jobs.notices import post
 from jobs.permissions import Directory, no_directory
 from jobs.readiness import Status
@@ -55,12 +55,8 @@ class Participation(StrEnum):
     MISSING = "missing"
 
 
-class InvalidAnswers(SprintError):
-    """Field errors for the modal: {block_id: message}."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+class InvalidAnswers(FieldErrors):
+    """What is wrong with the standup modal's answers, by Field (shown under each field)."""
 
 
 class ActionItem(TypedDict):
@@ -316,53 +312,9 @@ def submit(
         earlier = [int(b) for b in existing.answers.get("blockers_resolved") or []]
         answers.blockers_resolved = list(dict.fromkeys([*earlier, *to_resolve]))
     snapshot = metrics_snapshot(fig or figures.compute(session=session, sprint=sprint, at=now))
-    row = existing or Standup(
-        user_id=user_id, day=day, sprint_day=0, created_at=now, updated_at=now
-    )
-    row.sprint_day = numbers.sprint_day(sprint.sprint, now)
-    row.skipped, row.reason = False, None
-    answered = answers.as_dict()
-    # The JSON columns are typed dict[str, Any]; a TypedDict is not one to mypy.
-    row.answers = dict(answered)
-    row.metrics = dict(snapshot)
-    row.yesterday = answers.notes or None
-    row.today = answers.focus_areas or None
-    row.blockers = "\n".join(f"{s}: {t}" for s, t in answers.current_blockers) or None
-    row.action_items = (
-        "\n".join(f"{i['item']} | {i['owner']} | {i['due']}" for i in answers.action_items) or None
-    )
-    row.updated_at = now
-    if existing is not None:
-        row.edits += 1
-    session.add(row)
-    session.flush()
-    # Blockers and risks typed here become real ones.
-    for severity, text in answers.current_blockers:
-        if not queries.blocker_like(session=session, description=text, reported_by=user_id):
-            blocker = Blocker(
-                component=_component_in(sprint, text),
-                description=text,
-                severity=severity,
-                reported_by=user_id,
-                reported_at=now,
-                owner=user_id,
-            )
-            session.add(blocker)
-            session.flush()
-            blockers.announce(session=session, sprint=sprint, blocker=blocker, now=now)
-    for text in answers.new_risks:
-        if not queries.risk_like(session=session, description=text, created_by=user_id):
-            session.add(
-                Risk(
-                    description=text,
-                    impact="Medium",
-                    probability="Medium",
-                    owner=user_id,
-                    created_by=user_id,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+    row = _day_row(existing, sprint=sprint, user_id=user_id, day=day, now=now)
+    _store_answer(session=session, row=row, answers=answers, snapshot=snapshot, now=now)
+    _record_typed(session=session, sprint=sprint, user_id=user_id, answers=answers, now=now)
     for blocker_id in to_resolve:
         if blockers.get(session=session, blocker_id=blocker_id).resolved_at is not None:
             continue  # resolved meanwhile, by someone else
@@ -376,38 +328,118 @@ def submit(
             directory=directory,
             via="standup",
         )
-    parent = _ensure_day_message(session=session, sprint=sprint, day=day, now=now)
+    _post_answer(
+        session=session,
+        sprint=sprint,
+        row=row,
+        answers=answers.as_dict(),
+        metrics=snapshot,
+        now=now,
+        first=existing is None,
+    )
+    return row
+
+
+def _day_row(
+    existing: Standup | None, *, sprint: Sprint, user_id: str, day: date, now: datetime
+) -> Standup:
+    """`existing`, or a new row for `user_id`'s standup on `day`; of today's sprint day."""
+    row = existing or Standup(
+        user_id=user_id, day=day, sprint_day=0, created_at=now, updated_at=now
+    )
+    row.sprint_day = numbers.sprint_day(sprint.sprint, now)
+    return row
+
+
+def _store_answer(
+    *, session: Session, row: Standup, answers: Answers, snapshot: MetricsSnapshot, now: datetime
+) -> None:
+    """Keep the answer on its row: every field as given, and the columns the digest reads."""
+    edit = row.id is not None
+    row.skipped, row.reason = False, None
+    # The JSON columns are typed dict[str, Any]; a TypedDict is not one to mypy.
+    row.answers = dict(answers.as_dict())
+    row.metrics = dict(snapshot)
+    row.yesterday = answers.notes or None
+    row.today = answers.focus_areas or None
+    row.blockers = "\n".join(f"{s}: {t}" for s, t in answers.current_blockers) or None
+    row.action_items = (
+        "\n".join(f"{i['item']} | {i['owner']} | {i['due']}" for i in answers.action_items) or None
+    )
+    row.updated_at = now
+    if edit:
+        row.edits += 1
+    queries.save_standup(session=session, standup=row)
+
+
+def _record_typed(
+    *, session: Session, sprint: Sprint, user_id: str, answers: Answers, now: datetime
+) -> None:
+    """Blockers and risks typed in an answer become real ones (once: an edit that keeps
+    them adds none)."""
+    for severity, text in answers.current_blockers:
+        if queries.blocker_like(session=session, description=text, reported_by=user_id):
+            continue
+        blocker = queries.add_blocker(
+            session=session,
+            blocker=Blocker(
+                component=_component_in(sprint, text),
+                description=text,
+                severity=severity,
+                reported_by=user_id,
+                reported_at=now,
+                owner=user_id,
+            ),
+        )
+        blockers.announce(session=session, sprint=sprint, blocker=blocker, now=now)
+    for text in answers.new_risks:
+        if queries.risk_like(session=session, description=text, created_by=user_id):
+            continue
+        risk = Risk(
+            description=text,
+            impact="Medium",
+            probability="Medium",
+            owner=user_id,
+            created_by=user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        queries.add_risk(session=session, risk=risk)
+
+
+def _post_answer(
+    *,
+    session: Session,
+    sprint: Sprint,
+    row: Standup,
+    answers: StandupAnswers,
+    metrics: MetricsSnapshot,
+    now: datetime,
+    first: bool,
+) -> None:
+    """Post the answer in the day's thread, or (an edit) update the post."""
+    parent = _ensure_day_message(session=session, sprint=sprint, day=row.day, now=now)
     data: StandupReplyMessage = {
-        "user": user_id,
-        "day": day.isoformat(),
+        "user": row.user_id,
+        "day": row.day.isoformat(),
         "sprint_day": row.sprint_day,
         "days": sprint.sprint.days,
-        "answers": answered,
-        "metrics": snapshot,
+        "answers": answers,
+        "metrics": metrics,
         "edited": row.edits > 0,
     }
-    reply_key = f"standup:{user_id}:{day.isoformat()}"
-    if existing is None:
-        post(
-            session=session,
-            key=reply_key,
-            template=Template.STANDUP_REPLY,
-            data=data,
-            now=now,
-            parent_key=parent,
-        )
-    else:
-        post(
-            session=session,
-            key=f"{reply_key}:edit:{row.edits}",
-            template=Template.STANDUP_REPLY,
-            data=data,
-            now=now,
-            parent_key=reply_key,
-            update=True,
-        )
+    reply_key = f"standup:{row.user_id}:{row.day.isoformat()}"
+    # The first answer is a reply in the day's thread; each edit updates that reply.
+    post(
+        session=session,
+        key=reply_key if first else f"{reply_key}:edit:{row.edits}",
+        template=Template.STANDUP_REPLY,
+        data=data,
+        now=now,
+        parent_key=parent if first else reply_key,
+        update=not first,
+    )
     session.flush()
-    return row
 
 
 def _component_in(sprint: Sprint, text: str) -> str:
@@ -428,13 +460,9 @@ def skip(*, session: Session, sprint: Sprint, user_id: str, reason: str, now: da
         raise SprintError(
             "You already answered today's standup; `/standup` edits it. Skipping would hide it."
         )
-    row = existing or Standup(
-        user_id=user_id, day=day, sprint_day=0, created_at=now, updated_at=now
-    )
-    row.sprint_day = numbers.sprint_day(sprint.sprint, now)
+    row = _day_row(existing, sprint=sprint, user_id=user_id, day=day, now=now)
     row.skipped, row.reason, row.updated_at = True, reason[:500] or None, now
-    session.add(row)
-    session.flush()
+    queries.save_standup(session=session, standup=row)
     return day
 
 
@@ -471,10 +499,12 @@ def away(
     if (end - start).days > 366:
         raise SprintError("An absence longer than a year is surely a typo.")
     storable.check(reason)
-    row = Away(user_id=user_id, start=start, end=end, reason=reason[:500] or None, created_at=now)
-    session.add(row)
-    session.flush()
-    return row
+    return queries.add_away(
+        session=session,
+        away=Away(
+            user_id=user_id, start=start, end=end, reason=reason[:500] or None, created_at=now
+        ),
+    )
 
 
 # -- participation and the scheduled jobs ------------------------------------------------
@@ -563,15 +593,13 @@ def _dm(
         "sprint_day": (day - sprint.sprint.start).days + 1,
         "days": sprint.sprint.days,
     }
-    return (
-        queries.enqueue(
-            session=session,
-            key=f"{str(template).replace('_', '-')}:{day.isoformat()}:{user}",
-            method="chat.postMessage",
-            payload=payload(template, data, channel=user),
-            now=now,
-        )
-        is not None
+    return post(
+        session=session,
+        key=f"{str(template).replace('_', '-')}:{day.isoformat()}:{user}",
+        template=template,
+        data=data,
+        now=now,
+        channel=user,
     )
 
 
@@ -597,13 +625,14 @@ def digest(*, session: Session, sprint: Sprint, participants: list[str], now: da
         return False
     parent = _ensure_day_message(session=session, sprint=sprint, day=day, now=now)
     data = day_summary(session=session, sprint=sprint, day=day, participants=participants)
-    added = queries.enqueue(
+    added = post(
         session=session,
         key=f"standup-digest:{day.isoformat()}",
-        method="chat.update",
-        payload=payload(Template.STANDUP_DAY, data),
+        template=Template.STANDUP_DAY,
+        data=data,
         now=now,
         parent_key=parent,
+        update=True,
     )
     session.flush()
-    return added is not None
+    return added

@@ -1,5 +1,5 @@
-"""Block Kit of the blocker log: a blocker's message and the notes in its thread, the
-form that files one and the form that resolves one."""
+"""Block Kit of the blocker log: a blocker's message and the notes in its thread, `/blocker
+list`, the form that files one and the form that resolves one."""
 
 from __future__ import annotations
 
@@ -29,11 +29,14 @@ from bot.blocks.common import (
     clip,
     context,
     esc,
+    escape,
     mentions,
     message,
+    plural,
     section,
     text_message,
 )
+from bot.blocks.common import notice_view as notice_view  # re-export: callers import it here
 from bot.ids import Action
 from bot.ids import View as ViewId
 from jobs.blockers import (
@@ -126,6 +129,26 @@ def blocker_resolved(d: BlockerMessage) -> Message:
     )
 
 
+LISTED = 40  # blockers `/blocker list` shows; an ephemeral answer holds 3,000 characters
+
+
+def render_blocker_list(blockers: list[BlockerMessage]) -> str:
+    """`/blocker list`: the open blockers in the order given (most severe, oldest first)."""
+    if not blockers:
+        return ":white_check_mark: No open blockers."
+    lines = [f"*{plural(len(blockers), 'open blocker')}*"]
+    for d in blockers[:LISTED]:
+        owner = f"<@{d['owner']}>" if d["owner"] else "unowned"
+        lines.append(
+            f"• *{d['code']}* {d['severity']} · {escape(d['component'], 300)} — "
+            f"{escape(d['description'], 120)} "
+            f"({owner}, {d['age']} old, step {d['level']}/{d['levels']})"
+        )
+    if len(blockers) > LISTED:
+        lines.append(f"…and {len(blockers) - LISTED} more.")
+    return clip("\n".join(lines), 3000)
+
+
 # -- modals ------------------------------------------------------------------------------
 
 
@@ -199,8 +222,3 @@ def resolve_form(blocker_id: int, code: str) -> dict[str, Any]:
         ],
     )
     return view.to_dict()
-
-
-def notice_view(title: str, text: str) -> dict[str, Any]:
-    """A modal that only says something: what a repeated submission is answered with."""
-    return View(type="modal", title=title, close="Close", blocks=[section(text)]).to_dict()

@@ -34,6 +34,11 @@ def blocker_like(*, session: Session, description: str, reported_by: str) -> boo
     )
 
 
+def blocker_by_id(*, session: Session, blocker_id: int) -> Blocker | None:
+    """One blocker, open or resolved."""
+    return session.get(Blocker, blocker_id)
+
+
 def add_blocker(*, session: Session, blocker: Blocker) -> Blocker:
     """Insert a blocker; when its request_key is taken, the blocker that holds it instead
     (nothing inserted). A concurrent insert of the same key waits for the first on

@@ -25,6 +25,13 @@ def add_signoff(*, session: Session, signoff: Signoff) -> Signoff | None:
     return signoff if insert_unless_taken(session, signoff) else None
 
 
+def add_lesson(*, session: Session, lesson: Lesson) -> Lesson:
+    """Store a lesson for the sprint review (its id is then set)."""
+    session.add(lesson)
+    session.flush()
+    return lesson
+
+
 def lessons(*, session: Session) -> list[Lesson]:
     """Every lesson recorded for the sprint review, oldest first."""
     return list(session.exec(select(Lesson).order_by(col(Lesson.at), col(Lesson.id))).all())

@@ -21,6 +21,11 @@ def risk_like(*, session: Session, description: str, created_by: str) -> bool:
     )
 
 
+def risk_by_id(*, session: Session, risk_id: int) -> Risk | None:
+    """One risk of the register."""
+    return session.get(Risk, risk_id)
+
+
 def add_risk(*, session: Session, risk: Risk) -> Risk:
     """Insert a risk; when its request_key is taken, the risk that holds it instead."""
     return add_keyed(session, risk, Risk)

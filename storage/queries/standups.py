@@ -16,6 +16,20 @@ def standup_for(*, session: Session, user_id: str, day: date) -> Standup | None:
     ).first()
 
 
+def save_standup(*, session: Session, standup: Standup) -> Standup:
+    """Store a new or changed standup row (its id is then set)."""
+    session.add(standup)
+    session.flush()
+    return standup
+
+
+def add_away(*, session: Session, away: Away) -> Away:
+    """Record an absence (its id is then set)."""
+    session.add(away)
+    session.flush()
+    return away
+
+
 def standups_on(*, session: Session, day: date) -> list[Standup]:
     """Every standup row (answers and skips) of a local date."""
     return list(session.exec(select(Standup).where(Standup.day == day)).all())

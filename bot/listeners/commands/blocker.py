@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import html
 
-from bot.blocks.blockers import blocker_form
-from bot.blocks.common import clip, escape
+from bot.blocks.blockers import blocker_form, render_blocker_list
 from bot.listeners.commands.subcommands import Call, Subcommand, dispatcher
 from bot.people import directory
 from jobs import blockers, risks
@@ -24,23 +23,11 @@ def _list(call: Call) -> None:
     app = call.app
     now = app.now()
     with app.db.read() as session:
-        rows = queries.open_blockers(session=session)
-    if not rows:
-        call.answer(":white_check_mark: No open blockers.")
-        return
-    lines = [f"*{len(rows)} open blocker{'s' if len(rows) != 1 else ''}*"]
-    for b in rows[:40]:
-        data = blockers.blocker_data(app.sprint, b, now)
-        owner = f"<@{b.owner}>" if b.owner else "unowned"
-        lines.append(
-            f"• *{b.code}* {b.severity} · {escape(b.component, 300)} — "
-            f"{escape(b.description, 120)} "
-            f"({owner}, {data['age']} old, step {b.escalation_level}/"
-            f"{len(app.sprint.escalation)})"
-        )
-    if len(rows) > 40:
-        lines.append(f"…and {len(rows) - 40} more.")
-    call.answer(clip("\n".join(lines), 3000))
+        rows = [
+            blockers.blocker_data(app.sprint, b, now)
+            for b in queries.open_blockers(session=session)
+        ]
+    call.answer(render_blocker_list(rows))
 
 
 def _form(call: Call) -> None:

@@ -25,10 +25,12 @@ def on_submit(
     fig = app.ready.figures(now)  # before the write lock: the answer keeps them
     with app.write() as session:
         open_ids = {b.id for b in queries.open_blockers(session=session) if b.id is not None}
+        # Invalid answers raise standups.InvalidAnswers, a FieldErrors: the one error
+        # handler shows them under their fields.
+        answers = standups.parse_answers(
+            view_values(view), sprint=app.sprint, open_blocker_ids=open_ids
+        )
         try:
-            answers = standups.parse_answers(
-                view_values(view), sprint=app.sprint, open_blocker_ids=open_ids
-            )
             # Blockers marked resolved go through the same rule and function as their
             # Resolve button; a refusal stores nothing and says who may.
             standups.submit(
@@ -40,8 +42,6 @@ def on_submit(
                 directory=directory(client),
                 fig=fig,
             )
-        except standups.InvalidAnswers as exc:
-            raise FieldErrors(exc.errors) from exc
         except NotAllowed as exc:  # rolled back: nothing of the answer is stored
             raise FieldErrors({standups.Field.BLOCKERS_RESOLVED: str(exc)}) from exc
     ack()

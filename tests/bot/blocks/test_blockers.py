@@ -12,6 +12,7 @@ from bot.blocks.blockers import (
     blocker_resolved,
     blocker_step,
     notice_view,
+    render_blocker_list,
     resolve_form,
 )
 from bot.blocks.common import VALUE
@@ -218,3 +219,32 @@ def test_a_notice_view_only_says_its_text() -> None:
     view = notice_view("Report a blocker", "Already filed as B-007.")
     assert view["title"]["text"] == "Report a blocker" and "submit" not in view
     assert [b["text"]["text"] for b in view["blocks"]] == ["Already filed as B-007."]
+
+
+def test_the_blocker_list_shows_each_open_blocker_on_a_line() -> None:
+    rows = [
+        queued(severity="P0", owner="U0ANA", level=2, age="1d 2h"),
+        queued(id=8, code="B-008", component="<b>Net</b>", description="a <!channel> & b"),
+    ]
+    assert render_blocker_list(rows) == (
+        "*2 open blockers*\n"
+        "• *B-007* P0 · Memory — OOM in eviction (<@U0ANA>, 1d 2h old, step 2/4)\n"
+        "• *B-008* P1 · &lt;b&gt;Net&lt;/b&gt; — a &lt;!channel&gt; &amp; b "
+        "(unowned, 2h old, step 0/4)"
+    )
+    assert render_blocker_list(rows[:1]).startswith("*1 open blocker*\n")
+
+
+def test_no_open_blockers_says_so() -> None:
+    assert render_blocker_list([]) == ":white_check_mark: No open blockers."
+
+
+def test_a_long_blocker_list_names_what_it_leaves_out_and_fits_one_answer() -> None:
+    rows = [queued(id=n, code=f"B-{n:03d}", description="flaky") for n in range(1, 46)]
+    lines = render_blocker_list(rows).splitlines()
+    assert lines[0] == "*45 open blockers*" and lines[-1] == "…and 5 more."
+    assert [line.split()[1] for line in lines[1:-1]] == [f"*B-{n:03d}*" for n in range(1, 41)]
+
+    rows = [queued(id=n, code=f"B-{n:03d}", description=hostile(200)) for n in range(1, 46)]
+    text = render_blocker_list(rows)  # 40 long lines: cut to one answer, at "…"
+    assert len(text) <= 3000 and text.endswith("…") and "<!channel>" not in text
