@@ -251,31 +251,3 @@ def require_role(
     refusal = _RULES[rule](_Asked(sprint, user_id, directory, blocker, role))
     if refusal is not None:
         raise NotAllowed(refusal)
-
-
-# -- the blocker rules by name ---------------------------------------------------------------
-# The domain calls require_role; only tests/jobs/test_permissions.py still calls these.
-
-
-def check_resolve(
-    sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory = no_directory
-) -> None:
-    require_role(sprint, Action.RESOLVE, user_id, directory, blocker=blocker)
-
-
-def check_reopen(
-    sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory = no_directory
-) -> None:
-    require_role(sprint, Action.REOPEN, user_id, directory, blocker=blocker)
-
-
-def check_reassign(
-    sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory = no_directory
-) -> None:
-    require_role(sprint, Action.REASSIGN, user_id, directory, blocker=blocker)
-
-
-def check_escalate(
-    sprint: Sprint, blocker: Blocker, user_id: str, directory: Directory = no_directory
-) -> None:
-    require_role(sprint, Action.ESCALATE, user_id, directory, blocker=blocker)

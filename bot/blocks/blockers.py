@@ -36,7 +36,6 @@ from bot.blocks.common import (
     section,
     text_message,
 )
-from bot.blocks.common import notice_view as notice_view  # re-export: callers import it here
 from bot.ids import Action
 from bot.ids import View as ViewId
 from jobs.blockers import (

@@ -55,22 +55,22 @@ def test_resolve_reopen_reassign_share_one_rule(
 ) -> None:
     b = blocker(level)
     assert permissions.may_resolve(example, b, user, directory) is allowed
-    for check in (permissions.check_resolve, permissions.check_reopen, permissions.check_reassign):
+    for rule in (Action.RESOLVE, Action.REOPEN, Action.REASSIGN):
         if allowed:
-            check(example, b, user, directory)
+            permissions.require_role(example, rule, user, directory, blocker=b)
         else:
             with pytest.raises(NotAllowed):
-                check(example, b, user, directory)
+                permissions.require_role(example, rule, user, directory, blocker=b)
 
 
 def test_refusals_say_who_may(example: Sprint) -> None:
     with pytest.raises(NotAllowed) as early:
-        permissions.check_resolve(example, blocker(1), "U0ANA", directory)
+        permissions.require_role(example, Action.RESOLVE, "U0ANA", directory, blocker=blocker(1))
     assert str(early.value) == (
         "Only B-007's owner, its reporter, the tech lead or an admin can resolve it."
     )
     with pytest.raises(NotAllowed) as late:
-        permissions.check_reassign(example, blocker(4), "U0ANA", directory)
+        permissions.require_role(example, Action.REASSIGN, "U0ANA", directory, blocker=blocker(4))
     assert str(late.value) == (
         "B-007 belongs to <@U0OWN>; only they, its reporter, the tech lead, an admin or the "
         "executives (its escalation has reached them) can reassign it."
@@ -91,15 +91,17 @@ def test_refusals_say_who_may(example: Sprint) -> None:
 
 
 def test_an_unowned_blocker_anyone_may_take(example: Sprint) -> None:
-    permissions.check_reassign(example, blocker(owner=None), "U0STRANGER", directory)
+    permissions.require_role(
+        example, Action.REASSIGN, "U0STRANGER", directory, blocker=blocker(owner=None)
+    )
 
 
 def test_escalate_now_is_for_anyone_on_the_team(example: Sprint) -> None:
     b = blocker()
     for user in ("U0ANA", "U0REP", "U0OWN", "U0PRODOWNER", "U0CEO"):
-        permissions.check_escalate(example, b, user, directory)
+        permissions.require_role(example, Action.ESCALATE, user, directory, blocker=b)
     with pytest.raises(NotAllowed) as refused:
-        permissions.check_escalate(example, b, "U0STRANGER", directory)
+        permissions.require_role(example, Action.ESCALATE, "U0STRANGER", directory, blocker=b)
     assert str(refused.value) == (
         "Only someone on the team can escalate B-007: members of #phase4-production-readiness, "
         "anyone with a role in the sprint file, or its reporter or owner."

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.blocks.blockers import notice_view
+from bot.blocks.common import notice_view
 from bot.context import AppContext
 from bot.payloads import view_values
 from bot.people import directory

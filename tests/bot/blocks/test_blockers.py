@@ -11,11 +11,10 @@ from bot.blocks.blockers import (
     blocker_form,
     blocker_resolved,
     blocker_step,
-    notice_view,
     render_blocker_list,
     resolve_form,
 )
-from bot.blocks.common import VALUE
+from bot.blocks.common import VALUE, notice_view
 from bot.ids import Action
 from jobs.blockers import BlockerField, BlockerMessage, ResolveField, field_errors
 from jobs.config import Sprint
