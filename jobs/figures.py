@@ -10,7 +10,7 @@ answered as well as now.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -22,7 +22,7 @@ from jobs import numbers
 from jobs.config import SEVERITIES, Metric, Sprint, SprintInfo
 from jobs.numbers import Breakdown, Forecast, Health, MetricState, TestCounts
 from storage import queries
-from storage.models import Blocker
+from storage.models import Blocker, ManualScore
 
 FAILING = frozenset({"failed", "error"})
 PASSED = "passed"
@@ -308,85 +308,100 @@ class Figures:
 
     def as_dict(self) -> dict[str, Any]:
         """`GET /api/v1/sprint`."""
-        info = self.info
         return {
             "at": self.at.astimezone(UTC).isoformat(),
-            "sprint": {
-                "name": info.name,
-                "goal": info.goal,
-                "start": info.start.isoformat(),
-                "end": info.end.isoformat(),
-                "days": info.days,
-                "day": self.day,
-                "status": str(self.phase),
-                "timezone": info.timezone,
-                "date": self.today.isoformat(),
-                "text": self.status_line(),
-            },
-            "readiness": {
-                "score": _r(self.score),
-                "plan": _r(self.plan),
-                "target": self.target,
-                "health": str(self.health),
-                "health_reason": self.health_reason,
-                "change_since_yesterday": _r(self.change_since_yesterday),
-                "previous": _r(self.previous),
-                "baseline": {
-                    "stated": self.baseline_stated,
-                    "measured": _r(self.baseline_measured),
-                },
-                "plan_anchor": self.plan_anchor,
-                "plan_note": self.plan_note(),
-                "breakdown": self.breakdown.as_dict(),
-            },
+            "sprint": self._sprint_dict(),
+            "readiness": self._readiness_dict(),
             "tests": self.tests.as_dict(),
             "burndown": [d.as_dict() for d in self.days],
             "forecast": {k: f.as_dict() for k, f in self.forecast.items()},
-            "blockers": {
-                "open": len(self.blockers),
-                "by_severity": self.blocker_counts(),
-                "items": [
-                    {
-                        "id": b.code,
-                        "severity": b.severity,
-                        "component": b.component,
-                        "owner": b.owner,
-                        "reported_at": b.reported_at.astimezone(UTC).isoformat(),
-                        "escalation_level": b.escalation_level,
-                    }
-                    for b in self.blockers
-                ],
+            "blockers": self._blockers_dict(),
+            "risks": self._risks_dict(),
+            "benchmarks": self._benchmarks_dict(),
+        }
+
+    def _sprint_dict(self) -> dict[str, Any]:
+        info = self.info
+        return {
+            "name": info.name,
+            "goal": info.goal,
+            "start": info.start.isoformat(),
+            "end": info.end.isoformat(),
+            "days": info.days,
+            "day": self.day,
+            "status": str(self.phase),
+            "timezone": info.timezone,
+            "date": self.today.isoformat(),
+            "text": self.status_line(),
+        }
+
+    def _readiness_dict(self) -> dict[str, Any]:
+        return {
+            "score": _r(self.score),
+            "plan": _r(self.plan),
+            "target": self.target,
+            "health": str(self.health),
+            "health_reason": self.health_reason,
+            "change_since_yesterday": _r(self.change_since_yesterday),
+            "previous": _r(self.previous),
+            "baseline": {
+                "stated": self.baseline_stated,
+                "measured": _r(self.baseline_measured),
             },
-            "risks": {
-                "open": len(self.open_risks),
-                "by_status": self.risk_counts(),
-                "items": [
-                    {
-                        "id": r.code,
-                        "status": r.status,
-                        "impact": r.impact,
-                        "probability": r.probability,
-                        "owner": r.owner,
-                    }
-                    for r in self.risks
-                ],
-            },
-            "benchmarks": {
-                "met": self.benchmarks_met,
-                "of": len(self.benchmarks),
-                "items": [
-                    {
-                        "name": b.metric.name,
-                        "label": b.metric.title,
-                        "unit": b.metric.unit,
-                        "target": b.metric.target,
-                        "better": str(b.metric.better),
-                        "value": b.value,
-                        "state": str(b.state) if b.state is not None else None,
-                    }
-                    for b in self.benchmarks
-                ],
-            },
+            "plan_anchor": self.plan_anchor,
+            "plan_note": self.plan_note(),
+            "breakdown": self.breakdown.as_dict(),
+        }
+
+    def _blockers_dict(self) -> dict[str, Any]:
+        return {
+            "open": len(self.blockers),
+            "by_severity": self.blocker_counts(),
+            "items": [
+                {
+                    "id": b.code,
+                    "severity": b.severity,
+                    "component": b.component,
+                    "owner": b.owner,
+                    "reported_at": b.reported_at.astimezone(UTC).isoformat(),
+                    "escalation_level": b.escalation_level,
+                }
+                for b in self.blockers
+            ],
+        }
+
+    def _risks_dict(self) -> dict[str, Any]:
+        return {
+            "open": len(self.open_risks),
+            "by_status": self.risk_counts(),
+            "items": [
+                {
+                    "id": r.code,
+                    "status": r.status,
+                    "impact": r.impact,
+                    "probability": r.probability,
+                    "owner": r.owner,
+                }
+                for r in self.risks
+            ],
+        }
+
+    def _benchmarks_dict(self) -> dict[str, Any]:
+        return {
+            "met": self.benchmarks_met,
+            "of": len(self.benchmarks),
+            "items": [
+                {
+                    "name": b.metric.name,
+                    "label": b.metric.title,
+                    "unit": b.metric.unit,
+                    "target": b.metric.target,
+                    "better": str(b.metric.better),
+                    "value": b.value,
+                    "state": str(b.state) if b.state is not None else None,
+                }
+                for b in self.benchmarks
+            ],
         }
 
 
@@ -502,9 +517,10 @@ class _Checkpoint:
     components: dict[str, TestCounts]
 
 
-def _events(
-    tests: dict[int, _Test], changes: Sequence[queries.HistoryChange]
-) -> list[tuple[datetime, int, int, str | None, str]]:
+_Event = tuple[datetime, int, int, str | None, str]  # (time, report, test, previous, status)
+
+
+def _events(tests: dict[int, _Test], changes: Sequence[queries.HistoryChange]) -> list[_Event]:
     """(time, report, test, previous, status) for every first appearance and status change,
     in the order they were received. A test first seen passing has no change row: it
     appears when known_test says it was first seen.
@@ -516,9 +532,7 @@ def _events(
     first: dict[int, queries.HistoryChange] = {}
     for c in changes:
         first.setdefault(c.test_id, c)
-    out: list[tuple[datetime, int, int, str | None, str]] = [
-        (c.at, c.report_id, c.test_id, c.previous, c.status) for c in changes
-    ]
+    out: list[_Event] = [(c.at, c.report_id, c.test_id, c.previous, c.status) for c in changes]
     for tid, t in tests.items():
         row = first.get(tid)
         if row is not None and row.previous is None:
@@ -534,30 +548,67 @@ def _events(
     return out
 
 
-def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
-    """Every figure of the sprint as of `at` (aware), from stored history."""
-    info = sprint.sprint
-    branch = info.branch
-    today = numbers.local_date(info, at)
-    day = numbers.sprint_day(info, at)
-    start = day_start(info, info.start)
-    until = at + EPSILON  # "as of `at`" includes what arrived at `at`
+# -- compute: window → gather → walk → score → days → outlook → health ------------------
 
-    yesterday_start = day_start(info, today - timedelta(days=1))
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """The instants the figures look at."""
+
+    at: datetime
+    today: date
+    day: int
+    start: datetime  # local midnight starting day 1
+    until: datetime  # "as of `at`" includes what arrived at `at`
+    yesterday_start: datetime
     # Before the first instant any figure looks at, only each test's status matters, and
     # `_events` finds that from its first later change (or its latest status): so the
     # changes before it are not read (retention deletes them on the same premise).
-    fold = min(start, yesterday_start, until)
+    fold: datetime
 
+    @classmethod
+    def of(cls, info: SprintInfo, at: datetime) -> _Window:
+        today = numbers.local_date(info, at)
+        start = day_start(info, info.start)
+        until = at + EPSILON
+        yesterday_start = day_start(info, today - timedelta(days=1))
+        return cls(
+            at=at,
+            today=today,
+            day=numbers.sprint_day(info, at),
+            start=start,
+            until=until,
+            yesterday_start=yesterday_start,
+            fold=min(start, yesterday_start, until),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """The tests and their history up to the instant, and where the baseline falls in it."""
+
+    tests: dict[int, _Test]
+    events: list[_Event]
+    cut: datetime | None  # tests first seen from here on are new tests (None: none yet)
+    known_before: bool  # some test was known before the sprint began
+    first_seen: datetime | None  # when the sprint's first tests arrived
+    baseline_inputs_at: datetime  # manual scores and benchmarks of the measured baseline
+    day_ends: dict[int, datetime]  # each day reached so far: when it ended (or ends)
+    checkpoints: list[datetime]  # where the walk keeps its counts
+
+
+def _gather(*, session: Session, info: SprintInfo, w: _Window) -> _Inputs:
+    """Read the branch's tests and their changes, and place the baseline and checkpoints."""
+    branch = info.branch
     tests = {
         t.id: _Test(t)
-        for t in queries.history_tests(session=session, branch=branch, seen_since=fold)
+        for t in queries.history_tests(session=session, branch=branch, seen_since=w.fold)
     }
-    changes = queries.history_changes(session=session, branch=branch, since=fold)
-    events = [e for e in _events(tests, changes) if e[0] < until]
+    changes = queries.history_changes(session=session, branch=branch, since=w.fold)
+    events = [e for e in _events(tests, changes) if e[0] < w.until]
     known_at_fold = any(t.status is not None for t in tests.values())
-    first_report = queries.first_report_since(session=session, branch=branch, at=start)
-    if first_report is not None and first_report >= until:
+    first_report = queries.first_report_since(session=session, branch=branch, at=w.start)
+    if first_report is not None and first_report >= w.until:
         first_report = None
     # Tests first seen during the sprint's first report day count into the baseline.
     cut = (
@@ -565,234 +616,362 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
         if first_report is not None
         else None
     )
-    known_before = known_at_fold or any(e[0] < start for e in events)
+    known_before = known_at_fold or any(e[0] < w.start for e in events)
     # Manual scores and benchmarks count into the measured baseline as they stood when the
     # baseline's tests were first known: at the start, or with the sprint's first report.
-    first_seen = first_report or next((e[0] for e in events if e[0] >= start), None)
-    baseline_inputs_at = start if known_before or first_seen is None else first_seen + EPSILON
-
-    last_day = min(max(day, 0), info.days)
+    first_seen = first_report or next((e[0] for e in events if e[0] >= w.start), None)
+    inputs_at = w.start if known_before or first_seen is None else first_seen + EPSILON
+    last_day = min(max(w.day, 0), info.days)
     day_ends = {d: day_start(info, numbers.day_date(info, d + 1)) for d in range(1, last_day + 1)}
     checkpoints = sorted(
-        {x for x in (*day_ends.values(), yesterday_start, baseline_inputs_at) if x <= until}
-        | {until}
+        {x for x in (*day_ends.values(), w.yesterday_start, inputs_at) if x <= w.until} | {w.until}
+    )
+    return _Inputs(
+        tests=tests,
+        events=events,
+        cut=cut,
+        known_before=known_before,
+        first_seen=first_seen,
+        baseline_inputs_at=inputs_at,
+        day_ends=day_ends,
+        checkpoints=checkpoints,
     )
 
-    tally = _Tally()
-    tally.recount(tests.values())  # the tests known at the fold
-    fixed_on: Counter[int] = Counter()
-    regressed_on: Counter[int] = Counter()
-    active_days: set[int] = set()
-    snaps: dict[datetime, _Checkpoint] = {}
-    baselined = False
-    pending = iter(checkpoints)
-    next_cp = next(pending, None)
 
-    def set_baseline() -> None:
-        nonlocal baselined
-        baselined = True
-        for t in tests.values():
+@dataclass(frozen=True, slots=True)
+class _Walked:
+    """The history replayed: the counts at each checkpoint and what each day did."""
+
+    snaps: dict[datetime, _Checkpoint]
+    now: _Checkpoint  # the counts at the instant
+    baselined: bool  # the sprint had begun by the instant, so baselines are set
+    fixed_on: Counter[int]  # per sprint day, failing → passed transitions
+    regressed_on: Counter[int]  # per sprint day, passed → failing transitions
+    active_days: set[int]  # sprint days on which a report changed some test's status
+
+
+class _Walk:
+    """Replays the events in order on the tests' states and a running tally, keeping a
+    snapshot of the counts at each checkpoint; the baseline is set when the sprint begins."""
+
+    def __init__(self, info: SprintInfo, inputs: _Inputs, w: _Window) -> None:
+        self.info, self.inputs, self.w = info, inputs, w
+        self.tally = _Tally()
+        self.tally.recount(inputs.tests.values())  # the tests known at the fold
+        self.snaps: dict[datetime, _Checkpoint] = {}
+        self.baselined = False
+        self.pending = iter(inputs.checkpoints)
+        self.next_cp = next(self.pending, None)
+        self.fixed_on: Counter[int] = Counter()
+        self.regressed_on: Counter[int] = Counter()
+        self.active_days: set[int] = set()
+
+    def set_baseline(self) -> None:
+        self.baselined = True
+        for t in self.inputs.tests.values():
             if t.status is not None:
                 t.baseline = t.status
                 t.passed_in_sprint = t.status == PASSED
-        tally.recount(tests.values())
+        self.tally.recount(self.inputs.tests.values())
 
-    def snapshot_until(when: datetime) -> None:
-        nonlocal next_cp
-        while next_cp is not None and next_cp <= when:
-            if not baselined and next_cp > start:
-                set_baseline()
-            snaps[next_cp] = _Checkpoint(Counter(tally.n), tally.counts())
-            next_cp = next(pending, None)
+    def snapshot_until(self, when: datetime) -> None:
+        while self.next_cp is not None and self.next_cp <= when:
+            if not self.baselined and self.next_cp > self.w.start:
+                self.set_baseline()
+            self.snaps[self.next_cp] = _Checkpoint(Counter(self.tally.n), self.tally.counts())
+            self.next_cp = next(self.pending, None)
 
-    # A report's changes share its instant: its sprint day is worked out once.
-    day_of: tuple[datetime | None, int] = (None, 0)
-    for when, _report, tid, _previous, status in events:
-        snapshot_until(when)
-        if not baselined and when >= start:
-            set_baseline()
-        t = tests[tid]
-        tally.apply(t, -1)
-        in_sprint = when >= start
-        if in_sprint and day_of[0] != when:
-            day_of = (when, numbers.sprint_day(info, when))
-        if t.status is None:
-            t.status = status
+    def replay(self) -> _Walked:
+        # One loop over local names: it runs once per status change in the history.
+        info, tests, tally, cut = self.info, self.inputs.tests, self.tally, self.inputs.cut
+        start, snapshot_until, active_days = self.w.start, self.snapshot_until, self.active_days
+        # A report's changes share its instant: its sprint day is worked out once.
+        day_of: tuple[datetime | None, int] = (None, 0)
+        for when, _report, tid, _previous, status in self.inputs.events:
+            snapshot_until(when)
+            if not self.baselined and when >= start:
+                self.set_baseline()
+            t = tests[tid]
+            tally.apply(t, -1)
+            in_sprint = when >= start
+            if in_sprint and day_of[0] != when:
+                day_of = (when, numbers.sprint_day(info, when))
+            if t.status is None:
+                t.status = status
+                if in_sprint:
+                    if cut is None or when < cut:
+                        t.baseline = status
+                    else:
+                        t.new = True
+                    t.passed_in_sprint = status == PASSED
+            else:
+                was = t.status
+                t.status = status
+                if in_sprint:
+                    d = day_of[1]
+                    if was == PASSED and status in FAILING:
+                        t.regressed = True
+                        self.regressed_on[d] += 1
+                    elif was in FAILING and status == PASSED:
+                        self.fixed_on[d] += 1
+                    if status == PASSED:
+                        t.passed_in_sprint = True
             if in_sprint:
-                if cut is None or when < cut:
-                    t.baseline = status
-                else:
-                    t.new = True
-                t.passed_in_sprint = status == PASSED
-        else:
-            was = t.status
-            t.status = status
-            if in_sprint:
-                d = day_of[1]
-                if was == PASSED and status in FAILING:
-                    t.regressed = True
-                    regressed_on[d] += 1
-                elif was in FAILING and status == PASSED:
-                    fixed_on[d] += 1
-                if status == PASSED:
-                    t.passed_in_sprint = True
-        if in_sprint:
-            active_days.add(day_of[1])
-        tally.apply(t, +1)
-    snapshot_until(until)
-    if not baselined and until > start:
-        set_baseline()
-        snaps[until] = _Checkpoint(Counter(tally.n), tally.counts())
-    now_cp = snaps[until]
+                active_days.add(day_of[1])
+            tally.apply(t, +1)
+        return self.finish()
 
-    manual = queries.manual_score_history(session=session, until=at)
-    samples = queries.metric_history(session=session, until=at)
+    def finish(self) -> _Walked:
+        until = self.w.until
+        self.snapshot_until(until)
+        if not self.baselined and until > self.w.start:
+            self.set_baseline()
+            self.snaps[until] = _Checkpoint(Counter(self.tally.n), self.tally.counts())
+        return _Walked(
+            snaps=self.snaps,
+            now=self.snaps[until],
+            baselined=self.baselined,
+            fixed_on=self.fixed_on,
+            regressed_on=self.regressed_on,
+            active_days=self.active_days,
+        )
 
-    def breakdown_at(when: datetime, cp: _Checkpoint) -> Breakdown:
+
+@dataclass(frozen=True, slots=True)
+class _Scorer:
+    """Readiness as of any instant up to `at`: test counts from the walk, with the manual
+    scores set and the benchmark samples received before that instant."""
+
+    sprint: Sprint
+    manual: list[ManualScore]
+    samples: list[queries.HistorySample]
+
+    @classmethod
+    def load(cls, *, session: Session, sprint: Sprint, at: datetime) -> _Scorer:
+        return cls(
+            sprint=sprint,
+            manual=queries.manual_score_history(session=session, until=at),
+            samples=queries.metric_history(session=session, until=at),
+        )
+
+    def breakdown(self, when: datetime, tests: Mapping[str, TestCounts]) -> Breakdown:
         return numbers.breakdown(
-            sprint,
-            tests=cp.components,
-            manual={m.component: m.score for m in manual if m.set_at < when},
-            metric_values={s.name: s.value for s in samples if s.received_at < when},
+            self.sprint,
+            tests=tests,
+            manual={m.component: m.score for m in self.manual if m.set_at < when},
+            metric_values={s.name: s.value for s in self.samples if s.received_at < when},
         )
 
-    bd = breakdown_at(until, now_cp)
-    measured: float | None = None
-    if first_seen is not None or known_before:
-        base = snaps.get(baseline_inputs_at)
-        if base is not None:
-            counts = _baseline_components(tests) if baselined else base.components
-            measured = numbers.breakdown(
-                sprint,
-                tests=counts,
-                manual={m.component: m.score for m in manual if m.set_at < baseline_inputs_at},
-                metric_values={
-                    s.name: s.value for s in samples if s.received_at < baseline_inputs_at
-                },
-            ).score
-    anchor = measured if measured is not None else numbers.breakdown(sprint).score or 0.0
+    def latest_values(self) -> dict[str, float]:
+        return {s.name: s.value for s in self.samples}
 
-    n = now_cp.counts
-    known = n["known"]
-    target_failing = numbers.target_failing(known, sprint.targets.pass_rate)
-    baseline_failing = n["baseline_failing"] if baselined else n["failing"]
-    plan_known = known or (sprint.baseline.total_tests or 0)
 
-    days: list[DayFigures] = []
-    for d in range(1, info.days + 1):
-        end = day_ends.get(d)
-        cp = snaps.get(end) if end is not None else None
-        is_today = d == day
-        if cp is None and is_today:
-            cp = now_cp
-        reached = d <= day
-        when = end if end is not None and end <= until else until
-        c = cp.counts if cp is not None else None
-        measured_day = c is not None and c["known"] > 0 and reached
-        days.append(
-            DayFigures(
-                day=d,
-                date=numbers.day_date(info, d),
-                reached=reached,
-                measured=measured_day,
-                active=d in active_days,
-                known=c["known"] if measured_day and c else None,
-                passing=c["passing"] if measured_day and c else None,
-                failing=c["failing"] if measured_day and c else None,
-                fixed=c["fixed"] if measured_day and c else None,
-                fixed_today=fixed_on.get(d, 0),
-                regressed_today=regressed_on.get(d, 0),
-                readiness=breakdown_at(when, cp).score if measured_day and cp else None,
-                plan_readiness=numbers.plan_readiness(sprint, d, baseline=anchor),
-                plan_failing=numbers.plan_failing(
-                    sprint, d, baseline_failing=baseline_failing, known=plan_known
-                )
-                if plan_known
-                else 0,
-            )
+def _measured_baseline(inputs: _Inputs, walked: _Walked, scorer: _Scorer) -> float | None:
+    """Readiness computed from the baseline (None: no test known by then)."""
+    if inputs.first_seen is None and not inputs.known_before:
+        return None
+    base = walked.snaps.get(inputs.baseline_inputs_at)
+    if base is None:
+        return None
+    counts = _baseline_components(inputs.tests) if walked.baselined else base.components
+    return scorer.breakdown(inputs.baseline_inputs_at, counts).score
+
+
+@dataclass(frozen=True, slots=True)
+class _PlanBasis:
+    """What the plans are rescaled from: the measured (else starting) readiness and the
+    baseline's failing tests among the known ones."""
+
+    anchor: float
+    baseline_failing: int
+    known: int  # the known tests (else the sprint file's stated total)
+
+    @classmethod
+    def of(cls, sprint: Sprint, walked: _Walked, *, measured: float | None) -> _PlanBasis:
+        n = walked.now.counts
+        return cls(
+            anchor=measured if measured is not None else numbers.breakdown(sprint).score or 0.0,
+            baseline_failing=n["baseline_failing"] if walked.baselined else n["failing"],
+            known=n["known"] or (sprint.baseline.total_tests or 0),
         )
 
-    series_days = [x for x in days if x.measured and (x.day < day or x.day in active_days)]
-    outlook = {
+    def failing(self, sprint: Sprint, day: int) -> int:
+        if not self.known:
+            return 0
+        return numbers.plan_failing(
+            sprint, day, baseline_failing=self.baseline_failing, known=self.known
+        )
+
+
+def _day_figures(
+    d: int,
+    *,
+    sprint: Sprint,
+    w: _Window,
+    inputs: _Inputs,
+    walked: _Walked,
+    scorer: _Scorer,
+    plan: _PlanBasis,
+) -> DayFigures:
+    """Day `d` as it ended, or as it stands when it is today."""
+    end = inputs.day_ends.get(d)
+    cp = walked.snaps.get(end) if end is not None else None
+    if cp is None and d == w.day:
+        cp = walked.now
+    reached = d <= w.day
+    when = end if end is not None and end <= w.until else w.until
+    c = cp.counts if cp is not None else None
+    measured = c is not None and c["known"] > 0 and reached
+    return DayFigures(
+        day=d,
+        date=numbers.day_date(sprint.sprint, d),
+        reached=reached,
+        measured=measured,
+        active=d in walked.active_days,
+        known=c["known"] if measured and c else None,
+        passing=c["passing"] if measured and c else None,
+        failing=c["failing"] if measured and c else None,
+        fixed=c["fixed"] if measured and c else None,
+        fixed_today=walked.fixed_on.get(d, 0),
+        regressed_today=walked.regressed_on.get(d, 0),
+        readiness=scorer.breakdown(when, cp.components).score if measured and cp else None,
+        plan_readiness=numbers.plan_readiness(sprint, d, baseline=plan.anchor),
+        plan_failing=plan.failing(sprint, d),
+    )
+
+
+def _outlook(sprint: Sprint, days: list[DayFigures], day: int) -> dict[str, Forecast]:
+    """The readiness and pass-rate forecasts over the days measured so far (today only
+    once a report arrived today)."""
+    info = sprint.sprint
+    series = [x for x in days if x.measured and (x.day < day or x.active)]
+    today = min(max(day, 1), info.days)
+    return {
         "readiness": numbers.forecast(
-            {x.day: x.readiness for x in series_days if x.readiness is not None},
+            {x.day: x.readiness for x in series if x.readiness is not None},
             target=sprint.targets.readiness,
-            today=min(max(day, 1), info.days),
+            today=today,
             days=info.days,
         ),
         "pass_rate": numbers.forecast(
-            {x.day: 100.0 * (x.passing or 0) / x.known for x in series_days if x.known},
+            {x.day: 100.0 * (x.passing or 0) / x.known for x in series if x.known},
             target=sprint.targets.pass_rate,
-            today=min(max(day, 1), info.days),
+            today=today,
             days=info.days,
         ),
     }
 
-    open_blockers = queries.blockers_open_at(session=session, at=at)
-    plan = numbers.plan_readiness(sprint, day, baseline=anchor)
+
+def _health(
+    sprint: Sprint,
+    w: _Window,
+    current: Phase,
+    *,
+    score: float | None,
+    plan: float,
+    outlook: Forecast,
+    open_blockers: list[Blocker],
+) -> tuple[Health, str]:
+    """Health and its reason; outside the sprint's days the reason says so."""
+    info, target = sprint.sprint, sprint.targets.readiness
     health, reason = numbers.assess(
-        bd.score,
+        score,
         plan,
-        day=day,
-        outlook=outlook["readiness"],
-        open_p0=[(b.code, at - b.reported_at) for b in open_blockers if b.severity == "P0"],
+        day=w.day,
+        outlook=outlook,
+        open_p0=[(b.code, w.at - b.reported_at) for b in open_blockers if b.severity == "P0"],
     )
-    current = phase(info, at)
     if current is Phase.ENDED:
-        reached_target = bd.score is not None and bd.score >= sprint.targets.readiness
+        reached_target = score is not None and score >= target
         reason = (
             f"sprint ended on {info.end.isoformat()}: "
-            + ("target reached" if reached_target else f"finished at {numbers.pct(bd.score)}")
-            + f" of {numbers.pct(sprint.targets.readiness)}"
+            + ("target reached" if reached_target else f"finished at {numbers.pct(score)}")
+            + f" of {numbers.pct(target)}"
         )
         health = Health.ON_TRACK if reached_target else health
     elif current is Phase.BEFORE:
         reason = f"sprint starts on {info.start.isoformat()}"
+    return health, reason
 
-    ycp = snaps.get(yesterday_start)
-    # Against readiness when yesterday began, so a morning report covers a whole day.
-    previous = breakdown_at(yesterday_start, ycp).score if ycp and ycp.counts["known"] else None
 
+def _previous(w: _Window, walked: _Walked, scorer: _Scorer) -> float | None:
+    """Readiness when yesterday began, so a morning report covers a whole day."""
+    ycp = walked.snaps.get(w.yesterday_start)
+    if ycp is None or not ycp.counts["known"]:
+        return None
+    return scorer.breakdown(w.yesterday_start, ycp.components).score
+
+
+def _test_figures(sprint: Sprint, tests: dict[int, _Test], n: Counter[str]) -> TestFigures:
+    """The test counts at the instant (from the walk's tally) with the tests behind them."""
     files_passing, files = _files(tests.values())
-    coverage = _coverage(tests.values())
-    ids = _ids(tests.values())
+    return TestFigures(
+        known=n["known"],
+        passing=n["passing"],
+        failing=n["failing"],
+        skipped=n["skipped"],
+        target_failing=numbers.target_failing(n["known"], sprint.targets.pass_rate),
+        baseline_known=n["baseline_known"],
+        baseline_passing=n["baseline_passing"],
+        baseline_failing=n["baseline_failing"],
+        fixed=n["fixed"],
+        regressions_introduced=n["regressions_introduced"],
+        regressions_open=n["regressions_open"],
+        new_failures_open=n["new_failures_open"],
+        test_files_passing=files_passing,
+        test_files=files,
+        unmapped=n["unmapped"],
+        **_ids(tests.values()),
+    )
+
+
+def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
+    """Every figure of the sprint as of `at` (aware), from stored history."""
+    info = sprint.sprint
+    w = _Window.of(info, at)
+    inputs = _gather(session=session, info=info, w=w)
+    walked = _Walk(info, inputs, w).replay()
+    scorer = _Scorer.load(session=session, sprint=sprint, at=at)
+    bd = scorer.breakdown(w.until, walked.now.components)
+    measured = _measured_baseline(inputs, walked, scorer)
+    basis = _PlanBasis.of(sprint, walked, measured=measured)
+    days = [
+        _day_figures(d, sprint=sprint, w=w, inputs=inputs, walked=walked, scorer=scorer, plan=basis)
+        for d in range(1, info.days + 1)
+    ]
+    outlook = _outlook(sprint, days, w.day)
+    open_blockers = queries.blockers_open_at(session=session, at=at)
+    plan = numbers.plan_readiness(sprint, w.day, baseline=basis.anchor)
+    current = phase(info, at)
+    health, reason = _health(
+        sprint,
+        w,
+        current,
+        score=bd.score,
+        plan=plan,
+        outlook=outlook["readiness"],
+        open_blockers=open_blockers,
+    )
     return Figures(
         sprint=sprint,
         at=at,
-        today=today,
-        day=day,
+        today=w.today,
+        day=w.day,
         phase=current,
         breakdown=bd,
         plan=plan,
         health=health,
         health_reason=reason,
-        previous=previous,
+        previous=_previous(w, walked, scorer),
         baseline_measured=measured,
-        tests=TestFigures(
-            known=known,
-            passing=n["passing"],
-            failing=n["failing"],
-            skipped=n["skipped"],
-            target_failing=target_failing,
-            baseline_known=n["baseline_known"],
-            baseline_passing=n["baseline_passing"],
-            baseline_failing=n["baseline_failing"],
-            fixed=n["fixed"],
-            regressions_introduced=n["regressions_introduced"],
-            regressions_open=n["regressions_open"],
-            new_failures_open=n["new_failures_open"],
-            test_files_passing=files_passing,
-            test_files=files,
-            unmapped=n["unmapped"],
-            **ids,
-        ),
+        tests=_test_figures(sprint, inputs.tests, walked.now.counts),
         days=days,
         forecast=outlook,
         blockers=open_blockers,
         risks=_risks(session=session, at=at),
-        benchmarks=_benchmarks(sprint, {s.name: s.value for s in samples}),
-        yesterday=next((x for x in days if x.day == day - 1), None),
-        coverage=coverage,
+        benchmarks=_benchmarks(sprint, scorer.latest_values()),
+        yesterday=next((x for x in days if x.day == w.day - 1), None),
+        coverage=_coverage(inputs.tests.values()),
     )
 
 

@@ -7,7 +7,7 @@ and `now`, and get values back, so every figure can be tested by value.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -594,82 +594,111 @@ class Inconsistency:
 def consistency_warnings(sprint: Sprint) -> list[Inconsistency]:
     """Where stated baselines disagree with what the file's own components add up to, and
     where `[plan]` does not end at the targets."""
-    found: list[Inconsistency] = []
+    return [found for check in _CHECKS for found in check(sprint)]
+
+
+def _check_baseline_readiness(sprint: Sprint) -> Iterator[Inconsistency]:
+    """The stated baseline readiness against the components' starting scores."""
     stated = sprint.targets.baseline_readiness
     starting = breakdown(sprint)
-    if stated is not None and starting.score is not None and abs(starting.score - stated) >= 0.05:
-        missing = [c.name for c in starting.components if c.score is None]
-        note = f" ({len(missing)} components have no starting score)" if missing else ""
-        found.append(
-            Inconsistency(
-                "targets.baseline_readiness",
-                f"states {pct(stated)} but the components' starting scores weigh in at "
-                f"{pct(starting.score)}{note}",
-            )
-        )
-    b = sprint.baseline
-    if b.total_tests is not None and b.passing_tests is not None and b.failing_tests is not None:
-        implied = b.total_tests - b.passing_tests
-        if implied != b.failing_tests:
-            found.append(
-                Inconsistency(
-                    "baseline.failing_tests",
-                    f"states {b.failing_tests} but total - passing = "
-                    f"{b.total_tests} - {b.passing_tests} = {implied}",
-                )
-            )
-    if b.areas:
-        for key, attr, stated_sum in (
-            ("total_tests", "total", b.total_tests),
-            ("passing_tests", "passing", b.passing_tests),
-            ("failing_tests", "failing", b.failing_tests),
-        ):
-            summed = sum(getattr(a, attr) for a in b.areas)
-            if stated_sum is not None and summed != stated_sum:
-                found.append(
-                    Inconsistency(
-                        f"baseline.{key}",
-                        f"states {stated_sum} but baseline.areas add up to {summed}",
-                    )
-                )
-        for i, a in enumerate(b.areas):
-            if a.total - a.passing != a.failing:
-                found.append(
-                    Inconsistency(
-                        f"baseline.areas[{i}].failing",
-                        f"{a.name}: states {a.failing} but {a.total} - {a.passing} = "
-                        f"{a.total - a.passing}",
-                    )
-                )
-    t, plan = sprint.targets, sprint.plan
-    after = (
-        "the plan is rescaled to the target"
-        if plan.anchor == "measured"
-        else '[plan] anchor = "stated" keeps the plan as written'
+    if stated is None or starting.score is None or abs(starting.score - stated) < 0.05:
+        return
+    missing = [c.name for c in starting.components if c.score is None]
+    note = f" ({len(missing)} components have no starting score)" if missing else ""
+    yield Inconsistency(
+        "targets.baseline_readiness",
+        f"states {pct(stated)} but the components' starting scores weigh in at "
+        f"{pct(starting.score)}{note}",
     )
+
+
+def _check_baseline_failing(sprint: Sprint) -> Iterator[Inconsistency]:
+    """The stated failing tests against total - passing."""
+    b = sprint.baseline
+    if b.total_tests is None or b.passing_tests is None or b.failing_tests is None:
+        return
+    implied = b.total_tests - b.passing_tests
+    if implied != b.failing_tests:
+        yield Inconsistency(
+            "baseline.failing_tests",
+            f"states {b.failing_tests} but total - passing = "
+            f"{b.total_tests} - {b.passing_tests} = {implied}",
+        )
+
+
+def _check_area_sums(sprint: Sprint) -> Iterator[Inconsistency]:
+    """The stated totals against what `baseline.areas` add up to."""
+    b = sprint.baseline
+    if not b.areas:
+        return
+    for key, attr, stated_sum in (
+        ("total_tests", "total", b.total_tests),
+        ("passing_tests", "passing", b.passing_tests),
+        ("failing_tests", "failing", b.failing_tests),
+    ):
+        summed = sum(getattr(a, attr) for a in b.areas)
+        if stated_sum is not None and summed != stated_sum:
+            yield Inconsistency(
+                f"baseline.{key}", f"states {stated_sum} but baseline.areas add up to {summed}"
+            )
+
+
+def _check_area_failing(sprint: Sprint) -> Iterator[Inconsistency]:
+    """Each area's failing tests against its total - passing."""
+    for i, a in enumerate(sprint.baseline.areas):
+        if a.total - a.passing != a.failing:
+            yield Inconsistency(
+                f"baseline.areas[{i}].failing",
+                f"{a.name}: states {a.failing} but {a.total} - {a.passing} = {a.total - a.passing}",
+            )
+
+
+def _plan_after(sprint: Sprint) -> str:
+    """What becomes of a `[plan]` that does not end at the targets."""
+    if sprint.plan.anchor == "measured":
+        return "the plan is rescaled to the target"
+    return '[plan] anchor = "stated" keeps the plan as written'
+
+
+def _check_plan_passing(sprint: Sprint) -> Iterator[Inconsistency]:
+    """The plan's last passing count against the pass-rate target of the stated tests."""
+    b, passing = sprint.baseline, sprint.plan.passing
     total = b.total_tests
     if total is None and b.areas:
         total = sum(a.total for a in b.areas)
-    if plan.passing and total is not None:
-        target = math.ceil(t.pass_rate / 100 * total - 1e-9)
-        if plan.passing[-1] != target:
-            found.append(
-                Inconsistency(
-                    "plan.passing",
-                    f"ends at {plan.passing[-1]:,} passing but targets.pass_rate "
-                    f"{pct(t.pass_rate)} of the {total:,} known tests is {target:,} passing "
-                    f"({total - target:,} failing); {after}",
-                )
-            )
-    if plan.readiness and abs(plan.readiness[-1] - t.readiness) > 1e-9:
-        found.append(
-            Inconsistency(
-                "plan.readiness",
-                f"ends at {pct(plan.readiness[-1])} but targets.readiness is "
-                f"{pct(t.readiness)}; {after}",
-            )
+    if not passing or total is None:
+        return
+    pass_rate = sprint.targets.pass_rate
+    target = math.ceil(pass_rate / 100 * total - 1e-9)
+    if passing[-1] != target:
+        yield Inconsistency(
+            "plan.passing",
+            f"ends at {passing[-1]:,} passing but targets.pass_rate "
+            f"{pct(pass_rate)} of the {total:,} known tests is {target:,} passing "
+            f"({total - target:,} failing); {_plan_after(sprint)}",
         )
-    return found
+
+
+def _check_plan_readiness(sprint: Sprint) -> Iterator[Inconsistency]:
+    """The plan's last readiness against the readiness target."""
+    planned, target = sprint.plan.readiness, sprint.targets.readiness
+    if planned and abs(planned[-1] - target) > 1e-9:
+        yield Inconsistency(
+            "plan.readiness",
+            f"ends at {pct(planned[-1])} but targets.readiness is "
+            f"{pct(target)}; {_plan_after(sprint)}",
+        )
+
+
+# In the order `config check` lists what it finds.
+_CHECKS: tuple[Callable[[Sprint], Iterable[Inconsistency]], ...] = (
+    _check_baseline_readiness,
+    _check_baseline_failing,
+    _check_area_sums,
+    _check_area_failing,
+    _check_plan_passing,
+    _check_plan_readiness,
+)
 
 
 def utcnow() -> datetime:

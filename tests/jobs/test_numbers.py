@@ -80,6 +80,31 @@ def test_consistent_file_has_no_warnings() -> None:
     assert consistency_warnings(sprint) == []
 
 
+def test_each_area_is_checked_and_warnings_come_in_the_file_order() -> None:
+    # Area "b" states 3 failing of 10 - 8 = 2; the areas add up to 30 tests, 25 passing,
+    # 6 failing (the stated 4 disagrees); with no stated total, the plan's target comes from
+    # the areas' 30: ceil(87 % of 30) = 27 passing, 3 failing.
+    raw = minimal(
+        plan={"passing": [20] * 9 + [26], "readiness": [70] * 9 + [80]},
+        baseline={
+            "failing_tests": 4,
+            "areas": [
+                {"name": "a", "total": 20, "passing": 17, "failing": 3},
+                {"name": "b", "total": 10, "passing": 8, "failing": 3},
+            ],
+        },
+    )
+    warnings = [str(w) for w in consistency_warnings(validate_sprint(raw))]
+    assert warnings == [
+        "baseline.failing_tests: states 4 but baseline.areas add up to 6",
+        "baseline.areas[1].failing: b: states 3 but 10 - 8 = 2",
+        "plan.passing: ends at 26 passing but targets.pass_rate 87 % of the 30 known tests is "
+        "27 passing (3 failing); the plan is rescaled to the target",
+        "plan.readiness: ends at 80 % but targets.readiness is 85 %; the plan is rescaled to "
+        "the target",
+    ]
+
+
 def test_weights_are_normalised_and_missing_scores_ignored() -> None:
     assert weighted([(2, 50), (2, 100)]) == 75
     assert weighted([(1, 40), (3, None)]) == 40
