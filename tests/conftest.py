@@ -91,10 +91,21 @@ def database(database_url: str) -> Iterator[Database]:
     db.dispose()
 
 
+def _restart_ids(database: Database) -> None:
+    """Ids start at 1 (B-001, R-001) as on an empty SQLite table: on PostgreSQL a rolled-back
+    test still used up the sequences' numbers."""
+    if database.engine.dialect.name != "postgresql":
+        return
+    with database.engine.begin() as conn:
+        names = conn.execute(text("SELECT sequence_name FROM information_schema.sequences"))
+        conn.execute(text("".join(f'ALTER SEQUENCE "{n}" RESTART;' for n in names.scalars())))
+
+
 @pytest.fixture
 def session(database: Database) -> Iterator[Session]:
     """A session inside a transaction that is rolled back after the test
     (SQLAlchemy's "join an external transaction" recipe)."""
+    _restart_ids(database)
     conn = database.engine.connect()
     outer = conn.begin()
     s = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
@@ -109,15 +120,7 @@ def session(database: Database) -> Iterator[Session]:
 @pytest.fixture
 def db(database: Database) -> Iterator[Database]:
     """The database for tests whose work commits across connections; emptied afterwards."""
-    if database.engine.dialect.name == "postgresql":
-        # A rolled-back `session` test still used up PostgreSQL's ids: start them at 1
-        # again (B-001, R-001), as an empty SQLite table does.
-        with database.engine.begin() as conn:
-            sequences = conn.execute(
-                text("SELECT sequence_name FROM information_schema.sequences")
-            ).scalars()
-            for name in list(sequences):
-                conn.execute(text(f'ALTER SEQUENCE "{name}" RESTART'))
+    _restart_ids(database)
     yield database
     tables = list(reversed(SQLModel.metadata.sorted_tables))
     with database.engine.begin() as conn:
