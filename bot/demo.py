@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import random
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from functools import partial
@@ -36,6 +36,7 @@ from jobs import blockers, reports, risks, standups
 from jobs.components import ComponentMap
 from jobs.config import Sprint, format_duration, load_sprint
 from jobs.ingest import RunInfo, ingest_junit, ingest_metrics
+from jobs.messages import payload
 from jobs.numbers import local_instant, sprint_day
 from jobs.readiness import Status, current_status, set_manual_score
 from jobs.tracker import tracker_markdown
@@ -604,9 +605,9 @@ def _ci_runs(demo: Demo) -> list[Event]:
     return events
 
 
-def render(template: str, data: Mapping[str, Any]) -> Message:
-    """A template's message as the outbox renders it from a queued payload."""
-    return render_payload({"template": template, "data": data})
+def render(q: Queued) -> Message:
+    """A queued row's message as the outbox renders it: from its template, version and data."""
+    return render_payload(q.payload)
 
 
 @dataclass(frozen=True)
@@ -700,7 +701,7 @@ def show_standups(sprint: Sprint, queued: list[Queued], echo: Callable[[str], No
         + (f", e.g. to @{prompts[0].payload['channel']}:" if prompts else "")
     )
     for q in prompts[:1]:
-        echo("    " + to_text(render("standup_prompt", q.data)).replace("\n", "\n    "))
+        echo("    " + to_text(render(q)).replace("\n", "\n    "))
     replies = [q for q in queued if q.template == "standup_reply" and q.parent_key == parent]
     if replies:
         echo(
@@ -717,11 +718,11 @@ def show_standups(sprint: Sprint, queued: list[Queued], echo: Callable[[str], No
     digest = next((q for q in queued if q.key == f"standup-digest:{day.isoformat()}"), None)
     if digest is not None:
         echo(f"{sched.standup_digest:%H:%M} standup-digest: the day's message, updated:")
-        echo(to_text(render("standup_day", digest.data)))
+        echo(to_text(render(digest)))
     if replies:
         echo("In its thread:")
         for q in replies:
-            echo(to_text(render("standup_reply", q.data)))
+            echo(to_text(render(q)))
     recorded = [
         q
         for q in queued
@@ -735,7 +736,7 @@ def show_standups(sprint: Sprint, queued: list[Queued], echo: Callable[[str], No
             f"The blocker line @{q.data['reporter']} typed is recorded as {q.data['code']}, "
             f"posted to {sprint.channels.blockers}:"
         )
-        echo(to_text(render("blocker", q.data)))
+        echo(to_text(render(q)))
 
 
 @dataclass(frozen=True)
@@ -792,8 +793,8 @@ class Screen:
         rule = "#" * 78
         self.echo(f"\n{rule}\n# {title}\n{rule}")
 
-    def show(self, template: str, data: Mapping[str, Any]) -> None:
-        self.echo(to_text(render(template, data)))
+    def show(self, q: Queued) -> None:
+        self.echo(to_text(render(q)))
 
     def of(self, template: str) -> list[Queued]:
         return [q for q in self.queued if q.template == template]
@@ -817,15 +818,15 @@ class Screen:
         alert and every readiness-decline notice."""
         for q in self.of("regression_alert")[:1]:
             self.section("Regression alert (#phase4-production-readiness, day 3)")
-            self.show("regression_alert", q.data)
+            self.show(q)
         self.escalation(p0)
         team = self.sprint.channels.team
         for q in self.of("performance_alert")[:1]:
             self.section(f"Performance alert ({team}, {_when(self.sprint, q.at)})")
-            self.show("performance_alert", q.data)
+            self.show(q)
         for q in self.of("decline_notice"):
             self.section(f"Readiness-decline notice ({team}, {_when(self.sprint, q.at)})")
-            self.show("decline_notice", q.data)
+            self.show(q)
 
     def escalation(self, p0: int | None) -> None:
         """The P0 blocker (id `p0`), each escalation step in its thread, and its resolution."""
@@ -838,7 +839,7 @@ class Screen:
             f"{posted.data['code']} climbs the escalation path ({sprint.channels.blockers}, "
             f"from {_when(sprint, posted.at)})"
         )
-        self.show("blocker", posted.data)
+        self.show(posted)
         self.echo("In its thread, each step as the blocker-escalation job posted it when due:")
         for i, step in enumerate(sprint.escalation):
             fired = self.by_key.get(f"{key}:step:{i}")
@@ -854,11 +855,11 @@ class Screen:
                 + (f", also in {', '.join(copies)}" if copies else "")
                 + ":"
             )
-            self.echo("    " + to_text(render("blocker_step", fired.data)))
+            self.echo("    " + to_text(render(fired)))
         done = self.by_key.get(f"{key}:resolved")
         if done is not None:
             self.echo(f"{_when(sprint, done.at)}:")
-            self.echo("    " + to_text(render("blocker_resolved", done.data)))
+            self.echo("    " + to_text(render(done)))
 
     def morning(self, morning: Morning, now: datetime) -> None:
         """Day STANDUP_ON's standup, then the readiness breakdown, reports and App Home."""
@@ -874,13 +875,13 @@ class Screen:
         )
         self.echo(to_text({"blocks": blocks}))
         self.section(f"Daily report (#sprint-status, day {morning.report['day']}, 09:00)")
-        self.show("daily_report", morning.report)
+        self.echo(to_text(render_payload(payload(reports.DAILY_REPORT, morning.report))))
         self.section(f"Weekly report (#sprint-status, day {morning.weekly['day']})")
-        self.show("weekly_report", morning.weekly)
+        self.echo(to_text(render_payload(payload(reports.WEEKLY_REPORT, morning.weekly))))
         home = self.by_key.get(morning.home_key)
         if home is not None:
             self.section(f"App Home of @{HOME_USER} (the Home tab, opened {_when(sprint, now)})")
-            self.show("app_home", home.data)
+            self.show(home)
 
 
 def run_demo(

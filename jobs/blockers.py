@@ -14,7 +14,7 @@ from sqlmodel import Session
 from jobs import permissions, storable
 from jobs.config import CHANNEL_KEYS, SEVERITIES, Escalation, Sprint, format_duration
 from jobs.errors import FieldErrors, SprintError
-from jobs.messages import Template
+from jobs.messages import Spec, Template
 from jobs.notices import post
 from jobs.permissions import Action, Directory, no_directory
 from storage import queries
@@ -183,7 +183,7 @@ def announce(*, session: Session, sprint: Sprint, blocker: Blocker, now: datetim
     post(
         session=session,
         key=message_key(blocker),
-        template=Template.BLOCKER,
+        spec=BLOCKER,
         data=blocker_data(sprint, blocker, now),
         now=now,
         channel=sprint.channels.blockers,
@@ -272,6 +272,11 @@ class BlockerReopened(BlockerMessage):
     reopened_by: str
 
 
+BLOCKER: Spec[BlockerMessage] = Spec(Template.BLOCKER)
+BLOCKER_STEP: Spec[EscalationStep | BlockerReopened] = Spec(Template.BLOCKER_STEP)
+BLOCKER_RESOLVED: Spec[BlockerMessage] = Spec(Template.BLOCKER_RESOLVED)
+
+
 def blocker_data(sprint: Sprint, b: Blocker, now: datetime) -> BlockerMessage:
     """What the blocker's message shows."""
     steps = sprint.escalation
@@ -305,7 +310,7 @@ def _refresh_message(
     post(
         session=session,
         key=f"{message_key(blocker)}:update:{why}",
-        template=Template.BLOCKER,
+        spec=BLOCKER,
         data=blocker_data(sprint, blocker, now),
         now=now,
         parent_key=message_key(blocker),
@@ -347,7 +352,7 @@ def _fire_step(
     post(
         session=session,
         key=f"{message_key(blocker)}:step:{index}",
-        template=Template.BLOCKER_STEP,
+        spec=BLOCKER_STEP,
         data=data,
         now=now,
         parent_key=message_key(blocker),
@@ -357,7 +362,7 @@ def _fire_step(
             post(
                 session=session,
                 key=f"{message_key(blocker)}:step:{index}:{channel}",
-                template=Template.BLOCKER_STEP,
+                spec=BLOCKER_STEP,
                 data=data,
                 now=now,
                 channel=channel,
@@ -510,7 +515,7 @@ def reopen(
     post(
         session=session,
         key=f"{message_key(blocker)}:reopened:{now.isoformat()}",
-        template=Template.BLOCKER_STEP,
+        spec=BLOCKER_STEP,
         data=BlockerReopened(**blocker_data(sprint, blocker, now), reopened_by=user_id),
         now=now,
         parent_key=message_key(blocker),
@@ -583,7 +588,7 @@ def resolve(
     post(
         session=session,
         key=f"{message_key(blocker)}:{suffix}",
-        template=Template.BLOCKER_RESOLVED,
+        spec=BLOCKER_RESOLVED,
         data=data,
         now=now,
         parent_key=message_key(blocker),

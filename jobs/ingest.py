@@ -38,7 +38,6 @@ from jobs import junit, notices, numbers
 from jobs.classify import FAILING, NEW, Classified, Components, Known, classify_report
 from jobs.config import Sprint, format_duration
 from jobs.errors import SprintError
-from jobs.messages import Template
 from jobs.numbers import MetricState, Move, parse_instant
 from jobs.readiness import Recorded, announce_decline, record_readiness, snapshot_readiness
 from storage import ingest as ingest_queries
@@ -776,6 +775,7 @@ def _resolve_recovered(
             notices.resolve_alert(
                 session=session,
                 alert=alert,
+                reply=notices.ALERT_RESOLVED,
                 data=notices.AlertResolved(
                     count=alert.payload.get("count"),
                     commit=context["commit"],
@@ -923,23 +923,28 @@ def _performance_alert(
                 key=key,
                 subject=name,
                 created_at=now,
-                payload={**data, "ack_within": format_duration(sprint.alerts.performance_ack)},
+                payload={},  # the message's data, once the alert has its id (announce)
             ),
         )
-        alert.payload = {**alert.payload, "alert_id": alert.id}
-        notices.post(
+        shown: notices.PerformanceShown = {
+            **data,
+            **notices.AlertState(),  # a new alert: no state (acknowledged, resolved) yet
+            "ack_within": format_duration(sprint.alerts.performance_ack),
+            "alert_id": alert.id or 0,
+        }
+        notices.announce(
             session=session,
-            key=key,
-            template=Template.PERFORMANCE_ALERT,
-            data=alert.payload,
+            sprint=sprint,
+            alert=alert,
+            spec=notices.PERFORMANCE_ALERT,
+            data=shown,
             now=now,
-            channel=sprint.channels.team,
         )
     elif state is MetricState.MET and open_alert is not None:
         notices.resolve_alert(
             session=session,
             alert=open_alert,
+            reply=notices.PERFORMANCE_RESOLVED,
             data=data,
             now=now,
-            reply=Template.PERFORMANCE_RESOLVED,
         )

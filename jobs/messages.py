@@ -3,8 +3,12 @@ template's data (its TypedDict in the producing module) and the outbox payload c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
 class Template(StrEnum):
@@ -40,18 +44,31 @@ class Template(StrEnum):
 # down, a deploy in between): bump a template's number whenever its TypedDict changes in a
 # way the renderer of the old shape would misread, so that such a row is failed with a
 # clear reason (or upgraded) rather than rendered wrong.
+# EMERGENCY_STANDUP carries a stored DECLINE_NOTICE's data at that data's version: bump
+# the two together.
 VERSIONS: dict[Template, int] = dict.fromkeys(Template, 1)
 
 # Rows queued before versions existed carry no "v"; they hold version 1's shape.
 UNVERSIONED = 1
 
 
+@dataclass(frozen=True)
+class Spec(Generic[T]):
+    """A template together with the type of its data (T, a TypedDict), declared beside that
+    TypedDict in the producing module: `payload`, `notices.post` and the renderers'
+    registry take one, so that mypy holds a message's data and its renderer to the template."""
+
+    template: Template
+
+
 def payload(
-    template: Template, data: Mapping[str, object], **slack_args: object
+    spec: Spec[T], data: T, *, version: int | None = None, **slack_args: object
 ) -> dict[str, object]:
-    """The outbox payload of a message: its template and version, its data, and the Web API
-    arguments (channel, user_id, to...) that go to Slack as they are."""
-    return {"template": str(template), "v": VERSIONS[template], "data": data, **slack_args}
+    """The outbox payload of a message: its template and version (the current one unless
+    the data was stored at another, see jobs.notices), its data, and the Web API arguments
+    (channel, user_id, to...) that go to Slack as they are."""
+    v = VERSIONS[spec.template] if version is None else version
+    return {"template": str(spec.template), "v": v, "data": data, **slack_args}
 
 
 def mention(slack_id: str) -> str:

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from jobs import figures, numbers
 from jobs.config import SEVERITIES, Criterion, Milestone, Sprint
 from jobs.errors import SprintError
-from jobs.messages import Template, payload
+from jobs.messages import Spec, Template, payload
 from jobs.notices import post
 from jobs.readiness import Status
 from storage import queries
@@ -57,6 +57,9 @@ class MilestoneData(TypedDict):
     criteria: list[CriterionResult]
     met: int
     signoffs: list[SignoffState]
+
+
+SIGNOFF: Spec[MilestoneData] = Spec(Template.SIGNOFF)
 
 
 class ForecastData(TypedDict):
@@ -286,7 +289,7 @@ def request_signoff(
     post(
         session=session,
         key=f"signoff:{milestone.day}:{now.strftime('%Y%m%dT%H%M%S.%f')}",
-        template=Template.SIGNOFF,
+        spec=SIGNOFF,
         data=_signoff_data(session=session, sprint=sprint, milestone=milestone, now=now, fig=fig),
         now=now,
         channel=sprint.channels.status,
@@ -315,7 +318,7 @@ def record_signoff(
         session=session,
         key=f"signed:{milestone.day}:{role}",
         method="chat.update",
-        payload=payload(Template.SIGNOFF, data, channel=channel, ts=ts),
+        payload=payload(SIGNOFF, data, channel=channel, ts=ts),
         now=now,
     )
     return milestone

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, TypeVar, cast
 
 from sqlmodel import Session
 
 from jobs.config import Sprint, format_duration
 from jobs.errors import SprintError
+from jobs.messages import UNVERSIONED, VERSIONS, Spec, payload
 from jobs.messages import Template as Template  # re-exported until every importer moves
-from jobs.messages import payload
 from jobs.numbers import ImpactData as Impact
 from storage import queries
 from storage.models import Alert
@@ -102,10 +102,15 @@ class AlertFollowup(TypedDict):
 
 
 class UserCount(TypedDict):
-    """Who did it (alert_acked: only `user`; tests_muted: how many tests too)."""
+    """Who took an alert (alert_acked)."""
 
     user: str
-    count: NotRequired[int]
+
+
+class MutedTests(UserCount):
+    """Who muted an alert's tests as flaky, and how many."""
+
+    count: int
 
 
 class FellComponent(TypedDict):
@@ -161,6 +166,23 @@ class PerformanceShown(PerformanceAlert, AlertState):
     """The alert as re-rendered when someone takes it or it resolves."""
 
 
+REGRESSION_ALERT: Spec[RegressionShown] = Spec(Template.REGRESSION_ALERT)
+REGRESSION_LIST: Spec[RegressionList] = Spec(Template.REGRESSION_LIST)
+REGRESSION_EMAIL: Spec[RegressionAlert] = Spec(Template.REGRESSION_EMAIL)
+ALERT_RESOLVED: Spec[AlertResolved] = Spec(Template.ALERT_RESOLVED)
+ALERT_FOLLOWUP: Spec[AlertFollowup] = Spec(Template.ALERT_FOLLOWUP)
+ALERT_ACKED: Spec[UserCount] = Spec(Template.ALERT_ACKED)
+TESTS_MUTED: Spec[MutedTests] = Spec(Template.TESTS_MUTED)
+DECLINE_NOTICE: Spec[DeclineShown] = Spec(Template.DECLINE_NOTICE)
+EMERGENCY_STANDUP: Spec[EmergencyStandup] = Spec(Template.EMERGENCY_STANDUP)
+PERFORMANCE_ALERT: Spec[PerformanceShown] = Spec(Template.PERFORMANCE_ALERT)
+PERFORMANCE_RESOLVED: Spec[PerformanceFields] = Spec(Template.PERFORMANCE_RESOLVED)
+
+T = TypeVar("T")
+# A resolved alert's reply: a regression's or a benchmark's.
+Resolved = TypeVar("Resolved", AlertResolved, PerformanceFields)
+
+
 class AlertKind(StrEnum):
     REGRESSION = "regression"
     DECLINE = "decline"
@@ -171,14 +193,16 @@ def post(
     *,
     session: Session,
     key: str,
-    template: Template,
-    data: Mapping[str, object],
+    spec: Spec[T],
+    data: T,
     now: datetime,
     channel: str | None = None,
     parent_key: str | None = None,
     update: bool = False,
+    version: int | None = None,
 ) -> bool:
-    """Queue a message: to `channel`, or in the thread of (or replacing) `parent_key`'s.
+    """Queue a message: to `channel`, or in the thread of (or replacing) `parent_key`'s;
+    `version`: the data's, when it is not the current one (an alert's stored data).
     False when `key` was queued already (by this or a concurrent transaction)."""
     args = {} if channel is None else {"channel": channel}
     return (
@@ -186,7 +210,7 @@ def post(
             session=session,
             key=key,
             method="chat.update" if update else "chat.postMessage",
-            payload=payload(template, data, **args),
+            payload=payload(spec, data, version=version, **args),
             now=now,
             parent_key=parent_key,
         )
@@ -199,8 +223,8 @@ def email(
     session: Session,
     sprint: Sprint,
     key: str,
-    template: Template,
-    data: Mapping[str, object],
+    spec: Spec[T],
+    data: T,
     now: datetime,
 ) -> None:
     """Queue an e-mail copy to `alerts.email_to`, when the sprint file names anyone."""
@@ -209,7 +233,7 @@ def email(
             session=session,
             key=key,
             method="email.send",
-            payload=payload(template, data, to=list(sprint.alerts.email_to)),
+            payload=payload(spec, data, to=list(sprint.alerts.email_to)),
             now=now,
         )
 
@@ -245,13 +269,17 @@ def regression_alert(
         ),
     )
     data: RegressionAlert = {**fields, "alert_id": alert.id or 0}
-    _announce(session=session, sprint=sprint, alert=alert, data=data, now=now)
+    # A new alert's message: no state (acknowledged, resolved) yet.
+    shown: RegressionShown = {**data, **AlertState()}
+    announce(
+        session=session, sprint=sprint, alert=alert, spec=REGRESSION_ALERT, data=shown, now=now
+    )
     if len(tests) > ALERT_INLINE_TESTS:
         for n, start in enumerate(range(0, len(tests), LIST_CHUNK)):
             post(
                 session=session,
                 key=f"{key}:list:{n}",
-                template=Template.REGRESSION_LIST,
+                spec=REGRESSION_LIST,
                 data=RegressionList(
                     tests=tests[start : start + LIST_CHUNK], start=start, count=len(tests)
                 ),
@@ -262,7 +290,7 @@ def regression_alert(
         session=session,
         sprint=sprint,
         key=f"{key}:email",
-        template=Template.REGRESSION_EMAIL,
+        spec=REGRESSION_EMAIL,
         data=RegressionAlert({**data, "tests": tests}),
         now=now,
     )
@@ -273,16 +301,17 @@ def resolve_alert(
     *,
     session: Session,
     alert: Alert,
-    data: AlertResolved | PerformanceFields,
+    reply: Spec[Resolved],
+    data: Resolved,
     now: datetime,
-    reply: Template = Template.ALERT_RESOLVED,
 ) -> None:
-    """The alert's cause is gone: say so in its thread and mark the message resolved."""
+    """The alert's cause is gone: say so in its thread (`reply`: ALERT_RESOLVED or
+    PERFORMANCE_RESOLVED) and mark the message resolved."""
     alert.resolved_at = now
     post(
         session=session,
         key=f"{alert.key}:resolved",
-        template=reply,
+        spec=reply,
         data=data,
         now=now,
         parent_key=alert.key,
@@ -296,40 +325,50 @@ def resolve_alert(
 def update_alert_message(
     *, session: Session, alert: Alert, change: AlertState, suffix: str, now: datetime
 ) -> None:
-    """Re-render the alert's own message with `change` (acknowledged, resolved, ...)."""
+    """Re-render the alert's own message with `change` (acknowledged, resolved, ...), at
+    the version its stored data was written in (the registry upgrades or refuses it)."""
+    version, data = stored_data(alert)
     post(
         session=session,
         key=f"{alert.key}:{suffix}",
-        template=_template_of(alert),
-        data={**alert.payload, **change},
+        spec=_spec_of(alert),
+        data={**data, **change},
         now=now,
         parent_key=alert.key,
         update=True,
+        version=version,
     )
 
 
-def _announce(
-    *, session: Session, sprint: Sprint, alert: Alert, data: Mapping[str, object], now: datetime
+def announce(
+    *, session: Session, sprint: Sprint, alert: Alert, spec: Spec[T], data: T, now: datetime
 ) -> None:
     """Post a new alert to the team channel; its row keeps the message's data (with its id)
-    so that a later update re-renders the same message."""
-    alert.payload = dict(data)
+    and that data's version, so that a later update re-renders the same message."""
+    version = VERSIONS[spec.template]
+    # Without "v" the data is version 1's, as in a queued row (and rows stored before).
+    stored = dict(cast(Mapping[str, object], data))
+    alert.payload = stored if version == UNVERSIONED else {**stored, "v": version}
     post(
-        session=session,
-        key=alert.key,
-        template=_template_of(alert),
-        data=data,
-        now=now,
-        channel=sprint.channels.team,
+        session=session, key=alert.key, spec=spec, data=data, now=now, channel=sprint.channels.team
     )
 
 
-def _template_of(alert: Alert) -> Template:
-    return {
-        AlertKind.REGRESSION: Template.REGRESSION_ALERT,
-        AlertKind.DECLINE: Template.DECLINE_NOTICE,
-        AlertKind.PERFORMANCE: Template.PERFORMANCE_ALERT,
-    }[AlertKind(alert.kind)]
+def stored_data(alert: Alert) -> tuple[int, dict[str, Any]]:
+    """(version, data) of the message an alert row keeps: rows written before versions
+    were stored hold version 1's shape."""
+    data = dict(alert.payload)
+    return int(data.pop("v", UNVERSIONED)), data
+
+
+def _spec_of(alert: Alert) -> Spec[Any]:
+    # The row's JSON has no static type: its stored version is what vouches for its shape.
+    specs: dict[AlertKind, Spec[Any]] = {
+        AlertKind.REGRESSION: REGRESSION_ALERT,
+        AlertKind.DECLINE: DECLINE_NOTICE,
+        AlertKind.PERFORMANCE: PERFORMANCE_ALERT,
+    }
+    return specs[AlertKind(alert.kind)]
 
 
 # -- buttons -----------------------------------------------------------------------------
@@ -346,7 +385,7 @@ def acknowledge(*, session: Session, alert_id: int, user_id: str, now: datetime)
     post(
         session=session,
         key=f"{alert.key}:ack:reply",
-        template=Template.ALERT_ACKED,
+        spec=ALERT_ACKED,
         data=UserCount(user=user_id),
         now=now,
         parent_key=alert.key,
@@ -364,8 +403,8 @@ def mute_as_flaky(*, session: Session, alert_id: int, user_id: str, now: datetim
     post(
         session=session,
         key=f"{alert.key}:muted:{user_id}:{now.isoformat()}",
-        template=Template.TESTS_MUTED,
-        data=UserCount(user=user_id, count=muted),
+        spec=TESTS_MUTED,
+        data=MutedTests(user=user_id, count=muted),
         now=now,
         parent_key=alert.key,
     )
@@ -382,8 +421,9 @@ def call_emergency_standup(
     if alert.acknowledged_by is not None:
         raise SprintError(f"<@{alert.acknowledged_by}> already called the emergency standup.")
     deadline = now + sprint.alerts.decline_ack
+    version, notice = _decline_of(alert)
     standup: EmergencyStandup = {
-        **_decline_of(alert),
+        **notice,
         "user": user_id,
         "by": deadline.isoformat(),
         "timezone": sprint.sprint.timezone,
@@ -392,10 +432,11 @@ def call_emergency_standup(
     post(
         session=session,
         key=f"{alert.key}:standup",
-        template=Template.EMERGENCY_STANDUP,
+        spec=EMERGENCY_STANDUP,
         data=standup,
         now=now,
         channel=sprint.channels.team,
+        version=version,  # its data is the notice's: the two templates' versions go together
     )
     _taken(session=session, alert=alert, user_id=user_id, now=now)
     session.flush()
@@ -418,10 +459,11 @@ def _taken(*, session: Session, alert: Alert, user_id: str, now: datetime) -> No
 # -- decline -----------------------------------------------------------------------------
 
 
-def _decline_of(alert: Alert) -> DeclineNotice:
-    """The decline notice's data as its alert row stored it (JSON, written by
-    decline_notice below)."""
-    return cast(DeclineNotice, alert.payload)
+def _decline_of(alert: Alert) -> tuple[int, DeclineNotice]:
+    """The decline notice's data and its version as its alert row stored them (JSON,
+    written by decline_notice below)."""
+    version, data = stored_data(alert)
+    return version, cast(DeclineNotice, data)
 
 
 def decline_notice(
@@ -465,8 +507,8 @@ def decline_notice(
         session=session,
         alert=Alert(kind=AlertKind.DECLINE, key=key, created_at=now, payload=dict(data)),
     )
-    notice: DeclineNotice = {**data, "alert_id": alert.id or 0}
-    _announce(session=session, sprint=sprint, alert=alert, data=notice, now=now)
+    notice: DeclineShown = {**data, **AlertState(), "alert_id": alert.id or 0}
+    announce(session=session, sprint=sprint, alert=alert, spec=DECLINE_NOTICE, data=notice, now=now)
     session.flush()
     return alert
 
@@ -489,7 +531,7 @@ def follow_up(*, session: Session, sprint: Sprint, now: datetime) -> int:
             post(
                 session=session,
                 key=f"{alert.key}:followup",
-                template=Template.ALERT_FOLLOWUP,
+                spec=ALERT_FOLLOWUP,
                 data=AlertFollowup(
                     kind=str(kind),
                     tech_lead=sprint.role("tech_lead"),

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, TypeVar, cast
 
 from sqlmodel import Session
 
 from jobs import figures, milestones, numbers, review, standups
 from jobs.config import Sprint
-from jobs.messages import Template, payload
+from jobs.messages import Spec, Template, payload
 from jobs.milestones import ForecastData, MilestoneData, day_bounds
 from jobs.notices import post
 from jobs.review import Goal, LessonItem, ReviewSummary
@@ -146,9 +146,14 @@ class Participation(TypedDict):
     missing: list[str]
 
 
-class DailyReport(Summary):
-    late: bool
+class OnDemand(TypedDict):
+    """Set on a report posted by `/sprint report` rather than by the clock."""
+
     on_demand: NotRequired[bool]
+
+
+class DailyReport(Summary, OnDemand):
+    late: bool
     yesterday: Yesterday
     # One row per sprint day, as bot.charts draws it (jobs.figures.Day.as_dict + "planned").
     burndown: list[dict[str, Any]]
@@ -173,7 +178,13 @@ class Completion(TypedDict):
     next_phase: list[LessonItem]
 
 
-class WeeklyReport(DailyReport):
+class Final(TypedDict):
+    """Set on the last week's report: the sprint's completion summary."""
+
+    completion: NotRequired[Completion]
+
+
+class WeeklyReport(DailyReport, Final):
     week: int
     dashboard: list[DashboardGroup]
     measures: dict[str, float | None]
@@ -181,7 +192,6 @@ class WeeklyReport(DailyReport):
     forecast: dict[str, ForecastData]  # "readiness", "pass_rate"
     risk_assessment: list[RiskRow]
     risk_assessment_count: int
-    completion: NotRequired[Completion]
 
 
 class ChangeList(TypedDict):
@@ -227,6 +237,16 @@ class AppHome(SprintStatus):
     last_run: LastRun | None
     chart_file: str | None
     at: str
+
+
+DAILY_REPORT: Spec[DailyReport] = Spec(Template.DAILY_REPORT)
+WEEKLY_REPORT: Spec[WeeklyReport] = Spec(Template.WEEKLY_REPORT)
+CHANGE_LIST: Spec[ChangeList] = Spec(Template.CHANGE_LIST)
+# The chart is drawn (bot.charts) from the report it hangs under.
+BURNDOWN_CHART: Spec[DailyReport] = Spec(Template.BURNDOWN_CHART)
+APP_HOME: Spec[AppHome] = Spec(Template.APP_HOME)
+
+Report = TypeVar("Report", bound=DailyReport)  # a daily or a weekly report
 
 
 def _r(x: float | None) -> float | None:
@@ -348,9 +368,11 @@ def daily_report(
         if participants
         else {}
     )
-    # Strict mypy wants NotRequired keys (on_demand) in a ** item; the caller adds them.
+    # Strict mypy wants each NotRequired key in some ** item: OnDemand() names on_demand
+    # (adding no key; the caller sets it).
     return {
-        **summary(fig, now=now),  # type: ignore[typeddict-item]
+        **summary(fig, now=now),
+        **OnDemand(),
         "late": now
         > numbers.local_instant(info, today, sprint.schedule.daily_report) + timedelta(minutes=30),
         "yesterday": {
@@ -495,8 +517,8 @@ def _queue_report(
     session: Session,
     sprint: Sprint,
     key: str,
-    template: Template,
-    data: DailyReport,
+    spec: Spec[Report],
+    data: Report,
     now: datetime,
 ) -> bool:
     """A report to channels.status with its burn-down chart in its thread, and the whole
@@ -505,7 +527,7 @@ def _queue_report(
     if not post(
         session=session,
         key=key,
-        template=template,
+        spec=spec,
         data=data,
         now=now,
         channel=sprint.channels.status,
@@ -520,16 +542,17 @@ def _queue_report(
         post(
             session=session,
             key=f"{key}:changes",
-            template=Template.CHANGE_LIST,
+            spec=CHANGE_LIST,
             data=_full_changes(session=session, sprint=sprint, day=y["date"]),
             now=now,
             parent_key=key,
         )
+    chart: DailyReport = data  # a weekly report's chart is drawn from its daily part
     queries.enqueue(
         session=session,
         key=f"{key}:chart",
         method="files.upload_v2",
-        payload=payload(Template.BURNDOWN_CHART, data),
+        payload=payload(BURNDOWN_CHART, chart),
         now=now,
         parent_key=key,
     )
@@ -576,7 +599,7 @@ def post_daily_report(
         data["late"] = False
         data["on_demand"] = True
     return _queue_report(
-        session=session, sprint=sprint, key=key, template=Template.DAILY_REPORT, data=data, now=now
+        session=session, sprint=sprint, key=key, spec=DAILY_REPORT, data=data, now=now
     )
 
 
@@ -598,11 +621,10 @@ def weekly_report(
     fig = figures.compute(session=session, sprint=sprint, at=now)
     measures = milestones.measure(session=session, sprint=sprint, now=now, fig=fig)
     assessed = [r for r in fig.risks if r.status != "Resolved"]
-    # Strict mypy wants NotRequired keys (completion) in a ** item; added below.
+    # Final() names the NotRequired completion for strict mypy (adding no key; set below).
     data: WeeklyReport = {
-        **daily_report(  # type: ignore[typeddict-item]
-            session=session, sprint=sprint, participants=participants, now=now, fig=fig
-        ),
+        **daily_report(session=session, sprint=sprint, participants=participants, now=now, fig=fig),
+        **Final(),
         "week": (fig.shown_day + 6) // 7,
         "dashboard": [
             {
@@ -651,7 +673,7 @@ def post_weekly_report(
         return "already posted today"
     data = weekly_report(session=session, sprint=sprint, participants=participants, now=now)
     queued = _queue_report(
-        session=session, sprint=sprint, key=key, template=Template.WEEKLY_REPORT, data=data, now=now
+        session=session, sprint=sprint, key=key, spec=WEEKLY_REPORT, data=data, now=now
     )
     return "posted" if queued else "already posted today"
 
@@ -676,7 +698,7 @@ def publish_home(
         session=session,
         key=key,
         method="views.publish",
-        payload=payload(Template.APP_HOME, data, user_id=user_id),
+        payload=payload(APP_HOME, data, user_id=user_id),
         now=now,
     )
 

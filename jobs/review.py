@@ -12,7 +12,7 @@ from sqlmodel import Session
 from jobs import figures, milestones
 from jobs.config import Sprint
 from jobs.errors import SprintError
-from jobs.messages import Template
+from jobs.messages import Spec, Template
 from jobs.notices import post
 from storage import queries
 from storage.models import Blocker, Lesson
@@ -92,6 +92,9 @@ class SprintReview(TypedDict):
     blockers_resolved_count: int
     lessons: dict[str, list[LessonItem]]  # by LessonKind
     requested_by: NotRequired[str | None]
+
+
+SPRINT_REVIEW: Spec[SprintReview] = Spec(Template.SPRINT_REVIEW)
 
 
 def _tests_fixed_target(fig: figures.Figures) -> float | None:
@@ -191,7 +194,7 @@ def post_review(*, session: Session, sprint: Sprint, now: datetime, user_id: str
     post(
         session=session,
         key=key,
-        template=Template.SPRINT_REVIEW,
+        spec=SPRINT_REVIEW,
         data=data,
         now=now,
         channel=sprint.channels.status,
@@ -227,7 +230,7 @@ def add_lesson(
         post(
             session=session,
             key=f"lesson:{lesson.id}:{review.key}",
-            template=Template.SPRINT_REVIEW,
+            spec=SPRINT_REVIEW,
             data=data,
             now=now,
             parent_key=review.key,

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from jobs import blockers, storable
 from jobs.config import Sprint
 from jobs.errors import FieldErrors, SprintError
-from jobs.messages import Template
+from jobs.messages import Spec, Template
 from jobs.notices import post
 from storage import queries
 from storage.models import Risk
@@ -156,7 +156,7 @@ def create(
     post(
         session=session,
         key=f"risk:{rid}:created",
-        template=Template.RISK_CHANGE,
+        spec=RISK_CHANGE,
         data=RiskAdded(**risk_data(risk), user=user_id, change="created"),
         now=now,
         channel=sprint.channels.team,
@@ -197,7 +197,7 @@ def update(
         post(
             session=session,
             key=f"risk:{risk_id}:status:{now.isoformat()}",
-            template=Template.RISK_CHANGE,
+            spec=RISK_CHANGE,
             data=RiskStatusChanged(
                 **risk_data(risk), user=user_id, change="status", old=old_status
             ),
@@ -239,6 +239,7 @@ class RiskStatusChanged(RiskMessage):
 
 
 RiskChange = RiskAdded | RiskStatusChanged
+RISK_CHANGE: Spec[RiskChange] = Spec(Template.RISK_CHANGE)
 
 
 def risk_data(risk: Risk) -> RiskMessage:

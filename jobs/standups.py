@@ -19,7 +19,7 @@ from jobs import blockers, figures, numbers, storable
 from jobs.config import SEVERITIES, WEEKDAYS, Sprint
 from jobs.errors import FieldErrors, SprintError
 from jobs.figures import Figures
-from jobs.messages import Template
+from jobs.messages import Spec, Template
 from jobs.notices import post
 from jobs.permissions import Directory, no_directory
 from jobs.readiness import Status
@@ -133,6 +133,12 @@ class StandupDM(TypedDict):
     day: str
     sprint_day: int
     days: int
+
+
+STANDUP_DAY: Spec[StandupDayMessage] = Spec(Template.STANDUP_DAY)
+STANDUP_REPLY: Spec[StandupReplyMessage] = Spec(Template.STANDUP_REPLY)
+STANDUP_PROMPT: Spec[StandupDM] = Spec(Template.STANDUP_PROMPT)
+STANDUP_REMINDER: Spec[StandupDM] = Spec(Template.STANDUP_REMINDER)
 
 
 @dataclass
@@ -261,7 +267,7 @@ def _ensure_day_message(*, session: Session, sprint: Sprint, day: date, now: dat
     post(
         session=session,
         key=key,
-        template=Template.STANDUP_DAY,
+        spec=STANDUP_DAY,
         data=day_summary(session=session, sprint=sprint, day=day, participants=None),
         now=now,
         channel=sprint.channels.team,
@@ -433,7 +439,7 @@ def _post_answer(
     post(
         session=session,
         key=reply_key if first else f"{reply_key}:edit:{row.edits}",
-        template=Template.STANDUP_REPLY,
+        spec=STANDUP_REPLY,
         data=data,
         now=now,
         parent_key=parent if first else reply_key,
@@ -578,13 +584,13 @@ def prompt(*, session: Session, sprint: Sprint, participants: list[str], now: da
     for user in participants:
         if user in away_ids or user in answered:
             continue
-        sent += _dm(session, sprint, Template.STANDUP_PROMPT, day, user, now)
+        sent += _dm(session, sprint, STANDUP_PROMPT, day, user, now)
     session.flush()
     return sent
 
 
 def _dm(
-    session: Session, sprint: Sprint, template: Template, day: date, user: str, now: datetime
+    session: Session, sprint: Sprint, spec: Spec[StandupDM], day: date, user: str, now: datetime
 ) -> bool:
     """Queue a standup DM to `user`, once per day and template; whether it is new."""
     data: StandupDM = {
@@ -595,8 +601,8 @@ def _dm(
     }
     return post(
         session=session,
-        key=f"{str(template).replace('_', '-')}:{day.isoformat()}:{user}",
-        template=template,
+        key=f"{str(spec.template).replace('_', '-')}:{day.isoformat()}:{user}",
+        spec=spec,
         data=data,
         now=now,
         channel=user,
@@ -613,7 +619,7 @@ def remind(*, session: Session, sprint: Sprint, participants: list[str], now: da
     for user, state in states.items():
         if state is not Participation.MISSING:
             continue
-        sent += _dm(session, sprint, Template.STANDUP_REMINDER, day, user, now)
+        sent += _dm(session, sprint, STANDUP_REMINDER, day, user, now)
     session.flush()
     return sent
 
@@ -628,7 +634,7 @@ def digest(*, session: Session, sprint: Sprint, participants: list[str], now: da
     added = post(
         session=session,
         key=f"standup-digest:{day.isoformat()}",
-        template=Template.STANDUP_DAY,
+        spec=STANDUP_DAY,
         data=data,
         now=now,
         parent_key=parent,

@@ -4,52 +4,75 @@ renders a queued outbox payload with the renderer of its template and version.""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.blocks import alerts, blockers, home, reports, review, risks, standups
 from bot.blocks.common import Message, plain
-from jobs.messages import UNVERSIONED, Template
+from jobs import blockers as blocker_msgs
+from jobs import milestones as milestone_msgs
+from jobs import notices
+from jobs import reports as report_msgs
+from jobs import review as review_msgs
+from jobs import risks as risk_msgs
+from jobs import standups as standup_msgs
+from jobs.messages import UNVERSIONED, Spec, Template
 
-# Each renderer takes its template's TypedDict (jobs.<domain>); the registry is where the
-# JSON of a queued row meets it, and the version is what vouches for the shape.
+T = TypeVar("T")
+# The registry's tables hold each renderer as it takes JSON from a queued row; `register`
+# is where mypy holds a renderer's TypedDict to its template's (the spec's).
 Renderer = Callable[[Any], Message]
 EmailRenderer = Callable[[Any], tuple[str, str]]
 # (template, version) -> that version's data in the shape of the next version.
 Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
 
-
-SLACK: dict[Template, tuple[int, Renderer]] = {
-    Template.REGRESSION_ALERT: (1, alerts.regression_alert),
-    Template.REGRESSION_LIST: (1, alerts.regression_list),
-    Template.ALERT_RESOLVED: (1, alerts.alert_resolved),
-    Template.ALERT_FOLLOWUP: (1, alerts.alert_followup),
-    Template.ALERT_ACKED: (1, alerts.alert_acked),
-    Template.TESTS_MUTED: (1, alerts.tests_muted),
-    Template.DECLINE_NOTICE: (1, alerts.decline_notice),
-    Template.EMERGENCY_STANDUP: (1, alerts.emergency_standup),
-    Template.PERFORMANCE_ALERT: (1, alerts.performance_alert),
-    Template.PERFORMANCE_RESOLVED: (1, alerts.performance_resolved),
-    Template.STANDUP_DAY: (1, standups.standup_day),
-    Template.STANDUP_REPLY: (1, standups.standup_reply),
-    Template.STANDUP_PROMPT: (1, standups.standup_prompt),
-    Template.STANDUP_REMINDER: (1, standups.standup_reminder),
-    Template.BLOCKER: (1, blockers.blocker),
-    Template.BLOCKER_STEP: (1, blockers.blocker_step),
-    Template.BLOCKER_RESOLVED: (1, blockers.blocker_resolved),
-    Template.RISK_CHANGE: (1, risks.risk_change),
-    Template.DAILY_REPORT: (1, reports.daily_report),
-    Template.CHANGE_LIST: (1, reports.change_list),
-    Template.WEEKLY_REPORT: (1, reports.weekly_report),
-    Template.SPRINT_REVIEW: (1, review.sprint_review),
-    Template.SIGNOFF: (1, review.signoff),
-    Template.APP_HOME: (1, home.app_home),
-}
-EMAIL: dict[Template, tuple[int, EmailRenderer]] = {
-    Template.REGRESSION_EMAIL: (1, alerts.regression_email),
-}
+SLACK: dict[Template, tuple[int, Renderer]] = {}
+EMAIL: dict[Template, tuple[int, EmailRenderer]] = {}
 # Files the outbox uploads (drawn by bot.charts): the version of the data each takes.
-FILES: dict[Template, int] = {Template.BURNDOWN_CHART: 1}
+FILES: dict[Template, int] = {}
 UPGRADES: dict[tuple[Template, int], Upgrade] = {}
+
+
+def register(spec: Spec[T], version: int, renderer: Callable[[T], Message]) -> None:
+    """Render `spec`'s messages of `version` with `renderer`."""
+    SLACK[spec.template] = (version, renderer)
+
+
+def register_email(spec: Spec[T], version: int, renderer: Callable[[T], tuple[str, str]]) -> None:
+    """Render `spec`'s e-mails of `version` with `renderer` (subject, body)."""
+    EMAIL[spec.template] = (version, renderer)
+
+
+def register_file(spec: Spec[T], version: int) -> None:
+    """`spec`'s data of `version` is drawn into a file (bot.charts)."""
+    FILES[spec.template] = version
+
+
+register(notices.REGRESSION_ALERT, 1, alerts.regression_alert)
+register(notices.REGRESSION_LIST, 1, alerts.regression_list)
+register(notices.ALERT_RESOLVED, 1, alerts.alert_resolved)
+register(notices.ALERT_FOLLOWUP, 1, alerts.alert_followup)
+register(notices.ALERT_ACKED, 1, alerts.alert_acked)
+register(notices.TESTS_MUTED, 1, alerts.tests_muted)
+register(notices.DECLINE_NOTICE, 1, alerts.decline_notice)
+register(notices.EMERGENCY_STANDUP, 1, alerts.emergency_standup)
+register(notices.PERFORMANCE_ALERT, 1, alerts.performance_alert)
+register(notices.PERFORMANCE_RESOLVED, 1, alerts.performance_resolved)
+register(standup_msgs.STANDUP_DAY, 1, standups.standup_day)
+register(standup_msgs.STANDUP_REPLY, 1, standups.standup_reply)
+register(standup_msgs.STANDUP_PROMPT, 1, standups.standup_prompt)
+register(standup_msgs.STANDUP_REMINDER, 1, standups.standup_reminder)
+register(blocker_msgs.BLOCKER, 1, blockers.blocker)
+register(blocker_msgs.BLOCKER_STEP, 1, blockers.blocker_step)
+register(blocker_msgs.BLOCKER_RESOLVED, 1, blockers.blocker_resolved)
+register(risk_msgs.RISK_CHANGE, 1, risks.risk_change)
+register(report_msgs.DAILY_REPORT, 1, reports.daily_report)
+register(report_msgs.CHANGE_LIST, 1, reports.change_list)
+register(report_msgs.WEEKLY_REPORT, 1, reports.weekly_report)
+register(review_msgs.SPRINT_REVIEW, 1, review.sprint_review)
+register(milestone_msgs.SIGNOFF, 1, review.signoff)
+register(report_msgs.APP_HOME, 1, home.app_home)
+register_email(notices.REGRESSION_EMAIL, 1, alerts.regression_email)
+register_file(report_msgs.BURNDOWN_CHART, 1)
 
 
 class VersionMismatch(ValueError):

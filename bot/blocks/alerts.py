@@ -41,6 +41,7 @@ from jobs.notices import (
     AlertState,
     DeclineShown,
     EmergencyStandup,
+    MutedTests,
     PerformanceAlert,
     PerformanceFields,
     PerformanceShown,
@@ -234,9 +235,9 @@ def alert_acked(d: UserCount) -> Message:
     return text_message(text)
 
 
-def tests_muted(d: UserCount) -> Message:
+def tests_muted(d: MutedTests) -> Message:
     text = (
-        f":mute: {mention(d['user'])} muted {plural(int(d.get('count', 0)), 'test')} as flaky: "
+        f":mute: {mention(d['user'])} muted {plural(d['count'], 'test')} as flaky: "
         "their failures are reported apart and no longer alert."
     )
     return text_message(text)

@@ -21,8 +21,8 @@ from bot.outbox import OutboxWorker, Sender, backoff, make_client
 from storage import queries
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
-from tests.conftest import BOT_TOKEN, TEST_PACE, Clock
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
+from tests.support.server import BOT_TOKEN, TEST_PACE, Clock
 
 
 def _enqueue(db: Database, clock: Clock, key: str, **payload: object) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.test_mentions import strings
-from tests.fakeslack import block_problem
+from tests.support.e2e import strings
+from tests.support.fakeslack import block_problem
 
 LONG = "x" * 400
 FORBIDDEN = ("<!channel>", "<!here>", "<!everyone>", "<!subteam^SX>", "<https://evil", "<@U0X>")

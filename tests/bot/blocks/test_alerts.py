@@ -26,11 +26,12 @@ from jobs.notices import (
     DeclineShown,
     EmergencyStandup,
     FellComponent,
+    MutedTests,
     PerformanceShown,
     UserCount,
 )
 from tests.bot.blocks.hostile import FORBIDDEN, HOSTILE, SMUGGLED_URL, assert_safe, hostile
-from tests.fakeslack import block_problem
+from tests.support.fakeslack import block_problem
 
 # -- the regression alert's readiness line ------------------------------------------------
 
@@ -140,7 +141,7 @@ def test_a_follow_up_pings_each_tech_lead_person_or_group() -> None:
 
 def test_who_took_an_alert_and_who_muted_its_tests() -> None:
     assert alert_acked(UserCount(user="U0ANA"))["text"] == ":eyes: <@U0ANA> is on it."
-    assert muted(UserCount(user="U0ANA", count=1))["text"] == (
+    assert muted(MutedTests(user="U0ANA", count=1))["text"] == (
         ":mute: <@U0ANA> muted 1 test as flaky: their failures are reported apart and no "
         "longer alert."
     )

@@ -8,6 +8,7 @@ import pytest
 from bot import blocks
 from bot.blocks import FILES, SLACK, UPGRADES, VersionMismatch, render
 from jobs.messages import VERSIONS, Template, payload
+from jobs.notices import ALERT_ACKED
 
 
 def test_every_template_has_one_renderer_at_the_version_producers_write() -> None:
@@ -16,7 +17,7 @@ def test_every_template_has_one_renderer_at_the_version_producers_write() -> Non
 
 
 def test_a_payload_carries_its_template_version_and_slack_arguments() -> None:
-    assert payload(Template.ALERT_ACKED, {"user": "U0ANA"}, channel="C0TEAM") == {
+    assert payload(ALERT_ACKED, {"user": "U0ANA"}, channel="C0TEAM") == {
         "template": "alert_acked",
         "v": 1,
         "data": {"user": "U0ANA"},

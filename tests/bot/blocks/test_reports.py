@@ -10,7 +10,7 @@ from bot.blocks.reports import change_list, daily_report, sprint_status, weekly_
 from jobs.reports import ChangeList
 from tests.bot.blocks.data import STATUS
 from tests.bot.blocks.hostile import HOSTILE, LONG, SMUGGLED_URL, assert_safe, hostile
-from tests.fakeslack import block_problem
+from tests.support.fakeslack import block_problem
 
 
 def test_real_reports_fit_and_end_with_their_footer(demo_data: dict[str, Any]) -> None:
