@@ -30,7 +30,7 @@ from bench.common import fresh_database, table
 from bot.outbox import OutboxWorker, Sender, make_client
 from storage import queries
 from storage.db import Database
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
 
 TOKEN = "xoxb-bench"  # noqa: S105  (the fake Slack's, not a secret)
 CHANNELS = 4

@@ -30,7 +30,7 @@ from storage import queries
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
 from storage.queries import outbox as outbox_queries
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
 
 COUNT = 500
 NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)

@@ -6,39 +6,32 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import socket
 import tempfile
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import make_url, text
 from sqlmodel import Session, SQLModel
 
 from bot import runtime as runtime_module
-from bot.runtime import Runtime, build_runtime
-from bot.settings import Settings, build_settings
+from bot.runtime import build_runtime
+from bot.settings import Settings
 from jobs.config import Sprint, load_sprint
 from storage.db import Database, make_engine, normalize_url
 from storage.migrate import upgrade
-from tests.fakeslack import FakeSlack
-
-T = TypeVar("T")
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "sprint.example.toml"
-SIGNING_SECRET = "test-signing-secret"
-BOT_TOKEN = "xoxb-test-token"
-INGEST_TOKEN = "test-ingest-token"
-# The outbox spaces posts to a channel by Slack's second; tests of other things space them
-# by this (tests/bot/test_outbox.py and tests/faults measure the pace itself).
-TEST_PACE = timedelta(milliseconds=20)
+from tests.support.fakeslack import FakeSlack
+from tests.support.server import (
+    EXAMPLE,
+    TEST_PACE,
+    Clock,
+    Server,
+    make_settings,
+    uvicorn_on_loopback,
+)
 
 
 def _database_url(tmp_dir: str) -> str:
@@ -153,71 +146,10 @@ def fake_slack() -> Iterator[FakeSlack]:
     fake.stop()
 
 
-class Clock:
-    """A settable clock for code that takes `now`."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
 @pytest.fixture
 def clock() -> Clock:
     # Day 3 of the example sprint, 10:00 in New York.
     return Clock(datetime(2025, 10, 31, 14, 0, tzinfo=UTC))
-
-
-def make_settings(fake: FakeSlack, database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake.url,
-        "DATABASE_URL": database_url,
-        "SPRINTBOT_CONFIG": str(EXAMPLE),
-        "SPRINTBOT_INGEST_TOKEN": INGEST_TOKEN,
-        "SLACK_APP_TOKEN": None,
-        "SPRINTBOT_SMTP_URL": None,
-    }
-    values.update(overrides)
-    return build_settings(**values)
-
-
-@dataclass
-class Server:
-    url: str
-    runtime: Runtime
-    slack: FakeSlack
-
-
-def _uvicorn(app: object) -> tuple[str, uvicorn.Server, Callable[[], None]]:
-    """Run an ASGI app under uvicorn on a free loopback port: its URL, server and stopper."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_config=None, lifespan="off")  # type: ignore[arg-type]
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-    return f"http://127.0.0.1:{port}", server, stop
-
-
-def serve(app: object) -> tuple[str, Callable[[], None]]:
-    """Run an ASGI app under uvicorn on a free loopback port; return its URL and a stopper."""
-    url, _, stop = _uvicorn(app)
-    return url, stop
 
 
 class Loopback:
@@ -227,7 +159,7 @@ class Loopback:
 
     def __init__(self) -> None:
         self.app: Callable[..., Awaitable[None]] | None = None
-        self.url, self._server, self.stop = _uvicorn(self)
+        self.url, self._server, self.stop = uvicorn_on_loopback(self)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         app = self.app
@@ -276,7 +208,7 @@ def make_server(
         stops.append(release)
         stops.append(runtime.ready.settle)
         stops.append(runtime.db.dispose)
-        return Server(url=loopback.url, runtime=runtime, slack=fake_slack)
+        return Server(url=loopback.url, runtime=runtime, slack=fake_slack, clock=clock)
 
     yield start
     for stop in stops:
@@ -294,20 +226,3 @@ def quick_pace(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def server(make_server: Callable[..., Server]) -> Server:
     return make_server()
-
-
-def together(count: int, run: Callable[[], T], *, timeout: float = 120) -> list[T]:
-    """`count` threads call `run` at the same moment (released by a barrier); their results."""
-    start = threading.Barrier(count)
-    out: list[T] = []
-
-    def one() -> None:
-        start.wait()
-        out.append(run())
-
-    threads = [threading.Thread(target=one) for _ in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    return out

@@ -11,7 +11,7 @@ from slack_bolt import BoltResponse
 from slack_bolt.request import BoltRequest
 
 from jobs.errors import FieldErrors
-from tests.slack import command_body
+from tests.support.slack import command_body
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ import pytest
 from bot.cli import main
 from storage import queries
 from storage.db import Database
-from tests.conftest import BOT_TOKEN, EXAMPLE, SIGNING_SECRET, Clock
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
+from tests.support.server import BOT_TOKEN, EXAMPLE, SIGNING_SECRET, Clock
 
 SPRINTBOT = Path(sys.executable).parent / "sprintbot"
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.clock import JOBS, _schedule, readme_table
-from tests.conftest import Clock, Server
+from tests.support.server import Clock, Server
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -3,52 +3,27 @@ escalation step once at its time, "Escalate now", permissions, resolution."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
-import httpx
 from sqlmodel import select
 
 from bot import clock as bot_clock
 from storage.models import Blocker, Event
-from tests.conftest import Server, together
-from tests.e2e.test_ingest import click, posts, responses, text_of
-from tests.e2e.test_standup import opened, state
-from tests.slack import post_signed, slash
-
-T0 = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)
-
-
-def at(server: Server, when: datetime) -> None:
-    server.runtime.now.at = when  # type: ignore[attr-defined]
-
-
-def view_submit(
-    server: Server,
-    callback_id: str,
-    user: str,
-    values: dict[str, Any],
-    metadata: dict[str, Any] | None = None,
-    *,
-    view_id: str = "V2",
-) -> httpx.Response:
-    payload = {
-        "type": "view_submission",
-        "team": {"id": "T1"},
-        "user": {"id": user},
-        "api_app_id": "A1",
-        "trigger_id": "4.5.6",
-        "view": {
-            "id": view_id,
-            "type": "modal",
-            "callback_id": callback_id,
-            "private_metadata": json.dumps(metadata or {}),
-            "state": values,
-        },
-    }
-    return post_signed(server.url, urlencode({"payload": json.dumps(payload)}))
+from tests.support.e2e import (
+    T0,
+    at,
+    blocker_form_values,
+    click,
+    opened,
+    posts,
+    responses,
+    state,
+    text_of,
+    view_submit,
+)
+from tests.support.server import Server, together
+from tests.support.slack import slash
 
 
 def blocker_posts(server: Server) -> list[Any]:
@@ -262,23 +237,6 @@ def test_reassign_needs_permission_and_reopen(server: Server) -> None:
         "resolved",
         "reopened",
     ]
-
-
-def blocker_form_values(description: str = "OOM in eviction") -> dict[str, Any]:
-    return {
-        "values": {
-            "component": {
-                "value": {
-                    "type": "static_select",
-                    "selected_option": {"value": "Memory Management"},
-                }
-            },
-            "description": {"value": {"type": "plain_text_input", "value": description}},
-            "severity": {"value": {"type": "static_select", "selected_option": {"value": "P1"}}},
-            "owner": {"value": {"type": "users_select", "selected_user": None}},
-            "target": {"value": {"type": "plain_text_input", "value": ""}},
-        }
-    }
 
 
 def stored_blockers(server: Server) -> list[tuple[str, str]]:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from bot.clock import JOBS
 from storage.db import Database
-from tests.conftest import BOT_TOKEN, EXAMPLE, SIGNING_SECRET
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
+from tests.support.server import BOT_TOKEN, EXAMPLE, SIGNING_SECRET
 
 SPRINTBOT = [sys.executable, "-m", "bot.cli"]
 

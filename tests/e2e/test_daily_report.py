@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot import clock as bot_clock
-from tests.conftest import Server
-from tests.e2e.test_blockers import at
-from tests.e2e.test_ingest import post_report, posts, text_of
-from tests.slack import slash
+from tests.support.e2e import at, post_report, posts, text_of
+from tests.support.server import Server
+from tests.support.slack import slash
 
 
 def test_daily_report_with_burndown_chart(server: Server) -> None:

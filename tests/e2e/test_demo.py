@@ -20,7 +20,7 @@ from jobs.components import ComponentMap
 from jobs.config import Source, Sprint, load_sprint
 from jobs.junit import parse
 from storage.models import TestStatus
-from tests.conftest import EXAMPLE
+from tests.support.server import EXAMPLE
 
 # The seed's "Test Coverage by Component": (total, passing, failing).
 SEED_AREAS = {

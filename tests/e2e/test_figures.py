@@ -22,10 +22,9 @@ import pytest
 
 from bot import cli
 from jobs.numbers import local_instant
-from tests.conftest import BOT_TOKEN, INGEST_TOKEN, SIGNING_SECRET, Server
-from tests.e2e.test_blockers import at
-from tests.e2e.test_ingest import blocks_text, posts, text_of
-from tests.slack import slash
+from tests.support.e2e import at, blocks_text, posts, text_of
+from tests.support.server import BOT_TOKEN, INGEST_TOKEN, SIGNING_SECRET, Server
+from tests.support.slack import slash
 
 SPRINT = """
 [sprint]

@@ -9,8 +9,8 @@ import pytest
 
 from bot.web import create_web_app
 from storage.db import Database
-from tests.conftest import INGEST_TOKEN, Server, serve
-from tests.slack import slash
+from tests.support.server import INGEST_TOKEN, Server, serve
+from tests.support.slack import slash
 
 AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}"}
 
@@ -94,7 +94,7 @@ def test_api_is_503_without_an_ingest_token(make_server: Callable[..., Server]) 
 def test_admin_through_a_user_group(make_server: Callable[..., Server], tmp_path: object) -> None:
     from pathlib import Path
 
-    from tests.conftest import EXAMPLE
+    from tests.support.server import EXAMPLE
 
     path = Path(str(tmp_path)) / "sprint.toml"
     path.write_text(
@@ -113,7 +113,7 @@ def test_admin_through_a_user_group(make_server: Callable[..., Server], tmp_path
 
 
 def test_events_url_verification(server: Server) -> None:
-    from tests.slack import post_signed
+    from tests.support.slack import post_signed
 
     body = '{"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}'  # noqa: E501
     resp = post_signed(server.url, body, content_type="application/json")

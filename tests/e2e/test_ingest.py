@@ -3,99 +3,23 @@ receiving the alerts, the buttons clicked as Slack would send them."""
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 
 from bot import clock as bot_clock
-from tests.conftest import INGEST_TOKEN, Server
-from tests.fakeslack import Call
-from tests.slack import post_signed, slash
+from tests.support.e2e import AUTH, _alert_id, click, post_report, posts, responses, text_of
+from tests.support.server import Server
+from tests.support.slack import slash
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "junit"
-AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/xml"}
 SWARM = "tests.swarm.test_coordination"
-
-
-def post_report(server: Server, name: str, **query: str) -> httpx.Response:
-    query.setdefault("at", "2025-10-31T13:00:00Z")
-    return httpx.post(
-        f"{server.url}/api/v1/test-runs?{urlencode(query)}",
-        content=(FIXTURES / name).read_bytes(),
-        headers=AUTH,
-        timeout=30,
-    )
 
 
 def ids(refs: list[dict[str, Any]]) -> list[str]:
     return sorted(r["id"] for r in refs)
-
-
-def responses(server: Server, count: int) -> list[Call]:
-    """response_url posts: Bolt sends them after the ack, from a worker thread."""
-    deadline = time.monotonic() + 10
-    while len(found := server.slack.calls_to("response/action")) < count:
-        assert time.monotonic() < deadline, f"only {len(found)} responses"
-        time.sleep(0.02)
-    return found
-
-
-def posts(server: Server) -> list[Call]:
-    return server.slack.calls_to("chat.postMessage")
-
-
-def text_of(call: Call) -> str:
-    """A sent message's text, then every text its blocks show."""
-    return "\n".join([call.args.get("text", ""), blocks_text(call.args.get("blocks") or [])])
-
-
-def blocks_text(blocks: list[dict[str, Any]]) -> str:
-    """Every text shown by blocks: sections, fields, context elements, button labels."""
-    out = []
-    for b in blocks:
-        if isinstance(b.get("text"), dict):
-            out.append(b["text"]["text"])
-        out += [f["text"] for f in b.get("fields", [])]
-        out += [e.get("text", "") for e in b.get("elements", []) if isinstance(e.get("text"), str)]
-        out += [e["text"]["text"] for e in b.get("elements", []) if isinstance(e.get("text"), dict)]
-    return "\n".join(out)
-
-
-def click(
-    server: Server,
-    action_id: str,
-    value: str,
-    user: str = "U0DEV",
-    *,
-    channel: str = "C0TEAM",
-    ts: str = "1.2",
-) -> httpx.Response:
-    payload = {
-        "type": "block_actions",
-        "user": {"id": user, "username": "dev", "team_id": "T1"},
-        "api_app_id": "A1",
-        "team": {"id": "T1", "domain": "test"},
-        "channel": {"id": "C0TEAM", "name": "phase4-production-readiness"},
-        "container": {"type": "message", "message_ts": ts, "channel_id": channel},
-        "trigger_id": "1.2.3",
-        "response_url": server.slack.response_url("action"),
-        "actions": [
-            {
-                "action_id": action_id,
-                "block_id": "b",
-                "value": value,
-                "type": "button",
-                "action_ts": "1.3",
-            }
-        ],
-    }
-    return post_signed(server.url, urlencode({"payload": json.dumps(payload)}))
 
 
 def test_passing_run_then_regressions_then_partial_fix(server: Server) -> None:
@@ -235,11 +159,11 @@ def test_ack_button_and_follow_up(server: Server) -> None:
     alert_id = str(_alert_id(server, second["alert"]))
 
     # Nobody acknowledges within regression_ack (1h): the follow-up pings the tech lead.
-    server.runtime.now.at += timedelta(minutes=59)  # type: ignore[attr-defined]
+    server.clock.at += timedelta(minutes=59)
     assert bot_clock.run_job(server.runtime, "alert-followup") == (
         "alert-followup: 0 alerts followed up"
     )
-    server.runtime.now.at += timedelta(minutes=2)  # type: ignore[attr-defined]
+    server.clock.at += timedelta(minutes=2)
     assert bot_clock.run_job(server.runtime, "alert-followup") == (
         "alert-followup: 1 alerts followed up"
     )
@@ -293,17 +217,6 @@ def test_emergency_standup_button(server: Server) -> None:
     assert "<@U0QALEAD> called an emergency standup" in text_of(
         server.slack.calls_to("chat.update")[-1]
     )
-
-
-def _alert_id(server: Server, key: str) -> int:
-    from sqlmodel import select
-
-    from storage.models import Alert
-
-    with server.runtime.db.session() as s:
-        alert = s.exec(select(Alert).where(Alert.key == key)).one()
-    assert alert.id is not None
-    return alert.id
 
 
 def test_other_branches_are_classified_but_do_not_alert(server: Server) -> None:

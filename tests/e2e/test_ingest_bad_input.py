@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from storage.models import KnownTest, MetricSample, OutboxMessage, TestReport
-from tests.conftest import INGEST_TOKEN, Server
+from tests.support.server import INGEST_TOKEN, Server
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "junit"
 AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}"}

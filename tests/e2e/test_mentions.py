@@ -4,7 +4,6 @@ Block Kit's limits, and delivered; a CI link that is not a plain URL is refused.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from typing import Any
@@ -15,11 +14,9 @@ from sqlmodel import select
 
 from bot import clock as bot_clock
 from storage.models import OutboxMessage, OutboxStatus, Risk, TestReport
-from tests.conftest import INGEST_TOKEN, Server
-from tests.e2e.test_blockers import T0, at, view_submit
-from tests.e2e.test_ingest import blocks_text, posts
-from tests.e2e.test_sprint_command import home_opened
-from tests.slack import slash
+from tests.support.e2e import T0, at, blocks_text, home_opened, posts, strings, view_submit
+from tests.support.server import INGEST_TOKEN, Server
+from tests.support.slack import slash
 
 XML = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/xml"}
 # Everything Slack would turn into a notification or a link if it arrived raw.
@@ -44,20 +41,6 @@ def hostile(length: int = 1990) -> str:
 def slack_escaped(text: str) -> str:
     """Slash command text as Slack sends it: &, < and > escaped."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def strings(value: Any) -> list[str]:
-    """Every string in a Web API call's arguments (blocks and views may come JSON-encoded)."""
-    if isinstance(value, str):
-        if value[:1] in "[{":
-            with contextlib.suppress(ValueError):  # not JSON after all: a plain string
-                return strings(json.loads(value))
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in strings(v)]
-    return []
 
 
 def blocks_of(args: dict[str, Any]) -> list[dict[str, Any]]:

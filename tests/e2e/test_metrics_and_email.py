@@ -12,8 +12,8 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import EXAMPLE, INGEST_TOKEN, Server
-from tests.e2e.test_ingest import FIXTURES, post_report, posts, text_of
+from tests.support.e2e import FIXTURES, post_report, posts, text_of
+from tests.support.server import EXAMPLE, INGEST_TOKEN, Server
 
 JSON = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/json"}
 

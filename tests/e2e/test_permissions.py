@@ -10,11 +10,19 @@ from sqlmodel import select
 
 from bot import clock as bot_clock
 from storage.models import Blocker, Event, KnownTest
-from tests.conftest import Server
-from tests.e2e.test_blockers import T0, at, view_submit
-from tests.e2e.test_ingest import click, post_report, responses
-from tests.e2e.test_standup import ANSWER, opened, submit
-from tests.slack import slash
+from tests.support.e2e import (
+    ANSWER,
+    T0,
+    at,
+    click,
+    opened,
+    post_report,
+    responses,
+    submit,
+    view_submit,
+)
+from tests.support.server import Server
+from tests.support.slack import slash
 
 ONLY = "Only B-001's owner, its reporter, the tech lead or an admin can resolve it."
 
@@ -79,7 +87,7 @@ def test_escalate_now_is_for_the_team(server: Server) -> None:
 
 
 def test_mute_as_flaky_is_for_leads_and_admins(server: Server) -> None:
-    from tests.e2e.test_ingest import _alert_id
+    from tests.support.e2e import _alert_id
 
     post_report(server, "pytest-xunit1-run1.xml", run="ci-1")
     second = post_report(server, "pytest-xunit1-run2.xml", run="ci-2").json()

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import BOT_TOKEN, EXAMPLE, INGEST_TOKEN, SIGNING_SECRET
-from tests.fakeslack import FakeSlack
-from tests.slack import slash
+from tests.support.fakeslack import FakeSlack
+from tests.support.server import BOT_TOKEN, EXAMPLE, INGEST_TOKEN, SIGNING_SECRET
+from tests.support.slack import slash
 
 SPRINTBOT = [sys.executable, "-m", "bot.cli"]
 

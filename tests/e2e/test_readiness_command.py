@@ -7,9 +7,9 @@ import time
 from sqlmodel import select
 
 from storage.models import ManualScore, ReadinessSnapshot
-from tests.conftest import Server
-from tests.e2e.test_ingest import blocks_text
-from tests.slack import command_body, post_signed, sign, slash
+from tests.support.e2e import blocks_text
+from tests.support.server import Server
+from tests.support.slack import command_body, post_signed, sign, slash
 
 LEAVES = [
     "Swarm Coordination",

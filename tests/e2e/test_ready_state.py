@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from jobs import figures
-from tests.conftest import EXAMPLE, INGEST_TOKEN, Clock, Server
-from tests.e2e.test_ingest import FIXTURES, post_report, responses
-from tests.slack import slash
+from tests.support.e2e import FIXTURES, post_report, responses
+from tests.support.server import EXAMPLE, INGEST_TOKEN, Clock, Server
+from tests.support.slack import slash
 
 ROOT = Path(__file__).resolve().parents[2]
 

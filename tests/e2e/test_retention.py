@@ -15,10 +15,9 @@ from bot.cli import main
 from bot.clock import _schedule, scheduled_prune
 from storage.db import Database
 from storage.models import TestResult
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET, Server
-from tests.fakeslack import FakeSlack
-from tests.jobs.history_scenario import GOLDEN, NOW, SPRINT, build, figures_at
-from tests.jobs.test_retention import KEPT
+from tests.support.fakeslack import FakeSlack
+from tests.support.history import GOLDEN, KEPT, NOW, SPRINT, build, figures_at
+from tests.support.server import BOT_TOKEN, SIGNING_SECRET, Server
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 

@@ -3,35 +3,12 @@ and kept as history, links from blockers."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import select
 
 from storage.models import Blocker, Event, Risk
-from tests.conftest import Server
-from tests.e2e.test_blockers import T0, at, view_submit
-from tests.e2e.test_ingest import posts, text_of
-from tests.e2e.test_standup import opened
-from tests.slack import slash
-
-
-def risk_values(**overrides: str) -> dict[str, Any]:
-    fields = {
-        "description": "Test fixes introduce regressions",
-        "impact": "High",
-        "probability": "Medium",
-        "mitigation": "Regression suite after each fix",
-        "status": "Active",
-        **overrides,
-    }
-    values: dict[str, Any] = {}
-    for key, value in fields.items():
-        if key in ("impact", "probability", "status"):
-            values[key] = {"value": {"type": "static_select", "selected_option": {"value": value}}}
-        else:
-            values[key] = {"value": {"type": "plain_text_input", "value": value}}
-    values["owner"] = {"value": {"type": "users_select", "selected_user": "U0TDD"}}
-    return {"values": values}
+from tests.support.e2e import T0, at, opened, posts, risk_values, text_of, view_submit
+from tests.support.server import Server
+from tests.support.slack import slash
 
 
 def test_risk_register(server: Server) -> None:

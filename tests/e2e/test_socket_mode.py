@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from websockets.sync.server import ServerConnection, serve
 
-from tests.conftest import Server
+from tests.support.server import Server
 
 APP_TOKEN = "xapp-1-A1-test"
 

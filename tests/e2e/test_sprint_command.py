@@ -15,11 +15,21 @@ import pytest
 
 from jobs import reports
 from storage import queries
-from tests.conftest import EXAMPLE, Server
-from tests.e2e.test_blockers import at, view_submit
-from tests.e2e.test_ingest import blocks_text, click, post_report, posts, responses, text_of
-from tests.e2e.test_standup import opened
-from tests.slack import post_signed, slash
+from tests.support.e2e import (
+    at,
+    blocks_text,
+    click,
+    home_opened,
+    opened,
+    post_report,
+    posts,
+    responses,
+    text_of,
+    view_submit,
+)
+from tests.support.listeners import listeners_done
+from tests.support.server import EXAMPLE, Server
+from tests.support.slack import slash
 
 DAY2 = datetime(2025, 10, 30, 20, 0, tzinfo=UTC)
 DAY3 = datetime(2025, 10, 31, 14, 0, tzinfo=UTC)  # 10:00 in New York
@@ -31,11 +41,11 @@ def status_posts(server: Server) -> list[Any]:
 
 
 def wait_status_posts(server: Server, count: int) -> list[Any]:
-    """Status-channel posts queued after an ack (Bolt runs the rest in a worker thread)."""
-    deadline = time.monotonic() + 10
-    while len(sent := status_posts(server)) < count:
-        assert time.monotonic() < deadline, f"{len(sent)} of {count} posts"
-        time.sleep(0.05)
+    """Status-channel posts queued after an ack (Bolt runs the rest in a worker thread):
+    all of them, once every listener has finished, so a late extra post is among them."""
+    listeners_done()
+    sent = status_posts(server)
+    assert len(sent) >= count, f"{len(sent)} of {count} posts"
     return sent
 
 
@@ -207,26 +217,6 @@ def test_sprint_bad_input_says_how_and_posts_nothing(server: Server) -> None:
     [request] = wait_status_posts(server, 1)
     [actions] = [b for b in request.args["blocks"] if b["type"] == "actions"]
     assert actions["elements"][-1]["text"]["text"] == "Sign off as Security"
-
-
-def home_opened(server: Server, user: str, event_ts: str = "") -> None:
-    body = {
-        "token": "legacy",
-        "team_id": "T1",
-        "api_app_id": "A1",
-        "type": "event_callback",
-        "event_id": f"Ev{time.monotonic_ns()}",
-        "event_time": int(time.time()),
-        "event": {
-            "type": "app_home_opened",
-            "user": user,
-            "channel": "D0HOME",
-            "tab": "home",
-            "event_ts": event_ts or f"{time.time():.6f}",
-        },
-    }
-    resp = post_signed(server.url, json.dumps(body), content_type="application/json")
-    assert resp.status_code == 200
 
 
 class HomesHandled(threading.Event):

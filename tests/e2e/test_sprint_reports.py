@@ -16,9 +16,8 @@ from PIL import Image
 from bot import cli
 from bot.demo import junit_runs
 from jobs.numbers import local_instant
-from tests.conftest import BOT_TOKEN, EXAMPLE, INGEST_TOKEN, SIGNING_SECRET, Server
-from tests.e2e.test_blockers import at
-from tests.e2e.test_ingest import posts, text_of
+from tests.support.e2e import at, posts, text_of
+from tests.support.server import BOT_TOKEN, EXAMPLE, INGEST_TOKEN, SIGNING_SECRET, Server
 
 AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/xml"}
 TOTAL = 2124

@@ -4,36 +4,22 @@ field errors; skip and away; the prompt, reminder and digest jobs."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 from sqlmodel import select
 
 from bot import clock as bot_clock
 from storage.models import Blocker, Risk, Standup
-from tests.conftest import EXAMPLE, Server
-from tests.e2e.test_ingest import posts, text_of
-from tests.slack import post_signed, slash
+from tests.support.e2e import ANSWER, opened, posts, submit, text_of
+from tests.support.server import EXAMPLE, Server
+from tests.support.slack import post_signed, slash
 
 PEOPLE = ["U0ANA", "U0BEN", "U0CAT"]
-
-
-def opened(server: Server, count: int = 1) -> list[Any]:
-    """views.open calls: Bolt makes them after the ack, from a worker thread."""
-    deadline = time.monotonic() + 10
-    while len(calls := server.slack.calls_to("views.open")) < count:
-        assert time.monotonic() < deadline, f"views.open called {len(calls)} times"
-        time.sleep(0.02)
-    return [
-        json.loads(c.args["view"]) if isinstance(c.args["view"], str) else c.args["view"]
-        for c in calls
-    ]
 
 
 @pytest.fixture
@@ -49,64 +35,8 @@ def team(make_server: Callable[..., Server], tmp_path: Path) -> Server:
     )
     server = make_server(SPRINTBOT_CONFIG=str(sprint))
     # Friday 2025-10-31, 09:05 in New York: day 3.
-    server.runtime.now.at = datetime(2025, 10, 31, 13, 5, tzinfo=UTC)  # type: ignore[attr-defined]
+    server.clock.at = datetime(2025, 10, 31, 13, 5, tzinfo=UTC)
     return server
-
-
-def state(**values: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for block_id, value in values.items():
-        if isinstance(value, list):
-            out[block_id] = {
-                "value": {
-                    "type": "multi_static_select",
-                    "selected_options": [{"value": v} for v in value],
-                }
-            }
-        elif block_id == "blocker_severity":
-            out[block_id] = {
-                "value": {"type": "static_select", "selected_option": {"value": value}}
-            }
-        elif block_id in ("tests_fixed", "target_tests"):
-            out[block_id] = {"value": {"type": "number_input", "value": value}}
-        else:
-            out[block_id] = {"value": {"type": "plain_text_input", "value": value}}
-    return {"values": out}
-
-
-def submit(server: Server, user: str, **values: Any) -> httpx.Response:
-    payload = {
-        "type": "view_submission",
-        "team": {"id": "T1", "domain": "test"},
-        "user": {"id": user, "username": user.lower(), "team_id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": "4.5.6",
-        "view": {
-            "id": "V1",
-            "type": "modal",
-            "callback_id": "standup",
-            "team_id": "T1",
-            "private_metadata": json.dumps({"day": "2025-10-31"}),
-            "state": state(**values),
-            "hash": "h",
-        },
-    }
-    return post_signed(server.url, urlencode({"payload": json.dumps(payload)}))
-
-
-ANSWER = {
-    "tests_fixed": "12",
-    "components_improved": ["Swarm Coordination"],
-    "notes": "fixed the leader election race",
-    "target_tests": "20",
-    "focus_areas": "memory eviction",
-    "risk_items": "",
-    "current_blockers": "P0: Swarm Coordination deadlocks under partition\nCI runners are slow",
-    "blocker_severity": "P2",
-    "new_risks": "LRU rewrite may slip",
-    "help_needed": "someone who knows the hooks system",
-    "action_items": "Pair on eviction | <@U0BEN> | tomorrow",
-}
 
 
 def test_standup_opens_the_template_as_a_modal(team: Server) -> None:
@@ -257,7 +187,7 @@ def test_skip_and_away(team: Server) -> None:
 def test_prompt_reminder_and_digest_reach_exactly_the_right_people_once(team: Server) -> None:
     runtime = team.runtime
     slash(team.url, "/standup", "skip", user_id="U0CAT")
-    runtime.now.at = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    team.clock.at = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)
     assert bot_clock.run_job(runtime, "standup-prompt") == "standup-prompt: 2 prompts sent"
     assert bot_clock.run_job(runtime, "standup-prompt") == "standup-prompt: 0 prompts sent"
     prompts = [p for p in posts(team) if p.args["channel"].startswith("U")]
@@ -266,13 +196,13 @@ def test_prompt_reminder_and_digest_reach_exactly_the_right_people_once(team: Se
     assert (button["text"]["text"], button["action_id"]) == ("Open standup", "standup_open")
 
     submit(team, "U0ANA", **ANSWER)
-    runtime.now.at = datetime(2025, 10, 31, 13, 25, tzinfo=UTC)  # type: ignore[attr-defined]
+    team.clock.at = datetime(2025, 10, 31, 13, 25, tzinfo=UTC)
     assert bot_clock.run_job(runtime, "standup-reminder") == "standup-reminder: 1 reminders sent"
     assert bot_clock.run_job(runtime, "standup-reminder") == "standup-reminder: 0 reminders sent"
     reminders = [p for p in posts(team) if "still open" in text_of(p)]
     assert [r.args["channel"] for r in reminders] == ["U0BEN"]
 
-    runtime.now.at = datetime(2025, 10, 31, 13, 30, tzinfo=UTC)  # type: ignore[attr-defined]
+    team.clock.at = datetime(2025, 10, 31, 13, 30, tzinfo=UTC)
     assert bot_clock.run_job(runtime, "standup-digest") == "standup-digest: 1 digest posted"
     assert bot_clock.run_job(runtime, "standup-digest") == "standup-digest: 0 digest posted"
     [digest] = team.slack.calls_to("chat.update")
@@ -285,7 +215,7 @@ def test_prompt_reminder_and_digest_reach_exactly_the_right_people_once(team: Se
 
 
 def test_no_prompts_on_a_weekend(team: Server) -> None:
-    team.runtime.now.at = datetime(2025, 11, 1, 13, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    team.clock.at = datetime(2025, 11, 1, 13, 0, tzinfo=UTC)
     assert bot_clock.run_job(team.runtime, "standup-prompt") == "standup-prompt: 0 prompts sent"
     assert posts(team) == []
 
@@ -293,7 +223,7 @@ def test_no_prompts_on_a_weekend(team: Server) -> None:
 def test_participants_can_be_the_team_channel(make_server: Callable[..., Server]) -> None:
     server = make_server()  # the example: participants = "team"
     server.slack.team_members = ["UBOT", "U0X", "U0Y"]
-    server.runtime.now.at = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    server.clock.at = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)
     assert bot_clock.run_job(server.runtime, "standup-prompt").endswith(": 2 prompts sent")
     assert server.slack.calls_to("conversations.members")[0].args["channel"] == "C0TEAM"
 

@@ -11,12 +11,18 @@ from sqlmodel import select
 
 from jobs.storable import MESSAGE
 from storage.models import Blocker, Event, Lesson, Risk, Standup
-from tests.conftest import Server
-from tests.e2e.test_blockers import T0, at, blocker_form_values, view_submit
-from tests.e2e.test_ingest import posts
-from tests.e2e.test_risks import risk_values
-from tests.e2e.test_standup import ANSWER, submit
-from tests.slack import slash
+from tests.support.e2e import (
+    ANSWER,
+    T0,
+    at,
+    blocker_form_values,
+    posts,
+    risk_values,
+    submit,
+    view_submit,
+)
+from tests.support.server import Server
+from tests.support.slack import slash
 
 NUL = "deadlock\x00 under partition"
 

@@ -26,8 +26,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from storage.models import Blocker
-from tests.conftest import INGEST_TOKEN, Server
-from tests.slack import post_signed, slash
+from tests.support.server import INGEST_TOKEN, Server
+from tests.support.slack import post_signed, slash
 
 pytestmark = pytest.mark.faults
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot import clock as bot_clock
 from jobs import reports
 from storage.models import JobRun, OutboxMessage
-from tests.conftest import Clock, Server, together
+from tests.support.server import Clock, Server, together
 
 pytestmark = pytest.mark.faults
 

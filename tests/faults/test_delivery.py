@@ -28,8 +28,8 @@ from bot.outbox import OutboxWorker, Sender, backoff, make_client
 from storage import queries
 from storage.db import Database
 from storage.models import OutboxStatus
-from tests.conftest import BOT_TOKEN
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
+from tests.support.server import BOT_TOKEN
 
 pytestmark = pytest.mark.faults
 

@@ -3,6 +3,7 @@ and do their work; the bot learns who it is once Slack is back."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -11,9 +12,9 @@ from sqlmodel import select
 
 from bot.runtime import check_token
 from storage.models import Blocker
-from tests.conftest import Server
-from tests.e2e.test_ingest import click
-from tests.slack import slash
+from tests.support.e2e import click
+from tests.support.server import Server
+from tests.support.slack import slash
 
 pytestmark = pytest.mark.faults
 
@@ -59,4 +60,8 @@ def test_commands_are_answered_after_a_restart_while_slack_is_down(
     asked = len(server.slack.calls_to("auth.test"))
     for _ in range(3):
         slash(server.url, "/readiness")
+    # Any learning these requests started in the background has ended: none asked again.
+    for thread in threading.enumerate():
+        if thread.name == "auth.test":
+            thread.join(10)
     assert len(server.slack.calls_to("auth.test")) == asked

@@ -13,7 +13,8 @@ from sqlmodel import Session
 from jobs.config import Sprint, validate_sprint
 from jobs.ingest import RunInfo, ingest_junit
 from jobs.numbers import Move, Share, TestCounts, impact, moved
-from tests.jobs.test_config import minimal
+from tests.support.reports import report
+from tests.support.sprints import minimal
 
 NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)
 
@@ -153,21 +154,6 @@ def test_moved_applies_moves_to_copies() -> None:
 
 
 # -- through ingest --------------------------------------------------------------------------
-
-
-def report(statuses: dict[str, str], *, files: dict[str, str] | None = None) -> bytes:
-    """`area/name` → passed/failed/skipped; a test's file is tests/<area>/test_it.py unless
-    `files` says otherwise (its classname stays tests.<area>.test_it)."""
-    body = {"failed": "<failure>boom</failure>", "skipped": "<skipped/>", "passed": ""}
-    cases = []
-    for test, status in statuses.items():
-        area, name = test.split("/")
-        file = (files or {}).get(test, f"tests/{area}/test_it.py")
-        cases.append(
-            f'<testcase classname="tests.{area}.test_it" name="{name}" file="{file}">'
-            f"{body[status]}</testcase>"
-        )
-    return f'<testsuite name="s">{"".join(cases)}</testsuite>'.encode()
 
 
 def send(session: Session, s: Sprint, doc: bytes, run: str, branch: str = "main") -> Any:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from storage.db import Database
-from tests.jobs.history_scenario import GOLDEN, INSTANTS, build, figures_at
+from tests.support.history import GOLDEN, INSTANTS, build, figures_at
 
 
 def test_every_figure_at_every_instant_is_the_full_walks(db: Database) -> None:

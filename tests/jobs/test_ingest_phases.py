@@ -4,8 +4,6 @@ commits in between."""
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,11 +12,10 @@ from sqlmodel import select
 
 from jobs import ingest
 from jobs.config import Sprint
-from jobs.ingest import RunInfo, receive_junit
 from storage.db import Database
 from storage.models import KnownTest, TestReport, TestResult
+from tests.support.reports import receive
 
-NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)
 CLASS = "tests.swarm.test_coordination"
 
 
@@ -29,17 +26,6 @@ def report(statuses: dict[str, str]) -> bytes:
         for name, status in statuses.items()
     )
     return f"<testsuite name='s'>{cases}</testsuite>".encode()
-
-
-def receive(db: Database, sprint: Sprint, doc: bytes, run: str) -> dict[str, Any]:
-    return receive_junit(
-        db=db,
-        sprint=sprint,
-        document=doc,
-        digest=hashlib.sha256(doc).hexdigest(),
-        info=RunInfo(run=run, at=NOW),
-        now=NOW,
-    ).reply
 
 
 def names(refs: list[dict[str, Any]]) -> list[str]:

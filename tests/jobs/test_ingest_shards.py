@@ -13,7 +13,7 @@ from jobs import ingest
 from jobs.config import Sprint
 from storage.db import Database
 from storage.models import KnownTest, ReadinessSnapshot
-from tests.jobs.test_ingest_phases import receive
+from tests.support.reports import receive
 
 BODY = {
     "passed": "",

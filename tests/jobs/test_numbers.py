@@ -23,7 +23,7 @@ from jobs.numbers import (
     target_failing,
     weighted,
 )
-from tests.jobs.test_config import minimal
+from tests.support.sprints import minimal
 
 
 def test_seed_leaves_give_71_55_not_the_stated_67(example: Sprint) -> None:

@@ -3,6 +3,7 @@ when a write commits (here or in another process) and when time alone moves a fi
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -196,11 +197,26 @@ def test_the_figures_are_those_computed_from_history(db: Database, example: Spri
     assert ready.figures(at).as_dict() == computed.as_dict()
 
 
+def looks(ready: Ready, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times the refresher's thread has asked `ready` for the figures, so far."""
+    count = [0]
+    real = ready.figures
+
+    def counted(now: datetime) -> figures.Figures:
+        if threading.current_thread().name == "ready-figures":
+            count[0] += 1
+        return real(now)
+
+    monkeypatch.setattr(ready, "figures", counted)
+    return count
+
+
 def test_the_refresher_rebuilds_after_a_write_before_anyone_asks(
-    db: Database, example: Sprint
+    db: Database, example: Sprint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ready = Ready(db=db, sprint=example)
     refresher = Refresher(ready, now=lambda: NOW)
+    looked = looks(ready, monkeypatch)
     refresher.start()
     try:
         deadline = time.monotonic() + 10
@@ -212,6 +228,12 @@ def test_the_refresher_rebuilds_after_a_write_before_anyone_asks(
             session.commit()
         while ready.builds < 2:
             assert time.monotonic() < deadline, "the write was never built in"
+            time.sleep(0.01)
+        # The refresher looks twice more: a second build for the one write would be done by
+        # then, and counted below.
+        built_in = looked[0]
+        while looked[0] < built_in + 2:
+            assert time.monotonic() < deadline, "the refresher stopped looking"
             time.sleep(0.01)
         assert ready.fresh(NOW)  # the next answer reads nothing
         assert ready.figures(NOW).blocker_counts()["P0"] == 1

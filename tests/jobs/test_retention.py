@@ -11,13 +11,14 @@ import pytest
 from sqlmodel import col, select
 
 from bot.cli import main
-from jobs import figures, retention
-from jobs.numbers import local_date
+from jobs import retention
 from storage.db import Database
 from storage.models import MetricSample, ReadinessSnapshot, Standup, TestReport, TestResult
-from tests.jobs.history_scenario import (
+from tests.support.history import (
     GOLDEN,
+    HORIZON,
     INSTANTS,
+    KEPT,
     NOW,
     SPRINT,
     build,
@@ -25,17 +26,7 @@ from tests.jobs.history_scenario import (
     sprint,
 )
 
-# NOW minus results_days (10): earlier than the sprint's start minus its margin of 2 days.
-HORIZON = datetime(2025, 10, 23, 14, 30, tzinfo=UTC)
 STATUSES_HORIZON = NOW - timedelta(days=3)
-# Figures as of an instant look back to when the day before it began ("change since
-# yesterday"): exact for every instant whose previous local day began after the horizon.
-KEPT = tuple(
-    at
-    for at in INSTANTS
-    if figures.day_start(sprint().sprint, local_date(sprint().sprint, at) - timedelta(days=1))
-    >= HORIZON
-)
 
 
 def test_horizons_never_reach_into_the_sprint() -> None:

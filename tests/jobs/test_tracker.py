@@ -30,7 +30,7 @@ from jobs.tracker import (
 )
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.conftest import EXAMPLE
+from tests.support.server import EXAMPLE
 
 ENDED = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a year after the sprint's last day
 

@@ -121,13 +121,13 @@ class FakeSlack:
                 else:
                     args = dict(parse_qsl(raw))
                 method = self.path.strip("/").removeprefix("api/")
-                status, body, headers = fake._answer(method, args, dict(self.headers))
+                status, answer, headers = fake._answer(method, args, dict(self.headers))
                 delay, drop = fake._delay_or_drop(method)
                 if drop:
                     self.close_connection = True  # the call took effect; no answer comes
                     return
                 time.sleep(delay)
-                data = json.dumps(body).encode()
+                data = json.dumps(answer).encode()
                 try:
                     self.send_response(status)
                     self.send_header("content-type", "application/json")
@@ -324,7 +324,7 @@ class FakeSlack:
         if method == "views.publish":
             view = args.get("view")
             view = json.loads(view) if isinstance(view, str) else view
-            if not args.get("user_id") or (view or {}).get("type") != "home":
+            if not args.get("user_id") or not isinstance(view, dict) or view.get("type") != "home":
                 return 200, {"ok": False, "error": "invalid_arguments"}, {}
             return 200, {"ok": True, "view": {"id": "VHOME", **view}}, {}
         if method in ("chat.postMessage", "chat.update"):

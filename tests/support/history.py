@@ -19,7 +19,7 @@ from typing import Any
 from jobs import figures
 from jobs.config import Sprint, validate_sprint
 from jobs.ingest import RunInfo, ingest_junit, ingest_metrics
-from jobs.numbers import local_instant
+from jobs.numbers import local_date, local_instant
 from jobs.readiness import set_manual_score
 from storage.db import Database
 from storage.models import Standup
@@ -260,3 +260,15 @@ def figures_at(
         for at in instants:
             out[at.isoformat()] = snapshot(figures.compute(session=session, sprint=s, at=at))
     return out
+
+
+# NOW minus results_days (10): earlier than the sprint's start minus its margin of 2 days.
+HORIZON = datetime(2025, 10, 23, 14, 30, tzinfo=UTC)
+# Figures as of an instant look back to when the day before it began ("change since
+# yesterday"): exact for every instant whose previous local day began after the horizon.
+KEPT = tuple(
+    at
+    for at in INSTANTS
+    if figures.day_start(sprint().sprint, local_date(sprint().sprint, at) - timedelta(days=1))
+    >= HORIZON
+)

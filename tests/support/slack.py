@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from tests.conftest import SIGNING_SECRET
+from tests.support.server import SIGNING_SECRET
 
 
 def sign(

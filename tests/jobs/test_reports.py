@@ -1,0 +1,191 @@
+"""The daily and weekly reports as data: a small sprint's figures worked out by hand, each
+report queued once per local day with its chart, and the days the weekly report is due."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session
+
+from jobs import reports, review
+from jobs.config import Sprint
+from tests.support import factories
+from tests.support.outbox import keys, queued
+from tests.support.small_sprint import DAY1_CI, DAY2_CI, REPORT_DAY3, ingest, small, two_days
+
+PEOPLE = ["U01", "U02"]
+
+
+def test_the_daily_report_of_a_hand_computed_sprint(session: Session) -> None:
+    # The figures of `two_days` are worked out in its docstring.
+    sprint = small()
+    two_days(session, sprint)
+    p0 = factories.blocker(
+        session,
+        sprint,
+        description="the core deadlocks",
+        now=REPORT_DAY3 - timedelta(hours=30),
+    )
+    data = reports.daily_report(
+        session=session, sprint=sprint, participants=PEOPLE, now=REPORT_DAY3
+    )
+    assert (data["day"], data["days"], data["date"], data["late"]) == (3, 10, "2025-10-31", False)
+    # Core passes 2 of its 4 tests: 50 %; readiness = (2·50 + 1·60) / 3, as on day 1.
+    r = data["readiness"]
+    assert (r["score"], r["previous"], r["change"]) == (53.33, 53.33, 0.0)
+    # The plan runs from the measured 53.33 % on day 1 to 85 % on day 10: day 3 is 2/9 of it.
+    assert r["plan"] == pytest.approx(53.33 + 2 * (85 - 160 / 3) / 9, abs=0.01)
+    assert (r["health"], r["health_reason"]) == (
+        "Critical",
+        "7.04 pts below plan (53.33 % against today's plan of 60.37 %)",
+    )
+    t = data["tests"]
+    assert (t["passed"], t["known"], t["pass_rate"], t["failing"]) == (2, 4, 50.0, 2)
+    # 87 % of 4 tests is 3.48: all 4 must pass, so the target is 0 failing.
+    assert (t["target_failing"], t["baseline_failing"], t["fixed"]) == (0, 2, 1)
+    assert (t["regressions_introduced"], t["regressions_open"]) == (1, 1)
+    y = data["yesterday"]
+    assert (y["date"], y["runs"], y["reports"], y["passed"], y["failed"]) == (
+        "2025-10-30",
+        1,
+        1,
+        2,
+        2,
+    )
+    assert [c["id"] for c in y["regressed"]] == ["tests.core.test_it::a"]
+    assert [c["id"] for c in y["fixed"]] == ["tests.core.test_it::c"]
+    assert (y["regressed_count"], y["fixed_count"], y["new_failures_count"]) == (1, 1, 0)
+    assert data["velocity"] == {"last": 1, "average": 1.0, "target": [18, 20]}
+    # Nobody answered yesterday's standup.
+    assert data["standups"] == {"answered": 0, "expected": 2, "missing": ["U01", "U02"]}
+    assert data["blockers"] == [
+        {
+            "code": p0.code,
+            "severity": "P0",
+            "component": "Core",
+            "description": "the core deadlocks",
+            "age": "1d 6h",
+            "level": 0,  # the small sprint has no escalation path
+        }
+    ]
+    assert [(d["day"], d["failing"], d["planned"]) for d in data["burndown"][:4]] == [
+        (1, 2, 2),
+        (2, 2, 2),
+        (3, 2, 2),
+        (4, None, 1),
+    ]
+
+
+def test_the_daily_report_is_queued_once_per_local_day(session: Session) -> None:
+    sprint = small()
+    two_days(session, sprint)
+
+    def post(at: datetime, *, on_demand: bool = False) -> bool:
+        return reports.post_daily_report(
+            session=session, sprint=sprint, participants=PEOPLE, now=at, on_demand=on_demand
+        )
+
+    late = REPORT_DAY3 + timedelta(hours=1)
+    assert [post(late), post(REPORT_DAY3)] == [True, False]
+    key = "daily-report:2025-10-31"
+    assert keys(session, "daily-report:") == [key, f"{key}:chart"]
+    assert queued(session, key)["late"] is True  # posted more than 30 min after 9:00
+    assert queued(session, f"{key}:chart")["date"] == "2025-10-31"
+    # On demand, the slot being taken, an extra report with a key of its own.
+    extra = REPORT_DAY3 + timedelta(hours=2)
+    assert post(extra, on_demand=True)
+    extra_key = f"{key}:{extra.strftime('%H%M%S.%f')}"
+    assert queued(session, extra_key)["on_demand"] is True
+    assert queued(session, extra_key)["late"] is False
+    # Midnight in Berlin (23:00 UTC) starts the next day's slot.
+    assert post(datetime(2025, 10, 31, 23, 0, tzinfo=UTC))
+    assert "daily-report:2025-11-01" in keys(session, "daily-report:")
+
+
+def test_no_daily_report_outside_the_sprint(session: Session) -> None:
+    sprint = small()
+    before = datetime(2025, 10, 28, 8, tzinfo=UTC)
+    after = datetime(2025, 11, 8, 8, tzinfo=UTC)
+    for at in (before, after):
+        assert not reports.post_daily_report(
+            session=session, sprint=sprint, participants=PEOPLE, now=at
+        )
+    assert keys(session, "daily-report:") == []
+
+
+def test_long_change_lists_go_to_the_thread_in_full(session: Session) -> None:
+    sprint = small()
+    names = [f"core/t{i:02d}" for i in range(12)]
+    ingest(session, sprint, dict.fromkeys(names, "passed"), "d1", DAY1_CI)
+    ingest(session, sprint, dict.fromkeys(names, "failed"), "d2", DAY2_CI)
+    assert reports.post_daily_report(
+        session=session, sprint=sprint, participants=[], now=REPORT_DAY3
+    )
+    key = "daily-report:2025-10-31"
+    y = queued(session, key)["yesterday"]
+    assert (len(y["regressed"]), y["regressed_count"]) == (10, 12)
+    full = queued(session, f"{key}:changes")
+    assert full["date"] == "2025-10-30"
+    assert full["regressed"] == sorted(f"tests.core.test_it::t{i:02d}" for i in range(12))
+    assert (full["fixed"], full["new_failures"]) == ([], [])
+
+
+def at_9(example: Sprint, day: int) -> datetime:
+    """9:00 in New York on the example sprint's `day` (EDT until 2 November, then EST)."""
+    local = datetime.combine(
+        example.sprint.start + timedelta(days=day - 1), example.schedule.daily_report
+    )
+    return local.replace(tzinfo=example.sprint.tz).astimezone(UTC)
+
+
+def test_the_weekly_report_is_due_on_its_days_only_once(session: Session, example: Sprint) -> None:
+    def post(day: int) -> str:
+        return reports.post_weekly_report(
+            session=session, sprint=example, participants=[], now=at_9(example, day)
+        )
+
+    assert [post(d) for d in (0, 6, 7, 7, 8)] == [
+        "the sprint is not running",
+        "day 6 is not a weekly report day",
+        "posted",
+        "already posted today",
+        "day 8 is not a weekly report day",
+    ]
+    assert keys(session, "weekly-report:") == [
+        "weekly-report:2025-11-04",
+        "weekly-report:2025-11-04:chart",
+    ]
+    data = queued(session, "weekly-report:2025-11-04")
+    assert (data["day"], data["week"]) == (7, 1)
+    assert [m["day"] for m in data["milestones"]] == [7, 14]
+    assert "completion" not in data  # only the last week's report sums the sprint up
+
+
+def test_the_last_weekly_report_is_the_completion_summary(
+    session: Session, example: Sprint
+) -> None:
+    review.add_lesson(
+        session=session,
+        sprint=example,
+        kind=review.LessonKind.ACTION,
+        text="Pin the CI images",
+        author="U0QALEAD",
+        now=at_9(example, 13),
+    )
+    assert (
+        reports.post_weekly_report(
+            session=session, sprint=example, participants=[], now=at_9(example, 14)
+        )
+        == "posted"
+    )
+    data = queued(session, "weekly-report:2025-11-11")
+    assert data["week"] == 2
+    done = data["completion"]
+    assert [g["goal"] for g in done["goals"]] == [
+        "Production Readiness",
+        "Test Pass Rate",
+        "Tests Fixed",
+        "Zero Regressions Introduced",
+    ]
+    assert done["next_phase"] == [{"text": "Pin the CI images", "author": "U0QALEAD"}]

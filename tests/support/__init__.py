@@ -1,0 +1,1 @@
+"""Helpers shared by test modules: sprints, JUnit reports, the fake Slack, outbox reads."""

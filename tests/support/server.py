@@ -1,0 +1,108 @@
+"""The real web app on loopback for tests: its settings, the settable clock, the
+server record, and running many callers at once."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import uvicorn
+
+from bot.runtime import Runtime
+from bot.settings import Settings, build_settings
+from tests.support.fakeslack import FakeSlack
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "sprint.example.toml"
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+INGEST_TOKEN = "test-ingest-token"
+# The outbox spaces posts to a channel by Slack's second; tests of other things space them
+# by this (tests/bot/test_outbox.py and tests/faults measure the pace itself).
+TEST_PACE = timedelta(milliseconds=20)
+
+
+class Clock:
+    """A settable clock for code that takes `now`."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def make_settings(fake: FakeSlack, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake.url,
+        "DATABASE_URL": database_url,
+        "SPRINTBOT_CONFIG": str(EXAMPLE),
+        "SPRINTBOT_INGEST_TOKEN": INGEST_TOKEN,
+        "SLACK_APP_TOKEN": None,
+        "SPRINTBOT_SMTP_URL": None,
+    }
+    values.update(overrides)
+    return build_settings(**values)
+
+
+@dataclass
+class Server:
+    url: str
+    runtime: Runtime
+    slack: FakeSlack
+    clock: Clock  # the runtime's `now`: set `clock.at` to move the server's time
+
+
+def uvicorn_on_loopback(app: object) -> tuple[str, uvicorn.Server, Callable[[], None]]:
+    """Run an ASGI app under uvicorn on a free loopback port: its URL, server and stopper."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_config=None, lifespan="off")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+    return f"http://127.0.0.1:{port}", server, stop
+
+
+def serve(app: object) -> tuple[str, Callable[[], None]]:
+    """Run an ASGI app under uvicorn on a free loopback port; return its URL and a stopper."""
+    url, _, stop = uvicorn_on_loopback(app)
+    return url, stop
+
+
+def together(count: int, run: Callable[[], T], *, timeout: float = 120) -> list[T]:
+    """`count` threads call `run` at the same moment (released by a barrier); their results."""
+    start = threading.Barrier(count)
+    out: list[T] = []
+
+    def one() -> None:
+        start.wait()
+        out.append(run())
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return out
