@@ -17,7 +17,18 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from bot.settings import Settings, SettingsError, build_settings
-from jobs.config import ConfigError, Source, Sprint, format_duration, load_sprint
+from jobs.config import (
+    ConfigError,
+    Org,
+    Source,
+    Sprint,
+    Team,
+    format_duration,
+    load_org,
+    next_sprint,
+    sprint_at,
+    team_today,
+)
 from jobs.errors import SprintError
 from jobs.numbers import breakdown, consistency_warnings, parse_instant, pct, utcnow
 
@@ -74,13 +85,28 @@ def _database(settings: Settings, *, require_current: bool = True) -> Iterator[D
         db.dispose()
 
 
+def _served_sprint(settings: Settings, *, now: datetime) -> Sprint:
+    """SPRINTBOT_CONFIG's sprint at `now`, as the servers pick it at start."""
+    from bot.runtime import served_sprint
+
+    return served_sprint(settings.SPRINTBOT_CONFIG, now=now)
+
+
 # -- config check ------------------------------------------------------------------------
+
+
+def _components(sprint: Sprint) -> str:
+    by_source = {src: sum(1 for c in sprint.components if c.source is src) for src in Source}
+    return (
+        f"components: {len(sprint.components)} in {len(sprint.groups)} groups "
+        f"({by_source[Source.TESTS]} tests, {by_source[Source.MANUAL]} manual, "
+        f"{by_source[Source.METRICS]} metrics)"
+    )
 
 
 def summarize(sprint: Sprint) -> list[str]:
     """The one-screen summary `config check` prints for a valid file."""
     s = sprint.sprint
-    by_source = {src: sum(1 for c in sprint.components if c.source is src) for src in Source}
     weight = sum(c.weight for c in sprint.components)
     start = breakdown(sprint)
     lines = [
@@ -93,9 +119,7 @@ def summarize(sprint: Sprint) -> list[str]:
             if sprint.targets.baseline_readiness is not None
             else ""
         ),
-        f"  components: {len(sprint.components)} in {len(sprint.groups)} groups "
-        f"({by_source[Source.TESTS]} tests, {by_source[Source.MANUAL]} manual, "
-        f"{by_source[Source.METRICS]} metrics), weights sum to {weight:g}",
+        f"  {_components(sprint)}, weights sum to {weight:g}",
         f"  starting readiness from the components' scores: {pct(start.score)}",
         f"  benchmarks: {len(sprint.metrics)}"
         + (f" ({', '.join(m.name for m in sprint.metrics)})" if sprint.metrics else ""),
@@ -119,19 +143,85 @@ def summarize(sprint: Sprint) -> list[str]:
     return [line for line in lines if line]
 
 
+def _people(sprint: Sprint) -> str:
+    """How many people the team names, and who its participants are."""
+    ids = {i for role in sprint.people for i in sprint.role(role)}
+    members = f"members of {sprint.channels.team}"
+    who = members if sprint.people.get("participants") == "team" else "listed"
+    return f"people: {len(ids)} named in roles; participants {who}"
+
+
+def _sprint_status(team: Team, sprint: Sprint, *, now: datetime) -> str:
+    current, upcoming = sprint_at(team, now=now), next_sprint(team, now=now)
+    if sprint is current:
+        return "current"
+    if sprint is upcoming:
+        return "next"
+    return "ended" if sprint.sprint.end < team_today(team, now=now) else "later"
+
+
+def summarize_team(team: Team, *, now: datetime) -> list[str]:
+    """`config check`'s summary of one team: where it works, who, what, and its sprints."""
+    first = team.sprints[0]
+    lines = [
+        f"team {team.id}: {team.name} ({Path(team.path).name}), zone {first.sprint.timezone}",
+        f"  channels: team {team.channels.team}, status {team.channels.status}, "
+        f"blockers {team.channels.blockers}",
+        f"  {_people(first)}",
+        f"  {_components(first)}: {', '.join(c.name for c in first.components)}",
+        "  sprints:",
+    ]
+    for s in team.sprints:
+        info = s.sprint
+        lines.append(
+            f"    {info.name}: {info.start} to {info.end}, {info.days} days "
+            f"({_sprint_status(team, s, now=now)})"
+        )
+    if sprint_at(team, now=now) is None:
+        upcoming = next_sprint(team, now=now)
+        lines.append(
+            f"  no sprint running; the next starts on {upcoming.sprint.start}"
+            if upcoming
+            else f"  no sprint running; the last ended on {team.sprints[-1].sprint.end}"
+        )
+    return lines
+
+
+def _config_failed(exc: ConfigError) -> int:
+    if exc.unreadable:
+        _fail(f"{exc.path}: {exc.problems[0]}")
+        return 1
+    n = len(exc.problems)
+    _fail(f"{exc.path}: {n} error{'s' if n != 1 else ''}")
+    for problem in exc.problems:
+        _fail(f"  {problem}")
+    return 1
+
+
+def _print_org(path: str, org: Org, *, now: datetime) -> None:
+    n = len(org.teams)
+    _print(f"{path}: valid, {n} team{'s' if n != 1 else ''}")
+    for team in org.teams:
+        for line in summarize_team(team, now=now):
+            _print(line)
+        for sprint in team.sprints:
+            for warning in consistency_warnings(sprint):
+                _print(f"warning: {team.id} / {sprint.sprint.name}: {warning}")
+
+
 def cmd_config_check(args: argparse.Namespace, settings: Settings | None) -> int:
     path = args.file or (settings.SPRINTBOT_CONFIG if settings else "sprint.toml")
+    now = _parse_at(args.at) if args.at else utcnow()
     try:
-        sprint = load_sprint(path)
+        org = load_org(path)
     except ConfigError as exc:
-        if exc.unreadable:
-            _fail(f"{exc.path}: {exc.problems[0]}")
-            return 1
-        n = len(exc.problems)
-        _fail(f"{exc.path}: {n} error{'s' if n != 1 else ''}")
-        for problem in exc.problems:
-            _fail(f"  {problem}")
-        return 1
+        return _config_failed(exc)
+    team = org.teams[0]
+    if not team.single:
+        _print_org(path, org, now=now)
+        return 0
+    # A one-sprint file: the summary it has always had.
+    sprint = team.sprints[0]
     _print(f"{path}: valid")
     for line in summarize(sprint):
         _print(line)
@@ -266,7 +356,7 @@ def _parse_at(text: str) -> datetime:
 def cmd_ingest_junit(args: argparse.Namespace, settings: Settings) -> int:
     from jobs.ingest import RunInfo
 
-    sprint = load_sprint(settings.SPRINTBOT_CONFIG)
+    sprint = _served_sprint(settings, now=utcnow())
     with _database(settings) as db:
         info = RunInfo(
             run=args.run,
@@ -304,7 +394,7 @@ def _ingest_file(path: str, *, db: Database, sprint: Sprint, info: RunInfo) -> b
 def cmd_ingest_metrics(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import ingest_metrics_document
 
-    sprint = load_sprint(settings.SPRINTBOT_CONFIG)
+    sprint = _served_sprint(settings, now=utcnow())
     try:
         with open(args.file, "rb") as f:
             body = json.load(f)
@@ -327,8 +417,8 @@ def cmd_ingest_metrics(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_export_tracker(args: argparse.Namespace, settings: Settings) -> int:
     from jobs.tracker import tracker_markdown
 
-    sprint = load_sprint(settings.SPRINTBOT_CONFIG)
     now = _parse_at(args.at) if args.at else utcnow()
+    sprint = _served_sprint(settings, now=now)
     with _database(settings) as db, db.session() as session:
         text = tracker_markdown(session=session, sprint=sprint, now=now)
     if args.out in (None, "-"):
@@ -436,11 +526,20 @@ def build_parser() -> argparse.ArgumentParser:
     db = _group(sub, "db", "database")
     _command(db, "upgrade", "apply migrations to DATABASE_URL", cmd_db_upgrade, settings=True)
 
-    config = _group(sub, "config", "the sprint file")
+    config = _group(sub, "config", "the sprint file(s)")
     check = _command(
-        config, "check", "validate a sprint file and summarise it", cmd_config_check, settings=False
+        config,
+        "check",
+        "validate sprint or team files and summarise them",
+        cmd_config_check,
+        settings=False,
     )
-    check.add_argument("file", nargs="?", help="default: SPRINTBOT_CONFIG")
+    check.add_argument(
+        "file",
+        nargs="?",
+        help="a sprint or team file, or a directory of team files; default: SPRINTBOT_CONFIG",
+    )
+    check.add_argument("--at", help="ISO-8601 time that says which sprint is current (default now)")
 
     job = _group(sub, "job", "scheduled jobs")
     _command(job, "list", "list the jobs", cmd_job_list, settings=False)

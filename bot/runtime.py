@@ -19,7 +19,7 @@ from bot.identity import BotAuthorize, TokenRejected
 from bot.outbox import PACE, OutboxWorker, Sender, make_client
 from bot.settings import Settings, SettingsError
 from bot.web import create_web_app
-from jobs.config import Sprint, load_sprint
+from jobs.config import Sprint, load_org, sprint_to_serve
 from jobs.numbers import utcnow
 from jobs.ready import Ready, Refresher
 from storage.db import Database
@@ -51,6 +51,20 @@ def open_database(settings: Settings, *, require_current: bool = True) -> Databa
                 "run `sprintbot db upgrade` first"
             )
     return db
+
+
+def served_sprint(path: str, *, now: datetime) -> Sprint:
+    """The sprint this deployment serves, from SPRINTBOT_CONFIG at start: its one team's
+    current sprint (between sprints the next, after the last the last: figures.phase then
+    says the sprint has not started or has ended). Several teams are refused, not guessed."""
+    org = load_org(path)
+    if len(org.teams) > 1:
+        ids = ", ".join(t.id for t in org.teams)
+        raise StartupError(
+            f"SPRINTBOT_CONFIG names {len(org.teams)} teams ({ids}); this version serves one "
+            "team per deployment — point it at one team's file"
+        )
+    return sprint_to_serve(org.teams[0], now=now)
 
 
 def ingest_metrics_document(
@@ -126,7 +140,7 @@ def build_runtime(
     """Validate settings, sprint file and database, and wire the pieces together. `pace`
     spaces the outbox's posts to a channel (Slack's; tests that do not measure it shorten it)."""
     settings.require_slack()
-    sprint = load_sprint(settings.SPRINTBOT_CONFIG)
+    sprint = served_sprint(settings.SPRINTBOT_CONFIG, now=now())
     db = open_database(settings)
     client = make_client(settings.secret("SLACK_BOT_TOKEN"), settings.SLACK_API_URL)
     smtp = settings.SPRINTBOT_SMTP_URL

@@ -6,7 +6,7 @@ import re
 import tomllib
 from collections import Counter
 from collections.abc import Hashable, Iterable
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -650,8 +650,99 @@ def validate_sprint(raw: dict[str, Any], *, path: str = "sprint file") -> Sprint
 def load_sprint(path: str | Path) -> Sprint:
     """Read and validate the sprint file at `path`."""
     p = Path(path)
+    return validate_sprint(_read_toml(p), path=str(p))
+
+
+# -- teams and sprints (DESIGN.md, "Teams and sprints") -----------------------------------
+
+_TEAM_ID = r"^[a-z0-9][a-z0-9-]*$"
+# A [[sprints]] entry's keys that make its [sprint] table, and those that are its own tables.
+_ENTRY_KEYS = ("name", "goal", "start", "days")
+_ENTRY_TABLES = ("targets", "plan", "milestones", "baseline")
+# [team] keys every sprint of the team takes into its [sprint] table.
+_TEAM_SPRINT_KEYS = ("timezone", "workdays", "branch")
+
+
+class TeamInfo(_Model):
+    """A team file's [team] table; in a one-sprint file only `id` and `name` are allowed."""
+
+    id: str | None = None
+    name: str = ""
+    timezone: str = "UTC"
+    workdays: list[str] | None = None
+    branch: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(_TEAM_ID, v):
+            raise ValueError(f'"{v}" is not a team id; use lowercase letters, digits and dashes')
+        return v
+
+
+class _TeamTable(_Model):
+    team: TeamInfo = TeamInfo()
+
+
+class Team(_Model):
+    """One team and its sprints (by start date); each sprint is a whole `Sprint`, the team's
+    tables repeated in each, so the rest of the code keeps taking a `Sprint`."""
+
+    id: str
+    name: str
+    path: str
+    sprints: list[Sprint] = Field(min_length=1)
+    single: bool = False  # a one-sprint file ([sprint]), as every file was before teams
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.sprints[0].sprint.tz
+
+    @property
+    def channels(self) -> Channels:
+        return self.sprints[0].channels
+
+
+class Org(_Model):
+    """Every team SPRINTBOT_CONFIG names: one for a file, one per `*.toml` for a directory."""
+
+    path: str
+    teams: list[Team] = Field(min_length=1)
+
+
+def team_today(team: Team, *, now: datetime) -> date:
+    """The team's local calendar date at the aware instant `now`."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(team.tz).date()
+
+
+def sprint_at(team: Team, *, now: datetime) -> Sprint | None:
+    """The team's sprint whose days contain today in the team's zone; None between sprints."""
+    today = team_today(team, now=now)
+    return next((s for s in team.sprints if s.sprint.start <= today <= s.sprint.end), None)
+
+
+def next_sprint(team: Team, *, now: datetime) -> Sprint | None:
+    """The team's first sprint starting after today (its zone), if any."""
+    today = team_today(team, now=now)
+    return next((s for s in team.sprints if s.sprint.start > today), None)
+
+
+def sprint_to_serve(team: Team, *, now: datetime) -> Sprint:
+    """The sprint a process serves from its start: the current one; between sprints the next
+    (whose phase says when it starts), after the last one that one (whose phase says it ended)."""
+    return sprint_at(team, now=now) or next_sprint(team, now=now) or team.sprints[-1]
+
+
+def _slug(stem: str) -> str:
+    """A team id from a file name: `Sprint File.toml` → `sprint-file`."""
+    return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "team"
+
+
+def _read_toml(p: Path) -> dict[str, Any]:
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        return tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(
             str(p), ["file not found (set SPRINTBOT_CONFIG)"], unreadable=True
@@ -660,4 +751,151 @@ def load_sprint(path: str | Path) -> Sprint:
         raise ConfigError(str(p), [f"cannot read: {exc}"], unreadable=True) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(p), [f"not valid TOML: {exc}"], unreadable=True) from None
-    return validate_sprint(raw, path=str(p))
+
+
+def _team_info(raw: dict[str, Any], *, path: str, one_sprint: bool) -> TeamInfo:
+    table = raw.get("team", {})
+    problems = []
+    if one_sprint and isinstance(table, dict):
+        # A one-sprint file keeps its zone, workdays and branch in [sprint], as it always has.
+        problems += [
+            f"team.{key}: unknown key (a file with [sprint] keeps it in [sprint])"
+            for key in table
+            if key not in ("id", "name")
+        ]
+    try:
+        info = _TeamTable.model_validate({"team": table}).team
+    except ValidationError as exc:
+        problems += _messages(exc)
+    if problems:
+        raise ConfigError(path, problems)
+    return info
+
+
+def _sprint_raw(raw: dict[str, Any], info: TeamInfo, entry: dict[str, Any]) -> dict[str, Any]:
+    """One [[sprints]] entry with its team's tables, as a one-sprint file would hold them."""
+    shared = {k: v for k, v in raw.items() if k not in ("team", "sprints")}
+    team_keys = info.model_dump(include=set(_TEAM_SPRINT_KEYS), exclude_none=True)
+    sprint = {k: entry[k] for k in _ENTRY_KEYS if k in entry} | team_keys
+    return shared | {"sprint": sprint} | {k: entry[k] for k in _ENTRY_TABLES if k in entry}
+
+
+def _entry_problem(problem: str, index: int) -> str:
+    """A problem found in a composed sprint, named by where it is in the team file."""
+    loc, _, msg = problem.partition(": ")
+    head = re.split(r"[.\[]", loc, maxsplit=1)[0]
+    if loc.startswith(tuple(f"sprint.{k}" for k in _TEAM_SPRINT_KEYS)):
+        return f"team.{loc.removeprefix('sprint.')}: {msg}"
+    if head == "sprint":
+        return f"sprints[{index}]{loc.removeprefix('sprint')}: {msg}"
+    if head in _ENTRY_TABLES:
+        return f"sprints[{index}].{loc}: {msg}"
+    return problem  # a team table: the same problem in every sprint, reported once
+
+
+def _team_sprints(raw: dict[str, Any], info: TeamInfo, *, path: str) -> list[Sprint]:
+    entries = raw.get("sprints")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(path, ["sprints: list at least one sprint ([[sprints]])"])
+    problems = [f"{key}: belongs in each [[sprints]] entry" for key in _ENTRY_TABLES if key in raw]
+    sprints = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            problems.append(f"sprints[{i}]: write a table ([[sprints]])")
+            continue
+        allowed = _ENTRY_KEYS + _ENTRY_TABLES
+        problems += [
+            f"sprints[{i}].{k}: unknown key (check its spelling)" for k in entry if k not in allowed
+        ]
+        try:
+            sprints.append(validate_sprint(_sprint_raw(raw, info, entry), path=path))
+        except ConfigError as exc:
+            problems += [_entry_problem(p, i) for p in exc.problems]
+    problems += _sprint_clashes(sprints) if len(sprints) == len(entries) else []
+    if problems:
+        raise ConfigError(path, list(dict.fromkeys(problems)))
+    return sprints
+
+
+def _sprint_clashes(sprints: list[Sprint]) -> list[str]:
+    """Sprint names repeated within a team, and sprints whose days overlap."""
+    problems = []
+    seen: dict[str, int] = {}
+    for i, s in enumerate(sprints):
+        first = seen.setdefault(s.sprint.name.strip().lower(), i)
+        if first != i:
+            problems.append(
+                f'sprints[{i}].name: duplicate sprint "{s.sprint.name}" (first at sprints[{first}])'
+            )
+    for i, a in enumerate(sprints):
+        for j, b in enumerate(sprints[i + 1 :], start=i + 1):
+            since, until = max(a.sprint.start, b.sprint.start), min(a.sprint.end, b.sprint.end)
+            if since <= until:
+                problems.append(
+                    f'sprints[{j}].start: sprints[{i}] "{a.sprint.name}" ({a.sprint.start} to '
+                    f'{a.sprint.end}) and sprints[{j}] "{b.sprint.name}" ({b.sprint.start} to '
+                    f"{b.sprint.end}) overlap on {since} to {until}"
+                )
+    return problems
+
+
+def load_team(path: str | Path) -> Team:
+    """Read and validate one team file: a one-sprint file (`[sprint]`, as always) or a team
+    file (`[team]` and `[[sprints]]`)."""
+    p = Path(path)
+    raw = _read_toml(p)
+    one_sprint = "sprints" not in raw and ("sprint" in raw or "team" not in raw)
+    if "sprint" in raw and "sprints" in raw:
+        raise ConfigError(str(p), ["sprint: give [sprint] (one sprint) or [[sprints]], not both"])
+    info = _team_info(raw, path=str(p), one_sprint=one_sprint)
+    if one_sprint:
+        own = {k: v for k, v in raw.items() if k != "team"}
+        sprints = [validate_sprint(own, path=str(p))]
+    else:
+        sprints = sorted(_team_sprints(raw, info, path=str(p)), key=lambda s: s.sprint.start)
+    team_id = info.id or _slug(p.stem)
+    return Team(
+        id=team_id, name=info.name or team_id, path=str(p), sprints=sprints, single=one_sprint
+    )
+
+
+def load_org(path: str | Path) -> Org:
+    """Read SPRINTBOT_CONFIG: one team file, or a directory of them (`*.toml`), checked
+    together; a problem in a directory names its file."""
+    p = Path(path)
+    if not p.is_dir():
+        return Org(path=str(p), teams=[load_team(p)])
+    files = sorted(p.glob("*.toml"))
+    if not files:
+        raise ConfigError(str(p), ["no team files (*.toml) in this directory"], unreadable=True)
+    teams, problems = [], []
+    for f in files:
+        try:
+            teams.append(load_team(f))
+        except ConfigError as exc:
+            problems += [f"{f.name}: {problem}" for problem in exc.problems]
+    problems += _team_clashes(teams)
+    if problems:
+        raise ConfigError(str(p), problems)
+    return Org(path=str(p), teams=teams)
+
+
+def _team_clashes(teams: list[Team]) -> list[str]:
+    """Team ids used twice, and a channel that is two teams' team channel."""
+    problems = []
+    ids: dict[str, Team] = {}
+    channels: dict[str, Team] = {}
+    for t in teams:
+        name = Path(t.path).name
+        first = ids.setdefault(t.id, t)
+        if first is not t:
+            problems.append(
+                f'{name}: team.id: "{t.id}" is already the id of {Path(first.path).name}'
+            )
+        owner = channels.setdefault(t.channels.team, t)
+        if owner is not t:
+            problems.append(
+                f'{name}: channels.team: "{t.channels.team}" is already the team channel of '
+                f'team "{owner.id}" ({Path(owner.path).name})'
+            )
+    return problems

@@ -230,3 +230,73 @@ def test_console_script_is_installed() -> None:
     )
     assert done.returncode == 0
     assert "71.55 %" in done.stdout
+
+
+TEAMS = Path(__file__).resolve().parents[2] / "examples" / "teams"
+
+
+def test_config_check_summarises_each_team_of_a_directory(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "config", "check", str(TEAMS), "--at", "2025-11-14T15:00Z")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        f"{TEAMS}: valid, 2 teams",
+        "team mobile: Mobile Apps (mobile.toml), zone Europe/Berlin",
+        "  channels: team #mobile, status #sprint-status, blockers #mobile-blockers",
+        "  people: 2 named in roles; participants members of #mobile",
+        "  components: 2 in 2 groups (2 tests, 0 manual, 0 metrics): Sync, UI",
+        "  sprints:",
+        "    Offline Sync: 2025-11-03 to 2025-11-16, 14 days (current)",
+        "team platform: Core Platform (platform.toml), zone America/New_York",
+        "  channels: team #platform, status #sprint-status, blockers #critical-blockers",
+        "  people: 4 named in roles; participants listed",
+        "  components: 3 in 3 groups (1 tests, 1 manual, 1 metrics): Task Orchestration, "
+        "API Performance, Runbooks",
+        "  sprints:",
+        "    Phase 4 Production Readiness: 2025-10-29 to 2025-11-11, 14 days (ended)",
+        "    Phase 5 Hardening: 2025-11-12 to 2025-11-21, 10 days (current)",
+    ]
+
+
+def test_config_check_says_when_a_team_is_between_sprints(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(
+        capsys, "config", "check", str(TEAMS / "platform.toml"), "--at", "2025-10-20T12:00Z"
+    )
+    assert code == 0
+    assert "    Phase 4 Production Readiness: 2025-10-29 to 2025-11-11, 14 days (next)" in out
+    assert "    Phase 5 Hardening: 2025-11-12 to 2025-11-21, 10 days (later)" in out
+    assert "  no sprint running; the next starts on 2025-10-29" in out.splitlines()
+
+
+def test_config_check_refuses_a_bad_directory(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = run(capsys, "config", "check", str(tmp_path))
+    assert (code, out) == (1, "")
+    assert err == f"{tmp_path}: no team files (*.toml) in this directory\n"
+    for f in TEAMS.glob("*.toml"):
+        (tmp_path / f.name).write_text(f.read_text().replace('"#mobile"', '"#platform"'))
+    code, out, err = run(capsys, "config", "check", str(tmp_path))
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f"{tmp_path}: 1 error",
+        '  platform.toml: channels.team: "#platform" is already the team channel of team '
+        '"mobile" (mobile.toml)',
+    ]
+
+
+def test_web_refuses_several_teams_with_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPRINTBOT_CONFIG", str(TEAMS))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    code, _, err = run(capsys, "web")
+    assert code == 1
+    assert err == (
+        "SPRINTBOT_CONFIG names 2 teams (mobile, platform); this version serves one team per "
+        "deployment — point it at one team's file\n"
+    )

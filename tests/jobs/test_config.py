@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,17 @@ from jobs.config import (
     ConfigError,
     Source,
     Sprint,
+    Team,
+    load_org,
     load_sprint,
+    load_team,
+    next_sprint,
     parse_duration,
+    sprint_at,
+    sprint_to_serve,
     validate_sprint,
 )
+from jobs.figures import Phase, phase
 from jobs.numbers import consistency_warnings
 from tests.support.sprints import minimal
 
@@ -355,3 +362,202 @@ def test_sprint_metrics_for_regressions() -> None:
     assert problem.startswith('milestones[0].criteria[0].metric: unknown metric "new_regressions"')
     assert "regressions_introduced, regressions_open," in problem
     assert ", regressions," not in problem  # the old name is not offered
+
+
+# -- teams and sprints ------------------------------------------------------------------
+
+TEAMS = ROOT / "examples" / "teams"
+NEW_YORK = "America/New_York"
+
+
+def team_dir(tmp_path: Path, **edits: list[tuple[str, str]]) -> Path:
+    """A copy of examples/teams, each file (by stem) with its (old, new) text replaced."""
+    out = tmp_path / "teams"
+    out.mkdir()
+    for f in TEAMS.glob("*.toml"):
+        text = f.read_text()
+        for old, new in edits.get(f.stem, []):
+            assert old in text, old
+            text = text.replace(old, new)
+        (out / f.name).write_text(text)
+    return out
+
+
+def dir_problems(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_org(path)
+    return info.value.problems
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_a_directory_of_two_teams_loads_each_with_its_sprints() -> None:
+    org = load_org(TEAMS)
+    assert [(t.id, t.name, len(t.sprints)) for t in org.teams] == [
+        ("mobile", "Mobile Apps", 1),
+        ("platform", "Core Platform", 2),
+    ]
+    platform = org.teams[1]
+    phase4, phase5 = platform.sprints
+    assert (str(phase4.sprint.start), str(phase4.sprint.end)) == ("2025-10-29", "2025-11-11")
+    assert (str(phase5.sprint.start), str(phase5.sprint.end)) == ("2025-11-12", "2025-11-21")
+    # The team's tables are every sprint's; the [[sprints]] entries are each sprint's own.
+    assert {s.sprint.timezone for s in platform.sprints} == {NEW_YORK}
+    assert phase4.components == phase5.components
+    assert phase4.channels.team == "#platform"
+    assert (phase4.targets.readiness, phase5.targets.readiness) == (85.0, 90.0)
+    assert [m.name for m in phase5.milestones] == ["Hardening review"]
+
+
+def test_a_one_sprint_file_is_one_team_whose_sprint_is_what_load_sprint_gives() -> None:
+    example = ROOT / "sprint.example.toml"
+    org = load_org(example)
+    (team,) = org.teams
+    assert (team.id, team.single) == ("sprint-example", True)
+    assert team.sprints == [load_sprint(example)]
+
+
+def test_a_one_sprint_file_may_name_its_team(tmp_path: Path) -> None:
+    path = tmp_path / "sprint.toml"
+    text = (ROOT / "sprint.example.toml").read_text()
+    path.write_text('[team]\nid = "core"\nname = "Core"\n\n' + text)
+    team = load_team(path)
+    assert (team.id, team.name, team.sprints) == (
+        "core",
+        "Core",
+        [load_sprint(ROOT / "sprint.example.toml")],
+    )
+
+
+def test_team_ids_must_be_unique_across_the_directory(tmp_path: Path) -> None:
+    path = team_dir(tmp_path, mobile=[('id = "mobile"', 'id = "platform"')])
+    assert dir_problems(path) == [
+        'platform.toml: team.id: "platform" is already the id of mobile.toml'
+    ]
+
+
+def test_two_teams_may_not_share_a_team_channel(tmp_path: Path) -> None:
+    path = team_dir(tmp_path, mobile=[('team = "#mobile"', 'team = "#platform"')])
+    assert dir_problems(path) == [
+        'platform.toml: channels.team: "#platform" is already the team channel of team '
+        '"mobile" (mobile.toml)'
+    ]
+
+
+def test_a_teams_sprints_may_not_overlap(tmp_path: Path) -> None:
+    path = team_dir(tmp_path, platform=[("start = 2025-11-12", "start = 2025-11-09")])
+    assert dir_problems(path) == [
+        'platform.toml: sprints[1].start: sprints[0] "Phase 4 Production Readiness" '
+        '(2025-10-29 to 2025-11-11) and sprints[1] "Phase 5 Hardening" (2025-11-09 to '
+        "2025-11-18) overlap on 2025-11-09 to 2025-11-11"
+    ]
+
+
+def test_sprint_names_are_unique_within_a_team(tmp_path: Path) -> None:
+    path = team_dir(tmp_path, platform=[('"Phase 5 Hardening"', '"phase 4 production readiness"')])
+    assert dir_problems(path) == [
+        'platform.toml: sprints[1].name: duplicate sprint "phase 4 production readiness" '
+        "(first at sprints[0])"
+    ]
+
+
+def test_problems_in_a_sprint_name_its_entry_and_the_file(tmp_path: Path) -> None:
+    path = team_dir(
+        tmp_path,
+        platform=[
+            ("days = 10", "days = 0"),
+            ('timezone = "America/New_York"', 'timezone = "Mars"'),
+        ],
+        mobile=[("day = 14", "day = 15"), ("goal =", "gaol =")],
+    )
+    assert dir_problems(path) == [
+        "mobile.toml: sprints[0].gaol: unknown key (check its spelling)",
+        "mobile.toml: sprints[0].milestones[0].day: day 15 is out of range: the sprint has "
+        "days 1-14",
+        'platform.toml: team.timezone: unknown timezone "Mars"; use an IANA name such as '
+        '"Europe/Berlin"',
+        "platform.toml: sprints[1].days: Input should be greater than or equal to 1",
+    ]
+
+
+def test_an_empty_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_org(tmp_path)
+    assert info.value.problems == ["no team files (*.toml) in this directory"]
+
+
+def test_the_current_sprint_changes_at_local_midnight_and_is_none_between_sprints(
+    tmp_path: Path,
+) -> None:
+    team = load_team(TEAMS / "platform.toml")
+    # 23:30 on 11 November in New York is still Phase 4's last day; 00:30 is Phase 5's first.
+    assert current_name(team, "2025-11-12T04:30+00:00") == "Phase 4 Production Readiness"
+    assert current_name(team, "2025-11-12T05:30+00:00") == "Phase 5 Hardening"
+    assert next_sprint(team, now=at("2025-11-12T04:30+00:00")) is team.sprints[1]
+    assert next_sprint(team, now=at("2025-11-12T05:30+00:00")) is None
+    gap = load_team(
+        team_dir(tmp_path, platform=[("start = 2025-11-12", "start = 2025-11-17")])
+        / "platform.toml"
+    )
+    friday = at("2025-11-14T15:00+00:00")
+    assert sprint_at(gap, now=friday) is None
+    upcoming = next_sprint(gap, now=friday)
+    assert upcoming is not None and str(upcoming.sprint.start) == "2025-11-17"
+    # Served between sprints: the next one, which has not started (so daily jobs rest).
+    served = sprint_to_serve(gap, now=friday)
+    assert served is upcoming and phase(served.sprint, friday) is Phase.BEFORE
+    after_all = at("2025-12-01T15:00+00:00")
+    served = sprint_to_serve(gap, now=after_all)
+    assert served is gap.sprints[-1] and phase(served.sprint, after_all) is Phase.ENDED
+
+
+def test_the_sprint_boundary_follows_the_teams_zone_across_dst(tmp_path: Path) -> None:
+    # New York leaves daylight time on 2 November 2025: that day's midnight is 04:00 UTC,
+    # the next day's 05:00 UTC.
+    path = team_dir(
+        tmp_path,
+        platform=[
+            ("start = 2025-10-29\ndays = 14", "start = 2025-10-20\ndays = 14"),
+            ("start = 2025-11-12", "start = 2025-11-03"),
+        ],
+    )
+    team = load_team(path / "platform.toml")
+    assert str(team.sprints[0].sprint.end) == "2025-11-02"
+    assert current_name(team, "2025-11-03T04:30+00:00") == "Phase 4 Production Readiness"
+    assert current_name(team, "2025-11-03T05:00+00:00") == "Phase 5 Hardening"
+    assert current_name(team, "2025-11-02T04:30+00:00") == "Phase 4 Production Readiness"
+
+
+def current_name(team: Team, instant: str) -> str | None:
+    sprint = sprint_at(team, now=at(instant))
+    return sprint.sprint.name if sprint else None
+
+
+def test_a_team_file_keeps_sprint_tables_in_its_sprints_and_ids_well_formed(
+    tmp_path: Path,
+) -> None:
+    path = team_dir(
+        tmp_path,
+        platform=[("[channels]", "[targets]\nreadiness = 80\n[channels]")],
+        mobile=[('id = "mobile"', 'id = "Mobile Apps"')],
+    )
+    assert dir_problems(path) == [
+        'mobile.toml: team.id: "Mobile Apps" is not a team id; use lowercase letters, digits '
+        "and dashes",
+        "platform.toml: targets: belongs in each [[sprints]] entry",
+    ]
+    both = tmp_path / "both.toml"
+    both.write_text("[sprint]\nname = 'x'\n" + (TEAMS / "mobile.toml").read_text())
+    with pytest.raises(ConfigError) as info:
+        load_team(both)
+    assert info.value.problems == ["sprint: give [sprint] (one sprint) or [[sprints]], not both"]
+    one_sprint = tmp_path / "one.toml"
+    text = (ROOT / "sprint.example.toml").read_text()
+    one_sprint.write_text('[team]\nid = "core"\ntimezone = "UTC"\n\n' + text)
+    with pytest.raises(ConfigError) as info:
+        load_team(one_sprint)
+    assert info.value.problems == [
+        "team.timezone: unknown key (a file with [sprint] keeps it in [sprint])"
+    ]
