@@ -90,8 +90,15 @@ def _restart_ids(database: Database) -> None:
     if database.engine.dialect.name != "postgresql":
         return
     with database.engine.begin() as conn:
+        conn.execute(text(_restart_statement(database)))
+
+
+@functools.cache
+def _restart_statement(database: Database) -> str:
+    """One statement restarting every sequence (the schema is fixed for the session)."""
+    with database.engine.connect() as conn:
         names = conn.execute(text("SELECT sequence_name FROM information_schema.sequences"))
-        conn.execute(text("".join(f'ALTER SEQUENCE "{n}" RESTART;' for n in names.scalars())))
+        return "".join(f'ALTER SEQUENCE "{n}" RESTART;' for n in names.scalars())
 
 
 @pytest.fixture

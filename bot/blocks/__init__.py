@@ -15,7 +15,7 @@ from jobs import reports as report_msgs
 from jobs import review as review_msgs
 from jobs import risks as risk_msgs
 from jobs import standups as standup_msgs
-from jobs.messages import UNVERSIONED, Spec, Template
+from jobs.messages import UNVERSIONED, VERSIONS, Spec, Template
 
 T = TypeVar("T")
 # The registry's tables hold each renderer as it takes JSON from a queued row; `register`
@@ -32,47 +32,51 @@ FILES: dict[Template, int] = {}
 UPGRADES: dict[tuple[Template, int], Upgrade] = {}
 
 
-def register(spec: Spec[T], version: int, renderer: Callable[[T], Message]) -> None:
-    """Render `spec`'s messages of `version` with `renderer`."""
-    SLACK[spec.template] = (version, renderer)
+# A renderer takes the version of its template's data that this code writes (VERSIONS):
+# one number per template, so a bump cannot leave the renderer behind.
 
 
-def register_email(spec: Spec[T], version: int, renderer: Callable[[T], tuple[str, str]]) -> None:
-    """Render `spec`'s e-mails of `version` with `renderer` (subject, body)."""
-    EMAIL[spec.template] = (version, renderer)
+def register(spec: Spec[T], renderer: Callable[[T], Message]) -> None:
+    """Render `spec`'s messages of the current version with `renderer`."""
+    SLACK[spec.template] = (VERSIONS[spec.template], renderer)
 
 
-def register_file(spec: Spec[T], version: int) -> None:
-    """`spec`'s data of `version` is drawn into a file (bot.charts)."""
-    FILES[spec.template] = version
+def register_email(spec: Spec[T], renderer: Callable[[T], tuple[str, str]]) -> None:
+    """Render `spec`'s e-mails of the current version with `renderer` (subject, body)."""
+    EMAIL[spec.template] = (VERSIONS[spec.template], renderer)
 
 
-register(notices.REGRESSION_ALERT, 1, alerts.regression_alert)
-register(notices.REGRESSION_LIST, 1, alerts.regression_list)
-register(notices.ALERT_RESOLVED, 1, alerts.alert_resolved)
-register(notices.ALERT_FOLLOWUP, 1, alerts.alert_followup)
-register(notices.ALERT_ACKED, 1, alerts.alert_acked)
-register(notices.TESTS_MUTED, 1, alerts.tests_muted)
-register(notices.DECLINE_NOTICE, 1, alerts.decline_notice)
-register(notices.EMERGENCY_STANDUP, 1, alerts.emergency_standup)
-register(notices.PERFORMANCE_ALERT, 1, alerts.performance_alert)
-register(notices.PERFORMANCE_RESOLVED, 1, alerts.performance_resolved)
-register(standup_msgs.STANDUP_DAY, 1, standups.standup_day)
-register(standup_msgs.STANDUP_REPLY, 1, standups.standup_reply)
-register(standup_msgs.STANDUP_PROMPT, 1, standups.standup_prompt)
-register(standup_msgs.STANDUP_REMINDER, 1, standups.standup_reminder)
-register(blocker_msgs.BLOCKER, 1, blockers.blocker)
-register(blocker_msgs.BLOCKER_STEP, 1, blockers.blocker_step)
-register(blocker_msgs.BLOCKER_RESOLVED, 1, blockers.blocker_resolved)
-register(risk_msgs.RISK_CHANGE, 1, risks.risk_change)
-register(report_msgs.DAILY_REPORT, 1, reports.daily_report)
-register(report_msgs.CHANGE_LIST, 1, reports.change_list)
-register(report_msgs.WEEKLY_REPORT, 1, reports.weekly_report)
-register(review_msgs.SPRINT_REVIEW, 1, review.sprint_review)
-register(milestone_msgs.SIGNOFF, 1, review.signoff)
-register(report_msgs.APP_HOME, 1, home.app_home)
-register_email(notices.REGRESSION_EMAIL, 1, alerts.regression_email)
-register_file(report_msgs.BURNDOWN_CHART, 1)
+def register_file(spec: Spec[T]) -> None:
+    """`spec`'s data of the current version is drawn into a file (bot.charts)."""
+    FILES[spec.template] = VERSIONS[spec.template]
+
+
+register(notices.REGRESSION_ALERT, alerts.regression_alert)
+register(notices.REGRESSION_LIST, alerts.regression_list)
+register(notices.ALERT_RESOLVED, alerts.alert_resolved)
+register(notices.ALERT_FOLLOWUP, alerts.alert_followup)
+register(notices.ALERT_ACKED, alerts.alert_acked)
+register(notices.TESTS_MUTED, alerts.tests_muted)
+register(notices.DECLINE_NOTICE, alerts.decline_notice)
+register(notices.EMERGENCY_STANDUP, alerts.emergency_standup)
+register(notices.PERFORMANCE_ALERT, alerts.performance_alert)
+register(notices.PERFORMANCE_RESOLVED, alerts.performance_resolved)
+register(standup_msgs.STANDUP_DAY, standups.standup_day)
+register(standup_msgs.STANDUP_REPLY, standups.standup_reply)
+register(standup_msgs.STANDUP_PROMPT, standups.standup_prompt)
+register(standup_msgs.STANDUP_REMINDER, standups.standup_reminder)
+register(blocker_msgs.BLOCKER, blockers.blocker)
+register(blocker_msgs.BLOCKER_STEP, blockers.blocker_step)
+register(blocker_msgs.BLOCKER_RESOLVED, blockers.blocker_resolved)
+register(risk_msgs.RISK_CHANGE, risks.risk_change)
+register(report_msgs.DAILY_REPORT, reports.daily_report)
+register(report_msgs.CHANGE_LIST, reports.change_list)
+register(report_msgs.WEEKLY_REPORT, reports.weekly_report)
+register(review_msgs.SPRINT_REVIEW, review.sprint_review)
+register(milestone_msgs.SIGNOFF, review.signoff)
+register(report_msgs.APP_HOME, home.app_home)
+register_email(notices.REGRESSION_EMAIL, alerts.regression_email)
+register_file(report_msgs.BURNDOWN_CHART)
 
 
 class VersionMismatch(ValueError):
