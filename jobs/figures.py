@@ -1052,7 +1052,7 @@ def _risks(*, session: Session, at: datetime) -> list[RiskState]:
     return [
         RiskState(
             id=r.id or 0,
-            code=f"R-{r.id or 0:03d}",
+            code=r.code,
             description=r.description,
             impact=r.impact,
             probability=r.probability,

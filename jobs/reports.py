@@ -416,7 +416,7 @@ def _participation(states: dict[str, standups.Participation]) -> Participation:
 
 def risk_row(r: figures.RiskState | Risk, chars: int = 120) -> RiskRow:
     return {
-        "code": f"R-{r.id or 0:03d}",
+        "code": r.code,
         "status": r.status,
         "impact": r.impact,
         "probability": r.probability,

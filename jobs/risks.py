@@ -32,7 +32,7 @@ _CODE = re.compile(r"^R-?0*(\d{1,9})$", re.IGNORECASE)
 
 
 def code(risk: Risk) -> str:
-    return f"R-{risk.id or 0:03d}"
+    return risk.code
 
 
 def parse_code(text: str) -> int:

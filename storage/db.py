@@ -14,6 +14,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from storage.ready import WriteSession
+from storage.scope import Scope, activate, bind_scope
 
 # An execution option: transactions on a connection carrying it only read.
 READ_ONLY = "sprintbot_read_only"
@@ -90,9 +91,15 @@ def _refuse_flush(session: OrmSession, _context: Any, _instances: Any) -> None:
 class Database:
     """The engine plus a way to open sessions; handed to listeners, jobs and the web app."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, scope: Scope | None = None) -> None:
         self.engine = engine
+        self.scope = scope  # whose rows its sessions see and write (None: every team's)
         self._reader = engine.execution_options(**{READ_ONLY: True})
+
+    def scoped(self, scope: Scope | None) -> Database:
+        """The same database seen as one team's sprint (`storage.scope`): its sessions read
+        and write that team's rows only, and that sprint's where rows belong to a sprint."""
+        return Database(self.engine, scope=scope)
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -107,7 +114,11 @@ class Database:
         """
         if connection is not None:
             connection.execution_options(**{READ_ONLY: False})
-        with WriteSession(connection or self.engine, expire_on_commit=False) as session:
+        with (
+            activate(self.scope),
+            WriteSession(connection or self.engine, expire_on_commit=False) as session,
+        ):
+            bind_scope(session, self.scope)
             try:
                 yield session
             except BaseException:
@@ -123,7 +134,11 @@ class Database:
         if connection is not None:
             connection.execution_options(**{READ_ONLY: True})
         bind = connection if connection is not None else self._reader
-        with Session(bind, expire_on_commit=False, autoflush=False) as session:
+        with (
+            activate(self.scope),
+            Session(bind, expire_on_commit=False, autoflush=False) as session,
+        ):
+            bind_scope(session, self.scope)
             event.listen(session, "before_flush", _refuse_flush)
             yield session
 

@@ -6,9 +6,22 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
+from storage.scope import SprintScoped, TeamScoped
 from storage.types import UTCDateTime
 
 
@@ -41,13 +54,42 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
-class TestReport(SQLModel, table=True):
+class Team(SQLModel, table=True):
+    """A team of SPRINTBOT_CONFIG, kept in step with its file at start (`storage.queries.teams`).
+    `slug` is the file's team id; the team the migration made for the data held before teams
+    existed has none until the first team started adopts it."""
+
+    __tablename__ = "team"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str | None = Field(default=None, max_length=100, unique=True)
+    name: str = Field(default="", max_length=200)
+    synced_at: datetime | None = _ts(nullable=True)
+
+
+class SprintRow(SQLModel, table=True):
+    """One of a team's sprints, known by its start date; the sprint the migration made for
+    the data held before teams existed has none until its team's first sprint adopts it."""
+
+    __tablename__ = "sprint"
+    __table_args__ = (UniqueConstraint("team_id", "start", name="uq_sprint_team_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    name: str = Field(default="", max_length=200)
+    start: date | None = None
+    end: date | None = None
+
+
+class TestReport(TeamScoped, table=True):
     """One JUnit document received for a CI run (a run may send several shards)."""
 
     __test__ = False  # not a pytest class
 
     __tablename__ = "test_report"
-    __table_args__ = (UniqueConstraint("run", "digest", name="uq_test_report_run_digest"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "run", "digest", name="uq_test_report_run_digest"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     run: str = Field(max_length=200, index=True)
@@ -68,13 +110,13 @@ class TestReport(SQLModel, table=True):
     reply: dict[str, Any] = _json()
 
 
-class KnownTest(SQLModel, table=True):
+class KnownTest(TeamScoped, table=True):
     """Every test seen on a branch, with its latest status."""
 
     __tablename__ = "known_test"
     # Readiness and ingestion read a branch's tests whole, so no index on status or
     # component: each would slow every insert and serve no query better than a scan.
-    __table_args__ = (UniqueConstraint("branch", "key", name="uq_known_test_identity"),)
+    __table_args__ = (UniqueConstraint("team_id", "branch", "key", name="uq_known_test_identity"),)
 
     id: int | None = Field(default=None, primary_key=True)
     branch: str = Field(default="main", max_length=200)
@@ -108,7 +150,7 @@ class TestResult(SQLModel, table=True):
     message: str | None = _text()
 
 
-class MetricSample(SQLModel, table=True):
+class MetricSample(TeamScoped, table=True):
     """One benchmark figure sent by CI."""
 
     __tablename__ = "metric_sample"
@@ -122,7 +164,7 @@ class MetricSample(SQLModel, table=True):
     received_at: datetime = _ts()
 
 
-class ManualScore(SQLModel, table=True):
+class ManualScore(TeamScoped, table=True):
     """A score set by hand for a manual component; the latest per component counts."""
 
     __tablename__ = "manual_score"
@@ -137,7 +179,7 @@ class ManualScore(SQLModel, table=True):
     note: str | None = _text()
 
 
-class ReadinessSnapshot(SQLModel, table=True):
+class ReadinessSnapshot(SprintScoped, table=True):
     """Readiness as computed after something changed it."""
 
     __tablename__ = "readiness_snapshot"
@@ -149,11 +191,11 @@ class ReadinessSnapshot(SQLModel, table=True):
     breakdown: dict[str, Any] = _json()
 
 
-class Standup(SQLModel, table=True):
+class Standup(SprintScoped, table=True):
     """One person's standup answer (or skip) for one sprint day (a local date)."""
 
     __tablename__ = "standup"
-    __table_args__ = (UniqueConstraint("user_id", "day", name="uq_standup_user_day"),)
+    __table_args__ = (UniqueConstraint("team_id", "user_id", "day", name="uq_standup_user_day"),)
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: str = Field(max_length=50)
@@ -188,13 +230,18 @@ class Away(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
-class Blocker(SQLModel, table=True):
+class Blocker(TeamScoped, table=True):
     """An entry of the blocker log; it climbs the escalation path until resolved."""
 
     __tablename__ = "blocker"
-    __table_args__ = (Index("ix_blocker_open", "resolved_at", "severity"),)
+    __table_args__ = (
+        Index("ix_blocker_open", "resolved_at", "severity"),
+        UniqueConstraint("team_id", "number", name="uq_blocker_team_number"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
+    # Its number within its team (B-007), given when it is first flushed.
+    number: int | None = None
     component: str = Field(max_length=200)
     description: str = Field(sa_type=Text)
     severity: str = Field(max_length=2)
@@ -218,7 +265,7 @@ class Blocker(SQLModel, table=True):
 
     @property
     def code(self) -> str:
-        return f"B-{self.id or 0:03d}"
+        return f"B-{self.number or self.id or 0:03d}"
 
 
 class Event(SQLModel, table=True):
@@ -236,12 +283,14 @@ class Event(SQLModel, table=True):
     detail: dict[str, Any] = _json()
 
 
-class Risk(SQLModel, table=True):
+class Risk(TeamScoped, table=True):
     """An entry of the risk matrix."""
 
     __tablename__ = "risk"
+    __table_args__ = (UniqueConstraint("team_id", "number", name="uq_risk_team_number"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    number: int | None = None  # its number within its team (R-003)
     description: str = Field(sa_type=Text)
     impact: str = Field(max_length=10)
     probability: str = Field(max_length=10)
@@ -253,17 +302,24 @@ class Risk(SQLModel, table=True):
     updated_at: datetime = _ts()
     request_key: str | None = Field(default=None, max_length=200, unique=True)
 
+    @property
+    def code(self) -> str:
+        return f"R-{self.number or self.id or 0:03d}"
 
-class Alert(SQLModel, table=True):
+
+class Alert(TeamScoped, table=True):
     """A regression, performance or decline alert, and who acknowledged it."""
 
     __tablename__ = "alert"
-    __table_args__ = (Index("ix_alert_open", "kind", "subject", "resolved_at"),)
+    __table_args__ = (
+        Index("ix_alert_open", "kind", "subject", "resolved_at"),
+        UniqueConstraint("team_id", "key", name="uq_alert_team_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=30)
     # The outbox key of the alert's message; replies and updates hang off it.
-    key: str = Field(max_length=200, unique=True)
+    key: str = Field(max_length=200)
     subject: str | None = Field(default=None, max_length=200)  # e.g. the metric's name
     report_id: int | None = Field(default=None, foreign_key="test_report.id")
     created_at: datetime = _ts()
@@ -304,12 +360,12 @@ class OutboxMessage(SQLModel, table=True):
     claim_token: str | None = Field(default=None, max_length=40)
 
 
-class JobRun(SQLModel, table=True):
+class JobRun(TeamScoped, table=True):
     """A scheduled job's run for one slot (a local date): at most one per (job, slot), so a
     restart, a second clock or a manual run never repeats it."""
 
     __tablename__ = "job_run"
-    __table_args__ = (UniqueConstraint("job", "slot", name="uq_job_run_slot"),)
+    __table_args__ = (UniqueConstraint("team_id", "job", "slot", name="uq_job_run_slot"),)
 
     id: int | None = Field(default=None, primary_key=True)
     job: str = Field(max_length=50)
@@ -318,11 +374,13 @@ class JobRun(SQLModel, table=True):
     result: str | None = _text()
 
 
-class Signoff(SQLModel, table=True):
+class Signoff(SprintScoped, table=True):
     """A milestone's sign-off by one of the roles its `signoffs` names: one per role."""
 
     __tablename__ = "signoff"
-    __table_args__ = (UniqueConstraint("milestone_day", "role", name="uq_signoff_role"),)
+    __table_args__ = (
+        UniqueConstraint("sprint_id", "milestone_day", "role", name="uq_signoff_role"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     milestone_day: int
@@ -331,7 +389,7 @@ class Signoff(SQLModel, table=True):
     at: datetime = _ts()
 
 
-class Lesson(SQLModel, table=True):
+class Lesson(SprintScoped, table=True):
     """A lesson learned for the sprint review: went well, could improve, or an action."""
 
     __tablename__ = "lesson"
@@ -360,3 +418,26 @@ class ReadyState(SQLModel, table=True):
     # What the payload was built with (the sprint file and the code); another is rebuilt.
     fingerprint: str | None = Field(default=None, max_length=64)
     payload: bytes | None = Field(default=None, sa_type=LargeBinary)
+
+
+def _number(session: Session, _context: Any, _instances: Any) -> None:
+    """Give each new blocker and risk the next number of its team (B-001, R-001 per team)."""
+    given: dict[tuple[type[Any], int], int] = {}
+    for obj in session.new:
+        if not isinstance(obj, (Blocker, Risk)) or obj.number is not None:
+            continue
+        table = type(obj)
+        slot = (table, obj.team_id)
+        if slot not in given:
+            with session.no_autoflush:
+                found = session.execute(
+                    select(func.max(table.number)).where(
+                        table.team_id == obj.team_id  # type: ignore[arg-type]
+                    )
+                ).scalar()
+                given[slot] = int(found or 0)
+        given[slot] += 1
+        obj.number = given[slot]
+
+
+event.listen(Session, "before_flush", _number)

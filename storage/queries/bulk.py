@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from storage.db import READ_ONLY
 from storage.models import KnownTest
+from storage.scope import team_of
 from storage.types import UTCDateTime
 
 from ._common import placeholder
@@ -86,21 +87,22 @@ def insert_staged_tests(
     """Add the staged tests to the branch's known tests, each with a result unless it passed
     (a new test that passes needs none: known_test says when it was first seen)."""
     sqlite = session.get_bind().dialect.name == "sqlite"
+    team = team_of(session)
     base = _max_test_id(session) if sqlite else 0
     inserted = session.execute(
         text(
-            "INSERT INTO known_test (branch, key, classname, name, file, component, status, "
-            "message, first_seen_at, changed_at, last_report_id, muted) "
-            "SELECT :branch, key, classname, name, file, component, status, message, "
+            "INSERT INTO known_test (team_id, branch, key, classname, name, file, component, "
+            "status, message, first_seen_at, changed_at, last_report_id, muted) "
+            "SELECT :team, :branch, key, classname, name, file, component, status, message, "
             ":seen, :at, :report, :muted FROM staged_test ORDER BY key"
         ).bindparams(
             bindparam("seen", type_=UTCDateTime),
             bindparam("at", type_=UTCDateTime),
             bindparam("muted", False, type_=Boolean),
         ),
-        {"branch": branch, "report": report_id, "seen": first_seen_at, "at": at},
+        {"team": team, "branch": branch, "report": report_id, "seen": first_seen_at, "at": at},
     ).rowcount  # type: ignore[attr-defined]
-    if sqlite and _max_test_id(session) == base + inserted and _ids_follow(session, base):
+    if sqlite and _max_test_id(session) == base + inserted and _ids_follow(session, base, team):
         # Under SQLite's write lock the rows took the next ids, in key order, which is the
         # staged order `n`: no need to look each up again.
         session.execute(
@@ -116,10 +118,10 @@ def insert_staged_tests(
         text(
             "INSERT INTO test_result (report_id, test_id, status, previous_status, message) "
             "SELECT :report, k.id, s.status, NULL, s.message FROM staged_test s "
-            "JOIN known_test k ON k.branch = :branch AND k.key = s.key "
+            "JOIN known_test k ON k.team_id = :team AND k.branch = :branch AND k.key = s.key "
             "WHERE s.status <> 'passed'"
         ),
-        {"branch": branch, "report": report_id},
+        {"team": team, "branch": branch, "report": report_id},
     )
 
 
@@ -127,14 +129,15 @@ def _max_test_id(session: Session) -> int:
     return int(session.execute(sa_select(func.max(KnownTest.id))).scalar() or 0)
 
 
-def _ids_follow(session: Session, base: int) -> bool:
+def _ids_follow(session: Session, base: int, team: int) -> bool:
     """Whether the first and the last staged test got ids base + their `n`."""
     found = session.execute(
         text(
-            "SELECT s.n, k.id FROM staged_test s JOIN known_test k ON k.key = s.key "
+            "SELECT s.n, k.id FROM staged_test s "
+            "JOIN known_test k ON k.team_id = :team AND k.key = s.key "
             "WHERE s.n IN (1, (SELECT max(n) FROM staged_test)) AND k.id > :base"
         ),
-        {"base": base},
+        {"base": base, "team": team},
     ).all()
     return bool(found) and all(int(i) == base + int(n) for n, i in found)
 

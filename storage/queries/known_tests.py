@@ -11,6 +11,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage.models import KnownTest, TestStatus
+from storage.scope import team_of
 from storage.types import UTCDateTime
 
 from ._common import placeholder
@@ -63,8 +64,8 @@ def branch_tests(*, session: Session, branch: str, batch: int = 10_000) -> Itera
     try:
         cursor.execute(
             "SELECT classname, name, id, status, component "  # noqa: S608
-            f"FROM known_test{_scan_hint(p)} WHERE branch = {p}",  # (a placeholder, not data)
-            (branch,),
+            f"FROM known_test{_scan_hint(p)} WHERE team_id = {p} AND branch = {p}",
+            (team_of(session), branch),
         )
         while rows := cursor.fetchmany(batch):
             yield from rows

@@ -10,13 +10,15 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage.models import KnownTest, TestReport, TestResult, TestStatus
+from storage.scope import team_of
 
 
 def lock_branch(*, session: Session, branch: str) -> None:
     """Serialise ingestion per branch across processes (PostgreSQL; SQLite has one writer)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"sprintbot:{branch}"}
+            text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+            {"k": f"sprintbot:{team_of(session)}:{branch}"},
         )
 
 

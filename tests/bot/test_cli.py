@@ -93,7 +93,7 @@ def test_db_upgrade_creates_the_schema(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
     code, out, _ = run(capsys, "db", "upgrade")
-    assert (code, out) == (0, "database is at revision 0004\n")
+    assert (code, out) == (0, "database is at revision 0005\n")
     code, out, _ = run(capsys, "db", "upgrade")  # idempotent
     assert code == 0
 
@@ -121,7 +121,7 @@ def test_web_refuses_an_unmigrated_database(
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/empty.db")
     code, _, err = run(capsys, "web")
     assert code == 1
-    assert err == "the database is at revision none, not 0004: run `sprintbot db upgrade` first\n"
+    assert err == "the database is at revision none, not 0005: run `sprintbot db upgrade` first\n"
 
 
 def test_web_refuses_a_bad_sprint_file(

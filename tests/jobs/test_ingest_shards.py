@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from jobs import ingest
 from jobs.config import Sprint
 from storage.db import Database
 from storage.models import KnownTest, ReadinessSnapshot
+from tests.support.db import empty
 from tests.support.reports import receive
 
 BODY = {
@@ -97,6 +98,4 @@ def test_a_shard_looks_its_tests_up_by_key_with_the_outcome_of_a_whole_read(
 
 
 def _empty(database: Database) -> None:
-    with database.engine.begin() as connection:
-        for table in reversed(SQLModel.metadata.sorted_tables):
-            connection.execute(table.delete())
+    empty(database)

@@ -1,0 +1,150 @@
+"""Whose rows a session sees and writes: one team, and within it one sprint.
+
+Every row of a team's data carries `team_id` (`TeamScoped`); the rows that belong to one
+sprint (readiness snapshots, standups, sign-offs, lessons) also carry `sprint_id`
+(`SprintScoped`). A session opened from a scoped `Database` (`Database.scoped`) carries its
+`Scope` in `session.info`, and two session events do the rest, so that the queries and jobs
+written for one sprint serve any team's sprint unchanged:
+
+- every ORM SELECT, UPDATE and DELETE it runs is limited to the scope's rows (SQLAlchemy's
+  `with_loader_criteria`, the "global WHERE criteria" recipe of its ORM documentation);
+  `ALL_SPRINTS` as an execution option lifts the sprint's limit (a team's past sprints);
+- every row it adds is stamped with the scope's team and sprint.
+
+Rows inserted by Core statements take the scope the thread is in (`activate`, entered by
+the scoped session) through the columns' defaults. Outside any scope — tests, `db upgrade`,
+a database from before teams — rows belong to the first team and its first sprint, the
+rows the migration made for the data that was there before teams existed (`LEGACY`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlmodel import Field, SQLModel
+
+INFO = "sprintbot_scope"
+ALL_SPRINTS = "sprintbot_all_sprints"  # an execution option: every sprint of the team
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A team's row id and, for its sprint's rows, the sprint's row id."""
+
+    team_id: int
+    sprint_id: int | None = None
+
+    @property
+    def key_prefix(self) -> str:
+        """What this team's outbox keys start with: nothing for the first team (its keys are
+        those every database held before teams), `t<id>:` for the others."""
+        return "" if self.team_id == LEGACY.team_id else f"t{self.team_id}:"
+
+
+LEGACY = Scope(team_id=1, sprint_id=1)
+_current: ContextVar[Scope | None] = ContextVar(INFO, default=None)
+
+
+def current() -> Scope:
+    """The scope this thread is in (`LEGACY` outside any)."""
+    return _current.get() or LEGACY
+
+
+@contextmanager
+def activate(scope: Scope | None) -> Iterator[None]:
+    """Rows inserted in this block (by Core statements too) belong to `scope`."""
+    token = _current.set(scope)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def _team_default() -> int:
+    return current().team_id
+
+
+def _sprint_default() -> int:
+    sprint_id = current().sprint_id
+    if sprint_id is None:
+        raise RuntimeError("a sprint's row was written in a scope without a sprint")
+    return sprint_id
+
+
+class TeamScoped(SQLModel):
+    """A row of one team's data."""
+
+    team_id: int = Field(default_factory=_team_default, foreign_key="team.id", index=True)
+
+
+class SprintScoped(TeamScoped):
+    """A row of one sprint's data (and so of its team's)."""
+
+    sprint_id: int = Field(default_factory=_sprint_default, foreign_key="sprint.id", index=True)
+
+
+def scope_of(session: Session) -> Scope | None:
+    """The scope a session was opened in; None for an unscoped session (every team's rows)."""
+    scope: Scope | None = session.info.get(INFO)
+    return scope
+
+
+def team_of(session: Session) -> int:
+    """The team a session writes for: its scope's, else the thread's (`LEGACY` outside any);
+    for statements written in SQL, which the session's events do not see."""
+    return (scope_of(session) or current()).team_id
+
+
+def key_prefix(session: Session) -> str:
+    """The prefix of the outbox keys of the session's team (see `Scope.key_prefix`)."""
+    scope = scope_of(session) or _current.get()
+    return scope.key_prefix if scope is not None else ""
+
+
+def bind_scope(session: Session, scope: Scope | None) -> None:
+    """Scope a session: its queries see, and its inserts take, `scope`'s rows only."""
+    if scope is None:
+        session.info.pop(INFO, None)
+    else:
+        session.info[INFO] = scope
+
+
+def _limit(state: ORMExecuteState) -> None:
+    scope = scope_of(state.session)
+    if scope is None or state.is_column_load or state.is_relationship_load:
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    team_id = scope.team_id
+    options: list[Any] = [
+        with_loader_criteria(TeamScoped, lambda cls: cls.team_id == team_id, include_aliases=True)
+    ]
+    sprint_id = scope.sprint_id
+    if sprint_id is not None and not state.execution_options.get(ALL_SPRINTS, False):
+        options.append(
+            with_loader_criteria(
+                SprintScoped, lambda cls: cls.sprint_id == sprint_id, include_aliases=True
+            )
+        )
+    state.statement = state.statement.options(*options)
+
+
+def _stamp(session: Session, _context: Any, _instances: Any) -> None:
+    scope = scope_of(session)
+    if scope is None:
+        return
+    for obj in session.new:
+        if isinstance(obj, TeamScoped):
+            obj.team_id = scope.team_id
+        if isinstance(obj, SprintScoped) and scope.sprint_id is not None:
+            obj.sprint_id = scope.sprint_id
+
+
+event.listen(Session, "do_orm_execute", _limit)
+event.listen(Session, "before_flush", _stamp)
