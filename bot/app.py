@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.acks import answer_error
-from bot.context import AppContext
+from bot.context import AppContext, Contexts
 from bot.identity import BotAuthorize
 from bot.listeners import register_listeners
 from bot.outbox import make_client
+from bot.routing import route, which_team
 from bot.settings import Settings
 from jobs.config import Sprint
 from jobs.numbers import utcnow
@@ -33,6 +35,7 @@ def create_app(
     notify_outbox: Callable[[], None] = lambda: None,
     authorize: BotAuthorize | None = None,
     ready: Ready | None = None,
+    contexts: Contexts | None = None,
 ) -> App:
     """Build the Bolt app: signature verification, context middleware, listeners, errors.
 
@@ -57,8 +60,16 @@ def create_app(
     )
 
     @app.middleware
-    def _inject(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
-        context["app"] = shared
+    def _inject(
+        body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        if contexts is None:
+            context["app"] = shared
+            return next()
+        found = route(body, contexts.teams, now=now())
+        if found.team is None:
+            return BoltResponse(status=200, body=which_team(body, found.candidates))
+        context["app"] = contexts.for_team(found.team)
         return next()
 
     register_listeners(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,9 +11,11 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.settings import Settings
-from jobs.config import Sprint
+from jobs.config import Sprint, Team
 from jobs.ready import Ready
+from jobs.teams import Served, Teams
 from storage.db import Database
+from storage.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class AppContext:
     now: Callable[[], datetime]
     notify_outbox: Callable[[], None]
     ready: Ready  # the sprint's figures, kept current by every write
+    team: Team | None = None  # None: a context built without teams (tests of one sprint)
+    running: bool = True  # today is one of the sprint's days
 
     @classmethod
     def of(
@@ -62,3 +67,58 @@ class AppContext:
             yield session
             session.commit()
         self.notify_outbox()
+
+
+class Contexts:
+    """Every team's `AppContext`, by the sprint each team is served at the moment asked
+    (`jobs.teams`): a request, a job or an API call takes its team's from here. One
+    `Ready` per team's sprint is kept for the life of the process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        teams: Teams,
+        db: Database,
+        now: Callable[[], datetime],
+        notify_outbox: Callable[[], None],
+        ready: dict[Scope, Ready] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.teams = teams
+        self.db = db  # every team's rows (the outbox's sender, health)
+        self.now = now
+        self.notify_outbox = notify_outbox
+        self._ready: dict[Scope, Ready] = dict(ready or {})
+        self._lock = threading.Lock()
+
+    def served(self, team: Team) -> Served:
+        return self.teams.serve(team, now=self.now())
+
+    def ready(self, served: Served) -> Ready:
+        """The figures of a team's sprint, kept ready (made on first use)."""
+        with self._lock:
+            ready = self._ready.get(served.scope)
+            if ready is None:
+                db = self.db.scoped(served.scope)
+                ready = self._ready[served.scope] = Ready(db=db, sprint=served.sprint)
+            return ready
+
+    def for_team(self, team: Team) -> AppContext:
+        """`team`'s context now: its served sprint, its rows, its figures."""
+        served = self.served(team)
+        return AppContext(
+            settings=self.settings,
+            sprint=served.sprint,
+            db=self.db.scoped(served.scope),
+            now=self.now,
+            notify_outbox=self.notify_outbox,
+            ready=self.ready(served),
+            team=team,
+            running=served.running,
+        )
+
+    @property
+    def first(self) -> AppContext:
+        """The first team's context (the only team's, in a one-team deployment)."""
+        return self.for_team(self.teams.first)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,13 +15,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 
 from bot.app import create_app
+from bot.context import Contexts
 from bot.identity import BotAuthorize, TokenRejected
 from bot.outbox import PACE, OutboxWorker, Sender, make_client
 from bot.settings import Settings, SettingsError
 from bot.web import create_web_app
-from jobs.config import Sprint, load_org, sprint_to_serve
+from jobs.config import Org, Sprint, Team, load_org, sprint_to_serve
 from jobs.numbers import utcnow
 from jobs.ready import Ready, Refresher
+from jobs.teams import Teams
 from storage.db import Database
 from storage.migrate import revisions
 
@@ -53,18 +55,27 @@ def open_database(settings: Settings, *, require_current: bool = True) -> Databa
     return db
 
 
-def served_sprint(path: str, *, now: datetime) -> Sprint:
-    """The sprint this deployment serves, from SPRINTBOT_CONFIG at start: its one team's
-    current sprint (between sprints the next, after the last the last: figures.phase then
-    says the sprint has not started or has ended). Several teams are refused, not guessed."""
-    org = load_org(path)
-    if len(org.teams) > 1:
+def served_sprint(path: str, *, now: datetime, team: str | None = None) -> Sprint:
+    """The sprint a command serves, from SPRINTBOT_CONFIG: the team's current sprint
+    (between sprints the next, after the last the last: figures.phase then says the sprint
+    has not started or has ended). `team` names the team; it may be left out when there
+    is one."""
+    return sprint_to_serve(pick_team(load_org(path), team), now=now)
+
+
+def pick_team(org: Org, team: str | None) -> Team:
+    """The team `team` names (its id or name), or the only one; StartupError otherwise."""
+    if team is None:
+        if len(org.teams) > 1:
+            ids = ", ".join(t.id for t in org.teams)
+            raise StartupError(f"SPRINTBOT_CONFIG names {len(org.teams)} teams ({ids}): say which")
+        return org.teams[0]
+    w = team.strip().lower()
+    found = next((t for t in org.teams if w in (t.id, t.name.strip().lower())), None)
+    if found is None:
         ids = ", ".join(t.id for t in org.teams)
-        raise StartupError(
-            f"SPRINTBOT_CONFIG names {len(org.teams)} teams ({ids}); this version serves one "
-            "team per deployment — point it at one team's file"
-        )
-    return sprint_to_serve(org.teams[0], now=now)
+        raise StartupError(f'no team "{team}" in SPRINTBOT_CONFIG (its teams: {ids})')
+    return found
 
 
 def ingest_metrics_document(
@@ -103,7 +114,18 @@ class Runtime:
     bolt: App
     authorize: BotAuthorize
     ready: Ready
+    contexts: Contexts
     now: Callable[[], datetime] = field(default=utcnow)
+
+    @property
+    def teams(self) -> Teams:
+        return self.contexts.teams
+
+    def for_team(self, team: Team) -> Runtime:
+        """This runtime as `team`'s, now: its served sprint, its rows, its figures (the
+        outbox, Slack and the Bolt app stay shared)."""
+        ctx = self.contexts.for_team(team)
+        return replace(self, sprint=ctx.sprint, db=ctx.db, ready=ctx.ready)
 
     def connect_socket_mode(self) -> SocketModeHandler | None:
         """With SLACK_APP_TOKEN set, also receive events over a Socket Mode connection."""
@@ -125,6 +147,7 @@ class Runtime:
             now=self.now,
             notify_outbox=self.worker.poke,
             ready=self.ready,
+            contexts=self.contexts,
         )
 
     def keep_ready(self) -> Refresher:
@@ -140,16 +163,24 @@ def build_runtime(
     """Validate settings, sprint file and database, and wire the pieces together. `pace`
     spaces the outbox's posts to a channel (Slack's; tests that do not measure it shorten it)."""
     settings.require_slack()
-    sprint = served_sprint(settings.SPRINTBOT_CONFIG, now=now())
-    db = open_database(settings)
+    org = load_org(settings.SPRINTBOT_CONFIG)
+    shared = open_database(settings)
     client = make_client(settings.secret("SLACK_BOT_TOKEN"), settings.SLACK_API_URL)
     smtp = settings.SPRINTBOT_SMTP_URL
     sender = Sender(
-        db, client, now=now, smtp_url=smtp.get_secret_value() if smtp else None, pace=pace
+        shared, client, now=now, smtp_url=smtp.get_secret_value() if smtp else None, pace=pace
     )
     worker = OutboxWorker(sender)
     authorize = BotAuthorize(client, settings.secret("SLACK_BOT_TOKEN"))
-    ready = Ready(db=db, sprint=sprint)
+    try:
+        teams = Teams.sync(org, db=shared, now=now())
+    except SQLAlchemyError as exc:
+        raise StartupError(
+            f"DATABASE_URL: cannot record the teams ({exc.__class__.__name__})"
+        ) from None
+    contexts = Contexts(settings, teams=teams, db=shared, now=now, notify_outbox=worker.poke)
+    first = contexts.first
+    sprint, db, ready = first.sprint, first.db, first.ready
     bolt = create_app(
         settings,
         sprint=sprint,
@@ -159,6 +190,7 @@ def build_runtime(
         notify_outbox=worker.poke,
         authorize=authorize,
         ready=ready,
+        contexts=contexts,
     )
     return Runtime(
         settings=settings,
@@ -170,5 +202,6 @@ def build_runtime(
         bolt=bolt,
         authorize=authorize,
         ready=ready,
+        contexts=contexts,
         now=now,
     )

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.acks import answered_from_memory
-from bot.context import AppContext
+from bot.context import AppContext, Contexts
 from bot.settings import Settings
 from jobs import figures
 from jobs.config import Sprint
@@ -91,6 +91,14 @@ def _parse_at(text: str | None) -> datetime | None:
         ) from None
 
 
+class TeamMissing(Exception):
+    """An API call that names no team of several, or a team there is not."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
 @dataclass(kw_only=True)
 class Routes:
     """The HTTP routes, as bound methods, and what they need: the Bolt app for Slack's
@@ -98,14 +106,34 @@ class Routes:
 
     ctx: AppContext
     bolt_app: App
+    contexts: Contexts | None = None
     # One ingestion per branch at a time within this process (SQLite has one writer;
     # PostgreSQL also takes an advisory lock per branch, across processes).
     _branch_locks: dict[str, threading.Lock] = field(default_factory=dict)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
 
-    def branch_lock(self, branch: str) -> threading.Lock:
+    def branch_lock(self, team: str, branch: str) -> threading.Lock:
         with self._locks_guard:
-            return self._branch_locks.setdefault(branch, threading.Lock())
+            return self._branch_locks.setdefault(f"{team}:{branch}", threading.Lock())
+
+    def team_ctx(self, request: Request) -> AppContext:
+        """The context of the team an API call names (`team=`, its id or name); the only
+        team's when it names none. TeamMissing when it names none of several teams, or one
+        there is not."""
+        named = request.query_params.get("team")
+        if self.contexts is None:
+            return self.ctx
+        teams = self.contexts.teams
+        if named:
+            team = teams.named(named)
+            if team is None:
+                ids = ", ".join(t.id for t in teams.all)
+                raise TeamMissing(404, f'no team "{named}" (the teams: {ids})')
+            return self.contexts.for_team(team)
+        if teams.several:
+            ids = ", ".join(t.id for t in teams.all)
+            raise TeamMissing(400, f"this deployment serves several teams ({ids}): add team=ID")
+        return self.contexts.for_team(teams.first)
 
     async def slack_events(self, request: Request) -> Response:
         # Bolt reads the timestamp with int() and answers a non-numeric one with a
@@ -148,37 +176,44 @@ class Routes:
                 given.encode(), token.get_secret_value().encode()
             ):
                 return error(401, "missing or wrong bearer token (Authorization: Bearer <token>)")
-            return await handler(request)
+            try:
+                return await handler(request)
+            except TeamMissing as exc:
+                return error(exc.status, exc.message)
 
         return wrapper
 
-    async def readiness(self, _: Request) -> Response:
+    async def readiness(self, request: Request) -> Response:
+        ctx = self.team_ctx(request)
+
         def compute() -> dict[str, object]:
-            return Status.of(self.ctx.ready.figures(self.ctx.now())).as_dict()
+            return Status.of(ctx.ready.figures(ctx.now())).as_dict()
 
         return JSONResponse(await run_in_threadpool(compute))
 
     async def sprint_figures(self, request: Request) -> Response:
-        clock = self.ctx.now()
+        ctx = self.team_ctx(request)
+        clock = ctx.now()
         text = request.query_params.get("at")
         try:
             at = _parse_at(text) or clock
         except SprintError as exc:
             return error(400, str(exc))
         if at.tzinfo is None:
-            at = at.replace(tzinfo=self.ctx.sprint.sprint.tz)  # a wall time of the sprint's zone
+            at = at.replace(tzinfo=ctx.sprint.sprint.tz)  # a wall time of the sprint's zone
         if at > clock:
             return error(400, f"at {text!r} is in the future; figures are known up to now")
 
         def compute() -> dict[str, object]:
             if text is None or text == "":  # now: the figures kept ready
-                return self.ctx.ready.figures(at).as_dict()
-            with self.ctx.db.read() as session:  # a past instant, from history
-                return figures.compute(session=session, sprint=self.ctx.sprint, at=at).as_dict()
+                return ctx.ready.figures(at).as_dict()
+            with ctx.db.read() as session:  # a past instant, from history
+                return figures.compute(session=session, sprint=ctx.sprint, at=at).as_dict()
 
         return JSONResponse(await run_in_threadpool(compute))
 
     async def test_runs(self, request: Request) -> Response:
+        ctx = self.team_ctx(request)
         media = _media_type(request)
         if media not in XML_TYPES and not media.endswith("+xml"):
             return error(415, f"send the JUnit report as application/xml, not {media or 'nothing'}")
@@ -205,14 +240,14 @@ class Routes:
         def work() -> Ingested:
             # Parsed and classified before it takes the write lock, which it holds only to
             # write: commands and reads are answered meanwhile.
-            with body, self.branch_lock(info.branch):
+            with body, self.branch_lock(ctx.team.id if ctx.team else "", info.branch):
                 return receive_junit(
-                    db=self.ctx.db,
-                    sprint=self.ctx.sprint,
+                    db=ctx.db,
+                    sprint=ctx.sprint,
                     document=body,
                     digest=digest,
                     info=info,
-                    now=self.ctx.now(),
+                    now=ctx.now(),
                 )
 
         try:
@@ -220,10 +255,11 @@ class Routes:
         except SprintError as exc:
             return error(400, str(exc))
         if result.created:
-            self.ctx.notify_outbox()
+            ctx.notify_outbox()
         return JSONResponse(result.reply, status_code=201 if result.created else 200)
 
     async def metrics(self, request: Request) -> Response:
+        ctx = self.team_ctx(request)
         media = _media_type(request)
         if media != "application/json":
             return error(415, f"send metrics as application/json, not {media or 'nothing'}")
@@ -241,15 +277,13 @@ class Routes:
         from bot.runtime import ingest_metrics_document
 
         def work() -> dict[str, Any]:
-            return ingest_metrics_document(
-                db=self.ctx.db, sprint=self.ctx.sprint, body=data, now=self.ctx.now()
-            )
+            return ingest_metrics_document(db=ctx.db, sprint=ctx.sprint, body=data, now=ctx.now())
 
         try:
             reply = await run_in_threadpool(work)
         except SprintError as exc:
             return error(400, str(exc))
-        self.ctx.notify_outbox()
+        ctx.notify_outbox()
         return JSONResponse(reply, status_code=201)
 
 
@@ -262,12 +296,13 @@ def create_web_app(
     now: Callable[[], datetime],
     notify_outbox: Callable[[], None] = lambda: None,
     ready: Ready | None = None,
+    contexts: Contexts | None = None,
 ) -> Starlette:
     """The ASGI application that `sprintbot web` serves."""
     ctx = AppContext.of(
         settings, sprint=sprint, db=db, now=now, notify_outbox=notify_outbox, ready=ready
     )
-    r = Routes(ctx=ctx, bolt_app=bolt_app)
+    r = Routes(ctx=ctx, bolt_app=bolt_app, contexts=contexts)
     api = r.authorized
     return Starlette(
         routes=[

@@ -31,6 +31,7 @@ from storage.models import (
     TestReport,
     TestResult,
 )
+from storage.scope import LEGACY, scope_of
 
 FIGURES = "figures"
 # What jobs.figures reads: a change to any of them can change a figure.
@@ -102,8 +103,18 @@ def _after_rollback(session: OrmSession) -> None:
     session.info.pop("sprintbot_ready_bumped", None)
 
 
-def bump(*, session: OrmSession, name: str = FIGURES) -> None:
+def figures_name(session: OrmSession) -> str:
+    """The ready state of the figures of the session's team and sprint: `figures` for the
+    first team's first sprint (and outside any scope), as before teams existed."""
+    scope = scope_of(session)
+    if scope is None or scope == LEGACY:
+        return FIGURES
+    return f"{FIGURES}:{scope.team_id}:{scope.sprint_id or 0}"
+
+
+def bump(*, session: OrmSession, name: str | None = None) -> None:
     """One more generation (the row is made if it is missing: an emptied table)."""
+    name = name or figures_name(session)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(ReadyState).values(name=name, generation=1)
@@ -140,8 +151,9 @@ class Version:
     fingerprint: str | None
 
 
-def version(*, session: Session, name: str = FIGURES) -> Version:
+def version(*, session: Session, name: str | None = None) -> Version:
     """The state's generation and what its stored build is (a missing row reads as 0)."""
+    name = name or figures_name(session)
     row = session.exec(
         select(
             ReadyState.generation,
@@ -153,8 +165,9 @@ def version(*, session: Session, name: str = FIGURES) -> Version:
     return Version(*row) if row is not None else Version(0, None, None, None)
 
 
-def payload(*, session: Session, name: str = FIGURES) -> tuple[int | None, bytes | None]:
+def payload(*, session: Session, name: str | None = None) -> tuple[int | None, bytes | None]:
     """The stored build: (the generation it was built from, its bytes)."""
+    name = name or figures_name(session)
     row = session.exec(
         select(ReadyState.built, ReadyState.payload).where(ReadyState.name == name)
     ).first()
@@ -169,10 +182,11 @@ def store(
     valid_until: datetime,
     fingerprint: str,
     data: bytes,
-    name: str = FIGURES,
+    name: str | None = None,
 ) -> bool:
     """Keep a build while it is of the current generation and no older than the stored
     one; True when it was kept."""
+    name = name or figures_name(session)
     row = session.get(ReadyState, name)
     if row is None and built == 0:  # an emptied table: generation 0 until a write
         row = ReadyState(name=name, generation=0)

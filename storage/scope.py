@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 INFO = "sprintbot_scope"
 ALL_SPRINTS = "sprintbot_all_sprints"  # an execution option: every sprint of the team
@@ -121,18 +121,22 @@ def _limit(state: ORMExecuteState) -> None:
         return
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    team_id = scope.team_id
-    options: list[Any] = [
-        with_loader_criteria(TeamScoped, lambda cls: cls.team_id == team_id, include_aliases=True)
-    ]
-    sprint_id = scope.sprint_id
-    if sprint_id is not None and not state.execution_options.get(ALL_SPRINTS, False):
-        options.append(
-            with_loader_criteria(
-                SprintScoped, lambda cls: cls.sprint_id == sprint_id, include_aliases=True
+    every_sprint = scope.sprint_id is None or state.execution_options.get(ALL_SPRINTS, False)
+    options: list[Any] = []
+    for mapper in state.all_mappers:
+        cls = mapper.class_
+        if issubclass(cls, TeamScoped):
+            options.append(
+                with_loader_criteria(cls, col(cls.team_id) == scope.team_id, include_aliases=True)
             )
-        )
-    state.statement = state.statement.options(*options)
+        if issubclass(cls, SprintScoped) and not every_sprint:
+            options.append(
+                with_loader_criteria(
+                    cls, col(cls.sprint_id) == scope.sprint_id, include_aliases=True
+                )
+            )
+    if options:
+        state.statement = state.statement.options(*options)
 
 
 def _stamp(session: Session, _context: Any, _instances: Any) -> None:

@@ -99,6 +99,7 @@ from .standups import (
     standup_for,
     standups_on,
 )
+from .teams import SprintDates, TeamRows, legacy_team_free, sprint_rows, sync_team
 
 __all__ = [
     "STAGED_TEST_COLUMNS",
@@ -109,6 +110,8 @@ __all__ = [
     "HistoryTest",
     "KnownRow",
     "LaneHead",
+    "SprintDates",
+    "TeamRows",
     "add_alert",
     "add_away",
     "add_blocker",
@@ -160,6 +163,7 @@ __all__ = [
     "latest_report",
     "latest_snapshot",
     "latest_standup_before",
+    "legacy_team_free",
     "lessons",
     "lock_branch",
     "manual_score_history",
@@ -189,9 +193,11 @@ __all__ = [
     "signoffs",
     "snapshot_before",
     "snapshots_between",
+    "sprint_rows",
     "stage_tests",
     "standup_for",
     "standups_on",
+    "sync_team",
     "tests_by_id",
     "unstage_tests",
     "update_tests",

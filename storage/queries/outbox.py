@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from storage.models import OutboxMessage, OutboxStatus
+from storage.scope import key_prefix as team_keys
 
 from ._common import insert_unless_taken
 
@@ -71,7 +72,12 @@ def enqueue(
     now: datetime,
     parent_key: str | None = None,
 ) -> OutboxMessage | None:
-    """Add a message to the outbox; None (and nothing added) when `key` is already there."""
+    """Add a message to the outbox; None (and nothing added) when `key` is already there.
+    Keys are the session's team's (`storage.scope.Scope.key_prefix`): two teams' daily
+    reports of one day are two messages."""
+    prefix = team_keys(session)
+    key = prefix + key
+    parent_key = prefix + parent_key if parent_key is not None else None
     if session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).first() is not None:
         return None
     row = OutboxMessage(
@@ -88,7 +94,8 @@ def enqueue(
 
 
 def outbox_message(*, session: Session, key: str) -> OutboxMessage | None:
-    """The outbox row for `key`."""
+    """The outbox row for `key` (of the session's team)."""
+    key = team_keys(session) + key
     return session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
 
 
@@ -362,9 +369,9 @@ def latest_message(
     *, session: Session, key_prefix: str, key_suffix: str = "", sent_only: bool = False
 ) -> OutboxMessage | None:
     """The newest outbox message whose key starts (and ends) so; only delivered ones if
-    `sent_only`."""
+    `sent_only` (of the session's team)."""
     query = select(OutboxMessage).where(
-        col(OutboxMessage.key).startswith(key_prefix, autoescape=True),
+        col(OutboxMessage.key).startswith(team_keys(session) + key_prefix, autoescape=True),
         col(OutboxMessage.key).endswith(key_suffix, autoescape=True),
     )
     if sent_only:
@@ -374,6 +381,7 @@ def latest_message(
 
 def home_users(*, session: Session, key_prefix: str, since: datetime) -> list[str]:
     """Users whose Home was published for them (key `prefix + user + ":…"`) since `since`."""
+    key_prefix = team_keys(session) + key_prefix
     keys = session.exec(
         select(OutboxMessage.key).where(
             col(OutboxMessage.key).startswith(key_prefix, autoescape=True),

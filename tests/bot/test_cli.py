@@ -286,17 +286,3 @@ def test_config_check_refuses_a_bad_directory(
         '  platform.toml: channels.team: "#platform" is already the team channel of team '
         '"mobile" (mobile.toml)',
     ]
-
-
-def test_web_refuses_several_teams_with_one_line(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SPRINTBOT_CONFIG", str(TEAMS))
-    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
-    code, _, err = run(capsys, "web")
-    assert code == 1
-    assert err == (
-        "SPRINTBOT_CONFIG names 2 teams (mobile, platform); this version serves one team per "
-        "deployment — point it at one team's file\n"
-    )

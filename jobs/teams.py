@@ -1,0 +1,117 @@
+"""Every team a deployment serves, and which of its sprints it serves now.
+
+`Teams` is built once at start from SPRINTBOT_CONFIG (`jobs.config.load_org`) and the team
+and sprint rows kept in step with it (`storage.queries.teams`). A team's sprint is chosen at
+every use, not at start: the process that served a team's first sprint serves its second
+from the morning it starts. Between sprints a team is served its next sprint (whose phase
+says when it starts: nothing daily is posted), after its last sprint that one (ended).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from jobs.config import Org, Sprint, Team, sprint_at, sprint_to_serve
+from storage import queries
+from storage.db import Database
+from storage.queries.teams import SprintDates, TeamRows
+from storage.scope import Scope
+
+
+@dataclass(frozen=True)
+class Served:
+    """A team's sprint as served at one instant."""
+
+    team: Team
+    sprint: Sprint
+    scope: Scope
+    running: bool  # today is one of the sprint's days
+
+
+class Teams:
+    """The org's teams with their rows' ids."""
+
+    def __init__(self, org: Org, rows: dict[str, TeamRows]) -> None:
+        self.org = org
+        self.rows = rows
+        self.by_id = {t.id: t for t in org.teams}
+
+    @classmethod
+    def sync(cls, org: Org, *, db: Database, now: datetime) -> Teams:
+        """The teams, their rows made or updated from the files (one transaction). The first
+        team (in file order) adopts the data of a database from before teams existed."""
+        rows: dict[str, TeamRows] = {}
+        with db.session() as session:
+            for team in org.teams:
+                rows[team.id] = queries.sync_team(
+                    session=session,
+                    slug=team.id,
+                    name=team.name,
+                    sprints=[
+                        SprintDates(s.sprint.name, s.sprint.start, s.sprint.end)
+                        for s in team.sprints
+                    ],
+                    adopt=queries.legacy_team_free(session=session),
+                    now=now,
+                )
+            session.commit()
+        return cls(org, rows)
+
+    @property
+    def all(self) -> list[Team]:
+        return list(self.org.teams)
+
+    @property
+    def several(self) -> bool:
+        return len(self.org.teams) > 1
+
+    @property
+    def first(self) -> Team:
+        return self.org.teams[0]
+
+    def get(self, team_id: str) -> Team | None:
+        return self.by_id.get(team_id)
+
+    def scope(self, team: Team, sprint: Sprint) -> Scope:
+        """The rows of `team`'s `sprint` (one of its file's sprints)."""
+        ids = self.rows[team.id]
+        return Scope(team_id=ids.team_id, sprint_id=ids.sprints[sprint.sprint.start])
+
+    def serve(self, team: Team, *, now: datetime) -> Served:
+        """`team`'s sprint at `now`: the running one, else the next, else the last."""
+        sprint = sprint_to_serve(team, now=now)
+        running = sprint_at(team, now=now) is not None
+        return Served(team=team, sprint=sprint, scope=self.scope(team, sprint), running=running)
+
+    def named(self, word: str) -> Team | None:
+        """The team a word names: its id or its name, in any case."""
+        w = word.strip().lower()
+        return next((t for t in self.org.teams if w in (t.id, t.name.strip().lower())), None)
+
+    def of_user(self, user_id: str, *, now: datetime) -> list[Team]:
+        """The teams whose current sprint names `user_id` in any role, in file order."""
+        return [
+            t
+            for t in self.org.teams
+            if any(user_id in ids for ids in _roles(sprint_to_serve(t, now=now)).values())
+        ]
+
+    def of_channel(self, channel: str | None, *, now: datetime) -> Team | None:
+        """The team whose team channel `channel` is (an ID or a name, as its file writes
+        it); else the one team whose file names it at all (status, blockers)."""
+        if not channel:
+            return None
+        for t in self.org.teams:
+            if sprint_to_serve(t, now=now).channels.team == channel:
+                return t
+        users = [
+            t
+            for t in self.org.teams
+            if channel in sprint_to_serve(t, now=now).channels.model_dump().values()
+        ]
+        return users[0] if len(users) == 1 else None
+
+
+def _roles(sprint: Sprint) -> dict[str, list[str]]:
+    return {role: sprint.role(role) for role in sprint.people}
