@@ -118,6 +118,15 @@ class Contexts:
             running=served.running,
         )
 
+    def served_readies(self) -> list[Ready]:
+        """The figures of every team's sprint served now."""
+        return [self.ready(self.served(t)) for t in self.teams.all]
+
+    def fresh(self) -> bool:
+        """Whether every team's figures as of now are in memory (nothing to read or build)."""
+        now = self.now()
+        return all(r.fresh(now) for r in self.served_readies())
+
     @property
     def first(self) -> AppContext:
         """The first team's context (the only team's, in a one-team deployment)."""

@@ -151,8 +151,9 @@ class Runtime:
         )
 
     def keep_ready(self) -> Refresher:
-        """Keep the figures built in the background (web, clock and run processes)."""
-        refresher = Refresher(self.ready, now=self.now)
+        """Keep every team's figures built in the background (web, clock and run processes):
+        those of the sprint each team is served at the moment."""
+        refresher = Refresher(self.contexts.served_readies, now=self.now)
         refresher.start()
         return refresher
 

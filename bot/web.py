@@ -135,6 +135,12 @@ class Routes:
             raise TeamMissing(400, f"this deployment serves several teams ({ids}): add team=ID")
         return self.contexts.for_team(teams.first)
 
+    def fresh(self) -> bool:
+        """Whether an answer from memory needs nothing read or built, for whichever team."""
+        if self.contexts is None:
+            return self.ctx.ready.fresh(self.ctx.now())
+        return self.contexts.fresh()
+
     async def slack_events(self, request: Request) -> Response:
         # Bolt reads the timestamp with int() and answers a non-numeric one with a
         # traceback and 200; a request that cannot be verified is refused here.
@@ -143,7 +149,7 @@ class Routes:
             return error(401, "the request is not signed by Slack (bad X-Slack-Request-Timestamp)")
         body = await request.body()
         bolt_request = to_bolt_request(request, body)
-        if answered_from_memory(body) and self.ctx.ready.fresh(self.ctx.now()):
+        if answered_from_memory(body) and self.fresh():
             # Nothing to wait for (no database, no Slack): answered here, without a thread.
             bolt_response = self.bolt_app.dispatch(bolt_request)
         else:

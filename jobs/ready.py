@@ -26,7 +26,7 @@ import pickle
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -236,17 +236,27 @@ class Ready:
 
 
 class Refresher:
-    """Keeps a `Ready` built in the background: right after this process commits a write,
-    within `poll` seconds of another process's write, and when the build's time runs out.
-    Polling more often than the Ready's `max_lag`, it does the looking at the stored
-    generation, so answers never have to."""
+    """Keeps a `Ready` built in the background (or every team's: `ready` may be a function
+    giving the ones served now): right after this process commits a write, within `poll`
+    seconds of another process's write, and when the build's time runs out. Polling more
+    often than the Ready's `max_lag`, it does the looking at the stored generation, so
+    answers never have to. With many teams it looks at each less often (at most every
+    `MAX_POLL` seconds): an answer then reads its team's generation itself."""
+
+    MAX_POLL = 2.0
 
     def __init__(
-        self, ready: Ready, *, now: Callable[[], datetime], poll: float | None = None
+        self,
+        ready: Ready | Callable[[], Sequence[Ready]],
+        *,
+        now: Callable[[], datetime],
+        poll: float | None = None,
     ) -> None:
-        self.ready = ready
+        self.readies: Callable[[], Sequence[Ready]] = (
+            (lambda: [ready]) if isinstance(ready, Ready) else ready
+        )
         self.now = now
-        self.poll = poll if poll is not None else ready.max_lag / 2
+        self.poll = poll
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -260,18 +270,31 @@ class Refresher:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def _interval(self, readies: Sequence[Ready]) -> float:
+        if self.poll is not None:
+            return self.poll
+        lag = min((r.max_lag for r in readies), default=0.25)
+        return min(lag / 2 * max(len(readies), 1), max(self.MAX_POLL, lag / 2))
+
     def _run(self) -> None:
         builds = -1
         while not self._stop.is_set():
             seen = stored.local_commits.count
+            readies: Sequence[Ready] = []
             try:
-                self.ready.figures(self.now())
+                readies = self.readies()
             except Exception:
-                log.warning("could not refresh the figures", exc_info=True)
-            if self.ready.builds != builds:
-                builds = self.ready.builds
+                log.warning("could not learn which figures to refresh", exc_info=True)
+            for ready in readies:
+                try:
+                    ready.figures(self.now())
+                except Exception:
+                    log.warning("could not refresh the figures", exc_info=True)
+            total = sum(r.builds for r in readies)
+            if total != builds:
+                builds = total
                 # What lives on (the build, the modules) out of the collector's way: a full
                 # collection walking it was the slowest answer's wait (Instagram's recipe).
                 gc.collect()
                 gc.freeze()
-            stored.local_commits.wait(seen=seen, timeout=self.poll)
+            stored.local_commits.wait(seen=seen, timeout=self._interval(readies))
