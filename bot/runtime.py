@@ -63,6 +63,24 @@ def served_sprint(path: str, *, now: datetime, team: str | None = None) -> Sprin
     return sprint_to_serve(pick_team(load_org(path), team), now=now)
 
 
+def serve_team(
+    settings: Settings, db: Database, *, team: str | None, now: datetime
+) -> tuple[Sprint, Database]:
+    """For a command acting on one team (`--team`, or the only one): the sprint it is served
+    at `now`, and the database seen as that team's sprint (its rows kept in step with the
+    files first, as a starting server does)."""
+    org = load_org(settings.SPRINTBOT_CONFIG)
+    chosen = pick_team(org, team)
+    try:
+        teams = Teams.sync(org, db=db, now=now)
+    except SQLAlchemyError as exc:
+        raise StartupError(
+            f"DATABASE_URL: cannot record the teams ({exc.__class__.__name__})"
+        ) from None
+    served = teams.serve(chosen, now=now)
+    return served.sprint, db.scoped(served.scope)
+
+
 def pick_team(org: Org, team: str | None) -> Team:
     """The team `team` names (its id or name), or the only one; StartupError otherwise."""
     if team is None:
