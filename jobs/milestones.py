@@ -316,7 +316,7 @@ def record_signoff(
     data = _signoff_data(session=session, sprint=sprint, milestone=milestone, now=now, fig=fig)
     queries.enqueue(
         session=session,
-        key=f"signed:{milestone.day}:{role}",
+        key=f"signed:{sprint.sprint.start}:{milestone.day}:{role}",  # one per sprint
         method="chat.update",
         payload=payload(SIGNOFF, data, channel=channel, ts=ts),
         now=now,
