@@ -19,6 +19,10 @@ from storage.queries.teams import SprintDates, TeamRows
 from storage.scope import Scope
 
 
+class LegacyData(Exception):
+    """The data of a database from before teams, and several teams that could take it."""
+
+
 @dataclass(frozen=True)
 class Served:
     """A team's sprint as served at one instant."""
@@ -39,10 +43,22 @@ class Teams:
 
     @classmethod
     def sync(cls, org: Org, *, db: Database, now: datetime) -> Teams:
-        """The teams, their rows made or updated from the files (one transaction). The first
-        team (in file order) adopts the data of a database from before teams existed."""
+        """The teams, their rows made or updated from the files (one transaction). The data
+        of a database from before teams existed is adopted by the team of a one-team
+        config; with several teams LegacyData is raised rather than guessing whose it is
+        (an empty database's placeholder is taken by the first team)."""
         rows: dict[str, TeamRows] = {}
         with db.session() as session:
+            if (
+                len(org.teams) > 1
+                and queries.legacy_team_free(session=session)
+                and queries.legacy_team_holds_data(session=session)
+            ):
+                raise LegacyData(
+                    "the database holds a sprint from before teams and SPRINTBOT_CONFIG names "
+                    f"{len(org.teams)} teams: start once with that team's file alone "
+                    "(SPRINTBOT_CONFIG=DIR/TEAM.toml) so that it takes the data, then the directory"
+                )
             for team in org.teams:
                 rows[team.id] = queries.sync_team(
                     session=session,

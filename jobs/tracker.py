@@ -241,9 +241,19 @@ def _updates(*, session: Session, sprint: Sprint, now: datetime) -> tuple[Update
         )
         for r in queries.reports_of_branch(session=session, branch=sprint.sprint.branch)
     ]
-    for e in queries.events(session=session):
-        prefix = "B" if e.subject == "blocker" else "R"
-        history.append(Update(e.at, f"@{e.actor}", f"{prefix}-{e.subject_id:03d} {e.action}", ""))
+    events = queries.events(session=session)
+    # Codes are the team's numbers (B-001 in each team), not the rows' ids.
+    codes = {
+        "blocker": queries.blocker_codes(
+            session=session, ids={e.subject_id for e in events if e.subject == "blocker"}
+        ),
+        "risk": queries.risk_codes(
+            session=session, ids={e.subject_id for e in events if e.subject == "risk"}
+        ),
+    }
+    for e in events:
+        code = codes.get(e.subject, {}).get(e.subject_id, f"#{e.subject_id}")
+        history.append(Update(e.at, f"@{e.actor}", f"{code} {e.action}", ""))
     history += [
         Update(
             s.set_at, f"@{s.set_by}", f"{s.component} score", f"{pct(s.previous)} → {pct(s.score)}"

@@ -19,7 +19,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.scope import SprintScoped, TeamScoped
 from storage.types import UTCDateTime
@@ -237,6 +237,7 @@ class Blocker(TeamScoped, table=True):
     __table_args__ = (
         Index("ix_blocker_open", "resolved_at", "severity"),
         UniqueConstraint("team_id", "number", name="uq_blocker_team_number"),
+        UniqueConstraint("team_id", "request_key", name="uq_blocker_request_key"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -260,16 +261,18 @@ class Blocker(TeamScoped, table=True):
     channel: str | None = Field(default=None, max_length=50)
     ts: str | None = Field(default=None, max_length=50)
     # What filed it (a modal's view id, a command's fingerprint): a second submission of
-    # the same request finds this row instead of filing another.
-    request_key: str | None = Field(default=None, max_length=200, unique=True)
+    # the same request finds this row instead of filing another (the team's: the same
+    # command sent to two teams files a blocker in each).
+    request_key: str | None = Field(default=None, max_length=200)
 
     @property
     def code(self) -> str:
         return f"B-{self.number or self.id or 0:03d}"
 
 
-class Event(SQLModel, table=True):
-    """Audit trail: every state change of a blocker or risk, with who and when."""
+class Event(TeamScoped, table=True):
+    """Audit trail: every state change of a blocker or risk (of the team's), with who and
+    when."""
 
     __tablename__ = "event"
     __table_args__ = (Index("ix_event_subject", "subject", "subject_id"),)
@@ -287,7 +290,10 @@ class Risk(TeamScoped, table=True):
     """An entry of the risk matrix."""
 
     __tablename__ = "risk"
-    __table_args__ = (UniqueConstraint("team_id", "number", name="uq_risk_team_number"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "number", name="uq_risk_team_number"),
+        UniqueConstraint("team_id", "request_key", name="uq_risk_request_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     number: int | None = None  # its number within its team (R-003)
@@ -300,7 +306,7 @@ class Risk(TeamScoped, table=True):
     created_by: str = Field(max_length=50)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
-    request_key: str | None = Field(default=None, max_length=200, unique=True)
+    request_key: str | None = Field(default=None, max_length=200)
 
     @property
     def code(self) -> str:
@@ -430,6 +436,15 @@ def _number(session: Session, _context: Any, _instances: Any) -> None:
         slot = (table, obj.team_id)
         if slot not in given:
             with session.no_autoflush:
+                # One filing at a time per team: two transactions would both read the same
+                # highest number. The team's row is locked until the commit (PostgreSQL;
+                # SQLite's writes are one at a time already); NO KEY UPDATE, so that rows
+                # inserted meanwhile that point at the team do not wait for it.
+                session.execute(
+                    select(col(Team.id))
+                    .where(col(Team.id) == obj.team_id)
+                    .with_for_update(key_share=True)
+                )
                 found = session.execute(
                     select(func.max(table.number)).where(
                         table.team_id == obj.team_id  # type: ignore[arg-type]

@@ -6,7 +6,8 @@ sprint (readiness snapshots, standups, sign-offs, lessons) also carry `sprint_id
 `Scope` in `session.info`, and two session events do the rest, so that the queries and jobs
 written for one sprint serve any team's sprint unchanged:
 
-- every ORM SELECT, UPDATE and DELETE it runs is limited to the scope's rows (SQLAlchemy's
+- every ORM SELECT, UPDATE and DELETE it runs is limited to the scope's rows wherever a
+  scoped table appears in it (its entities, a FROM, a WHERE, a subquery: SQLAlchemy's
   `with_loader_criteria`, the "global WHERE criteria" recipe of its ORM documentation);
   `ALL_SPRINTS` as an execution option lifts the sprint's limit (a team's past sprints);
 - every row it adds is stamped with the scope's team and sprint.
@@ -23,10 +24,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Delete, Select, Table, Update, event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql.util import find_tables
 from sqlmodel import Field, SQLModel, col
 
 INFO = "sprintbot_scope"
@@ -115,28 +118,60 @@ def bind_scope(session: Session, scope: Scope | None) -> None:
         session.info[INFO] = scope
 
 
+@cache
+def _scoped_tables() -> dict[Table, type[TeamScoped]]:
+    """The tables of the team's rows and their classes (all defined by then: a scoped
+    session's first statement comes after `storage.models` is imported)."""
+    found: dict[Table, type[TeamScoped]] = {}
+    pending = list(TeamScoped.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        table = vars(cls).get("__table__")
+        if isinstance(table, Table):
+            found[table] = cls
+    return found
+
+
 def _limit(state: ORMExecuteState) -> None:
     scope = scope_of(state.session)
     if scope is None or state.is_column_load or state.is_relationship_load:
         return
     if not (state.is_select or state.is_update or state.is_delete):
         return
+    statement = state.statement
+    if not isinstance(statement, (Select, Update, Delete)):  # SQL text: it uses `team_of`
+        return
+    # Every scoped table the statement names, not only its entities: a table named only
+    # in a FROM, a WHERE or a subquery (`select(func.count()).select_from(Blocker)`) is
+    # limited as well. The criteria are not carried with the loaded rows (there are no
+    # relationships to load lazily): a row pickled into the ready state stays plain.
+    # SQLAlchemy limits an aliased() table in a FROM or a subquery, not as a JOIN's target:
+    # join a scoped table's alias through a subquery (or an EXISTS) instead.
     every_sprint = scope.sprint_id is None or state.execution_options.get(ALL_SPRINTS, False)
+    tables = _scoped_tables()
     options: list[Any] = []
-    for mapper in state.all_mappers:
-        cls = mapper.class_
-        if issubclass(cls, TeamScoped):
-            options.append(
-                with_loader_criteria(cls, col(cls.team_id) == scope.team_id, include_aliases=True)
+    named = find_tables(statement, include_aliases=True, include_crud=True)
+    for cls in {tables[t] for t in named if t in tables}:
+        options.append(
+            with_loader_criteria(
+                cls,
+                col(cls.team_id) == scope.team_id,
+                include_aliases=True,
+                propagate_to_loaders=False,
             )
+        )
         if issubclass(cls, SprintScoped) and not every_sprint:
             options.append(
                 with_loader_criteria(
-                    cls, col(cls.sprint_id) == scope.sprint_id, include_aliases=True
+                    cls,
+                    col(cls.sprint_id) == scope.sprint_id,
+                    include_aliases=True,
+                    propagate_to_loaders=False,
                 )
             )
     if options:
-        state.statement = state.statement.options(*options)
+        state.statement = statement.options(*options)
 
 
 def _stamp(session: Session, _context: Any, _instances: Any) -> None:

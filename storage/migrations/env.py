@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -37,16 +38,34 @@ def run_migrations_online() -> None:
         engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
         # SQLite cannot ALTER most things; batch mode rebuilds tables there.
         render_as_batch=True,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    # Rebuilding a table drops it, which SQLite refuses while its foreign keys are enforced
+    # and other tables' rows point at it (a database with data): off for the migration, as
+    # Alembic's batch documentation advises, then every reference checked before the commit.
+    # The pragma is a no-op inside a transaction, and SQLAlchemy would begin one: it goes
+    # to the driver's connection (which pysqlite leaves in autocommit, `storage.db`).
+    sqlite = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    driver = connection.connection.driver_connection if sqlite else None
+    if driver is not None:
+        driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if (
+                driver is not None
+                and connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+            ):
+                raise RuntimeError("the migration left rows pointing at missing rows")
+    finally:
+        if driver is not None:
+            driver.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

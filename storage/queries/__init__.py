@@ -17,6 +17,7 @@ from .audit_trail import audit, count_events, events, risk_status_changes
 from .blockers import (
     add_blocker,
     blocker_by_id,
+    blocker_codes,
     blocker_like,
     blockers_open_at,
     open_blockers,
@@ -90,7 +91,7 @@ from .reports import (
     reports_of_branch,
 )
 from .review import add_lesson, add_signoff, lessons, signoffs
-from .risks import add_risk, all_risks, risk_by_id, risk_like, risks_at
+from .risks import add_risk, all_risks, risk_by_id, risk_codes, risk_like, risks_at
 from .standups import (
     add_away,
     away_on,
@@ -99,7 +100,14 @@ from .standups import (
     standup_for,
     standups_on,
 )
-from .teams import SprintDates, TeamRows, legacy_team_free, sprint_rows, sync_team
+from .teams import (
+    SprintDates,
+    TeamRows,
+    legacy_team_free,
+    legacy_team_holds_data,
+    sprint_rows,
+    sync_team,
+)
 
 __all__ = [
     "STAGED_TEST_COLUMNS",
@@ -132,6 +140,7 @@ __all__ = [
     "audit",
     "away_on",
     "blocker_by_id",
+    "blocker_codes",
     "blocker_like",
     "blockers_open_at",
     "branch_tests",
@@ -164,6 +173,7 @@ __all__ = [
     "latest_snapshot",
     "latest_standup_before",
     "legacy_team_free",
+    "legacy_team_holds_data",
     "lessons",
     "lock_branch",
     "manual_score_history",
@@ -185,6 +195,7 @@ __all__ = [
     "resolved_blockers",
     "retry_now",
     "risk_by_id",
+    "risk_codes",
     "risk_like",
     "risk_status_changes",
     "risks_at",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import or_
@@ -37,6 +38,12 @@ def blocker_like(*, session: Session, description: str, reported_by: str) -> boo
 def blocker_by_id(*, session: Session, blocker_id: int) -> Blocker | None:
     """One blocker, open or resolved."""
     return session.get(Blocker, blocker_id)
+
+
+def blocker_codes(*, session: Session, ids: Collection[int]) -> dict[int, str]:
+    """The codes (B-007: the team's numbers) of blockers by their row ids."""
+    rows = session.exec(select(Blocker).where(col(Blocker.id).in_(list(ids)))).all()
+    return {int(b.id or 0): b.code for b in rows}
 
 
 def add_blocker(*, session: Session, blocker: Blocker) -> Blocker:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -24,6 +25,12 @@ def risk_like(*, session: Session, description: str, created_by: str) -> bool:
 def risk_by_id(*, session: Session, risk_id: int) -> Risk | None:
     """One risk of the register."""
     return session.get(Risk, risk_id)
+
+
+def risk_codes(*, session: Session, ids: Collection[int]) -> dict[int, str]:
+    """The codes (R-003: the team's numbers) of risks by their row ids."""
+    rows = session.exec(select(Risk).where(col(Risk.id).in_(list(ids)))).all()
+    return {int(r.id or 0): r.code for r in rows}
 
 
 def add_risk(*, session: Session, risk: Risk) -> Risk:

@@ -8,7 +8,16 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from storage.models import SprintRow, Team
+from storage.models import (
+    Blocker,
+    MetricSample,
+    ReadinessSnapshot,
+    Risk,
+    SprintRow,
+    Standup,
+    Team,
+    TestReport,
+)
 from storage.scope import LEGACY
 
 
@@ -73,6 +82,17 @@ def legacy_team_free(*, session: Session) -> bool:
     """Whether the migration's team has no team of the files yet."""
     row = session.get(Team, LEGACY.team_id)
     return row is not None and row.slug is None
+
+
+def legacy_team_holds_data(*, session: Session) -> bool:
+    """Whether any row of team data belongs to the migration's team (data from before teams)."""
+    for table in (TestReport, Blocker, Risk, Standup, ReadinessSnapshot, MetricSample):
+        found = session.exec(
+            select(table.id).where(table.team_id == LEGACY.team_id).limit(1)
+        ).first()
+        if found is not None:
+            return True
+    return False
 
 
 def sprint_rows(*, session: Session, team_id: int) -> list[SprintRow]:

@@ -2,9 +2,10 @@
 
 The data of a database from before teams existed moves into team 1 and its sprint 1, made
 here with no id from a file (`slug`, `start`): the first team started adopts them
-(`storage.queries.teams.sync_teams`). Blockers and risks keep their numbers (B-007 stays
+(`storage.queries.teams.sync_team`). Blockers and risks keep their numbers (B-007 stays
 B-007); uniqueness that was global becomes the team's (a report's run, a test, a standup's
-day, a job's slot, an alert's key) or the sprint's (a milestone's sign-off).
+day, a job's slot, an alert's key, a blocker's or risk's request key) or the sprint's (a
+milestone's sign-off).
 
 Revision ID: 0005
 Revises: 0004
@@ -33,6 +34,7 @@ TEAM_TABLES = (
     "standup",
     "blocker",
     "risk",
+    "event",
     "alert",
     "job_run",
     "signoff",
@@ -45,6 +47,8 @@ UNIQUES = (
     ("known_test", "uq_known_test_identity", ["branch", "key"], ["team_id", "branch", "key"]),
     ("standup", "uq_standup_user_day", ["user_id", "day"], ["team_id", "user_id", "day"]),
     ("job_run", "uq_job_run_slot", ["job", "slot"], ["team_id", "job", "slot"]),
+    ("blocker", "uq_blocker_request_key", ["request_key"], ["team_id", "request_key"]),
+    ("risk", "uq_risk_request_key", ["request_key"], ["team_id", "request_key"]),
     (
         "signoff",
         "uq_signoff_role",

@@ -1,0 +1,78 @@
+"""Which team takes the data of a database from before teams, and which sprint a team is
+served as the days go by."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from jobs.config import load_org, sprint_to_serve
+from jobs.teams import LegacyData, Teams
+from storage.db import Database
+from storage.models import Blocker, SprintRow, Team
+
+ROOT = Path(__file__).resolve().parents[2]
+TEAMS = ROOT / "examples" / "teams"
+NOW = datetime(2025, 11, 5, 15, tzinfo=UTC)
+
+
+def _old_blocker(db: Database) -> None:
+    """A blocker filed before teams existed: it belongs to the migration's team 1."""
+    with db.session() as session:
+        session.add(
+            Blocker(
+                component="API",
+                description="filed before teams",
+                severity="P1",
+                reported_by="U1",
+                reported_at=NOW,
+            )
+        )
+        session.commit()
+
+
+def test_several_teams_refuse_to_guess_whose_old_data_it_is(db: Database) -> None:
+    _old_blocker(db)
+    with pytest.raises(LegacyData, match="start once with that team's file alone"):
+        Teams.sync(load_org(TEAMS), db=db, now=NOW)
+    with db.read() as session:  # nothing was recorded
+        assert session.exec(select(Team.slug)).all() == [None]
+
+
+def test_one_team_takes_the_old_data_then_the_directory_keeps_it(db: Database) -> None:
+    _old_blocker(db)
+    alone = Teams.sync(load_org(TEAMS / "platform.toml"), db=db, now=NOW)
+    assert alone.rows["platform"].team_id == 1
+    both = Teams.sync(load_org(TEAMS), db=db, now=NOW)
+    assert both.rows["platform"].team_id == 1
+    assert both.rows["mobile"].team_id != 1
+    platform = both.get("platform")
+    assert platform is not None
+    with db.scoped(both.serve(platform, now=NOW).scope).read() as session:
+        assert [b.description for b in session.exec(select(Blocker)).all()] == [
+            "filed before teams"
+        ]
+    mobile = both.get("mobile")
+    assert mobile is not None
+    with db.scoped(both.serve(mobile, now=NOW).scope).read() as session:
+        assert session.exec(select(Blocker)).all() == []
+
+
+def test_an_empty_database_is_taken_by_the_first_team(db: Database) -> None:
+    teams = Teams.sync(load_org(TEAMS), db=db, now=NOW)
+    assert teams.rows[teams.first.id].team_id == 1
+    again = Teams.sync(load_org(TEAMS), db=db, now=NOW)
+    assert again.rows == teams.rows  # nothing new the second time
+    with db.read() as session:
+        assert len(session.exec(select(SprintRow)).all()) == 3  # platform 2, mobile 1
+
+
+def test_a_team_is_served_its_next_sprint_from_its_first_morning() -> None:
+    platform = next(t for t in load_org(TEAMS).teams if t.id == "platform")
+    last_evening = datetime(2025, 11, 11, 23, 59, tzinfo=UTC)  # 18:59 in New York
+    first_morning = datetime(2025, 11, 12, 5, 1, tzinfo=UTC)  # 00:01 in New York
+    assert sprint_to_serve(platform, now=last_evening) is platform.sprints[0]
+    assert sprint_to_serve(platform, now=first_morning) is platform.sprints[1]
