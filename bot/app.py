@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -10,12 +11,13 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
-from bot.acks import answer_error
+from bot.acks import JSON_HEADERS, answer_error
+from bot.blocks.common import notice_view
 from bot.context import AppContext, Contexts
 from bot.identity import BotAuthorize
 from bot.listeners import register_listeners
 from bot.outbox import make_client
-from bot.routing import route, which_team
+from bot.routing import ChannelNames, route, which_team
 from bot.settings import Settings
 from jobs.config import Sprint
 from jobs.numbers import utcnow
@@ -59,6 +61,8 @@ def create_app(
         settings, sprint=sprint, db=db, now=now, notify_outbox=notify_outbox, ready=ready
     )
 
+    names = ChannelNames(client)
+
     @app.middleware
     def _inject(
         body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
@@ -66,9 +70,30 @@ def create_app(
         if contexts is None:
             context["app"] = shared
             return next()
-        found = route(body, contexts.teams, now=now())
+        found = route(body, contexts.teams, now=now(), names=names, db=contexts.db)
+        event = body.get("event") or {}
+        if found.team is None and event.get("type") == "app_home_opened" and found.candidates:
+            # One Home tab for someone in several teams: the first team's, with a button
+            # for each of the others (bot.blocks.home).
+            context["app"] = contexts.for_team(found.candidates[0])
+            return next()
         if found.team is None:
-            return BoltResponse(status=200, body=which_team(body, found.candidates))
+            answer = which_team(body, found.candidates)
+            if body.get("command"):
+                return BoltResponse(
+                    status=200,
+                    body=json.dumps({"response_type": "ephemeral", **answer}),
+                    headers=dict(JSON_HEADERS),
+                )
+            if body.get("type") == "view_submission":  # a form opened before it named its team
+                view = notice_view("Which team?", answer["text"])
+                reply = {"response_action": "update", "view": view}
+                return BoltResponse(status=200, body=json.dumps(reply), headers=dict(JSON_HEADERS))
+            if context.respond is not None:  # a button: said privately, the message stays
+                context.respond(
+                    text=answer["text"], response_type="ephemeral", replace_original=False
+                )
+            return BoltResponse(status=200, body="")
         context["app"] = contexts.for_team(found.team)
         return next()
 

@@ -6,6 +6,7 @@ import argparse
 import hashlib
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -85,11 +86,27 @@ def _database(settings: Settings, *, require_current: bool = True) -> Iterator[D
         db.dispose()
 
 
-def _served_sprint(settings: Settings, *, now: datetime) -> Sprint:
-    """SPRINTBOT_CONFIG's sprint at `now`, as the servers pick it at start."""
-    from bot.runtime import served_sprint
+def _team(settings: Settings, name: str | None) -> tuple[Org, Team]:
+    """SPRINTBOT_CONFIG's teams and the one `--team` names (it may be left out when there
+    is one team); StartupError (one line, exit 1) for none of several or an unknown one."""
+    from bot.runtime import pick_team
 
-    return served_sprint(settings.SPRINTBOT_CONFIG, now=now)
+    org = load_org(settings.SPRINTBOT_CONFIG)
+    return org, pick_team(org, name)
+
+
+@contextmanager
+def _served(
+    settings: Settings, *, team: str | None, now: datetime
+) -> Iterator[tuple[Sprint, Database]]:
+    """The team's sprint served at `now` (as the servers pick it) and the database seen as
+    that team's sprint: what a command acting on one sprint works on."""
+    from jobs.teams import Teams
+
+    org, chosen = _team(settings, team)
+    with _database(settings) as db:
+        served = Teams.sync(org, db=db, now=now).serve(chosen, now=now)
+        yield served.sprint, db.scoped(served.scope)
 
 
 # -- config check ------------------------------------------------------------------------
@@ -171,6 +188,9 @@ def summarize_team(team: Team, *, now: datetime) -> list[str]:
         f"  {_components(first)}: {', '.join(c.name for c in first.components)}",
         "  sprints:",
     ]
+    if team.ingest_token_env:  # said (set or not), never shown
+        state = "set" if os.environ.get(team.ingest_token_env) else "not set"
+        lines.insert(2, f"  API token of its own: ${team.ingest_token_env} ({state})")
     for s in team.sprints:
         info = s.sprint
         lines.append(
@@ -336,8 +356,9 @@ def cmd_job_run(args: argparse.Namespace, settings: Settings) -> int:
     if args.name not in clock.job_names():
         raise UsageError(f"unknown job {args.name!r}; jobs: {', '.join(clock.job_names())}")
     at = _parse_at(args.at) if args.at else None
+    _, team = _team(settings, args.team)
     runtime = build_runtime(settings, now=(lambda: at) if at else utcnow)
-    _print(clock.run_job(runtime, args.name))
+    _print(clock.run_job(runtime.for_team(team), args.name))
     return 0
 
 
@@ -356,8 +377,7 @@ def _parse_at(text: str) -> datetime:
 def cmd_ingest_junit(args: argparse.Namespace, settings: Settings) -> int:
     from jobs.ingest import RunInfo
 
-    sprint = _served_sprint(settings, now=utcnow())
-    with _database(settings) as db:
+    with _served(settings, team=args.team, now=utcnow()) as (sprint, db):
         info = RunInfo(
             run=args.run,
             commit=args.commit,
@@ -394,7 +414,7 @@ def _ingest_file(path: str, *, db: Database, sprint: Sprint, info: RunInfo) -> b
 def cmd_ingest_metrics(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import ingest_metrics_document
 
-    sprint = _served_sprint(settings, now=utcnow())
+    _team(settings, args.team)  # a wrong --team is said before the file is read
     try:
         with open(args.file, "rb") as f:
             body = json.load(f)
@@ -404,7 +424,7 @@ def cmd_ingest_metrics(args: argparse.Namespace, settings: Settings) -> int:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         _fail(f"{args.file}: not valid JSON ({exc})")
         return 1
-    with _database(settings) as db:
+    with _served(settings, team=args.team, now=utcnow()) as (sprint, db):
         try:
             reply = ingest_metrics_document(db=db, sprint=sprint, body=body, now=utcnow())
         except SprintError as exc:
@@ -418,8 +438,7 @@ def cmd_export_tracker(args: argparse.Namespace, settings: Settings) -> int:
     from jobs.tracker import tracker_markdown
 
     now = _parse_at(args.at) if args.at else utcnow()
-    sprint = _served_sprint(settings, now=now)
-    with _database(settings) as db, db.session() as session:
+    with _served(settings, team=args.team, now=now) as (sprint, db), db.session() as session:
         text = tracker_markdown(session=session, sprint=sprint, now=now)
     if args.out in (None, "-"):
         sys.stdout.write(text)
@@ -511,6 +530,9 @@ def _command(
     return parser
 
 
+TEAM_HELP = "the team (its id or name); required when SPRINTBOT_CONFIG names several"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="sprintbot", description="Runs a team's sprint toward production readiness.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -546,6 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
     jrun = _command(job, "run", "run one job now", cmd_job_run, settings=True)
     jrun.add_argument("name")
     jrun.add_argument("--at", help="ISO-8601 time to run as (default now)")
+    jrun.add_argument("--team", help=TEAM_HELP)
 
     ingest = _group(sub, "ingest", "feed CI results in from files")
     junit = _command(
@@ -556,6 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
         settings=True,
     )
     junit.add_argument("files", nargs="+", metavar="FILE")
+    junit.add_argument("--team", help=TEAM_HELP)
     junit.add_argument("--run", help="CI run id; reports with the same run are shards of it")
     junit.add_argument("--commit")
     junit.add_argument("--branch", default="main")
@@ -569,12 +593,14 @@ def build_parser() -> argparse.ArgumentParser:
         settings=True,
     )
     metrics.add_argument("file", metavar="FILE.json")
+    metrics.add_argument("--team", help=TEAM_HELP)
 
     export = _group(sub, "export", "documents from the recorded sprint")
     tracker = _command(
         export, "tracker", "the tracker document as Markdown", cmd_export_tracker, settings=True
     )
     tracker.add_argument("--out", help="file to write (default: standard output)")
+    tracker.add_argument("--team", help=TEAM_HELP)
     tracker.add_argument("--at", help="ISO-8601 time to report as of (default now)")
 
     demo = _command(

@@ -34,6 +34,7 @@ class AppContext:
     ready: Ready  # the sprint's figures, kept current by every write
     team: Team | None = None  # None: a context built without teams (tests of one sprint)
     running: bool = True  # today is one of the sprint's days
+    teams: Teams | None = None  # every team of the deployment (None: built without teams)
 
     @classmethod
     def of(
@@ -116,6 +117,7 @@ class Contexts:
             ready=self.ready(served),
             team=team,
             running=served.running,
+            teams=self.teams,
         )
 
     def served_readies(self) -> list[Ready]:

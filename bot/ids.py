@@ -22,6 +22,8 @@ class Action(StrEnum):
     RISK = "risk"
     SIGNOFF = "signoff"
     LESSON_ADD = "lesson_add"
+    TEAM_PICK = "team_pick"  # `team_pick:<team>`: run a command again for the team chosen
+    HOME_TEAM = "home_team"  # `home_team:<team>`: show that team's dashboard on the Home tab
 
 
 class View(StrEnum):

@@ -2,20 +2,47 @@
 
 In order: a team named as the command's first word (`/standup platform`, the word is then
 taken off the text); the team a button or form names (`team` in its value or metadata,
-for messages sent to someone in several teams); the team whose channel the request comes
-from; the user's team, when they are in one; the only team. Anything else is ambiguous:
-a command is answered with a choice of the user's teams.
+for messages sent to someone in several teams), or the team of the blocker or alert a
+button carries the id of; the team whose channel the request comes from; the user's team,
+when they are in one; the only team. Anything else is ambiguous:
+a command is answered with a choice of the user's teams (a button each, see `which_team`).
+
+Team files may write channels by name ("#platform") while Slack sends IDs: a request's
+channel is matched by its ID and by its name, the name taken from the request (slash
+commands and message buttons carry it) or from `ChannelNames`, learned from Slack in the
+background so that no acknowledgement waits long for it. A blocker's or an alert's button
+acts for the team of its row, wherever its message is.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.blocks.common import Message
+from bot.ids import Action
 from jobs.config import Team
 from jobs.teams import Teams
+from storage import queries
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]+$")
+REFRESH_EVERY = 300.0  # seconds: an unknown channel ID asks Slack again at most this often
+# How long a request from an unknown channel waits for the look-up it started: well within
+# the 3 s Slack gives an acknowledgement; past it the request is routed without the name.
+WAIT_FOR_NAMES = 1.0
+MAX_VALUE = 2000  # Slack's limit on a button's value
 
 
 @dataclass(frozen=True)
@@ -25,6 +52,72 @@ class Route:
     team: Team | None
     candidates: tuple[Team, ...] = ()
     named: bool = False  # the command's first word named it (and was taken off the text)
+
+
+class ChannelNames:
+    """Channel IDs' names, as `conversations.list` gives them, kept in memory. An ID not
+    known yet starts a look-up in the background (at most one per `refresh_every`), which
+    the request waits for up to `wait` seconds; Slack is not asked on every request."""
+
+    def __init__(
+        self,
+        client: WebClient | None,
+        *,
+        refresh_every: float = REFRESH_EVERY,
+        wait: float = WAIT_FOR_NAMES,
+    ) -> None:
+        self.client = client
+        self.refresh_every = refresh_every
+        self.wait = wait
+        self._names: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._done.set()
+        self._last = float("-inf")
+
+    def name_of(self, channel_id: str) -> str | None:
+        """The channel's name without "#", if known; an unknown ID starts a look-up."""
+        name = self._names.get(channel_id)
+        if name is None and _CHANNEL_ID.match(channel_id):
+            self._refresh_in_background()
+            self._done.wait(self.wait)
+            name = self._names.get(channel_id)
+        return name
+
+    def learn(self) -> None:
+        """Read every channel's name now (the background look-up's work)."""
+        if self.client is None:
+            return
+        names: dict[str, str] = {}
+        try:
+            for page in self.client.conversations_list(
+                types="public_channel,private_channel", exclude_archived=True, limit=1000
+            ):
+                for ch in page.get("channels") or []:
+                    if ch.get("id") and ch.get("name"):
+                        names[str(ch["id"])] = str(ch["name"])
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.warning("could not list channels to route requests by name: %s", exc)
+            return
+        with self._lock:
+            self._names.update(names)
+
+    def _refresh_in_background(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            reading = not self._done.is_set()
+            if self.client is None or reading or now - self._last < self.refresh_every:
+                return
+            self._last = now
+            self._done.clear()
+
+        def run() -> None:
+            try:
+                self.learn()
+            finally:
+                self._done.set()
+
+        threading.Thread(target=run, name="channel-names", daemon=True).start()
 
 
 def _channel(body: dict[str, Any]) -> str | None:
@@ -39,6 +132,17 @@ def _channel(body: dict[str, Any]) -> str | None:
     return None
 
 
+def _channel_name(body: dict[str, Any]) -> str | None:
+    """The channel's name as the request gives it (commands and message buttons do)."""
+    for found in (
+        body.get("channel_name"),
+        (body.get("channel") or {}).get("name") if isinstance(body.get("channel"), dict) else None,
+    ):
+        if isinstance(found, str) and found and found not in ("directmessage", "privategroup"):
+            return found
+    return None
+
+
 def _user(body: dict[str, Any]) -> str | None:
     for found in (
         body.get("user_id"),
@@ -48,6 +152,22 @@ def _user(body: dict[str, Any]) -> str | None:
         if isinstance(found, str) and found:
             return found
     return None
+
+
+def button_value(body: dict[str, Any]) -> str:
+    """The value of the button clicked, without the team a value may carry
+    (`bot.blocks.common.team_value`)."""
+    actions = body.get("actions") or [{}]
+    raw = actions[0].get("value") if isinstance(actions[0], dict) else None
+    text = str(raw or "")
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return text
+        if isinstance(data, dict) and isinstance(data.get("value"), str):
+            return str(data["value"])
+    return text
 
 
 def stated_team(body: dict[str, Any]) -> str | None:
@@ -66,7 +186,59 @@ def stated_team(body: dict[str, Any]) -> str | None:
     return None
 
 
-def route(body: dict[str, Any], teams: Teams, *, now: datetime) -> Route:
+# Buttons whose value is a row's id: the row (a blocker, an alert) says whose it is, where
+# the message is in a channel two teams use.
+_ROW_BUTTONS: dict[str, str] = {
+    Action.BLOCKER_ACK: "blocker",
+    Action.BLOCKER_ESCALATE: "blocker",
+    Action.BLOCKER_RESOLVE: "blocker",
+    Action.ALERT_ACK: "alert",
+    Action.ALERT_MUTE: "alert",
+    Action.EMERGENCY_STANDUP: "alert",
+}
+
+
+def of_row(body: dict[str, Any], teams: Teams, db: Database) -> Team | None:
+    """The team of the blocker or alert a button carries the id of (one primary-key read)."""
+    actions = body.get("actions") or []
+    action = actions[0] if actions and isinstance(actions[0], dict) else {}
+    kind = _ROW_BUTTONS.get(str(action.get("action_id")))
+    value = str(action.get("value") or "")
+    if kind is None or not value.isdigit():
+        return None
+    with db.read() as session:  # every team's rows: `db` is not scoped
+        row = (
+            queries.blocker_by_id(session=session, blocker_id=int(value))
+            if kind == "blocker"
+            else queries.alert_by_id(session=session, alert_id=int(value))
+        )
+        team_id = row.team_id if row is not None else None
+    return next((t for t in teams.all if teams.rows[t.id].team_id == team_id), None)
+
+
+def of_channel(
+    body: dict[str, Any], teams: Teams, *, now: datetime, names: ChannelNames | None = None
+) -> Team | None:
+    """The team whose channel the request comes from: matched by the channel's ID, then by
+    its name (from the request, else from `names`), as team files may write either."""
+    channel = _channel(body)
+    if not channel:
+        return None
+    found = teams.of_channel(channel, now=now)
+    if found is not None:
+        return found
+    name = _channel_name(body) or (names.name_of(channel) if names is not None else None)
+    return teams.of_channel(f"#{name}", now=now) if name else None
+
+
+def route(
+    body: dict[str, Any],
+    teams: Teams,
+    *,
+    now: datetime,
+    names: ChannelNames | None = None,
+    db: Database | None = None,
+) -> Route:
     """The team `body` acts for (see the module's docstring). A command whose first word
     names a team has that word taken off `body["text"]`."""
     if not teams.several:
@@ -81,7 +253,9 @@ def route(body: dict[str, Any], teams: Teams, *, now: datetime) -> Route:
     stated = stated_team(body)
     if stated is not None and (team := teams.get(stated)) is not None:
         return Route(team)
-    by_channel = teams.of_channel(_channel(body), now=now)
+    if db is not None and (owner := of_row(body, teams, db)) is not None:
+        return Route(owner)
+    by_channel = of_channel(body, teams, now=now, names=names)
     if by_channel is not None:
         return Route(by_channel)
     user = _user(body)
@@ -91,11 +265,52 @@ def route(body: dict[str, Any], teams: Teams, *, now: datetime) -> Route:
     return Route(None, candidates=tuple(mine or teams.all))
 
 
-def which_team(body: dict[str, Any], candidates: tuple[Team, ...]) -> str:
-    """The answer to a request no team could be found for: the command again, with a team."""
+def pick_value(team: Team, command: str, text: str) -> str:
+    """A choice button's value: the command to run again for `team`."""
+    return json.dumps({"team": team.id, "command": command, "text": text})
+
+
+def which_team(body: dict[str, Any], candidates: tuple[Team, ...]) -> Message:
+    """The answer to a request no team could be found for: for a command, a button per team
+    that runs it for that team, and how to name the team when typing it."""
     command = body.get("command")
     names = ", ".join(f"`{t.id}`" for t in candidates)
-    if isinstance(command, str):
-        example = f"`{command} {candidates[0].id} {body.get('text') or ''}`".replace(" `", "`")
-        return f"You are in several teams ({names}): say which as the first word, e.g. {example}."
-    return f"This isn't one team's channel: use a command with a team's name first ({names})."
+    if not isinstance(command, str):
+        text = f"This isn't one team's channel: use a command with a team's name first ({names})."
+        return {"text": text, "blocks": []}
+    typed = str(body.get("text") or "").strip()
+    shown = typed if len(typed) <= 100 else typed[:99] + "…"
+    example = f"`{command} {candidates[0].id}{' ' + shown if shown else ''}`"
+    text = (
+        f"You are in several teams ({names}): which is this for? "
+        f"Or type the team first, e.g. {example}."
+    )
+    buttons = [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": t.name[:75]},
+            "action_id": f"{Action.TEAM_PICK}:{t.id}",
+            "value": pick_value(t, command, typed),
+        }
+        for t in candidates[:25]
+    ]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    # A button's value holds at most 2000 characters: a longer command is typed again.
+    if all(len(b["value"]) <= MAX_VALUE for b in buttons):
+        blocks.append({"type": "actions", "elements": buttons})
+    return {"text": text, "blocks": blocks}
+
+
+def with_team(view: dict[str, Any], team: Team | None) -> dict[str, Any]:
+    """`view` with `team` in its private metadata, so that its submission acts for the team
+    it was opened for (a person in several teams may answer each)."""
+    if team is None:
+        return view
+    raw = view.get("private_metadata") or "{}"
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return view
+    if not isinstance(data, dict):
+        return view
+    return {**view, "private_metadata": json.dumps({**data, "team": team.id})}

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import tempfile
 import threading
 from collections.abc import Awaitable, Callable
@@ -25,8 +26,8 @@ from starlette.routing import Route
 from bot.acks import answered_from_memory
 from bot.context import AppContext, Contexts
 from bot.settings import Settings
-from jobs import figures
-from jobs.config import Sprint
+from jobs import figures, history
+from jobs.config import Sprint, Team
 from jobs.errors import SprintError
 from jobs.numbers import parse_instant
 from jobs.readiness import Status
@@ -117,19 +118,26 @@ class Routes:
             return self._branch_locks.setdefault(f"{team}:{branch}", threading.Lock())
 
     def team_ctx(self, request: Request) -> AppContext:
-        """The context of the team an API call names (`team=`, its id or name); the only
-        team's when it names none. TeamMissing when it names none of several teams, or one
-        there is not."""
+        """The context of the team an API call names (`team=`, its id or name); else the
+        team whose own token it bears, else the only team's. TeamMissing when it names none
+        of several teams, one there is not, or another team than its token's (403)."""
         named = request.query_params.get("team")
         if self.contexts is None:
             return self.ctx
         teams = self.contexts.teams
+        own: Team | None = getattr(request.state, "token_team", None)
         if named:
             team = teams.named(named)
             if team is None:
                 ids = ", ".join(t.id for t in teams.all)
                 raise TeamMissing(404, f'no team "{named}" (the teams: {ids})')
+            if own is not None and team.id != own.id:
+                raise TeamMissing(
+                    403, f'this token is team "{own.id}"\'s; it cannot act for "{team.id}"'
+                )
             return self.contexts.for_team(team)
+        if own is not None:
+            return self.contexts.for_team(own)
         if teams.several:
             ids = ", ".join(t.id for t in teams.all)
             raise TeamMissing(400, f"this deployment serves several teams ({ids}): add team=ID")
@@ -169,19 +177,37 @@ class Routes:
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    def team_tokens(self) -> list[tuple[Team, str]]:
+        """Each team's own API token (`ingest_token_env` in its file names the variable
+        holding it), read when asked: a team's CI acts for that team alone."""
+        if self.contexts is None:
+            return []
+        found = []
+        for team in self.contexts.teams.all:
+            secret = os.environ.get(team.ingest_token_env) if team.ingest_token_env else None
+            if secret:
+                found.append((team, secret))
+        return found
+
     def authorized(self, handler: Endpoint) -> Endpoint:
-        """`handler` behind the API's bearer token (503 while no token is configured)."""
+        """`handler` behind a bearer token: SPRINTBOT_INGEST_TOKEN (every team's) or a team's
+        own (`ingest_token_env`), 503 while there is none."""
 
         async def wrapper(request: Request) -> Response:
             token = self.ctx.settings.SPRINTBOT_INGEST_TOKEN
-            if token is None:
+            own = self.team_tokens()
+            if token is None and not own:
                 return error(503, "the API is disabled: set SPRINTBOT_INGEST_TOKEN to enable it")
             # Exactly "Bearer <token>" (RFC 6750): no padding around the token is accepted.
             scheme, _, given = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(
+            org = token is not None and hmac.compare_digest(
                 given.encode(), token.get_secret_value().encode()
-            ):
+            )
+            # Every token is compared (in constant time each), whichever matches.
+            mine = [t for t, secret in own if hmac.compare_digest(given.encode(), secret.encode())]
+            if scheme.lower() != "bearer" or not (org or mine):
                 return error(401, "missing or wrong bearer token (Authorization: Bearer <token>)")
+            request.state.token_team = None if org else mine[0]
             try:
                 return await handler(request)
             except TeamMissing as exc:
@@ -209,12 +235,42 @@ class Routes:
             at = at.replace(tzinfo=ctx.sprint.sprint.tz)  # a wall time of the sprint's zone
         if at > clock:
             return error(400, f"at {text!r} is in the future; figures are known up to now")
+        if wanted := request.query_params.get("sprint"):
+            return await self.sprint_named(ctx, wanted, at=at if text else None)
 
         def compute() -> dict[str, object]:
             if text is None or text == "":  # now: the figures kept ready
                 return ctx.ready.figures(at).as_dict()
             with ctx.db.read() as session:  # a past instant, from history
                 return figures.compute(session=session, sprint=ctx.sprint, at=at).as_dict()
+
+        return JSONResponse(await run_in_threadpool(compute))
+
+    async def sprint_named(self, ctx: AppContext, wanted: str, *, at: datetime | None) -> Response:
+        """`GET /api/v1/sprint?sprint=NAME|START`: the figures of any of the team's sprints,
+        as of its end once it ended (else now), or as of `at`."""
+        sprint = history.find(ctx.team, ctx.sprint, wanted)
+        if sprint is None:
+            known = ", ".join(
+                f"{s.sprint.name} ({s.sprint.start})"
+                for s in history.team_sprints(ctx.team, ctx.sprint)
+            )
+            return error(404, f'no sprint "{wanted}" (the sprints: {known})')
+        when = at or history.as_of(sprint, ctx.now())
+
+        def compute() -> dict[str, object]:
+            with history.sprint_db(ctx.db, sprint).read() as session:
+                return figures.compute(session=session, sprint=sprint, at=when).as_dict()
+
+        return JSONResponse(await run_in_threadpool(compute))
+
+    async def sprints(self, request: Request) -> Response:
+        """`GET /api/v1/sprints`: the team's sprints with their outcomes."""
+        ctx = self.team_ctx(request)
+
+        def compute() -> dict[str, object]:
+            rows = history.listing(ctx.db, ctx.team, ctx.sprint, ctx.now())
+            return {"team": ctx.team.id if ctx.team else None, "sprints": rows}
 
         return JSONResponse(await run_in_threadpool(compute))
 
@@ -316,6 +372,7 @@ def create_web_app(
             Route("/healthz", r.healthz, methods=["GET"]),
             Route("/api/v1/readiness", api(r.readiness), methods=["GET"]),
             Route("/api/v1/sprint", api(r.sprint_figures), methods=["GET"]),
+            Route("/api/v1/sprints", api(r.sprints), methods=["GET"]),
             Route("/api/v1/test-runs", api(r.test_runs), methods=["POST"]),
             Route("/api/v1/metrics", api(r.metrics), methods=["POST"]),
         ]

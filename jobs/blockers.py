@@ -283,7 +283,8 @@ def blocker_data(sprint: Sprint, b: Blocker, now: datetime) -> BlockerMessage:
     level = b.escalation_level
     return {
         "id": _id(b),
-        "code": b.code,
+        # In a blockers channel two teams use, "platform B-001" (codes are per team).
+        "code": sprint.shown_code(b.code, sprint.channels.blockers),
         "component": b.component,
         "description": b.description,
         "severity": b.severity,
@@ -342,6 +343,7 @@ def _fire_step(
     channels, ids = targets(sprint, step)
     data: EscalationStep = {
         **blocker_data(sprint, blocker, now),
+        "code": sprint.shown_code(blocker.code, sprint.channels.blockers, *channels),
         "step_index": index + 1,
         "step_name": step.name,
         "after": format_duration(step.after),
@@ -422,6 +424,27 @@ def get(*, session: Session, blocker_id: int) -> Blocker:
     if blocker is None:
         raise SprintError(f"There is no blocker B-{blocker_id:03d}. `/blocker list` shows them.")
     return blocker
+
+
+def by_code(*, session: Session, code: str) -> Blocker:
+    """The blocker a person names ("B-007": its number within the session's team, which is
+    not its row id once several teams share the table); SprintError when there is none."""
+    number = parse_code(code)
+    # A team's blockers number in the hundreds: read them rather than add a query for one.
+    found = next(
+        (
+            b
+            for b in [
+                *queries.open_blockers(session=session),
+                *queries.resolved_blockers(session=session),
+            ]
+            if (b.number or b.id) == number
+        ),
+        None,
+    )
+    if found is None:
+        raise SprintError(f"There is no blocker B-{number:03d}. `/blocker list` shows them.")
+    return found
 
 
 def get_open(*, session: Session, blocker_id: int) -> Blocker:

@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -537,6 +538,24 @@ class Sprint(_Model):
         value: str = getattr(self.channels, key)
         return value
 
+    # Set by load_org when it reads several teams: the sprint's team id, and the channels
+    # of this sprint's file that another team's file names too.
+    _team: str | None = PrivateAttr(default=None)
+    _shared: frozenset[str] = PrivateAttr(default=frozenset())
+
+    @property
+    def shown_team(self) -> str | None:
+        """The team's id where SPRINTBOT_CONFIG names several teams (a DM from the bot then
+        says which team it is for); None for one team, whose messages stay as they were."""
+        return self._team
+
+    def shown_code(self, code: str, *channels: str) -> str:
+        """A blocker or risk code as shown in `channels`: with the team ("platform B-001")
+        where another team's people read too (a channel two teams use, a DM), else as is."""
+        if self._team and any(c in self._shared or c.startswith(("U", "W")) for c in channels):
+            return f"{self._team} {code}"
+        return code
+
     @property
     def groups(self) -> list[str]:
         seen: dict[str, None] = {}
@@ -671,6 +690,15 @@ class TeamInfo(_Model):
     timezone: str = "UTC"
     workdays: list[str] | None = None
     branch: str | None = None
+    # The environment variable holding this team's own API token (CI of one team).
+    ingest_token_env: str | None = None
+
+    @field_validator("ingest_token_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", v):
+            raise ValueError(f'"{v}" is not an environment variable name, e.g. PLATFORM_TOKEN')
+        return v
 
     @field_validator("id")
     @classmethod
@@ -693,6 +721,7 @@ class Team(_Model):
     path: str
     sprints: list[Sprint] = Field(min_length=1)
     single: bool = False  # a one-sprint file ([sprint]), as every file was before teams
+    ingest_token_env: str | None = None  # [team] ingest_token_env: its own API token's variable
 
     @property
     def tz(self) -> ZoneInfo:
@@ -855,7 +884,12 @@ def load_team(path: str | Path) -> Team:
         sprints = sorted(_team_sprints(raw, info, path=str(p)), key=lambda s: s.sprint.start)
     team_id = info.id or _slug(p.stem)
     return Team(
-        id=team_id, name=info.name or team_id, path=str(p), sprints=sprints, single=one_sprint
+        id=team_id,
+        name=info.name or team_id,
+        path=str(p),
+        sprints=sprints,
+        single=one_sprint,
+        ingest_token_env=info.ingest_token_env,
     )
 
 
@@ -877,7 +911,23 @@ def load_org(path: str | Path) -> Org:
     problems += _team_clashes(teams)
     if problems:
         raise ConfigError(str(p), problems)
+    _mark_shared(teams)
     return Org(path=str(p), teams=teams)
+
+
+def _mark_shared(teams: list[Team]) -> None:
+    """Tell each sprint of several teams its team and the channels it shares (shown_code)."""
+    if len(teams) < 2:
+        return
+    users: dict[str, set[str]] = {}
+    for t in teams:
+        for s in t.sprints:
+            for channel in s.channels.model_dump().values():
+                users.setdefault(channel, set()).add(t.id)
+    for t in teams:
+        for s in t.sprints:
+            s._team = t.id
+            s._shared = frozenset(c for c in s.channels.model_dump().values() if len(users[c]) > 1)
 
 
 def _team_clashes(teams: list[Team]) -> list[str]:

@@ -101,6 +101,18 @@ def get(*, session: Session, risk_id: int) -> Risk:
     return risk
 
 
+def by_code(*, session: Session, code: str) -> Risk:
+    """The risk a person names ("R-003": its number within the session's team, not its row
+    id); SprintError when there is none."""
+    number = parse_code(code)
+    found = next(
+        (r for r in queries.all_risks(session=session) if (r.number or r.id) == number), None
+    )
+    if found is None:
+        raise SprintError(f"There is no risk R-{number:03d}. `/risk list` shows the register.")
+    return found
+
+
 class AlreadyAdded(SprintError):
     """A second submission of the form that added `risk` (a double click, a retry)."""
 

@@ -133,6 +133,9 @@ class StandupDM(TypedDict):
     day: str
     sprint_day: int
     days: int
+    # With several teams, the team's id: said in the DM, and its button opens that team's
+    # standup (someone in several teams gets one prompt from each).
+    team: NotRequired[str]
 
 
 STANDUP_DAY: Spec[StandupDayMessage] = Spec(Template.STANDUP_DAY)
@@ -599,6 +602,8 @@ def _dm(
         "sprint_day": (day - sprint.sprint.start).days + 1,
         "days": sprint.sprint.days,
     }
+    if sprint.shown_team:
+        data["team"] = sprint.shown_team
     return post(
         session=session,
         key=f"{str(spec.template).replace('_', '-')}:{day.isoformat()}:{user}",

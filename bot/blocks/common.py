@@ -3,6 +3,7 @@ sections packed to fit, mentions and the marks for health and severity."""
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from typing import Any, TypedDict
@@ -219,6 +220,12 @@ def notice_view(title: str, text: str) -> dict[str, Any]:
 
 def context(mrkdwn: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=clip(mrkdwn, SECTION_CHARS))])
+
+
+def team_value(value: str, team: str | None) -> str:
+    """A button's value, with the team it acts for where several teams could be meant (a
+    channel two teams use): `bot.routing` routes by it, `bot.routing.button_value` reads it."""
+    return json.dumps({"team": team, "value": value}) if team else value
 
 
 def plural(n: int, word: str) -> str:

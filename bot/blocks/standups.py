@@ -142,29 +142,42 @@ def standup_reply(d: StandupReplyMessage) -> Message:
     return message(f"Standup from <@{d['user']}>", blocks)
 
 
-def _open_button() -> ButtonElement:
+def _open_button(team: str | None) -> ButtonElement:
+    # The team rides in the value: the click opens that team's standup (routing.stated_team).
+    value = json.dumps({"team": team}) if team else "open"
     return ButtonElement(
-        text="Open standup", action_id=Action.STANDUP_OPEN, value="open", style="primary"
+        text="Open standup", action_id=Action.STANDUP_OPEN, value=value, style="primary"
     )
 
 
-def _with_open_button(text: str) -> Message:
-    return message(text, [section(text), ActionsBlock(elements=[_open_button()])])
+def _with_open_button(text: str, team: str | None = None) -> Message:
+    return message(text, [section(text), ActionsBlock(elements=[_open_button(team)])])
 
 
 def standup_prompt(d: StandupDM) -> Message:
     """The morning DM: the button that opens the standup modal."""
+    team = d.get("team")
     return _with_open_button(
-        f":wave: Time for today's standup — Day {d['sprint_day']} of {d['days']} ({d['day']})."
+        f":wave: Time for today's {_team(team)}standup — Day {d['sprint_day']} of {d['days']} "
+        f"({d['day']}).",
+        team,
     )
 
 
 def standup_reminder(d: StandupDM) -> Message:
     """The DM to those who have not answered by the reminder time."""
+    team = d.get("team")
+    skip = f"/standup {team} skip" if team else "/standup skip"
     return _with_open_button(
-        f":hourglass_flowing_sand: Your standup for {d['day']} is still open — two "
-        "minutes, and the team sees where you are. `/standup skip` if you are away."
+        f":hourglass_flowing_sand: Your {_team(team)}standup for {d['day']} is still open — "
+        f"two minutes, and the team sees where you are. `{skip}` if you are away.",
+        team,
     )
+
+
+def _team(team: str | None) -> str:
+    """The team a DM is for, said where the person may be in several ("*mobile* ")."""
+    return f"*{team}* " if team else ""
 
 
 # -- the modal ---------------------------------------------------------------------------

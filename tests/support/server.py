@@ -106,3 +106,26 @@ def together(count: int, run: Callable[[], T], *, timeout: float = 120) -> list[
     for t in threads:
         t.join(timeout)
     return out
+
+
+TEAMS = ROOT / "examples" / "teams"
+
+
+def two_teams(directory: Path) -> Path:
+    """examples/teams in `directory`, made for routing tests: both teams post blockers to
+    #critical-blockers (a channel two teams use), U0BOB is in both, and platform's CI has
+    a token of its own (PLATFORM_INGEST_TOKEN)."""
+    platform = (TEAMS / "platform.toml").read_text(encoding="utf-8")
+    platform = platform.replace(
+        'workdays = ["mon", "tue", "wed", "thu", "fri"]\n',
+        'workdays = ["mon", "tue", "wed", "thu", "fri"]\n'
+        'ingest_token_env = "PLATFORM_INGEST_TOKEN"\n',
+        1,
+    )
+    mobile = (TEAMS / "mobile.toml").read_text(encoding="utf-8")
+    mobile = mobile.replace('blockers = "#mobile-blockers"', 'blockers = "#critical-blockers"')
+    mobile = mobile.replace('participants = "team"', 'participants = ["U0DAVE", "U0ERIN", "U0BOB"]')
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "platform.toml").write_text(platform, encoding="utf-8")
+    (directory / "mobile.toml").write_text(mobile, encoding="utf-8")
+    return directory

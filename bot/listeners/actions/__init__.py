@@ -6,7 +6,7 @@ from slack_bolt import App
 
 from bot.acks import after_ack
 from bot.ids import Action
-from bot.listeners.actions import alerts, blocker, sprint, standup
+from bot.listeners.actions import alerts, blocker, sprint, standup, team
 
 
 def register(app: App) -> None:
@@ -20,3 +20,4 @@ def register(app: App) -> None:
     app.action(Action.BLOCKER_RESOLVE)(after_ack(blocker.on_resolve))
     app.action(re.compile(f"^{Action.SIGNOFF}:"))(after_ack(sprint.on_signoff))
     app.action(Action.LESSON_ADD)(after_ack(sprint.on_lesson_add))
+    app.action(re.compile(f"^{Action.TEAM_PICK}:"))(after_ack(team.on_pick))

@@ -14,6 +14,7 @@ from bot.blocks.blockers import resolve_form
 from bot.context import AppContext
 from bot.payloads import button_int
 from bot.people import directory
+from bot.routing import with_team
 from jobs import blockers
 from jobs.config import Sprint
 from jobs.permissions import Directory
@@ -75,4 +76,5 @@ def on_resolve(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
             directory=directory(client),
         )
     ack()
-    client.views_open(trigger_id=body["trigger_id"], view=resolve_form(blocker_id, blocker.code))
+    view = with_team(resolve_form(blocker_id, blocker.code), app.team)
+    client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.blocks.review import lesson_form
 from bot.context import AppContext
 from bot.people import directory
+from bot.routing import button_value, with_team
 from jobs import milestones, permissions
 from jobs.errors import SprintError
 from jobs.permissions import Action
@@ -19,7 +20,7 @@ def on_signoff(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
     """Record the clicker's sign-off for the button's role, then update the request."""
     app: AppContext = context["app"]
     user_id = body["user"]["id"]
-    day_text, _, role = str(body["actions"][0].get("value") or "").partition(":")
+    day_text, _, role = button_value(body).partition(":")
     if not day_text.isdigit() or not role:
         raise SprintError("That button is not attached to a milestone sprintbot knows.")
     permissions.require_role(app.sprint, Action.SIGN_OFF, user_id, directory(client), role=role)
@@ -41,6 +42,7 @@ def on_signoff(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
     ack()
 
 
-def on_lesson_add(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+def on_lesson_add(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    app: AppContext = context["app"]
     ack()
-    client.views_open(trigger_id=body["trigger_id"], view=lesson_form())
+    client.views_open(trigger_id=body["trigger_id"], view=with_team(lesson_form(), app.team))

@@ -9,10 +9,11 @@ from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.listeners.commands.standup import standup_view
+from bot.routing import with_team
 
 
 def on_open(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     app: AppContext = context["app"]
-    view = standup_view(app, client, body["user"]["id"])
+    view = with_team(standup_view(app, client, body["user"]["id"]), app.team)
     ack()
     client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -1,10 +1,22 @@
 """Slash command listeners."""
 
+from collections.abc import Callable
+from typing import Any
+
 from slack_bolt import App
 
 from bot.acks import after_ack
 from bot.ids import Command
 from bot.listeners.commands import blocker, readiness, risk, sprint, standup
+
+# Each command's listener, by command (the "which team?" buttons run them again).
+HANDLERS: dict[str, Callable[..., Any]] = {
+    Command.READINESS: readiness.handle,
+    Command.STANDUP: standup.handle,
+    Command.BLOCKER: blocker.handle,
+    Command.RISK: risk.handle,
+    Command.SPRINT: sprint.handle,
+}
 
 
 def register(app: App) -> None:

@@ -11,12 +11,19 @@ from jobs import blockers, risks
 from jobs.errors import SprintError
 from jobs.numbers import local_date
 from storage import queries
+from storage.models import Blocker, Risk
 
 USAGE = (
     "Usage: `/blocker` opens the form; `/blocker P0 Swarm Coordination: what is blocked` files "
     "one at once; `/blocker list` shows the open ones; `/blocker resolve B-007 what fixed it`; "
     "`/blocker link B-007 R-002` ties it to a risk."
 )
+
+
+def _id(row: Blocker | Risk) -> int:
+    if row.id is None:  # read from the database: never
+        raise RuntimeError("a stored row without an id")
+    return row.id
 
 
 def _list(call: Call) -> None:
@@ -36,15 +43,14 @@ def _form(call: Call) -> None:
 
 def _resolve(call: Call) -> None:
     code, _, note = call.rest.strip().partition(" ")
-    blocker_id = blockers.parse_code(code) if code else None
-    if blocker_id is None:
+    if not code:
         raise SprintError(f"Say which blocker: `/blocker resolve B-007 what fixed it`. {USAGE}")
     app = call.app
     with app.write() as session:
         b = blockers.resolve(
             session=session,
             sprint=app.sprint,
-            blocker_id=blocker_id,
+            blocker_id=_id(blockers.by_code(session=session, code=code)),
             user_id=call.user_id,
             note=note,
             now=app.now(),
@@ -59,7 +65,7 @@ def _reopen(call: Call) -> None:
         b = blockers.reopen(
             session=session,
             sprint=app.sprint,
-            blocker_id=blockers.parse_code(call.rest or "?"),
+            blocker_id=_id(blockers.by_code(session=session, code=call.rest or "?")),
             user_id=call.user_id,
             now=app.now(),
             directory=directory(call.client),
@@ -72,14 +78,17 @@ def _link(call: Call) -> None:
     if len(parts) != 2:
         raise SprintError("Link a blocker to a risk: `/blocker link B-007 R-002`.")
     with call.app.write() as session:
+        b = blockers.by_code(session=session, code=parts[0])
+        r = risks.by_code(session=session, code=parts[1])
         risks.link_blocker(
             session=session,
-            blocker_id=blockers.parse_code(parts[0]),
-            risk_id=risks.parse_code(parts[1]),
+            blocker_id=_id(b),
+            risk_id=_id(r),
             user_id=call.user_id,
             now=call.app.now(),
         )
-    call.answer(f":link: {parts[0].upper()} is linked to {parts[1].upper()}.")
+        shown = f"{b.code} is linked to {r.code}"
+    call.answer(f":link: {shown}.")
 
 
 def _file(call: Call) -> None:

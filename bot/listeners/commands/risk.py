@@ -19,11 +19,10 @@ def _form(call: Call) -> None:
 
 
 def _update(call: Call) -> None:
-    risk_id = risks.parse_code(call.rest) if call.rest.strip() else None
-    if risk_id is None:
+    if not call.rest.strip():
         raise SprintError(f"Say which risk: `/risk update R-003`. {USAGE}")
     with call.app.db.read() as session:
-        view = risk_form(risks.get(session=session, risk_id=risk_id))
+        view = risk_form(risks.by_code(session=session, code=call.rest))
     call.open_view(view)
 
 

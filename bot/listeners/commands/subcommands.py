@@ -11,6 +11,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.context import AppContext
+from bot.routing import with_team
 from jobs.errors import SprintError
 
 
@@ -39,6 +40,7 @@ class Call:
         """Acknowledge and open `view`: within the trigger's 3 s, and straight to Slack (a
         modal answers the command; it is not a message for the outbox)."""
         self.ack()
+        view = with_team(view, self.app.team)  # its submission acts for this team
         self.client.views_open(trigger_id=self.command["trigger_id"], view=view)
 
 
