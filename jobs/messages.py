@@ -38,6 +38,7 @@ class Template(StrEnum):
     SPRINT_REVIEW = "sprint_review"
     SIGNOFF = "signoff"
     APP_HOME = "app_home"
+    SPRINT_HISTORY = "sprint_history"
 
 
 # The version of each template's data. A queued row outlives the code that wrote it (Slack

@@ -57,6 +57,7 @@ class MilestoneData(TypedDict):
     criteria: list[CriterionResult]
     met: int
     signoffs: list[SignoffState]
+    team: NotRequired[str | None]  # with several teams: whose milestone its buttons sign
 
 
 SIGNOFF: Spec[MilestoneData] = Spec(Template.SIGNOFF)
@@ -277,7 +278,9 @@ def _signoff_data(
     *, session: Session, sprint: Sprint, milestone: Milestone, now: datetime, fig: figures.Figures
 ) -> MilestoneData:
     measures = measure(session=session, sprint=sprint, now=now, fig=fig)
-    return milestone_data(session=session, milestone=milestone, measures=measures)
+    data = milestone_data(session=session, milestone=milestone, measures=measures)
+    data["team"] = sprint.shown_team
+    return data
 
 
 def request_signoff(

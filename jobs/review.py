@@ -3,7 +3,7 @@ recorded, and the lessons learned the team adds to it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NotRequired, TypedDict
 
@@ -16,6 +16,7 @@ from jobs.messages import Spec, Template
 from jobs.notices import post
 from storage import queries
 from storage.models import Blocker, Lesson
+from storage.scope import team_of
 
 LISTED = 15
 LESSON_CHARS = 1000
@@ -67,6 +68,16 @@ class ResolvedBlocker(TypedDict):
     took: str
 
 
+class PreviousSprint(TypedDict):
+    """The sprint before, as the review compares with it (`jobs.history.SprintOutcome`)."""
+
+    name: str
+    readiness_end: float | None
+    tests_fixed: int
+    regressions_introduced: int
+    blockers_resolved: int  # resolved during its days
+
+
 class LessonItem(TypedDict):
     text: str
     author: str
@@ -92,6 +103,8 @@ class SprintReview(TypedDict):
     blockers_resolved_count: int
     lessons: dict[str, list[LessonItem]]  # by LessonKind
     requested_by: NotRequired[str | None]
+    previous: NotRequired[PreviousSprint | None]  # the team's sprint before, if any
+    team: NotRequired[str | None]  # with several teams: whose review its button adds to
 
 
 SPRINT_REVIEW: Spec[SprintReview] = Spec(Template.SPRINT_REVIEW)
@@ -113,7 +126,7 @@ def _goal(name: str, target: float | None, achieved: float | None, unit: str) ->
     return {"goal": name, "target": target, "achieved": achieved, "unit": unit, "met": met}
 
 
-def _goals(sprint: Sprint, m: milestones.Measures) -> list[Goal]:
+def goals(sprint: Sprint, m: milestones.Measures) -> list[Goal]:
     """The seed's four sprint goals, each against what was achieved."""
     fig, v = m.figures, m.values
     return [
@@ -127,6 +140,25 @@ def _goals(sprint: Sprint, m: milestones.Measures) -> list[Goal]:
             "unit": "",
             "met": not fig.tests.regressions_introduced,
         },
+    ]
+
+
+def resolved_in(*, session: Session, sprint: Sprint, at: datetime) -> list[Blocker]:
+    """The team's blockers resolved in the sprint, up to `at`: a team's blockers carry over
+    from sprint to sprint, and each counts in the sprint it was resolved in — after the
+    team's sprint before ended (any time, for its first sprint), in the order resolved."""
+    before = [
+        r.end
+        for r in queries.sprint_rows(session=session, team_id=team_of(session))
+        if r.start is not None and r.end is not None and r.start < sprint.sprint.start
+    ]
+    after = figures.day_start(sprint.sprint, max(before) + timedelta(days=1)) if before else None
+    return [
+        b
+        for b in queries.resolved_blockers(session=session)
+        if b.resolved_at is not None
+        and b.resolved_at <= at
+        and (after is None or b.resolved_at >= after)
     ]
 
 
@@ -149,19 +181,22 @@ def sprint_review(
     sprint: Sprint,
     now: datetime,
     measures: milestones.Measures | None = None,
+    previous: PreviousSprint | None = None,
 ) -> SprintReview:
+    """The review draft as of `now`; `previous`: the team's sprint before, compared with."""
     m = measures or milestones.measure(session=session, sprint=sprint, now=now)
     fig, v = m.figures, m.values
-    resolved = queries.resolved_blockers(session=session)
+    resolved = resolved_in(session=session, sprint=sprint, at=now)
     lessons = queries.lessons(session=session)
     return {
+        "team": sprint.shown_team,
         "name": sprint.sprint.name,
         "goal": sprint.sprint.goal,
         "date": fig.today.isoformat(),
         "day": fig.day,
         "status_line": fig.status_line(),
         "days": sprint.sprint.days,
-        "goals": _goals(sprint, m),
+        "goals": goals(sprint, m),
         "summary": {
             "start": fig.baseline_measured,
             "end": fig.score,
@@ -183,13 +218,21 @@ def sprint_review(
             str(kind): [{"text": x.text, "author": x.author} for x in lessons if x.kind == kind]
             for kind in LessonKind
         },
+        "previous": previous,
     }
 
 
-def post_review(*, session: Session, sprint: Sprint, now: datetime, user_id: str) -> str:
+def post_review(
+    *,
+    session: Session,
+    sprint: Sprint,
+    now: datetime,
+    user_id: str,
+    previous: PreviousSprint | None = None,
+) -> str:
     """Queue the review draft to channels.status; returns its outbox key."""
     key = f"{REVIEW_KEY}{now.strftime('%Y%m%dT%H%M%S.%f')}"
-    data = sprint_review(session=session, sprint=sprint, now=now)
+    data = sprint_review(session=session, sprint=sprint, now=now, previous=previous)
     data["requested_by"] = user_id
     post(
         session=session,
@@ -225,8 +268,11 @@ def add_lesson(
     )
     review = queries.latest_message(session=session, key_prefix=REVIEW_KEY)
     if review is not None:
-        data = sprint_review(session=session, sprint=sprint, now=now)
-        data["requested_by"] = review.payload.get("data", {}).get("requested_by")
+        stored = review.payload.get("data", {})
+        data = sprint_review(
+            session=session, sprint=sprint, now=now, previous=stored.get("previous")
+        )
+        data["requested_by"] = stored.get("requested_by")
         post(
             session=session,
             key=f"lesson:{lesson.id}:{review.key}",

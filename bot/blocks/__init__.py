@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from bot.blocks import alerts, blockers, home, reports, review, risks, standups
+from bot.blocks import alerts, blockers, history, home, reports, review, risks, standups
 from bot.blocks.common import Message, plain
 from jobs import blockers as blocker_msgs
+from jobs import history as history_msgs
 from jobs import milestones as milestone_msgs
 from jobs import notices
 from jobs import reports as report_msgs
@@ -75,6 +76,7 @@ register(report_msgs.WEEKLY_REPORT, reports.weekly_report)
 register(review_msgs.SPRINT_REVIEW, review.sprint_review)
 register(milestone_msgs.SIGNOFF, review.signoff)
 register(report_msgs.APP_HOME, home.app_home)
+register(history_msgs.SPRINT_HISTORY, history.sprint_history)
 register_email(notices.REGRESSION_EMAIL, alerts.regression_email)
 register_file(report_msgs.BURNDOWN_CHART)
 

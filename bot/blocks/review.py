@@ -29,6 +29,7 @@ from bot.blocks.common import (
     pts,
     sections,
     short,
+    team_value,
 )
 from bot.ids import Action
 from bot.ids import View as ViewId
@@ -41,6 +42,7 @@ from jobs.review import (
     Goal,
     LessonField,
     LessonItem,
+    PreviousSprint,
     ReviewSummary,
     SprintReview,
 )
@@ -122,6 +124,34 @@ def _metrics_lines(s: ReviewSummary) -> list[str]:
     ]
 
 
+def _signed(x: float) -> str:
+    return f"{x:+g}" if x else "±0"
+
+
+def previous_lines(d: SprintReview, p: PreviousSprint) -> list[str]:
+    """This sprint against the team's sprint before: readiness at the end, tests fixed,
+    regressions introduced, blockers resolved (this one's value, the change)."""
+    s = d["summary"]
+    end, before = s["end"], p["readiness_end"]
+    readiness = (
+        f"{pct(end)} ({pts(end - before)} pts, was {pct(before)})"
+        if end is not None and before is not None
+        else f"{pct(end)} (was {pct(before)})"
+    )
+    fixed = int(s["tests_fixed"] or 0)
+    return [
+        f"*vs previous sprint* ({esc(p['name'], NAME_CHARS)})",
+        f"• Readiness at the end: {readiness}",
+        f"• Tests fixed: {fixed} ({_signed(fixed - p['tests_fixed'])}, was {p['tests_fixed']})",
+        f"• Regressions introduced: {s['regressions']} "
+        f"({_signed(s['regressions'] - p['regressions_introduced'])}, "
+        f"was {p['regressions_introduced']})",
+        f"• Blockers resolved: {d['blockers_resolved_count']} "
+        f"({_signed(d['blockers_resolved_count'] - p['blockers_resolved'])}, "
+        f"was {p['blockers_resolved']})",
+    ]
+
+
 def _change_lines(d: SprintReview) -> list[str]:
     """The sprint's regressions (marking those still failing), then the tests it fixed."""
     count = d["summary"]["regressions"]
@@ -160,6 +190,8 @@ def sprint_review(d: SprintReview) -> Message:
         *sections(["*Sprint goals achievement*", *_goal_lines(d["goals"])]),
         *sections(_metrics_lines(d["summary"])),
     ]
+    if previous := d.get("previous"):
+        blocks += sections(previous_lines(d, previous))
     if d["accomplishments"]:
         blocks += sections(
             ["*Components at target*", ", ".join(esc(x, NAME_CHARS) for x in d["accomplishments"])]
@@ -174,7 +206,11 @@ def sprint_review(d: SprintReview) -> Message:
         ]
     )
     blocks += sections(_lesson_lines(d["lessons"]))
-    add = ButtonElement(text="Add a lesson learned", action_id=Action.LESSON_ADD, value="lesson")
+    add = ButtonElement(
+        text="Add a lesson learned",
+        action_id=Action.LESSON_ADD,
+        value=team_value("lesson", d.get("team")),
+    )
     blocks.append(ActionsBlock(elements=[add]))
     return message(esc(title), blocks)
 
@@ -192,7 +228,7 @@ def signoff(d: MilestoneData) -> Message:
                     ButtonElement(
                         text=short(f"Sign off as {role_title(x['role'])}", 75),
                         action_id=f"{Action.SIGNOFF}:{x['role']}"[:255],
-                        value=f"{d['day']}:{x['role']}",
+                        value=team_value(f"{d['day']}:{x['role']}", d.get("team")),
                         style="primary",
                     )
                     for x in waiting[:25]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from bot.blocks.history import sprint_history
 from bot.blocks.reports import sprint_status
 from bot.context import AppContext
 from bot.listeners.commands.subcommands import Call, Subcommand, dispatcher
 from bot.people import directory, participants
-from jobs import milestones, permissions, reports, review
+from jobs import history, milestones, permissions, reports, review
 from jobs.config import Milestone
 from jobs.errors import SprintError
 from jobs.numbers import sprint_day
@@ -15,7 +16,8 @@ from jobs.permissions import Action
 USAGE = (
     "Usage: `/sprint` shows the day, health, burn-down and open blockers; `/sprint report` "
     "posts today's daily report now (admins); `/sprint review` posts the sprint review draft; "
-    "`/sprint signoff [DAY]` posts the current (or day DAY's) milestone's sign-off buttons."
+    "`/sprint signoff [DAY]` posts the current (or day DAY's) milestone's sign-off buttons; "
+    "`/sprint history` shows how each past sprint went."
 )
 
 
@@ -29,6 +31,13 @@ def _status(call: Call) -> None:
     now = call.app.now()
     data = reports.sprint_status(fig=call.app.ready.figures(now), now=now)
     call.ack(response_type="ephemeral", **sprint_status(data))
+
+
+def _history(call: Call) -> None:
+    _nothing_after(call)
+    app = call.app
+    data = history.sprint_history(app.db, app.team, app.sprint, app.now())
+    call.ack(response_type="ephemeral", **sprint_history(data))
 
 
 def _report(call: Call) -> None:
@@ -51,8 +60,12 @@ def _review(call: Call) -> None:
         f"Posting the sprint review draft in {app.sprint.channels.status}; add lessons learned "
         "with its button."
     )
+    now = app.now()
+    previous = history.previous(app.db, app.team, app.sprint, now)
     with app.write() as session:
-        review.post_review(session=session, sprint=app.sprint, now=app.now(), user_id=call.user_id)
+        review.post_review(
+            session=session, sprint=app.sprint, now=now, user_id=call.user_id, previous=previous
+        )
 
 
 def _signoff(call: Call) -> None:
@@ -76,6 +89,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "review": _review,
     "signoff": _signoff,
     "sign-off": _signoff,
+    "history": _history,
 }
 
 

@@ -1,0 +1,225 @@
+"""A team's sprints one after another: each past (or the running) sprint's outcome, as its
+own figures computed it at its end, for `/sprint history`, App Home, the review's "vs
+previous sprint" and `GET /api/v1/sprints`."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any, TypedDict
+
+from sqlmodel import Session
+
+from jobs import figures, milestones, review
+from jobs.config import Sprint, Team
+from jobs.messages import Spec, Template
+from jobs.teams import Teams
+from storage import queries
+from storage.db import Database
+from storage.models import Blocker
+from storage.scope import Scope
+
+LISTED = 10  # past sprints a message shows (newest first); the API lists them all
+HOME_LISTED = 5  # on App Home
+
+
+class SprintOutcome(review.PreviousSprint):
+    """How one sprint went, as of its last day's end (or now, while it runs)."""
+
+    start: str
+    end: str
+    days: int
+    status: str  # figures.Phase: "running" or "ended"
+    readiness_start: float | None  # the measured baseline readiness
+    median_resolution_hours: float | None
+    goals_met: int
+    goals: int
+
+
+class SprintHistory(TypedDict):
+    """`/sprint history` (Template.SPRINT_HISTORY): the team's sprints, newest first."""
+
+    team: str | None
+    sprints: list[SprintOutcome]
+    upcoming: str | None  # "Phase 6 — starts on 2025-11-26", when one is planned
+    total: int
+
+
+SPRINT_HISTORY: Spec[SprintHistory] = Spec(Template.SPRINT_HISTORY)
+
+ScopeOf = Callable[[Sprint], Scope | None]
+
+
+def end_instant(sprint: Sprint) -> datetime:
+    """When the sprint ended: the local midnight after its last day. Its figures as of then
+    are its final ones (phase "ended", and what arrived on its last day counted)."""
+    info = sprint.sprint
+    return figures.day_start(info, info.end + timedelta(days=1))
+
+
+def as_of(sprint: Sprint, now: datetime) -> datetime:
+    """The instant a sprint's figures speak of: its end once it ended, else now."""
+    return min(now, end_instant(sprint))
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 2)
+
+
+def median_hours(blockers: list[Blocker]) -> float | None:
+    """The median time from report to resolution, in hours (None: none resolved)."""
+    took = [
+        (b.resolved_at - b.reported_at).total_seconds() / 3600
+        for b in blockers
+        if b.resolved_at is not None
+    ]
+    return round(statistics.median(took), 2) if took else None
+
+
+def outcome_of(*, session: Session, sprint: Sprint, now: datetime) -> SprintOutcome:
+    """One sprint's outcome from a session scoped to it (`Database.scoped`)."""
+    at = as_of(sprint, now)
+    m = milestones.measure(session=session, sprint=sprint, now=at)
+    fig, t = m.figures, m.figures.tests
+    resolved = review.resolved_in(session=session, sprint=sprint, at=at)
+    goals = review.goals(sprint, m)
+    info = sprint.sprint
+    return {
+        "name": info.name,
+        "start": info.start.isoformat(),
+        "end": info.end.isoformat(),
+        "days": info.days,
+        "status": str(figures.phase(info, now)),
+        "readiness_start": _r(fig.baseline_measured),
+        "readiness_end": _r(fig.score),
+        "tests_fixed": t.fixed,
+        "regressions_introduced": t.regressions_introduced,
+        "blockers_resolved": len(resolved),
+        "median_resolution_hours": median_hours(resolved),
+        "goals_met": sum(1 for g in goals if g["met"]),
+        "goals": len(goals),
+    }
+
+
+def started_at(sprint: Sprint, now: datetime) -> bool:
+    """Whether the sprint's first day has begun by `now`."""
+    return figures.phase(sprint.sprint, now) is not figures.Phase.BEFORE
+
+
+def sprint_outcome(
+    db: Database, scope: Scope | None, sprint: Sprint, now: datetime
+) -> SprintOutcome:
+    """One sprint's outcome, read from the rows of `scope` (its team's sprint)."""
+    with db.scoped(scope).read() as session:
+        return outcome_of(session=session, sprint=sprint, now=now)
+
+
+def outcomes_by(db: Database, scope_of: ScopeOf, team: Team, now: datetime) -> list[SprintOutcome]:
+    """One outcome per past (ended) or running sprint of the team, oldest first."""
+    return [sprint_outcome(db, scope_of(s), s, now) for s in team.sprints if started_at(s, now)]
+
+
+def outcomes(db: Database, teams: Teams, team: Team, now: datetime) -> list[SprintOutcome]:
+    """One outcome per past (ended) or running sprint of `team`, oldest first (`db`: the
+    database of every team, `teams` knows each sprint's rows)."""
+    return outcomes_by(db, lambda s: teams.scope(team, s), team, now)
+
+
+# -- from a listener's or an API call's context: a database scoped to one of its team's
+# sprints, the team (None for a context built without teams) and its served sprint --------
+
+
+def scopes(db: Database) -> ScopeOf:
+    """The scopes of the sprints of the team `db` is scoped to, from its sprint rows (a
+    database without a scope, as built without teams, serves one sprint: unscoped)."""
+    scope = db.scope
+    if scope is None:
+        return lambda _sprint: None
+    with db.read() as session:
+        ids: dict[date | None, int] = {
+            r.start: int(r.id or 0)
+            for r in queries.sprint_rows(session=session, team_id=scope.team_id)
+        }
+    return lambda sprint: Scope(team_id=scope.team_id, sprint_id=ids[sprint.sprint.start])
+
+
+def sprint_db(db: Database, sprint: Sprint) -> Database:
+    """`db` (scoped to one of a team's sprints) seen as the team's `sprint`."""
+    return db.scoped(scopes(db)(sprint))
+
+
+def team_sprints(team: Team | None, sprint: Sprint) -> list[Sprint]:
+    """A context's team's sprints (its served sprint alone for a context without a team)."""
+    return list(team.sprints) if team is not None else [sprint]
+
+
+def previous(
+    db: Database, team: Team | None, sprint: Sprint, now: datetime
+) -> SprintOutcome | None:
+    """The outcome of the team's sprint before `sprint` (None: it is the first)."""
+    before = [s for s in team_sprints(team, sprint) if s.sprint.start < sprint.sprint.start]
+    if not before:
+        return None
+    return sprint_outcome(db, scopes(db)(before[-1]), before[-1], now)
+
+
+def past(db: Database, team: Team | None, sprint: Sprint, now: datetime) -> list[SprintOutcome]:
+    """App Home's "Past sprints": the team's ended sprints, newest first."""
+    ended = [
+        s for s in team_sprints(team, sprint) if figures.phase(s.sprint, now) is figures.Phase.ENDED
+    ]
+    scope_of = scopes(db)
+    return [sprint_outcome(db, scope_of(s), s, now) for s in reversed(ended[-HOME_LISTED:])]
+
+
+def sprint_history(db: Database, team: Team | None, sprint: Sprint, now: datetime) -> SprintHistory:
+    """`/sprint history`: the newest sprints' outcomes first, and the next one planned."""
+    sprints = team_sprints(team, sprint)
+    begun = [s for s in sprints if started_at(s, now)]
+    scope_of = scopes(db)
+    # Only the sprints shown are computed: the command is answered within Slack's 3 s.
+    shown = [sprint_outcome(db, scope_of(s), s, now) for s in reversed(begun[-LISTED:])]
+    nxt = next((s for s in sprints if not started_at(s, now)), None)
+    return {
+        "team": team.name if team is not None else None,
+        "sprints": shown,
+        "upcoming": (
+            f"{nxt.sprint.name} — starts on {nxt.sprint.start.isoformat()}" if nxt else None
+        ),
+        "total": len(begun),
+    }
+
+
+def listing(db: Database, team: Team | None, sprint: Sprint, now: datetime) -> list[dict[str, Any]]:
+    """`GET /api/v1/sprints`: every sprint of the team, in order, with its status and its
+    outcome once it has begun (None before)."""
+    out = []
+    scope_of = scopes(db)
+    for s in team_sprints(team, sprint):
+        info = s.sprint
+        out.append(
+            {
+                "name": info.name,
+                "goal": info.goal,
+                "start": info.start.isoformat(),
+                "end": info.end.isoformat(),
+                "days": info.days,
+                "status": str(figures.phase(info, now)),
+                "outcome": sprint_outcome(db, scope_of(s), s, now) if started_at(s, now) else None,
+            }
+        )
+    return out
+
+
+def find(team: Team | None, sprint: Sprint, word: str) -> Sprint | None:
+    """The sprint of a context's team a word names: its name (any case) or its start date."""
+    w = word.strip().lower()
+    return next(
+        (
+            s
+            for s in team_sprints(team, sprint)
+            if w in (s.sprint.name.strip().lower(), s.sprint.start.isoformat())
+        ),
+        None,
+    )
