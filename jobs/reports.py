@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from jobs import figures, milestones, numbers, review, standups
 from jobs.config import Sprint
+from jobs.history import SprintOutcome
 from jobs.messages import Spec, Template, payload
 from jobs.milestones import ForecastData, MilestoneData, day_bounds
 from jobs.notices import post
@@ -153,6 +154,8 @@ class OnDemand(TypedDict):
 
 
 class DailyReport(Summary, OnDemand):
+    # In a status channel another team uses too: the team whose report it is.
+    team: NotRequired[str | None]
     late: bool
     yesterday: Yesterday
     # One row per sprint day, as bot.charts draws it (jobs.figures.Day.as_dict + "planned").
@@ -230,6 +233,11 @@ class LastRun(TypedDict):
     url: str | None
 
 
+class TeamName(TypedDict):
+    id: str
+    name: str
+
+
 class AppHome(SprintStatus):
     user: str
     groups: list[GroupScoreRow]
@@ -237,6 +245,9 @@ class AppHome(SprintStatus):
     last_run: LastRun | None
     chart_file: str | None
     at: str
+    past_sprints: list[SprintOutcome]  # newest first (jobs.history; filled by the caller)
+    # The user's other teams, whose Home a button shows instead (one Home tab per person).
+    other_teams: NotRequired[list[TeamName]]
 
 
 DAILY_REPORT: Spec[DailyReport] = Spec(Template.DAILY_REPORT)
@@ -299,7 +310,7 @@ def summary(fig: figures.Figures, *, now: datetime) -> Summary:
         "days": info.days,
         "date": fig.today.isoformat(),
         "phase": str(fig.phase),
-        "status_line": fig.status_line(),
+        "status_line": status_line(fig),
         "final": fig.final_day,
         "end": info.end.isoformat(),
         "readiness": _readiness(fig),
@@ -322,6 +333,13 @@ def summary(fig: figures.Figures, *, now: datetime) -> Summary:
         ],
         "benchmarks_met": fig.benchmarks_met,
     }
+
+
+def status_line(fig: figures.Figures) -> str:
+    """The day as people read it; before the sprint's first day, that none runs yet."""
+    if fig.phase is figures.Phase.BEFORE:
+        return f"No sprint running; the next starts on {fig.info.start.isoformat()}"
+    return fig.status_line()
 
 
 def burndown_rows(fig: figures.Figures) -> list[dict[str, Any]]:
@@ -373,6 +391,7 @@ def daily_report(
     return {
         **summary(fig, now=now),
         **OnDemand(),
+        "team": None,  # set where the channel is two teams' (_queue_report)
         "late": now
         > numbers.local_instant(info, today, sprint.schedule.daily_report) + timedelta(minutes=30),
         "yesterday": {
@@ -481,6 +500,7 @@ def home(
     return {
         **data,
         "user": user_id,
+        "other_teams": [],
         "groups": [
             {"name": g.name, "weight": g.weight, "score": g.score, "target": g.target}
             for g in fig.breakdown.groups
@@ -504,6 +524,7 @@ def home(
         else None,
         "chart_file": (chart.result or {}).get("file") if chart is not None else None,
         "at": now.isoformat(),
+        "past_sprints": [],
     }
 
 
@@ -523,7 +544,16 @@ def _queue_report(
 ) -> bool:
     """A report to channels.status with its burn-down chart in its thread, and the whole
     lists of yesterday's changes there too when the report names only the first few.
-    False (nothing queued) when `key` was queued already, e.g. by a concurrent run."""
+    False (nothing queued) when `key` was queued already, e.g. by a concurrent run.
+    In a status channel another team uses too, the report names its team and its codes
+    carry the team ("platform B-001")."""
+    channel = sprint.channels.status
+    if sprint.shown_team and sprint.shown_code("", channel) != "":  # a channel two teams use
+        data["team"] = sprint.shown_team
+        for row in data["blockers"]:
+            row["code"] = sprint.shown_code(row["code"], channel)
+        for risk in data["risks"]:
+            risk["code"] = sprint.shown_code(risk["code"], channel)
     if not post(
         session=session,
         key=key,
@@ -694,6 +724,7 @@ def publish_home(
         data = home(
             session=session, sprint=sprint, now=now, user_id=user_id, participants=participants
         )
+        data["past_sprints"] = _past_shown(session=session, user_id=user_id, name=data["name"])
     queries.enqueue(
         session=session,
         key=key,
@@ -701,6 +732,15 @@ def publish_home(
         payload=payload(APP_HOME, data, user_id=user_id),
         now=now,
     )
+
+
+def _past_shown(*, session: Session, user_id: str, name: str) -> list[SprintOutcome]:
+    """The past sprints the user's Home showed when they last opened it during this sprint
+    (the listener computes them, knowing the team's sprints; an ended sprint's outcome
+    stays as it was), so a refresh keeps them."""
+    last = queries.latest_message(session=session, key_prefix=f"{HOME_KEY}{user_id}:")
+    shown = (last.payload.get("data") or {}) if last is not None else {}
+    return list(shown.get("past_sprints") or []) if shown.get("name") == name else []
 
 
 def refresh_homes(

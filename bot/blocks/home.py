@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, HeaderBlock, ImageBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock, ImageBlock
 
 from bot.blocks.common import (
     NAME_CHARS,
@@ -14,8 +14,11 @@ from bot.blocks.common import (
     more,
     sections,
     short,
+    team_value,
 )
+from bot.blocks.history import outcome_line
 from bot.blocks.reports import blocker_lines, burndown_line, day_text, headline, tests_line, why
+from bot.ids import Action
 from jobs.numbers import pct
 from jobs.reports import AppHome, GroupScoreRow, LastRun
 
@@ -90,5 +93,20 @@ def app_home(d: AppHome) -> Message:
     mine = MINE.get(s["mine"], "you are not a participant")
     blocks += sections([f"*Today's standups*: {s['answered']} of {s['expected']}; {mine}"])
     blocks += sections([_last_run_line(d["last_run"])])
+    if past := d.get("past_sprints"):
+        blocks += sections(["*Past sprints*"] + [outcome_line(o) for o in past])
+    if others := d.get("other_teams"):
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text=short(f"Show {t['name']}", 75),
+                        action_id=f"{Action.HOME_TEAM}:{t['id']}",
+                        value=team_value("home", t["id"]),
+                    )
+                    for t in others[:5]
+                ]
+            )
+        )
     blocks.append(context(f"Updated {d['at'][:16].replace('T', ' ')} UTC"))
     return message(esc(title), blocks)

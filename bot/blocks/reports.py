@@ -27,6 +27,11 @@ from jobs.reports import ChangeList, DailyReport, SprintStatus, Summary, TestCha
 LATE = ":hourglass: Posted late: the clock was down at the scheduled time."
 
 
+def _team(d: DailyReport) -> str:
+    """A report's team, where another team's reports share its channel."""
+    return f"{d['team']} · " if d.get("team") else ""
+
+
 def headline(d: Summary, *, since: str = "since yesterday") -> SectionBlock:
     """Readiness and its change, plan and target, health, tests passing."""
     r, t = d["readiness"], d["tests"]
@@ -127,7 +132,7 @@ def _change_lines(label: str, items: list[TestChange], count: int) -> str:
 
 def daily_report(d: DailyReport) -> Message:
     r, y = d["readiness"], d["yesterday"]
-    title = f"Daily report — {_report_day(d)}, {d['date']}"
+    title = f"{_team(d)}Daily report — {_report_day(d)}, {d['date']}"
     blocks: list[Block] = [HeaderBlock(text=short(title, 150)), headline(d), *why(d)]
     if d.get("final"):
         blocks.append(
@@ -283,7 +288,7 @@ def weekly_report(d: WeeklyReport) -> Message:
     dashboard last: if a huge sprint overflows Slack's 50 blocks, it is the tail that is
     cut, and the message says so."""
     r = d["readiness"]
-    title = f"Weekly report — week {d['week']}, {_report_day(d)}, {d['date']}"
+    title = f"{_team(d)}Weekly report — week {d['week']}, {_report_day(d)}, {d['date']}"
     blocks: list[Block] = [HeaderBlock(text=short(title, 150)), headline(d), *why(d)]
     if d.get("late"):
         blocks.append(context(LATE))

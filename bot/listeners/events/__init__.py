@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.acks import in_background
+from bot.acks import after_ack, in_background
 from bot.context import AppContext
+from bot.ids import Action
 from bot.people import participants
-from jobs import reports
+from jobs import history, reports
 
 
 def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -18,7 +20,13 @@ def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClien
     if event.get("tab", "home") != "home":
         return
     app: AppContext = context["app"]
-    user_id = event["user"]
+    # Slack's retries of one event carry its event_ts: they publish once.
+    publish(app, client, event["user"], key=event.get("event_ts") or app.now().isoformat())
+
+
+def publish(app: AppContext, client: WebClient, user_id: str, *, key: str) -> None:
+    """Queue `user_id`'s Home: the dashboard of `app`'s team, with a button for each other
+    team the user is in."""
     now = app.now()
     people = participants(client, app.sprint)
     # The dashboard is read without the write lock; only queuing it writes.
@@ -32,6 +40,13 @@ def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClien
             participants=people,
             fig=fig,
         )
+    data["past_sprints"] = history.past(app.db, app.team, app.sprint, now)
+    if app.teams is not None and app.teams.several:
+        data["other_teams"] = [
+            {"id": t.id, "name": t.name}
+            for t in app.teams.of_user(user_id, now=now)
+            if app.team is None or t.id != app.team.id
+        ]
     with app.write() as session:
         reports.publish_home(
             session=session,
@@ -40,11 +55,18 @@ def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClien
             user_id=user_id,
             participants=people,
             data=data,
-            # Slack's retries of one event carry its event_ts: they publish once.
-            key=f"{reports.HOME_KEY}{user_id}:{event.get('event_ts') or now.isoformat()}",
+            key=f"{reports.HOME_KEY}{user_id}:{key}",
         )
+
+
+def on_home_team(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """*Show <team>* on the Home tab: that team's dashboard (the button routed to it)."""
+    app: AppContext = context["app"]
+    action = (body.get("actions") or [{}])[0]
+    publish(app, client, body["user"]["id"], key=f"{action.get('action_ts') or app.now()}")
 
 
 def register(app: App) -> None:
     """Attach the events listeners."""
     app.event("app_home_opened")(in_background(on_home_opened))
+    app.action(re.compile(f"^{Action.HOME_TEAM}:"))(after_ack(on_home_team))

@@ -1,0 +1,92 @@
+"""The App Home of someone in two teams: one Home tab per person, showing one team's
+dashboard with a button for the other, which shows that team's instead."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.e2e import blocks_text, click, home_opened
+from tests.support.listeners import listeners_done
+from tests.support.server import Server, two_teams
+
+NOW = datetime(2025, 11, 4, 14, 0, tzinfo=UTC)  # both teams' sprints run
+
+
+@pytest.fixture
+def org(make_server: Callable[..., Server], tmp_path: Path) -> Server:
+    server = make_server(SPRINTBOT_CONFIG=str(two_teams(tmp_path / "teams")))
+    server.clock.at = NOW
+    return server
+
+
+def published(server: Server) -> list[dict[str, Any]]:
+    listeners_done()
+    server.runtime.sender.drain()
+    return [c.args["view"] for c in server.slack.calls_to("views.publish")]
+
+
+def buttons(view: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+def test_someone_in_two_teams_switches_their_home_between_them(org: Server) -> None:
+    home_opened(org, "U0BOB")
+    [first] = published(org)
+    header = first["blocks"][0]["text"]["text"]
+    assert header.startswith("Offline Sync")  # mobile: the first of Bob's teams
+    [show] = buttons(first)
+    assert show["text"]["text"] == "Show Core Platform"
+
+    click(org, show["action_id"], show["value"], user="U0BOB", channel="D0HOME")
+    views = published(org)
+    assert len(views) == 2
+    assert views[1]["blocks"][0]["text"]["text"].startswith("Phase 4 Production Readiness")
+    assert [b["text"]["text"] for b in buttons(views[1])] == ["Show Mobile Apps"]
+
+
+def test_someone_in_one_team_gets_no_team_buttons(org: Server) -> None:
+    home_opened(org, "U0ALICE")
+    [view] = published(org)
+    assert view["blocks"][0]["text"]["text"].startswith("Phase 4 Production Readiness")
+    assert buttons(view) == []
+    assert "Show " not in blocks_text(view["blocks"])
+
+
+def test_daily_reports_in_a_status_channel_both_teams_use_name_their_team(org: Server) -> None:
+    from bot.clock import run_job
+    from storage.models import Blocker
+
+    teams = org.runtime.teams
+    for team_id, component in (("platform", "Task Orchestration"), ("mobile", "Sync")):
+        team = teams.get(team_id)
+        assert team is not None
+        with org.runtime.for_team(team).db.session() as session:
+            session.add(
+                Blocker(
+                    component=component,
+                    description="stuck",
+                    severity="P1",
+                    reported_by="U0BOB",
+                    reported_at=NOW,
+                )
+            )
+            session.commit()
+        run_job(org.runtime, "daily-report", team=team)
+    org.runtime.sender.drain()
+    reports = [
+        c.args
+        for c in org.slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == "#sprint-status" and "thread_ts" not in c.args
+    ]
+    texts = [blocks_text(r["blocks"]) for r in reports]
+    assert len(texts) == 2, texts
+    platform, mobile = texts
+    assert platform.startswith("platform · Daily report — Day 7 of 14")
+    assert "platform B-001" in platform and "mobile" not in platform
+    assert mobile.startswith("mobile · Daily report — Day 2 of 14")
+    assert "mobile B-001" in mobile and "platform" not in mobile
