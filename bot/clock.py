@@ -1,4 +1,12 @@
-"""The clock: APScheduler running each scheduled job of one table (`JOBS`) under a stable id."""
+"""The clock: APScheduler running each scheduled job of one table (`JOBS`) for every team.
+
+One clock serves the whole org. A team's job (most of them) is scheduled once per team, in
+the team's zone at the team's [schedule] times, under the id `<team>:<job>` (`<job>` alone
+in a one-team deployment, as before teams); at each run it takes the team's runtime of the
+moment (`Runtime.for_team`), so the sprint is the one the team is served then: a team's
+next sprint starts by itself, and between sprints its daily jobs post nothing. Each slot is
+claimed once per team (job_run rows are the team's). An org job (`JobSpec.org`: the outbox)
+runs once for every team."""
 
 from __future__ import annotations
 
@@ -17,7 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.people import participants
 from bot.runtime import Runtime
 from jobs import blockers, figures, notices, reports, retention, standups
-from jobs.config import WEEKDAYS, Sprint, SprintInfo
+from jobs.config import WEEKDAYS, Sprint, SprintInfo, Team, sprint_to_serve
 from jobs.numbers import local_date, local_instant, sprint_day
 from storage import queries
 
@@ -78,6 +86,10 @@ class JobSpec:
     trigger: Trigger
     run: Run
     description: str
+    # An org job runs once for every team (the outbox: one sender delivers every team's
+    # rows). A team's job runs once per team with the team's runtime, zone and schedule —
+    # retention too, for each team keeps its own [retention] for its own rows.
+    org: bool = False
 
     @property
     def schedule(self) -> str:
@@ -127,7 +139,7 @@ def interval(step: Step, what: str) -> Run:
             count = step(session=session, sprint=runtime.sprint, now=runtime.now())
             session.commit()
         if count:
-            runtime.sender.drain()
+            deliver(runtime)
         return f"{name}: {count} {what}"
 
     return run
@@ -193,6 +205,7 @@ JOBS = (
         Every(OUTBOX_INTERVAL_SECONDS, also="at once after anything is queued by `web`"),
         _deliver,
         "deliver queued Slack messages and e-mails (retrying 429/5xx/network errors)",
+        org=True,
     ),
     JobSpec(
         "retention",
@@ -214,9 +227,17 @@ def readme_table() -> str:
     return "\n".join(["| Job | When | What it does |", "|---|---|---|", *rows])
 
 
-def run_job(runtime: Runtime, name: str) -> str:
-    """Run one job now; return a one-line summary of what it did."""
-    return BY_NAME[name].run(runtime, name, None)
+def run_job(runtime: Runtime, name: str, *, team: Team | None = None) -> str:
+    """Run one job now (`sprintbot job run`); return a one-line summary of what it did.
+
+    A team's job runs for the team `runtime` serves (`runtime.sprint`, `runtime.db`): pass
+    `team` to run it for that team instead (`runtime.for_team(team)`, its sprint served at
+    `runtime.now()`); `build_runtime`'s own is the first team's. An org job (the outbox)
+    runs for every team whatever the runtime and ignores `team`."""
+    spec = BY_NAME[name]
+    if team is not None and not spec.org:
+        runtime = runtime.for_team(team)
+    return spec.run(runtime, name, None)
 
 
 def run_daily(runtime: Runtime, name: str, work: Work, *, slot: str | None = None) -> str:
@@ -240,8 +261,19 @@ def run_daily(runtime: Runtime, name: str, work: Work, *, slot: str | None = Non
         if claim is not None:
             claim.result = result
         session.commit()
-    runtime.sender.drain()
+    deliver(runtime)
     return result
+
+
+def deliver(runtime: Runtime) -> None:
+    """Deliver what a job queued: in a process whose outbox worker runs (`clock`, `run`)
+    wake it, so the job's thread is free for the next team's job at a busy minute (every
+    team's 9:00) while the worker's senders deliver for all; else (`job run`, tests) drain
+    here, now."""
+    if runtime.worker.running:
+        runtime.worker.poke()
+    else:
+        runtime.sender.drain()
 
 
 def daily_jobs(runtime: Runtime) -> dict[str, time]:
@@ -262,8 +294,9 @@ def scheduled(runtime: Runtime, name: str) -> str:
 
 
 def catch_up(runtime: Runtime) -> list[str]:
-    """On start: run today's daily jobs whose time has passed (the report says it is late);
-    earlier days' missed slots are not replayed, only logged."""
+    """On start, for the team `runtime` serves: run today's daily jobs whose time has
+    passed (the report says it is late); earlier days' missed slots are not replayed, only
+    logged."""
     now = runtime.now()
     info = runtime.sprint.sprint
     today = local_date(info, now)
@@ -275,6 +308,54 @@ def catch_up(runtime: Runtime) -> list[str]:
             done.append(scheduled(runtime, name))
     log.info("clock started; missed slots before %s are not replayed", today)
     return done
+
+
+def job_id(team: Team, name: str, *, several: bool) -> str:
+    """A team's job's APScheduler id: `<team>:<job>`; `<job>` when the org has one team."""
+    return f"{team.id}:{name}" if several else name
+
+
+def run_for_team(runtime: Runtime, team_id: str, name: str) -> str:
+    """What the clock runs for a team's job: the team's runtime now (its served sprint,
+    scoped rows), then the job — a slotted one for today's slot, in the team's zone. A
+    daily job of a team between sprints (or after its last) posts nothing."""
+    team = runtime.teams.get(team_id)
+    if team is None:  # the clock schedules only the teams it was started with
+        raise LookupError(f"no team {team_id!r}")
+    mine = runtime.for_team(team)
+    spec = BY_NAME[name]
+    if not spec.slotted:
+        return spec.run(mine, name, None)
+    if isinstance(spec.trigger, AtSetting):
+        idle = between_sprints(mine.sprint.sprint, mine.now())
+        if idle:
+            result = f"{team.id}:{name}: {idle}; nothing posted"
+            log.info("%s", result)
+            return result
+    return scheduled(mine, name)
+
+
+def catch_up_teams(runtime: Runtime) -> list[str]:
+    """On start: each team's catch-up (`catch_up`) with its runtime of the moment; one
+    team's failure is logged and the others still catch up."""
+    done = []
+    for team in runtime.teams.all:
+        try:
+            done += catch_up(runtime.for_team(team))
+        except Exception:
+            log.exception("%s: catching up failed; its next slots run as scheduled", team.id)
+    return done
+
+
+def between_sprints(info: SprintInfo, now: datetime) -> str:
+    """Why a team's daily jobs do nothing now, as the clock logs it ("" while the sprint
+    `info` — the one the team is served — runs): between sprints it is the next one."""
+    current = figures.phase(info, now)
+    if current is figures.Phase.BEFORE:
+        return f"no sprint running; the next starts on {info.start.isoformat()}"
+    if current is figures.Phase.ENDED:
+        return f"no sprint running; the last ended on {info.end.isoformat()}"
+    return ""
 
 
 def not_running(info: SprintInfo, now: datetime) -> str:
@@ -363,44 +444,90 @@ def aps_trigger(trigger: Trigger, sprint: Sprint) -> BaseTrigger:
     return CronTrigger(day_of_week=days, hour=at.hour, minute=at.minute, timezone=tz)
 
 
+# Threads running jobs at once. At a busy minute (9:00 in a zone many teams share) every
+# team's report and prompts are due together; each builds its figures and messages in its
+# own transaction, so they run side by side: with the outbox worker's SENDER_THREADS they
+# fit SQLAlchemy's default pool (5 connections and 10 more on demand).
+JOB_THREADS = 10
+
+
 def _schedule(scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runtime) -> None:
+    teams = runtime.teams
     for spec in JOBS:
-        if spec.slotted:
-            func: Callable[..., str] = scheduled
-            args: list[object] = [runtime, spec.name]
-            # A slot claimed once per date may run late (a busy or paused process).
-            extra: dict[str, Any] = {"misfire_grace_time": 3600}
-        else:
-            func, args, extra = spec.run, [runtime, spec.name, None], {}
-        scheduler.add_job(
-            func,
-            aps_trigger(spec.trigger, runtime.sprint),
-            args=args,
-            id=spec.name,
-            name=spec.name,
-            coalesce=True,
-            max_instances=1,
-            replace_existing=True,
-            **extra,
-        )
+        # A slot claimed once per date may run late (a busy or paused process).
+        extra: dict[str, Any] = {"misfire_grace_time": 3600} if spec.slotted else {}
+        if spec.org:
+            _add(
+                scheduler,
+                spec.name,
+                aps_trigger(spec.trigger, runtime.sprint),
+                extra,
+                spec.run,
+                [runtime, spec.name, None],
+            )
+            continue
+        for team in teams.all:
+            # A team's [schedule], zone and workdays are the team's, the same in each sprint.
+            sprint = sprint_to_serve(team, now=runtime.now())
+            _add(
+                scheduler,
+                job_id(team, spec.name, several=teams.several),
+                aps_trigger(spec.trigger, sprint),
+                extra,
+                run_for_team,
+                [runtime, team.id, spec.name],
+            )
+
+
+def _add(
+    scheduler: BlockingScheduler | BackgroundScheduler,
+    job: str,
+    trigger: BaseTrigger,
+    extra: dict[str, Any],
+    func: Callable[..., str],
+    args: list[object],
+) -> None:
+    scheduler.add_job(
+        func,
+        trigger,
+        args=args,
+        id=job,
+        name=job,
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+        **extra,
+    )
+
+
+def _scheduler(kind: type[BlockingScheduler] | type[BackgroundScheduler]) -> Any:
+    # Interval jobs count from the start; cron triggers carry their team's zone.
+    return kind(
+        timezone="UTC", executors={"default": {"type": "threadpool", "max_workers": JOB_THREADS}}
+    )
+
+
+def started(runtime: Runtime) -> str:
+    """The clock's first line: its teams with their zones, and the jobs."""
+    zones = ", ".join(f"{t.id} in {t.sprints[0].sprint.timezone}" for t in runtime.teams.all)
+    return f"clock started for {zones} with jobs: {', '.join(job_names())}"
 
 
 def start_background(runtime: Runtime) -> BackgroundScheduler:
     """The clock in a background thread (for `sprintbot run`)."""
-    scheduler = BackgroundScheduler(timezone=runtime.sprint.sprint.tz)
+    scheduler: BackgroundScheduler = _scheduler(BackgroundScheduler)
     _schedule(scheduler, runtime)
     scheduler.start()
-    scheduler.add_job(catch_up, args=[runtime], id="catch-up", name="catch-up")
+    log.info("%s", started(runtime))
+    scheduler.add_job(catch_up_teams, args=[runtime], id="catch-up", name="catch-up")
     return scheduler
 
 
 def run_forever(runtime: Runtime) -> None:
     """The clock in the foreground (for `sprintbot clock`)."""
-    scheduler = BlockingScheduler(timezone=runtime.sprint.sprint.tz)
+    scheduler: BlockingScheduler = _scheduler(BlockingScheduler)
     _schedule(scheduler, runtime)
-    log.info(
-        "clock started in %s with jobs: %s", runtime.sprint.sprint.timezone, ", ".join(job_names())
-    )
+    log.info("%s", started(runtime))
     # A job with no trigger runs once, at once: today's slots missed while down.
-    scheduler.add_job(catch_up, args=[runtime], id="catch-up", name="catch-up")
+    scheduler.add_job(catch_up_teams, args=[runtime], id="catch-up", name="catch-up")
     scheduler.start()

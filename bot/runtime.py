@@ -17,13 +17,13 @@ from starlette.applications import Starlette
 from bot.app import create_app
 from bot.context import Contexts
 from bot.identity import BotAuthorize, TokenRejected
-from bot.outbox import PACE, OutboxWorker, Sender, make_client
+from bot.outbox import PACE, SENDER_THREADS, OutboxWorker, Sender, make_client
 from bot.settings import Settings, SettingsError
 from bot.web import create_web_app
 from jobs.config import Org, Sprint, Team, load_org, sprint_to_serve
 from jobs.numbers import utcnow
 from jobs.ready import Ready, Refresher
-from jobs.teams import Teams
+from jobs.teams import LegacyData, Teams
 from storage.db import Database
 from storage.migrate import revisions
 
@@ -73,6 +73,8 @@ def serve_team(
     chosen = pick_team(org, team)
     try:
         teams = Teams.sync(org, db=db, now=now)
+    except LegacyData as exc:
+        raise StartupError(str(exc)) from None
     except SQLAlchemyError as exc:
         raise StartupError(
             f"DATABASE_URL: cannot record the teams ({exc.__class__.__name__})"
@@ -189,10 +191,12 @@ def build_runtime(
     sender = Sender(
         shared, client, now=now, smtp_url=smtp.get_secret_value() if smtp else None, pace=pace
     )
-    worker = OutboxWorker(sender)
+    worker = OutboxWorker(sender, threads=SENDER_THREADS)
     authorize = BotAuthorize(client, settings.secret("SLACK_BOT_TOKEN"))
     try:
         teams = Teams.sync(org, db=shared, now=now())
+    except LegacyData as exc:
+        raise StartupError(str(exc)) from None
     except SQLAlchemyError as exc:
         raise StartupError(
             f"DATABASE_URL: cannot record the teams ({exc.__class__.__name__})"

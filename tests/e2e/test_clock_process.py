@@ -11,9 +11,11 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.clock import JOBS
 from storage.db import Database
+from tests.e2e.test_clock_teams import team_file
 from tests.support.fakeslack import FakeSlack
 from tests.support.server import BOT_TOKEN, EXAMPLE, SIGNING_SECRET
 
@@ -68,10 +70,16 @@ def test_two_clocks_schedule_every_job_and_post_each_slot_once(
             assert all(c.poll() is None for c in clocks), "a clock exited"
             assert time.monotonic() < deadline, "clocks did not catch up"
             time.sleep(0.2)
-        fake_ok = time.monotonic() + 10
-        while len(fake_slack.calls_to("files.completeUploadExternal")) < 2:
-            assert time.monotonic() < fake_ok, "charts not uploaded"
+        # The clocks' outbox workers deliver what the jobs queued: two charts (the daily
+        # and weekly reports'), a standup prompt and a reminder.
+        fake_ok = time.monotonic() + 20
+        while (
+            len(fake_slack.calls_to("files.completeUploadExternal")) < 2
+            or len(_posted_to(fake_slack, "U0DEV1")) < 2
+        ):
+            assert time.monotonic() < fake_ok, "charts or DMs not delivered"
             time.sleep(0.1)
+        time.sleep(0.5)  # a doubled post, were there one, would come about now
     finally:
         for c in clocks:
             c.terminate()
@@ -81,14 +89,16 @@ def test_two_clocks_schedule_every_job_and_post_each_slot_once(
             f.close()
     logs = [p.read_text() for p in paths]
     for out in logs:
-        assert "clock started in UTC with jobs: " + ", ".join(j.name for j in JOBS) in out, out
+        assert (
+            "clock started for sprint in UTC with jobs: " + ", ".join(j.name for j in JOBS) in out
+        ), out
         for job in JOBS:
             assert f'Added job "{job.name}" to job store "default"' in out, out
     sent = fake_slack.calls_to("chat.postMessage")
     status = [c.args["text"] for c in sent if c.args.get("channel") == "#sprint-status"]
     assert sorted(t.split(" — ")[0] for t in status) == ["Daily report", "Weekly report"]
     # One standup prompt and one reminder for the participant, not two of each.
-    dms = [c.args["text"] for c in sent if c.args.get("channel") == "U0DEV1"]
+    dms = _posted_to(fake_slack, "U0DEV1")
     assert len(dms) == 2 and len(set(dms)) == 2, dms
     # Every daily slot ran in one clock and was found taken in the other.
     for job in ("daily-report", "weekly-report", "standup-prompt", "standup-digest"):
@@ -102,6 +112,87 @@ def test_two_clocks_schedule_every_job_and_post_each_slot_once(
         "weekly-report",
     ]
     assert BOT_TOKEN not in "".join(logs)
+
+
+def test_one_clock_process_serves_every_team_in_its_zone(
+    tmp_path: Path, fake_slack: FakeSlack, db: Database, database_url: str
+) -> None:
+    # Two teams a day apart in their zones, every daily job at 00:00 local: at start each
+    # clock catches up each team's passed slots, for the team's local date, into the team's
+    # channels; two clocks run each team's slot once.
+    folder = tmp_path / "teams"
+    folder.mkdir()
+    today = {}
+    for team, zone in (("kiwi", "Pacific/Auckland"), ("coast", "America/Los_Angeles")):
+        today[team] = datetime.now(ZoneInfo(zone)).date()
+        team_file(
+            folder,
+            team,
+            zone,
+            [(f"{team} sprint", today[team] - timedelta(days=2), 14)],
+            [f"U0{team.upper()}"],
+            at="00:00",
+            later=("00:00", "00:00"),
+            workdays='"mon", "tue", "wed", "thu", "fri", "sat", "sun"',
+        )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SPRINTBOT_"))},
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.url,
+        "DATABASE_URL": database_url,
+        "SPRINTBOT_CONFIG": str(folder),
+    }
+    paths = [tmp_path / f"clock-{i}.log" for i in range(2)]
+    files = [p.open("w") for p in paths]
+    clocks = [
+        subprocess.Popen(
+            [*SPRINTBOT, "clock"], env=env, cwd=tmp_path, stdout=f, stderr=subprocess.STDOUT
+        )
+        for f in files
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not all(p.read_text().count("missed slots before") == 2 for p in paths) or any(
+            len(_posted_to(fake_slack, f"U0{team.upper()}")) < 2 for team in today
+        ):
+            assert all(c.poll() is None for c in clocks), "a clock exited"
+            assert time.monotonic() < deadline, [p.read_text()[-2000:] for p in paths]
+            time.sleep(0.2)
+        time.sleep(0.5)  # a doubled post, were there one, would come about now
+    finally:
+        for c in clocks:
+            c.terminate()
+        for c in clocks:
+            c.wait(timeout=20)
+        for f in files:
+            f.close()
+    logs = [p.read_text() for p in paths]
+    for out in logs:
+        assert (
+            "clock started for coast in America/Los_Angeles, kiwi in Pacific/Auckland with jobs"
+        ) in out, out
+        assert 'Added job "kiwi:daily-report" to job store "default"' in out, out
+        assert 'Added job "coast:daily-report" to job store "default"' in out, out
+        assert 'Added job "outbox" to job store "default"' in out, out
+    for team in today:
+        [report] = _posted_to(fake_slack, f"#{team}-status")
+        assert report.startswith(f"Daily report — Day 3 of 14, {today[team].isoformat()}"), report
+        prompt, reminder = _posted_to(fake_slack, f"U0{team.upper()}")
+        assert prompt != reminder
+    assert sorted(_job_runs(db)) == sorted(
+        (job, today[team].isoformat())
+        for team in today
+        for job in ("daily-report", "standup-digest", "standup-prompt", "standup-reminder")
+    )
+
+
+def _posted_to(fake: FakeSlack, channel: str) -> list[str]:
+    return [
+        c.args["text"]
+        for c in fake.calls_to("chat.postMessage")
+        if c.args.get("channel") == channel
+    ]
 
 
 def _job_runs(db: Database) -> list[tuple[str, str]]:

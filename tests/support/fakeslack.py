@@ -2,9 +2,10 @@
 
 Besides scripted failures it can be slow (a call takes effect, its answer comes late),
 drop connections after a call took effect, be down (refusing connections or answering
-503), answer a 429 storm with Retry-After, and rate-limit posting to ~1 message a second
-per channel as Slack does. It keeps each channel's messages (with their metadata) and
-serves them through conversations.history and conversations.replies.
+503), answer a 429 storm with Retry-After, rate-limit posting to ~1 message a second per
+channel as Slack does (`channel_rate`), and take Slack's round trip to answer
+(`latency`). It keeps each channel's messages (with their metadata) and serves them
+through conversations.history and conversations.replies.
 """
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ class FakeSlack:
         # Posting more often than this per channel (messages a second) is answered 429.
         self.channel_rate: float | None = None
         self.rate_limited = 0  # 429s answered (channel rate, storms)
+        # Seconds every Web API answer takes (the call takes effect at once): Slack's round
+        # trip, for measuring a sender that waits on it. 0: answer at once.
+        self.latency = 0.0
         # The channels the bot is a member of (None: all). The bot may post anywhere
         # (chat:write.public), but reads a channel's history only as a member;
         # conversations.join makes it one.
@@ -126,7 +130,7 @@ class FakeSlack:
                 if drop:
                     self.close_connection = True  # the call took effect; no answer comes
                     return
-                time.sleep(delay)
+                time.sleep(delay + fake.latency)
                 data = json.dumps(answer).encode()
                 try:
                     self.send_response(status)
