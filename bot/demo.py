@@ -1,15 +1,24 @@
-"""`sprintbot demo`: a week of the example sprint, with no Slack and no settings.
+"""`sprintbot demo`: two teams, the first in its second sprint, with no Slack and no settings.
 
-It builds the sprint from `sprint.example.toml` in a temporary SQLite database and feeds
-it a week of CI runs (JUnit XML written by `junit_runs`, then ingested exactly as
-`sprintbot ingest junit` does) that start from the seed tracker's baseline: 2,124 tests in
-59 files, each of the seed's "Test Coverage by Component" rows with its own counts. Along
-the way: benchmark figures, a P0 blocker that climbs its escalation path before it is
-resolved, a risk, a manual score, and a day of standups that records a P1 blocker. The
-clock's jobs run at their times. It prints what Slack would have shown — the escalation
-steps, the regression, performance and readiness-decline notices, the standup thread, the
-readiness breakdown, the 9:00 daily report, the week-1 report and the App Home dashboard —
-and writes the burn-down PNG and the tracker Markdown and says where.
+It writes a teams directory (`team_dir`: the example sprint file as the platform team's file,
+its sprint the first of two, and examples/teams' mobile team), loads it as SPRINTBOT_CONFIG
+would be (`load_org`), keeps team and sprint rows in step with it in a temporary SQLite
+database (`Teams.sync`) and feeds each team's sprint through a session scoped to it, so each
+team's data is stored in its own team and sprint.
+
+The platform team's first sprint starts as it always did: a week of CI runs (JUnit XML
+written by `junit_runs`, then ingested exactly as `sprintbot ingest junit` does) that start
+from the seed tracker's baseline: 2,124 tests in 59 files, each of the seed's "Test Coverage
+by Component" rows with its own counts. Along the way: benchmark figures, a P0 blocker that
+climbs its escalation path before it is resolved, a risk, a manual score, and a day of
+standups that records a P1 blocker. The clock's jobs run at their times. It prints what
+Slack would have shown — the escalation steps, the regression, performance and
+readiness-decline notices, the standup thread, the readiness breakdown, the 9:00 daily
+report, the week-1 report and the App Home dashboard. Then that sprint runs to its end, the
+P1 still open, and the second begins: the demo's "now" is its day 3 (`/sprint history`, its
+blockers with the carried-over one, a standup, breakdown, daily report, App Home). The
+mobile team's sprint is on its day 12, with its own blockers, standup and reports. It
+writes the burn-down PNG and the tracker Markdown of the first week and says where.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import random
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -32,13 +42,14 @@ from bot.blocks.common import Message
 from bot.blocks.readiness import render_readiness
 from bot.charts import burndown_png
 from bot.terminal import to_text
-from jobs import blockers, reports, risks, standups
+from jobs import blockers, figures, reports, risks, standups
 from jobs.components import ComponentMap
-from jobs.config import Sprint, format_duration, load_sprint
+from jobs.config import Sprint, Team, format_duration, load_org
 from jobs.ingest import RunInfo, ingest_junit, ingest_metrics
 from jobs.messages import payload
 from jobs.numbers import local_instant, sprint_day
 from jobs.readiness import Status, current_status, set_manual_score
+from jobs.teams import Teams
 from jobs.tracker import tracker_markdown
 from storage import queries
 from storage.db import Database
@@ -161,6 +172,8 @@ def _suite(table: str) -> tuple[Area, ...]:
 SUITE = _suite(SUITE_TABLE)
 # Tests fixed each day (the demo shows days 1-6; tests replay the whole sprint).
 FIXES = {2: 30, 3: 20, 4: 22, 5: 18, 6: 12, 7: 10, 8: 10, 9: 10, 10: 5, 11: 5, 12: 5, 13: 5}
+# The platform team's second sprint (`run_demo`): CI days 15-16 are its days 1-2.
+FIXES |= {15: 6, 16: 4}
 # Where each day's fixes go (test paths under tests/), after the notes of the seed's Daily
 # Progress Tracker; on other days, or once those files pass, anywhere.
 FOCUS = {
@@ -339,6 +352,10 @@ class Demo:
     runs: list[DemoRun] = field(default_factory=list)
     # What the jobs and commands it ran returned, by name ("p0": the P0 blocker's id).
     jobs: dict[str, Any] = field(default_factory=dict)
+    people: tuple[str, ...] = TEAM  # the standup's participants
+    home_user: str = HOME_USER  # whose App Home the morning shows
+    until: datetime | None = None  # the demo's "now" when not the week's (`now`)
+    team: Team | None = None  # whose App Home lists its past sprints
 
     def at(self, day: int, clock: time) -> datetime:
         return local_instant(
@@ -348,6 +365,8 @@ class Demo:
     @property
     def now(self) -> datetime:
         """The demo's "now": the morning after the last CI run, at the daily report."""
+        if self.until is not None:
+            return self.until
         return self.at(DEMO_DAYS + 1, self.sprint.schedule.daily_report)
 
     def step(self, now: datetime, work: Work) -> Any:
@@ -628,10 +647,30 @@ class Queued:
         return dict(self.payload.get("data") or {})
 
 
-def _outbox(db: Database) -> list[Queued]:
+_TEAM_KEY = re.compile(r"^t\d+:")
+
+
+def _outbox(db: Database, *, since: datetime | None = None) -> list[Queued]:
+    """What the bot queued for the team `db` is scoped to (every team's when unscoped),
+    queued at or after `since`; keys as the team's code wrote them, without the prefix
+    that keeps two teams' keys apart (`Scope.key_prefix`)."""
+    prefix = db.scope.key_prefix if db.scope is not None else None
+
+    def mine(key: str | None) -> bool:
+        if prefix is None or key is None:
+            return True
+        return key.startswith(prefix) if prefix else _TEAM_KEY.match(key) is None
+
+    def bare(key: str | None) -> str | None:
+        return key.removeprefix(prefix) if prefix and key is not None else key
+
     with db.session() as session:
         rows = queries.all_messages(session=session)
-        return [Queued(r.key, r.created_at, r.parent_key, dict(r.payload)) for r in rows]
+        return [
+            Queued(str(bare(r.key)), r.created_at, bare(r.parent_key), dict(r.payload))
+            for r in rows
+            if mine(r.key) and (since is None or r.created_at >= since)
+        ]
 
 
 def _when(sprint: Sprint, at: datetime) -> str:
@@ -683,11 +722,18 @@ def area_lines(sprint: Sprint) -> list[str]:
     return out
 
 
-def show_standups(sprint: Sprint, queued: list[Queued], echo: Callable[[str], None]) -> None:
-    """Day STANDUP_ON's standup as the team saw it: the prompt DM, the reminder, the day's
+def show_standups(
+    sprint: Sprint,
+    queued: list[Queued],
+    echo: Callable[[str], None],
+    *,
+    on: int = STANDUP_ON,
+    people: tuple[str, ...] = TEAM,
+) -> None:
+    """Day `on`'s standup as the team saw it: the prompt DM, the reminder, the day's
     message as the digest left it, the answers in its thread, and the blocker one recorded."""
     sched = sprint.schedule
-    day = sprint.sprint.start + timedelta(days=STANDUP_ON - 1)
+    day = sprint.sprint.start + timedelta(days=on - 1)
     parent = standups.day_key(day)
 
     def dms(template: str) -> list[Queued]:
@@ -728,8 +774,8 @@ def show_standups(sprint: Sprint, queued: list[Queued], echo: Callable[[str], No
         for q in queued
         if q.template == "blocker"
         and q.key.count(":") == 1
-        and sprint_day(sprint.sprint, q.at) == STANDUP_ON
-        and q.data.get("reporter") in TEAM
+        and sprint_day(sprint.sprint, q.at) == on
+        and q.data.get("reporter") in people
     ]
     for q in recorded:
         echo(
@@ -742,39 +788,56 @@ def show_standups(sprint: Sprint, queued: list[Queued], echo: Callable[[str], No
 @dataclass(frozen=True)
 class Morning:
     """The demo's "now": the reports, the readiness breakdown, the tracker, and the key of
-    the App Home published as when HOME_USER opens the Home tab."""
+    the App Home published as when the demo's home user opens the Home tab."""
 
     report: reports.DailyReport
-    weekly: reports.WeeklyReport
+    weekly: reports.WeeklyReport | None
     status: Status
     tracker: str
     home_key: str
 
 
-def _morning(demo: Demo) -> Morning:
+def _morning(demo: Demo, *, weekly: bool = True) -> Morning:
     """What the demo's "now" holds, in one transaction (the App Home is queued)."""
-    sprint, now, team = demo.sprint, demo.now, list(TEAM)
-    home_key = f"{reports.HOME_KEY}{HOME_USER}:demo"
+    sprint, now, team = demo.sprint, demo.now, list(demo.people)
+    home_key = f"{reports.HOME_KEY}{demo.home_user}:demo:{now:%Y%m%d}"
+    past = _past(demo)
     with demo.db.session() as session:
         morning = Morning(
             report=reports.daily_report(session=session, sprint=sprint, participants=team, now=now),
-            weekly=reports.weekly_report(
-                session=session, sprint=sprint, participants=team, now=now
-            ),
+            weekly=reports.weekly_report(session=session, sprint=sprint, participants=team, now=now)
+            if weekly
+            else None,
             status=current_status(session=session, sprint=sprint, now=now),
             tracker=tracker_markdown(session=session, sprint=sprint, now=now),
             home_key=home_key,
         )
+        home = reports.home(
+            session=session, sprint=sprint, now=now, user_id=demo.home_user, participants=team
+        )
+        home["past_sprints"] = past  # as the Home tab's listener adds them
         reports.publish_home(
             session=session,
             sprint=sprint,
             now=now,
-            user_id=HOME_USER,
+            user_id=demo.home_user,
             participants=team,
             key=home_key,
+            data=home,
         )
         session.commit()
     return morning
+
+
+def _past(demo: Demo) -> list[Any]:
+    """The team's ended sprints, newest first, for its App Home (`jobs.history`)."""
+    if demo.team is None:
+        return []
+    try:
+        from jobs import history
+    except ImportError:  # pragma: no cover - built alongside
+        return []
+    return list(history.past(demo.db, demo.team, demo.sprint, demo.now))
 
 
 @dataclass
@@ -816,11 +879,11 @@ class Screen:
     def alerts(self, p0: int | None) -> None:
         """The first regression alert, the P0 blocker's escalation, the first performance
         alert and every readiness-decline notice."""
+        team = self.sprint.channels.team
         for q in self.of("regression_alert")[:1]:
-            self.section("Regression alert (#phase4-production-readiness, day 3)")
+            self.section(f"Regression alert ({team}, {_when(self.sprint, q.at).split(',')[0]})")
             self.show(q)
         self.escalation(p0)
-        team = self.sprint.channels.team
         for q in self.of("performance_alert")[:1]:
             self.section(f"Performance alert ({team}, {_when(self.sprint, q.at)})")
             self.show(q)
@@ -861,27 +924,474 @@ class Screen:
             self.echo(f"{_when(sprint, done.at)}:")
             self.echo("    " + to_text(render(done)))
 
-    def morning(self, morning: Morning, now: datetime) -> None:
-        """Day STANDUP_ON's standup, then the readiness breakdown, reports and App Home."""
+    def morning(
+        self,
+        morning: Morning,
+        now: datetime,
+        *,
+        standup_on: int = STANDUP_ON,
+        people: tuple[str, ...] = TEAM,
+        home_user: str = HOME_USER,
+    ) -> None:
+        """Day `standup_on`'s standup, then the readiness breakdown, reports and App Home."""
         sprint, sched = self.sprint, self.sprint.schedule
+        status = sprint.channels.status
         self.section(
-            f"Standups ({sprint.channels.team}, day {STANDUP_ON}, "
+            f"Standups ({sprint.channels.team}, day {standup_on}, "
             f"{sched.standup_prompt:%H:%M}-{sched.standup_digest:%H:%M})"
         )
-        show_standups(sprint, self.queued, self.echo)
-        self.section("/readiness — the breakdown")
+        show_standups(sprint, self.queued, self.echo, on=standup_on, people=people)
+        self.section(f"/readiness — the breakdown ({sprint.sprint.name})")
         blocks = render_readiness(
             morning.status, sprint_name=sprint.sprint.name, days=sprint.sprint.days
         )
         self.echo(to_text({"blocks": blocks}))
-        self.section(f"Daily report (#sprint-status, day {morning.report['day']}, 09:00)")
+        self.section(
+            f"Daily report ({status}, day {morning.report['day']}, {sched.daily_report:%H:%M})"
+        )
         self.echo(to_text(render_payload(payload(reports.DAILY_REPORT, morning.report))))
-        self.section(f"Weekly report (#sprint-status, day {morning.weekly['day']})")
-        self.echo(to_text(render_payload(payload(reports.WEEKLY_REPORT, morning.weekly))))
+        if morning.weekly is not None:
+            self.section(f"Weekly report ({status}, day {morning.weekly['day']})")
+            self.echo(to_text(render_payload(payload(reports.WEEKLY_REPORT, morning.weekly))))
         home = self.by_key.get(morning.home_key)
         if home is not None:
-            self.section(f"App Home of @{HOME_USER} (the Home tab, opened {_when(sprint, now)})")
+            self.section(f"App Home of @{home_user} (the Home tab, opened {_when(sprint, now)})")
             self.show(home)
+
+    def blockers(self) -> None:
+        """Each blocker as posted, and what became of it (its escalation steps, resolution)."""
+        sprint = self.sprint
+        posted = [q for q in self.of("blocker") if q.key.count(":") == 1]
+        if not posted:
+            return
+        self.section(f"Blockers ({sprint.channels.blockers})")
+        for q in posted:
+            self.echo(f"{_when(sprint, q.at)}:")
+            self.show(q)
+            for step in self.queued:
+                if step.key.startswith(f"{q.key}:step:") and step.key.count(":") == 3:
+                    self.echo(f"  in its thread ({_when(sprint, step.at)}):")
+                    self.echo("    " + to_text(render(step)))
+            done = self.by_key.get(f"{q.key}:resolved")
+            if done is not None:
+                self.echo(f"  {_when(sprint, done.at)}:")
+                self.echo("    " + to_text(render(done)))
+
+
+# -- two teams, the first in its second sprint (issue 15) ---------------------------------
+
+TEAMS_EXAMPLE = EXAMPLE.parent / "examples" / "teams"
+# The example file's [sprint] keys that are the team's in a team file.
+_TEAM_KEYS = ("timezone", "workdays")
+# The example file's sprint tables, as a team file writes them (in its [[sprints]] entry).
+_SPRINT_TABLES = {
+    "[targets]": "[sprints.targets]",
+    "[plan]": "[sprints.plan]",
+    "[[milestones]]": "[[sprints.milestones]]",
+    "[baseline]": "[sprints.baseline]",
+}
+PLATFORM_CHANNEL = "#platform"
+
+
+def platform_file(example: str, team_file: str) -> str:
+    """The example sprint file as a team file: [team] "platform" holding its tables, its
+    sprint the first of `[[sprints]]`, and the sprints after it that `team_file`
+    (examples/teams/platform.toml) lists."""
+    lines = example.splitlines()
+    start = lines.index("[sprint]")
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("["))
+    own = lines[start + 1 : end]
+    team = [line for line in own if line.split("=")[0].strip() in _TEAM_KEYS]
+    entry = [line for line in own if line not in team]
+    out = [
+        "# The demo's platform team (written by `sprintbot demo`): sprint.example.toml as a team",
+        "# file, its [sprint] the first of [[sprints]], then examples/teams' Phase 5 Hardening.",
+        "# Check the directory with: sprintbot config check <this directory>",
+        "",
+        "[team]",
+        'id = "platform"',
+        'name = "Core Platform"',
+        *team,
+        "",
+        "[[sprints]]",
+        *entry,
+    ]
+    for line in lines[end:]:
+        header = line.split("#", 1)[0].strip()
+        out.append(_SPRINT_TABLES.get(header, line) if header in _SPRINT_TABLES else line)
+    later = team_file.split("\n[[sprints]]")[2:]  # the team file's second sprint on
+    for text in later:
+        out += ["", "[[sprints]]" + text.split("\n[channels]", 1)[0].rstrip()]
+    text = "\n".join(out).replace('"#phase4-production-readiness"', f'"{PLATFORM_CHANNEL}"')
+    # [schedule] is the team's, for sprints of 14 and 10 days: a weekly report on day 7.
+    return text.replace("weekly_report_days = [7, 14]", "weekly_report_days = [7]") + "\n"
+
+
+def team_dir(out_dir: Path, *, example: Path = EXAMPLE, teams: Path = TEAMS_EXAMPLE) -> Path:
+    """The demo's SPRINTBOT_CONFIG directory, written to `out_dir/teams`: platform.toml
+    (`platform_file`: the example sprint, then Phase 5 Hardening) and examples/teams'
+    mobile.toml as it is."""
+    path = out_dir / "teams"
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "platform.toml").write_text(
+        platform_file(
+            example.read_text(encoding="utf-8"),
+            (teams / "platform.toml").read_text(encoding="utf-8"),
+        ),
+        encoding="utf-8",
+    )
+    (path / "mobile.toml").write_text(
+        (teams / "mobile.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    return path
+
+
+# The platform team's first sprint runs its 14 days (CI every day, a daily report every
+# morning after the week the demo shows, the weekly report on day 14), then its second
+# starts: CI on its days 1-2, a P1 blocker, a standup on day 2; the demo's "now" is its
+# day 3 at the daily report. B-002 (the standup's P1 of day 6) is never resolved, so it
+# carries over.
+SPRINT_ONE_DAYS = 14
+SECOND_SPRINT_RUNS = 2  # CI runs in the second sprint before the demo's "now"
+SECOND_NOW_DAY = 3
+SECOND_STANDUP_ON = 2
+SECOND_ANSWERS: tuple[tuple[time, str, dict[standups.Field, Any]], ...] = (
+    (
+        time(9, 5),
+        "U0DEV1",
+        {
+            F.NOTES: "Profiled the API under load; the connection pool is the ceiling",
+            F.FOCUS_AREAS: "Pool sizing, then the E2E shards (B-002)",
+            F.TESTS_FIXED: "4",
+            F.TARGET_TESTS: "4",
+        },
+    ),
+    (
+        time(9, 14),
+        "U0QALEAD",
+        {
+            F.NOTES: "Regression suite green on main",
+            F.FOCUS_AREAS: "Load test at 1,000 req/s",
+            F.TESTS_FIXED: "2",
+            F.TARGET_TESTS: "3",
+        },
+    ),
+)
+
+
+def _ci_run(demo: Demo, run: DemoRun, *, prefix: str = "phase4") -> Event:
+    """One CI run, ingested at its time as `sprintbot ingest junit` does."""
+    info = RunInfo(
+        run=f"ci-{1000 + run.day}",
+        commit=hashlib.sha1(f"demo-{prefix}-{run.day}".encode()).hexdigest()[:12],  # noqa: S324
+        url=f"https://ci.example.com/{prefix}/runs/{1000 + run.day}",
+        at=run.at,
+    )
+    digest = hashlib.sha256(run.xml).hexdigest()
+    work = partial(ingest_junit, sprint=demo.sprint, document=run.xml, digest=digest, info=info)
+    return (run.at, work)
+
+
+def _reports(demo: Demo, days: range) -> list[Event]:
+    """The clock's 9:00 daily report on `days`, and the weekly report at 18:00 on its days."""
+    team, sched = list(demo.people), demo.sprint.schedule
+    events: list[Event] = [
+        (
+            demo.at(day, sched.daily_report),
+            partial(reports.post_daily_report, sprint=demo.sprint, participants=team),
+        )
+        for day in days
+    ]
+    events += [
+        (
+            demo.at(day, time(18, 0)),
+            partial(reports.post_weekly_report, sprint=demo.sprint, participants=team),
+        )
+        for day in days
+        if day in sched.weekly_report_days
+    ]
+    return events
+
+
+def _standup(
+    demo: Demo,
+    on: int,
+    answers: tuple[tuple[time, str, dict[standups.Field, Any]], ...],
+) -> list[Event]:
+    """The clock's three standup jobs on sprint day `on`, and `answers` as the form sends them."""
+    sched, team = demo.sprint.schedule, list(demo.people)
+    events: list[Event] = [
+        (demo.at(on, clock), partial(job, sprint=demo.sprint, participants=team))
+        for clock, job in (
+            (sched.standup_prompt, standups.prompt),
+            (sched.standup_reminder, standups.remind),
+            (sched.standup_digest, standups.digest),
+        )
+    ]
+    events += [(demo.at(on, clock), _answer(demo.sprint, u, v)) for clock, u, v in answers]
+    return events
+
+
+def _blocker(
+    demo: Demo, name: str, *, severity: str, component: str, description: str, who: str
+) -> Work:
+    """A blocker filed with /blocker by `who`, its id kept as `jobs[name]`."""
+
+    def work(*, session: Session, now: datetime) -> int | None:
+        return blockers.file_blocker(
+            session=session,
+            sprint=demo.sprint,
+            component=component,
+            description=description,
+            severity=severity,
+            reporter=who,
+            owner=who,
+            now=now,
+        ).id
+
+    return demo.recorded(name, work)
+
+
+def _resolve(demo: Demo, name: str, *, who: str, note: str) -> Work:
+    def work(*, session: Session, now: datetime) -> Any:
+        return blockers.resolve(
+            session=session,
+            sprint=demo.sprint,
+            blocker_id=demo.jobs[name],
+            user_id=who,
+            note=note,
+            now=now,
+        )
+
+    return work
+
+
+@dataclass(frozen=True)
+class PlatformDemo:
+    """The platform team: its first sprint's week as the demo always showed it, and its
+    second sprint at the demo's "now"."""
+
+    week: Demo
+    week_morning: Morning
+    week_queued: list[Queued]
+    ended: figures.Figures  # the first sprint as it ended
+    second: Demo
+    morning: Morning
+
+
+def build_platform(team: Team, teams: Teams, db: Database, *, runs_dir: Path) -> PlatformDemo:
+    """The platform team's two sprints, each in its own scope (`Teams.scope`)."""
+    first, second = team.sprints[0], team.sprints[1]
+    db_one = db.scoped(teams.scope(team, first))
+    week = build(first, db_one, runs_dir=runs_dir)
+    week_morning = _morning(week)
+    week_queued = _outbox(db_one)
+    runs = list(junit_runs(first, days=SPRINT_ONE_DAYS + SECOND_SPRINT_RUNS))
+
+    # The rest of the first sprint: CI every day, the daily and weekly reports.
+    end = local_instant(first.sprint, first.sprint.end, time(23, 0))
+    rest = Demo(first, db_one, runs=runs, until=end)
+    rest.replay(
+        [
+            *_reports(rest, range(DEMO_DAYS + 2, SPRINT_ONE_DAYS + 1)),
+            *(_ci_run(rest, r) for r in runs[DEMO_DAYS:SPRINT_ONE_DAYS]),
+        ]
+    )
+    with db_one.session() as session:
+        ended = figures.compute(session=session, sprint=first, at=end)
+
+    # The second sprint, to the morning of its day SECOND_NOW_DAY.
+    db_two = db.scoped(teams.scope(team, second))
+    demo = Demo(second, db_two, runs=runs[SPRINT_ONE_DAYS:], team=team)
+    demo.until = demo.at(SECOND_NOW_DAY, second.schedule.daily_report)
+    load = _blocker(
+        demo,
+        "pool",
+        severity="P1",
+        component="Scalability",
+        description="Connection pool exhausted at 900 req/s",
+        who="U0DEV1",
+    )
+    demo.replay(
+        [
+            *_reports(demo, range(1, SECOND_NOW_DAY)),
+            (demo.at(1, time(11, 0)), load),
+            *_standup(demo, SECOND_STANDUP_ON, SECOND_ANSWERS),
+            *(_ci_run(demo, r, prefix="phase5") for r in demo.runs),
+        ]
+    )
+    return PlatformDemo(
+        week=week,
+        week_morning=week_morning,
+        week_queued=week_queued,
+        ended=ended,
+        second=demo,
+        morning=_morning(demo, weekly=False),
+    )
+
+
+# The mobile team: its one sprint (from 2025-11-03, Mon-Fri) to its day 12, a Friday: CI
+# each workday at 16:00 Berlin, two blockers of its own (B-001 resolved, B-002 open), a
+# standup on day 11. Its people are its own; none of the platform team's.
+MOBILE_PEOPLE = ("U0DAVE", "U0ERIN", "U0FRANK")
+MOBILE_NOW_DAY = 12
+MOBILE_STANDUP_ON = 11
+# (test file without .py, tests, failing on day 1); where they land is up to mobile.toml.
+MOBILE_SUITE = (
+    ("ios/SyncTests/test_merge", 40, 14),
+    ("ios/SyncTests/test_queue", 30, 6),
+    ("android/sync/test_worker", 35, 9),
+    ("ios/UITests/test_screens", 25, 4),
+    ("android/ui/test_lists", 20, 2),
+)
+MOBILE_FIXES = 3  # failing tests fixed each workday
+MOBILE_ANSWERS: tuple[tuple[time, str, dict[standups.Field, Any]], ...] = (
+    (
+        time(9, 10),
+        "U0DAVE",
+        {
+            F.NOTES: "Merge conflicts resolved on both platforms",
+            F.FOCUS_AREAS: "Sync queue crash on Android 12 (B-002)",
+            F.TESTS_FIXED: "3",
+            F.TARGET_TESTS: "3",
+        },
+    ),
+    (
+        time(9, 20),
+        "U0ERIN",
+        {
+            F.NOTES: "Store screenshots drafted",
+            F.FOCUS_AREAS: "UI tests of the offline banner",
+            F.TESTS_FIXED: "0",
+            F.TARGET_TESTS: "2",
+        },
+    ),
+)
+
+
+def mobile_runs(sprint: Sprint, *, days: int, seed: int = 11) -> list[DemoRun]:
+    """One CI run at 16:00 local on each workday of the sprint's first `days` days;
+    MOBILE_FIXES failing tests pass at each run after the first."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    cases = [
+        Case(
+            area="Mobile", file=f"{path}.py", classname=path.replace("/", "."), name=f"test_{i:03d}"
+        )
+        for path, tests, _ in MOBILE_SUITE
+        for i in range(tests)
+    ]
+    failing: set[int] = set()
+    start = 0
+    for _, tests, fail in MOBILE_SUITE:
+        failing |= set(rng.sample(range(start, start + tests), fail))
+        start += tests
+    files = {c.file for c in cases}
+    out: list[DemoRun] = []
+    for day in range(1, days + 1):
+        date_ = sprint.sprint.start + timedelta(days=day - 1)
+        if not standups.is_workday(sprint, date_):
+            continue
+        if out:
+            failing -= set(rng.sample(sorted(failing), min(MOBILE_FIXES, len(failing))))
+        at = local_instant(sprint.sprint, date_, RUN_AT)
+        out.append(
+            DemoRun(
+                day=day,
+                at=at,
+                xml=_xml(cases, failing, at),
+                failing=len(failing),
+                tests=len(cases),
+                files=len(files),
+                files_passing=len(files - {cases[i].file for i in failing}),
+            )
+        )
+    return out
+
+
+def build_mobile(team: Team, teams: Teams, db: Database) -> tuple[Demo, Morning]:
+    """The mobile team's sprint, in its own scope, to the morning of its day 12."""
+    sprint = team.sprints[0]
+    demo = Demo(
+        sprint,
+        db.scoped(teams.scope(team, sprint)),
+        runs=mobile_runs(sprint, days=MOBILE_NOW_DAY - 1),
+        people=MOBILE_PEOPLE,
+        home_user=MOBILE_PEOPLE[0],
+        team=team,
+    )
+    demo.until = demo.at(MOBILE_NOW_DAY, sprint.schedule.daily_report)
+    conflict = _blocker(
+        demo,
+        "conflict",
+        severity="P1",
+        component="Sync",
+        description="Edits made offline are lost on a merge conflict",
+        who="U0DAVE",
+    )
+    crash = _blocker(
+        demo,
+        "crash",
+        severity="P0",
+        component="Sync",
+        description="Sync queue crashes on Android 12 after a restart",
+        who="U0ERIN",
+    )
+    fixed = _resolve(demo, "conflict", who="U0DAVE", note="Last-writer-wins replaced by a merge")
+    demo.replay(
+        [
+            (demo.at(2, time(10, 30)), conflict),
+            (demo.at(4, time(15, 0)), fixed),
+            (demo.at(9, time(11, 15)), crash),
+            *_standup(demo, MOBILE_STANDUP_ON, MOBILE_ANSWERS),
+            *(_ci_run(demo, r, prefix="mobile") for r in demo.runs),
+        ]
+    )
+    return demo, _morning(demo, weekly=False)
+
+
+def _heading(echo: Callable[[str], None], team: Team, sprint: Sprint, now: datetime) -> None:
+    rule = "=" * 78
+    info = sprint.sprint
+    echo(
+        f"\n{rule}\n= Team: {team.name} ({team.id}) — {info.name}, day "
+        f"{sprint_day(info, now)} of {info.days}, {now.astimezone(info.tz):%Y-%m-%d %H:%M} "
+        f"{info.timezone}\n{rule}"
+    )
+
+
+def show_history(screen: Screen, db: Database, team: Team, sprint: Sprint, now: datetime) -> None:
+    """`/sprint history` as the team would see it now (`jobs.history`), when it is there."""
+    try:
+        from jobs import history
+    except ImportError:  # pragma: no cover - built alongside
+        return
+    data = history.sprint_history(db, team, sprint, now)
+    screen.section(f"/sprint history ({team.name}, {_when(sprint, now)})")
+    screen.echo(to_text(render_payload(payload(history.SPRINT_HISTORY, data))))
+
+
+def show_ended(echo: Callable[[str], None], fig: figures.Figures, *, next_name: str) -> None:
+    """How a sprint ended: readiness start → end, tests fixed, blockers open at its end
+    (they carry over to the next sprint with their codes)."""
+    info, tests = fig.sprint.sprint, fig.tests
+    start = fig.baseline_measured
+    end = fig.score
+    echo(
+        f"{info.name} ended on {info.end} (day {info.days}): readiness "
+        f"{_pct(start)} → {_pct(end)} (target {fig.target:g}%), failing tests "
+        f"{tests.baseline_failing:,} → {tests.failing:,}, {tests.fixed:,} fixed, "
+        f"{tests.regressions_introduced} regressions introduced."
+    )
+    still = [b for b in fig.blockers if b.resolved_at is None]
+    for b in still:
+        echo(
+            f"{b.code} {b.severity} · {b.component} — {b.description}: still open, "
+            f"carried over to {next_name} with its code and history."
+        )
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1f}%"
 
 
 def run_demo(
@@ -889,27 +1399,59 @@ def run_demo(
 ) -> dict[str, Path]:
     """Build the demo in `out_dir` and print it; returns the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    sprint = load_sprint(sprint_file)
+    org = load_org(team_dir(out_dir, example=sprint_file))
+    platform, mobile = (t for key in ("platform", "mobile") for t in org.teams if t.id == key)
     db_path = out_dir / "demo.db"
     db_path.unlink(missing_ok=True)
     url = f"sqlite:///{db_path}"
     upgrade(url)
     db = Database.from_url(url)
     try:
-        demo = build(sprint, db, runs_dir=out_dir / "junit")
-        morning = _morning(demo)
-        screen = Screen(sprint, _outbox(db), echo)
-        screen.suite(demo.runs[0])
-        screen.alerts(demo.jobs.get("p0"))
-        screen.morning(morning, demo.now)
+        first = platform.sprints[0].sprint
+        teams = Teams.sync(org, db=db, now=local_instant(first, first.start, time(0, 0)))
+        p = build_platform(platform, teams, db, runs_dir=out_dir / "junit")
+        m_demo, m_morning = build_mobile(mobile, teams, db)
+
+        # The platform team: its first sprint's first week as it happened, how that sprint
+        # ended, then its second sprint this morning.
+        first_sprint, second = platform.sprints[0], platform.sprints[1]
+        echo(
+            f"Two teams from {org.path} (sprintbot config check it), one database, each "
+            "team's rows its own: Core Platform in its second sprint, Mobile Apps in its first."
+        )
+        _heading(echo, platform, second, p.second.now)
+        week = Screen(first_sprint, p.week_queued, echo)
+        week.suite(p.week.runs[0])
+        week.alerts(p.week.jobs.get("p0"))
+        week.morning(p.week_morning, p.week.now)
+        week.section(f"{first.name}: how it ended")
+        show_ended(echo, p.ended, next_name=second.sprint.name)
+        start = local_instant(second.sprint, second.sprint.start, time(0, 0))
+        now2 = Screen(second, _outbox(p.second.db, since=start), echo)
+        show_history(now2, p.second.db, platform, second, p.second.now)
+        now2.blockers()
+        now2.morning(p.morning, p.second.now, standup_on=SECOND_STANDUP_ON)
+
+        # The mobile team: its one sprint this morning.
+        _heading(echo, mobile, mobile.sprints[0], m_demo.now)
+        screen = Screen(mobile.sprints[0], _outbox(m_demo.db), echo)
+        screen.blockers()
+        screen.morning(
+            m_morning,
+            m_demo.now,
+            standup_on=MOBILE_STANDUP_ON,
+            people=MOBILE_PEOPLE,
+            home_user=m_demo.home_user,
+        )
         files = {
             "chart": out_dir / "burndown.png",
             "tracker": out_dir / "tracker.md",
             "database": db_path,
             "runs": out_dir / "junit",
+            "teams": out_dir / "teams",
         }
-        files["chart"].write_bytes(burndown_png(morning.report))
-        files["tracker"].write_text(morning.tracker, encoding="utf-8")
+        files["chart"].write_bytes(burndown_png(p.week_morning.report))
+        files["tracker"].write_text(p.week_morning.tracker, encoding="utf-8")
         return files
     finally:
         db.dispose()

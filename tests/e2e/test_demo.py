@@ -1,5 +1,7 @@
 """`sprintbot demo` as a new user runs it: no Slack, no settings, a fresh process; and the
-CI runs it generates, which start from the seed tracker's baseline."""
+CI runs it generates, which start from the seed tracker's baseline. It serves two teams from
+one database: Core Platform in its second sprint (its first sprint's week shown as it
+happened, then how that sprint ended), and Mobile Apps in its only sprint."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import io
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from collections import defaultdict
@@ -142,8 +145,9 @@ def _section(out: str, title: str) -> str:
 
 def test_demo_states_the_baseline_it_starts_from(demo: tuple[str, Path]) -> None:
     out, _ = demo
-    # Near the start, one line: the seed's figures, and which reading of them it takes.
-    head = out.strip().splitlines()[:5]
+    # Near the start, under the first team's heading, one line: the seed's figures, and
+    # which reading of them it takes.
+    head = out.strip().splitlines()[:10]
     baseline = next(line for line in head if line.startswith("Baseline as the seed's"))
     assert baseline == (
         "Baseline as the seed's Test Coverage rows give it: 2,124 tests in 59 files "
@@ -159,7 +163,7 @@ def test_demo_states_the_baseline_it_starts_from(demo: tuple[str, Path]) -> None
 def test_demo_prints_the_sprint_and_writes_chart_and_tracker(demo: tuple[str, Path]) -> None:
     out, out_dir = demo
     # What Slack would have shown, as terminal text.
-    assert "# Regression alert (#phase4-production-readiness, day 3)" in out
+    assert "# Regression alert (#platform, day 3)" in out
     assert "6 tests regressed on main" in out
     assert "API Throughput degraded: 850 req/s" in out
     assert "# /readiness — the breakdown" in out and "Core Infrastructure · weight 25" in out
@@ -226,10 +230,10 @@ def test_demo_shows_a_p0_climbing_its_escalation_path(demo: tuple[str, Path]) ->
     # (day 3, 11:00; the clocks went back an hour on day 5, 2025-11-02).
     lines = section.splitlines()
     steps = [
-        ("+0h (day 3, 11:00), also in #phase4-production-readiness:", "Daily standup discussion"),
+        ("+0h (day 3, 11:00), also in #platform:", "Daily standup discussion"),
         ("+8h (day 3, 19:00):", "Technical lead review"),
         (
-            "+24h (day 4, 11:00), also in #phase4-production-readiness:",
+            "+24h (day 4, 11:00), also in #platform:",
             "Swarm coordination meeting",
         ),
         ("+48h (day 5, 10:00):", "Executive decision"),
@@ -245,7 +249,7 @@ def test_demo_shows_a_p0_climbing_its_escalation_path(demo: tuple[str, Path]) ->
 
 def test_demo_shows_a_day_of_standups_and_the_notices(demo: tuple[str, Path]) -> None:
     out, _ = demo
-    standups = _section(out, "Standups (#phase4-production-readiness, day 6, 09:00-09:30)")
+    standups = _section(out, "Standups (#platform, day 6, 09:00-09:30)")
     assert "09:00 standup-prompt: 4 DMs" in standups  # U0DEV3 is away
     assert "09:25 standup-reminder: 1 DM(s), to @U0DEV2" in standups
     assert "Standup — Day 6 of 14, 2025-11-03" in standups
@@ -259,7 +263,7 @@ def test_demo_shows_a_day_of_standups_and_the_notices(demo: tuple[str, Path]) ->
     assert len(said) == 3 and sum(said) == sum(day5.fixed.values()) == 18
     assert all(f.startswith("tests/cli/") for f in day5.fixed)
 
-    decline = _section(out, "Readiness-decline notice (#phase4-production-readiness, day 5")
+    decline = _section(out, "Readiness-decline notice (#platform, day 5")
     assert "Readiness fell" in decline and "Scalability (weight 5)" in decline
     assert "[Call emergency standup]" in decline
 
@@ -283,3 +287,149 @@ def test_demo_reports_an_unwritable_directory(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.strip().endswith("cannot write (Not a directory)")
     assert proc.stderr.count("\n") == 1
+
+
+def _teams(out: str) -> dict[str, str]:
+    """Each team's part of the output, by team id: from its `= Team:` heading to the next."""
+    parts = out.split("\n= Team: ")[1:]
+    assert parts, "no team headings"
+    return {part.split("(", 1)[1].split(")", 1)[0]: part for part in parts}
+
+
+def test_demo_runs_two_teams_the_first_in_its_second_sprint(demo: tuple[str, Path]) -> None:
+    out, out_dir = demo
+    teams = _teams(out)
+    assert list(teams) == ["platform", "mobile"]
+    platform = teams["platform"]
+    assert platform.startswith(
+        "Core Platform (platform) — Phase 5 Hardening, day 3 of 10, 2025-11-14 09:00 "
+        "America/New_York\n"
+    )
+    # Its first sprint ran its 14 days and ended with B-002 (the standup's P1) still open.
+    ended = _section(out, "Phase 4 Production Readiness: how it ended")
+    assert re.search(
+        r"Phase 4 Production Readiness ended on 2025-11-11 \(day 14\): readiness "
+        r"[\d.]+% → [\d.]+% \(target 85%\), failing tests 407 → \d+",
+        ended,
+    )
+    assert (
+        "B-002 P1 · E2E Tests — E2E Tests time out on the shared CI runners: still open, "
+        "carried over to Phase 5 Hardening" in ended
+    )
+    # The second sprint this morning: its day 3, with the carried-over blocker under its
+    # same code and the team's numbering going on (B-003 filed on its day 1).
+    now = platform[platform.index("# Daily report (#sprint-status, day 3, 09:00)") :]
+    assert "Daily report — Day 3 of 10, 2025-11-14" in now
+    assert "Open blockers (2)" in now
+    # (#sprint-status is both teams': a code there may come with its team, "platform B-002".)
+    assert re.search(r"● (platform )?B-002 P1 · E2E Tests — E2E Tests time out on the", now)
+    assert re.search(r"● (platform )?B-003 P1 · Scalability — Connection pool exhausted", now)
+    readiness = _section(out, "/readiness — the breakdown (Phase 5 Hardening)")
+    assert "Phase 5 Hardening · Day 3 of 10" in readiness and "Target: 90 %" in readiness
+    standup = _section(out, "Standups (#platform, day 2, 09:00-09:30)")
+    assert "Standup — Day 2 of 10, 2025-11-13" in standup
+    home = platform[platform.index("# App Home of @U0DEV1 (the Home tab, opened day 3") :]
+    assert "Phase 5 Hardening — Day 3 of 10" in home
+    # Its App Home lists the past sprint, as the Home tab's listener adds it.
+    assert "Past sprints\nPhase 4 Production Readiness (2025-10-29 → 2025-11-11)" in home
+    # /sprint history: both sprints, the running one first.
+    history = _section(out, "/sprint history (Core Platform")
+    assert history.index("Phase 5 Hardening") < history.index("Phase 4 Production Readiness")
+
+    # The teams directory it served, as `config check` reads it.
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "config", "check", str(out_dir / "teams")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"{out_dir / 'teams'}: valid, 2 teams" in proc.stdout
+    assert "    Phase 5 Hardening: 2025-11-12 to 2025-11-21, 10 days" in proc.stdout
+
+
+def test_demo_second_team_has_its_own_sprint_and_numbers(demo: tuple[str, Path]) -> None:
+    out, _ = demo
+    mobile = _teams(out)["mobile"]
+    assert mobile.startswith(
+        "Mobile Apps (mobile) — Offline Sync, day 12 of 14, 2025-11-14 09:00 Europe/Berlin\n"
+    )
+    # Its blockers are numbered from B-001, in its own blockers channel.
+    blockers = mobile[mobile.index("# Blockers (#mobile-blockers)") :]
+    assert "● B-001 P1 · Sync\nEdits made offline are lost on a merge conflict" in blockers
+    assert "✔ B-001 resolved by @U0DAVE" in blockers
+    assert "● B-002 P0 · Sync\nSync queue crashes on Android 12 after a restart" in blockers
+    assert "Standup — Day 11 of 14, 2025-11-13" in mobile
+    assert "Answered 2 of 3\nMissing: @U0FRANK" in mobile
+    report = mobile[mobile.index("# Daily report (#sprint-status, day 12, 09:00)") :]
+    assert "Daily report — Day 12 of 14, 2025-11-14" in report
+    assert re.search(r"Open blockers \(1\)\n● (mobile )?B-002 P0 · Sync", report)
+    assert "Data · weight 3" in mobile and "✔ UI (2)" in mobile
+    assert "Offline Sync — Day 12 of 14" in mobile[mobile.index("# App Home of @U0DAVE") :]
+
+
+def test_demo_keeps_each_teams_data_to_itself(demo: tuple[str, Path]) -> None:
+    out, out_dir = demo
+    teams = _teams(out)
+    platform, mobile = teams["platform"], teams["mobile"]
+    for word in (
+        "Mobile Apps",
+        "Offline Sync",
+        "#mobile",
+        "U0DAVE",
+        "U0ERIN",
+        "U0FRANK",
+        "Android",
+        "ci.example.com/mobile",
+        "Sync queue",
+    ):
+        assert word not in platform, word
+    for word in (
+        "Core Platform",
+        "Phase 4",
+        "Phase 5",
+        "#platform",
+        "#critical-blockers",
+        "U0DEV",
+        "U0TECHLEAD",
+        "U0QALEAD",
+        "Swarm",
+        "E2E Tests",
+        "Scalability",
+        "ci.example.com/phase",
+    ):
+        assert word not in mobile, word
+
+    # In the database: each team's blockers numbered on their own, each sprint's rows its own.
+    db = sqlite3.connect(out_dir / "demo.db")
+    try:
+        numbers = db.execute(
+            "SELECT t.slug, b.number, b.resolved_at IS NULL FROM blocker b "
+            "JOIN team t ON t.id = b.team_id ORDER BY t.slug, b.number"
+        ).fetchall()
+        assert numbers == [
+            ("mobile", 1, 0),
+            ("mobile", 2, 1),
+            ("platform", 1, 0),
+            ("platform", 2, 1),  # carried over from Phase 4, open in Phase 5
+            ("platform", 3, 1),
+        ]
+        standups = db.execute(
+            "SELECT t.slug, s.name, count(*) FROM standup u JOIN sprint s ON s.id = u.sprint_id "
+            "JOIN team t ON t.id = s.team_id AND t.id = u.team_id GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+        assert standups == [
+            ("mobile", "Offline Sync", 2),
+            ("platform", "Phase 4 Production Readiness", 3),
+            ("platform", "Phase 5 Hardening", 2),
+        ]
+        sprints = {
+            row[0]
+            for row in db.execute(
+                "SELECT s.name FROM readiness_snapshot r JOIN sprint s ON s.id = r.sprint_id"
+            )
+        }
+        assert sprints == {"Offline Sync", "Phase 4 Production Readiness", "Phase 5 Hardening"}
+    finally:
+        db.close()
