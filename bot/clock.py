@@ -119,7 +119,7 @@ def daily(work: Work) -> Run:
 
     def run(runtime: Runtime, name: str, slot: str | None) -> str:
         if slot is None:
-            outside = not_running(runtime.sprint.sprint, runtime.now())
+            outside = between_sprints(runtime.sprint.sprint, runtime.now())
             if outside:
                 return f"{name}: {outside}; nothing posted"
         return run_daily(runtime, name, work, slot=slot)
@@ -355,16 +355,6 @@ def between_sprints(info: SprintInfo, now: datetime) -> str:
         return f"no sprint running; the next starts on {info.start.isoformat()}"
     if current is figures.Phase.ENDED:
         return f"no sprint running; the last ended on {info.end.isoformat()}"
-    return ""
-
-
-def not_running(info: SprintInfo, now: datetime) -> str:
-    """Why daily jobs do nothing now ("" while the sprint runs)."""
-    current = figures.phase(info, now)
-    if current is figures.Phase.BEFORE:
-        return f"the sprint starts on {info.start.isoformat()}"
-    if current is figures.Phase.ENDED:
-        return f"the sprint ended on {info.end.isoformat()}"
     return ""
 
 

@@ -610,18 +610,7 @@ def _standup_day(demo: Demo) -> list[Event]:
 
 def _ci_runs(demo: Demo) -> list[Event]:
     """The CI runs, each ingested at its time as `sprintbot ingest junit` does."""
-    events: list[Event] = []
-    for run in demo.runs:
-        info = RunInfo(
-            run=f"ci-{1000 + run.day}",
-            commit=hashlib.sha1(f"demo-{run.day}".encode()).hexdigest()[:12],  # noqa: S324
-            url=f"https://ci.example.com/phase4/runs/{1000 + run.day}",
-            at=run.at,
-        )
-        digest = hashlib.sha256(run.xml).hexdigest()
-        work = partial(ingest_junit, sprint=demo.sprint, document=run.xml, digest=digest, info=info)
-        events.append((run.at, work))
-    return events
+    return [_ci_run(demo, run) for run in demo.runs]
 
 
 def render(q: Queued) -> Message:

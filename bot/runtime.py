@@ -71,16 +71,22 @@ def serve_team(
     files first, as a starting server does)."""
     org = load_org(settings.SPRINTBOT_CONFIG)
     chosen = pick_team(org, team)
+    teams = sync_teams(org, db, now=now)
+    served = teams.serve(chosen, now=now)
+    return served.sprint, db.scoped(served.scope)
+
+
+def sync_teams(org: Org, db: Database, *, now: datetime) -> Teams:
+    """The teams with their rows kept in step with the files; StartupError (one line) when
+    that cannot be done."""
     try:
-        teams = Teams.sync(org, db=db, now=now)
+        return Teams.sync(org, db=db, now=now)
     except LegacyData as exc:
         raise StartupError(str(exc)) from None
     except SQLAlchemyError as exc:
         raise StartupError(
             f"DATABASE_URL: cannot record the teams ({exc.__class__.__name__})"
         ) from None
-    served = teams.serve(chosen, now=now)
-    return served.sprint, db.scoped(served.scope)
 
 
 def pick_team(org: Org, team: str | None) -> Team:
@@ -193,14 +199,7 @@ def build_runtime(
     )
     worker = OutboxWorker(sender, threads=SENDER_THREADS)
     authorize = BotAuthorize(client, settings.secret("SLACK_BOT_TOKEN"))
-    try:
-        teams = Teams.sync(org, db=shared, now=now())
-    except LegacyData as exc:
-        raise StartupError(str(exc)) from None
-    except SQLAlchemyError as exc:
-        raise StartupError(
-            f"DATABASE_URL: cannot record the teams ({exc.__class__.__name__})"
-        ) from None
+    teams = sync_teams(org, shared, now=now())
     contexts = Contexts(settings, teams=teams, db=shared, now=now, notify_outbox=worker.poke)
     first = contexts.first
     sprint, db, ready = first.sprint, first.db, first.ready

@@ -218,6 +218,6 @@ def test_between_sprints_the_bot_says_none_runs_and_posts_nothing_daily(
     before = len(posts(server))
     for job in ("daily-report", "standup-prompt"):
         said = bot_clock.run_job(server.runtime, job, team=platform(server))
-        assert said == f"{job}: the sprint starts on 2025-11-17; nothing posted"
+        assert said == f"{job}: no sprint running; the next starts on 2025-11-17; nothing posted"
     server.runtime.sender.drain()
     assert len(posts(server)) == before
