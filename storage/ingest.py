@@ -10,6 +10,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from storage.models import KnownTest
+from storage.scope import team_of
 
 KnownRow = tuple[str, str, int, str, str | None]
 
@@ -18,9 +19,12 @@ LOOKUP_BATCH = 5000
 
 
 def branch_size(*, session: Session, branch: str) -> int:
-    """How many known tests a branch has (counted on its (branch, key) index)."""
+    """How many known tests the session's team has on a branch (counted on its (team, branch,
+    key) index; named here too, for a session without a scope)."""
     found = session.execute(
-        sa_select(func.count()).select_from(KnownTest).where(col(KnownTest.branch) == branch)
+        sa_select(func.count())
+        .select_from(KnownTest)
+        .where(col(KnownTest.team_id) == team_of(session), col(KnownTest.branch) == branch)
     ).scalar()
     return int(found or 0)
 
@@ -28,18 +32,21 @@ def branch_size(*, session: Session, branch: str) -> int:
 def known_tests_by_key(
     *, session: Session, branch: str, keys: Iterable[str], batch: int = LOOKUP_BATCH
 ) -> Iterator[KnownRow]:
-    """The known tests of a branch with these keys (known_test.key), as (classname, name, id,
-    status, component): a report's tests looked up `batch` keys a statement, so a shard of a
-    large suite reads only its own tests."""
+    """The known tests of the session's team on a branch with these keys (known_test.key), as
+    (classname, name, id, status, component): a report's tests looked up `batch` keys a
+    statement, so a shard of a large suite reads only its own tests. SQL on the DB-API
+    cursor, which the team scope does not see: it names the team itself."""
     p = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+    team = team_of(session)
     cursor = session.connection().connection.cursor()
     try:
         wanted = iter(keys)
         while chunk := list(islice(wanted, batch)):
             cursor.execute(
                 "SELECT classname, name, id, status, component FROM known_test "  # noqa: S608
-                f"WHERE branch = {p} AND key IN ({', '.join([p] * len(chunk))})",  # placeholders
-                (branch, *chunk),
+                f"WHERE team_id = {p} AND branch = {p} "  # (placeholders, not data)
+                f"AND key IN ({', '.join([p] * len(chunk))})",
+                (team, branch, *chunk),
             )
             yield from cursor.fetchall()
     finally:
@@ -47,8 +54,9 @@ def known_tests_by_key(
 
 
 def branch_counts(*, session: Session, branch: str) -> dict[tuple[str | None, str], int]:
-    """How many of a branch's known tests there are per (component, status): one pass over
-    the branch, counted by the database."""
+    """How many of the session's team's known tests of a branch there are per (component,
+    status): one pass over the branch, counted by the database (SQL on the DB-API cursor,
+    which names the team itself: the team scope does not see it)."""
     sqlite = session.get_bind().dialect.paramstyle == "qmark"
     p = "?" if sqlite else "%s"
     # On SQLite a table scan beats walking the (branch, key) index to every row.
@@ -57,8 +65,9 @@ def branch_counts(*, session: Session, branch: str) -> dict[tuple[str | None, st
     try:
         cursor.execute(
             f"SELECT component, status, count(*) FROM {table} "  # noqa: S608
-            f"WHERE branch = {p} GROUP BY component, status",  # (a placeholder, not data)
-            (branch,),
+            f"WHERE team_id = {p} AND branch = {p} "  # (placeholders, not data)
+            "GROUP BY component, status",
+            (team_of(session), branch),
         )
         return {(component, status): int(n) for component, status, n in cursor.fetchall()}
     finally:

@@ -100,7 +100,11 @@ def insert_staged_tests(
         ),
         {"team": team, "branch": branch, "report": report_id, "seen": first_seen_at, "at": at},
     ).rowcount  # type: ignore[attr-defined]
-    if sqlite and _max_test_id(session) == base + inserted and _ids_follow(session, base, team):
+    if (
+        sqlite
+        and _max_test_id(session) == base + inserted
+        and _ids_follow(session, base, team, branch)
+    ):
         # Under SQLite's write lock the rows took the next ids, in key order, which is the
         # staged order `n`: no need to look each up again.
         session.execute(
@@ -129,15 +133,16 @@ def _max_test_id(session: Session) -> int:
     return int(session.execute(text("SELECT max(id) FROM known_test")).scalar() or 0)
 
 
-def _ids_follow(session: Session, base: int, team: int) -> bool:
-    """Whether the first and the last staged test got ids base + their `n`."""
+def _ids_follow(session: Session, base: int, team: int, branch: str) -> bool:
+    """Whether the first and the last staged test got ids base + their `n` (looked up on
+    known_test's whole (team, branch, key) index)."""
     found = session.execute(
         text(
             "SELECT s.n, k.id FROM staged_test s "
-            "JOIN known_test k ON k.team_id = :team AND k.key = s.key "
+            "JOIN known_test k ON k.team_id = :team AND k.branch = :branch AND k.key = s.key "
             "WHERE s.n IN (1, (SELECT max(n) FROM staged_test)) AND k.id > :base"
         ),
-        {"base": base, "team": team},
+        {"base": base, "team": team, "branch": branch},
     ).all()
     return bool(found) and all(int(i) == base + int(n) for n, i in found)
 

@@ -99,6 +99,13 @@ def outbox_message(*, session: Session, key: str) -> OutboxMessage | None:
     return session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
 
 
+def own_key(*, session: Session, row: OutboxMessage) -> str:
+    """A row read back from the outbox (`outbox_message`, `latest_message`) holds its key
+    with its team's prefix; this is the key as the session's team names it, the one
+    `enqueue` (a `parent_key` too) and `outbox_message` take and prefix again."""
+    return row.key.removeprefix(team_keys(session))
+
+
 def _lane_heads() -> Any:
     """(the row alias, a condition) selecting rows with no older undelivered row in their
     lane; rows without a lane are each their own.
