@@ -408,7 +408,10 @@ def prune(runtime: Runtime, *, name: str, slot: str | None = None) -> str:
         if claim is None:
             return f"{name}: already ran for {slot}"
     result = f"{name}: " + retention.run_all(
-        db=runtime.db, sprint=runtime.sprint, now=runtime.now()
+        db=runtime.db,
+        sprint=runtime.sprint,
+        now=runtime.now(),
+        team=runtime.teams.owning(runtime.db.scope),  # its ended sprints' outcomes kept first
     )
     if slot is None:  # the clock's run is logged by `scheduled`
         log.info("%s", result)

@@ -4,11 +4,13 @@ previous sprint" and `GET /api/v1/sprints`."""
 
 from __future__ import annotations
 
+import logging
 import statistics
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from jobs import figures, milestones, review
@@ -17,8 +19,10 @@ from jobs.messages import Spec, Template
 from jobs.teams import Teams
 from storage import queries
 from storage.db import Database
-from storage.models import Blocker
+from storage.models import Blocker, SprintRow
 from storage.scope import Scope
+
+log = logging.getLogger(__name__)
 
 LISTED = 10  # past sprints a message shows (newest first); the API lists them all
 HOME_LISTED = 5  # on App Home
@@ -107,12 +111,63 @@ def started_at(sprint: Sprint, now: datetime) -> bool:
     return figures.phase(sprint.sprint, now) is not figures.Phase.BEFORE
 
 
+def ended(sprint: Sprint, now: datetime) -> bool:
+    """Whether the sprint's last day is over at `now` (its outcome is final)."""
+    return figures.phase(sprint.sprint, now) is figures.Phase.ENDED
+
+
 def sprint_outcome(
     db: Database, scope: Scope | None, sprint: Sprint, now: datetime
 ) -> SprintOutcome:
-    """One sprint's outcome, read from the rows of `scope` (its team's sprint)."""
+    """One sprint's outcome, read from the rows of `scope` (its team's sprint). An ended
+    sprint's is computed once, the first time it is asked for after the sprint ended, and
+    kept on its sprint row: read back afterwards, whatever the retention job pruned since
+    (and cheap for `/sprint history` and App Home)."""
+    if scope is None or scope.sprint_id is None or not ended(sprint, now):
+        with db.scoped(scope).read() as session:
+            return outcome_of(session=session, sprint=sprint, now=now)
+    with db.read() as session:
+        row = session.get(SprintRow, scope.sprint_id)
+        kept = row.outcome if row is not None else None
+    if kept is not None and _for(kept, sprint):
+        # The numbers as kept; the name (and its status, ended) as the file says today.
+        return cast(SprintOutcome, {**kept, "name": sprint.sprint.name, "status": "ended"})
     with db.scoped(scope).read() as session:
-        return outcome_of(session=session, sprint=sprint, now=now)
+        out = outcome_of(session=session, sprint=sprint, now=now)
+    _keep(db, scope.sprint_id, out)
+    return out
+
+
+def _for(kept: dict[str, Any], sprint: Sprint) -> bool:
+    """Whether an outcome kept on a sprint row is that of the sprint's dates (a corrected
+    start or length makes it another's)."""
+    info = sprint.sprint
+    return kept.get("start") == info.start.isoformat() and kept.get("end") == info.end.isoformat()
+
+
+def _keep(db: Database, sprint_id: int, out: SprintOutcome) -> None:
+    """Keep an ended sprint's outcome on its row (two processes computing it at once
+    compute the same). A failure to write is logged; it is computed again next time."""
+    try:
+        with db.session() as session:
+            row = session.get(SprintRow, sprint_id)
+            if row is not None:
+                row.outcome = dict(out)
+                session.add(row)
+                session.commit()
+    except SQLAlchemyError:
+        log.exception("history: could not keep the outcome of sprint row %s", sprint_id)
+
+
+def freeze(db: Database, team: Team | None, sprint: Sprint, now: datetime) -> int:
+    """Keep the outcome of each of the team's ended sprints not kept yet (`db`: scoped to
+    one of the team's sprints, as a job's is); how many were ended. The retention job runs
+    it before pruning, so that what it prunes never changes an ended sprint's outcome."""
+    scope_of = scopes(db)
+    done = [s for s in team_sprints(team, sprint) if ended(s, now)]
+    for s in done:
+        sprint_outcome(db, scope_of(s), s, now)
+    return len(done)
 
 
 def outcomes_by(db: Database, scope_of: ScopeOf, team: Team, now: datetime) -> list[SprintOutcome]:
@@ -166,11 +221,9 @@ def previous(
 
 def past(db: Database, team: Team | None, sprint: Sprint, now: datetime) -> list[SprintOutcome]:
     """App Home's "Past sprints": the team's ended sprints, newest first."""
-    ended = [
-        s for s in team_sprints(team, sprint) if figures.phase(s.sprint, now) is figures.Phase.ENDED
-    ]
+    done = [s for s in team_sprints(team, sprint) if ended(s, now)]
     scope_of = scopes(db)
-    return [sprint_outcome(db, scope_of(s), s, now) for s in reversed(ended[-HOME_LISTED:])]
+    return [sprint_outcome(db, scope_of(s), s, now) for s in reversed(done[-HOME_LISTED:])]
 
 
 def sprint_history(db: Database, team: Team | None, sprint: Sprint, now: datetime) -> SprintHistory:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from jobs import figures, numbers
-from jobs.config import Retention, Sprint
+from jobs import figures, history, numbers
+from jobs.config import Retention, Sprint, Team
 from storage import retention as store
 from storage.db import Database
 
@@ -64,11 +64,26 @@ def horizons(*, sprint: Sprint, policy: Retention, now: datetime) -> Horizons:
     )
 
 
-def run_all(*, db: Database, sprint: Sprint, now: datetime, batch: int = BATCH) -> str:
-    """Prune what `[retention]` says may go as of `now`; a one-line summary."""
+def run_all(
+    *,
+    db: Database,
+    sprint: Sprint,
+    now: datetime,
+    batch: int = BATCH,
+    team: Team | None = None,
+) -> str:
+    """Prune what `[retention]` says may go as of `now`; a one-line summary. First the
+    outcome of each of `team`'s ended sprints (of `sprint` alone without a team) is kept
+    (`jobs.history.freeze`): pruning their raw history never changes them; if that
+    fails nothing is pruned."""
     policy = sprint.retention
     if policy is None:
         return "no [retention] in the sprint file: all history is kept"
+    try:
+        history.freeze(db, team, sprint, now)
+    except Exception:  # pruning now could change an ended sprint's outcome (logged in full)
+        log.exception("retention: keeping the ended sprints' outcomes failed; nothing pruned")
+        return "nothing pruned: the ended sprints' outcomes could not be kept first"
     h = horizons(sprint=sprint, policy=policy, now=now)
     steps: list[tuple[str, Callable[..., int], Any]] = [
         ("packed statuses", store.drop_statuses, h.statuses),

@@ -9,14 +9,19 @@ says when it starts: nothing daily is posted), after its last sprint that one (e
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+
+from sqlmodel import Session
 
 from jobs.config import Org, Sprint, Team, sprint_at, sprint_to_serve
 from storage import queries
 from storage.db import Database
-from storage.queries.teams import SprintDates, TeamRows
-from storage.scope import Scope
+from storage.queries.teams import SprintDates, TeamRows, team_rows
+from storage.scope import LEGACY, Scope
+
+log = logging.getLogger(__name__)
 
 
 class LegacyData(Exception):
@@ -43,10 +48,15 @@ class Teams:
 
     @classmethod
     def sync(cls, org: Org, *, db: Database, now: datetime) -> Teams:
-        """The teams, their rows made or updated from the files (one transaction). The data
-        of a database from before teams existed is adopted by the team of a one-team
-        config; with several teams LegacyData is raised rather than guessing whose it is
-        (an empty database's placeholder is taken by the first team)."""
+        """The teams, their rows made or updated from the files (one transaction).
+
+        A config of one team is the deployment's one team whatever its file is called: a
+        database holding one team row takes it under the team's id (the migration's row
+        with the data held before teams existed, or the row of the same team's file before
+        it was renamed, moved into a directory or given a `[team] id`), so its history,
+        outbox keys and job slots stay its own. With several teams an unknown id is a new
+        team, and the data of a database from before teams raises LegacyData rather than
+        guessing whose it is (an empty database's placeholder is taken by the first team)."""
         rows: dict[str, TeamRows] = {}
         with db.session() as session:
             if (
@@ -68,7 +78,7 @@ class Teams:
                         SprintDates(s.sprint.name, s.sprint.start, s.sprint.end)
                         for s in team.sprints
                     ],
-                    adopt=queries.legacy_team_free(session=session),
+                    adopt=_adoptable(session, team, alone=len(org.teams) == 1),
                     now=now,
                 )
             session.commit()
@@ -100,6 +110,21 @@ class Teams:
         running = sprint_at(team, now=now) is not None
         return Served(team=team, sprint=sprint, scope=self.scope(team, sprint), running=running)
 
+    def serve_sprint(self, team: Team, start: date, *, now: datetime) -> Served | None:
+        """`team`'s sprint starting on `start` (the one a button or form of its messages
+        names), served at `now` whichever sprint runs then; None if the team has none."""
+        sprint = next((s for s in team.sprints if s.sprint.start == start), None)
+        if sprint is None:
+            return None
+        running = sprint_at(team, now=now) is sprint
+        return Served(team=team, sprint=sprint, scope=self.scope(team, sprint), running=running)
+
+    def owning(self, scope: Scope | None) -> Team | None:
+        """The team whose rows `scope` is (None: unscoped, or a team no file lists)."""
+        if scope is None:
+            return None
+        return next((t for t in self.org.teams if self.rows[t.id].team_id == scope.team_id), None)
+
     def named(self, word: str) -> Team | None:
         """The team a word names: its id or its name, in any case."""
         w = word.strip().lower()
@@ -127,6 +152,26 @@ class Teams:
             if channel in sprint_to_serve(t, now=now).channels.model_dump().values()
         ]
         return users[0] if len(users) == 1 else None
+
+
+def _adoptable(session: Session, team: Team, *, alone: bool) -> int | None:
+    """The team row `team` takes when none has its id yet: the one row of a database
+    holding one (`alone`: a config of one team), else the migration's while no team took it."""
+    existing = team_rows(session=session)
+    if any(t.slug == team.id for t in existing):
+        return None
+    if alone and len(existing) == 1:
+        [row] = existing
+        if row.slug is not None:
+            log.warning(
+                "team row %s (was %r) is now team %r: SPRINTBOT_CONFIG names one team and "
+                "the database holds one, so its data, outbox keys and job slots stay this team's",
+                row.id,
+                row.slug,
+                team.id,
+            )
+        return row.id
+    return LEGACY.team_id if queries.legacy_team_free(session=session) else None
 
 
 def _roles(sprint: Sprint) -> dict[str, list[str]]:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    true,
 )
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
@@ -68,8 +69,12 @@ class Team(SQLModel, table=True):
 
 
 class SprintRow(SQLModel, table=True):
-    """One of a team's sprints, known by its start date; the sprint the migration made for
-    the data held before teams existed has none until its team's first sprint adopts it."""
+    """One of a team's sprints, known by its start date (or, when its start was corrected,
+    its name); the sprint the migration made for the data held before teams existed has
+    none until its team's first sprint adopts it. A sprint its file no longer lists keeps
+    its row (and its rows), not `listed`. `outcome`: an ended sprint's outcome, kept the
+    first time it is computed after the sprint ended (`jobs.history`), so that pruning
+    raw history (`jobs.retention`) never changes it."""
 
     __tablename__ = "sprint"
     __table_args__ = (UniqueConstraint("team_id", "start", name="uq_sprint_team_start"),)
@@ -79,6 +84,8 @@ class SprintRow(SQLModel, table=True):
     name: str = Field(default="", max_length=200)
     start: date | None = None
     end: date | None = None
+    listed: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class TestReport(TeamScoped, table=True):

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, SQLModel, col, select
 
-from storage.models import (
-    Blocker,
-    MetricSample,
-    ReadinessSnapshot,
-    Risk,
-    SprintRow,
-    Standup,
-    Team,
-    TestReport,
-)
+from storage.models import SprintRow, Team
 from storage.scope import LEGACY
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,37 +39,67 @@ def sync_team(
     slug: str,
     name: str,
     sprints: Sequence[SprintDates],
-    adopt: bool,
+    adopt: int | None,
     now: datetime,
 ) -> TeamRows:
-    """The team's rows, made or brought up to date from its file. With `adopt`, a team with
-    no row yet takes the team the migration made for the data held before teams existed
-    (no slug), and its earliest sprint without a row takes that team's sprint (no start)."""
+    """The team's rows, made or brought up to date from its file.
+
+    A team with no row under its slug yet takes the row `adopt` names (the migration's,
+    for the data held before teams, or the one team of a one-team database under another
+    slug: `jobs.teams.Teams.sync` decides), else a new one. Each sprint of the file is
+    its row of the same start; else the team's row of the same name (in any case) that no
+    sprint of the file has (its start was corrected: its dates follow the file); else the
+    migration's sprint (no start), for the earliest; else a new row. Rows the file no
+    longer lists are kept (their rows too) but not `listed`: no sprint comes after them."""
     team = session.exec(select(Team).where(Team.slug == slug)).first()
-    if team is None and adopt:
-        team = session.exec(select(Team).where(col(Team.slug).is_(None))).first()
+    if team is None and adopt is not None:
+        team = session.get(Team, adopt)
     if team is None:
         team = Team(slug=slug)
     team.slug, team.name, team.synced_at = slug, name, now
     session.add(team)
     session.flush()
     team_id = int(team.id or 0)  # set by the flush
-    rows = {
-        r.start: r
-        for r in session.exec(select(SprintRow).where(SprintRow.team_id == team_id)).all()
-    }
-    unclaimed = rows.pop(None, None)
-    ids: dict[date, int] = {}
-    for s in sorted(sprints, key=lambda s: s.start):
-        row = rows.get(s.start)
-        if row is None and unclaimed is not None:
+    rows = session.exec(
+        select(SprintRow).where(SprintRow.team_id == team_id).order_by(col(SprintRow.id))
+    ).all()
+    free: dict[date, SprintRow] = {r.start: r for r in rows if r.start is not None}
+    unclaimed = next((r for r in rows if r.start is None), None)
+    ordered = sorted(sprints, key=lambda s: s.start)
+    taken: dict[date, SprintRow] = {s.start: free.pop(s.start) for s in ordered if s.start in free}
+    for s in ordered:
+        if s.start in taken:
+            continue
+        named = s.name.strip().lower()
+        key = next((k for k, r in sorted(free.items()) if r.name.strip().lower() == named), None)
+        if key is not None:
+            row = free.pop(key)
+            log.info(
+                "team %s: sprint %r moved from %s to %s; its rows follow it",
+                slug,
+                s.name,
+                row.start,
+                s.start,
+            )
+        elif unclaimed is not None:
             row, unclaimed = unclaimed, None
-        if row is None:
+        else:
             row = SprintRow(team_id=team_id)
-        row.name, row.start, row.end = s.name, s.start, s.end
+        taken[s.start] = row
+    ids: dict[date, int] = {}
+    for s in ordered:
+        row = taken[s.start]
+        if (row.start, row.end) != (s.start, s.end):
+            row.outcome = None  # computed for other dates
+        row.name, row.start, row.end, row.listed = s.name, s.start, s.end, True
         session.add(row)
         session.flush()
         ids[s.start] = int(row.id or 0)  # set by the flush
+    for row in free.values():
+        if row.listed:
+            row.listed = False
+            session.add(row)
+    session.flush()
     return TeamRows(team_id=team_id, sprints=ids)
 
 
@@ -84,11 +109,19 @@ def legacy_team_free(*, session: Session) -> bool:
     return row is not None and row.slug is None
 
 
+def team_rows(*, session: Session) -> list[Team]:
+    """Every team row, in the order they were made."""
+    return list(session.exec(select(Team).order_by(col(Team.id))).all())
+
+
 def legacy_team_holds_data(*, session: Session) -> bool:
-    """Whether any row of team data belongs to the migration's team (data from before teams)."""
-    for table in (TestReport, Blocker, Risk, Standup, ReadinessSnapshot, MetricSample):
-        found = session.exec(
-            select(table.id).where(table.team_id == LEGACY.team_id).limit(1)
+    """Whether any row of team data, in any table of a team's rows, belongs to the
+    migration's team (data from before teams)."""
+    for table in SQLModel.metadata.sorted_tables:
+        if "team_id" not in table.c or table.name == SprintRow.__tablename__:
+            continue
+        found = session.execute(
+            sa_select(table.c.team_id).where(table.c.team_id == LEGACY.team_id).limit(1)
         ).first()
         if found is not None:
             return True
@@ -96,9 +129,12 @@ def legacy_team_holds_data(*, session: Session) -> bool:
 
 
 def sprint_rows(*, session: Session, team_id: int) -> list[SprintRow]:
-    """A team's sprints, earliest first (those the files no longer list too)."""
+    """A team's sprints its file lists, earliest first (with the migration's, before a
+    team takes it): the rows of sprints dropped from the file are kept but left out."""
     return list(
         session.exec(
-            select(SprintRow).where(SprintRow.team_id == team_id).order_by(col(SprintRow.start))
+            select(SprintRow)
+            .where(SprintRow.team_id == team_id, col(SprintRow.listed))
+            .order_by(col(SprintRow.start))
         ).all()
     )

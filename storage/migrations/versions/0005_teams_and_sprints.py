@@ -2,7 +2,9 @@
 
 The data of a database from before teams existed moves into team 1 and its sprint 1, made
 here with no id from a file (`slug`, `start`): the first team started adopts them
-(`storage.queries.teams.sync_team`). Blockers and risks keep their numbers (B-007 stays
+(`storage.queries.teams.sync_team`). A sprint row keeps its sprint's outcome once it
+ended (`outcome`, so that pruning raw history never rewrites it) and whether its team's
+file still lists it (`listed`). Blockers and risks keep their numbers (B-007 stays
 B-007); uniqueness that was global becomes the team's (a report's run, a test, a standup's
 day, a job's slot, an alert's key, a blocker's or risk's request key) or the sprint's (a
 milestone's sign-off).
@@ -82,13 +84,17 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("start", sa.Date(), nullable=True),
         sa.Column("end", sa.Date(), nullable=True),
+        sa.Column("listed", sa.Boolean(), server_default=sa.true(), nullable=False),
+        sa.Column("outcome", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["team_id"], ["team.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("team_id", "start", name="uq_sprint_team_start"),
     )
     op.create_index("ix_sprint_team_id", "sprint", ["team_id"], unique=False)
     op.bulk_insert(team, [{"id": 1, "slug": None, "name": ""}])
-    op.bulk_insert(sprint, [{"id": 1, "team_id": 1, "name": "", "start": None, "end": None}])
+    op.bulk_insert(
+        sprint, [{"id": 1, "team_id": 1, "name": "", "start": None, "end": None, "listed": True}]
+    )
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         # The rows above were given their ids: the sequences go on from them.
