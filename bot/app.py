@@ -16,8 +16,10 @@ from bot.blocks.common import notice_view
 from bot.context import AppContext, Contexts
 from bot.identity import BotAuthorize
 from bot.listeners import register_listeners
+from bot.listeners.commands import WORDS
+from bot.members import TeamMembers
 from bot.outbox import make_client
-from bot.routing import ChannelNames, route, which_team
+from bot.routing import ChannelNames, route, stated_sprint, which_team
 from bot.settings import Settings
 from jobs.config import Sprint
 from jobs.numbers import utcnow
@@ -62,6 +64,7 @@ def create_app(
     )
 
     names = ChannelNames(client)
+    members = TeamMembers(client, contexts.teams) if contexts is not None else None
 
     @app.middleware
     def _inject(
@@ -70,7 +73,15 @@ def create_app(
         if contexts is None:
             context["app"] = shared
             return next()
-        found = route(body, contexts.teams, now=now(), names=names, db=contexts.db)
+        found = route(
+            body,
+            contexts.teams,
+            now=now(),
+            names=names,
+            db=contexts.db,
+            words=WORDS,
+            members=members,
+        )
         event = body.get("event") or {}
         if found.team is None and event.get("type") == "app_home_opened" and found.candidates:
             # One Home tab for someone in several teams: the first team's, with a button
@@ -94,7 +105,8 @@ def create_app(
                     text=answer["text"], response_type="ephemeral", replace_original=False
                 )
             return BoltResponse(status=200, body="")
-        context["app"] = contexts.for_team(found.team)
+        # A button or form of a sprint's message acts for that sprint (the next may run now).
+        context["app"] = contexts.for_team(found.team, stated_sprint(body))
         return next()
 
     register_listeners(app)

@@ -6,12 +6,14 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session
 
 from bot.settings import Settings
+from jobs import standups
 from jobs.config import Sprint, Team
+from jobs.errors import SprintError
 from jobs.ready import Ready
 from jobs.teams import Served, Teams
 from storage.db import Database
@@ -56,6 +58,12 @@ class AppContext:
             notify_outbox=notify_outbox,
             ready=ready or Ready(db=db, sprint=sprint),
         )
+
+    def require_running(self) -> None:
+        """Raise SprintError saying that no sprint runs (and when the next starts) unless
+        one does: between sprints there is no standup to take."""
+        if not self.running:
+            raise SprintError(standups.no_sprint_running(self.sprint, self.now()))
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -105,9 +113,15 @@ class Contexts:
                 ready = self._ready[served.scope] = Ready(db=db, sprint=served.sprint)
             return ready
 
-    def for_team(self, team: Team) -> AppContext:
-        """`team`'s context now: its served sprint, its rows, its figures."""
-        served = self.served(team)
+    def for_team(self, team: Team, sprint: date | None = None) -> AppContext:
+        """`team`'s context now: its served sprint, its rows, its figures. With `sprint`
+        (a start date, as a button or form of a sprint's messages names it), that sprint of
+        the team's instead, whichever runs now; the served one if the team has no such
+        sprint (its file changed since)."""
+        served = None
+        if sprint is not None:
+            served = self.teams.serve_sprint(team, sprint, now=self.now())
+        served = served or self.served(team)
         return AppContext(
             settings=self.settings,
             sprint=served.sprint,

@@ -1,8 +1,10 @@
 """Which team a Slack request acts for (DESIGN.md, "Teams and sprints").
 
 In order: a team named as the command's first word (`/standup platform`, the word is then
-taken off the text); the team a button or form names (`team` in its value or metadata,
-for messages sent to someone in several teams), or the team of the blocker or alert a
+taken off the text), unless the word is one of the command's subcommands (`/sprint review`
+is the review, whatever the teams are called); the team a button or form names (`team` in
+its value or metadata, for messages sent to someone in several teams; with the sprint
+whose message it is, see `stated_sprint`), or the team of the blocker or alert a
 button carries the id of; the team whose channel the request comes from; the user's team,
 when they are in one; the only team. Anything else is ambiguous:
 a command is answered with a choice of the user's teams (a button each, see `which_team`).
@@ -21,8 +23,9 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -30,7 +33,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks.common import Message
 from bot.ids import Action
-from jobs.config import Team
+from bot.members import TeamMembers
+from jobs.config import Sprint, Team
 from jobs.teams import Teams
 from storage import queries
 from storage.db import Database
@@ -170,8 +174,9 @@ def button_value(body: dict[str, Any]) -> str:
     return text
 
 
-def stated_team(body: dict[str, Any]) -> str | None:
-    """The team a button's value or a form's private metadata names (`{"team": …}`)."""
+def _stated(body: dict[str, Any], key: str) -> str | None:
+    """`key` of the JSON a button's value or a form's private metadata holds, if a string
+    (a plain value, as older messages' buttons have, states nothing)."""
     candidates: list[Any] = [(body.get("view") or {}).get("private_metadata")]
     candidates += [a.get("value") for a in body.get("actions") or [] if isinstance(a, dict)]
     for raw in candidates:
@@ -181,9 +186,25 @@ def stated_team(body: dict[str, Any]) -> str | None:
             data = json.loads(raw)
         except ValueError:
             continue
-        if isinstance(data, dict) and isinstance(data.get("team"), str):
-            return str(data["team"])
+        if isinstance(data, dict) and isinstance(data.get(key), str):
+            return str(data[key])
     return None
+
+
+def stated_team(body: dict[str, Any]) -> str | None:
+    """The team a button's value or a form's private metadata names (`{"team": …}`)."""
+    return _stated(body, "team")
+
+
+def stated_sprint(body: dict[str, Any]) -> date | None:
+    """The sprint (its start date) a button's value or a form's private metadata names
+    (`{"sprint": "2025-10-29"}`): the buttons of a sprint's messages act for that sprint,
+    clicked after the next one started too (`bot.blocks.common.team_value`, `with_team`)."""
+    raw = _stated(body, "sprint")
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
 
 
 # Buttons whose value is a row's id: the row (a blocker, an alert) says whose it is, where
@@ -238,15 +259,21 @@ def route(
     now: datetime,
     names: ChannelNames | None = None,
     db: Database | None = None,
+    members: TeamMembers | None = None,
+    words: Mapping[str, Collection[str]] | None = None,
 ) -> Route:
     """The team `body` acts for (see the module's docstring). A command whose first word
-    names a team has that word taken off `body["text"]`."""
+    names a team has that word taken off `body["text"]`, unless the word is one of the
+    command's own (`words`, by command, in lower case: `/sprint review` is the review even
+    where a team is called "review")."""
     if not teams.several:
         return Route(teams.first)
     text = body.get("text")
-    if isinstance(body.get("command"), str) and isinstance(text, str) and text.strip():
+    command = body.get("command")
+    if isinstance(command, str) and isinstance(text, str) and text.strip():
         first, _, rest = text.strip().partition(" ")
-        named = teams.named(first)
+        own = (words or {}).get(command, ())
+        named = None if first.lower() in own else teams.named(first)
         if named is not None:
             body["text"] = rest.strip()
             return Route(named, named=True)
@@ -260,6 +287,8 @@ def route(
         return Route(by_channel)
     user = _user(body)
     mine = teams.of_user(user, now=now) if user else []
+    if user and members is not None:  # people the files name only as "team" or a group
+        mine += [t for t in members.teams_of(user, now=now) if t not in mine]
     if len(mine) == 1:
         return Route(mine[0])
     return Route(None, candidates=tuple(mine or teams.all))
@@ -301,10 +330,19 @@ def which_team(body: dict[str, Any], candidates: tuple[Team, ...]) -> Message:
     return {"text": text, "blocks": blocks}
 
 
-def with_team(view: dict[str, Any], team: Team | None) -> dict[str, Any]:
-    """`view` with `team` in its private metadata, so that its submission acts for the team
-    it was opened for (a person in several teams may answer each)."""
-    if team is None:
+def with_team(
+    view: dict[str, Any], team: Team | None, sprint: Sprint | None = None
+) -> dict[str, Any]:
+    """`view` with `team` (and `sprint`'s start) in its private metadata, so that its
+    submission acts for the team (and sprint) it was opened for: a person in several teams
+    may answer each, and a form of a sprint's message sent after the next sprint started
+    still goes to its sprint."""
+    stated: dict[str, str] = {}
+    if team is not None:
+        stated["team"] = team.id
+    if sprint is not None:
+        stated["sprint"] = sprint.sprint.start.isoformat()
+    if not stated:
         return view
     raw = view.get("private_metadata") or "{}"
     try:
@@ -313,4 +351,4 @@ def with_team(view: dict[str, Any], team: Team | None) -> dict[str, Any]:
         return view
     if not isinstance(data, dict):
         return view
-    return {**view, "private_metadata": json.dumps({**data, "team": team.id})}
+    return {**view, "private_metadata": json.dumps({**data, **stated})}

@@ -58,6 +58,7 @@ class MilestoneData(TypedDict):
     met: int
     signoffs: list[SignoffState]
     team: NotRequired[str | None]  # with several teams: whose milestone its buttons sign
+    sprint: NotRequired[str | None]  # its sprint's start: its buttons sign in that sprint
 
 
 SIGNOFF: Spec[MilestoneData] = Spec(Template.SIGNOFF)
@@ -280,6 +281,7 @@ def _signoff_data(
     measures = measure(session=session, sprint=sprint, now=now, fig=fig)
     data = milestone_data(session=session, milestone=milestone, measures=measures)
     data["team"] = sprint.shown_team
+    data["sprint"] = sprint.sprint.start.isoformat()
     return data
 
 

@@ -15,7 +15,8 @@ from jobs.errors import SprintError
 from jobs.messages import Spec, Template
 from jobs.notices import post
 from storage import queries
-from storage.models import Blocker, Lesson
+from storage.models import Blocker, Lesson, OutboxMessage
+from storage.queries.outbox import own_key
 from storage.scope import team_of
 
 LISTED = 15
@@ -105,6 +106,7 @@ class SprintReview(TypedDict):
     requested_by: NotRequired[str | None]
     previous: NotRequired[PreviousSprint | None]  # the team's sprint before, if any
     team: NotRequired[str | None]  # with several teams: whose review its button adds to
+    sprint: NotRequired[str | None]  # its sprint's start: its lessons are that sprint's
 
 
 SPRINT_REVIEW: Spec[SprintReview] = Spec(Template.SPRINT_REVIEW)
@@ -190,6 +192,7 @@ def sprint_review(
     lessons = queries.lessons(session=session)
     return {
         "team": sprint.shown_team,
+        "sprint": sprint.sprint.start.isoformat(),
         "name": sprint.sprint.name,
         "goal": sprint.sprint.goal,
         "date": fig.today.isoformat(),
@@ -231,7 +234,8 @@ def post_review(
     previous: PreviousSprint | None = None,
 ) -> str:
     """Queue the review draft to channels.status; returns its outbox key."""
-    key = f"{REVIEW_KEY}{now.strftime('%Y%m%dT%H%M%S.%f')}"
+    # The key ends with its sprint's start: a lesson added later updates its sprint's draft.
+    key = f"{REVIEW_KEY}{now.strftime('%Y%m%dT%H%M%S.%f')}{_of_sprint(sprint)}"
     data = sprint_review(session=session, sprint=sprint, now=now, previous=previous)
     data["requested_by"] = user_id
     post(
@@ -259,27 +263,47 @@ def parse_lesson(kind: str | None, text: str | None) -> tuple[LessonKind, str]:
     return lesson_kind, body
 
 
+def _of_sprint(sprint: Sprint) -> str:
+    return f"@{sprint.sprint.start.isoformat()}"
+
+
+def _sprint_draft(*, session: Session, sprint: Sprint) -> OutboxMessage | None:
+    """The newest review draft of `sprint` (another sprint's may be newer: the next sprint's
+    draft is posted while lessons of the one before still come in)."""
+    found = queries.latest_message(
+        session=session, key_prefix=REVIEW_KEY, key_suffix=_of_sprint(sprint)
+    )
+    if found is not None:
+        return found
+    # A draft posted before its key named its sprint: the newest, if it is this sprint's.
+    newest = queries.latest_message(session=session, key_prefix=REVIEW_KEY)
+    if newest is not None and newest.payload.get("data", {}).get("name") == sprint.sprint.name:
+        return newest
+    return None
+
+
 def add_lesson(
     *, session: Session, sprint: Sprint, kind: LessonKind, text: str, author: str, now: datetime
 ) -> Lesson:
-    """Store a lesson, then refresh the newest review draft in place."""
+    """Store a lesson, then refresh the sprint's newest review draft in place."""
     lesson = queries.add_lesson(
         session=session, lesson=Lesson(kind=str(kind), text=text, author=author, at=now)
     )
-    review = queries.latest_message(session=session, key_prefix=REVIEW_KEY)
+    review = _sprint_draft(session=session, sprint=sprint)
     if review is not None:
         stored = review.payload.get("data", {})
         data = sprint_review(
             session=session, sprint=sprint, now=now, previous=stored.get("previous")
         )
         data["requested_by"] = stored.get("requested_by")
+        draft = own_key(session=session, row=review)  # the key without the team's prefix
         post(
             session=session,
-            key=f"lesson:{lesson.id}:{review.key}",
+            key=f"lesson:{lesson.id}:{draft}",
             spec=SPRINT_REVIEW,
             data=data,
             now=now,
-            parent_key=review.key,
+            parent_key=draft,
             update=True,
         )
     return lesson

@@ -250,6 +250,14 @@ def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: s
 # -- days, participants, absences ----------------------------------------------------------
 
 
+def no_sprint_running(sprint: Sprint, now: datetime) -> str:
+    """Why no standup is taken at `now`, when `sprint` (the team's served one) is not
+    running: between sprints it is the next, after the team's last it is that one."""
+    if figures.phase(sprint.sprint, now) is figures.Phase.ENDED:
+        return f"No sprint running; the last ended on {sprint.sprint.end.isoformat()}"
+    return f"No sprint running; the next starts on {sprint.sprint.start.isoformat()}"
+
+
 def standup_day(sprint: Sprint, now: datetime) -> date:
     """The local date an answer given at `now` counts for."""
     return numbers.local_date(sprint.sprint, now)

@@ -222,10 +222,15 @@ def context(mrkdwn: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=clip(mrkdwn, SECTION_CHARS))])
 
 
-def team_value(value: str, team: str | None) -> str:
+def team_value(value: str, team: str | None, sprint: str | None = None) -> str:
     """A button's value, with the team it acts for where several teams could be meant (a
-    channel two teams use): `bot.routing` routes by it, `bot.routing.button_value` reads it."""
-    return json.dumps({"team": team, "value": value}) if team else value
+    channel two teams use) and the sprint (its start date) whose message it is on, so that
+    a click after the next sprint started still acts for it: `bot.routing` routes by them,
+    `bot.routing.button_value` reads the value. Neither: the plain value, as always."""
+    if not team and not sprint:
+        return value
+    stated = {"team": team} if team else {}
+    return json.dumps({**stated, **({"sprint": sprint} if sprint else {}), "value": value})
 
 
 def plural(n: int, word: str) -> str:

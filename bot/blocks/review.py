@@ -209,7 +209,7 @@ def sprint_review(d: SprintReview) -> Message:
     add = ButtonElement(
         text="Add a lesson learned",
         action_id=Action.LESSON_ADD,
-        value=team_value("lesson", d.get("team")),
+        value=team_value("lesson", d.get("team"), d.get("sprint")),
     )
     blocks.append(ActionsBlock(elements=[add]))
     return message(esc(title), blocks)
@@ -228,7 +228,7 @@ def signoff(d: MilestoneData) -> Message:
                     ButtonElement(
                         text=short(f"Sign off as {role_title(x['role'])}", 75),
                         action_id=f"{Action.SIGNOFF}:{x['role']}"[:255],
-                        value=team_value(f"{d['day']}:{x['role']}", d.get("team")),
+                        value=team_value(f"{d['day']}:{x['role']}", d.get("team"), d.get("sprint")),
                         style="primary",
                     )
                     for x in waiting[:25]

@@ -45,4 +45,7 @@ def on_signoff(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
 def on_lesson_add(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     app: AppContext = context["app"]
     ack()
-    client.views_open(trigger_id=body["trigger_id"], view=with_team(lesson_form(), app.team))
+    # The form goes to the sprint of the review it was opened from (app.sprint: the
+    # button's), wherever its submission comes after the next sprint started.
+    view = with_team(lesson_form(), app.team, app.sprint)
+    client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -1,6 +1,6 @@
 """Slash command listeners."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
@@ -8,6 +8,7 @@ from slack_bolt import App
 from bot.acks import after_ack
 from bot.ids import Command
 from bot.listeners.commands import blocker, readiness, risk, sprint, standup
+from jobs.config import SEVERITIES
 
 # Each command's listener, by command (the "which team?" buttons run them again).
 HANDLERS: dict[str, Callable[..., Any]] = {
@@ -16,6 +17,21 @@ HANDLERS: dict[str, Callable[..., Any]] = {
     Command.BLOCKER: blocker.handle,
     Command.RISK: risk.handle,
     Command.SPRINT: sprint.handle,
+}
+
+
+def _words(table: Iterable[str], *more: str) -> frozenset[str]:
+    return frozenset({w.lower() for w in table if w} | {"help", *more})
+
+
+# Each command's own words after it (its subcommands, and the severities `/blocker P0 …`
+# starts with): a first word among them is never taken for a team's name (bot.routing).
+WORDS: dict[str, frozenset[str]] = {
+    Command.READINESS: _words(readiness.VERBS),
+    Command.STANDUP: _words(standup.SUBCOMMANDS),
+    Command.BLOCKER: _words(blocker.SUBCOMMANDS, *(s.lower() for s in SEVERITIES)),
+    Command.RISK: _words(risk.SUBCOMMANDS),
+    Command.SPRINT: _words(sprint.SUBCOMMANDS),
 }
 
 

@@ -23,6 +23,8 @@ from jobs.figures import Figures
 from jobs.permissions import Action
 from jobs.readiness import Status, parse_score, set_manual_score
 
+VERBS = ("show", "set", "help")  # /readiness's words after it (bot.routing: never a team)
+
 
 def handle(
     ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient

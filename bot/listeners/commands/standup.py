@@ -52,11 +52,13 @@ def standup_view(app: AppContext, client: WebClient, user_id: str) -> dict[str, 
 
 
 def _open(call: Call) -> None:
+    call.app.require_running()  # between sprints: no standup, and when the next starts
     call.open_view(standup_view(call.app, call.client, call.user_id))
 
 
 def _skip(call: Call) -> None:
     app = call.app
+    app.require_running()
     with app.write() as session:
         day = standups.skip(
             session=session,

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot.blocks.common import notice_view
 from bot.context import AppContext
 from bot.payloads import view_values
 from bot.people import directory
@@ -22,6 +23,10 @@ def on_submit(
     app: AppContext = context["app"]
     user_id = body["user"]["id"]
     now = app.now()
+    if not app.running:  # a form opened before the sprint ended: it says so, stores nothing
+        text = standups.no_sprint_running(app.sprint, now)
+        ack(response_action="update", view=notice_view("Standup", text))
+        return
     fig = app.ready.figures(now)  # before the write lock: the answer keeps them
     with app.write() as session:
         open_ids = {b.id for b in queries.open_blockers(session=session) if b.id is not None}
