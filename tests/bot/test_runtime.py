@@ -29,14 +29,18 @@ def test_between_sprints_the_next_is_served_and_daily_jobs_rest(tmp_path: Path) 
     friday = datetime.fromisoformat("2025-11-14T15:00Z")
     sprint = served_sprint(str(path), now=friday)
     assert sprint.sprint.name == "Phase 5 Hardening"
-    assert between_sprints(sprint.sprint, friday) == "no sprint running; the next starts on 2025-11-17"
+    assert (
+        between_sprints(sprint.sprint, friday) == "no sprint running; the next starts on 2025-11-17"
+    )
 
 
 def test_a_one_sprint_file_serves_its_sprint_whatever_the_date() -> None:
     example = Path(__file__).resolve().parents[2] / "sprint.example.toml"
     later = datetime.fromisoformat("2026-06-01T12:00Z")
     sprint = served_sprint(str(example), now=later)
-    assert between_sprints(sprint.sprint, later) == "no sprint running; the last ended on 2025-11-11"
+    assert (
+        between_sprints(sprint.sprint, later) == "no sprint running; the last ended on 2025-11-11"
+    )
 
 
 def test_several_teams_are_refused_not_guessed() -> None:

@@ -279,7 +279,9 @@ def test_the_sprint_ends(
         capsys.readouterr()
         assert cli.main(["job", "run", job, "--at", after.isoformat()]) == 0
         printed = capsys.readouterr().out
-        assert printed == f"{job}: no sprint running; the last ended on 2025-11-02; nothing posted\n", printed
+        assert (
+            printed == f"{job}: no sprint running; the last ended on 2025-11-02; nothing posted\n"
+        ), printed
     assert not [p for p in posts(server) if p.args.get("channel") == "#status"]
     # /sprint and the tracker say the sprint ended instead of counting days past it.
     text = blocks_text(slash(server.url, "/sprint", user_id="U0DEV").json()["blocks"])

@@ -72,7 +72,10 @@ def test_a_sprint_of_reports_driven_by_job_run(
         day = run.day + 1
         code, out, err = job_run(capsys, "daily-report", morning)
         if day > 14:  # the morning after the last day: the sprint has ended
-            assert out == "daily-report: no sprint running; the last ended on 2025-11-11; nothing posted\n"
+            assert (
+                out
+                == "daily-report: no sprint running; the last ended on 2025-11-11; nothing posted\n"
+            )
             continue
         assert (code, out) == (0, "daily-report: posted\n"), err
         last_morning = morning
