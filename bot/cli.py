@@ -227,6 +227,25 @@ def _print_org(path: str, org: Org, *, now: datetime) -> None:
         for sprint in team.sprints:
             for warning in consistency_warnings(sprint):
                 _print(f"warning: {team.id} / {sprint.sprint.name}: {warning}")
+    if n > 1:
+        for clash in _word_clashes(org):
+            _print(f"warning: {clash}")
+
+
+def _word_clashes(org: Org) -> list[str]:
+    """Teams named like a command's own word: as a command's first word it means the word."""
+    from bot.listeners.commands import WORDS
+
+    out = []
+    for team in org.teams:
+        for command, words in WORDS.items():
+            named = {team.id, team.name.strip().lower()} & words
+            for word in sorted(named):
+                out.append(
+                    f'team "{team.id}": `{command} {word}` means {command}\'s own "{word}", not '
+                    "the team; its people reach it from its channel or the team buttons"
+                )
+    return out
 
 
 def cmd_config_check(args: argparse.Namespace, settings: Settings | None) -> int:

@@ -286,3 +286,20 @@ def test_config_check_refuses_a_bad_directory(
         '  platform.toml: channels.team: "#platform" is already the team channel of team '
         '"mobile" (mobile.toml)',
     ]
+
+
+def test_config_check_warns_of_a_team_named_like_a_command_word(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    teams = tmp_path / "teams"
+    teams.mkdir()
+    (teams / "mobile.toml").write_text((TEAMS / "mobile.toml").read_text(encoding="utf-8"))
+    platform = (TEAMS / "platform.toml").read_text(encoding="utf-8")
+    (teams / "review.toml").write_text(platform.replace('id = "platform"', 'id = "review"'))
+    code, out, _ = run(capsys, "config", "check", str(teams))
+    assert code == 0
+    assert (
+        'warning: team "review": `/sprint review` means /sprint\'s own "review", not the team; '
+        "its people reach it from its channel or the team buttons"
+    ) in out.splitlines()
+    assert out.count("warning: team") == 1
