@@ -9,6 +9,7 @@ class Command(StrEnum):
     RISK = "/risk"
     READINESS = "/readiness"
     SPRINT = "/sprint"
+    TESTS = "/tests"
 
 
 class Action(StrEnum):

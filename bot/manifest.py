@@ -18,6 +18,10 @@ COMMANDS = {
         "Sprint day, health and burn-down; `report`, `review`, `signoff`",
         "[report | review | signoff]",
     ),
+    Command.TESTS: (
+        "A test's history (`show ID-or-name`); the slowest tests (`slow`)",
+        "[show TEST | slow]",
+    ),
 }
 
 BOT_SCOPES = [

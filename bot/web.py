@@ -26,7 +26,7 @@ from starlette.routing import Route
 from bot.acks import answered_from_memory
 from bot.context import AppContext, Contexts
 from bot.settings import Settings
-from jobs import figures, history
+from jobs import figures, history, tests_history
 from jobs.config import Sprint, Team
 from jobs.errors import SprintError
 from jobs.numbers import parse_instant
@@ -34,6 +34,7 @@ from jobs.readiness import Status
 from jobs.ready import Ready
 from storage import queries
 from storage.db import Database
+from storage.queries import tests_history as tests_queries
 
 if TYPE_CHECKING:  # at run time imported with the first report (see Routes.test_runs)
     from jobs.ingest import Ingested
@@ -274,6 +275,26 @@ class Routes:
 
         return JSONResponse(await run_in_threadpool(compute))
 
+    async def test_history(self, request: Request) -> Response:
+        """`GET /api/v1/tests/{id}`: one test's history as `/tests show` gives it."""
+        ctx = self.team_ctx(request)
+        wanted = str(request.path_params["id"])
+        if not wanted.isdigit():
+            return error(400, f"{wanted!r} is not a test id: give the number `/tests show` gives")
+
+        def compute() -> dict[str, Any] | None:
+            with ctx.db.read() as session:
+                test = tests_queries.test_by_id(session=session, test_id=int(wanted))
+                if test is None or test.branch != ctx.sprint.sprint.branch:
+                    return None
+                data = tests_history.history(session=session, sprint=ctx.sprint, test=test)
+                return dict(data)
+
+        found = await run_in_threadpool(compute)
+        if found is None:
+            return error(404, f"no test {wanted} on branch {ctx.sprint.sprint.branch}")
+        return JSONResponse(found)
+
     async def test_runs(self, request: Request) -> Response:
         ctx = self.team_ctx(request)
         media = _media_type(request)
@@ -374,6 +395,7 @@ def create_web_app(
             Route("/api/v1/sprint", api(r.sprint_figures), methods=["GET"]),
             Route("/api/v1/sprints", api(r.sprints), methods=["GET"]),
             Route("/api/v1/test-runs", api(r.test_runs), methods=["POST"]),
+            Route("/api/v1/tests/{id}", api(r.test_history), methods=["GET"]),
             Route("/api/v1/metrics", api(r.metrics), methods=["POST"]),
         ]
     )

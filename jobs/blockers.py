@@ -7,7 +7,7 @@ import hashlib
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import TypedDict, final
+from typing import NotRequired, TypedDict, final
 
 from sqlmodel import Session
 
@@ -16,6 +16,7 @@ from jobs.config import CHANNEL_KEYS, SEVERITIES, Escalation, Sprint, format_dur
 from jobs.errors import FieldErrors, SprintError
 from jobs.messages import Spec, Template
 from jobs.notices import post
+from jobs.owners import OwnerMap
 from jobs.permissions import Action, Directory, no_directory
 from storage import queries
 from storage.models import Blocker
@@ -249,6 +250,8 @@ class BlockerMessage(TypedDict):
     resolution: str | None
     resolved_at: str | None
     took: str | None
+    # While nobody owns it: its component's owners ([[owners]] / CODEOWNERS), suggested.
+    suggested: NotRequired[list[str]]
 
 
 # Template.BLOCKER_STEP is one of two messages in the blocker's thread; final, so that a
@@ -281,7 +284,7 @@ def blocker_data(sprint: Sprint, b: Blocker, now: datetime) -> BlockerMessage:
     """What the blocker's message shows."""
     steps = sprint.escalation
     level = b.escalation_level
-    return {
+    data: BlockerMessage = {
         "id": _id(b),
         # In a blockers channel two teams use, "platform B-001" (codes are per team).
         "code": sprint.shown_code(b.code, sprint.channels.blockers),
@@ -302,7 +305,17 @@ def blocker_data(sprint: Sprint, b: Blocker, now: datetime) -> BlockerMessage:
         "resolution": b.resolution,
         "resolved_at": b.resolved_at.isoformat() if b.resolved_at else None,
         "took": format_duration(b.resolved_at - b.reported_at) if b.resolved_at else None,
+        "suggested": [] if b.owner or b.resolved_at else component_owners(sprint, b.component),
     }
+    if not data["suggested"]:
+        del data["suggested"]  # a message without suggestions stays as it was
+    return data
+
+
+def component_owners(sprint: Sprint, component: str) -> list[str]:
+    """Who owns a component's tests (Slack IDs), to suggest as a blocker's owner."""
+    c = sprint.component(component)
+    return OwnerMap(sprint).of_component(c) if c is not None else []
 
 
 def _refresh_message(

@@ -403,6 +403,27 @@ class Milestone(_Model):
         return v
 
 
+class CauseCategory(_Model):
+    """A `[[causes]]` entry: failures whose message matches `pattern` (a Python regular
+    expression, searched anywhere in the message) are grouped under `name`."""
+
+    name: str = Field(min_length=1, max_length=80)
+    pattern: str = Field(min_length=1, max_length=1000)
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+        return v
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern)  # re caches compiled patterns
+
+
 class TestArea(_Model):
     """A row of the tracker's "Test Coverage by Component" table, as the team stated it."""
 
@@ -423,6 +444,64 @@ class Baseline(_Model):
     test_files: Annotated[int, Field(ge=0)] | None = None
     test_files_passing: Annotated[int, Field(ge=0)] | None = None
     areas: list[TestArea] = Field(default_factory=list)
+
+
+class Owners(_Model):
+    """An `[[owners]]` entry: tests matching `tests` (globs as in [[components]]) belong to
+    `notify` (Slack users or user groups); the first entry that matches a test wins."""
+
+    tests: list[str] = Field(min_length=1)
+    notify: list[str] = Field(min_length=1)
+
+    @field_validator("notify")
+    @classmethod
+    def _notify(cls, v: list[str]) -> list[str]:
+        return _check_ids(v)
+
+
+class Codeowners(_Model):
+    """`[codeowners]`: a CODEOWNERS file (GitHub's format; a relative `file` is read from the
+    sprint file's folder) and the Slack user or user group of each of its handles."""
+
+    file: str = Field(min_length=1)
+    handles: dict[str, str] = Field(default_factory=dict)
+    _text: str = PrivateAttr(default="")  # the file's text, read by validate_sprint
+
+    @field_validator("handles")
+    @classmethod
+    def _handles(cls, v: dict[str, str]) -> dict[str, str]:
+        for handle, slack_id in v.items():
+            if not re.match(r"^@[\w.-]+(?:/[\w.-]+)?$|^[^@\s]+@[^@\s]+$", handle):
+                raise ValueError(
+                    f'"{handle}" is not a CODEOWNERS handle; write "@user", "@org/team" '
+                    "or an e-mail address"
+                )
+            if not _SLACK_ID.match(slack_id):
+                raise ValueError(
+                    f'"{handle}": "{slack_id}" is not a Slack user (U…) or user-group (S…) ID'
+                )
+        return v
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+
+def _read_codeowners(sprint: Sprint, path: str) -> list[str]:
+    """Read the CODEOWNERS file `[codeowners] file` names into the sprint; its problems."""
+    if sprint.codeowners is None:
+        return []
+    where = Path(path).parent / sprint.codeowners.file
+    try:
+        sprint.codeowners._text = where.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return [
+            f"codeowners.file: {where} not found "
+            "(a relative path is read from the sprint file's folder)"
+        ]
+    except (OSError, UnicodeDecodeError) as exc:
+        return [f"codeowners.file: cannot read {where}: {exc}"]
+    return []
 
 
 def _days_field(v: Any, info: ValidationInfo) -> int:
@@ -474,9 +553,12 @@ class Sprint(_Model):
     escalation: list[Escalation] = Field(default_factory=list)
     metrics: list[Metric] = Field(default_factory=list)
     components: list[Component] = Field(min_length=1)
+    owners: list[Owners] = Field(default_factory=list)  # who owns which tests
+    codeowners: Codeowners | None = None
     milestones: list[Milestone] = Field(default_factory=list)
     baseline: Baseline = Baseline()
     retention: Retention | None = None
+    causes: list[CauseCategory] = Field(default_factory=list)  # first match names a failure
 
     @field_validator("people")
     @classmethod
@@ -508,6 +590,14 @@ class Sprint(_Model):
         dup = _repeated(m.name for m in v)
         if dup is not None:
             raise ValueError(f'duplicate metric "{dup}"')
+        return v
+
+    @field_validator("causes")
+    @classmethod
+    def _unique_causes(cls, v: list[CauseCategory]) -> list[CauseCategory]:
+        dup = _repeated(c.name for c in v)
+        if dup is not None:
+            raise ValueError(f'duplicate cause "{dup}"')
         return v
 
     @field_validator("milestones")
@@ -661,6 +751,8 @@ def validate_sprint(raw: dict[str, Any], *, path: str = "sprint file") -> Sprint
         sprint = Sprint.model_validate(raw, context=_context(raw))
     except ValidationError as exc:
         problems += _messages(exc)
+    if sprint is not None:
+        problems += _read_codeowners(sprint, path)
     if problems or sprint is None:
         raise ConfigError(path, problems)
     return sprint

@@ -22,6 +22,7 @@ import gc
 import hashlib
 import logging
 import re
+import sys
 import time
 import zlib
 from array import array
@@ -156,6 +157,28 @@ def unpack_statuses(blob: bytes) -> list[tuple[str, str, str]]:
             continue
         status, classname, name = line.split("\t", 2)
         out.append((status, classname, name))
+    return out
+
+
+def _pack_durations(report: junit.Report) -> bytes | None:
+    """Every test's duration in the order of `_pack`: float32 seconds (NaN where the
+    report gives none), little-endian, zlib; None when the report times no test."""
+    durations = report.durations
+    if all(d != d for d in durations):  # (stops at the first timed test)
+        return None
+    if sys.byteorder != "little":
+        durations = array("f", durations)
+        durations.byteswap()
+    return zlib.compress(durations.tobytes(), 1)
+
+
+def unpack_durations(blob: bytes | None) -> array[float]:
+    """The inverse of _pack_durations (empty for None): seconds, NaN where untimed."""
+    out = array("f")
+    if blob:
+        out.frombytes(zlib.decompress(blob))
+        if sys.byteorder != "little":
+            out.byteswap()
     return out
 
 
@@ -325,6 +348,7 @@ class _Plan:
         self.parsed, self.sprint, self.info = parsed, sprint, info
         self.run, self.digest, self.at, self.now = run, digest, at, now
         self.statuses = _pack(parsed)
+        self.durations = _pack_durations(parsed)
         self.components = Components(parsed, sprint=sprint)
         self.version = -1  # the branch's version `known` and `result` were worked out at
         self._refs_version = -1
@@ -630,6 +654,7 @@ def _persist(*, session: Session, plan: _Plan, staged: bool) -> TestReport:
             digest=plan.digest,
             tests=plan.parsed.testcases,
             statuses=plan.statuses,
+            durations=plan.durations,
         ),
     )
     report_id = _id(report.id)

@@ -114,6 +114,8 @@ class Report:
         self.class_of = array("I")
         self.file_of = array("I")
         self.status_of = bytearray()
+        # Each test's JUnit `time` in seconds (NaN where absent; a test's duplicates add up).
+        self.durations = array("f")
         self.messages: dict[int, str] = {}
         self._class_ids: dict[str, int] = {}
         self._file_ids: dict[str, int] = {"": 0}
@@ -232,12 +234,14 @@ class Report:
         files: list[str],
         codes: bytearray,
         messages: dict[int, str],
+        times: list[str | None] | None = None,
     ) -> None:
         """Testcases in the order read (`messages` by position in the batch; no file: "");
         a second one of a test, here or before, is merged into the first. The columns are
         filled in bulk: per testcase only the hash table is probed in Python."""
         n = len(names)
         self.testcases += n
+        seconds = [_NAN] * n if times is None else _all_seconds(times)
         # New classes and files numbered in the order first seen.
         for classname in dict.fromkeys(classnames):
             if classname not in self._class_ids:
@@ -271,9 +275,11 @@ class Report:
                 kept.append(j)
             elif i < base:
                 self._merge(i, file_ids[j], codes[j], messages.get(j))
+                self.durations[i] = _added(self.durations[i], seconds[j])
             else:
                 k = kept[i - base]
                 codes[k] = _merged(codes[k], codes[j])
+                seconds[k] = _added(seconds[k], seconds[j])
                 if j in messages and k not in messages:
                     messages[k] = messages[j]
                 if file_ids[j] and not file_ids[k]:
@@ -284,6 +290,7 @@ class Report:
             file_ids = [file_ids[k] for k in kept]
             hs = [hs[k] for k in kept]
             codes = bytearray(codes[k] for k in kept)
+            seconds = [seconds[k] for k in kept]
             position = {k: p for p, k in enumerate(kept)}
             messages = {position[k]: m for k, m in messages.items() if k in position}
         encoded = list(map(str.encode, names))
@@ -295,6 +302,7 @@ class Report:
         class_of.extend(class_ids)
         self.file_of.extend(file_ids)
         self.status_of += codes
+        self.durations.extend(seconds)
         for p, message in messages.items():
             self.messages[base + p] = message
 
@@ -372,6 +380,38 @@ def _merged(old: int, new: int) -> int:
         if code in codes:
             return code
     return old
+
+
+_NAN = float("nan")
+
+
+def _seconds(text: str | None) -> float:
+    """A testcase's `time` attribute in seconds (NaN when absent or not a number)."""
+    if not text:
+        return _NAN
+    try:
+        value = float(text.replace(",", ""))
+    except ValueError:
+        return _NAN
+    return value if 0 <= value < 1e9 else _NAN
+
+
+def _all_seconds(times: list[str | None]) -> list[float]:
+    """`_seconds` of each, in C where every test is timed plainly (the usual report)."""
+    try:
+        out = list(map(float, times))  # type: ignore[arg-type]  # (None: TypeError)
+    except (TypeError, ValueError):
+        return list(map(_seconds, times))
+    if out and not (min(out) >= 0 and max(out) < 1e9):
+        return list(map(_seconds, times))
+    return out
+
+
+def _added(a: float, b: float) -> float:
+    """Two durations of one test in one report (a rerun): their sum, NaN only if both are."""
+    if a != a:
+        return b
+    return a if b != b else a + b
 
 
 def _local(tag: Any) -> str:
@@ -535,6 +575,7 @@ class _Reader:
         self.names: list[str] = []
         self.files: list[str] = []
         self.codes = bytearray()
+        self.times: list[str | None] = []
         self.messages: dict[int, str] = {}
 
     def _kind(self, tag: str) -> int:
@@ -582,6 +623,7 @@ class _Reader:
             file = get("file")
             self.files.append(file[:FILE_CHARS] if file else self.suite[0])
             self.codes.append(PASSED)
+            self.times.append(get("time"))
             if self.report.timestamp is None and self.suite is not self.timestamp_of:
                 self.timestamp_of = self.suite
                 self.report.timestamp = _timestamp(self.suite[1])
@@ -645,9 +687,11 @@ class _Reader:
         """Hand the testcases read so far to the report, in one batch."""
         if self.names:
             report = self.report
-            report.add_batch(self.classnames, self.names, self.files, self.codes, self.messages)
+            report.add_batch(
+                self.classnames, self.names, self.files, self.codes, self.messages, self.times
+            )
         self.classnames, self.names, self.files = [], [], []
-        self.codes, self.messages = bytearray(), {}
+        self.codes, self.messages, self.times = bytearray(), {}, []
 
     def close(self) -> Report:
         self.flush()

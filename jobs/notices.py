@@ -10,11 +10,13 @@ from typing import Any, NotRequired, TypedDict, TypeVar, cast
 
 from sqlmodel import Session
 
+from jobs.causes import CauseGroup, group
 from jobs.config import Sprint, format_duration
 from jobs.errors import SprintError
 from jobs.messages import UNVERSIONED, VERSIONS, Spec, payload
 from jobs.messages import Template as Template  # re-exported until every importer moves
 from jobs.numbers import ImpactData as Impact
+from jobs.owners import OwnerMap, union
 from storage import queries
 from storage.models import Alert
 
@@ -70,6 +72,12 @@ class RegressionFields(AlertContext):
     count: int
     tests: list[RegressedTest]
     ack_within: str
+    # Every regressed test's owners once, and the owners of each test in `tests` by id
+    # (Slack IDs, jobs.owners); missing when no test has an owner, and from older rows.
+    owners: NotRequired[list[str]]
+    owned: NotRequired[dict[str, list[str]]]
+    # All the tests' causes (jobs.causes), most tests first; missing from older rows.
+    causes: NotRequired[list[CauseGroup]]
 
 
 class RegressionAlert(RegressionFields):
@@ -99,6 +107,7 @@ class AlertFollowup(TypedDict):
     kind: str
     tech_lead: list[str]
     waited: str
+    owners: NotRequired[list[str]]  # pinged instead of the tech lead when there are any
 
 
 class UserCount(TypedDict):
@@ -111,6 +120,7 @@ class MutedTests(UserCount):
     """Who muted an alert's tests as flaky, and how many."""
 
     count: int
+    owners: NotRequired[list[str]]  # the muted tests' owners, told their tests are muted
 
 
 class FellComponent(TypedDict):
@@ -250,14 +260,23 @@ def regression_alert(
     context: AlertContext,
     now: datetime,
 ) -> Alert:
-    """One bundled alert for a report's regressions, to the team channel."""
+    """One bundled alert for a report's regressions, to the team channel, naming each
+    test's owners."""
     key = f"regression:{report_id}"
+    owner_of = OwnerMap(sprint)
+    owned = {t["id"]: owner_of(t["file"], t["classname"]) for t in tests}
+    owners = union(owned.values())
     fields: RegressionFields = {
         **context,
         "count": len(tests),
         "tests": tests[:ALERT_INLINE_TESTS],
         "ack_within": format_duration(sprint.alerts.regression_ack),
+        "causes": group(tests, sprint.causes),
+        "owners": owners,
+        "owned": {t["id"]: owned[t["id"]] for t in tests[:ALERT_INLINE_TESTS] if owned[t["id"]]},
     }
+    if not owners:  # an alert without owners stays as it was
+        del fields["owners"], fields["owned"]
     alert = queries.add_alert(
         session=session,
         alert=Alert(
@@ -361,6 +380,17 @@ def stored_data(alert: Alert) -> tuple[int, dict[str, Any]]:
     return int(data.pop("v", UNVERSIONED)), data
 
 
+Owned = TypeVar("Owned", AlertFollowup, MutedTests)
+
+
+def _with_owners(data: Owned, alert: Alert) -> Owned:
+    """A reply in a regression alert's thread with the owners the alert named, if any."""
+    owners = alert.payload.get("owners") if alert.kind == AlertKind.REGRESSION else None
+    if isinstance(owners, list) and owners:
+        data["owners"] = [str(o) for o in owners]
+    return data
+
+
 def _spec_of(alert: Alert) -> Spec[Any]:
     # The row's JSON has no static type: its stored version is what vouches for its shape.
     specs: dict[AlertKind, Spec[Any]] = {
@@ -404,7 +434,7 @@ def mute_as_flaky(*, session: Session, alert_id: int, user_id: str, now: datetim
         session=session,
         key=f"{alert.key}:muted:{user_id}:{now.isoformat()}",
         spec=TESTS_MUTED,
-        data=MutedTests(user=user_id, count=muted),
+        data=_with_owners(MutedTests(user=user_id, count=muted), alert),
         now=now,
         parent_key=alert.key,
     )
@@ -517,7 +547,8 @@ def decline_notice(
 
 
 def follow_up(*, session: Session, sprint: Sprint, now: datetime) -> int:
-    """Re-ping alerts nobody acknowledged in time, mentioning the tech lead. Returns how many."""
+    """Re-ping alerts nobody acknowledged in time, mentioning the owners of a regression's
+    tests, or the tech lead when they have none. Returns how many."""
     windows = {
         AlertKind.REGRESSION: sprint.alerts.regression_ack,
         AlertKind.PERFORMANCE: sprint.alerts.performance_ack,
@@ -532,10 +563,13 @@ def follow_up(*, session: Session, sprint: Sprint, now: datetime) -> int:
                 session=session,
                 key=f"{alert.key}:followup",
                 spec=ALERT_FOLLOWUP,
-                data=AlertFollowup(
-                    kind=str(kind),
-                    tech_lead=sprint.role("tech_lead"),
-                    waited=format_duration(window),
+                data=_with_owners(
+                    AlertFollowup(
+                        kind=str(kind),
+                        tech_lead=sprint.role("tech_lead"),
+                        waited=format_duration(window),
+                    ),
+                    alert,
                 ),
                 now=now,
                 parent_key=alert.key,

@@ -7,7 +7,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar, cast
 
 from sqlmodel import Session
 
-from jobs import figures, milestones, numbers, review, standups
+from jobs import causes, figures, milestones, numbers, review, standups
 from jobs.config import Sprint
 from jobs.history import SprintOutcome
 from jobs.messages import Spec, Template, payload
@@ -162,6 +162,8 @@ class DailyReport(Summary, OnDemand):
     burndown: list[dict[str, Any]]
     velocity: Velocity
     standups: Participation
+    # The commonest causes of the branch's failing tests (jobs.causes); missing from older rows.
+    top_causes: NotRequired[list[causes.CauseCount]]
 
 
 class GroupScoreRow(TypedDict):
@@ -413,6 +415,9 @@ def daily_report(
         "burndown": burndown_rows(fig),
         "velocity": velocity(fig),
         "standups": _participation(yesterday_states),
+        "top_causes": causes.top_causes(
+            session=session, branch=info.branch, categories=sprint.causes
+        ),
     }
 
 

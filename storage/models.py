@@ -114,6 +114,8 @@ class TestReport(TeamScoped, table=True):
     flaky: int = 0
     # Every test's status in this report, packed; rows in test_result hold only changes.
     statuses: bytes | None = Field(default=None, sa_type=LargeBinary)
+    # Every test's JUnit `time` in the order of `statuses`: float32 seconds (NaN: none), zlib.
+    durations: bytes | None = Field(default=None, sa_type=LargeBinary)
     reply: dict[str, Any] = _json()
 
 

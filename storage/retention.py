@@ -68,7 +68,7 @@ def drop_statuses(*, session: Session, before: datetime, limit: int) -> int:
         session.execute(
             update(TestReport)
             .where(col(TestReport.id).in_(ids))
-            .values(statuses=None)
+            .values(statuses=None, durations=None)
             .execution_options(synchronize_session=False)
         )
     return len(ids)

@@ -34,6 +34,7 @@ from bot.blocks.common import (
     text_message,
 )
 from bot.ids import Action
+from jobs.causes import CauseCount, CauseGroup
 from jobs.notices import (
     AlertContext,
     AlertFollowup,
@@ -132,12 +133,46 @@ def _impact_line(d: AlertContext) -> str | None:
     return line
 
 
-def _test_sections(count: int, tests: list[RegressedTest]) -> list[Block]:
-    """Each test with its failure message, or past the inline limit, counts by component
-    (the full list goes in the thread)."""
+def cause_text(c: CauseCount) -> str:
+    """A cause as a message shows it: a category's name in bold, a normalised failure
+    message as code."""
+    if c["named"]:
+        return f"*{esc(c['cause'], NAME_CHARS)}*"
+    code = c["cause"].replace("`", "'")  # a backtick would end the code span
+    return f"`{esc(code, 300)}`"
+
+
+def _cause_sections(tests: list[RegressedTest], causes: list[CauseGroup]) -> list[Block]:
+    """A section per cause two or more of `tests` share: how many, which, and the first's
+    failure message."""
+    out: list[Block] = []
+    for c in causes:
+        members = [t for t in tests if t["id"] in set(c["tests"])]
+        if c["count"] < 2 or len(members) < 2:
+            continue
+        text = f"*{c['count']} tests* fail with {cause_text(c)}" + "".join(
+            f"\n• {_test_name(t)} — {esc(t.get('component') or 'Unmapped', NAME_CHARS)}"
+            for t in members
+        )
+        first = next((t.get("message") for t in members if t.get("message")), None)
+        if first:
+            text += f"\n```{esc(first, 800)}```"
+        out.append(section(clip(text, SECTION_CHARS)))
+    return out
+
+
+def _test_sections(
+    count: int, tests: list[RegressedTest], causes: list[CauseGroup] | None = None
+) -> list[Block]:
+    """Tests sharing a cause together, each other test with its failure message; past the
+    inline limit, counts by component and the commonest causes (the full list goes in
+    the thread)."""
     if count <= len(tests):
-        out: list[Block] = []
+        out = _cause_sections(tests, causes or [])
+        grouped = {i for b in causes or [] if b["count"] > 1 for i in b["tests"]}
         for t in tests:
+            if t["id"] in grouped:
+                continue
             text = f"{_test_name(t)} — {esc(t.get('component') or 'Unmapped', NAME_CHARS)}"
             if t.get("message"):
                 text += f"\n```{esc(t['message'], 1500)}```"
@@ -145,12 +180,47 @@ def _test_sections(count: int, tests: list[RegressedTest]) -> list[Block]:
         return out
     by_component = Counter(t.get("component") or "Unmapped" for t in tests)
     shown = ", ".join(f"{esc(k, NAME_CHARS)} ({v})" for k, v in sorted(by_component.items()))
+    common = [
+        f"\n• {plural(c['count'], 'test')} fail with {cause_text(c)}"
+        for c in (causes or [])[:5]
+        if c["count"] > 1
+    ]
     return [
         section(
-            f"*{count} tests* went from passing to failing. The full list is in the thread."
-            f"\nAmong the first {len(tests)}: {shown}"
+            clip(
+                f"*{count} tests* went from passing to failing. The full list is in the thread."
+                f"\nAmong the first {len(tests)}: {shown}" + "".join(common),
+                SECTION_CHARS,
+            )
         )
     ]
+
+
+def _owners_section(d: RegressionShown) -> Block | None:
+    """Who owns the regressed tests, each owner mentioned once: with the names of their
+    tests when the alert lists them, else with how many of the first tests are theirs."""
+    tests = d.get("tests") or []
+    of_test = d.get("owned") or {}
+    owned: dict[str, list[str]] = {}
+    for t in tests:
+        for o in of_test.get(t["id"], []):
+            owned.setdefault(o, []).append(t["name"])
+    for o in d.get("owners") or []:
+        owned.setdefault(o, [])
+    if not owned:
+        return None
+    inline = int(d["count"]) <= len(tests)
+    parts = []
+    for o, names in owned.items():
+        if inline:
+            shown = ", ".join(f"`{esc(n, NAME_CHARS)}`" for n in names)
+        else:
+            shown = f"{len(names)} of the first {len(tests)}" if names else "tests in the thread"
+        parts.append(f"{mention(o)} ({shown})")
+    unowned = [t["name"] for t in tests if not of_test.get(t["id"])]
+    if inline and unowned:
+        parts.append("no owner (" + ", ".join(f"`{esc(n, NAME_CHARS)}`" for n in unowned) + ")")
+    return section(clip("*Owners:* " + " · ".join(parts), SECTION_CHARS))
 
 
 def regression_alert(d: RegressionShown) -> Message:
@@ -163,7 +233,10 @@ def regression_alert(d: RegressionShown) -> Message:
     impact = _impact_line(d)
     if impact is not None:
         blocks.append(section(f"*Readiness:* {impact}"))
-    blocks += _test_sections(count, d.get("tests") or [])
+    blocks += _test_sections(count, d.get("tests") or [], d.get("causes"))
+    owners = _owners_section(d)
+    if owners is not None:
+        blocks.append(owners)
     mute = ButtonElement(
         text="Mute as flaky", action_id=Action.ALERT_MUTE, value=str(d["alert_id"])
     )
@@ -172,7 +245,11 @@ def regression_alert(d: RegressionShown) -> Message:
         blocks.append(
             context(
                 f"Investigate within {d.get('ack_within', '1h')}; "
-                "if no one picks it up, the tech lead is pinged."
+                + (
+                    "if no one picks it up, the owners are pinged again."
+                    if d.get("owners")
+                    else "if no one picks it up, the tech lead is pinged."
+                )
             )
         )
     summary = f"{esc(title)}: {impact}" if impact is not None else esc(title)
@@ -202,6 +279,9 @@ def regression_email(d: RegressionAlert) -> tuple[str, str]:
         lines.append(f"Readiness: {impact}")
     elif r.get("score") is not None:
         lines.append(f"Readiness: {pct(r.get('previous'))} -> {pct(r['score'])}")
+    for c in d.get("causes") or []:
+        if c["count"] > 1:
+            lines.append(f"{c['count']} tests fail with: {c['cause']}")
     lines.append("")
     for t in d["tests"]:
         lines.append(f"- {t['id']} ({t.get('component') or 'Unmapped'})")
@@ -222,7 +302,11 @@ def alert_resolved(d: AlertResolved) -> Message:
 
 
 def alert_followup(d: AlertFollowup) -> Message:
-    leads = mentions(d.get("tech_lead") or [], sep=" ") or "Tech lead"
+    leads = (
+        mentions(d.get("owners") or [], sep=" ")
+        or mentions(d.get("tech_lead") or [], sep=" ")
+        or "Tech lead"
+    )
     text = (
         f":alarm_clock: No one has acknowledged this {d.get('kind', '')} alert in "
         f"{d.get('waited')}. {leads}, can you take a look or hand it to someone?"
@@ -240,6 +324,8 @@ def tests_muted(d: MutedTests) -> Message:
         f":mute: {mention(d['user'])} muted {plural(d['count'], 'test')} as flaky: "
         "their failures are reported apart and no longer alert."
     )
+    if d.get("owners"):
+        text += f" Owners: {mentions(d.get('owners') or [], sep=' ')}."
     return text_message(text)
 
 

@@ -61,6 +61,8 @@ def blocker(d: BlockerMessage) -> Message:
     else:
         description = esc(d["description"], room)
     owner = f"<@{d['owner']}>" if d.get("owner") else "unowned"
+    if not d.get("owner") and d.get("suggested"):
+        owner += f" (component owner: {mentions(d.get('suggested') or [], sep=' ')})"
     level = (
         f"step {d['level']} of {d['levels']}: {esc(d['step'], NAME_CHARS)}"
         if d.get("step")

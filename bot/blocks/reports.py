@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, HeaderBlock, MarkdownTextObject, SectionBlock
 
+from bot.blocks.alerts import cause_text
 from bot.blocks.common import (
     HEALTH_EMOJI,
     NAME_CHARS,
@@ -15,6 +16,7 @@ from bot.blocks.common import (
     mentions,
     message,
     more,
+    plural,
     pts,
     sections,
     short,
@@ -161,6 +163,7 @@ def daily_report(d: DailyReport) -> Message:
             f"average (target {v['target'][0]}-{v['target'][1]})"
         )
     lines.append(tests_line(d))
+    lines += _cause_lines(d)
     blocks += sections(lines)
     blocks += sections(blocker_lines(d))
     blocks += sections(_risk_lines(d))
@@ -175,6 +178,16 @@ def daily_report(d: DailyReport) -> Message:
         )
     blocks.append(context("The burn-down chart is in the thread."))
     return message(f"{title}: readiness {pct(r['score'])}, {r['health']}", blocks)
+
+
+def _cause_lines(d: DailyReport) -> list[str]:
+    """The commonest causes of the failing tests: "• 4 tests: `KeyError: '…'`"."""
+    top = d.get("top_causes") or []
+    if not top:
+        return []
+    return ["*Top causes of failing tests*"] + [
+        f"• {plural(c['count'], 'test')}: {cause_text(c)}" for c in top
+    ]
 
 
 def _risk_lines(d: Summary) -> list[str]:

@@ -93,7 +93,7 @@ def test_db_upgrade_creates_the_schema(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
     code, out, _ = run(capsys, "db", "upgrade")
-    assert (code, out) == (0, "database is at revision 0005\n")
+    assert (code, out) == (0, "database is at revision 0006\n")
     code, out, _ = run(capsys, "db", "upgrade")  # idempotent
     assert code == 0
 
@@ -121,7 +121,7 @@ def test_web_refuses_an_unmigrated_database(
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/empty.db")
     code, _, err = run(capsys, "web")
     assert code == 1
-    assert err == "the database is at revision none, not 0005: run `sprintbot db upgrade` first\n"
+    assert err == "the database is at revision none, not 0006: run `sprintbot db upgrade` first\n"
 
 
 def test_web_refuses_a_bad_sprint_file(
@@ -202,6 +202,7 @@ def test_manifest(capsys: pytest.CaptureFixture[str]) -> None:
         "/risk",
         "/readiness",
         "/sprint",
+        "/tests",
     ]
     assert {c["url"] for c in commands} == {"https://bot.example.com/slack/events"}
     assert m["settings"]["interactivity"]["request_url"] == "https://bot.example.com/slack/events"

@@ -7,7 +7,7 @@ from slack_bolt import App
 
 from bot.acks import after_ack
 from bot.ids import Command
-from bot.listeners.commands import blocker, readiness, risk, sprint, standup
+from bot.listeners.commands import blocker, readiness, risk, sprint, standup, tests
 from jobs.config import SEVERITIES
 
 # Each command's listener, by command (the "which team?" buttons run them again).
@@ -17,6 +17,7 @@ HANDLERS: dict[str, Callable[..., Any]] = {
     Command.BLOCKER: blocker.handle,
     Command.RISK: risk.handle,
     Command.SPRINT: sprint.handle,
+    Command.TESTS: tests.handle,
 }
 
 
@@ -32,6 +33,7 @@ WORDS: dict[str, frozenset[str]] = {
     Command.BLOCKER: _words(blocker.SUBCOMMANDS, *(s.lower() for s in SEVERITIES)),
     Command.RISK: _words(risk.SUBCOMMANDS),
     Command.SPRINT: _words(sprint.SUBCOMMANDS),
+    Command.TESTS: _words(tests.SUBCOMMANDS),
 }
 
 
@@ -42,3 +44,4 @@ def register(app: App) -> None:
     app.command(Command.BLOCKER)(after_ack(blocker.handle))
     app.command(Command.RISK)(after_ack(risk.handle))
     app.command(Command.SPRINT)(after_ack(sprint.handle))
+    app.command(Command.TESTS)(tests.handle)  # answered in the acknowledgement

@@ -1,0 +1,144 @@
+"""`/tests`: one test's history, the matches of a search, the slowest tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+
+from slack_sdk.models.blocks import Block, HeaderBlock
+
+from bot.blocks.common import (
+    Message,
+    context,
+    esc,
+    link,
+    mentions,
+    message,
+    plural,
+    sections,
+    short,
+)
+from jobs.tests_history import MATCHES, HistoryData, SinceData, SlowData
+from storage.models import KnownTest
+
+TESTS_USAGE = (
+    "Usage: `/tests show ID-or-name` shows a test's history (its status in each report, "
+    "with commits and CI links, its current streak, flips and durations); part of a name "
+    "lists the tests that match. `/tests slow` lists the slowest tests."
+)
+
+_ICON = {
+    "passed": ":white_check_mark:",
+    "failed": ":x:",
+    "error": ":boom:",
+    "skipped": ":double_vertical_bar:",
+    "flaky": ":warning:",
+}
+
+
+def seconds(value: float) -> str:
+    """A duration for people: `850 ms`, `4.2 s`, `3 min 5 s`."""
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    if value < 60:
+        return f"{value:.1f} s"
+    minutes, rest = divmod(round(value), 60)
+    return f"{minutes} min {rest} s"
+
+
+def _when(at: str, tz: tzinfo) -> str:
+    return datetime.fromisoformat(at).astimezone(tz).strftime("%a %d %b %H:%M")
+
+
+def _commit(commit: str | None) -> str:
+    return f"`{esc(commit[:10])}`" if commit else "no commit"
+
+
+def _since(since: SinceData, tz: tzinfo) -> str:
+    return (
+        f"{_when(since['at'], tz)} ({_commit(since['commit'])}, "
+        f"{link(since['url'], 'CI run') if since['url'] else 'no CI link'})"
+    )
+
+
+def render_history(h: HistoryData, *, tz: tzinfo) -> Message:
+    """The test's history, for the one who asked."""
+    title = f"{h['classname']}::{h['name']}"
+    status = h["status"]
+    lines = [
+        f"{_ICON.get(status, '')} *{esc(status)}* now on `{esc(h['branch'])}` · test id {h['id']}"
+        + (f" · component *{esc(h['component'])}*" if h["component"] else "")
+        + (f" · file `{esc(h['file'], 300)}`" if h["file"] else "")
+    ]
+    if h["first_failure"] is not None:
+        lines.append(f"*First failure of this streak:* {_since(h['first_failure'], tz)}")
+    elif h["since"] is not None:
+        lines.append(f"*{esc(status.capitalize())} since:* {_since(h['since'], tz)}")
+    lines.append(f"*Flips* (passing ⇄ failing, over the stored history): {h['flips']}")
+    if h["owners"] is not None:
+        lines.append(f"*Owners:* {mentions(h['owners']) or 'none matches this test'}")
+    if h["muted"]:
+        lines.append("*Muted as flaky:* its failures are reported apart, never alerted.")
+    if h["message"] and status in ("failed", "error"):
+        lines.append(f"*Failure:* ```{esc(h['message'], 600)}```")
+    if h["durations"]:
+        trend = " → ".join(seconds(d) for d in h["durations"][-10:])
+        median = h["median_duration"]
+        lines.append(
+            f"*Duration* (last {plural(min(len(h['durations']), 10), 'run')}): {trend}"
+            + (f" · median {seconds(median)}" if median is not None else "")
+        )
+    else:
+        lines.append("*Duration:* no report timed it (JUnit `time`).")
+    timeline = [f"*Timeline* (newest last, {plural(len(h['runs']), 'report')}):"]
+    for run in h["runs"]:
+        duration = f" · {seconds(run['duration'])}" if run["duration"] is not None else ""
+        timeline.append(
+            f"{_ICON.get(run['status'], '')} {esc(run['status'])} · {_when(run['at'], tz)} · "
+            f"{_commit(run['commit'])} · {link(run['url'], run['run'] or 'CI run', limit=400)}"
+            f"{duration}"
+        )
+    if not h["runs"]:
+        timeline.append("_No stored report holds it any more (`[retention]` keeps them)._")
+    blocks: list[Block] = [
+        HeaderBlock(text=short(title, 150)),
+        *sections(lines),
+        *sections(timeline),
+    ]
+    return message(f"{title}: {status}", blocks)
+
+
+def render_matches(text: str, tests: Sequence[KnownTest]) -> Message:
+    """Several tests match: their ids, to ask again with one."""
+    shown = tests[:MATCHES]
+    head = (
+        f"{plural(len(shown), 'test')}{' (and more)' if len(tests) > MATCHES else ''} "
+        f'match "{esc(text, 200)}"; `/tests show ID` shows one:'
+    )
+    lines = [head] + [
+        f"• {t.id} · {_ICON.get(str(t.status), '')} `{esc(t.classname, 300)}::{esc(t.name, 400)}`"
+        for t in shown
+    ]
+    if len(tests) > MATCHES:
+        lines.append("_Give more of the name to narrow it down._")
+    return message(head, [*sections(lines)])
+
+
+def render_slow(tests: Sequence[SlowData], *, branch: str) -> Message:
+    """The slowest tests by their latest duration."""
+    if not tests:
+        text = (
+            f"No report on `{esc(branch)}` timed its tests yet: durations come from the "
+            "JUnit `time` of each testcase."
+        )
+        return message(text, [*sections([text])])
+    head = f"*Slowest tests on `{esc(branch)}`* (their latest duration):"
+    lines = [head] + [
+        f"{i}. {seconds(t['duration'])} · `{esc(t['classname'], 300)}::{esc(t['name'], 400)}`"
+        + (f" · id {t['id']}" if t["id"] is not None else "")
+        for i, t in enumerate(tests, 1)
+    ]
+    return message(
+        f"Slowest tests on {branch}",
+        [*sections(lines), context("`/tests show ID` shows one test's history.")],
+    )

@@ -1,0 +1,278 @@
+"""History per test (`/tests show`, `GET /api/v1/tests/{id}`) and the slowest tests
+(`/tests slow`), on the sprint's tracked branch.
+
+The timeline is read from the reports' packed statuses and durations (test_result holds
+only changes): the newest reports that include the test, up to `RUNS` of them. The current
+streak and the flip count come from the recorded changes, which outlive the packed
+statuses (`[retention]` drops those first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+import zlib
+from collections.abc import Sequence
+from typing import TypedDict
+
+from sqlmodel import Session
+
+from jobs.config import Sprint
+from jobs.errors import SprintError
+from jobs.owners import OwnerMap
+from storage.models import KnownTest, TestReport, TestStatus
+from storage.queries import tests_history as store
+
+RUNS = 20  # the timeline's length
+SCAN = 60  # reports read for it at most (a sharded run's reports each hold part of the tests)
+MATCHES = 10  # the matches a search lists
+SLOW = 10  # the tests `/tests slow` lists
+SLOW_REPORTS = 10  # the newest timed reports it reads (a sharded run's shards together)
+
+_FAILING = {str(TestStatus.FAILED), str(TestStatus.ERROR)}
+
+
+class NoSuchTest(SprintError):
+    """No known test matches; the message says what was looked for and how to look."""
+
+
+class RunData(TypedDict):
+    """The test in one report."""
+
+    report_id: int
+    run: str
+    at: str
+    commit: str | None
+    url: str | None
+    status: str
+    duration: float | None  # seconds; None when the report did not time it
+
+
+class SinceData(TypedDict):
+    """The report a streak started with."""
+
+    report_id: int | None  # None: the report is no longer stored
+    status: str
+    at: str
+    commit: str | None
+    url: str | None
+
+
+class HistoryData(TypedDict):
+    """One test's history, as `/tests show` and the API give it."""
+
+    id: int
+    classname: str
+    name: str
+    file: str | None
+    component: str | None
+    branch: str
+    status: str
+    message: str | None
+    muted: bool
+    since: SinceData | None  # the current streak's first report (its first failure if failing)
+    first_failure: SinceData | None  # the same, when the test fails now
+    flips: int  # changes between passing and failing over the recorded history
+    runs: list[RunData]  # newest last
+    durations: list[float]  # the runs' durations, oldest first
+    median_duration: float | None
+    owners: list[str] | None  # Slack ids (users, user groups); None: no owners configured
+
+
+class SlowData(TypedDict):
+    """One of the slowest tests by its latest duration."""
+
+    id: int | None
+    classname: str
+    name: str
+    duration: float
+    status: str
+
+
+def _category(status: str) -> str:
+    return "failing" if status in _FAILING else status
+
+
+def find(*, session: Session, sprint: Sprint, text: str) -> KnownTest | list[KnownTest]:
+    """The test `text` names — its id (`42`, `#42`), `classname::name`, or its name — or,
+    when none does exactly, the tests whose `classname::name` holds it (a list of up to
+    `MATCHES` + 1: more than `MATCHES` means there are more). NoSuchTest when none."""
+    text = text.strip()
+    if not text:
+        raise NoSuchTest("Say which test: its id, its name, or part of its name.")
+    branch = sprint.sprint.branch
+    number = text.removeprefix("#")
+    if number.isdigit():
+        found = store.test_by_id(session=session, test_id=int(number))
+        if found is None or found.branch != branch:
+            raise NoSuchTest(f"No test has the id {number} on `{branch}`.")
+        return found
+    if "::" in text:
+        key = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        exact = store.tests_by_key(session=session, branch=branch, keys=[key])
+        if exact:
+            return exact[0]
+    named = store.tests_named(session=session, branch=branch, name=text, limit=MATCHES + 1)
+    if len(named) == 1:
+        return named[0]
+    matches = named or store.tests_like(
+        session=session, branch=branch, text=text, limit=MATCHES + 1
+    )
+    if not matches:
+        raise NoSuchTest(f'No test on `{branch}` has "{text}" in its name.')
+    return matches[0] if len(matches) == 1 else matches
+
+
+def history(*, session: Session, sprint: Sprint, test: KnownTest) -> HistoryData:
+    """The test's timeline, current streak, flips and durations."""
+    if test.id is None:
+        raise RuntimeError("a stored test has an id")
+    runs = _timeline(session=session, test=test)
+    changes = store.changes_of(session=session, test_id=test.id)
+    flips = sum(
+        1
+        for c in changes
+        if c.previous is not None and _category(c.previous) != _category(c.status)
+    )
+    since = _since(test, changes, runs)
+    durations = [r["duration"] for r in runs if r["duration"] is not None]
+    return {
+        "id": test.id,
+        "classname": test.classname,
+        "name": test.name,
+        "file": test.file,
+        "component": test.component,
+        "branch": test.branch,
+        "status": str(test.status),
+        "message": test.message,
+        "muted": test.muted,
+        "since": since,
+        "first_failure": since if str(test.status) in _FAILING else None,
+        "flips": flips,
+        "runs": runs,
+        "durations": durations,
+        "median_duration": statistics.median(durations) if durations else None,
+        "owners": _owners(sprint, test),
+    }
+
+
+def _since(
+    test: KnownTest, changes: Sequence[store.Change], runs: Sequence[RunData]
+) -> SinceData | None:
+    """The first report of the current streak: the earliest of the trailing changes in the
+    test's current category (failing, or its status), else of the trailing runs, else
+    (a test that never changed) when it was first seen."""
+    current = _category(str(test.status))
+    start: SinceData | None = None
+    for c in reversed(changes):
+        if _category(c.status) != current:
+            break
+        start = {
+            "report_id": c.report_id,
+            "status": c.status,
+            "at": c.at.isoformat(),
+            "commit": c.commit,
+            "url": c.url,
+        }
+    if start is not None:
+        return start
+    for r in reversed(runs):
+        if _category(r["status"]) != current:
+            break
+        start = {k: r[k] for k in ("report_id", "status", "at", "commit", "url")}  # type: ignore[assignment]
+    if start is None and not changes:
+        # Never changed and no report kept: its status since it was first seen.
+        start = {
+            "report_id": None,
+            "status": str(test.status),
+            "at": test.first_seen_at.isoformat(),
+            "commit": None,
+            "url": None,
+        }
+    return start
+
+
+def _timeline(*, session: Session, test: KnownTest) -> list[RunData]:
+    """The test in the newest reports that include it, oldest first."""
+    from jobs.ingest import unpack_durations  # (ingestion's modules load with the first report)
+
+    needle = f"\t{test.classname}\t{test.name}\n"
+    runs: list[RunData] = []
+    for report in store.packed_reports(session=session, branch=test.branch, limit=SCAN):
+        found = _locate(report, needle)
+        if found is None:
+            continue
+        status, index = found
+        duration = None
+        if report.durations:
+            seconds = unpack_durations(report.durations)
+            if index < len(seconds) and seconds[index] == seconds[index]:
+                duration = round(float(seconds[index]), 6)
+        runs.append(
+            {
+                "report_id": report.id or 0,
+                "run": report.run,
+                "at": report.at.isoformat(),
+                "commit": report.commit,
+                "url": report.url,
+                "status": status,
+                "duration": duration,
+            }
+        )
+        if len(runs) >= RUNS:
+            break
+    runs.reverse()
+    return runs
+
+
+def _locate(report: TestReport, needle: str) -> tuple[str, int] | None:
+    """The test's status in a report and its position among the report's tests."""
+    if report.statuses is None:
+        return None
+    text = "\n" + zlib.decompress(report.statuses).decode()
+    end = text.find(needle)
+    if end < 0:
+        return None
+    start = text.rfind("\n", 0, end)
+    return text[start + 1 : end], text.count("\n", 0, start)
+
+
+def _owners(sprint: Sprint, test: KnownTest) -> list[str] | None:
+    """The test's owners (`[[owners]]`, else `[codeowners]`); None when neither is set."""
+    if not sprint.owners and sprint.codeowners is None:
+        return None
+    return OwnerMap(sprint)(test.file, test.classname)
+
+
+def slowest(*, session: Session, sprint: Sprint, limit: int = SLOW) -> list[SlowData]:
+    """The tracked branch's slowest tests by their latest duration, slowest first."""
+    from jobs.ingest import unpack_durations, unpack_statuses  # (as in `_timeline`)
+
+    branch = sprint.sprint.branch
+    latest: dict[tuple[str, str], tuple[float, str]] = {}
+    for report in store.timed_reports(session=session, branch=branch, limit=SLOW_REPORTS):
+        if report.statuses is None:
+            continue
+        seconds = unpack_durations(report.durations)
+        for i, (status, classname, name) in enumerate(unpack_statuses(report.statuses)):
+            if i < len(seconds) and seconds[i] == seconds[i]:
+                latest.setdefault((classname, name), (float(seconds[i]), status))
+    top = sorted(latest.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+    keys = {
+        hashlib.blake2b(f"{c}::{n}".encode(), digest_size=16).hexdigest(): (c, n)
+        for (c, n), _ in top
+    }
+    ids = {
+        (t.classname, t.name): t.id
+        for t in store.tests_by_key(session=session, branch=branch, keys=list(keys))
+    }
+    return [
+        {
+            "id": ids.get((c, n)),
+            "classname": c,
+            "name": n,
+            "duration": round(d, 6),
+            "status": status,
+        }
+        for (c, n), (d, status) in top
+    ]

@@ -1,0 +1,117 @@
+"""One test's history: finding it by id or name, its status changes, and the branch's latest
+reports with their packed statuses and durations (`/tests show`, `GET /api/v1/tests/{id}`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import func, literal
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from storage.models import KnownTest, TestReport, TestResult
+
+
+def test_by_id(*, session: Session, test_id: int) -> KnownTest | None:
+    """The known test with that id, if it is the session's team's."""
+    return session.exec(select(KnownTest).where(KnownTest.id == test_id)).first()
+
+
+def tests_by_key(*, session: Session, branch: str, keys: Sequence[str]) -> list[KnownTest]:
+    """The branch's known tests with those keys (any order)."""
+    if not keys:
+        return []
+    return list(
+        session.exec(
+            select(KnownTest).where(KnownTest.branch == branch, col(KnownTest.key).in_(keys))
+        ).all()
+    )
+
+
+def tests_named(*, session: Session, branch: str, name: str, limit: int) -> list[KnownTest]:
+    """The branch's known tests whose name (without its class) is `name`."""
+    return list(
+        session.exec(
+            select(KnownTest)
+            .where(KnownTest.branch == branch, KnownTest.name == name)
+            .order_by(col(KnownTest.classname), col(KnownTest.id))
+            .limit(limit)
+        ).all()
+    )
+
+
+def tests_like(*, session: Session, branch: str, text: str, limit: int) -> list[KnownTest]:
+    """The branch's known tests whose `classname::name` holds `text`, case-insensitively."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    full = func.lower(col(KnownTest.classname) + literal("::") + col(KnownTest.name))
+    return list(
+        session.exec(
+            select(KnownTest)
+            .where(KnownTest.branch == branch, full.like(f"%{escaped}%", escape="\\"))
+            .order_by(col(KnownTest.classname), col(KnownTest.name), col(KnownTest.id))
+            .limit(limit)
+        ).all()
+    )
+
+
+class Change(NamedTuple):
+    """A status change of one test, with the report that made it."""
+
+    status: str
+    previous: str | None
+    report_id: int
+    at: datetime
+    commit: str | None
+    url: str | None
+    run: str
+
+
+def changes_of(*, session: Session, test_id: int) -> list[Change]:
+    """Every recorded status change of a test, oldest first."""
+    rows = session.execute(
+        sa_select(
+            col(TestResult.status),
+            col(TestResult.previous_status),
+            col(TestResult.report_id),
+            col(TestReport.at),
+            col(TestReport.commit),
+            col(TestReport.url),
+            col(TestReport.run),
+        )
+        .join(TestReport, col(TestReport.id) == col(TestResult.report_id))
+        .where(col(TestResult.test_id) == test_id)
+        .order_by(col(TestResult.id))
+    ).all()
+    return [
+        Change(str(s), None if p is None else str(p), r, a, c, u, n) for s, p, r, a, c, u, n in rows
+    ]
+
+
+def packed_reports(*, session: Session, branch: str, limit: int) -> list[TestReport]:
+    """The branch's newest reports that still hold their packed statuses, newest first."""
+    return list(
+        session.exec(
+            select(TestReport)
+            .where(TestReport.branch == branch, col(TestReport.statuses).is_not(None))
+            .order_by(col(TestReport.at).desc(), col(TestReport.id).desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def timed_reports(*, session: Session, branch: str, limit: int) -> list[TestReport]:
+    """The branch's newest reports that hold durations, newest first."""
+    return list(
+        session.exec(
+            select(TestReport)
+            .where(
+                TestReport.branch == branch,
+                col(TestReport.statuses).is_not(None),
+                col(TestReport.durations).is_not(None),
+            )
+            .order_by(col(TestReport.at).desc(), col(TestReport.id).desc())
+            .limit(limit)
+        ).all()
+    )
