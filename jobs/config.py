@@ -584,20 +584,15 @@ class Sprint(_Model):
             raise ValueError("steps must be listed in order of `after`")
         return v
 
-    @field_validator("metrics")
+    @field_validator("metrics", "causes")
     @classmethod
-    def _unique_metrics(cls, v: list[Metric]) -> list[Metric]:
-        dup = _repeated(m.name for m in v)
+    def _unique_names(
+        cls, v: list[Metric] | list[CauseCategory], info: ValidationInfo
+    ) -> list[Metric] | list[CauseCategory]:
+        dup = _repeated(x.name for x in v)
         if dup is not None:
-            raise ValueError(f'duplicate metric "{dup}"')
-        return v
-
-    @field_validator("causes")
-    @classmethod
-    def _unique_causes(cls, v: list[CauseCategory]) -> list[CauseCategory]:
-        dup = _repeated(c.name for c in v)
-        if dup is not None:
-            raise ValueError(f'duplicate cause "{dup}"')
+            what = {"metrics": "metric", "causes": "cause"}[str(info.field_name)]
+            raise ValueError(f'duplicate {what} "{dup}"')
         return v
 
     @field_validator("milestones")
