@@ -322,16 +322,29 @@ def junit_runs(
         for i in sorted(before - failing):
             fixed[cases[i].file] = fixed.get(cases[i].file, 0) + 1
         at = local_instant(sprint.sprint, sprint.sprint.start + timedelta(days=day - 1), RUN_AT)
-        yield DemoRun(
-            day=day,
-            at=at,
-            xml=_xml(cases, failing, at),
-            failing=len(failing),
-            tests=len(cases),
-            files=len(files),
-            files_passing=len(files - {cases[i].file for i in failing}),
-            fixed=fixed,
-        )
+        yield _run(day, at, cases, files, failing, fixed=fixed)
+
+
+def _run(
+    day: int,
+    at: datetime,
+    cases: list[Case],
+    files: set[str],
+    failing: set[int],
+    *,
+    fixed: dict[str, int],
+) -> DemoRun:
+    """One day's CI run of `cases` (in `files`), `failing` (their indexes) failing."""
+    return DemoRun(
+        day=day,
+        at=at,
+        xml=_xml(cases, failing, at),
+        failing=len(failing),
+        tests=len(cases),
+        files=len(files),
+        files_passing=len(files - {cases[i].file for i in failing}),
+        fixed=fixed,
+    )
 
 
 class Work(Protocol):
@@ -1282,17 +1295,8 @@ def mobile_runs(sprint: Sprint, *, days: int, seed: int = 11) -> list[DemoRun]:
             continue
         if out:
             failing -= set(rng.sample(sorted(failing), min(MOBILE_FIXES, len(failing))))
-        at = local_instant(sprint.sprint, date_, RUN_AT)
         out.append(
-            DemoRun(
-                day=day,
-                at=at,
-                xml=_xml(cases, failing, at),
-                failing=len(failing),
-                tests=len(cases),
-                files=len(files),
-                files_passing=len(files - {cases[i].file for i in failing}),
-            )
+            _run(day, local_instant(sprint.sprint, date_, RUN_AT), cases, files, failing, fixed={})
         )
     return out
 

@@ -23,7 +23,7 @@ from bot.web import create_web_app
 from jobs.config import Org, Sprint, Team, load_org, sprint_to_serve
 from jobs.numbers import utcnow
 from jobs.ready import Ready, Refresher
-from jobs.teams import LegacyData, Teams
+from jobs.teams import LegacyData, Teams, team_named
 from storage.db import Database
 from storage.migrate import revisions
 
@@ -96,8 +96,7 @@ def pick_team(org: Org, team: str | None) -> Team:
             ids = ", ".join(t.id for t in org.teams)
             raise StartupError(f"SPRINTBOT_CONFIG names {len(org.teams)} teams ({ids}): say which")
         return org.teams[0]
-    w = team.strip().lower()
-    found = next((t for t in org.teams if w in (t.id, t.name.strip().lower())), None)
+    found = team_named(org.teams, team)
     if found is None:
         ids = ", ".join(t.id for t in org.teams)
         raise StartupError(f'no team "{team}" in SPRINTBOT_CONFIG (its teams: {ids})')

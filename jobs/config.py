@@ -634,12 +634,17 @@ class Sprint(_Model):
         says which team it is for); None for one team, whose messages stay as they were."""
         return self._team
 
+    def shared(self, *channels: str) -> bool:
+        """Whether another team's people read one of `channels` too (a channel two teams
+        use, a DM), where SPRINTBOT_CONFIG names several teams."""
+        return bool(self._team) and any(
+            c in self._shared or c.startswith(("U", "W")) for c in channels
+        )
+
     def shown_code(self, code: str, *channels: str) -> str:
         """A blocker or risk code as shown in `channels`: with the team ("platform B-001")
-        where another team's people read too (a channel two teams use, a DM), else as is."""
-        if self._team and any(c in self._shared or c.startswith(("U", "W")) for c in channels):
-            return f"{self._team} {code}"
-        return code
+        where another team's people read too (`shared`), else as is."""
+        return f"{self._team} {code}" if self.shared(*channels) else code
 
     @property
     def groups(self) -> list[str]:

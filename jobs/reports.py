@@ -553,7 +553,7 @@ def _queue_report(
     In a status channel another team uses too, the report names its team and its codes
     carry the team ("platform B-001")."""
     channel = sprint.channels.status
-    if sprint.shown_team and sprint.shown_code("", channel) != "":  # a channel two teams use
+    if sprint.shared(channel):
         data["team"] = sprint.shown_team
         for row in data["blockers"]:
             row["code"] = sprint.shown_code(row["code"], channel)

@@ -10,6 +10,7 @@ says when it starts: nothing daily is posted), after its last sprint that one (e
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -26,6 +27,13 @@ log = logging.getLogger(__name__)
 
 class LegacyData(Exception):
     """The data of a database from before teams, and several teams that could take it."""
+
+
+def team_named(teams: Sequence[Team], word: str) -> Team | None:
+    """The team a word names (`/standup platform`, `team=`, `--team`): its id or its name,
+    in any case."""
+    w = word.strip().lower()
+    return next((t for t in teams if w in (t.id, t.name.strip().lower())), None)
 
 
 @dataclass(frozen=True)
@@ -127,8 +135,7 @@ class Teams:
 
     def named(self, word: str) -> Team | None:
         """The team a word names: its id or its name, in any case."""
-        w = word.strip().lower()
-        return next((t for t in self.org.teams if w in (t.id, t.name.strip().lower())), None)
+        return team_named(self.org.teams, word)
 
     def of_user(self, user_id: str, *, now: datetime) -> list[Team]:
         """The teams whose current sprint names `user_id` in any role, in file order."""

@@ -153,23 +153,13 @@ def _limit(state: ORMExecuteState) -> None:
     options: list[Any] = []
     named = find_tables(statement, include_aliases=True, include_crud=True)
     for cls in {tables[t] for t in named if t in tables}:
-        options.append(
-            with_loader_criteria(
-                cls,
-                col(cls.team_id) == scope.team_id,
-                include_aliases=True,
-                propagate_to_loaders=False,
-            )
-        )
+        criteria = [col(cls.team_id) == scope.team_id]
         if issubclass(cls, SprintScoped) and not every_sprint:
-            options.append(
-                with_loader_criteria(
-                    cls,
-                    col(cls.sprint_id) == scope.sprint_id,
-                    include_aliases=True,
-                    propagate_to_loaders=False,
-                )
-            )
+            criteria.append(col(cls.sprint_id) == scope.sprint_id)
+        options += [
+            with_loader_criteria(cls, c, include_aliases=True, propagate_to_loaders=False)
+            for c in criteria
+        ]
     if options:
         state.statement = statement.options(*options)
 

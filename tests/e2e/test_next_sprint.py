@@ -30,14 +30,14 @@ from tests.support.e2e import (
     opened,
     posts,
     risk_values,
-    state,
+    submit,
     text_of,
     view_submit,
 )
 from tests.support.listeners import listeners_done
 from tests.support.reports import report
 from tests.support.server import ROOT, Server
-from tests.support.slack import post_signed, slash
+from tests.support.slack import slash
 
 TEAMS = ROOT / "examples" / "teams"
 # 10:00 in New York (EST, UTC-5) on platform's Phase 4 day 13, its last day (14), and
@@ -76,25 +76,12 @@ def api(server: Server, path: str, **query: str) -> httpx.Response:
 
 
 def standup(server: Server, user: str, day: str) -> None:
-    payload = {
-        "type": "view_submission",
-        "team": {"id": "T1", "domain": "test"},
-        "user": {"id": user, "username": user.lower(), "team_id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": "4.5.6",
-        "view": {
-            "id": "V1",
-            "type": "modal",
-            "callback_id": "standup",
-            "team_id": "T1",
-            "private_metadata": json.dumps({"day": day, "team": "platform"}),
-            "state": state(
-                **{**ANSWER, "components_improved": ["Task Orchestration"], "current_blockers": ""}
-            ),
-            "hash": "h",
-        },
-    }
-    resp = post_signed(server.url, urlencode({"payload": json.dumps(payload)}))
+    resp = submit(
+        server,
+        user,
+        metadata={"day": day, "team": "platform"},
+        **{**ANSWER, "components_improved": ["Task Orchestration"], "current_blockers": ""},
+    )
     assert resp.status_code == 200 and resp.text == "", resp.text
 
 

@@ -187,7 +187,10 @@ def state(**values: Any) -> dict[str, Any]:
     return {"values": out}
 
 
-def submit(server: Server, user: str, **values: Any) -> httpx.Response:
+def submit(
+    server: Server, user: str, *, metadata: dict[str, str] | None = None, **values: Any
+) -> httpx.Response:
+    """The standup form submitted (for 2025-10-31 unless `metadata` says otherwise)."""
     payload = {
         "type": "view_submission",
         "team": {"id": "T1", "domain": "test"},
@@ -199,7 +202,7 @@ def submit(server: Server, user: str, **values: Any) -> httpx.Response:
             "type": "modal",
             "callback_id": "standup",
             "team_id": "T1",
-            "private_metadata": json.dumps({"day": "2025-10-31"}),
+            "private_metadata": json.dumps(metadata or {"day": "2025-10-31"}),
             "state": state(**values),
             "hash": "h",
         },
