@@ -257,7 +257,14 @@ def peak_mb(target: Callable[..., None], *args: Any) -> float:
     return spawned(target, *args)[0]
 
 
-def ingest(db: Database, sprint: Sprint, path: Path, run: str, branch: str = "main") -> None:
+def ingest(
+    db: Database,
+    sprint: Sprint,
+    path: Path,
+    run: str,
+    branch: str = "main",
+    commit: str | None = None,
+) -> None:
     """The production path: parsed and classified before the write lock (receive_junit)."""
     with path.open("rb") as doc:
         receive_junit(
@@ -265,7 +272,7 @@ def ingest(db: Database, sprint: Sprint, path: Path, run: str, branch: str = "ma
             sprint=sprint,
             document=doc,
             digest=digest(path),
-            info=RunInfo(run=run, branch=branch),
+            info=RunInfo(run=run, branch=branch, commit=commit),
             now=NOW,
         )
 

@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
+
+from pydantic import SecretStr
 
 from bot.settings import Settings, SettingsError, build_settings
 from jobs.config import (
@@ -34,6 +36,7 @@ from jobs.errors import SprintError
 from jobs.numbers import breakdown, consistency_warnings, parse_instant, pct, utcnow
 
 if TYPE_CHECKING:  # imported by the commands that use them: `web` keeps ingestion out
+    from bot.runtime import Runtime
     from jobs.ingest import RunInfo
     from storage.db import Database
 
@@ -52,26 +55,54 @@ def _fail(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
-class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
-    """Logs to whatever sys.stderr is when a record is written (not when configured)."""
+def _configure_logging(settings: Settings | None = None) -> None:
+    """Quiet logs on stderr (`bot.logs`): SPRINTBOT_LOG_LEVEL and SPRINTBOT_LOG_FORMAT, every
+    secret setting masked."""
+    from bot import logs
 
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _: Any) -> None:
-        """StreamHandler.__init__ assigns a stream; this handler keeps none of its own."""
-
-
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=[_Stderr()],
+    if settings is None:
+        logs.configure()
+        return
+    secrets = [
+        value.get_secret_value()
+        for value in vars(settings).values()
+        if isinstance(value, SecretStr) and value.get_secret_value()
+    ]
+    password = _password(settings.DATABASE_URL)
+    logs.configure(
+        settings.SPRINTBOT_LOG_LEVEL,
+        settings.SPRINTBOT_LOG_FORMAT,
+        secrets=[*secrets, *([password] if password else [])],
     )
-    # Alembic reports each schema check at INFO; only `db upgrade` has news worth reading.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _password(url: str) -> str | None:
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
+
+
+def _start_line(command: str, settings: Settings, runtime: Runtime, *, host: str = "") -> str:
+    """The one line `web` and `run` say at start: what runs where, never a secret
+    (`sprintbot clock` says its own: `bot.clock.run_forever`)."""
+    from bot import logs
+
+    parts = [f"web on http://{host}:{settings.PORT}"]
+    if command == "run":
+        from bot.clock import job_names  # only where a clock runs: `web` holds no scheduler
+
+        zones = ", ".join(f"{t.id} ({t.sprints[0].sprint.timezone})" for t in runtime.teams.all)
+        parts.append(f"clock for {zones} with jobs {' '.join(job_names())}")
+    else:
+        parts.append("no clock (run `sprintbot clock` beside it)")
+    parts.append(f"database {logs.database_kind(settings.DATABASE_URL)}")
+    if settings.SLACK_APP_TOKEN is not None:
+        parts.append("Socket Mode on")
+    return f"sprintbot {command}: " + ", ".join(parts)
 
 
 @contextmanager
@@ -307,6 +338,7 @@ def _serve(settings: Settings, *, with_clock: bool, host: str) -> int:
         from bot import clock
 
         scheduler = clock.start_background(runtime)
+    log.info("%s", _start_line("run" if with_clock else "web", settings, runtime, host=host))
     socket = runtime.connect_socket_mode()
     try:
         # No access log: a line per request cost a twentieth of every acknowledgement, and
@@ -483,7 +515,7 @@ def cmd_demo(args: argparse.Namespace, _: Settings | None) -> int:
     started = time.monotonic()
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="sprintbot-demo-"))
     try:
-        files = run_demo(out, echo=_print)
+        files = run_demo(out, echo=_print, links=args.links)
     except OSError as exc:
         _fail(f"{out}: cannot write ({exc.strerror})")
         return 1
@@ -513,6 +545,16 @@ def cmd_manifest(args: argparse.Namespace, _: Settings | None) -> int:
         raise UsageError(f"{args.url!r}: Slack needs an https:// URL")
     _print(json.dumps(manifest(args.url, name=args.name, socket_mode=args.socket_mode), indent=2))
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace, _: Settings | None) -> int:
+    """Reads the settings itself: a bad one is a failed check, not the end of the run."""
+    from bot.doctor import run_doctor, url_problem
+
+    problem = url_problem(args.url) if args.url else None
+    if problem:
+        raise UsageError(problem)
+    return run_doctor(join=args.join, url=args.url, echo=_print, encoding=sys.stdout.encoding)
 
 
 # -- entry point -------------------------------------------------------------------------
@@ -552,8 +594,20 @@ def _command(
 TEAM_HELP = "the team (its id or name); required when SPRINTBOT_CONFIG names several"
 
 
+def installed_version() -> str:
+    """The installed package's version (its metadata, as pip recorded it): the one number
+    that says which code runs, whatever the checkout around it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sprintbot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed; pip install -e .)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="sprintbot", description="Runs a team's sprint toward production readiness.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     for name, about, serve in (
@@ -626,11 +680,28 @@ def build_parser() -> argparse.ArgumentParser:
         sub, "demo", "a week of the example sprint, no Slack needed", cmd_demo, settings=False
     )
     demo.add_argument("--out", help="directory for the chart, tracker and database")
+    demo.add_argument(
+        "--links",
+        action="store_true",
+        help="under each message, a link that opens it in Slack's Block Kit Builder",
+    )
 
     man = _command(sub, "manifest", "print the Slack app manifest", cmd_manifest, settings=False)
     man.add_argument("url", nargs="?", help="the bot's public https:// base URL")
     man.add_argument("--name", default="sprintbot")
     man.add_argument("--socket-mode", action="store_true", help="no public URL: use Socket Mode")
+
+    doctor = _command(
+        sub,
+        "doctor",
+        "check the settings, database, sprint files and Slack app",
+        cmd_doctor,
+        settings=False,
+    )
+    doctor.add_argument("--join", action="store_true", help="join the public channels it is not in")
+    doctor.add_argument(
+        "--url", help="the bot's public https:// base URL: check that /slack/events answers"
+    )
     return p
 
 
@@ -650,6 +721,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SettingsError:
             if args.needs_settings:
                 raise
+        if settings is not None:
+            _configure_logging(settings)
         code: int = args.func(args, settings)
         return code
     except UsageError as exc:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -22,12 +22,14 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import logs
 from bot.people import participants
 from bot.runtime import Runtime
-from jobs import blockers, figures, notices, reports, retention, standups
+from jobs import blockers, figures, notices, quarantine, reports, retention, standups
 from jobs.config import WEEKDAYS, Sprint, SprintInfo, Team, sprint_to_serve
 from jobs.numbers import local_date, local_instant, sprint_day
 from storage import queries
+from storage.queries import monitoring
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +141,7 @@ def interval(step: Step, what: str) -> Run:
             count = step(session=session, sprint=runtime.sprint, now=runtime.now())
             session.commit()
         if count:
+            log.info("%s: %d %s", name, count, what)  # one line for a run that did something
             deliver(runtime)
         return f"{name}: {count} {what}"
 
@@ -146,12 +149,16 @@ def interval(step: Step, what: str) -> Run:
 
 
 def _deliver(runtime: Runtime, name: str, _slot: str | None) -> str:
-    return f"{name}: {runtime.sender.drain()}"
+    done = runtime.sender.drain()
+    if done.sent or done.retrying or done.failed:
+        log.info("%s: %s", name, done)
+    return f"{name}: {done}"
 
 
 OUTBOX_INTERVAL_SECONDS = 15
 FOLLOWUP_INTERVAL_SECONDS = 60
 ESCALATION_INTERVAL_SECONDS = 300
+QUARANTINE_INTERVAL_SECONDS = 300
 RETENTION_AT = time(3, 30)  # local: before the morning's jobs, away from CI's busy hours
 
 # Every job, in the order `job list` and the README show them, with the ids `sprintbot job
@@ -199,6 +206,12 @@ JOBS = (
         Every(FOLLOWUP_INTERVAL_SECONDS),
         interval(notices.follow_up, "alerts followed up"),
         "re-ping unacknowledged regression/performance alerts and mention the tech lead",
+    ),
+    JobSpec(
+        "quarantine-expiry",
+        Every(QUARANTINE_INTERVAL_SECONDS),
+        interval(quarantine.release_expired, "tests released"),
+        "let quarantined tests whose time is up back, telling the team and their owners",
     ),
     JobSpec(
         "outbox",
@@ -253,7 +266,7 @@ def run_daily(runtime: Runtime, name: str, work: Work, *, slot: str | None = Non
         if slot is not None:
             claim = queries.claim_job_slot(session=session, job=name, slot=slot, now=runtime.now())
             if claim is None:
-                log.info("%s for %s already ran; skipping", name, slot)
+                log.debug("%s for %s already ran; skipping", name, slot)
                 return f"{name}: already ran for {slot}"
         result = f"{name}: " + work(
             session=session, sprint=runtime.sprint, participants=people, now=runtime.now()
@@ -289,7 +302,8 @@ def scheduled(runtime: Runtime, name: str) -> str:
     if not runs_on(runtime, name, today):
         return f"{name}: no slot on {slot}"
     result = BY_NAME[name].run(runtime, name, slot)
-    log.info("%s", result)
+    # One line for a run that did something; a slot another run had taken is no news.
+    log.log(logging.DEBUG if ": already ran for " in result else logging.INFO, "%s", result)
     return result
 
 
@@ -306,7 +320,7 @@ def catch_up(runtime: Runtime) -> list[str]:
     for name, at in sorted(daily_jobs(runtime).items(), key=lambda item: item[1]):
         if runs_on(runtime, name, today) and local_instant(info, today, at) <= now:
             done.append(scheduled(runtime, name))
-    log.info("clock started; missed slots before %s are not replayed", today)
+    log.debug("clock started; missed slots before %s are not replayed", today)
     return done
 
 
@@ -444,6 +458,32 @@ def aps_trigger(trigger: Trigger, sprint: Sprint) -> BaseTrigger:
 JOB_THREADS = 10
 
 
+HEARTBEAT_SECONDS = 30
+
+
+def heartbeat(runtime: Runtime) -> None:
+    """Record the clock's tick in the database, where every process's /healthz and
+    /metrics read it (a clock that stops ticking is seen by the web process)."""
+    with runtime.contexts.db.session() as session:
+        monitoring.record_heartbeat(session=session, now=runtime.now())
+        session.commit()
+
+
+def _tick(scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runtime) -> None:
+    """Schedule the heartbeat, its first tick at once."""
+    scheduler.add_job(
+        heartbeat,
+        IntervalTrigger(seconds=HEARTBEAT_SECONDS),
+        args=[runtime],
+        id="heartbeat",
+        name="heartbeat",
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+        next_run_time=datetime.now(UTC),
+    )
+
+
 def _schedule(scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runtime) -> None:
     teams = runtime.teams
     for spec in JOBS:
@@ -455,7 +495,7 @@ def _schedule(scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runti
                 spec.name,
                 aps_trigger(spec.trigger, runtime.sprint),
                 extra,
-                spec.run,
+                logs.with_fields(spec.run, job=spec.name),
                 [runtime, spec.name, None],
             )
             continue
@@ -467,7 +507,7 @@ def _schedule(scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runti
                 job_id(team, spec.name, several=teams.several),
                 aps_trigger(spec.trigger, sprint),
                 extra,
-                run_for_team,
+                logs.with_fields(run_for_team, team=team.id, job=spec.name),
                 [runtime, team.id, spec.name],
             )
 
@@ -510,8 +550,9 @@ def start_background(runtime: Runtime) -> BackgroundScheduler:
     """The clock in a background thread (for `sprintbot run`)."""
     scheduler: BackgroundScheduler = _scheduler(BackgroundScheduler)
     _schedule(scheduler, runtime)
+    _tick(scheduler, runtime)
     scheduler.start()
-    log.info("%s", started(runtime))
+    log.debug("%s", started(runtime))  # `sprintbot run` says it in its start line
     scheduler.add_job(catch_up_teams, args=[runtime], id="catch-up", name="catch-up")
     return scheduler
 
@@ -520,7 +561,9 @@ def run_forever(runtime: Runtime) -> None:
     """The clock in the foreground (for `sprintbot clock`)."""
     scheduler: BlockingScheduler = _scheduler(BlockingScheduler)
     _schedule(scheduler, runtime)
-    log.info("%s", started(runtime))
+    _tick(scheduler, runtime)
+    # The process's one line at start: what it runs, for whom, on which database.
+    log.info("%s, database %s", started(runtime), logs.database_kind(runtime.settings.DATABASE_URL))
     # A job with no trigger runs once, at once: today's slots missed while down.
     scheduler.add_job(catch_up_teams, args=[runtime], id="catch-up", name="catch-up")
     scheduler.start()

@@ -18,21 +18,25 @@ report, the week-1 report and the App Home dashboard. Then that sprint runs to i
 P1 still open, and the second begins: the demo's "now" is its day 3 (`/sprint history`, its
 blockers with the carried-over one, a standup, breakdown, daily report, App Home). The
 mobile team's sprint is on its day 12, with its own blockers, standup and reports. It
-writes the burn-down PNG and the tracker Markdown of the first week and says where.
+writes the burn-down PNG and the tracker Markdown of the first week and says where. With
+`links` (`sprintbot demo --links`) each message it prints is followed by a link that opens
+it in Slack's Block Kit Builder (`link_line`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import posixpath
 import random
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote
 from xml.sax.saxutils import quoteattr
 
 from sqlmodel import Session
@@ -631,6 +635,40 @@ def render(q: Queued) -> Message:
     return render_payload(q.payload)
 
 
+# Block Kit Builder opens the surface JSON it finds URL-encoded after the `#` of its address
+# (the form of Slack's own "View in Block Kit Builder" links).
+BUILDER = "https://app.slack.com/block-kit-builder/#"
+# RFC 9110 asks every sender and recipient to support URIs of at least 8,000 octets; past
+# that a link may be cut short by whatever it is pasted into, so none is printed.
+MAX_LINK = 8000
+
+
+def surface(message: Mapping[str, Any], *, home: bool = False) -> dict[str, Any]:
+    """What Slack is given to show: a message's blocks, or an App Home view of them (the
+    outbox publishes `{"type": "home", "blocks": ...}`)."""
+    blocks = list(message.get("blocks") or [])
+    return {"type": "home", "blocks": blocks} if home else {"blocks": blocks}
+
+
+def builder_link(shown: Mapping[str, Any]) -> str:
+    """The Block Kit Builder address that opens `shown` (a surface, as `surface` makes it):
+    compact JSON, with `:`, `/` and `,` left as they are, as Slack's own links leave them."""
+    text = json.dumps(shown, separators=(",", ":"), ensure_ascii=False)
+    return BUILDER + quote(text, safe=":/,")
+
+
+def link_line(shown: Mapping[str, Any]) -> str:
+    """The line printed under a message with `demo --links`: its Builder link, or, for a
+    message whose link would be too long to work everywhere, how long it would be."""
+    link = builder_link(shown)
+    if len(link) > MAX_LINK:
+        return (
+            f"Block Kit Builder: no link, this message is too large for one "
+            f"({len(link):,} characters; links stop at {MAX_LINK:,})"
+        )
+    return f"Block Kit Builder: {link}"
+
+
 @dataclass(frozen=True)
 class Queued:
     """An outbox row, as the demo reads it back."""
@@ -639,6 +677,12 @@ class Queued:
     at: datetime
     parent_key: str | None
     payload: dict[str, Any]
+    method: str = "chat.postMessage"
+
+    @property
+    def home(self) -> bool:
+        """An App Home view (views.publish), not a message."""
+        return self.method == "views.publish"
 
     @property
     def template(self) -> str | None:
@@ -669,7 +713,7 @@ def _outbox(db: Database, *, since: datetime | None = None) -> list[Queued]:
     with db.session() as session:
         rows = queries.all_messages(session=session)
         return [
-            Queued(str(bare(r.key)), r.created_at, bare(r.parent_key), dict(r.payload))
+            Queued(str(bare(r.key)), r.created_at, bare(r.parent_key), dict(r.payload), r.method)
             for r in rows
             if mine(r.key) and (since is None or r.created_at >= since)
         ]
@@ -722,69 +766,6 @@ def area_lines(sprint: Sprint) -> list[str]:
     files = sum(len(a.files) for a in SUITE)
     out.append(f"{'Total':<19}{total:>6,}{failing:>8,}{files:>6}")
     return out
-
-
-def show_standups(
-    sprint: Sprint,
-    queued: list[Queued],
-    echo: Callable[[str], None],
-    *,
-    on: int = STANDUP_ON,
-    people: tuple[str, ...] = TEAM,
-) -> None:
-    """Day `on`'s standup as the team saw it: the prompt DM, the reminder, the day's
-    message as the digest left it, the answers in its thread, and the blocker one recorded."""
-    sched = sprint.schedule
-    day = sprint.sprint.start + timedelta(days=on - 1)
-    parent = standups.day_key(day)
-
-    def dms(template: str) -> list[Queued]:
-        return [
-            q for q in queued if q.template == template and q.data.get("day") == day.isoformat()
-        ]
-
-    prompts, reminders = dms("standup_prompt"), dms("standup_reminder")
-    echo(
-        f"{sched.standup_prompt:%H:%M} standup-prompt: {len(prompts)} DMs"
-        + (f", e.g. to @{prompts[0].payload['channel']}:" if prompts else "")
-    )
-    for q in prompts[:1]:
-        echo("    " + to_text(render(q)).replace("\n", "\n    "))
-    replies = [q for q in queued if q.template == "standup_reply" and q.parent_key == parent]
-    if replies:
-        echo(
-            "; ".join(
-                f"{q.at.astimezone(sprint.sprint.tz):%H:%M} @{q.data['user']} answers"
-                for q in replies
-            )
-            + " (the /standup form, handled as its listener does)"
-        )
-    echo(
-        f"{sched.standup_reminder:%H:%M} standup-reminder: {len(reminders)} DM(s)"
-        + (f", to {', '.join('@' + q.payload['channel'] for q in reminders)}" if reminders else "")
-    )
-    digest = next((q for q in queued if q.key == f"standup-digest:{day.isoformat()}"), None)
-    if digest is not None:
-        echo(f"{sched.standup_digest:%H:%M} standup-digest: the day's message, updated:")
-        echo(to_text(render(digest)))
-    if replies:
-        echo("In its thread:")
-        for q in replies:
-            echo(to_text(render(q)))
-    recorded = [
-        q
-        for q in queued
-        if q.template == "blocker"
-        and q.key.count(":") == 1
-        and sprint_day(sprint.sprint, q.at) == on
-        and q.data.get("reporter") in people
-    ]
-    for q in recorded:
-        echo(
-            f"The blocker line @{q.data['reporter']} typed is recorded as {q.data['code']}, "
-            f"posted to {sprint.channels.blockers}:"
-        )
-        echo(to_text(render(q)))
 
 
 @dataclass(frozen=True)
@@ -849,6 +830,7 @@ class Screen:
     sprint: Sprint
     queued: list[Queued]
     echo: Callable[[str], None]
+    links: bool = False  # each message followed by its Block Kit Builder link (`--links`)
     by_key: dict[str, Queued] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -858,8 +840,17 @@ class Screen:
         rule = "#" * 78
         self.echo(f"\n{rule}\n# {title}\n{rule}")
 
-    def show(self, q: Queued) -> None:
-        self.echo(to_text(render(q)))
+    def message(self, message: Mapping[str, Any], *, indent: str = "", home: bool = False) -> None:
+        """A message as terminal text, every line indented by `indent`; with `links`, the
+        link that opens it in Block Kit Builder under it."""
+        text = to_text(message)
+        if self.links:
+            text += "\n" + link_line(surface(message, home=home))
+        self.echo(indent + text.replace("\n", "\n" + indent) if indent else text)
+
+    def show(self, q: Queued, *, indent: str = "") -> None:
+        """A queued row as the outbox would send it."""
+        self.message(render(q), indent=indent, home=q.home)
 
     def of(self, template: str) -> list[Queued]:
         return [q for q in self.queued if q.template == template]
@@ -920,11 +911,11 @@ class Screen:
                 + (f", also in {', '.join(copies)}" if copies else "")
                 + ":"
             )
-            self.echo("    " + to_text(render(fired)))
+            self.show(fired, indent="    ")
         done = self.by_key.get(f"{key}:resolved")
         if done is not None:
             self.echo(f"{_when(sprint, done.at)}:")
-            self.echo("    " + to_text(render(done)))
+            self.show(done, indent="    ")
 
     def morning(
         self,
@@ -942,23 +933,84 @@ class Screen:
             f"Standups ({sprint.channels.team}, day {standup_on}, "
             f"{sched.standup_prompt:%H:%M}-{sched.standup_digest:%H:%M})"
         )
-        show_standups(sprint, self.queued, self.echo, on=standup_on, people=people)
+        self.standups(on=standup_on, people=people)
         self.section(f"/readiness — the breakdown ({sprint.sprint.name})")
         blocks = render_readiness(
             morning.status, sprint_name=sprint.sprint.name, days=sprint.sprint.days
         )
-        self.echo(to_text({"blocks": blocks}))
+        self.message({"blocks": blocks})
         self.section(
             f"Daily report ({status}, day {morning.report['day']}, {sched.daily_report:%H:%M})"
         )
-        self.echo(to_text(render_payload(payload(reports.DAILY_REPORT, morning.report))))
+        self.message(render_payload(payload(reports.DAILY_REPORT, morning.report)))
         if morning.weekly is not None:
             self.section(f"Weekly report ({status}, day {morning.weekly['day']})")
-            self.echo(to_text(render_payload(payload(reports.WEEKLY_REPORT, morning.weekly))))
+            self.message(render_payload(payload(reports.WEEKLY_REPORT, morning.weekly)))
         home = self.by_key.get(morning.home_key)
         if home is not None:
             self.section(f"App Home of @{home_user} (the Home tab, opened {_when(sprint, now)})")
             self.show(home)
+
+    def standups(self, *, on: int = STANDUP_ON, people: tuple[str, ...] = TEAM) -> None:
+        """Day `on`'s standup as the team saw it: the prompt DM, the reminder, the day's
+        message as the digest left it, the answers in its thread, and the blocker one
+        recorded."""
+        sprint, queued, echo = self.sprint, self.queued, self.echo
+        sched = sprint.schedule
+        day = sprint.sprint.start + timedelta(days=on - 1)
+        parent = standups.day_key(day)
+
+        def dms(template: str) -> list[Queued]:
+            return [
+                q for q in queued if q.template == template and q.data.get("day") == day.isoformat()
+            ]
+
+        prompts, reminders = dms("standup_prompt"), dms("standup_reminder")
+        echo(
+            f"{sched.standup_prompt:%H:%M} standup-prompt: {len(prompts)} DMs"
+            + (f", e.g. to @{prompts[0].payload['channel']}:" if prompts else "")
+        )
+        for q in prompts[:1]:
+            self.show(q, indent="    ")
+        replies = [q for q in queued if q.template == "standup_reply" and q.parent_key == parent]
+        if replies:
+            echo(
+                "; ".join(
+                    f"{q.at.astimezone(sprint.sprint.tz):%H:%M} @{q.data['user']} answers"
+                    for q in replies
+                )
+                + " (the /standup form, handled as its listener does)"
+            )
+        echo(
+            f"{sched.standup_reminder:%H:%M} standup-reminder: {len(reminders)} DM(s)"
+            + (
+                f", to {', '.join('@' + q.payload['channel'] for q in reminders)}"
+                if reminders
+                else ""
+            )
+        )
+        digest = next((q for q in queued if q.key == f"standup-digest:{day.isoformat()}"), None)
+        if digest is not None:
+            echo(f"{sched.standup_digest:%H:%M} standup-digest: the day's message, updated:")
+            self.show(digest)
+        if replies:
+            echo("In its thread:")
+            for q in replies:
+                self.show(q)
+        recorded = [
+            q
+            for q in queued
+            if q.template == "blocker"
+            and q.key.count(":") == 1
+            and sprint_day(sprint.sprint, q.at) == on
+            and q.data.get("reporter") in people
+        ]
+        for q in recorded:
+            echo(
+                f"The blocker line @{q.data['reporter']} typed is recorded as {q.data['code']}, "
+                f"posted to {sprint.channels.blockers}:"
+            )
+            self.show(q)
 
     def blockers(self) -> None:
         """Each blocker as posted, and what became of it (its escalation steps, resolution)."""
@@ -973,11 +1025,11 @@ class Screen:
             for step in self.queued:
                 if step.key.startswith(f"{q.key}:step:") and step.key.count(":") == 3:
                     self.echo(f"  in its thread ({_when(sprint, step.at)}):")
-                    self.echo("    " + to_text(render(step)))
+                    self.show(step, indent="    ")
             done = self.by_key.get(f"{q.key}:resolved")
             if done is not None:
                 self.echo(f"  {_when(sprint, done.at)}:")
-                self.echo("    " + to_text(render(done)))
+                self.show(done, indent="    ")
 
 
 # -- two teams, the first in its second sprint (issue 15) ---------------------------------
@@ -1360,7 +1412,7 @@ def show_history(screen: Screen, db: Database, team: Team, sprint: Sprint, now: 
         return
     data = history.sprint_history(db, team, sprint, now)
     screen.section(f"/sprint history ({team.name}, {_when(sprint, now)})")
-    screen.echo(to_text(render_payload(payload(history.SPRINT_HISTORY, data))))
+    screen.message(render_payload(payload(history.SPRINT_HISTORY, data)))
 
 
 def show_ended(echo: Callable[[str], None], fig: figures.Figures, *, next_name: str) -> None:
@@ -1388,9 +1440,14 @@ def _pct(v: float | None) -> str:
 
 
 def run_demo(
-    out_dir: Path, *, sprint_file: Path = EXAMPLE, echo: Callable[[str], None]
+    out_dir: Path,
+    *,
+    sprint_file: Path = EXAMPLE,
+    echo: Callable[[str], None],
+    links: bool = False,
 ) -> dict[str, Path]:
-    """Build the demo in `out_dir` and print it; returns the files written."""
+    """Build the demo in `out_dir` and print it, with `links` each message's Block Kit
+    Builder link under it; returns the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     org = load_org(team_dir(out_dir, example=sprint_file))
     platform, mobile = (t for key in ("platform", "mobile") for t in org.teams if t.id == key)
@@ -1413,21 +1470,21 @@ def run_demo(
             "team's rows its own: Core Platform in its second sprint, Mobile Apps in its first."
         )
         _heading(echo, platform, second, p.second.now)
-        week = Screen(first_sprint, p.week_queued, echo)
+        week = Screen(first_sprint, p.week_queued, echo, links)
         week.suite(p.week.runs[0])
         week.alerts(p.week.jobs.get("p0"))
         week.morning(p.week_morning, p.week.now)
         week.section(f"{first.name}: how it ended")
         show_ended(echo, p.ended, next_name=second.sprint.name)
         start = local_instant(second.sprint, second.sprint.start, time(0, 0))
-        now2 = Screen(second, _outbox(p.second.db, since=start), echo)
+        now2 = Screen(second, _outbox(p.second.db, since=start), echo, links)
         show_history(now2, p.second.db, platform, second, p.second.now)
         now2.blockers()
         now2.morning(p.morning, p.second.now, standup_on=SECOND_STANDUP_ON)
 
         # The mobile team: its one sprint this morning.
         _heading(echo, mobile, mobile.sprints[0], m_demo.now)
-        screen = Screen(mobile.sprints[0], _outbox(m_demo.db), echo)
+        screen = Screen(mobile.sprints[0], _outbox(m_demo.db), echo, links)
         screen.blockers()
         screen.morning(
             m_morning,

@@ -14,7 +14,8 @@ class Command(StrEnum):
 
 class Action(StrEnum):
     ALERT_ACK = "alert_ack"
-    ALERT_MUTE = "alert_mute"
+    ALERT_MUTE = "alert_mute"  # the regression alert's "Quarantine" button
+    FLAKY_QUARANTINE = "flaky_quarantine"  # value: the ids of the tests found flaky
     EMERGENCY_STANDUP = "emergency_standup"
     STANDUP_OPEN = "standup_open"
     BLOCKER_ACK = "blocker_ack"

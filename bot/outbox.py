@@ -50,6 +50,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import metrics
 from bot.blocks import VersionMismatch, file_data, render, render_email
 from bot.email import PermanentEmailError, send_email
 from jobs.numbers import utcnow
@@ -455,7 +456,10 @@ class Sender:
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         ts = data.get("ts") or (data.get("message") or {}).get("ts")
         self._sent(claim, {"channel": data.get("channel", args.get("channel")), "ts": ts}, result)
-        log.info("outbox: sent %s (%s)", message.key, message.method)
+        # Each message at DEBUG; the worker logs one line per drain that did something.
+        log.debug(
+            "outbox: sent %s (%s)", message.key, message.method, extra={"outbox_key": message.key}
+        )
 
     def _rendered(self, claim: Claim, result: DrainResult, make: Callable[[], T]) -> T | None:
         """What `make()` renders of `claim`'s payload; None after failing the row when it
@@ -771,6 +775,7 @@ class Sender:
         ):
             raise LostClaim(message.key)
         result.sent += 1
+        metrics.delivered(message.method)
         if message.attempts > 1 and (message.last_error or "").startswith(OUTAGE):
             self._after_recovery()
 
@@ -787,8 +792,13 @@ class Sender:
         if not self._finish(claim, OutboxStatus.FAILED, error=error):
             raise LostClaim(claim.message.key)
         result.failed += 1
+        metrics.delivery_failed(claim.message.method, error, final=True)
         log.error(
-            "outbox: %s (%s) failed for good: %s", claim.message.key, claim.message.method, error
+            "outbox: %s (%s) failed for good: %s",
+            claim.message.key,
+            claim.message.method,
+            error,
+            extra={"outbox_key": claim.message.key},
         )
 
     def _retry(
@@ -798,11 +808,13 @@ class Sender:
         if not self._finish(claim, OutboxStatus.PENDING, error=error, retry_in=delay):
             raise LostClaim(claim.message.key)
         result.retrying += 1
+        metrics.delivery_failed(claim.message.method, error, final=False)
         log.warning(
             "outbox: %s not delivered (%s); retrying in %.1f s",
             claim.message.key,
             error,
             delay.total_seconds(),
+            extra={"outbox_key": claim.message.key},
         )
 
     def _finish(
@@ -925,7 +937,9 @@ class OutboxWorker:
         while not self._stop.is_set():
             wait = self.interval
             try:
-                self.sender.drain(stop=self._stop)
+                done = self.sender.drain(stop=self._stop)
+                if done.sent or done.retrying or done.failed:
+                    log.info("outbox: %s", done)
                 wait = self.sender.next_wait(most=self.interval)
             except Exception:
                 log.exception("outbox: drain failed; trying again in %ss", self.interval)

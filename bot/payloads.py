@@ -15,6 +15,14 @@ def button_int(body: dict[str, Any]) -> int:
         raise SprintError("That button is not attached to anything sprintbot knows.") from None
 
 
+def button_ints(body: dict[str, Any]) -> list[int]:
+    """The integer ids a button carries, comma-separated (the tests of a notice)."""
+    try:
+        return [int(x) for x in str(body["actions"][0]["value"]).split(",")]
+    except (KeyError, IndexError, ValueError):
+        raise SprintError("That button is not attached to anything sprintbot knows.") from None
+
+
 def view_values(view: dict[str, Any]) -> dict[str, Any]:
     """A submitted view's state as {block_id: value}: text, number, one choice or a list."""
     out: dict[str, Any] = {}

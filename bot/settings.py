@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     SPRINTBOT_INGEST_TOKEN: SecretStr | None = None
     PORT: Annotated[int, Field(ge=1, le=65535)] = 3000
     SPRINTBOT_SMTP_URL: SecretStr | None = None
+    # Bearer token for GET /metrics (a Prometheus scraper's, read-only); SPRINTBOT_INGEST_TOKEN
+    # is accepted too.
+    SPRINTBOT_METRICS_TOKEN: SecretStr | None = None
+    # /healthz answers 503 once the clock's last tick or the oldest undelivered message is
+    # older than this many seconds.
+    SPRINTBOT_HEALTH_MAX_AGE: Annotated[int, Field(ge=1)] = 900
+    SPRINTBOT_LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    SPRINTBOT_LOG_FORMAT: Literal["text", "json"] = "text"
 
     @field_validator(*_TOKEN_KINDS)
     @classmethod
@@ -46,6 +54,13 @@ class Settings(BaseSettings):
         if v is not None and not v.get_secret_value().startswith(prefix):
             raise ValueError(f"must be {what} starting with {prefix}")
         return v
+
+    @field_validator("SPRINTBOT_LOG_LEVEL", "SPRINTBOT_LOG_FORMAT", mode="before")
+    @classmethod
+    def _any_case(cls, v: object, info: ValidationInfo) -> object:
+        if not isinstance(v, str):
+            return v
+        return v.upper() if info.field_name == "SPRINTBOT_LOG_LEVEL" else v.lower()
 
     @field_validator("SLACK_API_URL")
     @classmethod
@@ -77,9 +92,10 @@ class Settings(BaseSettings):
         self.secret("SLACK_SIGNING_SECRET")
 
     def secret(self, name: str) -> str:
-        """The value of a secret setting; SettingsError naming it when unset."""
+        """The value of a secret setting; SettingsError naming it when unset or empty (an
+        empty signing secret would verify nothing Slack sends: every request a 401)."""
         value = getattr(self, name)
-        if not isinstance(value, SecretStr):
+        if not isinstance(value, SecretStr) or not value.get_secret_value().strip():
             raise SettingsError(f"{name} is not set; it is needed to talk to Slack")
         return value.get_secret_value()
 

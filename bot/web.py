@@ -9,9 +9,10 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
 from slack_bolt import App
@@ -20,13 +21,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot import metrics
 from bot.acks import answered_from_memory
 from bot.context import AppContext, Contexts
 from bot.settings import Settings
-from jobs import figures, history, tests_history
+from jobs import figures, history, quarantine, tests_history
 from jobs.config import Sprint, Team
 from jobs.errors import SprintError
 from jobs.numbers import parse_instant
@@ -151,6 +153,7 @@ class Routes:
         return self.contexts.fresh()
 
     async def slack_events(self, request: Request) -> Response:
+        arrived = time.perf_counter()
         # Bolt reads the timestamp with int() and answers a non-numeric one with a
         # traceback and 200; a request that cannot be verified is refused here.
         stamp = request.headers.get("x-slack-request-timestamp", "")
@@ -164,19 +167,48 @@ class Routes:
         else:
             # A listener may wait (a write lock, Slack); keep the event loop free.
             bolt_response = await run_in_threadpool(self.bolt_app.dispatch, bolt_request)
+        metrics.acknowledged(metrics.request_kind(body), time.perf_counter() - arrived)
         return to_starlette_response(bolt_response)
 
+    @property
+    def shared_db(self) -> Database:
+        """The database unscoped (every team's rows): the outbox, job runs, the clock."""
+        return self.contexts.db if self.contexts is not None else self.ctx.db
+
     async def healthz(self, _: Request) -> Response:
-        def check() -> None:
+        max_age = timedelta(seconds=self.ctx.settings.SPRINTBOT_HEALTH_MAX_AGE)
+
+        def check() -> tuple[bool, dict[str, object]]:
             with self.ctx.db.read() as session:  # never waits for a writer (an ingest)
                 queries.ping(session=session)
+            return metrics.health(db=self.shared_db, now=self.ctx.now(), max_age=max_age)
 
         try:
-            await run_in_threadpool(check)
+            healthy, found = await run_in_threadpool(check)
         except SQLAlchemyError as exc:
             log.warning("health check: database unreachable: %s", exc.__class__.__name__)
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+        body = {"status": "ok" if healthy else "error", "database": "ok", **found}
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+    async def prometheus(self, request: Request) -> Response:
+        """`GET /metrics`: the Prometheus text exposition, behind SPRINTBOT_METRICS_TOKEN or
+        SPRINTBOT_INGEST_TOKEN (not a team's own token: the figures are every team's)."""
+        settings = self.ctx.settings
+        tokens = [
+            t.get_secret_value()
+            for t in (settings.SPRINTBOT_METRICS_TOKEN, settings.SPRINTBOT_INGEST_TOKEN)
+            if t is not None
+        ]
+        if not tokens:
+            return error(503, "/metrics is disabled: set SPRINTBOT_METRICS_TOKEN to enable it")
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        matches = [hmac.compare_digest(given.encode(), t.encode()) for t in tokens]
+        if scheme.lower() != "bearer" or not any(matches):
+            return error(401, "missing or wrong bearer token (Authorization: Bearer <token>)")
+        scrape = metrics.Scrape(metrics.DatabaseCollector(db=self.shared_db, now=self.ctx.now))
+        text = await run_in_threadpool(scrape.text)
+        return Response(text, media_type=metrics.CONTENT_TYPE)
 
     def team_tokens(self) -> list[tuple[Team, str]]:
         """Each team's own API token (`ingest_token_env` in its file names the variable
@@ -295,6 +327,24 @@ class Routes:
             return error(404, f"no test {wanted} on branch {ctx.sprint.sprint.branch}")
         return JSONResponse(found)
 
+    async def quarantined(self, request: Request) -> Response:
+        """`GET /api/v1/quarantine`: the tracked branch's quarantined tests, as JSON, or
+        with `format=text` one `classname::name` a line for CI to skip or ignore."""
+        ctx = self.team_ctx(request)
+        form = request.query_params.get("format", "json")
+        if form not in ("json", "text"):
+            return error(400, f"format={form!r}: ask for format=json (the default) or format=text")
+
+        def compute() -> list[quarantine.Listed]:
+            with ctx.db.read() as session:
+                return quarantine.listing(session=session, sprint=ctx.sprint)
+
+        rows = await run_in_threadpool(compute)
+        if form == "text":
+            lines = "".join(f"{r['classname']}::{r['name']}\n" for r in rows)
+            return PlainTextResponse(lines)
+        return JSONResponse({"branch": ctx.sprint.sprint.branch, "tests": rows})
+
     async def test_runs(self, request: Request) -> Response:
         ctx = self.team_ctx(request)
         media = _media_type(request)
@@ -334,7 +384,9 @@ class Routes:
                 )
 
         try:
-            result = await run_in_threadpool(work)
+            with metrics.timed_ingest() as outcome:
+                result = await run_in_threadpool(work)
+                outcome("created" if result.created else "replay", result.reply.get("tests", 0))
         except SprintError as exc:
             return error(400, str(exc))
         if result.created:
@@ -391,11 +443,13 @@ def create_web_app(
         routes=[
             Route("/slack/events", r.slack_events, methods=["POST"]),
             Route("/healthz", r.healthz, methods=["GET"]),
+            Route("/metrics", r.prometheus, methods=["GET"]),
             Route("/api/v1/readiness", api(r.readiness), methods=["GET"]),
             Route("/api/v1/sprint", api(r.sprint_figures), methods=["GET"]),
             Route("/api/v1/sprints", api(r.sprints), methods=["GET"]),
             Route("/api/v1/test-runs", api(r.test_runs), methods=["POST"]),
             Route("/api/v1/tests/{id}", api(r.test_history), methods=["GET"]),
+            Route("/api/v1/quarantine", api(r.quarantined), methods=["GET"]),
             Route("/api/v1/metrics", api(r.metrics), methods=["POST"]),
         ]
     )

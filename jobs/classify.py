@@ -179,6 +179,9 @@ class _Moves(NamedTuple):
     newly_skipped: array[int]
 
 
+PASSED_ONCE = (PASSED, FLAKY)  # statuses of a test that passed
+
+
 def _moves(parsed: junit.Report, *, components: Components, known: Known) -> _Moves:
     """The tests that are new or whose status or component moved, by kind of move."""
     status_of, old_code = parsed.status_of, known.code
@@ -194,13 +197,15 @@ def _moves(parsed: junit.Report, *, components: Components, known: Known) -> _Mo
     new_failures = [i for i in new if status_of[i] in FAILING]
     for i in changed:
         code, old = status_of[i], old_code[i]
-        if old == PASSED and code in FAILING:
+        # A flaky test has passed (at least once, beside a failure): failing after it is
+        # a regression, judged flaky again or alerted.
+        if old in PASSED_ONCE and code in FAILING:
             regressed.append(i)
         elif old in FAILING and code == PASSED:
             fixed.append(i)
         elif code == SKIPPED and old != SKIPPED:
             newly_skipped.append(i)
-        if code in FAILING and old not in FAILING and old != PASSED:
+        if code in FAILING and old not in FAILING and old not in PASSED_ONCE:
             new_failures.append(i)  # e.g. skipped → failed: first time seen failing
     return _Moves(
         new=new,

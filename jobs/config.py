@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections import Counter
@@ -424,6 +425,77 @@ class CauseCategory(_Model):
         return re.compile(self.pattern)  # re caches compiled patterns
 
 
+class Flaky(_Model):
+    """`[flaky]`: when a test counts as flaky across runs, and what quarantine means.
+
+    A test is flaky when it passed and failed on the same commit, or when its last `window`
+    runs hold at least `flip_rate` x `window` changes between passing and failing (a young
+    test is judged over the same `window`, so a short history never makes it flaky alone).
+    A quarantined test never alerts; it leaves quarantine when `quarantine_for` is up or
+    after passing `release_after` runs in a row, and counts in readiness as `readiness`
+    says: left out (`exclude`) or as failing (`failing`)."""
+
+    window: Annotated[int, Field(ge=2, le=200)] = 20
+    flip_rate: Annotated[float, Field(gt=0, le=1)] = 0.2
+    quarantine_for: Duration = timedelta(days=14)
+    release_after: Annotated[int, Field(ge=0, le=1000)] = 10  # 0: only expiry releases
+    readiness: Literal["exclude", "failing"] = "exclude"
+    auto_quarantine: bool = False  # quarantine a test as soon as it is found flaky
+
+    @field_validator("quarantine_for")
+    @classmethod
+    def _quarantine_for(cls, v: timedelta) -> timedelta:
+        if not timedelta(hours=1) <= v <= timedelta(days=365):
+            raise ValueError("must be between 1h and 365d")
+        return v
+
+    @property
+    def flips(self) -> int:
+        """The changes within the window that make a test flaky."""
+        return math.ceil(self.flip_rate * self.window - 1e-9)
+
+    @model_validator(mode="after")
+    def _two_changes_at_least(self) -> Flaky:
+        if self.flips < 2:
+            raise ValueError(
+                f"flip_rate x window is {self.flip_rate * self.window:g} changes: make it at "
+                "least 2 (one change is a regression or a fix, not flakiness)"
+            )
+        return self
+
+
+def _short_duration(v: Any) -> timedelta:
+    """A duration as parse_duration reads it, or in milliseconds ("500ms")."""
+    if isinstance(v, timedelta):
+        return v
+    m = re.fullmatch(r"\s*(\d+)ms\s*", v) if isinstance(v, str) else None
+    if m:
+        return timedelta(milliseconds=int(m.group(1)))
+    try:
+        return parse_duration(v)
+    except ValueError:
+        raise ValueError(f'"{v}" is not a duration; write e.g. "500ms", "1s" or "2m"') from None
+
+
+class Durations(_Model):
+    """`[durations]`: when the daily report calls a test slower than it was. Its latest
+    duration must be at least `slow_factor` times its median over the `window` timed runs
+    before it, and at least `slow_floor` (so a 2 ms test taking 6 ms is never news); the
+    suite's total time is compared with the median of the same runs' totals."""
+
+    slow_factor: Annotated[float, Field(gt=1, le=1000)] = 2.0
+    slow_floor: Annotated[timedelta, BeforeValidator(_short_duration)] = timedelta(seconds=1)
+    # Each run read adds ~10-15 ms per 20,000 tests to the daily report: 20 at most.
+    window: Annotated[int, Field(ge=3, le=20)] = 10
+
+    @field_validator("slow_floor")
+    @classmethod
+    def _floor(cls, v: timedelta) -> timedelta:
+        if not timedelta(0) < v <= timedelta(hours=1):
+            raise ValueError("must be more than 0s and at most 1h")
+        return v
+
+
 class TestArea(_Model):
     """A row of the tracker's "Test Coverage by Component" table, as the team stated it."""
 
@@ -559,6 +631,8 @@ class Sprint(_Model):
     baseline: Baseline = Baseline()
     retention: Retention | None = None
     causes: list[CauseCategory] = Field(default_factory=list)  # first match names a failure
+    flaky: Flaky = Flaky()
+    durations: Durations = Durations()  # slow-test regressions, the suite's time
 
     @field_validator("people")
     @classmethod

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from sqlmodel import Session
 
@@ -23,9 +23,12 @@ from jobs.config import SEVERITIES, Metric, Sprint, SprintInfo
 from jobs.numbers import Breakdown, Forecast, Health, MetricState, TestCounts
 from storage import queries
 from storage.models import Blocker, ManualScore
+from storage.queries import quarantine as quarantine_store
 
 FAILING = frozenset({"failed", "error"})
 PASSED = "passed"
+# A flaky test passed at least once: failing after it is a regression (jobs.classify).
+PASSED_ONCE = frozenset((PASSED, "flaky"))
 SKIPPED = "skipped"
 OPEN_RISK = ("Critical", "Active")
 RISK_STATUSES = ("Critical", "Active", "Mitigated", "Resolved")
@@ -76,6 +79,7 @@ class TestFigures:
     test_files_passing: int
     test_files: int
     unmapped: int
+    quarantined: int = 0  # tests in quarantine (`[flaky] readiness` says how readiness counts them)
     # The tests behind the counts ("classname::name"), for lists and milestones.
     fixed_ids: tuple[str, ...] = ()
     regressions_introduced_ids: tuple[str, ...] = ()
@@ -108,6 +112,7 @@ class TestFigures:
             "test_files_passing": self.test_files_passing,
             "test_files": self.test_files,
             "unmapped": self.unmapped,
+            "quarantined": self.quarantined,
         }
 
 
@@ -595,9 +600,39 @@ class _Inputs:
     baseline_inputs_at: datetime  # manual scores and benchmarks of the measured baseline
     day_ends: dict[int, datetime]  # each day reached so far: when it ended (or ends)
     checkpoints: list[datetime]  # where the walk keeps its counts
+    quarantines: list[quarantine_store.QuarantineSpan]  # (test id, since, released at or None)
+    quarantine_mode: Literal["exclude", "failing"]  # `[flaky] readiness`
+
+    def quarantined_at(self, when: datetime) -> list[int]:
+        """The ids of the tests in quarantine at `when`."""
+        return [
+            test_id
+            for test_id, since, released in self.quarantines
+            if since <= when and (released is None or released > when)
+        ]
+
+    def counted(
+        self, components: dict[str, TestCounts], when: datetime, *, baseline: bool = False
+    ) -> dict[str, TestCounts]:
+        """Component counts as readiness takes them at `when`: quarantined tests left out or
+        counted as failing (`numbers.quarantine_counted`)."""
+        if not self.quarantines:
+            return components
+        held = []
+        for test_id in self.quarantined_at(when):
+            t = self.tests.get(test_id)
+            if t is not None:
+                held.append((t.ref.component, t.baseline if baseline else t.status))
+        return numbers.quarantine_counted(components, held, self.quarantine_mode)
 
 
-def _gather(*, session: Session, info: SprintInfo, w: _Window) -> _Inputs:
+def _gather(
+    *,
+    session: Session,
+    info: SprintInfo,
+    w: _Window,
+    quarantine_mode: Literal["exclude", "failing"] = "exclude",
+) -> _Inputs:
     """Read the branch's tests and their changes, and place the baseline and checkpoints."""
     branch = info.branch
     tests = {
@@ -635,6 +670,10 @@ def _gather(*, session: Session, info: SprintInfo, w: _Window) -> _Inputs:
         baseline_inputs_at=inputs_at,
         day_ends=day_ends,
         checkpoints=checkpoints,
+        quarantines=quarantine_store.quarantine_spans(
+            session=session, branch=branch, until=w.until
+        ),
+        quarantine_mode=quarantine_mode,
     )
 
 
@@ -671,15 +710,18 @@ class _Walk:
         for t in self.inputs.tests.values():
             if t.status is not None:
                 t.baseline = t.status
-                t.passed_in_sprint = t.status == PASSED
+                t.passed_in_sprint = t.status in PASSED_ONCE
         self.tally.recount(self.inputs.tests.values())
 
     def snapshot_until(self, when: datetime) -> None:
         while self.next_cp is not None and self.next_cp <= when:
             if not self.baselined and self.next_cp > self.w.start:
                 self.set_baseline()
-            self.snaps[self.next_cp] = _Checkpoint(Counter(self.tally.n), self.tally.counts())
+            self.snaps[self.next_cp] = self._checkpoint(self.next_cp)
             self.next_cp = next(self.pending, None)
+
+    def _checkpoint(self, when: datetime) -> _Checkpoint:
+        return _Checkpoint(Counter(self.tally.n), self.inputs.counted(self.tally.counts(), when))
 
     def replay(self) -> _Walked:
         # One loop over local names: it runs once per status change in the history.
@@ -703,18 +745,18 @@ class _Walk:
                         t.baseline = status
                     else:
                         t.new = True
-                    t.passed_in_sprint = status == PASSED
+                    t.passed_in_sprint = status in PASSED_ONCE
             else:
                 was = t.status
                 t.status = status
                 if in_sprint:
                     d = day_of[1]
-                    if was == PASSED and status in FAILING:
+                    if was in PASSED_ONCE and status in FAILING:
                         t.regressed = True
                         self.regressed_on[d] += 1
                     elif was in FAILING and status == PASSED:
                         self.fixed_on[d] += 1
-                    if status == PASSED:
+                    if status in PASSED_ONCE:
                         t.passed_in_sprint = True
             if in_sprint:
                 active_days.add(day_of[1])
@@ -726,7 +768,7 @@ class _Walk:
         self.snapshot_until(until)
         if not self.baselined and until > self.w.start:
             self.set_baseline()
-            self.snaps[until] = _Checkpoint(Counter(self.tally.n), self.tally.counts())
+            self.snaps[until] = self._checkpoint(until)
         return _Walked(
             snaps=self.snaps,
             now=self.snaps[until],
@@ -773,7 +815,11 @@ def _measured_baseline(inputs: _Inputs, walked: _Walked, scorer: _Scorer) -> flo
     base = walked.snaps.get(inputs.baseline_inputs_at)
     if base is None:
         return None
-    counts = _baseline_components(inputs.tests) if walked.baselined else base.components
+    counts = (
+        inputs.counted(_baseline_components(inputs.tests), inputs.baseline_inputs_at, baseline=True)
+        if walked.baselined
+        else base.components
+    )
     return scorer.breakdown(inputs.baseline_inputs_at, counts).score
 
 
@@ -902,7 +948,9 @@ def _previous(w: _Window, walked: _Walked, scorer: _Scorer) -> float | None:
     return scorer.breakdown(w.yesterday_start, ycp.components).score
 
 
-def _test_figures(sprint: Sprint, tests: dict[int, _Test], n: Counter[str]) -> TestFigures:
+def _test_figures(
+    sprint: Sprint, tests: dict[int, _Test], n: Counter[str], *, quarantined: int
+) -> TestFigures:
     """The test counts at the instant (from the walk's tally) with the tests behind them."""
     files_passing, files = _files(tests.values())
     return TestFigures(
@@ -921,6 +969,7 @@ def _test_figures(sprint: Sprint, tests: dict[int, _Test], n: Counter[str]) -> T
         test_files_passing=files_passing,
         test_files=files,
         unmapped=n["unmapped"],
+        quarantined=quarantined,
         **_ids(tests.values()),
     )
 
@@ -929,7 +978,7 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
     """Every figure of the sprint as of `at` (aware), from stored history."""
     info = sprint.sprint
     w = _Window.of(info, at)
-    inputs = _gather(session=session, info=info, w=w)
+    inputs = _gather(session=session, info=info, w=w, quarantine_mode=sprint.flaky.readiness)
     walked = _Walk(info, inputs, w).replay()
     scorer = _Scorer.load(session=session, sprint=sprint, at=at)
     bd = scorer.breakdown(w.until, walked.now.components)
@@ -964,7 +1013,12 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
         health_reason=reason,
         previous=_previous(w, walked, scorer),
         baseline_measured=measured,
-        tests=_test_figures(sprint, inputs.tests, walked.now.counts),
+        tests=_test_figures(
+            sprint,
+            inputs.tests,
+            walked.now.counts,
+            quarantined=sum(t in inputs.tests for t in inputs.quarantined_at(w.until)),
+        ),
         days=days,
         forecast=outlook,
         blockers=open_blockers,

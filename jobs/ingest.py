@@ -35,7 +35,7 @@ from typing import IO, Any, NamedTuple, TypeVar
 
 from sqlmodel import Session
 
-from jobs import junit, notices, numbers
+from jobs import flaky, junit, notices, numbers, quarantine
 from jobs.classify import FAILING, NEW, Classified, Components, Known, classify_report
 from jobs.config import Sprint, format_duration
 from jobs.errors import SprintError
@@ -45,7 +45,8 @@ from storage import ingest as ingest_queries
 from storage import queries
 from storage.db import Database
 from storage.ingest import KnownRow
-from storage.models import Alert, MetricSample, TestReport
+from storage.models import Alert, KnownTest, MetricSample, Quarantine, TestReport
+from storage.queries import quarantine as quarantine_store
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -367,6 +368,14 @@ class _Plan:
         self.version = self.known.version
         self.result = classify_report(self.parsed, components=self.components, known=self.known)
 
+    def mark_flaky(self, tests: Iterable[int]) -> None:
+        """Make these tests' status flaky and classify again (the statuses packed anew)."""
+        for i in tests:
+            self.parsed.status_of[i] = junit.FLAKY
+        self.result = classify_report(self.parsed, components=self.components, known=self.known)
+        self.statuses = _pack(self.parsed)
+        self._refs_version = -1
+
     def ref(self, i: int) -> notices.TestRef:
         p = self.parsed
         return _test_ref(
@@ -569,8 +578,16 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
         if plan.result.new:  # (else what is staged from before is left out below)
             queries.stage_tests(connection=session.connection(), rows=plan.new_rows())
     held = _held(session=session, plan=plan)
+    if held.flaky_failures:
+        # Quarantined or found flaky across runs: stored and counted as flaky, as a
+        # report's own re-runs make a test (never a regression, in any figure).
+        plan.mark_flaky(held.flaky_failures)
     report = _persist(session=session, plan=plan, staged=staged)
     report_id = _id(report.id)
+    if branch == sprint.sprint.branch:
+        # Before readiness is taken: these may put tests in or out of quarantine.
+        _flaky_news(session=session, plan=plan, found=held.found, report_key=report_id)
+        _quarantine_runs(session=session, plan=plan, held=held.quarantined)
     recorded = snapshot_readiness(
         session=session,
         sprint=sprint,
@@ -582,7 +599,7 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
     regressions: list[notices.RegressedTest] = [
         {**plan.ref(i), "message": plan.parsed.messages.get(i)} for i in held.regressed
     ]
-    effect = _impact(session=session, plan=plan, regressed=held.regressed)
+    effect = _impact(session=session, plan=plan, held=held)
     context: notices.AlertContext = {
         "commit": info.commit,
         "branch": branch,
@@ -615,27 +632,54 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
 
 
 class _Held(NamedTuple):
-    """What muting and open alerts (which change outside ingestion) make of a report."""
+    """What quarantine, flakiness across runs and open alerts (which change outside this
+    report) make of it."""
 
     regressed: list[int]  # report indexes of regressions that alert
-    muted_failures: list[int]  # of regressions of tests muted as flaky: reported as flaky
+    flaky_failures: list[int]  # of regressions told apart as flaky: stored as flaky
     recovered: list[int]  # known test ids of fixed tests that an open alert holds
+    found: dict[int, str]  # report index → why, of tests this report shows to be flaky
+    quarantined: list[tuple[Quarantine, KnownTest]]  # the branch's, as the report found them
+    states: list[tuple[str | None, str]]  # their (component, status) before the report
 
 
 def _held(*, session: Session, plan: _Plan) -> _Held:
-    """Muting and alerts, read under the lock."""
-    known_id, result = plan.known.test_id, plan.result
-    regressed: list[int] = []
-    muted_failures: list[int] = []
-    muted = queries.muted_among(
-        session=session, branch=plan.info.branch, ids=[known_id[i] for i in result.regressed]
+    """Quarantine, flakiness and alerts, read under the lock."""
+    known_id, result, p = plan.known.test_id, plan.result, plan.parsed
+    branch = plan.info.branch
+    held = quarantine_store.open_quarantines(session=session, branch=branch)
+    quarantined = {q.test_id for q, _ in held}
+    # A regression of a quarantined test is flaky already; the rest, and failing tests
+    # now passing, are judged.
+    judged = [i for i in result.regressed if known_id[i] not in quarantined]
+    judged += result.fixed
+    why = flaky.judge(
+        session=session,
+        config=plan.sprint.flaky,
+        branch=branch,
+        run=plan.run,
+        commit=plan.info.commit,
+        changed={
+            known_id[i]: (p.classnames[p.class_of[i]], p.name(i), _STATUS_NAMES[p.status_of[i]])
+            for i in judged
+        },
     )
+    found = {i: why[known_id[i]] for i in judged if known_id[i] in why}
+    regressed: list[int] = []
+    flaky_failures: list[int] = []
     for i in result.regressed:
-        (muted_failures if known_id[i] in muted else regressed).append(i)
+        (flaky_failures if known_id[i] in quarantined or i in found else regressed).append(i)
     fixed_ids = [known_id[i] for i in result.fixed]
     alerted = ingest_queries.alerted_among(session=session, ids=fixed_ids)
     recovered = [test_id for test_id in fixed_ids if test_id in alerted]
-    return _Held(regressed=regressed, muted_failures=muted_failures, recovered=recovered)
+    return _Held(
+        regressed=regressed,
+        flaky_failures=flaky_failures,
+        recovered=recovered,
+        found=found,
+        quarantined=held,
+        states=quarantine_store.quarantined_states(session=session, branch=branch) if held else [],
+    )
 
 
 def _persist(*, session: Session, plan: _Plan, staged: bool) -> TestReport:
@@ -679,18 +723,26 @@ def _persist(*, session: Session, plan: _Plan, staged: bool) -> TestReport:
     return report
 
 
-def _impact(*, session: Session, plan: _Plan, regressed: list[int]) -> numbers.ImpactData | None:
-    """What the report did to readiness, by kind of move (the tracked branch only)."""
+def _impact(*, session: Session, plan: _Plan, held: _Held) -> numbers.ImpactData | None:
+    """What the report did to readiness, by kind of move (the tracked branch only), with
+    quarantined tests counted as `[flaky] readiness` says before and after."""
     sprint, result = plan.sprint, plan.result
     if plan.info.branch != sprint.sprint.branch:
         return None
-    old_code, component_of = plan.known.code, plan.component_of
+    old_code, component_of, known_id = plan.known.code, plan.component_of, plan.known.test_id
+    mode = sprint.flaky.readiness
+    quarantined = {q.test_id for q, _ in held.quarantined}
+    after = quarantine_store.quarantined_states(session=session, branch=plan.info.branch)
     return numbers.impact(
         sprint,
-        before=result.before,
-        after=result.after,
-        regressed=[Move(component_of(i, before=True), passed=-1, known=0) for i in regressed],
-        fixed=[Move(component_of(i, before=True), passed=1, known=0) for i in result.fixed],
+        before=numbers.quarantine_counted(result.before, held.states, mode),
+        after=numbers.quarantine_counted(result.after, after, mode),
+        regressed=[Move(component_of(i, before=True), passed=-1, known=0) for i in held.regressed],
+        fixed=[
+            Move(component_of(i, before=True), passed=1, known=0)
+            for i in result.fixed
+            if known_id[i] not in quarantined  # readiness never counted it passing
+        ],
         new_failures=[
             Move(component_of(i, before=False), passed=0, known=1)
             if old_code[i] == NEW
@@ -741,6 +793,79 @@ def _alert(
     return alert_key
 
 
+def _flaky_news(*, session: Session, plan: _Plan, found: dict[int, str], report_key: int) -> None:
+    """Tell the team once about each test found flaky that is not quarantined (or, with
+    `[flaky] auto_quarantine`, quarantine it), naming the tests' owners."""
+    if not found:
+        return
+    known_id, sprint, now = plan.known.test_id, plan.sprint, plan.now
+    why = {known_id[i]: text for i, text in found.items()}
+    held = {
+        q.test_id for q, _ in quarantine_store.open_quarantines(session=session, test_ids=list(why))
+    }
+    news = [
+        t
+        for t in queries.tests_by_id(session=session, ids=list(why))
+        if t.flaky_at is None and t.id not in held
+    ]
+    if not news:
+        return
+    for t in news:
+        t.flaky_at, t.flaky_why = now, why[t.id or 0][:200]
+        session.add(t)
+    session.flush()
+    if sprint.flaky.auto_quarantine:
+        quarantine.quarantine(
+            session=session,
+            sprint=sprint,
+            tests=news,
+            by=quarantine.BY_SPRINTBOT,
+            reason="found flaky",
+            now=now,
+            why=why,
+            snapshot=False,
+        )
+        return
+    data: quarantine.FlakyFound = {
+        "tests": quarantine.shown(news, why),
+        "count": len(news),
+        "test_ids": [t.id or 0 for t in news],
+        "quarantine_for": quarantine.period_text(sprint.flaky.quarantine_for),
+        "owners": quarantine.owners_of(sprint, news),
+    }
+    notices.post(
+        session=session,
+        key=f"flaky:{report_key}",
+        spec=quarantine.FLAKY_FOUND,
+        data=data,
+        now=now,
+        channel=sprint.channels.team,
+    )
+
+
+def _quarantine_runs(
+    *, session: Session, plan: _Plan, held: list[tuple[Quarantine, KnownTest]]
+) -> None:
+    """Count the report's passes and failures of quarantined tests toward their release."""
+    if not held:
+        return
+    wanted = {q.test_id for q, _ in held}
+    status_of = plan.parsed.status_of
+    statuses = {
+        test_id: _STATUS_NAMES[status_of[i]]
+        for i, test_id in enumerate(plan.known.test_id)
+        if test_id in wanted
+    }
+    quarantine.count_runs(
+        session=session,
+        sprint=plan.sprint,
+        held=held,
+        statuses=statuses,
+        run=plan.run,
+        now=plan.now,
+    )
+
+
 def _reply(
     *, plan: _Plan, report_id: int, regressions: list[notices.RegressedTest], held: _Held
 ) -> dict[str, Any]:
@@ -760,7 +885,8 @@ def _reply(
         "fixed": refs.fixed,
         "new_failures": refs.new_failures,
         "still_failing": plan.result.still_failing,
-        "flaky": refs.flaky + [plan.ref(i) for i in held.muted_failures],
+        "flaky": refs.flaky,  # the quarantined and found flaky among them
+        "flaky_found": [{**plan.ref(i), "why": why} for i, why in held.found.items()],
         "newly_skipped": refs.newly_skipped,
     }
 

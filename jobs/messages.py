@@ -19,6 +19,8 @@ class Template(StrEnum):
     ALERT_FOLLOWUP = "alert_followup"
     ALERT_ACKED = "alert_acked"
     TESTS_MUTED = "tests_muted"
+    QUARANTINE_CHANGE = "quarantine_change"
+    FLAKY_FOUND = "flaky_found"
     DECLINE_NOTICE = "decline_notice"
     EMERGENCY_STANDUP = "emergency_standup"
     PERFORMANCE_ALERT = "performance_alert"

@@ -424,23 +424,6 @@ def acknowledge(*, session: Session, alert_id: int, user_id: str, now: datetime)
     return alert
 
 
-def mute_as_flaky(*, session: Session, alert_id: int, user_id: str, now: datetime) -> int:
-    """ "Mute as flaky": the alert's tests stop alerting; their failures count as flaky."""
-    alert = queries.alert_by_id(session=session, alert_id=alert_id)
-    if alert is None or alert.kind != AlertKind.REGRESSION:
-        raise SprintError("That alert no longer exists.")
-    muted = queries.mute_tests(session=session, alert_id=alert_id)
-    post(
-        session=session,
-        key=f"{alert.key}:muted:{user_id}:{now.isoformat()}",
-        spec=TESTS_MUTED,
-        data=_with_owners(MutedTests(user=user_id, count=muted), alert),
-        now=now,
-        parent_key=alert.key,
-    )
-    return muted
-
-
 def call_emergency_standup(
     *, session: Session, sprint: Sprint, alert_id: int, user_id: str, now: datetime
 ) -> Alert:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 from jobs.config import Better, Component, Metric, Source, Sprint, SprintInfo
 
@@ -710,3 +710,22 @@ def parse_instant(text: str) -> datetime:
     """An ISO-8601 time as given ("Z" for UTC accepted); ValueError if it is not one. Whether
     a time without an offset is refused or read in some zone is the caller's rule."""
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def quarantine_counted(
+    counts: Mapping[str, TestCounts],
+    quarantined: Iterable[tuple[str | None, str | None]],
+    mode: Literal["exclude", "failing"],
+) -> dict[str, TestCounts]:
+    """Component test counts with quarantined tests (their component and status) left out
+    (`exclude`) or counted as failing (`failing`): readiness's one rule for them."""
+    out = dict(counts)
+    for component, status in quarantined:
+        if component is None or status is None or component not in out:
+            continue
+        c = out[component]
+        passed = c.passed - (status == "passed")
+        out[component] = TestCounts(
+            passed=passed, total=c.total - 1 if mode == "exclude" else c.total
+        )
+    return out

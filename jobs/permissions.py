@@ -52,7 +52,8 @@ WHO_MAY: dict[Action, tuple[str, str]] = {
         'participants = "team"), anyone holding a role in `[people]`, its reporter or owner',
     ),
     Action.MUTE: (
-        "Mute a regression's tests as flaky (*Mute as flaky*)",
+        "Quarantine flaky tests or let them out (*Quarantine as flaky*, the flaky notice's "
+        "*Quarantine*, `/tests quarantine`, `/tests unquarantine`)",
         "the tech lead, the QA lead or an admin",
     ),
     Action.SIGN_OFF: (
@@ -200,7 +201,7 @@ def _mute(a: _Asked) -> str | None:
     if _any_role(a.sprint, roles, a.user_id, a.directory):
         return None
     ids = list(dict.fromkeys(i for r in roles for i in a.sprint.role(r)))
-    return "Only the tech lead, the QA lead or an admin can mute tests as flaky" + (
+    return "Only the tech lead, the QA lead or an admin can quarantine tests" + (
         f"; ask {mentions(ids)}." if ids else "."
     )
 

@@ -13,6 +13,7 @@ from jobs.config import Source, Sprint
 from jobs.errors import SprintError
 from jobs.numbers import Breakdown, Health, TestCounts
 from storage import queries
+from storage.queries import quarantine as quarantine_store
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,14 @@ def tally(*, session: Session, sprint: Sprint) -> TestTally:
 
 
 def breakdown_for(*, session: Session, sprint: Sprint, counts: TestTally) -> Breakdown:
-    """Readiness from test counts plus the stored manual scores and metrics."""
+    """Readiness from test counts plus the stored manual scores and metrics; quarantined
+    tests count as `[flaky] readiness` says."""
+    held = quarantine_store.quarantined_states(session=session, branch=sprint.sprint.branch)
     return numbers.breakdown(
         sprint,
-        tests=counts.components,
+        tests=numbers.quarantine_counted(counts.components, held, sprint.flaky.readiness)
+        if held
+        else counts.components,
         manual=queries.latest_manual_scores(session=session),
         metric_values=queries.latest_metric_values(session=session),
     )

@@ -7,7 +7,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar, cast
 
 from sqlmodel import Session
 
-from jobs import causes, figures, milestones, numbers, review, standups
+from jobs import causes, durations, figures, milestones, numbers, review, standups
 from jobs.config import Sprint
 from jobs.history import SprintOutcome
 from jobs.messages import Spec, Template, payload
@@ -59,6 +59,7 @@ class TestFigures(TypedDict):
     new_failures_open: int
     test_files_passing: int
     test_files: int
+    quarantined: NotRequired[int]  # in quarantine now (missing from rows stored before)
 
 
 class BlockerRow(TypedDict):
@@ -164,6 +165,8 @@ class DailyReport(Summary, OnDemand):
     standups: Participation
     # The commonest causes of the branch's failing tests (jobs.causes); missing from older rows.
     top_causes: NotRequired[list[causes.CauseCount]]
+    # Slower tests and the suite's time (jobs.durations); None: no run timed its tests.
+    durations: NotRequired[durations.DurationFigures | None]
 
 
 class GroupScoreRow(TypedDict):
@@ -297,6 +300,7 @@ def _tests(fig: figures.Figures) -> TestFigures:
         "new_failures_open": t.new_failures_open,
         "test_files_passing": t.test_files_passing,
         "test_files": t.test_files,
+        "quarantined": t.quarantined,
     }
 
 
@@ -418,6 +422,7 @@ def daily_report(
         "top_causes": causes.top_causes(
             session=session, branch=info.branch, categories=sprint.causes
         ),
+        "durations": durations.figures(session=session, sprint=sprint),
     }
 
 

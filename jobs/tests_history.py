@@ -17,17 +17,19 @@ from typing import TypedDict
 
 from sqlmodel import Session
 
+from jobs import durations
 from jobs.config import Sprint
 from jobs.errors import SprintError
 from jobs.owners import OwnerMap
 from storage.models import KnownTest, TestReport, TestStatus
+from storage.queries import quarantine as quarantine_store
 from storage.queries import tests_history as store
 
 RUNS = 20  # the timeline's length
 SCAN = 60  # reports read for it at most (a sharded run's reports each hold part of the tests)
 MATCHES = 10  # the matches a search lists
 SLOW = 10  # the tests `/tests slow` lists
-SLOW_REPORTS = 10  # the newest timed reports it reads (a sharded run's shards together)
+SLOW_RUNS = 3  # the newest timed runs it reads (each test's latest duration among them)
 
 _FAILING = {str(TestStatus.FAILED), str(TestStatus.ERROR)}
 
@@ -58,6 +60,19 @@ class SinceData(TypedDict):
     url: str | None
 
 
+class QuarantineState(TypedDict):
+    by: str
+    reason: str
+    since: str
+    until: str
+    passes: int  # runs passed in a row while quarantined
+
+
+class FlakyState(TypedDict):
+    at: str
+    why: str | None
+
+
 class HistoryData(TypedDict):
     """One test's history, as `/tests show` and the API give it."""
 
@@ -69,7 +84,8 @@ class HistoryData(TypedDict):
     branch: str
     status: str
     message: str | None
-    muted: bool
+    quarantine: QuarantineState | None  # the open quarantine, else None
+    flaky: FlakyState | None  # when sprintbot found it flaky across runs, and why
     since: SinceData | None  # the current streak's first report (its first failure if failing)
     first_failure: SinceData | None  # the same, when the test fails now
     flips: int  # changes between passing and failing over the recorded history
@@ -145,7 +161,10 @@ def history(*, session: Session, sprint: Sprint, test: KnownTest) -> HistoryData
         "branch": test.branch,
         "status": str(test.status),
         "message": test.message,
-        "muted": test.muted,
+        "quarantine": _quarantine(session, test.id),
+        "flaky": None
+        if test.flaky_at is None
+        else {"at": test.flaky_at.isoformat(), "why": test.flaky_why},
         "since": since,
         "first_failure": since if str(test.status) in _FAILING else None,
         "flips": flips,
@@ -153,6 +172,20 @@ def history(*, session: Session, sprint: Sprint, test: KnownTest) -> HistoryData
         "durations": durations,
         "median_duration": statistics.median(durations) if durations else None,
         "owners": _owners(sprint, test),
+    }
+
+
+def _quarantine(session: Session, test_id: int) -> QuarantineState | None:
+    held = quarantine_store.open_quarantines(session=session, test_ids=[test_id])
+    if not held:
+        return None
+    q = held[0][0]
+    return {
+        "by": q.by,
+        "reason": q.reason,
+        "since": q.since.isoformat(),
+        "until": q.until.isoformat(),
+        "passes": q.passes,
     }
 
 
@@ -246,33 +279,20 @@ def _owners(sprint: Sprint, test: KnownTest) -> list[str] | None:
 
 def slowest(*, session: Session, sprint: Sprint, limit: int = SLOW) -> list[SlowData]:
     """The tracked branch's slowest tests by their latest duration, slowest first."""
-    from jobs.ingest import unpack_durations, unpack_statuses  # (as in `_timeline`)
-
     branch = sprint.sprint.branch
-    latest: dict[tuple[str, str], tuple[float, str]] = {}
-    for report in store.timed_reports(session=session, branch=branch, limit=SLOW_REPORTS):
-        if report.statuses is None:
-            continue
-        seconds = unpack_durations(report.durations)
-        for i, (status, classname, name) in enumerate(unpack_statuses(report.statuses)):
-            if i < len(seconds) and seconds[i] == seconds[i]:
-                latest.setdefault((classname, name), (float(seconds[i]), status))
+    latest: dict[durations.Key, tuple[float, str]] = {}
+    for run in durations.timed_runs(session=session, branch=branch, runs=SLOW_RUNS):
+        for key, seconds, status in run.tests():
+            latest.setdefault(key, (seconds, status))
     top = sorted(latest.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
-    keys = {
-        hashlib.blake2b(f"{c}::{n}".encode(), digest_size=16).hexdigest(): (c, n)
-        for (c, n), _ in top
-    }
-    ids = {
-        (t.classname, t.name): t.id
-        for t in store.tests_by_key(session=session, branch=branch, keys=list(keys))
-    }
+    found = durations.known(session=session, branch=branch, keys=[key for key, _ in top])
     return [
         {
-            "id": ids.get((c, n)),
-            "classname": c,
-            "name": n,
-            "duration": round(d, 6),
+            "id": found[key].id if key in found else None,
+            "classname": durations.split(key)[0],
+            "name": durations.split(key)[1],
+            "duration": round(seconds, 6),
             "status": status,
         }
-        for (c, n), (d, status) in top
+        for key, (seconds, status) in top
     ]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
     true,
 )
 from sqlalchemy.orm import Session
@@ -96,6 +97,8 @@ class TestReport(TeamScoped, table=True):
     __tablename__ = "test_report"
     __table_args__ = (
         UniqueConstraint("team_id", "run", "digest", name="uq_test_report_run_digest"),
+        # A commit's other runs, read when a report's changes are judged flaky.
+        Index("ix_test_report_commit", "team_id", "branch", "commit"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -140,8 +143,40 @@ class KnownTest(TeamScoped, table=True):
     first_seen_at: datetime = _ts()
     changed_at: datetime = _ts()
     last_report_id: int | None = Field(default=None, foreign_key="test_report.id")
-    muted: bool = False  # "Mute as flaky": its failures are reported apart, never alerted
     alert_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
+    # When sprintbot found it flaky across runs, and why (its notice is sent once).
+    flaky_at: datetime | None = _ts(nullable=True)
+    flaky_why: str | None = Field(default=None, max_length=200)
+
+
+class Quarantine(TeamScoped, table=True):
+    """A test set apart as flaky: its failures never alert, and readiness counts it as
+    `[flaky] readiness` says, from `since` until `until` or its release, whichever is first.
+    Released rows stay as the test's record (who, why, how it ended)."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (
+        # At most one open quarantine a test.
+        Index(
+            "uq_quarantine_open",
+            "test_id",
+            unique=True,
+            sqlite_where=text("released_at IS NULL"),
+            postgresql_where=text("released_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    test_id: int = Field(foreign_key="known_test.id", index=True)
+    by: str = Field(max_length=50)  # a Slack user id, or "sprintbot" when found flaky
+    reason: str = Field(max_length=500)
+    since: datetime = _ts()
+    until: datetime = _ts()
+    passes: int = 0  # runs passed in a row while quarantined
+    last_run: str | None = Field(default=None, max_length=200)  # the run counted last
+    released_at: datetime | None = _ts(nullable=True)
+    released_by: str | None = Field(default=None, max_length=50)
+    release_reason: str | None = Field(default=None, max_length=200)
 
 
 class TestResult(SQLModel, table=True):

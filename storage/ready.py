@@ -26,6 +26,7 @@ from storage.models import (
     KnownTest,
     ManualScore,
     MetricSample,
+    Quarantine,
     ReadyState,
     Risk,
     TestReport,
@@ -37,7 +38,17 @@ FIGURES = "figures"
 # What jobs.figures reads: a change to any of them can change a figure.
 WATCHED: frozenset[str] = frozenset(
     m.__tablename__
-    for m in (TestReport, KnownTest, TestResult, ManualScore, MetricSample, Blocker, Risk, Event)
+    for m in (
+        TestReport,
+        KnownTest,
+        TestResult,
+        ManualScore,
+        MetricSample,
+        Blocker,
+        Risk,
+        Event,
+        Quarantine,
+    )
 )
 _STALE = "sprintbot_ready_stale"
 

@@ -6,12 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from bot.blocks import alerts, blockers, history, home, reports, review, risks, standups
+from bot.blocks import (
+    alerts,
+    blockers,
+    history,
+    home,
+    reports,
+    review,
+    risks,
+    standups,
+    tests,
+)
 from bot.blocks.common import Message, plain
 from jobs import blockers as blocker_msgs
 from jobs import history as history_msgs
 from jobs import milestones as milestone_msgs
-from jobs import notices
+from jobs import notices, quarantine
 from jobs import reports as report_msgs
 from jobs import review as review_msgs
 from jobs import risks as risk_msgs
@@ -57,7 +67,9 @@ register(notices.REGRESSION_LIST, alerts.regression_list)
 register(notices.ALERT_RESOLVED, alerts.alert_resolved)
 register(notices.ALERT_FOLLOWUP, alerts.alert_followup)
 register(notices.ALERT_ACKED, alerts.alert_acked)
-register(notices.TESTS_MUTED, alerts.tests_muted)
+register(notices.TESTS_MUTED, alerts.tests_muted)  # (rows queued before quarantines)
+register(quarantine.QUARANTINE_CHANGE, tests.quarantine_change)
+register(quarantine.FLAKY_FOUND, tests.flaky_found)
 register(notices.DECLINE_NOTICE, alerts.decline_notice)
 register(notices.EMERGENCY_STANDUP, alerts.emergency_standup)
 register(notices.PERFORMANCE_ALERT, alerts.performance_alert)

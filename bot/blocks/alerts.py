@@ -238,7 +238,7 @@ def regression_alert(d: RegressionShown) -> Message:
     if owners is not None:
         blocks.append(owners)
     mute = ButtonElement(
-        text="Mute as flaky", action_id=Action.ALERT_MUTE, value=str(d["alert_id"])
+        text="Quarantine as flaky", action_id=Action.ALERT_MUTE, value=str(d["alert_id"])
     )
     blocks.append(_status_block(d, [_ack_button(d), mute], who="is on it"))
     if not d.get("acknowledged") and not d.get("resolved"):

@@ -4,6 +4,7 @@ list`, the form that files one and the form that resolves one."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -162,9 +163,28 @@ def severity_select() -> StaticSelectElement:
     )
 
 
-def blocker_form(sprint: Sprint) -> dict[str, Any]:
-    """The modal for filing a blocker."""
+def blocker_form(
+    sprint: Sprint,
+    *,
+    component: str | None = None,
+    owners: Sequence[str] = (),
+    suggest: str | None = None,
+) -> dict[str, Any]:
+    """The modal for filing a blocker. Picking a component updates it (`dispatch_action`)
+    with `component` chosen and its `owners` ([[owners]] / CODEOWNERS) named under it, and
+    `suggest` (one of them) put in the Owner field: that field's block id then names it
+    (`owner-U…`), since Slack keeps what a block held and shows a new initial user only in
+    a block it has not seen."""
     components = [Option(value=c.name, text=c.name[:75]) for c in sprint.components][:100]
+    chosen = next((o for o in components if o.value == component), None)
+    suggested: list[Block] = []
+    if owners:
+        suggested.append(
+            context(
+                f"*{esc(component, NAME_CHARS)}* is owned by {mentions(list(owners), sep=' ')}"
+                " — suggested as its owner."
+            )
+        )
     view = View(
         type="modal",
         callback_id=ViewId.BLOCKER,
@@ -175,8 +195,12 @@ def blocker_form(sprint: Sprint) -> dict[str, Any]:
             InputBlock(
                 block_id=BlockerField.COMPONENT,
                 label="Component",
-                element=StaticSelectElement(action_id=VALUE, options=components),
+                dispatch_action=True,
+                element=StaticSelectElement(
+                    action_id=VALUE, options=components, initial_option=chosen
+                ),
             ),
+            *suggested,
             InputBlock(
                 block_id=BlockerField.DESCRIPTION,
                 label="What is blocked",
@@ -186,10 +210,10 @@ def blocker_form(sprint: Sprint) -> dict[str, Any]:
             ),
             InputBlock(block_id=BlockerField.SEVERITY, label="Severity", element=severity_select()),
             InputBlock(
-                block_id=BlockerField.OWNER,
+                block_id=f"{BlockerField.OWNER}-{suggest}" if suggest else BlockerField.OWNER,
                 label="Owner",
                 optional=True,
-                element=UserSelectElement(action_id=VALUE),
+                element=UserSelectElement(action_id=VALUE, initial_user=suggest),
             ),
             InputBlock(
                 block_id=BlockerField.TARGET,

@@ -22,6 +22,7 @@ from bot.blocks.common import (
     short,
 )
 from bot.blocks.review import completion_lines, milestone_lines
+from bot.blocks.tests import seconds
 from jobs.milestones import ForecastData
 from jobs.numbers import pct
 from jobs.reports import ChangeList, DailyReport, SprintStatus, Summary, TestChange, WeeklyReport
@@ -83,6 +84,7 @@ def tests_line(d: Summary) -> str:
         f"baseline {t['baseline_failing']:,}) · fixed this sprint {t['fixed']:,} · "
         f"regressions introduced {t['regressions_introduced']:,}, open "
         f"{t['regressions_open']:,} · new failures open {t['new_failures_open']:,}"
+        + (f" · {t['quarantined']:,} quarantined" if t.get("quarantined") else "")
     )
 
 
@@ -164,6 +166,7 @@ def daily_report(d: DailyReport) -> Message:
         )
     lines.append(tests_line(d))
     lines += _cause_lines(d)
+    lines += _duration_lines(d)
     blocks += sections(lines)
     blocks += sections(blocker_lines(d))
     blocks += sections(_risk_lines(d))
@@ -188,6 +191,37 @@ def _cause_lines(d: DailyReport) -> list[str]:
     return ["*Top causes of failing tests*"] + [
         f"• {plural(c['count'], 'test')}: {cause_text(c)}" for c in top
     ]
+
+
+def _duration_lines(d: DailyReport) -> list[str]:
+    """The latest run's test time against the runs before it, and the tests that became
+    slower (jobs.durations), each with its owners; nothing when no run timed its tests."""
+    f = d.get("durations")
+    if not f:
+        return []
+    s = f["suite"]
+    line = f"*Test time*: {seconds(s['total'])} in the latest run `{esc(s['run'], 200)}`"
+    if s["median"] is not None:
+        line += (
+            f", {pct(s['change'], signed=True)} on the median of the "
+            f"{plural(s['runs'], 'run')} before ({seconds(s['median'])})"
+        )
+    lines = [line]
+    if not f["slow"]:
+        return lines
+    lines.append(
+        f"*Slower tests ({f['slow_count']})*: at least {f['factor']:g}x their median over "
+        f"the {f['window']} runs before, and at least {seconds(f['floor'])}"
+    )
+    for t in f["slow"]:
+        was = f"{t['seconds'] / t['median']:.1f}x, " if t["median"] else ""
+        lines.append(
+            f"• `{esc(t['classname'], 300)}::{esc(t['name'], 400)}` "
+            f"{seconds(t['seconds'])} ({was}median {seconds(t['median'])})"
+            + (f" · id {t['id']}" if t["id"] is not None else "")
+            + (f" · {mentions(t['owners'], sep=' ')}" if t.get("owners") else "")
+        )
+    return lines + more(len(f["slow"]), f["slow_count"], "`/tests slow` lists the slowest")
 
 
 def _risk_lines(d: Summary) -> list[str]:

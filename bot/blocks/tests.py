@@ -5,26 +5,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
-from slack_sdk.models.blocks import Block, HeaderBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock
 
 from bot.blocks.common import (
     Message,
     context,
     esc,
     link,
+    mention,
     mentions,
     message,
+    more,
     plural,
+    section,
     sections,
     short,
 )
+from bot.ids import Action
+from jobs.quarantine import BY_SPRINTBOT, FlakyFound, Listed, QuarantineChange, ShownTest
 from jobs.tests_history import MATCHES, HistoryData, SinceData, SlowData
 from storage.models import KnownTest
 
 TESTS_USAGE = (
     "Usage: `/tests show ID-or-name` shows a test's history (its status in each report, "
     "with commits and CI links, its current streak, flips and durations); part of a name "
-    "lists the tests that match. `/tests slow` lists the slowest tests."
+    "lists the tests that match. `/tests slow` lists the slowest tests. "
+    "`/tests quarantine ID-or-name [for 7d] [because …]` sets a flaky test apart (its "
+    "failures never alert), `/tests unquarantine ID-or-name` lets it back, "
+    "`/tests quarantined` lists those set apart."
 )
 
 _ICON = {
@@ -61,6 +69,10 @@ def _since(since: SinceData, tz: tzinfo) -> str:
     )
 
 
+def _who(by: str) -> str:
+    return "sprintbot" if by == BY_SPRINTBOT else mention(by)
+
+
 def render_history(h: HistoryData, *, tz: tzinfo) -> Message:
     """The test's history, for the one who asked."""
     title = f"{h['classname']}::{h['name']}"
@@ -77,8 +89,17 @@ def render_history(h: HistoryData, *, tz: tzinfo) -> Message:
     lines.append(f"*Flips* (passing ⇄ failing, over the stored history): {h['flips']}")
     if h["owners"] is not None:
         lines.append(f"*Owners:* {mentions(h['owners']) or 'none matches this test'}")
-    if h["muted"]:
-        lines.append("*Muted as flaky:* its failures are reported apart, never alerted.")
+    held = h["quarantine"]
+    if held is not None:
+        lines.append(
+            f"*Quarantined* by {_who(held['by'])} {_when(held['since'], tz)} until "
+            f"{_when(held['until'], tz)}: {esc(held['reason'], 300)} · passed "
+            f"{plural(held['passes'], 'run')} in a row since · its failures never alert."
+        )
+    if h["flaky"] is not None:
+        lines.append(
+            f"*Found flaky* {_when(h['flaky']['at'], tz)}: {esc(h['flaky']['why'] or '', 200)}"
+        )
     if h["message"] and status in ("failed", "error"):
         lines.append(f"*Failure:* ```{esc(h['message'], 600)}```")
     if h["durations"]:
@@ -142,3 +163,80 @@ def render_slow(tests: Sequence[SlowData], *, branch: str) -> Message:
         f"Slowest tests on {branch}",
         [*sections(lines), context("`/tests show ID` shows one test's history.")],
     )
+
+
+# -- quarantine ----------------------------------------------------------------------------
+
+# A button's value holds at most 2,000 characters: the tests a Quarantine button names.
+_BUTTON_VALUE = 2000
+
+
+def _named(tests: Sequence[ShownTest], count: int) -> list[str]:
+    lines = [
+        f"• `{esc(t['name'], 300)}` (id {t['id']})"
+        + (f" — {esc(t['why'], 200)}" if t.get("why") else "")
+        for t in tests
+    ]
+    if count > len(tests):
+        lines.append(f"…and {plural(count - len(tests), 'more test')}.")
+    return lines
+
+
+def _owners_line(owners: Sequence[str]) -> list[str]:
+    return [f"Owners: {mentions(list(owners), sep=' ')}."] if owners else []
+
+
+def quarantine_change(d: QuarantineChange) -> Message:
+    """Tests put in or let out of quarantine, said to the team (or in an alert's thread)."""
+    count = d["count"]
+    who = _who(d["by"])
+    if d["action"] == "released":
+        head = (
+            f":sunrise: {plural(count, 'test')} left quarantine ({esc(d['reason'], 200)}): "
+            "their failures alert again."
+        )
+    else:
+        until = datetime.fromisoformat(d.get("until") or "").strftime("%d %b %H:%M UTC")
+        verb = "quarantined" if d["action"] == "quarantined" else "extended the quarantine of"
+        head = (
+            f":mute: {who} {verb} {plural(count, 'test')} until {until} "
+            f"({esc(d['reason'], 200)}): their failures are reported apart and never alert."
+        )
+    lines = [head, *_named(d["tests"], count), *_owners_line(d["owners"])]
+    return message(head, list(sections(lines)))
+
+
+def flaky_found(d: FlakyFound) -> Message:
+    """Tests found flaky (not quarantined): their failures did not alert; one button
+    quarantines them."""
+    count = d["count"]
+    head = f":warning: {plural(count, 'test')} found flaky: reported apart, not as regressions."
+    lines = [head, *_named(d["tests"], count), *_owners_line(d["owners"])]
+    ids = ""
+    for test_id in d["test_ids"]:
+        if len(ids) + len(str(test_id)) + 1 > _BUTTON_VALUE:
+            break
+        ids = f"{ids},{test_id}" if ids else str(test_id)
+    button = ButtonElement(
+        text=f"Quarantine for {d['quarantine_for']}",
+        action_id=Action.FLAKY_QUARANTINE,
+        value=ids,
+    )
+    return message(head, [*sections(lines), ActionsBlock(elements=[button])])
+
+
+def render_quarantined(rows: Sequence[Listed], *, branch: str, tz: tzinfo) -> Message:
+    """`/tests quarantined`: the tracked branch's quarantined tests."""
+    if not rows:
+        text = f"No test on `{esc(branch)}` is in quarantine."
+        return message(text, [section(text)])
+    head = f"*{plural(len(rows), 'test')} in quarantine on `{esc(branch)}`:*"
+    lines = [head] + [
+        f"• `{esc(r['classname'] + '::' + r['name'], 300)}` (id {r['id']}) — "
+        f"{esc(r['reason'], 200)}; by {_who(r['by'])} {_when(r['since'], tz)}, until "
+        f"{_when(r['until'], tz)}; passed {plural(r['passes'], 'run')} in a row"
+        + (f"; owners {mentions(r['owners'], sep=' ')}" if r["owners"] else "")
+        for r in rows[: MATCHES * 5]
+    ]
+    lines += more(min(len(rows), MATCHES * 5), len(rows), "`GET /api/v1/quarantine`")
+    return message(head, list(sections(lines)))

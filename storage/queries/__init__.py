@@ -9,7 +9,6 @@ from .alerts import (
     alert_tests,
     alerts_to_follow_up,
     clear_alert,
-    mute_tests,
     open_alert,
     set_alert,
 )
@@ -43,7 +42,6 @@ from .known_tests import (
     failing_count,
     file_counts,
     history_tests,
-    muted_among,
     tests_by_id,
 )
 from .metrics import HistorySample, add_metric_samples, latest_metric_values, metric_history
@@ -179,8 +177,6 @@ __all__ = [
     "manual_score_history",
     "manual_scores",
     "metric_history",
-    "mute_tests",
-    "muted_among",
     "open_alert",
     "open_blockers",
     "outbox_counts",

@@ -32,14 +32,6 @@ def set_alert(*, session: Session, test_ids: Sequence[int], alert_id: int) -> No
         )
 
 
-def mute_tests(*, session: Session, alert_id: int) -> int:
-    """Mark an alert's tests as flaky; returns how many."""
-    result = session.execute(
-        update(KnownTest).where(col(KnownTest.alert_id) == alert_id).values(muted=True)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
 def add_alert(*, session: Session, alert: Alert) -> Alert:
     """Store an alert (its id is then set)."""
     session.add(alert)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, bindparam, text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -90,13 +90,12 @@ def insert_staged_tests(
     inserted = session.execute(
         text(
             "INSERT INTO known_test (team_id, branch, key, classname, name, file, component, "
-            "status, message, first_seen_at, changed_at, last_report_id, muted) "
+            "status, message, first_seen_at, changed_at, last_report_id) "
             "SELECT :team, :branch, key, classname, name, file, component, status, message, "
-            ":seen, :at, :report, :muted FROM staged_test ORDER BY key"
+            ":seen, :at, :report FROM staged_test ORDER BY key"
         ).bindparams(
             bindparam("seen", type_=UTCDateTime),
             bindparam("at", type_=UTCDateTime),
-            bindparam("muted", False, type_=Boolean),
         ),
         {"team": team, "branch": branch, "report": report_id, "seen": first_seen_at, "at": at},
     ).rowcount  # type: ignore[attr-defined]

@@ -83,23 +83,6 @@ def alerted_tests(*, session: Session, branch: str) -> dict[int, int]:
     return {int(i): int(a) for i, a in rows}
 
 
-def muted_among(*, session: Session, branch: str, ids: Sequence[int]) -> set[int]:
-    """Which of these tests of a branch are muted as flaky."""
-    if not ids:
-        return set()
-    query = sa_select(col(KnownTest.id)).where(col(KnownTest.muted))
-    if len(ids) > 5000:  # many: one pass over the branch beats thousands of look-ups
-        wanted = set(ids)
-        found = session.execute(query.where(col(KnownTest.branch) == branch)).scalars()
-        return {int(i) for i in found if i in wanted}
-    out: set[int] = set()
-    for start in range(0, len(ids), 500):
-        chunk = list(ids[start : start + 500])
-        found = session.execute(query.where(col(KnownTest.id).in_(chunk))).scalars()
-        out.update(int(i) for i in found)
-    return out
-
-
 def tests_by_id(*, session: Session, ids: Sequence[int]) -> list[KnownTest]:
     """Known tests by id, in id order."""
     if not ids:

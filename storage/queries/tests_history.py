@@ -101,17 +101,28 @@ def packed_reports(*, session: Session, branch: str, limit: int) -> list[TestRep
     )
 
 
-def timed_reports(*, session: Session, branch: str, limit: int) -> list[TestReport]:
-    """The branch's newest reports that hold durations, newest first."""
+def timed_reports(*, session: Session, branch: str, runs: int) -> list[TestReport]:
+    """Every report that holds durations of the branch's newest `runs` runs that hold any
+    (a sharded run's reports together), newest first."""
+    timed = (
+        col(TestReport.branch) == branch,
+        col(TestReport.statuses).is_not(None),
+        col(TestReport.durations).is_not(None),
+    )
+    newest = session.execute(
+        sa_select(col(TestReport.run))
+        .where(*timed)
+        .group_by(col(TestReport.run))
+        .order_by(func.max(col(TestReport.at)).desc(), func.max(col(TestReport.id)).desc())
+        .limit(runs)
+    ).scalars()
+    names = list(newest)
+    if not names:
+        return []
     return list(
         session.exec(
             select(TestReport)
-            .where(
-                TestReport.branch == branch,
-                col(TestReport.statuses).is_not(None),
-                col(TestReport.durations).is_not(None),
-            )
+            .where(*timed, col(TestReport.run).in_(names))
             .order_by(col(TestReport.at).desc(), col(TestReport.id).desc())
-            .limit(limit)
         ).all()
     )

@@ -12,6 +12,7 @@ import pytest
 from bot.cli import main
 from storage import queries
 from storage.db import Database
+from storage.migrate import HEAD
 from tests.support.fakeslack import FakeSlack
 from tests.support.server import BOT_TOKEN, EXAMPLE, SIGNING_SECRET, Clock
 
@@ -93,7 +94,7 @@ def test_db_upgrade_creates_the_schema(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
     code, out, _ = run(capsys, "db", "upgrade")
-    assert (code, out) == (0, "database is at revision 0006\n")
+    assert (code, out) == (0, f"database is at revision {HEAD}\n")
     code, out, _ = run(capsys, "db", "upgrade")  # idempotent
     assert code == 0
 
@@ -101,6 +102,16 @@ def test_db_upgrade_creates_the_schema(
 def test_web_without_token_stops_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "web")
     assert (code, err) == (1, "SLACK_BOT_TOKEN is not set; it is needed to talk to Slack\n")
+
+
+def test_an_empty_signing_secret_is_not_a_secret(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Bolt would take it and refuse every request Slack signs (401): refused at start.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", " ")
+    code, _, err = run(capsys, "web")
+    assert (code, err) == (1, "SLACK_SIGNING_SECRET is not set; it is needed to talk to Slack\n")
 
 
 def test_malformed_setting_stops_with_one_line(
@@ -121,7 +132,9 @@ def test_web_refuses_an_unmigrated_database(
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/empty.db")
     code, _, err = run(capsys, "web")
     assert code == 1
-    assert err == "the database is at revision none, not 0006: run `sprintbot db upgrade` first\n"
+    assert (
+        err == f"the database is at revision none, not {HEAD}: run `sprintbot db upgrade` first\n"
+    )
 
 
 def test_web_refuses_a_bad_sprint_file(
@@ -149,6 +162,7 @@ def test_job_list_and_unknown_job(capsys: pytest.CaptureFixture[str]) -> None:
         "standup-reminder",
         "standup-digest",
         "alert-followup",
+        "quarantine-expiry",
         "outbox",
         "retention",
     ]
@@ -211,6 +225,59 @@ def test_manifest(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and json.loads(out)["settings"]["socket_mode_enabled"] is True
     assert run(capsys, "manifest", "http://insecure.example.com")[0] == 2
     assert run(capsys, "manifest")[0] == 2
+
+
+def test_version_is_the_installed_package_s(capsys: pytest.CaptureFixture[str]) -> None:
+    import tomllib
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    out, err = capsys.readouterr()
+    assert (done.value.code, out, err) == (0, f"sprintbot {version('sprintbot')}\n", "")
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert version("sprintbot") == project["project"]["version"]  # as pip recorded it
+
+
+def test_env_example_explains_every_setting_and_works_once_filled_in(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import re
+
+    from bot.settings import Settings, build_settings
+
+    text = (Path(__file__).parents[2] / ".env.example").read_text()
+    lines = text.splitlines()
+    given = {
+        m[1]: (i, m[2])
+        for i, line in enumerate(lines)
+        if (m := re.fullmatch(r"(?:# )?([A-Z][A-Z0-9_]+)=(.*)", line))
+    }
+    assert set(given) == set(Settings.model_fields)
+    for name, (i, value) in given.items():
+        field = Settings.model_fields[name]
+        above = lines[i - 1]
+        assert above.startswith("# ") and not re.match(r"# [A-Z_]+=", above), name
+        if "SecretStr" in str(field.annotation):
+            assert value == "", f"{name}: a secret, given a value"
+        elif value:
+            assert value == str(field.default), f"{name}: not its default"
+    # Copied as it is, it stops the bot with the line naming what to fill in.
+    (tmp_path / ".env").write_text(text)
+    code, _, err = run(capsys, "clock")
+    assert (code, err) == (1, "SLACK_BOT_TOKEN: must be a bot token starting with xoxb-\n")
+    # Filled in, with every default uncommented: the settings read are the defaults.
+    filled = text.replace("SLACK_BOT_TOKEN=\n", f"SLACK_BOT_TOKEN={BOT_TOKEN}\n")
+    filled = filled.replace("SLACK_SIGNING_SECRET=\n", f"SLACK_SIGNING_SECRET={SIGNING_SECRET}\n")
+    (tmp_path / ".env").write_text(re.sub(r"^# ([A-Z_]+=.+)$", r"\1", filled, flags=re.M))
+    settings = build_settings()
+    settings.require_slack()
+    assert settings.secret("SLACK_BOT_TOKEN") == BOT_TOKEN
+    assert settings.model_dump(exclude={"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"}) == {
+        name: field.default
+        for name, field in Settings.model_fields.items()
+        if name not in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    }
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

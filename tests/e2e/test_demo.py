@@ -14,11 +14,15 @@ import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from PIL import Image
 
-from bot.demo import DEMO_DAYS, junit_runs
+from bot.blocks import render
+from bot.demo import BUILDER, DEMO_DAYS, MAX_LINK, junit_runs, link_line
+from bot.terminal import to_text
 from jobs.components import ComponentMap
 from jobs.config import Source, Sprint, load_sprint
 from jobs.junit import parse
@@ -116,14 +120,13 @@ def test_a_week_of_runs_fixes_and_regresses_as_described(example: Sprint) -> Non
     assert files[0] == 33 and files[2] < files[1] < files[3] <= files[-1]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+def _run_demo(tmp_path: Path, *flags: str) -> tuple[str, Path]:
+    """`sprintbot demo` in a fresh process, as a new user runs it: no settings, no Slack."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SPRINTBOT_"))}
     env.pop("DATABASE_URL", None)
-    tmp_path = tmp_path_factory.mktemp("demo-run")
     out_dir = tmp_path / "demo"
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "demo", "--out", str(out_dir)],
+        [sys.executable, "-m", "bot.cli", "demo", "--out", str(out_dir), *flags],
         env=env,
         cwd=tmp_path,  # no .env, no sprint.toml here
         capture_output=True,
@@ -134,6 +137,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     return proc.stdout, out_dir
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    return _run_demo(tmp_path_factory.mktemp("demo-run"))
 
 
 def _section(out: str, title: str) -> str:
@@ -433,3 +441,108 @@ def test_demo_keeps_each_teams_data_to_itself(demo: tuple[str, Path]) -> None:
         assert sprints == {"Offline Sync", "Phase 4 Production Readiness", "Phase 5 Hardening"}
     finally:
         db.close()
+
+
+# -- demo --links: each message it shows opens in Block Kit Builder -------------------------
+
+LINK = re.compile(r"^( *)Block Kit Builder: (\S+)$", re.M)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    return _run_demo(tmp_path_factory.mktemp("demo-links"), "--links")
+
+
+def _opened(link: str) -> dict[str, Any]:
+    """What Block Kit Builder reads from a link: the JSON after its `#`, URL-decoded."""
+    assert link.startswith(BUILDER), link
+    surface: dict[str, Any] = json.loads(unquote(link.removeprefix(BUILDER)))
+    return surface
+
+
+def _heading(out: str, at: int) -> str:
+    """The title of the printed section that position `at` is in."""
+    start = out.rindex("\n# ", 0, at) + 3
+    return out[start:].split("\n", 1)[0]
+
+
+def _plain(out: str, out_dir: Path) -> str:
+    """The demo's output without its links, its time and where it wrote."""
+    text = re.sub(r"^ *Block Kit Builder: \S+\n", "", out, flags=re.M)
+    return re.sub(r"\(\d+\.\d s\)", "", text.replace(str(out_dir), "DIR"))
+
+
+def _sent(out_dir: Path) -> list[str]:
+    """Every surface the demo's bot queued, as the outbox would send it (a message's blocks,
+    or a Home view), as canonical JSON."""
+    db = sqlite3.connect(out_dir / "demo.db")
+    try:
+        rows = db.execute("SELECT method, payload FROM outbox ORDER BY id").fetchall()
+    finally:
+        db.close()
+    out = []
+    for method, raw in rows:
+        payload = json.loads(raw)
+        if method == "files.upload_v2":  # the chart: an image, not blocks
+            continue
+        blocks = render(payload)["blocks"]
+        home = method == "views.publish"  # the outbox publishes {"type": "home", "blocks": …}
+        sent = {"type": "home", "blocks": blocks} if home else {"blocks": blocks}
+        out.append(json.dumps(sent, sort_keys=True))
+    return out
+
+
+def test_demo_links_open_each_message_it_shows_in_block_kit_builder(
+    linked: tuple[str, Path], demo: tuple[str, Path]
+) -> None:
+    out, out_dir = linked
+    links = list(LINK.finditer(out))
+    assert len(links) > 30
+    sent = _sent(out_dir)
+    computed = set()  # sections whose message is shown as computed now, not queued
+    for m in links:
+        indent, link = m.group(1), m.group(2)
+        assert len(link) <= MAX_LINK
+        opened = _opened(link)
+        # What the link opens is the message printed right above it.
+        shown = indent + to_text(opened).replace("\n", "\n" + indent)
+        assert out[: m.start()].endswith(shown + "\n"), link
+        # And exactly what the bot posts: a queued row's blocks, as the outbox sends them.
+        if json.dumps(opened, sort_keys=True) not in sent:
+            computed.add(_heading(out, m.start()).split(" (", 1)[0])
+    # Only the answers to slash commands and the morning's reports are not in the outbox:
+    # the demo computes them at its "now" (the reports are the ones the 9:00 job posts).
+    assert computed == {
+        "/readiness — the breakdown",
+        "/sprint history",
+        "Daily report",
+        "Weekly report",
+    }
+    home = [_opened(m.group(2)) for m in links if _heading(out, m.start()).startswith("App Home")]
+    assert len(home) == 3 and all(h["type"] == "home" for h in home)
+    # Without --links the demo prints the same, less the links.
+    assert _plain(out, out_dir) == _plain(*demo)
+
+
+def test_readme_shows_links_the_demo_prints(linked: tuple[str, Path]) -> None:
+    out, _ = linked
+    printed = {m.group(2) for m in LINK.finditer(out)}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.findall(r"\((https://app\.slack\.com/block-kit-builder/#[^)\s]+)\)", readme)
+    assert len(shown) >= 3
+    for link in shown:
+        # A message changed since the README was written: paste its new link from
+        # `sprintbot demo --links`.
+        assert link in printed, _opened(link)["blocks"][0]
+
+
+def test_a_message_too_large_for_a_link_says_so() -> None:
+    huge = {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3000}}] * 50}
+    line = link_line(huge)
+    assert line.startswith("Block Kit Builder: no link, this message is too large for one (")
+    assert "links stop at 8,000" in line and "https://" not in line
+    text = {"type": "mrkdwn", "text": "50% #done & *ok*"}
+    small = {"blocks": [{"type": "section", "text": text}]}
+    link = link_line(small).removeprefix("Block Kit Builder: ")
+    assert _opened(link) == small and " " not in link and "#" not in link.removeprefix(BUILDER)

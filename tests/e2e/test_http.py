@@ -17,7 +17,18 @@ AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}"}
 
 def test_healthz_ok(server: Server) -> None:
     resp = httpx.get(f"{server.url}/healthz")
-    assert (resp.status_code, resp.json()) == (200, {"status": "ok", "database": "ok"})
+    assert (resp.status_code, resp.json()) == (
+        200,
+        {
+            "status": "ok",
+            "database": "ok",
+            "clock": "not started",  # no clock has ticked on this database yet
+            "clock_last_tick": None,
+            "outbox": "ok",
+            "outbox_oldest_pending_seconds": 0,
+            "max_age_seconds": 900,
+        },
+    )
 
 
 def test_healthz_503_when_database_unreachable(server: Server) -> None:

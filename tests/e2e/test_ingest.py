@@ -74,7 +74,7 @@ def test_passing_run_then_regressions_then_partial_fix(server: Server) -> None:
     buttons = [e for b in alert.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert [(b["text"]["text"], b["action_id"]) for b in buttons] == [
         ("I'm on it", "alert_ack"),
-        ("Mute as flaky", "alert_mute"),
+        ("Quarantine as flaky", "alert_mute"),
     ]
     decline_text = text_of(decline)
     assert decline_text.startswith(
@@ -187,12 +187,15 @@ def test_ack_button_and_follow_up(server: Server) -> None:
     assert refused.args["response_type"] == "ephemeral"
 
 
-def test_mute_as_flaky_stops_alerts(server: Server) -> None:
+def test_quarantine_as_flaky_stops_alerts(server: Server) -> None:
     post_report(server, "pytest-xunit1-run1.xml", run="ci-1")
     second = post_report(server, "pytest-xunit1-run2.xml", run="ci-2").json()
-    # Muting hides regressions: the tech lead, the QA lead or an admin may (jobs.permissions).
+    # Quarantine hides regressions: the tech lead, the QA lead or an admin may.
     click(server, "alert_mute", str(_alert_id(server, second["alert"])), user="U0QALEAD")
-    assert responses(server, 1)[-1].args["text"] == "Muted 5 tests as flaky."
+    until = server.clock.at + timedelta(days=14)
+    assert responses(server, 1)[-1].args["text"] == (
+        f"Quarantined 5 tests until {until:%d %b %H:%M} UTC."
+    )
     post_report(server, "pytest-xunit1-run1.xml", run="ci-3")
     again = post_report(server, "pytest-xunit1-run2.xml", run="ci-4").json()
     assert again["regressions"] == []
@@ -291,6 +294,19 @@ def junit_xml(statuses: dict[str, str]) -> bytes:
     return f'<testsuite name="s">{"".join(cases)}</testsuite>'.encode()
 
 
+def send_statuses(server: Server, statuses: dict[str, str], run: str) -> dict[str, Any]:
+    """`statuses` as a JUnit report of CI run `run`, posted; the reply (201)."""
+    resp = httpx.post(
+        f"{server.url}/api/v1/test-runs?run={run}&at=2025-10-31T13:00:00Z",
+        content=junit_xml(statuses),
+        headers=AUTH,
+        timeout=30,
+    )
+    assert resp.status_code == 201, resp.text
+    reply: dict[str, Any] = resp.json()
+    return reply
+
+
 def test_alert_states_what_regressions_cost_apart_from_the_fixes(
     make_server: Callable[..., Server], tmp_path: Path
 ) -> None:
@@ -299,15 +315,7 @@ def test_alert_states_what_regressions_cost_apart_from_the_fixes(
     server = make_server(SPRINTBOT_CONFIG=str(sprint))
 
     def send(statuses: dict[str, str], run: str) -> dict[str, Any]:
-        resp = httpx.post(
-            f"{server.url}/api/v1/test-runs?run={run}&at=2025-10-31T13:00:00Z",
-            content=junit_xml(statuses),
-            headers=AUTH,
-            timeout=30,
-        )
-        assert resp.status_code == 201, resp.text
-        reply: dict[str, Any] = resp.json()
-        return reply
+        return send_statuses(server, statuses, run)
 
     # Core: 6 of 10 pass; CLI: 6 of 6 pass; Docs (manual) set to 70.
     core = {f"core/t{i}": "passed" if i < 6 else "failed" for i in range(10)}

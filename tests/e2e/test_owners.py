@@ -4,14 +4,27 @@ fake Slack receives mentioning the owners of the tests that broke."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlencode
 
 from bot import clock as bot_clock
-from tests.support.e2e import _alert_id, click, post_report, posts, responses, text_of
+from tests.support.e2e import (
+    _alert_id,
+    blocks_text,
+    click,
+    opened,
+    post_report,
+    posts,
+    responses,
+    text_of,
+)
+from tests.support.listeners import listeners_done
 from tests.support.server import Server
-from tests.support.slack import slash
+from tests.support.slack import post_signed, slash
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,13 +92,14 @@ def test_the_alert_mentions_each_owner_once_and_the_follow_up_pings_them(
         assert who in followup
     assert "U0TECHLEAD" not in followup
 
-    # Muting the tests as flaky tells their owners.
+    # Quarantining the tests as flaky tells their owners, in the alert's thread.
     click(server, "alert_mute", str(_alert_id(server, key)), user="U0QALEAD")
-    assert responses(server, 1)[-1].args["text"] == "Muted 5 tests as flaky."
+    assert responses(server, 1)[-1].args["text"].startswith("Quarantined 5 tests until ")
     server.runtime.sender.drain()
-    muted = text_of(posts(server)[-1])
-    assert muted.startswith(":mute: <@U0QALEAD> muted 5 tests as flaky")
-    assert "Owners: <@U0ALICE> <@U0BOB> <@U0SWARMLEAD>." in muted
+    muted = posts(server)[-1]
+    assert muted.args["thread_ts"] == posts(server)[0].args.get("ts", muted.args["thread_ts"])
+    assert text_of(muted).startswith(":mute: <@U0QALEAD> quarantined 5 tests until ")
+    assert "Owners: <@U0ALICE> <@U0BOB> <@U0SWARMLEAD>." in text_of(muted)
 
 
 def test_without_owners_the_tech_lead_is_still_pinged(
@@ -141,3 +155,64 @@ def test_a_blocker_on_an_owned_component_suggests_its_owner(
         p for p in posts(server) if "User Guides" in text_of(p) and "thread_ts" not in p.args
     )
     assert "*Owner*\nunowned" in text_of(guides) and "component owner" not in text_of(guides)
+
+
+def test_the_blocker_form_suggests_the_owner_of_the_component_picked(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    server = make_server(SPRINTBOT_CONFIG=str(owned_sprint(tmp_path)))
+    assert slash(server.url, "/blocker").status_code == 200
+    [form] = opened(server)
+    assert form["blocks"][0]["dispatch_action"] is True  # picking a component tells us
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0DEV", "username": "dev", "team_id": "T1"},
+        "api_app_id": "A1",
+        "team": {"id": "T1", "domain": "test"},
+        "container": {"type": "view", "view_id": "V0FORM"},
+        "trigger_id": "1.2.3",
+        "view": {**form, "id": "V0FORM", "hash": "h1", "state": {"values": {}}},
+        "actions": [
+            {
+                "action_id": "value",
+                "block_id": "component",
+                "type": "static_select",
+                "selected_option": {"value": "Swarm Coordination"},
+                "action_ts": "1.3",
+            }
+        ],
+    }
+    resp = post_signed(server.url, urlencode({"payload": json.dumps(payload)}))
+    assert resp.status_code == 200
+    listeners_done()
+    [update] = server.slack.calls_to("views.update")
+    assert (update.args["view_id"], update.args["hash"]) == ("V0FORM", "h1")
+    view = update.args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["blocks"][0]["element"]["initial_option"]["value"] == "Swarm Coordination"
+    assert "*Swarm Coordination* is owned by <@U0SWARMLEAD> — suggested as its owner." in (
+        blocks_text(view["blocks"])
+    )
+    owner = next(b for b in view["blocks"] if b.get("block_id", "").startswith("owner"))
+    assert owner["block_id"] == "owner-U0SWARMLEAD"  # a block Slack has not seen: shown
+    assert owner["element"]["initial_user"] == "U0SWARMLEAD"
+
+    def pick(component: str, owner_block: str, owner: str) -> dict[str, Any]:
+        """Pick `component` with the Owner field as it stands; the form Slack is sent."""
+        state = {owner_block: {"value": {"type": "users_select", "selected_user": owner}}}
+        payload["view"] = {**view, "id": "V0FORM", "hash": "h2", "state": {"values": state}}
+        payload["actions"][0]["selected_option"] = {"value": component}
+        assert post_signed(server.url, urlencode({"payload": json.dumps(payload)})).is_success
+        listeners_done()
+        sent = server.slack.calls_to("views.update")[-1].args["view"]
+        return cast(dict[str, Any], json.loads(sent) if isinstance(sent, str) else sent)
+
+    # Another component, the suggestion untouched: its owner is suggested instead.
+    memory = pick("Memory Management", "owner-U0SWARMLEAD", "U0SWARMLEAD")
+    owner = next(b for b in memory["blocks"] if b.get("block_id", "").startswith("owner"))
+    assert (owner["block_id"], owner["element"]["initial_user"]) == ("owner-U0BOB", "U0BOB")
+    # Someone chosen by hand stays chosen, in the block Slack keeps them in.
+    kept = pick("Swarm Coordination", "owner-U0BOB", "U0DEV")
+    owner = next(b for b in kept["blocks"] if b.get("block_id", "").startswith("owner"))
+    assert owner["block_id"] == "owner-U0BOB"
+    assert "is owned by <@U0SWARMLEAD>" in blocks_text(kept["blocks"])

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot import clock as bot_clock
-from storage.models import Blocker, Event, KnownTest
+from storage.models import Blocker, Event, Quarantine
 from tests.support.e2e import (
     ANSWER,
     T0,
@@ -86,15 +86,15 @@ def test_escalate_now_is_for_the_team(server: Server) -> None:
         assert s.exec(select(Blocker)).one().escalation_level == 2
 
 
-def test_mute_as_flaky_is_for_leads_and_admins(server: Server) -> None:
+def test_quarantine_is_for_leads_and_admins(server: Server) -> None:
     from tests.support.e2e import _alert_id
 
     post_report(server, "pytest-xunit1-run1.xml", run="ci-1")
     second = post_report(server, "pytest-xunit1-run2.xml", run="ci-2").json()
     click(server, "alert_mute", str(_alert_id(server, second["alert"])), user="U0DEV")
     assert responses(server, 1)[-1].args["text"] == (
-        "Only the tech lead, the QA lead or an admin can mute tests as flaky; ask "
+        "Only the tech lead, the QA lead or an admin can quarantine tests; ask "
         "<@U0TECHLEAD>, <@U0QALEAD>."
     )
     with server.runtime.db.session() as s:
-        assert not any(t.muted for t in s.exec(select(KnownTest)).all())
+        assert s.exec(select(Quarantine)).all() == []

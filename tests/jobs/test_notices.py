@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.blocks import SLACK, UPGRADES, alerts, render
-from jobs import notices
+from jobs import notices, quarantine
 from jobs.config import Sprint
 from jobs.errors import SprintError
 from jobs.messages import VERSIONS, Template
@@ -240,9 +240,11 @@ def test_the_emergency_standup_is_called_once_with_its_deadline(
         notices.call_emergency_standup(
             session=session, sprint=example, alert_id=alert.id, user_id="U0QALEAD", now=called
         )
-    # A decline notice is not a regression alert: nothing to mute.
+    # A decline notice is not a regression alert: nothing to quarantine.
     with pytest.raises(SprintError, match="no longer exists"):
-        notices.mute_as_flaky(session=session, alert_id=alert.id, user_id="U0QALEAD", now=called)
+        quarantine.quarantine_alert(
+            session=session, sprint=example, alert_id=alert.id, user_id="U0QALEAD", now=called
+        )
 
 
 def row(session: Session, key: str) -> OutboxMessage:

@@ -78,7 +78,7 @@ def test_refusals_say_who_may(example: Sprint) -> None:
     with pytest.raises(NotAllowed) as mute:
         permissions.require_role(example, Action.MUTE, "U0ANA", directory)
     assert str(mute.value) == (
-        "Only the tech lead, the QA lead or an admin can mute tests as flaky; ask "
+        "Only the tech lead, the QA lead or an admin can quarantine tests; ask "
         "<@U0TECHLEAD>, <@U0QALEAD>."
     )
     with pytest.raises(NotAllowed) as sign:

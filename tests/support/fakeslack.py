@@ -94,6 +94,16 @@ class FakeSlack:
         # (chat:write.public), but reads a channel's history only as a member;
         # conversations.join makes it one.
         self.member_of: set[str] | None = None
+        # The scopes every authorised answer lists in its `x-oauth-scopes` header, as Slack
+        # does for the token's granted scopes (None: no such header).
+        self.scopes: list[str] | None = None
+        # Channels conversations.info describes: ID -> {"name", "is_private"} (its
+        # is_member from `member_of`); others are channel_not_found there. conversations.list
+        # lists them too (a private one only to a member); conversations.join refuses a
+        # private one, as Slack does.
+        self.channels: dict[str, dict[str, Any]] = {}
+        # The users users.info finds (None: everyone); others are user_not_found.
+        self.users: set[str] | None = None
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._delays: dict[str, deque[float]] = defaultdict(deque)
         self._drops: dict[str, int] = defaultdict(int)
@@ -302,7 +312,10 @@ class FakeSlack:
                 return 200, {"ok": True, "url": self.socket_url}, {}
             if not auth.startswith("Bearer xoxb-"):
                 return 200, {"ok": False, "error": "not_authed"}, {}
-            return self._api(method, args)
+            status, answer, extra = self._api(method, args)
+            if self.scopes is not None:
+                extra = {**extra, "x-oauth-scopes": ",".join(self.scopes)}
+            return status, answer, extra
 
     def _api(self, method: str, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         """The answer of an authorised Web API call (under the lock)."""
@@ -363,6 +376,8 @@ class FakeSlack:
             return self._replies(args)
         if method == "conversations.join":
             channel = str(args.get("channel") or "")
+            if self.channels.get(channel, {}).get("is_private"):
+                return 200, {"ok": False, "error": "method_not_supported_for_channel_type"}, {}
             if self.member_of is not None:
                 self.member_of.add(channel)
             return 200, {"ok": True, "channel": {"id": channel}}, {}
@@ -394,6 +409,11 @@ class FakeSlack:
         if method == "conversations.list":
             known = [{"id": "C0TEAM", "name": "phase4-production-readiness"}]
             known += [{"id": i, "name": n} for i, n in self._names.items() if i != "C0TEAM"]
+            known += [
+                self._channel_info(i)
+                for i, c in self.channels.items()
+                if not c.get("is_private") or self._member(i)
+            ]
             return (
                 200,
                 {"ok": True, "channels": known, "response_metadata": {"next_cursor": ""}},
@@ -415,7 +435,37 @@ class FakeSlack:
                 {"ok": True, "users": self.usergroups.get(args.get("usergroup", ""), [])},
                 {},
             )
+        if method == "usergroups.list":
+            groups = [
+                {"id": i, "handle": i.lower(), "date_delete": 0, "users": users}
+                for i, users in self.usergroups.items()
+            ]
+            return 200, {"ok": True, "usergroups": groups}, {}
+        if method == "conversations.info":
+            channel = str(args.get("channel") or "")
+            if channel not in self.channels:
+                return 200, {"ok": False, "error": "channel_not_found"}, {}
+            return 200, {"ok": True, "channel": self._channel_info(channel)}, {}
+        if method == "users.info":
+            user = str(args.get("user") or "")
+            if self.users is not None and user not in self.users:
+                return 200, {"ok": False, "error": "user_not_found"}, {}
+            return 200, {"ok": True, "user": {"id": user, "name": user.lower()}}, {}
         return 200, {"ok": True}, {}
+
+    def _member(self, channel: str) -> bool:
+        return self.member_of is None or channel in self.member_of
+
+    def _channel_info(self, channel: str) -> dict[str, Any]:
+        """A channel of `channels` as conversations.info and conversations.list show it."""
+        known = self.channels[channel]
+        return {
+            "id": channel,
+            "name": known["name"],
+            "is_channel": True,
+            "is_private": bool(known.get("is_private")),
+            "is_member": self._member(channel),
+        }
 
     # -- channel history (under the lock) ------------------------------------------------
     def _over_rate(self, channel: str) -> bool:

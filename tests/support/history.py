@@ -86,6 +86,13 @@ weight = 1
 target = 100
 source = "metrics"
 metrics = ["latency"]
+
+# Its tests change at random: with flaky detection on (4 changes in 20 runs) most would be
+# flaky. The walk's figures are what this history checks: a test is flaky only after
+# 100 changes in 100 runs, which never happens here.
+[flaky]
+window = 100
+flip_rate = 1.0
 """
 
 FILES = ("core/test_a.py", "core/test_b.py", "cli/test_x.py", "cli/test_y.py")

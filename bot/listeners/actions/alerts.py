@@ -1,20 +1,25 @@
-"""The buttons on alerts: "I'm on it", "Mute as flaky", "Call emergency standup".
+"""The buttons on alerts: "I'm on it", "Quarantine", "Call emergency standup"; and the
+flaky notice's "Quarantine".
 
 Each records the click and then acknowledges (milliseconds of work, well within Slack's
 3 s), so the acknowledgement means it is stored; a refusal goes back privately."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlmodel import Session
 
+from bot.blocks.common import plural
 from bot.context import AppContext
-from bot.payloads import button_int
+from bot.payloads import button_int, button_ints
 from bot.people import directory
-from jobs import notices, permissions
+from jobs import notices, permissions, quarantine
 from jobs.permissions import Action
+from storage import queries
 
 
 def on_ack(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -29,19 +34,71 @@ def on_ack(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
 def on_mute(
     ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
 ) -> None:
-    app: AppContext = context["app"]
-    # The button is the only way to mute; the rule is `permissions.Action.MUTE`.
-    permissions.require_role(app.sprint, Action.MUTE, body["user"]["id"], directory(client))
-    with app.write() as session:
-        muted = notices.mute_as_flaky(
-            session=session, alert_id=button_int(body), user_id=body["user"]["id"], now=app.now()
+    """The alert's "Quarantine" button: its failing tests set apart as flaky."""
+
+    def put(session: Session, app: AppContext, user_id: str) -> quarantine.Quarantined:
+        return quarantine.quarantine_alert(
+            session=session,
+            sprint=app.sprint,
+            alert_id=button_int(body),
+            user_id=user_id,
+            now=app.now(),
         )
+
+    _quarantine_click(ack, body, context, respond, client, put)
+
+
+def on_flaky_quarantine(
+    ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
+) -> None:
+    """The flaky notice's "Quarantine" button: the tests it names set apart (those of the
+    team's tracked branch: the value is only as good as the button it came in)."""
+    ids = button_ints(body)
+
+    def put(session: Session, app: AppContext, user_id: str) -> quarantine.Quarantined:
+        tests = [
+            t
+            for t in queries.tests_by_id(session=session, ids=ids)
+            if t.branch == app.sprint.sprint.branch
+        ]
+        return quarantine.quarantine(
+            session=session,
+            sprint=app.sprint,
+            tests=tests,
+            by=user_id,
+            reason="found flaky",
+            now=app.now(),
+        )
+
+    _quarantine_click(ack, body, context, respond, client, put)
+
+
+def _quarantine_click(
+    ack: Ack,
+    body: dict[str, Any],
+    context: BoltContext,
+    respond: Respond,
+    client: WebClient,
+    put: Callable[[Session, AppContext, str], quarantine.Quarantined],
+) -> None:
+    """A Quarantine button: for those `permissions.Action.MUTE` allows; stored, then
+    acknowledged, and the clicker told until when."""
+    app: AppContext = context["app"]
+    user_id = body["user"]["id"]
+    permissions.require_role(app.sprint, Action.MUTE, user_id, directory(client))
+    with app.write() as session:
+        done = put(session, app, user_id)
     ack()
-    respond(
-        text=f"Muted {muted} test{'s' if muted != 1 else ''} as flaky.",
-        response_type="ephemeral",
-        replace_original=False,
-    )
+    respond(text=_said(done), response_type="ephemeral", replace_original=False)
+
+
+def _said(done: quarantine.Quarantined) -> str:
+    parts = []
+    if done.added:
+        parts.append(f"Quarantined {plural(done.added, 'test')}")
+    if done.extended:
+        parts.append(f"{'extended' if parts else 'Extended'} {plural(done.extended, 'test')}")
+    return f"{' and '.join(parts)} until {done.until:%d %b %H:%M} UTC."
 
 
 def on_emergency_standup(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:

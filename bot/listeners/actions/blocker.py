@@ -10,12 +10,13 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot.blocks.blockers import resolve_form
+from bot.blocks.blockers import blocker_form, resolve_form
 from bot.context import AppContext
 from bot.payloads import button_int
 from bot.people import directory
 from bot.routing import with_team
 from jobs import blockers
+from jobs.blockers import BlockerField
 from jobs.config import Sprint
 from jobs.permissions import Directory
 from storage.models import Blocker
@@ -78,3 +79,45 @@ def on_resolve(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
     ack()
     view = with_team(resolve_form(blocker_id, blocker.code), app.team)
     client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def on_component_picked(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    """A component picked in the blocker form: the form again with the component's owners
+    suggested (`bot.blocks.blockers.blocker_form`)."""
+    ack()
+    app: AppContext = context["app"]
+    view = body.get("view") or {}
+    action = (body.get("actions") or [{}])[0]
+    component = str((action.get("selected_option") or {}).get("value") or "")
+    if not view.get("id") or app.sprint.component(component) is None:
+        return
+    owners = blockers.component_owners(app.sprint, component)
+    # The Owner field as it stands: a person chosen by hand stays; one we suggested (its
+    # block id names them) and left as it was gives way to this component's owner.
+    field, chosen = _owner_field(view)
+    suggested = (
+        field.removeprefix(f"{BlockerField.OWNER}-") if field != BlockerField.OWNER else None
+    )
+    if chosen and chosen != suggested:
+        suggest = chosen if field != BlockerField.OWNER else None
+        kept = field
+    else:
+        suggest = next((o for o in owners if o.startswith(("U", "W"))), None)
+        kept = None
+    form = blocker_form(app.sprint, component=component, owners=owners, suggest=suggest)
+    if kept is not None:  # the person chosen stays in the block Slack keeps them in
+        for block in form["blocks"]:
+            if str(block.get("block_id", "")).startswith(BlockerField.OWNER):
+                block["block_id"] = kept
+    client.views_update(view_id=view["id"], hash=view.get("hash"), view=with_team(form, app.team))
+
+
+def _owner_field(view: dict[str, Any]) -> tuple[str, str | None]:
+    """The Owner field's block id and the user it holds, as the form stands."""
+    for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
+        if block_id == BlockerField.OWNER or block_id.startswith(f"{BlockerField.OWNER}-"):
+            for action in actions.values():
+                return block_id, action.get("selected_user") or None
+    return BlockerField.OWNER, None

@@ -1,12 +1,33 @@
-"""/tests: `show ID-or-name` (one test's history, or the tests a part of a name matches) and
-`slow` (the slowest tests by their latest duration), answered privately."""
+"""/tests: `show ID-or-name` (one test's history, or the tests a part of a name matches),
+`slow` (the slowest tests by their latest duration), `quarantine ID-or-name [for 7d]
+[because …]`, `unquarantine ID-or-name` and `quarantined`, answered privately."""
 
 from __future__ import annotations
 
-from bot.blocks.tests import TESTS_USAGE, render_history, render_matches, render_slow
+import re
+
+from bot.blocks.tests import (
+    TESTS_USAGE,
+    render_history,
+    render_matches,
+    render_quarantined,
+    render_slow,
+)
 from bot.listeners.commands.subcommands import Call, Subcommand, dispatcher
-from jobs import tests_history
+from bot.people import directory
+from jobs import permissions, quarantine, tests_history
 from jobs.errors import SprintError
+from jobs.permissions import Action
+from storage.models import KnownTest
+
+# `/tests quarantine NAME [for 7d] [because why]` (or `because why for 7d`)
+_QUARANTINE = re.compile(
+    r"^(?P<test>.+?)(?:\s+for\s+(?P<period>\S+))?(?:\s+because\s+(?P<reason>.+))?$",
+    re.DOTALL | re.IGNORECASE,
+)
+_TRAILING_PERIOD = re.compile(
+    r"^(?P<reason>.+?)\s+for\s+(?P<period>\d+[wdhms]\w*)$", re.DOTALL | re.IGNORECASE
+)
 
 
 def _show(call: Call) -> None:
@@ -35,11 +56,89 @@ def _slow(call: Call) -> None:
     call.ack(response_type="ephemeral", text=answer["text"], blocks=answer["blocks"])
 
 
+def _one(call: Call, wanted: str, how: str) -> KnownTest:
+    """The one test `wanted` names, else a refusal saying how to name it."""
+    wanted = wanted.strip().strip("`").strip()
+    if not wanted:
+        raise SprintError(f"Say which test: {how}")
+    app = call.app
+    with app.db.read() as session:
+        found = tests_history.find(session=session, sprint=app.sprint, text=wanted)
+    if isinstance(found, list):
+        names = ", ".join(f"`{t.classname}::{t.name}` (id {t.id})" for t in found[:5])
+        raise SprintError(
+            f'"{wanted}" matches {len(found)}{"+" if len(found) > 5 else ""} tests: {names}. '
+            f"Name one by its id: {how}"
+        )
+    return found
+
+
+def _quarantine(call: Call) -> None:
+    how = "`/tests quarantine 42 for 7d because times out on CI`."
+    m = _QUARANTINE.match(call.rest.strip())
+    if m is None:
+        raise SprintError(f"Say which test: {how}")
+    app = call.app
+    reason, when = (m["reason"] or "flaky").strip(), m["period"] or ""
+    tail = _TRAILING_PERIOD.match(reason)
+    if not when and tail is not None:  # `because it races for 2d`: the time said last
+        reason, when = tail["reason"], tail["period"]
+    period = quarantine.parse_period(when, app.sprint)
+    permissions.require_role(app.sprint, Action.MUTE, call.user_id, directory(call.client))
+    test = _one(call, m["test"], how)
+    with app.write() as session:
+        test = session.merge(test)
+        done = quarantine.quarantine(
+            session=session,
+            sprint=app.sprint,
+            tests=[test],
+            by=call.user_id,
+            reason=reason[:500],
+            now=app.now(),
+            period=period,
+        )
+    verb = "Quarantined" if done.added else "Extended the quarantine of"
+    call.answer(
+        f"{verb} `{test.classname}::{test.name}` until {done.until:%d %b %H:%M} UTC: its "
+        "failures are reported apart and never alert."
+    )
+
+
+def _unquarantine(call: Call) -> None:
+    app = call.app
+    permissions.require_role(app.sprint, Action.MUTE, call.user_id, directory(call.client))
+    test = _one(call, call.rest, "`/tests unquarantine 42`.")
+    with app.write() as session:
+        quarantine.unquarantine(
+            session=session,
+            sprint=app.sprint,
+            test=session.merge(test),
+            by=call.user_id,
+            now=app.now(),
+        )
+    call.answer(f"`{test.classname}::{test.name}` left quarantine: its failures alert again.")
+
+
+def _quarantined(call: Call) -> None:
+    app = call.app
+    with app.db.read() as session:
+        rows = quarantine.listing(session=session, sprint=app.sprint)
+    answer = render_quarantined(rows, branch=app.sprint.sprint.branch, tz=app.sprint.sprint.tz)
+    call.ack(response_type="ephemeral", text=answer["text"], blocks=answer["blocks"])
+
+
 def _usage(call: Call) -> None:
     call.answer(TESTS_USAGE)
 
 
-SUBCOMMANDS: dict[str, Subcommand] = {"": _usage, "show": _show, "slow": _slow}
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "": _usage,
+    "show": _show,
+    "slow": _slow,
+    "quarantine": _quarantine,
+    "unquarantine": _unquarantine,
+    "quarantined": _quarantined,
+}
 
 
 handle = dispatcher(SUBCOMMANDS, usage=TESTS_USAGE)

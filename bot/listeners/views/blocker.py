@@ -20,6 +20,10 @@ from jobs.errors import FieldErrors, SprintError
 def on_file(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     app: AppContext = context["app"]
     values = view_values(view)
+    # The Owner field's block id names the owner it suggests (`owner-U…`), so that Slack
+    # shows a new suggestion when another component is picked (bot.blocks.blockers).
+    for block_id in [k for k in values if k.startswith(f"{BlockerField.OWNER}-")]:
+        values[BlockerField.OWNER] = values.pop(block_id)
     errors = blockers.field_errors(
         sprint=app.sprint,
         component=str(values.get(BlockerField.COMPONENT) or ""),

@@ -1,0 +1,91 @@
+"""Flaky across runs: a test that passed and failed on the same commit, or that changed
+between passing and failing at least `[flaky] flip_rate` x `window` times over its last
+`window` runs (this one included). Within one report, Surefire's re-runs and a pass beside
+a failure already make a test flaky (`jobs.junit`).
+
+Only the tests a report changed are judged (a regression, or a failing test now passing),
+so the cost is a look-up per changed test, not per test of the report.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Mapping
+
+from sqlmodel import Session
+
+from jobs.config import Flaky
+from storage.queries import quarantine as store
+
+_FAILING = {"failed", "error"}
+_FIND_AT_MOST = 32  # more tests than this: read each report's statuses whole, once
+
+
+def _category(status: str | None) -> str | None:
+    """Failing, or passed (a flaky test passed once too), or neither (skipped, new)."""
+    if status in _FAILING:
+        return "failing"
+    return "passed" if status in ("passed", "flaky") else None
+
+
+def _statuses_in(blob: bytes, names: Mapping[int, tuple[str, str]]) -> dict[int, str]:
+    """The status of each named test (id → (classname, name)) in a report's packed
+    statuses, for those it holds."""
+    text = "\n" + zlib.decompress(blob).decode()
+    found: dict[int, str] = {}
+    if len(names) <= _FIND_AT_MOST:
+        for test_id, (classname, name) in names.items():
+            end = text.find(f"\t{classname}\t{name}\n")
+            if end >= 0:
+                found[test_id] = text[text.rfind("\n", 0, end) + 1 : end]
+        return found
+    wanted = {f"{c}\t{n}": test_id for test_id, (c, n) in names.items()}
+    for line in text.split("\n"):
+        status, _, rest = line.partition("\t")
+        hit = wanted.get(rest)
+        if hit is not None:
+            found[hit] = status
+    return found
+
+
+def judge(
+    *,
+    session: Session,
+    config: Flaky,
+    branch: str,
+    run: str,
+    commit: str | None,
+    changed: Mapping[int, tuple[str, str, str]],
+) -> dict[int, str]:
+    """Which of the tests a report changed (test id → (classname, name, its status now))
+    are flaky, each with why."""
+    if not changed:
+        return {}
+    why: dict[int, str] = {}
+    if commit:
+        names = {i: (c, n) for i, (c, n, _) in changed.items()}
+        for report in store.commit_reports(session=session, branch=branch, commit=commit, run=run):
+            if not names or report.statuses is None:
+                break
+            for test_id, before in _statuses_in(report.statuses, names).items():
+                now = _category(changed[test_id][2])
+                if _category(before) not in (None, now):
+                    other = "passed" if now == "failing" else "failed"
+                    why[test_id] = f"{other} on another run of {commit[:12]}"
+                    del names[test_id]
+    rest = [i for i in changed if i not in why]
+    start = store.run_window_start(session=session, branch=branch, runs=config.window - 1)
+    if rest and start is not None:
+        flips: Counter[int] = Counter()
+        for test_id, status, previous in store.changes_since(
+            session=session, test_ids=rest, report_id=start
+        ):
+            a, b = _category(previous), _category(status)
+            if a is not None and b is not None and a != b:
+                flips[test_id] += 1
+        for test_id in rest:
+            n = flips[test_id] + 1  # and this report's change
+            if n >= config.flips:
+                why[test_id] = f"changed {n} times in its last {config.window} runs"
+    return why

@@ -1,0 +1,358 @@
+"""Quarantine: flaky tests set apart, with who, why, since when and until when.
+
+A quarantined test's failures never alert (ingestion reports them as flaky) and readiness
+counts it as `[flaky] readiness` says (`adjusted`). It leaves quarantine when its time is
+up (`release_expired`, a clock job), after passing `[flaky] release_after` runs in a row
+(`count_runs`, at ingestion), or by hand (`/tests unquarantine`); each release is
+announced to the team, naming the test's owners. Released rows stay as the test's record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, NotRequired, TypedDict
+
+from sqlmodel import Session
+
+from jobs import notices
+from jobs.config import Sprint, format_duration, parse_duration
+from jobs.errors import SprintError
+from jobs.messages import Spec, Template
+from jobs.owners import OwnerMap, union
+from jobs.readiness import record_readiness
+from storage import queries
+from storage.models import KnownTest, Quarantine, TestStatus
+from storage.queries import quarantine as store
+from storage.queries._common import insert_unless_taken
+
+BY_SPRINTBOT = "sprintbot"  # `by` of a quarantine sprintbot started (a test found flaky)
+SHOWN = 10  # the tests a notice names; the rest are counted
+
+_FAILING = {TestStatus.FAILED, TestStatus.ERROR}
+
+
+class QuarantineError(SprintError):
+    """A quarantine asked for that cannot be; the message says how to ask."""
+
+
+class ShownTest(TypedDict):
+    id: int
+    name: str  # classname::name
+    why: NotRequired[str]  # why it is flaky, where sprintbot found it so
+
+
+class QuarantineChange(TypedDict):
+    """Tests put in or let out of quarantine (`quarantine_change`)."""
+
+    action: Literal["quarantined", "extended", "released"]
+    by: str  # a Slack user id, or BY_SPRINTBOT
+    reason: str  # why quarantined, or why released
+    until: NotRequired[str]  # ISO instant; when quarantined
+    tests: list[ShownTest]  # the first SHOWN
+    count: int
+    owners: list[str]
+
+
+class FlakyFound(TypedDict):
+    """Tests found flaky and not quarantined (`flaky_found`): their failures did not alert."""
+
+    tests: list[ShownTest]  # the first SHOWN
+    count: int
+    test_ids: list[int]  # every one, for the Quarantine button
+    quarantine_for: str
+    owners: list[str]
+
+
+QUARANTINE_CHANGE: Spec[QuarantineChange] = Spec(Template.QUARANTINE_CHANGE)
+FLAKY_FOUND: Spec[FlakyFound] = Spec(Template.FLAKY_FOUND)
+
+
+class Listed(TypedDict):
+    """A quarantined test, as `GET /api/v1/quarantine` and `/tests quarantined` list it."""
+
+    id: int
+    classname: str
+    name: str
+    by: str
+    reason: str
+    since: str
+    until: str
+    passes: int
+    owners: list[str]
+
+
+def full_name(test: KnownTest) -> str:
+    return f"{test.classname}::{test.name}"
+
+
+def shown(tests: Sequence[KnownTest], why: Mapping[int, str] | None = None) -> list[ShownTest]:
+    shown: list[ShownTest] = []
+    for t in tests[:SHOWN]:
+        item: ShownTest = {"id": t.id or 0, "name": full_name(t)}
+        if why and t.id in why:
+            item["why"] = why[t.id or 0]
+        shown.append(item)
+    return shown
+
+
+def owners_of(sprint: Sprint, tests: Iterable[KnownTest]) -> list[str]:
+    """Every owner of these tests once, in id order (`[[owners]]`, else CODEOWNERS)."""
+    if not sprint.owners and sprint.codeowners is None:
+        return []
+    owner_map = OwnerMap(sprint)
+    return sorted(union(owner_map(t.file, t.classname) for t in tests))
+
+
+def period_text(delta: timedelta) -> str:
+    """A quarantine's length as people write it: `14d`, `36h`."""
+    if delta.days and not delta.seconds:
+        return f"{delta.days}d"
+    return format_duration(delta)
+
+
+def parse_period(text: str, sprint: Sprint) -> timedelta:
+    """`for 7d`, `7d`, or nothing (the sprint's `[flaky] quarantine_for`)."""
+    text = text.strip().removeprefix("for ").strip()
+    if not text:
+        return sprint.flaky.quarantine_for
+    try:
+        period = parse_duration(text)
+    except ValueError:
+        raise QuarantineError(
+            f'"{text}" is not a time: write e.g. `for 7d` or `for 12h` (at most 365d).'
+        ) from None
+    if not timedelta(hours=1) <= period <= timedelta(days=365):
+        raise QuarantineError("A quarantine lasts between 1h and 365d: e.g. `for 7d`.")
+    return period
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """What a quarantine request did."""
+
+    added: int  # tests newly quarantined
+    extended: int  # tests already quarantined, now until the new time
+    until: datetime
+
+
+def quarantine(
+    *,
+    session: Session,
+    sprint: Sprint,
+    tests: Sequence[KnownTest],
+    by: str,
+    reason: str,
+    now: datetime,
+    period: timedelta | None = None,
+    why: Mapping[int, str] | None = None,
+    parent_key: str | None = None,
+    snapshot: bool = True,
+) -> Quarantined:
+    """Quarantine these tests until `now + period` (default `[flaky] quarantine_for`); a
+    test already quarantined gets the new end. Announced in the team's channel, or in the
+    thread of `parent_key` (the alert whose button asked). Readiness is snapshot anew
+    (`snapshot`; ingestion snapshots once for all it did)."""
+    if not tests:
+        raise QuarantineError("No test to quarantine.")
+    until = now + (period or sprint.flaky.quarantine_for)
+    ids = [t.id or 0 for t in tests]
+    already = 0
+    for test in tests:
+        row = Quarantine(test_id=test.id or 0, by=by, reason=reason, since=now, until=until)
+        # One open quarantine a test (a unique index): a concurrent request may have made
+        # it since we looked; then it is given the new end like any held one.
+        if insert_unless_taken(session, row):
+            continue
+        for held, _ in store.open_quarantines(session=session, test_ids=[test.id or 0]):
+            held.until, held.reason, held.by = until, reason, by
+            session.add(held)
+        already += 1
+    session.flush()
+    added = len(tests) - already
+    _announce(
+        session=session,
+        sprint=sprint,
+        key=f"quarantine:{ids[0]}:{len(ids)}:{by}:{now.isoformat()}",
+        change={
+            "action": "quarantined" if added else "extended",
+            "by": by,
+            "reason": reason,
+            "until": until.isoformat(),
+            "tests": shown(tests, why),
+            "count": len(tests),
+            "owners": owners_of(sprint, tests),
+        },
+        now=now,
+        parent_key=parent_key,
+        snapshot=snapshot,
+    )
+    return Quarantined(added=added, extended=already, until=until)
+
+
+def release(
+    *,
+    session: Session,
+    sprint: Sprint,
+    held: Sequence[tuple[Quarantine, KnownTest]],
+    by: str,
+    reason: str,
+    now: datetime,
+    snapshot: bool = True,
+) -> int:
+    """Let these quarantines end now, announcing it; how many. A released test is judged
+    afresh: its next flaky failure is told again (`flaky_at` cleared)."""
+    if not held:
+        return 0
+    for q, t in held:
+        q.released_at, q.released_by, q.release_reason = now, by, reason
+        t.flaky_at = t.flaky_why = None
+        session.add_all([q, t])
+    session.flush()
+    tests = [t for _, t in held]
+    _announce(
+        session=session,
+        sprint=sprint,
+        key=f"quarantine:{held[0][0].id}:{len(held)}:released:{now.isoformat()}",
+        change={
+            "action": "released",
+            "by": by,
+            "reason": reason,
+            "tests": shown(tests),
+            "count": len(tests),
+            "owners": owners_of(sprint, tests),
+        },
+        now=now,
+        snapshot=snapshot,
+    )
+    return len(held)
+
+
+def _announce(
+    *,
+    session: Session,
+    sprint: Sprint,
+    key: str,
+    change: QuarantineChange,
+    now: datetime,
+    parent_key: str | None = None,
+    snapshot: bool,
+) -> None:
+    """Tell the team (or the alert's thread) of a quarantine change; with `snapshot`,
+    take readiness as quarantine now counts it, announcing a decline (a failing test let
+    out of quarantine lowers it)."""
+    notices.post(
+        session=session,
+        key=key,
+        spec=QUARANTINE_CHANGE,
+        data=change,
+        now=now,
+        channel=None if parent_key else sprint.channels.team,
+        parent_key=parent_key,
+    )
+    if snapshot:
+        record_readiness(session=session, sprint=sprint, cause="quarantine", causes={}, now=now)
+
+
+def quarantine_alert(
+    *, session: Session, sprint: Sprint, alert_id: int, user_id: str, now: datetime
+) -> Quarantined:
+    """The alert's "Quarantine" button: its tests (those still failing) quarantined for the
+    sprint's `[flaky] quarantine_for`, said in the alert's thread."""
+    alert = queries.alert_by_id(session=session, alert_id=alert_id)
+    if alert is None or alert.kind != notices.AlertKind.REGRESSION:
+        raise QuarantineError("That alert no longer exists.")
+    tests = queries.alert_tests(session=session, alert_id=alert_id)
+    if not tests:
+        raise QuarantineError("The alert's tests pass again: there is nothing to quarantine.")
+    return quarantine(
+        session=session,
+        sprint=sprint,
+        tests=tests,
+        by=user_id,
+        reason="flaky, said at the alert",
+        now=now,
+        parent_key=alert.key,
+    )
+
+
+def unquarantine(
+    *, session: Session, sprint: Sprint, test: KnownTest, by: str, now: datetime
+) -> None:
+    """`/tests unquarantine`: end the test's quarantine."""
+    held = store.open_quarantines(session=session, test_ids=[test.id or 0])
+    if not held:
+        raise QuarantineError(f"`{full_name(test)}` is not in quarantine.")
+    release(session=session, sprint=sprint, held=held, by=by, reason="released by hand", now=now)
+
+
+def release_expired(*, session: Session, sprint: Sprint, now: datetime) -> int:
+    """The clock's step: end every quarantine whose time is up; how many."""
+    return release(
+        session=session,
+        sprint=sprint,
+        held=store.expired(session=session, now=now),
+        by=BY_SPRINTBOT,
+        reason="its time is up",
+        now=now,
+    )
+
+
+def count_runs(
+    *,
+    session: Session,
+    sprint: Sprint,
+    held: Sequence[tuple[Quarantine, KnownTest]],
+    statuses: Mapping[int, str],
+    run: str,
+    now: datetime,
+) -> int:
+    """A CI run's verdict on quarantined tests (`statuses`: test id → its status in the
+    run's report): a pass counts toward release, a failure starts the count again, once per
+    run (its other shards count nothing more); those that passed `[flaky] release_after`
+    runs in a row are released. How many were (readiness is the ingest's to snapshot)."""
+    done = []
+    after = sprint.flaky.release_after
+    for q, t in held:
+        status = statuses.get(q.test_id)
+        if status is None or q.last_run == run:
+            continue
+        q.last_run = run
+        if status == TestStatus.PASSED:
+            q.passes += 1
+            if after and q.passes >= after:
+                done.append((q, t))
+        elif status != TestStatus.SKIPPED:  # (a run that skips it says nothing)
+            q.passes = 0  # failing or flaky: the row starts again
+        session.add(q)
+    session.flush()
+    return release(
+        session=session,
+        sprint=sprint,
+        held=done,
+        by=BY_SPRINTBOT,
+        reason=f"it passed {after} runs in a row",
+        now=now,
+        snapshot=False,
+    )
+
+
+def listing(*, session: Session, sprint: Sprint) -> list[Listed]:
+    """The tracked branch's quarantined tests, oldest quarantine first."""
+    held = store.open_quarantines(session=session, branch=sprint.sprint.branch)
+    owner_map = OwnerMap(sprint) if sprint.owners or sprint.codeowners else None
+    return [
+        {
+            "id": t.id or 0,
+            "classname": t.classname,
+            "name": t.name,
+            "by": q.by,
+            "reason": q.reason,
+            "since": q.since.isoformat(),
+            "until": q.until.isoformat(),
+            "passes": q.passes,
+            "owners": owner_map(t.file, t.classname) if owner_map else [],
+        }
+        for q, t in held
+    ]

@@ -1,0 +1,162 @@
+"""Quarantined tests, and what flaky detection reads: a test's recent status changes and
+the reports of one commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from storage.models import KnownTest, Quarantine, TestReport, TestResult
+
+_BATCH = 500
+_SHARDS = 20  # reports a run may be sharded into, as the flip window reads them
+
+
+def open_quarantines(
+    *, session: Session, branch: str | None = None, test_ids: Sequence[int] | None = None
+) -> list[tuple[Quarantine, KnownTest]]:
+    """Quarantines not yet released (time-expired ones included: the clock releases them
+    with a notice), with their tests, oldest first; of one branch or of some tests."""
+    query = (
+        select(Quarantine, KnownTest)
+        .join(KnownTest, col(KnownTest.id) == col(Quarantine.test_id))
+        .where(col(Quarantine.released_at).is_(None))
+        .order_by(col(Quarantine.since), col(Quarantine.id))
+    )
+    if branch is not None:
+        query = query.where(col(KnownTest.branch) == branch)
+    if test_ids is None:
+        return [(q, t) for q, t in session.exec(query).all()]
+    found: list[tuple[Quarantine, KnownTest]] = []
+    for start in range(0, len(test_ids), _BATCH):
+        chunk = list(test_ids[start : start + _BATCH])
+        found += session.exec(query.where(col(Quarantine.test_id).in_(chunk))).all()
+    return found
+
+
+class QuarantineSpan(NamedTuple):
+    test_id: int
+    since: datetime
+    released_at: datetime | None
+
+
+def quarantine_spans(*, session: Session, branch: str, until: datetime) -> list[QuarantineSpan]:
+    """When each of the branch's tests was in quarantine (begun before `until`)."""
+    rows = session.execute(
+        sa_select(col(Quarantine.test_id), col(Quarantine.since), col(Quarantine.released_at))
+        .join(KnownTest, col(KnownTest.id) == col(Quarantine.test_id))
+        .where(col(KnownTest.branch) == branch, col(Quarantine.since) < until)
+    ).all()
+    return [QuarantineSpan(int(t), s, r) for t, s, r in rows]
+
+
+def quarantined_states(*, session: Session, branch: str) -> list[tuple[str | None, str]]:
+    """(component, status) of each of the branch's quarantined tests, as stored now (read
+    as columns: ORM objects loaded earlier in the session would give their old status),
+    for `numbers.quarantine_counted`."""
+    rows = session.execute(
+        sa_select(col(KnownTest.component), col(KnownTest.status))
+        .join(Quarantine, col(Quarantine.test_id) == col(KnownTest.id))
+        .where(col(Quarantine.released_at).is_(None), col(KnownTest.branch) == branch)
+    ).all()
+    return [(c, str(st)) for c, st in rows]
+
+
+def quarantined_ids(*, session: Session, branch: str, now: datetime) -> set[int]:
+    """The ids of the branch's tests in quarantine at `now`."""
+    rows = session.execute(
+        sa_select(col(Quarantine.test_id))
+        .join(KnownTest, col(KnownTest.id) == col(Quarantine.test_id))
+        .where(
+            col(Quarantine.released_at).is_(None),
+            col(Quarantine.until) > now,
+            col(KnownTest.branch) == branch,
+        )
+    ).scalars()
+    return {int(i) for i in rows}
+
+
+def expired(*, session: Session, now: datetime) -> list[tuple[Quarantine, KnownTest]]:
+    """Open quarantines whose time is up."""
+    return [
+        (q, t)
+        for q, t in session.exec(
+            select(Quarantine, KnownTest)
+            .join(KnownTest, col(KnownTest.id) == col(Quarantine.test_id))
+            .where(col(Quarantine.released_at).is_(None), col(Quarantine.until) <= now)
+            .order_by(col(Quarantine.until), col(Quarantine.id))
+        ).all()
+    ]
+
+
+def latest_of(*, session: Session, test_id: int) -> Quarantine | None:
+    """The test's newest quarantine, open or released."""
+    return session.exec(
+        select(Quarantine)
+        .where(Quarantine.test_id == test_id)
+        .order_by(col(Quarantine.since).desc(), col(Quarantine.id).desc())
+        .limit(1)
+    ).first()
+
+
+def run_window_start(*, session: Session, branch: str, runs: int) -> int | None:
+    """The first report id of the branch's last `runs` CI runs (a run's shards together),
+    before the report being ingested; None when the branch has no report yet. Read from the
+    newest reports down (a few hundred rows at most), not over the branch's whole history."""
+    newest = session.execute(
+        sa_select(col(TestReport.id), col(TestReport.run))
+        .where(col(TestReport.branch) == branch)
+        .order_by(col(TestReport.id).desc())
+        .limit(runs * _SHARDS)
+    ).all()
+    seen: set[str] = set()
+    first = None
+    for report_id, run in newest:
+        if run not in seen:
+            if len(seen) == runs:
+                break
+            seen.add(run)
+        first = int(report_id)
+    return first
+
+
+def changes_since(
+    *, session: Session, test_ids: Sequence[int], report_id: int
+) -> list[tuple[int, str, str | None]]:
+    """(test id, status, previous status) of the tests' changes from that report on."""
+    rows: list[tuple[int, str, str | None]] = []
+    for start in range(0, len(test_ids), _BATCH):
+        chunk = list(test_ids[start : start + _BATCH])
+        rows += [
+            (int(t), str(s), None if p is None else str(p))
+            for t, s, p in session.execute(
+                sa_select(
+                    col(TestResult.test_id),
+                    col(TestResult.status),
+                    col(TestResult.previous_status),
+                ).where(col(TestResult.test_id).in_(chunk), col(TestResult.report_id) >= report_id)
+            ).all()
+        ]
+    return rows
+
+
+def commit_reports(*, session: Session, branch: str, commit: str, run: str) -> list[TestReport]:
+    """The branch's other runs' reports of this commit that still hold their statuses,
+    newest first (a re-run of the commit is a run of its own)."""
+    return list(
+        session.exec(
+            select(TestReport)
+            .where(
+                TestReport.branch == branch,
+                TestReport.commit == commit,
+                TestReport.run != run,
+                col(TestReport.statuses).is_not(None),
+            )
+            .order_by(col(TestReport.id).desc())
+            .limit(20)
+        ).all()
+    )
