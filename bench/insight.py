@@ -26,7 +26,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -103,27 +103,25 @@ def quarantine_some(db: Database, count: int) -> None:
         session.commit()
 
 
-def step_seconds(kind: str, sprint: Sprint, files: dict[str, Path], step: str) -> float:
-    """One timing of `step` on a fresh database, after the steps before it."""
+def step_seconds(
+    kind: str, sprint: Sprint, files: dict[str, Path], step: str
+) -> tuple[float, float]:
+    """One timing of `step` on a fresh database, after the steps before it: (wall seconds,
+    this process's CPU seconds — steadier on a shared machine, and on SQLite all of it)."""
     first, repeat, rerun = files["first"], files["repeat"], files["rerun"]
     with fresh_database(kind) as db:
         if step == "first":
-            began = time.perf_counter()
+            doc, run, commit = first, "r1", "c1"
+        else:
             send(db, sprint, first, "r1", "c1")
-            return time.perf_counter() - began
-        send(db, sprint, first, "r1", "c1")
-        if step == "repeat":
-            began = time.perf_counter()
-            send(db, sprint, repeat, "r2", "c2")
-            return time.perf_counter() - began
-        if step == "re-run":
-            began = time.perf_counter()
-            send(db, sprint, rerun, "r1-retry", "c1")
-            return time.perf_counter() - began
-        quarantine_some(db, 200)
-        began = time.perf_counter()
-        send(db, sprint, repeat, "r2", "c2")
-        return time.perf_counter() - began
+            doc, run, commit = (
+                (rerun, "r1-retry", "c1") if step == "re-run" else (repeat, "r2", "c2")
+            )
+        if step == "quarantined":
+            quarantine_some(db, 200)
+        wall, cpu = time.perf_counter(), time.process_time()
+        send(db, sprint, doc, run, commit)
+        return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -147,21 +145,35 @@ def main(argv: list[str] | None = None) -> None:
         rows: list[list[Any]] = []
         for kind in kinds:
             for step in ("first", "repeat", "re-run", "quarantined"):
-                times: dict[str, list[float]] = {"without": [], "with": []}
-                for _ in range(args.repeat):  # interleaved, so drift hits both alike
-                    with without_insight():
-                        times["without"].append(step_seconds(kind, sprint, files, step))
-                    times["with"].append(step_seconds(kind, sprint, files, step))
-                off, on = (statistics.median(times[k]) * 1000 for k in ("without", "with"))
-                rows.append(
-                    [kind, step, f"{off:.0f}", f"{on:.0f}", f"{(on / off - 1) * 100:+.0f} %"]
-                )
+                times: dict[str, list[tuple[float, float]]] = {"without": [], "with": []}
+                # Interleaved, in turns first (ABBA), so drift and warm-up hit both alike.
+                for i in range(args.repeat):
+                    for mode in ("without", "with") if i % 2 == 0 else ("with", "without"):
+                        with without_insight() if mode == "without" else nullcontext():
+                            times[mode].append(step_seconds(kind, sprint, files, step))
+                row: list[Any] = [kind, step]
+                for i in (0, 1):  # wall, then CPU
+                    off, on = (
+                        statistics.median(t[i] for t in times[k]) * 1000
+                        for k in ("without", "with")
+                    )
+                    row += [f"{off:.0f}", f"{on:.0f}", f"{(on / off - 1) * 100:+.0f} %"]
+                rows.append(row)
                 print(" | ".join(rows[-1]), flush=True)
     print()
     print(f"What CI insight adds to a {n:,}-testcase ingest (median of {args.repeat}):")
     print(
         table(
-            ["database", "step", "without insight ms", "with insight ms", "added"],
+            [
+                "database",
+                "step",
+                "wall without ms",
+                "wall with ms",
+                "wall added",
+                "CPU without ms",
+                "CPU with ms",
+                "CPU added",
+            ],
             rows,
         )
     )

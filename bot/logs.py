@@ -114,7 +114,8 @@ class JsonFormatter(_Redacting):
                 data[name] = str(value)
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
-        return self.redact(json.dumps(data, ensure_ascii=False))
+        # Masked before encoding: a secret with a quote or a backslash is escaped after.
+        return json.dumps({k: self.redact(v) for k, v in data.items()}, ensure_ascii=False)
 
 
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]

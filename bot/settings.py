@@ -25,8 +25,14 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     """Everything sprintbot reads from its environment (DESIGN.md, "Settings")."""
 
+    # An empty value (`SPRINTBOT_INGEST_TOKEN=` in .env, as .env.example writes them) is
+    # unset, not a secret: an empty token would match an empty `Authorization: Bearer`.
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=True,
+        env_ignore_empty=True,
     )
 
     SLACK_BOT_TOKEN: SecretStr | None = None
@@ -46,6 +52,21 @@ class Settings(BaseSettings):
     SPRINTBOT_HEALTH_MAX_AGE: Annotated[int, Field(ge=1)] = 900
     SPRINTBOT_LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     SPRINTBOT_LOG_FORMAT: Literal["text", "json"] = "text"
+
+    @field_validator(
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SPRINTBOT_INGEST_TOKEN",
+        "SPRINTBOT_SMTP_URL",
+        "SPRINTBOT_METRICS_TOKEN",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, v: object) -> object:
+        """A secret of only spaces (or empty, given directly) is no secret: unset."""
+        raw = v.get_secret_value() if isinstance(v, SecretStr) else v
+        return None if isinstance(raw, str) and not raw.strip() else v
 
     @field_validator(*_TOKEN_KINDS)
     @classmethod

@@ -203,8 +203,8 @@ class Routes:
         if not tokens:
             return error(503, "/metrics is disabled: set SPRINTBOT_METRICS_TOKEN to enable it")
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        matches = [hmac.compare_digest(given.encode(), t.encode()) for t in tokens]
-        if scheme.lower() != "bearer" or not any(matches):
+        matches = [hmac.compare_digest(given.encode(), t.encode()) for t in tokens if t]
+        if scheme.lower() != "bearer" or not given or not any(matches):
             return error(401, "missing or wrong bearer token (Authorization: Bearer <token>)")
         scrape = metrics.Scrape(metrics.DatabaseCollector(db=self.shared_db, now=self.ctx.now))
         text = await run_in_threadpool(scrape.text)
@@ -233,6 +233,8 @@ class Routes:
                 return error(503, "the API is disabled: set SPRINTBOT_INGEST_TOKEN to enable it")
             # Exactly "Bearer <token>" (RFC 6750): no padding around the token is accepted.
             scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            if not given:  # (no token is ever empty: an empty one would match nothing here)
+                return error(401, "missing or wrong bearer token (Authorization: Bearer <token>)")
             org = token is not None and hmac.compare_digest(
                 given.encode(), token.get_secret_value().encode()
             )

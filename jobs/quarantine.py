@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, NotRequired, TypedDict
 
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from jobs import notices
@@ -312,21 +313,26 @@ def count_runs(
     run's report): a pass counts toward release, a failure starts the count again, once per
     run (its other shards count nothing more); those that passed `[flaky] release_after`
     runs in a row are released. How many were (readiness is the ingest's to snapshot)."""
-    done = []
     after = sprint.flaky.release_after
-    for q, t in held:
-        status = statuses.get(q.test_id)
-        if status is None or q.last_run == run:
-            continue
-        q.last_run = run
-        if status == TestStatus.PASSED:
-            q.passes += 1
-            if after and q.passes >= after:
-                done.append((q, t))
-        elif status != TestStatus.SKIPPED:  # (a run that skips it says nothing)
-            q.passes = 0  # failing or flaky: the row starts again
-        session.add(q)
-    session.flush()
+    counted = [(q, t) for q, t in held if q.test_id in statuses and q.last_run != run]
+    passed = {q.id or 0 for q, _ in counted if statuses[q.test_id] == TestStatus.PASSED}
+    store.count_run(
+        session=session,
+        run=run,
+        seen=[q.id or 0 for q, _ in counted],
+        passed=list(passed),
+        # Failing or flaky: the row starts again (a run that skips it says nothing).
+        reset=[
+            q.id or 0
+            for q, _ in counted
+            if statuses[q.test_id] not in (TestStatus.PASSED, TestStatus.SKIPPED)
+        ],
+    )
+    for q, _ in counted:  # as stored now (the statement left the loaded rows alone)
+        was = 0 if statuses[q.test_id] not in (TestStatus.PASSED, TestStatus.SKIPPED) else q.passes
+        set_committed_value(q, "passes", was + (q.id in passed))
+        set_committed_value(q, "last_run", run)
+    done = [(q, t) for q, t in counted if q.id in passed and after and q.passes >= after]
     return release(
         session=session,
         sprint=sprint,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
+from sqlalchemy import case, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -101,6 +102,29 @@ def latest_of(*, session: Session, test_id: int) -> Quarantine | None:
         .order_by(col(Quarantine.since).desc(), col(Quarantine.id).desc())
         .limit(1)
     ).first()
+
+
+def count_run(
+    *, session: Session, run: str, seen: Sequence[int], passed: Sequence[int], reset: Sequence[int]
+) -> None:
+    """A CI run's verdict on quarantines (by id), one statement a batch: each `seen` one
+    remembers the run, `passed` ones count a pass in a row, `reset` ones start again."""
+    passed_set, reset_set = set(passed), set(reset)
+    for start in range(0, len(seen), _BATCH):
+        chunk = list(seen[start : start + _BATCH])
+        ups = [i for i in chunk if i in passed_set]
+        downs = [i for i in chunk if i in reset_set]
+        passes = case(
+            (col(Quarantine.id).in_(ups or [-1]), col(Quarantine.passes) + 1),
+            (col(Quarantine.id).in_(downs or [-1]), 0),
+            else_=col(Quarantine.passes),
+        )
+        session.execute(
+            update(Quarantine)
+            .where(col(Quarantine.id).in_(chunk))
+            .values(last_run=run, passes=passes)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def run_window_start(*, session: Session, branch: str, runs: int) -> int | None:

@@ -199,3 +199,12 @@ def test_a_bad_log_level_is_one_line(
     assert main(["job", "run", "outbox"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("SPRINTBOT_LOG_LEVEL: Input should be 'DEBUG'") and err.count("\n") == 1
+
+
+def test_a_secret_with_quotes_is_masked_in_json(
+    own_logging: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs.configure("INFO", "json", secrets=['tok"en\\12345'])
+    logging.getLogger("bot").warning("auth header Bearer %s", 'tok"en\\12345')
+    [line] = capsys.readouterr().err.splitlines()
+    assert json.loads(line)["message"] == "auth header Bearer [redacted]"

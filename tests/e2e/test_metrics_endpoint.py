@@ -139,3 +139,16 @@ def test_healthz_fails_while_the_outbox_is_stuck(make_server: Callable[..., Serv
     assert (body["outbox"], body["outbox_oldest_pending_seconds"]) == ("stuck", 360)
     server.runtime.sender.drain()
     assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_an_empty_token_is_no_token(make_server: Callable[..., Server]) -> None:
+    """`SPRINTBOT_METRICS_TOKEN=` (as .env.example writes it) must not let an empty
+    `Authorization: Bearer` in, to /metrics or to the API."""
+    server = make_server(SPRINTBOT_METRICS_TOKEN="", SPRINTBOT_INGEST_TOKEN=" ")
+    empty = {"Authorization": "Bearer"}  # (a trailing space is no header value HTTP allows)
+    assert httpx.get(f"{server.url}/metrics", headers=empty, timeout=30).status_code == 503
+    api = httpx.get(f"{server.url}/api/v1/quarantine", headers=empty, timeout=30)
+    assert api.status_code == 503  # the API is off, not open
+    served = make_server(SPRINTBOT_METRICS_TOKEN="")  # the ingest token stands
+    for path in ("/metrics", "/api/v1/quarantine"):
+        assert httpx.get(f"{served.url}{path}", headers=empty, timeout=30).status_code == 401
