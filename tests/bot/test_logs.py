@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +21,14 @@ from bot.outbox import Sender
 from storage import queries
 from storage.db import Database
 from tests.support.fakeslack import FakeSlack
-from tests.support.server import BOT_TOKEN, EXAMPLE, INGEST_TOKEN, SIGNING_SECRET, Clock
+from tests.support.server import (
+    BOT_TOKEN,
+    INGEST_TOKEN,
+    SIGNING_SECRET,
+    Clock,
+    free_port,
+    process_env,
+)
 
 SPRINTBOT = [sys.executable, "-m", "bot.cli"]
 
@@ -58,24 +63,9 @@ def own_logging() -> Iterator[None]:
         logging.getLogger(name).setLevel(was)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_run_starts_with_one_line_and_no_chatter(tmp_path: Path, fake_slack: FakeSlack) -> None:
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SPRINTBOT_"))},
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.url,
-        "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db",
-        "SPRINTBOT_CONFIG": str(EXAMPLE),
-        "SPRINTBOT_INGEST_TOKEN": INGEST_TOKEN,
-        "PORT": str(port),
-    }
+    port = free_port()
+    env = process_env(tmp_path, fake_slack, port)
     done = subprocess.run(
         [*SPRINTBOT, "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, timeout=60
     )

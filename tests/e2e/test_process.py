@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import subprocess
 import sys
@@ -13,7 +12,12 @@ from pathlib import Path
 import httpx
 
 from tests.support.fakeslack import FakeSlack
-from tests.support.server import BOT_TOKEN, EXAMPLE, INGEST_TOKEN, SIGNING_SECRET
+from tests.support.server import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    free_port,
+    process_env,
+)
 from tests.support.slack import slash
 
 SPRINTBOT = [sys.executable, "-m", "bot.cli"]
@@ -30,24 +34,9 @@ def _outward_address() -> str | None:
     return None if address.startswith("127.") else address
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_web_process_serves_slack_and_health(tmp_path: Path, fake_slack: FakeSlack) -> None:
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SPRINTBOT_"))},
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.url,
-        "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db",
-        "SPRINTBOT_CONFIG": str(EXAMPLE),
-        "SPRINTBOT_INGEST_TOKEN": INGEST_TOKEN,
-        "PORT": str(port),
-    }
+    port = free_port()
+    env = process_env(tmp_path, fake_slack, port)
     upgrade = subprocess.run(
         [*SPRINTBOT, "db", "upgrade"],
         env=env,

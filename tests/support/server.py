@@ -3,6 +3,7 @@ server record, and running many callers at once."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -129,3 +130,26 @@ def two_teams(directory: Path) -> Path:
     (directory / "platform.toml").write_text(platform, encoding="utf-8")
     (directory / "mobile.toml").write_text(mobile, encoding="utf-8")
     return directory
+
+
+def free_port() -> int:
+    """A port free on loopback now (for a server process a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def process_env(tmp_path: Path, fake: FakeSlack, port: int) -> dict[str, str]:
+    """The environment of a `sprintbot` process a test starts: this one's without its Slack
+    and sprintbot settings, then the fake Slack, a SQLite file in `tmp_path`, the example
+    sprint file and `port`."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SPRINTBOT_"))},
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake.url,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db",
+        "SPRINTBOT_CONFIG": str(EXAMPLE),
+        "SPRINTBOT_INGEST_TOKEN": INGEST_TOKEN,
+        "PORT": str(port),
+    }
