@@ -239,7 +239,9 @@ def test_a_restart_during_an_outage_loses_and_doubles_nothing(
     # ... tried the others during the outage, and died holding a claim mid-send.
     _sender(first_db, fake_slack).drain()
     with first_db.session() as s:  # its next attempt (a moment on) never finishes
-        soon = datetime.now(UTC) + timedelta(seconds=0.75)
+        # (2 s on: on a loaded machine the drain may have retried a message again already,
+        # putting its next attempt past a shorter moment)
+        soon = datetime.now(UTC) + timedelta(seconds=2)
         assert queries.claim_due(session=s, now=soon, lease=timedelta(minutes=5), limit=1)
         s.commit()
     first_db.dispose()
