@@ -36,7 +36,15 @@ from typing import IO, Any, NamedTuple, TypeVar
 from sqlmodel import Session
 
 from jobs import flaky, junit, notices, numbers, quarantine
-from jobs.classify import FAILING, NEW, Classified, Components, Known, classify_report
+from jobs.classify import (
+    FAILING,
+    NEW,
+    PASSED_ONCE,
+    Classified,
+    Components,
+    Known,
+    classify_report,
+)
 from jobs.config import Sprint, format_duration
 from jobs.errors import SprintError
 from jobs.numbers import MetricState, Move, parse_instant
@@ -348,7 +356,9 @@ class _Plan:
     ) -> None:
         self.parsed, self.sprint, self.info = parsed, sprint, info
         self.run, self.digest, self.at, self.now = run, digest, at, now
+        self.reported = bytes(parsed.status_of)  # each test's status as the report gave it
         self.statuses = _pack(parsed)
+        self._packed = self.reported  # the statuses `statuses` holds
         self.durations = _pack_durations(parsed)
         self.components = Components(parsed, sprint=sprint)
         self.version = -1  # the branch's version `known` and `result` were worked out at
@@ -366,7 +376,25 @@ class _Plan:
             tracked=branch == self.sprint.sprint.branch,
         )
         self.version = self.known.version
+        self._quarantined_are_flaky(session=session)
         self.result = classify_report(self.parsed, components=self.components, known=self.known)
+
+    def _quarantined_are_flaky(self, *, session: Session) -> None:
+        """A quarantined test failing after it passed is flaky: marked before the report is
+        classified and its statuses packed (so neither is done twice; a quarantine begun
+        after this read is caught under the lock by `mark_flaky`)."""
+        status_of = self.parsed.status_of
+        status_of[:] = self.reported
+        if self.info.branch == self.sprint.sprint.branch:
+            held = quarantine_store.open_test_ids(session=session, branch=self.info.branch)
+            if held:
+                known_id, old = self.known.test_id, self.known.code
+                for i, test_id in enumerate(known_id):
+                    if test_id in held and status_of[i] in FAILING and old[i] in PASSED_ONCE:
+                        status_of[i] = junit.FLAKY
+        if status_of != self._packed:
+            self.statuses = _pack(self.parsed)
+            self._packed = bytes(status_of)
 
     def mark_flaky(self, tests: Iterable[int]) -> None:
         """Make these tests' status flaky and classify again (the statuses packed anew)."""
@@ -374,6 +402,7 @@ class _Plan:
             self.parsed.status_of[i] = junit.FLAKY
         self.result = classify_report(self.parsed, components=self.components, known=self.known)
         self.statuses = _pack(self.parsed)
+        self._packed = bytes(self.parsed.status_of)
         self._refs_version = -1
 
     def ref(self, i: int) -> notices.TestRef:
