@@ -61,13 +61,6 @@ pattern = "got 503"
 def without_insight() -> Iterator[None]:
     """The ingest path as it was before issue 16's additions."""
 
-    class NoOwners:
-        def __init__(self, _sprint: Sprint) -> None:
-            pass
-
-        def __call__(self, _file: str | None, _classname: str) -> list[str]:
-            return []
-
     with ExitStack() as stack:
         for target, value in (
             ("jobs.ingest._pack_durations", lambda _report: None),
@@ -76,7 +69,7 @@ def without_insight() -> Iterator[None]:
             ("storage.queries.quarantine.quarantined_states", lambda **_: []),
             ("jobs.ingest._quarantine_runs", lambda **_: None),
             ("jobs.ingest._flaky_news", lambda **_: None),
-            ("jobs.notices.OwnerMap", NoOwners),
+            ("jobs.notices.OwnerMap", lambda _sprint: lambda _file, _classname: []),
             ("jobs.notices.group", lambda *_: []),
         ):
             stack.enter_context(mock.patch(target, value))

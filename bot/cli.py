@@ -7,7 +7,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import signal
 import sys
 import time
@@ -69,37 +68,15 @@ def _configure_logging(settings: Settings | None = None) -> None:
         for value in vars(settings).values()
         if isinstance(value, SecretStr) and value.get_secret_value()
     ]
-    # The passwords inside URLs, and the teams' own API tokens (`ingest_token_env`).
+    # The passwords inside URLs (the teams' own API tokens: `build_runtime`, once read).
     smtp = settings.SPRINTBOT_SMTP_URL
     passwords = [_password(settings.DATABASE_URL)]
     passwords.append(_password(smtp.get_secret_value()) if smtp is not None else None)
-    teams = [
-        os.environ.get(name)
-        for name in re.findall(
-            r"""^\s*ingest_token_env\s*=\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""",
-            _sprint_files_text(settings.SPRINTBOT_CONFIG),
-            re.MULTILINE,
-        )
-    ]
     logs.configure(
         settings.SPRINTBOT_LOG_LEVEL,
         settings.SPRINTBOT_LOG_FORMAT,
-        secrets=[*secrets, *(p for p in [*passwords, *teams] if p)],
+        secrets=[*secrets, *(p for p in passwords if p)],
     )
-
-
-def _sprint_files_text(path: str) -> str:
-    """The text of the sprint file, or of every file of a teams folder ("" if unreadable):
-    read only for the names of the teams' token variables."""
-    where = Path(path)
-    files = sorted(where.glob("*.toml")) if where.is_dir() else [where]
-    out = []
-    for f in files:
-        try:
-            out.append(f.read_text(encoding="utf-8"))
-        except OSError:
-            continue
-    return "\n".join(out)
 
 
 def _password(url: str) -> str | None:

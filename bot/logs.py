@@ -82,8 +82,14 @@ class _Redacting(logging.Formatter):
 
     def __init__(self, fmt: str | None, secrets: Iterable[str]) -> None:
         super().__init__(fmt)
+        self.secrets: list[str] = []
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
         # Longest first, so a secret containing another is masked whole.
-        self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+        self.secrets = sorted(
+            {*self.secrets, *(s for s in secrets if len(s) >= 6)}, key=len, reverse=True
+        )
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
@@ -152,6 +158,14 @@ def configure(level: str = "INFO", form: str = "text", *, secrets: Iterable[str]
     for filter_was in [f for f in bolt.filters if isinstance(f, _Drop)]:
         bolt.removeFilter(filter_was)
     bolt.addFilter(_Drop(BOLT_NOISE))
+
+
+def mask(secrets: Iterable[str]) -> None:
+    """Mask these too, from now on: secrets learned after start (the teams' own API tokens,
+    named in their sprint files)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, _Stderr) and isinstance(handler.formatter, _Redacting):
+            handler.formatter.add(secrets)
 
 
 def database_kind(url: str) -> str:

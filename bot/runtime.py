@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 
+from bot import logs
 from bot.app import create_app
 from bot.context import Contexts
 from bot.identity import BotAuthorize, TokenRejected
@@ -190,6 +192,11 @@ def build_runtime(
     spaces the outbox's posts to a channel (Slack's; tests that do not measure it shorten it)."""
     settings.require_slack()
     org = load_org(settings.SPRINTBOT_CONFIG)
+    logs.mask(  # the teams' own API tokens, read when asked (bot.web): never logged
+        token
+        for team in org.teams
+        if team.ingest_token_env and (token := os.environ.get(team.ingest_token_env))
+    )
     shared = open_database(settings)
     client = make_client(settings.secret("SLACK_BOT_TOKEN"), settings.SLACK_API_URL)
     smtp = settings.SPRINTBOT_SMTP_URL

@@ -707,7 +707,7 @@ def _held(*, session: Session, plan: _Plan) -> _Held:
         recovered=recovered,
         found=found,
         quarantined=held,
-        states=quarantine_store.quarantined_states(session=session, branch=branch) if held else [],
+        states=[(t.component, str(t.status)) for _, t in held],  # (before the report's writes)
     )
 
 
