@@ -328,6 +328,8 @@ class Sender:
         Once `stop` is set, return after the row in hand, giving back the rows claimed
         but not yet attempted."""
         result = DrainResult()
+        if not self._undelivered():  # (a read: an idle sender never takes the write lock)
+            return result
         handled = 0
         looked_again = False
         while handled < limit and not (stop is not None and stop.is_set()):
@@ -379,9 +381,15 @@ class Sender:
             session.commit()
         log.info("outbox: stopping; gave back %d claimed messages", len(messages))
 
+    def _undelivered(self) -> bool:
+        with self.db.read() as session:
+            return queries.any_undelivered(session=session)
+
     def _heads(self) -> list[queries.LaneHead]:
         """Each lane's oldest undelivered row, read without SQLite's write lock."""
         with self.db.read() as session:
+            if not queries.any_undelivered(session=session):
+                return []
             return queries.lane_heads(
                 session=session, lease=self.lease, paced_methods=PACED_METHODS
             )

@@ -91,15 +91,18 @@ def _refuse_flush(session: OrmSession, _context: Any, _instances: Any) -> None:
 class Database:
     """The engine plus a way to open sessions; handed to listeners, jobs and the web app."""
 
-    def __init__(self, engine: Engine, *, scope: Scope | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, scope: Scope | None = None, reader: Engine | None = None
+    ) -> None:
         self.engine = engine
         self.scope = scope  # whose rows its sessions see and write (None: every team's)
-        self._reader = engine.execution_options(**{READ_ONLY: True})
+        self._reader = reader or engine.execution_options(**{READ_ONLY: True})
 
     def scoped(self, scope: Scope | None) -> Database:
         """The same database seen as one team's sprint (`storage.scope`): its sessions read
-        and write that team's rows only, and that sprint's where rows belong to a sprint."""
-        return Database(self.engine, scope=scope)
+        and write that team's rows only, and that sprint's where rows belong to a sprint.
+        (Cheap: every request takes one; the read-only engine is shared.)"""
+        return Database(self.engine, scope=scope, reader=self._reader)
 
     @classmethod
     def from_url(cls, url: str) -> Database:

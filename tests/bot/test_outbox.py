@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackObjectFormationError
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlmodel import Session, col, select
 
 from bot import outbox
@@ -214,6 +214,36 @@ def test_worker_wakes_for_the_earliest_retry_not_a_fixed_tick(
     finally:
         worker.stop()
     assert len(fake_slack.calls_to("chat.postMessage")) == 4
+
+
+def test_an_idle_sender_asks_one_read_and_takes_no_lock(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    """Fault (issue 13): each of a process's sender threads, waking to an empty outbox,
+    built and ran its claim (a write: SQLite's lock) and its lanes' heads, ~13 ms of the
+    interpreter each; four at a time were the slowest acknowledgements' wait. Idle, a
+    wake is now one SELECT per question; a queued row is still claimed and delivered."""
+    sender = _sender(db, fake_slack, clock)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()[:2]).upper())
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert not sender.drain().sent
+        assert sender.next_wait(most=5.0) == 5.0
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert "BEGIN IMMEDIATE" not in statements  # (SQLite's write lock)
+    queried = [s.split()[0] for s in statements]
+    assert [q for q in queried if q in ("SELECT", "INSERT", "UPDATE", "DELETE")] == [
+        "SELECT",
+        "SELECT",
+    ]
+    _enqueue(db, clock, "k1", channel="C1", text="hello")
+    assert sender.drain().sent == 1
+    assert [c.args["text"] for c in fake_slack.calls_to("chat.postMessage")] == ["hello"]
 
 
 def test_network_down_keeps_the_message(db: Database, clock: Clock) -> None:
