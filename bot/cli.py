@@ -509,14 +509,19 @@ def cmd_export_tracker(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, _: Settings | None) -> int:
     import tempfile
 
+    started = time.monotonic()
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="sprintbot-demo-"))
+    try:  # a directory it cannot make is said at once, not after a second of imports
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"{out}: cannot write ({exc.strerror})")
+        return 1
     from bot.demo import EXAMPLE, run_demo
 
     if not EXAMPLE.is_file():
         _fail(f"{EXAMPLE}: the example sprint file is missing; run the demo from a clone")
         return 1
     logging.getLogger().setLevel(logging.WARNING)  # the demo prints what Slack would show
-    started = time.monotonic()
-    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="sprintbot-demo-"))
     try:
         files = run_demo(out, echo=_print, links=args.links)
     except OSError as exc:
