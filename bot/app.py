@@ -50,6 +50,7 @@ def create_app(
     token = settings.secret("SLACK_BOT_TOKEN")
     client = client or make_client(token, settings.SLACK_API_URL)
     app = App(
+        name="sprintbot",  # (unnamed, Bolt reads its caller's file name off inspect.stack())
         # Bolt gives each request a copy of this client with the token `authorize` returns.
         client=WebClient(
             base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers

@@ -4,6 +4,7 @@ sources call (found by reading them), and its usage hints name every word the co
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +26,7 @@ NOT_SLACK = {"email.send"}  # delivered by SMTP (bot.email)
 OUTBOX_SENDER = ROOT / "bot" / "outbox.py"
 
 
+@functools.cache
 def _web_client_methods() -> dict[str, frozenset[str]]:
     """Each WebClient method's name → the Web API methods it calls, read from slack_sdk's
     source (`files_upload_v2` → files.getUploadURLExternal and files.completeUploadExternal)."""
@@ -54,9 +56,6 @@ def _web_client_methods() -> dict[str, frozenset[str]]:
     return {name: frozenset(r) for name in direct if (r := resolve(name))}
 
 
-CLIENT = _web_client_methods()
-
-
 def _strings(node: ast.expr, where: str) -> set[str]:
     """The method names an `enqueue(method=...)` argument can hold."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -69,6 +68,7 @@ def _strings(node: ast.expr, where: str) -> set[str]:
 def calls_in(source: str, where: str) -> set[str]:
     """The Web API methods `source` calls: `<client>.<method>(…)` of a WebClient method,
     `api_call("x.y", …)`, and messages queued for the outbox (`enqueue(method=…)`)."""
+    client = _web_client_methods()
     found: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call):
@@ -86,10 +86,10 @@ def calls_in(source: str, where: str) -> set[str]:
             for kw in node.keywords:
                 if kw.arg == "method":
                     for method in _strings(kw.value, at) - NOT_SLACK:
-                        assert method.replace(".", "_") in CLIENT, f"{at}: no method {method}"
-                        found |= CLIENT[method.replace(".", "_")]
-        elif isinstance(func, ast.Attribute) and name in CLIENT:
-            found |= CLIENT[name]
+                        assert method.replace(".", "_") in client, f"{at}: no method {method}"
+                        found |= client[method.replace(".", "_")]
+        elif isinstance(func, ast.Attribute) and name in client:
+            found |= client[name]
     return found
 
 
@@ -100,20 +100,19 @@ def sources() -> Iterable[Path]:
                 yield path
 
 
-def called() -> set[str]:
-    return set().union(*(calls_in(p.read_text(), str(p)) for p in sources()))
-
-
-CALLED = called()
+@functools.cache
+def called() -> frozenset[str]:
+    """(Read when a test asks: at import, every worker paid a second to collect them.)"""
+    return frozenset().union(*(calls_in(p.read_text(), str(p)) for p in sources()))
 
 
 def test_every_method_the_code_calls_has_its_scopes_in_the_table() -> None:
-    missing = CALLED - set(METHOD_SCOPES)
+    missing = called() - set(METHOD_SCOPES)
     assert not missing, f"add to bot.manifest.METHOD_SCOPES with the scopes each needs: {missing}"
 
 
 def test_the_table_lists_no_method_that_nothing_calls() -> None:
-    unused = set(METHOD_SCOPES) - CALLED
+    unused = set(METHOD_SCOPES) - called()
     assert not unused, f"nothing calls these; drop them (and their scopes): {unused}"
 
 
@@ -122,13 +121,13 @@ def test_the_manifest_asks_for_the_scopes_of_the_methods_called_and_no_other() -
     assert asked == BOT_SCOPES
     assert (
         set(asked)
-        == set(bot_scopes(CALLED))
-        == {"commands"} | {scope for method in CALLED for scope in METHOD_SCOPES[method]}
+        == set(bot_scopes(called()))
+        == {"commands"} | {scope for method in called() for scope in METHOD_SCOPES[method]}
     )
     assert len(asked) == len(set(asked))
     # What the issue doubted, each with the call that needs it: DMs looked up by the outbox,
     # people checked by `sprintbot doctor`.
-    assert {"conversations.open", "users.info", "conversations.join"} <= CALLED
+    assert {"conversations.open", "users.info", "conversations.join"} <= called()
     assert {"im:write", "users:read", "channels:join", "files:write"} <= set(asked)
 
 
@@ -167,7 +166,7 @@ def test_the_code_s_calls_include_the_outbox_s_and_the_clients() -> None:
         "conversations.history",  # the outbox's look-up
         "usergroups.users.list",  # roles given as user groups
         "views.open",  # modals
-    } <= CALLED
+    } <= called()
 
 
 # Each command's table of subcommands (/readiness has none: its words are all shown).
