@@ -53,7 +53,10 @@ def create_app(
         name="sprintbot",  # (unnamed, Bolt reads its caller's file name off inspect.stack())
         # Bolt gives each request a copy of this client with the token `authorize` returns.
         client=WebClient(
-            base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers
+            base_url=client.base_url,
+            timeout=client.timeout,
+            ssl=client.ssl,
+            retry_handlers=client.retry_handlers,
         ),
         signing_secret=settings.secret("SLACK_SIGNING_SECRET"),
         authorize=authorize or BotAuthorize(client, token),

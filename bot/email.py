@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import smtplib
-import ssl
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from bot.tls import tls_context
 
 
 class PermanentEmailError(Exception):
@@ -30,7 +31,7 @@ def send_email(
     msg["To"] = ", ".join(to)
     msg["Subject"] = subject
     msg.set_content(body)
-    context = ssl.create_default_context()
+    context = tls_context()
     smtp: smtplib.SMTP
     if url.scheme == "smtps":
         smtp = smtplib.SMTP_SSL(host, url.port or 465, timeout=timeout, context=context)

@@ -53,6 +53,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import metrics
 from bot.blocks import VersionMismatch, file_data, render, render_email
 from bot.email import PermanentEmailError, send_email
+from bot.tls import tls_context
 from jobs.numbers import utcnow
 from storage import queries
 from storage.db import Database
@@ -207,6 +208,7 @@ def make_client(
         token=token,
         base_url=base_url,
         timeout=timeout,
+        ssl=tls_context(),
         retry_handlers=[
             ConnectionErrorRetryHandler(
                 max_retry_count=1,

@@ -20,6 +20,7 @@ from bot.cli import main
 from bot.outbox import Sender
 from storage import queries
 from storage.db import Database
+from tests.support import httpc
 from tests.support.fakeslack import FakeSlack
 from tests.support.server import (
     BOT_TOKEN,
@@ -77,7 +78,7 @@ def test_run_starts_with_one_line_and_no_chatter(tmp_path: Path, fake_slack: Fak
         deadline = time.monotonic() + 30
         while True:
             with contextlib.suppress(httpx.TransportError):
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                health = httpc.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
                 if health.status_code == 200 and health.json()["clock"] == "ok":
                     break
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""

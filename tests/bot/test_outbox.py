@@ -22,7 +22,7 @@ from storage import queries
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
 from tests.support.fakeslack import FakeSlack
-from tests.support.server import BOT_TOKEN, TEST_PACE, Clock
+from tests.support.server import BOT_TOKEN, TEST_PACE, Clock, Server
 
 
 def _enqueue(db: Database, clock: Clock, key: str, **payload: object) -> None:
@@ -244,6 +244,16 @@ def test_an_idle_sender_asks_one_read_and_takes_no_lock(
     _enqueue(db, clock, "k1", channel="C1", text="hello")
     assert sender.drain().sent == 1
     assert [c.args["text"] for c in fake_slack.calls_to("chat.postMessage")] == ["hello"]
+
+
+def test_every_call_to_slack_shares_one_tls_context(server: Server) -> None:
+    """Fault (issue 13): urllib built a TLS context for every call to Slack, reading the
+    CA bundle again, ~20 ms of the interpreter a message sent or a listener's call. The
+    outbox's client and every request's copy of the app's share the process's one."""
+    sender_client = server.runtime.sender.client
+    assert sender_client.ssl is not None
+    assert server.runtime.bolt.client.ssl is sender_client.ssl
+    assert make_client(BOT_TOKEN, "https://slack.com/api/").ssl is sender_client.ssl
 
 
 def test_network_down_keeps_the_message(db: Database, clock: Clock) -> None:

@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-import httpx
-
 from bot import clock as bot_clock
+from tests.support import httpc
 from tests.support.e2e import AUTH, at, post_report, posts, text_of
 from tests.support.server import EXAMPLE, Server
 
@@ -48,7 +47,7 @@ def report(tests: dict[str, str | None]) -> bytes:
 
 
 def send(server: Server, body: bytes, run: str) -> dict[str, object]:
-    resp = httpx.post(
+    resp = httpc.post(
         f"{server.url}/api/v1/test-runs?run={run}&at=2025-10-31T13:00:00Z",
         content=body,
         headers=AUTH,

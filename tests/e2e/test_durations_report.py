@@ -11,9 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
-
 from bot import clock as bot_clock
+from tests.support import httpc
 from tests.support.e2e import AUTH, FIXTURES, at, posts, text_of
 from tests.support.server import EXAMPLE, Server
 
@@ -40,7 +39,7 @@ def scaled(name: str, factor: float, *, slower: str | None = None) -> bytes:
 
 def post_shard(server: Server, body: bytes, run: str, when: str) -> None:
     """One JUnit document of CI run `run`, as CI posts it (the API's ingest token)."""
-    resp = httpx.post(
+    resp = httpc.post(
         f"{server.url}/api/v1/test-runs?{urlencode({'run': run, 'at': when})}",
         content=body,
         headers=AUTH,

@@ -17,11 +17,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from bot import cli
 from jobs.numbers import local_instant
+from tests.support import httpc
 from tests.support.e2e import at, blocks_text, posts, text_of
 from tests.support.server import BOT_TOKEN, INGEST_TOKEN, SIGNING_SECRET, Server
 from tests.support.slack import slash
@@ -144,7 +144,7 @@ def hand_sprint(
     server: Server = make_server(SPRINTBOT_CONFIG=str(path))
     for when, run, statuses in RUNS:
         at(server, when)
-        resp = httpx.post(
+        resp = httpc.post(
             f"{server.url}/api/v1/test-runs",
             params={"run": run},
             content=junit(statuses),
@@ -165,7 +165,7 @@ def hand_sprint(
 
 
 def sprint_json(server: Server, **params: str) -> dict[str, Any]:
-    resp = httpx.get(
+    resp = httpc.get(
         f"{server.url}/api/v1/sprint",
         params=params,
         headers={"Authorization": AUTH["Authorization"]},

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 import pytest
 
 from bot.web import create_web_app
 from storage.db import Database
+from tests.support import httpc
 from tests.support.server import INGEST_TOKEN, Server, serve
 from tests.support.slack import slash
 
@@ -16,7 +16,7 @@ AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}"}
 
 
 def test_healthz_ok(server: Server) -> None:
-    resp = httpx.get(f"{server.url}/healthz")
+    resp = httpc.get(f"{server.url}/healthz")
     assert (resp.status_code, resp.json()) == (
         200,
         {
@@ -43,14 +43,14 @@ def test_healthz_503_when_database_unreachable(server: Server) -> None:
     )
     url, stop = serve(app)
     try:
-        resp = httpx.get(f"{url}/healthz", timeout=15)
+        resp = httpc.get(f"{url}/healthz", timeout=15)
     finally:
         stop()
     assert (resp.status_code, resp.json()) == (503, {"status": "error", "database": "unreachable"})
 
 
 def test_api_readiness_json(server: Server) -> None:
-    resp = httpx.get(f"{server.url}/api/v1/readiness", headers=AUTH)
+    resp = httpc.get(f"{server.url}/api/v1/readiness", headers=AUTH)
     assert resp.status_code == 200
     body = resp.json()
     assert (body["score"], body["target"], body["gap"]) == (71.55, 85.0, -13.45)
@@ -74,7 +74,7 @@ def test_api_readiness_json(server: Server) -> None:
 
 def test_api_readiness_follows_a_manual_change(server: Server) -> None:
     slash(server.url, "/readiness", "set API Documentation 100")
-    body = httpx.get(f"{server.url}/api/v1/readiness", headers=AUTH).json()
+    body = httpc.get(f"{server.url}/api/v1/readiness", headers=AUTH).json()
     assert body["score"] == 73.05
 
 
@@ -90,14 +90,14 @@ def test_api_readiness_follows_a_manual_change(server: Server) -> None:
     ],
 )
 def test_api_needs_the_bearer_token(server: Server, headers: dict[str, str]) -> None:
-    resp = httpx.get(f"{server.url}/api/v1/readiness", headers=headers)
+    resp = httpc.get(f"{server.url}/api/v1/readiness", headers=headers)
     assert resp.status_code == 401
     assert resp.json() == {"error": "missing or wrong bearer token (Authorization: Bearer <token>)"}
 
 
 def test_api_is_503_without_an_ingest_token(make_server: Callable[..., Server]) -> None:
     server = make_server(SPRINTBOT_INGEST_TOKEN=None)
-    resp = httpx.get(f"{server.url}/api/v1/readiness", headers=AUTH)
+    resp = httpc.get(f"{server.url}/api/v1/readiness", headers=AUTH)
     assert resp.status_code == 503
     assert "SPRINTBOT_INGEST_TOKEN" in resp.json()["error"]
 

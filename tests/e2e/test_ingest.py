@@ -8,9 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bot import clock as bot_clock
+from tests.support import httpc
 from tests.support.e2e import AUTH, _alert_id, click, post_report, posts, responses, text_of
 from tests.support.server import Server
 from tests.support.slack import slash
@@ -231,7 +230,7 @@ def test_other_branches_are_classified_but_do_not_alert(server: Server) -> None:
     assert reply["readiness"]["score"] == reply["readiness"]["previous"]
     server.runtime.sender.drain()
     assert posts(server) == []
-    readiness = httpx.get(
+    readiness = httpc.get(
         f"{server.url}/api/v1/readiness", headers={"Authorization": AUTH["Authorization"]}
     ).json()
     assert readiness["tests"] == {"passed": 13, "known": 13, "pass_rate": 100.0, "unmapped": 0}
@@ -296,7 +295,7 @@ def junit_xml(statuses: dict[str, str]) -> bytes:
 
 def send_statuses(server: Server, statuses: dict[str, str], run: str) -> dict[str, Any]:
     """`statuses` as a JUnit report of CI run `run`, posted; the reply (201)."""
-    resp = httpx.post(
+    resp = httpc.post(
         f"{server.url}/api/v1/test-runs?run={run}&at=2025-10-31T13:00:00Z",
         content=junit_xml(statuses),
         headers=AUTH,

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from storage.models import KnownTest, MetricSample, OutboxMessage, TestReport
+from tests.support import httpc
 from tests.support.server import INGEST_TOKEN, Server
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "junit"
@@ -48,7 +49,7 @@ def nothing_stored(server: Server) -> None:
 def post(
     server: Server, body: bytes, *, headers: dict[str, str] = XML, query: str = ""
 ) -> httpx.Response:
-    return httpx.post(
+    return httpc.post(
         f"{server.url}/api/v1/test-runs{query}", content=body, headers=headers, timeout=30
     )
 
@@ -123,7 +124,7 @@ def test_body_over_the_limit_is_413_without_reading_it_all(server: Server) -> No
 
     # No Content-Length: the server must count while streaming and stop.
     try:
-        resp = httpx.post(
+        resp = httpc.post(
             f"{server.url}/api/v1/test-runs", content=chunks(), headers=XML, timeout=60
         )
         assert resp.status_code == 413
@@ -192,7 +193,7 @@ def test_bad_query_parameters_are_400(server: Server, query: str, error: str) ->
     ],
 )
 def test_bad_metrics_are_400(server: Server, body: bytes, error: str) -> None:
-    resp = httpx.post(
+    resp = httpc.post(
         f"{server.url}/api/v1/metrics",
         content=body,
         headers={**AUTH, "Content-Type": "application/json"},
@@ -203,7 +204,7 @@ def test_bad_metrics_are_400(server: Server, body: bytes, error: str) -> None:
 
 
 def test_metrics_need_json(server: Server) -> None:
-    resp = httpx.post(
+    resp = httpc.post(
         f"{server.url}/api/v1/metrics",
         content=json.dumps({"metrics": {"a": 1}}),
         headers={**AUTH, "Content-Type": "text/plain"},

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from bot import clock as bot_clock
 from storage.models import OutboxMessage, OutboxStatus, Risk, TestReport
+from tests.support import httpc
 from tests.support.e2e import T0, at, blocks_text, home_opened, posts, strings, view_submit
 from tests.support.server import INGEST_TOKEN, Server
 from tests.support.slack import slash
@@ -91,7 +92,7 @@ def junit(cases: list[tuple[str, str, str | None]]) -> bytes:
 
 def send_report(server: Server, body: bytes, **query: str) -> httpx.Response:
     query.setdefault("at", "2025-10-31T12:00:00Z")
-    return httpx.post(
+    return httpc.post(
         f"{server.url}/api/v1/test-runs?{urlencode(query)}", content=body, headers=XML, timeout=30
     )
 

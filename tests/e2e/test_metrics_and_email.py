@@ -12,6 +12,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.support import httpc
 from tests.support.e2e import FIXTURES, post_report, posts, text_of
 from tests.support.server import EXAMPLE, INGEST_TOKEN, Server
 
@@ -19,7 +20,7 @@ JSON = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/
 
 
 def post_metrics(server: Server, body: dict[str, Any]) -> httpx.Response:
-    return httpx.post(f"{server.url}/api/v1/metrics", json=body, headers=JSON, timeout=30)
+    return httpc.post(f"{server.url}/api/v1/metrics", json=body, headers=JSON, timeout=30)
 
 
 def test_metrics_status_alert_and_recovery(server: Server) -> None:
@@ -72,13 +73,13 @@ def test_metrics_status_alert_and_recovery(server: Server) -> None:
 
 
 def test_metrics_components_score_from_benchmarks(server: Server) -> None:
-    before = httpx.get(f"{server.url}/api/v1/readiness", headers=JSON).json()
+    before = httpc.get(f"{server.url}/api/v1/readiness", headers=JSON).json()
     assert before["score"] == 71.55
     post_metrics(
         server,
         {"metrics": {"api_throughput": 1200, "swarm_init_time": 0.9, "agent_spawn_time": 0.4}},
     )
-    after = httpx.get(f"{server.url}/api/v1/readiness", headers=JSON).json()
+    after = httpc.get(f"{server.url}/api/v1/readiness", headers=JSON).json()
     scal = next(c for g in after["groups"] for c in g["components"] if c["name"] == "Scalability")
     assert (scal["score"], scal["detail"]) == (100.0, "3/3 benchmarks met")
     assert after["score"] == pytest.approx(71.55 + 5 * (100 - 65) / 100)
@@ -137,7 +138,7 @@ def test_many_regressions_collapse_into_a_count_and_a_threaded_list(server: Serv
     )
     headers = {**JSON, "Content-Type": "application/xml"}
     for run, cases in (("1", passing), ("2", failing)):
-        httpx.post(
+        httpc.post(
             f"{server.url}/api/v1/test-runs?run={run}",
             headers=headers,
             content=f"<testsuite>{cases}</testsuite>".encode(),
@@ -164,7 +165,7 @@ def test_shards_of_one_run_change_only_their_tests(server: Server) -> None:
     headers = {**JSON, "Content-Type": "application/xml"}
 
     def send(run: str, cases: str) -> dict[str, Any]:
-        resp = httpx.post(
+        resp = httpc.post(
             f"{server.url}/api/v1/test-runs?run={run}",
             headers=headers,
             content=f"<testsuites><testsuite>{cases}</testsuite></testsuites>".encode(),
@@ -178,7 +179,7 @@ def test_shards_of_one_run_change_only_their_tests(server: Server) -> None:
     two = send("r2", '<testcase classname="b" name="y"/>')
     assert [r["id"] for r in one["regressions"]] == ["a::x"]
     assert (two["regressions"], two["fixed"], two["still_failing"]) == ([], [], 0)
-    status = httpx.get(f"{server.url}/api/v1/readiness", headers=JSON).json()["tests"]
+    status = httpc.get(f"{server.url}/api/v1/readiness", headers=JSON).json()["tests"]
     assert (status["passed"], status["known"]) == (1, 2)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import clock as bot_clock
+from tests.support import httpc
 from tests.support.e2e import post_report
 from tests.support.server import INGEST_TOKEN, Server
 from tests.support.slack import slash
@@ -19,7 +19,7 @@ AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}"}
 def scrape(
     server: Server, headers: dict[str, str] = AUTH
 ) -> dict[tuple[str, frozenset[str]], float]:
-    resp = httpx.get(f"{server.url}/metrics", headers=headers, timeout=30)
+    resp = httpc.get(f"{server.url}/metrics", headers=headers, timeout=30)
     assert resp.status_code == 200, resp.text
     assert resp.headers["content-type"].startswith("text/plain")
     return {
@@ -35,8 +35,8 @@ def value(found: dict[tuple[str, frozenset[str]], float], name: str, **labels: s
 
 def test_metrics_refuse_a_scraper_without_the_token(make_server: Callable[..., Server]) -> None:
     server = make_server(SPRINTBOT_METRICS_TOKEN="scraper-token")
-    assert httpx.get(f"{server.url}/metrics").status_code == 401
-    wrong = httpx.get(f"{server.url}/metrics", headers={"Authorization": "Bearer nope"})
+    assert httpc.get(f"{server.url}/metrics").status_code == 401
+    wrong = httpc.get(f"{server.url}/metrics", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401
     assert "sprintbot_outbox_messages" not in wrong.text
     own = scrape(server, {"Authorization": "Bearer scraper-token"})
@@ -45,7 +45,7 @@ def test_metrics_refuse_a_scraper_without_the_token(make_server: Callable[..., S
 
 def test_metrics_are_off_while_no_token_is_set(make_server: Callable[..., Server]) -> None:
     server = make_server(SPRINTBOT_INGEST_TOKEN=None)
-    resp = httpx.get(f"{server.url}/metrics")
+    resp = httpc.get(f"{server.url}/metrics")
     assert resp.status_code == 503
     assert "SPRINTBOT_METRICS_TOKEN" in resp.json()["error"]
 
@@ -113,16 +113,16 @@ def test_outbox_age_job_runs_and_heartbeat_read_from_the_database(server: Server
 
 def test_healthz_reports_clock_and_outbox_and_fails_past_the_max_age(server: Server) -> None:
     start = server.clock.at
-    fresh = httpx.get(f"{server.url}/healthz").json()
+    fresh = httpc.get(f"{server.url}/healthz").json()
     # A clock that never ticked (a fresh install, `web` before its clock) is not a failure.
     assert (fresh["status"], fresh["database"], fresh["clock"]) == ("ok", "ok", "not started")
     bot_clock.heartbeat(server.runtime)
     server.clock.at = start + timedelta(minutes=14)
-    ok = httpx.get(f"{server.url}/healthz")
+    ok = httpc.get(f"{server.url}/healthz")
     assert ok.status_code == 200 and ok.json()["clock"] == "ok"
     assert ok.json()["clock_last_tick"] == start.isoformat()
     server.clock.at = start + timedelta(minutes=16)
-    late = httpx.get(f"{server.url}/healthz")
+    late = httpc.get(f"{server.url}/healthz")
     assert late.status_code == 503
     assert (late.json()["status"], late.json()["clock"]) == ("error", "late")
 
@@ -133,12 +133,12 @@ def test_healthz_fails_while_the_outbox_is_stuck(make_server: Callable[..., Serv
     assert post_report(server, "pytest-xunit1-run1.xml", run="ci-1").status_code == 201
     assert post_report(server, "pytest-xunit1-run2.xml", run="ci-2").status_code == 201
     server.clock.at = start + timedelta(minutes=6)
-    stuck = httpx.get(f"{server.url}/healthz")
+    stuck = httpc.get(f"{server.url}/healthz")
     assert stuck.status_code == 503
     body = stuck.json()
     assert (body["outbox"], body["outbox_oldest_pending_seconds"]) == ("stuck", 360)
     server.runtime.sender.drain()
-    assert httpx.get(f"{server.url}/healthz").status_code == 200
+    assert httpc.get(f"{server.url}/healthz").status_code == 200
 
 
 def test_an_empty_token_is_no_token(make_server: Callable[..., Server]) -> None:
@@ -146,9 +146,9 @@ def test_an_empty_token_is_no_token(make_server: Callable[..., Server]) -> None:
     `Authorization: Bearer` in, to /metrics or to the API."""
     server = make_server(SPRINTBOT_METRICS_TOKEN="", SPRINTBOT_INGEST_TOKEN=" ")
     empty = {"Authorization": "Bearer"}  # (a trailing space is no header value HTTP allows)
-    assert httpx.get(f"{server.url}/metrics", headers=empty, timeout=30).status_code == 503
-    api = httpx.get(f"{server.url}/api/v1/quarantine", headers=empty, timeout=30)
+    assert httpc.get(f"{server.url}/metrics", headers=empty, timeout=30).status_code == 503
+    api = httpc.get(f"{server.url}/api/v1/quarantine", headers=empty, timeout=30)
     assert api.status_code == 503  # the API is off, not open
     served = make_server(SPRINTBOT_METRICS_TOKEN="")  # the ingest token stands
     for path in ("/metrics", "/api/v1/quarantine"):
-        assert httpx.get(f"{served.url}{path}", headers=empty, timeout=30).status_code == 401
+        assert httpc.get(f"{served.url}{path}", headers=empty, timeout=30).status_code == 401

@@ -21,6 +21,7 @@ from sqlmodel import SQLModel, select
 from bot import clock as bot_clock
 from jobs.config import Sprint, Team
 from storage.models import Lesson, ReadinessSnapshot, Standup
+from tests.support import httpc
 from tests.support.e2e import (
     ANSWER,
     AUTH,
@@ -58,7 +59,7 @@ def ci(server: Server, statuses: dict[str, str], run: str, when: datetime) -> No
     """A JUnit report of `orchestration/name` → status from platform's CI, received `when`."""
     at(server, when)
     query = {"team": "platform", "run": run, "at": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    resp = httpx.post(
+    resp = httpc.post(
         f"{server.url}/api/v1/test-runs?{urlencode(query)}",
         content=report(statuses),
         headers=AUTH,
@@ -68,7 +69,7 @@ def ci(server: Server, statuses: dict[str, str], run: str, when: datetime) -> No
 
 
 def api(server: Server, path: str, **query: str) -> httpx.Response:
-    return httpx.get(
+    return httpc.get(
         f"{server.url}{path}?{urlencode(query)}",
         headers={"Authorization": AUTH["Authorization"]},
         timeout=30,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import httpc
 from tests.support.fakeslack import FakeSlack
 from tests.support.server import (
     BOT_TOKEN,
@@ -60,7 +61,7 @@ def test_web_process_serves_slack_and_health(tmp_path: Path, fake_slack: FakeSla
         deadline = time.monotonic() + 30
         while True:
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if httpc.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
             assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
             assert time.monotonic() < deadline, "web did not come up"

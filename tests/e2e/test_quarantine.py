@@ -18,6 +18,7 @@ import pytest
 from bot import clock as bot_clock
 from tests.e2e.test_ingest import TWO_COMPONENTS, send_statuses
 from tests.e2e.test_owners import owned_sprint
+from tests.support import httpc
 from tests.support.e2e import AUTH, click, post_report, posts, responses, text_of
 from tests.support.server import Server
 from tests.support.slack import slash
@@ -33,7 +34,7 @@ FAILING = [  # the five tests pytest-xunit1-run2.xml fails, in the report's orde
 
 
 def api(server: Server, path: str) -> httpx.Response:
-    return httpx.get(
+    return httpc.get(
         f"{server.url}{path}", headers={"Authorization": AUTH["Authorization"]}, timeout=30
     )
 
@@ -111,7 +112,7 @@ def test_a_failing_rerun_of_the_same_commit_is_flaky_and_one_click_quarantines_i
     bad = api(server, "/api/v1/quarantine?format=xml")
     assert bad.status_code == 400 and "format=text" in bad.json()["error"]
     assert api(server, "/api/v1/quarantine").status_code == 200
-    assert httpx.get(f"{server.url}/api/v1/quarantine", timeout=30).status_code == 401
+    assert httpc.get(f"{server.url}/api/v1/quarantine", timeout=30).status_code == 401
 
     # The sprint's figures count them, and every surface reads one readiness (the kept
     # figures are refreshed by a quarantine as by any write); /tests show and /tests

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from jobs import figures
+from tests.support import httpc
 from tests.support.e2e import FIXTURES, post_report, responses
 from tests.support.server import EXAMPLE, INGEST_TOKEN, Clock, Server
 from tests.support.slack import slash
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def known(server: Server) -> int:
-    answer = httpx.get(
+    answer = httpc.get(
         f"{server.url}/api/v1/sprint",
         headers={"Authorization": f"Bearer {INGEST_TOKEN}"},
         timeout=10,

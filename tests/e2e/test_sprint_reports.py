@@ -9,13 +9,13 @@ import json
 from datetime import datetime, time, timedelta
 from typing import Any
 
-import httpx
 import pytest
 from PIL import Image
 
 from bot import cli
 from bot.demo import junit_runs
 from jobs.numbers import local_instant
+from tests.support import httpc
 from tests.support.e2e import at, posts, text_of
 from tests.support.server import BOT_TOKEN, EXAMPLE, INGEST_TOKEN, SIGNING_SECRET, Server
 
@@ -57,7 +57,7 @@ def test_a_sprint_of_reports_driven_by_job_run(
     failing: dict[int, int] = {}
     for run in junit_runs(sprint, days=14):
         at(server, run.at)
-        resp = httpx.post(
+        resp = httpc.post(
             f"{server.url}/api/v1/test-runs",
             params={"run": f"ci-{run.day}", "commit": f"c{run.day:03d}"},
             content=run.xml,

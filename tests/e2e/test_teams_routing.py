@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from bot import cli
 from storage.models import Blocker, Standup, Team
+from tests.support import httpc
 from tests.support.e2e import (
     ANSWER,
     FIXTURES,
@@ -279,7 +280,7 @@ def test_a_standup_prompt_carries_its_team(org: Server) -> None:
 
 def test_the_api_names_its_team_or_uses_a_teams_token(org: Server) -> None:
     def readiness(query: str, token: str = INGEST_TOKEN) -> httpx.Response:
-        return httpx.get(
+        return httpc.get(
             f"{org.url}/api/v1/readiness{query}",
             headers={"Authorization": f"Bearer {token}"},
             timeout=30,
@@ -310,7 +311,7 @@ def test_the_api_names_its_team_or_uses_a_teams_token(org: Server) -> None:
     # Platform's CI posts a report with its own token: platform's tests, not mobile's.
     report = (FIXTURES / "pytest-xunit1-run1.xml").read_bytes()
     xml = {"Authorization": f"Bearer {PLATFORM_TOKEN}", "Content-Type": "application/xml"}
-    posted = httpx.post(
+    posted = httpc.post(
         f"{org.url}/api/v1/test-runs?run=ci-1&at=2025-11-04T13:00:00Z",
         content=report,
         headers=xml,

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 
+from tests.support import httpc
 from tests.support.e2e import AUTH, blocks_text, post_report
 from tests.support.server import Server, two_teams
 from tests.support.slack import post_signed, slash
@@ -117,7 +117,7 @@ def test_slow_lists_the_slowest_by_latest_duration(server: Server) -> None:
         ("p-1", {"test_read": 0.5, "test_write": 9.0, "test_sync": 75.0}),
         ("p-2", {"test_read": 12.25, "test_write": 3.0, "test_sync": 61.0}),
     ):
-        resp = httpx.post(
+        resp = httpc.post(
             f"{server.url}/api/v1/test-runs?run={run}&at=2025-10-31T13:00:00Z",
             content=timed(durations),
             headers=AUTH,
@@ -141,7 +141,7 @@ def test_api_gives_the_history_as_json(server: Server) -> None:
     three_runs(server)
     _, listing = answer(server, "show scale_out[64]")
     test_id = int(listing.split("test id ")[1].split(" ")[0])
-    resp = httpx.get(f"{server.url}/api/v1/tests/{test_id}", headers=AUTH, timeout=30)
+    resp = httpc.get(f"{server.url}/api/v1/tests/{test_id}", headers=AUTH, timeout=30)
     assert resp.status_code == 200, resp.text
     data = resp.json()
     assert (data["id"], data["classname"], data["name"]) == (
@@ -160,12 +160,12 @@ def test_api_gives_the_history_as_json(server: Server) -> None:
     assert data["durations"] == [0.0, 0.0, 0.0]
     assert data["owners"] == []  # the example sprint file's [[owners]] name no swarm owner
 
-    missing = httpx.get(f"{server.url}/api/v1/tests/999999", headers=AUTH, timeout=30)
+    missing = httpc.get(f"{server.url}/api/v1/tests/999999", headers=AUTH, timeout=30)
     assert missing.status_code == 404
     assert missing.json() == {"error": "no test 999999 on branch main"}
-    word = httpx.get(f"{server.url}/api/v1/tests/leader", headers=AUTH, timeout=30)
+    word = httpc.get(f"{server.url}/api/v1/tests/leader", headers=AUTH, timeout=30)
     assert word.status_code == 400 and "not a test id" in word.json()["error"]
-    anonymous = httpx.get(f"{server.url}/api/v1/tests/{test_id}", timeout=30)
+    anonymous = httpc.get(f"{server.url}/api/v1/tests/{test_id}", timeout=30)
     assert anonymous.status_code == 401
 
 
@@ -196,7 +196,7 @@ def test_each_team_sees_its_own_tests(
     monkeypatch.setenv("PLATFORM_INGEST_TOKEN", "platform-ci-token")
     org = make_server(SPRINTBOT_CONFIG=str(two_teams(tmp_path / "teams")))
     org.clock.at = datetime(2025, 11, 4, 14, 0, tzinfo=UTC)
-    posted = httpx.post(
+    posted = httpc.post(
         f"{org.url}/api/v1/test-runs?team=platform&run=ci-1&at=2025-11-04T13:00:00Z",
         content=timed({"test_sync": 2.5}),
         headers=AUTH,
@@ -212,6 +212,6 @@ def test_each_team_sees_its_own_tests(
 
     test_id = re.search(r"test id (\d+)", platform).group(1)  # type: ignore[union-attr]
     url = f"{org.url}/api/v1/tests/{test_id}"
-    assert httpx.get(f"{url}?team=platform", headers=AUTH, timeout=30).status_code == 200
-    assert httpx.get(f"{url}?team=mobile", headers=AUTH, timeout=30).status_code == 404
-    assert httpx.get(url, headers=AUTH, timeout=30).status_code == 400  # which team?
+    assert httpc.get(f"{url}?team=platform", headers=AUTH, timeout=30).status_code == 200
+    assert httpc.get(f"{url}?team=mobile", headers=AUTH, timeout=30).status_code == 404
+    assert httpc.get(url, headers=AUTH, timeout=30).status_code == 400  # which team?

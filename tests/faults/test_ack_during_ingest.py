@@ -26,6 +26,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from storage.models import Blocker
+from tests.support import httpc
 from tests.support.server import INGEST_TOKEN, Server
 from tests.support.slack import post_signed, slash
 
@@ -137,13 +138,13 @@ def test_acks_within_3s_while_a_big_report_is_ingested(server: Server, phases: P
         ("/sprint", lambda _: slash(server.url, "/sprint", user_id="U0DEV")),
         ("/readiness", lambda _: slash(server.url, "/readiness", user_id="U0DEV")),
         ("block action", lambda _: take_ownership(server, 1)),
-        ("/healthz", lambda _: httpx.get(f"{server.url}/healthz", timeout=10)),
+        ("/healthz", lambda _: httpc.get(f"{server.url}/healthz", timeout=10)),
     ]
 
     ingest: dict[str, object] = {}
 
     def post_report() -> None:
-        ingest["response"] = httpx.post(
+        ingest["response"] = httpc.post(
             f"{server.url}/api/v1/test-runs?run=big-1&branch={BRANCH}",
             content=report,
             headers={"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/xml"},

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from tests.support import httpc
 from tests.support.fakeslack import Call
 from tests.support.listeners import listeners_done
 from tests.support.server import INGEST_TOKEN, Server
@@ -24,7 +25,7 @@ AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/
 
 def post_report(server: Server, name: str, **query: str) -> httpx.Response:
     query.setdefault("at", "2025-10-31T13:00:00Z")
-    return httpx.post(
+    return httpc.post(
         f"{server.url}/api/v1/test-runs?{urlencode(query)}",
         content=(FIXTURES / name).read_bytes(),
         headers=AUTH,

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from tests.support import httpc
 from tests.support.server import SIGNING_SECRET
 
 
@@ -28,7 +29,7 @@ def post_signed(
     headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     all_headers = {"Content-Type": content_type, **sign(body), **(headers or {})}
-    return httpx.post(f"{base_url}/slack/events", content=body, headers=all_headers, timeout=10)
+    return httpc.post(f"{base_url}/slack/events", content=body, headers=all_headers, timeout=10)
 
 
 def command_body(
