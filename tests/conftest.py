@@ -23,7 +23,7 @@ from bot.settings import Settings
 from jobs.config import Sprint, load_sprint
 from storage.db import Database, make_engine, normalize_url
 from storage.migrate import upgrade
-from tests.support.db import LEGACY_SEQUENCES, empty
+from tests.support.db import empty, restart_ids
 from tests.support.fakeslack import FakeSlack
 from tests.support.server import (
     EXAMPLE,
@@ -85,32 +85,11 @@ def database(database_url: str) -> Iterator[Database]:
     db.dispose()
 
 
-def _restart_ids(database: Database) -> None:
-    """Ids start at 1 (B-001, R-001) as on an empty SQLite table: on PostgreSQL a rolled-back
-    test still used up the sequences' numbers."""
-    if database.engine.dialect.name != "postgresql":
-        return
-    with database.engine.begin() as conn:
-        conn.execute(text(_restart_statement(database)))
-
-
-@functools.cache
-def _restart_statement(database: Database) -> str:
-    """One statement restarting every sequence (the schema is fixed for the session)."""
-    with database.engine.connect() as conn:
-        names = conn.execute(text("SELECT sequence_name FROM information_schema.sequences"))
-        # Team 1 and its sprint 1 are the migration's (storage.scope.LEGACY): others follow.
-        return "".join(
-            f'ALTER SEQUENCE "{n}" RESTART WITH {2 if n in LEGACY_SEQUENCES else 1};'
-            for n in names.scalars()
-        )
-
-
 @pytest.fixture
 def session(database: Database) -> Iterator[Session]:
     """A session inside a transaction that is rolled back after the test
     (SQLAlchemy's "join an external transaction" recipe)."""
-    _restart_ids(database)
+    restart_ids(database)
     conn = database.engine.connect()
     outer = conn.begin()
     s = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
@@ -125,7 +104,7 @@ def session(database: Database) -> Iterator[Session]:
 @pytest.fixture
 def db(database: Database) -> Iterator[Database]:
     """The database for tests whose work commits across connections; emptied afterwards."""
-    _restart_ids(database)
+    restart_ids(database)
     yield database
     empty(database)
 

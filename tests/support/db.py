@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import Connection, insert, text
 from sqlmodel import SQLModel
 
@@ -23,13 +25,38 @@ def legacy_rows(conn: Connection) -> None:
 
 
 def empty(database: Database) -> None:
-    """Every table emptied, ids from 1 again (B-001, R-001), and the legacy team's rows back."""
+    """Every table emptied, ids from 1 again (B-001, R-001), and the legacy team's rows back.
+
+    Row by row on PostgreSQL too: TRUNCATE of every table (new files for each) took
+    0.2 s after every test that commits, most of the suite's time there."""
     tables = list(reversed(SQLModel.metadata.sorted_tables))
     with database.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+        for table in tables:
+            conn.execute(table.delete())
+        restart_ids(database, conn)
         legacy_rows(conn)
+
+
+def restart_ids(database: Database, conn: Connection | None = None) -> None:
+    """Ids start at 1 (B-001, R-001) as on an empty SQLite table: on PostgreSQL a rolled-back
+    or emptied test still used up the sequences' numbers."""
+    if database.engine.dialect.name != "postgresql":
+        return
+    if conn is None:
+        with database.engine.begin() as own:
+            own.execute(text(_restart_statement(database)))
+    else:
+        conn.execute(text(_restart_statement(database)))
+
+
+@functools.cache
+def _restart_statement(database: Database) -> str:
+    """One statement restarting every sequence (the schema is fixed for the session)."""
+    with database.engine.connect() as conn:
+        names = conn.execute(text("SELECT sequence_name FROM information_schema.sequences"))
+        # Team 1 and its sprint 1 are the migration's (storage.scope.LEGACY): others follow.
+        # (setval, not ALTER SEQUENCE … RESTART: no catalog change, a tenth of the time.)
+        return "SELECT " + ", ".join(
+            f"setval('\"{n}\"', 1, {'true' if n in LEGACY_SEQUENCES else 'false'})"
+            for n in names.scalars()
+        )
