@@ -41,10 +41,13 @@ def _stage(connection: Connection, rows: Iterable[tuple[Any, ...]], *, postgres:
     cursor = connection.connection.cursor()
     try:
         if postgres:
+            # No index: the rows come in key order (`n`), and a temp table's sequential
+            # scan reads them back in that order (PostgreSQL synchronises no scan of local
+            # buffers), so the insert needs neither a sort nor the index's upkeep.
             cursor.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS staged_test (n integer, "
-                "key varchar(32) PRIMARY KEY, classname text, name text, file text, "
-                "component text, status varchar(10), message text)"
+                "CREATE TEMP TABLE IF NOT EXISTS staged_test (n integer, key varchar(32), "
+                "classname text, name text, file text, component text, status varchar(10), "
+                "message text)"
             )
             cursor.execute("TRUNCATE staged_test")
             with cursor.copy(f"COPY staged_test ({columns}) FROM STDIN") as copy:
@@ -84,26 +87,30 @@ def insert_staged_tests(
 ) -> None:
     """Add the staged tests to the branch's known tests, each with a result unless it passed
     (a new test that passes needs none: known_test says when it was first seen)."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
     team = team_of(session)
-    base = _max_test_id(session) if sqlite else 0
-    inserted = session.execute(
-        text(
-            "INSERT INTO known_test (team_id, branch, key, classname, name, file, component, "
-            "status, message, first_seen_at, changed_at, last_report_id) "
-            "SELECT :team, :branch, key, classname, name, file, component, status, message, "
-            ":seen, :at, :report FROM staged_test ORDER BY key"
-        ).bindparams(
-            bindparam("seen", type_=UTCDateTime),
-            bindparam("at", type_=UTCDateTime),
-        ),
-        {"team": team, "branch": branch, "report": report_id, "seen": first_seen_at, "at": at},
-    ).rowcount  # type: ignore[attr-defined]
-    if (
-        sqlite
-        and _max_test_id(session) == base + inserted
-        and _ids_follow(session, base, team, branch)
-    ):
+    params = {"team": team, "branch": branch, "report": report_id, "seen": first_seen_at, "at": at}
+    insert = (
+        "INSERT INTO known_test (team_id, branch, key, classname, name, file, component, "
+        "status, message, first_seen_at, changed_at, last_report_id) "
+        "SELECT :team, :branch, key, classname, name, file, component, status, message, "
+        ":seen, :at, :report FROM staged_test"
+    )
+    times = (bindparam("seen", type_=UTCDateTime), bindparam("at", type_=UTCDateTime))
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement: the results take the ids the insert returns, instead of looking
+        # each new test up again on known_test's index (a third of the time, 1M tests).
+        session.execute(
+            text(
+                f"WITH added AS ({insert} RETURNING id, status, message) "  # noqa: S608
+                "INSERT INTO test_result (report_id, test_id, status, previous_status, message) "
+                "SELECT :report, id, status, NULL, message FROM added WHERE status <> 'passed'"
+            ).bindparams(*times),
+            params,
+        )
+        return
+    base = _max_test_id(session)
+    inserted = session.execute(text(f"{insert} ORDER BY key").bindparams(*times), params).rowcount  # type: ignore[attr-defined]
+    if _max_test_id(session) == base + inserted and _ids_follow(session, base, team, branch):
         # Under SQLite's write lock the rows took the next ids, in key order, which is the
         # staged order `n`: no need to look each up again.
         session.execute(

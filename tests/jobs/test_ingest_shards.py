@@ -4,6 +4,8 @@ as a report compared with the branch read whole."""
 
 from __future__ import annotations
 
+import hashlib
+import random
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from sqlmodel import select
 from jobs import ingest
 from jobs.config import Sprint
 from storage.db import Database
-from storage.models import KnownTest, ReadinessSnapshot
+from storage.models import KnownTest, ReadinessSnapshot, TestResult
 from tests.support.db import empty
 from tests.support.reports import receive
 
@@ -99,3 +101,62 @@ def test_a_shard_looks_its_tests_up_by_key_with_the_outcome_of_a_whole_read(
 
 def _empty(database: Database) -> None:
     empty(database)
+
+
+# Names a key must survive: non-ASCII, `::` inside a name, and tests spread over
+# classes out of order (a shard's look-up hashes them apart from the first report's insert).
+ODD = {
+    ("swarm.tést_ü", "test_ñ[µ]"): "failed",
+    ("swarm.a", "b::c"): "passed",
+    ("swarm.b", "c"): "error",
+    ("memory.z", "test_0"): "passed",
+    ("memory.a", "test_0"): "skipped",
+}
+
+
+def test_tests_first_seen_are_known_by_key_with_their_results(
+    db: Database, example: Sprint
+) -> None:
+    first = receive(db, example, report(ODD), "r1")
+    assert sorted(r["id"] for r in first["new_failures"]) == [
+        "swarm.b::c",
+        "swarm.tést_ü::test_ñ[µ]",
+    ]
+    with db.read() as session:
+        tests = {(t.classname, t.name): t for t in session.exec(select(KnownTest)).all()}
+        results = {
+            (tests_by_id.classname, tests_by_id.name): (r.status, r.previous_status, r.message)
+            for r, tests_by_id in session.exec(
+                select(TestResult, KnownTest).where(TestResult.test_id == KnownTest.id)
+            ).all()
+        }
+    # known_test.key: blake2b of `classname::name` (the keys stored before stay found).
+    assert {t.key for t in tests.values()} == {
+        hashlib.blake2b(f"{c}::{n}".encode(), digest_size=16).hexdigest() for c, n in ODD
+    }
+    # Each new test that did not pass has its result, on the test it belongs to.
+    assert results == {
+        ("swarm.tést_ü", "test_ñ[µ]"): ("failed", None, "boom"),
+        ("swarm.b", "c"): ("error", None, "crash"),
+        ("memory.a", "test_0"): ("skipped", None, None),
+    }
+
+    # A shard of the same tests, looked up by key: known, so only the moves are told.
+    shard = {key: ODD[key] for key in list(ODD)[:3]}
+    shard[("swarm.tést_ü", "test_ñ[µ]")] = "passed"
+    again = receive(db, example, report({**shard, **dict.fromkeys(SUITE, "passed")}), "r2")
+    assert [r["id"] for r in again["fixed"]] == ["swarm.tést_ü::test_ñ[µ]"]
+    assert again["new_failures"] == []
+
+
+def test_new_tests_are_stored_in_the_order_of_their_keys_even_when_keys_nearly_tie() -> None:
+    # SQLite gives new tests their ids in the staged order: a key out of order would put a
+    # first report's results on the wrong tests. Keys sharing their first 8 bytes (rare by
+    # chance) are ordered by all 16.
+    rng = random.Random(3)  # noqa: S311 (test data, not secrets)
+    keys = [bytes([7] * 8) + rng.randbytes(8) for _ in range(40)]
+    keys += [bytes([7]) + rng.randbytes(15) for _ in range(40)]
+    keys += [rng.randbytes(16) for _ in range(2000)]
+    rng.shuffle(keys)
+    order = ingest._key_order(bytearray(b"".join(keys)))
+    assert [keys[j] for j in order] == sorted(keys)
