@@ -353,6 +353,7 @@ def _serve(settings: Settings, *, with_clock: bool, host: str) -> int:
             log_config=None,
             proxy_headers=True,
             access_log=False,
+            ws="none",  # no WebSocket routes (Socket Mode connects out): nothing to load
         )
     finally:
         if socket is not None:
