@@ -47,6 +47,7 @@ from jobs.config import Retention, Source, Sprint, load_sprint
 from jobs.ingest import RunInfo, receive_junit
 from jobs.numbers import TestCounts, breakdown, local_instant
 from jobs.ready import Ready
+from storage import queries
 from storage.db import Database
 from storage.models import (
     Blocker,
@@ -72,7 +73,7 @@ BATCH = 5000
 
 def _key(classname: str, name: str) -> str:
     """known_test.key as ingestion computes it."""
-    return hashlib.blake2b(f"{classname}::{name}".encode(), digest_size=16).hexdigest()
+    return queries.test_key(classname, name)
 
 
 @dataclass(frozen=True)

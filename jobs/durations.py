@@ -4,7 +4,6 @@ the one reader of timed runs that `/tests slow` uses too."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import statistics
 import zlib
@@ -18,6 +17,7 @@ from sqlmodel import Session
 
 from jobs.config import Durations, Sprint
 from jobs.owners import OwnerMap
+from storage import queries
 from storage.models import KnownTest, TestStatus
 from storage.queries import tests_history as store
 
@@ -122,10 +122,7 @@ def split(key: Key) -> tuple[str, str]:
 
 def known(*, session: Session, branch: str, keys: Iterable[Key]) -> dict[Key, KnownTest]:
     """The known tests of those keys, by key (unknown ones left out)."""
-    digests = [
-        hashlib.blake2b(key.replace("\t", "::", 1).encode(), digest_size=16).hexdigest()
-        for key in keys
-    ]
+    digests = [queries.test_key(*key.split("\t", 1)) for key in keys]
     found = store.tests_by_key(session=session, branch=branch, keys=digests)
     return {f"{t.classname}\t{t.name}": t for t in found}
 

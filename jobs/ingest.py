@@ -198,17 +198,24 @@ def _id(value: int | None) -> int:
     return value
 
 
-def _key_digests(parsed: junit.Report, tests: Sequence[int]) -> Iterator[bytes]:
+def _key_digests(
+    parsed: junit.Report, tests: Sequence[int], prefixes: Sequence[str]
+) -> Iterator[bytes]:
     """known_test.key of each of these tests, as bytes (the column holds their hex):
-    blake2b of `classname::name`, mapped in C (called test by test, it was a fifth of a
-    first report's Python time)."""
-    classes = map(parsed.classnames.__getitem__, map(parsed.class_of.__getitem__, tests))
+    `storage.queries.test_key`, mapped in C (called test by test, it was a fifth of a
+    first report's Python time). `prefixes`: `_key_prefixes(parsed)`."""
+    classes = map(prefixes.__getitem__, map(parsed.class_of.__getitem__, tests))
     if tests and tests[-1] - tests[0] == len(tests) - 1:  # a run: names decoded at once
         names: Iterable[str] = parsed.names(tests[0], tests[-1] + 1)
     else:
         names = map(parsed.name, tests)
-    texts = map(str.encode, map("::".join, zip(classes, names, strict=True)))
+    texts = map(str.encode, map(str.__add__, classes, names))
     return map(_blake2b_digest, map(_blake2b_16, texts))
+
+
+def _key_prefixes(parsed: junit.Report) -> list[str]:
+    """What each of the report's classes puts before a name in its tests' keys."""
+    return list(map(queries.key_prefix, parsed.classnames))
 
 
 def _key_order(keys: bytearray) -> array[int]:
@@ -258,9 +265,10 @@ def _gc_paused() -> Iterator[None]:
 
 def _keys(parsed: junit.Report) -> Iterator[str]:
     """Each test's known_test.key, in the report's order."""
-    n = len(parsed)
+    n, prefixes = len(parsed), _key_prefixes(parsed)
     for start in range(0, n, _SLICE):
-        yield from map(bytes.hex, _key_digests(parsed, range(start, min(start + _SLICE, n))))
+        tests = range(start, min(start + _SLICE, n))
+        yield from map(bytes.hex, _key_digests(parsed, tests, prefixes))
 
 
 def _look_up(
@@ -473,8 +481,9 @@ class _Plan:
         700k tests; on PostgreSQL too)."""
         p, new = self.parsed, self.result.new
         keys = bytearray()
+        prefixes = _key_prefixes(p)
         for start in range(0, len(new), _SLICE):
-            keys += b"".join(_key_digests(p, new[start : start + _SLICE]))
+            keys += b"".join(_key_digests(p, new[start : start + _SLICE], prefixes))
         order = _key_order(keys)
         tests = array("I", map(new.__getitem__, order))
         staged = _StagedTests(

@@ -9,7 +9,6 @@ statuses (`[retention]` drops those first).
 
 from __future__ import annotations
 
-import hashlib
 import statistics
 import zlib
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from jobs.errors import SprintError
 from jobs.owners import OwnerMap
 from storage.models import KnownTest, TestReport, TestStatus
 from storage.queries import quarantine as quarantine_store
+from storage.queries import test_key
 from storage.queries import tests_history as store
 
 RUNS = 20  # the timeline's length
@@ -123,10 +123,11 @@ def find(*, session: Session, sprint: Sprint, text: str) -> KnownTest | list[Kno
         if found is None or found.branch != branch:
             raise NoSuchTest(f"No test has the id {number} on `{branch}`.")
         return found
-    if "::" in text:
-        key = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-        exact = store.tests_by_key(session=session, branch=branch, keys=[key])
-        if exact:
+    if "::" in text:  # `classname::name`, split at whichever `::` is the classname's end
+        splits = [text[:i] for i in range(len(text)) if text.startswith("::", i)]
+        keys = [test_key(classname, text[len(classname) + 2 :]) for classname in splits]
+        exact = store.tests_by_key(session=session, branch=branch, keys=keys)
+        if len(exact) == 1:
             return exact[0]
     named = store.tests_named(session=session, branch=branch, name=text, limit=MATCHES + 1)
     if len(named) == 1:

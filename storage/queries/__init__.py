@@ -42,6 +42,8 @@ from .known_tests import (
     failing_count,
     file_counts,
     history_tests,
+    key_prefix,
+    test_key,
     tests_by_id,
 )
 from .metrics import HistorySample, add_metric_samples, latest_metric_values, metric_history
@@ -162,6 +164,7 @@ __all__ = [
     "history_tests",
     "home_users",
     "insert_staged_tests",
+    "key_prefix",
     "lane_channel",
     "lane_for",
     "lane_heads",
@@ -207,6 +210,7 @@ __all__ = [
     "standup_for",
     "standups_on",
     "sync_team",
+    "test_key",
     "tests_by_id",
     "unstage_tests",
     "update_tests",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -99,6 +100,19 @@ def file_counts(*, session: Session, branch: str) -> tuple[int, int]:
         .group_by(col(KnownTest.file))
     ).all()
     return sum(1 for _, bad in rows if not bad), len(rows)
+
+
+def key_prefix(classname: str) -> str:
+    """What a test's key hashes before its name: `classname::`, or the classname and a NUL
+    where it holds `::` itself or ends in `:` (XML text holds no NUL). So the text is one
+    test's only: ("a", "b::c") and ("a::b", "c") no longer both read `a::b::c` (cargo-nextest
+    puts `::` on both sides), while every other test keeps the key it was stored with."""
+    return classname + ("\0" if "::" in classname or classname.endswith(":") else "::")
+
+
+def test_key(classname: str, name: str) -> str:
+    """known_test.key: blake2b (16 bytes, as hex) of key_prefix(classname) and the name."""
+    return hashlib.blake2b((key_prefix(classname) + name).encode(), digest_size=16).hexdigest()
 
 
 class HistoryTest(NamedTuple):

@@ -160,3 +160,29 @@ def test_new_tests_are_stored_in_the_order_of_their_keys_even_when_keys_nearly_t
     rng.shuffle(keys)
     order = ingest._key_order(bytearray(b"".join(keys)))
     assert [keys[j] for j in order] == sorted(keys)
+
+
+# cargo-nextest names a test's binary `crate::bin` and the test `module::test`: `::` on
+# both sides of the join.
+TWINS = {("swarm.a", "b::c"): "failed", ("swarm.a::b", "c"): "passed"}
+
+
+def test_tests_whose_joined_names_read_alike_are_two_tests(db: Database, example: Sprint) -> None:
+    """Fault: the key hashed `classname::name`, the same text for both of TWINS: a report
+    holding them could not be stored (two new tests, one key), and across reports one was
+    taken for the other."""
+    first = receive(db, example, report(TWINS), "r1")
+    assert first["tests"] == 2
+    assert [r["id"] for r in first["new_failures"]] == ["swarm.a::b::c"]
+    with db.read() as session:
+        keys = {(t.classname, t.name): t.key for t in session.exec(select(KnownTest)).all()}
+    assert len(set(keys.values())) == 2
+    # A classname without `::` keeps the key it had: its tests stay found after upgrading.
+    old = hashlib.blake2b(b"swarm.a::b::c", digest_size=16).hexdigest()
+    assert keys[("swarm.a", "b::c")] == old
+    # Next run, both flip (a shard: looked up by key): one fixed, the other regressed.
+    flipped = {("swarm.a::b", "c"): "failed", ("swarm.a", "b::c"): "passed"}
+    again = receive(db, example, report(flipped), "r2")
+    assert [r["id"] for r in again["fixed"]] == ["swarm.a::b::c"]
+    assert [r["id"] for r in again["regressions"]] == ["swarm.a::b::c"]
+    assert again["new_failures"] == []

@@ -5,6 +5,7 @@ of its own, `<name>_mig`, made and dropped here)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -31,6 +32,7 @@ from storage.models import (
     Team,
     TestReport,
 )
+from storage.queries import test_key as key_of
 from storage.scope import LEGACY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -455,3 +457,28 @@ def test_a_muted_test_becomes_quarantined_and_muted_again_on_downgrade(
     downgrade(old_url, revision="0006")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT muted FROM known_test")).scalar() in (True, 1)
+
+
+def test_a_classname_holding_colons_gets_its_own_key_on_upgrade(
+    engine: Engine, old_url: str
+) -> None:
+    # 0008: ("crate::bin", "mod::t") hashed as `crate::bin::mod::t`, which ("crate", "bin::mod::t")
+    # reads too; its key becomes that of `crate::bin NUL mod::t`, as ingestion computes it now.
+    def blake(text: str) -> str:
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+    fill(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE known_test SET classname = 'crate::bin', name = 'mod::t', key = :k"),
+            {"k": blake("crate::bin::mod::t")},
+        )
+    upgrade(old_url)
+    with engine.connect() as conn:
+        key = conn.execute(text("SELECT key FROM known_test")).scalar()
+    assert key == key_of("crate::bin", "mod::t") == blake("crate::bin\0mod::t")
+    downgrade(old_url, revision="0007")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT key FROM known_test")).scalar() == blake(
+            "crate::bin::mod::t"
+        )
