@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
 
-from storage.scope import SprintScoped, TeamScoped
+from storage.scope import SprintScoped, TeamScoped, current_team
 from storage.types import UTCDateTime
 
 
@@ -128,8 +128,20 @@ class KnownTest(TeamScoped, table=True):
     __tablename__ = "known_test"
     # Readiness and ingestion read a branch's tests whole, so no index on status or
     # component: each would slow every insert and serve no query better than a scan.
-    __table_args__ = (UniqueConstraint("team_id", "branch", "key", name="uq_known_test_identity"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "branch", "key", name="uq_known_test_identity"),
+        # Only the tests an alert names: a new test (no alert) costs this index nothing.
+        Index(
+            "ix_known_test_alert_id",
+            "alert_id",
+            postgresql_where=text("alert_id IS NOT NULL"),
+            sqlite_where=text("alert_id IS NOT NULL"),
+        ),
+    )
 
+    # No index of its own: the identity's leading column serves a team's look-ups (a second
+    # index cost every insert its upkeep, half a second for a first report of 1M tests).
+    team_id: int = Field(default_factory=current_team, foreign_key="team.id")
     id: int | None = Field(default=None, primary_key=True)
     branch: str = Field(default="main", max_length=200)
     # A fixed-size digest of `classname::name`: names can be longer than an index allows.
@@ -143,7 +155,7 @@ class KnownTest(TeamScoped, table=True):
     first_seen_at: datetime = _ts()
     changed_at: datetime = _ts()
     last_report_id: int | None = Field(default=None, foreign_key="test_report.id")
-    alert_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
+    alert_id: int | None = Field(default=None, foreign_key="alert.id")
     # When sprintbot found it flaky across runs, and why (its notice is sent once).
     flaky_at: datetime | None = _ts(nullable=True)
     flaky_why: str | None = Field(default=None, max_length=200)

@@ -69,7 +69,8 @@ def activate(scope: Scope | None) -> Iterator[None]:
         _current.reset(token)
 
 
-def _team_default() -> int:
+def current_team() -> int:
+    """The team of the scope rows are written in now (a team-scoped row's default)."""
     return current().team_id
 
 
@@ -83,7 +84,7 @@ def _sprint_default() -> int:
 class TeamScoped(SQLModel):
     """A row of one team's data."""
 
-    team_id: int = Field(default_factory=_team_default, foreign_key="team.id", index=True)
+    team_id: int = Field(default_factory=current_team, foreign_key="team.id", index=True)
 
 
 class SprintScoped(TeamScoped):
