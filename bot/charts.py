@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: render to memory only
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def burndown_png(data: Mapping[str, Any]) -> bytes:
@@ -39,9 +40,14 @@ def burndown_png(data: Mapping[str, Any]) -> bytes:
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper right")
     # Margins set, not measured (tight_layout draws the chart twice): the left one fits
-    # the y axis's longest tick label, in digits, and its title.
-    digits = len(str(max([*planned, *(f for _, f in actual)], default=0)))
-    fig.subplots_adjust(left=0.05 + 0.011 * digits, right=0.98, bottom=0.12, top=0.91)
+    # the y axis's longest tick label and its title. Counts of tests: whole ticks only.
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    counts = [*planned, *(f for _, f in actual)]
+    if max(counts) == min(counts):  # one value (none failing): a whole test's room around it
+        ax.set_ylim(max(min(counts) - 1, 0), max(counts) + 1)
+    ticks = list(ax.yaxis.get_major_locator().tick_values(*ax.get_ylim()))
+    widest = max(map(len, ax.yaxis.get_major_formatter().format_ticks(ticks)), default=1)
+    fig.subplots_adjust(left=0.05 + 0.011 * max(widest, 2), right=0.98, bottom=0.12, top=0.91)
     out = io.BytesIO()
     # The plotted series travel in the PNG's text chunks, so a reader (or a test) can
     # check what the picture shows.

@@ -10,5 +10,6 @@ import ssl
 def tls_context() -> ssl.SSLContext:
     """The system's trusted CAs, read once: left to urllib, every call to Slack built its
     own context and read the CA bundle again (~20 ms of the interpreter a call). A
-    context is safe to share between threads once made."""
+    context is safe to share between threads once made; a changed CA bundle (or
+    SSL_CERT_FILE) is read at the next start."""
     return ssl.create_default_context()

@@ -203,7 +203,8 @@ def _key_digests(
 ) -> Iterator[bytes]:
     """known_test.key of each of these tests, as bytes (the column holds their hex):
     `storage.queries.test_key`, mapped in C (called test by test, it was a fifth of a
-    first report's Python time). `prefixes`: `_key_prefixes(parsed)`."""
+    first report's Python time). `tests`: ascending positions in the report (a run of
+    them has its names decoded at once); `prefixes`: `_key_prefixes(parsed)`."""
     classes = map(prefixes.__getitem__, map(parsed.class_of.__getitem__, tests))
     if tests and tests[-1] - tests[0] == len(tests) - 1:  # a run: names decoded at once
         names: Iterable[str] = parsed.names(tests[0], tests[-1] + 1)

@@ -32,10 +32,9 @@ from tests.support.slack import post_signed, slash
 
 pytestmark = pytest.mark.faults
 
-# Big enough that the write phase takes a good fraction of a second on either database
-# (and the whole ingest a few seconds: a dozen rounds of probes), small enough for the
-# test to take a few seconds of the suite's.
-TESTCASES = 120_000
+# Big enough that the write phase takes a good fraction of a second on either database,
+# and the whole ingest longer than ACK_LIMIT: an ack held up for all of it fails the test.
+TESTCASES = 250_000
 ACK_LIMIT = 3.0  # seconds: Slack's limit for acknowledging a command or interaction
 # A release branch: SQLite's write lock is the whole database's, so its write phase holds up
 # every writer as the tracked branch's would, while /sprint and /readiness keep computing

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-_client = httpx.Client(timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
+_client = httpx.Client(timeout=5, limits=httpx.Limits(max_keepalive_connections=0))
 
 
 def get(url: str, **kwargs: Any) -> httpx.Response:
