@@ -464,21 +464,39 @@ def test_a_classname_holding_colons_gets_its_own_key_on_upgrade(
 ) -> None:
     # 0008: ("crate::bin", "mod::t") hashed as `crate::bin::mod::t`, which ("crate", "bin::mod::t")
     # reads too; its key becomes that of `crate::bin NUL mod::t`, as ingestion computes it now.
+    # Over a thousand such tests (the migration reads them a page at a time), and one other.
     def blake(text: str) -> str:
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
     fill(engine)
+    known = Table("known_test", MetaData(), autoload_with=engine)
     with engine.begin() as conn:
+        row = dict(conn.execute(select(known)).mappings().one())  # (results refer to it)
+        conn.execute(known.update().values(classname="plain", name="t", key=blake("plain::t")))
+        names = [("crate::bin", f"mod::t{i}") for i in range(1_500)]
         conn.execute(
-            text("UPDATE known_test SET classname = 'crate::bin', name = 'mod::t', key = :k"),
-            {"k": blake("crate::bin::mod::t")},
+            insert(known),
+            [
+                {
+                    **row,
+                    "id": row["id"] + 1 + i,
+                    "classname": c,
+                    "name": n,
+                    "key": blake(f"{c}::{n}"),
+                }
+                for i, (c, n) in enumerate(names)
+            ],
         )
+        names.append(("plain", "t"))
+
+    def keys() -> dict[tuple[str, str], str]:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT classname, name, key FROM known_test"))
+            return {(c, n): k for c, n, k in rows}
+
     upgrade(old_url)
-    with engine.connect() as conn:
-        key = conn.execute(text("SELECT key FROM known_test")).scalar()
-    assert key == key_of("crate::bin", "mod::t") == blake("crate::bin\0mod::t")
+    assert keys() == {(c, n): key_of(c, n) for c, n in names}
+    assert keys()[("crate::bin", "mod::t0")] == blake("crate::bin\0mod::t0")
+    assert keys()[("plain", "t")] == blake("plain::t")  # as it was
     downgrade(old_url, revision="0007")
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT key FROM known_test")).scalar() == blake(
-            "crate::bin::mod::t"
-        )
+    assert keys() == {(c, n): blake(f"{c}::{n}") for c, n in names}

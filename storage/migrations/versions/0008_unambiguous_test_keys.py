@@ -25,17 +25,24 @@ _BATCH = 1000
 
 
 def _rekey(separator: str) -> None:
+    """Those tests' keys with `separator` between classname and name, a page of ids at a
+    time (a suite of a million such tests is never read whole)."""
     bind = op.get_bind()
     known = sa.table(
         "known_test", sa.column("id"), sa.column("classname"), sa.column("name"), sa.column("key")
     )
-    rows = bind.execute(
-        sa.select(known.c.id, known.c.classname, known.c.name).where(
-            sa.or_(known.c.classname.contains("::"), known.c.classname.endswith(":"))
+    page = (
+        sa.select(known.c.id, known.c.classname, known.c.name)
+        .where(
+            sa.or_(known.c.classname.contains("::"), known.c.classname.endswith(":")),
+            known.c.id > sa.bindparam("after"),
         )
-    ).all()
+        .order_by(known.c.id)
+        .limit(_BATCH)
+    )
     update = sa.update(known).where(known.c.id == sa.bindparam("row_id"))
-    for start in range(0, len(rows), _BATCH):
+    after = 0
+    while rows := bind.execute(page, {"after": after}).all():
         bind.execute(
             update.values(key=sa.bindparam("new_key")),
             [
@@ -45,9 +52,10 @@ def _rekey(separator: str) -> None:
                         f"{classname}{separator}{name}".encode(), digest_size=16
                     ).hexdigest(),
                 }
-                for row_id, classname, name in rows[start : start + _BATCH]
+                for row_id, classname, name in rows
             ],
         )
+        after = rows[-1][0]
 
 
 def upgrade() -> None:
