@@ -144,7 +144,8 @@ class KnownTest(TeamScoped, table=True):
     team_id: int = Field(default_factory=current_team, foreign_key="team.id")
     id: int | None = Field(default=None, primary_key=True)
     branch: str = Field(default="main", max_length=200)
-    # A fixed-size digest of `classname::name`: names can be longer than an index allows.
+    # A fixed-size digest of the name (`queries.test_key`): names can be longer than an
+    # index allows.
     key: str = Field(max_length=32)
     classname: str = Field(max_length=1000)
     name: str = Field(max_length=2000)
