@@ -733,7 +733,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if settings is not None:
             _configure_logging(settings)
         code: int = args.func(args, settings)
+        sys.stdout.flush()  # (a reader gone is found here, not while exiting)
         return code
+    except BrokenPipeError:
+        # Whoever read the output stopped reading (`sprintbot config check | head -1`): stop
+        # quietly, as other command-line tools do, with the status SIGPIPE would give. What
+        # is still buffered goes nowhere (Python would report the pipe again at exit).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except UsageError as exc:
         _fail(str(exc))
         return 2

@@ -305,6 +305,22 @@ def test_console_script_is_installed() -> None:
     assert "71.55 %" in done.stdout
 
 
+def test_output_into_a_closed_pipe_stops_quietly() -> None:
+    """`sprintbot config check | head -1`: once the reader has gone, the command stops
+    without a traceback, with the status of a process SIGPIPE ends (found: BrokenPipeError,
+    then "Exception ignored" while flushing at exit)."""
+    proc = subprocess.Popen(
+        [str(SPRINTBOT), "config", "check", str(EXAMPLE)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader goes before the command writes a line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert err == ""
+
+
 TEAMS = Path(__file__).resolve().parents[2] / "examples" / "teams"
 
 
