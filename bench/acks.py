@@ -7,8 +7,7 @@ connections busy with signed `/readiness` requests for --seconds and counts answ
 their latencies (wrk with one thread when it is installed, e.g. `apt install wrk`, else
 an asyncio client in this process, which takes more of the machine and widens the tail);
 one connection alone gives the latency of one answer. Then `web`, `clock`
-and `run` are started on the same database and their resident memory read at rest (the
-project's modules compiled to bytecode first, as an installation has them).
+and `run` are started on the same database and their resident memory read at rest.
 
 Run: .venv/bin/python -m bench.acks [--postgres] [--seconds 5] [--rounds 3] [--connections 50]
                                      [--tests 20000]
@@ -35,10 +34,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.common import ROOT, SPRINT_FILE, compile_project, fill_tests, fresh_database, table
+from bench.common import SPRINT_FILE, fill_tests, fresh_database, table
 from storage.db import Database
 
 SECRET = "bench-signing-secret"  # noqa: S105  (signs loopback requests to our own server)
+ROOT = SPRINT_FILE.parent
 
 
 def _free_port() -> int:
@@ -307,7 +307,6 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=20_000)
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.postgres else ["sqlite"]
-    compile_project()
     rows, mem = [], []
     for kind in kinds:
         r, m = run_kind(kind, args)

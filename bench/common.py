@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import compileall
 import os
 import statistics
 import tempfile
@@ -25,20 +24,6 @@ SPRINT_FILE = Path(__file__).resolve().parent.parent / "sprint.example.toml"
 PG_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/sprintbot_bench"
 )
-
-
-ROOT = SPRINT_FILE.parent
-PACKAGES = ("bot", "jobs", "storage")
-
-
-def compile_project() -> None:
-    """Compile sprintbot's modules to bytecode, as installing does (pip compiles what it
-    installs): the processes a benchmark starts then load them, as a deployed bot does. An
-    editable checkout where bytecode is not written (PYTHONDONTWRITEBYTECODE) would compile
-    every module in every process instead: ~12 MB more resident memory and a slower start,
-    which no installation pays. (compileall writes whatever that setting says.)"""
-    for package in PACKAGES:
-        compileall.compile_dir(ROOT / package, quiet=1)
 
 
 def _ensure_pg_database(url: str) -> None:

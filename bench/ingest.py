@@ -46,7 +46,7 @@ from xml.sax.saxutils import quoteattr
 
 import junitparser
 
-from bench.common import compile_project, fresh_database, table
+from bench.common import fresh_database, table
 from jobs import blockers
 from jobs.config import Sprint, load_sprint
 from jobs.ingest import RunInfo, ingest_junit, receive_junit
@@ -569,7 +569,6 @@ def main() -> None:
     if "--only" in sys.argv:
         only = set(sys.argv[sys.argv.index("--only") + 1].split(","))
     sprint = load_sprint("sprint.example.toml")
-    compile_project()  # (the spawned processes load bytecode, as an installed bot does)
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         if "full" in only:
