@@ -18,7 +18,8 @@ is refused from the bytes: libxml2 and lxml would hold all of them at once. libx
 A report is kept compactly (a 1M-test report is a few arrays and its names in one buffer):
 each distinct test once, with its class and file as numbers into shared tables. Testcases
 are handed over in batches and filled in column by column; per testcase, Python does
-little more than a few appends and one probe of the hash table that merges duplicates.
+little more than keep the attributes lxml read (turned into columns in C after each chunk)
+and probe the hash table that merges duplicates once, comparing hashes only.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from __future__ import annotations
 import io
 import re
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import accumulate
-from typing import IO, Any
+from itertools import accumulate, chain, filterfalse, islice, repeat
+from typing import IO, Any, cast
 
 from lxml import etree
 
@@ -242,19 +243,80 @@ class Report:
         n = len(names)
         self.testcases += n
         seconds = [_NAN] * n if times is None else _all_seconds(times)
-        # New classes and files numbered in the order first seen.
-        for classname in dict.fromkeys(classnames):
-            if classname not in self._class_ids:
-                self.class_id(classname)
-        for file in dict.fromkeys(files):
-            if file not in self._file_ids:
-                self.file_id(file)
-        class_ids = list(map(self._class_ids.__getitem__, classnames))
-        file_ids = list(map(self._file_ids.__getitem__, files))
-        hs = [h & _HASH_MASK for h in map(hash, zip(class_ids, names, strict=True))]
+        class_ids = _numbered(classnames, self._class_ids, self.classnames)
+        file_ids = _numbered(files, self._file_ids, self.files)
+        hs = list(map(_HASH_MASK.__and__, map(hash, zip(class_ids, names, strict=True))))
         base = len(self._ends)
-        while 2 * (base + n) > len(self._slots):
-            self._grow()
+        self._reserve(n)
+        if not self._insert(hs, base):  # a test may come twice: merged one by one
+            names, class_ids, file_ids, hs, codes, seconds, messages = self._merge_batch(
+                names, class_ids, file_ids, hs, codes, seconds, messages
+            )
+            self._hashes.fromlist(hs)
+        size = len(self._text)
+        text = "".join(names)
+        if text.isascii():  # (one string encoded, its names' lengths those in bytes)
+            self._text += text.encode()
+            lengths = map(len, names)
+        else:
+            encoded = list(map(str.encode, names))
+            self._text += b"".join(encoded)
+            lengths = map(len, encoded)
+        self._ends.fromlist(list(islice(accumulate(lengths, initial=size), 1, None)))
+        self.class_of.fromlist(class_ids)
+        self.file_of.fromlist(file_ids)
+        self.status_of += codes
+        self.durations.fromlist(seconds)
+        for p, message in messages.items():
+            self.messages[base + p] = message
+
+    def _insert(self, hs: list[int], base: int) -> bool:
+        """Enter new tests `base`, `base + 1`, … (their hashes `hs`) in the hash table, the
+        usual case; False, the table left as it was, as soon as one's hash is already there
+        (it may be a test seen before, or twice in the batch). Nothing but hashes compared:
+        a loop of a few operations per test."""
+        slots, hashes = self._slots, self._hashes
+        mask = len(slots) - 1
+        hashes.fromlist(hs)
+        for i, h in enumerate(hs, base):
+            pos = h & mask
+            while (j := slots[pos]) >= 0:
+                if hashes[j] == h:
+                    self._remove(base, i)
+                    del hashes[base:]
+                    return False
+                pos = (pos + 1) & mask
+            slots[pos] = i
+        return True
+
+    def _remove(self, start: int, stop: int) -> None:
+        """Take tests `start` to `stop`, the last entered, out of the hash table again (the
+        probes of those before them never crossed their slots)."""
+        slots, hashes = self._slots, self._hashes
+        mask = len(slots) - 1
+        found = []
+        for i in range(start, stop):
+            pos = hashes[i] & mask
+            while slots[pos] != i:
+                pos = (pos + 1) & mask
+            found.append(pos)
+        for pos in found:
+            slots[pos] = -1
+
+    def _merge_batch(
+        self,
+        names: list[str],
+        class_ids: list[int],
+        file_ids: list[int],
+        hs: list[int],
+        codes: bytearray,
+        seconds: list[float],
+        messages: dict[int, str],
+    ) -> tuple[list[str], list[int], list[int], list[int], bytearray, list[float], dict[int, str]]:
+        """`add_batch` where a test may come twice: each testcase probed and entered in
+        turn, a second one of a test merged into the first; the columns of the new tests."""
+        base = len(self._ends)
+        n = len(names)
         slots, hashes, class_of = self._slots, self._hashes, self.class_of
         mask = len(slots) - 1
         kept: list[int] = []  # the batch's new tests; test base + k is kept[k]
@@ -293,18 +355,7 @@ class Report:
             seconds = [seconds[k] for k in kept]
             position = {k: p for p, k in enumerate(kept)}
             messages = {position[k]: m for k, m in messages.items() if k in position}
-        encoded = list(map(str.encode, names))
-        size = len(self._text)
-        self._text += b"".join(encoded)
-        self._ends.extend(accumulate(map(len, encoded), initial=size))
-        del self._ends[base]  # (the initial value: the end of the test before)
-        hashes.extend(hs)
-        class_of.extend(class_ids)
-        self.file_of.extend(file_ids)
-        self.status_of += codes
-        self.durations.extend(seconds)
-        for p, message in messages.items():
-            self.messages[base + p] = message
+        return names, class_ids, file_ids, hs, codes, seconds, messages
 
     def _merge(self, i: int, file_id: int, code: int, message: str | None) -> None:
         self.status_of[i] = _merged(self.status_of[i], code)
@@ -313,9 +364,18 @@ class Report:
         if file_id and not self.file_of[i]:
             self.file_of[i] = file_id
 
-    def _grow(self) -> None:
-        slots = array("i", [-1]) * (2 * len(self._slots))
-        mask = len(slots) - 1
+    def _reserve(self, n: int) -> None:
+        """Room in the hash table for `n` more tests, at least half of it left empty. A table
+        under 2 MB grows 4x at a time: rehashed less often and probed along shorter runs,
+        for a few MB more (a million tests get the table doubling would give them)."""
+        size = len(self._slots)
+        need = 2 * (len(self._ends) + n)
+        if need <= size:
+            return
+        while need > size:
+            size *= 4 if size < _SMALL_TABLE else 2
+        slots = array("i", [-1]) * size
+        mask = size - 1
         for i, h in enumerate(self._hashes):
             pos = h & mask
             while slots[pos] >= 0:
@@ -350,6 +410,7 @@ class Report:
 
 
 _HASH_MASK = (1 << 62) - 1
+_SMALL_TABLE = 1 << 19  # slots (2 MB)
 
 
 class _Cases(Mapping[tuple[str, str], Case]):
@@ -397,14 +458,29 @@ def _seconds(text: str | None) -> float:
 
 
 def _all_seconds(times: list[str | None]) -> list[float]:
-    """`_seconds` of each, in C where every test is timed plainly (the usual report)."""
+    """`_seconds` of each, in C where every test is timed plainly or none is (the usual
+    reports)."""
     try:
         out = list(map(float, times))  # type: ignore[arg-type]  # (None: TypeError)
     except (TypeError, ValueError):
+        if not any(times):
+            return [_NAN] * len(times)
         return list(map(_seconds, times))
     if out and not (min(out) >= 0 and max(out) < 1e9):
         return list(map(_seconds, times))
     return out
+
+
+def _numbered(keys: list[str], ids: dict[str, int], table: list[Any]) -> list[int]:
+    """The number of each class (or file), in C once all are known; those new numbered in
+    the order first seen (their index in `table`, which they join)."""
+    try:
+        return list(map(ids.__getitem__, keys))
+    except KeyError:
+        new = list(dict.fromkeys(filterfalse(ids.__contains__, keys)))
+        ids.update(zip(new, range(len(table), len(table) + len(new)), strict=True))
+        table += new
+        return list(map(ids.__getitem__, keys))
 
 
 def _added(a: float, b: float) -> float:
@@ -415,35 +491,25 @@ def _added(a: float, b: float) -> float:
 
 
 def _local(tag: Any) -> str:
-    text = str(tag)
-    return text.rsplit("}", 1)[-1]
+    return str(tag).rpartition("}")[2]
 
 
-def _lines(text: str) -> Iterator[str]:
-    for line in text[:EXCERPT_WINDOW].strip().splitlines():
-        if line.strip():
-            yield line.rstrip()
+def _lines(text: str, n: int) -> list[str]:
+    """The first `n` lines of `text` that are not blank (the blank ones skipped in C)."""
+    found = filter(str.strip, text[:EXCERPT_WINDOW].strip().splitlines())
+    return [line.rstrip() for line in islice(found, n)]
 
 
 def _excerpt(message: str | None, text: str, kind: str | None) -> str | None:
     """The first lines of a failure's message and text, as short as the product keeps it."""
     message = message or ""
     body = text[:EXCERPT_WINDOW].strip()
-    lines = list(_first(_lines(message), MESSAGE_LINES))
+    lines = _lines(message, MESSAGE_LINES) if message else []
     if body and body not in message[:EXCERPT_WINDOW]:
-        lines += _first(_lines(body), MESSAGE_LINES - len(lines))
+        lines += _lines(body, MESSAGE_LINES - len(lines))
     if not lines:
         return kind or None
     return "\n".join(lines)[:MESSAGE_CHARS]
-
-
-def _first(lines: Iterator[str], n: int) -> list[str]:
-    out: list[str] = []
-    for line in lines:
-        if len(out) >= n:
-            break
-        out.append(line)
-    return out
 
 
 def _timestamp(text: str | None) -> datetime | None:
@@ -543,7 +609,7 @@ class _Guarded(io.RawIOBase):
 
 
 _KIND_CACHE = 256  # distinct element names whose kind is remembered (a flood of names is not)
-_OTHER, _SUITE, _CASE, _OUTCOME = range(4)
+_OTHER, _SUITE, _CASE, _OUTCOME = range(1, 5)  # (true: `kinds.get(tag) or …`)
 
 
 class _Reader:
@@ -553,11 +619,14 @@ class _Reader:
 
     Suites are a stack of what their testcases inherit (file, timestamp); inside a testcase
     only its direct children count, and only an outcome's own text is kept, up to the
-    excerpt's window."""
+    excerpt's window. A testcase's start only keeps its attributes (the dict lxml made):
+    after each chunk of the document they are read into columns in C (`take`), so they
+    never pile up; its status is PASSED unless an outcome says otherwise."""
 
     def __init__(self, report: Report, *, budget: int | None = None) -> None:
         self.report = report
-        # Elements other than testcases still allowed before `_Flood` (None: no limit).
+        # Elements other than testcases still allowed before `_Flood` (None: no limit), less
+        # the allowance of the batch's testcases (see `_flooded`).
         self.budget = -1 if budget is None else budget
         self.counting = budget is not None
         self.kinds: dict[str, int] = {}
@@ -565,17 +634,22 @@ class _Reader:
         self.suite: tuple[str, str] = ("", "")  # the innermost one's
         self.timestamp_of: tuple[str, str] | None = None
         self.depth = -1  # inside a testcase: how deep (0: the testcase itself); -1: outside
-        self.flaky = False
         self.outcome: str | None = None  # the outcome element open as the testcase's child
-        self.attrib: dict[str, str] = {}
+        self.attrib: Mapping[str, str] = {}
         self.text: list[str] | None = None  # its text, while no child has started
         self.text_size = 0
-        # The batch read since the last flush, column by column (the last: the open one).
+        # The batch read since the last flush: the attributes of the testcases read since
+        # the last `take`, then columns (the testcase's own file, "" or None if it has none).
+        self.attribs: list[Mapping[str, str]] = []
+        self.room = BATCH  # how many `attribs` fill the batch
         self.classnames: list[str] = []
         self.names: list[str] = []
-        self.files: list[str] = []
-        self.codes = bytearray()
+        self.files: list[str | None] = []
         self.times: list[str | None] = []
+        # From which testcase on each suite was the innermost (the batch's first: 0).
+        self.runs: list[tuple[int, tuple[str, str]]] = [(0, self.suite)]
+        self.codes: dict[int, int] = {}  # by position in the batch, where not PASSED
+        self.flaky: set[int] = set()  # positions with a flaky or rerun outcome
         self.messages: dict[int, str] = {}
 
     def _kind(self, tag: str) -> int:
@@ -595,50 +669,55 @@ class _Reader:
             self.kinds[tag] = kind
         return kind
 
-    def start(self, tag: str, attrib: dict[str, str]) -> None:
+    def start(self, tag: str, attrib: Mapping[str, str]) -> None:
         depth = self.depth
         if depth >= 0:  # inside a testcase
             self.budget -= 1
             if self.budget < 0 and self.counting:
-                raise _Flood
+                self._flooded()
             self.depth = depth + 1
             self.text_size = EXCERPT_WINDOW  # an outcome's text is what precedes its first child
             if depth == 0 and (self.kinds.get(tag) or self._kind(tag)) == _OUTCOME:
-                self.outcome, self.attrib = _local(tag), dict(attrib)
+                self.outcome, self.attrib = _local(tag), attrib  # (lxml's own: not reused)
                 self.text, self.text_size = [], 0
             return
         kind = self.kinds.get(tag)
         if kind is None:
             kind = self._kind(tag)
         if kind == _CASE:
-            # Runs once a testcase: kept to appends, the status fixed up by its outcomes.
-            self.budget += FLOOD_PER_TESTCASE
+            # Runs once a testcase: kept to an append (the batch is full only between two).
+            attribs = self.attribs
+            if len(attribs) >= self.room:
+                self.flush()
+                attribs = self.attribs
             self.depth = 0
-            self.flaky = False
-            get = attrib.get
-            self.classnames.append(
-                (get("classname") or get("class") or "").strip()[:CLASSNAME_CHARS]
-            )
-            self.names.append((get("name") or "").strip()[:NAME_CHARS])
-            file = get("file")
-            self.files.append(file[:FILE_CHARS] if file else self.suite[0])
-            self.codes.append(PASSED)
-            self.times.append(get("time"))
-            if self.report.timestamp is None and self.suite is not self.timestamp_of:
-                self.timestamp_of = self.suite
-                self.report.timestamp = _timestamp(self.suite[1])
+            attribs.append(attrib)
             return
         self.budget -= 1
         if self.budget < 0 and self.counting:
-            raise _Flood
+            self._flooded()
         self.suites.append(self.suite)
         if kind == _OTHER:  # (inherits what its parent has: a flood of elements costs little)
             return
         file, stamp = self.suite
-        self.suite = (
-            (attrib.get("file") or "")[:FILE_CHARS] or file,
-            attrib.get("timestamp") or stamp,
+        self._moved(
+            ((attrib.get("file") or "")[:FILE_CHARS] or file, attrib.get("timestamp") or stamp)
         )
+
+    def _flooded(self) -> None:
+        """The budget is spent, but for the allowance of the batch's testcases (counted at
+        the flush, not at each testcase's start)."""
+        if self.budget + FLOOD_PER_TESTCASE * (len(self.names) + len(self.attribs)) < 0:
+            raise _Flood
+
+    def _moved(self, suite: tuple[str, str]) -> None:
+        """The innermost suite is now `suite`: the testcases from here on inherit from it."""
+        self.suite = suite
+        at = len(self.names) + len(self.attribs)
+        if self.runs[-1][0] == at:
+            self.runs[-1] = (at, suite)
+        else:
+            self.runs.append((at, suite))
 
     def data(self, text: str) -> None:
         if self.text is not None and self.text_size < EXCERPT_WINDOW:
@@ -648,54 +727,150 @@ class _Reader:
     def end(self, _tag: str) -> None:
         depth = self.depth
         if depth < 0:
-            self.suite = self.suites.pop()
+            suite = self.suites.pop()
+            if suite is not self.suite:
+                self._moved(suite)
             return
         self.depth = depth - 1
-        if depth == 1:
-            if self.outcome is not None:
-                self._outcome()
-        elif depth == 0:
-            if self.flaky:
-                self.codes[-1] = FLAKY
-            if len(self.names) >= BATCH:
-                self.flush()
+        if depth == 1 and self.outcome is not None:
+            self._outcome()
 
     def _outcome(self) -> None:
         tag, attrib, self.outcome = self.outcome, self.attrib, None
         text, self.text = "".join(self.text or ()), None
+        at = len(self.names) + len(self.attribs) - 1  # the open testcase's
         codes = self.codes
-        code = codes[-1]
+        code = codes.get(at, PASSED)
         if tag == "failure":
-            codes[-1] = FAILED
+            codes[at] = FAILED
         elif tag == "error" and code != FAILED:
-            codes[-1] = ERROR
+            codes[at] = ERROR
         elif tag == "skipped" and code == PASSED:
-            codes[-1] = SKIPPED
+            codes[at] = SKIPPED
         elif tag in _FLAKY_TAGS:
-            self.flaky = True
-            if len(codes) - 1 in self.messages:
+            self.flaky.add(at)
+            if at in self.messages:
                 return
         else:
             return
         message = _excerpt(attrib.get("message"), text, attrib.get("type"))
         if message is None:
-            self.messages.pop(len(codes) - 1, None)
+            self.messages.pop(at, None)
         else:
-            self.messages[len(codes) - 1] = message
+            self.messages[at] = message
+
+    def take(self) -> None:
+        """Read the attributes kept since the last call into the batch's columns."""
+        attribs = self.attribs
+        if attribs:
+            classnames, names, files, times = _columns(attribs)
+            self.classnames += classnames
+            self.names += names
+            self.files += files
+            self.times += times
+            self.room -= len(attribs)
+            self.attribs = []
 
     def flush(self) -> None:
         """Hand the testcases read so far to the report, in one batch."""
-        if self.names:
-            report = self.report
-            report.add_batch(
-                self.classnames, self.names, self.files, self.codes, self.messages, self.times
+        self.take()
+        n = len(self.names)
+        if n:
+            codes = bytearray(n)
+            for at, code in self.codes.items():
+                codes[at] = code
+            for at in self.flaky:
+                codes[at] = FLAKY
+            runs = self._runs(n)
+            self._stamp(runs)
+            self.report.add_batch(
+                self.classnames, self.names, self._files(runs), codes, self.messages, self.times
             )
-        self.classnames, self.names, self.files = [], [], []
-        self.codes, self.messages, self.times = bytearray(), {}, []
+            self.budget += FLOOD_PER_TESTCASE * n
+        self.classnames, self.names, self.files, self.times = [], [], [], []
+        self.codes, self.flaky, self.messages = {}, set(), {}
+        self.room = BATCH
+        self.runs = [(0, self.suite)]
+
+    def _runs(self, n: int) -> list[tuple[int, int, tuple[str, str]]]:
+        """The batch's `n` testcases by suite: (first, stop, the suite they are in)."""
+        stops = [at for at, _ in self.runs[1:]] + [n]
+        return [
+            (at, stop, suite)
+            for (at, suite), stop in zip(self.runs, stops, strict=True)
+            if at < stop
+        ]
+
+    def _stamp(self, runs: list[tuple[int, int, tuple[str, str]]]) -> None:
+        """The report's timestamp: the first that parses of the testcases' suites'."""
+        report = self.report
+        for _, _, suite in runs:
+            if report.timestamp is not None:
+                return
+            if suite is not self.timestamp_of:
+                self.timestamp_of = suite
+                report.timestamp = _timestamp(suite[1])
+
+    def _files(self, runs: list[tuple[int, int, tuple[str, str]]]) -> list[str]:
+        """Each testcase's file: its own, or else its suite's."""
+        own = self.files
+        if all(own):
+            return own  # type: ignore[return-value]  # (no None: all are true)
+        inherited = list(chain.from_iterable(repeat(s[0], stop - at) for at, stop, s in runs))
+        if not any(own):
+            return inherited
+        return [file or suite for file, suite in zip(own, inherited, strict=True)]
 
     def close(self) -> Report:
         self.flush()
         return self.report
+
+
+# dict.get and str.strip for `map`, typed for what they are given (a mapping that is not a
+# dict, or None to strip: TypeError).
+_get = cast("Callable[[Mapping[str, str], str], str | None]", dict.get)
+_strip = cast("Callable[[str | None], str]", str.strip)
+
+
+def _columns(
+    attribs: list[Mapping[str, str]],
+) -> tuple[list[str], list[str], list[str | None], list[str | None]]:
+    """The class names, names, own files and times of testcases given their attributes:
+    in C where the attributes are the usual ones (dicts, with a class name and a name, none
+    too long), a testcase at a time otherwise."""
+    try:
+        given = list(map(_get, attribs, repeat("classname")))
+        names = list(map(_strip, map(_get, attribs, repeat("name"))))
+        files = list(map(_get, attribs, repeat("file")))
+        times = list(map(_get, attribs, repeat("time")))
+    except TypeError:  # (a testcase without attributes, or without a name)
+        return _each_columns(attribs)
+    if not all(given):
+        return _each_columns(attribs)
+    classnames = list(map(_strip, given))
+    if (
+        max(map(len, classnames)) > CLASSNAME_CHARS
+        or max(map(len, names)) > NAME_CHARS
+        or max(map(len, filter(None, files)), default=0) > FILE_CHARS
+    ):
+        return _each_columns(attribs)
+    return classnames, names, files, times
+
+
+def _each_columns(
+    attribs: list[Mapping[str, str]],
+) -> tuple[list[str], list[str], list[str | None], list[str | None]]:
+    classnames: list[str] = []
+    names: list[str] = []
+    files: list[str | None] = []
+    times: list[str | None] = []
+    for attrib in attribs:
+        get = attrib.get
+        classnames.append((get("classname") or get("class") or "").strip()[:CLASSNAME_CHARS])
+        names.append((get("name") or "").strip()[:NAME_CHARS])
+        files.append((get("file") or "")[:FILE_CHARS])
+        times.append(get("time"))
+    return classnames, names, files, times
 
 
 _SAFE: dict[str, Any] = {
@@ -748,6 +923,7 @@ def _parse(source: IO[bytes], *, rewindable: bool, pull: bool = False) -> Report
             parser = etree.XMLParser(target=reader, **{**_SAFE, "resolve_entities": "internal"})
             while chunk := stream.read(CHUNK):
                 parser.feed(chunk)
+                reader.take()
             parser.close()
     except etree.XMLSyntaxError as exc:
         if stream.size == 0:
@@ -786,7 +962,7 @@ def _pull(stream: _Guarded, reader: _Reader) -> None:
                     continue
                 if reader.depth < 0:
                     case = elem
-                reader.start(elem.tag, elem.attrib)
+                reader.start(elem.tag, dict(elem.attrib))  # (kept: not tied to the element)
                 continue
             if skipped and elem in skipped:
                 skipped.discard(elem)
@@ -796,6 +972,7 @@ def _pull(stream: _Guarded, reader: _Reader) -> None:
             reader.end(elem.tag)
         if not chunk:
             break
+        reader.take()
         if root is not None:
             _prune(root)
 

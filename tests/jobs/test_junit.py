@@ -7,6 +7,8 @@ import io
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import pytest
 
 from jobs.components import ComponentMap
 from jobs.config import Sprint
-from jobs.junit import JUnitError, Report, _parse, parse
+from jobs.junit import BATCH, JUnitError, Report, _columns, _each_columns, _parse, parse
 from storage.models import TestStatus
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "junit"
@@ -417,3 +419,60 @@ def test_escaped_characters_in_names_are_read_as_characters() -> None:
     case = parse(doc).cases[("a & b", 'x < y & "z"')]
     assert case.message == "1 & 2\n3 & 4"
     assert both_ways(doc)[0] == both_ways(doc)[1]
+
+
+# -- a batch read in C (parse was slower than junitparser) ------------------------------
+# A testcase's attributes are read into columns in C, and a batch of new tests enters the
+# hash table without merging; the odd cases go the slow way, with the same results.
+
+
+def test_odd_attributes_read_in_c_as_one_testcase_at_a_time() -> None:
+    usual = {"classname": " c ", "name": " n ", "file": "f.py", "time": "0.1", "line": "3"}
+    odd: list[Mapping[str, str]] = [
+        {"classname": "", "class": "k", "name": "a"},
+        {"class": "k", "name": "b"},
+        {"classname": "c"},
+        {"classname": "c" * 1500, "name": "n" * 2500, "file": "f" * 1500},
+        {"classname": "c", "name": "d", "file": ""},
+        {},
+    ]
+    batches: list[list[Mapping[str, str]]] = [[usual] * 3, [usual, *odd], [usual, *odd[-2:]]]
+    for attribs in batches:
+        assert _columns(attribs) == _each_columns(attribs)
+    assert _columns([usual]) == (["c"], ["n"], ["f.py"], ["0.1"])
+
+
+def test_duplicates_across_and_within_batches_are_merged_into_the_first() -> None:
+    """Tests repeated in the batch, and from batches before, amid thousands of new ones:
+    the batch is then merged one testcase at a time, the hash table left whole."""
+    cases = []
+    for i in range(3 * BATCH):
+        outcome = "<failure/>" if i % 1000 == 7 else ""
+        cases.append(f"<testcase classname='c{i % 3}' name='t{i}' time='1'>{outcome}</testcase>")
+    # A pass then a failure of one test, twice in one batch, and again batches later.
+    cases[10] = "<testcase classname='c2' name='t5' time='2'/>"
+    cases[BATCH + 3] = "<testcase classname='c2' name='t5' time='0.5'><failure/></testcase>"
+    cases[2 * BATCH + 1] = "<testcase classname='c2' name='t5' time='0.25'/>"
+    doc = f"<testsuite name='s'>{''.join(cases)}</testsuite>".encode()
+    report = parse(doc)
+    assert report.testcases == 3 * BATCH
+    assert len(report) == 3 * BATCH - 3
+    c = report.cases
+    assert c[("c2", "t5")].status is TestStatus.FLAKY
+    assert report.durations[report.find("c2", "t5") or 0] == 3.75
+    assert c[("c2", "t1007")].status is TestStatus.FAILED
+    assert report.indexes([(c.classname, c.name) for c in c.values()]) == list(range(len(c)))
+
+
+def test_testcases_of_one_batch_inherit_each_their_suites_file_and_timestamp() -> None:
+    doc = b"""<testsuites>
+      <testsuite file="a.py" timestamp="not a time"><testcase classname="c" name="1"/>
+        <testsuite file="b.py"><testcase classname="c" name="2"/></testsuite>
+        <testcase classname="c" name="3" file="own.py"/><testcase classname="c" name="4"/>
+      </testsuite>
+      <testsuite timestamp="2025-10-31T13:00:00Z"><testcase classname="c" name="5"/></testsuite>
+    </testsuites>"""
+    report = parse(doc)
+    files = {c.name: c.file for c in report.cases.values()}
+    assert files == {"1": "a.py", "2": "b.py", "3": "own.py", "4": "a.py", "5": None}
+    assert report.timestamp == datetime(2025, 10, 31, 13, tzinfo=UTC)
