@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import repeat
-from operator import and_, ne, or_
+from operator import and_, itemgetter, ne, or_
 from typing import NamedTuple
 
 from jobs import junit
@@ -25,18 +25,6 @@ NEW = 255  # Known.code of a test the branch did not know
 Counted = Counter[tuple[int, int]]
 
 
-class _Memo(dict[tuple[int, int], int]):
-    """A function's values, computed on first use: looked up in C once they are known."""
-
-    def __init__(self, function: Callable[[tuple[int, int]], int]) -> None:
-        super().__init__()
-        self._function = function
-
-    def __missing__(self, key: tuple[int, int]) -> int:
-        value = self[key] = self._function(key)
-        return value
-
-
 class Components:
     """Component names as numbers (0: none), and the number of each test of a report: looked
     up once per (class, file) pair rather than globbed per test, the pairs mapped in bulk.
@@ -45,15 +33,23 @@ class Components:
     def __init__(self, parsed: junit.Report, *, sprint: Sprint) -> None:
         self.names: list[str | None] = [None]
         self.ids: dict[str | None, int] = {None: 0}
-        mapper = ComponentMap(sprint)
+        mapper = ComponentMap.shared(sprint)
         classnames, files = parsed.classnames, parsed.files
-
-        def component_of(pair: tuple[int, int]) -> int:
-            return self.id(mapper(files[pair[1]], classnames[pair[0]]))
-
-        by_pair = _Memo(component_of)
+        # Each (class, file) pair once, in C; its component from what the process has
+        # mapped before (a repeat report's are all there), globbed only where not.
+        pairs = list(dict.fromkeys(zip(parsed.class_of, parsed.file_of, strict=True)))
+        keys = list(
+            zip(
+                map(files.__getitem__, map(itemgetter(1), pairs)),
+                map(classnames.__getitem__, map(itemgetter(0), pairs)),
+                strict=True,
+            )
+        )
+        known = mapper.known()
+        found = [known[key] if key in known else mapper(*key) for key in keys]
+        number = dict(zip(pairs, map(self.id, found), strict=True))
         self.of = array(
-            "I", map(by_pair.__getitem__, zip(parsed.class_of, parsed.file_of, strict=True))
+            "I", map(number.__getitem__, zip(parsed.class_of, parsed.file_of, strict=True))
         )
 
     def id(self, name: str | None) -> int:

@@ -7,6 +7,13 @@ import re
 
 from jobs.config import Source, Sprint
 
+# Maps kept by `shared`, and the (file, classname) pairs each remembers (~200 bytes a
+# pair): a CI sends the same suite report after report, so a repeat report's tests are
+# mapped without a glob.
+SHARED_MAPS = 4
+SHARED_PAIRS = 50_000
+Rules = tuple[tuple[str, tuple[str, ...]], ...]
+
 
 class ComponentMap:
     """Maps a test to the first component (in sprint-file order) whose globs match it.
@@ -19,9 +26,8 @@ class ComponentMap:
 
     def __init__(self, sprint: Sprint) -> None:
         rules = [
-            (c.name, "|".join(f"(?:{fnmatch.translate(g)})" for g in c.tests))
-            for c in sprint.components
-            if c.source is Source.TESTS and c.tests
+            (name, "|".join(f"(?:{fnmatch.translate(g)})" for g in tests))
+            for name, tests in rules_of(sprint)
         ]
         self._names = [name for name, _ in rules]
         # One pattern for all components, an alternative each in the sprint file's order:
@@ -29,6 +35,26 @@ class ComponentMap:
         # match per candidate instead of one per component.
         self._pattern = re.compile("|".join(f"(?P<c{i}>{p})" for i, (_, p) in enumerate(rules)))
         self._cache: dict[tuple[str | None, str], str | None] = {}
+
+    @classmethod
+    def shared(cls, sprint: Sprint) -> ComponentMap:
+        """This process's map for the sprint's rules (made on first use): what it has
+        mapped stays known to the next report. Bounded: a few maps of at most
+        SHARED_PAIRS pairs each (a map that is full starts over)."""
+        rules = rules_of(sprint)
+        found = _shared.get(rules)
+        if found is None or len(found._cache) > SHARED_PAIRS:
+            # (A new map rather than the old one emptied: a report mapping its tests in
+            # another thread keeps the one it holds.)
+            _shared.pop(rules, None)
+            for oldest in list(_shared)[: max(len(_shared) - SHARED_MAPS + 1, 0)]:
+                _shared.pop(oldest, None)
+            found = _shared[rules] = cls(sprint)
+        return found
+
+    def known(self) -> dict[tuple[str | None, str], str | None]:
+        """The (file, classname) pairs mapped so far, and their components: read only."""
+        return self._cache
 
     def _first(self, candidates: list[str]) -> str | None:
         """The first component (in sprint-file order) whose globs match any candidate."""
@@ -56,3 +82,18 @@ class ComponentMap:
                 break
         self._cache[key] = found
         return found
+
+
+def rules_of(sprint: Sprint) -> Rules:
+    """What decides a test's component: each tests component's name and globs, in order."""
+    return tuple(
+        (c.name, tuple(c.tests)) for c in sprint.components if c.source is Source.TESTS and c.tests
+    )
+
+
+_shared: dict[Rules, ComponentMap] = {}
+
+
+def clear_shared() -> None:
+    """Forget the maps `ComponentMap.shared` keeps (a benchmark's cold start)."""
+    _shared.clear()

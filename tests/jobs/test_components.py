@@ -1,0 +1,78 @@
+"""Components of a report's tests: the map a process keeps for a sprint's rules, so a
+repeat report is mapped without globbing again, and what it may hold."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from jobs import components, junit
+from jobs.classify import Components
+from jobs.components import ComponentMap
+from jobs.config import Sprint, validate_sprint
+from tests.support.sprints import minimal
+
+REPORT = b"""<testsuite name="s">
+  <testcase classname="tests.core.test_a" name="one" file="tests/core/test_a.py"/>
+  <testcase classname="tests.core.test_a" name="two" file="tests/core/test_a.py"/>
+  <testcase classname="tests.ui.test_b" name="three" file="tests/ui/test_b.py"/>
+  <testcase classname="tests.core.test_c" name="four"/>
+</testsuite>"""
+
+
+def _sprint(globs: list[str]) -> Sprint:
+    raw = minimal()
+    raw["components"][0]["tests"] = globs
+    return validate_sprint(raw)
+
+
+def _mapped(sprint: Sprint) -> list[str | None]:
+    found = Components(junit.parse(REPORT), sprint=sprint)
+    return [found.names[number] for number in found.of]
+
+
+@pytest.fixture(autouse=True)
+def _cold() -> Iterator[None]:
+    components.clear_shared()
+    yield
+    components.clear_shared()
+
+
+def test_a_repeat_report_is_mapped_without_globbing_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sprint = _sprint(["tests/core/**"])
+    first = _mapped(sprint)
+    globbed: list[Any] = []
+    glob = ComponentMap._first
+
+    def counted(self: ComponentMap, candidates: list[str]) -> str | None:
+        globbed.append(candidates)
+        return glob(self, candidates)
+
+    monkeypatch.setattr(ComponentMap, "_first", counted)
+    assert _mapped(sprint) == first == ["Core", "Core", None, "Core"]
+    assert globbed == []
+
+
+def test_the_kept_map_follows_the_sprints_globs() -> None:
+    assert _mapped(_sprint(["tests/core/**"])) == ["Core", "Core", None, "Core"]
+    # The sprint file changed: its tests are mapped by the new globs, not the kept ones.
+    assert _mapped(_sprint(["tests/ui/**"])) == [None, None, "Core", None]
+    assert _mapped(_sprint(["tests/core/**"])) == ["Core", "Core", None, "Core"]
+
+
+def test_the_kept_maps_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(components.SHARED_MAPS + 3):
+        _mapped(_sprint([f"tests/area{n}/**"]))
+    assert len(components._shared) == components.SHARED_MAPS
+    # A map holding more pairs than allowed is started afresh (and still maps right).
+    monkeypatch.setattr(components, "SHARED_PAIRS", 2)
+    sprint = _sprint(["tests/core/**"])
+    kept = ComponentMap.shared(sprint)
+    _mapped(sprint)
+    assert len(kept.known()) == 3  # (class, file) pairs
+    assert _mapped(sprint) == ["Core", "Core", None, "Core"]
+    assert ComponentMap.shared(sprint) is not kept
