@@ -55,6 +55,7 @@ from storage import queries
 from storage.db import Database
 from storage.ingest import KnownRow
 from storage.models import Alert, KnownTest, MetricSample, Quarantine, TestReport
+from storage.queries import bulk
 from storage.queries import quarantine as quarantine_store
 
 log = logging.getLogger(__name__)
@@ -480,6 +481,10 @@ class _Plan:
         """The new tests, in the order of their keys: stored in that order they append to
         the indexes instead of writing all over them (twice as fast for a first report of
         700k tests; on PostgreSQL too)."""
+        return _rows(self.new_columns())
+
+    def new_columns(self) -> _StagedTests:
+        """`new_rows`, column by column."""
         p, new = self.parsed, self.result.new
         keys = bytearray()
         prefixes = _key_prefixes(p)
@@ -497,7 +502,7 @@ class _Plan:
             status=_looked_up(_STATUS_NAMES, p.status_of, tests),
             message=self._failure_messages(tests),
         )
-        return _rows(staged)
+        return staged
 
     def updates(self, report_id: int, *, status_changed: bool) -> Iterator[tuple[Any, ...]]:
         """Known tests whose status (or else only their component) changed."""
@@ -568,8 +573,10 @@ def receive_junit(
     now: datetime,
 ) -> Ingested:
     """Ingest one JUnit document so that nothing waits on it: parse, read the branch and
-    classify without any lock, stage the new tests on the connection that will write them,
-    then one short transaction writes it all (committed here; one transaction per report).
+    classify without any lock, stage the new tests on the connection that will write them
+    (SQLite; PostgreSQL copies them in as it writes, the server inserting while Python
+    binds), then one short transaction writes it all (committed here; one transaction per
+    report).
     If another ingest changed the branch meanwhile, the report is classified again under
     the lock, so the outcome is the same as if they had run one after the other."""
     check_run_info(info, now=now)
@@ -582,10 +589,11 @@ def receive_junit(
         started = time.perf_counter()
         plan = _prepare(sprint=sprint, document=document, digest=digest, info=info, now=now)
         with db.connect() as connection:
+            staging = bulk.stages_tests(connection=connection)
             try:
                 with db.read(connection=connection) as session:
                     plan.classify(session=session)
-                if plan.result.new:
+                if plan.result.new and staging:
                     queries.stage_tests(connection=connection, rows=plan.new_rows())
                 plan.refs()
                 ready = time.perf_counter()
@@ -606,7 +614,8 @@ def receive_junit(
                     len(plan.result.changed),
                 )
             finally:
-                queries.unstage_tests(connection=connection)
+                if staging:
+                    queries.unstage_tests(connection=connection)
     return result
 
 
@@ -637,8 +646,10 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
         # Nothing read yet, or another ingest wrote the branch since: read it again under
         # the lock, where nothing can change it.
         plan.classify(session=session)
-        if plan.result.new:  # (else what is staged from before is left out below)
-            queries.stage_tests(connection=session.connection(), rows=plan.new_rows())
+        connection = session.connection()
+        # (Without new tests, what is staged from before is left out below.)
+        if plan.result.new and bulk.stages_tests(connection=connection):
+            queries.stage_tests(connection=connection, rows=plan.new_rows())
     held = _held(session=session, plan=plan)
     if held.flaky_failures:
         # Quarantined or found flaky across runs: stored and counted as flaky, as a
@@ -765,7 +776,8 @@ def _persist(*, session: Session, plan: _Plan, staged: bool) -> TestReport:
     )
     report_id = _id(report.id)
     # First seen: when sprintbot received it (history's time axis).
-    if result.new:
+    staging = bulk.stages_tests(connection=session.connection())
+    if result.new and staging:
         queries.insert_staged_tests(
             session=session,
             branch=info.branch,
@@ -773,7 +785,16 @@ def _persist(*, session: Session, plan: _Plan, staged: bool) -> TestReport:
             first_seen_at=plan.now,
             at=plan.at,
         )
-    if not staged:
+    elif result.new:
+        bulk.copy_tests(
+            session=session,
+            branch=info.branch,
+            report_id=report_id,
+            first_seen_at=plan.now,
+            at=plan.at,
+            columns=plan.new_columns(),
+        )
+    if not staged and staging:
         queries.unstage_tests(connection=session.connection())
     queries.update_tests(
         session=session, rows=plan.updates(report_id, status_changed=True), changed_at=plan.at

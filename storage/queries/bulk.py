@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from itertools import islice, repeat
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -54,11 +55,12 @@ def _stage(connection: Connection, rows: Iterable[tuple[Any, ...]], *, postgres:
                 for row in rows:
                     copy.write_row(row)
         else:
-            # Keyed by `key`, so the insert walks it in the order of known_test's index.
+            # Keyed by `n`, the order of the keys the rows come in: the insert walks it in
+            # the order of known_test's index, and filling it appends (no index of text).
             cursor.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS staged_test (n INTEGER, key TEXT PRIMARY KEY, "
+                "CREATE TEMP TABLE IF NOT EXISTS staged_test (n INTEGER PRIMARY KEY, key TEXT, "
                 "classname TEXT, name TEXT, file TEXT, component TEXT, status TEXT, "
-                "message TEXT) WITHOUT ROWID"
+                "message TEXT)"
             )
             cursor.execute("DELETE FROM staged_test")
             for batch in _batches(rows):
@@ -68,6 +70,121 @@ def _stage(connection: Connection, rows: Iterable[tuple[Any, ...]], *, postgres:
                 )
     finally:
         cursor.close()
+
+
+def stages_tests(*, connection: Connection) -> bool:
+    """Whether new tests are staged before the write transaction (`stage_tests`, then
+    `insert_staged_tests`: SQLite), or copied straight into known_test in it (`copy_tests`:
+    PostgreSQL)."""
+    return connection.dialect.name != "postgresql"
+
+
+def copy_tests(
+    *,
+    session: Session,
+    branch: str,
+    report_id: int,
+    first_seen_at: datetime,
+    at: datetime,
+    columns: Sequence[Iterable[Any]],
+) -> None:
+    """PostgreSQL: add new tests to the branch's known tests, each with a result unless it
+    passed, as `insert_staged_tests` does; `columns`: STAGED_TEST_COLUMNS' values, `n`
+    first (left out: the rows come in its order).
+
+    The rows stream into known_test by COPY, so the server inserts them while Python is
+    still binding the next ones (staged first, the two took turns: a tenth of a 1M-test
+    first report), and nothing is written twice."""
+    team = team_of(session)
+    # Every team's highest id (SQL text, which the team scope leaves alone): the rows
+    # copied take ids above it, which finds them again for their results.
+    base = int(session.execute(text("SELECT max(id) FROM known_test")).scalar() or 0)
+    head = "\t".join(_copy_texts([str(team), branch]))
+    tail = "\t".join(
+        _copy_texts(
+            [
+                _bind_time(session, first_seen_at).isoformat(),
+                _bind_time(session, at).isoformat(),
+                str(report_id),
+            ]
+        )
+    )
+    cursor = session.connection().connection.cursor()
+    try:
+        with cursor.copy(
+            "COPY known_test (team_id, branch, key, classname, name, file, component, status, "
+            "message, first_seen_at, changed_at, last_report_id) FROM STDIN"
+        ) as copy:
+            encoding = cursor.connection.info.encoding
+            for chunk in _copy_chunks(columns[1:], head=head, tail=tail, encoding=encoding):
+                copy.write(chunk)
+    finally:
+        cursor.close()
+    # The rows above `base` this report last wrote are the ones just copied: their results
+    # in the order of their ids, as an insert returning them would give them.
+    session.execute(
+        text(
+            "INSERT INTO test_result (report_id, test_id, status, previous_status, message) "
+            "SELECT :report, id, status, NULL, message FROM known_test "
+            "WHERE id > :base AND team_id = :team AND branch = :branch "
+            "AND last_report_id = :report AND status <> 'passed' ORDER BY id"
+        ),
+        {"report": report_id, "base": base, "team": team, "branch": branch},
+    )
+
+
+def _copy_chunks(
+    columns: Sequence[Iterable[str | None]],
+    *,
+    head: str,
+    tail: str,
+    encoding: str,
+    size: int = 1024,
+) -> Iterator[bytes]:
+    """Rows of COPY's text format, `size` at a time: `head`, the columns' values, `tail`
+    (both already in that format). Each column is escaped for a chunk at once in C (a
+    Python call per value, psycopg's write_row, was most of the copy's Python time)."""
+    iterators = [iter(c) for c in columns]
+    while True:
+        values = [list(islice(i, size)) for i in iterators]
+        if not values[0]:
+            return
+        lines = map(
+            "\t".join,
+            zip(repeat(head), *map(_copy_texts, values), repeat(tail), strict=False),
+        )
+        yield ("\n".join(lines) + "\n").encode(encoding)
+
+
+def _copy_texts(values: list[str | None]) -> list[str]:
+    """Values in COPY's text format: a backslash, tab, newline and carriage return escaped,
+    None as \\N. Each distinct value escaped once, all of them joined by NUL (which no text
+    PostgreSQL stores holds) and escaped in four passes of `str.replace`."""
+    distinct = list(dict.fromkeys(values))
+    if len(distinct) == len(values) and None not in distinct:  # e.g. names
+        return _escaped(values)
+    escaped = _escaped(distinct)
+    memo = dict(zip(distinct, escaped, strict=True))
+    return list(map(memo.__getitem__, values))
+
+
+def _escaped(values: Sequence[str | None]) -> list[str]:
+    texts = ["" if v is None else v for v in values]
+    joined = "\0".join(texts)
+    if joined.count("\0") != len(texts) - 1:
+        raise ValueError("a NUL character in a text to store")  # (PostgreSQL refuses it too)
+    out = (
+        joined.replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .split("\0")
+    )
+    if None in values:  # (a few distinct values, where any is None)
+        for j, value in enumerate(values):
+            if value is None:
+                out[j] = "\\N"
+    return out
 
 
 def unstage_tests(*, connection: Connection) -> None:
@@ -109,7 +226,7 @@ def insert_staged_tests(
         )
         return
     base = _max_test_id(session)
-    inserted = session.execute(text(f"{insert} ORDER BY key").bindparams(*times), params).rowcount  # type: ignore[attr-defined]
+    inserted = session.execute(text(f"{insert} ORDER BY n").bindparams(*times), params).rowcount  # type: ignore[attr-defined]
     if _max_test_id(session) == base + inserted and _ids_follow(session, base, team, branch):
         # Under SQLite's write lock the rows took the next ids, in key order, which is the
         # staged order `n`: no need to look each up again.
