@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import case, update
 from sqlalchemy import select as sa_select
@@ -15,6 +15,14 @@ from storage.models import KnownTest, Quarantine, TestReport, TestResult
 
 _BATCH = 500
 _SHARDS = 20  # reports a run may be sharded into, as the flip window reads them
+
+
+def _open_ids() -> Any:
+    """The tests in quarantine now, as a subquery: a test of the branch is looked up by id
+    from it. (Joined instead, SQLite, which keeps no statistics of its tables, read every
+    known test of the branch to find the few quarantined: 1.4 ms a query at 20k tests,
+    0.1 ms this way.)"""
+    return sa_select(col(Quarantine.test_id)).where(col(Quarantine.released_at).is_(None))
 
 
 def open_quarantines(
@@ -29,7 +37,7 @@ def open_quarantines(
         .order_by(col(Quarantine.since), col(Quarantine.id))
     )
     if branch is not None:
-        query = query.where(col(KnownTest.branch) == branch)
+        query = query.where(col(KnownTest.branch) == branch, col(KnownTest.id).in_(_open_ids()))
     if test_ids is None:
         return [(q, t) for q, t in session.exec(query).all()]
     found: list[tuple[Quarantine, KnownTest]] = []
@@ -50,7 +58,14 @@ def quarantine_spans(*, session: Session, branch: str, until: datetime) -> list[
     rows = session.execute(
         sa_select(col(Quarantine.test_id), col(Quarantine.since), col(Quarantine.released_at))
         .join(KnownTest, col(KnownTest.id) == col(Quarantine.test_id))
-        .where(col(KnownTest.branch) == branch, col(Quarantine.since) < until)
+        .where(
+            col(KnownTest.branch) == branch,
+            col(Quarantine.since) < until,
+            # (Found by id from the quarantines, as `_open_ids` says why.)
+            col(KnownTest.id).in_(
+                sa_select(col(Quarantine.test_id)).where(col(Quarantine.since) < until)
+            ),
+        )
     ).all()
     return [QuarantineSpan(int(t), s, r) for t, s, r in rows]
 
@@ -60,9 +75,9 @@ def quarantined_states(*, session: Session, branch: str) -> list[tuple[str | Non
     as columns: ORM objects loaded earlier in the session would give their old status),
     for `numbers.quarantine_counted`."""
     rows = session.execute(
-        sa_select(col(KnownTest.component), col(KnownTest.status))
-        .join(Quarantine, col(Quarantine.test_id) == col(KnownTest.id))
-        .where(col(Quarantine.released_at).is_(None), col(KnownTest.branch) == branch)
+        sa_select(col(KnownTest.component), col(KnownTest.status)).where(
+            col(KnownTest.id).in_(_open_ids()), col(KnownTest.branch) == branch
+        )
     ).all()
     return [(c, str(st)) for c, st in rows]
 
@@ -70,9 +85,9 @@ def quarantined_states(*, session: Session, branch: str) -> list[tuple[str | Non
 def open_test_ids(*, session: Session, branch: str) -> set[int]:
     """The ids of the branch's tests in quarantine (not released)."""
     rows = session.execute(
-        sa_select(col(Quarantine.test_id))
-        .join(KnownTest, col(KnownTest.id) == col(Quarantine.test_id))
-        .where(col(Quarantine.released_at).is_(None), col(KnownTest.branch) == branch)
+        sa_select(col(KnownTest.id)).where(
+            col(KnownTest.id).in_(_open_ids()), col(KnownTest.branch) == branch
+        )
     ).scalars()
     return {int(i) for i in rows}
 
