@@ -155,8 +155,11 @@ def test_one_clock_process_serves_every_team_in_its_zone(
     ]
     try:
         deadline = time.monotonic() + 60
+        # (Each team's report and its two DMs go out in lanes of their own: waited for all.)
         while not all(p.read_text().count("missed slots before") == 2 for p in paths) or any(
-            len(_posted_to(fake_slack, f"U0{team.upper()}")) < 2 for team in today
+            len(_posted_to(fake_slack, f"U0{team.upper()}")) < 2
+            or not _posted_to(fake_slack, f"#{team}-status")
+            for team in today
         ):
             assert all(c.poll() is None for c in clocks), "a clock exited"
             assert time.monotonic() < deadline, [p.read_text()[-2000:] for p in paths]
