@@ -40,10 +40,12 @@ class ComponentMap:
     @classmethod
     def shared(cls, sprint: Sprint) -> ComponentMap:
         """This process's map for the sprint's rules (made on first use): what it has
-        mapped stays known to the next report. Bounded: a few maps of at most
-        SHARED_PAIRS pairs each (a map that is full starts over)."""
+        mapped stays known to the next report. Bounded: SHARED_MAPS maps (the least recently
+        used goes) of at most SHARED_PAIRS pairs each (a map that is full starts over)."""
         rules = rules_of(sprint)
-        found = _shared.get(rules)
+        found = _shared.pop(rules, None)
+        if found is not None:
+            _shared[rules] = found  # the most recently used last: the oldest go first
         if found is None or len(found._cache) >= SHARED_PAIRS:
             # (A new map rather than the old one emptied: a report mapping its tests in
             # another thread keeps the one it holds.)

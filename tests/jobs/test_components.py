@@ -78,3 +78,14 @@ def test_the_kept_maps_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(kept.known()) == 2
     assert _mapped(sprint) == ["Core", "Core", None, "Core"]
     assert ComponentMap.shared(sprint) is not kept
+
+
+def test_the_map_used_last_is_kept_longest() -> None:
+    # A process serving several teams in turn keeps the maps it uses, not the first made.
+    first = _sprint(["tests/area0/**"])
+    kept = ComponentMap.shared(first)
+    for n in range(1, components.SHARED_MAPS + 2):
+        ComponentMap.shared(first)  # used again between the others
+        _mapped(_sprint([f"tests/area{n}/**"]))
+    assert ComponentMap.shared(first) is kept
+    assert len(components._shared) == components.SHARED_MAPS
