@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,9 +10,8 @@ import pytest
 from sqlmodel import Session
 
 from jobs.config import Sprint, validate_sprint
-from jobs.ingest import RunInfo, ingest_junit
 from jobs.numbers import Move, Share, TestCounts, impact, moved
-from tests.support.reports import report
+from tests.support.reports import ingest, report
 from tests.support.sprints import minimal
 
 NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)
@@ -157,14 +155,7 @@ def test_moved_applies_moves_to_copies() -> None:
 
 
 def send(session: Session, s: Sprint, doc: bytes, run: str, branch: str = "main") -> Any:
-    return ingest_junit(
-        session=session,
-        sprint=s,
-        document=doc,
-        digest=hashlib.sha256(doc).hexdigest(),
-        info=RunInfo(run=run, branch=branch, at=NOW),
-        now=NOW,
-    ).reply
+    return ingest(session, s, doc, run=run, at=NOW, branch=branch)
 
 
 def test_ingest_counts_before_from_what_changed(session: Session) -> None:

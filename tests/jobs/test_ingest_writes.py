@@ -4,7 +4,6 @@ keeps, and the quarantine look-ups by id against the joins they replaced."""
 
 from __future__ import annotations
 
-import hashlib
 import random
 import threading
 from collections.abc import Iterator, Sequence
@@ -21,7 +20,6 @@ from jobs import components, junit
 from jobs import ingest as ingest_module
 from jobs.classify import Components
 from jobs.config import Sprint, validate_sprint
-from jobs.ingest import RunInfo, receive_junit
 from storage.db import Database
 from storage.models import (
     KnownTest,
@@ -35,24 +33,12 @@ from storage.models import (
 from storage.queries import bulk
 from storage.queries import quarantine as store
 from storage.scope import LEGACY, Scope
+from tests.support.reports import NOW, receive
 from tests.support.sprints import minimal
-
-NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)
 
 
 def _postgres(db: Database) -> bool:
     return db.engine.dialect.name == "postgresql"
-
-
-def _receive(db: Database, sprint: Sprint, doc: bytes, run: str, branch: str = "main") -> Any:
-    return receive_junit(
-        db=db,
-        sprint=sprint,
-        document=doc,
-        digest=hashlib.sha256(doc).hexdigest(),
-        info=RunInfo(run=run, branch=branch, at=NOW),
-        now=NOW,
-    ).reply
 
 
 def _suite(prefix: str, n: int, *, failing_every: int = 3) -> bytes:
@@ -188,7 +174,7 @@ def test_carriage_returns_and_escapes_in_a_report_are_stored_as_parsed(
         for i in range(len(odd))
     }
     assert any("\r" in (v or "") for e in expected for v in e)  # (a CR reaches storage)
-    _receive(db, example, doc, "r1")
+    receive(db, example, doc, "r1")
     with db.read() as session:
         stored = set(
             session.exec(
@@ -256,7 +242,7 @@ def _at_once(
     def run(job: tuple[Database, bytes, str, str]) -> None:
         scoped, doc, run_name, branch = job
         try:
-            _receive(scoped, sprint, doc, run_name, branch)
+            receive(scoped, sprint, doc, run_name, branch)
         except BaseException as e:
             errors.append(e)
             barrier.abort()
@@ -332,7 +318,7 @@ def test_the_same_branch_received_twice_at_once_is_as_one_after_the_other(
 
     def run(doc: bytes, name: str) -> None:
         try:
-            _receive(db, example, doc, name)
+            receive(db, example, doc, name)
         except BaseException as e:
             errors.append(e)
 
@@ -377,13 +363,13 @@ def test_an_ingest_failing_midway_through_the_copy_leaves_nothing(
         monkeypatch.setattr(bulk, "insert_staged_tests", broken_insert)
         monkeypatch.setattr(queries_module, "insert_staged_tests", broken_insert)
     with pytest.raises(RuntimeError, match="lost midway"):
-        _receive(db, example, doc, "r1")
+        receive(db, example, doc, "r1")
     with db.engine.connect() as conn:
         for table in ("known_test", "test_result", "test_report"):
             assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0  # noqa: S608
     monkeypatch.undo()
     # The pool's connections still work: the same report goes in whole.
-    reply = _receive(db, example, doc, "r1")
+    reply = receive(db, example, doc, "r1")
     assert reply["unique_tests"] == 5_000
     assert _stored(db, 1, "main", "r1") == _Stored(5_000, len(range(0, 5_000, 3)), 0)
     with db.read() as session:  # the times copied as text read back as given (UTC)

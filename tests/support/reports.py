@@ -31,15 +31,17 @@ def report(statuses: dict[str, str], *, files: dict[str, str] | None = None) -> 
 NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)  # when `receive` receives: day 3 of the example
 
 
-def receive(db: Database, sprint: Sprint, doc: bytes, run: str) -> dict[str, Any]:
-    """`doc` received as CI run `run` through the real ingest path (its own transactions);
-    the ingest's reply."""
+def receive(
+    db: Database, sprint: Sprint, doc: bytes, run: str, branch: str = "main"
+) -> dict[str, Any]:
+    """`doc` received as CI run `run` of `branch` through the real ingest path (its own
+    transactions); the ingest's reply."""
     return receive_junit(
         db=db,
         sprint=sprint,
         document=doc,
         digest=hashlib.sha256(doc).hexdigest(),
-        info=RunInfo(run=run, at=NOW),
+        info=RunInfo(run=run, branch=branch, at=NOW),
         now=NOW,
     ).reply
 
