@@ -55,7 +55,6 @@ from storage import queries
 from storage.db import Database
 from storage.ingest import KnownRow
 from storage.models import Alert, KnownTest, MetricSample, Quarantine, TestReport
-from storage.queries import bulk
 from storage.queries import quarantine as quarantine_store
 
 log = logging.getLogger(__name__)
@@ -589,7 +588,7 @@ def receive_junit(
         started = time.perf_counter()
         plan = _prepare(sprint=sprint, document=document, digest=digest, info=info, now=now)
         with db.connect() as connection:
-            staging = bulk.stages_tests(connection=connection)
+            staging = queries.stages_tests(connection=connection)
             try:
                 with db.read(connection=connection) as session:
                     plan.classify(session=session)
@@ -648,7 +647,7 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
         plan.classify(session=session)
         connection = session.connection()
         # (Without new tests, what is staged from before is left out below.)
-        if plan.result.new and bulk.stages_tests(connection=connection):
+        if plan.result.new and queries.stages_tests(connection=connection):
             queries.stage_tests(connection=connection, rows=plan.new_rows())
     held = _held(session=session, plan=plan)
     if held.flaky_failures:
@@ -776,7 +775,7 @@ def _persist(*, session: Session, plan: _Plan, staged: bool) -> TestReport:
     )
     report_id = _id(report.id)
     # First seen: when sprintbot received it (history's time axis).
-    staging = bulk.stages_tests(connection=session.connection())
+    staging = queries.stages_tests(connection=session.connection())
     if result.new and staging:
         queries.insert_staged_tests(
             session=session,
@@ -786,7 +785,7 @@ def _persist(*, session: Session, plan: _Plan, staged: bool) -> TestReport:
             at=plan.at,
         )
     elif result.new:
-        bulk.copy_tests(
+        queries.copy_tests(
             session=session,
             branch=info.branch,
             report_id=report_id,
