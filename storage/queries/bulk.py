@@ -24,50 +24,34 @@ STAGED_TEST_COLUMNS = ("n", "key", "classname", "name", "file", "component", "st
 
 
 def stage_tests(*, connection: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
-    """Put new tests (values of STAGED_TEST_COLUMNS in order: `n` counts from 1 in the order
-    of the unique keys) in `connection`'s staging table, replacing what it held. Outside a
-    transaction it runs in its own one, which on SQLite takes no write lock (it writes only
-    to the connection's TEMP schema)."""
-    postgres = connection.dialect.name == "postgresql"
+    """SQLite (`stages_tests`): put new tests (values of STAGED_TEST_COLUMNS in order: `n`
+    counts from 1 in the order of the unique keys) in `connection`'s staging table,
+    replacing what it held. Outside a transaction it runs in its own one, which takes no
+    write lock (it writes only to the connection's TEMP schema)."""
     if connection.in_transaction():
-        _stage(connection, rows, postgres=postgres)
+        _stage(connection, rows)
         return
-    connection.execution_options(**{READ_ONLY: not postgres})
+    connection.execution_options(**{READ_ONLY: True})
     with connection.begin():
-        _stage(connection, rows, postgres=postgres)
+        _stage(connection, rows)
 
 
-def _stage(connection: Connection, rows: Iterable[tuple[Any, ...]], *, postgres: bool) -> None:
+def _stage(connection: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
     columns = ", ".join(STAGED_TEST_COLUMNS)
     cursor = connection.connection.cursor()
     try:
-        if postgres:
-            # No index: the rows come in key order (`n`), and a temp table's sequential
-            # scan reads them back in that order (PostgreSQL synchronises no scan of local
-            # buffers), so the insert needs neither a sort nor the index's upkeep.
-            cursor.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS staged_test (n integer, key varchar(32), "
-                "classname text, name text, file text, component text, status varchar(10), "
-                "message text)"
+        # Keyed by `n`, the order of the keys the rows come in: the insert walks it in the
+        # order of known_test's index, and filling it appends (no index of text).
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS staged_test (n INTEGER PRIMARY KEY, key TEXT, "
+            "classname TEXT, name TEXT, file TEXT, component TEXT, status TEXT, message TEXT)"
+        )
+        cursor.execute("DELETE FROM staged_test")
+        for batch in _batches(rows):
+            cursor.executemany(
+                f"INSERT INTO staged_test ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                batch,
             )
-            cursor.execute("TRUNCATE staged_test")
-            with cursor.copy(f"COPY staged_test ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            # Keyed by `n`, the order of the keys the rows come in: the insert walks it in
-            # the order of known_test's index, and filling it appends (no index of text).
-            cursor.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS staged_test (n INTEGER PRIMARY KEY, key TEXT, "
-                "classname TEXT, name TEXT, file TEXT, component TEXT, status TEXT, "
-                "message TEXT)"
-            )
-            cursor.execute("DELETE FROM staged_test")
-            for batch in _batches(rows):
-                cursor.executemany(
-                    f"INSERT INTO staged_test ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-                    batch,
-                )
     finally:
         cursor.close()
 
@@ -194,7 +178,7 @@ def unstage_tests(*, connection: Connection) -> None:
     if connection.in_transaction():
         connection.exec_driver_sql("DROP TABLE IF EXISTS staged_test")
         return
-    connection.execution_options(**{READ_ONLY: connection.dialect.name != "postgresql"})
+    connection.execution_options(**{READ_ONLY: True})
     with connection.begin():
         connection.exec_driver_sql("DROP TABLE IF EXISTS staged_test")
 
@@ -202,8 +186,8 @@ def unstage_tests(*, connection: Connection) -> None:
 def insert_staged_tests(
     *, session: Session, branch: str, report_id: int, first_seen_at: datetime, at: datetime
 ) -> None:
-    """Add the staged tests to the branch's known tests, each with a result unless it passed
-    (a new test that passes needs none: known_test says when it was first seen)."""
+    """SQLite: add the staged tests to the branch's known tests, each with a result unless
+    it passed (a new test that passes needs none: known_test says when it was first seen)."""
     team = team_of(session)
     params = {"team": team, "branch": branch, "report": report_id, "seen": first_seen_at, "at": at}
     insert = (
@@ -213,18 +197,6 @@ def insert_staged_tests(
         ":seen, :at, :report FROM staged_test"
     )
     times = (bindparam("seen", type_=UTCDateTime), bindparam("at", type_=UTCDateTime))
-    if session.get_bind().dialect.name == "postgresql":
-        # One statement: the results take the ids the insert returns, instead of looking
-        # each new test up again on known_test's index (a third of the time, 1M tests).
-        session.execute(
-            text(
-                f"WITH added AS ({insert} RETURNING id, status, message) "  # noqa: S608
-                "INSERT INTO test_result (report_id, test_id, status, previous_status, message) "
-                "SELECT :report, id, status, NULL, message FROM added WHERE status <> 'passed'"
-            ).bindparams(*times),
-            params,
-        )
-        return
     base = _max_test_id(session)
     inserted = session.execute(text(f"{insert} ORDER BY n").bindparams(*times), params).rowcount  # type: ignore[attr-defined]
     if _max_test_id(session) == base + inserted and _ids_follow(session, base, team, branch):
