@@ -17,9 +17,10 @@ from storage.types import UTCDateTime
 
 from ._common import placeholder
 
-# New tests wait in a temporary table of the connection that will insert them, filled
-# before the write transaction begins: the Python work of binding a million rows is done
-# without SQLite's write lock, and the insert under it is one statement.
+# On SQLite new tests wait in a temporary table of the connection that will insert them,
+# filled before the write transaction begins: the Python work of binding a million rows is
+# done without the write lock, and the insert under it is one statement. (PostgreSQL has
+# no such lock on readers or other branches' writers: `copy_tests` streams them in.)
 STAGED_TEST_COLUMNS = ("n", "key", "classname", "name", "file", "component", "status", "message")
 
 
