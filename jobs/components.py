@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from typing import TypeVar
 
 from jobs.config import Source, Sprint
 
@@ -13,6 +14,7 @@ from jobs.config import Source, Sprint
 SHARED_MAPS = 4
 SHARED_PAIRS = 50_000
 Rules = tuple[tuple[str, tuple[str, ...]], ...]
+_K = TypeVar("_K")
 
 
 class ComponentMap:
@@ -35,7 +37,11 @@ class ComponentMap:
         # match per candidate instead of one per component.
         self._pattern = re.compile("|".join(f"(?P<c{i}>{p})" for i, (_, p) in enumerate(rules)))
         self._cache: dict[tuple[str | None, str], str | None] = {}
-        self._bound: int | None = None  # pairs remembered at most (None: all, for its life)
+        # What a file, and a class name, alone map to: a file's tests share it (a suite of
+        # one class a test, as jest-junit writes, globs its files, not each test).
+        self._files: dict[str, str | None] = {}
+        self._classes: dict[str, str | None] = {}
+        self._bound: int | None = None  # of each, remembered at most (None: all, for its life)
 
     @classmethod
     def shared(cls, sprint: Sprint) -> ComponentMap:
@@ -76,19 +82,25 @@ class ComponentMap:
             return self._cache[key]
         # The file decides when the report gives one: a dotted class name can match a
         # broader glob of an earlier component (`*.swarm.*` vs `tests/cli/swarm/**`).
-        found = None
-        for candidates in (
-            [file.removeprefix("./")] if file else [],
-            [classname, classname.replace(".", "/")],
-        ):
-            found = self._first(candidates)
-            if found is not None:
-                break
+        found = self._of(self._files, file, [file.removeprefix("./")]) if file else None
+        if found is None:
+            found = self._of(self._classes, classname, [classname, classname.replace(".", "/")])
+        self._remember(self._cache, key, found)
+        return found
+
+    def _of(self, known: dict[str, str | None], text: str, candidates: list[str]) -> str | None:
+        """What a file or a class name alone maps to: its `candidates` globbed once."""
+        if text in known:
+            return known[text]
+        found = self._first(candidates)
+        self._remember(known, text, found)
+        return found
+
+    def _remember(self, known: dict[_K, str | None], key: _K, found: str | None) -> None:
         # A kept map stops remembering at its bound, within a report too: a suite of one
         # class a test (jest-junit's default) held 40 MB after a 200k report otherwise.
-        if self._bound is None or len(self._cache) < self._bound:
-            self._cache[key] = found
-        return found
+        if self._bound is None or len(known) < self._bound:
+            known[key] = found
 
 
 def rules_of(sprint: Sprint) -> Rules:

@@ -89,3 +89,25 @@ def test_the_map_used_last_is_kept_longest() -> None:
         _mapped(_sprint([f"tests/area{n}/**"]))
     assert ComponentMap.shared(first) is kept
     assert len(components._shared) == components.SHARED_MAPS
+
+
+def test_a_files_tests_are_globbed_once_whatever_their_classes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # jest-junit writes a class name per test: the file, which they share, decides once.
+    cases = "".join(
+        f'<testcase classname="suite {i} works" name="t" file="tests/core/a.test.ts"/>'
+        for i in range(50)
+    )
+    parsed = junit.parse(f'<testsuite name="s">{cases}</testsuite>'.encode())
+    globbed: list[Any] = []
+    glob = ComponentMap._first
+
+    def counted(self: ComponentMap, candidates: list[str]) -> str | None:
+        globbed.append(candidates)
+        return glob(self, candidates)
+
+    monkeypatch.setattr(ComponentMap, "_first", counted)
+    found = Components(parsed, sprint=_sprint(["tests/core/**"]))
+    assert {found.names[n] for n in found.of} == {"Core"}
+    assert globbed == [["tests/core/a.test.ts"]]
