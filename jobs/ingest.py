@@ -775,25 +775,16 @@ def _persist(*, session: Session, plan: _Plan, staged: bool) -> TestReport:
     )
     report_id = _id(report.id)
     # First seen: when sprintbot received it (history's time axis).
-    staging = queries.stages_tests(connection=session.connection())
-    if result.new and staging:
-        queries.insert_staged_tests(
+    if result.new:
+        queries.add_new_tests(
             session=session,
             branch=info.branch,
             report_id=report_id,
             first_seen_at=plan.now,
             at=plan.at,
+            columns=plan.new_columns,
         )
-    elif result.new:
-        queries.copy_tests(
-            session=session,
-            branch=info.branch,
-            report_id=report_id,
-            first_seen_at=plan.now,
-            at=plan.at,
-            columns=plan.new_columns(),
-        )
-    if not staged and staging:
+    if not staged and queries.stages_tests(connection=session.connection()):
         queries.unstage_tests(connection=session.connection())
     queries.update_tests(
         session=session, rows=plan.updates(report_id, status_changed=True), changed_at=plan.at

@@ -25,6 +25,7 @@ from .blockers import (
 from .bulk import (
     STAGED_TEST_COLUMNS,
     UPDATED_TEST_COLUMNS,
+    add_new_tests,
     add_results,
     copy_tests,
     insert_staged_tests,
@@ -129,6 +130,7 @@ __all__ = [
     "add_lesson",
     "add_manual_score",
     "add_metric_samples",
+    "add_new_tests",
     "add_report",
     "add_results",
     "add_risk",

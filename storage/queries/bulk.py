@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice, repeat
 from typing import Any
@@ -62,6 +62,33 @@ def stages_tests(*, connection: Connection) -> bool:
     `insert_staged_tests`: SQLite), or copied straight into known_test in it (`copy_tests`:
     PostgreSQL)."""
     return connection.dialect.name != "postgresql"
+
+
+def add_new_tests(
+    *,
+    session: Session,
+    branch: str,
+    report_id: int,
+    first_seen_at: datetime,
+    at: datetime,
+    columns: Callable[[], Sequence[Iterable[Any]]],
+) -> None:
+    """A report's new tests into the branch's known tests, each with a result unless it
+    passed: the staged ones inserted (`insert_staged_tests`, SQLite), or `columns()` copied
+    in (`copy_tests`, PostgreSQL)."""
+    if stages_tests(connection=session.connection()):
+        insert_staged_tests(
+            session=session, branch=branch, report_id=report_id, first_seen_at=first_seen_at, at=at
+        )
+    else:
+        copy_tests(
+            session=session,
+            branch=branch,
+            report_id=report_id,
+            first_seen_at=first_seen_at,
+            at=at,
+            columns=columns(),
+        )
 
 
 def copy_tests(

@@ -4,7 +4,6 @@ repeat report is mapped without globbing again, and what it may hold."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -40,19 +39,24 @@ def _cold() -> Iterator[None]:
     components.clear_shared()
 
 
-def test_a_repeat_report_is_mapped_without_globbing_again(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    sprint = _sprint(["tests/core/**"])
-    first = _mapped(sprint)
-    globbed: list[Any] = []
+@pytest.fixture
+def globbed(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The candidates each glob is tried on, from the time the test asks for it."""
+    tried: list[list[str]] = []
     glob = ComponentMap._first
 
     def counted(self: ComponentMap, candidates: list[str]) -> str | None:
-        globbed.append(candidates)
+        tried.append(candidates)
         return glob(self, candidates)
 
     monkeypatch.setattr(ComponentMap, "_first", counted)
+    return tried
+
+
+def test_a_repeat_report_is_mapped_without_globbing_again(request: pytest.FixtureRequest) -> None:
+    sprint = _sprint(["tests/core/**"])
+    first = _mapped(sprint)
+    globbed: list[list[str]] = request.getfixturevalue("globbed")  # (from here on)
     assert _mapped(sprint) == first == ["Core", "Core", None, "Core"]
     assert globbed == []
 
@@ -91,23 +95,13 @@ def test_the_map_used_last_is_kept_longest() -> None:
     assert len(components._shared) == components.SHARED_MAPS
 
 
-def test_a_files_tests_are_globbed_once_whatever_their_classes(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_files_tests_are_globbed_once_whatever_their_classes(globbed: list[list[str]]) -> None:
     # jest-junit writes a class name per test: the file, which they share, decides once.
     cases = "".join(
         f'<testcase classname="suite {i} works" name="t" file="tests/core/a.test.ts"/>'
         for i in range(50)
     )
     parsed = junit.parse(f'<testsuite name="s">{cases}</testsuite>'.encode())
-    globbed: list[Any] = []
-    glob = ComponentMap._first
-
-    def counted(self: ComponentMap, candidates: list[str]) -> str | None:
-        globbed.append(candidates)
-        return glob(self, candidates)
-
-    monkeypatch.setattr(ComponentMap, "_first", counted)
     found = Components(parsed, sprint=_sprint(["tests/core/**"]))
     assert {found.names[n] for n in found.of} == {"Core"}
     assert globbed == [["tests/core/a.test.ts"]]
