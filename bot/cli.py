@@ -333,9 +333,9 @@ def _serve(settings: Settings, *, with_clock: bool, host: str) -> int:
     from bot.runtime import build_runtime, check_token
 
     runtime = build_runtime(settings)
+    refresher = runtime.keep_ready()  # first: its build runs before any other thread starts
     check_token(runtime.authorize)
     runtime.worker.start()
-    refresher = runtime.keep_ready()
     scheduler = None
     if with_clock:  # imported only here: `web` holds no scheduler (5 MB)
         from bot import clock

@@ -178,9 +178,11 @@ class Runtime:
         )
 
     def keep_ready(self) -> Refresher:
-        """Keep every team's figures built in the background (web, clock and run processes):
-        those of the sprint each team is served at the moment."""
+        """Keep every team's figures built in the background (web and run processes): those
+        of the sprint each team is served at the moment. The first team's are ready when
+        this returns (`Refresher.prime`): call it before starting the process's threads."""
         refresher = Refresher(self.contexts.served_readies, now=self.now)
+        refresher.prime()
         refresher.start()
         return refresher
 

@@ -32,6 +32,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlmodel import Session
+
 from jobs import figures
 from jobs.config import Sprint
 from jobs.figures import Figures
@@ -92,6 +94,27 @@ def decode(data: bytes, sprint: Sprint) -> Figures:
     are read (the fingerprint says so); they come from our own database."""
     state = pickle.loads(zlib.decompress(data))  # noqa: S301  (our own rows, see above)
     return Figures(sprint=sprint, **state)
+
+
+_compiled = threading.Event()
+_NO_BRANCH = "~"  # no branch is named so: git refuses the character
+
+
+def _compile_first(session: Session, sprint: Sprint, now: datetime) -> None:
+    """Before a process's first build, the same build on a branch with no tests. What the
+    first run of its queries keeps for good (compiled statements, result processors, the
+    pickler's names of each class's slots) is then made before the build's rows are read,
+    not among them: made among them, those few objects lay spread over the memory the rows
+    took, and Python's allocator hands an arena of 1 MB back only once nothing in it lives.
+    With `Refresher.prime` and UTC sessions: the web process at rest after its first build
+    of 20k tests went from 100-104 to 95-96 MB on PostgreSQL (without this, 95-98)."""
+    if _compiled.is_set():
+        return
+    empty = sprint.model_copy(
+        update={"sprint": sprint.sprint.model_copy(update={"branch": _NO_BRANCH})}
+    )
+    encode(figures.compute(session=session, sprint=empty, at=now))
+    _compiled.set()
 
 
 @dataclass
@@ -195,19 +218,28 @@ class Ready:
         self._copy = copy
         return copy
 
-    def _rebuild(self, now: datetime) -> _Copy:
-        local = stored.local_commits.count
+    def _compute(self, now: datetime) -> tuple[int, bytes]:
+        """The figures as of `now` and the generation they were built from, as stored."""
         with self.db.read() as session:
+            _compile_first(session, self.sprint, now)
             # The generation first: a write committed meanwhile is in the figures or not,
             # but the build never claims a generation newer than what it read.
             generation = stored.version(session=session).generation
-            fig = figures.compute(session=session, sprint=self.sprint, at=now)
+            return generation, encode(figures.compute(session=session, sprint=self.sprint, at=now))
+
+    def _rebuild(self, now: datetime) -> _Copy:
+        local = stored.local_commits.count
+        generation, data = self._compute(now)
         self.builds += 1
+        # The copy kept is read back from the stored bytes, once everything the build read
+        # is gone: the build's own objects lay among the rows' memory and kept some of it
+        # from being handed back (~1 MB at 20k tests).
+        fig = decode(data, self.sprint)
         until = valid_until(fig)
         copy = self._copy = _Copy(fig, generation, until, local, time.monotonic())
         # Stored by another thread: the caller may hold SQLite's write lock itself.
         storing = threading.Thread(
-            target=self._store, args=(fig, generation, until), name="ready-store", daemon=True
+            target=self._store, args=(fig, data, generation, until), name="ready-store", daemon=True
         )
         self._storing = [t for t in self._storing if t.is_alive()] + [storing]
         storing.start()
@@ -218,8 +250,7 @@ class Ready:
         for storing in self._storing:
             storing.join(timeout)
 
-    def _store(self, fig: Figures, generation: int, until: datetime) -> None:
-        data = encode(fig)
+    def _store(self, fig: Figures, data: bytes, generation: int, until: datetime) -> None:
         try:
             with self.db.session() as session:
                 stored.store(
@@ -259,6 +290,20 @@ class Refresher:
         self.poll = poll
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def prime(self) -> None:
+        """The first figures served, built (or loaded) and stored in the caller's thread: a
+        process does this before it starts its other threads, so that what they keep for
+        good from their start (connections, caches, compiled queries) is not spread over
+        the memory the build's rows take (see `_compile_first`; with the build beside the
+        other threads starting, the web process at rest was at 95-101 MB rather than 95-96).
+        A failure is logged: the refresher tries again."""
+        try:
+            for ready in self.readies()[:1]:
+                ready.figures(self.now())
+                ready.settle()
+        except Exception:
+            log.warning("could not build the figures at start", exc_info=True)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="ready-figures", daemon=True)

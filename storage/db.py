@@ -40,7 +40,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     except ArgumentError as exc:
         raise ValueError(f"not a database URL: {exc}") from None
     if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        # Sessions in UTC, as every stored instant is: psycopg then hands timestamps back
+        # in UTC rather than converting each through the server's zone (a ZoneInfo, whose
+        # conversions of a large read left hundreds of objects alive, holding memory).
+        options = f"{parsed.query.get('options', '')} -c TimeZone=UTC".strip()
+        connect_args = {"options": options, **kwargs.pop("connect_args", {})}
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "begin")
         def _on_begin_pg(conn: Connection) -> None:

@@ -240,3 +240,38 @@ def test_the_refresher_rebuilds_after_a_write_before_anyone_asks(
         assert ready.builds == 2
     finally:
         refresher.stop()
+
+
+def test_prime_has_the_first_figures_built_and_stored_when_it_returns(
+    db: Database, example: Sprint
+) -> None:
+    """A process builds its first figures before it starts its other threads: they are
+    there, stored for the other processes, the moment `prime` returns."""
+    with db.session() as session:
+        session.add(p0(NOW - timedelta(hours=1)))
+        session.commit()
+    ready = Ready(db=db, sprint=example)
+    Refresher(ready, now=lambda: NOW).prime()
+    assert ready.builds == 1 and ready.fresh(NOW)
+    with db.read() as session:
+        version = stored.version(session=session)
+    assert version.built == version.generation  # no waiting for a background store
+    other = Ready(db=db, sprint=example)  # another process: loads, does not compute
+    assert other.figures(NOW).blocker_counts()["P0"] == 1
+    assert other.builds == 0
+
+
+def test_a_failed_first_build_does_not_stop_the_start(
+    db: Database, example: Sprint, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    ready = Ready(db=db, sprint=example)
+
+    def unreachable(**_: Any) -> figures.Figures:
+        raise OSError("the database went away")
+
+    with monkeypatch.context() as m:
+        m.setattr(figures, "compute", unreachable)
+        Refresher(ready, now=lambda: NOW).prime()
+    assert ready.builds == 0
+    assert "could not build the figures at start" in caplog.text
+    assert ready.figures(NOW).blocker_counts()["P0"] == 0  # the next look builds them

@@ -56,3 +56,22 @@ def test_a_read_session_sees_the_last_commit(db: Database) -> None:
         if session.get_bind().dialect.name == "postgresql":
             # PostgreSQL enforces it as well.
             assert session.execute(text("SHOW transaction_read_only")).scalar() == "on"
+
+
+def test_postgresql_sessions_are_in_utc_whatever_the_server_zone(database_url: str) -> None:
+    """Timestamps come back in UTC, as they are stored, with no conversion through the
+    server's zone per row; options given in the URL are kept beside it."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL: set SPRINTBOT_TEST_DATABASE_URL")
+    from storage.db import make_engine
+
+    engine = make_engine(f"{database_url}?options=-c%20statement_timeout%3D12345")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "12345ms"
+            stamp = conn.exec_driver_sql("SELECT TIMESTAMPTZ '2025-10-31 10:00-04'").scalar()
+    finally:
+        engine.dispose()
+    assert stamp == datetime(2025, 10, 31, 14, tzinfo=UTC)
+    assert stamp.utcoffset() is not None and stamp.utcoffset().total_seconds() == 0
