@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from pydantic import SecretStr
 
-from bot.settings import Settings, SettingsError, build_settings
+from bot.settings import Settings, SettingsError, StartupError, build_settings
 from jobs.config import (
     ConfigError,
     Org,
@@ -715,8 +715,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from bot.runtime import StartupError
-
     try:
         args = build_parser().parse_args(argv)
     except UsageError as exc:

@@ -20,7 +20,7 @@ from bot.app import create_app
 from bot.context import Contexts
 from bot.identity import BotAuthorize, TokenRejected
 from bot.outbox import PACE, SENDER_THREADS, OutboxWorker, Sender, make_client
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, StartupError
 from bot.web import create_web_app
 from jobs.config import Org, Sprint, Team, load_org, sprint_to_serve
 from jobs.numbers import utcnow
@@ -30,10 +30,6 @@ from storage.db import Database
 from storage.migrate import revisions
 
 log = logging.getLogger(__name__)
-
-
-class StartupError(Exception):
-    """The process cannot start; the message is one line saying why and what to do."""
 
 
 def open_database(settings: Settings, *, require_current: bool = True) -> Database:

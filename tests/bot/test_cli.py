@@ -392,3 +392,20 @@ def test_config_check_warns_of_a_team_named_like_a_command_word(
         "its people reach it from its channel or the team buttons"
     ) in out.splitlines()
     assert out.count("warning: team") == 1
+
+
+def test_commands_that_need_no_runtime_do_not_load_it() -> None:
+    """`sprintbot --help` and `config check` answer in a fraction of a second: neither loads
+    the runtime (Bolt, the outbox, the figures), which took 0.9 s of `--help`'s 1.2."""
+    probe = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        f"code = main(['config', 'check', {str(EXAMPLE)!r}])\n"
+        "heavy = sorted(m for m in ('bot.runtime', 'slack_bolt', 'jobs.figures') if m in sys.modules)\n"
+        "print('loaded:', heavy, code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "loaded: [] 0"
