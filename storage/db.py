@@ -40,12 +40,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     except ArgumentError as exc:
         raise ValueError(f"not a database URL: {exc}") from None
     if parsed.get_backend_name() != "sqlite":
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+
         # Sessions in UTC, as every stored instant is: psycopg then hands timestamps back
         # in UTC rather than converting each through the server's zone (a ZoneInfo, whose
-        # conversions of a large read left hundreds of objects alive, holding memory).
-        options = f"{parsed.query.get('options', '')} -c TimeZone=UTC".strip()
-        connect_args = {"options": options, **kwargs.pop("connect_args", {})}
-        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+        # conversions of a large read left hundreds of objects alive, holding memory). Set
+        # by a statement, SQLAlchemy's recipe, not by the `options` startup parameter, which
+        # PgBouncer before 1.20 refuses; PgBouncer tracks TimeZone in any pool mode.
+        @event.listens_for(engine, "connect", insert=True)
+        def _on_connect_pg(dbapi_connection: Any, _record: Any) -> None:
+            autocommit = dbapi_connection.autocommit
+            dbapi_connection.autocommit = True
+            dbapi_connection.execute("SET TIME ZONE 'UTC'")
+            dbapi_connection.autocommit = autocommit
 
         @event.listens_for(engine, "begin")
         def _on_begin_pg(conn: Connection) -> None:
