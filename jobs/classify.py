@@ -72,6 +72,7 @@ class Known:
     code: bytearray
     component: array[int]
     others: Counted = field(default_factory=Counter)
+    whole: bool = False  # `others` counts every test of the branch the report does not hold
 
     @classmethod
     def unknown(cls, n: int, *, version: int) -> Known:

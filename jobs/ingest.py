@@ -26,6 +26,7 @@ import sys
 import time
 import zlib
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -285,7 +286,8 @@ def _look_up(
     known = Known.unknown(n, version=queries.branch_version(session=session, branch=branch))
     test_id, code, component, others = known.test_id, known.code, known.component, known.others
     code_of, ids = junit.CODE, components.ids
-    keyed = 2 * n < ingest_queries.branch_size(session=session, branch=branch)
+    kept = ingest_queries.report_tally(session=session, report_id=known.version)
+    keyed = 2 * n < ingest_queries.branch_size(session=session, branch=branch, counted=kept)
     rows = (
         ingest_queries.known_tests_by_key(session=session, branch=branch, keys=_keys(parsed))
         if keyed
@@ -301,9 +303,16 @@ def _look_up(
                 test_id[i], code[i], component[i] = known_id, code_of[status], comp
             elif not keyed:  # a known test this report does not hold (a shard): unchanged
                 others[comp, code_of[status]] += 1
+    known.whole = not keyed or tracked
     if keyed and tracked:
-        # The tests the report does not hold: the branch's counts less the ones it does.
-        counted = ingest_queries.branch_counts(session=session, branch=branch)
+        # The tests the report does not hold: the branch's counts less the ones it does,
+        # counted by its last report or else now (one pass over the branch: ~130 of a
+        # 2,000-test shard's ~160 ms at 200k tests on SQLite).
+        counted = (
+            kept
+            if kept is not None
+            else ingest_queries.branch_counts(session=session, branch=branch)
+        )
         for (name, status), count in counted.items():
             others[components.id(name), code_of[status]] += count
         others.subtract(known.counted())
@@ -433,6 +442,18 @@ class _Plan:
         if status_of != self._packed:
             self.statuses = _pack(self.parsed)
             self._packed = bytes(status_of)
+
+    def tally(self) -> list[list[Any]] | None:
+        """The branch's known tests per (component, status) once this report is written
+        (`TestReport.tally`), where the branch was counted whole for it."""
+        if not self.known.whole:
+            return None
+        counted = self.known.others + Counter(
+            zip(self.components.of, self.parsed.status_of, strict=True)
+        )
+        names, statuses = self.components.names, junit.STATUSES
+        rows = [[names[comp], str(statuses[code]), n] for (comp, code), n in counted.items() if n]
+        return sorted(rows, key=lambda r: (r[0] is not None, r[0] or "", r[1]))
 
     def mark_flaky(self, tests: Iterable[int]) -> None:
         """Make these tests' status flaky and classify again (the statuses packed anew)."""
@@ -771,6 +792,7 @@ def _persist(*, session: Session, plan: _Plan, staged: bool) -> TestReport:
             tests=plan.parsed.testcases,
             statuses=plan.statuses,
             durations=plan.durations,
+            tally=plan.tally(),
         ),
     )
     report_id = _id(report.id)

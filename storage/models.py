@@ -120,6 +120,10 @@ class TestReport(TeamScoped, table=True):
     # Every test's JUnit `time` in the order of `statuses`: float32 seconds (NaN: none), zlib.
     durations: bytes | None = Field(default=None, sa_type=LargeBinary)
     reply: dict[str, Any] = _json()
+    # The branch's known tests as this report left them: [[component, status, count], …]
+    # (None where the report did not read the whole branch's counts: a shard of another
+    # branch than the tracked one, or a report from before migration 0010).
+    tally: list[list[Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class KnownTest(TeamScoped, table=True):
