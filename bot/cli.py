@@ -333,8 +333,8 @@ def _serve(settings: Settings, *, with_clock: bool, host: str) -> int:
     from bot.runtime import build_runtime, check_token
 
     runtime = build_runtime(settings)
-    refresher = runtime.keep_ready()  # first: its build runs before any other thread starts
-    check_token(runtime.authorize)
+    check_token(runtime.authorize)  # a token Slack rejects stops the start at once
+    refresher = runtime.keep_ready()  # its first build runs before any other thread starts
     runtime.worker.start()
     scheduler = None
     if with_clock:  # imported only here: `web` holds no scheduler (5 MB)
