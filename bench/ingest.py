@@ -3,9 +3,10 @@ beside a baseline measured in the same run.
 
 1. Full ingestion (parse, classify, store, readiness, alert enqueue) per size: a first
    report into an empty database, then a repeat report of the same suite in which 1 % of
-   the tests changed status; beside junitparser parsing the same files. Time is the median
-   of 3 (fresh database each); peak memory is the resident-set growth of a freshly spawned
-   process doing the same work (so lxml's and the drivers' C allocations count).
+   the tests changed status; beside junitparser parsing the same file, in turns with the
+   ingests. Times are medians of 5 (a fresh database each); peak memory is the resident-set
+   growth of a freshly spawned process doing the same work (so lxml's and the drivers' C
+   allocations count).
 2. Big and hostile reports: the time and peak RSS of a freshly spawned process ingesting a
    200k- and a 1M-testcase report (written compactly, as they must be to fit the API's
    50 MB; on each database), 45 MB of hostile elements and a 12 MB output; beside the time
@@ -316,13 +317,17 @@ def full_ingestion(kinds: list[str], sizes: list[int], sprint: Sprint, tmp: str)
         first, repeat = Path(tmp, f"first-{n}.xml"), Path(tmp, f"repeat-{n}.xml")
         write_report(first, n, failing=first_fail)
         write_report(repeat, n, failing=first_fail ^ flips)
-        jp = median_s(lambda p=first: junitparser_parse(p))  # type: ignore[misc]
         jp_mem = peak_mb(_child_junitparser, str(first))
         for kind in kinds:
-            t_first = statistics.median(timed(kind, sprint, first) for _ in range(3))
-            t_repeat = statistics.median(
-                timed(kind, sprint, repeat, before=first) for _ in range(3)
-            )
+            # In turns, junitparser's parse before each ingest: a slow spell of the machine
+            # falls on both (this machine's runs of either swing by a third and more).
+            parses, firsts, repeats = [], [], []
+            for _ in range(5):
+                parses.append(median_s(lambda p=first: junitparser_parse(p), repeat=1))  # type: ignore[misc]
+                firsts.append(timed(kind, sprint, first))
+                parses.append(median_s(lambda p=first: junitparser_parse(p), repeat=1))  # type: ignore[misc]
+                repeats.append(timed(kind, sprint, repeat, before=first))
+            jp, t_first, t_repeat = map(statistics.median, (parses, firsts, repeats))
             rows.append(
                 [
                     kind,

@@ -113,6 +113,7 @@ class Classified:
     before: dict[str, TestCounts]  # the branch's tests per component, before the report
     after: dict[str, TestCounts]
     tally: TestTally  # the branch after the report: what readiness is computed from
+    reported: Counted  # the report's tests per (component, status)
 
 
 def classify_report(parsed: junit.Report, *, components: Components, known: Known) -> Classified:
@@ -138,6 +139,7 @@ def classify_report(parsed: junit.Report, *, components: Components, known: Know
         before=_tally((known.others, known.counted()), names).components,
         after=tally.components,
         tally=tally,
+        reported=reported,
     )
 
 

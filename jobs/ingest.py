@@ -26,7 +26,6 @@ import sys
 import time
 import zlib
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -448,9 +447,7 @@ class _Plan:
         (`TestReport.tally`), where the branch was counted whole for it."""
         if not self.known.whole:
             return None
-        counted = self.known.others + Counter(
-            zip(self.components.of, self.parsed.status_of, strict=True)
-        )
+        counted = self.known.others + self.result.reported
         names, statuses = self.components.names, junit.STATUSES
         rows = [[names[comp], str(statuses[code]), n] for (comp, code), n in counted.items() if n]
         return sorted(rows, key=lambda r: (r[0] is not None, r[0] or "", r[1]))
