@@ -15,7 +15,7 @@ from jobs.config import Sprint
 from storage.db import Database
 from storage.ingest import branch_counts, report_tally
 from storage.models import ReadinessSnapshot, TestReport
-from tests.jobs.test_ingest_shards import SHARD, SUITE, report
+from tests.jobs.test_ingest_shards import SHARD, SUITE, branches_asked, report
 from tests.support.reports import receive
 
 
@@ -38,15 +38,7 @@ def kept_and_counted(db: Database, branch: str) -> tuple[Any, Any]:
 
 def counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The branches counted whole by the database from now on."""
-    counted: list[str] = []
-    real = ingest.ingest_queries.branch_counts
-
-    def spy(**kwargs: Any) -> Any:
-        counted.append(kwargs["branch"])
-        return real(**kwargs)
-
-    monkeypatch.setattr(ingest.ingest_queries, "branch_counts", spy)
-    return counted
+    return branches_asked(monkeypatch, ingest.ingest_queries, "branch_counts")
 
 
 def test_every_report_keeps_its_branch_counted_as_the_database_counts_it(

@@ -67,17 +67,23 @@ def outcome(db: Database, sprint: Sprint) -> tuple[dict[str, Any], list[Any], An
     return reply, known, (snapshot.score, snapshot.breakdown)
 
 
+def branches_asked(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[str]:
+    """The branches `owner.name` (a query taking `branch=`) is called for from now on."""
+    asked: list[str] = []
+    real = getattr(owner, name)
+
+    def spy(**kwargs: Any) -> Any:
+        asked.append(kwargs["branch"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(owner, name, spy)
+    return asked
+
+
 def test_a_shard_looks_its_tests_up_by_key_with_the_outcome_of_a_whole_read(
     db: Database, example: Sprint, monkeypatch: pytest.MonkeyPatch, database: Database
 ) -> None:
-    read_whole: list[str] = []
-    branch_tests = ingest.queries.branch_tests
-
-    def spy(**kwargs: Any) -> Any:
-        read_whole.append(kwargs["branch"])
-        return branch_tests(**kwargs)
-
-    monkeypatch.setattr(ingest.queries, "branch_tests", spy)
+    read_whole = branches_asked(monkeypatch, ingest.queries, "branch_tests")
     by_key = outcome(db, example)
     # The suite was compared with the branch read whole (it was empty); the shard was not.
     assert read_whole == ["main"]
