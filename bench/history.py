@@ -34,14 +34,14 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, text
-from sqlmodel import Session
+from sqlalchemy import Table, delete, func, insert, select, text
+from sqlmodel import Session, col
 
 from bench.common import fresh_database, median_ms, table
 from bot.blocks import home as home_blocks
 from bot.blocks import reports as report_blocks
 from bot.demo import EXAMPLE, SUITE
-from jobs import figures, reports, retention, tracker
+from jobs import figures, reports, retention, standups, tracker
 from jobs.components import ComponentMap
 from jobs.config import Retention, Source, Sprint, load_sprint
 from jobs.ingest import RunInfo, receive_junit
@@ -55,6 +55,8 @@ from storage.models import (
     KnownTest,
     ManualScore,
     MetricSample,
+    OutboxMessage,
+    OutboxStatus,
     ReadinessSnapshot,
     Risk,
     Standup,
@@ -588,6 +590,60 @@ def _people_rows(season: Season, rng: random.Random) -> list[tuple[Any, list[dic
     return [(Standup, standups), (Risk, risks), (Blocker, blockers), (Event, events)]
 
 
+def fill_outbox(db: Database, season: Season) -> tuple[int, int]:
+    """What a team's mornings leave in the outbox over the season, delivered: each workday's
+    standup prompts, the daily report and its thread, the standup digest, and everyone's App
+    Home refreshed. One morning is queued by the real jobs on the season's last day; its
+    rows, as they are, stand for every workday's (keys and times moved to that day). Returns
+    (rows, bytes of payload)."""
+    sprint, info = season.sprint, season.sprint.sprint
+    end = season.end
+    with db.session() as session:
+        standups.prompt(session=session, sprint=sprint, participants=PEOPLE, now=end)
+        reports.post_daily_report(session=session, sprint=sprint, participants=PEOPLE, now=end)
+        standups.digest(session=session, sprint=sprint, participants=PEOPLE, now=end)
+        for user in PEOPLE:
+            reports.publish_home(
+                session=session,
+                sprint=sprint,
+                now=end,
+                user_id=user,
+                participants=PEOPLE,
+                key=f"{reports.HOME_KEY}{user}:{end.isoformat()}",
+            )
+        queued = select(OutboxMessage).order_by(col(OutboxMessage.id))
+        morning = session.execute(queued).scalars().all()
+        rows: list[dict[str, Any]] = []
+        last = end.astimezone(info.tz).date()
+        day = season.start.astimezone(info.tz).date()
+        while day <= last:
+            back = last - day
+            if day.weekday() < 5:
+                stamp = f"@{day.isoformat()}" if back else ""
+                for m in morning:
+                    at = m.created_at - back
+                    rows.append(
+                        {
+                            "key": m.key + stamp,
+                            "method": m.method,
+                            "payload": m.payload,
+                            "parent_key": m.parent_key + stamp if m.parent_key else None,
+                            "status": OutboxStatus.SENT,
+                            "attempts": 1,
+                            "created_at": at,
+                            "next_attempt_at": at,
+                            "sent_at": at,
+                            "result": {"ok": True, "channel": "C0STATUS", "ts": "1.000100"},
+                            "lane": m.lane,
+                        }
+                    )
+            day += timedelta(days=1)
+        session.execute(delete(OutboxMessage))
+        _insert(session, OutboxMessage, rows)
+        session.commit()
+    return len(rows), sum(len(json.dumps(r["payload"])) for r in rows)
+
+
 def _event(subject: str, subject_id: int, action: str, at: datetime, detail: dict[str, Any]) -> Any:
     return {
         "subject": subject,
@@ -815,8 +871,8 @@ TABLES = (
 
 
 def sizes(db: Database, *, compact: bool = False) -> dict[str, int]:
-    """Bytes per table (PostgreSQL) or of the file (SQLite: pages in use, and the file);
-    `compact` first (VACUUM FULL / VACUUM) to show the live data alone."""
+    """Bytes per table (PostgreSQL) or of the file (SQLite: pages in use, and the file; and
+    the outbox's pages); `compact` first (VACUUM FULL / VACUUM) to show the live data alone."""
     engine = db.engine
     if engine.dialect.name == "sqlite":
         if compact:
@@ -828,8 +884,17 @@ def sizes(db: Database, *, compact: bool = False) -> dict[str, int]:
             page = c.exec_driver_sql("PRAGMA page_size").scalar() or 0
             pages = c.exec_driver_sql("PRAGMA page_count").scalar() or 0
             free = c.exec_driver_sql("PRAGMA freelist_count").scalar() or 0
+            # The outbox apart (its table and indexes), to tell it from the test history.
+            outbox = c.exec_driver_sql(
+                "SELECT sum(pgsize) FROM dbstat WHERE name IN "
+                "(SELECT name FROM sqlite_master WHERE tbl_name = 'outbox')"
+            ).scalar()
         path = engine.url.database or ""
-        return {"(file)": os.path.getsize(path), "(pages in use)": (pages - free) * page}
+        return {
+            "(file)": os.path.getsize(path),
+            "(pages in use)": (pages - free) * page,
+            "outbox": int(outbox or 0),
+        }
     auto = engine.execution_options(isolation_level="AUTOCOMMIT")
     with auto.connect() as c:
         for name in TABLES:
@@ -844,6 +909,11 @@ def sizes(db: Database, *, compact: bool = False) -> dict[str, int]:
 
 def total(size: dict[str, int]) -> int:
     return size.get("(pages in use)") or size.get("(all tables)") or 0
+
+
+def history(size: dict[str, int]) -> int:
+    """The database less its outbox: what the test history and the team's records take."""
+    return total(size) - size["outbox"]
 
 
 # -- main --------------------------------------------------------------------------------------
@@ -896,15 +966,20 @@ def main(argv: Sequence[str] | None = None) -> None:
                 fill(db, one)
                 timings.setdefault("one run", {})[kind] = time_all(db, sprint, end, args.repeat)
         with fresh_database(kind) as db:
-            empty = total(sizes(db))
+            empty = history(sizes(db))
             season = Season(
                 sprint=sprint, tests=args.tests, runs=args.runs, days=args.days, end=end
             )
             filled = fill(db, season)
+            messages, payload_bytes = fill_outbox(db, season)
+            print(
+                f"  outbox: {messages:,} delivered messages over the season, "
+                f"{payload_bytes / 1e6:.1f} MB of payload"
+            )
             timings.setdefault("season", {})[kind] = time_all(db, sprint, end, args.repeat)
             before = sizes(db)
             stored = args.tests * args.runs
-            grown = total(before) - empty
+            grown = history(before) - empty
 
             # One more run through real ingestion: what a run adds to the database.
             doc = season.junit(_next_changes(season))
@@ -919,7 +994,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
             ingest_s = time.perf_counter() - started
             after_run = sizes(db)
-            marginal = total(after_run) - total(before)
+            marginal = history(after_run) - history(before)
 
             started = time.perf_counter()
             with db.read() as s:
@@ -932,7 +1007,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             timings.setdefault("after retention", {})[kind] = time_all(db, sprint, end, args.repeat)
             after = sizes(db, compact=True)
             size_rows += [
-                [kind, "season stored", _mb(total(before)), f"{grown / stored:.2f}", ""],
+                [kind, "season stored", _mb(history(before)), f"{grown / stored:.2f}", ""],
                 [
                     kind,
                     "one more run (receive_junit)",
@@ -943,9 +1018,23 @@ def main(argv: Sequence[str] | None = None) -> None:
                 [
                     kind,
                     "after retention (compacted)",
-                    _mb(total(after)),
-                    f"{(total(after) - empty) / stored:.2f}",
+                    _mb(history(after)),
+                    f"{(history(after) - empty) / stored:.2f}",
                     f"pruned in {pruned_s:.1f} s; figures {'identical' if same else 'CHANGED'}",
+                ],
+                [
+                    kind,
+                    f"outbox: the season's {messages:,} messages",
+                    _mb(before["outbox"]),
+                    "",
+                    f"{before['outbox'] / messages:,.0f} bytes a message",
+                ],
+                [
+                    kind,
+                    "outbox after retention (compacted)",
+                    _mb(after["outbox"]),
+                    "",
+                    f"{after['outbox'] / messages:,.0f} bytes a message",
                 ],
             ]
             print(f"  {filled['results']:,} change rows; retention: {summary}")
@@ -977,7 +1066,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows.append(row)
     print(table(headers, rows))
     print()
-    print("Size: bytes per stored result = (database - empty database) / (tests x runs)")
+    print("Size: bytes per stored result = (database - outbox - empty database) / (tests x runs)")
     print(table(["db", "when", "size", "bytes/result", "note"], size_rows))
     print(f"\nwhole bench: {time.perf_counter() - began:.0f} s")
 

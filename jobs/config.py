@@ -576,9 +576,15 @@ def _read_codeowners(sprint: Sprint, path: str) -> list[str]:
     return []
 
 
+# The fewest days a [retention] key may say, where not one: the margin may be none; a
+# delivered message's contents are kept at least as long as a morning's refresh of App Home
+# reads them back (`jobs.reports.HOME_REFRESH_DAYS`).
+_LEAST_DAYS = {"margin_days": 0, "outbox_days": 7}
+
+
 def _days_field(v: Any, info: ValidationInfo) -> int:
     """A whole number of days within its key's bounds, or a one-line reason."""
-    low = 0 if info.field_name == "margin_days" else 1
+    low = _LEAST_DAYS.get(info.field_name or "", 1)
     if isinstance(v, bool) or not isinstance(v, int):
         raise ValueError(f"{_show(v)} is not a number of days; write a whole number, e.g. 90")
     if not low <= v <= 36_500:
@@ -600,6 +606,9 @@ class Retention(_Model):
     statuses_days: int = 14  # each report's packed statuses (a full copy per run): first to go
     metrics_days: int = 90  # benchmark samples (each metric's latest before it is kept)
     standups_days: int = 180  # standup answers and skips, away spans
+    # What delivered (or refused) outbox messages said; their keys stay, so none is ever
+    # sent twice. Serves no figure, so the margin does not hold it back.
+    outbox_days: int = 30
     margin_days: int = 7  # kept before the sprint's start whatever the horizons say
 
     _days = field_validator(
@@ -607,6 +616,7 @@ class Retention(_Model):
         "statuses_days",
         "metrics_days",
         "standups_days",
+        "outbox_days",
         "margin_days",
         mode="before",
     )(_days_field)

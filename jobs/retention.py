@@ -3,7 +3,8 @@
 What goes, oldest first: each report's packed statuses (a full copy per run) after
 `statuses_days`; status changes, reports nothing refers to and readiness snapshots after
 `results_days`; benchmark samples after `metrics_days` (each metric's latest before the
-horizon stays, and its first); standups after `standups_days`. Nothing from
+horizon stays, and its first); standups after `standups_days`; what delivered outbox
+messages said after `outbox_days` (their keys stay: none is sent twice). Nothing from
 `margin_days` (at least a day) before the sprint's start on is touched, and the figures
 fold a test's deleted changes into its state (its latest status and first sighting stay
 in known_test), so every figure as of an instant whose previous local day began after the
@@ -20,10 +21,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from jobs import figures, history, numbers
 from jobs.config import Retention, Sprint, Team
+from jobs.review import REVIEW_KEY
 from storage import retention as store
 from storage.db import Database
 
@@ -40,6 +43,7 @@ class Horizons:
     results: datetime
     metrics: datetime
     standups: date
+    outbox: datetime
 
 
 def horizons(*, sprint: Sprint, policy: Retention, now: datetime) -> Horizons:
@@ -61,6 +65,8 @@ def horizons(*, sprint: Sprint, policy: Retention, now: datetime) -> Horizons:
         results=ago(policy.results_days),
         metrics=ago(policy.metrics_days),
         standups=standups,
+        # Outbox payloads serve no figure either: their own days, sprint or not.
+        outbox=now - timedelta(days=policy.outbox_days),
     )
 
 
@@ -92,6 +98,8 @@ def run_all(
         ("readiness snapshots", store.delete_snapshots, h.results),
         ("metric samples", store.delete_metric_samples, h.metrics),
         ("standups", store.delete_standups, h.standups),
+        # A sprint review draft's data is read back when a lesson comes in to redraw it.
+        ("delivered messages' contents", partial(store.empty_outbox, keep=[REVIEW_KEY]), h.outbox),
     ]
     done = []
     for what, step, before in steps:

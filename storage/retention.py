@@ -8,10 +8,24 @@ figures fold the deleted changes into each test's state (jobs/figures.py, `_even
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    cast,
+    delete,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -20,11 +34,15 @@ from storage.models import (
     Away,
     KnownTest,
     MetricSample,
+    OutboxMessage,
+    OutboxStatus,
     ReadinessSnapshot,
     Standup,
+    Team,
     TestReport,
     TestResult,
 )
+from storage.scope import LEGACY, key_prefix
 
 # The reply's lists name the tests a report changed; older than the horizon, the counts stay.
 REPLY_LISTS = ("regressions", "fixed", "new_failures", "flaky", "newly_skipped")
@@ -183,3 +201,44 @@ def delete_standups(*, session: Session, before: date, limit: int) -> int:
     standups = _delete_first(session, Standup, col(Standup.day) < before, limit=limit)
     away = _delete_first(session, Away, col(Away.end) < before, limit=max(limit - standups, 0))
     return standups + away
+
+
+def empty_outbox(
+    *, session: Session, before: datetime, limit: int, keep: Sequence[str] = ()
+) -> int:
+    """Empty the payloads of up to `limit` of the session's team's outbox messages queued
+    before `before` and delivered or refused for good, oldest first; returns how many. The
+    rows stay with their key (so the key is never delivered again), status and result (a
+    reply in a thread, an update or a follow-up still finds the message it belongs to).
+    Messages whose key starts with one of `keep` (after the team's prefix) keep theirs:
+    what is read back later."""
+    prefix = key_prefix(session)
+    key = col(OutboxMessage.key)
+    if prefix:
+        mine: ColumnElement[bool] = key.startswith(prefix, autoescape=True)
+    else:  # the first team's keys have no prefix: every key but the other teams'
+        others = session.execute(
+            select(col(Team.id)).where(col(Team.id) != LEGACY.team_id)
+        ).scalars()
+        mine = not_(or_(false(), *(key.startswith(f"t{i}:", autoescape=True) for i in others)))
+    ids = _ids(
+        session,
+        select(col(OutboxMessage.id))
+        .where(
+            mine,
+            col(OutboxMessage.created_at) < before,
+            col(OutboxMessage.status).in_([OutboxStatus.SENT, OutboxStatus.FAILED]),
+            cast(col(OutboxMessage.payload), Text) != "{}",
+            *(not_(key.startswith(prefix + k, autoescape=True)) for k in keep),
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit),
+    )
+    if ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(ids))
+            .values(payload={})
+            .execution_options(synchronize_session=False)
+        )
+    return len(ids)

@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import func, select
 
+from bot import clock as bot_clock
 from bot.cli import main
 from bot.clock import _schedule, scheduled_prune
 from storage.db import Database
-from storage.models import TestResult
-from tests.support.fakeslack import FakeSlack
+from storage.models import OutboxMessage, OutboxStatus, TestResult
+from tests.support.e2e import at, home_opened, text_of
+from tests.support.fakeslack import Call, FakeSlack
 from tests.support.history import GOLDEN, KEPT, NOW, SPRINT, build, figures_at
+from tests.support.listeners import listeners_done
 from tests.support.server import BOT_TOKEN, SIGNING_SECRET, Server
+from tests.support.slack import slash
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
@@ -76,3 +81,60 @@ def test_the_clock_prunes_once_a_day_every_day(server: Server, db: Database) -> 
     first = scheduled_prune(runtime)
     assert first.startswith("retention: pruned ") and results(db) < before, first
     assert scheduled_prune(runtime) == "retention: already ran for 2025-11-02"
+
+
+def sent(server: Server) -> list[Call]:
+    """What the bot made Slack show: posts, updates, uploads and Home tabs."""
+    shown = ("chat.postMessage", "chat.update", "files.completeUploadExternal", "views.publish")
+    return [c for c in server.slack.calls if c.method in shown]
+
+
+def test_old_messages_lose_their_contents_never_their_keys(server: Server) -> None:
+    # Day 3, 09:00 New York: a blocker is filed, the daily report goes out, someone opens
+    # Home; all of it delivered to Slack.
+    t0 = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)
+    at(server, t0)
+    filed = slash(server.url, "/blocker", "P0 swarm coordination: deadlock", user_id="U0DEV")
+    assert filed.json()["text"].startswith(":no_entry: B-001 filed")
+    assert bot_clock.run_job(server.runtime, "daily-report") == "daily-report: posted"
+    home_opened(server, "U0DEV")
+    listeners_done()
+    server.runtime.sender.drain()
+    with server.runtime.db.read() as s:
+        delivered = {m.key: m for m in s.exec(select(OutboxMessage)).all()}
+    assert {"blocker:1", "daily-report:2025-10-31"} <= delivered.keys(), delivered.keys()
+    assert all(m.status == OutboxStatus.SENT and m.payload for m in delivered.values())
+    calls = len(sent(server))
+
+    # 31 days on (the example's outbox_days = 30), the daily retention run.
+    at(server, t0 + timedelta(days=31))
+    summary = bot_clock.run_job(server.runtime, "retention")
+    assert f"{len(delivered)} delivered messages' contents" in summary, summary
+    with server.runtime.db.read() as s:
+        kept = {m.key: m for m in s.exec(select(OutboxMessage)).all()}
+    assert kept.keys() == delivered.keys()
+    for key, m in kept.items():
+        assert (m.payload, m.status, m.result) == ({}, OutboxStatus.SENT, delivered[key].result)
+    assert len(sent(server)) == calls  # (nothing sent meanwhile)
+
+    # That day's report again: its key is still there, so nothing is posted twice.
+    at(server, t0)
+    assert bot_clock.run_job(server.runtime, "daily-report") == (
+        "daily-report: already posted today"
+    )
+    server.runtime.sender.drain()
+    assert len(sent(server)) == calls
+    # Resolving the blocker a month later updates the message Slack holds, where it is.
+    at(server, t0 + timedelta(days=31, hours=1))
+    done = slash(server.url, "/blocker", "resolve B-001 split the lock", user_id="U0DEV")
+    assert done.json()["text"] == ":white_check_mark: B-001 resolved."
+    server.runtime.sender.drain()
+    update = server.slack.calls_to("chat.update")[-1]
+    posted = delivered["blocker:1"].result
+    assert (update.args["channel"], update.args["ts"]) == (posted["channel"], posted["ts"])
+    assert "~deadlock~" in text_of(update)
+    # And Home opens as ever.
+    home_opened(server, "U0DEV")
+    listeners_done()
+    server.runtime.sender.drain()
+    assert server.slack.calls_to("views.publish")[-1].args["user_id"] == "U0DEV"

@@ -4,16 +4,29 @@ bad `[retention]` values are refused with one line each."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
 from bot.cli import main
 from jobs import retention
+from storage import queries
 from storage.db import Database
-from storage.models import MetricSample, ReadinessSnapshot, Standup, TestReport, TestResult
+from storage.models import (
+    MetricSample,
+    OutboxMessage,
+    OutboxStatus,
+    ReadinessSnapshot,
+    SprintRow,
+    Standup,
+    Team,
+    TestReport,
+    TestResult,
+)
+from storage.scope import LEGACY, Scope
 from tests.support.history import (
     GOLDEN,
     HORIZON,
@@ -115,6 +128,8 @@ def test_without_a_retention_table_everything_is_kept(db: Database) -> None:
             "retention.metrics_days: 1.5 is not a number of days; write a whole number, e.g. 90",
         ),
         ("margin_days = -1", "retention.margin_days: -1 days is out of range: write 0 to 36500"),
+        # (a morning's refresh of App Home reads back the last week's)
+        ("outbox_days = 6", "retention.outbox_days: 6 days is out of range: write 7 to 36500"),
         ("keep = 3", "retention.keep: unknown key (check its spelling)"),
     ],
 )
@@ -127,3 +142,75 @@ def test_config_check_refuses_bad_retention_values(
     assert main(["config", "check", str(path)]) == 1
     err = capsys.readouterr().err
     assert err == f"{path}: 1 error\n  {error}\n"
+
+
+def test_delivered_messages_lose_their_contents_not_their_keys(db: Database) -> None:
+    """What sent and refused messages said goes after `outbox_days`, each team's by its own
+    run; their keys and results stay, so none is sent twice and threads find their parent."""
+    s = sprint()
+    assert s.retention is not None and s.retention.outbox_days == 30
+    with db.session() as session:
+        session.add(Team(id=2, slug="mobile", name="Mobile"))
+        session.flush()
+        session.add(SprintRow(id=3, team_id=2, name="M1", start=date(2025, 10, 29)))
+        session.commit()
+    teams = {"core": db.scoped(LEGACY), "mobile": db.scoped(Scope(team_id=2, sprint_id=3))}
+    old, recent = NOW - timedelta(days=31), NOW - timedelta(days=29)
+    rows = [  # (key, queued at, outcome)
+        ("daily-report:2025-10-01", old, OutboxStatus.SENT),
+        ("risk:1:created", old, OutboxStatus.FAILED),
+        ("standup:2025-10-01:U0DEV", old, OutboxStatus.PENDING),  # Slack down for a month
+        ("sprint-review:draft@2025-09-17", old, OutboxStatus.SENT),  # a lesson redraws it
+        ("daily-report:2025-10-04", recent, OutboxStatus.SENT),
+    ]
+    payload = {"channel": "#status", "text": "Day 3 of 14", "blocks": [{"type": "divider"}]}
+    for team in teams.values():
+        with team.session() as session:
+            for key, when, outcome in rows:
+                row = queries.enqueue(
+                    session=session, key=key, method="chat.postMessage", payload=payload, now=when
+                )
+                assert row is not None and row.id is not None
+                queries.finish_message(
+                    session=session,
+                    message_id=row.id,
+                    status=outcome,
+                    now=when,
+                    result={"channel": "C0STATUS", "ts": "1.000100"},
+                    error="channel_not_found" if outcome is OutboxStatus.FAILED else None,
+                )
+            session.commit()
+
+    def contents() -> dict[str, tuple[dict[str, Any], str, dict[str, Any]]]:
+        with db.read() as session:
+            found = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+            return {m.key: (m.payload, str(m.status), m.result) for m in found}
+
+    before = contents()
+    assert retention.run_all(db=teams["core"], sprint=s, now=NOW) == (
+        "pruned 2 delivered messages' contents (before 2025-10-23)"
+    )
+    after = contents()
+    emptied = {"daily-report:2025-10-01", "risk:1:created"}
+    for key, (was, status, result) in before.items():
+        # The first team's keys have no prefix; the other team's rows wait for its own run.
+        now_payload = {} if key in emptied else was
+        assert after[key] == (now_payload, status, result), key
+    # The key stays taken: the same message is never queued (so never sent) again.
+    with teams["core"].session() as session:
+        again = queries.enqueue(
+            session=session,
+            key="daily-report:2025-10-01",
+            method="chat.postMessage",
+            payload=payload,
+            now=NOW,
+        )
+        assert again is None
+    # The other team's run empties its own.
+    assert retention.run_all(db=teams["mobile"], sprint=s, now=NOW).startswith(
+        "pruned 2 delivered messages' contents"
+    )
+    assert {k for k, (p, _, _) in contents().items() if p == {}} == emptied | {
+        f"t2:{k}" for k in emptied
+    }
+    assert retention.run_all(db=teams["core"], sprint=s, now=NOW).startswith("pruned nothing")
