@@ -11,13 +11,12 @@ from uuid import uuid4
 
 from sqlalchemy import Update, case, func, or_, union_all, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from storage.models import OutboxMessage, OutboxStatus
 from storage.scope import key_prefix as team_keys
-
-from ._common import insert_unless_taken
 
 # Delivery order: rows of one lane (a channel, a user's Home, e-mail) go one at a time,
 # oldest first; a row waits behind an older undelivered (pending or sending) row of its
@@ -28,6 +27,14 @@ UNDELIVERED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 _ANY_UNDELIVERED = sa_select(col(OutboxMessage.id)).where(
     col(OutboxMessage.status).in_(UNDELIVERED)
 )
+
+
+# A new row's columns as the model's defaults give them (`enqueue` sets the rest).
+_NEW_ROW = {
+    c.name: getattr(OutboxMessage(key="", method="", payload={}), c.name)
+    for c in OutboxMessage.__table__.columns  # type: ignore[attr-defined]
+    if c.name != "id"
+}
 
 
 def any_undelivered(*, session: Session) -> bool:
@@ -89,19 +96,30 @@ def enqueue(
     prefix = team_keys(session)
     key = prefix + key
     parent_key = prefix + parent_key if parent_key is not None else None
-    if session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).first() is not None:
+    values = {
+        **_NEW_ROW,
+        "key": key,
+        "method": method,
+        "payload": payload,
+        "parent_key": parent_key,
+        "created_at": now,
+        "next_attempt_at": now,
+        "lane": outbox_lane(session=session, method=method, payload=payload, parent_key=parent_key),
+    }
+    # One statement: nothing is inserted when the key is there, or when another
+    # transaction inserts it meanwhile (PostgreSQL waits for that one to end first).
+    statement = _enqueue_statement(session.get_bind().dialect.name)
+    added = session.execute(statement, values).scalar()
+    if added is None:
         return None
-    row = OutboxMessage(
-        key=key,
-        method=method,
-        payload=payload,
-        parent_key=parent_key,
-        created_at=now,
-        next_attempt_at=now,
-        lane=outbox_lane(session=session, method=method, payload=payload, parent_key=parent_key),
-    )
-    # None also when another process enqueued the same key between our look-up and insert.
-    return row if insert_unless_taken(session, row) else None
+    return OutboxMessage(id=int(added), **values)  # (not in the session: it is stored)
+
+
+@functools.cache
+def _enqueue_statement(dialect: str) -> Any:
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
 
 
 def outbox_message(*, session: Session, key: str) -> OutboxMessage | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -97,6 +99,47 @@ def test_concurrent_claims_take_disjoint_heads(db: Database) -> None:
         second.commit()
     with db.session() as s:
         assert _claim(s) == []
+
+
+def test_a_key_queued_by_two_transactions_at_once_is_one_message(db: Database) -> None:
+    """The second waits for the first (PostgreSQL: its row lock on the key; SQLite: the
+    write lock) and, the key taken, queues nothing, its transaction intact."""
+    taken = threading.Event()
+    second: list[OutboxMessage | None] = []
+
+    def enqueue(session: Session, text: str) -> OutboxMessage | None:
+        return queries.enqueue(
+            session=session,
+            key="daily-report:2025-10-31",
+            method="chat.postMessage",
+            payload={"channel": "#status", "text": text},
+            now=NOW,
+        )
+
+    def other() -> None:
+        taken.wait(10)
+        with db.session() as s:
+            second.append(enqueue(s, "the second"))
+            _add(s, "after", "C9", OutboxStatus.PENDING)  # the transaction goes on
+            s.commit()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    with db.session() as s:
+        first = enqueue(s, "the first")
+        assert first is not None and first.id is not None
+        taken.set()
+        time.sleep(0.3)  # the other transaction is at its insert meanwhile
+        s.commit()
+    thread.join(10)
+    assert second == [None]
+    with db.read() as s:
+        rows = s.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.key, m.payload.get("text")) for m in rows] == [
+        ("daily-report:2025-10-31", "the first"),
+        ("after", "after"),
+    ]
+    assert rows[0].id == first.id and rows[0].lane == "#status"
 
 
 # -- migration 0003 ------------------------------------------------------------------
