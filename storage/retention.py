@@ -211,7 +211,8 @@ def empty_outbox(
     rows stay with their key (so the key is never delivered again), status and result (a
     reply in a thread, an update or a follow-up still finds the message it belongs to).
     Messages whose key starts with one of `keep` (after the team's prefix) keep theirs:
-    what is read back later."""
+    what is read back later; so do messages without a lane (sent before migration 0003
+    gave lanes), whose replies and updates find their channel's lane in the payload."""
     prefix = key_prefix(session)
     key = col(OutboxMessage.key)
     if prefix:
@@ -228,6 +229,7 @@ def empty_outbox(
             mine,
             col(OutboxMessage.created_at) < before,
             col(OutboxMessage.status).in_([OutboxStatus.SENT, OutboxStatus.FAILED]),
+            col(OutboxMessage.lane).is_not(None),
             cast(col(OutboxMessage.payload), Text) != "{}",
             *(not_(key.startswith(prefix + k, autoescape=True)) for k in keep),
         )

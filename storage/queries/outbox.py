@@ -98,6 +98,7 @@ def enqueue(
     parent_key = prefix + parent_key if parent_key is not None else None
     values = {
         **_NEW_ROW,
+        "result": {},  # (a dict of its own: not the one `_NEW_ROW` holds)
         "key": key,
         "method": method,
         "payload": payload,

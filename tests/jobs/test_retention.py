@@ -181,6 +181,23 @@ def test_delivered_messages_lose_their_contents_not_their_keys(db: Database) -> 
                 )
             session.commit()
 
+    # A message sent before migration 0003 gave lanes: its channel is only in its payload.
+    with db.session() as session:
+        session.add(
+            OutboxMessage(
+                key="blocker:7",
+                method="chat.postMessage",
+                payload={"channel": "#blockers", "template": "blocker"},
+                status=OutboxStatus.SENT,
+                created_at=old,
+                next_attempt_at=old,
+                sent_at=old,
+                result={"channel": "C0BLOCKERS", "ts": "1.000200"},
+                lane=None,
+            )
+        )
+        session.commit()
+
     def contents() -> dict[str, tuple[dict[str, Any], str, dict[str, Any]]]:
         with db.read() as session:
             found = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
@@ -196,6 +213,20 @@ def test_delivered_messages_lose_their_contents_not_their_keys(db: Database) -> 
         # The first team's keys have no prefix; the other team's rows wait for its own run.
         now_payload = {} if key in emptied else was
         assert after[key] == (now_payload, status, result), key
+    # The message without a lane keeps its payload: an update of it, queued now, still
+    # goes in its channel's lane (behind that channel's older messages, at its pace).
+    assert after["blocker:7"][0]["channel"] == "#blockers"
+    with teams["core"].session() as session:
+        update = queries.enqueue(
+            session=session,
+            key="blocker:7:update:resolved",
+            method="chat.update",
+            payload={"template": "blocker"},
+            now=NOW,
+            parent_key="blocker:7",
+        )
+        assert update is not None and update.lane == "#blockers"
+        session.rollback()
     # The key stays taken: the same message is never queued (so never sent) again.
     with teams["core"].session() as session:
         again = queries.enqueue(

@@ -142,6 +142,21 @@ def test_a_key_queued_by_two_transactions_at_once_is_one_message(db: Database) -
     assert rows[0].id == first.id and rows[0].lane == "#status"
 
 
+def test_each_queued_row_is_its_own(session: Session) -> None:
+    """What `enqueue` returns shares nothing with the next row it queues."""
+    first = queries.enqueue(
+        session=session, key="a", method="chat.postMessage", payload={"channel": "C1"}, now=NOW
+    )
+    assert first is not None
+    first.result["ts"] = "1.0"  # (a caller's change to its own copy)
+    second = queries.enqueue(
+        session=session, key="b", method="chat.postMessage", payload={"channel": "C1"}, now=NOW
+    )
+    assert second is not None and second.result == {}
+    stored = session.exec(select(OutboxMessage).where(OutboxMessage.key == "b")).one()
+    assert stored.result == {}
+
+
 # -- migration 0003 ------------------------------------------------------------------
 
 _OLD_COLUMNS = (
