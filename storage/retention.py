@@ -54,6 +54,20 @@ def _ids(session: Session, query: Any) -> list[int]:
     return [int(i) for i in session.execute(query).scalars().all()]
 
 
+def _set(
+    session: Session, table: type[TestReport | OutboxMessage], ids: list[int], **values: Any
+) -> int:
+    """Set `values` on the rows of `table` with these ids; how many."""
+    if ids:
+        session.execute(
+            update(table)
+            .where(col(table.id).in_(ids))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    return len(ids)
+
+
 def _delete_first(
     session: Session, table: type[_Batched], *where: ColumnElement[bool], limit: int
 ) -> int:
@@ -82,14 +96,7 @@ def drop_statuses(*, session: Session, before: datetime, limit: int) -> int:
         .order_by(col(TestReport.id))
         .limit(limit),
     )
-    if ids:
-        session.execute(
-            update(TestReport)
-            .where(col(TestReport.id).in_(ids))
-            .values(statuses=None, durations=None)
-            .execution_options(synchronize_session=False)
-        )
-    return len(ids)
+    return _set(session, TestReport, ids, statuses=None, durations=None)
 
 
 def delete_reports(*, session: Session, before: datetime, limit: int) -> int:
@@ -236,11 +243,4 @@ def empty_outbox(
         .order_by(col(OutboxMessage.id))
         .limit(limit),
     )
-    if ids:
-        session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids))
-            .values(payload={})
-            .execution_options(synchronize_session=False)
-        )
-    return len(ids)
+    return _set(session, OutboxMessage, ids, payload={})
