@@ -56,7 +56,7 @@ class AppContext:
             db=db,
             now=now,
             notify_outbox=notify_outbox,
-            ready=ready or Ready(db=db, sprint=sprint),
+            ready=ready or Ready(db=db, sprint=sprint, clock=now),
         )
 
     def require_running(self) -> None:
@@ -110,7 +110,8 @@ class Contexts:
             ready = self._ready.get(served.scope)
             if ready is None:
                 db = self.db.scoped(served.scope)
-                ready = self._ready[served.scope] = Ready(db=db, sprint=served.sprint)
+                ready = Ready(db=db, sprint=served.sprint, clock=self.now)
+                self._ready[served.scope] = ready
             return ready
 
     def for_team(self, team: Team, sprint: date | None = None) -> AppContext:

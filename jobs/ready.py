@@ -83,6 +83,19 @@ def valid_until(fig: Figures) -> datetime:
     return until
 
 
+def valid_from(fig: Figures) -> datetime:
+    """The last instant up to `fig.at` at which the figures may have changed with no write
+    (`valid_until`'s other end): figures built at `fig.at` answer for any instant from
+    then on, so a request that began a moment before a build gets what it holds."""
+    since = figures.day_start(fig.info, fig.today)
+    for b in fig.blockers:
+        age = fig.at - b.reported_at
+        if b.severity == "P0" and age > P0_STALE:
+            stale = b.reported_at + P0_STALE + timedelta(microseconds=1)
+            since = max(since, stale, b.reported_at + HOUR * (age // HOUR))
+    return since
+
+
 def encode(fig: Figures) -> bytes:
     """A build's bytes: the figures without the sprint (the reader has it)."""
     state = {f.name: getattr(fig, f.name) for f in fields(fig) if f.name != "sprint"}
@@ -128,9 +141,13 @@ class _Copy:
     local: int  # this process's count of watched commits when it was last confirmed
     checked: float  # when (monotonic) the stored generation was last confirmed
     derived: dict[str, Any] = field(default_factory=dict)
+    valid_from: datetime = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.valid_from = valid_from(self.figures)
 
     def holds(self, now: datetime) -> bool:
-        return self.figures.at <= now < self.valid_until
+        return self.valid_from <= now < self.valid_until
 
 
 class Ready:
@@ -140,10 +157,20 @@ class Ready:
     `max_lag` seconds (the stored generation is read at most that often while nothing
     changes here)."""
 
-    def __init__(self, *, db: Database, sprint: Sprint, max_lag: float = 0.25) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        sprint: Sprint,
+        max_lag: float = 0.25,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.db = db
         self.sprint = sprint
         self.max_lag = max_lag
+        # The process's clock (the one writes are stamped with): a build is of the instant
+        # it reads the generation at, or later; without one, of the `now` it is asked for.
+        self.clock = clock
         self.fingerprint = fingerprint(sprint)
         self._copy: _Copy | None = None
         self._build = threading.Lock()
@@ -219,13 +246,18 @@ class Ready:
         return copy
 
     def _compute(self, now: datetime) -> tuple[int, bytes]:
-        """The figures as of `now` and the generation they were built from, as stored."""
+        """The figures as of `now` (or later: see below) and the generation they were built
+        from, as stored."""
         with self.db.read() as session:
             _compile_first(session, self.sprint, now)
             # The generation first: a write committed meanwhile is in the figures or not,
-            # but the build never claims a generation newer than what it read.
+            # but the build never claims a generation newer than what it read. And the
+            # figures of the instant it was read or later: `now` may have been taken before
+            # a wait for another build, and a write stamped after it but committed before
+            # the read would be claimed by the generation and left out of the figures.
             generation = stored.version(session=session).generation
-            return generation, encode(figures.compute(session=session, sprint=self.sprint, at=now))
+            at = now if self.clock is None else max(now, self.clock())
+            return generation, encode(figures.compute(session=session, sprint=self.sprint, at=at))
 
     def _rebuild(self, now: datetime) -> _Copy:
         local = stored.local_commits.count

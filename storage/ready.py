@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, event
+from sqlalchemy import String, Table, and_, case, cast, event, literal, true, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
@@ -29,6 +29,7 @@ from storage.models import (
     Quarantine,
     ReadyState,
     Risk,
+    SprintRow,
     TestReport,
     TestResult,
 )
@@ -124,13 +125,33 @@ def figures_name(session: OrmSession) -> str:
 
 
 def bump(*, session: OrmSession, name: str | None = None) -> None:
-    """One more generation (the row is made if it is missing: an emptied table)."""
+    """One more generation of the session's figures and of every other sprint's of its
+    team (each row made if it is missing: a sprint not built yet, an emptied table): what a
+    team's sprints' figures read is the team's rows (its reports, blockers, scores),
+    whichever sprint's scope wrote them — say a CI report received before midnight and
+    written after it, once the next sprint is served. An unscoped session's write bumps
+    every team's. One statement, its rows in the order of their names: two commits take
+    them in the same order."""
     name = name or figures_name(session)
+    team, sprint = col(SprintRow.team_id), col(SprintRow.id)
+    legacy = and_(team == LEGACY.team_id, sprint == LEGACY.sprint_id)
+    each = case(
+        (legacy, literal(FIGURES)),
+        else_=literal(f"{FIGURES}:") + cast(team, String) + literal(":") + cast(sprint, String),
+    )
+    sprints = select(each.label("name"))
+    scope = scope_of(session)
+    if scope is not None:
+        sprints = sprints.where(team == scope.team_id)
+    names = union(sprints, select(literal(name).label("name"))).subquery()
+    rows = select(names.c.name, literal(1)).where(true()).order_by(names.c.name)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(ReadyState).values(name=name, generation=1)
+    # (`WHERE true`: SQLite's upsert from a SELECT needs a WHERE to parse.)
     session.execute(
-        stmt.on_conflict_do_update(
+        insert(ReadyState)
+        .from_select(["name", "generation"], rows)
+        .on_conflict_do_update(
             index_elements=["name"], set_={"generation": col(ReadyState.generation) + 1}
         )
     )

@@ -7,18 +7,24 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import Session
 
+from bot.context import Contexts
 from jobs import figures
-from jobs.config import Sprint
+from jobs.config import Sprint, load_org
 from jobs.readiness import set_manual_score
 from jobs.ready import Ready, Refresher, valid_until
+from jobs.teams import Teams
 from storage import ready as stored
 from storage.db import Database
 from storage.models import Blocker, JobRun, ManualScore, OutboxMessage
+from tests.jobs.test_history import TEAM
+from tests.support.fakeslack import FakeSlack
+from tests.support.server import make_settings
 
 NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)  # day 3 of the example sprint, 10:00 New York
 
@@ -275,3 +281,93 @@ def test_a_failed_first_build_does_not_stop_the_start(
     assert ready.builds == 0
     assert "could not build the figures at start" in caplog.text
     assert ready.figures(NOW).blocker_counts()["P0"] == 0  # the next look builds them
+
+
+def test_a_build_that_waited_for_another_has_every_write_its_generation_counts(
+    db: Database, example: Sprint
+) -> None:
+    """A request takes its `now`, waits while another build runs, and meanwhile a blocker
+    filed a second later commits: the build it then makes counts that write's generation,
+    so it must hold the blocker too (it is of the clock's instant, not of the old `now`)."""
+    clock = {"now": NOW}
+    ready = Ready(db=db, sprint=example, clock=lambda: clock["now"])
+    ready.figures(NOW - timedelta(minutes=1))
+    ready.settle()
+    holding, release = threading.Event(), threading.Event()
+
+    def slow_build() -> None:  # another thread's build, as long as this test needs
+        with ready._build:
+            holding.set()
+            release.wait(5)
+
+    other = threading.Thread(target=slow_build)
+    other.start()
+    holding.wait(5)
+    with db.session() as session:  # a write: this process's copy is stale
+        session.add(p0(NOW - timedelta(seconds=30)))
+        session.commit()
+    answered: list[figures.Figures] = []
+    request = threading.Thread(target=lambda: answered.append(ready.figures(NOW)))
+    request.start()
+    time.sleep(0.2)  # the request waits for the build lock
+    clock["now"] = NOW + timedelta(seconds=1)
+    with db.session() as session:
+        session.add(
+            Blocker(
+                component="Memory Management",
+                description="eviction stalls",
+                severity="P1",
+                reported_by="U0DEV",
+                reported_at=clock["now"],
+            )
+        )
+        session.commit()
+    clock["now"] = NOW + timedelta(seconds=2)
+    release.set()
+    other.join(5)
+    request.join(10)
+    ready.settle()
+    later = NOW + timedelta(minutes=10)
+    with db.read() as session:
+        truth = figures.compute(session=session, sprint=example, at=later)
+    assert len(truth.blockers) == 2
+    # What this process answers from now on, and what it stored for the others.
+    assert ready.fresh(later)
+    assert [b.code for b in ready.figures(later).blockers] == [b.code for b in truth.blockers]
+    assert [b.code for b in answered[0].blockers] == [b.code for b in truth.blockers]
+    loaded = Ready(db=db, sprint=example).figures(later)
+    assert [b.code for b in loaded.blockers] == [b.code for b in truth.blockers]
+
+
+def test_a_write_of_the_sprint_that_just_ended_refreshes_the_next_ones_figures(
+    tmp_path: Path, db: Database, fake_slack: FakeSlack, database_url: str
+) -> None:
+    """A team's rows are every one of its sprints' figures' input: a write scoped to the
+    sprint that ended at midnight (a request begun before it) refreshes the next sprint's
+    figures too, in every process."""
+    (tmp_path / "core.toml").write_text(TEAM)
+    clock = {"now": datetime(2025, 11, 2, 22, 59, 50, tzinfo=UTC)}  # A's last day, 23:59:50
+    teams = Teams.sync(load_org(tmp_path), db=db, now=clock["now"])
+    settings = make_settings(fake_slack, database_url)
+
+    def contexts_now() -> Contexts:  # a process's
+        return Contexts(
+            settings, teams=teams, db=db, now=lambda: clock["now"], notify_outbox=lambda: None
+        )
+
+    contexts = contexts_now()
+    team = teams.first
+    begun = contexts.for_team(team)
+    assert begun.sprint.sprint.name == "Sprint A"
+    clock["now"] = datetime(2025, 11, 2, 23, 0, 5, tzinfo=UTC)  # B's first day, 00:00:05
+    served = contexts.for_team(team)
+    assert served.sprint.sprint.name == "Sprint B"
+    assert served.ready.figures(clock["now"]).blockers == []
+    with begun.write() as session:
+        session.add(p0(datetime(2025, 11, 2, 22, 59, 50, tzinfo=UTC)))
+    clock["now"] = datetime(2025, 11, 3, 12, tzinfo=UTC)
+    answer = contexts.for_team(team).ready.figures(clock["now"])
+    assert [b.severity for b in answer.blockers] == ["P0"]
+    # Another process, starting now, reads the same.
+    elsewhere = contexts_now().for_team(team)
+    assert [b.severity for b in elsewhere.ready.figures(clock["now"]).blockers] == ["P0"]

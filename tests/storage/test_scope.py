@@ -270,13 +270,22 @@ def test_figures_are_each_teams_and_sprints(two: Two) -> None:
             bump(session=s)
             s.commit()
     assert names == {"a": FIGURES, "a2": "figures:1:2", "b": "figures:2:3", "all": FIGURES}
+
+    def generations() -> dict[str, int]:
+        with two.all.read() as s:
+            return {r.name: r.generation for r in s.exec(select(ReadyState))}
+
+    # A team's write moves each of its sprints' figures (they read the team's rows), and
+    # no other team's; an unscoped one moves every team's.
+    assert generations() == {FIGURES: 3, "figures:1:2": 3, "figures:2:3": 2}
     with two.b.session() as s:
         bump(session=s)
         s.commit()
-    with two.all.read() as s:
-        generations = {r.name: r.generation for r in s.exec(select(ReadyState))}
-    assert generations["figures:2:3"] == 2
-    assert generations["figures:1:2"] == 1
+    assert generations() == {FIGURES: 3, "figures:1:2": 3, "figures:2:3": 3}
+    with two.a2.session() as s:
+        bump(session=s)
+        s.commit()
+    assert generations() == {FIGURES: 4, "figures:1:2": 4, "figures:2:3": 3}
 
 
 SPRINTS = [
