@@ -101,8 +101,23 @@ def drop_statuses(*, session: Session, before: datetime, limit: int) -> int:
 
 def delete_reports(*, session: Session, before: datetime, limit: int) -> int:
     """Delete up to `limit` reports received before `before` that no test, change or alert
-    refers to any more; the others (a test's last report, an alert's) keep their row with
-    their reply's lists of tests emptied. Returns the reports deleted or shrunk."""
+    refers to any more; the others (a test's last report, an alert's, each branch's newest)
+    keep their row with their reply's lists of tests emptied. Returns the reports deleted
+    or shrunk.
+
+    A branch's newest report stays whatever its age: it is the branch's version (what an
+    ingest that read the branch compares under the lock) and holds its tally, and on
+    SQLite, whose table takes the highest id plus one, the next report would take its id
+    again — a report read before the delete and written after that one would find the
+    same version and not read the branch again."""
+    newest = set(
+        _ids(
+            session,
+            select(func.max(col(TestReport.id))).group_by(
+                col(TestReport.team_id), col(TestReport.branch)
+            ),
+        )
+    )
     old = _ids(
         session,
         select(col(TestReport.id))
@@ -112,7 +127,7 @@ def delete_reports(*, session: Session, before: datetime, limit: int) -> int:
     if not old:
         return 0
     # One pass over the known tests (no index on last_report_id: ingestion writes it).
-    referenced = {
+    referenced = newest | {
         int(i)
         for i in session.execute(
             select(col(KnownTest.last_report_id))

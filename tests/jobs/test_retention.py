@@ -3,19 +3,23 @@ bad `[retention]` values are refused with one line each."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.cli import main
-from jobs import retention
+from jobs import ingest, retention
+from jobs.config import Sprint
+from jobs.ingest import RunInfo, receive_junit
 from storage import queries
 from storage.db import Database
 from storage.models import (
+    Alert,
     MetricSample,
     OutboxMessage,
     OutboxStatus,
@@ -38,6 +42,8 @@ from tests.support.history import (
     figures_at,
     sprint,
 )
+from tests.support.reports import NOW as RECEIVED
+from tests.support.reports import report
 
 STATUSES_HORIZON = NOW - timedelta(days=3)
 
@@ -245,3 +251,47 @@ def test_delivered_messages_lose_their_contents_not_their_keys(db: Database) -> 
         f"t2:{k}" for k in emptied
     }
     assert retention.run_all(db=teams["core"], sprint=s, now=NOW).startswith("pruned nothing")
+
+
+def post(db: Database, sprint: Sprint, doc: bytes, run: str, now: datetime) -> dict[str, Any]:
+    digest = hashlib.sha256(doc).hexdigest()
+    info = RunInfo(run=run, at=now)
+    return receive_junit(
+        db=db, sprint=sprint, document=doc, digest=digest, info=info, now=now
+    ).reply
+
+
+def test_a_branchs_newest_report_stays_however_old(
+    db: Database, example: Sprint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The newest report is the branch's version: were it deleted, SQLite would give its id
+    to the next report, and a report read before both and written after them would find
+    the same version and not read the branch again (a regression alerted twice)."""
+    green = report({"api/a": "passed", "api/b": "passed"})
+    post(db, example, green, "r1", datetime(2025, 9, 1, 12, tzinfo=UTC))
+    # Changes nothing, so nothing refers to it: old enough, it would go.
+    post(db, example, green + b" ", "r2", datetime(2025, 9, 2, 12, tzinfo=UTC))
+    red = report({"api/a": "failed", "api/b": "passed"})
+    classify = ingest._Plan.classify
+    versions: list[int] = []
+
+    def classify_then_others(self: ingest._Plan, *, session: Session) -> None:
+        classify(self, session=session)
+        versions.append(self.version)
+        if len(versions) == 1:  # other processes meanwhile: retention, another CI job
+            retention.run_all(db=db, sprint=example, now=datetime(2026, 6, 1, tzinfo=UTC))
+            with db.read() as session:
+                assert session.exec(select(TestReport.id)).all() == [1, 2]  # none deleted
+            other = post(db, example, red, "rB", RECEIVED)
+            assert (other["report"], [r["name"] for r in other["regressions"]]) == (3, ["a"])
+
+    monkeypatch.setattr(ingest._Plan, "classify", classify_then_others)
+    late = post(db, example, red + b" ", "rA", RECEIVED)
+    # As if one after the other: read again under the lock, `a` already failing.
+    assert versions == [2, 2, 3]
+    assert late["regressions"] == []
+    with db.read() as session:
+        alerts = session.exec(select(Alert.key)).all()
+        changes = session.exec(select(TestResult.status, TestResult.previous_status)).all()
+    assert alerts == ["regression:3"]
+    assert sorted(changes) == [("failed", "passed")]
