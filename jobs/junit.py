@@ -24,6 +24,7 @@ and probe the hash table that merges duplicates once, comparing hashes only.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from array import array
@@ -852,9 +853,31 @@ def _columns(
         max(map(len, classnames)) > CLASSNAME_CHARS
         or max(map(len, names)) > NAME_CHARS
         or max(map(len, filter(None, files)), default=0) > FILE_CHARS
+        or _CONTROL.search("".join(classnames)) is not None
+        or _CONTROL.search("".join(names)) is not None
     ):
         return _each_columns(attribs)
     return classnames, names, files, times
+
+
+# A tab, newline or carriage return inside a name (`&#10;`; XML allows no other control
+# character) is written as its escape, as pytest writes one in a test's id: a report's
+# statuses are kept as lines of tab-separated names (`jobs.ingest._pack`).
+_CONTROL = re.compile("[\t\n\r]")
+_ESCAPES = str.maketrans({"\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _identity(text: str, limit: int) -> str:
+    """A class name or name as stored: stripped, its control characters escaped, and cut
+    to `limit` characters if longer — the cut end then names what was cut (a digest of the
+    whole), so that two tests differing only past the limit stay two tests."""
+    text = text.strip()
+    if _CONTROL.search(text) is not None:
+        text = text.translate(_ESCAPES)
+    if len(text) <= limit:
+        return text
+    digest = hashlib.blake2b(text.encode(errors="surrogatepass"), digest_size=8).hexdigest()
+    return f"{text[: limit - 17]}…{digest}"
 
 
 def _each_columns(
@@ -866,8 +889,8 @@ def _each_columns(
     times: list[str | None] = []
     for attrib in attribs:
         get = attrib.get
-        classnames.append((get("classname") or get("class") or "").strip()[:CLASSNAME_CHARS])
-        names.append((get("name") or "").strip()[:NAME_CHARS])
+        classnames.append(_identity(get("classname") or get("class") or "", CLASSNAME_CHARS))
+        names.append(_identity(get("name") or "", NAME_CHARS))
         files.append((get("file") or "")[:FILE_CHARS])
         times.append(get("time"))
     return classnames, names, files, times

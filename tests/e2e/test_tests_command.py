@@ -215,3 +215,36 @@ def test_each_team_sees_its_own_tests(
     assert httpc.get(f"{url}?team=platform", headers=AUTH, timeout=30).status_code == 200
     assert httpc.get(f"{url}?team=mobile", headers=AUTH, timeout=30).status_code == 404
     assert httpc.get(url, headers=AUTH, timeout=30).status_code == 400  # which team?
+
+
+def test_odd_and_very_long_names_each_stay_a_test_of_their_own(server: Server) -> None:
+    """A name holding a newline (`&#10;`), and two names alike in their first 2,000
+    characters: each test keeps its own status and duration, as /tests and the reply say."""
+    stem = "test_param[" + "x" * 2100
+    doc = (
+        '<testsuite name="odd">'
+        '<testcase classname="tests.perf.test_io" name="test_odd&#10;name" time="100.0"/>'
+        '<testcase classname="tests.perf.test_io" name="test_plain" time="1.5"/>'
+        '<testcase classname="tests.perf.test_io" name="test_last" time="7.0"/>'
+        f'<testcase classname="tests.perf.test_io" name="{stem}-a]" time="0.25"/>'
+        f'<testcase classname="tests.perf.test_io" name="{stem}-b]" time="0.25">'
+        '<failure message="boom"/></testcase>'
+        "</testsuite>"
+    ).encode()
+    resp = httpc.post(
+        f"{server.url}/api/v1/test-runs?run=odd-1&at=2025-10-31T13:00:00Z",
+        content=doc,
+        headers=AUTH,
+        timeout=30,
+    )
+    assert resp.status_code == 201, resp.text
+    reply = resp.json()
+    assert (reply["unique_tests"], reply["failed"], reply["flaky_count"]) == (5, 1, 0)
+    _, text = answer(server, "slow")
+    assert [line.split(" · ")[:2] for line in text.splitlines()[1:4]] == [
+        ["1. 1 min 40 s", "`tests.perf.test_io::test_odd\\nname`"],
+        ["2. 7.0 s", "`tests.perf.test_io::test_last`"],
+        ["3. 1.5 s", "`tests.perf.test_io::test_plain`"],
+    ]
+    _, plain = answer(server, "show test_plain")
+    assert "*Duration* (last 1 run): 1.5 s · median 1.5 s" in plain, plain

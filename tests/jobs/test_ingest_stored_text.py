@@ -1,6 +1,8 @@
-"""New tests are stored with their names, files and messages exactly as the report gives
-them, whatever characters they hold (PostgreSQL copies them in COPY's text format, which
-escapes tabs, line ends and backslashes), and found again by the next report."""
+"""New tests are stored with their files and messages exactly as the report gives them,
+and their names so but for a tab or line end inside, written as its escape (`\\t`,
+`\\n`, `\\r`), whatever characters they hold (PostgreSQL copies them in COPY's text
+format, which escapes tabs, line ends and backslashes), and found again by the next
+report."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from tests.support.reports import receive
 ODD = ["a\\b", "tab&#9;x", "nl&#10;y", "\\N", "N", "é😀", "x\\&#9;\\n", "", " sp "]
 # As the parser reads them.
 READ = ["a\\b", "tab\tx", "nl\ny", "\\N", "N", "é😀", "x\\\t\\n", "", " sp "]
+# In a class name or a name: a tab or line end is kept on one line, as its escape.
+NAMED = [r.replace("\t", "\\t").replace("\n", "\\n") for r in READ]
 
 
 def _report() -> bytes:
@@ -38,12 +42,12 @@ def test_odd_characters_are_stored_as_given_and_found_again(db: Database, exampl
         results = session.exec(select(TestResult.test_id, col(TestResult.message))).all()
     expected = {
         (
-            f"c{read}.k",
-            f"t{read}{i}",
+            f"c{named}.k",
+            f"t{named}{i}",
             f"f/{read}.py",
             f"m{read}\t\\{read}" if i % 2 else None,
         )
-        for i, read in enumerate(READ)
+        for i, (read, named) in enumerate(zip(READ, NAMED, strict=True))
     }
     assert set(stored) == expected
     # A result for each new failing test, with its message.

@@ -16,7 +16,17 @@ import pytest
 
 from jobs.components import ComponentMap
 from jobs.config import Sprint
-from jobs.junit import BATCH, JUnitError, Report, _columns, _each_columns, _parse, parse
+from jobs.junit import (
+    BATCH,
+    CLASSNAME_CHARS,
+    NAME_CHARS,
+    JUnitError,
+    Report,
+    _columns,
+    _each_columns,
+    _parse,
+    parse,
+)
 from storage.models import TestStatus
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "junit"
@@ -476,3 +486,21 @@ def test_testcases_of_one_batch_inherit_each_their_suites_file_and_timestamp() -
     files = {c.name: c.file for c in report.cases.values()}
     assert files == {"1": "a.py", "2": "b.py", "3": "own.py", "4": "a.py", "5": None}
     assert report.timestamp == datetime(2025, 10, 31, 13, tzinfo=UTC)
+
+
+def test_names_are_kept_on_one_line_and_cut_names_stay_apart() -> None:
+    stem = "x" * (NAME_CHARS + 50)
+    cls = "tests." + "c" * (CLASSNAME_CHARS + 5)
+    doc = (
+        f'<testsuite name="s"><testcase classname="a&#9;b" name=" one&#10;two&#13; "/>'
+        f'<testcase classname="{cls}" name="{stem}1"/>'
+        f'<testcase classname="{cls}" name="{stem}2"><failure message="m"/></testcase>'
+        "</testsuite>"
+    ).encode()
+    report = parse(doc)
+    cases = list(report.cases)
+    assert cases[0] == ("a\\tb", "one\\ntwo")
+    (c1, n1), (c2, n2) = cases[1:]
+    assert c1 == c2 and len(c1) == CLASSNAME_CHARS and c1.startswith("tests.ccc")
+    assert n1 != n2 and len(n1) == len(n2) == NAME_CHARS and n1[:-17] == n2[:-17] == stem[:-67]
+    assert [str(c.status) for c in report.cases.values()] == ["passed", "passed", "failed"]
