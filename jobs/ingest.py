@@ -410,6 +410,7 @@ class _Plan:
         self.version = -1  # the branch's version `known` and `result` were worked out at
         self._refs_version = -1
         self._refs = _Refs([], [], [], [])
+        self.held: set[int] = set()  # the tests in quarantine when it was classified
 
     def classify(self, *, session: Session) -> None:
         """Look the branch up as `session` reads it now, and classify the report against it."""
@@ -427,20 +428,30 @@ class _Plan:
 
     def _quarantined_are_flaky(self, *, session: Session) -> None:
         """A quarantined test failing after it passed is flaky: marked before the report is
-        classified and its statuses packed (so neither is done twice; a quarantine begun
-        after this read is caught under the lock by `mark_flaky`)."""
+        classified and its statuses packed (so neither is done twice; the quarantines are
+        read again under the lock, `quarantines_moved`)."""
         status_of = self.parsed.status_of
         status_of[:] = self.reported
-        if self.info.branch == self.sprint.sprint.branch:
-            held = quarantine_store.open_test_ids(session=session, branch=self.info.branch)
-            if held:
-                known_id, old = self.known.test_id, self.known.code
-                for i, test_id in enumerate(known_id):
-                    if test_id in held and status_of[i] in FAILING and old[i] in PASSED_ONCE:
-                        status_of[i] = junit.FLAKY
+        held = self.held = self._quarantines(session=session)
+        if held:
+            known_id, old = self.known.test_id, self.known.code
+            for i, test_id in enumerate(known_id):
+                if test_id in held and status_of[i] in FAILING and old[i] in PASSED_ONCE:
+                    status_of[i] = junit.FLAKY
         if status_of != self._packed:
             self.statuses = _pack(self.parsed)
             self._packed = bytes(status_of)
+
+    def _quarantines(self, *, session: Session) -> set[int]:
+        """The ids of the tests in quarantine, on the tracked branch (none elsewhere)."""
+        if self.info.branch != self.sprint.sprint.branch:
+            return set()
+        return quarantine_store.open_test_ids(session=session, branch=self.info.branch)
+
+    def quarantines_moved(self, *, session: Session) -> bool:
+        """Whether a test went in or out of quarantine since the report was classified: a
+        release then would leave a failure marked flaky (no regression, no alert)."""
+        return self._quarantines(session=session) != self.held
 
     def tally(self) -> list[list[Any]] | None:
         """The branch's known tests per (component, status) once this report is written
@@ -659,9 +670,13 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
     previous = queries.report_by_digest(session=session, run=plan.run, digest=plan.digest)
     if previous is not None:
         return Ingested(reply=previous.reply, created=False)
-    if not staged or queries.branch_version(session=session, branch=branch) != plan.version:
-        # Nothing read yet, or another ingest wrote the branch since: read it again under
-        # the lock, where nothing can change it.
+    if (
+        not staged
+        or queries.branch_version(session=session, branch=branch) != plan.version
+        or plan.quarantines_moved(session=session)
+    ):
+        # Nothing read yet, or another ingest wrote the branch since, or a test went in or
+        # out of quarantine: read it again under the lock, where nothing can change it.
         plan.classify(session=session)
         connection = session.connection()
         # (Without new tests, what is staged from before is left out below.)

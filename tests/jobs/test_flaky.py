@@ -9,17 +9,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from jobs import flaky, quarantine
+from jobs import flaky, ingest, quarantine
 from jobs.config import Flaky, Sprint
 from jobs.ingest import RunInfo, _pack, ingest_junit
 from jobs.junit import parse
 from jobs.numbers import TestCounts, quarantine_counted
 from jobs.readiness import current_breakdown
 from storage import queries
+from storage.db import Database
+from storage.models import Alert, KnownTest
+from storage.queries import quarantine as quarantine_queries
 from tests.support.outbox import keys, queued
-from tests.support.reports import report
+from tests.support.reports import NOW, receive, report
 
 T0 = datetime(2025, 10, 31, 12, tzinfo=UTC)
 
@@ -188,3 +191,46 @@ def test_passes_count_once_a_run_and_a_second_quarantine_extends_the_first(
     assert quarantine.listing(session=session, sprint=example)[0]["passes"] == 1
     _ingest(session, example, report({"core/a": "passed"}), "r4", "c4", 5)
     assert quarantine.listing(session=session, sprint=example) == []
+
+
+@pytest.mark.parametrize("released", ["before the report", "while it is read"])
+def test_a_test_released_from_quarantine_fails_as_a_regression(
+    db: Database, example: Sprint, monkeypatch: pytest.MonkeyPatch, released: str
+) -> None:
+    """Released before the report is written — even while the report is parsed and read,
+    outside the lock — a test that fails is a regression, alerted: not flaky."""
+    receive(db, example, report({"api/a": "passed", "api/b": "passed"}), "r1")
+    with db.session() as s:
+        [test] = [t for t in s.exec(select(KnownTest)).all() if t.name == "a"]
+        quarantine.quarantine(session=s, sprint=example, tests=[test], by="U1", reason="x", now=NOW)
+        s.commit()
+
+    def release() -> None:
+        with db.session() as s:
+            held = quarantine_queries.open_quarantines(session=s, branch="main")
+            quarantine.release(
+                session=s, sprint=example, held=held, by="U1", reason="fixed", now=NOW
+            )
+            s.commit()
+
+    if released == "before the report":
+        release()
+    else:
+        classify = ingest._Plan.classify
+        read: list[int] = []
+
+        def classify_then_release(self: ingest._Plan, *, session: Session) -> None:
+            classify(self, session=session)
+            read.append(len(self.held))
+            if len(read) == 1:
+                release()
+
+        monkeypatch.setattr(ingest._Plan, "classify", classify_then_release)
+    reply = receive(db, example, report({"api/a": "failed", "api/b": "passed"}), "r2")
+    assert [r["name"] for r in reply["regressions"]] == ["a"]
+    with db.read() as s:
+        status = s.exec(select(KnownTest.status).where(KnownTest.name == "a")).one()
+        alerts = s.exec(select(Alert.key)).all()
+    assert (str(status), alerts) == ("failed", ["regression:2"])
+    if released != "before the report":
+        assert read == [1, 0]  # read again under the lock, the quarantine gone
