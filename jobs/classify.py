@@ -71,6 +71,9 @@ class Known:
     test_id: array[int]
     code: bytearray
     component: array[int]
+    # Its file as a number of the report's (`junit.Report.file_ids`; -1: one the report
+    # does not name).
+    file: array[int]
     others: Counted = field(default_factory=Counter)
     whole: bool = False  # `others` counts every test of the branch the report does not hold
 
@@ -78,7 +81,11 @@ class Known:
     def unknown(cls, n: int, *, version: int) -> Known:
         """A report of `n` tests none of which the branch knows (yet)."""
         return cls(
-            version, array("q", bytes(8 * n)), bytearray([NEW]) * n, array("I", bytes(4 * n))
+            version,
+            array("q", bytes(8 * n)),
+            bytearray([NEW]) * n,
+            array("I", bytes(4 * n)),
+            array("i", bytes(4 * n)),
         )
 
     def counted(self) -> Counted:
@@ -182,13 +189,19 @@ PASSED_ONCE = (PASSED, FLAKY)  # statuses of a test that passed
 
 
 def _moves(parsed: junit.Report, *, components: Components, known: Known) -> _Moves:
-    """The tests that are new or whose status or component moved, by kind of move."""
-    status_of, old_code = parsed.status_of, known.code
+    """The tests that are new or whose status, component or file moved (a file only where
+    the report names one), by kind of move."""
+    status_of, old_code, file_of = parsed.status_of, known.code, parsed.file_of
     new = _positions(old_code, NEW)
-    # Known tests whose status or component moved: one flag a test, worked out in C.
+    # Known tests whose status, component or file moved: one flag a test, worked out in C.
+    file_moved = map(and_, map(bool, file_of), map(ne, file_of, known.file))
     moved = map(
         and_,
-        map(or_, map(ne, old_code, status_of), map(ne, known.component, components.of)),
+        map(
+            or_,
+            map(or_, map(ne, old_code, status_of), map(ne, known.component, components.of)),
+            file_moved,
+        ),
         map(ne, old_code, repeat(NEW)),
     )
     changed = _positions(bytes(moved), True)

@@ -284,6 +284,7 @@ def _look_up(
     n = len(parsed)
     known = Known.unknown(n, version=queries.branch_version(session=session, branch=branch))
     test_id, code, component, others = known.test_id, known.code, known.component, known.others
+    file_of, file_ids = known.file, parsed.file_ids
     code_of, ids = junit.CODE, components.ids
     kept = ingest_queries.report_tally(session=session, report_id=known.version)
     keyed = 2 * n < ingest_queries.branch_size(session=session, branch=branch, counted=kept)
@@ -294,12 +295,15 @@ def _look_up(
     )
     batch: list[KnownRow]
     for batch in iter(lambda: list(islice(rows, _SLICE)), []):
-        for i, (_, _, known_id, status, name) in zip(parsed.indexes(batch), batch, strict=True):
+        for i, (_, _, known_id, status, name, file) in zip(
+            parsed.indexes(batch), batch, strict=True
+        ):
             comp = ids.get(name)
             if comp is None:
                 comp = components.id(name)
             if i >= 0:
                 test_id[i], code[i], component[i] = known_id, code_of[status], comp
+                file_of[i] = file_ids.get(file or "", -1)
             elif not keyed:  # a known test this report does not hold (a shard): unchanged
                 others[comp, code_of[status]] += 1
     known.whole = not keyed or tracked

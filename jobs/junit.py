@@ -133,6 +133,11 @@ class Report:
         return self._text[self._ends[i - 1] if i else 0 : self._ends[i]].decode()
 
     @property
+    def file_ids(self) -> Mapping[str, int]:
+        """Each file's number (its index in `files`; "" is 0, as a test without one)."""
+        return self._file_ids
+
+    @property
     def class_ids(self) -> Mapping[str, int]:
         """Each class name's number (its index in `classnames`)."""
         return self._class_ids

@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 from storage.models import KnownTest, TestReport
 from storage.scope import team_of
 
-KnownRow = tuple[str, str, int, str, str | None]
+KnownRow = tuple[str, str, int, str, str | None, str | None]  # (…, component, file)
 
 # Keys per look-up (SQLite allows 32766 bound values a statement). PostgreSQL's planner
 # finds 1,000 keys of a 200k-test branch in its index (~11 ms) but filters the whole
@@ -40,7 +40,7 @@ def known_tests_by_key(
     *, session: Session, branch: str, keys: Iterable[str], batch: int = LOOKUP_BATCH
 ) -> Iterator[KnownRow]:
     """The known tests of the session's team on a branch with these keys (known_test.key), as
-    (classname, name, id, status, component): a report's tests looked up `batch` keys a
+    (classname, name, id, status, component, file): a report's tests looked up `batch` keys a
     statement, so a shard of a large suite reads only its own tests. SQL on the DB-API
     cursor, which the team scope does not see: it names the team itself."""
     sqlite = session.get_bind().dialect.paramstyle == "qmark"
@@ -54,7 +54,7 @@ def known_tests_by_key(
             # placeholders cost psycopg ~20 ms a batch to convert, and the server to plan.
             keyed = f"IN ({', '.join([p] * len(chunk))})" if sqlite else "= ANY(%s)"
             cursor.execute(
-                "SELECT classname, name, id, status, component FROM known_test "  # noqa: S608
+                "SELECT classname, name, id, status, component, file FROM known_test "  # noqa: S608
                 f"WHERE team_id = {p} AND branch = {p} AND key {keyed}",  # (placeholders)
                 (team, branch, *chunk) if sqlite else (team, branch, chunk),
             )

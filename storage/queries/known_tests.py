@@ -49,11 +49,12 @@ def _scan_hint(marker: str) -> str:
     return " NOT INDEXED" if marker == "?" else ""
 
 
-KnownRow = tuple[str, str, int, str, str | None]
+KnownRow = tuple[str, str, int, str, str | None, str | None]  # (…, component, file)
 
 
 def branch_tests(*, session: Session, branch: str, batch: int = 10_000) -> Iterator[KnownRow]:
-    """Every known test of a branch as (classname, name, id, status, component), streamed.
+    """Every known test of a branch as (classname, name, id, status, component, file),
+    streamed.
 
     Read through the DB-API cursor in batches (a server-side cursor on PostgreSQL): a 1M-test
     suite is read on every report, and neither SQLAlchemy's row objects nor the whole result
@@ -64,7 +65,7 @@ def branch_tests(*, session: Session, branch: str, batch: int = 10_000) -> Itera
     cursor = raw.cursor("known_tests") if p == "%s" else raw.cursor()
     try:
         cursor.execute(
-            "SELECT classname, name, id, status, component "  # noqa: S608
+            "SELECT classname, name, id, status, component, file "  # noqa: S608
             f"FROM known_test{_scan_hint(p)} WHERE team_id = {p} AND branch = {p}",
             (team_of(session), branch),
         )

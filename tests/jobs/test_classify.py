@@ -37,6 +37,7 @@ def _known(components: Components, codes: list[int], *, core: int) -> Known:
         test_id=array("q", range(1, len(codes) + 1)),
         code=bytearray(codes),
         component=array("I", [core if c != NEW else 0 for c in codes]),
+        file=array("i", [1 if c != NEW else 0 for c in codes]),
     )
 
 

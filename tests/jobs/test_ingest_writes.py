@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 import storage.queries as queries_module
-from jobs import components, junit
+from jobs import components, figures, junit
 from jobs import ingest as ingest_module
 from jobs.classify import Components
 from jobs.config import Sprint, validate_sprint
@@ -33,7 +33,7 @@ from storage.models import (
 from storage.queries import bulk
 from storage.queries import quarantine as store
 from storage.scope import LEGACY, Scope
-from tests.support.reports import NOW, receive
+from tests.support.reports import NOW, receive, report
 from tests.support.sprints import minimal
 
 
@@ -528,3 +528,28 @@ def test_quarantine_look_ups_find_what_the_joins_found_for_each_team_and_unscope
         assert mine == theirs and mine  # the other team's quarantines are not among them
         owned = set(session.exec(select(KnownTest.id).where(KnownTest.team_id == 1)).all())
         assert mine <= owned
+
+
+def test_a_test_moved_to_another_file_is_counted_in_its_new_file(
+    db: Database, example: Sprint
+) -> None:
+    """Renamed or split test files: a test keeps its status and component but names another
+    file, and the files' figures count the files the suite has now. A report that names no
+    file moves nothing."""
+    statuses = {"api/a": "passed", "api/b": "failed"}
+    old = {"api/a": "tests/api/test_a.py", "api/b": "tests/api/test_b.py"}
+    receive(db, example, report(statuses, files=old), "r1")
+    moved = dict.fromkeys(statuses, "tests/api/test_ab.py")
+    reply = receive(db, example, report(statuses, files=moved), "r2")
+    assert (reply["regressions"], reply["fixed"], reply["new_failures"]) == ([], [], [])
+    with db.read() as session:
+        files = session.exec(select(KnownTest.name, KnownTest.file)).all()
+        fig = figures.compute(session=session, sprint=example, at=NOW)
+        changes = session.exec(select(TestResult.id)).all()
+    assert sorted(files) == [("a", "tests/api/test_ab.py"), ("b", "tests/api/test_ab.py")]
+    assert (fig.tests.test_files_passing, fig.tests.test_files) == (0, 1)
+    assert len(changes) == 1  # b's first failure: a move is no status change
+    unnamed = report(statuses).replace(b' file="tests/api/test_it.py"', b"")
+    receive(db, example, unnamed, "r3")
+    with db.read() as session:
+        assert sorted(session.exec(select(KnownTest.file)).all()) == ["tests/api/test_ab.py"] * 2

@@ -124,7 +124,7 @@ def test_the_lookups_by_key_and_the_counts_name_the_team(tmp_path: Path, db: Dat
         found = list(known_tests_by_key(session=session, branch="main", keys=keys))
         counts = branch_counts(session=session, branch="main")
         size = branch_size(session=session, branch="main")
-    assert sorted((name, status) for _, name, _, status, _ in found) == [
+    assert sorted((name, status) for _, name, _, status, _, _ in found) == [
         ("t0", "passed"),
         ("t1", "passed"),
         ("t2", "passed"),
