@@ -72,7 +72,8 @@ class Known:
     code: bytearray
     component: array[int]
     # Its file as a number of the report's (`junit.Report.file_ids`; -1: one the report
-    # does not name).
+    # does not name); empty while the branch knows none of the report's tests (a first
+    # report of a million tests need not hold 4 MB of nothing).
     file: array[int]
     others: Counted = field(default_factory=Counter)
     whole: bool = False  # `others` counts every test of the branch the report does not hold
@@ -85,7 +86,7 @@ class Known:
             array("q", bytes(8 * n)),
             bytearray([NEW]) * n,
             array("I", bytes(4 * n)),
-            array("i", bytes(4 * n)),
+            array("i"),
         )
 
     def counted(self) -> Counted:
@@ -194,7 +195,7 @@ def _moves(parsed: junit.Report, *, components: Components, known: Known) -> _Mo
     status_of, old_code, file_of = parsed.status_of, known.code, parsed.file_of
     new = _positions(old_code, NEW)
     # Known tests whose status, component or file moved: one flag a test, worked out in C.
-    file_moved = map(and_, map(bool, file_of), map(ne, file_of, known.file))
+    file_moved = map(and_, map(bool, file_of), map(ne, file_of, known.file or repeat(0)))
     moved = map(
         and_,
         map(

@@ -303,6 +303,8 @@ def _look_up(
                 comp = components.id(name)
             if i >= 0:
                 test_id[i], code[i], component[i] = known_id, code_of[status], comp
+                if not file_of:
+                    file_of.frombytes(bytes(4 * n))
                 file_of[i] = file_ids.get(file or "", -1)
             elif not keyed:  # a known test this report does not hold (a shard): unchanged
                 others[comp, code_of[status]] += 1
