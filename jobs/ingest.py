@@ -431,6 +431,7 @@ class _Plan:
         self.version = self.known.version
         self._quarantined_are_flaky(session=session)
         self.result = classify_report(self.parsed, components=self.components, known=self.known)
+        self._refs_version = -1  # (the reply's lists: from this classification)
 
     def _quarantined_are_flaky(self, *, session: Session) -> None:
         """A quarantined test failing after it passed is flaky: marked before the report is

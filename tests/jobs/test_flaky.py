@@ -228,9 +228,41 @@ def test_a_test_released_from_quarantine_fails_as_a_regression(
         monkeypatch.setattr(ingest._Plan, "classify", classify_then_release)
     reply = receive(db, example, report({"api/a": "failed", "api/b": "passed"}), "r2")
     assert [r["name"] for r in reply["regressions"]] == ["a"]
+    assert (reply["flaky"], reply["flaky_count"]) == ([], 0)
     with db.read() as s:
         status = s.exec(select(KnownTest.status).where(KnownTest.name == "a")).one()
         alerts = s.exec(select(Alert.key)).all()
     assert (str(status), alerts) == ("failed", ["regression:2"])
     if released != "before the report":
         assert read == [1, 0]  # read again under the lock, the quarantine gone
+
+
+def test_a_test_put_in_quarantine_while_a_report_is_read_fails_as_flaky(
+    db: Database, example: Sprint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receive(db, example, report({"api/a": "passed", "api/b": "passed"}), "r1")
+
+    def hold() -> None:
+        with db.session() as s:
+            [test] = [t for t in s.exec(select(KnownTest)).all() if t.name == "a"]
+            quarantine.quarantine(
+                session=s, sprint=example, tests=[test], by="U1", reason="x", now=NOW
+            )
+            s.commit()
+
+    classify = ingest._Plan.classify
+    read: list[int] = []
+
+    def classify_then_hold(self: ingest._Plan, *, session: Session) -> None:
+        classify(self, session=session)
+        read.append(len(self.held))
+        if len(read) == 1:
+            hold()
+
+    monkeypatch.setattr(ingest._Plan, "classify", classify_then_hold)
+    reply = receive(db, example, report({"api/a": "failed", "api/b": "passed"}), "r2")
+    assert read == [0, 1]
+    assert (reply["regressions"], reply["flaky_count"]) == ([], 1)
+    assert [r["name"] for r in reply["flaky"]] == ["a"]
+    with db.read() as s:
+        assert s.exec(select(Alert.key)).all() == []
