@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import and_, itemgetter, ne, or_
@@ -71,9 +71,9 @@ class Known:
     test_id: array[int]
     code: bytearray
     component: array[int]
-    # Its file as a number of the report's (`junit.Report.file_ids`; -1: one the report
-    # does not name); empty while the branch knows none of the report's tests (a first
-    # report of a million tests need not hold 4 MB of nothing).
+    # Its file as a number of the report's, the first of its spellings (`same_files`; -1:
+    # one the report does not name); empty while the branch knows none of the report's
+    # tests (a first report of a million tests need not hold 4 MB of nothing).
     file: array[int]
     others: Counted = field(default_factory=Counter)
     whole: bool = False  # `others` counts every test of the branch the report does not hold
@@ -189,13 +189,32 @@ class _Moves(NamedTuple):
 PASSED_ONCE = (PASSED, FLAKY)  # statuses of a test that passed
 
 
+def file_path(file: str | None) -> str:
+    """A test file's path as compared: `\\` as `/`, without a leading `./` (a matrix of
+    Linux and Windows runners names one file both ways)."""
+    path = (file or "").replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return path
+
+
+def same_files(files: Sequence[str | None]) -> tuple[list[int], dict[str, int]]:
+    """A report's files (by number, `junit.Report.files`) as the number of the first of
+    their spellings, and that number by path (`file_path`)."""
+    by_path: dict[str, int] = {}
+    return [by_path.setdefault(file_path(f), n) for n, f in enumerate(files)], by_path
+
+
 def _moves(parsed: junit.Report, *, components: Components, known: Known) -> _Moves:
     """The tests that are new or whose status, component or file moved (a file only where
     the report names one), by kind of move."""
     status_of, old_code, file_of = parsed.status_of, known.code, parsed.file_of
     new = _positions(old_code, NEW)
     # Known tests whose status, component or file moved: one flag a test, worked out in C.
-    file_moved = map(and_, map(bool, file_of), map(ne, file_of, known.file or repeat(0)))
+    first = same_files(parsed.files)[0].__getitem__
+    file_moved = map(
+        and_, map(bool, file_of), map(ne, map(first, file_of), known.file or repeat(0))
+    )
     moved = map(
         and_,
         map(

@@ -45,6 +45,8 @@ from jobs.classify import (
     Components,
     Known,
     classify_report,
+    file_path,
+    same_files,
 )
 from jobs.config import Sprint, format_duration
 from jobs.errors import SprintError
@@ -284,7 +286,8 @@ def _look_up(
     n = len(parsed)
     known = Known.unknown(n, version=queries.branch_version(session=session, branch=branch))
     test_id, code, component, others = known.test_id, known.code, known.component, known.others
-    file_of, file_ids = known.file, parsed.file_ids
+    file_of, (_, by_path) = known.file, same_files(parsed.files)
+    as_read: dict[str | None, int] = {}  # each known file's number, once per spelling
     code_of, ids = junit.CODE, components.ids
     kept = ingest_queries.report_tally(session=session, report_id=known.version)
     keyed = 2 * n < ingest_queries.branch_size(session=session, branch=branch, counted=kept)
@@ -305,7 +308,10 @@ def _look_up(
                 test_id[i], code[i], component[i] = known_id, code_of[status], comp
                 if not file_of:
                     file_of.frombytes(bytes(4 * n))
-                file_of[i] = file_ids.get(file or "", -1)
+                number = as_read.get(file)
+                if number is None:
+                    number = as_read[file] = by_path.get(file_path(file), -1)
+                file_of[i] = number
             elif not keyed:  # a known test this report does not hold (a shard): unchanged
                 others[comp, code_of[status]] += 1
     known.whole = not keyed or tracked
