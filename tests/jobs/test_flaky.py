@@ -5,6 +5,7 @@ counts quarantined tests."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -193,6 +194,22 @@ def test_passes_count_once_a_run_and_a_second_quarantine_extends_the_first(
     assert quarantine.listing(session=session, sprint=example) == []
 
 
+def meanwhile(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> list[int]:
+    """Run `action` (another process's write) once a report has been classified outside the
+    lock, before it is written; the tests in quarantine at each classification."""
+    classify = ingest._Plan.classify
+    read: list[int] = []
+
+    def classify_then_act(self: ingest._Plan, *, session: Session) -> None:
+        classify(self, session=session)
+        read.append(len(self.held))
+        if len(read) == 1:
+            action()
+
+    monkeypatch.setattr(ingest._Plan, "classify", classify_then_act)
+    return read
+
+
 @pytest.mark.parametrize("released", ["before the report", "while it is read"])
 def test_a_test_released_from_quarantine_fails_as_a_regression(
     db: Database, example: Sprint, monkeypatch: pytest.MonkeyPatch, released: str
@@ -216,16 +233,7 @@ def test_a_test_released_from_quarantine_fails_as_a_regression(
     if released == "before the report":
         release()
     else:
-        classify = ingest._Plan.classify
-        read: list[int] = []
-
-        def classify_then_release(self: ingest._Plan, *, session: Session) -> None:
-            classify(self, session=session)
-            read.append(len(self.held))
-            if len(read) == 1:
-                release()
-
-        monkeypatch.setattr(ingest._Plan, "classify", classify_then_release)
+        read = meanwhile(monkeypatch, release)
     reply = receive(db, example, report({"api/a": "failed", "api/b": "passed"}), "r2")
     assert [r["name"] for r in reply["regressions"]] == ["a"]
     assert (reply["flaky"], reply["flaky_count"]) == ([], 0)
@@ -250,16 +258,7 @@ def test_a_test_put_in_quarantine_while_a_report_is_read_fails_as_flaky(
             )
             s.commit()
 
-    classify = ingest._Plan.classify
-    read: list[int] = []
-
-    def classify_then_hold(self: ingest._Plan, *, session: Session) -> None:
-        classify(self, session=session)
-        read.append(len(self.held))
-        if len(read) == 1:
-            hold()
-
-    monkeypatch.setattr(ingest._Plan, "classify", classify_then_hold)
+    read = meanwhile(monkeypatch, hold)
     reply = receive(db, example, report({"api/a": "failed", "api/b": "passed"}), "r2")
     assert read == [0, 1]
     assert (reply["regressions"], reply["flaky_count"]) == ([], 1)

@@ -459,21 +459,19 @@ def test_a_muted_test_becomes_quarantined_and_muted_again_on_downgrade(
         assert conn.execute(text("SELECT muted FROM known_test")).scalar() in (True, 1)
 
 
-def test_a_classname_holding_colons_gets_its_own_key_on_upgrade(
-    engine: Engine, old_url: str
-) -> None:
-    # 0008: ("crate::bin", "mod::t") hashed as `crate::bin::mod::t`, which ("crate", "bin::mod::t")
-    # reads too; its key becomes that of `crate::bin NUL mod::t`, as ingestion computes it now.
-    # Over a thousand such tests (the migration reads them a page at a time), and one other.
-    def blake(text: str) -> str:
-        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+def _blake(text: str) -> str:
+    """known_test.key's hash of a text."""
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
-    fill(engine)
+
+def _known_tests(engine: Engine, names: list[tuple[str, str]]) -> None:
+    """The filled database's known tests made these (class name, name)s, keyed as before
+    0008: the test there takes the first (results refer to it), copies of it the rest."""
     known = Table("known_test", MetaData(), autoload_with=engine)
     with engine.begin() as conn:
-        row = dict(conn.execute(select(known)).mappings().one())  # (results refer to it)
-        conn.execute(known.update().values(classname="plain", name="t", key=blake("plain::t")))
-        names = [("crate::bin", f"mod::t{i}") for i in range(1_500)]
+        row = dict(conn.execute(select(known)).mappings().one())
+        (c0, n0), rest = names[0], names[1:]
+        conn.execute(known.update().values(classname=c0, name=n0, key=_blake(f"{c0}::{n0}")))
         conn.execute(
             insert(known),
             [
@@ -482,12 +480,23 @@ def test_a_classname_holding_colons_gets_its_own_key_on_upgrade(
                     "id": row["id"] + 1 + i,
                     "classname": c,
                     "name": n,
-                    "key": blake(f"{c}::{n}"),
+                    "key": _blake(f"{c}::{n}"),
                 }
-                for i, (c, n) in enumerate(names)
+                for i, (c, n) in enumerate(rest)
             ],
         )
-        names.append(("plain", "t"))
+
+
+def test_a_classname_holding_colons_gets_its_own_key_on_upgrade(
+    engine: Engine, old_url: str
+) -> None:
+    # 0008: ("crate::bin", "mod::t") hashed as `crate::bin::mod::t`, which ("crate", "bin::mod::t")
+    # reads too; its key becomes that of `crate::bin NUL mod::t`, as ingestion computes it now.
+    # Over a thousand such tests (the migration reads them a page at a time), and one other.
+    fill(engine)
+    names = [("crate::bin", f"mod::t{i}") for i in range(1_500)]
+    _known_tests(engine, [("plain", "t"), *names])
+    names.append(("plain", "t"))
 
     def keys() -> dict[tuple[str, str], str]:
         with engine.connect() as conn:
@@ -496,10 +505,10 @@ def test_a_classname_holding_colons_gets_its_own_key_on_upgrade(
 
     upgrade(old_url)
     assert keys() == {(c, n): key_of(c, n) for c, n in names}
-    assert keys()[("crate::bin", "mod::t0")] == blake("crate::bin\0mod::t0")
-    assert keys()[("plain", "t")] == blake("plain::t")  # as it was
+    assert keys()[("crate::bin", "mod::t0")] == _blake("crate::bin\0mod::t0")
+    assert keys()[("plain", "t")] == _blake("plain::t")  # as it was
     downgrade(old_url, revision="0007")
-    assert keys() == {(c, n): blake(f"{c}::{n}") for c, n in names}
+    assert keys() == {(c, n): _blake(f"{c}::{n}") for c, n in names}
 
 
 def test_a_name_with_a_tab_or_line_end_gets_the_text_and_key_ingestion_reads(
@@ -508,35 +517,17 @@ def test_a_name_with_a_tab_or_line_end_gets_the_text_and_key_ingestion_reads(
     # 0011: ingestion reads `a&#10;b` as `a\nb` (the escape, two characters) since; the
     # tests stored before as `a<newline>b` take that name and its key, so the next report
     # finds them. One whose new key another test holds keeps its row as it was.
-    def blake(text: str) -> str:
-        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
     fill(engine)
-    known = Table("known_test", MetaData(), autoload_with=engine)
-    stored = [
-        ("tests.api", "t[a\nb]"),
-        ("tests.api\tx", "t\r"),
-        ("tests.api", "t[c\nd]"),
-        ("tests.api", "t[c\\nd]"),  # the escaped name of the one before, already a test
-        ("tests.api", "plain"),
-    ]
-    with engine.begin() as conn:
-        row = dict(conn.execute(select(known)).mappings().one())  # (results refer to it)
-        (c0, n0), rest = stored[0], stored[1:]
-        conn.execute(known.update().values(classname=c0, name=n0, key=blake(f"{c0}::{n0}")))
-        conn.execute(
-            insert(known),
-            [
-                {
-                    **row,
-                    "id": row["id"] + 1 + i,
-                    "classname": c,
-                    "name": n,
-                    "key": blake(f"{c}::{n}"),
-                }
-                for i, (c, n) in enumerate(rest)
-            ],
-        )
+    _known_tests(
+        engine,
+        [
+            ("tests.api", "t[a\nb]"),
+            ("tests.api\tx", "t\r"),
+            ("tests.api", "t[c\nd]"),
+            ("tests.api", "t[c\\nd]"),  # the escaped name of the one before, already a test
+            ("tests.api", "plain"),
+        ],
+    )
     upgrade(old_url)
     with engine.connect() as conn:
         found = {
@@ -546,7 +537,7 @@ def test_a_name_with_a_tab_or_line_end_gets_the_text_and_key_ingestion_reads(
     assert found == {
         ("tests.api", "t[a\\nb]"): key_of("tests.api", "t[a\\nb]"),
         ("tests.api\\tx", "t\\r"): key_of("tests.api\\tx", "t\\r"),
-        ("tests.api", "t[c\nd]"): blake("tests.api::t[c\nd]"),  # as it was
+        ("tests.api", "t[c\nd]"): _blake("tests.api::t[c\nd]"),  # as it was
         ("tests.api", "t[c\\nd]"): key_of("tests.api", "t[c\\nd]"),
         ("tests.api", "plain"): key_of("tests.api", "plain"),
     }
