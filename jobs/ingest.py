@@ -55,8 +55,8 @@ from jobs.readiness import Recorded, announce_decline, record_readiness, snapsho
 from storage import ingest as ingest_queries
 from storage import queries
 from storage.db import Database
-from storage.ingest import KnownRow
 from storage.models import Alert, KnownTest, MetricSample, Quarantine, TestReport
+from storage.queries import KnownRow
 from storage.queries import quarantine as quarantine_store
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from storage.models import KnownTest, TestReport
+from storage.queries.known_tests import KnownRow
 from storage.scope import team_of
-
-KnownRow = tuple[str, str, int, str, str | None, str | None]  # (…, component, file)
 
 # Keys per look-up (SQLite allows 32766 bound values a statement). PostgreSQL's planner
 # finds 1,000 keys of a 200k-test branch in its index (~11 ms) but filters the whole

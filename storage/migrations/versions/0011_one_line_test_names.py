@@ -80,6 +80,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The old ingestion reads such a test's name as the report gives it, the new one as
-    # stored now: either way the next report would add it anew, so the rows stay.
-    pass
+    """The rows stay as they are: the old ingestion reads such a test's name as the report
+    gives it, the new one as stored now, so either way the next report would add it anew."""
