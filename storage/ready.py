@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import String, Table, and_, case, cast, event, literal, true, union
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import ORMExecuteState, SessionTransaction
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
@@ -110,9 +110,13 @@ def _after_commit(session: OrmSession) -> None:
         local_commits.bump()
 
 
-def _after_rollback(session: OrmSession) -> None:
-    session.info.pop(_STALE, None)
-    session.info.pop("sprintbot_ready_bumped", None)
+def _after_transaction_end(session: OrmSession, transaction: SessionTransaction) -> None:
+    """The session's transaction is over (committed or rolled back): its flags go. Not a
+    savepoint's end: a key already taken rolls one back, and the watched writes flushed
+    before it still commit."""
+    if transaction.parent is None:
+        session.info.pop(_STALE, None)
+        session.info.pop("sprintbot_ready_bumped", None)
 
 
 def figures_name(session: OrmSession) -> str:
@@ -167,7 +171,7 @@ def watch(cls: type[OrmSession]) -> None:
     event.listen(cls, "do_orm_execute", _on_execute)
     event.listen(cls, "before_commit", _on_commit)
     event.listen(cls, "after_commit", _after_commit)
-    event.listen(cls, "after_rollback", _after_rollback)
+    event.listen(cls, "after_transaction_end", _after_transaction_end)
 
 
 watch(WriteSession)

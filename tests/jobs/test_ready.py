@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.context import Contexts
 from jobs import figures
@@ -22,6 +22,7 @@ from jobs.teams import Teams
 from storage import ready as stored
 from storage.db import Database
 from storage.models import Blocker, JobRun, ManualScore, OutboxMessage
+from storage.queries._common import insert_unless_taken
 from tests.jobs.test_history import TEAM
 from tests.support.fakeslack import FakeSlack
 from tests.support.server import make_settings
@@ -98,6 +99,23 @@ def test_a_watched_write_bumps_the_generation_other_writes_and_rollbacks_do_not(
         session.commit()
     assert generation(db) == before + 2
 
+
+
+def test_a_savepoint_rolled_back_after_a_watched_write_keeps_its_bump(db: Database) -> None:
+    """A key already taken (a double click, another process's claim) rolls back a savepoint
+    only: the watched write flushed before it still commits, and still counts."""
+    with db.session() as session:
+        session.add(JobRun(job="daily-report", slot="2025-10-31", started_at=NOW))
+        session.commit()
+    before = generation(db)
+    with db.session() as session:
+        session.add(p0(NOW))
+        taken = JobRun(job="daily-report", slot="2025-10-31", started_at=NOW)
+        assert not insert_unless_taken(session, taken)
+        session.commit()
+    with db.read() as session:
+        assert len(session.exec(select(Blocker)).all()) == 1
+    assert generation(db) == before + 1
 
 def test_built_once_until_a_write_then_the_answer_has_the_write(
     db: Database, example: Sprint
