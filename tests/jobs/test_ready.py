@@ -100,7 +100,6 @@ def test_a_watched_write_bumps_the_generation_other_writes_and_rollbacks_do_not(
     assert generation(db) == before + 2
 
 
-
 def test_a_savepoint_rolled_back_after_a_watched_write_keeps_its_bump(db: Database) -> None:
     """A key already taken (a double click, another process's claim) rolls back a savepoint
     only: the watched write flushed before it still commits, and still counts."""
@@ -116,6 +115,7 @@ def test_a_savepoint_rolled_back_after_a_watched_write_keeps_its_bump(db: Databa
     with db.read() as session:
         assert len(session.exec(select(Blocker)).all()) == 1
     assert generation(db) == before + 1
+
 
 def test_built_once_until_a_write_then_the_answer_has_the_write(
     db: Database, example: Sprint
