@@ -602,7 +602,7 @@ class Retention(_Model):
     it was.
     """
 
-    results_days: int = 90  # test status changes, CI reports and readiness snapshots
+    results_days: int = 90  # test status changes, readiness snapshots, reports' lists of tests
     statuses_days: int = 14  # each report's packed statuses (a full copy per run): first to go
     metrics_days: int = 90  # benchmark samples (each metric's latest before it is kept)
     standups_days: int = 180  # standup answers and skips, away spans

@@ -94,7 +94,7 @@ def run_all(
     steps: list[tuple[str, Callable[..., int], Any]] = [
         ("packed statuses", store.drop_statuses, h.statuses),
         ("status changes", store.delete_results, h.results),
-        ("reports", store.delete_reports, h.results),
+        ("reports' lists of tests", store.shrink_reports, h.results),
         ("readiness snapshots", store.delete_snapshots, h.results),
         ("metric samples", store.delete_metric_samples, h.metrics),
         ("standups", store.delete_standups, h.standups),

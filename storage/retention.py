@@ -30,9 +30,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from storage.models import (
-    Alert,
     Away,
-    KnownTest,
     MetricSample,
     OutboxMessage,
     OutboxStatus,
@@ -99,79 +97,30 @@ def drop_statuses(*, session: Session, before: datetime, limit: int) -> int:
     return _set(session, TestReport, ids, statuses=None, durations=None)
 
 
-def delete_reports(*, session: Session, before: datetime, limit: int) -> int:
-    """Delete up to `limit` reports received before `before` that no test, change or alert
-    refers to any more; the others (a test's last report, an alert's, each branch's newest)
-    keep their row with their reply's lists of tests emptied. Returns the reports deleted
-    or shrunk.
-
-    A branch's newest report stays whatever its age: it is the branch's version (what an
-    ingest that read the branch compares under the lock) and holds its tally, and on
-    SQLite, whose table takes the highest id plus one, the next report would take its id
-    again — a report read before the delete and written after that one would find the
-    same version and not read the branch again."""
-    newest = set(
-        _ids(
-            session,
-            select(func.max(col(TestReport.id))).group_by(
-                col(TestReport.team_id), col(TestReport.branch)
-            ),
+def shrink_reports(*, session: Session, before: datetime, limit: int) -> int:
+    """Shrink up to `limit` reports received before `before` and not shrunk yet: their
+    reply's lists of tests emptied (the counts stay) and marked `"pruned": true`. Returns
+    how many. No report row is ever deleted, however old: it is the record that its run's
+    document was received (the same document posted again is a replay, answered with this
+    reply: `report_by_digest`), the report a test's last change or an alert names, and
+    the branch's version while it is its newest (on SQLite a deleted one's id would be
+    taken again by the next report)."""
+    pruned = col(TestReport.reply)["pruned"].as_boolean()
+    rows = session.execute(
+        select(col(TestReport.id), col(TestReport.reply))
+        .where(col(TestReport.received_at) < before, or_(pruned.is_(None), not_(pruned)))
+        .order_by(col(TestReport.id))
+        .limit(limit)
+    ).all()
+    for report_id, reply in rows:
+        lists: dict[str, list[Any]] = {k: [] for k in REPLY_LISTS if k in (reply or {})}
+        session.execute(
+            update(TestReport)
+            .where(col(TestReport.id) == report_id)
+            .values(reply={**(reply or {}), **lists, "pruned": True})
+            .execution_options(synchronize_session=False)
         )
-    )
-    old = _ids(
-        session,
-        select(col(TestReport.id))
-        .where(col(TestReport.received_at) < before)
-        .order_by(col(TestReport.id)),
-    )
-    if not old:
-        return 0
-    # One pass over the known tests (no index on last_report_id: ingestion writes it).
-    referenced = newest | {
-        int(i)
-        for i in session.execute(
-            select(col(KnownTest.last_report_id))
-            .where(col(KnownTest.last_report_id) <= old[-1])
-            .distinct()
-        ).scalars()
-        if i is not None
-    }
-    for chunk in _chunks(old):
-        referenced.update(
-            _ids(session, select(col(Alert.report_id)).where(col(Alert.report_id).in_(chunk)))
-        )
-        referenced.update(
-            _ids(
-                session,
-                select(col(TestResult.report_id))
-                .where(col(TestResult.report_id).in_(chunk))
-                .distinct(),
-            )
-        )
-    ids = [i for i in old if i not in referenced][:limit]
-    if ids:
-        session.execute(delete(TestReport).where(col(TestReport.id).in_(ids)))
-    shrunk = 0
-    for chunk in _chunks([i for i in old if i in referenced]):
-        for report in session.execute(
-            select(TestReport).where(col(TestReport.id).in_(chunk)).order_by(col(TestReport.id))
-        ).scalars():
-            if len(ids) + shrunk >= limit:
-                break
-            reply = dict(report.reply or {})
-            if not any(reply.get(k) for k in REPLY_LISTS):
-                continue  # shrunk already
-            lists = dict.fromkeys(k for k in REPLY_LISTS if k in reply)
-            report.reply = {**reply, **{k: [] for k in lists}, "pruned": True}
-            session.add(report)
-            shrunk += 1
-    session.flush()
-    return len(ids) + shrunk
-
-
-def _chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
-    """Id lists short enough for an IN (SQLite binds at most 32,766 values)."""
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+    return len(rows)
 
 
 def delete_snapshots(*, session: Session, before: datetime, limit: int) -> int:

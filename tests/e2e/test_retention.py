@@ -7,7 +7,9 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import func, select
@@ -17,10 +19,12 @@ from bot.cli import main
 from bot.clock import _schedule, scheduled_prune
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus, TestResult
-from tests.support.e2e import at, home_opened, text_of
+from tests.support import httpc
+from tests.support.e2e import AUTH, at, home_opened, text_of
 from tests.support.fakeslack import Call, FakeSlack
 from tests.support.history import GOLDEN, KEPT, NOW, SPRINT, build, figures_at
 from tests.support.listeners import listeners_done
+from tests.support.reports import report
 from tests.support.server import BOT_TOKEN, SIGNING_SECRET, Server
 from tests.support.slack import slash
 
@@ -138,3 +142,44 @@ def test_old_messages_lose_their_contents_never_their_keys(server: Server) -> No
     listeners_done()
     server.runtime.sender.drain()
     assert server.slack.calls_to("views.publish")[-1].args["user_id"] == "U0DEV"
+
+
+def test_an_artifact_uploaded_again_after_retention_is_a_replay(server: Server) -> None:
+    """CI uploads a months-old run's JUnit file again: 200 with that run's reply (its lists
+    of tests pruned), nothing stored or alerted, and the figures as they were."""
+
+    def upload(doc: bytes, run: str, when: datetime) -> httpx.Response:
+        at(server, when)
+        return httpc.post(
+            f"{server.url}/api/v1/test-runs?{urlencode({'run': run})}",
+            content=doc,
+            headers=AUTH,
+            timeout=30,
+        )
+
+    red, green = report({"api/a": "failed"}), report({"api/a": "passed"})
+    first = upload(red, "ci-1001", datetime(2025, 6, 1, 12, tzinfo=UTC))
+    assert first.status_code == 201
+    assert upload(green, "ci-1002", datetime(2025, 6, 2, 12, tzinfo=UTC)).status_code == 201
+    now = datetime(2025, 10, 31, 13, tzinfo=UTC)  # day 3 of the sprint
+    at(server, now)
+    assert bot_clock.run_job(server.runtime, "retention").startswith("retention: pruned ")
+    listeners_done()
+    server.runtime.sender.drain()
+    before = (len(server.slack.calls), figures_now(server))
+
+    again = upload(red, "ci-1001", now)
+    assert again.status_code == 200, again.text
+    body = again.json()
+    assert (body["report"], body["failed"], body["pruned"]) == (first.json()["report"], 1, True)
+    listeners_done()
+    server.runtime.sender.drain()
+    assert (len(server.slack.calls), figures_now(server)) == before
+
+
+def figures_now(server: Server) -> dict[str, object]:
+    """GET /api/v1/sprint: every figure, as any surface shows it."""
+    got = httpc.get(f"{server.url}/api/v1/sprint", headers=AUTH, timeout=30)
+    assert got.status_code == 200, got.text
+    figures: dict[str, object] = got.json()
+    return figures

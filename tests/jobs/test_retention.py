@@ -20,6 +20,7 @@ from storage import queries
 from storage.db import Database
 from storage.models import (
     Alert,
+    KnownTest,
     MetricSample,
     OutboxMessage,
     OutboxStatus,
@@ -94,9 +95,9 @@ def test_pruning_keeps_every_figure_and_deletes_old_history(db: Database) -> Non
         standups = session.exec(select(Standup.day)).all()
     # Status changes before the horizon are gone; the sprint's are all there.
     assert results and min(results) >= HORIZON
-    # Reports: the packed statuses go first; old ones nothing refers to are deleted, the
-    # others keep their counts but not their lists of tests.
-    assert len(reports) < reports_before
+    # Reports: the packed statuses go first; old ones keep their row and counts (the record
+    # that their document came), not their lists of tests.
+    assert len(reports) == reports_before
     for r in reports:
         assert (r.statuses is None) == (r.received_at < STATUSES_HORIZON), r.run
         if r.received_at < HORIZON:
@@ -259,6 +260,38 @@ def post(db: Database, sprint: Sprint, doc: bytes, run: str, now: datetime) -> d
     return receive_junit(
         db=db, sprint=sprint, document=doc, digest=digest, info=info, now=now
     ).reply
+
+
+def test_a_document_posted_again_after_retention_is_still_a_replay(
+    db: Database, example: Sprint
+) -> None:
+    """CI uploads an old run's artifact again (a retried step, a backfill): it is the same
+    document for the same run, so it is a replay however old, with the first reply as
+    retention left it — stored once, never alerted on, never classified again."""
+    red = report({"api/a": "failed"})
+    first = post(db, example, red, "ci-1001", datetime(2025, 6, 1, 12, tzinfo=UTC))
+    post(db, example, report({"api/a": "passed"}), "ci-1002", datetime(2025, 6, 2, 12, tzinfo=UTC))
+    retention.run_all(db=db, sprint=example, now=NOW)
+
+    again = receive_junit(
+        db=db,
+        sprint=example,
+        document=red,
+        digest=hashlib.sha256(red).hexdigest(),
+        info=RunInfo(run="ci-1001", at=NOW),
+        now=NOW,
+    )
+    assert not again.created  # 200, not 201
+    assert again.reply["report"] == first["report"]
+    assert again.reply["pruned"] is True and again.reply["new_failures"] == []
+    assert again.reply["failed"] == first["failed"] == 1
+    with db.read() as session:
+        assert session.exec(select(TestReport.run).order_by(col(TestReport.id))).all() == [
+            "ci-1001",
+            "ci-1002",
+        ]
+        assert session.exec(select(Alert.key)).all() == []
+        assert [str(s) for s in session.exec(select(KnownTest.status)).all()] == ["passed"]
 
 
 def test_a_branchs_newest_report_stays_however_old(
