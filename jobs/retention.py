@@ -50,15 +50,13 @@ def horizons(*, sprint: Sprint, policy: Retention, now: datetime) -> Horizons:
     """Each horizon: `now` minus its days, but never later than the sprint's start minus the
     margin (the margin is at least a day: the figures of day 1 compare with the day before)."""
     info = sprint.sprint
-    keep_from = figures.day_start(info, info.start) - timedelta(days=max(policy.margin_days, 1))
+    first_kept = info.start - timedelta(days=max(policy.margin_days, 1))  # a local date
+    keep_from = figures.day_start(info, first_kept)  # (a day across a DST change: 23 or 25 h)
 
     def ago(days: int) -> datetime:
         return min(now - timedelta(days=days), keep_from)
 
-    standups = min(
-        numbers.local_date(info, now) - timedelta(days=policy.standups_days),
-        info.start - timedelta(days=max(policy.margin_days, 1)),
-    )
+    standups = min(numbers.local_date(info, now) - timedelta(days=policy.standups_days), first_kept)
     return Horizons(
         # The packed statuses serve no figure: they go after their own days, sprint or not.
         statuses=now - timedelta(days=policy.statuses_days),

@@ -63,6 +63,20 @@ def test_horizons_never_reach_into_the_sprint() -> None:
     assert str(later.standups) == "2025-10-27"
 
 
+def test_the_margin_is_counted_in_local_days_across_a_dst_change(example: Sprint) -> None:
+    """Day 1 on the Monday after New York's clocks went back: a margin of one day keeps
+    all of Sunday, its first hour too (25 hours), which day 1's "yesterday" reads."""
+    info = example.sprint.model_copy(update={"start": date(2025, 11, 3)})
+    assert example.retention is not None
+    days = ("results_days", "metrics_days", "standups_days", "margin_days")
+    policy = example.retention.model_copy(update=dict.fromkeys(days, 1))
+    s = example.model_copy(update={"sprint": info, "retention": policy})
+    day0 = datetime(2025, 11, 2, 4, 0, tzinfo=UTC)  # Sunday 00:00 EDT
+    h = retention.horizons(sprint=s, policy=policy, now=datetime(2025, 11, 3, 8, 30, tzinfo=UTC))
+    assert h.results == h.metrics == day0
+    assert str(h.standups) == "2025-11-02"
+
+
 def test_pruning_keeps_every_figure_and_deletes_old_history(db: Database) -> None:
     s = build(db)
     golden = json.loads(GOLDEN.read_text())
