@@ -28,7 +28,7 @@ from bot import metrics
 from bot.acks import answered_from_memory
 from bot.context import AppContext, Contexts
 from bot.settings import Settings
-from jobs import figures, history, quarantine, tests_history
+from jobs import figures, history, numbers, quarantine, retention, tests_history
 from jobs.config import Sprint, Team
 from jobs.errors import SprintError
 from jobs.numbers import parse_instant
@@ -270,6 +270,14 @@ class Routes:
             at = at.replace(tzinfo=ctx.sprint.sprint.tz)  # a wall time of the sprint's zone
         if at > clock:
             return error(400, f"at {text!r} is in the future; figures are known up to now")
+        kept = retention.kept_from(sprint=ctx.sprint, now=clock) if text else None
+        if kept is not None and numbers.local_date(ctx.sprint.sprint, at) < kept[0]:
+            return error(
+                410,
+                f"figures as of {at.isoformat()} are not kept: [retention] {kept[1]} keeps "
+                f"them from {kept[0]} on; without `at`, an ended sprint's answer is its final "
+                "figures",
+            )
         if wanted := request.query_params.get("sprint"):
             return await self.sprint_named(ctx, wanted, at=at if text else None)
 
@@ -291,11 +299,14 @@ class Routes:
                 for s in history.team_sprints(ctx.team, ctx.sprint)
             )
             return error(404, f'no sprint "{wanted}" (the sprints: {known})')
-        when = at or history.as_of(sprint, ctx.now())
 
-        def compute() -> dict[str, object]:
+        def compute() -> dict[str, Any]:
+            if at is None:  # as of its end once it ended (kept then), else now
+                return history.final_figures(
+                    ctx.db, history.scopes(ctx.db)(sprint), sprint, ctx.now()
+                )
             with history.sprint_db(ctx.db, sprint).read() as session:
-                return figures.compute(session=session, sprint=sprint, at=when).as_dict()
+                return figures.compute(session=session, sprint=sprint, at=at).as_dict()
 
         return JSONResponse(await run_in_threadpool(compute))
 

@@ -83,13 +83,20 @@ def median_hours(blockers: list[Blocker]) -> float | None:
 
 def outcome_of(*, session: Session, sprint: Sprint, now: datetime) -> SprintOutcome:
     """One sprint's outcome from a session scoped to it (`Database.scoped`)."""
+    return _measured(session=session, sprint=sprint, now=now)[0]
+
+
+def _measured(
+    *, session: Session, sprint: Sprint, now: datetime
+) -> tuple[SprintOutcome, figures.Figures]:
+    """One sprint's outcome, and the figures it is drawn from (as of `as_of`)."""
     at = as_of(sprint, now)
     m = milestones.measure(session=session, sprint=sprint, now=at)
     fig, t = m.figures, m.figures.tests
     resolved = review.resolved_in(session=session, sprint=sprint, at=at)
     goals = review.goals(sprint, m)
     info = sprint.sprint
-    return {
+    outcome: SprintOutcome = {
         "name": info.name,
         "start": info.start.isoformat(),
         "end": info.end.isoformat(),
@@ -104,6 +111,7 @@ def outcome_of(*, session: Session, sprint: Sprint, now: datetime) -> SprintOutc
         "goals_met": sum(1 for g in goals if g["met"]),
         "goals": len(goals),
     }
+    return outcome, fig
 
 
 def started_at(sprint: Sprint, now: datetime) -> bool:
@@ -121,21 +129,44 @@ def sprint_outcome(
 ) -> SprintOutcome:
     """One sprint's outcome, read from the rows of `scope` (its team's sprint). An ended
     sprint's is computed once, the first time it is asked for after the sprint ended, and
-    kept on its sprint row: read back afterwards, whatever the retention job pruned since
-    (and cheap for `/sprint history` and App Home)."""
+    kept on its sprint row with its final figures (`final_figures`): read back afterwards,
+    whatever the retention job pruned since (and cheap for `/sprint history` and App
+    Home)."""
+    return _ended(db, scope, sprint, now)[0]
+
+
+def final_figures(
+    db: Database, scope: Scope | None, sprint: Sprint, now: datetime
+) -> dict[str, Any]:
+    """A sprint's figures (`Figures.as_dict`) as of its end once it ended, else as of now:
+    an ended sprint's kept on its row with its outcome (`sprint_outcome`)."""
+    return _ended(db, scope, sprint, now)[1]
+
+
+def _ended(
+    db: Database, scope: Scope | None, sprint: Sprint, now: datetime
+) -> tuple[SprintOutcome, dict[str, Any]]:
     if scope is None or scope.sprint_id is None or not ended(sprint, now):
         with db.scoped(scope).read() as session:
-            return outcome_of(session=session, sprint=sprint, now=now)
+            out, fig = _measured(session=session, sprint=sprint, now=now)
+        return out, fig.as_dict()
     with db.read() as session:
         row = session.get(SprintRow, scope.sprint_id)
-        kept = row.outcome if row is not None else None
+        kept, kept_figures = (row.outcome, row.figures) if row is not None else (None, None)
     if kept is not None and _for(kept, sprint):
         # The numbers as kept; the name (and its status, ended) as the file says today.
-        return cast(SprintOutcome, {**kept, "name": sprint.sprint.name, "status": "ended"})
+        outcome = cast(SprintOutcome, {**kept, "name": sprint.sprint.name, "status": "ended"})
+        if kept_figures is not None:
+            info = kept_figures["sprint"]
+            return outcome, {**kept_figures, "sprint": {**info, "name": sprint.sprint.name}}
+        # (Kept before its figures were: computed from what history is left.)
+        with db.scoped(scope).read() as session:
+            return outcome, _measured(session=session, sprint=sprint, now=now)[1].as_dict()
     with db.scoped(scope).read() as session:
-        out = outcome_of(session=session, sprint=sprint, now=now)
-    _keep(db, scope.sprint_id, out)
-    return out
+        out, fig = _measured(session=session, sprint=sprint, now=now)
+    final = fig.as_dict()
+    _keep(db, scope.sprint_id, out, final)
+    return out, final
 
 
 def _for(kept: dict[str, Any], sprint: Sprint) -> bool:
@@ -145,14 +176,15 @@ def _for(kept: dict[str, Any], sprint: Sprint) -> bool:
     return kept.get("start") == info.start.isoformat() and kept.get("end") == info.end.isoformat()
 
 
-def _keep(db: Database, sprint_id: int, out: SprintOutcome) -> None:
-    """Keep an ended sprint's outcome on its row (two processes computing it at once
-    compute the same). A failure to write is logged; it is computed again next time."""
+def _keep(db: Database, sprint_id: int, out: SprintOutcome, final: dict[str, Any]) -> None:
+    """Keep an ended sprint's outcome and final figures on its row (two processes computing
+    them at once compute the same). A failure to write is logged; they are computed again
+    next time."""
     try:
         with db.session() as session:
             row = session.get(SprintRow, sprint_id)
             if row is not None:
-                row.outcome = dict(out)
+                row.outcome, row.figures = dict(out), final
                 session.add(row)
                 session.commit()
     except SQLAlchemyError:

@@ -44,6 +44,7 @@ class Horizons:
     metrics: datetime
     standups: date
     outbox: datetime
+    margin: datetime  # the start of the sprint's day 1 less the margin: none is later
 
 
 def horizons(*, sprint: Sprint, policy: Retention, now: datetime) -> Horizons:
@@ -65,7 +66,26 @@ def horizons(*, sprint: Sprint, policy: Retention, now: datetime) -> Horizons:
         standups=standups,
         # Outbox payloads serve no figure either: their own days, sprint or not.
         outbox=now - timedelta(days=policy.outbox_days),
+        margin=keep_from,
     )
+
+
+def kept_from(*, sprint: Sprint, now: datetime) -> tuple[date, str] | None:
+    """The first local date whose instants' figures what `[retention]` keeps as of `now`
+    still gives exactly (figures as of an instant read from its previous local day on),
+    with the key that bounds it; None without `[retention]`: all history is kept."""
+    policy = sprint.retention
+    if policy is None:
+        return None
+    h = horizons(sprint=sprint, policy=policy, now=now)
+    horizon, key = max((h.results, "results_days"), (h.metrics, "metrics_days"))
+    info = sprint.sprint
+    if horizon == h.margin:
+        key = "margin_days"
+    day = numbers.local_date(info, horizon)
+    if figures.day_start(info, day) < horizon:
+        day += timedelta(days=1)  # the first local day that began after the horizon
+    return day + timedelta(days=1), f"{key} = {getattr(policy, key)}"
 
 
 def run_all(

@@ -73,9 +73,10 @@ class SprintRow(SQLModel, table=True):
     """One of a team's sprints, known by its start date (or, when its start was corrected,
     its name); the sprint the migration made for the data held before teams existed has
     none until its team's first sprint adopts it. A sprint its file no longer lists keeps
-    its row (and its rows), not `listed`. `outcome`: an ended sprint's outcome, kept the
-    first time it is computed after the sprint ended (`jobs.history`), so that pruning
-    raw history (`jobs.retention`) never changes it."""
+    its row (and its rows), not `listed`. `outcome` and `figures`: an ended sprint's outcome
+    and its final figures (those of the Definitions as of its end), kept the first time
+    they are computed after the sprint ended (`jobs.history`), so that pruning raw history
+    (`jobs.retention`) never changes them."""
 
     __tablename__ = "sprint"
     __table_args__ = (UniqueConstraint("team_id", "start", name="uq_sprint_team_start"),)
@@ -87,6 +88,7 @@ class SprintRow(SQLModel, table=True):
     end: date | None = None
     listed: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    figures: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class TestReport(TeamScoped, table=True):

@@ -18,7 +18,8 @@ from jobs.teams import Teams
 from storage.db import Database
 from storage.models import SprintRow, TestResult
 from tests.jobs.test_history import AFTER_B, TEAM, run
-from tests.support.e2e import at, blocks_text
+from tests.support import httpc
+from tests.support.e2e import AUTH, at, blocks_text
 from tests.support.server import Server
 from tests.support.slack import slash
 
@@ -131,3 +132,33 @@ def test_sprint_history_after_the_clocks_retention_run_end_to_end(
     assert lines[5] == "*Sprint A* (2025-10-29 → 2025-11-02)"
     assert lines[6].startswith("Readiness 53.33 % → 70 % (")
     assert " · 1 tests fixed · 1 regressions introduced · 2 blockers resolved" in lines[6]
+
+
+def test_an_ended_sprints_figures_in_the_api_stay_as_it_ended_end_to_end(
+    tmp_path: Path, db: Database, make_server: Callable[..., Server]
+) -> None:
+    """Months on, the retention job pruned sprint A's history (nobody had asked for it):
+    `GET /api/v1/sprint?sprint=Sprint A` still gives its final figures, the ones /sprint
+    history shows; an instant inside it, whose changes are gone, is refused, not guessed."""
+    _team(tmp_path, db)
+    server = make_server(SPRINTBOT_CONFIG=str(tmp_path))
+    at(server, LATER)
+    bot_clock.run_job(server.runtime, "retention", team=server.runtime.teams.first)
+    url = f"{server.url}/api/v1/sprint"
+    got = httpc.get(url, params={"sprint": "Sprint A"}, headers=AUTH)
+    assert got.status_code == 200, got.text
+    fig = got.json()
+    assert fig["sprint"]["status"] == "ended"
+    assert fig["readiness"]["baseline"]["measured"] == 53.33
+    assert fig["readiness"]["score"] == 70.0
+    assert (fig["tests"]["fixed"], fig["tests"]["regressions_introduced"]) == (1, 1)
+    assert httpc.get(url, params={"sprint": "Sprint A"}, headers=AUTH).json() == fig
+
+    inside = {"sprint": "Sprint A", "at": "2025-10-31T12:00:00Z"}
+    gone = httpc.get(url, params=inside, headers=AUTH)
+    assert gone.status_code == 410
+    assert gone.json()["error"] == (
+        "figures as of 2025-10-31T12:00:00+00:00 are not kept: [retention] results_days = 30 "
+        "keeps them from 2026-02-20 on; without `at`, an ended sprint's answer is its final "
+        "figures"
+    )

@@ -342,3 +342,24 @@ def test_a_branchs_newest_report_stays_however_old(
         changes = session.exec(select(TestResult.status, TestResult.previous_status)).all()
     assert alerts == ["regression:3"]
     assert sorted(changes) == [("failed", "passed")]
+
+
+def test_figures_are_kept_from_the_second_local_day_after_the_horizon(example: Sprint) -> None:
+    """An instant's figures read from the start of its previous local day: the first day
+    whose instants retention keeps whole is the second that began after the horizon."""
+    assert example.retention is not None
+    info = example.sprint.model_copy(update={"start": date(2026, 3, 16)})
+
+    def kept(**days: int) -> tuple[date, str] | None:
+        policy = example.retention.model_copy(update={"margin_days": 1, **days})  # type: ignore[union-attr]
+        s = example.model_copy(update={"sprint": info, "retention": policy})
+        return retention.kept_from(sprint=s, now=datetime(2026, 3, 20, 9, tzinfo=UTC))
+
+    # 30 days before: 2026-02-18 04:00 in New York; that day began before it.
+    assert kept(results_days=30) == (date(2026, 2, 20), "results_days = 30")
+    assert kept(results_days=30, metrics_days=10) == (date(2026, 3, 12), "metrics_days = 10")
+    # However long ago, never into the margin before the sprint.
+    assert kept(results_days=1, metrics_days=1) == (date(2026, 3, 16), "margin_days = 1")
+    assert (
+        retention.kept_from(sprint=example.model_copy(update={"retention": None}), now=NOW) is None
+    )
