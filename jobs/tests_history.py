@@ -12,6 +12,7 @@ from __future__ import annotations
 import statistics
 import zlib
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TypedDict
 
 from sqlmodel import Session
@@ -195,11 +196,15 @@ def _since(
 ) -> SinceData | None:
     """The first report of the current streak: the earliest of the trailing changes in the
     test's current category (failing, or its status), else of the trailing runs, else
-    (a test that never changed) when it was first seen."""
+    (a test that never changed) when it was first seen. Where none of what is kept shows
+    the streak begin (`[retention]` pruned the change that began it), and the test last
+    changed status before the earliest of it: since then."""
     current = _category(str(test.status))
     start: SinceData | None = None
+    began = False  # whether what is kept shows the streak begin
     for c in reversed(changes):
         if _category(c.status) != current:
+            began = True
             break
         start = {
             "report_id": c.report_id,
@@ -208,22 +213,29 @@ def _since(
             "commit": c.commit,
             "url": c.url,
         }
-    if start is not None:
-        return start
-    for r in reversed(runs):
-        if _category(r["status"]) != current:
-            break
-        start = {k: r[k] for k in ("report_id", "status", "at", "commit", "url")}  # type: ignore[assignment]
+    if start is None:
+        for r in reversed(runs):
+            if _category(r["status"]) != current:
+                began = True
+                break
+            start = {k: r[k] for k in ("report_id", "status", "at", "commit", "url")}  # type: ignore[assignment]
     if start is None and not changes:
         # Never changed and no report kept: its status since it was first seen.
-        start = {
-            "report_id": None,
-            "status": str(test.status),
-            "at": test.first_seen_at.isoformat(),
-            "commit": None,
-            "url": None,
-        }
+        return _unreported(test, test.first_seen_at)
+    if start is not None and not began and test.changed_at < datetime.fromisoformat(start["at"]):
+        return _unreported(test, test.changed_at)
     return start
+
+
+def _unreported(test: KnownTest, at: datetime) -> SinceData:
+    """The test's status since `at`, by no report kept."""
+    return {
+        "report_id": None,
+        "status": str(test.status),
+        "at": at.isoformat(),
+        "commit": None,
+        "url": None,
+    }
 
 
 def _timeline(*, session: Session, test: KnownTest) -> list[RunData]:

@@ -183,3 +183,29 @@ def figures_now(server: Server) -> dict[str, object]:
     assert got.status_code == 200, got.text
     figures: dict[str, object] = got.json()
     return figures
+
+
+def test_a_test_failing_for_months_is_failing_since_it_broke_after_retention(
+    server: Server,
+) -> None:
+    """/tests show through the API: the change that broke the test is pruned, every run
+    since still says it fails; it is failing since it broke, not since the oldest run
+    retention kept."""
+
+    def upload(doc: bytes, run: str, when: datetime) -> None:
+        at(server, when)
+        url = f"{server.url}/api/v1/test-runs?{urlencode({'run': run})}"
+        assert httpc.post(url, content=doc, headers=AUTH, timeout=30).status_code == 201
+
+    upload(report({"api/a": "passed"}), "r1", datetime(2025, 6, 1, 12, tzinfo=UTC))
+    broke = datetime(2025, 6, 2, 12, tzinfo=UTC)
+    upload(report({"api/a": "failed"}), "r2", broke)
+    for day in range(20):  # failing every day since, up to day 3 of the sprint
+        doc = report({"api/a": "failed"}) + b" " * (day + 1)
+        upload(doc, f"n{day}", datetime(2025, 10, 12, 12, tzinfo=UTC) + timedelta(days=day))
+    at(server, datetime(2025, 10, 31, 14, tzinfo=UTC))
+    assert "status changes" in bot_clock.run_job(server.runtime, "retention")
+
+    got = httpc.get(f"{server.url}/api/v1/tests/1", headers=AUTH, timeout=30).json()
+    assert got["status"] == "failed"
+    assert got["first_failure"]["at"] == broke.isoformat()
