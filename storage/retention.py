@@ -40,7 +40,7 @@ from storage.models import (
     TestReport,
     TestResult,
 )
-from storage.scope import LEGACY, key_prefix
+from storage.scope import ALL_SPRINTS, LEGACY, key_prefix
 
 # The reply's lists name the tests a report changed; older than the horizon, the counts stay.
 REPLY_LISTS = ("regressions", "fixed", "new_failures", "flaky", "newly_skipped")
@@ -70,10 +70,13 @@ def _delete_first(
     session: Session, table: type[_Batched], *where: ColumnElement[bool], limit: int
 ) -> int:
     """Delete up to `limit` rows of `table` that match `where`, lowest ids first (the
-    oldest); returns how many."""
-    ids = _ids(session, select(col(table.id)).where(*where).order_by(col(table.id)).limit(limit))
+    oldest), of every sprint of the session's team (the job runs as the sprint served now;
+    the ended ones' figures are kept, `jobs.history.freeze`); returns how many."""
+    query = select(col(table.id)).where(*where).order_by(col(table.id)).limit(limit)
+    ids = _ids(session, query.execution_options(**{ALL_SPRINTS: True}))
     if ids:
-        session.execute(delete(table).where(col(table.id).in_(ids)))
+        gone = delete(table).where(col(table.id).in_(ids))
+        session.execute(gone.execution_options(**{ALL_SPRINTS: True}))
     return len(ids)
 
 
@@ -124,13 +127,14 @@ def shrink_reports(*, session: Session, before: datetime, limit: int) -> int:
 
 
 def delete_snapshots(*, session: Session, before: datetime, limit: int) -> int:
-    """Delete up to `limit` readiness snapshots taken before `before`, never the newest."""
-    newest = select(func.max(col(ReadinessSnapshot.id))).scalar_subquery()
+    """Delete up to `limit` readiness snapshots taken before `before`, never a sprint's
+    newest."""
+    newest = select(func.max(col(ReadinessSnapshot.id))).group_by(col(ReadinessSnapshot.sprint_id))
     return _delete_first(
         session,
         ReadinessSnapshot,
         col(ReadinessSnapshot.at) < before,
-        col(ReadinessSnapshot.id) < newest,
+        col(ReadinessSnapshot.id).not_in(newest),
         limit=limit,
     )
 

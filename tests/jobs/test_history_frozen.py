@@ -6,7 +6,7 @@ the API show."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlmodel import select
@@ -16,7 +16,7 @@ from jobs import history, retention
 from jobs.config import Team, load_org
 from jobs.teams import Teams
 from storage.db import Database
-from storage.models import SprintRow, TestResult
+from storage.models import ReadinessSnapshot, SprintRow, Standup, TestResult
 from tests.jobs.test_history import AFTER_B, TEAM, run
 from tests.support import httpc
 from tests.support.e2e import AUTH, at, blocks_text
@@ -31,7 +31,9 @@ def _team(tmp_path: Path, db: Database) -> tuple[Teams, Team]:
     text = TEAM.replace(
         'name = "Sprint C"\nstart = 2025-11-17', 'name = "Sprint C"\nstart = 2026-03-16'
     )
-    text += "\n[retention]\nresults_days = 30\nstatuses_days = 7\nmargin_days = 1\n"
+    text += (
+        "\n[retention]\nresults_days = 30\nstatuses_days = 7\nstandups_days = 30\nmargin_days = 1\n"
+    )
     (tmp_path / "core.toml").write_text(text)
     teams = Teams.sync(load_org(tmp_path), db=db, now=AFTER_B)
     team = teams.first
@@ -96,6 +98,38 @@ def test_an_outcome_seen_after_the_end_is_kept_and_read_back(tmp_path: Path, db:
         "tests_fixed": 1,
         "regressions_introduced": 1,
     }
+
+
+def test_retention_prunes_the_ended_sprints_rows_too(tmp_path: Path, db: Database) -> None:
+    """Readiness snapshots and standups belong to a sprint: the job (run as the sprint
+    served now) prunes the ended sprints' as well, each sprint keeping its newest
+    snapshot, or a season of sprints would keep them all."""
+    teams, team = _team(tmp_path, db)
+    with db.session() as session:
+        for sprint_id, day in ((1, date(2025, 10, 30)), (2, date(2025, 11, 4))):
+            stamp = datetime.combine(day, datetime.min.time(), UTC)
+            session.add(
+                Standup(
+                    team_id=1,
+                    sprint_id=sprint_id,
+                    user_id="U01",
+                    day=day,
+                    sprint_day=2,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+            )
+        session.commit()
+    served = teams.serve(team, now=LATER)
+    retention.run_all(db=db.scoped(served.scope), sprint=served.sprint, now=LATER, team=team)
+    with db.read() as session:
+        snapshots = session.exec(select(ReadinessSnapshot.sprint_id, ReadinessSnapshot.at)).all()
+        standups = session.exec(select(Standup)).all()
+    assert sorted((i, str(at.date())) for i, at in snapshots) == [
+        (1, "2025-11-01"),
+        (2, "2025-11-04"),
+    ]
+    assert standups == []
 
 
 def test_a_running_sprint_is_not_kept_and_a_moved_one_is_computed_again(
