@@ -605,7 +605,7 @@ class Retention(_Model):
     results_days: int = 90  # test status changes, readiness snapshots, reports' lists of tests
     statuses_days: int = 14  # each report's packed statuses (a full copy per run): first to go
     metrics_days: int = 90  # benchmark samples (each metric's latest before it is kept)
-    standups_days: int = 180  # standup answers and skips, away spans
+    standups_days: int = 180  # standup answers and skips (days away stay: a person's)
     # What delivered (or refused) outbox messages said; their keys stay, so none is ever
     # sent twice. Serves no figure, so the margin does not hold it back.
     outbox_days: int = 30

@@ -30,7 +30,6 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from storage.models import (
-    Away,
     MetricSample,
     OutboxMessage,
     OutboxStatus,
@@ -45,7 +44,7 @@ from storage.scope import ALL_SPRINTS, LEGACY, key_prefix
 # The reply's lists name the tests a report changed; older than the horizon, the counts stay.
 REPLY_LISTS = ("regressions", "fixed", "new_failures", "flaky", "newly_skipped")
 # The tables whose old rows are deleted outright, a batch at a time.
-_Batched = TestResult | ReadinessSnapshot | MetricSample | Standup | Away
+_Batched = TestResult | ReadinessSnapshot | MetricSample | Standup
 
 
 def _ids(session: Session, query: Any) -> list[int]:
@@ -171,11 +170,9 @@ def delete_metric_samples(*, session: Session, before: datetime, limit: int) -> 
 
 
 def delete_standups(*, session: Session, before: date, limit: int) -> int:
-    """Delete up to `limit` standup rows of local dates before `before`, and away spans
-    that ended before it."""
-    standups = _delete_first(session, Standup, col(Standup.day) < before, limit=limit)
-    away = _delete_first(session, Away, col(Away.end) < before, limit=max(limit - standups, 0))
-    return standups + away
+    """Delete up to `limit` standup rows of local dates before `before`. (Days away stay:
+    they are a person's, in each of their teams, which prune as their own files say.)"""
+    return _delete_first(session, Standup, col(Standup.day) < before, limit=limit)
 
 
 def empty_outbox(

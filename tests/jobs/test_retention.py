@@ -20,6 +20,7 @@ from storage import queries
 from storage.db import Database
 from storage.models import (
     Alert,
+    Away,
     KnownTest,
     MetricSample,
     OutboxMessage,
@@ -127,6 +128,21 @@ def test_pruning_keeps_every_figure_and_deletes_old_history(db: Database) -> Non
     # Idempotent: a second run finds nothing more.
     assert retention.run_all(db=db, sprint=s, now=NOW).startswith("pruned nothing")
     assert figures_at(db, s, KEPT) == pinned
+
+
+def test_days_away_are_kept_they_are_a_persons_in_every_team(db: Database) -> None:
+    """A person's days away hold in each of their teams, and not every team prunes (or
+    prunes as soon): one team's retention deletes none of them (a few rows a year)."""
+    s = build(db)
+    with db.session() as session:
+        old = datetime(2025, 3, 1, tzinfo=UTC)
+        session.add(
+            Away(user_id="U0DEV", start=date(2025, 3, 3), end=date(2025, 3, 7), created_at=old)
+        )
+        session.commit()
+    retention.run_all(db=db, sprint=s, now=NOW)
+    with db.read() as session:
+        assert [str(a.end) for a in session.exec(select(Away)).all()] == ["2025-03-07"]
 
 
 def test_without_a_retention_table_everything_is_kept(db: Database) -> None:
