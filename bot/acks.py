@@ -31,7 +31,10 @@ log = logging.getLogger(__name__)
 
 GENERIC_ERROR = "Sorry, something went wrong on sprintbot's side; it has been logged. Try again."
 JSON_HEADERS = {"content-type": "application/json;charset=utf-8"}
-ACK_WITHIN = 3.0  # seconds: Slack's limit; a listener that has not acknowledged by then never will
+# Seconds a listener has to acknowledge: Slack waits 3 s, the way there and back included.
+# One still busy by then (waiting on another writer's lock) is acknowledged empty in its
+# stead, and its own acknowledgement, when it comes, is answered by `respond`.
+ACK_WITHIN = 2.5
 _workers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
 
 
@@ -86,19 +89,27 @@ def field_errors_response(error: FieldErrors) -> BoltResponse:
 
 
 def after_ack(listener: Callable[..., None]) -> Callable[[Args], None]:
-    """`listener`, answered as soon as it acknowledges; the rest of it runs on."""
+    """`listener`, answered as soon as it acknowledges; the rest of it runs on. One that
+    has not acknowledged within ACK_WITHIN is acknowledged empty (Slack shows no error for
+    what it goes on to do), and what it acknowledges with later goes by `respond`."""
     names = list(inspect.signature(listener).parameters)
 
     def run(args: Args) -> None:
         acked = threading.Event()
+        turn = threading.Lock()  # the listener's ack or the one given in its stead: one
+        late: list[bool] = []  # [True] once an empty ack was given in the listener's stead
         early: list[BaseException] = []
         given: Ack = args.ack
 
         def ack(*a: Any, **k: Any) -> BoltResponse:
-            try:
-                return given(*a, **k)
-            finally:
-                acked.set()
+            with turn:
+                if not late:
+                    try:
+                        return given(*a, **k)
+                    finally:
+                        acked.set()
+            _answer_late(args, *a, **k)
+            return BoltResponse(status=200, body="")
 
         kwargs = {n: ack if n == "ack" else getattr(args, n) for n in names}
 
@@ -114,11 +125,37 @@ def after_ack(listener: Callable[..., None]) -> Callable[[Args], None]:
                 acked.set()
 
         _workers.submit(body)
-        acked.wait(timeout=ACK_WITHIN)
+        if not acked.wait(timeout=ACK_WITHIN):
+            with turn:
+                if not acked.is_set():
+                    late.append(True)
+                    given()
+                    acked.set()
         if early:
             raise early[0]
 
     return run
+
+
+def _answer_late(args: Args, *a: Any, **k: Any) -> None:
+    """What a listener acknowledged with after an empty ack was given in its stead: its
+    message, to the user alone unless it said otherwise, by the request's response_url.
+    (A modal closed by the empty ack cannot show field errors any more: logged.)"""
+    text, blocks = (a[0] if a else k.get("text")), k.get("blocks")
+    if k.get("errors"):
+        log.warning("a submission's field errors came after its modal closed: %s", k["errors"])
+        return
+    if not (text or blocks):
+        return
+    if not args.request.context.response_url:
+        log.warning("an answer came too late and has nowhere to go: %s", text)
+        return
+    args.respond(
+        text=text or "",
+        blocks=blocks,
+        response_type=k.get("response_type") or "ephemeral",
+        replace_original=False,
+    )
 
 
 def in_background(listener: Callable[..., None]) -> Callable[[Args], None]:

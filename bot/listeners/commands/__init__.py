@@ -44,4 +44,4 @@ def register(app: App) -> None:
     app.command(Command.BLOCKER)(after_ack(blocker.handle))
     app.command(Command.RISK)(after_ack(risk.handle))
     app.command(Command.SPRINT)(after_ack(sprint.handle))
-    app.command(Command.TESTS)(tests.handle)  # answered in the acknowledgement
+    app.command(Command.TESTS)(after_ack(tests.handle))
