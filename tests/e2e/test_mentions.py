@@ -236,3 +236,28 @@ def test_an_error_quoting_the_input_mentions_and_links_no_one(server: Server) ->
     slash(server.url, "/blocker", "resolve B-001 fixed", user_id="U0DEV")
     again = slash(server.url, "/blocker", "resolve B-001 fixed", user_id="U0DEV").json()["text"]
     assert again == "B-001 was already resolved by <@U0DEV>."
+
+
+def test_names_and_reasons_typed_with_angle_brackets_and_ampersands(server: Server) -> None:
+    """Slack sends command text with &, < and > escaped: every command reads what the user
+    typed, so a test named `test_key[<lambda>]` is found and a reason is kept as typed."""
+    body = (
+        '<testsuite timestamp="2025-10-31T12:00:00Z">'
+        '<testcase classname="tests.swarm.test_parse" name="test_key[&lt;lambda&gt;]">'
+        '<failure message="boom"/></testcase></testsuite>'
+    ).encode()
+    headers = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/xml"}
+    url = f"{server.url}/api/v1/test-runs?run=r1&at=2025-10-31T12:00:00Z"
+    assert httpc.post(url, content=body, headers=headers, timeout=30).status_code == 201
+
+    shown = slash(server.url, "/tests", slack_escaped("show test_key[<lambda>]")).json()
+    assert shown["blocks"][0]["text"] == {
+        "type": "plain_text",
+        "text": "tests.swarm.test_parse::test_key[<lambda>]",
+        "emoji": True,
+    }
+    typed = "quarantine test_key[<lambda>] for 2d because R&D's <fixture> races"
+    done = slash(server.url, "/tests", slack_escaped(typed)).json()
+    assert done["text"].startswith("Quarantined `tests.swarm.test_parse::test_key[&lt;lambda&gt;]`")
+    listed = slash(server.url, "/tests", "quarantined").json()
+    assert "R&amp;D's &lt;fixture&gt; races" in blocks_text(listed["blocks"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 from bot.blocks.blockers import blocker_form, render_blocker_list
 from bot.listeners.commands.subcommands import Call, Subcommand, dispatcher
 from bot.people import directory
@@ -125,8 +123,4 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 }
 
 
-def _unescaped(text: str) -> str:
-    return html.unescape(text).strip()  # Slack escapes &, < and > in command text
-
-
-handle = dispatcher(SUBCOMMANDS, usage=USAGE, read=_unescaped, otherwise=_file)
+handle = dispatcher(SUBCOMMANDS, usage=USAGE, otherwise=_file)

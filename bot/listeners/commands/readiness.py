@@ -16,6 +16,7 @@ from bot.blocks.readiness import (
     render_score_change,
 )
 from bot.context import AppContext
+from bot.listeners.commands.subcommands import typed
 from bot.people import directory
 from jobs import permissions
 from jobs.errors import SprintError
@@ -31,7 +32,7 @@ def handle(
 ) -> BoltResponse | None:
     """Answer in the acknowledgement itself, from the figures kept ready (`jobs.ready`)."""
     app: AppContext = context["app"]
-    text = (command.get("text") or "").strip()
+    text = typed(command)
     verb, _, rest = text.partition(" ")
     verb = verb.lower()
     if verb in ("", "show"):

@@ -48,6 +48,13 @@ Subcommand = Callable[[Call], None]
 Listener = Callable[[Ack, dict[str, Any], BoltContext, WebClient], None]
 
 
+def typed(command: dict[str, Any]) -> str:
+    """A slash command's text as the user typed it: Slack sends it with `&`, `<` and `>`
+    escaped (and nothing else), stripped. (What is shown of it is escaped again.)"""
+    text = str(command.get("text") or "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
 def dispatcher(
     table: Mapping[str, Subcommand],
     *,
@@ -56,11 +63,11 @@ def dispatcher(
     otherwise: Subcommand | None = None,
 ) -> Listener:
     """The listener of a slash command made of `table`'s subcommands: the first word of the
-    text (as `read` gives it) picks one; `help` answers `usage`; any other word goes to
-    `otherwise`, or is refused with `usage`."""
+    text (as typed, then as `read` gives it) picks one; `help` answers `usage`; any other
+    word goes to `otherwise`, or is refused with `usage`."""
 
     def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        text = read(command.get("text") or "")
+        text = read(typed(command))
         verb, _, rest = text.partition(" ")
         call = Call(ack, command, context["app"], client, text=text, verb=verb.lower(), rest=rest)
         if call.verb == "help":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from bot.blocks.common import escape
 from bot.blocks.tests import (
     TESTS_USAGE,
     render_history,
@@ -98,9 +99,10 @@ def _quarantine(call: Call) -> None:
             period=period,
         )
     verb = "Quarantined" if done.added else "Extended the quarantine of"
+    shown = escape(f"{test.classname}::{test.name}")
     call.answer(
-        f"{verb} `{test.classname}::{test.name}` until {done.until:%d %b %H:%M} UTC: its "
-        "failures are reported apart and never alert."
+        f"{verb} `{shown}` until {done.until:%d %b %H:%M} UTC: its failures are reported "
+        "apart and never alert."
     )
 
 
@@ -116,7 +118,8 @@ def _unquarantine(call: Call) -> None:
             by=call.user_id,
             now=app.now(),
         )
-    call.answer(f"`{test.classname}::{test.name}` left quarantine: its failures alert again.")
+    shown = escape(f"{test.classname}::{test.name}")
+    call.answer(f"`{shown}` left quarantine: its failures alert again.")
 
 
 def _quarantined(call: Call) -> None:
