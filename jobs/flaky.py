@@ -54,7 +54,6 @@ def judge(
     session: Session,
     config: Flaky,
     branch: str,
-    run: str,
     commit: str | None,
     changed: Mapping[int, tuple[str, str, str]],
 ) -> dict[int, str]:
@@ -65,7 +64,7 @@ def judge(
     why: dict[int, str] = {}
     if commit:
         names = {i: (c, n) for i, (c, n, _) in changed.items()}
-        for report in store.commit_reports(session=session, branch=branch, commit=commit, run=run):
+        for report in store.commit_reports(session=session, branch=branch, commit=commit):
             if not names or report.statuses is None:
                 break
             for test_id, before in _statuses_in(report.statuses, names).items():

@@ -775,7 +775,6 @@ def _held(*, session: Session, plan: _Plan) -> _Held:
         session=session,
         config=plan.sprint.flaky,
         branch=branch,
-        run=plan.run,
         commit=plan.info.commit,
         changed={
             known_id[i]: (p.classnames[p.class_of[i]], p.name(i), _STATUS_NAMES[p.status_of[i]])

@@ -179,16 +179,15 @@ def changes_since(
     return rows
 
 
-def commit_reports(*, session: Session, branch: str, commit: str, run: str) -> list[TestReport]:
-    """The branch's other runs' reports of this commit that still hold their statuses,
-    newest first (a re-run of the commit is a run of its own)."""
+def commit_reports(*, session: Session, branch: str, commit: str) -> list[TestReport]:
+    """The branch's reports of this commit that still hold their statuses, newest first:
+    other runs', and the same run's earlier attempts (a CI job re-run keeps its run id)."""
     return list(
         session.exec(
             select(TestReport)
             .where(
                 TestReport.branch == branch,
                 TestReport.commit == commit,
-                TestReport.run != run,
                 col(TestReport.statuses).is_not(None),
             )
             .order_by(col(TestReport.id).desc())

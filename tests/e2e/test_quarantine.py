@@ -290,3 +290,17 @@ def test_recorded_js_runs_rerun_on_one_commit_are_flaky_and_a_later_break_alerts
     post_report(server, f"{runner}-run3.xml", run="b-1", commit="bbb")
     broke = post_report(server, f"{runner}-run2.xml", run="c-1", commit="ccc").json()
     assert len(broke["regressions"]) == 3 and broke["alert"] is not None
+
+
+def test_a_ci_job_re_run_under_the_same_run_id_is_flaky_too(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """GitHub keeps a workflow's run id across its attempts: the second attempt's report,
+    on the same commit, failing where the first passed, is flaky, not a regression."""
+    server = make_server(SPRINTBOT_CONFIG=str(owned_sprint(tmp_path)))
+    assert post_report(server, "pytest-xunit1-run1.xml", run="101", commit="abc123").status_code
+    attempt = post_report(server, "pytest-xunit1-run2.xml", run="101", commit="abc123")
+    assert attempt.status_code == 201
+    reply = attempt.json()
+    assert (reply["regressions"], reply["alert"]) == ([], None)
+    assert sorted(t["id"] for t in reply["flaky_found"]) == sorted(FAILING)
