@@ -14,8 +14,8 @@ from typing import NamedTuple
 from jobs import junit
 from jobs.components import ComponentMap
 from jobs.config import Sprint
-from jobs.junit import ERROR, FAILED, FLAKY, PASSED, SKIPPED
-from jobs.numbers import TestCounts
+from jobs.junit import ERROR, FAILED, FLAKY, PASSED
+from jobs.numbers import TestCounts, change_kind
 from jobs.readiness import TestTally
 
 FAILING = (FAILED, ERROR)
@@ -187,6 +187,12 @@ class _Moves(NamedTuple):
 
 
 PASSED_ONCE = (PASSED, FLAKY)  # statuses of a test that passed
+# `numbers.change_kind` of each (known, reported) pair of status codes (NEW: not known).
+_KINDS = {
+    (old, code): change_kind(None if old == NEW else str(junit.STATUSES[old]), str(status))
+    for old in (*range(len(junit.STATUSES)), NEW)
+    for code, status in enumerate(junit.STATUSES)
+}
 
 
 def file_path(file: str | None) -> str:
@@ -227,18 +233,11 @@ def _moves(parsed: junit.Report, *, components: Components, known: Known) -> _Mo
     changed = _positions(bytes(moved), True)
     regressed, fixed, newly_skipped = array("I"), array("I"), array("I")
     new_failures = [i for i in new if status_of[i] in FAILING]
+    kinds = {"regression": regressed, "fixed": fixed, "skipped": newly_skipped, "new": new_failures}
     for i in changed:
-        code, old = status_of[i], old_code[i]
-        # A flaky test has passed (at least once, beside a failure): failing after it is
-        # a regression, judged flaky again or alerted.
-        if old in PASSED_ONCE and code in FAILING:
-            regressed.append(i)
-        elif old in FAILING and code == PASSED:
-            fixed.append(i)
-        elif code == SKIPPED and old != SKIPPED:
-            newly_skipped.append(i)
-        if code in FAILING and old not in FAILING and old not in PASSED_ONCE:
-            new_failures.append(i)  # e.g. skipped → failed: first time seen failing
+        kind = kinds.get(_KINDS[old_code[i], status_of[i]])
+        if kind is not None:
+            kind.append(i)
     return _Moves(
         new=new,
         changed=changed,

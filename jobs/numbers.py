@@ -729,3 +729,21 @@ def quarantine_counted(
             passed=passed, total=c.total - 1 if mode == "exclude" else c.total
         )
     return out
+
+
+def change_kind(previous: str | None, status: str) -> str:
+    """What a test's status going from `previous` (None: first seen) to `status` is — one
+    rule for the ingest's reply and alerts and the reports' lists of changes: `regression`,
+    failing after it passed (a flaky test passed, beside a failure); `new`, failing and not
+    after passing (first seen so, or after being skipped); `fixed`, passing after failing;
+    `skipped`, newly skipped; else `other`."""
+    failing = ("failed", "error")
+    if status in failing:
+        if previous in ("passed", "flaky"):
+            return "regression"
+        return "other" if previous in failing else "new"
+    if status == "passed" and previous in failing:
+        return "fixed"
+    if status == "skipped" and previous != "skipped":
+        return "skipped"
+    return "other"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, NotRequired, TypedDict, TypeVar, cast
+from typing import Any, NotRequired, TypedDict, TypeVar
 
 from sqlmodel import Session
 
@@ -380,7 +380,7 @@ def daily_report(
     yesterday = today - timedelta(days=1)
     y_start, y_end = day_bounds(sprint, yesterday)
     reports = queries.reports_between(session=session, start=y_start, end=y_end, branch=info.branch)
-    changes = queries.changes_between(session=session, start=y_start, end=y_end, branch=info.branch)
+    changes = _day_changes(session=session, start=y_start, end=y_end, branch=info.branch)
     regressed = _changes(changes, "regression")
     new = _changes(changes, "new")
     fixed = _changes(changes, "fixed")
@@ -426,9 +426,24 @@ def daily_report(
     }
 
 
-def _changes(changes: list[dict[str, Any]], kind: str) -> list[TestChange]:
-    # storage returns the rows as plain dicts of TestChange's shape
-    return [cast(TestChange, c) for c in changes if c["kind"] == kind]
+def _day_changes(
+    *, session: Session, start: datetime, end: datetime, branch: str
+) -> list[TestChange]:
+    """The branch's status changes in [start, end), each of the kind the ingest's reply
+    called it (`numbers.change_kind`)."""
+    return [
+        {
+            "id": c["id"],
+            "component": c["component"],
+            "kind": numbers.change_kind(c["previous"], c["status"]),
+            "now": c["now"],
+        }
+        for c in queries.changes_between(session=session, start=start, end=end, branch=branch)
+    ]
+
+
+def _changes(changes: list[TestChange], kind: str) -> list[TestChange]:
+    return [c for c in changes if c["kind"] == kind]
 
 
 def _participation(states: dict[str, standups.Participation]) -> Participation:
@@ -603,9 +618,7 @@ def _queue_report(
 def _full_changes(*, session: Session, sprint: Sprint, day: str) -> ChangeList:
     """Every test of each kind that changed on the report's yesterday (`day`)."""
     start, end = day_bounds(sprint, date.fromisoformat(day))
-    changes = queries.changes_between(
-        session=session, start=start, end=end, branch=sprint.sprint.branch
-    )
+    changes = _day_changes(session=session, start=start, end=end, branch=sprint.sprint.branch)
     ids = {k: [c["id"] for c in changes if c["kind"] == v] for k, v in CHANGE_KINDS.items()}
     return {
         "date": day,

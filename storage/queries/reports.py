@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from storage.models import KnownTest, TestReport, TestResult, TestStatus
+from storage.models import KnownTest, TestReport, TestResult
 from storage.scope import team_of
 
 
@@ -65,9 +65,8 @@ def reports_between(
 def changes_between(
     *, session: Session, start: datetime, end: datetime, branch: str
 ) -> list[dict[str, Any]]:
-    """Status changes recorded by a branch's reports in [start, end): regression, new
-    (first seen failing), fixed or other; with each test's status now."""
-    failing = (TestStatus.FAILED, TestStatus.ERROR)
+    """Status changes recorded by a branch's reports in [start, end): each test's status
+    then and before it (None: first seen), and its status now."""
     rows = session.execute(
         sa_select(
             col(TestResult.status),
@@ -90,20 +89,16 @@ def changes_between(
         )
         .order_by(col(TestResult.id))
     ).all()
-    out = []
-    for status, previous, classname, name, component, now in rows:
-        if status in failing and previous == TestStatus.PASSED:
-            kind = "regression"
-        elif status in failing and previous is None:
-            kind = "new"
-        elif status == TestStatus.PASSED and previous in failing:
-            kind = "fixed"
-        else:
-            kind = "other"
-        out.append(
-            {"id": f"{classname}::{name}", "component": component, "kind": kind, "now": str(now)}
-        )
-    return out
+    return [
+        {
+            "id": f"{classname}::{name}",
+            "component": component,
+            "status": str(status),
+            "previous": None if previous is None else str(previous),
+            "now": str(now),
+        }
+        for status, previous, classname, name, component, now in rows
+    ]
 
 
 def latest_report(*, session: Session, branch: str) -> TestReport | None:

@@ -131,6 +131,34 @@ def test_long_change_lists_go_to_the_thread_in_full(session: Session) -> None:
     assert (full["fixed"], full["new_failures"]) == ([], [])
 
 
+def test_a_flaky_test_failing_is_a_regression_in_the_report_as_in_the_reply(
+    session: Session,
+) -> None:
+    """A flaky test has passed (beside a failure): failing after it is a regression for the
+    ingest's reply and the figures, and so for the report's count and its list."""
+    sprint = small()
+    ingest(session, sprint, {"core/a": "passed", "core/b": "passed"}, "d1", DAY1_CI)
+    later = DAY1_CI + timedelta(hours=1)
+    ingest(session, sprint, {"core/a": "flaky", "core/b": "passed"}, "d1b", later)
+    ingest(session, sprint, {"core/a": "failed", "core/b": "passed"}, "d2", DAY2_CI)
+    assert reports.post_daily_report(
+        session=session, sprint=sprint, participants=[], now=REPORT_DAY3
+    )
+    key = "daily-report:2025-10-31"
+    y = queued(session, key)["yesterday"]
+    assert (y["regressed"], y["regressed_count"]) == (
+        [
+            {
+                "id": "tests.core.test_it::a",
+                "component": "Core",
+                "kind": "regression",
+                "now": "failed",
+            }
+        ],
+        1,
+    )
+
+
 def at_9(example: Sprint, day: int) -> datetime:
     """9:00 in New York on the example sprint's `day` (EDT until 2 November, then EST)."""
     local = datetime.combine(

@@ -14,9 +14,15 @@ from storage.db import Database
 
 
 def report(statuses: dict[str, str], *, files: dict[str, str] | None = None) -> bytes:
-    """`area/name` → passed/failed/skipped; a test's file is tests/<area>/test_it.py unless
-    `files` says otherwise (its classname stays tests.<area>.test_it)."""
-    body = {"failed": "<failure>boom</failure>", "skipped": "<skipped/>", "passed": ""}
+    """`area/name` → passed/failed/skipped/flaky (passed on a rerun); a test's file is
+    tests/<area>/test_it.py unless `files` says otherwise (its classname stays
+    tests.<area>.test_it)."""
+    body = {
+        "failed": "<failure>boom</failure>",
+        "skipped": "<skipped/>",
+        "passed": "",
+        "flaky": '<flakyFailure message="boom"/>',
+    }
     cases = []
     for test, status in statuses.items():
         area, name = test.split("/")
