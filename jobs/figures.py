@@ -58,6 +58,12 @@ def day_start(info: SprintInfo, day: date) -> datetime:
     return numbers.local_instant(info, day, datetime.min.time())
 
 
+def end_instant(info: SprintInfo) -> datetime:
+    """When the sprint ended: the local midnight after its last day. Its figures as of then
+    are its final ones (phase "ended", and what arrived on its last day counted)."""
+    return day_start(info, info.end + timedelta(days=1))
+
+
 @dataclass(frozen=True)
 class TestFigures:
     """The tracked branch's tests as of the instant, against the sprint's baseline."""
@@ -975,8 +981,11 @@ def _test_figures(
 
 
 def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
-    """Every figure of the sprint as of `at` (aware), from stored history."""
+    """Every figure of the sprint as of `at` (aware), from stored history. Once it ended,
+    its final figures (as of `end_instant`): what CI, scores or blockers do after it are
+    the next sprint's, and no surface shows an ended sprint moving."""
     info = sprint.sprint
+    asked, at = at, min(at, end_instant(info))
     w = _Window.of(info, at)
     inputs = _gather(session=session, info=info, w=w, quarantine_mode=sprint.flaky.readiness)
     walked = _Walk(info, inputs, w).replay()
@@ -991,7 +1000,7 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
     outlook = _outlook(sprint, days, w.day)
     open_blockers = queries.blockers_open_at(session=session, at=at)
     plan = numbers.plan_readiness(sprint, w.day, baseline=basis.anchor)
-    current = phase(info, at)
+    current = phase(info, asked)
     health, reason = _health(
         sprint,
         w,

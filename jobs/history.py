@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import statistics
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypedDict, cast
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -56,10 +56,8 @@ ScopeOf = Callable[[Sprint], Scope | None]
 
 
 def end_instant(sprint: Sprint) -> datetime:
-    """When the sprint ended: the local midnight after its last day. Its figures as of then
-    are its final ones (phase "ended", and what arrived on its last day counted)."""
-    info = sprint.sprint
-    return figures.day_start(info, info.end + timedelta(days=1))
+    """When the sprint ended (`figures.end_instant`)."""
+    return figures.end_instant(sprint.sprint)
 
 
 def as_of(sprint: Sprint, now: datetime) -> datetime:

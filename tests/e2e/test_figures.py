@@ -263,6 +263,31 @@ def test_every_surface_shows_the_hand_computed_figures(
 
 
 @pytest.mark.usefixtures("quick_pace")
+def test_ci_after_the_end_changes_no_surface_of_the_ended_sprint(
+    hand_sprint: tuple[Server, Path],
+) -> None:
+    """The day after the last day CI reports all green: the sprint's figures are its final
+    ones on every surface — now, by name and in /sprint history — and none moves."""
+    server, _ = hand_sprint
+    after = local_instant(server.runtime.sprint.sprint, date(2025, 11, 3), time(8))
+    at(server, after)
+    final = sprint_json(server)
+    green = junit(dict.fromkeys(FILES, "P"))
+    resp = httpc.post(
+        f"{server.url}/api/v1/test-runs", params={"run": "late"}, content=green, headers=AUTH
+    )
+    assert resp.status_code == 201, resp.text
+    at(server, after + timedelta(days=1))
+    now, named = sprint_json(server), sprint_json(server, sprint="Hand sprint")
+    for fig in (now, named):
+        assert fig["readiness"]["score"] == final["readiness"]["score"] == 54.17
+        assert fig["readiness"]["health_reason"] == final["readiness"]["health_reason"]
+        assert fig["tests"] == final["tests"]
+    history = blocks_text(slash(server.url, "/sprint", "history", user_id="U0DEV").json()["blocks"])
+    assert "Readiness " in history and " → 54.17 % (" in history
+
+
+@pytest.mark.usefixtures("quick_pace")
 def test_the_sprint_ends(
     hand_sprint: tuple[Server, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -64,16 +64,20 @@ def test_answers_come_from_one_build_until_a_report_changes_them(
 
 
 def test_a_report_ingested_by_another_process_is_in_the_next_answers(
-    make_server: Callable[..., Server], clock: Clock, database_url: str
+    make_server: Callable[..., Server], clock: Clock, database_url: str, tmp_path: Path
 ) -> None:
-    # The CLI stamps the report with the real time: the server's clock reads a day later.
+    # The CLI stamps the report with the real time: the server's clock reads a day later,
+    # in a sprint running then (an ended sprint's figures are its final ones).
     clock.at = datetime.now(UTC) + timedelta(days=1)
-    server = make_server()
+    running = tmp_path / "sprint.toml"
+    start = (clock.at - timedelta(days=3)).date().isoformat()
+    running.write_text(EXAMPLE.read_text().replace("start = 2025-10-29", f"start = {start}"))
+    server = make_server(SPRINTBOT_CONFIG=str(running))
     assert known(server) == 0
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "SPRINTBOT_CONFIG": str(EXAMPLE),
+        "SPRINTBOT_CONFIG": str(running),
     }
     done = subprocess.run(
         [
