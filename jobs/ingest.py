@@ -1124,6 +1124,16 @@ def ingest_metrics(*, session: Session, sprint: Sprint, body: Any, now: datetime
             "status": state,
             "beyond_target_percent": over,
         }
+        later = queries.later_sample(session=session, sample=sample)
+        if later is not None:
+            # Measured before the metric's latest (a run posted late): the figures, and so
+            # its alert and readiness, keep the latest.
+            reply_metrics[sample.name]["superseded_by"] = {
+                "value": later.value,
+                "at": later.at.isoformat(),
+                "status": numbers.metric_state(metric, later.value, tolerance=tolerance),
+            }
+            continue
         for component in sprint.components:
             if sample.name in component.metrics and state is not MetricState.MET:
                 causes[component.name] = (

@@ -49,7 +49,13 @@ from .known_tests import (
     test_key,
     tests_by_id,
 )
-from .metrics import HistorySample, add_metric_samples, latest_metric_values, metric_history
+from .metrics import (
+    HistorySample,
+    add_metric_samples,
+    later_sample,
+    latest_metric_values,
+    metric_history,
+)
 from .outbox import (
     UNDELIVERED,
     LaneHead,
@@ -174,6 +180,7 @@ __all__ = [
     "lane_for",
     "lane_heads",
     "last_job_slots",
+    "later_sample",
     "latest_manual_scores",
     "latest_message",
     "latest_metric_values",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -26,6 +26,24 @@ def latest_metric_values(*, session: Session) -> dict[str, float]:
     ).subquery()
     rows = session.execute(select(ranked.c.name, ranked.c.value).where(ranked.c.rank == 1)).all()
     return {str(n): float(v) for n, v in rows}
+
+
+def later_sample(*, session: Session, sample: MetricSample) -> MetricSample | None:
+    """The metric's latest sample, where it is a later one than `sample` (by measurement
+    time, then arrival: the order `latest_metric_values` reads them in)."""
+    later = session.exec(
+        select(MetricSample)
+        .where(
+            MetricSample.name == sample.name,
+            or_(
+                col(MetricSample.at) > sample.at,
+                and_(col(MetricSample.at) == sample.at, col(MetricSample.id) > sample.id),
+            ),
+        )
+        .order_by(col(MetricSample.at).desc(), col(MetricSample.id).desc())
+        .limit(1)
+    ).first()
+    return later
 
 
 def add_metric_samples(*, session: Session, samples: list[MetricSample]) -> None:

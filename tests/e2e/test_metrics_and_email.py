@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,28 @@ def test_metrics_status_alert_and_recovery(server: Server) -> None:
     ]
     update = server.slack.calls_to("chat.update")[-1]
     assert text_of(update).startswith("Resolved: API Throughput degraded: 850 req/s")
+
+
+def test_a_figure_measured_before_the_latest_moves_no_alert(server: Server) -> None:
+    """CI posts an older run's benchmark after a newer one (its `at` earlier): the figures
+    keep the latest measurement, and so does the alert; the reply says it was superseded."""
+    now = server.runtime.now()
+    degraded = post_metrics(server, {"at": now.isoformat(), "metrics": {"api_throughput": 850}})
+    assert degraded.json()["metrics"]["api_throughput"]["status"] == "degraded"
+    hour_before = (now - timedelta(hours=1)).isoformat()
+    late = post_metrics(server, {"at": hour_before, "metrics": {"api_throughput": 1010}})
+    assert late.status_code == 201
+    shown = late.json()["metrics"]["api_throughput"]
+    assert (shown["status"], shown["superseded_by"]) == (
+        "met",
+        {"value": 850.0, "at": now.isoformat(), "status": "degraded"},
+    )
+    server.runtime.sender.drain()
+    assert not [p for p in posts(server) if p.args.get("thread_ts")]  # not "back within target"
+    assert not server.slack.calls_to("chat.update")
+    sprint = httpc.get(f"{server.url}/api/v1/sprint", headers=JSON, timeout=30).json()
+    [bench] = [b for b in sprint["benchmarks"]["items"] if b["name"] == "api_throughput"]
+    assert (bench["value"], bench["state"]) == (850.0, "degraded")
 
 
 def test_metrics_components_score_from_benchmarks(server: Server) -> None:
