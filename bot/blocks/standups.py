@@ -50,9 +50,15 @@ from jobs.standups import (
     StandupReplyMessage,
 )
 
+NAMED = 150  # people a digest's list names (each "<@U…>, " ~16 characters): a section each
+
 
 def _mentions(users: list[str]) -> str:
-    return mentions(users) or "nobody"
+    """The first NAMED of `users` mentioned, then how many more."""
+    if not users:
+        return "nobody"
+    rest = f" and {len(users) - NAMED} more" if len(users) > NAMED else ""
+    return mentions(users[:NAMED]) + rest
 
 
 def standup_day(d: StandupDayMessage) -> Message:
@@ -68,7 +74,7 @@ def standup_day(d: StandupDayMessage) -> Message:
         lines.append(f"Missing: {_mentions(d['missing'])}")
     if d["away"]:
         lines.append(f"Away: {_mentions(d['away'])}")
-    blocks.append(section("\n".join(lines)))
+    blocks += sections(lines)
     highlights = [f"• :no_entry: <@{b['user']}> {esc(b['text'], 1000)}" for b in d["blockers"]]
     highlights += [
         f"• :raising_hand: <@{h['user']}> needs help: {esc(h['text'], 1000)}" for h in d["help"]

@@ -237,3 +237,29 @@ def test_the_modal_says_when_there_is_nothing_to_choose() -> None:
     notes = [e["text"] for b in view["blocks"] if b["type"] == "context" for e in b["elements"]]
     assert "*Components improved:* none open" in notes
     assert "*Blockers resolved:* none open that you may resolve" in notes
+
+
+def test_a_large_teams_digest_fits_slacks_sections() -> None:
+    """`participants = "team"` in a channel of hundreds: the digest names the first of the
+    missing and of those away, says how many more, and every section fits Slack's 3,000
+    characters (a longer one is refused, and the day's message never shows the digest)."""
+    missing = [f"U{n:010d}" for n in range(200)]
+    away = [f"W{n:010d}" for n in range(180)]
+    msg = standup_day(
+        {
+            "day": "2025-10-31",
+            "sprint_day": 3,
+            "days": 14,
+            "answered": [],
+            "missing": missing,
+            "away": away,
+            "expected": 200,
+            "blockers": [],
+            "help": [],
+        }
+    )
+    texts = [b["text"]["text"] for b in msg["blocks"] if b["type"] == "section"]
+    assert all(len(t) <= 3000 for t in texts), [len(t) for t in texts]
+    shown = "\n".join(texts)
+    assert "<@U0000000149>" in shown and "<@U0000000150>" not in shown
+    assert "and 50 more" in shown and "and 30 more" in shown
