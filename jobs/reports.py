@@ -137,7 +137,8 @@ class Yesterday(TypedDict):
 
 
 class Velocity(TypedDict):
-    last: int | None
+    last: int | None  # tests fixed on the last day CI reported on before today
+    last_date: str | None  # that day
     average: float | None
     target: list[int]  # [low, high]
 
@@ -356,9 +357,11 @@ def burndown_rows(fig: figures.Figures) -> list[dict[str, Any]]:
 def velocity(fig: figures.Figures) -> Velocity:
     """Tests fixed per day (transitions on each local day) over the days CI reported on,
     from day 2 on and before today."""
-    fixed = [d.fixed_today for d in fig.days if d.active and d.day > 1 and d.day < fig.day]
+    days = [d for d in fig.days if d.active and d.day > 1 and d.day < fig.day]
+    fixed = [d.fixed_today for d in days]
     return {
         "last": fixed[-1] if fixed else None,
+        "last_date": days[-1].date.isoformat() if days else None,
         "average": (sum(fixed) / len(fixed) if fixed else None),
         "target": list(VELOCITY_TARGET),
     }

@@ -160,8 +160,10 @@ def daily_report(d: DailyReport) -> Message:
     lines.append(_change_lines("Tests fixed", y["fixed"], y["fixed_count"]))
     v = d["velocity"]
     if v["last"] is not None:
+        # The last day CI reported on: yesterday, or an earlier one named.
+        when = "yesterday" if v["last_date"] == y["date"] else f"on {v['last_date']}"
         lines.append(
-            f"• Velocity: {v['last']} tests fixed yesterday, {v['average']:.1f}/day on "
+            f"• Velocity: {v['last']} tests fixed {when}, {v['average']:.1f}/day on "
             f"average (target {v['target'][0]}-{v['target'][1]})"
         )
     lines.append(tests_line(d))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
+from bot.blocks.reports import daily_report
 from jobs import reports, review
 from jobs.config import Sprint
 from tests.support import factories
@@ -56,7 +57,12 @@ def test_the_daily_report_of_a_hand_computed_sprint(session: Session) -> None:
     assert [c["id"] for c in y["regressed"]] == ["tests.core.test_it::a"]
     assert [c["id"] for c in y["fixed"]] == ["tests.core.test_it::c"]
     assert (y["regressed_count"], y["fixed_count"], y["new_failures_count"]) == (1, 1, 0)
-    assert data["velocity"] == {"last": 1, "average": 1.0, "target": [18, 20]}
+    assert data["velocity"] == {
+        "last": 1,
+        "last_date": "2025-10-30",
+        "average": 1.0,
+        "target": [18, 20],
+    }
     # Nobody answered yesterday's standup.
     assert data["standups"] == {"answered": 0, "expected": 2, "missing": ["U01", "U02"]}
     assert data["blockers"] == [
@@ -157,6 +163,21 @@ def test_a_flaky_test_failing_is_a_regression_in_the_report_as_in_the_reply(
         ],
         1,
     )
+
+
+def test_velocity_after_a_day_without_ci_names_the_day_it_counts(session: Session) -> None:
+    """Day 3 had no CI report: the day-4 report says nothing was fixed yesterday, and its
+    velocity, counted over the days CI reported on, names the day its last figure is of."""
+    sprint = small()
+    two_days(session, sprint)
+    day4 = REPORT_DAY3 + timedelta(days=1)
+    assert reports.post_daily_report(session=session, sprint=sprint, participants=[], now=day4)
+    data = queued(session, "daily-report:2025-11-01")
+    assert (data["yesterday"]["date"], data["yesterday"]["fixed_count"]) == ("2025-10-31", 0)
+    assert (data["velocity"]["last"], data["velocity"]["last_date"]) == (1, "2025-10-30")
+    text = "\n".join(b["text"]["text"] for b in daily_report(data)["blocks"] if "text" in b)
+    assert "• Velocity: 1 tests fixed on 2025-10-30, 1.0/day on average" in text
+    assert "fixed yesterday" not in text
 
 
 def at_9(example: Sprint, day: int) -> datetime:
