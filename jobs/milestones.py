@@ -189,7 +189,7 @@ def evaluate(milestone: Milestone, measures: Measures) -> list[CriterionResult]:
                 "unit": "%" if (c.metric in ("readiness", "pass_rate") or c.component) else "",
                 "target": c.value,
                 "op": c.op,
-                "met": value is not None and OPS[c.op](value, c.value),
+                "met": value is not None and OPS[c.op](round(value, 2), c.value),  # as shown
             }
         )
     return out

@@ -454,6 +454,9 @@ def assess(
     plan, when the forecast misses or a P0 has been open over 24 h; Critical further below."""
     if readiness is None:
         return Health.AT_RISK, "no readiness measured yet"
+    # Compared as every surface shows them (to 2 decimals): 84.995 is "85 %", on a plan of
+    # 85 % — not 0 points below it.
+    readiness, plan = round(readiness, 2), round(plan, 2)
     gap = readiness - plan
     where = f"{pct(readiness)} against today's plan of {pct(plan)}"
     if gap < -2:
@@ -562,7 +565,7 @@ def forecast(series: Mapping[int, float], *, target: float, today: int, days: in
     the last day."""
     current = series[max(series)] if series else None
     points = len(series)
-    if current is not None and current >= target:
+    if current is not None and round(current, 2) >= target:  # (as shown: 84.995 is 85)
         return Forecast(target, current, None, max(series), 0.0, True, days, points)
     fit = least_squares(sorted(series.items()))
     remaining_days = max(days - today, 0)

@@ -201,6 +201,9 @@ def test_plan_is_linear_without_daily_targets() -> None:
         (70, 72, [], Health.AT_RISK),  # exactly 2 points below
         (69.9, 72, [], Health.CRITICAL),
         (None, 72, [], Health.AT_RISK),
+        # Compared as every surface shows them, to 2 decimals: 85 % against a plan of 85 %.
+        (84.995, 85.0, [], Health.ON_TRACK),
+        (69.996, 72.0, [], Health.AT_RISK),  # 70 %: exactly 2 points below
     ],
 )
 def test_health(
