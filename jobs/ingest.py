@@ -64,6 +64,10 @@ _T = TypeVar("_T")
 _BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/+-]{0,199}$")
 _RUN = re.compile(r"^[\w.:#/@+-]{1,200}$")
 _SLICE = 4096  # tests handled at once where they are handled in bulk
+# A run reported this much earlier than a run already received is a late one (a slow
+# pipeline, a retried upload): a test the later run reported keeps the later run's status.
+# Closer than this, two runners' clocks may disagree: the report that came last counts.
+LATE = timedelta(minutes=10)
 
 
 class IngestError(SprintError):
@@ -435,9 +439,39 @@ class _Plan:
             tracked=branch == self.sprint.sprint.branch,
         )
         self.version = self.known.version
+        self._newer_runs_hold(session=session)
         self._quarantined_are_flaky(session=session)
         self.result = classify_report(self.parsed, components=self.components, known=self.known)
         self._refs_version = -1  # (the reply's lists: from this classification)
+
+    def _newer_runs_hold(self, *, session: Session) -> None:
+        """The known tests a later run (by LATE) already reported keep its status: for this
+        report they are as the branch holds them, as if the report did not hold them —
+        compared, written and counted as the branch's (its own statuses are still what it
+        packs and counts). With a later run's statuses pruned, all its known tests do."""
+        later = ingest_queries.later_runs(
+            session=session, branch=self.info.branch, after=self.at + LATE
+        )
+        if not later:
+            return
+        held: set[str] | None = None  # None: which tests it reported is not kept, so all
+        if None not in later:
+            lines = (zlib.decompress(b).decode().split("\n") for b in later if b is not None)
+            held = {line.partition("\t")[2] for each in lines for line in each}
+        p, known, components = self.parsed, self.known, self.components
+        first = same_files(p.files)[0]
+        reported = self.reported
+        for i, old in enumerate(known.code):
+            if old == NEW:
+                continue
+            if held is not None and f"{p.classnames[p.class_of[i]]}\t{p.name(i)}" not in held:
+                continue
+            if known.whole:  # the branch's count keeps the test as it holds it
+                known.others[known.component[i], old] += 1
+                known.others[components.of[i], reported[i]] -= 1
+            known.code[i], known.component[i] = reported[i], components.of[i]
+            if known.file:
+                known.file[i] = first[p.file_of[i]]
 
     def _quarantined_are_flaky(self, *, session: Session) -> None:
         """A quarantined test failing after it passed is flaky: marked before the report is

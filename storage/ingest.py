@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from itertools import islice
 
 from sqlalchemy import func
@@ -107,3 +108,17 @@ def alerted_among(*, session: Session, ids: Sequence[int]) -> set[int]:
         ).scalars()
         found.update(int(i) for i in rows)
     return found
+
+
+def later_runs(*, session: Session, branch: str, after: datetime) -> list[bytes | None]:
+    """The packed statuses (None where retention dropped them) of the branch's reports of
+    runs later than `after` (by the run's time, `at`), already received."""
+    return list(
+        session.execute(
+            sa_select(col(TestReport.statuses)).where(
+                col(TestReport.team_id) == team_of(session),
+                col(TestReport.branch) == branch,
+                col(TestReport.at) > after,
+            )
+        ).scalars()
+    )

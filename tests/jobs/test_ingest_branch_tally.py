@@ -5,6 +5,8 @@ last test, as the branch counted by the database."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,11 +14,12 @@ from sqlmodel import select, update
 
 from jobs import ingest
 from jobs.config import Sprint
+from jobs.ingest import RunInfo, receive_junit
 from storage.db import Database
 from storage.ingest import branch_counts, report_tally
 from storage.models import ReadinessSnapshot, TestReport
 from tests.jobs.test_ingest_shards import SHARD, SUITE, branches_asked, report
-from tests.support.reports import receive
+from tests.support.reports import NOW, receive
 
 
 def last_report(db: Database, branch: str) -> TestReport:
@@ -88,3 +91,25 @@ def test_a_shard_after_a_report_that_kept_no_tally_counts_the_branch_once(
     receive(db, example, report({("swarm.test_0", "test_1"): "passed"}), "r3")
     assert counted == ["main"]
     assert kept_and_counted(db, "main")[0] == kept_and_counted(db, "main")[1]
+
+
+def test_a_late_report_keeps_its_branch_counted_as_the_database_counts_it(
+    db: Database, example: Sprint
+) -> None:
+    """An older run's report and shard arriving after a newer run's: the tests the newer
+    run reported keep its statuses, the others take the late ones, and the tally each
+    report keeps is still the database's count."""
+
+    def late(doc: bytes, run: str, hours: int) -> None:
+        info = RunInfo(run=run, at=NOW - timedelta(hours=hours))
+        digest = hashlib.sha256(doc).hexdigest()
+        receive_junit(db=db, sprint=example, document=doc, digest=digest, info=info, now=NOW)
+
+    receive(db, example, report(SUITE), "r2")
+    before = kept_and_counted(db, "main")[1]
+    late(report(dict.fromkeys(SUITE, "failed")), "r1", hours=3)  # every test: all held
+    assert kept_and_counted(db, "main") == (before, before)
+    new = {("misc.test_9", "test_late"): "failed"}
+    late(report({**dict(list(SHARD.items())[:5]), **new}), "r1-shard", hours=3)
+    kept, counted = kept_and_counted(db, "main")
+    assert kept == counted and sum(counted.values()) > sum(before.values())  # its new tests

@@ -1,0 +1,80 @@
+"""CI delivers an older run's report after a newer run's (a slow pipeline, a retried upload):
+a test the newer run already reported keeps the newer run's status — no regression, no fix,
+no alert resolved, the figures unmoved — while the late report is stored as it came (its
+counts, its reply). A few minutes' difference is a clock's, not a late run: by arrival.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from tests.support import httpc
+from tests.support.e2e import AUTH, posts, text_of
+from tests.support.reports import report
+from tests.support.server import Server
+
+
+def upload(server: Server, doc: bytes, **query: str) -> httpx.Response:
+    url = f"{server.url}/api/v1/test-runs?{urlencode(query)}"
+    return httpc.post(url, content=doc, headers=AUTH, timeout=30)
+
+
+def figures(server: Server) -> dict[str, Any]:
+    got = httpc.get(f"{server.url}/api/v1/sprint", headers=AUTH, timeout=30)
+    assert got.status_code == 200, got.text
+    tests: dict[str, Any] = got.json()["tests"]
+    return tests
+
+
+def stamped(doc: bytes, timestamp: str) -> bytes:
+    return doc.replace(
+        b'<testsuite name="s">', f'<testsuite name="s" timestamp="{timestamp}">'.encode()
+    )
+
+
+def test_an_older_run_arriving_late_changes_no_test_a_newer_run_reported(server: Server) -> None:
+    newer = report({"swarm/a": "passed", "swarm/b": "passed"})
+    older = report({"swarm/a": "failed", "swarm/b": "passed", "swarm/c": "failed"})
+    assert upload(server, newer, run="ci-2", at="2025-10-31T12:00:00Z").status_code == 201
+    before = figures(server)
+    late = upload(server, older, run="ci-1", at="2025-10-31T09:00:00Z")
+    assert late.status_code == 201, late.text
+    reply = late.json()
+    # The report as it came: its own counts; `c`, which no newer run reported, is new.
+    assert (reply["tests"], reply["passed"], reply["failed"]) == (3, 1, 2)
+    assert (reply["regressions"], reply["alert"]) == ([], None)
+    assert [t["name"] for t in reply["new_failures"]] == ["c"]
+    server.runtime.sender.drain()
+    assert not [p for p in posts(server) if "regressed" in text_of(p)]
+    after = figures(server)
+    assert (after["known"], after["failing"]) == (before["known"] + 1, before["failing"] + 1)
+    assert after["regressions_introduced"] == after["regressions_open"] == 0
+
+
+def test_a_retry_of_an_older_run_does_not_resolve_a_newer_runs_regression(
+    server: Server,
+) -> None:
+    green = report({"swarm/a": "passed", "swarm/b": "passed"})
+    red = report({"swarm/a": "failed", "swarm/b": "passed"})
+    assert upload(server, stamped(green, "2025-10-31T09:00:00Z"), run="ci-1").status_code == 201
+    broke = upload(server, stamped(red, "2025-10-31T12:00:00Z"), run="ci-2").json()
+    assert [t["name"] for t in broke["regressions"]] == ["a"]
+    retry = upload(server, stamped(green, "2025-10-31T09:05:00Z"), run="ci-1b")
+    assert retry.status_code == 201, retry.text
+    assert retry.json()["fixed"] == []
+    server.runtime.sender.drain()
+    assert not server.slack.calls_to("chat.update")  # the alert stays open
+    assert figures(server)["failing"] == 1  # the 12:00 run is the latest: `a` is broken
+
+
+def test_runs_minutes_apart_count_in_the_order_they_arrive(server: Server) -> None:
+    """Two runners' clocks disagree by minutes: the run that came last is the latest."""
+    green = report({"swarm/a": "passed"})
+    red = report({"swarm/a": "failed"})
+    assert upload(server, green, run="ci-1", at="2025-10-31T12:00:00Z").status_code == 201
+    late_clock = upload(server, red, run="ci-2", at="2025-10-31T11:55:00Z").json()
+    assert [t["name"] for t in late_clock["regressions"]] == ["a"]
+    assert figures(server)["failing"] == 1
