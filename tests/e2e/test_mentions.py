@@ -242,10 +242,10 @@ def test_names_and_reasons_typed_with_angle_brackets_and_ampersands(server: Serv
     """Slack sends command text with &, < and > escaped: every command reads what the user
     typed, so a test named `test_key[<lambda>]` is found and a reason is kept as typed."""
     body = (
-        '<testsuite timestamp="2025-10-31T12:00:00Z">'
-        '<testcase classname="tests.swarm.test_parse" name="test_key[&lt;lambda&gt;]">'
-        '<failure message="boom"/></testcase></testsuite>'
-    ).encode()
+        b'<testsuite timestamp="2025-10-31T12:00:00Z">'
+        b'<testcase classname="tests.swarm.test_parse" name="test_key[&lt;lambda&gt;]">'
+        b'<failure message="boom"/></testcase></testsuite>'
+    )
     headers = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/xml"}
     url = f"{server.url}/api/v1/test-runs?run=r1&at=2025-10-31T12:00:00Z"
     assert httpc.post(url, content=body, headers=headers, timeout=30).status_code == 201
