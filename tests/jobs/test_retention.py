@@ -130,9 +130,7 @@ def test_pruning_keeps_every_figure_and_deletes_old_history(db: Database) -> Non
     assert figures_at(db, s, KEPT) == pinned
 
 
-def test_days_away_are_kept_they_are_a_persons_in_every_team(
-    db: Database, example: Sprint
-) -> None:
+def test_days_away_are_kept_they_are_a_persons_in_every_team(db: Database, example: Sprint) -> None:
     """A person's days away hold in each of their teams, and not every team prunes (or
     prunes as soon): one team's retention deletes none of them (a few rows a year)."""
     s = example
