@@ -448,9 +448,13 @@ class _Plan:
         """The known tests a later run (by LATE) already reported keep its status: for this
         report they are as the branch holds them, as if the report did not hold them —
         compared, written and counted as the branch's (its own statuses are still what it
-        packs and counts). With a later run's statuses pruned, all its known tests do."""
+        packs and counts). With a later run's statuses pruned, all its known tests do. Only
+        a report whose run time was given (`at=`, or a timestamp with a UTC offset) is
+        judged so: a CI machine's local time, taken as UTC, may be hours off."""
+        if self.info.at is None and (self.parsed.timestamp is None or self.parsed.timestamp_naive):
+            return  # its time is now, or a CI machine's local time: not to order it by
         later = ingest_queries.later_runs(
-            session=session, branch=self.info.branch, after=self.at + LATE
+            session=session, branch=self.info.branch, after=self.at + LATE, slack=LATE
         )
         if not later:
             return

@@ -111,6 +111,9 @@ class Report:
     def __init__(self) -> None:
         self.testcases = 0  # <testcase> elements, duplicates included
         self.timestamp: datetime | None = None
+        # Written without a UTC offset (the CI machine's local time, taken as UTC): a
+        # time to order the run by only against itself, not against other sources'.
+        self.timestamp_naive = False
         self.classnames: list[str] = []
         self.files: list[str | None] = [None]
         self.class_of = array("I")
@@ -518,6 +521,11 @@ def _excerpt(message: str | None, text: str, kind: str | None) -> str | None:
     return "\n".join(lines)[:MESSAGE_CHARS]
 
 
+def _naive(text: str) -> bool:
+    """Whether a timestamp (one `_timestamp` reads) was written without a UTC offset."""
+    return datetime.fromisoformat(text.strip().replace("Z", "+00:00")).tzinfo is None
+
+
 def _timestamp(text: str | None) -> datetime | None:
     if not text:
         return None
@@ -816,6 +824,7 @@ class _Reader:
             if suite is not self.timestamp_of:
                 self.timestamp_of = suite
                 report.timestamp = _timestamp(suite[1])
+                report.timestamp_naive = report.timestamp is not None and _naive(suite[1])
 
     def _files(self, runs: list[tuple[int, int, tuple[str, str]]]) -> list[str]:
         """Each testcase's file: its own, or else its suite's."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 
 from sqlalchemy import func
@@ -110,15 +110,18 @@ def alerted_among(*, session: Session, ids: Sequence[int]) -> set[int]:
     return found
 
 
-def later_runs(*, session: Session, branch: str, after: datetime) -> list[bytes | None]:
+def later_runs(
+    *, session: Session, branch: str, after: datetime, slack: timedelta
+) -> list[bytes | None]:
     """The packed statuses (None where retention dropped them) of the branch's reports of
-    runs later than `after` (by the run's time, `at`), already received."""
-    return list(
-        session.execute(
-            sa_select(col(TestReport.statuses)).where(
-                col(TestReport.team_id) == team_of(session),
-                col(TestReport.branch) == branch,
-                col(TestReport.at) > after,
-            )
-        ).scalars()
-    )
+    runs later than `after` (by the run's time, `at`), already received — not those whose
+    run time is after they were received by more than `slack`: a clock ahead (a CI
+    machine's local time taken as UTC), not a later run."""
+    rows = session.execute(
+        sa_select(col(TestReport.statuses), col(TestReport.at), col(TestReport.received_at)).where(
+            col(TestReport.team_id) == team_of(session),
+            col(TestReport.branch) == branch,
+            col(TestReport.at) > after,
+        )
+    ).all()
+    return [statuses for statuses, at, received in rows if at <= received + slack]

@@ -6,13 +6,14 @@ counts, its reply). A few minutes' difference is a clock's, not a late run: by a
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
 from tests.support import httpc
-from tests.support.e2e import AUTH, posts, text_of
+from tests.support.e2e import AUTH, at, posts, text_of
 from tests.support.reports import report
 from tests.support.server import Server
 
@@ -77,4 +78,26 @@ def test_runs_minutes_apart_count_in_the_order_they_arrive(server: Server) -> No
     assert upload(server, green, run="ci-1", at="2025-10-31T12:00:00Z").status_code == 201
     late_clock = upload(server, red, run="ci-2", at="2025-10-31T11:55:00Z").json()
     assert [t["name"] for t in late_clock["regressions"]] == ["a"]
+    assert figures(server)["failing"] == 1
+
+
+def test_a_ci_machines_local_time_never_makes_a_report_late(server: Server) -> None:
+    """Runners write their local time without an offset, taken as UTC: hours off on a
+    machine away from UTC. Such a time orders nothing, either way: a report stamped so
+    counts by arrival, and a run stamped after it arrived is no later run."""
+    green, red = report({"swarm/a": "passed"}), report({"swarm/a": "failed"})
+    at(server, datetime(2025, 10, 31, 17, 0, tzinfo=UTC))
+    assert upload(server, green, run="ci-1", at="2025-10-31T17:00:00Z").status_code == 201
+    # A runner in New York writes 12:05 for 17:05 UTC: five hours "before" ci-1.
+    at(server, datetime(2025, 10, 31, 17, 5, tzinfo=UTC))
+    behind = upload(server, stamped(red, "2025-10-31T12:05:00"), run="ci-2").json()
+    assert [t["name"] for t in behind["regressions"]] == ["a"]
+    # One in Berlin writes 19:10 for 18:10 UTC: an hour after it arrived.
+    at(server, datetime(2025, 10, 31, 18, 10, tzinfo=UTC))
+    ahead = upload(server, stamped(green, "2025-10-31T19:10:00"), run="ci-3").json()
+    assert [t["name"] for t in ahead["fixed"]] == ["a"]
+    # A run given its time at 18:20 UTC is not "late" against the Berlin stamp.
+    at(server, datetime(2025, 10, 31, 18, 20, tzinfo=UTC))
+    after = upload(server, red, run="ci-4", at="2025-10-31T18:20:00Z").json()
+    assert [t["name"] for t in after["regressions"]] == ["a"]
     assert figures(server)["failing"] == 1
