@@ -130,7 +130,11 @@ def sprint_outcome(
     kept on its sprint row with its final figures (`final_figures`): read back afterwards,
     whatever the retention job pruned since (and cheap for `/sprint history` and App
     Home)."""
-    return _ended(db, scope, sprint, now)[0]
+    row_id = _kept_row(scope, sprint, now)
+    if row_id is None:
+        with db.scoped(scope).read() as session:
+            return outcome_of(session=session, sprint=sprint, now=now)
+    return _ended(db, scope, row_id, sprint, now)[0]
 
 
 def final_figures(
@@ -138,32 +142,43 @@ def final_figures(
 ) -> dict[str, Any]:
     """A sprint's figures (`Figures.as_dict`) as of its end once it ended, else as of now:
     an ended sprint's kept on its row with its outcome (`sprint_outcome`)."""
-    return _ended(db, scope, sprint, now)[1]
+    row_id = _kept_row(scope, sprint, now)
+    if row_id is None:
+        return _figures(db, scope, sprint, now)
+    return _ended(db, scope, row_id, sprint, now)[1]
+
+
+def _kept_row(scope: Scope | None, sprint: Sprint, now: datetime) -> int | None:
+    """The sprint row its outcome and figures are kept on once it ended (None: not kept,
+    a sprint not ended yet or a database without sprints)."""
+    if scope is None or scope.sprint_id is None or not ended(sprint, now):
+        return None
+    return scope.sprint_id
+
+
+def _figures(db: Database, scope: Scope | None, sprint: Sprint, now: datetime) -> dict[str, Any]:
+    with db.scoped(scope).read() as session:
+        return figures.compute(session=session, sprint=sprint, at=as_of(sprint, now)).as_dict()
 
 
 def _ended(
-    db: Database, scope: Scope | None, sprint: Sprint, now: datetime
+    db: Database, scope: Scope | None, row_id: int, sprint: Sprint, now: datetime
 ) -> tuple[SprintOutcome, dict[str, Any]]:
-    if scope is None or scope.sprint_id is None or not ended(sprint, now):
-        with db.scoped(scope).read() as session:
-            out, fig = _measured(session=session, sprint=sprint, now=now)
-        return out, fig.as_dict()
+    """An ended sprint's outcome and figures: as kept on its row, else computed and kept."""
     with db.read() as session:
-        row = session.get(SprintRow, scope.sprint_id)
+        row = session.get(SprintRow, row_id)
         kept, kept_figures = (row.outcome, row.figures) if row is not None else (None, None)
     if kept is not None and _for(kept, sprint):
         # The numbers as kept; the name (and its status, ended) as the file says today.
         outcome = cast(SprintOutcome, {**kept, "name": sprint.sprint.name, "status": "ended"})
-        if kept_figures is not None:
-            info = kept_figures["sprint"]
-            return outcome, {**kept_figures, "sprint": {**info, "name": sprint.sprint.name}}
-        # (Kept before its figures were: computed from what history is left.)
-        with db.scoped(scope).read() as session:
-            return outcome, _measured(session=session, sprint=sprint, now=now)[1].as_dict()
+        if kept_figures is None:  # kept before its figures were: from what history is left
+            return outcome, _figures(db, scope, sprint, now)
+        info = kept_figures["sprint"]
+        return outcome, {**kept_figures, "sprint": {**info, "name": sprint.sprint.name}}
     with db.scoped(scope).read() as session:
         out, fig = _measured(session=session, sprint=sprint, now=now)
     final = fig.as_dict()
-    _keep(db, scope.sprint_id, out, final)
+    _keep(db, row_id, out, final)
     return out, final
 
 
