@@ -28,7 +28,7 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -66,10 +66,16 @@ def fingerprint(sprint: Sprint) -> str:
     return hashlib.sha256(f"{_CODE}\n{sprint.model_dump_json()}".encode()).hexdigest()
 
 
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # a build no time makes stale (only a write)
+
+
 def valid_until(fig: Figures) -> datetime:
     """The first instant at which figures computed at `fig.at` may change with no write:
     the next local midnight (the day, the plan, the phase, yesterday), or the next whole
-    hour of a P0 blocker's age once it nears 24 h (health and its reason)."""
+    hour of a P0 blocker's age once it nears 24 h (health and its reason). An ended
+    sprint's are its final ones, as of its end: no time changes them."""
+    if fig.phase is figures.Phase.ENDED:
+        return NEVER
     until = figures.day_start(fig.info, fig.today + timedelta(days=1))
     for b in fig.blockers:
         if b.severity != "P0":

@@ -192,6 +192,16 @@ def test_the_day_turns_at_local_midnight_without_a_write(db: Database, example: 
     assert ready.builds == 2
 
 
+def test_an_ended_sprints_figures_hold_until_a_write(db: Database, example: Sprint) -> None:
+    """Its figures are its final ones (as of its end): no time makes them change, so days
+    after the end one build answers until a write."""
+    after = figures.end_instant(example.sprint) + timedelta(days=3)
+    ready = Ready(db=db, sprint=example)
+    for minutes in (0, 1, 60 * 24):
+        ready.figures(after + timedelta(minutes=minutes))
+    assert ready.builds == 1
+
+
 def test_a_p0_s_age_moves_health_and_its_reason_without_a_write(
     db: Database, example: Sprint
 ) -> None:
