@@ -270,6 +270,18 @@ class Routes:
             at = at.replace(tzinfo=ctx.sprint.sprint.tz)  # a wall time of the sprint's zone
         if at > clock:
             return error(400, f"at {text!r} is in the future; figures are known up to now")
+        sprint = ctx.sprint
+        if wanted := request.query_params.get("sprint"):
+            found = history.find(ctx.team, ctx.sprint, wanted)
+            if found is None:
+                known = ", ".join(
+                    f"{s.sprint.name} ({s.sprint.start})"
+                    for s in history.team_sprints(ctx.team, ctx.sprint)
+                )
+                return error(404, f'no sprint "{wanted}" (the sprints: {known})')
+            sprint = found
+        if text and at >= figures.end_instant(sprint.sprint):
+            text = None  # after its end: its final figures, as without `at`
         kept = retention.kept_from(sprint=ctx.sprint, now=clock) if text else None
         if kept is not None and numbers.local_date(ctx.sprint.sprint, at) < kept[0]:
             return error(
@@ -278,35 +290,18 @@ class Routes:
                 f"them from {kept[0]} on; without `at`, an ended sprint's answer is its final "
                 "figures",
             )
-        if wanted := request.query_params.get("sprint"):
-            return await self.sprint_named(ctx, wanted, at=at if text else None)
-
-        def compute() -> dict[str, object]:
-            if text is None or text == "":  # now: the figures kept ready
-                return ctx.ready.figures(at).as_dict()
-            with ctx.db.read() as session:  # a past instant, from history
-                return figures.compute(session=session, sprint=ctx.sprint, at=at).as_dict()
-
-        return JSONResponse(await run_in_threadpool(compute))
-
-    async def sprint_named(self, ctx: AppContext, wanted: str, *, at: datetime | None) -> Response:
-        """`GET /api/v1/sprint?sprint=NAME|START`: the figures of any of the team's sprints,
-        as of its end once it ended (else now), or as of `at`."""
-        sprint = history.find(ctx.team, ctx.sprint, wanted)
-        if sprint is None:
-            known = ", ".join(
-                f"{s.sprint.name} ({s.sprint.start})"
-                for s in history.team_sprints(ctx.team, ctx.sprint)
-            )
-            return error(404, f'no sprint "{wanted}" (the sprints: {known})')
 
         def compute() -> dict[str, Any]:
-            if at is None:  # as of its end once it ended (kept then), else now
-                return history.final_figures(
-                    ctx.db, history.scopes(ctx.db)(sprint), sprint, ctx.now()
-                )
-            with history.sprint_db(ctx.db, sprint).read() as session:
-                return figures.compute(session=session, sprint=sprint, at=at).as_dict()
+            if text and sprint is not ctx.sprint:  # a past instant of another sprint
+                with history.sprint_db(ctx.db, sprint).read() as session:
+                    return figures.compute(session=session, sprint=sprint, at=at).as_dict()
+            if text:  # a past instant, from history
+                with ctx.db.read() as session:
+                    return figures.compute(session=session, sprint=sprint, at=at).as_dict()
+            if sprint is not ctx.sprint:  # as of its end once it ended (kept then), else now
+                scope = history.scopes(ctx.db)(sprint)
+                return history.final_figures(ctx.db, scope, sprint, ctx.now())
+            return ctx.ready.figures(at).as_dict()  # now: the figures kept ready
 
         return JSONResponse(await run_in_threadpool(compute))
 

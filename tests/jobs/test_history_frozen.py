@@ -188,6 +188,9 @@ def test_an_ended_sprints_figures_in_the_api_stay_as_it_ended_end_to_end(
     assert (fig["tests"]["fixed"], fig["tests"]["regressions_introduced"]) == (1, 1)
     assert httpc.get(url, params={"sprint": "Sprint A"}, headers=AUTH).json() == fig
 
+    # An instant after its end: its final figures, as kept (not computed from what is left).
+    after = {"sprint": "Sprint A", "at": "2026-03-20T08:00:00Z"}
+    assert httpc.get(url, params=after, headers=AUTH).json() == fig
     inside = {"sprint": "Sprint A", "at": "2025-10-31T12:00:00Z"}
     gone = httpc.get(url, params=inside, headers=AUTH)
     assert gone.status_code == 410
