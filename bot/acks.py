@@ -89,9 +89,10 @@ def field_errors_response(error: FieldErrors) -> BoltResponse:
 
 
 def after_ack(listener: Callable[..., None]) -> Callable[[Args], None]:
-    """`listener`, answered as soon as it acknowledges; the rest of it runs on. One that
-    has not acknowledged within ACK_WITHIN is acknowledged empty (Slack shows no error for
-    what it goes on to do), and what it acknowledges with later goes by `respond`."""
+    """`listener`, answered as soon as it acknowledges; the rest of it runs on. A command
+    or click that has not acknowledged within ACK_WITHIN is acknowledged empty (Slack shows
+    no error for what it goes on to do), and what it acknowledges with later goes by
+    `respond`; a modal's submission is not (Slack shows the form its error, open)."""
     names = list(inspect.signature(listener).parameters)
 
     def run(args: Args) -> None:
@@ -125,7 +126,10 @@ def after_ack(listener: Callable[..., None]) -> Callable[[Args], None]:
                 acked.set()
 
         _workers.submit(body)
-        if not acked.wait(timeout=ACK_WITHIN):
+        # (Not a modal's submission: an empty answer closes the modal as if it were saved,
+        # and a refusal after it could no longer be shown under its field.)
+        submission = _is_submission(args.request)
+        if not acked.wait(timeout=ACK_WITHIN) and not submission:
             with turn:
                 if not acked.is_set():
                     late.append(True)

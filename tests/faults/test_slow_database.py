@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from storage.models import Blocker
 from tests.faults.test_ack_during_ingest import ACK_LIMIT, take_ownership
-from tests.support.e2e import post_report
+from tests.support.e2e import post_report, view_submit
 from tests.support.listeners import listeners_done
 from tests.support.server import Server
 from tests.support.slack import slash
@@ -98,3 +98,17 @@ def test_commands_and_clicks_waiting_on_the_database_are_acknowledged_then_answe
     with server.runtime.db.read() as session:
         rows = [(b.code, b.owner) for b in session.exec(select(Blocker)).all()]
     assert sorted(rows) == [("B-001", "U0TECHLEAD"), ("B-002", None)]
+
+
+def test_a_form_waiting_on_the_database_is_not_closed_as_if_saved(server: Server) -> None:
+    """A modal's submission gets no empty answer in its stead: that closes the form as if
+    it were saved, and the refusal that follows (here: no note) could not be shown."""
+    filed = slash(server.url, "/blocker", "P1 Swarm Coordination: flaky leader election")
+    assert "B-001 filed" in filed.json()["text"]
+    empty_note = {"values": {"note": {"value": {"type": "plain_text_input", "value": ""}}}}
+    with writes_held(server, "blocker"):
+        got = view_submit(server, "blocker_resolve", "U0TECHLEAD", empty_note, {"blocker": 1})
+    listeners_done()
+    assert (got.status_code, got.text) != (200, "")  # Slack keeps the form open
+    with server.runtime.db.read() as session:
+        assert session.exec(select(Blocker.resolved_at)).one() is None
