@@ -427,6 +427,7 @@ class _Plan:
         self._refs_version = -1
         self._refs = _Refs([], [], [], [])
         self.held: set[int] = set()  # the tests in quarantine when it was classified
+        self.superseded: set[int] = set()  # positions a later run already reported
 
     def classify(self, *, session: Session) -> None:
         """Look the branch up as `session` reads it now, and classify the report against it."""
@@ -451,6 +452,7 @@ class _Plan:
         packs and counts). With a later run's statuses pruned, all its known tests do. Only
         a report whose run time was given (`at=`, or a timestamp with a UTC offset) is
         judged so: a CI machine's local time, taken as UTC, may be hours off."""
+        self.superseded = set()
         if self.info.at is None and (self.parsed.timestamp is None or self.parsed.timestamp_naive):
             return  # its time is now, or a CI machine's local time: not to order it by
         later = ingest_queries.later_runs(
@@ -470,6 +472,7 @@ class _Plan:
                 continue
             if held is not None and f"{p.classnames[p.class_of[i]]}\t{p.name(i)}" not in held:
                 continue
+            self.superseded.add(i)
             if known.whole:  # the branch's count keeps the test as it holds it
                 known.others[known.component[i], old] += 1
                 known.others[components.of[i], reported[i]] -= 1
@@ -1007,11 +1010,11 @@ def _quarantine_runs(
     if not held:
         return
     wanted = {q.test_id for q, _ in held}
-    status_of = plan.parsed.status_of
+    status_of, superseded = plan.parsed.status_of, plan.superseded
     statuses = {
         test_id: _STATUS_NAMES[status_of[i]]
         for i, test_id in enumerate(plan.known.test_id)
-        if test_id in wanted
+        if test_id in wanted and i not in superseded  # (a later run's count stands)
     }
     quarantine.count_runs(
         session=session,

@@ -6,12 +6,16 @@ counts, its reply). A few minutes' difference is a clock's, not a late run: by a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
+from tests.e2e.test_owners import owned_sprint
+from tests.e2e.test_quarantine import FLIPPY, api, ask
 from tests.support import httpc
 from tests.support.e2e import AUTH, at, posts, text_of
 from tests.support.reports import report
@@ -101,3 +105,23 @@ def test_a_ci_machines_local_time_never_makes_a_report_late(server: Server) -> N
     after = upload(server, red, run="ci-4", at="2025-10-31T18:20:00Z").json()
     assert [t["name"] for t in after["regressions"]] == ["a"]
     assert figures(server)["failing"] == 1
+
+
+def test_late_passes_do_not_release_a_quarantine_the_latest_run_failed(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """A quarantined test leaves after `release_after` passing runs in a row (here 2): the
+    latest run failed it, so two late reports of older runs passing it release nothing."""
+    sprint = tmp_path / "sprint.toml"
+    sprint.write_text(Path(owned_sprint(tmp_path)).read_text() + FLIPPY)
+    server = make_server(SPRINTBOT_CONFIG=str(sprint))
+    green, red = report({"swarm/a": "passed"}), report({"swarm/a": "failed"})
+    at(server, datetime(2025, 10, 31, 10, 0, tzinfo=UTC))
+    assert upload(server, green, run="ci-1", at="2025-10-31T10:00:00Z").status_code == 201
+    assert ask(server, "quarantine tests.swarm.test_it::a for 2d because races")
+    at(server, datetime(2025, 10, 31, 12, 30, tzinfo=UTC))
+    assert upload(server, red, run="ci-4", at="2025-10-31T12:30:00Z").status_code == 201
+    for run, when in (("ci-2", "11:00"), ("ci-3", "11:05")):
+        assert upload(server, green, run=run, at=f"2025-10-31T{when}:00Z").status_code == 201
+    held = api(server, "/api/v1/quarantine").json()["tests"]
+    assert [(t["name"], t["passes"]) for t in held] == [("a", 0)]
