@@ -428,6 +428,10 @@ class _Plan:
         self._refs = _Refs([], [], [], [])
         self.held: set[int] = set()  # the tests in quarantine when it was classified
         self.superseded: set[int] = set()  # positions a later run already reported
+        # Its run time given (`at=`, or a timestamp with a UTC offset): one to order by.
+        self.timed = info.at is not None or (
+            parsed.timestamp is not None and not parsed.timestamp_naive
+        )
 
     def classify(self, *, session: Session) -> None:
         """Look the branch up as `session` reads it now, and classify the report against it."""
@@ -453,7 +457,7 @@ class _Plan:
         a report whose run time was given (`at=`, or a timestamp with a UTC offset) is
         judged so: a CI machine's local time, taken as UTC, may be hours off."""
         self.superseded = set()
-        if self.info.at is None and (self.parsed.timestamp is None or self.parsed.timestamp_naive):
+        if not self.timed:
             return  # its time is now, or a CI machine's local time: not to order it by
         later = ingest_queries.later_runs(
             session=session, branch=self.info.branch, after=self.at + LATE, slack=LATE
@@ -858,6 +862,7 @@ def _persist(*, session: Session, plan: _Plan, staged: bool) -> TestReport:
             statuses=plan.statuses,
             durations=plan.durations,
             tally=plan.tally(),
+            timed=plan.timed,
         ),
     )
     report_id = _id(report.id)

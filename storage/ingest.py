@@ -114,14 +114,15 @@ def later_runs(
     *, session: Session, branch: str, after: datetime, slack: timedelta
 ) -> list[bytes | None]:
     """The packed statuses (None where retention dropped them) of the branch's reports of
-    runs later than `after` (by the run's time, `at`), already received — not those whose
-    run time is after they were received by more than `slack`: a clock ahead (a CI
-    machine's local time taken as UTC), not a later run."""
+    runs later than `after` (by the run's time, `at`), already received: of those whose
+    time was given (`timed`, not now's or a CI machine's local time), and not after they
+    were received by more than `slack` (a clock ahead, not a later run)."""
     rows = session.execute(
         sa_select(col(TestReport.statuses), col(TestReport.at), col(TestReport.received_at)).where(
             col(TestReport.team_id) == team_of(session),
             col(TestReport.branch) == branch,
             col(TestReport.at) > after,
+            col(TestReport.timed).is_(True),
         )
     ).all()
     return [statuses for statuses, at, received in rows if at <= received + slack]

@@ -126,6 +126,10 @@ class TestReport(TeamScoped, table=True):
     # (None where the report did not read the whole branch's counts: a shard of another
     # branch than the tracked one, or a report from before migration 0010).
     tally: list[list[Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Whether `at` was given (`at=`, or a timestamp with a UTC offset) rather than now or a
+    # CI machine's local time: only then does the run order other reports (None: before
+    # migration 0013, unknown).
+    timed: bool | None = None
 
 
 class KnownTest(TeamScoped, table=True):

@@ -125,3 +125,17 @@ def test_late_passes_do_not_release_a_quarantine_the_latest_run_failed(
         assert upload(server, green, run=run, at=f"2025-10-31T{when}:00Z").status_code == 201
     held = api(server, "/api/v1/quarantine").json()["tests"]
     assert [(t["name"], t["passes"]) for t in held] == [("a", 0)]
+
+
+def test_a_run_stamped_with_local_time_is_no_later_run_however_near(server: Server) -> None:
+    """A Berlin runner's suite starts at 11:00 UTC, writes "12:00" (no offset) and posts at
+    11:55: a run given its time, 11:45, that posts after it is not late against it."""
+    green, red = report({"swarm/a": "passed"}), report({"swarm/a": "failed"})
+    at(server, datetime(2025, 10, 31, 10, 0, tzinfo=UTC))
+    assert upload(server, green, run="ci-0", at="2025-10-31T10:00:00Z").status_code == 201
+    at(server, datetime(2025, 10, 31, 11, 55, tzinfo=UTC))
+    assert upload(server, stamped(green, "2025-10-31T12:00:00"), run="ci-1").status_code == 201
+    at(server, datetime(2025, 10, 31, 11, 58, tzinfo=UTC))
+    got = upload(server, red, run="ci-2", at="2025-10-31T11:45:00Z").json()
+    assert [t["name"] for t in got["regressions"]] == ["a"]
+    assert figures(server)["failing"] == 1
