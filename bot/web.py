@@ -292,11 +292,9 @@ class Routes:
             )
 
         def compute() -> dict[str, Any]:
-            if text and sprint is not ctx.sprint:  # a past instant of another sprint
-                with history.sprint_db(ctx.db, sprint).read() as session:
-                    return figures.compute(session=session, sprint=sprint, at=at).as_dict()
-            if text:  # a past instant, from history
-                with ctx.db.read() as session:
+            if text:  # a past instant, from history (that sprint's rows)
+                db = ctx.db if sprint is ctx.sprint else history.sprint_db(ctx.db, sprint)
+                with db.read() as session:
                     return figures.compute(session=session, sprint=sprint, at=at).as_dict()
             if sprint is not ctx.sprint:  # as of its end once it ended (kept then), else now
                 scope = history.scopes(ctx.db)(sprint)
