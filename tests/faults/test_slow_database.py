@@ -112,3 +112,28 @@ def test_a_form_waiting_on_the_database_is_not_closed_as_if_saved(server: Server
     assert (got.status_code, got.text) != (200, "")  # Slack keeps the form open
     with server.runtime.db.read() as session:
         assert session.exec(select(Blocker.resolved_at)).one() is None
+
+
+def test_setting_a_score_while_the_database_is_held_is_acknowledged_then_answered(
+    server: Server,
+) -> None:
+    """`/readiness set` writes (a manual score, the readiness it moves): behind another
+    writer past Slack's 3 s it is acknowledged in time, and its answer follows."""
+    with writes_held(server, "manual_score, readiness_snapshot"):
+        started = time.monotonic()
+        ack = slash(
+            server.url,
+            "/readiness",
+            "set User Guides 70",
+            response_url=server.slack.response_url("readiness"),
+        )
+        took = time.monotonic() - started
+    assert ack.status_code == 200 and took < ACK_LIMIT, (ack.text, took)
+    assert ack.text == ""  # answered below
+    listeners_done()
+    [answer] = server.slack.calls_to("response/readiness")
+    assert answer.args["text"].startswith(":pencil2: *User Guides*: 50 % → *70 %*.")
+    assert answer.args["response_type"] == "ephemeral"
+    # The breakdown, from the figures kept ready, shows it.
+    shown = slash(server.url, "/readiness").json()
+    assert shown["blocks"][0]["text"]["text"] == "Readiness 72.55 % — target 85 %"

@@ -3,7 +3,8 @@
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
+from slack_bolt.kwargs_injection.args import Args
 
 from bot.acks import after_ack
 from bot.ids import Command
@@ -37,9 +38,23 @@ WORDS: dict[str, frozenset[str]] = {
 }
 
 
+def _readiness() -> Callable[[Args], BoltResponse | None]:
+    """/readiness: the breakdown and the usage answered in the acknowledgement itself; a
+    score set acknowledged in time however long its write waits (`after_ack`)."""
+    setting = after_ack(readiness.handle)
+
+    def run(args: Args) -> BoltResponse | None:
+        if readiness.answered_at_once(args.command):
+            return readiness.handle(args.ack, args.command, args.context, args.client)
+        setting(args)
+        return None
+
+    return run
+
+
 def register(app: App) -> None:
     """Attach the slash commands."""
-    app.command(Command.READINESS)(readiness.handle)
+    app.command(Command.READINESS)(_readiness())
     app.command(Command.STANDUP)(after_ack(standup.handle))
     app.command(Command.BLOCKER)(after_ack(blocker.handle))
     app.command(Command.RISK)(after_ack(risk.handle))

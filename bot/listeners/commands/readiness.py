@@ -25,6 +25,13 @@ from jobs.permissions import Action
 from jobs.readiness import Status, parse_score, set_manual_score
 
 VERBS = ("show", "set", "help")  # /readiness's words after it (bot.routing: never a team)
+_AT_ONCE = ("", "show", "help")  # answered from the figures kept ready, or the usage
+
+
+def answered_at_once(command: dict[str, Any]) -> bool:
+    """Whether `command` is answered in its acknowledgement, waiting on nothing (the
+    breakdown, the usage); `set` writes, so it may wait for another writer's lock."""
+    return typed(command).partition(" ")[0].lower() in _AT_ONCE
 
 
 def handle(
