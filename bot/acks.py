@@ -88,7 +88,7 @@ def field_errors_response(error: FieldErrors) -> BoltResponse:
     return BoltResponse(status=200, body=json.dumps(body), headers=dict(JSON_HEADERS))
 
 
-def after_ack(listener: Callable[..., None]) -> Callable[[Args], None]:
+def after_ack(listener: Callable[..., object]) -> Callable[[Args], None]:
     """`listener`, answered as soon as it acknowledges; the rest of it runs on. A command
     or click that has not acknowledged within ACK_WITHIN is acknowledged empty (Slack shows
     no error for what it goes on to do), and what it acknowledges with later goes by

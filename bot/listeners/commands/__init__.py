@@ -44,8 +44,9 @@ def _readiness() -> Callable[[Args], BoltResponse | None]:
     setting = after_ack(readiness.handle)
 
     def run(args: Args) -> BoltResponse | None:
-        if readiness.answered_at_once(args.command):
-            return readiness.handle(args.ack, args.command, args.context, args.client)
+        command = args.command or {}
+        if readiness.answered_at_once(command):
+            return readiness.handle(args.ack, command, args.context, args.client)
         setting(args)
         return None
 
