@@ -24,7 +24,7 @@ from slack_bolt import Ack, BoltResponse
 from slack_bolt.kwargs_injection.args import Args
 from slack_bolt.request import BoltRequest
 
-from bot.blocks.common import reply
+from bot.blocks.common import notice_view, reply
 from jobs.errors import FieldErrors, SprintError
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,9 @@ def answer_error(
     message = reply(str(error)) if isinstance(error, SprintError) else GENERIC_ERROR
     if not isinstance(error, SprintError):
         log.error("listener failed: %r", error, exc_info=error)
+    if response is not None and _is_submission(request):
+        # Not an empty answer: that closes the form as if it were saved.
+        return not_saved_response(message)
     if response is not None and request.body.get("command"):
         return BoltResponse(
             status=200,
@@ -85,6 +88,15 @@ def field_errors_response(error: FieldErrors) -> BoltResponse:
     """The acknowledgement that keeps a modal open with `error`'s messages under its fields
     (what `ack(response_action="errors", errors=...)` sends)."""
     body = {"response_action": "errors", "errors": error.errors}
+    return BoltResponse(status=200, body=json.dumps(body), headers=dict(JSON_HEADERS))
+
+
+def not_saved_response(message: str) -> BoltResponse:
+    """The acknowledgement of a submission that failed other than in a field: a notice on
+    top of the form, which closing leaves as it was (what `ack(response_action="push")`
+    sends)."""
+    text = f"{message}\n\n*Nothing was saved.* Close this to return to your form."
+    body = {"response_action": "push", "view": notice_view("Not saved", text)}
     return BoltResponse(status=200, body=json.dumps(body), headers=dict(JSON_HEADERS))
 
 

@@ -178,7 +178,7 @@ def _count(raw: Any, name: str, errors: dict[str, str]) -> int | None:
     text = str(raw or "").strip()
     if not text:
         return None
-    if not text.isdigit() or int(text) > 100_000:
+    if not (text.isascii() and text.isdigit()) or int(text) > 100_000:  # (not "²")
         errors[name] = "Give a whole number of tests, e.g. 12."
         return None
     return int(text)
@@ -323,14 +323,18 @@ def submit(
     nothing stored) when the user may not resolve one of them."""
     day = standup_day(sprint, now)
     existing = queries.standup_for(session=session, user_id=user_id, day=day)
+    # An answer after a skip the same day is the first answer: the skip was never posted.
+    answered = existing is not None and not existing.skipped
     to_resolve = list(answers.blockers_resolved)
-    if existing is not None:
+    if answered:
         # An edit still lists the blockers this answer resolved before (no longer offered).
         earlier = [int(b) for b in existing.answers.get("blockers_resolved") or []]
         answers.blockers_resolved = list(dict.fromkeys([*earlier, *to_resolve]))
     snapshot = metrics_snapshot(fig or figures.compute(session=session, sprint=sprint, at=now))
     row = _day_row(existing, sprint=sprint, user_id=user_id, day=day, now=now)
-    _store_answer(session=session, row=row, answers=answers, snapshot=snapshot, now=now)
+    _store_answer(
+        session=session, row=row, answers=answers, snapshot=snapshot, now=now, edit=answered
+    )
     _record_typed(session=session, sprint=sprint, user_id=user_id, answers=answers, now=now)
     for blocker_id in to_resolve:
         if blockers.get(session=session, blocker_id=blocker_id).resolved_at is not None:
@@ -352,7 +356,7 @@ def submit(
         answers=answers.as_dict(),
         metrics=snapshot,
         now=now,
-        first=existing is None,
+        first=not answered,
     )
     return row
 
@@ -369,10 +373,18 @@ def _day_row(
 
 
 def _store_answer(
-    *, session: Session, row: Standup, answers: Answers, snapshot: MetricsSnapshot, now: datetime
+    *,
+    session: Session,
+    row: Standup,
+    answers: Answers,
+    snapshot: MetricsSnapshot,
+    now: datetime,
+    edit: bool,
 ) -> None:
-    """Keep the answer on its row: every field as given, and the columns the digest reads."""
-    edit = row.id is not None
+    """Keep the answer on its row: every field as given, and the columns the digest reads.
+    Not an `edit` (a first answer, or one after a skip): answered now, never edited."""
+    if not edit:
+        row.created_at, row.edits = now, 0
     row.skipped, row.reason = False, None
     # The JSON columns are typed dict[str, Any]; a TypedDict is not one to mypy.
     row.answers = dict(answers.as_dict())

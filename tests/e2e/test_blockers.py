@@ -14,6 +14,7 @@ from tests.support.e2e import (
     T0,
     at,
     blocker_form_values,
+    blocks_text,
     click,
     opened,
     posts,
@@ -312,3 +313,20 @@ def test_concurrent_duplicate_submissions_file_one_blocker(server: Server) -> No
     assert texts[:3] == [already + "new was filed."] * 3
     assert texts[3].startswith(f":no_entry: {code} filed")
     assert len(blocker_posts(server)) == 2
+
+
+def test_a_form_that_fails_unexpectedly_says_nothing_was_saved_and_stays_open(
+    server: Server,
+) -> None:
+    """A submission whose listener fails (here a forged form: its blocker is not a number)
+    is not answered with the empty 200 that closes a form as if saved: a notice goes on top
+    of it, saying nothing was saved, and closing it leaves the form as it was."""
+    slash(server.url, "/blocker", "P1 Memory Management: OOM in eviction", user_id="U0ANA")
+    note = {"values": {"note": {"value": {"type": "plain_text_input", "value": "fixed"}}}}
+    got = view_submit(server, "blocker_resolve", "U0ANA", note, {"blocker": "B-001; drop"})
+    assert got.status_code == 200 and got.text != ""
+    answer = got.json()
+    assert answer["response_action"] == "push"
+    assert "Nothing was saved" in blocks_text(answer["view"]["blocks"])
+    with server.runtime.db.session() as s:
+        assert s.exec(select(Blocker)).one().resolved_at is None
