@@ -326,7 +326,7 @@ def submit(
     # An answer after a skip the same day is the first answer: the skip was never posted.
     answered = existing is not None and not existing.skipped
     to_resolve = list(answers.blockers_resolved)
-    if answered:
+    if existing is not None and answered:
         # An edit still lists the blockers this answer resolved before (no longer offered).
         earlier = [int(b) for b in existing.answers.get("blockers_resolved") or []]
         answers.blockers_resolved = list(dict.fromkeys([*earlier, *to_resolve]))
