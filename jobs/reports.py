@@ -149,6 +149,13 @@ class Participation(TypedDict):
     missing: list[str]
 
 
+class LastStandups(Participation):
+    """The daily report's: of the last day a standup was asked for (None: none yet)."""
+
+    day: str | None
+    yesterday: bool
+
+
 class OnDemand(TypedDict):
     """Set on a report posted by `/sprint report` rather than by the clock."""
 
@@ -163,7 +170,7 @@ class DailyReport(Summary, OnDemand):
     # One row per sprint day, as bot.charts draws it (jobs.figures.Day.as_dict + "planned").
     burndown: list[dict[str, Any]]
     velocity: Velocity
-    standups: Participation
+    standups: LastStandups
     # The commonest causes of the branch's failing tests (jobs.causes); missing from older rows.
     top_causes: NotRequired[list[causes.CauseCount]]
     # Slower tests and the suite's time (jobs.durations); None: no run timed its tests.
@@ -388,11 +395,13 @@ def daily_report(
     new = _changes(changes, "new")
     fixed = _changes(changes, "fixed")
     y = fig.yesterday
-    yesterday_states = (
+    # The last day standups were asked for (a Monday's: Friday's; day 1's: none).
+    standup_day = standups.last_standup_day(sprint, before=today)
+    standup_states = (
         standups.participation(
-            session=session, sprint=sprint, day=yesterday, participants=participants
+            session=session, sprint=sprint, day=standup_day, participants=participants
         )
-        if participants
+        if participants and standup_day is not None
         else {}
     )
     # Strict mypy wants each NotRequired key in some ** item: OnDemand() names on_demand
@@ -421,7 +430,11 @@ def daily_report(
         },
         "burndown": burndown_rows(fig),
         "velocity": velocity(fig),
-        "standups": _participation(yesterday_states),
+        "standups": {
+            **_participation(standup_states),
+            "day": standup_day.isoformat() if standup_day is not None else None,
+            "yesterday": standup_day == yesterday,
+        },
         "top_causes": causes.top_causes(
             session=session, branch=info.branch, categories=sprint.causes
         ),
@@ -447,6 +460,16 @@ def _day_changes(
 
 def _changes(changes: list[TestChange], kind: str) -> list[TestChange]:
     return [c for c in changes if c["kind"] == kind]
+
+
+def _mine(
+    *, session: Session, user_id: str, day: date, states: dict[str, standups.Participation]
+) -> str:
+    """A user's own standup state on a day: as counted, or (not a participant) answered."""
+    if user_id in states:
+        return str(states[user_id])
+    row = queries.standup_for(session=session, user_id=user_id, day=day)
+    return "answered" if row is not None and not row.skipped else "not a participant"
 
 
 def _participation(states: dict[str, standups.Participation]) -> Participation:
@@ -515,12 +538,12 @@ def home(
     fig = fig or figures.compute(session=session, sprint=sprint, at=now)
     data = sprint_status(fig=fig, now=now)
     today = fig.today
+    asked = standups.expected_on(sprint, today)
     states = (
         standups.participation(session=session, sprint=sprint, day=today, participants=participants)
-        if participants
+        if participants and asked
         else {}
     )
-    mine = queries.standup_for(session=session, user_id=user_id, day=today)
     run = queries.latest_report(session=session, branch=sprint.sprint.branch)
     chart = queries.latest_message(
         session=session, key_prefix="daily-report:", key_suffix=":chart", sent_only=True
@@ -535,9 +558,9 @@ def home(
         ],
         "standups": {
             **_participation(states),
-            "mine": "answered"
-            if mine is not None
-            else str(states.get(user_id, "not a participant")),
+            "mine": _mine(session=session, user_id=user_id, day=today, states=states)
+            if asked
+            else "none today",
         },
         "last_run": LastRun(
             run=run.run,

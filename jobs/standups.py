@@ -8,6 +8,7 @@ new day.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -267,6 +268,22 @@ def is_workday(sprint: Sprint, day: date) -> bool:
     return WEEKDAYS[day.weekday()] in sprint.sprint.workdays
 
 
+def expected_on(sprint: Sprint, day: date) -> bool:
+    """Whether a standup is asked for on a local date: a workday of the sprint."""
+    info = sprint.sprint
+    return info.start <= day <= info.end and is_workday(sprint, day)
+
+
+def last_standup_day(sprint: Sprint, before: date) -> date | None:
+    """The latest local date before `before` a standup was asked for (None: none yet)."""
+    day = min(before - timedelta(days=1), sprint.sprint.end)
+    while day >= sprint.sprint.start:
+        if is_workday(sprint, day):
+            return day
+        day -= timedelta(days=1)
+    return None
+
+
 def day_key(day: date) -> str:
     """The outbox key of the day's standup message in the team channel."""
     return f"standup-day:{day.isoformat()}"
@@ -315,13 +332,16 @@ def submit(
     now: datetime,
     directory: Directory = no_directory,
     fig: Figures | None = None,
+    day: date | None = None,
 ) -> Standup:
-    """Store (or replace) today's answer; post it in the day's thread, or update the post.
-    The answer keeps the figures as of `now` (`fig`, else computed).
+    """Store (or replace) the answer of `day` — the day its form was opened for (today
+    without one): yesterday's where a form opened before local midnight is sent after it —
+    and post it in the day's thread, or update the post. The answer keeps the figures as
+    of `now` (`fig`, else computed).
 
     Blockers marked resolved are resolved as their Resolve button would: NotAllowed (and
     nothing stored) when the user may not resolve one of them."""
-    day = standup_day(sprint, now)
+    day = _answer_day(sprint, now, day)
     existing = queries.standup_for(session=session, user_id=user_id, day=day)
     # An answer after a skip the same day is the first answer: the skip was never posted.
     answered = existing is not None and not existing.skipped
@@ -335,7 +355,14 @@ def submit(
     _store_answer(
         session=session, row=row, answers=answers, snapshot=snapshot, now=now, edit=answered
     )
-    _record_typed(session=session, sprint=sprint, user_id=user_id, answers=answers, now=now)
+    _record_typed(
+        session=session,
+        sprint=sprint,
+        user_id=user_id,
+        answers=answers,
+        before=existing.answers if existing is not None and answered else {},
+        now=now,
+    )
     for blocker_id in to_resolve:
         if blockers.get(session=session, blocker_id=blocker_id).resolved_at is not None:
             continue  # resolved meanwhile, by someone else
@@ -361,14 +388,29 @@ def submit(
     return row
 
 
+def _answer_day(sprint: Sprint, now: datetime, day: date | None) -> date:
+    """The local date an answer sent at `now` from a form opened for `day` counts for:
+    that day if it is today or yesterday within the sprint (a form opened before local
+    midnight, sent after), else today; SprintError for a form of an earlier day."""
+    today = standup_day(sprint, now)
+    if day is None or day >= today:
+        return today
+    if day == today - timedelta(days=1) and day >= sprint.sprint.start:
+        return day
+    raise SprintError(
+        f"This form was for {day.isoformat()}, which has passed: copy what you wrote, "
+        "close it and open `/standup` again for today's."
+    )
+
+
 def _day_row(
     existing: Standup | None, *, sprint: Sprint, user_id: str, day: date, now: datetime
 ) -> Standup:
-    """`existing`, or a new row for `user_id`'s standup on `day`; of today's sprint day."""
+    """`existing`, or a new row for `user_id`'s standup on `day`; of that sprint day."""
     row = existing or Standup(
         user_id=user_id, day=day, sprint_day=0, created_at=now, updated_at=now
     )
-    row.sprint_day = numbers.sprint_day(sprint.sprint, now)
+    row.sprint_day = (day - sprint.sprint.start).days + 1
     return row
 
 
@@ -402,11 +444,21 @@ def _store_answer(
 
 
 def _record_typed(
-    *, session: Session, sprint: Sprint, user_id: str, answers: Answers, now: datetime
+    *,
+    session: Session,
+    sprint: Sprint,
+    user_id: str,
+    answers: Answers,
+    before: Mapping[str, Any],
+    now: datetime,
 ) -> None:
-    """Blockers and risks typed in an answer become real ones (once: an edit that keeps
-    them adds none)."""
+    """Blockers and risks typed in an answer become real ones, once: an edit files only
+    the lines its answer did not have `before` (a blocker filed by it and resolved since
+    is not filed again), and none like one open."""
+    filed = {tuple(b) for b in before.get("current_blockers") or []}
     for severity, text in answers.current_blockers:
+        if (severity, text) in filed:
+            continue
         if queries.blocker_like(session=session, description=text, reported_by=user_id):
             continue
         blocker = queries.add_blocker(
@@ -421,7 +473,10 @@ def _record_typed(
             ),
         )
         blockers.announce(session=session, sprint=sprint, blocker=blocker, now=now)
+    raised = set(before.get("new_risks") or [])
     for text in answers.new_risks:
+        if text in raised:
+            continue
         if queries.risk_like(session=session, description=text, created_by=user_id):
             continue
         risk = Risk(
@@ -549,14 +604,14 @@ def participation(
     out = {}
     for user in participants:
         row = answers.get(user)
-        if user in away_ids or (row is not None and row.skipped):
+        # An answer counts, whatever absence is marked for the day after it.
+        if row is not None and not row.skipped:
+            late = row.created_at > digest_at
+            out[user] = Participation.LATE if late else Participation.ANSWERED
+        elif user in away_ids or row is not None:
             out[user] = Participation.AWAY
-        elif row is None:
-            out[user] = Participation.MISSING
-        elif row.created_at > digest_at:
-            out[user] = Participation.LATE
         else:
-            out[user] = Participation.ANSWERED
+            out[user] = Participation.MISSING
     return out
 
 

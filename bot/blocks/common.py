@@ -129,6 +129,27 @@ def clip(mrkdwn: str, limit: int) -> str:
     return mrkdwn[:cut] + ELLIPSIS
 
 
+def pieces(mrkdwn: str, limit: int) -> list[str]:
+    """Already-escaped mrkdwn in pieces of at most `limit` characters, whole: each cut at
+    the last line end or space before the limit where there is one, never inside an entity
+    or a `<…>` mention or link."""
+    out: list[str] = []
+    while len(mrkdwn) > limit:
+        cut = limit
+        for m in _ATOM.finditer(mrkdwn, 0, limit + 10):
+            if m.start() >= cut:
+                break
+            if m.end() > cut:
+                cut = m.start()
+                break
+        space = max(mrkdwn.rfind("\n", 0, cut), mrkdwn.rfind(" ", 0, cut))
+        if space > limit // 2:
+            cut = space + 1
+        out.append(mrkdwn[:cut].rstrip())
+        mrkdwn = mrkdwn[cut:]
+    return [*out, mrkdwn]
+
+
 def short(text: str, limit: int) -> str:
     """Plain text (a header, a button label) shortened to `limit` characters."""
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS

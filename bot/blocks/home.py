@@ -34,6 +34,7 @@ MINE = {
     "late": "you have answered",
     "away": "you are away",
     "missing": "yours is still due — `/standup`",
+    "none today": "none today",
 }
 
 
@@ -91,7 +92,10 @@ def app_home(d: AppHome) -> Message:
     blocks += sections(_risk_lines(d))
     s = d["standups"]
     mine = MINE.get(s["mine"], "you are not a participant")
-    blocks += sections([f"*Today's standups*: {s['answered']} of {s['expected']}; {mine}"])
+    if s["mine"] == "none today":  # not a workday of the sprint, or no sprint running
+        blocks += sections([f"*Today's standups*: {mine}"])
+    else:
+        blocks += sections([f"*Today's standups*: {s['answered']} of {s['expected']}; {mine}"])
     blocks += sections([_last_run_line(d["last_run"])])
     if past := d.get("past_sprints"):
         blocks += sections(["*Past sprints*"] + [outcome_line(o) for o in past])

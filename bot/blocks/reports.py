@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from slack_sdk.models.blocks import Block, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot.blocks.alerts import cause_text
@@ -25,7 +27,15 @@ from bot.blocks.review import completion_lines, milestone_lines
 from bot.blocks.tests import seconds
 from jobs.milestones import ForecastData
 from jobs.numbers import pct
-from jobs.reports import ChangeList, DailyReport, SprintStatus, Summary, TestChange, WeeklyReport
+from jobs.reports import (
+    ChangeList,
+    DailyReport,
+    LastStandups,
+    SprintStatus,
+    Summary,
+    TestChange,
+    WeeklyReport,
+)
 
 LATE = ":hourglass: Posted late: the clock was down at the scheduled time."
 
@@ -177,12 +187,19 @@ def daily_report(d: DailyReport) -> Message:
     if s["expected"]:
         blocks.append(
             context(
-                f"Standups yesterday: {s['answered']} of {s['expected']}"
+                f"Standups {_standup_day(s)}: {s['answered']} of {s['expected']}"
                 + (f"; missing {mentions(s['missing'])}" if s["missing"] else "")
             )
         )
     blocks.append(context("The burn-down chart is in the thread."))
     return message(f"{title}: readiness {pct(r['score'])}, {r['health']}", blocks)
+
+
+def _standup_day(s: LastStandups) -> str:
+    """ "yesterday", or the last day standups were asked for: "on Fri 2025-10-31"."""
+    if s["yesterday"] or s["day"] is None:
+        return "yesterday"
+    return "on " + date.fromisoformat(s["day"]).strftime("%a %Y-%m-%d")
 
 
 def _cause_lines(d: DailyReport) -> list[str]:

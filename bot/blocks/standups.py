@@ -29,11 +29,11 @@ from bot.blocks.common import (
     SECTION_CHARS,
     VALUE,
     Message,
-    clip,
     context,
     esc,
     mentions,
     message,
+    pieces,
     section,
     sections,
     short,
@@ -85,8 +85,8 @@ def standup_day(d: StandupDayMessage) -> Message:
 
 
 def _bullets(*pairs: tuple[str, Any]) -> str:
-    """ "• label: value" lines for the answered fields."""
-    return "\n".join(f"• {k}: {esc(v, 1500)}" for k, v in pairs if v not in (None, "", []))
+    """ "• label: value" lines for the answered fields, whole."""
+    return "\n".join(f"• {k}: {esc(v)}" for k, v in pairs if v not in (None, "", []))
 
 
 def _answer_sections(a: StandupAnswers) -> list[tuple[str, str]]:
@@ -136,7 +136,10 @@ def standup_reply(d: StandupReplyMessage) -> Message:
     blocks: list[Block] = [section(text)]
     for title, body in _answer_sections(d["answers"]):
         if body:
-            blocks.append(section(clip(f"*{title}*\n{body}", SECTION_CHARS)))
+            # Each part whole, in as many sections as it takes (a field holds 2,900
+            # characters, more once escaped).
+            lines = [f"*{title}*", *body.split("\n")]
+            blocks += sections([p for line in lines for p in pieces(line, SECTION_CHARS)])
     blocks.append(
         context(
             f"Snapshot: {m['passed']}/{m['known']} tests passing "

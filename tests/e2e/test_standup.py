@@ -15,7 +15,8 @@ from sqlmodel import select
 
 from bot import clock as bot_clock
 from storage.models import Blocker, Risk, Standup
-from tests.support.e2e import ANSWER, opened, posts, submit, text_of
+from tests.support.e2e import ANSWER, blocks_text, home_opened, opened, posts, submit, text_of
+from tests.support.listeners import listeners_done
 from tests.support.server import EXAMPLE, Server
 from tests.support.slack import post_signed, slash
 
@@ -322,3 +323,174 @@ def test_standup_resolves_only_blockers_the_user_may_resolve_as_the_button_does(
     with team.runtime.db.session() as s:
         assert s.exec(select(Standup)).one().answers["blockers_resolved"] == [2]
         assert len(s.exec(select(Event).where(Event.action == "resolved")).all()) == 1
+
+
+def _published(server: Server) -> list[dict[str, Any]]:
+    listeners_done()
+    server.runtime.sender.drain()
+    out = []
+    for c in server.slack.calls_to("views.publish"):
+        v = c.args["view"]
+        out.append(json.loads(v) if isinstance(v, str) else v)
+    return out
+
+
+def test_answer_after_a_skip_the_same_day_is_posted_in_the_day_thread(team: Server) -> None:
+    """`/standup skip`, then the person answers after all: the answer must reach the day's
+    thread. It is queued as an *edit* of a reply that was never posted, so the sender
+    fails it (parent does not exist) and the team never sees the answer."""
+    body = slash(team.url, "/standup", "skip maybe out", user_id="U0ANA").json()
+    assert body["text"].startswith(":palm_tree: Marked away")
+    resp = submit(team, "U0ANA", **{**ANSWER, "current_blockers": "", "new_risks": ""})
+    assert (resp.status_code, resp.text) == (200, "")
+    team.runtime.sender.drain()
+    with team.runtime.db.session() as s:
+        row = s.exec(select(Standup)).one()
+        assert row.skipped is False  # stored as an answer
+    shown = [p for p in posts(team) if "Standup from" in text_of(p)]
+    shown += [c for c in team.slack.calls_to("chat.update") if "Standup from" in text_of(c)]
+    assert len(shown) == 1, "the answer never reached Slack"
+
+
+def test_home_of_someone_who_skipped_today_says_away_not_answered(team: Server) -> None:
+    slash(team.url, "/standup", "skip dentist", user_id="U0BEN")
+    home_opened(team, "U0BEN")
+    [view] = _published(team)
+    text = blocks_text(view["blocks"])
+    line = next(x for x in text.splitlines() if "Today's standups" in x)
+    # The counts say Ben is away (0 of 2); his own line must agree.
+    assert "0 of 2" in line
+    assert "you are away" in line, line
+
+
+def test_monday_report_counts_fridays_standups_not_sundays(team: Server) -> None:
+    """Workdays mon-fri: no standup is asked for on a Sunday, so Monday's daily report
+    counts Friday's (it said "Standups yesterday: 0 of 3; missing" all three, for Sunday)."""
+    submit(team, "U0ANA", **{**ANSWER, "current_blockers": "", "new_risks": ""})  # Friday
+    team.clock.at = datetime(2025, 11, 3, 14, 0, tzinfo=UTC)  # Monday 09:00 New York (EST)
+    assert bot_clock.run_job(team.runtime, "daily-report").endswith("posted")
+    team.runtime.sender.drain()
+    [report] = [p for p in posts(team) if p.args.get("channel") == "#sprint-status"]
+    lines = [x for x in text_of(report).splitlines() if "Standups" in x]
+    assert lines == ["Standups on Fri 2025-10-31: 1 of 3; missing <@U0BEN>, <@U0CAT>"]
+
+
+def test_day_one_report_does_not_count_the_day_before_the_sprint(team: Server) -> None:
+    team.clock.at = datetime(2025, 10, 29, 13, 0, tzinfo=UTC)  # Wed, day 1, 09:00 New York
+    assert bot_clock.run_job(team.runtime, "daily-report").endswith("posted")
+    team.runtime.sender.drain()
+    [report] = [p for p in posts(team) if p.args.get("channel") == "#sprint-status"]
+    text = text_of(report)
+    assert "Standups yesterday" not in text, [x for x in text.splitlines() if "Standups" in x]
+
+
+def test_a_non_decimal_digit_in_tests_fixed_gets_a_field_error_not_a_closed_form(
+    team: Server,
+) -> None:
+    """ "²".isdigit() is True but int("²") raises: the submission fails, the error handler
+    answers 200 with an empty body, and Slack closes the form as if it were saved."""
+    resp = submit(team, "U0ANA", **{**ANSWER, "tests_fixed": "²"})
+    assert resp.status_code == 200
+    assert resp.text != "", "the form closed as if saved"
+    assert resp.json()["response_action"] == "errors"
+
+
+def test_update_of_yesterdays_answer_submitted_after_midnight_edits_that_answer(
+    team: Server,
+) -> None:
+    """Ana opens /standup at 23:50 (Thursday, day 2) holding her day-2 answer and presses
+    "Update" at 00:05: her day-2 post must be updated, not a new day-3 answer made."""
+    team.clock.at = datetime(2025, 10, 30, 13, 0, tzinfo=UTC)  # Thu 09:00 NY, day 2
+    submit(
+        team,
+        "U0ANA",
+        metadata={"day": "2025-10-30"},
+        **{**ANSWER, "current_blockers": "", "new_risks": ""},
+    )
+    team.clock.at = datetime(2025, 10, 31, 3, 50, tzinfo=UTC)  # Thu 23:50 NY
+    slash(team.url, "/standup", user_id="U0ANA")
+    view = opened(team)[-1]
+    assert view["submit"]["text"] == "Update"
+    meta = json.loads(view["private_metadata"])
+    team.clock.at = datetime(2025, 10, 31, 4, 5, tzinfo=UTC)  # Fri 00:05 NY
+    submit(
+        team,
+        "U0ANA",
+        metadata=meta,
+        **{**ANSWER, "current_blockers": "", "new_risks": "", "tests_fixed": "15"},
+    )
+    with team.runtime.db.session() as s:
+        rows = {r.day.isoformat(): r.answers["tests_fixed"] for r in s.exec(select(Standup))}
+    assert rows == {"2025-10-30": 15}, rows
+
+
+def test_editing_a_standup_does_not_refile_a_blocker_resolved_since(team: Server) -> None:
+    """Ana's answer files "P0: Swarm Coordination deadlocks" as B-001; it is resolved; she
+    reopens /standup (the form pre-fills the same blocker line) to fix a number and presses
+    Update: a new P0 B-002 is filed and announced in #critical-blockers, escalation and all."""
+    answer = {**ANSWER, "current_blockers": "P0: Swarm Coordination deadlocks", "new_risks": ""}
+    submit(team, "U0ANA", **answer)
+    body = slash(
+        team.url, "/blocker", "resolve B-001 fixed the partition handling", user_id="U0ANA"
+    )
+    assert "resolved" in body.json()["text"], body.text
+    slash(team.url, "/standup", user_id="U0ANA")
+    view = opened(team)[-1]
+    prefilled = next(b for b in view["blocks"] if b.get("block_id") == "current_blockers")
+    assert prefilled["element"]["initial_value"] == "P0: Swarm Coordination deadlocks"
+    resp = submit(team, "U0ANA", **{**answer, "tests_fixed": "13"})
+    assert (resp.status_code, resp.text) == (200, "")
+    with team.runtime.db.session() as s:
+        rows = [(b.severity, b.resolved_at is None) for b in s.exec(select(Blocker))]
+    assert rows == [("P0", False)], rows  # observed: a second, open P0 blocker
+
+
+def test_home_on_a_saturday_does_not_say_a_standup_is_due(team: Server) -> None:
+    """Workdays mon-fri: no standup is prompted on Saturday, yet the Home tab says
+    "Today's standups: 0 of 3; yours is still due"."""
+    team.clock.at = datetime(2025, 11, 1, 15, 0, tzinfo=UTC)  # Saturday 11:00 New York
+    home_opened(team, "U0ANA")
+    [view] = _published(team)
+    line = next(x for x in blocks_text(view["blocks"]).splitlines() if "Today's standups" in x)
+    assert line == "*Today's standups*: none today", line
+
+
+def test_an_answer_is_counted_when_the_person_marks_the_rest_of_today_away(team: Server) -> None:
+    """`/standup skip` is refused once answered ("Skipping would hide it"), but
+    `/standup away today tomorrow` after answering is accepted and does hide it: the digest
+    says "Answered 0 of 2 … Away: Ana" with Ana's answer in its thread."""
+    submit(team, "U0ANA", **{**ANSWER, "current_blockers": "", "new_risks": ""})
+    slash(team.url, "/standup", "away today tomorrow leaving at noon", user_id="U0ANA")
+    team.clock.at = datetime(2025, 10, 31, 13, 30, tzinfo=UTC)
+    assert bot_clock.run_job(team.runtime, "standup-digest") == "standup-digest: 1 digest posted"
+    team.runtime.sender.drain()
+    [digest] = team.slack.calls_to("chat.update")
+    text = text_of(digest)
+    assert "*Answered 1 of 3*" in text, text.splitlines()[:4]
+
+
+def test_a_long_answer_is_posted_whole_not_cut_at_1500_characters(team: Server) -> None:
+    """The form accepts 2,900 characters a field; the thread reply cuts each at 1,500 ("…")
+    though the section (and further sections) could hold it: teammates never see the rest."""
+    notes = " ".join(f"word{i:04d}" for i in range(220))  # 2,199 characters
+    assert 1500 < len(notes) < 2900
+    resp = submit(
+        team, "U0ANA", **{**ANSWER, "notes": notes, "current_blockers": "", "new_risks": ""}
+    )
+    assert (resp.status_code, resp.text) == (200, "")
+    team.runtime.sender.drain()
+    [reply] = [p for p in posts(team) if "Standup from" in text_of(p)]
+    assert "word0219" in text_of(reply), "the end of the notes is cut off"
+
+
+def test_a_form_of_an_earlier_day_is_refused_on_top_of_the_form(team: Server) -> None:
+    """A form left open since the day before yesterday is not stored under any day: a
+    notice on top of it says so, and the form stays as typed underneath."""
+    resp = submit(team, "U0ANA", metadata={"day": "2025-10-29"}, **ANSWER)
+    answer = resp.json()
+    assert answer["response_action"] == "push"
+    notice = blocks_text(answer["view"]["blocks"])
+    assert "This form was for 2025-10-29, which has passed" in notice
+    assert "Nothing was saved" in notice
+    with team.runtime.db.session() as s:
+        assert s.exec(select(Standup)).all() == []

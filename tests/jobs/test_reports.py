@@ -64,7 +64,13 @@ def test_the_daily_report_of_a_hand_computed_sprint(session: Session) -> None:
         "target": [18, 20],
     }
     # Nobody answered yesterday's standup.
-    assert data["standups"] == {"answered": 0, "expected": 2, "missing": ["U01", "U02"]}
+    assert data["standups"] == {
+        "answered": 0,
+        "expected": 2,
+        "missing": ["U01", "U02"],
+        "day": "2025-10-30",
+        "yesterday": True,
+    }
     assert data["blockers"] == [
         {
             "code": p0.code,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -46,7 +48,17 @@ def on_submit(
                 now=now,
                 directory=directory(client),
                 fig=fig,
+                day=_form_day(view),
             )
         except NotAllowed as exc:  # rolled back: nothing of the answer is stored
             raise FieldErrors({standups.Field.BLOCKERS_RESOLVED: str(exc)}) from exc
     ack()
+
+
+def _form_day(view: dict[str, Any]) -> date | None:
+    """The day the form was opened for (its private_metadata), if it says one."""
+    try:
+        day = json.loads(view.get("private_metadata") or "{}").get("day")
+        return date.fromisoformat(day) if isinstance(day, str) else None
+    except (ValueError, AttributeError):
+        return None

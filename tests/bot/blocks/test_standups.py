@@ -263,3 +263,26 @@ def test_a_large_teams_digest_fits_slacks_sections() -> None:
     shown = "\n".join(texts)
     assert "<@U0000000149>" in shown and "<@U0000000150>" not in shown
     assert "and 50 more" in shown and "and 30 more" in shown
+
+
+def test_a_long_answer_is_shown_whole_in_sections_that_fit() -> None:
+    """A field holds 2,900 characters, a third more once escaped: the reply shows all of
+    it, in as many sections as it takes, none over Slack's limit, no entity split."""
+    notes = "<!channel> & " * 223  # 2,899 characters typed, 4,460 escaped
+    metrics = {"passed": 1, "known": 2, "pass_rate": 50.0, "readiness": 70.0, "health": "At Risk"}
+    reply = standup_reply(
+        {
+            "answers": {"notes": notes, "focus_areas": "tests"},
+            "metrics": metrics,
+            "user": "U0DEV",
+            "sprint_day": 3,
+            "days": 14,
+        }
+    )
+    assert_safe(reply)
+    texts = [b["text"]["text"] for b in reply["blocks"] if b["type"] == "section"]
+    assert all(len(t) <= 3000 for t in texts)
+    shown = " ".join(texts)
+    assert shown.count("&lt;!channel&gt; &amp;") == 223
+    assert "…" not in shown
+    assert texts[-1] == "*Today's plan*\n• Focus areas: tests"
