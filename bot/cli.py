@@ -479,6 +479,9 @@ def cmd_ingest_metrics(args: argparse.Namespace, settings: Settings) -> int:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         _fail(f"{args.file}: not valid JSON ({exc})")
         return 1
+    except RecursionError:
+        _fail(f"{args.file}: not valid JSON (nested too deeply)")
+        return 1
     with _served(settings, team=args.team, now=utcnow()) as (sprint, db):
         try:
             reply = ingest_metrics_document(db=db, sprint=sprint, body=body, now=utcnow())
@@ -546,12 +549,15 @@ def _file_digest(path: str) -> str:
 
 
 def cmd_manifest(args: argparse.Namespace, _: Settings | None) -> int:
+    from bot.doctor import url_problem
     from bot.manifest import manifest
 
     if not args.url and not args.socket_mode:
         raise UsageError("give the public URL (manifest https://bot.example.com) or --socket-mode")
     if args.url and not args.url.startswith("https://"):
         raise UsageError(f"{args.url!r}: Slack needs an https:// URL")
+    if args.url and (problem := url_problem(args.url, name="")):
+        raise UsageError(problem)
     _print(json.dumps(manifest(args.url, name=args.name, socket_mode=args.socket_mode), indent=2))
     return 0
 

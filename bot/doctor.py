@@ -587,15 +587,24 @@ def _check_groups(checks: Checklist, client: WebClient, groups: dict[str, Places
 # -- the public URL ----------------------------------------------------------------------
 
 
-def url_problem(url: str) -> str | None:
-    """Why `url` cannot be a request URL to check, or None. Slack calls https:// only; an
-    http:// URL of this machine checks the server before its TLS proxy."""
+def url_problem(url: str, *, name: str = "--url ") -> str | None:
+    """Why `url` cannot be the bot's base URL, or None: a host, no space, no query or
+    fragment (the paths are added to it). Slack calls https:// only; an http:// URL of this
+    machine checks the server before its TLS proxy. `name`: how the message names it."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"--url {url!r}: give the bot's public base URL, e.g. https://bot.example.com"
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() for c in url)
+        or parts.query
+        or parts.fragment
+        or "?" in url
+        or "#" in url
+    ):
+        return f"{name}{url!r}: give the bot's public base URL, e.g. https://bot.example.com"
     if parts.scheme == "http" and not _loopback(parts.hostname):
         return (
-            f"--url {url!r}: Slack calls https:// URLs only "
+            f"{name}{url!r}: Slack calls https:// URLs only "
             "(http:// is for this machine, e.g. http://127.0.0.1:3000)"
         )
     return None

@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from starlette.applications import Starlette
 
 from bot import logs
@@ -40,6 +40,10 @@ def open_database(settings: Settings, *, require_current: bool = True) -> Databa
         raise SettingsError(f"DATABASE_URL: {exc}") from None
     except ImportError as exc:
         raise SettingsError(f"DATABASE_URL: no driver for this database ({exc.name})") from None
+    except ArgumentError as exc:  # a scheme SQLAlchemy does not know (`sqlite3://`)
+        raise SettingsError(
+            f"DATABASE_URL: {exc}; use sqlite:///path or postgresql://user@host/db"
+        ) from None
     if require_current:
         try:
             current, head = revisions(db.engine)

@@ -7,6 +7,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 import time
@@ -84,11 +85,16 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
+# `…T14:00:00 01:00`: a `+01:00` offset sent in a query unencoded (`?at=$(date -Iseconds)`),
+# its `+` read as a space; a space there can mean nothing else.
+_PLUS_AS_SPACE = re.compile(r"(\d) (\d\d(?::?\d\d)?)$")
+
+
 def _parse_at(text: str | None) -> datetime | None:
     if text is None or text == "":
         return None
     try:
-        return parse_instant(text)
+        return parse_instant(_PLUS_AS_SPACE.sub(r"\1+\2", text))
     except ValueError:
         raise SprintError(
             f"at {text!r} is not an ISO-8601 time, e.g. 2025-10-30T09:00:00Z"
@@ -317,7 +323,7 @@ class Routes:
         """`GET /api/v1/tests/{id}`: one test's history as `/tests show` gives it."""
         ctx = self.team_ctx(request)
         wanted = str(request.path_params["id"])
-        if not wanted.isdigit():
+        if not (wanted.isascii() and wanted.isdigit() and len(wanted) <= 18):
             return error(400, f"{wanted!r} is not a test id: give the number `/tests show` gives")
 
         def compute() -> dict[str, Any] | None:
@@ -413,6 +419,8 @@ class Routes:
                 data = json.loads(body.read())
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 return error(400, f"not valid JSON: {exc}")
+            except RecursionError:
+                return error(400, "not valid JSON: nested too deeply")
 
         # Imported here: bot.runtime builds this app, so it is loaded by the time a request is.
         from bot.runtime import ingest_metrics_document

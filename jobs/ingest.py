@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
+import math
 import re
 import sys
 import time
@@ -61,8 +62,11 @@ from storage.queries import quarantine as quarantine_store
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
-_BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/+-]{0,199}$")
-_RUN = re.compile(r"^[\w.:#/@+-]{1,200}$")
+# Matched whole (`fullmatch`: "$" would let a final line end through), in ASCII.
+_BRANCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+-]{0,199}")
+_RUN = re.compile(r"[\w.:#/@+-]{1,200}", re.ASCII)
+_COMMIT = re.compile(r"[\w.-]{1,100}", re.ASCII)
+_METRIC = re.compile(r"[a-z][a-z0-9_]{0,199}")
 _SLICE = 4096  # tests handled at once where they are handled in bulk
 # A run reported this much earlier than a run already received is a late one (a slow
 # pipeline, a retried upload): a test the later run reported keeps the later run's status.
@@ -85,13 +89,13 @@ class RunInfo:
 
 def check_run_info(info: RunInfo, *, now: datetime) -> None:
     """Refuse branch names, run ids, links and times no CI system would send."""
-    if not _BRANCH.match(info.branch) or ".." in info.branch:
+    if not _BRANCH.fullmatch(info.branch) or ".." in info.branch:
         raise IngestError(f"branch {info.branch!r} is not a branch name (letters, digits, ._/+-)")
-    if info.run is not None and not _RUN.match(info.run):
+    if info.run is not None and not _RUN.fullmatch(info.run):
         raise IngestError(
             f"run {info.run!r} is not a CI run id (up to 200 of letters, digits, ._:#/@+-)"
         )
-    if info.commit is not None and not re.match(r"^[\w.-]{1,100}$", info.commit):
+    if info.commit is not None and not _COMMIT.fullmatch(info.commit):
         raise IngestError(f"commit {info.commit!r} is not a commit id")
     if info.url is not None:
         # Imported here so that this check stays one self-contained piece of the module.
@@ -1113,6 +1117,24 @@ class _Figures(NamedTuple):
     samples: list[MetricSample]
 
 
+def _finite(value: Any) -> float | None:
+    """A metric's value as a float, if it is a finite number (not NaN, not Infinity, not
+    an integer too large for a float, not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _shown(value: Any) -> str:
+    """A refused value as the error quotes it: short."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def _figures(*, body: Any, now: datetime) -> _Figures:
     """Refuse a metrics body that is not `{"metrics": {name: number}, "at"?, "commit"?}`."""
     if not isinstance(body, dict) or not isinstance(body.get("metrics"), dict):
@@ -1131,19 +1153,16 @@ def _figures(*, body: Any, now: datetime) -> _Figures:
             raise IngestError(f"at {body['at']!r} is not an ISO-8601 time") from None
         check_time(at, now=now, name="at")
     commit = body.get("commit")
-    if commit is not None and (
-        not isinstance(commit, str) or not re.match(r"^[\w.-]{1,100}$", commit)
-    ):
+    if commit is not None and (not isinstance(commit, str) or not _COMMIT.fullmatch(commit)):
         raise IngestError("commit must be a commit id string")
     samples = []
     for name, value in metrics.items():
-        if not isinstance(name, str) or not re.match(r"^[a-z][a-z0-9_]{0,199}$", name):
+        if not isinstance(name, str) or not _METRIC.fullmatch(name):
             raise IngestError(f"metric name {name!r} must be lower_snake_case")
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-            raise IngestError(f"metric {name!r} must be a number, not {value!r}")
-        samples.append(
-            MetricSample(name=name, value=float(value), at=at, commit=commit, received_at=now)
-        )
+        number = _finite(value)
+        if number is None:
+            raise IngestError(f"metric {name!r} must be a number, not {_shown(value)}")
+        samples.append(MetricSample(name=name, value=number, at=at, commit=commit, received_at=now))
     return _Figures(at=at, commit=commit, samples=samples)
 
 

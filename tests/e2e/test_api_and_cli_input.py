@@ -1,0 +1,246 @@
+"""Hostile and mistaken input to the HTTP API and the CLI (found in review): each gets a
+clear 4xx or one line on stderr and changes nothing; input a real CI sends is taken."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from bot.cli import main
+from storage.db import Database
+from storage.models import MetricSample, OutboxMessage, TestReport
+from tests.e2e.test_ingest_bad_input import AUTH, GOOD, XML, nothing_stored
+from tests.support import httpc
+from tests.support.server import EXAMPLE, Server
+
+JSON = {**AUTH, "Content-Type": "application/json"}
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "junit"
+
+
+def count(db: Database, model: type) -> int:
+    with db.read() as s:
+        return int(s.exec(select(func.count()).select_from(model)).one())
+
+
+# -- POST /api/v1/metrics ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"metrics": {"memory_usage": Infinity}}',
+        b'{"metrics": {"memory_usage": -Infinity}}',
+        b'{"metrics": {"memory_usage": 1e400}}',  # json reads it as inf
+    ],
+)
+def test_an_infinite_metric_is_400_and_stores_nothing(server: Server, body: bytes) -> None:
+    """Python's json takes Infinity (and 1e400 overflows to it); `_figures` refuses only NaN,
+    so inf is stored and alerted on, then the reply cannot be rendered: 500."""
+    resp = httpc.post(f"{server.url}/api/v1/metrics", content=body, headers=JSON, timeout=30)
+    assert resp.status_code == 400, (resp.status_code, resp.text)
+    assert resp.json()["error"].startswith("metric 'memory_usage' must be a number")
+    nothing_stored(server)
+
+
+def test_a_metric_too_big_for_a_float_is_400(server: Server) -> None:
+    """float(10**400) raises OverflowError in `_figures`: a 500."""
+    body = b'{"metrics": {"memory_usage": 1' + b"0" * 400 + b"}}"
+    resp = httpc.post(f"{server.url}/api/v1/metrics", content=body, headers=JSON, timeout=30)
+    assert resp.status_code == 400, (resp.status_code, resp.text)
+    assert "error" in resp.json()
+    nothing_stored(server)
+
+
+def test_deeply_nested_json_is_400_not_500(server: Server) -> None:
+    """json.loads raises RecursionError (not JSONDecodeError) past ~1000 levels: a 500."""
+    body = b"[" * 100_000 + b"]" * 100_000  # 200 kB, well under the 1 MB limit
+    resp = httpc.post(f"{server.url}/api/v1/metrics", content=body, headers=JSON, timeout=30)
+    assert resp.status_code == 400, (resp.status_code, resp.text)
+    assert resp.json()["error"].startswith("not valid JSON")
+
+
+# -- GET /api/v1/tests/{id} ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wanted", ["99999999999999999999999", "%C2%B2"])  # "²" isdigit()
+def test_a_test_id_that_is_no_test_is_404_or_400_not_500(server: Server, wanted: str) -> None:
+    resp = httpc.get(f"{server.url}/api/v1/tests/{wanted}", headers=AUTH, timeout=30)
+    assert resp.status_code in (400, 404), (resp.status_code, resp.text)
+    assert "error" in resp.json()
+
+
+# -- GET /api/v1/sprint?at= ----------------------------------------------------------------
+
+
+def test_sprint_at_the_first_instant_with_an_offset_is_4xx_not_500(server: Server) -> None:
+    """`at=0001-01-01T00:00:00+01:00` parses, but its UTC instant is before year 1: the
+    retention check converts it (OverflowError) and the server answers 500. The same time
+    without an offset answers 410."""
+    resp = httpc.get(
+        f"{server.url}/api/v1/sprint?at=0001-01-01T00:00:00%2B01:00", headers=AUTH, timeout=30
+    )
+    assert resp.status_code in (400, 410), (resp.status_code, resp.text)
+    assert "error" in resp.json()
+
+
+# -- query parameters with a trailing line end --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ("branch=main%0A", "is not a branch name"),
+        ("commit=abc123%0A", "is not a commit id"),
+        ("run=ci-1%0A", "is not a CI run id"),
+    ],
+)
+def test_a_parameter_ending_in_a_line_end_is_400(server: Server, query: str, error: str) -> None:
+    """`re.match(r"^...$")` lets one trailing "\\n" through: `branch=main\\n` is stored as
+    a branch of its own (201) instead of refused."""
+    resp = httpc.post(
+        f"{server.url}/api/v1/test-runs?at=2025-10-31T13:00:00Z&{query}",
+        content=GOOD,
+        headers=XML,
+        timeout=30,
+    )
+    assert resp.status_code == 400, (resp.status_code, resp.text[:200])
+    assert error in resp.json()["error"]
+    nothing_stored(server)
+
+
+# -- the CLI -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_env(
+    monkeypatch: pytest.MonkeyPatch, db: Database, database_url: str, tmp_path: Path
+) -> Database:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SPRINTBOT_CONFIG", str(EXAMPLE))
+    return db
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[object, str, str]:
+    try:
+        code: object = main(list(argv))
+    except BaseException as exc:
+        code = f"raised {exc!r}"
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"metrics": {"memory_usage": Infinity}}',
+        b'{"metrics": {"memory_usage": 1' + b"0" * 400 + b"}}",
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=["infinity", "huge-int", "deep"],
+)
+def test_cli_ingest_metrics_refuses_unusable_numbers_in_one_line(
+    capsys: pytest.CaptureFixture[str], cli_env: Database, tmp_path: Path, body: bytes
+) -> None:
+    path = tmp_path / "m.json"
+    path.write_bytes(body)
+    code, out, err = run_cli(capsys, "ingest", "metrics", str(path))
+    assert (code, out, err.count("\n")) == (1, "", 1), (code, out[:200], err[:200])
+    assert err.startswith(f"{path}: ")
+    assert count(cli_env, MetricSample) == 0
+    assert count(cli_env, OutboxMessage) == 0
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ingest", "junit", str(FIXTURES / "vitest-run1.xml")],
+        ["config", "check", str(EXAMPLE)],
+        ["export", "tracker"],
+    ],
+)
+def test_cli_at_before_year_one_in_utc_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], cli_env: Database, argv: list[str]
+) -> None:
+    """`--at 0001-01-01T00:00:00+01:00` passes parse_instant; `.astimezone(UTC)` in
+    bot.cli._parse_at then raises OverflowError: a traceback instead of exit 2."""
+    code, out, err = run_cli(capsys, *argv, "--at", "0001-01-01T00:00:00+01:00")
+    assert (code, out, err.count("\n")) == (2, "", 1), (code, err[:200])
+    assert count(cli_env, TestReport) == 0
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("url", ["https://", "https://bot example.com", "https://?x"])
+def test_manifest_refuses_a_url_with_no_host_or_a_space(
+    capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    """Only `startswith("https://")` is checked: `https://` prints a manifest whose request
+    URLs are `https:///slack/events`, which Slack refuses when the app is created."""
+    code, out, err = run_cli(capsys, "manifest", url)
+    assert (code, out, err.count("\n")) == (2, "", 1), (code, out[:120], err)
+
+
+def test_one_infinite_metric_posts_an_inf_alert_and_breaks_the_sprint_api(server: Server) -> None:
+    """The consequence of the above: the 500 came after the commit. The team channel gets
+    "Memory Usage degraded: inf MB (… inf % beyond)", and GET /api/v1/sprint answers 500
+    until a later sample of that metric arrives (and `?at=` that instant, for ever)."""
+    resp = httpc.post(
+        f"{server.url}/api/v1/metrics",
+        content=b'{"metrics": {"memory_usage": Infinity}}',
+        headers=JSON,
+        timeout=30,
+    )
+    server.runtime.sender.drain()
+    posted = [json.dumps(c.args) for c in server.slack.calls_to("chat.postMessage")]
+    figures = httpc.get(f"{server.url}/api/v1/sprint", headers=AUTH, timeout=30)
+    assert (resp.status_code, figures.status_code, count(server.runtime.db, MetricSample)) == (
+        400,
+        200,
+        0,
+    ), (resp.status_code, figures.status_code)
+    assert not any("inf MB" in p for p in posted), posted
+
+
+# -- `at=` written by `date -Iseconds` straight into the URL --------------------------------
+
+
+def test_at_with_an_unencoded_plus_offset_is_read_as_the_offset(server: Server) -> None:
+    """curl "...?at=$(date -Iseconds)" sends `+01:00` unencoded; the query's `+` reads as a
+    space and the run is refused (400 "not an ISO-8601 time") although a trailing
+    " HH:MM" can only be a `+HH:MM` offset."""
+    resp = httpc.post(
+        f"{server.url}/api/v1/test-runs?run=ci-plus&at=2025-10-31T14:00:00+01:00",
+        content=GOOD,
+        headers=XML,
+        timeout=30,
+    )
+    assert resp.status_code == 201, (resp.status_code, resp.text)
+    assert count(server.runtime.db, TestReport) == 1
+
+
+# -- DATABASE_URL with a scheme SQLAlchemy does not know -------------------------------------
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("argv", [["db", "upgrade"], ["job", "run", "outbox"]])
+def test_a_database_url_typo_is_one_line_not_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+) -> None:
+    """`sqlite3:///x.db` (for sqlite:///) passes the settings' check; SQLAlchemy's
+    NoSuchModuleError is not the ImportError that bot.runtime.open_database turns into
+    "DATABASE_URL: ...", so the command ends in a traceback."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite3:///{tmp_path}/x.db")
+    monkeypatch.setenv("SPRINTBOT_CONFIG", str(EXAMPLE))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    code, out, err = run_cli(capsys, *argv)
+    assert (code, out) == (1, ""), (code, err[-300:])
+    assert err.startswith("DATABASE_URL: ") and err.count("\n") == 1, err
