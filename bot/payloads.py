@@ -8,9 +8,20 @@ from jobs.errors import SprintError
 
 
 def button_int(body: dict[str, Any]) -> int:
-    """The integer id a button carries in its value (an alert, a blocker)."""
+    """The integer id a button carries in its value (an alert, a blocker), before any
+    "@step" (`button_step`)."""
     try:
-        return int(body["actions"][0]["value"])
+        return int(str(body["actions"][0]["value"]).partition("@")[0])
+    except (KeyError, IndexError, ValueError):
+        raise SprintError("That button is not attached to anything sprintbot knows.") from None
+
+
+def button_step(body: dict[str, Any]) -> int | None:
+    """The step a button's value says its message showed ("7@1": 1), if it says one (a
+    message posted before buttons carried it does not)."""
+    try:
+        _, at, step = str(body["actions"][0]["value"]).partition("@")
+        return int(step) if at else None
     except (KeyError, IndexError, ValueError):
         raise SprintError("That button is not attached to anything sprintbot knows.") from None
 

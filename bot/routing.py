@@ -224,8 +224,8 @@ def of_row(body: dict[str, Any], teams: Teams, db: Database) -> Team | None:
     actions = body.get("actions") or []
     action = actions[0] if actions and isinstance(actions[0], dict) else {}
     kind = _ROW_BUTTONS.get(str(action.get("action_id")))
-    value = str(action.get("value") or "")
-    if kind is None or not value.isdigit():
+    value = str(action.get("value") or "").partition("@")[0]  # ("7@1": `button_step`)
+    if kind is None or not (value.isascii() and value.isdigit()):
         return None
     with db.read() as session:  # every team's rows: `db` is not scoped
         row = (

@@ -476,10 +476,19 @@ def escalate_now(
     user_id: str,
     now: datetime,
     directory: Directory = no_directory,
+    shown: int | None = None,
 ) -> Blocker:
-    """ "Escalate now": the next step at once (anyone on the team)."""
+    """ "Escalate now": the next step at once (anyone on the team). `shown`: the step the
+    clicked message showed; a blocker past it was escalated since (a second click on the
+    same message), and is not escalated again."""
     blocker = get_open(session=session, blocker_id=blocker_id)
     permissions.require_role(sprint, Action.ESCALATE, user_id, directory, blocker=blocker)
+    if shown is not None and blocker.escalation_level > shown:
+        level = blocker.escalation_level
+        raise SprintError(
+            f"{blocker.code} was escalated meanwhile, to step {level} of {len(sprint.escalation)}"
+            f" ({step_name(sprint, level)}); nothing more was done. Click again to go further."
+        )
     if blocker.escalation_level >= len(sprint.escalation):
         raise SprintError(f"{blocker.code} is already at the last step of the escalation path.")
     _fire_step(

@@ -80,7 +80,7 @@ def blocker(d: BlockerMessage) -> Message:
     blocks: list[Block] = [
         section(f"{mark} *{title}*\n{description}"),
         SectionBlock(fields=facts),
-        _resolution(d) if resolved else _buttons(d["id"]),
+        _resolution(d) if resolved else _buttons(d["id"], d["level"]),
     ]
     return message(
         f"{'Resolved: ' if resolved else ''}{title}: {esc(d['description'], 2000)}", blocks
@@ -94,14 +94,17 @@ def _resolution(d: BlockerMessage) -> Block:
     )
 
 
-def _buttons(blocker_id: int) -> Block:
+def _buttons(blocker_id: int, level: int) -> Block:
     value = str(blocker_id)
+    # "Escalate now" carries the step the message shows ("7@1"): a second click on the
+    # same message (a double click, two people at once) is not a second step.
+    escalate = f"{blocker_id}@{level}"
     return ActionsBlock(
         elements=[
             ButtonElement(
                 text="Take ownership", action_id=Action.BLOCKER_ACK, value=value, style="primary"
             ),
-            ButtonElement(text="Escalate now", action_id=Action.BLOCKER_ESCALATE, value=value),
+            ButtonElement(text="Escalate now", action_id=Action.BLOCKER_ESCALATE, value=escalate),
             ButtonElement(text="Resolve", action_id=Action.BLOCKER_RESOLVE, value=value),
         ]
     )

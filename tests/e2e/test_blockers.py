@@ -330,3 +330,29 @@ def test_a_form_that_fails_unexpectedly_says_nothing_was_saved_and_stays_open(
     assert "Nothing was saved" in blocks_text(answer["view"]["blocks"])
     with server.runtime.db.session() as s:
         assert s.exec(select(Blocker)).one().resolved_at is None
+
+
+def test_a_double_clicked_escalate_now_fires_one_step(server: Server) -> None:
+    """ "Escalate now" clicked twice on the same message (a double click, or two people who
+    both saw it at step 1) is one step: it fired two, the swarm meeting paged 30 minutes
+    after filing (a third click paged the executives). The second click is told why."""
+    at(server, T0)
+    slash(server.url, "/blocker", "P1 Swarm Coordination: deadlock", user_id="U0DEV")
+    server.runtime.sender.drain()
+    [post] = blocker_posts(server)
+    [buttons] = [b for b in post.args["blocks"] if b["type"] == "actions"]
+    [escalate] = [e["value"] for e in buttons["elements"] if e["action_id"] == "blocker_escalate"]
+    at(server, T0 + timedelta(minutes=30))
+    for _ in range(2):  # the same message, still showing where it was
+        assert click(server, "blocker_escalate", escalate, user="U0DEV").status_code == 200
+    server.runtime.sender.drain()
+    with server.runtime.db.session() as s:
+        level = s.exec(select(Blocker)).one().escalation_level
+    swarm = [p for p in posts(server) if "Swarm coordination meeting" in text_of(p)]
+    assert (level, len(swarm)) == (2, 0)
+    [refused] = [r.args["text"] for r in responses(server, 1)]
+    assert refused.startswith("B-001 was escalated meanwhile, to step 2 of 4")
+    # The message now shows step 2: a click on it goes one further.
+    updated = [c for c in server.slack.calls_to("chat.update") if "step 2 of 4" in text_of(c)]
+    [buttons] = [b for b in updated[-1].args["blocks"] if b["type"] == "actions"]
+    assert [e["value"] for e in buttons["elements"]][1] == "1@2"

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from bot.blocks.blockers import blocker_form, resolve_form
 from bot.context import AppContext
-from bot.payloads import button_int
+from bot.payloads import button_int, button_step
 from bot.people import directory
 from bot.routing import with_team
 from jobs import blockers
@@ -60,7 +60,22 @@ def _button(change: Change) -> Listener:
 
 
 on_ack = _button(blockers.take_ownership)
-on_escalate = _button(blockers.escalate_now)
+
+
+def on_escalate(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """ "Escalate now": the step after the one its message showed, once."""
+    app: AppContext = context["app"]
+    with app.write() as session:
+        blockers.escalate_now(
+            session=session,
+            sprint=app.sprint,
+            blocker_id=button_int(body),
+            user_id=body["user"]["id"],
+            now=app.now(),
+            directory=directory(client),
+            shown=button_step(body),
+        )
+    ack()
 
 
 def on_resolve(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
