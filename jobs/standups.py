@@ -16,7 +16,7 @@ from typing import Any, NotRequired, TypedDict
 
 from sqlmodel import Session
 
-from jobs import blockers, figures, numbers, storable
+from jobs import blockers, figures, numbers, risks, storable
 from jobs.config import SEVERITIES, WEEKDAYS, Sprint
 from jobs.errors import FieldErrors, SprintError
 from jobs.figures import Figures
@@ -194,6 +194,15 @@ def _text(raw: Any, name: str, errors: dict[str, str]) -> str:
     return text
 
 
+def _lines_fit(lines: list[str], kind: str, limit: int, name: str, errors: dict[str, str]) -> None:
+    """A field error where one of `lines` is longer than the `kind` it becomes holds."""
+    longest = max(map(len, lines), default=0)
+    if longest > limit and name not in errors:
+        errors[name] = (
+            f"Each line becomes a {kind}: keep each under {limit} characters (one is {longest})."
+        )
+
+
 def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: set[int]) -> Answers:
     """Validate the modal's values; InvalidAnswers with a message per bad field. Blockers
     marked resolved that are no longer open (resolved meanwhile) are left out."""
@@ -226,6 +235,15 @@ def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: s
             a.current_blockers.append((default if default in SEVERITIES else "P1", line))
     risks_text = _text(values.get(Field.NEW_RISKS), Field.NEW_RISKS, errors)
     a.new_risks = [x.strip() for x in risks_text.splitlines() if x.strip()]
+    # Each line becomes a blocker or a risk, whose own forms hold so much.
+    _lines_fit(
+        [t for _, t in a.current_blockers],
+        "blocker",
+        blockers.MAX_DESCRIPTION,
+        Field.CURRENT_BLOCKERS,
+        errors,
+    )
+    _lines_fit(a.new_risks, "risk", risks.MAX_TEXT, Field.NEW_RISKS, errors)
     items_text = _text(values.get(Field.ACTION_ITEMS), Field.ACTION_ITEMS, errors)
     for n, line in enumerate((x for x in items_text.splitlines() if x.strip()), start=1):
         parts = [p.strip() for p in line.split("|")]

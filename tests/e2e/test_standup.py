@@ -166,6 +166,24 @@ def test_invalid_answers_get_field_errors_and_nothing_is_stored(team: Server) ->
     assert posts(team) == []
 
 
+def test_a_blocker_or_risk_line_longer_than_its_form_holds_is_a_field_error(
+    team: Server,
+) -> None:
+    """A line of "New risks" becomes a risk as typed: one longer than the risk form holds
+    (2,000) made a risk no one could edit or close (its form refused its own text)."""
+    long = "LRU rewrite may slip: " + "the eviction path touches every cache. " * 60
+    assert 2000 < len(long.strip()) < 2900
+    resp = submit(team, "U0ANA", **{**ANSWER, "new_risks": long, "current_blockers": long})
+    assert resp.json()["errors"] == {
+        "current_blockers": "Each line becomes a blocker: keep each under 2000 characters "
+        f"(one is {len(long.strip())}).",
+        "new_risks": "Each line becomes a risk: keep each under 2000 characters "
+        f"(one is {len(long.strip())}).",
+    }
+    with team.runtime.db.session() as s:
+        assert (s.exec(select(Standup)).all(), s.exec(select(Risk)).all()) == ([], [])
+
+
 def test_skip_and_away(team: Server) -> None:
     body = slash(team.url, "/standup", "skip dentist", user_id="U0BEN").json()
     assert body == {
