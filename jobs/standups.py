@@ -125,6 +125,7 @@ class StandupReplyMessage(TypedDict):
     answers: StandupAnswers
     metrics: MetricsSnapshot
     edited: bool
+    resolved: NotRequired[list[str]]  # the codes of the blockers it resolved (B-001)
 
 
 class StandupDM(TypedDict):
@@ -530,6 +531,9 @@ def _post_answer(
         "metrics": metrics,
         "edited": row.edits > 0,
     }
+    if ids := answers.get("blockers_resolved"):
+        codes = queries.blocker_codes(session=session, ids=ids)
+        data["resolved"] = [codes.get(int(i), f"B-{int(i):03d}") for i in ids]
     reply_key = f"standup:{row.user_id}:{row.day.isoformat()}"
     # The first answer is a reply in the day's thread; each edit updates that reply.
     post(

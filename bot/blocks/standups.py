@@ -89,9 +89,13 @@ def _bullets(*pairs: tuple[str, Any]) -> str:
     return "\n".join(f"• {k}: {esc(v)}" for k, v in pairs if v not in (None, "", []))
 
 
-def _answer_sections(a: StandupAnswers) -> list[tuple[str, str]]:
-    """(title, body) of each part of the template; "" where nothing was answered."""
-    resolved = ", ".join(f"B-{b:03d}" for b in a.get("blockers_resolved") or [])
+def _answer_sections(a: StandupAnswers, codes: list[str] | None) -> list[tuple[str, str]]:
+    """(title, body) of each part of the template; "" where nothing was answered. `codes`:
+    those of the blockers it resolved (the team's B-001; queued before they were kept, the
+    rows' ids stand in)."""
+    if codes is None:
+        codes = [f"B-{b:03d}" for b in a.get("blockers_resolved") or []]
+    resolved = ", ".join(codes)
     current = "; ".join(f"{s} {t}" for s, t in a.get("current_blockers") or [])
     return [
         (
@@ -134,7 +138,7 @@ def standup_reply(d: StandupReplyMessage) -> Message:
     m = d["metrics"]
     text = f"*Standup from <@{d['user']}>* (Day {d['sprint_day']} of {d['days']})"
     blocks: list[Block] = [section(text)]
-    for title, body in _answer_sections(d["answers"]):
+    for title, body in _answer_sections(d["answers"], d.get("resolved")):
         if body:
             # Each part whole, in as many sections as it takes (a field holds 2,900
             # characters, more once escaped).
@@ -291,7 +295,7 @@ def _yesterday(
         _multi(
             Field.BLOCKERS_RESOLVED,
             "Blockers resolved",
-            [(str(i), f"B-{i:03d} {t}") for i, t in open_blockers],
+            [(str(i), label) for i, label in open_blockers],
             [str(b) for b in cur.get("blockers_resolved") or []],
             empty="none open that you may resolve",
         ),
@@ -357,7 +361,7 @@ def render_standup_modal(
     sprint_day: int,
     days: int,
     components: list[str],
-    open_blockers: list[tuple[int, str]],  # those the user may resolve
+    open_blockers: list[tuple[int, str]],  # (id, "B-001 what") of those the user may resolve
     metrics: MetricsSnapshot,
     carry_over: Mapping[str, Any] | None,
     current: Mapping[str, Any] | None,

@@ -422,3 +422,40 @@ def test_config_check_says_whether_a_teams_own_token_is_set(
     out = capsys.readouterr().out
     assert "  API token of its own: $PLATFORM_INGEST_TOKEN (set)" in out.splitlines()
     assert PLATFORM_TOKEN not in out
+
+
+def test_the_standup_names_blockers_by_the_teams_codes(org: Server) -> None:
+    """Blocker codes are per team (mobile's first blocker is mobile's B-001): the
+    standup's "Blockers resolved" picker and the posted answer wrote `B-{row id}`, so
+    mobile's B-001 was offered and reported as "B-002", a code `/blocker resolve` does not
+    find."""
+    in_channel(org, "platform", "/blocker", "P1 Task Orchestration: queue stalls", user="U0ALICE")
+    resp = in_channel(org, "mobile", "/blocker", "P1 Sync: conflicts lost", user="U0DAVE")
+    assert resp.json()["text"] == ":no_entry: B-001 filed in #critical-blockers (2025-11-04)."
+
+    in_channel(org, "mobile", "/standup", "", user="U0DAVE")
+    [view] = opened(org)
+    picker = next(b for b in view["blocks"] if b.get("block_id") == "blockers_resolved")
+    labels = [o["text"]["text"] for o in picker["element"]["options"]]
+    value = picker["element"]["options"][0]["value"]
+    assert [label.split()[0] for label in labels] == ["B-001"], labels
+
+    # Marked resolved in the standup: the posted answer names it too.
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T1"},
+        "user": {"id": "U0DAVE"},
+        "api_app_id": "A1",
+        "trigger_id": "4.5.6",
+        "view": {
+            "id": "VSTANDUP",
+            "type": "modal",
+            "callback_id": "standup",
+            "private_metadata": view["private_metadata"],
+            "state": state(blockers_resolved=[value], notes="merged the sync fix"),
+        },
+    }
+    assert post_signed(org.url, urlencode({"payload": json.dumps(payload)})).status_code == 200
+    org.runtime.sender.drain()
+    [answer] = [text_of(p) for p in posts(org) if "Standup from" in text_of(p)]
+    assert "Blockers resolved: B-001" in answer, answer

@@ -41,7 +41,7 @@ def standup_view(app: AppContext, client: WebClient, user_id: str) -> dict[str, 
         days=sprint.sprint.days,
         components=[c.name for c in sprint.components],
         open_blockers=[
-            (b.id or 0, b.description[:60])
+            (b.id or 0, f"{b.code} {b.description[:60]}")
             for b in blockers
             if permissions.may_resolve(sprint, b, user_id, members)
         ],

@@ -182,7 +182,7 @@ def modal(**extra: Any) -> dict[str, Any]:
         "sprint_day": 3,
         "days": 14,
         "components": ["Memory", "Swarm"],
-        "open_blockers": [(7, "OOM in eviction")],
+        "open_blockers": [(7, "B-007 OOM in eviction")],
         "metrics": METRICS,
         "carry_over": None,
         "current": None,
