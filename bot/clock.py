@@ -259,7 +259,13 @@ def run_daily(runtime: Runtime, name: str, work: Work, *, slot: str | None = Non
     With `slot`, the (job, slot) claim is part of that transaction: the claim and the
     job's outbox rows commit together, so a crash between them neither loses the day's
     report (nothing was claimed) nor posts it twice (a second run finds the claim). The
-    participants are read from Slack before the transaction, never while holding it."""
+    participants are read from Slack before the transaction, never while holding it (and
+    not for a slot already taken: the clock tries due slots again every few minutes)."""
+    if slot is not None:
+        with runtime.db.read() as session:
+            if queries.job_slot_taken(session=session, job=name, slot=slot):
+                log.debug("%s for %s already ran; skipping", name, slot)
+                return f"{name}: already ran for {slot}"
     people = participants(runtime.client, runtime.sprint)
     with runtime.db.session() as session:
         claim = None
@@ -307,20 +313,29 @@ def scheduled(runtime: Runtime, name: str) -> str:
     return result
 
 
-def catch_up(runtime: Runtime) -> list[str]:
-    """On start, for the team `runtime` serves: run today's daily jobs whose time has
-    passed (the report says it is late); earlier days' missed slots are not replayed, only
-    logged."""
+def catch_up(runtime: Runtime, *, started: bool = True) -> list[str]:
+    """For the team `runtime` serves: run today's daily jobs whose time has passed and
+    whose slot is not taken (a report more than 30 minutes after its time says it is
+    late), each on its own — on start, and again every RETRY_MINUTES: a job that failed
+    (Slack down at 9:00) or that the scheduler dropped (a process paused past its grace)
+    runs once it can. Earlier days' missed slots are not replayed, only logged on start."""
     now = runtime.now()
     info = runtime.sprint.sprint
     today = local_date(info, now)
-    for line in missed_slots(runtime, today):
-        log.warning("%s", line)
+    if started:
+        for line in missed_slots(runtime, today):
+            log.warning("%s", line)
     done = []
     for name, at in sorted(daily_jobs(runtime).items(), key=lambda item: item[1]):
         if runs_on(runtime, name, today) and local_instant(info, today, at) <= now:
-            done.append(scheduled(runtime, name))
-    log.debug("clock started; missed slots before %s are not replayed", today)
+            try:
+                done.append(scheduled(runtime, name))
+            except Exception:
+                log.exception(
+                    "%s for %s failed; tried again in %d minutes", name, today, RETRY_MINUTES
+                )
+    if started:
+        log.debug("clock started; missed slots before %s are not replayed", today)
     return done
 
 
@@ -349,16 +364,35 @@ def run_for_team(runtime: Runtime, team_id: str, name: str) -> str:
     return scheduled(mine, name)
 
 
-def catch_up_teams(runtime: Runtime) -> list[str]:
-    """On start: each team's catch-up (`catch_up`) with its runtime of the moment; one
-    team's failure is logged and the others still catch up."""
+# Minutes between the clock's looks for today's due slots not yet run (`catch_up`).
+RETRY_MINUTES = 5
+
+
+def catch_up_teams(runtime: Runtime, *, started: bool = True) -> list[str]:
+    """Each team's catch-up (`catch_up`) with its runtime of the moment, on start and then
+    every RETRY_MINUTES; one team's failure is logged and the others still catch up."""
     done = []
     for team in runtime.teams.all:
         try:
-            done += catch_up(runtime.for_team(team))
+            done += catch_up(runtime.for_team(team), started=started)
         except Exception:
-            log.exception("%s: catching up failed; its next slots run as scheduled", team.id)
+            log.exception("%s: catching up failed; again in %d minutes", team.id, RETRY_MINUTES)
     return done
+
+
+def _retry(scheduler: BlockingScheduler | BackgroundScheduler, runtime: Runtime) -> None:
+    """Today's due slots not yet run, looked for every RETRY_MINUTES."""
+    scheduler.add_job(
+        catch_up_teams,
+        IntervalTrigger(minutes=RETRY_MINUTES),
+        args=[runtime],
+        kwargs={"started": False},
+        id="retry",
+        name="retry",
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
 
 
 def between_sprints(info: SprintInfo, now: datetime) -> str:
@@ -551,6 +585,7 @@ def start_background(runtime: Runtime) -> BackgroundScheduler:
     scheduler: BackgroundScheduler = _scheduler(BackgroundScheduler)
     _schedule(scheduler, runtime)
     _tick(scheduler, runtime)
+    _retry(scheduler, runtime)
     scheduler.start()
     log.debug("%s", started(runtime))  # `sprintbot run` says it in its start line
     scheduler.add_job(catch_up_teams, args=[runtime], id="catch-up", name="catch-up")
@@ -562,6 +597,7 @@ def run_forever(runtime: Runtime) -> None:
     scheduler: BlockingScheduler = _scheduler(BlockingScheduler)
     _schedule(scheduler, runtime)
     _tick(scheduler, runtime)
+    _retry(scheduler, runtime)
     # The process's one line at start: what it runs, for whom, on which database.
     log.info("%s, database %s", started(runtime), logs.database_kind(runtime.settings.DATABASE_URL))
     # A job with no trigger runs once, at once: today's slots missed while down.

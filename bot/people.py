@@ -14,6 +14,10 @@ from jobs.permissions import Directory
 
 log = logging.getLogger(__name__)
 
+# The members of each team channel as last read from Slack: what a daily job goes by while
+# Slack cannot answer (a job's messages wait in the outbox for it meanwhile).
+_last_members: dict[str, list[str]] = {}
+
 
 def directory(client: WebClient) -> Directory:
     """Members of user groups (S…) and channels (C…, #name) as Slack lists them, each read
@@ -46,8 +50,17 @@ def participants(client: WebClient, sprint: Sprint) -> list[str]:
     """
     configured = sprint.people.get("participants", [])
     if configured == "team":
-        bot_user = client.auth_test().get("user_id")
-        return [m for m in _channel_members(client, sprint.channels.team) if m != bot_user]
+        channel = sprint.channels.team
+        try:
+            bot_user = client.auth_test().get("user_id")
+            members = [m for m in _channel_members(client, channel) if m != bot_user]
+        except (SlackApiError, SlackClientError) as exc:
+            if channel not in _last_members:
+                raise  # never read yet: the clock tries the job again (`bot.clock`)
+            log.warning("could not read %s's members (%s); as last read", channel, exc)
+            return list(_last_members[channel])
+        _last_members[channel] = members
+        return members
     ids: list[str] = []
     for entry in configured if isinstance(configured, list) else []:
         if entry.startswith("S"):

@@ -35,7 +35,7 @@ from .bulk import (
     update_tests,
 )
 from .health import ping
-from .job_runs import claim_job_slot, last_job_slots
+from .job_runs import claim_job_slot, job_slot_taken, last_job_slots
 from .known_tests import (
     HistoryTest,
     KnownRow,
@@ -175,6 +175,7 @@ __all__ = [
     "history_tests",
     "home_users",
     "insert_staged_tests",
+    "job_slot_taken",
     "key_prefix",
     "lane_channel",
     "lane_for",

@@ -18,13 +18,16 @@ def last_job_slots(*, session: Session) -> dict[str, str]:
     return {job: slot for job, slot in rows.all() if slot}
 
 
+def job_slot_taken(*, session: Session, job: str, slot: str) -> bool:
+    """Whether (job, slot) was claimed (a read: `claim_job_slot` decides under its lock)."""
+    found = session.exec(select(JobRun.id).where(JobRun.job == job, JobRun.slot == slot))
+    return found.first() is not None
+
+
 def claim_job_slot(*, session: Session, job: str, slot: str, now: datetime) -> JobRun | None:
     """Claim (job, slot); None when another run already has it (on PostgreSQL a concurrent
     claimer waits for the first to commit, then gets None)."""
-    if (
-        session.exec(select(JobRun.id).where(JobRun.job == job, JobRun.slot == slot)).first()
-        is not None
-    ):
+    if job_slot_taken(session=session, job=job, slot=slot):
         return None
     row = JobRun(job=job, slot=slot, started_at=now)
     return row if insert_unless_taken(session, row) else None

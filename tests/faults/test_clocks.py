@@ -3,21 +3,37 @@ messages are queued exactly once, and what each run prints is true."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import pytest
+from apscheduler.events import EVENT_JOB_MISSED
+from apscheduler.executors.base import run_job
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
 from bot import clock as bot_clock
+from bot import people
 from jobs import reports
 from storage.models import JobRun, OutboxMessage
+from tests.support.e2e import text_of
 from tests.support.server import Clock, Server, together
 
 pytestmark = pytest.mark.faults
 
 DAY3 = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)  # 9:00 in New York, day 3
+
+
+def status_texts(server: Server) -> list[str]:
+    """The reports in #sprint-status, as shown (their blocks' text)."""
+    return [
+        text_of(c)
+        for c in server.slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == "#sprint-status"
+    ]
 
 
 def status_posts(server: Server) -> list[str]:
@@ -84,3 +100,65 @@ def test_a_crash_after_the_claim_neither_loses_nor_doubles_the_report(
 def _outbox(server: Server) -> list[OutboxMessage]:
     with server.runtime.db.session() as session:
         return list(session.exec(select(OutboxMessage)).all())
+
+
+def test_slack_down_at_nine_delays_the_days_report_but_loses_nothing(
+    server: Server, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example's participants are the team channel's members, read from Slack before
+    the slot is claimed: with Slack down at 9:00 the job failed, nothing was claimed, and
+    the running clock's next daily report was tomorrow's. Members read before carry a run
+    through an outage; never read yet, the clock runs the slot again within minutes."""
+    monkeypatch.setattr(people, "_last_members", {})  # this process never read them
+    clock.at = DAY3
+    server.slack.outage("503")
+    with pytest.raises(SlackApiError):
+        bot_clock.scheduled(server.runtime, "daily-report")
+    server.slack.recover()
+    clock.at = DAY3 + timedelta(minutes=bot_clock.RETRY_MINUTES)
+    assert "daily-report: posted" in bot_clock.catch_up_teams(server.runtime, started=False)
+    server.runtime.sender.drain()
+    [report] = status_texts(server)
+    assert report.startswith("Daily report — Day 3 of 14") and "Posted late" not in report
+    # The next day the members are known: an outage at 9:00 holds the report in the outbox
+    # only, posted on time once Slack answers.
+    clock.at = DAY3 + timedelta(days=1)
+    server.slack.outage("503")
+    assert bot_clock.scheduled(server.runtime, "daily-report") == "daily-report: posted"
+    server.slack.recover()
+    server.runtime.sender.drain()
+    assert [r.split(",")[0] for r in status_posts(server)] == [
+        "Daily report — Day 3 of 14",
+        "Daily report — Day 4 of 14",
+    ]
+    # Once the day's other due jobs ran, looking again finds every slot taken, and reads
+    # nothing from Slack.
+    bot_clock.catch_up_teams(server.runtime, started=False)
+    calls = len(server.slack.calls)
+    assert all(
+        ": already ran for " in r or ": no slot on " in r
+        for r in bot_clock.catch_up_teams(server.runtime, started=False)
+    )
+    assert len(server.slack.calls) == calls
+
+
+def test_a_clock_paused_past_the_grace_posts_the_days_report_once_it_runs_again(
+    server: Server, clock: Clock
+) -> None:
+    """A clock frozen from 8:50 to 11:00 (a suspended host, a paused container): the
+    scheduler drops its 9:00 run, over an hour late. The clock's look for due slots every
+    few minutes posts the day's report, saying it is late."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+    bot_clock._schedule(scheduler, server.runtime)
+    bot_clock._retry(scheduler, server.runtime)
+    job = scheduler.get_job("daily-report")
+    clock.at = DAY3 + timedelta(hours=2)
+    nine = datetime.now(UTC) - timedelta(hours=2)
+    events = run_job(job, "default", [nine], logging.getLogger("apscheduler").name)
+    assert [e.code for e in events] == [EVENT_JOB_MISSED]
+    retry = scheduler.get_job("retry")
+    assert retry.trigger.interval == timedelta(minutes=bot_clock.RETRY_MINUTES)
+    assert "daily-report: posted" in retry.func(*retry.args, **retry.kwargs)
+    server.runtime.sender.drain()
+    [report] = status_texts(server)
+    assert report.startswith("Daily report — Day 3 of 14") and "Posted late" in report
