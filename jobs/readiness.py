@@ -157,8 +157,13 @@ def snapshot_readiness(
 def announce_decline(
     *, session: Session, sprint: Sprint, recorded: Recorded, causes: dict[str, str], now: datetime
 ) -> None:
-    """Queue a decline notice if the snapshot fell below the one before it."""
+    """Queue a decline notice if the snapshot fell below the one before it, while the
+    sprint runs: before day 1 or after the last, no surface shows readiness moving (an
+    ended sprint's figures are its final ones) and there is no sprint to call a standup
+    for."""
     if recorded.before is None or recorded.after is None or recorded.snapshot_id is None:
+        return
+    if figures.phase(sprint.sprint, now) is not figures.Phase.RUNNING:
         return
     notices.decline_notice(
         session=session,

@@ -4,7 +4,7 @@ receiving the alerts, the buttons clicked as Slack would send them."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -362,3 +362,23 @@ def test_alert_states_what_regressions_cost_apart_from_the_fixes(
     assert f"*Readiness:* {line}" in text  # the message's own line
     assert alert.args["text"].startswith(f"2 tests regressed on main: {line} (branch `main`")
     assert "readiness 72.5 %" not in text  # no bare "readiness before → after" beside it
+
+
+def test_no_readiness_decline_notice_once_the_sprint_has_ended(server: Server) -> None:
+    """Three days after the sprint ended CI reports regressions: the team got "Readiness
+    fell 80 % → 67.17 %" and a call for an emergency standup, while every surface at that
+    instant shows the ended sprint's final 80 %."""
+    server.clock.at = datetime(2025, 11, 10, 20, tzinfo=UTC)  # day 13
+    post_report(server, "pytest-xunit1-run1.xml", run="d13", at="2025-11-10T20:00:00Z")
+    server.runtime.sender.drain()
+    before = len(posts(server))
+    server.clock.at = datetime(2025, 11, 14, 15, tzinfo=UTC)  # 3 days after the end
+    reply = post_report(
+        server, "pytest-xunit1-run2.xml", run="after", commit="bbb", at="2025-11-14T15:00:00Z"
+    ).json()
+    assert len(reply["regressions"]) == 5  # still alerted: the branch broke
+    server.runtime.sender.drain()
+    api = httpc.get(f"{server.url}/api/v1/sprint", headers=AUTH).json()
+    assert api["sprint"]["status"] == "ended" and api["readiness"]["score"] == 80.0
+    after = [text_of(c) for c in posts(server)[before:]]
+    assert not [t for t in after if "Readiness fell" in t or "emergency standup" in t], after
