@@ -122,7 +122,11 @@ class TestChange(TypedDict):
 
 
 class Yesterday(TypedDict):
+    """What changed since the day before's report: yesterday, or (after days without a
+    report, a weekend) every day since the last report's day (`since`)."""
+
     date: str
+    since: str
     runs: int
     reports: int
     passed: int
@@ -388,13 +392,16 @@ def daily_report(
     fig = fig or figures.compute(session=session, sprint=sprint, at=now)
     today = fig.today
     yesterday = today - timedelta(days=1)
-    y_start, y_end = day_bounds(sprint, yesterday)
+    # The days since the last report's day (a Monday's: Friday to Sunday; on the sprint's
+    # first day, or every day a workday: yesterday). Reports run on workdays, as standups.
+    since = standups.last_standup_day(sprint, before=today) or yesterday
+    covered = [x for x in fig.days if since <= x.date <= yesterday]
+    y_start, y_end = day_bounds(sprint, since)[0], day_bounds(sprint, yesterday)[1]
     reports = queries.reports_between(session=session, start=y_start, end=y_end, branch=info.branch)
     changes = _day_changes(session=session, start=y_start, end=y_end, branch=info.branch)
     regressed = _changes(changes, "regression")
     new = _changes(changes, "new")
     fixed = _changes(changes, "fixed")
-    y = fig.yesterday
     # The last day standups were asked for (a Monday's: Friday's; day 1's: none).
     standup_day = standups.last_standup_day(sprint, before=today)
     standup_states = (
@@ -414,6 +421,7 @@ def daily_report(
         > numbers.local_instant(info, today, sprint.schedule.daily_report) + timedelta(minutes=30),
         "yesterday": {
             "date": yesterday.isoformat(),
+            "since": since.isoformat(),
             "runs": len({r.run for r in reports}),
             "reports": len(reports),
             "passed": sum(r.passed for r in reports[-1:]),
@@ -422,11 +430,13 @@ def daily_report(
             # Counts are the figures' (transitions on that local day); names are listed up
             # to LISTED, the whole lists go in the report's thread.
             "regressed": regressed[:LISTED],
-            "regressed_count": y.regressed_today if y is not None else len(regressed),
+            "regressed_count": sum(x.regressed_today for x in covered)
+            if covered
+            else len(regressed),
             "new_failures": new[:LISTED],
             "new_failures_count": len(new),
             "fixed": fixed[:LISTED],
-            "fixed_count": y.fixed_today if y is not None else len(fixed),
+            "fixed_count": sum(x.fixed_today for x in covered) if covered else len(fixed),
         },
         "burndown": burndown_rows(fig),
         "velocity": velocity(fig),

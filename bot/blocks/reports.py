@@ -156,8 +156,14 @@ def daily_report(d: DailyReport) -> Message:
         blocks.append(context(LATE))
     if d.get("on_demand"):
         blocks.append(context("Posted on request with `/sprint report`."))
+    since = y.get("since", y["date"])
+    period = (
+        f"Yesterday ({y['date']})"
+        if since == y["date"]
+        else f"Since {_weekday(since)} ({_days(since, y['date'])})"
+    )
     lines = [
-        f"*Yesterday ({y['date']})*: {y['runs']} CI run(s), {y['reports']} report(s)"
+        f"*{period}*: {y['runs']} CI run(s), {y['reports']} report(s)"
         + (
             f"; last: {y['passed']} passed, {y['failed']} failed, {y['skipped']} skipped"
             if y["reports"]
@@ -199,7 +205,17 @@ def _standup_day(s: LastStandups) -> str:
     """ "yesterday", or the last day standups were asked for: "on Fri 2025-10-31"."""
     if s["yesterday"] or s["day"] is None:
         return "yesterday"
-    return "on " + date.fromisoformat(s["day"]).strftime("%a %Y-%m-%d")
+    return "on " + _weekday(s["day"])
+
+
+def _weekday(day: str) -> str:
+    """ "Fri 2025-10-31" """
+    return date.fromisoformat(day).strftime("%a %Y-%m-%d")
+
+
+def _days(first: str, last: str) -> str:
+    """ "3 days" from `first` to `last`, both counted."""
+    return plural((date.fromisoformat(last) - date.fromisoformat(first)).days + 1, "day")
 
 
 def _cause_lines(d: DailyReport) -> list[str]:

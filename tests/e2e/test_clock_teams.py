@@ -17,6 +17,7 @@ from sqlmodel import select
 from bot.clock import JOBS, _schedule, run_job
 from bot.outbox import SENDER_THREADS
 from storage.models import JobRun
+from tests.support.e2e import post_report, text_of
 from tests.support.server import Clock, Server, together
 
 TUESDAY = date(2025, 11, 4)  # day 7 of the New York team's sprint, day 2 of Berlin's
@@ -278,3 +279,47 @@ def test_job_run_runs_a_teams_job_for_the_team_it_is_given(
     assert run_job(server.runtime, "daily-report") == "daily-report: posted"
     assert len(posts(server, "#berlin-status")) == 1
     assert run_job(server.runtime, "outbox", team=east).startswith("outbox: ")
+
+
+def _status_reports(server: Server, channel: str) -> list[str]:
+    return [
+        text_of(c)
+        for c in server.slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == channel
+    ]
+
+
+def test_fridays_regressions_reach_a_daily_report_when_the_weekend_has_none(
+    make_server: Callable[..., Server], clock: Clock, tmp_path: Path
+) -> None:
+    # Thursday: all pass. Friday afternoon (after Friday's 9:00 report): 5 regressions.
+    # Saturday and Sunday have no report (workdays mon-fri); Monday's report covers only
+    # Sunday, so Friday's regressions were never listed in any daily report: it covers the
+    # days since Friday's report.
+    server = make_server(SPRINTBOT_CONFIG=str(org(tmp_path)))
+    scheduler = scheduler_of(server)
+    clock.at = datetime(2025, 10, 30, 20, tzinfo=UTC)
+    assert (
+        post_report(
+            server, "pytest-xunit1-run1.xml", run="thu", at="2025-10-30T20:00:00Z", team="east"
+        ).status_code
+        == 201
+    )
+    fire(scheduler, clock, datetime(2025, 10, 31, 13, tzinfo=UTC))  # Fri 9:00 EDT
+    clock.at = datetime(2025, 10, 31, 20, tzinfo=UTC)
+    reply = post_report(
+        server,
+        "pytest-xunit1-run2.xml",
+        run="fri",
+        commit="bbb",
+        at="2025-10-31T20:00:00Z",
+        team="east",
+    ).json()
+    assert len(reply["regressions"]) == 5
+    fire(scheduler, clock, datetime(2025, 11, 3, 14, tzinfo=UTC))  # Mon 9:00 EST
+    friday, monday = _status_reports(server, "#east-status")
+    assert friday.startswith("Daily report — Day 3 of 10, 2025-10-31")
+    assert "• Regressed: 0" in friday  # Thursday's changes: none
+    assert monday.startswith("Daily report — Day 6 of 10, 2025-11-03")
+    assert "*Since Fri 2025-10-31 (3 days)*: 1 CI run(s), 1 report(s)" in monday, monday
+    assert "• Regressed: 5" in monday, monday
