@@ -239,10 +239,16 @@ class Figures:
     benchmarks: list[Benchmark]
     yesterday: DayFigures | None = field(default=None)
     coverage: dict[str | None, ComponentTests] = field(default_factory=dict)
+    # Each open blocker's escalation step at the instant, by id (`level_of`).
+    levels: dict[int, int] = field(default_factory=dict)
 
     @property
     def info(self) -> SprintInfo:
         return self.sprint.sprint
+
+    def level_of(self, blocker: Blocker) -> int:
+        """The escalation step `blocker` had reached at the instant (its row holds today's)."""
+        return self.levels.get(int(blocker.id or 0), blocker.escalation_level)
 
     @property
     def score(self) -> float | None:
@@ -375,7 +381,7 @@ class Figures:
                     "component": b.component,
                     "owner": b.owner,
                     "reported_at": b.reported_at.astimezone(UTC).isoformat(),
-                    "escalation_level": b.escalation_level,
+                    "escalation_level": self.level_of(b),
                 }
                 for b in self.blockers
             ],
@@ -1031,6 +1037,7 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
         days=days,
         forecast=outlook,
         blockers=open_blockers,
+        levels=queries.escalation_levels_at(session=session, blockers=open_blockers, at=at),
         risks=_risks(session=session, at=at),
         benchmarks=_benchmarks(sprint, scorer.latest_values()),
         yesterday=next((x for x in days if x.day == w.day - 1), None),

@@ -333,7 +333,7 @@ def summary(fig: figures.Figures, *, now: datetime) -> Summary:
         "end": info.end.isoformat(),
         "readiness": _readiness(fig),
         "tests": _tests(fig),
-        "blockers": [_blocker_row(b, now) for b in fig.blockers[:LISTED]],
+        "blockers": [_blocker_row(b, now, fig.level_of(b)) for b in fig.blockers[:LISTED]],
         "blocker_count": len(fig.blockers),
         "risks": [risk_row(r) for r in risks[:LISTED]],
         "risk_open_count": len(risks),
@@ -506,14 +506,14 @@ def risk_row(r: figures.RiskState | Risk, chars: int = 120) -> RiskRow:
     }
 
 
-def _blocker_row(b: Blocker, now: datetime) -> BlockerRow:
+def _blocker_row(b: Blocker, now: datetime, level: int) -> BlockerRow:
     return {
         "code": b.code,
         "severity": b.severity,
         "component": b.component,
         "description": b.description[:120],
         "age": _age(now - b.reported_at),
-        "level": b.escalation_level,
+        "level": level,
     }
 
 

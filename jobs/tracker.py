@@ -550,7 +550,7 @@ def _blockers(tracker: Tracker) -> list[str]:
                 _local(sprint, x.reported_at),
                 f"@{x.owner}" if x.owner else "-",
                 x.target,
-                blockers.step_name(sprint, x.escalation_level),
+                blockers.step_name(sprint, tracker.fig.level_of(x)),
             ]
             for x in tracker.fig.blockers
         ],

@@ -19,6 +19,7 @@ from .blockers import (
     blocker_codes,
     blocker_like,
     blockers_open_at,
+    escalation_levels_at,
     open_blockers,
     resolved_blockers,
 )
@@ -165,6 +166,7 @@ __all__ = [
     "copy_tests",
     "count_events",
     "enqueue",
+    "escalation_levels_at",
     "events",
     "failed_messages",
     "failing_count",

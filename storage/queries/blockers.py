@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from storage.models import Blocker
+from storage.models import Blocker, Event
 
 from ._common import add_keyed
 
@@ -65,14 +65,70 @@ def resolved_blockers(*, session: Session) -> list[Blocker]:
 
 
 def blockers_open_at(*, session: Session, at: datetime) -> list[Blocker]:
-    """Blockers reported by `at` and not resolved by then, most severe and oldest first."""
-    return list(
+    """Blockers reported by `at` and not resolved by then, most severe and oldest first. A
+    blocker ever reopened holds only its latest resolution on its row: whether it was open
+    at `at` is its audit trail's (its last resolution or reopening by then)."""
+    reopened = set(
         session.exec(
-            select(Blocker)
-            .where(
-                col(Blocker.reported_at) <= at,
-                or_(col(Blocker.resolved_at).is_(None), col(Blocker.resolved_at) > at),
-            )
-            .order_by(col(Blocker.severity), col(Blocker.reported_at), col(Blocker.id))
+            select(Event.subject_id)
+            .where(col(Event.subject) == "blocker", col(Event.action) == "reopened")
+            .distinct()
         ).all()
     )
+    by_row = session.exec(
+        select(Blocker).where(
+            col(Blocker.reported_at) <= at,
+            or_(col(Blocker.resolved_at).is_(None), col(Blocker.resolved_at) > at),
+        )
+    ).all()
+    found = [b for b in by_row if b.id not in reopened]
+    if reopened:
+        moves = session.exec(
+            select(Event.subject_id, Event.action)
+            .where(
+                col(Event.subject) == "blocker",
+                col(Event.subject_id).in_(list(reopened)),
+                col(Event.action).in_(["resolved", "reopened"]),
+                col(Event.at) <= at,
+            )
+            .order_by(col(Event.at), col(Event.id))
+        ).all()
+        last = dict(moves)  # each blocker's last resolution or reopening by `at`
+        found += [
+            b
+            for b in session.exec(
+                select(Blocker).where(
+                    col(Blocker.id).in_(list(reopened)), col(Blocker.reported_at) <= at
+                )
+            ).all()
+            if last.get(int(b.id or 0)) != "resolved"
+        ]
+    return sorted(found, key=lambda b: (b.severity, b.reported_at, b.id or 0))
+
+
+def escalation_levels_at(
+    *, session: Session, blockers: Collection[Blocker], at: datetime
+) -> dict[int, int]:
+    """Each blocker's escalation step as of `at` (0: not escalated by then): its row's
+    where it reached that step by `at`, else its audit trail's last step by then."""
+    levels = {
+        int(b.id or 0): b.escalation_level
+        for b in blockers
+        if b.escalated_at is None or b.escalated_at <= at
+    }
+    earlier = [int(b.id or 0) for b in blockers if int(b.id or 0) not in levels]
+    if earlier:
+        levels.update(dict.fromkeys(earlier, 0))
+        steps = session.exec(
+            select(Event.subject_id, Event.detail)
+            .where(
+                col(Event.subject) == "blocker",
+                col(Event.subject_id).in_(earlier),
+                col(Event.action) == "escalated",
+                col(Event.at) <= at,
+            )
+            .order_by(col(Event.at), col(Event.id))
+        ).all()
+        for blocker_id, detail in steps:
+            levels[blocker_id] = int((detail or {}).get("step") or 0)
+    return levels

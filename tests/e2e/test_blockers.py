@@ -3,13 +3,15 @@ escalation step once at its time, "Escalate now", permissions, resolution."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlmodel import select
 
 from bot import clock as bot_clock
 from storage.models import Blocker, Event
+from tests.support import httpc
 from tests.support.e2e import (
     T0,
     at,
@@ -23,7 +25,7 @@ from tests.support.e2e import (
     text_of,
     view_submit,
 )
-from tests.support.server import Server, together
+from tests.support.server import INGEST_TOKEN, Server, together
 from tests.support.slack import slash
 
 
@@ -356,3 +358,63 @@ def test_a_double_clicked_escalate_now_fires_one_step(server: Server) -> None:
     updated = [c for c in server.slack.calls_to("chat.update") if "step 2 of 4" in text_of(c)]
     [buttons] = [b for b in updated[-1].args["blocks"] if b["type"] == "actions"]
     assert [e["value"] for e in buttons["elements"]][1] == "1@2"
+
+
+AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}"}
+# The example sprint runs 2025-10-29 … 2025-11-11 (New York): ended by this instant.
+AFTER_END = datetime(2025, 11, 13, 15, 0, tzinfo=UTC)
+
+
+def sprint_json(server: Server, **query: str) -> dict[str, Any]:
+    resp = httpc.get(f"{server.url}/api/v1/sprint?{urlencode(query)}", headers=AUTH, timeout=30)
+    assert resp.status_code == 200, resp.text
+    body: dict[str, Any] = resp.json()
+    return body
+
+
+def test_reopening_a_blocker_rewrites_the_past_and_the_ended_sprint(server: Server) -> None:
+    """A blocker resolved within two hours and reopened days later: as of the day it was
+    resolved the blocker log had no open blocker, and the ended sprint's final figures had
+    none. Reopening (and resolving again) replaced the first resolution on its row, so
+    every figure as of an earlier instant — `?at=`, a backfilled report, the ended sprint's
+    final answer — showed it open all along."""
+    at(server, T0)
+    slash(server.url, "/blocker", "P0 Swarm Coordination: deadlock", user_id="U0DEV")
+    at(server, T0 + timedelta(hours=2))
+    assert (
+        slash(server.url, "/blocker", "resolve B-001 split the lock", user_id="U0DEV").json()[
+            "text"
+        ]
+        == ":white_check_mark: B-001 resolved."
+    )
+    three_hours_in = (T0 + timedelta(hours=3)).isoformat()
+    at(server, AFTER_END)
+    before = sprint_json(server, at=three_hours_in)
+    final_before = sprint_json(server)
+    assert before["blockers"]["open"] == 0
+    assert final_before["blockers"]["open"] == 0
+
+    # After the sprint, the lock bug comes back: reopened, and resolved again a day later.
+    slash(server.url, "/blocker", "reopen B-001", user_id="U0DEV")
+    at(server, AFTER_END + timedelta(days=1))
+    slash(server.url, "/blocker", "resolve B-001 for real now", user_id="U0DEV")
+
+    after = sprint_json(server, at=three_hours_in)
+    final_after = sprint_json(server)
+    assert (after["blockers"]["open"], final_after["blockers"]["open"]) == (0, 0)
+
+
+def test_past_figures_show_todays_escalation_level(server: Server) -> None:
+    """`GET /api/v1/sprint?at=` an hour after filing shows the blocker at the step it
+    reached two days later: `escalation_level` is read from the row as it is now."""
+    at(server, T0)
+    slash(server.url, "/blocker", "P1 Swarm Coordination: deadlock", user_id="U0DEV")
+    an_hour_in = (T0 + timedelta(hours=1)).isoformat()
+    at(server, T0 + timedelta(hours=2))
+    assert sprint_json(server, at=an_hour_in)["blockers"]["items"][0]["escalation_level"] == 1
+    at(server, T0 + timedelta(hours=50))
+    assert bot_clock.run_job(server.runtime, "blocker-escalation") == (
+        "blocker-escalation: 3 steps fired"
+    )
+    [item] = sprint_json(server, at=an_hour_in)["blockers"]["items"]
+    assert item["escalation_level"] == 1, item  # (it showed 4: the row's level today)
