@@ -4,6 +4,7 @@ user groups and channels that the permission rules (`jobs.permissions`) look int
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Collection
 
 from slack_sdk import WebClient
@@ -14,9 +15,25 @@ from jobs.permissions import Directory
 
 log = logging.getLogger(__name__)
 
-# The members of each team channel as last read from Slack: what a daily job goes by while
-# Slack cannot answer (a job's messages wait in the outbox for it meanwhile).
-_last_members: dict[str, list[str]] = {}
+
+class _Read:
+    """What a client read of its workspace's people: the members of each team channel as
+    last read (what a daily job goes by while Slack cannot answer; its messages wait in the
+    outbox meanwhile), and whether each member is an app or a deactivated account."""
+
+    def __init__(self) -> None:
+        self.members: dict[str, list[str]] = {}
+        self.not_people: dict[str, bool] = {}
+
+
+_read: weakref.WeakKeyDictionary[WebClient, _Read] = weakref.WeakKeyDictionary()
+
+
+def _read_by(client: WebClient) -> _Read:
+    found = _read.get(client)
+    if found is None:
+        found = _read[client] = _Read()
+    return found
 
 
 def directory(client: WebClient) -> Directory:
@@ -50,16 +67,18 @@ def participants(client: WebClient, sprint: Sprint) -> list[str]:
     """
     configured = sprint.people.get("participants", [])
     if configured == "team":
-        channel = sprint.channels.team
+        channel, read = sprint.channels.team, _read_by(client)
         try:
             bot_user = client.auth_test().get("user_id")
-            members = [m for m in _channel_members(client, channel) if m != bot_user]
+            members = _people(
+                client, [m for m in _channel_members(client, channel) if m != bot_user]
+            )
         except (SlackApiError, SlackClientError) as exc:
-            if channel not in _last_members:
+            if channel not in read.members:
                 raise  # never read yet: the clock tries the job again (`bot.clock`)
             log.warning("could not read %s's members (%s); as last read", channel, exc)
-            return list(_last_members[channel])
-        _last_members[channel] = members
+            return list(read.members[channel])
+        read.members[channel] = members
         return members
     ids: list[str] = []
     for entry in configured if isinstance(configured, list) else []:
@@ -71,6 +90,23 @@ def participants(client: WebClient, sprint: Sprint) -> list[str]:
         else:
             ids.append(entry)
     return list(dict.fromkeys(ids))
+
+
+def _people(client: WebClient, members: list[str]) -> list[str]:
+    """`members` less the apps (a GitHub or Jira app in the team channel is no standup
+    participant) and deactivated accounts: asked of users.info once per client and user (a
+    user it cannot read is kept)."""
+    not_people = _read_by(client).not_people
+    for user in members:
+        if user in not_people:
+            continue
+        try:
+            found = client.users_info(user=user).get("user") or {}
+        except (SlackApiError, SlackClientError) as exc:
+            log.warning("could not read user %s (%s); counted as a participant", user, exc)
+            continue
+        not_people[user] = bool(found.get("is_bot") or found.get("deleted"))
+    return [m for m in members if not not_people.get(m)]
 
 
 def _channel_members(client: WebClient, channel: str) -> list[str]:

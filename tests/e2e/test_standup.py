@@ -240,11 +240,21 @@ def test_no_prompts_on_a_weekend(team: Server) -> None:
 
 
 def test_participants_can_be_the_team_channel(make_server: Callable[..., Server]) -> None:
+    """The team channel's people, not its apps: a GitHub or Jira app in the channel was
+    prompted and, every morning, listed as missing its standup."""
     server = make_server()  # the example: participants = "team"
-    server.slack.team_members = ["UBOT", "U0X", "U0Y"]
+    server.slack.team_members = ["UBOT", "U0X", "U0GITHUB", "U0Y"]
+    server.slack.bots = {"UBOT", "U0GITHUB"}
     server.clock.at = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)
     assert bot_clock.run_job(server.runtime, "standup-prompt").endswith(": 2 prompts sent")
     assert server.slack.calls_to("conversations.members")[0].args["channel"] == "C0TEAM"
+    server.runtime.sender.drain()
+    dms = sorted(c.args["channel"] for c in posts(server) if c.args["channel"].startswith("U"))
+    assert dms == ["U0X", "U0Y"]
+    # Whether someone is an app is asked once a process: the next job asks Slack nothing.
+    asked = len(server.slack.calls_to("users.info"))
+    assert bot_clock.run_job(server.runtime, "standup-reminder").endswith(": 2 reminders sent")
+    assert len(server.slack.calls_to("users.info")) == asked
 
 
 def test_open_standup_button_opens_the_modal(team: Server) -> None:

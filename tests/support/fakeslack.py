@@ -104,6 +104,8 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         # The users users.info finds (None: everyone); others are user_not_found.
         self.users: set[str] | None = None
+        # The users users.info says are bots (apps in a channel: GitHub, Jira, ...).
+        self.bots: set[str] = set()
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._delays: dict[str, deque[float]] = defaultdict(deque)
         self._drops: dict[str, int] = defaultdict(int)
@@ -450,7 +452,8 @@ class FakeSlack:
             user = str(args.get("user") or "")
             if self.users is not None and user not in self.users:
                 return 200, {"ok": False, "error": "user_not_found"}, {}
-            return 200, {"ok": True, "user": {"id": user, "name": user.lower()}}, {}
+            found = {"id": user, "name": user.lower(), "is_bot": user in self.bots}
+            return 200, {"ok": True, "user": found}, {}
         return 200, {"ok": True}, {}
 
     def _member(self, channel: str) -> bool:
