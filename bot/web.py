@@ -32,7 +32,7 @@ from bot.settings import Settings
 from jobs import figures, history, numbers, quarantine, retention, tests_history
 from jobs.config import Sprint, Team
 from jobs.errors import SprintError
-from jobs.numbers import parse_instant
+from jobs.numbers import parse_instant, row_id
 from jobs.readiness import Status
 from jobs.ready import Ready
 from storage import queries
@@ -65,7 +65,7 @@ class TooLarge(Exception):
 async def read_body(request: Request, *, limit: int) -> tuple[IO[bytes], str]:
     """Stream the body into a spooled file (bounded memory), hashing it; TooLarge past limit."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise TooLarge
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
     digest = hashlib.sha256()
@@ -323,12 +323,15 @@ class Routes:
         """`GET /api/v1/tests/{id}`: one test's history as `/tests show` gives it."""
         ctx = self.team_ctx(request)
         wanted = str(request.path_params["id"])
-        if not (wanted.isascii() and wanted.isdigit() and len(wanted) <= 18):
+        if not (wanted.isascii() and wanted.isdigit()):
             return error(400, f"{wanted!r} is not a test id: give the number `/tests show` gives")
+        test_id = row_id(wanted)  # (None: past any id, so no test's)
 
         def compute() -> dict[str, Any] | None:
+            if test_id is None:
+                return None
             with ctx.db.read() as session:
-                test = tests_queries.test_by_id(session=session, test_id=int(wanted))
+                test = tests_queries.test_by_id(session=session, test_id=test_id)
                 if test is None or test.branch != ctx.sprint.sprint.branch:
                     return None
                 data = tests_history.history(session=session, sprint=ctx.sprint, test=test)

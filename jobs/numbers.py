@@ -709,6 +709,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+ROW_ID_MAX = 2**31 - 1  # the largest id a table's integer key holds (PostgreSQL's integer)
+
+
+def row_id(text: str) -> int | None:
+    """A row's id as typed (a test's, a blocker's): ASCII digits ("²" is a digit to
+    `str.isdigit`, not to `int`) within ROW_ID_MAX; None for anything else."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if number <= ROW_ID_MAX else None
+
+
 def parse_instant(text: str) -> datetime:
     """An ISO-8601 time as given ("Z" for UTC accepted); ValueError if it is not one. Whether
     a time without an offset is refused or read in some zone is the caller's rule. A year

@@ -185,10 +185,12 @@ def sprint_review(
     measures: milestones.Measures | None = None,
     previous: PreviousSprint | None = None,
 ) -> SprintReview:
-    """The review draft as of `now`; `previous`: the team's sprint before, compared with."""
+    """The review draft as of `now` (once the sprint ended, as of its end, as its
+    figures); `previous`: the team's sprint before, compared with."""
     m = measures or milestones.measure(session=session, sprint=sprint, now=now)
     fig, v = m.figures, m.values
-    resolved = resolved_in(session=session, sprint=sprint, at=now)
+    at = min(now, figures.end_instant(sprint.sprint))
+    resolved = resolved_in(session=session, sprint=sprint, at=at)
     lessons = queries.lessons(session=session)
     return {
         "team": sprint.shown_team,
@@ -215,7 +217,7 @@ def sprint_review(
         "still_failing": m.still_failing[:LISTED],
         "fixed": m.fixed[:LISTED],
         "fixed_count": len(m.fixed),
-        "blockers_resolved": _resolved(resolved, now),
+        "blockers_resolved": _resolved(resolved, at),
         "blockers_resolved_count": len(resolved),
         "lessons": {
             str(kind): [{"text": x.text, "author": x.author} for x in lessons if x.kind == kind]

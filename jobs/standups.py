@@ -216,7 +216,7 @@ def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: s
     a.blockers_resolved = [
         int(b)
         for b in values.get(Field.BLOCKERS_RESOLVED) or []
-        if str(b).isdigit() and int(b) in open_blocker_ids
+        if numbers.row_id(str(b)) in open_blocker_ids
     ]
     a.notes = _text(values.get(Field.NOTES), Field.NOTES, errors)
     a.focus_areas = _text(values.get(Field.FOCUS_AREAS), Field.FOCUS_AREAS, errors)

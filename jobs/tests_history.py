@@ -17,7 +17,7 @@ from typing import TypedDict
 
 from sqlmodel import Session
 
-from jobs import durations
+from jobs import durations, numbers
 from jobs.config import Sprint
 from jobs.errors import SprintError
 from jobs.owners import OwnerMap
@@ -119,8 +119,9 @@ def find(*, session: Session, sprint: Sprint, text: str) -> KnownTest | list[Kno
         raise NoSuchTest("Say which test: its id, its name, or part of its name.")
     branch = sprint.sprint.branch
     number = text.removeprefix("#")
-    if number.isdigit():
-        found = store.test_by_id(session=session, test_id=int(number))
+    if number.isdigit():  # an id ("²", or one past any id, is none)
+        test_id = numbers.row_id(number)
+        found = None if test_id is None else store.test_by_id(session=session, test_id=test_id)
         if found is None or found.branch != branch:
             raise NoSuchTest(f"No test has the id {number} on `{branch}`.")
         return found

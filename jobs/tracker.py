@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from jobs import blockers, figures, milestones, reports
+from jobs import blockers, figures, milestones, reports, review
 from jobs.config import Better, Criterion, Metric, Milestone, Source, Sprint
 from jobs.figures import Benchmark, DayFigures, Figures, Phase
 from jobs.numbers import MetricState, pct
@@ -190,10 +190,13 @@ HISTORY_ROWS = 100
 
 
 def gather(*, session: Session, sprint: Sprint, now: datetime) -> Tracker:
-    """Read everything the tracker shows, as it stood at `now`."""
-    fig = figures.compute(session=session, sprint=sprint, at=now)
+    """Read everything the tracker shows, as it stood at `now` — once the sprint ended, as
+    it stood at its end, as the figures do (a blocker resolved after the end was listed
+    both open, in the figures, and resolved)."""
+    at = min(now, figures.end_instant(sprint.sprint))
+    fig = figures.compute(session=session, sprint=sprint, at=at)
     first: dict[str, float] = {}
-    for s in queries.metric_history(session=session, until=now):
+    for s in queries.metric_history(session=session, until=at):
         first.setdefault(s.name, s.value)
     return Tracker(
         sprint=sprint,
@@ -201,12 +204,12 @@ def gather(*, session: Session, sprint: Sprint, now: datetime) -> Tracker:
         fig=fig,
         resolved=tuple(
             Resolved(x.code, x.component, x.description, x.reported_at, x.resolved_at, x.resolution)
-            for x in queries.resolved_blockers(session=session)
-            if x.resolved_at is not None and x.resolved_at <= now
+            for x in review.resolved_in(session=session, sprint=sprint, at=at)
+            if x.resolved_at is not None
         ),
         first_samples=first,
-        checkpoints=_checkpoints(session=session, sprint=sprint, fig=fig, now=now),
-        history=_updates(session=session, sprint=sprint, now=now),
+        checkpoints=_checkpoints(session=session, sprint=sprint, fig=fig, now=at),
+        history=_updates(session=session, sprint=sprint, now=at),
     )
 
 

@@ -178,12 +178,20 @@ def _lesson_lines(lessons: dict[str, list[LessonItem]]) -> list[str]:
     return lines
 
 
+def _when(d: SprintReview) -> str:
+    """ "Day 9 of 14, 2025-11-06"; once the sprint ended (or before it), its status line:
+    "Day 15 of 14" is no day of it."""
+    if 1 <= d["day"] <= d["days"] or not d.get("status_line"):
+        return f"Day {d['day']} of {d['days']}, {d['date']}"
+    return str(d["status_line"])
+
+
 def sprint_review(d: SprintReview) -> Message:
     title = f"Sprint review draft — {d['name']}"
     blocks: list[Block] = [
         HeaderBlock(text=short(title, 150)),
         context(
-            f"Day {d['day']} of {d['days']}, {d['date']}"
+            _when(d)
             + (f" · requested by {mention(by)}" if (by := d.get("requested_by")) else "")
             + (f" · goal: {esc(d['goal'], 1000)}" if d.get("goal") else "")
         ),

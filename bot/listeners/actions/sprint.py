@@ -13,6 +13,7 @@ from bot.people import directory
 from bot.routing import button_value, with_team
 from jobs import milestones, permissions
 from jobs.errors import SprintError
+from jobs.numbers import row_id
 from jobs.permissions import Action
 
 
@@ -21,7 +22,7 @@ def on_signoff(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
     app: AppContext = context["app"]
     user_id = body["user"]["id"]
     day_text, _, role = button_value(body).partition(":")
-    if not day_text.isdigit() or not role:
+    if row_id(day_text) is None or not role:
         raise SprintError("That button is not attached to a milestone sprintbot knows.")
     permissions.require_role(app.sprint, Action.SIGN_OFF, user_id, directory(client), role=role)
     now = app.now()

@@ -10,7 +10,7 @@ from bot.people import directory, participants
 from jobs import history, milestones, permissions, reports, review
 from jobs.config import Milestone
 from jobs.errors import SprintError
-from jobs.numbers import sprint_day
+from jobs.numbers import row_id, sprint_day
 from jobs.permissions import Action
 
 USAGE = (
@@ -111,7 +111,8 @@ def _milestone(app: AppContext, text: str, day: int) -> Milestone:
         )
     if text:
         wanted = text.removeprefix("day").strip()
-        found = next((m for m in named if wanted.isdigit() and m.day == int(wanted)), None)
+        asked = row_id(wanted)
+        found = next((m for m in named if m.day == asked), None)
         if found is None:
             raise SprintError(
                 f'No milestone with sign-offs on day "{text}"; milestones: day {days}. '
