@@ -95,6 +95,7 @@ def create_app(
         if contexts is None:
             context["app"] = shared
             return next()
+        context["members"] = members  # who is in a team by its channel (App Home's teams)
         found = route(
             body,
             contexts.teams,

@@ -783,7 +783,9 @@ def publish_home(
         data = home(
             session=session, sprint=sprint, now=now, user_id=user_id, participants=participants
         )
-        data["past_sprints"] = _past_shown(session=session, user_id=user_id, name=data["name"])
+        shown = _shown(session=session, user_id=user_id, name=data["name"])
+        data["past_sprints"] = list(shown.get("past_sprints") or [])
+        data["other_teams"] = list(shown.get("other_teams") or [])
     queries.enqueue(
         session=session,
         key=key,
@@ -793,13 +795,14 @@ def publish_home(
     )
 
 
-def _past_shown(*, session: Session, user_id: str, name: str) -> list[SprintOutcome]:
-    """The past sprints the user's Home showed when they last opened it during this sprint
-    (the listener computes them, knowing the team's sprints; an ended sprint's outcome
-    stays as it was), so a refresh keeps them."""
+def _shown(*, session: Session, user_id: str, name: str) -> dict[str, Any]:
+    """What the user's Home of this team showed when they last opened it during this
+    sprint, which the listener computes knowing the team's sprints and the user's other
+    teams: a refresh keeps its past sprints (an ended sprint's outcome stays as it was) and
+    its buttons to the user's other teams (without them, the user could not go back)."""
     last = queries.latest_message(session=session, key_prefix=f"{HOME_KEY}{user_id}:")
-    shown = (last.payload.get("data") or {}) if last is not None else {}
-    return list(shown.get("past_sprints") or []) if shown.get("name") == name else []
+    shown: dict[str, Any] = (last.payload.get("data") or {}) if last is not None else {}
+    return shown if shown.get("name") == name else {}
 
 
 def refresh_homes(

@@ -360,7 +360,7 @@ def submit(
 
     Blockers marked resolved are resolved as their Resolve button would: NotAllowed (and
     nothing stored) when the user may not resolve one of them."""
-    day = _answer_day(sprint, now, day)
+    day = answer_day(sprint, now, day)
     existing = queries.standup_for(session=session, user_id=user_id, day=day)
     # An answer after a skip the same day is the first answer: the skip was never posted.
     answered = existing is not None and not existing.skipped
@@ -407,14 +407,22 @@ def submit(
     return row
 
 
-def _answer_day(sprint: Sprint, now: datetime, day: date | None) -> date:
+def last_evening(sprint: Sprint, now: datetime, day: date | None) -> bool:
+    """Whether a form opened for `day` and sent at `now` is one of yesterday, a day of the
+    sprint: opened before local midnight, it counts for that day (`answer_day`)."""
+    yesterday = standup_day(sprint, now) - timedelta(days=1)
+    return day == yesterday and sprint.sprint.start <= yesterday <= sprint.sprint.end
+
+
+def answer_day(sprint: Sprint, now: datetime, day: date | None) -> date:
     """The local date an answer sent at `now` from a form opened for `day` counts for:
     that day if it is today or yesterday within the sprint (a form opened before local
-    midnight, sent after), else today; SprintError for a form of an earlier day."""
+    midnight, sent after: the sprint's last day's too, once the next began), else today;
+    SprintError for a form of an earlier day."""
     today = standup_day(sprint, now)
     if day is None or day >= today:
         return today
-    if day == today - timedelta(days=1) and day >= sprint.sprint.start:
+    if last_evening(sprint, now, day):
         return day
     raise SprintError(
         f"This form was for {day.isoformat()}, which has passed: copy what you wrote, "

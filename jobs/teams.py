@@ -31,9 +31,11 @@ class LegacyData(Exception):
 
 def team_named(teams: Sequence[Team], word: str) -> Team | None:
     """The team a word names (`/standup platform`, `team=`, `--team`): its id or its name,
-    in any case."""
+    in any case — a team's id before another team's name (ids are unique, names need
+    not be, and CI names teams by id)."""
     w = word.strip().lower()
-    return next((t for t in teams if w in (t.id, t.name.strip().lower())), None)
+    by_id = next((t for t in teams if t.id == w), None)
+    return by_id or next((t for t in teams if t.name.strip().lower() == w), None)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from storage.models import Away, Standup
+from storage.scope import ALL_SPRINTS
 
 
 def standup_for(*, session: Session, user_id: str, day: date) -> Standup | None:
@@ -36,12 +37,14 @@ def standups_on(*, session: Session, day: date) -> list[Standup]:
 
 
 def latest_standup_before(*, session: Session, user_id: str, day: date) -> Standup | None:
-    """The person's most recent answer before `day` (for carry-over)."""
+    """The person's most recent answer before `day` (for carry-over): of the team's sprint
+    before too (day 1's form carries over the last day's plan)."""
     return session.exec(
         select(Standup)
         .where(Standup.user_id == user_id, col(Standup.day) < day, col(Standup.skipped).is_(False))
         .order_by(col(Standup.day).desc())
         .limit(1)
+        .execution_options(**{ALL_SPRINTS: True})
     ).first()
 
 

@@ -271,11 +271,16 @@ def test_a_standup_prompt_carries_its_team(org: Server) -> None:
         ":wave: Time for today's *mobile* standup",
         ":wave: Time for today's *platform* standup",
     ]
-    # Its button, clicked in the DM, opens that team's standup (which the form then names).
+    # Its button, clicked in the DM, opens that team's standup (which the form then names,
+    # with its sprint: sent after the next sprint began, it still answers this one).
     click(org, "standup_open", '{"team": "mobile"}', "U0BOB", channel="D0BOB")
     [view] = opened(org)
     assert "Offline Sync" in json.dumps(view)
-    assert json.loads(view["private_metadata"]) == {"day": "2025-11-04", "team": "mobile"}
+    assert json.loads(view["private_metadata"]) == {
+        "day": "2025-11-04",
+        "team": "mobile",
+        "sprint": "2025-11-03",
+    }
 
 
 def test_the_api_names_its_team_or_uses_a_teams_token(org: Server) -> None:

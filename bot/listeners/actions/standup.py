@@ -15,6 +15,6 @@ from bot.routing import with_team
 def on_open(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     app: AppContext = context["app"]
     app.require_running()  # a prompt clicked between sprints: said privately, no form
-    view = with_team(standup_view(app, client, body["user"]["id"]), app.team)
+    view = with_team(standup_view(app, client, body["user"]["id"]), app.team, app.sprint)
     ack()
     client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -8,6 +8,7 @@ from bot.people import directory
 from jobs import blockers, risks
 from jobs.errors import SprintError
 from jobs.numbers import local_date
+from jobs.teams import team_named
 from storage import queries
 from storage.models import Blocker, Risk
 
@@ -39,8 +40,27 @@ def _form(call: Call) -> None:
     call.open_view(blocker_form(call.app.sprint))
 
 
+def _named(call: Call) -> str:
+    """What follows the subcommand, less a team's name before the blocker's code: a channel
+    two teams use shows "mobile B-001", and that is typed back. Another team's is refused
+    with how to act for it."""
+    word, _, rest = call.rest.strip().partition(" ")
+    app = call.app
+    if app.teams is None or not rest or not app.teams.several:
+        return call.rest.strip()
+    named = team_named(app.teams.all, word)
+    if named is None:
+        return call.rest.strip()
+    if app.team is not None and named.id != app.team.id:
+        raise SprintError(
+            f"You are acting for {app.team.id} here; for {named.id}'s blocker, type "
+            f"`/blocker {named.id} {call.verb} {rest.strip()}`."
+        )
+    return rest.strip()
+
+
 def _resolve(call: Call) -> None:
-    code, _, note = call.rest.strip().partition(" ")
+    code, _, note = _named(call).partition(" ")
     if not code:
         raise SprintError(f"Say which blocker: `/blocker resolve B-007 what fixed it`. {USAGE}")
     app = call.app
@@ -63,7 +83,7 @@ def _reopen(call: Call) -> None:
         b = blockers.reopen(
             session=session,
             sprint=app.sprint,
-            blocker_id=_id(blockers.by_code(session=session, code=call.rest or "?")),
+            blocker_id=_id(blockers.by_code(session=session, code=_named(call) or "?")),
             user_id=call.user_id,
             now=app.now(),
             directory=directory(call.client),

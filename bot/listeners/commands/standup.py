@@ -53,7 +53,7 @@ def standup_view(app: AppContext, client: WebClient, user_id: str) -> dict[str, 
 
 def _open(call: Call) -> None:
     call.app.require_running()  # between sprints: no standup, and when the next starts
-    call.open_view(standup_view(call.app, call.client, call.user_id))
+    call.open_view(standup_view(call.app, call.client, call.user_id), of_sprint=True)
 
 
 def _skip(call: Call) -> None:

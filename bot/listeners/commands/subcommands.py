@@ -36,11 +36,12 @@ class Call:
         """Answer privately, in the acknowledgement."""
         self.ack(response_type="ephemeral", text=text)
 
-    def open_view(self, view: dict[str, Any]) -> None:
+    def open_view(self, view: dict[str, Any], *, of_sprint: bool = False) -> None:
         """Acknowledge and open `view`: within the trigger's 3 s, and straight to Slack (a
-        modal answers the command; it is not a message for the outbox)."""
+        modal answers the command; it is not a message for the outbox). Its submission acts
+        for this team (`of_sprint`: and this sprint, sent after the next one began too)."""
         self.ack()
-        view = with_team(view, self.app.team)  # its submission acts for this team
+        view = with_team(view, self.app.team, self.app.sprint if of_sprint else None)
         self.client.views_open(trigger_id=self.command["trigger_id"], view=view)
 
 

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.acks import after_ack, in_background
 from bot.context import AppContext
 from bot.ids import Action
+from bot.members import TeamMembers
 from bot.people import participants
 from jobs import history, reports
 
@@ -21,12 +22,21 @@ def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClien
         return
     app: AppContext = context["app"]
     # Slack's retries of one event carry its event_ts: they publish once.
-    publish(app, client, event["user"], key=event.get("event_ts") or app.now().isoformat())
+    key = event.get("event_ts") or app.now().isoformat()
+    publish(app, client, event["user"], key=key, members=context.get("members"))
 
 
-def publish(app: AppContext, client: WebClient, user_id: str, *, key: str) -> None:
+def publish(
+    app: AppContext,
+    client: WebClient,
+    user_id: str,
+    *,
+    key: str,
+    members: TeamMembers | None = None,
+) -> None:
     """Queue `user_id`'s Home: the dashboard of `app`'s team, with a button for each other
-    team the user is in."""
+    team the user is in — by the files, or (`members`) by a team channel or user group, as
+    commands are routed (`bot.routing.route`)."""
     now = app.now()
     people = participants(client, app.sprint)
     # The dashboard is read without the write lock; only queuing it writes.
@@ -42,10 +52,11 @@ def publish(app: AppContext, client: WebClient, user_id: str, *, key: str) -> No
         )
     data["past_sprints"] = history.past(app.db, app.team, app.sprint, now)
     if app.teams is not None and app.teams.several:
+        mine = list(app.teams.of_user(user_id, now=now))
+        if members is not None:
+            mine += [t for t in members.teams_of(user_id, now=now) if t not in mine]
         data["other_teams"] = [
-            {"id": t.id, "name": t.name}
-            for t in app.teams.of_user(user_id, now=now)
-            if app.team is None or t.id != app.team.id
+            {"id": t.id, "name": t.name} for t in mine if app.team is None or t.id != app.team.id
         ]
     with app.write() as session:
         reports.publish_home(
@@ -63,7 +74,8 @@ def on_home_team(body: dict[str, Any], context: BoltContext, client: WebClient) 
     """*Show <team>* on the Home tab: that team's dashboard (the button routed to it)."""
     app: AppContext = context["app"]
     action = (body.get("actions") or [{}])[0]
-    publish(app, client, body["user"]["id"], key=f"{action.get('action_ts') or app.now()}")
+    key = f"{action.get('action_ts') or app.now()}"
+    publish(app, client, body["user"]["id"], key=key, members=context.get("members"))
 
 
 def register(app: App) -> None:

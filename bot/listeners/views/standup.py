@@ -25,10 +25,15 @@ def on_submit(
     app: AppContext = context["app"]
     user_id = body["user"]["id"]
     now = app.now()
-    if not app.running:  # a form opened before the sprint ended: it says so, stores nothing
+    # The form's sprint (its metadata routed it) and day: its last evening's form, sent
+    # after midnight, counts for that day though the sprint has ended.
+    form_day = _form_day(view)
+    if not app.running and not standups.last_evening(app.sprint, now, form_day):
+        # A form opened before the sprint ended: it says so, stores nothing.
         text = standups.no_sprint_running(app.sprint, now)
         ack(response_action="update", view=notice_view("Standup", text))
         return
+    day = standups.answer_day(app.sprint, now, form_day)
     fig = app.ready.figures(now)  # before the write lock: the answer keeps them
     with app.write() as session:
         open_ids = {b.id for b in queries.open_blockers(session=session) if b.id is not None}
@@ -48,7 +53,7 @@ def on_submit(
                 now=now,
                 directory=directory(client),
                 fig=fig,
-                day=_form_day(view),
+                day=day,
             )
         except NotAllowed as exc:  # rolled back: nothing of the answer is stored
             raise FieldErrors({standups.Field.BLOCKERS_RESOLVED: str(exc)}) from exc
