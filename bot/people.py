@@ -55,7 +55,7 @@ def _members(client: WebClient, entry: str) -> list[str]:
         if entry.startswith("S"):
             return list(client.usergroups_users_list(usergroup=entry).get("users") or [])
         return _channel_members(client, entry)
-    except (SlackApiError, SlackClientError) as exc:
+    except (SlackApiError, SlackClientError, OSError) as exc:
         log.warning("could not read the members of %s: %s", entry, exc)
         return []
 
@@ -73,7 +73,7 @@ def participants(client: WebClient, sprint: Sprint) -> list[str]:
             members = _people(
                 client, [m for m in _channel_members(client, channel) if m != bot_user]
             )
-        except (SlackApiError, SlackClientError) as exc:
+        except (SlackApiError, SlackClientError, OSError) as exc:
             if channel not in read.members:
                 raise  # never read yet: the clock tries the job again (`bot.clock`)
             log.warning("could not read %s's members (%s); as last read", channel, exc)
@@ -85,7 +85,7 @@ def participants(client: WebClient, sprint: Sprint) -> list[str]:
         if entry.startswith("S"):
             try:
                 ids += client.usergroups_users_list(usergroup=entry).get("users") or []
-            except (SlackApiError, SlackClientError) as exc:
+            except (SlackApiError, SlackClientError, OSError) as exc:
                 log.warning("could not read user group %s: %s", entry, exc)
         else:
             ids.append(entry)
@@ -102,7 +102,7 @@ def _people(client: WebClient, members: list[str]) -> list[str]:
             continue
         try:
             found = client.users_info(user=user).get("user") or {}
-        except (SlackApiError, SlackClientError) as exc:
+        except (SlackApiError, SlackClientError, OSError) as exc:
             log.warning("could not read user %s (%s); counted as a participant", user, exc)
             continue
         not_people[user] = bool(found.get("is_bot") or found.get("deleted"))

@@ -64,7 +64,7 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 # Matched whole (`fullmatch`: "$" would let a final line end through), in ASCII.
 _BRANCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+-]{0,199}")
-_RUN = re.compile(r"[\w.:#/@+-]{1,200}", re.ASCII)
+_RUN = re.compile(r"[\w.:#/@+-]{1,200}")  # (Jenkins' BUILD_TAG holds a job's name: "é")
 _COMMIT = re.compile(r"[\w.-]{1,100}", re.ASCII)
 _METRIC = re.compile(r"[a-z][a-z0-9_]{0,199}")
 _SLICE = 4096  # tests handled at once where they are handled in bulk

@@ -215,9 +215,10 @@ class WeeklyReport(DailyReport, Final):
 
 
 class ChangeList(TypedDict):
-    """Every test of each kind that changed on `date` (ids)."""
+    """Every test of each kind that changed on `date` (ids), or from `since` to it."""
 
     date: str
+    since: NotRequired[str]
     regressed: list[str]
     new_failures: list[str]
     fixed: list[str]
@@ -634,7 +635,7 @@ def _queue_report(
             session=session,
             key=f"{key}:changes",
             spec=CHANGE_LIST,
-            data=_full_changes(session=session, sprint=sprint, day=y["date"]),
+            data=_full_changes(session=session, sprint=sprint, day=y["date"], since=y["since"]),
             now=now,
             parent_key=key,
         )
@@ -651,13 +652,16 @@ def _queue_report(
     return True
 
 
-def _full_changes(*, session: Session, sprint: Sprint, day: str) -> ChangeList:
-    """Every test of each kind that changed on the report's yesterday (`day`)."""
-    start, end = day_bounds(sprint, date.fromisoformat(day))
+def _full_changes(*, session: Session, sprint: Sprint, day: str, since: str) -> ChangeList:
+    """Every test of each kind that changed in the days the report covers: its yesterday
+    (`day`), from `since` (a Monday's: from Friday)."""
+    start = day_bounds(sprint, date.fromisoformat(since))[0]
+    end = day_bounds(sprint, date.fromisoformat(day))[1]
     changes = _day_changes(session=session, start=start, end=end, branch=sprint.sprint.branch)
     ids = {k: [c["id"] for c in changes if c["kind"] == v] for k, v in CHANGE_KINDS.items()}
     return {
         "date": day,
+        "since": since,
         "regressed": ids["regressed"],
         "new_failures": ids["new_failures"],
         "fixed": ids["fixed"],

@@ -203,9 +203,10 @@ def daily_report(d: DailyReport) -> Message:
 
 def _standup_day(s: LastStandups) -> str:
     """ "yesterday", or the last day standups were asked for: "on Fri 2025-10-31"."""
-    if s["yesterday"] or s["day"] is None:
+    # (.get: a report queued before these were kept renders as it would have then)
+    if s.get("yesterday", True) or s.get("day") is None:
         return "yesterday"
-    return "on " + _weekday(s["day"])
+    return "on " + _weekday(str(s.get("day")))
 
 
 def _weekday(day: str) -> str:
@@ -282,7 +283,12 @@ def _risk_lines(d: Summary) -> list[str]:
 
 def change_list(d: ChangeList) -> Message:
     """The whole lists the daily report could only start: in its thread."""
-    title = f"Every test that changed on {d['date']}"
+    since = d.get("since", d["date"])
+    title = (
+        f"Every test that changed on {d['date']}"
+        if since == d["date"]
+        else f"Every test that changed since {_weekday(since)}"
+    )
     lines = [f"*{title}*"]
     for ids, label in (
         (d.get("regressed") or [], "Regressed"),

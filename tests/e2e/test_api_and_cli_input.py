@@ -244,3 +244,15 @@ def test_a_database_url_typo_is_one_line_not_a_traceback(
     code, out, err = run_cli(capsys, *argv)
     assert (code, out) == (1, ""), (code, err[-300:])
     assert err.startswith("DATABASE_URL: ") and err.count("\n") == 1, err
+
+
+def test_a_ci_run_id_with_a_letter_beyond_ascii_is_taken(server: Server) -> None:
+    """Jenkins' BUILD_TAG holds the job's name (`jenkins-Développement-12`): taken as a run
+    id, as it always was (only a final line end is refused)."""
+    resp = httpc.post(
+        f"{server.url}/api/v1/test-runs?at=2025-10-31T13:00:00Z&run=jenkins-D%C3%A9veloppement-12",
+        content=GOOD,
+        headers=XML,
+        timeout=30,
+    )
+    assert resp.status_code == 201, resp.text

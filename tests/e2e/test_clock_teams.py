@@ -323,3 +323,49 @@ def test_fridays_regressions_reach_a_daily_report_when_the_weekend_has_none(
     assert monday.startswith("Daily report — Day 6 of 10, 2025-11-03")
     assert "*Since Fri 2025-10-31 (3 days)*: 1 CI run(s), 1 report(s)" in monday, monday
     assert "• Regressed: 5" in monday, monday
+
+
+def test_mondays_thread_lists_every_change_since_friday(
+    make_server: Callable[..., Server], clock: Clock, tmp_path: Path
+) -> None:
+    """With mon-fri workdays, Monday's report counts the changes since Friday ("Since Fri
+    2025-10-31 (3 days)", "Regressed: 12", the first 10 named), and the whole lists in its
+    thread are of the same days (they were of Sunday alone, with no test in them)."""
+    from urllib.parse import urlencode
+
+    from tests.support import httpc
+    from tests.support.e2e import AUTH, text_of
+    from tests.support.reports import report
+
+    server = make_server(SPRINTBOT_CONFIG=str(org(tmp_path)))
+    scheduler = scheduler_of(server)
+
+    def ci(statuses: dict[str, str], run: str, when: datetime) -> None:
+        clock.at = when
+        query = {"team": "east", "run": run, "at": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        resp = httpc.post(
+            f"{server.url}/api/v1/test-runs?{urlencode(query)}",
+            content=report(statuses),
+            headers=AUTH,
+            timeout=30,
+        )
+        assert resp.status_code == 201, resp.text
+
+    names = [f"swarm/test_{n:02d}" for n in range(12)]
+    ci(dict.fromkeys(names, "passed"), "thu", datetime(2025, 10, 30, 20, tzinfo=UTC))
+    fire(scheduler, clock, datetime(2025, 10, 31, 13, tzinfo=UTC))  # Fri 9:00 EDT
+    ci(dict.fromkeys(names, "failed"), "fri", datetime(2025, 10, 31, 20, tzinfo=UTC))
+    fire(scheduler, clock, datetime(2025, 11, 3, 14, tzinfo=UTC))  # Mon 9:00 EST
+    server.runtime.sender.drain()
+    sent = server.slack.calls_to("chat.postMessage")
+    monday = [
+        text_of(c)
+        for c in sent
+        if c.args.get("channel") == "#east-status" and "2025-11-03" in c.args.get("text", "")
+    ]
+    assert monday and "Since Fri 2025-10-31 (3 days)" in monday[0], monday
+    assert "Regressed: 12" in monday[0], monday[0]
+    thread = [text_of(c) for c in sent if "Every test that changed" in text_of(c)]
+    assert len(thread) == 1, thread  # Friday's report had nothing to list
+    assert thread[0].startswith("Every test that changed since Fri 2025-10-31")
+    assert "Regressed (12)" in thread[0], thread[0]

@@ -163,3 +163,25 @@ def test_a_clock_paused_past_the_grace_posts_the_days_report_once_it_runs_again(
     server.runtime.sender.drain()
     [report] = status_texts(server)
     assert report.startswith("Daily report — Day 3 of 14") and "Posted late" in report
+
+
+def test_slack_unreachable_at_nine_goes_by_the_members_as_last_read(
+    server: Server, clock: Clock
+) -> None:
+    """Slack refusing connections (DNS, a timeout: urllib's errors, not slack_sdk's) at 9:00
+    the day after its members were read: the report goes by them, as with Slack answering
+    503."""
+    clock.at = DAY3
+    assert bot_clock.scheduled(server.runtime, "daily-report") == "daily-report: posted"
+    clock.at = DAY3 + timedelta(days=1)
+    server.slack.outage("refuse")
+    try:
+        assert bot_clock.scheduled(server.runtime, "daily-report") == "daily-report: posted"
+    finally:
+        server.slack.recover()
+    clock.at += timedelta(minutes=5)  # the outbox's next try, Slack back
+    server.runtime.sender.drain()
+    assert [r.split(",")[0] for r in status_posts(server)] == [
+        "Daily report — Day 3 of 14",
+        "Daily report — Day 4 of 14",
+    ]

@@ -3,10 +3,13 @@ they cut, and safe with hostile text."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+from bot.blocks import render as render_payload
 from bot.blocks.home import app_home
 from bot.blocks.reports import change_list, daily_report, sprint_status, weekly_report
+from jobs.messages import VERSIONS, Template
 from jobs.reports import ChangeList
 from tests.bot.blocks.data import STATUS
 from tests.bot.blocks.hostile import HOSTILE, LONG, SMUGGLED_URL, assert_safe, hostile
@@ -158,3 +161,18 @@ def test_sprint_status_heads_with_readiness_and_lists_burn_down_tests_and_blocke
         "_+1 more — `/blocker list` shows them all_",
     ]
     assert foot["elements"][0]["text"].startswith("`/sprint report` posts today's report")
+
+
+def test_a_daily_report_queued_by_the_version_before_still_renders(
+    demo_data: dict[str, Any],
+) -> None:
+    """A report queued (the outbox) before the standups line named its day and the
+    changes their first day, and sent after an upgrade: it renders as it would have (it
+    failed for good with a KeyError, and the day's report was lost)."""
+    old = copy.deepcopy(demo_data["daily"])
+    old["standups"] = {"answered": 1, "expected": 2, "missing": ["U0DEV2"]}
+    del old["yesterday"]["since"]
+    payload = {"template": "daily_report", "v": VERSIONS[Template.DAILY_REPORT], "data": old}
+    shown = str(render_payload(payload)["blocks"])
+    assert "Standups yesterday: 1 of 2; missing <@U0DEV2>" in shown
+    assert f"*Yesterday ({old['yesterday']['date']})*" in shown
