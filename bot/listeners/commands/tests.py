@@ -98,11 +98,11 @@ def _quarantine(call: Call) -> None:
             now=app.now(),
             period=period,
         )
-    verb = "Quarantined" if done.added else "Extended the quarantine of"
     shown = escape(f"{test.classname}::{test.name}")
+    # Asked again, its quarantine ends at the new time: sooner or later than before.
+    said = f"Quarantined `{shown}` until" if done.added else f"The quarantine of `{shown}` now ends"
     call.answer(
-        f"{verb} `{shown}` until {done.until:%d %b %H:%M} UTC: its failures are reported "
-        "apart and never alert."
+        f"{said} {done.until:%d %b %H:%M} UTC: its failures are reported apart and never alert."
     )
 
 
