@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from jobs.errors import SprintError
+from jobs.numbers import row_id
 
 
 def button_int(body: dict[str, Any]) -> int:
     """The integer id a button carries in its value (an alert, a blocker), before any
     "@step" (`button_step`)."""
     try:
-        return int(str(body["actions"][0]["value"]).partition("@")[0])
-    except (KeyError, IndexError, ValueError):
-        raise SprintError("That button is not attached to anything sprintbot knows.") from None
+        found = row_id(str(body["actions"][0]["value"]).partition("@")[0])
+    except (KeyError, IndexError):
+        found = None
+    if found is None:  # (a forged value: no row's id)
+        raise SprintError("That button is not attached to anything sprintbot knows.")
+    return found
 
 
 def button_step(body: dict[str, Any]) -> int | None:
@@ -29,9 +33,13 @@ def button_step(body: dict[str, Any]) -> int | None:
 def button_ints(body: dict[str, Any]) -> list[int]:
     """The integer ids a button carries, comma-separated (the tests of a notice)."""
     try:
-        return [int(x) for x in str(body["actions"][0]["value"]).split(",")]
-    except (KeyError, IndexError, ValueError):
-        raise SprintError("That button is not attached to anything sprintbot knows.") from None
+        found = [row_id(x) for x in str(body["actions"][0]["value"]).split(",")]
+    except (KeyError, IndexError):
+        found = [None]
+    ids = [x for x in found if x is not None]
+    if len(ids) != len(found):
+        raise SprintError("That button is not attached to anything sprintbot knows.")
+    return ids
 
 
 def view_values(view: dict[str, Any]) -> dict[str, Any]:

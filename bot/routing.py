@@ -35,6 +35,7 @@ from bot.blocks.common import Message
 from bot.ids import Action
 from bot.members import TeamMembers
 from jobs.config import Sprint, Team
+from jobs.numbers import row_id
 from jobs.teams import Teams
 from storage import queries
 from storage.db import Database
@@ -224,14 +225,14 @@ def of_row(body: dict[str, Any], teams: Teams, db: Database) -> Team | None:
     actions = body.get("actions") or []
     action = actions[0] if actions and isinstance(actions[0], dict) else {}
     kind = _ROW_BUTTONS.get(str(action.get("action_id")))
-    value = str(action.get("value") or "").partition("@")[0]  # ("7@1": `button_step`)
-    if kind is None or not (value.isascii() and value.isdigit()):
+    row_key = row_id(str(action.get("value") or "").partition("@")[0])  # ("7@1": its step)
+    if kind is None or row_key is None:
         return None
     with db.read() as session:  # every team's rows: `db` is not scoped
         row = (
-            queries.blocker_by_id(session=session, blocker_id=int(value))
+            queries.blocker_by_id(session=session, blocker_id=row_key)
             if kind == "blocker"
-            else queries.alert_by_id(session=session, alert_id=int(value))
+            else queries.alert_by_id(session=session, alert_id=row_key)
         )
         team_id = row.team_id if row is not None else None
     return next((t for t in teams.all if teams.rows[t.id].team_id == team_id), None)

@@ -418,3 +418,12 @@ def test_past_figures_show_todays_escalation_level(server: Server) -> None:
     )
     [item] = sprint_json(server, at=an_hour_in)["blockers"]["items"]
     assert item["escalation_level"] == 1, item  # (it showed 4: the row's level today)
+
+
+def test_a_forged_button_value_is_refused_not_a_crash(server: Server) -> None:
+    """A click whose value is no row's id (forged: past any table's integer) was an error
+    of the database's ("Sorry, something went wrong"; a 500 on PostgreSQL's integer)."""
+    for value in ("9" * 25, "3000000000@1", "²"):
+        assert click(server, "blocker_escalate", value, user="U0DEV").status_code == 200
+    said = [r.args["text"] for r in responses(server, 3)]
+    assert said == ["That button is not attached to anything sprintbot knows."] * 3
