@@ -330,10 +330,8 @@ def catch_up(runtime: Runtime, *, started: bool = True) -> list[str]:
         if runs_on(runtime, name, today) and local_instant(info, today, at) <= now:
             try:
                 done.append(scheduled(runtime, name))
-            except Exception:
-                log.exception(
-                    "%s for %s failed; tried again in %d minutes", name, today, RETRY_MINUTES
-                )
+            except Exception as exc:
+                _failed(runtime, name, today, exc)
     if started:
         log.debug("clock started; missed slots before %s are not replayed", today)
     return done
@@ -366,6 +364,22 @@ def run_for_team(runtime: Runtime, team_id: str, name: str) -> str:
 
 # Minutes between the clock's looks for today's due slots not yet run (`catch_up`).
 RETRY_MINUTES = 5
+# The (sprint, job, date) slots whose run failed, logged in full once (`_failed`).
+_failures: set[tuple[str, str, date]] = set()
+
+
+def _failed(runtime: Runtime, name: str, today: date, exc: Exception) -> None:
+    """Log a slot's failed run: in full the first time, then one line each try (Slack down
+    for an hour is twelve tries of each job of each team)."""
+    slot = (runtime.sprint.sprint.name, name, today)
+    if slot in _failures:
+        log.warning(
+            "%s for %s failed again (%s); again in %d minutes", name, today, exc, RETRY_MINUTES
+        )
+        return
+    _failures.difference_update([f for f in _failures if f[2] < today])
+    _failures.add(slot)
+    log.exception("%s for %s failed; tried again in %d minutes", name, today, RETRY_MINUTES)
 
 
 def catch_up_teams(runtime: Runtime, *, started: bool = True) -> list[str]:

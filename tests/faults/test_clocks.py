@@ -185,3 +185,28 @@ def test_slack_unreachable_at_nine_goes_by_the_members_as_last_read(
         "Daily report — Day 3 of 14",
         "Daily report — Day 4 of 14",
     ]
+
+
+def test_a_slot_failing_all_morning_logs_its_traceback_once(
+    server: Server, clock: Clock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack down for an hour is twelve tries of each due job: the first failure is logged
+    in full, the next ones in a line each."""
+    monkeypatch.setattr(people, "_read", weakref.WeakKeyDictionary())  # never read yet
+    monkeypatch.setattr(bot_clock, "_failures", set())
+    clock.at = DAY3
+    server.slack.outage("503")
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.clock"):
+            for minutes in (0, 5, 10):
+                clock.at = DAY3 + timedelta(minutes=minutes)
+                bot_clock.catch_up_teams(server.runtime, started=False)
+    finally:
+        server.slack.recover()
+    report = [r for r in caplog.records if r.getMessage().startswith("daily-report for ")]
+    assert [(r.levelname, r.exc_info is not None) for r in report] == [
+        ("ERROR", True),
+        ("WARNING", False),
+        ("WARNING", False),
+    ]
+    assert "failed again" in report[1].getMessage()
