@@ -940,7 +940,7 @@ def _health(
         open_p0=[(b.code, w.at - b.reported_at) for b in open_blockers if b.severity == "P0"],
     )
     if current is Phase.ENDED:
-        reached_target = score is not None and round(score, 2) >= target  # (as shown)
+        reached_target = numbers.reached(score, target)  # (as shown)
         reason = (
             f"sprint ended on {info.end.isoformat()}: "
             + ("target reached" if reached_target else f"finished at {numbers.pct(score)}")

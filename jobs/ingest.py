@@ -1180,7 +1180,9 @@ def ingest_metrics(*, session: Session, sprint: Sprint, body: Any, now: datetime
             reply_metrics[sample.name] = {"value": sample.value, "status": MetricState.UNTRACKED}
             continue
         state = numbers.metric_state(metric, sample.value, tolerance=tolerance)
-        over = _beyond_target(metric.target, sample.value, lower_better=metric.better == "lower")
+        over = numbers.beyond_target(
+            metric.target, sample.value, lower_better=metric.better == "lower"
+        )
         reply_metrics[sample.name] = {
             "value": sample.value,
             "target": metric.target,
@@ -1231,18 +1233,6 @@ def ingest_metrics(*, session: Session, sprint: Sprint, body: Any, now: datetime
         "metrics": reply_metrics,
         "readiness": readiness,
     }
-
-
-def _beyond_target(target: float, value: float, *, lower_better: bool) -> float:
-    """How far past the target, in percent of it (0 when met)."""
-    if target == 0:
-        return 0.0
-    over = (
-        (value - target) / abs(target) * 100
-        if lower_better
-        else (target - value) / abs(target) * 100
-    )
-    return round(max(over, 0.0), 1)
 
 
 def _performance_alert(

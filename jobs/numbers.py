@@ -122,6 +122,12 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 2)
 
 
+def reached(score: float | None, target: float) -> bool:
+    """Whether a score is at its target as shown (two decimals: 99.996 % is 100 %): the
+    one comparison of every "at target" mark and gap."""
+    return score is not None and round(score, 2) >= target
+
+
 def pct(x: float | None, *, signed: bool = False) -> str:
     """A percentage for people: at most two decimals, no trailing zeros ("71.55 %", "85 %")."""
     if x is None:
@@ -141,17 +147,30 @@ def weighted(items: Iterable[tuple[float, float | None]]) -> float | None:
     return num / den if den else None
 
 
+def beyond_target(target: float, value: float, *, lower_better: bool) -> float:
+    """How far past the target, in percent of it, as the alert shows it (one decimal; 0
+    when met, and for a target of 0, which no percent is of)."""
+    if target == 0:
+        return 0.0
+    over = (
+        (value - target) / abs(target) * 100
+        if lower_better
+        else (target - value) / abs(target) * 100
+    )
+    return round(max(over, 0.0), 1)
+
+
 def metric_state(metric: Metric, value: float, *, tolerance: float) -> MetricState:
-    """met / missed / degraded (beyond target by more than `tolerance` percent)."""
-    if metric.better is Better.LOWER:
-        if value <= metric.target:
-            return MetricState.MET
-        limit = metric.target * (1 + tolerance / 100)
-        return MetricState.DEGRADED if value > limit else MetricState.MISSED
-    if value >= metric.target:
+    """met / missed / degraded (beyond target by more than `tolerance` percent, as
+    `beyond_target` says it: 89.1 against 99 is 10 % beyond, not more, whatever the float
+    product 99 * 0.9 comes to)."""
+    lower = metric.better is Better.LOWER
+    if (value <= metric.target) if lower else (value >= metric.target):
         return MetricState.MET
-    limit = metric.target * (1 - tolerance / 100)
-    return MetricState.DEGRADED if value < limit else MetricState.MISSED
+    if metric.target == 0:
+        return MetricState.DEGRADED
+    beyond = beyond_target(metric.target, value, lower_better=lower)
+    return MetricState.DEGRADED if beyond > tolerance else MetricState.MISSED
 
 
 def component_score(
@@ -565,7 +584,7 @@ def forecast(series: Mapping[int, float], *, target: float, today: int, days: in
     the last day."""
     current = series[max(series)] if series else None
     points = len(series)
-    if current is not None and round(current, 2) >= target:  # (as shown: 84.995 is 85)
+    if current is not None and reached(current, target):  # (as shown: 84.995 is 85)
         return Forecast(target, current, None, max(series), 0.0, True, days, points)
     fit = least_squares(sorted(series.items()))
     remaining_days = max(days - today, 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -201,16 +202,20 @@ class ScoreChange:
     new: float
     readiness_before: float | None
     readiness_after: float | None
+    # Set after the sprint ended (its figures final; the score counts from the next): when.
+    ended: str | None = None
+
+
+_SCORE = re.compile(r"[0-9]{1,3}(?:\.[0-9]+)?")
 
 
 def parse_score(text: str) -> float:
-    """ "70", "70%", "72.5" → a score in 0..100, else SprintError."""
-    try:
-        value = float(text.strip().removesuffix("%"))
-    except ValueError:
-        raise SprintError(
-            f'"{text}" is not a score; give a number from 0 to 100, e.g. 70'
-        ) from None
+    """ "70", "70%", "72.5" → a score in 0..100, else SprintError. Digits only (`float`
+    also takes "1_00", "1e2", "-0")."""
+    number = text.strip().removesuffix("%").strip()
+    if not _SCORE.fullmatch(number):
+        raise SprintError(f'"{text}" is not a score; give a number from 0 to 100, e.g. 70')
+    value = float(number)
     if not 0 <= value <= 100:
         raise SprintError(f"{value:g} is out of range; a score is from 0 to 100")
     return value
@@ -245,6 +250,8 @@ def set_manual_score(
         },
         now=now,
     )
+    if figures.phase(sprint.sprint, now) is figures.Phase.ENDED:
+        return ScoreChange(comp.name, old, score, None, None, ended=sprint.sprint.end.isoformat())
     return ScoreChange(
         component=comp.name,
         old=old,

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from jobs import blockers, figures, milestones, reports, review
 from jobs.config import Better, Criterion, Metric, Milestone, Source, Sprint
 from jobs.figures import Benchmark, DayFigures, Figures, Phase
-from jobs.numbers import MetricState, pct
+from jobs.numbers import MetricState, pct, reached
 from storage import queries
 
 HEALTH_MARK = {"On Track": "🟢", "At Risk": "🟡", "Critical": "🔴"}
@@ -705,7 +705,7 @@ def _pass_rate_trend(fig: Figures) -> Row:
         _change(base_rate, t.pass_rate, Better.HIGHER, "pts", digits=2),
         pct(target),
         "🟢 met"
-        if t.pass_rate is not None and t.pass_rate >= target
+        if reached(t.pass_rate, target)
         else ("🟡 missed" if t.pass_rate is not None else "⏳"),
     ]
 

@@ -19,12 +19,12 @@ from bot.blocks.common import (
 from bot.blocks.history import outcome_line
 from bot.blocks.reports import blocker_lines, burndown_line, day_text, headline, tests_line, why
 from bot.ids import Action
-from jobs.numbers import pct
+from jobs.numbers import pct, reached
 from jobs.reports import AppHome, GroupScoreRow, LastRun
 
 
 def _at_target(x: GroupScoreRow) -> str:
-    met = x["score"] is not None and x["score"] >= x["target"]
+    met = reached(x["score"], x["target"])
     return ":white_check_mark:" if met else ":small_orange_diamond:"
 
 

@@ -15,23 +15,18 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks.common import HEALTH_EMOJI, clip, escape, pts
-from jobs.numbers import ComponentScore, GroupScore, pct
+from jobs.numbers import ComponentScore, GroupScore, pct, reached
 from jobs.readiness import ScoreChange, Status
 
 
 def _gap(score: float | None, target: float) -> str:
     if score is None:
         return "no data"
-    gap = score - target
-    return "on target" if gap >= 0 else f"gap {pts(gap)} pts"
+    return "on target" if reached(score, target) else f"gap {pts(score - target)} pts"
 
 
 def _leaf_line(c: ComponentScore) -> str:
-    mark = (
-        ":white_check_mark:"
-        if c.score is not None and c.score >= c.target
-        else ":small_orange_diamond:"
-    )
+    mark = ":white_check_mark:" if reached(c.score, c.target) else ":small_orange_diamond:"
     detail = f" · _{escape(c.detail, 300)}_" if c.detail else ""
     return (
         f"{mark} {escape(c.name, 300)} ({c.weight:g}) — *{pct(c.score)}* of {pct(c.target)}, "
@@ -92,11 +87,15 @@ def readiness_fallback(status: Status) -> str:
 
 
 def render_score_change(change: ScoreChange) -> str:
-    """The confirmation after /readiness set."""
-    return (
-        f":pencil2: *{escape(change.component)}*: {pct(change.old)} → *{pct(change.new)}*. "
-        f"Readiness {pct(change.readiness_before)} → *{pct(change.readiness_after)}*."
-    )
+    """The confirmation after /readiness set (after the sprint ended, its readiness stays
+    the final one every surface shows: the score counts from the next sprint)."""
+    head = f":pencil2: *{escape(change.component)}*: {pct(change.old)} → *{pct(change.new)}*. "
+    if change.ended:
+        return head + (
+            f"The sprint ended on {change.ended}: its readiness stays final, and this score "
+            "counts from the next sprint."
+        )
+    return head + f"Readiness {pct(change.readiness_before)} → *{pct(change.readiness_after)}*."
 
 
 READINESS_USAGE = (

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from sqlmodel import select
 
 from storage.models import ManualScore, ReadinessSnapshot
-from tests.support.e2e import blocks_text
+from tests.support.e2e import T0, at, blocks_text
 from tests.support.server import Server
 from tests.support.slack import command_body, post_signed, sign, slash
 
@@ -143,3 +144,44 @@ def test_bad_input_gets_ephemeral_explanations(server: Server) -> None:
 def test_score_accepts_percent_sign_and_case(server: Server) -> None:
     body = slash(server.url, "/readiness", "set user guides 65%").json()
     assert body["text"].startswith(":pencil2: *User Guides*: 50 % → *65 %*")
+
+
+def test_readiness_set_after_the_end_reports_no_move_no_surface_shows(server: Server) -> None:
+    """The sprint (day 1 = 2025-10-29, 14 days) ended on 2025-11-11. Two days later an
+    admin sets User Guides to 100: the reply said readiness moved 71.55 % → 74.05 %, while
+    /readiness (and the API, /sprint, App Home) keep the ended sprint's final 71.55 %, as
+    they should. It says the score counts from the next sprint."""
+    at(server, T0 + timedelta(days=13))  # 2025-11-13, after the last day
+    reply = slash(server.url, "/readiness", "set User Guides 100", user_id="U0TECHLEAD").json()
+    shown = slash(server.url, "/readiness", user_id="U0TECHLEAD").json()
+    headline = shown["blocks"][0]["text"]["text"]
+    assert headline == "Readiness 71.55 % — target 85 %"
+    assert reply["text"] == (
+        ":pencil2: *User Guides*: 50 % → *100 %*. The sprint ended on 2025-11-11: its "
+        "readiness stays final, and this score counts from the next sprint."
+    )
+
+
+def test_a_leaf_shown_at_its_target_is_not_called_short_of_it(server: Server) -> None:
+    """User Guides set to 99.996: shown "*100 %* of 100 %", it had the not-met mark and
+    "gap -0 pts". Every mark compares as shown (2 decimals), as health and milestones do."""
+    slash(server.url, "/readiness", "set User Guides 99.996", user_id="U0TECHLEAD")
+    text = blocks_text(slash(server.url, "/readiness", user_id="U0TECHLEAD").json()["blocks"])
+    [line] = [x for x in text.splitlines() if "User Guides" in x]
+    assert "*100 %* of 100 %" in line
+    assert "gap -0 pts" not in line and line.startswith(":white_check_mark:"), line
+
+
+def test_a_score_of_minus_zero_is_not_shown_as_minus_zero(server: Server) -> None:
+    """`/readiness set User Guides -0` was taken and shown as "-0 %": refused, as any sign."""
+    reply = slash(server.url, "/readiness", "set User Guides -0", user_id="U0TECHLEAD").json()
+    text = blocks_text(slash(server.url, "/readiness", user_id="U0TECHLEAD").json()["blocks"])
+    assert "-0 %" not in reply["text"], reply["text"]
+    assert "*-0 %*" not in text
+
+
+def test_a_score_with_digit_separators_is_refused(server: Server) -> None:
+    """`/readiness set User Guides 1_00` (a typo) was taken as 100 (`float` takes "_"
+    between digits): refused, as "0x10" or "seventy" are."""
+    reply = slash(server.url, "/readiness", "set User Guides 1_00", user_id="U0TECHLEAD").json()
+    assert reply["text"].startswith('"1_00" is not a score'), reply["text"]

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from jobs.config import Sprint, validate_sprint
+from jobs.config import Metric, Sprint, validate_sprint
 from jobs.numbers import (
     Health,
     MetricState,
@@ -240,3 +240,37 @@ def test_percent_formatting() -> None:
     assert pct(75.2) == "75.2 %"
     assert pct(-13.45, signed=True) == "-13.45 %"
     assert pct(None) == "n/a"
+
+
+@pytest.mark.parametrize(
+    ("target", "value"),
+    [
+        (99, 89.1),  # 10 % below 99 req/s
+        (0.8, 0.72),  # a hit ratio 10 % below 0.8
+        (13, 11.7),
+        (2.1, 1.89),
+    ],
+)
+def test_exactly_the_tolerance_below_a_higher_is_better_target_is_missed_not_degraded(
+    target: float, value: float
+) -> None:
+    """A value exactly `perf_tolerance` short is missed, not degraded: compared with the
+    float product target * 0.9 (a hair above 89.1 for 99) it alerted "(target ≥ 99, 10 %
+    beyond) · More than 10 % beyond target" and showed red on every surface."""
+    metric = Metric(name="throughput", target=target, better="higher")
+    assert metric_state(metric, value, tolerance=10) is MetricState.MISSED
+
+
+@pytest.mark.parametrize(
+    ("target", "value", "tolerance"),
+    [
+        (3.0, 3.6, 20),  # a 3 s response time, exactly 20 % over
+        (0.2, 0.23, 15),
+        (1.9, 1.995, 5),
+    ],
+)
+def test_exactly_the_tolerance_above_a_lower_is_better_target_is_missed_not_degraded(
+    target: float, value: float, tolerance: float
+) -> None:
+    metric = Metric(name="response_time", target=target, better="lower")
+    assert metric_state(metric, value, tolerance=tolerance) is MetricState.MISSED
