@@ -266,7 +266,7 @@ def run_daily(runtime: Runtime, name: str, work: Work, *, slot: str | None = Non
             if queries.job_slot_taken(session=session, job=name, slot=slot):
                 log.debug("%s for %s already ran; skipping", name, slot)
                 return f"{name}: already ran for {slot}"
-    people = participants(runtime.client, runtime.sprint)
+    people = participants(runtime.client, runtime.sprint, now=runtime.now())
     with runtime.db.session() as session:
         claim = None
         if slot is not None:

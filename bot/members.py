@@ -70,7 +70,7 @@ class TeamMembers:
             if not _needs_slack(sprint):
                 continue
             try:
-                found[team.id] = frozenset(participants(self.client, sprint))
+                found[team.id] = frozenset(participants(self.client, sprint, apps=True))
             except Exception:  # Slack unreachable: route by the files until the next try
                 log.warning("could not read the members of team %s", team.id, exc_info=True)
         with self._lock:

@@ -4,8 +4,9 @@ user groups and channels that the permission rules (`jobs.permissions`) look int
 from __future__ import annotations
 
 import logging
-import weakref
+import threading
 from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -17,23 +18,31 @@ log = logging.getLogger(__name__)
 
 
 class _Read:
-    """What a client read of its workspace's people: the members of each team channel as
+    """What sprintbot read of a workspace's people: the members of each team channel as
     last read (what a daily job goes by while Slack cannot answer; its messages wait in the
-    outbox meanwhile), and whether each member is an app or a deactivated account."""
+    outbox meanwhile), and whether each member is an app or a deactivated account, with
+    when it was asked (asked again after PEOPLE_FOR: an account deactivated mid-sprint)."""
 
     def __init__(self) -> None:
         self.members: dict[str, list[str]] = {}
-        self.not_people: dict[str, bool] = {}
+        self.not_people: dict[str, tuple[bool, datetime]] = {}
 
 
-_read: weakref.WeakKeyDictionary[WebClient, _Read] = weakref.WeakKeyDictionary()
+# How long an answer of users.info is taken as still true: each morning's jobs ask again.
+PEOPLE_FOR = timedelta(hours=20)
+# By workspace (the client's token and the Slack it talks to), for the process: Bolt makes
+# a client for each request, and a command must find what the 9:00 job read.
+_read: dict[tuple[str | None, str], _Read] = {}
+_lock = threading.Lock()
 
 
 def _read_by(client: WebClient) -> _Read:
-    found = _read.get(client)
-    if found is None:
-        found = _read[client] = _Read()
-    return found
+    key = (client.token, client.base_url)
+    with _lock:
+        found = _read.get(key)
+        if found is None:
+            found = _read[key] = _Read()
+        return found
 
 
 def directory(client: WebClient) -> Directory:
@@ -60,8 +69,12 @@ def _members(client: WebClient, entry: str) -> list[str]:
         return []
 
 
-def participants(client: WebClient, sprint: Sprint) -> list[str]:
-    """Standup participants: `people.participants`, or the human members of channels.team.
+def participants(
+    client: WebClient, sprint: Sprint, *, apps: bool = False, now: datetime | None = None
+) -> list[str]:
+    """Standup participants: `people.participants`, or the people in channels.team (its
+    apps and deactivated accounts left out, unless `apps`: who is in the channel, which
+    routing needs and can know sooner).
 
     User groups (S…) named there are expanded to their members.
     """
@@ -70,16 +83,15 @@ def participants(client: WebClient, sprint: Sprint) -> list[str]:
         channel, read = sprint.channels.team, _read_by(client)
         try:
             bot_user = client.auth_test().get("user_id")
-            members = _people(
-                client, [m for m in _channel_members(client, channel) if m != bot_user]
-            )
+            members = [m for m in _channel_members(client, channel) if m != bot_user]
         except (SlackApiError, SlackClientError, OSError) as exc:
             if channel not in read.members:
                 raise  # never read yet: the clock tries the job again (`bot.clock`)
             log.warning("could not read %s's members (%s); as last read", channel, exc)
-            return list(read.members[channel])
-        read.members[channel] = members
-        return members
+            members = list(read.members[channel])
+        else:
+            read.members[channel] = members
+        return members if apps else _people(client, members, now or datetime.now(UTC))
     ids: list[str] = []
     for entry in configured if isinstance(configured, list) else []:
         if entry.startswith("S"):
@@ -92,21 +104,22 @@ def participants(client: WebClient, sprint: Sprint) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _people(client: WebClient, members: list[str]) -> list[str]:
+def _people(client: WebClient, members: list[str], now: datetime) -> list[str]:
     """`members` less the apps (a GitHub or Jira app in the team channel is no standup
-    participant) and deactivated accounts: asked of users.info once per client and user (a
-    user it cannot read is kept)."""
+    participant) and deactivated accounts: asked of users.info once a day per user (a user
+    it cannot read is kept, or as last answered)."""
     not_people = _read_by(client).not_people
     for user in members:
-        if user in not_people:
+        known = not_people.get(user)
+        if known is not None and timedelta(0) <= now - known[1] < PEOPLE_FOR:
             continue
         try:
             found = client.users_info(user=user).get("user") or {}
         except (SlackApiError, SlackClientError, OSError) as exc:
-            log.warning("could not read user %s (%s); counted as a participant", user, exc)
+            log.warning("could not read user %s (%s); as last read", user, exc)
             continue
-        not_people[user] = bool(found.get("is_bot") or found.get("deleted"))
-    return [m for m in members if not not_people.get(m)]
+        not_people[user] = (bool(found.get("is_bot") or found.get("deleted")), now)
+    return [m for m in members if not (m in not_people and not_people[m][0])]
 
 
 def _channel_members(client: WebClient, channel: str) -> list[str]:

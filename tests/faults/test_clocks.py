@@ -4,7 +4,6 @@ messages are queued exactly once, and what each run prints is true."""
 from __future__ import annotations
 
 import logging
-import weakref
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -110,7 +109,7 @@ def test_slack_down_at_nine_delays_the_days_report_but_loses_nothing(
     the slot is claimed: with Slack down at 9:00 the job failed, nothing was claimed, and
     the running clock's next daily report was tomorrow's. Members read before carry a run
     through an outage; never read yet, the clock runs the slot again within minutes."""
-    monkeypatch.setattr(people, "_read", weakref.WeakKeyDictionary())  # never read yet
+    monkeypatch.setattr(people, "_read", {})  # never read yet
     clock.at = DAY3
     server.slack.outage("503")
     with pytest.raises(SlackApiError):
@@ -192,7 +191,7 @@ def test_a_slot_failing_all_morning_logs_its_traceback_once(
 ) -> None:
     """Slack down for an hour is twelve tries of each due job: the first failure is logged
     in full, the next ones in a line each."""
-    monkeypatch.setattr(people, "_read", weakref.WeakKeyDictionary())  # never read yet
+    monkeypatch.setattr(people, "_read", {})  # never read yet
     monkeypatch.setattr(bot_clock, "_failures", set())
     clock.at = DAY3
     server.slack.outage("503")

@@ -45,7 +45,7 @@ def _report(call: Call) -> None:
     app = call.app
     permissions.require_role(app.sprint, Action.POST_REPORT, call.user_id, directory(call.client))
     call.answer(f"Posting today's daily report in {app.sprint.channels.status}…")
-    people = participants(call.client, app.sprint)
+    people = participants(call.client, app.sprint, now=app.now())
     with app.write() as session:
         reports.post_daily_report(
             session=session, sprint=app.sprint, participants=people, now=app.now(), on_demand=True

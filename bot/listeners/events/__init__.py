@@ -38,7 +38,7 @@ def publish(
     team the user is in — by the files, or (`members`) by a team channel or user group, as
     commands are routed (`bot.routing.route`)."""
     now = app.now()
-    people = participants(client, app.sprint)
+    people = participants(client, app.sprint, now=now)
     # The dashboard is read without the write lock; only queuing it writes.
     fig = app.ready.figures(now)
     with app.db.read() as session:
