@@ -195,9 +195,14 @@ class DayFigures:
         }
 
 
+# The fields of a risk an edit may change, each kept in its event (`jobs.risks.update`).
+RISK_FIELDS = ("description", "impact", "probability", "mitigation", "owner", "status")
+
+
 @dataclass(frozen=True)
 class RiskState:
-    """A risk as it stood at the instant."""
+    """A risk as it stood at the instant (`RISK_FIELDS`, as the first edit after it found
+    them)."""
 
     id: int
     code: str
@@ -1112,26 +1117,23 @@ def _ids(tests: Iterable[_Test]) -> dict[str, tuple[str, ...]]:
 
 
 def _risks(*, session: Session, at: datetime) -> list[RiskState]:
-    """Each risk recorded by `at`, with the status it had then (status events keep the old)."""
+    """Each risk recorded by `at`, as it was then: each field as the first edit after `at`
+    found it (an edit keeps every field it changed; one from before that, its status)."""
     risks = queries.risks_at(session=session, at=at)
-    was: dict[int, str] = {}
+    was: dict[int, dict[str, Any]] = {}
     for e in queries.risk_status_changes(session=session, after=at):
-        old = (e.detail or {}).get("old")
-        if e.action == "status" and isinstance(old, str):
-            was.setdefault(e.subject_id, old)
-    return [
-        RiskState(
-            id=r.id or 0,
-            code=r.code,
-            description=r.description,
-            impact=r.impact,
-            probability=r.probability,
-            mitigation=r.mitigation,
-            owner=r.owner,
-            status=was.get(r.id or 0, r.status),
-        )
-        for r in risks
-    ]
+        detail, fields = e.detail or {}, was.setdefault(e.subject_id, {})
+        changes = detail.get("changes")
+        for name, (old, _) in (changes or {}).items():
+            fields.setdefault(name, old)
+        if changes is None and e.action == "status" and isinstance(detail.get("old"), str):
+            fields.setdefault("status", detail["old"])
+    out = []
+    for r in risks:
+        edited = was.get(r.id or 0, {})
+        then = {f: edited.get(f, getattr(r, f)) for f in RISK_FIELDS}
+        out.append(RiskState(id=r.id or 0, code=r.code, **then))
+    return out
 
 
 def _benchmarks(sprint: Sprint, values: dict[str, float]) -> list[Benchmark]:

@@ -11,7 +11,7 @@ from typing import Literal, TypedDict, final
 
 from sqlmodel import Session
 
-from jobs import blockers, storable
+from jobs import blockers, figures, storable
 from jobs.config import Sprint
 from jobs.errors import FieldErrors, SprintError
 from jobs.messages import Spec, Template
@@ -190,6 +190,7 @@ def update(
     _check(fields)
     risk = get(session=session, risk_id=risk_id)
     old_status = risk.status
+    before = {f: getattr(risk, f) for f in figures.RISK_FIELDS}
     risk.description = fields.description.strip()
     risk.impact, risk.probability = fields.impact, fields.probability
     risk.mitigation = fields.mitigation.strip() or None
@@ -204,6 +205,8 @@ def update(
         at=now,
         old=old_status,
         new=risk.status,
+        # Every field it changed, [old, new]: a past instant shows the risk as it was.
+        changes={f: [v, getattr(risk, f)] for f, v in before.items() if v != getattr(risk, f)},
     )
     if changed:
         post(

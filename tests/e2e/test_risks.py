@@ -3,11 +3,15 @@ and kept as history, links from blockers."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from sqlmodel import select
 
 from storage.models import Blocker, Event, Risk
+from tests.support import httpc
 from tests.support.e2e import T0, at, opened, posts, risk_values, text_of, view_submit
-from tests.support.server import Server
+from tests.support.server import INGEST_TOKEN, Server
 from tests.support.slack import slash
 
 
@@ -107,3 +111,35 @@ def test_a_double_submitted_risk_form_adds_one_risk(server: Server) -> None:
     assert edit.text == ""
     with server.runtime.db.session() as s:
         assert s.exec(select(Risk)).one().status == "Mitigated"
+
+
+def test_a_past_instant_shows_the_risk_as_it_was_then(server: Server) -> None:
+    """R-001 was High impact / Medium probability in the morning; in the afternoon it was
+    re-assessed Low / Low (status unchanged). Asked about the morning, /api/v1/sprint?at=
+    (and every surface built from it: a backfilled report, the tracker export --at) showed
+    the afternoon's assessment: an edit keeps every field it changed."""
+    at(server, T0)
+    assert view_submit(server, "risk", "U0PM", risk_values(impact="High")).text == ""
+    at(server, T0 + timedelta(hours=3))
+    edited = risk_values(impact="Low", probability="Low")
+    assert view_submit(server, "risk", "U0PM", edited, {"risk": 1}).text == ""
+    morning = httpc.get(
+        f"{server.url}/api/v1/sprint",
+        params={"at": (T0 + timedelta(hours=1)).isoformat()},
+        headers={"Authorization": f"Bearer {INGEST_TOKEN}"},
+        timeout=30,
+    ).json()
+    [item] = morning["risks"]["items"]
+    assert (item["impact"], item["probability"], item["status"]) == ("High", "Medium", "Active")
+    [now] = sprint_items(server)
+    assert (now["impact"], now["probability"]) == ("Low", "Low")
+
+
+def sprint_items(server: Server) -> list[dict[str, Any]]:
+    body = httpc.get(
+        f"{server.url}/api/v1/sprint",
+        headers={"Authorization": f"Bearer {INGEST_TOKEN}"},
+        timeout=30,
+    ).json()
+    items: list[dict[str, Any]] = body["risks"]["items"]
+    return items
