@@ -371,15 +371,20 @@ _failures: set[tuple[str, str, date]] = set()
 def _failed(runtime: Runtime, name: str, today: date, exc: Exception) -> None:
     """Log a slot's failed run: in full the first time, then one line each try (Slack down
     for an hour is twelve tries of each job of each team)."""
-    slot = (runtime.sprint.sprint.name, name, today)
+    team = runtime.teams.owning(runtime.db.scope)
+    who = team.id if team is not None else runtime.sprint.sprint.name
+    slot = (who, name, today)
     if slot in _failures:
         log.warning(
-            "%s for %s failed again (%s); again in %d minutes", name, today, exc, RETRY_MINUTES
+            "%s: %s for %s failed again (%s); again in %d minutes",
+            *(who, name, today, exc, RETRY_MINUTES),
         )
         return
     _failures.difference_update([f for f in _failures if f[2] < today])
     _failures.add(slot)
-    log.exception("%s for %s failed; tried again in %d minutes", name, today, RETRY_MINUTES)
+    log.exception(
+        "%s: %s for %s failed; tried again in %d minutes", who, name, today, RETRY_MINUTES
+    )
 
 
 def catch_up_teams(runtime: Runtime, *, started: bool = True) -> list[str]:

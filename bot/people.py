@@ -88,9 +88,13 @@ def participants(
             if channel not in read.members:
                 raise  # never read yet: the clock tries the job again (`bot.clock`)
             log.warning("could not read %s's members (%s); as last read", channel, exc)
-            members = list(read.members[channel])
-        else:
-            read.members[channel] = members
+            # Who of them is an app as last answered too: Slack is not asked again now.
+            return (
+                list(read.members[channel])
+                if apps
+                else _known_people(client, read.members[channel])
+            )
+        read.members[channel] = members
         return members if apps else _people(client, members, now or datetime.now(UTC))
     ids: list[str] = []
     for entry in configured if isinstance(configured, list) else []:
@@ -116,9 +120,17 @@ def _people(client: WebClient, members: list[str], now: datetime) -> list[str]:
         try:
             found = client.users_info(user=user).get("user") or {}
         except (SlackApiError, SlackClientError, OSError) as exc:
-            log.warning("could not read user %s (%s); as last read", user, exc)
-            continue
+            # The others as last answered: one failure is enough to know Slack is down.
+            log.warning("could not read user %s (%s); the others as last read", user, exc)
+            break
         not_people[user] = (bool(found.get("is_bot") or found.get("deleted")), now)
+    return _known_people(client, members)
+
+
+def _known_people(client: WebClient, members: list[str]) -> list[str]:
+    """`members` less those users.info last said are apps or deactivated accounts (one it
+    never answered for is kept)."""
+    not_people = _read_by(client).not_people
     return [m for m in members if not (m in not_people and not_people[m][0])]
 
 

@@ -147,30 +147,31 @@ def weighted(items: Iterable[tuple[float, float | None]]) -> float | None:
     return num / den if den else None
 
 
+def _excess(target: float, value: float, *, lower_better: bool) -> float:
+    """How far past a (non-zero) target, in percent of it (negative: not past it)."""
+    over = value - target if lower_better else target - value
+    return over / abs(target) * 100
+
+
 def beyond_target(target: float, value: float, *, lower_better: bool) -> float:
-    """How far past the target, in percent of it, as the alert shows it (one decimal; 0
+    """How far past the target, in percent of it, as the alert shows it (two decimals; 0
     when met, and for a target of 0, which no percent is of)."""
     if target == 0:
         return 0.0
-    over = (
-        (value - target) / abs(target) * 100
-        if lower_better
-        else (target - value) / abs(target) * 100
-    )
-    return round(max(over, 0.0), 1)
+    return round(max(_excess(target, value, lower_better=lower_better), 0.0), 2)
 
 
 def metric_state(metric: Metric, value: float, *, tolerance: float) -> MetricState:
-    """met / missed / degraded (beyond target by more than `tolerance` percent, as
-    `beyond_target` says it: 89.1 against 99 is 10 % beyond, not more, whatever the float
-    product 99 * 0.9 comes to)."""
+    """met / missed / degraded (beyond target by more than `tolerance` percent: 89.1
+    against 99 is 10 % beyond, not more, whatever the float product 99 * 0.9 comes to; a
+    hair past with a tolerance of 0 is)."""
     lower = metric.better is Better.LOWER
     if (value <= metric.target) if lower else (value >= metric.target):
         return MetricState.MET
     if metric.target == 0:
         return MetricState.DEGRADED
-    beyond = beyond_target(metric.target, value, lower_better=lower)
-    return MetricState.DEGRADED if beyond > tolerance else MetricState.MISSED
+    beyond = _excess(metric.target, value, lower_better=lower)
+    return MetricState.DEGRADED if beyond > tolerance + 1e-9 else MetricState.MISSED
 
 
 def component_score(

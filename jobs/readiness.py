@@ -206,7 +206,7 @@ class ScoreChange:
     ended: str | None = None
 
 
-_SCORE = re.compile(r"[0-9]{1,3}(?:\.[0-9]+)?")
+_SCORE = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 
 
 def parse_score(text: str) -> float:

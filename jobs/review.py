@@ -9,7 +9,7 @@ from typing import NotRequired, TypedDict
 
 from sqlmodel import Session
 
-from jobs import figures, milestones
+from jobs import figures, milestones, numbers
 from jobs.config import Sprint
 from jobs.errors import SprintError
 from jobs.messages import Spec, Template
@@ -124,7 +124,7 @@ def _hours(delta_seconds: float) -> str:
 
 
 def _goal(name: str, target: float | None, achieved: float | None, unit: str) -> Goal:
-    met = target is not None and achieved is not None and achieved >= target
+    met = target is not None and numbers.reached(achieved, target)  # (as shown)
     return {"goal": name, "target": target, "achieved": achieved, "unit": unit, "met": met}
 
 
@@ -211,7 +211,7 @@ def sprint_review(
             "pass_rate": v["pass_rate"],
         },
         "accomplishments": [
-            c.name for c in fig.breakdown.components if c.score is not None and c.score >= c.target
+            c.name for c in fig.breakdown.components if numbers.reached(c.score, c.target)
         ],
         "regressions": m.regressions[:LISTED],
         "still_failing": m.still_failing[:LISTED],

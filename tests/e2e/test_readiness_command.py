@@ -144,6 +144,9 @@ def test_bad_input_gets_ephemeral_explanations(server: Server) -> None:
 def test_score_accepts_percent_sign_and_case(server: Server) -> None:
     body = slash(server.url, "/readiness", "set user guides 65%").json()
     assert body["text"].startswith(":pencil2: *User Guides*: 50 % → *65 %*")
+    # The sign after a space (`70 %`, as the breakdown writes scores) is the score's too.
+    body = slash(server.url, "/readiness", "set User Guides 70 %").json()
+    assert body["text"].startswith(":pencil2: *User Guides*: 65 % → *70 %*")
 
 
 def test_readiness_set_after_the_end_reports_no_move_no_surface_shows(server: Server) -> None:

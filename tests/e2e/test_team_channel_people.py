@@ -221,3 +221,26 @@ def test_an_account_deactivated_mid_sprint_is_left_out_of_the_next_days_report(
     ]
     assert len(reports) == 2, reports
     assert "U0LEAVER" not in reports[1], [x for x in reports[1].splitlines() if "Standup" in x]
+
+
+def test_slack_down_the_morning_after_asks_no_one_of_slack(server: Server) -> None:
+    """Slack down at 9:00 the day after the channel was read: the report goes by its
+    members as last read and who of them is an app as last answered. Each users.info
+    (retried with backoff) was asked again of every member, in every try and every Home
+    opened: 57 calls and 24 s for a 20-person channel, per team, in the 9:00 wave."""
+    from bot import clock as bot_clock
+
+    server.slack.team_members = ["UBOT", "U0TECHLEAD", "U0QALEAD"] + [
+        f"U0P{i:02d}" for i in range(17)
+    ]
+    server.clock.at = DAY3
+    assert bot_clock.scheduled(server.runtime, "daily-report") == "daily-report: posted"
+    server.clock.at = DAY3 + timedelta(days=1)
+    server.slack.outage("503")
+    try:
+        before = len(server.slack.calls_to("users.info"))
+        assert bot_clock.scheduled(server.runtime, "daily-report") == "daily-report: posted"
+        asked = len(server.slack.calls_to("users.info")) - before
+    finally:
+        server.slack.recover()
+    assert asked == 0

@@ -4,8 +4,11 @@ messages are queued exactly once, and what each run prints is true."""
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -202,10 +205,38 @@ def test_a_slot_failing_all_morning_logs_its_traceback_once(
                 bot_clock.catch_up_teams(server.runtime, started=False)
     finally:
         server.slack.recover()
-    report = [r for r in caplog.records if r.getMessage().startswith("daily-report for ")]
+    report = [r for r in caplog.records if ": daily-report for " in r.getMessage()]
     assert [(r.levelname, r.exc_info is not None) for r in report] == [
         ("ERROR", True),
         ("WARNING", False),
         ("WARNING", False),
     ]
     assert "failed again" in report[1].getMessage()
+
+
+def test_each_teams_first_failure_is_logged_in_full_whatever_its_sprint_is_called(
+    make_server: Callable[..., Server],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two teams whose sprints bear one name fail the same job the same morning, each its
+    own way: each team's first failure is logged in full, naming the team (the second was
+    taken for the first's, \"failed again\")."""
+    from tests.support.server import two_teams
+
+    teams = two_teams(tmp_path / "teams")
+    for f in teams.glob("*.toml"):
+        named = r'(?m)^name = "(Phase 4 Production Readiness|Offline Sync)"$'
+        f.write_text(re.sub(named, 'name = "Sprint 14"', f.read_text()))
+    server = make_server(SPRINTBOT_CONFIG=str(teams))
+    monkeypatch.setattr(bot_clock, "_failures", set())
+    today = datetime(2025, 11, 4, tzinfo=UTC).date()
+    with caplog.at_level(logging.WARNING, logger="bot.clock"):
+        for team in server.runtime.teams.all:
+            try:
+                raise RuntimeError(f"{team.id}'s own trouble")
+            except RuntimeError as exc:
+                bot_clock._failed(server.runtime.for_team(team), "daily-report", today, exc)
+    full = sorted(r.getMessage().split(":")[0] for r in caplog.records if r.exc_info)
+    assert full == ["mobile", "platform"]

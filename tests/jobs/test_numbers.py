@@ -274,3 +274,11 @@ def test_exactly_the_tolerance_above_a_lower_is_better_target_is_missed_not_degr
 ) -> None:
     metric = Metric(name="response_time", target=target, better="lower")
     assert metric_state(metric, value, tolerance=tolerance) is MetricState.MISSED
+
+
+def test_with_a_tolerance_of_0_any_miss_is_degraded() -> None:
+    """perf_tolerance = 0: a hair past the target is beyond it by more than 0 %."""
+    latency = Metric(name="p95_ms", target=5000, better="lower")
+    assert metric_state(latency, 5002, tolerance=0) is MetricState.DEGRADED
+    throughput = Metric(name="rps", target=10000, better="higher")
+    assert metric_state(throughput, 9996, tolerance=0) is MetricState.DEGRADED

@@ -99,12 +99,15 @@ def test_manual_score_change_snapshots(session: Session, example: Sprint) -> Non
         )
 
 
-@pytest.mark.parametrize(("text", "value"), [("70", 70), ("72.5%", 72.5), (" 0 ", 0)])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("70", 70), ("72.5%", 72.5), (" 0 ", 0), ("70.", 70), (".5", 0.5), ("100.0", 100)],
+)
 def test_parse_score(text: str, value: float) -> None:
     assert parse_score(text) == value
 
 
-@pytest.mark.parametrize("text", ["-1", "101", "seventy", ""])
+@pytest.mark.parametrize("text", ["-1", "101", "seventy", "", "-0", "1_00", "1e2", "0x10"])
 def test_parse_score_rejects(text: str) -> None:
     with pytest.raises(SprintError):
         parse_score(text)

@@ -148,3 +148,10 @@ def test_bad_lessons(kind: str | None, text: str, problem: str) -> None:
     with pytest.raises(SprintError) as refused:
         review.parse_lesson(kind, text)
     assert str(refused.value) == problem
+
+
+def test_a_goal_shown_at_its_target_is_met() -> None:
+    """Readiness 99.996 against 100 shows as 100 %: met, as health and every mark say (the
+    review said ":x: … target 100 %, achieved 100 %")."""
+    goal = review._goal("Production Readiness", 100.0, 99.996, "%")
+    assert goal["met"]

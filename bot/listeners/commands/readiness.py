@@ -49,7 +49,8 @@ def handle(
         answer = app.ready.derived(app.now(), "/readiness", lambda fig: _breakdown(app, fig))
         return BoltResponse(status=200, body=answer, headers=dict(JSON_HEADERS))
     elif verb == "set":
-        name, _, score_text = rest.strip().rpartition(" ")
+        # (`… 70 %`: the sign after a space is the score's)
+        name, _, score_text = rest.strip().removesuffix("%").strip().rpartition(" ")
         if not name or not score_text:
             raise SprintError("Give a component and a score: `/readiness set User Guides 70`.")
         score = parse_score(score_text)
