@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from pydantic import SecretStr
 
-from bot.settings import Settings, SettingsError, StartupError, build_settings
+from bot.settings import Settings, SettingsError, StartupError, build_settings, env_value
 from jobs.config import (
     ConfigError,
     Org,
@@ -223,7 +223,7 @@ def summarize_team(team: Team, *, now: datetime) -> list[str]:
         "  sprints:",
     ]
     if team.ingest_token_env:  # said (set or not), never shown
-        state = "set" if os.environ.get(team.ingest_token_env) else "not set"
+        state = "set" if env_value(team.ingest_token_env) else "not set"
         lines.insert(2, f"  API token of its own: ${team.ingest_token_env} ({state})")
     for s in team.sprints:
         info = s.sprint
@@ -310,11 +310,14 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     del args
     from sqlalchemy.exc import SQLAlchemyError
 
-    from storage.migrate import revisions, upgrade
+    from storage.migrate import behind_message, newer_than_shipped, revisions, upgrade
 
     logging.getLogger("alembic").setLevel(logging.INFO)
     with _database(settings, require_current=False) as db:
         try:
+            if newer_than_shipped(revisions(db.engine)[0]):  # (a release rolled back)
+                _fail(f"db upgrade: {behind_message(revisions(db.engine)[0])}")
+                return 1
             upgrade(settings.DATABASE_URL)
             current, _ = revisions(db.engine)
         except SQLAlchemyError as exc:

@@ -133,6 +133,8 @@ def run_doctor(
         check_database(checks, found)
         org = check_sprint_files(checks, found)
         slack = check_token(checks, found)
+        if found.SLACK_APP_TOKEN is not None:
+            check_app_token(checks, found)
         if slack is None:
             for what in ("scopes", "channels", "people"):
                 checks.skipped(what, "no working Slack token")
@@ -304,6 +306,28 @@ def check_token(checks: Checklist, settings: Settings) -> Slack | None:
     bot = str(answer.get("user") or "sprintbot")
     checks.passed(f"Slack token: accepted, the bot is @{bot} in {answer.get('team') or 'Slack'}")
     return Slack(client=client, bot=bot, granted=_granted(answer.headers))
+
+
+def check_app_token(checks: Checklist, settings: Settings) -> None:
+    """`apps.connections.open` with SLACK_APP_TOKEN: what Socket Mode connects with (the
+    URL it answers is not used: a connection opened by `web` or `run` takes its own)."""
+    client = make_client(settings.secret("SLACK_APP_TOKEN"), settings.SLACK_API_URL)
+    try:
+        client.apps_connections_open(app_token=settings.secret("SLACK_APP_TOKEN"))
+    except SlackApiError as exc:
+        checks.failed(
+            f"Socket Mode: Slack refused SLACK_APP_TOKEN ({exc.response.get('error')})",
+            f"generate an app-level token (xapp-…) with connections:write under Basic "
+            f"Information at {APPS}, and enable Socket Mode",
+        )
+        return
+    except (SlackClientError, OSError) as exc:
+        checks.failed(
+            f"Socket Mode: cannot reach Slack at {settings.SLACK_API_URL} ({exc})",
+            "check that this machine reaches Slack (proxy, firewall) and SLACK_API_URL",
+        )
+        return
+    checks.passed("Socket Mode: Slack accepts SLACK_APP_TOKEN")
 
 
 def _granted(headers: Mapping[str, Any]) -> frozenset[str] | None:

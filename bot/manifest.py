@@ -21,6 +21,8 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     # The burn-down chart (files_upload_v2 calls these two).
     "files.getUploadURLExternal": ("files:write",),
     "files.completeUploadExternal": ("files:write",),
+    # Socket Mode (doctor checks it): the app-level token's connections:write, no bot scope.
+    "apps.connections.open": (),
     "views.open": (),  # modals answer a trigger: no scope
     "views.update": (),
     "views.publish": (),  # App Home

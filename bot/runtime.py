@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -12,6 +11,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from starlette.applications import Starlette
 
@@ -20,14 +20,14 @@ from bot.app import create_app
 from bot.context import Contexts
 from bot.identity import BotAuthorize, TokenRejected
 from bot.outbox import PACE, SENDER_THREADS, OutboxWorker, Sender, make_client
-from bot.settings import Settings, SettingsError, StartupError
+from bot.settings import Settings, SettingsError, StartupError, env_value
 from bot.web import create_web_app
 from jobs.config import Org, Sprint, Team, load_org, sprint_to_serve
 from jobs.numbers import utcnow
 from jobs.ready import Ready, Refresher
 from jobs.teams import LegacyData, Teams, team_named
 from storage.db import Database
-from storage.migrate import revisions
+from storage.migrate import behind_message, revisions
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +50,7 @@ def open_database(settings: Settings, *, require_current: bool = True) -> Databa
         except SQLAlchemyError as exc:
             raise StartupError(f"DATABASE_URL: cannot connect ({exc.__class__.__name__})") from None
         if current != head:
-            raise StartupError(
-                f"the database is at revision {current or 'none'}, not {head}: "
-                "run `sprintbot db upgrade` first"
-            )
+            raise StartupError(behind_message(current))
     return db
 
 
@@ -161,7 +158,13 @@ class Runtime:
         handler = SocketModeHandler(
             self.bolt, self.settings.secret("SLACK_APP_TOKEN"), web_client=self.client
         )
-        handler.connect()  # type: ignore[no-untyped-call]  # slack-bolt leaves it unannotated
+        try:
+            handler.connect()  # type: ignore[no-untyped-call]  # slack-bolt: unannotated
+        except SlackApiError as exc:  # (apps.connections.open refused the app-level token)
+            raise StartupError(
+                f"SLACK_APP_TOKEN: Slack refused it ({exc.response.get('error')}): give an "
+                "app-level token (xapp-…) of this app with connections:write"
+            ) from None
         log.info("connected to Slack by Socket Mode")
         return handler
 
@@ -197,7 +200,7 @@ def build_runtime(
     logs.mask(  # the teams' own API tokens, read when asked (bot.web): never logged
         token
         for team in org.teams
-        if team.ingest_token_env and (token := os.environ.get(team.ingest_token_env))
+        if team.ingest_token_env and (token := env_value(team.ingest_token_env))
     )
     shared = open_database(settings)
     client = make_client(settings.secret("SLACK_BOT_TOKEN"), settings.SLACK_API_URL)

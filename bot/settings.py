@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -125,6 +126,27 @@ class Settings(BaseSettings):
         if not isinstance(value, SecretStr) or not value.get_secret_value().strip():
             raise SettingsError(f"{name} is not set; it is needed to talk to Slack")
         return value.get_secret_value()
+
+
+def env_value(name: str) -> str | None:
+    """A value the environment or `.env` gives `name` (the environment first, as Settings
+    reads them): for variables a sprint file names, such as a team's own API token."""
+    if name in os.environ:
+        return os.environ[name]
+    path = os.path.abspath(".env")
+    try:
+        changed = os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+    return _env_file(path, changed).get(name) or None
+
+
+@functools.lru_cache(maxsize=4)
+def _env_file(path: str, changed: int) -> dict[str, str | None]:  # noqa: ARG001 - the key
+    """The `.env` at `path` as it was when last `changed` (read once per change)."""
+    from dotenv import dotenv_values
+
+    return dict(dotenv_values(path, encoding="utf-8"))
 
 
 def build_settings(**overrides: object) -> Settings:

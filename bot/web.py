@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import tempfile
 import threading
@@ -28,7 +27,7 @@ from starlette.routing import Route
 from bot import metrics
 from bot.acks import answered_from_memory
 from bot.context import AppContext, Contexts
-from bot.settings import Settings
+from bot.settings import Settings, env_value
 from jobs import figures, history, numbers, quarantine, retention, tests_history
 from jobs.config import Sprint, Team
 from jobs.errors import SprintError
@@ -223,7 +222,7 @@ class Routes:
             return []
         found = []
         for team in self.contexts.teams.all:
-            secret = os.environ.get(team.ingest_token_env) if team.ingest_token_env else None
+            secret = env_value(team.ingest_token_env) if team.ingest_token_env else None
             if secret:
                 found.append((team, secret))
         return found

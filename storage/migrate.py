@@ -61,6 +61,25 @@ def revisions(engine: Engine) -> tuple[str | None, str]:
     return current, HEAD
 
 
+def newer_than_shipped(current: str | None) -> bool:
+    """Whether a database's revision is past the newest this release ships (a newer
+    release migrated it; revisions are numbered "0001", "0002", …)."""
+    return current is not None and current.isdigit() and current > HEAD
+
+
+def behind_message(current: str | None) -> str:
+    """What to do about a database not at `HEAD`: one line."""
+    if newer_than_shipped(current):
+        return (
+            f"the database is at revision {current}, newer than this sprintbot's {HEAD}: "
+            "run the release that migrated it"
+        )
+    return (
+        f"the database is at revision {current or 'none'}, not {HEAD}: "
+        "run `sprintbot db upgrade` first"
+    )
+
+
 def alembic_head() -> str | None:
     """The newest revision as Alembic reads the migrations (what `HEAD` must say)."""
     from alembic.script import ScriptDirectory
