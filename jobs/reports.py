@@ -393,9 +393,10 @@ def daily_report(
     fig = fig or figures.compute(session=session, sprint=sprint, at=now)
     today = fig.today
     yesterday = today - timedelta(days=1)
-    # The days since the last report's day (a Monday's: Friday to Sunday; on the sprint's
-    # first day, or every day a workday: yesterday). Reports run on workdays, as standups.
-    since = standups.last_standup_day(sprint, before=today) or yesterday
+    # The days since the last report's day (a Monday's: Friday to Sunday, the sprint's
+    # first Monday's too, after a sprint that ended on Friday; every day a workday:
+    # yesterday). Reports run on workdays, as standups.
+    since = standups.last_workday(sprint, before=today) or yesterday
     covered = [x for x in fig.days if since <= x.date <= yesterday]
     y_start, y_end = day_bounds(sprint, since)[0], day_bounds(sprint, yesterday)[1]
     reports = queries.reports_between(session=session, start=y_start, end=y_end, branch=info.branch)

@@ -293,6 +293,16 @@ def expected_on(sprint: Sprint, day: date) -> bool:
     return info.start <= day <= info.end and is_workday(sprint, day)
 
 
+def last_workday(sprint: Sprint, before: date) -> date | None:
+    """The latest of the team's workdays in the week before `before`, in this sprint or
+    the one before it (None: no workday in the week)."""
+    for back in range(1, 8):
+        day = before - timedelta(days=back)
+        if is_workday(sprint, day):
+            return day
+    return None
+
+
 def last_standup_day(sprint: Sprint, before: date) -> date | None:
     """The latest local date before `before` a standup was asked for (None: none yet)."""
     day = min(before - timedelta(days=1), sprint.sprint.end)

@@ -209,3 +209,31 @@ def test_between_sprints_the_bot_says_none_runs_and_posts_nothing_daily(
         assert said == f"{job}: no sprint running; the next starts on 2025-11-17; nothing posted"
     server.runtime.sender.drain()
     assert len(posts(server)) == before
+
+
+def test_the_first_report_of_a_sprint_covers_the_days_since_the_last_workday(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """Phase 5 starts on a Monday, Phase 4 having ended the Tuesday before: regressions CI
+    found on the Friday between them are in Phase 5's first report ("Since Fri …"), not in
+    none (it covered Sunday alone)."""
+    teams = tmp_path / "teams"
+    shutil.copytree(TEAMS, teams)
+    platform = teams / "platform.toml"
+    platform.write_text(platform.read_text().replace("start = 2025-11-12", "start = 2025-11-17"))
+    server = make_server(SPRINTBOT_CONFIG=str(teams))
+    names = [f"orchestration/test_{n}" for n in range(3)]
+    ci(server, dict.fromkeys(names, P), "wed", datetime(2025, 11, 12, 20, tzinfo=UTC))
+    ci(server, dict.fromkeys(names, F), "fri", datetime(2025, 11, 14, 20, tzinfo=UTC))
+    at(server, datetime(2025, 11, 17, 14, tzinfo=UTC))  # Monday 9:00 New York, day 1
+    team = server.runtime.teams.get("platform")
+    assert team is not None
+    assert bot_clock.run_job(server.runtime, "daily-report", team=team).endswith("posted")
+    server.runtime.sender.drain()
+    [report] = [
+        text_of(c)
+        for c in server.slack.calls_to("chat.postMessage")
+        if "Daily report" in c.args.get("text", "")
+    ]
+    assert "*Since Fri 2025-11-14 (3 days)*: 1 CI run(s), 1 report(s)" in report, report
+    assert "• Regressed: 3" in report, report
