@@ -8,10 +8,10 @@ import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.e2e.test_teams_home import buttons, published
 from tests.support.e2e import home_opened
 from tests.support.listeners import listeners_done
 from tests.support.server import ROOT, Server
@@ -27,16 +27,6 @@ def org(make_server: Callable[..., Server], tmp_path: Path) -> Server:
     server = make_server(SPRINTBOT_CONFIG=str(tmp_path / "teams"))
     server.clock.at = NOW
     return server
-
-
-def published(server: Server) -> list[dict[str, Any]]:
-    listeners_done()
-    server.runtime.sender.drain()
-    return [c.args["view"] for c in server.slack.calls_to("views.publish")]
-
-
-def buttons(view: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
 
 def test_home_of_someone_in_a_team_by_channel_membership_offers_that_team(org: Server) -> None:

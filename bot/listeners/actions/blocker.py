@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
-from sqlmodel import Session
 
 from bot.blocks.blockers import blocker_form, resolve_form
 from bot.context import AppContext
@@ -17,31 +15,16 @@ from bot.people import directory
 from bot.routing import with_team
 from jobs import blockers
 from jobs.blockers import BlockerField
-from jobs.config import Sprint
-from jobs.permissions import Directory
 from storage.models import Blocker
 
 Listener = Callable[[Ack, dict[str, Any], BoltContext, WebClient], None]
 
 
-class Change(Protocol):
-    """What a button does to its blocker at once (`blockers.take_ownership`, ...)."""
-
-    def __call__(
-        self,
-        *,
-        session: Session,
-        sprint: Sprint,
-        blocker_id: int,
-        user_id: str,
-        now: datetime,
-        directory: Directory,
-    ) -> Blocker: ...
-
-
-def _button(change: Change) -> Listener:
-    """The listener of a button that changes its blocker: the rule and the steps are
-    `change`'s, a refusal goes to the error handler."""
+def _button(change: Callable[..., Blocker], **read: Callable[[dict[str, Any]], object]) -> Listener:
+    """The listener of a button that changes its blocker (`blockers.take_ownership`, ...,
+    called with the session, sprint, blocker id, user, now and directory): the rule and
+    the steps are `change`'s, a refusal goes to the error handler; `read` names what more
+    it takes from the click (Escalate now: the step its message showed)."""
 
     def on_click(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         app: AppContext = context["app"]
@@ -53,6 +36,7 @@ def _button(change: Change) -> Listener:
                 user_id=body["user"]["id"],
                 now=app.now(),
                 directory=directory(client),
+                **{name: take(body) for name, take in read.items()},
             )
         ack()
 
@@ -60,22 +44,8 @@ def _button(change: Change) -> Listener:
 
 
 on_ack = _button(blockers.take_ownership)
-
-
-def on_escalate(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """ "Escalate now": the step after the one its message showed, once."""
-    app: AppContext = context["app"]
-    with app.write() as session:
-        blockers.escalate_now(
-            session=session,
-            sprint=app.sprint,
-            blocker_id=button_int(body),
-            user_id=body["user"]["id"],
-            now=app.now(),
-            directory=directory(client),
-            shown=button_step(body),
-        )
-    ack()
+# The step after the one its message showed, once (a second click on it is refused).
+on_escalate = _button(blockers.escalate_now, shown=button_step)
 
 
 def on_resolve(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
