@@ -17,7 +17,7 @@ import pytest
 from bot.cli import main
 from storage.migrate import HEAD, upgrade
 from tests.support.fakeslack import FakeSlack
-from tests.support.server import free_port, process_env
+from tests.support.server import free_port, process_env, web_process
 
 ROOT = Path(__file__).resolve().parents[2]
 SPRINTBOT = [sys.executable, "-m", "bot.cli"]
@@ -224,10 +224,6 @@ def test_a_teams_own_token_in_env_file_is_read_like_any_setting(
 def test_the_api_takes_a_teams_own_token_from_env_file(
     tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
-    import contextlib
-    import time
-
-    import httpx
 
     from tests.support import httpc
 
@@ -238,33 +234,10 @@ def test_the_api_takes_a_teams_own_token_from_env_file(
     env["SPRINTBOT_CONFIG"] = str(teams)
     env.pop("SPRINTBOT_INGEST_TOKEN", None)
     env.pop("PLATFORM_TOKEN", None)
-    subprocess.run(
-        [*SPRINTBOT, "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, check=True
-    )
-    proc = subprocess.Popen(
-        [*SPRINTBOT, "web"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpc.get(f"{base}/healthz", timeout=1).status_code in (200, 503):
-                    break
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            assert time.monotonic() < deadline, "web did not come up"
-            time.sleep(0.1)
+    with web_process(env, tmp_path) as web:
         resp = httpc.get(
-            f"{base}/api/v1/sprint",
+            f"{web.base}/api/v1/sprint",
             headers={"Authorization": "Bearer platform-ci-token-123"},
             timeout=10,
         )
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=15)
     assert resp.status_code == 200, resp.text

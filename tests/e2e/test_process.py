@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
-from tests.support import httpc
 from tests.support.fakeslack import FakeSlack
 from tests.support.server import (
     BOT_TOKEN,
     SIGNING_SECRET,
     free_port,
     process_env,
+    web_process,
 )
 from tests.support.slack import slash
 
@@ -37,36 +33,8 @@ def _outward_address() -> str | None:
 
 def test_web_process_serves_slack_and_health(tmp_path: Path, fake_slack: FakeSlack) -> None:
     port = free_port()
-    env = process_env(tmp_path, fake_slack, port)
-    upgrade = subprocess.run(
-        [*SPRINTBOT, "db", "upgrade"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert upgrade.returncode == 0, upgrade.stderr
-    proc = subprocess.Popen(
-        [*SPRINTBOT, "web"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpc.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            assert time.monotonic() < deadline, "web did not come up"
-            time.sleep(0.1)
-        resp = slash(base, "/readiness")
+    with web_process(process_env(tmp_path, fake_slack, port), tmp_path) as web:
+        resp = slash(web.base, "/readiness")
         assert resp.status_code == 200
         assert resp.json()["blocks"][0]["text"]["text"] == "Readiness 71.55 % — target 85 %"
         # The start-up token check learned who the bot is; requests do not ask again.
@@ -77,11 +45,8 @@ def test_web_process_serves_slack_and_health(tmp_path: Path, fake_slack: FakeSla
             with socket.socket() as probe:
                 probe.settimeout(2)
                 assert probe.connect_ex((outward, port)) != 0
-    finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=15)
-    assert proc.returncode in (0, -15), out
-    assert BOT_TOKEN not in out and SIGNING_SECRET not in out
+    assert web.proc.returncode in (0, -15), web.out
+    assert BOT_TOKEN not in web.out and SIGNING_SECRET not in web.out
 
 
 def test_a_process_at_rest_does_not_load_the_chart_library() -> None:

@@ -3,20 +3,25 @@ server record, and running many callers at once."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import uvicorn
 
 from bot.runtime import Runtime
 from bot.settings import Settings, build_settings
+from tests.support import httpc
 from tests.support.fakeslack import FakeSlack
 
 T = TypeVar("T")
@@ -137,6 +142,54 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@dataclass
+class WebProcess:
+    """A `sprintbot web` a test started: its address, and all it printed once stopped."""
+
+    base: str
+    proc: subprocess.Popen[str]
+    out: str = ""
+
+
+@contextlib.contextmanager
+def web_process(env: dict[str, str], cwd: Path) -> Iterator[WebProcess]:
+    """`sprintbot db upgrade`, then `sprintbot web` on env's PORT, yielded once /healthz
+    answers (200, or 503 with no clock beside it); stopped after, what it printed kept."""
+    command = [sys.executable, "-m", "bot.cli"]
+    upgrade = subprocess.run(
+        [*command, "db", "upgrade"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert upgrade.returncode == 0, upgrade.stderr
+    proc = subprocess.Popen(
+        [*command, "web"],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    web = WebProcess(base=f"http://127.0.0.1:{env['PORT']}", proc=proc)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpc.get(f"{web.base}/healthz", timeout=1).status_code in (200, 503):
+                    break
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            assert time.monotonic() < deadline, "web did not come up"
+            time.sleep(0.1)
+        yield web
+    finally:
+        proc.terminate()
+        web.out, _ = proc.communicate(timeout=15)
 
 
 def process_env(tmp_path: Path, fake: FakeSlack, port: int) -> dict[str, str]:
