@@ -43,12 +43,13 @@ def test_home_of_someone_in_a_team_by_channel_membership_offers_that_team(org: S
     assert [b["text"]["text"] for b in buttons(view)] == ["Show Mobile Apps"]
 
 
+@pytest.mark.parametrize("next_start", ["2025-11-12", "2025-12-01"])
 def test_a_standup_opened_on_a_sprints_last_evening_and_sent_after_midnight_counts(
-    make_server: Callable[..., Server], tmp_path: Path
+    make_server: Callable[..., Server], tmp_path: Path, next_start: str
 ) -> None:
     """Alice opens /standup at 23:50 on Phase 4's last day (2025-11-11, New York) and sends
-    it at 00:05, when Phase 5 has started: as on any other evening of a sprint, her answer
-    counts for the day the form was opened for, in the sprint it belongs to."""
+    it at 00:05, when Phase 5 has started (or weeks before it does): as on any other evening
+    of a sprint, her answer counts for the day the form was opened for, in its sprint."""
     import json
 
     from sqlmodel import select
@@ -57,6 +58,8 @@ def test_a_standup_opened_on_a_sprints_last_evening_and_sent_after_midnight_coun
     from tests.support.e2e import ANSWER, opened, submit
 
     shutil.copytree(TEAMS, tmp_path / "teams")
+    f = tmp_path / "teams" / "platform.toml"
+    f.write_text(f.read_text().replace("start = 2025-11-12", f"start = {next_start}"))
     server = make_server(SPRINTBOT_CONFIG=str(tmp_path / "teams"))
     server.clock.at = datetime(2025, 11, 12, 4, 50, tzinfo=UTC)  # Tue 23:50 NY, Phase 4 day 14
     slash(server.url, "/standup", "platform", user_id="U0ALICE")

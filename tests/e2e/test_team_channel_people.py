@@ -5,7 +5,6 @@ deactivated mid-sprint leaves by the next morning."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -143,47 +142,6 @@ def test_a_github_app_known_as_an_app_is_not_missing_in_an_on_demand_report(
 
 
 # ---- a standup form of a sprint's last evening, the next sprint weeks away ----
-
-
-def test_last_evening_form_with_the_next_sprint_weeks_away_counts(
-    make_server: Callable[..., Server], tmp_path: Path
-) -> None:
-    """As test_org_edges' last-evening test, but Phase 5 starts on 2025-12-01 (a gap of
-    weeks): Alice's form opened at 23:50 on Phase 4's last day and sent at 00:05 counts for
-    that day."""
-    from sqlmodel import select
-
-    from storage.models import Standup
-    from tests.support.e2e import ANSWER, opened, submit
-
-    shutil.copytree(TEAMS, tmp_path / "teams")
-    f = tmp_path / "teams" / "platform.toml"
-    f.write_text(f.read_text().replace("start = 2025-11-12", "start = 2025-12-01"))
-    server = make_server(SPRINTBOT_CONFIG=str(tmp_path / "teams"))
-    server.clock.at = datetime(2025, 11, 12, 4, 50, tzinfo=UTC)  # Tue 23:50 NY, day 14
-    slash(server.url, "/standup", "platform", user_id="U0ALICE")
-    meta = json.loads(opened(server)[-1]["private_metadata"])
-    assert meta["day"] == "2025-11-11"
-    server.clock.at = datetime(2025, 11, 12, 5, 5, tzinfo=UTC)  # Wed 00:05 NY, between sprints
-    resp = submit(
-        server,
-        "U0ALICE",
-        metadata=meta,
-        **{**ANSWER, "components_improved": ["Task Orchestration"], "current_blockers": ""},
-    )
-    assert resp.status_code == 200
-    assert resp.text == "", resp.text
-    team = server.runtime.teams.get("platform")
-    assert team is not None
-    phase4 = server.runtime.teams.scope(team, team.sprints[0])
-    with server.runtime.contexts.db.scoped(phase4).read() as s:
-        assert [r.day.isoformat() for r in s.exec(select(Standup))] == ["2025-11-11"]
-
-
-# ---- the 9:00 Home refresh keeps a button to a team the user has left ----
-
-
-# ---- users.info read once per process: an account deactivated later stays a participant ----
 
 
 def test_an_account_deactivated_mid_sprint_is_left_out_of_the_next_days_report(
