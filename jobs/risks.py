@@ -185,10 +185,18 @@ def update(
     fields: RiskFields,
     user_id: str,
     now: datetime,
+    opened_on: str | None = None,
 ) -> Risk:
-    """Edit a risk; a status change is posted in the team channel and kept as history."""
+    """Edit a risk; a status change is posted in the team channel and kept as history.
+    `opened_on`: the edit its form was opened on (its `updated_at`); after another since,
+    SprintError: saving it would put back what the other changed."""
     _check(fields)
     risk = get(session=session, risk_id=risk_id)
+    if opened_on is not None and opened_on != risk.updated_at.isoformat():
+        raise SprintError(
+            f"{risk.code} was changed since you opened this form: saving it would undo that. "
+            f"Copy what you wrote, close the form and open `/risk update {risk.code}` again."
+        )
     old_status = risk.status
     before = {f: getattr(risk, f) for f in figures.RISK_FIELDS}
     risk.description = fields.description.strip()

@@ -99,7 +99,10 @@ def risk_form(risk: Risk | None = None) -> dict[str, Any]:
         title=f"Edit {code(risk)}" if risk else "Add a risk",
         submit="Save",
         close="Cancel",
-        private_metadata=json.dumps({"risk": risk.id if risk else None}),
+        # The edit it was opened on: a save after someone else's is refused (`risks.update`).
+        private_metadata=json.dumps(
+            {"risk": risk.id, "as_of": risk.updated_at.isoformat()} if risk else {"risk": None}
+        ),
         blocks=[
             _text(RiskField.DESCRIPTION, "Risk", risk.description if risk else None),
             _select(RiskField.IMPACT, "Impact", LEVELS, risk.impact if risk else "Medium"),

@@ -3,6 +3,7 @@ and kept as history, links from blockers."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -143,3 +144,23 @@ def sprint_items(server: Server) -> list[dict[str, Any]]:
     ).json()
     items: list[dict[str, Any]] = body["risks"]["items"]
     return items
+
+
+def test_a_form_opened_before_another_edit_does_not_undo_it(server: Server) -> None:
+    """Two people open R-001's form; one marks it Mitigated; the other, who only fixed a
+    typo, saves: that put Active back (announced as a fresh change). It is refused on top
+    of the form, which stays as typed, and the risk stays Mitigated."""
+    at(server, T0)
+    assert view_submit(server, "risk", "U0PM", risk_values()).text == ""
+    slash(server.url, "/risk", "update R-001", user_id="U0PM")
+    slash(server.url, "/risk", "update R-001", user_id="U0ANA")
+    first, second = (json.loads(v["private_metadata"]) for v in opened(server, 2)[-2:])
+    at(server, T0 + timedelta(minutes=5))
+    mitigated = risk_values(status="Mitigated")
+    assert view_submit(server, "risk", "U0PM", mitigated, first).text == ""
+    typo = risk_values(description="Test fixes introduce regresions, fixed typo")
+    late = view_submit(server, "risk", "U0ANA", typo, second).json()
+    assert late["response_action"] == "push"
+    assert "R-001 was changed since you opened this form" in json.dumps(late["view"])
+    with server.runtime.db.session() as s:
+        assert s.exec(select(Risk)).one().status == "Mitigated"

@@ -27,7 +27,8 @@ def on_save(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltC
         status=str(values.get(RiskField.STATUS) or ""),
     )
     FieldErrors.raise_any(risks.field_errors(fields))
-    risk_id = json.loads(view.get("private_metadata") or "{}").get("risk")
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    risk_id, as_of = metadata.get("risk"), metadata.get("as_of")
     try:
         with app.write() as session:
             if risk_id:
@@ -38,6 +39,7 @@ def on_save(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltC
                     fields=fields,
                     user_id=body["user"]["id"],
                     now=app.now(),
+                    opened_on=as_of if isinstance(as_of, str) else None,
                 )
             else:
                 risks.create(

@@ -128,7 +128,11 @@ def test_the_risk_form_edits_a_risk_prefilled() -> None:
     risk = a_risk(3, "Mitigated", mitigation="add a lease", owner="U0ANA")
     view = risk_form(risk)
     assert view["title"]["text"] == "Edit R-003"
-    assert json.loads(view["private_metadata"]) == {"risk": 3}
+    # With the edit it was opened on: a save after another edit is refused.
+    assert json.loads(view["private_metadata"]) == {
+        "risk": 3,
+        "as_of": risk.updated_at.isoformat(),
+    }
     inputs = {b["block_id"]: b["element"] for b in view["blocks"]}
     assert inputs[RiskField.DESCRIPTION]["initial_value"] == "risk 3"
     assert inputs[RiskField.MITIGATION]["initial_value"] == "add a lease"
