@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, select
 
-from storage.db import Database, normalize_url
+from storage.db import Database, make_engine, normalize_url
 from storage.migrate import HEAD, alembic_head, downgrade, revisions, upgrade
 from storage.models import Blocker, MetricSample
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TABLES = {
     "test_report",
@@ -87,3 +92,55 @@ def test_postgres_urls_map_to_psycopg3() -> None:
 def test_head_is_the_newest_migration() -> None:
     # Processes check their database against HEAD without importing Alembic.
     assert alembic_head() == HEAD
+
+
+def _migrations_of(commit: str, into: Path) -> Path:
+    """storage/migrations as they were at `commit`, read with `git show` (nothing checked
+    out); skipped where this is no clone with its history."""
+    listed = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", commit, "storage/migrations/"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listed.returncode != 0 or not listed.stdout:
+        pytest.skip("needs the git history")
+    for name in listed.stdout.split():
+        if name.endswith((".py", ".mako")):
+            target = into / name.removeprefix("storage/migrations/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shown = subprocess.run(
+                ["git", "show", f"{commit}:{name}"],  # noqa: S607
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            target.write_text(shown.stdout, encoding="utf-8")
+    return into
+
+
+@pytest.mark.parametrize("commit", ["7e96cde", "fc8b06b"])
+def test_a_database_an_earlier_0005_migrated_is_completed(tmp_path: Path, commit: str) -> None:
+    """0005 was extended after it first shipped (fc8b06b: event.team_id and the teams'
+    request keys; then sprint.listed and sprint.outcome). A database the earlier 0005
+    migrated is stamped 0005: `db upgrade` ran 0006 on and said it was current, and every
+    start failed ("cannot record the teams": no column sprint.listed). 0014 completes it."""
+    from alembic import command
+    from alembic.config import Config
+
+    old = _migrations_of(commit, tmp_path / "migrations")
+    url = f"sqlite:///{tmp_path}/old.db"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(old))
+    cfg.set_main_option("sqlalchemy.url", url)
+    command.upgrade(cfg, "head")  # what that sprintbot made: revision 0005
+    upgrade(url)  # `sprintbot db upgrade` now
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, SQLModel.metadata) == []
+    finally:
+        engine.dispose()
