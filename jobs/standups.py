@@ -304,13 +304,11 @@ def last_workday(sprint: Sprint, before: date) -> date | None:
 
 
 def last_standup_day(sprint: Sprint, before: date) -> date | None:
-    """The latest local date before `before` a standup was asked for (None: none yet)."""
-    day = min(before - timedelta(days=1), sprint.sprint.end)
-    while day >= sprint.sprint.start:
-        if is_workday(sprint, day):
-            return day
-        day -= timedelta(days=1)
-    return None
+    """The latest local date before `before` a standup was asked for (None: none yet): the
+    last workday, within the sprint."""
+    info = sprint.sprint
+    day = last_workday(sprint, min(before, info.end + timedelta(days=1)))
+    return day if day is not None and day >= info.start else None
 
 
 def day_key(day: date) -> str:
