@@ -14,33 +14,6 @@ from tests.support.server import Server
 from tests.support.slack import slash
 
 
-def test_review_after_the_end_counts_blockers_the_outcome_does_not(server: Server) -> None:
-    """A blocker resolved after the sprint ended is the next sprint's business: the ended
-    sprint's outcome (`GET /api/v1/sprints`) leaves it out, but `/sprint review` posted
-    after the end counts it, so the two surfaces disagree on the same ended sprint."""
-    at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
-    post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
-    slash(server.url, "/blocker", "P1 Memory Management: leak in cache", user_id="U0DEV")
-    at(server, datetime(2025, 10, 30, 14, tzinfo=UTC))
-    slash(server.url, "/blocker", "resolve B-001 freed the cache", user_id="U0DEV")
-    at(server, datetime(2025, 11, 10, 14, tzinfo=UTC))
-    slash(server.url, "/blocker", "P1 Memory Management: second leak", user_id="U0DEV")
-    # The sprint's last day is 11 Nov (New York); two days after it ended:
-    at(server, datetime(2025, 11, 14, 15, tzinfo=UTC))
-    slash(server.url, "/blocker", "resolve B-002 fixed later", user_id="U0DEV")
-    listeners_done()
-    [listed] = api(server, "/api/v1/sprints").json()["sprints"]
-    outcome = listed["outcome"]
-    assert listed["status"] == "ended"
-    assert outcome["blockers_resolved"] == 1
-    slash(server.url, "/sprint", "review", user_id="U0DEV")
-    [review] = wait_status_posts(server, 1)
-    text = text_of(review)
-    shown = re.search(r"\*Blockers resolved \((\d+)\)\*", text)
-    assert shown is not None, text
-    assert int(shown[1]) == outcome["blockers_resolved"], text
-
-
 def _blockers_across_the_end(server: Server) -> None:
     at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
     post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
@@ -52,6 +25,23 @@ def _blockers_across_the_end(server: Server) -> None:
     at(server, datetime(2025, 11, 14, 15, tzinfo=UTC))  # the sprint ended on 12 Nov 00:00
     slash(server.url, "/blocker", "resolve B-002 fixed later", user_id="U0DEV")
     listeners_done()
+
+
+def test_review_after_the_end_counts_blockers_the_outcome_does_not(server: Server) -> None:
+    """A blocker resolved after the sprint ended is the next sprint's business: the ended
+    sprint's outcome (`GET /api/v1/sprints`) leaves it out, but `/sprint review` posted
+    after the end counts it, so the two surfaces disagree on the same ended sprint."""
+    _blockers_across_the_end(server)
+    [listed] = api(server, "/api/v1/sprints").json()["sprints"]
+    outcome = listed["outcome"]
+    assert listed["status"] == "ended"
+    assert outcome["blockers_resolved"] == 1
+    slash(server.url, "/sprint", "review", user_id="U0DEV")
+    [review] = wait_status_posts(server, 1)
+    text = text_of(review)
+    shown = re.search(r"\*Blockers resolved \((\d+)\)\*", text)
+    assert shown is not None, text
+    assert int(shown[1]) == outcome["blockers_resolved"], text
 
 
 def test_tracker_after_the_end_lists_a_blocker_both_open_and_resolved(server: Server) -> None:

@@ -331,30 +331,26 @@ def test_mondays_thread_lists_every_change_since_friday(
     """With mon-fri workdays, Monday's report counts the changes since Friday ("Since Fri
     2025-10-31 (3 days)", "Regressed: 12", the first 10 named), and the whole lists in its
     thread are of the same days (they were of Sunday alone, with no test in them)."""
-    from urllib.parse import urlencode
-
-    from tests.support import httpc
-    from tests.support.e2e import AUTH, text_of
-    from tests.support.reports import report
+    from tests.e2e.test_next_sprint import ci
 
     server = make_server(SPRINTBOT_CONFIG=str(org(tmp_path)))
     scheduler = scheduler_of(server)
-
-    def ci(statuses: dict[str, str], run: str, when: datetime) -> None:
-        clock.at = when
-        query = {"team": "east", "run": run, "at": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
-        resp = httpc.post(
-            f"{server.url}/api/v1/test-runs?{urlencode(query)}",
-            content=report(statuses),
-            headers=AUTH,
-            timeout=30,
-        )
-        assert resp.status_code == 201, resp.text
-
     names = [f"swarm/test_{n:02d}" for n in range(12)]
-    ci(dict.fromkeys(names, "passed"), "thu", datetime(2025, 10, 30, 20, tzinfo=UTC))
+    ci(
+        server,
+        dict.fromkeys(names, "passed"),
+        "thu",
+        datetime(2025, 10, 30, 20, tzinfo=UTC),
+        "east",
+    )
     fire(scheduler, clock, datetime(2025, 10, 31, 13, tzinfo=UTC))  # Fri 9:00 EDT
-    ci(dict.fromkeys(names, "failed"), "fri", datetime(2025, 10, 31, 20, tzinfo=UTC))
+    ci(
+        server,
+        dict.fromkeys(names, "failed"),
+        "fri",
+        datetime(2025, 10, 31, 20, tzinfo=UTC),
+        "east",
+    )
     fire(scheduler, clock, datetime(2025, 11, 3, 14, tzinfo=UTC))  # Mon 9:00 EST
     server.runtime.sender.drain()
     sent = server.slack.calls_to("chat.postMessage")

@@ -55,10 +55,12 @@ def org(make_server: Callable[..., Server], tmp_path: Path) -> Server:
     return make_server(SPRINTBOT_CONFIG=str(tmp_path / "teams"))
 
 
-def ci(server: Server, statuses: dict[str, str], run: str, when: datetime) -> None:
-    """A JUnit report of `orchestration/name` → status from platform's CI, received `when`."""
+def ci(
+    server: Server, statuses: dict[str, str], run: str, when: datetime, team: str = "platform"
+) -> None:
+    """A JUnit report of `area/name` → status from `team`'s CI, received `when`."""
     at(server, when)
-    query = {"team": "platform", "run": run, "at": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    query = {"team": team, "run": run, "at": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
     resp = httpc.post(
         f"{server.url}/api/v1/test-runs?{urlencode(query)}",
         content=report(statuses),
