@@ -22,16 +22,18 @@ the thread's replies.
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import logging
+import math
 import random
 import re
 import smtplib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.error import URLError
 
@@ -117,7 +119,13 @@ EVENT_TYPE = "sprintbot_outbox"  # the message metadata type that carries the ou
 NETWORK = "network: "  # the request never reached Slack
 UNCERTAIN = "uncertain: "  # the request may have reached Slack: look before posting again
 SERVER = "HTTP 5"  # Slack answered 5xx
-OUTAGE = (NETWORK, UNCERTAIN, SERVER)
+REFUSED_TOKEN = "token: "  # noqa: S105  (a last_error prefix: Slack refused the bot token)
+OUTAGE = (NETWORK, UNCERTAIN, SERVER, REFUSED_TOKEN)
+# In last_error where Slack (or a proxy) named its wait in Retry-After: such a row keeps
+# it, even when other messages get through again meanwhile.
+ASKED_TO_WAIT = "[Slack asked to wait "
+# A Retry-After beyond this is taken as this (a day; past it a timedelta could overflow).
+LONGEST_ASKED_WAIT = timedelta(days=1)
 WAITING = "waiting for "
 
 # Slack's error codes that a later attempt can cure.
@@ -129,6 +137,22 @@ TRANSIENT_ERRORS = frozenset(
         "fatal_error",
         "internal_error",
         "request_timeout",
+    }
+)
+# Slack's answers that refuse the bot token, not the message: a token rotated or revoked,
+# the app reinstalled, its bot user deactivated, a scope an upgrade added before the
+# workspace reinstalled the app. The message waits for a working token (backing off to
+# MAX_BACKOFF, and at once when another message gets through) instead of failing for good;
+# /healthz turns 503 once it has waited SPRINTBOT_HEALTH_MAX_AGE.
+TOKEN_ERRORS = frozenset(
+    {
+        "not_authed",
+        "invalid_auth",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "missing_scope",
+        "not_allowed_token_type",
     }
 )
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
@@ -172,7 +196,9 @@ class ShortRateLimitRetryHandler(RateLimitErrorRetryHandler):
             if name.lower() == "retry-after":
                 value = values[0] if isinstance(values, list) else values
                 try:
-                    return int(value) <= self.max_wait
+                    # (slack-sdk sleeps int(value) plus a fraction: a whole number of
+                    # seconds, not negative; anything else goes back to the outbox.)
+                    return 0 <= int(value) <= self.max_wait
                 except (TypeError, ValueError):
                     return False
         return True
@@ -191,9 +217,45 @@ class SafeServerErrorRetryHandler(ServerErrorRetryHandler):
         error: Exception | None = None,
     ) -> bool:
         method = request.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-        if method in UNSAFE_METHODS:
+        if method in UNSAFE_METHODS or _asks_to_wait(response):
             return False
         return super()._can_retry(state=state, request=request, response=response, error=error)
+
+
+def retry_after(headers: Mapping[str, Any], *, now: datetime) -> timedelta | None:
+    """The wait a Retry-After header names: seconds (a fraction too) or an HTTP date; None
+    when absent or unreadable (the back-off decides then). Never negative, at most
+    LONGEST_ASKED_WAIT."""
+    for name, values in headers.items():
+        if str(name).lower() != "retry-after":
+            continue
+        text = str(values[0] if isinstance(values, list) and values else values).strip()
+        try:
+            seconds = float(text)
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                return None
+            when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+            seconds = (when - now).total_seconds()
+        if math.isnan(seconds):
+            return None
+        return min(timedelta(seconds=max(min(seconds, 1e9), 0.0)), LONGEST_ASKED_WAIT)
+    return None
+
+
+def _asks_to_wait(response: HttpResponse | None) -> bool:
+    """Whether a 5xx answer names a wait longer than the client may sleep through."""
+    if response is None:
+        return False
+    wait = retry_after(response.headers, now=datetime.now(UTC))
+    return wait is not None and wait.total_seconds() > INLINE_RETRY_AFTER
+
+
+def _asked(wait: timedelta | None) -> str:
+    """What last_error adds where Slack named its wait."""
+    return f" {ASKED_TO_WAIT}{wait.total_seconds():g} s]" if wait is not None else ""
 
 
 def make_client(
@@ -275,7 +337,12 @@ class LostClaim(Exception):
 
 
 class LookupUnavailable(Exception):
-    """Slack could not be asked whether an uncertain post arrived; ask again later."""
+    """Slack could not be asked whether an uncertain post arrived; ask again later (not
+    before `wait`, where Slack named one)."""
+
+    def __init__(self, reason: str, *, wait: timedelta | None = None) -> None:
+        super().__init__(reason)
+        self.wait = wait
 
 
 def _slack_error(exc: SlackApiError) -> tuple[int, str]:
@@ -456,7 +523,8 @@ class Sender:
         try:
             response = self._post(claim, args, result)
         except LookupUnavailable as exc:
-            self._retry(claim, self._uncertain_error(claim, str(exc)), result)
+            error = self._uncertain_error(claim, str(exc)) + _asked(exc.wait)
+            self._retry(claim, error, result, wait=exc.wait)
             return
         except CALL_ERRORS as exc:
             self._call_failed(claim, exc, result, timed=True)
@@ -519,7 +587,11 @@ class Sender:
             try:
                 return self.client.api_call(message.method, json=args)
             except SlackApiError as exc:
-                if retry == self.safe_retries or not self._maybe_done(claim, exc):
+                if (
+                    retry == self.safe_retries
+                    or not self._maybe_done(claim, exc)
+                    or self._slack_wait(exc) is not None
+                ):
                     raise
                 status, error = _slack_error(exc)
                 # Look before the next try, in the window of this one.
@@ -574,15 +646,25 @@ class Sender:
         if rendered is None:
             return
         content, filename, title = rendered
-        try:
+        channel = parent.get("channel")
+
+        def upload() -> SlackResponse:
             self._hold(claim)
-            response = self.client.files_upload_v2(
-                channel=parent.get("channel"),
+            return self.client.files_upload_v2(
+                channel=channel,
                 thread_ts=parent.get("ts"),
                 content=content,
                 filename=filename,
                 title=title,
             )
+
+        try:
+            try:
+                response = upload()
+            except SlackApiError as exc:
+                if _slack_error(exc)[1] != "not_in_channel" or not self._joined(claim, channel):
+                    raise
+                response = upload()
         except CALL_ERRORS as exc:
             # An upload that may have gone through is uploaded again (files carry no
             # metadata to look for): at worst a second chart, never a lost one.
@@ -594,6 +676,21 @@ class Sender:
             {"channel": parent.get("channel"), "file": (files[0] or {}).get("id")},
             result,
         )
+
+    def _joined(self, claim: Claim, channel: str | None) -> bool:
+        """Join a public channel the bot posted to without being in it (chat:write.public)
+        where Slack wants membership: to share a file, to read the history. False where
+        it cannot (a private channel: only an invitation lets the bot in)."""
+        if not channel:
+            return False
+        self._hold(claim)
+        try:
+            self.client.conversations_join(channel=channel)
+        except SlackApiError as exc:
+            log.warning("outbox: could not join %s (%s)", channel, _slack_error(exc)[1])
+            return False
+        log.info("outbox: joined %s to deliver %s", channel, claim.message.key)
+        return True
 
     def _deliver_email(self, claim: Claim, result: DrainResult) -> None:
         if self.smtp_url is None:
@@ -658,18 +755,15 @@ class Sender:
             try:
                 return self._search(claim, channel, args)
             except SlackApiError as exc:
-                if _slack_error(exc)[1] != "not_in_channel":
+                # Posted with chat:write.public, which needs no membership; reading the
+                # history does: join the channel (channels:join) and look again.
+                if _slack_error(exc)[1] != "not_in_channel" or not self._joined(claim, channel):
                     raise
-            # Posted with chat:write.public, which needs no membership; reading the
-            # history does: join the channel (channels:join) and look again.
-            self._hold(claim)
-            self.client.conversations_join(channel=channel)
-            log.info("outbox: joined %s to look for %s", channel, message.key)
             return self._search(claim, channel, args)
         except SlackApiError as exc:
             status, error = _slack_error(exc)
             if _transient(status, error):
-                raise LookupUnavailable(f"look-up: {error}") from exc
+                raise LookupUnavailable(f"look-up: {error}", wait=self._slack_wait(exc)) from exc
             # A refusal (e.g. the app lacks a history scope, a private channel it is
             # not in) would refuse for ever: post rather than hold the lane.
             log.warning(
@@ -751,24 +845,25 @@ class Sender:
         return None
 
     # -- outcomes ----------------------------------------------------------------------
+    def _slack_wait(self, exc: SlackApiError) -> timedelta | None:
+        """The wait Slack named in its answer (Retry-After), if any."""
+        return retry_after(exc.response.headers or {}, now=self.wall())
+
     def _on_api_error(self, claim: Claim, exc: SlackApiError, result: DrainResult) -> None:
         status, error = _slack_error(exc)
+        wait = self._slack_wait(exc)
         if self._maybe_done(claim, exc):
             # Slack may have posted before failing: look before posting again.
-            self._retry(claim, self._uncertain_error(claim, f"HTTP {status}: {error}"), result)
+            reason = self._uncertain_error(claim, f"HTTP {status}: {error}")
+            self._retry(claim, reason + _asked(wait), result, wait=wait)
             return
         if _transient(status, error):
-            retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
-                "retry-after"
-            )
-            wait = None
-            if retry_after is not None:
-                try:
-                    wait = timedelta(seconds=int(retry_after))
-                except (TypeError, ValueError):
-                    wait = None
             reason = f"HTTP {status}: {error}" if status >= 500 else error
-            self._retry(claim, reason, result, wait=wait)
+            self._retry(claim, reason + _asked(wait), result, wait=wait)
+            return
+        if error in TOKEN_ERRORS:
+            # The token, not the message: it waits for a working one.
+            self._retry(claim, f"{REFUSED_TOKEN}{error} (Slack refuses the bot token)", result)
             return
         self._fail(claim, error, result)
 
@@ -793,7 +888,9 @@ class Sender:
         """A row that failed on the way to Slack went through: Slack is back, so the rows
         backing off after such failures go now rather than at their next back-off."""
         with self.db.session() as session:
-            moved = queries.retry_now(session=session, now=self.now(), error_prefixes=OUTAGE)
+            moved = queries.retry_now(
+                session=session, now=self.now(), error_prefixes=OUTAGE, unless=ASKED_TO_WAIT
+            )
             session.commit()
         if moved:
             log.info("outbox: Slack is reachable again; retrying %d messages now", moved)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, timedelta
 from typing import Any, NotRequired, TypedDict, TypeVar
 
@@ -15,7 +16,7 @@ from jobs.milestones import ForecastData, MilestoneData, day_bounds
 from jobs.notices import post
 from jobs.review import Goal, LessonItem, ReviewSummary
 from storage import queries
-from storage.models import Blocker, Risk
+from storage.models import Blocker, OutboxStatus, Risk
 
 HOME_KEY = "home:"  # outbox keys of Home tabs published because their user opened them
 HOME_REFRESH_DAYS = 7  # the morning report refreshes the Home of who opened it lately
@@ -669,6 +670,21 @@ def _full_changes(*, session: Session, sprint: Sprint, day: str, since: str) -> 
     }
 
 
+def _days_key(*, session: Session, key: str) -> str | None:
+    """The outbox key for the day's report `key`: itself while free; None once it is
+    queued or posted; a new one where Slack refused it for good (its channel archived or
+    missing: `job run` after the fix posts the day's report, not "already posted")."""
+    first = key
+    for attempt in itertools.count(1):
+        queued = queries.outbox_message(session=session, key=key)
+        if queued is None:
+            return key
+        if queued.status != OutboxStatus.FAILED:
+            return None
+        key = f"{first}:again-{attempt}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def post_daily_report(
     *,
     session: Session,
@@ -683,11 +699,11 @@ def post_daily_report(
     day = numbers.local_date(sprint.sprint, now)
     if not on_demand and figures.phase(sprint.sprint, now) is not figures.Phase.RUNNING:
         return False  # the daily report belongs to the sprint's days
-    key = f"daily-report:{day.isoformat()}"
-    if queries.outbox_message(session=session, key=key) is not None:
+    key = _days_key(session=session, key=f"daily-report:{day.isoformat()}")
+    if key is None:
         if not on_demand:
             return False
-        key = f"{key}:{now.strftime('%H%M%S.%f')}"
+        key = f"daily-report:{day.isoformat()}:{now.strftime('%H%M%S.%f')}"
     data = daily_report(session=session, sprint=sprint, participants=participants, now=now)
     if on_demand:
         data["late"] = False
@@ -762,8 +778,9 @@ def post_weekly_report(
         return "the sprint is not running"
     if day not in sprint.schedule.weekly_report_days:
         return f"day {day} is not a weekly report day"
-    key = f"weekly-report:{numbers.local_date(sprint.sprint, now).isoformat()}"
-    if queries.outbox_message(session=session, key=key) is not None:
+    today = numbers.local_date(sprint.sprint, now)
+    key = _days_key(session=session, key=f"weekly-report:{today.isoformat()}")
+    if key is None:
         return "already posted today"
     data = weekly_report(session=session, sprint=sprint, participants=participants, now=now)
     queued = _queue_report(

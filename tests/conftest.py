@@ -35,7 +35,6 @@ from tests.support.server import (
     uvicorn_on_loopback,
 )
 
-
 SPREAD_OVER = 0.7  # of the run: its last part, short tests only, fills in the workers' ends
 
 

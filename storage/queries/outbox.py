@@ -343,9 +343,12 @@ def finish_message(
     return bool(_updated(session, query.values(**values)))
 
 
-def retry_now(*, session: Session, now: datetime, error_prefixes: Sequence[str]) -> int:
+def retry_now(
+    *, session: Session, now: datetime, error_prefixes: Sequence[str], unless: str | None = None
+) -> int:
     """Bring forward the pending rows backing off after an error starting with one of
-    `error_prefixes` (the destination is reachable again); how many."""
+    `error_prefixes` (the destination is reachable again), except those whose error holds
+    `unless` (a wait the destination asked for); how many."""
     if not error_prefixes:
         return 0
     query = update(OutboxMessage).where(
@@ -355,6 +358,8 @@ def retry_now(*, session: Session, now: datetime, error_prefixes: Sequence[str])
             *(col(OutboxMessage.last_error).startswith(p, autoescape=True) for p in error_prefixes)
         ),
     )
+    if unless is not None:
+        query = query.where(~col(OutboxMessage.last_error).contains(unless, autoescape=True))
     return _updated(session, query.values(next_attempt_at=now))
 
 

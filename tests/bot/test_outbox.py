@@ -95,7 +95,10 @@ def test_rate_limit_honours_retry_after(db: Database, fake_slack: FakeSlack, clo
     result = sender.drain()
     assert (result.sent, result.retrying) == (0, 1)
     row = _row(db, "regression:1")
-    assert row.status == OutboxStatus.PENDING and row.last_error == "ratelimited"
+    assert (
+        row.status == OutboxStatus.PENDING
+        and row.last_error == "ratelimited [Slack asked to wait 120 s]"
+    )
     assert row.next_attempt_at == clock() + timedelta(seconds=120)
     # Not due yet: nothing is sent early.
     clock.at += timedelta(seconds=60)

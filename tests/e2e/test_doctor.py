@@ -214,13 +214,13 @@ def test_a_public_channel_without_the_bot_is_joined_with_join(
 ) -> None:
     installed.member_of = {"C0TEAM", "CCRITICALBLOCKERS"}
     code, lines, _ = doctor(capsys)
-    assert code == 1
-    assert fixes(lines) == {
-        "✗ channel #sprint-status (channels.status in sprint.example.toml): the bot is not a "
-        "member (it can post text there, but not upload charts or read its messages back)": (
-            "run `sprintbot doctor --join` to join it, or /invite @sprintbot in #sprint-status"
-        )
-    }
+    # Public: posted to without joining; the sender joins it where Slack wants a member.
+    assert code == 0, "\n".join(lines)
+    assert (
+        "✓ channel #sprint-status (channels.status in sprint.example.toml): found; the bot is "
+        "not a member yet and joins it when it first shares a chart there (`sprintbot doctor "
+        "--join` joins it now)" in lines
+    )
     assert not installed.calls_to("conversations.join")  # only when asked
 
     code, lines, _ = doctor(capsys, "--join")

@@ -398,6 +398,11 @@ class FakeSlack:
                 {},
             )
         if method == "files.completeUploadExternal":
+            # Sharing a file needs membership, even in a public channel (chat:write.public
+            # covers posts only).
+            channel = str(args.get("channel_id") or "")
+            if channel and self.member_of is not None and channel not in self.member_of:
+                return 200, {"ok": False, "error": "not_in_channel"}, {}
             files = args.get("files")
             files = json.loads(files) if isinstance(files, str) else files
             return (
