@@ -991,12 +991,18 @@ def _test_figures(
     )
 
 
+def final_at(info: SprintInfo, at: datetime) -> datetime:
+    """The instant the sprint's figures as of `at` are taken at: `at`, or its end once it
+    ended (what happens after it is the next sprint's)."""
+    return min(at, end_instant(info))
+
+
 def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
     """Every figure of the sprint as of `at` (aware), from stored history. Once it ended,
     its final figures (as of `end_instant`): what CI, scores or blockers do after it are
     the next sprint's, and no surface shows an ended sprint moving."""
     info = sprint.sprint
-    asked, at = at, min(at, end_instant(info))
+    asked, at = at, final_at(info, at)
     w = _Window.of(info, at)
     inputs = _gather(session=session, info=info, w=w, quarantine_mode=sprint.flaky.readiness)
     walked = _Walk(info, inputs, w).replay()

@@ -19,7 +19,7 @@ from jobs.messages import Spec, Template
 from jobs.teams import Teams
 from storage import queries
 from storage.db import Database
-from storage.models import Blocker, SprintRow
+from storage.models import SprintRow
 from storage.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -60,22 +60,13 @@ def end_instant(sprint: Sprint) -> datetime:
     return figures.end_instant(sprint.sprint)
 
 
-def as_of(sprint: Sprint, now: datetime) -> datetime:
-    """The instant a sprint's figures speak of: its end once it ended, else now."""
-    return min(now, end_instant(sprint))
-
-
 def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 2)
 
 
-def median_hours(blockers: list[Blocker]) -> float | None:
+def median_hours(resolutions: list[queries.Resolution]) -> float | None:
     """The median time from report to resolution, in hours (None: none resolved)."""
-    took = [
-        (b.resolved_at - b.reported_at).total_seconds() / 3600
-        for b in blockers
-        if b.resolved_at is not None
-    ]
+    took = [(r.at - r.blocker.reported_at).total_seconds() / 3600 for r in resolutions]
     return round(statistics.median(took), 2) if took else None
 
 
@@ -88,7 +79,7 @@ def _measured(
     *, session: Session, sprint: Sprint, now: datetime
 ) -> tuple[SprintOutcome, figures.Figures]:
     """One sprint's outcome, and the figures it is drawn from (as of `as_of`)."""
-    at = as_of(sprint, now)
+    at = figures.final_at(sprint.sprint, now)
     m = milestones.measure(session=session, sprint=sprint, now=at)
     fig, t = m.figures, m.figures.tests
     resolved = review.resolved_in(session=session, sprint=sprint, at=at)
@@ -158,7 +149,9 @@ def _kept_row(scope: Scope | None, sprint: Sprint, now: datetime) -> int | None:
 
 def _figures(db: Database, scope: Scope | None, sprint: Sprint, now: datetime) -> dict[str, Any]:
     with db.scoped(scope).read() as session:
-        return figures.compute(session=session, sprint=sprint, at=as_of(sprint, now)).as_dict()
+        return figures.compute(
+            session=session, sprint=sprint, at=figures.final_at(sprint.sprint, now)
+        ).as_dict()
 
 
 def _ended(

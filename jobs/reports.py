@@ -557,7 +557,11 @@ def home(
         if participants and asked
         else {}
     )
-    run = queries.latest_report(session=session, branch=sprint.sprint.branch)
+    # The sprint's last run as of the figures' instant (its end, once it ended: CI after
+    # it is not the sprint's), every shard of it counted.
+    run = queries.latest_run(
+        session=session, branch=sprint.sprint.branch, until=figures.final_at(sprint.sprint, now)
+    )
     chart = queries.latest_message(
         session=session, key_prefix="daily-report:", key_suffix=":chart", sent_only=True
     )
@@ -579,7 +583,7 @@ def home(
             run=run.run,
             at=run.received_at.isoformat(),
             passed=run.passed,
-            failed=run.failed + run.errors,
+            failed=run.failed,
             skipped=run.skipped,
             commit=run.commit,
             url=run.url,

@@ -15,7 +15,7 @@ from jobs.errors import SprintError
 from jobs.messages import Spec, Template
 from jobs.notices import post
 from storage import queries
-from storage.models import Blocker, Lesson, OutboxMessage
+from storage.models import Lesson, OutboxMessage
 from storage.queries.outbox import own_key
 from storage.scope import team_of
 
@@ -145,7 +145,7 @@ def goals(sprint: Sprint, m: milestones.Measures) -> list[Goal]:
     ]
 
 
-def resolved_in(*, session: Session, sprint: Sprint, at: datetime) -> list[Blocker]:
+def resolved_in(*, session: Session, sprint: Sprint, at: datetime) -> list[queries.Resolution]:
     """The team's blockers resolved in the sprint, up to `at`: a team's blockers carry over
     from sprint to sprint, and each counts in the sprint it was resolved in — after the
     team's sprint before ended (any time, for its first sprint), in the order resolved."""
@@ -156,24 +156,20 @@ def resolved_in(*, session: Session, sprint: Sprint, at: datetime) -> list[Block
     ]
     after = figures.day_start(sprint.sprint, max(before) + timedelta(days=1)) if before else None
     return [
-        b
-        for b in queries.resolved_blockers(session=session)
-        if b.resolved_at is not None
-        and b.resolved_at <= at
-        and (after is None or b.resolved_at >= after)
+        r for r in queries.resolutions_at(session=session, at=at) if after is None or r.at >= after
     ]
 
 
-def _resolved(blockers: list[Blocker], now: datetime) -> list[ResolvedBlocker]:
+def _resolved(resolutions: list[queries.Resolution]) -> list[ResolvedBlocker]:
     return [
         ResolvedBlocker(
-            code=b.code,
-            severity=b.severity,
-            component=b.component,
-            description=b.description[:120],
-            took=_hours(((b.resolved_at or now) - b.reported_at).total_seconds()),
+            code=r.blocker.code,
+            severity=r.blocker.severity,
+            component=r.blocker.component,
+            description=r.blocker.description[:120],
+            took=_hours((r.at - r.blocker.reported_at).total_seconds()),
         )
-        for b in blockers[:LISTED]
+        for r in resolutions[:LISTED]
     ]
 
 
@@ -189,7 +185,7 @@ def sprint_review(
     figures); `previous`: the team's sprint before, compared with."""
     m = measures or milestones.measure(session=session, sprint=sprint, now=now)
     fig, v = m.figures, m.values
-    at = min(now, figures.end_instant(sprint.sprint))
+    at = figures.final_at(sprint.sprint, now)
     resolved = resolved_in(session=session, sprint=sprint, at=at)
     lessons = queries.lessons(session=session)
     return {
@@ -217,7 +213,7 @@ def sprint_review(
         "still_failing": m.still_failing[:LISTED],
         "fixed": m.fixed[:LISTED],
         "fixed_count": len(m.fixed),
-        "blockers_resolved": _resolved(resolved, at),
+        "blockers_resolved": _resolved(resolved),
         "blockers_resolved_count": len(resolved),
         "lessons": {
             str(kind): [{"text": x.text, "author": x.author} for x in lessons if x.kind == kind]

@@ -193,7 +193,7 @@ def gather(*, session: Session, sprint: Sprint, now: datetime) -> Tracker:
     """Read everything the tracker shows, as it stood at `now` — once the sprint ended, as
     it stood at its end, as the figures do (a blocker resolved after the end was listed
     both open, in the figures, and resolved)."""
-    at = min(now, figures.end_instant(sprint.sprint))
+    at = figures.final_at(sprint.sprint, now)
     fig = figures.compute(session=session, sprint=sprint, at=at)
     first: dict[str, float] = {}
     for s in queries.metric_history(session=session, until=at):
@@ -203,9 +203,9 @@ def gather(*, session: Session, sprint: Sprint, now: datetime) -> Tracker:
         now=now,
         fig=fig,
         resolved=tuple(
-            Resolved(x.code, x.component, x.description, x.reported_at, x.resolved_at, x.resolution)
-            for x in review.resolved_in(session=session, sprint=sprint, at=at)
-            if x.resolved_at is not None
+            Resolved(b.code, b.component, b.description, b.reported_at, r.at, r.note)
+            for r in review.resolved_in(session=session, sprint=sprint, at=at)
+            for b in [r.blocker]
         ),
         first_samples=first,
         checkpoints=_checkpoints(session=session, sprint=sprint, fig=fig, now=at),

@@ -14,6 +14,7 @@ from .alerts import (
 )
 from .audit_trail import audit, count_events, events, risk_status_changes
 from .blockers import (
+    Resolution,
     add_blocker,
     blocker_by_id,
     blocker_codes,
@@ -21,6 +22,7 @@ from .blockers import (
     blockers_open_at,
     escalation_levels_at,
     open_blockers,
+    resolutions_at,
     resolved_blockers,
 )
 from .bulk import (
@@ -95,7 +97,7 @@ from .reports import (
     changes_between,
     first_report_since,
     history_changes,
-    latest_report,
+    latest_run,
     lock_branch,
     report_by_digest,
     reports_between,
@@ -129,6 +131,7 @@ __all__ = [
     "HistoryTest",
     "KnownRow",
     "LaneHead",
+    "Resolution",
     "SprintDates",
     "TeamRows",
     "add_alert",
@@ -187,7 +190,7 @@ __all__ = [
     "latest_manual_scores",
     "latest_message",
     "latest_metric_values",
-    "latest_report",
+    "latest_run",
     "latest_snapshot",
     "latest_standup_before",
     "legacy_team_free",
@@ -208,6 +211,7 @@ __all__ = [
     "report_by_digest",
     "reports_between",
     "reports_of_branch",
+    "resolutions_at",
     "resolved_blockers",
     "retry_now",
     "risk_by_id",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage.models import Blocker, Event
@@ -64,17 +66,86 @@ def resolved_blockers(*, session: Session) -> list[Blocker]:
     )
 
 
-def blockers_open_at(*, session: Session, at: datetime) -> list[Blocker]:
-    """Blockers reported by `at` and not resolved by then, most severe and oldest first. A
-    blocker ever reopened holds only its latest resolution on its row: whether it was open
-    at `at` is its audit trail's (its last resolution or reopening by then)."""
-    reopened = set(
+def _reopened(session: Session) -> set[int]:
+    """The blockers ever reopened: their rows hold only their latest resolution."""
+    return set(
         session.exec(
             select(Event.subject_id)
             .where(col(Event.subject) == "blocker", col(Event.action) == "reopened")
             .distinct()
         ).all()
     )
+
+
+class _Move(NamedTuple):
+    blocker_id: int
+    action: str  # "resolved" or "reopened"
+    at: datetime
+    actor: str
+    detail: dict[str, Any] | None
+
+
+def _moves(session: Session, ids: Collection[int], at: datetime) -> list[_Move]:
+    """The resolutions and reopenings of blockers `ids` by `at`, in order."""
+    rows = session.execute(
+        sa_select(
+            col(Event.subject_id),
+            col(Event.action),
+            col(Event.at),
+            col(Event.actor),
+            col(Event.detail),
+        )
+        .where(
+            col(Event.subject) == "blocker",
+            col(Event.subject_id).in_(list(ids)),
+            col(Event.action).in_(["resolved", "reopened"]),
+            col(Event.at) <= at,
+        )
+        .order_by(col(Event.at), col(Event.id))
+    ).all()
+    return [_Move(*row) for row in rows]
+
+
+class Resolution(NamedTuple):
+    """A blocker's resolution as it stood at an instant: when, by whom, with what note."""
+
+    blocker: Blocker
+    at: datetime
+    by: str | None
+    note: str | None
+
+
+def resolutions_at(*, session: Session, at: datetime) -> list[Resolution]:
+    """The blockers resolved as of `at`, each with the resolution standing then, in the
+    order resolved. A blocker reopened since is resolved then by its audit trail (its last
+    resolution by `at`, not reopened after it by then), as `blockers_open_at` reads it."""
+    reopened = _reopened(session)
+    found = [
+        Resolution(b, b.resolved_at, b.resolved_by, b.resolution)
+        for b in session.exec(
+            select(Blocker).where(
+                col(Blocker.resolved_at).is_not(None), col(Blocker.resolved_at) <= at
+            )
+        ).all()
+        if b.resolved_at is not None and b.id not in reopened
+    ]
+    if reopened:
+        last = {move.blocker_id: move for move in _moves(session, reopened, at)}
+        standing = {i: m for i, m in last.items() if m.action == "resolved"}
+        if standing:
+            rows = session.exec(select(Blocker).where(col(Blocker.id).in_(list(standing)))).all()
+            for b in rows:
+                move = standing[int(b.id or 0)]
+                note = (move.detail or {}).get("note")
+                found.append(Resolution(b, move.at, move.actor, note))
+    return sorted(found, key=lambda r: (r.at, r.blocker.id or 0))
+
+
+def blockers_open_at(*, session: Session, at: datetime) -> list[Blocker]:
+    """Blockers reported by `at` and not resolved by then, most severe and oldest first. A
+    blocker ever reopened holds only its latest resolution on its row: whether it was open
+    at `at` is its audit trail's (its last resolution or reopening by then)."""
+    reopened = _reopened(session)
     by_row = session.exec(
         select(Blocker).where(
             col(Blocker.reported_at) <= at,
@@ -83,17 +154,8 @@ def blockers_open_at(*, session: Session, at: datetime) -> list[Blocker]:
     ).all()
     found = [b for b in by_row if b.id not in reopened]
     if reopened:
-        moves = session.exec(
-            select(Event.subject_id, Event.action)
-            .where(
-                col(Event.subject) == "blocker",
-                col(Event.subject_id).in_(list(reopened)),
-                col(Event.action).in_(["resolved", "reopened"]),
-                col(Event.at) <= at,
-            )
-            .order_by(col(Event.at), col(Event.id))
-        ).all()
-        last = dict(moves)  # each blocker's last resolution or reopening by `at`
+        # Each blocker's last resolution or reopening by `at`.
+        last = {move.blocker_id: move.action for move in _moves(session, reopened, at)}
         found += [
             b
             for b in session.exec(

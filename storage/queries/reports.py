@@ -101,14 +101,50 @@ def changes_between(
     ]
 
 
-def latest_report(*, session: Session, branch: str) -> TestReport | None:
-    """The branch's most recently received report."""
-    return session.exec(
+class RunTotals(NamedTuple):
+    """A CI run as its shards add up: the newest shard's run id, time, commit and link."""
+
+    run: str
+    received_at: datetime
+    passed: int
+    failed: int  # failures and errors
+    skipped: int
+    commit: str | None
+    url: str | None
+
+
+def latest_run(*, session: Session, branch: str, until: datetime) -> RunTotals | None:
+    """The branch's most recent CI run received by `until`, its shards (the reports of the
+    same run) added up."""
+    newest = session.exec(
         select(TestReport)
-        .where(TestReport.branch == branch)
+        .where(TestReport.branch == branch, col(TestReport.received_at) <= until)
         .order_by(col(TestReport.received_at).desc(), col(TestReport.id).desc())
         .limit(1)
     ).first()
+    if newest is None:
+        return None
+    passed, failed, errors, skipped = session.exec(
+        select(
+            func.coalesce(func.sum(TestReport.passed), 0),
+            func.coalesce(func.sum(TestReport.failed), 0),
+            func.coalesce(func.sum(TestReport.errors), 0),
+            func.coalesce(func.sum(TestReport.skipped), 0),
+        ).where(
+            TestReport.branch == branch,
+            TestReport.run == newest.run,
+            col(TestReport.received_at) <= until,
+        )
+    ).one()
+    return RunTotals(
+        run=newest.run,
+        received_at=newest.received_at,
+        passed=int(passed),
+        failed=int(failed) + int(errors),
+        skipped=int(skipped),
+        commit=newest.commit,
+        url=newest.url,
+    )
 
 
 def reports_of_branch(*, session: Session, branch: str, limit: int = 200) -> list[TestReport]:
