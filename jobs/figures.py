@@ -246,6 +246,8 @@ class Figures:
     coverage: dict[str | None, ComponentTests] = field(default_factory=dict)
     # Each open blocker's escalation step at the instant, by id (`level_of`).
     levels: dict[int, int] = field(default_factory=dict)
+    # When each open blocker reopened since its report was reopened, by id (`opened_at`).
+    reopened: dict[int, datetime] = field(default_factory=dict)
 
     @property
     def info(self) -> SprintInfo:
@@ -254,6 +256,11 @@ class Figures:
     def level_of(self, blocker: Blocker) -> int:
         """The escalation step `blocker` had reached at the instant (its row holds today's)."""
         return self.levels.get(int(blocker.id or 0), blocker.escalation_level)
+
+    def opened_at(self, blocker: Blocker) -> datetime:
+        """Since when `blocker` has been open at the instant: its last reopening, else its
+        report (a P0's age, for health, counts from then)."""
+        return self.reopened.get(int(blocker.id or 0), blocker.reported_at)
 
     @property
     def score(self) -> float | None:
@@ -934,6 +941,7 @@ def _health(
     plan: float,
     outlook: Forecast,
     open_blockers: list[Blocker],
+    reopened: dict[int, datetime],
 ) -> tuple[Health, str]:
     """Health and its reason; outside the sprint's days the reason says so."""
     info, target = sprint.sprint, sprint.targets.readiness
@@ -942,7 +950,11 @@ def _health(
         plan,
         day=w.day,
         outlook=outlook,
-        open_p0=[(b.code, w.at - b.reported_at) for b in open_blockers if b.severity == "P0"],
+        open_p0=[
+            (b.code, w.at - reopened.get(int(b.id or 0), b.reported_at))
+            for b in open_blockers
+            if b.severity == "P0"
+        ],
     )
     if current is Phase.ENDED:
         reached_target = numbers.reached(score, target)  # (as shown)
@@ -1016,6 +1028,7 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
     ]
     outlook = _outlook(sprint, days, w.day)
     open_blockers = queries.blockers_open_at(session=session, at=at)
+    reopened = queries.reopened_at(session=session, blockers=open_blockers, at=at)
     plan = numbers.plan_readiness(sprint, w.day, baseline=basis.anchor)
     current = phase(info, asked)
     health, reason = _health(
@@ -1026,6 +1039,7 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
         plan=plan,
         outlook=outlook["readiness"],
         open_blockers=open_blockers,
+        reopened=reopened,
     )
     return Figures(
         sprint=sprint,
@@ -1049,6 +1063,7 @@ def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
         forecast=outlook,
         blockers=open_blockers,
         levels=queries.escalation_levels_at(session=session, blockers=open_blockers, at=at),
+        reopened=reopened,
         risks=_risks(session=session, at=at),
         benchmarks=_benchmarks(sprint, scorer.latest_values()),
         yesterday=next((x for x in days if x.day == w.day - 1), None),

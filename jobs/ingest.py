@@ -508,7 +508,7 @@ class _Plan:
         """The ids of the tests in quarantine, on the tracked branch (none elsewhere)."""
         if self.info.branch != self.sprint.sprint.branch:
             return set()
-        return quarantine_store.open_test_ids(session=session, branch=self.info.branch)
+        return quarantine_store.open_test_ids(session=session, branch=self.info.branch, at=self.now)
 
     def quarantines_moved(self, *, session: Session) -> bool:
         """Whether a test went in or out of quarantine since the report was classified: a
@@ -814,7 +814,7 @@ def _held(*, session: Session, plan: _Plan) -> _Held:
     """Quarantine, flakiness and alerts, read under the lock."""
     known_id, result, p = plan.known.test_id, plan.result, plan.parsed
     branch = plan.info.branch
-    held = quarantine_store.open_quarantines(session=session, branch=branch)
+    held = quarantine_store.open_quarantines(session=session, branch=branch, at=plan.now)
     quarantined = {q.test_id for q, _ in held}
     # A regression of a quarantined test is flaky already; the rest, and failing tests
     # now passing, are judged.
@@ -901,7 +901,9 @@ def _impact(*, session: Session, plan: _Plan, held: _Held) -> numbers.ImpactData
     old_code, component_of, known_id = plan.known.code, plan.component_of, plan.known.test_id
     mode = sprint.flaky.readiness
     quarantined = {q.test_id for q, _ in held.quarantined}
-    after = quarantine_store.quarantined_states(session=session, branch=plan.info.branch)
+    after = quarantine_store.quarantined_states(
+        session=session, branch=plan.info.branch, at=plan.now
+    )
     return numbers.impact(
         sprint,
         before=numbers.quarantine_counted(result.before, held.states, mode),
@@ -970,7 +972,8 @@ def _flaky_news(*, session: Session, plan: _Plan, found: dict[int, str], report_
     known_id, sprint, now = plan.known.test_id, plan.sprint, plan.now
     why = {known_id[i]: text for i, text in found.items()}
     held = {
-        q.test_id for q, _ in quarantine_store.open_quarantines(session=session, test_ids=list(why))
+        q.test_id
+        for q, _ in quarantine_store.open_quarantines(session=session, test_ids=list(why), at=now)
     }
     news = [
         t

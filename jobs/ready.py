@@ -80,11 +80,12 @@ def valid_until(fig: Figures) -> datetime:
     for b in fig.blockers:
         if b.severity != "P0":
             continue
-        age = fig.at - b.reported_at
+        opened = fig.opened_at(b)
+        age = fig.at - opened
         if age <= P0_STALE:
-            change = b.reported_at + P0_STALE + timedelta(microseconds=1)
+            change = opened + P0_STALE + timedelta(microseconds=1)
         else:
-            change = b.reported_at + HOUR * (age // HOUR + 1)
+            change = opened + HOUR * (age // HOUR + 1)
         until = min(until, change)
     return until
 
@@ -95,10 +96,11 @@ def valid_from(fig: Figures) -> datetime:
     then on, so a request that began a moment before a build gets what it holds."""
     since = figures.day_start(fig.info, fig.today)
     for b in fig.blockers:
-        age = fig.at - b.reported_at
+        opened = fig.opened_at(b)
+        age = fig.at - opened
         if b.severity == "P0" and age > P0_STALE:
-            stale = b.reported_at + P0_STALE + timedelta(microseconds=1)
-            since = max(since, stale, b.reported_at + HOUR * (age // HOUR))
+            stale = opened + P0_STALE + timedelta(microseconds=1)
+            since = max(since, stale, opened + HOUR * (age // HOUR))
     return since
 
 

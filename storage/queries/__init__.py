@@ -22,6 +22,7 @@ from .blockers import (
     blockers_open_at,
     escalation_levels_at,
     open_blockers,
+    reopened_at,
     resolutions_at,
     resolved_blockers,
 )
@@ -208,6 +209,7 @@ __all__ = [
     "ping",
     "release_claim",
     "renew_claim",
+    "reopened_at",
     "report_by_digest",
     "reports_between",
     "reports_of_branch",

@@ -141,6 +141,18 @@ def resolutions_at(*, session: Session, at: datetime) -> list[Resolution]:
     return sorted(found, key=lambda r: (r.at, r.blocker.id or 0))
 
 
+def reopened_at(
+    *, session: Session, blockers: Collection[Blocker], at: datetime
+) -> dict[int, datetime]:
+    """When each of `blockers` (open at `at`) was last reopened by then, for those reopened
+    since their report: by id."""
+    reopened = _reopened(session) & {int(b.id or 0) for b in blockers}
+    last: dict[int, _Move] = {}
+    for move in _moves(session, reopened, at) if reopened else []:
+        last[move.blocker_id] = move
+    return {i: m.at for i, m in last.items() if m.action == "reopened"}
+
+
 def blockers_open_at(*, session: Session, at: datetime) -> list[Blocker]:
     """Blockers reported by `at` and not resolved by then, most severe and oldest first. A
     blocker ever reopened holds only its latest resolution on its row: whether it was open

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import case, update
+from sqlalchemy import and_, case, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -17,27 +17,42 @@ _BATCH = 500
 _SHARDS = 20  # reports a run may be sharded into, as the flip window reads them
 
 
-def _open_ids() -> Any:
-    """The tests in quarantine now, as a subquery: a test of the branch is looked up by id
-    from it. (Joined instead, SQLite, which keeps no statistics of its tables, read every
-    known test of the branch to find the few quarantined: 1.4 ms a query at 20k tests,
-    0.1 ms this way.)"""
-    return sa_select(col(Quarantine.test_id)).where(col(Quarantine.released_at).is_(None))
+def _held_at(at: datetime | None) -> Any:
+    """Quarantines held: not released, and (`at` given) not past their `until` by `at`. A
+    quarantine past its `until` ends then, though the clock releases it (with a notice)
+    only at its next tick: until then a failure must not be taken for flaky."""
+    held = col(Quarantine.released_at).is_(None)
+    if at is None:
+        return held
+    return and_(held, or_(col(Quarantine.until).is_(None), col(Quarantine.until) > at))
+
+
+def _open_ids(at: datetime | None = None) -> Any:
+    """The tests in quarantine (`_held_at`), as a subquery: a test of the branch is looked
+    up by id from it. (Joined instead, SQLite, which keeps no statistics of its tables, read
+    every known test of the branch to find the few quarantined: 1.4 ms a query at 20k
+    tests, 0.1 ms this way.)"""
+    return sa_select(col(Quarantine.test_id)).where(_held_at(at))
 
 
 def open_quarantines(
-    *, session: Session, branch: str | None = None, test_ids: Sequence[int] | None = None
+    *,
+    session: Session,
+    branch: str | None = None,
+    test_ids: Sequence[int] | None = None,
+    at: datetime | None = None,
 ) -> list[tuple[Quarantine, KnownTest]]:
-    """Quarantines not yet released (time-expired ones included: the clock releases them
-    with a notice), with their tests, oldest first; of one branch or of some tests."""
+    """Quarantines not yet released, with their tests, oldest first; of one branch or of
+    some tests. With `at`, those past their `until` by then are left out (the clock has yet
+    to release them with a notice); without, they are in."""
     query = (
         select(Quarantine, KnownTest)
         .join(KnownTest, col(KnownTest.id) == col(Quarantine.test_id))
-        .where(col(Quarantine.released_at).is_(None))
+        .where(_held_at(at))
         .order_by(col(Quarantine.since), col(Quarantine.id))
     )
     if branch is not None:
-        query = query.where(col(KnownTest.branch) == branch, col(KnownTest.id).in_(_open_ids()))
+        query = query.where(col(KnownTest.branch) == branch, col(KnownTest.id).in_(_open_ids(at)))
     if test_ids is None:
         return [(q, t) for q, t in session.exec(query).all()]
     found: list[tuple[Quarantine, KnownTest]] = []
@@ -54,9 +69,15 @@ class QuarantineSpan(NamedTuple):
 
 
 def quarantine_spans(*, session: Session, branch: str, until: datetime) -> list[QuarantineSpan]:
-    """When each of the branch's tests was in quarantine (begun before `until`)."""
+    """When each of the branch's tests was in quarantine (begun before `until`): each span
+    ends when it was released or its `until` passed, whichever came first."""
     rows = session.execute(
-        sa_select(col(Quarantine.test_id), col(Quarantine.since), col(Quarantine.released_at))
+        sa_select(
+            col(Quarantine.test_id),
+            col(Quarantine.since),
+            col(Quarantine.released_at),
+            col(Quarantine.until),
+        )
         .join(KnownTest, col(KnownTest.id) == col(Quarantine.test_id))
         .where(
             col(KnownTest.branch) == branch,
@@ -67,26 +88,31 @@ def quarantine_spans(*, session: Session, branch: str, until: datetime) -> list[
             ),
         )
     ).all()
-    return [QuarantineSpan(int(t), s, r) for t, s, r in rows]
+    return [
+        QuarantineSpan(int(t), s, min(r, u) if r is not None and u is not None else r or u)
+        for t, s, r, u in rows
+    ]
 
 
-def quarantined_states(*, session: Session, branch: str) -> list[tuple[str | None, str]]:
+def quarantined_states(
+    *, session: Session, branch: str, at: datetime | None = None
+) -> list[tuple[str | None, str]]:
     """(component, status) of each of the branch's quarantined tests, as stored now (read
     as columns: ORM objects loaded earlier in the session would give their old status),
     for `numbers.quarantine_counted`."""
     rows = session.execute(
         sa_select(col(KnownTest.component), col(KnownTest.status)).where(
-            col(KnownTest.id).in_(_open_ids()), col(KnownTest.branch) == branch
+            col(KnownTest.id).in_(_open_ids(at)), col(KnownTest.branch) == branch
         )
     ).all()
     return [(c, str(st)) for c, st in rows]
 
 
-def open_test_ids(*, session: Session, branch: str) -> set[int]:
-    """The ids of the branch's tests in quarantine (not released)."""
+def open_test_ids(*, session: Session, branch: str, at: datetime | None = None) -> set[int]:
+    """The ids of the branch's tests in quarantine (`open_quarantines`'s, with `at`)."""
     rows = session.execute(
         sa_select(col(KnownTest.id)).where(
-            col(KnownTest.id).in_(_open_ids()), col(KnownTest.branch) == branch
+            col(KnownTest.id).in_(_open_ids(at)), col(KnownTest.branch) == branch
         )
     ).scalars()
     return {int(i) for i in rows}

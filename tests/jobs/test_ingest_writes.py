@@ -399,12 +399,21 @@ def _old_open_quarantines(
 
 
 def _old_spans(session: Session, branch: str, until: datetime) -> list[tuple[Any, ...]]:
+    """The join's spans, each ending at its release or its `until`, whichever came first."""
     rows = session.execute(
-        sa_select(col(Quarantine.test_id), col(Quarantine.since), col(Quarantine.released_at))
+        sa_select(
+            col(Quarantine.test_id),
+            col(Quarantine.since),
+            col(Quarantine.released_at),
+            col(Quarantine.until),
+        )
         .join(KnownTest, col(KnownTest.id) == col(Quarantine.test_id))
         .where(col(KnownTest.branch) == branch, col(Quarantine.since) < until)
     ).all()
-    return [(int(t), s, r) for t, s, r in rows]
+    return [
+        (int(t), s, min(x for x in (r, u) if x is not None) if r or u else None)
+        for t, s, r, u in rows
+    ]
 
 
 def _old_states(session: Session, branch: str) -> list[tuple[str | None, str]]:
