@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TypedDict
 
 from sqlmodel import Session, col, select
 
 from jobs.config import CauseCategory
+from storage import queries
 from storage.models import KnownTest, TestStatus
 
 CAUSE_CHARS = 200  # a cause longer than this is cut (ending "…")
@@ -158,9 +160,19 @@ def count(messages: Iterable[str | None], categories: Sequence[CauseCategory]) -
 
 
 def top_causes(
-    *, session: Session, branch: str, categories: Sequence[CauseCategory], limit: int = TOP_CAUSES
+    *,
+    session: Session,
+    branch: str,
+    categories: Sequence[CauseCategory],
+    at: datetime,
+    limit: int = TOP_CAUSES,
 ) -> list[CauseCount]:
-    """The commonest causes of the branch's failing tests (their latest messages)."""
+    """The commonest causes of the branch's tests failing at `at` (their latest messages;
+    a report as of an earlier instant, backfilled, counts the tests failing then, each by
+    the message it began failing with)."""
+    if queries.reports_after(session=session, branch=branch, at=at):
+        then = queries.failure_messages_at(session=session, branch=branch, at=at)
+        return count(then, categories)[:limit]
     messages = session.exec(
         select(KnownTest.message).where(
             KnownTest.branch == branch,

@@ -449,7 +449,7 @@ def daily_report(
             "yesterday": standup_day == yesterday,
         },
         "top_causes": causes.top_causes(
-            session=session, branch=info.branch, categories=sprint.causes
+            session=session, branch=info.branch, categories=sprint.causes, at=fig.at
         ),
         "durations": durations.figures(session=session, sprint=sprint),
     }

@@ -147,6 +147,31 @@ def latest_run(*, session: Session, branch: str, until: datetime) -> RunTotals |
     )
 
 
+def reports_after(*, session: Session, branch: str, at: datetime) -> bool:
+    """Whether the branch received a report after `at` (its known tests have moved on)."""
+    return (
+        session.exec(
+            select(TestReport.id)
+            .where(TestReport.branch == branch, col(TestReport.received_at) > at)
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def failure_messages_at(*, session: Session, branch: str, at: datetime) -> list[str]:
+    """The messages of the branch's tests failing at `at`, from the changes recorded by
+    then: each test's latest change by `at`, where it was a failure with a message."""
+    rows = session.execute(
+        sa_select(col(TestResult.test_id), col(TestResult.status), col(TestResult.message))
+        .join(TestReport, col(TestReport.id) == col(TestResult.report_id))
+        .where(col(TestReport.branch) == branch, col(TestReport.received_at) <= at)
+        .order_by(col(TestReport.received_at), col(TestResult.id))
+    ).all()
+    last = {test_id: (status, message) for test_id, status, message in rows}
+    return [m for s, m in last.values() if m is not None and str(s) in ("failed", "error")]
+
+
 def reports_of_branch(*, session: Session, branch: str, limit: int = 200) -> list[TestReport]:
     """The branch's newest reports, oldest first (without their packed statuses)."""
     rows = session.exec(

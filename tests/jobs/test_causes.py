@@ -164,11 +164,13 @@ def test_top_causes_of_the_branchs_failing_tests(session: Session) -> None:
     known("n", TestStatus.FAILED, None)
     known("f", TestStatus.FAILED, "KeyError: 'y'", branch="feature")  # another branch
     session.flush()
-    assert top_causes(session=session, branch="main", categories=[]) == [
+    assert top_causes(session=session, branch="main", categories=[], at=T0) == [
         {"cause": "ConnectionRefusedError: [Errno N] port N", "named": False, "count": 3},
         {"cause": "KeyError: '…'", "named": False, "count": 1},
     ]
-    assert top_causes(session=session, branch="main", categories=[], limit=1)[0]["count"] == 3
+    assert (
+        top_causes(session=session, branch="main", categories=[], at=T0, limit=1)[0]["count"] == 3
+    )
 
 
 def _raw(extra: str) -> dict[str, Any]:
