@@ -53,6 +53,12 @@ _CHANNEL = re.compile(r"^(?:[CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9_.-]{0,79})$")
 
 # Blocker severities, most urgent first.
 SEVERITIES = ("P0", "P1", "P2")
+# The longest component name: what Slack shows of an option in a list (75 characters),
+# and the blocker and standup forms list the components. A longer name would be cut there
+# (two names alike in their first 75 characters looking the same) and, past the 150 an
+# option's value holds, keep both forms from opening at all; refused in the file instead,
+# where whoever writes it is told at `sprintbot config check`.
+COMPONENT_NAME_CHARS = 75
 
 
 class ConfigError(Exception):
@@ -314,6 +320,16 @@ class Component(_Model):
         if self.source is Source.MANUAL and self.score is None:
             raise ValueError('source = "manual" needs a starting `score`')
         return self
+
+    @field_validator("name")
+    @classmethod
+    def _short_name(cls, v: str) -> str:
+        if len(v) > COMPONENT_NAME_CHARS:
+            raise ValueError(
+                f"{len(v)} characters; keep a component's name to {COMPONENT_NAME_CHARS}, what "
+                "Slack shows of it in the blocker and standup forms"
+            )
+        return v
 
     @field_validator("metrics")
     @classmethod

@@ -8,7 +8,7 @@ new day.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -176,6 +176,27 @@ class Answers:
         }
 
 
+def blockers_field(current: Iterable[Sequence[str]]) -> str:
+    """An answer's blockers as kept and pre-filled for an edit: "P1: text", one a line."""
+    return "\n".join(f"{s}: {t}" for s, t in current)
+
+
+def action_items_field(items: Iterable[ActionItem]) -> str:
+    """An answer's action items as kept and pre-filled for an edit: "item | owner | due"."""
+    return "\n".join(f"{i['item']} | {i['owner']} | {i['due']}" for i in items)
+
+
+def _fits_again(shown: str, how: str, name: str, errors: dict[str, str]) -> None:
+    """A field error where an answer, written again as an edit pre-fills it (`how`), is
+    longer than the field holds: the form could not open to edit it, or not be sent back
+    unchanged. Counted when the answer is taken, so that every answer taken can be."""
+    if len(shown) > MAX_FIELD and name not in errors:
+        errors[name] = (
+            f"Kept as {how}, this is {len(shown)} characters, over the {MAX_FIELD} the field "
+            f"holds when you edit it: shorten it by {len(shown) - MAX_FIELD}."
+        )
+
+
 def _count(raw: Any, name: str, errors: dict[str, str]) -> int | None:
     text = str(raw or "").strip()
     if not text:
@@ -245,6 +266,12 @@ def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: s
         errors,
     )
     _lines_fit(a.new_risks, "risk", risks.MAX_TEXT, Field.NEW_RISKS, errors)
+    _fits_again(
+        blockers_field(a.current_blockers),
+        'a line each starting with its severity ("P1: …")',
+        Field.CURRENT_BLOCKERS,
+        errors,
+    )
     items_text = _text(values.get(Field.ACTION_ITEMS), Field.ACTION_ITEMS, errors)
     for n, line in enumerate((x for x in items_text.splitlines() if x.strip()), start=1):
         parts = [p.strip() for p in line.split("|")]
@@ -262,6 +289,12 @@ def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: s
             )
             break
         a.action_items.append({"item": item, "owner": owner, "due": due})
+    _fits_again(
+        action_items_field(a.action_items),
+        '"item | owner | due" a line',
+        Field.ACTION_ITEMS,
+        errors,
+    )
     if errors:
         raise InvalidAnswers(errors)
     return a
@@ -468,10 +501,8 @@ def _store_answer(
     row.metrics = dict(snapshot)
     row.yesterday = answers.notes or None
     row.today = answers.focus_areas or None
-    row.blockers = "\n".join(f"{s}: {t}" for s, t in answers.current_blockers) or None
-    row.action_items = (
-        "\n".join(f"{i['item']} | {i['owner']} | {i['due']}" for i in answers.action_items) or None
-    )
+    row.blockers = blockers_field(answers.current_blockers) or None
+    row.action_items = action_items_field(answers.action_items) or None
     row.updated_at = now
     if edit:
         row.edits += 1

@@ -20,6 +20,8 @@ from bot.blocks.common import (
     SECTION_CHARS,
     Message,
     clip,
+    code,
+    code_block,
     context,
     esc,
     link,
@@ -57,13 +59,13 @@ from jobs.numbers import pct
 
 
 def _test_name(t: TestRef) -> str:
-    return f"`{esc(t['id'], NAME_CHARS)}`"
+    return code(t["id"], NAME_CHARS)
 
 
 def _run_context(d: AlertContext) -> str:
-    parts = [f"branch `{esc(d.get('branch') or 'main', 200)}`"]
+    parts = [f"branch {code(d.get('branch') or 'main', 200)}"]
     if d.get("commit"):
-        parts.append(f"commit `{esc(str(d['commit'])[:12])}`")
+        parts.append(f"commit {code(str(d['commit'])[:12])}")
     if d.get("url"):
         parts.append(link(d["url"], "CI run"))
     r = d.get("readiness") or {}
@@ -138,8 +140,7 @@ def cause_text(c: CauseCount) -> str:
     message as code."""
     if c["named"]:
         return f"*{esc(c['cause'], NAME_CHARS)}*"
-    code = c["cause"].replace("`", "'")  # a backtick would end the code span
-    return f"`{esc(code, 300)}`"
+    return code(c["cause"], 300)
 
 
 def _cause_sections(tests: list[RegressedTest], causes: list[CauseGroup]) -> list[Block]:
@@ -156,7 +157,7 @@ def _cause_sections(tests: list[RegressedTest], causes: list[CauseGroup]) -> lis
         )
         first = next((t.get("message") for t in members if t.get("message")), None)
         if first:
-            text += f"\n```{esc(first, 800)}```"
+            text += "\n" + code_block(first, 800)
         out.append(section(clip(text, SECTION_CHARS)))
     return out
 
@@ -174,8 +175,8 @@ def _test_sections(
             if t["id"] in grouped:
                 continue
             text = f"{_test_name(t)} — {esc(t.get('component') or 'Unmapped', NAME_CHARS)}"
-            if t.get("message"):
-                text += f"\n```{esc(t['message'], 1500)}```"
+            if failure := t.get("message"):
+                text += "\n" + code_block(failure, 1500)
             out.append(section(clip(text, SECTION_CHARS)))
         return out
     by_component = Counter(t.get("component") or "Unmapped" for t in tests)
@@ -213,13 +214,13 @@ def _owners_section(d: RegressionShown) -> Block | None:
     parts = []
     for o, names in owned.items():
         if inline:
-            shown = ", ".join(f"`{esc(n, NAME_CHARS)}`" for n in names)
+            shown = ", ".join(code(n, NAME_CHARS) for n in names)
         else:
             shown = f"{len(names)} of the first {len(tests)}" if names else "tests in the thread"
         parts.append(f"{mention(o)} ({shown})")
     unowned = [t["name"] for t in tests if not of_test.get(t["id"])]
     if inline and unowned:
-        parts.append("no owner (" + ", ".join(f"`{esc(n, NAME_CHARS)}`" for n in unowned) + ")")
+        parts.append("no owner (" + ", ".join(code(n, NAME_CHARS) for n in unowned) + ")")
     return section(clip("*Owners:* " + " · ".join(parts), SECTION_CHARS))
 
 
@@ -294,7 +295,7 @@ def regression_email(d: RegressionAlert) -> tuple[str, str]:
 def alert_resolved(d: AlertResolved) -> Message:
     text = (
         f":white_check_mark: All {d.get('count')} regressed tests pass again"
-        + (f" as of commit `{esc(str(d['commit'])[:12])}`" if d.get("commit") else "")
+        + (f" as of commit {code(str(d['commit'])[:12])}" if d.get("commit") else "")
         + (f" ({link(d['url'], 'CI run')})" if d.get("url") else "")
         + "."
     )
@@ -403,7 +404,7 @@ def performance_alert(d: PerformanceShown) -> Message:
             elements=[
                 MarkdownTextObject(
                     text=f"More than {d.get('tolerance', 10):g} % beyond target"
-                    + (f" · commit `{esc(str(d['commit'])[:12])}`" if d.get("commit") else "")
+                    + (f" · commit {code(str(d['commit'])[:12])}" if d.get("commit") else "")
                     + f" · investigate within {d.get('ack_within', '4h')}"
                 )
             ]

@@ -31,6 +31,7 @@ from bot.blocks.common import (
     context,
     esc,
     escape,
+    fitted,
     mentions,
     message,
     plural,
@@ -134,24 +135,26 @@ def blocker_resolved(d: BlockerMessage) -> Message:
     )
 
 
-LISTED = 40  # blockers `/blocker list` shows; an ephemeral answer holds 3,000 characters
+# Blockers `/blocker list` shows at most: fewer where they do not fit whole in the 3,000
+# characters of an ephemeral answer.
+LISTED = 40
 
 
 def render_blocker_list(blockers: list[BlockerMessage]) -> str:
     """`/blocker list`: the open blockers in the order given (most severe, oldest first)."""
     if not blockers:
         return ":white_check_mark: No open blockers."
-    lines = [f"*{plural(len(blockers), 'open blocker')}*"]
-    for d in blockers[:LISTED]:
-        owner = f"<@{d['owner']}>" if d["owner"] else "unowned"
-        lines.append(
-            f"• *{d['code']}* {d['severity']} · {escape(d['component'], 300)} — "
-            f"{escape(d['description'], 120)} "
-            f"({owner}, {d['age']} old, step {d['level']}/{d['levels']})"
-        )
-    if len(blockers) > LISTED:
-        lines.append(f"…and {len(blockers) - LISTED} more.")
-    return clip("\n".join(lines), 3000)
+    head = f"*{plural(len(blockers), 'open blocker')}*"
+    return fitted(head, [_listed(d) for d in blockers[:LISTED]], len(blockers))
+
+
+def _listed(d: BlockerMessage) -> str:
+    owner = f"<@{d['owner']}>" if d["owner"] else "unowned"
+    return (
+        f"• *{d['code']}* {d['severity']} · {escape(d['component'], 300)} — "
+        f"{escape(d['description'], 120)} "
+        f"({owner}, {d['age']} old, step {d['level']}/{d['levels']})"
+    )
 
 
 # -- modals ------------------------------------------------------------------------------

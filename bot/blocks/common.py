@@ -24,9 +24,12 @@ __all__ = [
     "VALUE",
     "Message",
     "clip",
+    "code",
+    "code_block",
     "context",
     "esc",
     "escape",
+    "fitted",
     "link",
     "mention",
     "mentions",
@@ -80,21 +83,51 @@ SEVERITY_EMOJI: dict[str, str] = {
 # bot wrote (a mention, a link, a date).
 _ATOM = re.compile(r"&(?:amp|lt|gt);|<[^<>]*>")
 
+# Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): one left open
+# in someone's text reorders whatever follows it on the line, the bot's own words too.
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
 
 def escape(text: str, limit: int | None = None) -> str:
     """User or CI text for mrkdwn and the top-level `text`, per Slack's "Escaping text":
     `&`, `<` and `>` become `&amp;`, `&lt;` and `&gt;`, so `<!channel>`, `<@U…>` and
-    `<url|label>` show as typed and notify or link no one. With `limit`, shortened so
-    that the *escaped* text fits (ending "…" when cut), never splitting an entity.
+    `<url|label>` show as typed and notify or link no one. Bidi embeddings, overrides and
+    isolates are left out, so the text cannot turn around the bot's text after it (the
+    marks LRM and RLM, which reorder nothing past themselves, stay). With `limit`,
+    shortened so that the *escaped* text fits (ending "…" when cut), never splitting an
+    entity.
 
     The one function for such text: escape after shortening, never before."""
-    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = text.translate(_BIDI_CONTROLS)
+    out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return out if limit is None else clip(out, limit)
 
 
 def esc(text: object, limit: int | None = None) -> str:
     """escape() of any value's str()."""
     return escape(str(text), limit)
+
+
+def code(text: str, limit: int | None = None) -> str:
+    """User or CI text (a test's id, a run, a commit) as an inline code span `` `text` ``,
+    escaped. mrkdwn has no way to escape a backtick, and one would end the span early
+    (the rest then read as the bot's formatting), so each is shown as `'`. With `limit`,
+    the text inside the backticks is shortened to fit it."""
+    return "`" + escape(text.replace("`", "'"), limit) + "`"
+
+
+_ZWSP = "\u200b"
+# Runs of backticks in a code block's text, and one at either end (beside the fence):
+# where a zero-width space goes so that no three backticks ever meet.
+_FENCE = re.compile(r"(?<=`)(?=`)|\A(?=`)|(?<=`)\Z")
+
+
+def code_block(text: str, limit: int) -> str:
+    """User or CI text (a failure message) as a ```code block```, escaped and shortened to
+    `limit` characters. A ``` in it would close the block early (the rest then read as
+    the bot's own mrkdwn), so a zero-width space goes between backticks that meet: the
+    text looks as it was, and only the bot's fences are fences."""
+    return f"```{escape(_FENCE.sub(_ZWSP, text), limit)}```"
 
 
 _OWN_MENTION = re.compile(r"<@[UW][A-Z0-9]+>|<!subteam\^S[A-Z0-9]+>")
@@ -256,6 +289,24 @@ def team_value(value: str, team: str | None, sprint: str | None = None) -> str:
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def fitted(head: str, rows: list[str], total: int, limit: int = 3000) -> str:
+    """`head`, then as many of `rows` as fit whole in `limit` characters, then "…and N
+    more." for the `total` not shown (rows left out to fit among them): a list clipped
+    as a whole would end part-way through a row and lose the line saying how many more."""
+    # Room kept for the last line at its longest.
+    room = limit - len(f"\n…and {total} more.")
+    lines, size = [head], len(head)
+    for row in rows:
+        shown = len(lines) - 1
+        end = room if shown + 1 < total else limit  # the last of all needs no "more" line
+        if size + 1 + len(row) > end:
+            break
+        lines.append(row)
+        size += 1 + len(row)
+    left = total - (len(lines) - 1)
+    return "\n".join(lines + ([f"…and {left} more."] if left else []))
 
 
 def more(shown: int, total: int, where: str) -> list[str]:

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, HeaderBlock
 
-from bot.blocks.common import NAME_CHARS, Message, context, esc, message, more, pts, sections, short
+from bot.blocks.common import (
+    NAME_CHARS,
+    Message,
+    context,
+    esc,
+    message,
+    more,
+    plural,
+    pts,
+    sections,
+    short,
+)
 from jobs.history import SprintHistory, SprintOutcome
 from jobs.numbers import pct
 
@@ -26,9 +37,10 @@ def outcome_line(o: SprintOutcome) -> str:
     median = f", median {_hours(o['median_resolution_hours'])}" if resolved else ""
     return (
         f"*{esc(o['name'], NAME_CHARS)}* ({when})\n"
-        f"Readiness {pct(start)} → {pct(end)}{change} · {o['tests_fixed']} tests fixed · "
-        f"{o['regressions_introduced']} regressions introduced · {resolved} blockers "
-        f"resolved{median} · {o['goals_met']} of {o['goals']} goals met"
+        f"Readiness {pct(start)} → {pct(end)}{change} · {plural(o['tests_fixed'], 'test')} fixed"
+        f" · {plural(o['regressions_introduced'], 'regression')} introduced · "
+        f"{plural(resolved, 'blocker')} resolved{median} · {o['goals_met']} of "
+        f"{plural(o['goals'], 'goal')} met"
     )
 
 
@@ -49,7 +61,7 @@ def sprint_history(d: SprintHistory) -> Message:
     if d["upcoming"]:
         blocks.append(context(f"Next: {esc(d['upcoming'], NAME_CHARS)}"))
     summary = (
-        f"{esc(title)}: {d['total']} sprint{'s' if d['total'] != 1 else ''}"
+        f"{esc(title)}: {plural(d['total'], 'sprint')}"
         if d["total"]
         else f"{esc(title)}: no sprint has begun yet"
     )

@@ -7,6 +7,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBl
 from bot.blocks.common import (
     NAME_CHARS,
     Message,
+    code,
     context,
     esc,
     link,
@@ -56,11 +57,11 @@ def _last_run_line(run: LastRun | None) -> str:
     if not run:
         return "*Last CI run*: none yet"
     parts = [
-        f"*Last CI run* `{esc(run['run'], NAME_CHARS)}` at {run['at'][:16].replace('T', ' ')} UTC",
+        f"*Last CI run* {code(run['run'], NAME_CHARS)} at {run['at'][:16].replace('T', ' ')} UTC",
         f"{run['passed']} passed, {run['failed']} failed, {run['skipped']} skipped",
     ]
     if run["commit"]:
-        parts.append(f"commit `{esc(run['commit'][:12])}`")
+        parts.append(f"commit {code(run['commit'][:12])}")
     if run.get("url"):
         parts.append(link(run["url"], "CI run"))
     return " · ".join(parts)

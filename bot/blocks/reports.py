@@ -12,6 +12,7 @@ from bot.blocks.common import (
     NAME_CHARS,
     SEVERITY_EMOJI,
     Message,
+    code,
     context,
     esc,
     mention,
@@ -139,7 +140,7 @@ def _report_day(d: Summary) -> str:
 def _change_lines(label: str, items: list[TestChange], count: int) -> str:
     return (
         f"• {label}: {count}"
-        + "".join(f"\n    `{esc(c['id'], 120)}`" for c in items)
+        + "".join(f"\n    {code(c['id'], 120)}" for c in items)
         + "".join(f"\n    {x}" for x in more(len(items), count, "the whole list is in the thread"))
     )
 
@@ -157,11 +158,12 @@ def daily_report(d: DailyReport) -> Message:
     if d.get("on_demand"):
         blocks.append(context("Posted on request with `/sprint report`."))
     since = y.get("since", y["date"])
-    period = (
-        f"Yesterday ({y['date']})"
-        if since == y["date"]
-        else f"Since {_weekday(since)} ({_days(since, y['date'])})"
-    )
+    if since != y["date"]:
+        period = f"Since {_weekday(since)} ({_days(since, y['date'])})"
+    elif d["phase"] == "ended":  # (asked for after the end: its last day, not yesterday)
+        period = f"The sprint's last day ({y['date']})"
+    else:
+        period = f"Yesterday ({y['date']})"
     lines = [
         f"*{period}*: {y['runs']} CI run(s), {y['reports']} report(s)"
         + (
@@ -179,7 +181,7 @@ def daily_report(d: DailyReport) -> Message:
         # The last day CI reported on: yesterday, or an earlier one named.
         when = "yesterday" if v["last_date"] == y["date"] else f"on {v['last_date']}"
         lines.append(
-            f"• Velocity: {v['last']} tests fixed {when}, {v['average']:.1f}/day on "
+            f"• Velocity: {plural(v['last'], 'test')} fixed {when}, {v['average']:.1f}/day on "
             f"average (target {v['target'][0]}-{v['target'][1]})"
         )
     lines.append(tests_line(d))
@@ -236,7 +238,7 @@ def _duration_lines(d: DailyReport) -> list[str]:
     if not f:
         return []
     s = f["suite"]
-    line = f"*Test time*: {seconds(s['total'])} in the latest run `{esc(s['run'], 200)}`"
+    line = f"*Test time*: {seconds(s['total'])} in the latest run {code(s['run'], 200)}"
     if s["median"] is not None:
         line += (
             f", {pct(s['change'], signed=True)} on the median of the "
@@ -252,7 +254,7 @@ def _duration_lines(d: DailyReport) -> list[str]:
     for t in f["slow"]:
         was = f"{t['seconds'] / t['median']:.1f}x, " if t["median"] else ""
         lines.append(
-            f"• `{esc(t['classname'], 300)}::{esc(t['name'], 400)}` "
+            f"• {code(t['classname'] + '::' + t['name'], 700)} "
             f"{seconds(t['seconds'])} ({was}median {seconds(t['median'])})"
             + (f" · id {t['id']}" if t["id"] is not None else "")
             + (f" · {mentions(t['owners'], sep=' ')}" if t.get("owners") else "")
@@ -297,7 +299,7 @@ def change_list(d: ChangeList) -> Message:
     ):
         if ids:
             lines.append(f"*{label} ({len(ids)})*")
-            lines += [f"• `{esc(x, 200)}`" for x in ids]
+            lines += [f"• {code(x, 200)}" for x in ids]
     blocks: list[Block] = [*sections(lines)]
     return message(title, blocks)
 

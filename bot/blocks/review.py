@@ -21,6 +21,7 @@ from bot.blocks.common import (
     NAME_CHARS,
     VALUE,
     Message,
+    code,
     context,
     esc,
     mention,
@@ -158,12 +159,12 @@ def _change_lines(d: SprintReview) -> list[str]:
     return (
         [f"*Regressions introduced during the sprint ({count})*"]
         + [
-            f"• `{esc(t, 120)}`" + (" (still failing)" if t in d["still_failing"] else "")
+            f"• {code(t, 120)}" + (" (still failing)" if t in d["still_failing"] else "")
             for t in d["regressions"]
         ]
         + more(len(d["regressions"]), count, "`GET /api/v1/sprint` counts them")
         + [f"*Tests fixed this sprint ({d['fixed_count']})*"]
-        + [f"• `{esc(t, 120)}`" for t in d["fixed"]]
+        + [f"• {code(t, 120)}" for t in d["fixed"]]
         + more(len(d["fixed"]), d["fixed_count"], "the tracker export lists the days")
     )
 

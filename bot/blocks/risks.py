@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import VALUE, Message, clip, esc, escape, mention, text_message
+from bot.blocks.common import VALUE, Message, esc, escape, fitted, mention, text_message
 from bot.ids import View as ViewId
 from jobs.risks import (
     LEVELS,
@@ -49,17 +49,16 @@ def render_risk_matrix(risks: list[Risk]) -> str:
         return "The risk register is empty. `/risk` adds one."
     order = {s: i for i, s in enumerate(STATUSES)}
     rows = sorted(risks, key=lambda r: (order.get(r.status, 9), r.id or 0))
-    lines = ["*Risk Tracking Matrix*"]
-    for r in rows[:40]:
-        owner = f"<@{r.owner}>" if r.owner else "—"
-        lines.append(
-            f"{STATUS_EMOJI.get(r.status, '')} *{code(r)}* {escape(r.description, 100)} · impact "
-            f"{r.impact} · probability {r.probability} · {owner} · {r.status}"
-            + (f"\n      _mitigation: {escape(r.mitigation, 150)}_" if r.mitigation else "")
-        )
-    if len(rows) > 40:
-        lines.append(f"…and {len(rows) - 40} more.")
-    return clip("\n".join(lines), 3000)
+    return fitted("*Risk Tracking Matrix*", [_matrix_row(r) for r in rows[:40]], len(rows))
+
+
+def _matrix_row(r: Risk) -> str:
+    owner = f"<@{r.owner}>" if r.owner else "—"
+    return (
+        f"{STATUS_EMOJI.get(r.status, '')} *{code(r)}* {escape(r.description, 100)} · impact "
+        f"{r.impact} · probability {r.probability} · {owner} · {r.status}"
+        + (f"\n      _mitigation: {escape(r.mitigation, 150)}_" if r.mitigation else "")
+    )
 
 
 # -- the form ----------------------------------------------------------------------------

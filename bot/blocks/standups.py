@@ -26,6 +26,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks.blockers import severity_select
 from bot.blocks.common import (
+    NAME_CHARS,
     SECTION_CHARS,
     VALUE,
     Message,
@@ -42,12 +43,15 @@ from bot.ids import Action
 from bot.ids import View as ViewId
 from jobs.numbers import pct
 from jobs.standups import (
+    MAX_FIELD,
     Field,
     MetricsSnapshot,
     StandupAnswers,
     StandupDayMessage,
     StandupDM,
     StandupReplyMessage,
+    action_items_field,
+    blockers_field,
 )
 
 NAMED = 150  # people a digest's list names (each "<@U…>, " ~16 characters): a section each
@@ -209,7 +213,7 @@ def _text_input(
             multiline=True,
             initial_value=initial or None,
             placeholder=placeholder or None,
-            max_length=2900,
+            max_length=MAX_FIELD,
         ),
     )
 
@@ -261,18 +265,19 @@ def _snapshot(metrics: MetricsSnapshot, sprint_name: str, prev: Mapping[str, Any
             ]
         ),
         ContextBlock(
-            elements=[MarkdownTextObject(text=f"Metrics snapshot from live data · {sprint_name}")]
+            elements=[
+                MarkdownTextObject(
+                    text=f"Metrics snapshot from live data · {esc(sprint_name, NAME_CHARS)}"
+                )
+            ]
         ),
     ]
     if prev:
-        planned = prev.get("focus_areas") or "—"
         target = prev.get("target_tests")
-        blocks.append(
-            section(
-                f"*Carried over from your last standup*\nPlanned: {planned}"
-                + (f"\nTarget tests to fix: {target}" if target is not None else "")[:2900]
-            )
-        )
+        head = "*Carried over from your last standup*\nPlanned: "
+        tail = f"\nTarget tests to fix: {esc(target, 100)}" if target is not None else ""
+        planned = esc(prev.get("focus_areas") or "—", SECTION_CHARS - len(head) - len(tail))
+        blocks.append(section(head + planned + tail))
     return blocks
 
 
@@ -320,7 +325,7 @@ def _blockers_and_risks(cur: Mapping[str, Any]) -> list[Block]:
         _text_input(
             Field.CURRENT_BLOCKERS,
             "Current blockers",
-            initial="\n".join(f"{s}: {t}" for s, t in cur.get("current_blockers") or []),
+            initial=blockers_field(cur.get("current_blockers") or []),
             hint="One per line; start a line with P0, P1 or P2 to set its severity.",
             placeholder="P0: swarm deadlocks under partition",
         ),
@@ -345,9 +350,7 @@ def _action_items(cur: Mapping[str, Any]) -> list[Block]:
         _text_input(
             Field.ACTION_ITEMS,
             "Action items",
-            initial="\n".join(
-                f"{i['item']} | {i['owner']} | {i['due']}" for i in cur.get("action_items") or []
-            ),
+            initial=action_items_field(cur.get("action_items") or []),
             hint="One per line: item | owner | due (2025-11-03, day 9, today, tomorrow, EOD).",
             placeholder="Fix flaky swarm test | @dana | tomorrow",
         ),

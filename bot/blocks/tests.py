@@ -9,6 +9,8 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBl
 
 from bot.blocks.common import (
     Message,
+    code,
+    code_block,
     context,
     esc,
     link,
@@ -59,7 +61,7 @@ def _when(at: str, tz: tzinfo) -> str:
 
 
 def _commit(commit: str | None) -> str:
-    return f"`{esc(commit[:10])}`" if commit else "no commit"
+    return code(commit[:10]) if commit else "no commit"
 
 
 def _since(since: SinceData, tz: tzinfo) -> str:
@@ -78,9 +80,9 @@ def render_history(h: HistoryData, *, tz: tzinfo) -> Message:
     title = f"{h['classname']}::{h['name']}"
     status = h["status"]
     lines = [
-        f"{_ICON.get(status, '')} *{esc(status)}* now on `{esc(h['branch'])}` · test id {h['id']}"
+        f"{_ICON.get(status, '')} *{esc(status)}* now on {code(h['branch'])} · test id {h['id']}"
         + (f" · component *{esc(h['component'])}*" if h["component"] else "")
-        + (f" · file `{esc(h['file'], 300)}`" if h["file"] else "")
+        + (f" · file {code(h['file'], 300)}" if h["file"] else "")
     ]
     if h["first_failure"] is not None:
         lines.append(f"*First failure of this streak:* {_since(h['first_failure'], tz)}")
@@ -101,7 +103,7 @@ def render_history(h: HistoryData, *, tz: tzinfo) -> Message:
             f"*Found flaky* {_when(h['flaky']['at'], tz)}: {esc(h['flaky']['why'] or '', 200)}"
         )
     if h["message"] and status in ("failed", "error"):
-        lines.append(f"*Failure:* ```{esc(h['message'], 600)}```")
+        lines.append(f"*Failure:* {code_block(h['message'], 600)}")
     if h["durations"]:
         trend = " → ".join(seconds(d) for d in h["durations"][-10:])
         median = h["median_duration"]
@@ -126,7 +128,7 @@ def render_history(h: HistoryData, *, tz: tzinfo) -> Message:
         *sections(lines),
         *sections(timeline),
     ]
-    return message(f"{title}: {status}", blocks)
+    return message(f"{esc(title)}: {esc(status)}", blocks)
 
 
 def render_matches(text: str, tests: Sequence[KnownTest]) -> Message:
@@ -137,7 +139,7 @@ def render_matches(text: str, tests: Sequence[KnownTest]) -> Message:
         f'match "{esc(text, 200)}"; `/tests show ID` shows one:'
     )
     lines = [head] + [
-        f"• {t.id} · {_ICON.get(str(t.status), '')} `{esc(t.classname, 300)}::{esc(t.name, 400)}`"
+        f"• {t.id} · {_ICON.get(str(t.status), '')} {code(f'{t.classname}::{t.name}', 700)}"
         for t in shown
     ]
     if len(tests) > MATCHES:
@@ -149,18 +151,18 @@ def render_slow(tests: Sequence[SlowData], *, branch: str) -> Message:
     """The slowest tests by their latest duration."""
     if not tests:
         text = (
-            f"No report on `{esc(branch)}` timed its tests yet: durations come from the "
+            f"No report on {code(branch)} timed its tests yet: durations come from the "
             "JUnit `time` of each testcase."
         )
         return message(text, [*sections([text])])
-    head = f"*Slowest tests on `{esc(branch)}`* (their latest duration):"
+    head = f"*Slowest tests on {code(branch)}* (their latest duration):"
     lines = [head] + [
-        f"{i}. {seconds(t['duration'])} · `{esc(t['classname'], 300)}::{esc(t['name'], 400)}`"
+        f"{i}. {seconds(t['duration'])} · {code(t['classname'] + '::' + t['name'], 700)}"
         + (f" · id {t['id']}" if t["id"] is not None else "")
         for i, t in enumerate(tests, 1)
     ]
     return message(
-        f"Slowest tests on {branch}",
+        f"Slowest tests on {esc(branch)}",
         [*sections(lines), context("`/tests show ID` shows one test's history.")],
     )
 
@@ -173,7 +175,7 @@ _BUTTON_VALUE = 2000
 
 def _named(tests: Sequence[ShownTest], count: int) -> list[str]:
     lines = [
-        f"• `{esc(t['name'], 300)}` (id {t['id']})"
+        f"• {code(t['name'], 300)} (id {t['id']})"
         + (f" — {esc(t['why'], 200)}" if t.get("why") else "")
         for t in tests
     ]
@@ -228,11 +230,11 @@ def flaky_found(d: FlakyFound) -> Message:
 def render_quarantined(rows: Sequence[Listed], *, branch: str, tz: tzinfo) -> Message:
     """`/tests quarantined`: the tracked branch's quarantined tests."""
     if not rows:
-        text = f"No test on `{esc(branch)}` is in quarantine."
+        text = f"No test on {code(branch)} is in quarantine."
         return message(text, [section(text)])
-    head = f"*{plural(len(rows), 'test')} in quarantine on `{esc(branch)}`:*"
+    head = f"*{plural(len(rows), 'test')} in quarantine on {code(branch)}:*"
     lines = [head] + [
-        f"• `{esc(r['classname'] + '::' + r['name'], 300)}` (id {r['id']}) — "
+        f"• {code(r['classname'] + '::' + r['name'], 300)} (id {r['id']}) — "
         f"{esc(r['reason'], 200)}; by {_who(r['by'])} {_when(r['since'], tz)}, until "
         f"{_when(r['until'], tz)}; passed {plural(r['passes'], 'run')} in a row"
         + (f"; owners {mentions(r['owners'], sep=' ')}" if r["owners"] else "")

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from bot.blocks.common import clip, escape, link, plain, web_url
+from bot.blocks.common import clip, code, code_block, escape, fitted, link, plain, web_url
 
 ENTITY = re.compile(r"&(amp|lt|gt);")
 
@@ -110,3 +110,42 @@ def test_plain_text_keeps_what_was_typed_but_no_mention_syntax() -> None:
         assert token not in out
     assert "in <module> a < b && c > d" in out
     assert out.replace("\u200b", "") == raw
+
+
+def test_escape_leaves_out_bidi_controls_that_would_turn_the_bots_text_around() -> None:
+    """An embedding, override or isolate left open in someone's text would reorder the
+    bot's words after it on the line; the marks LRM and RLM reorder nothing past them."""
+    controls = "".join(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+    assert escape(f"a{controls}b <c>") == "ab &lt;c&gt;"
+    assert escape("\u200f\u05e9\u05dc\u05d5\u05dd\u200e") == "\u200f\u05e9\u05dc\u05d5\u05dd\u200e"
+
+
+def test_a_code_span_holds_its_text_whatever_the_text() -> None:
+    """mrkdwn cannot escape a backtick: one in CI text would end the span, so it is shown
+    as `'`; the text is escaped and shortened inside the backticks."""
+    assert code("test_x[`a` *b*]") == "`test_x['a' *b*]`"
+    assert code("<!channel>") == "`&lt;!channel&gt;`"
+    assert code("x" * 50, 10) == "`xxxxxxxxx…`"
+
+
+@pytest.mark.parametrize("text", ["```\n*bold*\n```", "`a`", "a````b", "``", "x"])
+def test_a_code_block_is_closed_only_by_its_own_fence(text: str) -> None:
+    """A ``` in a failure message would close the bot's block early; a zero-width space
+    goes between backticks that meet (and beside the fences), so none of the text's do."""
+    out = code_block(text, 800)
+    assert out.startswith("```") and out.endswith("```")
+    body = out[3:-3]
+    assert "``" not in body and not body.startswith("`") and not body.endswith("`")
+    assert body.replace("\u200b", "") == text
+
+
+def test_a_fitted_list_shows_whole_rows_and_says_how_many_more() -> None:
+    rows = [f"row {i} " + "x" * 90 for i in range(40)]
+    out = fitted("*head*", rows, 45, 1000)
+    lines = out.splitlines()
+    assert len(out) <= 1000 and lines[0] == "*head*"
+    assert lines[1:-1] == rows[: len(lines) - 2]
+    assert lines[-1] == f"…and {45 - (len(lines) - 2)} more."
+    assert fitted("*head*", ["a", "b"], 2, 1000) == "*head*\na\nb"
+    # The last row needs no room for a "more" line after it.
+    assert fitted("h", ["a" * 8], 1, 10) == "h\n" + "a" * 8

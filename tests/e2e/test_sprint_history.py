@@ -61,11 +61,11 @@ def test_sprint_history_shows_each_sprints_outcome(org: Server) -> None:
     assert lines[0] == "Sprint history — Core Platform"
     # Newest first: Phase 5 (running), then Phase 4 as it ended.
     assert lines[1] == "*Phase 5 Hardening* (2025-11-12 → 2025-11-21, running)"
-    assert " · 0 tests fixed · 1 regressions introduced · 0 blockers resolved · " in lines[2]
+    assert " · 0 tests fixed · 1 regression introduced · 0 blockers resolved · " in lines[2]
     assert lines[3] == "*Phase 4 Production Readiness* (2025-10-29 → 2025-11-11)"
     assert lines[4].startswith(f"Readiness {pct(start['measured'])} → {pct(end)} (")
     assert lines[4].endswith(
-        " · 1 tests fixed · 0 regressions introduced · 2 blockers resolved, median 9.0 h"
+        " · 1 test fixed · 0 regressions introduced · 2 blockers resolved, median 9.0 h"
         " · 1 of 4 goals met"  # zero regressions
     )
 

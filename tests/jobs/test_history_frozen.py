@@ -165,7 +165,7 @@ def test_sprint_history_after_the_clocks_retention_run_end_to_end(
     lines = blocks_text(body["blocks"]).splitlines()
     assert lines[5] == "*Sprint A* (2025-10-29 → 2025-11-02)"
     assert lines[6].startswith("Readiness 53.33 % → 70 % (")
-    assert " · 1 tests fixed · 1 regressions introduced · 2 blockers resolved" in lines[6]
+    assert " · 1 test fixed · 1 regression introduced · 2 blockers resolved" in lines[6]
 
 
 def test_an_ended_sprints_figures_in_the_api_stay_as_it_ended_end_to_end(

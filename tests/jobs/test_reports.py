@@ -182,7 +182,7 @@ def test_velocity_after_a_day_without_ci_names_the_day_it_counts(session: Sessio
     assert (data["yesterday"]["date"], data["yesterday"]["fixed_count"]) == ("2025-10-31", 0)
     assert (data["velocity"]["last"], data["velocity"]["last_date"]) == (1, "2025-10-30")
     text = "\n".join(b["text"]["text"] for b in daily_report(data)["blocks"] if "text" in b)
-    assert "• Velocity: 1 tests fixed on 2025-10-30, 1.0/day on average" in text
+    assert "• Velocity: 1 test fixed on 2025-10-30, 1.0/day on average" in text
     assert "fixed yesterday" not in text
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from bot.blocks.common import escape
+from bot.blocks.common import code, escape
 from bot.blocks.tests import (
     TESTS_USAGE,
     render_history,
@@ -57,8 +57,9 @@ def _slow(call: Call) -> None:
     call.ack(response_type="ephemeral", text=answer["text"], blocks=answer["blocks"])
 
 
-def _one(call: Call, wanted: str, how: str) -> KnownTest:
-    """The one test `wanted` names, else a refusal saying how to name it."""
+def _one(call: Call, wanted: str, how: str) -> KnownTest | None:
+    """The one test `wanted` names; None once it answered that several match (with their
+    names and ids, to name one by its id), SprintError when it names none."""
     wanted = wanted.strip().strip("`").strip()
     if not wanted:
         raise SprintError(f"Say which test: {how}")
@@ -66,11 +67,14 @@ def _one(call: Call, wanted: str, how: str) -> KnownTest:
     with app.db.read() as session:
         found = tests_history.find(session=session, sprint=app.sprint, text=wanted)
     if isinstance(found, list):
-        names = ", ".join(f"`{t.classname}::{t.name}` (id {t.id})" for t in found[:5])
-        raise SprintError(
-            f'"{wanted}" matches {len(found)}{"+" if len(found) > 5 else ""} tests: {names}. '
-            f"Name one by its id: {how}"
+        # Answered here, not raised: a SprintError's text keeps mentions as the bot's own
+        # (bot.blocks.common.reply), and these names are CI's text, escaped whole.
+        names = ", ".join(f"{code(f'{t.classname}::{t.name}', 300)} (id {t.id})" for t in found[:5])
+        call.answer(
+            f'"{escape(wanted, 200)}" matches {len(found)}{"+" if len(found) > 5 else ""} '
+            f"tests: {names}. Name one by its id: {how}"
         )
+        return None
     return found
 
 
@@ -87,6 +91,8 @@ def _quarantine(call: Call) -> None:
     period = quarantine.parse_period(when, app.sprint)
     permissions.require_role(app.sprint, Action.MUTE, call.user_id, directory(call.client))
     test = _one(call, m["test"], how)
+    if test is None:
+        return
     with app.write() as session:
         test = session.merge(test)
         done = quarantine.quarantine(
@@ -98,9 +104,9 @@ def _quarantine(call: Call) -> None:
             now=app.now(),
             period=period,
         )
-    shown = escape(f"{test.classname}::{test.name}")
+    shown = code(f"{test.classname}::{test.name}")
     # Asked again, its quarantine ends at the new time: sooner or later than before.
-    said = f"Quarantined `{shown}` until" if done.added else f"The quarantine of `{shown}` now ends"
+    said = f"Quarantined {shown} until" if done.added else f"The quarantine of {shown} now ends"
     call.answer(
         f"{said} {done.until:%d %b %H:%M} UTC: its failures are reported apart and never alert."
     )
@@ -110,6 +116,8 @@ def _unquarantine(call: Call) -> None:
     app = call.app
     permissions.require_role(app.sprint, Action.MUTE, call.user_id, directory(call.client))
     test = _one(call, call.rest, "`/tests unquarantine 42`.")
+    if test is None:
+        return
     with app.write() as session:
         quarantine.unquarantine(
             session=session,
@@ -118,8 +126,8 @@ def _unquarantine(call: Call) -> None:
             by=call.user_id,
             now=app.now(),
         )
-    shown = escape(f"{test.classname}::{test.name}")
-    call.answer(f"`{shown}` left quarantine: its failures alert again.")
+    shown = code(f"{test.classname}::{test.name}")
+    call.answer(f"{shown} left quarantine: its failures alert again.")
 
 
 def _quarantined(call: Call) -> None:

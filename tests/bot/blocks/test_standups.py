@@ -232,6 +232,25 @@ def test_the_modal_prefills_an_edit_and_carries_yesterdays_plan_over() -> None:
     assert inputs[Field.FOCUS_AREAS]["initial_value"] == "eviction"  # yesterday's plan
 
 
+def test_the_modal_shows_yesterdays_plan_and_the_sprint_name_as_typed() -> None:
+    """Yesterday's plan and the sprint's name are text like any other: escaped, and the
+    plan shortened so that the target line after it stays."""
+    plan = "Map<K,V> & R&D " + HOSTILE + "x" * 3000
+    view = modal(sprint_name="P4 <!here>", carry_over={"focus_areas": plan, "target_tests": 5})
+    carried = next(
+        b["text"]["text"]
+        for b in view["blocks"]
+        if "Carried over" in b.get("text", {}).get("text", "")
+    )
+    assert carried.startswith(
+        "*Carried over from your last standup*\nPlanned: Map&lt;K,V&gt; &amp;"
+    )
+    assert carried.endswith("…\nTarget tests to fix: 5") and len(carried) <= 3000
+    assert "<!" not in carried and "<https" not in carried and "<@" not in carried
+    shown = [e["text"] for b in view["blocks"] if b["type"] == "context" for e in b["elements"]]
+    assert "Metrics snapshot from live data · P4 &lt;!here&gt;" in shown
+
+
 def test_the_modal_says_when_there_is_nothing_to_choose() -> None:
     view = modal(components=[], open_blockers=[])
     notes = [e["text"] for b in view["blocks"] if b["type"] == "context" for e in b["elements"]]
