@@ -328,7 +328,11 @@ def summary(fig: figures.Figures, *, now: datetime) -> Summary:
         "name": info.name,
         "day": fig.day,
         "days": info.days,
-        "date": fig.today.isoformat(),
+        # The day it is shown: once the sprint ended its figures are its final ones, as of
+        # its end, but a report asked for later is dated the day it is asked for.
+        "date": (
+            numbers.local_date(info, now) if fig.phase is figures.Phase.ENDED else fig.today
+        ).isoformat(),
         "phase": str(fig.phase),
         "status_line": status_line(fig),
         "final": fig.final_day,

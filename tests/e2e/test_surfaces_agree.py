@@ -1,0 +1,324 @@
+"""Surfaces that contradicted each other or the Definitions: App Home's last CI run (after
+the end, a sharded run), an ended sprint's review and tracker after a blocker is reopened,
+a P0's age after a reopen, a backfilled report's causes, day 1's plan before any report,
+`/sprint report` after the end, and a quarantine past its `until`."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobs.numbers import local_instant
+from tests.e2e.test_figures import AUTH, FILES, NOW, junit, local, sprint_json
+from tests.support import httpc
+from tests.support.e2e import at, blocks_text, home_opened
+from tests.support.listeners import listeners_done
+from tests.support.server import Server
+
+
+def home_text(server: Server, user: str = "U0DEV") -> str:
+    home_opened(server, user)
+    listeners_done()
+    server.runtime.sender.drain()
+    calls = server.slack.calls_to("views.publish")
+    assert calls
+    view: dict[str, Any] = calls[-1].args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    return blocks_text(view["blocks"])
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_home_last_ci_run_after_the_end_contradicts_the_final_figures(
+    hand_sprint: tuple[Server, Path],
+) -> None:
+    """After the sprint ended, CI reports all green. The Home's figures are the final ones
+    (3 failing now), but its "Last CI run" line shows the post-sprint run: 7 passed, 0 failed."""
+    server, _ = hand_sprint
+    after = local_instant(server.runtime.sprint.sprint, date(2025, 11, 3), time(8))
+    at(server, after)
+    green = junit(dict.fromkeys(FILES, "P"))
+    resp = httpc.post(
+        f"{server.url}/api/v1/test-runs", params={"run": "late"}, content=green, headers=AUTH
+    )
+    assert resp.status_code == 201, resp.text
+    at(server, after + timedelta(hours=1))
+    final = sprint_json(server)
+    assert final["tests"]["failing"] == 3
+    text = home_text(server)
+    assert "3 failing now" in text
+    # The Home must not show a CI run that is not the sprint's beside its final figures.
+    assert "`late`" not in text, text
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_home_last_ci_run_of_a_sharded_run_shows_one_shard(
+    hand_sprint: tuple[Server, Path],
+) -> None:
+    """A run in two shards (the Definitions: reports with the same `run` are shards of one
+    run): the Home's "Last CI run `r5`" shows only the last shard's counts."""
+    server, _ = hand_sprint
+    when = NOW + timedelta(minutes=10)
+    at(server, when)
+    for statuses in (
+        {"c1": "F", "c2": "P", "c3": "P", "c4": "F"},
+        {"x1": "P", "x2": "P", "x3": "F"},
+    ):
+        resp = httpc.post(
+            f"{server.url}/api/v1/test-runs",
+            params={"run": "r5"},
+            content=junit(statuses),
+            headers=AUTH,
+            timeout=30,
+        )
+        assert resp.status_code == 201, resp.text
+    at(server, when + timedelta(minutes=1))
+    body = sprint_json(server)
+    assert (body["tests"]["passing"], body["tests"]["failing"]) == (4, 3)
+    text = home_text(server)
+    line = next(x for x in text.splitlines() if x.startswith("*Last CI run*"))
+    # Run r5 reported 7 tests: 4 passed, 3 failed.
+    assert "4 passed, 3 failed" in line, line
+
+
+def test_reopening_after_the_end_changes_the_ended_sprints_review(server: Server) -> None:
+    """B-001 was reported on day 1 and resolved on day 2. After the sprint ended someone
+    reopens it. The ended sprint's final figures (as of its end) still have it resolved (not
+    open at the end), and its outcome kept at the end says 1 blocker resolved; but the
+    review of that same ended sprint now says 0 blockers were resolved in it."""
+    import re
+    from datetime import UTC, datetime
+
+    from tests.e2e.test_quarantine import api
+    from tests.e2e.test_sprint_command import wait_status_posts
+    from tests.support.e2e import post_report, text_of
+    from tests.support.slack import slash
+
+    at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
+    post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
+    slash(server.url, "/blocker", "P1 Memory Management: leak in cache", user_id="U0DEV")
+    at(server, datetime(2025, 10, 30, 14, tzinfo=UTC))
+    slash(server.url, "/blocker", "resolve B-001 freed the cache", user_id="U0DEV")
+    listeners_done()
+    at(server, datetime(2025, 11, 13, 15, tzinfo=UTC))  # the sprint ended on 12 Nov 00:00
+    [listed] = api(server, "/api/v1/sprints").json()["sprints"]
+    assert listed["status"] == "ended"
+    assert listed["outcome"]["blockers_resolved"] == 1
+    at(server, datetime(2025, 11, 14, 15, tzinfo=UTC))
+    resp = slash(server.url, "/blocker", "reopen B-001", user_id="U0DEV")
+    assert resp.status_code == 200, resp.text
+    listeners_done()
+    assert "B-001 reopened" in resp.text, resp.text
+    final = api(server, "/api/v1/sprint").json()
+    assert final["sprint"]["status"] == "ended"
+    assert final["blockers"]["open"] == 0  # at its end B-001 was resolved
+    [listed] = api(server, "/api/v1/sprints").json()["sprints"]
+    assert listed["outcome"]["blockers_resolved"] == 1  # the ended sprint's outcome
+    slash(server.url, "/sprint", "review", user_id="U0DEV")
+    [review] = wait_status_posts(server, 1)
+    text = text_of(review)
+    shown = re.search(r"\*Blockers resolved \((\d+)\)\*", text)
+    assert shown is not None and int(shown[1]) == 1, text
+
+
+def test_a_p0_reopened_a_moment_ago_is_not_open_for_days(server: Server) -> None:
+    """A P0 filed on day 1 and resolved an hour later is reopened on day 2. Health at once
+    says At Risk: "P0 B-001 open for 31 h", counting the 30 h it was resolved (DESIGN:
+    At Risk "while a P0 blocker has been open over 24 h"); it has been open 1 h 5 min."""
+    from datetime import UTC, datetime
+
+    from tests.e2e.test_quarantine import api
+    from tests.support.e2e import post_report
+    from tests.support.slack import slash
+
+    at(server, datetime(2025, 10, 29, 12, tzinfo=UTC))
+    post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T12:00:00Z")
+    at(server, datetime(2025, 10, 29, 13, tzinfo=UTC))
+    slash(server.url, "/blocker", "P0 Swarm Coordination: deadlock", user_id="U0DEV")
+    listeners_done()
+    at(server, datetime(2025, 10, 29, 14, tzinfo=UTC))
+    slash(server.url, "/blocker", "resolve B-001 fixed", user_id="U0DEV")
+    listeners_done()
+    at(server, datetime(2025, 10, 30, 20, tzinfo=UTC))
+    resp = slash(server.url, "/blocker", "reopen B-001", user_id="U0DEV")
+    assert "B-001 reopened" in resp.text, resp.text
+    listeners_done()
+    at(server, datetime(2025, 10, 30, 20, 5, tzinfo=UTC))
+    body = api(server, "/api/v1/sprint").json()
+    assert body["blockers"]["open"] == 1
+    reason = body["readiness"]["health_reason"]
+    assert "P0 B-001 open for" not in reason, reason
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_backfilled_daily_report_counts_causes_of_tests_failing_later(
+    hand_sprint: tuple[Server, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`sprintbot job run daily-report --at` (DESIGN: "as if the clock read --at", to
+    backfill a missed report) for day 3, 09:00, run on day 5: the report's figures are as of
+    day 3 (4 failing now), but its "Top causes of failing tests" counts the tests failing on
+    day 5 (3 tests), so the one message contradicts itself."""
+    from bot import cli
+    from tests.support.e2e import posts, text_of
+
+    server, _ = hand_sprint
+    when = local(3, 9)
+    then = sprint_json(server, at=when.isoformat())
+    assert then["tests"]["failing"] == 4  # c1, c4, x2, x3 after day 2's run
+    capsys.readouterr()
+    assert cli.main(["job", "run", "daily-report", "--at", when.isoformat()]) == 0
+    assert capsys.readouterr().out == "daily-report: posted\n"
+    [report] = [p for p in posts(server) if p.args.get("channel") == "#status"]
+    text = text_of(report)
+    assert "*Tests*: 4 failing now" in text, text
+    assert "*Top causes of failing tests*\n• 4 tests: " in text, text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: before anything is measured, with no starting scores, the plan has no "
+    "anchor and shows 0 %; a plan that can be unknown (n/a) is a change to every surface",
+)
+@pytest.mark.usefixtures("quick_pace")
+def test_day_one_plan_before_the_first_ci_report_is_zero(make_server: Any, tmp_path: Path) -> None:
+    """Day 1, 08:00, no CI report yet, components all scored from tests (no starting score):
+    /sprint says "Plan today / target 0 % / 90 %" and the API's plan is 0.0, "plan from the
+    components' starting scores" though none has one. At 10:00 CI reports and the plan for
+    the same day 1 becomes the measured baseline, 50 % (DESIGN: plan(1) = the measured
+    baseline m). A plan of 0 % for day 1 is a figure that is never true."""
+    from tests.e2e.test_figures import RUNS, SPRINT
+    from tests.support.slack import slash
+
+    path = tmp_path / "hand.toml"
+    path.write_text(SPRINT)
+    server: Server = make_server(SPRINTBOT_CONFIG=str(path))
+    at(server, local(1, 8))
+    early = sprint_json(server)
+    early_text = blocks_text(slash(server.url, "/sprint", user_id="U0DEV").json()["blocks"])
+    when, run, statuses = RUNS[0]
+    at(server, when)
+    resp = httpc.post(
+        f"{server.url}/api/v1/test-runs",
+        params={"run": run},
+        content=junit(statuses),
+        headers=AUTH,
+        timeout=30,
+    )
+    assert resp.status_code == 201, resp.text
+    at(server, when + timedelta(minutes=5))
+    later = sprint_json(server)
+    assert later["sprint"]["day"] == early["sprint"]["day"] == 1
+    assert later["readiness"]["plan"] == 50.0
+    assert "*Plan today / target*\n0 % / 90 %" not in early_text, early_text
+    assert early["readiness"]["plan"] != 0.0, early["readiness"]
+
+
+def test_tracker_after_a_reopen_after_the_end_loses_the_blocker(server: Server) -> None:
+    """Same story as the review's: B-001 resolved on day 2, reopened after the end. The
+    ended sprint's tracker lists it neither among the open blockers (as of the end it was
+    resolved) nor among the resolved ones (its row no longer holds a resolution)."""
+    from datetime import UTC, datetime
+
+    from jobs.tracker import tracker_markdown
+    from tests.support.e2e import post_report
+    from tests.support.slack import slash
+
+    at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
+    post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
+    slash(server.url, "/blocker", "P1 Memory Management: leak in cache", user_id="U0DEV")
+    at(server, datetime(2025, 10, 30, 14, tzinfo=UTC))
+    slash(server.url, "/blocker", "resolve B-001 freed the cache", user_id="U0DEV")
+    listeners_done()
+    at(server, datetime(2025, 11, 14, 15, tzinfo=UTC))  # the sprint ended on 12 Nov 00:00
+    resp = slash(server.url, "/blocker", "reopen B-001", user_id="U0DEV")
+    assert "B-001 reopened" in resp.text, resp.text
+    listeners_done()
+    with server.runtime.db.session() as session:
+        md = tracker_markdown(session=session, sprint=server.runtime.sprint, now=server.clock())
+    lines = md.splitlines()
+    start = lines.index("### Open Blockers")
+    middle = lines.index("### Resolved Blockers")
+    open_rows = [x for x in lines[start:middle] if x.startswith("| B-")]
+    resolved_rows = [x for x in lines[middle : middle + 12] if x.startswith("| B-")]
+    assert any("B-001" in r for r in open_rows + resolved_rows), "\n".join(
+        lines[start : middle + 12]
+    )
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_sprint_report_after_the_end_is_dated_the_day_after_the_end(
+    hand_sprint: tuple[Server, Path],
+) -> None:
+    """The sprint ended on 2025-11-02. On 2025-11-10 an admin types `/sprint report`: the
+    report posted that day is headed "Daily report — Sprint ended on 2025-11-02, 2025-11-03"
+    and speaks of "Yesterday (2025-11-02)" — a date a week off, the day after the end, on
+    whatever day it is posted."""
+    from tests.support.e2e import posts, text_of
+    from tests.support.slack import slash
+
+    server, _ = hand_sprint
+    asked = local_instant(server.runtime.sprint.sprint, date(2025, 11, 10), time(10))
+    at(server, asked)
+    resp = slash(server.url, "/sprint", "report", user_id="U0DEV")
+    assert resp.status_code == 200, resp.text
+    listeners_done()
+    server.runtime.sender.drain()
+    [report] = [p for p in posts(server) if p.args.get("channel") == "#status"]
+    text = text_of(report)
+    header = text.splitlines()[1]
+    assert header.startswith("Daily report — Sprint ended on 2025-11-02"), header
+    assert header.endswith("2025-11-10"), header
+    # What it lists of CI is the sprint's last day's, and said so: not "Yesterday".
+    assert "*The sprint's last day (2025-11-02)*" in text, text
+    assert "Yesterday" not in text, text
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_a_quarantine_past_its_until_still_hides_a_regression(
+    make_server: Any, tmp_path: Path
+) -> None:
+    """c2 passes and is quarantined for 1h. Three minutes after its `until` (before the
+    clock's 5-minute quarantine-expiry tick) CI reports c2 failing. DESIGN: a test is
+    quarantined *until its `until`*; after that a pass → fail is a regression. The reply
+    calls it flaky (no regression, no alert) and the figures still count 1 quarantined."""
+    from tests.e2e.test_figures import RUNS, SPRINT
+    from tests.e2e.test_quarantine import api
+
+    path = tmp_path / "hand.toml"
+    path.write_text(SPRINT)
+    server: Server = make_server(SPRINTBOT_CONFIG=str(path))
+    when, run, statuses = RUNS[0]
+    at(server, when)
+    resp = httpc.post(
+        f"{server.url}/api/v1/test-runs",
+        params={"run": run},
+        content=junit(statuses),
+        headers=AUTH,
+        timeout=30,
+    )
+    assert resp.status_code == 201, resp.text
+    from tests.support.slack import slash
+
+    answer = slash(
+        server.url, "/tests", "quarantine core.test_a::c2 for 1h because races", user_id="U0DEV"
+    ).text
+    assert "Quarantined" in answer, answer
+    [held] = api(server, "/api/v1/quarantine").json()["tests"]
+    until = when + timedelta(hours=1)
+    assert held["until"] == until.isoformat()
+    at(server, until + timedelta(minutes=3))
+    resp = httpc.post(
+        f"{server.url}/api/v1/test-runs",
+        params={"run": "r1b"},
+        content=junit({**statuses, "c2": "F"}),
+        headers=AUTH,
+        timeout=30,
+    )
+    assert resp.status_code == 201, resp.text
+    reply = resp.json()
+    figs = sprint_json(server)
+    shown = (figs["tests"]["quarantined"], [t["name"] for t in reply["flaky"]], reply["alert"])
+    assert [t["name"] for t in reply["regressions"]] == ["c2"], shown
