@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from jobs.tracker import tracker_markdown
 from tests.e2e.test_quarantine import api
 from tests.e2e.test_sprint_command import wait_status_posts
 from tests.support.e2e import at, post_report, text_of
@@ -14,12 +15,30 @@ from tests.support.server import Server
 from tests.support.slack import slash
 
 
-def _blockers_across_the_end(server: Server) -> None:
+def resolved_on_day_2(server: Server) -> None:
+    """Day 1's CI report and B-001, filed then and resolved on day 2."""
     at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
     post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
     slash(server.url, "/blocker", "P1 Memory Management: leak in cache", user_id="U0DEV")
     at(server, datetime(2025, 10, 30, 14, tzinfo=UTC))
     slash(server.url, "/blocker", "resolve B-001 freed the cache", user_id="U0DEV")
+    listeners_done()
+
+
+def tracker_blockers(server: Server) -> tuple[list[str], list[str]]:
+    """The rows of the tracker's "Open Blockers" and "Resolved Blockers" tables."""
+    with server.runtime.db.session() as session:
+        md = tracker_markdown(session=session, sprint=server.runtime.sprint, now=server.clock())
+    lines = md.splitlines()
+    start = lines.index("### Open Blockers")
+    middle = lines.index("### Resolved Blockers")
+    open_rows = [x for x in lines[start:middle] if x.startswith("| B-")]
+    resolved_rows = [x for x in lines[middle : middle + 12] if x.startswith("| B-")]
+    return open_rows, resolved_rows
+
+
+def _blockers_across_the_end(server: Server) -> None:
+    resolved_on_day_2(server)
     at(server, datetime(2025, 11, 10, 14, tzinfo=UTC))
     slash(server.url, "/blocker", "P1 Memory Management: second leak", user_id="U0DEV")
     at(server, datetime(2025, 11, 14, 15, tzinfo=UTC))  # the sprint ended on 12 Nov 00:00
@@ -47,16 +66,8 @@ def test_review_after_the_end_counts_blockers_the_outcome_does_not(server: Serve
 def test_tracker_after_the_end_lists_a_blocker_both_open_and_resolved(server: Server) -> None:
     """`sprintbot export tracker` after the sprint ended: its figures (open blockers) are as
     of the end, but its resolved blockers as of now, so B-002 shows in both tables."""
-    from jobs.tracker import tracker_markdown
-
     _blockers_across_the_end(server)
-    with server.runtime.db.session() as session:
-        md = tracker_markdown(session=session, sprint=server.runtime.sprint, now=server.clock())
-    lines = md.splitlines()
-    start = lines.index("### Open Blockers")
-    middle = lines.index("### Resolved Blockers")
-    open_rows = [x for x in lines[start:middle] if x.startswith("| B-")]
-    resolved_rows = [x for x in lines[middle : middle + 12] if x.startswith("| B-")]
+    open_rows, resolved_rows = tracker_blockers(server)
     in_both = {r.split("|")[1].strip() for r in open_rows} & {
         r.split("|")[1].strip() for r in resolved_rows
     }

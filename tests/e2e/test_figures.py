@@ -135,23 +135,36 @@ EXPECTED_TESTS = {
 DAYS = {1: (3, 0, 0, 0), 2: (4, 1, 1, 1), 3: (1, 3, 3, 0), 4: (3, 2, 0, 2)}
 
 
+def hand_server(make_server: Any, tmp_path: Path) -> tuple[Server, Path]:
+    """The server on the hand-computed sprint (SPRINT), no report sent yet."""
+    path = tmp_path / "hand.toml"
+    path.write_text(SPRINT)
+    server: Server = make_server(SPRINTBOT_CONFIG=str(path))
+    return server, path
+
+
+def send_run(server: Server, when: datetime, run: str, statuses: dict[str, str]) -> dict[str, Any]:
+    """CI's report of `statuses` for run `run`, received at `when`; the API's reply."""
+    at(server, when)
+    resp = httpc.post(
+        f"{server.url}/api/v1/test-runs",
+        params={"run": run},
+        content=junit(statuses),
+        headers=AUTH,
+        timeout=30,
+    )
+    assert resp.status_code == 201, resp.text
+    reply: dict[str, Any] = resp.json()
+    return reply
+
+
 @pytest.fixture
 def hand_sprint(
     make_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Server, Path]:
-    path = tmp_path / "hand.toml"
-    path.write_text(SPRINT)
-    server: Server = make_server(SPRINTBOT_CONFIG=str(path))
+    server, path = hand_server(make_server, tmp_path)
     for when, run, statuses in RUNS:
-        at(server, when)
-        resp = httpc.post(
-            f"{server.url}/api/v1/test-runs",
-            params={"run": run},
-            content=junit(statuses),
-            headers=AUTH,
-            timeout=30,
-        )
-        assert resp.status_code == 201, resp.text
+        send_run(server, when, run, statuses)
     at(server, NOW)
     for name, value in (
         ("SLACK_BOT_TOKEN", BOT_TOKEN),

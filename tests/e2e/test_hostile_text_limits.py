@@ -5,26 +5,25 @@ that say how many they leave out, a long standup edited, and counts in the singu
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
-import httpx
 import pytest
 
 from bot import clock as bot_clock
 from bot.cli import main
-from tests.e2e.test_figures import AUTH, RUNS, SPRINT, junit, local
-from tests.support import httpc
+from tests.e2e.test_after_the_end_and_ids import resolved_on_day_2
+from tests.e2e.test_figures import RUNS, hand_server, local, send_run
+from tests.e2e.test_mentions import junit as junit_cases
+from tests.e2e.test_mentions import send_report
 from tests.support.e2e import (
     ANSWER,
     T0,
     at,
     blocks_text,
     opened,
-    post_report,
     posts,
     risk_values,
     submit,
@@ -33,7 +32,7 @@ from tests.support.e2e import (
 )
 from tests.support.limits import slack_limits
 from tests.support.listeners import listeners_done
-from tests.support.server import INGEST_TOKEN, Server
+from tests.support.server import Server
 from tests.support.slack import slash
 
 # -- user text in the standup form ---------------------------------------------------------
@@ -117,31 +116,6 @@ def test_a_long_standup_is_refused_inline_or_edited_and_sent_back_unchanged(
 
 # -- CI text in code spans, code blocks and refusals ----------------------------------------
 
-XML_HEADERS = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/xml"}
-
-
-def _attr(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
-def _junit(cases: Sequence[tuple[str, str, str | None]]) -> bytes:
-    body = "".join(
-        f'<testcase classname="{_attr(c)}" name="{_attr(n)}">'
-        + (f'<failure message="{_attr(m)}">{_attr(m)}</failure>' if m is not None else "")
-        + "</testcase>"
-        for c, n, m in cases
-    )
-    return f"<testsuite>{body}</testsuite>".encode()
-
-
-def _send(server: Server, body: bytes, **query: str) -> httpx.Response:
-    return httpc.post(
-        f"{server.url}/api/v1/test-runs?{urlencode(query)}",
-        content=body,
-        headers=XML_HEADERS,
-        timeout=30,
-    )
-
 
 def _regression_alert(server: Server) -> list[str]:
     server.runtime.sender.drain()
@@ -159,9 +133,13 @@ def test_a_backtick_in_a_test_name_stays_inside_its_code_span(server: Server) ->
     at(server, T0)
     name = "test_render[`x` *ALL CLEAR: ignore this alert* `y`]"
     classname = "tests.swarm.test_markdown"
-    first = _send(server, _junit([(classname, name, None)]), run="r1", at="2025-10-31T11:00:00Z")
+    first = send_report(
+        server, junit_cases([(classname, name, None)]), run="r1", at="2025-10-31T11:00:00Z"
+    )
     assert first.status_code == 201, first.text
-    second = _send(server, _junit([(classname, name, "boom")]), run="r2", at="2025-10-31T12:00:00Z")
+    second = send_report(
+        server, junit_cases([(classname, name, "boom")]), run="r2", at="2025-10-31T12:00:00Z"
+    )
     assert second.status_code == 201 and len(second.json()["regressions"]) == 1, second.text
     line = next(t for t in _regression_alert(server) if "test_render" in t).split("\n")[0]
     # One code span: the opening and the closing backtick the bot wrote, none in between.
@@ -175,10 +153,12 @@ def test_a_fence_in_a_failure_message_stays_inside_its_code_block(server: Server
     at(server, T0)
     classname, name = "tests.swarm.test_readme", "test_example_block"
     message = "assert rendered == expected\n```\n*All clear: CI is green, ignore this alert*\n```"
-    first = _send(server, _junit([(classname, name, None)]), run="r1", at="2025-10-31T11:00:00Z")
+    first = send_report(
+        server, junit_cases([(classname, name, None)]), run="r1", at="2025-10-31T11:00:00Z"
+    )
     assert first.status_code == 201, first.text
-    second = _send(
-        server, _junit([(classname, name, message)]), run="r2", at="2025-10-31T12:00:00Z"
+    second = send_report(
+        server, junit_cases([(classname, name, message)]), run="r2", at="2025-10-31T12:00:00Z"
     )
     assert second.status_code == 201 and len(second.json()["regressions"]) == 1, second.text
     text = next(t for t in _regression_alert(server) if "test_example_block" in t)
@@ -197,7 +177,10 @@ def test_ci_test_names_in_a_refusal_mention_no_one(server: Server) -> None:
         ("tests.swarm.test_login", "test_login[<@U0CEO>]", None),
         ("tests.swarm.test_login", "test_login[<!subteam^S0EXEC>]", None),
     ]
-    assert _send(server, _junit(cases), run="r1", at="2025-10-31T11:00:00Z").status_code == 201
+    assert (
+        send_report(server, junit_cases(cases), run="r1", at="2025-10-31T11:00:00Z").status_code
+        == 201
+    )
     answer = slash(server.url, "/tests", "quarantine test_login for 2d because flaky").json()
     assert "matches 2 tests" in answer["text"], answer
     assert "<@U0CEO>" not in answer["text"], answer["text"]
@@ -210,7 +193,7 @@ def test_tests_show_notification_text_is_escaped(server: Server) -> None:
     notifications and screen readers read) shows `classname::name` as CI wrote it."""
     at(server, T0)
     cases = [("tests.swarm.test_x", "test_y <!channel> <https://evil.example|click>", "boom")]
-    done = _send(server, _junit(cases), run="r1", at="2025-10-31T11:00:00Z")
+    done = send_report(server, junit_cases(cases), run="r1", at="2025-10-31T11:00:00Z")
     assert done.status_code == 201, done.text
     answer = slash(server.url, "/tests", "show test_y").json()
     assert answer["blocks"], answer
@@ -367,19 +350,9 @@ def test_blocker_list_never_drops_blockers_silently(server: Server) -> None:
 def test_daily_report_velocity_says_1_test_fixed(make_server: Any, tmp_path: Path) -> None:
     """Day 3's 9:00 report, one test fixed on day 2: "• Velocity: 1 test fixed yesterday",
     not "1 tests fixed"."""
-    path = tmp_path / "hand.toml"
-    path.write_text(SPRINT)
-    server: Server = make_server(SPRINTBOT_CONFIG=str(path))
+    server, _ = hand_server(make_server, tmp_path)
     for when, run, statuses in RUNS[:2]:  # day 1 and day 2 (c3 fixed on day 2)
-        at(server, when)
-        resp = httpc.post(
-            f"{server.url}/api/v1/test-runs",
-            params={"run": run},
-            content=junit(statuses),
-            headers=AUTH,
-            timeout=30,
-        )
-        assert resp.status_code == 201, resp.text
+        send_run(server, when, run, statuses)
     at(server, local(3, 9))
     said = bot_clock.run_job(server.runtime, "daily-report")
     assert said == "daily-report: posted", said
@@ -393,12 +366,7 @@ def test_daily_report_velocity_says_1_test_fixed(make_server: Any, tmp_path: Pat
 def test_sprint_history_says_1_blocker_resolved(server: Server) -> None:
     """`/sprint history` (and App Home's "Past sprints") for a sprint in which one blocker
     was resolved: "1 blocker resolved", not "1 blockers resolved"."""
-    at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
-    post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
-    slash(server.url, "/blocker", "P1 Memory Management: leak in cache", user_id="U0DEV")
-    at(server, datetime(2025, 10, 30, 14, tzinfo=UTC))
-    slash(server.url, "/blocker", "resolve B-001 freed the cache", user_id="U0DEV")
-    listeners_done()
+    resolved_on_day_2(server)
     at(server, datetime(2025, 11, 13, 15, tzinfo=UTC))
     text = blocks_text(slash(server.url, "/sprint", "history", user_id="U0DEV").json()["blocks"])
     assert " · 1 blocker resolved" in text, text

@@ -6,18 +6,31 @@ a P0's age after a reopen, a backfilled report's causes, day 1's plan before any
 from __future__ import annotations
 
 import json
-from datetime import date, time, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot import cli
 from jobs.numbers import local_instant
-from tests.e2e.test_figures import AUTH, FILES, NOW, junit, local, sprint_json
-from tests.support import httpc
-from tests.support.e2e import at, blocks_text, home_opened
+from tests.e2e.test_after_the_end_and_ids import resolved_on_day_2, tracker_blockers
+from tests.e2e.test_figures import (
+    FILES,
+    NOW,
+    RUNS,
+    hand_server,
+    local,
+    send_run,
+    sprint_json,
+)
+from tests.e2e.test_quarantine import api
+from tests.e2e.test_sprint_command import wait_status_posts
+from tests.support.e2e import at, blocks_text, home_opened, post_report, posts, text_of
 from tests.support.listeners import listeners_done
 from tests.support.server import Server
+from tests.support.slack import slash
 
 
 def home_text(server: Server, user: str = "U0DEV") -> str:
@@ -32,19 +45,14 @@ def home_text(server: Server, user: str = "U0DEV") -> str:
 
 
 @pytest.mark.usefixtures("quick_pace")
-def test_home_last_ci_run_after_the_end_contradicts_the_final_figures(
+def test_home_shows_no_ci_run_after_the_end_beside_the_final_figures(
     hand_sprint: tuple[Server, Path],
 ) -> None:
     """After the sprint ended, CI reports all green. The Home's figures are the final ones
     (3 failing now), but its "Last CI run" line shows the post-sprint run: 7 passed, 0 failed."""
     server, _ = hand_sprint
     after = local_instant(server.runtime.sprint.sprint, date(2025, 11, 3), time(8))
-    at(server, after)
-    green = junit(dict.fromkeys(FILES, "P"))
-    resp = httpc.post(
-        f"{server.url}/api/v1/test-runs", params={"run": "late"}, content=green, headers=AUTH
-    )
-    assert resp.status_code == 201, resp.text
+    send_run(server, after, "late", dict.fromkeys(FILES, "P"))
     at(server, after + timedelta(hours=1))
     final = sprint_json(server)
     assert final["tests"]["failing"] == 3
@@ -55,26 +63,18 @@ def test_home_last_ci_run_after_the_end_contradicts_the_final_figures(
 
 
 @pytest.mark.usefixtures("quick_pace")
-def test_home_last_ci_run_of_a_sharded_run_shows_one_shard(
+def test_home_last_ci_run_adds_up_its_shards(
     hand_sprint: tuple[Server, Path],
 ) -> None:
     """A run in two shards (the Definitions: reports with the same `run` are shards of one
     run): the Home's "Last CI run `r5`" shows only the last shard's counts."""
     server, _ = hand_sprint
     when = NOW + timedelta(minutes=10)
-    at(server, when)
     for statuses in (
         {"c1": "F", "c2": "P", "c3": "P", "c4": "F"},
         {"x1": "P", "x2": "P", "x3": "F"},
     ):
-        resp = httpc.post(
-            f"{server.url}/api/v1/test-runs",
-            params={"run": "r5"},
-            content=junit(statuses),
-            headers=AUTH,
-            timeout=30,
-        )
-        assert resp.status_code == 201, resp.text
+        send_run(server, when, "r5", statuses)
     at(server, when + timedelta(minutes=1))
     body = sprint_json(server)
     assert (body["tests"]["passing"], body["tests"]["failing"]) == (4, 3)
@@ -84,25 +84,13 @@ def test_home_last_ci_run_of_a_sharded_run_shows_one_shard(
     assert "4 passed, 3 failed" in line, line
 
 
-def test_reopening_after_the_end_changes_the_ended_sprints_review(server: Server) -> None:
+def test_reopening_after_the_end_leaves_the_ended_sprints_review_alone(server: Server) -> None:
     """B-001 was reported on day 1 and resolved on day 2. After the sprint ended someone
     reopens it. The ended sprint's final figures (as of its end) still have it resolved (not
     open at the end), and its outcome kept at the end says 1 blocker resolved; but the
     review of that same ended sprint now says 0 blockers were resolved in it."""
-    import re
-    from datetime import UTC, datetime
 
-    from tests.e2e.test_quarantine import api
-    from tests.e2e.test_sprint_command import wait_status_posts
-    from tests.support.e2e import post_report, text_of
-    from tests.support.slack import slash
-
-    at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
-    post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
-    slash(server.url, "/blocker", "P1 Memory Management: leak in cache", user_id="U0DEV")
-    at(server, datetime(2025, 10, 30, 14, tzinfo=UTC))
-    slash(server.url, "/blocker", "resolve B-001 freed the cache", user_id="U0DEV")
-    listeners_done()
+    resolved_on_day_2(server)
     at(server, datetime(2025, 11, 13, 15, tzinfo=UTC))  # the sprint ended on 12 Nov 00:00
     [listed] = api(server, "/api/v1/sprints").json()["sprints"]
     assert listed["status"] == "ended"
@@ -128,11 +116,6 @@ def test_a_p0_reopened_a_moment_ago_is_not_open_for_days(server: Server) -> None
     """A P0 filed on day 1 and resolved an hour later is reopened on day 2. Health at once
     says At Risk: "P0 B-001 open for 31 h", counting the 30 h it was resolved (DESIGN:
     At Risk "while a P0 blocker has been open over 24 h"); it has been open 1 h 5 min."""
-    from datetime import UTC, datetime
-
-    from tests.e2e.test_quarantine import api
-    from tests.support.e2e import post_report
-    from tests.support.slack import slash
 
     at(server, datetime(2025, 10, 29, 12, tzinfo=UTC))
     post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T12:00:00Z")
@@ -154,15 +137,13 @@ def test_a_p0_reopened_a_moment_ago_is_not_open_for_days(server: Server) -> None
 
 
 @pytest.mark.usefixtures("quick_pace")
-def test_backfilled_daily_report_counts_causes_of_tests_failing_later(
+def test_a_backfilled_daily_report_counts_the_causes_of_its_own_day(
     hand_sprint: tuple[Server, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`sprintbot job run daily-report --at` (DESIGN: "as if the clock read --at", to
     backfill a missed report) for day 3, 09:00, run on day 5: the report's figures are as of
     day 3 (4 failing now), but its "Top causes of failing tests" counts the tests failing on
     day 5 (3 tests), so the one message contradicts itself."""
-    from bot import cli
-    from tests.support.e2e import posts, text_of
 
     server, _ = hand_sprint
     when = local(3, 9)
@@ -189,25 +170,12 @@ def test_day_one_plan_before_the_first_ci_report_is_zero(make_server: Any, tmp_p
     components' starting scores" though none has one. At 10:00 CI reports and the plan for
     the same day 1 becomes the measured baseline, 50 % (DESIGN: plan(1) = the measured
     baseline m). A plan of 0 % for day 1 is a figure that is never true."""
-    from tests.e2e.test_figures import RUNS, SPRINT
-    from tests.support.slack import slash
-
-    path = tmp_path / "hand.toml"
-    path.write_text(SPRINT)
-    server: Server = make_server(SPRINTBOT_CONFIG=str(path))
+    server, _ = hand_server(make_server, tmp_path)
     at(server, local(1, 8))
     early = sprint_json(server)
     early_text = blocks_text(slash(server.url, "/sprint", user_id="U0DEV").json()["blocks"])
     when, run, statuses = RUNS[0]
-    at(server, when)
-    resp = httpc.post(
-        f"{server.url}/api/v1/test-runs",
-        params={"run": run},
-        content=junit(statuses),
-        headers=AUTH,
-        timeout=30,
-    )
-    assert resp.status_code == 201, resp.text
+    send_run(server, when, run, statuses)
     at(server, when + timedelta(minutes=5))
     later = sprint_json(server)
     assert later["sprint"]["day"] == early["sprint"]["day"] == 1
@@ -216,48 +184,28 @@ def test_day_one_plan_before_the_first_ci_report_is_zero(make_server: Any, tmp_p
     assert early["readiness"]["plan"] != 0.0, early["readiness"]
 
 
-def test_tracker_after_a_reopen_after_the_end_loses_the_blocker(server: Server) -> None:
+def test_the_tracker_keeps_a_blocker_reopened_after_the_end(server: Server) -> None:
     """Same story as the review's: B-001 resolved on day 2, reopened after the end. The
     ended sprint's tracker lists it neither among the open blockers (as of the end it was
     resolved) nor among the resolved ones (its row no longer holds a resolution)."""
-    from datetime import UTC, datetime
 
-    from jobs.tracker import tracker_markdown
-    from tests.support.e2e import post_report
-    from tests.support.slack import slash
-
-    at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
-    post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
-    slash(server.url, "/blocker", "P1 Memory Management: leak in cache", user_id="U0DEV")
-    at(server, datetime(2025, 10, 30, 14, tzinfo=UTC))
-    slash(server.url, "/blocker", "resolve B-001 freed the cache", user_id="U0DEV")
-    listeners_done()
+    resolved_on_day_2(server)
     at(server, datetime(2025, 11, 14, 15, tzinfo=UTC))  # the sprint ended on 12 Nov 00:00
     resp = slash(server.url, "/blocker", "reopen B-001", user_id="U0DEV")
     assert "B-001 reopened" in resp.text, resp.text
     listeners_done()
-    with server.runtime.db.session() as session:
-        md = tracker_markdown(session=session, sprint=server.runtime.sprint, now=server.clock())
-    lines = md.splitlines()
-    start = lines.index("### Open Blockers")
-    middle = lines.index("### Resolved Blockers")
-    open_rows = [x for x in lines[start:middle] if x.startswith("| B-")]
-    resolved_rows = [x for x in lines[middle : middle + 12] if x.startswith("| B-")]
-    assert any("B-001" in r for r in open_rows + resolved_rows), "\n".join(
-        lines[start : middle + 12]
-    )
+    open_rows, resolved_rows = tracker_blockers(server)
+    assert any("B-001" in r for r in open_rows + resolved_rows), (open_rows, resolved_rows)
 
 
 @pytest.mark.usefixtures("quick_pace")
-def test_sprint_report_after_the_end_is_dated_the_day_after_the_end(
+def test_a_report_asked_for_after_the_end_is_dated_the_day_asked(
     hand_sprint: tuple[Server, Path],
 ) -> None:
     """The sprint ended on 2025-11-02. On 2025-11-10 an admin types `/sprint report`: the
     report posted that day is headed "Daily report — Sprint ended on 2025-11-02, 2025-11-03"
     and speaks of "Yesterday (2025-11-02)" — a date a week off, the day after the end, on
     whatever day it is posted."""
-    from tests.support.e2e import posts, text_of
-    from tests.support.slack import slash
 
     server, _ = hand_sprint
     asked = local_instant(server.runtime.sprint.sprint, date(2025, 11, 10), time(10))
@@ -277,31 +225,14 @@ def test_sprint_report_after_the_end_is_dated_the_day_after_the_end(
 
 
 @pytest.mark.usefixtures("quick_pace")
-def test_a_quarantine_past_its_until_still_hides_a_regression(
-    make_server: Any, tmp_path: Path
-) -> None:
+def test_a_quarantine_past_its_until_hides_no_regression(make_server: Any, tmp_path: Path) -> None:
     """c2 passes and is quarantined for 1h. Three minutes after its `until` (before the
     clock's 5-minute quarantine-expiry tick) CI reports c2 failing. DESIGN: a test is
     quarantined *until its `until`*; after that a pass → fail is a regression. The reply
     calls it flaky (no regression, no alert) and the figures still count 1 quarantined."""
-    from tests.e2e.test_figures import RUNS, SPRINT
-    from tests.e2e.test_quarantine import api
-
-    path = tmp_path / "hand.toml"
-    path.write_text(SPRINT)
-    server: Server = make_server(SPRINTBOT_CONFIG=str(path))
+    server, _ = hand_server(make_server, tmp_path)
     when, run, statuses = RUNS[0]
-    at(server, when)
-    resp = httpc.post(
-        f"{server.url}/api/v1/test-runs",
-        params={"run": run},
-        content=junit(statuses),
-        headers=AUTH,
-        timeout=30,
-    )
-    assert resp.status_code == 201, resp.text
-    from tests.support.slack import slash
-
+    send_run(server, when, run, statuses)
     answer = slash(
         server.url, "/tests", "quarantine core.test_a::c2 for 1h because races", user_id="U0DEV"
     ).text
@@ -309,16 +240,7 @@ def test_a_quarantine_past_its_until_still_hides_a_regression(
     [held] = api(server, "/api/v1/quarantine").json()["tests"]
     until = when + timedelta(hours=1)
     assert held["until"] == until.isoformat()
-    at(server, until + timedelta(minutes=3))
-    resp = httpc.post(
-        f"{server.url}/api/v1/test-runs",
-        params={"run": "r1b"},
-        content=junit({**statuses, "c2": "F"}),
-        headers=AUTH,
-        timeout=30,
-    )
-    assert resp.status_code == 201, resp.text
-    reply = resp.json()
+    reply = send_run(server, until + timedelta(minutes=3), "r1b", {**statuses, "c2": "F"})
     figs = sprint_json(server)
     shown = (figs["tests"]["quarantined"], [t["name"] for t in reply["flaky"]], reply["alert"])
     assert [t["name"] for t in reply["regressions"]] == ["c2"], shown
