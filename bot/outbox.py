@@ -140,10 +140,11 @@ TRANSIENT_ERRORS = frozenset(
     }
 )
 # Slack's answers that refuse the bot token, not the message: a token rotated or revoked,
-# the app reinstalled, its bot user deactivated, a scope an upgrade added before the
-# workspace reinstalled the app. The message waits for a working token (backing off to
-# MAX_BACKOFF, and at once when another message gets through) instead of failing for good;
-# /healthz turns 503 once it has waited SPRINTBOT_HEALTH_MAX_AGE.
+# the app reinstalled, its bot user deactivated. The message waits for a working token
+# (backing off to MAX_BACKOFF, and at once when another message gets through) instead of
+# failing for good; /healthz turns 503 once it has waited SPRINTBOT_HEALTH_MAX_AGE. Not
+# missing_scope: it refuses one method while the token does the rest (a chart's upload
+# without files:write), and a row waiting on it would hold its channel's lane for ever.
 TOKEN_ERRORS = frozenset(
     {
         "not_authed",
@@ -151,7 +152,6 @@ TOKEN_ERRORS = frozenset(
         "token_revoked",
         "token_expired",
         "account_inactive",
-        "missing_scope",
         "not_allowed_token_type",
     }
 )
@@ -224,8 +224,8 @@ class SafeServerErrorRetryHandler(ServerErrorRetryHandler):
 
 def retry_after(headers: Mapping[str, Any], *, now: datetime) -> timedelta | None:
     """The wait a Retry-After header names: seconds (a fraction too) or an HTTP date; None
-    when absent or unreadable (the back-off decides then). Never negative, at most
-    LONGEST_ASKED_WAIT."""
+    when absent, unreadable or no wait at all (0, a date past: the back-off decides then).
+    At most LONGEST_ASKED_WAIT."""
     for name, values in headers.items():
         if str(name).lower() != "retry-after":
             continue
@@ -239,9 +239,9 @@ def retry_after(headers: Mapping[str, Any], *, now: datetime) -> timedelta | Non
                 return None
             when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
             seconds = (when - now).total_seconds()
-        if math.isnan(seconds):
+        if math.isnan(seconds) or seconds <= 0:
             return None
-        return min(timedelta(seconds=max(min(seconds, 1e9), 0.0)), LONGEST_ASKED_WAIT)
+        return min(timedelta(seconds=min(seconds, 1e9)), LONGEST_ASKED_WAIT)
     return None
 
 

@@ -431,9 +431,11 @@ def _show_level(*, session: Session, sprint: Sprint, blocker: Blocker, now: date
     )
 
 
-def get(*, session: Session, blocker_id: int) -> Blocker:
-    """A blocker by id, open or not; SprintError when there is none."""
-    blocker = queries.blocker_by_id(session=session, blocker_id=blocker_id)
+def get(*, session: Session, blocker_id: int, lock: bool = False) -> Blocker:
+    """A blocker by id, open or not; SprintError when there is none. `lock`: its row held
+    until the transaction ends, for a change decided on what it holds (two clicks at
+    once: the second sees the first's change, as on SQLite, whose one writer waits)."""
+    blocker = queries.blocker_by_id(session=session, blocker_id=blocker_id, lock=lock)
     if blocker is None:
         raise SprintError(f"There is no blocker B-{blocker_id:03d}. `/blocker list` shows them.")
     return blocker
@@ -460,9 +462,9 @@ def by_code(*, session: Session, code: str) -> Blocker:
     return found
 
 
-def get_open(*, session: Session, blocker_id: int) -> Blocker:
+def get_open(*, session: Session, blocker_id: int, lock: bool = False) -> Blocker:
     """An open blocker by id; SprintError when there is none or it is resolved."""
-    blocker = get(session=session, blocker_id=blocker_id)
+    blocker = get(session=session, blocker_id=blocker_id, lock=lock)
     if blocker.resolved_at is not None:
         raise SprintError(f"{blocker.code} was already resolved by <@{blocker.resolved_by}>.")
     return blocker
@@ -481,7 +483,7 @@ def escalate_now(
     """ "Escalate now": the next step at once (anyone on the team). `shown`: the step the
     clicked message showed; a blocker past it was escalated since (a second click on the
     same message), and is not escalated again."""
-    blocker = get_open(session=session, blocker_id=blocker_id)
+    blocker = get_open(session=session, blocker_id=blocker_id, lock=True)
     permissions.require_role(sprint, Action.ESCALATE, user_id, directory, blocker=blocker)
     if shown is not None and blocker.escalation_level > shown:
         level = blocker.escalation_level
@@ -515,7 +517,7 @@ def take_ownership(
 ) -> Blocker:
     """Acknowledge: the clicker owns the blocker now. Taking it from another owner is a
     reassignment (`permissions.Action.REASSIGN`)."""
-    blocker = get_open(session=session, blocker_id=blocker_id)
+    blocker = get_open(session=session, blocker_id=blocker_id, lock=True)
     previous = blocker.owner
     if previous == user_id:
         raise SprintError(f"You already own {blocker.code}.")
@@ -551,7 +553,7 @@ def reopen(
     directory: Directory = no_directory,
 ) -> Blocker:
     """Reopen a resolved blocker (`permissions.Action.REOPEN`); its path goes on."""
-    blocker = get(session=session, blocker_id=blocker_id)
+    blocker = get(session=session, blocker_id=blocker_id, lock=True)
     if blocker.resolved_at is None:
         raise SprintError(f"{blocker.code} is open.")
     permissions.require_role(sprint, Action.REOPEN, user_id, directory, blocker=blocker)
@@ -579,10 +581,11 @@ def resolvable(
     blocker_id: int,
     user_id: str,
     directory: Directory = no_directory,
+    lock: bool = False,
 ) -> Blocker:
     """The open blocker `user_id` may resolve (the rule of its button, its form, `/blocker
     resolve` and the standup); SprintError or NotAllowed saying why not."""
-    blocker = get_open(session=session, blocker_id=blocker_id)
+    blocker = get_open(session=session, blocker_id=blocker_id, lock=lock)
     permissions.require_role(sprint, Action.RESOLVE, user_id, directory, blocker=blocker)
     return blocker
 
@@ -602,7 +605,12 @@ def resolve(
     resolve` or a standup (`via`). Checked by `resolvable`; audited; a note in
     its thread and its message updated."""
     blocker = resolvable(
-        session=session, sprint=sprint, blocker_id=blocker_id, user_id=user_id, directory=directory
+        session=session,
+        sprint=sprint,
+        blocker_id=blocker_id,
+        user_id=user_id,
+        directory=directory,
+        lock=True,
     )
     text = note.strip()
     if not text:

@@ -145,7 +145,8 @@ def _test_ref(
 
 def _pack(report: junit.Report) -> bytes:
     """Every status of a report, compactly: zlib over `status\tclassname\tname` lines,
-    compressed as it goes so a large report never exists as one big string."""
+    compressed as it goes so a large report never exists as one big string (read back
+    by `storage.queries.unpack_statuses`)."""
     packer = zlib.compressobj(1)
     statuses = [str(s) for s in junit.STATUSES]
     classnames = report.classnames
@@ -167,17 +168,6 @@ def _pack(report: junit.Report) -> bytes:
         out.append(packer.compress((lines + "\n").encode()))
     out.append(packer.flush())
     return b"".join(out)
-
-
-def unpack_statuses(blob: bytes) -> list[tuple[str, str, str]]:
-    """The inverse of _pack: (status, classname, name) per test of a report."""
-    out = []
-    for line in zlib.decompress(blob).decode().split("\n"):
-        if not line:
-            continue
-        status, classname, name = line.split("\t", 2)
-        out.append((status, classname, name))
-    return out
 
 
 def _pack_durations(report: junit.Report) -> bytes | None:
@@ -1172,6 +1162,10 @@ def _figures(*, body: Any, now: datetime) -> _Figures:
 def ingest_metrics(*, session: Session, sprint: Sprint, body: Any, now: datetime) -> dict[str, Any]:
     """Store benchmark figures, compare each with its target, alert on degradation."""
     at, commit, samples = _figures(body=body, now=now)
+    # One at a time with the tracked branch's test runs (PostgreSQL; SQLite has one
+    # writer): each reads the open alerts and the last readiness before writing, so two
+    # documents at once raised one degradation twice and announced one decline twice.
+    queries.lock_branch(session=session, branch=sprint.sprint.branch)
     queries.add_metric_samples(session=session, samples=samples)
 
     tolerance = sprint.alerts.perf_tolerance
@@ -1276,6 +1270,16 @@ def _performance_alert(
             alert=alert,
             spec=notices.PERFORMANCE_ALERT,
             data=shown,
+            now=now,
+        )
+        notices.email(  # (`alerts.email_to` gets a copy of each alert)
+            session=session,
+            sprint=sprint,
+            key=f"{key}:email",
+            spec=notices.PERFORMANCE_EMAIL,
+            data=notices.PerformanceAlert(
+                **data, ack_within=shown["ack_within"], alert_id=shown["alert_id"]
+            ),
             now=now,
         )
     elif state is MetricState.MET and open_alert is not None:

@@ -25,6 +25,7 @@ class Template(StrEnum):
     EMERGENCY_STANDUP = "emergency_standup"
     PERFORMANCE_ALERT = "performance_alert"
     PERFORMANCE_RESOLVED = "performance_resolved"
+    PERFORMANCE_EMAIL = "performance_email"
     STANDUP_DAY = "standup_day"
     STANDUP_REPLY = "standup_reply"
     STANDUP_PROMPT = "standup_prompt"

@@ -187,6 +187,7 @@ DECLINE_NOTICE: Spec[DeclineShown] = Spec(Template.DECLINE_NOTICE)
 EMERGENCY_STANDUP: Spec[EmergencyStandup] = Spec(Template.EMERGENCY_STANDUP)
 PERFORMANCE_ALERT: Spec[PerformanceShown] = Spec(Template.PERFORMANCE_ALERT)
 PERFORMANCE_RESOLVED: Spec[PerformanceFields] = Spec(Template.PERFORMANCE_RESOLVED)
+PERFORMANCE_EMAIL: Spec[PerformanceAlert] = Spec(Template.PERFORMANCE_EMAIL)
 
 T = TypeVar("T")
 # A resolved alert's reply: a regression's or a benchmark's.
@@ -405,10 +406,13 @@ def _spec_of(alert: Alert) -> Spec[Any]:
 
 
 def acknowledge(*, session: Session, alert_id: int, user_id: str, now: datetime) -> Alert:
-    """ "I'm on it": record who took the alert; the message shows it."""
-    alert = queries.alert_by_id(session=session, alert_id=alert_id)
+    """ "I'm on it": record who took the alert; the message shows it. Its row is locked
+    first: of people clicking at once one takes it, the others are told who."""
+    alert = queries.alert_by_id(session=session, alert_id=alert_id, for_update=True)
     if alert is None:
         raise SprintError("That alert no longer exists.")
+    if alert.resolved_at is not None:
+        raise SprintError("That alert is resolved already: there is nothing to take on.")
     if alert.acknowledged_by is not None:
         raise SprintError(f"<@{alert.acknowledged_by}> is already on it.")
     _taken(session=session, alert=alert, user_id=user_id, now=now)

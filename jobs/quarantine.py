@@ -261,12 +261,22 @@ def quarantine_alert(
 ) -> Quarantined:
     """The alert's "Quarantine" button: its tests (those still failing) quarantined for the
     sprint's `[flaky] quarantine_for`, said in the alert's thread."""
-    alert = queries.alert_by_id(session=session, alert_id=alert_id)
+    alert = queries.alert_by_id(session=session, alert_id=alert_id, for_update=True)
     if alert is None or alert.kind != notices.AlertKind.REGRESSION:
         raise QuarantineError("That alert no longer exists.")
     tests = queries.alert_tests(session=session, alert_id=alert_id)
     if not tests:
         raise QuarantineError("The alert's tests pass again: there is nothing to quarantine.")
+    held = store.open_quarantines(session=session, test_ids=[t.id or 0 for t in tests], at=now)
+    if len({q.test_id for q, _ in held}) == len(tests):  # (a second click: nothing to add)
+        by = held[0][0].by
+        who = "sprintbot" if by == BY_SPRINTBOT else f"<@{by}>"
+        raise QuarantineError(
+            f"The alert's tests are quarantined already, by {who}: `/tests quarantined` lists them."
+        )
+    if alert.acknowledged_by is None:
+        # Answered: who set its tests apart handled it, and the follow-up pings no one.
+        alert.acknowledged_by, alert.acknowledged_at = user_id, now
     return quarantine(
         session=session,
         sprint=sprint,

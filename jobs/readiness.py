@@ -92,10 +92,13 @@ def tally(*, session: Session, sprint: Sprint) -> TestTally:
     )
 
 
-def breakdown_for(*, session: Session, sprint: Sprint, counts: TestTally) -> Breakdown:
-    """Readiness from test counts plus the stored manual scores and metrics; quarantined
-    tests count as `[flaky] readiness` says."""
-    held = quarantine_store.quarantined_states(session=session, branch=sprint.sprint.branch)
+def breakdown_for(
+    *, session: Session, sprint: Sprint, counts: TestTally, at: datetime
+) -> Breakdown:
+    """Readiness from test counts plus the stored manual scores and metrics; the tests in
+    quarantine at `at` count as `[flaky] readiness` says (one past its `until` no longer,
+    as the figures count it)."""
+    held = quarantine_store.quarantined_states(session=session, branch=sprint.sprint.branch, at=at)
     return numbers.breakdown(
         sprint,
         tests=numbers.quarantine_counted(counts.components, held, sprint.flaky.readiness)
@@ -106,10 +109,10 @@ def breakdown_for(*, session: Session, sprint: Sprint, counts: TestTally) -> Bre
     )
 
 
-def current_breakdown(*, session: Session, sprint: Sprint) -> Breakdown:
+def current_breakdown(*, session: Session, sprint: Sprint, at: datetime) -> Breakdown:
     """The readiness breakdown from the latest test statuses, manual scores and metrics."""
     return breakdown_for(
-        session=session, sprint=sprint, counts=tally(session=session, sprint=sprint)
+        session=session, sprint=sprint, counts=tally(session=session, sprint=sprint), at=at
     )
 
 
@@ -139,7 +142,7 @@ def snapshot_readiness(
     if branch is not None and branch != sprint.sprint.branch:
         return Recorded({"score": _r(before), "previous": _r(before)}, None, None, None)
     counts = counts or tally(session=session, sprint=sprint)
-    bd = breakdown_for(session=session, sprint=sprint, counts=counts)
+    bd = breakdown_for(session=session, sprint=sprint, counts=counts, at=now)
     data = {
         **bd.as_dict(),
         "tests": {"passed": counts.passed, "failing": counts.failing, "known": counts.known},
@@ -236,7 +239,7 @@ def set_manual_score(
             f"{comp.name} is scored from its {comp.source}; only manual components can be set: "
             f"{', '.join(manual) or 'none'}."
         )
-    before = current_breakdown(session=session, sprint=sprint)
+    before = current_breakdown(session=session, sprint=sprint, at=now)
     old = next(c.score for c in before.components if c.name == comp.name)
     queries.add_manual_score(
         session=session, component=comp.name, score=score, previous=old, user_id=user_id, at=now

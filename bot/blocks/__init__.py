@@ -90,6 +90,7 @@ register(milestone_msgs.SIGNOFF, review.signoff)
 register(report_msgs.APP_HOME, home.app_home)
 register(history_msgs.SPRINT_HISTORY, history.sprint_history)
 register_email(notices.REGRESSION_EMAIL, alerts.regression_email)
+register_email(notices.PERFORMANCE_EMAIL, alerts.performance_email)
 register_file(report_msgs.BURNDOWN_CHART)
 
 

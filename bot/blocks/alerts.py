@@ -387,13 +387,33 @@ def _figure(d: PerformanceFields, value: float) -> str:
     return f"{value:g} {d.get('unit') or ''}".strip()
 
 
-def performance_alert(d: PerformanceShown) -> Message:
+def _degraded(d: PerformanceFields) -> str:
+    """ "API Throughput degraded: 500 req/s (target ≥ 1000 req/s, 50 % beyond)" """
     direction = "≤" if d.get("better") == "lower" else "≥"
-    title = (
+    return (
         f"{d['label']} degraded: {_figure(d, d['value'])} "
         f"(target {direction} {_figure(d, d['target'])}, "
         f"{d['beyond_target_percent']:g} % beyond)"
     )
+
+
+def performance_email(d: PerformanceAlert) -> tuple[str, str]:
+    """(subject, body) of the e-mail copy of a performance alert."""
+    title = _degraded(d)
+    lines = [
+        title + ".",
+        "",
+        f"More than {d.get('tolerance', 10):g} % beyond target; investigate within "
+        f"{d.get('ack_within', '4h')}.",
+    ]
+    if d.get("commit"):
+        lines.append(f"Commit: {d['commit']}")
+    lines += ["", 'Acknowledge it in Slack with "I\'m on it".']
+    return f"[sprintbot] {title}", "\n".join(lines)
+
+
+def performance_alert(d: PerformanceShown) -> Message:
+    title = _degraded(d)
     blocks: list[Block] = [
         HeaderBlock(
             text=short(

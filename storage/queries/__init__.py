@@ -105,6 +105,7 @@ from .reports import (
     reports_after,
     reports_between,
     reports_of_branch,
+    unpack_statuses,
 )
 from .review import add_lesson, add_signoff, lessons, signoffs
 from .risks import add_risk, all_risks, risk_by_id, risk_codes, risk_like, risks_at
@@ -238,6 +239,7 @@ __all__ = [
     "sync_team",
     "test_key",
     "tests_by_id",
+    "unpack_statuses",
     "unstage_tests",
     "update_tests",
 ]

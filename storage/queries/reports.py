@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+from collections import Counter
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -114,8 +116,9 @@ class RunTotals(NamedTuple):
 
 
 def latest_run(*, session: Session, branch: str, until: datetime) -> RunTotals | None:
-    """The branch's most recent CI run received by `until`, its shards (the reports of the
-    same run) added up."""
+    """The branch's most recent CI run received by `until`, each of its tests counted once
+    over its reports: its shards added up, a shard sent again (a job re-run under the same
+    run id) counted as its latest report says."""
     newest = session.exec(
         select(TestReport)
         .where(TestReport.branch == branch, col(TestReport.received_at) <= until)
@@ -124,27 +127,47 @@ def latest_run(*, session: Session, branch: str, until: datetime) -> RunTotals |
     ).first()
     if newest is None:
         return None
-    passed, failed, errors, skipped = session.exec(
-        select(
-            func.coalesce(func.sum(TestReport.passed), 0),
-            func.coalesce(func.sum(TestReport.failed), 0),
-            func.coalesce(func.sum(TestReport.errors), 0),
-            func.coalesce(func.sum(TestReport.skipped), 0),
-        ).where(
+    reports = session.exec(
+        select(TestReport)
+        .where(
             TestReport.branch == branch,
             TestReport.run == newest.run,
             col(TestReport.received_at) <= until,
         )
-    ).one()
+        .order_by(col(TestReport.received_at), col(TestReport.id))
+    ).all()
+    if len(reports) == 1 or any(r.statuses is None for r in reports):
+        passed = sum(r.passed for r in reports)
+        failed = sum(r.failed + r.errors for r in reports)
+        skipped = sum(r.skipped for r in reports)
+    else:
+        latest: dict[tuple[str, str], str] = {}
+        for r in reports:
+            for status, classname, name in unpack_statuses(r.statuses or b""):
+                latest[classname, name] = status
+        kinds = Counter(latest.values())
+        passed, skipped = kinds["passed"], kinds["skipped"]
+        failed = kinds["failed"] + kinds["error"]
     return RunTotals(
         run=newest.run,
         received_at=newest.received_at,
-        passed=int(passed),
-        failed=int(failed) + int(errors),
-        skipped=int(skipped),
+        passed=passed,
+        failed=failed,
+        skipped=skipped,
         commit=newest.commit,
         url=newest.url,
     )
+
+
+def unpack_statuses(blob: bytes) -> list[tuple[str, str, str]]:
+    """(status, classname, name) per test of a report's packed statuses (`TestReport.
+    statuses`, packed by `jobs.ingest`: zlib over `status\tclassname\tname` lines)."""
+    out = []
+    for line in zlib.decompress(blob).decode().split("\n"):
+        if line:
+            status, classname, name = line.split("\t", 2)
+            out.append((status, classname, name))
+    return out
 
 
 def reports_after(*, session: Session, branch: str, at: datetime) -> bool:

@@ -244,3 +244,44 @@ def test_a_quarantine_past_its_until_hides_no_regression(make_server: Any, tmp_p
     figs = sprint_json(server)
     shown = (figs["tests"]["quarantined"], [t["name"] for t in reply["flaky"]], reply["alert"])
     assert [t["name"] for t in reply["regressions"]] == ["c2"], shown
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_readiness_after_a_quarantine_past_its_until_agrees_with_the_figures(
+    make_server: Any, tmp_path: Path
+) -> None:
+    """c3 fails and is quarantined for 1h (`[flaky] readiness = "exclude"`: left out of the
+    counts). Three minutes after its `until`, before the clock's release tick, CI reports
+    the same results: the reply's readiness (the stored snapshot) and the figures count c3
+    again alike (the snapshot had still left it out: 62.5 against 50)."""
+    server, _ = hand_server(make_server, tmp_path)
+    when, run, statuses = RUNS[0]
+    send_run(server, when, run, statuses)
+    answer = slash(
+        server.url, "/tests", "quarantine core.test_b::c3 for 1h because races", user_id="U0DEV"
+    ).text
+    assert "Quarantined" in answer, answer
+    reply = send_run(server, when + timedelta(hours=1, minutes=3), "r1b", statuses)
+    figs = sprint_json(server)
+    assert figs["tests"]["quarantined"] == 0, figs["tests"]
+    assert reply["readiness"]["score"] == pytest.approx(figs["readiness"]["score"], abs=0.01)
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_home_last_ci_run_counts_a_rerun_shard_once(hand_sprint: tuple[Server, Path]) -> None:
+    """Run r5 in two shards, the CLI shard's job re-run under the same run id (GitHub's
+    "Re-run failed jobs") with x3 passing this time: the run tested 7 tests, 5 passing and
+    2 failing as the figures say, not 10 (the re-run added on top of the first attempt)."""
+    server, _ = hand_sprint
+    when = NOW + timedelta(minutes=10)
+    for statuses in (
+        {"c1": "F", "c2": "P", "c3": "P", "c4": "F"},
+        {"x1": "P", "x2": "P", "x3": "F"},
+        {"x1": "P", "x2": "P", "x3": "P"},  # the shard re-run
+    ):
+        send_run(server, when, "r5", statuses)
+    at(server, when + timedelta(minutes=1))
+    body = sprint_json(server)
+    assert (body["tests"]["passing"], body["tests"]["failing"]) == (5, 2)
+    line = next(x for x in home_text(server).splitlines() if x.startswith("*Last CI run*"))
+    assert "5 passed, 2 failed" in line, line

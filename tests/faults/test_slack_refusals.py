@@ -54,9 +54,7 @@ def _row(db: Database, key: str) -> OutboxMessage:
 # -- 1. a token revoked while running ----------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "error", ["token_revoked", "invalid_auth", "account_inactive", "missing_scope"]
-)
+@pytest.mark.parametrize("error", ["token_revoked", "invalid_auth", "account_inactive"])
 def test_a_revoked_token_does_not_throw_away_the_queued_messages(
     db: Database, fake_slack: FakeSlack, clock: Clock, error: str
 ) -> None:
@@ -221,3 +219,60 @@ def test_a_503_with_retry_after_is_not_retried_sooner(
         row.next_attempt_at - clock(),
         row.last_error,
     )
+
+
+# -- what no wait, or one method refused, must not hold up -------------------------------
+
+
+def test_a_chart_refused_for_a_missing_scope_does_not_hold_the_status_channel(
+    server: Server,
+) -> None:
+    """The workspace has not granted files:write (an upgrade added it; no reinstall yet):
+    Slack answers the chart's upload missing_scope. Posting still works. Before today the
+    chart failed and the next day's report went out; now the chart waits "for a working
+    token" (the token works) and holds the status channel's lane: the next morning's report
+    never reaches #status."""
+    fake = server.slack
+    at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
+    post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
+    server.runtime.sender.drain()
+    fake.fail("files.getUploadURLExternal", error="missing_scope", times=10_000)
+    at(server, datetime(2025, 10, 30, 13, 0, tzinfo=UTC))
+    assert bot_clock.run_job(server.runtime, "daily-report") == "daily-report: posted"
+    server.runtime.sender.drain()
+    at(server, datetime(2025, 10, 31, 13, 0, tzinfo=UTC))
+    assert bot_clock.run_job(server.runtime, "daily-report") == "daily-report: posted"
+    for minute in (1, 6, 12, 20, 40):
+        at(server, datetime(2025, 10, 31, 13, minute, tzinfo=UTC))
+        server.runtime.sender.drain()
+    with server.runtime.db.read() as s:
+        rows = s.exec(
+            select(OutboxMessage.key, OutboxMessage.status, OutboxMessage.last_error).where(
+                col(OutboxMessage.key).contains("daily-report:")
+            )
+        ).all()
+    posted = [k for _, k in fake.posted_keys()]
+    assert any(k.endswith("daily-report:2025-10-31") for k in posted), (posted, rows)
+
+
+@pytest.mark.parametrize(
+    "retry_after", [None, "0", "Wed, 21 Oct 2015 07:28:00 GMT"], ids=["none", "zero", "past-date"]
+)
+def test_a_503_asking_to_wait_nothing_is_retried_as_a_plain_503(
+    db: Database, fake_slack: FakeSlack, clock: Clock, retry_after: str | None
+) -> None:
+    """README: "a post that got a 5xx is looked for and tried again twice within a second,
+    then backs off", and the row waits "never sooner than Retry-After". A Retry-After of 0,
+    or an HTTP date already past, asks for no wait at all: the post should go as after a
+    plain 503. Instead any Retry-After at all stops the inline retry, and the row is marked
+    "[Slack asked to wait 0 s]", which also keeps it from going when Slack is back."""
+    fake_slack.fail(
+        "chat.postMessage",
+        status=503,
+        error="service_unavailable",
+        headers={"Retry-After": retry_after} if retry_after else None,
+    )
+    _enqueue(db, clock, "regression:21", "C0TEAM")
+    _sender(db, fake_slack, clock).drain()
+    row = _row(db, "regression:21")
+    assert fake_slack.posted_keys() == [("C0TEAM", "regression:21")], (row.status, row.last_error)

@@ -150,7 +150,7 @@ def test_auto_quarantine_sets_a_flaky_test_apart_at_once(session: Session, examp
     _ingest(session, example, report({"core/a": "passed"}), "r1", "c1", 1)
     reply = _ingest(session, example, report({"core/a": "failed"}), "r2", "c1", 2)
     # The reply's readiness is readiness as it stands, the quarantine made in it included.
-    score = current_breakdown(session=session, sprint=example).score
+    score = current_breakdown(session=session, sprint=example, at=T0 + timedelta(minutes=2)).score
     assert score is not None and reply["readiness"]["score"] == round(score, 2)
     # The report that quarantined it does not count toward its release (release_after 1).
     [listed] = quarantine.listing(session=session, sprint=example)

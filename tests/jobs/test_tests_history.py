@@ -12,9 +12,10 @@ from sqlmodel import Session, select
 
 from jobs import junit, tests_history
 from jobs.config import Sprint, validate_sprint
-from jobs.ingest import RunInfo, ingest_junit, unpack_durations, unpack_statuses
+from jobs.ingest import RunInfo, ingest_junit, unpack_durations
 from jobs.tests_history import NoSuchTest
 from storage.models import KnownTest, TestReport
+from storage.queries import unpack_statuses
 from storage.retention import drop_statuses
 from tests.support.sprints import minimal
 
