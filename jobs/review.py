@@ -281,12 +281,21 @@ def _sprint_draft(*, session: Session, sprint: Sprint) -> OutboxMessage | None:
 
 
 def add_lesson(
-    *, session: Session, sprint: Sprint, kind: LessonKind, text: str, author: str, now: datetime
+    *,
+    session: Session,
+    sprint: Sprint,
+    kind: LessonKind,
+    text: str,
+    author: str,
+    now: datetime,
+    request_key: str | None = None,
 ) -> Lesson:
-    """Store a lesson, then refresh the sprint's newest review draft in place."""
-    lesson = queries.add_lesson(
-        session=session, lesson=Lesson(kind=str(kind), text=text, author=author, at=now)
-    )
+    """Store a lesson, then refresh the sprint's newest review draft in place. A form sent
+    again (`request_key`: its view id) stores and refreshes nothing more."""
+    lesson = Lesson(kind=str(kind), text=text, author=author, at=now, request_key=request_key)
+    stored = queries.add_lesson(session=session, lesson=lesson)
+    if stored is not lesson:
+        return stored
     review = _sprint_draft(session=session, sprint=sprint)
     if review is not None:
         stored = review.payload.get("data", {})

@@ -466,12 +466,15 @@ class Lesson(SprintScoped, table=True):
     """A lesson learned for the sprint review: went well, could improve, or an action."""
 
     __tablename__ = "lesson"
+    __table_args__ = (UniqueConstraint("team_id", "request_key", name="uq_lesson_request_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=20)
     text: str = Field(sa_type=Text)
     author: str = Field(max_length=50)
     at: datetime = _ts()
+    # The form's view id: Slack delivers a double click on Submit twice with one view id.
+    request_key: str | None = Field(default=None, max_length=200)
 
 
 class ReadyState(SQLModel, table=True):

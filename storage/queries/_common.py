@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from storage.models import Blocker, Risk
+from storage.models import Blocker, Lesson, Risk
 
 
 def placeholder(session: Session) -> str:
@@ -26,7 +26,7 @@ def insert_unless_taken(session: Session, row: Any) -> bool:
     return True
 
 
-Keyed = TypeVar("Keyed", Blocker, Risk)
+Keyed = TypeVar("Keyed", Blocker, Risk, Lesson)
 
 
 def add_keyed(session: Session, row: Keyed, table: type[Keyed]) -> Keyed:

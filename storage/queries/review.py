@@ -6,7 +6,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import Lesson, Signoff
 
-from ._common import insert_unless_taken
+from ._common import add_keyed, insert_unless_taken
 
 
 def signoffs(*, session: Session, milestone_day: int) -> list[Signoff]:
@@ -26,10 +26,11 @@ def add_signoff(*, session: Session, signoff: Signoff) -> Signoff | None:
 
 
 def add_lesson(*, session: Session, lesson: Lesson) -> Lesson:
-    """Store a lesson for the sprint review (its id is then set)."""
-    session.add(lesson)
+    """Store a lesson for the sprint review (its id is then set); one whose request key is
+    taken already is not stored again, the stored one returned."""
+    stored = add_keyed(session, lesson, Lesson)
     session.flush()
-    return lesson
+    return stored
 
 
 def lessons(*, session: Session) -> list[Lesson]:

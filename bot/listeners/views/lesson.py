@@ -32,5 +32,6 @@ def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bol
             text=text,
             author=body["user"]["id"],
             now=app.now(),
+            request_key=f"lesson-view:{view['id']}"[:200] if view.get("id") else None,
         )
     ack()

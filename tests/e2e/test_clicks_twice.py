@@ -1,0 +1,63 @@
+"""The same click or form sent twice, or by several people at once: it acts once, and
+whoever came second is told what happened (Slack delivers a double click on Submit twice
+with one view id; on PostgreSQL nothing but a row lock orders clicks at the same moment)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from storage.models import Blocker, Event, Lesson
+from tests.support.e2e import T0, at, click, view_submit
+from tests.support.listeners import listeners_done
+from tests.support.server import Server, together
+from tests.support.slack import slash
+
+
+def _lesson(kind: str, text: str) -> dict[str, Any]:
+    return {
+        "values": {
+            "kind": {"value": {"type": "static_select", "selected_option": {"value": kind}}},
+            "text": {"value": {"type": "plain_text_input", "value": text}},
+        }
+    }
+
+
+def test_the_lesson_form_sent_twice_stores_one_lesson(server: Server) -> None:
+    for _ in range(2):
+        sent = view_submit(
+            server,
+            "lesson",
+            "U0QALEAD",
+            _lesson("went_well", "Shards kept CI fast"),
+            view_id="VLESSON",
+        )
+        assert sent.status_code == 200 and sent.text == "", sent.text
+    with server.runtime.db.session() as s:
+        texts = [x.text for x in s.exec(select(Lesson)).all()]
+    assert texts == ["Shards kept CI fast"]
+
+
+def test_escalate_now_clicked_by_several_at_once_fires_one_step(server: Server) -> None:
+    """Four people click "Escalate now" on a message showing step 1: the blocker reaches
+    step 2 once, the audit trail records it once, and the others are told it was escalated
+    meanwhile."""
+    at(server, T0)
+    slash(server.url, "/blocker", "P1 Swarm Coordination: deadlock", user_id="U0DEV")
+    server.runtime.sender.drain()
+    at(server, T0 + timedelta(minutes=30))
+    users = iter(["U0TECHLEAD", "U0QALEAD", "U0DEV", "U0TECHLEAD"])
+    together(4, lambda: click(server, "blocker_escalate", "1@1", user=next(users)))
+    listeners_done()
+    with server.runtime.db.session() as s:
+        level = s.exec(select(Blocker)).one().escalation_level
+        escalated = [
+            e.actor
+            for e in s.exec(select(Event).where(Event.action == "escalated")).all()
+            if e.actor != "sprintbot"
+        ]
+    told = [r.args["text"] for r in server.slack.calls_to("response/action")]
+    assert (level, len(escalated)) == (2, 1), (level, escalated)
+    assert sum("escalated meanwhile" in t for t in told) == 3, told
