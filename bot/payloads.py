@@ -20,13 +20,22 @@ def button_int(body: dict[str, Any]) -> int:
     return found
 
 
-def button_step(body: dict[str, Any]) -> int | None:
-    """The step a button's value says its message showed ("7@1": 1), if it says one (a
-    message posted before buttons carried it does not)."""
+def button_shown(body: dict[str, Any]) -> str | None:
+    """What a button's value says its message showed, after its id ("7@1": "1", "7@": ""),
+    if it says anything (a message posted before buttons carried it does not)."""
     try:
-        _, at, step = str(body["actions"][0]["value"]).partition("@")
-        return int(step) if at else None
-    except (KeyError, IndexError, ValueError):
+        _, at, shown = str(body["actions"][0]["value"]).partition("@")
+    except (KeyError, IndexError):
+        raise SprintError("That button is not attached to anything sprintbot knows.") from None
+    return shown if at else None
+
+
+def button_step(body: dict[str, Any]) -> int | None:
+    """The step a button's value says its message showed ("7@1": 1), if it says one."""
+    shown = button_shown(body)
+    try:
+        return int(shown) if shown is not None else None
+    except ValueError:
         raise SprintError("That button is not attached to anything sprintbot knows.") from None
 
 

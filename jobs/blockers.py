@@ -514,13 +514,20 @@ def take_ownership(
     user_id: str,
     now: datetime,
     directory: Directory = no_directory,
+    shown_owner: str | None = None,
 ) -> Blocker:
     """Acknowledge: the clicker owns the blocker now. Taking it from another owner is a
-    reassignment (`permissions.Action.REASSIGN`)."""
+    reassignment (`permissions.Action.REASSIGN`). `shown_owner`: the owner the clicked
+    message showed ("" none); one who took it since is not silently replaced."""
     blocker = get_open(session=session, blocker_id=blocker_id, lock=True)
     previous = blocker.owner
     if previous == user_id:
         raise SprintError(f"You already own {blocker.code}.")
+    if shown_owner is not None and previous is not None and previous != shown_owner:
+        raise SprintError(
+            f"<@{previous}> took {blocker.code} meanwhile; nothing was changed. Click again "
+            "to take it over."
+        )
     permissions.require_role(sprint, Action.REASSIGN, user_id, directory, blocker=blocker)
     blocker.owner = user_id
     blocker.acknowledged_by, blocker.acknowledged_at = user_id, now

@@ -81,7 +81,7 @@ def blocker(d: BlockerMessage) -> Message:
     blocks: list[Block] = [
         section(f"{mark} *{title}*\n{description}"),
         SectionBlock(fields=facts),
-        _resolution(d) if resolved else _buttons(d["id"], d["level"]),
+        _resolution(d) if resolved else _buttons(d["id"], d["level"], d.get("owner")),
     ]
     return message(
         f"{'Resolved: ' if resolved else ''}{title}: {esc(d['description'], 2000)}", blocks
@@ -95,15 +95,17 @@ def _resolution(d: BlockerMessage) -> Block:
     )
 
 
-def _buttons(blocker_id: int, level: int) -> Block:
+def _buttons(blocker_id: int, level: int, owner: str | None) -> Block:
     value = str(blocker_id)
-    # "Escalate now" carries the step the message shows ("7@1"): a second click on the
-    # same message (a double click, two people at once) is not a second step.
+    # "Escalate now" carries the step the message shows ("7@1") and "Take ownership" the
+    # owner it shows ("7@U0ANA", "7@": none): a second click on the same message (a double
+    # click, two people at once) is neither a second step nor a silent takeover.
     escalate = f"{blocker_id}@{level}"
+    take = f"{blocker_id}@{owner or ''}"
     return ActionsBlock(
         elements=[
             ButtonElement(
-                text="Take ownership", action_id=Action.BLOCKER_ACK, value=value, style="primary"
+                text="Take ownership", action_id=Action.BLOCKER_ACK, value=take, style="primary"
             ),
             ButtonElement(text="Escalate now", action_id=Action.BLOCKER_ESCALATE, value=escalate),
             ButtonElement(text="Resolve", action_id=Action.BLOCKER_RESOLVE, value=value),

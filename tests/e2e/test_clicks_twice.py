@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import select
 
 from storage.models import Blocker, Event, Lesson
+from tests.e2e.test_mentions import blocks_of
 from tests.support.e2e import T0, at, click, view_submit
 from tests.support.listeners import listeners_done
 from tests.support.server import Server, together
@@ -61,3 +62,36 @@ def test_escalate_now_clicked_by_several_at_once_fires_one_step(server: Server) 
     told = [r.args["text"] for r in server.slack.calls_to("response/action")]
     assert (level, len(escalated)) == (2, 1), (level, escalated)
     assert sum("escalated meanwhile" in t for t in told) == 3, told
+
+
+def test_take_ownership_on_a_message_showing_no_owner_tells_who_took_it_meanwhile(
+    server: Server,
+) -> None:
+    """Ana and the tech lead click "Take ownership" on the same message, which shows the
+    blocker unowned: Ana has it, and the tech lead is told so rather than silently taking
+    it over (he may, with a click on the message as it now stands)."""
+    at(server, T0)
+    slash(server.url, "/blocker", "P1 Swarm Coordination: deadlock", user_id="U0DEV")
+    server.runtime.sender.drain()
+    [shown] = [
+        e["value"]
+        for call in server.slack.calls_to("chat.postMessage")
+        for b in blocks_of(call.args)
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "blocker_ack"
+    ]
+    assert shown == "1@"  # the message shows it unowned
+    click(server, "blocker_ack", shown, user="U0ANA")
+    click(server, "blocker_ack", shown, user="U0TECHLEAD")
+    listeners_done()
+    told = [r.args["text"] for r in server.slack.calls_to("response/action")]
+    with server.runtime.db.session() as s:
+        assert s.exec(select(Blocker)).one().owner == "U0ANA"
+    assert told == [
+        "<@U0ANA> took B-001 meanwhile; nothing was changed. Click again to take it over."
+    ]
+    server.runtime.sender.drain()
+    click(server, "blocker_ack", "1@U0ANA", user="U0TECHLEAD")  # the message as it stands
+    with server.runtime.db.session() as s:
+        assert s.exec(select(Blocker)).one().owner == "U0TECHLEAD"

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.blocks.blockers import blocker_form, resolve_form
 from bot.context import AppContext
-from bot.payloads import button_int, button_step
+from bot.payloads import button_int, button_shown, button_step
 from bot.people import directory
 from bot.routing import with_team
 from jobs import blockers
@@ -43,7 +43,8 @@ def _button(change: Callable[..., Blocker], **read: Callable[[dict[str, Any]], o
     return on_click
 
 
-on_ack = _button(blockers.take_ownership)
+# Who owned it as its message showed ("7@U0ANA", "7@" unowned): taken meanwhile, refused.
+on_ack = _button(blockers.take_ownership, shown_owner=button_shown)
 # The step after the one its message showed, once (a second click on it is refused).
 on_escalate = _button(blockers.escalate_now, shown=button_step)
 

@@ -118,7 +118,7 @@ def test_an_open_blocker_shows_its_facts_and_three_buttons() -> None:
     ]
     [buttons] = [b for b in message["blocks"] if b["type"] == "actions"]
     assert [(e["text"]["text"], e["action_id"], e["value"]) for e in buttons["elements"]] == [
-        ("Take ownership", Action.BLOCKER_ACK, "7"),
+        ("Take ownership", Action.BLOCKER_ACK, "7@"),  # the owner it shows: none
         ("Escalate now", Action.BLOCKER_ESCALATE, "7@0"),  # the step it shows
         ("Resolve", Action.BLOCKER_RESOLVE, "7"),
     ]
