@@ -428,12 +428,29 @@ def latest_message(
 
 
 def home_users(*, session: Session, key_prefix: str, since: datetime) -> list[str]:
-    """Users whose Home was published for them (key `prefix + user + ":…"`) since `since`."""
-    key_prefix = team_keys(session) + key_prefix
+    """Users whose Home was published for them (key `prefix + user + ":…"`) since `since`,
+    and whose Home tab shows the session's team still: one in several teams who last saw
+    (or chose) another team's is left to that team's (the newest row of their Home's lane,
+    which every team's Home of theirs shares, is another team's)."""
+    team = team_keys(session)
+    key_prefix = team + key_prefix
     keys = session.exec(
         select(OutboxMessage.key).where(
             col(OutboxMessage.key).startswith(key_prefix, autoescape=True),
             col(OutboxMessage.created_at) >= since,
         )
     ).all()
-    return sorted({k.removeprefix(key_prefix).split(":", 1)[0] for k in keys})
+    users = sorted({k.removeprefix(key_prefix).split(":", 1)[0] for k in keys})
+    if not team or not users:
+        return users
+    newest: dict[str, str] = {}
+    lanes = [f"home:{u}"[:300] for u in users]
+    for start in range(0, len(lanes), 500):
+        for lane, key in session.exec(
+            select(OutboxMessage.lane, OutboxMessage.key)
+            .where(col(OutboxMessage.lane).in_(lanes[start : start + 500]))
+            .order_by(col(OutboxMessage.id).desc())
+        ).all():
+            if lane is not None:
+                newest.setdefault(lane, key)
+    return [u for u in users if newest.get(f"home:{u}"[:300], team).startswith(team)]

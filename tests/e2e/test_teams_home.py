@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.clock import run_job
 from tests.support.e2e import blocks_text, click, home_opened
 from tests.support.listeners import listeners_done
 from tests.support.server import Server, two_teams
@@ -90,3 +91,57 @@ def test_daily_reports_in_a_status_channel_both_teams_use_name_their_team(org: S
     assert "platform B-001" in platform and "mobile" not in platform
     assert mobile.startswith("mobile · Daily report — Day 2 of 14")
     assert "mobile B-001" in mobile and "platform" not in mobile
+
+
+def test_morning_refresh_keeps_the_home_someone_in_two_teams_chose(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """Bob is in mobile (his first team) and platform. He opens Home (mobile), looks at
+    platform, and goes back to mobile. Next morning each team's 9:00 report refreshes the
+    Home of who opened *its* dashboard this week: mobile's at 08:00 UTC, then platform's at
+    14:00 UTC overwrites it. Bob's Home tab now shows platform: neither his first team
+    (docs/slack.md, App Home) nor the one he last chose."""
+
+    org = make_server(SPRINTBOT_CONFIG=str(two_teams(tmp_path / "teams")))
+    org.clock.at = datetime(2025, 11, 4, 14, 0, tzinfo=UTC)
+
+    def views() -> list[dict[str, Any]]:
+        listeners_done()
+        org.runtime.sender.drain()
+        return [c.args["view"] for c in org.slack.calls_to("views.publish")]
+
+    def button(view: dict[str, Any]) -> dict[str, Any]:
+        [b] = [
+            e
+            for b in view["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"].startswith("home_team:")
+        ]
+        return b
+
+    home_opened(org, "U0BOB")
+    first = views()[-1]
+    assert first["blocks"][0]["text"]["text"].startswith("Offline Sync")
+    show = button(first)
+    click(org, show["action_id"], show["value"], user="U0BOB", channel="D0HOME", ts="9.1")
+    second = views()[-1]
+    assert second["blocks"][0]["text"]["text"].startswith("Phase 4")
+    back = button(second)
+    org.clock.at = datetime(2025, 11, 4, 14, 1, tzinfo=UTC)
+    click(org, back["action_id"], back["value"], user="U0BOB", channel="D0HOME", ts="9.2")
+    assert views()[-1]["blocks"][0]["text"]["text"].startswith("Offline Sync")
+
+    teams = org.runtime.teams
+    org.clock.at = datetime(2025, 11, 5, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
+    run_job(org.runtime, "daily-report", team=teams.get("mobile"))
+    org.clock.at = datetime(2025, 11, 5, 14, 0, tzinfo=UTC)  # 09:00 in New York
+    run_job(org.runtime, "daily-report", team=teams.get("platform"))
+    views()
+    bob = [
+        c.args["view"]
+        for c in org.slack.calls_to("views.publish")
+        if c.args.get("user_id") == "U0BOB"
+    ]
+    shown = [v["blocks"][0]["text"]["text"][:30] for v in bob]
+    assert shown[-1].startswith("Offline Sync"), shown
