@@ -401,7 +401,16 @@ def escalate_due(
     """Move open blockers up the escalation path as `after` times pass; each step once."""
     fired = 0
     blockers = [only] if only is not None else queries.open_blockers(session=session)
-    for blocker in blockers:
+    steps = sprint.escalation
+    for listed in blockers:
+        level = listed.escalation_level
+        if level >= len(steps) or listed.reported_at + steps[level].after > now:
+            continue  # (nothing due: no lock taken)
+        # Its row locked before its steps are queued, in the order a click ("Escalate
+        # now") takes them: the other way round the two deadlocked on PostgreSQL.
+        blocker = get(session=session, blocker_id=listed.id or 0, lock=True)
+        if blocker.resolved_at is not None:
+            continue
         start = blocker.escalation_level
         for index in range(start, len(sprint.escalation)):
             if blocker.reported_at + sprint.escalation[index].after > now:

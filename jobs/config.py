@@ -715,7 +715,10 @@ class Sprint(_Model):
         return next((m for m in self.metrics if m.name == name), None)
 
     def role(self, name: str) -> list[str]:
-        """IDs for a role; [] when the role is unset or is "team"."""
+        """IDs for a role; [] when the role is unset or is "team". A person or user group
+        named by ID where a role may be (a milestone's `signoffs`) is that ID."""
+        if name not in self.people and _SLACK_ID.match(name):
+            return [name]
         v = self.people.get(name, [])
         return [] if isinstance(v, str) else list(v)
 

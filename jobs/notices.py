@@ -432,7 +432,7 @@ def call_emergency_standup(
     *, session: Session, sprint: Sprint, alert_id: int, user_id: str, now: datetime
 ) -> Alert:
     """The decline notice's button: post the call to the team channel and record it."""
-    alert = queries.alert_by_id(session=session, alert_id=alert_id)
+    alert = queries.alert_by_id(session=session, alert_id=alert_id, for_update=True)
     if alert is None or alert.kind != AlertKind.DECLINE:
         raise SprintError("That notice no longer exists.")
     if alert.acknowledged_by is not None:
@@ -545,6 +545,10 @@ def follow_up(*, session: Session, sprint: Sprint, now: datetime) -> int:
         for alert in queries.alerts_to_follow_up(
             session=session, kind=kind, created_before=now - window
         ):
+            if kind is AlertKind.REGRESSION and queries.quarantined_whole(
+                session=session, alert_id=alert.id or 0, at=now
+            ):
+                continue  # answered: its tests set apart (released, they alert again)
             alert.followed_up_at = now
             post(
                 session=session,

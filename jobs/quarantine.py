@@ -261,7 +261,7 @@ def quarantine_alert(
 ) -> Quarantined:
     """The alert's "Quarantine" button: its tests (those still failing) quarantined for the
     sprint's `[flaky] quarantine_for`, said in the alert's thread."""
-    alert = queries.alert_by_id(session=session, alert_id=alert_id, for_update=True)
+    alert = queries.alert_by_id(session=session, alert_id=alert_id)
     if alert is None or alert.kind != notices.AlertKind.REGRESSION:
         raise QuarantineError("That alert no longer exists.")
     tests = queries.alert_tests(session=session, alert_id=alert_id)
@@ -274,9 +274,6 @@ def quarantine_alert(
         raise QuarantineError(
             f"The alert's tests are quarantined already, by {who}: `/tests quarantined` lists them."
         )
-    if alert.acknowledged_by is None:
-        # Answered: who set its tests apart handled it, and the follow-up pings no one.
-        alert.acknowledged_by, alert.acknowledged_at = user_id, now
     return quarantine(
         session=session,
         sprint=sprint,

@@ -759,7 +759,7 @@ def weekly_report(
         ],
         "measures": measures.values,
         "milestones": [
-            milestones.milestone_data(session=session, milestone=m, measures=measures)
+            milestones.milestone_data(session=session, milestone=m, measures=measures, at=now)
             for m in sorted(sprint.milestones, key=lambda m: m.day)
         ],
         "forecast": milestones.forecasts(fig),

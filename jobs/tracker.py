@@ -208,18 +208,20 @@ def gather(*, session: Session, sprint: Sprint, now: datetime) -> Tracker:
             for b in [r.blocker]
         ),
         first_samples=first,
-        checkpoints=_checkpoints(session=session, sprint=sprint, fig=fig, now=at),
+        checkpoints=_checkpoints(session=session, sprint=sprint, fig=fig, now=at, asked=now),
         history=_updates(session=session, sprint=sprint, now=at),
     )
 
 
 def _checkpoints(
-    *, session: Session, sprint: Sprint, fig: Figures, now: datetime
+    *, session: Session, sprint: Sprint, fig: Figures, now: datetime, asked: datetime
 ) -> tuple[Checkpoint, ...]:
+    """Each milestone's criteria as of `now` (the figures' instant) and its sign-offs by
+    `asked` (given after the end too, at the review)."""
     measures = milestones.measure(session=session, sprint=sprint, now=now, fig=fig)
     out = []
     for ms in sorted(sprint.milestones, key=lambda x: x.day):
-        data = milestones.milestone_data(session=session, milestone=ms, measures=measures)
+        data = milestones.milestone_data(session=session, milestone=ms, measures=measures, at=asked)
         criteria = tuple(
             Evaluated(criterion, c["criterion"], c["value"], c.get("of"), c["unit"], c["met"])
             for criterion, c in zip(ms.criteria, data["criteria"], strict=True)
@@ -227,7 +229,7 @@ def _checkpoints(
         signoffs = []
         for s in data["signoffs"]:
             at = datetime.fromisoformat(s["at"]) if s["at"] else None
-            signed = bool(s["user"]) and at is not None and at <= now
+            signed = bool(s["user"]) and at is not None
             signoffs.append(SignOff(s["role"], s["user"], at if signed else None))
         out.append(Checkpoint(ms, criteria, tuple(signoffs)))
     return tuple(out)
@@ -587,11 +589,18 @@ def _dashboard(tracker: Tracker) -> list[str]:
     fig = tracker.fig
     out = ["## Key Metrics Dashboard", "", "### Production Readiness Score Breakdown", ""]
     rows: list[Row] = []
+    # Each weight as its share of the whole, as the seed's column reads (adding up to the
+    # Overall row's 100 %): the sprint file's weights need not add up to 100.
+    total = sum(c.weight for g in fig.breakdown.groups for c in g.components) or 1.0
+
+    def share(weight: float) -> str:
+        return _num(weight * 100 / total, 1)
+
     for g in fig.breakdown.groups:
         rows.append(
             [
                 f"**{g.name}**",
-                _num(g.weight),
+                share(g.weight),
                 pct(g.score),
                 pct(g.target),
                 _gap(g.score, g.target),
@@ -599,20 +608,29 @@ def _dashboard(tracker: Tracker) -> list[str]:
             ]
         )
         rows += [
-            [c.name, _num(c.weight), pct(c.score), pct(c.target), _gap(c.score, c.target), c.detail]
+            [
+                c.name,
+                share(c.weight),
+                pct(c.score),
+                pct(c.target),
+                _gap(c.score, c.target),
+                c.detail,
+            ]
             for c in g.components
         ]
     rows.append(
         [
             "**Overall**",
-            "100%",
+            "100",
             f"**{pct(fig.score)}**",
             f"**{pct(fig.target)}**",
             f"**{_gap(fig.score, fig.target)}**",
             "",
         ]
     )
-    out += _table(["Component", "Weight", "Current Score", "Target Score", "Gap", "Source"], rows)
+    out += _table(
+        ["Component", "Weight (%)", "Current Score", "Target Score", "Gap", "Source"], rows
+    )
     out += _coverage(fig)
     out += _trends(fig, first=tracker.first_samples)
     out += ["", "### Performance Benchmarks", ""]

@@ -50,9 +50,14 @@ from jobs.review import (
 
 
 def _measured(c: CriterionResult) -> str:
+    """ "measured 87 %", "measured 3 of 12", or "not measured yet"."""
     if c["value"] is None:
         return "not measured yet"
-    value = f"{c['value']:,.2f}".rstrip("0").rstrip(".") + (" %" if c["unit"] == "%" else "")
+    if c["unit"] == "%" or c.get("of") is not None:
+        shown = f"{c['value']:,.2f}".rstrip("0").rstrip(".") + (" %" if c["unit"] == "%" else "")
+    else:  # a benchmark or a count, as measured (150.004, not 150)
+        shown = f"{c['value']:,.6g}"
+    value = f"measured {shown}"
     if c.get("of") is not None:
         value += f" of {c['of']:,.0f}"
     return value
@@ -66,7 +71,7 @@ def milestone_lines(m: MilestoneData) -> list[str]:
     )
     lines = [head] + [
         f"{':white_check_mark:' if c['met'] else ':x:'} {esc(c['criterion'], NAME_CHARS)} — "
-        f"measured {_measured(c)}"
+        f"{_measured(c)}"
         for c in m["criteria"]
     ]
     if m["signoffs"]:

@@ -10,6 +10,7 @@ from .alerts import (
     alerts_to_follow_up,
     clear_alert,
     open_alert,
+    quarantined_whole,
     set_alert,
 )
 from .audit_trail import audit, count_events, events, risk_status_changes
@@ -211,6 +212,7 @@ __all__ = [
     "outbox_lane",
     "outbox_message",
     "ping",
+    "quarantined_whole",
     "release_claim",
     "renew_claim",
     "reopened_at",

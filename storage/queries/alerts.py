@@ -10,10 +10,25 @@ from sqlmodel import Session, col, select
 
 from storage.models import Alert, KnownTest
 
+from .quarantine import open_quarantines
+
 
 def alert_tests(*, session: Session, alert_id: int) -> list[KnownTest]:
     """The tests an alert still holds (cleared as each recovers)."""
     return list(session.exec(select(KnownTest).where(KnownTest.alert_id == alert_id)).all())
+
+
+def quarantined_whole(*, session: Session, alert_id: int, at: datetime) -> bool:
+    """Whether every test the alert still holds is in quarantine at `at` (someone answered
+    it with "Quarantine as flaky"): none alerts while there, so none is followed up."""
+    tests = alert_tests(session=session, alert_id=alert_id)
+    if not tests:
+        return False
+    held = {
+        q.test_id
+        for q, _ in open_quarantines(session=session, test_ids=[t.id or 0 for t in tests], at=at)
+    }
+    return all(t.id in held for t in tests)
 
 
 def clear_alert(*, session: Session, test_ids: Sequence[int]) -> None:

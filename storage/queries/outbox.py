@@ -441,7 +441,7 @@ def home_users(*, session: Session, key_prefix: str, since: datetime) -> list[st
         )
     ).all()
     users = sorted({k.removeprefix(key_prefix).split(":", 1)[0] for k in keys})
-    if not team or not users:
+    if not users:
         return users
     newest: dict[str, str] = {}
     lanes = [f"home:{u}"[:300] for u in users]
@@ -453,4 +453,10 @@ def home_users(*, session: Session, key_prefix: str, since: datetime) -> list[st
         ).all():
             if lane is not None:
                 newest.setdefault(lane, key)
-    return [u for u in users if newest.get(f"home:{u}"[:300], team).startswith(team)]
+    # (The first team's keys have no prefix: another team's, `t<id>:home…`, are not its.)
+    return [
+        u
+        for u in users
+        if (key := newest.get(f"home:{u}"[:300], key_prefix)).startswith(team)
+        and key[len(team) :].startswith("home")
+    ]

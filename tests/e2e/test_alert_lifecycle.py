@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from bot import clock as bot_clock
 from storage.models import Alert, OutboxMessage
+from tests.e2e.test_quarantine import ask
 from tests.support import httpc
 from tests.support.e2e import _alert_id, click, post_report, posts, responses, text_of
 from tests.support.listeners import listeners_done
@@ -69,7 +70,26 @@ def test_an_alert_answered_by_quarantining_its_tests_is_not_followed_up(server: 
     said = bot_clock.run_job(server.runtime, "alert-followup")
     server.runtime.sender.drain()
     assert said.endswith(": 0 alerts followed up"), [text_of(p) for p in posts(server)[before:]]
-    assert alert_row(server, alert).acknowledged_by == "U0QALEAD"
+    assert (
+        alert_row(server, alert).acknowledged_by is None
+    )  # (no one took it: "I'm on it" still may)
+
+
+def test_an_alert_whose_quarantine_is_undone_is_followed_up_again(server: Server) -> None:
+    """The QA lead quarantines the alert's tests and a minute later lets one out by hand
+    (`/tests unquarantine`: "its failures alert again"): it keeps failing, and an hour on
+    the follow-up pings about it."""
+    alert = regression(server)
+    click(server, "alert_mute", alert, user="U0QALEAD")
+    listeners_done()
+    server.clock.at += timedelta(minutes=1)
+    assert ask(server, "unquarantine test_leader_election").endswith(
+        "left quarantine: its failures alert again."
+    )
+    server.runtime.sender.drain()
+    server.clock.at += timedelta(hours=1, minutes=1)
+    said = bot_clock.run_job(server.runtime, "alert-followup")
+    assert said.endswith(": 1 alerts followed up"), said
 
 
 def test_quarantine_as_flaky_clicked_twice_acts_once(server: Server) -> None:

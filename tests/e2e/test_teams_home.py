@@ -145,3 +145,50 @@ def test_morning_refresh_keeps_the_home_someone_in_two_teams_chose(
     ]
     shown = [v["blocks"][0]["text"]["text"][:30] for v in bob]
     assert shown[-1].startswith("Offline Sync"), shown
+
+
+def _home_button(view: dict[str, Any]) -> dict[str, Any]:
+    [b] = [
+        e
+        for b in view["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"].startswith("home_team:")
+    ]
+    return b
+
+
+def test_morning_refresh_of_the_first_team_keeps_the_home_chosen_for_the_other(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """Bob opens Home (mobile, his first team) and chooses platform. Next morning mobile's
+    9:00 (08:00 UTC) comes first, platform's (14:00 UTC) last. His Home should stay on
+    platform, the team he chose: the mirror image of test_teams_home's case."""
+    org = make_server(SPRINTBOT_CONFIG=str(two_teams(tmp_path / "teams")))
+    org.clock.at = datetime(2025, 11, 4, 14, 0, tzinfo=UTC)
+
+    def views() -> list[dict[str, Any]]:
+        listeners_done()
+        org.runtime.sender.drain()
+        return [c.args["view"] for c in org.slack.calls_to("views.publish")]
+
+    home_opened(org, "U0BOB")
+    first = views()[-1]
+    assert first["blocks"][0]["text"]["text"].startswith("Offline Sync")
+    show = _home_button(first)
+    click(org, show["action_id"], show["value"], user="U0BOB", channel="D0HOME", ts="9.1")
+    assert views()[-1]["blocks"][0]["text"]["text"].startswith("Phase 4")  # chose platform
+
+    teams = org.runtime.teams
+    org.clock.at = datetime(2025, 11, 5, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
+    run_job(org.runtime, "daily-report", team=teams.get("mobile"))
+    org.clock.at = datetime(2025, 11, 5, 14, 0, tzinfo=UTC)  # 09:00 in New York
+    run_job(org.runtime, "daily-report", team=teams.get("platform"))
+    views()
+    bob = [
+        c.args["view"]
+        for c in org.slack.calls_to("views.publish")
+        if c.args.get("user_id") == "U0BOB"
+    ]
+    shown = [v["blocks"][0]["text"]["text"][:30] for v in bob]
+    assert shown[-1].startswith("Phase 4"), shown

@@ -75,7 +75,9 @@ def test_the_milestone_data_counts_what_is_met_and_names_labels(session: Session
     s = sprint()
     two_days(session, s)
     measures = milestones.measure(session=session, sprint=s, now=REPORT_DAY3)
-    data = milestones.milestone_data(session=session, milestone=s.milestones[1], measures=measures)
+    data = milestones.milestone_data(
+        session=session, milestone=s.milestones[1], measures=measures, at=REPORT_DAY3
+    )
     assert (data["day"], data["name"], data["met"]) == (3, "Checkpoint", 4)
     assert data["criteria"][-1]["criterion"] == "No regressions"
     assert data["signoffs"] == [
@@ -107,8 +109,12 @@ def test_sign_offs_once_per_role(session: Session) -> None:
     assert str(not_needed.value) == "Milestone day 10 needs no sign-off from QA Lead."
     with pytest.raises(SprintError, match="Milestone day 5 needs no sign-off"):
         sign("tech_lead", "U01", day=5)
-    state = milestones.signoff_state(session=session, milestone=s.milestones[1])
+    state = milestones.signoff_state(session=session, milestone=s.milestones[1], at=REPORT_DAY3)
     assert state == [
         {"role": "tech_lead", "user": None, "at": None},
         {"role": "qa_lead", "user": "U02", "at": REPORT_DAY3.isoformat()},
     ]
+    # As of a moment before it, not signed yet.
+    earlier = REPORT_DAY3 - timedelta(seconds=1)
+    before = milestones.signoff_state(session=session, milestone=s.milestones[1], at=earlier)
+    assert [x["user"] for x in before] == [None, None]

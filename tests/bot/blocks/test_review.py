@@ -51,7 +51,7 @@ def test_a_signoff_request_shows_each_criterion_and_a_button_per_role_still_to_s
         "*Alpha* (day 5) — 1 of 3 criteria met · review Team review\n"
         ":white_check_mark: readiness &gt;= 80 — measured 82.5 %\n"
         ":x: passing_tests &gt;= 100 — measured 90 of 120\n"
-        ":x: P0 blockers == 0 — measured not measured yet\n"
+        ":x: P0 blockers == 0 — not measured yet\n"
         "Sign-offs: :white_check_mark: QA Lead <@U0QA> · :hourglass_flowing_sand: Product Owner"
     )
     (button,) = message["blocks"][2]["elements"]
