@@ -93,102 +93,49 @@ def test_daily_reports_in_a_status_channel_both_teams_use_name_their_team(org: S
     assert "mobile B-001" in mobile and "platform" not in mobile
 
 
-def test_morning_refresh_keeps_the_home_someone_in_two_teams_chose(
-    make_server: Callable[..., Server], tmp_path: Path
-) -> None:
-    """Bob is in mobile (his first team) and platform. He opens Home (mobile), looks at
-    platform, and goes back to mobile. Next morning each team's 9:00 report refreshes the
-    Home of who opened *its* dashboard this week: mobile's at 08:00 UTC, then platform's at
-    14:00 UTC overwrites it. Bob's Home tab now shows platform: neither his first team
-    (docs/slack.md, App Home) nor the one he last chose."""
-
-    org = make_server(SPRINTBOT_CONFIG=str(two_teams(tmp_path / "teams")))
-    org.clock.at = datetime(2025, 11, 4, 14, 0, tzinfo=UTC)
-
-    def views() -> list[dict[str, Any]]:
-        listeners_done()
-        org.runtime.sender.drain()
-        return [c.args["view"] for c in org.slack.calls_to("views.publish")]
-
-    def button(view: dict[str, Any]) -> dict[str, Any]:
-        [b] = [
-            e
-            for b in view["blocks"]
-            if b["type"] == "actions"
-            for e in b["elements"]
-            if e["action_id"].startswith("home_team:")
-        ]
-        return b
-
-    home_opened(org, "U0BOB")
-    first = views()[-1]
-    assert first["blocks"][0]["text"]["text"].startswith("Offline Sync")
-    show = button(first)
-    click(org, show["action_id"], show["value"], user="U0BOB", channel="D0HOME", ts="9.1")
-    second = views()[-1]
-    assert second["blocks"][0]["text"]["text"].startswith("Phase 4")
-    back = button(second)
-    org.clock.at = datetime(2025, 11, 4, 14, 1, tzinfo=UTC)
-    click(org, back["action_id"], back["value"], user="U0BOB", channel="D0HOME", ts="9.2")
-    assert views()[-1]["blocks"][0]["text"]["text"].startswith("Offline Sync")
-
+def _after_two_mornings(org: Server) -> list[str]:
+    """Each team's 9:00 the next morning (mobile's at 08:00 UTC, platform's at 14:00 UTC),
+    each refreshing the Homes opened this week: the heads of Bob's Homes since."""
     teams = org.runtime.teams
     org.clock.at = datetime(2025, 11, 5, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
     run_job(org.runtime, "daily-report", team=teams.get("mobile"))
     org.clock.at = datetime(2025, 11, 5, 14, 0, tzinfo=UTC)  # 09:00 in New York
     run_job(org.runtime, "daily-report", team=teams.get("platform"))
-    views()
-    bob = [
-        c.args["view"]
+    published(org)
+    return [
+        c.args["view"]["blocks"][0]["text"]["text"][:30]
         for c in org.slack.calls_to("views.publish")
         if c.args.get("user_id") == "U0BOB"
     ]
-    shown = [v["blocks"][0]["text"]["text"][:30] for v in bob]
+
+
+def _switch(org: Server, view: dict[str, Any], ts: str) -> dict[str, Any]:
+    """Bob clicks his Home's button for his other team; the Home it shows then."""
+    [show] = buttons(view)
+    click(org, show["action_id"], show["value"], user="U0BOB", channel="D0HOME", ts=ts)
+    return published(org)[-1]
+
+
+def test_the_morning_refresh_keeps_the_team_someone_in_two_went_back_to(org: Server) -> None:
+    """Bob (mobile first, and platform) opens Home, looks at platform and goes back to
+    mobile: the next morning's refreshes leave his Home on mobile, though platform's 9:00
+    comes last."""
+    home_opened(org, "U0BOB")
+    first = published(org)[-1]
+    assert first["blocks"][0]["text"]["text"].startswith("Offline Sync")
+    second = _switch(org, first, "9.1")
+    assert second["blocks"][0]["text"]["text"].startswith("Phase 4")
+    org.clock.at = datetime(2025, 11, 4, 14, 1, tzinfo=UTC)
+    assert _switch(org, second, "9.2")["blocks"][0]["text"]["text"].startswith("Offline Sync")
+    shown = _after_two_mornings(org)
     assert shown[-1].startswith("Offline Sync"), shown
 
 
-def _home_button(view: dict[str, Any]) -> dict[str, Any]:
-    [b] = [
-        e
-        for b in view["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"].startswith("home_team:")
-    ]
-    return b
-
-
-def test_morning_refresh_of_the_first_team_keeps_the_home_chosen_for_the_other(
-    make_server: Callable[..., Server], tmp_path: Path
-) -> None:
-    """Bob opens Home (mobile, his first team) and chooses platform. Next morning mobile's
-    9:00 (08:00 UTC) comes first, platform's (14:00 UTC) last. His Home should stay on
-    platform, the team he chose: the mirror image of test_teams_home's case."""
-    org = make_server(SPRINTBOT_CONFIG=str(two_teams(tmp_path / "teams")))
-    org.clock.at = datetime(2025, 11, 4, 14, 0, tzinfo=UTC)
-
-    def views() -> list[dict[str, Any]]:
-        listeners_done()
-        org.runtime.sender.drain()
-        return [c.args["view"] for c in org.slack.calls_to("views.publish")]
-
+def test_the_morning_refresh_keeps_the_team_someone_in_two_chose(org: Server) -> None:
+    """The mirror case: Bob chooses platform, and mobile (the first team, whose outbox
+    keys have no prefix) refreshes first: his Home stays on platform."""
     home_opened(org, "U0BOB")
-    first = views()[-1]
-    assert first["blocks"][0]["text"]["text"].startswith("Offline Sync")
-    show = _home_button(first)
-    click(org, show["action_id"], show["value"], user="U0BOB", channel="D0HOME", ts="9.1")
-    assert views()[-1]["blocks"][0]["text"]["text"].startswith("Phase 4")  # chose platform
-
-    teams = org.runtime.teams
-    org.clock.at = datetime(2025, 11, 5, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
-    run_job(org.runtime, "daily-report", team=teams.get("mobile"))
-    org.clock.at = datetime(2025, 11, 5, 14, 0, tzinfo=UTC)  # 09:00 in New York
-    run_job(org.runtime, "daily-report", team=teams.get("platform"))
-    views()
-    bob = [
-        c.args["view"]
-        for c in org.slack.calls_to("views.publish")
-        if c.args.get("user_id") == "U0BOB"
-    ]
-    shown = [v["blocks"][0]["text"]["text"][:30] for v in bob]
+    first = published(org)[-1]
+    assert _switch(org, first, "9.1")["blocks"][0]["text"]["text"].startswith("Phase 4")
+    shown = _after_two_mornings(org)
     assert shown[-1].startswith("Phase 4"), shown

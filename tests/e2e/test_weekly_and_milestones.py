@@ -97,6 +97,24 @@ def _tracker(capsys: pytest.CaptureFixture[str], when: datetime, tmp_path: Path)
     return out.read_text()
 
 
+def _signoff_button(server: Server) -> dict[str, Any]:
+    """`/sprint signoff`: the request posted, and its first *Sign off as …* button."""
+    resp = slash(server.url, "/sprint", "signoff", user_id="U0DEV")
+    assert "Posting the sign-off request" in resp.json()["text"], resp.text
+    listeners_done()
+    server.runtime.sender.drain()
+    request = next(p for p in posts(server) if text_of(p).startswith("Sign-off"))
+    [actions] = [b for b in request.args["blocks"] if b["type"] == "actions"]
+    button: dict[str, Any] = actions["elements"][0]
+    return button
+
+
+def _press(server: Server, button: dict[str, Any], user: str) -> None:
+    click(server, button["action_id"], button["value"], user=user, channel="C0STATUS")
+    listeners_done()
+    server.runtime.sender.drain()
+
+
 @pytest.mark.usefixtures("quick_pace")
 def test_a_benchmark_criterion_is_judged_as_the_benchmark_is(
     make_server: Any,
@@ -166,16 +184,7 @@ def test_a_backfilled_weekly_report_shows_the_signoffs_given_by_its_instant(
     send_run(server, datetime(2025, 10, 29, 14, 0, tzinfo=UTC), "r1", {"c1": "P"})
     signed_at = datetime(2025, 10, 30, 15, 0, tzinfo=UTC)  # day 2, 11:00 EDT
     at(server, signed_at)
-    resp = slash(server.url, "/sprint", "signoff", user_id="U0DEV")
-    assert "Posting the sign-off request" in resp.json()["text"], resp.text
-    listeners_done()
-    server.runtime.sender.drain()
-    request = next(p for p in posts(server) if text_of(p).startswith("Sign-off"))
-    [actions] = [b for b in request.args["blocks"] if b["type"] == "actions"]
-    button = actions["elements"][0]
-    click(server, button["action_id"], button["value"], user="U0DEV", channel="C0STATUS")
-    listeners_done()
-    server.runtime.sender.drain()
+    _press(server, _signoff_button(server), "U0DEV")
     assert server.slack.calls_to("chat.update"), "the sign-off was not recorded"
 
     morning = datetime(2025, 10, 30, 13, 0, tzinfo=UTC)  # day 2, 09:00 EDT: before it
@@ -253,16 +262,9 @@ def test_a_signoff_given_after_the_end_reaches_the_tracker(
     server: Server = make_server(SPRINTBOT_CONFIG=str(path))
     send_run(server, datetime(2025, 10, 29, 14, 0, tzinfo=UTC), "r1", {"c1": "P"})
     at(server, datetime(2025, 11, 2, 16, 0, tzinfo=UTC))  # day 5 (last), 11:00 EST
-    slash(server.url, "/sprint", "signoff", user_id="U0DEV")
-    listeners_done()
-    server.runtime.sender.drain()
-    request = next(p for p in posts(server) if text_of(p).startswith("Sign-off"))
-    [actions] = [b for b in request.args["blocks"] if b["type"] == "actions"]
-    button = actions["elements"][0]
+    button = _signoff_button(server)
     at(server, datetime(2025, 11, 3, 15, 0, tzinfo=UTC))  # the morning after the end
-    click(server, button["action_id"], button["value"], user="U0DEV", channel="C0STATUS")
-    listeners_done()
-    server.runtime.sender.drain()
+    _press(server, button, "U0DEV")
     [update] = server.slack.calls_to("chat.update")
     assert ":white_check_mark: Tech Lead <@U0DEV>" in text_of(update)
     _env(monkeypatch, server, path)
@@ -288,15 +290,8 @@ def test_a_milestone_whose_signoff_names_a_person_can_be_signed_by_them(
     server: Server = make_server(SPRINTBOT_CONFIG=str(path))
     send_run(server, datetime(2025, 10, 29, 14, 0, tzinfo=UTC), "r1", {"c1": "P"})
     at(server, datetime(2025, 10, 30, 15, 0, tzinfo=UTC))
-    slash(server.url, "/sprint", "signoff", user_id="U0DEV")
-    listeners_done()
-    server.runtime.sender.drain()
-    request = next(p for p in posts(server) if text_of(p).startswith("Sign-off"))
-    [actions] = [b for b in request.args["blocks"] if b["type"] == "actions"]
-    button = actions["elements"][0]
+    button = _signoff_button(server)
     label = button["text"]["text"]
-    click(server, button["action_id"], button["value"], user="U0BOSS", channel="C0STATUS")
-    listeners_done()
-    server.runtime.sender.drain()
+    _press(server, button, "U0BOSS")
     refusals = [r.args.get("text", "") for r in server.slack.calls_to("response/action")]
     assert server.slack.calls_to("chat.update"), (label, refusals)
