@@ -912,9 +912,16 @@ def _day_figures(
 
 def _outlook(sprint: Sprint, days: list[DayFigures], day: int) -> dict[str, Forecast]:
     """The readiness and pass-rate forecasts over the days measured so far (today only
-    once a report arrived today)."""
+    once something moved today: a report changed a test's status, or a manual score or a
+    benchmark moved readiness, so readiness at its target today reads "reached")."""
     info = sprint.sprint
-    series = [x for x in days if x.measured and (x.day < day or x.active)]
+    before = {x.day: x.readiness for x in days}
+
+    def counted(x: DayFigures) -> bool:
+        moved = x.readiness is not None and x.readiness != before.get(x.day - 1, x.readiness)
+        return x.day < day or x.active or moved
+
+    series = [x for x in days if x.measured and counted(x)]
     today = min(max(day, 1), info.days)
     return {
         "readiness": numbers.forecast(

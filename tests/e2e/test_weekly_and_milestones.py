@@ -5,7 +5,7 @@ signed off by a named person, the tracker's weights as shares."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -295,3 +295,67 @@ def test_a_milestone_whose_signoff_names_a_person_can_be_signed_by_them(
     _press(server, button, "U0BOSS")
     refusals = [r.args.get("text", "") for r in server.slack.calls_to("response/action")]
     assert server.slack.calls_to("chat.update"), (label, refusals)
+
+
+MANUAL_SPRINT = """
+[sprint]
+name = "Manual sprint"
+start = 2025-10-29
+days = 5
+timezone = "America/New_York"
+
+[targets]
+readiness = 90.0
+pass_rate = 80.0
+
+[channels]
+team = "#team"
+status = "#status"
+blockers = "#blockers"
+
+[people]
+participants = ["U0DEV"]
+tech_lead = ["U0DEV"]
+admins = ["U0DEV"]
+
+[[components]]
+name = "Core"
+weight = 1
+target = 90
+source = "tests"
+tests = ["core/**"]
+
+[[components]]
+name = "Guides"
+weight = 1
+target = 100
+source = "manual"
+score = 0
+"""
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_readiness_at_its_target_today_reads_reached(make_server: Any, tmp_path: Path) -> None:
+    """Days 1-3: Core 100 %, Guides 0 % → readiness 50 % each day. Day 4, 10:00: an admin
+    sets Guides to 80 → readiness 90 % = the target (and above the day's plan of 80 %), with
+    no CI report that day: the forecast counts today, so health is On Track and the target
+    reached (it had ended at day 3's 50 %: "at this pace 90 % is not reached")."""
+    path = tmp_path / "manual.toml"
+    path.write_text(MANUAL_SPRINT)
+    server: Server = make_server(SPRINTBOT_CONFIG=str(path))
+    for d in (1, 2, 3):
+        send_run(
+            server,
+            datetime(2025, 10, 28, 14, 0, tzinfo=UTC) + timedelta(days=d),
+            f"r{d}",
+            {"c1": "P"},
+        )
+    at(server, datetime(2025, 11, 1, 14, 0, tzinfo=UTC))  # day 4, 10:00 EDT
+    resp = slash(server.url, "/readiness", "set Guides 80", user_id="U0DEV")
+    assert resp.status_code == 200, resp.text
+    listeners_done()
+    body = sprint_json(server)
+    r = body["readiness"]
+    assert r["score"] == 90.0, r
+    fc = body["forecast"]["readiness"]
+    assert (r["health"], fc["reached"]) == ("On Track", True), (r["health_reason"], fc["text"])
