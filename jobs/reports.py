@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from datetime import date, datetime, timedelta
 from typing import Any, NotRequired, TypedDict, TypeVar
 
@@ -21,7 +22,6 @@ from storage.models import Blocker, OutboxStatus, Risk
 HOME_KEY = "home:"  # outbox keys of Home tabs published because their user opened them
 HOME_REFRESH_DAYS = 7  # the morning report refreshes the Home of who opened it lately
 OPEN_RISK = figures.OPEN_RISK
-VELOCITY_TARGET = (18, 20)  # tests fixed per day, the seed's days 2-5 target
 LISTED = 10  # items named per list in a message; the rest are counted and pointed to
 CHANGE_KINDS = {"regressed": "regression", "new_failures": "new", "fixed": "fixed"}
 
@@ -145,7 +145,7 @@ class Velocity(TypedDict):
     last: int | None  # tests fixed on the last day CI reported on before today
     last_date: str | None  # that day
     average: float | None
-    target: list[int]  # [low, high]
+    target: list[int]  # [low, high]: the fixes a day the plan needs (`velocity_target`)
 
 
 class Participation(TypedDict):
@@ -380,8 +380,23 @@ def velocity(fig: figures.Figures) -> Velocity:
         "last": fixed[-1] if fixed else None,
         "last_date": days[-1].date.isoformat() if days else None,
         "average": (sum(fixed) / len(fixed) if fixed else None),
-        "target": list(VELOCITY_TARGET),
+        "target": velocity_target(fig),
     }
+
+
+def target_text(v: Velocity) -> str:
+    """A velocity's target as every surface shows it: "5" or "4-5" (tests a day)."""
+    low, high = v["target"]
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def velocity_target(fig: figures.Figures) -> list[int]:
+    """The tests a day the sprint must fix, from day 2 to its last, to bring its baseline
+    failing down to the target failing (the seed's "18-20" was its own sprint's): that
+    figure rounded down and up ([5, 5] where it is whole)."""
+    t, days = fig.tests, fig.info.days
+    per_day = max(t.baseline_failing - t.target_failing, 0) / max(days - 1, 1)
+    return [math.floor(per_day), math.ceil(per_day)]
 
 
 def daily_report(

@@ -505,11 +505,11 @@ def _velocity(fig: Figures) -> list[str]:
     v = reports.velocity(fig)
     if v["average"] is None:
         return []
-    low, high = v["target"]
+    target = reports.target_text(v)
     return [
         "",
         f"**Velocity:** {v['average']:.1f} tests fixed per day on average over the days "
-        f"after day 1 (last day {v['last']}; target {low}-{high})",
+        f"after day 1 (last day {v['last']}; target {target})",
     ]
 
 

@@ -36,6 +36,7 @@ from jobs.reports import (
     Summary,
     TestChange,
     WeeklyReport,
+    target_text,
 )
 
 LATE = ":hourglass: Posted late: the clock was down at the scheduled time."
@@ -182,7 +183,7 @@ def daily_report(d: DailyReport) -> Message:
         when = "yesterday" if v["last_date"] == y["date"] else f"on {v['last_date']}"
         lines.append(
             f"• Velocity: {plural(v['last'], 'test')} fixed {when}, {v['average']:.1f}/day on "
-            f"average (target {v['target'][0]}-{v['target'][1]})"
+            f"average (target {target_text(v)})"
         )
     lines.append(tests_line(d))
     lines += _cause_lines(d)

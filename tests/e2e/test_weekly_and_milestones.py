@@ -359,3 +359,22 @@ def test_readiness_at_its_target_today_reads_reached(make_server: Any, tmp_path:
     assert r["score"] == 90.0, r
     fc = body["forecast"]["readiness"]
     assert (r["health"], fc["reached"]) == ("On Track", True), (r["health_reason"], fc["text"])
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_the_velocity_target_is_the_sprints_own(
+    make_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hand sprint (tests/e2e/test_figures.py): 7 known tests, 3 failing at baseline,
+    target failing 1 over 5 days. The velocity target is its own, not the seed tracker's
+    "18-20 tests fixed per day" (its 2,124-test sprint's), shown for every sprint."""
+    server, path = hand_server(make_server, tmp_path)
+    for when, run, statuses in RUNS:
+        send_run(server, when, run, statuses)
+    at(server, NOW)
+    _env(monkeypatch, server, path)
+    out = tmp_path / "tracker.md"
+    assert cli.main(["export", "tracker", "--out", str(out), "--at", NOW.isoformat()]) == 0
+    [line] = [x for x in out.read_text().splitlines() if x.startswith("**Velocity:**")]
+    # 3 baseline failures to the target's 1 over days 2-5: half a test a day.
+    assert line.endswith("target 0-1)"), line
