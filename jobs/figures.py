@@ -911,15 +911,15 @@ def _day_figures(
 
 
 def _outlook(sprint: Sprint, days: list[DayFigures], day: int) -> dict[str, Forecast]:
-    """The readiness and pass-rate forecasts over the days measured so far (today only
-    once something moved today: a report changed a test's status, or a manual score or a
-    benchmark moved readiness, so readiness at its target today reads "reached")."""
+    """The readiness and pass-rate forecasts over the days measured so far: today only once
+    a report changed a test's status today (a part of a day is no day's pace), or once
+    today's readiness reached the target (a manual score, a benchmark), which then reads
+    "reached" whatever the pace."""
     info = sprint.sprint
-    before = {x.day: x.readiness for x in days}
+    target = sprint.targets.readiness
 
     def counted(x: DayFigures) -> bool:
-        moved = x.readiness is not None and x.readiness != before.get(x.day - 1, x.readiness)
-        return x.day < day or x.active or moved
+        return x.day < day or x.active or numbers.reached(x.readiness, target)
 
     series = [x for x in days if x.measured and counted(x)]
     today = min(max(day, 1), info.days)

@@ -34,7 +34,7 @@ from bot.blocks.common import (
 )
 from bot.ids import Action
 from bot.ids import View as ViewId
-from jobs.milestones import CriterionResult, MilestoneData, SignoffState, role_title
+from jobs.milestones import CriterionResult, MilestoneData, SignoffState, by_id, role_title
 from jobs.numbers import pct
 from jobs.reports import Completion
 from jobs.review import (
@@ -55,8 +55,8 @@ def _measured(c: CriterionResult) -> str:
         return "not measured yet"
     if c["unit"] == "%" or c.get("of") is not None:
         shown = f"{c['value']:,.2f}".rstrip("0").rstrip(".") + (" %" if c["unit"] == "%" else "")
-    else:  # a benchmark or a count, as measured (150.004, not 150)
-        shown = f"{c['value']:,.6g}"
+    else:  # a benchmark or a count, as measured (150.0004, not 150; 2,500,000)
+        shown = f"{c['value']:,.6f}".rstrip("0").rstrip(".")
     value = f"measured {shown}"
     if c.get("of") is not None:
         value += f" of {c['of']:,.0f}"
@@ -80,9 +80,14 @@ def milestone_lines(m: MilestoneData) -> list[str]:
 
 
 def _signoff_text(x: SignoffState) -> str:
+    """A role's sign-off ("QA Lead <@U…>"); one named by a person's or group's ID mentions
+    them instead of showing the bare ID."""
+    role = x["role"]
+    who = mention(role) if by_id(role) else role_title(role)
     if x["user"]:
-        return f":white_check_mark: {role_title(x['role'])} {mention(x['user'])}"
-    return f":hourglass_flowing_sand: {role_title(x['role'])}"
+        signer = "" if x["user"] == role else f" {mention(x['user'])}"
+        return f":white_check_mark: {who}{signer}"
+    return f":hourglass_flowing_sand: {who}"
 
 
 def _goal_lines(goals: list[Goal]) -> list[str]:

@@ -57,7 +57,9 @@ def add_alert(*, session: Session, alert: Alert) -> Alert:
 def alert_by_id(*, session: Session, alert_id: int, for_update: bool = False) -> Alert | None:
     """One alert; `for_update`: its row locked until the transaction ends (PostgreSQL; on
     SQLite the one writer serialises), for a change decided on what it holds."""
-    return session.get(Alert, alert_id, with_for_update=for_update or None)
+    return session.get(
+        Alert, alert_id, with_for_update=for_update or None, populate_existing=for_update
+    )
 
 
 def open_alert(*, session: Session, kind: str, subject: str) -> Alert | None:

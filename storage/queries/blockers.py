@@ -40,7 +40,8 @@ def blocker_like(*, session: Session, description: str, reported_by: str) -> boo
 def blocker_by_id(*, session: Session, blocker_id: int, lock: bool = False) -> Blocker | None:
     """One blocker, open or resolved; `lock`: its row locked until the transaction ends
     (PostgreSQL: FOR UPDATE; SQLite's one writer serialises already)."""
-    return session.get(Blocker, blocker_id, with_for_update=lock or None)
+    # (Locked, it is read again: a copy the session held from before the lock is stale.)
+    return session.get(Blocker, blocker_id, with_for_update=lock or None, populate_existing=lock)
 
 
 def blocker_codes(*, session: Session, ids: Collection[int]) -> dict[int, str]:

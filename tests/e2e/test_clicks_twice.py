@@ -7,8 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
+from bot import clock as bot_clock
+from storage import queries as storage_queries
 from storage.models import Blocker, Event, Lesson
 from tests.e2e.test_mentions import blocks_of
 from tests.support.e2e import T0, at, click, view_submit
@@ -95,3 +98,45 @@ def test_take_ownership_on_a_message_showing_no_owner_tells_who_took_it_meanwhil
     click(server, "blocker_ack", "1@U0ANA", user="U0TECHLEAD")  # the message as it stands
     with server.runtime.db.session() as s:
         assert s.exec(select(Blocker)).one().owner == "U0TECHLEAD"
+
+
+def test_the_escalation_job_does_not_fire_again_a_step_a_click_just_fired(
+    server: Server, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    """The job lists B-001 (level L), then the tech lead's "Escalate now" commits step L+1
+    before the job takes the row's lock. `get(lock=True)` is `session.get(...,
+    with_for_update=True)`, which hands back the object already in the session with the
+    values read before the lock: the job fires step L+1 again (a second "escalated" entry
+    by sprintbot in B-001's trail, for the step the tech lead just took)."""
+    if not database_url.startswith("postgresql"):
+        # (SQLite's one writer: the click would wait for the job's transaction to end.)
+        pytest.skip("a click between the job's listing and its lock needs PostgreSQL")
+    at(server, T0)
+    slash(server.url, "/blocker", "P1 Swarm Coordination: deadlock", user_id="U0DEV")
+    server.runtime.sender.drain()
+    at(server, T0 + timedelta(hours=8, minutes=1))
+    with server.runtime.db.session() as s:
+        level = s.exec(select(Blocker)).one().escalation_level
+    original = storage_queries.open_blockers
+    done: list[int] = []
+
+    def listed_then_clicked(**kw: Any) -> Any:
+        out = original(**kw)
+        if not done:
+            done.append(1)
+            click(server, "blocker_escalate", f"1@{level}", user="U0TECHLEAD")
+            listeners_done()
+        return out
+
+    monkeypatch.setattr(storage_queries, "open_blockers", listed_then_clicked)
+    bot_clock.run_job(server.runtime, "blocker-escalation")
+    listeners_done()
+    assert done
+    with server.runtime.db.session() as s:
+        events = s.exec(
+            select(Event).where(Event.subject == "blocker", Event.action == "escalated")
+        ).all()
+        final = s.exec(select(Blocker)).one().escalation_level
+    steps = [(e.actor, (e.detail or {}).get("step", e.detail)) for e in events]
+    # Each step once: the click's step is not escalated again by the job.
+    assert len(events) == final, (level, final, steps)

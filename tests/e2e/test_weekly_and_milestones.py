@@ -378,3 +378,78 @@ def test_the_velocity_target_is_the_sprints_own(
     [line] = [x for x in out.read_text().splitlines() if x.startswith("**Velocity:**")]
     # 3 baseline failures to the target's 1 over days 2-5: half a test a day.
     assert line.endswith("target 0-1)"), line
+
+
+NUDGE_SPRINT = """
+[sprint]
+name = "Nudge sprint"
+start = 2025-10-29
+days = 10
+timezone = "America/New_York"
+
+[targets]
+readiness = 95.0
+pass_rate = 80.0
+
+[channels]
+team = "#team"
+status = "#status"
+blockers = "#blockers"
+
+[people]
+participants = ["U0DEV"]
+tech_lead = ["U0DEV"]
+admins = ["U0DEV"]
+
+[[components]]
+name = "Core"
+weight = 1
+target = 90
+source = "tests"
+tests = ["core/**"]
+
+[[components]]
+name = "Guides"
+weight = 3
+target = 100
+source = "manual"
+score = 80
+"""
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_a_small_move_of_readiness_today_does_not_move_the_forecast(
+    make_server: Any, tmp_path: Path
+) -> None:
+    """Days 1-3 readiness climbs 66.25 → 72.5 → 78.75 % (a core test fixed each day): the
+    forecast on day 4 says 95 % is reached on day 6. At 10:00 an admin nudges Guides from
+    80 to 80.1 (readiness 78.825 %, up 0.075 pts). `_outlook` now counts today, with its
+    mid-day value as if it were a whole day's end (a flat fourth point): the line's pace
+    drops from 6.25 to 4.4 pts a day and the forecast moves to day 8. Readiness went up;
+    the forecast got two days worse (and goes back to day 6 if the score is set back)."""
+    path = tmp_path / "nudge.toml"
+    path.write_text(NUDGE_SPRINT)
+    server: Server = make_server(SPRINTBOT_CONFIG=str(path))
+    passing = [
+        {"c1": "P", "c2": "F", "c3": "F", "c4": "F"},
+        {"c1": "P", "c2": "P", "c3": "F", "c4": "F"},
+        {"c1": "P", "c2": "P", "c3": "P", "c4": "F"},
+    ]
+    for d, statuses in enumerate(passing, start=1):
+        send_run(
+            server, datetime(2025, 10, 28, 14, 0, tzinfo=UTC) + timedelta(days=d), f"r{d}", statuses
+        )
+    at(server, datetime(2025, 11, 1, 14, 0, tzinfo=UTC))  # day 4, 10:00 EDT
+    before = sprint_json(server)["forecast"]["readiness"]
+    resp = slash(server.url, "/readiness", "set Guides 80.1", user_id="U0DEV")
+    assert resp.status_code == 200, resp.text
+    listeners_done()
+    body = sprint_json(server)
+    after = body["forecast"]["readiness"]
+    assert body["readiness"]["score"] > 78.75, body["readiness"]
+    assert after["day"] is not None and before["day"] is not None, (before, after)
+    resp = slash(server.url, "/readiness", "set Guides 80", user_id="U0DEV")
+    listeners_done()
+    back = sprint_json(server)["forecast"]["readiness"]
+    days = [before["day"], after["day"], back["day"]]  # 80 → 80.1 → 80 again
+    assert after["day"] <= before["day"], (days, before, after)

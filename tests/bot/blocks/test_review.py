@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.common import VALUE, Message
-from bot.blocks.review import lesson_form, signoff, sprint_review
+from bot.blocks.review import _measured, lesson_form, milestone_lines, signoff, sprint_review
 from bot.ids import Action
 from bot.ids import View as ViewId
 from jobs.milestones import CriterionResult, MilestoneData, SignoffState
@@ -149,3 +149,40 @@ def test_the_lesson_form_asks_for_kind_and_text_under_the_field_ids() -> None:
         "Action items for next phase",
     ]
     assert text["element"]["max_length"] == LESSON_CHARS
+
+
+def _bench(value: float, target: float, met: bool) -> CriterionResult:
+    return CriterionResult(
+        criterion="memory_peak_bytes ≤ 2,000,000",
+        value=value,
+        of=None,
+        unit="",
+        target=target,
+        op="<=",
+        met=met,
+    )
+
+
+def test_a_benchmark_is_shown_as_measured_in_full() -> None:
+    """2,500,000 in full (not 2.5e+06), and 150.0004 against ≤ 150 not shown as 150 (it is
+    judged unmet unrounded)."""
+    assert _measured(_bench(2_500_000.0, 2_000_000, False)) == "measured 2,500,000"
+    assert _measured(_bench(150.0004, 150, False)) == "measured 150.0004"
+
+
+def test_a_signoff_named_by_a_person_or_group_is_a_mention() -> None:
+    m = MilestoneData(
+        day=5,
+        name="Beta",
+        review=None,
+        criteria=[],
+        met=0,
+        signoffs=[
+            SignoffState(role="S0QA", user=None, at=None),
+            SignoffState(role="U0ANA", user="U0ANA", at="2025-11-04T10:00:00+00:00"),
+        ],
+    )
+    [line] = [x for x in milestone_lines(m) if x.startswith("Sign-offs")]
+    assert line == (
+        "Sign-offs: :hourglass_flowing_sand: <!subteam^S0QA> · :white_check_mark: <@U0ANA>"
+    )
