@@ -380,41 +380,13 @@ def test_the_velocity_target_is_the_sprints_own(
     assert line.endswith("target 0-1)"), line
 
 
-NUDGE_SPRINT = """
-[sprint]
-name = "Nudge sprint"
-start = 2025-10-29
-days = 10
-timezone = "America/New_York"
-
-[targets]
-readiness = 95.0
-pass_rate = 80.0
-
-[channels]
-team = "#team"
-status = "#status"
-blockers = "#blockers"
-
-[people]
-participants = ["U0DEV"]
-tech_lead = ["U0DEV"]
-admins = ["U0DEV"]
-
-[[components]]
-name = "Core"
-weight = 1
-target = 90
-source = "tests"
-tests = ["core/**"]
-
-[[components]]
-name = "Guides"
-weight = 3
-target = 100
-source = "manual"
-score = 80
-"""
+# The manual sprint over 10 days, aiming at 95 %, its Guides weighing 3 and at 80 % to start.
+NUDGE_SPRINT = (
+    MANUAL_SPRINT.replace("days = 5", "days = 10")
+    .replace("readiness = 90.0", "readiness = 95.0")
+    .replace('name = "Guides"\nweight = 1', 'name = "Guides"\nweight = 3')
+    .replace("score = 0", "score = 80")
+)
 
 
 @pytest.mark.usefixtures("quick_pace")
