@@ -59,8 +59,10 @@ def horizons(*, sprint: Sprint, policy: Retention, now: datetime) -> Horizons:
 
     standups = min(numbers.local_date(info, now) - timedelta(days=policy.standups_days), first_kept)
     return Horizons(
-        # The packed statuses serve no figure: they go after their own days, sprint or not.
-        statuses=now - timedelta(days=policy.statuses_days),
+        # The packed statuses serve the running sprint's test time, `/tests show`, the
+        # same-commit flaky verdict and a run's shards counted once: kept from the margin
+        # on as the results are.
+        statuses=ago(policy.statuses_days),
         results=ago(policy.results_days),
         metrics=ago(policy.metrics_days),
         standups=standups,
@@ -128,8 +130,8 @@ def run_all(
             done.append(f"{what}: failed")
             continue
         if count:
-            done.append(f"{count} {what}")
-    return "pruned " + (", ".join(done) if done else "nothing") + f" (before {h.results:%Y-%m-%d})"
+            done.append(f"{count} {what} (before {before:%Y-%m-%d})")
+    return "pruned " + (", ".join(done) if done else "nothing")
 
 
 def _batches(db: Database, step: Callable[..., int], *, before: Any, limit: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import NotRequired, TypedDict
+from typing import NotRequired, TypedDict, cast
 
 from sqlmodel import Session
 
@@ -215,11 +215,16 @@ def sprint_review(
         "fixed_count": len(m.fixed),
         "blockers_resolved": _resolved(resolved),
         "blockers_resolved_count": len(resolved),
-        "lessons": {
-            str(kind): [{"text": x.text, "author": x.author} for x in lessons if x.kind == kind]
-            for kind in LessonKind
-        },
+        "lessons": _lessons(lessons),
         "previous": previous,
+    }
+
+
+def _lessons(lessons: list[Lesson]) -> dict[str, list[LessonItem]]:
+    """The lessons by kind, as the draft lists them."""
+    return {
+        str(kind): [{"text": x.text, "author": x.author} for x in lessons if x.kind == kind]
+        for kind in LessonKind
     }
 
 
@@ -299,10 +304,17 @@ def add_lesson(
     review = _sprint_draft(session=session, sprint=sprint)
     if review is not None:
         stored = review.payload.get("data", {})
-        data = sprint_review(
-            session=session, sprint=sprint, now=now, previous=stored.get("previous")
-        )
-        data["requested_by"] = stored.get("requested_by")
+        if figures.phase(sprint.sprint, now) is figures.Phase.ENDED and stored:
+            # An ended sprint's draft keeps its figures (retention may have pruned the
+            # history they came from): only its lessons change.
+            data = cast(
+                SprintReview, {**stored, "lessons": _lessons(queries.lessons(session=session))}
+            )
+        else:
+            data = sprint_review(
+                session=session, sprint=sprint, now=now, previous=stored.get("previous")
+            )
+            data["requested_by"] = stored.get("requested_by")
         draft = own_key(session=session, row=review)  # the key without the team's prefix
         post(
             session=session,
