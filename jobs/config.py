@@ -49,6 +49,13 @@ PLAN_ANCHORS = ("measured", "stated")
 
 _DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+
+
+def is_slack_id(value: str) -> bool:
+    """Whether `value` names a person (`U…`, `W…`) or a user group (`S…`) by Slack ID."""
+    return _SLACK_ID.match(value) is not None
+
+
 _CHANNEL = re.compile(r"^(?:[CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9_.-]{0,79})$")
 
 # Blocker severities, most urgent first.
@@ -717,7 +724,7 @@ class Sprint(_Model):
     def role(self, name: str) -> list[str]:
         """IDs for a role; [] when the role is unset or is "team". A person or user group
         named by ID where a role may be (a milestone's `signoffs`) is that ID."""
-        if name not in self.people and _SLACK_ID.match(name):
+        if name not in self.people and is_slack_id(name):
             return [name]
         v = self.people.get(name, [])
         return [] if isinstance(v, str) else list(v)

@@ -12,7 +12,7 @@ from typing import NotRequired, TypedDict, cast
 from sqlmodel import Session
 
 from jobs import figures, numbers
-from jobs.config import SEVERITIES, Criterion, Milestone, Sprint
+from jobs.config import SEVERITIES, Criterion, Milestone, Sprint, is_slack_id
 from jobs.errors import SprintError
 from jobs.messages import Spec, Template, payload
 from jobs.notices import post
@@ -241,14 +241,9 @@ def sign_off(
     return milestone
 
 
-def by_id(role: str) -> bool:
-    """Whether a sign-off role names a person or a user group by Slack ID (`U…`, `S…`)."""
-    return role[:1] in ("U", "W", "S") and role.isupper()
-
-
 def role_title(role: str) -> str:
     """`qa_lead` → "QA Lead"; a person or group named by ID stays its ID (plain text)."""
-    if by_id(role):
+    if is_slack_id(role):
         return role
     words = role.replace("_", " ").split()
     return " ".join(w.upper() if w in ("qa", "po", "cto") else w.capitalize() for w in words)

@@ -34,7 +34,8 @@ from bot.blocks.common import (
 )
 from bot.ids import Action
 from bot.ids import View as ViewId
-from jobs.milestones import CriterionResult, MilestoneData, SignoffState, by_id, role_title
+from jobs.config import is_slack_id
+from jobs.milestones import CriterionResult, MilestoneData, SignoffState, role_title
 from jobs.numbers import pct
 from jobs.reports import Completion
 from jobs.review import (
@@ -83,7 +84,7 @@ def _signoff_text(x: SignoffState) -> str:
     """A role's sign-off ("QA Lead <@U…>"); one named by a person's or group's ID mentions
     them instead of showing the bare ID."""
     role = x["role"]
-    who = mention(role) if by_id(role) else role_title(role)
+    who = mention(role) if is_slack_id(role) else role_title(role)
     if x["user"]:
         signer = "" if x["user"] == role else f" {mention(x['user'])}"
         return f":white_check_mark: {who}{signer}"

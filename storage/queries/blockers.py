@@ -147,11 +147,9 @@ def reopened_at(
     *, session: Session, blockers: Collection[Blocker], at: datetime
 ) -> dict[int, datetime]:
     """When each of `blockers` (open at `at`) was last reopened by then, for those reopened
-    since their report: by id."""
-    reopened = _reopened(session) & {int(b.id or 0) for b in blockers}
-    last: dict[int, _Move] = {}
-    for move in _moves(session, reopened, at) if reopened else []:
-        last[move.blocker_id] = move
+    since their report: by id (one open at `at` with a move by then was reopened last)."""
+    ids = [int(b.id or 0) for b in blockers]
+    last = {move.blocker_id: move for move in _moves(session, ids, at)} if ids else {}
     return {i: m.at for i, m in last.items() if m.action == "reopened"}
 
 

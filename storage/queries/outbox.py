@@ -446,13 +446,16 @@ def home_users(*, session: Session, key_prefix: str, since: datetime) -> list[st
     newest: dict[str, str] = {}
     lanes = [f"home:{u}"[:300] for u in users]
     for start in range(0, len(lanes), 500):
-        for lane, key in session.exec(
-            select(OutboxMessage.lane, OutboxMessage.key)
+        latest = (
+            select(func.max(OutboxMessage.id))
             .where(col(OutboxMessage.lane).in_(lanes[start : start + 500]))
-            .order_by(col(OutboxMessage.id).desc())
+            .group_by(col(OutboxMessage.lane))
+        )
+        for lane, key in session.exec(
+            select(OutboxMessage.lane, OutboxMessage.key).where(col(OutboxMessage.id).in_(latest))
         ).all():
             if lane is not None:
-                newest.setdefault(lane, key)
+                newest[lane] = key
     # (The first team's keys have no prefix: another team's, `t<id>:home…`, are not its.)
     return [
         u

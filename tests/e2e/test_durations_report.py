@@ -48,6 +48,19 @@ def post_shard(server: Server, body: bytes, run: str, when: str) -> None:
     assert resp.status_code == 201, resp.text
 
 
+def timed_runs(server: Server, times: list[str]) -> None:
+    """Four runs, each in two shards (vitest, jest-junit), at ~2,000x the recorded times;
+    in the last, one vitest test five times slower."""
+    for i, (factor, when) in enumerate(zip([2000, 2100, 1900, 2000], times, strict=True)):
+        run = f"ci-{i + 1}"
+        at(server, datetime.fromisoformat(when))
+        last = i == 3
+        post_shard(
+            server, scaled("vitest-run1.xml", factor, slower=SLOW if last else None), run, when
+        )
+        post_shard(server, scaled("jest-junit-run1.xml", factor), run, when)
+
+
 def test_daily_report_shows_the_suite_time_and_the_slower_test(
     make_server: Callable[..., Server], tmp_path: Path
 ) -> None:
@@ -56,14 +69,7 @@ def test_daily_report_shows_the_suite_time_and_the_slower_test(
     server = make_server(SPRINTBOT_CONFIG=str(path))
     # Three runs on Oct 30, each in two shards (vitest, jest-junit), ~2,000x the recorded
     # times; then the last run with one vitest test five times slower.
-    for i, factor in enumerate([2000, 2100, 1900, 2000]):
-        run, when = f"ci-{i + 1}", f"2025-10-30T{10 + i:02d}:00:00Z"
-        at(server, datetime.fromisoformat(when))
-        last = i == 3
-        post_shard(
-            server, scaled("vitest-run1.xml", factor, slower=SLOW if last else None), run, when
-        )
-        post_shard(server, scaled("jest-junit-run1.xml", factor), run, when)
+    timed_runs(server, [f"2025-10-30T{10 + i:02d}:00:00Z" for i in range(4)])
     server.runtime.sender.drain()
     sent_before = len(posts(server))
 

@@ -21,12 +21,17 @@ TEAMS = ROOT / "examples" / "teams"
 NOW = datetime(2025, 11, 4, 14, 0, tzinfo=UTC)  # both teams' sprints run
 
 
-@pytest.fixture
-def org(make_server: Callable[..., Server], tmp_path: Path) -> Server:
+def running_org(make_server: Callable[..., Server], tmp_path: Path) -> Server:
+    """The example teams (examples/teams), both sprints running."""
     shutil.copytree(TEAMS, tmp_path / "teams")
     server = make_server(SPRINTBOT_CONFIG=str(tmp_path / "teams"))
     server.clock.at = NOW
     return server
+
+
+@pytest.fixture
+def org(make_server: Callable[..., Server], tmp_path: Path) -> Server:
+    return running_org(make_server, tmp_path)
 
 
 def test_home_of_someone_in_a_team_by_channel_membership_offers_that_team(org: Server) -> None:

@@ -6,36 +6,54 @@ comes in after its history was pruned."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from bot import clock as bot_clock
 from bot.clock import run_job
-from tests.e2e.test_durations_report import OWNED, SLOW, post_shard, scaled
-from tests.e2e.test_sprint_rollover_buttons import S1_LAST, button, sent, updates
+from tests.e2e.test_durations_report import OWNED, timed_runs
+from tests.e2e.test_sprint_rollover_buttons import S1_LAST, add_lesson, button, sent, updates
 from tests.support import httpc
 from tests.support.e2e import (
     AUTH,
     at,
     blocks_text,
-    click,
     home_opened,
-    opened,
     posts,
     text_of,
-    view_submit,
 )
 from tests.support.listeners import listeners_done
 from tests.support.reports import report as junit
 from tests.support.server import EXAMPLE, ROOT, Server
 from tests.support.slack import slash
+
+
+def ci(server: Server, run: str, statuses: dict[str, str], when: str, **query: str) -> Any:
+    """CI's report of `statuses` (run `run`, at `when`), received then; the API's reply."""
+    at(server, datetime.fromisoformat(when))
+    resp = httpc.post(
+        f"{server.url}/api/v1/test-runs",
+        params={"run": run, "at": when, **query},
+        content=junit(statuses),
+        headers=AUTH,
+        timeout=30,
+    )
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+def statuses_kept_one_day(make_server: Callable[..., Server], tmp_path: Path) -> Server:
+    """The example sprint with `statuses_days = 1`, the shortest."""
+    path = tmp_path / "sprint.toml"
+    path.write_text(EXAMPLE.read_text().replace("statuses_days = 14", "statuses_days = 1"))
+    return make_server(SPRINTBOT_CONFIG=str(path))
 
 
 def test_retention_keeps_the_running_sprints_test_time_window(
@@ -56,14 +74,7 @@ def test_retention_keeps_the_running_sprints_test_time_window(
         "2025-10-29T17:00:00Z",
         "2025-10-30T14:00:00Z",
     ]
-    for i, (factor, when) in enumerate(zip([2000, 2100, 1900, 2000], times, strict=True)):
-        run = f"ci-{i + 1}"
-        at(server, datetime.fromisoformat(when))
-        last = i == 3
-        post_shard(
-            server, scaled("vitest-run1.xml", factor, slower=SLOW if last else None), run, when
-        )
-        post_shard(server, scaled("jest-junit-run1.xml", factor), run, when)
+    timed_runs(server, times)
     server.runtime.sender.drain()
     sent_before = len(posts(server))
 
@@ -87,9 +98,7 @@ def test_retention_keeps_tests_show_history_of_the_running_sprint(
     """/tests show (GET /api/v1/tests/{id}): the test's runs of the running sprint's
     days 1 and 2 are its history; the retention run on day 3 must not change it."""
 
-    path = tmp_path / "sprint.toml"
-    path.write_text(EXAMPLE.read_text().replace("statuses_days = 14", "statuses_days = 1"))
-    server = make_server(SPRINTBOT_CONFIG=str(path))
+    server = statuses_kept_one_day(make_server, tmp_path)
     for i, (status, when) in enumerate(
         [
             ("passed", "2025-10-29T15:00:00Z"),
@@ -97,14 +106,7 @@ def test_retention_keeps_tests_show_history_of_the_running_sprint(
             ("passed", "2025-10-30T15:00:00Z"),
         ]
     ):
-        at(server, datetime.fromisoformat(when))
-        resp = httpc.post(
-            f"{server.url}/api/v1/test-runs?run=r{i}&at={when}",
-            content=junit({"api/a": status}),
-            headers=AUTH,
-            timeout=30,
-        )
-        assert resp.status_code == 201, resp.text
+        ci(server, f"r{i}", {"api/a": status}, when)
 
     def show() -> object:
         got: httpx.Response = httpc.get(f"{server.url}/api/v1/tests/1", headers=AUTH, timeout=30)
@@ -123,18 +125,8 @@ def test_the_retention_answer_names_each_steps_horizon(
     """The retention job's answer: "pruned N packed statuses (before DATE)" must not name a
     date months before the reports whose statuses it just dropped."""
 
-    path = tmp_path / "sprint.toml"
-    path.write_text(EXAMPLE.read_text().replace("statuses_days = 14", "statuses_days = 1"))
-    server = make_server(SPRINTBOT_CONFIG=str(path))
-    when = "2025-10-29T15:00:00Z"
-    at(server, datetime.fromisoformat(when))
-    resp = httpc.post(
-        f"{server.url}/api/v1/test-runs?run=r1&at={when}",
-        content=junit({"api/a": "passed"}),
-        headers=AUTH,
-        timeout=30,
-    )
-    assert resp.status_code == 201, resp.text
+    server = statuses_kept_one_day(make_server, tmp_path)
+    ci(server, "r1", {"api/a": "passed"}, "2025-10-29T15:00:00Z")
     at(server, datetime(2025, 10, 31, 7, 30, tzinfo=UTC))
     summary = bot_clock.run_job(server.runtime, "retention")
     # Day 1's report is the running sprint's: nothing of it goes, and the answer names no
@@ -150,18 +142,9 @@ def test_retention_keeps_app_homes_last_ci_run(
     each test once, as the re-run says (1 passed, 0 failed). Two quiet days on, the
     retention run drops the packed statuses; the last CI run must still read the same."""
 
-    path = tmp_path / "sprint.toml"
-    path.write_text(EXAMPLE.read_text().replace("statuses_days = 14", "statuses_days = 1"))
-    server = make_server(SPRINTBOT_CONFIG=str(path))
+    server = statuses_kept_one_day(make_server, tmp_path)
     for status, when in [("failed", "2025-10-29T15:00:00Z"), ("passed", "2025-10-29T15:30:00Z")]:
-        at(server, datetime.fromisoformat(when))
-        resp = httpc.post(
-            f"{server.url}/api/v1/test-runs?run=ci-7&at={when}",
-            content=junit({"api/a": status}),
-            headers=AUTH,
-            timeout=30,
-        )
-        assert resp.status_code == 201, resp.text
+        ci(server, "ci-7", {"api/a": status}, when)
 
     def last_run_line() -> str:
         home_opened(server, "U0DEV")
@@ -181,21 +164,10 @@ def test_retention_keeps_app_homes_last_ci_run(
 
 def _flaky_reply(make_server: Callable[..., Server], tmp_path: Path, *, prune: bool) -> object:
 
-    path = tmp_path / "sprint.toml"
-    path.write_text(EXAMPLE.read_text().replace("statuses_days = 14", "statuses_days = 1"))
-    server = make_server(SPRINTBOT_CONFIG=str(path))
+    server = statuses_kept_one_day(make_server, tmp_path)
 
-    def post(run: str, status: str, when: str) -> dict[str, object]:
-        at(server, datetime.fromisoformat(when))
-        resp = httpc.post(
-            f"{server.url}/api/v1/test-runs?run={run}&commit=abc123def4567&at={when}",
-            content=junit({"api/a": status, "api/b": "passed"}),
-            headers=AUTH,
-            timeout=30,
-        )
-        assert resp.status_code == 201, resp.text
-        body: dict[str, object] = resp.json()
-        return body
+    def post(run: str, status: str, when: str) -> Any:
+        return ci(server, run, {"api/a": status, "api/b": "passed"}, when, commit="abc123def4567")
 
     post("r1", "passed", "2025-10-29T15:00:00Z")  # day 1
     if prune:  # day 2, the daily retention run (statuses_days = 1)
@@ -235,14 +207,7 @@ def test_an_ended_sprints_review_keeps_its_figures_when_a_lesson_comes_after_pru
     for i, (status, when) in enumerate(
         [("passed", "2025-10-30T15:00:00Z"), ("failed", "2025-10-31T15:00:00Z")]
     ):
-        at(org, datetime.fromisoformat(when))
-        resp = httpc.post(
-            f"{org.url}/api/v1/test-runs?team=platform&run=r{i}&at={when}",
-            content=junit({"api/a": status, "api/b": "passed"}),
-            headers=AUTH,
-            timeout=30,
-        )
-        assert resp.status_code == 201, resp.text
+        ci(org, f"r{i}", {"api/a": status, "api/b": "passed"}, when, team="platform")
 
     at(org, S1_LAST)
     slash(org.url, "/sprint", "platform review", user_id="U0ALICE")
@@ -255,16 +220,7 @@ def test_an_ended_sprints_review_keeps_its_figures_when_a_lesson_comes_after_pru
         summary = run_job(org.runtime, "retention", team=org.runtime.teams.named("platform"))
         assert "status changes" in summary, summary
     at(org, datetime(2025, 11, 16, 15, tzinfo=UTC))
-    click(org, "lesson_add", add["value"], user="U0BOB", channel="C0STATUS", ts=ts)
-    [form] = opened(org)
-    values = {
-        "values": {
-            "kind": {"value": {"type": "static_select", "selected_option": {"value": "went_well"}}},
-            "text": {"value": {"type": "plain_text_input", "value": "Sharding kept CI fast"}},
-        }
-    }
-    resp = view_submit(org, "lesson", "U0BOB", values, json.loads(form["private_metadata"]))
-    assert resp.status_code == 200 and resp.text == "", resp.text
+    add_lesson(org, add, ts, "Sharding kept CI fast")
     [update] = updates(org, ts)
     assert "Sharding kept CI fast" in update
     assert "• Regressions introduced: 1 (1 still open)" in drawn

@@ -79,6 +79,20 @@ def updates(server: Server, ts: str) -> list[str]:
     return [text_of(c) for c in server.slack.calls_to("chat.update") if c.args.get("ts") == ts]
 
 
+def add_lesson(org: Server, add: dict[str, Any], ts: str, text: str) -> None:
+    """Bob's "Add a lesson" click on the review draft posted at `ts`, and its form sent."""
+    click(org, "lesson_add", add["value"], user="U0BOB", channel="C0STATUS", ts=ts)
+    [form] = opened(org)
+    values = {
+        "values": {
+            "kind": {"value": {"type": "static_select", "selected_option": {"value": "went_well"}}},
+            "text": {"value": {"type": "plain_text_input", "value": text}},
+        }
+    }
+    resp = view_submit(org, "lesson", "U0BOB", values, json.loads(form["private_metadata"]))
+    assert resp.status_code == 200 and resp.text == "", resp.text
+
+
 def test_a_sign_off_clicked_after_the_next_sprint_started_signs_its_own_sprint(
     org: Server,
 ) -> None:
@@ -112,16 +126,7 @@ def test_a_lesson_added_after_the_next_sprint_started_goes_to_its_sprint_and_rev
     slash(org.url, "/sprint", "platform review", user_id="U0ALICE")
     _, ts5 = sent(org, "Sprint review draft — Phase 5")
     assert ts5 != ts
-    click(org, "lesson_add", add["value"], user="U0BOB", channel="C0STATUS", ts=ts)
-    [form] = opened(org)
-    values = {
-        "values": {
-            "kind": {"value": {"type": "static_select", "selected_option": {"value": "went_well"}}},
-            "text": {"value": {"type": "plain_text_input", "value": "Sharding kept CI fast"}},
-        }
-    }
-    resp = view_submit(org, "lesson", "U0BOB", values, json.loads(form["private_metadata"]))
-    assert resp.status_code == 200 and resp.text == "", resp.text
+    add_lesson(org, add, ts, "Sharding kept CI fast")
 
     # Phase 4's review shows the lesson, and the lesson is Phase 4's.
     [update] = updates(org, ts)

@@ -5,7 +5,6 @@ deactivated mid-sprint leaves by the next morning."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,21 +12,16 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.test_org_edges import running_org
 from tests.support.e2e import home_opened
 from tests.support.listeners import listeners_done
-from tests.support.server import ROOT, Server
+from tests.support.server import Server
 from tests.support.slack import slash
-
-TEAMS = ROOT / "examples" / "teams"
-NOW = datetime(2025, 11, 4, 14, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def org(make_server: Callable[..., Server], tmp_path: Path) -> Server:
-    shutil.copytree(TEAMS, tmp_path / "teams")
-    server = make_server(SPRINTBOT_CONFIG=str(tmp_path / "teams"))
-    server.clock.at = NOW
-    return server
+    return running_org(make_server, tmp_path)
 
 
 def _twenty_in_mobile(org: Server) -> None:
