@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import logging
 import math
 import re
@@ -273,22 +274,44 @@ def _keys(parsed: junit.Report) -> Iterator[str]:
 
 
 def _look_up(
-    *, session: Session, parsed: junit.Report, components: Components, branch: str, tracked: bool
+    *,
+    session: Session,
+    parsed: junit.Report,
+    components: Components,
+    branch: str,
+    tracked: bool,
+    identity: str,
 ) -> Known:
     """The branch's known tests as `session` reads them now, for a report's tests.
 
-    A report about as large as its branch is compared with the branch read whole, in one
-    streamed pass; a smaller one (a CI shard) looks its own tests up by key, in batches,
-    and takes the rest of the branch from its counts (only on the `tracked` branch, the one
-    whose tally makes readiness)."""
+    A report naming the same tests as the branch's newest report (the usual CI run) takes
+    them from where that report left them (`TestReport.positions`): no test looked up. A
+    report about as large as its branch is otherwise compared with the branch read whole,
+    in one streamed pass; a smaller one (a CI shard) looks its own tests up by key, in
+    batches, and takes the rest of the branch from its counts (only on the `tracked`
+    branch, the one whose tally makes readiness)."""
     n = len(parsed)
     known = Known.unknown(n, version=queries.branch_version(session=session, branch=branch))
+    kept = ingest_queries.report_tally(session=session, report_id=known.version)
+    keyed = 2 * n < ingest_queries.branch_size(session=session, branch=branch, counted=kept)
+    if known.version and _positioned(
+        known,
+        parsed=parsed,
+        components=components,
+        blob=ingest_queries.report_positions(
+            session=session, report_id=known.version, identity=identity
+        ),
+    ):
+        known.whole = not keyed or tracked
+        if known.whole:
+            _count_others(
+                session=session, branch=branch, known=known, kept=kept, components=components
+            )
+        return known
     test_id, code, component, others = known.test_id, known.code, known.component, known.others
     file_of, (_, by_path) = known.file, same_files(parsed.files)
     as_read: dict[str | None, int] = {}  # each known file's number, once per spelling
     code_of, ids = junit.CODE, components.ids
-    kept = ingest_queries.report_tally(session=session, report_id=known.version)
-    keyed = 2 * n < ingest_queries.branch_size(session=session, branch=branch, counted=kept)
     rows = (
         ingest_queries.known_tests_by_key(session=session, branch=branch, keys=_keys(parsed))
         if keyed
@@ -317,15 +340,77 @@ def _look_up(
         # The tests the report does not hold: the branch's counts less the ones it does,
         # counted by its last report or else now (one pass over the branch: ~130 of a
         # 2,000-test shard's ~160 ms at 200k tests on SQLite).
-        counted = (
-            kept
-            if kept is not None
-            else ingest_queries.branch_counts(session=session, branch=branch)
-        )
-        for (name, status), count in counted.items():
-            others[components.id(name), code_of[status]] += count
-        others.subtract(known.counted())
+        _count_others(session=session, branch=branch, known=known, kept=kept, components=components)
     return known
+
+
+def _count_others(
+    *,
+    session: Session,
+    branch: str,
+    known: Known,
+    kept: dict[tuple[str | None, str], int] | None,
+    components: Components,
+) -> None:
+    """`known.others` from the branch's counts (its last report's, or else counted now)
+    less the report's known tests."""
+    counted = (
+        kept if kept is not None else ingest_queries.branch_counts(session=session, branch=branch)
+    )
+    others, code_of = known.others, junit.CODE
+    for (name, status), count in counted.items():
+        others[components.id(name), code_of[status]] += count
+    others.subtract(known.counted())
+
+
+def _positioned(
+    known: Known, *, parsed: junit.Report, components: Components, blob: bytes | None
+) -> bool:
+    """Fill `known` from where the branch's newest report left the same tests (`blob`,
+    `pack_positions`); False (`known` untouched) without one."""
+    if blob is None:
+        return False
+    ids, codes, component_of, names = unpack_positions(blob)
+    if len(codes) != len(parsed):
+        return False
+    number = array("I", map(components.id, names))
+    first = same_files(parsed.files)[0]
+    known.test_id, known.code = ids, bytearray(codes)
+    known.component = array("I", map(number.__getitem__, component_of))
+    known.file = array("i", map(first.__getitem__, parsed.file_of))
+    return True
+
+
+def pack_positions(
+    ids: array[int], codes: bytes, component_of: array[int], names: list[str | None]
+) -> bytes:
+    """Each position's known test id (int64), status code and component (a number into
+    `names`), little-endian, zlib: what `_positioned` reads back."""
+    head = json.dumps(names).encode()
+    ids, component_of = array("q", ids), array("I", component_of)
+    if sys.byteorder != "little":
+        ids.byteswap()
+        component_of.byteswap()
+    packer = zlib.compressobj(1)
+    parts = [len(codes).to_bytes(8, "little"), len(head).to_bytes(8, "little"), head]
+    parts += [ids.tobytes(), bytes(codes), component_of.tobytes()]
+    return b"".join([*map(packer.compress, parts), packer.flush()])
+
+
+def unpack_positions(blob: bytes) -> tuple[array[int], bytes, array[int], list[str | None]]:
+    """The inverse of `pack_positions`."""
+    raw = memoryview(zlib.decompress(blob))
+    n, size = int.from_bytes(raw[:8], "little"), int.from_bytes(raw[8:16], "little")
+    names = json.loads(bytes(raw[16 : 16 + size]))
+    at = 16 + size
+    ids, component_of = array("q"), array("I")
+    ids.frombytes(raw[at : at + 8 * n])
+    codes = bytes(raw[at + 8 * n : at + 9 * n])
+    component_of.frombytes(raw[at + 9 * n : at + 13 * n])
+    if sys.byteorder != "little":
+        ids.byteswap()
+        component_of.byteswap()
+    return ids, codes, component_of, names
 
 
 # -- the rows that persist a classified report -------------------------------------------
@@ -413,6 +498,9 @@ class _Plan:
         self.parsed, self.sprint, self.info = parsed, sprint, info
         self.run, self.digest, self.at, self.now = run, digest, at, now
         self.reported = bytes(parsed.status_of)  # each test's status as the report gave it
+        self.identity = parsed.identity()
+        self.new_order = array("I")  # the new tests in the order they are stored
+        self.new_ids: Sequence[int] = []  # and the ids they were stored with
         self.statuses = _pack(parsed)
         self._packed = self.reported  # the statuses `statuses` holds
         self.durations = _pack_durations(parsed)
@@ -436,6 +524,7 @@ class _Plan:
             components=self.components,
             branch=branch,
             tracked=branch == self.sprint.sprint.branch,
+            identity=self.identity,
         )
         self.version = self.known.version
         self._newer_runs_hold(session=session)
@@ -524,6 +613,21 @@ class _Plan:
         self._packed = bytes(self.parsed.status_of)
         self._refs_version = -1
 
+    def positions(self) -> bytes | None:
+        """Where the report leaves its tests once written (`pack_positions`): each one's
+        known test id, status and component as stored. None where some test is stored as
+        the branch held it rather than as the report gives it (a later run's), or the new
+        tests' ids were not all found again."""
+        new, order, ids = self.result.new, self.new_order, self.new_ids
+        if self.superseded or not (len(new) == len(order) == len(ids)):
+            return None
+        test_id = array("q", self.known.test_id)
+        for i, stored in zip(order, ids, strict=True):
+            test_id[i] = stored
+        return pack_positions(
+            test_id, bytes(self.parsed.status_of), self.components.of, self.components.names
+        )
+
     def ref(self, i: int) -> notices.TestRef:
         p = self.parsed
         return _test_ref(
@@ -571,7 +675,7 @@ class _Plan:
         for start in range(0, len(new), _SLICE):
             keys += b"".join(_key_digests(p, new[start : start + _SLICE], prefixes))
         order = _key_order(keys)
-        tests = array("I", map(new.__getitem__, order))
+        tests = self.new_order = array("I", map(new.__getitem__, order))
         staged = _StagedTests(
             n=range(1, len(tests) + 1),
             key=(keys[16 * j : 16 * j + 16].hex() for j in order),
@@ -784,7 +888,11 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
     report.passed, report.failed, report.errors = counts.passed, counts.failed, counts.error
     report.skipped, report.flaky = counts.skipped, counts.flaky
     report.reply = reply
+    report.identity = plan.identity
     session.flush()
+    ingest_queries.keep_positions(
+        session=session, report_id=report_id, branch=branch, positions=plan.positions()
+    )
     return Ingested(reply=reply, created=True)
 
 
@@ -861,8 +969,9 @@ def _persist(*, session: Session, plan: _Plan, staged: bool) -> TestReport:
     )
     report_id = _id(report.id)
     # First seen: when sprintbot received it (history's time axis).
+    plan.new_ids = []
     if result.new:
-        queries.add_new_tests(
+        plan.new_ids = queries.add_new_tests(
             session=session,
             branch=info.branch,
             report_id=report_id,

@@ -158,6 +158,21 @@ class Report:
         bounds = [e - offset for e in ends[start:stop]]
         return [text[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]
 
+    def identity(self) -> str:
+        """A digest of which tests the report holds, in which order, in which files: two
+        reports with the same identity name the same tests at the same positions (hashed
+        from the columns' buffers, in C)."""
+        h = hashlib.blake2b(digest_size=16)
+        h.update("\0".join(self.classnames).encode(errors="surrogatepass"))
+        h.update(b"\1")
+        h.update("\0".join(f or "" for f in self.files).encode(errors="surrogatepass"))
+        for column in (self.class_of, self.file_of, self._ends):
+            h.update(b"\1")
+            h.update(column)
+        h.update(b"\1")
+        h.update(self._text)
+        return h.hexdigest()
+
     def index(self, class_id: int, name: str) -> int:
         """The index of a test given its class's number, or -1 when the report lacks it."""
         h = hash((class_id, name)) & _HASH_MASK

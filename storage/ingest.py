@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from itertools import islice
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -94,6 +94,38 @@ def report_tally(*, session: Session, report_id: int) -> dict[tuple[str | None, 
     if rows is None:
         return None
     return {(component, status): int(n) for component, status, n in rows}
+
+
+def report_positions(*, session: Session, report_id: int, identity: str) -> bytes | None:
+    """Where report `report_id` left the branch's tests, by position (`TestReport.positions`),
+    if it kept that and named the same tests (`identity`)."""
+    found = session.execute(
+        sa_select(col(TestReport.positions)).where(
+            col(TestReport.id) == report_id, col(TestReport.identity) == identity
+        )
+    ).scalar()
+    return bytes(found) if found is not None else None
+
+
+def keep_positions(
+    *, session: Session, report_id: int, branch: str, positions: bytes | None
+) -> None:
+    """Keep positions (if any) on the branch's newest report only: older ones' are dropped."""
+    session.execute(
+        update(TestReport)
+        .where(
+            col(TestReport.team_id) == team_of(session),
+            col(TestReport.branch) == branch,
+            col(TestReport.id) < report_id,
+            col(TestReport.positions).is_not(None),
+        )
+        .values(positions=None)
+    )
+    if positions is None:
+        return
+    session.execute(
+        update(TestReport).where(col(TestReport.id) == report_id).values(positions=positions)
+    )
 
 
 def alerted_among(*, session: Session, ids: Sequence[int]) -> set[int]:

@@ -130,6 +130,12 @@ class TestReport(TeamScoped, table=True):
     # CI machine's local time: only then does the run order other reports (None: before
     # migration 0013, unknown).
     timed: bool | None = None
+    # Which tests the report holds, in order (`junit.Report.identity`), and, on the branch's
+    # newest report only, where they stand once it was written: each position's known test
+    # id, status and component (`jobs.ingest.pack_positions`). A report naming the same
+    # tests reads the branch from it instead of looking every test up (None: not kept).
+    identity: str | None = Field(default=None, max_length=32)
+    positions: bytes | None = Field(default=None, sa_type=LargeBinary)
 
 
 class KnownTest(TeamScoped, table=True):

@@ -72,23 +72,22 @@ def add_new_tests(
     first_seen_at: datetime,
     at: datetime,
     columns: Callable[[], Sequence[Iterable[Any]]],
-) -> None:
+) -> Sequence[int]:
     """A report's new tests into the branch's known tests, each with a result unless it
     passed: the staged ones inserted (`insert_staged_tests`, SQLite), or `columns()` copied
-    in (`copy_tests`, PostgreSQL)."""
+    in (`copy_tests`, PostgreSQL). Returns their ids in the order they came."""
     if stages_tests(connection=session.connection()):
-        insert_staged_tests(
+        return insert_staged_tests(
             session=session, branch=branch, report_id=report_id, first_seen_at=first_seen_at, at=at
         )
-    else:
-        copy_tests(
-            session=session,
-            branch=branch,
-            report_id=report_id,
-            first_seen_at=first_seen_at,
-            at=at,
-            columns=columns(),
-        )
+    return copy_tests(
+        session=session,
+        branch=branch,
+        report_id=report_id,
+        first_seen_at=first_seen_at,
+        at=at,
+        columns=columns(),
+    )
 
 
 def copy_tests(
@@ -99,7 +98,7 @@ def copy_tests(
     first_seen_at: datetime,
     at: datetime,
     columns: Sequence[Iterable[Any]],
-) -> None:
+) -> list[int]:
     """PostgreSQL: add new tests to the branch's known tests, each with a result unless it
     passed, as `insert_staged_tests` does; `columns`: STAGED_TEST_COLUMNS' values, `n`
     first (left out: the rows come in its order).
@@ -142,6 +141,21 @@ def copy_tests(
             "AND last_report_id = :report AND status <> 'passed' ORDER BY id"
         ),
         {"report": report_id, "base": base, "team": team, "branch": branch},
+    )
+    return _new_ids(session, base=base, team=team, branch=branch, report_id=report_id)
+
+
+def _new_ids(session: Session, *, base: int, team: int, branch: str, report_id: int) -> list[int]:
+    """The ids of the tests a report just added to its branch, ascending: the order they
+    were inserted in (each row's id is drawn as it is inserted)."""
+    return list(
+        session.execute(
+            text(
+                "SELECT id FROM known_test WHERE id > :base AND team_id = :team "
+                "AND branch = :branch AND last_report_id = :report ORDER BY id"
+            ),
+            {"report": report_id, "base": base, "team": team, "branch": branch},
+        ).scalars()
     )
 
 
@@ -213,7 +227,7 @@ def unstage_tests(*, connection: Connection) -> None:
 
 def insert_staged_tests(
     *, session: Session, branch: str, report_id: int, first_seen_at: datetime, at: datetime
-) -> None:
+) -> Sequence[int]:
     """SQLite: add the staged tests to the branch's known tests, each with a result unless
     it passed (a new test that passes needs none: known_test says when it was first seen)."""
     team = team_of(session)
@@ -238,7 +252,7 @@ def insert_staged_tests(
             ),
             {"report": report_id, "base": base},
         )
-        return
+        return range(base + 1, base + inserted + 1)
     session.execute(
         text(
             "INSERT INTO test_result (report_id, test_id, status, previous_status, message) "
@@ -248,6 +262,7 @@ def insert_staged_tests(
         ),
         {"team": team, "branch": branch, "report": report_id},
     )
+    return _new_ids(session, base=base, team=team, branch=branch, report_id=report_id)
 
 
 def _max_test_id(session: Session) -> int:
