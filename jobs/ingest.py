@@ -387,13 +387,14 @@ def pack_positions(
     """Each position's known test id (int64), status code and component (a number into
     `names`), little-endian, zlib: what `_positioned` reads back."""
     head = json.dumps(names).encode()
-    ids, component_of = array("q", ids), array("I", component_of)
+    if ids.typecode != "q" or component_of.typecode != "I" or sys.byteorder != "little":
+        ids, component_of = array("q", ids), array("I", component_of)
     if sys.byteorder != "little":
         ids.byteswap()
         component_of.byteswap()
     packer = zlib.compressobj(1)
     parts = [len(codes).to_bytes(8, "little"), len(head).to_bytes(8, "little"), head]
-    parts += [ids.tobytes(), bytes(codes), component_of.tobytes()]
+    parts += [ids, codes, component_of]  # (compressed from their buffers: no copies)
     return b"".join([*map(packer.compress, parts), packer.flush()])
 
 

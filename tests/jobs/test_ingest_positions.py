@@ -18,6 +18,8 @@ from jobs.config import Sprint, validate_sprint
 from jobs.ingest import RunInfo, receive_junit
 from storage.db import Database
 from storage.models import KnownTest, ReadinessSnapshot, TestReport, TestResult
+from storage.queries import bulk
+from storage.scope import team_of
 from tests.support.db import empty
 from tests.support.reports import report
 from tests.support.sprints import minimal
@@ -166,3 +168,35 @@ def test_positions_read_back_as_packed() -> None:
         array("I", [0, 2, 1]),
         [None, "ü", "b"],
     )
+
+
+def test_new_tests_drawn_between_another_branchs_are_found_by_id(db: Database) -> None:
+    """The new tests' ids, where another branch's insert drew ids in between (a concurrent
+    ingest on PostgreSQL): read one by one, not taken as a range."""
+    with db.session() as session:
+        report_row = TestReport(run="r", branch="main", at=T0, received_at=T0, digest="d")
+        session.add(report_row)
+        session.flush()
+        rid = report_row.id or 0
+        base = bulk._max_test_id(session)
+        for i in range(6):
+            branch = "main" if i % 3 else "other"
+            session.add(
+                KnownTest(
+                    branch=branch,
+                    key=f"k{i}",
+                    classname="c",
+                    name=f"t{i}",
+                    status="passed",
+                    first_seen_at=T0,
+                    changed_at=T0,
+                    last_report_id=rid if branch == "main" else None,
+                )
+            )
+            session.flush()
+        found = bulk._new_ids(
+            session, base=base, team=team_of(session), branch="main", report_id=rid
+        )
+        assert list(found) == [base + 2, base + 3, base + 5, base + 6]
+        assert not isinstance(found, range)
+        session.rollback()
