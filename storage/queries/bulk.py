@@ -152,9 +152,7 @@ def _new_ids(
     were inserted in (each row's id is drawn as it is inserted). Where no other insert drew
     ids in between (the usual case) they are a range, found without reading each."""
     params = {"report": report_id, "base": base, "team": team, "branch": branch}
-    where = (
-        "WHERE id > :base AND team_id = :team AND branch = :branch AND last_report_id = :report"
-    )
+    where = "WHERE id > :base AND team_id = :team AND branch = :branch AND last_report_id = :report"
     count, low, high = session.execute(
         text(f"SELECT count(*), min(id), max(id) FROM known_test {where}"),  # noqa: S608
         params,
