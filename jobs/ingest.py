@@ -393,8 +393,8 @@ def pack_positions(
         ids.byteswap()
         component_of.byteswap()
     packer = zlib.compressobj(1)
-    parts = [len(codes).to_bytes(8, "little"), len(head).to_bytes(8, "little"), head]
-    parts += [ids, codes, component_of]  # (compressed from their buffers: no copies)
+    sizes = len(codes).to_bytes(8, "little") + len(head).to_bytes(8, "little")
+    parts: list[bytes | array[int]] = [sizes, head, ids, codes, component_of]  # (no copies)
     return b"".join([*map(packer.compress, parts), packer.flush()])
 
 

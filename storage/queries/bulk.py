@@ -98,7 +98,7 @@ def copy_tests(
     first_seen_at: datetime,
     at: datetime,
     columns: Sequence[Iterable[Any]],
-) -> list[int]:
+) -> Sequence[int]:
     """PostgreSQL: add new tests to the branch's known tests, each with a result unless it
     passed, as `insert_staged_tests` does; `columns`: STAGED_TEST_COLUMNS' values, `n`
     first (left out: the rows come in its order).
