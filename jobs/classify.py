@@ -7,6 +7,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import repeat
 from operator import and_, itemgetter, ne, or_
 from typing import NamedTuple
@@ -33,6 +34,7 @@ class Components:
     def __init__(self, parsed: junit.Report, *, sprint: Sprint) -> None:
         self.names: list[str | None] = [None]
         self.ids: dict[str | None, int] = {None: 0}
+        self._files = parsed.files
         mapper = ComponentMap.shared(sprint)
         classnames, files = parsed.classnames, parsed.files
         # Each (class, file) pair once, in C; its component from what the process has
@@ -51,6 +53,11 @@ class Components:
         self.of = array(
             "I", map(number.__getitem__, zip(parsed.class_of, parsed.file_of, strict=True))
         )
+
+    @cached_property
+    def same_files(self) -> tuple[list[int], dict[str, int]]:
+        """`same_files` of the report's files, worked out once."""
+        return same_files(self._files)
 
     def id(self, name: str | None) -> int:
         found = self.ids.get(name)
@@ -217,7 +224,7 @@ def _moves(parsed: junit.Report, *, components: Components, known: Known) -> _Mo
     status_of, old_code, file_of = parsed.status_of, known.code, parsed.file_of
     new = _positions(old_code, NEW)
     # Known tests whose status, component or file moved: one flag a test, worked out in C.
-    first = same_files(parsed.files)[0].__getitem__
+    first = components.same_files[0].__getitem__
     file_moved = map(
         and_, map(bool, file_of), map(ne, map(first, file_of), known.file or repeat(0))
     )

@@ -48,7 +48,6 @@ from jobs.classify import (
     Known,
     classify_report,
     file_path,
-    same_files,
 )
 from jobs.config import Sprint, format_duration
 from jobs.errors import SprintError
@@ -309,7 +308,7 @@ def _look_up(
             )
         return known
     test_id, code, component, others = known.test_id, known.code, known.component, known.others
-    file_of, (_, by_path) = known.file, same_files(parsed.files)
+    file_of, (_, by_path) = known.file, components.same_files
     as_read: dict[str | None, int] = {}  # each known file's number, once per spelling
     code_of, ids = junit.CODE, components.ids
     rows = (
@@ -374,7 +373,7 @@ def _positioned(
     if len(codes) != len(parsed):
         return False
     number = array("I", map(components.id, names))
-    first = same_files(parsed.files)[0]
+    first = components.same_files[0]
     known.test_id, known.code = ids, bytearray(codes)
     known.component = array("I", map(number.__getitem__, component_of))
     known.file = array("i", map(first.__getitem__, parsed.file_of))
@@ -553,7 +552,7 @@ class _Plan:
             lines = (zlib.decompress(b).decode().split("\n") for b in later if b is not None)
             held = {line.partition("\t")[2] for each in lines for line in each}
         p, known, components = self.parsed, self.known, self.components
-        first = same_files(p.files)[0]
+        first = components.same_files[0]
         reported = self.reported
         for i, old in enumerate(known.code):
             if old == NEW:
