@@ -68,6 +68,7 @@ _RUN = re.compile(r"[\w.:#/@+-]{1,200}")  # (Jenkins' BUILD_TAG holds a job's na
 _COMMIT = re.compile(r"[\w.-]{1,100}", re.ASCII)
 _METRIC = re.compile(r"[a-z][a-z0-9_]{0,199}")
 _SLICE = 4096  # tests handled at once where they are handled in bulk
+_POSITIONED_NEW = 250_000  # new tests a report keeps positions for (`_Plan.positions`)
 # A run reported this much earlier than a run already received is a late one (a slow
 # pipeline, a retried upload): a test the later run reported keeps the later run's status.
 # Closer than this, two runners' clocks may disagree: the report that came last counts.
@@ -617,11 +618,12 @@ class _Plan:
         """Where the report leaves its tests once written (`pack_positions`): each one's
         known test id, status and component as stored. None where some test is stored as
         the branch held it rather than as the report gives it (a later run's), or the new
-        tests' ids were not all found again."""
+        tests are too many to have kept their order (`_POSITIONED_NEW`) or their ids were
+        not all found again. Called last: the look-up's ids are filled in, not copied."""
         new, order, ids = self.result.new, self.new_order, self.new_ids
         if self.superseded or not (len(new) == len(order) == len(ids)):
             return None
-        test_id = array("q", self.known.test_id)
+        test_id = self.known.test_id
         for i, stored in zip(order, ids, strict=True):
             test_id[i] = stored
         return pack_positions(
@@ -675,7 +677,10 @@ class _Plan:
         for start in range(0, len(new), _SLICE):
             keys += b"".join(_key_digests(p, new[start : start + _SLICE], prefixes))
         order = _key_order(keys)
-        tests = self.new_order = array("I", map(new.__getitem__, order))
+        tests = array("I", map(new.__getitem__, order))
+        # Kept for the positions (`positions`) up to a bound: held to the end of the write,
+        # a first report of 1M tests would peak ~10 MB higher; its successor keeps them.
+        self.new_order = tests if len(tests) <= _POSITIONED_NEW else array("I")
         staged = _StagedTests(
             n=range(1, len(tests) + 1),
             key=(keys[16 * j : 16 * j + 16].hex() for j in order),
@@ -888,11 +893,9 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
     report.passed, report.failed, report.errors = counts.passed, counts.failed, counts.error
     report.skipped, report.flaky = counts.skipped, counts.flaky
     report.reply = reply
-    report.identity = plan.identity
+    report.identity, report.positions = plan.identity, plan.positions()
+    ingest_queries.drop_positions(session=session, branch=branch, before=report_id)
     session.flush()
-    ingest_queries.keep_positions(
-        session=session, report_id=report_id, branch=branch, positions=plan.positions()
-    )
     return Ingested(reply=reply, created=True)
 
 

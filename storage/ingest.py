@@ -107,24 +107,19 @@ def report_positions(*, session: Session, report_id: int, identity: str) -> byte
     return bytes(found) if found is not None else None
 
 
-def keep_positions(
-    *, session: Session, report_id: int, branch: str, positions: bytes | None
-) -> None:
-    """Keep positions (if any) on the branch's newest report only: older ones' are dropped."""
+def drop_positions(*, session: Session, branch: str, before: int) -> None:
+    """Drop the positions of the branch's reports older than `before` (its newest keeps its
+    own: `TestReport.positions`)."""
     session.execute(
         update(TestReport)
         .where(
             col(TestReport.team_id) == team_of(session),
             col(TestReport.branch) == branch,
-            col(TestReport.id) < report_id,
+            col(TestReport.id) < before,
             col(TestReport.positions).is_not(None),
         )
         .values(positions=None)
-    )
-    if positions is None:
-        return
-    session.execute(
-        update(TestReport).where(col(TestReport.id) == report_id).values(positions=positions)
+        .execution_options(synchronize_session=False)
     )
 
 

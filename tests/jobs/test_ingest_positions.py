@@ -200,3 +200,25 @@ def test_new_tests_drawn_between_another_branchs_are_found_by_id(db: Database) -
         assert list(found) == [base + 2, base + 3, base + 5, base + 6]
         assert not isinstance(found, range)
         session.rollback()
+
+
+def test_a_first_report_of_more_new_tests_than_kept_in_order_leaves_positions_to_the_next(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "_POSITIONED_NEW", len(SUITE) - 1)
+    runs = [("r1", SUITE, 0), ("r2", R2, 1), ("r3", R3, 2)]
+    kept = []
+    for run, statuses, hours in runs:
+        doc = report(statuses)
+        receive_junit(
+            db=db,
+            sprint=CORE_ONLY,
+            document=doc,
+            digest=hashlib.sha256(doc).hexdigest(),
+            info=RunInfo(run=run, branch="main", at=T0 + timedelta(hours=hours)),
+            now=NOW,
+        )
+        with db.read() as session:
+            newest = session.exec(select(TestReport).where(TestReport.run == run)).one()
+            kept.append(newest.positions is not None)
+    assert kept == [False, True, True]
