@@ -269,7 +269,16 @@ def insert_staged_tests(
         ),
         {"team": team, "branch": branch, "report": report_id},
     )
-    return _new_ids(session, base=base, team=team, branch=branch, report_id=report_id)
+    # (Their ids in the staged order `n`, whatever order the insert gave them.)
+    return list(
+        session.execute(
+            text(
+                "SELECT k.id FROM staged_test s JOIN known_test k ON k.team_id = :team "
+                "AND k.branch = :branch AND k.key = s.key ORDER BY s.n"
+            ),
+            {"team": team, "branch": branch},
+        ).scalars()
+    )
 
 
 def _max_test_id(session: Session) -> int:

@@ -222,3 +222,16 @@ def test_a_first_report_of_more_new_tests_than_kept_in_order_leaves_positions_to
             newest = session.exec(select(TestReport).where(TestReport.run == run)).one()
             kept.append(newest.positions is not None)
     assert kept == [False, True, True]
+
+
+def test_new_tests_found_again_by_key_give_the_positions_their_ids(
+    db: Database, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: where the new tests' ids did not follow their staged order (checked after the
+    insert), they are found again by key, in that order, for the positions too."""
+    monkeypatch.setattr(bulk, "_ids_follow", lambda *_: False)
+    positioned, used = _outcome(db, monkeypatch, positions=True)
+    assert set(used) == POSITIONED
+    empty(database)
+    looked_up, _ = _outcome(db, monkeypatch, positions=False)
+    assert [step[:-1] for step in positioned] == [step[:-1] for step in looked_up]
