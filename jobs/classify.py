@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import repeat
-from operator import and_, itemgetter, ne, or_
+from operator import add, and_, mul, ne, or_
 from typing import NamedTuple
 
 from jobs import junit
@@ -37,22 +37,17 @@ class Components:
         self._files = parsed.files
         mapper = ComponentMap.shared(sprint)
         classnames, files = parsed.classnames, parsed.files
-        # Each (class, file) pair once, in C; its component from what the process has
-        # mapped before (a repeat report's are all there), globbed only where not.
-        pairs = list(dict.fromkeys(zip(parsed.class_of, parsed.file_of, strict=True)))
-        keys = list(
-            zip(
-                map(files.__getitem__, map(itemgetter(1), pairs)),
-                map(classnames.__getitem__, map(itemgetter(0), pairs)),
-                strict=True,
-            )
-        )
+        # Each (class, file) pair once, as one number (its class times the number of
+        # files, plus its file), in C; its component from what the process has mapped
+        # before (a repeat report's are all there), globbed only where not.
+        width = len(files)
+        pair_of = list(map(add, map(mul, parsed.class_of, repeat(width)), parsed.file_of))
+        pairs = list(dict.fromkeys(pair_of))
+        keys = [(files[pair % width], classnames[pair // width]) for pair in pairs]
         known = mapper.known()
         found = [known[key] if key in known else mapper(*key) for key in keys]
         number = dict(zip(pairs, map(self.id, found), strict=True))
-        self.of = array(
-            "I", map(number.__getitem__, zip(parsed.class_of, parsed.file_of, strict=True))
-        )
+        self.of = array("I", map(number.__getitem__, pair_of))
 
     @cached_property
     def same_files(self) -> tuple[list[int], dict[str, int]]:
