@@ -9,11 +9,13 @@ that fails anywhere leaves no trace. Parsing, looking up and classifying come fi
 outside any lock (`receive_junit`): on SQLite the write lock is held only while the rows are
 written, so Slack commands and reads never wait for a parse.
 
-Per test, the report is a few bytes in arrays; the branch is never held: a report about as
-large as its branch is compared with it in one streamed read, a smaller one (a CI shard)
-looks its own tests up by key in batches and takes the rest from the branch's counts. The
-classification itself is counted in bulk over the arrays; only new and changed tests are
-looked at one by one.
+Per test, the report is a few bytes in arrays; the branch is never held: a report naming the
+same tests as the branch's newest report (the usual CI run) takes them from where that
+report left them (`TestReport.positions`), a report about as large as its branch is
+otherwise compared with it in one streamed read, a smaller one (a CI shard) looks its own
+tests up by key in batches and takes the rest from the branch's counts. The classification
+itself is counted in bulk over the arrays; only new and changed tests are looked at one by
+one.
 """
 
 from __future__ import annotations
