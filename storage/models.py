@@ -139,7 +139,12 @@ class TestReport(TeamScoped, table=True):
 
 
 class KnownTest(TeamScoped, table=True):
-    """Every test seen on a branch, with its latest status."""
+    """Every test seen on a branch, with its latest status.
+
+    Only ingestion writes a test's status, component and file, and never deletes a row: the
+    branch's newest report's `TestReport.positions` hold them as it left them, and the next
+    report naming the same tests reads them from there. Whatever else comes to write them
+    must drop the branch's positions (`storage.ingest.drop_positions`)."""
 
     __tablename__ = "known_test"
     # Readiness and ingestion read a branch's tests whole, so no index on status or
