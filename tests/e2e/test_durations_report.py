@@ -48,6 +48,13 @@ def post_shard(server: Server, body: bytes, run: str, when: str) -> None:
     assert resp.status_code == 201, resp.text
 
 
+# The daily report's test time after `timed_runs` of four runs, the last one slower.
+TIMED_RUNS_TEST_TIME = (
+    "*Test time*: 28.8 s in the latest run `ci-4`, +36.4 % on the median of the 3 runs "
+    "before (21.1 s)"
+)
+
+
 def timed_runs(server: Server, times: list[str]) -> None:
     """Four runs, each in two shards (vitest, jest-junit), at ~2,000x the recorded times;
     in the last, one vitest test five times slower."""
@@ -79,10 +86,7 @@ def test_daily_report_shows_the_suite_time_and_the_slower_test(
     text = text_of(report)
     # Each run's tests take 10.571316 ms as recorded (vitest 2.571316, jest 8): x2000 =
     # 21.14 s, the median of 21.14, 22.20 and 20.09 s; the last run adds 4 x 1.925 s.
-    assert (
-        "*Test time*: 28.8 s in the latest run `ci-4`, +36.4 % on the median of the 3 runs "
-        "before (21.1 s)"
-    ) in text
+    assert TIMED_RUNS_TEST_TIME in text
     assert (
         "*Slower tests (1)*: at least 2x their median over the 10 runs before, and at least 1.0 s"
     ) in text

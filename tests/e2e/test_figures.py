@@ -23,7 +23,7 @@ from bot import cli
 from jobs.numbers import local_instant
 from tests.support import httpc
 from tests.support.e2e import at, blocks_text, posts, text_of
-from tests.support.server import BOT_TOKEN, INGEST_TOKEN, SIGNING_SECRET, Server
+from tests.support.server import INGEST_TOKEN, Server, cli_env
 from tests.support.slack import slash
 
 SPRINT = """
@@ -166,14 +166,7 @@ def hand_sprint(
     for when, run, statuses in RUNS:
         send_run(server, when, run, statuses)
     at(server, NOW)
-    for name, value in (
-        ("SLACK_BOT_TOKEN", BOT_TOKEN),
-        ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
-        ("SLACK_API_URL", server.slack.url),
-        ("DATABASE_URL", server.runtime.settings.DATABASE_URL),
-        ("SPRINTBOT_CONFIG", str(path)),
-    ):
-        monkeypatch.setenv(name, value)
+    cli_env(monkeypatch, server, path)
     return server, path
 
 

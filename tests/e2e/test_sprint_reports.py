@@ -17,7 +17,7 @@ from bot.demo import junit_runs
 from jobs.numbers import local_instant
 from tests.support import httpc
 from tests.support.e2e import at, posts, text_of
-from tests.support.server import BOT_TOKEN, EXAMPLE, INGEST_TOKEN, SIGNING_SECRET, Server
+from tests.support.server import EXAMPLE, INGEST_TOKEN, Server, cli_env
 
 AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/xml"}
 TOTAL = 2124
@@ -46,14 +46,7 @@ def test_a_sprint_of_reports_driven_by_job_run(
     server: Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sprint = server.runtime.sprint
-    for name, value in (
-        ("SLACK_BOT_TOKEN", BOT_TOKEN),
-        ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
-        ("SLACK_API_URL", server.slack.url),
-        ("DATABASE_URL", server.runtime.settings.DATABASE_URL),
-        ("SPRINTBOT_CONFIG", str(EXAMPLE)),
-    ):
-        monkeypatch.setenv(name, value)
+    cli_env(monkeypatch, server, EXAMPLE)
     failing: dict[int, int] = {}
     for run in junit_runs(sprint, days=14):
         at(server, run.at)

@@ -224,19 +224,28 @@ def test_a_report_asked_for_after_the_end_is_dated_the_day_asked(
     assert "Yesterday" not in text, text
 
 
+def _quarantined_for_an_hour(
+    make_server: Any, tmp_path: Path, test: str
+) -> tuple[Server, datetime, dict[str, str]]:
+    """The hand sprint after its first run, `test` quarantined for 1h then: the server, the
+    run's time and statuses."""
+    server, _ = hand_server(make_server, tmp_path)
+    when, run, statuses = RUNS[0]
+    send_run(server, when, run, statuses)
+    answer = slash(
+        server.url, "/tests", f"quarantine {test} for 1h because races", user_id="U0DEV"
+    ).text
+    assert "Quarantined" in answer, answer
+    return server, when, statuses
+
+
 @pytest.mark.usefixtures("quick_pace")
 def test_a_quarantine_past_its_until_hides_no_regression(make_server: Any, tmp_path: Path) -> None:
     """c2 passes and is quarantined for 1h. Three minutes after its `until` (before the
     clock's 5-minute quarantine-expiry tick) CI reports c2 failing. DESIGN: a test is
     quarantined *until its `until`*; after that a pass → fail is a regression. The reply
     calls it flaky (no regression, no alert) and the figures still count 1 quarantined."""
-    server, _ = hand_server(make_server, tmp_path)
-    when, run, statuses = RUNS[0]
-    send_run(server, when, run, statuses)
-    answer = slash(
-        server.url, "/tests", "quarantine core.test_a::c2 for 1h because races", user_id="U0DEV"
-    ).text
-    assert "Quarantined" in answer, answer
+    server, when, statuses = _quarantined_for_an_hour(make_server, tmp_path, "core.test_a::c2")
     [held] = api(server, "/api/v1/quarantine").json()["tests"]
     until = when + timedelta(hours=1)
     assert held["until"] == until.isoformat()
@@ -254,13 +263,7 @@ def test_readiness_after_a_quarantine_past_its_until_agrees_with_the_figures(
     counts). Three minutes after its `until`, before the clock's release tick, CI reports
     the same results: the reply's readiness (the stored snapshot) and the figures count c3
     again alike (the snapshot had still left it out: 62.5 against 50)."""
-    server, _ = hand_server(make_server, tmp_path)
-    when, run, statuses = RUNS[0]
-    send_run(server, when, run, statuses)
-    answer = slash(
-        server.url, "/tests", "quarantine core.test_b::c3 for 1h because races", user_id="U0DEV"
-    ).text
-    assert "Quarantined" in answer, answer
+    server, when, statuses = _quarantined_for_an_hour(make_server, tmp_path, "core.test_b::c3")
     reply = send_run(server, when + timedelta(hours=1, minutes=3), "r1b", statuses)
     figs = sprint_json(server)
     assert figs["tests"]["quarantined"] == 0, figs["tests"]

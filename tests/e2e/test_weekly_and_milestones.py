@@ -12,35 +12,13 @@ from typing import Any
 import pytest
 
 from bot import cli
-from tests.e2e.test_figures import NOW, RUNS, hand_server, send_run, sprint_json
+from tests.e2e.test_figures import NOW, send_run, sprint_json
 from tests.support import httpc
 from tests.support.e2e import at, click, posts, text_of
+from tests.support.history import SPRINT_HEAD
 from tests.support.listeners import listeners_done
-from tests.support.server import BOT_TOKEN, INGEST_TOKEN, SIGNING_SECRET, Server
+from tests.support.server import INGEST_TOKEN, Server, cli_env
 from tests.support.slack import slash
-
-# A 5-day sprint in New York aiming at 90 % (80 % passing), U0DEV its everyone.
-SPRINT_HEAD = """
-[sprint]
-name = "{name}"
-start = 2025-10-29
-days = 5
-timezone = "America/New_York"
-
-[targets]
-readiness = 90.0
-pass_rate = 80.0
-
-[channels]
-team = "#team"
-status = "#status"
-blockers = "#blockers"
-
-[people]
-participants = ["U0DEV"]
-tech_lead = ["U0DEV"]
-admins = ["U0DEV"]
-"""
 
 BENCH_SPRINT = (
     SPRINT_HEAD.format(name="Bench sprint")
@@ -73,17 +51,6 @@ criteria = [
 )
 
 JSON_AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}"}
-
-
-def _env(monkeypatch: pytest.MonkeyPatch, server: Server, path: Path) -> None:
-    for name, value in (
-        ("SLACK_BOT_TOKEN", BOT_TOKEN),
-        ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
-        ("SLACK_API_URL", server.slack.url),
-        ("DATABASE_URL", server.runtime.settings.DATABASE_URL),
-        ("SPRINTBOT_CONFIG", str(path)),
-    ):
-        monkeypatch.setenv(name, value)
 
 
 def _job(capsys: pytest.CaptureFixture[str], name: str, when: datetime) -> str:
@@ -146,7 +113,7 @@ def test_a_benchmark_criterion_is_judged_as_the_benchmark_is(
     assert "missed" in resp.text
     morning = datetime(2025, 10, 30, 13, 0, tzinfo=UTC)  # day 2, 09:00 EDT
     at(server, morning)
-    _env(monkeypatch, server, path)
+    cli_env(monkeypatch, server, path)
     body = sprint_json(server)
     bench = body["benchmarks"]
     assert "missed" in str(bench), bench
@@ -194,7 +161,7 @@ def test_a_backfilled_weekly_report_shows_the_signoffs_given_by_its_instant(
     assert server.slack.calls_to("chat.update"), "the sign-off was not recorded"
 
     morning = datetime(2025, 10, 30, 13, 0, tzinfo=UTC)  # day 2, 09:00 EDT: before it
-    _env(monkeypatch, server, path)
+    cli_env(monkeypatch, server, path)
     md = _tracker(capsys, morning, tmp_path)
     assert "- [ ] Tech Lead approval" in md  # the tracker: not signed as of 09:00
     assert _job(capsys, "weekly-report", morning) == "weekly-report: posted\n"
@@ -217,7 +184,7 @@ def test_a_criterion_not_measured_yet_says_so(
     send_run(server, datetime(2025, 10, 29, 14, 0, tzinfo=UTC), "r1", {"c1": "P"})
     morning = datetime(2025, 10, 30, 13, 0, tzinfo=UTC)
     at(server, morning)
-    _env(monkeypatch, server, path)
+    cli_env(monkeypatch, server, path)
     assert _job(capsys, "weekly-report", morning) == "weekly-report: posted\n"
     server.runtime.sender.drain()
     weekly = next(text_of(p) for p in posts(server) if text_of(p).startswith("Weekly report"))
@@ -226,21 +193,14 @@ def test_a_criterion_not_measured_yet_says_so(
 
 @pytest.mark.usefixtures("quick_pace")
 def test_the_trackers_weights_add_up_to_its_overall_row(
-    make_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hand_sprint: tuple[Server, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """The hand sprint's weights are 3 and 1 ("weights need not sum to 100; they are
     normalised"). The tracker's breakdown shows them raw — Core 3, CLI 1 — under an
     "Overall 100%" row: the seed's Weight column is a share (25%, 8%, …) that adds up to the
     Overall 100%; here 3 + 1 is shown as 100%."""
 
-    server, path = hand_server(make_server, tmp_path)
-    for when, run, statuses in RUNS:
-        send_run(server, when, run, statuses)
-    at(server, NOW)
-    _env(monkeypatch, server, path)
-    out = tmp_path / "tracker.md"
-    assert cli.main(["export", "tracker", "--out", str(out), "--at", NOW.isoformat()]) == 0
-    md = out.read_text()
+    md = _tracker(capsys, NOW, tmp_path)
     table = md.split("### Production Readiness Score Breakdown", 1)[1].split("###", 1)[0]
     groups = [x for x in table.splitlines() if x.startswith("| **") and "Overall" not in x]
     overall = next(x for x in table.splitlines() if x.startswith("| **Overall**"))
@@ -273,7 +233,7 @@ def test_a_signoff_given_after_the_end_reaches_the_tracker(
     _press(server, button, "U0DEV")
     [update] = server.slack.calls_to("chat.update")
     assert ":white_check_mark: Tech Lead <@U0DEV>" in text_of(update)
-    _env(monkeypatch, server, path)
+    cli_env(monkeypatch, server, path)
     md = _tracker(capsys, datetime(2025, 11, 4, 15, 0, tzinfo=UTC), tmp_path)
     [line] = [x for x in md.splitlines() if "Tech Lead approval" in x]
     assert line.startswith("- [x]"), line
@@ -352,19 +312,13 @@ def test_readiness_at_its_target_today_reads_reached(make_server: Any, tmp_path:
 
 @pytest.mark.usefixtures("quick_pace")
 def test_the_velocity_target_is_the_sprints_own(
-    make_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hand_sprint: tuple[Server, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """The hand sprint (tests/e2e/test_figures.py): 7 known tests, 3 failing at baseline,
     target failing 1 over 5 days. The velocity target is its own, not the seed tracker's
     "18-20 tests fixed per day" (its 2,124-test sprint's), shown for every sprint."""
-    server, path = hand_server(make_server, tmp_path)
-    for when, run, statuses in RUNS:
-        send_run(server, when, run, statuses)
-    at(server, NOW)
-    _env(monkeypatch, server, path)
-    out = tmp_path / "tracker.md"
-    assert cli.main(["export", "tracker", "--out", str(out), "--at", NOW.isoformat()]) == 0
-    [line] = [x for x in out.read_text().splitlines() if x.startswith("**Velocity:**")]
+    md = _tracker(capsys, NOW, tmp_path)
+    [line] = [x for x in md.splitlines() if x.startswith("**Velocity:**")]
     # 3 baseline failures to the target's 1 over days 2-5: half a test a day.
     assert line.endswith("target 0-1)"), line
 

@@ -26,9 +26,10 @@ from storage.models import Standup
 
 GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "history_figures.json"
 
-SPRINT = """
+# A 5-day sprint in New York aiming at 90 % (80 % passing), U0DEV its everyone.
+SPRINT_HEAD = """
 [sprint]
-name = "History sprint"
+name = "{name}"
 start = 2025-10-29
 days = 5
 timezone = "America/New_York"
@@ -46,7 +47,11 @@ blockers = "#blockers"
 participants = ["U0DEV"]
 tech_lead = ["U0DEV"]
 admins = ["U0DEV"]
+"""
 
+SPRINT = (
+    SPRINT_HEAD.format(name="History sprint")
+    + """
 [retention]
 results_days = 10
 statuses_days = 3
@@ -94,6 +99,7 @@ metrics = ["latency"]
 window = 100
 flip_rate = 1.0
 """
+)
 
 FILES = ("core/test_a.py", "core/test_b.py", "cli/test_x.py", "cli/test_y.py")
 STATUSES = ("P", "P", "P", "F", "E", "S")  # how a changing test lands

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
+import pytest
 import uvicorn
 
 from bot.runtime import Runtime
@@ -66,6 +67,19 @@ class Server:
     runtime: Runtime
     slack: FakeSlack
     clock: Clock  # the runtime's `now`: set `clock.at` to move the server's time
+
+
+def cli_env(monkeypatch: pytest.MonkeyPatch, server: Server, config: Path) -> None:
+    """The environment an in-process `sprintbot` command needs to work on `server`'s team:
+    its Slack, its database, the sprint file `config`."""
+    for name, value in (
+        ("SLACK_BOT_TOKEN", BOT_TOKEN),
+        ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
+        ("SLACK_API_URL", server.slack.url),
+        ("DATABASE_URL", server.runtime.settings.DATABASE_URL),
+        ("SPRINTBOT_CONFIG", str(config)),
+    ):
+        monkeypatch.setenv(name, value)
 
 
 def uvicorn_on_loopback(app: object) -> tuple[str, uvicorn.Server, Callable[[], None]]:
