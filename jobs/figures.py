@@ -155,7 +155,7 @@ class DayFigures:
     fixed_today: int
     regressed_today: int
     readiness: float | None
-    plan_readiness: float
+    plan_readiness: float | None  # None: no plan yet (`numbers.plan_readiness`)
     plan_failing: int
 
     @property
@@ -164,7 +164,15 @@ class DayFigures:
         tests at or below theirs (None: nothing measured)."""
         if not self.measured or self.readiness is None or self.failing is None:
             return None
-        return self.readiness >= self.plan_readiness - 1e-9 and self.failing <= self.plan_failing
+        return not self._below_plan and self.failing <= self.plan_failing
+
+    @property
+    def _below_plan(self) -> bool:
+        return (
+            self.readiness is not None
+            and self.plan_readiness is not None
+            and self.readiness < self.plan_readiness - 1e-9
+        )
 
     @property
     def why_off_plan(self) -> str:
@@ -172,7 +180,7 @@ class DayFigures:
         if self.on_plan is not False:
             return ""
         parts = []
-        if self.readiness is not None and self.readiness < self.plan_readiness - 1e-9:
+        if self._below_plan:
             parts.append("readiness below plan")
         if self.failing is not None and self.failing > self.plan_failing:
             parts.append(f"{self.failing - self.plan_failing} failing over plan")
@@ -231,7 +239,7 @@ class Figures:
     day: int  # days since start + 1 (may fall outside 1…days)
     phase: Phase
     breakdown: Breakdown
-    plan: float  # planned readiness for the day (clamped to the sprint)
+    plan: float | None  # planned readiness for the day (clamped to the sprint); None: no plan yet
     health: Health
     health_reason: str
     previous: float | None  # readiness when yesterday began
@@ -327,6 +335,8 @@ class Figures:
         if self.plan_anchor == "stated":
             return "plan as the sprint file states it"
         if measured is None:
+            if self.plan is None:
+                return "no plan until the first CI report measures the baseline"
             return "plan from the components' starting scores (nothing measured yet)"
         if stated is not None and abs(stated - measured) >= 0.05:
             return (
@@ -852,7 +862,7 @@ class _PlanBasis:
     """What the plans are rescaled from: the measured (else starting) readiness and the
     baseline's failing tests among the known ones."""
 
-    anchor: float
+    anchor: float | None  # None: nothing measured and no starting score
     baseline_failing: int
     known: int  # the known tests (else the sprint file's stated total)
 
@@ -860,7 +870,7 @@ class _PlanBasis:
     def of(cls, sprint: Sprint, walked: _Walked, *, measured: float | None) -> _PlanBasis:
         n = walked.now.counts
         return cls(
-            anchor=measured if measured is not None else numbers.breakdown(sprint).score or 0.0,
+            anchor=measured if measured is not None else numbers.breakdown(sprint).score,
             baseline_failing=n["baseline_failing"] if walked.baselined else n["failing"],
             known=n["known"] or (sprint.baseline.total_tests or 0),
         )
@@ -945,7 +955,7 @@ def _health(
     current: Phase,
     *,
     score: float | None,
-    plan: float,
+    plan: float | None,
     outlook: Forecast,
     open_blockers: list[Blocker],
     reopened: dict[int, datetime],

@@ -421,13 +421,17 @@ def _progress(shape: Sequence[float] | None, day: int, days: int) -> float:
     return (shape[day - 1] - first) / (last - first) if last != first else 0.0
 
 
-def plan_readiness(sprint: Sprint, day: int, *, baseline: float) -> float:
+def plan_readiness(sprint: Sprint, day: int, *, baseline: float | None) -> float | None:
     """Planned readiness for day d: the [plan]'s shape rescaled from the measured baseline on
-    day 1 to the target on the last day (DESIGN.md); `anchor = "stated"` keeps the file's."""
+    day 1 to the target on the last day (DESIGN.md); `anchor = "stated"` keeps the file's.
+    None while there is no baseline to rescale from (nothing measured, no starting score):
+    a plan that starts nowhere is no plan, not one that starts at 0 %."""
     d = _clamp_day(sprint, day)
     shape = sprint.plan.readiness
     if shape is not None and sprint.plan.anchor == "stated":
         return float(shape[d - 1])
+    if baseline is None:
+        return None
     target = sprint.targets.readiness
     return baseline + _progress(shape, d, sprint.sprint.days) * (target - baseline)
 
@@ -452,7 +456,7 @@ def plan_failing(sprint: Sprint, day: int, *, baseline_failing: int, known: int)
 
 def health(
     readiness: float | None,
-    plan: float,
+    plan: float | None,
     *,
     open_p0_ages: Sequence[timedelta] = (),
 ) -> Health:
@@ -463,7 +467,7 @@ def health(
 
 def assess(
     readiness: float | None,
-    plan: float,
+    plan: float | None,
     *,
     day: int,
     outlook: Forecast | None,
@@ -474,6 +478,8 @@ def assess(
     plan, when the forecast misses or a P0 has been open over 24 h; Critical further below."""
     if readiness is None:
         return Health.AT_RISK, "no readiness measured yet"
+    if plan is None:
+        return Health.AT_RISK, f"{pct(readiness)} with no plan to hold it against yet"
     # Compared as every surface shows them (to 2 decimals): 84.995 is "85 %", on a plan of
     # 85 % — not 0 points below it.
     readiness, plan = round(readiness, 2), round(plan, 2)

@@ -24,7 +24,7 @@ class Status:
 
     breakdown: Breakdown
     day: int
-    plan: float
+    plan: float | None  # None: no plan yet
     health: Health
     passed: int
     known: int
@@ -56,7 +56,7 @@ class Status:
         return {
             **self.breakdown.as_dict(),
             "day": self.day,
-            "plan": round(self.plan, 2),
+            "plan": None if self.plan is None else round(self.plan, 2),
             "health": str(self.health),
             "health_reason": self.health_reason,
             "tests": {

@@ -89,7 +89,7 @@ class MetricsSnapshot(TypedDict):
     known: int
     pass_rate: float | None
     readiness: float | None
-    plan: float
+    plan: float | None
     health: str
 
 

@@ -158,30 +158,34 @@ def test_a_backfilled_daily_report_counts_the_causes_of_its_own_day(
     assert "*Top causes of failing tests*\n• 4 tests: " in text, text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: before anything is measured, with no starting scores, the plan has no "
-    "anchor and shows 0 %; a plan that can be unknown (n/a) is a change to every surface",
-)
 @pytest.mark.usefixtures("quick_pace")
-def test_day_one_plan_before_the_first_ci_report_is_zero(make_server: Any, tmp_path: Path) -> None:
+def test_day_one_before_the_first_ci_report_has_no_plan_rather_than_zero(
+    make_server: Any, tmp_path: Path
+) -> None:
     """Day 1, 08:00, no CI report yet, components all scored from tests (no starting score):
-    /sprint says "Plan today / target 0 % / 90 %" and the API's plan is 0.0, "plan from the
-    components' starting scores" though none has one. At 10:00 CI reports and the plan for
-    the same day 1 becomes the measured baseline, 50 % (DESIGN: plan(1) = the measured
-    baseline m). A plan of 0 % for day 1 is a figure that is never true."""
+    there is nothing to rescale a plan from, so /sprint, /readiness and the API say there is
+    no plan yet (it used to be "Plan today / target 0 % / 90 %", a figure never true). At
+    10:00 CI reports and the plan for the same day 1 becomes the measured baseline, 50 %
+    (DESIGN: plan(1) = the measured baseline m)."""
     server, _ = hand_server(make_server, tmp_path)
     at(server, local(1, 8))
     early = sprint_json(server)
     early_text = blocks_text(slash(server.url, "/sprint", user_id="U0DEV").json()["blocks"])
+    early_readiness = blocks_text(slash(server.url, "/readiness", user_id="U0DEV").json()["blocks"])
     when, run, statuses = RUNS[0]
     send_run(server, when, run, statuses)
     at(server, when + timedelta(minutes=5))
     later = sprint_json(server)
+    later_text = blocks_text(slash(server.url, "/sprint", user_id="U0DEV").json()["blocks"])
     assert later["sprint"]["day"] == early["sprint"]["day"] == 1
+    assert early["readiness"]["plan"] is None, early["readiness"]
+    assert all(d["plan_readiness"] is None for d in early["burndown"]), early["burndown"]
+    assert "no plan until the first CI report" in early["readiness"]["plan_note"]
+    assert "*Plan today / target*\nn/a / 90 %" in early_text, early_text
+    assert "no plan until the first CI report measures the baseline" in early_text, early_text
+    assert "*Plan for today*\nn/a" in early_readiness, early_readiness
     assert later["readiness"]["plan"] == 50.0
-    assert "*Plan today / target*\n0 % / 90 %" not in early_text, early_text
-    assert early["readiness"]["plan"] != 0.0, early["readiness"]
+    assert "*Plan today / target*\n50 % / 90 %" in later_text, later_text
 
 
 def test_the_tracker_keeps_a_blocker_reopened_after_the_end(server: Server) -> None:

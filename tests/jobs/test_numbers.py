@@ -11,6 +11,7 @@ from jobs.numbers import (
     Health,
     MetricState,
     TestCounts,
+    assess,
     breakdown,
     consistency_warnings,
     health,
@@ -190,6 +191,23 @@ def test_plan_is_linear_without_daily_targets() -> None:
     # Failing: from 20 of 100 to 100 - ceil(100 x 0.90) = 10 over 10 days.
     failing = [plan_failing(sprint, d, baseline_failing=20, known=100) for d in (1, 10)]
     assert failing == [20, 10]
+
+
+def test_no_baseline_and_no_starting_score_is_no_plan(example: Sprint) -> None:
+    # Nothing to rescale from: no plan (not a plan from 0 %); health says why it cannot
+    # judge a readiness measured meanwhile (a manual score, say).
+    assert plan_readiness(example, 1, baseline=None) is None
+    assert plan_readiness(example, 9, baseline=None) is None
+    assert assess(None, None, day=1, outlook=None) == (Health.AT_RISK, "no readiness measured yet")
+    assert assess(40, None, day=2, outlook=None) == (
+        Health.AT_RISK,
+        "40 % with no plan to hold it against yet",
+    )
+    # A stated plan is the file's whatever was measured.
+    stated = example.model_copy(
+        update={"plan": example.plan.model_copy(update={"anchor": "stated"})}
+    )
+    assert plan_readiness(stated, 2, baseline=None) == 70
 
 
 @pytest.mark.parametrize(
