@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, text
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from storage.models import KnownTest, TestReport, TestResult
@@ -47,13 +48,24 @@ def add_report(*, session: Session, report: TestReport) -> TestReport:
     return report
 
 
+# Reports read for their counts only: the packed columns (statuses, durations, positions:
+# tens of kilobytes a report at 20k tests) stay in the database, and reading one raises
+# rather than quietly querying again.
+_COUNTS_ONLY = tuple(
+    defer(getattr(TestReport, name), raiseload=True)
+    for name in ("statuses", "durations", "positions")
+)
+
+
 def reports_between(
     *, session: Session, start: datetime, end: datetime, branch: str
 ) -> list[TestReport]:
-    """Test reports of a branch received in [start, end), oldest first."""
+    """Test reports of a branch received in [start, end), oldest first (without their packed
+    columns)."""
     return list(
         session.exec(
             select(TestReport)
+            .options(*_COUNTS_ONLY)
             .where(
                 TestReport.branch == branch,
                 col(TestReport.received_at) >= start,
@@ -196,9 +208,10 @@ def failure_messages_at(*, session: Session, branch: str, at: datetime) -> list[
 
 
 def reports_of_branch(*, session: Session, branch: str, limit: int = 200) -> list[TestReport]:
-    """The branch's newest reports, oldest first (without their packed statuses)."""
+    """The branch's newest reports, oldest first (without their packed columns)."""
     rows = session.exec(
         select(TestReport)
+        .options(*_COUNTS_ONLY)
         .where(TestReport.branch == branch)
         .order_by(col(TestReport.received_at).desc(), col(TestReport.id).desc())
         .limit(limit)
