@@ -23,6 +23,7 @@ from typing import Any
 from slack_bolt import Ack, BoltResponse
 from slack_bolt.kwargs_injection.args import Args
 from slack_bolt.request import BoltRequest
+from slack_sdk.errors import SlackApiError
 
 from bot.blocks.common import notice_view, reply
 from jobs.errors import FieldErrors, SprintError
@@ -79,6 +80,9 @@ def answer_error(
         )
     if respond is not None and request.context.response_url:
         respond(text=message, response_type="ephemeral", replace_original=False)
+    elif response is None and _is_submission(request):
+        # After Slack stopped waiting: the form is still open, as it was (`after_ack`).
+        log.warning("a submission was refused after Slack stopped waiting: %s", error)
     return BoltResponse(status=200, body="") if response is not None else None
 
 
@@ -106,7 +110,8 @@ def after_ack(listener: Callable[..., object]) -> Callable[[Args], None]:
     """`listener`, answered as soon as it acknowledges; the rest of it runs on. A command
     or click that has not acknowledged within ACK_WITHIN is acknowledged empty (Slack shows
     no error for what it goes on to do), and what it acknowledges with later goes by
-    `respond`; a modal's submission is not (Slack shows the form its error, open)."""
+    `respond`; a modal's submission is not (Slack shows the form its error, open), and what
+    it answers later goes to that form (`_update_form_late`)."""
     names = list(inspect.signature(listener).parameters)
 
     def run(args: Args) -> None:
@@ -141,13 +146,16 @@ def after_ack(listener: Callable[..., object]) -> Callable[[Args], None]:
 
         _workers.submit(body)
         # (Not a modal's submission: an empty answer closes the modal as if it were saved,
-        # and a refusal after it could no longer be shown under its field.)
+        # and a refusal after it could no longer be shown under its field. It gets no
+        # answer: Slack keeps the form open, with its error, and what the listener answers
+        # later goes to the form, `_update_form_late`.)
         submission = _is_submission(args.request)
-        if not acked.wait(timeout=ACK_WITHIN) and not submission:
+        if not acked.wait(timeout=ACK_WITHIN):
             with turn:
                 if not acked.is_set():
                     late.append(True)
-                    given()
+                    if not submission:
+                        given()
                     acked.set()
         if early:
             raise early[0]
@@ -159,6 +167,9 @@ def _answer_late(args: Args, *a: Any, **k: Any) -> None:
     """What a listener acknowledged with after an empty ack was given in its stead: its
     message, to the user alone unless it said otherwise, by the request's response_url.
     (A modal closed by the empty ack cannot show field errors any more: logged.)"""
+    if _is_submission(args.request):
+        _update_form_late(args, **k)
+        return
     text, blocks = (a[0] if a else k.get("text")), k.get("blocks")
     if k.get("errors"):
         log.warning("a submission's field errors came after its modal closed: %s", k["errors"])
@@ -174,6 +185,29 @@ def _answer_late(args: Args, *a: Any, **k: Any) -> None:
         response_type=k.get("response_type") or "ephemeral",
         replace_original=False,
     )
+
+
+SAVED_LATE = (
+    ":white_check_mark: *Saved.* It took longer than Slack waits for an answer, so Slack "
+    "showed this form an error, but nothing is missing: there is no need to submit it again."
+)
+
+
+def _update_form_late(args: Args, **k: Any) -> None:
+    """The answer to a modal's submission that came after Slack stopped waiting for it: the
+    form is still open, under Slack's error, and becomes what the answer says — "Saved.",
+    or the view the listener answered with. Field errors leave the form as it is (they can
+    only be shown in an answer in time): submitted again, it shows them under its fields."""
+    view = args.request.body.get("view") or {}
+    if k.get("errors") or not view.get("id"):
+        log.warning("a submission was answered after Slack stopped waiting: %s", k or "saved")
+        return
+    title = str((view.get("title") or {}).get("text") or "sprintbot")
+    answer = k.get("view") if k.get("response_action") in ("update", "push") else None
+    try:
+        args.client.views_update(view_id=view["id"], view=answer or notice_view(title, SAVED_LATE))
+    except SlackApiError as exc:  # (closed meanwhile: what it answered is stored anyway)
+        log.info("the late answer to a form could not be shown: %s", exc.response.get("error"))
 
 
 def in_background(listener: Callable[..., None]) -> Callable[[Args], None]:

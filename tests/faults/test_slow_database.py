@@ -112,6 +112,31 @@ def test_a_form_waiting_on_the_database_is_not_closed_as_if_saved(server: Server
     assert (got.status_code, got.text) != (200, "")  # Slack keeps the form open
     with server.runtime.db.read() as session:
         assert session.exec(select(Blocker.resolved_at)).one() is None
+    # The refusal came too late for Slack: the form is left as it is, open (submitted
+    # again, it shows the refusal under its field).
+    assert server.slack.calls_to("views.update") == []
+
+
+def test_a_form_saved_after_slack_stopped_waiting_says_it_was_saved(server: Server) -> None:
+    """The resolution is valid but waits on the database past Slack's 3 s: Slack shows the
+    form its error and keeps it open; once saved, the same form says so, lest it be sent
+    again."""
+    filed = slash(server.url, "/blocker", "P1 Swarm Coordination: flaky leader election")
+    assert "B-001 filed" in filed.json()["text"]
+    note = {"values": {"note": {"value": {"type": "plain_text_input", "value": "restarted"}}}}
+    with writes_held(server, "blocker"):
+        got = view_submit(
+            server, "blocker_resolve", "U0TECHLEAD", note, {"blocker": 1}, view_id="V77"
+        )
+    listeners_done()
+    assert (got.status_code, got.text) != (200, "")  # Slack keeps the form open
+    with server.runtime.db.read() as session:
+        assert session.exec(select(Blocker.resolved_at)).one() is not None
+    [update] = server.slack.calls_to("views.update")
+    assert update.args["view_id"] == "V77"
+    [block] = update.args["view"]["blocks"]
+    assert block["text"]["text"].startswith(":white_check_mark: *Saved.*")
+    assert "no need to submit it again" in block["text"]["text"]
 
 
 def test_setting_a_score_while_the_database_is_held_is_acknowledged_then_answered(
