@@ -198,6 +198,12 @@ class Ready:
         value: T = copy.derived[name]
         return value
 
+    def refresh(self, now: datetime) -> None:
+        """What `Refresher` does each time it looks: the stored generation read now, however
+        recently it was (else built or loaded anew), so that answers, which read it once it
+        is `max_lag` old, find it fresh while the refresher keeps looking more often."""
+        self._current(now, look=True)
+
     def fresh(self, now: datetime) -> bool:
         """Whether the figures as of `now` are in memory, with nothing to read or build."""
         return self._fresh(self._copy, now)
@@ -210,11 +216,11 @@ class Ready:
             and copy.holds(now)
         )
 
-    def _current(self, now: datetime) -> _Copy:
+    def _current(self, now: datetime, *, look: bool = False) -> _Copy:
         copy = self._copy
         local = stored.local_commits.count
         if copy is not None and copy.local == local and copy.holds(now):
-            if time.monotonic() - copy.checked < self.max_lag:
+            if not look and time.monotonic() - copy.checked < self.max_lag:
                 return copy
             # This caller looks at the stored generation; the others answer from the copy
             # meanwhile rather than all asking at once.
@@ -372,9 +378,10 @@ class Refresher:
                 log.warning("could not learn which figures to refresh", exc_info=True)
             for ready in readies:
                 try:
-                    ready.figures(self.now())
+                    ready.refresh(self.now())
                 except Exception:
                     log.warning("could not refresh the figures", exc_info=True)
+            looked = time.monotonic()
             total = sum(r.builds for r in readies)
             if total != builds:
                 builds = total
@@ -382,4 +389,9 @@ class Refresher:
                 # collection walking it was the slowest answer's wait (Instagram's recipe).
                 gc.collect()
                 gc.freeze()
-            stored.local_commits.wait(seen=seen, timeout=self._interval(readies))
+            # The next look an interval after this one, the collection's time included (up
+            # to ~0.1 s: waiting the whole interval after it, the figures went stale), and
+            # never straight away (many teams' looks taking longer than the interval).
+            interval = self._interval(readies)
+            wait = max(interval - (time.monotonic() - looked), interval / 10)
+            stored.local_commits.wait(seen=seen, timeout=wait)
