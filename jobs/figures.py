@@ -332,8 +332,9 @@ class Figures:
     def plan_note(self) -> str:
         """Where the plan comes from, with both baselines when they differ."""
         stated, measured = self.baseline_stated, self.baseline_measured
-        if self.plan_anchor == "stated":
+        if self.plan_anchor == "stated" and self.sprint.plan.readiness is not None:
             return "plan as the sprint file states it"
+        # (A stated anchor without a readiness plan in the file is rescaled as any other.)
         if measured is None:
             if self.plan is None:
                 return "no plan until the first CI report measures the baseline"

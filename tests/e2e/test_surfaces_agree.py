@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 
 from bot import cli
+from jobs import reports, tracker
 from jobs.numbers import local_instant
 from tests.e2e.test_after_the_end_and_ids import resolved_on_day_2, tracker_blockers
 from tests.e2e.test_figures import (
     FILES,
     NOW,
     RUNS,
+    SPRINT,
     hand_server,
     local,
     send_run,
@@ -186,6 +188,58 @@ def test_day_one_before_the_first_ci_report_has_no_plan_rather_than_zero(
     assert "*Plan for today*\nn/a" in early_readiness, early_readiness
     assert later["readiness"]["plan"] == 50.0
     assert "*Plan today / target*\n50 % / 90 %" in later_text, later_text
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_before_the_first_ci_report_every_surface_shows_no_plan(
+    make_server: Any, tmp_path: Path
+) -> None:
+    """Day 2, 08:00, still no CI report: App Home, the daily report's figures and the
+    tracker export show the plan as n/a too, and say why."""
+    server, _ = hand_server(make_server, tmp_path)
+    at(server, local(2, 8))
+    home = home_text(server)
+    assert "*Plan today / target*\nn/a / 90 %" in home, home
+    assert "no plan until the first CI report measures the baseline" in home, home
+    with server.runtime.db.read() as session:
+        markdown = tracker.tracker_markdown(
+            session=session, sprint=server.runtime.sprint, now=local(2, 8)
+        )
+        daily = reports.daily_report(
+            session=session, sprint=server.runtime.sprint, participants=["U0DEV"], now=local(2, 8)
+        )
+    assert "(plan for day 2: n/a)" in markdown, markdown
+    assert "**Plan:** no plan until the first CI report measures the baseline" in markdown
+    assert daily["readiness"]["plan"] is None, daily["readiness"]
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_a_stated_anchor_without_a_stated_plan_is_the_measured_plan(
+    make_server: Any, tmp_path: Path
+) -> None:
+    """`[plan] anchor = "stated"` but no readiness list: the plan is rescaled from the
+    measured baseline like any other, so its note says so — before anything is measured,
+    no plan yet; after the first report, rescaled from the stated baseline (45 %) to the
+    measured one — never "as the sprint file states it", which states none."""
+    path = tmp_path / "stated.toml"
+    path.write_text(SPRINT + '\n[plan]\nanchor = "stated"\n')
+    server: Server = make_server(SPRINTBOT_CONFIG=str(path))
+    at(server, local(1, 8))
+    early = sprint_json(server)
+    text = blocks_text(slash(server.url, "/sprint", user_id="U0DEV").json()["blocks"])
+    assert early["readiness"]["plan"] is None, early["readiness"]
+    assert early["readiness"]["plan_note"] == (
+        "no plan until the first CI report measures the baseline"
+    )
+    assert "*Plan today / target*\nn/a / 90 %" in text, text
+    when, run, statuses = RUNS[0]
+    send_run(server, when, run, statuses)
+    at(server, when + timedelta(minutes=5))
+    later = sprint_json(server)
+    assert later["readiness"]["plan"] == 50.0
+    assert later["readiness"]["plan_note"] == (
+        "plan rescaled from the stated 45 % to the measured 50 %"
+    )
 
 
 def test_the_tracker_keeps_a_blocker_reopened_after_the_end(server: Server) -> None:
