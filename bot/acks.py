@@ -23,7 +23,7 @@ from typing import Any
 from slack_bolt import Ack, BoltResponse
 from slack_bolt.kwargs_injection.args import Args
 from slack_bolt.request import BoltRequest
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackClientError
 
 from bot.blocks.common import notice_view, reply
 from jobs.errors import FieldErrors, SprintError
@@ -206,8 +206,9 @@ def _update_form_late(args: Args, **k: Any) -> None:
     answer = k.get("view") if k.get("response_action") in ("update", "push") else None
     try:
         args.client.views_update(view_id=view["id"], view=answer or notice_view(title, SAVED_LATE))
-    except SlackApiError as exc:  # (closed meanwhile: what it answered is stored anyway)
-        log.info("the late answer to a form could not be shown: %s", exc.response.get("error"))
+    except (SlackClientError, OSError) as exc:
+        # Closed meanwhile, or Slack out of reach: what it answered is stored anyway.
+        log.info("the late answer to a form could not be shown: %r", exc)
 
 
 def in_background(listener: Callable[..., None]) -> Callable[[Args], None]:

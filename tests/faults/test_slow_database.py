@@ -8,6 +8,7 @@ through).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -137,6 +138,33 @@ def test_a_form_saved_after_slack_stopped_waiting_says_it_was_saved(server: Serv
     [block] = update.args["view"]["blocks"]
     assert block["text"]["text"].startswith(":white_check_mark: *Saved.*")
     assert "no need to submit it again" in block["text"]["text"]
+
+
+def test_a_saved_form_whose_late_update_is_cut_off_is_not_logged_as_refused(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As above, but the connection of the views.update that says "Saved." closes
+    unanswered: what was stored is stored, and nothing logs the submission as a failed
+    listener or a refusal."""
+    filed = slash(server.url, "/blocker", "P1 Swarm Coordination: flaky leader election")
+    assert "B-001 filed" in filed.json()["text"]
+    note = {"values": {"note": {"value": {"type": "plain_text_input", "value": "restarted"}}}}
+    server.slack.drop("views.update")
+    with caplog.at_level(logging.INFO, logger="bot.acks"), writes_held(server, "blocker"):
+        got = view_submit(
+            server, "blocker_resolve", "U0TECHLEAD", note, {"blocker": 1}, view_id="V77"
+        )
+        listeners_done()
+    assert (got.status_code, got.text) != (200, "")
+    with server.runtime.db.read() as session:
+        assert session.exec(select(Blocker.resolved_at)).one() is not None
+    assert server.slack.calls_to("views.update")
+    logged = [
+        f"{r.levelname}: {r.getMessage()}"
+        for r in caplog.records
+        if r.name == "bot.acks" and r.levelno >= logging.WARNING
+    ]
+    assert logged == [], logged
 
 
 def test_setting_a_score_while_the_database_is_held_is_acknowledged_then_answered(
