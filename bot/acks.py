@@ -164,16 +164,13 @@ def after_ack(listener: Callable[..., object]) -> Callable[[Args], None]:
 
 
 def _answer_late(args: Args, *a: Any, **k: Any) -> None:
-    """What a listener acknowledged with after an empty ack was given in its stead: its
-    message, to the user alone unless it said otherwise, by the request's response_url.
-    (A modal closed by the empty ack cannot show field errors any more: logged.)"""
+    """What a listener acknowledged with too late: a command's or a click's (an empty ack
+    was given in its stead) by the request's response_url, to the user alone unless it
+    said otherwise; a modal submission's to its form (`_update_form_late`)."""
     if _is_submission(args.request):
         _update_form_late(args, **k)
         return
     text, blocks = (a[0] if a else k.get("text")), k.get("blocks")
-    if k.get("errors"):
-        log.warning("a submission's field errors came after its modal closed: %s", k["errors"])
-        return
     if not (text or blocks):
         return
     if not args.request.context.response_url:
@@ -199,8 +196,10 @@ def _update_form_late(args: Args, **k: Any) -> None:
     or the view the listener answered with. Field errors leave the form as it is (they can
     only be shown in an answer in time): submitted again, it shows them under its fields."""
     view = args.request.body.get("view") or {}
-    if k.get("errors") or not view.get("id"):
-        log.warning("a submission was answered after Slack stopped waiting: %s", k or "saved")
+    if k.get("errors"):
+        log.warning("a submission was refused after Slack stopped waiting: %s", k["errors"])
+        return
+    if not view.get("id"):  # (Slack always sends it)
         return
     title = str((view.get("title") or {}).get("text") or "sprintbot")
     answer = k.get("view") if k.get("response_action") in ("update", "push") else None
