@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session
 
@@ -55,6 +55,8 @@ class Teams:
         self.org = org
         self.rows = rows
         self.by_id = {t.id: t for t in org.teams}
+        # What each team was last served, and the local day it holds for: [start, end).
+        self._served: dict[str, tuple[datetime, datetime, Served]] = {}
 
     @classmethod
     def sync(cls, org: Org, *, db: Database, now: datetime) -> Teams:
@@ -115,10 +117,18 @@ class Teams:
         return Scope(team_id=ids.team_id, sprint_id=ids.sprints[sprint.sprint.start])
 
     def serve(self, team: Team, *, now: datetime) -> Served:
-        """`team`'s sprint at `now`: the running one, else the next, else the last."""
+        """`team`'s sprint at `now`: the running one, else the next, else the last. It can
+        only change at the team's midnight, so it is kept for the rest of the local day
+        (asked several times a request, it was a twelfth of an acknowledgement's time)."""
+        kept = self._served.get(team.id)
+        if kept is not None and kept[0] <= now < kept[1] and kept[2].team is team:
+            return kept[2]
         sprint = sprint_to_serve(team, now=now)
         running = sprint_at(team, now=now) is not None
-        return Served(team=team, sprint=sprint, scope=self.scope(team, sprint), running=running)
+        served = Served(team=team, sprint=sprint, scope=self.scope(team, sprint), running=running)
+        midnight = datetime.combine(now.astimezone(team.tz).date(), time(), tzinfo=team.tz)
+        self._served[team.id] = (midnight, midnight + timedelta(days=1), served)
+        return served
 
     def serve_sprint(self, team: Team, start: date, *, now: datetime) -> Served | None:
         """`team`'s sprint starting on `start` (the one a button or form of its messages

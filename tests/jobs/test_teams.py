@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from jobs.config import load_org, sprint_to_serve
+from jobs.config import load_org, sprint_to_serve, team_today
 from jobs.teams import LegacyData, Teams
 from storage.db import Database
 from storage.models import Blocker, SprintRow, Team
@@ -76,3 +76,35 @@ def test_a_team_is_served_its_next_sprint_from_its_first_morning() -> None:
     first_morning = datetime(2025, 11, 12, 5, 1, tzinfo=UTC)  # 00:01 in New York
     assert sprint_to_serve(platform, now=last_evening) is platform.sprints[0]
     assert sprint_to_serve(platform, now=first_morning) is platform.sprints[1]
+
+
+def test_the_sprint_served_follows_the_team_s_days_whichever_way_the_clock_goes(
+    db: Database,
+) -> None:
+    """`Teams.serve` keeps what it served for the rest of the team's local day (answers ask
+    it several times a request): across New York's midnights — the one between its two
+    sprints, the night the clocks went back (2 November 2025), a clock set back a day —
+    what it serves is what the team's days say at each instant."""
+    teams = Teams.sync(load_org(TEAMS), db=db, now=NOW)
+    platform = teams.get("platform")
+    assert platform is not None
+    instants = [
+        datetime(2025, 11, 11, 23, 59, tzinfo=UTC),  # 18:59 on the first sprint's last day
+        datetime(2025, 11, 12, 4, 59, tzinfo=UTC),  # 23:59
+        datetime(2025, 11, 12, 5, 0, tzinfo=UTC),  # 00:00 on the second's first
+        datetime(2025, 11, 11, 12, tzinfo=UTC),  # the clock set back a day
+        datetime(2025, 11, 2, 3, 59, tzinfo=UTC),  # 23:59 on 1 November (EDT)
+        datetime(2025, 11, 2, 4, 0, tzinfo=UTC),  # 00:00 on 2 November (EDT)
+        datetime(2025, 11, 3, 4, 59, tzinfo=UTC),  # 23:59 on 2 November (EST: 25 hours)
+        datetime(2025, 11, 3, 5, 0, tzinfo=UTC),  # 00:00 on 3 November
+        datetime(2025, 11, 22, 5, 0, tzinfo=UTC),  # after the last sprint ended
+        datetime(2025, 10, 28, 12, tzinfo=UTC),  # before the first began
+    ]
+    for now in instants:
+        served = teams.serve(platform, now=now)
+        sprint = sprint_to_serve(platform, now=now)
+        assert served.sprint is sprint, now
+        assert served.scope == teams.scope(platform, sprint), now
+        assert served.running == (
+            sprint.sprint.start <= team_today(platform, now=now) <= sprint.sprint.end
+        ), now
