@@ -198,11 +198,17 @@ class Ready:
         value: T = copy.derived[name]
         return value
 
-    def refresh(self, now: datetime) -> None:
-        """What `Refresher` does each time it looks: the stored generation read now, however
-        recently it was (else built or loaded anew), so that answers, which read it once it
-        is `max_lag` old, find it fresh while the refresher keeps looking more often."""
-        self._current(now, look=True)
+    @property
+    def state_name(self) -> str:
+        """Its ready state's name (`storage.ready.figures_name` of its sessions)."""
+        return stored.name_of(self.db.scope)
+
+    def refresh(self, now: datetime, version: stored.Version | None = None) -> None:
+        """What `Refresher` does each time it looks: the stored generation read now (or
+        `version`, read with other teams' in one statement), however recently it was, and
+        the figures built or loaded anew if it moved; so that answers, which read it once
+        it is `max_lag` old, find it fresh while the refresher keeps looking more often."""
+        self._current(now, look=True, version=version)
 
     def fresh(self, now: datetime) -> bool:
         """Whether the figures as of `now` are in memory, with nothing to read or build."""
@@ -216,7 +222,9 @@ class Ready:
             and copy.holds(now)
         )
 
-    def _current(self, now: datetime, *, look: bool = False) -> _Copy:
+    def _current(
+        self, now: datetime, *, look: bool = False, version: stored.Version | None = None
+    ) -> _Copy:
         copy = self._copy
         local = stored.local_commits.count
         if copy is not None and copy.local == local and copy.holds(now):
@@ -225,8 +233,9 @@ class Ready:
             # This caller looks at the stored generation; the others answer from the copy
             # meanwhile rather than all asking at once.
             copy.checked = time.monotonic()
-        with self.db.read() as session:
-            version = stored.version(session=session)
+        if version is None:
+            with self.db.read() as session:
+                version = stored.version(session=session)
         if copy is not None and copy.generation == version.generation and copy.holds(now):
             copy.local, copy.checked = local, time.monotonic()
             return copy
@@ -315,12 +324,9 @@ class Ready:
 class Refresher:
     """Keeps a `Ready` built in the background (or every team's: `ready` may be a function
     giving the ones served now): right after this process commits a write, within `poll`
-    seconds of another process's write, and when the build's time runs out. Polling more
-    often than the Ready's `max_lag`, it does the looking at the stored generation, so
-    answers never have to. With many teams it looks at each less often (at most every
-    `MAX_POLL` seconds): an answer then reads its team's generation itself."""
-
-    MAX_POLL = 2.0
+    seconds of another process's write, and when the build's time runs out. Looking twice
+    as often as the Ready's `max_lag`, it does the looking at the stored generation, so
+    answers never have to: every team's in one statement."""
 
     def __init__(
         self,
@@ -364,8 +370,20 @@ class Refresher:
     def _interval(self, readies: Sequence[Ready]) -> float:
         if self.poll is not None:
             return self.poll
-        lag = min((r.max_lag for r in readies), default=0.25)
-        return min(lag / 2 * max(len(readies), 1), max(self.MAX_POLL, lag / 2))
+        return min((r.max_lag for r in readies), default=0.25) / 2
+
+    @staticmethod
+    def _versions(readies: Sequence[Ready]) -> dict[str, stored.Version]:
+        """Every team's stored generation, in one statement (with one team, its own look
+        reads it)."""
+        if len(readies) < 2:
+            return {}
+        try:
+            with readies[0].db.scoped(None).read() as session:
+                return stored.versions(session=session, names=[r.state_name for r in readies])
+        except Exception:
+            log.warning("could not read the figures' generations", exc_info=True)
+            return {}
 
     def _run(self) -> None:
         builds = -1
@@ -376,9 +394,10 @@ class Refresher:
                 readies = self.readies()
             except Exception:
                 log.warning("could not learn which figures to refresh", exc_info=True)
+            versions = self._versions(readies)
             for ready in readies:
                 try:
-                    ready.refresh(self.now())
+                    ready.refresh(self.now(), versions.get(ready.state_name))
                 except Exception:
                     log.warning("could not refresh the figures", exc_info=True)
             looked = time.monotonic()

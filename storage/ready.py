@@ -10,11 +10,13 @@ one ORM row of a watched table (ingestion adds its `TestReport`).
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, Table, and_, case, cast, event, literal, true, union
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, SessionTransaction
 from sqlalchemy.orm import Session as OrmSession
@@ -33,7 +35,7 @@ from storage.models import (
     TestReport,
     TestResult,
 )
-from storage.scope import LEGACY, scope_of
+from storage.scope import LEGACY, Scope, scope_of
 
 FIGURES = "figures"
 # What jobs.figures reads: a change to any of them can change a figure.
@@ -122,7 +124,11 @@ def _after_transaction_end(session: OrmSession, transaction: SessionTransaction)
 def figures_name(session: OrmSession) -> str:
     """The ready state of the figures of the session's team and sprint: `figures` for the
     first team's first sprint (and outside any scope), as before teams existed."""
-    scope = scope_of(session)
+    return name_of(scope_of(session))
+
+
+def name_of(scope: Scope | None) -> str:
+    """The ready state of the figures of `scope`'s team and sprint (`figures_name`)."""
     if scope is None or scope == LEGACY:
         return FIGURES
     return f"{FIGURES}:{scope.team_id}:{scope.sprint_id or 0}"
@@ -199,6 +205,19 @@ def version(*, session: Session, name: str | None = None) -> Version:
         ).where(ReadyState.name == name)
     ).first()
     return Version(*row) if row is not None else Version(0, None, None, None)
+
+
+def versions(*, session: Session, names: Sequence[str]) -> dict[str, Version]:
+    """`version` of each of `names`, in one statement (a refresher looking at many teams'
+    figures at once)."""
+    table = ReadyState.__table__.c  # type: ignore[attr-defined]
+    rows = session.execute(
+        sa_select(
+            table.name, table.generation, table.built, table.valid_until, table.fingerprint
+        ).where(table.name.in_(list(names)))
+    ).all()
+    found = {row[0]: Version(*row[1:]) for row in rows}
+    return {name: found.get(name, Version(0, None, None, None)) for name in names}
 
 
 def payload(*, session: Session, name: str | None = None) -> tuple[int | None, bytes | None]:
