@@ -203,12 +203,16 @@ class Ready:
         """Its ready state's name (`storage.ready.figures_name` of its sessions)."""
         return stored.name_of(self.db.scope)
 
-    def refresh(self, now: datetime, version: stored.Version | None = None) -> None:
+    def refresh(
+        self, now: datetime, version: stored.Version | None = None, *, local: int | None = None
+    ) -> None:
         """What `Refresher` does each time it looks: the stored generation read now (or
         `version`, read with other teams' in one statement), however recently it was, and
         the figures built or loaded anew if it moved; so that answers, which read it once
-        it is `max_lag` old, find it fresh while the refresher keeps looking more often."""
-        self._current(now, look=True, version=version)
+        it is `max_lag` old, find it fresh while the refresher keeps looking more often.
+        `local`: this process's commits counted before `version` was read (a commit after
+        that read is not in it, and the next answer must not take it as seen)."""
+        self._current(now, look=True, version=version, local=local)
 
     def fresh(self, now: datetime) -> bool:
         """Whether the figures as of `now` are in memory, with nothing to read or build."""
@@ -223,10 +227,16 @@ class Ready:
         )
 
     def _current(
-        self, now: datetime, *, look: bool = False, version: stored.Version | None = None
+        self,
+        now: datetime,
+        *,
+        look: bool = False,
+        version: stored.Version | None = None,
+        local: int | None = None,
     ) -> _Copy:
         copy = self._copy
-        local = stored.local_commits.count
+        # (Counted before the generation is read: a commit in between is seen again.)
+        local = stored.local_commits.count if local is None else local
         if copy is not None and copy.local == local and copy.holds(now):
             if not look and time.monotonic() - copy.checked < self.max_lag:
                 return copy
@@ -397,7 +407,7 @@ class Refresher:
             versions = self._versions(readies)
             for ready in readies:
                 try:
-                    ready.refresh(self.now(), versions.get(ready.state_name))
+                    ready.refresh(self.now(), versions.get(ready.state_name), local=seen)
                 except Exception:
                     log.warning("could not refresh the figures", exc_info=True)
             looked = time.monotonic()

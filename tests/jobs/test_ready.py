@@ -238,10 +238,12 @@ def looks(ready: Ready, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     count = [0]
     real = ready.refresh
 
-    def counted(now: datetime, version: stored.Version | None = None) -> None:
+    def counted(
+        now: datetime, version: stored.Version | None = None, *, local: int | None = None
+    ) -> None:
         if threading.current_thread().name == "ready-figures":
             count[0] += 1
-        real(now, version)
+        real(now, version, local=local)
 
     monkeypatch.setattr(ready, "refresh", counted)
     return count
@@ -382,6 +384,24 @@ def test_another_process_s_write_for_one_team_rebuilds_that_team_s_figures_alone
         refresher.stop()
     assert [r.builds for r in readies] == [builds[0], builds[1], builds[2] + 1]
     assert all(r.fresh(NOW) for r in readies)
+
+
+def test_a_look_with_generations_read_before_a_write_here_does_not_hide_it(
+    db: Database, example: Sprint
+) -> None:
+    """The refresher reads every team's generation, then looks at each team in turn: a
+    write committed in this process in between must still be in the next answer (the look
+    took its generation from before the write, so it may not count the write as seen)."""
+    ready = Ready(db=db, sprint=example)
+    assert ready.figures(NOW).blocker_counts()["P0"] == 0
+    seen = stored.local_commits.count
+    with db.read() as session:
+        before = stored.version(session=session)
+    with db.session() as session:  # meanwhile, a request files a P0
+        session.add(p0(NOW - timedelta(hours=1)))
+        session.commit()
+    ready.refresh(NOW, before, local=seen)
+    assert ready.figures(NOW).blocker_counts()["P0"] == 1
 
 
 def test_prime_has_the_first_figures_built_and_stored_when_it_returns(
