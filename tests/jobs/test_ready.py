@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -280,6 +281,25 @@ def test_the_refresher_rebuilds_after_a_write_before_anyone_asks(
         refresher.stop()
 
 
+@contextmanager
+def busy_interpreter() -> Iterator[None]:
+    """Another thread keeps the interpreter busy, as a loaded event loop does (the
+    refresher's thread then waits its turn for it)."""
+    busy = threading.Event()
+
+    def serving() -> None:
+        while not busy.is_set():
+            sum(range(1000))
+
+    load = threading.Thread(target=serving)
+    load.start()
+    try:
+        yield
+    finally:
+        busy.set()
+        load.join()
+
+
 def test_with_the_refresher_running_answers_never_find_the_figures_stale(
     db: Database, example: Sprint
 ) -> None:
@@ -294,22 +314,13 @@ def test_with_the_refresher_running_answers_never_find_the_figures_stale(
     refresher = Refresher(ready, now=lambda: NOW)
     refresher.prime()
     refresher.start()
-    busy = threading.Event()
-
-    def serving() -> None:  # a busy event loop: the interpreter is never idle
-        while not busy.is_set():
-            sum(range(1000))
-
-    load = threading.Thread(target=serving)
-    load.start()
     try:
-        samples = []
-        deadline = time.monotonic() + 1.5
-        while time.monotonic() < deadline:
-            samples.append(ready.fresh(NOW))
+        with busy_interpreter():
+            samples = []
+            deadline = time.monotonic() + 1.5
+            while time.monotonic() < deadline:
+                samples.append(ready.fresh(NOW))
     finally:
-        busy.set()
-        load.join()
         refresher.stop()
     stale = samples.count(False)
     assert stale == 0, f"{stale} of {len(samples)} answers found the figures stale"
@@ -336,23 +347,14 @@ def test_with_several_teams_answers_never_find_the_figures_stale(db: Database) -
     for ready in readies:
         ready.figures(NOW)
     refresher.start()
-    busy = threading.Event()
-
-    def serving() -> None:
-        while not busy.is_set():
-            sum(range(1000))
-
-    load = threading.Thread(target=serving)
-    load.start()
     try:
-        stale = dict.fromkeys(range(len(readies)), 0)
-        deadline = time.monotonic() + 1.5
-        while time.monotonic() < deadline:
-            for i, ready in enumerate(readies):
-                stale[i] += not ready.fresh(NOW)
+        with busy_interpreter():
+            stale = dict.fromkeys(range(len(readies)), 0)
+            deadline = time.monotonic() + 1.5
+            while time.monotonic() < deadline:
+                for i, ready in enumerate(readies):
+                    stale[i] += not ready.fresh(NOW)
     finally:
-        busy.set()
-        load.join()
         refresher.stop()
     assert stale == dict.fromkeys(range(len(readies)), 0)
 
