@@ -377,7 +377,9 @@ class Refresher:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def _interval(self, readies: Sequence[Ready]) -> float:
+    def interval(self, readies: Sequence[Ready]) -> float:
+        """Seconds between two looks: `poll`, else half the figures' `max_lag` (however
+        many teams: one statement reads all their generations)."""
         if self.poll is not None:
             return self.poll
         return min((r.max_lag for r in readies), default=0.25) / 2
@@ -395,22 +397,38 @@ class Refresher:
             log.warning("could not read the figures' generations", exc_info=True)
             return {}
 
+    def look(self) -> tuple[int, Sequence[Ready]]:
+        """One look at every team's figures: their stored generations read (in one
+        statement), each team's figures rebuilt or loaded where it moved, and every copy
+        confirmed as of now. Returns this process's commits counted before the read, and
+        the figures looked at."""
+        seen = stored.local_commits.count
+        readies: Sequence[Ready] = []
+        try:
+            readies = self.readies()
+        except Exception:
+            log.warning("could not learn which figures to refresh", exc_info=True)
+        versions = self._versions(readies)
+        for ready in readies:
+            try:
+                ready.refresh(self.now(), versions.get(ready.state_name), local=seen)
+            except Exception:
+                log.warning("could not refresh the figures", exc_info=True)
+        return seen, readies
+
+    def next_wait(self, readies: Sequence[Ready], *, began: float) -> float:
+        """Seconds until the next look: an interval after this one began, the look's own
+        reads and the collection's time included (waiting a whole interval after either,
+        the figures went stale: a collection takes ~0.1 s, reading the generations as long
+        on a busy interpreter), and never none."""
+        interval = self.interval(readies)
+        return max(interval - (time.monotonic() - began), interval / 10)
+
     def _run(self) -> None:
         builds = -1
         while not self._stop.is_set():
-            seen = stored.local_commits.count
-            readies: Sequence[Ready] = []
-            try:
-                readies = self.readies()
-            except Exception:
-                log.warning("could not learn which figures to refresh", exc_info=True)
-            versions = self._versions(readies)
-            for ready in readies:
-                try:
-                    ready.refresh(self.now(), versions.get(ready.state_name), local=seen)
-                except Exception:
-                    log.warning("could not refresh the figures", exc_info=True)
-            looked = time.monotonic()
+            began = time.monotonic()
+            seen, readies = self.look()
             total = sum(r.builds for r in readies)
             if total != builds:
                 builds = total
@@ -418,9 +436,4 @@ class Refresher:
                 # collection walking it was the slowest answer's wait (Instagram's recipe).
                 gc.collect()
                 gc.freeze()
-            # The next look an interval after this one, the collection's time included (up
-            # to ~0.1 s: waiting the whole interval after it, the figures went stale), and
-            # never straight away (many teams' looks taking longer than the interval).
-            interval = self._interval(readies)
-            wait = max(interval - (time.monotonic() - looked), interval / 10)
-            stored.local_commits.wait(seen=seen, timeout=wait)
+            stored.local_commits.wait(seen=seen, timeout=self.next_wait(readies, began=began))

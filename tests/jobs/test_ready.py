@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from sqlmodel import Session, select
 
 from bot.context import Contexts
 from jobs import figures
+from jobs import ready as ready_module
 from jobs.config import Sprint, load_org
 from jobs.readiness import set_manual_score
 from jobs.ready import Ready, Refresher, valid_until
@@ -281,51 +281,6 @@ def test_the_refresher_rebuilds_after_a_write_before_anyone_asks(
         refresher.stop()
 
 
-@contextmanager
-def busy_interpreter() -> Iterator[None]:
-    """Another thread keeps the interpreter busy, as a loaded event loop does (the
-    refresher's thread then waits its turn for it)."""
-    busy = threading.Event()
-
-    def serving() -> None:
-        while not busy.is_set():
-            sum(range(1000))
-
-    load = threading.Thread(target=serving)
-    load.start()
-    try:
-        yield
-    finally:
-        busy.set()
-        load.join()
-
-
-def test_with_the_refresher_running_answers_never_find_the_figures_stale(
-    db: Database, example: Sprint
-) -> None:
-    """Nothing changes for a second and a half while the refresher runs: every answer in it
-    finds the figures fresh (`fresh`: answered from memory, on the event loop). The
-    refresher looked at the stored generation only once it was `max_lag` old, as answers
-    do, so after each look answers found it stale until its next poll, and it waited a
-    whole poll after the collection that follows a build (~0.1 s): under load 4 to 11 % of
-    the answers here. Stale, an answer takes a worker thread and reads the generation: those
-    were the acknowledgements' p99."""
-    ready = Ready(db=db, sprint=example)
-    refresher = Refresher(ready, now=lambda: NOW)
-    refresher.prime()
-    refresher.start()
-    try:
-        with busy_interpreter():
-            samples = []
-            deadline = time.monotonic() + 1.5
-            while time.monotonic() < deadline:
-                samples.append(ready.fresh(NOW))
-    finally:
-        refresher.stop()
-    stale = samples.count(False)
-    assert stale == 0, f"{stale} of {len(samples)} answers found the figures stale"
-
-
 def _every_sprints_ready(db: Database) -> list[Ready]:
     """A Ready for each sprint of the example teams (Core Platform's two, Mobile's one)."""
     teams = Teams.sync(load_org(ROOT / "examples" / "teams"), db=db, now=NOW)
@@ -336,27 +291,86 @@ def _every_sprints_ready(db: Database) -> list[Ready]:
     ]
 
 
-def test_with_several_teams_answers_never_find_the_figures_stale(db: Database) -> None:
-    """Three teams' sprints kept ready by one refresher: every answer for any of them finds
-    its figures fresh. The refresher used to look at each team less often the more there
-    were (a poll of half a lag per team): with three, every 0.375 s, so each team's answers
-    found their figures stale a third of the time. It reads every team's generation in one
-    statement, twice a lag."""
-    readies = _every_sprints_ready(db)
+class Monotonic:
+    """`jobs.ready`'s clock of seconds, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def seconds(monkeypatch: pytest.MonkeyPatch) -> Monotonic:
+    clock = Monotonic()
+    monkeypatch.setattr(ready_module, "time", clock)
+    return clock
+
+
+@pytest.mark.parametrize("how_many", [1, 3], ids=["one team", "three teams"])
+def test_a_look_keeps_every_team_s_figures_fresh_until_the_next(
+    db: Database, seconds: Monotonic, how_many: int
+) -> None:
+    """The refresher looks every half lag (0.125 s), however many teams: each look confirms
+    every team's figures as of then, so answers find them fresh while the refresher runs,
+    even with its looks a little late. It used to confirm only figures already a whole
+    lag old (as answers do), so those a look found younger went stale before the next
+    (under load 4 to 11 % of the answers, each then reading for itself in a worker thread:
+    the acknowledgements' p99); and with several teams it looked at each less often (with
+    three, every 0.375 s)."""
+    readies = _every_sprints_ready(db)[:how_many]
     refresher = Refresher(lambda: readies, now=lambda: NOW)
     for ready in readies:
         ready.figures(NOW)
-    refresher.start()
-    try:
-        with busy_interpreter():
-            stale = dict.fromkeys(range(len(readies)), 0)
-            deadline = time.monotonic() + 1.5
-            while time.monotonic() < deadline:
-                for i, ready in enumerate(readies):
-                    stale[i] += not ready.fresh(NOW)
-    finally:
-        refresher.stop()
-    assert stale == dict.fromkeys(range(len(readies)), 0)
+    assert refresher.interval(readies) == 0.125
+    for _ in range(4):  # each look 0.2 s after the last: 0.075 s late
+        seconds.now += 0.2
+        assert all(r.fresh(NOW) for r in readies)
+        refresher.look()
+    seconds.now += 0.249
+    assert all(r.fresh(NOW) for r in readies)
+    seconds.now += 0.001  # a whole lag after the last look: an answer reads for itself
+    assert not any(r.fresh(NOW) for r in readies)
+
+
+def test_a_look_reads_every_team_s_generation_in_one_statement(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readies = _every_sprints_ready(db)
+    for ready in readies:
+        ready.figures(NOW)
+    reads: list[str] = []
+    one, every = stored.version, stored.versions
+
+    def version(**kwargs: Any) -> stored.Version:
+        reads.append("one")
+        return one(**kwargs)
+
+    def versions(**kwargs: Any) -> dict[str, stored.Version]:
+        reads.append("every")
+        return every(**kwargs)
+
+    monkeypatch.setattr(stored, "version", version)
+    monkeypatch.setattr(stored, "versions", versions)
+    Refresher(lambda: readies, now=lambda: NOW).look()
+    assert reads == ["every"]
+    assert all(r.fresh(NOW) for r in readies)
+
+
+def test_the_next_look_is_due_an_interval_after_this_one_began(
+    db: Database, example: Sprint, seconds: Monotonic
+) -> None:
+    """A look and the collection after a build take time (~0.1 s each): the wait after them
+    is what is left of the interval, so that looks stay an interval apart; a look longer
+    than the interval is followed by a tenth of one, not by none."""
+    readies = [Ready(db=db, sprint=example)]
+    refresher = Refresher(lambda: readies, now=lambda: NOW)
+    began = seconds.now
+    seconds.now += 0.1
+    assert refresher.next_wait(readies, began=began) == pytest.approx(0.025)
+    seconds.now += 0.5
+    assert refresher.next_wait(readies, began=began) == pytest.approx(0.0125)
 
 
 def test_another_process_s_write_for_one_team_rebuilds_that_team_s_figures_alone(
@@ -369,14 +383,16 @@ def test_another_process_s_write_for_one_team_rebuilds_that_team_s_figures_alone
     refresher = Refresher(lambda: readies, now=lambda: NOW)
     for ready in readies:
         ready.figures(NOW)
+        ready.settle()  # its build stored (its ready_state row made)
     builds = [r.builds for r in readies]
     refresher.start()
     try:
         with db.engine.begin() as conn:  # (Core: no session of this process notices it)
-            conn.execute(
+            moved = conn.execute(
                 text("UPDATE ready_state SET generation = generation + 1 WHERE name = :n"),
                 {"n": readies[2].state_name},
             )
+            assert moved.rowcount == 1
         deadline = time.monotonic() + 10
         while readies[2].builds == builds[2]:
             assert time.monotonic() < deadline, "the write was never seen"
