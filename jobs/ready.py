@@ -7,8 +7,9 @@ local midnight; a P0 blocker's next hour of age, which health's reason names). S
 process sees the same state:
 
 - this process's copy answers while the stored generation has not moved and `now` is
-  within the copy's time (the generation is read at most every `max_lag` seconds, by the
-  refresher where one runs; a commit in this process is seen at once);
+  within the copy's time (the refresher, where one runs, reads every team's generation
+  twice a `max_lag`; an answer reads it itself only if it is `max_lag` old; a commit in
+  this process is seen at once);
 - else the build another process stored is loaded;
 - else the figures are rebuilt (one build at a time per process) and stored for the others.
 
