@@ -196,15 +196,7 @@ class Version:
 def version(*, session: Session, name: str | None = None) -> Version:
     """The state's generation and what its stored build is (a missing row reads as 0)."""
     name = name or figures_name(session)
-    row = session.exec(
-        select(
-            ReadyState.generation,
-            ReadyState.built,
-            ReadyState.valid_until,
-            ReadyState.fingerprint,
-        ).where(ReadyState.name == name)
-    ).first()
-    return Version(*row) if row is not None else Version(0, None, None, None)
+    return versions(session=session, names=[name])[name]
 
 
 def versions(*, session: Session, names: Sequence[str]) -> dict[str, Version]:
