@@ -1,7 +1,8 @@
 """The baseline for bench.acks: a bare Bolt app answering /readiness with a constant.
 
-Bolt's sync `App` with `process_before_response=True`, served by uvicorn through Bolt's own
-Starlette adapter — the least any Bolt app over HTTP can do per command.
+Bolt's sync `App` with `process_before_response=True`, served by uvicorn (with httptools, as
+sprintbot is) through Bolt's own Starlette adapter — the least any Bolt app over HTTP can do
+per command.
 Run: python -m bench.bare_bolt PORT SIGNING_SECRET
 """
 
@@ -44,7 +45,9 @@ def main() -> None:
         return await handler.handle(request)
 
     web = Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
-    uvicorn.run(web, host="127.0.0.1", port=port, log_level="warning")
+    # The HTTP parser sprintbot's web process runs (httptools, in C), as any app in
+    # production would (uvicorn's standard extra): the same server, only the app differs.
+    uvicorn.run(web, host="127.0.0.1", port=port, log_level="warning", http="httptools")
 
 
 if __name__ == "__main__":

@@ -356,6 +356,7 @@ def _serve(settings: Settings, *, with_clock: bool, host: str) -> int:
             log_config=None,
             proxy_headers=True,
             access_log=False,
+            http="httptools",  # parsed in C (h11, in Python, is uvicorn's fallback)
             ws="none",  # no WebSocket routes (Socket Mode connects out): nothing to load
         )
     finally:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session
 
@@ -127,7 +127,13 @@ class Teams:
         running = sprint_at(team, now=now) is not None
         served = Served(team=team, sprint=sprint, scope=self.scope(team, sprint), running=running)
         midnight = datetime.combine(now.astimezone(team.tz).date(), time(), tzinfo=team.tz)
-        self._served[team.id] = (midnight, midnight + timedelta(days=1), served)
+        # Kept in UTC, the zone `now` comes in: bounds in the team's zone made each
+        # comparison look up its offsets (half this method's time on every request).
+        self._served[team.id] = (
+            midnight.astimezone(UTC),
+            (midnight + timedelta(days=1)).astimezone(UTC),
+            served,
+        )
         return served
 
     def serve_sprint(self, team: Team, start: date, *, now: datetime) -> Served | None:
