@@ -14,7 +14,7 @@ from bot.settings import Settings
 from jobs import standups
 from jobs.config import Sprint, Team
 from jobs.errors import SprintError
-from jobs.ready import Ready
+from jobs.ready import Ready, Together
 from jobs.teams import Served, Teams
 from storage.db import Database
 from storage.scope import Scope
@@ -100,6 +100,7 @@ class Contexts:
         self.notify_outbox = notify_outbox
         self._ready: dict[Scope, Ready] = dict(ready or {})
         self._lock = threading.Lock()
+        self._together = Together()
 
     def served(self, team: Team) -> Served:
         return self.teams.serve(team, now=self.now())
@@ -140,9 +141,9 @@ class Contexts:
         return [self.ready(self.served(t)) for t in self.teams.all]
 
     def fresh(self) -> bool:
-        """Whether every team's figures as of now are in memory (nothing to read or build)."""
-        now = self.now()
-        return all(r.fresh(now) for r in self.served_readies())
+        """Whether every team's figures as of now are in memory (nothing to read or build):
+        asked on every Slack request, each team's only once something may have moved."""
+        return self._together.fresh(self.now(), self.served_readies)
 
     @property
     def first(self) -> AppContext:

@@ -27,7 +27,7 @@ import pickle
 import threading
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -68,6 +68,7 @@ def fingerprint(sprint: Sprint) -> str:
 
 
 NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # a build no time makes stale (only a write)
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 
 
 def valid_until(fig: Figures) -> datetime:
@@ -137,6 +138,22 @@ def _compile_first(session: Session, sprint: Sprint, now: datetime) -> None:
     )
     encode(figures.compute(session=session, sprint=empty, at=now))
     _compiled.set()
+
+
+class _Tally:
+    """A count that only grows, bumped from any thread."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def bump(self) -> None:
+        with self._lock:
+            self.count += 1
+
+
+# Copies replaced in this process (a build, a load): what `Together` found may be gone.
+_replaced = _Tally()
 
 
 @dataclass
@@ -219,6 +236,11 @@ class Ready:
         """Whether the figures as of `now` are in memory, with nothing to read or build."""
         return self._fresh(self._copy, now)
 
+    def fresh_copy(self, now: datetime) -> _Copy | None:
+        """The copy `fresh` finds fresh as of `now`, else None."""
+        copy = self._copy
+        return copy if self._fresh(copy, now) else None
+
     def _fresh(self, copy: _Copy | None, now: datetime) -> bool:
         return (
             copy is not None
@@ -277,6 +299,7 @@ class Ready:
         if not copy.holds(now):
             return None
         self._copy = copy
+        _replaced.bump()  # (after: `Together` reads the count before the copies)
         return copy
 
     def _compute(self, now: datetime) -> tuple[int, bytes]:
@@ -303,6 +326,7 @@ class Ready:
         fig = decode(data, self.sprint)
         until = valid_until(fig)
         copy = self._copy = _Copy(fig, generation, until, local, time.monotonic())
+        _replaced.bump()
         # Stored by another thread: the caller may hold SQLite's write lock itself.
         storing = threading.Thread(
             target=self._store, args=(fig, data, generation, until), name="ready-store", daemon=True
@@ -330,6 +354,57 @@ class Ready:
                 session.commit()
         except Exception:  # the build still serves this process; others build their own
             log.warning("could not store the figures' build", exc_info=True)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Every team's figures found fresh at once: what holds while nothing moves."""
+
+    replaced: int  # `_replaced.count` then
+    local: int  # this process's commits then
+    checked: float  # the oldest of their confirmations (monotonic)
+    lag: float  # the shortest of their `max_lag`
+    since: datetime  # the instants every copy holds for
+    until: datetime
+
+
+class Together:
+    """Whether the figures of every team served are fresh (`Ready.fresh`), as every Slack
+    request asks (answered on the event loop, or else in a worker thread).
+
+    Asking each team's figures took ~2.5 µs a team: 120 µs of every acknowledgement with
+    50 teams. Once all are found fresh they stay so, with no team asked, while nothing can
+    have moved: no commit here, no copy replaced (a build; a load after another process's
+    write), the oldest confirmation less than a lag old, and the instant within every
+    copy's time. (Which sprint a team is served changes only at its midnight, and no copy
+    holds past the next one but the figures of a last sprint ended, served from then on.)"""
+
+    def __init__(self) -> None:
+        self._found: _Found | None = None
+
+    def fresh(self, now: datetime, readies: Callable[[], Iterable[Ready]]) -> bool:
+        """`readies`: every team's figures served at `now` (asked only when what was found
+        last may have moved)."""
+        found = self._found
+        if (
+            found is not None
+            and found.replaced == _replaced.count
+            and found.local == stored.local_commits.count
+            and time.monotonic() - found.checked < found.lag
+            and found.since <= now < found.until
+        ):
+            return True
+        # (Counted before the copies are read: a replacement or commit after is seen.)
+        replaced, local = _replaced.count, stored.local_commits.count
+        checked, lag, since, until = float("inf"), float("inf"), _EARLIEST, NEVER
+        for ready in readies():
+            copy = ready.fresh_copy(now)
+            if copy is None:
+                return False
+            checked, lag = min(checked, copy.checked), min(lag, ready.max_lag)
+            since, until = max(since, copy.valid_from), min(until, copy.valid_until)
+        self._found = _Found(replaced, local, checked, lag, since, until)
+        return True
 
 
 class Refresher:
