@@ -9,8 +9,12 @@ an asyncio client in this process, which takes more of the machine and widens th
 one connection alone gives the latency of one answer. Then `web`, `clock`
 and `run` are started on the same database and their resident memory read at rest.
 
+With --teams N the bot serves an org of N teams (one file each, as `bench.org_morning`
+writes them) and the requests name the first team (`/readiness t001`): what every
+acknowledgement costs an org's deployment.
+
 Run: .venv/bin/python -m bench.acks [--postgres] [--seconds 5] [--rounds 3] [--connections 50]
-                                     [--tests 20000]
+                                     [--tests 20000] [--teams 1]
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
 from bench.common import SPRINT_FILE, fill_tests, fresh_database, table
+from bench.org_morning import team_file
 from storage.db import Database
 
 SECRET = "bench-signing-secret"  # noqa: S105  (signs loopback requests to our own server)
@@ -234,16 +240,29 @@ def run_kind(kind: str, args: argparse.Namespace) -> tuple[list[list[object]], l
         db.dispose()
 
         bare_port, bot_port = _free_port(), _free_port()
+        env = sprintbot_env(url, bot_port)
+        named = ""  # what a request types first to name its team
+        if args.teams > 1:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            for number in range(1, args.teams + 1):
+                team_file(
+                    folder, number, people=5, start=datetime.now(UTC).date() - timedelta(days=2)
+                )
+            env["SPRINTBOT_CONFIG"], named = str(folder), "t001 "
         stack.enter_context(process(["-m", "bench.bare_bolt", str(bare_port), SECRET], {}))
-        web = stack.enter_context(process(["-m", "bot.cli", "web"], sprintbot_env(url, bot_port)))
+        web = stack.enter_context(process(["-m", "bot.cli", "web"], env))
         _wait_port(bare_port)
         _wait_http(bot_port)
-        time.sleep(2)  # the refresher's first build
+        time.sleep(2 + args.teams / 10)  # the refresher's first builds
         web_rest = _rss_mb(web.pid)
         cases = [
             ("bare Bolt, a constant", bare_port, ""),
-            ("sprintbot `/readiness help`", bot_port, "help"),
-            ("sprintbot `/readiness`", bot_port, ""),
+            (f"sprintbot `/readiness {named}help`", bot_port, f"{named}help"),
+            (
+                f"sprintbot `/readiness{' ' + named.strip() if named else ''}`",
+                bot_port,
+                named.strip(),
+            ),
         ]
         # Rounds interleave the servers, so a slow spell of the machine falls on all of
         # them; each figure is the median over the rounds.
@@ -305,6 +324,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--tests", type=int, default=20_000)
+    parser.add_argument("--teams", type=int, default=1, help="teams the bot serves")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.postgres else ["sqlite"]
     rows, mem = [], []
@@ -314,7 +334,9 @@ def main() -> None:
         mem.append(m + process_rss(kind))
     print(
         f"Acknowledgements: {args.connections} connections, {args.rounds} interleaved rounds "
-        f"of {args.seconds:g} s each (medians), {args.tests:,} known tests\n"
+        f"of {args.seconds:g} s each (medians), {args.tests:,} known tests"
+        + (f", {args.teams} teams" if args.teams > 1 else "")
+        + "\n"
     )
     print(
         table(
