@@ -10,7 +10,7 @@ one connection alone gives the latency of one answer. Then `web`, `clock`
 and `run` are started on the same database and their resident memory read at rest.
 
 With --teams N the bot serves an org of N teams (one file each, as `bench.org_morning`
-writes them) and the requests name the first team (`/readiness t001`): what every
+writes them) and the requests are typed in the first team's channel (#t001): what every
 acknowledgement costs an org's deployment.
 
 Run: .venv/bin/python -m bench.acks [--postgres] [--seconds 5] [--rounds 3] [--connections 50]
@@ -41,6 +41,8 @@ from urllib.parse import urlencode
 
 from bench.common import SPRINT_FILE, fill_tests, fresh_database, table
 from bench.org_morning import team_file
+from jobs.config import load_org
+from jobs.teams import Teams
 from storage.db import Database
 
 SECRET = "bench-signing-secret"  # noqa: S105  (signs loopback requests to our own server)
@@ -53,13 +55,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def signed_request(port: int, text: str) -> bytes:
-    """One HTTP/1.1 request of a `/readiness TEXT` command, signed as Slack signs it."""
+def signed_request(port: int, text: str, channel: str = "bench") -> bytes:
+    """One HTTP/1.1 request of a `/readiness TEXT` command typed in #`channel`, signed as
+    Slack signs it."""
     body = urlencode(
         {
             "token": "x",
             "team_id": "T0BENCH",
             "channel_id": "C0BENCH",
+            "channel_name": channel,
             "user_id": "U0BENCH",
             "command": "/readiness",
             "text": text,
@@ -115,9 +119,11 @@ def _unit_ms(text: str) -> float:
     raise ValueError(text)
 
 
-def load_wrk(port: int, text: str, *, connections: int, seconds: float) -> dict[str, float]:
+def load_wrk(
+    port: int, text: str, *, connections: int, seconds: float, channel: str = "bench"
+) -> dict[str, float]:
     """The same load from wrk (one thread: the other core is the server's)."""
-    request = signed_request(port, text)
+    request = signed_request(port, text, channel)
     head, body = request.split(b"\r\n\r\n", 1)
     headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n")[1:])
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
@@ -149,11 +155,14 @@ def load_wrk(port: int, text: str, *, connections: int, seconds: float) -> dict[
     return found
 
 
-def load(port: int, text: str, *, connections: int, seconds: float) -> dict[str, float]:
-    """Keep `connections` connections busy for `seconds` (after 1 s of warm-up)."""
+def load(
+    port: int, text: str, *, connections: int, seconds: float, channel: str = "bench"
+) -> dict[str, float]:
+    """Keep `connections` connections busy for `seconds` (after 1 s of warm-up), typed in
+    #`channel`."""
     if shutil.which("wrk"):
-        return load_wrk(port, text, connections=connections, seconds=seconds)
-    request = signed_request(port, text)
+        return load_wrk(port, text, connections=connections, seconds=seconds, channel=channel)
+    request = signed_request(port, text, channel)
     latencies: list[float] = []
     bad: list[int] = []
 
@@ -241,37 +250,48 @@ def run_kind(kind: str, args: argparse.Namespace) -> tuple[list[list[object]], l
 
         bare_port, bot_port = _free_port(), _free_port()
         env = sprintbot_env(url, bot_port)
-        named = ""  # what a request types first to name its team
+        channel = "bench"  # where the requests are typed (with several teams, the first's)
         if args.teams > 1:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
             for number in range(1, args.teams + 1):
                 team_file(
                     folder, number, people=5, start=datetime.now(UTC).date() - timedelta(days=2)
                 )
-            env["SPRINTBOT_CONFIG"], named = str(folder), "t001 "
+            # The first team takes the known tests filled before teams (as its file alone,
+            # started first, would), then the bot serves the whole folder.
+            first = Database.from_url(url)
+            Teams.sync(load_org(folder / "t001.toml"), db=first, now=datetime.now(UTC))
+            first.dispose()
+            env["SPRINTBOT_CONFIG"], channel = str(folder), "t001"
         stack.enter_context(process(["-m", "bench.bare_bolt", str(bare_port), SECRET], {}))
         web = stack.enter_context(process(["-m", "bot.cli", "web"], env))
         _wait_port(bare_port)
         _wait_http(bot_port)
         time.sleep(2 + args.teams / 10)  # the refresher's first builds
         web_rest = _rss_mb(web.pid)
+        where = f" in #{channel}" if args.teams > 1 else ""
         cases = [
             ("bare Bolt, a constant", bare_port, ""),
-            (f"sprintbot `/readiness {named}help`", bot_port, f"{named}help"),
-            (
-                f"sprintbot `/readiness{' ' + named.strip() if named else ''}`",
-                bot_port,
-                named.strip(),
-            ),
+            (f"sprintbot `/readiness help`{where}", bot_port, "help"),
+            (f"sprintbot `/readiness`{where}", bot_port, ""),
         ]
         # Rounds interleave the servers, so a slow spell of the machine falls on all of
         # them; each figure is the median over the rounds.
-        one = {name: load(port, text, connections=1, seconds=2) for name, port, text in cases}
+        one = {
+            name: load(port, text, connections=1, seconds=2, channel=channel)
+            for name, port, text in cases
+        }
         rounds: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in cases}
         for _ in range(args.rounds):
             for name, port, text in cases:
                 rounds[name].append(
-                    load(port, text, connections=args.connections, seconds=args.seconds)
+                    load(
+                        port,
+                        text,
+                        connections=args.connections,
+                        seconds=args.seconds,
+                        channel=channel,
+                    )
                 )
 
         def median(name: str, key: str) -> float:
