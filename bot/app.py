@@ -18,7 +18,7 @@ from bot.context import AppContext, Contexts
 from bot.identity import BotAuthorize
 from bot.listeners import register_listeners
 from bot.listeners.commands import WORDS
-from bot.members import TeamMembers
+from bot.members import TeamMembers, WouldWait
 from bot.outbox import make_client
 from bot.routing import ChannelNames, route, stated_sprint, which_team
 from bot.settings import Settings
@@ -28,6 +28,13 @@ from jobs.ready import Ready
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+
+# Set in a request's context when it is dispatched on the event loop (`bot.web`): there it
+# may not wait (for Slack to say who is in a channel), and is handed back (ELSEWHERE) to be
+# dispatched again in a worker thread, unacknowledged.
+ON_LOOP = "sprintbot_on_loop"
+ELSEWHERE = BoltResponse(status=503, body="")
 
 
 class _Called(Middleware):
@@ -96,15 +103,19 @@ def create_app(
             context["app"] = shared
             return next()
         context["members"] = members  # who is in a team by its channel (App Home's teams)
-        found = route(
-            body,
-            contexts.teams,
-            now=now(),
-            names=names,
-            db=contexts.db,
-            words=WORDS,
-            members=members,
-        )
+        try:
+            found = route(
+                body,
+                contexts.teams,
+                now=now(),
+                names=names,
+                db=contexts.db,
+                words=WORDS,
+                members=members,
+                wait=not context.get(ON_LOOP, False),
+            )
+        except WouldWait:
+            return ELSEWHERE
         event = body.get("event") or {}
         if found.team is None and event.get("type") == "app_home_opened" and found.candidates:
             # One Home tab for someone in several teams: the first team's, with a button

@@ -23,6 +23,11 @@ REFRESH_EVERY = 300.0
 WAIT = 1.0
 
 
+class WouldWait(Exception):
+    """Routing a request needs what Slack is being asked meanwhile, and its caller may not
+    wait for it (a request answered on the event loop: `bot.web`)."""
+
+
 def _needs_slack(sprint: Sprint) -> bool:
     listed = sprint.people.get("participants", [])
     return listed == "team" or any(e.startswith("S") for e in listed if isinstance(e, str))
@@ -49,14 +54,17 @@ class TeamMembers:
         self._done.set()
         self._last = float("-inf")
 
-    def teams_of(self, user_id: str, *, now: datetime) -> list[Team]:
-        """The teams whose Slack-read participants include `user_id`, in file order."""
+    def teams_of(self, user_id: str, *, now: datetime, wait: bool = True) -> list[Team]:
+        """The teams whose Slack-read participants include `user_id`, in file order.
+        `wait=False`: WouldWait rather than wait for Slack (a caller on the event loop)."""
         wanted = [t for t in self.teams.all if _needs_slack(sprint_to_serve(t, now=now))]
         if not wanted or self.client is None:
             return []
         first = not self._members
         self._refresh_in_background(now)
-        if first:
+        if first and not self._done.is_set():
+            if not wait:
+                raise WouldWait
             self._done.wait(self.wait)
         return [t for t in wanted if user_id in self._members.get(t.id, frozenset())]
 

@@ -33,7 +33,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks.common import Message
 from bot.ids import Action
-from bot.members import TeamMembers
+from bot.members import TeamMembers, WouldWait
 from jobs.config import Sprint, Team
 from jobs.numbers import row_id
 from jobs.teams import Teams
@@ -80,12 +80,16 @@ class ChannelNames:
         self._done.set()
         self._last = float("-inf")
 
-    def name_of(self, channel_id: str) -> str | None:
-        """The channel's name without "#", if known; an unknown ID starts a look-up."""
+    def name_of(self, channel_id: str, *, wait: bool = True) -> str | None:
+        """The channel's name without "#", if known; an unknown ID starts a look-up.
+        `wait=False`: WouldWait rather than wait for it (a caller on the event loop)."""
         name = self._names.get(channel_id)
         if name is None and _CHANNEL_ID.match(channel_id):
             self._refresh_in_background()
-            self._done.wait(self.wait)
+            if not self._done.is_set():
+                if not wait:
+                    raise WouldWait
+                self._done.wait(self.wait)
             name = self._names.get(channel_id)
         return name
 
@@ -239,7 +243,12 @@ def of_row(body: dict[str, Any], teams: Teams, db: Database) -> Team | None:
 
 
 def of_channel(
-    body: dict[str, Any], teams: Teams, *, now: datetime, names: ChannelNames | None = None
+    body: dict[str, Any],
+    teams: Teams,
+    *,
+    now: datetime,
+    names: ChannelNames | None = None,
+    wait: bool = True,
 ) -> Team | None:
     """The team whose channel the request comes from: matched by the channel's ID, then by
     its name (from the request, else from `names`), as team files may write either."""
@@ -249,7 +258,7 @@ def of_channel(
     found = teams.of_channel(channel, now=now)
     if found is not None:
         return found
-    name = _channel_name(body) or (names.name_of(channel) if names is not None else None)
+    name = _channel_name(body) or (names.name_of(channel, wait=wait) if names is not None else None)
     return teams.of_channel(f"#{name}", now=now) if name else None
 
 
@@ -262,11 +271,12 @@ def route(
     db: Database | None = None,
     members: TeamMembers | None = None,
     words: Mapping[str, Collection[str]] | None = None,
+    wait: bool = True,
 ) -> Route:
     """The team `body` acts for (see the module's docstring). A command whose first word
     names a team has that word taken off `body["text"]`, unless the word is one of the
     command's own (`words`, by command, in lower case: `/sprint review` is the review even
-    where a team is called "review")."""
+    where a team is called "review"). `wait=False`: WouldWait where it would wait for Slack."""
     if not teams.several:
         return Route(teams.first)
     text = body.get("text")
@@ -283,13 +293,13 @@ def route(
         return Route(team)
     if db is not None and (owner := of_row(body, teams, db)) is not None:
         return Route(owner)
-    by_channel = of_channel(body, teams, now=now, names=names)
+    by_channel = of_channel(body, teams, now=now, names=names, wait=wait)
     if by_channel is not None:
         return Route(by_channel)
     user = _user(body)
     mine = teams.of_user(user, now=now) if user else []
     if user and members is not None:  # people the files name only as "team" or a group
-        mine += [t for t in members.teams_of(user, now=now) if t not in mine]
+        mine += [t for t in members.teams_of(user, now=now, wait=wait) if t not in mine]
     if len(mine) == 1:
         return Route(mine[0])
     return Route(None, candidates=tuple(mine or teams.all))

@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from bot import metrics
 from bot.acks import answered_from_memory
+from bot.app import ELSEWHERE, ON_LOOP
 from bot.context import AppContext, Contexts
 from bot.settings import Settings, env_value
 from jobs import figures, history, numbers, quarantine, retention, tests_history
@@ -165,12 +166,16 @@ class Routes:
         if not (stamp.isascii() and stamp.isdigit()):
             return error(401, "the request is not signed by Slack (bad X-Slack-Request-Timestamp)")
         body = await request.body()
-        bolt_request = to_bolt_request(request, body)
+        bolt_response = None
         if answered_from_memory(body) and self.fresh():
-            # Nothing to wait for (no database, no Slack): answered here, without a thread.
+            # Nothing to wait for (no database, no Slack): answered here, without a thread,
+            # unless routing it would wait for Slack (handed back: bot.app.ELSEWHERE).
+            bolt_request = to_bolt_request(request, body)
+            bolt_request.context[ON_LOOP] = True
             bolt_response = self.bolt_app.dispatch(bolt_request)
-        else:
+        if bolt_response is None or bolt_response is ELSEWHERE:
             # A listener may wait (a write lock, Slack); keep the event loop free.
+            bolt_request = to_bolt_request(request, body)
             bolt_response = await run_in_threadpool(self.bolt_app.dispatch, bolt_request)
         metrics.acknowledged(metrics.request_kind(body), time.perf_counter() - arrived)
         return to_starlette_response(bolt_response)
