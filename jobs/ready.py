@@ -270,7 +270,8 @@ class Ready:
             with self.db.read() as session:
                 version = stored.version(session=session)
         if copy is not None and copy.generation == version.generation and copy.holds(now):
-            copy.local, copy.checked = local, time.monotonic()
+            # (Never back: a newer confirmation may have come while this one read.)
+            copy.local, copy.checked = max(copy.local, local), time.monotonic()
             return copy
         with self._build:
             copy = self._copy  # another thread may have just built it

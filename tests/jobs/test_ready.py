@@ -639,3 +639,26 @@ def test_an_org_s_figures_replaced_by_another_process_s_write_are_asked_anew(
     assert not contexts.fresh()
     contexts.now = lambda: NOW
     assert contexts.fresh()
+
+
+def test_a_look_ending_after_a_newer_confirmation_leaves_the_figures_as_fresh_as_it_found(
+    db: Database, fake_slack: FakeSlack, database_url: str, seconds: Monotonic
+) -> None:
+    """A look counts this process's commits, then reads the generations; a commit here and
+    an answer confirming the figures after it can come in between. The look ending last
+    set the figures' count back to its own older one: every team's figures were then
+    stale to an answer asking team by team, but fresh to the org's check made before
+    (found by review). A confirmation never moves the count back."""
+    contexts = _org_contexts(db, fake_slack, database_url)
+    refresher = Refresher(contexts.served_readies, now=lambda: NOW)
+    refresher.look()
+    counted_before = stored.local_commits.count  # the slow look's count
+    stored.local_commits.bump()  # a commit here
+    refresher.look()  # the figures confirmed with it
+    assert contexts.fresh()
+    ready = contexts.served_readies()[0]
+    with ready.db.read() as session:
+        version = stored.version(session=session)
+    ready.refresh(NOW, version, local=counted_before)  # the slow look ends
+    assert ready.fresh(NOW)
+    assert contexts.fresh() == all(r.fresh(NOW) for r in contexts.served_readies())
