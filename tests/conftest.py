@@ -25,7 +25,7 @@ from bot.settings import Settings
 from jobs.config import Sprint, load_sprint
 from storage.db import Database, make_engine, normalize_url
 from storage.migrate import upgrade
-from tests.support.db import empty, restart_ids
+from tests.support.db import empty, restart_ids, shared_compiled_statements
 from tests.support.fakeslack import FakeSlack
 from tests.support.server import (
     EXAMPLE,
@@ -91,6 +91,12 @@ def _reset(url: str) -> None:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_compiled_statements() -> Iterator[None]:
+    with shared_compiled_statements():
+        yield
 
 
 @pytest.fixture(scope="session")

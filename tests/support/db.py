@@ -1,12 +1,18 @@
-"""Emptying the test database between tests."""
+"""Emptying the test database between tests; engines sharing their compiled statements."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, literal, select, text
+import pytest
+from sqlalchemy import Connection, Engine, Table, func, insert, literal, select, text
+from sqlalchemy.engine.interfaces import Dialect
 from sqlmodel import SQLModel
 
+import storage.db
 from storage.db import Database
 from storage.models import SprintRow, Team
 from storage.scope import LEGACY
@@ -85,3 +91,38 @@ def _restart_statement(database: Database) -> str:
             f"setval('\"{n}\"', 1, {'true' if n in LEGACY_SEQUENCES else 'false'})"
             for n in names.scalars()
         )
+
+
+@contextmanager
+def shared_compiled_statements() -> Iterator[None]:
+    """Engines made for the same database (URL and options) share one dialect and one cache
+    of compiled statements, as the one engine of a long-running process does: each test's
+    server and processes make engines of their own, and compiling every statement again
+    for each was a fifth of the end-to-end tests' time. (SQLAlchemy keys a compiled
+    statement by its dialect instance, so sharing the cache alone would find nothing.)
+
+    A dialect is shared once it has been initialised by its engine's first connection;
+    engines made before that keep their own. Listeners on an engine stay the engine's."""
+    shared: dict[tuple[str, str], tuple[Dialect, Any]] = {}
+    candidates: dict[tuple[str, str], list[Engine]] = {}
+    create: Callable[..., Engine] = storage.db.create_engine
+
+    def create_sharing(url: str, **kwargs: Any) -> Engine:
+        engine = create(url, **kwargs)
+        key = (str(url), repr(sorted(kwargs.items(), key=lambda item: item[0])))
+        if key not in shared:
+            for earlier in candidates.get(key, []):
+                if earlier.dialect.server_version_info is not None:  # (initialised)
+                    shared[key] = (earlier.dialect, earlier._compiled_cache)
+                    del candidates[key]
+                    break
+        if key in shared:
+            engine.dialect, engine._compiled_cache = shared[key]
+        else:
+            candidates.setdefault(key, []).append(engine)
+            del candidates[key][:-8]  # (engines that never connect are not kept)
+        return engine
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(storage.db, "create_engine", create_sharing)
+        yield
