@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from itertools import islice, repeat
+from itertools import islice, repeat, tee
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -24,37 +24,55 @@ from ._common import placeholder
 STAGED_TEST_COLUMNS = ("n", "key", "classname", "name", "file", "component", "status", "message")
 
 
-def stage_tests(*, connection: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
-    """SQLite (`stages_tests`): put new tests (values of STAGED_TEST_COLUMNS in order: `n`
-    counts from 1 in the order of the unique keys) in `connection`'s staging table,
-    replacing what it held. Outside a transaction it runs in its own one, which takes no
-    write lock (it writes only to the connection's TEMP schema)."""
+def stage_tests(*, connection: Connection, columns: Sequence[Iterable[Any]]) -> None:
+    """SQLite (`stages_tests`): put new tests (the values of STAGED_TEST_COLUMNS, column by
+    column: `n` counts from 1 in the order of the unique keys) in `connection`'s staging
+    table, replacing what it held. Outside a transaction it runs in its own one, which
+    takes no write lock (it writes only to the connection's TEMP schema)."""
     if connection.in_transaction():
-        _stage(connection, rows)
+        _stage(connection, columns)
         return
     connection.execution_options(**{READ_ONLY: True})
     with connection.begin():
-        _stage(connection, rows)
+        _stage(connection, columns)
 
 
-def _stage(connection: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
-    columns = ", ".join(STAGED_TEST_COLUMNS)
+# sqlite3 binds None through its adapters (`__conform__` looked up on each), ~0.7 µs a
+# value where an int or a str is bound directly: a million new tests with no file and no
+# message took 1.5 s more to stage. These columns are staged with 0 in its place; having
+# no type, they keep a text '0' as text, and `NULLIF(…, 0)` turns only the 0 back.
+_NULLABLE = ("file", "component", "message")
+_ZERO_FOR_NONE = {None: 0}
+
+
+def _stage(connection: Connection, columns: Sequence[Iterable[Any]]) -> None:
+    names = ", ".join(STAGED_TEST_COLUMNS)
+    bound = [
+        _zero_for_none(values) if name in _NULLABLE else values
+        for name, values in zip(STAGED_TEST_COLUMNS, columns, strict=True)
+    ]
     cursor = connection.connection.cursor()
     try:
         # Keyed by `n`, the order of the keys the rows come in: the insert walks it in the
         # order of known_test's index, and filling it appends (no index of text).
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS staged_test (n INTEGER PRIMARY KEY, key TEXT, "
-            "classname TEXT, name TEXT, file TEXT, component TEXT, status TEXT, message TEXT)"
+            "classname TEXT, name TEXT, file, component, status TEXT, message)"
         )
         cursor.execute("DELETE FROM staged_test")
-        for batch in _batches(rows):
+        for batch in _batches(zip(*bound, strict=True)):
             cursor.executemany(
-                f"INSERT INTO staged_test ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                f"INSERT INTO staged_test ({names}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
                 batch,
             )
     finally:
         cursor.close()
+
+
+def _zero_for_none(values: Iterable[Any]) -> Iterator[Any]:
+    """Each value, 0 where it is None (mapped in C: `{None: 0}.get(v, v)`)."""
+    keys, defaults = tee(values)
+    return map(_ZERO_FOR_NONE.get, keys, defaults)
 
 
 def stages_tests(*, connection: Connection) -> bool:
@@ -242,8 +260,8 @@ def insert_staged_tests(
     insert = (
         "INSERT INTO known_test (team_id, branch, key, classname, name, file, component, "
         "status, message, first_seen_at, changed_at, last_report_id) "
-        "SELECT :team, :branch, key, classname, name, file, component, status, message, "
-        ":seen, :at, :report FROM staged_test"
+        "SELECT :team, :branch, key, classname, name, NULLIF(file, 0), NULLIF(component, 0), "
+        "status, NULLIF(message, 0), :seen, :at, :report FROM staged_test"
     )
     times = (bindparam("seen", type_=UTCDateTime), bindparam("at", type_=UTCDateTime))
     base = _max_test_id(session)
@@ -254,7 +272,7 @@ def insert_staged_tests(
         session.execute(
             text(
                 "INSERT INTO test_result (report_id, test_id, status, previous_status, message) "
-                "SELECT :report, :base + n, status, NULL, message FROM staged_test "
+                "SELECT :report, :base + n, status, NULL, NULLIF(message, 0) FROM staged_test "
                 "WHERE status <> 'passed'"
             ),
             {"report": report_id, "base": base},
@@ -263,7 +281,7 @@ def insert_staged_tests(
     session.execute(
         text(
             "INSERT INTO test_result (report_id, test_id, status, previous_status, message) "
-            "SELECT :report, k.id, s.status, NULL, s.message FROM staged_test s "
+            "SELECT :report, k.id, s.status, NULL, NULLIF(s.message, 0) FROM staged_test s "
             "JOIN known_test k ON k.team_id = :team AND k.branch = :branch AND k.key = s.key "
             "WHERE s.status <> 'passed'"
         ),
@@ -350,13 +368,8 @@ def _executemany(session: Session, sql: str, rows: Iterable[tuple[Any, ...]]) ->
 def _batches(
     rows: Iterable[tuple[Any, ...]], size: int = 10_000
 ) -> Iterator[list[tuple[Any, ...]]]:
-    batch: list[tuple[Any, ...]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
+    rows = iter(rows)
+    while batch := list(islice(rows, size)):  # (filled in C)
         yield batch
 
 

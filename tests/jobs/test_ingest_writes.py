@@ -186,6 +186,37 @@ def test_carriage_returns_and_escapes_in_a_report_are_stored_as_parsed(
     assert results == sorted((m for *_, m in expected), key=str)
 
 
+def test_a_file_component_or_message_of_0_is_stored_apart_from_none(db: Database) -> None:
+    """SQLite stages new tests with 0 standing for None (binding None is slow): a file, a
+    component and a failure's message that are the text "0" are stored as "0", and a test
+    with none of them as NULL, in known_test and in its result."""
+    raw = minimal()
+    raw["components"][0].update(name="0", tests=["0"])
+    sprint = validate_sprint(raw)
+    doc = (
+        b'<testsuite name="s">'
+        b'<testcase classname="k" name="zero" file="0"><failure message="0"/></testcase>'
+        b'<testcase classname="k" name="none"><failure/></testcase>'
+        b"</testsuite>"
+    )
+    receive(db, sprint, doc, "r1")
+    with db.read() as session:
+        stored = set(
+            session.exec(
+                select(KnownTest.name, KnownTest.file, KnownTest.component, KnownTest.message)
+            ).all()
+        )
+        results = set(
+            session.exec(
+                sa_select(KnownTest.name, TestResult.message).join(
+                    TestResult, col(TestResult.test_id) == KnownTest.id
+                )
+            ).all()
+        )
+    assert stored == {("zero", "0", "0", "0"), ("none", None, None, None)}
+    assert results == {("zero", "0"), ("none", None)}
+
+
 # -- concurrency and failure on the write ------------------------------------------------------
 
 
