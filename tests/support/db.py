@@ -8,7 +8,18 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, Table, TextClause, func, insert, literal, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    TextClause,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import Dialect
 from sqlmodel import SQLModel
@@ -110,26 +121,28 @@ def shared_compiled_statements() -> Iterator[None]:
     for each was a fifth of the end-to-end tests' time. (SQLAlchemy keys a compiled
     statement by its dialect instance, so sharing the cache alone would find nothing.)
 
-    A dialect is shared once it has been initialised by its engine's first connection;
-    engines made before that keep their own. Listeners on an engine stay the engine's."""
+    An engine's dialect is shared from the moment its first connection has initialised it
+    (a pool listener after SQLAlchemy's own: never reached if initialising failed); engines
+    made before that keep their own. Each engine's pool connects and initialises through
+    its own dialect, so, unlike in production, an engine made after that is initialised
+    before its first connection. The engine's and its pool's listeners stay its own, but
+    SQLAlchemy's dialect events (`do_connect`, `do_execute`, `handle_error`, …) attach to
+    the dialect: a test listening for them gives `make_engine` an option of its own, and
+    so its engine a dialect of its own."""
     shared: dict[tuple[str, str], tuple[Dialect, Any]] = {}
-    candidates: dict[tuple[str, str], list[Engine]] = {}
     create: Callable[..., Engine] = storage.db.create_engine
 
     def create_sharing(url: str, **kwargs: Any) -> Engine:
         engine = create(url, **kwargs)
         key = (str(url), repr(sorted(kwargs.items(), key=lambda item: item[0])))
-        if key not in shared:
-            for earlier in candidates.get(key, []):
-                if earlier.dialect.server_version_info is not None:  # (initialised)
-                    shared[key] = (earlier.dialect, earlier._compiled_cache)
-                    del candidates[key]
-                    break
         if key in shared:
             engine.dialect, engine._compiled_cache = shared[key]
-        else:
-            candidates.setdefault(key, []).append(engine)
-            del candidates[key][:-8]  # (engines that never connect are not kept)
+            return engine
+
+        def initialised(*_: Any) -> None:
+            shared.setdefault(key, (engine.dialect, engine._compiled_cache))
+
+        event.listen(engine.pool, "connect", initialised, once=True)
         return engine
 
     with pytest.MonkeyPatch.context() as patch:
