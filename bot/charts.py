@@ -33,7 +33,7 @@ def burndown_png(data: Mapping[str, Any]) -> bytes:
             label="Failing tests (end of day)",
         )
     ax.axhline(planned[-1], color="#5cb85c", linewidth=1, label=f"Target ({planned[-1]})")
-    # Placed (y=1, where it lands with no ticks above the plot), not positioned by
+    # Placed (y=1, where it lands with nothing drawn above the plot), not positioned by
     # measuring the axes on every draw: a seventh of the chart's time, the same pixels.
     ax.set_title(f"{data['name']} — burn-down, day {data['day']} of {data['days']}", y=1.0)
     ax.set_xlabel("Sprint day")
@@ -44,6 +44,9 @@ def burndown_png(data: Mapping[str, Any]) -> bytes:
     # Margins set, not measured (tight_layout draws the chart twice): the left one fits
     # the y axis's longest tick label and its title. Counts of tests: whole ticks only.
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    # Counts in full, never as an offset or a multiplier ("1e6" above the axis, where a
+    # long title would cover it): the plot's title is placed, not measured (below).
+    ax.ticklabel_format(axis="y", style="plain", useOffset=False)
     counts = [*planned, *(f for _, f in actual)]
     if max(counts) == min(counts):  # one value (none failing): a whole test's room around it
         ax.set_ylim(max(min(counts) - 1, 0), max(counts) + 1)
