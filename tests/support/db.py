@@ -20,7 +20,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import Dialect
 from sqlmodel import SQLModel
 
@@ -62,16 +61,15 @@ def empty(database: Database) -> None:
 
 
 BIG = 5_000  # rows: a table holding more is truncated on PostgreSQL
-_DIALECTS = {"sqlite": sqlite.dialect, "postgresql": postgresql.dialect}
 
 
 def _counts(conn: Connection, tables: list[Table]) -> tuple[int, ...]:
     """Each table's rows, counted up to BIG + 1, in one statement."""
-    return tuple(conn.execute(_counts_statement(conn.dialect.name, tuple(tables))).one())
+    return tuple(conn.execute(_counts_statement(conn.dialect, tuple(tables))).one())
 
 
 @functools.cache
-def _counts_statement(dialect: str, tables: tuple[Table, ...]) -> TextClause:
+def _counts_statement(dialect: Dialect, tables: tuple[Table, ...]) -> TextClause:
     """`_counts`' statement, built once as SQL text: built for every test, its thirty
     subqueries took longer to construct and key than to run."""
     statement = select(
@@ -82,9 +80,7 @@ def _counts_statement(dialect: str, tables: tuple[Table, ...]) -> TextClause:
             for t in tables
         )
     )
-    compiled = statement.compile(
-        dialect=_DIALECTS[dialect](), compile_kwargs={"literal_binds": True}
-    )
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
     return text(str(compiled))
 
 
