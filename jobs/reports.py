@@ -719,31 +719,49 @@ def post_daily_report(
     """Queue today's report to channels.status, with its burn-down chart in the thread;
     once per local day (a second run queues nothing). On demand (`/sprint report`) it
     takes the day's slot if it is still free, else posts an extra, timestamped report."""
+    posted = _post_daily_report(
+        session=session, sprint=sprint, participants=participants, now=now, on_demand=on_demand
+    )
+    return posted is not None
+
+
+def _post_daily_report(
+    *, session: Session, sprint: Sprint, participants: list[str], now: datetime, on_demand: bool
+) -> figures.Figures | None:
+    """`post_daily_report`, returning the figures the report was queued with (None: none
+    was)."""
     day = numbers.local_date(sprint.sprint, now)
     if not on_demand and figures.phase(sprint.sprint, now) is not figures.Phase.RUNNING:
-        return False  # the daily report belongs to the sprint's days
+        return None  # the daily report belongs to the sprint's days
     key = _days_key(session=session, key=f"daily-report:{day.isoformat()}")
     if key is None:
         if not on_demand:
-            return False
+            return None
         key = f"daily-report:{day.isoformat()}:{now.strftime('%H%M%S.%f')}"
-    data = daily_report(session=session, sprint=sprint, participants=participants, now=now)
+    fig = figures.compute(session=session, sprint=sprint, at=now)
+    data = daily_report(session=session, sprint=sprint, participants=participants, now=now, fig=fig)
     if on_demand:
         data["late"] = False
         data["on_demand"] = True
-    return _queue_report(
+    queued = _queue_report(
         session=session, sprint=sprint, key=key, spec=DAILY_REPORT, data=data, now=now
     )
+    return fig if queued else None
 
 
 def morning_report(
     *, session: Session, sprint: Sprint, participants: list[str], now: datetime
 ) -> bool:
-    """The 9:00 job: today's report, then this morning's App Home for who opened it lately."""
-    posted = post_daily_report(session=session, sprint=sprint, participants=participants, now=now)
-    if posted:
-        refresh_homes(session=session, sprint=sprint, now=now, participants=participants)
-    return posted
+    """The 9:00 job: today's report, then this morning's App Home for who opened it lately,
+    each Home from the report's figures (computed once: each computation reads the sprint's
+    history, SQLite's write lock held meanwhile)."""
+    fig = _post_daily_report(
+        session=session, sprint=sprint, participants=participants, now=now, on_demand=False
+    )
+    if fig is None:
+        return False
+    refresh_homes(session=session, sprint=sprint, now=now, participants=participants, fig=fig)
+    return True
 
 
 def weekly_report(
@@ -821,12 +839,19 @@ def publish_home(
     participants: list[str],
     key: str,
     data: AppHome | None = None,
+    fig: figures.Figures | None = None,
 ) -> None:
     """Queue the user's App Home dashboard (views.publish); `data` when `home` was computed
-    already (in a read session, so that no write lock is held meanwhile)."""
+    already (in a read session, so that no write lock is held meanwhile), else built from
+    `fig` (the figures at `now`) where the caller has them."""
     if data is None:
         data = home(
-            session=session, sprint=sprint, now=now, user_id=user_id, participants=participants
+            session=session,
+            sprint=sprint,
+            now=now,
+            user_id=user_id,
+            participants=participants,
+            fig=fig,
         )
         shown = _shown(session=session, user_id=user_id, name=data["name"])
         data["past_sprints"] = list(shown.get("past_sprints") or [])
@@ -851,14 +876,22 @@ def _shown(*, session: Session, user_id: str, name: str) -> dict[str, Any]:
 
 
 def refresh_homes(
-    *, session: Session, sprint: Sprint, now: datetime, participants: list[str]
+    *,
+    session: Session,
+    sprint: Sprint,
+    now: datetime,
+    participants: list[str],
+    fig: figures.Figures | None = None,
 ) -> int:
     """Re-publish the Home of everyone who opened it in the last week, once a day, so the
-    dashboard is this morning's even before they open it again."""
+    dashboard is this morning's even before they open it again: each from the same figures
+    (`fig`, or computed once here), the user's own parts apart."""
     day = numbers.local_date(sprint.sprint, now).isoformat()
     users = queries.home_users(
         session=session, key_prefix=HOME_KEY, since=now - timedelta(days=HOME_REFRESH_DAYS)
     )
+    if users and fig is None:
+        fig = figures.compute(session=session, sprint=sprint, at=now)
     for user_id in users:
         publish_home(
             session=session,
@@ -867,5 +900,6 @@ def refresh_homes(
             user_id=user_id,
             participants=participants,
             key=f"home-refresh:{user_id}:{day}",
+            fig=fig,
         )
     return len(users)
