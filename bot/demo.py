@@ -52,7 +52,7 @@ from jobs.config import Sprint, Team, format_duration, load_org
 from jobs.ingest import RunInfo, ingest_junit, ingest_metrics
 from jobs.messages import payload
 from jobs.numbers import local_instant, sprint_day
-from jobs.readiness import Status, current_status, set_manual_score
+from jobs.readiness import Status, set_manual_score
 from jobs.teams import Teams
 from jobs.tracker import tracker_markdown
 from storage import queries
@@ -786,17 +786,29 @@ def _morning(demo: Demo, *, weekly: bool = True) -> Morning:
     home_key = f"{reports.HOME_KEY}{demo.home_user}:demo:{now:%Y%m%d}"
     past = _past(demo)
     with demo.db.session() as session:
+        # The figures once, every surface rendered from them (the tracker computes its own:
+        # once a sprint ended, the figures as it stood at its end).
+        fig = figures.compute(session=session, sprint=sprint, at=now)
         morning = Morning(
-            report=reports.daily_report(session=session, sprint=sprint, participants=team, now=now),
-            weekly=reports.weekly_report(session=session, sprint=sprint, participants=team, now=now)
+            report=reports.daily_report(
+                session=session, sprint=sprint, participants=team, now=now, fig=fig
+            ),
+            weekly=reports.weekly_report(
+                session=session, sprint=sprint, participants=team, now=now, fig=fig
+            )
             if weekly
             else None,
-            status=current_status(session=session, sprint=sprint, now=now),
+            status=Status.of(fig),
             tracker=tracker_markdown(session=session, sprint=sprint, now=now),
             home_key=home_key,
         )
         home = reports.home(
-            session=session, sprint=sprint, now=now, user_id=demo.home_user, participants=team
+            session=session,
+            sprint=sprint,
+            now=now,
+            user_id=demo.home_user,
+            participants=team,
+            fig=fig,
         )
         home["past_sprints"] = past  # as the Home tab's listener adds them
         reports.publish_home(

@@ -765,11 +765,17 @@ def morning_report(
 
 
 def weekly_report(
-    *, session: Session, sprint: Sprint, participants: list[str], now: datetime
+    *,
+    session: Session,
+    sprint: Sprint,
+    participants: list[str],
+    now: datetime,
+    fig: figures.Figures | None = None,
 ) -> WeeklyReport:
     """The seed's weekly report: the full dashboard, each milestone's criteria evaluated,
-    the sign-offs so far, the risk assessment and the forecast."""
-    fig = figures.compute(session=session, sprint=sprint, at=now)
+    the sign-offs so far, the risk assessment and the forecast (`fig`: the figures at
+    `now`, where the caller computed them already)."""
+    fig = fig or figures.compute(session=session, sprint=sprint, at=now)
     measures = milestones.measure(session=session, sprint=sprint, now=now, fig=fig)
     assessed = [r for r in fig.risks if r.status != "Resolved"]
     # Final() names the NotRequired completion for strict mypy (adding no key; set below).
