@@ -36,6 +36,10 @@ INFO = "sprintbot_scope"
 ALL_SPRINTS = "sprintbot_all_sprints"  # an execution option: every sprint of the team
 
 
+class ScopeError(RuntimeError):
+    """A statement a team's session cannot limit to the team's rows (a programming error)."""
+
+
 @dataclass(frozen=True)
 class Scope:
     """A team's row id and, for its sprint's rows, the sprint's row id."""
@@ -153,7 +157,16 @@ def _limit(state: ORMExecuteState) -> None:
     tables = _scoped_tables()
     options: list[Any] = []
     named = find_tables(statement, include_aliases=True, include_crud=True)
-    for cls in {tables[t] for t in named if t in tables}:
+    classes = {tables[t] for t in named if t in tables}
+    if classes and not state.is_orm_statement:
+        # The criteria are the ORM's: a statement of Table columns would run for every team.
+        names = ", ".join(sorted(str(c.__table__.name) for c in classes))  # type: ignore[attr-defined]
+        raise ScopeError(
+            f"a Core statement on {names} in a team's session would read or change every "
+            "team's rows: select the model's attributes (KnownTest.id, not its Table's "
+            "columns), or write SQL text that filters by team_of(session)"
+        )
+    for cls in classes:
         criteria = [col(cls.team_id) == scope.team_id]
         if issubclass(cls, SprintScoped) and not every_sprint:
             criteria.append(col(cls.sprint_id) == scope.sprint_id)

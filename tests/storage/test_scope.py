@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import delete, func, insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from jobs import blockers
@@ -33,7 +34,7 @@ from storage.models import (
 )
 from storage.queries.teams import SprintDates
 from storage.ready import FIGURES, bump, figures_name
-from storage.scope import ALL_SPRINTS, LEGACY, Scope
+from storage.scope import ALL_SPRINTS, LEGACY, Scope, ScopeError
 
 T0 = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)
 
@@ -177,6 +178,39 @@ def test_update_and_delete_statements_touch_the_teams_rows_only(two: Two) -> Non
     with two.all.read() as s:
         left = s.exec(select(Blocker)).all()
     assert [(b.team_id, b.description, b.owner) for b in left] == [(2, "b one", "U9")]
+
+
+def test_a_core_statement_on_a_teams_tables_is_refused_not_run_for_every_team(
+    two: Two,
+) -> None:
+    """The limit is SQLAlchemy's ORM criteria, which a statement of Table columns (Core)
+    never gets: in team A's session it read team B's tests too. It is refused, saying what
+    to write instead; the same statement unscoped, or with ORM attributes, runs."""
+    t0 = datetime(2025, 10, 31, tzinfo=UTC)
+    for database in (two.a, two.b):
+        with database.session() as s:
+            s.add(
+                KnownTest(
+                    branch="main",
+                    key=f"k{database.scope}",
+                    classname="c",
+                    name=f"team {database.scope.team_id if database.scope else 0}",
+                    status="passed",
+                    first_seen_at=t0,
+                    changed_at=t0,
+                )
+            )
+            s.commit()
+    core = sa_select(KnownTest.__table__.c.name).where(KnownTest.__table__.c.branch == "main")  # type: ignore[attr-defined]
+    with two.a.read() as s, pytest.raises(ScopeError, match="known_test"):
+        s.execute(core)
+    with two.a.session() as s, pytest.raises(ScopeError):
+        s.execute(update(KnownTest.__table__).values(status="failed"))  # type: ignore[arg-type]
+    with two.a.read() as s:
+        orm = sa_select(KnownTest.name).where(col(KnownTest.branch) == "main")
+        assert s.execute(orm).scalars().all() == ["team 1"]
+    with two.all.read() as s:  # unscoped: every team's, as asked
+        assert sorted(s.execute(core).scalars()) == ["team 1", "team 2"]
 
 
 def test_inserts_are_stamped_with_the_scope(two: Two) -> None:
