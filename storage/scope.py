@@ -25,14 +25,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import Delete, Select, Table, Update, event
+from sqlalchemy import Delete, Result, Select, Table, Update, event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 from sqlmodel import Field, SQLModel, col
 
 INFO = "sprintbot_scope"
+_Ts = TypeVarTuple("_Ts")
 ALL_SPRINTS = "sprintbot_all_sprints"  # an execution option: every sprint of the team
 
 
@@ -147,25 +148,34 @@ def _limit(state: ORMExecuteState) -> None:
     statement = state.statement
     if not isinstance(statement, (Select, Update, Delete)):  # SQL text: it uses `team_of`
         return
-    # Every scoped table the statement names, not only its entities: a table named only
-    # in a FROM, a WHERE or a subquery (`select(func.count()).select_from(Blocker)`) is
-    # limited as well. The criteria are not carried with the loaded rows (there are no
-    # relationships to load lazily): a row pickled into the ready state stays plain.
-    # SQLAlchemy limits an aliased() table in a FROM or a subquery, not as a JOIN's target:
-    # join a scoped table's alias through a subquery (or an EXISTS) instead.
     every_sprint = scope.sprint_id is None or state.execution_options.get(ALL_SPRINTS, False)
+    state.statement = _limited(statement, scope, every_sprint=every_sprint)
+
+
+def _limited(statement: Any, scope: Scope, *, every_sprint: bool) -> Any:
+    """`statement` limited to `scope`'s rows (its sprint's too, unless `every_sprint`).
+
+    Every scoped table the statement names, not only its entities: a table named only in
+    a FROM, a WHERE or a subquery (`select(func.count()).select_from(Blocker)`) is limited
+    as well. The criteria are not carried with the loaded rows (there are no relationships
+    to load lazily): a row pickled into the ready state stays plain. SQLAlchemy limits an
+    aliased() table in a FROM or a subquery, not as a JOIN's target: join a scoped table's
+    alias through a subquery (or an EXISTS) instead."""
     tables = _scoped_tables()
-    options: list[Any] = []
     named = find_tables(statement, include_aliases=True, include_crud=True)
     classes = {tables[t] for t in named if t in tables}
-    if classes and not state.is_orm_statement:
-        # The criteria are the ORM's: a statement of Table columns would run for every team.
+    if not classes:
+        return statement
+    if statement._propagate_attrs.get("compile_state_plugin") != "orm":
+        # Not ORM-enabled (no model attribute in it): the criteria are the ORM's, so a
+        # statement of Table columns would run for every team.
         names = ", ".join(sorted(str(c.__table__.name) for c in classes))  # type: ignore[attr-defined]
         raise ScopeError(
             f"a Core statement on {names} in a team's session would read or change every "
             "team's rows: select the model's attributes (KnownTest.id, not its Table's "
             "columns), or write SQL text that filters by team_of(session)"
         )
+    options: list[Any] = []
     for cls in classes:
         criteria = [col(cls.team_id) == scope.team_id]
         if issubclass(cls, SprintScoped) and not every_sprint:
@@ -174,8 +184,20 @@ def _limit(state: ORMExecuteState) -> None:
             with_loader_criteria(cls, c, include_aliases=True, propagate_to_loaders=False)
             for c in criteria
         ]
-    if options:
-        state.statement = statement.options(*options)
+    return statement.options(*options)
+
+
+def column_rows(session: Session, statement: Select[*_Ts]) -> Result[*_Ts]:
+    """The rows of a SELECT of columns, limited to the session's scope as `Session.execute`
+    limits them, without the ORM's loading of each row (a Python call per row and column:
+    a quarter of the figures' time at 20k tests). Pending changes are flushed first, as
+    the session's autoflush would."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    scope = scope_of(session)
+    if scope is not None:
+        statement = _limited(statement, scope, every_sprint=scope.sprint_id is None)
+    return session.connection().execute(statement)
 
 
 def _stamp(session: Session, _context: Any, _instances: Any) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage.models import KnownTest, TestStatus
-from storage.scope import team_of
+from storage.scope import column_rows, team_of
 from storage.types import UTCDateTime
 
 from ._common import placeholder
@@ -137,7 +137,8 @@ def history_tests(
     first_seen: Any = col(KnownTest.first_seen_at)
     if seen_since is not None:
         first_seen = case((first_seen >= seen_since, first_seen), else_=None).label("seen")
-    rows = session.execute(
+    rows = column_rows(
+        session,
         sa_select(
             col(KnownTest.id),
             col(KnownTest.classname),
@@ -146,6 +147,6 @@ def history_tests(
             col(KnownTest.component),
             col(KnownTest.status),
             type_coerce(first_seen, UTCDateTime),
-        ).where(col(KnownTest.branch) == branch)
+        ).where(col(KnownTest.branch) == branch),
     )
     return list(map(HistoryTest._make, rows))

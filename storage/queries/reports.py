@@ -13,7 +13,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from storage.models import KnownTest, TestReport, TestResult
-from storage.scope import team_of
+from storage.scope import column_rows, team_of
 
 
 def lock_branch(*, session: Session, branch: str) -> None:
@@ -254,7 +254,7 @@ def history_changes(
     )
     if since is not None:
         query = query.where(col(TestReport.received_at) >= since)
-    return list(map(HistoryChange._make, session.execute(query)))
+    return list(map(HistoryChange._make, column_rows(session, query)))
 
 
 def first_report_since(*, session: Session, branch: str, at: datetime) -> datetime | None:

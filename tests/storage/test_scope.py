@@ -34,7 +34,7 @@ from storage.models import (
 )
 from storage.queries.teams import SprintDates
 from storage.ready import FIGURES, bump, figures_name
-from storage.scope import ALL_SPRINTS, LEGACY, Scope, ScopeError
+from storage.scope import ALL_SPRINTS, LEGACY, Scope, ScopeError, column_rows
 
 T0 = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)
 
@@ -211,6 +211,40 @@ def test_a_core_statement_on_a_teams_tables_is_refused_not_run_for_every_team(
         assert s.execute(orm).scalars().all() == ["team 1"]
     with two.all.read() as s:  # unscoped: every team's, as asked
         assert sorted(s.execute(core).scalars()) == ["team 1", "team 2"]
+
+
+def test_column_rows_are_the_teams_as_the_sessions_own_reads_are(two: Two) -> None:
+    """`column_rows` skips the ORM's loading of each row (the figures read a branch's
+    tests with it), not the team's limit, nor what the session has yet to flush."""
+    t0 = datetime(2025, 10, 31, tzinfo=UTC)
+
+    def test(name: str) -> KnownTest:
+        return KnownTest(
+            branch="main",
+            key=name,
+            classname="c",
+            name=name,
+            status="passed",
+            first_seen_at=t0,
+            changed_at=t0,
+        )
+
+    for database, name in ((two.a, "a test"), (two.b, "b test")):
+        with database.session() as s:
+            s.add(test(name))
+            s.commit()
+    names = sa_select(KnownTest.name).where(col(KnownTest.branch) == "main")
+    with two.a.session() as s:
+        s.add(test("a, not flushed yet"))
+        assert sorted(column_rows(s, names).scalars()) == ["a test", "a, not flushed yet"]
+        s.rollback()
+    with two.b.read() as s:
+        assert list(column_rows(s, names).scalars()) == ["b test"]
+        core = sa_select(KnownTest.__table__.c.name)  # type: ignore[attr-defined]
+        with pytest.raises(ScopeError):
+            column_rows(s, core)
+    with two.all.read() as s:
+        assert sorted(column_rows(s, names).scalars()) == ["a test", "b test"]
 
 
 def test_inserts_are_stamped_with_the_scope(two: Two) -> None:
