@@ -180,27 +180,32 @@ def test_update_and_delete_statements_touch_the_teams_rows_only(two: Two) -> Non
     assert [(b.team_id, b.description, b.owner) for b in left] == [(2, "b one", "U9")]
 
 
+def _known_test(name: str) -> KnownTest:
+    return KnownTest(
+        branch="main",
+        key=name,
+        classname="c",
+        name=name,
+        status="passed",
+        first_seen_at=T0,
+        changed_at=T0,
+    )
+
+
+def _add_tests(database: Database, *names: str) -> None:
+    with database.session() as s:
+        s.add_all(_known_test(name) for name in names)
+        s.commit()
+
+
 def test_a_core_statement_on_a_teams_tables_is_refused_not_run_for_every_team(
     two: Two,
 ) -> None:
     """The limit is SQLAlchemy's ORM criteria, which a statement of Table columns (Core)
     never gets: in team A's session it read team B's tests too. It is refused, saying what
     to write instead; the same statement unscoped, or with ORM attributes, runs."""
-    t0 = datetime(2025, 10, 31, tzinfo=UTC)
-    for database in (two.a, two.b):
-        with database.session() as s:
-            s.add(
-                KnownTest(
-                    branch="main",
-                    key=f"k{database.scope}",
-                    classname="c",
-                    name=f"team {database.scope.team_id if database.scope else 0}",
-                    status="passed",
-                    first_seen_at=t0,
-                    changed_at=t0,
-                )
-            )
-            s.commit()
+    _add_tests(two.a, "team 1")
+    _add_tests(two.b, "team 2")
     core = sa_select(KnownTest.__table__.c.name).where(KnownTest.__table__.c.branch == "main")  # type: ignore[attr-defined]
     with two.a.read() as s, pytest.raises(ScopeError, match="known_test"):
         s.execute(core)
@@ -216,26 +221,11 @@ def test_a_core_statement_on_a_teams_tables_is_refused_not_run_for_every_team(
 def test_column_rows_are_the_teams_as_the_sessions_own_reads_are(two: Two) -> None:
     """`column_rows` skips the ORM's loading of each row (the figures read a branch's
     tests with it), not the team's limit, nor what the session has yet to flush."""
-    t0 = datetime(2025, 10, 31, tzinfo=UTC)
-
-    def test(name: str) -> KnownTest:
-        return KnownTest(
-            branch="main",
-            key=name,
-            classname="c",
-            name=name,
-            status="passed",
-            first_seen_at=t0,
-            changed_at=t0,
-        )
-
-    for database, name in ((two.a, "a test"), (two.b, "b test")):
-        with database.session() as s:
-            s.add(test(name))
-            s.commit()
+    _add_tests(two.a, "a test")
+    _add_tests(two.b, "b test")
     names = sa_select(KnownTest.name).where(col(KnownTest.branch) == "main")
     with two.a.session() as s:
-        s.add(test("a, not flushed yet"))
+        s.add(_known_test("a, not flushed yet"))
         assert sorted(column_rows(s, names).scalars()) == ["a test", "a, not flushed yet"]
         s.rollback()
     with two.b.read() as s:
