@@ -265,6 +265,11 @@ def test_sprint_rows_are_the_sprints_and_all_sprints_lifts_it(two: Two) -> None:
         # ... given to `exec` instead of the statement:
         every = s.exec(select(Standup), execution_options={ALL_SPRINTS: True}).all()
         assert len(every) == 2
+        # ... and by `column_rows`, as by the session's own reads.
+        users = sa_select(Standup.user_id)
+        assert list(column_rows(s, users).scalars()) == ["U1"]
+        every_sprint = users.execution_options(**{ALL_SPRINTS: True})
+        assert sorted(column_rows(s, every_sprint).scalars()) == ["U1", "U2"]
     with two.a2.read() as s:
         assert [x.user_id for x in s.exec(select(Standup))] == ["U2"]
     with two.b.read() as s:
