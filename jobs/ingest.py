@@ -20,7 +20,6 @@ one.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import logging
@@ -31,7 +30,6 @@ import time
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -53,6 +51,7 @@ from jobs.classify import (
 )
 from jobs.config import Sprint, format_duration
 from jobs.errors import SprintError
+from jobs.heap import gc_paused
 from jobs.numbers import MetricState, Move, parse_instant
 from jobs.readiness import Recorded, announce_decline, record_readiness, snapshot_readiness
 from storage import ingest as ingest_queries
@@ -249,19 +248,6 @@ _blake2b_digest = hashlib.blake2b.digest
 class Ingested:
     reply: dict[str, Any]
     created: bool  # False: a replay of a document already received for this run
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector while a report builds its (acyclic) objects:
-    with 100k+ live objects its full passes would cost more than the ingest itself."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # -- look up: the branch's known tests for a report's keys ------------------------------
@@ -747,7 +733,7 @@ def ingest_junit(
     holds the session's transaction (on SQLite, the write lock) — `receive_junit` holds it
     only to write."""
     check_run_info(info, now=now)
-    with _gc_paused():
+    with gc_paused():
         plan = _prepare(sprint=sprint, document=document, digest=digest, info=info, now=now)
         return _write(session=session, plan=plan, staged=False)
 
@@ -774,7 +760,7 @@ def receive_junit(
         previous = queries.report_by_digest(session=session, run=run, digest=digest)
     if previous is not None:
         return Ingested(reply=previous.reply, created=False)
-    with _gc_paused():
+    with gc_paused():
         started = time.perf_counter()
         plan = _prepare(sprint=sprint, document=document, digest=digest, info=info, now=now)
         with db.connect() as connection:
