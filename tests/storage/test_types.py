@@ -16,6 +16,12 @@ STORED = [
     ("2025-10-31 13:00:00", datetime(2025, 10, 31, 13, tzinfo=UTC)),  # CURRENT_TIMESTAMP's
     ("2025-10-31T15:00:00+02:00", datetime(2025, 10, 31, 13, tzinfo=UTC)),
     ("2025-10-31 08:00:00.000000-05:00", datetime(2025, 10, 31, 13, tzinfo=UTC)),
+    # As long as SQLAlchemy's own text, but with an offset (found by review: parsed with
+    # "+00:00" added, they raised).
+    ("2025-10-31 08:00:00.123-05", datetime(2025, 10, 31, 13, 0, 0, 123000, tzinfo=UTC)),
+    ("2025-10-31 13:00:00.12345Z", datetime(2025, 10, 31, 13, 0, 0, 123450, tzinfo=UTC)),
+    ("2025-10-31 18:00:00.1+0500", datetime(2025, 10, 31, 13, 0, 0, 100000, tzinfo=UTC)),
+    ("2025-10-31 18:00:00 +05:00", datetime(2025, 10, 31, 13, tzinfo=UTC)),
 ]
 
 
