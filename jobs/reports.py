@@ -887,17 +887,15 @@ def refresh_homes(
     sprint: Sprint,
     now: datetime,
     participants: list[str],
-    fig: figures.Figures | None = None,
+    fig: figures.Figures,
 ) -> int:
     """Re-publish the Home of everyone who opened it in the last week, once a day, so the
-    dashboard is this morning's even before they open it again: each from the same figures
-    (`fig`, or computed once here), the user's own parts apart."""
+    dashboard is this morning's even before they open it again: each from the morning's
+    figures (`fig`, as of `now`), the user's own parts apart."""
     day = numbers.local_date(sprint.sprint, now).isoformat()
     users = queries.home_users(
         session=session, key_prefix=HOME_KEY, since=now - timedelta(days=HOME_REFRESH_DAYS)
     )
-    if users and fig is None:
-        fig = figures.compute(session=session, sprint=sprint, at=now)
     for user_id in users:
         publish_home(
             session=session,

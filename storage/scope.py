@@ -20,7 +20,7 @@ rows the migration made for the data that was there before teams existed (`LEGAC
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -148,12 +148,12 @@ def _limit(state: ORMExecuteState) -> None:
     statement = state.statement
     if not isinstance(statement, (Select, Update, Delete)):  # SQL text: it uses `team_of`
         return
-    every_sprint = scope.sprint_id is None or state.execution_options.get(ALL_SPRINTS, False)
-    state.statement = _limited(statement, scope, every_sprint=every_sprint)
+    state.statement = _limited(statement, scope, state.execution_options)
 
 
-def _limited(statement: Any, scope: Scope, *, every_sprint: bool) -> Any:
-    """`statement` limited to `scope`'s rows (its sprint's too, unless `every_sprint`).
+def _limited(statement: Any, scope: Scope, options: Mapping[str, Any]) -> Any:
+    """`statement` limited to `scope`'s rows (its sprint's too, unless its execution
+    `options` say `ALL_SPRINTS`).
 
     Every scoped table the statement names, not only its entities: a table named only in
     a FROM, a WHERE or a subquery (`select(func.count()).select_from(Blocker)`) is limited
@@ -166,6 +166,7 @@ def _limited(statement: Any, scope: Scope, *, every_sprint: bool) -> Any:
     classes = {tables[t] for t in named if t in tables}
     if not classes:
         return statement
+    every_sprint = scope.sprint_id is None or options.get(ALL_SPRINTS, False)
     if statement._propagate_attrs.get("compile_state_plugin") != "orm":
         # Not ORM-enabled (no model attribute in it): the criteria are the ORM's, so a
         # statement of Table columns would run for every team.
@@ -175,16 +176,16 @@ def _limited(statement: Any, scope: Scope, *, every_sprint: bool) -> Any:
             "team's rows: select the model's attributes (KnownTest.id, not its Table's "
             "columns), or write SQL text that filters by team_of(session)"
         )
-    options: list[Any] = []
+    limits: list[Any] = []
     for cls in classes:
         criteria = [col(cls.team_id) == scope.team_id]
         if issubclass(cls, SprintScoped) and not every_sprint:
             criteria.append(col(cls.sprint_id) == scope.sprint_id)
-        options += [
+        limits += [
             with_loader_criteria(cls, c, include_aliases=True, propagate_to_loaders=False)
             for c in criteria
         ]
-    return statement.options(*options)
+    return statement.options(*limits)
 
 
 def column_rows(session: Session, statement: Select[*_Ts]) -> Result[*_Ts]:
@@ -197,10 +198,7 @@ def column_rows(session: Session, statement: Select[*_Ts]) -> Result[*_Ts]:
         session.flush()
     scope = scope_of(session)
     if scope is not None:
-        every_sprint = scope.sprint_id is None or statement.get_execution_options().get(
-            ALL_SPRINTS, False
-        )
-        statement = _limited(statement, scope, every_sprint=every_sprint)
+        statement = _limited(statement, scope, statement.get_execution_options())
     return session.connection().execute(statement)
 
 
