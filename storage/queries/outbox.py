@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Update, case, func, or_, union_all, update
+from sqlalchemy import Update, case, func, inspect, or_, union_all, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
@@ -136,9 +136,23 @@ def own_key(*, session: Session, row: OutboxMessage) -> str:
     return row.key.removeprefix(team_keys(session))
 
 
+def _alias(name: str) -> Any:
+    """An alias of the outbox whose columns SQLAlchemy has already adapted, in this thread.
+
+    SQLAlchemy adapts an alias's column to it on the column's first use and keeps the
+    result. Two threads doing that first use at once could leave one of them with the
+    table's own column (SAWarning "Did not locate an expression in selectable"), kept for
+    the life of the process: the pace check joined `outbox` whole, and a busy lane held
+    back every lane."""
+    alias = aliased(OutboxMessage, name=name)
+    for key in inspect(OutboxMessage).column_attrs.keys():
+        getattr(alias, key).__clause_element__()
+    return alias
+
+
 # The aliases of the lane queries, made once: building them (SQLAlchemy's adapters) was
 # most of what a claim cost the interpreter, ~10 ms, several times a delivery.
-_RECENT = aliased(OutboxMessage, name="recent")
+_RECENT = _alias("recent")
 
 
 @functools.cache
@@ -151,9 +165,7 @@ def _lane_heads() -> Any:
     an anti-join against every older row of the lane grows with the square of a lane's
     backlog on PostgreSQL, and FOR UPDATE (claim_due) cannot share a SELECT with GROUP BY.
     """
-    head = aliased(OutboxMessage, name="head")
-    first = aliased(OutboxMessage, name="first")
-    lone = aliased(OutboxMessage, name="lone")
+    head, first, lone = _alias("head"), _alias("first"), _alias("lone")
     head_ids = union_all(
         sa_select(func.min(col(first.id)))
         .where(col(first.status).in_(UNDELIVERED), col(first.lane).is_not(None))

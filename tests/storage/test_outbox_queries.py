@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import threading
 import time
+import warnings
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -99,6 +103,65 @@ def test_concurrent_claims_take_disjoint_heads(db: Database) -> None:
         second.commit()
     with db.session() as s:
         assert _claim(s) == []
+
+
+def _fresh_outbox_queries() -> ModuleType:
+    """storage/queries/outbox.py loaded anew, as a new process has it: its aliases never
+    used yet (SQLAlchemy keeps, per alias, each column as first adapted)."""
+    spec = importlib.util.spec_from_file_location("fresh_outbox_queries", queries.outbox.__file__)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # (its dataclass looks its module up there)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    return module
+
+
+def test_senders_claiming_together_first_still_pace_each_lane_by_its_own_sends(
+    db: Database,
+) -> None:
+    # Fault: two senders of a new process claiming at once, for the first time, could leave
+    # one lane query with the table's own column where its alias's belonged (SAWarning "Did
+    # not locate an expression in selectable for attribute 'lane'"), kept for the life of
+    # the process: the pace check joined `outbox` whole and any busy lane held back every
+    # lane. One process in three or four hit it; here sixteen processes' first claims, each
+    # thread switching to the next as often as the interpreter can.
+    warned: list[str] = []
+    with db.session() as s:
+        _add(s, "a:sent", "CA", OutboxStatus.SENT, next_attempt_at=NOW + timedelta(seconds=1))
+        _add(s, "a:1", "CA", OutboxStatus.PENDING)
+        _add(s, "b:1", "CB", OutboxStatus.PENDING)
+        s.commit()
+    interval = sys.getswitchinterval()
+    for _ in range(16):
+        outbox = _fresh_outbox_queries()
+        start = threading.Barrier(4)
+
+        def claim(outbox: ModuleType = outbox, start: threading.Barrier = start) -> None:
+            with db.session() as s:
+                start.wait()
+                outbox.claim_due(session=s, now=NOW, lease=LEASE, wall=NOW)
+                s.rollback()
+
+        threads = [threading.Thread(target=claim) for _ in range(4)]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sys.setswitchinterval(1e-6)
+            try:
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+            finally:
+                sys.setswitchinterval(interval)
+            warned += [str(w.message) for w in caught]
+        with db.session() as s:
+            claimed = outbox.claim_due(session=s, now=NOW, lease=LEASE, wall=NOW)
+            assert [m.key for m in claimed] == ["b:1"]
+            s.rollback()
+    assert warned == []
 
 
 def test_a_key_queued_by_two_transactions_at_once_is_one_message(db: Database) -> None:
