@@ -145,8 +145,8 @@ def _alias(name: str) -> Any:
     the life of the process: the pace check joined `outbox` whole, and a busy lane held
     back every lane."""
     alias = aliased(OutboxMessage, name=name)
-    for key in inspect(OutboxMessage).column_attrs.keys():
-        getattr(alias, key).__clause_element__()
+    for column in inspect(OutboxMessage).column_attrs:
+        getattr(alias, column.key).__clause_element__()
     return alias
 
 
