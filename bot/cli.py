@@ -312,7 +312,8 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
     from storage.migrate import behind_message, newer_than_shipped, revisions, upgrade
 
-    logging.getLogger("alembic").setLevel(logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.INFO)  # each migration it runs
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # not its set-up
     with _database(settings, require_current=False) as db:
         try:
             if newer_than_shipped(revisions(db.engine)[0]):  # (a release rolled back)

@@ -90,11 +90,17 @@ def test_config_check_defaults_to_sprintbot_config(
 
 
 def test_db_upgrade_creates_the_schema(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
     code, out, _ = run(capsys, "db", "upgrade")
     assert (code, out) == (0, f"database is at revision {HEAD}\n")
+    # It logs each migration it ran, not Alembic's set-up (seven plugins, a line each).
+    assert f"Running upgrade 0015 -> {HEAD}, " in caplog.text
+    assert "plugin" not in caplog.text, caplog.text
     code, out, _ = run(capsys, "db", "upgrade")  # idempotent
     assert code == 0
 
