@@ -111,7 +111,7 @@ def _start_line(command: str, settings: Settings, runtime: Runtime, *, host: str
 @contextmanager
 def _database(settings: Settings, *, require_current: bool = True) -> Iterator[Database]:
     """The database of DATABASE_URL for one command, its connections closed after it."""
-    from bot.runtime import open_database
+    from bot.startup import open_database
 
     db = open_database(settings, require_current=require_current)
     try:
@@ -123,7 +123,7 @@ def _database(settings: Settings, *, require_current: bool = True) -> Iterator[D
 def _team(settings: Settings, name: str | None) -> tuple[Org, Team]:
     """SPRINTBOT_CONFIG's teams and the one `--team` names (it may be left out when there
     is one team); StartupError (one line, exit 1) for none of several or an unknown one."""
-    from bot.runtime import pick_team
+    from bot.startup import pick_team
 
     org = load_org(settings.SPRINTBOT_CONFIG)
     return org, pick_team(org, name)

@@ -189,7 +189,7 @@ def check_settings(checks: Checklist) -> Settings | None:
 
 def check_database(checks: Checklist, settings: Settings) -> None:
     """DATABASE_URL reachable and migrated to the revision this sprintbot ships."""
-    from bot.runtime import open_database  # Bolt and Starlette, only once settings are good
+    from bot.startup import open_database
 
     missing = _missing_sqlite_file(settings.DATABASE_URL)
     if missing is not None:

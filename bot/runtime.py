@@ -12,7 +12,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 
 from bot import logs
@@ -20,38 +20,16 @@ from bot.app import create_app
 from bot.context import Contexts
 from bot.identity import BotAuthorize, TokenRejected
 from bot.outbox import PACE, SENDER_THREADS, OutboxWorker, Sender, make_client
-from bot.settings import Settings, SettingsError, StartupError, env_value
+from bot.settings import Settings, StartupError, env_value
+from bot.startup import open_database, pick_team
 from bot.web import create_web_app
 from jobs.config import Org, Sprint, Team, load_org, sprint_to_serve
 from jobs.numbers import utcnow
 from jobs.ready import Ready, Refresher
-from jobs.teams import LegacyData, Teams, team_named
+from jobs.teams import LegacyData, Teams
 from storage.db import Database
-from storage.migrate import behind_message, revisions
 
 log = logging.getLogger(__name__)
-
-
-def open_database(settings: Settings, *, require_current: bool = True) -> Database:
-    """Connect and, unless told otherwise, insist the schema is migrated to the newest revision."""
-    try:
-        db = Database.from_url(settings.DATABASE_URL)
-    except ValueError as exc:
-        raise SettingsError(f"DATABASE_URL: {exc}") from None
-    except ImportError as exc:
-        raise SettingsError(f"DATABASE_URL: no driver for this database ({exc.name})") from None
-    except ArgumentError as exc:  # a scheme SQLAlchemy does not know (`sqlite3://`)
-        raise SettingsError(
-            f"DATABASE_URL: {exc}; use sqlite:///path or postgresql://user@host/db"
-        ) from None
-    if require_current:
-        try:
-            current, head = revisions(db.engine)
-        except SQLAlchemyError as exc:
-            raise StartupError(f"DATABASE_URL: cannot connect ({exc.__class__.__name__})") from None
-        if current != head:
-            raise StartupError(behind_message(current))
-    return db
 
 
 def served_sprint(path: str, *, now: datetime, team: str | None = None) -> Sprint:
@@ -86,20 +64,6 @@ def sync_teams(org: Org, db: Database, *, now: datetime) -> Teams:
         raise StartupError(
             f"DATABASE_URL: cannot record the teams ({exc.__class__.__name__})"
         ) from None
-
-
-def pick_team(org: Org, team: str | None) -> Team:
-    """The team `team` names (its id or name), or the only one; StartupError otherwise."""
-    if team is None:
-        if len(org.teams) > 1:
-            ids = ", ".join(t.id for t in org.teams)
-            raise StartupError(f"SPRINTBOT_CONFIG names {len(org.teams)} teams ({ids}): say which")
-        return org.teams[0]
-    found = team_named(org.teams, team)
-    if found is None:
-        ids = ", ".join(t.id for t in org.teams)
-        raise StartupError(f'no team "{team}" in SPRINTBOT_CONFIG (its teams: {ids})')
-    return found
 
 
 def ingest_metrics_document(

@@ -235,7 +235,7 @@ def test_a_database_url_typo_is_one_line_not_a_traceback(
     argv: list[str],
 ) -> None:
     """`sqlite3:///x.db` (for sqlite:///) passes the settings' check; SQLAlchemy's
-    NoSuchModuleError is not the ImportError that bot.runtime.open_database turns into
+    NoSuchModuleError is not the ImportError that bot.startup.open_database turns into
     "DATABASE_URL: ...", so the command ends in a traceback."""
     monkeypatch.setenv("DATABASE_URL", f"sqlite3:///{tmp_path}/x.db")
     monkeypatch.setenv("SPRINTBOT_CONFIG", str(EXAMPLE))
