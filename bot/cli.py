@@ -472,7 +472,7 @@ def _ingest_file(path: str, *, db: Database, sprint: Sprint, info: RunInfo) -> b
 
 
 def cmd_ingest_metrics(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runtime import ingest_metrics_document
+    from jobs.ingest import ingest_metrics_document
 
     _team(settings, args.team)  # a wrong --team is said before the file is read
     try:

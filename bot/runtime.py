@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -64,20 +63,6 @@ def sync_teams(org: Org, db: Database, *, now: datetime) -> Teams:
         raise StartupError(
             f"DATABASE_URL: cannot record the teams ({exc.__class__.__name__})"
         ) from None
-
-
-def ingest_metrics_document(
-    *, db: Database, sprint: Sprint, body: Any, now: datetime
-) -> dict[str, Any]:
-    """Record a metrics document (`ingest metrics`, POST /api/v1/metrics) in one transaction
-    and return the reply; SprintError if the document is refused."""
-    # Ingestion is loaded with the first document, not at rest (as the web's routes do).
-    from jobs.ingest import ingest_metrics
-
-    with db.session() as session:
-        reply = ingest_metrics(session=session, sprint=sprint, body=body, now=now)
-        session.commit()
-    return reply
 
 
 def check_token(authorize: BotAuthorize) -> None:

@@ -429,8 +429,8 @@ class Routes:
             except RecursionError:
                 return error(400, "not valid JSON: nested too deeply")
 
-        # Imported here: bot.runtime builds this app, so it is loaded by the time a request is.
-        from bot.runtime import ingest_metrics_document
+        # Ingestion is loaded with the first document, not at rest.
+        from jobs.ingest import ingest_metrics_document
 
         def work() -> dict[str, Any]:
             return ingest_metrics_document(db=ctx.db, sprint=ctx.sprint, body=data, now=ctx.now())

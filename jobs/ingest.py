@@ -738,6 +738,17 @@ def ingest_junit(
         return _write(session=session, plan=plan, staged=False)
 
 
+def ingest_metrics_document(
+    *, db: Database, sprint: Sprint, body: Any, now: datetime
+) -> dict[str, Any]:
+    """Record a metrics document (`ingest metrics`, POST /api/v1/metrics) in one transaction
+    and return the reply; SprintError if the document is refused."""
+    with db.session() as session:
+        reply = ingest_metrics(session=session, sprint=sprint, body=body, now=now)
+        session.commit()
+    return reply
+
+
 def receive_junit(
     *,
     db: Database,
