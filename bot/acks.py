@@ -46,6 +46,13 @@ _FROM_MEMORY = {b"command=%2Freadiness&text=&", b"command=%2Freadiness&text=show
 _HELP = b"&text=help&"
 
 
+# Set in a request's context when it is dispatched on the event loop (`bot.web`): there it
+# may not wait (for Slack to say who is in a channel, for the figures to be built), and is
+# handed back (ELSEWHERE) to be dispatched again in a worker thread, unacknowledged.
+ON_LOOP = "sprintbot_on_loop"
+ELSEWHERE = BoltResponse(status=503, body="")
+
+
 def answered_from_memory(body: bytes) -> bool:
     """Whether a request is a command answered from the figures kept ready (or its help):
     one that never waits, so it can run without a thread of its own."""

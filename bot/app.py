@@ -12,7 +12,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
-from bot.acks import JSON_HEADERS, answer_error
+from bot.acks import ELSEWHERE, JSON_HEADERS, ON_LOOP, answer_error
 from bot.blocks.common import notice_view
 from bot.context import AppContext, Contexts
 from bot.identity import BotAuthorize
@@ -28,13 +28,6 @@ from jobs.ready import Ready
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-
-
-# Set in a request's context when it is dispatched on the event loop (`bot.web`): there it
-# may not wait (for Slack to say who is in a channel), and is handed back (ELSEWHERE) to be
-# dispatched again in a worker thread, unacknowledged.
-ON_LOOP = "sprintbot_on_loop"
-ELSEWHERE = BoltResponse(status=503, body="")
 
 
 class _Called(Middleware):

@@ -25,8 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot import metrics
-from bot.acks import answered_from_memory
-from bot.app import ELSEWHERE, ON_LOOP
+from bot.acks import ELSEWHERE, ON_LOOP, answered_from_memory
 from bot.context import AppContext, Contexts
 from bot.settings import Settings, env_value
 from jobs import figures, history, numbers, quarantine, retention, tests_history

@@ -210,7 +210,17 @@ class Ready:
     def derived(self, now: datetime, name: str, make: Callable[[Figures], T]) -> T:
         """`make(figures)` once per build: for what depends on the figures alone, not on
         the instant (a rendered answer)."""
-        copy = self._current(now)
+        return self._derived(self._current(now), name, make)
+
+    def derived_if_fresh(self, now: datetime, name: str, make: Callable[[Figures], T]) -> T | None:
+        """`derived` from the figures in memory as of `now`, or None where it would read the
+        database or wait for a build (a caller on the event loop: it hands the work to a
+        thread instead)."""
+        copy = self.fresh_copy(now)
+        return None if copy is None else self._derived(copy, name, make)
+
+    @staticmethod
+    def _derived(copy: _Copy, name: str, make: Callable[[Figures], T]) -> T:
         if name not in copy.derived:
             copy.derived[name] = make(copy.figures)
         value: T = copy.derived[name]

@@ -10,13 +10,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot import web
 from jobs import figures
+from jobs.readiness import set_manual_score
 from tests.support import httpc
 from tests.support.e2e import FIXTURES, post_report, responses
 from tests.support.server import EXAMPLE, INGEST_TOKEN, Clock, Server
@@ -125,3 +128,48 @@ def test_an_error_before_the_ack_is_answered_in_it_and_after_it_by_respond(
     (late,) = responses(server, 1)
     assert "something went wrong on sprintbot's side" in late.args["text"]
     assert late.args["response_type"] == "ephemeral"
+
+
+def test_an_answer_taken_on_the_event_loop_is_handed_to_a_thread_when_the_figures_move(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fault (found by review): /readiness is answered on the event loop once its figures
+    # are found fresh. A commit landing between that check and the answer made the answer
+    # read the database and build the figures anew (0.3 to 2 s for a big team) on the loop,
+    # holding up every other request to the process meanwhile.
+    assert slash(server.url, "/readiness").status_code == 200  # built: fresh from now on
+    app = server.runtime.contexts.for_team(server.runtime.teams.first)
+    real_compute, real_fresh = figures.compute, web.Routes.fresh
+    commits: list[str] = []
+
+    def slow_compute(**kwargs: Any) -> figures.Figures:
+        time.sleep(2)  # a big team's figures
+        return real_compute(**kwargs)
+
+    def fresh_then_a_commit(routes: web.Routes) -> bool:
+        found = real_fresh(routes)
+        if found and not commits:  # someone's `/readiness set` commits right after
+            monkeypatch.setattr(figures, "compute", slow_compute)
+            with app.write() as session:
+                set_manual_score(
+                    session=session,
+                    sprint=app.sprint,
+                    component="User Guides",
+                    score=90,
+                    user_id="U0TECHLEAD",
+                    now=app.now(),
+                )
+            commits.append("User Guides 90")
+        return found
+
+    monkeypatch.setattr(web.Routes, "fresh", fresh_then_a_commit)
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(slash, server.url, "/readiness")
+        while not commits:
+            time.sleep(0.01)
+        health = httpc.get(f"{server.url}/healthz", timeout=10)
+        assert health.status_code == 200
+        assert not answer.done()  # answered meanwhile, not after the build
+        breakdown = answer.result(timeout=20)
+    assert breakdown.status_code == 200
+    assert "User Guides" in breakdown.text and "90" in breakdown.text

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
-from bot.acks import JSON_HEADERS
+from bot.acks import ELSEWHERE, JSON_HEADERS, ON_LOOP
 from bot.blocks.readiness import (
     READINESS_USAGE,
     readiness_fallback,
@@ -46,7 +46,18 @@ def handle(
         # Rendered and encoded once per build of the figures: every answer until the next
         # is the same bytes. With process_before_response, the response a listener returns
         # is its acknowledgement.
-        answer = app.ready.derived(app.now(), "/readiness", lambda fig: _breakdown(app, fig))
+        def make(fig: Figures) -> str:
+            return _breakdown(app, fig)
+
+        if context.get(ON_LOOP, False):
+            # Found fresh when the request came in; a commit since (another user's) would
+            # have it read and build on the event loop: a worker thread does that instead.
+            at_once = app.ready.derived_if_fresh(app.now(), "/readiness", make)
+            if at_once is None:
+                return ELSEWHERE
+            answer = at_once
+        else:
+            answer = app.ready.derived(app.now(), "/readiness", make)
         return BoltResponse(status=200, body=answer, headers=dict(JSON_HEADERS))
     elif verb == "set":
         # (`… 70 %`: the sign after a space is the score's)
