@@ -11,6 +11,7 @@ runs once for every team."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -364,8 +365,10 @@ def run_for_team(runtime: Runtime, team_id: str, name: str) -> str:
 
 # Minutes between the clock's looks for today's due slots not yet run (`catch_up`).
 RETRY_MINUTES = 5
-# The (sprint, job, date) slots whose run failed, logged in full once (`_failed`).
+# The (sprint, job, date) slots whose run failed, logged in full once (`_failed`); the
+# start-up catch-up and the retry job may record theirs at the same moment.
 _failures: set[tuple[str, str, date]] = set()
+_failures_lock = threading.Lock()
 
 
 def _failed(runtime: Runtime, name: str, today: date, exc: Exception) -> None:
@@ -374,14 +377,17 @@ def _failed(runtime: Runtime, name: str, today: date, exc: Exception) -> None:
     team = runtime.teams.owning(runtime.db.scope)
     who = team.id if team is not None else runtime.sprint.sprint.name
     slot = (who, name, today)
-    if slot in _failures:
+    with _failures_lock:
+        again = slot in _failures
+        if not again:
+            _failures.difference_update([f for f in _failures if f[2] < today])
+            _failures.add(slot)
+    if again:
         log.warning(
             "%s: %s for %s failed again (%s); again in %d minutes",
             *(who, name, today, exc, RETRY_MINUTES),
         )
         return
-    _failures.difference_update([f for f in _failures if f[2] < today])
-    _failures.add(slot)
     log.exception(
         "%s: %s for %s failed; tried again in %d minutes", who, name, today, RETRY_MINUTES
     )

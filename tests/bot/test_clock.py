@@ -3,12 +3,19 @@ README's table of jobs is the clock's."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import logging
+import sys
+import threading
+from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot import clock
 from bot.clock import JOBS, _schedule, readme_table
 from tests.support.server import Clock, Server
 
@@ -81,3 +88,41 @@ def test_the_readme_lists_the_clocks_jobs() -> None:
     assert "| `outbox` | every 15 s, and at once after anything is queued by `web` |" in (
         readme_table()
     )
+
+
+def test_failures_recorded_by_two_jobs_at_once_are_each_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Fault (found by review): the start-up catch-up and the retry job, both failing with
+    # Slack down, could record failed slots at the same moment; one iterated the shared
+    # set while the other added to it ("Set changed size during iteration"), and that team's
+    # other jobs waited for the next retry.
+    monkeypatch.setattr(clock, "_failures", set())
+    caplog.set_level(logging.CRITICAL, logger="bot.clock")
+    escaped: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def fail(team: str) -> None:
+        owner = SimpleNamespace(id=team)
+        runtime: Any = SimpleNamespace(
+            teams=SimpleNamespace(owning=lambda _: owner), db=SimpleNamespace(scope=None)
+        )
+        start.wait()
+        for i in range(500):
+            try:
+                clock._failed(runtime, f"job-{i}", date(2025, 11, 3), RuntimeError("Slack down"))
+            except RuntimeError as exc:
+                escaped.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # each thread switching to the next as often as it can
+    try:
+        threads = [threading.Thread(target=fail, args=(f"team-{n}",)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert escaped == []
+    assert len(clock._failures) == 4 * 500
