@@ -144,10 +144,14 @@ def after_ack(listener: Callable[..., object]) -> Callable[[Args], None]:
             try:
                 listener(**kwargs)
             except Exception as exc:
-                if acked.is_set():
+                # Looked at and kept in one turn: else the deadline could pass in between,
+                # and the request's thread, finding nothing kept, not raise it.
+                with turn:
+                    answered = acked.is_set()
+                    if not answered:
+                        early.append(exc)
+                if answered:
                     answer_error(exc, args.request, None, args.respond)
-                else:
-                    early.append(exc)
             finally:
                 acked.set()
 
@@ -159,7 +163,7 @@ def after_ack(listener: Callable[..., object]) -> Callable[[Args], None]:
         submission = _is_submission(args.request)
         if not acked.wait(timeout=ACK_WITHIN):
             with turn:
-                if not acked.is_set():
+                if not acked.is_set() and not early:
                     late.append(True)
                     if not submission:
                         given()

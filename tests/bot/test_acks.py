@@ -4,12 +4,17 @@ one error handler answers."""
 from __future__ import annotations
 
 import json
+import threading
+import time
+from types import SimpleNamespace
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from slack_bolt import BoltResponse
 from slack_bolt.request import BoltRequest
 
+from bot import acks
 from jobs.errors import FieldErrors
 from tests.support.slack import command_body
 
@@ -58,3 +63,48 @@ def test_field_errors_outside_a_modal_are_the_messages_in_turn() -> None:
         "response_type": "ephemeral",
         "text": "No such component. Not P0, P1, P2.",
     }
+
+
+class _SwitchAfterLooking(threading.Event):
+    """An Event whose "not yet" answer to the listener's thread is followed by a thread
+    switch, held long enough for the acknowledgement's deadline to pass in it."""
+
+    def is_set(self) -> bool:
+        found = super().is_set()
+        if not found and threading.current_thread() is not threading.main_thread():
+            time.sleep(0.2)
+        return found
+
+
+def test_an_error_raised_as_the_ack_deadline_passes_still_reaches_the_user(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Fault (found by review): a listener failing just as its 2 s ran out looked whether
+    # it had been acknowledged (not yet), then the empty ack was given in its stead and the
+    # request's thread, finding no error kept for it, returned; the error was then kept
+    # where no one looked: never shown, never logged.
+    monkeypatch.setattr(acks, "ACK_WITHIN", 0.1)
+    monkeypatch.setattr(
+        acks, "threading", SimpleNamespace(Event=_SwitchAfterLooking, Lock=threading.Lock)
+    )
+    given: list[object] = []
+    responded: list[dict[str, object]] = []
+
+    def listener(ack: object, respond: object) -> None:
+        time.sleep(0.05)
+        raise RuntimeError("database is locked")
+
+    args: Any = SimpleNamespace(
+        ack=lambda *a, **k: given.append((a, k)),
+        respond=lambda **k: responded.append(k),
+        request=_request({"command": "/blocker", "response_url": "https://hooks.example/1"}),
+    )
+    raised: list[BaseException] = []
+    try:
+        acks.after_ack(listener)(args)
+    except RuntimeError as exc:
+        raised.append(exc)  # answered by Bolt's error handler, in the acknowledgement
+    deadline = time.monotonic() + 5
+    while not (raised or responded) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert raised or "something went wrong" in str(responded)
