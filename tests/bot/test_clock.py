@@ -4,7 +4,6 @@ README's table of jobs is the clock's."""
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot import clock
 from bot.clock import JOBS, _schedule, readme_table
 from tests.support.server import Clock, Server
+from tests.support.threads import run_switching_often
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -114,15 +114,6 @@ def test_failures_recorded_by_two_jobs_at_once_are_each_logged(
             except RuntimeError as exc:
                 escaped.append(exc)
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # each thread switching to the next as often as it can
-    try:
-        threads = [threading.Thread(target=fail, args=(f"team-{n}",)) for n in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(interval)
+    run_switching_often([threading.Thread(target=fail, args=(f"team-{n}",)) for n in range(4)])
     assert escaped == []
     assert len(clock._failures) == 4 * 500

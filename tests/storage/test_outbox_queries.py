@@ -19,6 +19,7 @@ from storage import queries
 from storage.db import Database
 from storage.migrate import downgrade, upgrade
 from storage.models import OutboxMessage, OutboxStatus
+from tests.support.threads import run_switching_often
 
 NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -127,14 +128,13 @@ def test_senders_claiming_together_first_still_pace_each_lane_by_its_own_sends(
     # not locate an expression in selectable for attribute 'lane'"), kept for the life of
     # the process: the pace check joined `outbox` whole and any busy lane held back every
     # lane. One process in three or four hit it; here sixteen processes' first claims, each
-    # thread switching to the next as often as the interpreter can.
+    # thread switching to the next as often as the interpreter can (`run_switching_often`).
     warned: list[str] = []
     with db.session() as s:
         _add(s, "a:sent", "CA", OutboxStatus.SENT, next_attempt_at=NOW + timedelta(seconds=1))
         _add(s, "a:1", "CA", OutboxStatus.PENDING)
         _add(s, "b:1", "CB", OutboxStatus.PENDING)
         s.commit()
-    interval = sys.getswitchinterval()
     for _ in range(16):
         outbox = _fresh_outbox_queries()
         start = threading.Barrier(4)
@@ -145,17 +145,9 @@ def test_senders_claiming_together_first_still_pace_each_lane_by_its_own_sends(
                 outbox.claim_due(session=s, now=NOW, lease=LEASE, wall=NOW)
                 s.rollback()
 
-        threads = [threading.Thread(target=claim) for _ in range(4)]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            sys.setswitchinterval(1e-6)
-            try:
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join()
-            finally:
-                sys.setswitchinterval(interval)
+            run_switching_often([threading.Thread(target=claim) for _ in range(4)])
             warned += [str(w.message) for w in caught]
         with db.session() as s:
             claimed = outbox.claim_due(session=s, now=NOW, lease=LEASE, wall=NOW)
