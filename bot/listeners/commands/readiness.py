@@ -52,10 +52,9 @@ def handle(
         if context.get(ON_LOOP, False):
             # Found fresh when the request came in; a commit since (another user's) would
             # have it read and build on the event loop: a worker thread does that instead.
-            at_once = app.ready.derived_if_fresh(app.now(), "/readiness", make)
-            if at_once is None:
+            answer = app.ready.derived_if_fresh(app.now(), "/readiness", make)
+            if answer is None:
                 return ELSEWHERE
-            answer = at_once
         else:
             answer = app.ready.derived(app.now(), "/readiness", make)
         return BoltResponse(status=200, body=answer, headers=dict(JSON_HEADERS))
