@@ -285,6 +285,14 @@ class Ready:
             return copy
         with self._build:
             copy = self._copy  # another thread may have just built it
+            if copy is not None and copy.generation > version.generation:
+                # From a newer generation than the one read (the refresher's, read for
+                # every team before this one's turn): that build may still be stored, and
+                # loading the older one would put older figures back. Read it again (it
+                # can only be older than the copy if the stored state was emptied).
+                local = stored.local_commits.count
+                with self.db.read() as session:
+                    version = stored.version(session=session)
             if copy is not None and copy.generation == version.generation and copy.holds(now):
                 return copy
             return self._load(now, version, local) or self._rebuild(now)

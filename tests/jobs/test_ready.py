@@ -422,6 +422,38 @@ def test_a_look_with_generations_read_before_a_write_here_does_not_hide_it(
     assert ready.figures(NOW).blocker_counts()["P0"] == 1
 
 
+def test_a_look_with_a_generation_older_than_the_figures_does_not_put_older_ones_back(
+    db: Database, example: Sprint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refresher reads the generations, then looks at each team in turn; meanwhile an
+    answer can find another process's write and build the newer figures. The look then
+    found its older generation's build still stored (the newer one was being stored) and
+    put it back: answers showed the P0 gone again until the next look (found by review)."""
+    ready = Ready(db=db, sprint=example, max_lag=0.05)
+    assert ready.figures(NOW).blocker_counts()["P0"] == 0
+    stored_build(db, generation(db))
+    seen = stored.local_commits.count
+    with db.read() as session:
+        before = stored.version(session=session)  # the look's read
+    with db.engine.begin() as conn:  # another process files a P0
+        conn.execute(
+            Blocker.__table__.insert().values(  # type: ignore[attr-defined]
+                **p0(NOW - timedelta(hours=1)).model_dump(exclude={"id"})
+            )
+        )
+        stored.bump(session=Session(bind=conn))  # a plain session: no local count
+    release = threading.Event()
+    store = ready._store
+    monkeypatch.setattr(ready, "_store", lambda *a: release.wait(10) and store(*a))
+    try:
+        time.sleep(0.06)
+        assert ready.figures(NOW).blocker_counts()["P0"] == 1  # an answer builds anew
+        ready.refresh(NOW, before, local=seen)  # the look ends, its build still stored
+        assert ready.figures(NOW).blocker_counts()["P0"] == 1
+    finally:
+        release.set()
+
+
 def test_prime_has_the_first_figures_built_and_stored_when_it_returns(
     db: Database, example: Sprint
 ) -> None:
