@@ -10,7 +10,10 @@ written for one sprint serve any team's sprint unchanged:
   scoped table appears in it (its entities, a FROM, a WHERE, a subquery: SQLAlchemy's
   `with_loader_criteria`, the "global WHERE criteria" recipe of its ORM documentation);
   `ALL_SPRINTS` as an execution option lifts the sprint's limit (a team's past sprints);
-- every row it adds is stamped with the scope's team and sprint.
+- every row it adds is stamped with the scope's team and sprint;
+- a statement on a team's tables that the criteria cannot limit is refused (`ScopeError`,
+  saying what to write instead): one of Core columns, a UNION run as it is, an INSERT …
+  SELECT.
 
 Rows inserted by Core statements take the scope the thread is in (`activate`, entered by
 the scoped session) through the columns' defaults. Outside any scope — tests, `db upgrade`,
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Delete, Result, Select, Table, Update, event
+from sqlalchemy import CompoundSelect, Delete, Insert, Result, Select, Table, Update, event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 from sqlmodel import Field, SQLModel, col
@@ -143,12 +146,26 @@ def _limit(state: ORMExecuteState) -> None:
     scope = scope_of(state.session)
     if scope is None or state.is_column_load or state.is_relationship_load:
         return
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
     statement = state.statement
-    if not isinstance(statement, (Select, Update, Delete)):  # SQL text: it uses `team_of`
-        return
-    state.statement = _limited(statement, scope, state.execution_options)
+    if isinstance(statement, (Select, Update, Delete)):
+        state.statement = _limited(statement, scope, state.execution_options)
+    elif isinstance(statement, CompoundSelect):
+        _refuse(statement, "a UNION", "select from it as a subquery, which is limited")
+    elif isinstance(statement, Insert) and statement.select is not None:
+        _refuse(statement.select, "an INSERT … SELECT", "insert the rows the SELECT returns")
+    # (SQL text uses `team_of`; a plain INSERT takes the scope's team and sprint.)
+
+
+def _refuse(statement: Any, kind: str, instead: str) -> None:
+    """ScopeError if `statement` names a team's table: the ORM's criteria limit a SELECT,
+    an UPDATE or a DELETE (and what is nested in one), not `kind` run as it is."""
+    tables = _scoped_tables()
+    names = sorted({str(t.name) for t in find_tables(statement) if t in tables})
+    if names:
+        raise ScopeError(
+            f"{kind} of {', '.join(names)} in a team's session would read every team's "
+            f"rows: {instead}, or write SQL text that filters by team_of(session)"
+        )
 
 
 def _limited(statement: Any, scope: Scope, options: Mapping[str, Any]) -> Any:

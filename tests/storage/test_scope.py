@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import delete, func, insert, literal, union_all, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
@@ -216,6 +216,40 @@ def test_a_core_statement_on_a_teams_tables_is_refused_not_run_for_every_team(
         assert s.execute(orm).scalars().all() == ["team 1"]
     with two.all.read() as s:  # unscoped: every team's, as asked
         assert sorted(s.execute(core).scalars()) == ["team 1", "team 2"]
+
+
+def test_a_union_or_an_insert_from_a_select_of_a_teams_tables_is_refused(two: Two) -> None:
+    """The ORM's criteria limit a SELECT, an UPDATE and a DELETE (and a UNION inside one),
+    not a UNION run as it is nor the SELECT of an INSERT … SELECT: in team A's session the
+    one read team B's tests too and the other copied them (found by review). Both are
+    refused, saying what to write instead; nothing is written."""
+    _add_tests(two.a, "team 1")
+    _add_tests(two.b, "team 2")
+    both = union_all(
+        sa_select(KnownTest.name).where(col(KnownTest.branch) == "main"),
+        sa_select(KnownTest.name).where(col(KnownTest.branch) == "release"),
+    )
+    with two.a.read() as s, pytest.raises(ScopeError, match="UNION of known_test"):
+        s.execute(both)
+    with two.a.read() as s:  # the same UNION as a subquery is limited
+        assert s.execute(sa_select(both.subquery().c.name)).scalars().all() == ["team 1"]
+    copy = insert(KnownTest).from_select(
+        ["branch", "key", "classname", "name", "status", "first_seen_at", "changed_at"],
+        sa_select(
+            literal("copy"),
+            KnownTest.key,
+            KnownTest.classname,
+            KnownTest.name,
+            KnownTest.status,
+            KnownTest.first_seen_at,
+            KnownTest.changed_at,
+        ),
+    )
+    with two.a.session() as s, pytest.raises(ScopeError, match="INSERT … SELECT of known_test"):
+        s.execute(copy)
+    with two.all.read() as s:
+        assert s.exec(select(KnownTest.name).where(KnownTest.branch == "copy")).all() == []
+        assert sorted(s.execute(both).scalars()) == ["team 1", "team 2"]  # unscoped: as asked
 
 
 def test_column_rows_are_the_teams_as_the_sessions_own_reads_are(two: Two) -> None:
