@@ -132,6 +132,7 @@ def pct(x: float | None, *, signed: bool = False) -> str:
     """A percentage for people: at most two decimals, no trailing zeros ("71.55 %", "85 %")."""
     if x is None:
         return "n/a"
+    x = round(x, 2) + 0.0  # (a change that rounds to nothing is +0, not -0)
     text = f"{x:+.2f}" if signed else f"{x:.2f}"
     text = text.rstrip("0").rstrip(".")
     return f"{text} %"

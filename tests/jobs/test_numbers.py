@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from bot.blocks.common import pts
 from jobs.config import Metric, Sprint, validate_sprint
 from jobs.numbers import (
     Health,
@@ -258,6 +259,16 @@ def test_percent_formatting() -> None:
     assert pct(75.2) == "75.2 %"
     assert pct(-13.45, signed=True) == "-13.45 %"
     assert pct(None) == "n/a"
+
+
+def test_a_change_that_rounds_to_nothing_is_not_minus_zero() -> None:
+    """Readiness 80.005 % then 80.001 %: the daily report and App Home read "(-0 pts since
+    yesterday)" where the regression alert said "0 pts"; the tracker's gap to a target
+    missed by 0.004 read "-0 %" (found by review)."""
+    assert pts(80.001 - 80.005) == "+0"
+    assert pct(84.996 - 85.0, signed=True) == "+0 %"
+    assert pct(-0.0) == "0 %"
+    assert pct(-0.006, signed=True) == "-0.01 %"
 
 
 @pytest.mark.parametrize(
