@@ -28,6 +28,7 @@ from bot.blocks.common import (
     mention,
     mentions,
     message,
+    pieces,
     plural,
     pts,
     section,
@@ -151,14 +152,17 @@ def _cause_sections(tests: list[RegressedTest], causes: list[CauseGroup]) -> lis
         members = [t for t in tests if t["id"] in set(c["tests"])]
         if c["count"] < 2 or len(members) < 2:
             continue
-        text = f"*{c['count']} tests* fail with {cause_text(c)}" + "".join(
-            f"\n• {_test_name(t)} — {esc(t.get('component') or 'Unmapped', NAME_CHARS)}"
+        lines = [f"*{c['count']} tests* fail with {cause_text(c)}"] + [
+            f"• {_test_name(t)} — {esc(t.get('component') or 'Unmapped', NAME_CHARS)}"
             for t in members
-        )
+        ]
         first = next((t.get("message") for t in members if t.get("message")), None)
-        if first:
-            text += "\n" + code_block(first, 800)
-        out.append(section(clip(text, SECTION_CHARS)))
+        failure = [code_block(first, 800)] if first else []
+        text = "\n".join(lines + failure)
+        if len(text) <= SECTION_CHARS:
+            out.append(section(text))
+        else:  # long names: in as many sections as they take, every test named
+            out += sections(lines) + [section(f) for f in failure]
     return out
 
 
@@ -197,9 +201,10 @@ def _test_sections(
     ]
 
 
-def _owners_section(d: RegressionShown) -> Block | None:
+def _owners_sections(d: RegressionShown) -> list[Block]:
     """Who owns the regressed tests, each owner mentioned once: with the names of their
-    tests when the alert lists them, else with how many of the first tests are theirs."""
+    tests when the alert lists them and they fit, else with how many tests are theirs.
+    Every owner is mentioned, whatever the names' length: the mention is the page."""
     tests = d.get("tests") or []
     of_test = d.get("owned") or {}
     owned: dict[str, list[str]] = {}
@@ -209,19 +214,26 @@ def _owners_section(d: RegressionShown) -> Block | None:
     for o in d.get("owners") or []:
         owned.setdefault(o, [])
     if not owned:
-        return None
+        return []
     inline = int(d["count"]) <= len(tests)
-    parts = []
-    for o, names in owned.items():
-        if inline:
-            shown = ", ".join(code(n, NAME_CHARS) for n in names)
-        else:
-            shown = f"{len(names)} of the first {len(tests)}" if names else "tests in the thread"
-        parts.append(f"{mention(o)} ({shown})")
     unowned = [t["name"] for t in tests if not of_test.get(t["id"])]
-    if inline and unowned:
-        parts.append("no owner (" + ", ".join(code(n, NAME_CHARS) for n in unowned) + ")")
-    return section(clip("*Owners:* " + " · ".join(parts), SECTION_CHARS))
+
+    def listed(names: list[str], *, named: bool) -> str:
+        if not inline:
+            return f"{len(names)} of the first {len(tests)}" if names else "tests in the thread"
+        return (
+            ", ".join(code(n, NAME_CHARS) for n in names) if named else plural(len(names), "test")
+        )
+
+    for named in (True, False):
+        parts = [f"{mention(o)} ({listed(names, named=named)})" for o, names in owned.items()]
+        if inline and unowned:
+            parts.append(f"no owner ({listed(unowned, named=named)})")
+        text = "*Owners:* " + " · ".join(parts)
+        if len(text) <= SECTION_CHARS:
+            break
+    # (So many owners that even their counts do not fit one section: cut between them.)
+    return [section(p) for p in pieces(text, SECTION_CHARS)]
 
 
 def regression_alert(d: RegressionShown) -> Message:
@@ -235,9 +247,7 @@ def regression_alert(d: RegressionShown) -> Message:
     if impact is not None:
         blocks.append(section(f"*Readiness:* {impact}"))
     blocks += _test_sections(count, d.get("tests") or [], d.get("causes"))
-    owners = _owners_section(d)
-    if owners is not None:
-        blocks.append(owners)
+    blocks += _owners_sections(d)
     mute = ButtonElement(
         text="Quarantine as flaky", action_id=Action.ALERT_MUTE, value=str(d["alert_id"])
     )

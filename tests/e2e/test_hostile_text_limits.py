@@ -370,3 +370,70 @@ def test_sprint_history_says_1_blocker_resolved(server: Server) -> None:
     at(server, datetime(2025, 11, 13, 15, tzinfo=UTC))
     text = blocks_text(slash(server.url, "/sprint", "history", user_id="U0DEV").json()["blocks"])
     assert " · 1 blocker resolved" in text, text
+
+
+# -- long test ids in a regression alert (found by review) ----------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+OWNERS = """
+[[owners]]
+tests = ["swarm.*"]
+notify = ["U0SWARMLEAD", "S0SWARM"]
+[[owners]]
+tests = ["cli.*"]
+notify = ["U0CLILEAD"]
+"""
+
+
+def _long_ids(length: int) -> list[tuple[str, str]]:
+    """Nine swarm tests and one CLI test with parametrised ids `length` characters long."""
+    long = "x" * length
+    return [("swarm.test_topology", f"test_case_{i}[{long}]") for i in range(9)] + [
+        ("cli.test_commands", f"test_cli[{long}]")
+    ]
+
+
+def _regress(server: Server, names: list[tuple[str, str]], message: str) -> dict[str, Any]:
+    """Two reports, the second failing every test: the regression alert as posted."""
+    at(server, T0)
+    assert (
+        send_report(server, junit_cases([(c, n, None) for c, n in names]), run="ci-1").status_code
+        == 201
+    )
+    second = send_report(
+        server, junit_cases([(c, n, message) for c, n in names]), run="ci-2", commit="bbb222"
+    )
+    assert second.status_code == 201 and len(second.json()["regressions"]) == len(names)
+    server.runtime.sender.drain()
+    alert = next(p for p in posts(server) if "regressed on main" in p.args.get("text", ""))
+    assert slack_limits(alert.args) == []
+    return alert.args
+
+
+def test_every_owner_of_long_named_regressions_is_mentioned(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """Ten regressed tests with 170-character ids: the owners' line named every test beside
+    each owner and was cut at 2,900 characters, and the CLI lead, owner of the last one,
+    was never mentioned (so never pinged). The tests are counted instead when their names
+    do not fit; every owner is mentioned."""
+    path = tmp_path / "sprint.toml"
+    path.write_text((ROOT / "sprint.example.toml").read_text() + OWNERS)
+    alert = _regress(make_server(SPRINTBOT_CONFIG=str(path)), _long_ids(150), "boom")
+    owners = next(
+        line for line in blocks_text(alert["blocks"]).splitlines() if line.startswith("*Owners:*")
+    )
+    assert owners == (
+        "*Owners:* <@U0SWARMLEAD> (9 tests) · <!subteam^S0SWARM> (9 tests) · <@U0CLILEAD> (1 test)"
+    )
+
+
+def test_an_alert_names_every_test_sharing_a_cause_however_long_their_ids(server: Server) -> None:
+    """Ten tests with 340-character ids failing alike: "*10 tests* fail with …" was cut
+    at 2,900 characters, naming nine and dropping the failure's text, saying nothing."""
+    names = _long_ids(320)
+    alert = _regress(server, names, "AssertionError: expected ready")
+    text = blocks_text(alert["blocks"])
+    assert "*10 tests* fail with" in text
+    assert [n for _, n in names if f"{n[:40]}" not in text] == []
+    assert "```AssertionError: expected ready```" in text
