@@ -223,6 +223,10 @@ class ChangeList(TypedDict):
     regressed: list[str]
     new_failures: list[str]
     fixed: list[str]
+    # One of several messages (`change_parts`): which, of how many, and each kind's total.
+    part: NotRequired[int]
+    parts: NotRequired[int]
+    counts: NotRequired[dict[str, int]]
 
 
 class BurndownNow(TypedDict):
@@ -656,14 +660,16 @@ def _queue_report(
         or y["new_failures_count"] > len(y["new_failures"])
         or y["fixed_count"] > len(y["fixed"])
     ):
-        post(
-            session=session,
-            key=f"{key}:changes",
-            spec=CHANGE_LIST,
-            data=_full_changes(session=session, sprint=sprint, day=y["date"], since=y["since"]),
-            now=now,
-            parent_key=key,
-        )
+        full = _full_changes(session=session, sprint=sprint, day=y["date"], since=y["since"])
+        for n, part in enumerate(change_parts(full), 1):
+            post(
+                session=session,
+                key=f"{key}:changes" if n == 1 else f"{key}:changes:{n}",
+                spec=CHANGE_LIST,
+                data=part,
+                now=now,
+                parent_key=key,
+            )
     chart: DailyReport = data  # a weekly report's chart is drawn from its daily part
     queries.enqueue(
         session=session,
@@ -675,6 +681,32 @@ def _queue_report(
     )
     session.flush()
     return True
+
+
+CHANGES_PER_MESSAGE = 400  # ids of up to ~200 characters: ~30 sections of a message's 50
+
+
+def change_parts(full: ChangeList) -> list[ChangeList]:
+    """The thread's list of every changed test, in as many messages as it takes: one
+    message holds 50 sections, and a day that broke 3,000 tests lost 800 of them."""
+    items = [(kind, x) for kind in CHANGE_KINDS for x in full[kind]]  # type: ignore[literal-required]
+    if len(items) <= CHANGES_PER_MESSAGE:
+        return [full]
+    chunks = [items[i : i + CHANGES_PER_MESSAGE] for i in range(0, len(items), CHANGES_PER_MESSAGE)]
+    counts = {kind: len(full[kind]) for kind in CHANGE_KINDS}  # type: ignore[literal-required]
+    return [
+        ChangeList(
+            date=full["date"],
+            since=full.get("since", full["date"]),
+            regressed=[x for kind, x in chunk if kind == "regressed"],
+            new_failures=[x for kind, x in chunk if kind == "new_failures"],
+            fixed=[x for kind, x in chunk if kind == "fixed"],
+            part=n,
+            parts=len(chunks),
+            counts=counts,
+        )
+        for n, chunk in enumerate(chunks, 1)
+    ]
 
 
 def _full_changes(*, session: Session, sprint: Sprint, day: str, since: str) -> ChangeList:

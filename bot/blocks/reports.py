@@ -292,14 +292,18 @@ def change_list(d: ChangeList) -> Message:
         if since == d["date"]
         else f"Every test that changed since {_weekday(since)}"
     )
+    if d.get("parts"):
+        title += f" ({d.get('part')} of {d['parts']})"
+    counts = d.get("counts") or {}
     lines = [f"*{title}*"]
-    for ids, label in (
-        (d.get("regressed") or [], "Regressed"),
-        (d.get("new_failures") or [], "New failing tests"),
-        (d.get("fixed") or [], "Tests fixed"),
+    for kind, label in (
+        ("regressed", "Regressed"),
+        ("new_failures", "New failing tests"),
+        ("fixed", "Tests fixed"),
     ):
+        ids: list[str] = d.get(kind) or []  # type: ignore[assignment]
         if ids:
-            lines.append(f"*{label} ({len(ids)})*")
+            lines.append(f"*{label} ({counts.get(kind, len(ids))})*")
             lines += [f"• {code(x, 200)}" for x in ids]
     blocks: list[Block] = [*sections(lines)]
     return message(title, blocks)

@@ -8,10 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from bot.blocks.reports import daily_report
+from bot.blocks.reports import change_list, daily_report
 from jobs import reports, review
 from jobs.config import Sprint
+from jobs.reports import ChangeList
 from tests.support import factories
+from tests.support.e2e import blocks_text
+from tests.support.limits import slack_limits
 from tests.support.outbox import keys, queued
 from tests.support.small_sprint import DAY1_CI, DAY2_CI, REPORT_DAY3, ingest, small, two_days
 
@@ -142,6 +145,50 @@ def test_long_change_lists_go_to_the_thread_in_full(session: Session) -> None:
     assert full["date"] == "2025-10-30"
     assert full["regressed"] == sorted(f"tests.core.test_it::t{i:02d}" for i in range(12))
     assert (full["fixed"], full["new_failures"]) == ([], [])
+
+
+def test_a_change_list_too_long_for_one_message_goes_to_the_thread_in_several(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A day that broke 3,000 tests: the thread's one message of every changed test held
+    50 sections, and ~800 ids were cut, the last block pointing to surfaces that list no
+    tests (found by review). It takes as many messages as it needs, each within Slack's
+    limits, every id in one of them."""
+    monkeypatch.setattr(reports, "CHANGES_PER_MESSAGE", 5)
+    sprint = small()
+    names = [f"core/t{i:02d}" for i in range(12)]
+    ingest(session, sprint, dict.fromkeys(names, "passed"), "d1", DAY1_CI)
+    ingest(session, sprint, dict.fromkeys(names, "failed"), "d2", DAY2_CI)
+    assert reports.post_daily_report(
+        session=session, sprint=sprint, participants=[], now=REPORT_DAY3
+    )
+    key = "daily-report:2025-10-31"
+    parts = [queued(session, k) for k in (f"{key}:changes", f"{key}:changes:2", f"{key}:changes:3")]
+    assert [p["regressed"] for p in parts] == [
+        [f"tests.core.test_it::t{i:02d}" for i in range(start, min(start + 5, 12))]
+        for start in (0, 5, 10)
+    ]
+    assert keys(session, f"{key}:changes") == [
+        f"{key}:changes",
+        f"{key}:changes:2",
+        f"{key}:changes:3",
+    ]
+    second = change_list(ChangeList(**parts[1]))  # type: ignore[typeddict-item]
+    assert second["text"] == "Every test that changed on 2025-10-30 (2 of 3)"
+    assert "*Regressed (12)*" in blocks_text(second["blocks"])
+
+
+def test_every_id_of_3000_changes_is_in_the_thread_within_slacks_limits() -> None:
+    ids = [f"tests.integration.github.test_pull_requests::test_case_{i:04d}" for i in range(3000)]
+    ids = [f"{x}[{'p' * 120}]" for x in ids]  # parametrised: ~190 characters each
+    full = ChangeList(
+        date="2025-10-31", since="2025-10-31", regressed=ids, new_failures=[], fixed=[]
+    )
+    messages = [change_list(p) for p in reports.change_parts(full)]
+    assert [slack_limits(m) for m in messages] == [[] for _ in messages]
+    shown = "\n".join(blocks_text(m["blocks"]) for m in messages)
+    assert [x for x in ids if f"`{x}`" not in shown] == []
+    assert "*Regressed (3000)*" in shown
 
 
 def test_a_flaky_test_failing_is_a_regression_in_the_report_as_in_the_reply(
