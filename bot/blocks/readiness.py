@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.blocks.common import HEALTH_EMOJI, clip, escape, pts
+from bot.blocks.common import HEALTH_EMOJI, escape, pts, sections
 from jobs.numbers import ComponentScore, GroupScore, pct, reached
 from jobs.readiness import ScoreChange, Status
 
@@ -34,13 +34,14 @@ def _leaf_line(c: ComponentScore) -> str:
     )
 
 
-def _group_section(g: GroupScore) -> SectionBlock:
+def _group_sections(g: GroupScore) -> list[SectionBlock]:
+    """A group and each of its components: in as many sections as they take (a group of
+    thirty components was cut at 3,000 characters, its last ones left out)."""
     head = (
         f"*{escape(g.name, 300)}* · weight {g.weight:g} — *{pct(g.score)}* of {pct(g.target)}, "
         f"{_gap(g.score, g.target)}"
     )
-    lines = [head, *(_leaf_line(c) for c in g.components)]
-    return SectionBlock(text=MarkdownTextObject(text=clip("\n".join(lines), 3000)))
+    return sections([head, *(_leaf_line(c) for c in g.components)])
 
 
 def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dict[str, Any]]:
@@ -73,7 +74,7 @@ def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dic
         ContextBlock(elements=[MarkdownTextObject(text=escape(why, 3000))]),
         DividerBlock(),
     ]
-    blocks += [_group_section(g) for g in bd.groups]
+    blocks += [b for g in bd.groups for b in _group_sections(g)]
     return [b.to_dict() for b in blocks[:50]]
 
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from sqlmodel import select
 
 from storage.models import ManualScore, ReadinessSnapshot
 from tests.support.e2e import T0, at, blocks_text
+from tests.support.limits import slack_limits
 from tests.support.server import Server
 from tests.support.slack import command_body, post_signed, sign, slash
+
+ROOT = Path(__file__).resolve().parents[2]
 
 LEAVES = [
     "Swarm Coordination",
@@ -188,3 +193,22 @@ def test_a_score_with_digit_separators_is_refused(server: Server) -> None:
     between digits): refused, as "0x10" or "seventy" are."""
     reply = slash(server.url, "/readiness", "set User Guides 1_00", user_id="U0TECHLEAD").json()
     assert reply["text"].startswith('"1_00" is not a score'), reply["text"]
+
+
+def test_readiness_lists_every_component_of_a_large_group(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """Thirty more components in one group (a platform team's services): the group's
+    section was cut at 3,000 characters and its last components left out, saying nothing
+    (found by review). Every one is listed, within Slack's limits."""
+    extra = "".join(
+        f'\n[[components]]\nname = "Platform service {i:02} (ingest/query)"\n'
+        'group = "Core Infrastructure"\nweight = 1\ntarget = 90\nsource = "manual"\nscore = 50\n'
+        for i in range(30)
+    )
+    path = tmp_path / "sprint.toml"
+    path.write_text((ROOT / "sprint.example.toml").read_text() + extra)
+    body = slash(make_server(SPRINTBOT_CONFIG=str(path)).url, "/readiness").json()
+    assert slack_limits(body) == []
+    text = blocks_text(body["blocks"])
+    assert [i for i in range(30) if f"Platform service {i:02} (ingest/query) (1)" not in text] == []
