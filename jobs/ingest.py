@@ -1307,11 +1307,10 @@ def ingest_metrics(*, session: Session, sprint: Sprint, body: Any, now: datetime
                 "status": numbers.metric_state(metric, later.value, tolerance=tolerance),
             }
             continue
+        shown = f"{numbers.quantity(sample.value)} {metric.unit}"
         for component in sprint.components:
             if sample.name in component.metrics and state is not MetricState.MET:
-                causes[component.name] = (
-                    f"{metric.title} {state} target ({sample.value:g} {metric.unit})"
-                )
+                causes[component.name] = f"{metric.title} {state} target ({shown})"
         _performance_alert(
             session=session,
             sprint=sprint,

@@ -138,6 +138,21 @@ def pct(x: float | None, *, signed: bool = False) -> str:
     return f"{text} %"
 
 
+def quantity(x: float | None) -> str:
+    """A measured value (a benchmark, its target) for people, the same on every surface:
+    six significant digits as `:g` gives, but never an exponent, and thousands grouped
+    ("1,234,567 MB", "0.00012 s", "2.5 s"; `:g` wrote "1.23457e+06")."""
+    if x is None:
+        return "n/a"
+    if x == 0 or not math.isfinite(x):
+        return "0" if x == 0 else str(x)
+    digits = min(max(0, 5 - math.floor(math.log10(abs(x)))), 15)
+    text = f"{x:,.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def weighted(items: Iterable[tuple[float, float | None]]) -> float | None:
     """Σ weight·score / Σ weight over the items that have a score; None when none do."""
     num = den = 0.0
@@ -558,7 +573,7 @@ class Forecast:
 
     def describe(self) -> str:
         """ "at this pace 85 % is reached on day 17", or why there is no forecast yet."""
-        goal = pct(self.target) if self.unit == "%" else f"{self.target:g}"
+        goal = pct(self.target) if self.unit == "%" else quantity(self.target)
         if self.reached:
             return f"{goal} reached"
         if not self.enough:

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from jobs import blockers, figures, milestones, reports, review
 from jobs.config import Better, Criterion, Metric, Milestone, Source, Sprint
 from jobs.figures import Benchmark, DayFigures, Figures, Phase
-from jobs.numbers import MetricState, pct, reached
+from jobs.numbers import MetricState, pct, quantity, reached
 from storage import queries
 
 HEALTH_MARK = {"On Track": "🟢", "At Risk": "🟡", "Critical": "🔴"}
@@ -854,11 +854,11 @@ def _plain(value: float | None, unit: str) -> str:
 
 
 def _value(metric: Metric, value: float | None) -> str:
-    return f"{_num(value, 3)} {metric.unit}".strip() if value is not None else "-"
+    return f"{quantity(value)} {metric.unit}".strip() if value is not None else "-"
 
 
 def _target(metric: Metric) -> str:
-    return f"{'<' if metric.better is Better.LOWER else '>'}{_num(metric.target, 3)} {metric.unit}"
+    return f"{'<' if metric.better is Better.LOWER else '>'}{quantity(metric.target)} {metric.unit}"
 
 
 def _change(

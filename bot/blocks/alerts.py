@@ -56,7 +56,7 @@ from jobs.notices import (
     TestRef,
     UserCount,
 )
-from jobs.numbers import pct
+from jobs.numbers import pct, quantity
 
 
 def _test_name(t: TestRef) -> str:
@@ -394,7 +394,7 @@ def emergency_standup(d: EmergencyStandup) -> Message:
 
 
 def _figure(d: PerformanceFields, value: float) -> str:
-    return f"{value:g} {d.get('unit') or ''}".strip()
+    return f"{quantity(value)} {d.get('unit') or ''}".strip()
 
 
 def _degraded(d: PerformanceFields) -> str:

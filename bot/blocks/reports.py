@@ -27,7 +27,7 @@ from bot.blocks.common import (
 from bot.blocks.review import completion_lines, milestone_lines
 from bot.blocks.tests import seconds
 from jobs.milestones import ForecastData
-from jobs.numbers import pct
+from jobs.numbers import pct, quantity
 from jobs.reports import (
     ChangeList,
     DailyReport,
@@ -125,8 +125,8 @@ def _benchmark_lines(d: Summary) -> list[str]:
     return (
         ["*Benchmarks*"]
         + [
-            f"{marks.get(b['state'] or '', '')} {b['label']}: {b['value']:g} {b['unit']} "
-            f"(target {'≤' if b['better'] == 'lower' else '≥'} {b['target']:g})"
+            f"{marks.get(b['state'] or '', '')} {b['label']}: {quantity(b['value'])} {b['unit']} "
+            f"(target {'≤' if b['better'] == 'lower' else '≥'} {quantity(b['target'])})"
             for b in bench
         ]
         if bench

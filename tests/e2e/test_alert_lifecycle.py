@@ -13,10 +13,11 @@ from typing import Any
 from sqlmodel import select
 
 from bot import clock as bot_clock
+from jobs import tracker
 from storage.models import Alert, OutboxMessage
 from tests.e2e.test_quarantine import ask
 from tests.support import httpc
-from tests.support.e2e import _alert_id, click, post_report, posts, responses, text_of
+from tests.support.e2e import T0, _alert_id, at, click, post_report, posts, responses, text_of
 from tests.support.listeners import listeners_done
 from tests.support.server import EXAMPLE, INGEST_TOKEN, Server, together
 
@@ -193,3 +194,24 @@ def _posts_queued(server: Server) -> list[OutboxMessage]:
         return list(
             s.exec(select(OutboxMessage).where(OutboxMessage.method == "chat.postMessage")).all()
         )
+
+
+def test_a_benchmark_reads_the_same_in_slack_and_in_the_tracker(server: Server) -> None:
+    """Memory past a million MB, throughput in millions, a hook in 120 µs: the alert said
+    "1.23457e+06 MB" and the daily report "2.5e+06 req/s", where the tracker said
+    "1,234,567 MB" and "0 s" for the hook (found by review). One way of showing a value."""
+    at(server, T0)
+    values = {"memory_usage": 1234567, "api_throughput": 2500000, "hook_execution": 0.00012}
+    assert metrics(server, values) == 201
+    server.runtime.sender.drain()
+    alert = text_of(next(p for p in posts(server) if "Memory Usage degraded" in text_of(p)))
+    at(server, T0.replace(hour=14))
+    bot_clock.run_job(server.runtime, "daily-report")
+    server.runtime.sender.drain()
+    daily = text_of(next(p for p in posts(server) if "Daily report" in text_of(p)))
+    with server.runtime.db.read() as session:
+        md = tracker.tracker_markdown(session=session, sprint=server.runtime.sprint, now=T0)
+    assert "Memory Usage degraded: 1,234,567 MB" in alert
+    for shown in ("1,234,567 MB", "2,500,000 req/s", "0.00012 s"):
+        assert shown in daily, shown
+        assert shown in md, shown

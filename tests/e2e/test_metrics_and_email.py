@@ -53,7 +53,7 @@ def test_metrics_status_alert_and_recovery(server: Server) -> None:
     alert = posts(server)[0]
     assert alert.args["channel"] == "#phase4-production-readiness"
     assert text_of(alert).startswith(
-        "API Throughput degraded: 850 req/s (target ≥ 1000 req/s, 15 % beyond)"
+        "API Throughput degraded: 850 req/s (target ≥ 1,000 req/s, 15 % beyond)"
     )
     assert "commit `abc123`" in text_of(alert)
 
@@ -65,9 +65,9 @@ def test_metrics_status_alert_and_recovery(server: Server) -> None:
     server.runtime.sender.drain()
     resolved = [p for p in posts(server) if p.args.get("thread_ts")]
     assert [text_of(p) for p in resolved] == [
-        ":white_check_mark: API Throughput is back within target: 1010 req/s (target 1000 req/s)."
-        "\n:white_check_mark: API Throughput is back within target: 1010 req/s "
-        "(target 1000 req/s)."
+        ":white_check_mark: API Throughput is back within target: 1,010 req/s (target 1,000 req/s)."
+        "\n:white_check_mark: API Throughput is back within target: 1,010 req/s "
+        "(target 1,000 req/s)."
     ]
     update = server.slack.calls_to("chat.update")[-1]
     assert text_of(update).startswith("Resolved: API Throughput degraded: 850 req/s")

@@ -21,6 +21,7 @@ from jobs.numbers import (
     pct,
     plan_failing,
     plan_readiness,
+    quantity,
     sprint_day,
     target_failing,
     weighted,
@@ -259,6 +260,18 @@ def test_percent_formatting() -> None:
     assert pct(75.2) == "75.2 %"
     assert pct(-13.45, signed=True) == "-13.45 %"
     assert pct(None) == "n/a"
+
+
+def test_a_measured_value_reads_without_an_exponent() -> None:
+    assert [quantity(x) for x in (1234567, 2_500_000, 0.00012, 1.05, 0.1 + 0.2, 850)] == [
+        "1,234,567",
+        "2,500,000",
+        "0.00012",
+        "1.05",
+        "0.3",
+        "850",
+    ]
+    assert (quantity(123456.789), quantity(-0.5), quantity(-0.0)) == ("123,457", "-0.5", "0")
 
 
 def test_a_change_that_rounds_to_nothing_is_not_minus_zero() -> None:
