@@ -36,6 +36,18 @@ def _cell(value: object) -> str:
     return " ".join(text.split()).replace("|", "\\|") or "-"
 
 
+# What starts Markdown's inline syntax (emphasis, code, links, HTML, entities), escaped by a
+# backslash in what people typed (`|` is the cell's to escape).
+_MARKUP = str.maketrans({c: "\\" + c for c in "\\`*_[]<>~&"})
+
+
+def _typed(text: str | None) -> str | None:
+    """Text someone typed (a blocker, a risk, a resolution, a CI run's name), shown as
+    typed: `__init__` was bold "init", `<lambda>` an HTML tag GitHub drops, `[x](url)` a
+    live link (found by review)."""
+    return None if text is None else text.translate(_MARKUP)
+
+
 def _table(head: list[str], rows: Iterable[Row]) -> list[str]:
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
@@ -241,7 +253,7 @@ def _updates(*, session: Session, sprint: Sprint, now: datetime) -> tuple[Update
         Update(
             r.received_at,
             "CI",
-            f"run {r.run}",
+            f"run {_typed(r.run)}",
             f"{r.passed} passed, {r.failed + r.errors} failed, {r.skipped} skipped",
         )
         for r in queries.reports_of_branch(session=session, branch=sprint.sprint.branch)
@@ -528,10 +540,10 @@ def _risks(fig: Figures) -> list[str]:
         [
             [
                 r.code,
-                r.description,
+                _typed(r.description),
                 r.impact,
                 r.probability,
-                r.mitigation,
+                _typed(r.mitigation),
                 f"@{r.owner}" if r.owner else "-",
                 f"{RISK_MARK.get(r.status, '')} {r.status}",
             ]
@@ -551,7 +563,7 @@ def _blockers(tracker: Tracker) -> list[str]:
                 x.code,
                 x.severity,
                 x.component,
-                x.description,
+                _typed(x.description),
                 _local(sprint, x.reported_at),
                 f"@{x.owner}" if x.owner else "-",
                 x.target,
@@ -567,11 +579,11 @@ def _blockers(tracker: Tracker) -> list[str]:
             [
                 x.code,
                 x.component,
-                x.description,
+                _typed(x.description),
                 _local(sprint, x.reported_at),
                 _local(sprint, x.resolved_at),
                 f"{(x.resolved_at - x.reported_at).total_seconds() / 3600:.1f} h",
-                x.resolution,
+                _typed(x.resolution),
             ]
             for x in tracker.resolved
         ],

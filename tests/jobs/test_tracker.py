@@ -507,3 +507,26 @@ def test_render_lists_the_update_history_and_benchmark_trends() -> None:
         ["Swarm Init Time", "1.25 s", "0.9 s", "↓ -0.35 s (better)", "<1 s", "🟢 met"],
     ]
     assert tracker.render(hand_built(history=history)) == md  # no clock, no session: the same twice
+
+
+def test_typed_text_in_the_tracker_reads_as_typed_not_as_markdown() -> None:
+    """What a Python team types in a blocker — a dunder, a glob, a traceback's frame, a
+    link — was Markdown in the tracker: `__init__` bold "init", `<lambda>` an HTML tag
+    GitHub drops, `[re-run](…)` a live link (found by review). It is escaped."""
+    typed = "fix __init__ for test_*.py; fails at <lambda>; [re-run](https://evil.example)"
+    resolved = Resolved(
+        "B-001",
+        "Swarm Coordination",
+        typed,
+        datetime(2025, 10, 30, 14, 0, tzinfo=UTC),
+        datetime(2025, 10, 30, 17, 30, tzinfo=UTC),
+        "see **NOTES** & `code`",
+    )
+    cells = table(
+        section(tracker.render(hand_built(resolved=(resolved,))), "### Resolved Blockers")
+    )
+    assert cells[0][2] == (
+        r"fix \_\_init\_\_ for test\_\*.py; fails at \<lambda\>; "
+        r"\[re-run\](https://evil.example)"
+    )
+    assert cells[0][6] == r"see \*\*NOTES\*\* \& \`code\`"
