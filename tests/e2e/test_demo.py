@@ -185,9 +185,10 @@ def test_demo_prints_the_sprint_and_writes_chart_and_tracker(demo: tuple[str, Pa
     passed = 2124 - runs[-1].failing
     assert f"Tests passing: {passed}/2124" in out
 
-    # It says where it wrote, and the files are there; under 30 s on this machine.
-    seconds = float(re.search(r"The demo sprint \(([\d.]+) s\)", out).group(1))  # type: ignore[union-attr]
-    assert seconds < 30
+    # It says how long it took (no bound here: a timed assertion failed a CI run on a
+    # loaded machine, 30.3 s for a demo that takes 6-7 s alone), where it wrote, and the
+    # files are there.
+    assert re.search(r"The demo sprint \([\d.]+ s\)", out) is not None
     chart = out_dir / "burndown.png"
     tracker = out_dir / "tracker.md"
     assert f"burn-down chart   {chart}" in out and f"tracker document  {tracker}" in out
