@@ -566,7 +566,7 @@ def _blockers(tracker: Tracker) -> list[str]:
                 _typed(x.description),
                 _local(sprint, x.reported_at),
                 f"@{x.owner}" if x.owner else "-",
-                x.target,
+                _typed(x.target),
                 blockers.step_name(sprint, tracker.fig.level_of(x)),
             ]
             for x in tracker.fig.blockers

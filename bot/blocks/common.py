@@ -252,19 +252,20 @@ def text_message(mrkdwn: str) -> Message:
 
 def sections(lines: list[str]) -> list[SectionBlock]:
     """Pack mrkdwn lines into as few sections as fit Slack's 3,000-character limit."""
-    out: list[SectionBlock] = []
+    out: list[str] = []
     chunk: list[str] = []
     size = 0
     for line in lines:
         line = clip(line, SECTION_CHARS)
         if chunk and size + len(line) + 1 > SECTION_CHARS:
-            out.append(section("\n".join(chunk)))
+            out.append("\n".join(chunk))
             chunk, size = [], 0
         chunk.append(line)
         size += len(line) + 1
-    if chunk:
-        out.append(section("\n".join(chunk)))
-    return out
+    out.append("\n".join(chunk))
+    # (A blank line between two full ones was a section of its own: Slack refuses an
+    # empty text, invalid_blocks, and the message was never posted.)
+    return [section(text) for text in out if text.strip()]
 
 
 def notice_view(title: str, text: str) -> dict[str, Any]:

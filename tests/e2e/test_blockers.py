@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from sqlmodel import select
 
 from bot import clock as bot_clock
+from jobs import tracker
 from storage.models import Blocker, Event
 from tests.support import httpc
 from tests.support.e2e import (
@@ -427,3 +428,17 @@ def test_a_forged_button_value_is_refused_not_a_crash(server: Server) -> None:
         assert click(server, "blocker_escalate", value, user="U0DEV").status_code == 200
     said = [r.args["text"] for r in responses(server, 3)]
     assert said == ["That button is not attached to anything sprintbot knows."] * 3
+
+
+def test_a_blockers_typed_target_reads_as_typed_in_the_tracker(server: Server) -> None:
+    """The blocker form's resolution target went into the tracker as Markdown: a live
+    link from anyone's text, "init" in bold (found by review)."""
+    at(server, T0)
+    values = blocker_form_values("OOM in eviction")
+    typed = "[re-run](https://evil.example) after __init__ <b>EOD</b>"
+    values["values"]["target"] = {"value": {"type": "plain_text_input", "value": typed}}
+    assert view_submit(server, "blocker", "U0DEV", values).text == ""
+    with server.runtime.db.read() as session:
+        md = tracker.tracker_markdown(session=session, sprint=server.runtime.sprint, now=T0)
+    row = next(line for line in md.splitlines() if line.startswith("| B-001 "))
+    assert r"\[re-run\](https://evil.example) after \_\_init\_\_ \<b\>EOD\</b\>" in row, row

@@ -15,7 +15,18 @@ from sqlmodel import select
 
 from bot import clock as bot_clock
 from storage.models import Blocker, Risk, Standup
-from tests.support.e2e import ANSWER, blocks_text, home_opened, opened, posts, submit, text_of
+from tests.support.e2e import (
+    ANSWER,
+    T0,
+    at,
+    blocks_text,
+    home_opened,
+    opened,
+    posts,
+    submit,
+    text_of,
+)
+from tests.support.limits import slack_limits
 from tests.support.listeners import listeners_done
 from tests.support.server import EXAMPLE, Server
 from tests.support.slack import post_signed, slash
@@ -522,3 +533,16 @@ def test_a_form_of_an_earlier_day_is_refused_on_top_of_the_form(team: Server) ->
     assert "Nothing was saved" in notice
     with team.runtime.db.session() as s:
         assert s.exec(select(Standup)).all() == []
+
+
+def test_a_blank_line_between_long_notes_never_makes_an_empty_section(server: Server) -> None:
+    """1,457 characters of notes, escaped to two lines that each fill a section, with a
+    blank line between: the blank line was a section of its own, with no text. Slack
+    refuses that (invalid_blocks), and the answer was never posted (found by review)."""
+    at(server, T0)
+    notes = "<" * 720 + "a" * 10 + "\n\n" + "<" * 725
+    assert submit(server, "U0DEV", notes=notes).text == ""
+    server.runtime.sender.drain()
+    reply = next(p for p in posts(server) if "Standup from" in p.args.get("text", ""))
+    assert slack_limits(reply.args) == []
+    assert "&lt;" * 725 in blocks_text(reply.args["blocks"])

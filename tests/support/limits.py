@@ -61,6 +61,8 @@ def slack_limits(surface: dict[str, Any], *, view: bool = False) -> list[str]:
             if len(_text(b.get("text"))) > 3000:
                 out.append(f"{where}: text {len(_text(b.get('text')))} > 3000")
             fields = b.get("fields") or []
+            if not fields and not _text(b.get("text")).strip():
+                out.append(f"{where}: empty text")  # (Slack: at least 1 character)
             if len(fields) > 10:
                 out.append(f"{where}: {len(fields)} fields")
             for f in fields:
