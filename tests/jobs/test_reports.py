@@ -130,7 +130,8 @@ def test_no_daily_report_outside_the_sprint(session: Session) -> None:
     assert keys(session, "daily-report:") == []
 
 
-def test_long_change_lists_go_to_the_thread_in_full(session: Session) -> None:
+def _report_twelve_regressions(session: Session) -> str:
+    """Twelve tests pass on day 1 and fail on day 2; day 3's report is queued: its key."""
     sprint = small()
     names = [f"core/t{i:02d}" for i in range(12)]
     ingest(session, sprint, dict.fromkeys(names, "passed"), "d1", DAY1_CI)
@@ -138,7 +139,11 @@ def test_long_change_lists_go_to_the_thread_in_full(session: Session) -> None:
     assert reports.post_daily_report(
         session=session, sprint=sprint, participants=[], now=REPORT_DAY3
     )
-    key = "daily-report:2025-10-31"
+    return "daily-report:2025-10-31"
+
+
+def test_long_change_lists_go_to_the_thread_in_full(session: Session) -> None:
+    key = _report_twelve_regressions(session)
     y = queued(session, key)["yesterday"]
     assert (len(y["regressed"]), y["regressed_count"]) == (10, 12)
     full = queued(session, f"{key}:changes")
@@ -155,14 +160,7 @@ def test_a_change_list_too_long_for_one_message_goes_to_the_thread_in_several(
     tests (found by review). It takes as many messages as it needs, each within Slack's
     limits, every id in one of them."""
     monkeypatch.setattr(reports, "CHANGES_PER_MESSAGE", 5)
-    sprint = small()
-    names = [f"core/t{i:02d}" for i in range(12)]
-    ingest(session, sprint, dict.fromkeys(names, "passed"), "d1", DAY1_CI)
-    ingest(session, sprint, dict.fromkeys(names, "failed"), "d2", DAY2_CI)
-    assert reports.post_daily_report(
-        session=session, sprint=sprint, participants=[], now=REPORT_DAY3
-    )
-    key = "daily-report:2025-10-31"
+    key = _report_twelve_regressions(session)
     parts = [queued(session, k) for k in (f"{key}:changes", f"{key}:changes:2", f"{key}:changes:3")]
     assert [p["regressed"] for p in parts] == [
         [f"tests.core.test_it::t{i:02d}" for i in range(start, min(start + 5, 12))]
