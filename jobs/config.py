@@ -397,14 +397,6 @@ class Criterion(_Model):
             raise ValueError(f'unknown benchmark "{v}"; [[metrics]] defines {_names(known)}')
         return v
 
-    def describe(self) -> str:
-        if self.label:
-            return self.label
-        subject = self.metric or self.component or self.benchmark
-        if self.blockers:
-            subject = f"open {self.blockers} blockers"
-        return f"{subject} {self.op} {self.value:g}"
-
 
 class Milestone(_Model):
     day: int

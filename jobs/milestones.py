@@ -183,7 +183,7 @@ def evaluate(milestone: Milestone, measures: Measures) -> list[CriterionResult]:
         value = measures.value(c)
         out.append(
             {
-                "criterion": c.describe(),
+                "criterion": describe(c),
                 "value": value,
                 "of": measures.denominator(c),
                 "unit": "%" if (c.metric in ("readiness", "pass_rate") or c.component) else "",
@@ -196,6 +196,41 @@ def evaluate(milestone: Milestone, measures: Measures) -> list[CriterionResult]:
             }
         )
     return out
+
+
+def describe(c: Criterion) -> str:
+    """A criterion as people read it ("pass_rate >= 87", "throughput >= 2,500,000"), or
+    its label. (The target's `:g` read "throughput >= 2.5e+06", found by review.)"""
+    if c.label:
+        return c.label
+    subject = c.metric or c.component or c.benchmark
+    if c.blockers:
+        subject = f"open {c.blockers} blockers"
+    return f"{subject} {c.op} {numbers.quantity(c.value)}"
+
+
+def shown_value(c: CriterionResult) -> str | None:
+    """A criterion's measured value as every surface shows it (None: not measured yet): a
+    percentage as `pct` shows it (judged rounded the same), else as `quantity` does, with
+    more digits where six would read as on the other side of the target than it is judged
+    (0.00012010004 is not <= 0.0001201: "0.0001201" would read as met)."""
+    value = c["value"]
+    if value is None:
+        return None
+    if c["unit"] == "%":
+        return numbers.pct(value)
+    judged = OPS[c["op"]](value, c["target"])
+    for significant in range(6, 18):
+        text = numbers.quantity(value, significant=significant)
+        if OPS[c["op"]](float(text.replace(",", "")), c["target"]) == judged:
+            break
+    return text
+
+
+def shown_target(c: CriterionResult) -> str:
+    """A criterion's target as every surface shows it ("<= 0.00015", ">= 87 %")."""
+    target = c["target"]
+    return f"{c['op']} {numbers.pct(target) if c['unit'] == '%' else numbers.quantity(target)}"
 
 
 def current_milestone(sprint: Sprint, day: int) -> Milestone | None:

@@ -138,7 +138,7 @@ def pct(x: float | None, *, signed: bool = False) -> str:
     return f"{text} %"
 
 
-def quantity(x: float | None) -> str:
+def quantity(x: float | None, *, significant: int = 6) -> str:
     """A measured value (a benchmark, its target) for people, the same on every surface:
     six significant digits as `:g` gives, but never an exponent, and thousands grouped
     ("1,234,567 MB", "0.00012 s", "2.5 s"; `:g` wrote "1.23457e+06")."""
@@ -146,7 +146,7 @@ def quantity(x: float | None) -> str:
         return "n/a"
     if x == 0 or not math.isfinite(x):
         return "0" if x == 0 else str(x)
-    digits = min(max(0, 5 - math.floor(math.log10(abs(x)))), 15)
+    digits = min(max(0, significant - 1 - math.floor(math.log10(abs(x)))), 17)
     text = f"{x:,.{digits}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -151,6 +151,8 @@ class Evaluated:
     of: float | None  # what a count is out of ("5 of 8"), None where it is not a count
     unit: str  # "%" or ""
     met: bool
+    shown: str | None  # the value as every surface shows it (`milestones.shown_value`)
+    target: str  # the target, as every surface shows it ("<= 0.00015")
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,16 @@ def _checkpoints(
     for ms in sorted(sprint.milestones, key=lambda x: x.day):
         data = milestones.milestone_data(session=session, milestone=ms, measures=measures, at=asked)
         criteria = tuple(
-            Evaluated(criterion, c["criterion"], c["value"], c.get("of"), c["unit"], c["met"])
+            Evaluated(
+                criterion,
+                c["criterion"],
+                c["value"],
+                c.get("of"),
+                c["unit"],
+                c["met"],
+                milestones.shown_value(c),
+                milestones.shown_target(c),
+            )
             for criterion, c in zip(ms.criteria, data["criteria"], strict=True)
         )
         signoffs = []
@@ -799,7 +810,7 @@ def _matrix(tracker: Tracker) -> list[str]:
             [
                 [
                     c.text,
-                    f"{c.criterion.op} {_plain(c.criterion.value, c.unit)}",
+                    c.target,
                     _measured(c, tracker.fig),
                     ("✅" if c.met else "❌") if c.value is not None else "⏳",
                 ]
@@ -838,9 +849,9 @@ def _footer(fig: Figures) -> list[str]:
 
 def _measured(c: Evaluated, fig: Figures) -> str:
     """A criterion's measured value, with what it is out of ("5 of 8")."""
-    if c.value is None:
+    if c.shown is None:
         return "nothing yet"
-    text = _plain(c.value, c.unit)
+    text = c.shown
     if c.of is not None:
         text += f" of {_num(c.of)}"
     elif c.criterion.metric == "pass_rate" and fig.tests.known:
@@ -857,12 +868,6 @@ def _planned(fig: Figures, day: DayFigures) -> str:
     """The day's planned failing tests; none before any test is known (there is no
     measured baseline to plan from)."""
     return f"{day.plan_failing:,}" if fig.tests.known else "-"
-
-
-def _plain(value: float | None, unit: str) -> str:
-    if value is None:
-        return "-"
-    return _num(value) + (" %" if unit == "%" else "")
 
 
 def _value(metric: Metric, value: float | None) -> str:

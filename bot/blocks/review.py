@@ -35,7 +35,13 @@ from bot.blocks.common import (
 from bot.ids import Action
 from bot.ids import View as ViewId
 from jobs.config import is_slack_id
-from jobs.milestones import CriterionResult, MilestoneData, SignoffState, role_title
+from jobs.milestones import (
+    CriterionResult,
+    MilestoneData,
+    SignoffState,
+    role_title,
+    shown_value,
+)
 from jobs.numbers import pct
 from jobs.reports import Completion
 from jobs.review import (
@@ -52,12 +58,9 @@ from jobs.review import (
 
 def _measured(c: CriterionResult) -> str:
     """ "measured 87 %", "measured 3 of 12", or "not measured yet"."""
-    if c["value"] is None:
+    shown = shown_value(c)
+    if shown is None:
         return "not measured yet"
-    if c["unit"] == "%" or c.get("of") is not None:
-        shown = f"{c['value']:,.2f}".rstrip("0").rstrip(".") + (" %" if c["unit"] == "%" else "")
-    else:  # a benchmark or a count, as measured (150.0004, not 150; 2,500,000)
-        shown = f"{c['value']:,.6f}".rstrip("0").rstrip(".")
     value = f"measured {shown}"
     if c.get("of") is not None:
         value += f" of {c['of']:,.0f}"

@@ -368,3 +368,84 @@ def test_a_small_move_of_readiness_today_does_not_move_the_forecast(
     back = sprint_json(server)["forecast"]["readiness"]
     days = [before["day"], after["day"], back["day"]]  # 80 → 80.1 → 80 again
     assert after["day"] <= before["day"], (days, before, after)
+
+
+SCALE_SPRINT = (
+    SPRINT_HEAD.format(name="Scale sprint")
+    + """
+[schedule]
+weekly_report_days = [2]
+
+[[components]]
+name = "Core"
+weight = 1
+target = 90
+source = "tests"
+tests = ["core/**"]
+
+[[metrics]]
+name = "throughput"
+label = "Throughput"
+unit = "req/s"
+target = 2500000
+better = "higher"
+
+[[metrics]]
+name = "p99"
+label = "p99"
+unit = "s"
+target = 0.00015
+better = "lower"
+
+[[milestones]]
+day = 2
+name = "Checkpoint"
+criteria = [
+  { benchmark = "throughput", op = ">=", value = 2500000 },
+  { benchmark = "p99", op = "<=", value = 0.00015 },
+  { benchmark = "p99", op = "<=", value = 0.0001201 },
+]
+"""
+)
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_a_criterions_target_and_value_read_the_same_in_the_report_and_the_tracker(
+    make_server: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Benchmarks far from 1: the tracker's matrix showed p99's 0.0001201 s as "0" against
+    a target of "<= 0" (the weekly report: "0.00012", six decimals), and every surface
+    described `throughput >= 2500000` as "throughput >= 2.5e+06". A value just past its
+    target reads as past it where it is judged not met (0.00012010004 is not <= 0.0001201),
+    not as the target itself."""
+    path = tmp_path / "scale.toml"
+    path.write_text(SCALE_SPRINT)
+    server: Server = make_server(SPRINTBOT_CONFIG=str(path))
+    send_run(server, datetime(2025, 10, 29, 14, 0, tzinfo=UTC), "r1", {"c1": "P"})
+    at(server, datetime(2025, 10, 29, 15, 0, tzinfo=UTC))
+    resp = httpc.post(
+        f"{server.url}/api/v1/metrics",
+        json={"metrics": {"throughput": 2_345_678.25, "p99": 0.00012010004}},
+        headers=JSON_AUTH,
+        timeout=30,
+    )
+    assert resp.status_code == 201, resp.text
+    morning = datetime(2025, 10, 30, 13, 0, tzinfo=UTC)  # day 2, 09:00 EDT
+    at(server, morning)
+    cli_env(monkeypatch, server, path)
+    assert _job(capsys, "weekly-report", morning) == "weekly-report: posted\n"
+    server.runtime.sender.drain()
+    weekly = next(text_of(p) for p in posts(server) if text_of(p).startswith("Weekly report"))
+    matrix = _tracker(capsys, morning, tmp_path).split("## Success Criteria Matrix", 1)[1]
+    rows = [x for x in matrix.splitlines() if x.startswith(("| throughput", "| p99"))]
+    assert rows == [
+        "| throughput >= 2,500,000 | >= 2,500,000 | 2,345,678 | ❌ |",
+        "| p99 <= 0.00015 | <= 0.00015 | 0.0001201 | ✅ |",
+        "| p99 <= 0.0001201 | <= 0.0001201 | 0.00012010004 | ❌ |",
+    ], matrix
+    assert ":x: throughput &gt;= 2,500,000 — measured 2,345,678\n" in weekly, weekly
+    assert ":white_check_mark: p99 &lt;= 0.00015 — measured 0.0001201\n" in weekly, weekly
+    assert ":x: p99 &lt;= 0.0001201 — measured 0.00012010004\n" in weekly, weekly

@@ -458,8 +458,8 @@ def test_render_shows_each_criterion_and_sign_off_as_gathered() -> None:
     checkpoint = Checkpoint(
         milestone,
         (
-            Evaluated(rate, "pass_rate >= 87", 90.0, None, "%", met=True),
-            Evaluated(p0, "open P0 blockers == 0", None, None, "", met=False),
+            Evaluated(rate, "pass_rate >= 87", 90.0, None, "%", True, "90 %", ">= 87 %"),
+            Evaluated(p0, "open P0 blockers == 0", None, None, "", False, None, "== 0"),
         ),
         (SignOff("qa_lead", "U1", NINE), SignOff("tech_lead", None, None)),
     )
