@@ -23,6 +23,7 @@ __all__ = [
     "SEVERITY_EMOJI",
     "VALUE",
     "Message",
+    "capped",
     "clip",
     "code",
     "code_block",
@@ -228,16 +229,20 @@ def plain(text: str) -> str:
 def message(text: str, blocks: list[Block]) -> Message:
     """Text and blocks within Slack's limits: past 50 blocks the tail is cut, and the
     last block says how much and where the rest is."""
-    if len(blocks) > MAX_BLOCKS:
-        cut = len(blocks) - (MAX_BLOCKS - 1)
-        blocks = [
-            *blocks[: MAX_BLOCKS - 1],
-            context(
-                f"_{cut} more sections did not fit in one Slack message; "
-                "`/readiness`, App Home and `sprintbot export tracker` show it all._"
-            ),
-        ]
-    return {"text": clip(text, 3000), "blocks": [b.to_dict() for b in blocks]}
+    fitted = capped(blocks, "`/readiness`, App Home and `sprintbot export tracker` show it all")
+    return {"text": clip(text, 3000), "blocks": [b.to_dict() for b in fitted]}
+
+
+def capped(blocks: list[Block], elsewhere: str) -> list[Block]:
+    """At most Slack's 50 blocks: past them the tail is cut, and the last block says how
+    much did not fit and where it is shown whole (`elsewhere`)."""
+    if len(blocks) <= MAX_BLOCKS:
+        return blocks
+    cut = len(blocks) - (MAX_BLOCKS - 1)
+    return [
+        *blocks[: MAX_BLOCKS - 1],
+        context(f"_{cut} more sections did not fit in one Slack message; {elsewhere}._"),
+    ]
 
 
 def section(mrkdwn: str) -> SectionBlock:
@@ -265,7 +270,8 @@ def sections(lines: list[str]) -> list[SectionBlock]:
     out.append("\n".join(chunk))
     # (A blank line between two full ones was a section of its own: Slack refuses an
     # empty text, invalid_blocks, and the message was never posted.)
-    return [section(text) for text in out if text.strip()]
+    # (A chunk starting or ending at a blank line between groups shows it as a gap.)
+    return [section(text.strip("\n")) for text in out if text.strip()]
 
 
 def notice_view(title: str, text: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.blocks.common import HEALTH_EMOJI, escape, pts, sections
+from bot.blocks.common import HEALTH_EMOJI, MAX_BLOCKS, capped, escape, pts, sections
 from jobs.numbers import ComponentScore, GroupScore, pct, reached
 from jobs.readiness import ScoreChange, Status
 
@@ -34,14 +34,24 @@ def _leaf_line(c: ComponentScore) -> str:
     )
 
 
-def _group_sections(g: GroupScore) -> list[SectionBlock]:
-    """A group and each of its components: in as many sections as they take (a group of
-    thirty components was cut at 3,000 characters, its last ones left out)."""
+def _group_lines(g: GroupScore) -> list[str]:
+    """A group's line, then each of its components'."""
     head = (
         f"*{escape(g.name, 300)}* · weight {g.weight:g} — *{pct(g.score)}* of {pct(g.target)}, "
         f"{_gap(g.score, g.target)}"
     )
-    return sections([head, *(_leaf_line(c) for c in g.components)])
+    return [head, *(_leaf_line(c) for c in g.components)]
+
+
+def _groups(groups: list[GroupScore], room: int) -> list[SectionBlock]:
+    """Every group with its components: each group in as many sections as it takes (a
+    group of thirty components was cut at 3,000 characters, its last ones left out), or,
+    where that is more than `room` blocks, the groups one after another in as few sections
+    as they fit (sixty groups were cut at Slack's 50 blocks, the last ones left out)."""
+    apart = [b for g in groups for b in sections(_group_lines(g))]
+    if len(apart) <= room:
+        return apart
+    return sections([line for i, g in enumerate(groups) for line in [""][:i] + _group_lines(g)])
 
 
 def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dict[str, Any]]:
@@ -74,8 +84,8 @@ def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dic
         ContextBlock(elements=[MarkdownTextObject(text=escape(why, 3000))]),
         DividerBlock(),
     ]
-    blocks += [b for g in bd.groups for b in _group_sections(g)]
-    return [b.to_dict() for b in blocks[:50]]
+    blocks += _groups(bd.groups, MAX_BLOCKS - len(blocks))
+    return [b.to_dict() for b in capped(blocks, "`sprintbot export tracker` shows it all")]
 
 
 def readiness_fallback(status: Status) -> str:

@@ -212,3 +212,23 @@ def test_readiness_lists_every_component_of_a_large_group(
     assert slack_limits(body) == []
     text = blocks_text(body["blocks"])
     assert [i for i in range(30) if f"Platform service {i:02} (ingest/query) (1)" not in text] == []
+
+
+def test_readiness_lists_every_group_of_a_large_sprint(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """Sixty groups of one component each (an org's services, one group a service): a
+    section each, the breakdown was cut at Slack's 50 blocks and the last groups left out,
+    saying nothing. Every group is listed, within Slack's limits."""
+    extra = "".join(
+        f'\n[[components]]\nname = "Service {i:02}"\ngroup = "Area {i:02}"\n'
+        'weight = 1\ntarget = 90\nsource = "manual"\nscore = 50\n'
+        for i in range(60)
+    )
+    path = tmp_path / "sprint.toml"
+    path.write_text((ROOT / "sprint.example.toml").read_text() + extra)
+    body = slash(make_server(SPRINTBOT_CONFIG=str(path)).url, "/readiness").json()
+    assert slack_limits(body) == []
+    text = blocks_text(body["blocks"])
+    assert [i for i in range(60) if f"*Area {i:02}*" not in text] == []
+    assert [i for i in range(60) if f"Service {i:02} (1)" not in text] == []
