@@ -153,6 +153,12 @@ def quantity(x: float | None, *, significant: int = 6) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def with_unit(x: float | None, unit: str | None) -> str:
+    """A measured value and its unit, as every surface shows it ("1,200 req/s", "3"; "n/a"
+    where nothing was measured)."""
+    return quantity(x) if x is None else f"{quantity(x)} {unit or ''}".strip()
+
+
 def weighted(items: Iterable[tuple[float, float | None]]) -> float | None:
     """Σ weight·score / Σ weight over the items that have a score; None when none do."""
     num = den = 0.0

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from jobs import blockers, figures, milestones, reports, review
 from jobs.config import Better, Criterion, Metric, Milestone, Source, Sprint
 from jobs.figures import Benchmark, DayFigures, Figures, Phase
-from jobs.numbers import MetricState, pct, quantity, reached
+from jobs.numbers import MetricState, pct, reached, with_unit
 from storage import queries
 
 HEALTH_MARK = {"On Track": "🟢", "At Risk": "🟡", "Critical": "🔴"}
@@ -871,11 +871,15 @@ def _planned(fig: Figures, day: DayFigures) -> str:
 
 
 def _value(metric: Metric, value: float | None) -> str:
-    return f"{quantity(value)} {metric.unit}".strip() if value is not None else "-"
+    return with_unit(value, metric.unit) if value is not None else "-"
 
 
 def _target(metric: Metric) -> str:
-    return f"{'<' if metric.better is Better.LOWER else '>'}{quantity(metric.target)} {metric.unit}"
+    """Inclusive, as a benchmark's state is judged (1 s meets a target of 1 s: "<1 s" read
+    as missed, found by review)."""
+    return (
+        f"{'≤' if metric.better is Better.LOWER else '≥'} {with_unit(metric.target, metric.unit)}"
+    )
 
 
 def _change(

@@ -56,7 +56,7 @@ from jobs.notices import (
     TestRef,
     UserCount,
 )
-from jobs.numbers import pct, quantity
+from jobs.numbers import pct, quantity, with_unit
 
 
 def _test_name(t: TestRef) -> str:
@@ -393,17 +393,13 @@ def emergency_standup(d: EmergencyStandup) -> Message:
 # -- performance -------------------------------------------------------------------------
 
 
-def _figure(d: PerformanceFields, value: float) -> str:
-    return f"{quantity(value)} {d.get('unit') or ''}".strip()
-
-
 def _degraded(d: PerformanceFields) -> str:
     """ "API Throughput degraded: 500 req/s (target ≥ 1000 req/s, 50 % beyond)" """
     direction = "≤" if d.get("better") == "lower" else "≥"
     return (
-        f"{d['label']} degraded: {_figure(d, d['value'])} "
-        f"(target {direction} {_figure(d, d['target'])}, "
-        f"{d['beyond_target_percent']:g} % beyond)"
+        f"{d['label']} degraded: {with_unit(d['value'], d.get('unit'))} "
+        f"(target {direction} {with_unit(d['target'], d.get('unit'))}, "
+        f"{quantity(d['beyond_target_percent'])} % beyond)"
     )
 
 
@@ -451,6 +447,7 @@ def performance_alert(d: PerformanceShown) -> Message:
 def performance_resolved(d: PerformanceFields) -> Message:
     text = (
         f":white_check_mark: {esc(d['label'], NAME_CHARS)} is back within target: "
-        f"{esc(_figure(d, d['value']))} (target {esc(_figure(d, d['target']))})."
+        f"{esc(with_unit(d['value'], d.get('unit')))} "
+        f"(target {esc(with_unit(d['target'], d.get('unit')))})."
     )
     return text_message(text)

@@ -27,7 +27,7 @@ from bot.blocks.common import (
 from bot.blocks.review import completion_lines, milestone_lines
 from bot.blocks.tests import seconds
 from jobs.milestones import ForecastData
-from jobs.numbers import pct, quantity
+from jobs.numbers import pct, with_unit
 from jobs.reports import (
     ChangeList,
     DailyReport,
@@ -125,8 +125,10 @@ def _benchmark_lines(d: Summary) -> list[str]:
     return (
         ["*Benchmarks*"]
         + [
-            f"{marks.get(b['state'] or '', '')} {b['label']}: {quantity(b['value'])} {b['unit']} "
-            f"(target {'≤' if b['better'] == 'lower' else '≥'} {quantity(b['target'])})"
+            f"{marks.get(b['state'] or '', '')} {esc(b['label'], NAME_CHARS)}: "
+            f"{esc(with_unit(b['value'], b['unit']))} "
+            f"(target {'≤' if b['better'] == 'lower' else '≥'} "
+            f"{esc(with_unit(b['target'], b['unit']))})"
             for b in bench
         ]
         if bench

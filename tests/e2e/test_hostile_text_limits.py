@@ -18,6 +18,7 @@ from tests.e2e.test_after_the_end_and_ids import resolved_on_day_2
 from tests.e2e.test_figures import RUNS, hand_server, local, send_run
 from tests.e2e.test_mentions import junit as junit_cases
 from tests.e2e.test_mentions import send_report
+from tests.e2e.test_metrics_and_email import post_metrics as server_post_metrics
 from tests.support.e2e import (
     ANSWER,
     T0,
@@ -437,3 +438,36 @@ def test_an_alert_names_every_test_sharing_a_cause_however_long_their_ids(server
     assert "*10 tests* fail with" in text
     assert [n for _, n in names if f"{n[:40]}" not in text] == []
     assert "```AssertionError: expected ready```" in text
+
+
+# -- text from the sprint file -------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_a_benchmark_label_in_the_daily_report_is_shown_as_typed(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """A benchmark labelled `API <p95> throughput <!channel>` in the sprint file: the daily
+    report's line was `… <!channel>: 1,200 req/s (target ≥ 1,000)` — the whole channel
+    notified every morning, `<p95>` lost, and its target without the unit the performance
+    alert and the tracker give it."""
+    example = (Path(__file__).resolve().parents[2] / "sprint.example.toml").read_text("utf-8")
+    path = tmp_path / "sprint.toml"
+    label = "API <p95> throughput <!channel>"
+    path.write_text(example.replace('"API Throughput"', json.dumps(label)), encoding="utf-8")
+    server = make_server(SPRINTBOT_CONFIG=str(path))
+    at(server, T0 - timedelta(hours=3))
+    resp = server_post_metrics(server, {"metrics": {"api_throughput": 1200}})
+    assert resp.status_code == 201, resp.text
+    at(server, T0)
+    assert bot_clock.run_job(server.runtime, "daily-report") == "daily-report: posted"
+    server.runtime.sender.drain()
+    [report] = [p for p in posts(server) if text_of(p).startswith("Daily report")]
+    text = text_of(report)
+    assert "<!channel>" not in text, text
+    line = (
+        ":white_check_mark: API &lt;p95&gt; throughput &lt;!channel&gt;: 1,200 req/s "
+        "(target ≥ 1,000 req/s)"
+    )
+    assert line in text.splitlines(), text
+    assert slack_limits(report.args) == []

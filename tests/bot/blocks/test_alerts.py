@@ -210,6 +210,14 @@ def test_a_performance_alert_states_value_target_and_how_far_beyond() -> None:
     resolved = performance_alert({**PERFORMANCE, "resolved": {"value": 190.0}})
     assert resolved["text"].startswith("Resolved: p95 latency degraded")
     assert resolved["blocks"][-1]["elements"][0]["text"] == ":white_check_mark: Resolved"
+
+
+def test_a_performance_alert_far_beyond_its_target_says_how_far_in_full() -> None:
+    """20,000 ms against a target of 1 ms: "1.9999e+06 % beyond" (`:g`), found by review."""
+    far = {**PERFORMANCE, "value": 20_000.0, "target": 1.0, "beyond_target_percent": 1_999_900.0}
+    assert performance_alert(far)["text"] == (  # type: ignore[arg-type]
+        "p95 latency degraded: 20,000 ms (target ≤ 1 ms, 1,999,900 % beyond)"
+    )
     back = performance_resolved({**PERFORMANCE, "value": 190.0})
     assert back["text"] == (
         ":white_check_mark: p95 latency is back within target: 190 ms (target 200 ms)."
