@@ -100,6 +100,11 @@ class StandupNote(TypedDict):
     text: str
 
 
+# The day's message shows this many blockers and calls for help (each at most 1,000
+# characters), and says how many more there are: all of them are in its thread.
+HIGHLIGHTS = 20
+
+
 class StandupDayMessage(TypedDict):
     """Template.STANDUP_DAY: the day's parent message; participation once the digest ran."""
 
@@ -111,8 +116,11 @@ class StandupDayMessage(TypedDict):
     missing: NotRequired[list[str]]
     away: NotRequired[list[str]]
     expected: NotRequired[int]
-    blockers: NotRequired[list[StandupNote]]
-    help: NotRequired[list[StandupNote]]
+    blockers: NotRequired[list[StandupNote]]  # the first HIGHLIGHTS of the day's
+    help: NotRequired[list[StandupNote]]  # the first HIGHLIGHTS of the day's
+    # How many there were in all (messages queued before these were counted lack them).
+    blockers_total: NotRequired[int]
+    help_total: NotRequired[int]
 
 
 class StandupReplyMessage(TypedDict):
@@ -705,17 +713,19 @@ def day_summary(
     data["missing"] = sorted(u for u, s in states.items() if s is Participation.MISSING)
     data["away"] = sorted(u for u, s in states.items() if s is Participation.AWAY)
     data["expected"] = sum(1 for s in states.values() if s is not Participation.AWAY)
-    data["blockers"] = [
+    blockers = [
         StandupNote(user=r.user_id, text=line)
         for r in rows
         if r.blockers
         for line in r.blockers.splitlines()
-    ][:20]
-    data["help"] = [
+    ]
+    calls = [
         StandupNote(user=r.user_id, text=r.answers["help_needed"])
         for r in rows
         if r.answers.get("help_needed")
-    ][:20]
+    ]
+    data["blockers"], data["blockers_total"] = blockers[:HIGHLIGHTS], len(blockers)
+    data["help"], data["help_total"] = calls[:HIGHLIGHTS], len(calls)
     return data
 
 

@@ -316,9 +316,12 @@ def fitted(head: str, rows: list[str], total: int, limit: int = 3000) -> str:
     return "\n".join(lines + ([f"…and {left} more."] if left else []))
 
 
-def more(shown: int, total: int, where: str) -> list[str]:
-    """ "+2 more — where": a list never drops its tail silently."""
-    return [f"_+{total - shown} more — {where}_"] if total > shown else []
+def more(shown: int, total: int, where: str, what: str = "") -> list[str]:
+    """ "+2 more — where" ("+2 more blockers — where"): a list never drops its tail
+    silently."""
+    return (
+        [f"_+{total - shown} more{f' {what}' if what else ''} — {where}_"] if total > shown else []
+    )
 
 
 def pts(x: float) -> str:

@@ -34,6 +34,7 @@ from bot.blocks.common import (
     esc,
     mentions,
     message,
+    more,
     pieces,
     section,
     sections,
@@ -79,12 +80,16 @@ def standup_day(d: StandupDayMessage) -> Message:
     if d["away"]:
         lines.append(f"Away: {_mentions(d['away'])}")
     blocks += sections(lines)
-    highlights = [f"• :no_entry: <@{b['user']}> {esc(b['text'], 1000)}" for b in d["blockers"]]
+    where = "each standup is in this message's thread"
+    blockers, calls = d["blockers"], d["help"]
+    highlights = [f"• :no_entry: <@{b['user']}> {esc(b['text'], 1000)}" for b in blockers]
+    highlights += more(len(blockers), d.get("blockers_total", len(blockers)), where, "blockers")
     highlights += [
-        f"• :raising_hand: <@{h['user']}> needs help: {esc(h['text'], 1000)}" for h in d["help"]
+        f"• :raising_hand: <@{h['user']}> needs help: {esc(h['text'], 1000)}" for h in calls
     ]
+    highlights += more(len(calls), d.get("help_total", len(calls)), where, "calls for help")
     if highlights:
-        blocks += sections(["*Blockers and help needed*", *highlights])[:20]
+        blocks += sections(["*Blockers and help needed*", *highlights])
     return message(f"{title}: answered {answered} of {expected}", blocks)
 
 

@@ -508,6 +508,25 @@ def test_an_answer_is_counted_when_the_person_marks_the_rest_of_today_away(team:
     assert "*Answered 1 of 3*" in text, text.splitlines()[:4]
 
 
+def test_the_digest_says_how_many_blockers_and_calls_for_help_it_leaves_out(
+    team: Server,
+) -> None:
+    """A standup naming 25 blockers: the digest showed 20 and said nothing of the rest
+    (found by review; calls for help the same). It says how many more there are and where
+    they are."""
+    typed = [f"P1: runner pool {i:02} exhausted" for i in range(25)]
+    assert submit(team, "U0ANA", **{**ANSWER, "current_blockers": "\n".join(typed)}).text == ""
+    team.clock.at = datetime(2025, 10, 31, 13, 30, tzinfo=UTC)
+    assert bot_clock.run_job(team.runtime, "standup-digest") == "standup-digest: 1 digest posted"
+    team.runtime.sender.drain()
+    [digest] = team.slack.calls_to("chat.update")
+    text = text_of(digest)
+    shown = [i for i in range(25) if f"runner pool {i:02} exhausted" in text]
+    assert shown == list(range(20)), text
+    assert "_+5 more blockers — each standup is in this message's thread_" in text, text
+    assert slack_limits(digest.args) == []
+
+
 def test_a_long_answer_is_posted_whole_not_cut_at_1500_characters(team: Server) -> None:
     """The form accepts 2,900 characters a field; the thread reply cuts each at 1,500 ("…")
     though the section (and further sections) could hold it: teammates never see the rest."""
