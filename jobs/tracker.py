@@ -42,10 +42,15 @@ _MARKUP = str.maketrans({c: "\\" + c for c in "\\`*_[]<>~&"})
 
 
 def _typed(text: str | None) -> str | None:
-    """Text someone typed (a blocker, a risk, a resolution, a CI run's name), shown as
-    typed: `__init__` was bold "init", `<lambda>` an HTML tag GitHub drops, `[x](url)` a
-    live link (found by review)."""
+    """Text someone typed (a blocker, a risk, a resolution, a CI run's name; in the sprint
+    file, a name, a label, a goal), shown as typed: `__init__` was bold "init",
+    `<lambda>` an HTML tag GitHub drops, `[x](url)` a live link (found by review)."""
     return None if text is None else text.translate(_MARKUP)
+
+
+def _criterion(c: Evaluated) -> str:
+    """A criterion as described: its label as typed, or the sprint file's terms."""
+    return c.text.translate(_MARKUP) if c.criterion.label else c.text
 
 
 def _table(head: list[str], rows: Iterable[Row]) -> list[str]:
@@ -284,7 +289,10 @@ def _updates(*, session: Session, sprint: Sprint, now: datetime) -> tuple[Update
         history.append(Update(e.at, f"@{e.actor}", f"{code} {e.action}", ""))
     history += [
         Update(
-            s.set_at, f"@{s.set_by}", f"{s.component} score", f"{pct(s.previous)} → {pct(s.score)}"
+            s.set_at,
+            f"@{s.set_by}",
+            f"{_typed(s.component)} score",
+            f"{pct(s.previous)} → {pct(s.score)}",
         )
         for s in queries.manual_scores(session=session)
     ]
@@ -320,11 +328,11 @@ def render(tracker: Tracker) -> str:
 def _title(tracker: Tracker) -> list[str]:
     fig, info = tracker.fig, tracker.sprint.sprint
     return [
-        f"# {info.name} Tracker",
+        f"# {_typed(info.name)} Tracker",
         "",
         f"**Sprint Duration:** {info.days} days (Days 1-{info.days}), "
         f"{info.start.isoformat()} to {info.end.isoformat()}",
-        f"**Sprint Goal:** {info.goal or '-'}",
+        f"**Sprint Goal:** {_typed(info.goal) or '-'}",
         f"**Sprint Status:** {fig.status_line()}"
         + (f" ({fig.today.isoformat()})" if fig.running else ""),
         f"**Last Updated:** {_local(tracker.sprint, tracker.now)} ({info.timezone}), written "
@@ -573,12 +581,12 @@ def _blockers(tracker: Tracker) -> list[str]:
             [
                 x.code,
                 x.severity,
-                x.component,
+                _typed(x.component),
                 _typed(x.description),
                 _local(sprint, x.reported_at),
                 f"@{x.owner}" if x.owner else "-",
                 _typed(x.target),
-                blockers.step_name(sprint, tracker.fig.level_of(x)),
+                _typed(blockers.step_name(sprint, tracker.fig.level_of(x))),
             ]
             for x in tracker.fig.blockers
         ],
@@ -589,7 +597,7 @@ def _blockers(tracker: Tracker) -> list[str]:
         [
             [
                 x.code,
-                x.component,
+                _typed(x.component),
                 _typed(x.description),
                 _local(sprint, x.reported_at),
                 _local(sprint, x.resolved_at),
@@ -602,7 +610,7 @@ def _blockers(tracker: Tracker) -> list[str]:
     if sprint.escalation:
         out += ["", "**Escalation Path:**"]
         out += [
-            f"{i}. {step.name} (after {int(step.after.total_seconds() // 3600)} h)"
+            f"{i}. {_typed(step.name)} (after {int(step.after.total_seconds() // 3600)} h)"
             for i, step in enumerate(sprint.escalation, 1)
         ]
     return [*out, *RULE]
@@ -622,7 +630,7 @@ def _dashboard(tracker: Tracker) -> list[str]:
     for g in fig.breakdown.groups:
         rows.append(
             [
-                f"**{g.name}**",
+                f"**{_typed(g.name)}**",
                 share(g.weight),
                 pct(g.score),
                 pct(g.target),
@@ -632,7 +640,7 @@ def _dashboard(tracker: Tracker) -> list[str]:
         )
         rows += [
             [
-                c.name,
+                _typed(c.name),
                 share(c.weight),
                 pct(c.score),
                 pct(c.target),
@@ -692,7 +700,7 @@ def _coverage(fig: Figures) -> list[str]:
         [
             *(
                 [
-                    r.name,
+                    _typed(r.name),
                     _int(r.total),
                     _int(r.passing),
                     _int(r.failing),
@@ -754,9 +762,9 @@ def _pass_rate_trend(fig: Figures) -> Row:
 def _benchmark_trend(b: Benchmark, first: Mapping[str, float]) -> Row:
     m = b.metric
     if b.value is None:
-        return [m.title, "not tracked", "not tracked", "-", _target(m), "⏳"]
+        return [_typed(m.title), "not tracked", "not tracked", "-", _target(m), "⏳"]
     return [
-        m.title,
+        _typed(m.title),
         _value(m, first.get(m.name)),
         _value(m, b.value),
         _change(first.get(m.name), b.value, m.better, m.unit, digits=3),
@@ -770,13 +778,13 @@ def _milestones(tracker: Tracker) -> list[str]:
     out = ["## Sprint Milestones"]
     for cp in tracker.checkpoints:
         ms = cp.milestone
-        out += ["", f"### {ms.name} (Day {ms.day})", "", "**Success Criteria:**"]
+        out += ["", f"### {_typed(ms.name)} (Day {ms.day})", "", "**Success Criteria:**"]
         out += [
-            f"- [{'x' if c.met else ' '}] {c.text} — measured " + _measured(c, fig)
+            f"- [{'x' if c.met else ' '}] {_criterion(c)} — measured " + _measured(c, fig)
             for c in cp.criteria
         ]
         if ms.review:
-            out += ["", f"**Review Meeting:** {ms.review}"]
+            out += ["", f"**Review Meeting:** {_typed(ms.review)}"]
         if cp.signoffs:
             out += ["", "**Sign-off Required:**"]
             out += [
@@ -802,14 +810,14 @@ def _matrix(tracker: Tracker) -> list[str]:
         ms = cp.milestone
         out += [
             "",
-            f"### {ms.name} (Day {ms.day}) — {cp.met} of {len(cp.criteria)} criteria met",
+            f"### {_typed(ms.name)} (Day {ms.day}) — {cp.met} of {len(cp.criteria)} criteria met",
             "",
         ]
         out += _table(
             ["Criterion", "Target", "Measured", "Met"],
             [
                 [
-                    c.text,
+                    _criterion(c),
                     c.target,
                     _measured(c, tracker.fig),
                     ("✅" if c.met else "❌") if c.value is not None else "⏳",

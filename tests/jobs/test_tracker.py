@@ -530,3 +530,30 @@ def test_typed_text_in_the_tracker_reads_as_typed_not_as_markdown() -> None:
         r"\[re-run\](https://evil.example)"
     )
     assert cells[0][6] == r"see \*\*NOTES\*\* \& \`code\`"
+
+
+def test_sprint_file_text_in_the_tracker_reads_as_typed_not_as_markdown() -> None:
+    """A milestone named `Week 1 <freeze>`, its review `[notes](https://…)`, a criterion
+    labelled `` `__init__` hooks <all> green `` and a component `Hooks <pre/post> __init__`:
+    escaped where people typed text, not where the sprint file named things (found by
+    review). GitHub dropped `<freeze>` as an HTML tag, made the review a live link, and
+    `__init__` bold "init". Slack shows them as typed."""
+    label = "`__init__` hooks <all> green"
+    criterion = Criterion(metric="pass_rate", op=">=", value=87, label=label)
+    milestone = Milestone(day=7, name="Week 1 <freeze>", review="[notes](https://evil.example)")
+    checkpoint = Checkpoint(
+        milestone, (Evaluated(criterion, label, 90.0, None, "%", True, "90 %", ">= 87 %"),), ()
+    )
+    sprint = load_sprint(EXAMPLE)
+    renamed = sprint.components[0].model_copy(update={"name": "Hooks <pre/post> __init__"})
+    sprint = sprint.model_copy(update={"components": [renamed, *sprint.components[1:]]})
+    built = hand_built(checkpoints=(checkpoint,))
+    fig = replace(built.fig, sprint=sprint, breakdown=breakdown(sprint))
+    md = tracker.render(replace(built, sprint=sprint, fig=fig))
+    escaped = r"\`\_\_init\_\_\` hooks \<all\> green"
+    assert r"### Week 1 \<freeze\> (Day 7)" in md
+    assert r"**Review Meeting:** \[notes\](https://evil.example)" in md
+    assert f"- [x] {escaped} — measured 90 %" in md
+    assert f"| {escaped} | >= 87 % | 90 % (90 of 100 tests) | ✅ |" in md
+    assert r"Hooks \<pre/post\> \_\_init\_\_" in md
+    assert "Hooks <pre/post>" not in md
