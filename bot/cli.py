@@ -472,12 +472,15 @@ def _ingest_file(path: str, *, db: Database, sprint: Sprint, info: RunInfo) -> b
 
 
 def cmd_ingest_metrics(args: argparse.Namespace, settings: Settings) -> int:
-    from jobs.ingest import ingest_metrics_document
+    from jobs.ingest import ingest_metrics_document, metrics_document
 
     _team(settings, args.team)  # a wrong --team is said before the file is read
     try:
         with open(args.file, "rb") as f:
-            body = json.load(f)
+            body = metrics_document(f.read())
+    except SprintError as exc:
+        _fail(f"{args.file}: {exc}")
+        return 1
     except OSError as exc:
         _fail(f"{args.file}: cannot read ({exc.strerror})")
         return 1

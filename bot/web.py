@@ -420,16 +420,18 @@ class Routes:
             body, _ = await read_body(request, limit=MAX_METRICS_BYTES)
         except TooLarge:
             return error(413, "the metrics document is over 1 MB")
+        # Ingestion is loaded with the first document, not at rest.
+        from jobs.ingest import ingest_metrics_document, metrics_document
+
         with body:
             try:
-                data = json.loads(body.read())
+                data = metrics_document(body.read())
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 return error(400, f"not valid JSON: {exc}")
             except RecursionError:
                 return error(400, "not valid JSON: nested too deeply")
-
-        # Ingestion is loaded with the first document, not at rest.
-        from jobs.ingest import ingest_metrics_document
+            except SprintError as exc:
+                return error(400, str(exc))
 
         def work() -> dict[str, Any]:
             return ingest_metrics_document(db=ctx.db, sprint=ctx.sprint, body=data, now=ctx.now())

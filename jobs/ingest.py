@@ -1219,6 +1219,27 @@ class _Figures(NamedTuple):
     samples: list[MetricSample]
 
 
+# A benchmark figure beyond this either way is no measurement (and against a small target
+# its percent beyond overflowed to inf: stored, alerted, then a reply JSON cannot hold).
+MAX_FIGURE = 1e15
+
+
+def metrics_document(raw: bytes) -> Any:
+    """A metrics document's JSON (json.loads' errors as it raises them). A key given twice
+    in one object is refused: JSON keeps the last, so of {"memory_usage": 120,
+    "memory_usage": 999} the 120 was dropped without a word (found by review)."""
+    return json.loads(raw, object_pairs_hook=_once_each)
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise IngestError(f"{key!r} is given twice; send each field and each metric once")
+        out[key] = value
+    return out
+
+
 def _finite(value: Any) -> float | None:
     """A metric's value as a float, if it is a finite number (not NaN, not Infinity, not
     an integer too large for a float, not a boolean)."""
@@ -1264,6 +1285,11 @@ def _figures(*, body: Any, now: datetime) -> _Figures:
         number = _finite(value)
         if number is None:
             raise IngestError(f"metric {name!r} must be a number, not {_shown(value)}")
+        if abs(number) > MAX_FIGURE:
+            raise IngestError(
+                f"metric {name!r} is {number:g}: past any measurement; send figures of at "
+                f"most {MAX_FIGURE:.0e} either way".replace("e+", "e")
+            )
         samples.append(MetricSample(name=name, value=number, at=at, commit=commit, received_at=now))
     return _Figures(at=at, commit=commit, samples=samples)
 

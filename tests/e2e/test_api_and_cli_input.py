@@ -55,6 +55,33 @@ def test_a_metric_too_big_for_a_float_is_400(server: Server) -> None:
     nothing_stored(server)
 
 
+def test_a_metric_past_any_measurement_is_400_and_stores_nothing(server: Server) -> None:
+    """1e308 s is a finite float, but against a 0.1 s target it is inf % beyond: the sample
+    was stored and "Hook Execution degraded: 100,000,…(309 digits) s (… inf % beyond)"
+    alerted, then the reply could not be written as JSON: CI got a bare 500 (found by
+    review)."""
+    body = b'{"metrics": {"hook_execution": 1e308}}'
+    resp = httpc.post(f"{server.url}/api/v1/metrics", content=body, headers=JSON, timeout=30)
+    assert resp.status_code == 400, (resp.status_code, resp.text[:200])
+    assert resp.json()["error"] == (
+        "metric 'hook_execution' is 1e308: past any measurement; send figures of at most "
+        "1e15 either way"
+    )
+    nothing_stored(server)
+
+
+def test_a_metric_given_twice_in_one_document_is_400_and_stores_nothing(server: Server) -> None:
+    """JSON keeps the last of two equal keys: {"memory_usage": 120, "memory_usage": 999}
+    stored 999 and alerted it degraded, the 120 dropped without a word (found by review)."""
+    body = b'{"metrics": {"memory_usage": 120, "memory_usage": 999}}'
+    resp = httpc.post(f"{server.url}/api/v1/metrics", content=body, headers=JSON, timeout=30)
+    assert resp.status_code == 400, (resp.status_code, resp.text[:200])
+    assert resp.json()["error"] == (
+        "'memory_usage' is given twice; send each field and each metric once"
+    )
+    nothing_stored(server)
+
+
 def test_deeply_nested_json_is_400_not_500(server: Server) -> None:
     """json.loads raises RecursionError (not JSONDecodeError) past ~1000 levels: a 500."""
     body = b"[" * 100_000 + b"]" * 100_000  # 200 kB, well under the 1 MB limit
@@ -140,8 +167,10 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[object, str
         b'{"metrics": {"memory_usage": Infinity}}',
         b'{"metrics": {"memory_usage": 1' + b"0" * 400 + b"}}",
         b"[" * 100_000 + b"]" * 100_000,
+        b'{"metrics": {"hook_execution": 1e308}}',
+        b'{"metrics": {"memory_usage": 120, "memory_usage": 999}}',
     ],
-    ids=["infinity", "huge-int", "deep"],
+    ids=["infinity", "huge-int", "deep", "past-any-measurement", "given-twice"],
 )
 def test_cli_ingest_metrics_refuses_unusable_numbers_in_one_line(
     capsys: pytest.CaptureFixture[str], cli_env: Database, tmp_path: Path, body: bytes
