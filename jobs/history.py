@@ -258,10 +258,16 @@ def previous(
 
 
 def past(db: Database, team: Team | None, sprint: Sprint, now: datetime) -> list[SprintOutcome]:
-    """App Home's "Past sprints": the team's ended sprints, newest first."""
+    """App Home's "Past sprints": the team's newest HOME_LISTED ended sprints, newest first
+    (`past_total`: how many ended)."""
     done = [s for s in team_sprints(team, sprint) if ended(s, now)]
     scope_of = scopes(db)
     return [sprint_outcome(db, scope_of(s), s, now) for s in reversed(done[-HOME_LISTED:])]
+
+
+def past_total(team: Team | None, sprint: Sprint, now: datetime) -> int:
+    """How many of the team's sprints have ended (App Home lists the newest of them)."""
+    return sum(1 for s in team_sprints(team, sprint) if ended(s, now))
 
 
 def sprint_history(db: Database, team: Team | None, sprint: Sprint, now: datetime) -> SprintHistory:

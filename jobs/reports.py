@@ -269,6 +269,7 @@ class AppHome(SprintStatus):
     chart_file: str | None
     at: str
     past_sprints: list[SprintOutcome]  # newest first (jobs.history; filled by the caller)
+    past_total: NotRequired[int]  # how many sprints ended (past_sprints: the newest of them)
     # The user's other teams, whose Home a button shows instead (one Home tab per person).
     other_teams: NotRequired[list[TeamName]]
 
@@ -616,6 +617,7 @@ def home(
         "chart_file": (chart.result or {}).get("file") if chart is not None else None,
         "at": now.isoformat(),
         "past_sprints": [],
+        "past_total": 0,
     }
 
 
@@ -893,6 +895,8 @@ def publish_home(
         )
         shown = _shown(session=session, user_id=user_id, name=data["name"])
         data["past_sprints"] = list(shown.get("past_sprints") or [])
+        if "past_total" in shown:
+            data["past_total"] = shown["past_total"]
         data["other_teams"] = list(shown.get("other_teams") or [])
     queries.enqueue(
         session=session,

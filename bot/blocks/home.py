@@ -17,7 +17,7 @@ from bot.blocks.common import (
     short,
     team_value,
 )
-from bot.blocks.history import outcome_line
+from bot.blocks.history import past_lines
 from bot.blocks.reports import blocker_lines, burndown_line, day_text, headline, tests_line, why
 from bot.ids import Action
 from jobs.numbers import pct, reached
@@ -28,6 +28,9 @@ def _at_target(x: GroupScoreRow) -> str:
     met = reached(x["score"], x["target"])
     return ":white_check_mark:" if met else ":small_orange_diamond:"
 
+
+# Buttons an actions block holds (Slack's limit).
+ACTIONS = 25
 
 # What a user's own standup state says on their Home.
 MINE = {
@@ -99,8 +102,11 @@ def app_home(d: AppHome) -> Message:
         blocks += sections([f"*Today's standups*: {s['answered']} of {s['expected']}; {mine}"])
     blocks += sections([_last_run_line(d["last_run"])])
     if past := d.get("past_sprints"):
-        blocks += sections(["*Past sprints*"] + [outcome_line(o) for o in past])
+        total = max(d.get("past_total", 0), len(past))
+        blocks += sections(["*Past sprints*", *past_lines(past, total)])
     if others := d.get("other_teams"):
+        # A button for each (five were shown: someone in seven teams could not reach the
+        # seventh's), as many as an actions block holds, and then how many more.
         blocks.append(
             ActionsBlock(
                 elements=[
@@ -109,9 +115,10 @@ def app_home(d: AppHome) -> Message:
                         action_id=f"{Action.HOME_TEAM}:{t['id']}",
                         value=team_value("home", t["id"]),
                     )
-                    for t in others[:5]
+                    for t in others[:ACTIONS]
                 ]
             )
         )
+        blocks += sections(more(ACTIONS, len(others), "`/sprint` in a team's channel shows it"))
     blocks.append(context(f"Updated {d['at'][:16].replace('T', ' ')} UTC"))
     return message(esc(title), blocks)

@@ -13,7 +13,7 @@ import pytest
 from bot.clock import run_job
 from tests.support.e2e import blocks_text, click, home_opened
 from tests.support.listeners import listeners_done
-from tests.support.server import Server, two_teams
+from tests.support.server import TEAMS, Server, two_teams
 
 NOW = datetime(2025, 11, 4, 14, 0, tzinfo=UTC)  # both teams' sprints run
 
@@ -139,3 +139,70 @@ def test_the_morning_refresh_keeps_the_team_someone_in_two_chose(org: Server) ->
     assert _switch(org, first, "9.1")["blocks"][0]["text"]["text"].startswith("Phase 4")
     shown = _after_two_mornings(org)
     assert shown[-1].startswith("Phase 4"), shown
+
+
+# -- more teams and more sprints than a glance holds (found by review) ----------------------
+
+
+def seven_teams(directory: Path) -> Path:
+    """examples/teams (U0BOB in both) plus five more mobile-like teams U0BOB is in too."""
+    two_teams(directory)
+    mobile = (directory / "mobile.toml").read_text(encoding="utf-8")
+    for i in range(1, 6):
+        extra = (
+            mobile.replace('id = "mobile"', f'id = "squad-{i}"')
+            .replace('name = "Mobile Apps"', f'name = "Squad {i}"')
+            .replace('team = "#mobile"', f'team = "#squad-{i}"')
+        )
+        (directory / f"squad-{i}.toml").write_text(extra, encoding="utf-8")
+    return directory
+
+
+def test_home_of_someone_in_seven_teams_offers_every_other_team(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """Bob is in seven teams: his Home offered buttons for five of the other six, and no
+    word of the sixth, whose dashboard he could not reach from it."""
+    server = make_server(SPRINTBOT_CONFIG=str(seven_teams(tmp_path / "teams")))
+    server.clock.at = NOW
+    home_opened(server, "U0BOB")
+    [view] = published(server)
+    shown = sorted(b["text"]["text"] for b in buttons(view))
+    assert len(shown) == 6 and [x for x in shown if x.startswith("Show Squad")] == [
+        f"Show Squad {i}" for i in range(1, 6)
+    ], shown
+
+
+def weekly_team(directory: Path) -> Path:
+    """platform.toml with seven one-week sprints before the running one."""
+    text = (TEAMS / "platform.toml").read_text(encoding="utf-8")
+    head, tail = text.split("[[sprints]]", 1)[0], "[channels]" + text.split("[channels]", 1)[1]
+    sprints = "".join(
+        f'[[sprints]]\nname = "Week {k + 1}"\nstart = 2025-09-{10 + 7 * k:02d}\ndays = 7\n'
+        "targets = { readiness = 85.0, pass_rate = 87.0 }\n\n"
+        if 10 + 7 * k <= 30
+        else f'[[sprints]]\nname = "Week {k + 1}"\nstart = 2025-10-{10 + 7 * k - 30:02d}\n'
+        "days = 7\ntargets = { readiness = 85.0, pass_rate = 87.0 }\n\n"
+        for k in range(7)
+    )
+    sprints += (
+        '[[sprints]]\nname = "Phase 4 Production Readiness"\nstart = 2025-10-29\ndays = 14\n'
+        "targets = { readiness = 85.0, pass_rate = 87.0 }\n\n"
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "platform.toml").write_text(head + sprints + tail, encoding="utf-8")
+    return directory
+
+
+def test_home_past_sprints_says_how_many_more_there_are(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """Seven weekly sprints ended: the Home listed the newest five and never said two more
+    exist, as `/sprint history` does."""
+    server = make_server(SPRINTBOT_CONFIG=str(weekly_team(tmp_path / "teams")))
+    server.clock.at = NOW
+    home_opened(server, "U0ALICE")
+    [view] = published(server)
+    past = blocks_text(view["blocks"]).split("*Past sprints*\n", 1)[1].split("\nUpdated")[0]
+    assert [k for k in range(1, 8) if f"*Week {k}*" in past] == [3, 4, 5, 6, 7], past
+    assert past.splitlines()[-1] == "_+2 more — `GET /api/v1/sprints` lists them all_", past

@@ -51,6 +51,7 @@ def publish(
             fig=fig,
         )
     data["past_sprints"] = history.past(app.db, app.team, app.sprint, now)
+    data["past_total"] = history.past_total(app.team, app.sprint, now)
     if app.teams is not None and app.teams.several:
         mine = list(app.teams.of_user(user_id, now=now))
         if members is not None:
