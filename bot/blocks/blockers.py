@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
+    OptionGroup,
     PlainTextInputElement,
     SectionBlock,
     StaticSelectElement,
@@ -36,6 +37,7 @@ from bot.blocks.common import (
     message,
     plural,
     section,
+    short,
     text_message,
 )
 from bot.ids import Action
@@ -171,6 +173,31 @@ def severity_select() -> StaticSelectElement:
     )
 
 
+MENU = 100  # the options a menu holds, and the groups (Slack's limits)
+
+
+def _component_menu(
+    sprint: Sprint, options: list[Option], chosen: Option | None
+) -> StaticSelectElement:
+    """The components to pick from: past the 100 options a menu holds, in groups of at
+    most 100 each, by their [[components]] group (the first 100 were offered and the rest
+    could not be chosen, found by review)."""
+    if len(options) <= MENU:
+        return StaticSelectElement(action_id=VALUE, options=options, initial_option=chosen)
+    grouped: dict[str, list[Option]] = {}
+    for c, option in zip(sprint.components, options, strict=True):
+        grouped.setdefault(c.group or "Other components", []).append(option)
+    groups = [
+        OptionGroup(
+            label=short(name if not start else f"{name} ({start // MENU + 1})", 75),
+            options=members[start : start + MENU],
+        )
+        for name, members in grouped.items()
+        for start in range(0, len(members), MENU)
+    ]
+    return StaticSelectElement(action_id=VALUE, option_groups=groups[:MENU], initial_option=chosen)
+
+
 def blocker_form(
     sprint: Sprint,
     *,
@@ -183,7 +210,7 @@ def blocker_form(
     `suggest` (one of them) put in the Owner field: that field's block id then names it
     (`owner-U…`), since Slack keeps what a block held and shows a new initial user only in
     a block it has not seen."""
-    components = [Option(value=c.name, text=c.name[:75]) for c in sprint.components][:100]
+    components = [Option(value=c.name, text=c.name[:75]) for c in sprint.components]
     chosen = next((o for o in components if o.value == component), None)
     suggested: list[Block] = []
     if owners:
@@ -204,9 +231,7 @@ def blocker_form(
                 block_id=BlockerField.COMPONENT,
                 label="Component",
                 dispatch_action=True,
-                element=StaticSelectElement(
-                    action_id=VALUE, options=components, initial_option=chosen
-                ),
+                element=_component_menu(sprint, components, chosen),
             ),
             *suggested,
             InputBlock(

@@ -234,6 +234,9 @@ def _number_input(field: Field, label: str, *, initial: int | None = None) -> In
     )
 
 
+MENU = 100  # the options a menu holds (Slack's limit)
+
+
 def _multi(
     field: Field,
     label: str,
@@ -241,16 +244,32 @@ def _multi(
     selected: list[str],
     *,
     empty: str = "none open",
+    elsewhere: str,
 ) -> Block:
+    """A menu of `options` (at most the 100 a menu holds, those `selected` among them), and
+    how many more there are and where they are (`elsewhere`): 105 open blockers showed 100
+    and nothing of the other five (found by review)."""
     if not options:
         return ContextBlock(elements=[MarkdownTextObject(text=f"*{label}:* {empty}")])
-    opts = [Option(value=v, text=t[:75]) for v, t in options[:100]]
-    initial = [o for o in opts if o.value in selected] or None
+    chosen = set(selected)
+    room = MENU - sum(1 for v, _ in options if v in chosen)  # for those not chosen
+    kept: list[tuple[str, str]] = []
+    for v, t in options:
+        if v in chosen or room > 0:
+            kept.append((v, t))
+            room -= v not in chosen
+    kept = kept[:MENU]
+    opts = [Option(value=v, text=t[:75]) for v, t in kept]
+    initial = [o for o in opts if o.value in chosen] or None
+    left = len(options) - len(kept)
     return InputBlock(
         block_id=field,
         label=label,
         optional=True,
         element=StaticMultiSelectElement(action_id=VALUE, options=opts, initial_options=initial),
+        hint=f"{left} more are not listed here (a menu holds {MENU}): {elsewhere}."
+        if left
+        else None,
     )
 
 
@@ -301,6 +320,7 @@ def _yesterday(
             "Components improved",
             [(c, c) for c in components],
             cur.get("components_improved") or [],
+            elsewhere="name them in Notes",
         ),
         _multi(
             Field.BLOCKERS_RESOLVED,
@@ -308,6 +328,7 @@ def _yesterday(
             [(str(i), label) for i, label in open_blockers],
             [str(b) for b in cur.get("blockers_resolved") or []],
             empty="none open that you may resolve",
+            elsewhere="resolve them with `/blocker resolve ID`",
         ),
         _text_input(Field.NOTES, "Notes", initial=cur.get("notes") or ""),
     ]

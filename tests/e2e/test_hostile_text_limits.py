@@ -14,6 +14,7 @@ import pytest
 
 from bot import clock as bot_clock
 from bot.cli import main
+from storage.models import Blocker
 from tests.e2e.test_after_the_end_and_ids import resolved_on_day_2
 from tests.e2e.test_figures import RUNS, hand_server, local, send_run
 from tests.e2e.test_mentions import junit as junit_cases
@@ -471,3 +472,30 @@ def test_a_benchmark_label_in_the_daily_report_is_shown_as_typed(
     )
     assert line in text.splitlines(), text
     assert slack_limits(report.args) == []
+
+
+def test_the_standup_form_says_how_many_blockers_it_cannot_offer(server: Server) -> None:
+    """105 open blockers someone may resolve: "Blockers resolved" offered the first 100
+    (Slack's limit for a menu) and said nothing of the five newest (found by review). It
+    says how many more there are and how to resolve them."""
+    at(server, T0)
+    with server.runtime.db.session() as session:
+        for i in range(105):
+            session.add(
+                Blocker(
+                    component="Core",
+                    description=f"flaky runner pool {i:03}",
+                    severity="P2",
+                    reported_by="U0DEV",
+                    reported_at=T0 - timedelta(hours=24) + timedelta(minutes=i),
+                )
+            )
+        session.commit()
+    slash(server.url, "/standup", user_id="U0DEV")
+    view = opened(server)[-1]
+    [field] = [b for b in view["blocks"] if b.get("block_id") == "blockers_resolved"]
+    assert len(field["element"]["options"]) == 100
+    assert field["hint"]["text"] == (
+        "5 more are not listed here (a menu holds 100): resolve them with `/blocker resolve ID`."
+    )
+    assert slack_limits({"blocks": view["blocks"]}) == []

@@ -251,3 +251,21 @@ def test_a_long_blocker_list_names_what_it_leaves_out_and_fits_one_answer() -> N
     assert len(text) <= 3000 and "<!channel>" not in text
     assert shown == [f"*B-{n:03d}*" for n in range(1, len(shown) + 1)]
     assert lines[-1] == f"…and {45 - len(shown)} more."
+
+
+def test_the_blocker_form_offers_every_component_of_a_large_sprint(example: Sprint) -> None:
+    """120 components more than the example's: the menu offered the first 100 (Slack's
+    limit for a menu's options) and the rest could not be chosen, saying nothing (found by
+    review). Past 100 the menu groups them (a group holds 100, a menu 100 groups)."""
+    extra = [
+        c.model_copy(update={"name": f"Service {i:03}", "group": f"Area {i // 50}"})
+        for i, c in enumerate([example.components[0]] * 120)
+    ]
+    sprint = example.model_copy(update={"components": [*example.components, *extra]})
+    element = blocker_form(sprint)["blocks"][0]["element"]
+    assert "options" not in element
+    groups = element["option_groups"]
+    offered = [o["value"] for g in groups for o in g["options"]]
+    assert offered == [c.name for c in sprint.components]
+    assert all(len(g["options"]) <= 100 for g in groups) and len(groups) <= 100
+    assert [g["label"]["text"] for g in groups][-3:] == ["Area 0", "Area 1", "Area 2"]

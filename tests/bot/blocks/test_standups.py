@@ -8,6 +8,7 @@ from typing import Any
 from bot.blocks import render
 from bot.blocks.common import VALUE
 from bot.blocks.standups import (
+    _multi,
     render_standup_modal,
     standup_day,
     standup_prompt,
@@ -305,3 +306,17 @@ def test_a_long_answer_is_shown_whole_in_sections_that_fit() -> None:
     assert shown.count("&lt;!channel&gt; &amp;") == 223
     assert "…" not in shown
     assert texts[-1] == "*Today's plan*\n• Focus areas: tests"
+
+
+def test_a_menu_past_its_100_options_keeps_those_chosen() -> None:
+    """An answer edited after choosing the 103rd of 105 blockers: the menu keeps what was
+    chosen (it would be dropped with the options past the first 100) and says how many it
+    leaves out."""
+    options = [(str(i), f"B-{i:03} flaky runner pool") for i in range(1, 106)]
+    menu = _multi(
+        Field.BLOCKERS_RESOLVED, "Blockers resolved", options, ["103"], elsewhere="see /blocker"
+    ).to_dict()
+    values = [o["value"] for o in menu["element"]["options"]]
+    assert values == [str(i) for i in range(1, 100)] + ["103"]
+    assert [o["value"] for o in menu["element"]["initial_options"]] == ["103"]
+    assert menu["hint"]["text"] == "5 more are not listed here (a menu holds 100): see /blocker."
