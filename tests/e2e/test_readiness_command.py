@@ -195,22 +195,33 @@ def test_a_score_with_digit_separators_is_refused(server: Server) -> None:
     assert reply["text"].startswith('"1_00" is not a score'), reply["text"]
 
 
+def _readiness_with(
+    make_server: Callable[..., Server], tmp_path: Path, components: list[tuple[str, str]]
+) -> str:
+    """`/readiness`'s text with the example sprint's components and these (name, group),
+    each manual at 50 of 90, after checking it keeps within Slack's limits."""
+    extra = "".join(
+        f'\n[[components]]\nname = "{name}"\ngroup = "{group}"\n'
+        'weight = 1\ntarget = 90\nsource = "manual"\nscore = 50\n'
+        for name, group in components
+    )
+    path = tmp_path / "sprint.toml"
+    path.write_text((ROOT / "sprint.example.toml").read_text() + extra)
+    body = slash(make_server(SPRINTBOT_CONFIG=str(path)).url, "/readiness").json()
+    assert slack_limits(body) == []
+    return blocks_text(body["blocks"])
+
+
 def test_readiness_lists_every_component_of_a_large_group(
     make_server: Callable[..., Server], tmp_path: Path
 ) -> None:
     """Thirty more components in one group (a platform team's services): the group's
     section was cut at 3,000 characters and its last components left out, saying nothing
     (found by review). Every one is listed, within Slack's limits."""
-    extra = "".join(
-        f'\n[[components]]\nname = "Platform service {i:02} (ingest/query)"\n'
-        'group = "Core Infrastructure"\nweight = 1\ntarget = 90\nsource = "manual"\nscore = 50\n'
-        for i in range(30)
-    )
-    path = tmp_path / "sprint.toml"
-    path.write_text((ROOT / "sprint.example.toml").read_text() + extra)
-    body = slash(make_server(SPRINTBOT_CONFIG=str(path)).url, "/readiness").json()
-    assert slack_limits(body) == []
-    text = blocks_text(body["blocks"])
+    services = [
+        (f"Platform service {i:02} (ingest/query)", "Core Infrastructure") for i in range(30)
+    ]
+    text = _readiness_with(make_server, tmp_path, services)
     assert [i for i in range(30) if f"Platform service {i:02} (ingest/query) (1)" not in text] == []
 
 
@@ -220,15 +231,8 @@ def test_readiness_lists_every_group_of_a_large_sprint(
     """Sixty groups of one component each (an org's services, one group a service): a
     section each, the breakdown was cut at Slack's 50 blocks and the last groups left out,
     saying nothing. Every group is listed, within Slack's limits."""
-    extra = "".join(
-        f'\n[[components]]\nname = "Service {i:02}"\ngroup = "Area {i:02}"\n'
-        'weight = 1\ntarget = 90\nsource = "manual"\nscore = 50\n'
-        for i in range(60)
+    text = _readiness_with(
+        make_server, tmp_path, [(f"Service {i:02}", f"Area {i:02}") for i in range(60)]
     )
-    path = tmp_path / "sprint.toml"
-    path.write_text((ROOT / "sprint.example.toml").read_text() + extra)
-    body = slash(make_server(SPRINTBOT_CONFIG=str(path)).url, "/readiness").json()
-    assert slack_limits(body) == []
-    text = blocks_text(body["blocks"])
     assert [i for i in range(60) if f"*Area {i:02}*" not in text] == []
     assert [i for i in range(60) if f"Service {i:02} (1)" not in text] == []

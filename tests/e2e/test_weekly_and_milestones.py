@@ -20,9 +20,13 @@ from tests.support.listeners import listeners_done
 from tests.support.server import INGEST_TOKEN, Server, cli_env
 from tests.support.slack import slash
 
-BENCH_SPRINT = (
-    SPRINT_HEAD.format(name="Bench sprint")
-    + """
+
+def bench_sprint(name: str, metrics: str, criteria: str) -> str:
+    """A sprint of one test component, `metrics` ([[metrics]] tables), a weekly report on
+    day 2 and a day-2 milestone of `criteria` (the lines of its list)."""
+    return (
+        SPRINT_HEAD.format(name=name)
+        + """
 [schedule]
 weekly_report_days = [2]
 
@@ -32,22 +36,31 @@ weight = 1
 target = 90
 source = "tests"
 tests = ["core/**"]
+"""
+        + metrics
+        + f"""
+[[milestones]]
+day = 2
+name = "Checkpoint"
+criteria = [
+{criteria}]
+"""
+    )
 
+
+BENCH_SPRINT = bench_sprint(
+    "Bench sprint",
+    """
 [[metrics]]
 name = "latency"
 label = "Latency"
 unit = "ms"
 target = 150
 better = "lower"
-
-[[milestones]]
-day = 2
-name = "Checkpoint"
-criteria = [
-  { benchmark = "latency", op = "<=", value = 150 },
+""",
+    """  { benchmark = "latency", op = "<=", value = 150 },
   { metric = "benchmarks_met", op = ">=", value = 1 },
-]
-"""
+""",
 )
 
 JSON_AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}"}
@@ -370,19 +383,9 @@ def test_a_small_move_of_readiness_today_does_not_move_the_forecast(
     assert after["day"] <= before["day"], (days, before, after)
 
 
-SCALE_SPRINT = (
-    SPRINT_HEAD.format(name="Scale sprint")
-    + """
-[schedule]
-weekly_report_days = [2]
-
-[[components]]
-name = "Core"
-weight = 1
-target = 90
-source = "tests"
-tests = ["core/**"]
-
+SCALE_SPRINT = bench_sprint(
+    "Scale sprint",
+    """
 [[metrics]]
 name = "throughput"
 label = "Throughput"
@@ -396,16 +399,11 @@ label = "p99"
 unit = "s"
 target = 0.00015
 better = "lower"
-
-[[milestones]]
-day = 2
-name = "Checkpoint"
-criteria = [
-  { benchmark = "throughput", op = ">=", value = 2500000 },
+""",
+    """  { benchmark = "throughput", op = ">=", value = 2500000 },
   { benchmark = "p99", op = "<=", value = 0.00015 },
   { benchmark = "p99", op = "<=", value = 0.0001201 },
-]
-"""
+""",
 )
 
 
