@@ -628,7 +628,10 @@ class _Window:
     def of(cls, info: SprintInfo, at: datetime) -> _Window:
         today = numbers.local_date(info, at)
         start = day_start(info, info.start)
-        until = at + EPSILON
+        # What arrived at the sprint's end is the next sprint's (which starts then): a CI
+        # run at the very midnight after the last day rewrote the final figures, while the
+        # last day's burn-down left it out (found by review).
+        until = at if at >= end_instant(info) else at + EPSILON
         yesterday_start = day_start(info, today - timedelta(days=1))
         return cls(
             at=at,

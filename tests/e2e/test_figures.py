@@ -322,3 +322,36 @@ def test_the_sprint_ends(
     assert cli.main(["export", "tracker", "--out", str(out), "--at", after.isoformat()]) == 0
     md = out.read_text()
     assert "Sprint ended on 2025-11-02" in md and "Sprint Day 7" not in md
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_a_run_at_local_midnight_after_the_last_day_is_not_the_ended_sprints(
+    hand_sprint: tuple[Server, Path],
+) -> None:
+    """The hand sprint's last day is 2025-11-02 (the DST day). CI reports all green at
+    2025-11-03 00:00 New York: the first instant of the day after the end (DESIGN: ended =
+    after the last day). The ended sprint's final figures jumped to 0 failing / 100 % /
+    "target reached", while the same API answer's burn-down for day 5 still said 3 failing
+    / 54.17 %; one minute later the same run changed nothing (found by review)."""
+    server, _ = hand_sprint
+    info = server.runtime.sprint.sprint
+    midnight = local_instant(info, date(2025, 11, 3), time(0))
+    at(server, midnight)
+    final = sprint_json(server, at=(midnight - timedelta(seconds=1)).isoformat())
+    assert final["tests"]["failing"] == 3 and final["readiness"]["score"] == 54.17
+    send_run(server, midnight, "after-end", dict.fromkeys(FILES, "P"))
+    at(server, midnight + timedelta(hours=9))
+    body = sprint_json(server)
+    assert body["sprint"]["status"] == "ended"
+    last_day = body["burndown"][-1]
+    shown = (
+        body["tests"]["failing"],
+        body["readiness"]["score"],
+        body["readiness"]["health_reason"],
+    )
+    # The final figures must be the last day's, as the burn-down (and a run at 00:01) keep them.
+    assert (last_day["failing"], last_day["readiness"]) == (3, 54.17)
+    assert body["tests"]["failing"] == last_day["failing"], shown
+    assert body["readiness"]["score"] == last_day["readiness"], shown
+    text = blocks_text(slash(server.url, "/sprint", user_id="U0DEV").json()["blocks"])
+    assert "target reached" not in text, text
