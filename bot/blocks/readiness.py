@@ -63,7 +63,12 @@ def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dic
         else ("Before the sprint" if status.day < 1 else "Sprint over")
     )
     why = " · ".join(x for x in (f"{status.health}: {status.health_reason}", status.plan_note) if x)
-    rate = pct(status.pass_rate) if status.known else "no test results yet"
+    # As the reports write it (thousands grouped; none known: no "0/0").
+    passing = (
+        f"{status.passed:,}/{status.known:,} ({pct(status.pass_rate)})"
+        if status.known
+        else "no test results yet"
+    )
     unmapped = f"\n_{status.unmapped} Unmapped (in no component)_" if status.unmapped else ""
     blocks: list[Block] = [
         HeaderBlock(text=f"Readiness {pct(bd.score)} — target {pct(bd.target)}"[:150]),
@@ -75,9 +80,7 @@ def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dic
                 ),
                 MarkdownTextObject(text=f"*Plan for today*\n{pct(status.plan)}"),
                 MarkdownTextObject(text=f"*Health*\n{HEALTH_EMOJI[status.health]} {status.health}"),
-                MarkdownTextObject(
-                    text=f"*Tests passing*\n{status.passed}/{status.known} ({rate})" + unmapped
-                ),
+                MarkdownTextObject(text=f"*Tests passing*\n{passing}" + unmapped),
             ]
         ),
         ContextBlock(elements=[MarkdownTextObject(text=escape(f"{sprint_name} · {day}", 3000))]),

@@ -183,7 +183,7 @@ def test_demo_prints_the_sprint_and_writes_chart_and_tracker(demo: tuple[str, Pa
     assert "<@" not in out and ":white_check_mark:" not in out  # mrkdwn made readable
     runs = list(junit_runs(load_sprint(EXAMPLE), days=DEMO_DAYS))
     passed = 2124 - runs[-1].failing
-    assert f"Tests passing: {passed}/2124" in out
+    assert f"Tests passing: {passed:,}/2,124" in out
 
     # It says how long it took (no bound here: a timed assertion failed a CI run on a
     # loaded machine, 30.3 s for a demo that takes 6-7 s alone), where it wrote, and the

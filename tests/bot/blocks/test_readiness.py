@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.blocks.readiness import readiness_fallback, render_readiness, render_score_change
 from jobs.config import Source
 from jobs.numbers import Breakdown, ComponentScore, GroupScore, Health
@@ -74,3 +76,14 @@ def test_the_fallback_and_the_score_change_say_it_in_one_line() -> None:
     assert render_score_change(change) == (
         ":pencil2: *User Guides*: 60 % → *70 %*. Readiness 81.33 % → *84.67 %*."
     )
+
+
+def test_tests_passing_reads_as_the_reports_do() -> None:
+    """20,000 known tests read "17000/20000" in /readiness and "17,000/20,000" in the daily
+    report; none known, "0/0 (no test results yet)" against "no test results yet"."""
+    many = replace(STATUS, passed=17_000, known=20_000, unmapped=0)
+    facts = render_readiness(many, sprint_name="Sprint 4", days=14)[1]
+    assert facts["fields"][4]["text"] == "*Tests passing*\n17,000/20,000 (85 %)"
+    none = replace(STATUS, passed=0, known=0, unmapped=0)
+    facts = render_readiness(none, sprint_name="Sprint 4", days=14)[1]
+    assert facts["fields"][4]["text"] == "*Tests passing*\nno test results yet"
