@@ -369,10 +369,12 @@ class Figures:
             "start": info.start.isoformat(),
             "end": info.end.isoformat(),
             "days": info.days,
-            "day": self.day,
+            # Once it ended, its last day (as its final figures are): "day 6 of 5, the day
+            # after the end" whenever asked, found by review.
+            "day": min(self.day, info.days),
             "status": str(self.phase),
             "timezone": info.timezone,
-            "date": self.today.isoformat(),
+            "date": min(self.today, info.end).isoformat(),
             "text": self.status_line(),
         }
 

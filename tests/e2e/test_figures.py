@@ -355,3 +355,18 @@ def test_a_run_at_local_midnight_after_the_last_day_is_not_the_ended_sprints(
     assert body["readiness"]["score"] == last_day["readiness"], shown
     text = blocks_text(slash(server.url, "/sprint", user_id="U0DEV").json()["blocks"])
     assert "target reached" not in text, text
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_an_ended_sprint_is_dated_its_last_day_whenever_asked(
+    hand_sprint: tuple[Server, Path],
+) -> None:
+    """Asked the day after the end or a week later, GET /api/v1/sprint said day 6 of 5,
+    dated 2025-11-03 — neither a day of the sprint nor the day asked (found by review).
+    Its final figures are its last day's, and so are its day and date."""
+    server, _ = hand_sprint
+    info = server.runtime.sprint.sprint
+    for asked in (date(2025, 11, 3), date(2025, 11, 10)):
+        at(server, local_instant(info, asked, time(10)))
+        sprint = sprint_json(server)["sprint"]
+        assert (sprint["status"], sprint["day"], sprint["date"]) == ("ended", 5, "2025-11-02")
