@@ -229,8 +229,8 @@ def plain(text: str) -> str:
 def message(text: str, blocks: list[Block]) -> Message:
     """Text and blocks within Slack's limits: past 50 blocks the tail is cut, and the
     last block says how much and where the rest is."""
-    fitted = capped(blocks, "`/readiness`, App Home and `sprintbot export tracker` show it all")
-    return {"text": clip(text, 3000), "blocks": [b.to_dict() for b in fitted]}
+    kept = capped(blocks, "`/readiness`, App Home and `sprintbot export tracker` show it all")
+    return {"text": clip(text, 3000), "blocks": [b.to_dict() for b in kept]}
 
 
 def capped(blocks: list[Block], elsewhere: str) -> list[Block]:

@@ -51,7 +51,10 @@ def _groups(groups: list[GroupScore], room: int) -> list[SectionBlock]:
     apart = [b for g in groups for b in sections(_group_lines(g))]
     if len(apart) <= room:
         return apart
-    return sections([line for i, g in enumerate(groups) for line in [""][:i] + _group_lines(g)])
+    # (A blank line between two groups.)
+    return sections(
+        [line for i, g in enumerate(groups) for line in [""] * bool(i) + _group_lines(g)]
+    )
 
 
 def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dict[str, Any]]:
