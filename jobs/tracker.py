@@ -154,7 +154,6 @@ class Evaluated:
     text: str  # as described to people ("pass_rate >= 87")
     value: float | None  # measured; None: nothing measured yet
     of: float | None  # what a count is out of ("5 of 8"), None where it is not a count
-    unit: str  # "%" or ""
     met: bool
     shown: str | None  # the value as every surface shows it (`milestones.shown_value`)
     target: str  # the target, as every surface shows it ("<= 0.00015")
@@ -247,7 +246,6 @@ def _checkpoints(
                 c["criterion"],
                 c["value"],
                 c.get("of"),
-                c["unit"],
                 c["met"],
                 milestones.shown_value(c),
                 milestones.shown_target(c),

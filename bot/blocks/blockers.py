@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import (
+    MENU,
     NAME_CHARS,
     SECTION_CHARS,
     SEVERITY_EMOJI,
@@ -173,15 +174,12 @@ def severity_select() -> StaticSelectElement:
     )
 
 
-MENU = 100  # the options a menu holds, and the groups (Slack's limits)
-
-
-def _component_menu(
-    sprint: Sprint, options: list[Option], chosen: Option | None
-) -> StaticSelectElement:
-    """The components to pick from: past the 100 options a menu holds, in groups of at
-    most 100 each, by their [[components]] group (the first 100 were offered and the rest
-    could not be chosen, found by review)."""
+def _component_menu(sprint: Sprint, component: str | None) -> StaticSelectElement:
+    """The components to pick from, `component` chosen: past the 100 options a menu holds,
+    in groups of at most 100 each, by their [[components]] group (the first 100 were
+    offered and the rest could not be chosen, found by review)."""
+    options = [Option(value=c.name, text=c.name[:75]) for c in sprint.components]
+    chosen = next((o for o in options if o.value == component), None)
     if len(options) <= MENU:
         return StaticSelectElement(action_id=VALUE, options=options, initial_option=chosen)
     grouped: dict[str, list[Option]] = {}
@@ -210,8 +208,6 @@ def blocker_form(
     `suggest` (one of them) put in the Owner field: that field's block id then names it
     (`owner-U…`), since Slack keeps what a block held and shows a new initial user only in
     a block it has not seen."""
-    components = [Option(value=c.name, text=c.name[:75]) for c in sprint.components]
-    chosen = next((o for o in components if o.value == component), None)
     suggested: list[Block] = []
     if owners:
         suggested.append(
@@ -231,7 +227,7 @@ def blocker_form(
                 block_id=BlockerField.COMPONENT,
                 label="Component",
                 dispatch_action=True,
-                element=_component_menu(sprint, components, chosen),
+                element=_component_menu(sprint, component),
             ),
             *suggested,
             InputBlock(

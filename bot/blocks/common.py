@@ -18,6 +18,7 @@ from jobs.numbers import Health, pct
 __all__ = [
     "HEALTH_EMOJI",
     "MAX_BLOCKS",
+    "MENU",
     "NAME_CHARS",
     "SECTION_CHARS",
     "SEVERITY_EMOJI",
@@ -62,6 +63,8 @@ VALUE = "value"
 SECTION_CHARS = 2900
 NAME_CHARS = 300
 MAX_BLOCKS = 50
+# The options a menu holds, and the groups of options (Slack's limits).
+MENU = 100
 ELLIPSIS = "…"
 
 HEALTH_EMOJI: dict[str, str] = {

@@ -26,6 +26,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks.blockers import severity_select
 from bot.blocks.common import (
+    MENU,
     NAME_CHARS,
     SECTION_CHARS,
     VALUE,
@@ -232,9 +233,6 @@ def _number_input(field: Field, label: str, *, initial: int | None = None) -> In
             action_id=VALUE, is_decimal_allowed=False, min_value=0, initial_value=initial
         ),
     )
-
-
-MENU = 100  # the options a menu holds (Slack's limit)
 
 
 def _multi(

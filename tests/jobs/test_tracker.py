@@ -458,8 +458,8 @@ def test_render_shows_each_criterion_and_sign_off_as_gathered() -> None:
     checkpoint = Checkpoint(
         milestone,
         (
-            Evaluated(rate, "pass_rate >= 87", 90.0, None, "%", True, "90 %", ">= 87 %"),
-            Evaluated(p0, "open P0 blockers == 0", None, None, "", False, None, "== 0"),
+            Evaluated(rate, "pass_rate >= 87", 90.0, None, True, "90 %", ">= 87 %"),
+            Evaluated(p0, "open P0 blockers == 0", None, None, False, None, "== 0"),
         ),
         (SignOff("qa_lead", "U1", NINE), SignOff("tech_lead", None, None)),
     )
@@ -542,7 +542,7 @@ def test_sprint_file_text_in_the_tracker_reads_as_typed_not_as_markdown() -> Non
     criterion = Criterion(metric="pass_rate", op=">=", value=87, label=label)
     milestone = Milestone(day=7, name="Week 1 <freeze>", review="[notes](https://evil.example)")
     checkpoint = Checkpoint(
-        milestone, (Evaluated(criterion, label, 90.0, None, "%", True, "90 %", ">= 87 %"),), ()
+        milestone, (Evaluated(criterion, label, 90.0, None, True, "90 %", ">= 87 %"),), ()
     )
     sprint = load_sprint(EXAMPLE)
     renamed = sprint.components[0].model_copy(update={"name": "Hooks <pre/post> __init__"})
