@@ -630,10 +630,7 @@ class _Window:
     def of(cls, info: SprintInfo, at: datetime) -> _Window:
         today = numbers.local_date(info, at)
         start = day_start(info, info.start)
-        # What arrived at the sprint's end is the next sprint's (which starts then): a CI
-        # run at the very midnight after the last day rewrote the final figures, while the
-        # last day's burn-down left it out (found by review).
-        until = at if at >= end_instant(info) else at + EPSILON
+        until = taken_until(info, at)
         yesterday_start = day_start(info, today - timedelta(days=1))
         return cls(
             at=at,
@@ -1048,6 +1045,14 @@ def final_at(info: SprintInfo, at: datetime) -> datetime:
     """The instant the sprint's figures as of `at` are taken at: `at`, or its end once it
     ended (what happens after it is the next sprint's)."""
     return min(at, end_instant(info))
+
+
+def taken_until(info: SprintInfo, at: datetime) -> datetime:
+    """What the sprint's figures as of `at` take in: what arrived before this instant. As
+    of `at` includes what arrived at `at`; but what arrived at the sprint's end is the next
+    sprint's (which starts then): a CI run at the very midnight after the last day rewrote
+    the final figures, while the last day's burn-down left it out (found by review)."""
+    return at if at >= end_instant(info) else at + EPSILON
 
 
 def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:

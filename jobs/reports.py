@@ -581,10 +581,12 @@ def home(
         if participants and asked
         else {}
     )
-    # The sprint's last run as of the figures' instant (its end, once it ended: CI after
-    # it is not the sprint's), every shard of it counted.
+    # The sprint's last run as the figures take them in (before its end, once it ended: CI
+    # from then on is not the sprint's), every shard of it counted.
     run = queries.latest_run(
-        session=session, branch=sprint.sprint.branch, until=figures.final_at(sprint.sprint, now)
+        session=session,
+        branch=sprint.sprint.branch,
+        before=figures.taken_until(sprint.sprint, figures.final_at(sprint.sprint, now)),
     )
     chart = queries.latest_message(
         session=session, key_prefix="daily-report:", key_suffix=":chart", sent_only=True

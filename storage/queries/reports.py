@@ -127,13 +127,13 @@ class RunTotals(NamedTuple):
     url: str | None
 
 
-def latest_run(*, session: Session, branch: str, until: datetime) -> RunTotals | None:
-    """The branch's most recent CI run received by `until`, each of its tests counted once
+def latest_run(*, session: Session, branch: str, before: datetime) -> RunTotals | None:
+    """The branch's most recent CI run received before `before`, each of its tests counted once
     over its reports: its shards added up, a shard sent again (a job re-run under the same
     run id) counted as its latest report says."""
     newest = session.exec(
         select(TestReport)
-        .where(TestReport.branch == branch, col(TestReport.received_at) <= until)
+        .where(TestReport.branch == branch, col(TestReport.received_at) < before)
         .order_by(col(TestReport.received_at).desc(), col(TestReport.id).desc())
         .limit(1)
     ).first()
@@ -144,7 +144,7 @@ def latest_run(*, session: Session, branch: str, until: datetime) -> RunTotals |
         .where(
             TestReport.branch == branch,
             TestReport.run == newest.run,
-            col(TestReport.received_at) <= until,
+            col(TestReport.received_at) < before,
         )
         .order_by(col(TestReport.received_at), col(TestReport.id))
     ).all()

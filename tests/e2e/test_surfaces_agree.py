@@ -65,6 +65,22 @@ def test_home_shows_no_ci_run_after_the_end_beside_the_final_figures(
 
 
 @pytest.mark.usefixtures("quick_pace")
+def test_home_shows_no_ci_run_received_at_the_very_instant_the_sprint_ended(
+    hand_sprint: tuple[Server, Path],
+) -> None:
+    """A run received at 00:00 after the last day (the next sprint's first instant) is not
+    in the final figures; the Home's "Last CI run" showed it beside them all the same."""
+    server, _ = hand_sprint
+    midnight = local_instant(server.runtime.sprint.sprint, date(2025, 11, 3), time(0))
+    send_run(server, midnight, "at-the-end", dict.fromkeys(FILES, "P"))
+    at(server, midnight + timedelta(hours=9))
+    assert sprint_json(server)["tests"]["failing"] == 3
+    text = home_text(server)
+    assert "3 failing now" in text
+    assert "`at-the-end`" not in text, text
+
+
+@pytest.mark.usefixtures("quick_pace")
 def test_home_last_ci_run_adds_up_its_shards(
     hand_sprint: tuple[Server, Path],
 ) -> None:
