@@ -198,14 +198,17 @@ def evaluate(milestone: Milestone, measures: Measures) -> list[CriterionResult]:
     return out
 
 
-def describe(c: Criterion) -> str:
+def describe(c: Criterion, *, typed: Callable[[str], str] = str) -> str:
     """A criterion as people read it ("pass_rate >= 87", "throughput >= 2,500,000"), or
-    its label. (The target's `:g` read "throughput >= 2.5e+06", found by review.)"""
+    its label; `typed` renders what the sprint file typed (the label, a component's name),
+    not the terms it names (a metric's or benchmark's key, a severity, the operator and
+    the target). (The target's `:g` read "throughput >= 2.5e+06", found by review.)"""
     if c.label:
-        return c.label
-    subject = c.metric or c.component or c.benchmark
+        return typed(c.label)
     if c.blockers:
         subject = f"open {c.blockers} blockers"
+    else:
+        subject = c.metric or c.benchmark or typed(c.component or "")
     return f"{subject} {c.op} {numbers.quantity(c.value)}"
 
 

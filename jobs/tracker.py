@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import methodcaller
 
 from sqlmodel import Session
 
@@ -49,8 +50,9 @@ def _typed(text: str | None) -> str | None:
 
 
 def _criterion(c: Evaluated) -> str:
-    """A criterion as described: its label as typed, or the sprint file's terms."""
-    return c.text.translate(_MARKUP) if c.criterion.label else c.text
+    """A criterion as described, what the sprint file typed shown as typed: a component
+    `Hooks <pre/post>` of a criterion with no label lost `<pre/post>` (found by review)."""
+    return milestones.describe(c.criterion, typed=methodcaller("translate", _MARKUP))
 
 
 def _table(head: list[str], rows: Iterable[Row]) -> list[str]:
@@ -150,8 +152,7 @@ class Resolved:
 class Evaluated:
     """One milestone criterion, evaluated as of the tracker's instant."""
 
-    criterion: Criterion  # as the sprint file states it
-    text: str  # as described to people ("pass_rate >= 87")
+    criterion: Criterion  # as the sprint file states it (described by `_criterion`)
     value: float | None  # measured; None: nothing measured yet
     of: float | None  # what a count is out of ("5 of 8"), None where it is not a count
     met: bool
@@ -243,7 +244,6 @@ def _checkpoints(
         criteria = tuple(
             Evaluated(
                 criterion,
-                c["criterion"],
                 c["value"],
                 c.get("of"),
                 c["met"],

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.demo import DEMO_DAYS, Demo, build
-from jobs import figures, tracker
+from jobs import figures, milestones, tracker
 from jobs.config import Criterion, Milestone, Sprint, load_sprint
 from jobs.figures import DayFigures, Figures, TestFigures
 from jobs.numbers import Health, MetricState, breakdown, pct, target_failing
@@ -458,8 +458,8 @@ def test_render_shows_each_criterion_and_sign_off_as_gathered() -> None:
     checkpoint = Checkpoint(
         milestone,
         (
-            Evaluated(rate, "pass_rate >= 87", 90.0, None, True, "90 %", ">= 87 %"),
-            Evaluated(p0, "open P0 blockers == 0", None, None, False, None, "== 0"),
+            Evaluated(rate, 90.0, None, True, "90 %", ">= 87 %"),
+            Evaluated(p0, None, None, False, None, "== 0"),
         ),
         (SignOff("qa_lead", "U1", NINE), SignOff("tech_lead", None, None)),
     )
@@ -542,7 +542,7 @@ def test_sprint_file_text_in_the_tracker_reads_as_typed_not_as_markdown() -> Non
     criterion = Criterion(metric="pass_rate", op=">=", value=87, label=label)
     milestone = Milestone(day=7, name="Week 1 <freeze>", review="[notes](https://evil.example)")
     checkpoint = Checkpoint(
-        milestone, (Evaluated(criterion, label, 90.0, None, True, "90 %", ">= 87 %"),), ()
+        milestone, (Evaluated(criterion, 90.0, None, True, "90 %", ">= 87 %"),), ()
     )
     sprint = load_sprint(EXAMPLE)
     renamed = sprint.components[0].model_copy(update={"name": "Hooks <pre/post> __init__"})
@@ -557,3 +557,23 @@ def test_sprint_file_text_in_the_tracker_reads_as_typed_not_as_markdown() -> Non
     assert f"| {escaped} | >= 87 % | 90 % (90 of 100 tests) | ✅ |" in md
     assert r"Hooks \<pre/post\> \_\_init\_\_" in md
     assert "Hooks <pre/post>" not in md
+
+
+def test_a_criterion_without_a_label_names_its_component_as_typed() -> None:
+    """A criterion with no label is described from the sprint file's terms: a component
+    `Hooks <pre/post> __init__` read "Hooks  >= 87" in GitHub (its `<pre/post>` taken for
+    HTML, `__init__` bold). Its name is escaped; the operator and target are left as they
+    read (found by review)."""
+    component = "Hooks <pre/post> __init__"
+    criterion = Criterion(component=component, op=">=", value=87)
+    assert milestones.describe(criterion) == "Hooks <pre/post> __init__ >= 87"  # (Slack)
+    checkpoint = Checkpoint(
+        Milestone(day=7, name="Week 1"),
+        (Evaluated(criterion, 90.0, None, True, "90 %", ">= 87 %"),),
+        (),
+    )
+    md = tracker.render(hand_built(checkpoints=(checkpoint,)))
+    escaped = r"Hooks \<pre/post\> \_\_init\_\_ >= 87"
+    assert f"- [x] {escaped} — measured 90 %" in md, md
+    assert f"| {escaped} | >= 87 % | 90 % | ✅ |" in md, md
+    assert "<pre/post>" not in md
