@@ -713,6 +713,11 @@ class Sprint(_Model):
     def metric(self, name: str) -> Metric | None:
         return next((m for m in self.metrics if m.name == name), None)
 
+    @property
+    def tested(self) -> bool:
+        """Whether some component is scored from tests (else CI counts toward nothing)."""
+        return any(c.source is Source.TESTS for c in self.components)
+
     def role(self, name: str) -> list[str]:
         """IDs for a role; [] when the role is unset or is "team". A person or user group
         named by ID where a role may be (a milestone's `signoffs`) is that ID."""

@@ -147,7 +147,7 @@ class DayFigures:
     day: int
     date: date
     reached: bool  # the day has begun by the instant
-    measured: bool  # tests were known by the day's end
+    measured: bool  # tests were known by the day's end (any day of a sprint with none)
     active: bool  # a report changed some test's status that day
     known: int | None
     passing: int | None
@@ -163,9 +163,9 @@ class DayFigures:
     def on_plan(self) -> bool | None:
         """One verdict per day for every table: readiness at or above its plan and failing
         tests at or below theirs (None: nothing measured)."""
-        if not self.measured or self.readiness is None or self.failing is None:
+        if not self.measured or self.readiness is None:
             return None
-        return not self._below_plan and self.failing <= self.plan_failing
+        return not self._below_plan and (self.failing is None or self.failing <= self.plan_failing)
 
     @property
     def _below_plan(self) -> bool:
@@ -922,17 +922,22 @@ def _day_figures(
     reached = d <= w.day
     when = end if end is not None and end <= w.until else w.until
     c = cp.counts if cp is not None else None
-    measured = c is not None and c["known"] > 0 and reached
+    # Tests known by the day's end: its readiness and tests are measured. A sprint scored
+    # without tests is measured from its first day (its scores are set by hand or by
+    # benchmarks); it counts no tests (found by review: it never had a burn-down or a
+    # forecast).
+    tested = c is not None and c["known"] > 0 and reached
+    measured = tested or (c is not None and reached and not sprint.tested)
     return DayFigures(
         day=d,
         date=numbers.day_date(sprint.sprint, d),
         reached=reached,
         measured=measured,
         active=d in walked.active_days,
-        known=c["known"] if measured and c else None,
-        passing=c["passing"] if measured and c else None,
-        failing=c["failing"] if measured and c else None,
-        fixed=c["fixed"] if measured and c else None,
+        known=c["known"] if tested and c else None,
+        passing=c["passing"] if tested and c else None,
+        failing=c["failing"] if tested and c else None,
+        fixed=c["fixed"] if tested and c else None,
         fixed_today=walked.fixed_on.get(d, 0),
         regressed_today=walked.regressed_on.get(d, 0),
         readiness=scorer.breakdown(when, cp.components).score if measured and cp else None,

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
+from jobs import figures
 from jobs.config import Sprint
 from jobs.errors import SprintError
 from jobs.numbers import Health, pct
 from jobs.readiness import current_status, parse_score, set_manual_score
 from storage.models import Blocker, KnownTest, MetricSample, TestStatus
+from tests.support.small_sprint import small
 
 NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)  # day 3, plan 72
 
@@ -111,3 +113,34 @@ def test_parse_score(text: str, value: float) -> None:
 def test_parse_score_rejects(text: str) -> None:
     with pytest.raises(SprintError):
         parse_score(text)
+
+
+def test_a_sprint_scored_by_hand_alone_gets_a_burn_down_and_a_forecast(session: Session) -> None:
+    """A sprint with no `tests` component (its readiness all manual scores) never counted a
+    day as measured, which waited for tests to be known: its burn-down showed no readiness,
+    and its health never weighed the forecast, so a sprint crawling toward a target it
+    cannot reach read "On Track" to the last day (found by review)."""
+    sprint = small(
+        components=[
+            {"name": "Docs", "weight": 1, "target": 100, "source": "manual", "score": 60},
+            {"name": "Security", "weight": 1, "target": 100, "source": "manual", "score": 60},
+        ],
+        plan={"readiness": [60, 60.5, 61, 61.5, 62, 62.5, 63, 63.5, 64, 85]},
+    )
+    day_one_ten = datetime(2025, 10, 29, 9, tzinfo=UTC)  # 10:00 in Berlin
+    for day, score in enumerate((61.0, 62.0, 63.0)):
+        set_manual_score(
+            session=session,
+            sprint=sprint,
+            component="Docs",
+            score=score,
+            user_id="U01",
+            now=day_one_ten + timedelta(days=day),
+        )
+    fig = figures.compute(session=session, sprint=sprint, at=day_one_ten + timedelta(days=3))
+    assert [d.readiness for d in fig.days[:3]] == [60.5, 61.0, 61.5]
+    outlook = fig.forecast["readiness"]
+    assert outlook.points == 3 and outlook.per_day == pytest.approx(0.5)
+    # At half a point a day, 85 % is out of reach by day 10: the forecast says so.
+    assert fig.health is Health.AT_RISK, fig.health_reason
+    assert fig.health_reason == "at this pace 85 % is reached on day 50"
