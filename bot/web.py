@@ -10,6 +10,7 @@ import re
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -98,6 +99,20 @@ def _parse_at(text: str | None) -> datetime | None:
         raise SprintError(
             f"at {text!r} is not an ISO-8601 time, e.g. 2025-10-30T09:00:00Z"
         ) from None
+
+
+def _query_fault(request: Request, takes: tuple[str, ...], hint: str) -> str | None:
+    """What is wrong with a request's query parameters for an endpoint taking `takes`."""
+    given = Counter(key for key, _ in request.query_params.multi_items())
+    for key, n in given.items():
+        name = json.dumps(key[:100], ensure_ascii=False)
+        if key not in takes:
+            return f"unknown query parameter {name}: this endpoint takes {', '.join(takes)}" + (
+                f" ({hint})" if hint else ""
+            )
+        if n > 1:
+            return f"query parameter {name} is given {n} times; give it once"
+    return None
 
 
 class TeamMissing(Exception):
@@ -231,9 +246,15 @@ class Routes:
                 found.append((team, secret))
         return found
 
-    def authorized(self, handler: Endpoint) -> Endpoint:
+    def authorized(
+        self, handler: Endpoint, *, query: tuple[str, ...] = (), hint: str = ""
+    ) -> Endpoint:
         """`handler` behind a bearer token: SPRINTBOT_INGEST_TOKEN (every team's) or a team's
-        own (`ingest_token_env`), 503 while there is none."""
+        own (`ingest_token_env`), 503 while there is none. It takes the query parameters
+        `query` and `team`, each once: any other, or one given twice, is 400 (a CI script's
+        `brnach=release-1` filed a release branch's report on the tracked branch, found by
+        review); `hint` says where what it does not take goes."""
+        takes = (*query, "team")
 
         async def wrapper(request: Request) -> Response:
             token = self.ctx.settings.SPRINTBOT_INGEST_TOKEN
@@ -252,6 +273,8 @@ class Routes:
             if scheme.lower() != "bearer" or not (org or mine):
                 return error(401, "missing or wrong bearer token (Authorization: Bearer <token>)")
             request.state.token_team = None if org else mine[0]
+            if wrong := _query_fault(request, takes, hint):
+                return error(400, wrong)
             try:
                 return await handler(request)
             except TeamMissing as exc:
@@ -467,11 +490,19 @@ def create_web_app(
             Route("/healthz", r.healthz, methods=["GET"]),
             Route("/metrics", r.prometheus, methods=["GET"]),
             Route("/api/v1/readiness", api(r.readiness), methods=["GET"]),
-            Route("/api/v1/sprint", api(r.sprint_figures), methods=["GET"]),
+            Route("/api/v1/sprint", api(r.sprint_figures, query=("at", "sprint")), methods=["GET"]),
             Route("/api/v1/sprints", api(r.sprints), methods=["GET"]),
-            Route("/api/v1/test-runs", api(r.test_runs), methods=["POST"]),
+            Route(
+                "/api/v1/test-runs",
+                api(r.test_runs, query=("run", "commit", "branch", "url", "at")),
+                methods=["POST"],
+            ),
             Route("/api/v1/tests/{id}", api(r.test_history), methods=["GET"]),
-            Route("/api/v1/quarantine", api(r.quarantined), methods=["GET"]),
-            Route("/api/v1/metrics", api(r.metrics), methods=["POST"]),
+            Route("/api/v1/quarantine", api(r.quarantined, query=("format",)), methods=["GET"]),
+            Route(
+                "/api/v1/metrics",
+                api(r.metrics, hint="at and commit go in the JSON body"),
+                methods=["POST"],
+            ),
         ]
     )

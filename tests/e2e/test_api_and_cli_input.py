@@ -100,6 +100,73 @@ def test_a_test_id_that_is_no_test_is_404_or_400_not_500(server: Server, wanted:
     assert "error" in resp.json()
 
 
+# -- query parameters an endpoint does not take, or takes once --------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        # A CI script's typo filed a release branch's report on the tracked branch (201).
+        (
+            "run=rel-1&brnach=release-1",
+            'unknown query parameter "brnach": this endpoint takes run, commit, branch, url, '
+            "at, team",
+        ),
+        # The last `branch` won, without a word.
+        (
+            "run=ci-1&branch=release-1&branch=main",
+            'query parameter "branch" is given 2 times; give it once',
+        ),
+    ],
+)
+def test_a_report_with_a_query_parameter_mistyped_or_twice_is_400(
+    server: Server, query: str, error: str
+) -> None:
+    resp = httpc.post(
+        f"{server.url}/api/v1/test-runs?at=2025-10-31T13:00:00Z&{query}",
+        content=GOOD,
+        headers=XML,
+        timeout=30,
+    )
+    assert resp.status_code == 400, (resp.status_code, resp.text[:200])
+    assert resp.json()["error"] == error
+    nothing_stored(server)
+
+
+def test_metrics_with_commit_and_at_on_the_url_are_400_saying_where_they_go(
+    server: Server,
+) -> None:
+    """test-runs takes `commit` and `at` on its URL, metrics in its JSON body: on the URL
+    they were dropped (201, "commit": null, the figure dated now)."""
+    resp = httpc.post(
+        f"{server.url}/api/v1/metrics?commit=abc123&at=2025-10-31T12:00:00Z",
+        content=b'{"metrics": {"memory_usage": 120}}',
+        headers=JSON,
+        timeout=30,
+    )
+    assert resp.status_code == 400, (resp.status_code, resp.text[:200])
+    assert resp.json()["error"] == (
+        'unknown query parameter "commit": this endpoint takes team (at and commit go in '
+        "the JSON body)"
+    )
+    assert count(server.runtime.db, MetricSample) == 0
+
+
+def test_every_api_endpoint_names_what_it_takes(server: Server) -> None:
+    for path, takes in (
+        ("/api/v1/readiness", "team"),
+        ("/api/v1/sprint", "at, sprint, team"),
+        ("/api/v1/sprints", "team"),
+        ("/api/v1/quarantine", "format, team"),
+        ("/api/v1/tests/1", "team"),
+    ):
+        resp = httpc.get(f"{server.url}{path}?tema=x", headers=AUTH, timeout=30)
+        assert resp.status_code == 400, (path, resp.status_code, resp.text[:200])
+        assert resp.json()["error"] == (
+            f'unknown query parameter "tema": this endpoint takes {takes}'
+        ), path
+
+
 # -- GET /api/v1/sprint?at= ----------------------------------------------------------------
 
 
