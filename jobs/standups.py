@@ -28,8 +28,21 @@ from storage import queries
 from storage.models import Away, Blocker, Risk, Standup
 
 MAX_FIELD = 2900  # a Slack section holds 3,000 characters
-_SEVERITY_LINE = re.compile(r"^\s*\[?(P[0-2])\]?\s*[:\-\u2013]?\s*(.+)$", re.IGNORECASE)
+# A severity is a word of its own: "P2P sync …" and "P95 latency …" are blockers' words.
+_SEVERITY_LINE = re.compile(r"^\s*\[?(P[0-2])\]?(?!\w)\s*[:\-\u2013]?\s*(.+)$", re.IGNORECASE)
+_OTHER_SEVERITY = re.compile(r"^\s*\[?P\d\]?(?!\w)", re.IGNORECASE)  # "P7: …"
 _DUE = re.compile(r"^(\d{4}-\d{2}-\d{2}|day \d{1,3}|today|tomorrow|eod|eow)$", re.IGNORECASE)
+
+
+def _a_day(due: str) -> bool:
+    """Whether a due date of the form 2025-11-03 is a day there is (not 2025-02-30)."""
+    if not due[:1].isdigit():
+        return True
+    try:
+        date.fromisoformat(due)
+    except ValueError:
+        return False
+    return True
 
 
 class Field(StrEnum):
@@ -257,7 +270,7 @@ def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: s
         m = _SEVERITY_LINE.match(line)
         if m and m.group(1).upper() in SEVERITIES:
             a.current_blockers.append((m.group(1).upper(), m.group(2).strip()))
-        elif re.match(r"^\s*\[?P\d", line, re.IGNORECASE):
+        elif _OTHER_SEVERITY.match(line):
             errors[Field.CURRENT_BLOCKERS] = (
                 f'"{line[:40]}": severity must be P0, P1 or P2, e.g. "P1: flaky login test".'
             )
@@ -290,10 +303,10 @@ def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: s
             )
             break
         item, owner, due = parts
-        if not _DUE.match(due):
+        if not _DUE.match(due) or not _a_day(due):
             errors[Field.ACTION_ITEMS] = (
-                f'Line {n}: due "{due}" should be a date (2025-11-03), "day 9", "today", '
-                '"tomorrow", "EOD" or "EOW".'
+                f'Line {n}: due "{due}" is not a date; give one as 2025-11-03, "day 9", '
+                '"today", "tomorrow", "EOD" or "EOW".'
             )
             break
         a.action_items.append({"item": item, "owner": owner, "due": due})

@@ -177,6 +177,39 @@ def test_invalid_answers_get_field_errors_and_nothing_is_stored(team: Server) ->
     assert posts(team) == []
 
 
+@pytest.mark.parametrize(
+    "line",
+    ["P2P sync drops messages after reconnect", "P95 latency over budget on orchestration"],
+)
+def test_a_blocker_line_starting_with_p_and_digits_is_a_blocker_as_typed(
+    team: Server, line: str
+) -> None:
+    """ "P2P sync …" filed a P2 blocker "P sync …", and "P95 latency …" was refused as a
+    severity: a severity is P0-P2 as a word of its own (found by review)."""
+    at(team, T0)
+    resp = submit(team, "U0ANA", **{**ANSWER, "current_blockers": line, "blocker_severity": "P1"})
+    assert resp.status_code == 200 and resp.text == "", resp.text
+    with team.runtime.db.session() as s:
+        assert [(b.severity, b.description) for b in s.exec(select(Blocker))] == [("P1", line)]
+
+
+@pytest.mark.parametrize("due", ["2025-02-30", "2025-13-45"])
+def test_an_action_item_due_on_a_day_there_is_not_is_a_field_error(team: Server, due: str) -> None:
+    """The field asks for "a date (2025-11-03)", but took "2025-02-30" and posted it as the
+    item's due date (found by review)."""
+    at(team, T0)
+    resp = submit(team, "U0ANA", **{**ANSWER, "action_items": f"Pair on eviction | @ben | {due}"})
+    assert resp.json() == {
+        "response_action": "errors",
+        "errors": {
+            "action_items": f'Line 1: due "{due}" is not a date; give one as 2025-11-03, '
+            '"day 9", "today", "tomorrow", "EOD" or "EOW".'
+        },
+    }
+    with team.runtime.db.session() as s:
+        assert s.exec(select(Standup)).all() == []
+
+
 def test_a_blocker_or_risk_line_longer_than_its_form_holds_is_a_field_error(
     team: Server,
 ) -> None:
