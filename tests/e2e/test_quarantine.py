@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from bot import clock as bot_clock
+from jobs.storable import MESSAGE
 from tests.e2e.test_ingest import TWO_COMPONENTS, send_statuses
 from tests.e2e.test_owners import owned_sprint
 from tests.support import httpc
@@ -240,6 +241,45 @@ def test_quarantine_by_hand_expires_and_is_refused_when_asked_wrong(server: Serv
         text_of(p).startswith(":sunrise: 1 test left quarantine (its time is up)")
         for p in posts(server)[-2:]
     )
+    assert api(server, "/api/v1/quarantine").json()["tests"] == []
+
+
+JEST = (
+    b'<testsuite timestamp="2025-10-31T12:00:00Z">'
+    b'<testcase classname="LoginForm" name="renders the menu for admins">'
+    b'<failure message="boom"/></testcase></testsuite>'
+)
+
+
+def test_a_test_named_with_for_in_it_is_quarantined_by_its_name(server: Server) -> None:
+    """Jest and vitest name tests in sentences: " for admins" was read as the quarantine's
+    length, and "admins" refused as a time (found by review)."""
+    post = httpc.post(
+        f"{server.url}/api/v1/test-runs?run=j1&at=2025-10-31T12:00:00Z",
+        content=JEST,
+        headers={**AUTH, "Content-Type": "application/xml"},
+        timeout=30,
+    )
+    assert post.status_code == 201, post.text
+    name = "`LoginForm::renders the menu for admins`"
+    assert ask(server, "quarantine renders the menu for admins").startswith(f"Quarantined {name}")
+    until = server.clock.at + timedelta(days=2)
+    assert ask(server, "quarantine renders the menu for admins for 2d because flaky").startswith(
+        f"The quarantine of {name} now ends {until:%d %b %H:%M}"
+    )
+    assert '"soon" is not a time' in ask(server, "quarantine renders the menu for soon")
+
+
+def test_a_quarantine_reason_is_refused_where_it_cannot_be_kept_whole(server: Server) -> None:
+    """Every form refuses a NUL byte (PostgreSQL cannot store one) and says how long text
+    may be; the quarantine's reason was stored with the NUL, and cut at 500 characters
+    without a word (found by review)."""
+    post_report(server, "pytest-xunit1-run2.xml", run="ci-2", commit="bbb222")
+    said = ask(server, "quarantine test_leader_election because races\x00 on CI")
+    assert said == MESSAGE
+    long = ("races with the cache warmer " * 25).strip()
+    said = ask(server, f"quarantine test_leader_election because {long}")
+    assert said == f"Keep the reason under 500 characters (this one has {len(long)}).", said
     assert api(server, "/api/v1/quarantine").json()["tests"] == []
 
 

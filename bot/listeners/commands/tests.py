@@ -16,19 +16,20 @@ from bot.blocks.tests import (
 )
 from bot.listeners.commands.subcommands import Call, Subcommand, dispatcher
 from bot.people import directory
-from jobs import permissions, quarantine, tests_history
+from jobs import permissions, quarantine, storable, tests_history
 from jobs.errors import SprintError
 from jobs.permissions import Action
 from storage.models import KnownTest
 
 # `/tests quarantine NAME [for 7d] [because why]` (or `because why for 7d`)
 _QUARANTINE = re.compile(
-    r"^(?P<test>.+?)(?:\s+for\s+(?P<period>\S+))?(?:\s+because\s+(?P<reason>.+))?$",
-    re.DOTALL | re.IGNORECASE,
+    r"^(?P<test>.+?)(?:\s+because\s+(?P<reason>.+))?$", re.DOTALL | re.IGNORECASE
 )
+_PERIOD = re.compile(r"^(?P<test>.+?)\s+for\s+(?P<period>\S+)$", re.DOTALL | re.IGNORECASE)
 _TRAILING_PERIOD = re.compile(
     r"^(?P<reason>.+?)\s+for\s+(?P<period>\d+[wdhms]\w*)$", re.DOTALL | re.IGNORECASE
 )
+MAX_REASON = 500  # (Quarantine.reason)
 
 
 def _show(call: Call) -> None:
@@ -78,19 +79,42 @@ def _one(call: Call, wanted: str, how: str) -> KnownTest | None:
     return found
 
 
+def _names_a_test(call: Call, wanted: str) -> bool:
+    """Whether `wanted` names some test, or part of some tests' names."""
+    with call.app.db.read() as session:
+        try:
+            tests_history.find(session=session, sprint=call.app.sprint, text=wanted)
+        except SprintError:
+            return False
+    return True
+
+
 def _quarantine(call: Call) -> None:
     how = "`/tests quarantine 42 for 7d because times out on CI`."
     m = _QUARANTINE.match(call.rest.strip())
     if m is None:
         raise SprintError(f"Say which test: {how}")
     app = call.app
-    reason, when = (m["reason"] or "flaky").strip(), m["period"] or ""
-    tail = _TRAILING_PERIOD.match(reason)
-    if not when and tail is not None:  # `because it races for 2d`: the time said last
+    wanted, reason, when = m["test"], (m["reason"] or "flaky").strip(), ""
+    if (timed := _PERIOD.match(wanted)) is not None:  # `NAME for 7d`
+        wanted, when = timed["test"], timed["period"]
+    elif (tail := _TRAILING_PERIOD.match(reason)) is not None:  # `because it races for 2d`
         reason, when = tail["reason"], tail["period"]
-    period = quarantine.parse_period(when, app.sprint)
+    storable.check(reason)
+    if len(reason) > MAX_REASON:
+        raise SprintError(
+            f"Keep the reason under {MAX_REASON} characters (this one has {len(reason)})."
+        )
+    try:
+        period = quarantine.parse_period(when, app.sprint)
+    except SprintError:
+        # Jest and vitest name tests in sentences: in `renders the menu for admins`, " for
+        # admins" is the name's, not a time (found by review).
+        if timed is None or not _names_a_test(call, m["test"]):
+            raise
+        wanted, period = m["test"], quarantine.parse_period("", app.sprint)
     permissions.require_role(app.sprint, Action.MUTE, call.user_id, directory(call.client))
-    test = _one(call, m["test"], how)
+    test = _one(call, wanted, how)
     if test is None:
         return
     with app.write() as session:
@@ -100,7 +124,7 @@ def _quarantine(call: Call) -> None:
             sprint=app.sprint,
             tests=[test],
             by=call.user_id,
-            reason=reason[:500],
+            reason=reason,
             now=app.now(),
             period=period,
         )
