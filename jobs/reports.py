@@ -344,7 +344,13 @@ def summary(fig: figures.Figures, *, now: datetime) -> Summary:
         "end": info.end.isoformat(),
         "readiness": _readiness(fig),
         "tests": _tests(fig),
-        "blockers": [_blocker_row(b, now, fig.level_of(b)) for b in fig.blockers[:LISTED]],
+        # Aged as health ages them: open since their last reopening, as of the figures (an
+        # ended sprint's as they were at its end, not older each day it is looked at; found
+        # by review).
+        "blockers": [
+            _blocker_row(b, figures.final_at(info, now) - fig.opened_at(b), fig.level_of(b))
+            for b in fig.blockers[:LISTED]
+        ],
         "blocker_count": len(fig.blockers),
         "risks": [risk_row(r) for r in risks[:LISTED]],
         "risk_open_count": len(risks),
@@ -533,13 +539,13 @@ def risk_row(r: figures.RiskState | Risk, chars: int = 120) -> RiskRow:
     }
 
 
-def _blocker_row(b: Blocker, now: datetime, level: int) -> BlockerRow:
+def _blocker_row(b: Blocker, age: timedelta, level: int) -> BlockerRow:
     return {
         "code": b.code,
         "severity": b.severity,
         "component": b.component,
         "description": b.description[:120],
-        "age": _age(now - b.reported_at),
+        "age": _age(age),
         "level": level,
     }
 

@@ -152,6 +152,9 @@ def test_a_p0_reopened_a_moment_ago_is_not_open_for_days(server: Server) -> None
     assert body["blockers"]["open"] == 1
     reason = body["readiness"]["health_reason"]
     assert "P0 B-001 open for" not in reason, reason
+    # /sprint ages it the same way: open 0 h, not the 1d 7h since it was first filed.
+    text = blocks_text(slash(server.url, "/sprint", user_id="U0DEV").json()["blocks"])
+    assert "deadlock (0h, step 1)" in text, text
 
 
 @pytest.mark.usefixtures("quick_pace")
