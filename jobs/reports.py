@@ -595,7 +595,12 @@ def home(
         before=figures.taken_until(sprint.sprint, figures.final_at(sprint.sprint, now)),
     )
     chart = queries.latest_message(
-        session=session, key_prefix="daily-report:", key_suffix=":chart", sent_only=True
+        session=session,
+        key_prefix="daily-report:",
+        key_suffix=":chart",
+        sent_only=True,
+        # This sprint's: on a sprint's first morning the last one's is no chart of its own.
+        since=figures.day_start(sprint.sprint, sprint.sprint.start),
     )
     return {
         **data,

@@ -426,14 +426,21 @@ def release_claim(*, session: Session, message_id: int, claim_token: str) -> boo
 
 
 def latest_message(
-    *, session: Session, key_prefix: str, key_suffix: str = "", sent_only: bool = False
+    *,
+    session: Session,
+    key_prefix: str,
+    key_suffix: str = "",
+    sent_only: bool = False,
+    since: datetime | None = None,
 ) -> OutboxMessage | None:
     """The newest outbox message whose key starts (and ends) so; only delivered ones if
-    `sent_only` (of the session's team)."""
+    `sent_only`, only those queued from `since` on if given (of the session's team)."""
     query = select(OutboxMessage).where(
         col(OutboxMessage.key).startswith(team_keys(session) + key_prefix, autoescape=True),
         col(OutboxMessage.key).endswith(key_suffix, autoescape=True),
     )
+    if since is not None:
+        query = query.where(col(OutboxMessage.created_at) >= since)
     if sent_only:
         query = query.where(OutboxMessage.status == OutboxStatus.SENT)
     return session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(1)).first()

@@ -239,3 +239,23 @@ def test_the_first_report_of_a_sprint_covers_the_days_since_the_last_workday(
     ]
     assert "*Since Fri 2025-11-14 (3 days)*: 1 CI run(s), 1 report(s)" in report, report
     assert "• Regressed: 3" in report, report
+
+
+def test_the_next_sprints_home_shows_no_chart_of_the_sprint_before(org: Server) -> None:
+    """On Phase 5's first morning, before its first 9:00 report, App Home headed "Phase 5
+    Hardening — Day 1 of 10" showed Phase 4's last burn-down ("day 14 of 14"): the team's
+    newest chart, of whichever sprint (found by review)."""
+    ci(org, {"orchestration/test_a": P}, "p4", datetime(2025, 11, 10, 20, tzinfo=UTC))
+    at(org, datetime(2025, 11, 11, 14, tzinfo=UTC))  # 09:00 New York, Phase 4's last day
+    assert bot_clock.run_job(org.runtime, "daily-report", team=platform(org)).endswith("posted")
+    org.runtime.sender.drain()
+    [complete] = org.slack.calls_to("files.completeUploadExternal")
+    assert "day 14 of 14" in str(complete.args), complete.args
+    at(org, datetime(2025, 11, 12, 13, tzinfo=UTC))  # 08:00 New York: Phase 5's day 1
+    home_opened(org, "U0ALICE")
+    listeners_done()
+    org.runtime.sender.drain()
+    view: dict[str, Any] = org.slack.calls_to("views.publish")[-1].args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["blocks"][0]["text"]["text"].startswith("Phase 5 Hardening — Day 1 of 10")
+    assert [b for b in view["blocks"] if b["type"] == "image"] == []
