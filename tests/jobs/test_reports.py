@@ -317,3 +317,34 @@ def test_an_ended_sprints_open_blockers_are_aged_as_of_its_end(session: Session)
     # Open for one day when the sprint ended (reported 24 h before its end): the same answer
     # whenever the ended sprint is looked at.
     assert shown == ["1d 0h", "1d 0h"], shown
+
+
+def test_a_first_report_reaching_before_the_sprint_counts_the_tests_it_names(
+    session: Session,
+) -> None:
+    """A sprint starting on a Saturday (workdays Mon-Fri): its first report, on Monday,
+    covers "Since Fri" and named Friday's regression and fix, yet counted only the sprint's
+    days: "Regressed: 0" above the test it named (found by review)."""
+    sprint = small(
+        sprint={
+            "name": "S",
+            "start": "2025-11-01",  # a Saturday
+            "days": 10,
+            "timezone": "Europe/Berlin",
+            "workdays": ["mon", "tue", "wed", "thu", "fri"],
+        }
+    )
+    thursday, friday = (
+        datetime(2025, 10, 30, 12, tzinfo=UTC),
+        datetime(2025, 10, 31, 12, tzinfo=UTC),
+    )
+    ingest(session, sprint, {"core/a": "passed", "core/b": "failed"}, "thu", thursday)
+    ingest(session, sprint, {"core/a": "failed", "core/b": "passed"}, "fri", friday)
+    monday = datetime(2025, 11, 3, 8, tzinfo=UTC)  # 09:00 Berlin: day 3, the first report
+    data = reports.daily_report(session=session, sprint=sprint, participants=[], now=monday)
+    y = data["yesterday"]
+    assert (y["since"], y["date"]) == ("2025-10-31", "2025-11-02")
+    text = blocks_text(daily_report(data)["blocks"])
+    assert "Since Fri 2025-10-31 (3 days)" in text
+    assert "• Regressed: 1" in text and "• Tests fixed: 1" in text, text
+    assert (y["regressed_count"], y["fixed_count"]) == (1, 1)
