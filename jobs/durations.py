@@ -93,15 +93,18 @@ def _sum(seconds: array[float]) -> float:
     return total if total == total else math.fsum(s for s in seconds if s == s)
 
 
-def timed_runs(*, session: Session, branch: str, runs: int) -> list[TimedRun]:
-    """The branch's newest `runs` runs that timed any test, newest first. Each report is
+def timed_runs(
+    *, session: Session, branch: str, runs: int, before: datetime | None = None
+) -> list[TimedRun]:
+    """The branch's newest `runs` runs that timed any test (received before `before`, if
+    given), newest first. Each report is
     indexed by its lines as stored and its durations stay packed: the daily report reads
     eleven runs of every test, and an object per test and run would cost more than the
     rest of the report (a test's name is cut from its line only when it is looked at)."""
     from jobs.ingest import unpack_durations  # (loaded with the first report)
 
     out: dict[str, TimedRun] = {}
-    for report in store.timed_reports(session=session, branch=branch, runs=runs):
+    for report in store.timed_reports(session=session, branch=branch, runs=runs, before=before):
         if report.statuses is None:
             continue
         run = out.get(report.run)
@@ -208,12 +211,15 @@ def suite_time(runs: Sequence[TimedRun], window: int) -> SuiteTime:
     }
 
 
-def figures(*, session: Session, sprint: Sprint) -> DurationFigures | None:
-    """The tracked branch's slower tests and suite time, its latest timed run against the
-    `[durations] window` runs before it; None when no run timed its tests."""
+def figures(
+    *, session: Session, sprint: Sprint, before: datetime | None = None
+) -> DurationFigures | None:
+    """The tracked branch's slower tests and suite time, its latest timed run (received
+    before `before`, if given) against the `[durations] window` runs before it; None when
+    no run timed its tests."""
     config = sprint.durations
     branch = sprint.sprint.branch
-    runs = timed_runs(session=session, branch=branch, runs=config.window + 1)
+    runs = timed_runs(session=session, branch=branch, runs=config.window + 1, before=before)
     if not runs:
         return None
     found = slower(runs, config)

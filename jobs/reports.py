@@ -484,7 +484,13 @@ def daily_report(
         "top_causes": causes.top_causes(
             session=session, branch=info.branch, categories=sprint.causes, at=fig.at
         ),
-        "durations": durations.figures(session=session, sprint=sprint),
+        # As the figures, of the runs received by the report's instant (a backfilled
+        # report showed a later day's run; found by review).
+        "durations": durations.figures(
+            session=session,
+            sprint=sprint,
+            before=figures.taken_until(info, figures.final_at(info, now)),
+        ),
     }
 
 

@@ -101,13 +101,17 @@ def packed_reports(*, session: Session, branch: str, limit: int) -> list[TestRep
     )
 
 
-def timed_reports(*, session: Session, branch: str, runs: int) -> list[TestReport]:
+def timed_reports(
+    *, session: Session, branch: str, runs: int, before: datetime | None = None
+) -> list[TestReport]:
     """Every report that holds durations of the branch's newest `runs` runs that hold any
-    (a sharded run's reports together), newest first."""
+    (a sharded run's reports together), newest first; only those received before `before`
+    if given."""
     timed = (
         col(TestReport.branch) == branch,
         col(TestReport.statuses).is_not(None),
         col(TestReport.durations).is_not(None),
+        *(() if before is None else (col(TestReport.received_at) < before,)),
     )
     newest = session.execute(
         sa_select(col(TestReport.run))

@@ -13,9 +13,10 @@ import pytest
 from sqlmodel import Session
 
 from bot.blocks import reports as blocks
-from jobs import durations, tests_history
+from jobs import durations, reports, tests_history
 from jobs.config import ConfigError, Sprint, validate_sprint
 from jobs.ingest import RunInfo, ingest_junit
+from tests.support.small_sprint import small
 from tests.support.sprints import minimal
 
 NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)
@@ -289,3 +290,31 @@ def test_durations_table_defaults_and_forms() -> None:
     d = sprint(slow_factor=1.5, slow_floor="250ms", window=20).durations
     assert (d.slow_factor, d.slow_floor, d.window) == (1.5, timedelta(milliseconds=250), 20)
     assert sprint(slow_floor="1m30s").durations.slow_floor == timedelta(seconds=90)
+
+
+def test_a_backfilled_report_times_the_runs_received_by_its_instant(session: Session) -> None:
+    """`sprintbot job run daily-report --at` ("as if the clock read --at") showed every
+    figure as of then, but its slow tests and suite time from a later day's run (found by
+    review)."""
+    s = small()  # Berlin, from 2025-10-29; the report is due at 09:00 (08:00 UTC)
+
+    def send_at(times: Times, run: str, at: datetime) -> None:
+        d = doc(times)
+        ingest_junit(
+            session=session,
+            sprint=s,
+            document=d,
+            digest=hashlib.sha256(d).hexdigest(),
+            info=RunInfo(run=run, at=at),
+            now=at,
+        )
+
+    for i in range(3):  # days 1-3: `a` takes 1 s every run
+        send_at({"a": 1.0, "b": 1.0}, f"r{i + 1}", datetime(2025, 10, 29 + i, 18, tzinfo=UTC))
+    send_at({"a": 9.0, "b": 1.0}, "r-day6", datetime(2025, 11, 3, 18, tzinfo=UTC))  # slow
+    morning4 = datetime(2025, 11, 1, 8, tzinfo=UTC)  # day 4, 09:00 Berlin: the missed report
+    data = reports.daily_report(session=session, sprint=s, participants=[], now=morning4)
+    d = data["durations"]
+    assert data["day"] == 4 and d is not None
+    # As of day 4's morning the latest timed run is r3, and nothing had slowed down.
+    assert (d["suite"]["run"], d["slow"]) == ("r3", []), (d["suite"], d["slow"])
