@@ -298,6 +298,13 @@ class Figures:
         return self.phase is Phase.RUNNING and self.day == self.info.days
 
     @property
+    def sprint_day(self) -> int:
+        """The sprint day as the API gives it: today's (0 or less before the sprint), its
+        last once it ended, as its final figures are ("day 6 of 5, the day after the end"
+        whenever asked, found by review)."""
+        return min(self.day, self.info.days)
+
+    @property
     def shown_day(self) -> int:
         """The day within the sprint the figures speak of (the last one once it ended)."""
         return min(max(self.day, 1), self.info.days)
@@ -369,9 +376,7 @@ class Figures:
             "start": info.start.isoformat(),
             "end": info.end.isoformat(),
             "days": info.days,
-            # Once it ended, its last day (as its final figures are): "day 6 of 5, the day
-            # after the end" whenever asked, found by review.
-            "day": min(self.day, info.days),
+            "day": self.sprint_day,
             "status": str(self.phase),
             "timezone": info.timezone,
             "date": min(self.today, info.end).isoformat(),

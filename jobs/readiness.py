@@ -41,7 +41,7 @@ class Status:
     def of(cls, fig: figures.Figures) -> Status:
         return cls(
             breakdown=fig.breakdown,
-            day=fig.day,
+            day=fig.sprint_day,  # (as GET /api/v1/sprint gives it)
             plan=fig.plan,
             health=fig.health,
             passed=fig.tests.passing,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from datetime import date, datetime, timedelta
-from typing import Any, NotRequired, TypedDict, TypeVar
+from typing import Any, NotRequired, TypedDict, TypeVar, cast
 
 from sqlmodel import Session
 
@@ -96,6 +96,7 @@ class Summary(TypedDict):
 
     name: str
     day: int
+    shown_day: int  # the day within the sprint (`Figures.shown_day`): a chart's
     days: int
     date: str
     phase: str
@@ -332,6 +333,7 @@ def summary(fig: figures.Figures, *, now: datetime) -> Summary:
     return {
         "name": info.name,
         "day": fig.day,
+        "shown_day": fig.shown_day,
         "days": info.days,
         # The day it is shown: once the sprint ended its figures are its final ones, as of
         # its end, but a report asked for later is dated the day it is asked for.
@@ -694,7 +696,9 @@ def _queue_report(
                 now=now,
                 parent_key=key,
             )
-    chart: DailyReport = data  # a weekly report's chart is drawn from its daily part
+    # A weekly report's chart is drawn from its daily part; after the end (`/sprint
+    # report`) it is the last day's, not "day 11 of 10" (found by review).
+    chart: DailyReport = {**cast("DailyReport", data), "day": data["shown_day"]}
     queries.enqueue(
         session=session,
         key=f"{key}:chart",

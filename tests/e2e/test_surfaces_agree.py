@@ -365,3 +365,16 @@ def test_home_last_ci_run_counts_a_rerun_shard_once(hand_sprint: tuple[Server, P
     assert (body["tests"]["passing"], body["tests"]["failing"]) == (5, 2)
     line = next(x for x in home_text(server).splitlines() if x.startswith("*Last CI run*"))
     assert "5 passed, 2 failed" in line, line
+
+
+def test_the_readiness_api_names_an_ended_sprints_last_day_as_the_sprint_api(
+    server: Server,
+) -> None:
+    """Three days after the end, GET /api/v1/readiness answered day 17 of the 14-day
+    sprint, GET /api/v1/sprint day 14 (found by review)."""
+    at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
+    post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
+    at(server, datetime(2025, 11, 14, 15, tzinfo=UTC))
+    sprint = api(server, "/api/v1/sprint").json()["sprint"]
+    assert (sprint["status"], sprint["day"], sprint["days"]) == ("ended", 14, 14)
+    assert api(server, "/api/v1/readiness").json()["day"] == 14

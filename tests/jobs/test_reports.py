@@ -3,12 +3,15 @@ report queued once per local day with its chart, and the days the weekly report 
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from PIL import Image
 from sqlmodel import Session
 
 from bot.blocks.reports import change_list, daily_report
+from bot.charts import burndown_png
 from jobs import blockers, figures, reports, review
 from jobs.config import Sprint
 from jobs.reports import ChangeList
@@ -348,3 +351,20 @@ def test_a_first_report_reaching_before_the_sprint_counts_the_tests_it_names(
     assert "Since Fri 2025-10-31 (3 days)" in text
     assert "• Regressed: 1" in text and "• Tests fixed: 1" in text, text
     assert (y["regressed_count"], y["fixed_count"]) == (1, 1)
+
+
+def test_the_chart_of_a_report_after_the_end_names_the_last_day(session: Session) -> None:
+    """`/sprint report` after the end posts the report headed "Sprint ended on …", its
+    burn-down chart titled "day 11 of 10", uploaded as burndown-day-11.png (found by
+    review). The chart is of the last day, as the final figures are."""
+    sprint = small()  # Berlin, 2025-10-29 for 10 days: the last day is 2025-11-07
+    two_days(session, sprint)
+    after = datetime(2025, 11, 10, 9, tzinfo=UTC)
+    assert reports.post_daily_report(
+        session=session, sprint=sprint, participants=[], now=after, on_demand=True
+    )
+    session.flush()
+    [key] = [k for k in keys(session) if k.endswith(":chart")]
+    data = queued(session, key)
+    title = Image.open(io.BytesIO(burndown_png(data))).text["Title"]  # type: ignore[attr-defined]
+    assert title == "Test sprint — burn-down, day 10 of 10", title
