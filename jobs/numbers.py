@@ -436,9 +436,10 @@ def _clamp_day(sprint: Sprint, day: int) -> int:
 
 def _progress(shape: Sequence[float] | None, day: int, days: int) -> float:
     """How far along the plan's shape day d is: 0 on day 1, 1 on the last day (a straight
-    line without a shape; 0 throughout when the shape starts where it ends)."""
+    line without a shape; 0 throughout when the shape starts where it ends, as a one-day
+    sprint's line does: DESIGN's "flat at m", with a shape of one point or none)."""
     if shape is None:
-        return (day - 1) / (days - 1) if days > 1 else 1.0
+        return (day - 1) / (days - 1) if days > 1 else 0.0
     first, last = shape[0], shape[-1]
     return (shape[day - 1] - first) / (last - first) if last != first else 0.0
 

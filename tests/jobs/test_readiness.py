@@ -13,7 +13,7 @@ from jobs.errors import SprintError
 from jobs.numbers import Health, pct
 from jobs.readiness import current_status, parse_score, set_manual_score
 from storage.models import Blocker, KnownTest, MetricSample, TestStatus
-from tests.support.small_sprint import small
+from tests.support.small_sprint import ingest, small
 
 NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)  # day 3, plan 72
 
@@ -144,3 +144,20 @@ def test_a_sprint_scored_by_hand_alone_gets_a_burn_down_and_a_forecast(session: 
     # At half a point a day, 85 % is out of reach by day 10: the forecast says so.
     assert fig.health is Health.AT_RISK, fig.health_reason
     assert fig.health_reason == "at this pace 85 % is reached on day 50"
+
+
+def test_a_one_day_sprints_plan_is_the_same_with_or_without_a_shape(session: Session) -> None:
+    """DESIGN's plan, "with p(last) = p(1): flat at m". A one-day sprint's straight line is
+    that case, yet without `[plan]` it planned its day at the target ("Critical, 31.67 pts
+    below plan"), and with a one-point `[plan]` at the measured baseline ("On Track"): one
+    sprint, opposite health (found by review)."""
+    one_day = {"name": "S", "start": "2025-10-29", "days": 1, "timezone": "Europe/Berlin"}
+    plain = small(sprint=one_day)
+    shaped = small(sprint=one_day, plan={"readiness": [70]})
+    statuses = {"core/a": "passed", "core/b": "failed"}
+    ingest(session, plain, statuses, "d0", datetime(2025, 10, 28, 18, tzinfo=UTC))
+    nine = datetime(2025, 10, 29, 8, tzinfo=UTC)  # 09:00 Berlin on its one day
+    for sprint in (plain, shaped):
+        fig = figures.compute(session=session, sprint=sprint, at=nine)
+        assert fig.plan == fig.baseline_measured, fig.health_reason
+        assert fig.health is Health.ON_TRACK, fig.health_reason
