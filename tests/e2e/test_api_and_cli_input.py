@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.cli import main
 from storage.db import Database
 from storage.models import MetricSample, OutboxMessage, TestReport
-from tests.e2e.test_ingest_bad_input import AUTH, GOOD, XML, nothing_stored
+from tests.e2e.test_ingest_bad_input import AUTH, GOOD, XML, nothing_stored, post
 from tests.support import httpc
 from tests.support.server import EXAMPLE, Server
 
@@ -122,12 +122,7 @@ def test_a_test_id_that_is_no_test_is_404_or_400_not_500(server: Server, wanted:
 def test_a_report_with_a_query_parameter_mistyped_or_twice_is_400(
     server: Server, query: str, error: str
 ) -> None:
-    resp = httpc.post(
-        f"{server.url}/api/v1/test-runs?at=2025-10-31T13:00:00Z&{query}",
-        content=GOOD,
-        headers=XML,
-        timeout=30,
-    )
+    resp = post(server, GOOD, query=f"?at=2025-10-31T13:00:00Z&{query}")
     assert resp.status_code == 400, (resp.status_code, resp.text[:200])
     assert resp.json()["error"] == error
     nothing_stored(server)
@@ -195,12 +190,7 @@ def test_sprint_at_the_first_instant_with_an_offset_is_4xx_not_500(server: Serve
 def test_a_parameter_ending_in_a_line_end_is_400(server: Server, query: str, error: str) -> None:
     """`re.match(r"^...$")` lets one trailing "\\n" through: `branch=main\\n` is stored as
     a branch of its own (201) instead of refused."""
-    resp = httpc.post(
-        f"{server.url}/api/v1/test-runs?at=2025-10-31T13:00:00Z&{query}",
-        content=GOOD,
-        headers=XML,
-        timeout=30,
-    )
+    resp = post(server, GOOD, query=f"?at=2025-10-31T13:00:00Z&{query}")
     assert resp.status_code == 400, (resp.status_code, resp.text[:200])
     assert error in resp.json()["error"]
     nothing_stored(server)

@@ -40,14 +40,23 @@ def doc(times: Times, *, skipped: frozenset[str] | set[str] = frozenset()) -> by
     return f'<testsuite name="s">{"".join(cases)}</testsuite>'.encode()
 
 
-def send(session: Session, s: Sprint, document: bytes, run: str, minutes: int) -> None:
+def send(
+    session: Session,
+    s: Sprint,
+    document: bytes,
+    run: str,
+    minutes: int = 0,
+    *,
+    at: datetime | None = None,
+) -> None:
+    """A report of run `run`, at `minutes` past five hours ago, or received `at`."""
     ingest_junit(
         session=session,
         sprint=s,
         document=document,
         digest=hashlib.sha256(document).hexdigest(),
-        info=RunInfo(run=run, at=NOW - timedelta(hours=5) + timedelta(minutes=minutes)),
-        now=NOW,
+        info=RunInfo(run=run, at=at or NOW - timedelta(hours=5) + timedelta(minutes=minutes)),
+        now=at or NOW,
     )
 
 
@@ -297,21 +306,11 @@ def test_a_backfilled_report_times_the_runs_received_by_its_instant(session: Ses
     figure as of then, but its slow tests and suite time from a later day's run (found by
     review)."""
     s = small()  # Berlin, from 2025-10-29; the report is due at 09:00 (08:00 UTC)
-
-    def send_at(times: Times, run: str, at: datetime) -> None:
-        d = doc(times)
-        ingest_junit(
-            session=session,
-            sprint=s,
-            document=d,
-            digest=hashlib.sha256(d).hexdigest(),
-            info=RunInfo(run=run, at=at),
-            now=at,
-        )
-
     for i in range(3):  # days 1-3: `a` takes 1 s every run
-        send_at({"a": 1.0, "b": 1.0}, f"r{i + 1}", datetime(2025, 10, 29 + i, 18, tzinfo=UTC))
-    send_at({"a": 9.0, "b": 1.0}, "r-day6", datetime(2025, 11, 3, 18, tzinfo=UTC))  # slow
+        at = datetime(2025, 10, 29 + i, 18, tzinfo=UTC)
+        send(session, s, doc({"a": 1.0, "b": 1.0}), f"r{i + 1}", at=at)
+    slow = doc({"a": 9.0, "b": 1.0})
+    send(session, s, slow, "r-day6", at=datetime(2025, 11, 3, 18, tzinfo=UTC))  # day 6
     morning4 = datetime(2025, 11, 1, 8, tzinfo=UTC)  # day 4, 09:00 Berlin: the missed report
     data = reports.daily_report(session=session, sprint=s, participants=[], now=morning4)
     d = data["durations"]
