@@ -428,9 +428,12 @@ def submit(
     answered = existing is not None and not existing.skipped
     to_resolve = list(answers.blockers_resolved)
     if existing is not None and answered:
-        # An edit still lists the blockers this answer resolved before (no longer offered).
+        # An edit still lists the blockers this answer resolved before (no longer offered),
+        # and resolves only what it newly ticks: one reopened since stays open (a form
+        # opened before the reopen still had it ticked; found by review).
         earlier = [int(b) for b in existing.answers.get("blockers_resolved") or []]
         answers.blockers_resolved = list(dict.fromkeys([*earlier, *to_resolve]))
+        to_resolve = [b for b in to_resolve if b not in earlier]
     snapshot = metrics_snapshot(fig or figures.compute(session=session, sprint=sprint, at=now))
     row = _day_row(existing, sprint=sprint, user_id=user_id, day=day, now=now)
     _store_answer(

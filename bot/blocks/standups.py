@@ -324,7 +324,9 @@ def _yesterday(
             Field.BLOCKERS_RESOLVED,
             "Blockers resolved",
             [(str(i), label) for i, label in open_blockers],
-            [str(b) for b in cur.get("blockers_resolved") or []],
+            # Nothing ticked: what the answer resolved is no longer open, unless someone
+            # reopened it since, and ticked it would be resolved again (found by review).
+            [],
             empty="none open that you may resolve",
             elsewhere="resolve them with `/blocker resolve ID`",
         ),

@@ -397,6 +397,35 @@ def test_standup_resolves_only_blockers_the_user_may_resolve_as_the_button_does(
         assert len(s.exec(select(Event).where(Event.action == "resolved")).all()) == 1
 
 
+def test_an_edited_standup_does_not_resolve_again_a_blocker_reopened_since(
+    team: Server,
+) -> None:
+    """Ana resolves B-001 in her standup; the tech lead reopens it. Ana opens /standup to fix
+    a number: the form came back with B-001 ticked (open again, so offered, and her answer
+    had chosen it), and Update resolved it again, undoing the reopen without a word (found
+    by review). An edit resolves only what it newly ticks, and the form ticks nothing open."""
+    from storage.models import Event
+
+    slash(team.url, "/blocker", "P1 E2E Tests: browser pool exhausted", user_id="U0ANA")
+    answer = {**ANSWER, "current_blockers": "", "new_risks": ""}
+    ok = submit(team, "U0ANA", **{**answer, "blockers_resolved": ["1"]})
+    assert (ok.status_code, ok.text) == (200, "")
+    reopened = slash(team.url, "/blocker", "reopen B-001", user_id="U0TECHLEAD").json()
+    assert "reopened" in reopened["text"], reopened
+    slash(team.url, "/standup", user_id="U0ANA")
+    block = next(b for b in opened(team)[-1]["blocks"] if b.get("block_id") == "blockers_resolved")
+    assert [o["value"] for o in block["element"]["options"]] == ["1"]
+    assert not block["element"].get("initial_options"), block
+    # A form opened before the reopen still sends it ticked: that resolves nothing again.
+    for ticked in ([], ["1"]):
+        resp = submit(team, "U0ANA", **{**answer, "tests_fixed": "13", "blockers_resolved": ticked})
+        assert (resp.status_code, resp.text) == (200, "")
+        with team.runtime.db.session() as s:
+            b = s.exec(select(Blocker)).one()
+            resolves = [e.actor for e in s.exec(select(Event).where(Event.action == "resolved"))]
+        assert (b.resolved_at, resolves) == (None, ["U0ANA"]), (b.resolution, resolves)
+
+
 def _published(server: Server) -> list[dict[str, Any]]:
     listeners_done()
     server.runtime.sender.drain()
