@@ -267,13 +267,7 @@ def quarantine_alert(
     tests = queries.alert_tests(session=session, alert_id=alert_id)
     if not tests:
         raise QuarantineError("The alert's tests pass again: there is nothing to quarantine.")
-    held = store.open_quarantines(session=session, test_ids=[t.id or 0 for t in tests], at=now)
-    if len({q.test_id for q, _ in held}) == len(tests):  # (a second click: nothing to add)
-        by = held[0][0].by
-        who = "sprintbot" if by == BY_SPRINTBOT else f"<@{by}>"
-        raise QuarantineError(
-            f"The alert's tests are quarantined already, by {who}: `/tests quarantined` lists them."
-        )
+    _not_held_already(session=session, tests=tests, now=now, whose="The alert's")
     return quarantine(
         session=session,
         sprint=sprint,
@@ -283,6 +277,40 @@ def quarantine_alert(
         now=now,
         parent_key=alert.key,
     )
+
+
+def quarantine_flaky(
+    *, session: Session, sprint: Sprint, test_ids: Sequence[int], user_id: str, now: datetime
+) -> Quarantined:
+    """The flaky notice's "Quarantine" button: the tests it names (those of the tracked
+    branch: the value is only as good as the button it came in) quarantined for the
+    sprint's `[flaky] quarantine_for`. Clicked again once they are, it says so, as the
+    alert's button does (a second click extended them and announced it again, found by
+    review)."""
+    tests = [
+        t
+        for t in queries.tests_by_id(session=session, ids=test_ids)
+        if t.branch == sprint.sprint.branch
+    ]
+    if tests:
+        _not_held_already(session=session, tests=tests, now=now, whose="The notice's")
+    return quarantine(
+        session=session, sprint=sprint, tests=tests, by=user_id, reason="found flaky", now=now
+    )
+
+
+def _not_held_already(
+    *, session: Session, tests: Sequence[KnownTest], now: datetime, whose: str
+) -> None:
+    """QuarantineError when every one of `tests` is in quarantine (a button's second click:
+    nothing to add), naming who put them there."""
+    held = store.open_quarantines(session=session, test_ids=[t.id or 0 for t in tests], at=now)
+    if len({q.test_id for q, _ in held}) == len(tests):
+        by = held[0][0].by
+        who = "sprintbot" if by == BY_SPRINTBOT else f"<@{by}>"
+        raise QuarantineError(
+            f"{whose} tests are quarantined already, by {who}: `/tests quarantined` lists them."
+        )
 
 
 def unquarantine(

@@ -99,6 +99,17 @@ def test_a_failing_rerun_of_the_same_commit_is_flaky_and_one_click_quarantines_i
     said = text_of(posts(server)[-1])
     assert said.startswith(f":mute: <@U0QALEAD> quarantined 5 tests until {until:%d %b %H:%M} UTC")
     assert "Owners: <@U0ALICE> <@U0BOB> <@U0SWARMLEAD>." in said
+    # The tech lead answers the same notice a moment later: told it is done, and nothing
+    # is extended or announced again, as the alert's button (it acted on every click,
+    # found by review).
+    server.clock.at += timedelta(minutes=5)
+    click(server, button["action_id"], button["value"], user="U0TECHLEAD")
+    assert responses(server, 3)[-1].args["text"] == (
+        "The notice's tests are quarantined already, by <@U0QALEAD>: `/tests quarantined` "
+        "lists them."
+    )
+    server.runtime.sender.drain()
+    assert sum(text_of(p).startswith(":mute:") for p in posts(server)) == 1
 
     # CI asks which tests to skip: JSON, or one name a line.
     listed = api(server, "/api/v1/quarantine").json()

@@ -19,7 +19,6 @@ from bot.payloads import button_int, button_ints
 from bot.people import directory
 from jobs import notices, permissions, quarantine
 from jobs.permissions import Action
-from storage import queries
 
 
 def on_ack(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -51,23 +50,12 @@ def on_mute(
 def on_flaky_quarantine(
     ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
 ) -> None:
-    """The flaky notice's "Quarantine" button: the tests it names set apart (those of the
-    team's tracked branch: the value is only as good as the button it came in)."""
+    """The flaky notice's "Quarantine" button: the tests it names set apart."""
     ids = button_ints(body)
 
     def put(session: Session, app: AppContext, user_id: str) -> quarantine.Quarantined:
-        tests = [
-            t
-            for t in queries.tests_by_id(session=session, ids=ids)
-            if t.branch == app.sprint.sprint.branch
-        ]
-        return quarantine.quarantine(
-            session=session,
-            sprint=app.sprint,
-            tests=tests,
-            by=user_id,
-            reason="found flaky",
-            now=app.now(),
+        return quarantine.quarantine_flaky(
+            session=session, sprint=app.sprint, test_ids=ids, user_id=user_id, now=app.now()
         )
 
     _quarantine_click(ack, body, context, respond, client, put)
