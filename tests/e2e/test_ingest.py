@@ -221,6 +221,25 @@ def test_emergency_standup_button(server: Server) -> None:
     )
 
 
+def test_no_emergency_standup_is_called_for_an_ended_sprint(server: Server) -> None:
+    """A decline notice scrolled back to and clicked after the end called the team to meet
+    within 2h for a sprint that is over, while /standup said none runs (found by review)."""
+    post_report(server, "pytest-xunit1-run1.xml", run="ci-1")
+    post_report(server, "pytest-xunit1-run2.xml", run="ci-2")
+    server.runtime.sender.drain()
+    button = next(
+        e for b in posts(server)[1].args["blocks"] if b["type"] == "actions" for e in b["elements"]
+    )
+    told = len(posts(server))
+    server.clock.at = datetime(2025, 11, 13, 15, tzinfo=UTC)  # the last day was 2025-11-11
+    assert click(server, button["action_id"], button["value"], user="U0QALEAD").status_code == 200
+    assert responses(server, 1)[-1].args["text"] == (
+        "No sprint running; the last ended on 2025-11-11"
+    )
+    server.runtime.sender.drain()
+    assert len(posts(server)) == told
+
+
 def test_other_branches_are_classified_but_do_not_alert(server: Server) -> None:
     post_report(server, "pytest-xunit1-run1.xml", run="ci-1")
     post_report(server, "pytest-xunit1-run1.xml", run="f-1", branch="feature/login")

@@ -91,6 +91,9 @@ def _said(done: quarantine.Quarantined) -> str:
 
 def on_emergency_standup(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     app: AppContext = context["app"]
+    # As the Open standup button: no standup to call between sprints (an old notice clicked
+    # after the end called the team to meet for a sprint that was over, found by review).
+    app.require_running()
     with app.write() as session:
         notices.call_emergency_standup(
             session=session,
