@@ -84,7 +84,9 @@ def blocker(d: BlockerMessage) -> Message:
     blocks: list[Block] = [
         section(f"{mark} *{title}*\n{description}"),
         SectionBlock(fields=facts),
-        _resolution(d) if resolved else _buttons(d["id"], d["level"], d.get("owner")),
+        _resolution(d)
+        if resolved
+        else _buttons(d["id"], d["level"], d.get("owner"), last=d["level"] >= d["levels"]),
     ]
     return message(
         f"{'Resolved: ' if resolved else ''}{title}: {esc(d['description'], 2000)}", blocks
@@ -98,7 +100,9 @@ def _resolution(d: BlockerMessage) -> Block:
     )
 
 
-def _buttons(blocker_id: int, level: int, owner: str | None) -> Block:
+def _buttons(blocker_id: int, level: int, owner: str | None, *, last: bool) -> Block:
+    """Take ownership, Escalate now (not at the path's `last` step, where every click was
+    refused; found by review) and Resolve."""
     value = str(blocker_id)
     # "Escalate now" carries the step the message shows ("7@1") and "Take ownership" the
     # owner it shows ("7@U0ANA", "7@": none): a second click on the same message (a double
@@ -110,7 +114,15 @@ def _buttons(blocker_id: int, level: int, owner: str | None) -> Block:
             ButtonElement(
                 text="Take ownership", action_id=Action.BLOCKER_ACK, value=take, style="primary"
             ),
-            ButtonElement(text="Escalate now", action_id=Action.BLOCKER_ESCALATE, value=escalate),
+            *(
+                []
+                if last
+                else [
+                    ButtonElement(
+                        text="Escalate now", action_id=Action.BLOCKER_ESCALATE, value=escalate
+                    )
+                ]
+            ),
             ButtonElement(text="Resolve", action_id=Action.BLOCKER_RESOLVE, value=value),
         ]
     )

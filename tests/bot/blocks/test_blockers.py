@@ -135,6 +135,18 @@ def test_an_escalated_owned_blocker_shows_its_step_owner_and_target() -> None:
     ]
 
 
+def test_a_blocker_at_its_last_step_offers_no_escalate_now() -> None:
+    """At "step 4 of 4" the message kept "Escalate now", and every click on it was refused
+    as already at the last step (found by review)."""
+    message = blocker(queued(level=4, step="Executive decision"))
+    assert "*Escalation*\nstep 4 of 4: Executive decision" in texts(message)
+    [buttons] = [b for b in message["blocks"] if b["type"] == "actions"]
+    assert [e["action_id"] for e in buttons["elements"]] == [
+        Action.BLOCKER_ACK,
+        Action.BLOCKER_RESOLVE,
+    ]
+
+
 def test_a_resolved_blocker_is_struck_says_who_and_has_no_buttons() -> None:
     done = queued(
         description="OOM\nin eviction",
