@@ -354,6 +354,12 @@ def _transient(status: int, error: str) -> bool:
     return status == 429 or status >= 500 or error in TRANSIENT_ERRORS
 
 
+def _later(status: int, error: str) -> bool:
+    """Whether Slack may answer otherwise later: a transient error, or a refused token
+    (the message waits for a working one)."""
+    return _transient(status, error) or error in TOKEN_ERRORS
+
+
 class Sender:
     """Drains the outbox through one WebClient.
 
@@ -680,14 +686,20 @@ class Sender:
     def _joined(self, claim: Claim, channel: str | None) -> bool:
         """Join a public channel the bot posted to without being in it (chat:write.public)
         where Slack wants membership: to share a file, to read the history. False where
-        it cannot (a private channel: only an invitation lets the bot in)."""
+        it cannot (a private channel: only an invitation lets the bot in). Where Slack
+        cannot say now (a 429, a 5xx, a refused token) the join's error is raised: the row
+        waits, as for any call that cannot be made now (taken as "cannot join", a chart
+        failed for good and an uncertain post went out twice; found by review)."""
         if not channel:
             return False
         self._hold(claim)
         try:
             self.client.conversations_join(channel=channel)
         except SlackApiError as exc:
-            log.warning("outbox: could not join %s (%s)", channel, _slack_error(exc)[1])
+            status, error = _slack_error(exc)
+            if _later(status, error):
+                raise
+            log.warning("outbox: could not join %s (%s)", channel, error)
             return False
         log.info("outbox: joined %s to deliver %s", channel, claim.message.key)
         return True
@@ -762,7 +774,7 @@ class Sender:
             return self._search(claim, channel, args)
         except SlackApiError as exc:
             status, error = _slack_error(exc)
-            if _transient(status, error):
+            if _later(status, error):  # (a refused token: looked for once one works)
                 raise LookupUnavailable(f"look-up: {error}", wait=self._slack_wait(exc)) from exc
             # A refusal (e.g. the app lacks a history scope, a private channel it is
             # not in) would refuse for ever: post rather than hold the lane.
