@@ -270,19 +270,19 @@ def _of_sprint(sprint: Sprint) -> str:
     return f"@{sprint.sprint.start.isoformat()}"
 
 
-def _sprint_draft(*, session: Session, sprint: Sprint) -> OutboxMessage | None:
-    """The newest review draft of `sprint` (another sprint's may be newer: the next sprint's
-    draft is posted while lessons of the one before still come in)."""
-    found = queries.latest_message(
+def _sprint_drafts(*, session: Session, sprint: Sprint) -> list[OutboxMessage]:
+    """The review drafts of `sprint`, newest first (another sprint's may be newer: the next
+    sprint's draft is posted while lessons of the one before still come in)."""
+    found = queries.keyed_messages(
         session=session, key_prefix=REVIEW_KEY, key_suffix=_of_sprint(sprint)
     )
-    if found is not None:
+    if found:
         return found
     # A draft posted before its key named its sprint: the newest, if it is this sprint's.
     newest = queries.latest_message(session=session, key_prefix=REVIEW_KEY)
     if newest is not None and newest.payload.get("data", {}).get("name") == sprint.sprint.name:
-        return newest
-    return None
+        return [newest]
+    return []
 
 
 def add_lesson(
@@ -295,26 +295,27 @@ def add_lesson(
     now: datetime,
     request_key: str | None = None,
 ) -> Lesson:
-    """Store a lesson, then refresh the sprint's newest review draft in place. A form sent
-    again (`request_key`: its view id) stores and refreshes nothing more."""
+    """Store a lesson, then refresh the sprint's review drafts in place: the newest with the
+    figures as of `now`, older ones (and an ended sprint's) keeping theirs, for the draft a
+    lesson is added from may be any (only the newest showed it, found by review). A form
+    sent again (`request_key`: its view id) stores and refreshes nothing more."""
     lesson = Lesson(kind=str(kind), text=text, author=author, at=now, request_key=request_key)
     stored = queries.add_lesson(session=session, lesson=lesson)
     if stored is not lesson:
         return stored
-    review = _sprint_draft(session=session, sprint=sprint)
-    if review is not None:
-        stored = review.payload.get("data", {})
-        if figures.phase(sprint.sprint, now) is figures.Phase.ENDED and stored:
-            # An ended sprint's draft keeps its figures (retention may have pruned the
-            # history they came from): only its lessons change.
-            data = cast(
-                SprintReview, {**stored, "lessons": _lessons(queries.lessons(session=session))}
-            )
+    lessons = _lessons(queries.lessons(session=session))
+    ended = figures.phase(sprint.sprint, now) is figures.Phase.ENDED
+    for n, review in enumerate(_sprint_drafts(session=session, sprint=sprint)):
+        shown = review.payload.get("data", {})
+        if (n or ended) and shown:
+            # Its figures as it showed them (an ended sprint's: retention may have pruned
+            # the history they came from): only its lessons change.
+            data = cast(SprintReview, {**shown, "lessons": lessons})
         else:
             data = sprint_review(
-                session=session, sprint=sprint, now=now, previous=stored.get("previous")
+                session=session, sprint=sprint, now=now, previous=shown.get("previous")
             )
-            data["requested_by"] = stored.get("requested_by")
+            data["requested_by"] = shown.get("requested_by")
         draft = own_key(session=session, row=review)  # the key without the team's prefix
         post(
             session=session,

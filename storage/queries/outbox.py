@@ -435,6 +435,28 @@ def latest_message(
 ) -> OutboxMessage | None:
     """The newest outbox message whose key starts (and ends) so; only delivered ones if
     `sent_only`, only those queued from `since` on if given (of the session's team)."""
+    found = keyed_messages(
+        session=session,
+        key_prefix=key_prefix,
+        key_suffix=key_suffix,
+        sent_only=sent_only,
+        since=since,
+        limit=1,
+    )
+    return found[0] if found else None
+
+
+def keyed_messages(
+    *,
+    session: Session,
+    key_prefix: str,
+    key_suffix: str = "",
+    sent_only: bool = False,
+    since: datetime | None = None,
+    limit: int | None = None,
+) -> list[OutboxMessage]:
+    """The outbox messages whose keys start (and end) so, newest first, as `latest_message`
+    picks among them; at most `limit`."""
     query = select(OutboxMessage).where(
         col(OutboxMessage.key).startswith(team_keys(session) + key_prefix, autoescape=True),
         col(OutboxMessage.key).endswith(key_suffix, autoescape=True),
@@ -443,7 +465,7 @@ def latest_message(
         query = query.where(col(OutboxMessage.created_at) >= since)
     if sent_only:
         query = query.where(OutboxMessage.status == OutboxStatus.SENT)
-    return session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(1)).first()
+    return list(session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(limit)).all())
 
 
 def home_users(*, session: Session, key_prefix: str, since: datetime) -> list[str]:

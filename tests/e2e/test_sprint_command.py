@@ -141,6 +141,43 @@ def test_review_draft_and_lessons_modal(server: Server) -> None:
     assert "_What went well_\n• Shards kept CI fast — <@U0QALEAD>" in text_of(update)
 
 
+def test_a_lesson_shows_in_every_review_draft_of_the_sprint(server: Server) -> None:
+    """`/sprint review` posted twice: a lesson added from the first draft's button went to
+    the newest draft only, and the message clicked never showed it (found by review). Every
+    draft of the sprint shows the lessons; an older one keeps its own figures."""
+    two_days(server)
+    slash(server.url, "/sprint", "review", user_id="U0DEV")
+    wait_status_posts(server, 1)
+    server.runtime.sender.drain()
+    first = sent_ts(server, "sprint-review:")
+    at(server, datetime(2025, 10, 31, 18, tzinfo=UTC))
+    slash(server.url, "/sprint", "review", user_id="U0DEV")
+    wait_status_posts(server, 2)
+    server.runtime.sender.drain()
+    second = sent_ts(server, "sprint-review:")
+    assert first != second
+    click(server, "lesson_add", "lesson", user="U0QALEAD")
+    ok = view_submit(
+        server,
+        "lesson",
+        "U0QALEAD",
+        {
+            "values": {
+                "kind": {
+                    "value": {"type": "static_select", "selected_option": {"value": "went_well"}}
+                },
+                "text": {"value": {"type": "plain_text_input", "value": "Shards kept CI fast"}},
+            }
+        },
+    )
+    assert ok.text == ""
+    server.runtime.sender.drain()
+    updated = {c.args["ts"]: text_of(c) for c in status_updates(server)}
+    assert sorted(updated) == sorted([first, second])
+    for text in updated.values():
+        assert "_What went well_\n• Shards kept CI fast — <@U0QALEAD>" in text
+
+
 def test_signoff_buttons_for_the_named_roles(server: Server) -> None:
     two_days(server)
     resp = slash(server.url, "/sprint", "signoff", user_id="U0DEV")
