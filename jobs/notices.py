@@ -66,6 +66,7 @@ class AlertState(TypedDict):
 
     acknowledged: NotRequired[Acknowledged]
     resolved: NotRequired[Mapping[str, object]]
+    quarantined: NotRequired[Acknowledged]  # its tests, by whom (its Quarantine button)
 
 
 class RegressionFields(AlertContext):

@@ -268,7 +268,7 @@ def quarantine_alert(
     if not tests:
         raise QuarantineError("The alert's tests pass again: there is nothing to quarantine.")
     _not_held_already(session=session, tests=tests, now=now, whose="The alert's")
-    return quarantine(
+    done = quarantine(
         session=session,
         sprint=sprint,
         tests=tests,
@@ -277,6 +277,16 @@ def quarantine_alert(
         now=now,
         parent_key=alert.key,
     )
+    # The alert's message says it was answered so: its button would only refuse now, and
+    # the follow-up pings no one (it kept both, found by review).
+    notices.update_alert_message(
+        session=session,
+        alert=alert,
+        change={"quarantined": {"user": user_id, "at": now.isoformat()}},
+        suffix=f"quarantined:{now:%Y%m%dT%H%M%S.%f}",
+        now=now,
+    )
+    return done
 
 
 def quarantine_flaky(

@@ -251,8 +251,14 @@ def regression_alert(d: RegressionShown) -> Message:
     mute = ButtonElement(
         text="Quarantine as flaky", action_id=Action.ALERT_MUTE, value=str(d["alert_id"])
     )
-    blocks.append(_status_block(d, [_ack_button(d), mute], who="is on it"))
-    if not d.get("acknowledged") and not d.get("resolved"):
+    quarantined = d.get("quarantined")
+    buttons = [_ack_button(d)] if quarantined else [_ack_button(d), mute]
+    blocks.append(_status_block(d, buttons, who="is on it"))
+    if quarantined and not d.get("resolved"):
+        blocks.append(
+            context(f":mute: {mention(quarantined['user'])} quarantined its tests as flaky")
+        )
+    elif not d.get("acknowledged") and not d.get("resolved"):
         blocks.append(
             context(
                 f"Investigate within {d.get('ack_within', '1h')}; "
