@@ -185,7 +185,7 @@ def announce(*, session: Session, sprint: Sprint, blocker: Blocker, now: datetim
         session=session,
         key=message_key(blocker),
         spec=BLOCKER,
-        data=blocker_data(sprint, blocker, now),
+        data=card(session=session, sprint=sprint, blocker=blocker, now=now),
         now=now,
         channel=sprint.channels.blockers,
     )
@@ -193,8 +193,18 @@ def announce(*, session: Session, sprint: Sprint, blocker: Blocker, now: datetim
         # The message is still unsent, in this transaction: let it show the step just fired.
         row = queries.outbox_message(session=session, key=message_key(blocker))
         if row is not None:
-            row.payload = {**row.payload, "data": blocker_data(sprint, blocker, now)}
+            row.payload = {
+                **row.payload,
+                "data": card(session=session, sprint=sprint, blocker=blocker, now=now),
+            }
             session.flush()
+
+
+def card(*, session: Session, sprint: Sprint, blocker: Blocker, now: datetime) -> BlockerMessage:
+    """`blocker_data`, aged as health and `/sprint` age it: since its last reopening (a P0
+    reopened a moment ago read "31h5m" old; found by review)."""
+    since = queries.reopened_at(session=session, blockers=[blocker], at=now)
+    return blocker_data(sprint, blocker, now, opened_at=since.get(_id(blocker)))
 
 
 def message_key(blocker: Blocker) -> str:
@@ -280,8 +290,11 @@ BLOCKER_STEP: Spec[EscalationStep | BlockerReopened] = Spec(Template.BLOCKER_STE
 BLOCKER_RESOLVED: Spec[BlockerMessage] = Spec(Template.BLOCKER_RESOLVED)
 
 
-def blocker_data(sprint: Sprint, b: Blocker, now: datetime) -> BlockerMessage:
-    """What the blocker's message shows."""
+def blocker_data(
+    sprint: Sprint, b: Blocker, now: datetime, *, opened_at: datetime | None = None
+) -> BlockerMessage:
+    """What the blocker's message shows; its age since `opened_at` (its last reopening:
+    `card`), else since its report."""
     steps = sprint.escalation
     level = b.escalation_level
     data: BlockerMessage = {
@@ -295,7 +308,7 @@ def blocker_data(sprint: Sprint, b: Blocker, now: datetime) -> BlockerMessage:
         "owner": b.owner,
         "reported_at": b.reported_at.isoformat(),
         "now": now.isoformat(),
-        "age": format_duration(now - b.reported_at),
+        "age": format_duration(now - (opened_at or b.reported_at)),
         "target": b.target,
         "level": level,
         "levels": len(steps),
@@ -325,7 +338,7 @@ def _refresh_message(
         session=session,
         key=f"{message_key(blocker)}:update:{why}",
         spec=BLOCKER,
-        data=blocker_data(sprint, blocker, now),
+        data=card(session=session, sprint=sprint, blocker=blocker, now=now),
         now=now,
         parent_key=message_key(blocker),
         update=True,
@@ -355,7 +368,7 @@ def _fire_step(
     step = sprint.escalation[index]
     channels, ids = targets(sprint, step)
     data: EscalationStep = {
-        **blocker_data(sprint, blocker, now),
+        **card(session=session, sprint=sprint, blocker=blocker, now=now),
         "code": sprint.shown_code(blocker.code, sprint.channels.blockers, *channels),
         "step_index": index + 1,
         "step_name": step.name,
@@ -579,7 +592,9 @@ def reopen(
         session=session,
         key=f"{message_key(blocker)}:reopened:{now.isoformat()}",
         spec=BLOCKER_STEP,
-        data=BlockerReopened(**blocker_data(sprint, blocker, now), reopened_by=user_id),
+        data=BlockerReopened(
+            **card(session=session, sprint=sprint, blocker=blocker, now=now), reopened_by=user_id
+        ),
         now=now,
         parent_key=message_key(blocker),
     )
@@ -653,7 +668,7 @@ def resolve(
         note=text,
         via=via,
     )
-    data = blocker_data(sprint, blocker, now)
+    data = card(session=session, sprint=sprint, blocker=blocker, now=now)
     post(
         session=session,
         key=f"{message_key(blocker)}:{suffix}",

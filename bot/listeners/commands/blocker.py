@@ -29,9 +29,10 @@ def _list(call: Call) -> None:
     app = call.app
     now = app.now()
     with app.db.read() as session:
+        found = queries.open_blockers(session=session)
+        since = queries.reopened_at(session=session, blockers=found, at=now)
         rows = [
-            blockers.blocker_data(app.sprint, b, now)
-            for b in queries.open_blockers(session=session)
+            blockers.blocker_data(app.sprint, b, now, opened_at=since.get(b.id or 0)) for b in found
         ]
     call.answer(render_blocker_list(rows))
 
