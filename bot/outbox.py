@@ -527,7 +527,13 @@ class Sender:
         if args is None:
             return
         try:
-            response = self._post(claim, args, result)
+            try:
+                response = self._post(claim, args, result)
+            except SlackApiError as exc:
+                bare = self._home_without_chart(message, parent, exc)
+                if bare is None:
+                    raise
+                response = self._post(claim, bare, result)
         except LookupUnavailable as exc:
             error = self._uncertain_error(claim, str(exc)) + _asked(exc.wait)
             self._retry(claim, error, result, wait=exc.wait)
@@ -615,12 +621,43 @@ class Sender:
             status >= 500 or error in MAYBE_DONE_ERRORS
         )
 
-    def _arguments(self, message: OutboxMessage, parent: dict[str, Any]) -> dict[str, Any]:
-        """The Web API arguments of `message`, its template rendered now (data in, blocks
-        out: bot.blocks) and its parent's channel and ts filled in."""
-        args = {k: v for k, v in message.payload.items() if k not in ("template", "v", "data")}
-        if "template" in message.payload:
-            rendered = render(message.payload)
+    def _home_without_chart(
+        self, message: OutboxMessage, parent: dict[str, Any], exc: SlackApiError
+    ) -> dict[str, Any] | None:
+        """A Home view's arguments without its burn-down chart, where Slack refused the view
+        for its blocks and it shows one: a chart file deleted since (by hand, or by the
+        workspace's file retention) is refused as an invalid block, and every Home was
+        failed until the next chart (found by review). None otherwise."""
+        data = message.payload.get("data")
+        if (
+            message.method != "views.publish"
+            or _slack_error(exc)[1] != "invalid_blocks"
+            or not isinstance(data, dict)
+            or not data.get("chart_file")
+        ):
+            return None
+        log.warning(
+            "outbox: Slack refused %s with its chart (file %s, deleted?); publishing it without",
+            message.key,
+            data["chart_file"],
+        )
+        payload = {**message.payload, "data": {**data, "chart_file": None}}
+        return self._arguments(message, parent, payload=payload)
+
+    def _arguments(
+        self,
+        message: OutboxMessage,
+        parent: dict[str, Any],
+        *,
+        payload: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The Web API arguments of `message` (or of `payload` in its place), its template
+        rendered now (data in, blocks out: bot.blocks) and its parent's channel and ts
+        filled in."""
+        payload = message.payload if payload is None else payload
+        args = {k: v for k, v in payload.items() if k not in ("template", "v", "data")}
+        if "template" in payload:
+            rendered = render(payload)
             if message.method == "views.publish":
                 args["view"] = {"type": "home", "blocks": rendered["blocks"]}
             else:
