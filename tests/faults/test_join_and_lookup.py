@@ -11,33 +11,14 @@ import pytest
 from sqlmodel import col, select
 
 from bot import clock as bot_clock
-from bot import outbox
-from bot.outbox import Sender, make_client
-from storage import queries
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
+from tests.faults.test_slack_refusals import _enqueue, _sender
 from tests.support.e2e import at, post_report
 from tests.support.fakeslack import FakeSlack
-from tests.support.server import BOT_TOKEN, TEST_PACE, Clock, Server
+from tests.support.server import Clock, Server
 
 pytestmark = pytest.mark.faults
-
-QUICK = 0.1
-
-
-def _sender(db: Database, fake: FakeSlack, clock: Clock) -> Sender:
-    return Sender(
-        db,
-        make_client(BOT_TOKEN, fake.url, timeout=5, backoff_scale=QUICK),
-        now=clock,
-        pace=TEST_PACE,
-        safe_retry_backoff=outbox.SAFE_RETRY_BACKOFF * QUICK,
-    )
-
-
-def _row(db: Database, key: str) -> OutboxMessage:
-    with db.session() as s:
-        return s.exec(select(OutboxMessage).where(OutboxMessage.key == key)).one()
 
 
 @pytest.mark.parametrize(
@@ -59,15 +40,7 @@ def test_an_uncertain_post_is_not_doubled_when_joining_to_look_is_rate_limited(
     never look": the report must not be posted a second time."""
     fake_slack.member_of = set()
     fake_slack.drop("chat.postMessage")  # took effect, no answer: uncertain
-    with db.session() as s:
-        queries.enqueue(
-            session=s,
-            key="daily-report:2025-10-31",
-            method="chat.postMessage",
-            payload={"channel": "C0STATUS", "text": "report"},
-            now=clock(),
-        )
-        s.commit()
+    _enqueue(db, clock, "daily-report:2025-10-31", "C0STATUS")
     sender = _sender(db, fake_slack, clock)
     assert sender.drain().retrying == 1
     # 503 is retried twice inside the client (join is idempotent): fail every try.
@@ -122,22 +95,8 @@ def test_an_uncertain_post_is_not_doubled_after_the_token_was_refused_meanwhile(
     message", the row "goes as soon as a working token is installed" — it must still be
     looked for then, not posted again."""
     fake_slack.drop("chat.postMessage")  # took effect; no answer
-    with db.session() as s:
-        queries.enqueue(
-            session=s,
-            key="regression:42",
-            method="chat.postMessage",
-            payload={"channel": "C0TEAM", "text": "6 tests regressed"},
-            now=clock(),
-        )
-        s.commit()
-    sender = Sender(
-        db,
-        make_client(BOT_TOKEN, fake_slack.url, timeout=5, backoff_scale=QUICK),
-        now=clock,
-        pace=TEST_PACE,
-        safe_retry_backoff=outbox.SAFE_RETRY_BACKOFF * QUICK,
-    )
+    _enqueue(db, clock, "regression:42", "C0TEAM")
+    sender = _sender(db, fake_slack, clock)
     assert sender.drain().retrying == 1
     # The token is refused for a while: every call answers `error`.
     for method in ("conversations.history", "chat.postMessage"):
