@@ -115,6 +115,13 @@ def _query_fault(request: Request, takes: tuple[str, ...], hint: str) -> str | N
     return None
 
 
+def _whose(teams: list[Team]) -> str:
+    """'team "platform"'s', or 'teams "mobile" and "platform"'s'"""
+    if len(teams) == 1:
+        return f'team "{teams[0].id}"\'s'
+    return "teams " + " and ".join(f'"{t.id}"' for t in teams) + "'s"
+
+
 class TeamMissing(Exception):
     """An API call that names no team of several, or a team there is not."""
 
@@ -148,19 +155,25 @@ class Routes:
         if self.contexts is None:
             return self.ctx
         teams = self.contexts.teams
-        own: Team | None = getattr(request.state, "token_team", None)
+        # The teams whose files name the token as their own (None: the org's token). Two
+        # files may name one (one CI for a monorepo's teams): it acts for either, named
+        # (it acted for the first file's alone, and filed the other's reports there; found
+        # by review).
+        own: list[Team] | None = getattr(request.state, "token_teams", None)
         if named:
             team = teams.named(named)
             if team is None:
                 ids = ", ".join(t.id for t in teams.all)
                 raise TeamMissing(404, f'no team "{named}" (the teams: {ids})')
-            if own is not None and team.id != own.id:
+            if own is not None and team.id not in {t.id for t in own}:
                 raise TeamMissing(
-                    403, f'this token is team "{own.id}"\'s; it cannot act for "{team.id}"'
+                    403, f'this token is {_whose(own)}; it cannot act for "{team.id}"'
                 )
             return self.contexts.for_team(team)
+        if own is not None and len(own) > 1:
+            raise TeamMissing(400, f"this token is {_whose(own)}: add team=ID")
         if own is not None:
-            return self.contexts.for_team(own)
+            return self.contexts.for_team(own[0])
         if teams.several:
             ids = ", ".join(t.id for t in teams.all)
             raise TeamMissing(400, f"this deployment serves several teams ({ids}): add team=ID")
@@ -272,7 +285,7 @@ class Routes:
             mine = [t for t, secret in own if hmac.compare_digest(given.encode(), secret.encode())]
             if scheme.lower() != "bearer" or not (org or mine):
                 return error(401, "missing or wrong bearer token (Authorization: Bearer <token>)")
-            request.state.token_team = None if org else mine[0]
+            request.state.token_teams = None if org else mine
             if wrong := _query_fault(request, takes, hint):
                 return error(400, wrong)
             try:

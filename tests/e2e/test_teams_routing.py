@@ -464,3 +464,53 @@ def test_the_standup_names_blockers_by_the_teams_codes(org: Server) -> None:
     org.runtime.sender.drain()
     [answer] = [text_of(p) for p in posts(org) if "Standup from" in text_of(p)]
     assert "Blockers resolved: B-001" in answer, answer
+
+
+# -- one CI token that two team files name as their own ----------------------------------
+
+SHARED_TOKEN = "one-ci-token-for-the-monorepo"
+WORKDAYS = 'workdays = ["mon", "tue", "wed", "thu", "fri"]\n'
+
+
+@pytest.fixture
+def shared_token(
+    make_server: Callable[..., Server], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Server:
+    """Both files say `ingest_token_env = "CI_TOKEN"`: one CI, one secret, two teams."""
+    monkeypatch.setenv("CI_TOKEN", SHARED_TOKEN)
+    teams = two_teams(tmp_path / "teams")
+    platform = teams / "platform.toml"
+    platform.write_text(
+        platform.read_text(encoding="utf-8").replace("PLATFORM_INGEST_TOKEN", "CI_TOKEN"),
+        encoding="utf-8",
+    )
+    mobile = teams / "mobile.toml"
+    text = mobile.read_text(encoding="utf-8")
+    assert WORKDAYS in text
+    mobile.write_text(
+        text.replace(WORKDAYS, WORKDAYS + 'ingest_token_env = "CI_TOKEN"\n', 1), encoding="utf-8"
+    )
+    server = make_server(SPRINTBOT_CONFIG=str(teams))
+    server.clock.at = NOW
+    return server
+
+
+def test_a_token_two_team_files_name_acts_for_either_when_named(shared_token: Server) -> None:
+    """It acted for the first file's team alone: platform's CI was refused `team=platform`
+    (403, "this token is team mobile's"), and a report without `team=` was filed in
+    mobile's sprint (found by review)."""
+    auth = {"Authorization": f"Bearer {SHARED_TOKEN}"}
+    for team in ("platform", "mobile"):
+        resp = httpc.get(f"{shared_token.url}/api/v1/readiness?team={team}", headers=auth)
+        assert resp.status_code == 200, resp.text
+    posted = httpc.post(
+        f"{shared_token.url}/api/v1/test-runs?run=ci-1&at=2025-11-04T13:00:00Z",
+        content=(FIXTURES / "pytest-xunit1-run1.xml").read_bytes(),
+        headers={**auth, "Content-Type": "application/xml"},
+        timeout=30,
+    )
+    assert posted.status_code == 400, posted.text
+    assert posted.json()["error"] == ('this token is teams "mobile" and "platform"\'s: add team=ID')
+    for team in ("platform", "mobile"):
+        resp = httpc.get(f"{shared_token.url}/api/v1/readiness?team={team}", headers=auth)
+        assert resp.json()["tests"]["known"] == 0, (team, resp.json()["tests"])
