@@ -116,7 +116,7 @@ def create_app(
             context["app"] = contexts.for_team(found.candidates[0])
             return next()
         if found.team is None:
-            answer = which_team(body, found.candidates)
+            answer = which_team(body, found.candidates, member=found.member)
             if body.get("command"):
                 return BoltResponse(
                     status=200,

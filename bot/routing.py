@@ -57,6 +57,7 @@ class Route:
     team: Team | None
     candidates: tuple[Team, ...] = ()
     named: bool = False  # the command's first word named it (and was taken off the text)
+    member: bool = True  # the candidates are the user's teams (else every team: in none)
 
 
 class ChannelNames:
@@ -302,7 +303,7 @@ def route(
         mine += [t for t in members.teams_of(user, now=now, wait=wait) if t not in mine]
     if len(mine) == 1:
         return Route(mine[0])
-    return Route(None, candidates=tuple(mine or teams.all))
+    return Route(None, candidates=tuple(mine or teams.all), member=bool(mine))
 
 
 def pick_value(team: Team, command: str, text: str) -> str:
@@ -310,9 +311,13 @@ def pick_value(team: Team, command: str, text: str) -> str:
     return json.dumps({"team": team.id, "command": command, "text": text})
 
 
-def which_team(body: dict[str, Any], candidates: tuple[Team, ...]) -> Message:
+def which_team(
+    body: dict[str, Any], candidates: tuple[Team, ...], *, member: bool = True
+) -> Message:
     """The answer to a request no team could be found for: for a command, a button per team
-    that runs it for that team, and how to name the team when typing it."""
+    that runs it for that team, and how to name the team when typing it. `member`: the
+    candidates are the user's own teams (someone in none was told they were in several,
+    found by review)."""
     command = body.get("command")
     names = ", ".join(f"`{t.id}`" for t in candidates)
     if not isinstance(command, str):
@@ -321,10 +326,12 @@ def which_team(body: dict[str, Any], candidates: tuple[Team, ...]) -> Message:
     typed = str(body.get("text") or "").strip()
     shown = typed if len(typed) <= 100 else typed[:99] + "…"
     example = f"`{command} {candidates[0].id}{' ' + shown if shown else ''}`"
-    text = (
-        f"You are in several teams ({names}): which is this for? "
-        f"Or type the team first, e.g. {example}."
+    whose = (
+        f"You are in several teams ({names})"
+        if member
+        else f"This serves several teams ({names}) and you are in none of them"
     )
+    text = f"{whose}: which is this for? Or type the team first, e.g. {example}."
     buttons = [
         {
             "type": "button",

@@ -514,3 +514,17 @@ def test_a_token_two_team_files_name_acts_for_either_when_named(shared_token: Se
     for team in ("platform", "mobile"):
         resp = httpc.get(f"{shared_token.url}/api/v1/readiness?team={team}", headers=auth)
         assert resp.json()["tests"]["known"] == 0, (team, resp.json()["tests"])
+
+
+def test_someone_in_no_team_is_not_told_they_are_in_several(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """U0ZED, named by neither file, typed /standup in a DM and was told "You are in several
+    teams (`mobile`, `platform`)" (found by review). They may still pick one."""
+    server = make_server(SPRINTBOT_CONFIG=str(two_teams(tmp_path / "teams")))
+    server.clock.at = NOW
+    answer = in_dm(server, "/standup", user="U0ZED").json()
+    assert answer["text"].startswith(
+        "This serves several teams (`mobile`, `platform`) and you are in none of them: which is "
+        "this for?"
+    ), answer["text"]
