@@ -239,13 +239,18 @@ def email(
     data: T,
     now: datetime,
 ) -> None:
-    """Queue an e-mail copy to `alerts.email_to`, when the sprint file names anyone."""
+    """Queue an e-mail copy to `alerts.email_to`, when the sprint file names anyone. It
+    names its sprint (and team, of several): in Slack an alert sits in its team's channel,
+    an e-mail has nothing else to go by (two teams' alerts to one on-call address read
+    the same, found by review)."""
     if sprint.alerts.email_to:
+        mail = cast(Mapping[str, Any], data)
+        whose = cast(T, {**mail, "sprint": sprint.sprint.name, "team": sprint.shown_team})
         queries.enqueue(
             session=session,
             key=key,
             method="email.send",
-            payload=payload(spec, data, to=list(sprint.alerts.email_to)),
+            payload=payload(spec, whose, to=list(sprint.alerts.email_to)),
             now=now,
         )
 

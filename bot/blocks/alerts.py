@@ -4,7 +4,9 @@ standup, degraded benchmarks (jobs.notices)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -282,12 +284,23 @@ def regression_list(d: RegressionList) -> Message:
     return message(head, list(sections(lines)))
 
 
+def _mail_of(d: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """An alert e-mail's subject prefix and first line: whose alert it is (its team, of
+    several, and its sprint: `jobs.notices.email` adds them; rows queued before do not)."""
+    team = d.get("team")
+    prefix = f"[sprintbot] {team} · " if team else "[sprintbot] "
+    sprint = d.get("sprint")
+    return prefix, [f"Sprint: {sprint}" + (f" (team {team})" if team else "")] if sprint else []
+
+
 def regression_email(d: RegressionAlert) -> tuple[str, str]:
     """(subject, body) of the e-mail copy of a regression alert."""
-    subject = f"[sprintbot] {plural(int(d['count']), 'test')} regressed on {d.get('branch')}"
+    prefix, whose = _mail_of(d)
+    title = f"{plural(int(d['count']), 'test')} regressed on {d.get('branch')}"
     if d.get("commit"):
-        subject += f" ({str(d['commit'])[:12]})"
-    lines = [subject.removeprefix("[sprintbot] ") + ".", ""]
+        title += f" ({str(d['commit'])[:12]})"
+    subject = prefix + title
+    lines = [*whose, title + ".", ""]
     if d.get("url"):
         lines.append(f"CI run: {d['url']}")
     r = d.get("readiness") or {}
@@ -411,8 +424,10 @@ def _degraded(d: PerformanceFields) -> str:
 
 def performance_email(d: PerformanceAlert) -> tuple[str, str]:
     """(subject, body) of the e-mail copy of a performance alert."""
+    prefix, whose = _mail_of(d)
     title = _degraded(d)
     lines = [
+        *whose,
         title + ".",
         "",
         f"More than {d.get('tolerance', 10):g} % beyond target; investigate within "
@@ -421,7 +436,7 @@ def performance_email(d: PerformanceAlert) -> tuple[str, str]:
     if d.get("commit"):
         lines.append(f"Commit: {d['commit']}")
     lines += ["", 'Acknowledge it in Slack with "I\'m on it".']
-    return f"[sprintbot] {title}", "\n".join(lines)
+    return prefix + title, "\n".join(lines)
 
 
 def performance_alert(d: PerformanceShown) -> Message:

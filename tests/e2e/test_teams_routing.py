@@ -17,10 +17,12 @@ import pytest
 from sqlmodel import col, select
 
 from bot import cli
-from storage.models import Blocker, Standup, Team
+from bot.blocks import render_email
+from storage.models import Blocker, OutboxMessage, Standup, Team
 from tests.support import httpc
 from tests.support.e2e import (
     ANSWER,
+    AUTH,
     FIXTURES,
     click,
     opened,
@@ -528,3 +530,46 @@ def test_someone_in_no_team_is_not_told_they_are_in_several(
         "This serves several teams (`mobile`, `platform`) and you are in none of them: which is "
         "this for?"
     ), answer["text"]
+
+
+def test_each_teams_alert_email_says_whose_it_is(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """Two teams e-mail their alerts to one on-call address: the same report's regressions
+    came as two e-mails alike, "5 tests regressed on main (bbb222)", naming neither team
+    nor sprint (found by review)."""
+    teams = two_teams(tmp_path / "teams")
+    for name in ("platform.toml", "mobile.toml"):
+        path = teams / name
+        path.write_text(
+            path.read_text(encoding="utf-8") + '\n[alerts]\nemail_to = ["oncall@example.com"]\n',
+            encoding="utf-8",
+        )
+    server = make_server(SPRINTBOT_CONFIG=str(teams))
+    server.clock.at = NOW
+    for team in ("platform", "mobile"):
+        runs = (
+            ("pytest-xunit1-run1.xml", "ci-1", "aaa111"),
+            ("pytest-xunit1-run2.xml", "ci-2", "bbb222"),
+        )
+        for name, run, commit in runs:
+            query = urlencode({"team": team, "run": run, "commit": commit})
+            resp = httpc.post(
+                f"{server.url}/api/v1/test-runs?{query}&at=2025-11-04T13:00:00Z",
+                content=(FIXTURES / name).read_bytes(),
+                headers=AUTH,
+                timeout=30,
+            )
+            assert resp.status_code == 201, resp.text
+    with server.runtime.contexts.db.read() as s:
+        rows = s.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.method == "email.send")
+            .order_by(col(OutboxMessage.id))
+        ).all()
+    assert [render_email(r.payload)[0] for r in rows] == [
+        "[sprintbot] platform · 5 tests regressed on main (bbb222)",
+        "[sprintbot] mobile · 5 tests regressed on main (bbb222)",
+    ]
+    body = render_email(rows[0].payload)[1]
+    assert body.startswith("Sprint: Phase 4 Production Readiness (team platform)\n"), body
