@@ -185,7 +185,7 @@ def announce(*, session: Session, sprint: Sprint, blocker: Blocker, now: datetim
         session=session,
         key=message_key(blocker),
         spec=BLOCKER,
-        data=card(session=session, sprint=sprint, blocker=blocker, now=now),
+        data=blocker_data(sprint, blocker, now),  # (new: never reopened)
         now=now,
         channel=sprint.channels.blockers,
     )
@@ -193,10 +193,7 @@ def announce(*, session: Session, sprint: Sprint, blocker: Blocker, now: datetim
         # The message is still unsent, in this transaction: let it show the step just fired.
         row = queries.outbox_message(session=session, key=message_key(blocker))
         if row is not None:
-            row.payload = {
-                **row.payload,
-                "data": card(session=session, sprint=sprint, blocker=blocker, now=now),
-            }
+            row.payload = {**row.payload, "data": blocker_data(sprint, blocker, now)}
             session.flush()
 
 
@@ -668,7 +665,7 @@ def resolve(
         note=text,
         via=via,
     )
-    data = card(session=session, sprint=sprint, blocker=blocker, now=now)
+    data = blocker_data(sprint, blocker, now)  # (resolved: it shows how long it took)
     post(
         session=session,
         key=f"{message_key(blocker)}:{suffix}",

@@ -1059,10 +1059,12 @@ def final_at(info: SprintInfo, at: datetime) -> datetime:
 
 def taken_until(info: SprintInfo, at: datetime) -> datetime:
     """What the sprint's figures as of `at` take in: what arrived before this instant. As
-    of `at` includes what arrived at `at`; but what arrived at the sprint's end is the next
-    sprint's (which starts then): a CI run at the very midnight after the last day rewrote
-    the final figures, while the last day's burn-down left it out (found by review)."""
-    return at if at >= end_instant(info) else at + EPSILON
+    of `at` includes what arrived at `at`; once the sprint ended, what arrived by its end,
+    not at it: that is the next sprint's (which starts then; a CI run at the very midnight
+    after the last day rewrote the final figures, while the last day's burn-down left it
+    out, found by review)."""
+    end = end_instant(info)
+    return end if at >= end else at + EPSILON
 
 
 def compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:

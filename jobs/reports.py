@@ -491,7 +491,7 @@ def daily_report(
         "durations": durations.figures(
             session=session,
             sprint=sprint,
-            before=figures.taken_until(info, figures.final_at(info, now)),
+            before=figures.taken_until(info, now),
         ),
     }
 
@@ -603,7 +603,7 @@ def home(
     run = queries.latest_run(
         session=session,
         branch=sprint.sprint.branch,
-        before=figures.taken_until(sprint.sprint, figures.final_at(sprint.sprint, now)),
+        before=figures.taken_until(sprint.sprint, now),
     )
     chart = queries.latest_message(
         session=session,

@@ -109,23 +109,12 @@ def _buttons(blocker_id: int, level: int, owner: str | None, *, last: bool) -> B
     # click, two people at once) is neither a second step nor a silent takeover.
     escalate = f"{blocker_id}@{level}"
     take = f"{blocker_id}@{owner or ''}"
-    return ActionsBlock(
-        elements=[
-            ButtonElement(
-                text="Take ownership", action_id=Action.BLOCKER_ACK, value=take, style="primary"
-            ),
-            *(
-                []
-                if last
-                else [
-                    ButtonElement(
-                        text="Escalate now", action_id=Action.BLOCKER_ESCALATE, value=escalate
-                    )
-                ]
-            ),
-            ButtonElement(text="Resolve", action_id=Action.BLOCKER_RESOLVE, value=value),
-        ]
+    own = ButtonElement(
+        text="Take ownership", action_id=Action.BLOCKER_ACK, value=take, style="primary"
     )
+    up = ButtonElement(text="Escalate now", action_id=Action.BLOCKER_ESCALATE, value=escalate)
+    done = ButtonElement(text="Resolve", action_id=Action.BLOCKER_RESOLVE, value=value)
+    return ActionsBlock(elements=[own, done] if last else [own, up, done])
 
 
 def blocker_step(d: EscalationStep | BlockerReopened) -> Message:
