@@ -23,9 +23,11 @@ from typing import Any
 from slack_bolt import Ack, BoltResponse
 from slack_bolt.kwargs_injection.args import Args
 from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from bot.blocks.common import notice_view, reply
+from bot.people import named
 from jobs.errors import FieldErrors, SprintError
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,7 @@ def answer_error(
     answer goes in the acknowledgement; acknowledged: by `respond`, ephemeral. FieldErrors
     in a modal's submission are shown under their fields, and the modal stays open."""
     if response is not None and isinstance(error, FieldErrors) and _is_submission(request):
-        return field_errors_response(error)
+        return field_errors_response(error, client=request.context.client)
     message = reply(str(error)) if isinstance(error, SprintError) else GENERIC_ERROR
     if not isinstance(error, SprintError):
         log.error("listener failed: %r", error, exc_info=error)
@@ -97,10 +99,14 @@ def _is_submission(request: BoltRequest) -> bool:
     return request.body.get("type") == "view_submission"
 
 
-def field_errors_response(error: FieldErrors) -> BoltResponse:
+def field_errors_response(error: FieldErrors, *, client: WebClient | None) -> BoltResponse:
     """The acknowledgement that keeps a modal open with `error`'s messages under its fields
-    (what `ack(response_action="errors", errors=...)` sends)."""
-    body = {"response_action": "errors", "errors": error.errors}
+    (what `ack(response_action="errors", errors=...)` sends): plain text there, so the
+    people a message names are named as Slack shows them (`people.named`)."""
+    errors = error.errors
+    if client is not None:
+        errors = {field: named(message, client) for field, message in errors.items()}
+    body = {"response_action": "errors", "errors": errors}
     return BoltResponse(status=200, body=json.dumps(body), headers=dict(JSON_HEADERS))
 
 

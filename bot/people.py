@@ -4,6 +4,7 @@ user groups and channels that the permission rules (`jobs.permissions`) look int
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.blocks.common import OWN_MENTION
 from jobs.config import Sprint
 from jobs.permissions import Directory
 
@@ -153,3 +155,44 @@ def _channel_id(client: WebClient, name: str) -> str | None:
             if ch.get("name") == name:
                 return str(ch["id"])
     return None
+
+
+NAMES_WITHIN = 1  # seconds `named` waits for each answer of Slack's
+
+
+def named(text: str, client: WebClient) -> str:
+    """`text` for where Slack shows plain text (a modal's field error shows `<@U0DEV>` as
+    typed): each mention the bot wrote is the name Slack shows, "@Dana" (users.info: the
+    display name, else the full name; a group's handle from usergroups.list), or the ID
+    where Slack cannot say."""
+    if not OWN_MENTION.search(text):
+        return text
+    # Asked while Slack waits for the acknowledgement: a second for each answer, and
+    # once one fails, the IDs.
+    client = WebClient(
+        token=client.token, base_url=client.base_url, timeout=NAMES_WITHIN, retry_handlers=[]
+    )
+    handles: dict[str, str] | None = None
+    failed = False
+
+    def name(m: re.Match[str]) -> str:
+        nonlocal handles, failed
+        user, group = m.group("user"), m.group("group")
+        if failed:
+            return f"@{user or group}"
+        try:
+            if user is not None:
+                found = client.users_info(user=user).get("user") or {}
+                profile = found.get("profile") or {}
+                shown = profile.get("display_name") or profile.get("real_name")
+                return f"@{shown or found.get('real_name') or found.get('name') or user}"
+            if handles is None:
+                groups = client.usergroups_list().get("usergroups") or []
+                handles = {g.get("id"): g.get("handle") for g in groups}
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.warning("could not read the name of %s: %s", user or group, exc)
+            failed = True
+            return f"@{user or group}"
+        return f"@{handles.get(group) or group}"
+
+    return OWN_MENTION.sub(name, text)

@@ -134,7 +134,8 @@ def code_block(text: str, limit: int) -> str:
     return f"```{escape(_FENCE.sub(_ZWSP, text), limit)}```"
 
 
-_OWN_MENTION = re.compile(r"<@[UW][A-Z0-9]+>|<!subteam\^S[A-Z0-9]+>")
+# A mention the bot writes (`jobs.messages.mention`): of a user, or of a user group.
+OWN_MENTION = re.compile(r"<@(?P<user>[UW][A-Z0-9]+)>|<!subteam\^(?P<group>S[A-Z0-9]+)>")
 
 
 def reply(text: str) -> str:
@@ -143,7 +144,7 @@ def reply(text: str) -> str:
     (`<@U…>`, `<!subteam^S…>`, e.g. who may do what) stay; every other `<…>` — a
     broadcast, a link — shows as typed. It is shown only to whoever typed it."""
     out, last = [], 0
-    for m in _OWN_MENTION.finditer(text):
+    for m in OWN_MENTION.finditer(text):
         out += [escape(text[last : m.start()]), m.group()]
         last = m.end()
     return "".join([*out, escape(text[last:])])

@@ -442,3 +442,26 @@ def test_a_blockers_typed_target_reads_as_typed_in_the_tracker(server: Server) -
         md = tracker.tracker_markdown(session=session, sprint=server.runtime.sprint, now=T0)
     row = next(line for line in md.splitlines() if line.startswith("| B-001 "))
     assert r"\[re-run\](https://evil.example) after \_\_init\_\_ \<b\>EOD\</b\>" in row, row
+
+
+def test_a_resolve_form_refused_names_people_as_slack_shows_them(server: Server) -> None:
+    """A modal's field error is plain text, where Slack shows a mention as typed: the
+    refusal names whoever it names as Slack does ("@Dana"), not as `<@U0DEV>`."""
+    server.slack.names["U0DEV"] = "Dana"
+    at(server, T0)
+    filed = slash(server.url, "/blocker", "P0 swarm coordination: deadlock", user_id="U0DEV")
+    assert filed.json()["text"].startswith(":no_entry: B-001 filed")
+    # Someone's resolve form stays open while the reporter resolves it by command.
+    done = slash(server.url, "/blocker", "resolve B-001 split the lock", user_id="U0DEV")
+    assert done.json()["text"] == ":white_check_mark: B-001 resolved."
+    late = view_submit(
+        server,
+        "blocker_resolve",
+        "U0TECHLEAD",
+        {"values": {"note": {"value": {"type": "plain_text_input", "value": "fixed"}}}},
+        {"blocker": 1},
+    ).json()
+    assert late == {
+        "response_action": "errors",
+        "errors": {"note": "B-001 was already resolved by @Dana."},
+    }

@@ -104,6 +104,7 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         # The users users.info finds (None: everyone); others are user_not_found.
         self.users: set[str] | None = None
+        self.names: dict[str, str] = {}  # display names users.info gives (else none)
         # The users users.info says are bots (apps in a channel: GitHub, Jira, ...).
         self.bots: set[str] = set()
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
@@ -457,7 +458,12 @@ class FakeSlack:
             user = str(args.get("user") or "")
             if self.users is not None and user not in self.users:
                 return 200, {"ok": False, "error": "user_not_found"}, {}
-            found = {"id": user, "name": user.lower(), "is_bot": user in self.bots}
+            found = {
+                "id": user,
+                "name": user.lower(),
+                "is_bot": user in self.bots,
+                "profile": {"display_name": self.names.get(user, ""), "real_name": ""},
+            }
             return 200, {"ok": True, "user": found}, {}
         return 200, {"ok": True}, {}
 
