@@ -21,6 +21,10 @@ def burndown_png(data: Mapping[str, Any]) -> bytes:
     days = [p["day"] for p in points]
     planned = [p["planned"] for p in points]
     actual = [(p["day"], p["failing"]) for p in points if p["failing"] is not None]
+    # The target failing (the Definitions' one target of the burn-down), which a stated
+    # plan's last day need not reach; a chart queued before it was in the data: the plan's.
+    tests = data.get("tests") or {}
+    target = tests["target_failing"] if tests.get("known") else planned[-1]
     fig = Figure(figsize=(8, 4), dpi=100)
     ax = fig.add_subplot()
     ax.plot(days, planned, linestyle="--", color="#888888", label="Plan")
@@ -32,7 +36,7 @@ def burndown_png(data: Mapping[str, Any]) -> bytes:
             color="#d9534f",
             label="Failing tests (end of day)",
         )
-    ax.axhline(planned[-1], color="#5cb85c", linewidth=1, label=f"Target ({planned[-1]})")
+    ax.axhline(target, color="#5cb85c", linewidth=1, label=f"Target ({target})")
     # Placed (y=1, where it lands with nothing drawn above the plot), not positioned by
     # measuring the axes on every draw: a seventh of the chart's time, the same pixels.
     ax.set_title(f"{data['name']} — burn-down, day {data['day']} of {data['days']}", y=1.0)
@@ -47,7 +51,7 @@ def burndown_png(data: Mapping[str, Any]) -> bytes:
     # Counts in full, never as an offset or a multiplier ("1e6" above the axis, where a
     # long title would cover it): the plot's title is placed, not measured (below).
     ax.ticklabel_format(axis="y", style="plain", useOffset=False)
-    counts = [*planned, *(f for _, f in actual)]
+    counts = [*planned, target, *(f for _, f in actual)]
     if max(counts) == min(counts):  # one value (none failing): a whole test's room around it
         ax.set_ylim(max(min(counts) - 1, 0), max(counts) + 1)
     ticks = list(ax.yaxis.get_major_locator().tick_values(*ax.get_ylim()))
@@ -59,7 +63,7 @@ def burndown_png(data: Mapping[str, Any]) -> bytes:
     series = {
         "failing": {str(d): f for d, f in actual},
         "planned": {str(d): p for d, p in zip(days, planned, strict=True)},
-        "target": planned[-1],
+        "target": target,
     }
     fig.savefig(
         out,

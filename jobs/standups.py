@@ -104,6 +104,7 @@ class MetricsSnapshot(TypedDict):
     readiness: float | None
     plan: float | None
     health: str
+    health_reason: NotRequired[str]  # (an answer kept before it was: none)
 
 
 class StandupNote(TypedDict):
@@ -401,6 +402,7 @@ def metrics_snapshot(fig: Figures) -> MetricsSnapshot:
         "readiness": status.breakdown.score,
         "plan": status.plan,
         "health": str(status.health),
+        "health_reason": status.health_reason,
     }
 
 

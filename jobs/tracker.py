@@ -492,10 +492,16 @@ def _burndown(fig: Figures) -> list[str]:
     target = t.target_failing
     out = ["## Burn-Down Chart Data", ""]
     if t.known:
+        # As the plan runs (a stated plan need not start at the baseline or end at the
+        # target; before day 1 there is no baseline yet).
+        plan = [d.plan_failing for d in fig.days] or [t.baseline_failing, target]
+        first, last = plan[0], plan[-1]
+        base = " (the baseline)" if t.baseline_known and first == t.baseline_failing else ""
         out += [
             f"**Target failing:** {target:,} ({t.known:,} known tests at a "
-            f"{pct(fig.sprint.targets.pass_rate)} pass rate); planned failing runs from the "
-            f"baseline's {t.baseline_failing:,} on day 1 to the target on day {fig.info.days}.",
+            f"{pct(fig.sprint.targets.pass_rate)} pass rate); planned failing runs from "
+            f"{first:,} on day 1{base} to {last:,} on day {fig.info.days}"
+            + (" (the target)." if last == target else "."),
             "",
         ]
     rows = []

@@ -50,12 +50,13 @@ def _team(d: DailyReport) -> str:
 def headline(d: Summary, *, since: str = "since yesterday") -> SectionBlock:
     """Readiness and its change, plan and target, health, tests passing."""
     r, t = d["readiness"], d["tests"]
+    # The figures' own change (of the unrounded scores: the API's); a report queued
+    # before it was in the data, the difference of the two shown.
     score, previous = r.get("score"), r.get("previous")
-    change = (
-        f" ({pts(score - previous)} pts {since})"
-        if score is not None and previous is not None
-        else ""
-    )
+    moved = r.get("change")
+    if moved is None and score is not None and previous is not None:
+        moved = score - previous
+    change = f" ({pts(moved)} pts {since})" if moved is not None else ""
     tests = (
         f"*Tests passing*\n{t['passed']:,}/{t['known']:,} ({pct(t['pass_rate'])}"
         + (f", target {pct(t['pass_rate_target'])}" if "pass_rate_target" in t else "")
@@ -91,9 +92,11 @@ def tests_line(d: Summary) -> str:
     t = d["tests"]
     if not t.get("known") or "target_failing" not in t:
         return "*Tests*: no test results yet"
+    base = t["baseline_failing"]
+    baseline = "no baseline yet" if base is None else f"baseline {base:,}"
     return (
         f"*Tests*: {t['failing']:,} failing now (target {t['target_failing']:,}; "
-        f"baseline {t['baseline_failing']:,}) · fixed this sprint {t['fixed']:,} · "
+        f"{baseline}) · fixed this sprint {t['fixed']:,} · "
         f"regressions introduced {t['regressions_introduced']:,}, open "
         f"{t['regressions_open']:,} · new failures open {t['new_failures_open']:,}"
         + (f" · {t['quarantined']:,} quarantined" if t.get("quarantined") else "")

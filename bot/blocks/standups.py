@@ -159,6 +159,7 @@ def standup_reply(d: StandupReplyMessage) -> Message:
             f"Snapshot: {m['passed']}/{m['known']} tests passing "
             f"({pct(m.get('pass_rate'))}), "
             f"readiness {pct(m.get('readiness'))}, {m.get('health')}"
+            + (f" ({esc(m['health_reason'], 300)})" if m.get("health_reason") else "")
             + (" · edited" if d.get("edited") else "")
         )
     )
@@ -271,6 +272,12 @@ def _multi(
     )
 
 
+def _reason(metrics: MetricsSnapshot) -> str:
+    """The health's reason (every surface states it with the health), then " · "."""
+    reason = metrics.get("health_reason")
+    return f"*{esc(metrics['health'], 40)}*: {esc(reason, 300)} · " if reason else ""
+
+
 def _snapshot(metrics: MetricsSnapshot, sprint_name: str, prev: Mapping[str, Any]) -> list[Block]:
     """The live figures, read-only, and what the last answer planned for today."""
     blocks: list[Block] = [
@@ -282,14 +289,15 @@ def _snapshot(metrics: MetricsSnapshot, sprint_name: str, prev: Mapping[str, Any
                 MarkdownTextObject(text=f"*Pass rate*\n{pct(metrics.get('pass_rate'))}"),
                 MarkdownTextObject(text=f"*Production readiness*\n{pct(metrics.get('readiness'))}"),
                 MarkdownTextObject(
-                    text=f"*On track*\n{metrics.get('health')} (plan {pct(metrics.get('plan'))})"
+                    text=f"*Health*\n{metrics.get('health')} (plan {pct(metrics.get('plan'))})"
                 ),
             ]
         ),
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"Metrics snapshot from live data · {esc(sprint_name, NAME_CHARS)}"
+                    text=_reason(metrics)
+                    + f"Metrics snapshot from live data · {esc(sprint_name, NAME_CHARS)}"
                 )
             ]
         ),

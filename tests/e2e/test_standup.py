@@ -84,7 +84,7 @@ def test_standup_opens_the_template_as_a_modal(team: Server) -> None:
         "*Tests passing*\n0 / 0",
         "*Pass rate*\nn/a",
         "*Production readiness*\n71.55 %",
-        "*On track*\nCritical (plan 75.29 %)",
+        "*Health*\nCritical (plan 75.29 %)",
     ]
     components = next(b for b in view["blocks"] if b.get("block_id") == "components_improved")
     assert len(components["element"]["options"]) == 17

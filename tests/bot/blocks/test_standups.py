@@ -208,7 +208,7 @@ def test_the_modal_shows_the_figures_and_asks_every_field() -> None:
         "*Tests passing*\n1700 / 2000",
         "*Pass rate*\n85 %",
         "*Production readiness*\n74.5 %",
-        "*On track*\nAt Risk (plan 76 %)",
+        "*Health*\nAt Risk (plan 76 %)",
     ]
 
 
