@@ -201,7 +201,19 @@ def card(*, session: Session, sprint: Sprint, blocker: Blocker, now: datetime) -
     """`blocker_data`, aged as health and `/sprint` age it: since its last reopening (a P0
     reopened a moment ago read "31h5m" old; found by review)."""
     since = queries.reopened_at(session=session, blockers=[blocker], at=now)
-    return blocker_data(sprint, blocker, now, opened_at=since.get(_id(blocker)))
+    return blocker_data(
+        sprint,
+        blocker,
+        now,
+        opened_at=since.get(_id(blocker)),
+        risk=linked_risks(session=session, blockers=[blocker]).get(_id(blocker)),
+    )
+
+
+def linked_risks(*, session: Session, blockers: list[Blocker]) -> dict[int, str]:
+    """The code of the risk each of `blockers` is linked to, by blocker id (if linked)."""
+    codes = queries.risk_codes(session=session, ids={b.risk_id for b in blockers if b.risk_id})
+    return {_id(b): codes[b.risk_id] for b in blockers if b.risk_id in codes}
 
 
 def message_key(blocker: Blocker) -> str:
@@ -259,6 +271,7 @@ class BlockerMessage(TypedDict):
     took: str | None
     # While nobody owns it: its component's owners ([[owners]] / CODEOWNERS), suggested.
     suggested: NotRequired[list[str]]
+    risk: NotRequired[str]  # the code of the risk it realises (`/blocker link`)
 
 
 # Template.BLOCKER_STEP is one of two messages in the blocker's thread; final, so that a
@@ -275,8 +288,12 @@ class EscalationStep(BlockerMessage):
     by: str
 
 
+class ReopenReason(TypedDict, total=False):
+    reason: str  # why it was reopened, as typed (`/blocker reopen B-007 why`)
+
+
 @final
-class BlockerReopened(BlockerMessage):
+class BlockerReopened(BlockerMessage, ReopenReason):
     """A resolved blocker was reopened."""
 
     reopened_by: str
@@ -288,10 +305,15 @@ BLOCKER_RESOLVED: Spec[BlockerMessage] = Spec(Template.BLOCKER_RESOLVED)
 
 
 def blocker_data(
-    sprint: Sprint, b: Blocker, now: datetime, *, opened_at: datetime | None = None
+    sprint: Sprint,
+    b: Blocker,
+    now: datetime,
+    *,
+    opened_at: datetime | None = None,
+    risk: str | None = None,
 ) -> BlockerMessage:
     """What the blocker's message shows; its age since `opened_at` (its last reopening:
-    `card`), else since its report."""
+    `card`), else since its report; the code of the `risk` it is linked to, if given."""
     steps = sprint.escalation
     level = b.escalation_level
     data: BlockerMessage = {
@@ -319,6 +341,8 @@ def blocker_data(
     }
     if not data["suggested"]:
         del data["suggested"]  # a message without suggestions stays as it was
+    if risk is not None:
+        data["risk"] = risk
     return data
 
 
@@ -328,7 +352,7 @@ def component_owners(sprint: Sprint, component: str) -> list[str]:
     return OwnerMap(sprint).of_component(c) if c is not None else []
 
 
-def _refresh_message(
+def refresh_message(
     *, session: Session, sprint: Sprint, blocker: Blocker, now: datetime, why: str
 ) -> None:
     post(
@@ -365,7 +389,9 @@ def _fire_step(
     step = sprint.escalation[index]
     channels, ids = targets(sprint, step)
     data: EscalationStep = {
-        **card(session=session, sprint=sprint, blocker=blocker, now=now),
+        # Aged from the report, as the path's steps are due (a step reached after a
+        # reopening read "after 5m" for one due 8h after the report; found by review).
+        **blocker_data(sprint, blocker, now),
         "code": sprint.shown_code(blocker.code, sprint.channels.blockers, *channels),
         "step_index": index + 1,
         "step_name": step.name,
@@ -441,7 +467,7 @@ def escalate_due(
 
 
 def _show_level(*, session: Session, sprint: Sprint, blocker: Blocker, now: datetime) -> None:
-    _refresh_message(
+    refresh_message(
         session=session,
         sprint=sprint,
         blocker=blocker,
@@ -558,7 +584,7 @@ def take_ownership(
         now=now,
         previous_owner=previous,
     )
-    _refresh_message(
+    refresh_message(
         session=session,
         sprint=sprint,
         blocker=blocker,
@@ -577,25 +603,36 @@ def reopen(
     user_id: str,
     now: datetime,
     directory: Directory = no_directory,
+    reason: str = "",
 ) -> Blocker:
-    """Reopen a resolved blocker (`permissions.Action.REOPEN`); its path goes on."""
+    """Reopen a resolved blocker (`permissions.Action.REOPEN`), saying why if `reason`
+    does; its path goes on."""
     blocker = get(session=session, blocker_id=blocker_id, lock=True)
     if blocker.resolved_at is None:
         raise SprintError(f"{blocker.code} is open.")
     permissions.require_role(sprint, Action.REOPEN, user_id, directory, blocker=blocker)
+    why = reason.strip()
+    if len(why) > MAX_DESCRIPTION:
+        raise SprintError(f"Keep the reason under {MAX_DESCRIPTION} characters.")
+    storable.check(why)
     blocker.resolved_at = blocker.resolved_by = blocker.resolution = None
-    audit(session=session, blocker=blocker, action="reopened", actor=user_id, now=now)
+    details = {"reason": why} if why else {}
+    audit(session=session, blocker=blocker, action="reopened", actor=user_id, now=now, **details)
+    said: ReopenReason = {"reason": why} if why else {}
+    data: BlockerReopened = {
+        **card(session=session, sprint=sprint, blocker=blocker, now=now),
+        **said,
+        "reopened_by": user_id,
+    }
     post(
         session=session,
         key=f"{message_key(blocker)}:reopened:{now.isoformat()}",
         spec=BLOCKER_STEP,
-        data=BlockerReopened(
-            **card(session=session, sprint=sprint, blocker=blocker, now=now), reopened_by=user_id
-        ),
+        data=data,
         now=now,
         parent_key=message_key(blocker),
     )
-    _refresh_message(
+    refresh_message(
         session=session, sprint=sprint, blocker=blocker, now=now, why=f"reopened:{now.isoformat()}"
     )
     session.flush()
@@ -674,6 +711,6 @@ def resolve(
         now=now,
         parent_key=message_key(blocker),
     )
-    _refresh_message(session=session, sprint=sprint, blocker=blocker, now=now, why=suffix)
+    refresh_message(session=session, sprint=sprint, blocker=blocker, now=now, why=suffix)
     session.flush()
     return blocker

@@ -279,13 +279,23 @@ def risk_data(risk: Risk) -> RiskMessage:
 
 
 def link_blocker(
-    *, session: Session, blocker_id: int, risk_id: int, user_id: str, now: datetime
+    *,
+    session: Session,
+    sprint: Sprint,
+    blocker_id: int,
+    risk_id: int,
+    user_id: str,
+    now: datetime,
 ) -> None:
-    """Tie a blocker to the risk it realises."""
+    """Tie a blocker to the risk it realises: its message then names the risk."""
     blocker = blockers.get_open(session=session, blocker_id=blocker_id)
     risk = get(session=session, risk_id=risk_id)
     blocker.risk_id = risk.id
     blockers.audit(
         session=session, blocker=blocker, action="linked", actor=user_id, now=now, risk=code(risk)
+    )
+    session.flush()
+    blockers.refresh_message(
+        session=session, sprint=sprint, blocker=blocker, now=now, why=f"risk:{risk.id}"
     )
     session.flush()

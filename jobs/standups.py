@@ -25,7 +25,7 @@ from jobs.notices import post
 from jobs.permissions import Directory, no_directory
 from jobs.readiness import Status
 from storage import queries
-from storage.models import Away, Blocker, Risk, Standup
+from storage.models import Away, Blocker, Standup
 
 MAX_FIELD = 2900  # a Slack section holds 3,000 characters
 # A severity is a word of its own: "P2P sync …" and "P95 latency …" are blockers' words.
@@ -571,16 +571,21 @@ def _record_typed(
             continue
         if queries.risk_like(session=session, description=text, created_by=user_id):
             continue
-        risk = Risk(
-            description=text,
-            impact="Medium",
-            probability="Medium",
-            owner=user_id,
-            created_by=user_id,
-            created_at=now,
-            updated_at=now,
+        # As the risk form adds one: in the register's history and announced.
+        risks.create(
+            session=session,
+            sprint=sprint,
+            fields=risks.RiskFields(
+                description=text,
+                impact="Medium",
+                probability="Medium",
+                mitigation="",
+                owner=user_id,
+                status="Active",
+            ),
+            user_id=user_id,
+            now=now,
         )
-        queries.add_risk(session=session, risk=risk)
 
 
 def _post_answer(

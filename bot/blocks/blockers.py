@@ -81,6 +81,8 @@ def blocker(d: BlockerMessage) -> Message:
     ]
     if d.get("target"):
         facts.append(MarkdownTextObject(text=f"*Resolution target*\n{esc(d['target'], 500)}"))
+    if d.get("risk"):
+        facts.append(MarkdownTextObject(text=f"*Risk*\n{esc(d.get('risk') or '', 40)}"))
     blocks: list[Block] = [
         section(f"{mark} *{title}*\n{description}"),
         SectionBlock(fields=facts),
@@ -120,8 +122,10 @@ def _buttons(blocker_id: int, level: int, owner: str | None, *, last: bool) -> B
 def blocker_step(d: EscalationStep | BlockerReopened) -> Message:
     """In the blocker's thread: a step of its escalation path reached, or it reopened."""
     if "reopened_by" in d:
+        why = d.get("reason")
         return text_message(
-            f":leftwards_arrow_with_hook: *{d['code']}* reopened by <@{d['reopened_by']}>."
+            f":leftwards_arrow_with_hook: *{d['code']}* reopened by <@{d['reopened_by']}>"
+            + (f": {esc(why, MAX_DESCRIPTION)}" if why else ".")
         )
     who = mentions(d.get("mentions") or [], sep=" ")
     by = "" if d.get("by") == "sprintbot" else f" (escalated by <@{d['by']}>)"
@@ -159,7 +163,8 @@ def _listed(d: BlockerMessage) -> str:
     return (
         f"• *{d['code']}* {d['severity']} · {escape(d['component'], 300)} — "
         f"{escape(d['description'], 120)} "
-        f"({owner}, {d['age']} old, step {d['level']}/{d['levels']})"
+        f"({owner}, {d['age']} old, step {d['level']}/{d['levels']}"
+        + (f", risk {escape(d.get('risk') or '', 40)})" if d.get("risk") else ")")
     )
 
 

@@ -13,10 +13,15 @@ from ._common import add_keyed
 
 
 def risk_like(*, session: Session, description: str, created_by: str) -> bool:
-    """Whether this person already recorded a risk with this text."""
+    """Whether this person already has a risk with this text that is not resolved (one
+    resolved and raised again is a new risk, as a blocker is)."""
     return (
         session.exec(
-            select(Risk.id).where(Risk.description == description, Risk.created_by == created_by)
+            select(Risk.id).where(
+                Risk.description == description,
+                Risk.created_by == created_by,
+                Risk.status != "Resolved",
+            )
         ).first()
         is not None
     )

@@ -147,7 +147,9 @@ def test_a_blocker_is_linked_to_the_risk_it_realises(session: Session, example: 
         now=T0,
     )
     assert b.id is not None and risk.id is not None
-    risks.link_blocker(session=session, blocker_id=b.id, risk_id=risk.id, user_id="U0DEV", now=T0)
+    risks.link_blocker(
+        session=session, sprint=example, blocker_id=b.id, risk_id=risk.id, user_id="U0DEV", now=T0
+    )
     assert b.risk_id == risk.id
     linked = session.exec(
         select(Event).where(Event.subject == "blocker", Event.action == "linked")
@@ -155,7 +157,12 @@ def test_a_blocker_is_linked_to_the_risk_it_realises(session: Session, example: 
     assert (linked.subject_id, linked.detail) == (b.id, {"risk": risks.code(risk)})
     with pytest.raises(SprintError, match="There is no risk R-999999"):
         risks.link_blocker(
-            session=session, blocker_id=b.id, risk_id=999999, user_id="U0DEV", now=T0
+            session=session,
+            sprint=example,
+            blocker_id=b.id,
+            risk_id=999999,
+            user_id="U0DEV",
+            now=T0,
         )
 
 

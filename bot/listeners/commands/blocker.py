@@ -15,7 +15,7 @@ from storage.models import Blocker, Risk
 USAGE = (
     "Usage: `/blocker` opens the form; `/blocker P0 Swarm Coordination: what is blocked` files "
     "one at once; `/blocker list` shows the open ones; `/blocker resolve B-007 what fixed it`; "
-    "`/blocker link B-007 R-002` ties it to a risk."
+    "`/blocker reopen B-007 why` opens it again; `/blocker link B-007 R-002` ties it to a risk."
 )
 
 
@@ -31,8 +31,12 @@ def _list(call: Call) -> None:
     with app.db.read() as session:
         found = queries.open_blockers(session=session)
         since = queries.reopened_at(session=session, blockers=found, at=now)
+        linked = blockers.linked_risks(session=session, blockers=list(found))
         rows = [
-            blockers.blocker_data(app.sprint, b, now, opened_at=since.get(b.id or 0)) for b in found
+            blockers.blocker_data(
+                app.sprint, b, now, opened_at=since.get(b.id or 0), risk=linked.get(b.id or 0)
+            )
+            for b in found
         ]
     call.answer(render_blocker_list(rows))
 
@@ -79,15 +83,17 @@ def _resolve(call: Call) -> None:
 
 
 def _reopen(call: Call) -> None:
+    code, _, reason = _named(call).partition(" ")
     app = call.app
     with app.write() as session:
         b = blockers.reopen(
             session=session,
             sprint=app.sprint,
-            blocker_id=_id(blockers.by_code(session=session, code=_named(call) or "?")),
+            blocker_id=_id(blockers.by_code(session=session, code=code or "?")),
             user_id=call.user_id,
             now=app.now(),
             directory=directory(call.client),
+            reason=reason,
         )
     call.answer(f":leftwards_arrow_with_hook: {b.code} reopened.")
 
@@ -101,6 +107,7 @@ def _link(call: Call) -> None:
         r = risks.by_code(session=session, code=parts[1])
         risks.link_blocker(
             session=session,
+            sprint=call.app.sprint,
             blocker_id=_id(b),
             risk_id=_id(r),
             user_id=call.user_id,
