@@ -10,6 +10,7 @@ import re
 import tempfile
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -62,21 +63,68 @@ class TooLarge(Exception):
     """The body is over its size limit (answered with 413)."""
 
 
+class BadEncoding(Exception):
+    """The body's Content-Encoding is not taken, or the body is not what it says: the
+    message says which (answered with 415 or 400, `status`)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+GZIP = ("gzip", "x-gzip")
+INFLATE_STEP = 1024 * 1024  # bytes a gzip body is inflated by at a time
+
+
 async def read_body(request: Request, *, limit: int) -> tuple[IO[bytes], str]:
-    """Stream the body into a spooled file (bounded memory), hashing it; TooLarge past limit."""
+    """Stream the body into a spooled file (bounded memory), hashing it; TooLarge past limit.
+
+    A body sent with `Content-Encoding: gzip` (`curl -H 'Content-Encoding: gzip'
+    --data-binary @report.xml.gz`) is inflated as it arrives, the limit and the hash applying
+    to the document (the same report compressed or not is one report), never more than
+    INFLATE_STEP at a time (a small body inflating to gigabytes stops at the limit);
+    BadEncoding for another encoding, or a body that is not gzip."""
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity", *GZIP):
+        raise BadEncoding(
+            415,
+            f"Content-Encoding {encoding[:40]!r} is not taken: send the body as it is, or "
+            "gzip-compressed with Content-Encoding: gzip",
+        )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise TooLarge
+    inflate = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS) if encoding in GZIP else None
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
     digest = hashlib.sha256()
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
+
+    def take(data: bytes) -> None:
+        nonlocal size
+        size += len(data)
         if size > limit:
-            spool.close()
             raise TooLarge
-        digest.update(chunk)
-        spool.write(chunk)
+        digest.update(data)
+        spool.write(data)
+
+    try:
+        async for chunk in request.stream():
+            if inflate is None:
+                take(chunk)
+                continue
+            while chunk:
+                take(inflate.decompress(chunk, INFLATE_STEP))
+                chunk = inflate.unconsumed_tail
+        if inflate is not None:
+            take(inflate.flush())
+            if not inflate.eof or inflate.unused_data:
+                raise BadEncoding(400, "the body is not one whole gzip stream")
+    except zlib.error:
+        spool.close()
+        raise BadEncoding(400, "the body is not valid gzip (Content-Encoding: gzip)") from None
+    except (TooLarge, BadEncoding):
+        spool.close()
+        raise
     spool.seek(0)
     return spool, digest.hexdigest()
 
@@ -408,6 +456,8 @@ class Routes:
             body, digest = await read_body(request, limit=MAX_REPORT_BYTES)
         except TooLarge:
             return error(413, f"the report is over {MAX_REPORT_BYTES // (1024 * 1024)} MB")
+        except BadEncoding as exc:
+            return error(exc.status, str(exc))
         # Ingestion (and its XML parser) is loaded with the first report, not at rest.
         from jobs.ingest import RunInfo, receive_junit
 
@@ -456,6 +506,8 @@ class Routes:
             body, _ = await read_body(request, limit=MAX_METRICS_BYTES)
         except TooLarge:
             return error(413, "the metrics document is over 1 MB")
+        except BadEncoding as exc:
+            return error(exc.status, str(exc))
         # Ingestion is loaded with the first document, not at rest.
         from jobs.ingest import ingest_metrics_document, metrics_document
 

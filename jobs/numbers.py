@@ -771,11 +771,11 @@ def row_id(text: str) -> int | None:
 
 
 def parse_instant(text: str) -> datetime:
-    """An ISO-8601 time as given ("Z" for UTC accepted); ValueError if it is not one. Whether
-    a time without an offset is refused or read in some zone is the caller's rule. A year
-    before 1900 or after 9000 is refused too: no CI run is then, and near the ends of
-    `datetime`'s range converting it to another zone overflows."""
-    at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    """An ISO-8601 time as given ("Z" or RFC 3339's "z" for UTC accepted); ValueError if it
+    is not one. Whether a time without an offset is refused or read in some zone is the
+    caller's rule. A year before 1900 or after 9000 is refused too: no CI run is then, and
+    near the ends of `datetime`'s range converting it to another zone overflows."""
+    at = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     if not 1900 <= at.year <= 9000:
         raise ValueError(f"{text!r} is out of range")
     return at
