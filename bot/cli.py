@@ -283,7 +283,11 @@ def _word_clashes(org: Org) -> list[str]:
 
 
 def cmd_config_check(args: argparse.Namespace, settings: Settings | None) -> int:
-    path = args.file or (settings.SPRINTBOT_CONFIG if settings else "sprint.toml")
+    # Without settings (another of them malformed: not this command's business), the file
+    # SPRINTBOT_CONFIG names all the same, not the default beside it (found by review).
+    path = args.file or (
+        settings.SPRINTBOT_CONFIG if settings else env_value("SPRINTBOT_CONFIG") or "sprint.toml"
+    )
     now = _parse_at(args.at) if args.at else utcnow()
     try:
         org = load_org(path)

@@ -130,8 +130,10 @@ def run_doctor(
         for what in ("database", "sprint files", "Slack token", "scopes", "channels", "people"):
             checks.skipped(what, "the settings are not valid")
     else:
-        check_database(checks, found)
+        migrated = check_database(checks, found)
         org = check_sprint_files(checks, found)
+        if migrated and org is not None and len(org.teams) > 1:
+            check_team_data(checks, found, org)
         slack = check_token(checks, found)
         if found.SLACK_APP_TOKEN is not None:
             check_app_token(checks, found)
@@ -187,8 +189,8 @@ def check_settings(checks: Checklist) -> Settings | None:
     return settings
 
 
-def check_database(checks: Checklist, settings: Settings) -> None:
-    """DATABASE_URL reachable and migrated to the revision this sprintbot ships."""
+def check_database(checks: Checklist, settings: Settings) -> bool:
+    """DATABASE_URL reachable and migrated to the revision this sprintbot ships (True)."""
     from bot.startup import open_database
 
     missing = _missing_sqlite_file(settings.DATABASE_URL)
@@ -198,12 +200,12 @@ def check_database(checks: Checklist, settings: Settings) -> None:
             "run `sprintbot db upgrade` to create and migrate it, or correct DATABASE_URL "
             "(a relative path is read from the working directory)",
         )
-        return
+        return False
     try:
         db = open_database(settings, require_current=False)
     except SettingsError as exc:
         checks.failed(f"database: {exc}", "correct DATABASE_URL (README, Settings)")
-        return
+        return False
     try:
         current, head = revisions(db.engine)
     except SQLAlchemyError as exc:
@@ -212,11 +214,12 @@ def check_database(checks: Checklist, settings: Settings) -> None:
             f"database: cannot connect ({exc.__class__.__name__}: {reason})",
             "check DATABASE_URL and that the database server runs and lets this machine in",
         )
-        return
+        return False
     finally:
         db.dispose()
     if current == head:
         checks.passed(f"database: reachable, migrated to revision {head}")
+        return True
     elif current is None:
         checks.failed(
             "database: reachable but not migrated (no tables yet)",
@@ -228,6 +231,7 @@ def check_database(checks: Checklist, settings: Settings) -> None:
             "run `sprintbot db upgrade`; if the database is newer, run the release that "
             "migrated it",
         )
+    return False
 
 
 def _missing_sqlite_file(url: str) -> str | None:
@@ -241,6 +245,24 @@ def _missing_sqlite_file(url: str) -> str | None:
     if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
         return None
     return None if Path(name).exists() else name
+
+
+def check_team_data(checks: Checklist, settings: Settings, org: Org) -> None:
+    """The database's data is a team's of the files: what `web`, `clock` and `run` check
+    before they start (doctor passed where they refused; found by review)."""
+    from bot.startup import open_database
+    from jobs.teams import start_refusal
+
+    db = open_database(settings, require_current=False)
+    try:
+        with db.read() as session:
+            refusal = start_refusal(org, session=session)
+    finally:
+        db.dispose()
+    if refusal is None:
+        checks.passed("team data: each team of the files takes its own")
+    else:
+        checks.failed(f"team data: {refusal}", "as it says: web, clock and run refuse to start")
 
 
 def check_sprint_files(checks: Checklist, settings: Settings) -> Org | None:
@@ -435,9 +457,27 @@ def check_channels(checks: Checklist, slack: Slack, org: Org, *, join: bool) -> 
             "grant the scopes above (channels:read, groups:read) and reinstall the app",
         )
         return
+    spellings: dict[str, list[str]] = {}
     for channel, where in named.items():
         channel_id = ids.get(channel) if channel.startswith("#") else channel
         _check_channel(checks, slack, channel, channel_id, where, join=join)
+        if channel_id is not None:
+            spellings.setdefault(channel_id, []).append(channel)
+    _check_spellings(checks, {i: s for i, s in spellings.items() if len(s) > 1}, named)
+
+
+def _check_spellings(
+    checks: Checklist, written: dict[str, list[str]], named: dict[str, Places]
+) -> None:
+    """One channel written two ways (`#platform` in one file, its ID in another): teams are
+    told apart by how their files write their channels, so it would count as two (a team
+    channel of two teams unnoticed, a shared channel's codes shown without their team)."""
+    for spelled in written.values():
+        ways = " and ".join(f"{c} ({shown(named[c])})" for c in spelled)
+        checks.failed(
+            f"channel written two ways: {ways} are one channel",
+            "write it the same way (its #name or its ID) in every file",
+        )
 
 
 def _check_channel(

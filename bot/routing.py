@@ -256,10 +256,13 @@ def of_channel(
     channel = _channel(body)
     if not channel:
         return None
+    said = _channel_name(body)
+    if said:  # (both: a channel two files write two ways is both teams')
+        return teams.of_channel(channel, now=now, name=f"#{said}")
     found = teams.of_channel(channel, now=now)
     if found is not None:
         return found
-    name = _channel_name(body) or (names.name_of(channel, wait=wait) if names is not None else None)
+    name = names.name_of(channel, wait=wait) if names is not None else None
     return teams.of_channel(f"#{name}", now=now) if name else None
 
 

@@ -39,7 +39,9 @@ def pick_team(org: Org, team: str | None) -> Team:
     if team is None:
         if len(org.teams) > 1:
             ids = ", ".join(t.id for t in org.teams)
-            raise StartupError(f"SPRINTBOT_CONFIG names {len(org.teams)} teams ({ids}): say which")
+            raise StartupError(
+                f"SPRINTBOT_CONFIG names {len(org.teams)} teams ({ids}): say which with --team ID"
+            )
         return org.teams[0]
     found = team_named(org.teams, team)
     if found is None:

@@ -985,11 +985,12 @@ def _team_info(raw: dict[str, Any], *, path: str, one_sprint: bool) -> TeamInfo:
     table = raw.get("team", {})
     problems = []
     if one_sprint and isinstance(table, dict):
-        # A one-sprint file keeps its zone, workdays and branch in [sprint], as it always has.
+        # A one-sprint file keeps its zone, workdays and branch in [sprint], as it always has
+        # (its team's own API token is the team's).
         problems += [
             f"team.{key}: unknown key (a file with [sprint] keeps it in [sprint])"
             for key in table
-            if key not in ("id", "name")
+            if key not in ("id", "name", "ingest_token_env")
         ]
     try:
         info = _TeamTable.model_validate({"team": table}).team
@@ -1027,6 +1028,7 @@ def _team_sprints(raw: dict[str, Any], info: TeamInfo, *, path: str) -> list[Spr
         raise ConfigError(path, ["sprints: list at least one sprint ([[sprints]])"])
     problems = [f"{key}: belongs in each [[sprints]] entry" for key in _ENTRY_TABLES if key in raw]
     sprints = []
+    shared: dict[str, list[int]] = {}  # a team table's problem: the sprints it is one in
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             problems.append(f"sprints[{i}]: write a table ([[sprints]])")
@@ -1038,7 +1040,19 @@ def _team_sprints(raw: dict[str, Any], info: TeamInfo, *, path: str) -> list[Spr
         try:
             sprints.append(validate_sprint(_sprint_raw(raw, info, entry), path=path))
         except ConfigError as exc:
-            problems += [_entry_problem(p, i) for p in exc.problems]
+            for problem in exc.problems:
+                shown = _entry_problem(problem, i)
+                if shown == problem:
+                    shared.setdefault(problem, []).append(i)
+                else:
+                    problems.append(shown)
+    for problem, at in shared.items():
+        # Reported once; named by the sprints it is a problem in where not all (a day
+        # out of range of the shorter sprint only; found by review).
+        if len(at) < len(entries):
+            which = ", ".join(f'sprints[{i}] "{entries[i].get("name", "")}"' for i in at)
+            problem = f"{problem} (in {which})"
+        problems.append(problem)
     problems += _sprint_clashes(sprints) if len(sprints) == len(entries) else []
     if problems:
         raise ConfigError(path, list(dict.fromkeys(problems)))
@@ -1075,6 +1089,10 @@ def load_team(path: str | Path) -> Team:
     one_sprint = "sprints" not in raw and ("sprint" in raw or "team" not in raw)
     if "sprint" in raw and "sprints" in raw:
         raise ConfigError(str(p), ["sprint: give [sprint] (one sprint) or [[sprints]], not both"])
+    if isinstance(raw.get("sprint"), list):
+        raise ConfigError(
+            str(p), ["sprint: a team's sprints are [[sprints]] (one sprint alone is [sprint])"]
+        )
     info = _team_info(raw, path=str(p), one_sprint=one_sprint)
     if one_sprint:
         own = {k: v for k, v in raw.items() if k != "team"}

@@ -58,6 +58,7 @@ class Teams:
         # What each team was last served, and the local day it holds for: [start, end).
         self._served: dict[str, tuple[datetime, datetime, Served]] = {}
         self._channel_index: tuple[datetime, datetime, dict[str, Team]] | None = None
+        self._team_channels: dict[str, Team] = {}  # of the index: the teams' team channels
 
     @classmethod
     def sync(cls, org: Org, *, db: Database, now: datetime) -> Teams:
@@ -72,16 +73,9 @@ class Teams:
         guessing whose it is (an empty database's placeholder is taken by the first team)."""
         rows: dict[str, TeamRows] = {}
         with db.session() as session:
-            if (
-                len(org.teams) > 1
-                and queries.legacy_team_free(session=session)
-                and queries.legacy_team_holds_data(session=session)
-            ):
-                raise LegacyData(
-                    "the database holds a sprint from before teams and SPRINTBOT_CONFIG names "
-                    f"{len(org.teams)} teams: start once with that team's file alone "
-                    "(SPRINTBOT_CONFIG=DIR/TEAM.toml) so that it takes the data, then the directory"
-                )
+            refusal = start_refusal(org, session=session)
+            if refusal is not None:
+                raise LegacyData(refusal)
             for team in org.teams:
                 rows[team.id] = queries.sync_team(
                     session=session,
@@ -157,12 +151,27 @@ class Teams:
             if any(user_id in ids for ids in _roles(sprint_to_serve(t, now=now)).values())
         ]
 
-    def of_channel(self, channel: str | None, *, now: datetime) -> Team | None:
+    def of_channel(
+        self, channel: str | None, *, now: datetime, name: str | None = None
+    ) -> Team | None:
         """The team whose team channel `channel` is (an ID or a name, as its file writes
-        it); else the one team whose file names it at all (status, blockers)."""
+        it); else the one team whose file names it at all (status, blockers).
+
+        `name` ("#blockers"): the same channel's name, where the request says it. A channel
+        one file writes by its ID and another by its name is then both teams' (a team
+        channel still its team's): not the team of whichever spelling came first (found by
+        review; `sprintbot doctor` asks for one spelling)."""
         if not channel:
             return None
-        return self._channels(now).get(channel)
+        index = self._channels(now)
+        found = index.get(channel)
+        if name is None or name == channel:
+            return found
+        other = index.get(name)
+        if found is None or other is None or other is found:
+            return found or other
+        owners = [self._team_channels[c] for c in (channel, name) if c in self._team_channels]
+        return owners[0] if len(owners) == 1 else None
 
     def _channels(self, now: datetime) -> dict[str, Team]:
         """`of_channel`'s answers as of `now`, kept while every team is served the same
@@ -181,6 +190,7 @@ class Teams:
             index.setdefault(channels.team, team)
             for name in {v for v in channels.model_dump().values() if isinstance(v, str)}:
                 naming.setdefault(name, []).append(team)
+        self._team_channels = dict(index)
         for name, teams in naming.items():
             if name not in index and len(teams) == 1:
                 index[name] = teams[0]
@@ -194,6 +204,34 @@ def _local_day(team: Team, now: datetime) -> tuple[datetime, datetime]:
     zone made each comparison look up its offsets (half of `serve`'s time every request)."""
     midnight = datetime.combine(now.astimezone(team.tz).date(), time(), tzinfo=team.tz)
     return midnight.astimezone(UTC), (midnight + timedelta(days=1)).astimezone(UTC)
+
+
+def start_refusal(org: Org, *, session: Session) -> str | None:
+    """Why the teams of `org` may not start on this database (None: they may): with several
+    teams, data none of them can be told to be its — a database from before teams, or one
+    team's database whose team no file names (its file moved into a directory of teams
+    under another name: started, its history was silently left behind; found by review)."""
+    if len(org.teams) < 2:
+        return None
+    alone = "start once with that team's file alone (SPRINTBOT_CONFIG=DIR/TEAM.toml) so that "
+    if queries.legacy_team_free(session=session) and queries.legacy_team_holds_data(
+        session=session
+    ):
+        return (
+            "the database holds a sprint from before teams and SPRINTBOT_CONFIG names "
+            f"{len(org.teams)} teams: {alone}it takes the data, then the directory"
+        )
+    existing = team_rows(session=session)
+    ids = {t.id for t in org.teams}
+    if len(existing) == 1 and existing[0].slug not in ids:
+        [row] = existing
+        if row.slug is not None and queries.team_holds_data(session=session, team_id=row.id or 0):
+            return (
+                f'the database holds the data of team "{row.slug}", and SPRINTBOT_CONFIG names '
+                f"{len(org.teams)} teams, none of them {row.slug}: give that team's file "
+                f'[team] id = "{row.slug}", or {alone}it takes the data, then the directory'
+            )
+    return None
 
 
 def _adoptable(session: Session, team: Team, *, alone: bool) -> int | None:

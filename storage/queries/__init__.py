@@ -126,6 +126,7 @@ from .teams import (
     legacy_team_holds_data,
     sprint_rows,
     sync_team,
+    team_holds_data,
 )
 
 __all__ = [
@@ -241,6 +242,7 @@ __all__ = [
     "standup_for",
     "standups_on",
     "sync_team",
+    "team_holds_data",
     "test_key",
     "tests_by_id",
     "unpack_statuses",

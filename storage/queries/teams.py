@@ -117,11 +117,16 @@ def team_rows(*, session: Session) -> list[Team]:
 def legacy_team_holds_data(*, session: Session) -> bool:
     """Whether any row of team data, in any table of a team's rows, belongs to the
     migration's team (data from before teams)."""
+    return team_holds_data(session=session, team_id=LEGACY.team_id)
+
+
+def team_holds_data(*, session: Session, team_id: int) -> bool:
+    """Whether any row of team data, in any table of a team's rows, is the team's."""
     for table in SQLModel.metadata.sorted_tables:
         if "team_id" not in table.c or table.name == SprintRow.__tablename__:
             continue
         found = session.execute(
-            sa_select(table.c.team_id).where(table.c.team_id == LEGACY.team_id).limit(1)
+            sa_select(table.c.team_id).where(table.c.team_id == team_id).limit(1)
         ).first()
         if found is not None:
             return True

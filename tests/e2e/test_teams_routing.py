@@ -350,7 +350,9 @@ def test_the_cli_takes_team(
 
     assert cli.main(["export", "tracker", at]) == 1
     out, err = capsys.readouterr()
-    assert err.splitlines()[-1] == ("SPRINTBOT_CONFIG names 2 teams (mobile, platform): say which")
+    assert err.splitlines()[-1] == (
+        "SPRINTBOT_CONFIG names 2 teams (mobile, platform): say which with --team ID"
+    )
     assert cli.main(["export", "tracker", at, "--team", "web"]) == 1
     assert capsys.readouterr().err.splitlines()[-1] == (
         'no team "web" in SPRINTBOT_CONFIG (its teams: mobile, platform)'
