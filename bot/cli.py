@@ -421,7 +421,7 @@ def cmd_job_run(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"unknown job {args.name!r}; jobs: {', '.join(clock.job_names())}")
     at = _parse_at(args.at) if args.at else None
     _, team = _team(settings, args.team)
-    runtime = build_runtime(settings, now=(lambda: at) if at else utcnow)
+    runtime = build_runtime(settings, now=(lambda: at) if at else utcnow, outbox_now=utcnow)
     _print(clock.run_job(runtime.for_team(team), args.name))
     return 0
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -303,8 +303,18 @@ def daily_jobs(runtime: Runtime) -> dict[str, time]:
 
 def scheduled(runtime: Runtime, name: str) -> str:
     """Run a slotted job for today's slot exactly once: the (job, local date) claim commits
-    with the work, so a second clock, a restart or a catch-up skips it."""
-    today = local_date(runtime.sprint.sprint, runtime.now())
+    with the work, so a second clock, a restart or a catch-up skips it.
+
+    Fired before today's time (an evening job run late past midnight, within the misfire
+    grace), it is the day before's run: that day's slot, its work as of its time — not
+    tomorrow's slot, which then said "already ran" (found by review)."""
+    info, now = runtime.sprint.sprint, runtime.now()
+    today = local_date(info, now)
+    at = daily_jobs(runtime).get(name)
+    if at is not None and now < local_instant(info, today, at):
+        today -= timedelta(days=1)
+        due = local_instant(info, today, at)
+        runtime = replace(runtime, now=lambda: due)
     slot = today.isoformat()
     if not runs_on(runtime, name, today):
         return f"{name}: no slot on {slot}"

@@ -140,10 +140,18 @@ class Runtime:
 
 
 def build_runtime(
-    settings: Settings, *, now: Callable[[], datetime] = utcnow, pace: timedelta = PACE
+    settings: Settings,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    pace: timedelta = PACE,
+    outbox_now: Callable[[], datetime] | None = None,
 ) -> Runtime:
     """Validate settings, sprint file and database, and wire the pieces together. `pace`
-    spaces the outbox's posts to a channel (Slack's; tests that do not measure it shorten it)."""
+    spaces the outbox's posts to a channel (Slack's; tests that do not measure it shorten it).
+    `outbox_now`: the outbox's clock (its claims, leases and waits), where it is not `now`:
+    `job run --at` runs a job as of a past time, but its sender claims in the present (a
+    claim dated then looked days past its lease to every other process's sender, which took
+    the row over and posted it too; found by review)."""
     settings.require_slack()
     org = load_org(settings.SPRINTBOT_CONFIG)
     logs.mask(  # the teams' own API tokens, read when asked (bot.web): never logged
@@ -155,7 +163,11 @@ def build_runtime(
     client = make_client(settings.secret("SLACK_BOT_TOKEN"), settings.SLACK_API_URL)
     smtp = settings.SPRINTBOT_SMTP_URL
     sender = Sender(
-        shared, client, now=now, smtp_url=smtp.get_secret_value() if smtp else None, pace=pace
+        shared,
+        client,
+        now=outbox_now or now,
+        smtp_url=smtp.get_secret_value() if smtp else None,
+        pace=pace,
     )
     worker = OutboxWorker(sender, threads=SENDER_THREADS)
     authorize = BotAuthorize(client, settings.secret("SLACK_BOT_TOKEN"))

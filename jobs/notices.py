@@ -3,6 +3,7 @@ template and version (jobs.messages); the bot renders them when it sends (bot.bl
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -18,7 +19,7 @@ from jobs.messages import Template as Template  # re-exported until every import
 from jobs.numbers import ImpactData as Impact
 from jobs.owners import OwnerMap, union
 from storage import queries
-from storage.models import Alert
+from storage.models import Alert, OutboxStatus
 
 # Above this many tests an alert shows a count; the full list goes in its thread.
 ALERT_INLINE_TESTS = 10
@@ -199,6 +200,22 @@ class AlertKind(StrEnum):
     REGRESSION = "regression"
     DECLINE = "decline"
     PERFORMANCE = "performance"
+
+
+def live_key(*, session: Session, key: str) -> tuple[str, bool]:
+    """The key of a message meant once per `key` (a day's report, a day's standup message)
+    and whether it is queued already: `key` itself, unless Slack refused it for good (its
+    channel archived, private without the bot, missing); then the next of `key:again-1`, …
+    (after the fix the day's message is queued again, and what hangs under it goes too)."""
+    first = key
+    for attempt in itertools.count(1):
+        queued = queries.outbox_message(session=session, key=key)
+        if queued is None:
+            return key, False
+        if queued.status != OutboxStatus.FAILED:
+            return key, True
+        key = f"{first}:again-{attempt}"
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def post(
@@ -555,6 +572,11 @@ def follow_up(*, session: Session, sprint: Sprint, now: datetime) -> int:
                 session=session, alert_id=alert.id or 0, at=now
             ):
                 continue  # answered: its tests set apart (released, they alert again)
+            sent = queries.outbox_message(session=session, key=alert.key)
+            if sent is not None and (sent.sent_at is None or sent.sent_at > now - window):
+                # Its window counts from when the channel saw it: held by a Slack outage,
+                # it was followed up the moment it arrived (found by review).
+                continue
             alert.followed_up_at = now
             post(
                 session=session,

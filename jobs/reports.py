@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from datetime import date, datetime, timedelta
 from typing import Any, NotRequired, TypedDict, TypeVar, cast
@@ -14,10 +13,10 @@ from jobs.config import Sprint
 from jobs.history import SprintOutcome
 from jobs.messages import Spec, Template, payload
 from jobs.milestones import ForecastData, MilestoneData, day_bounds
-from jobs.notices import post
+from jobs.notices import live_key, post
 from jobs.review import Goal, LessonItem, ReviewSummary
 from storage import queries
-from storage.models import Blocker, OutboxStatus, Risk
+from storage.models import Blocker, Risk
 
 HOME_KEY = "home:"  # outbox keys of Home tabs published because their user opened them
 HOME_REFRESH_DAYS = 7  # the morning report refreshes the Home of who opened it lately
@@ -764,15 +763,8 @@ def _days_key(*, session: Session, key: str) -> str | None:
     """The outbox key for the day's report `key`: itself while free; None once it is
     queued or posted; a new one where Slack refused it for good (its channel archived or
     missing: `job run` after the fix posts the day's report, not "already posted")."""
-    first = key
-    for attempt in itertools.count(1):
-        queued = queries.outbox_message(session=session, key=key)
-        if queued is None:
-            return key
-        if queued.status != OutboxStatus.FAILED:
-            return None
-        key = f"{first}:again-{attempt}"
-    raise AssertionError("unreachable")  # pragma: no cover
+    live, queued = live_key(session=session, key=key)
+    return None if queued else live
 
 
 def post_daily_report(
@@ -963,7 +955,10 @@ def refresh_homes(
     figures (`fig`, as of `now`), the user's own parts apart."""
     day = numbers.local_date(sprint.sprint, now).isoformat()
     users = queries.home_users(
-        session=session, key_prefix=HOME_KEY, since=now - timedelta(days=HOME_REFRESH_DAYS)
+        session=session,
+        key_prefix=HOME_KEY,
+        since=now - timedelta(days=HOME_REFRESH_DAYS),
+        until=now,
     )
     for user_id in users:
         publish_home(

@@ -21,7 +21,7 @@ from jobs.config import SEVERITIES, WEEKDAYS, Sprint
 from jobs.errors import FieldErrors, SprintError
 from jobs.figures import Figures
 from jobs.messages import Spec, Template
-from jobs.notices import post
+from jobs.notices import live_key, post
 from jobs.permissions import Directory, no_directory
 from jobs.readiness import Status
 from storage import queries
@@ -372,16 +372,20 @@ def day_key(day: date) -> str:
 
 
 def _ensure_day_message(*, session: Session, sprint: Sprint, day: date, now: datetime) -> str:
-    """Queue the day's parent message ("Standup — Day N of M, <date>") if not yet queued."""
-    key = day_key(day)
-    post(
-        session=session,
-        key=key,
-        spec=STANDUP_DAY,
-        data=day_summary(session=session, sprint=sprint, day=day, participants=None),
-        now=now,
-        channel=sprint.channels.team,
-    )
+    """Queue the day's parent message ("Standup — Day N of M, <date>") if not yet queued;
+    its key. Refused by Slack for good (the team channel private and the bot not invited
+    yet), it is queued again once asked for after that, so the day's answers posted under
+    it are not all lost with it (found by review)."""
+    key, queued = live_key(session=session, key=day_key(day))
+    if not queued:
+        post(
+            session=session,
+            key=key,
+            spec=STANDUP_DAY,
+            data=day_summary(session=session, sprint=sprint, day=day, participants=None),
+            now=now,
+            channel=sprint.channels.team,
+        )
     return key
 
 

@@ -468,11 +468,15 @@ def keyed_messages(
     return list(session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(limit)).all())
 
 
-def home_users(*, session: Session, key_prefix: str, since: datetime) -> list[str]:
+def home_users(
+    *, session: Session, key_prefix: str, since: datetime, until: datetime | None = None
+) -> list[str]:
     """Users whose Home was published for them (key `prefix + user + ":…"`) since `since`,
     and whose Home tab shows the session's team still: one in several teams who last saw
     (or chose) another team's is left to that team's (the newest row of their Home's lane,
-    which every team's Home of theirs shares, is another team's)."""
+    which every team's Home of theirs shares, is another team's). With `until`, only those
+    whose Home is from before it (a past day's report backfilled does not turn a newer Home
+    back to that day)."""
     team = team_keys(session)
     key_prefix = team + key_prefix
     keys = session.exec(
@@ -485,6 +489,7 @@ def home_users(*, session: Session, key_prefix: str, since: datetime) -> list[st
     if not users:
         return users
     newest: dict[str, str] = {}
+    later: set[str] = set()  # lanes whose newest row is after `until`
     lanes = [f"home:{u}"[:300] for u in users]
     for start in range(0, len(lanes), 500):
         latest = (
@@ -492,15 +497,20 @@ def home_users(*, session: Session, key_prefix: str, since: datetime) -> list[st
             .where(col(OutboxMessage.lane).in_(lanes[start : start + 500]))
             .group_by(col(OutboxMessage.lane))
         )
-        for lane, key in session.exec(
-            select(OutboxMessage.lane, OutboxMessage.key).where(col(OutboxMessage.id).in_(latest))
+        for lane, key, created in session.exec(
+            select(OutboxMessage.lane, OutboxMessage.key, OutboxMessage.created_at).where(
+                col(OutboxMessage.id).in_(latest)
+            )
         ).all():
             if lane is not None:
                 newest[lane] = key
+                if until is not None and created > until:
+                    later.add(lane)
     # (The first team's keys have no prefix: another team's, `t<id>:home…`, are not its.)
     return [
         u
         for u in users
         if (key := newest.get(f"home:{u}"[:300], key_prefix)).startswith(team)
         and key[len(team) :].startswith("home")
+        and f"home:{u}"[:300] not in later
     ]

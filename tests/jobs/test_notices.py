@@ -17,6 +17,7 @@ from jobs.errors import SprintError
 from jobs.messages import VERSIONS, Template
 from jobs.notices import AlertContext, AlertResolved, RegressedTest
 from jobs.standups import STANDUP_PROMPT, StandupDM
+from storage import queries
 from storage.models import Alert, OutboxMessage, TestReport
 from tests.support.outbox import keys, queued
 
@@ -136,6 +137,12 @@ def test_an_unacknowledged_alert_is_followed_up_once_after_its_window(
 ) -> None:
     alert = alert_for(session, example)
     window = example.alerts.regression_ack
+    # Not delivered yet (Slack down): not followed up, however long it waits.
+    assert notices.follow_up(session=session, sprint=example, now=T0 + 2 * window) == 0
+    # Delivered at once: its window counts from then.
+    message = queries.outbox_message(session=session, key=alert.key)
+    assert message is not None
+    message.sent_at = T0
     assert (
         notices.follow_up(session=session, sprint=example, now=T0 + window - timedelta(seconds=1))
         == 0
