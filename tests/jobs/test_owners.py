@@ -17,6 +17,7 @@ from jobs import junit, notices
 from jobs.config import ConfigError, Sprint, load_org, load_sprint, validate_sprint
 from jobs.notices import AlertFollowup, RegressionShown
 from jobs.owners import OwnerMap, parse_codeowners
+from storage import queries
 from storage.models import TestReport
 from tests.support.e2e import blocks_text
 from tests.support.outbox import queued
@@ -280,7 +281,7 @@ def _alert(session: Session, sprint: Sprint, tests: list[notices.RegressedTest])
     session.add(report)
     session.flush()
     assert report.id is not None
-    return notices.regression_alert(
+    alert = notices.regression_alert(
         session=session,
         sprint=sprint,
         report_id=report.id,
@@ -295,6 +296,10 @@ def _alert(session: Session, sprint: Sprint, tests: list[notices.RegressedTest])
         },
         now=T0,
     )
+    message = queries.outbox_message(session=session, key=alert.key)
+    assert message is not None
+    message.sent_at = T0  # delivered at once: its follow-up window counts from then
+    return alert
 
 
 def _test(classname: str, name: str, file: str | None) -> notices.RegressedTest:
