@@ -29,7 +29,8 @@ from storage.queries import quarantine as quarantine_store
 FAILING = frozenset({"failed", "error"})
 PASSED = "passed"
 # A flaky test passed at least once: failing after it is a regression (jobs.classify).
-PASSED_ONCE = frozenset((PASSED, "flaky"))
+FLAKY = "flaky"
+PASSED_ONCE = frozenset((PASSED, FLAKY))
 SKIPPED = "skipped"
 OPEN_RISK = ("Critical", "Active")
 RISK_STATUSES = ("Critical", "Active", "Mitigated", "Resolved")
@@ -87,6 +88,9 @@ class TestFigures:
     test_files: int
     unmapped: int
     quarantined: int = 0  # tests in quarantine (`[flaky] readiness` says how readiness counts them)
+    # Whose latest status is flaky (failed, then passed on a re-run): neither passing nor
+    # failing, reported apart (passing + failing + skipped + flaky = known).
+    flaky: int = 0
     # The tests behind the counts ("classname::name"), for lists and milestones.
     fixed_ids: tuple[str, ...] = ()
     regressions_introduced_ids: tuple[str, ...] = ()
@@ -107,6 +111,7 @@ class TestFigures:
             "passing": self.passing,
             "failing": self.failing,
             "skipped": self.skipped,
+            "flaky": self.flaky,
             "pass_rate": _r(self.pass_rate),
             "target_failing": self.target_failing,
             "baseline_known": self.baseline_known,
@@ -493,6 +498,8 @@ class _Tally:
             n["failing"] += sign
         elif status == SKIPPED:
             n["skipped"] += sign
+        elif status == FLAKY:
+            n["flaky"] += sign
         comp = t.ref.component
         if comp is not None:
             c = self.components.get(comp)
@@ -522,7 +529,7 @@ class _Tally:
 
     def recount(self, tests: Iterable[_Test]) -> None:
         """The counts from scratch: what applying every test would give, in one pass."""
-        known = passing = failing = skipped = unmapped = 0
+        known = passing = failing = skipped = flaky = unmapped = 0
         b_known = b_passing = b_failing = fixed = 0
         regressions_open = new_failures_open = regressions_introduced = 0
         components: dict[str, list[int]] = {}
@@ -536,6 +543,7 @@ class _Tally:
             passing += ok
             failing += bad
             skipped += status == SKIPPED
+            flaky += status == FLAKY
             comp = t.ref.component
             if comp is not None:
                 c = components.get(comp)
@@ -562,6 +570,7 @@ class _Tally:
             passing=passing,
             failing=failing,
             skipped=skipped,
+            flaky=flaky,
             unmapped=unmapped,
             baseline_known=b_known,
             baseline_passing=b_passing,
@@ -1047,6 +1056,7 @@ def _test_figures(
         test_files=files,
         unmapped=n["unmapped"],
         quarantined=quarantined,
+        flaky=n["flaky"],
         **_ids(tests.values()),
     )
 

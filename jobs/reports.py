@@ -60,6 +60,7 @@ class TestFigures(TypedDict):
     test_files_passing: int
     test_files: int
     quarantined: NotRequired[int]  # in quarantine now (missing from rows stored before)
+    flaky: NotRequired[int]  # flaky now: passed only on a re-run (missing from older rows)
 
 
 class BlockerRow(TypedDict):
@@ -321,6 +322,7 @@ def _tests(fig: figures.Figures) -> TestFigures:
         "test_files_passing": t.test_files_passing,
         "test_files": t.test_files,
         "quarantined": t.quarantined,
+        "flaky": t.flaky,
     }
 
 

@@ -57,10 +57,13 @@ def headline(d: Summary, *, since: str = "since yesterday") -> SectionBlock:
     if moved is None and score is not None and previous is not None:
         moved = score - previous
     change = f" ({pts(moved)} pts {since})" if moved is not None else ""
+    flaky = t.get("flaky")
     tests = (
         f"*Tests passing*\n{t['passed']:,}/{t['known']:,} ({pct(t['pass_rate'])}"
         + (f", target {pct(t['pass_rate_target'])}" if "pass_rate_target" in t else "")
         + ")"
+        # (Passed only on a re-run: not passing, not failing; a pass rate's missing tests.)
+        + (f" · {flaky:,} flaky" if flaky else "")
         if t.get("known")
         else "*Tests passing*\nno test results yet"
     )
