@@ -1103,6 +1103,7 @@ def _flaky_news(*, session: Session, plan: _Plan, found: dict[int, str], report_
         "test_ids": [t.id or 0 for t in news],
         "quarantine_for": quarantine.period_text(sprint.flaky.quarantine_for),
         "owners": quarantine.owners_of(sprint, news),
+        "report": report_key,
     }
     notices.post(
         session=session,

@@ -20,6 +20,7 @@ from jobs.numbers import ImpactData as Impact
 from jobs.owners import OwnerMap, union
 from storage import queries
 from storage.models import Alert, OutboxStatus
+from storage.queries import quarantine as quarantine_store
 
 # Above this many tests an alert shows a count; the full list goes in its thread.
 ALERT_INLINE_TESTS = 10
@@ -415,6 +416,31 @@ def _with_owners(data: Owned, alert: Alert) -> Owned:
     return data
 
 
+def _owners_now(
+    *, session: Session, sprint: Sprint, data: Owned, alert: Alert, now: datetime
+) -> Owned:
+    """A follow-up's owners: of the alert's tests still failing and not in quarantine at
+    `now` (the owner of a test quarantined since was pinged about a test that never alerts;
+    found by review); the alert's own where its tests are not known any more."""
+    tests = queries.alert_tests(session=session, alert_id=alert.id or 0)
+    stored = alert.payload.get("owners")
+    if not tests or not isinstance(stored, list) or (not sprint.owners and not sprint.codeowners):
+        return _with_owners(data, alert)
+    held = {
+        q.test_id
+        for q, _ in quarantine_store.open_quarantines(
+            session=session, test_ids=[t.id or 0 for t in tests], at=now
+        )
+    }
+    owner_map = OwnerMap(sprint)
+    owners = union(owner_map(t.file, t.classname) for t in tests if t.id not in held)
+    if set(owners) == set(stored):
+        return _with_owners(data, alert)  # (as the alert listed them)
+    if owners:
+        data["owners"] = sorted(owners)
+    return data
+
+
 def _spec_of(alert: Alert) -> Spec[Any]:
     # The row's JSON has no static type: its stored version is what vouches for its shape.
     specs: dict[AlertKind, Spec[Any]] = {
@@ -582,13 +608,16 @@ def follow_up(*, session: Session, sprint: Sprint, now: datetime) -> int:
                 session=session,
                 key=f"{alert.key}:followup",
                 spec=ALERT_FOLLOWUP,
-                data=_with_owners(
-                    AlertFollowup(
+                data=_owners_now(
+                    session=session,
+                    sprint=sprint,
+                    data=AlertFollowup(
                         kind=str(kind),
                         tech_lead=sprint.role("tech_lead"),
                         waited=format_duration(window),
                     ),
-                    alert,
+                    alert=alert,
+                    now=now,
                 ),
                 now=now,
                 parent_key=alert.key,

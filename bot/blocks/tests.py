@@ -199,7 +199,10 @@ def quarantine_change(d: QuarantineChange) -> Message:
         )
     else:
         until = datetime.fromisoformat(d.get("until") or "").strftime("%d %b %H:%M UTC")
-        verb = "quarantined" if d["action"] == "quarantined" else "extended the quarantine of"
+        verb = {
+            "quarantined": "quarantined",
+            "moved": "moved the end of the quarantine of",
+        }.get(d["action"], "extended the quarantine of")
         head = (
             f":mute: {who} {verb} {plural(count, 'test')} until {until} "
             f"({esc(d['reason'], 200)}): their failures are reported apart and never alert."
@@ -214,11 +217,10 @@ def flaky_found(d: FlakyFound) -> Message:
     count = d["count"]
     head = f":warning: {plural(count, 'test')} found flaky: reported apart, not as regressions."
     lines = [head, *_named(d["tests"], count), *_owners_line(d["owners"])]
-    ids = ""
-    for test_id in d["test_ids"]:
-        if len(ids) + len(str(test_id)) + 1 > _BUTTON_VALUE:
-            break
-        ids = f"{ids},{test_id}" if ids else str(test_id)
+    ids = ",".join(map(str, d["test_ids"]))
+    if len(ids) > _BUTTON_VALUE:  # every id, or the report whose notice holds them
+        report = d.get("report")
+        ids = f"report:{report}" if report is not None else ids[: ids.rfind(",", 0, _BUTTON_VALUE)]
     button = ButtonElement(
         text=f"Quarantine for {d['quarantine_for']}",
         action_id=Action.FLAKY_QUARANTINE,

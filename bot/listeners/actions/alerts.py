@@ -18,6 +18,7 @@ from bot.context import AppContext
 from bot.payloads import button_int, button_ints
 from bot.people import directory
 from jobs import notices, permissions, quarantine
+from jobs.numbers import row_id
 from jobs.permissions import Action
 
 
@@ -50,12 +51,16 @@ def on_mute(
 def on_flaky_quarantine(
     ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
 ) -> None:
-    """The flaky notice's "Quarantine" button: the tests it names set apart."""
-    ids = button_ints(body)
+    """The flaky notice's "Quarantine" button: the tests it names set apart (the ids in
+    its value, or those its notice holds: `report:N`)."""
+    value = str((body.get("actions") or [{}])[0].get("value") or "")
+    report = row_id(value.removeprefix("report:")) if value.startswith("report:") else None
+    ids = [] if report is not None else button_ints(body)
 
     def put(session: Session, app: AppContext, user_id: str) -> quarantine.Quarantined:
+        named = ids if report is None else quarantine.notice_tests(session=session, report=report)
         return quarantine.quarantine_flaky(
-            session=session, sprint=app.sprint, test_ids=ids, user_id=user_id, now=app.now()
+            session=session, sprint=app.sprint, test_ids=named, user_id=user_id, now=app.now()
         )
 
     _quarantine_click(ack, body, context, respond, client, put)
@@ -86,7 +91,15 @@ def _said(done: quarantine.Quarantined) -> str:
         parts.append(f"Quarantined {plural(done.added, 'test')}")
     if done.extended:
         parts.append(f"{'extended' if parts else 'Extended'} {plural(done.extended, 'test')}")
-    return f"{' and '.join(parts)} until {done.until:%d %b %H:%M} UTC."
+    said = f"{' and '.join(parts)} until {done.until:%d %b %H:%M} UTC." if parts else ""
+    if done.kept:
+        kept = f"{plural(done.kept, 'test')} in quarantine already, left as {_as(done.kept)}."
+        said = f"{said} {kept}" if said else kept[0].upper() + kept[1:]
+    return said
+
+
+def _as(count: int) -> str:
+    return "it was" if count == 1 else "they were"
 
 
 def on_emergency_standup(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:

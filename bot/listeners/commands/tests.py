@@ -89,13 +89,49 @@ def _names_a_test(call: Call, wanted: str) -> bool:
     return True
 
 
+_BECAUSE = re.compile(r"\s+because\s+", re.IGNORECASE)
+
+
+def _named_whole(call: Call, text: str) -> tuple[str, str | None]:
+    """`text` (`NAME [for TIME] [because REASON]`) as the test and the reason: split at
+    the first " because " — unless the name itself holds one (Jest and vitest name tests in
+    sentences, "hides the banner because the cookie expired"; found by review), found by
+    a later split, or none, whose part before it names exactly one test."""
+    first = _QUARANTINE.match(text)
+    if first is None or first["reason"] is None or _one_named(call, first["test"]):
+        return text if first is None else first["test"], None if first is None else first["reason"]
+    cuts = list(_BECAUSE.finditer(text))[1:]
+    for test, reason in [
+        *((text[: m.start()], text[m.end() :]) for m in reversed(cuts)),
+        (text, None),
+    ]:
+        if _one_named(call, test):
+            return test, reason
+    return first["test"], first["reason"]
+
+
+def _one_named(call: Call, text: str) -> bool:
+    """Whether `text` (less a `for TIME` after it) names exactly one test."""
+    timed = _PERIOD.match(text)
+    return _exactly_one(call, text) or (timed is not None and _exactly_one(call, timed["test"]))
+
+
+def _exactly_one(call: Call, text: str) -> bool:
+    with call.app.db.read() as session:
+        try:
+            found = tests_history.find(session=session, sprint=call.app.sprint, text=text)
+        except SprintError:
+            return False
+    return not isinstance(found, list)
+
+
 def _quarantine(call: Call) -> None:
     how = "`/tests quarantine 42 for 7d because times out on CI`."
-    m = _QUARANTINE.match(call.rest.strip())
-    if m is None:
+    if not call.rest.strip():
         raise SprintError(f"Say which test: {how}")
     app = call.app
-    wanted, reason, when = m["test"], (m["reason"] or "flaky").strip(), ""
+    named, said = _named_whole(call, call.rest.strip())
+    wanted, reason, when = named, (said or "flaky").strip(), ""
     if (timed := _PERIOD.match(wanted)) is not None:  # `NAME for 7d`
         wanted, when = timed["test"], timed["period"]
     elif (tail := _TRAILING_PERIOD.match(reason)) is not None:  # `because it races for 2d`
@@ -110,9 +146,9 @@ def _quarantine(call: Call) -> None:
     except SprintError:
         # Jest and vitest name tests in sentences: in `renders the menu for admins`, " for
         # admins" is the name's, not a time (found by review).
-        if timed is None or not _names_a_test(call, m["test"]):
+        if timed is None or not _names_a_test(call, named):
             raise
-        wanted, period = m["test"], quarantine.parse_period("", app.sprint)
+        wanted, period = named, quarantine.parse_period("", app.sprint)
     permissions.require_role(app.sprint, Action.MUTE, call.user_id, directory(call.client))
     test = _one(call, wanted, how)
     if test is None:
