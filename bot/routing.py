@@ -292,6 +292,9 @@ def route(
         if named is not None:
             body["text"] = rest.strip()
             return Route(named, named=True)
+        if first.lower() == "help":
+            # The same usage for every team: not "which team is this for?" (found by review).
+            return Route(teams.first)
     stated = stated_team(body)
     if stated is not None and (team := teams.get(stated)) is not None:
         return Route(team)

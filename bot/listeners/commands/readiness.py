@@ -42,6 +42,12 @@ def handle(
     text = typed(command)
     verb, _, rest = text.partition(" ")
     verb = verb.lower()
+    if verb == "show" and rest.strip():
+        # (Dropped without a word, `/readiness show mobile` answered this team's; found by
+        # review: another team's is `/readiness TEAM`.)
+        raise SprintError(
+            f'`/readiness show` takes nothing after it, not "{rest.strip()}". {READINESS_USAGE}'
+        )
     if verb in ("", "show"):
         # Rendered and encoded once per build of the figures: every answer until the next
         # is the same bytes. With process_before_response, the response a listener returns

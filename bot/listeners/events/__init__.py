@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.acks import after_ack, in_background
@@ -56,6 +56,10 @@ def publish(
         mine = list(app.teams.of_user(user_id, now=now))
         if members is not None:
             mine += [t for t in members.teams_of(user_id, now=now) if t not in mine]
+        if not mine:
+            # In none of them (a manager, a stakeholder): every team, as a command offers
+            # (the first team's dashboard alone, no way to the others; found by review).
+            mine = list(app.teams.all)
         data["other_teams"] = [
             {"id": t.id, "name": t.name} for t in mine if app.team is None or t.id != app.team.id
         ]
@@ -71,8 +75,11 @@ def publish(
         )
 
 
-def on_home_team(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """*Show <team>* on the Home tab: that team's dashboard (the button routed to it)."""
+def on_home_team(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """*Show <team>* on the Home tab: that team's dashboard (the button routed to it);
+    acknowledged first (unacknowledged, Slack marked the button with an error while the
+    dashboard appeared; found by review)."""
+    ack()
     app: AppContext = context["app"]
     action = (body.get("actions") or [{}])[0]
     key = f"{action.get('action_ts') or app.now()}"
