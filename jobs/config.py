@@ -416,6 +416,10 @@ class Milestone(_Model):
     def _signoffs(cls, v: list[str], info: ValidationInfo) -> list[str]:
         for role in v:
             _check_notify(role, info)
+        twice = sorted({role for role in v if v.count(role) > 1})
+        if twice:
+            # (Its request's buttons would share an action_id, which Slack refuses.)
+            raise ValueError(f'"{twice[0]}" is named twice; name each role once')
         return v
 
 

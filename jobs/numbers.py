@@ -591,6 +591,18 @@ class Forecast:
                 f", needs {self.needed_per_day:+.2f}" if self.needed_per_day is not None else ""
             )
             return f"at this pace ({pace}{needed}) {goal} is not reached"
+        if self.day > self.days:
+            # After the sprint: not on pace, as the README promises, with the pace needed
+            # (it read as a forecast met; found by review).
+            needed = (
+                f"; needs {self.needed_per_day:+.2f} pts/day"
+                if self.needed_per_day is not None
+                else ""
+            )
+            return (
+                f"not by day {self.days} at this pace ({goal} on day {self.day}, "
+                f"{self.per_day:+.2f} pts/day){needed}"
+            )
         return f"at this pace {goal} is reached on day {self.day}"
 
     def as_dict(self) -> dict[str, object]:

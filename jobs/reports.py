@@ -198,6 +198,7 @@ class Completion(TypedDict):
     goals: list[Goal]
     summary: ReviewSummary
     next_phase: list[LessonItem]
+    next_phase_count: NotRequired[int]  # every action item (missing from older rows)
 
 
 class Final(TypedDict):
@@ -679,6 +680,10 @@ def _queue_report(
             row["code"] = sprint.shown_code(row["code"], channel)
         for risk in data["risks"]:
             risk["code"] = sprint.shown_code(risk["code"], channel)
+        # (A weekly report's risk assessment too: its codes read as another team's; found
+        # by review.)
+        for risk in cast("dict[str, Any]", data).get("risk_assessment") or []:
+            risk["code"] = sprint.shown_code(risk["code"], channel)
     if not post(
         session=session,
         key=key,
@@ -873,6 +878,7 @@ def weekly_report(
             "goals": final["goals"],
             "summary": final["summary"],
             "next_phase": final["lessons"][str(review.LessonKind.ACTION)][:LISTED],
+            "next_phase_count": len(final["lessons"][str(review.LessonKind.ACTION)]),
         }
     return data
 

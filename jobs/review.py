@@ -160,10 +160,12 @@ def resolved_in(*, session: Session, sprint: Sprint, at: datetime) -> list[queri
     ]
 
 
-def _resolved(resolutions: list[queries.Resolution]) -> list[ResolvedBlocker]:
+def _resolved(sprint: Sprint, resolutions: list[queries.Resolution]) -> list[ResolvedBlocker]:
+    """The draft's resolved blockers, their codes as its channel shows them ("platform
+    B-001" where another team reads it too; found by review)."""
     return [
         ResolvedBlocker(
-            code=r.blocker.code,
+            code=sprint.shown_code(r.blocker.code, sprint.channels.status),
             severity=r.blocker.severity,
             component=r.blocker.component,
             description=r.blocker.description[:120],
@@ -213,7 +215,7 @@ def sprint_review(
         "still_failing": m.still_failing[:LISTED],
         "fixed": m.fixed[:LISTED],
         "fixed_count": len(m.fixed),
-        "blockers_resolved": _resolved(resolved),
+        "blockers_resolved": _resolved(sprint, resolved),
         "blockers_resolved_count": len(resolved),
         "lessons": _lessons(lessons),
         "previous": previous,

@@ -114,7 +114,8 @@ def completion_lines(c: Completion) -> list[str]:
     lines += [f"• {esc(x['text'], 1000)} — {mention(x['author'])}" for x in c["next_phase"]] or [
         "• _none yet: add them with `/sprint review`_"
     ]
-    return lines
+    shown = len(c["next_phase"])
+    return lines + more(shown, c.get("next_phase_count", shown), "the review draft lists them all")
 
 
 def _goal_value(g: Goal, key: Literal["target", "achieved"]) -> str:
@@ -227,6 +228,12 @@ def sprint_review(d: SprintReview) -> Message:
             f"{esc(b['description'], 600)} (resolved in {b['took']})"
             for b in d["blockers_resolved"]
         ]
+        + more(
+            len(d["blockers_resolved"]),
+            d["blockers_resolved_count"],
+            "`/sprint history` counts them",
+            "blockers",
+        )
     )
     blocks += sections(_lesson_lines(d["lessons"]))
     add = ButtonElement(

@@ -128,7 +128,7 @@ def test_a_sprint_of_reports_driven_by_job_run(
     assert ":x: Zero Regressions Introduced: target 0, achieved 6" in week2
     assert "*Completion*" not in week1 and "*Sprint completion*" not in week1
     # On the last day a missed target has no days left to need a pace for.
-    assert "• Readiness: at this pace 85 % is reached on day 15" in week2
+    assert "• Readiness: not by day 14 at this pace (85 % on day 15, +0.49 pts/day)\n" in week2
 
     # Each report's chart, in its thread: a valid PNG plotting end-of-day failing tests
     # against the plan.

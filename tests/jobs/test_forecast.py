@@ -31,7 +31,9 @@ def test_forecast_not_at_this_pace_says_what_pace_is_needed() -> None:
     f = forecast({1: 70.0, 2: 70.5, 3: 71.0}, target=85, today=3, days=14)
     # At +0.5 a day 85 is reached on day 31: past the sprint's 14 days.
     assert f.day == 31 and not f.on_pace
-    assert f.describe() == "at this pace 85 % is reached on day 31"
+    assert f.describe() == (
+        "not by day 14 at this pace (85 % on day 31, +0.50 pts/day); needs +1.27 pts/day"
+    )
     assert f.per_day == pytest.approx(0.5)
     assert f.needed_per_day == pytest.approx((85 - 71) / 11)
     # A falling line never reaches it.

@@ -143,7 +143,9 @@ def test_a_sprint_scored_by_hand_alone_gets_a_burn_down_and_a_forecast(session: 
     assert outlook.points == 3 and outlook.per_day == pytest.approx(0.5)
     # At half a point a day, 85 % is out of reach by day 10: the forecast says so.
     assert fig.health is Health.AT_RISK, fig.health_reason
-    assert fig.health_reason == "at this pace 85 % is reached on day 50"
+    assert fig.health_reason == (
+        "not by day 10 at this pace (85 % on day 50, +0.50 pts/day); needs +3.92 pts/day"
+    )
 
 
 def test_a_one_day_sprints_plan_is_the_same_with_or_without_a_shape(session: Session) -> None:

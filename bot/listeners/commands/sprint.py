@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.blocks.history import sprint_history
 from bot.blocks.reports import sprint_status
 from bot.context import AppContext
 from bot.listeners.commands.subcommands import Call, Subcommand, dispatcher
 from bot.people import directory, participants
-from jobs import history, milestones, permissions, reports, review
-from jobs.config import Milestone
+from jobs import figures, history, milestones, permissions, reports, review
+from jobs.config import Milestone, Sprint
 from jobs.errors import SprintError
 from jobs.numbers import row_id, sprint_day
 from jobs.permissions import Action
+from storage.db import Database
 
 USAGE = (
     "Usage: `/sprint` shows the day, health, burn-down and open blockers; `/sprint report` "
@@ -52,34 +55,60 @@ def _report(call: Call) -> None:
         )
 
 
+def _reviewed(app: AppContext, now: datetime) -> tuple[Sprint, Database] | None:
+    """Between two sprints, before the next has begun: the one that just ended, and its
+    database (its review and sign-off are due now; the next sprint's were posted, its
+    goals all failed, its lessons stored there; found by review). None otherwise."""
+    sprint = app.sprint
+    if now >= figures.day_start(sprint.sprint, sprint.sprint.start):
+        return None
+    before = [
+        s for s in history.team_sprints(app.team, sprint) if s.sprint.start < sprint.sprint.start
+    ]
+    if not before:
+        return None
+    scope = history.scopes(app.db)(before[-1])
+    return before[-1], app.db if scope is None else app.db.scoped(scope)
+
+
 def _review(call: Call) -> None:
     _nothing_after(call)
     app = call.app
+    now = app.now()
+    sprint, db = _reviewed(app, now) or (app.sprint, app.db)
     # Acknowledged first: the review reads the whole sprint.
     call.answer(
-        f"Posting the sprint review draft in {app.sprint.channels.status}; add lessons learned "
+        f"Posting the sprint review draft in {sprint.channels.status}; add lessons learned "
         "with its button."
     )
-    now = app.now()
-    previous = history.previous(app.db, app.team, app.sprint, now)
-    with app.write() as session:
+    previous = history.previous(app.db, app.team, sprint, now)
+    with db.session() as session:
         review.post_review(
-            session=session, sprint=app.sprint, now=now, user_id=call.user_id, previous=previous
+            session=session, sprint=sprint, now=now, user_id=call.user_id, previous=previous
         )
+        session.commit()
+    app.notify_outbox()
 
 
 def _signoff(call: Call) -> None:
     app = call.app
     now = app.now()
-    milestone = _milestone(app, call.rest.strip(), sprint_day(app.sprint.sprint, now))
-    call.answer(
-        f"Posting the sign-off request for {milestone.name} in {app.sprint.channels.status}."
-    )
-    fig = app.ready.figures(now)  # before the write lock, as the Sign off button does
-    with app.write() as session:
+    ended = _reviewed(app, now)
+    sprint, db = ended or (app.sprint, app.db)
+    milestone = _milestone(sprint, call.rest.strip(), sprint_day(sprint.sprint, now))
+    call.answer(f"Posting the sign-off request for {milestone.name} in {sprint.channels.status}.")
+    # Before the write lock, as the Sign off button does.
+    if ended is None:
+        fig = app.ready.figures(now)
+    else:
+        with db.read() as session:
+            fig = figures.compute(session=session, sprint=sprint, at=now)
+    with db.session() as session:
         milestones.request_signoff(
-            session=session, sprint=app.sprint, milestone=milestone, now=now, fig=fig
+            session=session, sprint=sprint, milestone=milestone, now=now, fig=fig
         )
+        session.commit()
+    app.notify_outbox()
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
@@ -100,9 +129,9 @@ def _lower(text: str) -> str:
 handle = dispatcher(SUBCOMMANDS, usage=USAGE, read=_lower)
 
 
-def _milestone(app: AppContext, text: str, day: int) -> Milestone:
+def _milestone(sprint: Sprint, text: str, day: int) -> Milestone:
     """`/sprint signoff` → the current milestone; `/sprint signoff 14` → day 14's."""
-    named = [m for m in app.sprint.milestones if m.signoffs]
+    named = [m for m in sprint.milestones if m.signoffs]
     days = ", ".join(str(m.day) for m in named)
     if not named:
         raise SprintError(
@@ -119,5 +148,7 @@ def _milestone(app: AppContext, text: str, day: int) -> Milestone:
                 "Try `/sprint signoff` for the current one."
             )
         return found
-    current = milestones.current_milestone(app.sprint, day)
-    return current if current is not None and current.signoffs else named[-1]
+    # The first of them not yet past, else the latest (by day: the file's last one was
+    # asked for while an earlier one was next; found by review).
+    ahead = [m for m in named if m.day >= day]
+    return min(ahead, key=lambda m: m.day) if ahead else max(named, key=lambda m: m.day)
