@@ -595,6 +595,35 @@ def take_ownership(
     return blocker
 
 
+def change_severity(
+    *,
+    session: Session,
+    sprint: Sprint,
+    blocker: Blocker,
+    severity: str,
+    user_id: str,
+    now: datetime,
+) -> None:
+    """Set a blocker's severity (its reporter's standup raised or lowered it): audited, and
+    its message shows it."""
+    if severity == blocker.severity:
+        return
+    was, blocker.severity = blocker.severity, severity
+    audit(
+        session=session,
+        blocker=blocker,
+        action="severity",
+        actor=user_id,
+        now=now,
+        was=was,
+        severity=severity,
+    )
+    refresh_message(
+        session=session, sprint=sprint, blocker=blocker, now=now, why=f"severity:{now.isoformat()}"
+    )
+    session.flush()
+
+
 def reopen(
     *,
     session: Session,

@@ -31,6 +31,8 @@ MAX_FIELD = 2900  # a Slack section holds 3,000 characters
 # A severity is a word of its own: "P2P sync …" and "P95 latency …" are blockers' words.
 _SEVERITY_LINE = re.compile(r"^\s*\[?(P[0-2])\]?(?!\w)\s*[:\-\u2013]?\s*(.+)$", re.IGNORECASE)
 _OTHER_SEVERITY = re.compile(r"^\s*\[?P\d\]?(?!\w)", re.IGNORECASE)  # "P7: …"
+# A list marker a line may start with ("- P0: …", "• …", "2. …"): formatting, not the text.
+_BULLET = re.compile(r"^(?:[-*\u2022\u2023\u25e6]|\d{1,3}[.)])\s+")
 _DUE = re.compile(r"^(\d{4}-\d{2}-\d{2}|day \d{1,3}|today|tomorrow|eod|eow)$", re.IGNORECASE)
 
 
@@ -267,10 +269,19 @@ def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: s
     a.help_needed = _text(values.get(Field.HELP_NEEDED), Field.HELP_NEEDED, errors)
     default = str(values.get(Field.BLOCKER_SEVERITY) or "P1").upper()
     blockers_text = _text(values.get(Field.CURRENT_BLOCKERS), Field.CURRENT_BLOCKERS, errors)
-    for line in filter(None, (x.strip() for x in blockers_text.splitlines())):
+    for line in filter(
+        None, (_BULLET.sub("", x.strip(), count=1) for x in blockers_text.splitlines())
+    ):
         m = _SEVERITY_LINE.match(line)
         if m and m.group(1).upper() in SEVERITIES:
-            a.current_blockers.append((m.group(1).upper(), m.group(2).strip()))
+            text = m.group(2).strip()
+            if not any(c.isalnum() for c in text):  # "P0:" left unfinished
+                errors[Field.CURRENT_BLOCKERS] = (
+                    f'"{line[:40]}": say what is blocked after the severity, e.g. '
+                    '"P1: flaky login test".'
+                )
+                continue
+            a.current_blockers.append((m.group(1).upper(), text))
         elif _OTHER_SEVERITY.match(line):
             errors[Field.CURRENT_BLOCKERS] = (
                 f'"{line[:40]}": severity must be P0, P1 or P2, e.g. "P1: flaky login test".'
@@ -441,17 +452,14 @@ def submit(
         answers.blockers_resolved = list(dict.fromkeys([*earlier, *to_resolve]))
         to_resolve = [b for b in to_resolve if b not in earlier]
     snapshot = metrics_snapshot(fig or figures.compute(session=session, sprint=sprint, at=now))
+    # What the answer held before this edit (read before it is stored over).
+    before = dict(existing.answers) if existing is not None and answered else {}
     row = _day_row(existing, sprint=sprint, user_id=user_id, day=day, now=now)
     _store_answer(
         session=session, row=row, answers=answers, snapshot=snapshot, now=now, edit=answered
     )
     _record_typed(
-        session=session,
-        sprint=sprint,
-        user_id=user_id,
-        answers=answers,
-        before=existing.answers if existing is not None and answered else {},
-        now=now,
+        session=session, sprint=sprint, user_id=user_id, answers=answers, before=before, now=now
     )
     for blocker_id in to_resolve:
         if blockers.get(session=session, blocker_id=blocker_id).resolved_at is not None:
@@ -475,7 +483,29 @@ def submit(
         now=now,
         first=not answered,
     )
+    if not answered:
+        _after_digest(session=session, sprint=sprint, day=row.day, now=now)
     return row
+
+
+def _after_digest(*, session: Session, sprint: Sprint, day: date, now: datetime) -> None:
+    """A first answer (or a skip) after the day's digest ran: the day's message counted
+    again, among the people the digest counted (it kept listing them as missing; found by
+    review)."""
+    digest = queries.outbox_message(session=session, key=f"standup-digest:{day.isoformat()}")
+    data = ((digest.payload or {}).get("data") if digest is not None else None) or {}
+    if not isinstance(data, dict) or "missing" not in data:
+        return
+    people = [*data.get("answered", []), *data.get("missing", []), *data.get("away", [])]
+    post(
+        session=session,
+        key=f"standup-digest:{day.isoformat()}:{now.isoformat()}",
+        spec=STANDUP_DAY,
+        data=day_summary(session=session, sprint=sprint, day=day, participants=people),
+        now=now,
+        parent_key=_ensure_day_message(session=session, sprint=sprint, day=day, now=now),
+        update=True,
+    )
 
 
 def last_evening(sprint: Sprint, now: datetime, day: date | None) -> bool:
@@ -555,7 +585,18 @@ def _record_typed(
     for severity, text in answers.current_blockers:
         if (severity, text) in filed:
             continue
-        if queries.blocker_like(session=session, description=text, reported_by=user_id):
+        held = queries.open_blocker_like(session=session, description=text, reported_by=user_id)
+        if held is not None:
+            # The same blocker at another severity: the blocker's, changed (an edit from
+            # P2 to P0 was dropped without a word; found by review).
+            blockers.change_severity(
+                session=session,
+                sprint=sprint,
+                blocker=held,
+                severity=severity,
+                user_id=user_id,
+                now=now,
+            )
             continue
         blocker = queries.add_blocker(
             session=session,
@@ -651,6 +692,8 @@ def skip(*, session: Session, sprint: Sprint, user_id: str, reason: str, now: da
     row = _day_row(existing, sprint=sprint, user_id=user_id, day=day, now=now)
     row.skipped, row.reason, row.updated_at = True, reason[:500] or None, now
     queries.save_standup(session=session, standup=row)
+    if existing is None:
+        _after_digest(session=session, sprint=sprint, day=day, now=now)
     return day
 
 

@@ -348,7 +348,9 @@ def _today(cur: Mapping[str, Any], prev: Mapping[str, Any]) -> list[Block]:
         _text_input(
             Field.FOCUS_AREAS,
             "Focus areas",
-            initial=cur.get("focus_areas") or prev.get("focus_areas") or "",
+            # Carried over from the last answer only into a new one: an edit of today's
+            # shows today's, empty as it was left (found by review).
+            initial=(cur.get("focus_areas") if cur else prev.get("focus_areas")) or "",
         ),
         _text_input(Field.RISK_ITEMS, "Risk items to address", initial=cur.get("risk_items") or ""),
     ]

@@ -26,15 +26,20 @@ def open_blockers(*, session: Session, severity: str | None = None) -> list[Bloc
 def blocker_like(*, session: Session, description: str, reported_by: str) -> bool:
     """Whether this person already has an open blocker with this text (standup re-edits)."""
     return (
-        session.exec(
-            select(Blocker.id).where(
-                Blocker.description == description,
-                Blocker.reported_by == reported_by,
-                col(Blocker.resolved_at).is_(None),
-            )
-        ).first()
+        open_blocker_like(session=session, description=description, reported_by=reported_by)
         is not None
     )
+
+
+def open_blocker_like(*, session: Session, description: str, reported_by: str) -> Blocker | None:
+    """This person's open blocker with this text, if any."""
+    return session.exec(
+        select(Blocker).where(
+            Blocker.description == description,
+            Blocker.reported_by == reported_by,
+            col(Blocker.resolved_at).is_(None),
+        )
+    ).first()
 
 
 def blocker_by_id(*, session: Session, blocker_id: int, lock: bool = False) -> Blocker | None:
