@@ -111,8 +111,8 @@ def test_raising_a_typed_blockers_severity_in_an_edit_raises_the_blocker(team: S
 
 
 def test_a_blocker_typed_in_an_edit_is_filed(team: Server) -> None:
-    """"An edit files only the lines its answer did not have": the answer was read after the
-    edit was stored over it, so an edit filed none (found with the severity above)."""
+    """An edit files the lines its answer did not have: the answer was read after the edit
+    was stored over it, so an edit filed none (found with the severity above)."""
     assert submit(team, "U0ANA", **{**ANSWER, **QUIET}).text == ""
     team.clock.at = datetime(2025, 10, 31, 14, 5, tzinfo=UTC)
     edited = {**ANSWER, **QUIET, "current_blockers": "P1: staging is down"}
