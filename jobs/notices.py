@@ -219,6 +219,14 @@ def live_key(*, session: Session, key: str) -> tuple[str, bool]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def queued_data(*, session: Session, key: str) -> dict[str, Any]:
+    """The data of the message queued under `key`: {} where there is none, or retention
+    emptied its payload."""
+    row = queries.outbox_message(session=session, key=key)
+    data = (row.payload or {}).get("data") if row is not None else None
+    return data if isinstance(data, dict) else {}
+
+
 def post(
     *,
     session: Session,

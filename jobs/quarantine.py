@@ -310,9 +310,7 @@ def quarantine_alert(
 def notice_tests(*, session: Session, report: int) -> list[int]:
     """The ids of every test the flaky notice of `report` named (its button's, where they
     did not fit in it: 700 found, 527 quarantined; found by review)."""
-    notice = queries.outbox_message(session=session, key=f"flaky:{report}")
-    data = (notice.payload.get("data") if notice is not None else None) or {}
-    ids = data.get("test_ids") if isinstance(data, dict) else None
+    ids = notices.queued_data(session=session, key=f"flaky:{report}").get("test_ids")
     if not isinstance(ids, list) or not ids:
         raise QuarantineError(
             "That notice is gone (retention pruned it): `/tests quarantine` each test."

@@ -21,7 +21,7 @@ from jobs.config import SEVERITIES, WEEKDAYS, Sprint
 from jobs.errors import FieldErrors, SprintError
 from jobs.figures import Figures
 from jobs.messages import Spec, Template
-from jobs.notices import live_key, post
+from jobs.notices import live_key, post, queued_data
 from jobs.permissions import Directory, no_directory
 from jobs.readiness import Status
 from storage import queries
@@ -492,9 +492,8 @@ def _after_digest(*, session: Session, sprint: Sprint, day: date, now: datetime)
     """A first answer (or a skip) after the day's digest ran: the day's message counted
     again, among the people the digest counted (it kept listing them as missing; found by
     review)."""
-    digest = queries.outbox_message(session=session, key=f"standup-digest:{day.isoformat()}")
-    data = ((digest.payload or {}).get("data") if digest is not None else None) or {}
-    if not isinstance(data, dict) or "missing" not in data:
+    data = queued_data(session=session, key=f"standup-digest:{day.isoformat()}")
+    if "missing" not in data:
         return
     people = [*data.get("answered", []), *data.get("missing", []), *data.get("away", [])]
     post(
