@@ -29,6 +29,14 @@ def _category(status: str | None) -> str | None:
     return "passed" if status in ("passed", "flaky") else None
 
 
+def flipped(previous: str | None, status: str | None) -> bool:
+    """Whether a change went between passing and failing: one to or from a skip (or a
+    test's first status) is none, so passed → skipped → passed is no flip. The flaky
+    check counts these and `/tests show` shows their number."""
+    a, b = _category(previous), _category(status)
+    return a is not None and b is not None and a != b
+
+
 def _statuses_in(blob: bytes, names: Mapping[int, tuple[str, str]]) -> dict[int, str]:
     """The status of each named test (id → (classname, name)) in a report's packed
     statuses, for those it holds."""
@@ -80,8 +88,7 @@ def judge(
         for test_id, status, previous in store.changes_since(
             session=session, test_ids=rest, report_id=start
         ):
-            a, b = _category(previous), _category(status)
-            if a is not None and b is not None and a != b:
+            if flipped(previous, status):
                 flips[test_id] += 1
         for test_id in rest:
             n = flips[test_id] + 1  # and this report's change

@@ -17,7 +17,7 @@ from typing import TypedDict
 
 from sqlmodel import Session
 
-from jobs import durations, numbers
+from jobs import durations, flaky, numbers
 from jobs.config import Sprint
 from jobs.errors import SprintError
 from jobs.owners import OwnerMap
@@ -89,7 +89,7 @@ class HistoryData(TypedDict):
     flaky: FlakyState | None  # when sprintbot found it flaky across runs, and why
     since: SinceData | None  # the current streak's first report (its first failure if failing)
     first_failure: SinceData | None  # the same, when the test fails now
-    flips: int  # changes between passing and failing over the recorded history
+    flips: int  # changes between passing and failing over the recorded history (`flaky.flipped`)
     runs: list[RunData]  # newest last
     durations: list[float]  # the runs' durations, oldest first
     median_duration: float | None
@@ -148,11 +148,7 @@ def history(*, session: Session, sprint: Sprint, test: KnownTest) -> HistoryData
         raise RuntimeError("a stored test has an id")
     runs = _timeline(session=session, test=test)
     changes = store.changes_of(session=session, test_id=test.id)
-    flips = sum(
-        1
-        for c in changes
-        if c.previous is not None and _category(c.previous) != _category(c.status)
-    )
+    flips = sum(1 for c in changes if flaky.flipped(c.previous, c.status))
     since = _since(test, changes, runs)
     durations = [r["duration"] for r in runs if r["duration"] is not None]
     return {

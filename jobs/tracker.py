@@ -10,7 +10,7 @@ benchmark samples — is read from storage as it stood at that instant.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import methodcaller
@@ -18,9 +18,9 @@ from operator import methodcaller
 from sqlmodel import Session
 
 from jobs import blockers, figures, milestones, reports, review
-from jobs.config import Better, Criterion, Metric, Milestone, Source, Sprint
+from jobs.config import Better, Criterion, Metric, Milestone, Source, Sprint, format_duration
 from jobs.figures import Benchmark, DayFigures, Figures, Phase
-from jobs.numbers import MetricState, pct, reached, with_unit
+from jobs.numbers import MetricState, pct, quantity, reached, with_unit
 from storage import queries
 
 HEALTH_MARK = {"On Track": "🟢", "At Risk": "🟡", "Critical": "🔴"}
@@ -200,7 +200,7 @@ class Tracker:
     now: datetime
     fig: Figures
     resolved: tuple[Resolved, ...]  # resolved by `now`
-    first_samples: Mapping[str, float]  # each benchmark's first sample by `now`
+    first_samples: Mapping[str, float]  # each benchmark's first sample this sprint, by `now`
     checkpoints: tuple[Checkpoint, ...]  # by milestone day
     history: tuple[Update, ...]  # the newest 100 by `now`, oldest first
 
@@ -214,8 +214,10 @@ def gather(*, session: Session, sprint: Sprint, now: datetime) -> Tracker:
     both open, in the figures, and resolved)."""
     at = figures.final_at(sprint.sprint, now)
     fig = figures.compute(session=session, sprint=sprint, at=at)
+    # This sprint's first sample: the sprint before's is not where this one started.
     first: dict[str, float] = {}
-    for s in queries.metric_history(session=session, until=at):
+    start = figures.day_start(sprint.sprint, sprint.sprint.start)
+    for s in queries.metric_history(session=session, until=at, since=start):
         first.setdefault(s.name, s.value)
     return Tracker(
         sprint=sprint,
@@ -262,7 +264,8 @@ def _checkpoints(
 
 
 def _updates(*, session: Session, sprint: Sprint, now: datetime) -> tuple[Update, ...]:
-    """CI runs, blocker and risk changes and manual scores by `now`, the newest 100."""
+    """CI runs, blocker and risk changes and manual scores by `now`, the newest 100 (each
+    read by `now`: the newest rows of all were newer than a past `now`)."""
     history = [
         Update(
             r.received_at,
@@ -270,9 +273,11 @@ def _updates(*, session: Session, sprint: Sprint, now: datetime) -> tuple[Update
             f"run {_typed(r.run)}",
             f"{r.passed} passed, {r.failed + r.errors} failed, {r.skipped} skipped",
         )
-        for r in queries.reports_of_branch(session=session, branch=sprint.sprint.branch)
+        for r in queries.reports_of_branch(
+            session=session, branch=sprint.sprint.branch, until=now, limit=HISTORY_ROWS
+        )
     ]
-    events = queries.events(session=session)
+    events = queries.events(session=session, until=now, limit=HISTORY_ROWS)
     # Codes are the team's numbers (B-001 in each team), not the rows' ids.
     codes = {
         "blocker": queries.blocker_codes(
@@ -292,10 +297,10 @@ def _updates(*, session: Session, sprint: Sprint, now: datetime) -> tuple[Update
             f"{_typed(s.component)} score",
             f"{pct(s.previous)} → {pct(s.score)}",
         )
-        for s in queries.manual_scores(session=session)
+        for s in queries.manual_score_history(session=session, until=now)
     ]
     # A stable sort: rows at the same instant keep the order above.
-    return tuple(sorted((h for h in history if h.at <= now), key=lambda h: h.at)[-HISTORY_ROWS:])
+    return tuple(sorted(history, key=lambda h: h.at)[-HISTORY_ROWS:])
 
 
 # -- the document: pure Markdown from a Tracker --------------------------------------------
@@ -614,7 +619,7 @@ def _blockers(tracker: Tracker) -> list[str]:
     if sprint.escalation:
         out += ["", "**Escalation Path:**"]
         out += [
-            f"{i}. {_typed(step.name)} (after {int(step.after.total_seconds() // 3600)} h)"
+            f"{i}. {_typed(step.name)} (after {format_duration(step.after)})"
             for i, step in enumerate(sprint.escalation, 1)
         ]
     return [*out, *RULE]
@@ -673,7 +678,7 @@ def _dashboard(tracker: Tracker) -> list[str]:
         ["Benchmark", "Baseline", "Current", "Target", "Status"],
         [
             [
-                b.metric.title,
+                _typed(b.metric.title),
                 _value(b.metric, b.metric.baseline),
                 _value(b.metric, b.value) if b.value is not None else "not measured",
                 _target(b.metric),
@@ -755,7 +760,7 @@ def _pass_rate_trend(fig: Figures) -> Row:
         "Test Pass Rate",
         pct(base_rate),
         pct(t.pass_rate),
-        _change(base_rate, t.pass_rate, Better.HIGHER, "pts", digits=2),
+        _change(base_rate, t.pass_rate, Better.HIGHER, "pts", shown=_num),
         pct(target),
         "🟢 met"
         if reached(t.pass_rate, target)
@@ -767,11 +772,12 @@ def _benchmark_trend(b: Benchmark, first: Mapping[str, float]) -> Row:
     m = b.metric
     if b.value is None:
         return [_typed(m.title), "not tracked", "not tracked", "-", _target(m), "⏳"]
+    start = first.get(m.name)
     return [
         _typed(m.title),
-        _value(m, first.get(m.name)),
+        _value(m, start) if start is not None else "no sample this sprint",
         _value(m, b.value),
-        _change(first.get(m.name), b.value, m.better, m.unit, digits=3),
+        _change(start, b.value, m.better, m.unit, shown=quantity),
         _target(m),
         _state(b.state),
     ]
@@ -895,19 +901,23 @@ def _target(metric: Metric) -> str:
 
 
 def _change(
-    first: float | None, latest: float | None, better: Better, unit: str, *, digits: int
+    first: float | None,
+    latest: float | None,
+    better: Better,
+    unit: str,
+    *,
+    shown: Callable[[float], str],
 ) -> str:
-    """Latest against first, and whether that is the better direction."""
+    """Latest against first, as `shown` writes numbers, and whether that is the better
+    direction; "unchanged" where the change shows as nothing."""
     if first is None or latest is None:
         return "-"
     delta = latest - first
-    if abs(delta) < 1e-9:
+    if abs(delta) < 1e-9 or shown(abs(delta)) == "0":
         return "→ unchanged"
     good = (delta > 0) == (better is Better.HIGHER)
     arrow, sign = ("↑", "+") if delta > 0 else ("↓", "")
-    return f"{arrow} {sign}{_num(delta, digits)} {unit}".rstrip() + (
-        " (better)" if good else " (worse)"
-    )
+    return f"{arrow} {sign}{shown(delta)} {unit}".rstrip() + (" (better)" if good else " (worse)")
 
 
 def _gap(score: float | None, target: float) -> str:

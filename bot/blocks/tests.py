@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
@@ -36,6 +37,8 @@ TESTS_USAGE = (
     "failures never alert), `/tests unquarantine ID-or-name` lets it back, "
     "`/tests quarantined` lists those set apart."
 )
+
+DURATIONS_SHOWN = 10  # the newest timed runs whose durations `/tests show` lists
 
 _ICON = {
     "passed": ":white_check_mark:",
@@ -105,11 +108,12 @@ def render_history(h: HistoryData, *, tz: tzinfo) -> Message:
     if h["message"] and status in ("failed", "error"):
         lines.append(f"*Failure:* {code_block(h['message'], 600)}")
     if h["durations"]:
-        trend = " → ".join(seconds(d) for d in h["durations"][-10:])
-        median = h["median_duration"]
+        # The median of the runs shown: the API's `median_duration` is of all it lists.
+        shown = h["durations"][-DURATIONS_SHOWN:]
+        trend = " → ".join(seconds(d) for d in shown)
         lines.append(
-            f"*Duration* (last {plural(min(len(h['durations']), 10), 'run')}): {trend}"
-            + (f" · median {seconds(median)}" if median is not None else "")
+            f"*Duration* (last {plural(len(shown), 'run')}): {trend} · "
+            f"median {seconds(statistics.median(shown))}"
         )
     else:
         lines.append("*Duration:* no report timed it (JUnit `time`).")

@@ -90,7 +90,6 @@ from .readiness import (
     latest_manual_scores,
     latest_snapshot,
     manual_score_history,
-    manual_scores,
     snapshot_before,
     snapshots_between,
 )
@@ -208,7 +207,6 @@ __all__ = [
     "lessons",
     "lock_branch",
     "manual_score_history",
-    "manual_scores",
     "metric_history",
     "open_alert",
     "open_blocker_like",

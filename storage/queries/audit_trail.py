@@ -39,10 +39,13 @@ def count_events(*, session: Session, subject: str, subject_id: int, action: str
     ).one()
 
 
-def events(*, session: Session, limit: int = 200) -> list[Event]:
-    """The newest audit events (blockers, risks), oldest first."""
+def events(*, session: Session, until: datetime | None = None, limit: int = 200) -> list[Event]:
+    """The newest audit events (blockers, risks) by `until`, oldest first."""
+    query = select(Event)
+    if until is not None:
+        query = query.where(col(Event.at) <= until)
     rows = session.exec(
-        select(Event).order_by(col(Event.at).desc(), col(Event.id).desc()).limit(limit)
+        query.order_by(col(Event.at).desc(), col(Event.id).desc()).limit(limit)
     ).all()
     return list(reversed(rows))
 

@@ -61,16 +61,18 @@ class HistorySample(NamedTuple):
     received_at: datetime
 
 
-def metric_history(*, session: Session, until: datetime) -> list[HistorySample]:
-    """Benchmark samples received up to `until`, by measurement time then arrival."""
-    rows = session.execute(
-        sa_select(
-            col(MetricSample.name),
-            col(MetricSample.value),
-            col(MetricSample.at),
-            col(MetricSample.received_at),
-        )
-        .where(col(MetricSample.received_at) <= until)
-        .order_by(col(MetricSample.at), col(MetricSample.id))
-    )
+def metric_history(
+    *, session: Session, until: datetime, since: datetime | None = None
+) -> list[HistorySample]:
+    """Benchmark samples received up to `until` (and measured at or after `since`), by
+    measurement time then arrival."""
+    query = sa_select(
+        col(MetricSample.name),
+        col(MetricSample.value),
+        col(MetricSample.at),
+        col(MetricSample.received_at),
+    ).where(col(MetricSample.received_at) <= until)
+    if since is not None:
+        query = query.where(col(MetricSample.at) >= since)
+    rows = session.execute(query.order_by(col(MetricSample.at), col(MetricSample.id)))
     return list(map(HistorySample._make, rows))

@@ -80,13 +80,6 @@ def snapshot_before(*, session: Session, at: datetime) -> ReadinessSnapshot | No
     ).first()
 
 
-def manual_scores(*, session: Session) -> list[ManualScore]:
-    """Every manual score ever set, oldest first."""
-    return list(
-        session.exec(select(ManualScore).order_by(col(ManualScore.set_at), col(ManualScore.id)))
-    )
-
-
 def manual_score_history(*, session: Session, until: datetime) -> list[ManualScore]:
     """Manual scores set up to `until`, oldest first (the latest per component counts)."""
     return list(

@@ -207,14 +207,16 @@ def failure_messages_at(*, session: Session, branch: str, at: datetime) -> list[
     return [m for s, m in last.values() if m is not None and str(s) in ("failed", "error")]
 
 
-def reports_of_branch(*, session: Session, branch: str, limit: int = 200) -> list[TestReport]:
-    """The branch's newest reports, oldest first (without their packed columns)."""
+def reports_of_branch(
+    *, session: Session, branch: str, until: datetime | None = None, limit: int = 200
+) -> list[TestReport]:
+    """The branch's newest reports (received by `until`), oldest first (without their
+    packed columns)."""
+    query = select(TestReport).options(*_COUNTS_ONLY).where(TestReport.branch == branch)
+    if until is not None:
+        query = query.where(col(TestReport.received_at) <= until)
     rows = session.exec(
-        select(TestReport)
-        .options(*_COUNTS_ONLY)
-        .where(TestReport.branch == branch)
-        .order_by(col(TestReport.received_at).desc(), col(TestReport.id).desc())
-        .limit(limit)
+        query.order_by(col(TestReport.received_at).desc(), col(TestReport.id).desc()).limit(limit)
     ).all()
     return list(reversed(rows))
 
