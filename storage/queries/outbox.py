@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Update, case, func, inspect, or_, union_all, update
+from sqlalchemy import Update, bindparam, case, func, inspect, or_, union_all, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import OutboxMessage, OutboxStatus
 from storage.scope import key_prefix as team_keys
+from storage.types import UTCDateTime
 
 # Delivery order: rows of one lane (a channel, a user's Home, e-mail) go one at a time,
 # oldest first; a row waits behind an older undelivered (pending or sending) row of its
@@ -175,7 +176,7 @@ def _lane_heads() -> Any:
     return head, col(head.id).in_(head_ids)
 
 
-def _paced(head: Any, wall: datetime, methods: Sequence[str] | None) -> Any:
+def _paced(head: Any, wall: Any, methods: Sequence[str] | None) -> Any:
     """Whether `head` (if one of the paced `methods`; None: any) must wait because its
     lane sent a message less than its pace ago (on the wall clock)."""
     recent = _RECENT
@@ -189,6 +190,45 @@ def _paced(head: Any, wall: datetime, methods: Sequence[str] | None) -> Any:
         .exists()
     )
     return lane_busy if methods is None else col(head.method).in_(methods) & lane_busy
+
+
+_WHEN = UTCDateTime()  # the type of the claim's times, as the columns store them
+
+
+@functools.lru_cache(maxsize=64)
+def _claim(limit: int, paced_methods: tuple[str, ...] | None) -> Any:
+    """The UPDATE of `claim_due`, its values left as parameters (`now`, `stale`, `wall`,
+    `token`, `reclaimed`): built once, as building it cost more than running it."""
+    head, is_head = _lane_heads()
+    now, wall = bindparam("now", type_=_WHEN), bindparam("wall", type_=_WHEN)
+    due = or_(
+        (col(head.status) == OutboxStatus.PENDING) & (col(head.next_attempt_at) <= now),
+        (col(head.status) == OutboxStatus.SENDING)
+        & (col(head.claimed_at) < bindparam("stale", type_=_WHEN)),
+    )
+    candidates = (
+        sa_select(col(head.id))
+        .where(is_head, due, ~_paced(head, wall, paced_methods))
+        .order_by(col(head.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(candidates.scalar_subquery()))
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_at=now,
+            attempts=col(OutboxMessage.attempts) + 1,
+            claim_token=bindparam("token"),
+            last_error=case(
+                (col(OutboxMessage.status) == OutboxStatus.SENDING, bindparam("reclaimed")),
+                else_=col(OutboxMessage.last_error),
+            ),
+        )
+        .returning(col(OutboxMessage.id))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def claim_due(
@@ -212,35 +252,17 @@ def claim_due(
     on PostgreSQL they are selected FOR UPDATE SKIP LOCKED, so racing senders take
     disjoint rows; on SQLite the write lock serialises them.
     """
-    head, is_head = _lane_heads()
-    due = or_(
-        (col(head.status) == OutboxStatus.PENDING) & (col(head.next_attempt_at) <= now),
-        (col(head.status) == OutboxStatus.SENDING) & (col(head.claimed_at) < now - lease),
-    )
-    candidates = (
-        sa_select(col(head.id))
-        .where(is_head, due, ~_paced(head, wall or now, paced_methods))
-        .order_by(col(head.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    token = uuid4().hex
+    methods = None if paced_methods is None else tuple(paced_methods)
     claimed_ids = (
         session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(candidates.scalar_subquery()))
-            .values(
-                status=OutboxStatus.SENDING,
-                claimed_at=now,
-                attempts=col(OutboxMessage.attempts) + 1,
-                claim_token=token,
-                last_error=case(
-                    (col(OutboxMessage.status) == OutboxStatus.SENDING, reclaimed_error),
-                    else_=col(OutboxMessage.last_error),
-                ),
-            )
-            .returning(col(OutboxMessage.id))
-            .execution_options(synchronize_session=False)
+            _claim(limit, methods),
+            {
+                "now": now,
+                "stale": now - lease,
+                "wall": wall or now,
+                "token": uuid4().hex,
+                "reclaimed": reclaimed_error,
+            },
         )
         .scalars()
         .all()
