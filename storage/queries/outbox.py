@@ -287,11 +287,9 @@ class LaneHead:
     paced_until: datetime | None
 
 
-def lane_heads(
-    *, session: Session, lease: timedelta, paced_methods: Sequence[str] | None = None
-) -> list[LaneHead]:
-    """The head of every lane with undelivered rows, for a sender deciding how long to
-    sleep; only heads of `paced_methods` (None: any) wait for their lane's pace."""
+@functools.cache
+def _heads_query() -> Any:
+    """Each lane's head, with the time its lane last sent (built once: it holds no values)."""
     head, is_head = _lane_heads()
     recent = _RECENT
     paced_until = (
@@ -299,15 +297,21 @@ def lane_heads(
         .where(col(recent.lane) == col(head.lane), col(recent.status) == OutboxStatus.SENT)
         .scalar_subquery()
     )
-    rows = session.execute(
-        sa_select(
-            col(head.method),
-            col(head.status),
-            col(head.next_attempt_at),
-            col(head.claimed_at),
-            paced_until,
-        ).where(is_head)
-    ).all()
+    return sa_select(
+        col(head.method),
+        col(head.status),
+        col(head.next_attempt_at),
+        col(head.claimed_at),
+        paced_until,
+    ).where(is_head)
+
+
+def lane_heads(
+    *, session: Session, lease: timedelta, paced_methods: Sequence[str] | None = None
+) -> list[LaneHead]:
+    """The head of every lane with undelivered rows, for a sender deciding how long to
+    sleep; only heads of `paced_methods` (None: any) wait for their lane's pace."""
+    rows = session.execute(_heads_query()).all()
     heads = []
     for method, status, next_attempt_at, claimed_at, paced in rows:
         due_at = next_attempt_at
