@@ -26,7 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot import logs
 from bot.people import participants
 from bot.runtime import Runtime
-from jobs import blockers, figures, notices, quarantine, reports, retention, standups
+from jobs import blockers, figures, history, notices, quarantine, reports, retention, standups
 from jobs.config import WEEKDAYS, Sprint, SprintInfo, Team, sprint_to_serve
 from jobs.numbers import local_date, local_instant, sprint_day
 from storage import queries
@@ -113,19 +113,33 @@ def _daily_report(**kwargs: Any) -> str:
     return "posted" if reports.morning_report(**kwargs) else "already posted today"
 
 
+def _past_sprints(runtime: Runtime) -> dict[str, Any]:
+    """The team's ended sprints for the Homes the daily report refreshes: on a sprint's
+    first morning the Homes last opened showed the sprint before, not this one's past."""
+    now = runtime.now()
+    team, sprint = runtime.team, runtime.sprint
+    return {
+        "past": (
+            history.past(runtime.db, team, sprint, now),
+            history.past_total(team, sprint, now),
+        )
+    }
+
+
 def _counted(job: Callable[..., int], what: str) -> Work:
     return lambda **kwargs: f"{int(job(**kwargs))} {what}"
 
 
-def daily(work: Work) -> Run:
-    """A daily job's run: by hand only while the sprint runs; by the clock in its slot."""
+def daily(work: Work, *, read: Callable[[Runtime], dict[str, Any]] | None = None) -> Run:
+    """A daily job's run: by hand only while the sprint runs; by the clock in its slot.
+    `read`: more of what `work` is given, read before its transaction."""
 
     def run(runtime: Runtime, name: str, slot: str | None) -> str:
         if slot is None:
             outside = between_sprints(runtime.sprint.sprint, runtime.now())
             if outside:
                 return f"{name}: {outside}; nothing posted"
-        return run_daily(runtime, name, work, slot=slot)
+        return run_daily(runtime, name, work, slot=slot, read=read)
 
     return run
 
@@ -168,7 +182,7 @@ JOBS = (
     JobSpec(
         "daily-report",
         AtSetting("daily_report"),
-        daily(_daily_report),
+        daily(_daily_report, read=_past_sprints),
         "post the daily report to channels.status, burn-down chart in its thread; refresh "
         "the App Home of who opened it this week",
     ),
@@ -254,20 +268,29 @@ def run_job(runtime: Runtime, name: str, *, team: Team | None = None) -> str:
     return spec.run(runtime, name, None)
 
 
-def run_daily(runtime: Runtime, name: str, work: Work, *, slot: str | None = None) -> str:
+def run_daily(
+    runtime: Runtime,
+    name: str,
+    work: Work,
+    *,
+    slot: str | None = None,
+    read: Callable[[Runtime], dict[str, Any]] | None = None,
+) -> str:
     """Run a daily job in one transaction, then deliver what it queued.
 
     With `slot`, the (job, slot) claim is part of that transaction: the claim and the
     job's outbox rows commit together, so a crash between them neither loses the day's
     report (nothing was claimed) nor posts it twice (a second run finds the claim). The
     participants are read from Slack before the transaction, never while holding it (and
-    not for a slot already taken: the clock tries due slots again every few minutes)."""
+    not for a slot already taken: the clock tries due slots again every few minutes), and
+    so is what `read` adds to what `work` is given."""
     if slot is not None:
         with runtime.db.read() as session:
             if queries.job_slot_taken(session=session, job=name, slot=slot):
                 log.debug("%s for %s already ran; skipping", name, slot)
                 return f"{name}: already ran for {slot}"
     people = participants(runtime.client, runtime.sprint, now=runtime.now())
+    more = read(runtime) if read is not None else {}
     with runtime.db.session() as session:
         claim = None
         if slot is not None:
@@ -276,7 +299,7 @@ def run_daily(runtime: Runtime, name: str, work: Work, *, slot: str | None = Non
                 log.debug("%s for %s already ran; skipping", name, slot)
                 return f"{name}: already ran for {slot}"
         result = f"{name}: " + work(
-            session=session, sprint=runtime.sprint, participants=people, now=runtime.now()
+            session=session, sprint=runtime.sprint, participants=people, now=runtime.now(), **more
         )
         if claim is not None:
             claim.result = result

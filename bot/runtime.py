@@ -89,6 +89,7 @@ class Runtime:
     ready: Ready
     contexts: Contexts
     now: Callable[[], datetime] = field(default=utcnow)
+    team: Team | None = None  # whose sprint `sprint` is (None: built without teams)
 
     @property
     def teams(self) -> Teams:
@@ -98,7 +99,7 @@ class Runtime:
         """This runtime as `team`'s, now: its served sprint, its rows, its figures (the
         outbox, Slack and the Bolt app stay shared)."""
         ctx = self.contexts.for_team(team)
-        return replace(self, sprint=ctx.sprint, db=ctx.db, ready=ctx.ready)
+        return replace(self, sprint=ctx.sprint, db=ctx.db, ready=ctx.ready, team=team)
 
     def connect_socket_mode(self) -> SocketModeHandler | None:
         """With SLACK_APP_TOKEN set, also receive events over a Socket Mode connection."""
@@ -198,4 +199,5 @@ def build_runtime(
         ready=ready,
         contexts=contexts,
         now=now,
+        team=first.team,
     )

@@ -263,6 +263,11 @@ class TeamName(TypedDict):
     name: str
 
 
+# A team's ended sprints as App Home lists them: the newest outcomes (newest first) and
+# how many ended (jobs.history's `past` and `past_total`).
+PastSprints = tuple[list[SprintOutcome], int]
+
+
 class AppHome(SprintStatus):
     user: str
     groups: list[GroupScoreRow]
@@ -816,17 +821,25 @@ def _post_daily_report(
 
 
 def morning_report(
-    *, session: Session, sprint: Sprint, participants: list[str], now: datetime
+    *,
+    session: Session,
+    sprint: Sprint,
+    participants: list[str],
+    now: datetime,
+    past: PastSprints | None = None,
 ) -> bool:
     """The 9:00 job: today's report, then this morning's App Home for who opened it lately,
     each Home from the report's figures (computed once: each computation reads the sprint's
-    history, SQLite's write lock held meanwhile)."""
+    history, SQLite's write lock held meanwhile) and with the team's ended sprints `past`
+    (read by the caller before the transaction)."""
     fig = _post_daily_report(
         session=session, sprint=sprint, participants=participants, now=now, on_demand=False
     )
     if fig is None:
         return False
-    refresh_homes(session=session, sprint=sprint, now=now, participants=participants, fig=fig)
+    refresh_homes(
+        session=session, sprint=sprint, now=now, participants=participants, fig=fig, past=past
+    )
     return True
 
 
@@ -913,10 +926,13 @@ def publish_home(
     key: str,
     data: AppHome | None = None,
     fig: figures.Figures | None = None,
+    past: PastSprints | None = None,
 ) -> None:
     """Queue the user's App Home dashboard (views.publish); `data` when `home` was computed
     already (in a read session, so that no write lock is held meanwhile), else built from
-    `fig` (the figures at `now`) where the caller has them."""
+    `fig` (the figures at `now`) where the caller has them, with the team's ended sprints
+    `past` where the caller read them (else as the user's last Home of this sprint had
+    them)."""
     if data is None:
         data = home(
             session=session,
@@ -926,10 +942,14 @@ def publish_home(
             participants=participants,
             fig=fig,
         )
-        shown = _shown(session=session, user_id=user_id, name=data["name"])
-        data["past_sprints"] = list(shown.get("past_sprints") or [])
-        if "past_total" in shown:
-            data["past_total"] = shown["past_total"]
+        shown = _shown(session=session, user_id=user_id)
+        if past is not None:
+            data["past_sprints"], data["past_total"] = list(past[0]), past[1]
+        elif shown.get("name") == data["name"]:  # (a sprint before this: ended since)
+            data["past_sprints"] = list(shown.get("past_sprints") or [])
+            if "past_total" in shown:
+                data["past_total"] = shown["past_total"]
+        # The user's other teams, whichever of this team's sprints the Home showed.
         data["other_teams"] = list(shown.get("other_teams") or [])
     queries.enqueue(
         session=session,
@@ -940,14 +960,15 @@ def publish_home(
     )
 
 
-def _shown(*, session: Session, user_id: str, name: str) -> dict[str, Any]:
-    """What the user's Home of this team showed when they last opened it during this
-    sprint, which the listener computes knowing the team's sprints and the user's other
-    teams: a refresh keeps its past sprints (an ended sprint's outcome stays as it was) and
-    its buttons to the user's other teams (without them, the user could not go back)."""
+def _shown(*, session: Session, user_id: str) -> dict[str, Any]:
+    """What the user's Home of this team showed when they last opened it, which the
+    listener computes knowing the team's sprints and the user's other teams: a refresh
+    keeps its buttons to the user's other teams (without them, the user could not go
+    back) and, opened in this sprint, its past sprints (an ended sprint's outcome stays as
+    it was)."""
     last = queries.latest_message(session=session, key_prefix=f"{HOME_KEY}{user_id}:")
     shown: dict[str, Any] = (last.payload.get("data") or {}) if last is not None else {}
-    return shown if shown.get("name") == name else {}
+    return shown
 
 
 def refresh_homes(
@@ -957,10 +978,12 @@ def refresh_homes(
     now: datetime,
     participants: list[str],
     fig: figures.Figures,
+    past: PastSprints | None = None,
 ) -> int:
     """Re-publish the Home of everyone who opened it in the last week, once a day, so the
     dashboard is this morning's even before they open it again: each from the morning's
-    figures (`fig`, as of `now`), the user's own parts apart."""
+    figures (`fig`, as of `now`) and the team's ended sprints (`past`), the user's own
+    parts apart."""
     day = numbers.local_date(sprint.sprint, now).isoformat()
     users = queries.home_users(
         session=session,
@@ -977,5 +1000,6 @@ def refresh_homes(
             participants=participants,
             key=f"home-refresh:{user_id}:{day}",
             fig=fig,
+            past=past,
         )
     return len(users)

@@ -165,3 +165,31 @@ def test_help_is_answered_with_the_usage_not_which_team(org: Server, command: st
     text = resp.json()["text"]
     assert "which is this for?" not in text, text
     assert "Usage" in text, text
+
+
+def test_a_new_sprints_first_morning_keeps_the_homes_team_button_and_lists_the_sprint_ended(
+    org: Server,
+) -> None:
+    """Bob (mobile and platform) looks at platform's Home on Phase 4's last day. The next
+    morning, Phase 5's first, the 9:00 refresh showed Phase 5 without his button back to
+    mobile and without Phase 4 under Past sprints: the refresh kept them only from a Home
+    of the same sprint."""
+    from bot.clock import run_job
+
+    org.clock.at = datetime(2025, 11, 11, 15, 0, tzinfo=UTC)  # Phase 4's last day
+    home_opened(org, "U0BOB")
+    [show] = buttons(published(org)[-1])
+    from tests.support.e2e import click
+
+    click(org, show["action_id"], show["value"], user="U0BOB", channel="D0HOME")
+    before = published(org)[-1]
+    assert blocks_text(before["blocks"]).startswith("Phase 4 Production Readiness — Day 14")
+    assert "*Past sprints*" not in blocks_text(before["blocks"])
+    org.clock.at = datetime(2025, 11, 12, 14, 0, tzinfo=UTC)  # 9:00 in New York
+    said = run_job(org.runtime, "daily-report", team=org.runtime.teams.get("platform"))
+    assert said.startswith("daily-report: posted"), said
+    refreshed = published(org)[-1]
+    text = blocks_text(refreshed["blocks"])
+    assert text.startswith("Phase 5 Hardening — Day 1 of 10"), text
+    assert [b["text"]["text"] for b in buttons(refreshed)] == ["Show Mobile Apps"]
+    assert "*Past sprints*\n*Phase 4 Production Readiness* (2025-10-29 → 2025-11-11)" in text
