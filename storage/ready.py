@@ -9,13 +9,14 @@ one ORM row of a watched table (ingestion adds its `TestReport`).
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Table, and_, case, cast, event, literal, true, union
+from sqlalchemy import String, Table, and_, bindparam, case, cast, event, literal, true, union
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, SessionTransaction
@@ -143,6 +144,19 @@ def bump(*, session: OrmSession, name: str | None = None) -> None:
     every team's. One statement, its rows in the order of their names: two commits take
     them in the same order."""
     name = name or figures_name(session)
+    scope = scope_of(session)
+    dialect = session.get_bind().dialect.name
+    params: dict[str, Any] = {"ready_name": name}
+    if scope is not None:
+        params["ready_team"] = scope.team_id
+    # (On the connection: the ORM would take the parameters for rows to insert.)
+    session.connection().execute(_bump_statement(dialect, scoped=scope is not None), params)
+
+
+@functools.lru_cache(maxsize=8)
+def _bump_statement(dialect: str, *, scoped: bool) -> Any:
+    """`bump`'s upsert, its name (and team, when `scoped`) as parameters: built once, as
+    building it cost more than running it (a commit of a watched change runs it)."""
     team, sprint = col(SprintRow.team_id), col(SprintRow.id)
     legacy = and_(team == LEGACY.team_id, sprint == LEGACY.sprint_id)
     each = case(
@@ -150,15 +164,13 @@ def bump(*, session: OrmSession, name: str | None = None) -> None:
         else_=literal(f"{FIGURES}:") + cast(team, String) + literal(":") + cast(sprint, String),
     )
     sprints = select(each.label("name"))
-    scope = scope_of(session)
-    if scope is not None:
-        sprints = sprints.where(team == scope.team_id)
-    names = union(sprints, select(literal(name).label("name"))).subquery()
+    if scoped:
+        sprints = sprints.where(team == bindparam("ready_team"))
+    names = union(sprints, select(bindparam("ready_name", type_=String).label("name"))).subquery()
     rows = select(names.c.name, literal(1)).where(true()).order_by(names.c.name)
-    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # (`WHERE true`: SQLite's upsert from a SELECT needs a WHERE to parse.)
-    session.execute(
+    return (
         insert(ReadyState)
         .from_select(["name", "generation"], rows)
         .on_conflict_do_update(

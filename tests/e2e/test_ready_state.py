@@ -165,7 +165,9 @@ def test_an_answer_taken_on_the_event_loop_is_handed_to_a_thread_when_the_figure
     monkeypatch.setattr(web.Routes, "fresh", fresh_then_a_commit)
     with ThreadPoolExecutor(1) as pool:
         answer = pool.submit(slash, server.url, "/readiness")
+        deadline = time.monotonic() + 20  # (a commit that failed: fail, not hang)
         while not commits:
+            assert time.monotonic() < deadline, "the commit between check and answer failed"
             time.sleep(0.01)
         health = httpc.get(f"{server.url}/healthz", timeout=10)
         assert health.status_code == 200
