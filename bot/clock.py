@@ -324,6 +324,19 @@ def daily_jobs(runtime: Runtime) -> dict[str, time]:
     return {j.name: j.trigger.at(runtime.sprint) for j in JOBS if isinstance(j.trigger, AtSetting)}
 
 
+def _slot(runtime: Runtime, name: str) -> tuple[date, datetime | None]:
+    """The local date of the slot a slotted job fired now runs for; and, fired before that
+    day's time (an evening job late past midnight, within the misfire grace), the instant
+    of its slot the day before, whose run it is (else None)."""
+    info, now = runtime.sprint.sprint, runtime.now()
+    today = local_date(info, now)
+    at = daily_jobs(runtime).get(name)
+    if at is not None and now < local_instant(info, today, at):
+        today -= timedelta(days=1)
+        return today, local_instant(info, today, at)
+    return today, None
+
+
 def scheduled(runtime: Runtime, name: str) -> str:
     """Run a slotted job for today's slot exactly once: the (job, local date) claim commits
     with the work, so a second clock, a restart or a catch-up skips it.
@@ -331,12 +344,8 @@ def scheduled(runtime: Runtime, name: str) -> str:
     Fired before today's time (an evening job run late past midnight, within the misfire
     grace), it is the day before's run: that day's slot, its work as of its time — not
     tomorrow's slot, which then said "already ran" (found by review)."""
-    info, now = runtime.sprint.sprint, runtime.now()
-    today = local_date(info, now)
-    at = daily_jobs(runtime).get(name)
-    if at is not None and now < local_instant(info, today, at):
-        today -= timedelta(days=1)
-        due = local_instant(info, today, at)
+    today, due = _slot(runtime, name)
+    if due is not None:
         runtime = replace(runtime, now=lambda: due)
     slot = today.isoformat()
     if not runs_on(runtime, name, today):
@@ -388,7 +397,15 @@ def run_for_team(runtime: Runtime, team_id: str, name: str) -> str:
     if not spec.slotted:
         return spec.run(mine, name, None)
     if isinstance(spec.trigger, AtSetting):
-        idle = between_sprints(mine.sprint.sprint, mine.now())
+        day, due = _slot(mine, name)
+        if due is not None:
+            # The day before's run, fired late past midnight: of the sprint that day was
+            # of, judged as of its slot (the sprint's last day lost its evening report to
+            # a sprint found ended at 00:10; found by review).
+            of_day = next((s for s in team.sprints if s.sprint.start <= day <= s.sprint.end), None)
+            if of_day is not None and of_day.sprint.start != mine.sprint.sprint.start:
+                mine = runtime.for_team(team, sprint=of_day.sprint.start)
+        idle = between_sprints(mine.sprint.sprint, due or mine.now())
         if idle:
             result = f"{team.id}:{name}: {idle}; nothing posted"
             log.info("%s", result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -95,10 +95,10 @@ class Runtime:
     def teams(self) -> Teams:
         return self.contexts.teams
 
-    def for_team(self, team: Team) -> Runtime:
-        """This runtime as `team`'s, now: its served sprint, its rows, its figures (the
-        outbox, Slack and the Bolt app stay shared)."""
-        ctx = self.contexts.for_team(team)
+    def for_team(self, team: Team, *, sprint: date | None = None) -> Runtime:
+        """This runtime as `team`'s, now: its served sprint (or the one starting on
+        `sprint`), its rows, its figures (the outbox, Slack and the Bolt app stay shared)."""
+        ctx = self.contexts.for_team(team, sprint)
         return replace(self, sprint=ctx.sprint, db=ctx.db, ready=ctx.ready, team=team)
 
     def connect_socket_mode(self) -> SocketModeHandler | None:

@@ -22,7 +22,7 @@ from bot import clock as bot_clock
 from storage.models import JobRun, OutboxMessage
 from tests.support.e2e import ANSWER, blocks_text, home_opened, post_report, submit, text_of
 from tests.support.listeners import listeners_done
-from tests.support.server import EXAMPLE, Clock, Server, cli_env
+from tests.support.server import EXAMPLE, ROOT, Clock, Server, cli_env
 
 pytestmark = pytest.mark.faults
 
@@ -204,3 +204,56 @@ def test_standups_answered_after_the_team_channel_was_fixed_are_posted(
             select(OutboxMessage).where(OutboxMessage.key == "standup:U0ANA:2025-10-31")
         ).first()
     assert answers, f"U0ANA's standup never posted: {mine and (mine.status, mine.last_error)}"
+
+
+def test_the_last_days_evening_report_fired_late_past_midnight_is_still_posted(
+    make_server: Callable[..., Server], clock: Clock, tmp_path: Path
+) -> None:
+    """daily_report = "23:50". The sprint's last day is Tue 2025-11-11 (New York). Its
+    23:50 run fired 20 minutes late, at 00:10 Wednesday (within the misfire grace): the
+    clock found the sprint ended as of 00:10 and posted nothing, so the last day had no
+    report (found by review)."""
+    sprint = tmp_path / "sprint.toml"
+    sprint.write_text(
+        EXAMPLE.read_text().replace('daily_report = "09:00"', 'daily_report = "23:50"')
+    )
+    server = make_server(SPRINTBOT_CONFIG=str(sprint))
+    scheduler = BackgroundScheduler(timezone="UTC")
+    bot_clock._schedule(scheduler, server.runtime)
+    job = scheduler.get_job("daily-report")
+    # Wed 2025-11-12 00:10 in New York (EST, UTC-5): Tuesday's (day 14's) 23:50 slot, late.
+    clock.at = datetime(2025, 11, 12, 5, 10, tzinfo=UTC)
+    late = datetime.now(UTC) - timedelta(minutes=20)
+    run_job(job, "default", [late], logging.getLogger("apscheduler").name)
+    with server.runtime.db.session() as session:
+        slots = sorted(
+            r.slot for r in session.exec(select(JobRun)).all() if r.job == "daily-report"
+        )
+    assert slots == ["2025-11-11"], slots
+    assert _keys(server) == ["daily-report:2025-11-11"]
+
+
+def test_the_evening_report_fired_late_into_the_next_sprint_is_the_last_days_of_its_sprint(
+    make_server: Callable[..., Server], clock: Clock, tmp_path: Path
+) -> None:
+    """The same, where the team's next sprint starts the next day (examples/teams: Phase 4
+    ends on Tue 2025-11-11, Phase 5 starts on Wednesday): the run late past midnight is
+    Phase 4's last report, "Day 14 of 14", not one of Phase 5's first day."""
+    teams = tmp_path / "teams"
+    teams.mkdir()
+    platform = (ROOT / "examples" / "teams" / "platform.toml").read_text(encoding="utf-8")
+    (teams / "platform.toml").write_text(
+        platform.replace('daily_report = "09:00"', 'daily_report = "23:50"'), encoding="utf-8"
+    )
+    server = make_server(SPRINTBOT_CONFIG=str(teams))
+    clock.at = datetime(2025, 11, 12, 5, 10, tzinfo=UTC)  # 00:10 Wednesday in New York
+    said = bot_clock.run_for_team(server.runtime, "platform", "daily-report")
+    assert said == "daily-report: posted", said
+    server.runtime.sender.drain()
+    [report] = [
+        p
+        for p in server.slack.calls_to("chat.postMessage")
+        if "Daily report" in blocks_text(p.args.get("blocks") or [])
+    ]
+    # Phase 4's fourteenth day (Phase 5 has ten).
+    assert blocks_text(report.args["blocks"]).startswith("Daily report — Day 14 of 14, 2025-11-11")
