@@ -174,10 +174,13 @@ def quarantine(
         if insert_unless_taken(session, row):
             moved.append(test)
             continue
-        if keep_held:
+        held_rows = store.open_quarantines(session=session, test_ids=[test.id or 0])
+        # (One past its end that the clock has yet to release holds nothing: it is
+        # given the new end, as a quarantine would be; found by review.)
+        if keep_held and any(held.until > now for held, _ in held_rows):
             kept += 1
             continue
-        for held, _ in store.open_quarantines(session=session, test_ids=[test.id or 0]):
+        for held, _ in held_rows:
             sooner += until < held.until
             held.until, held.reason, held.by = until, reason, by
             session.add(held)

@@ -254,3 +254,41 @@ def test_asked_again_for_less_time_the_channel_is_not_told_it_was_extended(
     assert said[-1].startswith(
         ":mute: <@U0TECHLEAD> moved the end of the quarantine of 1 test until 01 Nov"
     ), said[-1]
+
+
+def test_a_button_against_a_quarantine_past_its_end_quarantines_the_test_again(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """A button leaves a test already in quarantine as it was. A quarantine past its end
+    that the expiry job (every 5 minutes) has yet to release was counted as held: the
+    alert's "Quarantine as flaky" click was told "1 test in quarantine already, left as it
+    was", and the test was released minutes later — the click quarantined nothing (found
+    by review). It is given the button's end."""
+    server = make_server(SPRINTBOT_CONFIG=sprint_file(tmp_path))
+    send(server, PASSING, "ci-1", commit="c1", at="2025-10-31T08:00:00Z")
+    reply = send(
+        server,
+        PASSING | {"core/t2": "failed", "core/t3": "failed"},
+        "ci-2",
+        commit="c2",
+        at="2025-10-31T09:00:00Z",
+    )
+    assert len(reply["regressions"]) == 2
+    assert ask(server, f"quarantine {T3} for 1d because infra bug").startswith("Quarantined ")
+    server.runtime.sender.drain()
+    [alert] = [p for p in posts(server) if "regressed on main" in text_of(p)]
+    [mute] = [
+        e
+        for b in alert.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "alert_mute"
+    ]
+    # A day and a minute later: t3's quarantine has ended; the expiry job has not run yet.
+    server.clock.at += timedelta(days=1, minutes=1)
+    click(server, mute["action_id"], mute["value"], user=LEAD)
+    said = responses(server, 1)[-1].args["text"]
+    held = {t["name"]: t for t in api(server, "/api/v1/quarantine").json()["tests"]}
+    assert "t3" in held, (said, sorted(held))
+    assert held["t3"]["until"] > server.clock.at.isoformat(), (held["t3"], said)
+    assert "left as it was" not in said, said
