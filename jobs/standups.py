@@ -8,7 +8,7 @@ new day.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -29,7 +29,7 @@ from storage.models import Away, Blocker, Standup
 
 MAX_FIELD = 2900  # a Slack section holds 3,000 characters
 # A severity is a word of its own: "P2P sync …" and "P95 latency …" are blockers' words.
-_SEVERITY_LINE = re.compile(r"^\s*\[?(P[0-2])\]?(?!\w)\s*[:\-\u2013]?\s*(.+)$", re.IGNORECASE)
+_SEVERITY_LINE = re.compile(r"^\s*\[?(P[0-2])\]?(?!\w)\s*[:\-\u2013]?\s*(.*)$", re.IGNORECASE)
 _OTHER_SEVERITY = re.compile(r"^\s*\[?P\d\]?(?!\w)", re.IGNORECASE)  # "P7: …"
 # A list marker a line may start with ("- P0: …", "• …", "2. …"): formatting, not the text.
 _BULLET = re.compile(r"^(?:[-*\u2022\u2023\u25e6]|\d{1,3}[.)])\s+")
@@ -107,6 +107,7 @@ class MetricsSnapshot(TypedDict):
     plan: float | None
     health: str
     health_reason: NotRequired[str]  # (an answer kept before it was: none)
+    flaky: NotRequired[int]  # passed only on a re-run (an answer kept before it was: none)
 
 
 class StandupNote(TypedDict):
@@ -249,6 +250,15 @@ def _lines_fit(lines: list[str], kind: str, limit: int, name: str, errors: dict[
         )
 
 
+def _items(text: str) -> Iterator[str]:
+    """The items of a list typed in a field, one a line, bullets taken off; a line without
+    a letter or a digit ("-", "•" left at the end of a list) is none."""
+    for raw in text.splitlines():
+        line = _BULLET.sub("", raw.strip(), count=1)
+        if any(c.isalnum() for c in line):
+            yield line
+
+
 def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: set[int]) -> Answers:
     """Validate the modal's values; InvalidAnswers with a message per bad field. Blockers
     marked resolved that are no longer open (resolved meanwhile) are left out."""
@@ -269,13 +279,11 @@ def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: s
     a.help_needed = _text(values.get(Field.HELP_NEEDED), Field.HELP_NEEDED, errors)
     default = str(values.get(Field.BLOCKER_SEVERITY) or "P1").upper()
     blockers_text = _text(values.get(Field.CURRENT_BLOCKERS), Field.CURRENT_BLOCKERS, errors)
-    for line in filter(
-        None, (_BULLET.sub("", x.strip(), count=1) for x in blockers_text.splitlines())
-    ):
+    for line in _items(blockers_text):
         m = _SEVERITY_LINE.match(line)
         if m and m.group(1).upper() in SEVERITIES:
             text = m.group(2).strip()
-            if not any(c.isalnum() for c in text):  # "P0:" left unfinished
+            if not any(c.isalnum() for c in text):  # "P0:" or "P0" left unfinished
                 errors[Field.CURRENT_BLOCKERS] = (
                     f'"{line[:40]}": say what is blocked after the severity, e.g. '
                     '"P1: flaky login test".'
@@ -289,7 +297,7 @@ def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: s
         else:
             a.current_blockers.append((default if default in SEVERITIES else "P1", line))
     risks_text = _text(values.get(Field.NEW_RISKS), Field.NEW_RISKS, errors)
-    a.new_risks = [x.strip() for x in risks_text.splitlines() if x.strip()]
+    a.new_risks = list(_items(risks_text))
     # Each line becomes a blocker or a risk, whose own forms hold so much.
     _lines_fit(
         [t for _, t in a.current_blockers],
@@ -418,6 +426,7 @@ def metrics_snapshot(fig: Figures) -> MetricsSnapshot:
         "plan": status.plan,
         "health": str(status.health),
         "health_reason": status.health_reason,
+        "flaky": status.flaky,
     }
 
 
@@ -656,16 +665,22 @@ def _post_answer(
     if ids := answers.get("blockers_resolved"):
         codes = queries.blocker_codes(session=session, ids=ids)
         data["resolved"] = [codes.get(int(i), f"B-{int(i):03d}") for i in ids]
-    reply_key = f"standup:{row.user_id}:{row.day.isoformat()}"
-    # The first answer is a reply in the day's thread; each edit updates that reply.
+    # The first answer is a reply in the day's thread; each edit updates that reply. A
+    # reply Slack refused for good (with the day's message, the bot not in the channel
+    # then) is posted anew by the next edit, under the day's message as queued again: an
+    # update of it failed too, however often one edited (found by review).
+    reply_key, queued = live_key(
+        session=session, key=f"standup:{row.user_id}:{row.day.isoformat()}"
+    )
+    edit = queued and not first
     post(
         session=session,
-        key=reply_key if first else f"{reply_key}:edit:{row.edits}",
+        key=f"{reply_key}:edit:{row.edits}" if edit else reply_key,
         spec=STANDUP_REPLY,
         data=data,
         now=now,
-        parent_key=parent if first else reply_key,
-        update=not first,
+        parent_key=reply_key if edit else parent,
+        update=edit,
     )
     session.flush()
 
@@ -722,19 +737,25 @@ def away(
     end: date,
     reason: str,
     now: datetime,
+    sprint: Sprint | None = None,
 ) -> Away:
-    """Record an absence (inclusive dates)."""
+    """Record an absence (inclusive dates). Where it covers today and `sprint`'s digest ran
+    already, the day's message counts the person away (it kept listing them as missing;
+    found by review), as a late answer or a skip does."""
     if end < start:
         raise SprintError(f"The absence ends ({end}) before it starts ({start}).")
     if (end - start).days > 366:
         raise SprintError("An absence longer than a year is surely a typo.")
     storable.check(reason)
-    return queries.add_away(
+    row = queries.add_away(
         session=session,
         away=Away(
             user_id=user_id, start=start, end=end, reason=reason[:500] or None, created_at=now
         ),
     )
+    if sprint is not None and start <= (today := standup_day(sprint, now)) <= end:
+        _after_digest(session=session, sprint=sprint, day=today, now=now)
+    return row
 
 
 # -- participation and the scheduled jobs ------------------------------------------------

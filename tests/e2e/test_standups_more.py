@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import select
 
 from bot import clock as bot_clock
-from storage.models import Blocker, OutboxMessage
+from storage.models import Blocker, OutboxMessage, Risk
 from tests.support.e2e import ANSWER, opened, posts, submit, text_of
 from tests.support.server import EXAMPLE, Server
 from tests.support.slack import slash
@@ -177,3 +177,76 @@ def test_a_severity_with_no_blocker_text_is_not_filed_as_a_blocker(team: Server,
         rows = [(b.severity, b.description) for b in s.exec(select(Blocker))]
     assert rows == [], rows
     assert resp.json()["errors"].keys() == {"current_blockers"}
+
+
+@pytest.mark.parametrize("bullet", ["-", "•", "*"])
+def test_an_empty_bullet_at_the_end_of_a_list_files_no_blocker(team: Server, bullet: str) -> None:
+    """A list left with an empty bullet ("- P0: deadlock in swarm init", then "-" on its
+    own line) filed a second blocker described "-", announced and escalated (found by
+    review). A line without a letter or a digit is no item, in blockers and in risks."""
+    typed = f"- P0: deadlock in swarm init\n{bullet}"
+    resp = submit(
+        team,
+        "U0ANA",
+        **{**ANSWER, "current_blockers": typed, "new_risks": f"- vendor late\n{bullet}"},
+    )
+    assert (resp.status_code, resp.text) == (200, "")
+    with team.runtime.db.session() as s:
+        rows = [(b.severity, b.description) for b in s.exec(select(Blocker))]
+        risks = [r.description for r in s.exec(select(Risk))]
+    assert rows == [("P0", "deadlock in swarm init")], rows
+    assert risks == ["vendor late"], risks
+
+
+@pytest.mark.parametrize("line", ["P0", "- P0", "[P2]"])
+def test_a_severity_typed_alone_is_asked_for_what_is_blocked(team: Server, line: str) -> None:
+    """ "P0" alone was told "severity must be P0, P1 or P2" — the user wrote P0 (found by
+    review). It is the unfinished line: the form asks what is blocked after it."""
+    resp = submit(team, "U0ANA", **{**ANSWER, **QUIET, "current_blockers": line})
+    said = resp.json()["errors"]["current_blockers"]
+    assert "say what is blocked after the severity" in said, said
+    assert "must be P0, P1 or P2" not in said
+    with team.runtime.db.session() as s:
+        assert s.exec(select(Blocker)).all() == []
+
+
+def test_away_today_after_the_digest_is_not_left_listed_as_missing(team: Server) -> None:
+    """An answer or a skip after the 09:30 digest updates the day's message; `/standup away
+    today today` — "no prompts, not counted missing", the reply says — left Ben listed as
+    "Missing" for good while App Home and tomorrow's report count him away (found by
+    review)."""
+    assert submit(team, "U0ANA", **{**ANSWER, **QUIET}).text == ""
+    team.clock.at = datetime(2025, 10, 31, 13, 30, tzinfo=UTC)
+    assert bot_clock.run_job(team.runtime, "standup-digest") == "standup-digest: 1 digest posted"
+    assert "Missing: <@U0BEN>, <@U0CAT>" in _day_message_now(team, "2025-10-31")
+    team.clock.at = datetime(2025, 10, 31, 14, 0, tzinfo=UTC)  # 10:00 New York
+    said = slash(team.url, "/standup", "away today today sick", user_id="U0BEN").json()
+    assert "not counted missing" in str(said), said
+    shown = _day_message_now(team, "2025-10-31")
+    missing = next(x for x in shown.splitlines() if x.startswith("Missing:"))
+    assert missing == "Missing: <@U0CAT>", shown
+
+
+def test_an_answer_lost_with_a_refused_day_message_is_posted_when_edited(
+    team: Server,
+) -> None:
+    """The day's message is queued again once Slack refused the first for good (the team
+    channel private, the bot not invited yet), so answers after the fix are posted. Ana
+    answered at 9:01, before the bot was invited: her reply failed with its parent. At
+    9:10 she edits it: the edit was an update of her failed reply and failed too, however
+    often she edited, while Ben's 9:05 answer was in the thread (found by review)."""
+    team.clock.at = datetime(2025, 10, 31, 13, 1, tzinfo=UTC)
+    team.slack.fail("chat.postMessage", error="not_in_channel")
+    assert submit(team, "U0ANA", **{**ANSWER, **QUIET, "notes": "ana's first"}).text == ""
+    team.runtime.sender.drain()
+    team.clock.at = datetime(2025, 10, 31, 13, 5, tzinfo=UTC)  # invited at 9:03
+    assert submit(team, "U0BEN", **{**ANSWER, **QUIET, "notes": "ben's"}).text == ""
+    team.runtime.sender.drain()
+    team.clock.at = datetime(2025, 10, 31, 13, 10, tzinfo=UTC)
+    assert submit(team, "U0ANA", **{**ANSWER, **QUIET, "notes": "ana's edit"}).text == ""
+    team.runtime.sender.drain()
+    posted = [k for _, k in team.slack.posted_keys()]
+    assert "standup:U0BEN:2025-10-31" in posted, posted
+    anas = [p for p in posts(team) if "ana's edit" in text_of(p)]
+    assert len(anas) == 1, posted
+    assert anas[0].args.get("thread_ts"), anas[0].args  # under the day's message

@@ -89,6 +89,7 @@ def _away(call: Call) -> None:
             end=end,
             reason=parts[2] if len(parts) > 2 else "",
             now=app.now(),
+            sprint=app.sprint,
         )
     call.answer(
         f":palm_tree: Away {start.isoformat()} to {end.isoformat()}: no prompts, "
