@@ -29,6 +29,7 @@ class Status:
     passed: int
     known: int
     unmapped: int = 0  # tests no component's globs match: in the totals only
+    flaky: int = 0  # tests that passed only on a re-run: neither passing nor failing
     health_reason: str = ""
     status_line: str = ""
     plan_note: str = ""
@@ -47,6 +48,7 @@ class Status:
             passed=fig.tests.passing,
             known=fig.tests.known,
             unmapped=fig.tests.unmapped,
+            flaky=fig.tests.flaky,
             health_reason=fig.health_reason,
             status_line=fig.status_line(),
             plan_note=fig.plan_note(),
@@ -64,6 +66,7 @@ class Status:
                 "known": self.known,
                 "pass_rate": None if self.pass_rate is None else round(self.pass_rate, 2),
                 "unmapped": self.unmapped,
+                "flaky": self.flaky,
             },
         }
 

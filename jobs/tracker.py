@@ -405,7 +405,8 @@ def _score_rows(fig: Figures) -> list[Row]:
             _of(t.baseline_passing, base_known) if base_known else "-",
             _of(t.passing, known) if known else "no test results yet",
             _of(t.target_passing, known) if known else "-",
-            "",
+            # (Neither passing nor failing: the tests the two rows do not count.)
+            f"{t.flaky:,} flaky (passed only on a re-run)" if known and t.flaky else "",
         ],
         [
             "**Failing Tests**",

@@ -331,3 +331,22 @@ def more(shown: int, total: int, where: str, what: str = "") -> list[str]:
 def pts(x: float) -> str:
     """A change in percentage points, signed: "+1.5"."""
     return pct(x, signed=True).removesuffix(" %")
+
+
+def tests_passing(
+    passed: int,
+    known: int,
+    pass_rate: float | None,
+    *,
+    target: float | None = None,
+    flaky: int = 0,
+) -> str:
+    """The "Tests passing" figure as every surface writes it: "12/13 (92.31 %, target
+    95 %) · 1 flaky" (thousands grouped; a test that passed only on a re-run is neither
+    passing nor failing, so the flaky ones are said beside it), or that there is none."""
+    if not known:
+        return "no test results yet"
+    target_text = f", target {pct(target)}" if target is not None else ""
+    return f"{passed:,}/{known:,} ({pct(pass_rate)}{target_text})" + (
+        f" · {flaky:,} flaky" if flaky else ""
+    )

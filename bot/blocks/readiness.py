@@ -14,7 +14,15 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.blocks.common import HEALTH_EMOJI, MAX_BLOCKS, capped, escape, pts, sections
+from bot.blocks.common import (
+    HEALTH_EMOJI,
+    MAX_BLOCKS,
+    capped,
+    escape,
+    pts,
+    sections,
+    tests_passing,
+)
 from jobs.numbers import ComponentScore, GroupScore, pct, reached
 from jobs.readiness import ScoreChange, Status
 
@@ -67,11 +75,7 @@ def render_readiness(status: Status, *, sprint_name: str, days: int) -> list[dic
     )
     why = " · ".join(x for x in (f"{status.health}: {status.health_reason}", status.plan_note) if x)
     # As the reports write it (thousands grouped; none known: no "0/0").
-    passing = (
-        f"{status.passed:,}/{status.known:,} ({pct(status.pass_rate)})"
-        if status.known
-        else "no test results yet"
-    )
+    passing = tests_passing(status.passed, status.known, status.pass_rate, flaky=status.flaky)
     unmapped = f"\n_{status.unmapped} Unmapped (in no component)_" if status.unmapped else ""
     blocks: list[Block] = [
         HeaderBlock(text=f"Readiness {pct(bd.score)} — target {pct(bd.target)}"[:150]),

@@ -23,6 +23,7 @@ from bot.blocks.common import (
     pts,
     sections,
     short,
+    tests_passing,
 )
 from bot.blocks.review import completion_lines, milestone_lines
 from bot.blocks.tests import seconds
@@ -57,16 +58,14 @@ def headline(d: Summary, *, since: str = "since yesterday") -> SectionBlock:
     if moved is None and score is not None and previous is not None:
         moved = score - previous
     change = f" ({pts(moved)} pts {since})" if moved is not None else ""
-    flaky = t.get("flaky")
-    tests = (
-        f"*Tests passing*\n{t['passed']:,}/{t['known']:,} ({pct(t['pass_rate'])}"
-        + (f", target {pct(t['pass_rate_target'])}" if "pass_rate_target" in t else "")
-        + ")"
-        # (Passed only on a re-run: not passing, not failing; a pass rate's missing tests.)
-        + (f" · {flaky:,} flaky" if flaky else "")
-        if t.get("known")
-        else "*Tests passing*\nno test results yet"
+    passing = tests_passing(
+        t["passed"],
+        t.get("known") or 0,
+        t["pass_rate"],
+        target=t.get("pass_rate_target"),
+        flaky=t.get("flaky") or 0,
     )
+    tests = f"*Tests passing*\n{passing}"
     return SectionBlock(
         fields=[
             MarkdownTextObject(text=f"*Readiness*\n{pct(r['score'])}{change}"),

@@ -284,7 +284,8 @@ def _snapshot(metrics: MetricsSnapshot, sprint_name: str, prev: Mapping[str, Any
         SectionBlock(
             fields=[
                 MarkdownTextObject(
-                    text=f"*Tests passing*\n{metrics['passed']} / {metrics['known']}"
+                    text=f"*Tests passing*\n{metrics['passed']:,} / {metrics['known']:,}"
+                    + (f" · {flaky:,} flaky" if (flaky := metrics.get("flaky")) else "")
                 ),
                 MarkdownTextObject(text=f"*Pass rate*\n{pct(metrics.get('pass_rate'))}"),
                 MarkdownTextObject(text=f"*Production readiness*\n{pct(metrics.get('readiness'))}"),

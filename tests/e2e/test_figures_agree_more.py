@@ -22,7 +22,7 @@ from tests.e2e.test_figures import (
 )
 from tests.support.e2e import at, blocks_text, posts, text_of
 from tests.support.listeners import listeners_done
-from tests.support.server import Server, cli_env
+from tests.support.server import ROOT, Server, cli_env
 from tests.support.slack import slash
 
 
@@ -250,3 +250,52 @@ def test_the_standup_modal_states_the_reason_with_the_health(
     text = blocks_text(view["blocks"])
     assert "Critical" in text
     assert "35.83 pts below plan" in text, text[:400]
+
+
+def test_every_surface_of_tests_passing_says_how_many_are_flaky(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test that passed only on a re-run is neither passing nor failing, "shown beside
+    the tests passing" (docs/definitions.md): `/sprint`, the daily report and the Home say
+    "12/13 (…) · 1 flaky". `/readiness`, the tracker export and the standup form showed
+    12/13 with the 13th test unexplained (found by review)."""
+    from tests.support import httpc
+    from tests.support.e2e import opened
+    from tests.support.server import EXAMPLE
+
+    run1 = (ROOT / "tests" / "fixtures" / "junit" / "pytest-xunit1-run1.xml").read_bytes()
+    marker = (
+        b'name="test_leader_election" file="tests/swarm/test_coordination.py" line="3" '
+        b'time="0.000" />'
+    )
+    assert marker in run1
+    run2 = run1.replace(
+        marker,
+        marker[:-3] + b'><flakyFailure message="timeout" type="AssertionError"/></testcase>',
+    )
+    for run, when, body in (
+        ("1", "2025-10-31T13:00:00Z", run1),
+        ("2", "2025-10-31T13:30:00Z", run2),
+    ):
+        sent = httpc.post(
+            f"{server.url}/api/v1/test-runs?run={run}&at={when}",
+            content=body,
+            headers={
+                "Authorization": "Bearer test-ingest-token",
+                "Content-Type": "application/xml",
+            },
+            timeout=30,
+        )
+        assert sent.status_code == 201, sent.text
+    sprint = blocks_text(slash(server.url, "/sprint", user_id="U0DEV").json()["blocks"])
+    assert "12/13" in sprint and "1 flaky" in sprint, sprint
+    shown = blocks_text(slash(server.url, "/readiness", user_id="U0DEV").json()["blocks"])
+    assert "12/13 (92.31 %) · 1 flaky" in shown, shown
+    assert slash(server.url, "/standup", user_id="U0DEV").status_code == 200
+    [form] = opened(server)
+    assert "*Tests passing*\n12 / 13 · 1 flaky" in blocks_text(form["blocks"])
+    cli_env(monkeypatch, server, EXAMPLE)
+    out = tmp_path / "tracker.md"
+    assert cli.main(["export", "tracker", "--out", str(out)]) == 0
+    [row] = [x for x in out.read_text().splitlines() if x.startswith("| **Passing Tests**")]
+    assert "12 / 13" in row and "1 flaky (passed only on a re-run)" in row, row

@@ -205,7 +205,7 @@ def test_the_modal_shows_the_figures_and_asks_every_field() -> None:
     assert [(o["value"], o["text"]["text"]) for o in resolvable] == [("7", "B-007 OOM in eviction")]
     facts = [f["text"] for f in view["blocks"][1]["fields"]]
     assert facts == [
-        "*Tests passing*\n1700 / 2000",
+        "*Tests passing*\n1,700 / 2,000",
         "*Pass rate*\n85 %",
         "*Production readiness*\n74.5 %",
         "*Health*\nAt Risk (plan 76 %)",
