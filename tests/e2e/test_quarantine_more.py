@@ -60,6 +60,34 @@ def sprint_file(tmp_path: Path, extra: str = "") -> str:
 # -- 1. a failure in another shard of the same run is not counted toward release ---------
 
 
+def two_regressed(make_server: Callable[..., Server], tmp_path: Path) -> Server:
+    """t2 and t3 regress on main in one alert (ci-2, after ci-1 all passing)."""
+    server = make_server(SPRINTBOT_CONFIG=sprint_file(tmp_path))
+    send(server, PASSING, "ci-1", commit="c1", at="2025-10-31T08:00:00Z")
+    reply = send(
+        server,
+        PASSING | {"core/t2": "failed", "core/t3": "failed"},
+        "ci-2",
+        commit="c2",
+        at="2025-10-31T09:00:00Z",
+    )
+    assert len(reply["regressions"]) == 2
+    return server
+
+
+def mute_button(server: Server) -> dict[str, Any]:
+    """The regression alert's "Quarantine as flaky" button."""
+    [alert] = [p for p in posts(server) if "regressed on main" in text_of(p)]
+    [mute] = [
+        e
+        for b in alert.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "alert_mute"
+    ]
+    return mute
+
+
 def test_a_quarantined_test_failing_in_a_second_shard_of_each_run_is_not_released(
     make_server: Callable[..., Server], tmp_path: Path
 ) -> None:
@@ -121,29 +149,13 @@ def test_the_alert_button_does_not_shorten_a_longer_quarantine_and_call_it_exten
     days (a known infrastructure bug). Then someone answers the alert with "Quarantine as
     flaky": the 60-day quarantine now ends in 14 days, its reason is replaced, and both the
     clicker and the channel are told it was *extended*."""
-    server = make_server(SPRINTBOT_CONFIG=sprint_file(tmp_path))
-    send(server, PASSING, "ci-1", commit="c1", at="2025-10-31T08:00:00Z")
-    reply = send(
-        server,
-        PASSING | {"core/t2": "failed", "core/t3": "failed"},
-        "ci-2",
-        commit="c2",
-        at="2025-10-31T09:00:00Z",
-    )
-    assert len(reply["regressions"]) == 2
+    server = two_regressed(make_server, tmp_path)
     assert ask(server, f"quarantine {T3} for 60d because infra bug INFRA-12").startswith(
         "Quarantined "
     )
     long_until = (server.clock.at + timedelta(days=60)).isoformat()
     server.runtime.sender.drain()
-    [alert] = [p for p in posts(server) if "regressed on main" in text_of(p)]
-    [mute] = [
-        e
-        for b in alert.args["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"] == "alert_mute"
-    ]
+    mute = mute_button(server)
     server.clock.at += timedelta(minutes=5)
     click(server, mute["action_id"], mute["value"], user=LEAD)
     said = responses(server, 1)[-1].args["text"]
@@ -264,26 +276,10 @@ def test_a_button_against_a_quarantine_past_its_end_quarantines_the_test_again(
     alert's "Quarantine as flaky" click was told "1 test in quarantine already, left as it
     was", and the test was released minutes later — the click quarantined nothing (found
     by review). It is given the button's end."""
-    server = make_server(SPRINTBOT_CONFIG=sprint_file(tmp_path))
-    send(server, PASSING, "ci-1", commit="c1", at="2025-10-31T08:00:00Z")
-    reply = send(
-        server,
-        PASSING | {"core/t2": "failed", "core/t3": "failed"},
-        "ci-2",
-        commit="c2",
-        at="2025-10-31T09:00:00Z",
-    )
-    assert len(reply["regressions"]) == 2
+    server = two_regressed(make_server, tmp_path)
     assert ask(server, f"quarantine {T3} for 1d because infra bug").startswith("Quarantined ")
     server.runtime.sender.drain()
-    [alert] = [p for p in posts(server) if "regressed on main" in text_of(p)]
-    [mute] = [
-        e
-        for b in alert.args["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"] == "alert_mute"
-    ]
+    mute = mute_button(server)
     # A day and a minute later: t3's quarantine has ended; the expiry job has not run yet.
     server.clock.at += timedelta(days=1, minutes=1)
     click(server, mute["action_id"], mute["value"], user=LEAD)

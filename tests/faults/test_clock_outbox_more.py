@@ -36,13 +36,8 @@ def _keys(server: Server) -> list[str]:
         )
 
 
-def test_an_evening_report_run_late_past_midnight_is_the_evenings_not_tomorrows(
-    make_server: Callable[..., Server], clock: Clock, tmp_path: Path
-) -> None:
-    """daily_report = "23:50": the scheduler fires Thursday's 23:50 run 20 minutes late
-    (within the clock's one-hour misfire grace, e.g. a busy or paused process), at 00:10
-    Friday. The run should be Thursday's report; it takes Friday's slot instead, so
-    Thursday has no report and Friday's 23:50 run says "already ran"."""
+def evening_report(make_server: Callable[..., Server], tmp_path: Path) -> tuple[Server, Any]:
+    """The example sprint with daily_report = "23:50", and the clock's job for it."""
     sprint = tmp_path / "sprint.toml"
     sprint.write_text(
         EXAMPLE.read_text().replace('daily_report = "09:00"', 'daily_report = "23:50"')
@@ -50,11 +45,26 @@ def test_an_evening_report_run_late_past_midnight_is_the_evenings_not_tomorrows(
     server = make_server(SPRINTBOT_CONFIG=str(sprint))
     scheduler = BackgroundScheduler(timezone="UTC")
     bot_clock._schedule(scheduler, server.runtime)
-    job = scheduler.get_job("daily-report")
-    # Friday 2025-10-31 00:10 in New York (EDT): Thursday's 23:50 slot, 20 minutes late.
-    clock.at = datetime(2025, 10, 31, 4, 10, tzinfo=UTC)
+    return server, scheduler.get_job("daily-report")
+
+
+def fire_late(job: Any) -> None:
+    """The scheduler runs `job` 20 minutes after its time (within its misfire grace)."""
     late = datetime.now(UTC) - timedelta(minutes=20)
     run_job(job, "default", [late], logging.getLogger("apscheduler").name)
+
+
+def test_an_evening_report_run_late_past_midnight_is_the_evenings_not_tomorrows(
+    make_server: Callable[..., Server], clock: Clock, tmp_path: Path
+) -> None:
+    """daily_report = "23:50": the scheduler fires Thursday's 23:50 run 20 minutes late
+    (within the clock's one-hour misfire grace, e.g. a busy or paused process), at 00:10
+    Friday. The run should be Thursday's report; it takes Friday's slot instead, so
+    Thursday has no report and Friday's 23:50 run says "already ran"."""
+    server, job = evening_report(make_server, tmp_path)
+    # Friday 2025-10-31 00:10 in New York (EDT): Thursday's 23:50 slot, 20 minutes late.
+    clock.at = datetime(2025, 10, 31, 4, 10, tzinfo=UTC)
+    fire_late(job)
     # Friday 23:50 in New York: Friday's own slot.
     clock.at = datetime(2025, 11, 1, 3, 50, tzinfo=UTC)
     friday = bot_clock.scheduled(server.runtime, "daily-report")
@@ -213,18 +223,10 @@ def test_the_last_days_evening_report_fired_late_past_midnight_is_still_posted(
     23:50 run fired 20 minutes late, at 00:10 Wednesday (within the misfire grace): the
     clock found the sprint ended as of 00:10 and posted nothing, so the last day had no
     report (found by review)."""
-    sprint = tmp_path / "sprint.toml"
-    sprint.write_text(
-        EXAMPLE.read_text().replace('daily_report = "09:00"', 'daily_report = "23:50"')
-    )
-    server = make_server(SPRINTBOT_CONFIG=str(sprint))
-    scheduler = BackgroundScheduler(timezone="UTC")
-    bot_clock._schedule(scheduler, server.runtime)
-    job = scheduler.get_job("daily-report")
+    server, job = evening_report(make_server, tmp_path)
     # Wed 2025-11-12 00:10 in New York (EST, UTC-5): Tuesday's (day 14's) 23:50 slot, late.
     clock.at = datetime(2025, 11, 12, 5, 10, tzinfo=UTC)
-    late = datetime.now(UTC) - timedelta(minutes=20)
-    run_job(job, "default", [late], logging.getLogger("apscheduler").name)
+    fire_late(job)
     with server.runtime.db.session() as session:
         slots = sorted(
             r.slot for r in session.exec(select(JobRun)).all() if r.job == "daily-report"
