@@ -360,6 +360,13 @@ def _later(status: int, error: str) -> bool:
     return _transient(status, error) or error in TOKEN_ERRORS
 
 
+def answers_otherwise_later(exc: SlackApiError) -> bool:
+    """Whether Slack, having answered a call with `exc`, may answer it otherwise later (as
+    the outbox judges its own calls): down, slow or asking to wait, or refusing the token;
+    not a refusal of the call itself (a channel or user group that is gone)."""
+    return _later(*_slack_error(exc))
+
+
 class Sender:
     """Drains the outbox through one WebClient.
 

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks.common import OWN_MENTION
+from bot.outbox import answers_otherwise_later
 from jobs.config import Sprint
 from jobs.permissions import Directory
 
@@ -88,6 +89,8 @@ def participants(
             members = [m for m in _channel_members(client, channel) if m != bot_user]
         except (SlackApiError, SlackClientError, OSError) as exc:
             if channel not in read.members:
+                if _refused(exc, channel):
+                    return []
                 raise  # never read yet: the clock tries the job again (`bot.clock`)
             log.warning("could not read %s's members (%s); as last read", channel, exc)
             # Who of them is an app as last answered too: Slack is not asked again now.
@@ -108,15 +111,32 @@ def participants(
                 # As the team channel: never read yet, the job is tried again (the day's
                 # prompts went to nobody and its slot was taken; found by review); else its
                 # members as last read.
-                if entry not in read.members:
+                if entry in read.members:
+                    log.warning("could not read user group %s (%s); as last read", entry, exc)
+                elif not _refused(exc, entry):
                     raise
-                log.warning("could not read user group %s (%s); as last read", entry, exc)
-                found = read.members[entry]
-            read.members[entry] = list(found)
+                found = read.members.get(entry, [])
+            else:
+                read.members[entry] = list(found)
             ids += found
         else:
             ids.append(entry)
     return list(dict.fromkeys(ids))
+
+
+def _refused(exc: Exception, what: str) -> bool:
+    """Whether Slack refused reading `what` for good (a channel or user group gone, a scope
+    missing): no retry cures that, so it is read as nobody, with a warning, rather than
+    failing every job and every Home all day (found by review); Slack down or slow is
+    tried again."""
+    if not isinstance(exc, SlackApiError) or answers_otherwise_later(exc):
+        return False
+    log.warning(
+        "Slack refuses to say who is in %s (%s): taken as nobody; `sprintbot doctor` says why",
+        what,
+        exc.response.get("error"),
+    )
+    return True
 
 
 def _people(client: WebClient, members: list[str], now: datetime) -> list[str]:

@@ -250,3 +250,32 @@ def test_an_answer_lost_with_a_refused_day_message_is_posted_when_edited(
     anas = [p for p in posts(team) if "ana's edit" in text_of(p)]
     assert len(anas) == 1, posted
     assert anas[0].args.get("thread_ts"), anas[0].args  # under the day's message
+
+
+def test_a_user_group_slack_refuses_for_good_does_not_stop_the_report_or_the_home(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """participants = ["S0GONE"], a user group deleted since (Slack answers
+    no_such_subteam, as it will every time). Every daily job failed and was tried again
+    every five minutes all day — the 9:00 report to #sprint-status never came — and the
+    Home tab never opened: a refusal no retry can cure was handled as Slack being down.
+    Slack being down is still tried again (the test above); a refusal reads the group as
+    nobody, with a warning (`sprintbot doctor` names the group)."""
+    from tests.support.e2e import home_opened
+    from tests.support.listeners import listeners_done
+
+    sprint = tmp_path / "sprint.toml"
+    sprint.write_text(
+        EXAMPLE.read_text().replace('participants = "team"', 'participants = ["S0GONE"]')
+    )
+    server = make_server(SPRINTBOT_CONFIG=str(sprint))
+    server.slack.fail("usergroups.users.list", error="no_such_subteam", times=50)
+    server.clock.at = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)  # Friday 09:00 New York
+    said = bot_clock.scheduled(server.runtime, "daily-report")
+    assert said == "daily-report: posted", said
+    server.runtime.sender.drain()
+    assert [p for p in posts(server) if "Daily report" in text_of(p)]
+    home_opened(server, "U0ANA")
+    listeners_done()
+    server.runtime.sender.drain()
+    assert server.slack.calls_to("views.publish")
