@@ -37,6 +37,7 @@ from typing import IO, Any, cast
 from lxml import etree
 
 from jobs.errors import SprintError
+from jobs.numbers import parse_instant
 from storage.models import TestStatus
 
 MESSAGE_LINES = 4
@@ -538,14 +539,15 @@ def _excerpt(message: str | None, text: str, kind: str | None) -> str | None:
 
 def _naive(text: str) -> bool:
     """Whether a timestamp (one `_timestamp` reads) was written without a UTC offset."""
-    return datetime.fromisoformat(text.strip().replace("Z", "+00:00")).tzinfo is None
+    return parse_instant(text.strip()).tzinfo is None
 
 
 def _timestamp(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        ts = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        # (As the API reads `at=`: "Z" or RFC 3339's "z" for UTC; a "z" one was dropped.)
+        ts = parse_instant(text.strip())
     except ValueError:
         return None
     # Most runners write the CI machine's local time without an offset; UTC is the

@@ -295,7 +295,17 @@ def link_blocker(
         session=session, blocker=blocker, action="linked", actor=user_id, now=now, risk=code(risk)
     )
     session.flush()
+    links = queries.count_events(
+        session=session, subject="blocker", subject_id=blocker_id, action="linked"
+    )
     blockers.refresh_message(
-        session=session, sprint=sprint, blocker=blocker, now=now, why=f"risk:{risk.id}"
+        session=session,
+        sprint=sprint,
+        blocker=blocker,
+        now=now,
+        # Each link its own update (the links counted): linked back to a risk it was
+        # linked to before, the update's key was taken and the message kept the other
+        # risk (found by review).
+        why=f"risk:{risk.id}:link-{links}",
     )
     session.flush()

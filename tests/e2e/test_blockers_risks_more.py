@@ -184,3 +184,24 @@ def test_a_blocker_linked_to_a_risk_shows_the_link_somewhere(server: Server) -> 
     risk_list = slash(server.url, "/risk", "list", user_id="U0DEV").json()["text"]
     shown = any("R-001" in u for u in updates) or "R-001" in blocker_list or "B-001" in risk_list
     assert shown, (updates, blocker_list, risk_list)
+
+
+def test_relinking_a_blocker_to_its_earlier_risk_updates_its_message(server: Server) -> None:
+    """B-001 linked to R-001, then (a slip) R-002, then back to R-001: `/blocker list` said
+    "risk R-001", but the blocker's message in #blockers still showed R-002 — the third
+    link's update reused the first one's outbox key and was dropped (found by review)."""
+    at(server, T0)
+    assert view_submit(server, "risk", "U0PM", risk_values()).text == ""
+    second = risk_values(description="second")
+    assert view_submit(server, "risk", "U0PM", second, view_id="V3").text == ""
+    slash(server.url, "/blocker", "P1 Unit Tests: new failures after fix", user_id="U0DEV")
+    for risk in ("R-001", "R-002", "R-001"):
+        answer = slash(server.url, "/blocker", f"link B-001 {risk}", user_id="U0DEV").json()
+        assert answer["text"] == f":link: B-001 is linked to {risk}."
+        server.runtime.sender.drain()
+    listed = slash(server.url, "/blocker", "list", user_id="U0DEV").json()["text"]
+    assert "risk R-001" in listed
+    shown = [text_of(c) for c in server.slack.calls_to("chat.update") if "B-001" in text_of(c)]
+    assert shown, "no update of the blocker's message"
+    last = shown[-1]
+    assert "R-001" in last and "R-002" not in last, last

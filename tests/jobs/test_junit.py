@@ -504,3 +504,14 @@ def test_names_are_kept_on_one_line_and_cut_names_stay_apart() -> None:
     assert c1 == c2 and len(c1) == CLASSNAME_CHARS and c1.startswith("tests.ccc")
     assert n1 != n2 and len(n1) == len(n2) == NAME_CHARS and n1[:-17] == n2[:-17] == stem[:-67]
     assert [str(c.status) for c in report.cases.values()] == ["passed", "passed", "failed"]
+
+
+def test_a_timestamp_in_rfc_3339s_lower_case_z_is_read_as_utc() -> None:
+    """RFC 3339 allows "z" for UTC, and the API's `at=` takes it; a report's own
+    `timestamp="2025-10-31T13:00:00z"` was dropped, the run taken as arriving now and never
+    judged a late run (found by review)."""
+    doc = b"""<testsuites><testsuite name="s" timestamp="2025-10-31T13:00:00z">
+      <testcase classname="a" name="b"/></testsuite></testsuites>"""
+    report = parse(doc)
+    assert report.timestamp == datetime(2025, 10, 31, 13, 0, tzinfo=UTC)
+    assert not report.timestamp_naive
