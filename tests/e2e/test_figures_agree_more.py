@@ -22,7 +22,7 @@ from tests.e2e.test_figures import (
 )
 from tests.support.e2e import at, blocks_text, posts, text_of
 from tests.support.listeners import listeners_done
-from tests.support.server import ROOT, Server, cli_env
+from tests.support.server import Server, cli_env
 from tests.support.slack import slash
 
 
@@ -259,34 +259,11 @@ def test_every_surface_of_tests_passing_says_how_many_are_flaky(
     the tests passing" (docs/definitions.md): `/sprint`, the daily report and the Home say
     "12/13 (…) · 1 flaky". `/readiness`, the tracker export and the standup form showed
     12/13 with the 13th test unexplained (found by review)."""
-    from tests.support import httpc
+    from tests.e2e.test_api_more import one_flaky
     from tests.support.e2e import opened
     from tests.support.server import EXAMPLE
 
-    run1 = (ROOT / "tests" / "fixtures" / "junit" / "pytest-xunit1-run1.xml").read_bytes()
-    marker = (
-        b'name="test_leader_election" file="tests/swarm/test_coordination.py" line="3" '
-        b'time="0.000" />'
-    )
-    assert marker in run1
-    run2 = run1.replace(
-        marker,
-        marker[:-3] + b'><flakyFailure message="timeout" type="AssertionError"/></testcase>',
-    )
-    for run, when, body in (
-        ("1", "2025-10-31T13:00:00Z", run1),
-        ("2", "2025-10-31T13:30:00Z", run2),
-    ):
-        sent = httpc.post(
-            f"{server.url}/api/v1/test-runs?run={run}&at={when}",
-            content=body,
-            headers={
-                "Authorization": "Bearer test-ingest-token",
-                "Content-Type": "application/xml",
-            },
-            timeout=30,
-        )
-        assert sent.status_code == 201, sent.text
+    one_flaky(server)
     sprint = blocks_text(slash(server.url, "/sprint", user_id="U0DEV").json()["blocks"])
     assert "12/13" in sprint and "1 flaky" in sprint, sprint
     shown = blocks_text(slash(server.url, "/readiness", user_id="U0DEV").json()["blocks"])
