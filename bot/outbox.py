@@ -127,6 +127,9 @@ ASKED_TO_WAIT = "[Slack asked to wait "
 # A Retry-After beyond this is taken as this (a day; past it a timedelta could overflow).
 LONGEST_ASKED_WAIT = timedelta(days=1)
 WAITING = "waiting for "
+# How long a Home waits for the chart it was queued with (bot.outbox._chart_or_wait): a
+# chart held up longer (Slack refusing uploads a while) is not worth a Home a day old.
+CHART_WAIT = timedelta(minutes=10)
 
 # Slack's error codes that a later attempt can cure.
 TRANSIENT_ERRORS = frozenset(
@@ -530,14 +533,19 @@ class Sender:
         parent = self._parent_or_wait(claim, result) if message.parent_key else {}
         if parent is None:
             return
-        args = self._rendered(claim, result, lambda: self._arguments(message, parent))
+        shown = self._chart_or_wait(claim, result)
+        if shown is None:
+            return
+        args = self._rendered(
+            claim, result, lambda: self._arguments(message, parent, payload=shown)
+        )
         if args is None:
             return
         try:
             try:
                 response = self._post(claim, args, result)
             except SlackApiError as exc:
-                bare = self._home_without_chart(message, parent, exc)
+                bare = self._home_without_chart(message, shown, parent, exc)
                 if bare is None:
                     raise
                 response = self._post(claim, bare, result)
@@ -629,13 +637,17 @@ class Sender:
         )
 
     def _home_without_chart(
-        self, message: OutboxMessage, parent: dict[str, Any], exc: SlackApiError
+        self,
+        message: OutboxMessage,
+        shown: dict[str, Any],
+        parent: dict[str, Any],
+        exc: SlackApiError,
     ) -> dict[str, Any] | None:
         """A Home view's arguments without its burn-down chart, where Slack refused the view
         for its blocks and it shows one: a chart file deleted since (by hand, or by the
         workspace's file retention) is refused as an invalid block, and every Home was
         failed until the next chart (found by review). None otherwise."""
-        data = message.payload.get("data")
+        data = shown.get("data")
         if (
             message.method != "views.publish"
             or _slack_error(exc)[1] != "invalid_blocks"
@@ -648,8 +660,39 @@ class Sender:
             message.key,
             data["chart_file"],
         )
-        payload = {**message.payload, "data": {**data, "chart_file": None}}
+        payload = {**shown, "data": {**data, "chart_file": None}}
         return self._arguments(message, parent, payload=payload)
+
+    def _chart_or_wait(self, claim: Claim, result: DrainResult) -> dict[str, Any] | None:
+        """The payload to deliver: a Home queued while its chart was still being uploaded
+        (the morning's report's, `chart_key`) shows that chart once Slack has it; it waits
+        for it meanwhile (not an attempt), but not past CHART_WAIT, nor for a chart that
+        failed: then it shows the chart before (`chart_file`). None: put back to wait."""
+        message = claim.message
+        data = message.payload.get("data")
+        if message.method != "views.publish" or not isinstance(data, dict):
+            return message.payload
+        key = data.get("chart_key")
+        if not isinstance(key, str):
+            return message.payload
+        with self.db.read() as session:
+            chart = queries.outbox_message(session=session, key=key)  # (unscoped: whole key)
+            status = chart.status if chart is not None else None
+            file = (chart.result or {}).get("file") if chart is not None else None
+        if status == OutboxStatus.SENT and file:
+            return {**message.payload, "data": {**data, "chart_file": file}}
+        waited = self.now() - message.created_at
+        if status not in (OutboxStatus.PENDING, OutboxStatus.SENDING) or waited > CHART_WAIT:
+            return message.payload
+        self._finish(
+            claim,
+            OutboxStatus.PENDING,
+            retry_in=timedelta(seconds=5),
+            error=f"{WAITING}{key}",
+            undo_attempt=True,
+        )
+        result.waiting += 1
+        return None
 
     def _arguments(
         self,
@@ -939,6 +982,18 @@ class Sender:
         metrics.delivered(message.method)
         if message.attempts > 1 and (message.last_error or "").startswith(OUTAGE):
             self._after_recovery()
+        self._release_waiting(message)
+
+    def _release_waiting(self, message: OutboxMessage) -> None:
+        """The Homes waiting for this chart (`_chart_or_wait`), now sent or failed, go now,
+        in this drain rather than at their next look."""
+        if message.method != "files.upload_v2":
+            return
+        with self.db.session() as session:
+            queries.retry_now(
+                session=session, now=self.now(), error_prefixes=[f"{WAITING}{message.key}"]
+            )
+            session.commit()
 
     def _after_recovery(self) -> None:
         """A row that failed on the way to Slack went through: Slack is back, so the rows
@@ -954,6 +1009,7 @@ class Sender:
     def _fail(self, claim: Claim, error: str, result: DrainResult) -> None:
         if not self._finish(claim, OutboxStatus.FAILED, error=error):
             raise LostClaim(claim.message.key)
+        self._release_waiting(claim.message)
         result.failed += 1
         metrics.delivery_failed(claim.message.method, error, final=True)
         log.error(

@@ -16,7 +16,7 @@ from jobs.milestones import ForecastData, MilestoneData, day_bounds
 from jobs.notices import live_key, post
 from jobs.review import Goal, LessonItem, ReviewSummary
 from storage import queries
-from storage.models import Blocker, Risk
+from storage.models import Blocker, OutboxStatus, Risk
 
 HOME_KEY = "home:"  # outbox keys of Home tabs published because their user opened them
 HOME_REFRESH_DAYS = 7  # the morning report refreshes the Home of who opened it lately
@@ -273,7 +273,10 @@ class AppHome(SprintStatus):
     groups: list[GroupScoreRow]
     standups: HomeStandups
     last_run: LastRun | None
-    chart_file: str | None
+    chart_file: str | None  # the newest chart Slack holds
+    # The newest chart, while it is still being uploaded (its outbox key, with its team's
+    # prefix): the Home is published with it once it is there (bot.outbox).
+    chart_key: NotRequired[str | None]
     at: str
     past_sprints: list[SprintOutcome]  # newest first (jobs.history; filled by the caller)
     past_total: NotRequired[int]  # how many sprints ended (past_sprints: the newest of them)
@@ -619,15 +622,8 @@ def home(
         branch=sprint.sprint.branch,
         before=figures.taken_until(sprint.sprint, now),
     )
-    chart = queries.latest_message(
-        session=session,
-        key_prefix="daily-report:",
-        key_suffix=":chart",
-        sent_only=True,
-        # This sprint's: on a sprint's first morning the last one's is no chart of its own.
-        since=figures.day_start(sprint.sprint, sprint.sprint.start),
-    )
-    return {
+    chart_file, chart_key = _newest_chart(session=session, sprint=sprint)
+    shown: AppHome = {
         **data,
         "user": user_id,
         "other_teams": [],
@@ -652,11 +648,33 @@ def home(
         )
         if run is not None
         else None,
-        "chart_file": (chart.result or {}).get("file") if chart is not None else None,
+        "chart_file": chart_file,
+        "chart_key": chart_key,
         "at": now.isoformat(),
         "past_sprints": [],
         "past_total": 0,
     }
+    return shown
+
+
+def _newest_chart(*, session: Session, sprint: Sprint) -> tuple[str | None, str | None]:
+    """(the file of the sprint's newest burn-down chart Slack holds, the outbox key of a
+    newer one still being uploaded). The morning's Home refreshes are queued with the
+    morning's chart, before it is uploaded: they showed yesterday's chart beside today's
+    numbers (found by review)."""
+    # This sprint's: on a sprint's first morning the last one's is no chart of its own.
+    since = figures.day_start(sprint.sprint, sprint.sprint.start)
+    prefix, suffix = "daily-report:", ":chart"
+    newest = queries.latest_message(
+        session=session, key_prefix=prefix, key_suffix=suffix, since=since
+    )
+    if newest is None or newest.status == OutboxStatus.SENT:
+        return (newest.result or {}).get("file") if newest is not None else None, None
+    sent = queries.latest_message(
+        session=session, key_prefix=prefix, key_suffix=suffix, since=since, sent_only=True
+    )
+    file = (sent.result or {}).get("file") if sent is not None else None
+    return file, newest.key if newest.status != OutboxStatus.FAILED else None
 
 
 def _age(delta: timedelta) -> str:

@@ -329,6 +329,14 @@ def test_app_home_is_the_live_dashboard(server: Server, monkeypatch: pytest.Monk
     view = json.loads(view) if isinstance(view, str) else view
     assert published[-1].args["user_id"] == "U0DEV"
     assert view["blocks"][0]["text"]["text"] == "Phase 4 Production Readiness — Day 4 of 14"
+    # Its chart is this morning's, drawn beside the same numbers: the refresh was queued
+    # before the morning's chart was uploaded, and showed yesterday's until the user opened
+    # Home again (found by review).
+    uploads = server.slack.calls_to("files.completeUploadExternal")
+    newest = json.loads(uploads[-1].args["files"])[0]["id"]
+    [image] = [b for b in view["blocks"] if b["type"] == "image"]
+    assert image["slack_file"]["id"] == newest
+    assert len(uploads) == 2
 
 
 def test_the_morning_report_computes_the_figures_once_for_every_home_it_refreshes(

@@ -71,3 +71,62 @@ def test_home_still_publishes_after_the_chart_file_was_deleted(
     view = fake.calls_to("views.publish")[-1].args["view"]
     view = fakeslack.json.loads(view) if isinstance(view, str) else view
     assert [b for b in view["blocks"] if b["type"] == "image"] == []
+
+
+def _home_opened_on_day_3(server: Server) -> str:
+    """Day 3's report and chart sent, U0DEV's Home opened after it; the chart's file ID."""
+    at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
+    post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
+    at(server, datetime(2025, 10, 31, 13, 0, tzinfo=UTC))
+    assert bot_clock.run_job(server.runtime, "daily-report") == "daily-report: posted"
+    at(server, datetime(2025, 10, 31, 15, 0, tzinfo=UTC))
+    home_opened(server, "U0DEV")
+    deadline = time.monotonic() + 10
+    while not server.slack.calls_to("views.publish"):
+        assert time.monotonic() < deadline, "the opened Home was not published"
+        time.sleep(0.05)
+        server.runtime.sender.drain()
+    [image] = _images(server.slack.calls_to("views.publish")[-1])
+    return str(image["slack_file"]["id"])
+
+
+def _images(call: fakeslack.Call) -> list[dict[str, Any]]:
+    view = call.args["view"]
+    view = fakeslack.json.loads(view) if isinstance(view, str) else view
+    return [b for b in view["blocks"] if b["type"] == "image"]
+
+
+def test_a_morning_chart_refused_for_good_leaves_the_refreshed_home_yesterdays(
+    server: Server,
+) -> None:
+    """The morning's Home refresh waits for the morning's chart; where Slack refuses that
+    upload for good, it is published at once with the chart before, not held up."""
+    yesterdays = _home_opened_on_day_3(server)
+    published = len(server.slack.calls_to("views.publish"))
+    server.slack.fail("files.getUploadURLExternal", error="invalid_arguments")
+    at(server, datetime(2025, 11, 1, 13, 0, tzinfo=UTC))
+    assert bot_clock.run_job(server.runtime, "daily-report") == "daily-report: posted"
+    refreshed = server.slack.calls_to("views.publish")[published:]
+    assert [c.args["user_id"] for c in refreshed] == ["U0DEV"]
+    [image] = _images(refreshed[0])
+    assert image["slack_file"]["id"] == yesterdays
+
+
+def test_a_home_waits_for_a_slow_chart_ten_minutes_at_most(server: Server) -> None:
+    """While Slack fails the morning's chart upload and the outbox retries it, the refreshed
+    Home waits for it; past ten minutes it is published with the chart before."""
+    yesterdays = _home_opened_on_day_3(server)
+    published = len(server.slack.calls_to("views.publish"))
+    server.slack.fail("files.getUploadURLExternal", status=500, times=1000)
+    at(server, datetime(2025, 11, 1, 13, 0, tzinfo=UTC))
+    assert bot_clock.run_job(server.runtime, "daily-report") == "daily-report: posted"
+    for minute in (2, 5, 9):
+        at(server, datetime(2025, 11, 1, 13, minute, tzinfo=UTC))
+        server.runtime.sender.drain()
+        assert server.slack.calls_to("views.publish")[published:] == [], minute
+    at(server, datetime(2025, 11, 1, 13, 11, tzinfo=UTC))
+    server.runtime.sender.drain()
+    refreshed = server.slack.calls_to("views.publish")[published:]
+    assert [c.args["user_id"] for c in refreshed] == ["U0DEV"]
+    [image] = _images(refreshed[0])
+    assert image["slack_file"]["id"] == yesterdays
