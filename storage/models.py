@@ -162,7 +162,10 @@ class KnownTest(TeamScoped, table=True):
 
     # No index of its own: the identity's leading column serves a team's look-ups (a second
     # index cost every insert its upkeep, half a second for a first report of 1M tests).
-    team_id: int = Field(default_factory=current_team, foreign_key="team.id")
+    # No foreign key either, nor on last_report_id: PostgreSQL checks one with a query per
+    # row, a third of a first report's ingestion (migration 0017); only ingestion writes
+    # them, with its team and the report it just inserted, and neither row is ever deleted.
+    team_id: int = Field(default_factory=current_team)
     id: int | None = Field(default=None, primary_key=True)
     branch: str = Field(default="main", max_length=200)
     # A fixed-size digest of the name (`queries.test_key`): names can be longer than an
@@ -176,7 +179,7 @@ class KnownTest(TeamScoped, table=True):
     message: str | None = _text()
     first_seen_at: datetime = _ts()
     changed_at: datetime = _ts()
-    last_report_id: int | None = Field(default=None, foreign_key="test_report.id")
+    last_report_id: int | None = None  # (the report that last wrote the row: see team_id)
     alert_id: int | None = Field(default=None, foreign_key="alert.id")
     # When sprintbot found it flaky across runs, and why (its notice is sent once).
     flaky_at: datetime | None = _ts(nullable=True)

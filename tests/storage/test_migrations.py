@@ -144,3 +144,53 @@ def test_a_database_an_earlier_0005_migrated_is_completed(tmp_path: Path, commit
             assert compare_metadata(context, SQLModel.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_0017_drops_known_tests_foreign_keys_and_keeps_its_rows(tmp_path: Path) -> None:
+    """0017 drops known_test's keys on team_id and last_report_id (each a query per row
+    COPY inserts on PostgreSQL); on SQLite it rebuilds the table, every row kept."""
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path}/before.db"
+    upgrade(url, revision="0016")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            # (team 1: the team 0005 makes for the data before teams)
+            conn.execute(
+                text(
+                    "INSERT INTO test_report (id, team_id, run, branch, at, received_at, digest,"
+                    " tests, passed, failed, errors, skipped, flaky, reply) VALUES (1, 1, 'r',"
+                    " 'main', '2025-10-31 14:00:00', '2025-10-31 14:00:00', 'd', 1, 0, 1, 0, 0,"
+                    " 0, '{}')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO known_test (id, team_id, branch, key, classname, name, status,"
+                    " first_seen_at, changed_at, last_report_id) VALUES (7, 1, 'main', 'k',"
+                    " 'tests.a', 'test_a', 'failed', '2025-10-31 14:00:00',"
+                    " '2025-10-31 14:00:00', 1)"
+                )
+            )
+        before = {fk["referred_table"] for fk in inspect(engine).get_foreign_keys("known_test")}
+        assert before == {"team", "test_report", "alert"}
+    finally:
+        engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        keys = inspect(engine).get_foreign_keys("known_test")
+        assert [fk["referred_table"] for fk in keys] == ["alert"]
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT id, name, last_report_id FROM known_test")).one()
+        assert tuple(row) == (7, "test_a", 1)
+    finally:
+        engine.dispose()
+    downgrade(url, revision="0016")
+    engine = make_engine(url)
+    try:
+        keys = inspect(engine).get_foreign_keys("known_test")
+        assert {fk["referred_table"] for fk in keys} == {"team", "test_report", "alert"}
+    finally:
+        engine.dispose()
