@@ -684,6 +684,12 @@ class Sender:
         waited = self.now() - message.created_at
         if status not in (OutboxStatus.PENDING, OutboxStatus.SENDING) or waited > CHART_WAIT:
             return message.payload
+        self._wait_for(key, claim, result)
+        return None
+
+    def _wait_for(self, key: str, claim: Claim, result: DrainResult) -> None:
+        """Put `claim` back to wait for the row `key` (a parent, a chart): not an attempt;
+        looked at again in 5 s (a chart's waiters as soon as it is done: `_release_waiting`)."""
         self._finish(
             claim,
             OutboxStatus.PENDING,
@@ -692,7 +698,6 @@ class Sender:
             undo_attempt=True,
         )
         result.waiting += 1
-        return None
 
     def _arguments(
         self,
@@ -1092,14 +1097,7 @@ class Sender:
             what = "failed" if status is not None else "is not in the outbox"
             self._fail(claim, f"parent {what}: {key}", result)
             return None
-        self._finish(
-            claim,
-            OutboxStatus.PENDING,
-            retry_in=timedelta(seconds=5),
-            error=f"{WAITING}{key}",
-            undo_attempt=True,
-        )
-        result.waiting += 1
+        self._wait_for(key, claim, result)
         return None
 
 
