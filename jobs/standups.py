@@ -32,7 +32,8 @@ MAX_FIELD = 2900  # a Slack section holds 3,000 characters
 _SEVERITY_LINE = re.compile(r"^\s*\[?(P[0-2])\]?(?!\w)\s*[:\-\u2013]?\s*(.*)$", re.IGNORECASE)
 _OTHER_SEVERITY = re.compile(r"^\s*\[?P\d\]?(?!\w)", re.IGNORECASE)  # "P7: …"
 # A list marker a line may start with ("- P0: …", "• …", "2. …"): formatting, not the text.
-_BULLET = re.compile(r"^(?:[-*\u2022\u2023\u25e6]|\d{1,3}[.)])\s+")
+# (Or nothing: "2." left empty at a list's end is no item; found by review.)
+_BULLET = re.compile(r"^(?:[-*\u2022\u2023\u25e6]|\d{1,3}[.)])(?:\s+|$)")
 _DUE = re.compile(r"^(\d{4}-\d{2}-\d{2}|day \d{1,3}|today|tomorrow|eod|eow)$", re.IGNORECASE)
 
 

@@ -340,13 +340,15 @@ def tests_passing(
     *,
     target: float | None = None,
     flaky: int = 0,
+    said: str = "",
 ) -> str:
     """The "Tests passing" figure as every surface writes it: "12/13 (92.31 %, target
     95 %) · 1 flaky" (thousands grouped; a test that passed only on a re-run is neither
-    passing nor failing, so the flaky ones are said beside it), or that there is none."""
+    passing nor failing, so the flaky ones are said beside it), or that there is none;
+    `said` after the count in a sentence ("12/13 tests passing (92.31 %)")."""
     if not known:
         return "no test results yet"
     target_text = f", target {pct(target)}" if target is not None else ""
-    return f"{passed:,}/{known:,} ({pct(pass_rate)}{target_text})" + (
+    return f"{passed:,}/{known:,}{said} ({pct(pass_rate)}{target_text})" + (
         f" · {flaky:,} flaky" if flaky else ""
     )

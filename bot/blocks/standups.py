@@ -40,6 +40,7 @@ from bot.blocks.common import (
     section,
     sections,
     short,
+    tests_passing,
 )
 from bot.ids import Action
 from bot.ids import View as ViewId
@@ -156,9 +157,15 @@ def standup_reply(d: StandupReplyMessage) -> Message:
             blocks += sections([p for line in lines for p in pieces(line, SECTION_CHARS)])
     blocks.append(
         context(
-            f"Snapshot: {m['passed']}/{m['known']} tests passing "
-            f"({pct(m.get('pass_rate'))}), "
-            f"readiness {pct(m.get('readiness'))}, {m.get('health')}"
+            "Snapshot: "
+            + tests_passing(
+                m["passed"],
+                m["known"],
+                m.get("pass_rate"),
+                flaky=m.get("flaky") or 0,
+                said=" tests passing",
+            )
+            + f", readiness {pct(m.get('readiness'))}, {m.get('health')}"
             + (f" ({esc(m['health_reason'], 300)})" if m.get("health_reason") else "")
             + (" · edited" if d.get("edited") else "")
         )

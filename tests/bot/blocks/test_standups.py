@@ -150,7 +150,7 @@ def test_an_answer_shows_the_parts_answered_and_the_snapshot() -> None:
         "*Today's plan*\n• Focus areas: eviction",
         "*Blockers & risks*\n• Current blockers: P1 flaky login",
         "*Action items*\n• Fix flaky test — @dana, due EOD",
-        "Snapshot: 1700/2000 tests passing (85 %), readiness 74.5 %, At Risk · edited",
+        "Snapshot: 1,700/2,000 tests passing (85 %), readiness 74.5 %, At Risk · edited",
     ]
 
 
