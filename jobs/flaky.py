@@ -10,8 +10,8 @@ so the cost is a look-up per changed test, not per test of the report.
 from __future__ import annotations
 
 import zlib
-from collections import Counter
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 
 from sqlmodel import Session
 
@@ -29,12 +29,23 @@ def _category(status: str | None) -> str | None:
     return "passed" if status in ("passed", "flaky") else None
 
 
-def flipped(previous: str | None, status: str | None) -> bool:
-    """Whether a change went between passing and failing: one to or from a skip (or a
-    test's first status) is none, so passed → skipped → passed is no flip. The flaky
-    check counts these and `/tests show` shows their number."""
-    a, b = _category(previous), _category(status)
-    return a is not None and b is not None and a != b
+def flip_count(changes: Iterable[tuple[str | None, str]]) -> int:
+    """How many times a test went between passing and failing, given its changes (previous
+    status, status) oldest first: a skip (or a first status) between two is stepped over,
+    so passed → skipped → failed is one flip and passed → skipped → passed none (found by
+    review: each step alone was none). The flaky check counts these and `/tests show`
+    shows their number."""
+    flips, last = 0, None
+    for previous, status in changes:
+        if last is None:
+            last = _category(previous)
+        now = _category(status)
+        if now is None:
+            continue
+        if last is not None and now != last:
+            flips += 1
+        last = now
+    return flips
 
 
 def _statuses_in(blob: bytes, names: Mapping[int, tuple[str, str]]) -> dict[int, str]:
@@ -84,14 +95,13 @@ def judge(
     rest = [i for i in changed if i not in why]
     start = store.run_window_start(session=session, branch=branch, runs=config.window - 1)
     if rest and start is not None:
-        flips: Counter[int] = Counter()
+        changes: dict[int, list[tuple[str | None, str]]] = defaultdict(list)
         for test_id, status, previous in store.changes_since(
             session=session, test_ids=rest, report_id=start
         ):
-            if flipped(previous, status):
-                flips[test_id] += 1
+            changes[test_id].append((previous, status))
         for test_id in rest:
-            n = flips[test_id] + 1  # and this report's change
+            n = flip_count(changes[test_id]) + 1  # and this report's change
             if n >= config.flips:
                 why[test_id] = f"changed {n} times in its last {config.window} runs"
     return why

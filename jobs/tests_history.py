@@ -89,7 +89,7 @@ class HistoryData(TypedDict):
     flaky: FlakyState | None  # when sprintbot found it flaky across runs, and why
     since: SinceData | None  # the current streak's first report (its first failure if failing)
     first_failure: SinceData | None  # the same, when the test fails now
-    flips: int  # changes between passing and failing over the recorded history (`flaky.flipped`)
+    flips: int  # changes between passing and failing over the recorded history (`flaky.flip_count`)
     runs: list[RunData]  # newest last
     durations: list[float]  # the runs' durations, oldest first
     median_duration: float | None
@@ -148,7 +148,7 @@ def history(*, session: Session, sprint: Sprint, test: KnownTest) -> HistoryData
         raise RuntimeError("a stored test has an id")
     runs = _timeline(session=session, test=test)
     changes = store.changes_of(session=session, test_id=test.id)
-    flips = sum(1 for c in changes if flaky.flipped(c.previous, c.status))
+    flips = flaky.flip_count((c.previous, c.status) for c in changes)
     since = _since(test, changes, runs)
     durations = [r["duration"] for r in runs if r["duration"] is not None]
     return {

@@ -188,7 +188,8 @@ def run_window_start(*, session: Session, branch: str, runs: int) -> int | None:
 def changes_since(
     *, session: Session, test_ids: Sequence[int], report_id: int
 ) -> list[tuple[int, str, str | None]]:
-    """(test id, status, previous status) of the tests' changes from that report on."""
+    """(test id, status, previous status) of the tests' changes from that report on,
+    oldest first."""
     rows: list[tuple[int, str, str | None]] = []
     for start in range(0, len(test_ids), _BATCH):
         chunk = list(test_ids[start : start + _BATCH])
@@ -199,7 +200,9 @@ def changes_since(
                     col(TestResult.test_id),
                     col(TestResult.status),
                     col(TestResult.previous_status),
-                ).where(col(TestResult.test_id).in_(chunk), col(TestResult.report_id) >= report_id)
+                )
+                .where(col(TestResult.test_id).in_(chunk), col(TestResult.report_id) >= report_id)
+                .order_by(col(TestResult.id))
             ).all()
         ]
     return rows

@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
-from jobs import flaky, ingest, quarantine
+from jobs import flaky, ingest, quarantine, tests_history
 from jobs.config import Flaky, Sprint
 from jobs.ingest import RunInfo, _pack, ingest_junit
 from jobs.junit import parse
@@ -127,6 +127,27 @@ def test_changes_over_the_window_make_a_test_flaky(session: Session, example: Sp
     third = _ingest(session, example, down, "r4", "c4", 4)  # 3 changes in 4 runs
     assert (third["regressions"], third["alert"]) == ([], None)
     assert [t["why"] for t in third["flaky_found"]] == ["changed 3 times in its last 5 runs"]
+
+
+def test_a_skip_between_a_pass_and_a_failure_is_still_a_change(
+    session: Session, example: Sprint
+) -> None:
+    """passed → skipped → failed went from passing to failing: one change, as passed →
+    failed is (found by review: neither step alone was counted, so a test that flipped
+    across skips was never found flaky, and `/tests show` said "0 flips")."""
+    example = example.model_copy(update={"flaky": Flaky(window=6, flip_rate=0.5)})  # 3 in 6
+    up, down = report({"core/a": "passed"}), report({"core/a": "failed"})
+    _ingest(session, example, up, "r1", "c1", 1)
+    _ingest(session, example, report({"core/a": "skipped"}), "r2", "c2", 2)
+    _ingest(session, example, down, "r3", "c3", 3)  # 1 change (across the skip)
+    assert len(_ingest(session, example, up, "r4", "c4", 4)["fixed"]) == 1  # 2 changes
+    [a] = queries.tests_by_id(session=session, ids=[1])
+    assert tests_history.history(session=session, sprint=example, test=a)["flips"] == 2
+    third = _ingest(session, example, down, "r5", "c5", 5)  # 3 changes in 5 runs
+    assert [t["why"] for t in third["flaky_found"]] == ["changed 3 times in its last 6 runs"]
+    assert (third["regressions"], third["alert"]) == ([], None)
+    # A skip between two passes is none.
+    assert flaky.flip_count([(None, "passed"), ("passed", "skipped"), ("skipped", "passed")]) == 0
 
 
 def test_a_steady_test_that_breaks_is_a_regression(session: Session, example: Sprint) -> None:
