@@ -260,6 +260,23 @@ def _items(text: str) -> Iterator[str]:
             yield line
 
 
+def _blocker_line(line: str, default: str) -> tuple[str, str] | str:
+    """A typed blocker's line (its bullet taken off) as (severity, text), the severity
+    `default` where it names none; or what is wrong with it."""
+    m = _SEVERITY_LINE.match(line)
+    if m and m.group(1).upper() in SEVERITIES:
+        text = m.group(2).strip()
+        if not any(c.isalnum() for c in text):  # "P0:" or "P0" left unfinished
+            return (
+                f'"{line[:40]}": say what is blocked after the severity, e.g. '
+                '"P1: flaky login test".'
+            )
+        return m.group(1).upper(), text
+    if _OTHER_SEVERITY.match(line):
+        return f'"{line[:40]}": severity must be P0, P1 or P2, e.g. "P1: flaky login test".'
+    return default if default in SEVERITIES else "P1", line
+
+
 def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: set[int]) -> Answers:
     """Validate the modal's values; InvalidAnswers with a message per bad field. Blockers
     marked resolved that are no longer open (resolved meanwhile) are left out."""
@@ -281,22 +298,11 @@ def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: s
     default = str(values.get(Field.BLOCKER_SEVERITY) or "P1").upper()
     blockers_text = _text(values.get(Field.CURRENT_BLOCKERS), Field.CURRENT_BLOCKERS, errors)
     for line in _items(blockers_text):
-        m = _SEVERITY_LINE.match(line)
-        if m and m.group(1).upper() in SEVERITIES:
-            text = m.group(2).strip()
-            if not any(c.isalnum() for c in text):  # "P0:" or "P0" left unfinished
-                errors[Field.CURRENT_BLOCKERS] = (
-                    f'"{line[:40]}": say what is blocked after the severity, e.g. '
-                    '"P1: flaky login test".'
-                )
-                continue
-            a.current_blockers.append((m.group(1).upper(), text))
-        elif _OTHER_SEVERITY.match(line):
-            errors[Field.CURRENT_BLOCKERS] = (
-                f'"{line[:40]}": severity must be P0, P1 or P2, e.g. "P1: flaky login test".'
-            )
+        read = _blocker_line(line, default)
+        if isinstance(read, str):
+            errors[Field.CURRENT_BLOCKERS] = read
         else:
-            a.current_blockers.append((default if default in SEVERITIES else "P1", line))
+            a.current_blockers.append(read)
     risks_text = _text(values.get(Field.NEW_RISKS), Field.NEW_RISKS, errors)
     a.new_risks = list(_items(risks_text))
     # Each line becomes a blocker or a risk, whose own forms hold so much.
@@ -578,6 +584,15 @@ def _store_answer(
     queries.save_standup(session=session, standup=row)
 
 
+def _as_read_now(before: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """The blockers an answer held `before`, as kept and as its lines read today: one kept
+    by an earlier release with its bullet ("- P1: x", P1) is today's ("P1", "x") too, so an
+    edit does not file it again (found by review)."""
+    kept = {(str(s), str(t)) for s, t in before.get("current_blockers") or []}
+    again = (_blocker_line(line, severity) for severity, text in kept for line in _items(text))
+    return kept | {read for read in again if not isinstance(read, str)}
+
+
 def _record_typed(
     *,
     session: Session,
@@ -590,7 +605,7 @@ def _record_typed(
     """Blockers and risks typed in an answer become real ones, once: an edit files only
     the lines its answer did not have `before` (a blocker filed by it and resolved since
     is not filed again), and none like one open."""
-    filed = {tuple(b) for b in before.get("current_blockers") or []}
+    filed = _as_read_now(before)
     for severity, text in answers.current_blockers:
         if (severity, text) in filed:
             continue
@@ -619,7 +634,7 @@ def _record_typed(
             ),
         )
         blockers.announce(session=session, sprint=sprint, blocker=blocker, now=now)
-    raised = set(before.get("new_risks") or [])
+    raised = {*(before.get("new_risks") or ()), *_items("\n".join(before.get("new_risks") or ()))}
     for text in answers.new_risks:
         if text in raised:
             continue

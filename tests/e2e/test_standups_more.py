@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import select
 
 from bot import clock as bot_clock
-from storage.models import Blocker, OutboxMessage, Risk
+from storage.models import Blocker, OutboxMessage, Risk, Standup
 from tests.support.e2e import ANSWER, opened, posts, submit, text_of
 from tests.support.server import EXAMPLE, Server
 from tests.support.slack import slash
@@ -120,6 +120,39 @@ def test_a_blocker_typed_in_an_edit_is_filed(team: Server) -> None:
     with team.runtime.db.session() as s:
         rows = [(b.severity, b.description) for b in s.exec(select(Blocker))]
     assert rows == [("P1", "staging is down")], rows
+
+
+def test_an_answer_kept_before_bullets_were_read_files_nothing_again_when_edited(
+    team: Server,
+) -> None:
+    """Ana answered before an upgrade that reads a list's bullets: her "- P1: staging is
+    down" and "- vendor may slip" were kept, and filed, with their dashes. After the
+    upgrade she edits the answer's notes only: the same lines now read "staging is down"
+    (P1) and "vendor may slip", which her answer did not hold, so a second blocker and a
+    second risk were filed and announced for what she had not changed (found by review)."""
+    typed = {"current_blockers": "- P1: staging is down", "new_risks": "- vendor may slip"}
+    assert submit(team, "U0ANA", **{**ANSWER, **typed}).text == ""
+    with team.runtime.db.session() as s:  # as the release before kept them
+        [row] = s.exec(select(Standup)).all()
+        row.answers = {
+            **row.answers,
+            "current_blockers": [["P1", "- P1: staging is down"]],
+            "new_risks": ["- vendor may slip"],
+        }
+        for blocker in s.exec(select(Blocker)).all():
+            blocker.description = "- P1: staging is down"
+            s.add(blocker)
+        for risk in s.exec(select(Risk)).all():
+            risk.description = "- vendor may slip"
+            s.add(risk)
+        s.add(row)
+        s.commit()
+    team.clock.at = datetime(2025, 10, 31, 14, 5, tzinfo=UTC)
+    assert submit(team, "U0ANA", **{**ANSWER, **typed, "notes": "pairing with Ben"}).text == ""
+    with team.runtime.db.session() as s:
+        blockers = [b.description for b in s.exec(select(Blocker))]
+        risks = [r.description for r in s.exec(select(Risk))]
+    assert (blockers, risks) == (["- P1: staging is down"], ["- vendor may slip"])
 
 
 def test_a_user_group_slack_could_not_read_at_9_does_not_lose_the_days_prompts(
