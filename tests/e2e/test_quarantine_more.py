@@ -288,3 +288,27 @@ def test_a_button_against_a_quarantine_past_its_end_quarantines_the_test_again(
     assert "t3" in held, (said, sorted(held))
     assert held["t3"]["until"] > server.clock.at.isoformat(), (held["t3"], said)
     assert "left as it was" not in said, said
+
+
+def test_a_button_against_a_lapsed_quarantine_leaves_the_time_between_unquarantined(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """t3's quarantine for a day ended on Saturday at 14:00, while the clock process was
+    down (nothing released it). On Sunday the lead clicks the alert's "Quarantine as
+    flaky": the old quarantine was given the button's end, so it now ran without a break
+    from Friday — and the figures of Saturday evening, asked again (`?at=`), changed: t3
+    was out of them there after all (found by review). The old one ends at its end and a
+    new one begins with the click."""
+    server = two_regressed(make_server, tmp_path)
+    assert ask(server, f"quarantine {T3} for 1d because infra bug").startswith("Quarantined ")
+    server.runtime.sender.drain()
+    mute = mute_button(server)
+    lapsed_at = server.clock.at + timedelta(days=1)
+    evening = (lapsed_at + timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    server.clock.at = lapsed_at + timedelta(hours=20)
+    before = api(server, f"/api/v1/sprint?at={evening}").json()
+    click(server, mute["action_id"], mute["value"], user=LEAD)
+    after = api(server, f"/api/v1/sprint?at={evening}").json()
+    assert after == before
+    held = {t["name"]: t["since"] for t in api(server, "/api/v1/quarantine").json()["tests"]}
+    assert held == {"t2": server.clock.at.isoformat(), "t3": server.clock.at.isoformat()}
