@@ -33,7 +33,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -199,12 +199,20 @@ STANDUP_ON = 6
 HOME_USER = "U0DEV1"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Case:
     area: str
     file: str
     classname: str
     name: str
+
+    @cached_property
+    def head(self) -> str:
+        """The test's `<testcase` tag, open: written once, not quoted again every run."""
+        return (
+            f"<testcase classname={quoteattr(self.classname)} name={quoteattr(self.name)} "
+            f'file={quoteattr(self.file)} time="0.01"'
+        )
 
 
 @dataclass
@@ -241,10 +249,7 @@ def _xml(cases: list[Case], failing: set[int], at: datetime) -> bytes:
         f'<testsuites><testsuite name="phase4" timestamp="{at.isoformat()}">',
     ]
     for i, c in enumerate(cases):
-        head = (
-            f"<testcase classname={quoteattr(c.classname)} name={quoteattr(c.name)} "
-            f'file={quoteattr(c.file)} time="0.01"'
-        )
+        head = c.head
         if i in failing:
             lines.append(
                 f'{head}><failure message="AssertionError: expected ready">'
