@@ -584,13 +584,17 @@ def _store_answer(
     queries.save_standup(session=session, standup=row)
 
 
-def _as_read_now(before: Mapping[str, Any]) -> set[tuple[str, str]]:
-    """The blockers an answer held `before`, as kept and as its lines read today: one kept
-    by an earlier release with its bullet ("- P1: x", P1) is today's ("P1", "x") too, so an
-    edit does not file it again (found by review)."""
-    kept = {(str(s), str(t)) for s, t in before.get("current_blockers") or []}
-    again = (_blocker_line(line, severity) for severity, text in kept for line in _items(text))
-    return kept | {read for read in again if not isinstance(read, str)}
+def _filed_as(before: Mapping[str, Any]) -> dict[str, str]:
+    """The blockers an earlier release kept with their bullets: by the text their line reads
+    as today, the description they were filed under ("- P1: x" kept, "x" read; found by
+    review: an edit filed them again, or left their severity as the bullet had hidden it)."""
+    filed: dict[str, str] = {}
+    for severity, text in before.get("current_blockers") or []:
+        for line in _items(str(text)):
+            read = _blocker_line(line, str(severity))
+            if not isinstance(read, str) and read[1] != text:
+                filed[read[1]] = str(text)
+    return filed
 
 
 def _record_typed(
@@ -605,11 +609,15 @@ def _record_typed(
     """Blockers and risks typed in an answer become real ones, once: an edit files only
     the lines its answer did not have `before` (a blocker filed by it and resolved since
     is not filed again), and none like one open."""
-    filed = _as_read_now(before)
+    filed = {(str(s), str(t)) for s, t in before.get("current_blockers") or []}
+    kept_as = _filed_as(before)
     for severity, text in answers.current_blockers:
         if (severity, text) in filed:
             continue
-        held = queries.open_blocker_like(session=session, description=text, reported_by=user_id)
+        filed_as = kept_as.get(text)
+        held = queries.open_blocker_like(
+            session=session, description=filed_as or text, reported_by=user_id
+        )
         if held is not None:
             # The same blocker at another severity: the blocker's, changed (an edit from
             # P2 to P0 was dropped without a word; found by review).
@@ -621,6 +629,8 @@ def _record_typed(
                 user_id=user_id,
                 now=now,
             )
+            continue
+        if filed_as is not None:  # filed by this answer, and resolved since: not again
             continue
         blocker = queries.add_blocker(
             session=session,

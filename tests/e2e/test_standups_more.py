@@ -155,6 +155,58 @@ def test_an_answer_kept_before_bullets_were_read_files_nothing_again_when_edited
     assert (blockers, risks) == (["- P1: staging is down"], ["- vendor may slip"])
 
 
+def test_raising_the_severity_of_a_blocker_kept_before_bullets_were_read_raises_it(
+    team: Server,
+) -> None:
+    """Ana's "- P1: staging is down" was kept and filed (B-001, P1) with its dash by the
+    release before (found by review). After the upgrade staging is worse and she edits the line to
+    "- P0: staging is down": as for any answer, B-001 should become P0. Instead a second
+    blocker "staging is down" is filed and announced at P0, and B-001 stays open at P1."""
+    typed = {**ANSWER, **QUIET, "current_blockers": "- P1: staging is down"}
+    assert submit(team, "U0ANA", **typed).text == ""
+    with team.runtime.db.session() as s:  # as the release before kept them
+        [row] = s.exec(select(Standup)).all()
+        row.answers = {**row.answers, "current_blockers": [["P1", "- P1: staging is down"]]}
+        for blocker in s.exec(select(Blocker)).all():
+            blocker.description = "- P1: staging is down"
+            s.add(blocker)
+        s.add(row)
+        s.commit()
+    team.clock.at = datetime(2025, 10, 31, 14, 5, tzinfo=UTC)
+    edited = {**typed, "current_blockers": "- P0: staging is down"}
+    assert submit(team, "U0ANA", **edited).text == ""
+    with team.runtime.db.session() as s:
+        rows = [(b.severity, b.description) for b in s.exec(select(Blocker))]
+    assert len(rows) == 1 and rows[0][0] == "P0", rows
+
+
+def test_a_kept_line_whose_severity_reads_otherwise_now_leaves_its_blocker_as_it_was(
+    team: Server,
+) -> None:
+    """The release before kept Ana's "- P0: prod is down" at the form's default P2 (the
+    dash hid the severity) and filed B-001 at P2. After the upgrade she edits only her
+    notes: the line now reads P0, her post in the thread says P0, but it counts as filed,
+    so B-001 stays P2 (found by review; an edit to P0 raises a blocker's severity)."""
+    typed = {**ANSWER, **QUIET, "current_blockers": "- P0: prod is down"}
+    assert submit(team, "U0ANA", **typed).text == ""
+    with team.runtime.db.session() as s:  # as the release before kept them
+        [row] = s.exec(select(Standup)).all()
+        row.answers = {**row.answers, "current_blockers": [["P2", "- P0: prod is down"]]}
+        for blocker in s.exec(select(Blocker)).all():
+            blocker.description, blocker.severity = "- P0: prod is down", "P2"
+            s.add(blocker)
+        s.add(row)
+        s.commit()
+    team.clock.at = datetime(2025, 10, 31, 14, 5, tzinfo=UTC)
+    assert submit(team, "U0ANA", **{**typed, "notes": "pairing with Ben"}).text == ""
+    with team.runtime.db.session() as s:
+        [row] = s.exec(select(Standup)).all()
+        answered = row.answers["current_blockers"]
+        rows = [(b.severity, b.description) for b in s.exec(select(Blocker))]
+    assert answered == [["P0", "prod is down"]], answered
+    assert [severity for severity, _ in rows] == ["P0"], rows
+
+
 def test_a_user_group_slack_could_not_read_at_9_does_not_lose_the_days_prompts(
     make_server: Callable[..., Server], tmp_path: Path
 ) -> None:
