@@ -29,7 +29,7 @@ def _category(status: str | None) -> str | None:
     return "passed" if status in ("passed", "flaky") else None
 
 
-def flip_count(changes: Iterable[tuple[str | None, str]]) -> int:
+def flip_count(changes: Iterable[tuple[str | None, str | None]]) -> int:
     """How many times a test went between passing and failing, given its changes (previous
     status, status) oldest first: a skip (or a first status) between two is stepped over,
     so passed → skipped → failed is one flip and passed → skipped → passed none (found by
@@ -95,13 +95,19 @@ def judge(
     rest = [i for i in changed if i not in why]
     start = store.run_window_start(session=session, branch=branch, runs=config.window - 1)
     if rest and start is not None:
-        changes: dict[int, list[tuple[str | None, str]]] = defaultdict(list)
+        changes: dict[int, list[tuple[str | None, str | None]]] = defaultdict(list)
         for test_id, status, previous in store.changes_since(
             session=session, test_ids=rest, report_id=start
         ):
             changes[test_id].append((previous, status))
+        # Where each stood as the window began (a skip begun before it is stepped over
+        # too: passed, skipped from before the window, failed in it is a change; found by
+        # review): its last change's status, or the one before it if that is a skip.
+        began = store.last_changes_before(session=session, test_ids=rest, report_id=start)
         for test_id in rest:
-            n = flip_count(changes[test_id]) + 1  # and this report's change
+            last, before = began.get(test_id, (None, None))
+            stood = last if _category(last) is not None else before
+            n = flip_count([(None, stood), *changes[test_id]]) + 1  # and this report's change
             if n >= config.flips:
                 why[test_id] = f"changed {n} times in its last {config.window} runs"
     return why

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, or_, update
+from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -206,6 +206,28 @@ def changes_since(
             ).all()
         ]
     return rows
+
+
+def last_changes_before(
+    *, session: Session, test_ids: Sequence[int], report_id: int
+) -> dict[int, tuple[str, str | None]]:
+    """(status, previous status) of each test's last change before that report, for those
+    that changed before it: where it stood when the report's window began."""
+    found: dict[int, tuple[str, str | None]] = {}
+    for start in range(0, len(test_ids), _BATCH):
+        chunk = list(test_ids[start : start + _BATCH])
+        last = (
+            sa_select(func.max(col(TestResult.id)))
+            .where(col(TestResult.test_id).in_(chunk), col(TestResult.report_id) < report_id)
+            .group_by(col(TestResult.test_id))
+        )
+        for t, s, p in session.execute(
+            sa_select(
+                col(TestResult.test_id), col(TestResult.status), col(TestResult.previous_status)
+            ).where(col(TestResult.id).in_(last))
+        ).all():
+            found[int(t)] = (str(s), None if p is None else str(p))
+    return found
 
 
 def commit_reports(*, session: Session, branch: str, commit: str) -> list[TestReport]:

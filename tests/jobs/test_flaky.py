@@ -150,6 +150,29 @@ def test_a_skip_between_a_pass_and_a_failure_is_still_a_change(
     assert flaky.flip_count([(None, "passed"), ("passed", "skipped"), ("skipped", "passed")]) == 0
 
 
+def test_a_skip_begun_before_the_window_still_makes_its_failure_a_change(
+    session: Session, example: Sprint
+) -> None:
+    """passed, then skipped from before the window, then failed inside it: the failure is a
+    change between passing and failing (as `/tests show` counts it) that happened within
+    the last runs, yet the window's first change (skipped → failed) is read as none, so a
+    test that changed 3 times in its last 6 runs was not found flaky (found by review)."""
+    example = example.model_copy(update={"flaky": Flaky(window=6, flip_rate=0.5)})  # 3 in 6
+    up, down = report({"core/a": "passed"}), report({"core/a": "failed"})
+    skip = report({"core/a": "skipped"})
+    _ingest(session, example, up, "r1", "c1", 1)
+    _ingest(session, example, skip, "r2", "c2", 2)
+    _ingest(session, example, skip, "r3", "c3", 3)
+    _ingest(session, example, skip, "r4", "c4", 4)
+    _ingest(session, example, down, "r5", "c5", 5)  # 1 change (across the skip)
+    _ingest(session, example, up, "r6", "c6", 6)  # 2 changes
+    _ingest(session, example, up, "r7", "c7", 7)
+    [a] = queries.tests_by_id(session=session, ids=[1])
+    assert tests_history.history(session=session, sprint=example, test=a)["flips"] == 2
+    third = _ingest(session, example, down, "r8", "c8", 8)  # 3 changes in r3..r8
+    assert [t["why"] for t in third["flaky_found"]] == ["changed 3 times in its last 6 runs"]
+
+
 def test_a_steady_test_that_breaks_is_a_regression(session: Session, example: Sprint) -> None:
     example = example.model_copy(update={"flaky": Flaky(window=5, flip_rate=0.6)})
     up = report({"core/a": "passed"})
