@@ -105,9 +105,8 @@ def judge(
         # review): its last change's status, or the one before it if that is a skip.
         began = store.last_changes_before(session=session, test_ids=rest, report_id=start)
         for test_id in rest:
-            last_change: tuple[str | None, str | None] = began.get(test_id, (None, None))
-            last, before = last_change
-            stood = last if _category(last) is not None else before
+            last, prior = began.get(test_id, (None, None))
+            stood = last if _category(last) is not None else prior
             n = flip_count([(None, stood), *changes[test_id]]) + 1  # and this report's change
             if n >= config.flips:
                 why[test_id] = f"changed {n} times in its last {config.window} runs"
