@@ -262,6 +262,10 @@ class Figures:
     levels: dict[int, int] = field(default_factory=dict)
     # When each open blocker reopened since its report was reopened, by id (`opened_at`).
     reopened: dict[int, datetime] = field(default_factory=dict)
+    # A quarantine ends at its `until` with no write (the clock releases it minutes later):
+    # the last to have ended so by the instant, and the next to (`jobs.ready`'s times).
+    quarantine_ended: datetime | None = None
+    quarantine_ends: datetime | None = None
 
     @property
     def info(self) -> SprintInfo:
@@ -679,6 +683,14 @@ class _Inputs:
             for test_id, since, released in self.quarantines
             if since <= when and (released is None or released > when)
         ]
+
+    def ends_around(self, when: datetime) -> tuple[datetime | None, datetime | None]:
+        """The last end of a quarantine at or before `when`, and the first after it."""
+        ends = [end for _, since, end in self.quarantines if end is not None and since <= when]
+        return (
+            max((e for e in ends if e <= when), default=None),
+            min((e for e in ends if e > when), default=None),
+        )
 
     def counted(
         self, components: dict[str, TestCounts], when: datetime, *, baseline: bool = False
@@ -1114,6 +1126,7 @@ def _compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
         open_blockers=open_blockers,
         reopened=reopened,
     )
+    ended, ends = inputs.ends_around(w.until)
     return Figures(
         sprint=sprint,
         at=at,
@@ -1141,6 +1154,8 @@ def _compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
         benchmarks=_benchmarks(sprint, scorer.latest_values()),
         yesterday=next((x for x in days if x.day == w.day - 1), None),
         coverage=_coverage(inputs.tests.values()),
+        quarantine_ended=ended,
+        quarantine_ends=ends,
     )
 
 

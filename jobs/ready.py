@@ -73,12 +73,15 @@ _EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 
 def valid_until(fig: Figures) -> datetime:
     """The first instant at which figures computed at `fig.at` may change with no write:
-    the next local midnight (the day, the plan, the phase, yesterday), or the next whole
-    hour of a P0 blocker's age once it nears 24 h (health and its reason). An ended
-    sprint's are its final ones, as of its end: no time changes them."""
+    the next local midnight (the day, the plan, the phase, yesterday), the next whole hour
+    of a P0 blocker's age once it nears 24 h (health and its reason), or the end of a
+    quarantine's time (it ends then; the clock writes its release minutes later: found by
+    review). An ended sprint's are its final ones, as of its end: no time changes them."""
     if fig.phase is figures.Phase.ENDED:
         return NEVER
     until = figures.day_start(fig.info, fig.today + timedelta(days=1))
+    if fig.quarantine_ends is not None:
+        until = min(until, fig.quarantine_ends)
     for b in fig.blockers:
         if b.severity != "P0":
             continue
@@ -97,6 +100,8 @@ def valid_from(fig: Figures) -> datetime:
     (`valid_until`'s other end): figures built at `fig.at` answer for any instant from
     then on, so a request that began a moment before a build gets what it holds."""
     since = figures.day_start(fig.info, fig.today)
+    if fig.quarantine_ended is not None:
+        since = max(since, fig.quarantine_ended)
     for b in fig.blockers:
         opened = fig.opened_at(b)
         age = fig.at - opened
