@@ -885,8 +885,11 @@ class _Scorer:
             metric_values={s.name: s.value for s in self.samples if s.received_at < when},
         )
 
-    def latest_values(self) -> dict[str, float]:
-        return {s.name: s.value for s in self.samples}
+    def latest_values(self, when: datetime) -> dict[str, float]:
+        """Each benchmark's latest value before `when`, as `breakdown` takes them (all the
+        samples loaded: one received at the end's instant, the next sprint's, was counted
+        met; found by review)."""
+        return {s.name: s.value for s in self.samples if s.received_at < when}
 
 
 def _measured_baseline(inputs: _Inputs, walked: _Walked, scorer: _Scorer) -> float | None:
@@ -1151,7 +1154,7 @@ def _compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
         levels=queries.escalation_levels_at(session=session, blockers=open_blockers, at=at),
         reopened=reopened,
         risks=_risks(session=session, at=at),
-        benchmarks=_benchmarks(sprint, scorer.latest_values()),
+        benchmarks=_benchmarks(sprint, scorer.latest_values(w.until)),
         yesterday=next((x for x in days if x.day == w.day - 1), None),
         coverage=_coverage(inputs.tests.values()),
         quarantine_ended=ended,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_figures import local, sprint_json
+from tests.e2e.test_figures import sprint_json
 from tests.e2e.test_surfaces_agree import _quarantined_for_an_hour
 from tests.support.e2e import at, blocks_text
 from tests.support.slack import slash
@@ -41,3 +41,59 @@ def test_figures_kept_ready_let_a_quarantine_go_at_its_until(
         asked["readiness"]["score"],
     ), ("/readiness: " + overall, now["readiness"]["score"], asked["readiness"]["score"])
     assert f"{asked['readiness']['score']:g} %" == overall, overall
+
+
+METRIC_SPRINT = """
+[[metrics]]
+name = "latency"
+label = "Latency"
+unit = "ms"
+target = 100.0
+better = "lower"
+baseline = 150.0
+
+[[components]]
+name = "Speed"
+weight = 1
+target = 90
+source = "metrics"
+metrics = ["latency"]
+score = 0
+"""
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_a_benchmark_received_at_the_ends_instant_is_not_the_ended_sprints(
+    make_server: Any, tmp_path: Path
+) -> None:
+    """The hand sprint plus a metrics component, Speed (latency, target ≤ 100 ms). A
+    benchmark posted at 2025-11-03 00:00 New York, the first instant after the last day
+    (the next sprint's, as a CI run then is): the ended sprint's readiness leaves it out
+    (Speed keeps its 0), but its "benchmarks met" counts it (1 of 1) — the same answer's
+    Speed component scored 0 % of its one benchmark met."""
+    from datetime import date, time
+
+    from jobs.numbers import local_instant
+    from tests.e2e.test_figures import RUNS, SPRINT, send_run
+    from tests.e2e.test_metrics_and_email import post_metrics
+
+    path = tmp_path / "metric.toml"
+    path.write_text(SPRINT + METRIC_SPRINT)
+    server = make_server(SPRINTBOT_CONFIG=str(path))
+    for when, run, statuses in RUNS:
+        send_run(server, when, run, statuses)
+    midnight = local_instant(server.runtime.sprint.sprint, date(2025, 11, 3), time(0))
+    at(server, midnight)
+    assert post_metrics(server, {"metrics": {"latency": 80}}).status_code == 201
+    at(server, midnight + timedelta(hours=9))
+    body = sprint_json(server)
+    assert body["sprint"]["status"] == "ended"
+    speed = next(
+        c
+        for g in body["readiness"]["breakdown"]["groups"]
+        for c in g["components"]
+        if c["name"] == "Speed"
+    )
+    shown = (speed["score"], body["benchmarks"]["met"], body["benchmarks"]["of"])
+    # One rule for what the ended sprint took in: both, or neither, have the 80 ms.
+    assert (speed["score"] == 100.0) == (body["benchmarks"]["met"] == 1), shown
