@@ -1042,9 +1042,11 @@ def _health(
 
 
 def _previous(w: _Window, walked: _Walked, scorer: _Scorer) -> float | None:
-    """Readiness when yesterday began, so a morning report covers a whole day."""
+    """Readiness when yesterday began, so a morning report covers a whole day: measured once
+    tests were known, or from the start in a sprint scored without tests, as its days are
+    (`_day_figures`; found by review: such a sprint never had a change since yesterday)."""
     ycp = walked.snaps.get(w.yesterday_start)
-    if ycp is None or not ycp.counts["known"]:
+    if ycp is None or (not ycp.counts["known"] and scorer.sprint.tested):
         return None
     return scorer.breakdown(w.yesterday_start, ycp.components).score
 

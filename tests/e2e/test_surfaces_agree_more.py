@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_figures import sprint_json
+from tests.e2e.test_figures import local, sprint_json
 from tests.e2e.test_surfaces_agree import _quarantined_for_an_hour
 from tests.support.e2e import at, blocks_text
 from tests.support.slack import slash
@@ -97,3 +97,61 @@ def test_a_benchmark_received_at_the_ends_instant_is_not_the_ended_sprints(
     shown = (speed["score"], body["benchmarks"]["met"], body["benchmarks"]["of"])
     # One rule for what the ended sprint took in: both, or neither, have the 80 ms.
     assert (speed["score"] == 100.0) == (body["benchmarks"]["met"] == 1), shown
+
+
+MANUAL_ONLY = """
+[sprint]
+name = "Docs sprint"
+start = 2025-10-29
+days = 5
+timezone = "America/New_York"
+
+[targets]
+readiness = 90.0
+pass_rate = 80.0
+
+[channels]
+team = "#team"
+status = "#status"
+blockers = "#blockers"
+
+[people]
+participants = ["U0DEV"]
+tech_lead = ["U0DEV"]
+admins = ["U0DEV"]
+
+[[components]]
+name = "Docs"
+weight = 1
+target = 90
+source = "manual"
+score = 50
+"""
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_a_sprint_without_tests_has_a_change_since_yesterday(
+    make_server: Any, tmp_path: Path
+) -> None:
+    """A sprint scored by hand alone (one manual component, no tests). Docs is set to 60 on
+    day 1 and 70 on day 2. On day 3 the burn-down says day 1 ended at 60 % and day 2 at
+    70 %, today 70 % — but "readiness when yesterday began" (`previous`) was null and the
+    change since yesterday n/a, on the API and /sprint: `_previous` wanted known tests."""
+    from tests.support.listeners import listeners_done
+
+    path = tmp_path / "docs.toml"
+    path.write_text(MANUAL_ONLY)
+    server = make_server(SPRINTBOT_CONFIG=str(path))
+    for day, score in ((1, 60), (2, 70)):
+        at(server, local(day, 11))
+        resp = slash(server.url, "/readiness", f"set Docs {score}", user_id="U0DEV")
+        assert resp.status_code == 200, resp.text
+        listeners_done()
+    at(server, local(3, 12))
+    body = sprint_json(server)
+    burn = {d["day"]: d["readiness"] for d in body["burndown"]}
+    assert (burn[1], burn[2], body["readiness"]["score"]) == (60.0, 70.0, 70.0), burn
+    r = body["readiness"]
+    text = blocks_text(slash(server.url, "/sprint", user_id="U0DEV").json()["blocks"])
+    line = next(x for x in text.splitlines() if x.startswith("70 %"))
+    assert (r["previous"], r["change_since_yesterday"]) == (60.0, 10.0), (r, line)
