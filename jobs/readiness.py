@@ -144,6 +144,11 @@ def snapshot_readiness(
     before = previous.score if previous is not None else None
     if branch is not None and branch != sprint.sprint.branch:
         return Recorded({"score": _r(before), "previous": _r(before)}, None, None, None)
+    if figures.phase(sprint.sprint, now) is figures.Phase.ENDED:
+        # An ended sprint's figures are its final ones: what CI sends later moves none
+        # (a reply said readiness rose past the final score every surface shows; found
+        # by review).
+        return Recorded({"score": _r(before), "previous": _r(before)}, None, None, None)
     counts = counts or tally(session=session, sprint=sprint)
     bd = breakdown_for(session=session, sprint=sprint, counts=counts, at=now)
     data = {

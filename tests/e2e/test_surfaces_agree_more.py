@@ -99,6 +99,28 @@ def test_a_benchmark_received_at_the_ends_instant_is_not_the_ended_sprints(
     assert (speed["score"] == 100.0) == (body["benchmarks"]["met"] == 1), shown
 
 
+@pytest.mark.usefixtures("quick_pace")
+def test_the_ingest_reply_after_the_end_shows_no_readiness_the_sprint_never_had(
+    hand_sprint: Any,
+) -> None:
+    """The day after the last day, CI reports c2 failing and the rest passing. The ended
+    sprint's figures are its final ones on every surface (DESIGN: "CI results ... that come
+    later are not the sprint's"): GET /api/v1/sprint says 54.17 %. The ingest's reply said
+    readiness moved 54.17 → 81.25, a figure no surface of any sprint shows."""
+    from datetime import date, time
+
+    from jobs.numbers import local_instant
+    from tests.e2e.test_figures import FILES, send_run
+
+    server, _ = hand_sprint
+    after = local_instant(server.runtime.sprint.sprint, date(2025, 11, 3), time(10))
+    reply = send_run(server, after, "late", {**dict.fromkeys(FILES, "P"), "c2": "F"})
+    body = sprint_json(server)
+    assert body["sprint"]["status"] == "ended"
+    assert body["readiness"]["score"] == 54.17
+    assert reply["readiness"]["score"] == body["readiness"]["score"], reply["readiness"]
+
+
 MANUAL_ONLY = """
 [sprint]
 name = "Docs sprint"
