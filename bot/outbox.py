@@ -98,6 +98,12 @@ LOOKUP_PAGES = 5  # of 200 messages each
 # from the row's creation on; in a busy channel that may never reach it. After this many
 # attempts it is posted (with a warning that it may double) rather than hold its channel.
 LOOKUP_GIVE_UP = 12
+# A message Slack answers 5xx every time while it takes others (a payload it chokes on)
+# fails after this many attempts and this long, with the reason, rather than hold its
+# channel's later messages for ever (found by review). In an outage nothing gets through,
+# so nothing fails so.
+CHOKED_ATTEMPTS = 12
+CHOKED_AGE = timedelta(hours=1)
 # Posts are not idempotent: a 5xx or one of these errors may come after Slack posted.
 UNSAFE_METHODS = ("chat.postMessage",)
 MAYBE_DONE_ERRORS = frozenset({"internal_error", "fatal_error"})
@@ -256,6 +262,12 @@ def _asks_to_wait(response: HttpResponse | None) -> bool:
     return wait is not None and wait.total_seconds() > INLINE_RETRY_AFTER
 
 
+def _hours(span: timedelta) -> str:
+    """A span as whole hours and minutes ("2 h 05 min")."""
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 def _asked(wait: timedelta | None) -> str:
     """What last_error adds where Slack named its wait."""
     return f" {ASKED_TO_WAIT}{wait.total_seconds():g} s]" if wait is not None else ""
@@ -405,6 +417,7 @@ class Sender:
         self.sleep = sleep
         self.safe_retries = safe_retries
         self.safe_retry_backoff = safe_retry_backoff
+        self.last_sent: datetime | None = None  # when this sender last delivered a row
 
     # -- the loop ----------------------------------------------------------------------
     def drain(self, *, limit: int = 500, stop: threading.Event | None = None) -> DrainResult:
@@ -956,6 +969,15 @@ class Sender:
     def _on_api_error(self, claim: Claim, exc: SlackApiError, result: DrainResult) -> None:
         status, error = _slack_error(exc)
         wait = self._slack_wait(exc)
+        if status >= 500 and self._choked(claim):
+            self._fail(
+                claim,
+                f"HTTP {status}: {error} ({claim.message.attempts} attempts over "
+                f"{_hours(self.now() - claim.message.created_at)}, while Slack took other "
+                "messages)",
+                result,
+            )
+            return
         if self._maybe_done(claim, exc):
             # Slack may have posted before failing: look before posting again.
             reason = self._uncertain_error(claim, f"HTTP {status}: {error}")
@@ -971,6 +993,19 @@ class Sender:
             return
         self._fail(claim, error, result)
 
+    def _choked(self, claim: Claim) -> bool:
+        """Whether Slack keeps refusing this message with a 5xx while it takes others:
+        CHOKED_ATTEMPTS attempts over CHOKED_AGE, and this sender delivered another row
+        within the longest back-off (in an outage, or while Slack refuses every post,
+        nothing does: every message waits)."""
+        message, now = claim.message, self.now()
+        return (
+            message.attempts >= CHOKED_ATTEMPTS
+            and now - message.created_at >= CHOKED_AGE
+            and self.last_sent is not None
+            and now - self.last_sent <= MAX_BACKOFF
+        )
+
     def _sent(self, claim: Claim, outcome: dict[str, Any], result: DrainResult) -> None:
         message = claim.message
         paced = message.method in PACED_METHODS
@@ -984,6 +1019,7 @@ class Sender:
         ):
             raise LostClaim(message.key)
         result.sent += 1
+        self.last_sent = self.now()
         metrics.delivered(message.method)
         if message.attempts > 1 and (message.last_error or "").startswith(OUTAGE):
             self._after_recovery()

@@ -798,3 +798,44 @@ def test_a_died_senders_post_unfindable_in_a_busy_channel_does_not_hold_it_for_e
         "daily-report:4",
         "after:4",
     ]
+
+
+def test_a_post_slack_always_answers_500_does_not_hold_its_channel_for_ever(
+    db: Database, fake_slack: FakeSlack, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack answers 500 to one post every time (a payload it chokes on) while it takes
+    every other message (a status message every half hour): the post was retried for ever
+    and the channel's next blocker waited behind it for good (found by review). It fails,
+    with the reason, after CHOKED_ATTEMPTS attempts over CHOKED_AGE; the next one goes. In
+    an outage (nothing gets through) nothing fails so: test_delivery's outages."""
+    answer = fake_slack._answer
+    choked: list[str] = []
+
+    def choking(method: str, args: dict[str, Any], headers: dict[str, str]) -> Any:
+        if method == "chat.postMessage" and "POISON" in str(args.get("text")):
+            choked.append(method)
+            return 500, {"ok": False, "error": "internal_error"}, {}
+        return answer(method, args, headers)
+
+    monkeypatch.setattr(fake_slack, "_answer", choking)
+    _enqueue(db, clock, "blocker:1", text="POISON", channel="C0BLOCK")
+    _enqueue(db, clock, "blocker:2", text="the next blocker", channel="C0BLOCK")
+    sender = _sender(db, fake_slack, clock)
+    start, statuses = clock(), 0
+    while clock() - start < timedelta(hours=12):
+        if clock() - start >= timedelta(minutes=30) * statuses:
+            statuses += 1
+            _enqueue(db, clock, f"status:{statuses}", text="status", channel="C0STATUS")
+        sender.drain()
+        if _row(db, "blocker:2").status == OutboxStatus.SENT:
+            break
+        clock.at = max(_row(db, "blocker:1").next_attempt_at, clock() + timedelta(seconds=1))
+    poisoned, nxt = _row(db, "blocker:1"), _row(db, "blocker:2")
+    assert (poisoned.status, nxt.status) == (OutboxStatus.FAILED, OutboxStatus.SENT), (
+        f"after {clock() - start}: {poisoned.attempts} attempts of blocker:1 "
+        f"({poisoned.status}, {poisoned.last_error}), {len(choked)} posts refused; "
+        f"blocker:2 {nxt.status}"
+    )
+    assert outbox.CHOKED_ATTEMPTS <= poisoned.attempts < 2 * outbox.CHOKED_ATTEMPTS
+    assert clock() - start < outbox.CHOKED_AGE + outbox.MAX_BACKOFF * 2
+    assert "while Slack took other messages" in (poisoned.last_error or "")
