@@ -12,7 +12,7 @@ from typing import NotRequired, TypedDict, final
 from sqlmodel import Session
 
 from jobs import permissions, storable
-from jobs.config import CHANNEL_KEYS, SEVERITIES, Escalation, Sprint, format_duration
+from jobs.config import CHANNEL_KEYS, SEVERITIES, Escalation, Sprint, format_duration, is_user_id
 from jobs.errors import FieldErrors, SprintError
 from jobs.messages import Spec, Template
 from jobs.notices import post
@@ -90,8 +90,10 @@ def field_errors(
         errors[BlockerField.SEVERITY] = f'Severity "{severity}" is not one of P0, P1, P2.'
     if why := storable.problem(target):
         errors[BlockerField.TARGET] = why
-    if why := storable.problem(owner):  # a user picker: only a forged payload gets here
-        errors[BlockerField.OWNER] = why
+    # A user picker: only a forged payload gets here (its text was written into the
+    # message as a mention: `<!channel>` pinged the channel; found by review).
+    if owner and not is_user_id(owner):
+        errors[BlockerField.OWNER] = "Pick the owner from the list."
     return errors
 
 

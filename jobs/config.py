@@ -56,6 +56,11 @@ def is_slack_id(value: str) -> bool:
     return _SLACK_ID.match(value) is not None
 
 
+def is_user_id(value: str) -> bool:
+    """Whether `value` names a person (`U…`, `W…`) by Slack ID."""
+    return is_slack_id(value) and not value.startswith("S")
+
+
 _CHANNEL = re.compile(r"^(?:[CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9_.-]{0,79})$")
 
 # Blocker severities, most urgent first.

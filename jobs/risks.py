@@ -12,7 +12,7 @@ from typing import Literal, TypedDict, final
 from sqlmodel import Session
 
 from jobs import blockers, figures, storable
-from jobs.config import Sprint
+from jobs.config import Sprint, is_user_id
 from jobs.errors import FieldErrors, SprintError
 from jobs.messages import Spec, Template
 from jobs.notices import post
@@ -77,8 +77,10 @@ def field_errors(fields: RiskFields) -> dict[str, str]:
         errors[RiskField.MITIGATION] = f"Keep the mitigation under {MAX_TEXT} characters."
     elif why := storable.problem(fields.mitigation):
         errors[RiskField.MITIGATION] = why
-    if why := storable.problem(fields.owner):  # a user picker: only a forged payload gets here
-        errors[RiskField.OWNER] = why
+    # A user picker: only a forged payload gets here (its text was written into the
+    # message as a mention: `<!channel>` pinged the channel; found by review).
+    if fields.owner and not is_user_id(fields.owner):
+        errors[RiskField.OWNER] = "Pick the owner from the list."
     for name, value, allowed in (
         (RiskField.IMPACT, fields.impact, LEVELS),
         (RiskField.PROBABILITY, fields.probability, LEVELS),
