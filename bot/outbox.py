@@ -133,6 +133,7 @@ ASKED_TO_WAIT = "[Slack asked to wait "
 # A Retry-After beyond this is taken as this (a day; past it a timedelta could overflow).
 LONGEST_ASKED_WAIT = timedelta(days=1)
 WAITING = "waiting for "
+SINCE = "[since "  # in a waiting row's last_error: when it began to wait (Unix seconds)
 # How long a Home waits for the chart it was queued with (bot.outbox._chart_or_wait): a
 # chart held up longer (Slack refusing uploads a while) is not worth a Home a day old.
 CHART_WAIT = timedelta(minutes=10)
@@ -266,6 +267,17 @@ def _hours(span: timedelta) -> str:
     """A span as whole hours and minutes ("2 h 05 min")."""
     minutes = int(span.total_seconds() // 60)
     return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _waiting_since(error: str | None, key: str) -> datetime | None:
+    """When a row waiting for `key` began to wait, as its last_error keeps it."""
+    prefix = f"{WAITING}{key} {SINCE}"
+    if not error or not error.startswith(prefix):
+        return None
+    try:
+        return datetime.fromtimestamp(float(error[len(prefix) :].rstrip("]")), UTC)
+    except ValueError:
+        return None
 
 
 def _asked(wait: timedelta | None) -> str:
@@ -692,22 +704,34 @@ class Sender:
             chart = queries.outbox_message(session=session, key=key)  # (unscoped: whole key)
             status = chart.status if chart is not None else None
             file = (chart.result or {}).get("file") if chart is not None else None
+            # A newer Home of the user waits behind this one (their lane, all their
+            # teams'): it goes now, not held for a chart (found by review).
+            newer = queries.newer_in_lane(session=session, message=message)
         if status == OutboxStatus.SENT and file:
             return {**message.payload, "data": {**data, "chart_file": file}}
-        waited = self.now() - message.created_at
-        if status not in (OutboxStatus.PENDING, OutboxStatus.SENDING) or waited > CHART_WAIT:
+        # Waited since its first wait, on this sender's clock (a backfill's rows are
+        # queued at the job's `--at`: counted from then, one had waited a day at once).
+        since = _waiting_since(message.last_error, key) or self.now()
+        if (
+            status not in (OutboxStatus.PENDING, OutboxStatus.SENDING)
+            or self.now() - since > CHART_WAIT
+            or newer
+        ):
             return message.payload
-        self._wait_for(key, claim, result)
+        self._wait_for(key, claim, result, since=since)
         return None
 
-    def _wait_for(self, key: str, claim: Claim, result: DrainResult) -> None:
+    def _wait_for(
+        self, key: str, claim: Claim, result: DrainResult, *, since: datetime | None = None
+    ) -> None:
         """Put `claim` back to wait for the row `key` (a parent, a chart): not an attempt;
-        looked at again in 5 s (a chart's waiters as soon as it is done: `_release_waiting`)."""
+        looked at again in 5 s (a chart's waiters as soon as it is done: `_release_waiting`).
+        `since`: when it began to wait, kept in its last_error (`_waiting_since`)."""
         self._finish(
             claim,
             OutboxStatus.PENDING,
             retry_in=timedelta(seconds=5),
-            error=f"{WAITING}{key}",
+            error=f"{WAITING}{key}" + (f" {SINCE}{since.timestamp()}]" if since else ""),
             undo_attempt=True,
         )
         result.waiting += 1

@@ -603,9 +603,13 @@ def home(
     user_id: str,
     participants: list[str],
     fig: figures.Figures | None = None,
+    wait_for_chart: bool = False,
 ) -> AppHome:
     """The App Home dashboard: /sprint's numbers plus the breakdown by group, risks,
-    today's standups, the last CI run and the newest burn-down chart."""
+    today's standups, the last CI run and the newest burn-down chart Slack holds; with
+    `wait_for_chart` (the morning's refreshes), the one still being uploaded once Slack
+    has it (`chart_key`). A Home the user asks for goes at once (found by review: it
+    waited up to ten minutes for a slow chart)."""
     fig = fig or figures.compute(session=session, sprint=sprint, at=now)
     data = sprint_status(fig=fig, now=now)
     today = fig.today
@@ -649,7 +653,7 @@ def home(
         if run is not None
         else None,
         "chart_file": chart_file,
-        "chart_key": chart_key,
+        "chart_key": chart_key if wait_for_chart else None,
         "at": now.isoformat(),
         "past_sprints": [],
         "past_total": 0,
@@ -945,6 +949,7 @@ def publish_home(
     data: AppHome | None = None,
     fig: figures.Figures | None = None,
     past: PastSprints | None = None,
+    wait_for_chart: bool = False,
 ) -> None:
     """Queue the user's App Home dashboard (views.publish); `data` when `home` was computed
     already (in a read session, so that no write lock is held meanwhile), else built from
@@ -959,6 +964,7 @@ def publish_home(
             user_id=user_id,
             participants=participants,
             fig=fig,
+            wait_for_chart=wait_for_chart,
         )
         shown = _shown(session=session, user_id=user_id)
         if past is not None:
@@ -1019,5 +1025,6 @@ def refresh_homes(
             key=f"home-refresh:{user_id}:{day}",
             fig=fig,
             past=past,
+            wait_for_chart=True,
         )
     return len(users)

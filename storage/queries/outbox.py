@@ -130,6 +130,22 @@ def outbox_message(*, session: Session, key: str) -> OutboxMessage | None:
     return session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
 
 
+def newer_in_lane(*, session: Session, message: OutboxMessage) -> bool:
+    """Whether a newer undelivered row waits behind `message` in its lane."""
+    if message.lane is None or message.id is None:
+        return False
+    return (
+        session.exec(
+            select(OutboxMessage.id).where(
+                OutboxMessage.lane == message.lane,
+                col(OutboxMessage.id) > message.id,
+                col(OutboxMessage.status).in_(UNDELIVERED),
+            )
+        ).first()
+        is not None
+    )
+
+
 def own_key(*, session: Session, row: OutboxMessage) -> str:
     """A row read back from the outbox (`outbox_message`, `latest_message`) holds its key
     with its team's prefix; this is the key as the session's team names it, the one
