@@ -35,3 +35,17 @@ def test_with_slack_slow_the_ids_well_within_slacks_3_seconds(slack: FakeSlack) 
     assert named("Ask <@U0DANA> or <@U0LEE>.", client) == "Ask @U0DANA or @U0LEE."
     assert time.monotonic() - start < 3 - NAMES_WITHIN  # (the form is answered in time)
     assert len(slack.calls_to("users.info")) == 1  # (after one failed, no more asked)
+
+
+def test_with_slack_slow_but_in_time_for_each_the_names_still_fit_slacks_3_seconds(
+    slack: FakeSlack,
+) -> None:
+    """Slack answers each users.info in 0.9 s, each within the second `named` waits: three
+    mentions in a field error took 2.7 s of the 3 s the form's acknowledgement has (found
+    by review). The second is for all the answers together; past it, the IDs."""
+    slack.slow("users.info", 0.9, times=3)
+    client = make_client("xoxb-test", slack.url)
+    start = time.monotonic()
+    shown = named("Ask <@U0DANA>, <@U0LEE> or <@U0KIM>.", client)
+    assert time.monotonic() - start < 3 - NAMES_WITHIN, shown
+    assert shown.endswith("or @U0KIM."), shown
