@@ -122,6 +122,26 @@ def test_a_blocker_typed_in_an_edit_is_filed(team: Server) -> None:
     assert rows == [("P1", "staging is down")], rows
 
 
+def _as_the_release_before_kept(
+    team: Server, blocker: tuple[str, str], risk: str | None = None
+) -> None:
+    """Ana's one answer, its blocker and risk, rewritten as the release before bullets were
+    read kept them: `blocker` (severity, text as typed, bullet and all), `risk` as typed."""
+    with team.runtime.db.session() as s:
+        [row] = s.exec(select(Standup)).all()
+        row.answers = {**row.answers, "current_blockers": [list(blocker)]}
+        if risk is not None:
+            row.answers = {**row.answers, "new_risks": [risk]}
+        for filed in s.exec(select(Blocker)).all():
+            filed.severity, filed.description = blocker
+            s.add(filed)
+        for raised in s.exec(select(Risk)).all():
+            raised.description = risk or raised.description
+            s.add(raised)
+        s.add(row)
+        s.commit()
+
+
 def test_an_answer_kept_before_bullets_were_read_files_nothing_again_when_edited(
     team: Server,
 ) -> None:
@@ -132,21 +152,7 @@ def test_an_answer_kept_before_bullets_were_read_files_nothing_again_when_edited
     second risk were filed and announced for what she had not changed (found by review)."""
     typed = {"current_blockers": "- P1: staging is down", "new_risks": "- vendor may slip"}
     assert submit(team, "U0ANA", **{**ANSWER, **typed}).text == ""
-    with team.runtime.db.session() as s:  # as the release before kept them
-        [row] = s.exec(select(Standup)).all()
-        row.answers = {
-            **row.answers,
-            "current_blockers": [["P1", "- P1: staging is down"]],
-            "new_risks": ["- vendor may slip"],
-        }
-        for blocker in s.exec(select(Blocker)).all():
-            blocker.description = "- P1: staging is down"
-            s.add(blocker)
-        for risk in s.exec(select(Risk)).all():
-            risk.description = "- vendor may slip"
-            s.add(risk)
-        s.add(row)
-        s.commit()
+    _as_the_release_before_kept(team, ("P1", "- P1: staging is down"), "- vendor may slip")
     team.clock.at = datetime(2025, 10, 31, 14, 5, tzinfo=UTC)
     assert submit(team, "U0ANA", **{**ANSWER, **typed, "notes": "pairing with Ben"}).text == ""
     with team.runtime.db.session() as s:
@@ -164,14 +170,7 @@ def test_raising_the_severity_of_a_blocker_kept_before_bullets_were_read_raises_
     blocker "staging is down" is filed and announced at P0, and B-001 stays open at P1."""
     typed = {**ANSWER, **QUIET, "current_blockers": "- P1: staging is down"}
     assert submit(team, "U0ANA", **typed).text == ""
-    with team.runtime.db.session() as s:  # as the release before kept them
-        [row] = s.exec(select(Standup)).all()
-        row.answers = {**row.answers, "current_blockers": [["P1", "- P1: staging is down"]]}
-        for blocker in s.exec(select(Blocker)).all():
-            blocker.description = "- P1: staging is down"
-            s.add(blocker)
-        s.add(row)
-        s.commit()
+    _as_the_release_before_kept(team, ("P1", "- P1: staging is down"))
     team.clock.at = datetime(2025, 10, 31, 14, 5, tzinfo=UTC)
     edited = {**typed, "current_blockers": "- P0: staging is down"}
     assert submit(team, "U0ANA", **edited).text == ""
@@ -189,14 +188,7 @@ def test_a_kept_line_whose_severity_reads_otherwise_now_leaves_its_blocker_as_it
     so B-001 stays P2 (found by review; an edit to P0 raises a blocker's severity)."""
     typed = {**ANSWER, **QUIET, "current_blockers": "- P0: prod is down"}
     assert submit(team, "U0ANA", **typed).text == ""
-    with team.runtime.db.session() as s:  # as the release before kept them
-        [row] = s.exec(select(Standup)).all()
-        row.answers = {**row.answers, "current_blockers": [["P2", "- P0: prod is down"]]}
-        for blocker in s.exec(select(Blocker)).all():
-            blocker.description, blocker.severity = "- P0: prod is down", "P2"
-            s.add(blocker)
-        s.add(row)
-        s.commit()
+    _as_the_release_before_kept(team, ("P2", "- P0: prod is down"))
     team.clock.at = datetime(2025, 10, 31, 14, 5, tzinfo=UTC)
     assert submit(team, "U0ANA", **{**typed, "notes": "pairing with Ben"}).text == ""
     with team.runtime.db.session() as s:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_figures import local, sprint_json
+from tests.e2e.test_figures import SPRINT, local, sprint_json
 from tests.e2e.test_surfaces_agree import _quarantined_for_an_hour
 from tests.support.e2e import at, blocks_text
 from tests.support.slack import slash
@@ -74,7 +74,7 @@ def test_a_benchmark_received_at_the_ends_instant_is_not_the_ended_sprints(
     from datetime import date, time
 
     from jobs.numbers import local_instant
-    from tests.e2e.test_figures import RUNS, SPRINT, send_run
+    from tests.e2e.test_figures import RUNS, send_run
     from tests.e2e.test_metrics_and_email import post_metrics
 
     path = tmp_path / "metric.toml"
@@ -121,34 +121,17 @@ def test_the_ingest_reply_after_the_end_shows_no_readiness_the_sprint_never_had(
     assert reply["readiness"]["score"] == body["readiness"]["score"], reply["readiness"]
 
 
-MANUAL_ONLY = """
-[sprint]
-name = "Docs sprint"
-start = 2025-10-29
-days = 5
-timezone = "America/New_York"
-
-[targets]
-readiness = 90.0
-pass_rate = 80.0
-
-[channels]
-team = "#team"
-status = "#status"
-blockers = "#blockers"
-
-[people]
-participants = ["U0DEV"]
-tech_lead = ["U0DEV"]
-admins = ["U0DEV"]
-
-[[components]]
+# The hand sprint's file (tests/e2e/test_figures.py) with one manual component alone.
+MANUAL_ONLY = (
+    SPRINT.split("[[components]]", 1)[0]
+    + """[[components]]
 name = "Docs"
 weight = 1
 target = 90
 source = "manual"
 score = 50
 """
+)
 
 
 @pytest.mark.usefixtures("quick_pace")

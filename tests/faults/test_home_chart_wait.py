@@ -16,7 +16,8 @@ from sqlmodel import col, select
 
 from bot import clock as bot_clock
 from storage.models import OutboxMessage
-from tests.support.e2e import at, blocks_text, click, home_opened, post_report
+from tests.faults.test_home_chart_gone import _home_opened_on_day_3
+from tests.support.e2e import at, blocks_text, click, home_opened
 from tests.support.listeners import listeners_done
 from tests.support.server import Server, two_teams
 
@@ -92,15 +93,7 @@ def test_a_home_the_user_opens_while_the_mornings_chart_is_slow_is_not_held_ten_
     the user opens the Home tab: they kept seeing yesterday's dashboard (numbers and all)
     until 9:10, when the morning's refresh gave up waiting, and their own Home followed at
     9:12. Only the morning's refreshes wait for its chart; a Home asked for goes at once."""
-    at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
-    post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
-    at(server, datetime(2025, 10, 31, 13, 0, tzinfo=UTC))
-    assert bot_clock.run_job(server.runtime, "daily-report") == "daily-report: posted"
-    at(server, datetime(2025, 10, 31, 15, 0, tzinfo=UTC))
-    home_opened(server, "U0DEV")
-    listeners_done()
-    server.runtime.sender.drain()
-    assert _views(server, "U0DEV"), "the opened Home was not published"
+    _home_opened_on_day_3(server)
     before = len(_views(server, "U0DEV"))
     server.slack.fail("files.getUploadURLExternal", status=500, times=1000)
     at(server, datetime(2025, 11, 1, 13, 0, tzinfo=UTC))
@@ -130,16 +123,8 @@ def test_a_backfilled_mornings_home_shows_that_mornings_chart(
     sender it had waited a day already: it was published at once with Friday's chart beside
     Monday's numbers, though Monday's chart uploads in the same drain. A wait is counted
     from its start on the sender's clock."""
-    at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
-    post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
-    at(server, datetime(2025, 10, 31, 13, 0, tzinfo=UTC))
-    assert bot_clock.run_job(server.runtime, "daily-report") == "daily-report: posted"
-    at(server, datetime(2025, 10, 31, 15, 0, tzinfo=UTC))
-    home_opened(server, "U0DEV")
-    listeners_done()
-    server.runtime.sender.drain()
+    _home_opened_on_day_3(server)
     before = len(_views(server, "U0DEV"))
-    assert before
     # `job run --at`: the job's clock reads Monday 9:00, its outbox's the real time
     # (build_runtime's `outbox_now`), Tuesday 8:00.
     tuesday = datetime(2025, 11, 4, 13, 0, tzinfo=UTC)
