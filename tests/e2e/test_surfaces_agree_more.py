@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_figures import SPRINT, local, sprint_json
+from tests.e2e.test_figures import local, sprint_json
+from tests.e2e.test_figures_agree_more import MANUAL_SPRINT
 from tests.e2e.test_surfaces_agree import _quarantined_for_an_hour
 from tests.support.e2e import at, blocks_text
 from tests.support.slack import slash
@@ -74,7 +75,7 @@ def test_a_benchmark_received_at_the_ends_instant_is_not_the_ended_sprints(
     from datetime import date, time
 
     from jobs.numbers import local_instant
-    from tests.e2e.test_figures import RUNS, send_run
+    from tests.e2e.test_figures import RUNS, SPRINT, send_run
     from tests.e2e.test_metrics_and_email import post_metrics
 
     path = tmp_path / "metric.toml"
@@ -121,16 +122,11 @@ def test_the_ingest_reply_after_the_end_shows_no_readiness_the_sprint_never_had(
     assert reply["readiness"]["score"] == body["readiness"]["score"], reply["readiness"]
 
 
-# The hand sprint's file (tests/e2e/test_figures.py) with one manual component alone.
-MANUAL_ONLY = (
-    SPRINT.split("[[components]]", 1)[0]
-    + """[[components]]
-name = "Docs"
-weight = 1
-target = 90
-source = "manual"
-score = 50
-"""
+# The manual sprint (tests/e2e/test_figures_agree_more.py) without its tested component.
+MANUAL_ONLY = MANUAL_SPRINT.replace(
+    '[[components]]\nname = "Core"\nweight = 1\ntarget = 90\nsource = "tests"\n'
+    'tests = ["core/**"]\n\n',
+    "",
 )
 
 
@@ -144,6 +140,7 @@ def test_a_sprint_without_tests_has_a_change_since_yesterday(
     change since yesterday n/a, on the API and /sprint: `_previous` wanted known tests."""
     from tests.support.listeners import listeners_done
 
+    assert "core/**" not in MANUAL_ONLY and 'name = "Docs"' in MANUAL_ONLY
     path = tmp_path / "docs.toml"
     path.write_text(MANUAL_ONLY)
     server = make_server(SPRINTBOT_CONFIG=str(path))
