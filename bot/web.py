@@ -396,12 +396,24 @@ class Routes:
         if text and at >= figures.end_instant(sprint.sprint):
             text = None  # after its end: its final figures, as without `at`
         kept = retention.kept_from(sprint=ctx.sprint, now=clock) if text else None
-        if kept is not None and numbers.local_date(ctx.sprint.sprint, at) < kept[0]:
+        asked = numbers.local_date(ctx.sprint.sprint, at)
+        if kept is not None and sprint is not ctx.sprint:
+            # A past sprint's figures read its history from its start, which retention
+            # keeps only for the running sprint (answered from what was left; found by
+            # review): as an instant of its first day reads them.
+            asked = min(asked, sprint.sprint.start + timedelta(days=1))
+        if kept is not None and asked < kept[0]:
             return error(
                 410,
                 f"figures as of {at.isoformat()} are not kept: [retention] {kept[1]} keeps "
-                f"them from {kept[0]} on; without `at`, an ended sprint's answer is its final "
-                "figures",
+                f"them from {kept[0]} on"
+                + (
+                    f" (a past sprint's figures read its history from its start, "
+                    f"{sprint.sprint.start})"
+                    if sprint is not ctx.sprint
+                    else ""
+                )
+                + "; without `at`, an ended sprint's answer is its final figures",
             )
 
         def compute() -> dict[str, Any]:

@@ -623,7 +623,8 @@ class Retention(_Model):
     from `margin_days` (at least one) before the sprint's start on; a test's pruned status
     changes fold into its state, so every figure as of an instant whose previous local day
     began after the horizon (the whole sprint's, its baseline included) stays exactly what
-    it was.
+    it was. A past sprint's figures read its history from its start: once that is past the
+    horizon, `?at=` in it is refused.
     """
 
     results_days: int = 90  # test status changes, readiness snapshots, reports' lists of tests

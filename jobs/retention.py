@@ -8,8 +8,9 @@ messages said after `outbox_days` (their keys stay: none is sent twice). Nothing
 `margin_days` (at least a day) before the sprint's start on is touched, and the figures
 fold a test's deleted changes into its state (its latest status and first sighting stay
 in known_test), so every figure as of an instant whose previous local day began after the
-horizon — the current sprint's all — stays exactly the same; `?at=` earlier than that
-answers from the folded states.
+horizon — the current sprint's all — stays exactly the same; `?at=` earlier than that is
+refused (`kept_from`), and so is `?at=` in a past sprint whose start is past the horizon
+(its figures read its history from its start).
 
 Each batch is its own transaction, so the job never holds SQLite's write lock for long;
 a step that fails is logged and the next one still runs.
