@@ -858,6 +858,9 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
         now=plan.now,
         branch=branch,
         counts=plan.result.tally,
+        before_tests=numbers.quarantine_counted(
+            plan.result.before, held.states, sprint.flaky.readiness
+        ),
     )
     regressions: list[notices.RegressedTest] = [
         {**plan.ref(i), "message": plan.parsed.messages.get(i)} for i in held.regressed

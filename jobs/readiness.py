@@ -137,9 +137,13 @@ def snapshot_readiness(
     now: datetime,
     branch: str | None = None,
     counts: TestTally | None = None,
+    before_tests: dict[str, TestCounts] | None = None,
 ) -> Recorded:
     """Recompute readiness and snapshot it. Reports on other branches than the tracked one
-    leave readiness alone."""
+    leave readiness alone. `before_tests` (a report's: the tests per component before it,
+    quarantine counted): where the sprint has no snapshot yet, readiness from them is the
+    one before (a new sprint's first run had none, so no decline was told; found by
+    review)."""
     previous = queries.latest_snapshot(session=session)
     before = previous.score if previous is not None else None
     if branch is not None and branch != sprint.sprint.branch:
@@ -149,6 +153,16 @@ def snapshot_readiness(
         # (a reply said readiness rose past the final score every surface shows; found
         # by review).
         return Recorded({"score": _r(before), "previous": _r(before)}, None, None, None)
+    before_data = previous.breakdown if previous is not None else None
+    # (Tests known before: a first report ever has no readiness before it.)
+    if previous is None and before_tests and any(c.total for c in before_tests.values()):
+        prior = numbers.breakdown(
+            sprint,
+            tests=before_tests,
+            manual=queries.latest_manual_scores(session=session),
+            metric_values=queries.latest_metric_values(session=session),
+        )
+        before, before_data = prior.score, prior.as_dict()
     counts = counts or tally(session=session, sprint=sprint)
     bd = breakdown_for(session=session, sprint=sprint, counts=counts, at=now)
     data = {
@@ -161,7 +175,7 @@ def snapshot_readiness(
     return Recorded(
         summary={"score": _r(bd.score), "previous": _r(before)},
         snapshot_id=snapshot.id,
-        before=previous.breakdown if previous is not None else None,
+        before=before_data,
         after=data,
     )
 

@@ -8,12 +8,16 @@ import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
 from bot import clock as bot_clock
 from tests.e2e.test_next_sprint import api, ci, platform
-from tests.support.e2e import at
+from tests.support import httpc
+from tests.support.e2e import AUTH, at, posts, text_of
+from tests.support.listeners import listeners_done
+from tests.support.reports import report
 from tests.support.server import ROOT, Server
 
 TEAMS = ROOT / "examples" / "teams"
@@ -63,3 +67,34 @@ def test_an_instant_inside_a_past_sprint_is_answered_as_it_was_or_refused(org: S
     # Phase 5's own instants are kept as before.
     now = api(org, "/api/v1/sprint", team="platform", at="2025-11-13T16:00:00Z")
     assert now.status_code == 200, now.text
+
+
+def test_the_next_sprints_first_ci_run_compares_with_readiness_before_it(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """Phase 4 ends with a, b, c passing. On Phase 5's day 1 its first CI run breaks a:
+    readiness falls from what Phase 5 started at (its measured baseline, Phase 4's last
+    score): the reply's readiness.previous was null and no decline notice went out (the
+    sprint had no readiness snapshot yet; found by review). It compares with readiness
+    before the run, as any other run does."""
+    shutil.copytree(TEAMS, tmp_path / "teams")
+    org = make_server(SPRINTBOT_CONFIG=str(tmp_path / "teams"))
+    names = ["orchestration/a", "orchestration/b", "orchestration/c"]
+    ci(org, dict.fromkeys(names, P), "p4", day(11, 10))
+    at(org, day(11, 12))  # Phase 5, day 1
+    start = api(org, "/api/v1/sprint", team="platform").json()["readiness"]
+    assert start["score"] == start["baseline"]["measured"]
+    query = {"team": "platform", "run": "p5-1", "at": "2025-11-12T15:00:00Z"}
+    resp = httpc.post(
+        f"{org.url}/api/v1/test-runs?{urlencode(query)}",
+        content=report({"orchestration/a": F}),
+        headers=AUTH,
+        timeout=30,
+    )
+    assert resp.status_code == 201, resp.text
+    reply = resp.json()["readiness"]
+    assert reply["score"] < start["score"]
+    listeners_done()
+    org.runtime.sender.drain()
+    declines = [t for t in map(text_of, posts(org)) if t.startswith("Readiness fell")]
+    assert (reply["previous"], len(declines)) == (start["score"], 1), (reply, declines)
