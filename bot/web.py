@@ -396,7 +396,7 @@ class Routes:
         if text and at >= figures.end_instant(sprint.sprint):
             text = None  # after its end: its final figures, as without `at`
         kept = retention.kept_from(sprint=ctx.sprint, now=clock) if text else None
-        asked = numbers.local_date(ctx.sprint.sprint, at)
+        asked = own = numbers.local_date(ctx.sprint.sprint, at)
         if kept is not None and sprint is not ctx.sprint:
             # A past sprint's figures read its history from its start, which retention
             # keeps only for the running sprint (answered from what was left; found by
@@ -410,7 +410,7 @@ class Routes:
                 + (
                     f" (a past sprint's figures read its history from its start, "
                     f"{sprint.sprint.start})"
-                    if sprint is not ctx.sprint
+                    if own >= kept[0]
                     else ""
                 )
                 + "; without `at`, an ended sprint's answer is its final figures",
