@@ -560,6 +560,9 @@ def _file_digest(path: str) -> str:
     return digest.hexdigest()
 
 
+APP_NAME_CHARS = 35
+
+
 def cmd_manifest(args: argparse.Namespace, _: Settings | None) -> int:
     from bot.doctor import url_problem
     from bot.manifest import manifest
@@ -570,6 +573,12 @@ def cmd_manifest(args: argparse.Namespace, _: Settings | None) -> int:
         raise UsageError(f"{args.url!r}: Slack needs an https:// URL")
     if args.url and (problem := url_problem(args.url, name="")):
         raise UsageError(problem)
+    # The app's name, which Slack requires and holds to 35 characters (unchecked, an empty
+    # or long one was refused only when the app was created; found by review).
+    if not args.name.strip() or len(args.name) > APP_NAME_CHARS:
+        raise UsageError(
+            f"--name {args.name!r}: the app's name is 1 to {APP_NAME_CHARS} characters"
+        )
     _print(json.dumps(manifest(args.url, name=args.name, socket_mode=args.socket_mode), indent=2))
     return 0
 

@@ -89,7 +89,10 @@ def parse_duration(text: str) -> timedelta:
     if not m or not any(m.groups()):
         raise ValueError(f'"{text}" is not a duration; write e.g. "30m", "4h" or "2d"')
     w, d, h, mi, s = (int(g or 0) for g in m.groups())
-    return timedelta(weeks=w, days=d, hours=h, minutes=mi, seconds=s)
+    try:
+        return timedelta(weeks=w, days=d, hours=h, minutes=mi, seconds=s)
+    except OverflowError:  # (not a ValueError: a traceback, or "went wrong"; found by review)
+        raise ValueError(f'"{text}" is longer than any duration can be') from None
 
 
 def format_duration(delta: timedelta) -> str:

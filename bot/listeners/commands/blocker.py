@@ -26,6 +26,7 @@ def _id(row: Blocker | Risk) -> int:
 
 
 def _list(call: Call) -> None:
+    call.nothing_after(USAGE)
     app = call.app
     now = app.now()
     with app.db.read() as session:

@@ -27,6 +27,7 @@ def _update(call: Call) -> None:
 
 
 def _list(call: Call) -> None:
+    call.nothing_after(USAGE)
     with call.app.db.read() as session:
         text = render_risk_matrix(queries.all_risks(session=session))
     call.answer(text)

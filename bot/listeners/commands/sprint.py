@@ -25,8 +25,7 @@ USAGE = (
 
 
 def _nothing_after(call: Call) -> None:
-    if rest := call.rest.strip():
-        raise SprintError(f'`/sprint {call.verb}` takes nothing after it, not "{rest}". {USAGE}')
+    call.nothing_after(USAGE)
 
 
 def _status(call: Call) -> None:

@@ -32,6 +32,16 @@ class Call:
     def user_id(self) -> str:
         return str(self.command["user_id"])
 
+    def nothing_after(self, usage: str) -> None:
+        """SprintError where words follow a subcommand that takes none (dropped without a
+        word, `/blocker list mobile` answered this team's list; found by review: another
+        team's is `/CMD TEAM ...`)."""
+        if rest := self.rest.strip():
+            raise SprintError(
+                f"`{self.command.get('command', '')} {self.verb}` takes nothing after it, "
+                f'not "{rest}". {usage}'
+            )
+
     def answer(self, text: str) -> None:
         """Answer privately, in the acknowledgement."""
         self.ack(response_type="ephemeral", text=text)

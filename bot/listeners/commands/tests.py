@@ -51,6 +51,7 @@ def _show(call: Call) -> None:
 
 
 def _slow(call: Call) -> None:
+    call.nothing_after(TESTS_USAGE)
     app = call.app
     with app.db.read() as session:
         slow = tests_history.slowest(session=session, sprint=app.sprint)
@@ -191,6 +192,7 @@ def _unquarantine(call: Call) -> None:
 
 
 def _quarantined(call: Call) -> None:
+    call.nothing_after(TESTS_USAGE)
     app = call.app
     with app.db.read() as session:
         rows = quarantine.listing(session=session, sprint=app.sprint)
