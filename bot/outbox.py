@@ -704,11 +704,11 @@ class Sender:
             chart = queries.outbox_message(session=session, key=key)  # (unscoped: whole key)
             status = chart.status if chart is not None else None
             file = (chart.result or {}).get("file") if chart is not None else None
+            if status == OutboxStatus.SENT and file:
+                return {**message.payload, "data": {**data, "chart_file": file}}
             # A newer Home of the user waits behind this one (their lane, all their
             # teams'): it goes now, not held for a chart (found by review).
             newer = queries.newer_in_lane(session=session, message=message)
-        if status == OutboxStatus.SENT and file:
-            return {**message.payload, "data": {**data, "chart_file": file}}
         # Waited since its first wait, on this sender's clock (a backfill's rows are
         # queued at the job's `--at`: counted from then, one had waited a day at once).
         since = _waiting_since(message.last_error, key) or self.now()

@@ -29,6 +29,7 @@ from storage.queries import quarantine as store
 from storage.queries._common import insert_unless_taken
 
 BY_SPRINTBOT = "sprintbot"  # `by` of a quarantine sprintbot started (a test found flaky)
+TIME_UP = "its time is up"  # the release reason of a quarantine past its `until`
 SHOWN = 10  # the tests a notice names; the rest are counted
 
 _FAILING = {TestStatus.FAILED, TestStatus.ERROR}
@@ -182,7 +183,7 @@ def quarantine(
         if held_rows and all(held.until <= now for held, _ in held_rows):
             for held, _ in held_rows:
                 held.released_at, held.released_by = held.until, BY_SPRINTBOT
-                held.release_reason = "its time is up"
+                held.release_reason = TIME_UP
                 session.add(held)
             session.flush()
             again = Quarantine(test_id=test.id or 0, by=by, reason=reason, since=now, until=until)
@@ -391,7 +392,7 @@ def release_expired(*, session: Session, sprint: Sprint, now: datetime) -> int:
         sprint=sprint,
         held=store.expired(session=session, now=now),
         by=BY_SPRINTBOT,
-        reason="its time is up",
+        reason=TIME_UP,
         now=now,
     )
 

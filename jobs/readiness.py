@@ -146,12 +146,11 @@ def snapshot_readiness(
     review)."""
     previous = queries.latest_snapshot(session=session)
     before = previous.score if previous is not None else None
-    if branch is not None and branch != sprint.sprint.branch:
-        return Recorded({"score": _r(before), "previous": _r(before)}, None, None, None)
-    if figures.phase(sprint.sprint, now) is figures.Phase.ENDED:
-        # An ended sprint's figures are its final ones: what CI sends later moves none
-        # (a reply said readiness rose past the final score every surface shows; found
-        # by review).
+    # An ended sprint's figures are its final ones: what CI sends later moves none (a reply
+    # said readiness rose past the final score every surface shows; found by review).
+    if (branch is not None and branch != sprint.sprint.branch) or figures.phase(
+        sprint.sprint, now
+    ) is figures.Phase.ENDED:
         return Recorded({"score": _r(before), "previous": _r(before)}, None, None, None)
     before_data = previous.breakdown if previous is not None else None
     # (Tests known before: a first report ever has no readiness before it.)
