@@ -15,7 +15,7 @@ from typing import NamedTuple
 from jobs import junit
 from jobs.components import ComponentMap
 from jobs.config import Sprint
-from jobs.junit import ERROR, FAILED, FLAKY, PASSED
+from jobs.junit import ERROR, FAILED, FLAKY, PASSED, SKIPPED
 from jobs.numbers import TestCounts, change_kind
 from jobs.readiness import TestTally
 
@@ -79,6 +79,18 @@ class Known:
     file: array[int]
     others: Counted = field(default_factory=Counter)
     whole: bool = False  # `others` counts every test of the branch the report does not hold
+    # Of the report's tests the branch has as skipped and the report has not: the status
+    # code each last ran with before the skip (absent: it had not run). A skip is seen
+    # through (`numbers.change_kind`).
+    ran: dict[int, int] = field(default_factory=dict)
+
+    def judged(self, i: int, code: int) -> int:
+        """The status code test `i`'s change to `code` is judged from: its known one, or
+        from skipped, the one it last ran with (NEW: none)."""
+        old = self.code[i]
+        if old == SKIPPED and code != SKIPPED:
+            return self.ran.get(i, NEW)
+        return old
 
     @classmethod
     def unknown(cls, n: int, *, version: int) -> Known:
@@ -135,17 +147,21 @@ def classify_report(parsed: junit.Report, *, components: Components, known: Know
     names = components.names
     tally = _tally((known.others, reported), names)
     transitions = Counter(zip(known.code, status_of, strict=True))
+    # Failing before and now, a skip between seen through.
+    still_failing = sum(transitions[old, code] for old in FAILING for code in FAILING) + sum(
+        old in FAILING and status_of[i] in FAILING for i, old in known.ran.items()
+    )
     moves = _moves(parsed, components=components, known=known)
     return Classified(
         counts=counts,
-        still_failing=sum(transitions[old, code] for old in FAILING for code in FAILING),
+        still_failing=still_failing,
         new=moves.new,
         changed=moves.changed,
         regressed=moves.regressed,
         fixed=moves.fixed,
         new_failures=moves.new_failures,
         newly_skipped=moves.newly_skipped,
-        flaky=_positions(status_of, FLAKY),
+        flaky=positions(status_of, FLAKY),
         before=_tally((known.others, known.counted()), names).components,
         after=tally.components,
         tally=tally,
@@ -217,7 +233,7 @@ def _moves(parsed: junit.Report, *, components: Components, known: Known) -> _Mo
     """The tests that are new or whose status, component or file moved (a file only where
     the report names one), by kind of move."""
     status_of, old_code, file_of = parsed.status_of, known.code, parsed.file_of
-    new = _positions(old_code, NEW)
+    new = positions(old_code, NEW)
     # Known tests whose status, component or file moved: one flag a test, worked out in C.
     first = components.same_files[0].__getitem__
     file_moved = map(
@@ -232,12 +248,14 @@ def _moves(parsed: junit.Report, *, components: Components, known: Known) -> _Mo
         ),
         map(ne, old_code, repeat(NEW)),
     )
-    changed = _positions(bytes(moved), True)
+    changed = positions(bytes(moved), True)
     regressed, fixed, newly_skipped = array("I"), array("I"), array("I")
     new_failures = [i for i in new if status_of[i] in FAILING]
     kinds = {"regression": regressed, "fixed": fixed, "skipped": newly_skipped, "new": new_failures}
+    judged = known.judged
     for i in changed:
-        kind = kinds.get(_KINDS[old_code[i], status_of[i]])
+        code = status_of[i]
+        kind = kinds.get(_KINDS[judged(i, code), code])
         if kind is not None:
             kind.append(i)
     return _Moves(
@@ -250,7 +268,7 @@ def _moves(parsed: junit.Report, *, components: Components, known: Known) -> _Mo
     )
 
 
-def _positions(codes: bytes | bytearray, code: int) -> array[int]:
+def positions(codes: bytes | bytearray, code: int) -> array[int]:
     """Where `code` occurs in `codes`, found by C's search rather than a Python loop."""
     out = array("I")
     needle = bytes([code])

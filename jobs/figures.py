@@ -595,7 +595,8 @@ class _Checkpoint:
     components: dict[str, TestCounts]
 
 
-_Event = tuple[datetime, int, int, str | None, str]  # (time, report, test, previous, status)
+# (time, report, test, previous, status, from skipped: the status it last ran with)
+_Event = tuple[datetime, int, int, str | None, str, str | None]
 
 
 def _events(tests: dict[int, _Test], changes: Sequence[queries.HistoryChange]) -> list[_Event]:
@@ -610,7 +611,9 @@ def _events(tests: dict[int, _Test], changes: Sequence[queries.HistoryChange]) -
     first: dict[int, queries.HistoryChange] = {}
     for c in changes:
         first.setdefault(c.test_id, c)
-    out: list[_Event] = [(c.at, c.report_id, c.test_id, c.previous, c.status) for c in changes]
+    out: list[_Event] = [
+        (c.at, c.report_id, c.test_id, c.previous, c.status, c.ran_before) for c in changes
+    ]
     for tid, t in tests.items():
         row = first.get(tid)
         if row is not None and row.previous is None:
@@ -621,7 +624,7 @@ def _events(tests: dict[int, _Test], changes: Sequence[queries.HistoryChange]) -
             t.status = status  # known before the fold
             continue
         at = seen if row is None else min(seen, row.at)
-        out.append((at, -1, tid, None, status))
+        out.append((at, -1, tid, None, status, None))
     out.sort(key=lambda e: (e[0], e[1]))
     return out
 
@@ -810,7 +813,7 @@ class _Walk:
         start, snapshot_until, active_days = self.w.start, self.snapshot_until, self.active_days
         # A report's changes share its instant: its sprint day is worked out once.
         day_of: tuple[datetime | None, int] = (None, 0)
-        for when, _report, tid, _previous, status in self.inputs.events:
+        for when, _report, tid, _previous, status, ran in self.inputs.events:
             snapshot_until(when)
             if not self.baselined and when >= start:
                 self.set_baseline()
@@ -828,12 +831,14 @@ class _Walk:
                         t.new = True
                     t.passed_in_sprint = status in PASSED_ONCE
             else:
-                was = t.status
+                was: str | None = t.status
                 t.status = status
+                if was == SKIPPED and status != SKIPPED:
+                    was = ran  # a skip seen through (`numbers.change_kind`)
                 if in_sprint:
                     d = day_of[1]
                     if was in PASSED_ONCE and status in FAILING:
-                        t.regressed = True
+                        t.regressed = t.passed_in_sprint = True  # (it passed, skips aside)
                         self.regressed_on[d] += 1
                     elif was in FAILING and status == PASSED:
                         self.fixed_on[d] += 1

@@ -48,6 +48,7 @@ from jobs.classify import (
     Known,
     classify_report,
     file_path,
+    positions,
 )
 from jobs.config import Sprint, format_duration
 from jobs.errors import SprintError
@@ -438,6 +439,7 @@ class _Results(NamedTuple):
     test_id: Iterable[int]
     status: Iterable[str]
     previous_status: Iterable[str]
+    ran_before: Iterable[str | None]
     message: Iterable[str | None]
 
 
@@ -517,6 +519,7 @@ class _Plan:
         )
         self.version = self.known.version
         self._newer_runs_hold(session=session)
+        self._skips_seen_through(session=session)
         self._quarantined_are_flaky(session=session)
         self.result = classify_report(self.parsed, components=self.components, known=self.known)
         self._refs_version = -1  # (the reply's lists: from this classification)
@@ -555,6 +558,23 @@ class _Plan:
             known.code[i], known.component[i] = reported[i], components.of[i]
             if known.file:
                 known.file[i] = first[p.file_of[i]]
+
+    def _skips_seen_through(self, *, session: Session) -> None:
+        """The status each test the branch has as skipped, and the report has not, last ran
+        with (`Known.ran`; none where it was first seen skipped, or retention deleted the
+        change that skipped it): looked up for those few, by id."""
+        known, status_of = self.known, self.parsed.status_of
+        at = [i for i in positions(known.code, junit.SKIPPED) if status_of[i] != junit.SKIPPED]
+        if not at:
+            return
+        last = quarantine_store.last_changes_before(
+            session=session, test_ids=[known.test_id[i] for i in at]
+        )
+        for i in at:
+            # Its last change made it skipped; the status before is the one it ran with.
+            status, previous = last.get(known.test_id[i], ("", None))
+            if status == "skipped" and previous is not None and previous != "skipped":
+                known.ran[i] = junit.CODE[previous]
 
     def _quarantined_are_flaky(self, *, session: Session) -> None:
         """A quarantined test failing after it passed is flaky: marked before the report is
@@ -704,6 +724,7 @@ class _Plan:
             test_id=map(self.known.test_id.__getitem__, tests),
             status=_looked_up(_STATUS_NAMES, status_of, tests),
             previous_status=_looked_up(_STATUS_NAMES, old_code, tests),
+            ran_before=map({i: _STATUS_NAMES[c] for i, c in self.known.ran.items()}.get, tests),
             message=map(p.messages.get, tests),
         )
         return _rows(results)

@@ -812,12 +812,19 @@ def quarantine_counted(
     return out
 
 
-def change_kind(previous: str | None, status: str) -> str:
+def change_kind(previous: str | None, status: str, *, ran: str | None = None) -> str:
     """What a test's status going from `previous` (None: first seen) to `status` is — one
-    rule for the ingest's reply and alerts and the reports' lists of changes: `regression`,
-    failing after it passed (a flaky test passed, beside a failure); `new`, failing and not
-    after passing (first seen so, or after being skipped); `fixed`, passing after failing;
-    `skipped`, newly skipped; else `other`."""
+    rule for the ingest's reply and alerts, the figures' transitions and the reports' lists
+    of changes: `regression`, failing after it passed (a flaky test passed, beside a
+    failure); `new`, failing and not after passing or failing (first seen so, or never run
+    but skipped); `fixed`, passing after failing; `skipped`, newly skipped; else `other`.
+
+    A skip says nothing of whether the test works, so it is seen through: from skipped, the
+    change is judged from `ran`, the status the test last ran with before the skip (None:
+    it had not run) — passed, skipped, failed is a regression; failed, skipped, failed is
+    still failing."""
+    if previous == "skipped" and status != "skipped":
+        previous = ran
     failing = ("failed", "error")
     if status in failing:
         if previous in ("passed", "flaky"):

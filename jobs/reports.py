@@ -522,7 +522,7 @@ def _day_changes(
         {
             "id": c["id"],
             "component": c["component"],
-            "kind": numbers.change_kind(c["previous"], c["status"]),
+            "kind": numbers.change_kind(c["previous"], c["status"], ran=c["ran"]),
             "now": c["now"],
         }
         for c in queries.changes_between(session=session, start=start, end=end, branch=branch)

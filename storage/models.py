@@ -228,6 +228,10 @@ class TestResult(SQLModel, table=True):
     test_id: int = Field(foreign_key="known_test.id", index=True)
     status: TestStatus = Field(sa_type=String(10))
     previous_status: TestStatus | None = Field(default=None, sa_type=String(10))
+    # Where `previous_status` is skipped: the status the test last ran with before the skip
+    # (None: it had not run, as far as the history kept says). A skip is seen through: the
+    # change is judged from this one (`numbers.change_kind`).
+    ran_before: TestStatus | None = Field(default=None, sa_type=String(10))
     message: str | None = _text()
 
 

@@ -346,12 +346,13 @@ def update_tests(
 
 def add_results(*, session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
     """Record the tests a report changed: (report_id, test_id, status, previous_status,
-    message) each."""
+    ran_before, message) each."""
     p = placeholder(session)
     _executemany(
         session,
-        "INSERT INTO test_result (report_id, test_id, status, previous_status, message) "  # noqa: S608
-        f"VALUES ({p}, {p}, {p}, {p}, {p})",  # (placeholders, not data)
+        "INSERT INTO test_result "  # noqa: S608
+        "(report_id, test_id, status, previous_status, ran_before, message) "
+        f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",  # (placeholders, not data)
         rows,
     )
 

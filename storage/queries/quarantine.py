@@ -209,18 +209,18 @@ def changes_since(
 
 
 def last_changes_before(
-    *, session: Session, test_ids: Sequence[int], report_id: int
+    *, session: Session, test_ids: Sequence[int], report_id: int | None = None
 ) -> dict[int, tuple[str, str | None]]:
-    """(status, previous status) of each test's last change before that report, for those
-    that changed before it: where it stood when the report's window began."""
+    """(status, previous status) of each test's last change before that report (None: its
+    last change of all), for those that changed before it: where it stood when the report's
+    window began."""
     found: dict[int, tuple[str, str | None]] = {}
     for start in range(0, len(test_ids), _BATCH):
         chunk = list(test_ids[start : start + _BATCH])
-        last = (
-            sa_select(func.max(col(TestResult.id)))
-            .where(col(TestResult.test_id).in_(chunk), col(TestResult.report_id) < report_id)
-            .group_by(col(TestResult.test_id))
-        )
+        last = sa_select(func.max(col(TestResult.id))).where(col(TestResult.test_id).in_(chunk))
+        if report_id is not None:
+            last = last.where(col(TestResult.report_id) < report_id)
+        last = last.group_by(col(TestResult.test_id))
         for t, s, p in session.execute(
             sa_select(
                 col(TestResult.test_id), col(TestResult.status), col(TestResult.previous_status)

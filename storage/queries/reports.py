@@ -80,11 +80,13 @@ def changes_between(
     *, session: Session, start: datetime, end: datetime, branch: str
 ) -> list[dict[str, Any]]:
     """Status changes recorded by a branch's reports in [start, end): each test's status
-    then and before it (None: first seen), and its status now."""
+    then and before it (None: first seen), from skipped the one it last ran with, and its
+    status now."""
     rows = session.execute(
         sa_select(
             col(TestResult.status),
             col(TestResult.previous_status),
+            col(TestResult.ran_before),
             col(KnownTest.classname),
             col(KnownTest.name),
             col(KnownTest.component),
@@ -109,9 +111,10 @@ def changes_between(
             "component": component,
             "status": str(status),
             "previous": None if previous is None else str(previous),
+            "ran": None if ran is None else str(ran),
             "now": str(now),
         }
-        for status, previous, classname, name, component, now in rows
+        for status, previous, ran, classname, name, component, now in rows
     ]
 
 
@@ -229,6 +232,7 @@ class HistoryChange(NamedTuple):
     previous: str | None
     at: datetime  # when sprintbot received the report
     report_id: int
+    ran_before: str | None  # from skipped: the status the test last ran with (None: none)
 
 
 def history_changes(
@@ -243,6 +247,7 @@ def history_changes(
             col(TestResult.previous_status),
             col(TestReport.received_at),
             col(TestReport.id),
+            col(TestResult.ran_before),
         )
         .join(TestReport, col(TestReport.id) == col(TestResult.report_id))
         .where(

@@ -194,3 +194,60 @@ def test_0017_drops_known_tests_foreign_keys_and_keeps_its_rows(tmp_path: Path) 
         assert {fk["referred_table"] for fk in keys} == {"team", "test_report", "alert"}
     finally:
         engine.dispose()
+
+
+def test_0018_sees_the_skips_already_stored_through(tmp_path: Path) -> None:
+    """0018 fills test_result.ran_before for the changes stored before it: a test that
+    passed, was skipped and failed ran with `passed` before that failure; one first seen
+    skipped, then failing, had not run."""
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path}/before.db"
+    upgrade(url, revision="0017")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            for report in (1, 2, 3):
+                conn.execute(
+                    text(
+                        "INSERT INTO test_report (id, team_id, run, branch, at, received_at,"
+                        " digest, tests, passed, failed, errors, skipped, flaky, reply) VALUES"
+                        " (:i, 1, :run, 'main', '2025-10-31 14:00:00', '2025-10-31 14:00:00',"
+                        " 'd', 2, 0, 0, 0, 0, 0, '{}')"
+                    ),
+                    {"i": report, "run": f"r{report}"},
+                )
+            for test in (7, 8):
+                conn.execute(
+                    text(
+                        "INSERT INTO known_test (id, team_id, branch, key, classname, name,"
+                        " status, first_seen_at, changed_at) VALUES (:i, 1, 'main', :k,"
+                        " 'tests.a', :n, 'failed', '2025-10-31 14:00:00',"
+                        " '2025-10-31 14:00:00')"
+                    ),
+                    {"i": test, "k": f"k{test}", "n": f"t{test}"},
+                )
+            # 7: passed (no row: first seen passing), skipped, failed; 8: skipped, failed.
+            for id_, report, test, status, previous in (
+                (1, 1, 8, "skipped", None),
+                (2, 2, 7, "skipped", "passed"),
+                (3, 3, 7, "failed", "skipped"),
+                (4, 3, 8, "failed", "skipped"),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO test_result (id, report_id, test_id, status,"
+                        " previous_status) VALUES (:i, :r, :t, :s, :p)"
+                    ),
+                    {"i": id_, "r": report, "t": test, "s": status, "p": previous},
+                )
+    finally:
+        engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, ran_before FROM test_result ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [(1, None), (2, None), (3, "passed"), (4, None)]
+    finally:
+        engine.dispose()
