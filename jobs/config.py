@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import tomllib
@@ -19,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    Strict,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -26,6 +28,9 @@ from pydantic import (
 )
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The years any time sprintbot takes lies in (a sprint's days, a CI run's, `--at`): near the
+# ends of `datetime`'s range, converting a time to another zone overflows.
+FIRST_YEAR, LAST_YEAR = 1900, 9000
 CHANNEL_KEYS = ("team", "status", "blockers")
 # Roles every sprint file may name; [people] may add more (e.g. `security`).
 STANDARD_ROLES = ("participants", "tech_lead", "qa_lead", "product_owner", "executives", "admins")
@@ -114,6 +119,10 @@ def _duration(v: Any) -> timedelta:
 
 def _clock_time(v: Any) -> time:
     if isinstance(v, time):
+        if v.second or v.microsecond or v.tzinfo is not None:
+            # The clock runs its jobs at whole minutes of the sprint's zone: 09:00:30 ran at
+            # 09:00 and was taken for the evening's late run of the day before.
+            raise ValueError(f'{v.isoformat()} is not a whole minute; write e.g. "09:00"')
         return v
     if isinstance(v, str) and re.match(r"^\d{1,2}:\d{2}$", v):
         hh, mm = (int(x) for x in v.split(":"))
@@ -124,7 +133,12 @@ def _clock_time(v: Any) -> time:
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 ClockTime = Annotated[time, BeforeValidator(_clock_time)]
-Percent = Annotated[float, Field(ge=0, le=100)]
+# Numbers as the file writes them: true or false is not 1 or 0 (pydantic's lax mode takes
+# them so: `days = true` was a one-day sprint), nor is a string a number; an integer is a
+# float's. No infinity or NaN either (`_Model`).
+Number = Annotated[float, Strict()]
+Whole = Annotated[int, Strict()]
+Percent = Annotated[Number, Field(ge=0, le=100)]
 
 
 def _check_ids(values: list[str]) -> list[str]:
@@ -143,7 +157,7 @@ def _repeated(values: Iterable[H]) -> H | None:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Source(StrEnum):
@@ -161,7 +175,7 @@ class SprintInfo(_Model):
     name: str = Field(min_length=1)
     goal: str = ""
     start: date
-    days: int = Field(ge=1, le=366)
+    days: Whole = Field(ge=1, le=366)
     timezone: str = "UTC"
     workdays: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
     branch: str = "main"  # the tracked branch: its tests make readiness and alerts
@@ -183,6 +197,21 @@ class SprintInfo(_Model):
         bad = [d for d in v if d not in WEEKDAYS]
         if bad:
             raise ValueError(f"unknown weekday {bad[0]!r}; use {', '.join(WEEKDAYS)}")
+        if not v:
+            raise ValueError(
+                f"names no day; list the days the team works, of {', '.join(WEEKDAYS)}"
+            )
+        if (twice := _repeated(v)) is not None:
+            raise ValueError(f"{twice!r} is given twice")
+        return v
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, v: date) -> date:
+        if not FIRST_YEAR <= v.year <= LAST_YEAR - 2:
+            raise ValueError(
+                f"{v} is not a plausible start; a sprint starts in {FIRST_YEAR}-{LAST_YEAR - 2}"
+            )
         return v
 
     @property
@@ -202,7 +231,7 @@ class Targets(_Model):
 
 class Plan(_Model):
     readiness: list[Percent] | None = None
-    passing: list[Annotated[int, Field(ge=0)]] | None = None
+    passing: list[Annotated[Whole, Field(ge=0)]] | None = None
     # "measured": the plan's shape, rescaled so that day 1 is the measured baseline and the
     # last day the target; "stated": the file's numbers as they are.
     anchor: Literal["measured", "stated"] = "measured"
@@ -245,7 +274,7 @@ class Schedule(_Model):
     standup_prompt: ClockTime = time(9, 0)
     standup_reminder: ClockTime = time(9, 25)
     standup_digest: ClockTime = time(9, 30)
-    weekly_report_days: list[int] = Field(default_factory=list)
+    weekly_report_days: list[Whole] = Field(default_factory=list)
 
     @field_validator("weekly_report_days")
     @classmethod
@@ -253,9 +282,23 @@ class Schedule(_Model):
         _check_days(v, info)
         return v
 
+    @model_validator(mode="after")
+    def _in_order(self) -> Schedule:
+        """The standup's prompt, then its reminder, then its digest: a reminder before the
+        prompt nagged people not yet asked, and answers after the digest counted late."""
+        steps = ("standup_prompt", "standup_reminder", "standup_digest")
+        for before, after in itertools.pairwise(steps):
+            if getattr(self, after) < getattr(self, before):
+                raise ValueError(
+                    f"{after} ({getattr(self, after):%H:%M}) is before {before} "
+                    f"({getattr(self, before):%H:%M}); a standup is prompted, then reminded, "
+                    "then digested"
+                )
+        return self
+
 
 class Alerts(_Model):
-    perf_tolerance: Annotated[float, Field(ge=0)] = 10
+    perf_tolerance: Annotated[Number, Field(ge=0)] = 10
     regression_ack: Duration = timedelta(hours=1)
     performance_ack: Duration = timedelta(hours=4)
     decline_ack: Duration = timedelta(hours=2)
@@ -304,9 +347,9 @@ class Metric(_Model):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     label: str = ""
     unit: str = ""
-    target: float
+    target: Number
     better: Better
-    baseline: float | None = None
+    baseline: Number | None = None
 
     @property
     def title(self) -> str:
@@ -316,7 +359,7 @@ class Metric(_Model):
 class Component(_Model):
     name: str = Field(min_length=1)
     group: str = ""
-    weight: Annotated[float, Field(gt=0)]
+    weight: Annotated[Number, Field(gt=0, le=1_000_000)]  # (their sum stays a number)
     target: Percent
     source: Source
     tests: list[str] = Field(default_factory=list)
@@ -366,7 +409,7 @@ class Criterion(_Model):
     blockers: Literal["P0", "P1", "P2", "P0+P1"] | None = None
     benchmark: str | None = None
     op: Literal[">=", ">", "<=", "<", "==", "!="]
-    value: float
+    value: Number
     label: str = ""
 
     @model_validator(mode="after")
@@ -407,7 +450,7 @@ class Criterion(_Model):
 
 
 class Milestone(_Model):
-    day: int
+    day: Whole
     name: str = Field(min_length=1)
     criteria: list[Criterion] = Field(default_factory=list)
     signoffs: list[str] = Field(default_factory=list)
@@ -462,10 +505,10 @@ class Flaky(_Model):
     after passing `release_after` runs in a row, and counts in readiness as `readiness`
     says: left out (`exclude`) or as failing (`failing`)."""
 
-    window: Annotated[int, Field(ge=2, le=200)] = 20
-    flip_rate: Annotated[float, Field(gt=0, le=1)] = 0.2
+    window: Annotated[Whole, Field(ge=2, le=200)] = 20
+    flip_rate: Annotated[Number, Field(gt=0, le=1)] = 0.2
     quarantine_for: Duration = timedelta(days=14)
-    release_after: Annotated[int, Field(ge=0, le=1000)] = 10  # 0: only expiry releases
+    release_after: Annotated[Whole, Field(ge=0, le=1000)] = 10  # 0: only expiry releases
     readiness: Literal["exclude", "failing"] = "exclude"
     auto_quarantine: bool = False  # quarantine a test as soon as it is found flaky
 
@@ -510,10 +553,10 @@ class Durations(_Model):
     before it, and at least `slow_floor` (so a 2 ms test taking 6 ms is never news); the
     suite's total time is compared with the median of the same runs' totals."""
 
-    slow_factor: Annotated[float, Field(gt=1, le=1000)] = 2.0
+    slow_factor: Annotated[Number, Field(gt=1, le=1000)] = 2.0
     slow_floor: Annotated[timedelta, BeforeValidator(_short_duration)] = timedelta(seconds=1)
     # Each run read adds ~10-15 ms per 20,000 tests to the daily report: 20 at most.
-    window: Annotated[int, Field(ge=3, le=20)] = 10
+    window: Annotated[Whole, Field(ge=3, le=20)] = 10
 
     @field_validator("slow_floor")
     @classmethod
@@ -527,9 +570,9 @@ class TestArea(_Model):
     """A row of the tracker's "Test Coverage by Component" table, as the team stated it."""
 
     name: str
-    total: Annotated[int, Field(ge=0)]
-    passing: Annotated[int, Field(ge=0)]
-    failing: Annotated[int, Field(ge=0)]
+    total: Annotated[Whole, Field(ge=0)]
+    passing: Annotated[Whole, Field(ge=0)]
+    failing: Annotated[Whole, Field(ge=0)]
     coverage: Percent | None = None
     target: Percent | None = None
 
@@ -537,11 +580,11 @@ class TestArea(_Model):
 class Baseline(_Model):
     """What the tracker stated at sprint start; checked against its own parts."""
 
-    total_tests: Annotated[int, Field(ge=0)] | None = None
-    passing_tests: Annotated[int, Field(ge=0)] | None = None
-    failing_tests: Annotated[int, Field(ge=0)] | None = None
-    test_files: Annotated[int, Field(ge=0)] | None = None
-    test_files_passing: Annotated[int, Field(ge=0)] | None = None
+    total_tests: Annotated[Whole, Field(ge=0)] | None = None
+    passing_tests: Annotated[Whole, Field(ge=0)] | None = None
+    failing_tests: Annotated[Whole, Field(ge=0)] | None = None
+    test_files: Annotated[Whole, Field(ge=0)] | None = None
+    test_files_passing: Annotated[Whole, Field(ge=0)] | None = None
     areas: list[TestArea] = Field(default_factory=list)
 
 
@@ -630,14 +673,14 @@ class Retention(_Model):
     horizon, `?at=` in it is refused.
     """
 
-    results_days: int = 90  # test status changes, readiness snapshots, reports' lists of tests
-    statuses_days: int = 14  # each report's packed statuses (a full copy per run): first to go
-    metrics_days: int = 90  # benchmark samples (each metric's latest before it is kept)
-    standups_days: int = 180  # standup answers and skips (days away stay: a person's)
+    results_days: Whole = 90  # test status changes, readiness snapshots, reports' lists of tests
+    statuses_days: Whole = 14  # each report's packed statuses (a full copy per run): first to go
+    metrics_days: Whole = 90  # benchmark samples (each metric's latest before it is kept)
+    standups_days: Whole = 180  # standup answers and skips (days away stay: a person's)
     # What delivered (or refused) outbox messages said; their keys stay, so none is ever
     # sent twice. Serves no figure, so the margin does not hold it back.
-    outbox_days: int = 30
-    margin_days: int = 7  # kept before the sprint's start whatever the horizons say
+    outbox_days: Whole = 30
+    margin_days: Whole = 7  # kept before the sprint's start whatever the horizons say
 
     _days = field_validator(
         "results_days",
@@ -806,7 +849,7 @@ def _context(raw: dict[str, Any]) -> dict[str, Any]:
     days = sprint.get("days") if isinstance(sprint, dict) else None
     people = raw.get("people") if isinstance(raw.get("people"), dict) else {}
     return {
-        "days": days if isinstance(days, int) and days >= 1 else None,
+        "days": days if type(days) is int and days >= 1 else None,
         "roles": set(STANDARD_ROLES) | set(people or {}),
         "metrics": names("metrics"),
         "components": names("components"),  # leaves
