@@ -32,7 +32,7 @@ from jobs.config import (
     sprint_at,
     team_today,
 )
-from jobs.errors import SprintError
+from jobs.errors import SprintError, shown
 from jobs.numbers import breakdown, consistency_warnings, parse_instant, pct, utcnow
 
 if TYPE_CHECKING:  # imported by the commands that use them: `web` keeps ingestion out
@@ -429,12 +429,10 @@ def cmd_job_run(args: argparse.Namespace, settings: Settings) -> int:
 def _parse_at(text: str) -> datetime:
     try:
         at = parse_instant(text)
-    except ValueError:
-        raise UsageError(
-            f"--at {text!r} is not an ISO-8601 time, e.g. 2025-10-30T09:00-04:00"
-        ) from None
+    except ValueError as exc:
+        raise UsageError(f"--at {exc}, e.g. 2025-10-30T09:00-04:00") from None
     if at.tzinfo is None:
-        raise UsageError(f"--at {text!r} needs a UTC offset, e.g. 2025-10-30T09:00-04:00")
+        raise UsageError(f"--at {shown(text)} needs a UTC offset, e.g. 2025-10-30T09:00-04:00")
     return at.astimezone(UTC)
 
 
@@ -505,11 +503,20 @@ def cmd_ingest_metrics(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export_tracker(args: argparse.Namespace, settings: Settings) -> int:
+    from jobs import retention
     from jobs.tracker import tracker_markdown
 
-    now = _parse_at(args.at) if args.at else utcnow()
-    with _served(settings, team=args.team, now=now) as (sprint, db), db.session() as session:
-        text = tracker_markdown(session=session, sprint=sprint, now=now)
+    clock = utcnow()
+    now = _parse_at(args.at) if args.at else clock
+    if now > clock:
+        raise UsageError(f"--at {shown(args.at)} is in the future; the tracker is known up to now")
+    with _served(settings, team=args.team, now=now) as (sprint, db):
+        # (the sprint file's [retention], as the API's `?at=`)
+        gone = retention.not_kept(current=sprint, asked=sprint, at=now, now=clock)
+        if args.at and gone is not None:
+            raise UsageError(f"--at {shown(args.at)}: {gone}")
+        with db.session() as session:
+            text = tracker_markdown(session=session, sprint=sprint, now=now)
     if args.out in (None, "-"):
         sys.stdout.write(text)
         return 0

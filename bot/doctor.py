@@ -25,6 +25,7 @@ from bot.identity import REJECTED
 from bot.manifest import manifest
 from bot.outbox import make_client
 from bot.settings import Settings, SettingsError, build_settings
+from jobs import errors
 from jobs.config import CHANNEL_KEYS, ConfigError, Org, Sprint, load_org
 from jobs.numbers import consistency_warnings
 from storage.db import normalize_url
@@ -656,9 +657,15 @@ def url_problem(url: str, *, name: str = "--url ") -> str | None:
     """Why `url` cannot be the bot's base URL, or None: a host, no space, no query or
     fragment (the paths are added to it). Slack calls https:// only; an http:// URL of this
     machine checks the server before its TLS proxy. `name`: how the message names it."""
-    parts = urlsplit(url)
+    wrong = f"{name}{errors.shown(url, 200)}: give the bot's public base URL, e.g. https://bot.example.com"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # (a port out of range, or not a number: ValueError)
+    except ValueError:
+        return wrong
     if (
-        parts.scheme not in ("http", "https")
+        port == 0
+        or parts.scheme not in ("http", "https")
         or not parts.hostname
         or any(c.isspace() for c in url)
         or parts.query
@@ -666,10 +673,10 @@ def url_problem(url: str, *, name: str = "--url ") -> str | None:
         or "?" in url
         or "#" in url
     ):
-        return f"{name}{url!r}: give the bot's public base URL, e.g. https://bot.example.com"
+        return wrong
     if parts.scheme == "http" and not _loopback(parts.hostname):
         return (
-            f"{name}{url!r}: Slack calls https:// URLs only "
+            f"{name}{errors.shown(url, 200)}: Slack calls https:// URLs only "
             "(http:// is for this machine, e.g. http://127.0.0.1:3000)"
         )
     return None

@@ -31,9 +31,9 @@ from bot import metrics
 from bot.acks import ELSEWHERE, ON_LOOP, answered_from_memory
 from bot.context import AppContext, Contexts
 from bot.settings import Settings, env_value
-from jobs import figures, history, numbers, quarantine, retention, tests_history
+from jobs import figures, history, quarantine, retention, tests_history
 from jobs.config import Sprint, Team
-from jobs.errors import SprintError
+from jobs.errors import SprintError, shown
 from jobs.numbers import parse_instant, row_id
 from jobs.readiness import Status
 from jobs.ready import Ready
@@ -144,10 +144,8 @@ def _parse_at(text: str | None) -> datetime | None:
         return None
     try:
         return parse_instant(_PLUS_AS_SPACE.sub(r"\1+\2", text))
-    except ValueError:
-        raise SprintError(
-            f"at {text!r} is not an ISO-8601 time, e.g. 2025-10-30T09:00:00Z"
-        ) from None
+    except ValueError as exc:
+        raise SprintError(f"at {exc}, e.g. 2025-10-30T09:00:00Z") from None
 
 
 def _query_fault(request: Request, takes: tuple[str, ...], hint: str) -> str | None:
@@ -224,7 +222,7 @@ class Routes:
             team = teams.named(named)
             if team is None:
                 ids = ", ".join(t.id for t in teams.all)
-                raise TeamMissing(404, f'no team "{named}" (the teams: {ids})')
+                raise TeamMissing(404, f"no team {shown(named)} (the teams: {ids})")
             if own is not None and team.id not in {t.id for t in own}:
                 raise TeamMissing(
                     403, f'this token is {_whose(own)}; it cannot act for "{team.id}"'
@@ -382,7 +380,7 @@ class Routes:
         if at.tzinfo is None:
             at = at.replace(tzinfo=ctx.sprint.sprint.tz)  # a wall time of the sprint's zone
         if at > clock:
-            return error(400, f"at {text!r} is in the future; figures are known up to now")
+            return error(400, f"at {shown(text)} is in the future; figures are known up to now")
         sprint = ctx.sprint
         if wanted := request.query_params.get("sprint"):
             found = history.find(ctx.team, ctx.sprint, wanted)
@@ -391,29 +389,16 @@ class Routes:
                     f"{s.sprint.name} ({s.sprint.start})"
                     for s in history.team_sprints(ctx.team, ctx.sprint)
                 )
-                return error(404, f'no sprint "{wanted}" (the sprints: {known})')
+                return error(404, f"no sprint {shown(wanted)} (the sprints: {known})")
             sprint = found
         if text and at >= figures.end_instant(sprint.sprint):
             text = None  # after its end: its final figures, as without `at`
-        kept = retention.kept_from(sprint=ctx.sprint, now=clock) if text else None
-        asked = own = numbers.local_date(ctx.sprint.sprint, at)
-        if kept is not None and sprint is not ctx.sprint:
-            # A past sprint's figures read its history from its start, which retention
-            # keeps only for the running sprint (answered from what was left; found by
-            # review): as an instant of its first day reads them.
-            asked = min(asked, sprint.sprint.start + timedelta(days=1))
-        if kept is not None and asked < kept[0]:
+        gone = (
+            retention.not_kept(current=ctx.sprint, asked=sprint, at=at, now=clock) if text else None
+        )
+        if gone is not None:
             return error(
-                410,
-                f"figures as of {at.isoformat()} are not kept: [retention] {kept[1]} keeps "
-                f"them from {kept[0]} on"
-                + (
-                    f" (a past sprint's figures read its history from its start, "
-                    f"{sprint.sprint.start})"
-                    if own >= kept[0]
-                    else ""
-                )
-                + "; without `at`, an ended sprint's answer is its final figures",
+                410, f"{gone}; without `at`, an ended sprint's answer is its final figures"
             )
 
         def compute() -> dict[str, Any]:
@@ -443,7 +428,9 @@ class Routes:
         ctx = self.team_ctx(request)
         wanted = str(request.path_params["id"])
         if not (wanted.isascii() and wanted.isdigit()):
-            return error(400, f"{wanted!r} is not a test id: give the number `/tests show` gives")
+            return error(
+                400, f"{shown(wanted)} is not a test id: give the number `/tests show` gives"
+            )
         test_id = row_id(wanted)  # (None: past any id, so no test's)
 
         def compute() -> dict[str, Any] | None:
@@ -458,7 +445,7 @@ class Routes:
 
         found = await run_in_threadpool(compute)
         if found is None:
-            return error(404, f"no test {wanted} on branch {ctx.sprint.sprint.branch}")
+            return error(404, f"no test {shown(wanted)} on branch {ctx.sprint.sprint.branch}")
         return JSONResponse(found)
 
     async def quarantined(self, request: Request) -> Response:
@@ -467,7 +454,9 @@ class Routes:
         ctx = self.team_ctx(request)
         form = request.query_params.get("format", "json")
         if form not in ("json", "text"):
-            return error(400, f"format={form!r}: ask for format=json (the default) or format=text")
+            return error(
+                400, f"format={shown(form)}: ask for format=json (the default) or format=text"
+            )
 
         def compute() -> list[quarantine.Listed]:
             with ctx.db.read() as session:
@@ -483,7 +472,11 @@ class Routes:
         ctx = self.team_ctx(request)
         media = _media_type(request)
         if media not in XML_TYPES and not media.endswith("+xml"):
-            return error(415, f"send the JUnit report as application/xml, not {media or 'nothing'}")
+            return error(
+                415,
+                "send the JUnit report as application/xml, not "
+                + (shown(media) if media else "nothing"),
+            )
         try:
             body, digest = await read_body(request, limit=MAX_REPORT_BYTES)
         except TooLarge:
@@ -533,7 +526,9 @@ class Routes:
         ctx = self.team_ctx(request)
         media = _media_type(request)
         if media != "application/json":
-            return error(415, f"send metrics as application/json, not {media or 'nothing'}")
+            return error(
+                415, f"send metrics as application/json, not {shown(media) if media else 'nothing'}"
+            )
         try:
             body, _ = await read_body(request, limit=MAX_METRICS_BYTES)
         except TooLarge:

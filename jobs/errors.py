@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 
 class SprintError(Exception):
@@ -24,3 +25,10 @@ class FieldErrors(SprintError):
         """Raise for `errors` unless there are none (what a `field_errors()` returned)."""
         if errors:
             raise cls(errors)
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A refused value as an error quotes it: its repr, cut short (an error never sends a
+    huge or hostile input back whole)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -51,7 +51,7 @@ from jobs.classify import (
     positions,
 )
 from jobs.config import Sprint, format_duration
-from jobs.errors import SprintError
+from jobs.errors import SprintError, shown
 from jobs.heap import gc_paused
 from jobs.numbers import MetricState, Move, parse_instant
 from jobs.readiness import Recorded, announce_decline, record_readiness, snapshot_readiness
@@ -93,13 +93,15 @@ class RunInfo:
 def check_run_info(info: RunInfo, *, now: datetime) -> None:
     """Refuse branch names, run ids, links and times no CI system would send."""
     if not _BRANCH.fullmatch(info.branch) or ".." in info.branch:
-        raise IngestError(f"branch {info.branch!r} is not a branch name (letters, digits, ._/+-)")
+        raise IngestError(
+            f"branch {shown(info.branch)} is not a branch name (letters, digits, ._/+-)"
+        )
     if info.run is not None and not _RUN.fullmatch(info.run):
         raise IngestError(
-            f"run {info.run!r} is not a CI run id (up to 200 of letters, digits, ._:#/@+-)"
+            f"run {shown(info.run)} is not a CI run id (up to 200 of letters, digits, ._:#/@+-)"
         )
     if info.commit is not None and not _COMMIT.fullmatch(info.commit):
-        raise IngestError(f"commit {info.commit!r} is not a commit id")
+        raise IngestError(f"commit {shown(info.commit)} is not a commit id")
     if info.url is not None:
         # Imported here so that this check stays one self-contained piece of the module.
         import unicodedata
@@ -108,7 +110,8 @@ def check_run_info(info: RunInfo, *, now: datetime) -> None:
         wrong = "url must be an http(s) link to the CI run"
         try:
             parts = urlsplit(info.url)
-            web = parts.scheme in ("http", "https") and bool(parts.hostname)
+            # (`port` is where a port out of range, or not a number, is found.)
+            web = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
         except ValueError:
             web = False
         if not web:
@@ -1260,7 +1263,7 @@ def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise IngestError(f"{key!r} is given twice; send each field and each metric once")
+            raise IngestError(f"{shown(key)} is given twice; send each field and each metric once")
         out[key] = value
     return out
 
@@ -1277,19 +1280,15 @@ def _finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _shown(value: Any) -> str:
-    """A refused value as the error quotes it: short."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
 def _figures(*, body: Any, now: datetime) -> _Figures:
     """Refuse a metrics body that is not `{"metrics": {name: number}, "at"?, "commit"?}`."""
     if not isinstance(body, dict) or not isinstance(body.get("metrics"), dict):
         raise IngestError('send a JSON object: {"metrics": {"name": number, ...}}')
     unknown_keys = set(body) - {"at", "commit", "metrics"}
     if unknown_keys:
-        raise IngestError(f"unknown field {sorted(unknown_keys)[0]!r}; fields: at, commit, metrics")
+        raise IngestError(
+            f"unknown field {shown(sorted(unknown_keys)[0])}; fields: at, commit, metrics"
+        )
     metrics: dict[str, Any] = body["metrics"]
     if not metrics:
         raise IngestError("metrics is empty; send at least one figure")
@@ -1297,8 +1296,8 @@ def _figures(*, body: Any, now: datetime) -> _Figures:
     if body.get("at") is not None:
         try:
             at = parse_instant(str(body["at"]))
-        except ValueError:
-            raise IngestError(f"at {body['at']!r} is not an ISO-8601 time") from None
+        except ValueError as exc:
+            raise IngestError(f"at {exc}") from None
         check_time(at, now=now, name="at")
         # Measured by the time it arrived: a time after that is a CI machine's clock ahead
         # (taken as given, its figure hid every later one until that time came; found by
@@ -1310,13 +1309,13 @@ def _figures(*, body: Any, now: datetime) -> _Figures:
     samples = []
     for name, value in metrics.items():
         if not isinstance(name, str) or not _METRIC.fullmatch(name):
-            raise IngestError(f"metric name {name!r} must be lower_snake_case")
+            raise IngestError(f"metric name {shown(name)} must be lower_snake_case")
         number = _finite(value)
         if number is None:
-            raise IngestError(f"metric {name!r} must be a number, not {_shown(value)}")
+            raise IngestError(f"metric {shown(name)} must be a number, not {shown(value)}")
         if abs(number) > MAX_FIGURE:
             raise IngestError(
-                f"metric {name!r} is {number:g}: past any measurement; send figures of at "
+                f"metric {shown(name)} is {number:g}: past any measurement; send figures of at "
                 f"most {MAX_FIGURE:.0e} either way".replace("e+", "e")
             )
         samples.append(MetricSample(name=name, value=number, at=at, commit=commit, received_at=now))

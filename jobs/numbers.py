@@ -13,7 +13,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Literal, TypedDict
 
-from jobs.config import Better, Component, Metric, Source, Sprint, SprintInfo
+from jobs.config import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    Better,
+    Component,
+    Metric,
+    Source,
+    Sprint,
+    SprintInfo,
+)
+from jobs.errors import shown
 
 
 class Health(StrEnum):
@@ -783,13 +793,17 @@ def row_id(text: str) -> int | None:
 
 
 def parse_instant(text: str) -> datetime:
-    """An ISO-8601 time as given ("Z" or RFC 3339's "z" for UTC accepted); ValueError if it
-    is not one. Whether a time without an offset is refused or read in some zone is the
-    caller's rule. A year before 1900 or after 9000 is refused too: no CI run is then, and
-    near the ends of `datetime`'s range converting it to another zone overflows."""
-    at = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    if not 1900 <= at.year <= 9000:
-        raise ValueError(f"{text!r} is out of range")
+    """An ISO-8601 time as given ("Z" or RFC 3339's "z" for UTC accepted); ValueError saying
+    why (for a message: "at {error}") if it is not one. Whether a time without an offset is
+    refused or read in some zone is the caller's rule. A year before 1900 or after 9000 is
+    refused too: no CI run is then, and near the ends of `datetime`'s range converting it
+    to another zone overflows."""
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{shown(text)} is not an ISO-8601 time") from None
+    if not FIRST_YEAR <= at.year <= LAST_YEAR:
+        raise ValueError(f"{shown(text)} is not a plausible time (years {FIRST_YEAR}-{LAST_YEAR})")
     return at
 
 

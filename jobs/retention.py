@@ -91,6 +91,30 @@ def kept_from(*, sprint: Sprint, now: datetime) -> tuple[date, str] | None:
     return day + timedelta(days=1), f"{key} = {getattr(policy, key)}"
 
 
+def not_kept(*, current: Sprint, asked: Sprint, at: datetime, now: datetime) -> str | None:
+    """Why `asked`'s figures as of `at` (before its end) cannot be given exactly from what
+    `[retention]` (`current`'s, the sprint served now) keeps as of `now`; None if they can.
+    A past sprint's figures read its history from its start, which retention keeps only for
+    the running sprint: they are asked as of an instant of its first day."""
+    kept = kept_from(sprint=current, now=now)
+    if kept is None:
+        return None
+    asked_day = own = numbers.local_date(current.sprint, at)
+    if asked is not current:
+        asked_day = min(asked_day, asked.sprint.start + timedelta(days=1))
+    if asked_day >= kept[0]:
+        return None
+    return (
+        f"figures as of {at.isoformat()} are not kept: [retention] {kept[1]} keeps them from "
+        f"{kept[0]} on"
+        + (
+            f" (a past sprint's figures read its history from its start, {asked.sprint.start})"
+            if own >= kept[0]
+            else ""
+        )
+    )
+
+
 def run_all(
     *,
     db: Database,

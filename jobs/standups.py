@@ -746,7 +746,10 @@ def parse_day(text: str, *, sprint: Sprint, today: date) -> date:
         return today + timedelta(days=1)
     m = re.match(r"^day\s*(\d{1,3})$", t)
     if m:
-        return numbers.day_date(sprint.sprint, int(m.group(1)))
+        day, days = int(m.group(1)), sprint.sprint.days
+        if not 1 <= day <= days:
+            raise SprintError(f"day {day}: the sprint has days 1-{days}.")
+        return numbers.day_date(sprint.sprint, day)
     try:
         return date.fromisoformat(t)
     except ValueError:

@@ -93,7 +93,9 @@ def test_unreadable_reports_are_400(server: Server, body: bytes, error: str) -> 
 def test_wrong_content_type_is_415(server: Server) -> None:
     resp = post(server, GOOD, headers={**AUTH, "Content-Type": "application/json"})
     assert resp.status_code == 415
-    assert resp.json()["error"] == "send the JUnit report as application/xml, not application/json"
+    assert resp.json()["error"] == (
+        "send the JUnit report as application/xml, not 'application/json'"
+    )
     nothing_stored(server)
 
 

@@ -109,7 +109,7 @@ def test_the_api_answers_for_any_sprint_by_name_or_start(org: Server) -> None:
     unknown = api(org, "/api/v1/sprint", team="platform", sprint="Phase 9")
     assert unknown.status_code == 404
     assert unknown.json() == {
-        "error": 'no sprint "Phase 9" (the sprints: Phase 4 Production Readiness '
+        "error": "no sprint 'Phase 9' (the sprints: Phase 4 Production Readiness "
         "(2025-10-29), Phase 5 Hardening (2025-11-12))"
     }
 

@@ -300,7 +300,7 @@ def test_the_api_names_its_team_or_uses_a_teams_token(org: Server) -> None:
     }
     unknown = readiness("?team=web")
     assert unknown.status_code == 404
-    assert unknown.json() == {"error": 'no team "web" (the teams: mobile, platform)'}
+    assert unknown.json() == {"error": "no team 'web' (the teams: mobile, platform)"}
 
     def groups(resp: httpx.Response) -> list[str]:
         assert resp.status_code == 200, resp.text
