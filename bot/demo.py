@@ -51,7 +51,7 @@ from jobs.components import ComponentMap
 from jobs.config import Sprint, Team, format_duration, load_org
 from jobs.ingest import RunInfo, ingest_junit, ingest_metrics
 from jobs.messages import payload
-from jobs.numbers import local_instant, sprint_day
+from jobs.numbers import local_instant, pct, sprint_day
 from jobs.readiness import Status, set_manual_score
 from jobs.teams import Teams
 from jobs.tracker import tracker_markdown
@@ -1440,7 +1440,7 @@ def show_ended(echo: Callable[[str], None], fig: figures.Figures, *, next_name: 
     end = fig.score
     echo(
         f"{info.name} ended on {info.end} (day {info.days}): readiness "
-        f"{_pct(start)} → {_pct(end)} (target {fig.target:g}%), failing tests "
+        f"{pct(start)} → {pct(end)} (target {pct(fig.target)}), failing tests "
         f"{tests.baseline_failing:,} → {tests.failing:,}, {tests.fixed:,} fixed, "
         f"{tests.regressions_introduced} regressions introduced."
     )
@@ -1450,10 +1450,6 @@ def show_ended(echo: Callable[[str], None], fig: figures.Figures, *, next_name: 
             f"{b.code} {b.severity} · {b.component} — {b.description}: still open, "
             f"carried over to {next_name} with its code and history."
         )
-
-
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v:.1f}%"
 
 
 def run_demo(

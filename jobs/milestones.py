@@ -189,10 +189,16 @@ def evaluate(milestone: Milestone, measures: Measures) -> list[CriterionResult]:
                 "unit": "%" if (c.metric in ("readiness", "pass_rate") or c.component) else "",
                 "target": c.value,
                 "op": c.op,
-                # A figure as shown (84.995 % is 85 %); a benchmark as measured, as its own
-                # state is judged (150.004 ms is not ≤ 150 ms).
+                # A figure as shown (84.995 % is 85 %), a pass rate as counted
+                # (`numbers.judged`); a benchmark as measured, as its own state is judged
+                # (150.004 ms is not ≤ 150 ms).
                 "met": value is not None
-                and OPS[c.op](value if c.benchmark else round(value, 2), c.value),
+                and OPS[c.op](
+                    value
+                    if c.benchmark
+                    else numbers.judged(value, counted=c.metric == "pass_rate"),
+                    c.value,
+                ),
             }
         )
     return out

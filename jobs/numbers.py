@@ -132,10 +132,18 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 2)
 
 
-def reached(score: float | None, target: float) -> bool:
-    """Whether a score is at its target as shown (two decimals: 99.996 % is 100 %): the
-    one comparison of every "at target" mark and gap."""
-    return score is not None and round(score, 2) >= target
+def judged(value: float, *, counted: bool = False) -> float:
+    """A figure as it is held against a target: as shown (two decimals: 99.996 % is 100 %),
+    or a pass rate as counted (`counted`: a test is whole, so 194 of 223 tests, 86.9955 %,
+    shown "87 %", is one short of 87 % — as `target_failing` counts it; to 9 decimals, float
+    noise aside)."""
+    return round(value, 9 if counted else 2)
+
+
+def reached(score: float | None, target: float, *, counted: bool = False) -> bool:
+    """Whether a score is at its target (`judged`): the one comparison of every "at target"
+    mark and gap."""
+    return score is not None and judged(score, counted=counted) >= target
 
 
 def pct(x: float | None, *, signed: bool = False) -> str:
@@ -630,13 +638,15 @@ class Forecast:
         }
 
 
-def forecast(series: Mapping[int, float], *, target: float, today: int, days: int) -> Forecast:
+def forecast(
+    series: Mapping[int, float], *, target: float, today: int, days: int, counted: bool = False
+) -> Forecast:
     """Fit the sprint's days so far; the first day the line reaches `target` (past the last
     day when the pace is too slow), and the pace needed from today's value to reach it on
-    the last day."""
+    the last day. Reached as `reached` judges (`counted`: a pass rate)."""
     current = series[max(series)] if series else None
     points = len(series)
-    if current is not None and reached(current, target):  # (as shown: 84.995 is 85)
+    if current is not None and reached(current, target, counted=counted):
         return Forecast(target, current, None, max(series), 0.0, True, days, points)
     fit = least_squares(sorted(series.items()))
     remaining_days = max(days - today, 0)

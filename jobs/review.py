@@ -123,8 +123,10 @@ def _hours(delta_seconds: float) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
 
 
-def _goal(name: str, target: float | None, achieved: float | None, unit: str) -> Goal:
-    met = target is not None and numbers.reached(achieved, target)  # (as shown)
+def _goal(
+    name: str, target: float | None, achieved: float | None, unit: str, *, counted: bool = False
+) -> Goal:
+    met = target is not None and numbers.reached(achieved, target, counted=counted)
     return {"goal": name, "target": target, "achieved": achieved, "unit": unit, "met": met}
 
 
@@ -133,7 +135,7 @@ def goals(sprint: Sprint, m: milestones.Measures) -> list[Goal]:
     fig, v = m.figures, m.values
     return [
         _goal("Production Readiness", sprint.targets.readiness, fig.score, "%"),
-        _goal("Test Pass Rate", sprint.targets.pass_rate, v["pass_rate"], "%"),
+        _goal("Test Pass Rate", sprint.targets.pass_rate, v["pass_rate"], "%", counted=True),
         _goal("Tests Fixed", _tests_fixed_target(fig), v["tests_fixed"], ""),
         {
             "goal": "Zero Regressions Introduced",

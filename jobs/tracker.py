@@ -764,7 +764,7 @@ def _pass_rate_trend(fig: Figures) -> Row:
         _change(base_rate, t.pass_rate, Better.HIGHER, "pts", shown=_num),
         pct(target),
         "🟢 met"
-        if reached(t.pass_rate, target)
+        if reached(t.pass_rate, target, counted=True)
         else ("🟡 missed" if t.pass_rate is not None else "⏳"),
     ]
 

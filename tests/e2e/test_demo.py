@@ -318,7 +318,7 @@ def test_demo_runs_two_teams_the_first_in_its_second_sprint(demo: tuple[str, Pat
     ended = _section(out, "Phase 4 Production Readiness: how it ended")
     assert re.search(
         r"Phase 4 Production Readiness ended on 2025-11-11 \(day 14\): readiness "
-        r"[\d.]+% → [\d.]+% \(target 85%\), failing tests 407 → \d+",
+        r"[\d.]+ % → [\d.]+ % \(target 85 %\), failing tests 407 → \d+",
         ended,
     )
     assert (
