@@ -13,7 +13,7 @@ from operator import add, and_, mul, ne, or_
 from typing import NamedTuple
 
 from jobs import junit
-from jobs.components import ComponentMap
+from jobs.components import ComponentMap, file_path
 from jobs.config import Sprint
 from jobs.junit import ERROR, FAILED, FLAKY, PASSED, SKIPPED
 from jobs.numbers import TestCounts, change_kind
@@ -211,15 +211,6 @@ _KINDS = {
     for old in (*range(len(junit.STATUSES)), NEW)
     for code, status in enumerate(junit.STATUSES)
 }
-
-
-def file_path(file: str | None) -> str:
-    """A test file's path as compared: `\\` as `/`, without a leading `./` (a matrix of
-    Linux and Windows runners names one file both ways)."""
-    path = (file or "").replace("\\", "/")
-    while path.startswith("./"):
-        path = path[2:]
-    return path
 
 
 def same_files(files: Sequence[str | None]) -> tuple[list[int], dict[str, int]]:

@@ -17,6 +17,15 @@ Rules = tuple[tuple[str, tuple[str, ...]], ...]
 _K = TypeVar("_K")
 
 
+def file_path(file: str | None) -> str:
+    """A test file's path as compared: `\\` as `/`, without a leading `./` (a matrix of
+    Linux and Windows runners names one file both ways)."""
+    path = (file or "").replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return path
+
+
 class ComponentMap:
     """Maps a test to the first component (in sprint-file order) whose globs match it.
 
@@ -82,7 +91,7 @@ class ComponentMap:
             return self._cache[key]
         # The file decides when the report gives one: a dotted class name can match a
         # broader glob of an earlier component (`*.swarm.*` vs `tests/cli/swarm/**`).
-        found = self._of(self._files, file, [file.removeprefix("./")]) if file else None
+        found = self._of(self._files, file, [file_path(file)]) if file else None
         if found is None:
             found = self._of(self._classes, classname, [classname, classname.replace(".", "/")])
         self._remember(self._cache, key, found)

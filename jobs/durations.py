@@ -52,8 +52,9 @@ class _Report:
 
 @dataclass(frozen=True)
 class TimedRun:
-    """One CI run's reports that timed tests. A sharded run sends several: a test's
-    duration is from the newest of them that holds it; the run's total is all of theirs."""
+    """One CI run's reports that timed tests. A sharded run sends several, and a job re-run
+    under the same run id another: a test's duration is from the newest of them that holds
+    it, and the run's total is of those (a re-run doubled it; found by review)."""
 
     run: str
     at: datetime
@@ -61,8 +62,17 @@ class TimedRun:
 
     @property
     def total(self) -> float:
-        """The run's test time: the sum of every duration its reports hold."""
-        return sum(_sum(r.seconds) for r in self.reports)
+        """The run's test time: the sum of its tests' durations, each from the newest report
+        that holds it."""
+        if len(self.reports) == 1:
+            return _sum(self.reports[0].seconds)
+        seen: set[str] = set()
+        total = 0.0
+        for r in self.reports:
+            keys = {line.partition("\t")[2]: i for line, i in r.index.items()}
+            total += _sum(array("d", (r.seconds[i] for k, i in keys.items() if k not in seen)))
+            seen.update(keys)
+        return total
 
     def seconds(self, key: Key) -> float | None:
         """How long the test took in this run: None when the run did not time it, or

@@ -83,10 +83,10 @@ def judge(
     why: dict[int, str] = {}
     if commit:
         names = {i: (c, n) for i, (c, n, _) in changed.items()}
-        for report in store.commit_reports(session=session, branch=branch, commit=commit):
-            if not names or report.statuses is None:
+        for statuses in store.commit_statuses(session=session, branch=branch, commit=commit):
+            if not names:
                 break
-            for test_id, before in _statuses_in(report.statuses, names).items():
+            for test_id, before in _statuses_in(statuses, names).items():
                 now = _category(changed[test_id][2])
                 if _category(before) not in (None, now):
                     other = "passed" if now == "failing" else "failed"

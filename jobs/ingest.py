@@ -47,9 +47,9 @@ from jobs.classify import (
     Components,
     Known,
     classify_report,
-    file_path,
     positions,
 )
+from jobs.components import file_path
 from jobs.config import Sprint, format_duration
 from jobs.errors import SprintError, shown
 from jobs.heap import gc_paused
@@ -960,9 +960,12 @@ def _held(*, session: Session, plan: _Plan) -> _Held:
     flaky_failures: list[int] = []
     for i in result.regressed:
         (flaky_failures if known_id[i] in quarantined or i in found else regressed).append(i)
-    fixed_ids = [known_id[i] for i in result.fixed]
-    alerted = ingest_queries.alerted_among(session=session, ids=fixed_ids)
-    recovered = [test_id for test_id in fixed_ids if test_id in alerted]
+    # An alert's test passing again, from whatever it was (failing, or flaky since: a
+    # rerun passed it; found by review) — its status changed to passed.
+    status_of = p.status_of
+    passing_ids = [known_id[i] for i in result.changed if status_of[i] == junit.PASSED]
+    alerted = ingest_queries.alerted_among(session=session, ids=passing_ids)
+    recovered = [test_id for test_id in passing_ids if test_id in alerted]
     return _Held(
         regressed=regressed,
         flaky_failures=flaky_failures,

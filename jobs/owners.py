@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+from jobs.components import file_path
 from jobs.config import Component, Sprint
 
 
@@ -97,7 +98,7 @@ def _candidates(file: str | None, classname: str) -> list[str]:
     """The paths a test may be matched by: its file, else its class name as a path (and as
     a Python module's file), else the class name as written."""
     if file:
-        return [file.removeprefix("./")]
+        return [file_path(file)]
     dotted = classname.replace(".", "/")
     return [classname, dotted, f"{dotted}.py"] if "/" not in classname else [classname]
 
@@ -141,7 +142,7 @@ class OwnerMap:
         # As [[components]]: the file decides when the report gives one, else the class name
         # as written and as a path.
         for candidates in (
-            [file.removeprefix("./")] if file else [],
+            [file_path(file)] if file else [],
             [classname, classname.replace(".", "/")],
         ):
             for pattern, notify in self._owners:
