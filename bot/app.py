@@ -19,7 +19,7 @@ from bot.identity import BotAuthorize
 from bot.listeners import register_listeners
 from bot.listeners.commands import WORDS
 from bot.members import TeamMembers, WouldWait
-from bot.outbox import make_client
+from bot.outbox import Respond, make_client
 from bot.routing import ChannelNames, route, stated_sprint, which_team
 from bot.settings import Settings
 from jobs.config import Sprint
@@ -92,6 +92,8 @@ def create_app(
     def _inject(
         body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
     ) -> BoltResponse:
+        if context.response_url:  # (Bolt's own respond() does not retry a 5xx)
+            context["respond"] = Respond(context.response_url)
         if contexts is None:
             context["app"] = shared
             return next()

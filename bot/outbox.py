@@ -50,6 +50,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import metrics
@@ -311,6 +312,48 @@ def make_client(
             ShortRateLimitRetryHandler(max_retry_count=1),
         ],
     )
+
+
+class Respond:
+    """Bolt's `respond()` (a listener's answer by the request's response_url), its POST
+    retried as the Web API's calls are: a connection that failed, a 5xx, a short 429 (one
+    503 lost a late answer — "B-001 filed" — for good; found by review). Slack takes up to
+    five posts to a response_url in 30 minutes; an answer that still fails is logged."""
+
+    def __init__(self, response_url: str | None, *, backoff_scale: float = 1.0) -> None:
+        self.response_url = response_url
+        self.backoff_scale = backoff_scale
+
+    def __call__(self, text: str | dict[str, Any] = "", **kwargs: Any) -> WebhookResponse:
+        if self.response_url is None:
+            raise ValueError("respond is unsupported here as there is no response_url")
+        if isinstance(text, dict):  # (a whole message, as Bolt's respond takes one)
+            kwargs, text = {**text, **kwargs}, str(text.get("text", ""))
+            kwargs.pop("text", None)
+        scale = self.backoff_scale
+        client = WebhookClient(
+            url=self.response_url,
+            timeout=10,
+            ssl=tls_context(),
+            retry_handlers=[
+                ConnectionErrorRetryHandler(
+                    max_retry_count=1,
+                    interval_calculator=_short_backoff(CONNECT_RETRY_BACKOFF * scale),
+                    error_types=[URLError],
+                ),
+                ServerErrorRetryHandler(
+                    max_retry_count=2,
+                    interval_calculator=_short_backoff(SERVER_RETRY_BACKOFF * scale),
+                ),
+                ShortRateLimitRetryHandler(max_retry_count=1),
+            ],
+        )
+        response = client.send(text=text, **kwargs)
+        if response.status_code != 200:
+            log.warning(
+                "an answer by response_url was refused: %s %s", response.status_code, response.body
+            )
+        return response
 
 
 def backoff(attempts: int, *, rand: Callable[[], float] = random.random) -> timedelta:

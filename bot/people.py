@@ -4,10 +4,11 @@ user groups and channels that the permission rules (`jobs.permissions`) look int
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
@@ -49,28 +50,69 @@ def _read_by(client: WebClient) -> _Read:
         return found
 
 
-def directory(client: WebClient) -> Directory:
+# Seconds a request's look-ups of who is in a group or channel may take in all: a form is
+# opened after them, and Slack's trigger for it lives 3 s (a slow usergroups.users.list
+# opened it after 4 s, too late; found by review).
+MEMBERS_WITHIN = 1.0
+
+
+class _Anyone(Collection[str]):
+    """A group whose members Slack could not say in time, taken as holding anyone."""
+
+    def __contains__(self, _user: object) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def directory(
+    client: WebClient, *, within: float = MEMBERS_WITHIN, unsure_allows: bool = False
+) -> Directory:
     """Members of user groups (S…) and channels (C…, #name) as Slack lists them, each read
-    at most once: make one per request. One Slack cannot answer has no members (refused,
-    not let through)."""
+    at most once: make one per request. Slack is given `within` seconds for them all; one
+    it cannot answer by then has its members as last read by this process, else none
+    (refused, not let through) — or, `unsure_allows`, anyone: where what is allowed is
+    checked again later (a form's button: its submission checks)."""
     seen: dict[str, frozenset[str]] = {}
+    deadline = time.monotonic() + within
+    read = _read_by(client)
 
     def members(entry: str) -> Collection[str]:
         if entry not in seen:
-            seen[entry] = frozenset(_members(client, entry))
+            left = deadline - time.monotonic()
+            found = _members(client, entry, timeout=left) if left > 0 else None
+            if found is None and entry not in read.members and unsure_allows:
+                return _Anyone()
+            if found is None:
+                found = read.members.get(entry, [])
+            else:
+                read.members[entry] = found
+            seen[entry] = frozenset(found)
         return seen[entry]
 
     return members
 
 
-def _members(client: WebClient, entry: str) -> list[str]:
+def _members(client: WebClient, entry: str, *, timeout: float) -> list[str] | None:
+    """Who Slack says is in `entry`, asked with `timeout` seconds; None if it cannot say."""
+    quick = WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=max(math.ceil(timeout * 10) / 10, 0.1),  # type: ignore[arg-type]
+        ssl=client.ssl,
+        retry_handlers=[],
+    )
     try:
         if entry.startswith("S"):
-            return list(client.usergroups_users_list(usergroup=entry).get("users") or [])
-        return _channel_members(client, entry)
+            return list(quick.usergroups_users_list(usergroup=entry).get("users") or [])
+        return _channel_members(quick, entry)
     except (SlackApiError, SlackClientError, OSError) as exc:
         log.warning("could not read the members of %s: %s", entry, exc)
-        return []
+        return None
 
 
 def participants(

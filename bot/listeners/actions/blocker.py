@@ -51,7 +51,8 @@ on_escalate = _button(blockers.escalate_now, shown=button_step)
 
 def on_resolve(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Open the resolution form for those who may resolve (the form's submission checks
-    again: `blockers.resolve` applies the same `blockers.resolvable`)."""
+    again: `blockers.resolve` applies the same `blockers.resolvable`; so a user group Slack
+    is slow to list lets the form open while its trigger lives)."""
     app: AppContext = context["app"]
     blocker_id = button_int(body)
     with app.db.read() as session:
@@ -60,7 +61,7 @@ def on_resolve(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
             sprint=app.sprint,
             blocker_id=blocker_id,
             user_id=body["user"]["id"],
-            directory=directory(client),
+            directory=directory(client, unsure_allows=True),
         )
     ack()
     view = with_team(resolve_form(blocker_id, blocker.code), app.team)
