@@ -445,7 +445,9 @@ class Routes:
 
         found = await run_in_threadpool(compute)
         if found is None:
-            return error(404, f"no test {shown(wanted)} on branch {ctx.sprint.sprint.branch}")
+            return error(
+                404, f"no test {shown(wanted, bare=True)} on branch {ctx.sprint.sprint.branch}"
+            )
         return JSONResponse(found)
 
     async def quarantined(self, request: Request) -> Response:

@@ -27,8 +27,8 @@ class FieldErrors(SprintError):
             raise cls(errors)
 
 
-def shown(value: Any, limit: int = 40) -> str:
-    """A refused value as an error quotes it: its repr, cut short (an error never sends a
-    huge or hostile input back whole)."""
-    text = repr(value)
+def shown(value: Any, limit: int = 40, *, bare: bool = False) -> str:
+    """A refused value as an error quotes it: its repr (`bare`: a string as it is, e.g. an
+    id of digits), cut short (an error never sends a huge or hostile input back whole)."""
+    text = value if bare and isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
