@@ -42,6 +42,9 @@ class AtSetting:
 
     setting: str  # a time of [schedule], e.g. "daily_report"
     days: str | None = None  # a list of sprint days in [schedule], e.g. "weekly_report_days"
+    # Also on the sprint's last day, workday or not: the daily report's then is the final
+    # one (a sprint ending on a Sunday had none; found by review).
+    last_day: bool = False
 
     def at(self, sprint: Sprint) -> time:
         at = getattr(sprint.schedule, self.setting)
@@ -51,7 +54,9 @@ class AtSetting:
 
     def describe(self) -> str:
         if self.days is None:
-            return f"schedule.{self.setting} on workdays"
+            return f"schedule.{self.setting} on workdays" + (
+                " and the sprint's last day" if self.last_day else ""
+            )
         return f"schedule.{self.setting} on schedule.{self.days} (workdays or not)"
 
 
@@ -181,7 +186,7 @@ RETENTION_AT = time(3, 30)  # local: before the morning's jobs, away from CI's b
 JOBS = (
     JobSpec(
         "daily-report",
-        AtSetting("daily_report"),
+        AtSetting("daily_report", last_day=True),
         daily(_daily_report, read=_past_sprints),
         "post the daily report to channels.status, burn-down chart in its thread; refresh "
         "the App Home of who opened it this week",
@@ -494,7 +499,7 @@ def runs_on(runtime: Runtime, name: str, day: date) -> bool:
     if trigger.days is not None:
         noon = local_instant(info, day, time(12))
         return sprint_day(info, noon) in getattr(runtime.sprint.schedule, trigger.days)
-    return WEEKDAYS[day.weekday()] in info.workdays
+    return WEEKDAYS[day.weekday()] in info.workdays or (trigger.last_day and day == info.end)
 
 
 def missed_slots(runtime: Runtime, today: date) -> list[str]:
@@ -555,8 +560,10 @@ def aps_trigger(trigger: Trigger, sprint: Sprint) -> BaseTrigger:
     if isinstance(trigger, AtLocal):
         return CronTrigger(hour=trigger.at.hour, minute=trigger.at.minute, timezone=tz)
     at = trigger.at(sprint)
-    # A job with its own list of sprint days fires daily and `scheduled` keeps it to them.
-    days = "*" if trigger.days is not None else ",".join(sprint.sprint.workdays)
+    # A job with its own list of sprint days (or the last day too) fires daily and
+    # `scheduled` keeps it to them.
+    every = trigger.days is not None or trigger.last_day
+    days = "*" if every else ",".join(sprint.sprint.workdays)
     return CronTrigger(day_of_week=days, hour=at.hour, minute=at.minute, timezone=tz)
 
 

@@ -59,6 +59,9 @@ class MilestoneData(TypedDict):
     signoffs: list[SignoffState]
     team: NotRequired[str | None]  # with several teams: whose milestone its buttons sign
     sprint: NotRequired[str | None]  # its sprint's start: its buttons sign in that sprint
+    # The team its title names, where another team's people read its channel too (as the
+    # reports there name theirs; a sign-off request said only "Sign-off: Week 1 checkpoint").
+    titled: NotRequired[str | None]
 
 
 SIGNOFF: Spec[MilestoneData] = Spec(Template.SIGNOFF)
@@ -340,6 +343,7 @@ def _signoff_data(
     data = milestone_data(session=session, milestone=milestone, measures=measures, at=now)
     data["team"] = sprint.shown_team
     data["sprint"] = sprint.sprint.start.isoformat()
+    data["titled"] = sprint.shown_team if sprint.shared(sprint.channels.status) else None
     return data
 
 

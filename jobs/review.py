@@ -107,6 +107,7 @@ class SprintReview(TypedDict):
     previous: NotRequired[PreviousSprint | None]  # the team's sprint before, if any
     team: NotRequired[str | None]  # with several teams: whose review its button adds to
     sprint: NotRequired[str | None]  # its sprint's start: its lessons are that sprint's
+    titled: NotRequired[str | None]  # the team its title names, in a channel teams share
 
 
 SPRINT_REVIEW: Spec[SprintReview] = Spec(Template.SPRINT_REVIEW)
@@ -195,6 +196,7 @@ def sprint_review(
     return {
         "team": sprint.shown_team,
         "sprint": sprint.sprint.start.isoformat(),
+        "titled": sprint.shown_team if sprint.shared(sprint.channels.status) else None,
         "name": sprint.sprint.name,
         "goal": sprint.sprint.goal,
         "date": fig.today.isoformat(),

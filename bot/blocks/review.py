@@ -203,7 +203,7 @@ def _when(d: SprintReview) -> str:
 
 
 def sprint_review(d: SprintReview) -> Message:
-    title = f"Sprint review draft — {d['name']}"
+    title = (f"{d['titled']} · " if d.get("titled") else "") + f"Sprint review draft — {d['name']}"
     blocks: list[Block] = [
         HeaderBlock(text=short(title, 150)),
         context(
@@ -247,7 +247,7 @@ def sprint_review(d: SprintReview) -> Message:
 
 def signoff(d: MilestoneData) -> Message:
     """The current milestone's sign-off request, one button per role still to sign."""
-    title = f"Sign-off: {d['name']}"
+    title = (f"{d['titled']} · " if d.get("titled") else "") + f"Sign-off: {d['name']}"
     blocks: list[Block] = [HeaderBlock(text=short(title, 150))]
     blocks += sections(milestone_lines(d))
     waiting = [x for x in d["signoffs"] if not x["user"]]

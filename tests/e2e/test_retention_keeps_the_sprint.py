@@ -211,7 +211,7 @@ def test_an_ended_sprints_review_keeps_its_figures_when_a_lesson_comes_after_pru
 
     at(org, S1_LAST)
     slash(org.url, "/sprint", "platform review", user_id="U0ALICE")
-    review, ts = sent(org, "Sprint review draft — Phase 4")
+    review, ts = sent(org, "platform · Sprint review draft — Phase 4")
     drawn = blocks_text(review.get("blocks") or [])
     add = button(review, "lesson_add")
 

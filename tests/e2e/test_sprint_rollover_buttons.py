@@ -54,7 +54,7 @@ def sent(server: Server, starts: str) -> tuple[dict[str, Any], str]:
     assert found, [text_of(p)[:60] for p in posts(server)]
     team = platform(server)
     teams = server.runtime.teams
-    key = "sprint-review:" if starts.startswith("Sprint review") else "signoff:"
+    key = "sprint-review:" if "Sprint review" in starts else "signoff:"
     with server.runtime.contexts.db.scoped(teams.scope(team, team.sprints[0])).read() as s:
         row = queries.latest_message(session=s, key_prefix=key, sent_only=True)
         assert row is not None
@@ -99,7 +99,7 @@ def test_a_sign_off_clicked_after_the_next_sprint_started_signs_its_own_sprint(
     at(org, S1_LAST)
     answer = slash(org.url, "/sprint", "platform signoff 14", user_id="U0ALICE").json()
     assert answer["text"].startswith("Posting the sign-off request for Production go/no-go")
-    request, ts = sent(org, "Sign-off: Production go/no-go")
+    request, ts = sent(org, "platform · Sign-off: Production go/no-go")
     signoff = button(request, "signoff:qa_lead")
 
     at(org, S2_DAY1)  # Phase 5 runs; it has no day-14 milestone
@@ -108,7 +108,7 @@ def test_a_sign_off_clicked_after_the_next_sprint_started_signs_its_own_sprint(
     listeners_done()
     assert not org.slack.calls_to("response/action"), "the click was refused"
     [update] = updates(org, ts)
-    assert update.startswith("Sign-off: Production go/no-go")
+    assert update.startswith("platform · Sign-off: Production go/no-go")
     assert "<@U0BOB>" in update
     s1, s2 = platform(org).sprints
     assert (rows(org, Signoff, s1), rows(org, Signoff, s2)) == (1, 0)
@@ -119,18 +119,18 @@ def test_a_lesson_added_after_the_next_sprint_started_goes_to_its_sprint_and_rev
 ) -> None:
     at(org, S1_LAST)
     slash(org.url, "/sprint", "platform review", user_id="U0ALICE")
-    review, ts = sent(org, "Sprint review draft — Phase 4")
+    review, ts = sent(org, "platform · Sprint review draft — Phase 4")
     add = button(review, "lesson_add")
 
     at(org, S2_DAY1)  # the retro, the morning Phase 5 starts: its review is posted first
     slash(org.url, "/sprint", "platform review", user_id="U0ALICE")
-    _, ts5 = sent(org, "Sprint review draft — Phase 5")
+    _, ts5 = sent(org, "platform · Sprint review draft — Phase 5")
     assert ts5 != ts
     add_lesson(org, add, ts, "Sharding kept CI fast")
 
     # Phase 4's review shows the lesson, and the lesson is Phase 4's.
     [update] = updates(org, ts)
-    assert update.startswith("Sprint review draft — Phase 4 Production Readiness")
+    assert update.startswith("platform · Sprint review draft — Phase 4 Production Readiness")
     assert "Sharding kept CI fast" in update
     assert updates(org, ts5) == []  # Phase 5's draft is left as it was
     s1, s2 = platform(org).sprints
@@ -176,7 +176,7 @@ def test_a_team_called_like_a_subcommand_does_not_take_the_subcommand(
     # Alice (platform's) asks for the review: platform's, not the status of team "review".
     answer = slash(server.url, "/sprint", "review", user_id="U0ALICE").json()
     assert answer["text"].startswith("Posting the sprint review draft in #sprint-status")
-    sent(server, "Sprint review draft — Phase 4 Production Readiness")
+    sent(server, "platform · Sprint review draft — Phase 4 Production Readiness")
     # Where the word is not one of the command's, it names the team: its standup opens.
     assert slash(server.url, "/standup", "Review", user_id="U0DAVE").text == ""
     [form] = opened(server)
