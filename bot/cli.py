@@ -504,15 +504,17 @@ def cmd_ingest_metrics(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_export_tracker(args: argparse.Namespace, settings: Settings) -> int:
     from jobs import retention
+    from jobs.config import sprint_to_serve
     from jobs.tracker import tracker_markdown
 
     clock = utcnow()
     now = _parse_at(args.at) if args.at else clock
     if now > clock:
         raise UsageError(f"--at {shown(args.at)} is in the future; the tracker is known up to now")
+    # (the sprint file's [retention], as the API's `?at=`: from the sprint served now)
+    current = sprint_to_serve(_team(settings, args.team)[1], now=clock)
     with _served(settings, team=args.team, now=now) as (sprint, db):
-        # (the sprint file's [retention], as the API's `?at=`)
-        gone = retention.not_kept(current=sprint, asked=sprint, at=now, now=clock)
+        gone = retention.not_kept(current=current, asked=sprint, at=now, now=clock)
         if args.at and gone is not None:
             raise UsageError(f"--at {shown(args.at)}: {gone}")
         with db.session() as session:

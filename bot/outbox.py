@@ -314,11 +314,32 @@ def make_client(
     )
 
 
+class UnavailableRetryHandler(ServerErrorRetryHandler):
+    """Retries a 503 alone: Slack says it did not take the request (a 500 may follow a
+    post Slack made)."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return (
+            response is not None
+            and response.status_code == 503
+            and super()._can_retry(state=state, request=request, response=response, error=error)
+        )
+
+
 class Respond:
     """Bolt's `respond()` (a listener's answer by the request's response_url), its POST
-    retried as the Web API's calls are: a connection that failed, a 5xx, a short 429 (one
-    503 lost a late answer — "B-001 filed" — for good; found by review). Slack takes up to
-    five posts to a response_url in 30 minutes; an answer that still fails is logged."""
+    retried where Slack did not take it: a connection that failed before it went out, a
+    503, a short 429 (one 503 lost a late answer — "B-001 filed" — for good; found by
+    review). Not another 5xx: Slack may have shown the answer before it failed, and no
+    outbox looks first (a 500 posted it three times). Slack takes up to five posts to a
+    response_url in 30 minutes; an answer that still fails is logged."""
 
     def __init__(self, response_url: str | None, *, backoff_scale: float = 1.0) -> None:
         self.response_url = response_url
@@ -341,7 +362,7 @@ class Respond:
                     interval_calculator=_short_backoff(CONNECT_RETRY_BACKOFF * scale),
                     error_types=[URLError],
                 ),
-                ServerErrorRetryHandler(
+                UnavailableRetryHandler(
                     max_retry_count=2,
                     interval_calculator=_short_backoff(SERVER_RETRY_BACKOFF * scale),
                 ),

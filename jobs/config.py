@@ -285,16 +285,32 @@ class Schedule(_Model):
     @model_validator(mode="after")
     def _in_order(self) -> Schedule:
         """The standup's prompt, then its reminder, then its digest: a reminder before the
-        prompt nagged people not yet asked, and answers after the digest counted late."""
+        prompt nagged people not yet asked, and answers after the digest counted late. A
+        reminder or digest the file leaves out follows its prompt (25 and 30 minutes after,
+        as the defaults do 09:00; found by review: `standup_prompt = "10:00"` alone was
+        refused over a 09:25 it never wrote)."""
+        given = self.model_fields_set
+        follows = {
+            key: _after(self.standup_prompt, minutes)
+            for key, minutes in (("standup_reminder", 25), ("standup_digest", 30))
+            if key not in given and "standup_prompt" in given
+        }
+        schedule = self.model_copy(update=follows) if follows else self
         steps = ("standup_prompt", "standup_reminder", "standup_digest")
         for before, after in itertools.pairwise(steps):
-            if getattr(self, after) < getattr(self, before):
+            if getattr(schedule, after) < getattr(schedule, before):
                 raise ValueError(
-                    f"{after} ({getattr(self, after):%H:%M}) is before {before} "
-                    f"({getattr(self, before):%H:%M}); a standup is prompted, then reminded, "
-                    "then digested"
+                    f"{after} ({getattr(schedule, after):%H:%M}) is before {before} "
+                    f"({getattr(schedule, before):%H:%M}); a standup is prompted, then "
+                    "reminded, then digested"
                 )
-        return self
+        return schedule
+
+
+def _after(at: time, minutes: int) -> time:
+    """`minutes` after a time of day, at the latest 23:59 (the same day)."""
+    later = datetime.combine(date.min, at) + timedelta(minutes=minutes)
+    return later.time() if later.date() == date.min else time(23, 59)
 
 
 class Alerts(_Model):

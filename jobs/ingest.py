@@ -1037,7 +1037,12 @@ def _impact(*, session: Session, plan: _Plan, held: _Held) -> numbers.ImpactData
         sprint,
         before=numbers.quarantine_counted(result.before, held.states, mode),
         after=numbers.quarantine_counted(result.after, after, mode),
-        regressed=[Move(component_of(i, before=True), passed=-1, known=0) for i in held.regressed],
+        # A pass lost only where readiness counted one: not after a skip or a flaky run
+        # (seen through as passed, neither counts passing; found by review).
+        regressed=[
+            Move(component_of(i, before=True), passed=-(old_code[i] == junit.PASSED), known=0)
+            for i in held.regressed
+        ],
         fixed=[
             Move(component_of(i, before=True), passed=1, known=0)
             for i in result.fixed

@@ -301,8 +301,9 @@ def breakdown(
 class Move:
     """One test's change in a report as readiness counts it: in `component` (None: no
     component's globs match it, so readiness does not see it) the passing tests change by
-    `passed` and the known tests by `known`. A regression is (c, -1, 0), a fix (c, +1, 0),
-    a new test failing (c, 0, +1), a known skipped or flaky test now failing (c, 0, 0)."""
+    `passed` and the known tests by `known`. A regression is (c, -1, 0) — (c, 0, 0) from a
+    skipped or flaky test, which was not counted passing — a fix (c, +1, 0), a new test
+    failing (c, 0, +1), a known skipped or flaky test now failing (c, 0, 0)."""
 
     component: str | None
     passed: int

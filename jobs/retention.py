@@ -100,7 +100,7 @@ def not_kept(*, current: Sprint, asked: Sprint, at: datetime, now: datetime) -> 
     if kept is None:
         return None
     asked_day = own = numbers.local_date(current.sprint, at)
-    if asked is not current:
+    if asked.sprint.start != current.sprint.start:
         asked_day = min(asked_day, asked.sprint.start + timedelta(days=1))
     if asked_day >= kept[0]:
         return None
