@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from sqlmodel import Session
 
@@ -210,6 +210,24 @@ class DayFigures:
         }
 
 
+class _Ranked(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def id(self) -> int | None: ...
+
+
+_R = TypeVar("_R", bound=_Ranked)
+
+
+def urgent_first(risks: Iterable[_R]) -> list[_R]:
+    """Risks most urgent first (Critical, Active, Mitigated, Resolved), then by id: what
+    every list of them cut short keeps (App Home's first ten hid an eleventh, Critical,
+    risk; found by review)."""
+    order = {s: i for i, s in enumerate(RISK_STATUSES)}
+    return sorted(risks, key=lambda r: (order.get(r.status, len(order)), r.id or 0))
+
+
 # The fields of a risk an edit may change, each kept in its event (`jobs.risks.update`).
 RISK_FIELDS = ("description", "impact", "probability", "mitigation", "owner", "status")
 
@@ -329,7 +347,7 @@ class Figures:
 
     @property
     def open_risks(self) -> list[RiskState]:
-        return [r for r in self.risks if r.status in OPEN_RISK]
+        return urgent_first(r for r in self.risks if r.status in OPEN_RISK)
 
     def risk_counts(self) -> dict[str, int]:
         counts = Counter(r.status for r in self.risks)

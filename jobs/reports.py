@@ -878,7 +878,7 @@ def weekly_report(
     `now`, where the caller computed them already)."""
     fig = fig or figures.compute(session=session, sprint=sprint, at=now)
     measures = milestones.measure(session=session, sprint=sprint, now=now, fig=fig)
-    assessed = [r for r in fig.risks if r.status != "Resolved"]
+    assessed = figures.urgent_first(r for r in fig.risks if r.status != "Resolved")
     # Final() names the NotRequired completion for strict mypy (adding no key; set below).
     data: WeeklyReport = {
         **daily_report(session=session, sprint=sprint, participants=participants, now=now, fig=fig),

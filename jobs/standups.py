@@ -499,15 +499,16 @@ def submit(
         now=now,
         first=not answered,
     )
-    if not answered:
-        _after_digest(session=session, sprint=sprint, day=row.day, now=now)
+    # A first answer counts again; an edit may add or drop a blocker or a call for help,
+    # which the day's message lists (it kept the answer as first given; found by review).
+    _after_digest(session=session, sprint=sprint, day=row.day, now=now)
     return row
 
 
 def _after_digest(*, session: Session, sprint: Sprint, day: date, now: datetime) -> None:
-    """A first answer (or a skip) after the day's digest ran: the day's message counted
-    again, among the people the digest counted (it kept listing them as missing; found by
-    review)."""
+    """An answer (first or edited) or a skip after the day's digest ran: the day's message
+    counted and listed again, among the people the digest counted (it kept listing them as
+    missing; found by review)."""
     data = queued_data(session=session, key=f"standup-digest:{day.isoformat()}")
     if "missing" not in data:
         return

@@ -17,6 +17,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks.common import VALUE, Message, esc, escape, fitted, mention, text_message
 from bot.ids import View as ViewId
+from jobs.figures import urgent_first
 from jobs.risks import (
     LEVELS,
     MAX_TEXT,
@@ -47,8 +48,7 @@ def render_risk_matrix(risks: list[Risk]) -> str:
     """`/risk list`: the register as the tracker's matrix, most urgent first."""
     if not risks:
         return "The risk register is empty. `/risk` adds one."
-    order = {s: i for i, s in enumerate(STATUSES)}
-    rows = sorted(risks, key=lambda r: (order.get(r.status, 9), r.id or 0))
+    rows = urgent_first(risks)
     return fitted("*Risk Tracking Matrix*", [_matrix_row(r) for r in rows[:40]], len(rows))
 
 
