@@ -565,7 +565,11 @@ class Sender:
             if not queries.any_undelivered(session=session):
                 return []
             return queries.lane_heads(
-                session=session, lease=self.lease, paced_methods=PACED_METHODS
+                session=session,
+                lease=self.lease,
+                now=self.now(),
+                wall=self.wall(),
+                paced_methods=PACED_METHODS,
             )
 
     def next_wait(self, *, most: float) -> float:

@@ -24,6 +24,13 @@ from storage.types import UTCDateTime
 # lane. Pacing: a sent row's `next_attempt_at` is reused as the time its lane may send
 # again, so every sender (thread or process) sees the lane's pace in the database.
 UNDELIVERED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+# A claim or a lane's pace this far ahead of the real time (`wall`) was written before the
+# machine's clock stepped back (NTP, a VM restored): a pace is a second, and a row is
+# claimed at the time. Such a row is taken as due and such a pace as spent (an hour's step
+# back silenced every channel that had posted in the hour before, and held a 2 s retry an
+# hour; found by review). (Against `wall`, not the scheduling clock a backfill or a test
+# moves: a backfill's claims, on the real time, are no step back to the other senders.)
+CLOCK_STEP = timedelta(minutes=1)
 # Built once: the question every idle sender asks (ix_outbox_due answers it).
 _ANY_UNDELIVERED = sa_select(col(OutboxMessage.id)).where(
     col(OutboxMessage.status).in_(UNDELIVERED)
@@ -202,6 +209,7 @@ def _paced(head: Any, wall: Any, methods: Sequence[str] | None) -> Any:
             col(recent.lane) == col(head.lane),
             col(recent.status) == OutboxStatus.SENT,
             col(recent.next_attempt_at) > wall,
+            col(recent.next_attempt_at) <= bindparam("wall_stepped", type_=_WHEN),
         )
         .exists()
     )
@@ -217,10 +225,11 @@ def _claim(limit: int, paced_methods: tuple[str, ...] | None) -> Any:
     `token`, `reclaimed`): built once, as building it cost more than running it."""
     head, is_head = _lane_heads()
     now, wall = bindparam("now", type_=_WHEN), bindparam("wall", type_=_WHEN)
+    stepped = col(head.claimed_at) > bindparam("stepped", type_=_WHEN)
     due = or_(
-        (col(head.status) == OutboxStatus.PENDING) & (col(head.next_attempt_at) <= now),
+        (col(head.status) == OutboxStatus.PENDING) & ((col(head.next_attempt_at) <= now) | stepped),
         (col(head.status) == OutboxStatus.SENDING)
-        & (col(head.claimed_at) < bindparam("stale", type_=_WHEN)),
+        & ((col(head.claimed_at) < bindparam("stale", type_=_WHEN)) | stepped),
     )
     candidates = (
         sa_select(col(head.id))
@@ -275,7 +284,9 @@ def claim_due(
             {
                 "now": now,
                 "stale": now - lease,
+                "stepped": (wall or now) + CLOCK_STEP,
                 "wall": wall or now,
+                "wall_stepped": (wall or now) + CLOCK_STEP,
                 "token": uuid4().hex,
                 "reclaimed": reclaimed_error,
             },
@@ -323,17 +334,28 @@ def _heads_query() -> Any:
 
 
 def lane_heads(
-    *, session: Session, lease: timedelta, paced_methods: Sequence[str] | None = None
+    *,
+    session: Session,
+    lease: timedelta,
+    paced_methods: Sequence[str] | None = None,
+    now: datetime | None = None,
+    wall: datetime | None = None,
 ) -> list[LaneHead]:
     """The head of every lane with undelivered rows, for a sender deciding how long to
-    sleep; only heads of `paced_methods` (None: any) wait for their lane's pace."""
+    sleep; only heads of `paced_methods` (None: any) wait for their lane's pace. Given
+    `now` and `wall`, a claim or a pace from before the clock stepped back is spent, as
+    `claim_due` judges them."""
     rows = session.execute(_heads_query()).all()
     heads = []
     for method, status, next_attempt_at, claimed_at, paced in rows:
         due_at = next_attempt_at
         if status == OutboxStatus.SENDING and claimed_at is not None:
             due_at = claimed_at + lease
+        if wall is not None and claimed_at is not None and claimed_at > wall + CLOCK_STEP:
+            due_at = now or wall  # claimed before the clock stepped back
         if paced_methods is not None and method not in paced_methods:
+            paced = None
+        if wall is not None and paced is not None and paced > wall + CLOCK_STEP:
             paced = None
         heads.append(LaneHead(due_at=due_at, paced_until=paced))
     return heads
