@@ -494,6 +494,10 @@ class Sender:
         self.safe_retries = safe_retries
         self.safe_retry_backoff = safe_retry_backoff
         self.last_sent: datetime | None = None  # when this sender last delivered a row
+        # Rows claimed and not yet attempted, by id, across this sender's threads: what a
+        # stopping worker gives back itself when a delivery in hand outlasts its wait.
+        self._unattempted: dict[int, OutboxMessage] = {}
+        self._unattempted_lock = threading.Lock()
 
     # -- the loop ----------------------------------------------------------------------
     def drain(self, *, limit: int = 500, stop: threading.Event | None = None) -> DrainResult:
@@ -534,26 +538,43 @@ class Sender:
                     break
                 continue
             looked_again = False
+            with self._unattempted_lock:
+                self._unattempted.update((m.id, m) for m in batch if m.id is not None)
             for number, message in enumerate(batch):
                 if stop is not None and stop.is_set():
                     self._release(batch[number:])
                     return result
+                with self._unattempted_lock:
+                    if self._unattempted.pop(message.id or 0, None) is None:
+                        continue  # given back meanwhile by a stopping worker (`give_back`)
                 handled += 1
                 self._attempt(Claim(message, message.claim_token or "", renewed=claimed), result)
         return result
 
+    def give_back(self) -> None:
+        """Give back every row claimed and not yet attempted (by any of this sender's
+        threads): a process stopping while a delivery is still in hand — Slack slow, the
+        worker's wait spent — left the rest of its batch claimed until the lease ran out,
+        five minutes of silence in those channels after the restart (found by review)."""
+        with self._unattempted_lock:
+            claimed = list(self._unattempted.values())
+        self._release(claimed)
+
     def _release(self, messages: list[OutboxMessage]) -> None:
         """Give back rows claimed but not attempted: pending again, the attempt undone."""
+        with self._unattempted_lock:
+            taken = [m for m in messages if self._unattempted.pop(m.id or 0, None) is not None]
+        if not taken:
+            return
         with self.db.session() as session:
-            for message in messages:
-                if message.id is not None:
-                    queries.release_claim(
-                        session=session,
-                        message_id=message.id,
-                        claim_token=message.claim_token or "",
-                    )
+            for message in taken:
+                queries.release_claim(
+                    session=session,
+                    message_id=message.id or 0,
+                    claim_token=message.claim_token or "",
+                )
             session.commit()
-        log.info("outbox: stopping; gave back %d claimed messages", len(messages))
+        log.info("outbox: stopping; gave back %d claimed messages", len(taken))
 
     def _undelivered(self) -> bool:
         with self.db.read() as session:
@@ -1277,6 +1298,8 @@ class OutboxWorker:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(deadline - time.monotonic(), 0.0))
+        # A delivery still in hand (the process exits with it): the rest of its batch back.
+        self.sender.give_back()
 
     def _loop(self, wake: threading.Event) -> None:
         while not self._stop.is_set():
