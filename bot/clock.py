@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time as timer
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from apscheduler.schedulers import base as aps_base
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -651,9 +653,48 @@ def _add(
 
 def _scheduler(kind: type[BlockingScheduler] | type[BackgroundScheduler]) -> Any:
     # Interval jobs count from the start; cron triggers carry their team's zone.
-    return kind(
+    scheduler = kind(
         timezone="UTC", executors={"default": {"type": "threadpool", "max_workers": JOB_THREADS}}
     )
+    threading.Thread(
+        target=_watch_steps, args=(scheduler,), daemon=True, name="clock-steps"
+    ).start()
+    return scheduler
+
+
+# How often the clock looks whether the machine's clock stepped, and by how much it must
+# have moved to count (NTP slews small drifts; it steps large ones).
+STEP_WATCH_SECONDS = 1.0
+STEP_SECONDS = 5.0
+
+
+def _watch_steps(scheduler: BlockingScheduler | BackgroundScheduler) -> None:
+    """Run every interval job at once when the machine's clock steps (the time the
+    scheduler reads, against a monotonic clock): APScheduler keeps each next run as a wall
+    time, so after a step back of an hour the heartbeat, escalations, follow-ups, the
+    outbox tick and the catch-up of missed slots all waited an hour (found by review).
+    The daily jobs keep their wall times: 9:00 is still 9:00. Ends with the scheduler."""
+    offset: float | None = None
+    started = False
+    while True:
+        timer.sleep(STEP_WATCH_SECONDS)
+        running = scheduler.running
+        if started and not running:
+            return
+        started = started or running
+        # (the module's `datetime`: the time the scheduler itself reads)
+        now = aps_base.datetime.now(UTC)
+        seen = now.timestamp() - timer.monotonic()
+        if offset is not None and running and abs(seen - offset) > STEP_SECONDS:
+            log.warning(
+                "the machine's clock stepped by %+.0f s: the interval jobs run now",
+                seen - offset,
+            )
+            for job in scheduler.get_jobs():
+                if isinstance(job.trigger, IntervalTrigger):
+                    job.modify(next_run_time=now)
+            scheduler.wakeup()
+        offset = seen
 
 
 def started(runtime: Runtime) -> str:

@@ -221,6 +221,9 @@ class Scrape(Collector):
         return generate_latest(self)
 
 
+CLOCK_AHEAD = timedelta(minutes=1)  # a last tick further ahead than this is not trusted
+
+
 def health(*, db: Database, now: datetime, max_age: timedelta) -> tuple[bool, dict[str, object]]:
     """/healthz's checks beyond the database answering: the clock ticked and the outbox's
     oldest undelivered message was queued within `max_age`. The clock is checked once it
@@ -231,8 +234,12 @@ def health(*, db: Database, now: datetime, max_age: timedelta) -> tuple[bool, di
         oldest = monitoring.oldest_undelivered(session=session)
     waited = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
     late = tick is not None and now - tick > max_age
+    # A last tick ahead of now: the machine's clock stepped back past it (or the clock's
+    # machine runs fast), and how long ago it ticked cannot be told (it said "ok" for the
+    # hour a stepped-back clock did nothing; found by review).
+    ahead = tick is not None and tick - now > CLOCK_AHEAD
     stuck = waited > max_age.total_seconds()
-    clock = "not started" if tick is None else "late" if late else "ok"
+    clock = "not started" if tick is None else "late" if late else "ahead" if ahead else "ok"
     body: dict[str, object] = {
         "clock": clock,
         "clock_last_tick": tick.isoformat() if tick is not None else None,
@@ -240,4 +247,4 @@ def health(*, db: Database, now: datetime, max_age: timedelta) -> tuple[bool, di
         "outbox_oldest_pending_seconds": round(waited),
         "max_age_seconds": round(max_age.total_seconds()),
     }
-    return not (late or stuck), body
+    return not (late or ahead or stuck), body
