@@ -10,6 +10,7 @@ runs once for every team."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time as timer
@@ -18,6 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import base as aps_base
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -656,9 +659,13 @@ def _scheduler(kind: type[BlockingScheduler] | type[BackgroundScheduler]) -> Any
     scheduler = kind(
         timezone="UTC", executors={"default": {"type": "threadpool", "max_workers": JOB_THREADS}}
     )
-    threading.Thread(
-        target=_watch_steps, args=(scheduler,), daemon=True, name="clock-steps"
-    ).start()
+    # Once it runs (a scheduler never started starts no watcher), until it is shut down.
+    scheduler.add_listener(
+        lambda _event: threading.Thread(
+            target=_watch_steps, args=(scheduler,), daemon=True, name="clock-steps"
+        ).start(),
+        EVENT_SCHEDULER_STARTED,
+    )
     return scheduler
 
 
@@ -675,24 +682,22 @@ def _watch_steps(scheduler: BlockingScheduler | BackgroundScheduler) -> None:
     outbox tick and the catch-up of missed slots all waited an hour (found by review).
     The daily jobs keep their wall times: 9:00 is still 9:00. Ends with the scheduler."""
     offset: float | None = None
-    started = False
     while True:
         timer.sleep(STEP_WATCH_SECONDS)
-        running = scheduler.running
-        if started and not running:
+        if not scheduler.running:
             return
-        started = started or running
         # (the module's `datetime`: the time the scheduler itself reads)
         now = aps_base.datetime.now(UTC)
         seen = now.timestamp() - timer.monotonic()
-        if offset is not None and running and abs(seen - offset) > STEP_SECONDS:
+        if offset is not None and abs(seen - offset) > STEP_SECONDS:
             log.warning(
                 "the machine's clock stepped by %+.0f s: the interval jobs run now",
                 seen - offset,
             )
             for job in scheduler.get_jobs():
                 if isinstance(job.trigger, IntervalTrigger):
-                    job.modify(next_run_time=now)
+                    with contextlib.suppress(JobLookupError):  # (removed meanwhile)
+                        job.modify(next_run_time=now)
             scheduler.wakeup()
         offset = seen
 
