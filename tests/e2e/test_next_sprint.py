@@ -164,9 +164,9 @@ def test_the_next_sprint_starts_on_its_date_and_carries_over_what_is_open(org: S
     assert resp.json()["text"].startswith("Posting the sprint review draft")
     listeners_done()
     org.runtime.sender.drain()
-    [review] = [p for p in posts(org) if text_of(p).startswith("Sprint review draft")]
+    [review] = [p for p in posts(org) if text_of(p).startswith("platform · Sprint review draft")]
     text = text_of(review)
-    assert text.startswith("Sprint review draft — Phase 5 Hardening")
+    assert text.startswith("platform · Sprint review draft — Phase 5 Hardening")
     assert "_What went well_\n• _none yet_" in text
     assert "Sprint one" not in text
     assert "*vs previous sprint* (Phase 4 Production Readiness)" in text
