@@ -440,7 +440,9 @@ class Routes:
                 test = tests_queries.test_by_id(session=session, test_id=test_id)
                 if test is None or test.branch != ctx.sprint.sprint.branch:
                     return None
-                data = tests_history.history(session=session, sprint=ctx.sprint, test=test)
+                data = tests_history.history(
+                    session=session, sprint=ctx.sprint, test=test, now=ctx.now()
+                )
                 return dict(data)
 
         found = await run_in_threadpool(compute)
@@ -462,7 +464,7 @@ class Routes:
 
         def compute() -> list[quarantine.Listed]:
             with ctx.db.read() as session:
-                return quarantine.listing(session=session, sprint=ctx.sprint)
+                return quarantine.listing(session=session, sprint=ctx.sprint, now=ctx.now())
 
         rows = await run_in_threadpool(compute)
         if form == "text":

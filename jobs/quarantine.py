@@ -446,9 +446,11 @@ def count_runs(
     )
 
 
-def listing(*, session: Session, sprint: Sprint) -> list[Listed]:
-    """The tracked branch's quarantined tests, oldest quarantine first."""
-    held = store.open_quarantines(session=session, branch=sprint.sprint.branch)
+def listing(*, session: Session, sprint: Sprint, now: datetime) -> list[Listed]:
+    """The tracked branch's tests in quarantine at `now`, oldest quarantine first: one whose
+    time is up is out, as readiness and alerts hold it, though the clock has yet to write
+    its release (CI kept skipping a test that alerted again; found by review)."""
+    held = store.open_quarantines(session=session, branch=sprint.sprint.branch, at=now)
     owner_map = OwnerMap(sprint) if sprint.owners or sprint.codeowners else None
     return [
         {

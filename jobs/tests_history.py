@@ -142,8 +142,9 @@ def find(*, session: Session, sprint: Sprint, text: str) -> KnownTest | list[Kno
     return matches[0] if len(matches) == 1 else matches
 
 
-def history(*, session: Session, sprint: Sprint, test: KnownTest) -> HistoryData:
-    """The test's timeline, current streak, flips and durations."""
+def history(*, session: Session, sprint: Sprint, test: KnownTest, now: datetime) -> HistoryData:
+    """The test's timeline, current streak, flips and durations, and its quarantine at
+    `now`."""
     if test.id is None:
         raise RuntimeError("a stored test has an id")
     runs = _timeline(session=session, test=test)
@@ -160,7 +161,7 @@ def history(*, session: Session, sprint: Sprint, test: KnownTest) -> HistoryData
         "branch": test.branch,
         "status": str(test.status),
         "message": test.message,
-        "quarantine": _quarantine(session, test.id),
+        "quarantine": _quarantine(session, test.id, now),
         "flaky": None
         if test.flaky_at is None
         else {"at": test.flaky_at.isoformat(), "why": test.flaky_why},
@@ -174,8 +175,8 @@ def history(*, session: Session, sprint: Sprint, test: KnownTest) -> HistoryData
     }
 
 
-def _quarantine(session: Session, test_id: int) -> QuarantineState | None:
-    held = quarantine_store.open_quarantines(session=session, test_ids=[test_id])
+def _quarantine(session: Session, test_id: int, now: datetime) -> QuarantineState | None:
+    held = quarantine_store.open_quarantines(session=session, test_ids=[test_id], at=now)
     if not held:
         return None
     q = held[0][0]

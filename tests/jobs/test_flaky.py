@@ -142,7 +142,12 @@ def test_a_skip_between_a_pass_and_a_failure_is_still_a_change(
     _ingest(session, example, down, "r3", "c3", 3)  # 1 change (across the skip)
     assert len(_ingest(session, example, up, "r4", "c4", 4)["fixed"]) == 1  # 2 changes
     [a] = queries.tests_by_id(session=session, ids=[1])
-    assert tests_history.history(session=session, sprint=example, test=a)["flips"] == 2
+    assert (
+        tests_history.history(session=session, sprint=example, test=a, now=T0 + timedelta(hours=1))[
+            "flips"
+        ]
+        == 2
+    )
     third = _ingest(session, example, down, "r5", "c5", 5)  # 3 changes in 5 runs
     assert [t["why"] for t in third["flaky_found"]] == ["changed 3 times in its last 6 runs"]
     assert (third["regressions"], third["alert"]) == ([], None)
@@ -168,7 +173,12 @@ def test_a_skip_begun_before_the_window_still_makes_its_failure_a_change(
     _ingest(session, example, up, "r6", "c6", 6)  # 2 changes
     _ingest(session, example, up, "r7", "c7", 7)
     [a] = queries.tests_by_id(session=session, ids=[1])
-    assert tests_history.history(session=session, sprint=example, test=a)["flips"] == 2
+    assert (
+        tests_history.history(session=session, sprint=example, test=a, now=T0 + timedelta(hours=1))[
+            "flips"
+        ]
+        == 2
+    )
     third = _ingest(session, example, down, "r8", "c8", 8)  # 3 changes in r3..r8
     assert [t["why"] for t in third["flaky_found"]] == ["changed 3 times in its last 6 runs"]
 
@@ -197,7 +207,7 @@ def test_auto_quarantine_sets_a_flaky_test_apart_at_once(session: Session, examp
     score = current_breakdown(session=session, sprint=example, at=T0 + timedelta(minutes=2)).score
     assert score is not None and reply["readiness"]["score"] == round(score, 2)
     # The report that quarantined it does not count toward its release (release_after 1).
-    [listed] = quarantine.listing(session=session, sprint=example)
+    [listed] = quarantine.listing(session=session, sprint=example, now=T0 + timedelta(hours=1))
     assert (listed["name"], listed["by"], listed["reason"]) == ("a", "sprintbot", "found flaky")
     assert listed["until"] == (T0 + timedelta(minutes=2, days=14)).isoformat()
     [key] = [k for k in keys(session) if k.startswith("quarantine:")]
@@ -207,7 +217,7 @@ def test_auto_quarantine_sets_a_flaky_test_apart_at_once(session: Session, examp
     assert not [k for k in keys(session) if k.startswith("flaky:")]  # no notice to act on
     # The next run passes it: released (release_after 1), and found flaky afresh later.
     _ingest(session, example, report({"core/a": "passed"}), "r3", "c2", 3)
-    assert quarantine.listing(session=session, sprint=example) == []
+    assert quarantine.listing(session=session, sprint=example, now=T0 + timedelta(hours=1)) == []
     [a] = queries.tests_by_id(session=session, ids=[1])
     assert a.flaky_at is None
 
@@ -225,17 +235,27 @@ def test_passes_count_once_a_run_and_a_second_quarantine_extends_the_first(
         session=session, sprint=example, tests=[a], by="U0TECHLEAD", reason="y", now=T0
     )
     assert (first.added, first.extended, again.added, again.extended) == (1, 0, 0, 1)
-    [held] = quarantine.listing(session=session, sprint=example)
+    [held] = quarantine.listing(session=session, sprint=example, now=T0 + timedelta(hours=1))
     assert (held["by"], held["reason"]) == ("U0TECHLEAD", "y")
     # Two shards of one run (a matrix build) pass it: one run, one pass.
     _ingest(session, example, report({"core/a": "passed"}), "r2", "c2", 2)
     _ingest(session, example, report({"cli/b": "passed", "core/a": "passed"}), "r2", "c2", 3)
-    assert quarantine.listing(session=session, sprint=example)[0]["passes"] == 1
+    assert (
+        quarantine.listing(session=session, sprint=example, now=T0 + timedelta(hours=1))[0][
+            "passes"
+        ]
+        == 1
+    )
     # A run that skips it says nothing; the next passing run releases it.
     _ingest(session, example, report({"core/a": "skipped"}), "r3", "c3", 4)
-    assert quarantine.listing(session=session, sprint=example)[0]["passes"] == 1
+    assert (
+        quarantine.listing(session=session, sprint=example, now=T0 + timedelta(hours=1))[0][
+            "passes"
+        ]
+        == 1
+    )
     _ingest(session, example, report({"core/a": "passed"}), "r4", "c4", 5)
-    assert quarantine.listing(session=session, sprint=example) == []
+    assert quarantine.listing(session=session, sprint=example, now=T0 + timedelta(hours=1)) == []
 
 
 def meanwhile(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> list[int]:

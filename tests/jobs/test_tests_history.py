@@ -94,7 +94,7 @@ def test_history_reads_every_report_that_holds_the_test(session: Session) -> Non
     send(session, s, doc(case("t1", "4", "failed")), "r4", 3, commit="c4", url="https://ci/4")
     found = tests_history.find(session=session, sprint=s, text="a.b::t1")
     assert isinstance(found, KnownTest)
-    h = tests_history.history(session=session, sprint=s, test=found)
+    h = tests_history.history(session=session, sprint=s, test=found, now=NOW)
     assert [(r["run"], r["status"], r["commit"], r["duration"]) for r in h["runs"]] == [
         ("r1", "passed", "c1", 1.0),
         ("r3", "failed", "c3", 2.0),
@@ -141,6 +141,6 @@ def test_retention_drops_the_durations_with_the_packed_statuses(session: Session
     assert tests_history.slowest(session=session, sprint=s) == []
     found = tests_history.find(session=session, sprint=s, text="t1")
     assert isinstance(found, KnownTest)
-    h = tests_history.history(session=session, sprint=s, test=found)
+    h = tests_history.history(session=session, sprint=s, test=found, now=NOW)
     # The timeline is gone with the packed statuses; the streak is read from the changes.
     assert h["runs"] == [] and h["since"] is not None and h["since"]["status"] == "passed"

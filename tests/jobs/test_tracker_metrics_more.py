@@ -164,7 +164,7 @@ def send(session: Session, s: Sprint, run: str, hours: int, status: str, seconds
 def shown(session: Session, s: Sprint) -> tuple[tests_history.HistoryData, str]:
     found = tests_history.find(session=session, sprint=s, text="a.b::t1")
     assert isinstance(found, KnownTest)
-    h = tests_history.history(session=session, sprint=s, test=found)
+    h = tests_history.history(session=session, sprint=s, test=found, now=NOW)
     text = "\n".join(
         b["text"]["text"] for b in render_history(h, tz=UTC)["blocks"] if b.get("text")
     )

@@ -45,7 +45,9 @@ def _show(call: Call) -> None:
         if isinstance(found, list):
             answer = render_matches(wanted, found)
         else:
-            data = tests_history.history(session=session, sprint=app.sprint, test=found)
+            data = tests_history.history(
+                session=session, sprint=app.sprint, test=found, now=app.now()
+            )
             answer = render_history(data, tz=app.sprint.sprint.tz)
     call.ack(response_type="ephemeral", text=answer["text"], blocks=answer["blocks"])
 
@@ -195,7 +197,7 @@ def _quarantined(call: Call) -> None:
     call.nothing_after(TESTS_USAGE)
     app = call.app
     with app.db.read() as session:
-        rows = quarantine.listing(session=session, sprint=app.sprint)
+        rows = quarantine.listing(session=session, sprint=app.sprint, now=app.now())
     answer = render_quarantined(rows, branch=app.sprint.sprint.branch, tz=app.sprint.sprint.tz)
     call.ack(response_type="ephemeral", text=answer["text"], blocks=answer["blocks"])
 
