@@ -27,7 +27,7 @@ from storage.queries import test_key
 from storage.queries import tests_history as store
 
 RUNS = 20  # the timeline's length
-SCAN = 60  # reports read for it at most (a sharded run's reports each hold part of the tests)
+SCAN = 60  # runs read for it at most (each with all its reports: a shard holds part of them)
 MATCHES = 10  # the matches a search lists
 SLOW = 10  # the tests `/tests slow` lists
 SLOW_RUNS = 3  # the newest timed runs it reads (each test's latest duration among them)
@@ -242,7 +242,7 @@ def _timeline(*, session: Session, test: KnownTest) -> list[RunData]:
 
     needle = f"\t{test.classname}\t{test.name}\n"
     runs: list[RunData] = []
-    for report in store.packed_reports(session=session, branch=test.branch, limit=SCAN):
+    for report in store.packed_reports(session=session, branch=test.branch, runs=SCAN):
         found = _locate(report, needle)
         if found is None:
             continue

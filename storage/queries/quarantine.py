@@ -15,7 +15,6 @@ from storage.models import KnownTest, Quarantine, TestReport, TestResult
 from storage.scope import team_of
 
 _BATCH = 500
-_SHARDS = 20  # reports a run may be sharded into, as the flip window reads them
 
 
 def _held_at(at: datetime | None) -> Any:
@@ -167,23 +166,22 @@ def count_run(
 
 def run_window_start(*, session: Session, branch: str, runs: int) -> int | None:
     """The first report id of the branch's last `runs` CI runs (a run's shards together),
-    before the report being ingested; None when the branch has no report yet. Read from the
-    newest reports down (a few hundred rows at most), not over the branch's whole history."""
-    newest = session.execute(
-        sa_select(col(TestReport.id), col(TestReport.run))
-        .where(col(TestReport.branch) == branch)
-        .order_by(col(TestReport.id).desc())
-        .limit(runs * _SHARDS)
-    ).all()
-    seen: set[str] = set()
-    first = None
-    for report_id, run in newest:
-        if run not in seen:
-            if len(seen) == runs:
-                break
-            seen.add(run)
-        first = int(report_id)
-    return first
+    before the report being ingested; None when the branch has no report yet: the first
+    report after the newest report of the run before them. By runs, however many reports
+    each has (read as 20 reports a run at most, a run of 100 reports made the "last 20
+    runs" four; found by review)."""
+    mine = (col(TestReport.team_id) == team_of(session), col(TestReport.branch) == branch)
+    before = session.execute(
+        sa_select(func.max(col(TestReport.id)))
+        .where(*mine)
+        .group_by(col(TestReport.run))
+        .order_by(func.max(col(TestReport.id)).desc())
+        .offset(runs)
+        .limit(1)
+    ).scalar()
+    after = () if before is None else (col(TestReport.id) > before,)
+    first = session.execute(sa_select(func.min(col(TestReport.id))).where(*mine, *after)).scalar()
+    return None if first is None else int(first)
 
 
 def changes_since(

@@ -3,9 +3,9 @@ reports with their packed statuses and durations (`/tests show`, `GET /api/v1/te
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, literal
 from sqlalchemy import select as sa_select
@@ -89,16 +89,17 @@ def changes_of(*, session: Session, test_id: int) -> list[Change]:
     ]
 
 
-def packed_reports(*, session: Session, branch: str, limit: int) -> list[TestReport]:
-    """The branch's newest reports that still hold their packed statuses, newest first."""
-    return list(
-        session.exec(
-            select(TestReport)
-            .where(TestReport.branch == branch, col(TestReport.statuses).is_not(None))
-            .order_by(col(TestReport.at).desc(), col(TestReport.id).desc())
-            .limit(limit)
-        ).all()
-    )
+def packed_reports(
+    *, session: Session, branch: str, runs: int, batch: int = 10
+) -> Iterator[TestReport]:
+    """Every report that still holds its packed statuses of the branch's newest `runs`
+    runs (a run's reports together: one file per test class is hundreds a run, and the
+    newest 60 reports were a fraction of one; found by review), newest first, read `batch`
+    runs at a time as they are consumed."""
+    kept = (col(TestReport.branch) == branch, col(TestReport.statuses).is_not(None))
+    names = _newest_runs(session, kept, runs)
+    for start in range(0, len(names), batch):
+        yield from _reports_of(session, kept, names[start : start + batch])
 
 
 def timed_reports(
@@ -113,20 +114,30 @@ def timed_reports(
         col(TestReport.durations).is_not(None),
         *(() if before is None else (col(TestReport.received_at) < before,)),
     )
-    newest = session.execute(
-        sa_select(col(TestReport.run))
-        .where(*timed)
-        .group_by(col(TestReport.run))
-        .order_by(func.max(col(TestReport.at)).desc(), func.max(col(TestReport.id)).desc())
-        .limit(runs)
-    ).scalars()
-    names = list(newest)
-    if not names:
+    return _reports_of(session, timed, _newest_runs(session, timed, runs))
+
+
+def _newest_runs(session: Session, where: tuple[Any, ...], runs: int) -> list[str]:
+    """The newest `runs` runs of the reports `where` picks (by their newest report)."""
+    return list(
+        session.execute(
+            sa_select(col(TestReport.run))
+            .where(*where)
+            .group_by(col(TestReport.run))
+            .order_by(func.max(col(TestReport.at)).desc(), func.max(col(TestReport.id)).desc())
+            .limit(runs)
+        ).scalars()
+    )
+
+
+def _reports_of(session: Session, where: tuple[Any, ...], runs: list[str]) -> list[TestReport]:
+    """The reports `where` picks of these runs, newest first."""
+    if not runs:
         return []
     return list(
         session.exec(
             select(TestReport)
-            .where(*timed, col(TestReport.run).in_(names))
+            .where(*where, col(TestReport.run).in_(runs))
             .order_by(col(TestReport.at).desc(), col(TestReport.id).desc())
         ).all()
     )
