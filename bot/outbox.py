@@ -588,7 +588,6 @@ class Sender:
             return queries.lane_heads(
                 session=session,
                 lease=self.lease,
-                now=self.now(),
                 wall=self.wall(),
                 paced_methods=PACED_METHODS,
             )

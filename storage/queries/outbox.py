@@ -24,12 +24,12 @@ from storage.types import UTCDateTime
 # lane. Pacing: a sent row's `next_attempt_at` is reused as the time its lane may send
 # again, so every sender (thread or process) sees the lane's pace in the database.
 UNDELIVERED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
-# A claim or a lane's pace this far ahead of the real time (`wall`) was written before the
-# machine's clock stepped back (NTP, a VM restored): a pace is a second, and a row is
-# claimed at the time. Such a row is taken as due and such a pace as spent (an hour's step
+# A time this far ahead of the real time (`wall`) was written before the machine's clock
+# stepped back (NTP, a VM restored): a lane's pace is a second, and rows are queued and
+# claimed at the time. Such a pace is spent and such a row dated again (an hour's step
 # back silenced every channel that had posted in the hour before, and held a 2 s retry an
 # hour; found by review). (Against `wall`, not the scheduling clock a backfill or a test
-# moves: a backfill's claims, on the real time, are no step back to the other senders.)
+# moves: a backfill's rows, on the real time, are no step back to the other senders.)
 CLOCK_STEP = timedelta(minutes=1)
 # Built once: the question every idle sender asks (ix_outbox_due answers it).
 _ANY_UNDELIVERED = sa_select(col(OutboxMessage.id)).where(
@@ -225,11 +225,10 @@ def _claim(limit: int, paced_methods: tuple[str, ...] | None) -> Any:
     `token`, `reclaimed`): built once, as building it cost more than running it."""
     head, is_head = _lane_heads()
     now, wall = bindparam("now", type_=_WHEN), bindparam("wall", type_=_WHEN)
-    stepped = col(head.claimed_at) > bindparam("stepped", type_=_WHEN)
     due = or_(
-        (col(head.status) == OutboxStatus.PENDING) & ((col(head.next_attempt_at) <= now) | stepped),
+        (col(head.status) == OutboxStatus.PENDING) & (col(head.next_attempt_at) <= now),
         (col(head.status) == OutboxStatus.SENDING)
-        & ((col(head.claimed_at) < bindparam("stale", type_=_WHEN)) | stepped),
+        & (col(head.claimed_at) < bindparam("stale", type_=_WHEN)),
     )
     candidates = (
         sa_select(col(head.id))
@@ -256,6 +255,37 @@ def _claim(limit: int, paced_methods: tuple[str, ...] | None) -> Any:
     )
 
 
+def _redate_stepped(session: Session, wall: datetime) -> None:
+    """Undelivered rows written before the machine's clock stepped back (queued or claimed
+    more than CLOCK_STEP ahead of `wall`) dated again from `wall`: queued rows and retries
+    are due now (a row queued 2 s before an hour's step back waited the hour, and every
+    row behind it), and a claim's lease runs from now — not taken over at once, which
+    posted a live sender's row twice (found by review)."""
+    row = OutboxMessage
+    ahead = bindparam("ahead", type_=_WHEN)
+    at = bindparam("wall", type_=_WHEN)
+    redated = (
+        update(row)
+        .where(
+            col(row.status).in_(UNDELIVERED),
+            or_(col(row.created_at) > ahead, col(row.claimed_at) > ahead),
+        )
+        .values(
+            next_attempt_at=case(
+                (
+                    (col(row.status) == OutboxStatus.PENDING) & (col(row.next_attempt_at) > ahead),
+                    at,
+                ),
+                else_=col(row.next_attempt_at),
+            ),
+            claimed_at=case((col(row.claimed_at) > ahead, at), else_=col(row.claimed_at)),
+            created_at=case((col(row.created_at) > ahead, at), else_=col(row.created_at)),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(redated, {"ahead": wall + CLOCK_STEP, "wall": wall})
+
+
 def claim_due(
     *,
     session: Session,
@@ -278,13 +308,13 @@ def claim_due(
     disjoint rows; on SQLite the write lock serialises them.
     """
     methods = None if paced_methods is None else tuple(paced_methods)
+    _redate_stepped(session, wall or now)
     claimed_ids = (
         session.execute(
             _claim(limit, methods),
             {
                 "now": now,
                 "stale": now - lease,
-                "stepped": (wall or now) + CLOCK_STEP,
                 "wall": wall or now,
                 "wall_stepped": (wall or now) + CLOCK_STEP,
                 "token": uuid4().hex,
@@ -338,21 +368,18 @@ def lane_heads(
     session: Session,
     lease: timedelta,
     paced_methods: Sequence[str] | None = None,
-    now: datetime | None = None,
     wall: datetime | None = None,
 ) -> list[LaneHead]:
     """The head of every lane with undelivered rows, for a sender deciding how long to
     sleep; only heads of `paced_methods` (None: any) wait for their lane's pace. Given
-    `now` and `wall`, a claim or a pace from before the clock stepped back is spent, as
-    `claim_due` judges them."""
+    `wall`, a pace from before the clock stepped back is spent, as `claim_due` judges it
+    (which dates rows queued or claimed before the step again: `_redate_stepped`)."""
     rows = session.execute(_heads_query()).all()
     heads = []
     for method, status, next_attempt_at, claimed_at, paced in rows:
         due_at = next_attempt_at
         if status == OutboxStatus.SENDING and claimed_at is not None:
             due_at = claimed_at + lease
-        if wall is not None and claimed_at is not None and claimed_at > wall + CLOCK_STEP:
-            due_at = now or wall  # claimed before the clock stepped back
         if paced_methods is not None and method not in paced_methods:
             paced = None
         if wall is not None and paced is not None and paced > wall + CLOCK_STEP:
