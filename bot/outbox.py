@@ -45,6 +45,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
@@ -299,19 +300,25 @@ def make_client(
         base_url=base_url,
         timeout=timeout,
         ssl=tls_context(),
-        retry_handlers=[
-            ConnectionErrorRetryHandler(
-                max_retry_count=1,
-                interval_calculator=_short_backoff(CONNECT_RETRY_BACKOFF * backoff_scale),
-                error_types=[URLError],
-            ),
-            SafeServerErrorRetryHandler(
-                max_retry_count=2,
-                interval_calculator=_short_backoff(SERVER_RETRY_BACKOFF * backoff_scale),
-            ),
-            ShortRateLimitRetryHandler(max_retry_count=1),
-        ],
+        retry_handlers=_retries(SafeServerErrorRetryHandler, backoff_scale),
     )
+
+
+def _retries(server: type[ServerErrorRetryHandler], scale: float) -> list[RetryHandler]:
+    """A client's retries: a connection that failed before the request went out, once; a
+    5xx as `server` takes one, twice; a short 429, once. `scale` scales the waits."""
+    return [
+        ConnectionErrorRetryHandler(
+            max_retry_count=1,
+            interval_calculator=_short_backoff(CONNECT_RETRY_BACKOFF * scale),
+            error_types=[URLError],
+        ),
+        server(
+            max_retry_count=2,
+            interval_calculator=_short_backoff(SERVER_RETRY_BACKOFF * scale),
+        ),
+        ShortRateLimitRetryHandler(max_retry_count=1),
+    ]
 
 
 class UnavailableRetryHandler(ServerErrorRetryHandler):
@@ -351,23 +358,11 @@ class Respond:
         if isinstance(text, dict):  # (a whole message, as Bolt's respond takes one)
             kwargs, text = {**text, **kwargs}, str(text.get("text", ""))
             kwargs.pop("text", None)
-        scale = self.backoff_scale
         client = WebhookClient(
             url=self.response_url,
             timeout=10,
             ssl=tls_context(),
-            retry_handlers=[
-                ConnectionErrorRetryHandler(
-                    max_retry_count=1,
-                    interval_calculator=_short_backoff(CONNECT_RETRY_BACKOFF * scale),
-                    error_types=[URLError],
-                ),
-                UnavailableRetryHandler(
-                    max_retry_count=2,
-                    interval_calculator=_short_backoff(SERVER_RETRY_BACKOFF * scale),
-                ),
-                ShortRateLimitRetryHandler(max_retry_count=1),
-            ],
+            retry_handlers=_retries(UnavailableRetryHandler, self.backoff_scale),
         )
         response = client.send(text=text, **kwargs)
         if response.status_code != 200:
