@@ -6,6 +6,8 @@ A regression alert to the team channel, queued just after the step, waits an hou
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from bot.outbox import Sender, make_client
@@ -66,4 +68,94 @@ def test_a_message_backing_off_a_second_is_not_held_an_hour_by_the_clock_steppin
     done = sender.drain()
     assert [k for _, k in fake_slack.posted_keys()] == ["regression:7"], (
         f"a 2 s wait became an hour: {done}"
+    )
+
+
+# Rows queued before the step and not claimed yet (a lane's backlog), and a live sender's
+# claim from before it (found by reviewing the change).
+
+
+def test_a_lanes_backlog_queued_before_the_clock_stepped_back_is_not_held_an_hour(
+    db: Database, fake_slack: FakeSlack
+) -> None:
+    clock = {"t": datetime.now(UTC)}
+    sender = Sender(
+        db,
+        make_client(BOT_TOKEN, fake_slack.url, timeout=2),
+        now=lambda: clock["t"],
+        wall=lambda: clock["t"],
+        linger=0.0,  # (return rather than wait out the lane's 1 s pace)
+    )
+    # Two messages to one channel queued together: the second waits for the lane's pace.
+    _enqueue(db, "daily-report:day3", "C0TEAM", clock["t"])
+    _enqueue(db, "standup-day:day3", "C0TEAM", clock["t"])
+    first = sender.drain()
+    assert first.sent == 1, first
+
+    # Ten seconds later the host's clock is stepped back an hour.
+    clock["t"] = clock["t"] + timedelta(seconds=10) - timedelta(hours=1)
+    done = sender.drain()
+    assert [k for _, k in fake_slack.posted_keys()] == ["daily-report:day3", "standup-day:day3"], (
+        f"the second message of the lane, queued before the step, waits an hour: {done}"
+    )
+
+
+def test_a_message_queued_just_before_the_step_is_not_held_an_hour(
+    db: Database, fake_slack: FakeSlack
+) -> None:
+    clock = {"t": datetime.now(UTC)}
+    sender = Sender(
+        db,
+        make_client(BOT_TOKEN, fake_slack.url, timeout=2),
+        now=lambda: clock["t"],
+        wall=lambda: clock["t"],
+    )
+    _enqueue(db, "regression:42", "C0TEAM", clock["t"])  # queued; the sender not yet at it
+    clock["t"] = clock["t"] + timedelta(seconds=2) - timedelta(hours=1)  # the step back
+    done = sender.drain()
+    assert [k for _, k in fake_slack.posted_keys()] == ["regression:42"], (
+        f"a message queued two seconds before the step waits an hour: {done}"
+    )
+
+
+def test_a_row_held_by_a_live_sender_is_not_posted_twice_after_the_clock_steps_back(
+    db: Database, fake_slack: FakeSlack
+) -> None:
+    host = {"offset": timedelta(0)}  # the machine's clock, which NTP may step
+
+    def clock() -> datetime:
+        return datetime.now(UTC) + host["offset"]
+
+    now = clock()
+    with db.session() as s:
+        for key, channel in (("daily-report:day3", "C0STATUS"), ("regression:42", "C0TEAM")):
+            queries.enqueue(
+                session=s,
+                key=key,
+                method="chat.postMessage",
+                payload={"channel": channel, "text": key},
+                now=now,
+            )
+        s.commit()
+    fake_slack.slow("chat.postMessage", 6.0)  # Slack answers the first post slowly
+
+    first = Sender(db, make_client(BOT_TOKEN, fake_slack.url, timeout=10), now=clock, wall=clock)
+    thread = threading.Thread(target=first.drain, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not fake_slack.calls_to("chat.postMessage"):  # the report is being posted
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+    host["offset"] = -timedelta(hours=1)  # the host's clock is stepped back an hour
+    # Another process's sender on the machine (or another thread of this one) drains.
+    other = Sender(db, make_client(BOT_TOKEN, fake_slack.url, timeout=10), now=clock, wall=clock)
+    other.drain()
+    thread.join(30)
+    assert not thread.is_alive()
+
+    keys = [k for _, k in fake_slack.posted_keys()]
+    assert keys.count("regression:42") == 1, (
+        f"the alert claimed by a live sender was posted {keys.count('regression:42')} times "
+        f"after the clock stepped back: {keys}"
     )
