@@ -308,7 +308,8 @@ def claim_due(
     disjoint rows; on SQLite the write lock serialises them.
     """
     methods = None if paced_methods is None else tuple(paced_methods)
-    _redate_stepped(session, wall or now)
+    if wall is not None:  # (the real time given: a step back of it can be seen)
+        _redate_stepped(session, wall)
     claimed_ids = (
         session.execute(
             _claim(limit, methods),
