@@ -321,6 +321,11 @@ def _retries(server: type[ServerErrorRetryHandler], scale: float) -> list[RetryH
     ]
 
 
+def _claimed(message: OutboxMessage) -> tuple[int, str]:
+    """A claimed row as a sender holds it: its id and its claim."""
+    return message.id or 0, message.claim_token or ""
+
+
 class UnavailableRetryHandler(ServerErrorRetryHandler):
     """Retries a 503 alone: Slack says it did not take the request (a 500 may follow a
     post Slack made)."""
@@ -489,9 +494,10 @@ class Sender:
         self.safe_retries = safe_retries
         self.safe_retry_backoff = safe_retry_backoff
         self.last_sent: datetime | None = None  # when this sender last delivered a row
-        # Rows claimed and not yet attempted, by id, across this sender's threads: what a
-        # stopping worker gives back itself when a delivery in hand outlasts its wait.
-        self._unattempted: dict[int, OutboxMessage] = {}
+        # Rows claimed and not yet attempted, by id and claim (a row whose lease ran out may
+        # be another thread's claim now), across this sender's threads: what a stopping
+        # worker gives back itself when a delivery in hand outlasts its wait.
+        self._unattempted: dict[tuple[int, str], OutboxMessage] = {}
         self._unattempted_lock = threading.Lock()
 
     # -- the loop ----------------------------------------------------------------------
@@ -534,13 +540,13 @@ class Sender:
                 continue
             looked_again = False
             with self._unattempted_lock:
-                self._unattempted.update((m.id, m) for m in batch if m.id is not None)
+                self._unattempted.update((_claimed(m), m) for m in batch)
             for number, message in enumerate(batch):
                 if stop is not None and stop.is_set():
                     self._release(batch[number:])
                     return result
                 with self._unattempted_lock:
-                    if self._unattempted.pop(message.id or 0, None) is None:
+                    if self._unattempted.pop(_claimed(message), None) is None:
                         continue  # given back meanwhile by a stopping worker (`give_back`)
                 handled += 1
                 self._attempt(Claim(message, message.claim_token or "", renewed=claimed), result)
@@ -558,7 +564,7 @@ class Sender:
     def _release(self, messages: list[OutboxMessage]) -> None:
         """Give back rows claimed but not attempted: pending again, the attempt undone."""
         with self._unattempted_lock:
-            taken = [m for m in messages if self._unattempted.pop(m.id or 0, None) is not None]
+            taken = [m for m in messages if self._unattempted.pop(_claimed(m), None) is not None]
         if not taken:
             return
         with self.db.session() as session:

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from storage.models import KnownTest, Quarantine, TestReport, TestResult
 from storage.scope import team_of
 
+WALK = 1000  # reports read at a time, walking back to a window's start
 _BATCH = 500
 
 
@@ -166,22 +167,30 @@ def count_run(
 
 def run_window_start(*, session: Session, branch: str, runs: int) -> int | None:
     """The first report id of the branch's last `runs` CI runs (a run's shards together),
-    before the report being ingested; None when the branch has no report yet: the first
-    report after the newest report of the run before them. By runs, however many reports
-    each has (read as 20 reports a run at most, a run of 100 reports made the "last 20
-    runs" four; found by review)."""
+    before the report being ingested; None when the branch has no report yet. Read from the
+    newest report down, WALK at a time, to the first report of a run before them: by runs,
+    however many reports each has (20 reports a run at most were read, so a run of 100
+    made the "last 20 runs" four; found by review), never over the whole history."""
     mine = (col(TestReport.team_id) == team_of(session), col(TestReport.branch) == branch)
-    before = session.execute(
-        sa_select(func.max(col(TestReport.id)))
-        .where(*mine)
-        .group_by(col(TestReport.run))
-        .order_by(func.max(col(TestReport.id)).desc())
-        .offset(runs)
-        .limit(1)
-    ).scalar()
-    after = () if before is None else (col(TestReport.id) > before,)
-    first = session.execute(sa_select(func.min(col(TestReport.id))).where(*mine, *after)).scalar()
-    return None if first is None else int(first)
+    seen: set[str] = set()
+    first: int | None = None
+    below: tuple[Any, ...] = ()
+    while True:
+        rows = session.execute(
+            sa_select(col(TestReport.id), col(TestReport.run))
+            .where(*mine, *below)
+            .order_by(col(TestReport.id).desc())
+            .limit(WALK)
+        ).all()
+        for report_id, run in rows:
+            if run not in seen:
+                if len(seen) == runs:
+                    return first
+                seen.add(run)
+            first = int(report_id)
+        if len(rows) < WALK:
+            return first
+        below = (col(TestReport.id) < rows[-1][0],)
 
 
 def changes_since(

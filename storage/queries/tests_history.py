@@ -3,6 +3,7 @@ reports with their packed statuses and durations (`/tests show`, `GET /api/v1/te
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -12,6 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage.models import KnownTest, TestReport, TestResult
+from storage.queries.quarantine import run_window_start
 
 
 def test_by_id(*, session: Session, test_id: int) -> KnownTest | None:
@@ -90,16 +92,34 @@ def changes_of(*, session: Session, test_id: int) -> list[Change]:
 
 
 def packed_reports(
-    *, session: Session, branch: str, runs: int, batch: int = 10
+    *, session: Session, branch: str, runs: int, page: int = 200
 ) -> Iterator[TestReport]:
-    """Every report that still holds its packed statuses of the branch's newest `runs`
+    """The reports that still hold their packed statuses of the branch's newest `runs`
     runs (a run's reports together: one file per test class is hundreds a run, and the
-    newest 60 reports were a fraction of one; found by review), newest first, read `batch`
-    runs at a time as they are consumed."""
-    kept = (col(TestReport.branch) == branch, col(TestReport.statuses).is_not(None))
-    names = _newest_runs(session, kept, runs)
-    for start in range(0, len(names), batch):
-        yield from _reports_of(session, kept, names[start : start + batch])
+    newest 60 reports were a fraction of one; found by review), newest first (by their
+    run's time), read `page` at a time as they are consumed. From the first report of the
+    window on: a run id used again much later brings none of its old reports in."""
+    start = run_window_start(session=session, branch=branch, runs=runs)
+    if start is None:
+        return
+    kept = (
+        col(TestReport.branch) == branch,
+        col(TestReport.statuses).is_not(None),
+        col(TestReport.id) >= start,
+    )
+    for offset in itertools.count(0, page):
+        reports = list(
+            session.exec(
+                select(TestReport)
+                .where(*kept)
+                .order_by(col(TestReport.at).desc(), col(TestReport.id).desc())
+                .offset(offset)
+                .limit(page)
+            ).all()
+        )
+        yield from reports
+        if len(reports) < page:
+            return
 
 
 def timed_reports(
