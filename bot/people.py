@@ -74,9 +74,9 @@ def directory(
 ) -> Directory:
     """Members of user groups (S…) and channels (C…, #name) as Slack lists them, each read
     at most once: make one per request. Slack is given `within` seconds for them all; one
-    it cannot answer by then has its members as last read by this process, else none
-    (refused, not let through) — or, `unsure_allows`, anyone: where what is allowed is
-    checked again later (a form's button: its submission checks)."""
+    it cannot answer by then has its members as last read by this process (a user group),
+    else none (refused, not let through) — or, `unsure_allows`, anyone: where what is
+    allowed is checked again later (a form's button: its submission checks)."""
     seen: dict[str, frozenset[str]] = {}
     deadline = time.monotonic() + within
     read = _read_by(client)
@@ -85,11 +85,14 @@ def directory(
         if entry not in seen:
             left = deadline - time.monotonic()
             found = _members(client, entry, timeout=left) if left > 0 else None
-            if found is None and entry not in read.members and unsure_allows:
+            # (A user group's members as last read are shared with `participants`; a
+            # channel's are not: that list leaves the bot out.)
+            group = entry.startswith("S")
+            if found is None and unsure_allows and not (group and entry in read.members):
                 return _Anyone()
             if found is None:
-                found = read.members.get(entry, [])
-            else:
+                found = read.members.get(entry, []) if group else []
+            elif group:
                 read.members[entry] = found
             seen[entry] = frozenset(found)
         return seen[entry]
