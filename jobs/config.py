@@ -282,29 +282,41 @@ class Schedule(_Model):
         _check_days(v, info)
         return v
 
+    @model_validator(mode="before")
+    @classmethod
+    def _follow_the_prompt(cls, data: Any) -> Any:
+        """A reminder or digest the file leaves out follows its prompt (25 and 30 minutes
+        after, as the defaults do 09:00), the reminder not after a given digest, the digest
+        not before a given reminder (found by review: `standup_prompt = "10:00"` alone was
+        refused over a 09:25 it never wrote)."""
+        if not isinstance(data, dict):
+            return data
+        try:
+            prompt = _clock_time(data.get("standup_prompt", time(9, 0)))
+            reminder = _clock_time(data.get("standup_reminder", _after(prompt, 25)))
+            digest = _clock_time(data.get("standup_digest", _after(prompt, 30)))
+        except ValueError:
+            return data  # (the field itself says what is wrong)
+        follows: dict[str, time] = {}
+        if "standup_reminder" not in data:
+            follows["standup_reminder"] = reminder = min(reminder, digest)
+        if "standup_digest" not in data:
+            follows["standup_digest"] = max(digest, reminder)
+        return {**data, **follows}
+
     @model_validator(mode="after")
     def _in_order(self) -> Schedule:
         """The standup's prompt, then its reminder, then its digest: a reminder before the
-        prompt nagged people not yet asked, and answers after the digest counted late. A
-        reminder or digest the file leaves out follows its prompt (25 and 30 minutes after,
-        as the defaults do 09:00; found by review: `standup_prompt = "10:00"` alone was
-        refused over a 09:25 it never wrote)."""
-        given = self.model_fields_set
-        follows = {
-            key: _after(self.standup_prompt, minutes)
-            for key, minutes in (("standup_reminder", 25), ("standup_digest", 30))
-            if key not in given and "standup_prompt" in given
-        }
-        schedule = self.model_copy(update=follows) if follows else self
+        prompt nagged people not yet asked, and answers after the digest counted late."""
         steps = ("standup_prompt", "standup_reminder", "standup_digest")
         for before, after in itertools.pairwise(steps):
-            if getattr(schedule, after) < getattr(schedule, before):
+            if getattr(self, after) < getattr(self, before):
                 raise ValueError(
-                    f"{after} ({getattr(schedule, after):%H:%M}) is before {before} "
-                    f"({getattr(schedule, before):%H:%M}); a standup is prompted, then "
+                    f"{after} ({getattr(self, after):%H:%M}) is before {before} "
+                    f"({getattr(self, before):%H:%M}); a standup is prompted, then "
                     "reminded, then digested"
                 )
-        return schedule
+        return self
 
 
 def _after(at: time, minutes: int) -> time:
