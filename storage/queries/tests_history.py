@@ -3,17 +3,15 @@ reports with their packed statuses and durations (`/tests show`, `GET /api/v1/te
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, literal
+from sqlalchemy import and_, func, literal, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage.models import KnownTest, TestReport, TestResult
-from storage.queries.quarantine import run_window_start
 
 
 def test_by_id(*, session: Session, test_id: int) -> KnownTest | None:
@@ -94,32 +92,36 @@ def changes_of(*, session: Session, test_id: int) -> list[Change]:
 def packed_reports(
     *, session: Session, branch: str, runs: int, page: int = 200
 ) -> Iterator[TestReport]:
-    """The reports that still hold their packed statuses of the branch's newest `runs`
-    runs (a run's reports together: one file per test class is hundreds a run, and the
-    newest 60 reports were a fraction of one; found by review), newest first (by their
-    run's time), read `page` at a time as they are consumed. From the first report of the
-    window on: a run id used again much later brings none of its old reports in."""
-    start = run_window_start(session=session, branch=branch, runs=runs)
-    if start is None:
+    """Every report that still holds its packed statuses of the branch's newest `runs`
+    runs by their time (a run's reports together: one file per test class is hundreds a
+    run, and the newest 60 reports were a fraction of one; found by review), newest first
+    in one time order (a run id used again much later keeps its old reports where they
+    were), read `page` at a time as they are consumed."""
+    kept = (col(TestReport.branch) == branch, col(TestReport.statuses).is_not(None))
+    names = _newest_runs(session, kept, runs)
+    if not names:
         return
-    kept = (
-        col(TestReport.branch) == branch,
-        col(TestReport.statuses).is_not(None),
-        col(TestReport.id) >= start,
-    )
-    for offset in itertools.count(0, page):
+    after: tuple[Any, ...] = ()
+    while True:
         reports = list(
             session.exec(
                 select(TestReport)
-                .where(*kept)
+                .where(*kept, col(TestReport.run).in_(names), *after)
                 .order_by(col(TestReport.at).desc(), col(TestReport.id).desc())
-                .offset(offset)
                 .limit(page)
             ).all()
         )
         yield from reports
         if len(reports) < page:
             return
+        last = reports[-1]
+        # (by the last row read, not an offset: a report received meanwhile moves no page)
+        after = (
+            or_(
+                col(TestReport.at) < last.at,
+                and_(col(TestReport.at) == last.at, col(TestReport.id) < (last.id or 0)),
+            ),
+        )
 
 
 def timed_reports(
