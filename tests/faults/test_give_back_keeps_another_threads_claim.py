@@ -19,19 +19,8 @@ from storage import queries
 from storage.db import Database
 from storage.models import OutboxStatus
 from tests.support.fakeslack import FakeSlack
+from tests.support.outbox import queue_post
 from tests.support.server import BOT_TOKEN
-
-
-def _enqueue(db: Database, key: str, channel: str, now: datetime) -> None:
-    with db.session() as s:
-        queries.enqueue(
-            session=s,
-            key=key,
-            method="chat.postMessage",
-            payload={"channel": channel, "text": key},
-            now=now,
-        )
-        s.commit()
 
 
 def test_a_row_reclaimed_by_another_thread_of_the_same_sender_is_posted(
@@ -43,10 +32,10 @@ def test_a_row_reclaimed_by_another_thread_of_the_same_sender_is_posted(
         return datetime.now(UTC) + offset["d"]
 
     t0 = now()
-    _enqueue(db, "w", "C0W", t0 + timedelta(seconds=2))  # due only once the clock moves
-    _enqueue(db, "x0", "C0X0", t0)
-    _enqueue(db, "x", "C0X", t0)
-    _enqueue(db, "m", "C0M", t0)
+    queue_post(db, "w", "C0W", t0 + timedelta(seconds=2))  # due only once the clock moves
+    queue_post(db, "x0", "C0X0", t0)
+    queue_post(db, "x", "C0X", t0)
+    queue_post(db, "m", "C0M", t0)
     # Slack answers slowly: A's x0 and x 3 s each, then B's w 5 s.
     for seconds in (3.0, 3.0, 5.0):
         fake_slack.slow("chat.postMessage", seconds)

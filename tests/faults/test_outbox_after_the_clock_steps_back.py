@@ -9,42 +9,39 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.outbox import Sender, make_client
 from storage import queries
 from storage.db import Database
 from tests.support.fakeslack import FakeSlack
+from tests.support.outbox import queue_post
 from tests.support.server import BOT_TOKEN
 
 
-def _enqueue(db: Database, key: str, channel: str, now: datetime) -> None:
-    with db.session() as s:
-        queries.enqueue(
-            session=s,
-            key=key,
-            method="chat.postMessage",
-            payload={"channel": channel, "text": key},
-            now=now,
-        )
-        s.commit()
+def _stepped(db: Database, fake_slack: FakeSlack, clock: dict[str, datetime], **kw: Any) -> Sender:
+    """A sender whose scheduling clock and real time are both `clock["t"]`: the machine's
+    clock, which the test steps."""
+    return Sender(
+        db,
+        make_client(BOT_TOKEN, fake_slack.url, timeout=2),
+        now=lambda: clock["t"],
+        wall=lambda: clock["t"],
+        **kw,
+    )
 
 
 def test_a_channel_that_posted_before_the_clock_stepped_back_is_not_silenced_for_an_hour(
     db: Database, fake_slack: FakeSlack
 ) -> None:
     clock = {"t": datetime.now(UTC)}
-    sender = Sender(
-        db,
-        make_client(BOT_TOKEN, fake_slack.url, timeout=2),
-        now=lambda: clock["t"],
-        wall=lambda: clock["t"],
-    )
-    _enqueue(db, "daily-report:day3", "C0TEAM", clock["t"])
+    sender = _stepped(db, fake_slack, clock)
+    queue_post(db, "daily-report:day3", "C0TEAM", clock["t"])
     assert sender.drain().sent == 1
 
     # Ten minutes later the host's clock is stepped back an hour.
     clock["t"] = clock["t"] + timedelta(minutes=10) - timedelta(hours=1)
-    _enqueue(db, "regression:42", "C0TEAM", clock["t"])
+    queue_post(db, "regression:42", "C0TEAM", clock["t"])
     done = sender.drain()
     assert done.sent == 1, f"the alert was held by the lane's pace: {done}"
     assert [k for _, k in fake_slack.posted_keys()] == ["daily-report:day3", "regression:42"]
@@ -54,14 +51,9 @@ def test_a_message_backing_off_a_second_is_not_held_an_hour_by_the_clock_steppin
     db: Database, fake_slack: FakeSlack
 ) -> None:
     clock = {"t": datetime.now(UTC)}
-    sender = Sender(
-        db,
-        make_client(BOT_TOKEN, fake_slack.url, timeout=2),
-        now=lambda: clock["t"],
-        wall=lambda: clock["t"],
-    )
+    sender = _stepped(db, fake_slack, clock)
     fake_slack.fail("chat.postMessage", status=429, headers={"Retry-After": "2"})
-    _enqueue(db, "regression:7", "C0TEAM", clock["t"])
+    queue_post(db, "regression:7", "C0TEAM", clock["t"])
     assert sender.drain().retrying == 1  # Slack asked it to wait 2 s
 
     clock["t"] = clock["t"] + timedelta(seconds=5) - timedelta(hours=1)
@@ -79,16 +71,11 @@ def test_a_lanes_backlog_queued_before_the_clock_stepped_back_is_not_held_an_hou
     db: Database, fake_slack: FakeSlack
 ) -> None:
     clock = {"t": datetime.now(UTC)}
-    sender = Sender(
-        db,
-        make_client(BOT_TOKEN, fake_slack.url, timeout=2),
-        now=lambda: clock["t"],
-        wall=lambda: clock["t"],
-        linger=0.0,  # (return rather than wait out the lane's 1 s pace)
-    )
+    # (linger 0: return rather than wait out the lane's 1 s pace)
+    sender = _stepped(db, fake_slack, clock, linger=0.0)
     # Two messages to one channel queued together: the second waits for the lane's pace.
-    _enqueue(db, "daily-report:day3", "C0TEAM", clock["t"])
-    _enqueue(db, "standup-day:day3", "C0TEAM", clock["t"])
+    queue_post(db, "daily-report:day3", "C0TEAM", clock["t"])
+    queue_post(db, "standup-day:day3", "C0TEAM", clock["t"])
     first = sender.drain()
     assert first.sent == 1, first
 
@@ -104,13 +91,8 @@ def test_a_message_queued_just_before_the_step_is_not_held_an_hour(
     db: Database, fake_slack: FakeSlack
 ) -> None:
     clock = {"t": datetime.now(UTC)}
-    sender = Sender(
-        db,
-        make_client(BOT_TOKEN, fake_slack.url, timeout=2),
-        now=lambda: clock["t"],
-        wall=lambda: clock["t"],
-    )
-    _enqueue(db, "regression:42", "C0TEAM", clock["t"])  # queued; the sender not yet at it
+    sender = _stepped(db, fake_slack, clock)
+    queue_post(db, "regression:42", "C0TEAM", clock["t"])  # queued; the sender not yet at it
     clock["t"] = clock["t"] + timedelta(seconds=2) - timedelta(hours=1)  # the step back
     done = sender.drain()
     assert [k for _, k in fake_slack.posted_keys()] == ["regression:42"], (

@@ -25,7 +25,7 @@ def test_a_500_after_slack_showed_the_answer_does_not_post_it_again() -> None:
             self.end_headers()
 
         def log_message(self, *args: object) -> None:
-            pass
+            """Quiet: the test reads what was posted, not the server's log."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from storage import queries
+from storage.db import Database
 from storage.models import OutboxMessage
 
 
@@ -26,3 +29,16 @@ def keys(session: Session, prefix: str = "") -> list[str]:
         .order_by(col(OutboxMessage.id))
     )
     return list(rows.all())
+
+
+def queue_post(db: Database, key: str, channel: str, now: datetime) -> None:
+    """Queue a chat.postMessage saying `key` to `channel` at `now`, committed."""
+    with db.session() as session:
+        queries.enqueue(
+            session=session,
+            key=key,
+            method="chat.postMessage",
+            payload={"channel": channel, "text": key},
+            now=now,
+        )
+        session.commit()
