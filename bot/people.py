@@ -8,16 +8,25 @@ import math
 import re
 import threading
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks.common import OWN_MENTION
 from bot.outbox import answers_otherwise_later
+from jobs import permissions
 from jobs.config import Sprint
-from jobs.permissions import Directory
+from jobs.errors import SprintError
+from jobs.permissions import Action, Directory
+from storage.models import Blocker
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +106,35 @@ def directory(
             seen[entry] = frozenset(found)
         return seen[entry]
 
+    return members
+
+
+def directory_for(
+    client: WebClient,
+    *,
+    db: Database,
+    sprint: Sprint,
+    rule: Action,
+    user_id: str,
+    blockers: Callable[[Session], Iterable[Blocker | None]],
+) -> Directory:
+    """`directory`, holding already the members `rule` consults for `user_id` on the
+    `blockers` found in a read session (None: not found): looked up before the write
+    transaction, which checks again from what was read here. A look-up made under it held
+    SQLite's one write lock for as long as Slack took, every other writer waiting (found
+    by review). A blocker that cannot be found, or a refusal, is said under the lock."""
+    members = directory(client)
+    try:
+        with db.read() as session:
+            for blocker in blockers(session):
+                if blocker is None:
+                    continue
+                try:
+                    permissions.require_role(sprint, rule, user_id, members, blocker=blocker)
+                except SprintError:
+                    continue
+    except SprintError:
+        pass
     return members
 
 

@@ -11,31 +11,45 @@ from slack_sdk import WebClient
 from bot.blocks.blockers import blocker_form, resolve_form
 from bot.context import AppContext
 from bot.payloads import button_int, button_shown, button_step
-from bot.people import directory
+from bot.people import directory, directory_for
 from bot.routing import with_team
 from jobs import blockers
 from jobs.blockers import BlockerField
+from jobs.permissions import Action
+from storage import queries
 from storage.models import Blocker
 
 Listener = Callable[[Ack, dict[str, Any], BoltContext, WebClient], None]
 
 
-def _button(change: Callable[..., Blocker], **read: Callable[[dict[str, Any]], object]) -> Listener:
+def _button(
+    change: Callable[..., Blocker], rule: Action, **read: Callable[[dict[str, Any]], object]
+) -> Listener:
     """The listener of a button that changes its blocker (`blockers.take_ownership`, ...,
-    called with the session, sprint, blocker id, user, now and directory): the rule and
-    the steps are `change`'s, a refusal goes to the error handler; `read` names what more
-    it takes from the click (Escalate now: the step its message showed)."""
+    called with the session, sprint, blocker id, user, now and directory): the rule
+    (`rule`, whose groups are looked up before the write) and the steps are `change`'s, a
+    refusal goes to the error handler; `read` names what more it takes from the click
+    (Escalate now: the step its message showed)."""
 
     def on_click(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         app: AppContext = context["app"]
+        blocker_id, user_id = button_int(body), body["user"]["id"]
+        members = directory_for(
+            client,
+            db=app.db,
+            sprint=app.sprint,
+            rule=rule,
+            user_id=user_id,
+            blockers=lambda s: [queries.blocker_by_id(session=s, blocker_id=blocker_id)],
+        )
         with app.write() as session:
             change(
                 session=session,
                 sprint=app.sprint,
-                blocker_id=button_int(body),
-                user_id=body["user"]["id"],
+                blocker_id=blocker_id,
+                user_id=user_id,
                 now=app.now(),
-                directory=directory(client),
+                directory=members,
                 **{name: take(body) for name, take in read.items()},
             )
         ack()
@@ -44,9 +58,9 @@ def _button(change: Callable[..., Blocker], **read: Callable[[dict[str, Any]], o
 
 
 # Who owned it as its message showed ("7@U0ANA", "7@" unowned): taken meanwhile, refused.
-on_ack = _button(blockers.take_ownership, shown_owner=button_shown)
+on_ack = _button(blockers.take_ownership, Action.REASSIGN, shown_owner=button_shown)
 # The step after the one its message showed, once (a second click on it is refused).
-on_escalate = _button(blockers.escalate_now, shown=button_step)
+on_escalate = _button(blockers.escalate_now, Action.ESCALATE, shown=button_step)
 
 
 def on_resolve(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from bot.blocks.blockers import blocker_form, render_blocker_list
 from bot.listeners.commands.subcommands import Call, Subcommand, dispatcher
-from bot.people import directory
+from bot.people import directory_for
 from jobs import blockers, risks
 from jobs.errors import SprintError
 from jobs.numbers import local_date
+from jobs.permissions import Action, Directory
 from jobs.teams import team_named
 from storage import queries
 from storage.models import Blocker, Risk
@@ -65,11 +66,24 @@ def _named(call: Call) -> str:
     return rest.strip()
 
 
+def _members(call: Call, rule: Action, code: str) -> Directory:
+    """Who is in the groups `rule` consults on the named blocker, read before the write."""
+    return directory_for(
+        call.client,
+        db=call.app.db,
+        sprint=call.app.sprint,
+        rule=rule,
+        user_id=call.user_id,
+        blockers=lambda s: [blockers.by_code(session=s, code=code)],
+    )
+
+
 def _resolve(call: Call) -> None:
     code, _, note = _named(call).partition(" ")
     if not code:
         raise SprintError(f"Say which blocker: `/blocker resolve B-007 what fixed it`. {USAGE}")
     app = call.app
+    members = _members(call, Action.RESOLVE, code)
     with app.write() as session:
         b = blockers.resolve(
             session=session,
@@ -78,7 +92,7 @@ def _resolve(call: Call) -> None:
             user_id=call.user_id,
             note=note,
             now=app.now(),
-            directory=directory(call.client),
+            directory=members,
         )
     call.answer(f":white_check_mark: {b.code} resolved.")
 
@@ -86,6 +100,7 @@ def _resolve(call: Call) -> None:
 def _reopen(call: Call) -> None:
     code, _, reason = _named(call).partition(" ")
     app = call.app
+    members = _members(call, Action.REOPEN, code or "?")
     with app.write() as session:
         b = blockers.reopen(
             session=session,
@@ -93,7 +108,7 @@ def _reopen(call: Call) -> None:
             blocker_id=_id(blockers.by_code(session=session, code=code or "?")),
             user_id=call.user_id,
             now=app.now(),
-            directory=directory(call.client),
+            directory=members,
             reason=reason,
         )
     call.answer(f":leftwards_arrow_with_hook: {b.code} reopened.")

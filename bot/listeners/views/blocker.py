@@ -11,10 +11,12 @@ from slack_sdk import WebClient
 from bot.blocks.common import notice_view
 from bot.context import AppContext
 from bot.payloads import view_values
-from bot.people import directory
+from bot.people import directory_for
 from jobs import blockers
 from jobs.blockers import BlockerField, ResolveField
 from jobs.errors import FieldErrors, SprintError
+from jobs.permissions import Action
+from storage import queries
 
 
 def on_file(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -61,6 +63,14 @@ def on_resolve(
     user_id = body["user"]["id"]
     blocker_id = int(json.loads(view.get("private_metadata") or "{}").get("blocker", 0))
     note = str(view_values(view).get(ResolveField.NOTE) or "")
+    members = directory_for(
+        client,
+        db=app.db,
+        sprint=app.sprint,
+        rule=Action.RESOLVE,
+        user_id=user_id,
+        blockers=lambda s: [queries.blocker_by_id(session=s, blocker_id=blocker_id)],
+    )
     try:
         with app.write() as session:
             blockers.resolve(
@@ -70,7 +80,7 @@ def on_resolve(
                 user_id=user_id,
                 note=note,
                 now=app.now(),
-                directory=directory(client),
+                directory=members,
             )
     except SprintError as exc:
         # The form has one field: every refusal (who may, an empty note) is shown under it.

@@ -12,10 +12,11 @@ from slack_sdk import WebClient
 from bot.blocks.common import notice_view
 from bot.context import AppContext
 from bot.payloads import view_values
-from bot.people import directory
+from bot.people import directory_for
 from jobs import standups
 from jobs.errors import FieldErrors
-from jobs.permissions import NotAllowed
+from jobs.numbers import row_id
+from jobs.permissions import Action, NotAllowed
 from storage import queries
 
 
@@ -35,6 +36,15 @@ def on_submit(
         return
     day = standups.answer_day(app.sprint, now, form_day)
     fig = app.ready.figures(now)  # before the write lock: the answer keeps them
+    ticked = [row_id(str(b)) for b in view_values(view).get(standups.Field.BLOCKERS_RESOLVED) or []]
+    members = directory_for(
+        client,
+        db=app.db,
+        sprint=app.sprint,
+        rule=Action.RESOLVE,
+        user_id=user_id,
+        blockers=lambda s: (queries.blocker_by_id(session=s, blocker_id=i) for i in ticked if i),
+    )
     with app.write() as session:
         open_ids = {b.id for b in queries.open_blockers(session=session) if b.id is not None}
         # Invalid answers raise standups.InvalidAnswers, a FieldErrors: the one error
@@ -51,7 +61,7 @@ def on_submit(
                 user_id=user_id,
                 answers=answers,
                 now=now,
-                directory=directory(client),
+                directory=members,
                 fig=fig,
                 day=day,
             )
