@@ -301,8 +301,9 @@ class Standup(SprintScoped, table=True):
     updated_at: datetime = _ts()
 
 
-class Away(SQLModel, table=True):
-    """A person away for a span of local dates (inclusive): not prompted, not missing."""
+class Away(TeamScoped, table=True):
+    """A person away for a span of local dates (inclusive): not prompted, not missing, by
+    the team it was given for."""
 
     __tablename__ = "away"
     __table_args__ = (Index("ix_away_user_span", "user_id", "start", "end"),)

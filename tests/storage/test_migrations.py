@@ -251,3 +251,45 @@ def test_0018_sees_the_skips_already_stored_through(tmp_path: Path) -> None:
         assert [tuple(r) for r in rows] == [(1, None), (2, None), (3, "passed"), (4, None)]
     finally:
         engine.dispose()
+
+
+def test_0019_keeps_each_absence_for_every_team(tmp_path: Path) -> None:
+    """Before 0019 an absence was every team's: after it, each team still has it (no one is
+    prompted who was not), and a downgrade keeps them."""
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path}/before.db"
+    upgrade(url, revision="0018")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO team (id, slug, name) VALUES (2, 'mobile', 'Mobile')"))
+            conn.execute(
+                text(
+                    'INSERT INTO away (id, user_id, start, "end", reason, created_at) VALUES'
+                    " (1, 'U0BOB', '2025-10-30', '2025-10-31', 'offsite', '2025-10-29 12:00:00')"
+                )
+            )
+    finally:
+        engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text('SELECT team_id, user_id, start, "end", reason FROM away ORDER BY team_id')
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            (1, "U0BOB", "2025-10-30", "2025-10-31", "offsite"),
+            (2, "U0BOB", "2025-10-30", "2025-10-31", "offsite"),
+        ]
+    finally:
+        engine.dispose()
+    downgrade(url, revision="0018")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            users = conn.execute(text("SELECT DISTINCT user_id FROM away")).scalars().all()
+        assert users == ["U0BOB"]
+    finally:
+        engine.dispose()
