@@ -418,7 +418,8 @@ class Routes:
         ctx = self.team_ctx(request)
 
         def compute() -> dict[str, object]:
-            rows = history.listing(ctx.db, ctx.team, ctx.sprint, ctx.now())
+            now = ctx.now()
+            rows = history.listing(ctx.db, ctx.team, ctx.sprint, now, ctx.ready.figures(now))
             return {"team": ctx.team.id if ctx.team else None, "sprints": rows}
 
         return JSONResponse(await run_in_threadpool(compute))

@@ -70,17 +70,21 @@ def median_hours(resolutions: list[queries.Resolution]) -> float | None:
     return round(statistics.median(took), 2) if took else None
 
 
-def outcome_of(*, session: Session, sprint: Sprint, now: datetime) -> SprintOutcome:
-    """One sprint's outcome from a session scoped to it (`Database.scoped`)."""
-    return _measured(session=session, sprint=sprint, now=now)[0]
+def outcome_of(
+    *, session: Session, sprint: Sprint, now: datetime, fig: figures.Figures | None = None
+) -> SprintOutcome:
+    """One sprint's outcome from a session scoped to it (`Database.scoped`); `fig`: its
+    figures as of `now`, where the caller keeps them ready."""
+    return _measured(session=session, sprint=sprint, now=now, fig=fig)[0]
 
 
 def _measured(
-    *, session: Session, sprint: Sprint, now: datetime
+    *, session: Session, sprint: Sprint, now: datetime, fig: figures.Figures | None = None
 ) -> tuple[SprintOutcome, figures.Figures]:
-    """One sprint's outcome, and the figures it is drawn from (as of `as_of`)."""
+    """One sprint's outcome, and the figures it is drawn from (as of its end once it
+    ended, else `now`; `fig`: those figures, where the caller has them)."""
     at = figures.final_at(sprint.sprint, now)
-    m = milestones.measure(session=session, sprint=sprint, now=at)
+    m = milestones.measure(session=session, sprint=sprint, now=at, fig=fig)
     fig, t = m.figures, m.figures.tests
     resolved = review.resolved_in(session=session, sprint=sprint, at=at)
     goals = review.goals(sprint, m)
@@ -114,17 +118,23 @@ def ended(sprint: Sprint, now: datetime) -> bool:
 
 
 def sprint_outcome(
-    db: Database, scope: Scope | None, sprint: Sprint, now: datetime
+    db: Database,
+    scope: Scope | None,
+    sprint: Sprint,
+    now: datetime,
+    fig: figures.Figures | None = None,
 ) -> SprintOutcome:
     """One sprint's outcome, read from the rows of `scope` (its team's sprint). An ended
     sprint's is computed once, the first time it is asked for after the sprint ended, and
     kept on its sprint row with its final figures (`final_figures`): read back afterwards,
     whatever the retention job pruned since (and cheap for `/sprint history` and App
-    Home)."""
+    Home). A running sprint's is drawn from `fig`, its figures as of `now` kept ready,
+    where the caller has them (`Ready.figures`): built again from its history, a 20k-test
+    suite made every `/sprint history` a cold build (found by review)."""
     row_id = _kept_row(scope, sprint, now)
     if row_id is None:
         with db.scoped(scope).read() as session:
-            return outcome_of(session=session, sprint=sprint, now=now)
+            return outcome_of(session=session, sprint=sprint, now=now, fig=fig)
     return _ended(db, scope, row_id, sprint, now)[0]
 
 
@@ -270,13 +280,33 @@ def past_total(team: Team | None, sprint: Sprint, now: datetime) -> int:
     return sum(1 for s in team_sprints(team, sprint) if ended(s, now))
 
 
-def sprint_history(db: Database, team: Team | None, sprint: Sprint, now: datetime) -> SprintHistory:
-    """`/sprint history`: the newest sprints' outcomes first, and the next one planned."""
+def _served(
+    sprint: Sprint, served: Sprint, now: datetime, fig: figures.Figures | None
+) -> figures.Figures | None:
+    """`fig` (the served sprint's figures as of `now`, kept ready) where `sprint` is the
+    one served and still running (an ended one's are as of its end)."""
+    if sprint.sprint.start != served.sprint.start or ended(sprint, now):
+        return None
+    return fig
+
+
+def sprint_history(
+    db: Database,
+    team: Team | None,
+    sprint: Sprint,
+    now: datetime,
+    fig: figures.Figures | None = None,
+) -> SprintHistory:
+    """`/sprint history`: the newest sprints' outcomes first, and the next one planned
+    (`fig`: the served sprint's figures as of `now`, kept ready)."""
     sprints = team_sprints(team, sprint)
     begun = [s for s in sprints if started_at(s, now)]
     scope_of = scopes(db)
     # Only the sprints shown are computed: the command is answered within Slack's 3 s.
-    shown = [sprint_outcome(db, scope_of(s), s, now) for s in reversed(begun[-LISTED:])]
+    shown = [
+        sprint_outcome(db, scope_of(s), s, now, _served(s, sprint, now, fig))
+        for s in reversed(begun[-LISTED:])
+    ]
     nxt = next((s for s in sprints if not started_at(s, now)), None)
     return {
         "team": team.name if team is not None else None,
@@ -288,9 +318,15 @@ def sprint_history(db: Database, team: Team | None, sprint: Sprint, now: datetim
     }
 
 
-def listing(db: Database, team: Team | None, sprint: Sprint, now: datetime) -> list[dict[str, Any]]:
+def listing(
+    db: Database,
+    team: Team | None,
+    sprint: Sprint,
+    now: datetime,
+    fig: figures.Figures | None = None,
+) -> list[dict[str, Any]]:
     """`GET /api/v1/sprints`: every sprint of the team, in order, with its status and its
-    outcome once it has begun (None before)."""
+    outcome once it has begun (None before); `fig` as for `sprint_history`."""
     out = []
     scope_of = scopes(db)
     for s in team_sprints(team, sprint):
@@ -303,7 +339,11 @@ def listing(db: Database, team: Team | None, sprint: Sprint, now: datetime) -> l
                 "end": info.end.isoformat(),
                 "days": info.days,
                 "status": str(figures.phase(info, now)),
-                "outcome": sprint_outcome(db, scope_of(s), s, now) if started_at(s, now) else None,
+                "outcome": (
+                    sprint_outcome(db, scope_of(s), s, now, _served(s, sprint, now, fig))
+                    if started_at(s, now)
+                    else None
+                ),
             }
         )
     return out

@@ -38,7 +38,8 @@ def _status(call: Call) -> None:
 def _history(call: Call) -> None:
     _nothing_after(call)
     app = call.app
-    data = history.sprint_history(app.db, app.team, app.sprint, app.now())
+    now = app.now()
+    data = history.sprint_history(app.db, app.team, app.sprint, now, app.ready.figures(now))
     call.ack(response_type="ephemeral", **sprint_history(data))
 
 
