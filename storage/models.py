@@ -101,6 +101,8 @@ class TestReport(TeamScoped, table=True):
         UniqueConstraint("team_id", "run", "digest", name="uq_test_report_run_digest"),
         # A commit's other runs, read when a report's changes are judged flaky.
         Index("ix_test_report_commit", "team_id", "branch", "commit"),
+        # The last run received (App Home, the daily report): from the newest report down.
+        Index("ix_test_report_received", "team_id", "branch", "received_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

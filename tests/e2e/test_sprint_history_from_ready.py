@@ -8,70 +8,15 @@ with the tracked branch's suite: at 20k tests every `/sprint history` is a cold 
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event
-
 from jobs import figures
-from jobs.ingest import RunInfo, receive_junit
 from tests.support.server import Server
 from tests.support.slack import slash
-
-
-class Work:
-    """SQLite VM instructions (in hundreds) and rows fetched by the statements of a window."""
-
-    def __init__(self, engine: Any) -> None:
-        self.steps: Counter[str] = Counter()
-        self.statements = 0
-        self.on = False
-        event.listen(engine, "before_cursor_execute", self._before)
-
-    def _before(self, conn: Any, _c: Any, statement: str, *_: Any) -> None:
-        if self.on:
-            self.statements += 1
-        key = " ".join(statement.split())[:120]
-
-        def tick() -> int:
-            if self.on:
-                self.steps[key] += 1
-            return 0
-
-        conn.connection.driver_connection.set_progress_handler(tick, 100)
-
-    def measure(self, go: Callable[[], Any]) -> tuple[int, int]:
-        self.steps.clear()
-        self.statements = 0
-        self.on = True
-        try:
-            go()
-        finally:
-            self.on = False
-        return sum(self.steps.values()), self.statements
-
-
-def suite(n: int) -> bytes:
-    cases = "".join(
-        f'<testcase classname="tests.unit.c{i % 10}" name="test_{i}" time="0.01"/>'
-        for i in range(n)
-    )
-    return f'<testsuite name="s">{cases}</testsuite>'.encode()
-
-
-def ingest(server: Server, doc: bytes, run: str, at: datetime) -> None:
-    rt = server.runtime
-    receive_junit(
-        db=rt.db,
-        sprint=rt.sprint,
-        document=doc,
-        digest=hashlib.sha256(doc).hexdigest(),
-        info=RunInfo(run=run, commit=run, at=at),
-        now=at,
-    )
+from tests.support.work import Work, ingest, suite
 
 
 def test_sprint_history_answers_without_recomputing_from_history(

@@ -1,0 +1,83 @@
+"""What a request makes the database do, counted rather than timed: SQLite's virtual-machine
+steps (in hundreds, by statement) and the statements run, while `measure` watches. For the
+tests that a surface's work does not grow with history (issue 13: answers from ready state,
+reports over a season of CI). SQLite only: the test is skipped elsewhere."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from jobs.ingest import RunInfo, receive_junit
+from tests.support.server import Server
+
+STEPS = 100  # VM steps a tick counts
+
+
+class Work:
+    """SQLite VM steps (hundreds) by statement, and statements run, within `measure`."""
+
+    def __init__(self, engine: Any) -> None:
+        if engine.dialect.name != "sqlite":
+            pytest.skip("counts SQLite's virtual-machine steps")
+        self.steps: Counter[str] = Counter()
+        self.statements = 0
+        self.on = False
+        event.listen(engine, "before_cursor_execute", self._before)
+
+    def _before(self, conn: Any, _c: Any, statement: str, *_: Any) -> None:
+        if self.on:
+            self.statements += 1
+        key = " ".join(statement.split())[:120]
+        if "FROM test_report" in statement:
+            key = "FROM test_report: " + key
+
+        def tick() -> int:
+            if self.on:
+                self.steps[key] += 1
+            return 0
+
+        conn.connection.driver_connection.set_progress_handler(tick, STEPS)
+
+    def measure(self, go: Callable[[], Any]) -> tuple[int, int]:
+        """(steps, statements) of `go()`."""
+        self.steps.clear()
+        self.statements = 0
+        self.on = True
+        try:
+            go()
+        finally:
+            self.on = False
+        return sum(self.steps.values()), self.statements
+
+    def on_reports(self) -> int:
+        """The steps of the statements that read test_report, in the last `measure`."""
+        return sum(n for key, n in self.steps.items() if key.startswith("FROM test_report"))
+
+
+def suite(n: int) -> bytes:
+    """A JUnit report of `n` passing tests in ten classes."""
+    cases = "".join(
+        f'<testcase classname="tests.unit.c{i % 10}" name="test_{i}" time="0.01"/>'
+        for i in range(n)
+    )
+    return f'<testsuite name="s">{cases}</testsuite>'.encode()
+
+
+def ingest(server: Server, doc: bytes, run: str, at: datetime) -> None:
+    """`doc` received for CI run `run` (its commit the same) at `at`."""
+    rt = server.runtime
+    receive_junit(
+        db=rt.db,
+        sprint=rt.sprint,
+        document=doc,
+        digest=hashlib.sha256(doc).hexdigest(),
+        info=RunInfo(run=run, commit=run, at=at),
+        now=at,
+    )
