@@ -84,6 +84,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
+        # LIKE as PostgreSQL's, case-sensitive: then a key's prefix (`startswith`) is looked
+        # up on its index; SQLite's own LIKE, case-insensitive, scanned the whole outbox for
+        # App Home's chart, every row any team ever posted (found by review).
+        cur.execute("PRAGMA case_sensitive_like=ON")
         if not memory:
             cur.execute("PRAGMA journal_mode=WAL")
         cur.close()

@@ -538,6 +538,14 @@ def latest_message(
     return found[0] if found else None
 
 
+def _key_starting(prefix: str) -> Any:
+    """Keys that start with `prefix`, found on the key's index: the pattern one bound
+    value (SQLAlchemy's `startswith` makes it `? || '%'`, which SQLite cannot look up, so
+    App Home's chart scanned every row the outbox ever held; found by review)."""
+    escaped = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return col(OutboxMessage.key).like(escaped + "%", escape="/")
+
+
 def keyed_messages(
     *,
     session: Session,
@@ -550,14 +558,32 @@ def keyed_messages(
     """The outbox messages whose keys start (and end) so, newest first, as `latest_message`
     picks among them; at most `limit`."""
     query = select(OutboxMessage).where(
-        col(OutboxMessage.key).startswith(team_keys(session) + key_prefix, autoescape=True),
+        _key_starting(team_keys(session) + key_prefix),
         col(OutboxMessage.key).endswith(key_suffix, autoescape=True),
     )
     if since is not None:
         query = query.where(col(OutboxMessage.created_at) >= since)
-    if sent_only:
-        query = query.where(OutboxMessage.status == OutboxStatus.SENT)
-    return list(session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(limit)).all())
+    query = query.order_by(col(OutboxMessage.id).desc())
+    if not sent_only:
+        return list(session.exec(query.limit(limit)).all())
+    # The keys' statuses read first, then the rows sent: asked for in SQL, the status was
+    # looked up on its own index, every row ever sent read for a chart (found by review).
+    ids = [
+        i
+        for i, status in session.execute(
+            query.with_only_columns(col(OutboxMessage.id), col(OutboxMessage.status))
+        )
+        if status == OutboxStatus.SENT
+    ][:limit]
+    if not ids:
+        return []
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(ids))
+            .order_by(col(OutboxMessage.id).desc())
+        ).all()
+    )
 
 
 def home_users(
@@ -573,7 +599,7 @@ def home_users(
     key_prefix = team + key_prefix
     keys = session.exec(
         select(OutboxMessage.key).where(
-            col(OutboxMessage.key).startswith(key_prefix, autoescape=True),
+            _key_starting(key_prefix),
             col(OutboxMessage.created_at) >= since,
         )
     ).all()

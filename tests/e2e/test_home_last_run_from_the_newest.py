@@ -26,7 +26,7 @@ def test_app_home_work_does_not_grow_with_ci_history(make_server: Callable[..., 
     captured: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _c: Any, statement: str, params: Any, *_: Any) -> None:
-        if work.on and "FROM test_report" in statement:
+        if work.watching and "FROM test_report" in statement:
             captured.append((statement, params))
 
     event.listen(server.runtime.db.engine, "before_cursor_execute", capture)
@@ -46,7 +46,7 @@ def test_app_home_work_does_not_grow_with_ci_history(make_server: Callable[..., 
         open_home()  # (the figures kept ready are built for this history)
         captured.clear()
         work.measure(open_home)
-        seen[runs] = work.on_reports()
+        seen[runs] = work.reading("test_report")
 
     # The Home shows the last run: one report, the same at 10 runs as at 60.
     assert seen[60] <= max(1.5 * seen[10], seen[10] + 2), (
@@ -62,7 +62,7 @@ def test_app_home_last_run_uses_an_index(make_server: Callable[..., Server]) -> 
     captured: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _c: Any, statement: str, params: Any, *_: Any) -> None:
-        if work.on and "FROM test_report" in statement:
+        if work.watching and "FROM test_report" in statement:
             captured.append((statement, params))
 
     event.listen(server.runtime.db.engine, "before_cursor_execute", capture)

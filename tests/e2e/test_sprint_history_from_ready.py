@@ -28,7 +28,7 @@ def test_sprint_history_answers_without_recomputing_from_history(
     real = figures.compute
 
     def counted(**kw: Any) -> Any:
-        if work.on:
+        if work.watching:
             builds["compute"] += 1
         return real(**kw)
 

@@ -6,6 +6,7 @@ reports over a season of CI). SQLite only: the test is skipped elsewhere."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -28,18 +29,17 @@ class Work:
             pytest.skip("counts SQLite's virtual-machine steps")
         self.steps: Counter[str] = Counter()
         self.statements = 0
-        self.on = False
+        self.watching = False
         event.listen(engine, "before_cursor_execute", self._before)
 
     def _before(self, conn: Any, _c: Any, statement: str, *_: Any) -> None:
-        if self.on:
+        if self.watching:
             self.statements += 1
-        key = " ".join(statement.split())[:120]
-        if "FROM test_report" in statement:
-            key = "FROM test_report: " + key
+        table = re.search(r'\bFROM "?(\w+)', statement)
+        key = f"FROM {table[1] if table else '-'}: " + " ".join(statement.split())[:120]
 
         def tick() -> int:
-            if self.on:
+            if self.watching:
                 self.steps[key] += 1
             return 0
 
@@ -49,16 +49,16 @@ class Work:
         """(steps, statements) of `go()`."""
         self.steps.clear()
         self.statements = 0
-        self.on = True
+        self.watching = True
         try:
             go()
         finally:
-            self.on = False
+            self.watching = False
         return sum(self.steps.values()), self.statements
 
-    def on_reports(self) -> int:
-        """The steps of the statements that read test_report, in the last `measure`."""
-        return sum(n for key, n in self.steps.items() if key.startswith("FROM test_report"))
+    def reading(self, table: str) -> int:
+        """The steps of the statements that read `table`, in the last `measure`."""
+        return sum(n for key, n in self.steps.items() if key.startswith(f"FROM {table}:"))
 
 
 def suite(n: int) -> bytes:
