@@ -29,7 +29,8 @@ def send_email(
     msg = EmailMessage()
     msg["From"] = sender or f"sprintbot@{host}"
     msg["To"] = ", ".join(to)
-    msg["Subject"] = subject
+    # One line: a label typed over two lines made the header refused and the copy lost.
+    msg["Subject"] = " ".join(subject.split())
     msg.set_content(body)
     context = tls_context()
     smtp: smtplib.SMTP

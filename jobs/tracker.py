@@ -778,7 +778,7 @@ def _benchmark_trend(b: Benchmark, first: Mapping[str, float]) -> Row:
         _typed(m.title),
         _value(m, start) if start is not None else "no sample this sprint",
         _value(m, b.value),
-        _change(start, b.value, m.better, m.unit, shown=quantity),
+        _change(start, b.value, m.better, _typed(m.unit) or "", shown=quantity),
         _target(m),
         _state(b.state),
     ]
@@ -890,15 +890,14 @@ def _planned(fig: Figures, day: DayFigures) -> str:
 
 
 def _value(metric: Metric, value: float | None) -> str:
-    return with_unit(value, metric.unit) if value is not None else "-"
+    return with_unit(value, _typed(metric.unit) or "") if value is not None else "-"
 
 
 def _target(metric: Metric) -> str:
     """Inclusive, as a benchmark's state is judged (1 s meets a target of 1 s: "<1 s" read
     as missed, found by review)."""
-    return (
-        f"{'≤' if metric.better is Better.LOWER else '≥'} {with_unit(metric.target, metric.unit)}"
-    )
+    unit = _typed(metric.unit) or ""
+    return f"{'≤' if metric.better is Better.LOWER else '≥'} {with_unit(metric.target, unit)}"
 
 
 def _change(

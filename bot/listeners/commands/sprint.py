@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.blocks.common import NAME_CHARS, esc
 from bot.blocks.history import sprint_history
 from bot.blocks.reports import sprint_status
 from bot.context import AppContext
@@ -96,7 +97,10 @@ def _signoff(call: Call) -> None:
     ended = _reviewed(app, now)
     sprint, db = ended or (app.sprint, app.db)
     milestone = _milestone(sprint, call.rest.strip(), sprint_day(sprint.sprint, now))
-    call.answer(f"Posting the sign-off request for {milestone.name} in {sprint.channels.status}.")
+    call.answer(
+        f"Posting the sign-off request for {esc(milestone.name, NAME_CHARS)} in "
+        f"{sprint.channels.status}."
+    )
     # Before the write lock, as the Sign off button does.
     if ended is None:
         fig = app.ready.figures(now)
