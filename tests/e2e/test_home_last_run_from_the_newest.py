@@ -10,9 +10,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import event
 
 from tests.support.e2e import home_opened
 from tests.support.listeners import listeners_done
@@ -23,13 +20,6 @@ from tests.support.work import Work, ingest, suite
 def test_app_home_work_does_not_grow_with_ci_history(make_server: Callable[..., Server]) -> None:
     server = make_server()
     work = Work(server.runtime.db.engine)
-    captured: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _c: Any, statement: str, params: Any, *_: Any) -> None:
-        if work.watching and "FROM test_report" in statement:
-            captured.append((statement, params))
-
-    event.listen(server.runtime.db.engine, "before_cursor_execute", capture)
     doc = suite(40)
     start = datetime(2025, 10, 20, 12, tzinfo=UTC)
 
@@ -44,7 +34,6 @@ def test_app_home_work_does_not_grow_with_ci_history(make_server: Callable[..., 
             ingest(server, doc, f"ci-{r}", start + timedelta(hours=r))
         done = runs
         open_home()  # (the figures kept ready are built for this history)
-        captured.clear()
         work.measure(open_home)
         seen[runs] = work.reading("test_report")
 
@@ -59,13 +48,6 @@ def test_app_home_work_does_not_grow_with_ci_history(make_server: Callable[..., 
 def test_app_home_last_run_uses_an_index(make_server: Callable[..., Server]) -> None:
     server = make_server()
     work = Work(server.runtime.db.engine)
-    captured: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _c: Any, statement: str, params: Any, *_: Any) -> None:
-        if work.watching and "FROM test_report" in statement:
-            captured.append((statement, params))
-
-    event.listen(server.runtime.db.engine, "before_cursor_execute", capture)
     doc = suite(40)
     start = datetime(2025, 10, 20, 12, tzinfo=UTC)
     for r in range(5):
@@ -73,6 +55,7 @@ def test_app_home_last_run_uses_an_index(make_server: Callable[..., Server]) -> 
     home_opened(server, "U0ALICE")
     listeners_done()
     work.measure(lambda: (home_opened(server, "U0ALICE"), listeners_done()))
+    captured = [(q, p) for q, p in work.ran if "FROM test_report" in q]
     assert captured, "App Home read no report"
     path = server.runtime.settings.DATABASE_URL.removeprefix("sqlite:///")
     con = sqlite3.connect(path)

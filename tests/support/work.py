@@ -29,12 +29,14 @@ class Work:
             pytest.skip("counts SQLite's virtual-machine steps")
         self.steps: Counter[str] = Counter()
         self.statements = 0
+        self.ran: list[tuple[str, Any]] = []  # (statement, parameters) of the last measure
         self.watching = False
         event.listen(engine, "before_cursor_execute", self._before)
 
-    def _before(self, conn: Any, _c: Any, statement: str, *_: Any) -> None:
+    def _before(self, conn: Any, _c: Any, statement: str, params: Any, *_: Any) -> None:
         if self.watching:
             self.statements += 1
+            self.ran.append((statement, params))
         table = re.search(r'\bFROM "?(\w+)', statement)
         key = f"FROM {table[1] if table else '-'}: " + " ".join(statement.split())[:120]
 
@@ -49,6 +51,7 @@ class Work:
         """(steps, statements) of `go()`."""
         self.steps.clear()
         self.statements = 0
+        self.ran.clear()
         self.watching = True
         try:
             go()
