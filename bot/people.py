@@ -3,6 +3,7 @@ user groups and channels that the permission rules (`jobs.permissions`) look int
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -124,17 +125,11 @@ def directory_for(
     SQLite's one write lock for as long as Slack took, every other writer waiting (found
     by review). A blocker that cannot be found, or a refusal, is said under the lock."""
     members = directory(client)
-    try:
-        with db.read() as session:
-            for blocker in blockers(session):
-                if blocker is None:
-                    continue
-                try:
+    with contextlib.suppress(SprintError), db.read() as session:
+        for blocker in blockers(session):
+            if blocker is not None:
+                with contextlib.suppress(SprintError):
                     permissions.require_role(sprint, rule, user_id, members, blocker=blocker)
-                except SprintError:
-                    continue
-    except SprintError:
-        pass
     return members
 
 

@@ -778,7 +778,7 @@ def _benchmark_trend(b: Benchmark, first: Mapping[str, float]) -> Row:
         _typed(m.title),
         _value(m, start) if start is not None else "no sample this sprint",
         _value(m, b.value),
-        _change(start, b.value, m.better, _typed(m.unit) or "", shown=quantity),
+        _change(start, b.value, m.better, _unit(m), shown=quantity),
         _target(m),
         _state(b.state),
     ]
@@ -889,15 +889,20 @@ def _planned(fig: Figures, day: DayFigures) -> str:
     return f"{day.plan_failing:,}" if fig.tests.known else "-"
 
 
+def _unit(metric: Metric) -> str:
+    """A metric's unit as the sprint file typed it (`[docs](url)` no live link)."""
+    return metric.unit.translate(_MARKUP)
+
+
 def _value(metric: Metric, value: float | None) -> str:
-    return with_unit(value, _typed(metric.unit) or "") if value is not None else "-"
+    return with_unit(value, _unit(metric)) if value is not None else "-"
 
 
 def _target(metric: Metric) -> str:
     """Inclusive, as a benchmark's state is judged (1 s meets a target of 1 s: "<1 s" read
     as missed, found by review)."""
-    unit = _typed(metric.unit) or ""
-    return f"{'≤' if metric.better is Better.LOWER else '≥'} {with_unit(metric.target, unit)}"
+    shown = with_unit(metric.target, _unit(metric))
+    return f"{'≤' if metric.better is Better.LOWER else '≥'} {shown}"
 
 
 def _change(

@@ -157,35 +157,32 @@ def latest_run(*, session: Session, branch: str, before: datetime) -> RunTotals 
     run, received_at, commit, url = newest
     # Its reports by the run's own index (team, run): the branch is told apart here, so that
     # the planner does not walk the branch's every earlier report for the run's few.
-    reports = [
-        row[1:]
-        for row in session.execute(
-            sa_select(
-                col(TestReport.branch),
-                col(TestReport.id),
-                col(TestReport.passed),
-                col(TestReport.failed) + col(TestReport.errors),
-                col(TestReport.skipped),
-                col(TestReport.statuses).is_(None),
-            )
-            .where(
-                col(TestReport.team_id) == team_of(session),
-                col(TestReport.run) == run,
-                col(TestReport.received_at) < before,
-            )
-            .order_by(col(TestReport.received_at), col(TestReport.id))
-        ).all()
-        if row[0] == branch
-    ]
-    if len(reports) == 1 or any(unpacked for *_, unpacked in reports):
-        passed = sum(r[1] for r in reports)
-        failed = sum(r[2] for r in reports)
-        skipped = sum(r[3] for r in reports)
+    rows = session.execute(
+        sa_select(
+            col(TestReport.branch),
+            col(TestReport.id),
+            col(TestReport.passed),
+            (col(TestReport.failed) + col(TestReport.errors)).label("failing"),
+            col(TestReport.skipped),
+            col(TestReport.statuses).is_(None).label("unpacked"),
+        )
+        .where(
+            col(TestReport.team_id) == team_of(session),
+            col(TestReport.run) == run,
+            col(TestReport.received_at) < before,
+        )
+        .order_by(col(TestReport.received_at), col(TestReport.id))
+    ).all()
+    reports = [r for r in rows if r.branch == branch]
+    if len(reports) == 1 or any(r.unpacked for r in reports):
+        passed = sum(r.passed for r in reports)
+        failed = sum(r.failing for r in reports)
+        skipped = sum(r.skipped for r in reports)
     else:
         latest: dict[tuple[str, str], str] = {}
-        for report_id, *_ in reports:  # one blob at a time, oldest first
+        for r in reports:  # one blob at a time, oldest first
             statuses = session.execute(
-                sa_select(col(TestReport.statuses)).where(col(TestReport.id) == report_id)
+                sa_select(col(TestReport.statuses)).where(col(TestReport.id) == r.id)
             ).scalar_one()
             for status, classname, name in unpack_statuses(statuses or b""):
                 latest[classname, name] = status
