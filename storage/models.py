@@ -103,6 +103,8 @@ class TestReport(TeamScoped, table=True):
         Index("ix_test_report_commit", "team_id", "branch", "commit"),
         # The last run received (App Home, the daily report): from the newest report down.
         Index("ix_test_report_received", "team_id", "branch", "received_at", "id"),
+        # The newest runs by their time (`/tests show`, durations): from the newest down.
+        Index("ix_test_report_newest", "team_id", "branch", "at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

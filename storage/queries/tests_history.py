@@ -12,6 +12,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage.models import KnownTest, TestReport, TestResult
+from storage.queries.quarantine import WALK
+from storage.scope import team_of
 
 
 def test_by_id(*, session: Session, test_id: int) -> KnownTest | None:
@@ -97,31 +99,8 @@ def packed_reports(
     run, and the newest 60 reports were a fraction of one; found by review), newest first
     in one time order (a run id used again much later keeps its old reports where they
     were), read `page` at a time as they are consumed."""
-    kept = (col(TestReport.branch) == branch, col(TestReport.statuses).is_not(None))
-    names = _newest_runs(session, kept, runs)
-    if not names:
-        return
-    after: tuple[Any, ...] = ()
-    while True:
-        reports = list(
-            session.exec(
-                select(TestReport)
-                .where(*kept, col(TestReport.run).in_(names), *after)
-                .order_by(col(TestReport.at).desc(), col(TestReport.id).desc())
-                .limit(page)
-            ).all()
-        )
-        yield from reports
-        if len(reports) < page:
-            return
-        last = reports[-1]
-        # (by the last row read, not an offset: a report received meanwhile moves no page)
-        after = (
-            or_(
-                col(TestReport.at) < last.at,
-                and_(col(TestReport.at) == last.at, col(TestReport.id) < (last.id or 0)),
-            ),
-        )
+    kept = (col(TestReport.statuses).is_not(None),)
+    return _reports_of(session, branch, kept, _newest_runs(session, branch, kept, runs), page)
 
 
 def timed_reports(
@@ -131,35 +110,72 @@ def timed_reports(
     (a sharded run's reports together), newest first; only those received before `before`
     if given."""
     timed = (
-        col(TestReport.branch) == branch,
         col(TestReport.statuses).is_not(None),
         col(TestReport.durations).is_not(None),
         *(() if before is None else (col(TestReport.received_at) < before,)),
     )
-    return _reports_of(session, timed, _newest_runs(session, timed, runs))
+    return list(_reports_of(session, branch, timed, _newest_runs(session, branch, timed, runs)))
 
 
-def _newest_runs(session: Session, where: tuple[Any, ...], runs: int) -> list[str]:
-    """The newest `runs` runs of the reports `where` picks (by their newest report)."""
-    return list(
-        session.execute(
-            sa_select(col(TestReport.run))
-            .where(*where)
-            .group_by(col(TestReport.run))
-            .order_by(func.max(col(TestReport.at)).desc(), func.max(col(TestReport.id)).desc())
-            .limit(runs)
-        ).scalars()
+def _older(at: datetime, report_id: int) -> Any:
+    """Reports before this one in the time order (`at`, then id), newest first."""
+    return or_(
+        col(TestReport.at) < at,
+        and_(col(TestReport.at) == at, col(TestReport.id) < report_id),
     )
 
 
-def _reports_of(session: Session, where: tuple[Any, ...], runs: list[str]) -> list[TestReport]:
-    """The reports `where` picks of these runs, newest first."""
-    if not runs:
-        return []
-    return list(
-        session.exec(
-            select(TestReport)
-            .where(*where, col(TestReport.run).in_(runs))
+def _newest_runs(session: Session, branch: str, where: tuple[Any, ...], runs: int) -> list[str]:
+    """The newest `runs` runs of the branch's reports `where` picks (by their newest
+    report): read from the newest report down its (at, id) index, WALK at a time, to the
+    last of them. (A GROUP BY over the team's every report grew with the season's history;
+    found by review.)"""
+    mine = (col(TestReport.team_id) == team_of(session), col(TestReport.branch) == branch)
+    found: dict[str, None] = {}
+    after: tuple[Any, ...] = ()
+    while True:
+        rows = session.execute(
+            sa_select(col(TestReport.id), col(TestReport.at), col(TestReport.run))
+            .where(*mine, *where, *after)
             .order_by(col(TestReport.at).desc(), col(TestReport.id).desc())
+            .limit(WALK)
         ).all()
-    )
+        for _, _, run in rows:
+            found.setdefault(run)
+            if len(found) == runs:
+                return list(found)
+        if len(rows) < WALK:
+            return list(found)
+        report_id, at, _ = rows[-1]
+        after = (_older(at, report_id),)
+
+
+def _reports_of(
+    session: Session, branch: str, where: tuple[Any, ...], runs: list[str], page: int = 200
+) -> Iterator[TestReport]:
+    """The branch's reports `where` picks of these runs, newest first, `page` at a time.
+    Looked up by the runs' own index (team, run): the branch is told apart here, as with
+    the branch in the statement the planner walked the branch's every report for them."""
+    if not runs:
+        return
+    after: tuple[Any, ...] = ()
+    while True:
+        reports = list(
+            session.exec(
+                select(TestReport)
+                .where(
+                    col(TestReport.team_id) == team_of(session),
+                    col(TestReport.run).in_(runs),
+                    *where,
+                    *after,
+                )
+                .order_by(col(TestReport.at).desc(), col(TestReport.id).desc())
+                .limit(page)
+            ).all()
+        )
+        yield from (r for r in reports if r.branch == branch)
+        if len(reports) < page:
+            return
+        # (by the last row read, not an offset: a report received meanwhile moves no page)
+        last = reports[-1]
+        after = (_older(last.at, last.id or 0),)
