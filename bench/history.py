@@ -38,10 +38,13 @@ from sqlalchemy import Table, delete, func, insert, select, text
 from sqlmodel import Session, col
 
 from bench.common import fresh_database, median_ms, table
+from bot.blocks import history as history_blocks
 from bot.blocks import home as home_blocks
 from bot.blocks import reports as report_blocks
+from bot.blocks.tests import render_history
 from bot.demo import EXAMPLE, SUITE
-from jobs import figures, reports, retention, standups, tracker
+from jobs import figures, reports, retention, standups, tests_history, tracker
+from jobs import history as sprint_outcomes
 from jobs.components import ComponentMap
 from jobs.config import Retention, Source, Sprint, load_sprint
 from jobs.ingest import RunInfo, receive_junit
@@ -824,6 +827,17 @@ def surfaces(db: Database, sprint: Sprint, now: datetime) -> dict[str, Callable[
     def api_ready() -> object:
         return json.dumps(ready.figures(now).as_dict())
 
+    def sprint_history() -> object:
+        data = sprint_outcomes.sprint_history(db, None, sprint, now, ready.figures(now))
+        return history_blocks.sprint_history(data)
+
+    # One test's timeline (`/tests show`): the newest runs of the branch, then its reports.
+    def test_show() -> object:
+        with db.read() as s:
+            shown = s.execute(select(KnownTest).order_by(col(KnownTest.id)).limit(1)).scalar_one()
+            data = tests_history.history(session=s, sprint=sprint, test=shown, now=now)
+        return render_history(data, tz=sprint.sprint.tz)
+
     return {
         "daily report": daily,
         "weekly report": weekly,
@@ -835,6 +849,8 @@ def surfaces(db: Database, sprint: Sprint, now: datetime) -> dict[str, Callable[
         "/sprint, figures kept ready": status_ready,
         "App Home, figures kept ready": home_ready,
         "GET /api/v1/sprint, figures kept ready": api_ready,
+        "/sprint history, figures kept ready": sprint_history,
+        "/tests show (one test's timeline)": test_show,
     }
 
 
