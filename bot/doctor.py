@@ -428,7 +428,7 @@ def channels_named(org: Org) -> dict[str, Places]:
             _note(found, sprint.channel(key), file, f"channels.{key}")
         for i, step in enumerate(sprint.escalation):
             for entry in _entries(step.notify):
-                if _CHANNEL.match(entry):
+                if _CHANNEL.fullmatch(entry):
                     _note(found, entry, file, f"escalation[{i}].notify")
     return found
 
@@ -566,9 +566,9 @@ def people_named(org: Org) -> tuple[dict[str, Places], dict[str, Places]]:
     groups: dict[str, Places] = {}
 
     def note(entry: str, file: str, key: str) -> None:
-        if _USER.match(entry):
+        if _USER.fullmatch(entry):
             _note(users, entry, file, key)
-        elif _GROUP.match(entry):
+        elif _GROUP.fullmatch(entry):
             _note(groups, entry, file, key)
 
     for file, sprint in _sprints(org):

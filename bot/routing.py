@@ -85,7 +85,7 @@ class ChannelNames:
         """The channel's name without "#", if known; an unknown ID starts a look-up.
         `wait=False`: WouldWait rather than wait for it (a caller on the event loop)."""
         name = self._names.get(channel_id)
-        if name is None and _CHANNEL_ID.match(channel_id):
+        if name is None and _CHANNEL_ID.fullmatch(channel_id):
             self._refresh_in_background()
             if not self._done.is_set():
                 if not wait:

@@ -58,7 +58,7 @@ _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 
 def is_slack_id(value: str) -> bool:
     """Whether `value` names a person (`U…`, `W…`) or a user group (`S…`) by Slack ID."""
-    return _SLACK_ID.match(value) is not None
+    return _SLACK_ID.fullmatch(value) is not None
 
 
 def is_user_id(value: str) -> bool:
@@ -90,7 +90,7 @@ class ConfigError(Exception):
 
 def parse_duration(text: str) -> timedelta:
     """`"30m"`, `"4h"`, `"2d"`, `"1h30m"` → timedelta; ValueError otherwise."""
-    m = _DURATION.match(text.strip()) if isinstance(text, str) else None
+    m = _DURATION.fullmatch(text.strip()) if isinstance(text, str) else None
     if not m or not any(m.groups()):
         raise ValueError(f'"{text}" is not a duration; write e.g. "30m", "4h" or "2d"')
     w, d, h, mi, s = (int(g or 0) for g in m.groups())
@@ -124,7 +124,7 @@ def _clock_time(v: Any) -> time:
             # 09:00 and was taken for the evening's late run of the day before.
             raise ValueError(f'{v.isoformat()} is not a whole minute; write e.g. "09:00"')
         return v
-    if isinstance(v, str) and re.match(r"^\d{1,2}:\d{2}$", v):
+    if isinstance(v, str) and re.fullmatch(r"^\d{1,2}:\d{2}$", v):
         hh, mm = (int(x) for x in v.split(":"))
         if hh < 24 and mm < 60:
             return time(hh, mm)
@@ -143,7 +143,7 @@ Percent = Annotated[Number, Field(ge=0, le=100)]
 
 def _check_ids(values: list[str]) -> list[str]:
     for v in values:
-        if not _SLACK_ID.match(v):
+        if not _SLACK_ID.fullmatch(v):
             raise ValueError(f'"{v}" is not a Slack user (U…) or user-group (S…) ID')
     return values
 
@@ -264,7 +264,7 @@ class Channels(_Model):
     @field_validator("team", "status", "blockers")
     @classmethod
     def _channel(cls, v: str) -> str:
-        if not _CHANNEL.match(v):
+        if not _CHANNEL.fullmatch(v):
             raise ValueError(f'"{v}" is not a channel ID (C…) or name ("#sprint-status")')
         return v
 
@@ -336,7 +336,7 @@ class Alerts(_Model):
     @classmethod
     def _emails(cls, v: list[str]) -> list[str]:
         for addr in v:
-            if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", addr):
+            if not re.fullmatch(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", addr):
                 raise ValueError(f'"{addr}" is not an e-mail address')
         return v
 
@@ -353,7 +353,7 @@ def _check_notify(value: str | list[str], info: ValidationInfo) -> None:
     roles: set[str] = ctx.get("roles", set())
     names = [value] if isinstance(value, str) else value
     for n in names:
-        if n in CHANNEL_KEYS or n in roles or _SLACK_ID.match(n) or _CHANNEL.match(n):
+        if n in CHANNEL_KEYS or n in roles or _SLACK_ID.fullmatch(n) or _CHANNEL.fullmatch(n):
             continue
         known = ", ".join(sorted(set(CHANNEL_KEYS) | roles))
         raise ValueError(f'unknown role "{n}"; use a channel key or role ({known}) or Slack IDs')
@@ -641,12 +641,12 @@ class Codeowners(_Model):
     @classmethod
     def _handles(cls, v: dict[str, str]) -> dict[str, str]:
         for handle, slack_id in v.items():
-            if not re.match(r"^@[\w.-]+(?:/[\w.-]+)?$|^[^@\s]+@[^@\s]+$", handle):
+            if not re.fullmatch(r"^@[\w.-]+(?:/[\w.-]+)?$|^[^@\s]+@[^@\s]+$", handle):
                 raise ValueError(
                     f'"{handle}" is not a CODEOWNERS handle; write "@user", "@org/team" '
                     "or an e-mail address"
                 )
-            if not _SLACK_ID.match(slack_id):
+            if not _SLACK_ID.fullmatch(slack_id):
                 raise ValueError(
                     f'"{handle}": "{slack_id}" is not a Slack user (U…) or user-group (S…) ID'
                 )
@@ -979,14 +979,14 @@ class TeamInfo(_Model):
     @field_validator("ingest_token_env")
     @classmethod
     def _env_name(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", v):
+        if v is not None and not re.fullmatch(r"^[A-Za-z_][A-Za-z0-9_]*$", v):
             raise ValueError(f'"{v}" is not an environment variable name, e.g. PLATFORM_TOKEN')
         return v
 
     @field_validator("id")
     @classmethod
     def _id(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(_TEAM_ID, v):
+        if v is not None and not re.fullmatch(_TEAM_ID, v):
             raise ValueError(f'"{v}" is not a team id; use lowercase letters, digits and dashes')
         return v
 

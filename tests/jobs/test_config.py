@@ -561,3 +561,18 @@ def test_a_team_file_keeps_sprint_tables_in_its_sprints_and_ids_well_formed(
     assert info.value.problems == [
         "team.timezone: unknown key (a file with [sprint] keeps it in [sprint])"
     ]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("people", {"participants": ["U01", "U02\n"], "tech_lead": ["U01"], "admins": ["U01"]}),
+        ("channels", {"team": "#team\n", "status": "#status", "blockers": "C0BLOCKERS"}),
+        ("channels", {"team": "#team", "status": "#status", "blockers": "C0BLOCKERS\n"}),
+    ],
+    ids=["a user id", "a channel name", "a channel id"],
+)
+def test_an_id_ending_in_a_line_break_is_refused(key: str, value: dict[str, Any]) -> None:
+    """A triple-quoted TOML string ends in a line break: `"U02\n"` passed as an ID (Python's
+    `$` matches before a final newline), and its mention `<@U02\n>` was broken text."""
+    assert problems(minimal(**{key: value})), f"{value!r} was taken"
