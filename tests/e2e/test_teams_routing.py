@@ -575,3 +575,21 @@ def test_each_teams_alert_email_says_whose_it_is(
     ]
     body = render_email(rows[0].payload)[1]
     assert body.startswith("Sprint: Phase 4 Production Readiness (team platform)\n"), body
+
+
+def test_a_link_by_the_code_a_shared_channel_shows_is_made(org: Server) -> None:
+    """#critical-blockers shows mobile's blocker as "mobile B-001", and `/blocker resolve
+    mobile B-001` typed there resolves it; `/blocker link mobile B-001 R-001` was refused with
+    the usage, the team's word not taken."""
+    in_channel(org, "mobile", "/blocker", "P2 Sync: drops", user="U0DAVE")
+    view_submit(org, "risk", "U0BOB", risk_values(), {"risk": None, "team": "mobile"})
+    listeners_done()
+    resp = command(
+        org,
+        "/blocker",
+        "link mobile B-001 R-001",
+        user="U0DAVE",
+        channel="CCRITICALBLOCKERS",
+        channel_name="critical-blockers",
+    )
+    assert resp.json()["text"] == ":link: B-001 is linked to R-001.", resp.json()["text"]

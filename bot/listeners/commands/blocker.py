@@ -115,7 +115,7 @@ def _reopen(call: Call) -> None:
 
 
 def _link(call: Call) -> None:
-    parts = call.rest.split()
+    parts = _named(call).split()
     if len(parts) != 2:
         raise SprintError("Link a blocker to a risk: `/blocker link B-007 R-002`.")
     with call.app.write() as session:
