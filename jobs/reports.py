@@ -459,9 +459,17 @@ def daily_report(
     fixed = _changes(changes, "fixed")
     # The last day standups were asked for (a Monday's: Friday's; day 1's: none).
     standup_day = standups.last_standup_day(sprint, before=today)
+    # Among the people that day's digest counted: those in the team now counted Friday's
+    # standup among Saturday's joiners, against Friday's digest (found by review).
+    counted = (
+        standups.counted_on(session=session, day=standup_day) if standup_day is not None else None
+    )
     standup_states = (
         standups.participation(
-            session=session, sprint=sprint, day=standup_day, participants=participants
+            session=session,
+            sprint=sprint,
+            day=standup_day,
+            participants=participants if counted is None else counted,
         )
         if participants and standup_day is not None
         else {}

@@ -505,14 +505,23 @@ def submit(
     return row
 
 
+def counted_on(*, session: Session, day: date) -> list[str] | None:
+    """The people the day's digest counted (answered, missing or away); None where it has
+    not run (or retention emptied what it said). The day's later counts are among them: a
+    member who joined the channel since was not in that day's standup."""
+    data = queued_data(session=session, key=f"standup-digest:{day.isoformat()}")
+    if "missing" not in data:
+        return None
+    return [*data.get("answered", []), *data.get("missing", []), *data.get("away", [])]
+
+
 def _after_digest(*, session: Session, sprint: Sprint, day: date, now: datetime) -> None:
     """An answer (first or edited) or a skip after the day's digest ran: the day's message
     counted and listed again, among the people the digest counted (it kept listing them as
     missing; found by review)."""
-    data = queued_data(session=session, key=f"standup-digest:{day.isoformat()}")
-    if "missing" not in data:
+    people = counted_on(session=session, day=day)
+    if people is None:
         return
-    people = [*data.get("answered", []), *data.get("missing", []), *data.get("away", [])]
     post(
         session=session,
         key=f"standup-digest:{day.isoformat()}:{now.isoformat()}",

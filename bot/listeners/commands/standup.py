@@ -67,7 +67,17 @@ def _skip(call: Call) -> None:
             reason=call.rest.strip(),
             now=app.now(),
         )
-    call.answer(f":palm_tree: Marked away for {day.isoformat()}; no prompts or reminders today.")
+    call.answer(
+        f":palm_tree: Marked away{_from(app)} for {day.isoformat()}; no prompts or reminders today."
+    )
+
+
+def _from(app: AppContext) -> str:
+    """Whose standup an absence is from, where there are several teams: someone in two
+    is still asked by the other's (its confirmation read as if no standup would ask them;
+    found by review)."""
+    team = app.sprint.shown_team
+    return f" from *{team}*'s standup" if team else ""
 
 
 def _away(call: Call) -> None:
@@ -92,7 +102,7 @@ def _away(call: Call) -> None:
             sprint=app.sprint,
         )
     call.answer(
-        f":palm_tree: Away {start.isoformat()} to {end.isoformat()}: no prompts, "
+        f":palm_tree: Away{_from(app)} {start.isoformat()} to {end.isoformat()}: no prompts, "
         "not counted missing."
     )
 

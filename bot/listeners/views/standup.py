@@ -30,6 +30,10 @@ def on_submit(
     # after midnight, counts for that day though the sprint has ended.
     form_day = _form_day(view)
     if not app.running and not standups.last_evening(app.sprint, now, form_day):
+        # A form of a day that has passed says so, on top of the form kept (its sprint has
+        # ended though the team's next may run: "no sprint running" was false, and the
+        # typed form was replaced; found by review).
+        standups.answer_day(app.sprint, now, form_day)
         # A form opened before the sprint ended: it says so, stores nothing.
         text = standups.no_sprint_running(app.sprint, now)
         ack(response_action="update", view=notice_view("Standup", text))
