@@ -3,6 +3,7 @@ per-test transactions, the fake Slack, and the real web server on loopback."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -230,8 +231,11 @@ def make_server(
         return Server(url=loopback.url, runtime=runtime, slack=fake_slack, clock=clock)
 
     yield start
-    for stop in stops:
-        stop()
+    # Every step, whichever fails (a listener still blocked past the wait): the server
+    # released and the connections closed all the same; the first failure is raised.
+    with contextlib.ExitStack() as steps:
+        for stop in reversed(stops):
+            steps.callback(stop)
 
 
 @pytest.fixture(autouse=True)
