@@ -13,7 +13,7 @@ from bot.blocks.common import notice_view
 from bot.context import AppContext
 from bot.payloads import view_values
 from bot.people import directory_for
-from jobs import standups
+from jobs import figures, standups
 from jobs.errors import FieldErrors
 from jobs.numbers import row_id
 from jobs.permissions import Action, NotAllowed
@@ -30,10 +30,11 @@ def on_submit(
     # after midnight, counts for that day though the sprint has ended.
     form_day = _form_day(view)
     if not app.running and not standups.last_evening(app.sprint, now, form_day):
-        # A form of a day that has passed says so, on top of the form kept (its sprint has
-        # ended though the team's next may run: "no sprint running" was false, and the
-        # typed form was replaced; found by review).
-        standups.answer_day(app.sprint, now, form_day)
+        # A form of a sprint that has ended, of a day that has passed, says so on top of
+        # the form kept: the team's next sprint may be running ("no sprint running" was
+        # false there, and the typed form was replaced; found by review).
+        if figures.phase(app.sprint.sprint, now) is figures.Phase.ENDED:
+            standups.answer_day(app.sprint, now, form_day)
         # A form opened before the sprint ended: it says so, stores nothing.
         text = standups.no_sprint_running(app.sprint, now)
         ack(response_action="update", view=notice_view("Standup", text))
