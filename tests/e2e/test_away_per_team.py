@@ -55,3 +55,15 @@ def test_away_in_platform_leaves_mobiles_prompt(org: Server) -> None:
     assert "U0BOB" not in _prompted(org, "platform")
     # Mobile's standup: Bob said nothing to mobile, yet he gets no prompt from it.
     assert "U0BOB" in _prompted(org, "mobile"), "mobile's prompt skipped Bob: away in platform"
+
+
+@pytest.mark.parametrize("text", ["skip offsite", "away today tomorrow offsite"])
+def test_a_skip_in_one_of_two_teams_says_whose_it_is(org: Server, text: str) -> None:
+    """The absence is platform's alone, yet its confirmation ("Marked away for 2025-11-04;
+    no prompts or reminders today.") named no team, and mobile's prompt then DMed him that
+    same morning: it says whose standup it is from."""
+    reply = in_channel(org, "platform", "/standup", text, user="U0BOB").json()["text"]
+    listeners_done()
+    assert "U0BOB" in _prompted(org, "mobile")  # as intended: mobile still asks him
+    # ...so the confirmation must not read as if no standup will ask him.
+    assert "platform" in reply, reply
