@@ -24,7 +24,7 @@ from storage.models import OutboxMessage, OutboxStatus
 from tests.support.e2e import home_opened
 from tests.support.listeners import listeners_done
 from tests.support.server import Server
-from tests.support.work import Work
+from tests.support.work import Work, flat
 
 
 def test_app_home_work_does_not_grow_with_the_outbox(make_server: Callable[..., Server]) -> None:
@@ -90,7 +90,7 @@ def test_app_home_work_does_not_grow_with_the_outbox(make_server: Callable[..., 
     work.measure(open_home)
     seen[1000] = work.reading("outbox")
 
-    assert seen[1000] <= max(1.5 * seen[20], seen[20] + 2), (
+    assert flat(seen[20], seen[1000]), (
         f"App Home's reads of the outbox grew from {seen[20]} to {seen[1000]} (x100 SQLite VM "
         f"steps) as the outbox's past-sprint history grew from 20 to 1000 rows: "
         + "; ".join(f"{n}: {k}" for k, n in work.steps.most_common(3))

@@ -71,6 +71,15 @@ class Work:
         return sum(n for key, n in self.steps.items() if key.startswith(f"FROM {table}:"))
 
 
+NOISE = 5  # hundreds of steps: what a request's work may move by, history or not
+
+
+def flat(small: int, big: int) -> bool:
+    """Whether work measured at a small and a big history (`Work.reading`) did not grow
+    with it: within half again, or a few hundred steps (a tick more or less)."""
+    return big <= max(1.5 * small, small + NOISE)
+
+
 def suite(n: int) -> bytes:
     """A JUnit report of `n` passing tests in ten classes."""
     cases = "".join(
