@@ -255,7 +255,7 @@ def test_0018_sees_the_skips_already_stored_through(tmp_path: Path) -> None:
 
 def test_0019_keeps_each_absence_for_every_team(tmp_path: Path) -> None:
     """Before 0019 an absence was every team's: after it, each team still has it (no one is
-    prompted who was not), and a downgrade keeps them."""
+    prompted who was not), and a downgrade keeps each once."""
     from sqlalchemy import text
 
     url = f"sqlite:///{tmp_path}/before.db"
@@ -285,11 +285,20 @@ def test_0019_keeps_each_absence_for_every_team(tmp_path: Path) -> None:
         ]
     finally:
         engine.dispose()
+    # Down and up again: one absence, not one per team and then one per team per copy.
     downgrade(url, revision="0018")
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            users = conn.execute(text("SELECT DISTINCT user_id FROM away")).scalars().all()
+            users = conn.execute(text("SELECT user_id FROM away")).scalars().all()
         assert users == ["U0BOB"]
+    finally:
+        engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            teams = conn.execute(text("SELECT team_id FROM away ORDER BY team_id")).scalars()
+            assert teams.all() == [1, 2]
     finally:
         engine.dispose()

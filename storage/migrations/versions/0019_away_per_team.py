@@ -40,7 +40,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Every team's absences are everyone's again (a copy per team is the same absence).
+    # Every team's absences are everyone's again: the copies of one absence, one per team,
+    # are one row again (kept, each would be copied to every team on the next upgrade).
+    away = sa.table("away", sa.column("id"), *map(sa.column, COPIED))
+    same = (away.c.user_id, away.c.start, away.c.end, away.c.reason)
+    kept = sa.select(sa.func.min(away.c.id)).group_by(*same)
+    op.execute(away.delete().where(away.c.id.not_in(kept)))
     with op.batch_alter_table("away") as batch:
         batch.drop_index("ix_away_team_id")
         batch.drop_constraint("fk_away_team_id", type_="foreignkey")
