@@ -219,6 +219,17 @@ def live_key(*, session: Session, key: str) -> tuple[str, bool]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def unused_key(*, session: Session, key: str) -> str:
+    """`key`, or the first of `key:2`, `key:3`, … not queued yet: for a message queued
+    again each time its data changes, however close together."""
+    found = key
+    for n in itertools.count(2):
+        if queries.outbox_message(session=session, key=found) is None:
+            return found
+        found = f"{key}:{n}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def queued_data(*, session: Session, key: str) -> dict[str, Any]:
     """The data of the message queued under `key`: {} where there is none, or retention
     emptied its payload."""

@@ -21,7 +21,7 @@ from jobs.config import SEVERITIES, WEEKDAYS, Sprint
 from jobs.errors import FieldErrors, SprintError
 from jobs.figures import Figures
 from jobs.messages import Spec, Template
-from jobs.notices import live_key, post, queued_data
+from jobs.notices import live_key, post, queued_data, unused_key
 from jobs.permissions import Directory, no_directory
 from jobs.readiness import Status
 from storage import queries
@@ -515,16 +515,25 @@ def counted_on(*, session: Session, day: date) -> list[str] | None:
     return [*data.get("answered", []), *data.get("missing", []), *data.get("away", [])]
 
 
+def lock_day(*, session: Session, day: date) -> None:
+    """The day's count taken by one writer at a time: the digest and the answers after it
+    each count what the one before committed. (On PostgreSQL two answers at once each
+    counted without the other, and the day's message kept whichever update came last.)"""
+    queries.lock_named(session=session, name=f"standup-day:{day.isoformat()}")
+
+
 def _after_digest(*, session: Session, sprint: Sprint, day: date, now: datetime) -> None:
     """An answer (first or edited) or a skip after the day's digest ran: the day's message
     counted and listed again, among the people the digest counted (it kept listing them as
     missing; found by review)."""
+    lock_day(session=session, day=day)
     people = counted_on(session=session, day=day)
     if people is None:
         return
     post(
         session=session,
-        key=f"standup-digest:{day.isoformat()}:{now.isoformat()}",
+        # (Keyed by the time alone, a second answer at the same instant was not counted.)
+        key=unused_key(session=session, key=f"standup-digest:{day.isoformat()}:{now.isoformat()}"),
         spec=STANDUP_DAY,
         data=day_summary(session=session, sprint=sprint, day=day, participants=people),
         now=now,
@@ -917,6 +926,7 @@ def digest(*, session: Session, sprint: Sprint, participants: list[str], now: da
     day = standup_day(sprint, now)
     if not is_workday(sprint, day):
         return False
+    lock_day(session=session, day=day)
     parent = _ensure_day_message(session=session, sprint=sprint, day=day, now=now)
     data = day_summary(session=session, sprint=sprint, day=day, participants=participants)
     added = post(

@@ -18,10 +18,17 @@ from storage.scope import column_rows, team_of
 
 def lock_branch(*, session: Session, branch: str) -> None:
     """Serialise ingestion per branch across processes (PostgreSQL; SQLite has one writer)."""
+    lock_named(session=session, name=branch)
+
+
+def lock_named(*, session: Session, name: str) -> None:
+    """Hold the team's lock `name` to the end of the transaction: the writers that take it
+    one after another across processes, each seeing what the one before committed
+    (PostgreSQL; SQLite has one writer)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-            {"k": f"sprintbot:{team_of(session)}:{branch}"},
+            {"k": f"sprintbot:{team_of(session)}:{name}"},
         )
 
 
