@@ -163,6 +163,13 @@ class DayFigures:
     readiness: float | None
     plan_readiness: float | None  # None: no plan yet (`numbers.plan_readiness`)
     plan_failing: int
+    # The new tests (first seen after the baseline's day) first failing that day, by id:
+    # what the daily report calls its new failures (it called the baseline's so).
+    new_failed: frozenset[int] = frozenset()
+
+    @property
+    def new_failures_today(self) -> int:
+        return len(self.new_failed)
 
     @property
     def on_plan(self) -> bool | None:
@@ -203,6 +210,7 @@ class DayFigures:
             "fixed": self.fixed,
             "fixed_today": self.fixed_today if self.reached else None,
             "regressed_today": self.regressed_today if self.reached else None,
+            "new_failures_today": self.new_failures_today if self.reached else None,
             "readiness": _r(self.readiness),
             "plan_readiness": _r(self.plan_readiness),
             "plan_failing": self.plan_failing,
@@ -789,6 +797,7 @@ class _Walked:
     baselined: bool  # the sprint had begun by the instant, so baselines are set
     fixed_on: Counter[int]  # per sprint day, failing → passed transitions
     regressed_on: Counter[int]  # per sprint day, passed → failing transitions
+    new_failed_on: dict[int, set[int]]  # per sprint day, new tests failing first (ids)
     active_days: set[int]  # sprint days on which a report changed some test's status
 
 
@@ -806,6 +815,7 @@ class _Walk:
         self.next_cp = next(self.pending, None)
         self.fixed_on: Counter[int] = Counter()
         self.regressed_on: Counter[int] = Counter()
+        self.new_failed_on: dict[int, set[int]] = {}
         self.active_days: set[int] = set()
 
     def set_baseline(self) -> None:
@@ -848,6 +858,8 @@ class _Walk:
                         t.baseline = status
                     else:
                         t.new = True
+                        if status in FAILING:
+                            self.new_failed_on.setdefault(day_of[1], set()).add(tid)
                     t.passed_in_sprint = status in PASSED_ONCE
             else:
                 was: str | None = t.status
@@ -861,6 +873,8 @@ class _Walk:
                         self.regressed_on[d] += 1
                     elif was in FAILING and status == PASSED:
                         self.fixed_on[d] += 1
+                    elif t.new and was is None and status in FAILING:  # (it had not run)
+                        self.new_failed_on.setdefault(d, set()).add(tid)
                     if status in PASSED_ONCE:
                         t.passed_in_sprint = True
             if in_sprint:
@@ -880,6 +894,7 @@ class _Walk:
             baselined=self.baselined,
             fixed_on=self.fixed_on,
             regressed_on=self.regressed_on,
+            new_failed_on=self.new_failed_on,
             active_days=self.active_days,
         )
 
@@ -993,6 +1008,7 @@ def _day_figures(
         fixed=c["fixed"] if tested and c else None,
         fixed_today=walked.fixed_on.get(d, 0),
         regressed_today=walked.regressed_on.get(d, 0),
+        new_failed=frozenset(walked.new_failed_on.get(d, ())),
         readiness=scorer.breakdown(when, cp.components).score if measured and cp else None,
         plan_readiness=numbers.plan_readiness(sprint, d, baseline=plan.anchor),
         plan_failing=plan.failing(sprint, d),

@@ -453,7 +453,9 @@ def daily_report(
     last = (
         queries.latest_run(session=session, branch=info.branch, before=y_end) if reports else None
     )
-    changes = _day_changes(session=session, start=y_start, end=y_end, branch=info.branch)
+    changes = _day_changes(
+        session=session, start=y_start, end=y_end, branch=info.branch, new=_new_failed(fig, since)
+    )
     regressed = _changes(changes, "regression")
     new = _changes(changes, "new")
     fixed = _changes(changes, "fixed")
@@ -497,7 +499,9 @@ def daily_report(
             if covered
             else len(regressed),
             "new_failures": new[:LISTED],
-            "new_failures_count": len(new),
+            "new_failures_count": sum(x.new_failures_today for x in covered)
+            if covered
+            else len(new),
             "fixed": fixed[:LISTED],
             "fixed_count": sum(x.fixed_today for x in covered) if covered else len(fixed),
         },
@@ -521,20 +525,33 @@ def daily_report(
     }
 
 
+def _new_failed(fig: figures.Figures, since: date) -> frozenset[int] | None:
+    """The tests the figures count as new failures on the sprint's days from `since` to
+    yesterday (None: the days reach before the sprint, which has no baseline there)."""
+    if since < fig.info.start:
+        return None
+    return frozenset().union(*(x.new_failed for x in fig.days if since <= x.date < fig.today))
+
+
 def _day_changes(
-    *, session: Session, start: datetime, end: datetime, branch: str
+    *,
+    session: Session,
+    start: datetime,
+    end: datetime,
+    branch: str,
+    new: frozenset[int] | None = None,
 ) -> list[TestChange]:
     """The branch's status changes in [start, end), each of the kind the ingest's reply
-    called it (`numbers.change_kind`)."""
-    return [
-        {
-            "id": c["id"],
-            "component": c["component"],
-            "kind": numbers.change_kind(c["previous"], c["status"], ran=c["ran"]),
-            "now": c["now"],
-        }
-        for c in queries.changes_between(session=session, start=start, end=end, branch=branch)
-    ]
+    called it (`numbers.change_kind`); `new`: the new failures as the figures count them,
+    where a change to failing of a test not among them is no new failure (a test of the
+    baseline first seen failing on its day is failing since the baseline)."""
+    changes: list[TestChange] = []
+    for c in queries.changes_between(session=session, start=start, end=end, branch=branch):
+        kind = numbers.change_kind(c["previous"], c["status"], ran=c["ran"])
+        if kind == "new" and new is not None and c["test"] not in new:
+            kind = "other"
+        changes.append({"id": c["id"], "component": c["component"], "kind": kind, "now": c["now"]})
+    return changes
 
 
 def _changes(changes: list[TestChange], kind: str) -> list[TestChange]:
@@ -702,9 +719,11 @@ def _queue_report(
     spec: Spec[Report],
     data: Report,
     now: datetime,
+    fig: figures.Figures,
 ) -> bool:
     """A report to channels.status with its burn-down chart in its thread, and the whole
-    lists of yesterday's changes there too when the report names only the first few.
+    lists of yesterday's changes there too when the report names only the first few (as
+    `fig`, the figures it was made from, counts them).
     False (nothing queued) when `key` was queued already, e.g. by a concurrent run.
     In a status channel another team uses too, the report names its team and its codes
     carry the team ("platform B-001")."""
@@ -734,7 +753,9 @@ def _queue_report(
         or y["new_failures_count"] > len(y["new_failures"])
         or y["fixed_count"] > len(y["fixed"])
     ):
-        full = _full_changes(session=session, sprint=sprint, day=y["date"], since=y["since"])
+        full = _full_changes(
+            session=session, sprint=sprint, day=y["date"], since=y["since"], fig=fig
+        )
         for n, part in enumerate(change_parts(full), 1):
             post(
                 session=session,
@@ -785,12 +806,20 @@ def change_parts(full: ChangeList) -> list[ChangeList]:
     ]
 
 
-def _full_changes(*, session: Session, sprint: Sprint, day: str, since: str) -> ChangeList:
+def _full_changes(
+    *, session: Session, sprint: Sprint, day: str, since: str, fig: figures.Figures
+) -> ChangeList:
     """Every test of each kind that changed in the days the report covers: its yesterday
-    (`day`), from `since` (a Monday's: from Friday)."""
+    (`day`), from `since` (a Monday's: from Friday), as the report counts them (`fig`)."""
     start = day_bounds(sprint, date.fromisoformat(since))[0]
     end = day_bounds(sprint, date.fromisoformat(day))[1]
-    changes = _day_changes(session=session, start=start, end=end, branch=sprint.sprint.branch)
+    changes = _day_changes(
+        session=session,
+        start=start,
+        end=end,
+        branch=sprint.sprint.branch,
+        new=_new_failed(fig, date.fromisoformat(since)),
+    )
     ids = {k: [c["id"] for c in changes if c["kind"] == v] for k, v in CHANGE_KINDS.items()}
     return {
         "date": day,
@@ -845,7 +874,7 @@ def _post_daily_report(
         data["late"] = False
         data["on_demand"] = True
     queued = _queue_report(
-        session=session, sprint=sprint, key=key, spec=DAILY_REPORT, data=data, now=now
+        session=session, sprint=sprint, key=key, spec=DAILY_REPORT, data=data, now=now, fig=fig
     )
     return fig if queued else None
 
@@ -939,9 +968,12 @@ def post_weekly_report(
     key = _days_key(session=session, key=f"weekly-report:{today.isoformat()}")
     if key is None:
         return "already posted today"
-    data = weekly_report(session=session, sprint=sprint, participants=participants, now=now)
+    fig = figures.compute(session=session, sprint=sprint, at=now)
+    data = weekly_report(
+        session=session, sprint=sprint, participants=participants, now=now, fig=fig
+    )
     queued = _queue_report(
-        session=session, sprint=sprint, key=key, spec=WEEKLY_REPORT, data=data, now=now
+        session=session, sprint=sprint, key=key, spec=WEEKLY_REPORT, data=data, now=now, fig=fig
     )
     return "posted" if queued else "already posted today"
 

@@ -87,8 +87,8 @@ def changes_between(
     *, session: Session, start: datetime, end: datetime, branch: str
 ) -> list[dict[str, Any]]:
     """Status changes recorded by a branch's reports in [start, end): each test's status
-    then and before it (None: first seen), from skipped the one it last ran with, and its
-    status now."""
+    then and before it (None: first seen), from skipped the one it last ran with, its
+    status now, and its id."""
     rows = session.execute(
         sa_select(
             col(TestResult.status),
@@ -98,6 +98,7 @@ def changes_between(
             col(KnownTest.name),
             col(KnownTest.component),
             col(KnownTest.status),
+            col(TestResult.test_id),
         )
         .join(TestReport, col(TestReport.id) == col(TestResult.report_id))
         .join(KnownTest, col(KnownTest.id) == col(TestResult.test_id))
@@ -120,8 +121,9 @@ def changes_between(
             "previous": None if previous is None else str(previous),
             "ran": None if ran is None else str(ran),
             "now": str(now),
+            "test": test,
         }
-        for status, previous, ran, classname, name, component, now in rows
+        for status, previous, ran, classname, name, component, now, test in rows
     ]
 
 
