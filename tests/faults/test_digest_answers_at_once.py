@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import text as sql
@@ -48,7 +48,7 @@ def test_two_answers_at_once_after_the_digest_are_both_counted(team: Server) -> 
         for u in ("U0ANA", "U0BEN")
     ]
     with team.runtime.db.session() as holder:
-        standups.lock_day(session=holder, day=datetime(2025, 10, 31).date())
+        standups.lock_day(session=holder, day=date(2025, 10, 31))
         for person in people:
             person.start()
         deadline, waiting = time.monotonic() + 10, 0
