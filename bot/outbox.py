@@ -369,7 +369,14 @@ class Respond:
             ssl=tls_context(),
             retry_handlers=_retries(UnavailableRetryHandler, self.backoff_scale),
         )
-        response = client.send(text=text, **kwargs)
+        try:
+            response = client.send(text=text, **kwargs)
+        except OSError as e:  # (a timeout too)
+            # Slack may well have shown it: a slow reply is no failure of the listener's
+            # work, whose user was told "something went wrong" after the answer (found by
+            # review).
+            log.warning("an answer by response_url got no reply: %s", e.__class__.__name__)
+            return WebhookResponse(url=self.response_url, status_code=0, body=str(e), headers={})
         if response.status_code != 200:
             log.warning(
                 "an answer by response_url was refused: %s %s", response.status_code, response.body
