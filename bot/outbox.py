@@ -1249,6 +1249,9 @@ class Sender:
             outcome = dict(parent.result) if parent is not None else {}
         if status == OutboxStatus.SENT:
             return outcome
+        if status == OutboxStatus.WITHDRAWN:  # (queued under it after it was taken back)
+            self._finish(claim, OutboxStatus.WITHDRAWN, error=f"parent withdrawn: {key}")
+            return None
         if status is None or status == OutboxStatus.FAILED:
             what = "failed" if status is not None else "is not in the outbox"
             self._fail(claim, f"parent {what}: {key}", result)

@@ -733,6 +733,10 @@ def resolve(
         note=text,
         via=via,
     )
+    # Its escalation steps still waiting to go are taken back: queued while Slack was down,
+    # they called the next person and the team's meeting for it after it was resolved
+    # (found by review).
+    queries.withdraw(session=session, key_prefix=f"{message_key(blocker)}:step:")
     data = blocker_data(sprint, blocker, now)  # (resolved: it shows how long it took)
     post(
         session=session,

@@ -502,6 +502,7 @@ def submit(
     # A first answer counts again; an edit may add or drop a blocker or a call for help,
     # which the day's message lists (it kept the answer as first given; found by review).
     _after_digest(session=session, sprint=sprint, day=row.day, now=now)
+    _withdraw_dms(session=session, day=row.day, user=user_id)
     return row
 
 
@@ -753,6 +754,7 @@ def skip(*, session: Session, sprint: Sprint, user_id: str, reason: str, now: da
     queries.save_standup(session=session, standup=row)
     if existing is None:
         _after_digest(session=session, sprint=sprint, day=day, now=now)
+    _withdraw_dms(session=session, day=day, user=user_id)
     return day
 
 
@@ -803,6 +805,7 @@ def away(
     )
     if sprint is not None and start <= (today := standup_day(sprint, now)) <= end:
         _after_digest(session=session, sprint=sprint, day=today, now=now)
+        _withdraw_dms(session=session, day=today, user=user_id)
     return row
 
 
@@ -898,12 +901,24 @@ def _dm(
         data["team"] = sprint.shown_team
     return post(
         session=session,
-        key=f"{str(spec.template).replace('_', '-')}:{day.isoformat()}:{user}",
+        key=_dm_key(spec, day, user),
         spec=spec,
         data=data,
         now=now,
         channel=user,
     )
+
+
+def _dm_key(spec: Spec[StandupDM], day: date, user: str) -> str:
+    return f"{str(spec.template).replace('_', '-')}:{day.isoformat()}:{user}"
+
+
+def _withdraw_dms(*, session: Session, day: date, user: str) -> None:
+    """The day's prompt and reminder to `user` taken back where they still wait to go:
+    they have answered, skipped or are away (queued while Slack was down, a reminder told
+    them after their answer that their standup was still open; found by review)."""
+    keys = [_dm_key(spec, day, user) for spec in (STANDUP_PROMPT, STANDUP_REMINDER)]
+    queries.withdraw(session=session, keys=keys)
 
 
 def remind(*, session: Session, sprint: Sprint, participants: list[str], now: datetime) -> int:

@@ -54,6 +54,9 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    # Taken back before it went: what it said stopped being so while it waited (a reminder
+    # to someone who has answered since, a blocker's next step after its resolution).
+    WITHDRAWN = "withdrawn"
 
 
 class Team(SQLModel, table=True):

@@ -200,7 +200,9 @@ def empty_outbox(
         .where(
             mine,
             col(OutboxMessage.created_at) < before,
-            col(OutboxMessage.status).in_([OutboxStatus.SENT, OutboxStatus.FAILED]),
+            col(OutboxMessage.status).in_(
+                [OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.WITHDRAWN]
+            ),
             col(OutboxMessage.lane).is_not(None),
             cast(col(OutboxMessage.payload), Text) != "{}",
             *(not_(key.startswith(prefix + k, autoescape=True)) for k in keep),

@@ -84,6 +84,7 @@ from .outbox import (
     release_claim,
     renew_claim,
     retry_now,
+    withdraw,
 )
 from .readiness import (
     add_manual_score,
@@ -252,4 +253,5 @@ __all__ = [
     "unpack_statuses",
     "unstage_tests",
     "update_tests",
+    "withdraw",
 ]

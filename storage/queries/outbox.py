@@ -467,6 +467,31 @@ def retry_now(
     return _updated(session, query.values(next_attempt_at=now))
 
 
+def withdraw(*, session: Session, keys: Sequence[str] = (), key_prefix: str | None = None) -> int:
+    """Take back the messages under `keys` (and those whose keys start with `key_prefix`)
+    that are still waiting to go, with the replies waiting under them; how many. A row
+    being sent, or sent, stays as it is."""
+    prefix = team_keys(session)
+    chosen = [col(OutboxMessage.key).in_([prefix + k for k in keys])] if keys else []
+    if key_prefix is not None:
+        chosen.append(_key_starting(prefix + key_prefix))
+    if not chosen:
+        return 0
+    waiting = col(OutboxMessage.status) == OutboxStatus.PENDING
+    taken = session.execute(
+        update(OutboxMessage)
+        .where(waiting, or_(*chosen))
+        .values(status=OutboxStatus.WITHDRAWN, claim_token=None)
+        .returning(col(OutboxMessage.key))
+        .execution_options(synchronize_session=False)
+    ).scalars()
+    parents = list(taken)
+    if not parents:
+        return 0
+    replies = update(OutboxMessage).where(waiting, col(OutboxMessage.parent_key).in_(parents))
+    return len(parents) + _updated(session, replies.values(status=OutboxStatus.WITHDRAWN))
+
+
 def lane_channel(*, session: Session, lane: str | None) -> str | None:
     """The channel ID Slack reported for the newest delivered message of `lane`."""
     if lane is None:

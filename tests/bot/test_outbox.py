@@ -326,6 +326,33 @@ def test_replies_wait_for_their_parent(db: Database, fake_slack: FakeSlack, cloc
     assert reply.args["channel"] == "C0TEAM"
 
 
+def test_a_reply_queued_under_a_withdrawn_message_is_withdrawn_not_held(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    with db.session() as s:
+        queries.enqueue(
+            session=s,
+            key="blocker:1:step:2",
+            method="chat.postMessage",
+            payload={"channel": "C0TEAM", "text": "B-001 reached step 2"},
+            now=clock(),
+        )
+        assert queries.withdraw(session=s, key_prefix="blocker:1:step:") == 1
+        queries.enqueue(
+            session=s,
+            key="blocker:1:step:2:more",
+            method="chat.postMessage",
+            payload={"text": "who was called"},
+            now=clock(),
+            parent_key="blocker:1:step:2",
+        )
+        s.commit()
+    drained = _sender(db, fake_slack, clock).drain()
+    assert (drained.sent, drained.waiting, drained.failed) == (0, 0, 0)
+    assert _row(db, "blocker:1:step:2:more").status == OutboxStatus.WITHDRAWN
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
 def test_concurrent_senders_deliver_each_key_once(
     db: Database, fake_slack: FakeSlack, clock: Clock
 ) -> None:

@@ -301,3 +301,30 @@ def test_upgrade_gives_rows_queued_before_it_their_lanes(db: Database, database_
         claimed = _claim(s, wall=NOW, paced_methods=("chat.postMessage",))
         assert [k for k in claimed if k.startswith("team:")] == ["team:1"]
         s.rollback()
+
+
+def test_withdrawing_takes_back_only_what_still_waits_and_the_replies_under_it(
+    session: Session,
+) -> None:
+    _add(session, "dm:ana", "DANA", OutboxStatus.PENDING)
+    _add(session, "dm:ben", "DBEN", OutboxStatus.SENDING, claim_token="t", claimed_at=NOW)
+    _add(session, "dm:cy", "DCY", OutboxStatus.SENT)
+    _add(session, "b:1:step:2", "CB", OutboxStatus.PENDING)
+    _add(session, "b:1:step:2:reply", "CB", OutboxStatus.PENDING, parent_key="b:1:step:2")
+    _add(session, "b:10:step:2", "CB", OutboxStatus.PENDING)
+    keys = ["dm:ana", "dm:ben", "dm:cy", "dm:nobody"]
+    assert queries.withdraw(session=session, keys=keys) == 1
+    assert queries.withdraw(session=session, key_prefix="b:1:step:") == 2
+    assert queries.withdraw(session=session) == 0
+    statuses = {m.key: m.status for m in session.exec(select(OutboxMessage)).all()}
+    assert statuses == {
+        "dm:ana": OutboxStatus.WITHDRAWN,
+        "dm:ben": OutboxStatus.SENDING,  # (going now: it stays as the sender leaves it)
+        "dm:cy": OutboxStatus.SENT,
+        "b:1:step:2": OutboxStatus.WITHDRAWN,
+        "b:1:step:2:reply": OutboxStatus.WITHDRAWN,
+        "b:10:step:2": OutboxStatus.PENDING,  # (another blocker's: not under the prefix)
+    }
+    # Taken back, they hold up nothing: the lane's next row goes.
+    _add(session, "dm:ana:2", "DANA", OutboxStatus.PENDING)
+    assert "dm:ana:2" in _claim(session)
