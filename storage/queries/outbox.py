@@ -257,33 +257,40 @@ def _claim(limit: int, paced_methods: tuple[str, ...] | None) -> Any:
 
 def _redate_stepped(session: Session, wall: datetime) -> None:
     """Undelivered rows written before the machine's clock stepped back (queued or claimed
-    more than CLOCK_STEP ahead of `wall`) dated again from `wall`: queued rows and retries
-    are due now (a row queued 2 s before an hour's step back waited the hour, and every
-    row behind it), and a claim's lease runs from now — not taken over at once, which
-    posted a live sender's row twice (found by review)."""
+    more than CLOCK_STEP ahead of `wall`) dated again from `wall`: a queued row is due now
+    (one queued 2 s before an hour's step back waited the hour, and every row behind it),
+    a retry waits again what it was to wait from its attempt (a Retry-After Slack asked
+    for was dropped, posted again at once; found by review), and a claim's lease runs
+    from now — not taken over at once, which posted a live sender's row twice (found by
+    review). Such rows are few and only after a step: read, then each dated again."""
     row = OutboxMessage
-    ahead = bindparam("ahead", type_=_WHEN)
-    at = bindparam("wall", type_=_WHEN)
-    redated = (
-        update(row)
-        .where(
+    ahead = wall + CLOCK_STEP
+    stepped = session.execute(
+        sa_select(
+            col(row.id),
+            col(row.status),
+            col(row.created_at),
+            col(row.claimed_at),
+            col(row.next_attempt_at),
+        ).where(
             col(row.status).in_(UNDELIVERED),
             or_(col(row.created_at) > ahead, col(row.claimed_at) > ahead),
         )
-        .values(
-            next_attempt_at=case(
-                (
-                    (col(row.status) == OutboxStatus.PENDING) & (col(row.next_attempt_at) > ahead),
-                    at,
-                ),
-                else_=col(row.next_attempt_at),
-            ),
-            claimed_at=case((col(row.claimed_at) > ahead, at), else_=col(row.claimed_at)),
-            created_at=case((col(row.created_at) > ahead, at), else_=col(row.created_at)),
+    ).all()
+    for row_id, status, created, claimed, due in stepped:
+        values: dict[str, Any] = {}
+        if status == OutboxStatus.PENDING and due > ahead:
+            values["next_attempt_at"] = wall + max(due - (claimed or created), timedelta(0))
+        if claimed is not None and claimed > ahead:
+            values["claimed_at"] = wall
+        if created > ahead:
+            values["created_at"] = wall
+        session.execute(
+            update(row)
+            .where(col(row.id) == row_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(redated, {"ahead": wall + CLOCK_STEP, "wall": wall})
 
 
 def claim_due(
