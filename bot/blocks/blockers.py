@@ -34,6 +34,7 @@ from bot.blocks.common import (
     esc,
     escape,
     fitted,
+    line,
     mentions,
     message,
     plural,
@@ -162,9 +163,9 @@ def _listed(d: BlockerMessage) -> str:
     owner = f"<@{d['owner']}>" if d["owner"] else "unowned"
     return (
         f"• *{d['code']}* {d['severity']} · {escape(d['component'], 300)} — "
-        f"{escape(d['description'], 120)} "
+        f"{line(d['description'], 120)} "
         f"({owner}, {d['age']} old, step {d['level']}/{d['levels']}"
-        + (f", risk {escape(d.get('risk') or '', 40)})" if d.get("risk") else ")")
+        + (f", risk {line(d.get('risk') or '', 40)})" if d.get("risk") else ")")
     )
 
 

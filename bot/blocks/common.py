@@ -112,6 +112,14 @@ def esc(text: object, limit: int | None = None) -> str:
     return escape(str(text), limit)
 
 
+def line(text: str, limit: int | None = None) -> str:
+    """User text inside one line of the bot's (a list's item, a report's line): escaped as
+    `escape` does, its line breaks and runs of spaces one space each. Kept, a description
+    typed over two lines began a line of its own, which read as the bot's: a second
+    blocker's item "• *B-002* P0 …" in `/blocker list` (found by review)."""
+    return escape(" ".join(text.split()), limit)
+
+
 def code(text: str, limit: int | None = None) -> str:
     """User or CI text (a test's id, a run, a commit) as an inline code span `` `text` ``,
     escaped. mrkdwn has no way to escape a backtick, and one would end the span early

@@ -10,6 +10,7 @@ from bot.blocks.common import (
     code,
     context,
     esc,
+    line,
     link,
     message,
     more,
@@ -49,7 +50,7 @@ def _risk_lines(d: AppHome) -> list[str]:
         ["*Open risks*"]
         + [
             f"• *{x['code']}* {x['status']} ({x['impact']} impact, {x['probability']} "
-            f"probability) — {esc(x['description'], 600)}"
+            f"probability) — {line(x['description'], 600)}"
             for x in d["risks"]
         ]
         + more(len(d["risks"]), d.get("risk_open_count", 0), "`/risk list` shows them all")

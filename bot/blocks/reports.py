@@ -15,6 +15,7 @@ from bot.blocks.common import (
     code,
     context,
     esc,
+    line,
     mention,
     mentions,
     message,
@@ -112,7 +113,7 @@ def blocker_lines(d: Summary) -> list[str]:
         [f"*Open blockers ({d['blocker_count']})*"]
         + [
             f"{SEVERITY_EMOJI.get(b['severity'], '')} *{b['code']}* {b['severity']} · "
-            f"{esc(b['component'], NAME_CHARS)} — {esc(b['description'], 600)} "
+            f"{esc(b['component'], NAME_CHARS)} — {line(b['description'], 600)} "
             f"({b['age']}, step {b['level']})"
             for b in d["blockers"]
         ]
@@ -246,13 +247,13 @@ def _duration_lines(d: DailyReport) -> list[str]:
     if not f:
         return []
     s = f["suite"]
-    line = f"*Test time*: {seconds(s['total'])} in the latest run {code(s['run'], 200)}"
+    head = f"*Test time*: {seconds(s['total'])} in the latest run {code(s['run'], 200)}"
     if s["median"] is not None:
-        line += (
+        head += (
             f", {pct(s['change'], signed=True)} on the median of the "
             f"{plural(s['runs'], 'run')} before ({seconds(s['median'])})"
         )
-    lines = [line]
+    lines = [head]
     if not f["slow"]:
         return lines
     lines.append(
@@ -284,7 +285,7 @@ def _risk_lines(d: Summary) -> list[str]:
             f"{rc['Mitigated']} mitigated, {rc['Resolved']} resolved"
         ]
         + [
-            f"• *{x['code']}* {x['status']} ({x['impact']} impact) — {esc(x['description'], 600)}"
+            f"• *{x['code']}* {x['status']} ({x['impact']} impact) — {line(x['description'], 600)}"
             for x in d["risks"]
         ]
         + more(len(d["risks"]), open_count, "`/risk list` shows them all")
@@ -353,11 +354,11 @@ def _forecast_lines(d: WeeklyReport) -> list[str]:
 def _risk_assessment_lines(d: WeeklyReport) -> list[str]:
     assessed = d["risk_assessment"]
     risks = ["*Risk assessment*"] + [
-        f"• *{x['code']}* {x['status']} — {esc(x['description'], 600)} (impact {x['impact']}, "
+        f"• *{x['code']}* {x['status']} — {line(x['description'], 600)} (impact {x['impact']}, "
         f"probability {x['probability']}"
         + (f", owner {mention(x['owner'])}" if x["owner"] else "")
         + ")"
-        + (f"\n    Mitigation: {esc(x['mitigation'], 600)}" if x.get("mitigation") else "")
+        + (f"\n    Mitigation: {line(x['mitigation'], 600)}" if x.get("mitigation") else "")
         for x in assessed
     ]
     if len(risks) == 1:
@@ -397,7 +398,7 @@ def weekly_report(d: WeeklyReport) -> Message:
     blocks += sections(_forecast_lines(d))
     if completion := d.get("completion"):
         blocks += sections(completion_lines(completion))
-    blocks += sections([line for m in d["milestones"] for line in milestone_lines(m)])
+    blocks += sections([x for m in d["milestones"] for x in milestone_lines(m)])
     blocks += sections(_risk_assessment_lines(d))
     blocks += sections(blocker_lines(d))
     blocks += sections(_benchmark_lines(d))

@@ -33,6 +33,7 @@ from bot.blocks.common import (
     Message,
     context,
     esc,
+    line,
     mentions,
     message,
     more,
@@ -84,10 +85,10 @@ def standup_day(d: StandupDayMessage) -> Message:
     blocks += sections(lines)
     where = "each standup is in this message's thread"
     blockers, calls = d["blockers"], d["help"]
-    highlights = [f"• :no_entry: <@{b['user']}> {esc(b['text'], 1000)}" for b in blockers]
+    highlights = [f"• :no_entry: <@{b['user']}> {line(b['text'], 1000)}" for b in blockers]
     highlights += more(len(blockers), d.get("blockers_total", len(blockers)), where, "blockers")
     highlights += [
-        f"• :raising_hand: <@{h['user']}> needs help: {esc(h['text'], 1000)}" for h in calls
+        f"• :raising_hand: <@{h['user']}> needs help: {line(h['text'], 1000)}" for h in calls
     ]
     highlights += more(len(calls), d.get("help_total", len(calls)), where, "calls for help")
     if highlights:

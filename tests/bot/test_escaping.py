@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from bot.blocks.common import clip, code, code_block, escape, fitted, link, plain, web_url
+from bot.blocks.common import clip, code, code_block, escape, fitted, line, link, plain, web_url
 
 ENTITY = re.compile(r"&(amp|lt|gt);")
 
@@ -149,3 +149,9 @@ def test_a_fitted_list_shows_whole_rows_and_says_how_many_more() -> None:
     assert fitted("*head*", ["a", "b"], 2, 1000) == "*head*\na\nb"
     # The last row needs no room for a "more" line after it.
     assert fitted("h", ["a" * 8], 1, 10) == "h\n" + "a" * 8
+
+
+def test_text_within_a_line_is_one_line_escaped_and_shortened() -> None:
+    typed = "OOM in eviction\r\n• *B-002* P0\u2028<@U0BOSS>\t\t  done "
+    assert line(typed) == "OOM in eviction • *B-002* P0 &lt;@U0BOSS&gt; done"
+    assert line("a\n\nb" * 50, 20) == clip(escape("a b" * 50), 20)
