@@ -201,6 +201,13 @@ def short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
+def named(name: str, rest: str, limit: int = 150) -> str:
+    """A header's text: a name (the sprint's, a team's) and what follows it, the name
+    shortened so that the rest fits whole (a long sprint name cut "Day 3 of 14" off
+    `/sprint` and App Home; found by review)."""
+    return short(name, max(limit - len(rest), 1)) + short(rest, limit - 1)
+
+
 def web_url(url: str | None) -> str | None:
     """`url` when it is a plain http(s) link with a host, else None: what may go in a link."""
     if not url or len(url) > 2000:

@@ -14,6 +14,7 @@ from bot.blocks.common import (
     link,
     message,
     more,
+    named,
     sections,
     short,
     team_value,
@@ -73,8 +74,8 @@ def _last_run_line(run: LastRun | None) -> str:
 
 def app_home(d: AppHome) -> Message:
     """The live dashboard (the seed's Key Metrics Dashboard), within a Home tab's 100 blocks."""
-    title = f"{d['name']} — {day_text(d)}"
-    blocks: list[Block] = [HeaderBlock(text=short(title, 150)), headline(d), *why(d)]
+    title = named(d["name"], f" — {day_text(d)}")
+    blocks: list[Block] = [HeaderBlock(text=title), headline(d), *why(d)]
     blocks += sections(
         ["*Breakdown by group*"]
         + [

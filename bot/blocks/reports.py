@@ -20,6 +20,7 @@ from bot.blocks.common import (
     mentions,
     message,
     more,
+    named,
     plural,
     pts,
     sections,
@@ -431,8 +432,8 @@ def burndown_line(d: SprintStatus) -> str:
 
 def sprint_status(d: SprintStatus) -> Message:
     """/sprint: day, health, readiness vs plan, burn-down, open blockers."""
-    title = f"{d['name']} — {day_text(d)}"
-    blocks: list[Block] = [HeaderBlock(text=short(title, 150)), headline(d), *why(d)]
+    title = named(d["name"], f" — {day_text(d)}")
+    blocks: list[Block] = [HeaderBlock(text=title), headline(d), *why(d)]
     lines = [burndown_line(d)]
     if "target_failing" in d["tests"]:
         lines.append(tests_line(d))
