@@ -29,7 +29,6 @@ from bot.blocks.common import (
     SEVERITY_EMOJI,
     VALUE,
     Message,
-    clip,
     context,
     esc,
     escape,
@@ -37,6 +36,7 @@ from bot.blocks.common import (
     line,
     mentions,
     message,
+    pieces,
     plural,
     section,
     short,
@@ -135,7 +135,9 @@ def blocker_step(d: EscalationStep | BlockerReopened) -> Message:
         f"escalation step {d['step_index']} — *{esc(d['step_name'], NAME_CHARS)}* after "
         f"{d['age']}{by}." + (f" {who}" if who else "")
     )
-    return message(text, [section(clip(text, SECTION_CHARS))])
+    # Every person it calls is mentioned, in as many sections as they take (cut to one,
+    # a step notifying a few hundred people named only the first ~190; found by review).
+    return message(text, [section(p) for p in pieces(text, SECTION_CHARS)])
 
 
 def blocker_resolved(d: BlockerMessage) -> Message:
