@@ -26,7 +26,7 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
-from bot.blocks.common import notice_view, reply
+from bot.blocks.common import notice_view, reply, unescape
 from bot.people import named
 from jobs.errors import FieldErrors, SprintError
 
@@ -63,6 +63,24 @@ def answered_from_memory(body: bytes) -> bool:
     return _HELP in body or any(pattern in body for pattern in _FROM_MEMORY)
 
 
+def _typed(request: BoltRequest) -> str:
+    """What the user typed into the request: a command's text, a form's fields."""
+    if request.body.get("command"):
+        return unescape(str(request.body.get("text") or ""))
+    found: list[str] = []
+
+    def walk(x: Any) -> None:
+        if isinstance(x, dict):
+            for k, v in x.items():
+                (found.append(v) if k == "value" and isinstance(v, str) else walk(v))
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    walk(((request.body.get("view") or {}).get("state") or {}).get("values"))
+    return "\n".join(found)
+
+
 def answer_error(
     error: Exception,
     request: BoltRequest,
@@ -75,7 +93,9 @@ def answer_error(
     in a modal's submission are shown under their fields, and the modal stays open."""
     if response is not None and isinstance(error, FieldErrors) and _is_submission(request):
         return field_errors_response(error, client=request.context.client)
-    message = reply(str(error)) if isinstance(error, SprintError) else GENERIC_ERROR
+    message = (
+        reply(str(error), _typed(request)) if isinstance(error, SprintError) else GENERIC_ERROR
+    )
     if not isinstance(error, SprintError):
         log.error("listener failed: %r", error, exc_info=error)
     if response is not None and _is_submission(request):

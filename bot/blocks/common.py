@@ -107,6 +107,12 @@ def escape(text: str, limit: int | None = None) -> str:
     return out if limit is None else clip(out, limit)
 
 
+def unescape(text: str) -> str:
+    """Text Slack sent escaped (a slash command's: `&`, `<` and `>`, and nothing else) as
+    it was typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def esc(text: object, limit: int | None = None) -> str:
     """escape() of any value's str()."""
     return escape(str(text), limit)
@@ -146,13 +152,17 @@ def code_block(text: str, limit: int) -> str:
 OWN_MENTION = re.compile(r"<@(?P<user>[UW][A-Z0-9]+)>|<!subteam\^(?P<group>S[A-Z0-9]+)>")
 
 
-def reply(text: str) -> str:
-    """A message of the bot's own that may quote what someone typed (an error saying what
-    was wrong with it), for mrkdwn: the mentions of people and user groups the bot wrote
-    (`<@U…>`, `<!subteam^S…>`, e.g. who may do what) stay; every other `<…>` — a
-    broadcast, a link — shows as typed. It is shown only to whoever typed it."""
+def reply(text: str, typed: str = "") -> str:
+    """A message of the bot's own that may quote what someone typed (`typed`: an error
+    saying what was wrong with it), for mrkdwn: the mentions of people and user groups
+    the bot wrote (`<@U…>`, `<!subteam^S…>`, e.g. who may do what) stay; every other
+    `<…>` — a broadcast, a link, a mention as it was typed — shows as typed. (A typed
+    `<@U…>` quoted back was drawn as a mention; found by review.) It is shown only to
+    whoever typed it."""
     out, last = [], 0
     for m in OWN_MENTION.finditer(text):
+        if m.group() in typed:
+            continue
         out += [escape(text[last : m.start()]), m.group()]
         last = m.end()
     return "".join([*out, escape(text[last:])])

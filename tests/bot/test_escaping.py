@@ -9,7 +9,18 @@ import re
 
 import pytest
 
-from bot.blocks.common import clip, code, code_block, escape, fitted, line, link, plain, web_url
+from bot.blocks.common import (
+    clip,
+    code,
+    code_block,
+    escape,
+    fitted,
+    line,
+    link,
+    plain,
+    reply,
+    web_url,
+)
 
 ENTITY = re.compile(r"&(amp|lt|gt);")
 
@@ -155,3 +166,13 @@ def test_text_within_a_line_is_one_line_escaped_and_shortened() -> None:
     typed = "OOM in eviction\r\n• *B-002* P0\u2028<@U0BOSS>\t\t  done "
     assert line(typed) == "OOM in eviction • *B-002* P0 &lt;@U0BOSS&gt; done"
     assert line("a\n\nb" * 50, 20) == clip(escape("a b" * 50), 20)
+
+
+def test_a_refusal_keeps_the_bots_mentions_and_shows_typed_ones_as_typed() -> None:
+    error = 'Only <@U0LEAD> or <!subteam^S0QA> may resolve "<@U0VICTIM>"; <!channel> <x|y>'
+    assert reply(error, typed="resolve <@U0VICTIM> done") == (
+        "Only <@U0LEAD> or <!subteam^S0QA> may resolve "
+        '"&lt;@U0VICTIM&gt;"; &lt;!channel&gt; &lt;x|y&gt;'
+    )
+    # Whoever is named in what was typed is shown as typed, wherever the bot names them.
+    assert reply("<@U0LEAD> only", typed="<@U0LEAD>") == "&lt;@U0LEAD&gt; only"

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot.blocks.common import unescape
 from bot.context import AppContext
 from bot.routing import with_team
 from jobs.errors import SprintError
@@ -62,8 +63,7 @@ Listener = Callable[[Ack, dict[str, Any], BoltContext, WebClient], None]
 def typed(command: dict[str, Any]) -> str:
     """A slash command's text as the user typed it: Slack sends it with `&`, `<` and `>`
     escaped (and nothing else), stripped. (What is shown of it is escaped again.)"""
-    text = str(command.get("text") or "")
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+    return unescape(str(command.get("text") or "")).strip()
 
 
 def dispatcher(
