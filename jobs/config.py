@@ -1005,6 +1005,7 @@ class Team(_Model):
     sprints: list[Sprint] = Field(min_length=1)
     single: bool = False  # a one-sprint file ([sprint]), as every file was before teams
     ingest_token_env: str | None = None  # [team] ingest_token_env: its own API token's variable
+    id_given: bool = False  # the id is its file's [team] id, not the file's name
 
     @property
     def tz(self) -> ZoneInfo:
@@ -1191,6 +1192,7 @@ def load_team(path: str | Path) -> Team:
         sprints=sprints,
         single=one_sprint,
         ingest_token_env=info.ingest_token_env,
+        id_given=info.id is not None,
     )
 
 

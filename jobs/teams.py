@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -231,6 +232,26 @@ def start_refusal(org: Org, *, session: Session) -> str | None:
                 f"{len(org.teams)} teams, none of them {row.slug}: give that team's file "
                 f'[team] id = "{row.slug}", or {alone}it takes the data, then the directory'
             )
+    # A team's file renamed beside others (its id the file's name): started, it was a new
+    # team and its history was silently left under the old id (found by review).
+    known = {row.slug for row in existing}
+    named_anew = [t for t in org.teams if t.id not in known and not t.id_given]
+    left = [
+        row.slug
+        for row in existing
+        if row.slug is not None
+        and row.slug not in ids
+        and queries.team_holds_data(session=session, team_id=row.id or 0)
+    ]
+    if named_anew and left:
+        new = named_anew[0]
+        olds = " or ".join(f'"{slug}"' for slug in left)
+        return (
+            f"the database holds the data of team {olds}, which no file names, and "
+            f'{Path(new.path).name} is a new team "{new.id}" by its file\'s name: if it is '
+            f'{olds} under a new file name, give it [team] id = "{left[0]}"; if it is a new '
+            f'team, say so with [team] id = "{new.id}"'
+        )
     return None
 
 
