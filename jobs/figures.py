@@ -737,6 +737,15 @@ class _Inputs:
         return numbers.quarantine_counted(components, held, self.quarantine_mode)
 
 
+def new_tests_from(info: SprintInfo, first_report: datetime | None) -> datetime | None:
+    """From when a test first seen is a new test, not the baseline's: the day after the
+    sprint's first report day (tests first seen during it count into the baseline); None
+    before the sprint's first report (`first_report`: when it was received)."""
+    if first_report is None:
+        return None
+    return day_start(info, numbers.local_date(info, first_report) + timedelta(days=1))
+
+
 def _gather(
     *,
     session: Session,
@@ -756,12 +765,7 @@ def _gather(
     first_report = queries.first_report_since(session=session, branch=branch, at=w.start)
     if first_report is not None and first_report >= w.until:
         first_report = None
-    # Tests first seen during the sprint's first report day count into the baseline.
-    cut = (
-        day_start(info, numbers.local_date(info, first_report) + timedelta(days=1))
-        if first_report is not None
-        else None
-    )
+    cut = new_tests_from(info, first_report)
     known_before = known_at_fold or any(e[0] < w.start for e in events)
     # Manual scores and benchmarks count into the measured baseline as they stood when the
     # baseline's tests were first known: at the start, or with the sprint's first report.

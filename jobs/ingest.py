@@ -38,7 +38,7 @@ from typing import IO, Any, NamedTuple, TypeVar
 
 from sqlmodel import Session
 
-from jobs import flaky, junit, notices, numbers, quarantine
+from jobs import figures, flaky, junit, notices, numbers, quarantine
 from jobs.classify import (
     FAILING,
     NEW,
@@ -669,6 +669,34 @@ class _Plan:
             self._refs_version = self.version
         return self._refs
 
+    def new_failure_refs(self, kept: list[int]) -> list[notices.TestRef]:
+        """The reply's new failures of `kept` (`new_failures`)."""
+        chosen = set(kept)
+        refs = self.refs().new_failures
+        return [r for i, r in zip(self.result.new_failures, refs, strict=True) if i in chosen]
+
+    def new_failures(self, *, session: Session) -> list[int]:
+        """The report's new failures as the figures count them (read under the lock): on
+        the sprint's branch, failing tests first seen after the baseline's day (one first
+        seen during it, or before the sprint, fails since the baseline). The ingest's reply
+        and the team's notices called them new where the next morning's report did not
+        (found by review). Other branches: failing tests first seen so."""
+        found = list(self.result.new_failures)
+        info = self.sprint.sprint
+        if not found or self.info.branch != info.branch:
+            return found
+        first = queries.first_report_since(
+            session=session, branch=info.branch, at=figures.day_start(info, info.start)
+        )
+        cut = figures.new_tests_from(info, first)
+        if cut is None or self.now < cut:
+            return []
+        known = self.known
+        seen = queries.first_seen(
+            session=session, test_ids=[known.test_id[i] for i in found if known.code[i] != NEW]
+        )
+        return [i for i in found if known.code[i] == NEW or seen[known.test_id[i]] >= cut]
+
     def component_of(self, i: int, *, before: bool) -> str | None:
         """Test i's component as the branch knew it (`before`) or as the report maps it."""
         components = self.components
@@ -931,6 +959,7 @@ class _Held(NamedTuple):
     flaky_failures: list[int]  # of regressions told apart as flaky: stored as flaky
     recovered: list[int]  # known test ids of fixed tests that an open alert holds
     found: dict[int, str]  # report index → why, of tests this report shows to be flaky
+    new_failures: list[int]  # report indexes of new failures, as the figures count them
     quarantined: list[tuple[Quarantine, KnownTest]]  # the branch's, as the report found them
     states: list[tuple[str | None, str]]  # their (component, status) before the report
 
@@ -971,6 +1000,7 @@ def _held(*, session: Session, plan: _Plan) -> _Held:
         flaky_failures=flaky_failures,
         recovered=recovered,
         found=found,
+        new_failures=plan.new_failures(session=session),
         quarantined=held,
         states=[(t.component, str(t.status)) for _, t in held],  # (before the report's writes)
     )
@@ -1052,7 +1082,7 @@ def _impact(*, session: Session, plan: _Plan, held: _Held) -> numbers.ImpactData
             Move(component_of(i, before=False), passed=0, known=1)
             if old_code[i] == NEW
             else Move(component_of(i, before=True), passed=0, known=0)  # known already
-            for i in result.new_failures
+            for i in held.new_failures
         ],
         manual=queries.latest_manual_scores(session=session),
         metric_values=queries.latest_metric_values(session=session),
@@ -1092,7 +1122,7 @@ def _alert(
         session=session,
         sprint=sprint,
         recorded=recorded,
-        causes=_causes(regressions, plan.refs().new_failures),
+        causes=_causes(regressions, plan.new_failure_refs(held.new_failures)),
         now=plan.now,
     )
     return alert_key
@@ -1190,7 +1220,7 @@ def _reply(
         "flaky_count": counts.flaky,
         "regressions": [{k: v for k, v in r.items() if k != "message"} for r in regressions],
         "fixed": refs.fixed,
-        "new_failures": refs.new_failures,
+        "new_failures": plan.new_failure_refs(held.new_failures),
         "still_failing": plan.result.still_failing,
         "flaky": refs.flaky,  # the quarantined and found flaky among them
         "flaky_found": [{**plan.ref(i), "why": why} for i, why in held.found.items()],

@@ -150,3 +150,14 @@ def history_tests(
         ).where(col(KnownTest.branch) == branch),
     )
     return list(map(HistoryTest._make, rows))
+
+
+def first_seen(*, session: Session, test_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each of these known tests was first seen (in chunks a statement can bind)."""
+    out: dict[int, datetime] = {}
+    for start in range(0, len(test_ids), 10_000):
+        chunk = list(test_ids[start : start + 10_000])
+        query = sa_select(col(KnownTest.id), col(KnownTest.first_seen_at))
+        for i, seen in session.execute(query.where(col(KnownTest.id).in_(chunk))):
+            out[int(i)] = seen
+    return out

@@ -7,7 +7,7 @@ counts, its reply). A few minutes' difference is a clock's, not a late run: by a
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -45,6 +45,9 @@ def test_an_older_run_arriving_late_changes_no_test_a_newer_run_reported(server:
     older = report({"swarm/a": "failed", "swarm/b": "passed", "swarm/c": "failed"})
     assert upload(server, newer, run="ci-2", at="2025-10-31T12:00:00Z").status_code == 201
     before = figures(server)
+    # It arrives the next day (the first report's day is the baseline's, whose tests are
+    # no new failures).
+    server.clock.at += timedelta(days=1)
     late = upload(server, older, run="ci-1", at="2025-10-31T09:00:00Z")
     assert late.status_code == 201, late.text
     reply = late.json()

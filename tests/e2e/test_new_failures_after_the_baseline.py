@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot import clock as bot_clock
-from tests.e2e.test_figures import RUNS, hand_server, local, send_run, sprint_json
+from tests.e2e.test_figures import FILES, RUNS, hand_server, local, send_run, sprint_json
 from tests.support.e2e import at, posts, text_of
 
 
@@ -55,3 +55,40 @@ def test_first_ci_on_day2_its_failures_are_baseline_not_new_in_day3_report(
     assert "• New failing tests: 0" in text, [
         line for line in text.splitlines() if "New failing" in line or "new failures" in line
     ]
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_a_test_first_seen_failing_on_the_baseline_day_is_no_new_failure_anywhere(
+    make_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second run on day 1 brings x3, first seen failing, and breaks c1: the reply listed
+    x3 under new failures and the alert said "1 new failure", where the next morning's
+    report said "New failing tests: 0" for the same day (found by review). It is the
+    baseline's, as the figures count it, on every surface."""
+    server, _ = hand_server(make_server, tmp_path)
+    when, run, statuses = RUNS[0]
+    send_run(server, when, run, statuses)
+    reply = send_run(server, local(1, 12), "r1b", {**statuses, "c1": "F", "x3": "F"})
+    assert reply["new_failures"] == []
+    assert [t["id"] for t in reply["regressions"]] == ["core.test_a::c1"]
+    assert reply["impact"]["new_failures"]["count"] == 0
+    server.runtime.sender.drain()
+    [alert] = [text_of(p) for p in posts(server) if "regressed" in text_of(p)]
+    assert "new failure" not in alert, alert
+    at(server, local(2, 9))
+    assert sprint_json(server)["tests"]["new_failures_open"] == 0
+    assert bot_clock.run_job(server.runtime, "daily-report") == "daily-report: posted"
+    [report] = [p for p in posts(server) if p.args.get("channel") == "#status"]
+    assert "• New failing tests: 0" in text_of(report)
+
+    # The day after, a test first seen failing is a new failure: in the reply, the
+    # figures, and the next morning's report.
+    monkeypatch.setitem(FILES, "x4", "cli/test_new.py")
+    reply = send_run(server, local(2, 10), "r2", {**statuses, "c1": "F", "x3": "F", "x4": "F"})
+    assert [t["id"] for t in reply["new_failures"]] == ["cli.test_new::x4"]
+    assert reply["impact"]["new_failures"]["count"] == 1
+    assert sprint_json(server)["tests"]["new_failures_open"] == 1
+    at(server, local(3, 9))
+    assert bot_clock.run_job(server.runtime, "daily-report") == "daily-report: posted"
+    report = [p for p in posts(server) if p.args.get("channel") == "#status"][-1]
+    assert "• New failing tests: 1" in text_of(report)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from tests.support.reports import ingest, report
 from tests.support.sprints import minimal
 
 NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)
+NEXT_DAY = NOW + timedelta(days=1)
 
 
 def sprint() -> Sprint:
@@ -154,8 +155,10 @@ def test_moved_applies_moves_to_copies() -> None:
 # -- through ingest --------------------------------------------------------------------------
 
 
-def send(session: Session, s: Sprint, doc: bytes, run: str, branch: str = "main") -> Any:
-    return ingest(session, s, doc, run=run, at=NOW, branch=branch)
+def send(
+    session: Session, s: Sprint, doc: bytes, run: str, branch: str = "main", at: datetime = NOW
+) -> Any:
+    return ingest(session, s, doc, run=run, at=at, branch=branch)
 
 
 def test_ingest_counts_before_from_what_changed(session: Session) -> None:
@@ -169,6 +172,10 @@ def test_ingest_counts_before_from_what_changed(session: Session) -> None:
     # Nothing known before the first report: the starting scores (CLI has none).
     assert first["impact"]["before"] == pytest.approx((2 * 60 + 50 + 40) / 4, abs=0.005)
     assert first["impact"]["after"] == first["readiness"]["score"]
+    # The next day core/d is first seen, skipped: a new test (its first report's day was
+    # the baseline's), whose first failure is a new failure.
+    core_d = {"core/a": "passed", "core/b": "skipped", "core/c": "failed", "core/d": "skipped"}
+    mid = send(session, s, report({**core_d, "cli/a": "passed"}), "r1b", at=NEXT_DAY)
 
     second = send(
         session,
@@ -176,28 +183,30 @@ def test_ingest_counts_before_from_what_changed(session: Session) -> None:
         report(
             {
                 "core/a": "passed",
-                "core/b": "failed",  # skipped → failed: a new failure, already counted
+                "core/b": "failed",  # skipped → failed: the baseline's test, failing
                 "core/c": "passed",  # fixed
+                "core/d": "failed",  # skipped → failed: a new failure, already counted
                 "cli/a": "failed",  # regressed
                 "cli/b": "passed",  # a new passing test: only in the net
             }
         ),
         "r2",
+        at=NEXT_DAY,
     )
     i = second["impact"]
-    core_before, cli_before = 100 / 3, 100.0
+    core_before, cli_before = 100 / 4, 100.0
     before = by_hand(core_before, cli_before, 50, 40)
-    assert i["before"] == first["impact"]["after"] == pytest.approx(before, abs=0.005)
+    assert i["before"] == mid["impact"]["after"] == pytest.approx(before, abs=0.005)
     assert i["regressed"] == {
         "count": 1,
         "points": pytest.approx(by_hand(core_before, 0, 50, 40) - before, abs=0.005),
     }
     assert i["fixed"] == {
         "count": 1,
-        "points": pytest.approx(by_hand(200 / 3, cli_before, 50, 40) - before, abs=0.005),
+        "points": pytest.approx(by_hand(200 / 4, cli_before, 50, 40) - before, abs=0.005),
     }
     assert i["new_failures"] == {"count": 1, "points": 0.0}
-    after = by_hand(200 / 3, 50, 50, 40)
+    after = by_hand(200 / 4, 50, 50, 40)
     assert i["after"] == second["readiness"]["score"] == pytest.approx(after, abs=0.005)
     assert i["net"] == pytest.approx(after - before, abs=0.005)
 
@@ -211,6 +220,7 @@ def test_ingest_counts_before_from_what_changed(session: Session) -> None:
         s,
         report({"cli/b": "failed"}, files={"cli/b": "tests/core/test_it.py"}),
         "r3",
+        at=NEXT_DAY,
     )
     assert third["impact"]["before"] == second["impact"]["after"]
     assert third["impact"]["regressed"]["count"] == 1

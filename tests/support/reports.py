@@ -38,17 +38,22 @@ NOW = datetime(2025, 10, 31, 14, tzinfo=UTC)  # when `receive` receives: day 3 o
 
 
 def receive(
-    db: Database, sprint: Sprint, doc: bytes, run: str, branch: str = "main"
+    db: Database,
+    sprint: Sprint,
+    doc: bytes,
+    run: str,
+    branch: str = "main",
+    at: datetime = NOW,
 ) -> dict[str, Any]:
-    """`doc` received as CI run `run` of `branch` through the real ingest path (its own
-    transactions); the ingest's reply."""
+    """`doc` received as CI run `run` of `branch` at `at` through the real ingest path (its
+    own transactions); the ingest's reply."""
     return receive_junit(
         db=db,
         sprint=sprint,
         document=doc,
         digest=hashlib.sha256(doc).hexdigest(),
-        info=RunInfo(run=run, branch=branch, at=NOW),
-        now=NOW,
+        info=RunInfo(run=run, branch=branch, at=at),
+        now=at,
     ).reply
 
 
