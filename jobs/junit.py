@@ -78,6 +78,10 @@ PASSED, FAILED, ERROR, SKIPPED, FLAKY = range(5)
 
 _ROOTS = ("testsuites", "testsuite", "testrun")
 _FLAKY_TAGS = {"flakyFailure", "flakyError", "rerunFailure", "rerunError"}
+# Surefire's reruns of a test that failed them all: beside its <failure> or <error> it is
+# failed (as Surefire counts it; made flaky, a test broken for good raised no regression:
+# found by review). <flakyFailure>/<flakyError> are a rerun that passed.
+_RERUN_TAGS = {"rerunFailure", "rerunError"}
 _OUTCOME_TAGS = {"failure", "error", "skipped", *_FLAKY_TAGS}
 
 
@@ -681,6 +685,7 @@ class _Reader:
         self.runs: list[tuple[int, tuple[str, str]]] = [(0, self.suite)]
         self.codes: dict[int, int] = {}  # by position in the batch, where not PASSED
         self.flaky: set[int] = set()  # positions with a flaky or rerun outcome
+        self.reruns: set[int] = set()  # of those, the ones with only reruns that failed
         self.messages: dict[int, str] = {}
 
     def _kind(self, tag: str) -> int:
@@ -779,7 +784,9 @@ class _Reader:
         elif tag == "skipped" and code == PASSED:
             codes[at] = SKIPPED
         elif tag in _FLAKY_TAGS:
-            self.flaky.add(at)
+            (self.reruns if tag in _RERUN_TAGS and at not in self.flaky else self.flaky).add(at)
+            if tag not in _RERUN_TAGS:
+                self.reruns.discard(at)
             if at in self.messages:
                 return
         else:
@@ -812,6 +819,9 @@ class _Reader:
                 codes[at] = code
             for at in self.flaky:
                 codes[at] = FLAKY
+            for at in self.reruns:  # (reruns that failed: flaky beside no failure of its own)
+                if codes[at] not in (FAILED, ERROR):
+                    codes[at] = FLAKY
             runs = self._runs(n)
             self._stamp(runs)
             self.report.add_batch(
@@ -819,7 +829,7 @@ class _Reader:
             )
             self.budget += FLOOD_PER_TESTCASE * n
         self.classnames, self.names, self.files, self.times = [], [], [], []
-        self.codes, self.flaky, self.messages = {}, set(), {}
+        self.codes, self.flaky, self.reruns, self.messages = {}, set(), set(), {}
         self.room = BATCH
         self.runs = [(0, self.suite)]
 
