@@ -50,7 +50,7 @@ from jobs.classify import (
     positions,
 )
 from jobs.components import file_path
-from jobs.config import Sprint, format_duration
+from jobs.config import Metric, Sprint, format_duration
 from jobs.errors import SprintError, shown
 from jobs.heap import gc_paused
 from jobs.numbers import MetricState, Move, parse_instant
@@ -1360,9 +1360,28 @@ def _figures(*, body: Any, now: datetime) -> _Figures:
     return _Figures(at=at, commit=commit, samples=samples)
 
 
+# Units of durations, sizes and rates: a figure in one is never below zero (a CI script
+# subtracting the wrong way round sent -5 MB, taken as met; found by review).
+NEVER_NEGATIVE = frozenset(
+    {"ns", "us", "µs", "ms", "s", "min", "h", "B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB"}
+    | {"req/s", "ops/s", "rps", "qps"}
+)
+
+
+def _measurable(metric: Metric | None, value: float) -> None:
+    """Refuse a tracked metric's figure below zero where its unit cannot be (IngestError)."""
+    if metric is not None and value < 0 and metric.unit in NEVER_NEGATIVE:
+        raise IngestError(
+            f"metric {shown(metric.name)} is {value:g} {metric.unit}: a figure in "
+            f"{metric.unit} is never below zero; send what was measured"
+        )
+
+
 def ingest_metrics(*, session: Session, sprint: Sprint, body: Any, now: datetime) -> dict[str, Any]:
     """Store benchmark figures, compare each with its target, alert on degradation."""
     at, commit, samples = _figures(body=body, now=now)
+    for sample in samples:
+        _measurable(sprint.metric(sample.name), sample.value)
     # One at a time with the tracked branch's test runs (PostgreSQL; SQLite has one
     # writer): each reads the open alerts and the last readiness before writing, so two
     # documents at once raised one degradation twice and announced one decline twice.
