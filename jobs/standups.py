@@ -740,9 +740,22 @@ def _component_in(sprint: Sprint, text: str) -> str:
     return "General"
 
 
+MAX_REASON = 500
+
+
+def _check_reason(reason: str) -> None:
+    """A skip's or an absence's reason: refused past MAX_REASON characters (it was cut
+    without a word; found by review)."""
+    if len(reason) > MAX_REASON:
+        raise SprintError(
+            f"Keep the reason under {MAX_REASON} characters (it has {len(reason):,})."
+        )
+    storable.check(reason)
+
+
 def skip(*, session: Session, sprint: Sprint, user_id: str, reason: str, now: datetime) -> date:
     """Mark today as away for `user_id` (not prompted, not missing)."""
-    storable.check(reason)
+    _check_reason(reason)
     day = standup_day(sprint, now)
     existing = queries.standup_for(session=session, user_id=user_id, day=day)
     if existing is not None and not existing.skipped:
@@ -750,7 +763,7 @@ def skip(*, session: Session, sprint: Sprint, user_id: str, reason: str, now: da
             "You already answered today's standup; `/standup` edits it. Skipping would hide it."
         )
     row = _day_row(existing, sprint=sprint, user_id=user_id, day=day, now=now)
-    row.skipped, row.reason, row.updated_at = True, reason[:500] or None, now
+    row.skipped, row.reason, row.updated_at = True, reason or None, now
     queries.save_standup(session=session, standup=row)
     if existing is None:
         _after_digest(session=session, sprint=sprint, day=day, now=now)
@@ -796,12 +809,18 @@ def away(
         raise SprintError(f"The absence ends ({end}) before it starts ({start}).")
     if (end - start).days > 366:
         raise SprintError("An absence longer than a year is surely a typo.")
-    storable.check(reason)
+    if sprint is not None and end < sprint.sprint.start:
+        # (A day 0 typed as a date, or a year's typo, was taken and the days meant were
+        # still prompted; found by review.)
+        info = sprint.sprint
+        raise SprintError(
+            f"The absence ends ({end}) before the sprint starts ({info.start}): give its "
+            f'days, e.g. "day 3", "tomorrow" or a date from {info.start} to {info.end}.'
+        )
+    _check_reason(reason)
     row = queries.add_away(
         session=session,
-        away=Away(
-            user_id=user_id, start=start, end=end, reason=reason[:500] or None, created_at=now
-        ),
+        away=Away(user_id=user_id, start=start, end=end, reason=reason or None, created_at=now),
     )
     if sprint is not None and start <= (today := standup_day(sprint, now)) <= end:
         _after_digest(session=session, sprint=sprint, day=today, now=now)

@@ -99,13 +99,15 @@ def _resolve(call: Call) -> None:
 
 def _reopen(call: Call) -> None:
     code, _, reason = _named(call).partition(" ")
+    if not code:  # (it quoted a "?" no one typed: '"?" is not a blocker id'; found by review)
+        raise SprintError(f"Say which blocker: `/blocker reopen B-007 why it is back`. {USAGE}")
     app = call.app
-    members = _members(call, Action.REOPEN, code or "?")
+    members = _members(call, Action.REOPEN, code)
     with app.write() as session:
         b = blockers.reopen(
             session=session,
             sprint=app.sprint,
-            blocker_id=_id(blockers.by_code(session=session, code=code or "?")),
+            blocker_id=_id(blockers.by_code(session=session, code=code)),
             user_id=call.user_id,
             now=app.now(),
             directory=members,
