@@ -288,7 +288,7 @@ def cmd_config_check(args: argparse.Namespace, settings: Settings | None) -> int
     path = args.file or (
         settings.SPRINTBOT_CONFIG if settings else env_value("SPRINTBOT_CONFIG") or "sprint.toml"
     )
-    now = _parse_at(args.at) if args.at else utcnow()
+    now = _parse_at(args.at) if args.at is not None else utcnow()
     try:
         org = load_org(path)
     except ConfigError as exc:
@@ -419,7 +419,7 @@ def cmd_job_run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.name not in clock.job_names():
         raise UsageError(f"unknown job {args.name!r}; jobs: {', '.join(clock.job_names())}")
-    at = _parse_at(args.at) if args.at else None
+    at = _parse_at(args.at) if args.at is not None else None
     _, team = _team(settings, args.team)
     runtime = build_runtime(settings, now=(lambda: at) if at else utcnow, outbox_now=utcnow)
     _print(clock.run_job(runtime.for_team(team), args.name))
@@ -445,7 +445,7 @@ def cmd_ingest_junit(args: argparse.Namespace, settings: Settings) -> int:
             commit=args.commit,
             branch=args.branch,
             url=args.url,
-            at=_parse_at(args.at) if args.at else None,
+            at=_parse_at(args.at) if args.at is not None else None,
         )
         ok = [_ingest_file(path, db=db, sprint=sprint, info=info) for path in args.files]
     return 0 if all(ok) else 1
@@ -508,14 +508,14 @@ def cmd_export_tracker(args: argparse.Namespace, settings: Settings) -> int:
     from jobs.tracker import tracker_markdown
 
     clock = utcnow()
-    now = _parse_at(args.at) if args.at else clock
+    now = _parse_at(args.at) if args.at is not None else clock
     if now > clock:
         raise UsageError(f"--at {shown(args.at)} is in the future; the tracker is known up to now")
     # (the sprint file's [retention], as the API's `?at=`: from the sprint served now)
     current = sprint_to_serve(_team(settings, args.team)[1], now=clock)
     with _served(settings, team=args.team, now=now) as (sprint, db):
         gone = retention.not_kept(current=current, asked=sprint, at=now, now=clock)
-        if args.at and gone is not None:
+        if args.at is not None and gone is not None:
             raise UsageError(f"--at {shown(args.at)}: {gone}")
         with db.session() as session:
             text = tracker_markdown(session=session, sprint=sprint, now=now)
