@@ -188,13 +188,23 @@ def update(
     user_id: str,
     now: datetime,
     opened_on: str | None = None,
+    request_key: str | None = None,
 ) -> Risk:
     """Edit a risk; a status change is posted in the team channel and kept as history.
     `opened_on`: the edit its form was opened on (its `updated_at`); after another since,
-    SprintError: saving it would put back what the other changed."""
+    SprintError: saving it would put back what the other changed — unless that one was
+    this same form's (`request_key`, delivered twice: Submit pressed again), which saved
+    it already."""
     _check(fields)
     risk = get(session=session, risk_id=risk_id)
     if opened_on is not None and opened_on != risk.updated_at.isoformat():
+        last = queries.last_event(session=session, subject="risk", subject_id=risk_id)
+        if (
+            request_key is not None
+            and last is not None
+            and last.detail.get("request") == (request_key)
+        ):
+            return risk  # (it was told "changed since you opened this form"; found by review)
         raise SprintError(
             f"{risk.code} was changed since you opened this form: saving it would undo that. "
             f"Copy what you wrote, close the form and open `/risk update {risk.code}` again."
@@ -217,6 +227,7 @@ def update(
         new=risk.status,
         # Every field it changed, [old, new]: a past instant shows the risk as it was.
         changes={f: [v, getattr(risk, f)] for f, v in before.items() if v != getattr(risk, f)},
+        **({"request": request_key} if request_key is not None else {}),
     )
     if changed:
         post(

@@ -483,6 +483,10 @@ def submit(
         earlier = [int(b) for b in existing.answers.get("blockers_resolved") or []]
         answers.blockers_resolved = list(dict.fromkeys([*earlier, *to_resolve]))
         to_resolve = [b for b in to_resolve if b not in earlier]
+        if existing.answers == dict(answers.as_dict()):
+            # The same answer again (Submit pressed again after Slack's timeout): nothing
+            # was edited (it counted an edit, and its post read "edited"; found by review).
+            return existing
     snapshot = metrics_snapshot(fig or figures.compute(session=session, sprint=sprint, at=now))
     # What the answer held before this edit (read before it is stored over).
     before = dict(existing.answers) if existing is not None and answered else {}

@@ -13,7 +13,7 @@ from .alerts import (
     quarantined_whole,
     set_alert,
 )
-from .audit_trail import audit, count_events, events, risk_status_changes
+from .audit_trail import audit, count_events, events, last_event, risk_status_changes
 from .blockers import (
     Resolution,
     add_blocker,
@@ -199,6 +199,7 @@ __all__ = [
     "lane_channel",
     "lane_for",
     "lane_heads",
+    "last_event",
     "last_job_slots",
     "later_sample",
     "latest_manual_scores",

@@ -50,6 +50,16 @@ def events(*, session: Session, until: datetime | None = None, limit: int = 200)
     return list(reversed(rows))
 
 
+def last_event(*, session: Session, subject: str, subject_id: int) -> Event | None:
+    """The newest audit event of a blocker or risk."""
+    return session.exec(
+        select(Event)
+        .where(Event.subject == subject, Event.subject_id == subject_id)
+        .order_by(col(Event.id).desc())
+        .limit(1)
+    ).first()
+
+
 def risk_status_changes(*, session: Session, after: datetime) -> list[Event]:
     """Risk events after `at` that changed a status (their detail holds the old one)."""
     return list(

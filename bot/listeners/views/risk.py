@@ -40,6 +40,7 @@ def on_save(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltC
                     user_id=body["user"]["id"],
                     now=app.now(),
                     opened_on=as_of if isinstance(as_of, str) else None,
+                    request_key=risks.view_key(view["id"]) if view.get("id") else None,
                 )
             else:
                 risks.create(
