@@ -202,7 +202,7 @@ def update(
         if (
             request_key is not None
             and last is not None
-            and last.detail.get("request") == (request_key)
+            and (last.actor, last.detail.get("request")) == (user_id, request_key)
         ):
             return risk  # (it was told "changed since you opened this form"; found by review)
         raise SprintError(
