@@ -78,7 +78,7 @@ def field_errors(
             f'No component called "{component.strip()}". Components: {names}.'
         )
     text = description.strip()
-    if not text:
+    if storable.blank(text):
         errors[BlockerField.DESCRIPTION] = "Describe the blocker."
     elif len(text) > MAX_DESCRIPTION:
         errors[BlockerField.DESCRIPTION] = (

@@ -67,7 +67,7 @@ class RiskField(StrEnum):
 def field_errors(fields: RiskFields) -> dict[str, str]:
     """What is wrong with each field, by RiskField ({} when nothing is)."""
     errors: dict[str, str] = {}
-    if not fields.description.strip():
+    if storable.blank(fields.description):
         errors[RiskField.DESCRIPTION] = "Describe the risk."
     elif len(fields.description) > MAX_TEXT:
         errors[RiskField.DESCRIPTION] = f"Keep the description under {MAX_TEXT} characters."

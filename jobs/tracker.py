@@ -31,9 +31,16 @@ RULE = ("", "---", "")  # between sections
 Row = Sequence[object]  # a table row's cells, as `_cell` writes them
 
 
+# Control characters (ESC, BEL, …) of text stored before they were refused: shown as "?"
+# rather than written to a terminal (`sprintbot export tracker`).
+_CONTROLS = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)], "?")
+for _kept in "\t\n\r":
+    del _CONTROLS[ord(_kept)]
+
+
 def _cell(value: object) -> str:
     """A table cell: one line, pipes escaped."""
-    text = "" if value is None else str(value)
+    text = "" if value is None else str(value).translate(_CONTROLS)
     return " ".join(text.split()).replace("|", "\\|") or "-"
 
 
@@ -46,7 +53,7 @@ def _typed(text: str | None) -> str | None:
     """Text someone typed (a blocker, a risk, a resolution, a CI run's name; in the sprint
     file, a name, a label, a goal), shown as typed: `__init__` was bold "init",
     `<lambda>` an HTML tag GitHub drops, `[x](url)` a live link (found by review)."""
-    return None if text is None else text.translate(_MARKUP)
+    return None if text is None else text.translate(_CONTROLS).translate(_MARKUP)
 
 
 def _criterion(c: Evaluated) -> str:
