@@ -73,6 +73,9 @@ T = TypeVar("T")
 # and before each call, once a quarter of the lease has passed, the sender renews its
 # claim, which also tells it whether another sender took the row over meanwhile.
 LEASE = timedelta(minutes=5)
+# How often a sender looks for rows written before a step back of the clock it did not see
+# itself (seconds; `Sender._look_for_a_step`).
+REDATE_EVERY = 10.0
 FIRST_BACKOFF = timedelta(seconds=1)
 MAX_BACKOFF = timedelta(minutes=5)
 JITTER = 0.2  # ± a fifth, so rows that failed together do not retry together
@@ -506,6 +509,25 @@ class Sender:
         # worker gives back itself when a delivery in hand outlasts its wait.
         self._unattempted: dict[tuple[int, str], OutboxMessage] = {}
         self._unattempted_lock = threading.Lock()
+        # (wall, monotonic) at the last claim, and the monotonic time rows were last looked
+        # at for a step back of the clock (`_look_for_a_step`).
+        self._clocks: tuple[datetime, float] | None = None
+        self._looked_at = -math.inf
+
+    def _look_for_a_step(self, wall: datetime) -> bool:
+        """Whether this claim looks for rows written before the machine's clock stepped
+        back (`queries.claim_due`'s `redate`): when this process sees its clock step back,
+        and every REDATE_EVERY otherwise (rows another machine wrote ahead of this one's
+        clock). Looked for on every claim, it was a few per cent of a drain's work."""
+        mono = time.monotonic()
+        last, self._clocks = self._clocks, (wall, mono)
+        stepped = last is not None and wall < last[0] + timedelta(seconds=mono - last[1]) - (
+            queries.CLOCK_STEP
+        )
+        if stepped or mono - self._looked_at >= REDATE_EVERY:
+            self._looked_at = mono
+            return True
+        return False
 
     # -- the loop ----------------------------------------------------------------------
     def drain(self, *, limit: int = 500, stop: threading.Event | None = None) -> DrainResult:
@@ -526,7 +548,8 @@ class Sender:
                     now=self.now(),
                     lease=self.lease,
                     limit=min(BATCH, limit - handled),
-                    wall=self.wall(),
+                    wall=(wall := self.wall()),
+                    redate=self._look_for_a_step(wall),
                     reclaimed_error=f"{UNCERTAIN}the previous claim expired mid-send",
                     paced_methods=PACED_METHODS,
                 )

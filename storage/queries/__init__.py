@@ -64,6 +64,7 @@ from .metrics import (
     metric_history,
 )
 from .outbox import (
+    CLOCK_STEP,
     UNDELIVERED,
     LaneHead,
     all_messages,
@@ -134,6 +135,7 @@ from .teams import (
 )
 
 __all__ = [
+    "CLOCK_STEP",
     "STAGED_TEST_COLUMNS",
     "UNDELIVERED",
     "UPDATED_TEST_COLUMNS",

@@ -302,6 +302,7 @@ def claim_due(
     wall: datetime | None = None,
     reclaimed_error: str = "uncertain: the previous claim expired mid-send",
     paced_methods: Sequence[str] | None = None,
+    redate: bool = True,
 ) -> list[OutboxMessage]:
     """Claim up to `limit` due messages, at most one per lane (its oldest undelivered),
     each with a fresh `claim_token`; safe against concurrent senders.
@@ -315,7 +316,7 @@ def claim_due(
     disjoint rows; on SQLite the write lock serialises them.
     """
     methods = None if paced_methods is None else tuple(paced_methods)
-    if wall is not None:  # (the real time given: a step back of it can be seen)
+    if wall is not None and redate:  # (the real time given: a step back of it can be seen)
         _redate_stepped(session, wall)
     claimed_ids = (
         session.execute(

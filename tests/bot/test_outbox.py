@@ -866,3 +866,24 @@ def test_a_post_slack_always_answers_500_does_not_hold_its_channel_for_ever(
     assert outbox.CHOKED_ATTEMPTS <= poisoned.attempts < 2 * outbox.CHOKED_ATTEMPTS
     assert clock() - start < outbox.CHOKED_AGE + outbox.MAX_BACKOFF * 2
     assert "while Slack took other messages" in (poisoned.last_error or "")
+
+
+def test_a_sender_looks_for_rows_from_before_a_clock_step_when_it_may_have_been_one(
+    db: Database, fake_slack: FakeSlack, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Looked for on every claim, rows written before a step back of the clock were a few
+    per cent of a drain's work: each sender looks when it sees its own clock step back,
+    and every REDATE_EVERY seconds otherwise (a machine ahead of it)."""
+    sender = _sender(db, fake_slack, clock)
+    mono = [1000.0]
+    monkeypatch.setattr(outbox.time, "monotonic", lambda: mono[0])
+    wall = datetime(2025, 10, 31, 14, tzinfo=UTC)
+    assert sender._look_for_a_step(wall)  # the first claim
+    mono[0] += 1
+    assert not sender._look_for_a_step(wall + timedelta(seconds=1))  # a steady clock
+    mono[0] += 1
+    assert sender._look_for_a_step(wall - timedelta(hours=1))  # stepped back: at once
+    mono[0] += 1
+    assert not sender._look_for_a_step(wall - timedelta(hours=1) + timedelta(seconds=1))
+    mono[0] += outbox.REDATE_EVERY
+    assert sender._look_for_a_step(wall)  # (its own clock stepped forward: the while)
