@@ -214,7 +214,7 @@ def quarantine(
             "action": "quarantined" if added else "moved" if sooner else "extended",
             "by": by,
             "reason": reason,
-            "until": until.isoformat(),
+            "until": until.astimezone(sprint.sprint.tz).isoformat(),  # (on the team's clock)
             "tests": shown(moved, why),
             "count": len(moved),
             "owners": owners_of(sprint, moved),

@@ -668,7 +668,9 @@ def home(
         },
         "last_run": LastRun(
             run=run.run,
-            at=run.received_at.isoformat(),
+            # On the team's clock, as every time its Home shows (UTC gave a run of day 9 in
+            # Kolkata day 8's date; found by review).
+            at=run.received_at.astimezone(sprint.sprint.tz).isoformat(),
             passed=run.passed,
             failed=run.failed,
             skipped=run.skipped,
@@ -679,7 +681,7 @@ def home(
         else None,
         "chart_file": chart_file,
         "chart_key": chart_key if wait_for_chart else None,
-        "at": now.isoformat(),
+        "at": now.astimezone(sprint.sprint.tz).isoformat(),
         "past_sprints": [],
         "past_total": 0,
     }

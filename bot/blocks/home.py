@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock, ImageBlock
 
 from bot.blocks.common import (
@@ -58,11 +60,19 @@ def _risk_lines(d: AppHome) -> list[str]:
     )
 
 
+def _shown(at: str) -> str:
+    """A time of the Home's data, on the team's clock it was given in (one queued before
+    was in UTC, and says so)."""
+    when = datetime.fromisoformat(at)
+    shown = when.strftime("%a %d %b %H:%M")
+    return f"{shown} UTC" if when.utcoffset() == timedelta(0) else shown
+
+
 def _last_run_line(run: LastRun | None) -> str:
     if not run:
         return "*Last CI run*: none yet"
     parts = [
-        f"*Last CI run* {code(run['run'], NAME_CHARS)} at {run['at'][:16].replace('T', ' ')} UTC",
+        f"*Last CI run* {code(run['run'], NAME_CHARS)} at {_shown(run['at'])}",
         f"{run['passed']} passed, {run['failed']} failed, {run['skipped']} skipped",
     ]
     if run["commit"]:
@@ -122,5 +132,5 @@ def app_home(d: AppHome) -> Message:
             )
         )
         blocks += sections(more(ACTIONS, len(others), "`/sprint` in a team's channel shows it"))
-    blocks.append(context(f"Updated {d['at'][:16].replace('T', ' ')} UTC"))
+    blocks.append(context(f"Updated {_shown(d['at'])}"))
     return message(esc(title), blocks)

@@ -60,7 +60,14 @@ def seconds(value: float) -> str:
 
 
 def _when(at: str, tz: tzinfo) -> str:
-    return datetime.fromisoformat(at).astimezone(tz).strftime("%a %d %b %H:%M")
+    return local_time(datetime.fromisoformat(at), tz)
+
+
+def local_time(at: datetime, tz: tzinfo) -> str:
+    """An instant as the team's surfaces show it: on the team's clock ("Thu 06 Nov 00:30").
+    (A quarantine's end said in UTC beside the listing's local one gave another day for a
+    team east of UTC; found by review.)"""
+    return at.astimezone(tz).strftime("%a %d %b %H:%M")
 
 
 def _commit(commit: str | None) -> str:
@@ -202,7 +209,8 @@ def quarantine_change(d: QuarantineChange) -> Message:
             "their failures alert again."
         )
     else:
-        until = datetime.fromisoformat(d.get("until") or "").strftime("%d %b %H:%M UTC")
+        # Queued on the team's clock (`quarantine.quarantine`): shown as it was queued.
+        until = datetime.fromisoformat(d.get("until") or "").strftime("%a %d %b %H:%M")
         verb = {
             "quarantined": "quarantined",
             "moved": "moved the end of the quarantine of",

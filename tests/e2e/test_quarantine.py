@@ -7,15 +7,17 @@ and the API show them."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from bot import clock as bot_clock
+from bot.blocks.tests import local_time
 from jobs.storable import MESSAGE
 from tests.e2e.test_ingest import TWO_COMPONENTS, send_statuses
 from tests.e2e.test_owners import owned_sprint
@@ -32,6 +34,11 @@ FAILING = [  # the five tests pytest-xunit1-run2.xml fails, in the report's orde
     f"{SWARM}::test_scale_out[64]",
     f"{SWARM}::test_consensus_under_partition",
 ]
+
+
+def on_the_clock(at: datetime) -> str:
+    """A quarantine's end as the example team's surfaces say it: on its clock."""
+    return local_time(at, ZoneInfo("America/New_York"))
 
 
 def api(server: Server, path: str) -> httpx.Response:
@@ -93,11 +100,11 @@ def test_a_failing_rerun_of_the_same_commit_is_flaky_and_one_click_quarantines_i
     click(server, button["action_id"], button["value"], user="U0QALEAD")
     until = server.clock.at + timedelta(days=14)
     assert responses(server, 2)[-1].args["text"] == (
-        f"Quarantined 5 tests until {until:%d %b %H:%M} UTC."
+        f"Quarantined 5 tests until {on_the_clock(until)}."
     )
     server.runtime.sender.drain()
     said = text_of(posts(server)[-1])
-    assert said.startswith(f":mute: <@U0QALEAD> quarantined 5 tests until {until:%d %b %H:%M} UTC")
+    assert said.startswith(f":mute: <@U0QALEAD> quarantined 5 tests until {on_the_clock(until)}")
     assert "Owners: <@U0ALICE> <@U0BOB> <@U0SWARMLEAD>." in said
     # The tech lead answers the same notice a moment later: told it is done, and nothing
     # is extended or announced again, as the alert's button (it acted on every click,
@@ -188,7 +195,7 @@ def test_a_test_that_keeps_flipping_is_flaky_and_passing_runs_release_it(
     answer = ask(server, f"quarantine {SWARM}::test_leader_election for 2d because races")
     until = server.clock.at + timedelta(days=2)
     assert answer == (
-        f"Quarantined `{SWARM}::test_leader_election` until {until:%d %b %H:%M} UTC: its "
+        f"Quarantined `{SWARM}::test_leader_election` until {on_the_clock(until)}: its "
         "failures are reported apart and never alert."
     )
     # Two passing runs in a row release it (release_after = 2), with a notice to its owner.
@@ -226,7 +233,7 @@ def test_quarantine_by_hand_expires_and_is_refused_when_asked_wrong(server: Serv
     # last); here sooner than the 14 days before, which it does not call extended.
     until = server.clock.at + timedelta(days=1)
     assert ask(server, "quarantine test_leader_election because it races for 1d").startswith(
-        f"The quarantine of `{SWARM}::test_leader_election` now ends {until:%d %b %H:%M}"
+        f"The quarantine of `{SWARM}::test_leader_election` now ends {on_the_clock(until)}"
     )
     assert api(server, "/api/v1/quarantine").json()["tests"][0]["reason"] == "it races"
     assert len(api(server, "/api/v1/quarantine").json()["tests"]) == 1
@@ -276,7 +283,7 @@ def test_a_test_named_with_for_in_it_is_quarantined_by_its_name(server: Server) 
     assert ask(server, "quarantine renders the menu for admins").startswith(f"Quarantined {name}")
     until = server.clock.at + timedelta(days=2)
     assert ask(server, "quarantine renders the menu for admins for 2d because flaky").startswith(
-        f"The quarantine of {name} now ends {until:%d %b %H:%M}"
+        f"The quarantine of {name} now ends {on_the_clock(until)}"
     )
     assert '"soon" is not a time' in ask(server, "quarantine renders the menu for soon")
 

@@ -264,7 +264,7 @@ def test_asked_again_for_less_time_the_channel_is_not_told_it_was_extended(
     assert len(said) == 2
     # Observed: ":mute: <@U0TECHLEAD> extended the quarantine of 1 test until 01 Nov 14:00 UTC"
     assert said[-1].startswith(
-        ":mute: <@U0TECHLEAD> moved the end of the quarantine of 1 test until 01 Nov"
+        ":mute: <@U0TECHLEAD> moved the end of the quarantine of 1 test until Sat 01 Nov"
     ), said[-1]
 
 

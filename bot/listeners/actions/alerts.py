@@ -7,6 +7,7 @@ Each records the click and then acknowledges (milliseconds of work, well within 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import tzinfo
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
@@ -14,6 +15,7 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.blocks.common import plural
+from bot.blocks.tests import local_time
 from bot.context import AppContext
 from bot.payloads import button_int, button_ints
 from bot.people import directory
@@ -82,16 +84,18 @@ def _quarantine_click(
     with app.write() as session:
         done = put(session, app, user_id)
     ack()
-    respond(text=_said(done), response_type="ephemeral", replace_original=False)
+    respond(
+        text=_said(done, app.sprint.sprint.tz), response_type="ephemeral", replace_original=False
+    )
 
 
-def _said(done: quarantine.Quarantined) -> str:
+def _said(done: quarantine.Quarantined, tz: tzinfo) -> str:
     parts = []
     if done.added:
         parts.append(f"Quarantined {plural(done.added, 'test')}")
     if done.extended:
         parts.append(f"{'extended' if parts else 'Extended'} {plural(done.extended, 'test')}")
-    said = f"{' and '.join(parts)} until {done.until:%d %b %H:%M} UTC." if parts else ""
+    said = f"{' and '.join(parts)} until {local_time(done.until, tz)}." if parts else ""
     if done.kept:
         kept = f"{plural(done.kept, 'test')} in quarantine already, left as {_as(done.kept)}."
         said = f"{said} {kept}" if said else kept[0].upper() + kept[1:]

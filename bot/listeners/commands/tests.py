@@ -9,6 +9,7 @@ import re
 from bot.blocks.common import code, escape
 from bot.blocks.tests import (
     TESTS_USAGE,
+    local_time,
     render_history,
     render_matches,
     render_quarantined,
@@ -170,9 +171,8 @@ def _quarantine(call: Call) -> None:
     shown = code(f"{test.classname}::{test.name}")
     # Asked again, its quarantine ends at the new time: sooner or later than before.
     said = f"Quarantined {shown} until" if done.added else f"The quarantine of {shown} now ends"
-    call.answer(
-        f"{said} {done.until:%d %b %H:%M} UTC: its failures are reported apart and never alert."
-    )
+    until = local_time(done.until, call.app.sprint.sprint.tz)
+    call.answer(f"{said} {until}: its failures are reported apart and never alert.")
 
 
 def _unquarantine(call: Call) -> None:
