@@ -31,7 +31,7 @@ import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 from itertools import islice, repeat
 from typing import IO, Any, NamedTuple, TypeVar
@@ -127,6 +127,20 @@ def check_run_info(info: RunInfo, *, now: datetime) -> None:
             )
     if info.at is not None:
         check_time(info.at, now=now, name="at")
+
+
+CLOCKS_APART = timedelta(minutes=5)  # a CI machine's clock ahead of this one's, at most
+
+
+def naive_run_time(stamped: datetime, *, tz: tzinfo, now: datetime) -> datetime:
+    """A report's timestamp written without an offset (Surefire, jest-junit: the CI
+    machine's local time; `stamped` read as UTC): as UTC (a hosted runner's clock) or as
+    the team's time (its own runner's), whichever is the latest not after the report came
+    (`now`). Read as UTC alone, a runner in Kolkata put its run 5½ hours after it arrived
+    (found by review)."""
+    local = stamped.replace(tzinfo=None).replace(tzinfo=tz).astimezone(UTC)
+    before = [t for t in (stamped, local) if t <= now + CLOCKS_APART]
+    return min(max(before), now) if before else now
 
 
 def check_time(at: datetime, *, now: datetime, name: str) -> None:
@@ -864,6 +878,8 @@ def _prepare(
     parsed = junit.parse(document)
     at = info.at or parsed.timestamp or now
     if info.at is None and parsed.timestamp is not None:
+        if parsed.timestamp_naive:
+            at = naive_run_time(parsed.timestamp, tz=sprint.sprint.tz, now=now)
         check_time(at, now=now, name="the report's timestamp")
     run = info.run or f"doc-{digest[:16]}"
     return _Plan(parsed, sprint=sprint, info=info, run=run, digest=digest, at=at, now=now)

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot import clock as bot_clock
+from bot.blocks.tests import local_time
 from tests.support import httpc
 from tests.support.e2e import AUTH, _alert_id, click, post_report, posts, responses, text_of
 from tests.support.server import Server
@@ -193,7 +195,7 @@ def test_quarantine_as_flaky_stops_alerts(server: Server) -> None:
     click(server, "alert_mute", str(_alert_id(server, second["alert"])), user="U0QALEAD")
     until = server.clock.at + timedelta(days=14)
     assert responses(server, 1)[-1].args["text"] == (
-        f"Quarantined 5 tests until {until:%d %b %H:%M} UTC."
+        f"Quarantined 5 tests until {local_time(until, ZoneInfo('America/New_York'))}."
     )
     post_report(server, "pytest-xunit1-run1.xml", run="ci-3")
     again = post_report(server, "pytest-xunit1-run2.xml", run="ci-4").json()
