@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TypeAlias
@@ -420,6 +420,13 @@ def cmd_job_run(args: argparse.Namespace, settings: Settings) -> int:
     if args.name not in clock.job_names():
         raise UsageError(f"unknown job {args.name!r}; jobs: {', '.join(clock.job_names())}")
     at = _parse_at(args.at) if args.at is not None else None
+    if at is not None and at > utcnow() + timedelta(minutes=1):
+        # Run as of a day to come, it took that day's slot with today's figures, and the
+        # day's own run found it "already posted" (found by review).
+        raise UsageError(
+            f"--at {shown(args.at)} is in the future: a job runs as of now or a time past "
+            "(a backfill); the clock runs the slots to come"
+        )
     _, team = _team(settings, args.team)
     runtime = build_runtime(settings, now=(lambda: at) if at else utcnow, outbox_now=utcnow)
     _print(clock.run_job(runtime.for_team(team), args.name))
