@@ -334,6 +334,14 @@ def daily_jobs(runtime: Runtime) -> dict[str, time]:
     return {j.name: j.trigger.at(runtime.sprint) for j in JOBS if isinstance(j.trigger, AtSetting)}
 
 
+def slot_times(runtime: Runtime) -> dict[str, time]:
+    """Every job with a slot a day, at its local time: the [schedule]'s and those at a time
+    of their own (retention: a clock started after it never pruned that day; found by
+    review)."""
+    own = {j.name: j.trigger.at for j in JOBS if isinstance(j.trigger, AtLocal)}
+    return {**daily_jobs(runtime), **own}
+
+
 def _slot(runtime: Runtime, name: str) -> tuple[date, datetime | None]:
     """The local date of the slot a slotted job fired now runs for; and, fired before that
     day's time (an evening job late past midnight, within the misfire grace), the instant
@@ -367,7 +375,7 @@ def scheduled(runtime: Runtime, name: str) -> str:
 
 
 def catch_up(runtime: Runtime, *, started: bool = True) -> list[str]:
-    """For the team `runtime` serves: run today's daily jobs whose time has passed and
+    """For the team `runtime` serves: run today's slotted jobs whose time has passed and
     whose slot is not taken (a report more than 30 minutes after its time says it is
     late), each on its own — on start, and again every RETRY_MINUTES: a job that failed
     (Slack down at 9:00) or that the scheduler dropped (a process paused past its grace)
@@ -379,7 +387,7 @@ def catch_up(runtime: Runtime, *, started: bool = True) -> list[str]:
         for line in missed_slots(runtime, today):
             log.warning("%s", line)
     done = []
-    for name, at in sorted(daily_jobs(runtime).items(), key=lambda item: item[1]):
+    for name, at in sorted(slot_times(runtime).items(), key=lambda item: item[1]):
         if runs_on(runtime, name, today) and local_instant(info, today, at) <= now:
             try:
                 done.append(scheduled(runtime, name))
