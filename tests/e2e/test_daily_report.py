@@ -79,6 +79,7 @@ def test_catch_up_runs_todays_missed_slots_late(server: Server) -> None:
     at(server, datetime(2025, 10, 31, 14, 0, tzinfo=UTC))
     done = bot_clock.catch_up(server.runtime)
     assert [d.split(":")[0] for d in done] == [
+        "retention",  # (at 03:30)
         "daily-report",  # (no weekly report: day 3 is not one of weekly_report_days)
         "standup-prompt",
         "standup-reminder",
