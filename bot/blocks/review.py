@@ -24,6 +24,7 @@ from bot.blocks.common import (
     code,
     context,
     esc,
+    line,
     mention,
     message,
     more,
@@ -111,7 +112,7 @@ def completion_lines(c: Completion) -> list[str]:
             f"Readiness {pct(s['start'])} → {pct(s['end'])} ({pts(s['end'] - s['start'])} pts)"
         )
     lines.append("*Next phase* (action items from the review)")
-    lines += [f"• {esc(x['text'], 1000)} — {mention(x['author'])}" for x in c["next_phase"]] or [
+    lines += [f"• {line(x['text'], 1000)} — {mention(x['author'])}" for x in c["next_phase"]] or [
         "• _none yet: add them with `/sprint review`_"
     ]
     shown = len(c["next_phase"])
@@ -189,7 +190,7 @@ def _lesson_lines(lessons: dict[str, list[LessonItem]]) -> list[str]:
     for kind, heading in LESSON_TITLES.items():
         lines.append(f"_{heading}_")
         lines += [
-            f"• {esc(x['text'], 1000)} — {mention(x['author'])}" for x in lessons.get(kind) or []
+            f"• {line(x['text'], 1000)} — {mention(x['author'])}" for x in lessons.get(kind) or []
         ] or ["• _none yet_"]
     return lines
 
@@ -225,7 +226,7 @@ def sprint_review(d: SprintReview) -> Message:
         [f"*Blockers resolved ({d['blockers_resolved_count']})*"]
         + [
             f"• *{b['code']}* {b['severity']} · {esc(b['component'], NAME_CHARS)} — "
-            f"{esc(b['description'], 600)} (resolved in {b['took']})"
+            f"{line(b['description'], 600)} (resolved in {b['took']})"
             for b in d["blockers_resolved"]
         ]
         + more(

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import VALUE, Message, esc, escape, fitted, mention, text_message
+from bot.blocks.common import VALUE, Message, esc, fitted, line, mention, text_message
 from bot.ids import View as ViewId
 from jobs.figures import urgent_first
 from jobs.risks import (
@@ -55,9 +55,9 @@ def render_risk_matrix(risks: list[Risk]) -> str:
 def _matrix_row(r: Risk) -> str:
     owner = f"<@{r.owner}>" if r.owner else "—"
     return (
-        f"{STATUS_EMOJI.get(r.status, '')} *{code(r)}* {escape(r.description, 100)} · impact "
+        f"{STATUS_EMOJI.get(r.status, '')} *{code(r)}* {line(r.description, 100)} · impact "
         f"{r.impact} · probability {r.probability} · {owner} · {r.status}"
-        + (f"\n      _mitigation: {escape(r.mitigation, 150)}_" if r.mitigation else "")
+        + (f"\n      _mitigation: {line(r.mitigation, 150)}_" if r.mitigation else "")
     )
 
 

@@ -14,6 +14,7 @@ from bot.blocks.common import (
     code_block,
     context,
     esc,
+    line,
     link,
     mention,
     mentions,
@@ -105,7 +106,7 @@ def render_history(h: HistoryData, *, tz: tzinfo) -> Message:
     if held is not None:
         lines.append(
             f"*Quarantined* by {_who(held['by'])} {_when(held['since'], tz)} until "
-            f"{_when(held['until'], tz)}: {esc(held['reason'], 300)} · passed "
+            f"{_when(held['until'], tz)}: {line(held['reason'], 300)} · passed "
             f"{plural(held['passes'], 'run')} in a row since · its failures never alert."
         )
     if h["flaky"] is not None:
@@ -187,7 +188,7 @@ _BUTTON_VALUE = 2000
 def _named(tests: Sequence[ShownTest], count: int) -> list[str]:
     lines = [
         f"• {code(t['name'], 300)} (id {t['id']})"
-        + (f" — {esc(t['why'], 200)}" if t.get("why") else "")
+        + (f" — {line(t['why'], 200)}" if t.get("why") else "")
         for t in tests
     ]
     if count > len(tests):
@@ -205,7 +206,7 @@ def quarantine_change(d: QuarantineChange) -> Message:
     who = _who(d["by"])
     if d["action"] == "released":
         head = (
-            f":sunrise: {plural(count, 'test')} left quarantine ({esc(d['reason'], 200)}): "
+            f":sunrise: {plural(count, 'test')} left quarantine ({line(d['reason'], 200)}): "
             "their failures alert again."
         )
     else:
@@ -217,7 +218,7 @@ def quarantine_change(d: QuarantineChange) -> Message:
         }.get(d["action"], "extended the quarantine of")
         head = (
             f":mute: {who} {verb} {plural(count, 'test')} until {until} "
-            f"({esc(d['reason'], 200)}): their failures are reported apart and never alert."
+            f"({line(d['reason'], 200)}): their failures are reported apart and never alert."
         )
     lines = [head, *_named(d["tests"], count), *_owners_line(d["owners"])]
     return message(head, list(sections(lines)))
@@ -249,7 +250,7 @@ def render_quarantined(rows: Sequence[Listed], *, branch: str, tz: tzinfo) -> Me
     head = f"*{plural(len(rows), 'test')} in quarantine on {code(branch)}:*"
     lines = [head] + [
         f"• {code(r['classname'] + '::' + r['name'], 300)} (id {r['id']}) — "
-        f"{esc(r['reason'], 200)}; by {_who(r['by'])} {_when(r['since'], tz)}, until "
+        f"{line(r['reason'], 200)}; by {_who(r['by'])} {_when(r['since'], tz)}, until "
         f"{_when(r['until'], tz)}; passed {plural(r['passes'], 'run')} in a row"
         + (f"; owners {mentions(r['owners'], sep=' ')}" if r["owners"] else "")
         for r in rows[: MATCHES * 5]
