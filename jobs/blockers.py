@@ -709,7 +709,7 @@ def resolve(
         lock=True,
     )
     text = note.strip()
-    if not text:
+    if storable.blank(text):  # (a zero-width space resolved it with no word; found by review)
         raise SprintError(
             f"Say how {blocker.code} was resolved: `/blocker resolve {blocker.code} what fixed it`."
         )

@@ -9,7 +9,7 @@ from typing import NotRequired, TypedDict, cast
 
 from sqlmodel import Session
 
-from jobs import figures, milestones, numbers
+from jobs import figures, milestones, numbers, storable
 from jobs.config import Sprint
 from jobs.errors import SprintError
 from jobs.messages import Spec, Template
@@ -265,7 +265,7 @@ def parse_lesson(kind: str | None, text: str | None) -> tuple[LessonKind, str]:
     except ValueError:
         raise SprintError("Choose what kind of lesson this is.") from None
     body = (text or "").strip()
-    if not body:
+    if storable.blank(body):
         raise SprintError("Write the lesson.")
     if len(body) > LESSON_CHARS:
         raise SprintError(f"Keep it under {LESSON_CHARS} characters.")

@@ -248,6 +248,8 @@ def _count(raw: Any, name: str, errors: dict[str, str]) -> int | None:
 
 def _text(raw: Any, name: str, errors: dict[str, str]) -> str:
     text = str(raw or "").strip()
+    if storable.blank(text):
+        return ""  # (invisible characters only: nothing answered)
     if len(text) > MAX_FIELD:
         errors[name] = f"Keep it under {MAX_FIELD} characters (this is {len(text)})."
     elif why := storable.problem(text):
