@@ -193,24 +193,37 @@ def update(
     """Edit a risk; a status change is posted in the team channel and kept as history.
     `opened_on`: the edit its form was opened on (its `updated_at`); after another since,
     SprintError: saving it would put back what the other changed — unless that one was
-    this same form's (`request_key`, delivered twice: Submit pressed again), which saved
-    it already."""
+    this same form's (`request_key`: Submit pressed again, as it was or corrected), whose
+    edit this one takes on from."""
     _check(fields)
     risk = get(session=session, risk_id=risk_id)
+    own = False
     if opened_on is not None and opened_on != risk.updated_at.isoformat():
         last = queries.last_event(session=session, subject="risk", subject_id=risk_id)
-        if (
+        # (Its own earlier save was called a conflict; then a corrected one was dropped
+        # as a repeat: found by review.)
+        own = (
             request_key is not None
             and last is not None
             and (last.actor, last.detail.get("request")) == (user_id, request_key)
-        ):
-            return risk  # (it was told "changed since you opened this form"; found by review)
-        raise SprintError(
-            f"{risk.code} was changed since you opened this form: saving it would undo that. "
-            f"Copy what you wrote, close the form and open `/risk update {risk.code}` again."
         )
+        if not own:
+            raise SprintError(
+                f"{risk.code} was changed since you opened this form: saving it would undo that. "
+                f"Copy what you wrote, close the form and open `/risk update {risk.code}` again."
+            )
     old_status = risk.status
     before = {f: getattr(risk, f) for f in figures.RISK_FIELDS}
+    after = {
+        "description": fields.description.strip(),
+        "impact": fields.impact,
+        "probability": fields.probability,
+        "mitigation": fields.mitigation.strip() or None,
+        "owner": fields.owner,
+        "status": fields.status,
+    }
+    if own and all(before.get(f) == v for f, v in after.items() if f in before):
+        return risk  # the same again: saved already
     risk.description = fields.description.strip()
     risk.impact, risk.probability = fields.impact, fields.probability
     risk.mitigation = fields.mitigation.strip() or None
