@@ -15,11 +15,11 @@ from jobs import permissions, storable
 from jobs.config import CHANNEL_KEYS, SEVERITIES, Escalation, Sprint, format_duration, is_user_id
 from jobs.errors import FieldErrors, SprintError
 from jobs.messages import Spec, Template
-from jobs.notices import post
+from jobs.notices import live_key, post
 from jobs.owners import OwnerMap
 from jobs.permissions import Action, Directory, no_directory
 from storage import queries
-from storage.models import Blocker
+from storage.models import Blocker, OutboxStatus
 
 MAX_DESCRIPTION = 2000
 _QUICK = re.compile(r"^\s*(P\d)\s+(.+?)\s*:\s*(.+)$", re.IGNORECASE | re.DOTALL)
@@ -402,9 +402,12 @@ def _fire_step(
         "channels": channels,
         "by": actor,
     }
+    # (A step taken back at its resolution is due again once the blocker is reopened: its
+    # first key is the withdrawn row's.)
+    step_key, _ = live_key(session=session, key=f"{message_key(blocker)}:step:{index}")
     post(
         session=session,
-        key=f"{message_key(blocker)}:step:{index}",
+        key=step_key,
         spec=BLOCKER_STEP,
         data=data,
         now=now,
@@ -414,7 +417,7 @@ def _fire_step(
         if channel != sprint.channels.blockers:
             post(
                 session=session,
-                key=f"{message_key(blocker)}:step:{index}:{channel}",
+                key=f"{step_key}:{channel}",
                 spec=BLOCKER_STEP,
                 data=data,
                 now=now,
@@ -736,7 +739,17 @@ def resolve(
     # Its escalation steps still waiting to go are taken back: queued while Slack was down,
     # they called the next person and the team's meeting for it after it was resolved
     # (found by review).
-    queries.withdraw(session=session, key_prefix=f"{message_key(blocker)}:step:")
+    steps = f"{message_key(blocker)}:step:"
+    waiting = [
+        int(m.key.rpartition(steps)[2].split(":")[0])
+        for m in queries.keyed_messages(session=session, key_prefix=steps)
+        if m.status == OutboxStatus.PENDING
+    ]
+    queries.withdraw(session=session, key_prefix=steps)
+    if waiting:
+        # Its level is that of the last step that went: reopened, the steps taken back are
+        # due again (it read "step 3 of 3" with steps 2 and 3 never called; found by review).
+        blocker.escalation_level = min(blocker.escalation_level, min(waiting))
     data = blocker_data(sprint, blocker, now)  # (resolved: it shows how long it took)
     post(
         session=session,

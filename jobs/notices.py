@@ -207,13 +207,16 @@ def live_key(*, session: Session, key: str) -> tuple[str, bool]:
     """The key of a message meant once per `key` (a day's report, a day's standup message)
     and whether it is queued already: `key` itself, unless Slack refused it for good (its
     channel archived, private without the bot, missing); then the next of `key:again-1`, …
-    (after the fix the day's message is queued again, and what hangs under it goes too)."""
+    (after the fix the day's message is queued again, and what hangs under it goes too);
+    so too where it was withdrawn (a blocker's step taken back at its resolution, due again
+    once it is reopened)."""
     first = key
     for attempt in itertools.count(1):
         queued = queries.outbox_message(session=session, key=key)
         if queued is None:
             return key, False
-        if queued.status != OutboxStatus.FAILED:
+        # (Taken back before it went, as one refused for good: it went to no one.)
+        if queued.status not in (OutboxStatus.FAILED, OutboxStatus.WITHDRAWN):
             return key, True
         key = f"{first}:again-{attempt}"
     raise AssertionError("unreachable")  # pragma: no cover
