@@ -1200,7 +1200,7 @@ def _compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
         blockers=open_blockers,
         levels=queries.escalation_levels_at(session=session, blockers=open_blockers, at=at),
         reopened=reopened,
-        risks=_risks(session=session, at=at),
+        risks=_risks(session=session, at=at, since=w.start),
         benchmarks=_benchmarks(sprint, scorer.latest_values(w.until)),
         yesterday=next((x for x in days if x.day == w.day - 1), None),
         coverage=_coverage(inputs.tests.values()),
@@ -1275,7 +1275,19 @@ def _ids(tests: Iterable[_Test]) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _risks(*, session: Session, at: datetime) -> list[RiskState]:
+def _risks(*, session: Session, at: datetime, since: datetime | None = None) -> list[RiskState]:
+    """Each risk recorded by `at`, as it was then, but those resolved already when the
+    sprint began (`since`): open risks carry over into the next sprint, and one resolved in
+    an earlier sprint is none of this one's (each later sprint counted it "1 resolved";
+    found by review)."""
+    states = _risks_as_of(session=session, at=at)
+    if since is None or since >= at:
+        return states
+    before = {r.id: r.status for r in _risks_as_of(session=session, at=since)}
+    return [r for r in states if before.get(r.id) != "Resolved"]
+
+
+def _risks_as_of(*, session: Session, at: datetime) -> list[RiskState]:
     """Each risk recorded by `at`, as it was then: each field as the first edit after `at`
     found it (an edit keeps every field it changed; one from before that, its status)."""
     risks = queries.risks_at(session=session, at=at)
