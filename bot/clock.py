@@ -386,6 +386,7 @@ def catch_up(runtime: Runtime, *, started: bool = True) -> list[str]:
     if started:
         for line in missed_slots(runtime, today):
             log.warning("%s", line)
+    _keep_ended(runtime)
     done = []
     for name, at in sorted(slot_times(runtime).items(), key=lambda item: item[1]):
         if runs_on(runtime, name, today) and local_instant(info, today, at) <= now:
@@ -396,6 +397,20 @@ def catch_up(runtime: Runtime, *, started: bool = True) -> list[str]:
     if started:
         log.debug("clock started; missed slots before %s are not replayed", today)
     return done
+
+
+def _keep_ended(runtime: Runtime) -> None:
+    """Keep the outcome and final figures of the team's ended sprints not kept yet, soon
+    after each ends (on start, and every RETRY_MINUTES): kept only when first asked for,
+    a sprint's record changed with an edit of the team's file made after its end (found by
+    review). Kept ones are read back, not computed."""
+    team = runtime.teams.owning(runtime.db.scope)
+    try:
+        history.freeze(runtime.db, team, runtime.sprint, runtime.now())
+    except Exception:
+        log.exception(
+            "keeping the ended sprints' outcomes failed; again in %d minutes", RETRY_MINUTES
+        )
 
 
 def job_id(team: Team, name: str, *, several: bool) -> str:

@@ -128,13 +128,13 @@ def run_all(
     (`jobs.history.freeze`): pruning their raw history never changes them; if that
     fails nothing is pruned."""
     policy = sprint.retention
-    if policy is None:
-        return "no [retention] in the sprint file: all history is kept"
     try:
         history.freeze(db, team, sprint, now)
     except Exception:  # pruning now could change an ended sprint's outcome (logged in full)
         log.exception("retention: keeping the ended sprints' outcomes failed; nothing pruned")
         return "nothing pruned: the ended sprints' outcomes could not be kept first"
+    if policy is None:  # (the outcomes kept all the same: an edited file changes none)
+        return "no [retention] in the sprint file: all history is kept"
     h = horizons(sprint=sprint, policy=policy, now=now)
     steps: list[tuple[str, Callable[..., int], Any]] = [
         ("packed statuses", store.drop_statuses, h.statuses),
