@@ -13,11 +13,13 @@ from slack_sdk.models.blocks import (
     InputBlock,
     Option,
     PlainTextInputElement,
+    SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.blocks.common import (
+    MAX_BLOCKS,
     NAME_CHARS,
     VALUE,
     Message,
@@ -28,6 +30,7 @@ from bot.blocks.common import (
     mention,
     message,
     more,
+    plural,
     pts,
     sections,
     short,
@@ -195,6 +198,18 @@ def _lesson_lines(lessons: dict[str, list[LessonItem]]) -> list[str]:
     return lines
 
 
+def _fitted_lessons(lines: list[str], room: int) -> list[SectionBlock]:
+    """The lessons' sections within `room` blocks: the earliest left out where they do not
+    all fit (the one just added stays in sight), and said so."""
+    packed = sections(lines)
+    dropped = 0
+    while len(packed) > room and any(x.startswith("• ") for x in lines):
+        del lines[min(i for i, x in enumerate(lines) if x.startswith("• "))]
+        dropped += 1
+        packed = sections([*lines, f"_{plural(dropped, 'earlier lesson')} did not fit here._"])
+    return packed
+
+
 def _when(d: SprintReview) -> str:
     """ "Day 9 of 14, 2025-11-06"; once the sprint ended (or before it), its status line:
     "Day 15 of 14" is no day of it."""
@@ -236,7 +251,9 @@ def sprint_review(d: SprintReview) -> Message:
             "blockers",
         )
     )
-    blocks += sections(_lesson_lines(d["lessons"]))
+    # The lessons in what room the message has left, the button to add one always last
+    # (past Slack's 50 blocks the tail was cut, the button with it; found by review).
+    blocks += _fitted_lessons(_lesson_lines(d["lessons"]), MAX_BLOCKS - len(blocks) - 1)
     add = ButtonElement(
         text="Add a lesson learned",
         action_id=Action.LESSON_ADD,
