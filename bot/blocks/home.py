@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock, ImageBlock
 
 from bot.blocks.common import (
@@ -23,6 +21,7 @@ from bot.blocks.common import (
 )
 from bot.blocks.history import past_lines
 from bot.blocks.reports import blocker_lines, burndown_line, day_text, headline, tests_line, why
+from bot.blocks.tests import as_queued
 from bot.ids import Action
 from jobs.numbers import pct, reached
 from jobs.reports import AppHome, GroupScoreRow, LastRun
@@ -60,19 +59,11 @@ def _risk_lines(d: AppHome) -> list[str]:
     )
 
 
-def _shown(at: str) -> str:
-    """A time of the Home's data, on the team's clock it was given in (one queued before
-    was in UTC, and says so)."""
-    when = datetime.fromisoformat(at)
-    shown = when.strftime("%a %d %b %H:%M")
-    return f"{shown} UTC" if when.utcoffset() == timedelta(0) else shown
-
-
 def _last_run_line(run: LastRun | None) -> str:
     if not run:
         return "*Last CI run*: none yet"
     parts = [
-        f"*Last CI run* {code(run['run'], NAME_CHARS)} at {_shown(run['at'])}",
+        f"*Last CI run* {code(run['run'], NAME_CHARS)} at {as_queued(run['at'])}",
         f"{run['passed']} passed, {run['failed']} failed, {run['skipped']} skipped",
     ]
     if run["commit"]:
@@ -132,5 +123,5 @@ def app_home(d: AppHome) -> Message:
             )
         )
         blocks += sections(more(ACTIONS, len(others), "`/sprint` in a team's channel shows it"))
-    blocks.append(context(f"Updated {_shown(d['at'])}"))
+    blocks.append(context(f"Updated {as_queued(d['at'])}"))
     return message(esc(title), blocks)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock
 
@@ -62,6 +62,14 @@ def seconds(value: float) -> str:
 
 def _when(at: str, tz: tzinfo) -> str:
     return local_time(datetime.fromisoformat(at), tz)
+
+
+def as_queued(at: str) -> str:
+    """A time a message's data holds, on the team's clock it was queued in (one queued in
+    UTC, before times were the team's, says so)."""
+    when = datetime.fromisoformat(at)
+    shown = when.strftime("%a %d %b %H:%M")
+    return f"{shown} UTC" if when.utcoffset() == timedelta(0) else shown
 
 
 def local_time(at: datetime, tz: tzinfo) -> str:
@@ -211,7 +219,7 @@ def quarantine_change(d: QuarantineChange) -> Message:
         )
     else:
         # Queued on the team's clock (`quarantine.quarantine`): shown as it was queued.
-        until = datetime.fromisoformat(d.get("until") or "").strftime("%a %d %b %H:%M")
+        until = as_queued(d.get("until") or "")
         verb = {
             "quarantined": "quarantined",
             "moved": "moved the end of the quarantine of",
