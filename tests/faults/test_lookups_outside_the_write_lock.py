@@ -36,7 +36,10 @@ def locked_at_lookup(server: Server, database_url: str) -> Iterator[list[bool]]:
 
     def probing(method: str, args: dict[str, Any], headers: dict[str, str]) -> Any:
         if method == "usergroups.users.list":
-            probe = sqlite3.connect(str(url.database), timeout=0, isolation_level=None)
+            # Waiting half a second: a writer of its own thread (the ready figures' store)
+            # lets go in milliseconds, where the request's transaction, were it open, would
+            # wait on this very answer (without it, the test failed one run in a few).
+            probe = sqlite3.connect(str(url.database), timeout=0.5, isolation_level=None)
             try:
                 probe.execute("BEGIN IMMEDIATE")
                 probe.execute("ROLLBACK")
