@@ -33,13 +33,15 @@ NEXT_DAY1 = datetime(2025, 11, 12, 15, tzinfo=UTC)  # Phase 5 day 1, 10:00 New Y
 
 def _phase4_final_report(make_server: Callable[..., Server], teams: Path) -> tuple[Server, str]:
     server = make_server(SPRINTBOT_CONFIG=str(teams))
-    ci(
-        server,
-        {"orchestration/a": P, "orchestration/b": F},
-        "p4",
-        datetime(2025, 11, 10, 20, tzinfo=UTC),
+    return server, _final_report(
+        server, "p4", datetime(2025, 11, 10, 20, tzinfo=UTC), LAST_DAY_0900
     )
-    at(server, LAST_DAY_0900)
+
+
+def _final_report(server: Server, run: str, run_at: datetime, last_day: datetime) -> str:
+    """A CI run, then the sprint's last daily report: the readiness it says."""
+    ci(server, {"orchestration/a": P, "orchestration/b": F}, run, run_at)
+    at(server, last_day)
     platform = server.runtime.teams.get("platform")
     assert platform is not None
     said = bot_clock.run_job(server.runtime, "daily-report", team=platform)
@@ -52,7 +54,7 @@ def _phase4_final_report(make_server: Callable[..., Server], teams: Path) -> tup
     ]
     m = re.search(r"readiness ([\d.]+ %)", final)
     assert m, final
-    return server, m.group(1)
+    return m.group(1)
 
 
 def _reweight(teams: Path) -> None:
@@ -120,20 +122,8 @@ def test_the_teams_last_sprint_is_kept_before_an_edit_though_no_sprint_follows(
     teams = tmp_path / "teams"
     shutil.copytree(TEAMS, teams)
     server = make_server(SPRINTBOT_CONFIG=str(teams))
-    run_at = datetime(2025, 11, 20, 20, tzinfo=UTC)
-    ci(server, {"orchestration/a": P, "orchestration/b": F}, "p5", run_at)
-    at(server, datetime(2025, 11, 21, 14, tzinfo=UTC))  # its last day, 09:00 New York
-    platform = server.runtime.teams.get("platform")
-    assert platform is not None
-    assert bot_clock.run_job(server.runtime, "daily-report", team=platform).endswith("posted")
-    server.runtime.sender.drain()
-    [final] = [
-        text_of(c)
-        for c in server.slack.calls_to("chat.postMessage")
-        if "Daily report" in c.args.get("text", "") and "thread_ts" not in c.args
-    ]
-    m = re.search(r"readiness ([\d.]+ %)", final)
-    assert m, final
+    last_day = datetime(2025, 11, 21, 14, tzinfo=UTC)  # 09:00 New York
+    reported = _final_report(server, "p5", datetime(2025, 11, 20, 20, tzinfo=UTC), last_day)
     at(server, datetime(2025, 11, 22, 15, tzinfo=UTC))  # the day after: the clock looks
     bot_clock.catch_up_teams(server.runtime, started=False)
     listeners_done()
@@ -141,4 +131,4 @@ def test_the_teams_last_sprint_is_kept_before_an_edit_though_no_sprint_follows(
     again = make_server(SPRINTBOT_CONFIG=str(teams))
     sprints = api(again, "/api/v1/sprints", team="platform").json()["sprints"]
     [phase5] = [s for s in sprints if s["name"] != "Phase 4 Production Readiness"]
-    assert pct(phase5["outcome"]["readiness_end"]) == m.group(1), phase5["outcome"]
+    assert pct(phase5["outcome"]["readiness_end"]) == reported, phase5["outcome"]

@@ -29,6 +29,23 @@ def _codes(db: Database, teams: Teams, team_id: str) -> list[str]:
         return [b.code for b in s.exec(select(Blocker)).all()]
 
 
+def _file_a_blocker(db: Database, teams: Teams, team_id: str) -> None:
+    """The team's open P0 blocker: its history."""
+    team = teams.get(team_id)
+    assert team is not None
+    with db.scoped(teams.serve(team, now=NOW).scope).session() as s:
+        s.add(
+            Blocker(
+                component="Sync",
+                description="sync loses edits",
+                severity="P0",
+                reported_by="U0DAVE",
+                reported_at=NOW - timedelta(days=1),
+            )
+        )
+        s.commit()
+
+
 def test_renaming_one_team_file_of_two_does_not_silently_drop_its_history(
     tmp_path: Path, db: Database
 ) -> None:
@@ -40,19 +57,7 @@ def test_renaming_one_team_file_of_two_does_not_silently_drop_its_history(
     (first / "mobile.toml").write_text(mobile)
     teams = Teams.sync(load_org(first), db=db, now=NOW)
     assert {t.id for t in teams.all} == {"platform", "mobile"}
-    m = teams.get("mobile")
-    assert m is not None
-    with db.scoped(teams.serve(m, now=NOW).scope).session() as s:
-        s.add(
-            Blocker(
-                component="Sync",
-                description="sync loses edits",
-                severity="P0",
-                reported_by="U0DAVE",
-                reported_at=NOW - timedelta(days=1),
-            )
-        )
-        s.commit()
+    _file_a_blocker(db, teams, "mobile")
     assert _codes(db, teams, "mobile") == ["B-001"]
 
     # The operator renames the file (a clearer name); nothing else changes.
@@ -78,19 +83,7 @@ def test_a_new_team_named_so_in_its_file_starts_beside_a_team_whose_file_was_rem
     (first / "platform.toml").write_text((TEAMS / "platform.toml").read_text())
     (first / "mobile.toml").write_text((TEAMS / "mobile.toml").read_text())
     teams = Teams.sync(load_org(first), db=db, now=NOW)
-    m = teams.get("mobile")
-    assert m is not None
-    with db.scoped(teams.serve(m, now=NOW).scope).session() as s:
-        s.add(
-            Blocker(
-                component="Sync",
-                description="sync loses edits",
-                severity="P0",
-                reported_by="U0DAVE",
-                reported_at=NOW - timedelta(days=1),
-            )
-        )
-        s.commit()
+    _file_a_blocker(db, teams, "mobile")
     # mobile's file goes; a team "web" comes with its id in its file: a new team, started.
     (first / "mobile.toml").unlink()
     web = (TEAMS / "mobile.toml").read_text().replace('id = "mobile"', 'id = "web"')
