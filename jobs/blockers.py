@@ -746,15 +746,11 @@ def resolve(
         if m.status == OutboxStatus.PENDING
     ]
     queries.withdraw(session=session, key_prefix=steps)
-    if waiting:
-        # Its level is that of the last step that went: reopened, the steps taken back are
-        # due again (it read "step 3 of 3" with steps 2 and 3 never called; found by review).
-        # The tail of its path taken back, from its top step down (never below step 1, the
-        # one it was filed at: its reopening is said in its thread).
-        level = blocker.escalation_level
-        while level > 1 and level - 1 in waiting:
-            level -= 1
-        blocker.escalation_level = level
+    # Its level goes back over the tail of steps taken back, from its top step down (never
+    # below step 1, the one it was filed at): reopened, they are due again (it read "step
+    # 3 of 3" with steps 2 and 3 never called; found by review).
+    while blocker.escalation_level > 1 and blocker.escalation_level - 1 in waiting:
+        blocker.escalation_level -= 1
     data = blocker_data(sprint, blocker, now)  # (resolved: it shows how long it took)
     post(
         session=session,

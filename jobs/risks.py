@@ -222,12 +222,11 @@ def update(
         "owner": fields.owner,
         "status": fields.status,
     }
-    if own and all(before.get(f) == v for f, v in after.items() if f in before):
+    if own and after == before:
         return risk  # the same again: saved already
-    risk.description = fields.description.strip()
-    risk.impact, risk.probability = fields.impact, fields.probability
-    risk.mitigation = fields.mitigation.strip() or None
-    risk.owner, risk.status, risk.updated_at = fields.owner, fields.status, now
+    for name, value in after.items():
+        setattr(risk, name, value)
+    risk.updated_at = now
     changed = old_status != risk.status
     queries.audit(
         session=session,

@@ -53,7 +53,10 @@ def _typed(text: str | None) -> str | None:
     """Text someone typed (a blocker, a risk, a resolution, a CI run's name; in the sprint
     file, a name, a label, a goal), shown as typed: `__init__` was bold "init",
     `<lambda>` an HTML tag GitHub drops, `[x](url)` a live link (found by review)."""
-    return None if text is None else text.translate(_CONTROLS).translate(_MARKUP)
+    return None if text is None else text.translate(_TYPED)
+
+
+_TYPED = {**_MARKUP, **_CONTROLS}  # (no control character is markup)
 
 
 def _criterion(c: Evaluated) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
@@ -216,6 +217,21 @@ def named(name: str, rest: str, limit: int = 150) -> str:
     shortened so that the rest fits whole (a long sprint name cut "Day 3 of 14" off
     `/sprint` and App Home; found by review)."""
     return short(name, max(limit - len(rest), 1)) + short(rest, limit - 1)
+
+
+def as_queued(at: str) -> str:
+    """A time a message's data holds, on the team's clock it was queued in (one queued in
+    UTC, before times were the team's, says so)."""
+    when = datetime.fromisoformat(at)
+    shown = when.strftime("%a %d %b %H:%M")
+    return f"{shown} UTC" if when.utcoffset() == timedelta(0) else shown
+
+
+def local_time(at: datetime, tz: tzinfo) -> str:
+    """An instant as the team's surfaces show it: on the team's clock ("Thu 06 Nov 00:30").
+    (A quarantine's end said in UTC beside the listing's local one gave another day for a
+    team east of UTC; found by review.)"""
+    return at.astimezone(tz).strftime("%a %d %b %H:%M")
 
 
 def web_url(url: str | None) -> str | None:

@@ -7,6 +7,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBl
 from bot.blocks.common import (
     NAME_CHARS,
     Message,
+    as_queued,
     code,
     context,
     esc,
@@ -21,7 +22,6 @@ from bot.blocks.common import (
 )
 from bot.blocks.history import past_lines
 from bot.blocks.reports import blocker_lines, burndown_line, day_text, headline, tests_line, why
-from bot.blocks.tests import as_queued
 from bot.ids import Action
 from jobs.numbers import pct, reached
 from jobs.reports import AppHome, GroupScoreRow, LastRun

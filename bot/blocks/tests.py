@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock
 
 from bot.blocks.common import (
     Message,
+    as_queued,
     code,
     code_block,
     context,
     esc,
     line,
     link,
+    local_time,
     mention,
     mentions,
     message,
@@ -62,21 +64,6 @@ def seconds(value: float) -> str:
 
 def _when(at: str, tz: tzinfo) -> str:
     return local_time(datetime.fromisoformat(at), tz)
-
-
-def as_queued(at: str) -> str:
-    """A time a message's data holds, on the team's clock it was queued in (one queued in
-    UTC, before times were the team's, says so)."""
-    when = datetime.fromisoformat(at)
-    shown = when.strftime("%a %d %b %H:%M")
-    return f"{shown} UTC" if when.utcoffset() == timedelta(0) else shown
-
-
-def local_time(at: datetime, tz: tzinfo) -> str:
-    """An instant as the team's surfaces show it: on the team's clock ("Thu 06 Nov 00:30").
-    (A quarantine's end said in UTC beside the listing's local one gave another day for a
-    team east of UTC; found by review.)"""
-    return at.astimezone(tz).strftime("%a %d %b %H:%M")
 
 
 def _commit(commit: str | None) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import clock as bot_clock
-from bot.blocks.tests import local_time
+from bot.blocks.common import local_time
 from tests.support import httpc
 from tests.support.e2e import AUTH, _alert_id, click, post_report, posts, responses, text_of
 from tests.support.server import Server

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from bot import clock as bot_clock
-from bot.blocks.tests import local_time
+from bot.blocks.common import local_time
 from jobs.storable import MESSAGE
 from tests.e2e.test_ingest import TWO_COMPONENTS, send_statuses
 from tests.e2e.test_owners import owned_sprint

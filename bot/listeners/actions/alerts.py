@@ -14,8 +14,7 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot.blocks.common import plural
-from bot.blocks.tests import local_time
+from bot.blocks.common import local_time, plural
 from bot.context import AppContext
 from bot.payloads import button_int, button_ints
 from bot.people import directory

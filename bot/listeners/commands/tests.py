@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 
-from bot.blocks.common import code, escape
+from bot.blocks.common import code, escape, local_time
 from bot.blocks.tests import (
     TESTS_USAGE,
-    local_time,
     render_history,
     render_matches,
     render_quarantined,
