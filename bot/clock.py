@@ -355,6 +355,9 @@ def _slot(runtime: Runtime, name: str) -> tuple[date, datetime | None]:
     return today, None
 
 
+NO_NEWS = (": already ran for ", ": pruned nothing", ": no [retention] in the sprint file")
+
+
 def scheduled(runtime: Runtime, name: str) -> str:
     """Run a slotted job for today's slot exactly once: the (job, local date) claim commits
     with the work, so a second clock, a restart or a catch-up skips it.
@@ -369,8 +372,10 @@ def scheduled(runtime: Runtime, name: str) -> str:
     if not runs_on(runtime, name, today):
         return f"{name}: no slot on {slot}"
     result = BY_NAME[name].run(runtime, name, slot)
-    # One line for a run that did something; a slot another run had taken is no news.
-    log.log(logging.DEBUG if ": already ran for " in result else logging.INFO, "%s", result)
+    # One line for a run that did something; a slot another run had taken, or a retention
+    # run with nothing to prune, is no news (caught up on start, it was chatter).
+    quiet = any(word in result for word in NO_NEWS)
+    log.log(logging.DEBUG if quiet else logging.INFO, "%s", result)
     return result
 
 
