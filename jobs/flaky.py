@@ -29,6 +29,14 @@ def _category(status: str | None) -> str | None:
     return "passed" if status in ("passed", "flaky") else None
 
 
+def _ran(status: str | None) -> str | None:
+    """How a run went, for counting flips: a `flaky` run failed (a failure found flaky is
+    stored so, and a report's own re-run failed first), so passed → flaky → passed is two
+    flips. Read as a pass, the flips of a test failing every other run left its window as
+    it slid, and its next failure was a regression again (found by review)."""
+    return "failing" if status == "flaky" else _category(status)
+
+
 def flip_count(changes: Iterable[tuple[str | None, str | None]]) -> int:
     """How many times a test went between passing and failing, given its changes (previous
     status, status) oldest first: a skip (or a first status) between two is stepped over,
@@ -38,8 +46,8 @@ def flip_count(changes: Iterable[tuple[str | None, str | None]]) -> int:
     flips, last = 0, None
     for previous, status in changes:
         if last is None:
-            last = _category(previous)
-        now = _category(status)
+            last = _ran(previous)
+        now = _ran(status)
         if now is None:
             continue
         if last is not None and now != last:
@@ -106,8 +114,9 @@ def judge(
         began = store.last_changes_before(session=session, test_ids=rest, report_id=start)
         for test_id in rest:
             last, prior = began.get(test_id, (None, None))
-            stood = last if _category(last) is not None else prior
-            n = flip_count([(None, stood), *changes[test_id]]) + 1  # and this report's change
+            stood = last if _ran(last) is not None else prior
+            now = changed[test_id][2]  # and this report's change, where it is a flip
+            n = flip_count([(None, stood), *changes[test_id], (None, now)])
             if n >= config.flips:
                 why[test_id] = f"changed {n} times in its last {config.window} runs"
     return why

@@ -329,3 +329,21 @@ def test_a_test_put_in_quarantine_while_a_report_is_read_fails_as_flaky(
     assert [r["name"] for r in reply["flaky"]] == ["a"]
     with db.read() as s:
         assert s.exec(select(Alert.key)).all() == []
+
+
+def test_a_test_failing_every_other_run_alerts_once_however_long_it_goes_on(
+    session: Session, example: Sprint
+) -> None:
+    """A failure found flaky is stored `flaky`; the flip count read that as a pass, so the
+    test's changes left its window as it slid and its next failure was a regression again:
+    an alert every few runs for one flaky test (found by review)."""
+    example = example.model_copy(update={"flaky": Flaky(window=5, flip_rate=0.6)})  # 3 in 5
+    up, down = report({"core/a": "passed"}), report({"core/a": "failed"})
+    alerts = []
+    for n in range(1, 17):
+        reply = _ingest(session, example, down if n % 2 == 0 else up, f"r{n}", f"c{n}", n)
+        alerts += [n for _ in reply["regressions"]]
+    assert alerts == [2]  # the first failure; every later one is flaky (r4 onwards)
+    [a] = queries.tests_by_id(session=session, ids=[1])
+    shown = tests_history.history(session=session, sprint=example, test=a, now=T0 + timedelta(1))
+    assert shown["flips"] == 15  # passed and failed by turns over 16 runs
