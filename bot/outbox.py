@@ -649,7 +649,9 @@ class Sender:
     def _attempt(self, claim: Claim, result: DrainResult) -> None:
         message = claim.message
         try:
-            if message.method == "email.send":
+            if message.withdrawn:  # (while an earlier attempt was under way)
+                self._finish(claim, OutboxStatus.WITHDRAWN, error="withdrawn while being sent")
+            elif message.method == "email.send":
                 self._deliver_email(claim, result)
             elif message.method == "files.upload_v2":
                 self._deliver_file(claim, result)

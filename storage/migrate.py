@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0021"  # the newest revision in migrations/versions
+HEAD = "0022"  # the newest revision in migrations/versions
 
 
 def alembic_config(url: str | None = None, *, connection: Connection | None = None) -> Config:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     func,
     select,
     text,
@@ -457,6 +458,9 @@ class OutboxMessage(SQLModel, table=True):
     lane: str | None = Field(default=None, max_length=300)
     # The claimant's token: only the sender holding it may finish the row.
     claim_token: str | None = Field(default=None, max_length=40)
+    # Taken back while it was being sent (`queries.withdraw`): not sent again, whatever
+    # became of that attempt; it ends `withdrawn` unless the attempt went through.
+    withdrawn: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class JobRun(TeamScoped, table=True):

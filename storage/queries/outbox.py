@@ -478,13 +478,16 @@ def retry_now(
 def withdraw(*, session: Session, keys: Sequence[str] = (), key_prefix: str | None = None) -> int:
     """Take back the messages under `keys` (and those whose keys start with `key_prefix`)
     that are still waiting to go, with the replies waiting under them; how many. A row
-    being sent, or sent, stays as it is."""
+    being sent is marked `withdrawn`: it ends so unless that attempt goes through (a
+    retry, or a claim that ran out, would have sent it again). A sent row stays sent."""
     prefix = team_keys(session)
     chosen = [col(OutboxMessage.key).in_([prefix + k for k in keys])] if keys else []
     if key_prefix is not None:
         chosen.append(_key_starting(prefix + key_prefix))
     if not chosen:
         return 0
+    sending = col(OutboxMessage.status) == OutboxStatus.SENDING
+    _updated(session, update(OutboxMessage).where(sending, or_(*chosen)).values(withdrawn=True))
     waiting = col(OutboxMessage.status) == OutboxStatus.PENDING
     taken = session.execute(
         update(OutboxMessage)

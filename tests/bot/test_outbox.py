@@ -887,3 +887,31 @@ def test_a_sender_looks_for_rows_from_before_a_clock_step_when_it_may_have_been_
     assert not sender._look_for_a_step(wall - timedelta(hours=1) + timedelta(seconds=1))
     mono[0] += outbox.REDATE_EVERY
     assert sender._look_for_a_step(wall)  # (its own clock stepped forward: the while)
+
+
+def test_a_message_withdrawn_while_its_send_fails_is_not_sent_on_a_retry(
+    db: Database, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    """A blocker's escalation step being sent when the blocker was resolved, and Slack
+    failing that attempt: the row went back to wait and its retry posted the step for a
+    resolved blocker (found by review: only a waiting row could be withdrawn)."""
+    _enqueue(db, clock, "blocker:1:step:2")
+    fake_slack.fail("chat.postMessage", status=503, times=20)
+    fake_slack.slow("chat.postMessage", 0.3, times=20)
+    sender = _sender(db, fake_slack, clock)
+    first = threading.Thread(target=sender.drain)
+    first.start()
+    deadline = time.monotonic() + 5
+    while _row(db, "blocker:1:step:2").status != OutboxStatus.SENDING:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with db.session() as s:  # resolved meanwhile
+        queries.withdraw(session=s, key_prefix="blocker:1:step:")
+        s.commit()
+    first.join(30)
+    fake_slack._failures.clear()  # Slack is well again
+    tried = len(fake_slack.calls_to("chat.postMessage"))
+    clock.at += timedelta(hours=1)
+    sender.drain()
+    assert len(fake_slack.calls_to("chat.postMessage")) == tried  # not tried again
+    assert _row(db, "blocker:1:step:2").status == OutboxStatus.WITHDRAWN

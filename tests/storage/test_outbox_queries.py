@@ -325,6 +325,9 @@ def test_withdrawing_takes_back_only_what_still_waits_and_the_replies_under_it(
         "b:1:step:2:reply": OutboxStatus.WITHDRAWN,
         "b:10:step:2": OutboxStatus.PENDING,  # (another blocker's: not under the prefix)
     }
+    # The one being sent is marked: not sent again if this attempt fails.
+    marked = session.exec(select(OutboxMessage.key).where(OutboxMessage.withdrawn)).all()
+    assert marked == ["dm:ben"]
     # Taken back, they hold up nothing: the lane's next row goes.
     _add(session, "dm:ana:2", "DANA", OutboxStatus.PENDING)
     assert "dm:ana:2" in _claim(session)
