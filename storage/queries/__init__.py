@@ -41,7 +41,7 @@ from .bulk import (
     update_tests,
 )
 from .health import ping
-from .job_runs import claim_job_slot, job_slot_taken, last_job_slots
+from .job_runs import claim_job_slot, job_slot_started, job_slot_taken, last_job_slots
 from .known_tests import (
     HistoryTest,
     KnownRow,
@@ -195,6 +195,7 @@ __all__ = [
     "history_tests",
     "home_users",
     "insert_staged_tests",
+    "job_slot_started",
     "job_slot_taken",
     "key_prefix",
     "keyed_messages",

@@ -31,3 +31,9 @@ def claim_job_slot(*, session: Session, job: str, slot: str, now: datetime) -> J
         return None
     row = JobRun(job=job, slot=slot, started_at=now)
     return row if insert_unless_taken(session, row) else None
+
+
+def job_slot_started(*, session: Session, job: str, slot: str) -> datetime | None:
+    """When the run that claimed (job, slot) started; None while it is not taken."""
+    found = session.exec(select(JobRun.started_at).where(JobRun.job == job, JobRun.slot == slot))
+    return found.first()
