@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal, NotRequired, TypedDict
 
 from sqlalchemy.orm.attributes import set_committed_value
@@ -143,6 +143,15 @@ class Quarantined:
     kept: int = 0  # tests already quarantined and left as they were (`keep_held`)
 
 
+def ends(now: datetime, period: timedelta, tz: tzinfo) -> datetime:
+    """When a quarantine of `period` from `now` ends: whole days are calendar days on the
+    team's clock (14d from 10:00 ends at 10:00, over a change of daylight saving too: it
+    ran to 09:00; found by review), anything else that many hours."""
+    if period % timedelta(days=1):
+        return now + period
+    return (now.astimezone(tz) + period).astimezone(UTC)
+
+
 def quarantine(
     *,
     session: Session,
@@ -165,7 +174,7 @@ def quarantine(
     anew (`snapshot`; ingestion snapshots once for all it did)."""
     if not tests:
         raise QuarantineError("No test to quarantine.")
-    until = now + (period or sprint.flaky.quarantine_for)
+    until = ends(now, period or sprint.flaky.quarantine_for, sprint.sprint.tz)
     already = kept = sooner = 0
     moved: list[KnownTest] = []
     for test in tests:

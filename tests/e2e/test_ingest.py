@@ -193,7 +193,7 @@ def test_quarantine_as_flaky_stops_alerts(server: Server) -> None:
     second = post_report(server, "pytest-xunit1-run2.xml", run="ci-2").json()
     # Quarantine hides regressions: the tech lead, the QA lead or an admin may.
     click(server, "alert_mute", str(_alert_id(server, second["alert"])), user="U0QALEAD")
-    until = server.clock.at + timedelta(days=14)
+    until = server.clock.at + timedelta(days=14, hours=1)  # 14 days on the team's clock
     assert responses(server, 1)[-1].args["text"] == (
         f"Quarantined 5 tests until {local_time(until, ZoneInfo('America/New_York'))}."
     )

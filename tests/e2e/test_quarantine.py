@@ -7,7 +7,7 @@ and the API show them."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -36,9 +36,17 @@ FAILING = [  # the five tests pytest-xunit1-run2.xml fails, in the report's orde
 ]
 
 
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def local_days_on(at: datetime, days: int) -> datetime:
+    """`days` calendar days on New York's clock after `at` (a quarantine's end)."""
+    return (at.astimezone(NEW_YORK) + timedelta(days=days)).astimezone(UTC)
+
+
 def on_the_clock(at: datetime) -> str:
     """A quarantine's end as the example team's surfaces say it: on its clock."""
-    return local_time(at, ZoneInfo("America/New_York"))
+    return local_time(at, NEW_YORK)
 
 
 def api(server: Server, path: str) -> httpx.Response:
@@ -98,7 +106,7 @@ def test_a_failing_rerun_of_the_same_commit_is_flaky_and_one_click_quarantines_i
     assert api(server, "/api/v1/quarantine").json()["tests"] == []
 
     click(server, button["action_id"], button["value"], user="U0QALEAD")
-    until = server.clock.at + timedelta(days=14)
+    until = local_days_on(server.clock.at, 14)
     assert responses(server, 2)[-1].args["text"] == (
         f"Quarantined 5 tests until {on_the_clock(until)}."
     )
@@ -193,7 +201,7 @@ def test_a_test_that_keeps_flipping_is_flaky_and_passing_runs_release_it(
 
     # Quarantine one of them by hand, for 2 days, with a reason.
     answer = ask(server, f"quarantine {SWARM}::test_leader_election for 2d because races")
-    until = server.clock.at + timedelta(days=2)
+    until = local_days_on(server.clock.at, 2)
     assert answer == (
         f"Quarantined `{SWARM}::test_leader_election` until {on_the_clock(until)}: its "
         "failures are reported apart and never alert."
@@ -231,7 +239,7 @@ def test_quarantine_by_hand_expires_and_is_refused_when_asked_wrong(server: Serv
     assert ask(server, "quarantine test_leader_election").startswith("Quarantined ")
     # Asked again: the quarantine ends at the new time, not doubled (the time may come
     # last); here sooner than the 14 days before, which it does not call extended.
-    until = server.clock.at + timedelta(days=1)
+    until = local_days_on(server.clock.at, 1)
     assert ask(server, "quarantine test_leader_election because it races for 1d").startswith(
         f"The quarantine of `{SWARM}::test_leader_election` now ends {on_the_clock(until)}"
     )
@@ -281,7 +289,7 @@ def test_a_test_named_with_for_in_it_is_quarantined_by_its_name(server: Server) 
     assert post.status_code == 201, post.text
     name = "`LoginForm::renders the menu for admins`"
     assert ask(server, "quarantine renders the menu for admins").startswith(f"Quarantined {name}")
-    until = server.clock.at + timedelta(days=2)
+    until = local_days_on(server.clock.at, 2)
     assert ask(server, "quarantine renders the menu for admins for 2d because flaky").startswith(
         f"The quarantine of {name} now ends {on_the_clock(until)}"
     )

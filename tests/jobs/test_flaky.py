@@ -209,7 +209,8 @@ def test_auto_quarantine_sets_a_flaky_test_apart_at_once(session: Session, examp
     # The report that quarantined it does not count toward its release (release_after 1).
     [listed] = quarantine.listing(session=session, sprint=example, now=T0 + timedelta(hours=1))
     assert (listed["name"], listed["by"], listed["reason"]) == ("a", "sprintbot", "found flaky")
-    assert listed["until"] == (T0 + timedelta(minutes=2, days=14)).isoformat()
+    # 14 days on New York's clock: an hour more than 14 x 24 h, over the end of summer time.
+    assert listed["until"] == (T0 + timedelta(minutes=2, days=14, hours=1)).isoformat()
     [key] = [k for k in keys(session) if k.startswith("quarantine:")]
     change = queued(session, key)
     assert (change["action"], change["by"], change["count"]) == ("quarantined", "sprintbot", 1)
@@ -347,3 +348,30 @@ def test_a_test_failing_every_other_run_alerts_once_however_long_it_goes_on(
     [a] = queries.tests_by_id(session=session, ids=[1])
     shown = tests_history.history(session=session, sprint=example, test=a, now=T0 + timedelta(1))
     assert shown["flips"] == 15  # passed and failed by turns over 16 runs
+
+
+def test_a_quarantine_of_days_ends_at_the_same_local_time_across_a_dst_change(
+    session: Session, example: Sprint
+) -> None:
+    """Quarantined at 10:00 New York on Oct 31 for 14d: it ran to 09:00 on Nov 14, as 14
+    x 24 hours over the end of daylight saving, and the confirmation said "until Fri 14
+    Nov 09:00" (found by review). Days are calendar days on the team's clock; hours are
+    hours."""
+    _ingest(session, example, report({"core/a": "passed"}), "r1", "c1", 1)
+    [a] = queries.tests_by_id(session=session, ids=[1])
+    ten = datetime(2025, 10, 31, 14, tzinfo=UTC)  # 10:00 EDT
+    quarantine.quarantine(session=session, sprint=example, tests=[a], by="U1", reason="x", now=ten)
+    [held] = quarantine.listing(session=session, sprint=example, now=ten)
+    assert held["until"] == datetime(2025, 11, 14, 15, tzinfo=UTC).isoformat()  # 10:00 EST
+    hours = quarantine.quarantine(
+        session=session,
+        sprint=example,
+        tests=[a],
+        by="U1",
+        reason="x",
+        now=ten,
+        period=timedelta(hours=36),
+    )
+    assert hours.extended == 1
+    [held] = quarantine.listing(session=session, sprint=example, now=ten)
+    assert held["until"] == (ten + timedelta(hours=36)).isoformat()
