@@ -1115,19 +1115,23 @@ def _alert(
     sprint, known_id = plan.sprint, plan.known.test_id
     alert_key = None
     # Only the tracked branch alerts the team; other branches get their classification in
-    # the reply (a feature branch's red tests are its author's business).
-    if regressions and plan.info.branch == sprint.sprint.branch:
+    # the reply (a feature branch's red tests are its author's business). A test an open
+    # alert still holds (failing, flaky on a re-run, failing again) stays with that alert:
+    # moved to a new one, the first was left holding nothing and never resolved, and was
+    # followed up for ever (found by review).
+    ids = [known_id[i] for i in held.regressed]
+    held_already = ingest_queries.alerted_among(session=session, ids=ids) if ids else set()
+    fresh = [(test, i) for test, i in zip(regressions, ids, strict=True) if i not in held_already]
+    if fresh and plan.info.branch == sprint.sprint.branch:
         alert = notices.regression_alert(
             session=session,
             sprint=sprint,
             report_id=context["report"],
-            tests=regressions,
+            tests=[test for test, _ in fresh],
             context=context,
             now=plan.now,
         )
-        queries.set_alert(
-            session=session, test_ids=[known_id[i] for i in held.regressed], alert_id=alert.id or 0
-        )
+        queries.set_alert(session=session, test_ids=[i for _, i in fresh], alert_id=alert.id or 0)
         alert_key = alert.key
     _resolve_recovered(session=session, recovered=held.recovered, context=context, now=plan.now)
     # After the alert, so the team reads the cause before the consequence.
