@@ -143,6 +143,9 @@ class Quarantined:
     kept: int = 0  # tests already quarantined and left as they were (`keep_held`)
 
 
+UNSAID = "flaky"  # a quarantine's reason where none was given
+
+
 def ends(now: datetime, period: timedelta, tz: tzinfo) -> datetime:
     """When a quarantine of `period` from `now` ends: whole days are calendar days on the
     team's clock (14d from 10:00 ends at 10:00, over a change of daylight saving too: it
@@ -158,7 +161,7 @@ def quarantine(
     sprint: Sprint,
     tests: Sequence[KnownTest],
     by: str,
-    reason: str,
+    reason: str | None,
     now: datetime,
     period: timedelta | None = None,
     why: Mapping[int, str] | None = None,
@@ -169,12 +172,15 @@ def quarantine(
     """Quarantine these tests until `now + period` (default `[flaky] quarantine_for`); a
     test already quarantined gets the new end — or, with `keep_held` (a button: nobody
     chose an end), stays as it was (a lead's 60 days for a known bug were cut to the
-    button's 14, its reason replaced; found by review). Announced in the team's channel, or
+    button's 14, its reason replaced; found by review). `reason` None: none was given, so
+    a held test keeps its own (a lead's "infra bug INFRA-12" became "flaky" when the end
+    was moved; found by review) and a new one's is "flaky". Announced in the team's channel, or
     in the thread of `parent_key` (the alert whose button asked). Readiness is snapshot
     anew (`snapshot`; ingestion snapshots once for all it did)."""
     if not tests:
         raise QuarantineError("No test to quarantine.")
     until = ends(now, period or sprint.flaky.quarantine_for, sprint.sprint.tz)
+    given, reason = reason, reason if reason is not None else UNSAID
     already = kept = sooner = 0
     moved: list[KnownTest] = []
     for test in tests:
@@ -205,7 +211,9 @@ def quarantine(
             continue
         for held, _ in held_rows:
             sooner += until < held.until
-            held.until, held.reason, held.by = until, reason, by
+            held.until, held.by = until, by
+            held.reason = given if given is not None else held.reason
+            reason = held.reason  # (the one the notice says)
             session.add(held)
         moved.append(test)
         already += 1

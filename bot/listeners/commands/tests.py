@@ -134,7 +134,7 @@ def _quarantine(call: Call) -> None:
         raise SprintError(f"Say which test: {how}")
     app = call.app
     named, said = _named_whole(call, call.rest.strip())
-    wanted, reason, when = named, (said or "flaky").strip(), ""
+    wanted, reason, when = named, (said or "").strip(), ""
     if (timed := _PERIOD.match(wanted)) is not None:  # `NAME for 7d`
         wanted, when = timed["test"], timed["period"]
     elif (tail := _TRAILING_PERIOD.match(reason)) is not None:  # `because it races for 2d`
@@ -163,7 +163,7 @@ def _quarantine(call: Call) -> None:
             sprint=app.sprint,
             tests=[test],
             by=call.user_id,
-            reason=reason,
+            reason=reason or None,  # (none given: a held one keeps its own)
             now=app.now(),
             period=period,
         )
