@@ -509,10 +509,8 @@ class _Plan:
         self.identity = parsed.identity()
         self.new_order = array("I")  # the new tests in the order they are stored
         self.new_ids: Sequence[int] = []  # and the ids they were stored with
-        # Kept on the report as it gave them, not as judged: a failure found flaky or
-        # held in quarantine is stored `flaky`, yet it failed, and a re-run of the commit
-        # failing again is no pass beside a failure (found by review).
         self.statuses = _pack(parsed)
+        self._packed = self.reported  # the statuses `statuses` holds
         self.durations = _pack_durations(parsed)
         self.components = Components(parsed, sprint=sprint)
         self.version = -1  # the branch's version `known` and `result` were worked out at
@@ -597,8 +595,8 @@ class _Plan:
 
     def _quarantined_are_flaky(self, *, session: Session) -> None:
         """A quarantined test failing after it passed is flaky: marked before the report is
-        classified (so it is not done twice; the quarantines are read again under the lock,
-        `quarantines_moved`)."""
+        classified and its statuses packed (so neither is done twice; the quarantines are
+        read again under the lock, `quarantines_moved`)."""
         status_of = self.parsed.status_of
         status_of[:] = self.reported
         held = self.held = self._quarantines(session=session)
@@ -607,6 +605,9 @@ class _Plan:
             for i, test_id in enumerate(known_id):
                 if test_id in held and status_of[i] in FAILING and old[i] in PASSED_ONCE:
                     status_of[i] = junit.FLAKY
+        if status_of != self._packed:
+            self.statuses = _pack(self.parsed)
+            self._packed = bytes(status_of)
 
     def _quarantines(self, *, session: Session) -> set[int]:
         """The ids of the tests in quarantine, on the tracked branch (none elsewhere)."""
@@ -630,10 +631,12 @@ class _Plan:
         return sorted(rows, key=lambda r: (r[0] is not None, r[0] or "", r[1]))
 
     def mark_flaky(self, tests: Iterable[int]) -> None:
-        """Make these tests' status flaky and classify again."""
+        """Make these tests' status flaky and classify again (the statuses packed anew)."""
         for i in tests:
             self.parsed.status_of[i] = junit.FLAKY
         self.result = classify_report(self.parsed, components=self.components, known=self.known)
+        self.statuses = _pack(self.parsed)
+        self._packed = bytes(self.parsed.status_of)
         self._refs_version = -1
 
     def positions(self) -> bytes | None:
