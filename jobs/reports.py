@@ -134,6 +134,7 @@ class Yesterday(TypedDict):
     passed: int
     failed: int
     skipped: int
+    flaky: NotRequired[int]  # (a report queued before it was shown has none)
     regressed: list[TestChange]
     regressed_count: int
     new_failures: list[TestChange]
@@ -256,6 +257,7 @@ class LastRun(TypedDict):
     skipped: int
     commit: str | None
     url: str | None
+    flaky: NotRequired[int]  # (a Home queued before it was shown has none)
 
 
 class TeamName(TypedDict):
@@ -492,6 +494,7 @@ def daily_report(
             "passed": last.passed if last else 0,
             "failed": last.failed if last else 0,
             "skipped": last.skipped if last else 0,
+            "flaky": last.flaky if last else 0,
             # Counts are the figures' (transitions on that local day); names are listed up
             # to LISTED, the whole lists go in the report's thread.
             "regressed": regressed[:LISTED],
@@ -676,6 +679,7 @@ def home(
             skipped=run.skipped,
             commit=run.commit,
             url=run.url,
+            flaky=run.flaky,
         )
         if run is not None
         else None,

@@ -393,3 +393,13 @@ def tests_passing(
     return f"{passed:,}/{known:,}{said} ({pct(pass_rate)}{target_text})" + (
         f" · {flaky:,} flaky" if flaky else ""
     )
+
+
+def run_counts(run: Any) -> str:
+    """A CI run's tests as App Home's "Last CI run" and the daily report's "last:" say them:
+    "5 passed, 0 failed, 0 skipped · 1 flaky" (a test that passed only on a re-run is in
+    none of the three; left out, a run's tests did not add up; found by review)."""
+    flaky = run.get("flaky") or 0
+    return f"{run['passed']:,} passed, {run['failed']:,} failed, {run['skipped']:,} skipped" + (
+        f" · {flaky:,} flaky" if flaky else ""
+    )

@@ -16,6 +16,7 @@ from bot.blocks.common import (
     message,
     more,
     named,
+    run_counts,
     sections,
     short,
     team_value,
@@ -64,7 +65,7 @@ def _last_run_line(run: LastRun | None) -> str:
         return "*Last CI run*: none yet"
     parts = [
         f"*Last CI run* {code(run['run'], NAME_CHARS)} at {as_queued(run['at'])}",
-        f"{run['passed']} passed, {run['failed']} failed, {run['skipped']} skipped",
+        run_counts(run),
     ]
     if run["commit"]:
         parts.append(f"commit {code(run['commit'][:12])}")

@@ -23,6 +23,7 @@ from bot.blocks.common import (
     named,
     plural,
     pts,
+    run_counts,
     sections,
     short,
     tests_passing,
@@ -176,11 +177,7 @@ def daily_report(d: DailyReport) -> Message:
         period = f"Yesterday ({y['date']})"
     lines = [
         f"*{period}*: {y['runs']} CI run(s), {y['reports']} report(s)"
-        + (
-            f"; last: {y['passed']} passed, {y['failed']} failed, {y['skipped']} skipped"
-            if y["reports"]
-            else ""
-        )
+        + (f"; last: {run_counts(y)}" if y["reports"] else "")
     ]
     if "regressed" in y:
         lines.append(_change_lines("Regressed", y["regressed"], y["regressed_count"]))

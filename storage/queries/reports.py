@@ -137,6 +137,7 @@ class RunTotals(NamedTuple):
     skipped: int
     commit: str | None
     url: str | None
+    flaky: int = 0  # passed once, failed too (every test of the run in one of the four)
 
 
 def latest_run(*, session: Session, branch: str, before: datetime) -> RunTotals | None:
@@ -173,6 +174,7 @@ def latest_run(*, session: Session, branch: str, before: datetime) -> RunTotals 
             col(TestReport.passed),
             (col(TestReport.failed) + col(TestReport.errors)).label("failing"),
             col(TestReport.skipped),
+            col(TestReport.flaky),
             col(TestReport.statuses).is_(None).label("unpacked"),
         )
         .where(
@@ -187,6 +189,7 @@ def latest_run(*, session: Session, branch: str, before: datetime) -> RunTotals 
         passed = sum(r.passed for r in reports)
         failed = sum(r.failing for r in reports)
         skipped = sum(r.skipped for r in reports)
+        flaky = sum(r.flaky for r in reports)
     else:
         latest: dict[tuple[str, str], str] = {}
         for r in reports:  # one blob at a time, oldest first
@@ -196,7 +199,7 @@ def latest_run(*, session: Session, branch: str, before: datetime) -> RunTotals 
             for status, classname, name in unpack_statuses(statuses or b""):
                 latest[classname, name] = status
         kinds = Counter(latest.values())
-        passed, skipped = kinds["passed"], kinds["skipped"]
+        passed, skipped, flaky = kinds["passed"], kinds["skipped"], kinds["flaky"]
         failed = kinds["failed"] + kinds["error"]
     return RunTotals(
         run=run,
@@ -206,6 +209,7 @@ def latest_run(*, session: Session, branch: str, before: datetime) -> RunTotals 
         skipped=skipped,
         commit=commit,
         url=url,
+        flaky=flaky,
     )
 
 

@@ -20,7 +20,7 @@ def test_home_shows_groups_burn_down_chart_blockers_risks_standups_and_the_last_
     assert "*Open risks*\n• *R-001* Active (High impact, Low probability) — Vendor late" in texts
     assert "*Today's standups*: 3 of 5; yours is still due — `/standup`" in texts
     assert texts[-1] == (
-        "*Last CI run* `ci-7` at Thu 30 Oct 08:15 UTC · 1900 passed, 100 failed, 5 skipped · "
+        "*Last CI run* `ci-7` at Thu 30 Oct 08:15 UTC · 1,900 passed, 100 failed, 5 skipped · "
         "commit `abcdef123456` · <https://ci/7|CI run>"
     )
     assert blocks[-1]["elements"][0]["text"] == "Updated Thu 30 Oct 09:00 UTC"
