@@ -20,7 +20,7 @@ from bot.listeners import register_listeners
 from bot.listeners.commands import WORDS
 from bot.members import TeamMembers, WouldWait
 from bot.outbox import Respond, make_client
-from bot.routing import ChannelNames, route, stated_sprint, which_team
+from bot.routing import ChannelNames, gone_sprint, route, stated_sprint, which_team
 from bot.settings import Settings
 from jobs.config import Sprint
 from jobs.numbers import utcnow
@@ -117,8 +117,15 @@ def create_app(
             # for each of the others (bot.blocks.home).
             context["app"] = contexts.for_team(found.candidates[0])
             return next()
-        if found.team is None:
-            answer = which_team(body, found.candidates, member=found.member)
+        stated = stated_sprint(body)
+        if found.team is None or (
+            stated is not None
+            and contexts.teams.serve_sprint(found.team, stated, now=now()) is None
+        ):
+            if found.team is None:
+                answer = which_team(body, found.candidates, member=found.member)
+            else:  # a sprint dropped from the team's file since (or its start moved)
+                answer = {"text": gone_sprint(found.team, stated), "blocks": []}
             if body.get("command"):
                 return BoltResponse(
                     status=200,
@@ -126,7 +133,8 @@ def create_app(
                     headers=dict(JSON_HEADERS),
                 )
             if body.get("type") == "view_submission":  # a form opened before it named its team
-                view = notice_view("Which team?", answer["text"])
+                title = "Which team?" if found.team is None else "Sprint gone"
+                view = notice_view(title, answer["text"])
                 reply = {"response_action": "update", "view": view}
                 return BoltResponse(status=200, body=json.dumps(reply), headers=dict(JSON_HEADERS))
             if context.respond is not None:  # a button: said privately, the message stays
@@ -135,7 +143,7 @@ def create_app(
                 )
             return BoltResponse(status=200, body="")
         # A button or form of a sprint's message acts for that sprint (the next may run now).
-        context["app"] = contexts.for_team(found.team, stated_sprint(body))
+        context["app"] = contexts.for_team(found.team, stated)
         return next()
 
     app.use(_Called(_inject))

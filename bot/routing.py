@@ -317,6 +317,16 @@ def pick_value(team: Team, command: str, text: str) -> str:
     return json.dumps({"team": team.id, "command": command, "text": text})
 
 
+def gone_sprint(team: Team, start: date | None) -> str:
+    """The answer to a button or form of a sprint the team's file no longer has (dropped
+    after it ended, or its start moved): it acted for the sprint running now, and signed
+    that sprint's milestone from the old one's request (found by review)."""
+    return (
+        f"That message is of {team.name}'s sprint that began {start}, which its sprint file "
+        "no longer has: nothing was done. Use the current sprint's messages or commands."
+    )
+
+
 def which_team(
     body: dict[str, Any], candidates: tuple[Team, ...], *, member: bool = True
 ) -> Message:
