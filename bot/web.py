@@ -382,6 +382,8 @@ class Routes:
         if at > clock:
             return error(400, f"at {shown(text)} is in the future; figures are known up to now")
         sprint = ctx.sprint
+        if text and ctx.team is not None:  # the sprint served then, as `export --at` takes
+            sprint = history.served_at(ctx.team, ctx.sprint, at)
         if wanted := request.query_params.get("sprint"):
             found = history.find(ctx.team, ctx.sprint, wanted)
             if found is None:

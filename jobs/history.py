@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from jobs import figures, milestones, review
-from jobs.config import Sprint, Team
+from jobs.config import Sprint, Team, sprint_to_serve
 from jobs.messages import Spec, Template
 from jobs.teams import Teams
 from storage import queries
@@ -360,3 +360,12 @@ def find(team: Team | None, sprint: Sprint, word: str) -> Sprint | None:
         ),
         None,
     )
+
+
+def served_at(team: Team, current: Sprint, at: datetime) -> Sprint:
+    """The team's sprint served at `at`, as the servers would have picked it then
+    (`sprint_to_serve`; the context's own where it is that one): `GET /api/v1/sprint?at=`
+    of an instant of the sprint before answered the running one, "before" it began (found
+    by review), while `export tracker --at` gave the sprint of that instant."""
+    then = sprint_to_serve(team, now=at)
+    return current if then.sprint.start == current.sprint.start else then
