@@ -48,12 +48,24 @@ def _report(call: Call) -> None:
     _nothing_after(call)
     app = call.app
     permissions.require_role(app.sprint, Action.POST_REPORT, call.user_id, directory(call.client))
-    call.answer(f"Posting today's daily report in {app.sprint.channels.status}…")
-    people = participants(call.client, app.sprint, now=app.now())
-    with app.write() as session:
-        reports.post_daily_report(
-            session=session, sprint=app.sprint, participants=people, now=app.now(), on_demand=True
+    now = app.now()
+    # Between sprints, the one that just ended (as its review and sign-off): a report of
+    # the next one, not begun, was posted as a day's ("Daily report — No sprint running";
+    # found by review). Before any has begun there is none to post.
+    sprint, db = _reviewed(app, now) or (app.sprint, app.db)
+    if figures.phase(sprint.sprint, now) is figures.Phase.BEFORE:
+        raise SprintError(
+            f"No sprint running yet: {esc(sprint.sprint.name, NAME_CHARS)} starts on "
+            f"{sprint.sprint.start}, and its first daily report is on its day 1."
         )
+    call.answer(f"Posting today's daily report in {sprint.channels.status}…")
+    people = participants(call.client, sprint, now=now)
+    with db.session() as session:
+        reports.post_daily_report(
+            session=session, sprint=sprint, participants=people, now=now, on_demand=True
+        )
+        session.commit()
+    app.notify_outbox()
 
 
 def _reviewed(app: AppContext, now: datetime) -> tuple[Sprint, Database] | None:
