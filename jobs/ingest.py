@@ -1314,7 +1314,16 @@ def metrics_document(raw: bytes) -> Any:
     """A metrics document's JSON (json.loads' errors as it raises them). A key given twice
     in one object is refused: JSON keeps the last, so of {"memory_usage": 120,
     "memory_usage": 999} the 120 was dropped without a word (found by review)."""
-    return json.loads(raw, object_pairs_hook=_once_each)
+    return json.loads(raw, object_pairs_hook=_once_each, parse_int=_integer)
+
+
+def _integer(text: str) -> int | float:
+    """A JSON integer; one of more digits than any float holds is infinite (Python refuses
+    to read past 4,300 digits with a ValueError, and a 5 kB figure was a 500; found by
+    review), so it is refused as any figure beyond a float is."""
+    if len(text) <= 400:
+        return int(text)
+    return -math.inf if text.startswith("-") else math.inf
 
 
 def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
