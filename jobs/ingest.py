@@ -1389,17 +1389,32 @@ def _figures(*, body: Any, now: datetime) -> _Figures:
     return _Figures(at=at, commit=commit, samples=samples)
 
 
-# Units of durations, sizes and rates: a figure in one is never below zero (a CI script
-# subtracting the wrong way round sent -5 MB, taken as met; found by review).
-NEVER_NEGATIVE = frozenset(
-    {"ns", "us", "µs", "ms", "s", "min", "h", "B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB"}
-    | {"req/s", "ops/s", "rps", "qps"}
+# Units of durations, sizes and rates, however written (case aside): a figure in one is
+# never below zero (a CI script subtracting the wrong way round sent -5 MB, taken as met;
+# found by review), and `kB`, `seconds` or `MB/s` are such units as much as `KB`, `s` and
+# `req/s` (found by review). Anything per a unit of time is a rate.
+_TIMES = frozenset(
+    {"ns", "us", "µs", "μs", "ms", "s", "sec", "secs", "second", "seconds", "min", "mins"}
+    | {"minute", "minutes", "h", "hr", "hrs", "hour", "hours", "d", "day", "days"}
+    | {"nanoseconds", "microseconds", "milliseconds"}
 )
+_SIZES = frozenset(
+    {"b", "byte", "bytes", "bit", "bits", "kb", "kib", "mb", "mib", "gb", "gib", "tb", "tib"}
+    | {"kilobytes", "megabytes", "gigabytes", "terabytes", "kbit", "mbit", "gbit"}
+)
+_RATES = frozenset({"rps", "qps", "ops", "tps", "iops", "fps", "hz"})
+
+
+def never_negative(unit: str) -> bool:
+    """Whether a figure in `unit` can never be below zero: a duration, a size or a rate."""
+    u = unit.strip().lower()
+    per, slash, time_unit = u.partition("/")
+    return u in _TIMES | _SIZES | _RATES or bool(per and slash and time_unit in _TIMES)
 
 
 def _measurable(metric: Metric | None, value: float) -> None:
     """Refuse a tracked metric's figure below zero where its unit cannot be (IngestError)."""
-    if metric is not None and value < 0 and metric.unit in NEVER_NEGATIVE:
+    if metric is not None and value < 0 and never_negative(metric.unit):
         raise IngestError(
             f"metric {shown(metric.name)} is {value:g} {metric.unit}: a figure in "
             f"{metric.unit} is never below zero; send what was measured"
