@@ -165,7 +165,7 @@ class PerformanceFields(TypedDict):
     target: float
     unit: str | None
     better: str
-    beyond_target_percent: float
+    beyond_target_percent: float | None  # None past a target of 0
     commit: str | None
     tolerance: float
 

@@ -193,11 +193,13 @@ def _excess(target: float, value: float, *, lower_better: bool) -> float:
     return over / abs(target) * 100
 
 
-def beyond_target(target: float, value: float, *, lower_better: bool) -> float:
+def beyond_target(target: float, value: float, *, lower_better: bool) -> float | None:
     """How far past the target, in percent of it, as the alert shows it (two decimals; 0
-    when met, and for a target of 0, which no percent is of)."""
+    when met). None past a target of 0, which no percent is of (it said "0 % beyond" under
+    "More than 10 % beyond target"; found by review)."""
     if target == 0:
-        return 0.0
+        met = value <= 0 if lower_better else value >= 0
+        return 0.0 if met else None
     return round(max(_excess(target, value, lower_better=lower_better), 0.0), 2)
 
 

@@ -413,13 +413,27 @@ def emergency_standup(d: EmergencyStandup) -> Message:
 
 
 def _degraded(d: PerformanceFields) -> str:
-    """ "API Throughput degraded: 500 req/s (target ≥ 1000 req/s, 50 % beyond)" """
-    direction = "≤" if d.get("better") == "lower" else "≥"
+    """ "API Throughput degraded: 500 req/s (target ≥ 1000 req/s, 50 % beyond)"; past a
+    target of 0, by how much: "Lint Errors degraded: 12 (target ≤ 0, 12 over)"."""
+    lower = d.get("better") == "lower"
+    beyond = d["beyond_target_percent"]
+    gap = with_unit(abs(d["value"] - d["target"]), d.get("unit"))
+    past = (
+        f"{quantity(beyond)} % beyond"
+        if beyond is not None
+        else f"{gap} {'over' if lower else 'under'}"
+    )
     return (
         f"{d['label']} degraded: {with_unit(d['value'], d.get('unit'))} "
-        f"(target {direction} {with_unit(d['target'], d.get('unit'))}, "
-        f"{quantity(d['beyond_target_percent'])} % beyond)"
+        f"(target {'≤' if lower else '≥'} {with_unit(d['target'], d.get('unit'))}, {past})"
     )
+
+
+def _how_far(d: PerformanceFields) -> str:
+    """What makes it degraded, under its title."""
+    if d["beyond_target_percent"] is None:
+        return "Any figure past a target of 0"
+    return f"More than {d.get('tolerance', 10):g} % beyond target"
 
 
 def performance_email(d: PerformanceAlert) -> tuple[str, str]:
@@ -430,8 +444,7 @@ def performance_email(d: PerformanceAlert) -> tuple[str, str]:
         *whose,
         title + ".",
         "",
-        f"More than {d.get('tolerance', 10):g} % beyond target; investigate within "
-        f"{d.get('ack_within', '4h')}.",
+        f"{_how_far(d)}; investigate within {d.get('ack_within', '4h')}.",
     ]
     if d.get("commit"):
         lines.append(f"Commit: {d['commit']}")
@@ -450,7 +463,7 @@ def performance_alert(d: PerformanceShown) -> Message:
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"More than {d.get('tolerance', 10):g} % beyond target"
+                    text=_how_far(d)
                     + (f" · commit {code(str(d['commit'])[:12])}" if d.get("commit") else "")
                     + f" · investigate within {d.get('ack_within', '4h')}"
                 )
