@@ -54,7 +54,13 @@ from jobs.config import Metric, Sprint, format_duration
 from jobs.errors import SprintError, shown
 from jobs.heap import gc_paused
 from jobs.numbers import MetricState, Move, parse_instant
-from jobs.readiness import Recorded, announce_decline, record_readiness, snapshot_readiness
+from jobs.readiness import (
+    Recorded,
+    announce_decline,
+    prior_readiness,
+    record_readiness,
+    snapshot_readiness,
+)
 from storage import ingest as ingest_queries
 from storage import queries
 from storage.db import Database
@@ -1430,6 +1436,7 @@ def ingest_metrics(*, session: Session, sprint: Sprint, body: Any, now: datetime
     # writer): each reads the open alerts and the last readiness before writing, so two
     # documents at once raised one degradation twice and announced one decline twice.
     queries.lock_branch(session=session, branch=sprint.sprint.branch)
+    prior = prior_readiness(session=session, sprint=sprint, at=now)
     queries.add_metric_samples(session=session, samples=samples)
 
     tolerance = sprint.alerts.perf_tolerance
@@ -1485,7 +1492,7 @@ def ingest_metrics(*, session: Session, sprint: Sprint, body: Any, now: datetime
             now=now,
         )
     readiness = record_readiness(
-        session=session, sprint=sprint, cause="metrics", causes=causes, now=now
+        session=session, sprint=sprint, cause="metrics", causes=causes, now=now, prior=prior
     )
     return {
         "at": at.isoformat(),

@@ -138,12 +138,14 @@ def snapshot_readiness(
     branch: str | None = None,
     counts: TestTally | None = None,
     before_tests: dict[str, TestCounts] | None = None,
+    prior: Breakdown | None = None,
 ) -> Recorded:
     """Recompute readiness and snapshot it. Reports on other branches than the tracked one
     leave readiness alone. `before_tests` (a report's: the tests per component before it,
     quarantine counted): where the sprint has no snapshot yet, readiness from them is the
     one before (a new sprint's first run had none, so no decline was told; found by
-    review)."""
+    review); `prior` is that readiness where the caller had it before its write
+    (`prior_readiness`: a new sprint's first benchmark figures or manual score)."""
     previous = queries.latest_snapshot(session=session)
     before = previous.score if previous is not None else None
     # An ended sprint's figures are its final ones: what CI sends later moves none (a reply
@@ -161,6 +163,8 @@ def snapshot_readiness(
             manual=queries.latest_manual_scores(session=session),
             metric_values=queries.latest_metric_values(session=session),
         )
+        before, before_data = prior.score, prior.as_dict()
+    elif previous is None and prior is not None:
         before, before_data = prior.score, prior.as_dict()
     counts = counts or tally(session=session, sprint=sprint)
     bd = breakdown_for(session=session, sprint=sprint, counts=counts, at=now)
@@ -201,11 +205,34 @@ def announce_decline(
     )
 
 
+def prior_readiness(*, session: Session, sprint: Sprint, at: datetime) -> Breakdown | None:
+    """Readiness before a write, for its snapshot to compare with (`snapshot_readiness`'s
+    `prior`), where the sprint has no snapshot yet but something was measured before it:
+    the team's tests, figures or scores from the sprint before (a new sprint's first
+    benchmark figures that made readiness fall told nothing, as its first test run once
+    did; found by review). None otherwise: a first figure ever has no readiness before."""
+    if queries.latest_snapshot(session=session) is not None:
+        return None
+    counts = tally(session=session, sprint=sprint)
+    measured = (
+        counts.known
+        or queries.latest_manual_scores(session=session)
+        or queries.latest_metric_values(session=session)
+    )
+    return breakdown_for(session=session, sprint=sprint, counts=counts, at=at) if measured else None
+
+
 def record_readiness(
-    *, session: Session, sprint: Sprint, cause: str, causes: dict[str, str], now: datetime
+    *,
+    session: Session,
+    sprint: Sprint,
+    cause: str,
+    causes: dict[str, str],
+    now: datetime,
+    prior: Breakdown | None = None,
 ) -> notices.ReadinessMove:
     """Snapshot readiness and announce a decline; returns {"score", "previous"}."""
-    recorded = snapshot_readiness(session=session, sprint=sprint, cause=cause, now=now)
+    recorded = snapshot_readiness(session=session, sprint=sprint, cause=cause, now=now, prior=prior)
     announce_decline(session=session, sprint=sprint, recorded=recorded, causes=causes, now=now)
     return recorded.summary
 
@@ -261,6 +288,7 @@ def set_manual_score(
             f"{', '.join(manual) or 'none'}."
         )
     before = current_breakdown(session=session, sprint=sprint, at=now)
+    prior = prior_readiness(session=session, sprint=sprint, at=now)
     old = next(c.score for c in before.components if c.name == comp.name)
     queries.add_manual_score(
         session=session, component=comp.name, score=score, previous=old, user_id=user_id, at=now
@@ -273,6 +301,7 @@ def set_manual_score(
             comp.name: f"manual score set {numbers.pct(old)} → {numbers.pct(score)} by <@{user_id}>"
         },
         now=now,
+        prior=prior,
     )
     if figures.phase(sprint.sprint, now) is figures.Phase.ENDED:
         return ScoreChange(comp.name, old, score, None, None, ended=sprint.sprint.end.isoformat())
