@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, or_, text
+from sqlalchemy import and_, func, or_, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
@@ -140,28 +140,55 @@ class RunTotals(NamedTuple):
     flaky: int = 0  # passed once, failed too (every test of the run in one of the four)
 
 
+_PAGE = 20  # reports read at a time, newest run first, for the newest received in time
+
+
+def _newest_received(session: Session, branch: str, before: datetime) -> Any:
+    """(run, received_at, commit, url) of the branch's report of the newest run received
+    before `before`. Read down the index of the runs' times (its columns only: sorting the
+    branch's every report, blobs and all, made App Home slower with each run received;
+    found by review), a page at a time, skipping those received since (today's, for the
+    morning's report); with `received_at` in the query the planner took its index and
+    sorted every report received before."""
+    after: tuple[datetime, int] | None = None
+    while True:
+        query = (
+            sa_select(
+                col(TestReport.run),
+                col(TestReport.received_at),
+                col(TestReport.commit),
+                col(TestReport.url),
+                col(TestReport.at),
+                col(TestReport.id),
+            )
+            .where(col(TestReport.team_id) == team_of(session), col(TestReport.branch) == branch)
+            .order_by(col(TestReport.at).desc(), col(TestReport.id).desc())
+            .limit(_PAGE)
+        )
+        if after is not None:
+            at, row_id = after
+            query = query.where(
+                or_(
+                    col(TestReport.at) < at,
+                    and_(col(TestReport.at) == at, col(TestReport.id) < row_id),
+                )
+            )
+        page = session.execute(query).all()
+        for run, received_at, commit, url, _, _ in page:
+            if received_at < before:
+                return run, received_at, commit, url
+        if len(page) < _PAGE:
+            return None
+        after = (page[-1].at, page[-1].id)
+
+
 def latest_run(*, session: Session, branch: str, before: datetime) -> RunTotals | None:
-    """The branch's most recent CI run received before `before`, each of its tests counted once
+    """The branch's newest CI run (by the run's time, `at`: a retried upload of an older run
+    received after it was shown as the last run, its failures beside "0 failing now"; found
+    by review) received before `before`, each of its tests counted once
     over its reports: its shards added up, a shard sent again (a job re-run under the same
     run id) counted as its latest report says."""
-    mine = (
-        col(TestReport.team_id) == team_of(session),
-        col(TestReport.branch) == branch,
-        col(TestReport.received_at) < before,
-    )
-    # (Its columns only, from the newest report down its index: sorting the branch's every
-    # report, blobs and all, made App Home slower with each run received; found by review.)
-    newest = session.execute(
-        sa_select(
-            col(TestReport.run),
-            col(TestReport.received_at),
-            col(TestReport.commit),
-            col(TestReport.url),
-        )
-        .where(*mine)
-        .order_by(col(TestReport.received_at).desc(), col(TestReport.id).desc())
-        .limit(1)
-    ).first()
+    newest = _newest_received(session, branch, before)
     if newest is None:
         return None
     run, received_at, commit, url = newest
