@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 from itertools import islice, repeat
+from operator import ne
 from typing import IO, Any, NamedTuple, TypeVar
 
 from sqlmodel import Session
@@ -49,7 +50,7 @@ from jobs.classify import (
     classify_report,
     positions,
 )
-from jobs.components import file_path
+from jobs.components import ComponentMap, file_path
 from jobs.config import Metric, Sprint, format_duration
 from jobs.errors import SprintError, shown
 from jobs.heap import gc_paused
@@ -541,11 +542,29 @@ class _Plan:
             identity=self.identity,
         )
         self.version = self.known.version
+        self._mapped_by_known_files(session=session)
         self._newer_runs_hold(session=session)
         self._skips_seen_through(session=session)
         self._quarantined_are_flaky(session=session)
         self.result = classify_report(self.parsed, components=self.components, known=self.known)
         self._refs_version = -1  # (the reply's lists: from this classification)
+
+    def _mapped_by_known_files(self, *, session: Session) -> None:
+        """A known test the report names no file for is mapped to its component by the
+        file the branch has for it: by its class name alone, a run without files (pytest's
+        xunit2) moved unchanged tests to another component and readiness with them (found
+        by review). Only those whose component would move are looked up."""
+        known, components, p = self.known, self.components, self.parsed
+        moved = positions(bytes(map(ne, known.component, components.of)), True)
+        at = [i for i in moved if not p.file_of[i] and known.code[i] != NEW]
+        if not at:
+            return
+        files = ingest_queries.files_of(session=session, ids=[known.test_id[i] for i in at])
+        mapper = ComponentMap.shared(self.sprint)
+        for i in at:
+            file = files.get(known.test_id[i])
+            if file:
+                components.of[i] = components.id(mapper(file, p.classnames[p.class_of[i]]))
 
     def _newer_runs_hold(self, *, session: Session) -> None:
         """The known tests a later run (by LATE) already reported keep its status: for this

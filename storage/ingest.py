@@ -123,6 +123,18 @@ def drop_positions(*, session: Session, branch: str, before: int) -> None:
     )
 
 
+def files_of(*, session: Session, ids: Sequence[int]) -> dict[int, str | None]:
+    """The file each of these known tests has (looked up by id, in batches)."""
+    found: dict[int, str | None] = {}
+    for start in range(0, len(ids), LOOKUP_BATCH):
+        chunk = list(ids[start : start + LOOKUP_BATCH])
+        rows = session.execute(
+            sa_select(col(KnownTest.id), col(KnownTest.file)).where(col(KnownTest.id).in_(chunk))
+        )
+        found.update((int(i), file) for i, file in rows)
+    return found
+
+
 def alerted_among(*, session: Session, ids: Sequence[int]) -> set[int]:
     """Which of these tests an open regression alert holds (looked up by id, in batches)."""
     found: set[int] = set()

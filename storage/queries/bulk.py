@@ -332,7 +332,12 @@ def update_tests(
     """Update known tests in bulk: each row holds the values of UPDATED_TEST_COLUMNS, then
     the test's id; `changed_at` (when their status changed) is set on each if given."""
     p = placeholder(session)
-    columns = [f"{c} = {p}" for c in UPDATED_TEST_COLUMNS]
+    # A report that names no file for a test leaves the file the branch has (pytest's
+    # xunit2 gives none: it erased the file, and "test files passing" counted that file's
+    # failing test nowhere; found by review).
+    columns = [
+        f"{c} = COALESCE({p}, {c})" if c == "file" else f"{c} = {p}" for c in UPDATED_TEST_COLUMNS
+    ]
     stamp: tuple[Any, ...] = ()
     if changed_at is not None:
         columns.append(f"changed_at = {p}")
