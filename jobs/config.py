@@ -1202,7 +1202,10 @@ def load_org(path: str | Path) -> Org:
     p = Path(path)
     if not p.is_dir():
         return Org(path=str(p), teams=[load_team(p)])
-    files = sorted(p.glob("*.toml"))
+    # As the shell's `*.toml` lists them: no hidden files (an editor's lock link, macOS's
+    # `._` copies: every process refused to start over files `ls` does not show; found by
+    # review), and files only (a link to one is one).
+    files = sorted(f for f in p.glob("*.toml") if not f.name.startswith(".") and f.is_file())
     if not files:
         raise ConfigError(str(p), ["no team files (*.toml) in this directory"], unreadable=True)
     teams, problems = [], []
