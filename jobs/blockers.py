@@ -12,7 +12,15 @@ from typing import NotRequired, TypedDict, final
 from sqlmodel import Session
 
 from jobs import permissions, storable
-from jobs.config import CHANNEL_KEYS, SEVERITIES, Escalation, Sprint, format_duration, is_user_id
+from jobs.config import (
+    CHANNEL_KEYS,
+    SEVERITIES,
+    STANDARD_ROLES,
+    Escalation,
+    Sprint,
+    format_duration,
+    is_user_id,
+)
 from jobs.errors import FieldErrors, SprintError
 from jobs.messages import Spec, Template
 from jobs.notices import live_key, post
@@ -376,7 +384,7 @@ def targets(sprint: Sprint, step: Escalation) -> tuple[list[str], list[str]]:
     for n in names:
         if n in CHANNEL_KEYS:
             channels.append(sprint.channel(n))
-        elif n in sprint.people:
+        elif n in sprint.people or n in STANDARD_ROLES:  # (one nobody holds: nobody)
             ids += sprint.role(n)
         elif n.startswith(("#", "C", "G")) and not n.startswith(("U", "S")):
             channels.append(n)

@@ -493,8 +493,16 @@ class Milestone(_Model):
     @field_validator("signoffs")
     @classmethod
     def _signoffs(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        # A role or a person signs, never a channel: `signoffs = ["team"]` was accepted,
+        # and its button refused everyone, so the milestone could never be signed (found
+        # by review).
+        roles: set[str] = (info.context or {}).get("roles", set())
         for role in v:
-            _check_notify(role, info)
+            if role not in roles and not _SLACK_ID.fullmatch(role):
+                known = ", ".join(sorted(roles))
+                raise ValueError(
+                    f'"{role}" cannot sign off: name a role ({known}) or Slack user IDs'
+                )
         twice = sorted({role for role in v if v.count(role) > 1})
         if twice:
             # (Its request's buttons would share an action_id, which Slack refuses.)
