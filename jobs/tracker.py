@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import methodcaller
 
 from sqlmodel import Session
 
@@ -52,8 +51,10 @@ _MARKUP = str.maketrans({c: "\\" + c for c in "\\`*_[]<>~&"})
 def _typed(text: str | None) -> str | None:
     """Text someone typed (a blocker, a risk, a resolution, a CI run's name; in the sprint
     file, a name, a label, a goal), shown as typed: `__init__` was bold "init",
-    `<lambda>` an HTML tag GitHub drops, `[x](url)` a live link (found by review)."""
-    return None if text is None else text.translate(_TYPED)
+    `<lambda>` an HTML tag GitHub drops, `[x](url)` a live link (found by review); and on
+    one line, where it stands: a goal or a step's name over two lines (a TOML multi-line
+    string) wrote headings and checked items of its own (found by review)."""
+    return None if text is None else " ".join(text.translate(_TYPED).split())
 
 
 _TYPED = {**_MARKUP, **_CONTROLS}  # (no control character is markup)
@@ -62,7 +63,7 @@ _TYPED = {**_MARKUP, **_CONTROLS}  # (no control character is markup)
 def _criterion(c: Evaluated) -> str:
     """A criterion as described, what the sprint file typed shown as typed: a component
     `Hooks <pre/post>` of a criterion with no label lost `<pre/post>` (found by review)."""
-    return milestones.describe(c.criterion, typed=methodcaller("translate", _MARKUP))
+    return milestones.describe(c.criterion, typed=lambda text: _typed(text) or "")
 
 
 def _table(head: list[str], rows: Iterable[Row]) -> list[str]:
