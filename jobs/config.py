@@ -1236,12 +1236,26 @@ def _mark_shared(teams: list[Team]) -> None:
     users: dict[str, set[str]] = {}
     for t in teams:
         for s in t.sprints:
-            for channel in s.channels.model_dump().values():
+            for channel in _posts_to(s):
                 users.setdefault(channel, set()).add(t.id)
     for t in teams:
         for s in t.sprints:
             s._team = t.id
-            s._shared = frozenset(c for c in s.channels.model_dump().values() if len(users[c]) > 1)
+            s._shared = frozenset(c for c in _posts_to(s) if len(users[c]) > 1)
+
+
+def _posts_to(sprint: Sprint) -> set[str]:
+    """The channels a sprint posts in: its three, and those its escalation steps notify
+    (two teams' steps calling one leads' channel showed two "B-001" there, neither saying
+    whose; found by review)."""
+    steps = (
+        n
+        for step in sprint.escalation
+        for n in ([step.notify] if isinstance(step.notify, str) else step.notify)
+    )
+    return set(sprint.channels.model_dump().values()) | {
+        n for n in steps if n not in CHANNEL_KEYS and _CHANNEL.fullmatch(n)
+    }
 
 
 def _team_clashes(teams: list[Team]) -> list[str]:
