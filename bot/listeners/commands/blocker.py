@@ -9,7 +9,6 @@ from jobs import blockers, risks
 from jobs.errors import SprintError
 from jobs.numbers import local_date
 from jobs.permissions import Action, Directory
-from jobs.teams import team_named
 from storage import queries
 from storage.models import Blocker, Risk
 
@@ -48,22 +47,8 @@ def _form(call: Call) -> None:
 
 
 def _named(call: Call) -> str:
-    """What follows the subcommand, less a team's name before the blocker's code: a channel
-    two teams use shows "mobile B-001", and that is typed back. Another team's is refused
-    with how to act for it."""
-    word, _, rest = call.rest.strip().partition(" ")
-    app = call.app
-    if app.teams is None or not rest or not app.teams.several:
-        return call.rest.strip()
-    named = team_named(app.teams.all, word)
-    if named is None:
-        return call.rest.strip()
-    if app.team is not None and named.id != app.team.id:
-        raise SprintError(
-            f"You are acting for {app.team.id} here; for {named.id}'s blocker, type "
-            f"`/blocker {named.id} {call.verb} {rest.strip()}`."
-        )
-    return rest.strip()
+    """What follows the subcommand, less a team's name before the blocker's code."""
+    return call.without_team(call.rest, "blocker")
 
 
 def _members(call: Call, rule: Action, code: str) -> Directory:
@@ -117,7 +102,8 @@ def _reopen(call: Call) -> None:
 
 
 def _link(call: Call) -> None:
-    parts = _named(call).split()
+    code, _, rest = _named(call).partition(" ")
+    parts = [code, *call.without_team(rest, "risk").split()] if code else []
     if len(parts) != 2:
         raise SprintError("Link a blocker to a risk: `/blocker link B-007 R-002`.")
     with call.app.write() as session:

@@ -21,8 +21,9 @@ def _form(call: Call) -> None:
 def _update(call: Call) -> None:
     if not call.rest.strip():
         raise SprintError(f"Say which risk: `/risk update R-003`. {USAGE}")
+    code = call.without_team(call.rest, "risk")
     with call.app.db.read() as session:
-        view = risk_form(risks.by_code(session=session, code=call.rest))
+        view = risk_form(risks.by_code(session=session, code=code))
     call.open_view(view)
 
 
