@@ -383,23 +383,38 @@ def scheduled(runtime: Runtime, name: str) -> str:
     return result
 
 
-# A job that follows another's run by the gap between their times, however late that run
-# went: a prompt sent at 11:00 by a clock started then was followed, the same second, by
-# "Your standup is still open" (found by review). Later than the clock's looks
-# (`RETRY_MINUTES`), the follower waits; `catch_up` runs it when due. And it waits for a
-# first job not run yet today (a reminder to people never prompted).
-FOLLOWS = {"standup-reminder": "standup-prompt"}
+# A job that follows another's by the gap between their times, however late that one's
+# messages went: a prompt sent at 11:00 by a clock started then was followed, the same
+# second, by "Your standup is still open", and by the digest calling everyone missing
+# (found by review); queued at 09:00 while Slack was down, prompt and reminder reached
+# people together once it was back (found by review). Later than the clock's looks
+# (`RETRY_MINUTES`), the follower waits; `catch_up` runs it when due. It also waits for a
+# first job not run yet today, or whose messages have not all gone (a reminder to people
+# never prompted).
+FOLLOWS = {"standup-reminder": "standup-prompt", "standup-digest": "standup-prompt"}
+# What the keys of the first job's messages of a day start with.
+SENDS: dict[str, Callable[[date], str]] = {"standup-prompt": standups.prompts_key}
 
 
 def _not_yet(runtime: Runtime, name: str, today: date) -> str | None:
     """Why the job `name` does not run yet today, where it follows a job (`FOLLOWS`)."""
     first, times = FOLLOWS.get(name), daily_jobs(runtime)
-    if first is None or not runs_on(runtime, first, today) or times[first] > times[name]:
+    # (At the same time as the first, or before it: as the sprint file has it.)
+    if first is None or not runs_on(runtime, first, today) or times[first] >= times[name]:
         return None
     with runtime.db.read() as session:
         went = queries.job_slot_started(session=session, job=first, slot=today.isoformat())
+        waiting, last = (
+            queries.delivery_of(session=session, key_prefix=SENDS[first](today))
+            if first in SENDS and went is not None
+            else (0, None)
+        )
+    what = first.split("-")[-1]
     if went is None:
         return f"{name}: waits for today's {first.replace('-', ' ')}"
+    if waiting:
+        return f"{name}: waits for today's {what}s to reach Slack ({waiting} to go)"
+    went = max(went, last) if last is not None else went
     info = runtime.sprint.sprint
     on_time = local_instant(info, today, times[first])
     if went - on_time <= timedelta(minutes=RETRY_MINUTES):
@@ -410,7 +425,7 @@ def _not_yet(runtime: Runtime, name: str, today: date) -> str | None:
         return None
     return (
         f"{name}: due at {due.astimezone(info.tz):%H:%M}, {gap.total_seconds() / 60:.0f} "
-        f"minutes after today's {first.split('-')[-1]}, which went out late"
+        f"minutes after today's {what}, which went out late"
     )
 
 

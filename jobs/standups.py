@@ -950,6 +950,12 @@ def _dm(
     )
 
 
+def prompts_key(day: date) -> str:
+    """What the keys of a day's standup prompts start with (the clock times the reminder
+    and the digest from when they went)."""
+    return _dm_key(STANDUP_PROMPT, day, "")
+
+
 def _dm_key(spec: Spec[StandupDM], day: date, user: str) -> str:
     return f"{str(spec.template).replace('_', '-')}:{day.isoformat()}:{user}"
 

@@ -668,3 +668,16 @@ def home_users(
         and key[len(team) :].startswith("home")
         and f"home:{u}"[:300] not in later
     ]
+
+
+def delivery_of(*, session: Session, key_prefix: str) -> tuple[int, datetime | None]:
+    """Of the messages whose keys start with `key_prefix`: how many still wait to go
+    (pending or being sent), and when the last of those sent went."""
+    rows = session.execute(
+        sa_select(col(OutboxMessage.status), col(OutboxMessage.sent_at)).where(
+            _key_starting(team_keys(session) + key_prefix)
+        )
+    ).all()
+    waiting = sum(s in (OutboxStatus.PENDING, OutboxStatus.SENDING) for s, _ in rows)
+    sent = [at for s, at in rows if s == OutboxStatus.SENT and at is not None]
+    return waiting, max(sent, default=None)

@@ -87,10 +87,12 @@ def test_catch_up_runs_todays_missed_slots_late(server: Server) -> None:
     ]
     [report] = [p for p in posts(server) if p.args.get("channel") == "#sprint-status"]
     assert "Posted late: the clock was down at the scheduled time." in text_of(report)
-    # (The reminder follows the prompt by its 25 minutes: `test_reminder_after_a_late_prompt`.)
+    # (The reminder and the digest follow the prompt by their gaps on time:
+    # `test_reminder_after_a_late_prompt`.)
     assert done[3].startswith("standup-reminder: due at 10:25")
+    assert done[4].startswith("standup-digest: due at 10:30")
     # A second start the same day replays nothing.
-    assert [d for d in bot_clock.catch_up(server.runtime) if "already ran" not in d] == [done[3]]
+    assert [d for d in bot_clock.catch_up(server.runtime) if "already ran" not in d] == done[3:]
 
 
 def test_catch_up_logs_older_missed_slots_without_replaying_them(

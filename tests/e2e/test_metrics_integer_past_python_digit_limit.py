@@ -35,8 +35,8 @@ def test_a_5000_digit_figure_is_400_not_500(server: Server) -> None:
 @pytest.mark.usefixtures("clean_env")
 def test_cli_ingest_metrics_a_5000_digit_figure_is_one_line(
     capsys: pytest.CaptureFixture[str],
-    cli_env: Database,
-    tmp_path: Path,  # noqa: F811
+    cli_env: Database,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     """`sprintbot ingest metrics bench.json` with that figure: the user gets a Python
     traceback (ValueError escapes); they should get exit 1 and one line on stderr
