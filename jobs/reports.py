@@ -642,9 +642,14 @@ def home(
     data = sprint_status(fig=fig, now=now)
     today = fig.today
     asked = standups.expected_on(sprint, today)
+    # Once the day's digest ran, among the people it counted, as the day's message and the
+    # next report count (one who joined the channel since made Home say "1 of 3" beside the
+    # digest's "1 of 2"; found by review).
+    counted = standups.counted_on(session=session, day=today) if asked else None
+    people = participants if counted is None else counted
     states = (
-        standups.participation(session=session, sprint=sprint, day=today, participants=participants)
-        if participants and asked
+        standups.participation(session=session, sprint=sprint, day=today, participants=people)
+        if people and asked
         else {}
     )
     # The sprint's last run as the figures take them in (before its end, once it ended: CI
