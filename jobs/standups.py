@@ -824,9 +824,10 @@ def away(
     now: datetime,
     sprint: Sprint | None = None,
 ) -> Away:
-    """Record an absence (inclusive dates). Where it covers today and `sprint`'s digest ran
-    already, the day's message counts the person away (it kept listing them as missing;
-    found by review), as a late answer or a skip does."""
+    """Record an absence (inclusive dates). Where it covers today, or days gone, whose
+    digest ran already, each day's message counts the person away (it kept listing them as
+    missing beside the next report's count; found by review), as a late answer or a skip
+    does."""
     if end < start:
         raise SprintError(f"The absence ends ({end}) before it starts ({start}).")
     if (end - start).days > 366:
@@ -844,8 +845,14 @@ def away(
         session=session,
         away=Away(user_id=user_id, start=start, end=end, reason=reason or None, created_at=now),
     )
-    if sprint is not None and start <= (today := standup_day(sprint, now)) <= end:
-        _after_digest(session=session, sprint=sprint, day=today, now=now)
+    if sprint is None:
+        return row
+    today = standup_day(sprint, now)
+    day = max(start, sprint.sprint.start)
+    while day <= min(end, today, sprint.sprint.end):
+        _after_digest(session=session, sprint=sprint, day=day, now=now)
+        day += timedelta(days=1)
+    if start <= today <= end:
         _withdraw_dms(session=session, day=today, user=user_id)
     return row
 
