@@ -23,6 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -625,5 +626,26 @@ def create_web_app(
                 api(r.metrics, hint="at and commit go in the JSON body"),
                 methods=["POST"],
             ),
-        ]
+        ],
+        exception_handlers={HTTPException: _http_error},
     )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such route, another method) as every other error of
+    `/api/v1/*` is: JSON, `{"error": ...}` (they were plain text, and a CI script's `jq
+    .error` failed to parse; found by review); elsewhere as Starlette gives them."""
+    if not isinstance(exc, HTTPException):  # (the only exception it is given)
+        raise exc
+    headers = dict(exc.headers or {})
+    if not request.url.path.startswith("/api/"):
+        return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=headers)
+    what = f"{request.method} {shown(request.url.path)}"
+    if exc.status_code == 405:
+        allowed = next((v for k, v in headers.items() if k.lower() == "allow"), "another method")
+        message = f"{what}: this route takes {allowed}"
+    elif exc.status_code == 404:
+        message = f"{what}: no such route (docs/api.md lists them)"
+    else:
+        message = f"{what}: {exc.detail}"
+    return JSONResponse({"error": message}, status_code=exc.status_code, headers=headers)
