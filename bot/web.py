@@ -643,7 +643,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     what = f"{request.method} {shown(request.url.path)}"
     if exc.status_code == 405:
         allowed = next((v for k, v in headers.items() if k.lower() == "allow"), "another method")
-        message = f"{what}: this route takes {allowed}"
+        message = f"{what}: this route takes {', '.join(sorted(allowed.split(', ')))}"
     elif exc.status_code == 404:
         message = f"{what}: no such route (docs/api.md lists them)"
     else:

@@ -39,4 +39,4 @@ def test_api_errors_are_json(server: Server, method: str, path: str, status: int
     said = response.json().get("error")
     assert isinstance(said, str) and said.startswith(f"{method} '{path}': "), said
     if status == 405:  # (what it takes instead)
-        assert said.endswith(" takes " + ("POST" if method == "GET" else "HEAD, GET")), said
+        assert said.endswith(" takes " + ("POST" if method == "GET" else "GET, HEAD")), said
