@@ -485,7 +485,9 @@ def _show_level(*, session: Session, sprint: Sprint, blocker: Blocker, now: date
         sprint=sprint,
         blocker=blocker,
         now=now,
-        why=f"level:{blocker.escalation_level}",
+        # (Its time too: reached again after a resolution took it back and a reopening, the
+        # key was taken and the card kept the step before; found by review.)
+        why=f"level:{blocker.escalation_level}:{now.isoformat()}",
     )
 
 

@@ -101,13 +101,10 @@ def test_steps_fire_once_each_at_their_elapsed_time(session: Session, example: S
     execs = queued(session, f"{blockers.message_key(b)}:step:3")
     assert execs["mentions"] == ["S0EXECUTIVES"]
     # The blocker's own message is updated to the level reached by each run that fired.
-    assert keys(session, f"{blockers.message_key(b)}:update:") == [
-        f"{blockers.message_key(b)}:update:level:2",
-        f"{blockers.message_key(b)}:update:level:4",
-    ]
-    assert queued(session, f"{blockers.message_key(b)}:update:level:4")["step"] == (
-        "Executive decision"
-    )
+    at = {2: T0 + timedelta(hours=8), 4: T0 + timedelta(hours=49)}
+    level = {n: f"{blockers.message_key(b)}:update:level:{n}:{at[n].isoformat()}" for n in at}
+    assert keys(session, f"{blockers.message_key(b)}:update:") == [level[2], level[4]]
+    assert queued(session, level[4])["step"] == "Executive decision"
 
 
 def test_steps_count_elapsed_hours_across_the_end_of_daylight_saving(
