@@ -503,7 +503,10 @@ class Sender:
         self.sleep = sleep
         self.safe_retries = safe_retries
         self.safe_retry_backoff = safe_retry_backoff
-        self.last_sent: datetime | None = None  # when this sender last delivered a row
+        # When this sender last delivered a row, by method: while Slack refused every post
+        # it took Homes, and a report was failed for good as refused "while Slack took
+        # other messages" (found by review).
+        self.last_sent: dict[str, datetime] = {}
         # Rows claimed and not yet attempted, by id and claim (a row whose lease ran out may
         # be another thread's claim now), across this sender's threads: what a stopping
         # worker gives back itself when a delivery in hand outlasts its wait.
@@ -1142,13 +1145,15 @@ class Sender:
         """Whether Slack keeps refusing this message with a 5xx while it takes others:
         CHOKED_ATTEMPTS attempts over CHOKED_AGE, and this sender delivered another row
         within the longest back-off (in an outage, or while Slack refuses every post,
-        nothing does: every message waits)."""
+        nothing does: every message waits). Others of its method: Slack may refuse every
+        post while it takes other calls."""
         message, now = claim.message, self.now()
+        last = self.last_sent.get(message.method)
         return (
             message.attempts >= CHOKED_ATTEMPTS
             and now - message.created_at >= CHOKED_AGE
-            and self.last_sent is not None
-            and now - self.last_sent <= MAX_BACKOFF
+            and last is not None
+            and now - last <= MAX_BACKOFF
         )
 
     def _sent(self, claim: Claim, outcome: dict[str, Any], result: DrainResult) -> None:
@@ -1164,7 +1169,7 @@ class Sender:
         ):
             raise LostClaim(message.key)
         result.sent += 1
-        self.last_sent = self.now()
+        self.last_sent[message.method] = self.now()
         metrics.delivered(message.method)
         if message.attempts > 1 and (message.last_error or "").startswith(OUTAGE):
             self._after_recovery()
