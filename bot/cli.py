@@ -370,6 +370,7 @@ def _serve(settings: Settings, *, with_clock: bool, host: str) -> int:
         from bot import clock
 
         scheduler = clock.start_background(runtime)
+    _port_free(host, settings.PORT)
     log.info("%s", _start_line("run" if with_clock else "web", settings, runtime, host=host))
     socket = runtime.connect_socket_mode()
     try:
@@ -393,6 +394,24 @@ def _serve(settings: Settings, *, with_clock: bool, host: str) -> int:
         refresher.stop()
         runtime.worker.stop()
     return 0
+
+
+def _port_free(host: str, port: int) -> None:
+    """StartupError where `host:port` cannot be bound: uvicorn said so after the start line
+    had said it was serving, and exited with 3, a status the CLI does not have (found by
+    review)."""
+    import socket as sockets
+
+    family = sockets.AF_INET6 if ":" in host else sockets.AF_INET
+    with sockets.socket(family, sockets.SOCK_STREAM) as probe:
+        probe.setsockopt(sockets.SOL_SOCKET, sockets.SO_REUSEADDR, 1)  # (as uvicorn binds)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise StartupError(
+                f"PORT: cannot listen on {host}:{port} ({exc.strerror or exc}); stop what "
+                "holds it, or set PORT to another"
+            ) from None
 
 
 def cmd_web(args: argparse.Namespace, settings: Settings) -> int:

@@ -192,7 +192,7 @@ def check_settings(checks: Checklist) -> Settings | None:
 
 def check_database(checks: Checklist, settings: Settings) -> bool:
     """DATABASE_URL reachable and migrated to the revision this sprintbot ships (True)."""
-    from bot.startup import open_database
+    from bot.startup import open_database, why_not
 
     missing = _missing_sqlite_file(settings.DATABASE_URL)
     if missing is not None:
@@ -210,9 +210,8 @@ def check_database(checks: Checklist, settings: Settings) -> bool:
     try:
         current, head = revisions(db.engine)
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         checks.failed(
-            f"database: cannot connect ({exc.__class__.__name__}: {reason})",
+            f"database: cannot connect ({why_not(exc)})",
             "check DATABASE_URL and that the database server runs and lets this machine in",
         )
         return False

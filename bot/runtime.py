@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 
@@ -114,6 +114,11 @@ class Runtime:
             raise StartupError(
                 f"SLACK_APP_TOKEN: Slack refused it ({exc.response.get('error')}): give an "
                 "app-level token (xapp-…) of this app with connections:write"
+            ) from None
+        except (SlackClientError, OSError) as exc:  # (a traceback; found by review)
+            raise StartupError(
+                f"SLACK_APP_TOKEN: Slack cannot be reached to open the Socket Mode "
+                f"connection ({type(exc).__name__}: {str(exc)[:200]}); start again once it can"
             ) from None
         log.info("connected to Slack by Socket Mode")
         return handler

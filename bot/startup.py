@@ -28,7 +28,7 @@ def open_database(settings: Settings, *, require_current: bool = True) -> Databa
         try:
             current, head = revisions(db.engine)
         except SQLAlchemyError as exc:
-            raise StartupError(f"DATABASE_URL: cannot connect ({exc.__class__.__name__})") from None
+            raise StartupError(f"DATABASE_URL: cannot connect ({why_not(exc)})") from None
         if current != head:
             raise StartupError(behind_message(current))
     return db
@@ -48,3 +48,11 @@ def pick_team(org: Org, team: str | None) -> Team:
         ids = ", ".join(t.id for t in org.teams)
         raise StartupError(f'no team "{team}" in SPRINTBOT_CONFIG (its teams: {ids})')
     return found
+
+
+def why_not(exc: SQLAlchemyError) -> str:
+    """Why the database could not be reached, in one line: the error's class and the
+    driver's first line (refused, a wrong password, no such database; the class alone
+    told none of them apart; found by review). The URL, and so its password, is not in it."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{exc.__class__.__name__}: {reason[0]}" if reason else exc.__class__.__name__
