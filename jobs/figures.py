@@ -1279,12 +1279,13 @@ def _risks(*, session: Session, at: datetime, since: datetime | None = None) -> 
     """Each risk recorded by `at`, as it was then, but those resolved already when the
     sprint began (`since`): open risks carry over into the next sprint, and one resolved in
     an earlier sprint is none of this one's (each later sprint counted it "1 resolved";
-    found by review)."""
+    found by review) — unless it is no longer resolved at `at`: one back since counts
+    (set Critical again, it was left out of every figure; found by review)."""
     states = _risks_as_of(session=session, at=at)
     if since is None or since >= at:
         return states
     before = {r.id: r.status for r in _risks_as_of(session=session, at=since)}
-    return [r for r in states if before.get(r.id) != "Resolved"]
+    return [r for r in states if before.get(r.id) != "Resolved" or r.status != "Resolved"]
 
 
 def _risks_as_of(*, session: Session, at: datetime) -> list[RiskState]:
