@@ -423,9 +423,12 @@ def _fire_step(
     )
     for channel in channels:
         if channel != sprint.channels.blockers:
+            # (Its own key's next where the copy alone was taken back: the thread's post
+            # went, and the channel's copy, deduplicated, never did; found by review.)
+            copy_key, _ = live_key(session=session, key=f"{step_key}:{channel}")
             post(
                 session=session,
-                key=f"{step_key}:{channel}",
+                key=copy_key,
                 spec=BLOCKER_STEP,
                 data=data,
                 now=now,
@@ -756,10 +759,10 @@ def resolve(
         if m.status == OutboxStatus.PENDING
     ]
     queries.withdraw(session=session, key_prefix=steps)
-    # Its level goes back over the tail of steps taken back, from its top step down (never
-    # below step 1, the one it was filed at): reopened, they are due again (it read "step
-    # 3 of 3" with steps 2 and 3 never called; found by review).
-    while blocker.escalation_level > 1 and blocker.escalation_level - 1 in waiting:
+    # Its level goes back over the tail of steps taken back, from its top step down, the
+    # first too: reopened, they are due again (it read "step 3 of 3" with steps 2 and 3
+    # never called; a first step taken back was never called; found by review).
+    while blocker.escalation_level > 0 and blocker.escalation_level - 1 in waiting:
         blocker.escalation_level -= 1
     data = blocker_data(sprint, blocker, now)  # (resolved: it shows how long it took)
     post(
