@@ -139,7 +139,8 @@ def _metrics_lines(s: ReviewSummary) -> list[str]:
         "*Metrics summary*",
         f"• Readiness: {pct(s['start'])} → {pct(s['end'])}{improvement}",
         f"• Pass rate: {pct(s['pass_rate'])}",
-        f"• Tests fixed: {s['tests_fixed']:g}",
+        "• Tests fixed: "
+        + ("not measured yet" if s["tests_fixed"] is None else f"{s['tests_fixed']:g}"),
         f"• Regressions introduced: {s['regressions']} ({s['still_failing']} still open)",
     ]
 
