@@ -182,7 +182,44 @@ def blockers_open_at(*, session: Session, at: datetime) -> list[Blocker]:
             ).all()
             if last.get(int(b.id or 0)) != "resolved"
         ]
+    found = _as_of(session, found, at)
     return sorted(found, key=lambda b: (b.severity, b.reported_at, b.id or 0))
+
+
+def _as_of(session: Session, blockers: list[Blocker], at: datetime) -> list[Blocker]:
+    """The blockers with the severity and owner each had at `at`: its row's, less what
+    its audit trail records changing after `at`, undone newest first (a P2 raised to P0
+    later was counted a P0 at a time it was a P2, an owner taken later shown then; found
+    by review). Changed ones are copies, never written back."""
+    ids = [int(b.id or 0) for b in blockers]
+    later = (
+        session.exec(
+            select(Event.subject_id, Event.action, Event.detail)
+            .where(
+                col(Event.subject) == "blocker",
+                col(Event.subject_id).in_(ids),
+                col(Event.action).in_(("severity", "acknowledged")),
+                col(Event.at) > at,
+            )
+            .order_by(col(Event.at).desc(), col(Event.id).desc())
+        ).all()
+        if ids
+        else []
+    )
+    if not later:
+        return blockers
+    copies = {
+        int(b.id or 0): Blocker.model_validate(b.model_dump())
+        for b in blockers
+        if int(b.id or 0) in {i for i, _, _ in later}
+    }
+    for blocker_id, action, detail in later:
+        shown, detail = copies[blocker_id], detail or {}
+        if action == "severity" and detail.get("was"):
+            shown.severity = detail["was"]
+        elif action == "acknowledged":
+            shown.owner = detail.get("previous_owner")
+    return [copies.get(int(b.id or 0), b) for b in blockers]
 
 
 def escalation_levels_at(
