@@ -421,7 +421,13 @@ def _not_yet(runtime: Runtime, name: str, today: date) -> str | None:
         return None
     gap = local_instant(info, today, times[name]) - on_time
     due = went + gap
-    if runtime.now() >= due:
+    # Never past the day's last look: the clock runs today's slots only, and one due after
+    # midnight never ran (a prompt gone at 23:50 lost its day's reminder and digest; found
+    # by review).
+    last_look = figures.day_start(info, today + timedelta(days=1)) - timedelta(
+        minutes=2 * RETRY_MINUTES
+    )
+    if runtime.now() >= min(due, last_look):
         return None
     return (
         f"{name}: due at {due.astimezone(info.tz):%H:%M}, {gap.total_seconds() / 60:.0f} "
