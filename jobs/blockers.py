@@ -756,7 +756,10 @@ def resolve(
     waiting = [
         int(m.key.rpartition(steps)[2].split(":")[0])
         for m in queries.keyed_messages(session=session, key_prefix=steps)
-        if m.status == OutboxStatus.PENDING
+        # (One being sent is taken back too unless that attempt goes through: reopened, a
+        # step that went is not sent again, its key's, and one that did not is; found by
+        # review.)
+        if m.status in (OutboxStatus.PENDING, OutboxStatus.SENDING)
     ]
     queries.withdraw(session=session, key_prefix=steps)
     # Its level goes back over the tail of steps taken back, from its top step down, the
