@@ -103,7 +103,7 @@ def _reopen(call: Call) -> None:
 
 def _link(call: Call) -> None:
     code, _, rest = _named(call).partition(" ")
-    parts = [code, *call.without_team(rest, "risk").split()] if code else []
+    parts = [code, *call.without_team(rest, "risk", how=False).split()] if code else []
     if len(parts) != 2:
         raise SprintError("Link a blocker to a risk: `/blocker link B-007 R-002`.")
     with call.app.write() as session:

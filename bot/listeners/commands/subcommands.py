@@ -44,11 +44,12 @@ class Call:
                 f'not "{rest}". {usage}'
             )
 
-    def without_team(self, text: str, what: str) -> str:
+    def without_team(self, text: str, what: str, *, how: bool = True) -> str:
         """`text` less a team's name before its first word, a blocker's or risk's code: a
         channel two teams use shows "mobile B-001" or "mobile R-001", and that is typed
         back (found by review: only `/blocker` took a blocker's so). Another team's is
-        refused with how to act for it."""
+        refused with how to act for it (`how`), or only refused (a second code: acting for
+        that team would take the first for another's; found by review)."""
         word, _, rest = text.strip().partition(" ")
         app = self.app
         if app.teams is None or not rest or not app.teams.several:
@@ -56,6 +57,8 @@ class Call:
         named = team_named(app.teams.all, word)
         if named is None:
             return text.strip()
+        if app.team is not None and named.id != app.team.id and not how:
+            raise SprintError(f"You are acting for {app.team.id} here: its {what}s only.")
         if app.team is not None and named.id != app.team.id:
             command = self.command.get("command", "")
             typed = self.rest.strip().replace(f"{word} ", "", 1)
