@@ -41,12 +41,30 @@ def send_email(
     with smtp:
         if url.scheme == "smtp" and query.get("starttls", ["0"])[0] in ("1", "true", "yes"):
             smtp.starttls(context=context)
+        # A 5xx answer is for good (RFC 5321), a 4xx for now: tried again, a greylisting
+        # server's "451 try again later" lost the copy, and a 554 at the message was tried
+        # for ever, every later copy waiting behind it (found by review).
         if user and password:
             try:
                 smtp.login(user, password)
             except smtplib.SMTPAuthenticationError as exc:
+                if exc.smtp_code < 500:
+                    raise
                 raise PermanentEmailError(f"SMTP login refused ({exc.smtp_code})") from None
         try:
             smtp.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
+            if not all(code >= 500 for code, _ in exc.recipients.values()):
+                raise
             raise PermanentEmailError(f"recipients refused: {', '.join(exc.recipients)}") from None
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code < 500:
+                raise
+            said = (
+                exc.smtp_error.decode(errors="replace")
+                if isinstance(exc.smtp_error, bytes)
+                else str(exc.smtp_error)
+            )
+            raise PermanentEmailError(f"refused ({exc.smtp_code} {said[:200]})") from None
+        except smtplib.SMTPNotSupportedError as exc:  # (an address the server cannot take)
+            raise PermanentEmailError(f"not supported by the server: {exc}") from None
