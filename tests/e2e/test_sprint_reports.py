@@ -94,7 +94,7 @@ def test_a_sprint_of_reports_driven_by_job_run(
     assert f"*Tests passing*\n{passed6:,}/{TOTAL:,} ({100 * passed6 / TOTAL:.2f} %" in day7
     assert "plan rescaled from the stated 67 % to the measured" in day7
     assert "• Tests fixed: 12" in day7 and "• New failing tests: 0" in day7
-    assert f"last: {passed6} passed, {failing[6]} failed, 0 skipped" in day7
+    assert f"last: {passed6:,} passed, {failing[6]:,} failed, 0 skipped" in day7
     # Day 4's report shows day 3's six regressions as new failures.
     day4 = next(t for t in daily if "Day 4 of 14" in t)
     assert "• Regressed: 6" in day4 and "`tests.swarm." in day4
