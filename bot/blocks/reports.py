@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 from slack_sdk.models.blocks import Block, HeaderBlock, MarkdownTextObject, SectionBlock
@@ -344,7 +345,8 @@ def _forecast_lines(d: WeeklyReport) -> list[str]:
             "Pass rate",
             f["pass_rate"],
             " %",
-            f" (≈{tests:.0f} tests/day)" if tests is not None else "",
+            # (Up: a test still needed is never "≈0 tests/day"; found by review.)
+            f" (≈{math.ceil(tests - 1e-9):,} tests/day)" if tests is not None and tests > 0 else "",
         ),
     ]
 
