@@ -1032,12 +1032,14 @@ def _outlook(sprint: Sprint, days: list[DayFigures], day: int) -> dict[str, Fore
 
     series = [x for x in days if x.measured and counted(x)]
     today = min(max(day, 1), info.days)
+    now = next((x for x in days if x.day == day and x.measured), None)
     return {
         "readiness": numbers.forecast(
             {x.day: x.readiness for x in series if x.readiness is not None},
             target=sprint.targets.readiness,
             today=today,
             days=info.days,
+            now=now.readiness if now is not None else None,
         ),
         "pass_rate": numbers.forecast(
             {x.day: 100.0 * (x.passing or 0) / x.known for x in series if x.known},
@@ -1045,6 +1047,7 @@ def _outlook(sprint: Sprint, days: list[DayFigures], day: int) -> dict[str, Fore
             today=today,
             days=info.days,
             counted=True,
+            now=100.0 * (now.passing or 0) / now.known if now is not None and now.known else None,
         ),
     }
 

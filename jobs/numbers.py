@@ -642,12 +642,20 @@ class Forecast:
 
 
 def forecast(
-    series: Mapping[int, float], *, target: float, today: int, days: int, counted: bool = False
+    series: Mapping[int, float],
+    *,
+    target: float,
+    today: int,
+    days: int,
+    counted: bool = False,
+    now: float | None = None,
 ) -> Forecast:
     """Fit the sprint's days so far; the first day the line reaches `target` (past the last
-    day when the pace is too slow), and the pace needed from today's value to reach it on
-    the last day. Reached as `reached` judges (`counted`: a pass rate)."""
-    current = series[max(series)] if series else None
+    day when the pace is too slow), and the pace needed from today's value (`now`, where
+    the series leaves today out: a score set this morning was read from the day before;
+    found by review) to reach it on the last day. Reached as `reached` judges (`counted`:
+    a pass rate)."""
+    current = now if now is not None else series[max(series)] if series else None
     points = len(series)
     if current is not None and reached(current, target, counted=counted):
         return Forecast(target, current, None, max(series), 0.0, True, days, points)
