@@ -1428,13 +1428,23 @@ _SIZES = frozenset(
     | {"kilobytes", "megabytes", "gigabytes", "terabytes", "kbit", "mbit", "gbit"}
 )
 _RATES = frozenset({"rps", "qps", "ops", "tps", "iops", "fps", "hz"})
+# What is counted per unit of time in a rate (requests a second); a size per second is a
+# throughput. (A size per hour or day may be a growth, which can be negative.)
+_EVENTS = frozenset(
+    {"req", "reqs", "request", "requests", "op", "ops", "operation", "operations", "query"}
+    | {"queries", "msg", "msgs", "message", "messages", "event", "events", "tx", "txn"}
+    | {"transactions", "call", "calls", "hit", "hits", "job", "jobs", "item", "items"}
+)
 
 
 def never_negative(unit: str) -> bool:
     """Whether a figure in `unit` can never be below zero: a duration, a size or a rate."""
-    u = unit.strip().lower()
+    u = "".join(unit.lower().split())
     per, slash, time_unit = u.partition("/")
-    return u in _TIMES | _SIZES | _RATES or bool(per and slash and time_unit in _TIMES)
+    if not slash:
+        return u in _TIMES | _SIZES | _RATES
+    events = per in _EVENTS and time_unit in _TIMES
+    return events or (per in _SIZES and time_unit in {"s", "sec", "second"})
 
 
 def _measurable(metric: Metric | None, value: float) -> None:

@@ -52,5 +52,7 @@ def test_a_negative_figure_in_a_duration_size_or_rate_unit_is_refused(
 def test_units_that_are_never_below_zero() -> None:
     for unit in ("ms", "S", "Seconds", "kB", "KiB", "bytes", "MB/s", "req/s", "ops/sec", "rps"):
         assert never_negative(unit), unit
-    for unit in ("%", "score", "pts", "°C", "ratio", "/s", "MB/day-ish"):
+    assert never_negative("req / s") and never_negative("requests/min")
+    # A growth (per hour, per day) may be negative; so may anything not a quantity.
+    for unit in ("%", "score", "pts", "°C", "ratio", "/s", "MB/day-ish", "MB/h", "GB/day"):
         assert not never_negative(unit), unit
