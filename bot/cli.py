@@ -361,6 +361,7 @@ def _serve(settings: Settings, *, with_clock: bool, host: str) -> int:
 
     from bot.runtime import build_runtime, check_token
 
+    _port_free(host, settings.PORT)  # (before anything starts: a clock, a catch-up)
     runtime = build_runtime(settings)
     check_token(runtime.authorize)  # a token Slack rejects stops the start at once
     refresher = runtime.keep_ready()  # its first build runs before any other thread starts
@@ -370,7 +371,6 @@ def _serve(settings: Settings, *, with_clock: bool, host: str) -> int:
         from bot import clock
 
         scheduler = clock.start_background(runtime)
-    _port_free(host, settings.PORT)
     log.info("%s", _start_line("run" if with_clock else "web", settings, runtime, host=host))
     socket = runtime.connect_socket_mode()
     try:
