@@ -1019,7 +1019,9 @@ def _day_figures(
     )
 
 
-def _outlook(sprint: Sprint, days: list[DayFigures], day: int) -> dict[str, Forecast]:
+def _outlook(
+    sprint: Sprint, days: list[DayFigures], day: int, *, now: tuple[float | None, float | None]
+) -> dict[str, Forecast]:
     """The readiness and pass-rate forecasts over the days measured so far: today only once
     a report changed a test's status today (a part of a day is no day's pace), or once
     today's readiness reached the target (a manual score, a benchmark), which then reads
@@ -1032,14 +1034,15 @@ def _outlook(sprint: Sprint, days: list[DayFigures], day: int) -> dict[str, Fore
 
     series = [x for x in days if x.measured and counted(x)]
     today = min(max(day, 1), info.days)
-    now = next((x for x in days if x.day == day and x.measured), None)
+    # (The pace needed from today's readiness and pass rate, as the figures give them.)
+    readiness_now, pass_rate_now = now
     return {
         "readiness": numbers.forecast(
             {x.day: x.readiness for x in series if x.readiness is not None},
             target=sprint.targets.readiness,
             today=today,
             days=info.days,
-            now=now.readiness if now is not None else None,
+            now=readiness_now,
         ),
         "pass_rate": numbers.forecast(
             {x.day: 100.0 * (x.passing or 0) / x.known for x in series if x.known},
@@ -1047,7 +1050,7 @@ def _outlook(sprint: Sprint, days: list[DayFigures], day: int) -> dict[str, Fore
             today=today,
             days=info.days,
             counted=True,
-            now=100.0 * (now.passing or 0) / now.known if now is not None and now.known else None,
+            now=pass_rate_now,
         ),
     }
 
@@ -1164,7 +1167,13 @@ def _compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
         _day_figures(d, sprint=sprint, w=w, inputs=inputs, walked=walked, scorer=scorer, plan=basis)
         for d in range(1, info.days + 1)
     ]
-    outlook = _outlook(sprint, days, w.day)
+    tests = _test_figures(
+        sprint,
+        inputs.tests,
+        walked.now.counts,
+        quarantined=sum(t in inputs.tests for t in inputs.quarantined_at(w.until)),
+    )
+    outlook = _outlook(sprint, days, w.day, now=(bd.score, tests.pass_rate))
     open_blockers = queries.blockers_open_at(session=session, at=at)
     reopened = queries.reopened_at(session=session, blockers=open_blockers, at=at)
     plan = numbers.plan_readiness(sprint, w.day, baseline=basis.anchor)
@@ -1192,12 +1201,7 @@ def _compute(*, session: Session, sprint: Sprint, at: datetime) -> Figures:
         health_reason=reason,
         previous=_previous(w, walked, scorer),
         baseline_measured=measured,
-        tests=_test_figures(
-            sprint,
-            inputs.tests,
-            walked.now.counts,
-            quarantined=sum(t in inputs.tests for t in inputs.quarantined_at(w.until)),
-        ),
+        tests=tests,
         days=days,
         forecast=outlook,
         blockers=open_blockers,

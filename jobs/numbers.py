@@ -658,7 +658,7 @@ def forecast(
     current = now if now is not None else series[max(series)] if series else None
     points = len(series)
     if current is not None and reached(current, target, counted=counted):
-        return Forecast(target, current, None, max(series), 0.0, True, days, points)
+        return Forecast(target, current, None, max(series, default=today), 0.0, True, days, points)
     fit = least_squares(sorted(series.items()))
     remaining_days = max(days - today, 0)
     needed = (target - current) / remaining_days if current is not None and remaining_days else None
