@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from jobs.config import CHANNEL_KEYS, Sprint
+from jobs.config import CHANNEL_KEYS, STANDARD_ROLES, Sprint
 from jobs.errors import SprintError
 from jobs.messages import mention, mentions
 from jobs.milestones import role_title
@@ -71,6 +71,10 @@ class NotAllowed(SprintError):
 
 def holds(sprint: Sprint, role: str, user_id: str, directory: Directory = no_directory) -> bool:
     """Whether `user_id` holds `role`, directly or through a user group (S…) named for it."""
+    if role == "participants" and sprint.people.get("participants") == "team":
+        # (Whoever is in the team channel: read as a list, it was nobody, and a sign-off
+        # or a step "by participants" could never be given; found by review.)
+        return user_id in directory(sprint.channels.team)
     ids = sprint.role(role)
     return user_id in ids or any(user_id in directory(i) for i in ids if i.startswith("S"))
 
@@ -95,7 +99,7 @@ def _escalated_to(sprint: Sprint, blocker: Blocker) -> tuple[list[str], list[str
         for name in [step.notify] if isinstance(step.notify, str) else step.notify:
             if name in CHANNEL_KEYS:
                 continue
-            if name in sprint.people:
+            if name in sprint.people or name in STANDARD_ROLES:  # (nobody's: a role all the same)
                 roles.append(name)
             elif not name.startswith(("#", "C", "G")):  # a channel ID or name adds no one
                 ids.append(name)
