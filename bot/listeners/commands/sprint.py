@@ -138,11 +138,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 }
 
 
-def _lower(text: str) -> str:
-    return text.strip().lower()
-
-
-handle = dispatcher(SUBCOMMANDS, usage=USAGE, read=_lower)
+# (Read as typed: the verb is looked up in any case, and a refusal quotes the words typed;
+# lower-cased whole, "Tomorrow" was quoted "tomorrow"; found by review.)
+handle = dispatcher(SUBCOMMANDS, usage=USAGE)
 
 
 def _milestone(sprint: Sprint, text: str, day: int) -> Milestone:
@@ -155,7 +153,7 @@ def _milestone(sprint: Sprint, text: str, day: int) -> Milestone:
             "`[[milestones]]` entry."
         )
     if text:
-        wanted = text.removeprefix("day").strip()
+        wanted = text.lower().removeprefix("day").strip()
         asked = row_id(wanted)
         found = next((m for m in named if m.day == asked), None)
         if found is None:

@@ -111,7 +111,7 @@ def dispatcher(
             return
         subcommand = table.get(call.verb, otherwise)
         if subcommand is None:
-            raise SprintError(f'Unknown option "{call.verb}". {usage}')
+            raise SprintError(f'Unknown option "{verb}". {usage}')  # (as typed; found by review)
         subcommand(call)
 
     return handle
