@@ -20,6 +20,7 @@ from sqlmodel import Session
 from jobs import durations, flaky, numbers
 from jobs.config import Sprint
 from jobs.errors import SprintError
+from jobs.junit import stored_classname, stored_name
 from jobs.owners import OwnerMap
 from storage.models import KnownTest, TestReport, TestStatus
 from storage.queries import quarantine as quarantine_store
@@ -127,11 +128,16 @@ def find(*, session: Session, sprint: Sprint, text: str) -> KnownTest | list[Kno
         return found
     if "::" in text:  # `classname::name`, split at whichever `::` is the classname's end
         splits = [text[:i] for i in range(len(text)) if text.startswith("::", i)]
-        keys = [test_key(classname, text[len(classname) + 2 :]) for classname in splits]
+        keys = [
+            test_key(stored_classname(classname), stored_name(text[len(classname) + 2 :]))
+            for classname in splits
+        ]
         exact = store.tests_by_key(session=session, branch=branch, keys=keys)
         if len(exact) == 1:
             return exact[0]
-    named = store.tests_named(session=session, branch=branch, name=text, limit=MATCHES + 1)
+    named = store.tests_named(
+        session=session, branch=branch, name=stored_name(text), limit=MATCHES + 1
+    )
     if len(named) == 1:
         return named[0]
     matches = named or store.tests_like(
