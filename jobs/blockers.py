@@ -384,6 +384,8 @@ def targets(sprint: Sprint, step: Escalation) -> tuple[list[str], list[str]]:
     for n in names:
         if n in CHANNEL_KEYS:
             channels.append(sprint.channel(n))
+        elif n == "participants" and sprint.people.get("participants") == "team":
+            channels.append(sprint.channels.team)  # (they are the team channel's people)
         elif n in sprint.people or n in STANDARD_ROLES:  # (one nobody holds: nobody)
             ids += sprint.role(n)
         elif n.startswith(("#", "C", "G")) and not n.startswith(("U", "S")):

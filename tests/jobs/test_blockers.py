@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from jobs import blockers
-from jobs.config import Sprint
+from jobs.config import Escalation, Sprint
 from jobs.errors import SprintError
 from jobs.permissions import NotAllowed
 from storage.models import Blocker, Event
@@ -260,3 +260,16 @@ def test_the_same_request_files_once(session: Session, example: Sprint) -> None:
         f"{blockers.message_key(b)}:step:0",
         f"{blockers.message_key(b)}:step:0:#phase4-production-readiness",
     ]
+
+
+def test_a_step_to_the_participants_of_a_team_channel_posts_in_that_channel(
+    example: Sprint,
+) -> None:
+    """`notify = "participants"` with `participants = "team"`: the participants are the team
+    channel's people, so the step posts there (it posted with no one called; found by
+    review). Listed by ID, they are mentioned."""
+    step = Escalation.model_construct(after=timedelta(0), name="Team", notify="participants")
+    assert example.people.get("participants") == "team"
+    assert blockers.targets(example, step) == ([example.channels.team], [])
+    listed = example.model_copy(update={"people": {**example.people, "participants": ["U1"]}})
+    assert blockers.targets(listed, step) == ([], ["U1"])
