@@ -20,7 +20,6 @@ from sqlmodel import Session
 from jobs import durations, flaky, numbers
 from jobs.config import Sprint
 from jobs.errors import SprintError
-from jobs.junit import stored_classname, stored_name
 from jobs.owners import OwnerMap
 from storage.models import KnownTest, TestReport, TestStatus
 from storage.queries import quarantine as quarantine_store
@@ -126,6 +125,10 @@ def find(*, session: Session, sprint: Sprint, text: str) -> KnownTest | list[Kno
         if found is None or found.branch != branch:
             raise NoSuchTest(f"No test has the id {number} on `{branch}`.")
         return found
+    # (The parser's module, as the names are stored; loaded with the first report, not by
+    # a web process at rest.)
+    from jobs.junit import stored_classname, stored_name
+
     if "::" in text:  # `classname::name`, split at whichever `::` is the classname's end
         splits = [text[:i] for i in range(len(text)) if text.startswith("::", i)]
         keys = [
