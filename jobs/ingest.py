@@ -78,10 +78,7 @@ _COMMIT = re.compile(r"[\w.-]{1,100}", re.ASCII)
 _METRIC = re.compile(r"[a-z][a-z0-9_]{0,199}")
 _SLICE = 4096  # tests handled at once where they are handled in bulk
 _POSITIONED_NEW = 250_000  # new tests a report keeps positions for (`_Plan.positions`)
-# A run reported this much earlier than a run already received is a late one (a slow
-# pipeline, a retried upload): a test the later run reported keeps the later run's status.
-# Closer than this, two runners' clocks may disagree: the report that came last counts.
-LATE = timedelta(minutes=10)
+LATE = ingest_queries.LATE  # (a run this much older than one received is late)
 
 
 class IngestError(SprintError):

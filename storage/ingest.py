@@ -18,6 +18,10 @@ from storage.scope import team_of
 # finds 1,000 keys of a 200k-test branch in its index (~11 ms) but filters the whole
 # branch for 2,000 (~38 ms: its cost model prices each probe as a read from disk).
 LOOKUP_BATCH = 1000
+# A run reported this much earlier than a run already received is a late one (a slow
+# pipeline, a retried upload): a test the later run reported keeps the later run's status.
+# Closer than this, two runners' clocks may disagree: the report that came last counts.
+LATE = timedelta(minutes=10)
 
 
 def branch_size(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, func, or_, text
@@ -12,6 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from storage.ingest import LATE
 from storage.models import KnownTest, TestReport, TestResult
 from storage.scope import column_rows, team_of
 
@@ -140,55 +141,79 @@ class RunTotals(NamedTuple):
     flaky: int = 0  # passed once, failed too (every test of the run in one of the four)
 
 
-_PAGE = 20  # reports read at a time, newest run first, for the newest received in time
+_PAGE = 20  # reports read at a time, the last received first
 
 
-def _newest_received(session: Session, branch: str, before: datetime) -> Any:
-    """(run, received_at, commit, url) of the branch's report of the newest run received
-    before `before`. Read down the index of the runs' times (its columns only: sorting the
-    branch's every report, blobs and all, made App Home slower with each run received;
-    found by review), a page at a time, skipping those received since (today's, for the
-    morning's report); with `received_at` in the query the planner took its index and
-    sorted every report received before."""
-    after: tuple[datetime, int] | None = None
+def _newest_received(session: Session, branch: str, before: datetime, late: timedelta) -> Any:
+    """(run, received_at, commit, url) of the branch's report received last before
+    `before` that the figures took in: not a late one, whose run's time (given) is more
+    than `late` older than a run given its time and received before it (a retried upload
+    of an older run: its tests kept the newer run's statuses, and the last run showed its
+    failures beside "0 failing now"; found by review). As ingestion judges it
+    (`storage.ingest.later_runs`): an untimed run's report protects nothing, so a timed
+    one after it is taken in, and is the last run (found by review). Read down the
+    received index, its columns only (sorting the branch's every report, blobs and all,
+    made App Home slower with each run received; found by review)."""
+    mine = (col(TestReport.team_id) == team_of(session), col(TestReport.branch) == branch)
+    below: tuple[Any, ...] = ()
     while True:
-        query = (
+        page = session.execute(
             sa_select(
                 col(TestReport.run),
                 col(TestReport.received_at),
                 col(TestReport.commit),
                 col(TestReport.url),
                 col(TestReport.at),
+                col(TestReport.timed),
                 col(TestReport.id),
             )
-            .where(col(TestReport.team_id) == team_of(session), col(TestReport.branch) == branch)
-            .order_by(col(TestReport.at).desc(), col(TestReport.id).desc())
+            .where(*mine, col(TestReport.received_at) < before, *below)
+            .order_by(col(TestReport.received_at).desc(), col(TestReport.id).desc())
             .limit(_PAGE)
-        )
-        if after is not None:
-            at, row_id = after
-            query = query.where(
-                or_(
-                    col(TestReport.at) < at,
-                    and_(col(TestReport.at) == at, col(TestReport.id) < row_id),
-                )
-            )
-        page = session.execute(query).all()
-        for run, received_at, commit, url, _, _ in page:
-            if received_at < before:
+        ).all()
+        for run, received_at, commit, url, at, timed, _ in page:
+            if not timed or not _late(session, mine, received_at, at + late, late):
                 return run, received_at, commit, url
         if len(page) < _PAGE:
             return None
-        after = (page[-1].at, page[-1].id)
+        last = page[-1]
+        below = (
+            or_(
+                col(TestReport.received_at) < last.received_at,
+                and_(
+                    col(TestReport.received_at) == last.received_at,
+                    col(TestReport.id) < last.id,
+                ),
+            ),
+        )
 
 
-def latest_run(*, session: Session, branch: str, before: datetime) -> RunTotals | None:
-    """The branch's newest CI run (by the run's time, `at`: a retried upload of an older run
-    received after it was shown as the last run, its failures beside "0 failing now"; found
-    by review) received before `before`, each of its tests counted once
-    over its reports: its shards added up, a shard sent again (a job re-run under the same
-    run id) counted as its latest report says."""
-    newest = _newest_received(session, branch, before)
+def _late(
+    session: Session, mine: tuple[Any, ...], received: datetime, after: datetime, slack: timedelta
+) -> bool:
+    """Whether a run given its time, later than `after`, was received before `received`
+    (not stamped more than `slack` after its arrival: a clock ahead)."""
+    rows = session.execute(
+        sa_select(col(TestReport.at), col(TestReport.received_at))
+        .where(
+            *mine,
+            col(TestReport.timed).is_(True),
+            col(TestReport.at) > after,
+            col(TestReport.received_at) < received,
+        )
+        .limit(_PAGE)
+    ).all()
+    return any(at <= got + slack for at, got in rows)
+
+
+def latest_run(
+    *, session: Session, branch: str, before: datetime, late: timedelta = LATE
+) -> RunTotals | None:
+    """The branch's last CI run received before `before` that the figures took in (a late
+    one, `late` older than one received before it, is not: `_newest_received`), each of its
+    tests counted once over its reports: its shards added up, a shard sent again (a job
+    re-run under the same run id) counted as its latest report says."""
+    newest = _newest_received(session, branch, before, late)
     if newest is None:
         return None
     run, received_at, commit, url = newest
