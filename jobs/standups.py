@@ -29,8 +29,18 @@ from storage.models import Away, Blocker, Standup
 
 MAX_FIELD = 2900  # a Slack section holds 3,000 characters
 # A severity is a word of its own: "P2P sync …" and "P95 latency …" are blockers' words.
-_SEVERITY_LINE = re.compile(r"^\s*\[?(P[0-2])\]?(?!\w)\s*[:\-\u2013]?\s*(.*)$", re.IGNORECASE)
-_OTHER_SEVERITY = re.compile(r"^\s*\[?P\d\]?(?!\w)", re.IGNORECASE)  # "P7: …"
+# "P0: …", "[P0] …", "(P0) …", "P0 — …" (an em dash too, and parentheses: "(P0)" was filed
+# at the default severity; found by review).
+_SEVERITY_LINE = re.compile(
+    r"^\s*[\[(]?(P[0-2])[\])]?(?!\w)\s*[:\-\u2013\u2014]?\s*(.*)$", re.IGNORECASE
+)
+_OTHER_SEVERITY = re.compile(r"^\s*[\[(]?P\d[\])]?(?!\w)", re.IGNORECASE)  # "P7: …"
+# What people type for "nothing" in a list field: no item (a "None" typed under Current
+# blockers filed and escalated a P1 blocker "None"; found by review).
+_NOTHING = frozenset(
+    {"none", "n/a", "na", "nil", "nothing", "no", "nope", "-", "none yet", "nothing new"}
+    | {"no blockers", "no blocker", "no risks", "no new risks", "none so far", "not yet"}
+)
 # A list marker a line may start with ("- P0: …", "• …", "2. …"): formatting, not the text.
 # (Or nothing: "2." left empty at a list's end is no item; found by review.)
 _BULLET = re.compile(r"^(?:[-*\u2022\u2023\u25e6]|\d{1,3}[.)])(?:\s+|$)")
@@ -195,6 +205,9 @@ class Answers:
     focus_areas: str = ""
     risk_items: str = ""
     current_blockers: list[tuple[str, str]] = field(default_factory=list)  # (severity, text)
+    # Those whose severity was typed ("P0: …") or chosen, not the default: only they change
+    # an open blocker's (a line with none lowered a P0 to P1; found by review).
+    severity_given: set[str] = field(default_factory=set)
     new_risks: list[str] = field(default_factory=list)
     help_needed: str = ""
     action_items: list[ActionItem] = field(default_factory=list)
@@ -266,12 +279,18 @@ def _lines_fit(lines: list[str], kind: str, limit: int, name: str, errors: dict[
         )
 
 
+def _nothing(text: str) -> bool:
+    """Whether typed text says there is nothing ("None", "n/a.", "No blockers")."""
+    return " ".join(text.lower().strip(" .!").split()) in _NOTHING
+
+
 def _items(text: str) -> Iterator[str]:
     """The items of a list typed in a field, one a line, bullets taken off; a line without
-    a letter or a digit ("-", "•" left at the end of a list) is none."""
+    a letter or a digit ("-", "•" left at the end of a list), or saying there is nothing
+    ("None", "n/a"), is none."""
     for raw in text.splitlines():
         line = _BULLET.sub("", raw.strip(), count=1)
-        if any(c.isalnum() for c in line):
+        if any(c.isalnum() for c in line) and not _nothing(line):
             yield line
 
 
@@ -309,8 +328,10 @@ def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: s
     a.notes = _text(values.get(Field.NOTES), Field.NOTES, errors)
     a.focus_areas = _text(values.get(Field.FOCUS_AREAS), Field.FOCUS_AREAS, errors)
     a.risk_items = _text(values.get(Field.RISK_ITEMS), Field.RISK_ITEMS, errors)
-    a.help_needed = _text(values.get(Field.HELP_NEEDED), Field.HELP_NEEDED, errors)
-    default = str(values.get(Field.BLOCKER_SEVERITY) or "P1").upper()
+    helped = _text(values.get(Field.HELP_NEEDED), Field.HELP_NEEDED, errors)
+    a.help_needed = "" if _nothing(helped) else helped  # ("None" is no call for help)
+    chosen = values.get(Field.BLOCKER_SEVERITY)
+    default = str(chosen or "P1").upper()
     blockers_text = _text(values.get(Field.CURRENT_BLOCKERS), Field.CURRENT_BLOCKERS, errors)
     for line in _items(blockers_text):
         read = _blocker_line(line, default)
@@ -318,6 +339,8 @@ def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: s
             errors[Field.CURRENT_BLOCKERS] = read
         else:
             a.current_blockers.append(read)
+            if chosen or _SEVERITY_LINE.match(line):
+                a.severity_given.add(read[1])
     risks_text = _text(values.get(Field.NEW_RISKS), Field.NEW_RISKS, errors)
     a.new_risks = list(_items(risks_text))
     # Each line becomes a blocker or a risk, whose own forms hold so much.
@@ -662,7 +685,9 @@ def _record_typed(
         )
         if held is not None:
             # The same blocker at another severity: the blocker's, changed (an edit from
-            # P2 to P0 was dropped without a word; found by review).
+            # P2 to P0 was dropped without a word; found by review) where one was given.
+            if text not in answers.severity_given:
+                continue
             blockers.change_severity(
                 session=session,
                 sprint=sprint,
