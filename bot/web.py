@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.request.internals import build_context
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -98,7 +99,10 @@ def bolt_request_of(request: Request, body: bytes) -> BoltRequest:
     ):
         fields = dict(parse_qsl(bolt_request.raw_body, keep_blank_values=True))
         if "payload" not in fields:
+            # (Its context too, built from the empty body: no response_url, so a late
+            # answer had nowhere to go; found by review.)
             bolt_request.body = fields
+            build_context(bolt_request.context, fields)
     return bolt_request
 
 

@@ -205,8 +205,8 @@ class Answers:
     focus_areas: str = ""
     risk_items: str = ""
     current_blockers: list[tuple[str, str]] = field(default_factory=list)  # (severity, text)
-    # Those whose severity was typed ("P0: …") or chosen, not the default: only they change
-    # an open blocker's (a line with none lowered a P0 to P1; found by review).
+    # Those whose severity was typed ("P0: …"), not the default: only they change an open
+    # blocker's (a line with none lowered a P0 to P1; found by review).
     severity_given: set[str] = field(default_factory=set)
     new_risks: list[str] = field(default_factory=list)
     help_needed: str = ""
@@ -330,8 +330,7 @@ def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: s
     a.risk_items = _text(values.get(Field.RISK_ITEMS), Field.RISK_ITEMS, errors)
     helped = _text(values.get(Field.HELP_NEEDED), Field.HELP_NEEDED, errors)
     a.help_needed = "" if _nothing(helped) else helped  # ("None" is no call for help)
-    chosen = values.get(Field.BLOCKER_SEVERITY)
-    default = str(chosen or "P1").upper()
+    default = str(values.get(Field.BLOCKER_SEVERITY) or "P1").upper()
     blockers_text = _text(values.get(Field.CURRENT_BLOCKERS), Field.CURRENT_BLOCKERS, errors)
     for line in _items(blockers_text):
         read = _blocker_line(line, default)
@@ -339,7 +338,9 @@ def parse_answers(values: dict[str, Any], *, sprint: Sprint, open_blocker_ids: s
             errors[Field.CURRENT_BLOCKERS] = read
         else:
             a.current_blockers.append(read)
-            if chosen or _SEVERITY_LINE.match(line):
+            # (Typed on the line: the form's select opens at P1, and Slack sends it as
+            # chosen, so a line with none lowered a P0; found by review.)
+            if _SEVERITY_LINE.match(line):
                 a.severity_given.add(read[1])
     risks_text = _text(values.get(Field.NEW_RISKS), Field.NEW_RISKS, errors)
     a.new_risks = list(_items(risks_text))
@@ -516,6 +517,7 @@ def submit(
     # What the answer held before this edit (read before it is stored over).
     before = dict(existing.answers) if existing is not None and answered else {}
     row = _day_row(existing, sprint=sprint, user_id=user_id, day=day, now=now)
+    _held_severities(session=session, user_id=user_id, answers=answers, before=before)
     _store_answer(
         session=session, row=row, answers=answers, snapshot=snapshot, now=now, edit=answered
     )
@@ -660,6 +662,23 @@ def _filed_as(before: Mapping[str, Any]) -> dict[str, str]:
             if not isinstance(read, str) and read[1] != text:
                 filed[read[1]] = str(text)
     return filed
+
+
+def _held_severities(
+    *, session: Session, user_id: str, answers: Answers, before: Mapping[str, Any]
+) -> None:
+    """A typed blocker with no severity of its own that is an open blocker of the user's
+    takes that blocker's, as the answer is stored and shown (it showed the form's default,
+    "P1", beside the P0 card; found by review)."""
+    kept_as = _filed_as(before)
+    for n, (severity, text) in enumerate(answers.current_blockers):
+        if text in answers.severity_given:
+            continue
+        held = queries.open_blocker_like(
+            session=session, description=kept_as.get(text) or text, reported_by=user_id
+        )
+        if held is not None and held.severity != severity:
+            answers.current_blockers[n] = (held.severity, text)
 
 
 def _record_typed(
