@@ -31,10 +31,12 @@ MAX_FIELD = 2900  # a Slack section holds 3,000 characters
 # A severity is a word of its own: "P2P sync …" and "P95 latency …" are blockers' words.
 # "P0: …", "[P0] …", "(P0) …", "P0 — …" (an em dash too, and parentheses: "(P0)" was filed
 # at the default severity; found by review).
+# (Brackets in pairs: "(P0 and P1 tiers down)" is a blocker's words.)
 _SEVERITY_LINE = re.compile(
-    r"^\s*[\[(]?(P[0-2])[\])]?(?!\w)\s*[:\-\u2013\u2014]?\s*(.*)$", re.IGNORECASE
+    r"^\s*(?:\[(P[0-2])\]|\((P[0-2])\)|(P[0-2]))(?!\w)\s*[:\-\u2013\u2014]?\s*(.*)$",
+    re.IGNORECASE,
 )
-_OTHER_SEVERITY = re.compile(r"^\s*[\[(]?P\d[\])]?(?!\w)", re.IGNORECASE)  # "P7: …"
+_OTHER_SEVERITY = re.compile(r"^\s*(?:\[P\d\]|\(P\d\)|P\d)(?!\w)", re.IGNORECASE)  # "P7: …"
 # What people type for "nothing" in a list field: no item (a "None" typed under Current
 # blockers filed and escalated a P1 blocker "None"; found by review).
 _NOTHING = frozenset(
@@ -298,14 +300,15 @@ def _blocker_line(line: str, default: str) -> tuple[str, str] | str:
     """A typed blocker's line (its bullet taken off) as (severity, text), the severity
     `default` where it names none; or what is wrong with it."""
     m = _SEVERITY_LINE.match(line)
-    if m and m.group(1).upper() in SEVERITIES:
-        text = m.group(2).strip()
+    named = next((g for g in m.groups()[:3] if g), "") if m else ""
+    if m and named.upper() in SEVERITIES:
+        text = m.group(4).strip()
         if not any(c.isalnum() for c in text):  # "P0:" or "P0" left unfinished
             return (
                 f'"{line[:40]}": say what is blocked after the severity, e.g. '
                 '"P1: flaky login test".'
             )
-        return m.group(1).upper(), text
+        return named.upper(), text
     if _OTHER_SEVERITY.match(line):
         return f'"{line[:40]}": severity must be P0, P1 or P2, e.g. "P1: flaky login test".'
     return default if default in SEVERITIES else "P1", line

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session
 
+from jobs import standups
 from jobs.config import Sprint
 from jobs.errors import SprintError
 from jobs.standups import (
@@ -119,3 +120,14 @@ def test_parse_day(example: Sprint) -> None:
     assert parse_day("Tomorrow", sprint=example, today=today) == date(2025, 11, 1)
     assert parse_day("day9", sprint=example, today=today) == date(2025, 11, 6)
     assert parse_day("2025-11-05", sprint=example, today=today) == date(2025, 11, 5)
+
+
+def test_a_severity_is_read_in_brackets_in_pairs_only() -> None:
+    """ "(P0) …" and "[P0] …" name a severity; "(P0 and P1 tiers down)" is a blocker's words
+    (an unmatched bracket was read as one; found by review)."""
+    assert standups._blocker_line("(P0) prod down", "P1") == ("P0", "prod down")
+    assert standups._blocker_line("[P2] slow CI", "P1") == ("P2", "slow CI")
+    assert standups._blocker_line("P0 — prod down", "P1") == ("P0", "prod down")
+    words = "(P0 and P1 tiers down)"
+    assert standups._blocker_line(words, "P1") == ("P1", words)
+    assert standups._blocker_line("[P0 prod", "P2") == ("P2", "[P0 prod")
