@@ -767,10 +767,10 @@ def resolve(
     # Its level goes back over the tail of steps taken back, from its top step down, the
     # first too: reopened, they are due again (it read "step 3 of 3" with steps 2 and 3
     # never called; a first step taken back was never called; found by review).
-    lowered = blocker.escalation_level
+    was = blocker.escalation_level
     while blocker.escalation_level > 0 and blocker.escalation_level - 1 in waiting:
         blocker.escalation_level -= 1
-    if blocker.escalation_level != lowered:
+    if blocker.escalation_level != was:
         # (Its level changed now: an earlier instant's is its audit trail's, as it stood
         # then; read from the row, `?at=` of a time at step 3 said 1; found by review.)
         blocker.escalated_at = now

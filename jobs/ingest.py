@@ -1419,7 +1419,7 @@ def _figures(*, body: Any, now: datetime) -> _Figures:
 # Units of durations, sizes and rates, however written (case aside): a figure in one is
 # never below zero (a CI script subtracting the wrong way round sent -5 MB, taken as met;
 # found by review), and `kB`, `seconds` or `MB/s` are such units as much as `KB`, `s` and
-# `req/s` (found by review). Anything per a unit of time is a rate.
+# `req/s` (found by review). A rate is events per a unit of time, or a size per second.
 _TIMES = frozenset(
     {"ns", "us", "µs", "μs", "ms", "s", "sec", "secs", "second", "seconds", "min", "mins"}
     | {"minute", "minutes", "h", "hr", "hrs", "hour", "hours", "d", "day", "days"}
