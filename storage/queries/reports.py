@@ -194,8 +194,7 @@ def _late(
     """Whether a run given its time, later than `after`, was received before `received`
     (not stamped more than `slack` after its arrival: a clock ahead)."""
     rows = session.execute(
-        sa_select(col(TestReport.at), col(TestReport.received_at))
-        .where(
+        sa_select(col(TestReport.at), col(TestReport.received_at)).where(
             *mine,
             col(TestReport.timed).is_(True),
             col(TestReport.at) > after,
