@@ -504,6 +504,11 @@ def submit(
     existing = queries.standup_for(session=session, user_id=user_id, day=day)
     # An answer after a skip the same day is the first answer: the skip was never posted.
     answered = existing is not None and not existing.skipped
+    # What the answer held before this edit (read before it is stored over).
+    before = dict(existing.answers) if existing is not None and answered else {}
+    # (Before it is compared with what is stored: stored with its blocker's severity, the
+    # same answer again read as an edit; found by review.)
+    held = _held_severities(session=session, user_id=user_id, answers=answers, before=before)
     to_resolve = list(answers.blockers_resolved)
     if existing is not None and answered:
         # An edit still lists the blockers this answer resolved before (no longer offered),
@@ -517,15 +522,18 @@ def submit(
             # was edited (it counted an edit, and its post read "edited"; found by review).
             return existing
     snapshot = metrics_snapshot(fig or figures.compute(session=session, sprint=sprint, at=now))
-    # What the answer held before this edit (read before it is stored over).
-    before = dict(existing.answers) if existing is not None and answered else {}
     row = _day_row(existing, sprint=sprint, user_id=user_id, day=day, now=now)
-    _held_severities(session=session, user_id=user_id, answers=answers, before=before)
     _store_answer(
         session=session, row=row, answers=answers, snapshot=snapshot, now=now, edit=answered
     )
     _record_typed(
-        session=session, sprint=sprint, user_id=user_id, answers=answers, before=before, now=now
+        session=session,
+        sprint=sprint,
+        user_id=user_id,
+        answers=answers,
+        before=before,
+        now=now,
+        held=held,
     )
     for blocker_id in to_resolve:
         if blockers.get(session=session, blocker_id=blocker_id).resolved_at is not None:
@@ -669,19 +677,22 @@ def _filed_as(before: Mapping[str, Any]) -> dict[str, str]:
 
 def _held_severities(
     *, session: Session, user_id: str, answers: Answers, before: Mapping[str, Any]
-) -> None:
+) -> dict[str, Blocker | None]:
     """A typed blocker with no severity of its own that is an open blocker of the user's
     takes that blocker's, as the answer is stored and shown (it showed the form's default,
-    "P1", beside the P0 card; found by review)."""
+    "P1", beside the P0 card; found by review). Each such line's open blocker (or None),
+    for `_record_typed`."""
     kept_as = _filed_as(before)
+    held: dict[str, Blocker | None] = {}
     for n, (severity, text) in enumerate(answers.current_blockers):
         if text in answers.severity_given:
             continue
-        held = queries.open_blocker_like(
+        found = held[text] = queries.open_blocker_like(
             session=session, description=kept_as.get(text) or text, reported_by=user_id
         )
-        if held is not None and held.severity != severity:
-            answers.current_blockers[n] = (held.severity, text)
+        if found is not None and found.severity != severity:
+            answers.current_blockers[n] = (found.severity, text)
+    return held
 
 
 def _record_typed(
@@ -692,20 +703,26 @@ def _record_typed(
     answers: Answers,
     before: Mapping[str, Any],
     now: datetime,
+    held: Mapping[str, Blocker | None],
 ) -> None:
     """Blockers and risks typed in an answer become real ones, once: an edit files only
     the lines its answer did not have `before` (a blocker filed by it and resolved since
-    is not filed again), and none like one open."""
+    is not filed again), and none like one open (`held`: the open ones of the lines with
+    no severity, looked up already)."""
     filed = {(str(s), str(t)) for s, t in before.get("current_blockers") or []}
     kept_as = _filed_as(before)
     for severity, text in answers.current_blockers:
         if (severity, text) in filed:
             continue
         filed_as = kept_as.get(text)
-        held = queries.open_blocker_like(
-            session=session, description=filed_as or text, reported_by=user_id
+        like = (
+            held[text]
+            if text in held
+            else queries.open_blocker_like(
+                session=session, description=filed_as or text, reported_by=user_id
+            )
         )
-        if held is not None:
+        if like is not None:
             # The same blocker at another severity: the blocker's, changed (an edit from
             # P2 to P0 was dropped without a word; found by review) where one was given.
             if text not in answers.severity_given:
@@ -713,7 +730,7 @@ def _record_typed(
             blockers.change_severity(
                 session=session,
                 sprint=sprint,
-                blocker=held,
+                blocker=like,
                 severity=severity,
                 user_id=user_id,
                 now=now,

@@ -27,3 +27,21 @@ def test_posted_standup_answer_shows_the_blockers_own_severity(team: Server) -> 
     answer = [t for t in shown if "Current blockers" in t or "P1 prod deploys fail" in t]
     assert answer, shown
     assert not any("P1 prod deploys fail" in t for t in answer), answer
+
+
+def test_the_same_answer_again_is_no_edit_when_a_line_took_its_blockers_severity(
+    team: Server,  # noqa: F811
+) -> None:
+    """Submit pressed again after Slack's timeout, with a line that took its open blocker's
+    severity (P0) when stored: the form's default (P1) made it differ from what was stored,
+    and the repeat counted as an edit, its post re-sent "edited" (found re-reading the
+    change)."""
+    slash(team.url, "/blocker", "P0 Swarm Coordination: prod deploys fail", user_id="U0ANA")
+    typed = _answer(current_blockers="prod deploys fail", blocker_severity=None)
+    assert submit(team, "U0ANA", **typed).text == ""
+    team.runtime.sender.drain()
+    updates = len(team.slack.calls_to("chat.update"))
+    assert submit(team, "U0ANA", **typed).text == ""
+    team.runtime.sender.drain()
+    edited = [text_of(c) for c in team.slack.calls_to("chat.update")[updates:]]
+    assert not [t for t in edited if "edited" in t.lower()], edited
