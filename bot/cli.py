@@ -238,14 +238,20 @@ def summarize_team(team: Team, *, now: datetime) -> list[str]:
             f"    {info.name}: {info.start} to {info.end}, {info.days} days "
             f"({_sprint_status(team, s, now=now)})"
         )
-    if sprint_at(team, now=now) is None:
-        upcoming = next_sprint(team, now=now)
-        lines.append(
-            f"  no sprint running; the next starts on {upcoming.sprint.start}"
-            if upcoming
-            else f"  no sprint running; the last ended on {team.sprints[-1].sprint.end}"
-        )
+    if (between := _between(team, now=now)) is not None:
+        lines.append(f"  {between}")
     return lines
+
+
+def _between(team: Team, *, now: datetime) -> str | None:
+    """That no sprint of the team runs at `now`, and when the next starts or the last
+    ended; None while one runs."""
+    if sprint_at(team, now=now) is not None:
+        return None
+    upcoming = next_sprint(team, now=now)
+    if upcoming is not None:
+        return f"no sprint running; the next starts on {upcoming.sprint.start}"
+    return f"no sprint running; the last ended on {team.sprints[-1].sprint.end}"
 
 
 def _config_failed(exc: ConfigError) -> int:
@@ -320,12 +326,9 @@ def cmd_config_check(args: argparse.Namespace, settings: Settings | None) -> int
 
 def _standing(team: Team, sprint: Sprint, *, now: datetime) -> str:
     """Where a one-sprint file's sprint stands at `now`, as a team file's summary says it."""
-    state = _sprint_status(team, sprint, now=now)
-    if state == "current":
-        return f"running: day {sprint_day(sprint.sprint, now)} of {sprint.sprint.days}"
-    if state == "next":
-        return f"no sprint running; the next starts on {sprint.sprint.start}"
-    return f"no sprint running; the last ended on {sprint.sprint.end}"
+    return _between(team, now=now) or (
+        f"running: day {sprint_day(sprint.sprint, now)} of {sprint.sprint.days}"
+    )
 
 
 # -- db ----------------------------------------------------------------------------------

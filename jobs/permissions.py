@@ -137,10 +137,8 @@ def may_resolve(
 
 
 def on_team(sprint: Sprint, user_id: str, directory: Directory = no_directory) -> bool:
-    """A standup participant (or a member of channels.team when participants = "team"), or
-    anyone holding a role in [people]."""
-    if sprint.people.get("participants") == "team" and user_id in directory(sprint.channels.team):
-        return True
+    """A standup participant (or a member of channels.team when participants = "team":
+    `holds`), or anyone holding a role in [people]."""
     return _any_role(sprint, sprint.people, user_id, directory)
 
 

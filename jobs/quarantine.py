@@ -180,7 +180,8 @@ def quarantine(
     if not tests:
         raise QuarantineError("No test to quarantine.")
     until = ends(now, period or sprint.flaky.quarantine_for, sprint.sprint.tz)
-    given, reason = reason, reason if reason is not None else UNSAID
+    given = reason
+    reason = UNSAID if given is None else given
     already = kept = sooner = 0
     moved: list[KnownTest] = []
     for test in tests:
@@ -212,7 +213,8 @@ def quarantine(
         for held, _ in held_rows:
             sooner += until < held.until
             held.until, held.by = until, by
-            held.reason = given if given is not None else held.reason
+            if given is not None:
+                held.reason = given
             reason = held.reason  # (the one the notice says)
             session.add(held)
         moved.append(test)
