@@ -101,9 +101,16 @@ def _shared_compiled_statements() -> Iterator[None]:
         yield
 
 
+# The SQLite database in memory where the machine has a RAM file system: each commit's
+# fsync to a disk cost ~0.18 ms, ~0.01 ms there (tens of thousands of commits a run).
+# (mkdtemp makes a private directory there, as under /tmp.)
+_SHM = Path("/dev/shm")  # noqa: S108
+_MEMORY_DIR = str(_SHM) if _SHM.is_dir() and os.access(_SHM, os.W_OK) else None
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    tmp = tempfile.mkdtemp(prefix="sprintbot-test-")
+    tmp = tempfile.mkdtemp(prefix="sprintbot-test-", dir=_MEMORY_DIR)
     url = normalize_url(_database_url(tmp))
     _reset(url)
     upgrade(url)
