@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from jobs import notices
-from jobs.config import Sprint, format_duration, parse_duration
+from jobs.config import Hours, Sprint, format_duration, parse_duration
 from jobs.errors import SprintError
 from jobs.messages import Spec, Template
 from jobs.owners import OwnerMap, union
@@ -147,10 +147,10 @@ UNSAID = "flaky"  # a quarantine's reason where none was given
 
 
 def ends(now: datetime, period: timedelta, tz: tzinfo) -> datetime:
-    """When a quarantine of `period` from `now` ends: whole days are calendar days on the
-    team's clock (14d from 10:00 ends at 10:00, over a change of daylight saving too: it
-    ran to 09:00; found by review), anything else that many hours."""
-    if period % timedelta(days=1):
+    """When a quarantine of `period` from `now` ends: days are calendar days on the team's
+    clock (14d from 10:00 ends at 10:00, over a change of daylight saving too: it ran to
+    09:00; found by review), a time written in hours (`Hours`: "48h") that many hours."""
+    if isinstance(period, Hours) or period % timedelta(days=1):
         return now + period
     return (now.astimezone(tz) + period).astimezone(UTC)
 
