@@ -10,7 +10,7 @@ from tests.support.listeners import listeners_done
 from tests.support.server import Server
 from tests.support.slack import slash
 
-pytestmark = pytest.mark.faults  # the production 2 s ack deadline
+pytestmark = pytest.mark.faults  # the ack deadline (writes_held shortens it while it holds)
 
 
 def _late_blocker(server: Server, text: str) -> list:

@@ -12,7 +12,7 @@ from tests.support.listeners import listeners_done
 from tests.support.server import Server
 from tests.support.slack import slash
 
-pytestmark = pytest.mark.faults  # the production 2 s ack deadline
+pytestmark = pytest.mark.faults  # the ack deadline (writes_held shortens it while it holds)
 
 
 def test_late_command_answer_survives_one_503_of_response_url(server: Server) -> None:

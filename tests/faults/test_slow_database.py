@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
+from bot import acks
 from storage.models import Blocker
 from tests.faults.test_ack_during_ingest import ACK_LIMIT, take_ownership
 from tests.support.e2e import post_report, view_submit
@@ -29,15 +30,24 @@ from tests.support.slack import slash
 
 pytestmark = pytest.mark.faults
 
-HOLD = 3.2  # seconds the other writer keeps the lock: more than Slack waits (3 s)
+# The production deadline (bot.acks.ACK_WITHIN, 2 s) and a lock held past Slack's 3 s
+# (3.2 s), both scaled down: while the lock is held a listener has ACK_WITHIN to
+# acknowledge, and the lock is kept HOLD, well past it. The order is the same (the deadline
+# passes, the ack given in the listener's stead reaches the caller, then the lock is let
+# go: the tests check it), in a second of each test rather than 3.2 s. A busy machine has
+# 0.8 s from the deadline to the lock's end to answer (production: 1 s to Slack's 3 s).
+ACK_WITHIN = 0.2
+HOLD = 1.0
 
 
 @contextmanager
-def writes_held(server: Server, table: str = "blocker") -> Iterator[threading.Thread]:
+def writes_held(server: Server, table: str = "blocker") -> Iterator[threading.Event]:
     """Another connection takes the write lock (SQLite) or locks `table` against writes
-    (PostgreSQL) and keeps it HOLD seconds, in a thread of its own."""
+    (PostgreSQL) and keeps it HOLD seconds, in a thread of its own; meanwhile a listener
+    has ACK_WITHIN to acknowledge. Yields the event set as the lock is let go."""
     engine = server.runtime.db.engine
     taken = threading.Event()
+    let_go = threading.Event()
 
     def hold() -> None:
         with engine.begin() as conn:  # (on SQLite: BEGIN IMMEDIATE, the write lock)
@@ -45,20 +55,23 @@ def writes_held(server: Server, table: str = "blocker") -> Iterator[threading.Th
                 conn.execute(text(f"LOCK TABLE {table} IN SHARE MODE"))
             taken.set()
             time.sleep(HOLD)
+            let_go.set()
 
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert taken.wait(10)
-    try:
-        yield holder
-    finally:
-        holder.join()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(acks, "ACK_WITHIN", ACK_WITHIN)
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert taken.wait(10)
+        try:
+            yield let_go
+        finally:
+            holder.join()
 
 
 def test_commands_and_clicks_waiting_on_the_database_are_acknowledged_then_answered(
     server: Server,
 ) -> None:
-    """While another writer holds the lock past Slack's 3 s, three people at once: one
+    """While another writer holds the lock past the ack deadline, three people at once: one
     files a blocker, one takes ownership of another, one quarantines a test."""
     assert post_report(server, "pytest-xunit2-run1.xml", run="r1").status_code == 201
     filed = slash(server.url, "/blocker", "P1 Swarm Coordination: flaky leader election")
@@ -76,19 +89,22 @@ def test_commands_and_clicks_waiting_on_the_database_are_acknowledged_then_answe
             response_url=server.slack.response_url("tests"),
         ),
     }
-    with writes_held(server, "blocker, quarantine"), ThreadPoolExecutor(3) as pool:
+    with writes_held(server, "blocker, quarantine") as let_go, ThreadPoolExecutor(3) as pool:
         started = time.monotonic()
-        acks = dict(
+        answers = dict(
             zip(
                 asks,
-                pool.map(lambda ask: (ask(), time.monotonic() - started), asks.values()),
+                pool.map(
+                    lambda ask: (ask(), time.monotonic() - started, let_go.is_set()),
+                    asks.values(),
+                ),
                 strict=True,
             )
         )
-    for name, (ack, took) in acks.items():
+    for name, (ack, took, after_the_lock) in answers.items():
         assert ack.status_code == 200, (name, ack.text)
-        assert took < ACK_LIMIT, name
-    assert acks["blocker"][0].text == acks["tests"][0].text == ""  # answered below
+        assert took < ACK_LIMIT and not after_the_lock, (name, took)
+    assert answers["blocker"][0].text == answers["tests"][0].text == ""  # answered below
     listeners_done()
     # The answers the acknowledgements would have held, to each user alone, by response_url.
     [filed_late] = server.slack.calls_to("response/blocker")
@@ -119,7 +135,7 @@ def test_a_form_waiting_on_the_database_is_not_closed_as_if_saved(server: Server
 
 
 def test_a_form_saved_after_slack_stopped_waiting_says_it_was_saved(server: Server) -> None:
-    """The resolution is valid but waits on the database past Slack's 3 s: Slack shows the
+    """The resolution is valid but waits on the database past the ack deadline: Slack shows the
     form its error and keeps it open; once saved, the same form says so, lest it be sent
     again."""
     filed = slash(server.url, "/blocker", "P1 Swarm Coordination: flaky leader election")
@@ -171,8 +187,8 @@ def test_setting_a_score_while_the_database_is_held_is_acknowledged_then_answere
     server: Server,
 ) -> None:
     """`/readiness set` writes (a manual score, the readiness it moves): behind another
-    writer past Slack's 3 s it is acknowledged in time, and its answer follows."""
-    with writes_held(server, "manual_score, readiness_snapshot"):
+    writer past the ack deadline it is acknowledged in time, and its answer follows."""
+    with writes_held(server, "manual_score, readiness_snapshot") as let_go:
         started = time.monotonic()
         ack = slash(
             server.url,
@@ -181,7 +197,8 @@ def test_setting_a_score_while_the_database_is_held_is_acknowledged_then_answere
             response_url=server.slack.response_url("readiness"),
         )
         took = time.monotonic() - started
-    assert ack.status_code == 200 and took < ACK_LIMIT, (ack.text, took)
+        after_the_lock = let_go.is_set()
+    assert ack.status_code == 200 and took < ACK_LIMIT and not after_the_lock, (ack.text, took)
     assert ack.text == ""  # answered below
     listeners_done()
     [answer] = server.slack.calls_to("response/readiness")
