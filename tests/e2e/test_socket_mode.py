@@ -10,11 +10,25 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from slack_sdk.socket_mode.builtin import client as socket_mode_client
 from websockets.sync.server import ServerConnection, serve
 
 from tests.support.server import Server
 
 APP_TOKEN = "xapp-1-A1-test"
+# Closing slack_sdk's Socket Mode client waits out two of its waits under way: the read of
+# its socket (a 3 s timeout, a literal of its own off port 443) and its wait for the next
+# message it read (1 s): 3 s of this test. Here both wait at most this at a time: the
+# socket's once connected (the envelope, sent after, ends the read begun before), the
+# messages' from the start (`PromptQueue`).
+READ_TIMEOUT = 0.05
+
+
+class PromptQueue(queue.Queue[Any]):
+    """slack_sdk's queue of the messages read, waited on at most READ_TIMEOUT at a time."""
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        return super().get(block, None if timeout is None else min(timeout, READ_TIMEOUT))
 
 
 class FakeSocket:
@@ -55,13 +69,15 @@ def fake_socket() -> Iterator[FakeSocket]:
 
 
 def test_slash_command_over_socket_mode(
-    make_server: Callable[..., Server], fake_socket: FakeSocket
+    make_server: Callable[..., Server], fake_socket: FakeSocket, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(socket_mode_client, "Queue", PromptQueue)
     server = make_server(SLACK_APP_TOKEN=APP_TOKEN)
     server.slack.socket_url = fake_socket.url
     handler = server.runtime.connect_socket_mode()
     assert handler is not None
     try:
+        handler.client.current_session.sock.settimeout(READ_TIMEOUT)
         opened = server.slack.calls_to("apps.connections.open")
         assert [c.headers["Authorization"] for c in opened] == [f"Bearer {APP_TOKEN}"]
         fake_socket.outgoing.put(
