@@ -42,12 +42,12 @@ class TeamMembers:
         teams: Teams,
         *,
         refresh_every: float = REFRESH_EVERY,
-        wait: float = WAIT,
+        wait: float | None = None,
     ) -> None:
         self.client = client
         self.teams = teams
         self.refresh_every = refresh_every
-        self.wait = wait
+        self.wait = WAIT if wait is None else wait
         self._members: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
         self._done = threading.Event()

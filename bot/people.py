@@ -80,15 +80,16 @@ class _Anyone(Collection[str]):
 
 
 def directory(
-    client: WebClient, *, within: float = MEMBERS_WITHIN, unsure_allows: bool = False
+    client: WebClient, *, within: float | None = None, unsure_allows: bool = False
 ) -> Directory:
     """Members of user groups (S…) and channels (C…, #name) as Slack lists them, each read
-    at most once: make one per request. Slack is given `within` seconds for them all; one
-    it cannot answer by then has its members as last read by this process (a user group),
-    else none (refused, not let through) — or, `unsure_allows`, anyone: where what is
-    allowed is checked again later (a form's button: its submission checks)."""
+    at most once: make one per request. Slack is given `within` seconds for them all
+    (default MEMBERS_WITHIN, read at the call); one it cannot answer by then has its
+    members as last read by this process (a user group), else none (refused, not let
+    through) — or, `unsure_allows`, anyone: where what is allowed is checked again later
+    (a form's button: its submission checks)."""
     seen: dict[str, frozenset[str]] = {}
-    deadline = time.monotonic() + within
+    deadline = time.monotonic() + (MEMBERS_WITHIN if within is None else within)
     read = _read_by(client)
 
     def members(entry: str) -> Collection[str]:

@@ -32,9 +32,8 @@ IN_TIME = TRIGGER_LIFETIME - (people.MEMBERS_WITHIN - WITHIN)
 
 @pytest.fixture(autouse=True)
 def quick_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`people.directory` gives Slack WITHIN (its default, bound when it was defined)."""
-    assert people.directory.__kwdefaults__ is not None
-    monkeypatch.setitem(people.directory.__kwdefaults__, "within", WITHIN)
+    """`people.directory` gives Slack WITHIN."""
+    monkeypatch.setattr(people, "MEMBERS_WITHIN", WITHIN)
 
 
 def test_standup_form_opens_within_the_trigger_lifetime_while_slack_is_slow(

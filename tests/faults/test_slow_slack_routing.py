@@ -31,10 +31,7 @@ SCALE = 0.5
 def test_a_command_waiting_for_slack_to_route_it_holds_no_other_answer_back(
     make_server: Callable[..., Server], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # (TeamMembers' `wait`, bound when it was defined: the app makes it with the default)
-    defaults = members.TeamMembers.__init__.__kwdefaults__
-    assert defaults is not None
-    monkeypatch.setitem(defaults, "wait", members.WAIT * SCALE)
+    monkeypatch.setattr(members, "WAIT", members.WAIT * SCALE)  # (TeamMembers' default)
     org = running_org(make_server, tmp_path)
     org.slack.channels["C0MOBILE"] = {"name": "mobile"}
     org.slack.team_members = ["U0FRANK", "U0DAVE"]  # #mobile's (participants = "team")
