@@ -8,8 +8,10 @@ is an hour "in the future", and a negative age is never late."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -40,23 +42,45 @@ def test_the_clock_keeps_ticking_after_the_machines_clock_steps_back_an_hour(
     # judges a run missed by it) alike.
     monkeypatch.setattr(aps_base, "datetime", _SteppedDatetime)
     monkeypatch.setattr(aps_executors, "datetime", _SteppedDatetime)
-    monkeypatch.setattr(bot_clock, "HEARTBEAT_SECONDS", 1)
+    # A heartbeat every 0.2 s, the step watcher looking every 0.05 s (production: 30 s and
+    # 1 s): the step back of an hour still dwarfs both.
+    monkeypatch.setattr(bot_clock, "HEARTBEAT_SECONDS", 0.2)
+    monkeypatch.setattr(bot_clock, "STEP_WATCH_SECONDS", 0.05)
     ticks: list[float] = []
     monkeypatch.setattr(bot_clock, "heartbeat", lambda _runtime: ticks.append(time.monotonic()))
+    # The watcher's looks: the step comes after its first (which notes the host's clock),
+    # whatever the machine's load, or it would take the stepped clock for the first one.
+    looks = threading.Semaphore(0)
+
+    def watch_sleep(seconds: float) -> None:
+        looks.release()
+        time.sleep(seconds)
+
+    monkeypatch.setattr(
+        bot_clock, "timer", SimpleNamespace(sleep=watch_sleep, monotonic=time.monotonic)
+    )
 
     scheduler = bot_clock._scheduler(BackgroundScheduler)
     bot_clock._tick(scheduler, None)  # type: ignore[arg-type]  # (the runtime is unused here)
     scheduler.start()
     try:
+        assert looks.acquire(timeout=5) and looks.acquire(timeout=5), "no watcher looked"
         deadline = time.monotonic() + 5
         while len(ticks) < 2:
             assert time.monotonic() < deadline, "the heartbeat never ticked"
-            time.sleep(0.05)
+            time.sleep(0.02)
         _Host.offset = -timedelta(hours=1)  # the host's clock is stepped back an hour
         stepped = time.monotonic()
-        time.sleep(4)
+        # Two ticks after the step: one dispatched just before it may still land after it,
+        # and without the watcher none follows it for an hour.
+        deadline = stepped + 4
+        while len([t for t in ticks if t > stepped]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
         after = [t for t in ticks if t > stepped]
-        assert after, "no heartbeat (nor any interval job) ran in the 4 s after the step back"
+        assert len(after) >= 2, (
+            f"neither the heartbeat nor any interval job kept ticking in the 4 s after the "
+            f"step back: {len(after)} ticks"
+        )
     finally:
         _Host.offset = timedelta(0)
         scheduler.shutdown(wait=False)
