@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot import clock as bot_clock
+from bot import outbox
 from tests.support.e2e import ANSWER, posts, submit
 from tests.support.listeners import listeners_done
 from tests.support.server import EXAMPLE, Server
@@ -32,12 +33,19 @@ def shown(m: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def team(make_server: Callable[..., Server], tmp_path: Path) -> Server:
+def team(
+    make_server: Callable[..., Server], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Server:
     sprint = tmp_path / "sprint.toml"
     sprint.write_text(
         EXAMPLE.read_text().replace('participants = "team"', f"participants = {json.dumps(PEOPLE)}")
     )
     server = make_server(SPRINTBOT_CONFIG=str(sprint))
+    # Posts answered 503 may have gone through: each is looked for and tried again, as
+    # ever, a hundredth of production's pause apart.
+    monkeypatch.setattr(
+        server.runtime.sender, "safe_retry_backoff", outbox.SAFE_RETRY_BACKOFF / 100
+    )
     server.clock.at = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)  # Fri 09:00 New York
     return server
 
@@ -80,7 +88,7 @@ def test_reminder_queued_in_an_outage_is_not_posted_after_the_person_answered(
 
 
 def test_escalation_queued_in_an_outage_is_not_posted_for_a_blocker_resolved_meanwhile(
-    make_server: Callable[..., Server],
+    make_server: Callable[..., Server], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from datetime import timedelta
 
@@ -88,6 +96,11 @@ def test_escalation_queued_in_an_outage_is_not_posted_for_a_blocker_resolved_mea
     from tests.support.slack import slash
 
     server = make_server()
+    # Posts answered 503 may have gone through: each is looked for and tried again, as
+    # ever, a hundredth of production's pause apart.
+    monkeypatch.setattr(
+        server.runtime.sender, "safe_retry_backoff", outbox.SAFE_RETRY_BACKOFF / 100
+    )
     at(server, T0)
     resp = slash(server.url, "/blocker", "P1 swarm coordination: deadlock", user_id="U0DEV")
     assert "B-001 filed" in resp.json()["text"]
