@@ -47,6 +47,11 @@ class TestCounts:
 
     passed: int
     total: int
+    # Quarantined tests readiness left out of these counts or counted here as failing
+    # (`quarantine_counted`): said beside them, so "1/3 tests passing" does not read as a
+    # quarantined test that passes failing (found by review).
+    quarantined: int = 0
+    quarantine_note: str = ""  # how: "left out" or "counted as failing"
 
     @property
     def rate(self) -> float | None:
@@ -233,6 +238,8 @@ def component_score(
         if tests is not None and tests.total:
             score = tests.rate
             detail = f"{tests.passed}/{tests.total} tests passing"
+            if tests.quarantined:
+                detail += f" ({tests.quarantined} quarantined, {tests.quarantine_note})"
     else:
         states = metric_states or {}
         known = [states[m] for m in component.metrics if m in states]
@@ -842,7 +849,10 @@ def quarantine_counted(
         c = out[component]
         passed = c.passed - (status == "passed")
         out[component] = TestCounts(
-            passed=passed, total=c.total - 1 if mode == "exclude" else c.total
+            passed=passed,
+            total=c.total - 1 if mode == "exclude" else c.total,
+            quarantined=c.quarantined + 1,
+            quarantine_note="left out" if mode == "exclude" else "counted as failing",
         )
     return out
 

@@ -443,7 +443,9 @@ def _tally_rows(fig: Figures) -> list[Row]:
             f"{b.test_files_passing} / {b.test_files} stated" if b.test_files else "-",
             _of(t.test_files_passing, t.test_files),
             "",
-            f"{t.test_files - t.test_files_passing} files with failures" if t.test_files else "",
+            # (Files not all passing: a skipped or flaky test's too, not only a failure's;
+            # "with failures" called a skipped test's file failing; found by review.)
+            f"{t.test_files - t.test_files_passing} files not all passing" if t.test_files else "",
         ],
         ["**Tests Fixed**", "-", f"{t.fixed:,} fixed this sprint", "", ""],
         *([name, "-", _int(n), "0", _zero_mark(n)] for name, n in zero_is_target),

@@ -75,11 +75,20 @@ FILES = {
 AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/xml"}
 
 
+OUTCOMES = {
+    "P": "",
+    "F": '<failure message="boom">boom</failure>',
+    "E": '<error message="err">err</error>',
+    "S": '<skipped message="skip"/>',
+}
+
+
 def junit(statuses: dict[str, str]) -> bytes:
+    """P passed, F failed, E error, S skipped."""
     cases = []
     for name, status in statuses.items():
         file = FILES[name]
-        body = '<failure message="boom">boom</failure>' if status == "F" else ""
+        body = OUTCOMES[status]
         classname = file.removesuffix(".py").replace("/", ".")
         cases.append(
             f'<testcase classname="{classname}" name="{name}" file="{file}">{body}</testcase>'
