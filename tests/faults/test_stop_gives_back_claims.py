@@ -18,6 +18,13 @@ from storage.models import OutboxMessage
 from tests.support.fakeslack import FakeSlack
 from tests.support.server import BOT_TOKEN
 
+# Real time scaled down from the production 10 s wait of OutboxWorker.stop() (a slow Slack
+# answering the look-up 6 s and the post 6 s after it): Slack answers the look-up within
+# the wait and the post after it, so the wait runs out with the post in hand.
+STOP_WAIT = 0.5
+SLOW_LOOKUP = 0.25
+SLOW_POST = 1.0
+
 
 def test_rows_claimed_with_a_slow_delivery_are_given_back_when_the_process_stops(
     db: Database, fake_slack: FakeSlack
@@ -40,8 +47,8 @@ def test_rows_claimed_with_a_slow_delivery_are_given_back_when_the_process_stops
         )
         s.add(row)
         s.commit()
-    fake_slack.slow("conversations.history", 6.0)
-    fake_slack.slow("chat.postMessage", 6.0)
+    fake_slack.slow("conversations.history", SLOW_LOOKUP)
+    fake_slack.slow("chat.postMessage", SLOW_POST)
 
     worker = OutboxWorker(Sender(db, make_client(BOT_TOKEN, fake_slack.url)), interval=5)
     worker.start()
@@ -50,8 +57,10 @@ def test_rows_claimed_with_a_slow_delivery_are_given_back_when_the_process_stops
         assert time.monotonic() < deadline
         time.sleep(0.02)
 
-    worker.stop()  # what bot/cli.py does on SIGTERM; then the process exits
+    worker.stop(timeout=STOP_WAIT)  # what bot/cli.py does on SIGTERM; then the process exits
     try:
+        # (the scenario: the wait ran out with the report's post still in hand)
+        assert worker._thread.is_alive(), "the delivery ended within the stop's wait"
         # The restarted process's sender: the alert should go now.
         restarted = Sender(db, make_client(BOT_TOKEN, fake_slack.url))
         done = restarted.drain()
