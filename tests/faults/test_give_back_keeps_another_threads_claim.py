@@ -22,6 +22,11 @@ from tests.support.fakeslack import FakeSlack
 from tests.support.outbox import queue_post
 from tests.support.server import BOT_TOKEN
 
+# The scenario's real time, at half the seconds first written down (a lease of 8 s, Slack
+# answering 3 s, 3 s and 5 s): every wait below is a multiple of it, so events keep their
+# order and their margins against one another scale with it.
+S = 0.5
+
 
 def test_a_row_reclaimed_by_another_thread_of_the_same_sender_is_posted(
     db: Database, fake_slack: FakeSlack
@@ -32,12 +37,12 @@ def test_a_row_reclaimed_by_another_thread_of_the_same_sender_is_posted(
         return datetime.now(UTC) + offset["d"]
 
     t0 = now()
-    queue_post(db, "w", "C0W", t0 + timedelta(seconds=2))  # due only once the clock moves
+    queue_post(db, "w", "C0W", t0 + timedelta(seconds=2 * S))  # due only once the clock moves
     queue_post(db, "x0", "C0X0", t0)
     queue_post(db, "x", "C0X", t0)
     queue_post(db, "m", "C0M", t0)
-    # Slack answers slowly: A's x0 and x 3 s each, then B's w 5 s.
-    for seconds in (3.0, 3.0, 5.0):
+    # Slack answers slowly: A's x0 and x 1.5 s each, then B's w 2.5 s.
+    for seconds in (3 * S, 3 * S, 5 * S):
         fake_slack.slow("chat.postMessage", seconds)
 
     # One Sender, two of its threads (as OutboxWorker(threads=SENDER_THREADS) runs it).
@@ -45,20 +50,20 @@ def test_a_row_reclaimed_by_another_thread_of_the_same_sender_is_posted(
         db,
         make_client(BOT_TOKEN, fake_slack.url, timeout=20),
         now=now,
-        lease=timedelta(seconds=8),
+        lease=timedelta(seconds=8 * S),
     )
     a = threading.Thread(target=sender.drain, daemon=True)
-    a.start()  # claims x0, x, m; posts x0 (3 s), then renews x and posts it (3 s)
+    a.start()  # claims x0, x, m; posts x0 (1.5 s), then renews x and posts it (1.5 s)
     deadline = time.monotonic() + 10
     while len(fake_slack.calls_to("chat.postMessage")) < 2:  # x is being posted
         assert time.monotonic() < deadline
         time.sleep(0.02)
-    time.sleep(0.3)
+    time.sleep(0.3 * S)
 
     # m has waited in A's batch past its lease: another thread of the sender takes it over.
-    offset["d"] = timedelta(seconds=6)
+    offset["d"] = timedelta(seconds=6 * S)
     b = threading.Thread(target=sender.drain, daemon=True)
-    b.start()  # claims w and m; posts w (5 s), then m
+    b.start()  # claims w and m; posts w (2.5 s), then m
     a.join(30)
     b.join(30)
     assert not a.is_alive() and not b.is_alive()
