@@ -73,7 +73,7 @@ def _scaled_backoff(attempts: int) -> timedelta:
     return backoff(attempts) * SCALE
 
 
-def _sender(db: Database, fake: FakeSlack, *, timeout: int = 2, **kw: object) -> Sender:
+def _sender(db: Database, fake: FakeSlack, *, timeout: float = 2, **kw: object) -> Sender:
     """A sender at SCALE: pace, back-off and the waits between quick retries."""
     options: dict[str, object] = {
         "pace": outbox.PACE * SCALE,
@@ -81,7 +81,8 @@ def _sender(db: Database, fake: FakeSlack, *, timeout: int = 2, **kw: object) ->
         "safe_retry_backoff": outbox.SAFE_RETRY_BACKOFF * SCALE,
         **kw,
     }
-    client = make_client(BOT_TOKEN, fake.url, timeout=timeout, backoff_scale=SCALE)
+    # (a timeout of a fraction of a second: urllib takes one, though slack-sdk's hint says int)
+    client = make_client(BOT_TOKEN, fake.url, timeout=timeout, backoff_scale=SCALE)  # type: ignore[arg-type]
     return Sender(db, client, **options)  # type: ignore[arg-type]
 
 
@@ -204,7 +205,7 @@ def test_slack_answering_after_the_client_timeout_doubles_nothing(
     db: Database, fake_slack: FakeSlack, database_url: str
 ) -> None:
     """Fault: with Slack answering after the client's timeout, a reply was posted twice
-    (12 s against 10 s; here 1.5 s against 1 s)."""
+    (12 s against 10 s; here 0.75 s against 0.5 s)."""
     messages = [
         Message("blocker:1", "C0FAULT0"),
         Message("blocker:1:escalation", "C0FAULT0", parent="blocker:1"),
@@ -212,11 +213,11 @@ def test_slack_answering_after_the_client_timeout_doubles_nothing(
         Message("blocker:2", "C0FAULT0"),
     ]
     # The parent goes through; the next three posts take effect but answer too late.
-    with _process(database_url, fake_slack, timeout=1) as worker:
+    with _process(database_url, fake_slack, timeout=0.5) as worker:
         _enqueue(db, messages[:1])
         worker.poke()
         _wait_until(_delivered(fake_slack, messages[:1]), within=10)
-        fake_slack.slow("chat.postMessage", 1.5, times=3)
+        fake_slack.slow("chat.postMessage", 0.75, times=3)
         _enqueue(db, messages[1:])
         worker.poke()
         _wait_until(_settled(db, fake_slack, messages), within=20)
@@ -239,9 +240,11 @@ def test_a_restart_during_an_outage_loses_and_doubles_nothing(
     # ... tried the others during the outage, and died holding a claim mid-send.
     _sender(first_db, fake_slack).drain()
     with first_db.session() as s:  # its next attempt (a moment on) never finishes
-        # (2 s on: on a loaded machine the drain may have retried a message again already,
-        # putting its next attempt past a shorter moment)
-        soon = datetime.now(UTC) + timedelta(seconds=2)
+        # (once every row is due, and half a second on at least: on a loaded machine the
+        # drain may have retried a message again already, putting its next attempt further
+        # on; the claim's lease then runs out after Slack is back, as it did 2 s on)
+        due = max(m.next_attempt_at for m in queries.all_messages(session=s))
+        soon = max(due, datetime.now(UTC) + timedelta(seconds=0.5))
         assert queries.claim_due(session=s, now=soon, lease=timedelta(minutes=5), limit=1)
         s.commit()
     first_db.dispose()
@@ -260,14 +263,15 @@ def test_a_stalled_sender_cannot_overwrite_the_sender_that_took_over(
     the row another sender had taken over, and both posted."""
     message = [Message("review:1", "C0FAULT0")]
     _enqueue(db, message)
-    lease = timedelta(seconds=0.5)
-    fake_slack.slow("chat.postMessage", 1.5)  # the first sender's post hangs...
+    lease = timedelta(seconds=0.25)
+    # The first sender's post hangs (0.8 s past the moment the other takes over)...
+    fake_slack.slow("chat.postMessage", lease.total_seconds() + 0.1 + 0.8)
     stalled = _sender(db, fake_slack, timeout=5, lease=lease)
     outcome: list[object] = []
     thread = threading.Thread(target=lambda: outcome.append(stalled.drain()))
     thread.start()
     _wait_until(lambda: bool(fake_slack.calls_to("chat.postMessage")), within=5)
-    time.sleep(lease.total_seconds() + 0.2)  # ... past its lease: another sender takes over
+    time.sleep(lease.total_seconds() + 0.1)  # ... past its lease: another sender takes over
     taker = _sender(db, fake_slack, lease=lease)
     assert taker.drain().sent == 1  # found in the history, not posted again
     thread.join(10)
@@ -311,15 +315,16 @@ def test_a_row_claimed_in_a_batch_is_not_posted_after_its_lease_was_taken_over(
     slow on the first row posted the second after another sender had taken it over."""
     messages = [Message("lane-a:1", "C0LANEA"), Message("lane-b:1", "C0LANEB")]
     _enqueue(db, messages)
-    lease = timedelta(seconds=1)
-    fake_slack.slow("chat.postMessage", 2.0)  # A's first post takes effect, answers late
+    lease = timedelta(seconds=0.5)
+    # A's first post takes effect, answers late (0.8 s past the moment B takes over)
+    fake_slack.slow("chat.postMessage", lease.total_seconds() + 0.1 + 0.8)
     stalled = _sender(db, fake_slack, timeout=6, lease=lease)
     outcome: list[object] = []
     thread = threading.Thread(target=lambda: outcome.append(stalled.drain()))
     thread.start()  # A claims both rows in one batch
     _wait_until(lambda: bool(fake_slack.calls_to("chat.postMessage")), within=5)
     # Both leases have run out: B takes both over and delivers them.
-    time.sleep(lease.total_seconds() + 0.2)
+    time.sleep(lease.total_seconds() + 0.1)
     taker = _sender(db, fake_slack, timeout=6, lease=lease)
     assert taker.drain().sent == 2
     thread.join(15)
