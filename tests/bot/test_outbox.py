@@ -6,11 +6,13 @@ import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.http_retry import builtin_handlers
 from sqlalchemy import event, update
 from sqlmodel import Session, col, select
 
@@ -84,7 +86,9 @@ def test_delivers_once_per_key(db: Database, fake_slack: FakeSlack, clock: Clock
     assert row.result["ts"]
 
 
-def test_rate_limit_honours_retry_after(db: Database, fake_slack: FakeSlack, clock: Clock) -> None:
+def test_rate_limit_honours_retry_after(
+    db: Database, fake_slack: FakeSlack, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A long Retry-After: the outbox reschedules rather than blocking in the client.
     fake_slack.fail(
         "chat.postMessage", status=429, error="ratelimited", headers={"Retry-After": "120"}
@@ -108,8 +112,13 @@ def test_rate_limit_honours_retry_after(db: Database, fake_slack: FakeSlack, clo
         "chat.postMessage", status=429, error="ratelimited", headers={"Retry-After": "1"}
     )
     sender.client.retry_handlers[2].max_retry_count = 1  # a short wait the client absorbs
+    # ... which slack-sdk sleeps (Retry-After plus up to a second): recorded, not waited
+    # out (1-2 s of real time that proved nothing the record does not).
+    slept: list[float] = []
+    monkeypatch.setattr(builtin_handlers, "time", SimpleNamespace(sleep=slept.append))
     assert sender.drain().sent == 1
     assert len(fake_slack.calls_to("chat.postMessage")) == 3  # 429, 429, 200
+    assert len(slept) == 1 and 1 <= slept[0] < 2, slept  # Slack's second, waited in the client
     assert _row(db, "regression:1").status == OutboxStatus.SENT
 
 
@@ -845,6 +854,9 @@ def test_a_post_slack_always_answers_500_does_not_hold_its_channel_for_ever(
         return answer(method, args, headers)
 
     monkeypatch.setattr(fake_slack, "_answer", choking)
+    # The sender's pauses before it posts a 5xx'd post again (a hundredth of QUICK's): the
+    # test counts attempts over hours of its clock, and ~40 such pauses were 2.5 s.
+    monkeypatch.setattr(outbox, "SAFE_RETRY_BACKOFF", outbox.SAFE_RETRY_BACKOFF / 100)
     _enqueue(db, clock, "blocker:1", text="POISON", channel="C0BLOCK")
     _enqueue(db, clock, "blocker:2", text="the next blocker", channel="C0BLOCK")
     sender = _sender(db, fake_slack, clock)
