@@ -489,7 +489,7 @@ class Sender:
         retry_delay: Callable[[int], timedelta] = backoff,
         sleep: Callable[[float], None] = time.sleep,
         safe_retries: int = SAFE_RETRIES,
-        safe_retry_backoff: float = SAFE_RETRY_BACKOFF,
+        safe_retry_backoff: float | None = None,  # (None: SAFE_RETRY_BACKOFF, read now)
     ) -> None:
         self.db = db
         self.client = client
@@ -502,7 +502,9 @@ class Sender:
         self.retry_delay = retry_delay
         self.sleep = sleep
         self.safe_retries = safe_retries
-        self.safe_retry_backoff = safe_retry_backoff
+        self.safe_retry_backoff = (
+            SAFE_RETRY_BACKOFF if safe_retry_backoff is None else safe_retry_backoff
+        )
         # When this sender last delivered a row, by method: while Slack refused every post
         # it took Homes, and a report was failed for good as refused "while Slack took
         # other messages" (found by review).

@@ -257,6 +257,9 @@ def quick_client_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         outbox_module, "SERVER_RETRY_BACKOFF", outbox_module.SERVER_RETRY_BACKOFF / 100
     )
+    # And the senders' pauses before trying a post Slack answered 5xx again (the same
+    # tries): ~1 s per drain while a test's Slack refuses a post (15 s for one test).
+    monkeypatch.setattr(outbox_module, "SAFE_RETRY_BACKOFF", outbox_module.SAFE_RETRY_BACKOFF / 100)
 
 
 @pytest.fixture(autouse=True)

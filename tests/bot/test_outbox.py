@@ -854,9 +854,6 @@ def test_a_post_slack_always_answers_500_does_not_hold_its_channel_for_ever(
         return answer(method, args, headers)
 
     monkeypatch.setattr(fake_slack, "_answer", choking)
-    # The sender's pauses before it posts a 5xx'd post again (a hundredth of QUICK's): the
-    # test counts attempts over hours of its clock, and ~40 such pauses were 2.5 s.
-    monkeypatch.setattr(outbox, "SAFE_RETRY_BACKOFF", outbox.SAFE_RETRY_BACKOFF / 100)
     _enqueue(db, clock, "blocker:1", text="POISON", channel="C0BLOCK")
     _enqueue(db, clock, "blocker:2", text="the next blocker", channel="C0BLOCK")
     sender = _sender(db, fake_slack, clock)

@@ -79,9 +79,6 @@ def test_a_post_waits_out_a_posting_outage_while_homes_are_published(
     in bot/outbox.py Sender._choked: `last_sent` counts any delivery (a Home, an update, an
     e-mail), not a post Slack took."""
     _posting_down(fake_slack, monkeypatch)
-    # The sender's pauses before it posts a 503'd post again (a hundredth of QUICK's): the
-    # test counts attempts over two hours of its clock, and ~60 such pauses were 3.6 s.
-    monkeypatch.setattr(outbox, "SAFE_RETRY_BACKOFF", outbox.SAFE_RETRY_BACKOFF / 100)
     _enqueue(db, clock, "report", "chat.postMessage", {"channel": "C0STATUS", "text": "report"})
     sender = _sender(db, fake_slack, clock)
 

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from bot import clock as bot_clock
-from bot import outbox
 from tests.support.e2e import ANSWER, posts, submit
 from tests.support.listeners import listeners_done
 from tests.support.server import EXAMPLE, Server
@@ -41,11 +40,6 @@ def team(
         EXAMPLE.read_text().replace('participants = "team"', f"participants = {json.dumps(PEOPLE)}")
     )
     server = make_server(SPRINTBOT_CONFIG=str(sprint))
-    # Posts answered 503 may have gone through: each is looked for and tried again, as
-    # ever, a hundredth of production's pause apart.
-    monkeypatch.setattr(
-        server.runtime.sender, "safe_retry_backoff", outbox.SAFE_RETRY_BACKOFF / 100
-    )
     server.clock.at = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)  # Fri 09:00 New York
     return server
 
@@ -96,11 +90,6 @@ def test_escalation_queued_in_an_outage_is_not_posted_for_a_blocker_resolved_mea
     from tests.support.slack import slash
 
     server = make_server()
-    # Posts answered 503 may have gone through: each is looked for and tried again, as
-    # ever, a hundredth of production's pause apart.
-    monkeypatch.setattr(
-        server.runtime.sender, "safe_retry_backoff", outbox.SAFE_RETRY_BACKOFF / 100
-    )
     at(server, T0)
     resp = slash(server.url, "/blocker", "P1 swarm coordination: deadlock", user_id="U0DEV")
     assert "B-001 filed" in resp.json()["text"]

@@ -14,7 +14,6 @@ import pytest
 from sqlmodel import select
 
 from bot import clock as bot_clock
-from bot import outbox
 from storage.models import Blocker
 from tests.support.e2e import T0, at
 from tests.support.server import Server
@@ -27,11 +26,6 @@ def test_a_reopened_blocker_calls_the_steps_withdrawn_at_its_resolution(
     make_server: Callable[..., Server], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = make_server()
-    # Posts answered 503 may have gone through: each is looked for and tried again, as
-    # ever, a hundredth of production's pause apart.
-    monkeypatch.setattr(
-        server.runtime.sender, "safe_retry_backoff", outbox.SAFE_RETRY_BACKOFF / 100
-    )
     at(server, T0)
     resp = slash(server.url, "/blocker", "P1 swarm coordination: deadlock", user_id="U0DEV")
     assert "B-001 filed" in resp.json()["text"]

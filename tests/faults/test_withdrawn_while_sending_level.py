@@ -11,7 +11,6 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from bot import clock as bot_clock
-from bot import outbox
 from storage.models import Blocker, OutboxMessage, OutboxStatus
 from tests.support.e2e import T0, at
 from tests.support.server import Server
@@ -30,11 +29,6 @@ def test_a_step_being_sent_at_resolution_is_due_again_when_reopened(
     never called, while the card says it is past step 2. Should: a step taken back while
     being sent counts as taken back (level 1), and is due again on reopen."""
     server = make_server()
-    # Posts answered 503 may have gone through: each is looked for and tried again, as
-    # ever, a hundredth of production's pause apart.
-    monkeypatch.setattr(
-        server.runtime.sender, "safe_retry_backoff", outbox.SAFE_RETRY_BACKOFF / 100
-    )
     at(server, T0)
     resp = slash(server.url, "/blocker", "P1 swarm coordination: deadlock", user_id="U0DEV")
     assert "B-001 filed" in resp.json()["text"]
