@@ -57,13 +57,15 @@ def test_flaky_table_defaults_and_refusals() -> None:
 def test_quarantined_tests_leave_readiness_or_count_as_failing() -> None:
     counts = {"Core": TestCounts(passed=6, total=10), "CLI": TestCounts(passed=2, total=2)}
     held = [("Core", "failed"), ("Core", "passed"), ("CLI", "passed"), (None, "failed")]
+    out = "left out"
     assert quarantine_counted(counts, held, "exclude") == {
-        "Core": TestCounts(passed=5, total=8),
-        "CLI": TestCounts(passed=1, total=1),
+        "Core": TestCounts(passed=5, total=8, quarantined=2, quarantine_note=out),
+        "CLI": TestCounts(passed=1, total=1, quarantined=1, quarantine_note=out),
     }
+    failing = "counted as failing"
     assert quarantine_counted(counts, held, "failing") == {
-        "Core": TestCounts(passed=5, total=10),
-        "CLI": TestCounts(passed=1, total=2),
+        "Core": TestCounts(passed=5, total=10, quarantined=2, quarantine_note=failing),
+        "CLI": TestCounts(passed=1, total=2, quarantined=1, quarantine_note=failing),
     }
     # A component left with no test has no score, as one with none known.
     assert quarantine_counted(counts, [("CLI", "passed")] * 2, "exclude")["CLI"].rate is None
