@@ -41,10 +41,6 @@ def test_a_chart_slack_keeps_refusing_does_not_hold_the_status_channel_for_ever(
         return answer(method, args, headers)
 
     monkeypatch.setattr(server.slack, "_answer", refused)
-    # The posts elsewhere go one a drain to one channel, a few hundredths of a second apart
-    # in real time: under the suite's 20 ms pace (TEST_PACE) each drain waited it out first
-    # (~75 waits, 1.2 s). A millisecond's pace still paces the lanes, without the waits.
-    monkeypatch.setattr(server.runtime.sender, "pace", timedelta(milliseconds=1))
     at(server, datetime(2025, 10, 29, 20, tzinfo=UTC))
     post_report(server, "pytest-xunit1-run1.xml", run="d1", at="2025-10-29T20:00:00Z")
     start = datetime(2025, 10, 31, 13, 0, tzinfo=UTC)
