@@ -4,7 +4,7 @@ template and version (jobs.messages); the bot renders them when it sends (bot.bl
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, NotRequired, TypedDict, TypeVar, cast
@@ -389,16 +389,27 @@ def resolve_alert(
 
 
 def update_alert_message(
-    *, session: Session, alert: Alert, change: AlertState, suffix: str, now: datetime
+    *,
+    session: Session,
+    alert: Alert,
+    change: AlertState,
+    suffix: str,
+    now: datetime,
+    drop: Sequence[str] = (),
 ) -> None:
-    """Re-render the alert's own message with `change` (acknowledged, resolved, ...), at
-    the version its stored data was written in (the registry upgrades or refuses it)."""
+    """Re-render the alert's own message with `change` (acknowledged, resolved, ...) and
+    without the states in `drop`, at the version its stored data was written in (the
+    registry upgrades or refuses it). The row keeps what the message now shows, so the
+    next change adds to it ("is on it" re-rendered the alert as first posted, and the
+    line saying its tests were quarantined was gone; found by review)."""
     version, data = stored_data(alert)
+    shown = {k: v for k, v in {**data, **change}.items() if k not in drop}
+    alert.payload = shown if version == UNVERSIONED else {**shown, "v": version}
     post(
         session=session,
         key=f"{alert.key}:{suffix}",
         spec=_spec_of(alert),
-        data={**data, **change},
+        data=shown,
         now=now,
         parent_key=alert.key,
         update=True,
@@ -551,7 +562,9 @@ def _decline_of(alert: Alert) -> tuple[int, DeclineNotice]:
     """The decline notice's data and its version as its alert row stored them (JSON,
     written by decline_notice below)."""
     version, data = stored_data(alert)
-    return version, cast(DeclineNotice, data)
+    # (Without what its message showed since: taken, resolved.)
+    notice = {k: v for k, v in data.items() if k not in AlertState.__annotations__}
+    return version, cast(DeclineNotice, notice)
 
 
 def decline_notice(

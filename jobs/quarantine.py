@@ -265,6 +265,7 @@ def release(
         session.add_all([q, t])
     session.flush()
     tests = [t for _, t in held]
+    _unmuted_alerts(session=session, tests=tests, now=now)
     _announce(
         session=session,
         sprint=sprint,
@@ -281,6 +282,29 @@ def release(
         snapshot=snapshot,
     )
     return len(held)
+
+
+def _unmuted_alerts(*, session: Session, tests: Sequence[KnownTest], now: datetime) -> None:
+    """The alerts whose message says their tests were quarantined, where one of them is now
+    out: the message says so no longer and offers its Quarantine button again (it still
+    said "quarantined its tests as flaky" while they alerted again; found by review)."""
+    for alert_id in sorted({t.alert_id for t in tests if t.alert_id is not None}):
+        alert = queries.alert_by_id(session=session, alert_id=alert_id)
+        if (
+            alert is None
+            or alert.resolved_at is not None
+            or "quarantined" not in alert.payload
+            or queries.quarantined_whole(session=session, alert_id=alert_id, at=now)
+        ):
+            continue
+        notices.update_alert_message(
+            session=session,
+            alert=alert,
+            change={},
+            drop=("quarantined",),
+            suffix=f"released:{now:%Y%m%dT%H%M%S.%f}",
+            now=now,
+        )
 
 
 def _announce(
