@@ -41,6 +41,10 @@ class _Read:
     def __init__(self) -> None:
         self.members: dict[str, list[str]] = {}
         self.not_people: dict[str, tuple[bool, datetime]] = {}
+        # The members of each channel a permission rule last read (the bot among them):
+        # what a rule goes by while Slack cannot answer (one 500 told a team member she
+        # was not on the team; found by review).
+        self.channels: dict[str, list[str]] = {}
 
 
 # How long an answer of users.info is taken as still true: each morning's jobs ask again.
@@ -97,14 +101,19 @@ def directory(
             left = deadline - time.monotonic()
             found = _members(client, entry, timeout=left) if left > 0 else None
             # (A user group's members as last read are shared with `participants`; a
-            # channel's are not: that list leaves the bot out.)
+            # channel's are kept apart, its bot among them: that list leaves the bot out.)
             group = entry.startswith("S")
-            if found is None and unsure_allows and not (group and entry in read.members):
+            last = read.members.get(entry) if group else read.channels.get(entry)
+            if not group and last is None:
+                last = read.members.get(entry)  # (the team channel, as a job read it)
+            if found is None and unsure_allows and last is None:
                 return _Anyone()
             if found is None:
-                found = read.members.get(entry, []) if group else []
+                found = last or []
             elif group:
                 read.members[entry] = found
+            else:
+                read.channels[entry] = found
             seen[entry] = frozenset(found)
         return seen[entry]
 
