@@ -19,6 +19,7 @@ from jobs.notices import post
 from jobs.readiness import Status
 from storage import queries
 from storage.models import Signoff
+from storage.queries.outbox import own_key
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -382,16 +383,34 @@ def record_signoff(
     ts: str | None,
 ) -> Milestone:
     """Record `user_id`'s sign-off of milestone `day` as `role` (the caller checks the role)
-    and queue the update of the request message it was given on (`channel`, `ts`)."""
+    and queue the update of the request message it was given on (`channel`, `ts`), and of
+    the milestone's other requests: each shows the sign-off (a newer request still offered
+    the button, which only refused; found by review)."""
     milestone = sign_off(
         session=session, sprint=sprint, day=day, role=role, user_id=user_id, now=now
     )
     data = _signoff_data(session=session, sprint=sprint, milestone=milestone, now=now, fig=fig)
+    key = f"signed:{sprint.sprint.start}:{milestone.day}:{role}"  # one per sprint
     queries.enqueue(
         session=session,
-        key=f"signed:{sprint.sprint.start}:{milestone.day}:{role}",  # one per sprint
+        key=key,
         method="chat.update",
         payload=payload(SIGNOFF, data, channel=channel, ts=ts),
         now=now,
     )
+    for request in queries.keyed_messages(session=session, key_prefix=f"signoff:{milestone.day}:"):
+        shown = (request.payload.get("data") or {}) if request.method == "chat.postMessage" else {}
+        if shown.get("sprint") != data["sprint"] or (
+            ts is not None and request.result.get("ts") == ts
+        ):
+            continue  # another sprint's milestone of that day, or the message clicked
+        post(
+            session=session,
+            key=f"{key}:{request.id}",
+            spec=SIGNOFF,
+            data=data,
+            now=now,
+            parent_key=own_key(session=session, row=request),
+            update=True,
+        )
     return milestone
