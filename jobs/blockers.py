@@ -230,6 +230,25 @@ def message_key(blocker: Blocker) -> str:
     return f"blocker:{_id(blocker)}"
 
 
+def live_card(*, session: Session, sprint: Sprint, blocker: Blocker, now: datetime) -> str:
+    """The key of the blocker's card, for what goes in its thread or replaces it: its first
+    post's, unless Slack refused that for good (the channel archived, private without the
+    bot, missing); then the card is posted again as it stands now, and what hangs under it
+    goes once the channel is mended (every step under a refused card failed with it, and
+    the tech lead was never called; found by review)."""
+    key, queued = live_key(session=session, key=message_key(blocker))
+    if not queued:
+        post(
+            session=session,
+            key=key,
+            spec=BLOCKER,
+            data=card(session=session, sprint=sprint, blocker=blocker, now=now),
+            now=now,
+            channel=sprint.channels.blockers,
+        )
+    return key
+
+
 def _id(blocker: Blocker) -> int:
     if blocker.id is None:
         raise RuntimeError("blocker has no id; flush first")
@@ -371,7 +390,7 @@ def refresh_message(
         spec=BLOCKER,
         data=card(session=session, sprint=sprint, blocker=blocker, now=now),
         now=now,
-        parent_key=message_key(blocker),
+        parent_key=live_card(session=session, sprint=sprint, blocker=blocker, now=now),
         update=True,
     )
 
@@ -421,7 +440,7 @@ def _fire_step(
         spec=BLOCKER_STEP,
         data=data,
         now=now,
-        parent_key=message_key(blocker),
+        parent_key=live_card(session=session, sprint=sprint, blocker=blocker, now=now),
     )
     for channel in channels:
         if channel != sprint.channels.blockers:
@@ -679,7 +698,7 @@ def reopen(
         spec=BLOCKER_STEP,
         data=data,
         now=now,
-        parent_key=message_key(blocker),
+        parent_key=live_card(session=session, sprint=sprint, blocker=blocker, now=now),
     )
     refresh_message(
         session=session, sprint=sprint, blocker=blocker, now=now, why=f"reopened:{now.isoformat()}"
@@ -781,7 +800,7 @@ def resolve(
         spec=BLOCKER_RESOLVED,
         data=data,
         now=now,
-        parent_key=message_key(blocker),
+        parent_key=live_card(session=session, sprint=sprint, blocker=blocker, now=now),
     )
     refresh_message(session=session, sprint=sprint, blocker=blocker, now=now, why=suffix)
     session.flush()
