@@ -94,7 +94,9 @@ def answer_error(
     if response is not None and isinstance(error, FieldErrors) and _is_submission(request):
         return field_errors_response(error, client=request.context.client)
     message = (
-        reply(str(error), _typed(request)) if isinstance(error, SprintError) else GENERIC_ERROR
+        reply(str(error), "\n".join([_typed(request), *error.quoted]))
+        if isinstance(error, SprintError)
+        else GENERIC_ERROR
     )
     if not isinstance(error, SprintError):
         log.error("listener failed: %r", error, exc_info=error)

@@ -31,7 +31,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.blocks.common import Message
+from bot.blocks.common import Message, esc
 from bot.ids import Action
 from bot.members import TeamMembers, WouldWait
 from jobs.config import Sprint, Team
@@ -322,7 +322,7 @@ def gone_sprint(team: Team, start: date | None) -> str:
     after it ended, or its start moved): it acted for the sprint running now, and signed
     that sprint's milestone from the old one's request (found by review)."""
     return (
-        f"That message is of {team.name}'s sprint that began {start}, which its sprint file "
+        f"That message is of {esc(team.name)}'s sprint that began {start}, which its sprint file "
         "no longer has: nothing was done. Use the current sprint's messages or commands."
     )
 

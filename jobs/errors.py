@@ -7,7 +7,16 @@ from typing import Any
 
 
 class SprintError(Exception):
-    """Something a user asked for cannot be done; the message says what and how to fix it."""
+    """Something a user asked for cannot be done; the message says what and how to fix it.
+
+    Plain text, escaped where it is shown. `quoted`: text of the sprint file's or of
+    another user's that the message quotes (a milestone's name): a mention or link in it
+    shows as typed, as what the user typed does (the bot's own mentions stay mentions; a
+    milestone named with `<@U…>` mentioned them in a refusal; found by review)."""
+
+    def __init__(self, *args: object, quoted: tuple[str, ...] = ()) -> None:
+        super().__init__(*args)
+        self.quoted = quoted
 
 
 class FieldErrors(SprintError):

@@ -291,7 +291,10 @@ def sign_off(
         signoff=Signoff(milestone_day=day, role=role, user_id=user_id, at=now),
     )
     if added is None:
-        raise SprintError(f"{role_title(role)} has already signed off {milestone.name}.")
+        raise SprintError(
+            f"{role_title(role)} has already signed off {milestone.name}.",
+            quoted=(role_title(role), milestone.name),
+        )
     return milestone
 
 

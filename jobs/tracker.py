@@ -812,7 +812,7 @@ def _milestones(tracker: Tracker) -> list[str]:
         if cp.signoffs:
             out += ["", "**Sign-off Required:**"]
             out += [
-                f"- [{'x' if s.at else ' '}] {milestones.role_title(s.role)} approval"
+                f"- [{'x' if s.at else ' '}] {_typed(milestones.role_title(s.role))} approval"
                 + (f" (@{s.user}, {_local(sprint, s.at)})" if s.at else "")
                 for s in cp.signoffs
             ]

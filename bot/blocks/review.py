@@ -91,7 +91,9 @@ def _signoff_text(x: SignoffState) -> str:
     """A role's sign-off ("QA Lead <@U…>"); one named by a person's or group's ID mentions
     them instead of showing the bare ID."""
     role = x["role"]
-    who = mention(role) if is_slack_id(role) else role_title(role)
+    # (A role's name is the sprint file's: shown as typed, never a broadcast or a link;
+    # found by review.)
+    who = mention(role) if is_slack_id(role) else esc(role_title(role), NAME_CHARS)
     if x["user"]:
         signer = "" if x["user"] == role else f" {mention(x['user'])}"
         return f":white_check_mark: {who}{signer}"

@@ -54,9 +54,12 @@ def _report(call: Call) -> None:
     # found by review). Before any has begun there is none to post.
     sprint, db = _reviewed(app, now) or (app.sprint, app.db)
     if figures.phase(sprint.sprint, now) is figures.Phase.BEFORE:
+        # (Plain: escaped where it is shown; escaped here too, "R&D" read "R&amp;D".)
+        name = sprint.sprint.name[:NAME_CHARS]
         raise SprintError(
-            f"No sprint running yet: {esc(sprint.sprint.name, NAME_CHARS)} starts on "
-            f"{sprint.sprint.start}, and its first daily report is on its day 1."
+            f"No sprint running yet: {name} starts on {sprint.sprint.start}, and its first "
+            "daily report is on its day 1.",
+            quoted=(name,),
         )
     call.answer(f"Posting today's daily report in {sprint.channels.status}…")
     people = participants(call.client, sprint, now=now)
