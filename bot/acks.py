@@ -81,6 +81,23 @@ def _typed(request: BoltRequest) -> str:
     return "\n".join(found)
 
 
+def _file_text(request: BoltRequest) -> list[str]:
+    """The names of the request's sprint file a refusal may quote (its components, its
+    milestones, its roles, its sprint's and team's names): shown as typed, a mention in
+    one never a mention (a component named with `<@U…>` in "Components: …"; found by
+    review)."""
+    sprint = getattr(request.context.get("app"), "sprint", None)
+    if sprint is None:
+        return []
+    return [
+        sprint.sprint.name,
+        sprint.shown_team or "",
+        *(c.name for c in sprint.components),
+        *(m.name for m in sprint.milestones),
+        *sprint.people,
+    ]
+
+
 def answer_error(
     error: Exception,
     request: BoltRequest,
@@ -94,7 +111,7 @@ def answer_error(
     if response is not None and isinstance(error, FieldErrors) and _is_submission(request):
         return field_errors_response(error, client=request.context.client)
     message = (
-        reply(str(error), "\n".join([_typed(request), *error.quoted]))
+        reply(str(error), "\n".join([_typed(request), *error.quoted, *_file_text(request)]))
         if isinstance(error, SprintError)
         else GENERIC_ERROR
     )

@@ -41,3 +41,20 @@ def test_sprint_report_before_day_1_names_the_sprint_as_the_file_does(
     assert said.startswith("No sprint running yet: "), said
     assert "&amp;amp;" not in said and "&amp;lt;" not in said, said
     assert said.startswith("No sprint running yet: R&amp;D hardening &lt;beta&gt; starts on"), said
+
+
+def test_a_refusal_listing_components_shows_a_mention_in_a_name_as_typed(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """A manual component is named "User Guides <@U0VICTIM>" in the sprint file. An admin
+    types `/readiness set Nope 70`: the refusal lists the manual components, and the
+    mention in that name was kept live (`reply` keeps the mentions the bot wrote, and took
+    the file's for its own). It shows as typed; the bot's own mentions stay."""
+    path = tmp_path / "sprint.toml"
+    path.write_text(EXAMPLE.read_text().replace('"User Guides"', '"User Guides <@U0VICTIM>"'))
+    server = make_server(SPRINTBOT_CONFIG=str(path))
+    said = slash(server.url, "/readiness", "set Nope 70").json()["text"]
+    assert "User Guides &lt;@U0VICTIM&gt;" in said, said
+    assert "<@U0VICTIM>" not in said, said
+    refused = slash(server.url, "/readiness", "set Nope 70", user_id="U0SOMEONE").json()["text"]
+    assert "<@U0TECHLEAD>" in refused, refused  # (the bot's own mention, still one)
