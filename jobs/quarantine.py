@@ -112,8 +112,8 @@ def owners_of(sprint: Sprint, tests: Iterable[KnownTest]) -> list[str]:
 
 def period_text(delta: timedelta) -> str:
     """A quarantine's length as people write it: `14d`, `36h`."""
-    if delta.days and not delta.seconds:
-        return f"{delta.days}d"
+    if delta.days and not delta.seconds and not isinstance(delta, Hours):
+        return f"{delta.days}d"  # ("48h" stays hours: it lasts 48 of them; found by review)
     return format_duration(delta)
 
 
@@ -224,6 +224,7 @@ def quarantine(
     if not moved:
         return Quarantined(added=0, extended=0, until=until, kept=kept)
     ids = [t.id or 0 for t in moved]
+    _alerts_say(session=session, tests=moved, by=by, now=now)
     _announce(
         session=session,
         sprint=sprint,
@@ -265,7 +266,7 @@ def release(
         session.add_all([q, t])
     session.flush()
     tests = [t for _, t in held]
-    _unmuted_alerts(session=session, tests=tests, now=now)
+    _alerts_say(session=session, tests=tests, by=by, now=now)
     _announce(
         session=session,
         sprint=sprint,
@@ -284,25 +285,24 @@ def release(
     return len(held)
 
 
-def _unmuted_alerts(*, session: Session, tests: Sequence[KnownTest], now: datetime) -> None:
-    """The alerts whose message says their tests were quarantined, where one of them is now
-    out: the message says so no longer and offers its Quarantine button again (it still
-    said "quarantined its tests as flaky" while they alerted again; found by review)."""
+def _alerts_say(*, session: Session, tests: Sequence[KnownTest], by: str, now: datetime) -> None:
+    """The open alerts holding any of `tests` say whether their tests are quarantined, as
+    they now are: every one held (by `by`, whichever way it went in) or not. Once one was
+    out, the message still said "quarantined" with no button; quarantined again by a
+    command, it offered the button, which only refused (found by review)."""
     for alert_id in sorted({t.alert_id for t in tests if t.alert_id is not None}):
         alert = queries.alert_by_id(session=session, alert_id=alert_id)
-        if (
-            alert is None
-            or alert.resolved_at is not None
-            or "quarantined" not in alert.payload
-            or queries.quarantined_whole(session=session, alert_id=alert_id, at=now)
-        ):
+        if alert is None or alert.resolved_at is not None:
+            continue
+        whole = queries.quarantined_whole(session=session, alert_id=alert_id, at=now)
+        if whole == ("quarantined" in alert.payload):
             continue
         notices.update_alert_message(
             session=session,
             alert=alert,
-            change={},
-            drop=("quarantined",),
-            suffix=f"released:{now:%Y%m%dT%H%M%S.%f}",
+            change={"quarantined": {"user": by, "at": now.isoformat()}} if whole else {},
+            drop=() if whole else ("quarantined",),
+            suffix=f"{'quarantined' if whole else 'released'}:{now:%Y%m%dT%H%M%S.%f}",
             now=now,
         )
 
@@ -355,15 +355,8 @@ def quarantine_alert(
         parent_key=alert.key,
         keep_held=True,
     )
-    # The alert's message says it was answered so: its button would only refuse now, and
-    # the follow-up pings no one (it kept both, found by review).
-    notices.update_alert_message(
-        session=session,
-        alert=alert,
-        change={"quarantined": {"user": user_id, "at": now.isoformat()}},
-        suffix=f"quarantined:{now:%Y%m%dT%H%M%S.%f}",
-        now=now,
-    )
+    # (Its message says it was answered so, `_alerts_say`: its button would only refuse
+    # now, and the follow-up pings no one; it kept both, found by review.)
     return done
 
 

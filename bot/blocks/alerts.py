@@ -40,6 +40,7 @@ from bot.blocks.common import (
 )
 from bot.ids import Action
 from jobs.causes import CauseCount, CauseGroup
+from jobs.config import is_slack_id
 from jobs.notices import (
     AlertContext,
     AlertFollowup,
@@ -257,9 +258,7 @@ def regression_alert(d: RegressionShown) -> Message:
     buttons = [_ack_button(d)] if quarantined else [_ack_button(d), mute]
     blocks.append(_status_block(d, buttons, who="is on it"))
     if quarantined and not d.get("resolved"):
-        blocks.append(
-            context(f":mute: {mention(quarantined['user'])} quarantined its tests as flaky")
-        )
+        blocks.append(context(f":mute: {_who(quarantined['user'])} quarantined its tests as flaky"))
     elif not d.get("acknowledged") and not d.get("resolved"):
         blocks.append(
             context(
@@ -485,3 +484,9 @@ def performance_resolved(d: PerformanceFields) -> Message:
         f"(target {esc(with_unit(d['target'], d.get('unit')))})."
     )
     return text_message(text)
+
+
+def _who(user: str) -> str:
+    """Who did something: a mention, or sprintbot's own name (a test it found flaky and
+    quarantined; `<@sprintbot>` is no one)."""
+    return mention(user) if is_slack_id(user) else esc(user)

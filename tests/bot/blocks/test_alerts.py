@@ -147,6 +147,26 @@ def test_who_took_an_alert_and_who_muted_its_tests() -> None:
     )
 
 
+def test_an_alert_quarantined_by_a_person_or_by_sprintbot_says_who() -> None:
+    """Its message names who quarantined its tests: a person by mention, sprintbot (a test
+    it found flaky) by name: `<@sprintbot>` is no one."""
+    for user, said in (("U0ANA", "<@U0ANA>"), ("sprintbot", "sprintbot")):
+        d = {**alert_data(), "quarantined": {"user": user, "at": "2025-10-31T14:00:00+00:00"}}
+        message = regression_alert(d)
+        contexts = [
+            e["text"] for b in message["blocks"] if b["type"] == "context" for e in b["elements"]
+        ]
+        assert f":mute: {said} quarantined its tests as flaky" in contexts, contexts
+        assert "<@sprintbot>" not in str(message["blocks"])
+        buttons = [
+            e["action_id"]
+            for b in message["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+        ]
+        assert Action.ALERT_MUTE not in buttons, buttons
+
+
 DECLINE = DeclineShown(
     before=80.0,
     after=77.5,
