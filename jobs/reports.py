@@ -705,13 +705,20 @@ def _newest_chart(*, session: Session, sprint: Sprint) -> tuple[str | None, str 
     # This sprint's: on a sprint's first morning the last one's is no chart of its own.
     since = figures.day_start(sprint.sprint, sprint.sprint.start)
     prefix, suffix = "daily-report:", ":chart"
+    # (The newest day's, not the one queued last: a backfilled earlier day's chart was
+    # shown under today's figures; found by review.)
     newest = queries.latest_message(
-        session=session, key_prefix=prefix, key_suffix=suffix, since=since
+        session=session, key_prefix=prefix, key_suffix=suffix, since=since, by_time=True
     )
     if newest is None or newest.status == OutboxStatus.SENT:
         return (newest.result or {}).get("file") if newest is not None else None, None
     sent = queries.latest_message(
-        session=session, key_prefix=prefix, key_suffix=suffix, since=since, sent_only=True
+        session=session,
+        key_prefix=prefix,
+        key_suffix=suffix,
+        since=since,
+        sent_only=True,
+        by_time=True,
     )
     file = (sent.result or {}).get("file") if sent is not None else None
     return file, newest.key if newest.status != OutboxStatus.FAILED else None

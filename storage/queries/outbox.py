@@ -560,9 +560,12 @@ def latest_message(
     key_suffix: str = "",
     sent_only: bool = False,
     since: datetime | None = None,
+    by_time: bool = False,
 ) -> OutboxMessage | None:
     """The newest outbox message whose key starts (and ends) so; only delivered ones if
-    `sent_only`, only those queued from `since` on if given (of the session's team)."""
+    `sent_only`, only those queued from `since` on if given (of the session's team).
+    Newest: queued last, or with `by_time` dated last (a day's message queued later by a
+    backfill is dated its day)."""
     found = keyed_messages(
         session=session,
         key_prefix=key_prefix,
@@ -570,6 +573,7 @@ def latest_message(
         sent_only=sent_only,
         since=since,
         limit=1,
+        by_time=by_time,
     )
     return found[0] if found else None
 
@@ -590,6 +594,7 @@ def keyed_messages(
     sent_only: bool = False,
     since: datetime | None = None,
     limit: int | None = None,
+    by_time: bool = False,
 ) -> list[OutboxMessage]:
     """The outbox messages whose keys start (and end) so, newest first, as `latest_message`
     picks among them; at most `limit`."""
@@ -599,6 +604,8 @@ def keyed_messages(
     )
     if since is not None:
         query = query.where(col(OutboxMessage.created_at) >= since)
+    if by_time:
+        query = query.order_by(col(OutboxMessage.created_at).desc())
     query = query.order_by(col(OutboxMessage.id).desc())
     if not sent_only:
         return list(session.exec(query.limit(limit)).all())
@@ -613,13 +620,10 @@ def keyed_messages(
     ][:limit]
     if not ids:
         return []
-    return list(
-        session.exec(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids))
-            .order_by(col(OutboxMessage.id).desc())
-        ).all()
-    )
+    rows = {
+        r.id: r for r in session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids)))
+    }
+    return [rows[i] for i in ids]  # (in the order found)
 
 
 def home_users(
