@@ -16,6 +16,7 @@ from bot.acks import ELSEWHERE, JSON_HEADERS, ON_LOOP, answer_error
 from bot.blocks.common import notice_view
 from bot.context import AppContext, Contexts
 from bot.identity import BotAuthorize
+from bot.ids import Action
 from bot.listeners import register_listeners
 from bot.listeners.commands import WORDS
 from bot.members import TeamMembers, WouldWait
@@ -112,9 +113,14 @@ def create_app(
         except WouldWait:
             return ELSEWHERE
         event = body.get("event") or {}
-        if found.team is None and event.get("type") == "app_home_opened" and found.candidates:
+        if (
+            found.team is None
+            and found.candidates
+            and (event.get("type") == "app_home_opened" or _home_team_button(body))
+        ):
             # One Home tab for someone in several teams: the first team's, with a button
-            # for each of the others (bot.blocks.home).
+            # for each of the others (bot.blocks.home); so too for the button of a team
+            # gone from the files since (it did nothing; found by review).
             context["app"] = contexts.for_team(found.candidates[0])
             return next()
         stated = stated_sprint(body)
@@ -137,7 +143,7 @@ def create_app(
                 view = notice_view(title, answer["text"])
                 reply = {"response_action": "update", "view": view}
                 return BoltResponse(status=200, body=json.dumps(reply), headers=dict(JSON_HEADERS))
-            if context.respond is not None:  # a button: said privately, the message stays
+            if context.response_url:  # a button: said privately, the message stays
                 context.respond(
                     text=answer["text"], response_type="ephemeral", replace_original=False
                 )
@@ -151,3 +157,11 @@ def create_app(
 
     app.error(answer_error)
     return app
+
+
+def _home_team_button(body: dict[str, Any]) -> bool:
+    """Whether `body` is a click of a Home tab's *Show <team>*."""
+    actions = body.get("actions") or [{}]
+    return body.get("type") == "block_actions" and str(actions[0].get("action_id", "")).startswith(
+        f"{Action.HOME_TEAM}:"
+    )

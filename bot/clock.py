@@ -125,14 +125,17 @@ def _daily_report(**kwargs: Any) -> str:
 
 def _past_sprints(runtime: Runtime) -> dict[str, Any]:
     """The team's ended sprints for the Homes the daily report refreshes: on a sprint's
-    first morning the Homes last opened showed the sprint before, not this one's past."""
+    first morning the Homes last opened showed the sprint before, not this one's past; and
+    the teams there are now, by id, for their buttons (a team's file deleted or renamed
+    since kept its button or its old name; found by review)."""
     now = runtime.now()
     team, sprint = runtime.team, runtime.sprint
     return {
         "past": (
             history.past(runtime.db, team, sprint, now),
             history.past_total(team, sprint, now),
-        )
+        ),
+        "teams": {t.id: t.name for t in runtime.teams.all},
     }
 
 

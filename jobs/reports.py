@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, NotRequired, TypedDict, TypeVar, cast
 
@@ -906,6 +907,7 @@ def morning_report(
     participants: list[str],
     now: datetime,
     past: PastSprints | None = None,
+    teams: Mapping[str, str] | None = None,
 ) -> bool:
     """The 9:00 job: today's report, then this morning's App Home for who opened it lately,
     each Home from the report's figures (computed once: each computation reads the sprint's
@@ -917,7 +919,13 @@ def morning_report(
     if fig is None:
         return False
     refresh_homes(
-        session=session, sprint=sprint, now=now, participants=participants, fig=fig, past=past
+        session=session,
+        sprint=sprint,
+        now=now,
+        participants=participants,
+        fig=fig,
+        past=past,
+        teams=teams,
     )
     return True
 
@@ -1010,12 +1018,14 @@ def publish_home(
     fig: figures.Figures | None = None,
     past: PastSprints | None = None,
     wait_for_chart: bool = False,
+    teams: Mapping[str, str] | None = None,
 ) -> None:
     """Queue the user's App Home dashboard (views.publish); `data` when `home` was computed
     already (in a read session, so that no write lock is held meanwhile), else built from
     `fig` (the figures at `now`) where the caller has them, with the team's ended sprints
     `past` where the caller read them (else as the user's last Home of this sprint had
-    them)."""
+    them), and buttons to the user's other teams as it had them, of `teams` (id → name:
+    the teams there are now, under their names now) where given."""
     if data is None:
         data = home(
             session=session,
@@ -1034,7 +1044,10 @@ def publish_home(
             if "past_total" in shown:
                 data["past_total"] = shown["past_total"]
         # The user's other teams, whichever of this team's sprints the Home showed.
-        data["other_teams"] = list(shown.get("other_teams") or [])
+        others = list(shown.get("other_teams") or [])
+        if teams is not None:
+            others = [{**t, "name": teams[t["id"]]} for t in others if t.get("id") in teams]
+        data["other_teams"] = others
     queries.enqueue(
         session=session,
         key=key,
@@ -1063,11 +1076,12 @@ def refresh_homes(
     participants: list[str],
     fig: figures.Figures,
     past: PastSprints | None = None,
+    teams: Mapping[str, str] | None = None,
 ) -> int:
     """Re-publish the Home of everyone who opened it in the last week, once a day, so the
     dashboard is this morning's even before they open it again: each from the morning's
     figures (`fig`, as of `now`) and the team's ended sprints (`past`), the user's own
-    parts apart."""
+    parts apart; `teams`: the teams there are now (id → name), for its buttons."""
     day = numbers.local_date(sprint.sprint, now).isoformat()
     users = queries.home_users(
         session=session,
@@ -1086,5 +1100,6 @@ def refresh_homes(
             fig=fig,
             past=past,
             wait_for_chart=True,
+            teams=teams,
         )
     return len(users)
