@@ -143,7 +143,8 @@ def create_app(
                 view = notice_view(title, answer["text"])
                 reply = {"response_action": "update", "view": view}
                 return BoltResponse(status=200, body=json.dumps(reply), headers=dict(JSON_HEADERS))
-            if context.response_url:  # a button: said privately, the message stays
+            # A button: said privately, the message stays (a Home tab's has no response_url).
+            if context.respond is not None and context.response_url:
                 context.respond(
                     text=answer["text"], response_type="ephemeral", replace_original=False
                 )

@@ -562,6 +562,9 @@ def _changes(changes: list[TestChange], kind: str) -> list[TestChange]:
     return [c for c in changes if c["kind"] == kind]
 
 
+UNKNOWN = "unknown"  # `mine` where Slack could not say who the participants are
+
+
 def _mine(
     *, session: Session, user_id: str, day: date, states: dict[str, standups.Participation]
 ) -> str:
@@ -630,7 +633,7 @@ def home(
     sprint: Sprint,
     now: datetime,
     user_id: str,
-    participants: list[str],
+    participants: list[str] | None,
     fig: figures.Figures | None = None,
     wait_for_chart: bool = False,
 ) -> AppHome:
@@ -648,6 +651,9 @@ def home(
     # digest's "1 of 2"; found by review).
     counted = standups.counted_on(session=session, day=today) if asked else None
     people = participants if counted is None else counted
+    # (None: Slack could not say who the participants are just now; the Home goes all the
+    # same, saying so: it was never queued; found by review.)
+    unknown = people is None and asked
     states = (
         standups.participation(session=session, sprint=sprint, day=today, participants=people)
         if people and asked
@@ -671,7 +677,9 @@ def home(
         ],
         "standups": {
             **_participation(states),
-            "mine": _mine(session=session, user_id=user_id, day=today, states=states)
+            "mine": UNKNOWN
+            if unknown
+            else _mine(session=session, user_id=user_id, day=today, states=states)
             if asked
             else "none today",
         },
@@ -1012,7 +1020,7 @@ def publish_home(
     sprint: Sprint,
     now: datetime,
     user_id: str,
-    participants: list[str],
+    participants: list[str] | None,
     key: str,
     data: AppHome | None = None,
     fig: figures.Figures | None = None,

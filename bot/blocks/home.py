@@ -43,6 +43,7 @@ MINE = {
     "away": "you are away",
     "missing": "yours is still due — `/standup`",
     "none today": "none today",
+    "unknown": "Slack could not say who takes part just now",
 }
 
 
@@ -100,7 +101,7 @@ def app_home(d: AppHome) -> Message:
     blocks += sections(_risk_lines(d))
     s = d["standups"]
     mine = MINE.get(s["mine"], "you are not a participant")
-    if s["mine"] == "none today":  # not a workday of the sprint, or no sprint running
+    if s["mine"] in ("none today", "unknown"):  # not a workday, or Slack did not answer
         blocks += sections([f"*Today's standups*: {mine}"])
     else:
         blocks += sections([f"*Today's standups*: {s['answered']} of {s['expected']}; {mine}"])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.acks import after_ack, in_background
 from bot.context import AppContext
@@ -14,6 +16,8 @@ from bot.ids import Action
 from bot.members import TeamMembers
 from bot.people import participants
 from jobs import history, reports
+
+log = logging.getLogger(__name__)
 
 
 def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -38,7 +42,13 @@ def publish(
     team the user is in — by the files, or (`members`) by a team channel or user group, as
     commands are routed (`bot.routing.route`)."""
     now = app.now()
-    people = participants(client, app.sprint, now=now)
+    try:
+        people: list[str] | None = participants(client, app.sprint, now=now)
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        # Never read, and Slack not answering now: the Home goes all the same, saying
+        # so (nothing was queued, only a traceback logged; found by review).
+        log.warning("App Home without the participants (%s)", exc)
+        people = None
     # The dashboard is read without the write lock; only queuing it writes.
     fig = app.ready.figures(now)
     with app.db.read() as session:
