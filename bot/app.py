@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,9 +23,10 @@ from bot.members import TeamMembers, WouldWait
 from bot.outbox import Respond, make_client
 from bot.routing import ChannelNames, gone_sprint, route, stated_sprint, which_team
 from bot.settings import Settings
-from jobs.config import Sprint
+from jobs.config import Sprint, Team
 from jobs.numbers import utcnow
 from jobs.ready import Ready
+from storage import queries
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -118,10 +119,13 @@ def create_app(
             and found.candidates
             and (event.get("type") == "app_home_opened" or _home_team_button(body))
         ):
-            # One Home tab for someone in several teams: the first team's, with a button
-            # for each of the others (bot.blocks.home); so too for the button of a team
-            # gone from the files since (it did nothing; found by review).
-            context["app"] = contexts.for_team(found.candidates[0])
+            # One Home tab for someone in several teams: the team they last saw or chose,
+            # else the first, with a button for each of the others (bot.blocks.home);
+            # so too for the button of a team gone from the files since (it did nothing;
+            # found by review). (Read from the database: not on the event loop.)
+            if len(found.candidates) > 1 and context.get(ON_LOOP, False):
+                return ELSEWHERE
+            context["app"] = _home_of(contexts, found.candidates, str(context.user_id))
             return next()
         stated = stated_sprint(body)
         if found.team is None or (
@@ -166,3 +170,15 @@ def _home_team_button(body: dict[str, Any]) -> bool:
     return body.get("type") == "block_actions" and str(actions[0].get("action_id", "")).startswith(
         f"{Action.HOME_TEAM}:"
     )
+
+
+def _home_of(contexts: Contexts, candidates: Sequence[Team], user_id: str) -> AppContext:
+    """The context of the team whose Home `user_id` last saw or chose among `candidates`
+    (opening the tab again showed the first team's, and the choice was lost; found by
+    review), else of the first."""
+    for team in candidates[1:]:
+        app = contexts.for_team(team)
+        with app.db.read() as session:
+            if queries.shows_home(session=session, user_id=user_id):
+                return app
+    return contexts.for_team(candidates[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -624,6 +625,37 @@ def keyed_messages(
         r.id: r for r in session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids)))
     }
     return [rows[i] for i in ids]  # (in the order found)
+
+
+def shows_home(*, session: Session, user_id: str) -> bool:
+    """Whether the newest Home published for `user_id` (every team's Homes of theirs share
+    one lane) is the session's team's: the team they last saw or chose."""
+    team = team_keys(session)
+    newest = session.exec(
+        select(OutboxMessage.key)
+        .where(col(OutboxMessage.lane) == f"home:{user_id}"[:300])
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(1)
+    ).first()
+    return newest is not None and newest.startswith(team) and newest[len(team) :].startswith("home")
+
+
+def newest_home_asked(*, session: Session, user_id: str, rows: int = 20) -> float:
+    """When Slack sent the newest request (an open of the Home tab, a click on it: its
+    `event_ts` or `action_ts`, the end of a Home's key) whose Home is queued for `user_id`,
+    any team's, among the lane's newest `rows`; 0 if none."""
+    keys = session.exec(
+        select(OutboxMessage.key)
+        .where(col(OutboxMessage.lane) == f"home:{user_id}"[:300])
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(rows)
+    ).all()
+    asked = 0.0
+    for key in keys:
+        if f"home:{user_id}:" in key:
+            with contextlib.suppress(ValueError):
+                asked = max(asked, float(key.rsplit(":", 1)[1]))
+    return asked
 
 
 def home_users(

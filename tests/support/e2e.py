@@ -4,6 +4,7 @@ reading what reached the fake Slack."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import time
 from datetime import UTC, datetime
@@ -20,6 +21,16 @@ from tests.support.server import INGEST_TOKEN, Server
 from tests.support.slack import post_signed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "junit"
+_TICKS = itertools.count(1)
+
+
+def slack_ts(server: Server) -> str:
+    """A timestamp as Slack gives an event or a click (`event_ts`, `action_ts`): when it
+    happened, on the test's clock, each one apart by a microsecond (they key what they do:
+    Slack's retries of one event carry its timestamp)."""
+    return f"{server.clock.at.timestamp() + next(_TICKS) / 1e6:.6f}"
+
+
 AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/xml"}
 
 
@@ -87,7 +98,7 @@ def click(
                 "block_id": "b",
                 "value": value,
                 "type": "button",
-                "action_ts": "1.3",
+                "action_ts": slack_ts(server),  # (when clicked, as Slack sends it)
             }
         ],
     }
@@ -239,7 +250,7 @@ def home_opened(server: Server, user: str, event_ts: str = "") -> None:
             "user": user,
             "channel": "D0HOME",
             "tab": "home",
-            "event_ts": event_ts or f"{time.time():.6f}",
+            "event_ts": event_ts or slack_ts(server),
         },
     }
     resp = post_signed(server.url, json.dumps(body), content_type="application/json")

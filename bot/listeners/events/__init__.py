@@ -16,6 +16,7 @@ from bot.ids import Action
 from bot.members import TeamMembers
 from bot.people import participants
 from jobs import history, reports
+from storage import queries
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,14 @@ def publish(
             {"id": t.id, "name": t.name} for t in mine if app.team is None or t.id != app.team.id
         ]
     with app.write() as session:
+        # A Home asked for later (a click after an open whose build waited on Slack) is
+        # queued already: it stays the one shown (this one went after it; found by review).
+        asked = _asked(key)
+        if (
+            asked is not None
+            and queries.newest_home_asked(session=session, user_id=user_id) > asked
+        ):
+            return
         reports.publish_home(
             session=session,
             sprint=app.sprint,
@@ -83,6 +92,14 @@ def publish(
             data=data,
             key=f"{reports.HOME_KEY}{user_id}:{key}",
         )
+
+
+def _asked(key: str) -> float | None:
+    """When Slack sent the request a Home's `key` names (its `event_ts` or `action_ts`)."""
+    try:
+        return float(key)
+    except ValueError:
+        return None
 
 
 def on_home_team(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
