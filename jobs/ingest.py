@@ -1302,8 +1302,10 @@ def _resolve_recovered(
         return
     alert_ids = {t.alert_id for t in queries.tests_by_id(session=session, ids=recovered)}
     queries.clear_alert(session=session, test_ids=recovered)
+    held: list[int] = []  # alerts still holding tests
     for alert_id in sorted(a for a in alert_ids if a is not None):
         if queries.alert_tests(session=session, alert_id=alert_id):
+            held.append(alert_id)
             continue
         alert = queries.alert_by_id(session=session, alert_id=alert_id)
         if alert is not None and alert.resolved_at is None:
@@ -1319,6 +1321,8 @@ def _resolve_recovered(
                 ),
                 now=now,
             )
+    # One holding only quarantined tests now says so (its button would only refuse).
+    quarantine.alerts_say(session=session, alert_ids=held, now=now)
 
 
 # -- metrics -----------------------------------------------------------------------------

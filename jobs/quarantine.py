@@ -287,20 +287,36 @@ def release(
 
 def _alerts_say(*, session: Session, tests: Sequence[KnownTest], by: str, now: datetime) -> None:
     """The open alerts holding any of `tests` say whether their tests are quarantined, as
-    they now are: every one held (by `by`, whichever way it went in) or not. Once one was
-    out, the message still said "quarantined" with no button; quarantined again by a
-    command, it offered the button, which only refused (found by review)."""
-    for alert_id in sorted({t.alert_id for t in tests if t.alert_id is not None}):
+    they now are (`alerts_say`), `by` having quarantined or let them out."""
+    alert_ids = {t.alert_id for t in tests if t.alert_id is not None}
+    alerts_say(session=session, alert_ids=alert_ids, now=now, by=by)
+
+
+def alerts_say(
+    *, session: Session, alert_ids: Iterable[int], now: datetime, by: str | None = None
+) -> None:
+    """Each open alert of `alert_ids` says whether its tests are quarantined, as they now
+    are: every one it holds (by `by`, else by whoever quarantined them), or not. Once one
+    was out, the message still said "quarantined" with no button; quarantined again by a
+    command, or holding only quarantined tests once the others passed again, it offered
+    the button, which only refused (found by review)."""
+    for alert_id in sorted(alert_ids):
         alert = queries.alert_by_id(session=session, alert_id=alert_id)
         if alert is None or alert.resolved_at is not None:
             continue
         whole = queries.quarantined_whole(session=session, alert_id=alert_id, at=now)
         if whole == ("quarantined" in alert.payload):
             continue
+        if whole and by is None:
+            tests = queries.alert_tests(session=session, alert_id=alert_id)
+            held = store.open_quarantines(session=session, test_ids=[t.id or 0 for t in tests])
+            by = held[0][0].by if held else BY_SPRINTBOT
         notices.update_alert_message(
             session=session,
             alert=alert,
-            change={"quarantined": {"user": by, "at": now.isoformat()}} if whole else {},
+            change={"quarantined": {"user": by or BY_SPRINTBOT, "at": now.isoformat()}}
+            if whole
+            else {},
             drop=() if whole else ("quarantined",),
             suffix=f"{'quarantined' if whole else 'released'}:{now:%Y%m%dT%H%M%S.%f}",
             now=now,
