@@ -181,7 +181,9 @@ class Better(StrEnum):
 
 
 class SprintInfo(_Model):
-    name: str = Field(min_length=1)
+    # (At most 200, as the database keeps it: a longer one stopped the bot starting on
+    # PostgreSQL, blaming DATABASE_URL; found by review.)
+    name: str = Field(min_length=1, max_length=200)
     goal: str = ""
     start: date
     days: Whole = Field(ge=1, le=366)
@@ -381,7 +383,9 @@ class Escalation(_Model):
 
 
 class Metric(_Model):
-    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    # (At most 100: its alert's key holds it, within the database's 200; a longer one was a
+    # 500 on PostgreSQL; found by review.)
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=100)]
     label: str = ""
     unit: str = ""
     target: Number
@@ -985,8 +989,8 @@ _TEAM_SPRINT_KEYS = ("timezone", "workdays", "branch")
 class TeamInfo(_Model):
     """A team file's [team] table; in a one-sprint file only `id` and `name` are allowed."""
 
-    id: str | None = None
-    name: str = ""
+    id: str | None = Field(default=None, max_length=100)  # (as the database keeps them)
+    name: str = Field(default="", max_length=200)
     timezone: str = "UTC"
     workdays: list[str] | None = None
     branch: str | None = None

@@ -45,13 +45,16 @@ def tests_named(*, session: Session, branch: str, name: str, limit: int) -> list
 
 
 def tests_like(*, session: Session, branch: str, text: str, limit: int) -> list[KnownTest]:
-    """The branch's known tests whose `classname::name` holds `text`, case-insensitively."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """The branch's known tests whose `classname::name` holds `text`, case-insensitively:
+    both lowered by the database's `lower()` (Python's lowered the text typed, PostgreSQL's
+    the names: "İstanbul" typed as written found nothing there; found by review)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     full = func.lower(col(KnownTest.classname) + literal("::") + col(KnownTest.name))
+    pattern = func.lower(literal(f"%{escaped}%"))
     return list(
         session.exec(
             select(KnownTest)
-            .where(KnownTest.branch == branch, full.like(f"%{escaped}%", escape="\\"))
+            .where(KnownTest.branch == branch, full.like(pattern, escape="\\"))
             .order_by(col(KnownTest.classname), col(KnownTest.name), col(KnownTest.id))
             .limit(limit)
         ).all()

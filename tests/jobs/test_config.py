@@ -27,6 +27,7 @@ from jobs.config import (
 )
 from jobs.figures import Phase, phase
 from jobs.numbers import consistency_warnings
+from tests.support.server import EXAMPLE
 from tests.support.sprints import minimal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -576,3 +577,26 @@ def test_an_id_ending_in_a_line_break_is_refused(key: str, value: dict[str, Any]
     """A triple-quoted TOML string ends in a line break: `"U02\n"` passed as an ID (Python's
     `$` matches before a final newline), and its mention `<@U02\n>` was broken text."""
     assert problems(minimal(**{key: value})), f"{value!r} was taken"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("swarm_init_time", "m" * 101, "metrics"),  # (everywhere the file names it)
+        ("Phase 4 Production Readiness", "S" * 201, "sprint.name"),
+    ],
+)
+def test_names_longer_than_the_database_keeps_are_refused(
+    tmp_path: Path, old: str, new: str, said: str
+) -> None:
+    """A tracked metric's name over 100 characters (its alert's key holds it) and a
+    sprint's name over 200 are refused with the key that is wrong, on every database: on
+    PostgreSQL they were a 500 of the metrics API and a bot that would not start, blaming
+    DATABASE_URL (found by review)."""
+    text = EXAMPLE.read_text()
+    assert old in text
+    path = tmp_path / "long.toml"
+    path.write_text(text.replace(old, new))
+    with pytest.raises(ConfigError) as raised:
+        load_sprint(path)
+    assert said in str(raised.value), raised.value
