@@ -501,7 +501,7 @@ def submit(
     Blockers marked resolved are resolved as their Resolve button would: NotAllowed (and
     nothing stored) when the user may not resolve one of them."""
     day = answer_day(sprint, now, day)
-    existing = queries.standup_for(session=session, user_id=user_id, day=day)
+    existing = _own_row(session=session, user_id=user_id, day=day)
     # An answer after a skip the same day is the first answer: the skip was never posted.
     answered = existing is not None and not existing.skipped
     # What the answer held before this edit (read before it is stored over).
@@ -622,6 +622,15 @@ def answer_day(sprint: Sprint, now: datetime, day: date | None) -> date:
         f"This form was for {day.isoformat()}, which has passed: copy what you wrote, "
         "close it and open `/standup` again for today's."
     )
+
+
+def _own_row(*, session: Session, user_id: str, day: date) -> Standup | None:
+    """`user_id`'s standup row of `day`, read under their lock for that day: two answers
+    sent at once (a double click on Submit) are taken one after the other, the second
+    finding the first (on PostgreSQL both read none and the second broke the unique index:
+    "Nothing was saved"; found by review)."""
+    queries.lock_named(session=session, name=f"standup:{user_id}:{day.isoformat()}")
+    return queries.standup_for(session=session, user_id=user_id, day=day)
 
 
 def _day_row(
@@ -843,7 +852,7 @@ def skip(*, session: Session, sprint: Sprint, user_id: str, reason: str, now: da
     """Mark today as away for `user_id` (not prompted, not missing)."""
     _check_reason(reason)
     day = standup_day(sprint, now)
-    existing = queries.standup_for(session=session, user_id=user_id, day=day)
+    existing = _own_row(session=session, user_id=user_id, day=day)
     if existing is not None and not existing.skipped:
         raise SprintError(
             "You already answered today's standup; `/standup` edits it. Skipping would hide it."
