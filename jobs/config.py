@@ -76,6 +76,7 @@ SEVERITIES = ("P0", "P1", "P2")
 # option's value holds, keep both forms from opening at all; refused in the file instead,
 # where whoever writes it is told at `sprintbot config check`.
 COMPONENT_NAME_CHARS = 75
+TEAM_ID_CHARS = 100  # a team's id, as the database keeps it (its name: 200)
 
 
 class ConfigError(Exception):
@@ -989,7 +990,7 @@ _TEAM_SPRINT_KEYS = ("timezone", "workdays", "branch")
 class TeamInfo(_Model):
     """A team file's [team] table; in a one-sprint file only `id` and `name` are allowed."""
 
-    id: str | None = Field(default=None, max_length=100)  # (as the database keeps them)
+    id: str | None = Field(default=None, max_length=TEAM_ID_CHARS)  # (as the database keeps them)
     name: str = Field(default="", max_length=200)
     timezone: str = "UTC"
     workdays: list[str] | None = None
@@ -1206,6 +1207,14 @@ def load_team(path: str | Path) -> Team:
     else:
         sprints = sorted(_team_sprints(raw, info, path=str(p)), key=lambda s: s.sprint.start)
     team_id = info.id or _slug(p.stem)
+    if len(team_id) > TEAM_ID_CHARS:  # (from the file's name: as a typed one is; found by review)
+        raise ConfigError(
+            str(p),
+            [
+                f"team: the id from the file's name has {len(team_id)} characters; keep it to "
+                f"{TEAM_ID_CHARS} (a shorter file name, or [team] id)"
+            ],
+        )
     return Team(
         id=team_id,
         name=info.name or team_id,

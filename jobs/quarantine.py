@@ -307,14 +307,15 @@ def alerts_say(
         whole = queries.quarantined_whole(session=session, alert_id=alert_id, at=now)
         if whole == ("quarantined" in alert.payload):
             continue
-        if whole and by is None:
+        who = by
+        if whole and who is None:  # (each alert's own: whoever quarantined its tests)
             tests = queries.alert_tests(session=session, alert_id=alert_id)
             held = store.open_quarantines(session=session, test_ids=[t.id or 0 for t in tests])
-            by = held[0][0].by if held else BY_SPRINTBOT
+            who = held[0][0].by if held else BY_SPRINTBOT
         notices.update_alert_message(
             session=session,
             alert=alert,
-            change={"quarantined": {"user": by or BY_SPRINTBOT, "at": now.isoformat()}}
+            change={"quarantined": {"user": who or BY_SPRINTBOT, "at": now.isoformat()}}
             if whole
             else {},
             drop=() if whole else ("quarantined",),

@@ -248,6 +248,7 @@ class SprintStatus(Summary):
 
 class HomeStandups(Participation):
     mine: str  # answered, late, away, missing or "not a participant"
+    unknown: NotRequired[bool]  # Slack could not say who takes part (the counts say nothing)
 
 
 class LastRun(TypedDict):
@@ -562,9 +563,6 @@ def _changes(changes: list[TestChange], kind: str) -> list[TestChange]:
     return [c for c in changes if c["kind"] == kind]
 
 
-UNKNOWN = "unknown"  # `mine` where Slack could not say who the participants are
-
-
 def _mine(
     *, session: Session, user_id: str, day: date, states: dict[str, standups.Participation]
 ) -> str:
@@ -677,11 +675,11 @@ def home(
         ],
         "standups": {
             **_participation(states),
-            "mine": UNKNOWN
-            if unknown
-            else _mine(session=session, user_id=user_id, day=today, states=states)
+            # (Who takes part unknown: the user's own answer is still known.)
+            "mine": _mine(session=session, user_id=user_id, day=today, states=states)
             if asked
             else "none today",
+            "unknown": unknown,
         },
         "last_run": LastRun(
             run=run.run,

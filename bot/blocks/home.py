@@ -43,8 +43,8 @@ MINE = {
     "away": "you are away",
     "missing": "yours is still due — `/standup`",
     "none today": "none today",
-    "unknown": "Slack could not say who takes part just now",
 }
+UNKNOWN = "Slack could not say who takes part just now"
 
 
 def _risk_lines(d: AppHome) -> list[str]:
@@ -101,7 +101,10 @@ def app_home(d: AppHome) -> Message:
     blocks += sections(_risk_lines(d))
     s = d["standups"]
     mine = MINE.get(s["mine"], "you are not a participant")
-    if s["mine"] in ("none today", "unknown"):  # not a workday, or Slack did not answer
+    if s.get("unknown"):  # who takes part: Slack did not say
+        answered = s["mine"] in ("answered", "late")
+        blocks += sections([f"*Today's standups*: {UNKNOWN}{'; ' + mine if answered else ''}"])
+    elif s["mine"] == "none today":  # not a workday of the sprint, or no sprint running
         blocks += sections([f"*Today's standups*: {mine}"])
     else:
         blocks += sections([f"*Today's standups*: {s['answered']} of {s['expected']}; {mine}"])
