@@ -23,7 +23,7 @@ from jobs.config import (
 )
 from jobs.errors import FieldErrors, SprintError
 from jobs.messages import Spec, Template
-from jobs.notices import live_key, post
+from jobs.notices import live_key, post, post_live
 from jobs.owners import OwnerMap
 from jobs.permissions import Action, Directory, no_directory
 from storage import queries
@@ -236,17 +236,14 @@ def live_card(*, session: Session, sprint: Sprint, blocker: Blocker, now: dateti
     bot, missing); then the card is posted again as it stands now, and what hangs under it
     goes once the channel is mended (every step under a refused card failed with it, and
     the tech lead was never called; found by review)."""
-    key, queued = live_key(session=session, key=message_key(blocker))
-    if not queued:
-        post(
-            session=session,
-            key=key,
-            spec=BLOCKER,
-            data=card(session=session, sprint=sprint, blocker=blocker, now=now),
-            now=now,
-            channel=sprint.channels.blockers,
-        )
-    return key
+    return post_live(
+        session=session,
+        key=message_key(blocker),
+        spec=BLOCKER,
+        data=lambda: card(session=session, sprint=sprint, blocker=blocker, now=now),
+        now=now,
+        channel=sprint.channels.blockers,
+    )
 
 
 def _id(blocker: Blocker) -> int:

@@ -4,7 +4,7 @@ template and version (jobs.messages); the bot renders them when it sends (bot.bl
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, NotRequired, TypedDict, TypeVar, cast
@@ -220,6 +220,24 @@ def live_key(*, session: Session, key: str) -> tuple[str, bool]:
             return key, True
         key = f"{first}:again-{attempt}"
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def post_live(
+    *,
+    session: Session,
+    key: str,
+    spec: Spec[T],
+    data: Callable[[], T],
+    now: datetime,
+    channel: str,
+) -> str:
+    """Queue the message meant once per `key` in `channel` unless it is queued already
+    (`live_key`: again where Slack refused it for good, so what hangs under it is not all
+    lost with it); its key, for what goes in its thread. `data` is asked only if posted."""
+    live, queued = live_key(session=session, key=key)
+    if not queued:
+        post(session=session, key=live, spec=spec, data=data(), now=now, channel=channel)
+    return live
 
 
 def unused_key(*, session: Session, key: str) -> str:

@@ -21,7 +21,7 @@ from jobs.config import SEVERITIES, WEEKDAYS, Sprint, SprintInfo
 from jobs.errors import FieldErrors, SprintError
 from jobs.figures import Figures
 from jobs.messages import Spec, Template
-from jobs.notices import live_key, post, queued_data, unused_key
+from jobs.notices import live_key, post, post_live, queued_data, unused_key
 from jobs.permissions import Directory, no_directory
 from jobs.readiness import Status
 from storage import queries
@@ -447,17 +447,14 @@ def _ensure_day_message(*, session: Session, sprint: Sprint, day: date, now: dat
     its key. Refused by Slack for good (the team channel private and the bot not invited
     yet), it is queued again once asked for after that, so the day's answers posted under
     it are not all lost with it (found by review)."""
-    key, queued = live_key(session=session, key=day_key(day))
-    if not queued:
-        post(
-            session=session,
-            key=key,
-            spec=STANDUP_DAY,
-            data=day_summary(session=session, sprint=sprint, day=day, participants=None),
-            now=now,
-            channel=sprint.channels.team,
-        )
-    return key
+    return post_live(
+        session=session,
+        key=day_key(day),
+        spec=STANDUP_DAY,
+        data=lambda: day_summary(session=session, sprint=sprint, day=day, participants=None),
+        now=now,
+        channel=sprint.channels.team,
+    )
 
 
 def is_away(session: Session, user_id: str, day: date) -> bool:

@@ -3,31 +3,16 @@ opening the tab again keeps the team chosen."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from tests.support.e2e import blocks_text, click, home_opened
+from tests.support.e2e import blocks_text, click, home_opened, home_views, view_buttons
 from tests.support.listeners import listeners_done
 from tests.support.server import Server, two_teams
 
 NOW = datetime(2025, 11, 4, 14, 0, tzinfo=UTC)  # both teams' sprints run
-
-
-def _views(server: Server, user: str) -> list[dict[str, Any]]:
-    out = []
-    for c in server.slack.calls_to("views.publish"):
-        if c.args.get("user_id") == user:
-            v = c.args["view"]
-            out.append(json.loads(v) if isinstance(v, str) else v)
-    return out
-
-
-def _buttons(view: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
 
 def test_the_team_clicked_after_opening_the_home_stays_shown(
@@ -52,9 +37,9 @@ def test_the_team_clicked_after_opening_the_home_stays_shown(
     home_opened(org, "U0BOB")
     listeners_done()
     org.runtime.sender.drain()
-    [first] = _views(org, "U0BOB")
+    [first] = home_views(org, "U0BOB")
     assert blocks_text(first["blocks"]).startswith("Offline Sync"), blocks_text(first["blocks"])
-    [show] = _buttons(first)
+    [show] = view_buttons(first)
     assert show["text"]["text"] == "Show Core Platform"
 
     # Later that day he opens the tab again; Slack is slow to list #mobile's members.
@@ -65,7 +50,7 @@ def test_the_team_clicked_after_opening_the_home_stays_shown(
     click(org, show["action_id"], show["value"], user="U0BOB", channel="D0HOME", ts="1762268401.0")
     listeners_done()
     org.runtime.sender.drain()
-    views = _views(org, "U0BOB")
+    views = home_views(org, "U0BOB")
     heads = [blocks_text(v["blocks"])[:30] for v in views]
     # The open's Home, built after the click's, is not published over it.
     assert len(views) == 2, heads
@@ -86,18 +71,18 @@ def test_reopening_the_home_tab_keeps_the_team_chosen(
     home_opened(org, "U0BOB")
     listeners_done()
     org.runtime.sender.drain()
-    [first] = _views(org, "U0BOB")
-    [show] = _buttons(first)
+    [first] = home_views(org, "U0BOB")
+    [show] = view_buttons(first)
     click(org, show["action_id"], show["value"], user="U0BOB", channel="D0HOME", ts="1762264801.0")
     listeners_done()
     org.runtime.sender.drain()
-    assert blocks_text(_views(org, "U0BOB")[-1]["blocks"]).startswith("Phase 4 Production")
+    assert blocks_text(home_views(org, "U0BOB")[-1]["blocks"]).startswith("Phase 4 Production")
 
     org.clock.at = datetime(2025, 11, 4, 16, 0, tzinfo=UTC)
     home_opened(org, "U0BOB")  # back to the Home tab later
     listeners_done()
     org.runtime.sender.drain()
-    views = _views(org, "U0BOB")
+    views = home_views(org, "U0BOB")
     assert len(views) == 3
     assert blocks_text(views[-1]["blocks"]).startswith("Phase 4 Production"), blocks_text(
         views[-1]["blocks"]

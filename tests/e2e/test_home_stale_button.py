@@ -10,25 +10,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.support.e2e import blocks_text, home_opened
+from tests.support.e2e import blocks_text, home_opened, home_views, view_buttons
 from tests.support.listeners import listeners_done
 from tests.support.server import Server, two_teams
 from tests.support.slack import post_signed
 
 NOW = datetime(2025, 11, 4, 14, 0, tzinfo=UTC)
-
-
-def _views(server: Server, user: str) -> list[dict[str, Any]]:
-    out = []
-    for c in server.slack.calls_to("views.publish"):
-        if c.args.get("user_id") == user:
-            v = c.args["view"]
-            out.append(json.loads(v) if isinstance(v, str) else v)
-    return out
-
-
-def _buttons(view: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
 
 def home_click(server: Server, user: str, button: dict[str, Any], ts: str) -> int:
@@ -85,8 +72,8 @@ def test_a_home_button_for_a_team_removed_since_does_something(
     home_opened(org, "U0BOB")
     listeners_done()
     org.runtime.sender.drain()
-    [first] = _views(org, "U0BOB")
-    squad = next(b for b in _buttons(first) if b["text"]["text"] == "Show Squad")
+    [first] = home_views(org, "U0BOB")
+    squad = next(b for b in view_buttons(first) if b["text"]["text"] == "Show Squad")
 
     (teams / "squad.toml").unlink()
     org2 = make_server(SPRINTBOT_CONFIG=str(teams))
@@ -94,10 +81,10 @@ def test_a_home_button_for_a_team_removed_since_does_something(
     assert home_click(org2, "U0BOB", squad, "1762265100.000200") == 200
     listeners_done()
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and len(_views(org2, "U0BOB")) < 2:
+    while time.monotonic() < deadline and len(home_views(org2, "U0BOB")) < 2:
         org2.runtime.sender.drain()
         time.sleep(0.1)
-    views = _views(org2, "U0BOB")
+    views = home_views(org2, "U0BOB")
     assert len(views) == 2, "clicking Show Squad did nothing: no Home was published"
     assert "Show Squad" not in blocks_text(views[-1]["blocks"])
 
@@ -111,8 +98,8 @@ def _morning_refresh_after_edit(make_server, tmp_path, edit) -> list[dict[str, A
     home_opened(org, "U0BOB")
     listeners_done()
     org.runtime.sender.drain()
-    [first] = _views(org, "U0BOB")
-    assert sorted(b["text"]["text"] for b in _buttons(first)) == [
+    [first] = home_views(org, "U0BOB")
+    assert sorted(b["text"]["text"] for b in view_buttons(first)) == [
         "Show Core Platform",
         "Show Squad",
     ]
@@ -122,7 +109,7 @@ def _morning_refresh_after_edit(make_server, tmp_path, edit) -> list[dict[str, A
     said = run_job(org2.runtime, "daily-report", team=org2.runtime.teams.get("mobile"))
     assert said.endswith("posted"), said
     org2.runtime.sender.drain()
-    views = _views(org2, "U0BOB")
+    views = home_views(org2, "U0BOB")
     assert len(views) == 2, len(views)
     return views
 
@@ -139,7 +126,7 @@ def test_the_morning_refresh_drops_the_button_of_a_team_removed_since(
     views = _morning_refresh_after_edit(
         make_server, tmp_path, lambda teams: (teams / "squad.toml").unlink()
     )
-    assert [b["text"]["text"] for b in _buttons(views[-1])] == ["Show Core Platform"]
+    assert [b["text"]["text"] for b in view_buttons(views[-1])] == ["Show Core Platform"]
 
 
 def test_the_morning_refresh_names_a_renamed_team_by_its_new_name(
@@ -153,7 +140,7 @@ def test_the_morning_refresh_names_a_renamed_team_by_its_new_name(
         p.write_text(p.read_text().replace('name = "Core Platform"', 'name = "Platform Guild"'))
 
     views = _morning_refresh_after_edit(make_server, tmp_path, rename)
-    assert sorted(b["text"]["text"] for b in _buttons(views[-1])) == [
+    assert sorted(b["text"]["text"] for b in view_buttons(views[-1])) == [
         "Show Platform Guild",
         "Show Squad",
     ]

@@ -17,25 +17,11 @@ from sqlmodel import col, select
 from bot import clock as bot_clock
 from storage.models import OutboxMessage
 from tests.faults.test_home_chart_gone import _home_opened_on_day_3
-from tests.support.e2e import at, blocks_text, click, home_opened
+from tests.support.e2e import at, blocks_text, click, home_opened, home_views, view_buttons
 from tests.support.listeners import listeners_done
 from tests.support.server import Server, two_teams
 
 pytestmark = pytest.mark.faults
-
-
-def _views(server: Server, user: str) -> list[dict[str, Any]]:
-    views = []
-    for c in server.slack.calls_to("views.publish"):
-        if c.args.get("user_id") != user:
-            continue
-        view = c.args["view"]
-        views.append(json.loads(view) if isinstance(view, str) else view)
-    return views
-
-
-def _buttons(view: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
 
 def _rows(server: Server, contains: str) -> list[tuple[str, str, str | None]]:
@@ -63,9 +49,9 @@ def test_another_teams_home_the_user_asks_for_is_not_held_behind_a_home_waiting_
     home_opened(org, "U0BOB")
     listeners_done()
     org.runtime.sender.drain()
-    [first] = _views(org, "U0BOB")
+    [first] = home_views(org, "U0BOB")
     assert blocks_text(first["blocks"]).startswith("Offline Sync"), blocks_text(first["blocks"])
-    [show] = _buttons(first)
+    [show] = view_buttons(first)
 
     org.slack.fail("files.getUploadURLExternal", status=500, times=1000)
     at(org, datetime(2025, 11, 4, 15, 0, tzinfo=UTC))
@@ -82,7 +68,7 @@ def test_another_teams_home_the_user_asks_for_is_not_held_behind_a_home_waiting_
         at(org, datetime(2025, 11, 4, 15, minute, tzinfo=UTC))
         time.sleep(0.1)
         org.runtime.sender.drain()
-    shown = [blocks_text(v["blocks"]).split("\n", 1)[0] for v in _views(org, "U0BOB")]
+    shown = [blocks_text(v["blocks"]).split("\n", 1)[0] for v in home_views(org, "U0BOB")]
     assert any(s.startswith("Phase 4") for s in shown), (shown, _rows(org, "U0BOB"))
 
 
@@ -94,7 +80,7 @@ def test_a_home_the_user_opens_while_the_mornings_chart_is_slow_is_not_held_ten_
     until 9:10, when the morning's refresh gave up waiting, and their own Home followed at
     9:12. Only the morning's refreshes wait for its chart; a Home asked for goes at once."""
     _home_opened_on_day_3(server)
-    before = len(_views(server, "U0DEV"))
+    before = len(home_views(server, "U0DEV"))
     server.slack.fail("files.getUploadURLExternal", status=500, times=1000)
     at(server, datetime(2025, 11, 1, 13, 0, tzinfo=UTC))
     assert bot_clock.run_job(server.runtime, "daily-report") == "daily-report: posted"
@@ -105,7 +91,7 @@ def test_a_home_the_user_opens_while_the_mornings_chart_is_slow_is_not_held_ten_
         at(server, datetime(2025, 11, 1, 13, minute, tzinfo=UTC))
         time.sleep(0.1)
         server.runtime.sender.drain()
-    new = [blocks_text(v["blocks"]).split("\n", 1)[0] for v in _views(server, "U0DEV")[before:]]
+    new = [blocks_text(v["blocks"]).split("\n", 1)[0] for v in home_views(server, "U0DEV")[before:]]
     assert new, _rows(server, "U0DEV")
 
 
@@ -124,7 +110,7 @@ def test_a_backfilled_mornings_home_shows_that_mornings_chart(
     Monday's numbers, though Monday's chart uploads in the same drain. A wait is counted
     from its start on the sender's clock."""
     _home_opened_on_day_3(server)
-    before = len(_views(server, "U0DEV"))
+    before = len(home_views(server, "U0DEV"))
     # `job run --at`: the job's clock reads Monday 9:00, its outbox's the real time
     # (build_runtime's `outbox_now`), Tuesday 8:00.
     tuesday = datetime(2025, 11, 4, 13, 0, tzinfo=UTC)
@@ -134,6 +120,6 @@ def test_a_backfilled_mornings_home_shows_that_mornings_chart(
     server.runtime.sender.drain()
     uploads = server.slack.calls_to("files.completeUploadExternal")
     mondays = json.loads(uploads[-1].args["files"])[0]["id"]
-    [refreshed] = _views(server, "U0DEV")[before:]
+    [refreshed] = home_views(server, "U0DEV")[before:]
     assert "Day 6 of 14" in blocks_text(refreshed["blocks"]).split("\n", 1)[0]
     assert _image_ids(refreshed) == [mondays]

@@ -288,3 +288,18 @@ def strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in strings(v)]
     return []
+
+
+def home_views(server: Server, user: str) -> list[dict[str, Any]]:
+    """The Home views published for `user`, oldest first."""
+    views = []
+    for c in server.slack.calls_to("views.publish"):
+        if c.args.get("user_id") == user:
+            view = c.args["view"]
+            views.append(json.loads(view) if isinstance(view, str) else view)
+    return views
+
+
+def view_buttons(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """A view's (or message's) buttons, in order."""
+    return [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
