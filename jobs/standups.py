@@ -39,9 +39,14 @@ _SEVERITY_LINE = re.compile(
 _OTHER_SEVERITY = re.compile(r"^\s*(?:\[P\d\]|\(P\d\)|P\d)(?!\w)", re.IGNORECASE)  # "P7: …"
 # What people type for "nothing" in a list field: no item (a "None" typed under Current
 # blockers filed and escalated a P1 blocker "None"; found by review).
-_NOTHING = frozenset(
-    {"none", "n/a", "na", "nil", "nothing", "no", "nope", "-", "none yet", "nothing new"}
-    | {"no blockers", "no blocker", "no risks", "no new risks", "none so far", "not yet"}
+# An answer saying there is nothing: "None", "n/a", "No new risks today", "Nothing to
+# report" ("None today" filed a risk named so; found by review) — a word for none, maybe
+# what there is none of, maybe when; nothing else ("No rollback plan" is an item).
+_NOTHING = re.compile(
+    r"^(?:not yet|(?:none|nothing|no|nope|nil|n/?a|-)"
+    r"(?: (?:new|open|current|known|other|more|real))?"
+    r"(?: (?:blockers?|risks?|issues?|problems?|concerns?|help(?: needed)?))?"
+    r"(?: (?:to report|today|so far|yet|for now|for today|right now|at the moment|at all))*)$"
 )
 # A list marker a line may start with ("- P0: …", "• …", "2. …"): formatting, not the text.
 # (Or nothing: "2." left empty at a list's end is no item; found by review.)
@@ -283,7 +288,7 @@ def _lines_fit(lines: list[str], kind: str, limit: int, name: str, errors: dict[
 
 def _nothing(text: str) -> bool:
     """Whether typed text says there is nothing ("None", "n/a.", "No blockers")."""
-    return " ".join(text.lower().strip(" .!").split()) in _NOTHING
+    return _NOTHING.match(" ".join(text.lower().strip(" .!").split())) is not None
 
 
 def _items(text: str) -> Iterator[str]:
