@@ -585,6 +585,13 @@ def _participation(states: dict[str, standups.Participation]) -> Participation:
     }
 
 
+def _cut(text: str, chars: int) -> str:
+    """`text`, at most `chars` characters, ending "…" where it is cut (cut silently, a
+    risk's "…only matters if the team does not" read as the whole, saying the opposite;
+    found by review)."""
+    return text if len(text) <= chars else text[: chars - 1] + "…"
+
+
 def risk_row(r: figures.RiskState | Risk, chars: int = 120) -> RiskRow:
     return {
         "code": r.code,
@@ -592,8 +599,8 @@ def risk_row(r: figures.RiskState | Risk, chars: int = 120) -> RiskRow:
         "impact": r.impact,
         "probability": r.probability,
         "owner": r.owner,
-        "mitigation": (r.mitigation or "")[:chars],
-        "description": r.description[:chars],
+        "mitigation": _cut(r.mitigation or "", chars),
+        "description": _cut(r.description, chars),
     }
 
 
@@ -602,7 +609,7 @@ def _blocker_row(b: Blocker, age: timedelta, level: int) -> BlockerRow:
         "code": b.code,
         "severity": b.severity,
         "component": b.component,
-        "description": b.description[:120],
+        "description": _cut(b.description, 120),
         "age": _age(age),
         "level": level,
     }
