@@ -630,15 +630,32 @@ def prune(runtime: Runtime, *, name: str, slot: str | None = None) -> str:
             session.commit()
         if claim is None:
             return f"{name}: already ran for {slot}"
-    result = f"{name}: " + retention.run_all(
-        db=runtime.db,
-        sprint=runtime.sprint,
-        now=runtime.now(),
-        team=runtime.teams.owning(runtime.db.scope),  # its ended sprints' outcomes kept first
-    )
+    try:
+        summary = retention.run_all(
+            db=runtime.db,
+            sprint=runtime.sprint,
+            now=runtime.now(),
+            team=runtime.teams.owning(runtime.db.scope),  # its ended sprints' outcomes first
+        )
+    except BaseException:
+        _given_back(runtime, name, slot)
+        raise
+    if summary == retention.NOT_KEPT:
+        _given_back(runtime, name, slot)
+    result = f"{name}: {summary}"
     if slot is None:  # the clock's run is logged by `scheduled`
         log.info("%s", result)
     return result
+
+
+def _given_back(runtime: Runtime, name: str, slot: str | None) -> None:
+    """A failed run's slot, claimed before its work (the work commits batch by batch), is
+    given back: the clock's next look runs it again, and it is no success in /metrics
+    (the day's pruning was lost, reported as done; found by review)."""
+    if slot is not None:
+        with runtime.db.session() as session:
+            queries.release_job_slot(session=session, job=name, slot=slot)
+            session.commit()
 
 
 def scheduled_prune(runtime: Runtime) -> str:

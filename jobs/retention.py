@@ -115,6 +115,9 @@ def not_kept(*, current: Sprint, asked: Sprint, at: datetime, now: datetime) -> 
     )
 
 
+NOT_KEPT = "nothing pruned: the ended sprints' outcomes could not be kept first"
+
+
 def run_all(
     *,
     db: Database,
@@ -132,7 +135,7 @@ def run_all(
         history.freeze(db, team, sprint, now)
     except Exception:  # pruning now could change an ended sprint's outcome (logged in full)
         log.exception("retention: keeping the ended sprints' outcomes failed; nothing pruned")
-        return "nothing pruned: the ended sprints' outcomes could not be kept first"
+        return NOT_KEPT
     if policy is None:  # (the outcomes kept all the same: an edited file changes none)
         return "no [retention] in the sprint file: all history is kept"
     h = horizons(sprint=sprint, policy=policy, now=now)

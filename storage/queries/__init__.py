@@ -41,7 +41,13 @@ from .bulk import (
     update_tests,
 )
 from .health import ping
-from .job_runs import claim_job_slot, job_slot_started, job_slot_taken, last_job_slots
+from .job_runs import (
+    claim_job_slot,
+    job_slot_started,
+    job_slot_taken,
+    last_job_slots,
+    release_job_slot,
+)
 from .known_tests import (
     HistoryTest,
     KnownRow,
@@ -76,19 +82,19 @@ from .outbox import (
     finish_message,
     home_users,
     keyed_messages,
-    newest_home_asked,
-    shows_home,
     lane_channel,
     lane_for,
     lane_heads,
     latest_message,
     newer_in_lane,
+    newest_home_asked,
     outbox_counts,
     outbox_lane,
     outbox_message,
     release_claim,
     renew_claim,
     retry_now,
+    shows_home,
     withdraw,
 )
 from .readiness import (
@@ -203,8 +209,6 @@ __all__ = [
     "job_slot_taken",
     "key_prefix",
     "keyed_messages",
-    "newest_home_asked",
-    "shows_home",
     "lane_channel",
     "lane_for",
     "lane_heads",
@@ -225,6 +229,7 @@ __all__ = [
     "manual_score_history",
     "metric_history",
     "newer_in_lane",
+    "newest_home_asked",
     "open_alert",
     "open_blocker_like",
     "open_blockers",
@@ -234,6 +239,7 @@ __all__ = [
     "ping",
     "quarantined_whole",
     "release_claim",
+    "release_job_slot",
     "renew_claim",
     "reopened_at",
     "report_by_digest",
@@ -250,6 +256,7 @@ __all__ = [
     "risks_at",
     "save_standup",
     "set_alert",
+    "shows_home",
     "signoffs",
     "snapshot_before",
     "snapshots_between",

@@ -37,3 +37,10 @@ def job_slot_started(*, session: Session, job: str, slot: str) -> datetime | Non
     """When the run that claimed (job, slot) started; None while it is not taken."""
     found = session.exec(select(JobRun.started_at).where(JobRun.job == job, JobRun.slot == slot))
     return found.first()
+
+
+def release_job_slot(*, session: Session, job: str, slot: str) -> None:
+    """Give (job, slot) back: its run failed, and the clock's next look runs it again."""
+    for row in session.exec(select(JobRun).where(JobRun.job == job, JobRun.slot == slot)):
+        session.delete(row)
+    session.flush()
