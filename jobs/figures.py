@@ -1292,7 +1292,24 @@ def _risks(*, session: Session, at: datetime, since: datetime | None = None) -> 
     if since is None or since >= at:
         return states
     before = {r.id: r.status for r in _risks_as_of(session=session, at=since)}
-    return [r for r in states if before.get(r.id) != "Resolved" or r.status != "Resolved"]
+    # (Or back in between and resolved again: dealt with in this sprint, it counts among
+    # its resolved; it was left out of every figure; found by review.)
+    back = {
+        e.subject_id
+        for e in queries.risk_status_changes(session=session, after=since)
+        if e.at <= at and _status_set(e.detail) not in (None, "Resolved")
+    }
+    return [
+        r
+        for r in states
+        if before.get(r.id) != "Resolved" or r.status != "Resolved" or r.id in back
+    ]
+
+
+def _status_set(detail: dict[str, Any] | None) -> str | None:
+    """The status a risk event set (None: it left the status alone)."""
+    changed = (detail or {}).get("changes") or {}
+    return changed["status"][1] if "status" in changed else None
 
 
 def _risks_as_of(*, session: Session, at: datetime) -> list[RiskState]:
