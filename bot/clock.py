@@ -647,7 +647,7 @@ def prune(runtime: Runtime, *, name: str, slot: str | None = None) -> str:
     except BaseException:
         _given_back(runtime, name, slot)
         raise
-    if summary == retention.NOT_KEPT:
+    if retention.failed(summary):
         _given_back(runtime, name, slot)
     result = f"{name}: {summary}"
     if slot is None:  # the clock's run is logged by `scheduled`

@@ -1297,7 +1297,7 @@ def _risks(*, session: Session, at: datetime, since: datetime | None = None) -> 
     back = {
         e.subject_id
         for e in queries.risk_status_changes(session=session, after=since)
-        if e.at <= at and _status_set(e.detail) not in (None, "Resolved")
+        if e.at <= at and _status_set(e.action, e.detail) not in (None, "Resolved")
     }
     return [
         r
@@ -1306,9 +1306,14 @@ def _risks(*, session: Session, at: datetime, since: datetime | None = None) -> 
     ]
 
 
-def _status_set(detail: dict[str, Any] | None) -> str | None:
-    """The status a risk event set (None: it left the status alone)."""
-    changed = (detail or {}).get("changes") or {}
+def _status_set(action: str, detail: dict[str, Any] | None) -> str | None:
+    """The status a risk event set (None: it left the status alone); an event written
+    before edits kept their `changes` says it as `new`."""
+    detail = detail or {}
+    changed = detail.get("changes")
+    if changed is None:
+        new = detail.get("new")
+        return new if action == "status" and isinstance(new, str) else None
     return changed["status"][1] if "status" in changed else None
 
 

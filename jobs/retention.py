@@ -116,6 +116,13 @@ def not_kept(*, current: Sprint, asked: Sprint, at: datetime, now: datetime) -> 
 
 
 NOT_KEPT = "nothing pruned: the ended sprints' outcomes could not be kept first"
+STEP_FAILED = ": failed"  # after a step's name in the summary
+
+
+def failed(summary: str) -> bool:
+    """Whether a run's summary (`run_all`) says some of it failed: the clock's slot is then
+    given back, to run again at its next look (a step's failure was reported as done)."""
+    return summary == NOT_KEPT or f"{STEP_FAILED}," in f"{summary},"
 
 
 def run_all(
@@ -155,7 +162,7 @@ def run_all(
             count = _batches(db, step, before=before, limit=batch)
         except Exception:  # one step's failure must not stop the others (logged in full)
             log.exception("retention: pruning %s failed; going on with the rest", what)
-            done.append(f"{what}: failed")
+            done.append(f"{what}{STEP_FAILED}")
             continue
         if count:
             done.append(f"{count} {what} (before {before:%Y-%m-%d})")

@@ -40,13 +40,16 @@ _OTHER_SEVERITY = re.compile(r"^\s*(?:\[P\d\]|\(P\d\)|P\d)(?!\w)", re.IGNORECASE
 # What people type for "nothing" in a list field: no item (a "None" typed under Current
 # blockers filed and escalated a P1 blocker "None"; found by review).
 # An answer saying there is nothing: "None", "n/a", "No new risks today", "Nothing to
-# report" ("None today" filed a risk named so; found by review) — a word for none, maybe
-# what there is none of, maybe when; nothing else ("No rollback plan" is an item).
-_NOTHING = re.compile(
-    r"^(?:not yet|(?:none|nothing|no|nope|nil|n/?a|-)"
-    r"(?: (?:new|open|current|known|other|more|real))?"
-    r"(?: (?:blockers?|risks?|issues?|problems?|concerns?|help(?: needed)?))?"
-    r"(?: (?:to report|today|so far|yet|for now|for today|right now|at the moment|at all))*)$"
+# report", "Not blocked", "None from me", "None needed" ("None today" filed a risk named
+# so; found by review): a word for none, then only words saying of what, whose or when —
+# nothing else ("No rollback plan", "None of the shards pass" are items).
+_NONE_WORDS = frozenset({"none", "nothing", "no", "nope", "nil", "n/a", "na", "-", "not"})
+_OF_NOTHING = frozenset(
+    {"new", "open", "current", "known", "other", "more", "real", "major", "big"}
+    | {"blockers", "blocker", "blocking", "blocked", "risks", "risk", "issues", "issue"}
+    | {"problems", "problem", "concerns", "concern", "help", "needed", "identified", "yet"}
+    | {"to", "report", "today", "so", "far", "for", "from", "now", "me", "us", "my", "our"}
+    | {"side", "right", "at", "the", "moment", "all", "this", "week", "sprint", "thanks"}
 )
 # A list marker a line may start with ("- P0: …", "• …", "2. …"): formatting, not the text.
 # (Or nothing: "2." left empty at a list's end is no item; found by review.)
@@ -288,7 +291,8 @@ def _lines_fit(lines: list[str], kind: str, limit: int, name: str, errors: dict[
 
 def _nothing(text: str) -> bool:
     """Whether typed text says there is nothing ("None", "n/a.", "No blockers")."""
-    return _NOTHING.match(" ".join(text.lower().strip(" .!").split())) is not None
+    words = [w.strip(",;:") for w in text.lower().strip(" .!").split()]
+    return bool(words) and words[0] in _NONE_WORDS and all(w in _OF_NOTHING for w in words[1:])
 
 
 def _items(text: str) -> Iterator[str]:
