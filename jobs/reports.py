@@ -931,11 +931,11 @@ def morning_report(
     )
     posted = fig is not None
     if fig is None:
-        if figures.phase(sprint.sprint, now) is not figures.Phase.RUNNING:
+        if not _asked_for_today(session=session, sprint=sprint, now=now):
             return False
-        # The day's report went already (`/sprint report` before 9:00): the Homes are
-        # still this morning's to refresh (they kept yesterday's all day; found by
-        # review). Once a day all the same: a refresh's key is the day's.
+        # The day's report went already, asked for by `/sprint report` before 9:00: the
+        # Homes are still this morning's to refresh (they kept yesterday's all day; found
+        # by review). Once a day all the same: a refresh's key is the day's.
         fig = figures.compute(session=session, sprint=sprint, at=now)
     refresh_homes(
         session=session,
@@ -947,6 +947,16 @@ def morning_report(
         teams=teams,
     )
     return posted
+
+
+def _asked_for_today(*, session: Session, sprint: Sprint, now: datetime) -> bool:
+    """Whether the day's report took its slot when someone asked for it (`/sprint report`)
+    while the sprint runs: the morning's Homes were not refreshed with it."""
+    if figures.phase(sprint.sprint, now) is not figures.Phase.RUNNING:
+        return False
+    day = numbers.local_date(sprint.sprint, now)
+    row = queries.outbox_message(session=session, key=f"daily-report:{day.isoformat()}")
+    return row is not None and bool((row.payload.get("data") or {}).get("on_demand"))
 
 
 def weekly_report(
