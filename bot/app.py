@@ -13,7 +13,7 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from bot.acks import ELSEWHERE, JSON_HEADERS, ON_LOOP, answer_error
-from bot.blocks.common import notice_view
+from bot.blocks.common import Message, notice_view
 from bot.context import AppContext, Contexts
 from bot.identity import BotAuthorize
 from bot.ids import Action
@@ -21,7 +21,14 @@ from bot.listeners import register_listeners
 from bot.listeners.commands import WORDS
 from bot.members import TeamMembers, WouldWait
 from bot.outbox import Respond, make_client
-from bot.routing import ChannelNames, gone_sprint, route, stated_sprint, which_team
+from bot.routing import (
+    ChannelNames,
+    gone_sprint,
+    gone_team,
+    route,
+    stated_sprint,
+    which_team,
+)
 from bot.settings import Settings
 from jobs.config import Sprint, Team
 from jobs.numbers import utcnow
@@ -127,32 +134,20 @@ def create_app(
                 return ELSEWHERE
             context["app"] = _home_of(contexts, found.candidates, str(context.user_id))
             return next()
+        if found.gone is not None:
+            gone = Message(text=gone_team(found.gone), blocks=[])
+            return _refused(body, context, gone, title="Team gone")
         stated = stated_sprint(body)
         if found.team is None or (
             stated is not None
             and contexts.teams.serve_sprint(found.team, stated, now=now()) is None
         ):
             if found.team is None:
-                answer = which_team(body, found.candidates, member=found.member)
-            else:  # a sprint dropped from the team's file since (or its start moved)
-                answer = {"text": gone_sprint(found.team, stated), "blocks": []}
-            if body.get("command"):
-                return BoltResponse(
-                    status=200,
-                    body=json.dumps({"response_type": "ephemeral", **answer}),
-                    headers=dict(JSON_HEADERS),
-                )
-            if body.get("type") == "view_submission":  # a form opened before it named its team
-                title = "Which team?" if found.team is None else "Sprint gone"
-                view = notice_view(title, answer["text"])
-                reply = {"response_action": "update", "view": view}
-                return BoltResponse(status=200, body=json.dumps(reply), headers=dict(JSON_HEADERS))
-            # A button: said privately, the message stays (a Home tab's has no response_url).
-            if context.respond is not None and context.response_url:
-                context.respond(
-                    text=answer["text"], response_type="ephemeral", replace_original=False
-                )
-            return BoltResponse(status=200, body="")
+                which = which_team(body, found.candidates, member=found.member)
+                return _refused(body, context, which, title="Which team?")
+            # A sprint dropped from the team's file since (or its start moved).
+            dropped = Message(text=gone_sprint(found.team, stated), blocks=[])
+            return _refused(body, context, dropped, title="Sprint gone")
         # A button or form of a sprint's message acts for that sprint (the next may run now).
         context["app"] = contexts.for_team(found.team, stated)
         return next()
@@ -162,6 +157,27 @@ def create_app(
 
     app.error(answer_error)
     return app
+
+
+def _refused(
+    body: dict[str, Any], context: BoltContext, answer: Message, *, title: str
+) -> BoltResponse:
+    """Answer a request that is acted on for no team: a command privately, a form by
+    showing `answer` in it (`title`), a button privately by its response_url (a Home tab's
+    has none); nothing is done."""
+    if body.get("command"):
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", **answer}),
+            headers=dict(JSON_HEADERS),
+        )
+    if body.get("type") == "view_submission":  # a form opened before it named its team
+        view = notice_view(title, answer["text"])
+        reply = {"response_action": "update", "view": view}
+        return BoltResponse(status=200, body=json.dumps(reply), headers=dict(JSON_HEADERS))
+    if context.respond is not None and context.response_url:  # the message stays
+        context.respond(text=answer["text"], response_type="ephemeral", replace_original=False)
+    return BoltResponse(status=200, body="")
 
 
 def _home_team_button(body: dict[str, Any]) -> bool:

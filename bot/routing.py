@@ -58,6 +58,9 @@ class Route:
     candidates: tuple[Team, ...] = ()
     named: bool = False  # the command's first word named it (and was taken off the text)
     member: bool = True  # the candidates are the user's teams (else every team: in none)
+    # The button or form is of a team the files no longer have (its id, or "" where its
+    # row's team is gone): refused, not acted on for another team (found by review).
+    gone: str | None = None
 
 
 class ChannelNames:
@@ -225,8 +228,12 @@ _ROW_BUTTONS: dict[str, str] = {
 }
 
 
-def of_row(body: dict[str, Any], teams: Teams, db: Database) -> Team | None:
-    """The team of the blocker or alert a button carries the id of (one primary-key read)."""
+GONE = object()  # `of_row`: the row is of a team the files no longer have
+
+
+def of_row(body: dict[str, Any], teams: Teams, db: Database) -> Team | object | None:
+    """The team of the blocker or alert a button carries the id of (one primary-key read);
+    GONE where that is a team the files no longer have."""
     actions = body.get("actions") or []
     action = actions[0] if actions and isinstance(actions[0], dict) else {}
     kind = _ROW_BUTTONS.get(str(action.get("action_id")))
@@ -240,7 +247,9 @@ def of_row(body: dict[str, Any], teams: Teams, db: Database) -> Team | None:
             else queries.alert_by_id(session=session, alert_id=row_key)
         )
         team_id = row.team_id if row is not None else None
-    return next((t for t in teams.all if teams.rows[t.id].team_id == team_id), None)
+    if team_id is None:
+        return None
+    return next((t for t in teams.all if teams.rows[t.id].team_id == team_id), GONE)
 
 
 def of_channel(
@@ -281,6 +290,21 @@ def route(
     names a team has that word taken off `body["text"]`, unless the word is one of the
     command's own (`words`, by command, in lower case: `/sprint review` is the review even
     where a team is called "review"). `wait=False`: WouldWait where it would wait for Slack."""
+    stated = stated_team(body)
+    gone: str | None = None
+    if stated is not None:
+        if (team := teams.get(stated)) is not None:
+            return Route(team)
+        gone = stated
+    elif db is not None:
+        owner = of_row(body, teams, db)
+        if isinstance(owner, Team):
+            return Route(owner)
+        gone = "" if owner is GONE else None
+    if gone is not None:
+        user = _user(body)
+        mine = teams.of_user(user, now=now) if user else []
+        return Route(None, candidates=tuple(mine or teams.all), member=bool(mine), gone=gone)
     if not teams.several:
         return Route(teams.first)
     text = body.get("text")
@@ -295,11 +319,6 @@ def route(
         if first.lower() == "help":
             # The same usage for every team: not "which team is this for?" (found by review).
             return Route(teams.first)
-    stated = stated_team(body)
-    if stated is not None and (team := teams.get(stated)) is not None:
-        return Route(team)
-    if db is not None and (owner := of_row(body, teams, db)) is not None:
-        return Route(owner)
     by_channel = of_channel(body, teams, now=now, names=names, wait=wait)
     if by_channel is not None:
         return Route(by_channel)
@@ -315,6 +334,17 @@ def route(
 def pick_value(team: Team, command: str, text: str) -> str:
     """A choice button's value: the command to run again for `team`."""
     return json.dumps({"team": team.id, "command": command, "text": text})
+
+
+def gone_team(team_id: str) -> str:
+    """The answer to a button or form of a team the files no longer have: it acted for
+    another team (a prompt of one opened another's standup; a blocker's button answered "no
+    blocker B-002"; found by review)."""
+    whose = f"the team `{team_id}`" if team_id else "a team"
+    return (
+        f"That message is of {whose}, which this deployment no longer serves: nothing was "
+        "done. Use a message or command of your team's."
+    )
 
 
 def gone_sprint(team: Team, start: date | None) -> str:
