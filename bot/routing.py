@@ -295,7 +295,10 @@ def route(
     if stated is not None:
         if (team := teams.get(stated)) is not None:
             return Route(team)
-        gone = stated
+        # (A team this database served whose file is gone; not one whose file was renamed:
+        # its row took the new id, and its messages act for it as before.)
+        if db is not None and _served_before(db, stated):
+            gone = stated
     elif db is not None:
         owner = of_row(body, teams, db)
         if isinstance(owner, Team):
@@ -334,6 +337,11 @@ def route(
 def pick_value(team: Team, command: str, text: str) -> str:
     """A choice button's value: the command to run again for `team`."""
     return json.dumps({"team": team.id, "command": command, "text": text})
+
+
+def _served_before(db: Database, slug: str) -> bool:
+    with db.read() as session:  # every team's rows: `db` is not scoped
+        return queries.team_slug_known(session=session, slug=slug)
 
 
 def gone_team(team_id: str) -> str:

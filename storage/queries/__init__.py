@@ -141,6 +141,7 @@ from .teams import (
     sprint_rows,
     sync_team,
     team_holds_data,
+    team_slug_known,
 )
 
 __all__ = [
@@ -267,6 +268,7 @@ __all__ = [
     "standups_on",
     "sync_team",
     "team_holds_data",
+    "team_slug_known",
     "test_key",
     "tests_by_id",
     "unpack_statuses",

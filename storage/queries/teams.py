@@ -143,3 +143,10 @@ def sprint_rows(*, session: Session, team_id: int) -> list[SprintRow]:
             .order_by(col(SprintRow.start))
         ).all()
     )
+
+
+def team_slug_known(*, session: Session, slug: str) -> bool:
+    """Whether a team row holds `slug`: a team this database served (its file since gone,
+    where the files have no such team), not one whose file was renamed (its row took the
+    new id)."""
+    return session.exec(select(Team.id).where(Team.slug == slug)).first() is not None

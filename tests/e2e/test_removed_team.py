@@ -13,7 +13,7 @@ from storage.models import Blocker, Team
 from tests.e2e.test_teams_routing import command
 from tests.support.e2e import click
 from tests.support.listeners import listeners_done
-from tests.support.server import Server, two_teams
+from tests.support.server import EXAMPLE, Server, two_teams
 
 NOW = datetime(2025, 11, 4, 14, 0, tzinfo=UTC)
 
@@ -97,3 +97,22 @@ def test_a_removed_teams_standup_prompt_does_not_open_another_teams_standup(
         "That message is of the team `mobile`, which this deployment no longer serves: "
         "nothing was done. Use a message or command of your team's."
     ], said
+
+
+def test_a_renamed_team_files_buttons_still_act_for_it(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """One team, its file renamed (no `[team] id`: the id is the file's name, and the
+    database's row takes the new one). A standup prompt sent before the rename names the
+    old id: its button opens the team's standup as before, not "no longer served"."""
+    old = tmp_path / "alpha.toml"
+    old.write_text(EXAMPLE.read_text())
+    make_server(SPRINTBOT_CONFIG=str(old))
+    new = old.rename(tmp_path / "beta.toml")
+    org = make_server(SPRINTBOT_CONFIG=str(new))
+    org.clock.at = NOW
+    assert [t.id for t in org.runtime.teams.all] == ["beta"]
+    click(org, "standup_open", '{"team": "alpha"}', "U0DEV", channel="D0DEV")
+    listeners_done()
+    said = [r.args.get("text", "") for r in org.slack.calls_to("response/action")]
+    assert org.slack.calls_to("views.open"), said
