@@ -41,15 +41,17 @@ _OTHER_SEVERITY = re.compile(r"^\s*(?:\[P\d\]|\(P\d\)|P\d)(?!\w)", re.IGNORECASE
 # blockers filed and escalated a P1 blocker "None"; found by review).
 # An answer saying there is nothing: "None", "n/a", "No new risks today", "Nothing to
 # report", "Not blocked", "None from me", "None needed" ("None today" filed a risk named
-# so; found by review): a word for none, then only words saying of what, whose or when —
-# nothing else ("No rollback plan", "None of the shards pass" are items).
-_NONE_WORDS = frozenset({"none", "nothing", "no", "nope", "nil", "n/a", "na", "-", "not"})
-_OF_NOTHING = frozenset(
-    {"new", "open", "current", "known", "other", "more", "real", "major", "big"}
-    | {"blockers", "blocker", "blocking", "blocked", "risks", "risk", "issues", "issue"}
-    | {"problems", "problem", "concerns", "concern", "help", "needed", "identified", "yet"}
-    | {"to", "report", "today", "so", "far", "for", "from", "now", "me", "us", "my", "our"}
-    | {"side", "right", "at", "the", "moment", "all", "this", "week", "sprint", "thanks"}
+# so; found by review): a word for none, then in this order only what there is none of,
+# and whose or when — nothing else ("No rollback plan", "Not all risks identified for
+# this sprint" are items; found by review).
+_NOTHING = re.compile(
+    r"^(?:none|nothing|no|nope|nil|n/?a|-|not)"
+    r"(?: (?:new|open|current|known|other|more|real|major|big))*"
+    r"(?: (?:blockers?|blocking|blocked|risks?|issues?|problems?|concerns?|help))?"
+    r"(?: (?:needed|identified|blocking))?"
+    r"(?: (?:for|from) (?:me|us)| on (?:my|our) side| to report| today| so far| yet"
+    r"| for now| for today| right now| at the moment| at all| this (?:week|sprint)"
+    r"| thanks| me| us)*$"
 )
 # A list marker a line may start with ("- P0: …", "• …", "2. …"): formatting, not the text.
 # (Or nothing: "2." left empty at a list's end is no item; found by review.)
@@ -291,8 +293,8 @@ def _lines_fit(lines: list[str], kind: str, limit: int, name: str, errors: dict[
 
 def _nothing(text: str) -> bool:
     """Whether typed text says there is nothing ("None", "n/a.", "No blockers")."""
-    words = [w.strip(",;:") for w in text.lower().strip(" .!").split()]
-    return bool(words) and words[0] in _NONE_WORDS and all(w in _OF_NOTHING for w in words[1:])
+    said = " ".join(text.lower().strip(" .!").replace(",", " ").replace(";", " ").split())
+    return _NOTHING.match(said) is not None
 
 
 def _items(text: str) -> Iterator[str]:
