@@ -44,14 +44,19 @@ _OTHER_SEVERITY = re.compile(r"^\s*(?:\[P\d\]|\(P\d\)|P\d)(?!\w)", re.IGNORECASE
 # so; found by review): a word for none, then in this order only what there is none of,
 # and whose or when — nothing else ("No rollback plan", "Not all risks identified for
 # this sprint" are items; found by review).
+_NONE_OF = r"(?:blockers?|blocking|blocked|risks?|issues?|problems?|concerns?|impediments?|help)"
+_WHOSE = r"(?:me|us|my (?:side|end|part)|our (?:side|end|part)|the team)"
+_WHEN = (
+    r"(?:now|today|the day|this (?:sprint|week|time|moment)|the (?:sprint|week|moment|time being))"
+)
 _NOTHING = re.compile(
     r"^(?:none|nothing|no|nope|nil|n/?a|-|not)"
     r"(?: (?:new|open|current|known|other|more|real|major|big))*"
-    r"(?: (?:blockers?|blocking|blocked|risks?|issues?|problems?|concerns?|help))?"
+    rf"(?: {_NONE_OF})?(?: (?:or |and )?{_NONE_OF})?"
     r"(?: (?:needed|identified|blocking))?"
-    r"(?: (?:for|from) (?:me|us)| on (?:my|our) side| to report| today| so far| yet"
-    r"| for now| for today| right now| at the moment| at all| this (?:week|sprint)"
-    r"| thanks| me| us)*$"
+    rf"(?: (?:for|from|on|at|in) (?:{_WHOSE}|{_WHEN})| {_WHOSE}| {_WHEN}| to report| so far"
+    r"| yet| currently| right now| at the moment| at this time| at present| at all"
+    r"| either| all good| thanks| thank you)*$"
 )
 # A list marker a line may start with ("- P0: …", "• …", "2. …"): formatting, not the text.
 # (Or nothing: "2." left empty at a list's end is no item; found by review.)
@@ -293,7 +298,7 @@ def _lines_fit(lines: list[str], kind: str, limit: int, name: str, errors: dict[
 
 def _nothing(text: str) -> bool:
     """Whether typed text says there is nothing ("None", "n/a.", "No blockers")."""
-    said = " ".join(text.lower().strip(" .!").replace(",", " ").replace(";", " ").split())
+    said = " ".join(re.sub(r"[.,;:!]+", " ", text.lower()).split())
     return _NOTHING.match(said) is not None
 
 

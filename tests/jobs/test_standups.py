@@ -131,3 +131,42 @@ def test_a_severity_is_read_in_brackets_in_pairs_only() -> None:
     words = "(P0 and P1 tiers down)"
     assert standups._blocker_line(words, "P1") == ("P1", words)
     assert standups._blocker_line("[P0 prod", "P2") == ("P2", "[P0 prod")
+
+
+# Everyday ways of saying there is nothing, and real items that start the same way (found
+# by reviews: "None today" filed a risk named so; then "Not all risks identified for this
+# sprint" was swallowed; then "No blocking issues", "from my side" were filed again).
+SAYING_NOTHING = [
+    "None", "n/a", "N/A.", "No blockers", "None today", "No new risks today",
+    "Nothing to report", "Not blocked", "Nothing blocking me", "None from me",
+    "No blockers for me", "None identified", "No new risks identified", "No risks this week",
+    "None needed", "Not needed", "No help needed", "None, thanks", "No blocking issues",
+    "No blockers from my side", "None from our side", "No blockers for this sprint",
+    "No blockers for the moment", "None for the sprint", "No help needed from my side",
+    "No blockers at this time", "No blockers on my end", "No blockers or issues",
+    "No blockers. Thanks!", "No blockers currently", "Nope, all good",
+    "No blockers today either", "None on our end", "No issues from my end",
+]  # fmt: skip
+REAL_ITEMS = [
+    "No rollback plan for migration", "No access to staging", "None of the shards pass",
+    "Nothing works on ARM", "n/a for iOS but Android blocked", "Need help",
+    "None today, but need DBA access", "No help from infra on the VPN",
+    "Not all risks identified for this sprint", "No sprint report this week",
+    "Not all blockers identified yet", "None of us can deploy", "Not yet reviewed by security",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("typed", SAYING_NOTHING)
+def test_saying_there_is_nothing_files_nothing(example: Sprint, typed: str) -> None:
+    a = parse_answers(
+        {"current_blockers": typed, "new_risks": typed, "help_needed": typed},
+        sprint=example,
+        open_blocker_ids=set(),
+    )
+    assert (a.current_blockers, a.new_risks, a.help_needed) == ([], [], ""), typed
+
+
+@pytest.mark.parametrize("typed", REAL_ITEMS)
+def test_an_item_starting_like_nothing_is_kept(example: Sprint, typed: str) -> None:
+    a = parse_answers({"new_risks": typed}, sprint=example, open_blocker_ids=set())
+    assert a.new_risks == [typed]
