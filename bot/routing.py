@@ -299,7 +299,7 @@ def route(
         # its row took the new id, and its messages act for it as before.)
         if db is not None and _served_before(db, stated):
             gone = stated
-    elif db is not None:
+    if gone is None and db is not None:
         owner = of_row(body, teams, db)
         if isinstance(owner, Team):
             return Route(owner)

@@ -38,12 +38,10 @@ _SEVERITY_LINE = re.compile(
 )
 _OTHER_SEVERITY = re.compile(r"^\s*(?:\[P\d\]|\(P\d\)|P\d)(?!\w)", re.IGNORECASE)  # "P7: …"
 # What people type for "nothing" in a list field: no item (a "None" typed under Current
-# blockers filed and escalated a P1 blocker "None"; found by review).
-# An answer saying there is nothing: "None", "n/a", "No new risks today", "Nothing to
-# report", "Not blocked", "None from me", "None needed" ("None today" filed a risk named
-# so; found by review): a word for none, then in this order only what there is none of,
-# and whose or when — nothing else ("No rollback plan", "Not all risks identified for
-# this sprint" are items; found by review).
+# blockers filed and escalated a P1 blocker "None"; so did "None today", "Not blocked",
+# "No blockers from my side"; found by reviews): a word for none, then in this order only
+# what there is none of, and whose or when — nothing else ("No rollback plan", "Not all
+# risks identified for this sprint" are items).
 _NONE_OF = r"(?:blockers?|blocking|blocked|risks?|issues?|problems?|concerns?|impediments?|help)"
 _WHOSE = r"(?:me|us|my (?:side|end|part)|our (?:side|end|part)|the team)"
 _WHEN = (
