@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from jobs.messages import short
+
 
 class SprintError(Exception):
     """Something a user asked for cannot be done; the message says what and how to fix it.
@@ -40,4 +42,4 @@ def shown(value: Any, limit: int = 40, *, bare: bool = False) -> str:
     """A refused value as an error quotes it: its repr (`bare`: a string as it is, e.g. an
     id of digits), cut short (an error never sends a huge or hostile input back whole)."""
     text = value if bare and isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return short(text, limit)

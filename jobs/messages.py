@@ -75,6 +75,12 @@ def payload(
     return {"template": str(spec.template), "v": v, "data": data, **slack_args}
 
 
+def short(text: str, limit: int) -> str:
+    """Plain text (a header, a button label, a risk in a report) shortened to `limit`
+    characters, ending "…" where it is cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def mention(slack_id: str) -> str:
     """A mrkdwn mention of a user (`<@U…>`) or of a user group (`<!subteam^S…>`)."""
     return f"<!subteam^{slack_id}>" if slack_id.startswith("S") else f"<@{slack_id}>"

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from jobs import causes, durations, figures, milestones, numbers, review, standups
 from jobs.config import Sprint
 from jobs.history import SprintOutcome
-from jobs.messages import Spec, Template, payload
+from jobs.messages import Spec, Template, payload, short
 from jobs.milestones import ForecastData, MilestoneData, day_bounds
 from jobs.notices import live_key, post
 from jobs.review import Goal, LessonItem, ReviewSummary
@@ -585,13 +585,6 @@ def _participation(states: dict[str, standups.Participation]) -> Participation:
     }
 
 
-def _cut(text: str, chars: int) -> str:
-    """`text`, at most `chars` characters, ending "…" where it is cut (cut silently, a
-    risk's "…only matters if the team does not" read as the whole, saying the opposite;
-    found by review)."""
-    return text if len(text) <= chars else text[: chars - 1] + "…"
-
-
 def risk_row(r: figures.RiskState | Risk, chars: int = 120) -> RiskRow:
     return {
         "code": r.code,
@@ -599,8 +592,10 @@ def risk_row(r: figures.RiskState | Risk, chars: int = 120) -> RiskRow:
         "impact": r.impact,
         "probability": r.probability,
         "owner": r.owner,
-        "mitigation": _cut(r.mitigation or "", chars),
-        "description": _cut(r.description, chars),
+        # (Ending "…" where cut: cut silently, a risk's "…only matters if the team does
+        # not" read as the whole, saying the opposite; found by review.)
+        "mitigation": short(r.mitigation or "", chars),
+        "description": short(r.description, chars),
     }
 
 
@@ -609,7 +604,7 @@ def _blocker_row(b: Blocker, age: timedelta, level: int) -> BlockerRow:
         "code": b.code,
         "severity": b.severity,
         "component": b.component,
-        "description": _cut(b.description, 120),
+        "description": short(b.description, 120),
         "age": _age(age),
         "level": level,
     }

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
-from jobs.messages import mention, mentions
+from jobs.messages import mention, mentions, short
 from jobs.numbers import Health, pct
 
 __all__ = [
@@ -205,11 +205,6 @@ def pieces(mrkdwn: str, limit: int) -> list[str]:
         out.append(mrkdwn[:cut].rstrip())
         mrkdwn = mrkdwn[cut:]
     return [*out, mrkdwn]
-
-
-def short(text: str, limit: int) -> str:
-    """Plain text (a header, a button label) shortened to `limit` characters."""
-    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
 def named(name: str, rest: str, limit: int = 150) -> str:
