@@ -321,9 +321,12 @@ class Figures:
 
     @property
     def change_since_yesterday(self) -> float | None:
+        """Today's score less yesterday's, as both are shown (to 2 decimals): "81.01 %
+        (+0.39 pts since yesterday)" beside yesterday's 80.62 %, never "+0.38" (the
+        difference of the unrounded scores; found by review)."""
         if self.score is None or self.previous is None:
             return None
-        return self.score - self.previous
+        return round(round(self.score, 2) - round(self.previous, 2), 2)
 
     @property
     def running(self) -> bool:

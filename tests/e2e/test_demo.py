@@ -231,6 +231,17 @@ def test_demo_prints_the_sprint_and_writes_chart_and_tracker(demo: tuple[str, Pa
     )
 
 
+def test_the_change_since_yesterday_is_that_of_the_scores_shown(demo: tuple[str, Path]) -> None:
+    out, _ = demo
+    # Yesterday's standups (day 6, 09:00, before that day's CI run) show readiness as the
+    # day began; this morning's report shows today's and the change since: the one less
+    # the other as both are shown (it read +0.38, the unrounded scores' difference, beside
+    # 80.62 % and 81.01 %; found by review).
+    assert "readiness 80.62 %, At Risk" in _section(out, "Standups (#platform, day 6")
+    daily = _section(out, "Daily report (#sprint-status, day 7")
+    assert "Readiness: 81.01 % (+0.39 pts since yesterday)" in daily
+
+
 def test_demo_shows_a_p0_climbing_its_escalation_path(demo: tuple[str, Path]) -> None:
     out, _ = demo
     section = _section(out, "B-001 climbs the escalation path (#critical-blockers")

@@ -5,7 +5,9 @@ tests on day 2). Its figures at INSTANTS are pinned in tests/fixtures/history_fi
 computed by the walk over all history before `jobs.figures` learned to start at a fold,
 so the faster walk and retention's pruning must both give exactly these numbers. (Pinned
 again, by the walk over all history, when skips came to be seen through: t04, passed,
-skipped, then erroring on day 1, is a regression since.)
+skipped, then erroring on day 1, is a regression since. One figure moved when the change
+since yesterday became that of the scores as shown: 48.99 after 56.78 is -7.79, not the
+-7.78 of the unrounded scores.)
 """
 
 from __future__ import annotations
