@@ -21,7 +21,7 @@ from sqlmodel import Session
 from jobs import numbers
 from jobs.config import SEVERITIES, Metric, Sprint, SprintInfo
 from jobs.heap import gc_paused
-from jobs.numbers import Breakdown, Forecast, Health, MetricState, TestCounts
+from jobs.numbers import Breakdown, Forecast, Health, MetricState, TestCounts, change
 from storage import queries
 from storage.models import Blocker, ManualScore
 from storage.queries import quarantine as quarantine_store
@@ -321,12 +321,10 @@ class Figures:
 
     @property
     def change_since_yesterday(self) -> float | None:
-        """Today's score less yesterday's, as both are shown (to 2 decimals): "81.01 %
-        (+0.39 pts since yesterday)" beside yesterday's 80.62 %, never "+0.38" (the
-        difference of the unrounded scores; found by review)."""
+        """Today's score less yesterday's, as both are shown (`numbers.change`)."""
         if self.score is None or self.previous is None:
             return None
-        return round(round(self.score, 2) - round(self.previous, 2), 2)
+        return change(self.previous, self.score)
 
     @property
     def running(self) -> bool:

@@ -17,6 +17,7 @@ from jobs.errors import SprintError
 from jobs.messages import UNVERSIONED, VERSIONS, Spec, payload
 from jobs.messages import Template as Template  # re-exported until every importer moves
 from jobs.numbers import ImpactData as Impact
+from jobs.numbers import change
 from jobs.owners import OwnerMap, union
 from storage import queries
 from storage.models import Alert, OutboxStatus
@@ -618,7 +619,7 @@ def decline_notice(
     data: DeclineFields = {
         "before": old,
         "after": new,
-        "lost": round(old - new, 2),
+        "lost": change(new, old),  # (as the two are shown)
         "components": fell,
         "within": format_duration(sprint.alerts.decline_ack),
     }

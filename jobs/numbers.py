@@ -151,6 +151,13 @@ def reached(score: float | None, target: float, *, counted: bool = False) -> boo
     return score is not None and judged(score, counted=counted) >= target
 
 
+def change(before: float, after: float) -> float:
+    """`after` less `before` as both are shown (`pct`, to 2 decimals): "80.62 % → 81.01 %
+    (+0.39 pts)" whatever their third decimals (the unrounded scores' difference read
+    +0.38 beside them; found by review)."""
+    return round(round(after, 2) - round(before, 2), 2)
+
+
 def pct(x: float | None, *, signed: bool = False) -> str:
     """A percentage for people: at most two decimals, no trailing zeros ("71.55 %", "85 %")."""
     if x is None:
@@ -355,7 +362,9 @@ class Impact:
 
     @property
     def net(self) -> float | None:
-        return None if self.before is None or self.after is None else self.after - self.before
+        return (
+            None if self.before is None or self.after is None else change(self.before, self.after)
+        )
 
     def as_dict(self) -> ImpactData:
         return {

@@ -59,7 +59,7 @@ from jobs.notices import (
     TestRef,
     UserCount,
 )
-from jobs.numbers import pct, quantity, with_unit
+from jobs.numbers import change, pct, quantity, with_unit
 
 
 def _test_name(t: TestRef) -> str:
@@ -76,7 +76,9 @@ def _run_context(d: AlertContext) -> str:
     score, previous = r.get("score"), r.get("previous")
     if score is not None and _impact_line(d) is None:  # else the impact line says it
         if previous is not None:
-            parts.append(f"readiness {pct(previous)} → {pct(score)} ({pts(score - previous)} pts)")
+            parts.append(
+                f"readiness {pct(previous)} → {pct(score)} ({pts(change(previous, score))} pts)"
+            )
         else:
             parts.append(f"readiness {pct(score)}")
     return " · ".join(parts)

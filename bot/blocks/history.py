@@ -18,7 +18,7 @@ from bot.blocks.common import (
     short,
 )
 from jobs.history import SprintHistory, SprintOutcome
-from jobs.numbers import pct
+from jobs.numbers import change, pct
 
 
 def _hours(h: float | None) -> str:
@@ -31,13 +31,13 @@ def outcome_line(o: SprintOutcome) -> str:
     """One sprint's outcome: readiness start → end, tests fixed, regressions introduced,
     blockers resolved (with their median time), goals met."""
     start, end = o["readiness_start"], o["readiness_end"]
-    change = f" ({pts(end - start)} pts)" if start is not None and end is not None else ""
+    moved = f" ({pts(change(start, end))} pts)" if start is not None and end is not None else ""
     when = f"{o['start']} → {o['end']}" + (", running" if o["status"] == "running" else "")
     resolved = o["blockers_resolved"]
     median = f", median {_hours(o['median_resolution_hours'])}" if resolved else ""
     return (
         f"*{esc(o['name'], NAME_CHARS)}* ({when})\n"
-        f"Readiness {pct(start)} → {pct(end)}{change} · {plural(o['tests_fixed'], 'test')} fixed"
+        f"Readiness {pct(start)} → {pct(end)}{moved} · {plural(o['tests_fixed'], 'test')} fixed"
         f" · {plural(o['regressions_introduced'], 'regression')} introduced · "
         f"{plural(resolved, 'blocker')} resolved{median} · {o['goals_met']} of "
         f"{plural(o['goals'], 'goal')} met"

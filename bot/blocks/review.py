@@ -46,7 +46,7 @@ from jobs.milestones import (
     role_title,
     shown_value,
 )
-from jobs.numbers import pct
+from jobs.numbers import change, pct
 from jobs.reports import Completion
 from jobs.review import (
     LESSON_CHARS,
@@ -113,9 +113,8 @@ def completion_lines(c: Completion) -> list[str]:
     met = sum(1 for g in c["goals"] if g["met"])
     lines = [f"*Sprint completion*: {met} of {len(c['goals'])} goals met", *_goal_lines(c["goals"])]
     if s["start"] is not None and s["end"] is not None:
-        lines.append(
-            f"Readiness {pct(s['start'])} → {pct(s['end'])} ({pts(s['end'] - s['start'])} pts)"
-        )
+        moved = pts(change(s["start"], s["end"]))
+        lines.append(f"Readiness {pct(s['start'])} → {pct(s['end'])} ({moved} pts)")
     lines.append("*Next phase* (action items from the review)")
     lines += [f"• {line(x['text'], 1000)} — {mention(x['author'])}" for x in c["next_phase"]] or [
         "• _none yet: add them with `/sprint review`_"
@@ -133,7 +132,7 @@ def _goal_value(g: Goal, key: Literal["target", "achieved"]) -> str:
 
 def _metrics_lines(s: ReviewSummary) -> list[str]:
     improvement = (
-        f" ({pts(s['end'] - s['start'])} pts)"
+        f" ({pts(change(s['start'], s['end']))} pts)"
         if s["start"] is not None and s["end"] is not None
         else ""
     )

@@ -211,6 +211,23 @@ def test_a_decline_names_what_fell_and_why(session: Session, example: Sprint) ->
     assert data["alert_id"] == alert.id
 
 
+def test_a_decline_loses_what_its_scores_differ_by_as_shown(
+    session: Session, example: Sprint
+) -> None:
+    notices.decline_notice(
+        session=session,
+        sprint=example,
+        snapshot_id=3,
+        before=breakdown(80, 70, 75.004),
+        after=breakdown(74, 72, 72.996),
+        causes={},
+        now=T0,
+    )
+    data = queued(session, "decline:3")
+    # "Readiness fell 75 % → 73 % (-2 pts)", not "(-2.01 pts)" (found by review).
+    assert (data["before"], data["after"], data["lost"]) == (75.004, 72.996, 2.0)
+
+
 def decline_for(session: Session, sprint: Sprint, snapshot_id: int) -> Alert:
     """A decline notice from 75 to 70, no cause given."""
     alert = notices.decline_notice(
