@@ -105,6 +105,16 @@ class TestFigures:
     def target_passing(self) -> int:
         return self.known - self.target_failing
 
+    @property
+    def to_go(self) -> int:
+        """Tests still to pass to reach the target (`numbers.to_go`)."""
+        return numbers.to_go(
+            known=self.known,
+            passing=self.passing,
+            failing=self.failing,
+            target_failing=self.target_failing,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "known": self.known,
@@ -680,7 +690,11 @@ class _Window:
         today = numbers.local_date(info, at)
         start = day_start(info, info.start)
         until = taken_until(info, at)
-        yesterday_start = day_start(info, today - timedelta(days=1))
+        # Once the sprint ended its figures are its last day's, and so is their yesterday
+        # (it was the last day itself: the change since yesterday reversed its sign a
+        # minute after the end, beside the same day, date and score; found by review).
+        last = info.start + timedelta(days=info.days - 1)
+        yesterday_start = day_start(info, min(today, last) - timedelta(days=1))
         return cls(
             at=at,
             today=today,

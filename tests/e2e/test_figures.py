@@ -379,3 +379,46 @@ def test_an_ended_sprint_is_dated_its_last_day_whenever_asked(
         at(server, local_instant(info, asked, time(10)))
         sprint = sprint_json(server)["sprint"]
         assert (sprint["status"], sprint["day"], sprint["date"]) == ("ended", 5, "2025-11-02")
+
+
+def readiness_line(server: Server) -> str:
+    text = blocks_text(slash(server.url, "/sprint", user_id="U0DEV").json()["blocks"])
+    return text.split("*Readiness*\n", 1)[1].splitlines()[0]
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_an_ended_sprints_change_since_yesterday_is_the_one_its_last_day_showed(
+    hand_sprint: tuple[Server, Path],
+) -> None:
+    """The hand sprint (test_figures) ends on 2025-11-02 (day 5). Readiness was 91.67 %
+    when day 4 began, 54.17 % when day 5 began; on day 5 at 10:00 CI fixes c1 and x2 is
+    still passing: 72.92 %. At 23:59 on day 5 the API and /sprint say day 5, 2025-11-02,
+    72.92 % (-18.75 pts since yesterday). One minute later (ended), and a week later, they
+    say the same day 5, the same date 2025-11-02, the same 72.92 % — and "+18.75 pts since
+    yesterday": the change since the last day began, not since its yesterday."""
+    server, _ = hand_sprint
+    info = server.runtime.sprint.sprint
+    send_run(
+        server,
+        local_instant(info, date(2025, 11, 2), time(10)),
+        "r5",
+        {"c1": "P", "c2": "P", "c3": "P", "c4": "F", "x1": "P", "x2": "P", "x3": "F"},
+    )
+    at(server, local_instant(info, date(2025, 11, 2), time(23, 59)))
+    last = sprint_json(server)
+    last_line = readiness_line(server)
+    assert (last["sprint"]["day"], last["sprint"]["date"]) == (5, "2025-11-02")
+    assert last["readiness"]["score"] == 72.92
+    assert last["readiness"]["change_since_yesterday"] == -18.75
+    assert last_line == "72.92 % (-18.75 pts since yesterday)", last_line
+
+    for asked in (date(2025, 11, 3), date(2025, 11, 10)):
+        at(server, local_instant(info, asked, time(9)))
+        final = sprint_json(server)
+        assert final["sprint"]["status"] == "ended"
+        # Dated the last day, as its final figures are (day 5, 2025-11-02), the same score...
+        assert (final["sprint"]["day"], final["sprint"]["date"]) == (5, "2025-11-02")
+        assert final["readiness"]["score"] == last["readiness"]["score"]
+        # ...so the same change since that day's yesterday, on the API and in /sprint.
+        shown = (final["readiness"]["change_since_yesterday"], readiness_line(server))
+        assert shown == (-18.75, last_line), (asked, shown)

@@ -7,7 +7,9 @@ so the faster walk and retention's pruning must both give exactly these numbers.
 again, by the walk over all history, when skips came to be seen through: t04, passed,
 skipped, then erroring on day 1, is a regression since. One figure moved when the change
 since yesterday became that of the scores as shown: 48.99 after 56.78 is -7.79, not the
--7.78 of the unrounded scores.)
+-7.78 of the unrounded scores. And once the sprint ended its change since yesterday is
+its last day's, since the day before it began: +9.76 from 47.5 %, not 0 since the last
+day began.)
 """
 
 from __future__ import annotations
