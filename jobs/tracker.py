@@ -19,7 +19,7 @@ from sqlmodel import Session
 from jobs import blockers, figures, milestones, reports, review
 from jobs.config import Better, Criterion, Metric, Milestone, Source, Sprint, format_duration
 from jobs.figures import Benchmark, DayFigures, Figures, Phase
-from jobs.numbers import MetricState, pct, quantity, reached, with_unit
+from jobs.numbers import MetricState, change, pct, quantity, reached, to_go, with_unit
 from storage import queries
 
 HEALTH_MARK = {"On Track": "🟢", "At Risk": "🟡", "Critical": "🔴"}
@@ -395,6 +395,12 @@ def _score_rows(fig: Figures) -> list[Row]:
     )
     known, base_known = t.known, t.baseline_known
     over = t.failing - t.target_failing
+    if over > 0:
+        verdict = f"{over:,} over target"
+    elif t.to_go:  # (skipped or flaky tests: the passing fall short all the same)
+        verdict = f"{t.to_go:,} more to pass: skipped and flaky tests are not passing"
+    else:
+        verdict = "🟢 at or under target"
     return [
         [
             "**Production Readiness**",
@@ -424,7 +430,7 @@ def _score_rows(fig: Figures) -> list[Row]:
             _int(t.baseline_failing) if base_known else "-",
             _int(t.failing) if known else "-",
             f"≤ {t.target_failing:,} (target failing)" if known else "-",
-            (f"{over:,} over target" if over > 0 else "🟢 at or under target") if known else "",
+            verdict if known else "",
         ],
     ]
 
@@ -526,7 +532,12 @@ def _burndown(fig: Figures) -> list[str]:
     rows = []
     for d in fig.days:
         measured = d.reached and d.measured and d.failing is not None
-        remaining = (d.failing or 0) - target
+        remaining = to_go(
+            known=d.known or 0,
+            passing=d.passing or 0,
+            failing=d.failing or 0,
+            target_failing=target,
+        )
         rows.append(
             [
                 d.day,
@@ -939,4 +950,4 @@ def _change(
 
 
 def _gap(score: float | None, target: float) -> str:
-    return "-" if score is None else pct(score - target, signed=True)
+    return "-" if score is None else pct(change(target, score), signed=True)

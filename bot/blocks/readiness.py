@@ -23,14 +23,14 @@ from bot.blocks.common import (
     sections,
     tests_passing,
 )
-from jobs.numbers import ComponentScore, GroupScore, pct, reached
+from jobs.numbers import ComponentScore, GroupScore, change, pct, reached
 from jobs.readiness import ScoreChange, Status
 
 
 def _gap(score: float | None, target: float) -> str:
     if score is None:
         return "no data"
-    return "on target" if reached(score, target) else f"gap {pts(score - target)} pts"
+    return "on target" if reached(score, target) else f"gap {pts(change(target, score))} pts"
 
 
 def _leaf_line(c: ComponentScore) -> str:

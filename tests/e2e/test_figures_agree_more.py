@@ -179,10 +179,11 @@ def test_change_since_yesterday_reads_the_same_in_slack_and_the_api(
     make_server: Any,
     tmp_path: Path,
 ) -> None:
-    """Readiness was 70.006 % when yesterday began and is 80.004 % now: a change of 9.998
-    pts. GET /api/v1/sprint says change_since_yesterday 10.0; /sprint, App Home and the
-    reports say "+9.99 pts since yesterday" — the difference of the two figures each
-    rounded first (80 - 70.01), not the change rounded."""
+    """Readiness was 70.006 % when yesterday began and is 80.004 % now: shown 70.01 % and
+    80 %. GET /api/v1/sprint and /sprint say the same change since yesterday (they once
+    differed: 10.0 in the API, +9.99 in Slack), and it is the difference of the two as
+    shown, 80 - 70.01 = 9.99 (the change of the unrounded scores, 9.998, rounds to 10:
+    "+10 pts" after 70.01 % does not make 80 %)."""
     path = tmp_path / "manual.toml"
     path.write_text(MANUAL_SPRINT)
     server: Server = make_server(SPRINTBOT_CONFIG=str(path))
@@ -198,9 +199,9 @@ def test_change_since_yesterday_reads_the_same_in_slack_and_the_api(
     at(server, local(3, 12))
     r = sprint_json(server)["readiness"]
     assert (r["score"], r["previous"]) == (80.0, 70.01), r
-    assert r["change_since_yesterday"] == 10.0  # round(80.004 - 70.006, 2)
+    assert r["change_since_yesterday"] == 9.99  # 80 - 70.01
     text = blocks_text(slash(server.url, "/sprint", user_id="U0DEV").json()["blocks"])
-    assert "*Readiness*\n80 % (+10 pts since yesterday)" in text, text.splitlines()[:4]
+    assert "*Readiness*\n80 % (+9.99 pts since yesterday)" in text, text.splitlines()[:4]
 
 
 @pytest.mark.usefixtures("quick_pace")
