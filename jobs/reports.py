@@ -621,7 +621,7 @@ def sprint_status(*, fig: figures.Figures, now: datetime) -> SprintStatus:
             "planned": today.plan_failing if today is not None else None,
             "final": t.target_failing,
             "fixed": t.fixed if t.known else None,
-            "remaining": max(t.failing - t.target_failing, 0) if t.known else None,
+            "remaining": t.to_go if t.known else None,
             "regressions_open": t.regressions_open,
         },
     }
