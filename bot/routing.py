@@ -31,7 +31,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.blocks.common import Message, esc
+from bot.blocks.common import Message, code, esc, unescape
 from bot.ids import Action
 from bot.members import TeamMembers, WouldWait
 from jobs.config import Sprint, Team
@@ -378,8 +378,9 @@ def which_team(
         text = f"This isn't one team's channel: use a command with a team's name first ({names})."
         return {"text": text, "blocks": []}
     typed = str(body.get("text") or "").strip()
-    shown = typed if len(typed) <= 100 else typed[:99] + "…"
-    example = f"`{command} {candidates[0].id}{' ' + shown if shown else ''}`"
+    # As typed (Slack sent it escaped), in one code span, cut whole: a typed backtick ended
+    # the span early, and the cut could split an `&amp;` (found by review).
+    example = code(f"{command} {candidates[0].id} {unescape(typed)}".rstrip(), 120)
     whose = (
         f"You are in several teams ({names})"
         if member
