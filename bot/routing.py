@@ -35,6 +35,7 @@ from bot.blocks.common import Message, code, esc, unescape
 from bot.ids import Action
 from bot.members import TeamMembers, WouldWait
 from jobs.config import Sprint, Team
+from jobs.messages import short
 from jobs.numbers import row_id
 from jobs.teams import Teams
 from storage import queries
@@ -380,7 +381,8 @@ def which_team(
     typed = str(body.get("text") or "").strip()
     # As typed (Slack sent it escaped), in one code span, cut whole: a typed backtick ended
     # the span early, and the cut could split an `&amp;` (found by review).
-    example = code(f"{command} {candidates[0].id} {unescape(typed)}".rstrip(), 120)
+    shown = short(unescape(typed), 100)
+    example = code(f"{command} {candidates[0].id} {shown}".rstrip())
     whose = (
         f"You are in several teams ({names})"
         if member
