@@ -20,6 +20,7 @@ from sqlmodel import Session
 from jobs import durations, flaky, numbers
 from jobs.config import Sprint
 from jobs.errors import SprintError
+from jobs.messages import typed_back
 from jobs.owners import OwnerMap
 from storage.models import KnownTest, TestReport, TestStatus
 from storage.queries import quarantine as quarantine_store
@@ -115,6 +116,22 @@ def find(*, session: Session, sprint: Sprint, text: str) -> KnownTest | list[Kno
     when none does exactly, the tests whose `classname::name` holds it (a list of up to
     `MATCHES` + 1: more than `MATCHES` means there are more). NoSuchTest when none."""
     text = text.strip()
+    # A name shown with a character that draws nothing written as its escape ("\\u200b")
+    # and typed back so names the test with that character — unless a test has the name
+    # as typed (pytest writes such escapes into its ids).
+    back = typed_back(text)
+    if back != text:
+        try:
+            found = _find(session=session, sprint=sprint, text=text)
+        except NoSuchTest:
+            found = []
+        if isinstance(found, KnownTest):
+            return found
+        return _find(session=session, sprint=sprint, text=back)
+    return _find(session=session, sprint=sprint, text=text)
+
+
+def _find(*, session: Session, sprint: Sprint, text: str) -> KnownTest | list[KnownTest]:
     if not text:
         raise NoSuchTest("Say which test: its id, its name, or part of its name.")
     branch = sprint.sprint.branch

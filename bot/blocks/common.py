@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
-from jobs.messages import mention, mentions, short
+from jobs.messages import mention, mentions, short, visible
 from jobs.numbers import Health, pct
 
 __all__ = [
@@ -130,9 +130,10 @@ def line(text: str, limit: int | None = None) -> str:
 def code(text: str, limit: int | None = None) -> str:
     """User or CI text (a test's id, a run, a commit) as an inline code span `` `text` ``,
     escaped. mrkdwn has no way to escape a backtick, and one would end the span early
-    (the rest then read as the bot's formatting), so each is shown as `'`. With `limit`,
-    the text inside the backticks is shortened to fit it."""
-    return "`" + escape(text.replace("`", "'"), limit) + "`"
+    (the rest then read as the bot's formatting), so each is shown as `'`; a character
+    that draws nothing is shown as its escape (`jobs.messages.visible`). With `limit`, the
+    text inside the backticks is shortened to fit it."""
+    return "`" + escape(visible(text.replace("`", "'")), limit) + "`"
 
 
 _ZWSP = "\u200b"

@@ -28,6 +28,7 @@ from bot.blocks.common import (
     short,
 )
 from bot.ids import Action
+from jobs.messages import visible
 from jobs.quarantine import BY_SPRINTBOT, FlakyFound, Listed, QuarantineChange, ShownTest
 from jobs.tests_history import MATCHES, HistoryData, SinceData, SlowData
 from storage.models import KnownTest
@@ -83,7 +84,7 @@ def _who(by: str) -> str:
 
 def render_history(h: HistoryData, *, tz: tzinfo) -> Message:
     """The test's history, for the one who asked."""
-    title = f"{h['classname']}::{h['name']}"
+    title = visible(f"{h['classname']}::{h['name']}")  # (a header: shown as code is)
     status = h["status"]
     lines = [
         f"{_ICON.get(status, '')} *{esc(status)}* now on {code(h['branch'])} · test id {h['id']}"
