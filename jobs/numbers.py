@@ -70,7 +70,7 @@ class ComponentScore:
 
     @property
     def gap(self) -> float | None:
-        return None if self.score is None else self.score - self.target
+        return None if self.score is None else change(self.target, self.score)
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class GroupScore:
 
     @property
     def gap(self) -> float | None:
-        return None if self.score is None else self.score - self.target
+        return None if self.score is None else change(self.target, self.score)
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class Breakdown:
 
     @property
     def gap(self) -> float | None:
-        return None if self.score is None else self.score - self.target
+        return None if self.score is None else change(self.target, self.score)
 
     @property
     def components(self) -> list[ComponentScore]:
@@ -430,7 +430,8 @@ def impact(
         if not moves:
             return Share(count=0, points=0.0)
         alone = score(moved(before, moves))
-        return Share(count=len(moves), points=None if alone is None else alone - base)
+        # (As shown, as the net is: a lone regression's cost is the net; found by review.)
+        return Share(count=len(moves), points=None if alone is None else change(base, alone))
 
     return Impact(
         before=base,
@@ -558,7 +559,7 @@ def assess(
     # Compared as every surface shows them (to 2 decimals): 84.995 is "85 %", on a plan of
     # 85 % — not 0 points below it.
     readiness, plan = round(readiness, 2), round(plan, 2)
-    gap = readiness - plan
+    gap = change(plan, readiness)  # (62.4 - 64.4 is -2.000000000000007: "more than 2")
     where = f"{pct(readiness)} against today's plan of {pct(plan)}"
     if gap < -2:
         return Health.CRITICAL, f"{_pts(-gap)} below plan ({where})"

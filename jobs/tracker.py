@@ -785,7 +785,7 @@ def _pass_rate_trend(fig: Figures) -> Row:
         "Test Pass Rate",
         pct(base_rate),
         pct(t.pass_rate),
-        _change(base_rate, t.pass_rate, Better.HIGHER, "pts", shown=_num),
+        _change(base_rate, t.pass_rate, Better.HIGHER, "pts", shown=_num, moved=change),
         pct(target),
         "🟢 met"
         if reached(t.pass_rate, target, counted=True)
@@ -936,12 +936,14 @@ def _change(
     unit: str,
     *,
     shown: Callable[[float], str],
+    moved: Callable[[float, float], float] = lambda first, latest: latest - first,
 ) -> str:
     """Latest against first, as `shown` writes numbers, and whether that is the better
-    direction; "unchanged" where the change shows as nothing."""
+    direction; "unchanged" where the change shows as nothing. `moved`: the change (for
+    percentages, `numbers.change`: the difference of the two as shown)."""
     if first is None or latest is None:
         return "-"
-    delta = latest - first
+    delta = moved(first, latest)
     if abs(delta) < 1e-9 or shown(abs(delta)) == "0":
         return "→ unchanged"
     good = (delta > 0) == (better is Better.HIGHER)

@@ -32,7 +32,7 @@ from bot.blocks.common import (
 from bot.blocks.review import completion_lines, milestone_lines
 from bot.blocks.tests import seconds
 from jobs.milestones import ForecastData
-from jobs.numbers import pct, with_unit
+from jobs.numbers import change, pct, with_unit
 from jobs.reports import (
     ChangeList,
     DailyReport,
@@ -55,13 +55,13 @@ def _team(d: DailyReport) -> str:
 def headline(d: Summary, *, since: str = "since yesterday") -> SectionBlock:
     """Readiness and its change, plan and target, health, tests passing."""
     r, t = d["readiness"], d["tests"]
-    # The figures' own change (of the unrounded scores: the API's); a report queued
-    # before it was in the data, the difference of the two shown.
+    # The figures' own change (the API's); a report queued before it was in the data, the
+    # same difference of the two as shown (`numbers.change`).
     score, previous = r.get("score"), r.get("previous")
     moved = r.get("change")
     if moved is None and score is not None and previous is not None:
-        moved = score - previous
-    change = f" ({pts(moved)} pts {since})" if moved is not None else ""
+        moved = change(previous, score)
+    since_text = f" ({pts(moved)} pts {since})" if moved is not None else ""
     passing = tests_passing(
         t["passed"],
         t.get("known") or 0,
@@ -72,7 +72,7 @@ def headline(d: Summary, *, since: str = "since yesterday") -> SectionBlock:
     tests = f"*Tests passing*\n{passing}"
     return SectionBlock(
         fields=[
-            MarkdownTextObject(text=f"*Readiness*\n{pct(r['score'])}{change}"),
+            MarkdownTextObject(text=f"*Readiness*\n{pct(r['score'])}{since_text}"),
             MarkdownTextObject(
                 text=f"*Plan today / target*\n{pct(r['plan'])} / {pct(r['target'])}"
             ),

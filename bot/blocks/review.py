@@ -156,7 +156,7 @@ def previous_lines(d: SprintReview, p: PreviousSprint) -> list[str]:
     s = d["summary"]
     end, before = s["end"], p["readiness_end"]
     readiness = (
-        f"{pct(end)} ({pts(end - before)} pts, was {pct(before)})"
+        f"{pct(end)} ({pts(change(before, end))} pts, was {pct(before)})"
         if end is not None and before is not None
         else f"{pct(end)} (was {pct(before)})"
     )
