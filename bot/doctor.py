@@ -22,7 +22,7 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.identity import REJECTED
-from bot.manifest import manifest
+from bot.manifest import events_url, manifest
 from bot.outbox import make_client
 from bot.settings import Settings, SettingsError, build_settings
 from jobs import errors
@@ -727,7 +727,7 @@ def _post_unsigned(url: str) -> tuple[int, str] | str:
 
 def check_public_url(checks: Checklist, url: str) -> None:
     """`<url>/slack/events` reachable and refusing a request Slack did not sign (401)."""
-    events = url.rstrip("/").removesuffix("/slack/events") + "/slack/events"
+    events = events_url(url)
     answer = _post_unsigned(events)
     serve = "check that `sprintbot web` runs behind it and its logs"
     if isinstance(answer, str):

@@ -116,11 +116,18 @@ def usage_hint(command: Command) -> str:
     return f"[{' | '.join(forms)}]"
 
 
+def events_url(url: str) -> str:
+    """Where Slack sends requests, given the bot's public URL or that URL already (Slack's
+    pages call it the Request URL: given so, the manifest sent everything to
+    `…/slack/events/slack/events`; found by review)."""
+    return url.rstrip("/").removesuffix("/slack/events") + "/slack/events"
+
+
 def manifest(
     url: str | None, *, name: str = "sprintbot", socket_mode: bool = False
 ) -> dict[str, Any]:
     """The app manifest; with Socket Mode no request URLs are needed."""
-    events = f"{url.rstrip('/')}/slack/events" if url else None
+    events = events_url(url) if url else None
     commands = []
     for command, description in DESCRIPTIONS.items():
         entry: dict[str, Any] = {
