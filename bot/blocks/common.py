@@ -370,6 +370,9 @@ def pts(x: float) -> str:
     return pct(x, signed=True).removesuffix(" %")
 
 
+NO_TEST_RESULTS = "no test results yet"
+
+
 def tests_passing(
     passed: int,
     known: int,
@@ -384,7 +387,7 @@ def tests_passing(
     passing nor failing, so the flaky ones are said beside it), or that there is none;
     `said` after the count in a sentence ("12/13 tests passing (92.31 %)")."""
     if not known:
-        return "no test results yet"
+        return NO_TEST_RESULTS
     target_text = f", target {pct(target)}" if target is not None else ""
     return f"{passed:,}/{known:,}{said} ({pct(pass_rate)}{target_text})" + (
         f" · {flaky:,} flaky" if flaky else ""

@@ -28,6 +28,7 @@ from bot.blocks.blockers import severity_select
 from bot.blocks.common import (
     MENU,
     NAME_CHARS,
+    NO_TEST_RESULTS,
     SECTION_CHARS,
     VALUE,
     Message,
@@ -292,8 +293,11 @@ def _snapshot(metrics: MetricsSnapshot, sprint_name: str, prev: Mapping[str, Any
         SectionBlock(
             fields=[
                 MarkdownTextObject(
+                    # (Before any report, as every surface says it: it read "0 / 0".)
                     text=f"*Tests passing*\n{metrics['passed']:,} / {metrics['known']:,}"
                     + (f" · {flaky:,} flaky" if (flaky := metrics.get("flaky")) else "")
+                    if metrics["known"]
+                    else f"*Tests passing*\n{NO_TEST_RESULTS}"
                 ),
                 MarkdownTextObject(text=f"*Pass rate*\n{pct(metrics.get('pass_rate'))}"),
                 MarkdownTextObject(text=f"*Production readiness*\n{pct(metrics.get('readiness'))}"),
