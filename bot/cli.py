@@ -36,6 +36,7 @@ from jobs.errors import SprintError, shown
 from jobs.numbers import (
     breakdown,
     consistency_warnings,
+    local_date,
     parse_instant,
     pct,
     sprint_day,
@@ -472,7 +473,18 @@ def cmd_job_run(args: argparse.Namespace, settings: Settings) -> int:
         )
     _, team = _team(settings, args.team)
     runtime = build_runtime(settings, now=(lambda: at) if at else utcnow, outbox_now=utcnow)
-    _print(clock.run_job(runtime.for_team(team), args.name))
+    served = runtime.for_team(team)
+    if at is not None and args.name in clock.DAY_BOUND:
+        info = served.sprint.sprint
+        day, today = local_date(info, at), local_date(info, utcnow())
+        if day != today:
+            # Run for a day past, it DMed everyone that day's standup as "today's", one
+            # nobody could answer any more (found by review).
+            raise UsageError(
+                f"{args.name} asks about the day it runs on: {day} is past (today is "
+                f"{today} in {info.timezone}); run it as of today, without --at"
+            )
+    _print(clock.run_job(served, args.name))
     return 0
 
 
