@@ -81,7 +81,7 @@ def test_standup_opens_the_template_as_a_modal(team: Server) -> None:
     }
     snapshot = view["blocks"][1]["fields"]
     assert [f["text"] for f in snapshot] == [
-        "*Tests passing*\n0 / 0",
+        "*Tests passing*\nno test results yet",
         "*Pass rate*\nn/a",
         "*Production readiness*\n71.55 %",
         "*Health*\nCritical (plan 75.29 %)",
