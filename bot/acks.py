@@ -19,20 +19,26 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.error import URLError
 
 from slack_bolt import Ack, BoltResponse
 from slack_bolt.kwargs_injection.args import Args
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks.common import notice_view, reply, unescape
+from bot.outbox import MAYBE_DONE_ERRORS
 from bot.people import named
 from jobs.errors import FieldErrors, SprintError
 
 log = logging.getLogger(__name__)
 
 GENERIC_ERROR = "Sorry, something went wrong on sprintbot's side; it has been logged. Try again."
+UNCONFIRMED_FORM = (
+    "Slack did not say whether the form opened (it was slow or failing just then): if it "
+    "is not open, try again."
+)
 JSON_HEADERS = {"content-type": "application/json;charset=utf-8"}
 # Seconds a listener has to acknowledge: Slack waits 3 s, the way there and back included,
 # and a busy machine can take half a second to answer once the wait is over (2.5 s was
@@ -132,6 +138,27 @@ def answer_error(
         # After Slack stopped waiting: the form is still open, as it was (`after_ack`).
         log.warning("a submission was refused after Slack stopped waiting: %s", error)
     return BoltResponse(status=200, body="") if response is not None else None
+
+
+def open_form(client: WebClient, trigger_id: str, view: dict[str, Any]) -> None:
+    """Open a modal, once: a trigger opens one form. Where Slack's answer leaves open
+    whether it did (a 5xx, a timeout), the user is told so; Slack refusing the trigger as
+    used already means it opened (found by review: "something went wrong" beside the form
+    Slack had opened, and trying again opened a second)."""
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error == "exchanged_trigger_id":
+            log.info("views.open: the trigger had opened its form already")
+            return
+        if exc.response.status_code >= 500 or error in MAYBE_DONE_ERRORS:
+            log.warning("views.open: %s; the form may be open", error or exc.response.status_code)
+            raise SprintError(UNCONFIRMED_FORM) from None
+        raise
+    except (TimeoutError, URLError) as exc:
+        log.warning("views.open: no answer from Slack (%r); the form may be open", exc)
+        raise SprintError(UNCONFIRMED_FORM) from None
 
 
 def _is_submission(request: BoltRequest) -> bool:

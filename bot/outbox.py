@@ -109,8 +109,10 @@ LOOKUP_GIVE_UP = 12
 # so nothing fails so.
 CHOKED_ATTEMPTS = 12
 CHOKED_AGE = timedelta(hours=1)
-# Posts are not idempotent: a 5xx or one of these errors may come after Slack posted.
-UNSAFE_METHODS = ("chat.postMessage",)
+# Posts are not idempotent: a 5xx or one of these errors may come after Slack posted. Nor
+# is opening a form: a trigger opens one, and Slack refuses it a second time
+# (`exchanged_trigger_id`) beside the form the first opened (`bot.acks.open_form`).
+UNSAFE_METHODS = ("chat.postMessage", "views.open")
 MAYBE_DONE_ERRORS = frozenset({"internal_error", "fatal_error"})
 # Such a post is tried again at once (after looking for it) this many times, a quarter
 # second apart and doubling, as the client retries other calls' 5xx: a blip costs less

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot.acks import open_form
 from bot.blocks.blockers import blocker_form, resolve_form
 from bot.context import AppContext
 from bot.payloads import button_int, button_shown, button_step
@@ -79,7 +80,7 @@ def on_resolve(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
         )
     ack()
     view = with_team(resolve_form(blocker_id, blocker.code), app.team)
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_form(client, body["trigger_id"], view)
 
 
 def on_component_picked(

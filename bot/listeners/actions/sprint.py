@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot.acks import open_form
 from bot.blocks.review import lesson_form
 from bot.context import AppContext
 from bot.people import directory
@@ -49,4 +50,4 @@ def on_lesson_add(ack: Ack, body: dict[str, Any], context: BoltContext, client: 
     # The form goes to the sprint of the review it was opened from (app.sprint: the
     # button's), wherever its submission comes after the next sprint started.
     view = with_team(lesson_form(), app.team, app.sprint)
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_form(client, body["trigger_id"], view)

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot.acks import open_form
 from bot.context import AppContext
 from bot.listeners.commands.standup import standup_view
 from bot.routing import with_team
@@ -17,4 +18,4 @@ def on_open(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebCli
     app.require_running()  # a prompt clicked between sprints: said privately, no form
     view = with_team(standup_view(app, client, body["user"]["id"]), app.team, app.sprint)
     ack()
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_form(client, body["trigger_id"], view)

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot.acks import open_form
 from bot.blocks.common import unescape
 from bot.context import AppContext
 from bot.routing import with_team
@@ -78,7 +79,7 @@ class Call:
         for this team (`of_sprint`: and this sprint, sent after the next one began too)."""
         self.ack()
         view = with_team(view, self.app.team, self.app.sprint if of_sprint else None)
-        self.client.views_open(trigger_id=self.command["trigger_id"], view=view)
+        open_form(self.client, self.command["trigger_id"], view)
 
 
 Subcommand = Callable[[Call], None]
