@@ -136,6 +136,9 @@ def _past_sprints(runtime: Runtime) -> dict[str, Any]:
             history.past_total(team, sprint, now),
         ),
         "teams": {t.id: t.name for t in runtime.teams.all},
+        # When it goes out: the outbox's clock, the real one where a report is run as of a
+        # day past (`sprintbot job run daily-report --at`).
+        "posted_at": runtime.sender.now(),
     }
 
 

@@ -20,6 +20,7 @@ from storage import queries
 from storage.models import Blocker, OutboxStatus, Risk
 
 HOME_KEY = "home:"  # outbox keys of Home tabs published because their user opened them
+LATE_AFTER = timedelta(minutes=30)  # a daily report this long after its time says it is late
 HOME_REFRESH_DAYS = 7  # the morning report refreshes the Home of who opened it lately
 OPEN_RISK = figures.OPEN_RISK
 LISTED = 10  # items named per list in a message; the rest are counted and pointed to
@@ -486,8 +487,7 @@ def daily_report(
         **summary(fig, now=now),
         **OnDemand(),
         "team": None,  # set where the channel is two teams' (_queue_report)
-        "late": now
-        > numbers.local_instant(info, today, sprint.schedule.daily_report) + timedelta(minutes=30),
+        "late": now > numbers.local_instant(info, today, sprint.schedule.daily_report) + LATE_AFTER,
         "yesterday": {
             "date": yesterday.isoformat(),
             "since": since.isoformat(),
@@ -885,10 +885,17 @@ def post_daily_report(
 
 
 def _post_daily_report(
-    *, session: Session, sprint: Sprint, participants: list[str], now: datetime, on_demand: bool
+    *,
+    session: Session,
+    sprint: Sprint,
+    participants: list[str],
+    now: datetime,
+    on_demand: bool,
+    posted_at: datetime | None = None,
 ) -> figures.Figures | None:
     """`post_daily_report`, returning the figures the report was queued with (None: none
-    was)."""
+    was). `posted_at`: when it goes out, where that is not `now` (a backfill as of a day
+    past: it says it is late, as the clock down at its time made it; found by review)."""
     day = numbers.local_date(sprint.sprint, now)
     if not on_demand and figures.phase(sprint.sprint, now) is not figures.Phase.RUNNING:
         return None  # the daily report belongs to the sprint's days
@@ -902,6 +909,9 @@ def _post_daily_report(
     if on_demand:
         data["late"] = False
         data["on_demand"] = True
+    elif posted_at is not None and posted_at > now:
+        due = numbers.local_instant(sprint.sprint, day, sprint.schedule.daily_report)
+        data["late"] = data["late"] or posted_at > due + LATE_AFTER
     queued = _queue_report(
         session=session, sprint=sprint, key=key, spec=DAILY_REPORT, data=data, now=now, fig=fig
     )
@@ -916,13 +926,20 @@ def morning_report(
     now: datetime,
     past: PastSprints | None = None,
     teams: Mapping[str, str] | None = None,
+    posted_at: datetime | None = None,
 ) -> bool:
     """The 9:00 job: today's report, then this morning's App Home for who opened it lately,
     each Home from the report's figures (computed once: each computation reads the sprint's
     history, SQLite's write lock held meanwhile) and with the team's ended sprints `past`
-    (read by the caller before the transaction)."""
+    (read by the caller before the transaction). `posted_at`: when the report goes out,
+    where it is not `now` (`_post_daily_report`)."""
     fig = _post_daily_report(
-        session=session, sprint=sprint, participants=participants, now=now, on_demand=False
+        session=session,
+        sprint=sprint,
+        participants=participants,
+        now=now,
+        on_demand=False,
+        posted_at=posted_at,
     )
     posted = fig is not None
     if fig is None:
