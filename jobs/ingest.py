@@ -94,6 +94,20 @@ class RunInfo:
     at: datetime | None = None
 
 
+def run_of(info: RunInfo, digest: str, sprint: Sprint) -> str:
+    """The report's run: as CI named it, or else one named after the document (`doc-…`),
+    which a replay of it finds. Of the document on its branch: the same document for
+    another branch (an artifact promoted, one run reporting for two) was taken for a
+    replay of the first, and nothing was stored for the second (found by review). (The
+    tracked branch's keeps the name it always had.)"""
+    if info.run:
+        return info.run
+    if info.branch == sprint.sprint.branch:
+        return f"doc-{digest[:16]}"
+    on_branch = hashlib.sha256(f"{info.branch}\0{digest}".encode()).hexdigest()
+    return f"doc-{on_branch[:16]}"
+
+
 def check_run_info(info: RunInfo, *, now: datetime) -> None:
     """Refuse branch names, run ids, links and times no CI system would send."""
     if not _BRANCH.fullmatch(info.branch) or ".." in info.branch:
@@ -854,7 +868,7 @@ def receive_junit(
     If another ingest changed the branch meanwhile, the report is classified again under
     the lock, so the outcome is the same as if they had run one after the other."""
     check_run_info(info, now=now)
-    run = info.run or f"doc-{digest[:16]}"
+    run = run_of(info, digest, sprint)
     with db.read() as session:
         previous = queries.report_by_digest(session=session, run=run, digest=digest)
     if previous is not None:
@@ -908,7 +922,7 @@ def _prepare(
         # (found by review).
         if at > now + CLOCKS_APART:
             at = now
-    run = info.run or f"doc-{digest[:16]}"
+    run = run_of(info, digest, sprint)
     return _Plan(parsed, sprint=sprint, info=info, run=run, digest=digest, at=at, now=now)
 
 
