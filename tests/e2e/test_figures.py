@@ -304,12 +304,16 @@ def test_ci_after_the_end_changes_no_surface_of_the_ended_sprint(
 
 @pytest.mark.usefixtures("quick_pace")
 def test_the_sprint_ends(
-    hand_sprint: tuple[Server, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+    hand_sprint: tuple[Server, Path],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     server, _ = hand_sprint
     # Two days after the last day.
     after = local_instant(server.runtime.sprint.sprint, date(2025, 11, 4), time(9))
     at(server, after)
+    monkeypatch.setattr(cli, "utcnow", lambda: after)  # (the day: `job run` runs as of it)
     body = sprint_json(server)
     assert body["sprint"]["status"] == "ended"
     assert body["sprint"]["text"] == "Sprint ended on 2025-11-02"

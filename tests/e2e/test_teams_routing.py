@@ -347,6 +347,8 @@ def test_the_cli_takes_team(
         monkeypatch.setenv(name, str(value))
     monkeypatch.chdir(tmp_path)
     at = "--at=2025-11-04T14:00:00Z"
+    # (The day: `job run standup-prompt` runs as of it only.)
+    monkeypatch.setattr(cli, "utcnow", lambda: datetime(2025, 11, 4, 14, tzinfo=UTC))
 
     assert cli.main(["export", "tracker", at]) == 1
     out, err = capsys.readouterr()
