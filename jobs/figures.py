@@ -972,7 +972,7 @@ class _PlanBasis:
 
     anchor: float | None  # None: nothing measured and no starting score
     baseline_failing: int
-    known: int  # the known tests (else the sprint file's stated total)
+    known: int  # the known tests
 
     @classmethod
     def of(cls, sprint: Sprint, walked: _Walked, *, measured: float | None) -> _PlanBasis:
@@ -980,7 +980,10 @@ class _PlanBasis:
         return cls(
             anchor=measured if measured is not None else numbers.breakdown(sprint).score,
             baseline_failing=n["baseline_failing"] if walked.baselined else n["failing"],
-            known=n["known"] or (sprint.baseline.total_tests or 0),
+            # (No tests known: no plan of failing tests yet. The file's stated total beside
+            # the measured 0 failing planned failing tests climbing from 0 to the target;
+            # found by review.)
+            known=n["known"],
         )
 
     def failing(self, sprint: Sprint, day: int) -> int:
