@@ -28,7 +28,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks.common import notice_view, reply, unescape
-from bot.outbox import MAYBE_DONE_ERRORS
+from bot.outbox import AFTER_SENDING, MAYBE_DONE_ERRORS
 from bot.people import named
 from jobs.errors import FieldErrors, SprintError
 
@@ -156,7 +156,7 @@ def open_form(client: WebClient, trigger_id: str, view: dict[str, Any]) -> None:
             log.warning("views.open: %s; the form may be open", error or exc.response.status_code)
             raise SprintError(UNCONFIRMED_FORM) from None
         raise
-    except (TimeoutError, URLError) as exc:
+    except (URLError, *AFTER_SENDING) as exc:  # (a timeout, a connection closed unanswered)
         log.warning("views.open: no answer from Slack (%r); the form may be open", exc)
         raise SprintError(UNCONFIRMED_FORM) from None
 

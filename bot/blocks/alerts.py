@@ -41,6 +41,7 @@ from bot.blocks.common import (
 from bot.ids import Action
 from jobs.causes import CauseCount, CauseGroup
 from jobs.config import is_slack_id
+from jobs.messages import visible
 from jobs.notices import (
     AlertContext,
     AlertFollowup,
@@ -315,7 +316,8 @@ def regression_email(d: RegressionAlert) -> tuple[str, str]:
             lines.append(f"{c['count']} tests fail with: {c['cause']}")
     lines.append("")
     for t in d["tests"]:
-        lines.append(f"- {t['id']} ({t.get('component') or 'Unmapped'})")
+        # (Named as the Slack alert names it: a character that draws nothing shown.)
+        lines.append(f"- {visible(t['id'])} ({t.get('component') or 'Unmapped'})")
         for msg_line in (t.get("message") or "").splitlines()[:4]:
             lines.append(f"    {msg_line}")
     lines += ["", 'Acknowledge it in Slack with "I\'m on it".']
