@@ -125,6 +125,9 @@ CONNECT_RETRY_BACKOFF = 0.2
 SERVER_RETRY_BACKOFF = 0.25
 # Where an uncertain row's last_error records when the attempt went out (Unix seconds).
 ATTEMPT_AT = re.compile(r"\[attempted at (\d+(?:\.\d+)?)\]")
+# Where a row's last_error records since when Slack has answered its every attempt 5xx
+# (Unix seconds): any other outcome in between (the network down) ends the run.
+REFUSED_SINCE = re.compile(r"\[refused since (\d+(?:\.\d+)?)\]")
 EVENT_TYPE = "sprintbot_outbox"  # the message metadata type that carries the outbox key
 
 # last_error prefixes; the ones in OUTAGE are failures of the way to Slack, not of the
@@ -260,6 +263,11 @@ def retry_after(headers: Mapping[str, Any], *, now: datetime) -> timedelta | Non
             return None
         return min(timedelta(seconds=min(seconds, 1e9)), LONGEST_ASKED_WAIT)
     return None
+
+
+def _refused(since: datetime | None) -> str:
+    """The mark in a row's last_error of since when Slack answers it 5xx (REFUSED_SINCE)."""
+    return f" [refused since {since.timestamp():.0f}]" if since is not None else ""
 
 
 def _asks_to_wait(response: HttpResponse | None) -> bool:
@@ -774,8 +782,12 @@ class Sender:
                 ):
                     raise
                 status, error = _slack_error(exc)
-                # Look before the next try, in the window of this one.
-                message.last_error = self._uncertain_error(claim, f"HTTP {status}: {error}")
+                # Look before the next try, in the window of this one (since when Slack
+                # refuses it kept: `_refused_since`).
+                refused = self._refused_since(claim) if status >= 500 else None
+                message.last_error = self._uncertain_error(claim, f"HTTP {status}: {error}") + (
+                    _refused(refused)
+                )
                 claim.attempted_at = None
                 jitter = 1 + random.random()  # noqa: S311 (jitter)
                 self.sleep(self.safe_retry_backoff * 2**retry * jitter)
@@ -1121,23 +1133,24 @@ class Sender:
     def _on_api_error(self, claim: Claim, exc: SlackApiError, result: DrainResult) -> None:
         status, error = _slack_error(exc)
         wait = self._slack_wait(exc)
-        if status >= 500 and self._choked(claim):
+        since = self._refused_since(claim) if status >= 500 else None
+        if since is not None and self._choked(claim, since):
             self._fail(
                 claim,
-                f"HTTP {status}: {error} ({claim.message.attempts} attempts over "
-                f"{_hours(self.now() - claim.message.created_at)}, while Slack took other "
-                "messages)",
+                f"HTTP {status}: {error} (refused over {_hours(self.now() - since)}, "
+                f"{claim.message.attempts} attempts in all, while Slack took other messages)",
                 result,
             )
             return
+        refused = _refused(since)
         if self._maybe_done(claim, exc):
             # Slack may have posted before failing: look before posting again.
             reason = self._uncertain_error(claim, f"HTTP {status}: {error}")
-            self._retry(claim, reason + _asked(wait), result, wait=wait)
+            self._retry(claim, reason + refused + _asked(wait), result, wait=wait)
             return
         if _transient(status, error):
             reason = f"HTTP {status}: {error}" if status >= 500 else error
-            self._retry(claim, reason + _asked(wait), result, wait=wait)
+            self._retry(claim, reason + refused + _asked(wait), result, wait=wait)
             return
         if error in TOKEN_ERRORS:
             # The token, not the message: it waits for a working one.
@@ -1145,9 +1158,20 @@ class Sender:
             return
         self._fail(claim, error, result)
 
-    def _choked(self, claim: Claim) -> bool:
+    def _refused_since(self, claim: Claim) -> datetime:
+        """Since when Slack has answered this row's every attempt 5xx: as its last error
+        says, or now (its last attempt had another outcome, or none)."""
+        found = REFUSED_SINCE.search(claim.message.last_error or "")
+        if found is None:
+            return self.now()
+        return datetime.fromtimestamp(float(found.group(1)), UTC)
+
+    def _choked(self, claim: Claim, since: datetime) -> bool:
         """Whether Slack keeps refusing this message with a 5xx while it takes others:
-        CHOKED_ATTEMPTS attempts over CHOKED_AGE, and this sender delivered another row
+        CHOKED_ATTEMPTS attempts, every one over CHOKED_AGE (`since`) refused so (attempts
+        that never reached Slack in an outage do not count: an hour without network, then
+        one 503, failed the morning's report for good; found by review), and this sender
+        delivered another row
         within the longest back-off (in an outage, or while Slack refuses every post,
         nothing does: every message waits). A post, while Slack took other posts: Slack
         may refuse every post while it takes other calls (Homes went, and the morning's
@@ -1161,7 +1185,7 @@ class Sender:
             last = max(self.last_sent.values(), default=None)
         return (
             message.attempts >= CHOKED_ATTEMPTS
-            and now - message.created_at >= CHOKED_AGE
+            and now - since >= CHOKED_AGE
             and last is not None
             and now - last <= MAX_BACKOFF
         )
