@@ -133,11 +133,29 @@ def answer_error(
             headers=dict(JSON_HEADERS),
         )
     if respond is not None and request.context.response_url:
-        respond(text=message, response_type="ephemeral", replace_original=False)
+        answer = {"text": message, "response_type": "ephemeral", "replace_original": False}
+        if response is not None:
+            respond_after_ack(respond, **answer)  # (not acknowledged yet: never wait)
+        else:
+            respond(**answer)
     elif response is None and _is_submission(request):
         # After Slack stopped waiting: the form is still open, as it was (`after_ack`).
         log.warning("a submission was refused after Slack stopped waiting: %s", error)
     return BoltResponse(status=200, body="") if response is not None else None
+
+
+def respond_after_ack(respond: Callable[..., Any], **answer: Any) -> None:
+    """Answer by the response_url once the acknowledgement is on its way: a refusal posted
+    before it held the click's acknowledgement while Slack's response_url was slow (4 s:
+    Slack marked the click failed beside the refusal; found by review)."""
+
+    def send() -> None:
+        try:
+            respond(**answer)
+        except Exception:
+            log.exception("could not answer by the response_url")
+
+    _workers.submit(send)
 
 
 def open_form(client: WebClient, trigger_id: str, view: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
-from bot.acks import ELSEWHERE, JSON_HEADERS, ON_LOOP, answer_error
+from bot.acks import ELSEWHERE, JSON_HEADERS, ON_LOOP, answer_error, respond_after_ack
 from bot.blocks.common import Message, notice_view
 from bot.context import AppContext, Contexts
 from bot.identity import BotAuthorize
@@ -176,7 +176,9 @@ def _refused(
         reply = {"response_action": "update", "view": view}
         return BoltResponse(status=200, body=json.dumps(reply), headers=dict(JSON_HEADERS))
     if context.respond is not None and context.response_url:  # the message stays
-        context.respond(text=answer["text"], response_type="ephemeral", replace_original=False)
+        respond_after_ack(
+            context.respond, text=answer["text"], response_type="ephemeral", replace_original=False
+        )
     return BoltResponse(status=200, body="")
 
 
