@@ -1156,6 +1156,13 @@ class Sender:
             # The token, not the message: it waits for a working one.
             self._retry(claim, f"{REFUSED_TOKEN}{error} (Slack refuses the bot token)", result)
             return
+        message = claim.message
+        if error == "message_not_found" and message.method == "chat.update" and message.parent_key:
+            # The message it updates was deleted in Slack: what is live there (a standup
+            # answer, a blocker's card, the day's message) is posted anew next time.
+            with self.db.session() as session:
+                queries.mark_gone(session=session, key=message.parent_key, why=error)
+                session.commit()
         self._fail(claim, error, result)
 
     def _refused_since(self, claim: Claim) -> datetime:

@@ -216,8 +216,10 @@ def live_key(*, session: Session, key: str) -> tuple[str, bool]:
         queued = queries.outbox_message(session=session, key=key)
         if queued is None:
             return key, False
-        # (Taken back before it went, as one refused for good: it went to no one.)
-        if queued.status not in (OutboxStatus.FAILED, OutboxStatus.WITHDRAWN):
+        # (Taken back before it went, as one refused for good: it went to no one. Deleted
+        # in Slack since: its edits were refused for good, every one; found by review.)
+        gone = (queued.last_error or "").startswith(queries.GONE)
+        if queued.status not in (OutboxStatus.FAILED, OutboxStatus.WITHDRAWN) and not gone:
             return key, True
         key = f"{first}:again-{attempt}"
     raise AssertionError("unreachable")  # pragma: no cover

@@ -71,6 +71,7 @@ from .metrics import (
 )
 from .outbox import (
     CLOCK_STEP,
+    GONE,
     UNDELIVERED,
     LaneHead,
     all_messages,
@@ -86,6 +87,7 @@ from .outbox import (
     lane_for,
     lane_heads,
     latest_message,
+    mark_gone,
     newer_in_lane,
     newest_home_asked,
     outbox_counts,
@@ -146,6 +148,7 @@ from .teams import (
 
 __all__ = [
     "CLOCK_STEP",
+    "GONE",
     "STAGED_TEST_COLUMNS",
     "UNDELIVERED",
     "UPDATED_TEST_COLUMNS",
@@ -228,6 +231,7 @@ __all__ = [
     "lock_branch",
     "lock_named",
     "manual_score_history",
+    "mark_gone",
     "metric_history",
     "newer_in_lane",
     "newest_home_asked",

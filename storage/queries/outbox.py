@@ -138,6 +138,21 @@ def outbox_message(*, session: Session, key: str) -> OutboxMessage | None:
     return session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
 
 
+# In a sent row's last_error: the message was deleted in Slack since (an update of it was
+# answered `message_not_found`). What is meant to be live there is posted anew.
+GONE = "gone: "
+
+
+def mark_gone(*, session: Session, key: str, why: str) -> None:
+    """Record that the message sent for `key` is gone from Slack (`GONE`)."""
+    key = team_keys(session) + key
+    session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.key) == key, col(OutboxMessage.status) == OutboxStatus.SENT)
+        .values(last_error=GONE + why)
+    )
+
+
 def newer_in_lane(*, session: Session, message: OutboxMessage) -> bool:
     """Whether a newer undelivered row waits behind `message` in its lane."""
     if message.lane is None or message.id is None:
