@@ -136,14 +136,20 @@ def _metrics_lines(s: ReviewSummary) -> list[str]:
         if s["start"] is not None and s["end"] is not None
         else ""
     )
+    # (Tests fixed unmeasured: no test is known, and no regression either; "0" read as
+    # counted beside the goal's "achieved —"; found by review.)
+    measured = s["tests_fixed"] is not None
     return [
         "*Metrics summary*",
         f"• Readiness: {pct(s['start'])} → {pct(s['end'])}{improvement}",
         f"• Pass rate: {pct(s['pass_rate'])}",
-        "• Tests fixed: "
-        + ("not measured yet" if s["tests_fixed"] is None else f"{s['tests_fixed']:g}"),
-        f"• Regressions introduced: {s['regressions']} ({s['still_failing']} still open)",
+        "• Tests fixed: " + (f"{s['tests_fixed']:g}" if measured else NOT_MEASURED),
+        "• Regressions introduced: "
+        + (f"{s['regressions']} ({s['still_failing']} still open)" if measured else NOT_MEASURED),
     ]
+
+
+NOT_MEASURED = "not measured yet"
 
 
 def _signed(x: float) -> str:
@@ -160,14 +166,21 @@ def previous_lines(d: SprintReview, p: PreviousSprint) -> list[str]:
         if end is not None and before is not None
         else f"{pct(end)} (was {pct(before)})"
     )
-    fixed = int(s["tests_fixed"] or 0)
+    if s["tests_fixed"] is None:  # (no test known: neither is measured)
+        fixed = f"{NOT_MEASURED} (was {p['tests_fixed']})"
+        regressions = f"{NOT_MEASURED} (was {p['regressions_introduced']})"
+    else:
+        n = int(s["tests_fixed"])
+        fixed = f"{n} ({_signed(n - p['tests_fixed'])}, was {p['tests_fixed']})"
+        regressions = (
+            f"{s['regressions']} ({_signed(s['regressions'] - p['regressions_introduced'])}, "
+            f"was {p['regressions_introduced']})"
+        )
     return [
         f"*vs previous sprint* ({esc(p['name'], NAME_CHARS)})",
         f"• Readiness at the end: {readiness}",
-        f"• Tests fixed: {fixed} ({_signed(fixed - p['tests_fixed'])}, was {p['tests_fixed']})",
-        f"• Regressions introduced: {s['regressions']} "
-        f"({_signed(s['regressions'] - p['regressions_introduced'])}, "
-        f"was {p['regressions_introduced']})",
+        f"• Tests fixed: {fixed}",
+        f"• Regressions introduced: {regressions}",
         f"• Blockers resolved: {d['blockers_resolved_count']} "
         f"({_signed(d['blockers_resolved_count'] - p['blockers_resolved'])}, "
         f"was {p['blockers_resolved']})",
