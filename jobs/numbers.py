@@ -817,8 +817,26 @@ def _check_plan_readiness(sprint: Sprint) -> Iterator[Inconsistency]:
         )
 
 
+def _check_timezone(sprint: Sprint) -> Iterator[Inconsistency]:
+    """A zone named by an abbreviation or a fixed offset ("EST", "CET", "Etc/GMT+5"): such
+    a zone keeps no daylight saving time, so a team in New York given "EST" got its 9:00
+    report at 10:00 all summer (found by review)."""
+    zone, tz = sprint.sprint.timezone, sprint.sprint.tz
+    if zone in ("UTC", "Etc/UTC") or ("/" in zone and not zone.startswith("Etc/")):
+        return
+    year = sprint.sprint.start.year
+    if datetime(year, 1, 15, tzinfo=tz).utcoffset() != datetime(year, 7, 15, tzinfo=tz).utcoffset():
+        return  # (an old name that keeps daylight saving time: "EST5EDT")
+    yield Inconsistency(
+        "sprint.timezone",
+        f'"{zone}" is a fixed offset or an abbreviation, with no daylight saving time: name '
+        'the team\'s place, e.g. "America/New_York" or "Europe/Berlin"',
+    )
+
+
 # In the order `config check` lists what it finds.
 _CHECKS: tuple[Callable[[Sprint], Iterable[Inconsistency]], ...] = (
+    _check_timezone,
     _check_baseline_readiness,
     _check_baseline_failing,
     _check_area_sums,
