@@ -711,7 +711,14 @@ class Sender:
                     raise
                 response = self._post(claim, bare, result)
         except LookupUnavailable as exc:
-            error = self._uncertain_error(claim, str(exc)) + _asked(exc.wait)
+            # (The post was not tried: since when Slack refuses it stands; a look-up
+            # asked to wait kept a post Slack always refused for ever; found by review.)
+            kept = REFUSED_SINCE.search(claim.message.last_error or "")
+            error = (
+                self._uncertain_error(claim, str(exc))
+                + (f" {kept.group(0)}" if kept else "")
+                + _asked(exc.wait)
+            )
             self._retry(claim, error, result, wait=exc.wait)
             return
         except CALL_ERRORS as exc:
