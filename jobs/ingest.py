@@ -94,18 +94,27 @@ class RunInfo:
     at: datetime | None = None
 
 
-def run_of(info: RunInfo, digest: str, sprint: Sprint) -> str:
-    """The report's run: as CI named it, or else one named after the document (`doc-…`),
-    which a replay of it finds. Of the document on its branch: the same document for
-    another branch (an artifact promoted, one run reporting for two) was taken for a
-    replay of the first, and nothing was stored for the second (found by review). (The
-    tracked branch's keeps the name it always had.)"""
+def run_of(info: RunInfo, digest: str) -> str:
+    """The report's run: as CI named it, or else one named after the document on its
+    branch (`doc-…`), which a replay of it finds: the same document for another branch (an
+    artifact promoted, one run reporting for two) was taken for a replay of the first,
+    and nothing was stored for the second (found by review)."""
     if info.run:
         return info.run
-    if info.branch == sprint.sprint.branch:
-        return f"doc-{digest[:16]}"
     on_branch = hashlib.sha256(f"{info.branch}\0{digest}".encode()).hexdigest()
     return f"doc-{on_branch[:16]}"
+
+
+def _replayed(*, session: Session, info: RunInfo, run: str, digest: str) -> TestReport | None:
+    """The report this document was received as before, if it was: of the same run; or,
+    without a run, stored before runs were named after the branch too (`doc-` and the
+    digest's start) of the same branch."""
+    found = queries.report_by_digest(session=session, run=run, digest=digest)
+    if found is None and not info.run:
+        found = queries.report_by_digest(session=session, run=f"doc-{digest[:16]}", digest=digest)
+        if found is not None and found.branch != info.branch:
+            return None
+    return found
 
 
 def check_run_info(info: RunInfo, *, now: datetime) -> None:
@@ -868,9 +877,9 @@ def receive_junit(
     If another ingest changed the branch meanwhile, the report is classified again under
     the lock, so the outcome is the same as if they had run one after the other."""
     check_run_info(info, now=now)
-    run = run_of(info, digest, sprint)
+    run = run_of(info, digest)
     with db.read() as session:
-        previous = queries.report_by_digest(session=session, run=run, digest=digest)
+        previous = _replayed(session=session, info=info, run=run, digest=digest)
     if previous is not None:
         return Ingested(reply=previous.reply, created=False)
     with gc_paused():
@@ -922,7 +931,7 @@ def _prepare(
         # (found by review).
         if at > now + CLOCKS_APART:
             at = now
-    run = run_of(info, digest, sprint)
+    run = run_of(info, digest)
     return _Plan(parsed, sprint=sprint, info=info, run=run, digest=digest, at=at, now=now)
 
 
@@ -934,7 +943,7 @@ def _write(*, session: Session, plan: _Plan, staged: bool) -> Ingested:
     info, sprint = plan.info, plan.sprint
     branch = info.branch
     queries.lock_branch(session=session, branch=branch)
-    previous = queries.report_by_digest(session=session, run=plan.run, digest=plan.digest)
+    previous = _replayed(session=session, info=plan.info, run=plan.run, digest=plan.digest)
     if previous is not None:
         return Ingested(reply=previous.reply, created=False)
     if (
