@@ -136,10 +136,14 @@ def _past_sprints(runtime: Runtime) -> dict[str, Any]:
             history.past_total(team, sprint, now),
         ),
         "teams": {t.id: t.name for t in runtime.teams.all},
-        # When it goes out: the outbox's clock, the real one where a report is run as of a
-        # day past (`sprintbot job run daily-report --at`).
-        "posted_at": runtime.sender.now(),
+        **_posted_at(runtime),
     }
+
+
+def _posted_at(runtime: Runtime) -> dict[str, Any]:
+    """When a report goes out: the outbox's clock, the real one where it is run as of a
+    day past (`sprintbot job run daily-report --at`)."""
+    return {"posted_at": runtime.sender.now()}
 
 
 def _counted(job: Callable[..., int], what: str) -> Work:
@@ -205,7 +209,7 @@ JOBS = (
     JobSpec(
         "weekly-report",
         AtSetting("daily_report", days="weekly_report_days"),
-        daily(reports.post_weekly_report),
+        daily(reports.post_weekly_report, read=_posted_at),
         "post the weekly report (dashboard, milestones, sign-offs, risks, forecast)",
     ),
     JobSpec(

@@ -909,13 +909,19 @@ def _post_daily_report(
     if on_demand:
         data["late"] = False
         data["on_demand"] = True
-    elif posted_at is not None and posted_at > now:
-        due = numbers.local_instant(sprint.sprint, day, sprint.schedule.daily_report)
-        data["late"] = data["late"] or posted_at > due + LATE_AFTER
+    else:
+        data["late"] = data["late"] or _posted_late(sprint, day, posted_at)
     queued = _queue_report(
         session=session, sprint=sprint, key=key, spec=DAILY_REPORT, data=data, now=now, fig=fig
     )
     return fig if queued else None
+
+
+def _posted_late(sprint: Sprint, day: date, posted_at: datetime | None) -> bool:
+    """Whether a report of `day` going out at `posted_at` (None: as of when it is) is
+    late: a report backfilled as of a day past said nothing of it (found by review)."""
+    due = numbers.local_instant(sprint.sprint, day, sprint.schedule.daily_report)
+    return posted_at is not None and posted_at > due + LATE_AFTER
 
 
 def morning_report(
@@ -1025,9 +1031,15 @@ def weekly_report(
 
 
 def post_weekly_report(
-    *, session: Session, sprint: Sprint, participants: list[str], now: datetime
+    *,
+    session: Session,
+    sprint: Sprint,
+    participants: list[str],
+    now: datetime,
+    posted_at: datetime | None = None,
 ) -> str:
-    """Queue the weekly report on the sprint days `schedule.weekly_report_days` names."""
+    """Queue the weekly report on the sprint days `schedule.weekly_report_days` names
+    (`posted_at`: as the daily report's)."""
     day = numbers.sprint_day(sprint.sprint, now)
     if figures.phase(sprint.sprint, now) is not figures.Phase.RUNNING:
         return "the sprint is not running"
@@ -1041,6 +1053,7 @@ def post_weekly_report(
     data = weekly_report(
         session=session, sprint=sprint, participants=participants, now=now, fig=fig
     )
+    data["late"] = data["late"] or _posted_late(sprint, today, posted_at)
     queued = _queue_report(
         session=session, sprint=sprint, key=key, spec=WEEKLY_REPORT, data=data, now=now, fig=fig
     )
