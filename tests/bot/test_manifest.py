@@ -211,3 +211,11 @@ def test_the_hints_show_what_the_issue_found_missing() -> None:
 def test_arguments_are_given_only_for_words_the_commands_take() -> None:
     for command, arguments in ARGUMENTS.items():
         assert set(arguments) <= set(WORDS[command]), command
+
+
+def test_the_messages_tab_shows_the_bots_dms_and_takes_no_reply() -> None:
+    """Found by review: the bot listens to no DM, so a reply typed to its standup prompt
+    went unanswered; the tab is read-only (the prompts show there all the same)."""
+    home = manifest("https://bot.example.com")["features"]["app_home"]
+    assert home["messages_tab_enabled"] is True
+    assert home["messages_tab_read_only_enabled"] is True
