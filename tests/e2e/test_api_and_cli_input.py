@@ -3,6 +3,7 @@ clear 4xx or one line on stderr and changes nothing; input a real CI sends is ta
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -342,3 +343,28 @@ def test_a_ci_run_id_with_a_letter_beyond_ascii_is_taken(server: Server) -> None
         timeout=30,
     )
     assert resp.status_code == 201, resp.text
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_cli_ingests_a_gzip_compressed_report_as_the_api_does(
+    capsys: pytest.CaptureFixture[str], cli_env: Database, tmp_path: Path
+) -> None:
+    """Found by review: `ingest junit report.xml.gz` said "malformed XML at line 1, column
+    1", though the API takes a gzip body. The same report plain is then a replay, as a gzip
+    body and a plain one are to the API; a gzip file cut short is one line, stores nothing."""
+    xml = (FIXTURES / "vitest-run1.xml").read_bytes()
+    packed = tmp_path / "report.xml.gz"
+    packed.write_bytes(gzip.compress(xml))
+    code, out, err = run_cli(capsys, "ingest", "junit", str(packed), "--run", "v1")
+    assert code == 0, err
+    assert json.loads(out)["tests"] == 6
+    plain = tmp_path / "report.xml"
+    plain.write_bytes(xml)
+    code, out, err = run_cli(capsys, "ingest", "junit", str(plain), "--run", "v1")
+    assert (code, json.loads(out)["replay"]) == (0, True), err
+    cut = tmp_path / "cut.xml.gz"
+    cut.write_bytes(gzip.compress(xml)[:-20])
+    code, out, err = run_cli(capsys, "ingest", "junit", str(cut), "--run", "v2")
+    assert (code, out, err.count("\n")) == (1, "", 1), (code, err)
+    assert err.startswith(f"{cut}: not a whole gzip file")
+    assert count(cli_env, TestReport) == 1
