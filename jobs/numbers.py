@@ -7,6 +7,7 @@ and `now`, and get values back, so every figure can be tested by value.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -817,16 +818,22 @@ def _check_plan_readiness(sprint: Sprint) -> Iterator[Inconsistency]:
         )
 
 
+# Zone names that are an abbreviation or an offset, not a place (tzdata names a few
+# countries so too: PRC, ROC, ROK).
+_FIXED_ZONE = re.compile(r"(?!PRC|ROC|ROK)[A-Z]{3,4}|[A-Z]{3}\d[A-Z]{3}|(Etc/)?GMT[+-]\d{1,2}")
+
+
 def _check_timezone(sprint: Sprint) -> Iterator[Inconsistency]:
     """A zone named by an abbreviation or a fixed offset ("EST", "CET", "Etc/GMT+5"): such
     a zone keeps no daylight saving time, so a team in New York given "EST" got its 9:00
     report at 10:00 all summer (found by review)."""
     zone, tz = sprint.sprint.timezone, sprint.sprint.tz
-    if zone in ("UTC", "Etc/UTC") or ("/" in zone and not zone.startswith("Etc/")):
-        return
+    if not _FIXED_ZONE.fullmatch(zone):
+        return  # (a place, "Singapore" too: its own rules; found by review)
     year = sprint.sprint.start.year
-    if datetime(year, 1, 15, tzinfo=tz).utcoffset() != datetime(year, 7, 15, tzinfo=tz).utcoffset():
-        return  # (an old name that keeps daylight saving time: "EST5EDT")
+    winter = datetime(year, 1, 15, tzinfo=tz).utcoffset()
+    if not winter or winter != datetime(year, 7, 15, tzinfo=tz).utcoffset():
+        return  # (UTC by another name; or an old name keeping daylight saving: "EST5EDT")
     yield Inconsistency(
         "sprint.timezone",
         f'"{zone}" is a fixed offset or an abbreviation, with no daylight saving time: name '

@@ -1,6 +1,7 @@
 """`config check` warns of a zone named by an abbreviation or a fixed offset ("EST",
 "Etc/GMT+5"): it keeps no daylight saving time, and a team in New York given "EST" got
-its 9:00 report at 10:00 all summer (found by review)."""
+its 9:00 report at 10:00 all summer (found by review); not of a place named without a
+slash ("Singapore") or UTC by another name ("Zulu"), as its first version did."""
 
 from __future__ import annotations
 
@@ -23,7 +24,22 @@ def test_a_zone_without_daylight_saving_is_warned_of(
     assert f'warning: sprint.timezone: "{zone}" is a fixed offset or an abbreviation' in out
 
 
-@pytest.mark.parametrize("zone", ["America/New_York", "UTC", "Asia/Kolkata", "EST5EDT"])
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "America/New_York",
+        "UTC",
+        "Asia/Kolkata",
+        "EST5EDT",
+        "Singapore",
+        "Japan",
+        "Iceland",
+        "UCT",
+        "Zulu",
+        "Etc/Universal",
+        "PRC",
+    ],
+)
 def test_a_place_is_not_warned_of(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], zone: str
 ) -> None:
