@@ -1165,12 +1165,40 @@ class Sender:
             return
         message = claim.message
         if error == "message_not_found" and message.method == "chat.update" and message.parent_key:
-            # The message it updates was deleted in Slack: what is live there (a standup
-            # answer, a blocker's card, the day's message) is posted anew next time.
-            with self.db.session() as session:
-                queries.mark_gone(session=session, key=message.parent_key, why=error)
-                session.commit()
+            anew = self._post_anew(message)
+            if anew is not None:
+                error += f" (deleted in Slack: posted anew as {anew})"
         self._fail(claim, error, result)
+
+    def _post_anew(self, update: OutboxMessage) -> str | None:
+        """The message `update` changes was deleted in Slack: post the change in its place
+        (where it was: its channel, or the thread it was in), as the next of its keys, so
+        that what changes it next (`jobs.notices.live_key`) changes the new one; the key
+        it is queued under (None: the message is not in the outbox). A digest, a standup
+        answer's edit, a blocker card's change were refused for good, every one (found by
+        review)."""
+        with self.db.session() as session:
+            gone = queries.outbox_message(session=session, key=update.parent_key or "")
+            if gone is None:
+                return None
+            queries.mark_gone(session=session, key=gone.key, why="message_not_found")
+            base = gone.key.split(":again-", 1)[0]
+            n = 1
+            while queries.outbox_message(session=session, key=f"{base}:again-{n}") is not None:
+                n += 1
+            key = f"{base}:again-{n}"
+            where = {"channel": gone.payload["channel"]} if "channel" in gone.payload else {}
+            queries.enqueue(
+                session=session,
+                key=key,
+                method="chat.postMessage",
+                payload={**update.payload, **where},
+                now=self.now(),
+                parent_key=gone.parent_key,
+            )
+            session.commit()
+        log.warning("outbox: %s was deleted in Slack; its change goes anew as %s", gone.key, key)
+        return key
 
     def _refused_since(self, claim: Claim) -> datetime:
         """Since when Slack has answered this row's every attempt 5xx: as its last error
