@@ -404,7 +404,7 @@ def targets(sprint: Sprint, step: Escalation) -> tuple[list[str], list[str]]:
             channels.append(sprint.channels.team)  # (they are the team channel's people)
         elif n in sprint.people or n in STANDARD_ROLES:  # (one nobody holds: nobody)
             ids += sprint.role(n)
-        elif n.startswith(("#", "C", "G")) and not n.startswith(("U", "S")):
+        elif n.startswith(("#", "C", "G", "D")):  # (a DM channel too, as the file takes)
             channels.append(n)
         else:
             ids.append(n)

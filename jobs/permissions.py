@@ -101,7 +101,7 @@ def _escalated_to(sprint: Sprint, blocker: Blocker) -> tuple[list[str], list[str
                 continue
             if name in sprint.people or name in STANDARD_ROLES:  # (nobody's: a role all the same)
                 roles.append(name)
-            elif not name.startswith(("#", "C", "G")):  # a channel ID or name adds no one
+            elif not name.startswith(("#", "C", "G", "D")):  # a channel ID or name adds no one
                 ids.append(name)
     return list(dict.fromkeys(roles)), list(dict.fromkeys(ids))
 
