@@ -720,6 +720,13 @@ def resolvable(
     return blocker
 
 
+def resolved_times(*, session: Session, blocker_id: int) -> int:
+    """How often a blocker has been resolved (a reopened one, once more each time)."""
+    return queries.count_events(
+        session=session, subject="blocker", subject_id=blocker_id, action="resolved"
+    )
+
+
 def resolve(
     *,
     session: Session,
@@ -730,10 +737,14 @@ def resolve(
     now: datetime,
     directory: Directory = no_directory,
     via: str = "blocker",
+    resolved_before: int | None = None,
 ) -> Blocker:
     """Resolve with a note: the one way a blocker is resolved, from its button, `/blocker
     resolve` or a standup (`via`). Checked by `resolvable`; audited; a note in
-    its thread and its message updated."""
+    its thread and its message updated. `resolved_before`: how often it had been resolved
+    when the form was opened (`resolved_times`): resolved since, it is not resolved again
+    (a form left open across a resolution and a reopening closed the reopened blocker
+    again, with the old note; found by review)."""
     blocker = resolvable(
         session=session,
         sprint=sprint,
@@ -751,9 +762,12 @@ def resolve(
         raise SprintError(f"Keep the resolution under {MAX_DESCRIPTION} characters.")
     storable.check(text)
     # A reopened blocker resolved again gets a note and an update of its own.
-    times = queries.count_events(
-        session=session, subject="blocker", subject_id=blocker_id, action="resolved"
-    )
+    times = resolved_times(session=session, blocker_id=blocker_id)
+    if resolved_before is not None and times != resolved_before:
+        raise SprintError(
+            f"{blocker.code} was resolved and reopened since this form was opened: nothing "
+            "was changed. Resolve it again from its message if it is resolved now."
+        )
     suffix = "resolved" if times == 0 else f"resolved:{times + 1}"
     blocker.resolved_at, blocker.resolved_by, blocker.resolution = now, user_id, text
     if (blocker.request_key or "").startswith("blocker-cmd:"):

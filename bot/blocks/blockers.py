@@ -265,15 +265,18 @@ def blocker_form(
     return view.to_dict()
 
 
-def resolve_form(blocker_id: int, code: str) -> dict[str, Any]:
-    """The modal asking how a blocker was resolved."""
+def resolve_form(blocker_id: int, code: str, *, resolved: int | None = None) -> dict[str, Any]:
+    """The modal asking how a blocker was resolved (`resolved`: how often it had been when
+    the form was opened, checked at its submission)."""
     view = View(
         type="modal",
         callback_id=ViewId.BLOCKER_RESOLVE,
         title=f"Resolve {code}",
         submit="Resolve",
         close="Cancel",
-        private_metadata=json.dumps({"blocker": blocker_id}),
+        private_metadata=json.dumps(
+            {"blocker": blocker_id, **({"resolved": resolved} if resolved is not None else {})}
+        ),
         blocks=[
             InputBlock(
                 block_id=ResolveField.NOTE,

@@ -78,8 +78,9 @@ def on_resolve(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
             user_id=body["user"]["id"],
             directory=directory(client, unsure_allows=True),
         )
+        times = blockers.resolved_times(session=session, blocker_id=blocker_id)
     ack()
-    view = with_team(resolve_form(blocker_id, blocker.code), app.team)
+    view = with_team(resolve_form(blocker_id, blocker.code, resolved=times), app.team)
     open_form(client, body["trigger_id"], view)
 
 

@@ -61,7 +61,9 @@ def on_resolve(
 ) -> None:
     app: AppContext = context["app"]
     user_id = body["user"]["id"]
-    blocker_id = int(json.loads(view.get("private_metadata") or "{}").get("blocker", 0))
+    meta = json.loads(view.get("private_metadata") or "{}")
+    blocker_id = int(meta.get("blocker", 0))
+    before = meta.get("resolved")  # (a form opened before it was sent: None)
     note = str(view_values(view).get(ResolveField.NOTE) or "")
     members = directory_for(
         client,
@@ -81,6 +83,7 @@ def on_resolve(
                 note=note,
                 now=app.now(),
                 directory=members,
+                resolved_before=before if isinstance(before, int) else None,
             )
     except SprintError as exc:
         # The form has one field: every refusal (who may, an empty note) is shown under it.
