@@ -97,8 +97,9 @@ def _measured(
         "status": str(figures.phase(info, now)),
         "readiness_start": _r(fig.baseline_measured),
         "readiness_end": _r(fig.score),
-        "tests_fixed": t.fixed,
-        "regressions_introduced": t.regressions_introduced,
+        # (None without a test known: it measured none, as its review said; found by review.)
+        "tests_fixed": t.fixed if t.known else None,
+        "regressions_introduced": t.regressions_introduced if t.known else None,
         "blockers_resolved": len(resolved),
         "median_resolution_hours": median_hours(resolved),
         "goals_met": sum(1 for g in goals if g["met"]),

@@ -74,8 +74,8 @@ class PreviousSprint(TypedDict):
 
     name: str
     readiness_end: float | None
-    tests_fixed: int
-    regressions_introduced: int
+    tests_fixed: int | None  # None: it knew no test (no CI)
+    regressions_introduced: int | None
     blockers_resolved: int  # resolved during its days
 
 

@@ -27,6 +27,13 @@ def _hours(h: float | None) -> str:
     return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} d"
 
 
+def _tests(o: SprintOutcome) -> str:
+    fixed, regressions = o["tests_fixed"], o["regressions_introduced"]
+    if fixed is None or regressions is None:
+        return "no tests measured"
+    return f"{plural(fixed, 'test')} fixed · {plural(regressions, 'regression')} introduced"
+
+
 def outcome_line(o: SprintOutcome) -> str:
     """One sprint's outcome: readiness start → end, tests fixed, regressions introduced,
     blockers resolved (with their median time), goals met."""
@@ -37,8 +44,7 @@ def outcome_line(o: SprintOutcome) -> str:
     median = f", median {_hours(o['median_resolution_hours'])}" if resolved else ""
     return (
         f"*{esc(o['name'], NAME_CHARS)}* ({when})\n"
-        f"Readiness {pct(start)} → {pct(end)}{moved} · {plural(o['tests_fixed'], 'test')} fixed"
-        f" · {plural(o['regressions_introduced'], 'regression')} introduced · "
+        f"Readiness {pct(start)} → {pct(end)}{moved} · {_tests(o)} · "
         f"{plural(resolved, 'blocker')} resolved{median} · {o['goals_met']} of "
         f"{plural(o['goals'], 'goal')} met"
     )

@@ -152,6 +152,10 @@ def _metrics_lines(s: ReviewSummary) -> list[str]:
 NOT_MEASURED = "not measured yet"
 
 
+def _counted(x: float | None) -> str:
+    return NOT_MEASURED if x is None else f"{x:g}"
+
+
 def _signed(x: float) -> str:
     return f"{x:+g}" if x else "±0"
 
@@ -166,15 +170,20 @@ def previous_lines(d: SprintReview, p: PreviousSprint) -> list[str]:
         if end is not None and before is not None
         else f"{pct(end)} (was {pct(before)})"
     )
-    if s["tests_fixed"] is None:  # (no test known: neither is measured)
-        fixed = f"{NOT_MEASURED} (was {p['tests_fixed']})"
-        regressions = f"{NOT_MEASURED} (was {p['regressions_introduced']})"
+    was_fixed, was_regressions = p["tests_fixed"], p["regressions_introduced"]
+    if s["tests_fixed"] is None or was_fixed is None or was_regressions is None:
+        # (No test known in one of them: no change to say.)
+        fixed = f"{_counted(s['tests_fixed'])} (was {_counted(was_fixed)})"
+        regressions = (
+            f"{_counted(s['regressions'] if s['tests_fixed'] is not None else None)} "
+            f"(was {_counted(was_regressions)})"
+        )
     else:
         n = int(s["tests_fixed"])
-        fixed = f"{n} ({_signed(n - p['tests_fixed'])}, was {p['tests_fixed']})"
+        fixed = f"{n} ({_signed(n - was_fixed)}, was {was_fixed})"
         regressions = (
-            f"{s['regressions']} ({_signed(s['regressions'] - p['regressions_introduced'])}, "
-            f"was {p['regressions_introduced']})"
+            f"{s['regressions']} ({_signed(s['regressions'] - was_regressions)}, "
+            f"was {was_regressions})"
         )
     return [
         f"*vs previous sprint* ({esc(p['name'], NAME_CHARS)})",
