@@ -417,9 +417,11 @@ def render_standup_modal(
     metrics: MetricsSnapshot,
     carry_over: Mapping[str, Any] | None,
     current: Mapping[str, Any] | None,
+    resolved: Mapping[int, int] | None = None,
 ) -> dict[str, Any]:
     """The modal; `current` pre-fills an edit, `carry_over` is yesterday's answers (both
-    as stored, so possibly written by older code: read with .get)."""
+    as stored, so possibly written by older code: read with .get). `resolved`: how often
+    each offered blocker had been resolved, checked when the form is sent."""
     cur = current or {}
     prev = carry_over or {}
     blocks: list[Block] = [
@@ -436,7 +438,12 @@ def render_standup_modal(
         title="Daily standup",
         submit="Update" if current else "Post",
         close="Cancel",
-        private_metadata=json.dumps({"day": day}),
+        private_metadata=json.dumps(
+            {
+                "day": day,
+                **({"resolved": {str(i): n for i, n in resolved.items()}} if resolved else {}),
+            }
+        ),
         blocks=blocks,
     )
     return view.to_dict()

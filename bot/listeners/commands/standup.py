@@ -11,7 +11,7 @@ from bot.blocks.standups import render_standup_modal
 from bot.context import AppContext
 from bot.listeners.commands.subcommands import Call, Subcommand, dispatcher
 from bot.people import directory
-from jobs import permissions, standups
+from jobs import blockers, permissions, standups
 from jobs.errors import SprintError
 from storage import queries
 
@@ -31,7 +31,12 @@ def standup_view(app: AppContext, client: WebClient, user_id: str) -> dict[str, 
     with app.db.read() as session:
         current = queries.standup_for(session=session, user_id=user_id, day=day)
         previous = queries.latest_standup_before(session=session, user_id=user_id, day=day)
-        blockers = queries.open_blockers(session=session)
+        open_now = queries.open_blockers(session=session)
+        resolved = {
+            b.id: blockers.resolved_times(session=session, blocker_id=b.id)
+            for b in open_now
+            if b.id is not None
+        }
     metrics = standups.metrics_snapshot(app.ready.figures(now))
     members = directory(client)
     return render_standup_modal(
@@ -42,12 +47,13 @@ def standup_view(app: AppContext, client: WebClient, user_id: str) -> dict[str, 
         components=[c.name for c in sprint.components],
         open_blockers=[
             (b.id or 0, f"{b.code} {b.description[:60]}")
-            for b in blockers
+            for b in open_now
             if permissions.may_resolve(sprint, b, user_id, members)
         ],
         metrics=metrics,
         carry_over=previous.answers if previous else None,
         current=current.answers if current is not None and not current.skipped else None,
+        resolved=resolved,
     )
 
 

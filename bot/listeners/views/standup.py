@@ -13,7 +13,7 @@ from bot.blocks.common import notice_view
 from bot.context import AppContext
 from bot.payloads import view_values
 from bot.people import directory_for
-from jobs import figures, standups
+from jobs import blockers, figures, standups
 from jobs.errors import FieldErrors
 from jobs.numbers import row_id
 from jobs.permissions import Action, NotAllowed
@@ -50,8 +50,17 @@ def on_submit(
         user_id=user_id,
         blockers=lambda s: (queries.blocker_by_id(session=s, blocker_id=i) for i in ticked if i),
     )
+    offered = _offered(view)
     with app.write() as session:
         open_ids = {b.id for b in queries.open_blockers(session=session) if b.id is not None}
+        # A blocker resolved and reopened since the form was opened, ticked there, is as
+        # one resolved meanwhile: left as it is (it closed the reopened blocker again;
+        # found by review).
+        open_ids -= {
+            i
+            for i, n in offered.items()
+            if i in open_ids and blockers.resolved_times(session=session, blocker_id=i) != n
+        }
         # Invalid answers raise standups.InvalidAnswers, a FieldErrors: the one error
         # handler shows them under their fields.
         answers = standups.parse_answers(
@@ -73,6 +82,16 @@ def on_submit(
         except NotAllowed as exc:  # rolled back: nothing of the answer is stored
             raise FieldErrors({standups.Field.BLOCKERS_RESOLVED: str(exc)}) from exc
     ack()
+
+
+def _offered(view: dict[str, Any]) -> dict[int, int]:
+    """How often each blocker the form offered had been resolved when it was opened (a
+    form opened before it said: none)."""
+    try:
+        counts = json.loads(view.get("private_metadata") or "{}").get("resolved") or {}
+        return {int(i): int(n) for i, n in counts.items()}
+    except (ValueError, AttributeError, TypeError):
+        return {}
 
 
 def _form_day(view: dict[str, Any]) -> date | None:
