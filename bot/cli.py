@@ -8,8 +8,11 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import signal
+import stat
 import sys
+import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -520,13 +523,14 @@ def _ingest_file(path: str, *, db: Database, sprint: Sprint, info: RunInfo) -> b
     from jobs.ingest import receive_junit
 
     try:
-        digest = _file_digest(path)
-        # Parsed and classified before the write lock, as the web's ingestion is:
-        # the web's writers (a blocker being filed) do not wait on it.
-        with _report_file(path) as document:
-            result = receive_junit(
-                db=db, sprint=sprint, document=document, digest=digest, info=info, now=utcnow()
-            )
+        with _rereadable(path) as readable:
+            digest = _file_digest(readable)
+            # Parsed and classified before the write lock, as the web's ingestion is:
+            # the web's writers (a blocker being filed) do not wait on it.
+            with _report_file(readable) as document:
+                result = receive_junit(
+                    db=db, sprint=sprint, document=document, digest=digest, info=info, now=utcnow()
+                )
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         _fail(f"{path}: not a whole gzip file ({exc})")
         return False
@@ -626,6 +630,21 @@ def cmd_demo(args: argparse.Namespace, _: Settings | None) -> int:
     _print(f"  SQLite database   {files['database']}")
     _print(f"  CI runs (JUnit)   {files['runs']}/day-1.xml … day-6.xml")
     return 0
+
+
+@contextmanager
+def _rereadable(path: str) -> Iterator[str]:
+    """`path`, or where it is not a file that can be read twice (a pipe: `/dev/stdin`,
+    `<(zcat …)`), a copy of what it holds: the digest and the parse each read it (found by
+    review: "the document is empty")."""
+    if stat.S_ISREG(os.stat(path).st_mode):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="sprintbot-") as tmp:
+        copy = os.path.join(tmp, "report")
+        with open(path, "rb") as source, open(copy, "wb") as target:
+            shutil.copyfileobj(source, target, 1 << 20)
+        yield copy
 
 
 def _report_file(path: str) -> IO[bytes]:

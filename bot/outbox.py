@@ -1165,27 +1165,63 @@ class Sender:
             return
         message = claim.message
         if error == "message_not_found" and message.method == "chat.update" and message.parent_key:
-            anew = self._post_anew(message)
-            if anew is not None:
-                error += f" (deleted in Slack: posted anew as {anew})"
+            moved = self._post_anew(message)
+            if moved is not None and moved[0] == "newer":
+                # The change goes to the copy posted in its place (the newest), at once.
+                reason = f"{error} (deleted in Slack: updating {moved[1]} instead)"
+                if not self._finish(
+                    claim, OutboxStatus.PENDING, error=reason, retry_in=timedelta(0)
+                ):
+                    raise LostClaim(message.key)
+                return
+            if moved is not None and moved[0] == "with":
+                # The copy is yet to go: it goes with this change, the newer one.
+                reason = f"{error} (deleted in Slack: this change goes with {moved[1]})"
+                self._finish(claim, OutboxStatus.WITHDRAWN, error=reason)
+                self._release_waiting(message)
+                return
+            if moved is not None:
+                self._fail(
+                    claim, error, result, detail=f" (deleted in Slack: posted anew as {moved[1]})"
+                )
+                return
         self._fail(claim, error, result)
 
-    def _post_anew(self, update: OutboxMessage) -> str | None:
+    def _post_anew(self, update: OutboxMessage) -> tuple[str, str] | None:
         """The message `update` changes was deleted in Slack: post the change in its place
         (where it was: its channel, or the thread it was in), as the next of its keys, so
-        that what changes it next (`jobs.notices.live_key`) changes the new one; the key
-        it is queued under (None: the message is not in the outbox). A digest, a standup
-        answer's edit, a blocker card's change were refused for good, every one (found by
-        review)."""
+        that what changes it next (`jobs.notices.live_key`) changes the new one: ("anew",
+        its key). A digest, a standup answer's edit, a blocker card's change were refused
+        for good, every one (found by review). Where a copy was posted in its place
+        already, `update` changes that one instead: ("newer", its key) (an alert changed
+        twice, or an answer edited twice, was posted anew each time; found by review).
+        ("with", its key) where that copy has not gone out yet: it goes out as this newer
+        change. None: the message is not in the outbox."""
         with self.db.session() as session:
             gone = queries.outbox_message(session=session, key=update.parent_key or "")
             if gone is None:
                 return None
-            queries.mark_gone(session=session, key=gone.key, why="message_not_found")
             base = gone.key.split(":again-", 1)[0]
             n = 1
             while queries.outbox_message(session=session, key=f"{base}:again-{n}") is not None:
                 n += 1
+            newest = f"{base}:again-{n - 1}" if n > 1 else base
+            if newest != gone.key:
+                copy = queries.outbox_message(session=session, key=newest)
+                if copy is not None and copy.status == OutboxStatus.PENDING and not copy.attempts:
+                    # Not yet gone out: it goes out as this newer change.
+                    where = (
+                        {"channel": copy.payload["channel"]} if "channel" in copy.payload else {}
+                    )
+                    queries.repayload(
+                        session=session, key=newest, payload={**update.payload, **where}
+                    )
+                    session.commit()
+                    return "with", newest
+                queries.reparent(session=session, key=update.key, parent_key=newest)
+                session.commit()
+                return "newer", newest
+            queries.mark_gone(session=session, key=gone.key, why="message_not_found")
             key = f"{base}:again-{n}"
             where = {"channel": gone.payload["channel"]} if "channel" in gone.payload else {}
             queries.enqueue(
@@ -1198,7 +1234,7 @@ class Sender:
             )
             session.commit()
         log.warning("outbox: %s was deleted in Slack; its change goes anew as %s", gone.key, key)
-        return key
+        return "anew", key
 
     def _refused_since(self, claim: Claim) -> datetime:
         """Since when Slack has answered this row's every attempt 5xx: as its last error
@@ -1273,8 +1309,10 @@ class Sender:
         if moved:
             log.info("outbox: Slack is reachable again; retrying %d messages now", moved)
 
-    def _fail(self, claim: Claim, error: str, result: DrainResult) -> None:
-        if not self._finish(claim, OutboxStatus.FAILED, error=error):
+    def _fail(self, claim: Claim, error: str, result: DrainResult, *, detail: str = "") -> None:
+        """Fail the row for good with `error` (Slack's code: what /metrics counts it by)
+        and `detail` after it."""
+        if not self._finish(claim, OutboxStatus.FAILED, error=error + detail):
             raise LostClaim(claim.message.key)
         self._release_waiting(claim.message)
         result.failed += 1
@@ -1283,7 +1321,7 @@ class Sender:
             "outbox: %s (%s) failed for good: %s",
             claim.message.key,
             claim.message.method,
-            error,
+            error + detail,
             extra={"outbox_key": claim.message.key},
         )
 

@@ -153,6 +153,18 @@ def mark_gone(*, session: Session, key: str, why: str) -> None:
     )
 
 
+def reparent(*, session: Session, key: str, parent_key: str) -> None:
+    """Make the row `key` (an update) change `parent_key`'s message instead (full keys)."""
+    session.exec(
+        update(OutboxMessage).where(col(OutboxMessage.key) == key).values(parent_key=parent_key)
+    )
+
+
+def repayload(*, session: Session, key: str, payload: dict[str, Any]) -> None:
+    """Give the row `key` (not sent yet) another payload (full key)."""
+    session.exec(update(OutboxMessage).where(col(OutboxMessage.key) == key).values(payload=payload))
+
+
 def newer_in_lane(*, session: Session, message: OutboxMessage) -> bool:
     """Whether a newer undelivered row waits behind `message` in its lane."""
     if message.lane is None or message.id is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -368,3 +370,30 @@ def test_cli_ingests_a_gzip_compressed_report_as_the_api_does(
     assert (code, out, err.count("\n")) == (1, "", 1), (code, err)
     assert err.startswith(f"{cut}: not a whole gzip file")
     assert count(cli_env, TestReport) == 1
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+def test_cli_ingests_a_report_piped_in(
+    capsys: pytest.CaptureFixture[str], cli_env: Database, packed: bool
+) -> None:
+    """`zcat report.xml.gz | sprintbot ingest junit /dev/stdin` (or `<(zcat …)`): a pipe is
+    ingested (found by review: the file was opened for its digest and again to be parsed,
+    and the parse read a pipe already drained: "the document is empty")."""
+    xml = (FIXTURES / "vitest-run1.xml").read_bytes()
+    body = gzip.compress(xml) if packed else xml
+    read, write = os.pipe()
+
+    def feed() -> None:
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(body)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        code, out, err = run_cli(capsys, "ingest", "junit", f"/dev/fd/{read}", "--run", "piped")
+    finally:
+        writer.join()
+        os.close(read)
+    assert code == 0, err
+    assert json.loads(out)["tests"] == 6

@@ -303,3 +303,13 @@ def home_views(server: Server, user: str) -> list[dict[str, Any]]:
 def view_buttons(view: dict[str, Any]) -> list[dict[str, Any]]:
     """A view's (or message's) buttons, in order."""
     return [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+def sent_ts(server: Server, key: str) -> str:
+    """The ts of the message the outbox sent for `key`."""
+    from storage import queries
+
+    with server.runtime.db.read() as s:
+        row = queries.outbox_message(session=s, key=key)
+        assert row is not None and row.result.get("ts"), key
+        return str(row.result["ts"])

@@ -110,6 +110,7 @@ class FakeSlack:
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._delays: dict[str, deque[float]] = defaultdict(deque)
         self._drops: dict[str, int] = defaultdict(int)
+        self._deleted: set[str] = set()  # ts of messages deleted (`delete`)
         self._storm: tuple[float, int, frozenset[str] | None] | None = None
         self._down: Literal["503"] | None = None
         self._last_post: dict[str, float] = {}
@@ -215,6 +216,12 @@ class FakeSlack:
         with self._lock:
             self._delays[method].extend([seconds] * times)
 
+    def delete(self, ts: str) -> None:
+        """Delete the message `ts`, as someone can in Slack: every update of it is answered
+        `message_not_found` from now on."""
+        with self._lock:
+            self._deleted.add(ts)
+
     def drop(self, method: str, *, times: int = 1) -> None:
         """Close the connection of the next `times` calls of `method` after they took
         effect, without an answer."""
@@ -297,6 +304,8 @@ class FakeSlack:
                 return f.status, f.body, f.headers
             if method.startswith("response/"):
                 return 200, {"ok": True}, {}
+            if method == "chat.update" and str(args.get("ts") or "") in self._deleted:
+                return 200, {"ok": False, "error": "message_not_found"}, {}
             if self._down == "503":
                 return 503, {"ok": False, "error": "service_unavailable"}, {}
             if self._storm is not None:
