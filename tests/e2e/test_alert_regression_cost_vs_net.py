@@ -11,58 +11,12 @@ from typing import Any
 
 import pytest
 
-from tests.support import httpc
-from tests.support.e2e import at, posts, text_of
+from tests.support.core_sprint import send, sprint_file
+from tests.support.e2e import posts, text_of
 from tests.support.listeners import listeners_done
-from tests.support.server import INGEST_TOKEN, Server
+from tests.support.server import Server
 
-SPRINT = """
-[sprint]
-name = "Alert sprint"
-start = 2025-10-29
-days = 5
-timezone = "America/New_York"
-
-[targets]
-readiness = 90.0
-pass_rate = 80.0
-
-[channels]
-team = "#team"
-status = "#status"
-blockers = "#blockers"
-
-[people]
-participants = ["U0DEV"]
-tech_lead = ["U0DEV"]
-admins = ["U0DEV"]
-
-[[components]]
-name = "Core"
-weight = 1
-target = 90
-source = "tests"
-tests = ["core/**"]
-"""
-AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/xml"}
-
-
-def junit(statuses: str) -> bytes:
-    body = {"P": "", "F": '<failure message="boom">boom</failure>'}
-    cases = "".join(
-        f'<testcase classname="core.test_a" name="t{i}" file="core/test_a.py">{body[s]}</testcase>'
-        for i, s in enumerate(statuses)
-    )
-    return f'<testsuite name="s">{cases}</testsuite>'.encode()
-
-
-def send(server: Server, when: datetime, run: str, statuses: str) -> dict[str, Any]:
-    at(server, when)
-    resp = httpc.post(
-        f"{server.url}/api/v1/test-runs", params={"run": run}, content=junit(statuses), headers=AUTH
-    )
-    assert resp.status_code == 201, resp.text
-    return resp.json()
+SPRINT = sprint_file("Alert sprint")
 
 
 @pytest.mark.usefixtures("quick_pace")

@@ -11,47 +11,11 @@ from typing import Any
 import pytest
 
 from bot import cli
+from tests.e2e.test_group_target_as_shown import SPRINT
 from tests.support import httpc
 from tests.support.e2e import at, blocks_text
 from tests.support.server import INGEST_TOKEN, Server, cli_env
 from tests.support.slack import slash
-
-SPRINT = """
-[sprint]
-name = "Docs sprint"
-start = 2025-10-29
-days = 5
-timezone = "America/New_York"
-
-[targets]
-readiness = 90.0
-pass_rate = 80.0
-
-[channels]
-team = "#team"
-status = "#status"
-blockers = "#blockers"
-
-[people]
-participants = ["U0DEV"]
-admins = ["U0DEV"]
-
-[[components]]
-name = "User Guides"
-group = "Documentation"
-weight = 2
-target = 90
-source = "manual"
-score = 90
-
-[[components]]
-name = "API Reference"
-group = "Documentation"
-weight = 1
-target = 85
-source = "manual"
-score = 84.98
-"""
 
 
 @pytest.mark.usefixtures("quick_pace")

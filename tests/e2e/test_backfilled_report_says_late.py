@@ -3,7 +3,7 @@ daily-report --at 2025-10-31T09:00-04:00`, run on Monday) goes out on Monday aft
 own report, as "Daily report — Day 3 of 14, 2025-10-31", with the note every report posted
 after its time carries (":hourglass: Posted late: the clock was down at the
 scheduled time."): it says it (found by review: read in the channel it looked like
-Friday's report on time)."""
+Friday's report on time). So does a backfilled weekly report."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tests.support.server import EXAMPLE, Clock, Server, cli_env
 
 MONDAY_NINE = datetime(2025, 11, 3, 14, 0, tzinfo=UTC)  # Mon 09:00 EST, day 6
 MONDAY_ELEVEN = datetime(2025, 11, 3, 16, 0, tzinfo=UTC)
+WEDNESDAY_ELEVEN = datetime(2025, 11, 5, 16, 0, tzinfo=UTC)  # day 8, 11:00 EST
 
 
 def _reports(server: Server) -> list[str]:
@@ -48,3 +49,24 @@ def test_a_backfilled_daily_report_says_it_was_posted_late(
     reports = _reports(server)
     [friday] = [r for r in reports if "2025-10-31" in r.splitlines()[0]]
     assert "Posted late" in friday, friday[:400]
+
+
+@pytest.mark.usefixtures("quick_pace")
+def test_backfilled_weekly_report_says_late_like_the_daily(
+    server: Server, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The clock was down on Tuesday (day 7, a weekly report day); on Wednesday at 11:00
+    # an admin backfills Tuesday's daily and weekly reports.
+    clock.at = WEDNESDAY_ELEVEN
+    cli_env(monkeypatch, server, EXAMPLE)
+    monkeypatch.setattr(cli, "utcnow", lambda: WEDNESDAY_ELEVEN)
+    assert cli.main(["job", "run", "daily-report", "--at", "2025-11-04T09:00-05:00"]) == 0
+    assert cli.main(["job", "run", "weekly-report", "--at", "2025-11-04T09:00-05:00"]) == 0
+    server.runtime.sender.drain()
+    posts = _reports(server)
+    [daily] = [
+        p for p in posts if p.startswith("Daily report") and "2025-11-04" in p.splitlines()[0]
+    ]
+    [weekly] = [p for p in posts if "Weekly report" in p.splitlines()[0]]
+    assert "Posted late" in daily, daily[:300]
+    assert "Posted late" in weekly, weekly[:600]

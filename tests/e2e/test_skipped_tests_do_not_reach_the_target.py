@@ -13,59 +13,12 @@ import pytest
 
 from bot import cli
 from tests.support import httpc
+from tests.support.core_sprint import AUTH, send, sprint_file
 from tests.support.e2e import at, blocks_text
-from tests.support.server import INGEST_TOKEN, Server, cli_env
+from tests.support.server import Server, cli_env
 from tests.support.slack import slash
 
-SPRINT = """
-[sprint]
-name = "Skip sprint"
-start = 2025-10-29
-days = 5
-timezone = "America/New_York"
-
-[targets]
-readiness = 90.0
-pass_rate = 80.0
-
-[channels]
-team = "#team"
-status = "#status"
-blockers = "#blockers"
-
-[people]
-participants = ["U0DEV"]
-admins = ["U0DEV"]
-
-[[components]]
-name = "Core"
-weight = 1
-target = 90
-source = "tests"
-tests = ["core/**"]
-"""
-AUTH = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/xml"}
-
-
-def junit(statuses: str) -> bytes:
-    body = {
-        "P": "",
-        "F": '<failure message="boom">boom</failure>',
-        "S": '<skipped message="later"/>',
-    }
-    cases = "".join(
-        f'<testcase classname="core.test_a" name="t{i}" file="core/test_a.py">{body[s]}</testcase>'
-        for i, s in enumerate(statuses)
-    )
-    return f'<testsuite name="s">{cases}</testsuite>'.encode()
-
-
-def send(server: Server, when: datetime, run: str, statuses: str) -> None:
-    at(server, when)
-    resp = httpc.post(
-        f"{server.url}/api/v1/test-runs", params={"run": run}, content=junit(statuses), headers=AUTH
-    )
-    assert resp.status_code == 201, resp.text
+SPRINT = sprint_file("Skip sprint")
 
 
 @pytest.mark.usefixtures("quick_pace")
