@@ -7,7 +7,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.models import Blocker, Event, Risk
 from tests.support import httpc
@@ -70,7 +70,9 @@ def test_risk_register(server: Server) -> None:
     with server.runtime.db.session() as s:
         history = [
             (e.action, e.detail.get("old"), e.detail.get("new"))
-            for e in s.exec(select(Event).where(Event.subject == "risk")).all()
+            for e in s.exec(
+                select(Event).where(Event.subject == "risk").order_by(col(Event.id))
+            ).all()
         ]
     assert history == [
         ("created", None, None),
