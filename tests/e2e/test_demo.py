@@ -242,6 +242,15 @@ def test_the_change_since_yesterday_is_that_of_the_scores_shown(demo: tuple[str,
     assert "Readiness: 81.01 % (+0.39 pts since yesterday)" in daily
 
 
+def test_the_full_suite_criterion_is_the_pass_rate(demo: tuple[str, Path]) -> None:
+    out, _ = demo
+    # The week-2 checkpoint's "Full regression suite passing (100%)" is the pass rate: it
+    # read "✔ … — measured 0" (no regression open) beside 305 failing (found by review).
+    weekly = _section(out, "Weekly report (#sprint-status, day 7")
+    assert "✘ Full regression suite passing (100%) — measured 85.64 %" in weekly
+    assert "Tests passing: 1,819/2,124 (85.64 %" in weekly
+
+
 def test_demo_shows_a_p0_climbing_its_escalation_path(demo: tuple[str, Path]) -> None:
     out, _ = demo
     section = _section(out, "B-001 climbs the escalation path (#critical-blockers")
