@@ -577,3 +577,10 @@ def test_a_criterion_without_a_label_names_its_component_as_typed() -> None:
     assert f"- [x] {escaped} — measured 90 %" in md, md
     assert f"| {escaped} | >= 87 % | 90 % | ✅ |" in md, md
     assert "<pre/post>" not in md
+
+
+def test_the_benchmarks_baseline_says_it_is_the_stated_one() -> None:
+    """Found by review: the Performance Benchmarks table's "Baseline" (the sprint file's)
+    beside the trends' first sample read as two starts of one benchmark."""
+    md = tracker.render(hand_built())
+    assert "| Benchmark | Baseline (stated) | Current | Target | Status |" in md
