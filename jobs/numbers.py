@@ -720,8 +720,9 @@ class Inconsistency:
 
 
 def consistency_warnings(sprint: Sprint) -> list[Inconsistency]:
-    """Where stated baselines disagree with what the file's own components add up to, and
-    where `[plan]` does not end at the targets."""
+    """Where the time zone keeps no daylight saving time for being an abbreviation, where
+    stated baselines disagree with what the file's own components add up to, and where
+    `[plan]` does not end at the targets."""
     return [found for check in _CHECKS for found in check(sprint)]
 
 
@@ -824,8 +825,8 @@ _FIXED_ZONE = re.compile(r"(?!PRC|ROC|ROK)[A-Z]{3,4}|[A-Z]{3}\d[A-Z]{3}|(Etc/)?G
 
 
 def _check_timezone(sprint: Sprint) -> Iterator[Inconsistency]:
-    """A zone named by an abbreviation or a fixed offset ("EST", "CET", "Etc/GMT+5"): such
-    a zone keeps no daylight saving time, so a team in New York given "EST" got its 9:00
+    """A zone named by an abbreviation or a fixed offset ("EST", "MST", "Etc/GMT+5") that
+    keeps no daylight saving time: so a team in New York given "EST" got its 9:00
     report at 10:00 all summer (found by review)."""
     zone, tz = sprint.sprint.timezone, sprint.sprint.tz
     if not _FIXED_ZONE.fullmatch(zone):
