@@ -265,6 +265,13 @@ def retry_after(headers: Mapping[str, Any], *, now: datetime) -> timedelta | Non
     return None
 
 
+def _posted_as(update: OutboxMessage, post: OutboxMessage) -> dict[str, Any]:
+    """An update's payload to post where `post` went (its channel, or its thread: its
+    parent's, which the new row takes)."""
+    channel = post.payload.get("channel")
+    return {**update.payload, **({"channel": channel} if channel is not None else {})}
+
+
 def _refused(since: datetime | None) -> str:
     """The mark in a row's last_error of since when Slack answers it 5xx (REFUSED_SINCE)."""
     return f" [refused since {since.timestamp():.0f}]" if since is not None else ""
@@ -1210,12 +1217,7 @@ class Sender:
                 copy = queries.outbox_message(session=session, key=newest)
                 if copy is not None and copy.status == OutboxStatus.PENDING and not copy.attempts:
                     # Not yet gone out: it goes out as this newer change.
-                    where = (
-                        {"channel": copy.payload["channel"]} if "channel" in copy.payload else {}
-                    )
-                    queries.repayload(
-                        session=session, key=newest, payload={**update.payload, **where}
-                    )
+                    queries.repayload(session=session, key=newest, payload=_posted_as(update, copy))
                     session.commit()
                     return "with", newest
                 queries.reparent(session=session, key=update.key, parent_key=newest)
@@ -1223,12 +1225,11 @@ class Sender:
                 return "newer", newest
             queries.mark_gone(session=session, key=gone.key, why="message_not_found")
             key = f"{base}:again-{n}"
-            where = {"channel": gone.payload["channel"]} if "channel" in gone.payload else {}
             queries.enqueue(
                 session=session,
                 key=key,
                 method="chat.postMessage",
-                payload={**update.payload, **where},
+                payload=_posted_as(update, gone),
                 now=self.now(),
                 parent_key=gone.parent_key,
             )

@@ -102,7 +102,7 @@ def visible(text: str) -> str:
 
 def typed_back(text: str) -> str:
     """What `visible` showed, typed back: its escapes of characters that draw nothing read
-    as those characters (any other "\\uXXXX" stays as typed)."""
+    as those characters (the escape of any other character, "\\u00e9", stays as typed)."""
 
     def char(m: re.Match[str]) -> str:
         c = chr(int(m.group(1), 16))

@@ -13,7 +13,14 @@ from .alerts import (
     quarantined_whole,
     set_alert,
 )
-from .audit_trail import audit, count_events, events, last_event, risk_status_changes
+from .audit_trail import (
+    audit,
+    count_events,
+    event_counts,
+    events,
+    last_event,
+    risk_status_changes,
+)
 from .blockers import (
     Resolution,
     add_blocker,
@@ -199,6 +206,7 @@ __all__ = [
     "delivery_of",
     "enqueue",
     "escalation_levels_at",
+    "event_counts",
     "events",
     "failed_messages",
     "failing_count",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +38,25 @@ def count_events(*, session: Session, subject: str, subject_id: int, action: str
         .select_from(Event)
         .where(Event.subject == subject, Event.subject_id == subject_id, Event.action == action)
     ).one()
+
+
+def event_counts(
+    *, session: Session, subject: str, subject_ids: Collection[int], action: str
+) -> dict[int, int]:
+    """`count_events` of many blockers or risks in one query, by id (0 where none)."""
+    if not subject_ids:
+        return {}
+    rows = session.exec(
+        select(Event.subject_id, func.count())
+        .where(
+            Event.subject == subject,
+            col(Event.subject_id).in_(list(subject_ids)),
+            Event.action == action,
+        )
+        .group_by(col(Event.subject_id))
+    ).all()
+    found = {int(i): int(n) for i, n in rows}
+    return {i: found.get(i, 0) for i in subject_ids}
 
 
 def events(*, session: Session, until: datetime | None = None, limit: int = 200) -> list[Event]:

@@ -836,6 +836,22 @@ def test_a_died_senders_post_unfindable_in_a_busy_channel_does_not_hold_it_for_e
     ]
 
 
+def _drain_beside_status_posts(db: Database, clock: Clock, sender: Sender) -> datetime:
+    """Drain, for up to 12 hours of the clock, while "blocker:1" and "blocker:2" wait in
+    their channel and a status message goes every half hour elsewhere, until blocker:2 is
+    sent; when it began."""
+    start, statuses = clock(), 0
+    while clock() - start < timedelta(hours=12):
+        if clock() - start >= timedelta(minutes=30) * statuses:
+            statuses += 1
+            _enqueue(db, clock, f"status:{statuses}", text="status", channel="C0STATUS")
+        sender.drain()
+        if _row(db, "blocker:2").status == OutboxStatus.SENT:
+            break
+        clock.at = max(_row(db, "blocker:1").next_attempt_at, clock() + timedelta(seconds=1))
+    return start
+
+
 def test_a_post_slack_always_answers_500_does_not_hold_its_channel_for_ever(
     db: Database, fake_slack: FakeSlack, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -857,15 +873,7 @@ def test_a_post_slack_always_answers_500_does_not_hold_its_channel_for_ever(
     _enqueue(db, clock, "blocker:1", text="POISON", channel="C0BLOCK")
     _enqueue(db, clock, "blocker:2", text="the next blocker", channel="C0BLOCK")
     sender = _sender(db, fake_slack, clock)
-    start, statuses = clock(), 0
-    while clock() - start < timedelta(hours=12):
-        if clock() - start >= timedelta(minutes=30) * statuses:
-            statuses += 1
-            _enqueue(db, clock, f"status:{statuses}", text="status", channel="C0STATUS")
-        sender.drain()
-        if _row(db, "blocker:2").status == OutboxStatus.SENT:
-            break
-        clock.at = max(_row(db, "blocker:1").next_attempt_at, clock() + timedelta(seconds=1))
+    start = _drain_beside_status_posts(db, clock, sender)
     poisoned, nxt = _row(db, "blocker:1"), _row(db, "blocker:2")
     assert (poisoned.status, nxt.status) == (OutboxStatus.FAILED, OutboxStatus.SENT), (
         f"after {clock() - start}: {poisoned.attempts} attempts of blocker:1 "
@@ -953,22 +961,8 @@ def test_a_post_slack_always_answers_500_fails_even_if_a_lookup_was_rate_limited
     monkeypatch.setattr(fake_slack, "_answer", choking)
     _enqueue(db, clock, "blocker:1", text="POISON", channel="C0BLOCK")
     _enqueue(db, clock, "blocker:2", text="the next blocker", channel="C0BLOCK")
-    sender = Sender(
-        db,
-        make_client(BOT_TOKEN, fake_slack.url, timeout=5, backoff_scale=0.1),
-        now=clock,
-        pace=TEST_PACE,
-        safe_retry_backoff=outbox.SAFE_RETRY_BACKOFF * 0.1,
-    )
-    start, statuses = clock(), 0
-    while clock() - start < timedelta(hours=12):
-        if clock() - start >= timedelta(minutes=30) * statuses:
-            statuses += 1
-            _enqueue(db, clock, f"status:{statuses}", text="status", channel="C0STATUS")
-        sender.drain()
-        if _row(db, "blocker:2").status == OutboxStatus.SENT:
-            break
-        clock.at = max(_row(db, "blocker:1").next_attempt_at, clock() + timedelta(seconds=1))
+    sender = _sender(db, fake_slack, clock)
+    start = _drain_beside_status_posts(db, clock, sender)
     poisoned, nxt = _row(db, "blocker:1"), _row(db, "blocker:2")
     assert (poisoned.status, nxt.status) == (OutboxStatus.FAILED, OutboxStatus.SENT), (
         f"after {clock() - start}: {poisoned.attempts} attempts of blocker:1 "

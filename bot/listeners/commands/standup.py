@@ -33,17 +33,14 @@ def standup_view(app: AppContext, client: WebClient, user_id: str) -> dict[str, 
         current = queries.standup_for(session=session, user_id=user_id, day=day)
         previous = queries.latest_standup_before(session=session, user_id=user_id, day=day)
         open_now = queries.open_blockers(session=session)
+        counts = blockers.resolved_counts(
+            session=session, blocker_ids=[b.id for b in open_now if b.id is not None]
+        )
     members = directory(client)
     offered = [b for b in open_now if permissions.may_resolve(sprint, b, user_id, members)]
-    with app.db.read() as session:
-        # How often each offered blocker had been resolved (a menu holds MENU of them: the
-        # form's metadata holds 3,000 characters; 400 open blockers failed it, found by
-        # review).
-        resolved = {
-            b.id: blockers.resolved_times(session=session, blocker_id=b.id)
-            for b in offered[:MENU]
-            if b.id is not None
-        }
+    # How often each offered blocker had been resolved (a menu holds MENU of them: the
+    # form's metadata holds 3,000 characters; 400 open blockers failed it, found by review).
+    resolved = {b.id: counts[b.id] for b in offered[:MENU] if b.id is not None}
     metrics = standups.metrics_snapshot(app.ready.figures(now))
     return render_standup_modal(
         sprint_name=sprint.sprint.name,

@@ -56,11 +56,10 @@ def on_submit(
         # A blocker resolved and reopened since the form was opened, ticked there, is as
         # one resolved meanwhile: left as it is (it closed the reopened blocker again;
         # found by review).
-        open_ids -= {
-            i
-            for i, n in offered.items()
-            if i in open_ids and blockers.resolved_times(session=session, blocker_id=i) != n
-        }
+        now_counts = blockers.resolved_counts(
+            session=session, blocker_ids=[i for i in offered if i in open_ids]
+        )
+        open_ids -= {i for i, n in now_counts.items() if n != offered[i]}
         # Invalid answers raise standups.InvalidAnswers, a FieldErrors: the one error
         # handler shows them under their fields.
         answers = standups.parse_answers(
